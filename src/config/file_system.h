@@ -1,0 +1,48 @@
+// FileSystem: the only route from the configuration front end to files, so tests can
+// run the preprocessor on in-memory text.
+#ifndef VIGIL_CONFIG_FILE_SYSTEM_H_
+#define VIGIL_CONFIG_FILE_SYSTEM_H_
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "base/error.h"
+
+namespace vigil::config {
+
+class FileSystem {
+ public:
+  virtual ~FileSystem() = default;
+  // Returns the whole content of the regular file at `path`.
+  virtual Result<std::string> ReadFile(const std::string& path) = 0;
+  // Returns the paths matching a shell glob `pattern` (with {a,b} braces), sorted;
+  // empty if nothing matches.
+  virtual std::vector<std::string> Glob(const std::string& pattern) = 0;
+  // Returns a canonical identity for `path` (used to detect include loops).
+  virtual std::string Canonical(const std::string& path) = 0;
+};
+
+// The real file system (glob(3) with GLOB_BRACE, realpath(3)).
+class RealFileSystem final : public FileSystem {
+ public:
+  Result<std::string> ReadFile(const std::string& path) override;
+  std::vector<std::string> Glob(const std::string& pattern) override;
+  std::string Canonical(const std::string& path) override;
+};
+
+// Files held in memory, keyed by absolute path; for tests and fuzzing.
+class MemoryFileSystem final : public FileSystem {
+ public:
+  void Add(std::string path, std::string text) { files_[std::move(path)] = std::move(text); }
+  Result<std::string> ReadFile(const std::string& path) override;
+  std::vector<std::string> Glob(const std::string& pattern) override;
+  std::string Canonical(const std::string& path) override;
+
+ private:
+  std::map<std::string, std::string> files_;
+};
+
+}  // namespace vigil::config
+
+#endif  // VIGIL_CONFIG_FILE_SYSTEM_H_

@@ -1,0 +1,48 @@
+// The preprocessor: files → logical lines of tokens, applying keepalived's rules for
+// comments, quoting, line continuation, `include` (and includer/includem/...),
+// `@ID` / `@^ID` conditional lines, `$NAME=value` definitions, the predefined
+// ${_PWD} ${_INSTANCE} ${_RANDOM} ${_ENV} ${_HASH} ${_BANG}, and ~SEQ/~SEQx/~LST loops.
+// It never touches anything but the FileSystem it is given, never hangs (expansions,
+// includes and loops are bounded) and reports problems as Diagnostics.
+#ifndef VIGIL_CONFIG_PREPROCESSOR_H_
+#define VIGIL_CONFIG_PREPROCESSOR_H_
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "config/diagnostics.h"
+#include "config/file_system.h"
+#include "config/source.h"
+#include "config/token.h"
+
+namespace vigil::config {
+
+struct PreprocessOptions {
+  // The config id that `@ID` lines are compared with (`-i ID`; default short hostname).
+  std::string config_id;
+  // The value of ${_INSTANCE} (the `instance` name; default empty).
+  std::string instance;
+  // Looks up environment variables for ${_ENV NAME}; nullopt when unset.
+  std::function<std::optional<std::string>(const std::string&)> getenv;
+  // Seed for ${_RANDOM}; tests fix it.
+  uint64_t random_seed = 0;
+  // Bounds that keep hostile input from hanging or exhausting memory.
+  size_t max_line_bytes = 1 << 20;        // longer physical lines are an error, truncated
+  size_t max_expanded_bytes = 1 << 16;    // one logical line after expansion
+  size_t max_expansion_depth = 32;        // nested $NAME expansions
+  size_t max_include_depth = 32;
+  size_t max_output_lines = 2'000'000;    // all lines produced by loops and includes
+};
+
+// Reads `path` (and what it includes) through `fs`, registering every file in `files`,
+// and returns the logical lines. Problems go to `diags`; a missing top-level file is fatal.
+std::vector<Line> Preprocess(const std::string& path, FileSystem& fs,
+                             const PreprocessOptions& options, SourceFiles& files,
+                             Diagnostics& diags);
+
+}  // namespace vigil::config
+
+#endif  // VIGIL_CONFIG_PREPROCESSOR_H_
