@@ -1,1 +1,63 @@
-int main() { return 0; }
+// vigild: flags → wiring → run. No logic here.
+#include <unistd.h>
+
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "daemon/config_commands.h"
+#include "daemon/options.h"
+
+namespace {
+
+constexpr const char kVersion[] = "vigild 0.1.0 (reads keepalived 2.2.7 configurations)";
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  using vigil::daemon::Mode;
+  std::vector<std::string> args(argv, argv + argc);
+  auto parsed = vigil::daemon::ParseOptions(args);
+  if (!parsed) {
+    std::cerr << "vigild: " << parsed.error().ToString() << "\n"
+              << "Try 'vigild --help' for more information.\n";
+    return 2;
+  }
+  const vigil::daemon::Options& options = *parsed;
+  switch (options.mode) {
+    case Mode::kHelp:
+      std::cout << vigil::daemon::UsageText();
+      return 0;
+    case Mode::kVersion:
+      std::cout << kVersion << "\n";
+      return 0;
+    case Mode::kSignum: {
+      auto n = vigil::daemon::SignalNumber(options.signum_name);
+      if (!n) {
+        std::cerr << "vigild: unknown signal name '" << options.signum_name << "'\n";
+        return 2;
+      }
+      std::cout << *n << "\n";
+      return 0;
+    }
+    case Mode::kConfigTest: {
+      if (options.config_test_log) {
+        std::ofstream log(*options.config_test_log, std::ios::app);
+        if (!log) {
+          std::cerr << "vigild: cannot open '" << *options.config_test_log << "'\n";
+          return 2;
+        }
+        return vigil::daemon::RunConfigTest(options, log);
+      }
+      return vigil::daemon::RunConfigTest(options, std::cerr);
+    }
+    case Mode::kDumpConfig:
+      return vigil::daemon::RunDumpConfig(options, std::cout, std::cerr);
+    case Mode::kRun:
+      break;
+  }
+  std::cerr << "vigild: running the daemon is not built yet; use -t or --dump-config\n";
+  return 1;
+}

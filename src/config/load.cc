@@ -1,0 +1,29 @@
+#include "config/load.h"
+
+#include <unistd.h>
+
+#include "config/build.h"
+#include "config/parser.h"
+#include "config/system_check.h"
+
+namespace vigil::config {
+
+Loaded LoadConfig(const std::string& path, const PreprocessOptions& options, FileSystem& fs,
+                  const SystemInfo* system) {
+  Loaded out;
+  std::vector<Line> lines = Preprocess(path, fs, options, out.files, out.diags);
+  if (out.diags.HasFatal() && lines.empty()) return out;
+  Tree tree = ParseTree(lines, out.diags);
+  out.config = Build(tree, out.diags);
+  if (system != nullptr) CheckSystem(out.config, *system, out.diags);
+  return out;
+}
+
+std::string DefaultConfigId() {
+  char name[256] = {};
+  if (gethostname(name, sizeof(name) - 1) != 0) return "";
+  std::string host(name);
+  return host.substr(0, host.find('.'));
+}
+
+}  // namespace vigil::config

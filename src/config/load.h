@@ -1,0 +1,35 @@
+// Loading a configuration: text → model in one call, through every front-end stage
+// (preprocess → block tree → typed model → optional system checks).
+#ifndef VIGIL_CONFIG_LOAD_H_
+#define VIGIL_CONFIG_LOAD_H_
+
+#include <string>
+
+#include "config/diagnostics.h"
+#include "config/file_system.h"
+#include "config/preprocessor.h"
+#include "config/source.h"
+#include "model/config.h"
+
+namespace vigil::config {
+
+class SystemInfo;
+
+struct Loaded {
+  SourceFiles files;
+  Diagnostics diags;
+  model::Config config;
+};
+
+// Reads the configuration at `path` through `fs` and builds the model. When `system` is
+// given, checks that need the running system (interfaces, users, script files) add warnings.
+// Never throws, never touches anything but `fs` and `system`.
+Loaded LoadConfig(const std::string& path, const PreprocessOptions& options, FileSystem& fs,
+                  const SystemInfo* system);
+
+// Returns the host name up to its first dot: keepalived's default config id.
+std::string DefaultConfigId();
+
+}  // namespace vigil::config
+
+#endif  // VIGIL_CONFIG_LOAD_H_

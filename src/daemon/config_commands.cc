@@ -1,0 +1,46 @@
+#include "daemon/config_commands.h"
+
+#include <cstdlib>
+#include <ostream>
+
+#include "config/load.h"
+#include "config/system_check.h"
+#include "model/json.h"
+
+namespace vigil::daemon {
+
+config::PreprocessOptions PreprocessOptionsFrom(const Options& options) {
+  config::PreprocessOptions p;
+  p.config_id = options.config_id.value_or(config::DefaultConfigId());
+  p.getenv = [](const std::string& name) -> std::optional<std::string> {
+    const char* v = std::getenv(name.c_str());
+    if (v == nullptr) return std::nullopt;
+    return std::string(v);
+  };
+  p.random_seed = static_cast<uint64_t>(::getpid());
+  p.missing_include_is_error = options.all_config;
+  return p;
+}
+
+int RunConfigTest(const Options& options, std::ostream& diag_out) {
+  config::RealFileSystem fs;
+  config::HostSystemInfo system;
+  config::Loaded loaded =
+      config::LoadConfig(options.config_file, PreprocessOptionsFrom(options), fs, &system);
+  diag_out << loaded.diags.FormatAll(loaded.files);
+  diag_out.flush();
+  return static_cast<int>(loaded.diags.ExitCode());
+}
+
+int RunDumpConfig(const Options& options, std::ostream& json_out, std::ostream& diag_out) {
+  config::RealFileSystem fs;
+  config::Loaded loaded =
+      config::LoadConfig(options.config_file, PreprocessOptionsFrom(options), fs, nullptr);
+  diag_out << loaded.diags.FormatAll(loaded.files);
+  diag_out.flush();
+  if (loaded.diags.HasFatal()) return static_cast<int>(config::CheckExit::kFatal);
+  json_out << model::ToJsonText(loaded.config, 2) << '\n';
+  return 0;
+}
+
+}  // namespace vigil::daemon

@@ -1,0 +1,26 @@
+// The configuration commands of vigild: `-t` (config test) and `--dump-config`.
+#ifndef VIGIL_DAEMON_CONFIG_COMMANDS_H_
+#define VIGIL_DAEMON_CONFIG_COMMANDS_H_
+
+#include <iosfwd>
+
+#include "config/preprocessor.h"
+#include "daemon/options.h"
+
+namespace vigil::daemon {
+
+// Returns the preprocessor options implied by the command line (config id, -e, ...).
+config::PreprocessOptions PreprocessOptionsFrom(const Options& options);
+
+// Loads the configuration, writes every diagnostic to `diag_out` and returns keepalived's
+// config-test exit code (0 fine, 3 cannot run, 4 errors, 5 scripts without
+// enable_script_security). System checks (interfaces, users, scripts) run against this host.
+int RunConfigTest(const Options& options, std::ostream& diag_out);
+
+// Loads the configuration and writes the model as JSON to `json_out`; diagnostics go to
+// `diag_out`. Returns 0, or 3 when the configuration cannot be loaded at all.
+int RunDumpConfig(const Options& options, std::ostream& json_out, std::ostream& diag_out);
+
+}  // namespace vigil::daemon
+
+#endif  // VIGIL_DAEMON_CONFIG_COMMANDS_H_
