@@ -1,0 +1,172 @@
+#include "control/status.h"
+
+#include <charconv>
+
+#include <nlohmann/json.hpp>
+
+namespace vigil::control {
+
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(
+    InstanceStatus, name, state, interface, vrid, version, family, base_priority,
+    effective_priority, advert_interval_s, master_address, vips, transitions, became_master,
+    adverts_sent, adverts_received, priority_zero_sent, priority_zero_received, rejected)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(RealServerStatus, address, up, weight,
+                                                config_weight, checks_ok, checks_failed,
+                                                last_check_latency_s)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(VirtualServerStatus, name, scheduler, quorum_up,
+                                                sorry_server_active, live_weight, real_servers)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(Status, version, pid, uptime_s, config_file,
+                                                reloads, reload_failures, last_reload_ok,
+                                                lb_backend, instances, virtual_servers)
+
+std::string ToJson(const Status& status, int indent) {
+  return nlohmann::json(status).dump(indent);
+}
+
+bool FromJson(const std::string& text, Status& out) {
+  nlohmann::json j = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded() || !j.is_object()) return false;
+  try {
+    out = j.get<Status>();
+  } catch (const nlohmann::json::exception&) {
+    return false;
+  }
+  return true;
+}
+
+namespace {
+
+// Escapes a label value: backslash, double quote and newline.
+std::string Escape(const std::string& v) {
+  std::string out;
+  out.reserve(v.size());
+  for (char c : v) {
+    if (c == '\\') out += "\\\\";
+    else if (c == '"') out += "\\\"";
+    else if (c == '\n') out += "\\n";
+    else out += c;
+  }
+  return out;
+}
+
+// Shortest text that reads back as the same double.
+std::string Number(double v) {
+  char buf[64];
+  auto [end, ec] = std::to_chars(buf, buf + sizeof(buf), v);
+  return ec == std::errc() ? std::string(buf, end) : "NaN";
+}
+
+class Writer {
+ public:
+  // Starts a metric family with its HELP and TYPE lines.
+  void Family(const std::string& name, const std::string& type, const std::string& help) {
+    out_ += "# HELP " + name + " " + help + "\n# TYPE " + name + " " + type + "\n";
+  }
+  void Sample(const std::string& name,
+              const std::vector<std::pair<std::string, std::string>>& labels, double value) {
+    out_ += name;
+    if (!labels.empty()) {
+      out_ += '{';
+      for (size_t i = 0; i < labels.size(); ++i) {
+        if (i) out_ += ',';
+        out_ += labels[i].first + "=\"" + Escape(labels[i].second) + '"';
+      }
+      out_ += '}';
+    }
+    out_ += ' ' + Number(value) + '\n';
+  }
+  std::string Take() { return std::move(out_); }
+
+ private:
+  std::string out_;
+};
+
+}  // namespace
+
+std::string RenderPrometheus(const Status& s) {
+  Writer w;
+  w.Family("vigil_build_info", "gauge", "vigil version (always 1).");
+  w.Sample("vigil_build_info", {{"version", s.version}}, 1);
+  w.Family("vigil_uptime_seconds", "gauge", "Seconds since the daemon started.");
+  w.Sample("vigil_uptime_seconds", {}, s.uptime_s);
+  w.Family("vigil_reloads_total", "counter", "Configuration reloads by result.");
+  w.Sample("vigil_reloads_total", {{"result", "ok"}}, double(s.reloads - s.reload_failures));
+  w.Sample("vigil_reloads_total", {{"result", "failed"}}, double(s.reload_failures));
+  w.Family("vigil_last_reload_ok", "gauge", "1 if the last reload succeeded.");
+  w.Sample("vigil_last_reload_ok", {}, s.last_reload_ok ? 1 : 0);
+
+  static const char* const kStates[] = {"INIT", "BACKUP", "MASTER", "FAULT", "STOP"};
+  if (!s.instances.empty()) {
+    w.Family("vigil_vrrp_instance_state", "gauge",
+             "1 for the state the VRRP instance is in, 0 for the others.");
+    for (const auto& i : s.instances)
+      for (const char* st : kStates)
+        w.Sample("vigil_vrrp_instance_state", {{"instance", i.name}, {"state", st}},
+                 i.state == st ? 1 : 0);
+    w.Family("vigil_vrrp_instance_priority", "gauge", "Configured priority of the instance.");
+    for (const auto& i : s.instances)
+      w.Sample("vigil_vrrp_instance_priority", {{"instance", i.name}}, i.base_priority);
+    w.Family("vigil_vrrp_instance_effective_priority", "gauge",
+             "Priority after tracking weights.");
+    for (const auto& i : s.instances)
+      w.Sample("vigil_vrrp_instance_effective_priority", {{"instance", i.name}},
+               i.effective_priority);
+    w.Family("vigil_vrrp_transitions_total", "counter", "State transitions of the instance.");
+    for (const auto& i : s.instances)
+      w.Sample("vigil_vrrp_transitions_total", {{"instance", i.name}}, double(i.transitions));
+    w.Family("vigil_vrrp_adverts_sent_total", "counter", "VRRP adverts sent.");
+    for (const auto& i : s.instances)
+      w.Sample("vigil_vrrp_adverts_sent_total", {{"instance", i.name}}, double(i.adverts_sent));
+    w.Family("vigil_vrrp_adverts_received_total", "counter", "Valid VRRP adverts received.");
+    for (const auto& i : s.instances)
+      w.Sample("vigil_vrrp_adverts_received_total", {{"instance", i.name}},
+               double(i.adverts_received));
+    w.Family("vigil_vrrp_packets_rejected_total", "counter",
+             "Received VRRP packets dropped, by reason.");
+    for (const auto& i : s.instances)
+      for (const auto& [reason, n] : i.rejected)
+        w.Sample("vigil_vrrp_packets_rejected_total", {{"instance", i.name}, {"reason", reason}},
+                 double(n));
+  }
+  if (!s.virtual_servers.empty()) {
+    w.Family("vigil_lb_virtual_server_quorum_up", "gauge",
+             "1 while the virtual server has quorum.");
+    for (const auto& v : s.virtual_servers)
+      w.Sample("vigil_lb_virtual_server_quorum_up", {{"virtual_server", v.name}},
+               v.quorum_up ? 1 : 0);
+    w.Family("vigil_lb_virtual_server_live_weight", "gauge",
+             "Sum of the weights of the live real servers.");
+    for (const auto& v : s.virtual_servers)
+      w.Sample("vigil_lb_virtual_server_live_weight", {{"virtual_server", v.name}},
+               v.live_weight);
+    w.Family("vigil_lb_real_server_up", "gauge", "1 while all checkers of the real server pass.");
+    for (const auto& v : s.virtual_servers)
+      for (const auto& r : v.real_servers)
+        w.Sample("vigil_lb_real_server_up", {{"virtual_server", v.name}, {"real_server", r.address}},
+                 r.up ? 1 : 0);
+    w.Family("vigil_lb_real_server_weight", "gauge", "Weight in the kernel's load balancer.");
+    for (const auto& v : s.virtual_servers)
+      for (const auto& r : v.real_servers)
+        w.Sample("vigil_lb_real_server_weight",
+                 {{"virtual_server", v.name}, {"real_server", r.address}}, r.weight);
+    w.Family("vigil_lb_checks_total", "counter", "Health checks run, by result.");
+    for (const auto& v : s.virtual_servers)
+      for (const auto& r : v.real_servers) {
+        w.Sample("vigil_lb_checks_total",
+                 {{"virtual_server", v.name}, {"real_server", r.address}, {"result", "ok"}},
+                 double(r.checks_ok));
+        w.Sample("vigil_lb_checks_total",
+                 {{"virtual_server", v.name}, {"real_server", r.address}, {"result", "failed"}},
+                 double(r.checks_failed));
+      }
+    w.Family("vigil_lb_check_latency_seconds", "gauge", "Duration of the last health check.");
+    for (const auto& v : s.virtual_servers)
+      for (const auto& r : v.real_servers)
+        w.Sample("vigil_lb_check_latency_seconds",
+                 {{"virtual_server", v.name}, {"real_server", r.address}},
+                 r.last_check_latency_s);
+  }
+  return w.Take();
+}
+
+}  // namespace vigil::control

@@ -1,0 +1,85 @@
+// The daemon's observable state: what the engines report, what `vigilctl` shows and what
+// the Prometheus endpoint exports. Plain values; each engine fills its part.
+#ifndef VIGIL_CONTROL_STATUS_H_
+#define VIGIL_CONTROL_STATUS_H_
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace vigil::control {
+
+struct InstanceStatus {
+  std::string name;
+  std::string state;        // INIT, BACKUP, MASTER, FAULT, STOP
+  std::string interface;
+  int vrid = 0;
+  int version = 2;
+  std::string family;       // "inet" or "inet6"
+  int base_priority = 0;
+  int effective_priority = 0;
+  double advert_interval_s = 1.0;
+  std::string master_address;  // last master seen ("" if none)
+  std::vector<std::string> vips;
+  uint64_t transitions = 0;
+  uint64_t became_master = 0;
+  uint64_t adverts_sent = 0;
+  uint64_t adverts_received = 0;
+  uint64_t priority_zero_sent = 0;
+  uint64_t priority_zero_received = 0;
+  std::map<std::string, uint64_t> rejected;  // reason -> count
+
+  friend bool operator==(const InstanceStatus&, const InstanceStatus&) = default;
+};
+
+struct RealServerStatus {
+  std::string address;  // "ip:port"
+  bool up = false;
+  int weight = 0;        // weight in the load balancer now (0 when inhibited)
+  int config_weight = 0;
+  uint64_t checks_ok = 0;
+  uint64_t checks_failed = 0;
+  double last_check_latency_s = 0;  // duration of the last probe
+
+  friend bool operator==(const RealServerStatus&, const RealServerStatus&) = default;
+};
+
+struct VirtualServerStatus {
+  std::string name;      // "ip:port/proto", "fwmark N" or "group NAME"
+  std::string scheduler;
+  bool quorum_up = true;
+  bool sorry_server_active = false;
+  int live_weight = 0;
+  std::vector<RealServerStatus> real_servers;
+
+  friend bool operator==(const VirtualServerStatus&, const VirtualServerStatus&) = default;
+};
+
+struct Status {
+  std::string version;
+  int64_t pid = 0;
+  double uptime_s = 0;
+  std::string config_file;
+  uint64_t reloads = 0;
+  uint64_t reload_failures = 0;
+  bool last_reload_ok = true;
+  std::string lb_backend;  // "nftables", "ipvs" or "" when no checker engine runs
+  std::vector<InstanceStatus> instances;
+  std::vector<VirtualServerStatus> virtual_servers;
+
+  friend bool operator==(const Status&, const Status&) = default;
+};
+
+// JSON round trip (the control protocol, the engines' reports to the supervisor, the
+// JSON dump file).
+std::string ToJson(const Status& status, int indent = -1);
+// Returns false (leaving `out` unspecified) when `text` is not a valid status document.
+bool FromJson(const std::string& text, Status& out);
+
+// Renders the Prometheus text exposition format (version 0.0.4).
+std::string RenderPrometheus(const Status& status);
+
+}  // namespace vigil::control
+
+#endif  // VIGIL_CONTROL_STATUS_H_

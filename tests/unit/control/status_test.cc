@@ -1,0 +1,94 @@
+#include "control/status.h"
+
+#include <gtest/gtest.h>
+
+namespace vigil::control {
+namespace {
+
+Status Sample() {
+  Status s;
+  s.version = "0.1.0";
+  s.pid = 42;
+  s.uptime_s = 12.5;
+  s.reloads = 3;
+  s.reload_failures = 1;
+  s.last_reload_ok = true;
+  InstanceStatus i;
+  i.name = "VI_1";
+  i.state = "MASTER";
+  i.interface = "eth0";
+  i.vrid = 51;
+  i.base_priority = 100;
+  i.effective_priority = 90;
+  i.advert_interval_s = 0.1;
+  i.transitions = 2;
+  i.adverts_sent = 10;
+  i.adverts_received = 1;
+  i.rejected = {{"bad_ttl", 4}};
+  i.vips = {"10.0.0.10/24"};
+  s.instances.push_back(i);
+  VirtualServerStatus v;
+  v.name = "10.0.0.10:80/tcp";
+  v.scheduler = "rr";
+  v.live_weight = 1;
+  v.real_servers.push_back({"10.0.1.1:8080", true, 1, 1, 5, 1, 0.002});
+  s.virtual_servers.push_back(v);
+  return s;
+}
+
+TEST(StatusTest, JsonRoundTrip) {
+  Status s = Sample();
+  Status back;
+  ASSERT_TRUE(FromJson(ToJson(s), back));
+  EXPECT_EQ(back, s);
+}
+
+TEST(StatusTest, FromJsonRejectsGarbage) {
+  Status out;
+  EXPECT_FALSE(FromJson("not json", out));
+  EXPECT_FALSE(FromJson("[1,2]", out));
+  EXPECT_FALSE(FromJson(R"({"pid":"x"})", out));
+}
+
+TEST(StatusTest, FromJsonFillsDefaultsForMissingFields) {
+  Status out;
+  ASSERT_TRUE(FromJson(R"({"pid":7})", out));
+  EXPECT_EQ(out.pid, 7);
+  EXPECT_TRUE(out.instances.empty());
+  EXPECT_TRUE(out.last_reload_ok);
+}
+
+TEST(StatusTest, PrometheusExposition) {
+  std::string text = RenderPrometheus(Sample());
+  EXPECT_NE(text.find("# TYPE vigil_vrrp_instance_state gauge\n"), std::string::npos);
+  EXPECT_NE(text.find("vigil_vrrp_instance_state{instance=\"VI_1\",state=\"MASTER\"} 1\n"),
+            std::string::npos);
+  EXPECT_NE(text.find("vigil_vrrp_instance_state{instance=\"VI_1\",state=\"BACKUP\"} 0\n"),
+            std::string::npos);
+  EXPECT_NE(text.find("vigil_vrrp_instance_effective_priority{instance=\"VI_1\"} 90\n"),
+            std::string::npos);
+  EXPECT_NE(text.find(
+                "vigil_vrrp_packets_rejected_total{instance=\"VI_1\",reason=\"bad_ttl\"} 4\n"),
+            std::string::npos);
+  EXPECT_NE(text.find("vigil_reloads_total{result=\"ok\"} 2\n"), std::string::npos);
+  EXPECT_NE(text.find("vigil_reloads_total{result=\"failed\"} 1\n"), std::string::npos);
+  EXPECT_NE(text.find("vigil_lb_real_server_up{virtual_server=\"10.0.0.10:80/tcp\","
+                      "real_server=\"10.0.1.1:8080\"} 1\n"),
+            std::string::npos);
+  EXPECT_NE(text.find("vigil_lb_check_latency_seconds{virtual_server=\"10.0.0.10:80/tcp\","
+                      "real_server=\"10.0.1.1:8080\"} 0.002\n"),
+            std::string::npos);
+}
+
+TEST(StatusTest, PrometheusEscapesLabelValues) {
+  Status s;
+  InstanceStatus i;
+  i.name = "a\"b\\c\nd";
+  i.state = "BACKUP";
+  s.instances.push_back(i);
+  std::string text = RenderPrometheus(s);
+  EXPECT_NE(text.find("instance=\"a\\\"b\\\\c\\nd\""), std::string::npos);
+}
+
+}  // namespace
+}  // namespace vigil::control
