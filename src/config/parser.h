@@ -1,0 +1,49 @@
+// The block parser: logical lines → the block tree, checked against the schema.
+#ifndef VIGIL_CONFIG_PARSER_H_
+#define VIGIL_CONFIG_PARSER_H_
+
+#include <vector>
+
+#include "config/diagnostics.h"
+#include "config/schema.h"
+#include "config/token.h"
+#include "config/tree.h"
+
+namespace vigil::config {
+
+// Groups `lines` into statements and blocks the way keepalived 2.2.7 reads them, and
+// checks each keyword against `schema` (the root table unless given).
+//
+// Statements: every unquoted `{` and `}` token stands alone, so the words between two
+// braces, or between a brace and the end of a line, form one statement whose first word
+// is the keyword and the rest its arguments. Thus `track_interface { eth0 }` and
+// `} virtual_server ...` work, and a `{` may sit on the line after its keyword.
+//
+// Diagnostics (message text is exact):
+//  - warning `unknown keyword 'KW'` at the keyword; the statement, and its `{ ... }` block
+//    if one follows, are left out of the tree.
+//  - warning `'KW' is accepted but not yet supported by vigil; it has no effect` for a
+//    Support::kNotYet keyword (not repeated inside its block); it stays in the tree.
+//  - error `missing '{' after 'KW'`: a block keyword not followed by `{`. As in
+//    keepalived, the statements after it, up to the next `}`, still form its block
+//    (the node's block_loc is then the keyword's location). At end of input, the
+//    keyword is kept with an empty block.
+//  - error `unexpected '{'`: a `{` after a keyword that takes no block, or alone, or
+//    inside a list block; the braced text is skipped.
+//  - error `unmatched '}'`: a `}` at the top level; it is ignored.
+//  - error `missing '}' for block 'KW' opened here` at the `{` of each block still open
+//    at end of input (outermost first); the blocks are closed there.
+//  - error `blocks nested too deeply (more than N levels)` once per run of skipped text
+//    whose braces nest deeper than kMaxNesting; parsing continues.
+//
+// In a list block (BlockKind::kList) every statement becomes a child Node kept verbatim
+// (first word as `keyword`), without schema checks.
+Tree ParseTree(const std::vector<Line>& lines, Diagnostics& diags);
+Tree ParseTree(const std::vector<Line>& lines, const BlockSchema& schema, Diagnostics& diags);
+
+// The deepest brace nesting accepted inside skipped text.
+inline constexpr size_t kMaxNesting = 64;
+
+}  // namespace vigil::config
+
+#endif  // VIGIL_CONFIG_PARSER_H_

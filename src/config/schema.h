@@ -1,0 +1,119 @@
+// The keyword schema: for every block of keepalived.conf (as accepted by keepalived
+// 2.2.7, plus vigil's own keywords), the keywords it may contain and their structure.
+//
+// The schema is constant data (one table per block, see schema*.cc); it is shared,
+// immutable and safe to use from any thread.
+#ifndef VIGIL_CONFIG_SCHEMA_H_
+#define VIGIL_CONFIG_SCHEMA_H_
+
+#include <cstddef>
+#include <functional>
+#include <span>
+#include <string_view>
+
+namespace vigil::config {
+
+class BlockSchema;
+
+// What a keyword's statement may carry after its arguments.
+enum class BlockKind : unsigned char {
+  kNone,      // a plain statement: `keyword args...`
+  kKeywords,  // `keyword args... { statements checked against `block` }`
+  kList,      // `keyword args... { free-form lines }`: each line is kept verbatim as a Node
+};
+
+// Whether vigil acts on a keyword.
+enum class Support : unsigned char {
+  kActive,  // modelled: the keyword has an effect
+  kNotYet,  // accepted for compatibility, but vigil ignores it (the parser warns)
+};
+
+struct KeywordSpec {
+  std::string_view name;
+  BlockKind kind = BlockKind::kNone;
+  Support support = Support::kActive;
+  // For kKeywords: the block's keywords. nullptr otherwise.
+  const BlockSchema* block = nullptr;
+  // For a deprecated alias (e.g. `lb_algo`): the current keyword it means. Else "".
+  std::string_view alias_of = {};
+
+  bool opens_block() const { return kind != BlockKind::kNone; }
+  bool is_list() const { return kind == BlockKind::kList; }
+  bool is_deprecated_alias() const { return !alias_of.empty(); }
+  // Returns the keyword this one stands for: alias_of if set, else name.
+  std::string_view canonical() const { return alias_of.empty() ? name : alias_of; }
+};
+
+// The keywords allowed directly inside one kind of block (or at the top level).
+class BlockSchema {
+ public:
+  constexpr BlockSchema(std::string_view name, std::span<const KeywordSpec> keywords)
+      : name_(name), keywords_(keywords) {}
+  BlockSchema(const BlockSchema&) = delete;
+  BlockSchema& operator=(const BlockSchema&) = delete;
+
+  // Returns a short name for the block (e.g. "vrrp_instance", "HTTP_GET.url", "root").
+  std::string_view name() const { return name_; }
+  // Returns the spec of `keyword` (case-sensitive, as keepalived), or nullptr if the
+  // block does not accept it.
+  const KeywordSpec* Lookup(std::string_view keyword) const;
+  // Returns every keyword of the block, in table order.
+  std::span<const KeywordSpec> keywords() const { return keywords_; }
+  size_t size() const { return keywords_.size(); }
+
+ private:
+  std::string_view name_;
+  std::span<const KeywordSpec> keywords_;
+};
+
+// Returns the schema of the top level of keepalived.conf.
+const BlockSchema& RootSchema();
+
+// Calls `fn(path, spec)` for every keyword reachable from `schema`, depth first in table
+// order; `path` names the enclosing blocks below `schema`, e.g.
+// "virtual_server/real_server/HTTP_GET/url" (empty for `schema`'s own keywords).
+// A block table shared by several keywords is visited under each of them.
+void ForEachKeyword(const BlockSchema& schema,
+                    const std::function<void(std::string_view path, const KeywordSpec&)>& fn);
+
+
+// Table-building helpers and the tables shared between the schema*.cc files.
+namespace schema_internal {
+
+inline constexpr Support kActive = Support::kActive;
+inline constexpr Support kNotYet = Support::kNotYet;
+
+// A plain statement.
+constexpr KeywordSpec Kw(std::string_view name, Support support = kActive) {
+  return {name, BlockKind::kNone, support, nullptr, {}};
+}
+// A statement followed by a `{ ... }` block of free-form lines.
+constexpr KeywordSpec List(std::string_view name, Support support = kActive) {
+  return {name, BlockKind::kList, support, nullptr, {}};
+}
+// A statement followed by a `{ ... }` block of the keywords of `block`.
+constexpr KeywordSpec Block(std::string_view name, const BlockSchema& block,
+                            Support support = kActive, std::string_view alias_of = {}) {
+  return {name, BlockKind::kKeywords, support, &block, alias_of};
+}
+// A deprecated plain statement that means `alias_of`.
+constexpr KeywordSpec Alias(std::string_view name, std::string_view alias_of,
+                            Support support = kActive) {
+  return {name, BlockKind::kNone, support, nullptr, alias_of};
+}
+
+// The top-level blocks defined in schema_global.cc, schema_vrrp.cc, schema_check.cc.
+extern const BlockSchema kGlobalDefsBlock;
+extern const BlockSchema kVrrpSyncGroupBlock;
+extern const BlockSchema kVrrpInstanceBlock;
+extern const BlockSchema kVrrpScriptBlock;
+extern const BlockSchema kVrrpTrackProcessBlock;
+extern const BlockSchema kBfdInstanceBlock;
+extern const BlockSchema kSslBlock;
+extern const BlockSchema kVirtualServerBlock;
+
+}  // namespace schema_internal
+
+}  // namespace vigil::config
+
+#endif  // VIGIL_CONFIG_SCHEMA_H_

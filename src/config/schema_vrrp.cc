@@ -1,0 +1,145 @@
+// VRRP blocks: vrrp_sync_group, vrrp_instance, vrrp_script, vrrp_track_process, bfd_instance.
+// Tables list keywords in the order keepalived 2.2.7 installs them.
+#include "config/schema.h"
+
+namespace vigil::config {
+namespace schema_internal {
+
+constexpr KeywordSpec kVrrpSyncGroupKeywords[] = {
+    List("group"),
+    List("track_interface"),
+    List("track_script"),
+    List("track_file"),
+    List("track_process", kNotYet),
+    List("track_bfd", kNotYet),
+    Kw("notify_backup"),
+    Kw("notify_master"),
+    Kw("notify_fault"),
+    Kw("notify_stop"),
+    Kw("notify"),
+    Kw("smtp_alert"),
+    Kw("global_tracking"),
+    Kw("sync_group_tracking_weight"),
+    Kw("notify_priority_changes"),
+};
+constexpr BlockSchema kVrrpSyncGroupBlock("vrrp_sync_group", kVrrpSyncGroupKeywords);
+
+constexpr KeywordSpec kAuthenticationKeywords[] = {
+    Kw("auth_type"),
+    Kw("auth_pass"),
+};
+constexpr BlockSchema kAuthenticationBlock("vrrp_instance/authentication", kAuthenticationKeywords);
+
+constexpr KeywordSpec kVrrpInstanceKeywords[] = {
+    Kw("use_vmac"),
+    Kw("use_vmac_addr"),
+    Kw("vmac_xmit_base"),
+    Kw("use_ipvlan", kNotYet),
+    List("unicast_peer"),
+    Kw("unicast_fault_no_peer"),
+    Kw("check_unicast_src"),
+    Kw("old_unicast_checksum", kNotYet),
+    Kw("native_ipv6"),
+    Kw("state"),
+    Kw("interface"),
+    Kw("vrf", kNotYet),
+    Kw("dont_track_primary"),
+    List("track_interface"),
+    List("track_script"),
+    List("track_file"),
+    List("track_process", kNotYet),
+    List("track_bfd", kNotYet),
+    Kw("mcast_src_ip"),
+    Kw("unicast_src_ip"),
+    Kw("mcast_dst_ip"),
+    Kw("track_src_ip"),
+    Kw("virtual_router_id"),
+    Kw("unicast_ttl"),
+    Kw("version"),
+    Kw("priority"),
+    Kw("advert_int"),
+    List("virtual_ipaddress"),
+    List("virtual_ipaddress_excluded"),
+    Kw("promote_secondaries", kNotYet),
+    Kw("linkbeat_use_polling", kNotYet),
+    List("virtual_routes"),
+    List("virtual_rules"),
+    Kw("accept"),
+    Kw("no_accept", kNotYet),
+    Kw("skip_check_adv_addr"),
+    Kw("strict_mode"),
+    Kw("preempt"),
+    Kw("nopreempt"),
+    Kw("preempt_delay"),
+    Kw("debug", kNotYet),
+    Kw("notify_backup"),
+    Kw("notify_master"),
+    Kw("notify_fault"),
+    Kw("notify_stop"),
+    Kw("notify_deleted"),
+    Kw("notify"),
+    Kw("notify_master_rx_lower_pri"),
+    Kw("smtp_alert"),
+    Kw("notify_priority_changes"),
+    Kw("lvs_sync_daemon_interface", kNotYet),
+    Kw("garp_master_delay"),
+    Kw("garp_master_refresh"),
+    Kw("garp_master_repeat"),
+    Kw("garp_master_refresh_repeat"),
+    Kw("garp_lower_prio_delay"),
+    Kw("garp_lower_prio_repeat"),
+    Kw("down_timer_adverts"),
+    Kw("garp_extra_if"),
+    Alias("vmac_garp_intvl", "garp_extra_if"),
+    Kw("lower_prio_no_advert"),
+    Kw("higher_prio_send_advert"),
+    Kw("kernel_rx_buf_size", kNotYet),
+    Block("authentication", kAuthenticationBlock),
+};
+constexpr BlockSchema kVrrpInstanceBlock("vrrp_instance", kVrrpInstanceKeywords);
+
+constexpr KeywordSpec kVrrpScriptKeywords[] = {
+    Kw("script"),
+    Kw("interval"),
+    Kw("timeout"),
+    Kw("weight"),
+    Kw("rise"),
+    Kw("fall"),
+    Kw("user"),
+    Kw("init_fail"),
+};
+constexpr BlockSchema kVrrpScriptBlock("vrrp_script", kVrrpScriptKeywords);
+
+constexpr KeywordSpec kVrrpTrackProcessKeywords[] = {
+    Kw("process"),
+    Kw("param_match"),
+    Kw("weight"),
+    Kw("quorum"),
+    Kw("quorum_max"),
+    Kw("delay"),
+    Kw("terminate_delay"),
+    Kw("fork_delay"),
+    Kw("full_command"),
+};
+constexpr BlockSchema kVrrpTrackProcessBlock("vrrp_track_process", kVrrpTrackProcessKeywords);
+
+constexpr KeywordSpec kBfdInstanceKeywords[] = {
+    Kw("source_ip"),
+    Kw("neighbor_ip"),
+    Alias("neighbour_ip", "neighbor_ip"),
+    Kw("min_rx"),
+    Kw("min_tx"),
+    Kw("idle_tx"),
+    Kw("multiplier"),
+    Kw("passive"),
+    Kw("ttl"),
+    Alias("hoplimit", "ttl"),
+    Kw("max_hops"),
+    Kw("weight"),
+    Kw("vrrp"),
+    Kw("checker"),
+};
+constexpr BlockSchema kBfdInstanceBlock("bfd_instance", kBfdInstanceKeywords);
+
+}  // namespace schema_internal
+}  // namespace vigil::config
