@@ -1,0 +1,169 @@
+#include "control/client.h"
+
+#include <poll.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <sstream>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "base/unique_fd.h"
+
+namespace vigil::control {
+
+Result<std::string> Request(const std::string& path, const std::string& request_line,
+                            int timeout_ms) {
+  sockaddr_un addr{};
+  if (path.size() >= sizeof(addr.sun_path))
+    return Fail(ErrorCode::kInvalidArgument, "control socket path too long: " + path);
+  UniqueFd fd(socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  if (!fd) return FailErrno("socket");
+  addr.sun_family = AF_UNIX;
+  std::copy(path.begin(), path.end(), addr.sun_path);
+  if (connect(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0)
+    return FailErrno("cannot connect to control socket '" + path + "' (is vigild running?)");
+  std::string out = request_line + "\n";
+  size_t sent = 0;
+  while (sent < out.size()) {
+    ssize_t n = write(fd.get(), out.data() + sent, out.size() - sent);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return FailErrno("write to control socket");
+    sent += n;
+  }
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  std::string in;
+  char buf[65536];
+  while (in.find('\n') == std::string::npos) {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0) return Fail(ErrorCode::kTimeout, "no answer from vigild");
+    pollfd p{fd.get(), POLLIN, 0};
+    int r = poll(&p, 1, static_cast<int>(left.count()));
+    if (r < 0 && errno == EINTR) continue;
+    if (r < 0) return FailErrno("poll");
+    if (r == 0) return Fail(ErrorCode::kTimeout, "no answer from vigild");
+    ssize_t n = read(fd.get(), buf, sizeof(buf));
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return FailErrno("read from control socket");
+    if (n == 0) return Fail(ErrorCode::kIo, "vigild closed the connection");
+    in.append(buf, n);
+  }
+  return in.substr(0, in.find('\n'));
+}
+
+namespace {
+
+using nlohmann::json;
+
+// A left-aligned text table.
+std::string Table(const std::vector<std::string>& header,
+                  const std::vector<std::vector<std::string>>& rows) {
+  std::vector<size_t> width(header.size());
+  for (size_t c = 0; c < header.size(); ++c) width[c] = header[c].size();
+  for (const auto& r : rows)
+    for (size_t c = 0; c < r.size() && c < width.size(); ++c)
+      width[c] = std::max(width[c], r[c].size());
+  std::ostringstream out;
+  auto line = [&](const std::vector<std::string>& cells) {
+    std::string s;
+    for (size_t c = 0; c < header.size(); ++c) {
+      std::string cell = c < cells.size() ? cells[c] : "";
+      s += cell;
+      if (c + 1 < header.size()) s += std::string(width[c] - cell.size() + 2, ' ');
+    }
+    while (!s.empty() && s.back() == ' ') s.pop_back();
+    out << s << '\n';
+  };
+  line(header);
+  for (const auto& r : rows) line(r);
+  return out.str();
+}
+
+std::string Str(const json& j) {
+  if (j.is_string()) return j.get<std::string>();
+  if (j.is_null()) return "";
+  return j.dump();
+}
+
+std::string Join(const json& arr) {
+  std::string s;
+  if (!arr.is_array()) return s;
+  for (const auto& v : arr) s += (s.empty() ? "" : ",") + Str(v);
+  return s;
+}
+
+std::string InstancesTable(const json& instances) {
+  std::vector<std::vector<std::string>> rows;
+  for (const auto& i : instances) {
+    rows.push_back({Str(i.value("name", json())), Str(i.value("state", json())),
+                    Str(i.value("interface", json())), Str(i.value("vrid", json())),
+                    Str(i.value("effective_priority", json())) + "/" +
+                        Str(i.value("base_priority", json())),
+                    Str(i.value("master_address", json())), Join(i.value("vips", json()))});
+  }
+  return Table({"INSTANCE", "STATE", "INTERFACE", "VRID", "PRIO", "MASTER", "VIPS"}, rows);
+}
+
+std::string ServersTable(const json& vss) {
+  std::vector<std::vector<std::string>> rows;
+  for (const auto& v : vss) {
+    std::string vs = Str(v.value("name", json()));
+    std::string quorum = v.value("quorum_up", true) ? "quorum" : "NO QUORUM";
+    if (v.value("sorry_server_active", false)) quorum += " (sorry server)";
+    for (const auto& r : v.value("real_servers", json::array())) {
+      rows.push_back({vs, Str(r.value("address", json())),
+                      r.value("up", false) ? "UP" : "DOWN", Str(r.value("weight", json())),
+                      Str(r.value("checks_ok", json())) + "/" +
+                          Str(r.value("checks_failed", json())),
+                      quorum});
+    }
+    if (v.value("real_servers", json::array()).empty()) rows.push_back({vs, "", "", "", "", quorum});
+  }
+  return Table({"VIRTUAL SERVER", "REAL SERVER", "HEALTH", "WEIGHT", "OK/FAILED", "POOL"}, rows);
+}
+
+}  // namespace
+
+Rendered RenderResponse(const std::string& command, const std::string& response_line) {
+  json r = json::parse(response_line, nullptr, false);
+  if (r.is_discarded() || !r.is_object()) return {"vigild sent an unreadable answer\n", false};
+  if (!r.value("ok", false)) return {"error: " + Str(r.value("error", json("unknown"))) + "\n", false};
+  if (command == "reload") return {Str(r.value("message", json("reloaded"))) + "\n", true};
+  if (command == "instances") return {InstancesTable(r["instances"]), true};
+  if (command == "servers") return {ServersTable(r["virtual_servers"]), true};
+  if (command == "stats") {
+    std::vector<std::vector<std::string>> rows;
+    for (const auto& i : r["stats"]["instances"]) {
+      std::string rejected;
+      for (auto it = i["rejected"].begin(); it != i["rejected"].end(); ++it)
+        rejected += (rejected.empty() ? "" : ",") + it.key() + "=" + Str(it.value());
+      rows.push_back({Str(i["instance"]), Str(i["adverts_sent"]), Str(i["adverts_received"]),
+                      Str(i["transitions"]), rejected.empty() ? "-" : rejected});
+    }
+    return {Table({"INSTANCE", "SENT", "RECEIVED", "TRANSITIONS", "REJECTED"}, rows) +
+                "reloads: " + Str(r["stats"]["reloads"]) + " (failed " +
+                Str(r["stats"]["reload_failures"]) + ")\n",
+            true};
+  }
+  const json& s = r["status"];
+  std::ostringstream out;
+  out << "vigild " << Str(s.value("version", json())) << ", pid " << Str(s.value("pid", json()))
+      << ", up " << static_cast<long long>(s.value("uptime_s", 0.0)) << " s, config "
+      << Str(s.value("config_file", json())) << "\n";
+  out << "reloads: " << Str(s.value("reloads", json(0))) << " (failed "
+      << Str(s.value("reload_failures", json(0))) << ")";
+  if (!Str(s.value("lb_backend", json())).empty())
+    out << ", load balancer: " << Str(s.value("lb_backend", json()));
+  out << "\n\n" << InstancesTable(s.value("instances", json::array()));
+  if (!s.value("virtual_servers", json::array()).empty())
+    out << "\n" << ServersTable(s["virtual_servers"]);
+  return {out.str(), true};
+}
+
+}  // namespace vigil::control

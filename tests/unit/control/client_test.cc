@@ -1,0 +1,48 @@
+#include "control/client.h"
+
+#include <gtest/gtest.h>
+
+namespace vigil::control {
+namespace {
+
+TEST(ClientTest, RendersInstancesAsTable) {
+  auto r = RenderResponse(
+      "instances",
+      R"({"ok":true,"instances":[{"name":"VI_1","state":"MASTER","interface":"eth0","vrid":51,)"
+      R"("effective_priority":100,"base_priority":100,"master_address":"10.0.0.1",)"
+      R"("vips":["10.0.0.10/24","10.0.0.11/24"]}]})");
+  EXPECT_TRUE(r.ok);
+  EXPECT_EQ(r.text,
+            "INSTANCE  STATE   INTERFACE  VRID  PRIO     MASTER    VIPS\n"
+            "VI_1      MASTER  eth0       51    100/100  10.0.0.1  10.0.0.10/24,10.0.0.11/24\n");
+}
+
+TEST(ClientTest, RendersServersWithQuorum) {
+  auto r = RenderResponse(
+      "servers",
+      R"({"ok":true,"virtual_servers":[{"name":"10.0.0.10:80/tcp","quorum_up":false,)"
+      R"("sorry_server_active":true,"real_servers":[{"address":"10.0.1.1:80","up":false,)"
+      R"("weight":0,"checks_ok":1,"checks_failed":4}]}]})");
+  EXPECT_TRUE(r.ok);
+  EXPECT_EQ(r.text,
+            "VIRTUAL SERVER    REAL SERVER  HEALTH  WEIGHT  OK/FAILED  POOL\n"
+            "10.0.0.10:80/tcp  10.0.1.1:80  DOWN    0       1/4        NO QUORUM (sorry server)\n");
+}
+
+TEST(ClientTest, RendersErrors) {
+  auto r = RenderResponse("reload", R"({"ok":false,"error":"keepalived.conf:1:1: error: x"})");
+  EXPECT_FALSE(r.ok);
+  EXPECT_EQ(r.text, "error: keepalived.conf:1:1: error: x\n");
+  EXPECT_FALSE(RenderResponse("status", "###").ok);
+}
+
+TEST(ClientTest, RequestFailsClearlyWithoutDaemon) {
+  auto r = Request("/nonexistent/vigil.ctl", "{}", 100);
+  ASSERT_FALSE(r.has_value());
+  EXPECT_EQ(r.error().ToString(),
+            "cannot connect to control socket '/nonexistent/vigil.ctl' (is vigild running?): "
+            "No such file or directory");
+}
+
+}  // namespace
+}  // namespace vigil::control
