@@ -1,6 +1,9 @@
 #include "net/arp_ndisc.h"
 
+#include <array>
 #include <cstring>
+
+#include "net/checksum.h"
 
 namespace vigil::net {
 namespace {
@@ -27,24 +30,6 @@ constexpr std::uint8_t kNaOverride = 0x20;
 constexpr std::uint8_t kOptTargetLinkAddr = 2;
 
 }  // namespace
-
-std::uint16_t Icmpv6Checksum(const in6_addr& src, const in6_addr& dst,
-                             std::span<const std::uint8_t> icmp) {
-  std::uint32_t sum = 0;
-  auto add_bytes = [&sum](const std::uint8_t* p, std::size_t len) {
-    for (std::size_t i = 0; i + 1 < len; i += 2) sum += static_cast<std::uint32_t>(p[i] << 8 | p[i + 1]);
-    if (len % 2 != 0) sum += static_cast<std::uint32_t>(p[len - 1] << 8);
-  };
-  add_bytes(src.s6_addr, 16);
-  add_bytes(dst.s6_addr, 16);
-  const auto len = static_cast<std::uint32_t>(icmp.size());
-  sum += len >> 16;
-  sum += len & 0xffff;
-  sum += kIcmpv6;
-  add_bytes(icmp.data(), icmp.size());
-  while ((sum >> 16) != 0) sum = (sum & 0xffff) + (sum >> 16);
-  return static_cast<std::uint16_t>(~sum & 0xffff);
-}
 
 std::vector<std::uint8_t> BuildGratuitousArp(const MacAddress& mac, const in_addr& vip) {
   std::vector<std::uint8_t> f;
@@ -82,7 +67,11 @@ std::vector<std::uint8_t> BuildUnsolicitedNa(const MacAddress& mac, const in6_ad
   icmp.push_back(kOptTargetLinkAddr);
   icmp.push_back(1);  // option length in units of 8 bytes
   PutBytes(icmp, mac.data(), 6);
-  const std::uint16_t checksum = Icmpv6Checksum(vip, all_nodes, icmp);
+  std::array<std::uint8_t, 16> src;
+  std::array<std::uint8_t, 16> dst;
+  std::memcpy(src.data(), vip.s6_addr, 16);
+  std::memcpy(dst.data(), all_nodes.s6_addr, 16);
+  const std::uint16_t checksum = Ipv6PseudoHeaderChecksum(src, dst, kIcmpv6, icmp);
   icmp[2] = static_cast<std::uint8_t>(checksum >> 8);
   icmp[3] = static_cast<std::uint8_t>(checksum & 0xff);
 

@@ -28,11 +28,6 @@ std::vector<std::uint8_t> BuildGratuitousArp(const MacAddress& mac, const in_add
 std::vector<std::uint8_t> BuildUnsolicitedNa(const MacAddress& mac, const in6_addr& vip,
                                              bool router);
 
-// Returns the ICMPv6 checksum of `icmp` (its checksum field must be zero) for the IPv6
-// pseudo-header of `src`, `dst` and next header 58.
-std::uint16_t Icmpv6Checksum(const in6_addr& src, const in6_addr& dst,
-                             std::span<const std::uint8_t> icmp);
-
 }  // namespace vigil::net
 
 #endif  // VIGIL_NET_ARP_NDISC_H_
