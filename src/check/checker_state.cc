@@ -1,0 +1,90 @@
+#include "check/checker_state.h"
+
+#include <variant>
+
+namespace vigil::check {
+
+DefaultRandomSource::DefaultRandomSource() : engine_(std::random_device{}()) {}
+
+uint64_t DefaultRandomSource::Uniform(uint64_t max) {
+  return std::uniform_int_distribution<uint64_t>(0, max)(engine_);
+}
+
+Duration FirstProbeDelay(Duration warmup, RandomSource& random) {
+  if (warmup <= Duration::zero()) return kBootstrapDelay;
+  const auto ticks = static_cast<uint64_t>(warmup.count());
+  return kBootstrapDelay + Duration(static_cast<Duration::rep>(random.Uniform(ticks)));
+}
+
+CheckerState::CheckerState(const CheckTiming& timing)
+    : timing_(timing), up_(!timing.alpha), retry_it_(timing.retry) {}
+
+Outcome CheckerState::OnResult(bool success) {
+  Outcome out;
+  out.next_delay = timing_.delay_loop;
+  const bool first = !has_run_;
+  has_run_ = true;
+
+  if (success) {
+    retry_it_ = 0;
+    if (!up_) {
+      up_ = true;
+      out.transition = Transition::kUp;
+    }
+    return out;
+  }
+
+  if (!up_ && !first) return out;  // already known DOWN: just keep polling
+
+  if (up_ && timing_.log_all_failures) out.log_failure = true;
+  if (retry_it_ >= timing_.retry) {
+    out.retries_done = first ? 0 : retry_it_;
+    retry_it_ = 0;
+    if (up_) {
+      up_ = false;
+      out.transition = Transition::kDown;
+    } else {
+      out.first_result_down = true;
+    }
+    return out;
+  }
+  ++retry_it_;
+  out.next_delay = timing_.delay_before_retry;
+  return out;
+}
+
+CheckTiming DefaultTiming(const CheckParams& params, Duration delay_loop) {
+  CheckTiming t;
+  t.delay_loop = delay_loop;
+  t.warmup = delay_loop;
+  t.retry = 1;
+  t.delay_before_retry = std::chrono::seconds(1);
+  if (std::holds_alternative<HttpCheck>(params)) {
+    t.delay_before_retry = std::chrono::seconds(3);
+  } else if (std::holds_alternative<DnsCheck>(params)) {
+    t.retry = 3;
+    t.delay_before_retry = delay_loop;
+  } else if (std::holds_alternative<MiscCheck>(params)) {
+    t.retry = 0;
+  } else if (std::holds_alternative<FileCheck>(params)) {
+    t.retry = 0;
+    t.warmup = Duration::zero();
+  }
+  return t;
+}
+
+const char* CheckTypeName(const CheckParams& params) {
+  struct Visitor {
+    const char* operator()(const TcpCheck&) const { return "TCP_CHECK"; }
+    const char* operator()(const HttpCheck& h) const { return h.tls ? "SSL_GET" : "HTTP_GET"; }
+    const char* operator()(const SmtpCheck&) const { return "SMTP_CHECK"; }
+    const char* operator()(const DnsCheck&) const { return "DNS_CHECK"; }
+    const char* operator()(const UdpCheck&) const { return "UDP_CHECK"; }
+    const char* operator()(const PingCheck&) const { return "PING_CHECK"; }
+    const char* operator()(const MiscCheck&) const { return "MISC_CHECK"; }
+    const char* operator()(const FileCheck&) const { return "FILE_CHECK"; }
+  };
+  return std::visit(Visitor{}, params);
+}
+
+}  // namespace vigil::check
