@@ -22,20 +22,22 @@ config::PreprocessOptions PreprocessOptionsFrom(const Options& options) {
   return p;
 }
 
-int RunConfigTest(const Options& options, std::ostream& diag_out) {
+config::Loaded LoadFromOptions(const Options& options, bool system_checks) {
   config::RealFileSystem fs;
   config::HostSystemInfo system;
-  config::Loaded loaded =
-      config::LoadConfig(options.config_file, PreprocessOptionsFrom(options), fs, &system);
+  return config::LoadConfig(options.config_file, PreprocessOptionsFrom(options), fs,
+                            system_checks ? &system : nullptr);
+}
+
+int RunConfigTest(const Options& options, std::ostream& diag_out) {
+  config::Loaded loaded = LoadFromOptions(options, /*system_checks=*/true);
   diag_out << loaded.diags.FormatAll(loaded.files);
   diag_out.flush();
   return static_cast<int>(loaded.diags.ExitCode());
 }
 
 int RunDumpConfig(const Options& options, std::ostream& json_out, std::ostream& diag_out) {
-  config::RealFileSystem fs;
-  config::Loaded loaded =
-      config::LoadConfig(options.config_file, PreprocessOptionsFrom(options), fs, nullptr);
+  config::Loaded loaded = LoadFromOptions(options, /*system_checks=*/false);
   diag_out << loaded.diags.FormatAll(loaded.files);
   diag_out.flush();
   if (loaded.diags.HasFatal()) return static_cast<int>(config::CheckExit::kFatal);

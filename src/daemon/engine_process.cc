@@ -1,0 +1,180 @@
+#include "daemon/engine_process.h"
+
+#include <signal.h>
+#include <unistd.h>
+
+#include <chrono>
+
+#include <asio.hpp>
+
+#include "base/log.h"
+#include "daemon/channel.h"
+#include "daemon/config_commands.h"
+#include "daemon/pid_file.h"
+
+namespace vigil::daemon {
+namespace {
+
+// How often an engine reports its counters when nothing changes.
+constexpr auto kReportPeriod = std::chrono::seconds(1);
+
+void LogDiagnostics(const std::string& who, const config::Loaded& loaded) {
+  for (const auto& d : loaded.diags.all()) {
+    std::string text = config::Diagnostics::Format(d, loaded.files);
+    text = text.substr(0, text.find('\n'));
+    if (d.severity == config::Severity::kWarning) log::Warning(who + ": " + text);
+    else log::Error(who + ": " + text);
+  }
+}
+
+class EngineProcess {
+ public:
+  EngineProcess(std::string name, const EngineFactory& factory, const Options& options)
+      : name_(std::move(name)),
+        options_(options),
+        engine_(factory(io_, options)),
+        signals_(io_, SIGTERM, SIGINT, SIGHUP),
+        report_timer_(io_) {}
+
+  int Run(int supervisor_fd) {
+    config::Loaded loaded = LoadFromOptions(options_, /*system_checks=*/false);
+    if (loaded.diags.HasFatal()) {
+      LogDiagnostics(name_, loaded);
+      log::Error(name_ + ": the configuration cannot be used; stopping");
+      return kEngineExitPermanent;
+    }
+    channel_ = Channel::Open(
+        io_, supervisor_fd, [this](Frame f) { OnFrame(std::move(f)); },
+        [this] {
+          log::Warning(name_ + ": lost the supervisor; stopping");
+          Stop();
+        });
+    engine_->set_on_change([this] { ReportSoon(); });
+    if (auto r = engine_->Start(loaded.config); !r) {
+      log::Error(name_ + ": cannot start: " + r.error().ToString());
+      return kEngineExitPermanent;
+    }
+    log::Info(name_ + ": started");
+    WaitSignal();
+    ScheduleReport(std::chrono::milliseconds(0));
+    io_.run();
+    return exit_code_;
+  }
+
+ private:
+  void WaitSignal() {
+    signals_.async_wait([this](std::error_code ec, int sig) {
+      if (ec) return;
+      if (sig == SIGHUP) {
+        std::string result = Reload();
+        (void)result;
+      } else {
+        Stop();
+      }
+      if (!stopping_) WaitSignal();
+    });
+  }
+
+  void OnFrame(Frame f) {
+    switch (f.type) {
+      case FrameType::kReportRequest:
+        SendReport();
+        break;
+      case FrameType::kReload:
+        channel_->Send(FrameType::kReloadResult, Reload());
+        break;
+      default:
+        break;
+    }
+  }
+
+  // Reloads and returns "1" + summary or "0" + errors.
+  std::string Reload() {
+    config::Loaded loaded = LoadFromOptions(options_, /*system_checks=*/false);
+    if (loaded.diags.HasErrors()) {
+      LogDiagnostics(name_, loaded);
+      log::Error(name_ + ": reload refused: the configuration has errors; nothing changed");
+      return "0" + loaded.diags.FormatAll(loaded.files);
+    }
+    auto r = engine_->Reload(loaded.config);
+    if (!r) {
+      log::Error(name_ + ": reload failed: " + r.error().ToString());
+      return "0" + r.error().ToString();
+    }
+    log::Info(name_ + ": reloaded: " + *r);
+    ReportSoon();
+    return "1" + *r;
+  }
+
+  void Stop() {
+    if (stopping_) return;
+    stopping_ = true;
+    log::Info(name_ + ": stopping");
+    engine_->Stop([this] {
+      SendReport();
+      report_timer_.cancel();
+      std::error_code ec;
+      signals_.cancel(ec);
+      // Let the last report flush, then leave the loop.
+      asio::post(io_, [this] {
+        if (channel_) channel_->Close();
+        io_.stop();
+      });
+    });
+  }
+
+  void ReportSoon() {
+    if (report_pending_) return;
+    report_pending_ = true;
+    asio::post(io_, [this] {
+      report_pending_ = false;
+      SendReport();
+    });
+  }
+
+  void ScheduleReport(std::chrono::milliseconds delay) {
+    report_timer_.expires_after(delay);
+    report_timer_.async_wait([this](std::error_code ec) {
+      if (ec || stopping_) return;
+      SendReport();
+      ScheduleReport(std::chrono::duration_cast<std::chrono::milliseconds>(kReportPeriod));
+    });
+  }
+
+  void SendReport() {
+    if (!channel_) return;
+    control::Status s;
+    engine_->Report(s);
+    channel_->Send(FrameType::kStatus, control::ToJson(s));
+  }
+
+  std::string name_;
+  const Options& options_;
+  asio::io_context io_;
+  std::unique_ptr<Engine> engine_;
+  asio::signal_set signals_;
+  asio::steady_timer report_timer_;
+  std::shared_ptr<Channel> channel_;
+  bool stopping_ = false;
+  bool report_pending_ = false;
+  int exit_code_ = kEngineExitOk;
+};
+
+}  // namespace
+
+int RunEngineProcess(const std::string& name, const EngineFactory& factory,
+                     const Options& options, int supervisor_fd, const std::string& pid_file) {
+  std::optional<PidFile> pid;
+  if (!pid_file.empty()) {
+    auto p = PidFile::Acquire(pid_file, getpid());
+    if (!p) {
+      log::Error(name + ": " + p.error().ToString());
+      return kEngineExitPermanent;
+    }
+    pid.emplace(std::move(*p));
+  }
+  EngineProcess process(name, factory, options);
+  return process.Run(supervisor_fd);
+}
+
+}  // namespace vigil::daemon

@@ -1,0 +1,28 @@
+// The main function of an engine process (forked by the supervisor): loads the
+// configuration, starts the engine on its own event loop, reports status to the
+// supervisor, reloads on request (or SIGHUP) and stops gracefully on SIGTERM.
+#ifndef VIGIL_DAEMON_ENGINE_PROCESS_H_
+#define VIGIL_DAEMON_ENGINE_PROCESS_H_
+
+#include <optional>
+#include <string>
+
+#include "daemon/engine.h"
+#include "daemon/options.h"
+
+namespace vigil::daemon {
+
+// Exit codes of an engine process as the supervisor reads them.
+inline constexpr int kEngineExitOk = 0;         // stopped on request
+inline constexpr int kEngineExitPermanent = 2;  // cannot run: do not respawn, stop vigild
+inline constexpr int kEngineExitFailed = 1;     // failed: respawn (unless -R)
+
+// Runs engine `name` until it is stopped; returns the process exit code. `supervisor_fd`
+// is the engine's end of the status channel (owned from here on); `pid_file` is the
+// engine's own locked pid file (empty: none).
+int RunEngineProcess(const std::string& name, const EngineFactory& factory,
+                     const Options& options, int supervisor_fd, const std::string& pid_file);
+
+}  // namespace vigil::daemon
+
+#endif  // VIGIL_DAEMON_ENGINE_PROCESS_H_

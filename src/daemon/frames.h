@@ -1,0 +1,46 @@
+// Framing on the socket between the supervisor and an engine process:
+//   4-byte big-endian payload length, 1 type byte, payload.
+#ifndef VIGIL_DAEMON_FRAMES_H_
+#define VIGIL_DAEMON_FRAMES_H_
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace vigil::daemon {
+
+enum class FrameType : char {
+  kStatus = 'S',        // engine -> supervisor: control::Status JSON (the engine's part)
+  kReportRequest = 'Q', // supervisor -> engine: send a status frame now
+  kReload = 'H',        // supervisor -> engine: reload the configuration
+  kReloadResult = 'L',  // engine -> supervisor: "1" + summary, or "0" + errors
+};
+
+inline constexpr uint32_t kMaxFramePayload = 64 << 20;
+
+struct Frame {
+  FrameType type;
+  std::string payload;
+};
+
+// Returns the wire form of a frame.
+std::string EncodeFrame(FrameType type, std::string_view payload);
+
+// Accumulates bytes from a stream and yields whole frames.
+class FrameReader {
+ public:
+  void Append(std::string_view bytes) { buffer_.append(bytes); }
+  // Returns the next complete frame, nullopt if more bytes are needed. Sets `bad` (and
+  // stops yielding) on a frame larger than kMaxFramePayload or of an unknown type.
+  std::optional<Frame> Next();
+  bool bad() const { return bad_; }
+
+ private:
+  std::string buffer_;
+  bool bad_ = false;
+};
+
+}  // namespace vigil::daemon
+
+#endif  // VIGIL_DAEMON_FRAMES_H_

@@ -1,0 +1,107 @@
+#include "daemon/settings.h"
+
+#include <sstream>
+
+#include "base/log.h"
+#include "control/client.h"
+
+namespace vigil::daemon {
+namespace {
+
+const model::RawSetting* FindGlobal(const model::Config& config, const std::string& keyword) {
+  for (const auto& s : config.global.other)
+    if (s.keyword == keyword) return &s;
+  return nullptr;
+}
+
+std::string FirstArg(const model::Config& config, const std::string& keyword) {
+  const model::RawSetting* s = FindGlobal(config, keyword);
+  return (s && !s->args.empty()) ? s->args[0] : std::string();
+}
+
+std::string Suffix(const model::Config& config) {
+  return config.instance ? "_" + *config.instance : std::string();
+}
+
+}  // namespace
+
+void SetupLogging(const Options& options, const std::string& ident) {
+  log::Sink sink = options.log_console ? log::Sink::kConsole
+                   : options.no_syslog ? log::Sink::kNone
+                                       : log::Sink::kSyslog;
+  log::Setup(sink, ident, options.log_detail, options.log_facility.value_or(-1));
+}
+
+std::string DefaultPidFile(const std::string& engine, const model::Config& config) {
+  std::string dir = (config.use_pid_dir || config.net_namespace) ? "/run/vigild/" : "/run/";
+  std::string name = engine.empty() ? "vigild" : "vigild_" + engine;
+  return dir + name + Suffix(config) + ".pid";
+}
+
+std::string ControlSocketPath(const model::Config& config) {
+  std::string configured = FirstArg(config, "vigil_control_socket");
+  if (!configured.empty()) return configured;
+  if (config.instance) return "/run/vigild" + Suffix(config) + ".ctl";
+  return control::kDefaultControlSocket;
+}
+
+std::string MetricsListen(const model::Config& config) {
+  return FirstArg(config, "vigil_metrics_listen");
+}
+
+std::string DumpPath(const model::Config& config, const std::string& keyword,
+                     const std::string& fallback) {
+  std::string configured = FirstArg(config, keyword);
+  return configured.empty() ? fallback : configured;
+}
+
+bool WantsVrrpEngine(const model::Config& config) {
+  return !config.vrrp_instances.empty() || !config.static_addresses.empty() ||
+         !config.static_routes.empty() || !config.static_rules.empty();
+}
+
+bool WantsCheckEngine(const model::Config& config) { return !config.virtual_servers.empty(); }
+
+std::string RenderDataDump(const control::Status& s) {
+  std::ostringstream out;
+  out << "------< vigild " << s.version << " data >------\n"
+      << "pid = " << s.pid << "\nconfig = " << s.config_file << "\nuptime = " << s.uptime_s
+      << " s\nreloads = " << s.reloads << " (failed " << s.reload_failures << ")\n";
+  for (const auto& i : s.instances) {
+    out << "\n VRRP instance = " << i.name << "\n"
+        << "   state = " << i.state << "\n   interface = " << i.interface
+        << "\n   virtual router id = " << i.vrid << "\n   version = " << i.version
+        << "\n   family = " << i.family << "\n   priority = " << i.base_priority
+        << " (effective " << i.effective_priority << ")\n   advert interval = "
+        << i.advert_interval_s << " s\n   last master = "
+        << (i.master_address.empty() ? "-" : i.master_address) << "\n   virtual addresses =";
+    for (const auto& v : i.vips) out << ' ' << v;
+    out << "\n";
+  }
+  for (const auto& v : s.virtual_servers) {
+    out << "\n Virtual server = " << v.name << "\n   scheduler = " << v.scheduler
+        << "\n   quorum = " << (v.quorum_up ? "up" : "down")
+        << (v.sorry_server_active ? " (sorry server)" : "") << "\n";
+    for (const auto& r : v.real_servers)
+      out << "   real server = " << r.address << " " << (r.up ? "UP" : "DOWN") << " weight "
+          << r.weight << "\n";
+  }
+  return out.str();
+}
+
+std::string RenderStatsDump(const control::Status& s) {
+  std::ostringstream out;
+  for (const auto& i : s.instances) {
+    out << "VRRP Instance: " << i.name << "\n"
+        << "  Advertisements:\n    Received: " << i.adverts_received
+        << "\n    Sent: " << i.adverts_sent << "\n  Became master: " << i.became_master
+        << "\n  Transitions: " << i.transitions << "\n  Priority Zero:\n    Received: "
+        << i.priority_zero_received << "\n    Sent: " << i.priority_zero_sent
+        << "\n  Packets rejected:\n";
+    if (i.rejected.empty()) out << "    none\n";
+    for (const auto& [reason, n] : i.rejected) out << "    " << reason << ": " << n << "\n";
+  }
+  return out.str();
+}
+
+}  // namespace vigil::daemon

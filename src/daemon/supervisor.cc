@@ -1,0 +1,461 @@
+#include "daemon/supervisor.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <systemd/sd-daemon.h>
+#include <unistd.h>
+#include <linux/close_range.h>
+#include <sys/syscall.h>
+
+#include <chrono>
+#include <cstring>
+#include <fstream>
+#include <map>
+
+#include <asio.hpp>
+
+#include "base/log.h"
+#include "control/client.h"
+#include "control/server.h"
+#include "daemon/channel.h"
+#include "daemon/config_commands.h"
+#include "daemon/engine_process.h"
+#include "daemon/pid_file.h"
+#include "daemon/settings.h"
+
+namespace vigil::daemon {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+constexpr auto kMinBackoff = std::chrono::seconds(1);
+constexpr auto kMaxBackoff = std::chrono::seconds(30);
+// An engine that ran this long before dying starts again from the minimum back-off.
+constexpr auto kStableRun = std::chrono::seconds(60);
+constexpr auto kReloadTimeout = std::chrono::seconds(15);
+
+void LogDiagnostics(const config::Loaded& loaded) {
+  for (const auto& d : loaded.diags.all()) {
+    std::string text = config::Diagnostics::Format(d, loaded.files);
+    text = text.substr(0, text.find('\n'));
+    if (d.severity == config::Severity::kWarning) log::Warning(text);
+    else log::Error(text);
+  }
+}
+
+// Closes every descriptor from 3 up except `keep`.
+void CloseAllBut(int keep) {
+  if (keep > 3) syscall(SYS_close_range, 3u, static_cast<unsigned>(keep - 1), 0u);
+  syscall(SYS_close_range, static_cast<unsigned>(keep + 1), ~0u, 0u);
+}
+
+struct Child {
+  std::string name;
+  const EngineFactory* factory = nullptr;
+  std::string pid_file;
+  pid_t pid = 0;
+  std::shared_ptr<Channel> channel;
+  control::Status last;                 // the engine's last report
+  Clock::time_point started;
+  Clock::duration backoff = kMinBackoff;
+  std::unique_ptr<asio::steady_timer> respawn_timer;
+  bool wanted = false;                  // the configuration needs this engine
+};
+
+class Supervisor final : public control::ControlTarget {
+ public:
+  Supervisor(const Options& options, const EngineFactories& factories, config::Loaded loaded)
+      : options_(options),
+        factories_(factories),
+        config_(std::move(loaded.config)),
+        signals_(io_),
+        started_(Clock::now()) {
+    children_["vrrp"].name = "vrrp";
+    children_["vrrp"].factory = &factories_.vrrp;
+    children_["vrrp"].pid_file = options.vrrp_pid_file.value_or(
+        DefaultPidFile("vrrp", config_));
+    children_["check"].name = "check";
+    children_["check"].factory = &factories_.check;
+    children_["check"].pid_file = options.check_pid_file.value_or(
+        DefaultPidFile("check", config_));
+  }
+
+  int Run() {
+    for (int s : {SIGHUP, SIGTERM, SIGINT, SIGCHLD, SIGUSR1, SIGUSR2, SIGRTMIN + 2})
+      signals_.add(s);
+    WaitSignal();
+    std::string ctl = ControlSocketPath(config_);
+    auto server = control::ControlServer::Start(io_, ctl, 0600, *this);
+    if (!server) {
+      log::Error("control socket: " + server.error().ToString());
+      return 1;
+    }
+    control_ = std::move(*server);
+    StartMetrics();
+    UpdateWanted();
+    for (auto& [name, c] : children_)
+      if (c.wanted) Spawn(c);
+    sd_notify(0, "READY=1\nSTATUS=running");
+    log::Info("vigild started (pid " + std::to_string(getpid()) + ")");
+    io_.run();
+    return exit_code_;
+  }
+
+  // ControlTarget.
+  control::Status CurrentStatus() override {
+    control::Status s;
+    s.version = kVersionString;
+    s.pid = getpid();
+    s.uptime_s = std::chrono::duration<double>(Clock::now() - started_).count();
+    s.config_file = options_.config_file;
+    s.reloads = reloads_;
+    s.reload_failures = reload_failures_;
+    s.last_reload_ok = last_reload_ok_;
+    for (auto& [name, c] : children_) {
+      if (!c.pid && !c.wanted) continue;
+      for (auto& i : c.last.instances) s.instances.push_back(i);
+      for (auto& v : c.last.virtual_servers) s.virtual_servers.push_back(v);
+      if (!c.last.lb_backend.empty()) s.lb_backend = c.last.lb_backend;
+    }
+    return s;
+  }
+
+  void Reload(std::function<void(bool, std::string)> done) override {
+    if (stopping_) return done(false, "vigild is stopping");
+    sd_notify(0, "RELOADING=1");
+    ++reloads_;
+    config::Loaded loaded = LoadFromOptions(options_, /*system_checks=*/true);
+    if (loaded.diags.HasErrors()) {
+      LogDiagnostics(loaded);
+      log::Error("reload refused: the new configuration has errors; nothing changed");
+      ++reload_failures_;
+      last_reload_ok_ = false;
+      sd_notify(0, "READY=1");
+      return done(false, loaded.diags.FormatAll(loaded.files));
+    }
+    LogDiagnostics(loaded);
+    config_ = std::move(loaded.config);
+    UpdateWanted();
+    // Engines that run and are still wanted reload; new ones start; unwanted ones stop.
+    auto pending = std::make_shared<int>(0);
+    auto ok = std::make_shared<bool>(true);
+    auto summary = std::make_shared<std::string>();
+    auto finish = std::make_shared<std::function<void()>>();
+    auto timer = std::make_shared<asio::steady_timer>(io_, kReloadTimeout);
+    *finish = [this, done, ok, summary, timer, pending] {
+      if (*pending < 0) return;  // already finished
+      *pending = -1;
+      timer->cancel();
+      last_reload_ok_ = *ok;
+      if (!*ok) ++reload_failures_;
+      sd_notify(0, "READY=1");
+      log::Info(*ok ? "reload complete" : "reload failed in an engine");
+      done(*ok, summary->empty() ? std::string("reloaded") : *summary);
+    };
+    for (auto& [name, c] : children_) {
+      if (c.wanted && c.pid && c.channel) {
+        ++*pending;
+        reload_waiters_[name] = [pending, ok, summary, finish, name](bool r, std::string text) {
+          if (*pending < 0) return;
+          if (!r) *ok = false;
+          if (!text.empty()) *summary += (summary->empty() ? "" : "; ") + name + ": " + text;
+          if (--*pending == 0) (*finish)();
+        };
+        c.channel->Send(FrameType::kReload, "");
+      } else if (c.wanted && !c.pid && !c.respawn_timer) {
+        Spawn(c);
+      } else if (!c.wanted && c.pid) {
+        kill(c.pid, SIGTERM);
+      }
+    }
+    if (*pending == 0) return (*finish)();
+    timer->async_wait([this, ok, finish](std::error_code ec) {
+      if (ec) return;
+      *ok = false;
+      reload_waiters_.clear();
+      (*finish)();
+    });
+  }
+
+ private:
+  void StartMetrics() {
+    std::string listen = MetricsListen(config_);
+    if (listen.empty()) return;
+    auto m = control::MetricsServer::Start(io_, listen, [this] {
+      return control::RenderPrometheus(CurrentStatus());
+    });
+    if (!m) {
+      log::Error("metrics: " + m.error().ToString());
+      return;
+    }
+    metrics_ = std::move(*m);
+    log::Info("metrics on http://" + listen + "/metrics");
+  }
+
+  void UpdateWanted() {
+    bool any = options_.all_children;
+    children_["vrrp"].wanted = !options_.check_only && (any || WantsVrrpEngine(config_));
+    children_["check"].wanted = !options_.vrrp_only && (any || WantsCheckEngine(config_));
+  }
+
+  void Spawn(Child& c) {
+    int sv[2];
+    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) {
+      log::Error("socketpair: " + std::string(strerror(errno)));
+      return;
+    }
+    pid_t parent = getpid();
+    pid_t pid = fork();
+    if (pid < 0) {
+      log::Error("fork: " + std::string(strerror(errno)));
+      close(sv[0]);
+      close(sv[1]);
+      return;
+    }
+    if (pid == 0) {
+      // Engine process: default signal handling, nothing of the supervisor's kept open.
+      for (int s : {SIGHUP, SIGTERM, SIGINT, SIGCHLD, SIGUSR1, SIGUSR2, SIGRTMIN + 2})
+        signal(s, SIG_DFL);
+      prctl(PR_SET_PDEATHSIG, SIGTERM);
+      if (getppid() != parent) _exit(kEngineExitOk);
+      int fd = sv[1];
+      CloseAllBut(fd);
+      SetupLogging(options_, "vigild-" + c.name);
+      prctl(PR_SET_NAME, ("vigild-" + c.name).c_str());
+      _exit(RunEngineProcess(c.name, *c.factory, options_, fd, c.pid_file));
+    }
+    close(sv[1]);
+    c.pid = pid;
+    c.started = Clock::now();
+    c.respawn_timer.reset();
+    std::string name = c.name;
+    c.channel = Channel::Open(
+        io_, sv[0], [this, name](Frame f) { OnFrame(name, std::move(f)); },
+        [] { /* the engine's exit is handled on SIGCHLD */ });
+    log::Info("started engine " + c.name + " (pid " + std::to_string(pid) + ")");
+  }
+
+  void OnFrame(const std::string& name, Frame f) {
+    Child& c = children_[name];
+    if (f.type == FrameType::kStatus) {
+      control::Status s;
+      if (control::FromJson(f.payload, s)) c.last = std::move(s);
+    } else if (f.type == FrameType::kReloadResult) {
+      auto it = reload_waiters_.find(name);
+      if (it == reload_waiters_.end()) return;
+      auto cb = std::move(it->second);
+      reload_waiters_.erase(it);
+      bool ok = !f.payload.empty() && f.payload[0] == '1';
+      cb(ok, f.payload.empty() ? "" : f.payload.substr(1));
+    }
+  }
+
+  void WaitSignal() {
+    signals_.async_wait([this](std::error_code ec, int sig) {
+      if (ec) return;
+      OnSignal(sig);
+      WaitSignal();
+    });
+  }
+
+  void OnSignal(int sig) {
+    if (sig == SIGCHLD) return Reap();
+    if (sig == SIGTERM || sig == SIGINT) return StopAll(0);
+    if (sig == SIGHUP) {
+      log::Info("SIGHUP: reloading " + options_.config_file);
+      return Reload([](bool, std::string) {});
+    }
+    if (sig == SIGUSR1) return Dump(DumpKind::kData);
+    if (sig == SIGUSR2) return Dump(DumpKind::kStats);
+    if (sig == SIGRTMIN + 2) return Dump(DumpKind::kJson);
+  }
+
+  enum class DumpKind { kData, kStats, kJson };
+
+  // Asks the engines for fresh reports, then writes the dump file.
+  void Dump(DumpKind kind) {
+    for (auto& [name, c] : children_)
+      if (c.channel) c.channel->Send(FrameType::kReportRequest, "");
+    auto timer = std::make_shared<asio::steady_timer>(io_, std::chrono::milliseconds(200));
+    timer->async_wait([this, kind, timer](std::error_code) {
+      control::Status s = CurrentStatus();
+      std::string path;
+      std::string text;
+      switch (kind) {
+        case DumpKind::kData:
+          path = DumpPath(config_, "state_dump_file", "/tmp/keepalived.data");
+          text = RenderDataDump(s);
+          break;
+        case DumpKind::kStats:
+          path = DumpPath(config_, "stats_dump_file", "/tmp/keepalived.stats");
+          text = RenderStatsDump(s);
+          break;
+        case DumpKind::kJson:
+          path = DumpPath(config_, "json_dump_file", "/tmp/keepalived.json");
+          text = control::ToJson(s, 2) + "\n";
+          break;
+      }
+      std::ofstream out(path, std::ios::trunc);
+      out << text;
+      if (out) log::Info("wrote " + path);
+      else log::Error("cannot write " + path);
+    });
+  }
+
+  void Reap() {
+    for (;;) {
+      int status = 0;
+      pid_t pid = waitpid(-1, &status, WNOHANG);
+      if (pid <= 0) break;
+      for (auto& [name, c] : children_) {
+        if (c.pid != pid) continue;
+        c.pid = 0;
+        if (c.channel) c.channel->Close();
+        c.channel.reset();
+        c.last = control::Status();
+        auto w = reload_waiters_.find(name);
+        if (w != reload_waiters_.end()) {
+          auto cb = std::move(w->second);
+          reload_waiters_.erase(w);
+          cb(false, "engine exited during reload");
+        }
+        OnChildExit(c, status);
+      }
+    }
+    if (stopping_ && AllExited()) Finish();
+  }
+
+  void OnChildExit(Child& c, int status) {
+    std::string how = WIFEXITED(status) ? "exited with " + std::to_string(WEXITSTATUS(status))
+                                        : "was killed by signal " + std::to_string(WTERMSIG(status));
+    if (stopping_) {
+      log::Info("engine " + c.name + " " + how);
+      return;
+    }
+    if (WIFEXITED(status) && WEXITSTATUS(status) == kEngineExitPermanent) {
+      log::Error("engine " + c.name + " " + how + " (permanent error); stopping vigild");
+      return StopAll(1);
+    }
+    if (!c.wanted) {
+      log::Info("engine " + c.name + " " + how + " (no longer configured)");
+      return;
+    }
+    if (options_.dont_respawn) {
+      log::Error("engine " + c.name + " " + how + "; not respawning (-R); stopping vigild");
+      return StopAll(1);
+    }
+    if (Clock::now() - c.started > kStableRun) c.backoff = kMinBackoff;
+    auto delay = c.backoff;
+    c.backoff = std::min<Clock::duration>(c.backoff * 2, kMaxBackoff);
+    log::Error("engine " + c.name + " " + how + "; respawning in " +
+               std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(delay).count()) +
+               " ms");
+    c.respawn_timer = std::make_unique<asio::steady_timer>(io_, delay);
+    std::string name = c.name;
+    c.respawn_timer->async_wait([this, name](std::error_code ec) {
+      if (ec || stopping_) return;
+      Child& child = children_[name];
+      if (child.wanted && !child.pid) Spawn(child);
+    });
+  }
+
+  bool AllExited() const {
+    for (const auto& [name, c] : children_)
+      if (c.pid) return false;
+    return true;
+  }
+
+  void StopAll(int code) {
+    if (stopping_) return;
+    stopping_ = true;
+    exit_code_ = code;
+    sd_notify(0, "STOPPING=1");
+    log::Info("stopping");
+    for (auto& [name, c] : children_) {
+      if (c.respawn_timer) c.respawn_timer->cancel();
+      if (c.pid) kill(c.pid, SIGTERM);
+    }
+    if (AllExited()) return Finish();
+    // Engines get child_wait_time to leave cleanly; then they are killed.
+    kill_timer_ = std::make_unique<asio::steady_timer>(
+        io_, std::chrono::duration_cast<Clock::duration>(config_.child_wait_time));
+    kill_timer_->async_wait([this](std::error_code ec) {
+      if (ec) return;
+      for (auto& [name, c] : children_) {
+        if (!c.pid) continue;
+        log::Error("engine " + c.name + " did not stop in time; killing it");
+        kill(c.pid, SIGKILL);
+      }
+    });
+  }
+
+  void Finish() {
+    if (kill_timer_) kill_timer_->cancel();
+    if (control_) control_->Close();
+    if (metrics_) metrics_->Close();
+    signals_.cancel();
+    log::Info("stopped");
+    io_.stop();
+  }
+
+  const Options& options_;
+  const EngineFactories& factories_;
+  model::Config config_;
+  asio::io_context io_;
+  asio::signal_set signals_;
+  std::map<std::string, Child> children_;
+  std::map<std::string, std::function<void(bool, std::string)>> reload_waiters_;
+  std::unique_ptr<control::ControlServer> control_;
+  std::unique_ptr<control::MetricsServer> metrics_;
+  std::unique_ptr<asio::steady_timer> kill_timer_;
+  Clock::time_point started_;
+  uint64_t reloads_ = 0;
+  uint64_t reload_failures_ = 0;
+  bool last_reload_ok_ = true;
+  bool stopping_ = false;
+  int exit_code_ = 0;
+};
+
+// Detaches from the terminal: fork, setsid, fork; the original process exits 0.
+void Daemonize() {
+  if (pid_t p = fork(); p > 0) _exit(0);
+  setsid();
+  if (pid_t p = fork(); p > 0) _exit(0);
+  if (chdir("/") != 0) {
+  }
+  int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+  if (null >= 0) {
+    dup2(null, 0);
+    dup2(null, 1);
+    dup2(null, 2);
+    close(null);
+  }
+}
+
+}  // namespace
+
+int RunDaemon(const Options& options, const EngineFactories& factories) {
+  SetupLogging(options, "vigild");
+  if (options.umask) umask(*options.umask);
+  config::Loaded loaded = LoadFromOptions(options, /*system_checks=*/true);
+  LogDiagnostics(loaded);
+  if (loaded.diags.HasFatal()) {
+    log::Error("the configuration cannot run; not starting (see vigild -t)");
+    return 1;
+  }
+  if (!options.foreground) Daemonize();
+  std::string pid_path = options.pid_file.value_or(DefaultPidFile("", loaded.config));
+  auto pid = PidFile::Acquire(pid_path, getpid());
+  if (!pid) {
+    log::Error(pid.error().ToString());
+    return 1;
+  }
+  Supervisor supervisor(options, factories, std::move(loaded));
+  return supervisor.Run();
+}
+
+}  // namespace vigil::daemon

@@ -1,0 +1,42 @@
+#include "daemon/frames.h"
+
+#include <gtest/gtest.h>
+
+namespace vigil::daemon {
+namespace {
+
+TEST(FramesTest, EncodesLengthTypePayload) {
+  EXPECT_EQ(EncodeFrame(FrameType::kStatus, "{}"), std::string("\0\0\0\x02S{}", 7));
+  EXPECT_EQ(EncodeFrame(FrameType::kReportRequest, ""), std::string("\0\0\0\0Q", 5));
+}
+
+TEST(FramesTest, ReassemblesFramesSplitAnywhere) {
+  std::string wire = EncodeFrame(FrameType::kReload, "") +
+                     EncodeFrame(FrameType::kReloadResult, "1ok") +
+                     EncodeFrame(FrameType::kStatus, std::string(1000, 'x'));
+  FrameReader r;
+  std::vector<Frame> got;
+  for (char c : wire) {  // one byte at a time: the worst split
+    r.Append(std::string_view(&c, 1));
+    while (auto f = r.Next()) got.push_back(*f);
+  }
+  ASSERT_EQ(got.size(), 3u);
+  EXPECT_EQ(got[0].type, FrameType::kReload);
+  EXPECT_EQ(got[1].payload, "1ok");
+  EXPECT_EQ(got[2].payload.size(), 1000u);
+  EXPECT_FALSE(r.bad());
+}
+
+TEST(FramesTest, RejectsOversizedAndUnknownFrames) {
+  FrameReader r;
+  r.Append(std::string("\x7f\0\0\0S", 5));
+  EXPECT_FALSE(r.Next().has_value());
+  EXPECT_TRUE(r.bad());
+  FrameReader r2;
+  r2.Append(std::string("\0\0\0\0Z", 5));
+  EXPECT_FALSE(r2.Next().has_value());
+  EXPECT_TRUE(r2.bad());
+}
+
+}  // namespace
+}  // namespace vigil::daemon
