@@ -55,7 +55,7 @@ constexpr KeywordSpec kGlobalDefsKeywords[] = {
     Kw("vrrp_higher_prio_send_advert"),
     Kw("vrrp_version"),
     Kw("vrrp_iptables", kNotYet),
-    Kw("vrrp_ipsets", kNotYet),
+    Kw("vrrp_ipsets", kNotYet),  // Debian's 2.2.7 is built without ipset support
     Kw("nftables", kNotYet),
     Kw("nftables_priority", kNotYet),
     Kw("nftables_ifindex", kNotYet),
