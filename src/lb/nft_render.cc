@@ -1,0 +1,558 @@
+#include "lb/nft_render.h"
+
+#include <algorithm>
+#include <numeric>
+#include <set>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+
+namespace vigil::lb::nft {
+namespace {
+
+constexpr std::string_view kServiceTag = "vigil-svc";
+constexpr std::string_view kDestinationTag = "vigil-dst";
+// Upper bound on remembered clients per destination for persistent services.
+constexpr int kPersistenceSetSize = 1048576;
+
+// ---------------------------------------------------------------------------------------
+// Names and tokens.
+
+// Returns `address` as a chain-name-safe token: nft identifiers allow [A-Za-z0-9/._-], so
+// IPv6 colons become '-' (unambiguous: IPv6 text never contains '-').
+std::string AddressToken(const IpAddress& address) {
+  std::string s = address.ToString();
+  std::replace(s.begin(), s.end(), ':', '-');
+  return s;
+}
+
+std::string KeyToken(const ServiceKey& key) {
+  if (const auto* a = std::get_if<AddressKey>(&key)) {
+    return std::string(ProtocolName(a->protocol)) + "_" + AddressToken(a->address) + "_" +
+           std::to_string(a->port);
+  }
+  const auto& f = std::get<FwmarkKey>(key);
+  return (f.family == Family::kIpv4 ? "fwm4_" : "fwm6_") + std::to_string(f.mark);
+}
+
+std::string DestToken(const DestinationKey& d) {
+  return AddressToken(d.address) + "_" + std::to_string(d.port);
+}
+
+// The three comment tokens naming a service: "tcp 10.0.0.1 80" or "fwmark ipv4 7".
+std::string KeyWords(const ServiceKey& key) {
+  if (const auto* a = std::get_if<AddressKey>(&key)) {
+    return std::string(ProtocolName(a->protocol)) + " " + a->address.ToString() + " " +
+           std::to_string(a->port);
+  }
+  const auto& f = std::get<FwmarkKey>(key);
+  return "fwmark " + std::string(FamilyName(f.family)) + " " + std::to_string(f.mark);
+}
+
+std::string Context(const ServiceKey& key) { return "virtual server " + KeyToString(key); }
+
+std::string UnavailableError(const ServiceKey& key, const std::string& what,
+                             const std::string& hint, bool plural = false) {
+  return Context(key) + ": " + what + (plural ? " are" : " is") +
+         " not available with the nftables backend (" + hint + ")";
+}
+
+// ---------------------------------------------------------------------------------------
+// Expressions.
+
+std::string_view IpWord(Family f) { return f == Family::kIpv4 ? "ip" : "ip6"; }
+
+// Returns the mask of the first `prefix` bits of `family` as an address.
+IpAddress PrefixMask(Family family, int prefix) {
+  uint8_t bytes[16] = {};
+  for (int i = 0; i < prefix; ++i) bytes[i / 8] |= static_cast<uint8_t>(0x80 >> (i % 8));
+  return IpAddress::FromBytes(family, bytes);
+}
+
+// The client expression persistence keys on: "ip saddr" or "ip saddr & 255.255.255.0".
+std::string ClientExpr(const Service& s) {
+  Family f = KeyFamily(s.key);
+  std::string e = std::string(IpWord(f)) + " saddr";
+  if (s.persistence_prefix && *s.persistence_prefix < FamilyBits(f)) {
+    e += " & " + PrefixMask(f, *s.persistence_prefix).ToString();
+  }
+  return e;
+}
+
+bool Persistent(const Service& s) { return s.persistence_timeout != 0; }
+
+bool SamePersistence(const Service& a, const Service& b) {
+  return a.persistence_timeout == b.persistence_timeout &&
+         (!Persistent(a) || a.persistence_prefix == b.persistence_prefix);
+}
+
+std::string ServiceComment(const Service& s) {
+  std::string prefix = s.persistence_prefix ? std::to_string(*s.persistence_prefix) : "-";
+  return std::string(kServiceTag) + " " + KeyWords(s.key) + " " +
+         std::string(SchedulerName(s.scheduler)) + " " + std::to_string(s.scheduler_flags) +
+         " " + std::to_string(s.persistence_timeout) + " " + prefix;
+}
+
+std::string DestinationComment(const Service& s, const Destination& d) {
+  return std::string(kDestinationTag) + " " + KeyWords(s.key) + " " + d.key.address.ToString() +
+         " " + std::to_string(d.key.port) + " " + std::to_string(d.weight);
+}
+
+// Returns the dispatch map and element key for a service: {"svc4", "tcp . 10.0.0.1 . 80"}.
+std::pair<std::string, std::string> DispatchElement(const ServiceKey& key) {
+  if (const auto* a = std::get_if<AddressKey>(&key)) {
+    return {a->address.family() == Family::kIpv4 ? "svc4" : "svc6",
+            std::string(ProtocolName(a->protocol)) + " . " + a->address.ToString() + " . " +
+                std::to_string(a->port)};
+  }
+  const auto& f = std::get<FwmarkKey>(key);
+  return {"fwm", std::string(FamilyName(f.family)) + " . " + std::to_string(f.mark)};
+}
+
+// Returns the masquerade set and element for a service: {"masq4", "10.0.0.1"}.
+std::pair<std::string, std::string> MasqueradeElement(const ServiceKey& key) {
+  if (const auto* a = std::get_if<AddressKey>(&key)) {
+    return {a->address.family() == Family::kIpv4 ? "masq4" : "masq6", a->address.ToString()};
+  }
+  const auto& f = std::get<FwmarkKey>(key);
+  return {"masqm", std::string(FamilyName(f.family)) + " . " + std::to_string(f.mark)};
+}
+
+// ---------------------------------------------------------------------------------------
+// Command text.
+
+class Commands {
+ public:
+  void Add(std::string line) {
+    text_ += line;
+    text_ += '\n';
+  }
+  void Rule(const std::string& chain, const std::string& body) {
+    Add("add rule " + std::string(kTable) + " " + chain + " " + body);
+  }
+  void AddChain(const std::string& chain) { Add("add chain " + std::string(kTable) + " " + chain); }
+  void DeleteChain(const std::string& chain) {
+    Add("flush chain " + std::string(kTable) + " " + chain);
+    Add("delete chain " + std::string(kTable) + " " + chain);
+  }
+  void FlushChain(const std::string& chain) {
+    Add("flush chain " + std::string(kTable) + " " + chain);
+  }
+  std::string Take() { return std::move(text_); }
+
+ private:
+  std::string text_;
+};
+
+void AddPersistenceSet(Commands& c, const Service& s, const DestinationKey& d) {
+  std::string type = KeyFamily(s.key) == Family::kIpv4 ? "ipv4_addr" : "ipv6_addr";
+  c.Add("add set " + std::string(kTable) + " " + PersistenceSetName(s.key, d) + " { type " +
+        type + "; size " + std::to_string(kPersistenceSetSize) +
+        "; flags dynamic,timeout; timeout " + std::to_string(s.persistence_timeout) + "s; }");
+}
+
+void DeletePersistenceSet(Commands& c, const Service& s, const DestinationKey& d) {
+  c.Add("delete set " + std::string(kTable) + " " + PersistenceSetName(s.key, d));
+}
+
+// Emits the rules of destination `d`'s (empty) chain.
+void DestinationRules(Commands& c, const Service& s, const Destination& d) {
+  std::string chain = DestinationChainName(s.key, d.key);
+  if (Persistent(s)) {
+    c.Rule(chain, "update @" + PersistenceSetName(s.key, d.key) + " { " + ClientExpr(s) + " }");
+  }
+  std::string rule;
+  if (d.key.port != 0) {
+    if (const auto* a = std::get_if<AddressKey>(&s.key)) {
+      rule = "meta l4proto " + std::string(ProtocolName(a->protocol)) + " ";
+    } else {
+      rule = "meta l4proto { tcp, udp, sctp } ";
+    }
+  }
+  std::string target = d.key.address.ToString();
+  if (d.key.address.family() == Family::kIpv6 && d.key.port != 0) target = "[" + target + "]";
+  if (d.key.port != 0) target += ":" + std::to_string(d.key.port);
+  rule += "dnat " + std::string(IpWord(d.key.address.family())) + " to " + target;
+  rule += " comment \"" + DestinationComment(s, d) + "\"";
+  c.Rule(chain, rule);
+}
+
+// Emits the rules of the service's (empty) chain.
+void ServiceRules(Commands& c, const ServiceEntry& e) {
+  const Service& s = e.service;
+  std::string chain = ServiceChainName(s.key);
+  std::vector<const Destination*> active;
+  for (const auto& [k, d] : e.destinations) {
+    if (d.weight > 0) active.push_back(&d);
+  }
+  if (!active.empty()) {
+    if (Persistent(s)) {
+      for (const Destination* d : active) {
+        c.Rule(chain, ClientExpr(s) + " @" + PersistenceSetName(s.key, d->key) + " goto " +
+                          DestinationChainName(s.key, d->key));
+      }
+    }
+    uint32_t g = 0;
+    for (const Destination* d : active) g = std::gcd(g, d->weight);
+    std::vector<uint32_t> slots;
+    for (const Destination* d : active) slots.push_back(s.scheduler == Scheduler::kRr ? 1 : d->weight / g);
+    uint64_t total = std::accumulate(slots.begin(), slots.end(), uint64_t{0});
+    std::string selector;
+    Family f = KeyFamily(s.key);
+    switch (s.scheduler) {
+      case Scheduler::kRandom: selector = "numgen random mod "; break;
+      case Scheduler::kSh:
+        selector = "jhash " + std::string(IpWord(f)) + " saddr";
+        if (s.scheduler_flags & kSchedFlag2) selector += " . th sport";
+        selector += " mod ";
+        break;
+      default: selector = "numgen inc mod "; break;
+    }
+    selector += std::to_string(total);
+    if (s.scheduler == Scheduler::kSh) selector += " seed 0x0";
+    selector += " vmap { ";
+    uint64_t next = 0;
+    for (size_t i = 0; i < active.size(); ++i) {
+      if (i > 0) selector += ", ";
+      uint64_t last = next + slots[i] - 1;
+      selector += std::to_string(next);
+      if (last != next) selector += "-" + std::to_string(last);
+      selector += " : goto " + DestinationChainName(s.key, active[i]->key);
+      next = last + 1;
+    }
+    selector += " }";
+    c.Rule(chain, selector);
+  }
+  c.Rule(chain, "drop comment \"" + ServiceComment(s) + "\"");
+}
+
+bool VipStillUsed(const State& desired, const ServiceKey& key) {
+  const auto* a = std::get_if<AddressKey>(&key);
+  if (a == nullptr) return false;
+  for (const auto& [k, e] : desired.services) {
+    const auto* other = std::get_if<AddressKey>(&k);
+    if (other != nullptr && other->address == a->address) return true;
+  }
+  return false;
+}
+
+Result<void> ValidateService(const ServiceEntry& e) {
+  const Service& s = e.service;
+  switch (s.scheduler) {
+    case Scheduler::kRr: case Scheduler::kWrr: case Scheduler::kSh: case Scheduler::kRandom:
+      break;
+    default:
+      return Fail(ErrorCode::kUnsupported,
+                  UnavailableError(s.key, "scheduler '" + std::string(SchedulerName(s.scheduler)) + "'",
+                                   "use rr, wrr, sh or random, or the ipvs backend"));
+  }
+  uint8_t allowed = s.scheduler == Scheduler::kSh ? kSchedFlag2 : 0;
+  if (s.scheduler == Scheduler::kSh && (s.scheduler_flags & kSchedFlag1)) {
+    return Fail(ErrorCode::kUnsupported,
+                UnavailableError(s.key, "scheduler flag 'sh-fallback'", "use the ipvs backend"));
+  }
+  if ((s.scheduler_flags & ~allowed) != 0) {
+    return Fail(ErrorCode::kUnsupported,
+                UnavailableError(s.key, "scheduler flags " + std::to_string(s.scheduler_flags) +
+                                            " with '" + std::string(SchedulerName(s.scheduler)) + "'",
+                                 "use the ipvs backend"));
+  }
+  if (s.one_packet) {
+    return Fail(ErrorCode::kUnsupported,
+                UnavailableError(s.key, "one-packet scheduling (ops)", "use the ipvs backend"));
+  }
+  Family family = KeyFamily(s.key);
+  if (const auto* a = std::get_if<AddressKey>(&s.key); a != nullptr && a->port == 0) {
+    return Fail(ErrorCode::kUnsupported,
+                UnavailableError(s.key, "port 0 (all ports)", "use a fwmark service, or the ipvs backend"));
+  }
+  if (s.persistence_prefix && *s.persistence_prefix > FamilyBits(family)) {
+    return Fail(ErrorCode::kInvalidArgument,
+                Context(s.key) + ": persistence prefix /" + std::to_string(*s.persistence_prefix) +
+                    " is longer than an " + std::string(FamilyName(family)) + " address");
+  }
+  for (const auto& [k, d] : e.destinations) {
+    std::string rs = "real server " + DestinationKeyToString(d.key);
+    if (d.forwarding != Forwarding::kNat) {
+      return Fail(ErrorCode::kUnsupported,
+                  UnavailableError(s.key, rs + ": forwarding method '" +
+                                              std::string(ForwardingName(d.forwarding)) + "'",
+                                   "use NAT, or the ipvs backend"));
+    }
+    if (d.upper_threshold != 0 || d.lower_threshold != 0) {
+      return Fail(ErrorCode::kUnsupported,
+                  UnavailableError(s.key, rs + ": connection thresholds (uthreshold/lthreshold)",
+                                   "use the ipvs backend", /*plural=*/true));
+    }
+    if (d.key.address.family() != family) {
+      return Fail(ErrorCode::kUnsupported,
+                  UnavailableError(s.key, rs + ": a real server of another address family",
+                                   "use the same family as the virtual server"));
+    }
+  }
+  return {};
+}
+
+}  // namespace
+
+Result<void> Validate(const State& state) {
+  for (const auto& [key, entry] : state.services) {
+    if (auto r = ValidateService(entry); !r) return r;
+  }
+  return {};
+}
+
+std::string ServiceChainName(const ServiceKey& key) { return "s_" + KeyToken(key); }
+
+std::string DestinationChainName(const ServiceKey& key, const DestinationKey& dest) {
+  return "d_" + KeyToken(key) + "_" + DestToken(dest);
+}
+
+std::string PersistenceSetName(const ServiceKey& key, const DestinationKey& dest) {
+  return "p_" + KeyToken(key) + "_" + DestToken(dest);
+}
+
+std::string RenderSkeleton() {
+  Commands c;
+  std::string t(kTable);
+  c.Add("add table " + t);
+  c.Add("add map " + t + " svc4 { type inet_proto . ipv4_addr . inet_service : verdict; }");
+  c.Add("add map " + t + " svc6 { type inet_proto . ipv6_addr . inet_service : verdict; }");
+  c.Add("add map " + t + " fwm { type nf_proto . mark : verdict; }");
+  c.Add("add set " + t + " masq4 { type ipv4_addr; }");
+  c.Add("add set " + t + " masq6 { type ipv6_addr; }");
+  c.Add("add set " + t + " masqm { type nf_proto . mark; }");
+  c.AddChain("dispatch");
+  c.Rule("dispatch", "meta mark != 0 meta nfproto . meta mark vmap @fwm");
+  c.Rule("dispatch", "meta l4proto . ip daddr . th dport vmap @svc4");
+  c.Rule("dispatch", "meta l4proto . ip6 daddr . th dport vmap @svc6");
+  c.Add("add chain " + t + " prerouting { type nat hook prerouting priority dstnat; policy accept; }");
+  c.Rule("prerouting", "jump dispatch");
+  c.Add("add chain " + t + " output { type nat hook output priority -100; policy accept; }");
+  c.Rule("output", "jump dispatch");
+  c.Add("add chain " + t + " postrouting { type nat hook postrouting priority srcnat; policy accept; }");
+  c.Rule("postrouting", "ct status dnat ct original ip daddr @masq4 masquerade");
+  c.Rule("postrouting", "ct status dnat ct original ip6 daddr @masq6 masquerade");
+  c.Rule("postrouting", "ct status dnat meta nfproto . meta mark @masqm masquerade");
+  return c.Take();
+}
+
+std::string RenderMasqueradeResync(const State& state, const Options& options) {
+  Commands c;
+  for (const char* set : {"masq4", "masq6", "masqm"}) {
+    c.Add("flush set " + std::string(kTable) + " " + set);
+  }
+  if (options.masquerade) {
+    std::set<std::pair<std::string, std::string>> elements;
+    for (const auto& [key, e] : state.services) elements.insert(MasqueradeElement(key));
+    for (const auto& [set, element] : elements) {
+      c.Add("add element " + std::string(kTable) + " " + set + " { " + element + " }");
+    }
+  }
+  return c.Take();
+}
+
+std::string RenderTeardown() { return "delete table " + std::string(kTable) + "\n"; }
+
+Result<std::string> RenderOps(const std::vector<Op>& ops, const State& desired,
+                              const State& actual, const Options& options) {
+  if (auto r = Validate(desired); !r) return std::unexpected(r.error());
+  std::string t(kTable);
+
+  // Services named by the ops, in key order; those that exist now get their chain flushed
+  // first so nothing refers to a destination chain or set that is about to go.
+  std::set<ServiceKey> touched;
+  for (const Op& op : ops) touched.insert(op.service.key);
+  Commands c;
+  for (const ServiceKey& key : touched) {
+    if (actual.Find(key) != nullptr) c.FlushChain(ServiceChainName(key));
+  }
+
+  for (const Op& op : ops) {
+    const ServiceKey& key = op.service.key;
+    const ServiceEntry* have = actual.Find(key);
+    const ServiceEntry* want = desired.Find(key);
+    auto mismatch = [&](const std::string& why) {
+      return Fail(ErrorCode::kInvalidArgument,
+                  "nftables: operation '" + ToString(op) + "' " + why);
+    };
+    switch (op.kind) {
+      case OpKind::kDeleteDestination: {
+        if (have == nullptr || !op.destination) return mismatch("names no current service");
+        c.DeleteChain(DestinationChainName(key, op.destination->key));
+        if (Persistent(have->service)) DeletePersistenceSet(c, have->service, op.destination->key);
+        break;
+      }
+      case OpKind::kDeleteService: {
+        if (have == nullptr) return mismatch("names no current service");
+        auto [map, element] = DispatchElement(key);
+        c.Add("delete element " + t + " " + map + " { " + element + " }");
+        if (options.masquerade && !VipStillUsed(desired, key)) {
+          auto [set, masq] = MasqueradeElement(key);
+          c.Add("delete element " + t + " " + set + " { " + masq + " }");
+        }
+        c.Add("delete chain " + t + " " + ServiceChainName(key));
+        break;
+      }
+      case OpKind::kAddService: {
+        if (want == nullptr) return mismatch("names no desired service");
+        c.AddChain(ServiceChainName(key));
+        auto [map, element] = DispatchElement(key);
+        c.Add("add element " + t + " " + map + " { " + element + " : goto " +
+              ServiceChainName(key) + " }");
+        if (options.masquerade) {
+          auto [set, masq] = MasqueradeElement(key);
+          c.Add("add element " + t + " " + set + " { " + masq + " }");
+        }
+        break;
+      }
+      case OpKind::kUpdateService: {
+        if (want == nullptr || have == nullptr) return mismatch("names no current service");
+        if (SamePersistence(have->service, want->service)) break;
+        // Persistence changed: rebuild the chains (and sets) of the destinations that stay.
+        for (const auto& [dkey, d] : want->destinations) {
+          if (!have->destinations.contains(dkey)) continue;
+          c.FlushChain(DestinationChainName(key, dkey));
+          if (Persistent(have->service)) DeletePersistenceSet(c, have->service, dkey);
+          if (Persistent(want->service)) AddPersistenceSet(c, want->service, dkey);
+          DestinationRules(c, want->service, d);
+        }
+        break;
+      }
+      case OpKind::kAddDestination: {
+        if (want == nullptr || !op.destination) return mismatch("names no desired service");
+        if (Persistent(want->service)) AddPersistenceSet(c, want->service, op.destination->key);
+        c.AddChain(DestinationChainName(key, op.destination->key));
+        DestinationRules(c, want->service, *op.destination);
+        break;
+      }
+      case OpKind::kUpdateDestination: {
+        if (want == nullptr || !op.destination) return mismatch("names no desired service");
+        c.FlushChain(DestinationChainName(key, op.destination->key));
+        DestinationRules(c, want->service, *op.destination);
+        break;
+      }
+    }
+  }
+
+  for (const ServiceKey& key : touched) {
+    if (const ServiceEntry* want = desired.Find(key)) ServiceRules(c, *want);
+  }
+  return c.Take();
+}
+
+// ---------------------------------------------------------------------------------------
+// Read-back.
+
+namespace {
+
+std::vector<std::string> Words(const std::string& text) {
+  std::istringstream in(text);
+  std::vector<std::string> out;
+  for (std::string w; in >> w;) out.push_back(w);
+  return out;
+}
+
+Result<uint64_t> Number(const std::string& word, uint64_t max, const std::string& comment) {
+  uint64_t v = 0;
+  if (word.empty() || word.size() > 20) {
+    return Fail(ErrorCode::kParse, "nftables: bad number '" + word + "' in comment \"" + comment + "\"");
+  }
+  for (char ch : word) {
+    if (ch < '0' || ch > '9') {
+      return Fail(ErrorCode::kParse, "nftables: bad number '" + word + "' in comment \"" + comment + "\"");
+    }
+    v = v * 10 + static_cast<uint64_t>(ch - '0');
+  }
+  if (v > max) {
+    return Fail(ErrorCode::kParse, "nftables: number '" + word + "' out of range in comment \"" + comment + "\"");
+  }
+  return v;
+}
+
+// Parses the three key words starting at words[i].
+Result<ServiceKey> ParseKeyWords(const std::vector<std::string>& w, size_t i, const std::string& comment) {
+  auto bad = [&] { return Fail(ErrorCode::kParse, "nftables: bad service in comment \"" + comment + "\""); };
+  if (w[i] == "fwmark") {
+    FwmarkKey f;
+    if (w[i + 1] == "ipv4") f.family = Family::kIpv4;
+    else if (w[i + 1] == "ipv6") f.family = Family::kIpv6;
+    else return bad();
+    auto mark = Number(w[i + 2], UINT32_MAX, comment);
+    if (!mark) return std::unexpected(mark.error());
+    f.mark = static_cast<uint32_t>(*mark);
+    return f;
+  }
+  auto proto = ParseProtocol(w[i]);
+  auto addr = IpAddress::Parse(w[i + 1]);
+  auto port = Number(w[i + 2], UINT16_MAX, comment);
+  if (!proto || !addr || !port) return bad();
+  return AddressKey{*proto, *addr, static_cast<uint16_t>(*port)};
+}
+
+}  // namespace
+
+Result<State> ParseTable(std::string_view json) {
+  nlohmann::json doc = nlohmann::json::parse(json, nullptr, /*allow_exceptions=*/false);
+  if (doc.is_discarded() || !doc.is_object() || !doc.contains("nftables") ||
+      !doc["nftables"].is_array()) {
+    return Fail(ErrorCode::kParse, "nftables: list output is not libnftables JSON");
+  }
+  State state;
+  std::vector<std::pair<ServiceKey, Destination>> dests;
+  for (const auto& item : doc["nftables"]) {
+    if (!item.is_object() || !item.contains("rule")) continue;
+    const auto& rule = item["rule"];
+    if (!rule.is_object() || !rule.contains("comment") || !rule["comment"].is_string()) continue;
+    std::string comment = rule["comment"].get<std::string>();
+    std::vector<std::string> w = Words(comment);
+    if (w.empty()) continue;
+    if (w[0] == kServiceTag) {
+      if (w.size() != 8) return Fail(ErrorCode::kParse, "nftables: bad comment \"" + comment + "\"");
+      auto key = ParseKeyWords(w, 1, comment);
+      if (!key) return std::unexpected(key.error());
+      Service s;
+      s.key = *key;
+      auto sched = ParseScheduler(w[4]);
+      if (!sched) return Fail(ErrorCode::kParse, "nftables: bad comment \"" + comment + "\"");
+      auto flags = Number(w[5], 255, comment);
+      if (!flags) return std::unexpected(flags.error());
+      auto timeout = Number(w[6], UINT32_MAX, comment);
+      if (!timeout) return std::unexpected(timeout.error());
+      s.scheduler = *sched;
+      s.scheduler_flags = static_cast<uint8_t>(*flags);
+      s.persistence_timeout = static_cast<uint32_t>(*timeout);
+      if (w[7] != "-") {
+        auto prefix = Number(w[7], 128, comment);
+        if (!prefix) return std::unexpected(prefix.error());
+        s.persistence_prefix = static_cast<uint8_t>(*prefix);
+      }
+      state.Put(s);
+    } else if (w[0] == kDestinationTag) {
+      if (w.size() != 7) return Fail(ErrorCode::kParse, "nftables: bad comment \"" + comment + "\"");
+      auto key = ParseKeyWords(w, 1, comment);
+      if (!key) return std::unexpected(key.error());
+      auto addr = IpAddress::Parse(w[4]);
+      auto port = Number(w[5], UINT16_MAX, comment);
+      auto weight = Number(w[6], UINT32_MAX, comment);
+      if (!addr || !port || !weight) {
+        return Fail(ErrorCode::kParse, "nftables: bad comment \"" + comment + "\"");
+      }
+      Destination d;
+      d.key = DestinationKey{*addr, static_cast<uint16_t>(*port)};
+      d.weight = static_cast<uint32_t>(*weight);
+      dests.emplace_back(*key, d);
+    }
+  }
+  for (const auto& [key, d] : dests) {
+    // A destination chain whose service chain is gone is left to be reported, not guessed.
+    if (!state.services.contains(key)) {
+      return Fail(ErrorCode::kParse, "nftables: real server " + DestinationKeyToString(d.key) +
+                                         " belongs to no service (" + KeyToString(key) + ")");
+    }
+    state.PutDestination(key, d);
+  }
+  return state;
+}
+
+}  // namespace vigil::lb::nft

@@ -1,0 +1,100 @@
+// Pure translation between lb State/Ops and nftables: validation, command text, read-back.
+//
+// Layout. vigil owns exactly one table, `table inet vigil` (one inet table serves IPv4 and
+// IPv6; the kernel has had inet NAT since 5.2). Nothing outside it is ever touched.
+//
+//   map svc4 { type inet_proto . ipv4_addr . inet_service : verdict }   address services
+//   map svc6 { type inet_proto . ipv6_addr . inet_service : verdict }
+//   map fwm  { type nf_proto . mark : verdict }                          fwmark services
+//   chain dispatch:                      one vmap lookup per packet for its family
+//       meta mark != 0 meta nfproto . meta mark vmap @fwm
+//       meta l4proto . ip daddr . th dport vmap @svc4
+//       meta l4proto . ip6 daddr . th dport vmap @svc6
+//   chain prerouting (nat, dstnat) and chain output (nat, -100): jump dispatch
+//   sets masq4/masq6 (VIP addresses), masqm (nf_proto . mark) and chain postrouting (nat,
+//   srcnat): `ct status dnat` connections whose original destination is in those sets are
+//   masqueraded. The sets are filled only when Options::masquerade is on.
+//
+// Per service `s_<key>` (e.g. s_tcp_10.0.0.1_80, s_tcp_fd00--1_80, s_fwm4_7):
+//   [persistence] <client> @p_<dest> goto d_<dest>      one per schedulable destination
+//   <selector> vmap { <slot range> : goto d_<dest>, ... }
+//       rr      numgen inc mod N, one slot per destination (weights ignored, as IPVS rr)
+//       wrr     numgen inc mod sum(w/g), w/g consecutive slots per destination (g = gcd)
+//       random  numgen random mod sum(w/g), weighted like wrr
+//       sh      jhash ip saddr [. th sport with kSchedFlag2] mod sum(w/g) seed 0x0, weighted
+//   drop comment "vigil-svc ..."           reached only when no destination is schedulable
+// Per destination `d_<key>_<dest>`:
+//   [persistence] update @p_<dest> { <client> }           refreshes the client's timer
+//   meta l4proto tcp dnat ip to 10.1.0.1:8080 comment "vigil-dst ..."
+// Per destination, for persistent services, `set p_<key>_<dest>` { type ipv4_addr; flags
+// dynamic,timeout; timeout T }: the clients (masked to persistence_prefix) that stick to it.
+// A client stays with its destination until T seconds pass without a new connection
+// (IPVS counts T from the end of the last connection instead). Only a connection's first
+// packet traverses NAT chains, so all of this runs once per connection.
+//
+// Weight 0 (inhibit_on_failure) keeps the destination's chain and set but leaves it out of
+// the selector and the persistence lookups. The rule comments carry every attribute, and
+// reading back the table parses them.
+//
+// Forwarding is NAT only: the destination rewrites the address (and the port unless the
+// destination port is 0). With masquerade off this is exactly IPVS NAT: real servers must
+// route replies back through this host. Turn masquerade on for one-armed set-ups where
+// they do not. vigil does not change sysctls (net.ipv4.ip_forward etc.).
+//
+// Each Render* result is meant for one nft_run_cmd_from_buffer call, i.e. one atomic
+// transaction, and touches only the chains, sets and map elements of the services named
+// in the operations.
+#ifndef VIGIL_LB_NFT_RENDER_H_
+#define VIGIL_LB_NFT_RENDER_H_
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/error.h"
+#include "lb/reconciler.h"
+#include "lb/state.h"
+
+namespace vigil::lb::nft {
+
+inline constexpr std::string_view kBackendName = "nftables";
+inline constexpr std::string_view kTable = "inet vigil";
+
+struct Options {
+  // Masquerade connections to virtual services (one-armed NAT load balancing).
+  bool masquerade = false;
+};
+
+// Returns success if the nftables backend can express `state`, else the first problem as a
+// kUnsupported / kInvalidArgument Error naming the backend and the virtual server.
+Result<void> Validate(const State& state);
+
+// Returns the name of the chain for service `key` ("s_tcp_10.0.0.1_80").
+std::string ServiceChainName(const ServiceKey& key);
+// Returns the name of the chain for destination `dest` of service `key`.
+std::string DestinationChainName(const ServiceKey& key, const DestinationKey& dest);
+// Returns the name of the persistence set of destination `dest` of service `key`.
+std::string PersistenceSetName(const ServiceKey& key, const DestinationKey& dest);
+
+// Returns the commands (one per line) that create vigil's empty table.
+std::string RenderSkeleton();
+
+// Returns the commands that empty the masquerade sets and, if `options.masquerade`, fill
+// them for the services of `state` (used once after start-up to resynchronise them).
+std::string RenderMasqueradeResync(const State& state, const Options& options);
+
+// Returns the commands that apply `ops` (as computed by Reconcile(desired, actual)). Only
+// the objects of services named in `ops` are touched. Fails if `desired` does not
+// Validate, or if an op does not agree with `desired`/`actual`.
+Result<std::string> RenderOps(const std::vector<Op>& ops, const State& desired,
+                              const State& actual, const Options& options);
+
+// Returns the commands that delete vigil's whole table.
+std::string RenderTeardown();
+
+// Parses libnftables' JSON output for `list table inet vigil` back into a State.
+Result<State> ParseTable(std::string_view json);
+
+}  // namespace vigil::lb::nft
+
+#endif  // VIGIL_LB_NFT_RENDER_H_

@@ -1,0 +1,67 @@
+// The nftables backend: vigil's `table inet vigil` programmed through libnftables.
+// See lb/nft_render.h for the table's layout.
+#ifndef VIGIL_LB_NFTABLES_BACKEND_H_
+#define VIGIL_LB_NFTABLES_BACKEND_H_
+
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "base/error.h"
+#include "lb/backend.h"
+#include "lb/nft_render.h"
+
+struct nft_ctx;
+
+namespace vigil::lb {
+
+// The seam to libnftables: runs nft command text. Tests substitute a recording fake.
+class NftRunner {
+ public:
+  virtual ~NftRunner() = default;
+  // Runs `commands` (one or more lines) as one transaction and returns nft's output, as
+  // JSON if `json`. A missing object is kNotFound; other failures carry nft's error text.
+  virtual Result<std::string> Run(std::string_view commands, bool json) = 0;
+};
+
+// NftRunner over libnftables (nft_ctx_new / nft_run_cmd_from_buffer) with buffered output
+// and error text. Acts on the network namespace the calling thread is in.
+class LibNftablesRunner final : public NftRunner {
+ public:
+  LibNftablesRunner();
+  ~LibNftablesRunner() override;
+  LibNftablesRunner(const LibNftablesRunner&) = delete;
+  LibNftablesRunner& operator=(const LibNftablesRunner&) = delete;
+
+  Result<std::string> Run(std::string_view commands, bool json) override;
+
+ private:
+  nft_ctx* ctx_;
+};
+
+class NftablesBackend final : public Backend {
+ public:
+  NftablesBackend(std::unique_ptr<NftRunner> runner, nft::Options options);
+
+  std::string_view Name() const override { return nft::kBackendName; }
+  Result<void> Validate(const State& desired) const override;
+  // Reads vigil's table; an absent table is an empty State.
+  Result<State> Read() override;
+  // Applies `ops` in one transaction. The first call also creates the table if it is
+  // missing, or resynchronises its masquerade sets if it exists.
+  Result<void> Apply(const std::vector<Op>& ops, const State& desired,
+                     const State& actual) override;
+  // Deletes vigil's whole table (the last step of a shutdown that does not keep entries).
+  Result<void> Teardown();
+
+ private:
+  enum class TableState { kUnknown, kAbsent, kPresent, kSynced };
+
+  std::unique_ptr<NftRunner> runner_;
+  nft::Options options_;
+  TableState table_ = TableState::kUnknown;
+};
+
+}  // namespace vigil::lb
+
+#endif  // VIGIL_LB_NFTABLES_BACKEND_H_

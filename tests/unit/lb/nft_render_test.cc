@@ -1,0 +1,365 @@
+#include "lb/nft_render.h"
+
+#include <gtest/gtest.h>
+
+#include "test_util.h"
+
+namespace vigil::lb::nft {
+namespace {
+
+using testing::Dest;
+using testing::Fwmark;
+using testing::Ip;
+using testing::Tcp;
+
+std::string Render(const State& want, const State& have, Options options = {}) {
+  auto r = RenderOps(Reconcile(want, have), want, have, options);
+  EXPECT_TRUE(r.has_value()) << r.error().ToString();
+  return r.value_or("");
+}
+
+std::string ValidateError(const State& s) {
+  auto r = Validate(s);
+  return r.has_value() ? "ok" : r.error().ToString();
+}
+
+State OneService(Service svc, std::vector<Destination> dests) {
+  State s;
+  s.Put(svc);
+  for (const auto& d : dests) s.PutDestination(svc.key, d);
+  return s;
+}
+
+TEST(NftNamesTest, ChainAndSetNamesAreIdentifierSafe) {
+  EXPECT_EQ(ServiceChainName(Tcp("10.0.0.1", 80).key), "s_tcp_10.0.0.1_80");
+  EXPECT_EQ(ServiceChainName(Tcp("fd00::1", 80).key), "s_tcp_fd00--1_80");
+  EXPECT_EQ(ServiceChainName(Fwmark(9, Scheduler::kRr, Family::kIpv6).key), "s_fwm6_9");
+  EXPECT_EQ(DestinationChainName(Tcp("::ffff:1.2.3.4", 1).key, {Ip("fd00::a"), 2}),
+            "d_tcp_--ffff-1.2.3.4_1_fd00--a_2");
+  EXPECT_EQ(PersistenceSetName(Tcp("10.0.0.1", 80).key, {Ip("10.1.0.1"), 0}),
+            "p_tcp_10.0.0.1_80_10.1.0.1_0");
+}
+
+TEST(NftRenderTest, SkeletonCreatesDispatchMapsHooksAndMasqueradeSets) {
+  EXPECT_EQ(RenderSkeleton(),
+            "add table inet vigil\n"
+            "add map inet vigil svc4 { type inet_proto . ipv4_addr . inet_service : verdict; }\n"
+            "add map inet vigil svc6 { type inet_proto . ipv6_addr . inet_service : verdict; }\n"
+            "add map inet vigil fwm { type nf_proto . mark : verdict; }\n"
+            "add set inet vigil masq4 { type ipv4_addr; }\n"
+            "add set inet vigil masq6 { type ipv6_addr; }\n"
+            "add set inet vigil masqm { type nf_proto . mark; }\n"
+            "add chain inet vigil dispatch\n"
+            "add rule inet vigil dispatch meta mark != 0 meta nfproto . meta mark vmap @fwm\n"
+            "add rule inet vigil dispatch meta l4proto . ip daddr . th dport vmap @svc4\n"
+            "add rule inet vigil dispatch meta l4proto . ip6 daddr . th dport vmap @svc6\n"
+            "add chain inet vigil prerouting { type nat hook prerouting priority dstnat; policy "
+            "accept; }\n"
+            "add rule inet vigil prerouting jump dispatch\n"
+            "add chain inet vigil output { type nat hook output priority -100; policy accept; }\n"
+            "add rule inet vigil output jump dispatch\n"
+            "add chain inet vigil postrouting { type nat hook postrouting priority srcnat; policy "
+            "accept; }\n"
+            "add rule inet vigil postrouting ct status dnat ct original ip daddr @masq4 "
+            "masquerade\n"
+            "add rule inet vigil postrouting ct status dnat ct original ip6 daddr @masq6 "
+            "masquerade\n"
+            "add rule inet vigil postrouting ct status dnat meta nfproto . meta mark @masqm "
+            "masquerade\n");
+}
+
+TEST(NftRenderTest, WrrHonoursWeightsReducedByGcdAndSkipsWeightZero) {
+  State want = OneService(Tcp("10.0.0.1", 80, Scheduler::kWrr),
+                          {Dest("10.1.0.1", 8080, 200), Dest("10.1.0.2", 8080, 100),
+                           Dest("10.1.0.3", 8080, 0)});
+  EXPECT_EQ(Render(want, {}),
+            "add chain inet vigil s_tcp_10.0.0.1_80\n"
+            "add element inet vigil svc4 { tcp . 10.0.0.1 . 80 : goto s_tcp_10.0.0.1_80 }\n"
+            "add chain inet vigil d_tcp_10.0.0.1_80_10.1.0.1_8080\n"
+            "add rule inet vigil d_tcp_10.0.0.1_80_10.1.0.1_8080 meta l4proto tcp dnat ip to "
+            "10.1.0.1:8080 comment \"vigil-dst tcp 10.0.0.1 80 10.1.0.1 8080 200\"\n"
+            "add chain inet vigil d_tcp_10.0.0.1_80_10.1.0.2_8080\n"
+            "add rule inet vigil d_tcp_10.0.0.1_80_10.1.0.2_8080 meta l4proto tcp dnat ip to "
+            "10.1.0.2:8080 comment \"vigil-dst tcp 10.0.0.1 80 10.1.0.2 8080 100\"\n"
+            "add chain inet vigil d_tcp_10.0.0.1_80_10.1.0.3_8080\n"
+            "add rule inet vigil d_tcp_10.0.0.1_80_10.1.0.3_8080 meta l4proto tcp dnat ip to "
+            "10.1.0.3:8080 comment \"vigil-dst tcp 10.0.0.1 80 10.1.0.3 8080 0\"\n"
+            "add rule inet vigil s_tcp_10.0.0.1_80 numgen inc mod 3 vmap { 0-1 : goto "
+            "d_tcp_10.0.0.1_80_10.1.0.1_8080, 2 : goto d_tcp_10.0.0.1_80_10.1.0.2_8080 }\n"
+            "add rule inet vigil s_tcp_10.0.0.1_80 drop comment \"vigil-svc tcp 10.0.0.1 80 wrr 0 "
+            "0 -\"\n");
+}
+
+TEST(NftRenderTest, RrGivesEachDestinationOneSlotWhateverItsWeight) {
+  State want = OneService(Tcp("10.0.0.1", 80, Scheduler::kRr),
+                          {Dest("10.1.0.1", 80, 5), Dest("10.1.0.2", 80, 1)});
+  std::string text = Render(want, {});
+  EXPECT_NE(text.find("s_tcp_10.0.0.1_80 numgen inc mod 2 vmap { 0 : goto "
+                      "d_tcp_10.0.0.1_80_10.1.0.1_80, 1 : goto d_tcp_10.0.0.1_80_10.1.0.2_80 }\n"),
+            std::string::npos)
+      << text;
+}
+
+TEST(NftRenderTest, RandomAndShSelectors) {
+  Service random = Tcp("10.0.0.1", 80, Scheduler::kRandom);
+  Service sh = Tcp("10.0.0.2", 53, Scheduler::kSh);
+  sh.scheduler_flags = kSchedFlag2;  // sh-port
+  State want = OneService(random, {Dest("10.1.0.1", 80, 3), Dest("10.1.0.2", 80, 1)});
+  want.Put(sh);
+  want.PutDestination(sh.key, Dest("10.1.0.1", 53));
+  std::string text = Render(want, {});
+  EXPECT_NE(text.find("s_tcp_10.0.0.1_80 numgen random mod 4 vmap { 0-2 : goto "
+                      "d_tcp_10.0.0.1_80_10.1.0.1_80, 3 : goto d_tcp_10.0.0.1_80_10.1.0.2_80 }\n"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("s_tcp_10.0.0.2_53 jhash ip saddr . th sport mod 1 seed 0x0 vmap { 0 : "
+                      "goto d_tcp_10.0.0.2_53_10.1.0.1_53 }\n"),
+            std::string::npos)
+      << text;
+}
+
+TEST(NftRenderTest, PersistentIpv6ServiceRemembersClientsPerDestination) {
+  Service p = Tcp("fd00::1", 443, Scheduler::kSh);
+  p.persistence_timeout = 300;
+  p.persistence_prefix = 64;
+  State want = OneService(p, {Dest("fd00::10", 443), Dest("fd00::11", 443, 0)});
+  EXPECT_EQ(Render(want, {}, Options{.masquerade = true}),
+            "add chain inet vigil s_tcp_fd00--1_443\n"
+            "add element inet vigil svc6 { tcp . fd00::1 . 443 : goto s_tcp_fd00--1_443 }\n"
+            "add element inet vigil masq6 { fd00::1 }\n"
+            "add set inet vigil p_tcp_fd00--1_443_fd00--10_443 { type ipv6_addr; size 1048576; "
+            "flags dynamic,timeout; timeout 300s; }\n"
+            "add chain inet vigil d_tcp_fd00--1_443_fd00--10_443\n"
+            "add rule inet vigil d_tcp_fd00--1_443_fd00--10_443 update "
+            "@p_tcp_fd00--1_443_fd00--10_443 { ip6 saddr & ffff:ffff:ffff:ffff:: }\n"
+            "add rule inet vigil d_tcp_fd00--1_443_fd00--10_443 meta l4proto tcp dnat ip6 to "
+            "[fd00::10]:443 comment \"vigil-dst tcp fd00::1 443 fd00::10 443 1\"\n"
+            "add set inet vigil p_tcp_fd00--1_443_fd00--11_443 { type ipv6_addr; size 1048576; "
+            "flags dynamic,timeout; timeout 300s; }\n"
+            "add chain inet vigil d_tcp_fd00--1_443_fd00--11_443\n"
+            "add rule inet vigil d_tcp_fd00--1_443_fd00--11_443 update "
+            "@p_tcp_fd00--1_443_fd00--11_443 { ip6 saddr & ffff:ffff:ffff:ffff:: }\n"
+            "add rule inet vigil d_tcp_fd00--1_443_fd00--11_443 meta l4proto tcp dnat ip6 to "
+            "[fd00::11]:443 comment \"vigil-dst tcp fd00::1 443 fd00::11 443 0\"\n"
+            "add rule inet vigil s_tcp_fd00--1_443 ip6 saddr & ffff:ffff:ffff:ffff:: "
+            "@p_tcp_fd00--1_443_fd00--10_443 goto d_tcp_fd00--1_443_fd00--10_443\n"
+            "add rule inet vigil s_tcp_fd00--1_443 jhash ip6 saddr mod 1 seed 0x0 vmap { 0 : goto "
+            "d_tcp_fd00--1_443_fd00--10_443 }\n"
+            "add rule inet vigil s_tcp_fd00--1_443 drop comment \"vigil-svc tcp fd00::1 443 sh 0 "
+            "300 64\"\n");
+}
+
+TEST(NftRenderTest, FwmarkDestinationsMatchAnyPortProtocolOrKeepThePort) {
+  State want = OneService(Fwmark(7), {Dest("10.1.0.1", 8080), Dest("10.1.0.2", 0)});
+  std::string text = Render(want, {});
+  EXPECT_NE(text.find("add element inet vigil fwm { ipv4 . 7 : goto s_fwm4_7 }\n"),
+            std::string::npos);
+  EXPECT_NE(text.find("d_fwm4_7_10.1.0.1_8080 meta l4proto { tcp, udp, sctp } dnat ip to "
+                      "10.1.0.1:8080 comment \"vigil-dst fwmark ipv4 7 10.1.0.1 8080 1\"\n"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("d_fwm4_7_10.1.0.2_0 dnat ip to 10.1.0.2 comment"), std::string::npos);
+}
+
+// Many services, one weight change: only that service's chain and the server's chain move.
+TEST(NftRenderTest, WeightChangeTouchesOnlyThatServiceChainAndDestinationChain) {
+  State have;
+  for (int i = 1; i <= 20; ++i) {
+    Service s = Tcp("10.0.0." + std::to_string(i), 80, Scheduler::kWrr);
+    have.Put(s);
+    have.PutDestination(s.key, Dest("10.1.0.1", 80));
+    have.PutDestination(s.key, Dest("10.1.0.2", 80));
+  }
+  State want = have;
+  want.PutDestination(Tcp("10.0.0.7", 80).key, Dest("10.1.0.2", 80, 3));
+  EXPECT_EQ(Render(want, have),
+            "flush chain inet vigil s_tcp_10.0.0.7_80\n"
+            "flush chain inet vigil d_tcp_10.0.0.7_80_10.1.0.2_80\n"
+            "add rule inet vigil d_tcp_10.0.0.7_80_10.1.0.2_80 meta l4proto tcp dnat ip to "
+            "10.1.0.2:80 comment \"vigil-dst tcp 10.0.0.7 80 10.1.0.2 80 3\"\n"
+            "add rule inet vigil s_tcp_10.0.0.7_80 numgen inc mod 4 vmap { 0 : goto "
+            "d_tcp_10.0.0.7_80_10.1.0.1_80, 1-3 : goto d_tcp_10.0.0.7_80_10.1.0.2_80 }\n"
+            "add rule inet vigil s_tcp_10.0.0.7_80 drop comment \"vigil-svc tcp 10.0.0.7 80 wrr 0 "
+            "0 -\"\n");
+}
+
+TEST(NftRenderTest, RemovingAPersistentDestinationDropsItsChainAndSet) {
+  Service p = Tcp("10.0.0.1", 80, Scheduler::kRr);
+  p.persistence_timeout = 60;
+  State have = OneService(p, {Dest("10.1.0.1", 80), Dest("10.1.0.2", 80)});
+  State want = OneService(p, {Dest("10.1.0.1", 80)});
+  EXPECT_EQ(Render(want, have),
+            "flush chain inet vigil s_tcp_10.0.0.1_80\n"
+            "flush chain inet vigil d_tcp_10.0.0.1_80_10.1.0.2_80\n"
+            "delete chain inet vigil d_tcp_10.0.0.1_80_10.1.0.2_80\n"
+            "delete set inet vigil p_tcp_10.0.0.1_80_10.1.0.2_80\n"
+            "add rule inet vigil s_tcp_10.0.0.1_80 ip saddr @p_tcp_10.0.0.1_80_10.1.0.1_80 goto "
+            "d_tcp_10.0.0.1_80_10.1.0.1_80\n"
+            "add rule inet vigil s_tcp_10.0.0.1_80 numgen inc mod 1 vmap { 0 : goto "
+            "d_tcp_10.0.0.1_80_10.1.0.1_80 }\n"
+            "add rule inet vigil s_tcp_10.0.0.1_80 drop comment \"vigil-svc tcp 10.0.0.1 80 rr 0 "
+            "60 -\"\n");
+}
+
+TEST(NftRenderTest, DeletingAServiceKeepsTheMasqueradeVipWhileAnotherServiceUsesIt) {
+  State have = OneService(Tcp("10.0.0.1", 80), {Dest("10.1.0.1", 80)});
+  have.Put(Tcp("10.0.0.1", 443));
+  State want;
+  want.Put(Tcp("10.0.0.1", 443));
+  EXPECT_EQ(Render(want, have, Options{.masquerade = true}),
+            "flush chain inet vigil s_tcp_10.0.0.1_80\n"
+            "flush chain inet vigil d_tcp_10.0.0.1_80_10.1.0.1_80\n"
+            "delete chain inet vigil d_tcp_10.0.0.1_80_10.1.0.1_80\n"
+            "delete element inet vigil svc4 { tcp . 10.0.0.1 . 80 }\n"
+            "delete chain inet vigil s_tcp_10.0.0.1_80\n");
+  EXPECT_EQ(Render({}, want, Options{.masquerade = true}),
+            "flush chain inet vigil s_tcp_10.0.0.1_443\n"
+            "delete element inet vigil svc4 { tcp . 10.0.0.1 . 443 }\n"
+            "delete element inet vigil masq4 { 10.0.0.1 }\n"
+            "delete chain inet vigil s_tcp_10.0.0.1_443\n");
+}
+
+TEST(NftRenderTest, PersistenceChangeRebuildsSetsOfKeptDestinations) {
+  Service before = Tcp("10.0.0.1", 80, Scheduler::kRr);
+  Service after = before;
+  after.persistence_timeout = 30;
+  after.persistence_prefix = 24;
+  State have = OneService(before, {Dest("10.1.0.1", 80)});
+  State want = OneService(after, {Dest("10.1.0.1", 80)});
+  EXPECT_EQ(Render(want, have),
+            "flush chain inet vigil s_tcp_10.0.0.1_80\n"
+            "flush chain inet vigil d_tcp_10.0.0.1_80_10.1.0.1_80\n"
+            "add set inet vigil p_tcp_10.0.0.1_80_10.1.0.1_80 { type ipv4_addr; size 1048576; "
+            "flags dynamic,timeout; timeout 30s; }\n"
+            "add rule inet vigil d_tcp_10.0.0.1_80_10.1.0.1_80 update "
+            "@p_tcp_10.0.0.1_80_10.1.0.1_80 { ip saddr & 255.255.255.0 }\n"
+            "add rule inet vigil d_tcp_10.0.0.1_80_10.1.0.1_80 meta l4proto tcp dnat ip to "
+            "10.1.0.1:80 comment \"vigil-dst tcp 10.0.0.1 80 10.1.0.1 80 1\"\n"
+            "add rule inet vigil s_tcp_10.0.0.1_80 ip saddr & 255.255.255.0 "
+            "@p_tcp_10.0.0.1_80_10.1.0.1_80 goto d_tcp_10.0.0.1_80_10.1.0.1_80\n"
+            "add rule inet vigil s_tcp_10.0.0.1_80 numgen inc mod 1 vmap { 0 : goto "
+            "d_tcp_10.0.0.1_80_10.1.0.1_80 }\n"
+            "add rule inet vigil s_tcp_10.0.0.1_80 drop comment \"vigil-svc tcp 10.0.0.1 80 rr 0 "
+            "30 24\"\n");
+}
+
+TEST(NftRenderTest, ServiceWithNoSchedulableDestinationOnlyDrops) {
+  State want = OneService(Tcp("10.0.0.1", 80), {Dest("10.1.0.1", 80, 0)});
+  std::string text = Render(want, {});
+  EXPECT_NE(text.find("add rule inet vigil s_tcp_10.0.0.1_80 drop comment"), std::string::npos);
+  EXPECT_EQ(text.find("vmap"), std::string::npos) << text;
+}
+
+TEST(NftRenderTest, MasqueradeResyncFlushesAndRefills) {
+  State have;
+  have.Put(Tcp("10.0.0.1", 80));
+  have.Put(Tcp("10.0.0.1", 443));
+  have.Put(Fwmark(3));
+  EXPECT_EQ(RenderMasqueradeResync(have, Options{.masquerade = true}),
+            "flush set inet vigil masq4\n"
+            "flush set inet vigil masq6\n"
+            "flush set inet vigil masqm\n"
+            "add element inet vigil masq4 { 10.0.0.1 }\n"
+            "add element inet vigil masqm { ipv4 . 3 }\n");
+  EXPECT_EQ(RenderMasqueradeResync(have, Options{}),
+            "flush set inet vigil masq4\nflush set inet vigil masq6\nflush set inet vigil masqm\n");
+}
+
+TEST(NftValidateTest, NamesTheBackendAndTheAlternative) {
+  EXPECT_EQ(ValidateError(OneService(Tcp("10.0.0.1", 80, Scheduler::kWlc), {})),
+            "virtual server tcp 10.0.0.1:80: scheduler 'wlc' is not available with the nftables "
+            "backend (use rr, wrr, sh or random, or the ipvs backend)");
+  for (Scheduler s : {Scheduler::kLc, Scheduler::kLblc, Scheduler::kLblcr, Scheduler::kDh,
+                      Scheduler::kSed, Scheduler::kNq, Scheduler::kFo, Scheduler::kOvf,
+                      Scheduler::kMh, Scheduler::kTwos}) {
+    EXPECT_FALSE(Validate(OneService(Tcp("10.0.0.1", 80, s), {})).has_value());
+  }
+  Destination dr = Dest("10.1.0.1", 80);
+  dr.forwarding = Forwarding::kDirectRoute;
+  EXPECT_EQ(ValidateError(OneService(Tcp("10.0.0.1", 80), {dr})),
+            "virtual server tcp 10.0.0.1:80: real server 10.1.0.1:80: forwarding method 'DR' is "
+            "not available with the nftables backend (use NAT, or the ipvs backend)");
+  Destination tun = Dest("10.1.0.1", 80);
+  tun.forwarding = Forwarding::kTunnel;
+  EXPECT_EQ(ValidateError(OneService(Tcp("10.0.0.1", 80), {tun})),
+            "virtual server tcp 10.0.0.1:80: real server 10.1.0.1:80: forwarding method 'TUN' is "
+            "not available with the nftables backend (use NAT, or the ipvs backend)");
+  Destination limited = Dest("10.1.0.1", 80);
+  limited.upper_threshold = 100;
+  EXPECT_EQ(ValidateError(OneService(Tcp("10.0.0.1", 80), {limited})),
+            "virtual server tcp 10.0.0.1:80: real server 10.1.0.1:80: connection thresholds "
+            "(uthreshold/lthreshold) are not available with the nftables backend (use the ipvs "
+            "backend)");
+}
+
+TEST(NftValidateTest, RejectsWhatTheTableCannotExpress) {
+  Service ops = Tcp("10.0.0.1", 53);
+  ops.one_packet = true;
+  EXPECT_EQ(ValidateError(OneService(ops, {})),
+            "virtual server tcp 10.0.0.1:53: one-packet scheduling (ops) is not available with "
+            "the nftables backend (use the ipvs backend)");
+  EXPECT_EQ(ValidateError(OneService(Tcp("10.0.0.1", 0), {})),
+            "virtual server tcp 10.0.0.1:0: port 0 (all ports) is not available with the "
+            "nftables backend (use a fwmark service, or the ipvs backend)");
+  Service fallback = Tcp("10.0.0.1", 80, Scheduler::kSh);
+  fallback.scheduler_flags = kSchedFlag1;
+  EXPECT_EQ(ValidateError(OneService(fallback, {})),
+            "virtual server tcp 10.0.0.1:80: scheduler flag 'sh-fallback' is not available with "
+            "the nftables backend (use the ipvs backend)");
+  EXPECT_EQ(ValidateError(OneService(Tcp("fd00::1", 80), {Dest("10.1.0.1", 80)})),
+            "virtual server tcp [fd00::1]:80: real server 10.1.0.1:80: a real server of another "
+            "address family is not available with the nftables backend (use the same family as "
+            "the virtual server)");
+  Service wide = Tcp("10.0.0.1", 80);
+  wide.persistence_timeout = 1;
+  wide.persistence_prefix = 33;
+  EXPECT_EQ(ValidateError(OneService(wide, {})),
+            "virtual server tcp 10.0.0.1:80: persistence prefix /33 is longer than an ipv4 "
+            "address");
+  State fine = OneService(Tcp("10.0.0.1", 80, Scheduler::kWrr), {Dest("10.1.0.1", 80)});
+  EXPECT_EQ(ValidateError(fine), "ok");
+  EXPECT_FALSE(RenderOps(Reconcile(OneService(Tcp("10.0.0.1", 80, Scheduler::kWlc), {}), {}),
+                         OneService(Tcp("10.0.0.1", 80, Scheduler::kWlc), {}), {}, {})
+                   .has_value());
+}
+
+TEST(NftParseTest, ReadsServicesAndDestinationsFromRuleComments) {
+  const char* json = R"({"nftables": [
+    {"metainfo": {"version": "1.0.6", "json_schema_version": 1}},
+    {"table": {"family": "inet", "name": "vigil", "handle": 1}},
+    {"rule": {"family": "inet", "table": "vigil", "chain": "d", "handle": 4,
+              "comment": "vigil-dst tcp fd00::1 443 fd00::10 443 7", "expr": []}},
+    {"rule": {"family": "inet", "table": "vigil", "chain": "s", "handle": 5,
+              "comment": "vigil-svc tcp fd00::1 443 sh 2 300 64", "expr": []}},
+    {"rule": {"family": "inet", "table": "vigil", "chain": "s2", "handle": 6,
+              "comment": "vigil-svc fwmark ipv4 7 rr 0 0 -", "expr": []}},
+    {"rule": {"family": "inet", "table": "vigil", "chain": "x", "handle": 7,
+              "comment": "someone else's rule", "expr": []}}
+  ]})";
+  auto state = ParseTable(json);
+  ASSERT_TRUE(state.has_value()) << state.error().ToString();
+  Service sh = Tcp("fd00::1", 443, Scheduler::kSh);
+  sh.scheduler_flags = 2;
+  sh.persistence_timeout = 300;
+  sh.persistence_prefix = 64;
+  State want = OneService(sh, {Dest("fd00::10", 443, 7)});
+  want.Put(Fwmark(7));
+  EXPECT_EQ(*state, want) << ToString(*state);
+}
+
+TEST(NftParseTest, RejectsOrphanDestinationsAndBadComments) {
+  auto orphan = ParseTable(R"({"nftables": [{"rule": {"comment":
+      "vigil-dst tcp 10.0.0.1 80 10.1.0.1 80 1"}}]})");
+  ASSERT_FALSE(orphan.has_value());
+  EXPECT_EQ(orphan.error().ToString(),
+            "nftables: real server 10.1.0.1:80 belongs to no service (tcp 10.0.0.1:80)");
+  auto bad = ParseTable(R"({"nftables": [{"rule": {"comment":
+      "vigil-svc tcp 10.0.0.1 80 rr 0 x -"}}]})");
+  ASSERT_FALSE(bad.has_value());
+  EXPECT_EQ(bad.error().ToString(),
+            "nftables: bad number 'x' in comment \"vigil-svc tcp 10.0.0.1 80 rr 0 x -\"");
+  EXPECT_FALSE(ParseTable("not json").has_value());
+}
+
+}  // namespace
+}  // namespace vigil::lb::nft
