@@ -1,0 +1,121 @@
+#include "config/build.h"
+
+#include "config/values.h"
+
+namespace vigil::config {
+
+namespace bi = build_internal;
+
+namespace {
+
+bool AnyScript(const model::VrrpNotify& n) {
+  return n.master || n.backup || n.fault || n.stop || n.deleted || n.master_rx_lower_pri ||
+         n.generic;
+}
+
+// Returns true if the model would run any external script.
+bool UsesScripts(const model::Config& cfg) {
+  const model::Global& g = cfg.global;
+  if (g.startup_script || g.shutdown_script) return true;
+  for (const auto* f : {&g.notify_fifo, &g.vrrp_notify_fifo, &g.lvs_notify_fifo})
+    if (*f && (*f)->script) return true;
+  if (!cfg.vrrp_instances.empty()) {
+    for (const auto& i : cfg.vrrp_instances)
+      if (!i.track_script.empty() || AnyScript(i.notify)) return true;
+    for (const auto& s : cfg.sync_groups)
+      if (!s.track_script.empty() || AnyScript(s.notify)) return true;
+  }
+  for (const auto& vs : cfg.virtual_servers) {
+    if (vs.quorum_up || vs.quorum_down) return true;
+    for (const auto& rs : vs.real_servers) {
+      if (rs.notify_up || rs.notify_down) return true;
+      for (const auto& c : rs.checks)
+        if (std::holds_alternative<model::MiscCheck>(c.detail)) return true;
+    }
+  }
+  return false;
+}
+
+void BuildRootSingleton(const Node& n, model::Config& cfg, Diagnostics& diags) {
+  const std::string& kw = n.name();
+  if (kw == "net_namespace") {
+    if (const Token* t = RequireArg(n, 0, diags)) cfg.net_namespace = t->text;
+  } else if (kw == "net_namespace_ipvs") {
+    cfg.net_namespace_ipvs = true;
+  } else if (kw == "instance") {
+    if (const Token* t = RequireArg(n, 0, diags)) cfg.instance = t->text;
+  } else if (kw == "use_pid_dir") {
+    if (auto b = NodeBool(n, diags)) cfg.use_pid_dir = *b;
+  } else if (kw == "child_wait_time") {
+    if (const Token* t = RequireArg(n, 0, diags))
+      if (auto v = ParseInteger(*t, kw, 0, UINT32_MAX, diags))
+        cfg.child_wait_time = std::chrono::seconds(*v);
+  } else if (kw == "linkbeat_use_polling") {
+    if (auto b = NodeBool(n, diags)) cfg.linkbeat_use_polling = *b;
+  }
+}
+
+}  // namespace
+
+model::Config Build(const Tree& tree, Diagnostics& diags) {
+  model::Config cfg;
+  // global_defs first: instances read its defaults wherever it appears.
+  for (const Node& n : tree.roots)
+    if (n.name() == "global_defs") bi::BuildGlobalDefs(n, cfg.global, diags);
+
+  for (const Node& n : tree.roots) {
+    const std::string& kw = n.name();
+    if (kw == "global_defs") continue;
+    if (kw == "vrrp_script") bi::BuildVrrpScript(n, cfg, diags);
+    else if (kw == "track_file" || kw == "vrrp_track_file") bi::BuildTrackFile(n, cfg, diags);
+    else if (kw == "vrrp_track_process") bi::BuildTrackProcess(n, cfg, diags);
+    else if (kw == "bfd_instance") bi::BuildBfdInstance(n, cfg, diags);
+    else if (kw == "vrrp_instance") bi::BuildVrrpInstance(n, cfg, diags);
+    else if (kw == "vrrp_sync_group") bi::BuildSyncGroup(n, cfg, diags);
+    else if (kw == "static_ipaddress") bi::BuildStaticAddresses(n, cfg, diags);
+    else if (kw == "static_routes") bi::BuildStaticRoutesOrRules(n, cfg.static_routes, diags);
+    else if (kw == "static_rules") bi::BuildStaticRoutesOrRules(n, cfg.static_rules, diags);
+    else if (kw == "garp_group") bi::BuildGarpGroup(n, cfg, diags);
+    else if (kw == "linkbeat_interfaces") {
+      for (const Node& c : n.children) cfg.linkbeat_interfaces.push_back(c.name());
+    } else if (kw == "SSL") bi::BuildSsl(n, cfg, diags);
+    else if (kw == "virtual_server_group") bi::BuildVirtualServerGroup(n, cfg, diags);
+    else if (kw == "virtual_server") bi::BuildVirtualServer(n, cfg, diags);
+    else BuildRootSingleton(n, cfg, diags);
+  }
+
+  bi::FinishVrrp(cfg, diags);
+  bi::FinishCheck(cfg, diags);
+
+  if (!cfg.global.enable_script_security && UsesScripts(cfg)) diags.SetScriptsWithoutSecurity();
+  return cfg;
+}
+
+namespace build_internal {
+
+std::optional<model::Script> ParseNotifyScript(const Node& n, Diagnostics& diags) {
+  const Token* cmd = RequireArg(n, 0, diags);
+  if (!cmd) return std::nullopt;
+  if (cmd->text.empty()) {
+    diags.Error(cmd->loc, n.name() + ": empty command");
+    return std::nullopt;
+  }
+  model::Script s;
+  s.command = cmd->text;
+  s.loc = RefOf(n);
+  if (const Token* u = Arg(n, 1)) s.user = u->text;
+  if (const Token* g = Arg(n, 2)) s.group = g->text;
+  if (n.args.size() > 3) diags.Error(n.args[3].loc, n.name() + ": unexpected '" + n.args[3].text + "'");
+  return s;
+}
+
+std::optional<model::Script> ParseCommandScript(const Node& n, Diagnostics& diags) {
+  if (!RequireArg(n, 0, diags)) return std::nullopt;
+  model::Script s;
+  s.command = JoinArgs(n);
+  s.loc = RefOf(n);
+  return s;
+}
+
+}  // namespace build_internal
+}  // namespace vigil::config

@@ -1,0 +1,68 @@
+// The builder: block tree -> typed model. Validates values and cross-references the
+// way keepalived 2.2.7 does, grading each finding:
+//   kFatal   keepalived could not run this configuration (its -t exit 4; vigil exit 3)
+//   kError   keepalived logs, ignores the value / uses the default / skips the item and
+//            runs (its -t exit 5; vigil exit 4)
+//   kWarning accepted, but worth the user's attention
+// Scripts configured without `enable_script_security` mark diags (vigil exit 5).
+// Pure: never touches the system (see system_check.h for interface/user/file checks).
+#ifndef VIGIL_CONFIG_BUILD_H_
+#define VIGIL_CONFIG_BUILD_H_
+
+#include <optional>
+
+#include "config/diagnostics.h"
+#include "config/tree.h"
+#include "model/config.h"
+
+namespace vigil::config {
+
+// Returns the model of `tree` with defaults and inheritance resolved. Invalid items are
+// dropped or corrected as keepalived would, each with a diagnostic in `diags`.
+model::Config Build(const Tree& tree, Diagnostics& diags);
+
+// Internal: the per-area builders that Build() calls (one .cc file per area).
+namespace build_internal {
+
+// global_defs { } into `g`.
+void BuildGlobalDefs(const Node& n, model::Global& g, Diagnostics& diags);
+
+// vrrp_script, track_file, vrrp_track_process, bfd_instance, vrrp_instance,
+// vrrp_sync_group, static_*, garp_group, linkbeat_interfaces. Each appends to `cfg`
+// (reading cfg.global for defaults) or reports and skips.
+void BuildVrrpScript(const Node& n, model::Config& cfg, Diagnostics& diags);
+void BuildTrackFile(const Node& n, model::Config& cfg, Diagnostics& diags);
+void BuildTrackProcess(const Node& n, model::Config& cfg, Diagnostics& diags);
+void BuildBfdInstance(const Node& n, model::Config& cfg, Diagnostics& diags);
+void BuildVrrpInstance(const Node& n, model::Config& cfg, Diagnostics& diags);
+void BuildSyncGroup(const Node& n, model::Config& cfg, Diagnostics& diags);
+void BuildStaticAddresses(const Node& n, model::Config& cfg, Diagnostics& diags);
+void BuildStaticRoutesOrRules(const Node& n, std::vector<model::RouteOrRule>& out,
+                              Diagnostics& diags);
+void BuildGarpGroup(const Node& n, model::Config& cfg, Diagnostics& diags);
+// Checks references between VRRP items once all are built (track_script names,
+// sync-group members, duplicate VRIDs, unused scripts).
+void FinishVrrp(model::Config& cfg, Diagnostics& diags);
+
+// SSL, virtual_server_group, virtual_server (with real servers and checkers).
+void BuildSsl(const Node& n, model::Config& cfg, Diagnostics& diags);
+void BuildVirtualServerGroup(const Node& n, model::Config& cfg, Diagnostics& diags);
+void BuildVirtualServer(const Node& n, model::Config& cfg, Diagnostics& diags);
+// Checks references between checker items (virtual server groups) once all are built.
+void FinishCheck(model::Config& cfg, Diagnostics& diags);
+
+// Shared helpers.
+// Reads `KEYWORD "command" [user [group]]` (notify scripts).
+std::optional<model::Script> ParseNotifyScript(const Node& n, Diagnostics& diags);
+// Reads `KEYWORD word...` as one command line (vrrp_script `script`, misc_path).
+std::optional<model::Script> ParseCommandScript(const Node& n, Diagnostics& diags);
+// Reads a `virtual_ipaddress`-style line.
+std::optional<model::VirtualAddress> ParseVirtualAddress(const Node& line,
+                                                         Diagnostics& diags);
+// Reads an `ip route` / `ip rule` style line.
+model::RouteOrRule ParseRouteOrRule(const Node& line);
+
+}  // namespace build_internal
+}  // namespace vigil::config
+
+#endif  // VIGIL_CONFIG_BUILD_H_

@@ -1,0 +1,213 @@
+// global_defs { } -> model::Global.
+#include "config/build.h"
+#include "config/values.h"
+
+namespace vigil::config::build_internal {
+
+namespace {
+
+using model::Duration;
+constexpr Duration kZero{0};
+constexpr Duration kMaxTimer = std::chrono::seconds(UINT32_MAX);
+
+void SetBool(const Node& n, bool& out, Diagnostics& diags) {
+  if (auto b = NodeBool(n, diags)) out = *b;
+}
+
+void SetOptBool(const Node& n, std::optional<bool>& out, Diagnostics& diags) {
+  if (auto b = NodeBool(n, diags)) out = *b;
+}
+
+void SetString(const Node& n, std::optional<std::string>& out, Diagnostics& diags) {
+  if (const Token* t = RequireArg(n, 0, diags)) out = t->text;
+}
+
+void SetTimer(const Node& n, Duration& out, Duration min, Diagnostics& diags) {
+  if (const Token* t = RequireArg(n, 0, diags))
+    if (auto v = ParseTimer(*t, n.name(), min, kMaxTimer, diags)) out = *v;
+}
+
+void SetSeconds(const Node& n, Duration& out, int64_t min, int64_t max, Diagnostics& diags) {
+  if (const Token* t = RequireArg(n, 0, diags))
+    if (auto v = ParseInteger(*t, n.name(), min, max, diags)) out = std::chrono::seconds(*v);
+}
+
+template <typename T>
+void SetUint(const Node& n, T& out, int64_t min, int64_t max, Diagnostics& diags) {
+  if (const Token* t = RequireArg(n, 0, diags))
+    if (auto v = ParseInteger(*t, n.name(), min, max, diags)) out = static_cast<T>(*v);
+}
+
+void SetFifo(const Node& n, std::optional<model::NotifyFifo>& fifo, Diagnostics& diags) {
+  const Token* t = RequireArg(n, 0, diags);
+  if (!t) return;
+  if (!fifo) fifo.emplace();
+  fifo->path = t->text;
+  // `notify_fifo PATH [username [groupname]]`: the owner of a created fifo; kept verbatim.
+}
+
+void SetFifoScript(const Node& n, std::optional<model::NotifyFifo>& fifo, Diagnostics& diags) {
+  auto s = ParseNotifyScript(n, diags);
+  if (!s) return;
+  if (!fifo) fifo.emplace();
+  fifo->script = std::move(*s);
+}
+
+void BuildLvsSyncDaemon(const Node& n, model::Global& g, Diagnostics& diags) {
+  // lvs_sync_daemon IF VRRP_INSTANCE [id N] [maxlen N] [port N] [ttl N] [group IP]
+  const Token* itf = RequireArg(n, 0, diags);
+  const Token* inst = RequireArg(n, 1, diags);
+  if (!itf || !inst) return;
+  model::LvsSyncDaemon d;
+  d.interface = itf->text;
+  d.vrrp_instance = inst->text;
+  d.loc = RefOf(n);
+  for (size_t i = 2; i < n.args.size(); i += 2) {
+    const Token& opt = n.args[i];
+    const Token* val = Arg(n, i + 1);
+    if (!val) {
+      diags.Error(opt.loc, "lvs_sync_daemon: '" + opt.text + "' needs a value");
+      break;
+    }
+    if (opt.text == "id") {
+      if (auto v = ParseInteger(*val, "lvs_sync_daemon id", 0, 255, diags)) d.sync_id = *v;
+    } else if (opt.text == "maxlen") {
+      if (auto v = ParseInteger(*val, "lvs_sync_daemon maxlen", 1, 65535 - 20 - 8, diags))
+        d.maxlen = *v;
+    } else if (opt.text == "port") {
+      if (auto v = ParseInteger(*val, "lvs_sync_daemon port", 1, 65535, diags))
+        d.port = static_cast<uint16_t>(*v);
+    } else if (opt.text == "ttl") {
+      if (auto v = ParseInteger(*val, "lvs_sync_daemon ttl", 1, 255, diags))
+        d.ttl = static_cast<uint8_t>(*v);
+    } else if (opt.text == "group") {
+      if (auto a = ParseAddress(*val, "lvs_sync_daemon group", diags)) d.group = *a;
+    } else {
+      diags.Error(opt.loc, "lvs_sync_daemon: unknown option '" + opt.text + "'");
+    }
+  }
+  g.lvs_sync_daemon = std::move(d);
+}
+
+void BuildLvsTimeouts(const Node& n, model::Global& g, Diagnostics& diags) {
+  // lvs_timeouts [tcp N] [tcpfin N] [udp N]
+  for (size_t i = 0; i < n.args.size(); i += 2) {
+    const Token& opt = n.args[i];
+    const Token* val = Arg(n, i + 1);
+    if (!val) {
+      diags.Error(opt.loc, "lvs_timeouts: '" + opt.text + "' needs a value");
+      break;
+    }
+    std::optional<Duration>* slot = opt.text == "tcp"      ? &g.lvs_timeout_tcp
+                                    : opt.text == "tcpfin" ? &g.lvs_timeout_tcpfin
+                                    : opt.text == "udp"    ? &g.lvs_timeout_udp
+                                                           : nullptr;
+    if (!slot) {
+      diags.Error(opt.loc, "lvs_timeouts: unknown option '" + opt.text + "'");
+      continue;
+    }
+    if (auto v = ParseInteger(*val, "lvs_timeouts " + opt.text, 0, 86400 * 31, diags))
+      *slot = std::chrono::seconds(*v);
+  }
+}
+
+}  // namespace
+
+void BuildGlobalDefs(const Node& block, model::Global& g, Diagnostics& diags) {
+  for (const Node& n : block.children) {
+    const std::string& kw = n.name();
+    if (kw == "router_id") SetString(n, g.router_id, diags);
+    else if (kw == "notification_email") {
+      for (const Node& c : n.children) g.notification_email.push_back(c.name());
+    } else if (kw == "notification_email_from") SetString(n, g.notification_email_from, diags);
+    else if (kw == "smtp_server") {
+      const Token* t = RequireArg(n, 0, diags);
+      if (!t) continue;
+      g.smtp_server = t->text;
+      if (const Token* p = Arg(n, 1))
+        if (auto v = ParseInteger(*p, "smtp_server port", 1, 65535, diags))
+          g.smtp_port = static_cast<uint16_t>(*v);
+    } else if (kw == "smtp_helo_name") SetString(n, g.smtp_helo_name, diags);
+    else if (kw == "smtp_connect_timeout") SetSeconds(n, g.smtp_connect_timeout, 1, UINT32_MAX, diags);
+    else if (kw == "smtp_alert") SetOptBool(n, g.smtp_alert, diags);
+    else if (kw == "smtp_alert_vrrp") SetOptBool(n, g.smtp_alert_vrrp, diags);
+    else if (kw == "smtp_alert_checker") SetOptBool(n, g.smtp_alert_checker, diags);
+    else if (kw == "checker_log_all_failures") SetBool(n, g.checker_log_all_failures, diags);
+    else if (kw == "enable_script_security") SetBool(n, g.enable_script_security, diags);
+    else if (kw == "script_user") {
+      const Token* t = RequireArg(n, 0, diags);
+      if (!t) continue;
+      g.script_user = t->text;
+      if (const Token* grp = Arg(n, 1)) g.script_group = grp->text;
+    } else if (kw == "default_interface") SetString(n, g.default_interface, diags);
+    else if (kw == "dynamic_interfaces") SetBool(n, g.dynamic_interfaces, diags);
+    else if (kw == "vrrp_strict") SetBool(n, g.vrrp_strict, diags);
+    else if (kw == "vrrp_skip_check_adv_addr") SetBool(n, g.vrrp_skip_check_adv_addr, diags);
+    else if (kw == "vrrp_check_unicast_src") SetBool(n, g.vrrp_check_unicast_src, diags);
+    else if (kw == "vrrp_version") SetUint(n, g.vrrp_version, 2, 3, diags);
+    else if (kw == "vrrp_mcast_group4" || kw == "vrrp_mcast_group6") {
+      const Token* t = RequireArg(n, 0, diags);
+      if (!t) continue;
+      auto a = ParseAddress(*t, kw, diags);
+      if (!a) continue;
+      bool v4 = kw == "vrrp_mcast_group4";
+      if (a->is_v4() != v4 || !a->IsMulticast()) {
+        diags.Error(t->loc, kw + ": '" + t->text + "' is not an " + (v4 ? "IPv4" : "IPv6") +
+                                " multicast address");
+        continue;
+      }
+      (v4 ? g.vrrp_mcast_group4 : g.vrrp_mcast_group6) = *a;
+    } else if (kw == "vrrp_garp_interval") SetTimer(n, g.vrrp_garp_interval, kZero, diags);
+    else if (kw == "vrrp_gna_interval") SetTimer(n, g.vrrp_gna_interval, kZero, diags);
+    else if (kw == "vrrp_garp_master_delay") SetSeconds(n, g.vrrp_garp_master_delay, 0, UINT32_MAX, diags);
+    else if (kw == "vrrp_garp_master_repeat") SetUint(n, g.vrrp_garp_master_repeat, 0, UINT32_MAX, diags);
+    else if (kw == "vrrp_garp_master_refresh") SetSeconds(n, g.vrrp_garp_master_refresh, 0, UINT32_MAX, diags);
+    else if (kw == "vrrp_garp_master_refresh_repeat") SetUint(n, g.vrrp_garp_master_refresh_repeat, 0, UINT32_MAX, diags);
+    else if (kw == "vrrp_garp_lower_prio_delay") {
+      Duration d{};
+      if (const Token* t = RequireArg(n, 0, diags))
+        if (auto v = ParseInteger(*t, kw, 0, UINT32_MAX, diags)) {
+          d = std::chrono::seconds(*v);
+          g.vrrp_garp_lower_prio_delay = d;
+        }
+    } else if (kw == "vrrp_garp_lower_prio_repeat") {
+      if (const Token* t = RequireArg(n, 0, diags))
+        if (auto v = ParseInteger(*t, kw, 0, INT32_MAX, diags))
+          g.vrrp_garp_lower_prio_repeat = static_cast<uint32_t>(*v);
+    } else if (kw == "vrrp_lower_prio_no_advert") SetBool(n, g.vrrp_lower_prio_no_advert, diags);
+    else if (kw == "vrrp_higher_prio_send_advert") SetBool(n, g.vrrp_higher_prio_send_advert, diags);
+    else if (kw == "vrrp_min_garp") SetBool(n, g.vrrp_min_garp, diags);
+    else if (kw == "vrrp_notify_priority_changes") SetBool(n, g.vrrp_notify_priority_changes, diags);
+    else if (kw == "vrrp_startup_delay") SetTimer(n, g.vrrp_startup_delay, std::chrono::milliseconds(1), diags);
+    else if (kw == "vrrp_iptables") g.vrrp_iptables = JoinArgs(n);
+    else if (kw == "nftables") g.nftables = n.args.empty() ? std::string("keepalived") : n.args[0].text;
+    else if (kw == "notify_fifo") SetFifo(n, g.notify_fifo, diags);
+    else if (kw == "notify_fifo_script") SetFifoScript(n, g.notify_fifo, diags);
+    else if (kw == "vrrp_notify_fifo") SetFifo(n, g.vrrp_notify_fifo, diags);
+    else if (kw == "vrrp_notify_fifo_script") SetFifoScript(n, g.vrrp_notify_fifo, diags);
+    else if (kw == "lvs_notify_fifo") SetFifo(n, g.lvs_notify_fifo, diags);
+    else if (kw == "lvs_notify_fifo_script") SetFifoScript(n, g.lvs_notify_fifo, diags);
+    else if (kw == "startup_script") g.startup_script = ParseNotifyScript(n, diags);
+    else if (kw == "startup_script_timeout") SetSeconds(n, g.startup_script_timeout, 1, 1000, diags);
+    else if (kw == "shutdown_script") g.shutdown_script = ParseNotifyScript(n, diags);
+    else if (kw == "shutdown_script_timeout") SetSeconds(n, g.shutdown_script_timeout, 1, 1000, diags);
+    else if (kw == "lvs_sync_daemon") BuildLvsSyncDaemon(n, g, diags);
+    else if (kw == "lvs_timeouts") BuildLvsTimeouts(n, g, diags);
+    else if (kw == "lvs_flush") SetBool(n, g.lvs_flush, diags);
+    else if (kw == "lvs_flush_onstop" || kw == "lvs_flush_on_stop") SetBool(n, g.lvs_flush_on_stop, diags);
+    else if (kw == "enable_traps") SetBool(n, g.enable_traps, diags);
+    else if (kw == "enable_dbus") SetBool(n, g.enable_dbus, diags);
+    else if (kw == "enable_snmp_vrrp" || kw == "enable_snmp_keepalived") SetBool(n, g.enable_snmp_vrrp, diags);
+    else if (kw == "enable_snmp_checker") SetBool(n, g.enable_snmp_checker, diags);
+    else {
+      model::RawSetting r{kw, ArgTexts(n), RefOf(n)};
+      for (const Node& c : n.children) {
+        r.args.push_back(c.name());
+        for (const Token& a : c.args) r.args.push_back(a.text);
+      }
+      g.other.push_back(std::move(r));
+    }
+  }
+}
+
+}  // namespace vigil::config::build_internal

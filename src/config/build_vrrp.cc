@@ -1,0 +1,966 @@
+// VRRP side: vrrp_script, track_file, vrrp_track_process, bfd_instance, vrrp_instance,
+// vrrp_sync_group, static_*, garp_group; and the cross-checks between them.
+#include <algorithm>
+#include <functional>
+#include <map>
+#include <set>
+
+#include "config/build.h"
+#include "config/values.h"
+
+namespace vigil::config::build_internal {
+
+namespace {
+
+using model::Duration;
+using model::Family;
+using std::chrono::seconds;
+
+std::string FamilyText(Family f) { return f == Family::kIpv6 ? "IPv6" : "IPv4"; }
+
+// Returns the single name of a named block (`vrrp_instance NAME {`), or nullopt after
+// an error.
+std::optional<std::string> BlockName(const Node& n, Diagnostics& diags) {
+  if (n.args.size() != 1) {
+    diags.Error(n.keyword.loc, n.name() + ": needs exactly one name; block ignored");
+    return std::nullopt;
+  }
+  return n.args[0].text;
+}
+
+// Parses `NAME [weight W [reverse]]` (a tracked-object line); `max_weight` bounds |W|.
+std::optional<model::TrackedRef> ParseTrackedRef(const Node& line, int max_weight,
+                                                 Diagnostics& diags) {
+  model::TrackedRef r;
+  r.name = line.name();
+  r.loc = RefOf(line);
+  for (size_t i = 0; i < line.args.size(); ++i) {
+    const Token& a = line.args[i];
+    if (a.text == "weight") {
+      const Token* v = Arg(line, i + 1);
+      if (!v) {
+        diags.Error(a.loc, "weight: missing value");
+        return std::nullopt;
+      }
+      auto w = ParseInteger(*v, "weight", -max_weight, max_weight, diags);
+      if (!w) return std::nullopt;
+      r.weight = static_cast<int>(*w);
+      ++i;
+    } else if (a.text == "reverse") {
+      r.reverse = true;
+    } else {
+      diags.Error(a.loc, "'" + a.text + "' is not a valid option for " + r.name + "; ignored");
+    }
+  }
+  return r;
+}
+
+void ParseTrackInterfaces(const Node& block, std::vector<model::TrackedInterface>& out,
+                          Diagnostics& diags) {
+  for (const Node& line : block.children) {
+    auto r = ParseTrackedRef(line, 254, diags);
+    if (!r) continue;
+    out.push_back({r->name, r->weight.value_or(0), r->reverse, r->loc});
+  }
+}
+
+void ParseTrackRefs(const Node& block, int max_weight, std::vector<model::TrackedRef>& out,
+                    Diagnostics& diags) {
+  for (const Node& line : block.children)
+    if (auto r = ParseTrackedRef(line, max_weight, diags)) out.push_back(std::move(*r));
+}
+
+// Returns true if `n` is one of the notify keywords; sets the script.
+bool ParseNotify(const Node& n, model::VrrpNotify& notify, bool instance, Diagnostics& diags) {
+  const std::string& kw = n.name();
+  std::optional<model::Script>* slot = nullptr;
+  if (kw == "notify_master") slot = &notify.master;
+  else if (kw == "notify_backup") slot = &notify.backup;
+  else if (kw == "notify_fault") slot = &notify.fault;
+  else if (kw == "notify_stop") slot = &notify.stop;
+  else if (kw == "notify") slot = &notify.generic;
+  else if (instance && kw == "notify_deleted") slot = &notify.deleted;
+  else if (instance && kw == "notify_master_rx_lower_pri") slot = &notify.master_rx_lower_pri;
+  if (!slot) return false;
+  if (*slot) {
+    diags.Error(n.keyword.loc, kw + " is already set; this one is ignored");
+    return true;
+  }
+  *slot = ParseNotifyScript(n, diags);
+  return true;
+}
+
+template <typename T>
+bool SetUint(const Node& n, T& out, int64_t min, int64_t max, Diagnostics& diags) {
+  const Token* t = RequireArg(n, 0, diags);
+  if (!t) return false;
+  auto v = ParseInteger(*t, n.name(), min, max, diags);
+  if (!v) return false;
+  out = static_cast<T>(*v);
+  return true;
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------------------------
+
+std::optional<model::VirtualAddress> ParseVirtualAddress(const Node& line, Diagnostics& diags) {
+  auto p = ParsePrefix(line.keyword, "address", diags);
+  if (!p) return std::nullopt;
+  model::VirtualAddress a;
+  a.prefix = *p;
+  a.loc = RefOf(line);
+  static const std::set<std::string, std::less<>> kValued = {
+      "peer", "preferred_lft", "valid_lft", "track_group", "metric"};
+  static const std::set<std::string, std::less<>> kFlags = {
+      "home", "nodad", "noprefixroute", "autojoin", "use_vmac", "mngtmpaddr", "-"};
+  for (size_t i = 0; i < line.args.size(); ++i) {
+    const Token& o = line.args[i];
+    const Token* v = Arg(line, i + 1);
+    if (o.text == "no_track") {
+      a.no_track = true;
+    } else if (kFlags.count(o.text)) {
+      a.other.push_back(o.text);
+    } else if (o.text == "brd" || o.text == "broadcast" || o.text == "dev" ||
+               o.text == "scope" || o.text == "label" || kValued.count(o.text)) {
+      if (!v) {
+        diags.Error(o.loc, o.text + ": missing value");
+        break;
+      }
+      ++i;
+      if (o.text == "brd" || o.text == "broadcast") {
+        if (v->text == "+" || v->text == "-") {
+          a.other.push_back("brd");
+          a.other.push_back(v->text);
+        } else if (auto b = ParseAddress(*v, "brd", diags)) {
+          a.broadcast = *b;
+        }
+      } else if (o.text == "dev") {
+        a.dev = v->text;
+      } else if (o.text == "scope") {
+        a.scope = v->text;
+      } else if (o.text == "label") {
+        a.label = v->text;
+      } else {
+        a.other.push_back(o.text);
+        a.other.push_back(v->text);
+      }
+    } else {
+      diags.Error(o.loc, "'" + o.text + "' is not a valid option for address " +
+                             line.name() + "; ignored");
+    }
+  }
+  return a;
+}
+
+model::RouteOrRule ParseRouteOrRule(const Node& line) {
+  model::RouteOrRule r;
+  r.loc = RefOf(line);
+  r.words.push_back(line.name());
+  for (const Token& t : line.args) r.words.push_back(t.text);
+  for (const std::string& w : r.words) {
+    if (w == "inet6") {
+      r.family = Family::kIpv6;
+      break;
+    }
+    if (auto p = model::IpPrefix::Parse(w)) {
+      r.family = p->family();
+      break;
+    }
+  }
+  return r;
+}
+
+// ---------------------------------------------------------------------------------
+
+void BuildVrrpScript(const Node& n, model::Config& cfg, Diagnostics& diags) {
+  auto name = BlockName(n, diags);
+  if (!name) return;
+  for (const auto& s : cfg.vrrp_scripts)
+    if (s.name == *name) {
+      diags.Error(n.args[0].loc, "vrrp_script '" + *name + "' is already defined; this one is ignored");
+      return;
+    }
+  model::VrrpScript s;
+  s.name = *name;
+  s.loc = ToRef(n.args[0].loc);
+  std::optional<Duration> timeout;
+  for (const Node& c : n.children) {
+    const std::string& kw = c.name();
+    if (kw == "script") {
+      if (auto sc = ParseCommandScript(c, diags)) s.command = sc->command;
+    } else if (kw == "interval" || kw == "timeout") {
+      const Token* t = RequireArg(c, 0, diags);
+      if (!t) continue;
+      auto v = ParseInteger(*t, kw, 0, UINT32_MAX / 1000000, diags);
+      if (!v) continue;
+      if (*v == 0) {
+        diags.Error(t->loc, kw + " must be at least 1 second; using 1");
+        *v = 1;
+      }
+      (kw == "interval" ? s.interval : timeout.emplace()) = seconds(*v);
+    } else if (kw == "weight") {
+      const Token* t = RequireArg(c, 0, diags);
+      if (!t) continue;
+      if (auto v = ParseInteger(*t, kw, -253, 253, diags)) s.weight = static_cast<int>(*v);
+      if (const Token* r = Arg(c, 1)) {
+        if (r->text == "reverse") s.weight_reverse = true;
+        else diags.Error(r->loc, "weight: '" + r->text + "' is not a valid option; ignored");
+      }
+    } else if (kw == "rise" || kw == "fall") {
+      const Token* t = RequireArg(c, 0, diags);
+      if (!t) continue;
+      auto v = ParseInteger(*t, kw, 1, INT32_MAX, diags);
+      (kw == "rise" ? s.rise : s.fall) = v ? static_cast<uint32_t>(*v) : 1;
+    } else if (kw == "user") {
+      if (const Token* t = RequireArg(c, 0, diags)) s.user = t->text;
+      if (const Token* g = Arg(c, 1)) s.group = g->text;
+    } else if (kw == "init_fail") {
+      s.init_fail = true;
+    }
+  }
+  s.timeout = timeout.value_or(s.interval);
+  if (s.command.empty()) {
+    diags.Error(n.args[0].loc, "vrrp_script '" + s.name + "' has no script; ignored");
+    return;
+  }
+  cfg.vrrp_scripts.push_back(std::move(s));
+}
+
+void BuildTrackFile(const Node& n, model::Config& cfg, Diagnostics& diags) {
+  auto name = BlockName(n, diags);
+  if (!name) return;
+  for (const auto& f : cfg.track_files)
+    if (f.name == *name) {
+      diags.Error(n.args[0].loc, n.name() + " '" + *name + "' is already defined; this one is ignored");
+      return;
+    }
+  model::TrackFile f;
+  f.name = *name;
+  f.loc = ToRef(n.args[0].loc);
+  for (const Node& c : n.children) {
+    const std::string& kw = c.name();
+    if (kw == "file") {
+      if (const Token* t = RequireArg(c, 0, diags)) f.path = t->text;
+    } else if (kw == "weight") {
+      const Token* t = RequireArg(c, 0, diags);
+      if (!t) continue;
+      if (auto v = ParseInteger(*t, kw, -254, 254, diags)) f.weight = static_cast<int>(*v);
+      if (const Token* r = Arg(c, 1)) {
+        if (r->text == "reverse") f.weight_reverse = true;
+        else diags.Error(r->loc, "weight: '" + r->text + "' is not a valid option; ignored");
+      }
+    } else if (kw == "init_file") {
+      f.init_file = true;
+      for (const Token& a : c.args) {
+        if (a.text == "overwrite") f.init_overwrite = true;
+        else if (auto v = ParseInteger(a, "init_file", INT32_MIN, INT32_MAX, diags)) f.init_value = *v;
+      }
+    }
+  }
+  if (f.path.empty()) {
+    diags.Error(n.args[0].loc, n.name() + " '" + f.name + "' has no file; ignored");
+    return;
+  }
+  cfg.track_files.push_back(std::move(f));
+}
+
+void BuildTrackProcess(const Node& n, model::Config& cfg, Diagnostics& diags) {
+  auto name = BlockName(n, diags);
+  if (!name) return;
+  model::TrackProcess p;
+  p.name = *name;
+  p.loc = ToRef(n.args[0].loc);
+  for (const Node& c : n.children) {
+    const std::string& kw = c.name();
+    if (kw == "process") {
+      const Token* t = RequireArg(c, 0, diags);
+      if (!t) continue;
+      p.process = t->text;
+      p.parameters = ArgTexts(c, 1);
+    } else if (kw == "param_match") {
+      const Token* t = RequireArg(c, 0, diags);
+      if (!t) continue;
+      if (t->text == "partial") p.param_match = model::ParamMatch::kPartial;
+      else if (t->text == "initial") p.param_match = model::ParamMatch::kInitial;
+      else diags.Error(t->loc, "param_match: '" + t->text + "' is not a valid match (partial or initial)");
+    } else if (kw == "weight") {
+      const Token* t = RequireArg(c, 0, diags);
+      if (!t) continue;
+      if (auto v = ParseInteger(*t, kw, -254, 254, diags)) p.weight = static_cast<int>(*v);
+      if (const Token* r = Arg(c, 1); r && r->text == "reverse") p.weight_reverse = true;
+    } else if (kw == "quorum") {
+      SetUint(c, p.quorum, 1, 65535, diags);
+    } else if (kw == "quorum_max") {
+      uint32_t v = 0;
+      if (SetUint(c, v, 0, 65535, diags)) p.quorum_max = v;
+    } else if (kw == "delay" || kw == "fork_delay" || kw == "terminate_delay") {
+      const Token* t = RequireArg(c, 0, diags);
+      if (!t) continue;
+      auto v = ParseTimer(*t, kw, Duration(0), seconds(3600), diags);
+      if (!v) continue;
+      if (kw != "terminate_delay") p.fork_delay = *v;
+      if (kw != "fork_delay") p.terminate_delay = *v;
+    } else if (kw == "full_command") {
+      if (auto b = NodeBool(c, diags)) p.full_command = *b;
+    }
+  }
+  if (p.process.empty()) {
+    diags.Error(n.args[0].loc, "vrrp_track_process '" + p.name + "' has no process; ignored");
+    return;
+  }
+  if (p.quorum_max && *p.quorum_max < p.quorum) {
+    diags.Error(n.args[0].loc, "vrrp_track_process '" + p.name + "': quorum_max is below quorum; ignored");
+    p.quorum_max.reset();
+  }
+  cfg.track_processes.push_back(std::move(p));
+}
+
+void BuildBfdInstance(const Node& n, model::Config& cfg, Diagnostics& diags) {
+  auto name = BlockName(n, diags);
+  if (!name) return;
+  model::BfdInstance b;
+  b.name = *name;
+  b.loc = ToRef(n.args[0].loc);
+  bool have_neighbor = false;
+  for (const Node& c : n.children) {
+    const std::string& kw = c.name();
+    const Token* t = c.args.empty() ? nullptr : &c.args[0];
+    if (kw == "neighbor_ip") {
+      if ((t = RequireArg(c, 0, diags)))
+        if (auto a = ParseAddress(*t, kw, diags)) {
+          b.neighbor_ip = *a;
+          have_neighbor = true;
+        }
+    } else if (kw == "source_ip") {
+      if ((t = RequireArg(c, 0, diags)))
+        if (auto a = ParseAddress(*t, kw, diags)) b.source_ip = *a;
+    } else if (kw == "min_rx" || kw == "min_tx" || kw == "idle_tx") {
+      // Milliseconds in the configuration.
+      if ((t = RequireArg(c, 0, diags)))
+        if (auto v = ParseInteger(*t, kw, 1, 1000000, diags))
+          (kw == "min_rx" ? b.min_rx : kw == "min_tx" ? b.min_tx : b.idle_tx) =
+              std::chrono::milliseconds(*v);
+    } else if (kw == "multiplier") {
+      SetUint(c, b.multiplier, 1, 255, diags);
+    } else if (kw == "passive") {
+      b.passive = true;
+    } else if (kw == "ttl" || kw == "hoplimit") {
+      SetUint(c, b.ttl, 1, 255, diags);
+    } else if (kw == "max_hops") {
+      uint32_t v = 0;
+      if (SetUint(c, v, 0, 255, diags)) b.max_hops = v;
+    } else if (kw == "weight") {
+      SetUint(c, b.weight, -253, 253, diags);
+    }
+  }
+  if (!have_neighbor) {
+    diags.Error(n.args[0].loc, "bfd_instance '" + b.name + "' has no neighbor_ip; ignored");
+    return;
+  }
+  cfg.bfd_instances.push_back(std::move(b));
+}
+
+// ---------------------------------------------------------------------------------
+
+void BuildVrrpInstance(const Node& n, model::Config& cfg, Diagnostics& diags) {
+  auto name = BlockName(n, diags);
+  if (!name) return;
+  for (const auto& v : cfg.vrrp_instances)
+    if (v.name == *name) {
+      diags.Error(n.args[0].loc, "vrrp_instance '" + *name + "' is already defined; this one is ignored");
+      return;
+    }
+  const model::Global& g = cfg.global;
+  const SourceLoc at = n.args[0].loc;
+  const std::string who = "vrrp_instance " + *name;
+
+  model::VrrpInstance v;
+  v.name = *name;
+  v.loc = ToRef(at);
+  bool state_set = false, priority_set = false, family_set = false;
+  std::optional<int> version;
+  std::optional<bool> strict, accept, skip_adv, check_src, lower_no_advert, higher_send_advert;
+  std::optional<bool> notify_prio;
+  std::optional<uint32_t> lower_prio_repeat, garp_repeat, garp_refresh_repeat;
+  std::optional<Duration> lower_prio_delay, garp_delay, garp_refresh;
+  std::optional<uint8_t> ttl;
+  bool auth_block = false;
+  bool down_timer_set = false;
+  bool unicast_keyword = false;
+
+  auto take_family = [&](Family f, const Token& tok, const std::string& what) {
+    if (!family_set) {
+      v.family = f;
+      family_set = true;
+      return true;
+    }
+    if (f == v.family) return true;
+    diags.Error(tok.loc, what + " '" + tok.text + "' is " + FamilyText(f) + " but " + who +
+                             " is " + FamilyText(v.family) + "; ignored");
+    return false;
+  };
+
+  for (const Node& c : n.children) {
+    const std::string& kw = c.name();
+    if (kw == "state") {
+      const Token* t = RequireArg(c, 0, diags);
+      if (!t) continue;
+      if (t->text == "MASTER") {
+        v.initial_state = model::VrrpState::kMaster;
+      } else if (t->text == "BACKUP") {
+        if (state_set && v.initial_state == model::VrrpState::kMaster)
+          diags.Error(t->loc, "state BACKUP ignored: state MASTER was set before");
+        else
+          v.initial_state = model::VrrpState::kBackup;
+      } else {
+        diags.Error(t->loc, "state: '" + t->text + "' is not a valid state (MASTER or BACKUP); using BACKUP");
+        v.initial_state = model::VrrpState::kBackup;
+      }
+      state_set = true;
+    } else if (kw == "interface") {
+      const Token* t = RequireArg(c, 0, diags);
+      if (!t) continue;
+      if (t->text.size() >= 16) {
+        diags.Error(t->loc, "interface: '" + t->text + "' is too long for an interface name; ignored");
+        continue;
+      }
+      v.interface = t->text;
+    } else if (kw == "virtual_router_id") {
+      SetUint(c, v.virtual_router_id, 1, 255, diags);
+    } else if (kw == "priority") {
+      const Token* t = RequireArg(c, 0, diags);
+      if (!t) continue;
+      auto p = ParseInteger(*t, kw, 1, 255, diags);
+      v.priority = p ? static_cast<uint8_t>(*p) : 100;
+      priority_set = true;
+    } else if (kw == "advert_int") {
+      const Token* t = RequireArg(c, 0, diags);
+      if (!t) continue;
+      if (auto d = ParseTimer(*t, kw, std::chrono::milliseconds(10), seconds(255), diags))
+        v.advert_int = *d;
+    } else if (kw == "version") {
+      const Token* t = RequireArg(c, 0, diags);
+      if (!t) continue;
+      if (auto x = ParseInteger(*t, kw, 2, 3, diags)) version = static_cast<int>(*x);
+    } else if (kw == "virtual_ipaddress" || kw == "virtual_ipaddress_excluded") {
+      bool excluded = kw == "virtual_ipaddress_excluded";
+      for (const Node& line : c.children) {
+        auto a = ParseVirtualAddress(line, diags);
+        if (!a) continue;
+        if (!excluded && !take_family(a->prefix.family(), line.keyword, "virtual_ipaddress"))
+          continue;
+        (excluded ? v.virtual_ipaddress_excluded : v.virtual_ipaddress).push_back(std::move(*a));
+      }
+    } else if (kw == "virtual_routes" || kw == "virtual_rules") {
+      for (const Node& line : c.children)
+        (kw == "virtual_routes" ? v.virtual_routes : v.virtual_rules).push_back(ParseRouteOrRule(line));
+    } else if (kw == "authentication") {
+      auth_block = true;
+      for (const Node& a : c.children) {
+        const Token* t = RequireArg(a, 0, diags);
+        if (!t) continue;
+        if (a.name() == "auth_type") {
+          if (t->text == "PASS") v.auth_type = model::AuthType::kPass;
+          else if (t->text == "AH") v.auth_type = model::AuthType::kAh;
+          else diags.Error(t->loc, "auth_type: '" + t->text + "' is not a valid authentication type (PASS or AH)");
+        } else if (a.name() == "auth_pass") {
+          v.auth_pass = t->text;
+          if (v.auth_pass.size() > 8) {
+            diags.Error(t->loc, "auth_pass is longer than 8 characters; truncated");
+            v.auth_pass.resize(8);
+          }
+        }
+      }
+    } else if (kw == "nopreempt") {
+      v.nopreempt = true;
+    } else if (kw == "preempt") {
+      v.nopreempt = false;
+    } else if (kw == "preempt_delay") {
+      const Token* t = RequireArg(c, 0, diags);
+      if (!t) continue;
+      auto d = ParseTimer(*t, kw, Duration(0), seconds(1000), diags);
+      v.preempt_delay = d.value_or(Duration(0));
+    } else if (kw == "accept") {
+      accept = true;
+    } else if (kw == "no_accept") {
+      accept = false;
+    } else if (kw == "strict_mode") {
+      if (auto b = NodeBool(c, diags)) strict = *b;
+    } else if (kw == "skip_check_adv_addr") {
+      if (auto b = NodeBool(c, diags)) skip_adv = *b;
+    } else if (kw == "check_unicast_src") {
+      check_src = true;
+      unicast_keyword = true;
+    } else if (kw == "dont_track_primary") {
+      v.dont_track_primary = true;
+    } else if (kw == "promote_secondaries") {
+      v.promote_secondaries = true;
+    } else if (kw == "track_interface") {
+      ParseTrackInterfaces(c, v.track_interface, diags);
+    } else if (kw == "track_script") {
+      ParseTrackRefs(c, 253, v.track_script, diags);
+    } else if (kw == "track_file") {
+      ParseTrackRefs(c, 254, v.track_file, diags);
+    } else if (kw == "track_process") {
+      ParseTrackRefs(c, 254, v.track_process, diags);
+    } else if (kw == "track_bfd") {
+      ParseTrackRefs(c, 253, v.track_bfd, diags);
+    } else if (kw == "mcast_src_ip" || kw == "unicast_src_ip" || kw == "mcast_dst_ip" ||
+               kw == "track_src_ip") {
+      const Token* t = RequireArg(c, 0, diags);
+      if (!t) continue;
+      auto a = ParseAddress(*t, kw, diags);
+      if (!a) continue;
+      if (kw == "mcast_dst_ip") {
+        if (!a->IsMulticast()) {
+          diags.Error(t->loc, "mcast_dst_ip: '" + t->text + "' is not a multicast address; ignored");
+          continue;
+        }
+        v.mcast_dst_ip = *a;
+      } else if (kw == "track_src_ip") {
+        v.track_src_ip = *a;
+      } else {
+        if (kw == "unicast_src_ip") unicast_keyword = true;
+        if (v.mcast_src_ip || v.unicast_src_ip) {
+          diags.Error(t->loc, kw + ": a source address is already set; this one is ignored");
+          continue;
+        }
+        (kw == "mcast_src_ip" ? v.mcast_src_ip : v.unicast_src_ip) = *a;
+      }
+    } else if (kw == "unicast_peer") {
+      unicast_keyword = true;
+      for (const Node& line : c.children) {
+        auto a = ParseAddress(line.keyword, "unicast_peer", diags);
+        if (!a) continue;
+        if (!take_family(a->family(), line.keyword, "unicast_peer")) continue;
+        model::UnicastPeer p{*a, std::nullopt, std::nullopt, RefOf(line)};
+        for (size_t i = 0; i < line.args.size(); i += 2) {
+          const Token& o = line.args[i];
+          const Token* val = Arg(line, i + 1);
+          if ((o.text != "min_ttl" && o.text != "max_ttl") || !val) {
+            diags.Error(o.loc, "'" + o.text + "' is not a valid option for unicast_peer " + line.name() + "; ignored");
+            break;
+          }
+          if (auto x = ParseInteger(*val, o.text, 0, 255, diags))
+            (o.text == "min_ttl" ? p.min_ttl : p.max_ttl) = static_cast<uint8_t>(*x);
+        }
+        v.unicast_peer.push_back(std::move(p));
+      }
+    } else if (kw == "unicast_ttl") {
+      unicast_keyword = true;
+      uint8_t x = 0;
+      if (SetUint(c, x, 0, 255, diags)) ttl = x;
+    } else if (kw == "unicast_fault_no_peer") {
+      v.unicast_fault_no_peer = true;
+      unicast_keyword = true;
+    } else if (kw == "old_unicast_checksum") {
+      v.old_unicast_checksum = true;
+    } else if (kw == "use_vmac") {
+      v.use_vmac = c.args.empty() ? std::string() : c.args[0].text;
+    } else if (kw == "vmac_xmit_base") {
+      v.vmac_xmit_base = true;
+    } else if (kw == "use_ipvlan") {
+      v.use_ipvlan = JoinArgs(c);
+    } else if (ParseNotify(c, v.notify, true, diags)) {
+    } else if (kw == "smtp_alert") {
+      if (auto b = NodeBool(c, diags)) v.smtp_alert = *b;
+    } else if (kw == "notify_priority_changes") {
+      if (auto b = NodeBool(c, diags)) notify_prio = *b;
+    } else if (kw == "garp_master_delay" || kw == "garp_master_refresh" ||
+               kw == "garp_lower_prio_delay") {
+      const Token* t = RequireArg(c, 0, diags);
+      if (!t) continue;
+      auto x = ParseInteger(*t, kw, 0, UINT32_MAX / 1000000, diags);
+      if (!x) continue;
+      (kw == "garp_master_delay" ? garp_delay
+       : kw == "garp_master_refresh" ? garp_refresh
+                                     : lower_prio_delay) = seconds(*x);
+    } else if (kw == "garp_master_repeat" || kw == "garp_master_refresh_repeat" ||
+               kw == "garp_lower_prio_repeat") {
+      uint32_t x = 0;
+      if (!SetUint(c, x, 0, INT32_MAX, diags)) continue;
+      (kw == "garp_master_repeat" ? garp_repeat
+       : kw == "garp_master_refresh_repeat" ? garp_refresh_repeat
+                                            : lower_prio_repeat) = x;
+    } else if (kw == "lower_prio_no_advert") {
+      if (auto b = NodeBool(c, diags)) lower_no_advert = *b;
+    } else if (kw == "higher_prio_send_advert") {
+      if (auto b = NodeBool(c, diags)) higher_send_advert = *b;
+    } else if (kw == "down_timer_adverts") {
+      down_timer_set = SetUint(c, v.down_timer_adverts, 1, 100, diags);
+    } else if (kw == "debug") {
+      SetUint(c, v.debug, 0, 4, diags);
+    } else {
+      model::RawSetting r{kw, ArgTexts(c), RefOf(c)};
+      for (const Node& l : c.children) {
+        r.args.push_back(l.name());
+        for (const Token& a : l.args) r.args.push_back(a.text);
+      }
+      v.other.push_back(std::move(r));
+    }
+  }
+
+  // --- End of block: derive defaults and reconcile, as keepalived does at start-up. ---
+  if (ttl && v.unicast_peer.empty())
+    diags.Error(at, who + ": unicast_ttl needs unicast peers; ignored");
+  else
+    v.unicast_ttl = ttl;
+  if (unicast_keyword && v.unicast_peer.empty())
+    diags.Warning(at, who + ": unicast settings without any unicast_peer; using multicast");
+
+  v.strict_mode = strict.value_or(g.vrrp_strict);
+  const bool unicast = !v.unicast_peer.empty();
+
+  if (v.virtual_router_id == 0) {
+    diags.Fatal(at, who + ": virtual_router_id is not set");
+    return;
+  }
+  if (!v.interface && !unicast) {
+    diags.Fatal(at, who + ": no interface set (needed unless unicast peers are used)");
+    return;
+  }
+  if (unicast && !v.interface && !v.unicast_src_ip) {
+    diags.Fatal(at, who + ": unicast without an interface needs unicast_src_ip");
+    return;
+  }
+  if (unicast && v.strict_mode) {
+    diags.Fatal(at, who + ": unicast peers are not allowed in strict mode");
+    return;
+  }
+
+  if (v.family == Family::kIpv6) {
+    if (version == 2 && v.strict_mode) {
+      diags.Error(at, who + ": VRRP version 2 cannot be used with IPv6; using version 3");
+      version = 3;
+    } else if (!version) {
+      version = 3;
+    }
+  }
+  v.version = version.value_or(g.vrrp_version);
+
+  if (v.virtual_ipaddress.empty()) {
+    if (v.version == 3 || v.strict_mode) {
+      diags.Fatal(at, who + ": no virtual_ipaddress (required with VRRP version 3 or strict mode)");
+      return;
+    }
+    diags.Warning(at, who + ": no virtual_ipaddress");
+  }
+
+  if (!priority_set)
+    v.priority = v.initial_state == model::VrrpState::kMaster ? 255 : 100;
+  if (!state_set) {
+    v.initial_state = v.priority == 255 ? model::VrrpState::kMaster : model::VrrpState::kBackup;
+  } else if (v.strict_mode && ((v.initial_state == model::VrrpState::kMaster) != (v.priority == 255))) {
+    diags.Error(at, who + ": in strict mode state MASTER requires priority 255 and vice versa; state set from priority");
+    v.initial_state = v.priority == 255 ? model::VrrpState::kMaster : model::VrrpState::kBackup;
+  }
+
+  if (v.auth_type != model::AuthType::kNone) {
+    if (v.strict_mode) {
+      diags.Error(at, who + ": authentication is not allowed in strict mode; removed");
+      v.auth_type = model::AuthType::kNone;
+    } else if (v.version == 3) {
+      diags.Error(at, who + ": VRRP version 3 does not support authentication; removed");
+      v.auth_type = model::AuthType::kNone;
+    } else if (v.auth_pass.empty()) {
+      diags.Error(at, who + ": authentication without auth_pass; removed");
+      v.auth_type = model::AuthType::kNone;
+    } else if (v.auth_type == model::AuthType::kAh && v.family == Family::kIpv6) {
+      diags.Error(at, who + ": AH authentication cannot be used with IPv6; removed");
+      v.auth_type = model::AuthType::kNone;
+    }
+  } else if (auth_block && !v.auth_pass.empty()) {
+    diags.Warning(at, who + ": auth_pass without auth_type; no authentication used");
+  }
+  if (v.auth_type == model::AuthType::kNone) v.auth_pass.clear();
+
+  if (v.priority == 255 && v.nopreempt) {
+    diags.Error(at, who + ": nopreempt cannot be used with priority 255; cleared");
+    v.nopreempt = false;
+  }
+  if (v.initial_state == model::VrrpState::kMaster) {
+    if (v.nopreempt) {
+      diags.Error(at, who + ": nopreempt does not work with state MASTER; cleared");
+      v.nopreempt = false;
+    }
+    if (v.preempt_delay.count()) {
+      diags.Error(at, who + ": preempt_delay does not work with state MASTER; cleared");
+      v.preempt_delay = Duration(0);
+    }
+  }
+  if (v.preempt_delay.count()) {
+    if (v.strict_mode) {
+      diags.Error(at, who + ": preempt_delay is not allowed in strict mode; cleared");
+      v.preempt_delay = Duration(0);
+    } else if (v.nopreempt) {
+      diags.Error(at, who + ": preempt_delay cannot be used with nopreempt; cleared");
+      v.preempt_delay = Duration(0);
+    }
+  }
+  if (down_timer_set && v.down_timer_adverts != 3 && v.strict_mode) {
+    diags.Error(at, who + ": down_timer_adverts is not allowed in strict mode; using 3");
+    v.down_timer_adverts = 3;
+  }
+  v.accept = accept.value_or(v.priority == 255 ? true : !v.strict_mode);
+  if (v.mcast_dst_ip && unicast) {
+    diags.Error(at, who + ": mcast_dst_ip cannot be used with unicast peers; ignored");
+    v.mcast_dst_ip.reset();
+  }
+  if (v.mcast_dst_ip && v.mcast_dst_ip->family() != v.family) {
+    diags.Error(at, who + ": mcast_dst_ip family differs from the instance's; ignored");
+    v.mcast_dst_ip.reset();
+  }
+
+  v.skip_check_adv_addr = skip_adv.value_or(g.vrrp_skip_check_adv_addr);
+  v.check_unicast_src = check_src.value_or(g.vrrp_check_unicast_src);
+  v.notify_priority_changes = notify_prio.value_or(g.vrrp_notify_priority_changes);
+  v.garp_master_delay = garp_delay.value_or(g.vrrp_garp_master_delay);
+  v.garp_master_repeat = garp_repeat.value_or(g.vrrp_garp_master_repeat);
+  v.garp_master_refresh = garp_refresh.value_or(g.vrrp_garp_master_refresh);
+  v.garp_master_refresh_repeat = garp_refresh_repeat.value_or(g.vrrp_garp_master_refresh_repeat);
+  if (v.strict_mode) {
+    if (lower_prio_repeat.value_or(0) != 0)
+      diags.Error(at, who + ": strict mode does not allow garp_lower_prio_repeat; using 0");
+    if (lower_prio_delay.value_or(Duration(0)).count() != 0)
+      diags.Error(at, who + ": strict mode does not allow garp_lower_prio_delay; using 0");
+    if (lower_no_advert == false)
+      diags.Error(at, who + ": strict mode requires lower_prio_no_advert; set");
+    if (higher_send_advert == true)
+      diags.Error(at, who + ": strict mode does not allow higher_prio_send_advert; cleared");
+    v.garp_lower_prio_repeat = 0;
+    v.garp_lower_prio_delay = Duration(0);
+    v.lower_prio_no_advert = true;
+    v.higher_prio_send_advert = false;
+  } else {
+    v.garp_lower_prio_repeat = lower_prio_repeat.value_or(
+        g.vrrp_garp_lower_prio_repeat.value_or(v.garp_master_repeat));
+    v.garp_lower_prio_delay = lower_prio_delay.value_or(
+        g.vrrp_garp_lower_prio_delay.value_or(v.garp_master_delay));
+    v.lower_prio_no_advert = lower_no_advert.value_or(g.vrrp_lower_prio_no_advert);
+    v.higher_prio_send_advert = higher_send_advert.value_or(g.vrrp_higher_prio_send_advert);
+  }
+
+  // Advert interval: whole seconds in v2 (1..255), centiseconds in v3 (0.01..40.95).
+  const int64_t us = v.advert_int.count();
+  if (v.version == 2) {
+    if (us % 1'000'000) {
+      int64_t rounded = std::max<int64_t>(1, (us + 500'000) / 1'000'000);
+      diags.Error(at, who + ": advert_int " + FormatSeconds(v.advert_int) +
+                          " must be whole seconds with VRRP version 2; using " +
+                          std::to_string(rounded));
+      v.advert_int = seconds(rounded);
+    }
+  } else if (us >= 40'960'000) {
+    diags.Error(at, who + ": advert_int " + FormatSeconds(v.advert_int) +
+                        " is above the VRRP version 3 maximum; using 40.95");
+    v.advert_int = std::chrono::milliseconds(40950);
+  } else if (us % 10'000) {
+    int64_t rounded = std::max<int64_t>(10'000, (us + 5'000) / 10'000 * 10'000);
+    v.advert_int = Duration(rounded);
+    diags.Error(at, who + ": advert_int must be a multiple of 0.01 seconds with VRRP version 3; using " +
+                        FormatSeconds(v.advert_int));
+  }
+
+  cfg.vrrp_instances.push_back(std::move(v));
+}
+
+void BuildSyncGroup(const Node& n, model::Config& cfg, Diagnostics& diags) {
+  auto name = BlockName(n, diags);
+  if (!name) return;
+  for (const auto& s : cfg.sync_groups)
+    if (s.name == *name) {
+      diags.Error(n.args[0].loc, "vrrp_sync_group '" + *name + "' is already defined; this one is ignored");
+      return;
+    }
+  model::SyncGroup s;
+  s.name = *name;
+  s.loc = ToRef(n.args[0].loc);
+  bool have_group = false;
+  for (const Node& c : n.children) {
+    const std::string& kw = c.name();
+    if (kw == "group") {
+      if (have_group) {
+        diags.Error(c.keyword.loc, "group is already set for vrrp_sync_group " + s.name + "; this one is ignored");
+        continue;
+      }
+      have_group = true;
+      for (const Node& line : c.children) {
+        s.members.push_back(line.name());
+        for (const Token& t : line.args) s.members.push_back(t.text);
+      }
+    } else if (kw == "track_interface") {
+      ParseTrackInterfaces(c, s.track_interface, diags);
+    } else if (kw == "track_script") {
+      ParseTrackRefs(c, 253, s.track_script, diags);
+    } else if (kw == "track_file") {
+      ParseTrackRefs(c, 254, s.track_file, diags);
+    } else if (kw == "track_process") {
+      ParseTrackRefs(c, 254, s.track_process, diags);
+    } else if (kw == "track_bfd") {
+      ParseTrackRefs(c, 253, s.track_bfd, diags);
+    } else if (ParseNotify(c, s.notify, false, diags)) {
+    } else if (kw == "smtp_alert") {
+      if (auto b = NodeBool(c, diags)) s.smtp_alert = *b;
+    } else if (kw == "global_tracking" || kw == "sync_group_tracking_weight") {
+      if (kw == "global_tracking")
+        diags.Warning(c.keyword.loc, "global_tracking is deprecated; use sync_group_tracking_weight");
+      s.global_tracking = true;
+      s.sync_group_tracking_weight = true;
+    } else if (kw == "notify_priority_changes") {
+      if (auto b = NodeBool(c, diags)) s.notify_priority_changes = *b;
+    }
+  }
+  if (s.members.empty()) {
+    diags.Error(s.loc.line ? n.args[0].loc : n.keyword.loc,
+                "vrrp_sync_group " + s.name + " has no members; ignored");
+    return;
+  }
+  cfg.sync_groups.push_back(std::move(s));
+}
+
+void BuildStaticAddresses(const Node& n, model::Config& cfg, Diagnostics& diags) {
+  for (const Node& line : n.children)
+    if (auto a = ParseVirtualAddress(line, diags)) cfg.static_addresses.push_back(std::move(*a));
+}
+
+void BuildStaticRoutesOrRules(const Node& n, std::vector<model::RouteOrRule>& out,
+                              Diagnostics&) {
+  for (const Node& line : n.children) out.push_back(ParseRouteOrRule(line));
+}
+
+void BuildGarpGroup(const Node& n, model::Config& cfg, Diagnostics& diags) {
+  model::GarpGroup gg;
+  gg.loc = RefOf(n);
+  for (const Node& c : n.children) {
+    const std::string& kw = c.name();
+    if (kw == "garp_interval" || kw == "gna_interval") {
+      const Token* t = RequireArg(c, 0, diags);
+      if (!t) continue;
+      if (auto d = ParseTimer(*t, kw, Duration(0), seconds(UINT32_MAX), diags))
+        (kw == "garp_interval" ? gg.garp_interval : gg.gna_interval) = *d;
+    } else if (kw == "interface") {
+      if (const Token* t = RequireArg(c, 0, diags)) gg.interfaces.push_back(t->text);
+    } else if (kw == "interfaces") {
+      for (const Node& line : c.children) gg.interfaces.push_back(line.name());
+    }
+  }
+  if (gg.interfaces.empty()) {
+    diags.Error(n.keyword.loc, "garp_group has no interface; ignored");
+    return;
+  }
+  cfg.garp_groups.push_back(std::move(gg));
+}
+
+// ---------------------------------------------------------------------------------
+
+namespace {
+
+SourceLoc LocOf(const model::SourceRef& r) { return {r.file, r.line, r.column}; }
+
+template <typename T>
+bool HasNamed(const std::vector<T>& items, const std::string& name) {
+  return std::any_of(items.begin(), items.end(), [&](const T& i) { return i.name == name; });
+}
+
+// Drops references to trackers that do not exist; records the used script names.
+void CheckRefs(std::vector<model::TrackedRef>& refs, const std::string& kind,
+               const std::function<bool(const std::string&)>& exists, Diagnostics& diags,
+               std::set<std::string>* used) {
+  std::erase_if(refs, [&](const model::TrackedRef& r) {
+    if (exists(r.name)) {
+      if (used) used->insert(r.name);
+      return false;
+    }
+    diags.Error(LocOf(r.loc), kind + " '" + r.name + "' is not defined; ignored");
+    return true;
+  });
+}
+
+}  // namespace
+
+void FinishVrrp(model::Config& cfg, Diagnostics& diags) {
+  std::set<std::string> used_scripts;
+  auto script_exists = [&](const std::string& s) { return HasNamed(cfg.vrrp_scripts, s); };
+  auto file_exists = [&](const std::string& s) { return HasNamed(cfg.track_files, s); };
+  auto process_exists = [&](const std::string& s) { return HasNamed(cfg.track_processes, s); };
+  auto bfd_exists = [&](const std::string& s) { return HasNamed(cfg.bfd_instances, s); };
+  auto check_all = [&](auto& item) {
+    CheckRefs(item.track_script, "vrrp_script", script_exists, diags, &used_scripts);
+    CheckRefs(item.track_file, "track_file", file_exists, diags, nullptr);
+    CheckRefs(item.track_process, "vrrp_track_process", process_exists, diags, nullptr);
+    CheckRefs(item.track_bfd, "bfd_instance", bfd_exists, diags, nullptr);
+  };
+  for (auto& v : cfg.vrrp_instances) check_all(v);
+  for (auto& s : cfg.sync_groups) check_all(s);
+
+  // Sync groups: members must exist and belong to one group only.
+  std::map<std::string, std::string> member_of;
+  std::erase_if(cfg.sync_groups, [&](model::SyncGroup& s) {
+    std::erase_if(s.members, [&](const std::string& m) {
+      if (!HasNamed(cfg.vrrp_instances, m)) {
+        diags.Error(LocOf(s.loc), "vrrp_sync_group " + s.name + ": vrrp_instance '" + m +
+                                      "' is not defined; ignored");
+        return true;
+      }
+      auto [it, fresh] = member_of.emplace(m, s.name);
+      if (!fresh) {
+        diags.Error(LocOf(s.loc), "vrrp_sync_group " + s.name + ": vrrp_instance '" + m +
+                                      "' is already in vrrp_sync_group " + it->second + "; ignored");
+        return true;
+      }
+      return false;
+    });
+    if (s.members.empty()) {
+      diags.Error(LocOf(s.loc), "vrrp_sync_group " + s.name + " has no members; ignored");
+      return true;
+    }
+    if (s.members.size() == 1)
+      diags.Warning(LocOf(s.loc), "vrrp_sync_group " + s.name + " has only one member");
+    return false;
+  });
+
+  // Duplicate VRIDs: same interface, family and multicast group (multicast instances),
+  // or same peers (unicast instances).
+  for (size_t i = 0; i < cfg.vrrp_instances.size(); ++i) {
+    const auto& a = cfg.vrrp_instances[i];
+    for (size_t j = 0; j < i; ++j) {
+      const auto& b = cfg.vrrp_instances[j];
+      if (a.virtual_router_id != b.virtual_router_id || a.family != b.family) continue;
+      bool clash = false;
+      if (!a.unicast_peer.empty() || !b.unicast_peer.empty()) {
+        if (a.unicast_peer.empty() || b.unicast_peer.empty()) continue;
+        for (const auto& pa : a.unicast_peer)
+          for (const auto& pb : b.unicast_peer)
+            if (pa.address == pb.address) clash = true;
+      } else {
+        clash = a.interface == b.interface && a.mcast_dst_ip == b.mcast_dst_ip;
+      }
+      if (!clash) continue;
+      diags.Fatal(LocOf(a.loc), "vrrp_instance " + a.name + ": virtual_router_id " +
+                                    std::to_string(a.virtual_router_id) + " is already used by " +
+                                    b.name + " (" + FamilyText(a.family) +
+                                    (a.interface ? " on " + *a.interface : std::string()) + ")");
+      break;
+    }
+  }
+
+  // lvs_sync_daemon names an instance.
+  auto& lsd = cfg.global.lvs_sync_daemon;
+  if (lsd && !HasNamed(cfg.vrrp_instances, lsd->vrrp_instance)) {
+    diags.Error(LocOf(lsd->loc), "lvs_sync_daemon: vrrp_instance '" + lsd->vrrp_instance +
+                                     "' is not defined; ignored");
+    lsd.reset();
+  }
+
+  // Unused scripts are dropped (only when VRRP runs at all).
+  if (!cfg.vrrp_instances.empty()) {
+    std::erase_if(cfg.vrrp_scripts, [&](const model::VrrpScript& s) {
+      if (used_scripts.count(s.name)) return false;
+      diags.Warning(LocOf(s.loc), "vrrp_script '" + s.name + "' is not used");
+      return true;
+    });
+  }
+}
+
+}  // namespace vigil::config::build_internal

@@ -1,0 +1,48 @@
+// System checks: a pass over a built model that asks the running system whether what
+// the configuration names exists (interfaces, users, script files). Every finding is a
+// WARNING: the configuration is valid, the system may just not be ready yet.
+#ifndef VIGIL_CONFIG_SYSTEM_CHECK_H_
+#define VIGIL_CONFIG_SYSTEM_CHECK_H_
+
+#include <string>
+
+#include "config/diagnostics.h"
+#include "model/config.h"
+
+namespace vigil::config {
+
+// The questions the checks ask; tests inject a fake.
+class SystemInfo {
+ public:
+  enum class FileState { kMissing, kNotExecutable, kExecutable };
+
+  virtual ~SystemInfo() = default;
+  // Returns true if a network interface called `name` exists.
+  virtual bool InterfaceExists(const std::string& name) const = 0;
+  // Returns true if the user `name` exists.
+  virtual bool UserExists(const std::string& name) const = 0;
+  // Returns true if the group `name` exists.
+  virtual bool GroupExists(const std::string& name) const = 0;
+  // Returns whether `path` is missing, a non-executable file or an executable file.
+  virtual FileState Executable(const std::string& path) const = 0;
+};
+
+// The host's answers: if_nametoindex(3), getpwnam_r(3), getgrnam_r(3), access(2).
+class HostSystemInfo final : public SystemInfo {
+ public:
+  bool InterfaceExists(const std::string& name) const override;
+  bool UserExists(const std::string& name) const override;
+  bool GroupExists(const std::string& name) const override;
+  FileState Executable(const std::string& path) const override;
+};
+
+// Adds a warning to `diags` for each interface, user, group or script the configuration
+// names that `system` does not have, at the item's configured location:
+//   interface 'eth9' does not exist
+//   user 'nobody2' does not exist
+//   script '/x/y' does not exist | script '/x/y' is not executable
+void CheckSystem(const model::Config& config, const SystemInfo& system, Diagnostics& diags);
+
+}  // namespace vigil::config
+
+#endif  // VIGIL_CONFIG_SYSTEM_CHECK_H_

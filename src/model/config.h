@@ -1,0 +1,590 @@
+// The typed configuration model: plain data for one whole keepalived.conf, with
+// keepalived 2.2.7's defaults next to each field and its inheritance already resolved
+// (virtual server -> real server -> checker), so engines read effective values only.
+// Built by config::Build(); never parsed from text here. Not thread-safe; a value type.
+#ifndef VIGIL_MODEL_CONFIG_H_
+#define VIGIL_MODEL_CONFIG_H_
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "model/address.h"
+
+namespace vigil::model {
+
+// keepalived TIMERs have microsecond resolution.
+using Duration = std::chrono::microseconds;
+
+// Where an item was configured: a file number (as numbered by the configuration
+// loader's SourceFiles), a 1-based line and a 1-based byte column. file == kNoFile when
+// the item has no source (a default).
+struct SourceRef {
+  static constexpr uint32_t kNoFile = UINT32_MAX;
+  uint32_t file = kNoFile;
+  uint32_t line = 0;
+  uint32_t column = 0;
+  friend bool operator==(const SourceRef&, const SourceRef&) = default;
+};
+
+// A keyword the model keeps verbatim (rare settings without a typed field).
+struct RawSetting {
+  std::string keyword;
+  std::vector<std::string> args;
+  SourceRef loc;
+};
+
+// An external command: `notify_master "/bin/x arg" [user [group]]`, `misc_path ...`.
+struct Script {
+  std::string command;               // the command line as written (one string)
+  std::optional<std::string> user;   // run as; unset = global script_user
+  std::optional<std::string> group;
+  SourceRef loc;
+};
+
+// ---------------------------------------------------------------------------------
+// global_defs
+
+struct NotifyFifo {
+  std::string path;
+  std::optional<Script> script;  // `*_notify_fifo_script`
+};
+
+struct LvsSyncDaemon {
+  std::string interface;
+  std::string vrrp_instance;         // instance whose state drives master/backup
+  std::optional<uint32_t> sync_id;   // `id N`; unset = the instance's VRID
+  std::optional<uint32_t> maxlen;
+  std::optional<uint16_t> port;
+  std::optional<uint8_t> ttl;
+  std::optional<IpAddress> group;
+  SourceRef loc;
+};
+
+struct Global {
+  std::optional<std::string> router_id;        // default: the host name
+  std::vector<std::string> notification_email;
+  std::optional<std::string> notification_email_from;  // default keepalived@<host>
+  std::optional<std::string> smtp_server;      // address or host name
+  uint16_t smtp_port = 25;
+  std::optional<std::string> smtp_helo_name;   // default: host name
+  Duration smtp_connect_timeout = std::chrono::seconds(30);
+  std::optional<bool> smtp_alert;              // unset: per-area defaults apply
+  std::optional<bool> smtp_alert_vrrp;
+  std::optional<bool> smtp_alert_checker;
+  bool checker_log_all_failures = false;
+
+  bool enable_script_security = false;
+  std::optional<std::string> script_user;      // default keepalived_script, else root
+  std::optional<std::string> script_group;
+
+  std::optional<std::string> default_interface;  // default "eth0" (static addresses, VIPs)
+  bool dynamic_interfaces = false;
+
+  // VRRP defaults applied to instances that do not set their own.
+  bool vrrp_strict = false;
+  bool vrrp_skip_check_adv_addr = false;
+  bool vrrp_check_unicast_src = false;
+  int vrrp_version = 2;                          // 2 or 3
+  IpAddress vrrp_mcast_group4 = IpAddress::V4(0xe0000012);  // 224.0.0.18
+  IpAddress vrrp_mcast_group6 = *IpAddress::Parse("ff02::12");
+  Duration vrrp_garp_interval{0};                // between GARPs on one interface
+  Duration vrrp_gna_interval{0};                 // between unsolicited NAs
+  Duration vrrp_garp_master_delay = std::chrono::seconds(5);
+  uint32_t vrrp_garp_master_repeat = 5;
+  Duration vrrp_garp_master_refresh{0};          // 0 = no periodic refresh
+  uint32_t vrrp_garp_master_refresh_repeat = 1;
+  std::optional<Duration> vrrp_garp_lower_prio_delay;   // unset = garp_master_delay
+  std::optional<uint32_t> vrrp_garp_lower_prio_repeat;  // unset = garp_master_repeat
+  bool vrrp_lower_prio_no_advert = false;
+  bool vrrp_higher_prio_send_advert = false;
+  bool vrrp_min_garp = false;
+  bool vrrp_notify_priority_changes = false;
+  Duration vrrp_startup_delay{0};
+  std::optional<std::string> vrrp_iptables;    // chain name; unset = not used
+  std::optional<std::string> nftables;         // table name; unset = not used
+
+  std::optional<NotifyFifo> notify_fifo;
+  std::optional<NotifyFifo> vrrp_notify_fifo;
+  std::optional<NotifyFifo> lvs_notify_fifo;
+
+  std::optional<Script> startup_script;
+  Duration startup_script_timeout = std::chrono::seconds(10);
+  std::optional<Script> shutdown_script;
+  Duration shutdown_script_timeout = std::chrono::seconds(10);
+
+  // IPVS.
+  std::optional<LvsSyncDaemon> lvs_sync_daemon;
+  std::optional<Duration> lvs_timeout_tcp;     // unset = kernel default
+  std::optional<Duration> lvs_timeout_tcpfin;
+  std::optional<Duration> lvs_timeout_udp;
+  bool lvs_flush = false;
+  bool lvs_flush_on_stop = false;
+
+  bool enable_traps = false;
+  bool enable_dbus = false;
+  bool enable_snmp_vrrp = false;
+  bool enable_snmp_checker = false;
+
+  // Every other global_defs keyword, verbatim, in configuration order.
+  std::vector<RawSetting> other;
+};
+
+// ---------------------------------------------------------------------------------
+// Trackers
+
+struct VrrpScript {
+  std::string name;
+  std::string command;                          // `script` (required)
+  Duration interval = std::chrono::seconds(1);  // whole seconds
+  Duration timeout = std::chrono::seconds(1);   // default: = interval
+  int weight = 0;                               // -253..253; 0 = failure means FAULT
+  bool weight_reverse = false;
+  uint32_t rise = 1;
+  uint32_t fall = 1;
+  std::optional<std::string> user;              // unset = global script_user
+  std::optional<std::string> group;
+  bool init_fail = false;                       // start in the failed state
+  SourceRef loc;
+};
+
+struct TrackFile {
+  std::string name;
+  std::string path;                             // `file` (required)
+  int weight = 1;                               // value x weight is added to priority
+  bool weight_reverse = false;
+  std::optional<int64_t> init_value;            // `init_file [VALUE] [overwrite]`
+  bool init_file = false;
+  bool init_overwrite = false;
+  SourceRef loc;
+};
+
+enum class ParamMatch { kExact, kPartial, kInitial };
+
+struct TrackProcess {
+  std::string name;
+  std::string process;                          // `process NAME`
+  std::vector<std::string> parameters;          // args after the name
+  ParamMatch param_match = ParamMatch::kExact;
+  int weight = 0;
+  bool weight_reverse = false;
+  uint32_t quorum = 1;
+  std::optional<uint32_t> quorum_max;
+  Duration fork_delay{0};
+  Duration terminate_delay{0};
+  bool full_command = false;
+  SourceRef loc;
+};
+
+struct BfdInstance {
+  std::string name;
+  IpAddress neighbor_ip;
+  std::optional<IpAddress> source_ip;
+  Duration min_rx = std::chrono::milliseconds(10);
+  Duration min_tx = std::chrono::milliseconds(10);
+  Duration idle_tx = std::chrono::seconds(1);
+  uint32_t multiplier = 5;
+  bool passive = false;
+  uint32_t ttl = 255;
+  std::optional<uint32_t> max_hops;
+  int weight = 0;
+  SourceRef loc;
+};
+
+// A reference from an instance or sync group to a tracker, with its optional override.
+struct TrackedInterface {
+  std::string name;
+  int weight = 0;        // 0 = down means FAULT
+  bool reverse = false;
+  SourceRef loc;
+};
+
+struct TrackedRef {
+  std::string name;
+  std::optional<int> weight;  // unset = the tracker's own weight
+  bool reverse = false;
+  SourceRef loc;
+};
+
+// ---------------------------------------------------------------------------------
+// VRRP
+
+enum class VrrpState { kBackup, kMaster };
+enum class AuthType { kNone, kPass, kAh };
+
+// One `virtual_ipaddress` / `static_ipaddress` line: IP[/M] [brd IP] [dev IF]
+// [scope S] [label L] [no_track] [...].
+struct VirtualAddress {
+  IpPrefix prefix;                        // no "/M" = /32 or /128
+  std::optional<IpAddress> broadcast;
+  std::optional<std::string> dev;         // unset = the instance's interface
+  std::optional<std::string> scope;
+  std::optional<std::string> label;
+  bool no_track = false;
+  std::vector<std::string> other;         // other options verbatim (peer, preferred_lft...)
+  SourceRef loc;
+};
+
+// One `virtual_routes`/`static_routes`/`virtual_rules`/`static_rules` line, kept
+// in `ip route`/`ip rule` syntax.
+struct RouteOrRule {
+  std::vector<std::string> words;
+  Family family = Family::kUnspec;        // from the first address seen (or `inet6`)
+  SourceRef loc;
+};
+
+struct UnicastPeer {
+  IpAddress address;
+  std::optional<uint8_t> min_ttl;
+  std::optional<uint8_t> max_ttl;
+  SourceRef loc;
+};
+
+struct VrrpNotify {
+  std::optional<Script> master;
+  std::optional<Script> backup;
+  std::optional<Script> fault;
+  std::optional<Script> stop;
+  std::optional<Script> deleted;              // instances only
+  std::optional<Script> master_rx_lower_pri;  // instances only
+  std::optional<Script> generic;              // `notify`
+};
+
+struct VrrpInstance {
+  std::string name;
+  VrrpState initial_state = VrrpState::kBackup;  // default BACKUP, but MASTER at priority 255
+  std::optional<std::string> interface;          // required unless unicast
+  uint8_t virtual_router_id = 0;                 // 1..255, required
+  uint8_t priority = 100;                        // 255 when `state MASTER` and none given
+  Duration advert_int = std::chrono::seconds(1); // v2: whole seconds; v3: 0.01..40.95 s
+  int version = 2;                               // global vrrp_version; 3 for IPv6
+  Family family = Family::kIpv4;                 // from the VIPs; IPv4 when none
+
+  std::vector<VirtualAddress> virtual_ipaddress;
+  std::vector<VirtualAddress> virtual_ipaddress_excluded;
+  std::vector<RouteOrRule> virtual_routes;
+  std::vector<RouteOrRule> virtual_rules;
+
+  AuthType auth_type = AuthType::kNone;
+  std::string auth_pass;                         // at most 8 bytes
+
+  bool nopreempt = false;
+  Duration preempt_delay{0};                     // 0..1000 s
+  bool accept = true;                            // default: !strict || owner
+  bool strict_mode = false;                      // global vrrp_strict
+  bool skip_check_adv_addr = false;
+  bool dont_track_primary = false;
+  bool promote_secondaries = false;
+
+  std::vector<TrackedInterface> track_interface;
+  std::vector<TrackedRef> track_script;
+  std::vector<TrackedRef> track_file;
+  std::vector<TrackedRef> track_process;
+  std::vector<TrackedRef> track_bfd;
+
+  std::optional<IpAddress> mcast_src_ip;
+  std::optional<IpAddress> unicast_src_ip;
+  std::optional<IpAddress> mcast_dst_ip;         // unset = global group
+  std::optional<IpAddress> track_src_ip;
+  std::vector<UnicastPeer> unicast_peer;
+  std::optional<uint8_t> unicast_ttl;            // IPv4 default 255
+  bool unicast_fault_no_peer = false;
+  bool check_unicast_src = false;                // global vrrp_check_unicast_src
+  bool old_unicast_checksum = false;
+
+  std::optional<std::string> use_vmac;           // VMAC name; "" = vrrp.<VRID>
+  bool vmac_xmit_base = false;
+  std::optional<std::string> use_ipvlan;
+
+  VrrpNotify notify;
+  std::optional<bool> smtp_alert;
+  bool notify_priority_changes = false;
+
+  Duration garp_master_delay = std::chrono::seconds(5);  // global defaults
+  uint32_t garp_master_repeat = 5;
+  Duration garp_master_refresh{0};
+  uint32_t garp_master_refresh_repeat = 1;
+  Duration garp_lower_prio_delay = std::chrono::seconds(5);
+  uint32_t garp_lower_prio_repeat = 5;
+  bool lower_prio_no_advert = false;
+  bool higher_prio_send_advert = false;
+  uint32_t down_timer_adverts = 3;               // 1..100
+  uint32_t debug = 0;
+
+  std::vector<RawSetting> other;                 // rare keywords, verbatim
+  SourceRef loc;
+};
+
+struct SyncGroup {
+  std::string name;
+  std::vector<std::string> members;              // instance names (`group { }`)
+  std::vector<TrackedInterface> track_interface;
+  std::vector<TrackedRef> track_script;
+  std::vector<TrackedRef> track_file;
+  std::vector<TrackedRef> track_process;
+  std::vector<TrackedRef> track_bfd;
+  VrrpNotify notify;
+  std::optional<bool> smtp_alert;
+  bool global_tracking = false;                  // deprecated alias of the next
+  bool sync_group_tracking_weight = false;
+  bool notify_priority_changes = false;
+  SourceRef loc;
+};
+
+struct GarpGroup {
+  Duration garp_interval{0};
+  Duration gna_interval{0};
+  std::vector<std::string> interfaces;
+  SourceRef loc;
+};
+
+// ---------------------------------------------------------------------------------
+// IPVS and health checks
+
+enum class Protocol { kNone, kTcp, kUdp, kSctp };  // kNone: not set (fwmark services)
+enum class LbKind { kNat, kDr, kTun };
+enum class TunnelType { kIpip, kGue, kGre };
+enum class TunnelChecksum { kNone, kCsum, kRemCsum };
+
+// The IPVS schedulers keepalived accepts.
+enum class Scheduler { kRr, kWrr, kLc, kWlc, kLblc, kSh, kMh, kDh, kFo, kOvf, kLblcr, kSed, kNq, kTwos };
+
+struct Forwarding {
+  LbKind method = LbKind::kNat;          // default NAT
+  TunnelType tunnel_type = TunnelType::kIpip;
+  uint16_t tunnel_port = 0;              // GUE only
+  TunnelChecksum tunnel_checksum = TunnelChecksum::kNone;
+};
+
+// One `url { }` of HTTP_GET/SSL_GET.
+struct StatusRange {
+  uint16_t low = 200;
+  uint16_t high = 299;
+  friend bool operator==(const StatusRange&, const StatusRange&) = default;
+};
+
+struct Url {
+  std::string path;                            // required
+  std::optional<std::string> digest;           // MD5 of the body, lower-case hex
+  std::vector<StatusRange> status_codes;       // default 200-299
+  std::optional<std::string> virtualhost;
+  std::optional<std::string> regex;
+  bool regex_no_match = false;
+  SourceRef loc;
+};
+
+enum class HttpProtocol { k10, k10C, k11 };     // 1.0 (default), 1.0C, 1.1
+
+struct TcpCheck {};
+
+struct HttpCheck {
+  bool ssl = false;                             // SSL_GET
+  std::vector<Url> urls;
+  HttpProtocol http_protocol = HttpProtocol::k10;
+  std::optional<std::string> virtualhost;       // inherited rs -> vs when unset
+  bool enable_sni = false;                      // SSL only
+  std::optional<std::string> sni_name;
+  bool fast_recovery = false;
+  bool tls_compliant = false;
+};
+
+struct MiscCheck {
+  Script path;                                  // `misc_path`
+  std::optional<Duration> timeout;              // unset = delay_loop
+  bool dynamic = false;                         // exit 2..255 sets weight = rc - 2
+};
+
+struct SmtpCheck {
+  std::optional<std::string> helo_name;         // default: host name
+};
+
+struct DnsCheck {
+  std::string type = "SOA";
+  std::string name = ".";
+};
+
+struct UdpCheck {
+  std::vector<uint8_t> payload;
+  bool require_reply = false;
+  std::vector<uint8_t> reply;                   // `require_reply HEX`
+  std::optional<uint32_t> min_reply_length;
+  std::optional<uint32_t> max_reply_length;
+};
+
+struct PingCheck {};
+
+struct FileCheck {
+  std::string track_file;
+  std::optional<int> weight;
+  bool reverse = false;
+};
+
+struct BfdCheck {
+  std::string name;
+  std::optional<int> weight;
+  bool reverse = false;
+};
+
+using CheckDetail = std::variant<TcpCheck, HttpCheck, MiscCheck, SmtpCheck, DnsCheck,
+                                 UdpCheck, PingCheck, FileCheck, BfdCheck>;
+
+// Returns "TCP_CHECK", "HTTP_GET", "SSL_GET", ... for the kind held by `d`.
+std::string_view CheckKindName(const CheckDetail& d);
+
+struct CheckSpec {
+  // Connection options (none for MISC/FILE/BFD checks).
+  std::optional<IpAddress> connect_ip;          // default: the real server's address
+  std::optional<uint16_t> connect_port;         // default: the real server's port
+  std::optional<IpAddress> bindto;
+  std::optional<std::string> bind_if;
+  std::optional<uint16_t> bind_port;
+  std::optional<uint32_t> fwmark;
+  // Effective timing (inheritance resolved).
+  Duration connect_timeout = std::chrono::seconds(5);   // rs -> vs -> 5 s
+  uint32_t retry = 1;                     // rs -> type default (DNS 3, MISC 0, others 1)
+  Duration delay_before_retry = std::chrono::seconds(1);  // rs -> type default (HTTP 3 s, DNS = delay_loop)
+  Duration delay_loop = std::chrono::seconds(60);         // rs -> vs -> 60 s
+  Duration warmup{0};                     // rs -> delay_loop
+  bool alpha = false;                     // rs -> vs
+  bool log_all_failures = false;          // global checker_log_all_failures
+  CheckDetail detail;
+  SourceRef loc;
+};
+
+struct RealServer {
+  IpAddress address;
+  uint16_t port = 0;                       // NAT/same-port: the virtual server's port
+  uint32_t weight = 1;                     // vs `weight` (default 1)
+  Forwarding forwarding;                   // vs lvs_method
+  std::optional<uint32_t> uthreshold;
+  std::optional<uint32_t> lthreshold;
+  bool inhibit_on_failure = false;         // vs
+  bool alpha = false;                      // vs
+  bool smtp_alert = true;                  // global smtp_alert_checker / smtp_alert; else true
+  Duration connect_timeout = std::chrono::seconds(5);
+  Duration delay_loop = std::chrono::seconds(60);
+  std::optional<uint32_t> retry;           // unset: each checker's own default
+  std::optional<Duration> delay_before_retry;
+  std::optional<Duration> warmup;
+  std::optional<std::string> virtualhost;  // vs
+  std::optional<Script> notify_up;
+  std::optional<Script> notify_down;
+  std::vector<CheckSpec> checks;
+  SourceRef loc;
+};
+
+struct SorryServer {
+  IpAddress address;
+  uint16_t port = 0;
+  bool inhibit = false;
+  Forwarding forwarding;
+  SourceRef loc;
+};
+
+// One entry of a virtual_server_group: an address range or a firewall mark.
+struct VsgEntry {
+  IpAddress address;
+  std::optional<IpAddress> range_end;      // `a.b.c.d-e` or from `/nn`
+  uint16_t port = 0;
+  std::optional<uint32_t> fwmark;
+  Family fwmark_family = Family::kUnspec;  // `fwmark N inet|inet6`
+  SourceRef loc;
+};
+
+struct VirtualServerGroup {
+  std::string name;
+  std::vector<VsgEntry> entries;
+  SourceRef loc;
+};
+
+struct VirtualServer {
+  // Exactly one of address (+port), fwmark or group identifies the service.
+  std::optional<IpAddress> address;
+  uint16_t port = 0;
+  std::optional<uint32_t> fwmark;
+  std::optional<std::string> group;
+  Family family = Family::kUnspec;         // from the address, ip_family or real servers
+
+  Protocol protocol = Protocol::kNone;     // address services default to UDP (keepalived
+                                           // warns); fwmark services ignore it
+  Scheduler scheduler = Scheduler::kWlc;
+  Forwarding forwarding;                   // `lvs_method`/`lb_kind`, default NAT
+  bool ops = false;
+  bool hashed = false;                     // flags: sh-port etc.
+  bool sched_flag_1 = false;
+  bool sched_flag_2 = false;
+  bool sched_flag_3 = false;
+  std::optional<uint32_t> persistence_timeout;  // seconds; bare keyword = 360
+  std::optional<IpAddress> persistence_granularity;
+  std::optional<std::string> persistence_engine;
+  bool ha_suspend = false;
+  bool smtp_alert = false;
+  std::optional<std::string> virtualhost;
+  bool alpha = false;
+  bool omega = false;
+  uint32_t quorum = 1;
+  uint32_t hysteresis = 0;
+  std::optional<Script> quorum_up;
+  std::optional<Script> quorum_down;
+  uint32_t weight = 1;                     // default real-server weight
+  bool inhibit_on_failure = false;
+  Duration delay_loop = std::chrono::seconds(60);
+  Duration connect_timeout = std::chrono::seconds(5);
+  std::optional<uint32_t> retry;
+  std::optional<Duration> delay_before_retry;
+  std::optional<Duration> warmup;
+
+  std::optional<SorryServer> sorry_server;
+  std::vector<RealServer> real_servers;
+  SourceRef loc;
+};
+
+struct SslConfig {
+  std::optional<std::string> password;
+  std::optional<std::string> ca;
+  std::optional<std::string> certificate;
+  std::optional<std::string> key;
+  SourceRef loc;
+};
+
+// ---------------------------------------------------------------------------------
+// The whole configuration.
+
+struct Config {
+  Global global;
+
+  // Top-level singletons (outside global_defs).
+  std::optional<std::string> net_namespace;
+  bool net_namespace_ipvs = false;
+  std::optional<std::string> instance;
+  bool use_pid_dir = false;
+  Duration child_wait_time = std::chrono::seconds(5);
+  bool linkbeat_use_polling = false;
+
+  std::vector<VrrpScript> vrrp_scripts;
+  std::vector<TrackFile> track_files;
+  std::vector<TrackProcess> track_processes;
+  std::vector<BfdInstance> bfd_instances;
+  std::vector<VrrpInstance> vrrp_instances;
+  std::vector<SyncGroup> sync_groups;
+  std::vector<VirtualAddress> static_addresses;
+  std::vector<RouteOrRule> static_routes;
+  std::vector<RouteOrRule> static_rules;
+  std::vector<GarpGroup> garp_groups;
+  std::vector<std::string> linkbeat_interfaces;
+  std::vector<VirtualServerGroup> virtual_server_groups;
+  std::vector<VirtualServer> virtual_servers;
+  std::optional<SslConfig> ssl;
+};
+
+// Returns the IPVS name of `s` ("wlc", "rr", ...).
+std::string_view SchedulerName(Scheduler s);
+// Returns the scheduler called `name`, or nullopt if IPVS has no such scheduler.
+std::optional<Scheduler> SchedulerFromName(std::string_view name);
+
+}  // namespace vigil::model
+
+#endif  // VIGIL_MODEL_CONFIG_H_
