@@ -35,10 +35,20 @@ struct PreprocessOptions {
   size_t max_expansion_depth = 32;        // nested $NAME expansions
   size_t max_include_depth = 32;
   size_t max_output_lines = 2'000'000;    // all lines produced by loops and includes
+  // keepalived's `-e`: every include problem (unreadable, missing, no match, missing
+  // brace alternative) is fatal, as `include_check` with no options.
+  bool fail_on_missing_include = false;
+  // true: words are read with shell rules ("..." and '...', backslash escapes, quoted
+  // parts joined to adjacent text), as keepalived reads script command lines.
+  // false: keepalived's plain reading of other keyword lines (only "...", no escapes).
+  bool shell_quoting = true;
 };
 
 // Reads `path` (and what it includes) through `fs`, registering every file in `files`,
 // and returns the logical lines. Problems go to `diags`; a missing top-level file is fatal.
+// Like keepalived, a line is split before and after every `{` and `}` outside quotes, so
+// a brace is always a Line of its own: `a b { c }` gives the lines [a b] [{] [c] [}].
+// `include_check` inside `global_defs` is applied to later includes, as in keepalived.
 std::vector<Line> Preprocess(const std::string& path, FileSystem& fs,
                              const PreprocessOptions& options, SourceFiles& files,
                              Diagnostics& diags);
