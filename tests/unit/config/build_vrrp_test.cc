@@ -1,0 +1,410 @@
+#include <gtest/gtest.h>
+
+#include "config/build.h"
+#include "tree_text.h"
+
+namespace vigil::config {
+namespace {
+
+using std::chrono::milliseconds;
+using std::chrono::seconds;
+using testing::DiagLines;
+using testing::TreeFromText;
+using Strings = std::vector<std::string>;
+
+model::Config BuildText(std::string_view text, Diagnostics& d) {
+  return Build(TreeFromText(text, d), d);
+}
+
+TEST(BuildVrrpTest, MinimalInstanceGetsKeepalivedDefaults) {
+  Diagnostics d;
+  auto cfg = BuildText(R"(vrrp_instance VI_1 {
+  interface eth0
+  virtual_router_id 51
+  virtual_ipaddress {
+    10.0.0.1/24
+  }
+})", d);
+  EXPECT_EQ(DiagLines(d), Strings{});
+  ASSERT_EQ(cfg.vrrp_instances.size(), 1u);
+  const auto& v = cfg.vrrp_instances[0];
+  EXPECT_EQ(v.name, "VI_1");
+  EXPECT_EQ(v.interface, "eth0");
+  EXPECT_EQ(v.virtual_router_id, 51);
+  EXPECT_EQ(v.priority, 100);
+  EXPECT_EQ(v.initial_state, model::VrrpState::kBackup);
+  EXPECT_EQ(v.advert_int, seconds(1));
+  EXPECT_EQ(v.version, 2);
+  EXPECT_EQ(v.family, model::Family::kIpv4);
+  EXPECT_TRUE(v.accept);
+  EXPECT_FALSE(v.nopreempt);
+  EXPECT_EQ(v.garp_master_delay, seconds(5));
+  EXPECT_EQ(v.garp_master_repeat, 5u);
+  EXPECT_EQ(v.garp_lower_prio_delay, seconds(5));
+  EXPECT_EQ(v.garp_lower_prio_repeat, 5u);
+  EXPECT_EQ(v.down_timer_adverts, 3u);
+  ASSERT_EQ(v.virtual_ipaddress.size(), 1u);
+  EXPECT_EQ(v.virtual_ipaddress[0].prefix.ToString(), "10.0.0.1/24");
+  EXPECT_EQ(v.loc.line, 1u);
+  EXPECT_EQ(v.loc.column, 15u);
+}
+
+TEST(BuildVrrpTest, StateMasterWithoutPriorityMeans255) {
+  Diagnostics d;
+  auto cfg = BuildText(R"(vrrp_instance A {
+  state MASTER
+  interface eth0
+  virtual_router_id 1
+  virtual_ipaddress { 10.0.0.1 }
+}
+vrrp_instance B {
+  interface eth0
+  virtual_router_id 2
+  priority 255
+  virtual_ipaddress { 10.0.0.2 }
+}
+vrrp_instance C {
+  state MASTER
+  interface eth0
+  virtual_router_id 3
+  priority 150
+  virtual_ipaddress { 10.0.0.3 }
+})", d);
+  EXPECT_EQ(DiagLines(d), Strings{});
+  ASSERT_EQ(cfg.vrrp_instances.size(), 3u);
+  EXPECT_EQ(cfg.vrrp_instances[0].priority, 255);
+  EXPECT_EQ(cfg.vrrp_instances[1].initial_state, model::VrrpState::kMaster);
+  EXPECT_EQ(cfg.vrrp_instances[2].priority, 150);
+  EXPECT_EQ(cfg.vrrp_instances[2].initial_state, model::VrrpState::kMaster);
+}
+
+TEST(BuildVrrpTest, OutOfRangeValuesAreErrorsAndDefaultsApply) {
+  Diagnostics d;
+  auto cfg = BuildText(R"(vrrp_instance VI_1 {
+  state MASTER
+  interface eth0
+  virtual_router_id 51
+  priority 300
+  advert_int 0
+  virtual_ipaddress { 10.0.0.1 }
+})", d);
+  EXPECT_EQ(DiagLines(d), (Strings{"5:12: error: priority 300 is out of range 1..255",
+                                   "6:14: error: advert_int 0 is out of range 0.01..255"}));
+  ASSERT_EQ(cfg.vrrp_instances.size(), 1u);
+  // keepalived sets the default 100 explicitly, so MASTER does not lift it to 255.
+  EXPECT_EQ(cfg.vrrp_instances[0].priority, 100);
+  EXPECT_EQ(cfg.vrrp_instances[0].advert_int, seconds(1));
+  EXPECT_EQ(d.ExitCode(), CheckExit::kErrors);
+}
+
+TEST(BuildVrrpTest, MissingVridOrInterfaceIsFatal) {
+  Diagnostics d;
+  auto cfg = BuildText(R"(vrrp_instance A {
+  interface eth0
+  virtual_ipaddress { 10.0.0.1 }
+}
+vrrp_instance B {
+  virtual_router_id 5
+  virtual_ipaddress { 10.0.0.1 }
+}
+vrrp_instance C {
+  virtual_router_id 300
+  interface eth0
+})", d);
+  EXPECT_EQ(DiagLines(d),
+            (Strings{"1:15: fatal: vrrp_instance A: virtual_router_id is not set",
+                     "5:15: fatal: vrrp_instance B: no interface set (needed unless unicast peers are used)",
+                     "10:21: error: virtual_router_id 300 is out of range 1..255",
+                     "9:15: fatal: vrrp_instance C: virtual_router_id is not set"}));
+  EXPECT_TRUE(cfg.vrrp_instances.empty());
+  EXPECT_EQ(d.ExitCode(), CheckExit::kFatal);
+}
+
+TEST(BuildVrrpTest, MixedFamiliesAndPeerMismatchAreDropped) {
+  Diagnostics d;
+  auto cfg = BuildText(R"(vrrp_instance VI_1 {
+  interface eth0
+  virtual_router_id 51
+  virtual_ipaddress {
+    10.0.0.1/24
+    fe80::1
+  }
+  virtual_ipaddress_excluded {
+    2001:db8::1/64
+  }
+  unicast_peer {
+    fe80::2
+    10.0.0.9 min_ttl 5
+  }
+})", d);
+  EXPECT_EQ(DiagLines(d),
+            (Strings{"6:5: error: virtual_ipaddress 'fe80::1' is IPv6 but vrrp_instance VI_1 is IPv4; ignored",
+                     "12:5: error: unicast_peer 'fe80::2' is IPv6 but vrrp_instance VI_1 is IPv4; ignored"}));
+  ASSERT_EQ(cfg.vrrp_instances.size(), 1u);
+  const auto& v = cfg.vrrp_instances[0];
+  ASSERT_EQ(v.virtual_ipaddress.size(), 1u);
+  ASSERT_EQ(v.virtual_ipaddress_excluded.size(), 1u);
+  ASSERT_EQ(v.unicast_peer.size(), 1u);
+  EXPECT_EQ(v.unicast_peer[0].address.ToString(), "10.0.0.9");
+  EXPECT_EQ(v.unicast_peer[0].min_ttl, 5);
+}
+
+TEST(BuildVrrpTest, Ipv6InstanceUsesVersion3AndCentisecondAdverts) {
+  Diagnostics d;
+  auto cfg = BuildText(R"(vrrp_instance V6 {
+  interface eth0
+  virtual_router_id 7
+  advert_int 0.015
+  virtual_ipaddress { fe80::10 }
+})", d);
+  EXPECT_EQ(DiagLines(d),
+            (Strings{"1:15: error: vrrp_instance V6: advert_int must be a multiple of 0.01 seconds with VRRP version 3; using 0.02"}));
+  ASSERT_EQ(cfg.vrrp_instances.size(), 1u);
+  EXPECT_EQ(cfg.vrrp_instances[0].version, 3);
+  EXPECT_EQ(cfg.vrrp_instances[0].family, model::Family::kIpv6);
+  EXPECT_EQ(cfg.vrrp_instances[0].advert_int, milliseconds(20));
+}
+
+TEST(BuildVrrpTest, Version2AdvertIntIsRoundedToWholeSeconds) {
+  Diagnostics d;
+  auto cfg = BuildText(R"(vrrp_instance VI_1 {
+  interface eth0
+  virtual_router_id 51
+  advert_int 1.5
+  virtual_ipaddress { 10.0.0.1 }
+})", d);
+  EXPECT_EQ(DiagLines(d),
+            (Strings{"1:15: error: vrrp_instance VI_1: advert_int 1.5 must be whole seconds with VRRP version 2; using 2"}));
+  EXPECT_EQ(cfg.vrrp_instances[0].advert_int, seconds(2));
+}
+
+TEST(BuildVrrpTest, Version3WithoutVipIsFatalVersion2OnlyWarns) {
+  Diagnostics d;
+  auto cfg = BuildText(R"(vrrp_instance A {
+  interface eth0
+  virtual_router_id 51
+  version 3
+}
+vrrp_instance B {
+  interface eth0
+  virtual_router_id 52
+})", d);
+  EXPECT_EQ(DiagLines(d),
+            (Strings{"1:15: fatal: vrrp_instance A: no virtual_ipaddress (required with VRRP version 3 or strict mode)",
+                     "6:15: warning: vrrp_instance B: no virtual_ipaddress"}));
+  ASSERT_EQ(cfg.vrrp_instances.size(), 1u);
+  EXPECT_EQ(cfg.vrrp_instances[0].name, "B");
+}
+
+TEST(BuildVrrpTest, DuplicateVridOnSameInterfaceIsFatal) {
+  Diagnostics d;
+  BuildText(R"(vrrp_instance VI_1 {
+  interface eth0
+  virtual_router_id 51
+  virtual_ipaddress { 10.0.0.1 }
+}
+vrrp_instance VI_2 {
+  interface eth0
+  virtual_router_id 51
+  virtual_ipaddress { 10.0.0.2 }
+}
+vrrp_instance VI_3 {
+  interface eth1
+  virtual_router_id 51
+  virtual_ipaddress { 10.0.0.3 }
+}
+vrrp_instance VI_4 {
+  interface eth0
+  virtual_router_id 51
+  virtual_ipaddress { fe80::4 }
+})", d);
+  EXPECT_EQ(DiagLines(d),
+            (Strings{"6:15: fatal: vrrp_instance VI_2: virtual_router_id 51 is already used by VI_1 (IPv4 on eth0)"}));
+}
+
+TEST(BuildVrrpTest, TrackScriptReferencesAreResolved) {
+  Diagnostics d;
+  auto cfg = BuildText(R"(global_defs {
+  enable_script_security
+}
+vrrp_script chk {
+  script "/usr/bin/check arg"
+  interval 2
+  weight -20 reverse
+  fall 3
+}
+vrrp_script unused {
+  script /bin/true
+}
+vrrp_instance VI_1 {
+  interface eth0
+  virtual_router_id 51
+  virtual_ipaddress { 10.0.0.1 }
+  track_script {
+    chk weight 10
+    nosuch
+  }
+})", d);
+  EXPECT_EQ(DiagLines(d),
+            (Strings{"19:5: error: vrrp_script 'nosuch' is not defined; ignored",
+                     "10:13: warning: vrrp_script 'unused' is not used"}));
+  ASSERT_EQ(cfg.vrrp_scripts.size(), 1u);
+  const auto& s = cfg.vrrp_scripts[0];
+  EXPECT_EQ(s.command, "/usr/bin/check arg");
+  EXPECT_EQ(s.interval, seconds(2));
+  EXPECT_EQ(s.timeout, seconds(2));
+  EXPECT_EQ(s.weight, -20);
+  EXPECT_TRUE(s.weight_reverse);
+  EXPECT_EQ(s.rise, 1u);
+  EXPECT_EQ(s.fall, 3u);
+  ASSERT_EQ(cfg.vrrp_instances[0].track_script.size(), 1u);
+  EXPECT_EQ(cfg.vrrp_instances[0].track_script[0].weight, 10);
+  EXPECT_EQ(d.ExitCode(), CheckExit::kErrors);
+}
+
+TEST(BuildVrrpTest, ScriptsWithoutSecurityGiveExit5) {
+  Diagnostics d;
+  BuildText(R"(vrrp_script chk { script "/bin/true" }
+vrrp_instance VI_1 {
+  interface eth0
+  virtual_router_id 51
+  virtual_ipaddress { 10.0.0.1 }
+  track_script { chk }
+})", d);
+  EXPECT_EQ(DiagLines(d), Strings{});
+  EXPECT_EQ(d.ExitCode(), CheckExit::kScriptSecurity);
+}
+
+TEST(BuildVrrpTest, NotifyScriptMarksScriptSecurity) {
+  Diagnostics d;
+  auto cfg = BuildText(R"(vrrp_instance VI_1 {
+  interface eth0
+  virtual_router_id 51
+  virtual_ipaddress { 10.0.0.1 }
+  notify_master "/etc/notify.sh master" root
+})", d);
+  EXPECT_EQ(d.ExitCode(), CheckExit::kScriptSecurity);
+  ASSERT_TRUE(cfg.vrrp_instances[0].notify.master);
+  EXPECT_EQ(cfg.vrrp_instances[0].notify.master->command, "/etc/notify.sh master");
+  EXPECT_EQ(cfg.vrrp_instances[0].notify.master->user, "root");
+}
+
+TEST(BuildVrrpTest, SyncGroupMembersMustExist) {
+  Diagnostics d;
+  auto cfg = BuildText(R"(vrrp_instance VI_1 {
+  interface eth0
+  virtual_router_id 51
+  virtual_ipaddress { 10.0.0.1 }
+}
+vrrp_sync_group G {
+  group {
+    VI_1
+    VI_9
+  }
+})", d);
+  EXPECT_EQ(DiagLines(d),
+            (Strings{"6:17: error: vrrp_sync_group G: vrrp_instance 'VI_9' is not defined; ignored",
+                     "6:17: warning: vrrp_sync_group G has only one member"}));
+  ASSERT_EQ(cfg.sync_groups.size(), 1u);
+  EXPECT_EQ(cfg.sync_groups[0].members, Strings{"VI_1"});
+}
+
+TEST(BuildVrrpTest, StrictModeResolvesLikeKeepalived) {
+  Diagnostics d;
+  auto cfg = BuildText(R"(global_defs {
+  vrrp_strict
+}
+vrrp_instance VI_1 {
+  state MASTER
+  interface eth0
+  virtual_router_id 51
+  priority 100
+  preempt_delay 5
+  authentication {
+    auth_type PASS
+    auth_pass secret
+  }
+  virtual_ipaddress { 10.0.0.1 }
+})", d);
+  EXPECT_EQ(DiagLines(d),
+            (Strings{"4:15: error: vrrp_instance VI_1: in strict mode state MASTER requires priority 255 and vice versa; state set from priority",
+                     "4:15: error: vrrp_instance VI_1: authentication is not allowed in strict mode; removed",
+                     "4:15: error: vrrp_instance VI_1: preempt_delay is not allowed in strict mode; cleared"}));
+  const auto& v = cfg.vrrp_instances[0];
+  EXPECT_TRUE(v.strict_mode);
+  EXPECT_EQ(v.initial_state, model::VrrpState::kBackup);
+  EXPECT_EQ(v.auth_type, model::AuthType::kNone);
+  EXPECT_FALSE(v.accept);
+  EXPECT_TRUE(v.lower_prio_no_advert);
+  EXPECT_EQ(v.garp_lower_prio_repeat, 0u);
+}
+
+TEST(BuildVrrpTest, UnicastInStrictModeIsFatal) {
+  Diagnostics d;
+  BuildText(R"(vrrp_instance VI_1 {
+  strict_mode
+  interface eth0
+  virtual_router_id 51
+  virtual_ipaddress { 10.0.0.1 }
+  unicast_peer { 10.0.0.2 }
+})", d);
+  EXPECT_EQ(DiagLines(d),
+            (Strings{"1:15: fatal: vrrp_instance VI_1: unicast peers are not allowed in strict mode"}));
+}
+
+TEST(BuildVrrpTest, GlobalGarpDefaultsFlowIntoInstances) {
+  Diagnostics d;
+  auto cfg = BuildText(R"(vrrp_instance VI_1 {
+  interface eth0
+  virtual_router_id 51
+  virtual_ipaddress { 10.0.0.1 }
+  garp_master_repeat 2
+}
+global_defs {
+  vrrp_garp_master_delay 10
+  vrrp_garp_lower_prio_repeat 1
+  vrrp_version 3
+})", d);
+  EXPECT_EQ(DiagLines(d), Strings{});
+  const auto& v = cfg.vrrp_instances[0];
+  EXPECT_EQ(v.garp_master_delay, seconds(10));
+  EXPECT_EQ(v.garp_master_repeat, 2u);
+  EXPECT_EQ(v.garp_lower_prio_delay, seconds(10));
+  EXPECT_EQ(v.garp_lower_prio_repeat, 1u);
+  EXPECT_EQ(v.version, 3);
+}
+
+TEST(BuildVrrpTest, TrackInterfaceAndVipOptions) {
+  Diagnostics d;
+  auto cfg = BuildText(R"(vrrp_instance VI_1 {
+  interface eth0
+  virtual_router_id 51
+  virtual_ipaddress {
+    10.0.0.1/24 brd 10.0.0.255 dev eth1 scope link label eth1:vip no_track
+  }
+  track_interface {
+    eth2 weight -10
+    eth3
+  }
+  authentication {
+    auth_type PASS
+    auth_pass 0123456789
+  }
+})", d);
+  EXPECT_EQ(DiagLines(d), (Strings{"13:15: error: auth_pass is longer than 8 characters; truncated"}));
+  const auto& v = cfg.vrrp_instances[0];
+  const auto& a = v.virtual_ipaddress[0];
+  EXPECT_EQ(a.broadcast->ToString(), "10.0.0.255");
+  EXPECT_EQ(a.dev, "eth1");
+  EXPECT_EQ(a.scope, "link");
+  EXPECT_EQ(a.label, "eth1:vip");
+  EXPECT_TRUE(a.no_track);
+  ASSERT_EQ(v.track_interface.size(), 2u);
+  EXPECT_EQ(v.track_interface[0].weight, -10);
+  EXPECT_EQ(v.track_interface[1].weight, 0);
+  EXPECT_EQ(v.auth_type, model::AuthType::kPass);
+  EXPECT_EQ(v.auth_pass, "01234567");
+}
+
+}  // namespace
+}  // namespace vigil::config
