@@ -1,0 +1,251 @@
+#include <gtest/gtest.h>
+
+#include "config/build.h"
+#include "tree_text.h"
+
+namespace vigil::config {
+namespace {
+
+using std::chrono::seconds;
+using testing::DiagLines;
+using testing::TreeFromText;
+using Strings = std::vector<std::string>;
+
+model::Config BuildText(std::string_view text, Diagnostics& d) {
+  return Build(TreeFromText(text, d), d);
+}
+
+TEST(BuildCheckTest, VirtualServerDefaultsAndInheritance) {
+  Diagnostics d;
+  auto cfg = BuildText(R"(virtual_server 10.0.0.1 80 {
+  delay_loop 10
+  lb_algo rr
+  lb_kind DR
+  protocol TCP
+  retry 4
+  real_server 10.0.0.2 80 {
+    weight 3
+    connect_timeout 2
+    HTTP_GET {
+      url {
+        path /health
+        status_code 200 301-302
+      }
+    }
+    TCP_CHECK {
+      delay_loop 7
+      retry 0
+    }
+  }
+  real_server 10.0.0.3 80 {
+    DNS_CHECK {
+      name example.org
+    }
+    MISC_CHECK {
+      misc_path "/bin/check x"
+    }
+  }
+})", d);
+  EXPECT_EQ(DiagLines(d), Strings{});
+  ASSERT_EQ(cfg.virtual_servers.size(), 1u);
+  const auto& vs = cfg.virtual_servers[0];
+  EXPECT_EQ(vs.address->ToString(), "10.0.0.1");
+  EXPECT_EQ(vs.port, 80);
+  EXPECT_EQ(vs.family, model::Family::kIpv4);
+  EXPECT_EQ(vs.scheduler, model::Scheduler::kRr);
+  EXPECT_EQ(vs.forwarding.method, model::LbKind::kDr);
+  EXPECT_EQ(vs.protocol, model::Protocol::kTcp);
+  EXPECT_EQ(vs.delay_loop, seconds(10));
+  EXPECT_EQ(vs.quorum, 1u);
+  ASSERT_EQ(vs.real_servers.size(), 2u);
+
+  const auto& r1 = vs.real_servers[0];
+  EXPECT_EQ(r1.weight, 3u);
+  EXPECT_EQ(r1.forwarding.method, model::LbKind::kDr);
+  EXPECT_EQ(r1.delay_loop, seconds(10));
+  EXPECT_EQ(r1.connect_timeout, seconds(2));
+  EXPECT_EQ(r1.retry, 4u);
+  EXPECT_TRUE(r1.smtp_alert);
+  ASSERT_EQ(r1.checks.size(), 2u);
+  const auto& http = r1.checks[0];
+  EXPECT_EQ(http.retry, 4u);
+  EXPECT_EQ(http.delay_loop, seconds(10));
+  EXPECT_EQ(http.connect_timeout, seconds(2));
+  EXPECT_EQ(http.delay_before_retry, seconds(3));  // HTTP's own default
+  EXPECT_EQ(http.warmup, seconds(10));              // = delay_loop
+  const auto& h = std::get<model::HttpCheck>(http.detail);
+  ASSERT_EQ(h.urls.size(), 1u);
+  EXPECT_EQ(h.urls[0].path, "/health");
+  EXPECT_EQ(h.urls[0].status_codes,
+            (std::vector<model::StatusRange>{{200, 200}, {301, 302}}));
+  const auto& tcp = r1.checks[1];
+  EXPECT_EQ(tcp.retry, 0u);
+  EXPECT_EQ(tcp.delay_loop, seconds(7));
+  EXPECT_EQ(tcp.warmup, seconds(7));
+  EXPECT_EQ(tcp.delay_before_retry, seconds(1));
+
+  const auto& r2 = vs.real_servers[1];
+  EXPECT_EQ(r2.weight, 1u);
+  ASSERT_EQ(r2.checks.size(), 2u);
+  EXPECT_EQ(r2.checks[0].retry, 4u);  // inherited from the VS, beats DNS's default 3
+  EXPECT_EQ(r2.checks[0].delay_before_retry, seconds(10));  // DNS: = delay_loop
+  EXPECT_EQ(std::get<model::DnsCheck>(r2.checks[0].detail).type, "SOA");
+  const auto& misc = std::get<model::MiscCheck>(r2.checks[1].detail);
+  EXPECT_EQ(misc.path.command, "/bin/check x");
+  EXPECT_EQ(misc.timeout, seconds(10));
+  EXPECT_EQ(d.ExitCode(), CheckExit::kScriptSecurity);
+}
+
+TEST(BuildCheckTest, CheckerTypeDefaultsWithoutInheritance) {
+  Diagnostics d;
+  auto cfg = BuildText(R"(virtual_server 10.0.0.1 53 {
+  lb_algo wlc
+  lb_kind NAT
+  protocol UDP
+  real_server 10.0.0.2 {
+    DNS_CHECK { type a }
+    MISC_CHECK { misc_path /bin/true }
+    SSL_GET { url { path / } }
+  }
+})", d);
+  EXPECT_EQ(DiagLines(d), Strings{});
+  const auto& rs = cfg.virtual_servers[0].real_servers[0];
+  EXPECT_EQ(rs.port, 53);  // NAT real server takes the service port
+  EXPECT_EQ(rs.checks[0].retry, 3u);
+  EXPECT_EQ(std::get<model::DnsCheck>(rs.checks[0].detail).type, "A");
+  EXPECT_EQ(rs.checks[0].delay_before_retry, seconds(60));
+  EXPECT_EQ(rs.checks[1].retry, 0u);
+  EXPECT_EQ(rs.checks[2].retry, 1u);
+  EXPECT_EQ(rs.checks[2].delay_before_retry, seconds(3));
+  EXPECT_TRUE(std::get<model::HttpCheck>(rs.checks[2].detail).ssl);
+  EXPECT_EQ(std::get<model::HttpCheck>(rs.checks[2].detail).urls[0].status_codes,
+            (std::vector<model::StatusRange>{{200, 299}}));
+}
+
+TEST(BuildCheckTest, BadSchedulerWeightAndFamilyMismatch) {
+  Diagnostics d;
+  auto cfg = BuildText(R"(virtual_server 10.0.0.1 80 {
+  lb_algo foo
+  lb_kind NAT
+  protocol TCP
+  real_server 2001:db8::2 80 {
+    TCP_CHECK { }
+  }
+  real_server 10.0.0.3 80 {
+    weight -1
+  }
+})", d);
+  EXPECT_EQ(DiagLines(d),
+            (Strings{"2:11: error: lb_algo: 'foo' is not a valid scheduler (rr wrr lc wlc lblc sh mh dh fo ovf lblcr sed nq twos); ignored",
+                     "9:12: error: weight -1 is out of range 0..2147483647",
+                     "5:3: error: virtual_server 10.0.0.1 80: real_server 2001:db8::2 is IPv6 but the virtual server is IPv4; ignored",
+                     "1:1: warning: virtual_server 10.0.0.1 80: no lb_algo set; using wlc"}));
+  ASSERT_EQ(cfg.virtual_servers[0].real_servers.size(), 1u);
+  EXPECT_EQ(cfg.virtual_servers[0].scheduler, model::Scheduler::kWlc);
+}
+
+TEST(BuildCheckTest, NoProtocolAndNoRealServers) {
+  Diagnostics d;
+  auto cfg = BuildText(R"(virtual_server 10.0.0.1 80 {
+  lb_algo rr
+  lb_kind NAT
+  real_server 10.0.0.2 80 { }
+}
+virtual_server 10.0.0.1 443 {
+  lb_algo rr
+  lb_kind NAT
+  protocol TCP
+})", d);
+  EXPECT_EQ(DiagLines(d),
+            (Strings{"1:1: error: virtual_server 10.0.0.1 80: no protocol set; using UDP",
+                     "6:1: error: virtual_server 10.0.0.1 443 has no real servers; ignored"}));
+  ASSERT_EQ(cfg.virtual_servers.size(), 1u);
+  EXPECT_EQ(cfg.virtual_servers[0].protocol, model::Protocol::kUdp);
+}
+
+TEST(BuildCheckTest, PersistenceQuorumAndSorryServer) {
+  Diagnostics d;
+  auto cfg = BuildText(R"(virtual_server fwmark 7 {
+  lb_algo sh
+  sh-port
+  lb_kind DR
+  persistence_timeout
+  quorum 5
+  hysteresis 9
+  sorry_server 10.0.0.9 8080
+  real_server 10.0.0.2 80 {
+    weight 2
+  }
+})", d);
+  EXPECT_EQ(DiagLines(d),
+            (Strings{"9:3: warning: virtual_server fwmark 7: real_server port is ignored with a fwmark service; cleared",
+                     "8:3: warning: virtual_server fwmark 7: sorry_server port is ignored with a fwmark service; cleared",
+                     "1:1: warning: virtual_server fwmark 7: quorum 5 is above the total real_server weight 2; using 2",
+                     "1:1: error: virtual_server fwmark 7: hysteresis 9 must be below quorum 2; using 1"}));
+  const auto& vs = cfg.virtual_servers[0];
+  EXPECT_EQ(vs.fwmark, 7u);
+  EXPECT_EQ(vs.persistence_timeout, 360u);
+  EXPECT_TRUE(vs.sched_flag_1);
+  EXPECT_EQ(vs.quorum, 2u);
+  EXPECT_EQ(vs.hysteresis, 1u);
+  EXPECT_EQ(vs.family, model::Family::kIpv4);
+  ASSERT_TRUE(vs.sorry_server);
+  EXPECT_EQ(vs.sorry_server->port, 0);
+  EXPECT_EQ(vs.sorry_server->forwarding.method, model::LbKind::kDr);
+  EXPECT_EQ(vs.real_servers[0].port, 0);
+}
+
+TEST(BuildCheckTest, TunnelOptionsAndGroupReference) {
+  Diagnostics d;
+  auto cfg = BuildText(R"(virtual_server_group G {
+  10.0.0.1-10 80
+  10.1.0.0/30 80
+  fwmark 3 inet6
+}
+virtual_server group G {
+  lb_algo rr
+  lvs_method TUN type gue port 6080
+  real_server 10.0.0.2 80 { }
+}
+virtual_server group NOPE {
+  lb_algo rr
+  lb_kind NAT
+  real_server 10.0.0.2 80 { }
+})", d);
+  EXPECT_EQ(DiagLines(d),
+            (Strings{"11:1: error: virtual_server group NOPE: virtual_server_group 'NOPE' is not defined; ignored"}));
+  ASSERT_EQ(cfg.virtual_server_groups.size(), 1u);
+  const auto& g = cfg.virtual_server_groups[0];
+  ASSERT_EQ(g.entries.size(), 3u);
+  EXPECT_EQ(g.entries[0].range_end->ToString(), "10.0.0.10");
+  EXPECT_EQ(g.entries[1].range_end->ToString(), "10.1.0.3");
+  EXPECT_EQ(g.entries[2].fwmark, 3u);
+  EXPECT_EQ(g.entries[2].fwmark_family, model::Family::kIpv6);
+  ASSERT_EQ(cfg.virtual_servers.size(), 1u);
+  const auto& f = cfg.virtual_servers[0].real_servers[0].forwarding;
+  EXPECT_EQ(f.method, model::LbKind::kTun);
+  EXPECT_EQ(f.tunnel_type, model::TunnelType::kGue);
+  EXPECT_EQ(f.tunnel_port, 6080);
+}
+
+TEST(BuildCheckTest, HttpWithoutUrlAndLinkLocalWithoutBindIfAreDropped) {
+  Diagnostics d;
+  auto cfg = BuildText(R"(virtual_server fe80::1 80 {
+  lb_algo rr
+  lb_kind NAT
+  protocol TCP
+  real_server fe80::2 80 {
+    HTTP_GET { }
+    TCP_CHECK { }
+    TCP_CHECK { bind_if eth0 }
+  }
+})", d);
+  EXPECT_EQ(DiagLines(d),
+            (Strings{"6:5: error: HTTP_GET has no url; ignored",
+                     "7:5: error: TCP_CHECK: link-local address fe80::2 needs bind_if; checker ignored"}));
+  ASSERT_EQ(cfg.virtual_servers[0].real_servers[0].checks.size(), 1u);
+  EXPECT_EQ(cfg.virtual_servers[0].real_servers[0].checks[0].bind_if, "eth0");
+}
+
+}  // namespace
+}  // namespace vigil::config
