@@ -1,0 +1,55 @@
+// Checks on an HTTP body: MD5 digest (OpenSSL EVP) and PCRE2 regex. Pure (no I/O).
+#ifndef VIGIL_CHECK_BODY_CHECK_H_
+#define VIGIL_CHECK_BODY_CHECK_H_
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "base/error.h"
+
+namespace vigil::check {
+
+// Incremental MD5 of a byte stream.
+class Md5 {
+ public:
+  Md5();
+  ~Md5();
+  Md5(const Md5&) = delete;
+  Md5& operator=(const Md5&) = delete;
+
+  void Update(std::string_view data);
+  // Returns the 32 lower-case hex digits of the digest of everything updated so far.
+  std::string HexDigest();
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+// A compiled PCRE2 pattern.
+class Regex {
+ public:
+  // Compiles `pattern` with PCRE2 `options`; fails with the PCRE2 message and offset.
+  static Result<Regex> Compile(const std::string& pattern, uint32_t options = 0);
+
+  Regex(Regex&&) noexcept;
+  Regex& operator=(Regex&&) noexcept;
+  ~Regex();
+
+  // Returns true if the pattern matches `subject` at a start offset in
+  // [min_offset, max_offset] (max_offset unset: anywhere from min_offset on).
+  bool Matches(std::string_view subject, size_t min_offset = 0,
+               std::optional<size_t> max_offset = std::nullopt) const;
+
+ private:
+  struct Impl;
+  explicit Regex(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace vigil::check
+
+#endif  // VIGIL_CHECK_BODY_CHECK_H_

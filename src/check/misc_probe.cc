@@ -1,0 +1,114 @@
+// MISC_CHECK: runs a program in its own process group and judges its exit status. The child
+// is watched through a pidfd on the loop, so the loop never blocks on it.
+#include <fcntl.h>
+#include <grp.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "check/probe_coro.h"
+#include "check/probe_logic.h"
+
+extern char** environ;
+
+namespace vigil::check {
+namespace {
+
+constexpr Duration kKillGrace = std::chrono::seconds(2);
+
+// Forks and execs `argv` as uid/gid in a new process group. Returns the pid.
+Result<pid_t> Spawn(const MiscCheck& check) {
+  if (check.argv.empty()) return Fail(ErrorCode::kInvalidArgument, "MISC_CHECK without a program");
+  std::vector<char*> argv;
+  for (const auto& a : check.argv) argv.push_back(const_cast<char*>(a.c_str()));
+  argv.push_back(nullptr);
+  const pid_t parent = ::getpid();
+
+  pid_t pid = ::fork();
+  if (pid < 0) return FailErrno("fork");
+  if (pid == 0) {
+    // Child: only async-signal-safe calls from here on.
+    ::setpgid(0, 0);
+    ::prctl(PR_SET_PDEATHSIG, SIGTERM);
+    if (::getppid() != parent) ::_exit(126);
+    sigset_t none;
+    sigemptyset(&none);
+    ::sigprocmask(SIG_SETMASK, &none, nullptr);
+    if (check.gid) {
+      if (::getuid() == 0) ::setgroups(0, nullptr);
+      if (::setgid(*check.gid) != 0) ::_exit(126);
+    }
+    if (check.uid && ::setuid(*check.uid) != 0) ::_exit(126);
+    int devnull = ::open("/dev/null", O_RDONLY);
+    if (devnull >= 0) ::dup2(devnull, 0);
+    ::execve(argv[0], argv.data(), environ);
+    ::_exit(127);
+  }
+  return pid;
+}
+
+}  // namespace
+
+asio::awaitable<ProbeResult> MiscProbe(MiscCheck check, Duration timeout) {
+  auto pid = Spawn(check);
+  if (!pid) co_return ProbeResult{false, pid.error().ToString(), {}};
+  const std::string name = check.argv[0];
+
+  int pidfd = static_cast<int>(::syscall(SYS_pidfd_open, *pid, 0));
+  if (pidfd < 0) {
+    ::kill(-*pid, SIGKILL);
+    ::waitpid(*pid, nullptr, 0);
+    co_return ProbeResult{false, std::string("pidfd_open: ") + std::strerror(errno), {}};
+  }
+  ::fcntl(pidfd, F_SETFD, FD_CLOEXEC);
+  asio::posix::stream_descriptor desc(co_await asio::this_coro::executor, pidfd);
+  Watchdog watchdog(desc.get_executor(), timeout, [&desc] {
+    std::error_code ignored;
+    desc.cancel(ignored);
+  });
+
+  int stage = 0;  // 0 running, 1 SIGTERM sent, 2 SIGKILL sent
+  watchdog.Arm();
+  while (true) {
+    std::error_code ec;
+    co_await desc.async_wait(asio::posix::descriptor_base::wait_read,
+                             asio::redirect_error(asio::use_awaitable, ec));
+    if (!ec) break;
+    if (!watchdog.expired()) {
+      // Cancelled from outside: do not leave the child behind.
+      ::kill(-*pid, SIGKILL);
+      ::waitpid(*pid, nullptr, 0);
+      co_return ProbeResult{false, "MISC_CHECK " + name + " aborted", {}};
+    }
+    ++stage;
+    ::kill(-*pid, stage == 1 ? SIGTERM : SIGKILL);
+    watchdog.Arm(stage == 1 ? kKillGrace : std::chrono::seconds(10));
+  }
+  watchdog.Disarm();
+
+  int status = 0;
+  pid_t r;
+  do {
+    r = ::waitpid(*pid, &status, WNOHANG);
+  } while (r < 0 && errno == EINTR);
+  if (r != *pid) co_return ProbeResult{false, "MISC_CHECK " + name + " lost", {}};
+
+  if (WIFEXITED(status)) {
+    ProbeResult res = MiscExitResult(check, WEXITSTATUS(status));
+    res.detail = "MISC_CHECK " + name + " " + res.detail;
+    co_return res;
+  }
+  const int sig = WTERMSIG(status);
+  if (stage >= 1) {
+    ::kill(-*pid, SIGKILL);  // children the script left behind
+    co_return ProbeResult{false, "MISC_CHECK " + name + " timed out", {}};
+  }
+  co_return ProbeResult{false, "MISC_CHECK " + name + " killed by signal " + std::to_string(sig), {}};
+}
+
+}  // namespace vigil::check

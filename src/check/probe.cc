@@ -1,0 +1,75 @@
+#include "check/probe.h"
+
+#include <utility>
+
+#include "check/probe_coro.h"
+
+namespace vigil::check {
+
+Watchdog::Watchdog(const asio::any_io_executor& ex, Duration timeout,
+                   std::function<void()> on_expire)
+    : state_(std::make_shared<State>(ex)), timeout_(timeout) {
+  state_->on_expire = std::move(on_expire);
+}
+
+Watchdog::~Watchdog() {
+  state_->on_expire = nullptr;
+  ++state_->generation;
+  state_->timer.cancel();
+}
+
+void Watchdog::Arm() { Arm(timeout_); }
+
+void Watchdog::Arm(Duration timeout) {
+  const uint64_t gen = ++state_->generation;
+  state_->expired = false;
+  state_->timer.expires_after(timeout);
+  state_->timer.async_wait([s = state_, gen](const std::error_code& ec) {
+    if (ec || gen != s->generation || !s->on_expire) return;
+    s->expired = true;
+    s->on_expire();
+  });
+}
+
+void Watchdog::Disarm() {
+  ++state_->generation;
+  state_->timer.cancel();
+}
+
+asio::awaitable<ProbeResult> RunProbe(ProbeSpec spec, Duration default_timeout) {
+  struct Visitor {
+    const ConnectOptions& c;
+    Duration default_timeout;
+    asio::awaitable<ProbeResult> operator()(const TcpCheck&) { return TcpProbe(c); }
+    asio::awaitable<ProbeResult> operator()(const HttpCheck& h) { return HttpProbe(c, h); }
+    asio::awaitable<ProbeResult> operator()(const SmtpCheck& s) { return SmtpProbe(c, s); }
+    asio::awaitable<ProbeResult> operator()(const DnsCheck& d) { return DnsProbe(c, d); }
+    asio::awaitable<ProbeResult> operator()(const UdpCheck& u) { return UdpProbe(c, u); }
+    asio::awaitable<ProbeResult> operator()(const PingCheck&) { return PingProbe(c); }
+    asio::awaitable<ProbeResult> operator()(const MiscCheck& m) {
+      return MiscProbe(m, m.timeout.value_or(default_timeout));
+    }
+    asio::awaitable<ProbeResult> operator()(const FileCheck& f) { return FileProbe(f); }
+  };
+  co_return co_await std::visit(Visitor{spec.connect, default_timeout}, spec.params);
+}
+
+void StartProbe(asio::io_context& io, const ProbeSpec& spec, Duration default_timeout,
+                ProbeCallback done) {
+  asio::co_spawn(io, RunProbe(spec, default_timeout),
+                 [done = std::move(done)](std::exception_ptr ep, ProbeResult result) {
+                   if (ep) {
+                     result = ProbeResult{};
+                     try {
+                       std::rethrow_exception(ep);
+                     } catch (const std::exception& e) {
+                       result.detail = std::string("internal error: ") + e.what();
+                     } catch (...) {
+                       result.detail = "internal error";
+                     }
+                   }
+                   done(std::move(result));
+                 });
+}
+
+}  // namespace vigil::check

@@ -1,0 +1,95 @@
+// Probe coroutines on standalone Asio. Internal to check (and its tests): this header pulls in
+// asio; code outside check uses probe.h.
+#ifndef VIGIL_CHECK_PROBE_CORO_H_
+#define VIGIL_CHECK_PROBE_CORO_H_
+
+#include <asio.hpp>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "base/clock.h"
+#include "base/error.h"
+#include "check/types.h"
+
+namespace vigil::check {
+
+// Calls `on_expire` if an armed period of `timeout` elapses before the next Arm()/Disarm().
+// Used to bound each I/O step of a probe: on_expire closes or cancels the probe's socket so
+// the pending operation completes with an error. Safe to destroy with the timer pending.
+class Watchdog {
+ public:
+  Watchdog(const asio::any_io_executor& ex, Duration timeout, std::function<void()> on_expire);
+  ~Watchdog();
+  Watchdog(const Watchdog&) = delete;
+  Watchdog& operator=(const Watchdog&) = delete;
+
+  // (Re)starts the period, of `timeout` or of the constructor's timeout, and clears expired().
+  void Arm();
+  void Arm(Duration timeout);
+  // Stops the period without firing.
+  void Disarm();
+  // Returns true if the watchdog fired since the last Arm().
+  bool expired() const { return state_->expired; }
+
+ private:
+  struct State {
+    explicit State(const asio::any_io_executor& ex) : timer(ex) {}
+    asio::steady_timer timer;
+    std::function<void()> on_expire;
+    uint64_t generation = 0;
+    bool expired = false;
+  };
+  std::shared_ptr<State> state_;
+  Duration timeout_;
+};
+
+// Each coroutine runs one probe attempt and never throws: failures are ProbeResults.
+asio::awaitable<ProbeResult> TcpProbe(ConnectOptions opts);
+asio::awaitable<ProbeResult> HttpProbe(ConnectOptions opts, HttpCheck check);
+asio::awaitable<ProbeResult> SmtpProbe(ConnectOptions opts, SmtpCheck check);
+asio::awaitable<ProbeResult> DnsProbe(ConnectOptions opts, DnsCheck check);
+asio::awaitable<ProbeResult> UdpProbe(ConnectOptions opts, UdpCheck check);
+asio::awaitable<ProbeResult> PingProbe(ConnectOptions opts);
+// `timeout` bounds the script; then SIGTERM, and SIGKILL 2 s later.
+asio::awaitable<ProbeResult> MiscProbe(MiscCheck check, Duration timeout);
+asio::awaitable<ProbeResult> FileProbe(FileCheck check);
+
+// Runs the probe that `spec` describes. MISC checks without a timeout get `default_timeout`.
+asio::awaitable<ProbeResult> RunProbe(ProbeSpec spec, Duration default_timeout);
+
+// What one HTTP(S) GET returned.
+struct HttpFetch {
+  int status = 0;
+  std::string md5;    // hex MD5 of the (de-chunked) body
+  std::string body;   // the body, kept only if asked for
+  size_t body_bytes = 0;
+  std::optional<size_t> content_length;
+};
+
+// Parameters of one GET, resolved from the checker and the url.
+struct HttpRequestSpec {
+  std::string path = "/";
+  HttpVersion version = HttpVersion::k10;
+  std::string host;  // Host header value
+  bool tls = false;
+  TlsOptions tls_options;
+  std::string sni;  // server name to send, or empty for none
+  bool keep_body = false;
+  bool decode_chunked = true;
+};
+
+// Performs one GET against `opts` (each step bounded by connect_timeout) and returns what the
+// server sent; fails on connect, TLS, write, read or framing errors.
+asio::awaitable<Result<HttpFetch>> FetchHttp(ConnectOptions opts, HttpRequestSpec request);
+
+// Connects a TCP socket for `opts` (with its socket options), bounded by `watchdog`.
+// On failure returns a ProbeResult describing it.
+asio::awaitable<std::optional<ProbeResult>> ConnectTcp(const ConnectOptions& opts,
+                                                       asio::ip::tcp::socket& socket,
+                                                       Watchdog& watchdog);
+
+}  // namespace vigil::check
+
+#endif  // VIGIL_CHECK_PROBE_CORO_H_

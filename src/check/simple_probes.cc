@@ -1,0 +1,182 @@
+// SMTP_CHECK, DNS_CHECK, UDP_CHECK and FILE_CHECK.
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <random>
+
+#include "check/probe_coro.h"
+#include "check/probe_logic.h"
+#include "check/socket_util.h"
+
+namespace vigil::check {
+namespace {
+
+constexpr size_t kMaxSmtpLine = 4096;
+
+// Opens a datagram socket for `opts` and connects it (immediate for UDP).
+Result<UniqueFd> OpenConnectedUdp(const ConnectOptions& opts) {
+  auto dst = ParseSockAddr(opts.address, opts.port);
+  if (!dst) return std::unexpected(dst.error());
+  auto fd = OpenProbeSocket(opts, SOCK_DGRAM, IPPROTO_UDP);
+  if (!fd) return fd;
+  int on = 1;
+  if (dst->family() == AF_INET) {
+    (void)::setsockopt(fd->get(), SOL_IP, IP_RECVERR, &on, sizeof(on));
+  } else {
+    (void)::setsockopt(fd->get(), SOL_IPV6, IPV6_RECVERR, &on, sizeof(on));
+  }
+  if (::connect(fd->get(), dst->get(), dst->length) != 0) return FailErrno("connect");
+  return fd;
+}
+
+Result<asio::ip::udp::socket> AssignUdp(const asio::any_io_executor& ex, UniqueFd fd,
+                                        const ConnectOptions& opts) {
+  auto dst = ParseSockAddr(opts.address, opts.port);
+  asio::ip::udp::socket sock(ex);
+  std::error_code ec;
+  sock.assign(dst->family() == AF_INET ? asio::ip::udp::v4() : asio::ip::udp::v6(), fd.Release(),
+              ec);
+  if (ec) return Fail(ErrorCode::kIo, "assign: " + ec.message());
+  return sock;
+}
+
+}  // namespace
+
+asio::awaitable<ProbeResult> SmtpProbe(ConnectOptions opts, SmtpCheck check) {
+  const std::string target = FormatHostPort(opts.address, opts.port);
+  asio::ip::tcp::socket socket(co_await asio::this_coro::executor);
+  Watchdog watchdog(socket.get_executor(), opts.connect_timeout, [&socket] {
+    std::error_code ignored;
+    socket.cancel(ignored);
+  });
+  if (auto failure = co_await ConnectTcp(opts, socket, watchdog)) co_return *failure;
+
+  std::string in;
+  std::error_code ec;
+  // Reads reply lines until a final one; returns its code, or -1 on error / garbage.
+  auto read_reply = [&]() -> asio::awaitable<int> {
+    while (true) {
+      watchdog.Arm();
+      size_t n = co_await asio::async_read_until(socket, asio::dynamic_buffer(in, kMaxSmtpLine),
+                                                 "\n", asio::redirect_error(asio::use_awaitable, ec));
+      watchdog.Disarm();
+      if (ec) co_return -1;
+      std::string line = in.substr(0, n);
+      in.erase(0, n);
+      int code = SmtpReplyCode(line);
+      if (code != 0) co_return code;  // 0: continuation line, read on
+    }
+  };
+  auto send = [&](const std::string& line) -> asio::awaitable<bool> {
+    watchdog.Arm();
+    co_await asio::async_write(socket, asio::buffer(line),
+                               asio::redirect_error(asio::use_awaitable, ec));
+    watchdog.Disarm();
+    co_return !ec;
+  };
+  auto io_failure = [&](const char* what) {
+    return ProbeResult{false,
+                       std::string(what) + " " + target + ": " +
+                           (watchdog.expired() ? std::string("timeout") : ec.message()),
+                       {}};
+  };
+
+  int code = co_await read_reply();
+  if (code < 0 && ec) co_return io_failure("cannot read banner from");
+  if (code != 220) co_return ProbeResult{false, "bad greeting banner from " + target, {}};
+  if (!co_await send("HELO " + check.helo_name + "\r\n")) co_return io_failure("cannot send HELO to");
+  code = co_await read_reply();
+  if (code < 0 && ec) co_return io_failure("cannot read HELO reply from");
+  if (code != 250) co_return ProbeResult{false, "bad HELO response from " + target, {}};
+  if (!co_await send("QUIT\r\n")) co_return io_failure("cannot send QUIT to");
+  code = co_await read_reply();
+  if (code < 0 && ec) co_return io_failure("cannot read QUIT reply from");
+  co_return ProbeResult{true, "SMTP check of " + target + " succeeded", {}};
+}
+
+asio::awaitable<ProbeResult> DnsProbe(ConnectOptions opts, DnsCheck check) {
+  const std::string target = FormatHostPort(opts.address, opts.port);
+  const uint16_t id = static_cast<uint16_t>(std::random_device{}());
+  auto query = BuildDnsQuery(id, check.name, check.type);
+  if (!query) co_return ProbeResult{false, query.error().ToString(), {}};
+  auto fd = OpenConnectedUdp(opts);
+  if (!fd) co_return ProbeResult{false, fd.error().ToString(), {}};
+  auto sock = AssignUdp(co_await asio::this_coro::executor, std::move(*fd), opts);
+  if (!sock) co_return ProbeResult{false, sock.error().ToString(), {}};
+  Watchdog watchdog(sock->get_executor(), opts.connect_timeout, [&sock] {
+    std::error_code ignored;
+    sock->cancel(ignored);
+  });
+  std::error_code ec;
+  watchdog.Arm();
+  co_await sock->async_send(asio::buffer(*query), asio::redirect_error(asio::use_awaitable, ec));
+  if (ec) co_return ProbeResult{false, "DNS send to " + target + " failed: " + ec.message(), {}};
+  uint8_t buf[4096];
+  while (true) {
+    size_t n = co_await sock->async_receive(asio::buffer(buf),
+                                            asio::redirect_error(asio::use_awaitable, ec));
+    if (watchdog.expired()) co_return ProbeResult{false, "DNS read timeout from " + target, {}};
+    if (ec) co_return ProbeResult{false, "DNS read from " + target + " failed: " + ec.message(), {}};
+    int rcode = 0;
+    switch (JudgeDnsResponse(id, buf, n, &rcode)) {
+      case DnsVerdict::kIgnore:
+        continue;
+      case DnsVerdict::kSuccess:
+        co_return ProbeResult{true, "DNS answer from " + target, {}};
+      case DnsVerdict::kFailure:
+        co_return ProbeResult{false, "DNS error from " + target + " (rcode = " + std::to_string(rcode) + ")", {}};
+    }
+  }
+}
+
+asio::awaitable<ProbeResult> UdpProbe(ConnectOptions opts, UdpCheck check) {
+  const std::string target = FormatHostPort(opts.address, opts.port);
+  auto fd = OpenConnectedUdp(opts);
+  if (!fd) co_return ProbeResult{false, fd.error().ToString(), {}};
+  auto sock = AssignUdp(co_await asio::this_coro::executor, std::move(*fd), opts);
+  if (!sock) co_return ProbeResult{false, sock.error().ToString(), {}};
+  Watchdog watchdog(sock->get_executor(), opts.connect_timeout, [&sock] {
+    std::error_code ignored;
+    sock->cancel(ignored);
+  });
+  const std::vector<uint8_t> payload = check.payload.empty() ? DefaultUdpPayload() : check.payload;
+  std::error_code ec;
+  watchdog.Arm();
+  co_await sock->async_send(asio::buffer(payload), asio::redirect_error(asio::use_awaitable, ec));
+  if (ec) co_return ProbeResult{false, "UDP send to " + target + " failed: " + ec.message(), {}};
+  std::vector<uint8_t> buf(check.max_reply_length + 1);
+  size_t n = co_await sock->async_receive(asio::buffer(buf),
+                                          asio::redirect_error(asio::use_awaitable, ec));
+  watchdog.Disarm();
+  if (watchdog.expired()) {
+    // No ICMP error within the timeout: fine unless a reply was required.
+    if (check.require_reply) co_return ProbeResult{false, "no UDP reply from " + target, {}};
+    co_return ProbeResult{true, "no ICMP error from " + target, {}};
+  }
+  if (ec) co_return ProbeResult{false, "UDP check of " + target + " failed: " + ec.message(), {}};
+  if (check.require_reply && !UdpReplyMatches(check, buf.data(), n)) {
+    co_return ProbeResult{false, "UDP reply from " + target + " does not match", {}};
+  }
+  co_return ProbeResult{true, "UDP reply from " + target, {}};
+}
+
+asio::awaitable<ProbeResult> FileProbe(FileCheck check) {
+  std::string text;
+  UniqueFd fd(::open(check.path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC));
+  if (fd) {
+    char buf[128];
+    ssize_t n;
+    do {
+      n = ::read(fd.get(), buf, sizeof(buf) - 1);
+    } while (n < 0 && errno == EINTR);
+    if (n > 0) text.assign(buf, static_cast<size_t>(n));
+  }
+  auto value = ParseTrackedFileValue(text);
+  if (!value) co_return ProbeResult{false, "invalid number in " + check.path, {}};
+  co_return FileCheckResult(check, *value);
+}
+
+}  // namespace vigil::check
