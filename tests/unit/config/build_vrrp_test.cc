@@ -12,8 +12,11 @@ using testing::DiagLines;
 using testing::TreeFromText;
 using Strings = std::vector<std::string>;
 
+// Builds `text`; only the builder's diagnostics go to `d` (the parser's are the
+// parser tests' business).
 model::Config BuildText(std::string_view text, Diagnostics& d) {
-  return Build(TreeFromText(text, d), d);
+  Diagnostics parse;
+  return Build(TreeFromText(text, parse), d);
 }
 
 TEST(BuildVrrpTest, MinimalInstanceGetsKeepalivedDefaults) {

@@ -1,0 +1,116 @@
+#include <gtest/gtest.h>
+
+#include "config/build.h"
+#include "tree_text.h"
+
+namespace vigil::config {
+namespace {
+
+using std::chrono::milliseconds;
+using std::chrono::seconds;
+using testing::DiagLines;
+using testing::TreeFromText;
+using Strings = std::vector<std::string>;
+
+// Builds `text`; only the builder's diagnostics go to `d` (the parser's are the
+// parser tests' business).
+model::Config BuildText(std::string_view text, Diagnostics& d) {
+  Diagnostics parse;
+  return Build(TreeFromText(text, parse), d);
+}
+
+TEST(BuildGlobalTest, DefaultsWhenEmpty) {
+  Diagnostics d;
+  auto cfg = BuildText("", d);
+  EXPECT_EQ(DiagLines(d), Strings{});
+  const auto& g = cfg.global;
+  EXPECT_FALSE(g.router_id);
+  EXPECT_EQ(g.smtp_connect_timeout, seconds(30));
+  EXPECT_EQ(g.vrrp_version, 2);
+  EXPECT_EQ(g.vrrp_mcast_group4.ToString(), "224.0.0.18");
+  EXPECT_EQ(g.vrrp_mcast_group6.ToString(), "ff02::12");
+  EXPECT_EQ(g.vrrp_garp_master_delay, seconds(5));
+  EXPECT_EQ(g.vrrp_garp_master_repeat, 5u);
+  EXPECT_EQ(cfg.child_wait_time, seconds(5));
+  EXPECT_EQ(d.ExitCode(), CheckExit::kOk);
+}
+
+TEST(BuildGlobalTest, CoreKeywords) {
+  Diagnostics d;
+  auto cfg = BuildText(R"(global_defs {
+  router_id LVS_1
+  notification_email {
+    a@example.org
+    b@example.org
+  }
+  notification_email_from lvs@example.org
+  smtp_server 192.0.2.5 2525
+  smtp_connect_timeout 10
+  enable_script_security
+  script_user nobody nogroup
+  vrrp_skip_check_adv_addr
+  vrrp_strict off
+  vrrp_garp_interval 0.001
+  vrrp_gna_interval 0.5
+  vrrp_mcast_group4 224.0.0.19
+  lvs_sync_daemon eth1 VI_1 id 5
+  vigil_metrics_listen 127.0.0.1:9650
+}
+instance one
+use_pid_dir
+child_wait_time 9)", d);
+  // lvs_sync_daemon names an instance that does not exist.
+  EXPECT_EQ(DiagLines(d),
+            (Strings{"17:3: error: lvs_sync_daemon: vrrp_instance 'VI_1' is not defined; ignored"}));
+  const auto& g = cfg.global;
+  EXPECT_EQ(g.router_id, "LVS_1");
+  EXPECT_EQ(g.notification_email, (Strings{"a@example.org", "b@example.org"}));
+  EXPECT_EQ(g.notification_email_from, "lvs@example.org");
+  EXPECT_EQ(g.smtp_server, "192.0.2.5");
+  EXPECT_EQ(g.smtp_port, 2525);
+  EXPECT_EQ(g.smtp_connect_timeout, seconds(10));
+  EXPECT_TRUE(g.enable_script_security);
+  EXPECT_EQ(g.script_user, "nobody");
+  EXPECT_EQ(g.script_group, "nogroup");
+  EXPECT_TRUE(g.vrrp_skip_check_adv_addr);
+  EXPECT_FALSE(g.vrrp_strict);
+  EXPECT_EQ(g.vrrp_garp_interval, milliseconds(1));
+  EXPECT_EQ(g.vrrp_gna_interval, milliseconds(500));
+  EXPECT_EQ(g.vrrp_mcast_group4.ToString(), "224.0.0.19");
+  EXPECT_FALSE(g.lvs_sync_daemon);
+  EXPECT_EQ(cfg.instance, "one");
+  EXPECT_TRUE(cfg.use_pid_dir);
+  EXPECT_EQ(cfg.child_wait_time, seconds(9));
+}
+
+TEST(BuildGlobalTest, BadValuesAreErrors) {
+  Diagnostics d;
+  auto cfg = BuildText(R"(global_defs {
+  vrrp_version 4
+  vrrp_mcast_group4 10.0.0.1
+  vrrp_strict maybe
+  smtp_connect_timeout x
+})", d);
+  EXPECT_EQ(DiagLines(d),
+            (Strings{"2:16: error: vrrp_version 4 is out of range 2..3",
+                     "3:21: error: vrrp_mcast_group4: '10.0.0.1' is not an IPv4 multicast address",
+                     "4:15: error: vrrp_strict: 'maybe' is not a valid boolean",
+                     "5:24: error: smtp_connect_timeout: 'x' is not a valid integer"}));
+  EXPECT_EQ(cfg.global.vrrp_version, 2);
+  EXPECT_EQ(cfg.global.vrrp_mcast_group4.ToString(), "224.0.0.18");
+}
+
+TEST(BuildGlobalTest, StartupScriptNeedsScriptSecurity) {
+  Diagnostics d;
+  auto cfg = BuildText(R"(global_defs {
+  startup_script /usr/local/bin/up.sh
+  startup_script_timeout 20
+})", d);
+  ASSERT_TRUE(cfg.global.startup_script);
+  EXPECT_EQ(cfg.global.startup_script->command, "/usr/local/bin/up.sh");
+  EXPECT_EQ(cfg.global.startup_script_timeout, seconds(20));
+  EXPECT_EQ(d.ExitCode(), CheckExit::kScriptSecurity);
+}
+
+}  // namespace
+}  // namespace vigil::config

@@ -1,0 +1,93 @@
+#include "config/system_check.h"
+
+#include <gtest/gtest.h>
+
+#include <set>
+
+#include "config/build.h"
+#include "tree_text.h"
+
+namespace vigil::config {
+namespace {
+
+using testing::DiagLines;
+using testing::TreeFromText;
+using Strings = std::vector<std::string>;
+
+class FakeSystem : public SystemInfo {
+ public:
+  std::set<std::string> interfaces{"eth0"};
+  std::set<std::string> users{"root"};
+  std::set<std::string> groups{"root"};
+  std::set<std::string> executables{"/bin/true"};
+  std::set<std::string> plain_files{"/etc/passwd"};
+
+  bool InterfaceExists(const std::string& n) const override { return interfaces.count(n) > 0; }
+  bool UserExists(const std::string& n) const override { return users.count(n) > 0; }
+  bool GroupExists(const std::string& n) const override { return groups.count(n) > 0; }
+  FileState Executable(const std::string& p) const override {
+    if (executables.count(p)) return FileState::kExecutable;
+    if (plain_files.count(p)) return FileState::kNotExecutable;
+    return FileState::kMissing;
+  }
+};
+
+TEST(SystemCheckTest, MissingThingsAreWarningsAtTheirLines) {
+  Diagnostics d;
+  Diagnostics parse;
+  auto cfg = Build(TreeFromText(R"(global_defs {
+  enable_script_security
+}
+vrrp_script chk {
+  script "/bin/true"
+  user nobody2
+}
+vrrp_instance VI_1 {
+  interface eth9
+  virtual_router_id 51
+  virtual_ipaddress { 10.0.0.1 dev eth0 }
+  track_interface { eth0 }
+  track_script { chk }
+  notify_master /etc/passwd
+  notify_backup /no/such
+})", parse), d);
+  ASSERT_EQ(DiagLines(d), Strings{});
+  FakeSystem sys;
+  CheckSystem(cfg, sys, d);
+  EXPECT_EQ(DiagLines(d), (Strings{"4:13: warning: user 'nobody2' does not exist",
+                                   "8:15: warning: interface 'eth9' does not exist",
+                                   "14:3: warning: script '/etc/passwd' is not executable",
+                                   "15:3: warning: script '/no/such' does not exist"}));
+  EXPECT_EQ(d.ExitCode(), CheckExit::kOk);
+}
+
+TEST(SystemCheckTest, EachMissingInterfaceIsReportedOnce) {
+  Diagnostics d;
+  Diagnostics parse;
+  auto cfg = Build(TreeFromText(R"(vrrp_instance A {
+  interface eth7
+  virtual_router_id 1
+  virtual_ipaddress { 10.0.0.1 }
+}
+vrrp_instance B {
+  interface eth7
+  virtual_router_id 2
+  virtual_ipaddress { 10.0.0.2 }
+})", parse), d);
+  FakeSystem sys;
+  CheckSystem(cfg, sys, d);
+  EXPECT_EQ(DiagLines(d), (Strings{"1:15: warning: interface 'eth7' does not exist"}));
+}
+
+TEST(SystemCheckTest, HostSystemKnowsLoopbackAndRoot) {
+  HostSystemInfo host;
+  EXPECT_TRUE(host.InterfaceExists("lo"));
+  EXPECT_FALSE(host.InterfaceExists("no-such-if0"));
+  EXPECT_TRUE(host.UserExists("root"));
+  EXPECT_FALSE(host.UserExists("no-such-user-vigil"));
+  EXPECT_EQ(host.Executable("/bin/sh"), SystemInfo::FileState::kExecutable);
+  EXPECT_EQ(host.Executable("/no/such/file"), SystemInfo::FileState::kMissing);
+}
+
+}  // namespace
+}  // namespace vigil::config
