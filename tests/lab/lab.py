@@ -284,10 +284,19 @@ class Namespace:
         self.lab._register(proc)
         cap = Capture(self, iface, proc, pcap, err_path, duration)
 
+        announced_at: list[float] = []
+
         def started() -> bool:
             if proc.poll() is not None:
                 raise LabError(f"tshark exited early: {cap._stderr()}")
-            return "Capturing on" in cap._stderr()
+            text = cap._stderr()
+            # "Capturing on" comes before dumpcap has its socket; "Capture started." after.
+            if "Capture started" in text:
+                return True
+            if "Capturing on" in text:
+                announced_at.append(time.monotonic())
+                return time.monotonic() - announced_at[0] > 1.0  # older tshark: no 2nd line
+            return False
 
         wait_until(started, timeout=ready_timeout, interval=0.05,
                    message=f"tshark to start on {self.name}/{iface}")
