@@ -1,0 +1,284 @@
+// Runs the real libnftables inside a fresh network namespace (never the host's ruleset):
+// applies states, reads them back through `list table` JSON, and sends real connections
+// through the table on the namespace's loopback.
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sched.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <functional>
+#include <string>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "base/unique_fd.h"
+#include "lb/nftables_backend.h"
+#include "test_util.h"
+
+namespace vigil::lb {
+namespace {
+
+using testing::Dest;
+using testing::Fwmark;
+using testing::Tcp;
+
+struct ChildResult {
+  bool namespace_ok = false;  // false: could not create the namespace (reason in `text`)
+  int status = -1;
+  std::string text;
+};
+
+// Forks; the child enters a new network namespace, runs `body` and sends back its string.
+ChildResult RunInFreshNetns(const std::function<std::string()>& body) {
+  int fds[2];
+  if (pipe2(fds, O_CLOEXEC) != 0) return {false, -1, "pipe2 failed"};
+  pid_t pid = fork();
+  if (pid == 0) {
+    close(fds[0]);
+    std::string out;
+    int code = 0;
+    if (unshare(CLONE_NEWNET) != 0) {
+      out = std::string("unshare(CLONE_NEWNET): ") + std::strerror(errno);
+      code = 77;
+    } else {
+      out = body();
+    }
+    for (size_t done = 0; done < out.size();) {
+      ssize_t n = write(fds[1], out.data() + done, out.size() - done);
+      if (n <= 0) break;
+      done += static_cast<size_t>(n);
+    }
+    _exit(code);
+  }
+  close(fds[1]);
+  ChildResult r;
+  char buf[4096];
+  for (ssize_t n; (n = read(fds[0], buf, sizeof buf)) > 0;) r.text.append(buf, static_cast<size_t>(n));
+  close(fds[0]);
+  waitpid(pid, &r.status, 0);
+  r.namespace_ok = !(WIFEXITED(r.status) && WEXITSTATUS(r.status) == 77);
+  return r;
+}
+
+#define RUN_IN_NETNS_OR_SKIP(result, body)                                            \
+  if (geteuid() != 0) GTEST_SKIP() << "needs root to create a network namespace";     \
+  ChildResult result = RunInFreshNetns(body);                                         \
+  if (!result.namespace_ok) GTEST_SKIP() << "no network namespace: " << result.text;  \
+  ASSERT_TRUE(WIFEXITED(result.status) && WEXITSTATUS(result.status) == 0) << result.text
+
+// Applies `want` on top of what the backend reads and returns the read-back (or the error).
+std::string Converge(NftablesBackend& backend, const State& want) {
+  auto have = backend.Read();
+  if (!have) return "read: " + have.error().ToString();
+  auto ops = Reconcile(want, *have);
+  if (auto r = backend.Apply(ops, want, *have); !r) return "apply: " + r.error().ToString();
+  auto after = backend.Read();
+  if (!after) return "read back: " + after.error().ToString();
+  if (*after != want) return "read back differs:\n" + ToString(*after) + "want:\n" + ToString(want);
+  return "ok";
+}
+
+State Sample() {
+  State s;
+  Service web = Tcp("10.0.0.1", 80, Scheduler::kWrr);
+  s.Put(web);
+  s.PutDestination(web.key, Dest("10.1.0.1", 8080, 3));
+  s.PutDestination(web.key, Dest("10.1.0.2", 8080, 1));
+  s.PutDestination(web.key, Dest("10.1.0.3", 8080, 0));
+  Service sticky = Tcp("fd00::1", 443, Scheduler::kSh);
+  sticky.persistence_timeout = 300;
+  sticky.persistence_prefix = 64;
+  s.Put(sticky);
+  s.PutDestination(sticky.key, Dest("fd00::10", 443));
+  s.PutDestination(sticky.key, Dest("fd00::11", 443, 2));
+  Service marked = Fwmark(7, Scheduler::kRandom);
+  s.Put(marked);
+  s.PutDestination(marked.key, Dest("10.1.0.9", 0));
+  return s;
+}
+
+TEST(NftablesNetnsTest, AppliesAndReadsBackExactly) {
+  RUN_IN_NETNS_OR_SKIP(result, [] {
+    NftablesBackend backend(std::make_unique<LibNftablesRunner>(), nft::Options{.masquerade = true});
+    std::string r = Converge(backend, Sample());
+    if (r != "ok") return r;
+    LibNftablesRunner nft;
+    auto chain = nft.Run("list chain inet vigil s_tcp_10.0.0.1_80", false);
+    return chain ? *chain : chain.error().ToString();
+  });
+  EXPECT_EQ(result.text,
+            "table inet vigil {\n"
+            "\tchain s_tcp_10.0.0.1_80 {\n"
+            "\t\tnumgen inc mod 4 vmap { 0-2 : goto d_tcp_10.0.0.1_80_10.1.0.1_8080, 3 : goto "
+            "d_tcp_10.0.0.1_80_10.1.0.2_8080 }\n"
+            "\t\tdrop comment \"vigil-svc tcp 10.0.0.1 80 wrr 0 0 -\"\n"
+            "\t}\n"
+            "}\n");
+}
+
+// Returns the JSON rule objects (with handles) of `chain`, as text.
+std::string ChainRules(NftRunner& nft, const std::string& chain) {
+  auto out = nft.Run("list chain inet vigil " + chain, true);
+  if (!out) return out.error().ToString();
+  auto doc = nlohmann::json::parse(*out);
+  std::string rules;
+  for (const auto& item : doc["nftables"]) {
+    if (item.contains("rule")) rules += item["rule"].dump() + "\n";
+  }
+  return rules;
+}
+
+TEST(NftablesNetnsTest, IncrementalChangesConvergeAndLeaveOtherServicesUntouched) {
+  RUN_IN_NETNS_OR_SKIP(result, [] {
+    NftablesBackend backend(std::make_unique<LibNftablesRunner>(), nft::Options{.masquerade = true});
+    LibNftablesRunner nft;
+    State s = Sample();
+    if (auto r = Converge(backend, s); r != "ok") return "initial: " + r;
+    std::string other_before = ChainRules(nft, "s_tcp_fd00--1_443") +
+                               ChainRules(nft, "d_tcp_fd00--1_443_fd00--10_443");
+
+    // One weight change, then a removal, an addition, a persistence change, a delete.
+    ServiceKey web = Tcp("10.0.0.1", 80).key;
+    s.PutDestination(web, Dest("10.1.0.3", 8080, 5));
+    if (auto r = Converge(backend, s); r != "ok") return "weight: " + r;
+    if (ChainRules(nft, "s_tcp_fd00--1_443") + ChainRules(nft, "d_tcp_fd00--1_443_fd00--10_443") !=
+        other_before) {
+      return std::string("a weight change in one service rewrote another");
+    }
+    s.services.at(web).destinations.erase(Dest("10.1.0.1", 8080).key);
+    s.PutDestination(web, Dest("10.1.0.4", 8080));
+    if (auto r = Converge(backend, s); r != "ok") return "swap: " + r;
+    Service sticky = s.services.at(Tcp("fd00::1", 443).key).service;
+    sticky.persistence_timeout = 60;
+    sticky.persistence_prefix.reset();
+    s.Put(sticky);
+    if (auto r = Converge(backend, s); r != "ok") return "persistence: " + r;
+    sticky.persistence_timeout = 0;
+    s.Put(sticky);
+    if (auto r = Converge(backend, s); r != "ok") return "no persistence: " + r;
+    s.services.erase(Fwmark(7).key);
+    if (auto r = Converge(backend, s); r != "ok") return "delete: " + r;
+    // A fresh backend (as after a restart) reads the same state and needs no operations.
+    NftablesBackend restarted(std::make_unique<LibNftablesRunner>(), nft::Options{});
+    auto have = restarted.Read();
+    if (!have || *have != s) return std::string("restart read differs");
+    if (auto r = Converge(restarted, State{}); r != "ok") return "clear: " + r;
+    if (auto r = restarted.Teardown(); !r) return "teardown: " + r.error().ToString();
+    auto gone = nft.Run("list table inet vigil", false);
+    if (gone || gone.error().code() != ErrorCode::kNotFound) return std::string("table survived");
+    return std::string("ok");
+  });
+  EXPECT_EQ(result.text, "ok");
+}
+
+// ---------------------------------------------------------------------------------------
+// Traffic through the table on the namespace's loopback: the VIP is 127.0.0.1:80, the
+// destinations are listeners on 127.0.0.2:8080 and 127.0.0.3:8080, and locally originated
+// connections pass the output nat hook.
+
+bool LoopbackUp() {
+  UniqueFd fd(socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+  ifreq ifr{};
+  std::strncpy(ifr.ifr_name, "lo", IFNAMSIZ - 1);
+  if (ioctl(fd.get(), SIOCGIFFLAGS, &ifr) != 0) return false;
+  ifr.ifr_flags |= IFF_UP;
+  return ioctl(fd.get(), SIOCSIFFLAGS, &ifr) == 0;
+}
+
+UniqueFd Listen(const char* address, uint16_t port) {
+  UniqueFd fd(socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
+  sockaddr_in sa{};
+  sa.sin_family = AF_INET;
+  sa.sin_port = htons(port);
+  inet_pton(AF_INET, address, &sa.sin_addr);
+  if (bind(fd.get(), reinterpret_cast<sockaddr*>(&sa), sizeof sa) != 0) return UniqueFd();
+  if (listen(fd.get(), 64) != 0) return UniqueFd();
+  return fd;
+}
+
+// Connects `n` times to 127.0.0.1:80 and returns which listener took each connection
+// ("2" or "3"), or "x" for a refused or lost connection.
+std::string Connections(int n, const UniqueFd& two, const UniqueFd& three) {
+  std::string seen;
+  for (int i = 0; i < n; ++i) {
+    UniqueFd c(socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
+    sockaddr_in sa{};
+    sa.sin_family = AF_INET;
+    sa.sin_port = htons(80);
+    inet_pton(AF_INET, "127.0.0.1", &sa.sin_addr);
+    int rc = connect(c.get(), reinterpret_cast<sockaddr*>(&sa), sizeof sa);
+    pollfd w{c.get(), POLLOUT, 0};
+    int err = 0;
+    socklen_t len = sizeof err;
+    if ((rc != 0 && errno != EINPROGRESS) || (rc != 0 && poll(&w, 1, 1000) != 1) ||
+        getsockopt(c.get(), SOL_SOCKET, SO_ERROR, &err, &len) != 0 || err != 0) {
+      seen += 'x';
+      continue;
+    }
+    pollfd p[2] = {{two.get(), POLLIN, 0}, {three.get(), POLLIN, 0}};
+    if (poll(p, 2, 2000) <= 0) {
+      seen += 'x';
+      continue;
+    }
+    const UniqueFd& ready = (p[0].revents & POLLIN) ? two : three;
+    UniqueFd accepted(accept4(ready.get(), nullptr, nullptr, SOCK_CLOEXEC));
+    seen += (&ready == &two) ? '2' : '3';
+  }
+  return seen;
+}
+
+std::string TrafficScenario() {
+  if (!LoopbackUp()) return "lo up failed";
+  UniqueFd two = Listen("127.0.0.2", 8080), three = Listen("127.0.0.3", 8080);
+  if (!two || !three) return "listen failed";
+  NftablesBackend backend(std::make_unique<LibNftablesRunner>(), nft::Options{});
+  Service vip = Tcp("127.0.0.1", 80, Scheduler::kRr);
+  State s;
+  s.Put(vip);
+  s.PutDestination(vip.key, Dest("127.0.0.2", 8080));
+  s.PutDestination(vip.key, Dest("127.0.0.3", 8080));
+  std::string out;
+  if (auto r = Converge(backend, s); r != "ok") return r;
+  out += "rr " + Connections(4, two, three) + "\n";
+  vip.scheduler = Scheduler::kWrr;
+  s.Put(vip);
+  s.PutDestination(vip.key, Dest("127.0.0.2", 8080, 3));
+  if (auto r = Converge(backend, s); r != "ok") return r;
+  out += "wrr " + Connections(8, two, three) + "\n";
+  s.PutDestination(vip.key, Dest("127.0.0.2", 8080, 0));  // inhibit_on_failure
+  if (auto r = Converge(backend, s); r != "ok") return r;
+  out += "weight0 " + Connections(3, two, three) + "\n";
+  vip.scheduler = Scheduler::kRr;
+  vip.persistence_timeout = 600;
+  s.Put(vip);
+  s.PutDestination(vip.key, Dest("127.0.0.2", 8080, 1));
+  if (auto r = Converge(backend, s); r != "ok") return r;
+  out += "persistent " + Connections(4, two, three) + "\n";
+  s.PutDestination(vip.key, Dest("127.0.0.3", 8080, 0));
+  s.PutDestination(vip.key, Dest("127.0.0.2", 8080, 0));
+  if (auto r = Converge(backend, s); r != "ok") return r;
+  out += "none " + Connections(1, two, three) + "\n";
+  return out;
+}
+
+TEST(NftablesNetnsTest, ConnectionsFollowTheSchedulers) {
+  RUN_IN_NETNS_OR_SKIP(result, TrafficScenario);
+  EXPECT_EQ(result.text,
+            "rr 2323\n"
+            "wrr 22232223\n"
+            "weight0 333\n"
+            "persistent 2222\n"
+            "none x\n");
+}
+
+}  // namespace
+}  // namespace vigil::lb
