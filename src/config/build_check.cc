@@ -296,7 +296,8 @@ std::optional<PendingCheck> ParseChecker(const Node& n, Diagnostics& diags) {
       (kw == "connect_ip" ? s.connect_ip : s.bindto) = *a;
     } else if (kw == "connect_port" || kw == "bind_port") {
       if (!(t = RequireArg(c, 0, diags))) continue;
-      if (auto p = ParsePort(*t, kw, diags)) (kw == "connect_port" ? s.connect_port : s.bind_port) = *p;
+      if (auto p = ParseInteger(*t, kw, 1, 65535, diags))
+        (kw == "connect_port" ? s.connect_port : s.bind_port) = static_cast<uint16_t>(*p);
     } else if (kw == "bind_if") {
       if (!(t = RequireArg(c, 0, diags))) continue;
       if (t->text.size() >= 16) {

@@ -58,7 +58,7 @@ std::optional<model::TrackedRef> ParseTrackedRef(const Node& line, int max_weigh
 void ParseTrackInterfaces(const Node& block, std::vector<model::TrackedInterface>& out,
                           Diagnostics& diags) {
   for (const Node& line : block.children) {
-    auto r = ParseTrackedRef(line, 254, diags);
+    auto r = ParseTrackedRef(line, 253, diags);
     if (!r) continue;
     out.push_back({r->name, r->weight.value_or(0), r->reverse, r->loc});
   }

@@ -252,3 +252,28 @@ TEST(BuildCheckTest, HttpWithoutUrlAndLinkLocalWithoutBindIfAreDropped) {
 
 }  // namespace
 }  // namespace vigil::config
+
+namespace vigil::config {
+namespace {
+
+TEST(BuildCheckTest, DuplicateRealServerAndBadConnectPort) {
+  Diagnostics d;
+  auto cfg = BuildText(R"(virtual_server 10.0.0.1 80 {
+  lb_algo rr
+  lb_kind NAT
+  protocol TCP
+  real_server 10.0.0.2 80 {
+    TCP_CHECK { connect_port 0 }
+  }
+  real_server 10.0.0.2 80 {
+  }
+})", d);
+  EXPECT_EQ(DiagLines(d),
+            (Strings{"6:30: error: connect_port 0 is out of range 1..65535",
+                     "8:3: error: virtual_server 10.0.0.1 80: real_server 10.0.0.2 80 is a duplicate; ignored"}));
+  ASSERT_EQ(cfg.virtual_servers[0].real_servers.size(), 1u);
+  EXPECT_FALSE(cfg.virtual_servers[0].real_servers[0].checks[0].connect_port);
+}
+
+}  // namespace
+}  // namespace vigil::config

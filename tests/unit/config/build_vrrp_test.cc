@@ -411,3 +411,37 @@ TEST(BuildVrrpTest, TrackInterfaceAndVipOptions) {
 
 }  // namespace
 }  // namespace vigil::config
+
+namespace vigil::config {
+namespace {
+
+TEST(BuildVrrpTest, InstanceInTwoSyncGroupsAndBadTrackWeight) {
+  Diagnostics d;
+  auto cfg = BuildText(R"(vrrp_instance VI_1 {
+  state MASTER
+  nopreempt
+  interface eth0
+  virtual_router_id 51
+  virtual_ipaddress { 10.0.0.1 }
+  track_interface { eth1 weight 300 }
+}
+vrrp_instance VI_2 {
+  interface eth0
+  virtual_router_id 52
+  virtual_ipaddress { 10.0.0.2 }
+}
+vrrp_sync_group G1 { group { VI_1 VI_2 } }
+vrrp_sync_group G2 { group { VI_1 } })", d);
+  EXPECT_EQ(DiagLines(d),
+            (Strings{"7:33: error: weight 300 is out of range -253..253",
+                     "1:15: error: vrrp_instance VI_1: nopreempt cannot be used with priority 255; cleared",
+                     "15:17: error: vrrp_sync_group G2: vrrp_instance 'VI_1' is already in vrrp_sync_group G1; ignored",
+                     "15:17: error: vrrp_sync_group G2 has no members; ignored"}));
+  EXPECT_TRUE(cfg.vrrp_instances[0].track_interface.empty());
+  EXPECT_FALSE(cfg.vrrp_instances[0].nopreempt);
+  ASSERT_EQ(cfg.sync_groups.size(), 1u);
+  EXPECT_EQ(cfg.sync_groups[0].name, "G1");
+}
+
+}  // namespace
+}  // namespace vigil::config
