@@ -18,8 +18,7 @@ constexpr size_t kEthernetMinPayload = 60 - 14;
 constexpr size_t kVlanTagSize = 4;
 
 bool IsEthernetPadding(size_t expected, size_t received) {
-  return expected < kEthernetMinPayload && expected < received &&
-         received <= kEthernetMinPayload &&
+  return expected < kEthernetMinPayload && expected < received && received <= kEthernetMinPayload &&
          (received - expected) % kVlanTagSize ==
              (kVlanTagSize - kEthernetMinPayload % kVlanTagSize) % kVlanTagSize;
 }
@@ -49,12 +48,11 @@ IpAddress AddressAt(std::span<const uint8_t> b, size_t at, Family family) {
   return IpAddress::V6(bytes);
 }
 
-bool HasAuthData(uint8_t version, Family family) {
-  return version == 2 && family == Family::kIpv4;
-}
+bool HasAuthData(uint8_t version, Family family) { return version == 2 && family == Family::kIpv4; }
 
 size_t WireMessageSize(uint8_t version, Family family, size_t count) {
-  return kHeaderSize + count * AddressSize(family) + (HasAuthData(version, family) ? kAuthDataSize : 0);
+  return kHeaderSize + count * AddressSize(family) +
+         (HasAuthData(version, family) ? kAuthDataSize : 0);
 }
 
 // Reads the message fields; `message` must hold WireMessageSize() bytes.
@@ -200,6 +198,11 @@ Result<std::vector<uint8_t>> EncodeVrrp(const Advert& advert, const IpAddress& s
   return message;
 }
 
+uint16_t NextIpv4Id(uint16_t previous) {
+  const uint16_t next = static_cast<uint16_t>(previous + 1);
+  return next == 0 ? 1 : next;
+}
+
 Result<std::vector<uint8_t>> EncodeIpv4Packet(const Advert& advert, const Ipv4Fields& ip,
                                               const ChecksumOptions& options) {
   if (!ip.src.is_v4() || !ip.dst.is_v4()) {
@@ -224,23 +227,40 @@ Result<std::vector<uint8_t>> EncodeIpv4Packet(const Advert& advert, const Ipv4Fi
 
 std::string_view RejectReasonName(RejectReason reason) {
   switch (reason) {
-    case RejectReason::kTooShort: return "too_short";
-    case RejectReason::kNotVrrp: return "not_vrrp";
-    case RejectReason::kAhUnsupported: return "ah_unsupported";
-    case RejectReason::kWrongVrid: return "wrong_vrid";
-    case RejectReason::kBadLength: return "bad_length";
-    case RejectReason::kBadTtl: return "bad_ttl";
-    case RejectReason::kBadVersion: return "bad_version";
-    case RejectReason::kInvalidAuthType: return "invalid_auth_type";
-    case RejectReason::kAuthTypeMismatch: return "auth_type_mismatch";
-    case RejectReason::kAuthFailure: return "auth_failure";
-    case RejectReason::kIntervalMismatch: return "interval_mismatch";
-    case RejectReason::kBadType: return "bad_type";
-    case RejectReason::kBadIpLength: return "bad_ip_length";
-    case RejectReason::kBadChecksum: return "bad_checksum";
-    case RejectReason::kCastMismatch: return "cast_mismatch";
-    case RejectReason::kUnknownPeer: return "unknown_peer";
-    case RejectReason::kPeerTtlOutOfRange: return "peer_ttl_out_of_range";
+    case RejectReason::kTooShort:
+      return "too_short";
+    case RejectReason::kNotVrrp:
+      return "not_vrrp";
+    case RejectReason::kAhUnsupported:
+      return "ah_unsupported";
+    case RejectReason::kWrongVrid:
+      return "wrong_vrid";
+    case RejectReason::kBadLength:
+      return "bad_length";
+    case RejectReason::kBadTtl:
+      return "bad_ttl";
+    case RejectReason::kBadVersion:
+      return "bad_version";
+    case RejectReason::kInvalidAuthType:
+      return "invalid_auth_type";
+    case RejectReason::kAuthTypeMismatch:
+      return "auth_type_mismatch";
+    case RejectReason::kAuthFailure:
+      return "auth_failure";
+    case RejectReason::kIntervalMismatch:
+      return "interval_mismatch";
+    case RejectReason::kBadType:
+      return "bad_type";
+    case RejectReason::kBadIpLength:
+      return "bad_ip_length";
+    case RejectReason::kBadChecksum:
+      return "bad_checksum";
+    case RejectReason::kCastMismatch:
+      return "cast_mismatch";
+    case RejectReason::kUnknownPeer:
+      return "unknown_peer";
+    case RejectReason::kPeerTtlOutOfRange:
+      return "peer_ttl_out_of_range";
   }
   return "unknown";
 }
@@ -344,8 +364,7 @@ std::expected<ValidAdvert, RejectReason> ValidateAdvert(const ReceivedPacket& pa
                0) {
       const IpAddress& group = expect.ipv4_multicast_group;
       if (expect.unicast && dst != group && group.is_v4() &&
-          net::Ipv4PseudoHeaderChecksum(V4Bytes(src), V4Bytes(group), kVrrpProtocol, exact) ==
-              0) {
+          net::Ipv4PseudoHeaderChecksum(V4Bytes(src), V4Bytes(group), kVrrpProtocol, exact) == 0) {
         out.legacy_unicast_checksum = true;
       } else {
         return Reject(RejectReason::kBadChecksum);

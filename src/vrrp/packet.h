@@ -33,14 +33,14 @@
 
 namespace vigil::vrrp {
 
-inline constexpr uint8_t kVrrpProtocol = 112;   // IANA protocol number
-inline constexpr uint8_t kAhProtocol = 51;      // IPsec AH (VRRPv2 auth type 2)
-inline constexpr uint8_t kVrrpTtl = 255;        // TTL / hop limit of multicast adverts
-inline constexpr uint8_t kIpv4Tos = 0xc0;       // internetwork control, as keepalived sends
-inline constexpr uint8_t kAdvertType = 1;       // the only VRRP packet type
-inline constexpr size_t kHeaderSize = 8;        // fixed part of a VRRP message
-inline constexpr size_t kAuthDataSize = 8;      // v2 over IPv4 trailer
-inline constexpr size_t kIpv4HeaderSize = 20;   // the header EncodeIpv4Packet builds
+inline constexpr uint8_t kVrrpProtocol = 112;       // IANA protocol number
+inline constexpr uint8_t kAhProtocol = 51;          // IPsec AH (VRRPv2 auth type 2)
+inline constexpr uint8_t kVrrpTtl = 255;            // TTL / hop limit of multicast adverts
+inline constexpr uint8_t kIpv4Tos = 0xc0;           // internetwork control, as keepalived sends
+inline constexpr uint8_t kAdvertType = 1;           // the only VRRP packet type
+inline constexpr size_t kHeaderSize = 8;            // fixed part of a VRRP message
+inline constexpr size_t kAuthDataSize = 8;          // v2 over IPv4 trailer
+inline constexpr size_t kIpv4HeaderSize = 20;       // the header EncodeIpv4Packet builds
 inline constexpr uint16_t kMaxV3Interval = 0x0fff;  // 12-bit centiseconds (40.95 s)
 
 // Returns 224.0.0.18, the IPv4 VRRP multicast group.
@@ -76,9 +76,9 @@ struct Advert {
   // The advert interval field as on the wire: whole seconds (8 bits) in v2,
   // centiseconds (12 bits) in v3.
   uint16_t interval = 0;
-  AuthType auth_type = AuthType::kNone;  // v2 only; zero in v3
-  AuthData auth_data{};                  // v2 over IPv4 only
-  uint16_t checksum = 0;                 // as decoded; ignored when encoding
+  AuthType auth_type = AuthType::kNone;     // v2 only; zero in v3
+  AuthData auth_data{};                     // v2 over IPv4 only
+  uint16_t checksum = 0;                    // as decoded; ignored when encoding
   std::vector<model::IpAddress> addresses;  // all of the message's family
 
   friend bool operator==(const Advert&, const Advert&) = default;
@@ -133,29 +133,32 @@ struct Ipv4Fields {
   uint16_t id = 0;
 };
 
+// Returns the identification to use after `previous`: one more, skipping 0.
+uint16_t NextIpv4Id(uint16_t previous);
+
 // Returns the IPv4 header followed by the VRRP message for `advert`.
 Result<std::vector<uint8_t>> EncodeIpv4Packet(const Advert& advert, const Ipv4Fields& ip,
                                               const ChecksumOptions& options = {});
 
 // Why a received packet was refused. Each value has a stable metric name.
 enum class RejectReason : uint8_t {
-  kTooShort,            // shorter than the IP and VRRP fixed headers
-  kNotVrrp,             // IPv4 header is not version 4 / protocol 112
-  kAhUnsupported,       // IPsec AH (auth type 2) is not implemented
-  kWrongVrid,           // the packet is for another virtual router
-  kBadLength,           // length disagrees with the address count (padding allowed)
-  kBadTtl,              // multicast advert with TTL / hop limit other than 255
-  kBadVersion,          // VRRP version differs from the instance's
-  kInvalidAuthType,     // v2 auth type is not 0, 1 or 2
-  kAuthTypeMismatch,    // v2 auth type differs from the instance's
-  kAuthFailure,         // v2 password differs
-  kIntervalMismatch,    // v2 advert interval differs (dropped, not counted as error)
-  kBadType,             // type is not 1 (advertisement)
-  kBadIpLength,         // IPv4 total length disagrees with the received length
-  kBadChecksum,         // checksum does not verify
-  kCastMismatch,        // multicast packet for a unicast instance, or the reverse
-  kUnknownPeer,         // unicast source is not a configured peer (check_unicast_src)
-  kPeerTtlOutOfRange,   // unicast TTL outside the peer's min_ttl..max_ttl
+  kTooShort,           // shorter than the IP and VRRP fixed headers
+  kNotVrrp,            // IPv4 header is not version 4 / protocol 112
+  kAhUnsupported,      // IPsec AH (auth type 2) is not implemented
+  kWrongVrid,          // the packet is for another virtual router
+  kBadLength,          // length disagrees with the address count (padding allowed)
+  kBadTtl,             // multicast advert with TTL / hop limit other than 255
+  kBadVersion,         // VRRP version differs from the instance's
+  kInvalidAuthType,    // v2 auth type is not 0, 1 or 2
+  kAuthTypeMismatch,   // v2 auth type differs from the instance's
+  kAuthFailure,        // v2 password differs
+  kIntervalMismatch,   // v2 advert interval differs (dropped, not counted as error)
+  kBadType,            // type is not 1 (advertisement)
+  kBadIpLength,        // IPv4 total length disagrees with the received length
+  kBadChecksum,        // checksum does not verify
+  kCastMismatch,       // multicast packet for a unicast instance, or the reverse
+  kUnknownPeer,        // unicast source is not a configured peer (check_unicast_src)
+  kPeerTtlOutOfRange,  // unicast TTL outside the peer's min_ttl..max_ttl
 };
 
 inline constexpr size_t kRejectReasonCount = 17;

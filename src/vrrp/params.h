@@ -11,8 +11,8 @@
 
 namespace vigil::vrrp {
 
-inline constexpr uint8_t kOwnerPriority = 255;   // the address owner; never adjusted
-inline constexpr uint8_t kStopPriority = 0;      // "master is leaving" advert
+inline constexpr uint8_t kOwnerPriority = 255;  // the address owner; never adjusted
+inline constexpr uint8_t kStopPriority = 0;     // "master is leaving" advert
 inline constexpr uint8_t kDefaultPriority = 100;
 inline constexpr uint8_t kMaxBackupPriority = 254;
 

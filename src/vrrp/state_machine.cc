@@ -14,40 +14,54 @@ struct Overloaded : Ts... {
 
 std::string_view NotifyEventName(NotifyEvent e) {
   switch (e) {
-    case NotifyEvent::kBackup: return "BACKUP";
-    case NotifyEvent::kMaster: return "MASTER";
-    case NotifyEvent::kFault: return "FAULT";
-    case NotifyEvent::kStop: return "STOP";
-    case NotifyEvent::kMasterRxLowerPriority: return "MASTER_RX_LOWER_PRI";
-    case NotifyEvent::kPriorityChanged: return "PRIORITY";
+    case NotifyEvent::kBackup:
+      return "BACKUP";
+    case NotifyEvent::kMaster:
+      return "MASTER";
+    case NotifyEvent::kFault:
+      return "FAULT";
+    case NotifyEvent::kStop:
+      return "STOP";
+    case NotifyEvent::kMasterRxLowerPriority:
+      return "MASTER_RX_LOWER_PRI";
+    case NotifyEvent::kPriorityChanged:
+      return "PRIORITY";
   }
   return "?";
 }
 
 std::string_view GratuitousReasonName(GratuitousReason r) {
   switch (r) {
-    case GratuitousReason::kBecameMaster: return "master";
-    case GratuitousReason::kMasterDelay: return "master_delay";
-    case GratuitousReason::kRefresh: return "refresh";
-    case GratuitousReason::kLowerPriority: return "lower_prio";
-    case GratuitousReason::kLowerPriorityDelay: return "lower_prio_delay";
+    case GratuitousReason::kBecameMaster:
+      return "master";
+    case GratuitousReason::kMasterDelay:
+      return "master_delay";
+    case GratuitousReason::kRefresh:
+      return "refresh";
+    case GratuitousReason::kLowerPriority:
+      return "lower_prio";
+    case GratuitousReason::kLowerPriorityDelay:
+      return "lower_prio_delay";
   }
   return "?";
 }
 
-uint8_t ClampBackupPriority(uint8_t p) {
-  return std::clamp<uint8_t>(p, 1, kMaxBackupPriority);
-}
+uint8_t ClampBackupPriority(uint8_t p) { return std::clamp<uint8_t>(p, 1, kMaxBackupPriority); }
 
 }  // namespace
 
 std::string_view StateName(State state) {
   switch (state) {
-    case State::kInit: return "INIT";
-    case State::kBackup: return "BACKUP";
-    case State::kMaster: return "MASTER";
-    case State::kFault: return "FAULT";
-    case State::kStop: return "STOP";
+    case State::kInit:
+      return "INIT";
+    case State::kBackup:
+      return "BACKUP";
+    case State::kMaster:
+      return "MASTER";
+    case State::kFault:
+      return "FAULT";
+    case State::kStop:
+      return "STOP";
   }
   return "?";
 }
@@ -235,8 +249,7 @@ void StateMachine::OnTimer(TimePoint now, std::vector<Action>& out) {
   } else if (state_ == State::kMaster) {
     SendMasterAdvert(now, out);
     if (garp_refresh_at_ && now >= *garp_refresh_at_) {
-      out.push_back(
-          SendGratuitous{GratuitousReason::kRefresh, params_.garp_master_refresh_repeat});
+      out.push_back(SendGratuitous{GratuitousReason::kRefresh, params_.garp_master_refresh_repeat});
       garp_refresh_at_ = now + params_.garp_master_refresh;
     }
   }
@@ -280,8 +293,8 @@ void StateMachine::OnAdvertAsBackup(const AdvertReceived& advert, TimePoint now,
 void StateMachine::OnAdvertAsMaster(const AdvertReceived& advert, TimePoint now,
                                     std::vector<Action>& out) {
   const int cmp = CompareWithOurAddress(advert.source);
-  const bool they_win = advert.priority > effective_priority_ ||
-                        (advert.priority == effective_priority_ && cmp > 0);
+  const bool they_win =
+      advert.priority > effective_priority_ || (advert.priority == effective_priority_ && cmp > 0);
   if (advert.priority == kStopPriority) {
     // Another master is leaving; make sure the backups hear from us at once.
     SendMasterAdvert(now, out);

@@ -25,11 +25,11 @@
 namespace vigil::vrrp {
 
 enum class State : uint8_t {
-  kInit,    // constructed, Startup not yet handled
+  kInit,  // constructed, Startup not yet handled
   kBackup,
   kMaster,
   kFault,
-  kStop,    // after Shutdown; every further event is ignored
+  kStop,  // after Shutdown; every further event is ignored
 };
 
 // Returns "INIT", "BACKUP", "MASTER", "FAULT" or "STOP" (keepalived's spellings).

@@ -22,7 +22,7 @@ struct TrackedStatus {
 
 // A track_file: the file holds a number that, times the weight, adjusts the priority.
 struct TrackedFile {
-  int weight = 1;       // -254..254; 0 = fault when the value is non-zero
+  int weight = 1;        // -254..254; 0 = fault when the value is non-zero
   bool reverse = false;  // negates the product (weight 0: fault when the value is zero)
   int64_t value = 0;
 };
@@ -38,9 +38,9 @@ bool IsFault(const TrackedStatus& t);
 std::optional<int> FileContribution(const TrackedFile& f);
 
 struct TrackingResult {
-  bool fault = false;           // some tracker forces FAULT
-  int total = 0;                // base + every adjustment, unclamped
-  uint8_t effective = 0;        // total clamped to 1..254; 255 for an owner
+  bool fault = false;     // some tracker forces FAULT
+  int total = 0;          // base + every adjustment, unclamped
+  uint8_t effective = 0;  // total clamped to 1..254; 255 for an owner
 };
 
 // Returns the effective priority for the configured `base` priority and the trackers.

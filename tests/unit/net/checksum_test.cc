@@ -1,9 +1,9 @@
 #include "net/checksum.h"
 
+#include <gtest/gtest.h>
+
 #include <cstdint>
 #include <vector>
-
-#include <gtest/gtest.h>
 
 namespace vigil::net {
 namespace {
@@ -49,8 +49,8 @@ TEST(ChecksumTest, CarriesFoldMoreThanOnce) {
 TEST(ChecksumTest, Ipv4PseudoHeaderEqualsExplicitLayout) {
   const std::array<uint8_t, 4> src = {10, 0, 0, 1};
   const std::array<uint8_t, 4> dst = {224, 0, 0, 18};
-  const std::vector<uint8_t> payload = {0x31, 0x01, 0x64, 0x01, 0x00, 0x64, 0x00, 0x00,
-                                        10,   0,    0,    100};
+  const std::vector<uint8_t> payload = {0x31, 0x01, 0x64, 0x01, 0x00, 0x64,
+                                        0x00, 0x00, 10,   0,    0,    100};
   std::vector<uint8_t> explicit_buf = {10, 0, 0, 1, 224, 0, 0, 18, 0, 112, 0, 12};
   explicit_buf.insert(explicit_buf.end(), payload.begin(), payload.end());
   EXPECT_EQ(Ipv4PseudoHeaderChecksum(src, dst, 112, payload), InternetChecksum(explicit_buf));

@@ -1,10 +1,10 @@
 #include "vrrp/packet.h"
 
+#include <gtest/gtest.h>
+
 #include <set>
 #include <string>
 #include <vector>
-
-#include <gtest/gtest.h>
 
 #include "net/checksum.h"
 
@@ -122,15 +122,15 @@ Advert V3Ipv6Advert() {
 // --- Encoding ---------------------------------------------------------------------
 
 TEST(PacketEncodeTest, V2Ipv4NoAuthIsByteExact) {
-  auto p = EncodeIpv4Packet(V2NoAuthAdvert(), {.src = Ip("192.168.1.10"),
-                                               .dst = Ipv4MulticastGroup(), .id = 1});
+  auto p = EncodeIpv4Packet(V2NoAuthAdvert(),
+                            {.src = Ip("192.168.1.10"), .dst = Ipv4MulticastGroup(), .id = 1});
   ASSERT_TRUE(p.has_value());
   EXPECT_EQ(*p, Hex(kV2Ipv4NoAuth));
 }
 
 TEST(PacketEncodeTest, V2Ipv4PasswordIsByteExact) {
-  auto p = EncodeIpv4Packet(V2PassAdvert(), {.src = Ip("10.0.0.2"), .dst = Ipv4MulticastGroup(),
-                                             .id = 0x1234});
+  auto p = EncodeIpv4Packet(V2PassAdvert(),
+                            {.src = Ip("10.0.0.2"), .dst = Ipv4MulticastGroup(), .id = 0x1234});
   ASSERT_TRUE(p.has_value());
   EXPECT_EQ(*p, Hex(kV2Ipv4Pass));
 }
@@ -144,15 +144,14 @@ TEST(PacketEncodeTest, V2AuthNoneWritesZeroAuthDataWhateverIsStored) {
 }
 
 TEST(PacketEncodeTest, V3Ipv4IncludesPseudoHeaderByDefault) {
-  auto p = EncodeIpv4Packet(V3Ipv4Advert(), {.src = Ip("10.0.0.1"), .dst = Ipv4MulticastGroup(),
-                                             .id = 7});
+  auto p = EncodeIpv4Packet(V3Ipv4Advert(),
+                            {.src = Ip("10.0.0.1"), .dst = Ipv4MulticastGroup(), .id = 7});
   ASSERT_TRUE(p.has_value());
   EXPECT_EQ(*p, Hex(kV3Ipv4));
 }
 
 TEST(PacketEncodeTest, V3Ipv4ChecksumAsV2OmitsPseudoHeader) {
-  auto m = EncodeVrrp(V3Ipv4Advert(), Ip("10.0.0.1"), Ipv4MulticastGroup(),
-                      AsV2());
+  auto m = EncodeVrrp(V3Ipv4Advert(), Ip("10.0.0.1"), Ipv4MulticastGroup(), AsV2());
   ASSERT_TRUE(m.has_value());
   EXPECT_EQ(*m, Hex(kV3Ipv4AsV2Message));
 }
@@ -160,8 +159,7 @@ TEST(PacketEncodeTest, V3Ipv4ChecksumAsV2OmitsPseudoHeader) {
 TEST(PacketEncodeTest, LegacyUnicastChecksumSumsTheMulticastGroup) {
   // Sent to a unicast peer, but summed as if to 224.0.0.18: the checksum equals the
   // multicast advert's.
-  auto m = EncodeVrrp(V3Ipv4Advert(), Ip("10.0.0.1"), Ip("10.0.0.2"),
-                      LegacyUnicast());
+  auto m = EncodeVrrp(V3Ipv4Advert(), Ip("10.0.0.1"), Ip("10.0.0.2"), LegacyUnicast());
   ASSERT_TRUE(m.has_value());
   EXPECT_EQ(*m, Hex("310ac8010064119c0a000064"));
   auto plain = EncodeVrrp(V3Ipv4Advert(), Ip("10.0.0.1"), Ip("10.0.0.2"));
@@ -196,7 +194,13 @@ TEST(PacketEncodeTest, UnicastTtlAndIdAreTheSendersChoice) {
   EXPECT_EQ((*p)[8], 64);
   EXPECT_EQ((*p)[5], 9);
   EXPECT_EQ(net::InternetChecksum(std::span(*p).first(20)), 0);  // header checksum valid
-  EXPECT_EQ((*p)[6], 0);  // no DF
+  EXPECT_EQ((*p)[6], 0);                                         // no DF
+}
+
+TEST(PacketEncodeTest, Ipv4IdCountsUpAndSkipsZero) {
+  EXPECT_EQ(NextIpv4Id(0), 1);
+  EXPECT_EQ(NextIpv4Id(41), 42);
+  EXPECT_EQ(NextIpv4Id(0xffff), 1);  // the kernel would replace a zero id with its own
 }
 
 TEST(PacketEncodeTest, RefusesAddressOfOtherFamily) {
@@ -276,21 +280,15 @@ TEST(PacketDecodeTest, RefusesTruncatedMessages) {
 class ValidateTest : public ::testing::Test {
  protected:
   // The expectation of the instance that kV2Ipv4NoAuth was sent by.
-  Expectation V2NoAuth() {
-    return Expect(Family::kIpv4, Version::kV2, 51, 1, v2_vips_);
-  }
+  Expectation V2NoAuth() { return Expect(Family::kIpv4, Version::kV2, 51, 1, v2_vips_); }
   Expectation V2Pass() {
     Expectation e = Expect(Family::kIpv4, Version::kV2, 1, 3, pass_vips_);
     e.auth_type = AuthType::kPass;
     e.auth_data = MakeAuthData("secret");
     return e;
   }
-  Expectation V3Ipv4() {
-    return Expect(Family::kIpv4, Version::kV3, 10, 100, v3_vips_);
-  }
-  Expectation V3Ipv6() {
-    return Expect(Family::kIpv6, Version::kV3, 20, 100, v6_vips_);
-  }
+  Expectation V3Ipv4() { return Expect(Family::kIpv4, Version::kV3, 10, 100, v3_vips_); }
+  Expectation V3Ipv6() { return Expect(Family::kIpv6, Version::kV3, 20, 100, v6_vips_); }
   static ReceivedPacket V4(const std::vector<uint8_t>& bytes) {
     ReceivedPacket p;
     p.bytes = bytes;
@@ -467,11 +465,12 @@ TEST_F(ValidateTest, V2AuthChecks) {
   auto bytes = Hex(kV2Ipv4NoAuth);
   bytes[20 + 4] = 3;
   EXPECT_EQ(Reason(V4(bytes), V2NoAuth()), RejectReason::kInvalidAuthType);
-  EXPECT_EQ(Reason(V4(Hex(kV2Ipv4Pass)), [&] {
-              Expectation e = V2Pass();
-              e.auth_type = AuthType::kNone;
-              return e;
-            }()),
+  EXPECT_EQ(Reason(V4(Hex(kV2Ipv4Pass)),
+                   [&] {
+                     Expectation e = V2Pass();
+                     e.auth_type = AuthType::kNone;
+                     return e;
+                   }()),
             RejectReason::kAuthTypeMismatch);
   Expectation wrong = V2Pass();
   wrong.auth_data = MakeAuthData("secrets");
@@ -530,8 +529,7 @@ TEST_F(ValidateTest, ChecksumVariantMustMatchConfiguration) {
   as_v2.v3_checksum_as_v2 = true;
   EXPECT_EQ(Reason(V4(Hex(kV3Ipv4)), as_v2), RejectReason::kBadChecksum);
   auto p = EncodeIpv4Packet(V3Ipv4Advert(),
-                            {.src = Ip("10.0.0.1"), .dst = Ipv4MulticastGroup(), .id = 7},
-                            AsV2());
+                            {.src = Ip("10.0.0.1"), .dst = Ipv4MulticastGroup(), .id = 7}, AsV2());
   ASSERT_TRUE(p.has_value());
   EXPECT_EQ(std::vector<uint8_t>(p->begin() + 20, p->end()), Hex(kV3Ipv4AsV2Message));
   EXPECT_TRUE(ValidateAdvert(V4(*p), as_v2).has_value());
@@ -548,8 +546,8 @@ TEST_F(ValidateTest, DetectsLegacyUnicastChecksum) {
   ASSERT_TRUE(r.has_value()) << RejectReasonName(r.error());
   EXPECT_TRUE(r->legacy_unicast_checksum);
 
-  auto modern = EncodeIpv4Packet(V3Ipv4Advert(),
-                                 {.src = Ip("10.0.0.1"), .dst = Ip("10.0.0.2"), .id = 1});
+  auto modern =
+      EncodeIpv4Packet(V3Ipv4Advert(), {.src = Ip("10.0.0.1"), .dst = Ip("10.0.0.2"), .id = 1});
   ASSERT_TRUE(modern.has_value());
   r = ValidateAdvert(V4(*modern), e);
   ASSERT_TRUE(r.has_value());
@@ -560,7 +558,8 @@ TEST_F(ValidateTest, CastMustMatchInstance) {
   Expectation unicast = V3Ipv4();
   unicast.unicast = true;
   EXPECT_EQ(Reason(V4(Hex(kV3Ipv4)), unicast), RejectReason::kCastMismatch);
-  auto p = EncodeIpv4Packet(V3Ipv4Advert(), {.src = Ip("10.0.0.1"), .dst = Ip("10.0.0.2"), .id = 1});
+  auto p =
+      EncodeIpv4Packet(V3Ipv4Advert(), {.src = Ip("10.0.0.1"), .dst = Ip("10.0.0.2"), .id = 1});
   ASSERT_TRUE(p.has_value());
   EXPECT_EQ(Reason(V4(*p), V3Ipv4()), RejectReason::kCastMismatch);
   const std::vector<uint8_t> v6_bytes = Hex(kV3Ipv6Message);

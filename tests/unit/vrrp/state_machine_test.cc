@@ -1,9 +1,9 @@
 #include "vrrp/state_machine.h"
 
+#include <gtest/gtest.h>
+
 #include <string>
 #include <vector>
-
-#include <gtest/gtest.h>
 
 namespace vigil::vrrp {
 namespace {
@@ -300,9 +300,8 @@ TEST_F(StateMachineTest, GarpMasterRefreshRepeatsWhileMaster) {
 
 TEST_F(StateMachineTest, MasterYieldsToHigherPriority) {
   BecomeMasterAt0();
-  EXPECT_EQ(At(seconds(4), Advert(150)),
-            (Strings{"become_backup from MASTER", "remove_vips", "notify BACKUP 100",
-                     "set_timer +3609375us"}));
+  EXPECT_EQ(At(seconds(4), Advert(150)), (Strings{"become_backup from MASTER", "remove_vips",
+                                                  "notify BACKUP 100", "set_timer +3609375us"}));
   EXPECT_EQ(sm_->master_address(), Ip("10.0.0.2"));
 }
 

@@ -1,8 +1,8 @@
 #include "vrrp/tracking.h"
 
-#include <vector>
-
 #include <gtest/gtest.h>
+
+#include <vector>
 
 namespace vigil::vrrp {
 namespace {

@@ -1,13 +1,13 @@
 // Several StateMachines exchanging real adverts (encoded, "sent", validated, decoded)
 // through an in-memory wire with a fixed latency, driven by a simulated clock.
 
+#include <gtest/gtest.h>
+
 #include <map>
 #include <memory>
 #include <string>
 #include <utility>
 #include <vector>
-
-#include <gtest/gtest.h>
 
 #include "vrrp/packet.h"
 #include "vrrp/state_machine.h"
@@ -114,8 +114,7 @@ class Wire {
 
  private:
   static std::string Stamp(const std::string& state, TimePoint t) {
-    return state + "@" +
-           std::to_string(std::chrono::duration_cast<microseconds>(t - kT0).count());
+    return state + "@" + std::to_string(std::chrono::duration_cast<microseconds>(t - kT0).count());
   }
 
   void Apply(Router& r, const std::vector<Action>& actions) {
@@ -153,7 +152,8 @@ class Wire {
       Ipv4Fields ip;
       ip.src = src;
       ip.dst = Ipv4MulticastGroup();
-      ip.id = ++from.ip_id;
+      from.ip_id = NextIpv4Id(from.ip_id);
+      ip.id = from.ip_id;
       bytes = *EncodeIpv4Packet(advert, ip);
     } else {
       bytes = *EncodeVrrp(advert, src, Ipv6MulticastGroup());
