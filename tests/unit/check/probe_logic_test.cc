@@ -1,0 +1,129 @@
+#include "check/probe_logic.h"
+
+#include <gtest/gtest.h>
+
+#include <climits>
+
+namespace vigil::check {
+namespace {
+
+TEST(DnsQueryTest, RootSoaQueryBytes) {
+  auto q = BuildDnsQuery(0x1234, ".", 6);
+  ASSERT_TRUE(q);
+  EXPECT_EQ(*q, (std::vector<uint8_t>{0x12, 0x34, 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0,  // header
+                                      0,                                             // root
+                                      0, 6, 0, 1}));
+}
+
+TEST(DnsQueryTest, NameIsEncodedAsLabels) {
+  auto q = BuildDnsQuery(1, "www.example.com.", 28);
+  ASSERT_TRUE(q);
+  std::vector<uint8_t> want = {0, 1, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0, 3, 'w', 'w', 'w', 7, 'e',
+                               'x', 'a', 'm', 'p', 'l', 'e', 3, 'c', 'o', 'm', 0, 0, 28, 0, 1};
+  EXPECT_EQ(*q, want);
+  EXPECT_EQ(*BuildDnsQuery(1, "www.example.com", 28), want);
+  EXPECT_FALSE(BuildDnsQuery(1, "a..b", 1));
+  EXPECT_FALSE(BuildDnsQuery(1, std::string(64, 'x'), 1));
+}
+
+TEST(DnsQueryTest, TypeNames) {
+  EXPECT_EQ(DnsTypeFromName("soa"), 6);
+  EXPECT_EQ(DnsTypeFromName("AAAA"), 28);
+  EXPECT_EQ(DnsTypeFromName("DNSKEY"), 48);
+  EXPECT_EQ(DnsTypeFromName("SRV"), std::nullopt);
+}
+
+TEST(DnsResponseTest, JudgesIdQrAndRcode) {
+  int rcode = -1;
+  uint8_t ok[12] = {0x12, 0x34, 0x81, 0x80};
+  EXPECT_EQ(JudgeDnsResponse(0x1234, ok, 12, &rcode), DnsVerdict::kSuccess);
+  EXPECT_EQ(rcode, 0);
+  uint8_t nx[12] = {0x12, 0x34, 0x81, 0x83};
+  EXPECT_EQ(JudgeDnsResponse(0x1234, nx, 12, &rcode), DnsVerdict::kFailure);
+  EXPECT_EQ(rcode, 3);
+  EXPECT_EQ(JudgeDnsResponse(0x1235, ok, 12, &rcode), DnsVerdict::kIgnore);
+  uint8_t query[12] = {0x12, 0x34, 0x01, 0x00};
+  EXPECT_EQ(JudgeDnsResponse(0x1234, query, 12, &rcode), DnsVerdict::kIgnore);
+  EXPECT_EQ(JudgeDnsResponse(0x1234, ok, 11, &rcode), DnsVerdict::kIgnore);
+}
+
+TEST(SmtpReplyTest, Codes) {
+  EXPECT_EQ(SmtpReplyCode("220 mail.example ESMTP\r\n"), 220);
+  EXPECT_EQ(SmtpReplyCode("250\r\n"), 250);
+  EXPECT_EQ(SmtpReplyCode("220-first line\r\n"), 0);
+  EXPECT_EQ(SmtpReplyCode("22 short\r\n"), -1);
+  EXPECT_EQ(SmtpReplyCode("2200 long\r\n"), -1);
+  EXPECT_EQ(SmtpReplyCode("hello\r\n"), -1);
+}
+
+TEST(UdpReplyTest, LengthsDataAndMask) {
+  UdpCheck c;
+  c.require_reply = true;
+  c.min_reply_length = 2;
+  c.max_reply_length = 4;
+  const uint8_t three[] = {0xab, 0xcd, 0xef};
+  EXPECT_TRUE(UdpReplyMatches(c, three, 3));
+  EXPECT_FALSE(UdpReplyMatches(c, three, 1));
+  const uint8_t five[] = {1, 2, 3, 4, 5};
+  EXPECT_FALSE(UdpReplyMatches(c, five, 5));
+  c.reply_data = {0xab, 0xcc};
+  EXPECT_FALSE(UdpReplyMatches(c, three, 3));
+  c.reply_mask = {0x00, 0x01};  // ignore the lowest bit of byte 1
+  EXPECT_TRUE(UdpReplyMatches(c, three, 3));
+}
+
+TEST(UdpReplyTest, DefaultPayloadIs32FillerBytes) {
+  auto p = DefaultUdpPayload();
+  ASSERT_EQ(p.size(), 32u);
+  EXPECT_EQ(std::string(p.begin(), p.end()), "vigil health check - vigil healt");
+}
+
+TEST(MiscExitTest, StaticAndDynamic) {
+  MiscCheck m;
+  EXPECT_TRUE(MiscExitResult(m, 0).ok);
+  EXPECT_EQ(MiscExitResult(m, 0).weight, std::nullopt);
+  EXPECT_FALSE(MiscExitResult(m, 1).ok);
+  EXPECT_FALSE(MiscExitResult(m, 5).ok);
+  m.dynamic = true;
+  EXPECT_EQ(MiscExitResult(m, 0).weight, (WeightUpdate{WeightUpdate::Kind::kOffset, 0}));
+  EXPECT_FALSE(MiscExitResult(m, 1).ok);
+  ProbeResult r = MiscExitResult(m, 2);
+  EXPECT_TRUE(r.ok);
+  EXPECT_EQ(r.weight, (WeightUpdate{WeightUpdate::Kind::kAbsolute, 0}));
+  EXPECT_EQ(MiscExitResult(m, 255).weight, (WeightUpdate{WeightUpdate::Kind::kAbsolute, 253}));
+  EXPECT_EQ(MiscExitResult(m, 7).detail, "exited with status 7");
+}
+
+TEST(FileCheckTest, ParsesLikeStrtolBaseZero) {
+  EXPECT_EQ(ParseTrackedFileValue("42\n"), 42);
+  EXPECT_EQ(ParseTrackedFileValue("0x10"), 16);
+  EXPECT_EQ(ParseTrackedFileValue("-7 trailing"), -7);
+  EXPECT_EQ(ParseTrackedFileValue(""), 0);
+  EXPECT_EQ(ParseTrackedFileValue("junk"), 0);
+  EXPECT_EQ(ParseTrackedFileValue("2147483648"), 2147483648LL);
+  EXPECT_EQ(ParseTrackedFileValue("2147483649"), std::nullopt);
+}
+
+TEST(FileCheckTest, WeightZeroMeansNonZeroFails) {
+  FileCheck f{"/x", 0, false};
+  EXPECT_TRUE(FileCheckResult(f, 0).ok);
+  EXPECT_FALSE(FileCheckResult(f, 3).ok);
+  f.reverse = true;
+  EXPECT_FALSE(FileCheckResult(f, 0).ok);
+  EXPECT_TRUE(FileCheckResult(f, 3).ok);
+}
+
+TEST(FileCheckTest, NonZeroWeightScalesTheValue) {
+  FileCheck f{"/x", 5, false};
+  ProbeResult r = FileCheckResult(f, 3);
+  EXPECT_TRUE(r.ok);
+  EXPECT_EQ(r.weight, (WeightUpdate{WeightUpdate::Kind::kOffset, 15}));
+  f.reverse = true;
+  EXPECT_EQ(FileCheckResult(f, 3).weight, (WeightUpdate{WeightUpdate::Kind::kOffset, -15}));
+  f = FileCheck{"/x", 1, false};
+  EXPECT_FALSE(FileCheckResult(f, INT32_MIN).ok);
+  EXPECT_TRUE(FileCheckResult(f, INT32_MIN + 1LL).ok);
+}
+
+}  // namespace
+}  // namespace vigil::check
