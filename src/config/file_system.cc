@@ -157,6 +157,7 @@ std::vector<std::string> MemoryFileSystem::Glob(const std::string& pattern) {
     }
   }
   std::vector<std::string> alternatives;
+  if (std::count(pattern.begin(), pattern.end(), '{') > 64) return {};
   ExpandBraces(pattern, alternatives, 4096);
   std::vector<std::string> out;
   for (const std::string& alt : alternatives) {

@@ -1,5 +1,6 @@
 #include "config/preprocessor.h"
 
+#include <algorithm>
 #include <cctype>
 #include <cerrno>
 #include <cstdlib>
@@ -399,6 +400,7 @@ class Engine {
       AppendToMultilineDefinition(w);
       return;
     }
+    std::set<std::string> reported;  // names already reported for this line
     for (size_t pass = 0;; ++pass) {
       if (w.text.empty()) return;
       const std::string& s = w.text.bytes;
@@ -418,10 +420,11 @@ class Engine {
       if (pass >= options_.max_expansion_depth) break;
       std::vector<WorkLine> rest;
       bool hit_loop = false;
-      if (!Expand(w, rest, hit_loop)) break;
+      if (!Expand(w, rest, hit_loop, reported)) break;
       if (!rest.empty()) PushLines(std::move(rest));
       Decomment(w.text);
       if (w.text.empty()) return;
+      if (reported.contains("")) break;
       if (!hit_loop && w.text.bytes[0] != '@' && w.text.bytes.find('$') == std::string::npos) {
         break;
       }
@@ -431,23 +434,29 @@ class Engine {
       Include(w);
       return;
     }
-    size_t brace = FindBrace(w.text.bytes, mode_);
+    // Like keepalived, split the line before and after each brace outside quotes. The
+    // first piece is done; the others go through the whole pipeline again (keepalived
+    // re-reads them as new lines, so `{ @id x` and `} $X=1` behave as on their own).
+    const std::string& s = w.text.bytes;
+    size_t brace = FindBrace(s, mode_);
     if (brace != std::string::npos) {
-      size_t split = brace;
-      size_t rest_from = brace;
-      if (brace == 0) {
-        split = 1;
-        rest_from = SkipBlanks(w.text.bytes, 1);
+      std::vector<WorkLine> pieces;
+      size_t pos = 0;
+      while (pos < s.size()) {
+        size_t b = FindBrace(std::string_view(s).substr(pos), mode_);
+        if (b == std::string::npos) {
+          pieces.push_back(WorkLine{w.file, w.line, w.text.Sub(pos)});
+          break;
+        }
+        b += pos;
+        if (b > pos) pieces.push_back(WorkLine{w.file, w.line, w.text.Sub(pos, b - pos)});
+        pieces.push_back(WorkLine{w.file, w.line, w.text.Sub(b, 1)});
+        pos = SkipBlanks(s, b + 1);
       }
-      WorkLine residue{w.file, w.line, w.text.Sub(rest_from)};
-      TrimTrailingBlanks(residue.text);
-      w.text.Truncate(split);
-      TrimTrailingBlanks(w.text);
-      if (!residue.text.empty()) {
-        std::vector<WorkLine> v;
-        v.push_back(std::move(residue));
-        PushLines(std::move(v));
-      }
+      for (WorkLine& piece : pieces) TrimTrailingBlanks(piece.text);
+      w = std::move(pieces.front());
+      pieces.erase(pieces.begin());
+      if (!pieces.empty()) PushLines(std::move(pieces));
     }
     Emit(w);
   }
@@ -743,14 +752,14 @@ class Engine {
   // Expands the definitions used in `w`, rescanning each value where it lands (as
   // keepalived does). Lines after the first of a multi-line definition go to `rest`.
   // Returns true if anything was replaced.
-  bool Expand(WorkLine& w, std::vector<WorkLine>& rest, bool& hit_loop) {
+  bool Expand(WorkLine& w, std::vector<WorkLine>& rest, bool& hit_loop,
+              std::set<std::string>& reported) {
     ReversedText in;
     const AnnotatedText& src = w.text;
     for (size_t i = src.size(); i-- > 0;) in.Push(src.bytes[i], src.column[i], src.tag[i]);
     const size_t limit = std::max(options_.max_expanded_bytes, src.size());
     AnnotatedText out;
     bool replaced = false;
-    std::set<std::string> reported;
     while (in.size() > 0) {
       if (in.At(0) != '$' || in.size() < 2) {
         in.MoveFrontTo(out);
@@ -802,9 +811,12 @@ class Engine {
         }
       }
       if (out.size() + in.size() + first.size() > limit) {
-        diags_.Error(loc, "line is longer than " + std::to_string(limit) +
-                              " bytes after expanding '$" + use->name +
-                              "'; the expansion is dropped");
+        // reported[""] marks the overflow: no further expansion passes on this line.
+        if (reported.insert("").second) {
+          diags_.Error(loc, "line is longer than " + std::to_string(limit) +
+                                " bytes after expanding '$" + use->name +
+                                "'; the expansion is dropped");
+        }
         while (in.size() > 0) in.MoveFrontTo(out);
         break;
       }
@@ -856,7 +868,8 @@ class Engine {
     WorkLine params{w.file, w.line, w.text.Sub(p, close + 1 - p)};
     std::vector<WorkLine> rest;
     bool hit_loop = false;
-    Expand(params, rest, hit_loop);
+    std::set<std::string> reported;
+    Expand(params, rest, hit_loop, reported);
     if (!rest.empty() || hit_loop) {
       diags_.Error(loc, what + " values cannot use a multi-line definition or a loop");
       return;
@@ -1042,7 +1055,8 @@ class Engine {
       if (it != file_info_.end()) full = JoinPath(it->second.dir, pattern);
     }
     std::vector<std::string> names;
-    if (!ExpandBraces(full, names, kMaxBraceAlternatives)) {
+    if (std::count(pattern.begin(), pattern.end(), '{') > 64 ||
+        !ExpandBraces(full, names, kMaxBraceAlternatives)) {
       diags_.Error(loc, "include pattern '" + pattern + "' expands to more than " +
                             std::to_string(kMaxBraceAlternatives) + " names");
       return;
