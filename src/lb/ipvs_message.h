@@ -1,0 +1,84 @@
+// IPVS generic netlink messages (family "IPVS", linux/ip_vs.h), built and parsed as values.
+//
+// Every request is a netlink header (type = the resolved family id, seq = 0 and pid = 0: the
+// transport stamps them), a genetlink header {cmd, version 1, 0} and attributes:
+//
+//   IPVS_CMD_ATTR_SERVICE (nested)               IPVS_CMD_ATTR_DEST (nested)
+//     AF        u16 AF_INET / AF_INET6             ADDR_FAMILY u16
+//     FWMARK    u32               (fwmark key)     ADDR        16 bytes (union nf_inet_addr)
+//     PROTOCOL  u16 IPPROTO_*     (address key)    PORT        be16
+//     ADDR      16 bytes          (address key)    FWD_METHOD  u32 (MASQ 0, TUNNEL 2, DROUTE 3) *
+//     PORT      be16              (address key)    WEIGHT      u32 *
+//     SCHED_NAME string, NUL-terminated *          TUN_TYPE u8, TUN_PORT be16 (GUE),
+//     FLAGS     {u32 flags; u32 mask = ~0} *         TUN_FLAGS u16 (GUE, GRE)   * (TUN only)
+//     TIMEOUT   u32 seconds *                      U_THRESH    u32 *
+//     NETMASK   u32: IPv4 mask in network order,   L_THRESH    u32 *
+//               IPv6 prefix length *
+//
+// Attributes marked * are sent only with NEW/SET; DEL and GET carry just the key, as the
+// kernel asks. Destination commands carry the service key nest first. Nests are started with
+// libmnl (NLA_F_NESTED set; the kernel's IPVS parser accepts either form).
+#ifndef VIGIL_LB_IPVS_MESSAGE_H_
+#define VIGIL_LB_IPVS_MESSAGE_H_
+
+#include <cstdint>
+#include <vector>
+
+#include "base/error.h"
+#include "lb/reconciler.h"
+#include "lb/state.h"
+
+struct nlmsghdr;
+
+namespace vigil::lb::ipvs {
+
+inline constexpr char kFamilyName[] = "IPVS";
+inline constexpr uint8_t kFamilyVersion = 1;
+
+// IPVS_CMD_* values.
+enum class Command : uint8_t {
+  kNewService = 1,
+  kSetService = 2,
+  kDelService = 3,
+  kGetService = 4,
+  kNewDest = 5,
+  kSetDest = 6,
+  kDelDest = 7,
+  kGetDest = 8,
+  kFlush = 17,
+};
+
+using Message = std::vector<uint8_t>;
+
+// Returns the CTRL_CMD_GETFAMILY request for "IPVS" (to GENL_ID_CTRL, with NLM_F_ACK).
+Message BuildGetFamily();
+// Returns the family id (CTRL_ATTR_FAMILY_ID) carried by a reply to BuildGetFamily.
+Result<uint16_t> ParseFamilyId(const nlmsghdr& reply);
+
+// Returns a service command: kNewService/kSetService with every attribute, kDelService and
+// kGetService with the key only. Requests are NLM_F_REQUEST | NLM_F_ACK.
+Message BuildServiceCommand(uint16_t family_id, Command command, const Service& service);
+// Returns a destination command for `destination` of `service`: kNewDest/kSetDest with
+// every attribute, kDelDest with the key only.
+Message BuildDestinationCommand(uint16_t family_id, Command command, const Service& service,
+                                const Destination& destination);
+// Returns the GET_SERVICE dump request (NLM_F_REQUEST | NLM_F_DUMP, no attributes).
+Message BuildDumpServices(uint16_t family_id);
+// Returns the GET_DEST dump request for the service `key`.
+Message BuildDumpDestinations(uint16_t family_id, const ServiceKey& key);
+// Returns the FLUSH request (deletes every service in the namespace).
+Message BuildFlush(uint16_t family_id);
+// Returns the message that carries out `op`.
+Message BuildOp(uint16_t family_id, const Op& op);
+
+// Parses one reply of a GET_SERVICE dump.
+Result<Service> ParseService(const nlmsghdr& reply);
+// Parses one reply of a GET_DEST dump; `service_family` fills in a missing ADDR_FAMILY.
+Result<Destination> ParseDestination(const nlmsghdr& reply, Family service_family);
+
+// Returns success if IPVS can express `state`, else an Error naming the ipvs backend.
+Result<void> Validate(const State& state);
+
+}  // namespace vigil::lb::ipvs
+
+#endif  // VIGIL_LB_IPVS_MESSAGE_H_
