@@ -1,0 +1,189 @@
+#include "base/subprocess.h"
+
+#include <fcntl.h>
+#include <grp.h>
+#include <pwd.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <memory>
+
+#include <asio.hpp>
+
+extern char** environ;
+
+namespace vigil {
+
+std::string ExitInfo::ToString() const {
+  if (timed_out) return "timed out";
+  if (exited) return "exit " + std::to_string(code);
+  return "killed by signal " + std::to_string(signal);
+}
+
+namespace {
+
+// One running child: its pidfd on the loop and its timeout timer.
+struct Running : std::enable_shared_from_this<Running> {
+  Running(asio::io_context& io, pid_t p, int pidfd)
+      : pid(p), fd(io, pidfd), timer(io) {}
+
+  void Watch(std::chrono::milliseconds timeout, std::chrono::milliseconds grace) {
+    auto self = shared_from_this();
+    fd.async_wait(asio::posix::descriptor_base::wait_read,
+                  [self](std::error_code) { self->Reap(); });
+    if (timeout.count() > 0) {
+      timer.expires_after(timeout);
+      timer.async_wait([self, grace](std::error_code ec) {
+        if (ec || self->done) return;
+        self->timed_out = true;
+        ::kill(-self->pid, SIGTERM);
+        self->timer.expires_after(grace);
+        self->timer.async_wait([self](std::error_code ec2) {
+          if (!ec2 && !self->done) ::kill(-self->pid, SIGKILL);
+        });
+      });
+    }
+  }
+
+  void Reap() {
+    int status = 0;
+    pid_t r;
+    do {
+      r = ::waitpid(pid, &status, WNOHANG);
+    } while (r < 0 && errno == EINTR);
+    if (r == 0) {  // spurious wake-up: wait again
+      auto self = shared_from_this();
+      fd.async_wait(asio::posix::descriptor_base::wait_read,
+                    [self](std::error_code) { self->Reap(); });
+      return;
+    }
+    done = true;
+    timer.cancel();
+    if (timed_out) ::kill(-pid, SIGKILL);  // whatever the script left running
+    ExitInfo info;
+    info.timed_out = timed_out;
+    if (r == pid && WIFEXITED(status)) {
+      info.exited = true;
+      info.code = WEXITSTATUS(status);
+    } else if (r == pid && WIFSIGNALED(status)) {
+      info.signal = WTERMSIG(status);
+    }
+    std::error_code ignored;
+    fd.close(ignored);
+    auto cb = std::move(on_exit);
+    if (cb) cb(info);
+  }
+
+  pid_t pid;
+  asio::posix::stream_descriptor fd;
+  asio::steady_timer timer;
+  std::function<void(const ExitInfo&)> on_exit;
+  bool timed_out = false;
+  bool done = false;
+};
+
+}  // namespace
+
+Result<pid_t> SpawnProcess(asio::io_context& io, const SpawnSpec& spec,
+                           std::function<void(const ExitInfo&)> on_exit) {
+  if (spec.argv.empty() || spec.argv[0].empty())
+    return Fail(ErrorCode::kInvalidArgument, "empty command");
+  std::vector<char*> argv;
+  for (const auto& a : spec.argv) argv.push_back(const_cast<char*>(a.c_str()));
+  argv.push_back(nullptr);
+  const pid_t parent = ::getpid();
+  pid_t pid = ::fork();
+  if (pid < 0) return FailErrno("fork");
+  if (pid == 0) {
+    // Only async-signal-safe calls from here on.
+    ::setpgid(0, 0);
+    ::prctl(PR_SET_PDEATHSIG, SIGTERM);
+    if (::getppid() != parent) ::_exit(126);
+    sigset_t none;
+    sigemptyset(&none);
+    ::sigprocmask(SIG_SETMASK, &none, nullptr);
+    for (int s = 1; s < NSIG; ++s) ::signal(s, SIG_DFL);
+    if (spec.gid) {
+      if (::getuid() == 0) ::setgroups(0, nullptr);
+      if (::setgid(*spec.gid) != 0) ::_exit(126);
+    }
+    if (spec.uid && ::setuid(*spec.uid) != 0) ::_exit(126);
+    int devnull = ::open("/dev/null", O_RDWR);
+    if (devnull >= 0) {
+      ::dup2(devnull, 0);
+      ::dup2(devnull, 1);
+      ::dup2(devnull, 2);
+    }
+    ::execve(argv[0], argv.data(), environ);
+    ::_exit(127);
+  }
+  int pidfd = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
+  if (pidfd < 0) {
+    int saved = errno;
+    ::kill(-pid, SIGKILL);
+    ::waitpid(pid, nullptr, 0);
+    return std::unexpected(Error::FromErrno(saved, "pidfd_open"));
+  }
+  ::fcntl(pidfd, F_SETFD, FD_CLOEXEC);
+  auto running = std::make_shared<Running>(io, pid, pidfd);
+  running->on_exit = std::move(on_exit);
+  running->Watch(spec.timeout, spec.kill_grace);
+  return pid;
+}
+
+std::vector<std::string> SplitCommandLine(std::string_view line) {
+  std::vector<std::string> words;
+  std::string cur;
+  bool in_word = false;
+  char quote = 0;
+  for (size_t i = 0; i < line.size(); ++i) {
+    char c = line[i];
+    if (quote) {
+      if (c == quote) quote = 0;
+      else if (c == '\\' && quote == '"' && i + 1 < line.size()) cur += line[++i];
+      else cur += c;
+      continue;
+    }
+    if (c == '\'' || c == '"') {
+      quote = c;
+      in_word = true;
+    } else if (c == '\\' && i + 1 < line.size()) {
+      cur += line[++i];
+      in_word = true;
+    } else if (c == ' ' || c == '\t') {
+      if (in_word) words.push_back(std::move(cur));
+      cur.clear();
+      in_word = false;
+    } else {
+      cur += c;
+      in_word = true;
+    }
+  }
+  if (in_word) words.push_back(std::move(cur));
+  return words;
+}
+
+Result<std::pair<uid_t, gid_t>> LookupUser(const std::string& user,
+                                           const std::optional<std::string>& group) {
+  std::vector<char> buf(16384);
+  passwd pw{};
+  passwd* found = nullptr;
+  if (getpwnam_r(user.c_str(), &pw, buf.data(), buf.size(), &found) != 0 || !found)
+    return Fail(ErrorCode::kNotFound, "no user '" + user + "'");
+  gid_t gid = pw.pw_gid;
+  if (group) {
+    ::group gr{};
+    ::group* gfound = nullptr;
+    std::vector<char> gbuf(16384);
+    if (getgrnam_r(group->c_str(), &gr, gbuf.data(), gbuf.size(), &gfound) != 0 || !gfound)
+      return Fail(ErrorCode::kNotFound, "no group '" + *group + "'");
+    gid = gr.gr_gid;
+  }
+  return std::make_pair(pw.pw_uid, gid);
+}
+
+}  // namespace vigil

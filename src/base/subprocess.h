@@ -1,0 +1,61 @@
+// Running external programs (notify scripts, vrrp_script, MISC_CHECK) from an event loop:
+// fork + exec without a shell, optionally as another user, watched through a pidfd so
+// the loop never blocks, with a timeout that sends SIGTERM and then SIGKILL.
+#ifndef VIGIL_BASE_SUBPROCESS_H_
+#define VIGIL_BASE_SUBPROCESS_H_
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/error.h"
+
+namespace asio {
+class io_context;
+}
+
+namespace vigil {
+
+struct SpawnSpec {
+  std::vector<std::string> argv;  // argv[0] is the program path
+  std::optional<uid_t> uid;       // run as (needs root)
+  std::optional<gid_t> gid;
+  // 0 = no limit. On expiry the process group gets SIGTERM, then SIGKILL after
+  // `kill_grace`.
+  std::chrono::milliseconds timeout{0};
+  std::chrono::milliseconds kill_grace{2000};
+};
+
+struct ExitInfo {
+  bool exited = false;   // exited normally: `code` is valid
+  int code = -1;
+  int signal = 0;        // killed by this signal
+  bool timed_out = false;
+
+  bool ok() const { return exited && code == 0; }
+  // Returns "exit 0", "exit 3", "killed by signal 9", "timed out".
+  std::string ToString() const;
+};
+
+// Starts the program in its own process group and calls `on_exit` once, on `io`'s loop,
+// when it has ended (and been reaped). Fails if the program cannot be started; a program
+// that cannot be executed exits 127.
+Result<pid_t> SpawnProcess(asio::io_context& io, const SpawnSpec& spec,
+                           std::function<void(const ExitInfo&)> on_exit);
+
+// Splits a script line into words as keepalived does: whitespace separates words;
+// '...' and "..." group (quotes removed); a backslash escapes the next character.
+std::vector<std::string> SplitCommandLine(std::string_view line);
+
+// Returns the uid and primary gid of `user` (and the gid of `group` when given).
+Result<std::pair<uid_t, gid_t>> LookupUser(const std::string& user,
+                                           const std::optional<std::string>& group);
+
+}  // namespace vigil
+
+#endif  // VIGIL_BASE_SUBPROCESS_H_

@@ -1,0 +1,48 @@
+// Engine: the interface every engine process runs (the VRRP engine; the checker and
+// load-balancer engine). The supervisor starts one process per engine; an engine never
+// sees another's state.
+#ifndef VIGIL_CONTROL_ENGINE_H_
+#define VIGIL_CONTROL_ENGINE_H_
+
+#include <functional>
+#include <string>
+
+#include "base/error.h"
+#include "control/status.h"
+
+namespace vigil::model {
+struct Config;
+}
+
+namespace vigil::control {
+
+class Engine {
+ public:
+  virtual ~Engine() = default;
+
+  // Applies `config` for the first time. An error here is permanent (the process exits
+  // and the supervisor stops).
+  virtual Result<void> Start(const model::Config& config) = 0;
+  // Moves from the running configuration to `config`, changing only the difference.
+  // Returns a readable summary of what changed, or an Error (the old state is kept).
+  virtual Result<std::string> Reload(const model::Config& config) = 0;
+  // Stops gracefully (for VRRP: priority-0 adverts, VIPs removed) and calls `done`.
+  virtual void Stop(std::function<void()> done) = 0;
+  // Fills this engine's part of the status.
+  virtual void Report(Status& status) const = 0;
+
+  // The engine calls this whenever its observable state changed.
+  void set_on_change(std::function<void()> f) { on_change_ = std::move(f); }
+
+ protected:
+  void Changed() {
+    if (on_change_) on_change_();
+  }
+
+ private:
+  std::function<void()> on_change_;
+};
+
+}  // namespace vigil::control
+
+#endif  // VIGIL_CONTROL_ENGINE_H_

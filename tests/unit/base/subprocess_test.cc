@@ -1,0 +1,76 @@
+#include "base/subprocess.h"
+
+#include <asio.hpp>
+#include <gtest/gtest.h>
+
+namespace vigil {
+namespace {
+
+SpawnSpec Cmd(std::vector<std::string> argv) {
+  SpawnSpec s;
+  s.argv = std::move(argv);
+  return s;
+}
+
+ExitInfo RunToEnd(SpawnSpec spec) {
+  asio::io_context io;
+  ExitInfo got;
+  bool called = false;
+  auto pid = SpawnProcess(io, spec, [&](const ExitInfo& e) {
+    got = e;
+    called = true;
+  });
+  EXPECT_TRUE(pid.has_value());
+  io.run_for(std::chrono::seconds(20));
+  EXPECT_TRUE(called);
+  return got;
+}
+
+TEST(SubprocessTest, ReportsExitCodes) {
+  EXPECT_EQ(RunToEnd(Cmd({"/bin/true"})).ToString(), "exit 0");
+  EXPECT_TRUE(RunToEnd(Cmd({"/bin/true"})).ok());
+  EXPECT_EQ(RunToEnd(Cmd({"/bin/sh", "-c", "exit 3"})).ToString(), "exit 3");
+  EXPECT_EQ(RunToEnd(Cmd({"/nonexistent/prog"})).ToString(), "exit 127");
+}
+
+TEST(SubprocessTest, TimeoutSendsTermThenKill) {
+  SpawnSpec spec = Cmd({"/bin/sleep", "30"});
+  spec.timeout = std::chrono::milliseconds(100);
+  ExitInfo e = RunToEnd(spec);
+  EXPECT_TRUE(e.timed_out);
+  EXPECT_EQ(e.signal, SIGTERM);
+  // A program ignoring SIGTERM is killed after the grace period.
+  SpawnSpec stubborn = Cmd({"/bin/sh", "-c", "trap '' TERM; sleep 30"});
+  stubborn.timeout = std::chrono::milliseconds(100);
+  stubborn.kill_grace = std::chrono::milliseconds(100);
+  ExitInfo e2 = RunToEnd(stubborn);
+  EXPECT_TRUE(e2.timed_out);
+  EXPECT_EQ(e2.ToString(), "timed out");
+}
+
+TEST(SubprocessTest, RefusesEmptyCommand) {
+  asio::io_context io;
+  auto r = SpawnProcess(io, {}, [](const ExitInfo&) {});
+  ASSERT_FALSE(r.has_value());
+  EXPECT_EQ(r.error().context(), "empty command");
+}
+
+TEST(SubprocessTest, SplitsLikeKeepalived) {
+  using V = std::vector<std::string>;
+  EXPECT_EQ(SplitCommandLine("/bin/x a  b\tc"), (V{"/bin/x", "a", "b", "c"}));
+  EXPECT_EQ(SplitCommandLine("/bin/x 'a b' \"c d\" e\\ f"), (V{"/bin/x", "a b", "c d", "e f"}));
+  EXPECT_EQ(SplitCommandLine("  "), V{});
+  EXPECT_EQ(SplitCommandLine("a''b"), (V{"ab"}));
+}
+
+TEST(SubprocessTest, LooksUpUsers) {
+  auto root = LookupUser("root", std::nullopt);
+  ASSERT_TRUE(root.has_value());
+  EXPECT_EQ(root->first, 0u);
+  EXPECT_FALSE(LookupUser("no-such-user-vigil", std::nullopt).has_value());
+  EXPECT_EQ(LookupUser("root", std::string("no-such-group-vigil")).error().context(),
+            "no group 'no-such-group-vigil'");
+}
+
+}  // namespace
+}  // namespace vigil
