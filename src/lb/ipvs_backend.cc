@@ -1,0 +1,97 @@
+#include "lb/ipvs_backend.h"
+
+#include <linux/netlink.h>
+
+#include <cerrno>
+#include <optional>
+#include <utility>
+
+#include "lb/ipvs_message.h"
+
+namespace vigil::lb {
+
+Result<std::unique_ptr<IpvsBackend>> IpvsBackend::Open(
+    std::unique_ptr<net::NetlinkTransport> transport) {
+  std::optional<Result<uint16_t>> id;
+  auto r = transport->Transact(ipvs::BuildGetFamily(), [&](const nlmsghdr& reply) {
+    if (!id) id = ipvs::ParseFamilyId(reply);
+  });
+  if (!r) {
+    if (r.error().sys_errno() == ENOENT) {
+      return Fail(ErrorCode::kNotFound,
+                  "ipvs: the kernel has no IPVS generic netlink family (load the ip_vs module, "
+                  "or use the nftables backend)",
+                  ENOENT);
+    }
+    return Fail(r.error().code(), "ipvs: resolving the IPVS family: " + r.error().ToString());
+  }
+  if (!id) return Fail(ErrorCode::kParse, "ipvs: no answer to the IPVS family request");
+  if (!*id) return std::unexpected(id->error());
+  return std::unique_ptr<IpvsBackend>(new IpvsBackend(std::move(transport), **id));
+}
+
+Result<std::unique_ptr<IpvsBackend>> IpvsBackend::OpenKernel() {
+  auto socket = net::NetlinkSocket::Open(NETLINK_GENERIC);
+  if (!socket) return std::unexpected(socket.error());
+  return Open(std::make_unique<net::NetlinkSocket>(std::move(*socket)));
+}
+
+Result<void> IpvsBackend::Validate(const State& desired) const { return ipvs::Validate(desired); }
+
+Result<State> IpvsBackend::Read() {
+  State state;
+  std::optional<Error> failure;
+  auto r = transport_->Transact(ipvs::BuildDumpServices(family_id_), [&](const nlmsghdr& m) {
+    auto s = ipvs::ParseService(m);
+    if (!s) {
+      if (!failure) failure = s.error();
+      return;
+    }
+    state.Put(*s);
+  });
+  if (!r) {
+    return Fail(r.error().code(), "ipvs: listing services: " + r.error().context(),
+                r.error().sys_errno());
+  }
+  if (failure) return std::unexpected(*failure);
+  for (auto& [key, entry] : state.services) {
+    Family family = KeyFamily(key);
+    auto rd = transport_->Transact(ipvs::BuildDumpDestinations(family_id_, key),
+                                   [&](const nlmsghdr& m) {
+                                     auto d = ipvs::ParseDestination(m, family);
+                                     if (!d) {
+                                       if (!failure) failure = d.error();
+                                       return;
+                                     }
+                                     entry.destinations[d->key] = *d;
+                                   });
+    if (!rd) {
+      return Fail(rd.error().code(),
+                  "ipvs: listing real servers of " + KeyToString(key) + ": " + rd.error().context(),
+                  rd.error().sys_errno());
+    }
+    if (failure) return std::unexpected(*failure);
+  }
+  return state;
+}
+
+Result<void> IpvsBackend::Apply(const std::vector<Op>& ops, const State& desired,
+                                const State& /*actual*/) {
+  if (auto v = ipvs::Validate(desired); !v) return v;
+  for (const Op& op : ops) {
+    auto r = transport_->Transact(ipvs::BuildOp(family_id_, op), nullptr);
+    if (!r) {
+      return Fail(r.error().code(), "ipvs: " + ToString(op) + ": " + r.error().context(),
+                  r.error().sys_errno());
+    }
+  }
+  return {};
+}
+
+Result<void> IpvsBackend::Flush() {
+  auto r = transport_->Transact(ipvs::BuildFlush(family_id_), nullptr);
+  if (!r) return Fail(r.error().code(), "ipvs: flush: " + r.error().context(), r.error().sys_errno());
+  return {};
+}
+
+}  // namespace vigil::lb

@@ -1,0 +1,48 @@
+// The IPVS backend: the kernel's IP virtual server, over generic netlink (family "IPVS").
+// Message layout: lb/ipvs_message.h. IPVS has no transactions: operations are sent one by
+// one, in the reconciler's order.
+#ifndef VIGIL_LB_IPVS_BACKEND_H_
+#define VIGIL_LB_IPVS_BACKEND_H_
+
+#include <cstdint>
+#include <memory>
+#include <string_view>
+
+#include "base/error.h"
+#include "lb/backend.h"
+#include "net/netlink.h"
+
+namespace vigil::lb {
+
+class IpvsBackend final : public Backend {
+ public:
+  // Resolves the IPVS family id over `transport` (a NETLINK_GENERIC channel). Fails with
+  // kNotFound and a message saying so when the kernel has no IPVS.
+  static Result<std::unique_ptr<IpvsBackend>> Open(
+      std::unique_ptr<net::NetlinkTransport> transport);
+  // Opens a NETLINK_GENERIC socket in the caller's network namespace and calls Open.
+  static Result<std::unique_ptr<IpvsBackend>> OpenKernel();
+
+  std::string_view Name() const override { return "ipvs"; }
+  Result<void> Validate(const State& desired) const override;
+  // Dumps every service in the namespace, then each service's destinations.
+  Result<State> Read() override;
+  // Sends each op in order and stops at the first the kernel refuses.
+  Result<void> Apply(const std::vector<Op>& ops, const State& desired,
+                     const State& actual) override;
+  // Deletes every IPVS service in the namespace (IPVS_CMD_FLUSH).
+  Result<void> Flush();
+
+  uint16_t family_id() const { return family_id_; }
+
+ private:
+  IpvsBackend(std::unique_ptr<net::NetlinkTransport> transport, uint16_t family_id)
+      : transport_(std::move(transport)), family_id_(family_id) {}
+
+  std::unique_ptr<net::NetlinkTransport> transport_;
+  uint16_t family_id_;
+};
+
+}  // namespace vigil::lb
+
+#endif  // VIGIL_LB_IPVS_BACKEND_H_

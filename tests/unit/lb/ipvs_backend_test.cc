@@ -1,0 +1,165 @@
+#include "lb/ipvs_backend.h"
+
+#include <linux/genetlink.h>
+#include <linux/ip_vs.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <deque>
+
+#include <gtest/gtest.h>
+
+#include "lb/ipvs_message.h"
+#include "test_util.h"
+
+namespace vigil::lb {
+namespace {
+
+using testing::Dest;
+using testing::Tcp;
+using Bytes = std::vector<uint8_t>;
+
+// A scripted transport: records every request and answers each with the next scripted
+// replies (or errno).
+class FakeTransport final : public net::NetlinkTransport {
+ public:
+  struct Answer {
+    std::vector<Bytes> replies;
+    int error = 0;
+  };
+
+  Result<void> Transact(std::span<const uint8_t> request,
+                        const net::NetlinkReplyHandler& on_reply) override {
+    requests->emplace_back(request.begin(), request.end());
+    if (answers->empty()) return {};
+    Answer a = answers->front();
+    answers->pop_front();
+    for (const Bytes& r : a.replies) {
+      if (on_reply) on_reply(*reinterpret_cast<const nlmsghdr*>(r.data()));
+    }
+    if (a.error != 0) return std::unexpected(Error::FromErrno(a.error, "netlink request"));
+    return {};
+  }
+
+  std::shared_ptr<std::vector<Bytes>> requests = std::make_shared<std::vector<Bytes>>();
+  std::shared_ptr<std::deque<Answer>> answers = std::make_shared<std::deque<Answer>>();
+};
+
+Bytes FamilyReply(uint16_t id) {
+  Bytes b = {40, 0, 0, 0, GENL_ID_CTRL, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, CTRL_CMD_NEWFAMILY, 1, 0, 0,
+             0x09, 0x00, 0x02, 0x00, 'I', 'P', 'V', 'S', 0x00, 0x00, 0x00, 0x00,
+             0x06, 0x00, 0x01, 0x00, uint8_t(id), uint8_t(id >> 8), 0x00, 0x00};
+  return b;
+}
+
+struct Opened {
+  std::unique_ptr<IpvsBackend> backend;
+  std::shared_ptr<std::vector<Bytes>> requests;
+  std::shared_ptr<std::deque<FakeTransport::Answer>> answers;
+};
+
+Opened OpenWithFake() {
+  auto fake = std::make_unique<FakeTransport>();
+  auto requests = fake->requests;
+  auto answers = fake->answers;
+  answers->push_back({{FamilyReply(0x1d)}, 0});
+  auto backend = IpvsBackend::Open(std::move(fake));
+  EXPECT_TRUE(backend.has_value());
+  return {std::move(*backend), requests, answers};
+}
+
+TEST(IpvsBackendTest, OpenResolvesTheFamilyId) {
+  Opened o = OpenWithFake();
+  EXPECT_EQ(o.backend->family_id(), 0x1d);
+  ASSERT_EQ(o.requests->size(), 1u);
+  EXPECT_EQ(o.requests->at(0), ipvs::BuildGetFamily());
+}
+
+TEST(IpvsBackendTest, MissingFamilyIsAClearError) {
+  auto fake = std::make_unique<FakeTransport>();
+  fake->answers->push_back({{}, ENOENT});
+  auto backend = IpvsBackend::Open(std::move(fake));
+  ASSERT_FALSE(backend.has_value());
+  EXPECT_EQ(backend.error().code(), ErrorCode::kNotFound);
+  EXPECT_EQ(backend.error().context(),
+            "ipvs: the kernel has no IPVS generic netlink family (load the ip_vs module, or use "
+            "the nftables backend)");
+}
+
+// On a kernel without IPVS (like the test machines) the live path says so.
+TEST(IpvsBackendTest, LiveKernelWithoutIpvsSaysSo) {
+  if (access("/proc/net/ip_vs", F_OK) == 0) GTEST_SKIP() << "this kernel has IPVS";
+  auto backend = IpvsBackend::OpenKernel();
+  ASSERT_FALSE(backend.has_value());
+  EXPECT_EQ(backend.error().code(), ErrorCode::kNotFound) << backend.error().ToString();
+}
+
+TEST(IpvsBackendTest, ApplySendsOneMessagePerOpInOrder) {
+  Opened o = OpenWithFake();
+  State want;
+  Service svc = Tcp("10.0.0.1", 80, Scheduler::kWlc);
+  want.Put(svc);
+  want.PutDestination(svc.key, Dest("10.1.0.1", 80));
+  auto ops = Reconcile(want, {});
+  ASSERT_TRUE(o.backend->Apply(ops, want, {}).has_value());
+  ASSERT_EQ(o.requests->size(), 3u);
+  EXPECT_EQ(o.requests->at(1), ipvs::BuildServiceCommand(0x1d, ipvs::Command::kNewService, svc));
+  EXPECT_EQ(o.requests->at(2), ipvs::BuildDestinationCommand(0x1d, ipvs::Command::kNewDest, svc,
+                                                             Dest("10.1.0.1", 80)));
+}
+
+TEST(IpvsBackendTest, ApplyStopsAtTheFirstRefusal) {
+  Opened o = OpenWithFake();
+  State want;
+  Service svc = Tcp("10.0.0.1", 80, Scheduler::kWlc);
+  want.Put(svc);
+  want.PutDestination(svc.key, Dest("10.1.0.1", 80));
+  o.answers->push_back({{}, EEXIST});
+  auto r = o.backend->Apply(Reconcile(want, {}), want, {});
+  ASSERT_FALSE(r.has_value());
+  EXPECT_EQ(r.error().ToString(),
+            "ipvs: add-service tcp 10.0.0.1:80 wlc: netlink request: File exists");
+  EXPECT_EQ(o.requests->size(), 2u);
+}
+
+TEST(IpvsBackendTest, ApplyRefusesWhatIpvsCannotExpress) {
+  Opened o = OpenWithFake();
+  State want;
+  want.Put(Tcp("10.0.0.1", 80, Scheduler::kRandom));
+  EXPECT_FALSE(o.backend->Apply(Reconcile(want, {}), want, {}).has_value());
+  EXPECT_EQ(o.requests->size(), 1u);
+}
+
+TEST(IpvsBackendTest, ReadDumpsServicesThenDestinations) {
+  Opened o = OpenWithFake();
+  Service a = Tcp("10.0.0.1", 80, Scheduler::kWrr);
+  Service b = Tcp("10.0.0.2", 443, Scheduler::kSh);
+  Destination d1 = Dest("10.1.0.1", 8080, 2), d2 = Dest("10.1.0.2", 8080, 0);
+  // Dump replies have the same nested layout as NEW_* requests.
+  o.answers->push_back({{ipvs::BuildServiceCommand(1, ipvs::Command::kNewService, b),
+                         ipvs::BuildServiceCommand(1, ipvs::Command::kNewService, a)}, 0});
+  o.answers->push_back({{ipvs::BuildDestinationCommand(1, ipvs::Command::kNewDest, a, d1),
+                         ipvs::BuildDestinationCommand(1, ipvs::Command::kNewDest, a, d2)}, 0});
+  o.answers->push_back({{}, 0});
+  auto state = o.backend->Read();
+  ASSERT_TRUE(state.has_value()) << state.error().ToString();
+  State want;
+  want.Put(a);
+  want.Put(b);
+  want.PutDestination(a.key, d1);
+  want.PutDestination(a.key, d2);
+  EXPECT_EQ(*state, want) << ToString(*state);
+  ASSERT_EQ(o.requests->size(), 4u);
+  EXPECT_EQ(o.requests->at(1), ipvs::BuildDumpServices(0x1d));
+  EXPECT_EQ(o.requests->at(2), ipvs::BuildDumpDestinations(0x1d, a.key));
+  EXPECT_EQ(o.requests->at(3), ipvs::BuildDumpDestinations(0x1d, b.key));
+}
+
+TEST(IpvsBackendTest, FlushSendsFlush) {
+  Opened o = OpenWithFake();
+  ASSERT_TRUE(o.backend->Flush().has_value());
+  EXPECT_EQ(o.requests->back(), ipvs::BuildFlush(0x1d));
+}
+
+}  // namespace
+}  // namespace vigil::lb
