@@ -1,0 +1,62 @@
+#include "lb/load_balancer.h"
+
+#include <utility>
+
+namespace vigil::lb {
+
+LoadBalancer::LoadBalancer(std::unique_ptr<Backend> backend, LoadBalancerOptions options)
+    : backend_(std::move(backend)), options_(options) {}
+
+Result<std::vector<Op>> LoadBalancer::Apply(const State& desired) {
+  if (auto v = backend_->Validate(desired); !v) return std::unexpected(v.error());
+  if (!synced_) {
+    auto kernel = backend_->Read();
+    if (!kernel) return std::unexpected(kernel.error());
+    kernel_ = std::move(*kernel);
+    synced_ = true;
+  }
+  // The part of the kernel this call may change: what vigil owns and what it wants, plus
+  // everything else on a clearing start-up.
+  State actual;
+  for (const auto& [key, entry] : kernel_.services) {
+    bool clear = !started_ && options_.stale == StalePolicy::kClear;
+    if (clear || owned_.services.contains(key) || desired.services.contains(key)) {
+      actual.services.emplace(key, entry);
+    }
+  }
+  std::vector<Op> ops = Reconcile(desired, actual);
+  if (auto r = backend_->Apply(ops, desired, actual); !r) {
+    synced_ = false;  // A partial apply (IPVS) leaves the kernel unknown: read it next time.
+    return std::unexpected(r.error());
+  }
+  for (const auto& [key, entry] : actual.services) kernel_.services.erase(key);
+  for (const auto& [key, entry] : desired.services) kernel_.services.emplace(key, entry);
+  owned_ = desired;
+  started_ = true;
+  return ops;
+}
+
+Result<std::vector<Op>> LoadBalancer::Shutdown() {
+  if (!synced_) {
+    auto kernel = backend_->Read();
+    if (!kernel) return std::unexpected(kernel.error());
+    kernel_ = std::move(*kernel);
+    synced_ = true;
+  }
+  std::vector<Op> ops = ReconcileAtShutdown(owned_, kernel_, options_.keep_on_shutdown);
+  State remaining;
+  for (const auto& [key, entry] : kernel_.services) {
+    if (options_.keep_on_shutdown || !owned_.services.contains(key)) {
+      remaining.services.emplace(key, entry);
+    }
+  }
+  if (auto r = backend_->Apply(ops, remaining, kernel_); !r) {
+    synced_ = false;
+    return std::unexpected(r.error());
+  }
+  kernel_ = std::move(remaining);
+  if (!options_.keep_on_shutdown) owned_ = State{};
+  return ops;
+}
+
+}  // namespace vigil::lb
