@@ -83,6 +83,13 @@ TEST_F(PreprocessorTest, SkipsCommentsBlankLinesAndCarriageReturns) {
   EXPECT_EQ(Loc(2, 1), "/etc/k/keepalived.conf:5:7");
 }
 
+TEST_F(PreprocessorTest, TextAfterABraceIsReadAsANewLine) {
+  // Observed with keepalived 2.2.7 -i main: "aaa", "{", "bbb", "}"; ccc is dropped.
+  Add(kMain, "@main aaa { @main bbb } @^main ccc\n");
+  EXPECT_EQ(Run(), (V{"aaa", "{", "bbb", "}"}));
+  EXPECT_EQ(Loc(2, 0), "/etc/k/keepalived.conf:1:19");
+}
+
 TEST_F(PreprocessorTest, QuotedBraceDoesNotSplitTheLine) {
   Add(kMain, "notify \"/bin/x {a}\" '{'\n");
   EXPECT_EQ(Run(), (V{"notify|/bin/x {a}|{"}));
