@@ -56,15 +56,15 @@ Result<State> IpvsBackend::Read() {
   if (failure) return std::unexpected(*failure);
   for (auto& [key, entry] : state.services) {
     Family family = KeyFamily(key);
-    auto rd = transport_->Transact(ipvs::BuildDumpDestinations(family_id_, key),
-                                   [&](const nlmsghdr& m) {
-                                     auto d = ipvs::ParseDestination(m, family);
-                                     if (!d) {
-                                       if (!failure) failure = d.error();
-                                       return;
-                                     }
-                                     entry.destinations[d->key] = *d;
-                                   });
+    auto rd =
+        transport_->Transact(ipvs::BuildDumpDestinations(family_id_, key), [&](const nlmsghdr& m) {
+          auto d = ipvs::ParseDestination(m, family);
+          if (!d) {
+            if (!failure) failure = d.error();
+            return;
+          }
+          entry.destinations[d->key] = *d;
+        });
     if (!rd) {
       return Fail(rd.error().code(),
                   "ipvs: listing real servers of " + KeyToString(key) + ": " + rd.error().context(),
@@ -90,7 +90,8 @@ Result<void> IpvsBackend::Apply(const std::vector<Op>& ops, const State& desired
 
 Result<void> IpvsBackend::Flush() {
   auto r = transport_->Transact(ipvs::BuildFlush(family_id_), nullptr);
-  if (!r) return Fail(r.error().code(), "ipvs: flush: " + r.error().context(), r.error().sys_errno());
+  if (!r)
+    return Fail(r.error().code(), "ipvs: flush: " + r.error().context(), r.error().sys_errno());
   return {};
 }
 

@@ -63,7 +63,8 @@ std::array<uint8_t, 16> InetAddr(const IpAddress& a) { return a.bytes(); }
 uint32_t NetmaskValue(const Service& s) {
   Family f = KeyFamily(s.key);
   int bits = FamilyBits(f);
-  int prefix = (s.persistence_prefix && *s.persistence_prefix < bits) ? *s.persistence_prefix : bits;
+  int prefix =
+      (s.persistence_prefix && *s.persistence_prefix < bits) ? *s.persistence_prefix : bits;
   if (f == Family::kIpv6) return static_cast<uint32_t>(prefix);
   uint32_t mask = prefix == 0 ? 0 : ~uint32_t{0} << (32 - prefix);
   return htonl(mask);  // The kernel keeps the IPv4 mask as a __be32.
@@ -103,9 +104,12 @@ void PutService(nlmsghdr* nlh, const Service& s, bool full) {
 
 uint32_t FwdMethod(Forwarding f) {
   switch (f) {
-    case Forwarding::kNat: return IP_VS_CONN_F_MASQ;
-    case Forwarding::kTunnel: return IP_VS_CONN_F_TUNNEL;
-    case Forwarding::kDirectRoute: return IP_VS_CONN_F_DROUTE;
+    case Forwarding::kNat:
+      return IP_VS_CONN_F_MASQ;
+    case Forwarding::kTunnel:
+      return IP_VS_CONN_F_TUNNEL;
+    case Forwarding::kDirectRoute:
+      return IP_VS_CONN_F_DROUTE;
   }
   return IP_VS_CONN_F_MASQ;
 }
@@ -239,9 +243,12 @@ Message BuildFlush(uint16_t family_id) {
 
 Message BuildOp(uint16_t family_id, const Op& op) {
   switch (op.kind) {
-    case OpKind::kAddService: return BuildServiceCommand(family_id, Command::kNewService, op.service);
-    case OpKind::kUpdateService: return BuildServiceCommand(family_id, Command::kSetService, op.service);
-    case OpKind::kDeleteService: return BuildServiceCommand(family_id, Command::kDelService, op.service);
+    case OpKind::kAddService:
+      return BuildServiceCommand(family_id, Command::kNewService, op.service);
+    case OpKind::kUpdateService:
+      return BuildServiceCommand(family_id, Command::kSetService, op.service);
+    case OpKind::kDeleteService:
+      return BuildServiceCommand(family_id, Command::kDelService, op.service);
     case OpKind::kAddDestination:
       return BuildDestinationCommand(family_id, Command::kNewDest, op.service, *op.destination);
     case OpKind::kUpdateDestination:
@@ -256,7 +263,8 @@ Result<Service> ParseService(const nlmsghdr& reply) {
   auto t = ParseNested<1 + IPVS_SVC_ATTR_MAX>(reply, IPVS_CMD_ATTR_SERVICE, "service");
   if (!t) return std::unexpected(t.error());
   const auto& at = t->at;
-  if (!HasPayload(at[IPVS_SVC_ATTR_AF], 2)) return Fail(ErrorCode::kParse, "ipvs: service without AF");
+  if (!HasPayload(at[IPVS_SVC_ATTR_AF], 2))
+    return Fail(ErrorCode::kParse, "ipvs: service without AF");
   auto family = FamilyFromAf(GetU16(at[IPVS_SVC_ATTR_AF]));
   if (!family) return std::unexpected(family.error());
   Service s;
@@ -323,11 +331,18 @@ Result<Destination> ParseDestination(const nlmsghdr& reply, Family service_famil
   }
   Destination d;
   auto* bytes = static_cast<const uint8_t*>(mnl_attr_get_payload(at[IPVS_DEST_ATTR_ADDR]));
-  d.key = DestinationKey{IpAddress::FromBytes(family, bytes), ntohs(GetU16(at[IPVS_DEST_ATTR_PORT]))};
+  d.key =
+      DestinationKey{IpAddress::FromBytes(family, bytes), ntohs(GetU16(at[IPVS_DEST_ATTR_PORT]))};
   switch (GetU32(at[IPVS_DEST_ATTR_FWD_METHOD]) & IP_VS_CONN_F_FWD_MASK) {
-    case IP_VS_CONN_F_MASQ: d.forwarding = Forwarding::kNat; break;
-    case IP_VS_CONN_F_TUNNEL: d.forwarding = Forwarding::kTunnel; break;
-    case IP_VS_CONN_F_DROUTE: d.forwarding = Forwarding::kDirectRoute; break;
+    case IP_VS_CONN_F_MASQ:
+      d.forwarding = Forwarding::kNat;
+      break;
+    case IP_VS_CONN_F_TUNNEL:
+      d.forwarding = Forwarding::kTunnel;
+      break;
+    case IP_VS_CONN_F_DROUTE:
+      d.forwarding = Forwarding::kDirectRoute;
+      break;
     default:
       return Fail(ErrorCode::kParse, "ipvs: destination with unsupported forwarding method " +
                                          std::to_string(GetU32(at[IPVS_DEST_ATTR_FWD_METHOD])));
@@ -344,8 +359,10 @@ Result<Destination> ParseDestination(const nlmsghdr& reply, Family service_famil
       d.tunnel.flags = GetU16(at[IPVS_DEST_ATTR_TUN_FLAGS]);
     }
   }
-  if (HasPayload(at[IPVS_DEST_ATTR_U_THRESH], 4)) d.upper_threshold = GetU32(at[IPVS_DEST_ATTR_U_THRESH]);
-  if (HasPayload(at[IPVS_DEST_ATTR_L_THRESH], 4)) d.lower_threshold = GetU32(at[IPVS_DEST_ATTR_L_THRESH]);
+  if (HasPayload(at[IPVS_DEST_ATTR_U_THRESH], 4))
+    d.upper_threshold = GetU32(at[IPVS_DEST_ATTR_U_THRESH]);
+  if (HasPayload(at[IPVS_DEST_ATTR_L_THRESH], 4))
+    d.lower_threshold = GetU32(at[IPVS_DEST_ATTR_L_THRESH]);
   return d;
 }
 
@@ -355,9 +372,10 @@ Result<void> Validate(const State& state) {
     const Service& s = e.service;
     if (s.scheduler == Scheduler::kRandom) {
       return Fail(ErrorCode::kUnsupported,
-                  context + "scheduler 'random' is not available with the ipvs backend (use rr, "
-                            "wrr, lc, wlc, lblc, lblcr, dh, sh, sed, nq, fo, ovf, mh or twos, or "
-                            "the nftables backend)");
+                  context +
+                      "scheduler 'random' is not available with the ipvs backend (use rr, "
+                      "wrr, lc, wlc, lblc, lblcr, dh, sh, sed, nq, fo, ovf, mh or twos, or "
+                      "the nftables backend)");
     }
     Family f = KeyFamily(key);
     if (s.persistence_prefix && *s.persistence_prefix > FamilyBits(f)) {
@@ -368,9 +386,9 @@ Result<void> Validate(const State& state) {
     for (const auto& [dk, d] : e.destinations) {
       if (d.forwarding == Forwarding::kTunnel && d.tunnel.type == TunnelType::kGue &&
           d.tunnel.port == 0) {
-        return Fail(ErrorCode::kInvalidArgument,
-                    context + "real server " + DestinationKeyToString(dk) +
-                        ": a GUE tunnel needs a port");
+        return Fail(
+            ErrorCode::kInvalidArgument,
+            context + "real server " + DestinationKeyToString(dk) + ": a GUE tunnel needs a port");
       }
     }
   }

@@ -44,7 +44,7 @@ class LoadBalancer {
   LoadBalancerOptions options_;
   bool synced_ = false;  // kernel_ reflects the kernel
   bool started_ = false;
-  State kernel_;         // everything in the kernel (owned or not), as last known
+  State kernel_;  // everything in the kernel (owned or not), as last known
   State owned_;
 };
 

@@ -1,11 +1,10 @@
 #include "lb/nft_render.h"
 
 #include <algorithm>
+#include <nlohmann/json.hpp>
 #include <numeric>
 #include <set>
 #include <sstream>
-
-#include <nlohmann/json.hpp>
 
 namespace vigil::lb::nft {
 namespace {
@@ -89,8 +88,8 @@ bool SamePersistence(const Service& a, const Service& b) {
 std::string ServiceComment(const Service& s) {
   std::string prefix = s.persistence_prefix ? std::to_string(*s.persistence_prefix) : "-";
   return std::string(kServiceTag) + " " + KeyWords(s.key) + " " +
-         std::string(SchedulerName(s.scheduler)) + " " + std::to_string(s.scheduler_flags) +
-         " " + std::to_string(s.persistence_timeout) + " " + prefix;
+         std::string(SchedulerName(s.scheduler)) + " " + std::to_string(s.scheduler_flags) + " " +
+         std::to_string(s.persistence_timeout) + " " + prefix;
 }
 
 std::string DestinationComment(const Service& s, const Destination& d) {
@@ -146,9 +145,9 @@ class Commands {
 
 void AddPersistenceSet(Commands& c, const Service& s, const DestinationKey& d) {
   std::string type = KeyFamily(s.key) == Family::kIpv4 ? "ipv4_addr" : "ipv6_addr";
-  c.Add("add set " + std::string(kTable) + " " + PersistenceSetName(s.key, d) + " { type " +
-        type + "; size " + std::to_string(kPersistenceSetSize) +
-        "; flags dynamic,timeout; timeout " + std::to_string(s.persistence_timeout) + "s; }");
+  c.Add("add set " + std::string(kTable) + " " + PersistenceSetName(s.key, d) + " { type " + type +
+        "; size " + std::to_string(kPersistenceSetSize) + "; flags dynamic,timeout; timeout " +
+        std::to_string(s.persistence_timeout) + "s; }");
 }
 
 void DeletePersistenceSet(Commands& c, const Service& s, const DestinationKey& d) {
@@ -195,18 +194,23 @@ void ServiceRules(Commands& c, const ServiceEntry& e) {
     uint32_t g = 0;
     for (const Destination* d : active) g = std::gcd(g, d->weight);
     std::vector<uint32_t> slots;
-    for (const Destination* d : active) slots.push_back(s.scheduler == Scheduler::kRr ? 1 : d->weight / g);
+    for (const Destination* d : active)
+      slots.push_back(s.scheduler == Scheduler::kRr ? 1 : d->weight / g);
     uint64_t total = std::accumulate(slots.begin(), slots.end(), uint64_t{0});
     std::string selector;
     Family f = KeyFamily(s.key);
     switch (s.scheduler) {
-      case Scheduler::kRandom: selector = "numgen random mod "; break;
+      case Scheduler::kRandom:
+        selector = "numgen random mod ";
+        break;
       case Scheduler::kSh:
         selector = "jhash " + std::string(IpWord(f)) + " saddr";
         if (s.scheduler_flags & kSchedFlag2) selector += " . th sport";
         selector += " mod ";
         break;
-      default: selector = "numgen inc mod "; break;
+      default:
+        selector = "numgen inc mod ";
+        break;
     }
     selector += std::to_string(total);
     if (s.scheduler == Scheduler::kSh) selector += " seed 0x0";
@@ -239,12 +243,16 @@ bool VipStillUsed(const State& desired, const ServiceKey& key) {
 Result<void> ValidateService(const ServiceEntry& e) {
   const Service& s = e.service;
   switch (s.scheduler) {
-    case Scheduler::kRr: case Scheduler::kWrr: case Scheduler::kSh: case Scheduler::kRandom:
+    case Scheduler::kRr:
+    case Scheduler::kWrr:
+    case Scheduler::kSh:
+    case Scheduler::kRandom:
       break;
     default:
-      return Fail(ErrorCode::kUnsupported,
-                  UnavailableError(s.key, "scheduler '" + std::string(SchedulerName(s.scheduler)) + "'",
-                                   "use rr, wrr, sh or random, or the ipvs backend"));
+      return Fail(
+          ErrorCode::kUnsupported,
+          UnavailableError(s.key, "scheduler '" + std::string(SchedulerName(s.scheduler)) + "'",
+                           "use rr, wrr, sh or random, or the ipvs backend"));
   }
   uint8_t allowed = s.scheduler == Scheduler::kSh ? kSchedFlag2 : 0;
   if (s.scheduler == Scheduler::kSh && (s.scheduler_flags & kSchedFlag1)) {
@@ -253,8 +261,9 @@ Result<void> ValidateService(const ServiceEntry& e) {
   }
   if ((s.scheduler_flags & ~allowed) != 0) {
     return Fail(ErrorCode::kUnsupported,
-                UnavailableError(s.key, "scheduler flags " + std::to_string(s.scheduler_flags) +
-                                            " with '" + std::string(SchedulerName(s.scheduler)) + "'",
+                UnavailableError(s.key,
+                                 "scheduler flags " + std::to_string(s.scheduler_flags) +
+                                     " with '" + std::string(SchedulerName(s.scheduler)) + "'",
                                  "use the ipvs backend"));
   }
   if (s.one_packet) {
@@ -263,8 +272,9 @@ Result<void> ValidateService(const ServiceEntry& e) {
   }
   Family family = KeyFamily(s.key);
   if (const auto* a = std::get_if<AddressKey>(&s.key); a != nullptr && a->port == 0) {
-    return Fail(ErrorCode::kUnsupported,
-                UnavailableError(s.key, "port 0 (all ports)", "use a fwmark service, or the ipvs backend"));
+    return Fail(
+        ErrorCode::kUnsupported,
+        UnavailableError(s.key, "port 0 (all ports)", "use a fwmark service, or the ipvs backend"));
   }
   if (s.persistence_prefix && *s.persistence_prefix > FamilyBits(family)) {
     return Fail(ErrorCode::kInvalidArgument,
@@ -274,10 +284,11 @@ Result<void> ValidateService(const ServiceEntry& e) {
   for (const auto& [k, d] : e.destinations) {
     std::string rs = "real server " + DestinationKeyToString(d.key);
     if (d.forwarding != Forwarding::kNat) {
-      return Fail(ErrorCode::kUnsupported,
-                  UnavailableError(s.key, rs + ": forwarding method '" +
-                                              std::string(ForwardingName(d.forwarding)) + "'",
-                                   "use NAT, or the ipvs backend"));
+      return Fail(
+          ErrorCode::kUnsupported,
+          UnavailableError(
+              s.key, rs + ": forwarding method '" + std::string(ForwardingName(d.forwarding)) + "'",
+              "use NAT, or the ipvs backend"));
     }
     if (d.upper_threshold != 0 || d.lower_threshold != 0) {
       return Fail(ErrorCode::kUnsupported,
@@ -326,11 +337,13 @@ std::string RenderSkeleton() {
   c.Rule("dispatch", "meta mark != 0 meta nfproto . meta mark vmap @fwm");
   c.Rule("dispatch", "meta l4proto . ip daddr . th dport vmap @svc4");
   c.Rule("dispatch", "meta l4proto . ip6 daddr . th dport vmap @svc6");
-  c.Add("add chain " + t + " prerouting { type nat hook prerouting priority dstnat; policy accept; }");
+  c.Add("add chain " + t +
+        " prerouting { type nat hook prerouting priority dstnat; policy accept; }");
   c.Rule("prerouting", "jump dispatch");
   c.Add("add chain " + t + " output { type nat hook output priority -100; policy accept; }");
   c.Rule("output", "jump dispatch");
-  c.Add("add chain " + t + " postrouting { type nat hook postrouting priority srcnat; policy accept; }");
+  c.Add("add chain " + t +
+        " postrouting { type nat hook postrouting priority srcnat; policy accept; }");
   c.Rule("postrouting", "ct status dnat ct original ip daddr @masq4 masquerade");
   c.Rule("postrouting", "ct status dnat ct original ip6 daddr @masq6 masquerade");
   c.Rule("postrouting", "ct status dnat meta nfproto . meta mark @masqm masquerade");
@@ -354,8 +367,8 @@ std::string RenderMasqueradeResync(const State& state, const Options& options) {
 
 std::string RenderTeardown() { return "delete table " + std::string(kTable) + "\n"; }
 
-Result<std::string> RenderOps(const std::vector<Op>& ops, const State& desired,
-                              const State& actual, const Options& options) {
+Result<std::string> RenderOps(const std::vector<Op>& ops, const State& desired, const State& actual,
+                              const Options& options) {
   if (auto r = Validate(desired); !r) return std::unexpected(r.error());
   std::string t(kTable);
 
@@ -373,8 +386,7 @@ Result<std::string> RenderOps(const std::vector<Op>& ops, const State& desired,
     const ServiceEntry* have = actual.Find(key);
     const ServiceEntry* want = desired.Find(key);
     auto mismatch = [&](const std::string& why) {
-      return Fail(ErrorCode::kInvalidArgument,
-                  "nftables: operation '" + ToString(op) + "' " + why);
+      return Fail(ErrorCode::kInvalidArgument, "nftables: operation '" + ToString(op) + "' " + why);
     };
     switch (op.kind) {
       case OpKind::kDeleteDestination: {
@@ -456,28 +468,37 @@ std::vector<std::string> Words(const std::string& text) {
 Result<uint64_t> Number(const std::string& word, uint64_t max, const std::string& comment) {
   uint64_t v = 0;
   if (word.empty() || word.size() > 20) {
-    return Fail(ErrorCode::kParse, "nftables: bad number '" + word + "' in comment \"" + comment + "\"");
+    return Fail(ErrorCode::kParse,
+                "nftables: bad number '" + word + "' in comment \"" + comment + "\"");
   }
   for (char ch : word) {
     if (ch < '0' || ch > '9') {
-      return Fail(ErrorCode::kParse, "nftables: bad number '" + word + "' in comment \"" + comment + "\"");
+      return Fail(ErrorCode::kParse,
+                  "nftables: bad number '" + word + "' in comment \"" + comment + "\"");
     }
     v = v * 10 + static_cast<uint64_t>(ch - '0');
   }
   if (v > max) {
-    return Fail(ErrorCode::kParse, "nftables: number '" + word + "' out of range in comment \"" + comment + "\"");
+    return Fail(ErrorCode::kParse,
+                "nftables: number '" + word + "' out of range in comment \"" + comment + "\"");
   }
   return v;
 }
 
 // Parses the three key words starting at words[i].
-Result<ServiceKey> ParseKeyWords(const std::vector<std::string>& w, size_t i, const std::string& comment) {
-  auto bad = [&] { return Fail(ErrorCode::kParse, "nftables: bad service in comment \"" + comment + "\""); };
+Result<ServiceKey> ParseKeyWords(const std::vector<std::string>& w, size_t i,
+                                 const std::string& comment) {
+  auto bad = [&] {
+    return Fail(ErrorCode::kParse, "nftables: bad service in comment \"" + comment + "\"");
+  };
   if (w[i] == "fwmark") {
     FwmarkKey f;
-    if (w[i + 1] == "ipv4") f.family = Family::kIpv4;
-    else if (w[i + 1] == "ipv6") f.family = Family::kIpv6;
-    else return bad();
+    if (w[i + 1] == "ipv4")
+      f.family = Family::kIpv4;
+    else if (w[i + 1] == "ipv6")
+      f.family = Family::kIpv6;
+    else
+      return bad();
     auto mark = Number(w[i + 2], UINT32_MAX, comment);
     if (!mark) return std::unexpected(mark.error());
     f.mark = static_cast<uint32_t>(*mark);
@@ -508,7 +529,8 @@ Result<State> ParseTable(std::string_view json) {
     std::vector<std::string> w = Words(comment);
     if (w.empty()) continue;
     if (w[0] == kServiceTag) {
-      if (w.size() != 8) return Fail(ErrorCode::kParse, "nftables: bad comment \"" + comment + "\"");
+      if (w.size() != 8)
+        return Fail(ErrorCode::kParse, "nftables: bad comment \"" + comment + "\"");
       auto key = ParseKeyWords(w, 1, comment);
       if (!key) return std::unexpected(key.error());
       Service s;
@@ -529,7 +551,8 @@ Result<State> ParseTable(std::string_view json) {
       }
       state.Put(s);
     } else if (w[0] == kDestinationTag) {
-      if (w.size() != 7) return Fail(ErrorCode::kParse, "nftables: bad comment \"" + comment + "\"");
+      if (w.size() != 7)
+        return Fail(ErrorCode::kParse, "nftables: bad comment \"" + comment + "\"");
       auto key = ParseKeyWords(w, 1, comment);
       if (!key) return std::unexpected(key.error());
       auto addr = IpAddress::Parse(w[4]);

@@ -86,8 +86,8 @@ std::string RenderMasqueradeResync(const State& state, const Options& options);
 // Returns the commands that apply `ops` (as computed by Reconcile(desired, actual)). Only
 // the objects of services named in `ops` are touched. Fails if `desired` does not
 // Validate, or if an op does not agree with `desired`/`actual`.
-Result<std::string> RenderOps(const std::vector<Op>& ops, const State& desired,
-                              const State& actual, const Options& options);
+Result<std::string> RenderOps(const std::vector<Op>& ops, const State& desired, const State& actual,
+                              const Options& options);
 
 // Returns the commands that delete vigil's whole table.
 std::string RenderTeardown();

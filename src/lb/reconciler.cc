@@ -4,12 +4,18 @@ namespace vigil::lb {
 
 std::string_view OpKindName(OpKind kind) {
   switch (kind) {
-    case OpKind::kAddService: return "add-service";
-    case OpKind::kUpdateService: return "update-service";
-    case OpKind::kDeleteService: return "delete-service";
-    case OpKind::kAddDestination: return "add-destination";
-    case OpKind::kUpdateDestination: return "update-destination";
-    case OpKind::kDeleteDestination: return "delete-destination";
+    case OpKind::kAddService:
+      return "add-service";
+    case OpKind::kUpdateService:
+      return "update-service";
+    case OpKind::kDeleteService:
+      return "delete-service";
+    case OpKind::kAddDestination:
+      return "add-destination";
+    case OpKind::kUpdateDestination:
+      return "update-destination";
+    case OpKind::kDeleteDestination:
+      return "delete-destination";
   }
   return "?";
 }
@@ -28,8 +34,8 @@ std::vector<Op> Reconcile(const State& desired, const State& actual) {
     for (const auto& [dkey, d] : have.destinations) {
       if (want == nullptr || !want->destinations.contains(dkey)) {
         // A surviving service is named as desired, so the op carries its new attributes.
-        dest_deletes.push_back({OpKind::kDeleteDestination,
-                                want ? want->service : have.service, d});
+        dest_deletes.push_back(
+            {OpKind::kDeleteDestination, want ? want->service : have.service, d});
       }
     }
     if (want == nullptr) {

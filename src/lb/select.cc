@@ -14,9 +14,8 @@ Result<BackendKind> SelectBackend(std::string_view choice, const std::string& ip
   if (choice == "auto" || choice.empty()) {
     return access(ipvs_proc_path.c_str(), F_OK) == 0 ? BackendKind::kIpvs : BackendKind::kNftables;
   }
-  return Fail(ErrorCode::kInvalidArgument,
-              "load balancer backend '" + std::string(choice) +
-                  "' is not one of ipvs, nftables or auto");
+  return Fail(ErrorCode::kInvalidArgument, "load balancer backend '" + std::string(choice) +
+                                               "' is not one of ipvs, nftables or auto");
 }
 
 }  // namespace vigil::lb

@@ -7,9 +7,7 @@
 
 namespace vigil::lb {
 
-std::string_view FamilyName(Family family) {
-  return family == Family::kIpv4 ? "ipv4" : "ipv6";
-}
+std::string_view FamilyName(Family family) { return family == Family::kIpv4 ? "ipv4" : "ipv6"; }
 
 int FamilyBits(Family family) { return family == Family::kIpv4 ? 32 : 128; }
 
@@ -39,9 +37,12 @@ std::string IpAddress::ToString() const {
 
 std::string_view ProtocolName(Protocol protocol) {
   switch (protocol) {
-    case Protocol::kTcp: return "tcp";
-    case Protocol::kUdp: return "udp";
-    case Protocol::kSctp: return "sctp";
+    case Protocol::kTcp:
+      return "tcp";
+    case Protocol::kUdp:
+      return "udp";
+    case Protocol::kSctp:
+      return "sctp";
   }
   return "?";
 }
@@ -55,19 +56,26 @@ std::optional<Protocol> ParseProtocol(std::string_view name) {
 
 uint8_t ProtocolNumber(Protocol protocol) {
   switch (protocol) {
-    case Protocol::kTcp: return IPPROTO_TCP;
-    case Protocol::kUdp: return IPPROTO_UDP;
-    case Protocol::kSctp: return IPPROTO_SCTP;
+    case Protocol::kTcp:
+      return IPPROTO_TCP;
+    case Protocol::kUdp:
+      return IPPROTO_UDP;
+    case Protocol::kSctp:
+      return IPPROTO_SCTP;
   }
   return 0;
 }
 
 std::optional<Protocol> ProtocolFromNumber(uint8_t number) {
   switch (number) {
-    case IPPROTO_TCP: return Protocol::kTcp;
-    case IPPROTO_UDP: return Protocol::kUdp;
-    case IPPROTO_SCTP: return Protocol::kSctp;
-    default: return std::nullopt;
+    case IPPROTO_TCP:
+      return Protocol::kTcp;
+    case IPPROTO_UDP:
+      return Protocol::kUdp;
+    case IPPROTO_SCTP:
+      return Protocol::kSctp;
+    default:
+      return std::nullopt;
   }
 }
 
@@ -103,11 +111,11 @@ struct SchedulerNameEntry {
 };
 
 constexpr SchedulerNameEntry kSchedulerNames[] = {
-    {Scheduler::kRr, "rr"},     {Scheduler::kWrr, "wrr"},   {Scheduler::kLc, "lc"},
-    {Scheduler::kWlc, "wlc"},   {Scheduler::kLblc, "lblc"}, {Scheduler::kLblcr, "lblcr"},
-    {Scheduler::kDh, "dh"},     {Scheduler::kSh, "sh"},     {Scheduler::kSed, "sed"},
-    {Scheduler::kNq, "nq"},     {Scheduler::kFo, "fo"},     {Scheduler::kOvf, "ovf"},
-    {Scheduler::kMh, "mh"},     {Scheduler::kTwos, "twos"}, {Scheduler::kRandom, "random"},
+    {Scheduler::kRr, "rr"},   {Scheduler::kWrr, "wrr"},   {Scheduler::kLc, "lc"},
+    {Scheduler::kWlc, "wlc"}, {Scheduler::kLblc, "lblc"}, {Scheduler::kLblcr, "lblcr"},
+    {Scheduler::kDh, "dh"},   {Scheduler::kSh, "sh"},     {Scheduler::kSed, "sed"},
+    {Scheduler::kNq, "nq"},   {Scheduler::kFo, "fo"},     {Scheduler::kOvf, "ovf"},
+    {Scheduler::kMh, "mh"},   {Scheduler::kTwos, "twos"}, {Scheduler::kRandom, "random"},
 };
 
 }  // namespace
@@ -128,9 +136,12 @@ std::optional<Scheduler> ParseScheduler(std::string_view name) {
 
 std::string_view ForwardingName(Forwarding forwarding) {
   switch (forwarding) {
-    case Forwarding::kNat: return "NAT";
-    case Forwarding::kDirectRoute: return "DR";
-    case Forwarding::kTunnel: return "TUN";
+    case Forwarding::kNat:
+      return "NAT";
+    case Forwarding::kDirectRoute:
+      return "DR";
+    case Forwarding::kTunnel:
+      return "TUN";
   }
   return "?";
 }
@@ -166,7 +177,8 @@ std::string ToString(const Service& s) {
 }
 
 std::string ToString(const Destination& d) {
-  std::string out = DestinationKeyToString(d.key) + " " + std::string(ForwardingName(d.forwarding)) +
+  std::string out = DestinationKeyToString(d.key) + " " +
+                    std::string(ForwardingName(d.forwarding)) +
                     " weight=" + std::to_string(d.weight);
   if (d.forwarding == Forwarding::kTunnel) {
     out += " tun=" + std::to_string(static_cast<int>(d.tunnel.type)) + "/" +

@@ -97,7 +97,21 @@ std::string KeyToString(const ServiceKey& key);
 
 // Scheduling algorithms: IPVS's, plus kRandom which only the nftables backend has.
 enum class Scheduler : uint8_t {
-  kRr, kWrr, kLc, kWlc, kLblc, kLblcr, kDh, kSh, kSed, kNq, kFo, kOvf, kMh, kTwos, kRandom,
+  kRr,
+  kWrr,
+  kLc,
+  kWlc,
+  kLblc,
+  kLblcr,
+  kDh,
+  kSh,
+  kSed,
+  kNq,
+  kFo,
+  kOvf,
+  kMh,
+  kTwos,
+  kRandom,
 };
 
 // Returns the scheduler's name as written in keepalived.conf / IPVS ("rr", "wlc", ...).

@@ -1,5 +1,6 @@
 #include "lb/ipvs_backend.h"
 
+#include <gtest/gtest.h>
 #include <linux/genetlink.h>
 #include <linux/ip_vs.h>
 #include <unistd.h>
@@ -7,13 +8,14 @@
 #include <cerrno>
 #include <deque>
 
-#include <gtest/gtest.h>
-
 #include "lb/ipvs_message.h"
 #include "test_util.h"
 
 namespace vigil::lb {
 namespace {
+
+// Byte tables are laid out by hand, one attribute per line.
+// clang-format off
 
 using testing::Dest;
 using testing::Tcp;
@@ -160,6 +162,8 @@ TEST(IpvsBackendTest, FlushSendsFlush) {
   ASSERT_TRUE(o.backend->Flush().has_value());
   EXPECT_EQ(o.requests->back(), ipvs::BuildFlush(0x1d));
 }
+
+// clang-format on
 
 }  // namespace
 }  // namespace vigil::lb

@@ -1,15 +1,17 @@
 #include "lb/ipvs_message.h"
 
+#include <gtest/gtest.h>
 #include <linux/genetlink.h>
 #include <linux/ip_vs.h>
 #include <linux/netlink.h>
-
-#include <gtest/gtest.h>
 
 #include "test_util.h"
 
 namespace vigil::lb::ipvs {
 namespace {
+
+// Byte tables are laid out by hand, one attribute per line.
+// clang-format off
 
 using testing::Dest;
 using testing::Fwmark;
@@ -249,6 +251,8 @@ TEST(IpvsValidateTest, RandomIsAnNftablesOnlyScheduler) {
   EXPECT_EQ(Validate(ok).error().ToString(),
             "virtual server tcp 10.0.0.1:80: real server 10.1.0.1:80: a GUE tunnel needs a port");
 }
+
+// clang-format on
 
 }  // namespace
 }  // namespace vigil::lb::ipvs

@@ -30,10 +30,16 @@ class MemoryBackend final : public Backend {
       const ServiceKey& key = op.service.key;
       switch (op.kind) {
         case OpKind::kAddService:
-        case OpKind::kUpdateService: kernel_->Put(op.service); break;
-        case OpKind::kDeleteService: kernel_->services.erase(key); break;
+        case OpKind::kUpdateService:
+          kernel_->Put(op.service);
+          break;
+        case OpKind::kDeleteService:
+          kernel_->services.erase(key);
+          break;
         case OpKind::kAddDestination:
-        case OpKind::kUpdateDestination: kernel_->PutDestination(key, *op.destination); break;
+        case OpKind::kUpdateDestination:
+          kernel_->PutDestination(key, *op.destination);
+          break;
         case OpKind::kDeleteDestination:
           kernel_->services.at(key).destinations.erase(op.destination->key);
           break;
@@ -82,8 +88,7 @@ TEST(LoadBalancerTest, AdoptKeepsForeignServicesThroughApplyAndShutdown) {
 TEST(LoadBalancerTest, ClearRemovesForeignServicesAtStartup) {
   State kernel = One("10.9.9.9", {Dest("10.1.9.1", 80)});
   int reads = 0;
-  LoadBalancer lb(std::make_unique<MemoryBackend>(&kernel, &reads),
-                  {.stale = StalePolicy::kClear});
+  LoadBalancer lb(std::make_unique<MemoryBackend>(&kernel, &reads), {.stale = StalePolicy::kClear});
   State want = One("10.0.0.1", {Dest("10.1.0.1", 80)});
   ASSERT_TRUE(lb.Apply(want).has_value());
   EXPECT_EQ(kernel, want);

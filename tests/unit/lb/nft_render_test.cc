@@ -69,9 +69,9 @@ TEST(NftRenderTest, SkeletonCreatesDispatchMapsHooksAndMasqueradeSets) {
 }
 
 TEST(NftRenderTest, WrrHonoursWeightsReducedByGcdAndSkipsWeightZero) {
-  State want = OneService(Tcp("10.0.0.1", 80, Scheduler::kWrr),
-                          {Dest("10.1.0.1", 8080, 200), Dest("10.1.0.2", 8080, 100),
-                           Dest("10.1.0.3", 8080, 0)});
+  State want = OneService(
+      Tcp("10.0.0.1", 80, Scheduler::kWrr),
+      {Dest("10.1.0.1", 8080, 200), Dest("10.1.0.2", 8080, 100), Dest("10.1.0.3", 8080, 0)});
   EXPECT_EQ(Render(want, {}),
             "add chain inet vigil s_tcp_10.0.0.1_80\n"
             "add element inet vigil svc4 { tcp . 10.0.0.1 . 80 : goto s_tcp_10.0.0.1_80 }\n"
@@ -269,9 +269,9 @@ TEST(NftValidateTest, NamesTheBackendAndTheAlternative) {
   EXPECT_EQ(ValidateError(OneService(Tcp("10.0.0.1", 80, Scheduler::kWlc), {})),
             "virtual server tcp 10.0.0.1:80: scheduler 'wlc' is not available with the nftables "
             "backend (use rr, wrr, sh or random, or the ipvs backend)");
-  for (Scheduler s : {Scheduler::kLc, Scheduler::kLblc, Scheduler::kLblcr, Scheduler::kDh,
-                      Scheduler::kSed, Scheduler::kNq, Scheduler::kFo, Scheduler::kOvf,
-                      Scheduler::kMh, Scheduler::kTwos}) {
+  for (Scheduler s :
+       {Scheduler::kLc, Scheduler::kLblc, Scheduler::kLblcr, Scheduler::kDh, Scheduler::kSed,
+        Scheduler::kNq, Scheduler::kFo, Scheduler::kOvf, Scheduler::kMh, Scheduler::kTwos}) {
     EXPECT_FALSE(Validate(OneService(Tcp("10.0.0.1", 80, s), {})).has_value());
   }
   Destination dr = Dest("10.1.0.1", 80);

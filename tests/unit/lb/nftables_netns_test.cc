@@ -3,6 +3,7 @@
 // through the table on the namespace's loopback.
 #include <arpa/inet.h>
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <net/if.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -15,10 +16,8 @@
 #include <cerrno>
 #include <cstring>
 #include <functional>
-#include <string>
-
-#include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
+#include <string>
 
 #include "base/unique_fd.h"
 #include "lb/nftables_backend.h"
@@ -62,17 +61,18 @@ ChildResult RunInFreshNetns(const std::function<std::string()>& body) {
   close(fds[1]);
   ChildResult r;
   char buf[4096];
-  for (ssize_t n; (n = read(fds[0], buf, sizeof buf)) > 0;) r.text.append(buf, static_cast<size_t>(n));
+  for (ssize_t n; (n = read(fds[0], buf, sizeof buf)) > 0;)
+    r.text.append(buf, static_cast<size_t>(n));
   close(fds[0]);
   waitpid(pid, &r.status, 0);
   r.namespace_ok = !(WIFEXITED(r.status) && WEXITSTATUS(r.status) == 77);
   return r;
 }
 
-#define RUN_IN_NETNS_OR_SKIP(result, body)                                            \
-  if (geteuid() != 0) GTEST_SKIP() << "needs root to create a network namespace";     \
-  ChildResult result = RunInFreshNetns(body);                                         \
-  if (!result.namespace_ok) GTEST_SKIP() << "no network namespace: " << result.text;  \
+#define RUN_IN_NETNS_OR_SKIP(result, body)                                           \
+  if (geteuid() != 0) GTEST_SKIP() << "needs root to create a network namespace";    \
+  ChildResult result = RunInFreshNetns(body);                                        \
+  if (!result.namespace_ok) GTEST_SKIP() << "no network namespace: " << result.text; \
   ASSERT_TRUE(WIFEXITED(result.status) && WEXITSTATUS(result.status) == 0) << result.text
 
 // Applies `want` on top of what the backend reads and returns the read-back (or the error).
@@ -108,7 +108,8 @@ State Sample() {
 
 TEST(NftablesNetnsTest, AppliesAndReadsBackExactly) {
   RUN_IN_NETNS_OR_SKIP(result, [] {
-    NftablesBackend backend(std::make_unique<LibNftablesRunner>(), nft::Options{.masquerade = true});
+    NftablesBackend backend(std::make_unique<LibNftablesRunner>(),
+                            nft::Options{.masquerade = true});
     std::string r = Converge(backend, Sample());
     if (r != "ok") return r;
     LibNftablesRunner nft;
@@ -139,12 +140,13 @@ std::string ChainRules(NftRunner& nft, const std::string& chain) {
 
 TEST(NftablesNetnsTest, IncrementalChangesConvergeAndLeaveOtherServicesUntouched) {
   RUN_IN_NETNS_OR_SKIP(result, [] {
-    NftablesBackend backend(std::make_unique<LibNftablesRunner>(), nft::Options{.masquerade = true});
+    NftablesBackend backend(std::make_unique<LibNftablesRunner>(),
+                            nft::Options{.masquerade = true});
     LibNftablesRunner nft;
     State s = Sample();
     if (auto r = Converge(backend, s); r != "ok") return "initial: " + r;
-    std::string other_before = ChainRules(nft, "s_tcp_fd00--1_443") +
-                               ChainRules(nft, "d_tcp_fd00--1_443_fd00--10_443");
+    std::string other_before =
+        ChainRules(nft, "s_tcp_fd00--1_443") + ChainRules(nft, "d_tcp_fd00--1_443_fd00--10_443");
 
     // One weight change, then a removal, an addition, a persistence change, a delete.
     ServiceKey web = Tcp("10.0.0.1", 80).key;

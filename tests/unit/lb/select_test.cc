@@ -23,7 +23,8 @@ TEST(SelectBackendTest, ExplicitChoiceWins) {
 TEST(SelectBackendTest, RejectsOtherWords) {
   auto r = SelectBackend("iptables", "/nonexistent");
   ASSERT_FALSE(r.has_value());
-  EXPECT_EQ(r.error().ToString(), "load balancer backend 'iptables' is not one of ipvs, nftables or auto");
+  EXPECT_EQ(r.error().ToString(),
+            "load balancer backend 'iptables' is not one of ipvs, nftables or auto");
   EXPECT_EQ(BackendKindName(BackendKind::kNftables), "nftables");
 }
 

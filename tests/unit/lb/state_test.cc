@@ -41,8 +41,8 @@ TEST(ServiceKeyTest, AddressKeysOrderBeforeFwmarkKeys) {
 }
 
 TEST(SchedulerTest, NamesRoundTrip) {
-  for (auto name : {"rr", "wrr", "lc", "wlc", "lblc", "lblcr", "dh", "sh", "sed", "nq", "fo",
-                    "ovf", "mh", "twos", "random"}) {
+  for (auto name : {"rr", "wrr", "lc", "wlc", "lblc", "lblcr", "dh", "sh", "sed", "nq", "fo", "ovf",
+                    "mh", "twos", "random"}) {
     auto s = ParseScheduler(name);
     ASSERT_TRUE(s.has_value()) << name;
     EXPECT_EQ(SchedulerName(*s), name);
