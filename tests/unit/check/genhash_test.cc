@@ -28,13 +28,15 @@ TEST(GenHashTest, PrintsMd5OfBodyAndSendsVirtualhost) {
   asio::io_context io;
   tcp::acceptor acceptor(io, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
   std::string request;
-  testing::Spawn(io, [&]() -> asio::awaitable<void> {
+  // A named lambda: the coroutine refers to its captures, so it must outlive the coroutine.
+  auto serve = [&]() -> asio::awaitable<void> {
     tcp::socket s = co_await acceptor.async_accept(asio::use_awaitable);
     co_await asio::async_read_until(s, asio::dynamic_buffer(request), "\r\n\r\n", asio::use_awaitable);
     const std::string resp =
         "HTTP/1.0 200 OK\r\nContent-Length: 43\r\n\r\nThe quick brown fox jumps over the lazy dog";
     co_await asio::async_write(s, asio::buffer(resp), asio::use_awaitable);
-  }());
+  };
+  testing::Spawn(io, serve());
   GenHashOptions o;
   o.url = "http://127.0.0.1:" + std::to_string(acceptor.local_endpoint().port()) + "/fox";
   o.virtualhost = "www.example.com";
