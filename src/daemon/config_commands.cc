@@ -1,5 +1,7 @@
 #include "daemon/config_commands.h"
 
+#include <unistd.h>
+
 #include <cstdlib>
 #include <ostream>
 
@@ -18,7 +20,10 @@ config::PreprocessOptions PreprocessOptionsFrom(const Options& options) {
     return std::string(v);
   };
   p.random_seed = static_cast<uint64_t>(::getpid());
-  p.missing_include_is_error = options.all_config;
+  p.fail_on_missing_include = options.all_config;
+  // keepalived reads keyword lines plainly ("..." only, no escapes); script command
+  // lines are split with shell rules later, when they run (SplitCommandLine).
+  p.shell_quoting = false;
   return p;
 }
 
