@@ -105,10 +105,8 @@ asio::awaitable<Result<HttpFetch>> FetchHttp(ConnectOptions opts, HttpRequestSpe
   }
   if (!req.tls) co_return co_await Exchange(socket, req, watchdog, false);
 
-  auto ctx = MakeTlsContext(req.tls_options, req.tls_options.verify_peer.value_or(
-                                                 !req.tls_options.ca_file.empty())
-                                                 ? req.sni
-                                                 : std::string());
+  // When verifying, the certificate must also match the server name we asked for (if any).
+  auto ctx = MakeTlsContext(req.tls_options, req.sni);
   if (!ctx) co_return std::unexpected(ctx.error());
   asio::ssl::stream<asio::ip::tcp::socket&> tls(socket, **ctx);
   if (!req.sni.empty()) SSL_set_tlsext_host_name(tls.native_handle(), req.sni.c_str());
