@@ -1,0 +1,638 @@
+#include "check/engine.h"
+
+#include <algorithm>
+#include <map>
+#include <optional>
+#include <set>
+#include <utility>
+#include <vector>
+
+#include <asio.hpp>
+
+#include "base/log.h"
+#include "check/probe_registry.h"
+#include "check/virtual_server.h"
+#include "lb/ipvs_backend.h"
+#include "lb/load_balancer.h"
+#include "lb/nftables_backend.h"
+#include "model/config.h"
+
+namespace vigil::check {
+namespace {
+
+// How long to wait before trying again when the kernel refused a change.
+constexpr auto kApplyRetryDelay = std::chrono::seconds(2);
+
+class AsioTimers final : public TimerService {
+ public:
+  explicit AsioTimers(asio::io_context& io) : io_(io), alive_(std::make_shared<bool>(true)) {}
+  ~AsioTimers() override { *alive_ = false; }
+
+  Id After(Duration delay, std::function<void()> fn) override {
+    const Id id = ++next_;
+    auto timer = std::make_unique<asio::steady_timer>(io_);
+    timer->expires_after(delay);
+    std::weak_ptr<bool> alive = alive_;
+    timer->async_wait([this, alive, id, fn = std::move(fn)](const std::error_code& ec) {
+      if (ec) return;
+      auto a = alive.lock();
+      if (!a || !*a) return;
+      auto it = timers_.find(id);
+      if (it == timers_.end()) return;  // cancelled after it expired
+      timers_.erase(it);
+      fn();
+    });
+    timers_.emplace(id, std::move(timer));
+    return id;
+  }
+
+  void Cancel(Id id) override { timers_.erase(id); }
+
+ private:
+  asio::io_context& io_;
+  std::shared_ptr<bool> alive_;
+  std::map<Id, std::unique_ptr<asio::steady_timer>> timers_;
+  Id next_ = 0;
+};
+
+const model::RawSetting* FindGlobal(const model::Config& config, std::string_view keyword) {
+  for (const auto& s : config.global.other)
+    if (s.keyword == keyword) return &s;
+  return nullptr;
+}
+
+std::string Plural(size_t n, const char* word) {
+  return std::to_string(n) + " " + word + (n == 1 ? "" : "s");
+}
+
+// One checker's place: which virtual server, which of its checkers, which real server.
+struct Subscriber {
+  size_t vs;
+  CheckerId checker;
+  size_t rs;
+};
+
+// A distinct probe, shared by every checker with the same key.
+struct Probe {
+  Probe(std::string k, ProbeSpec s, CheckTiming t)
+      : key(std::move(k)), spec(std::move(s)), timing(t), state(timing) {}
+  std::string key;
+  ProbeSpec spec;
+  CheckTiming timing;
+  CheckerState state;
+  std::optional<WeightUpdate> last_weight;  // from the last success, re-applied on reload
+  TimerService::Id timer = 0;
+  bool in_flight = false;
+  bool stopped = false;
+  TimePoint started{};
+  std::vector<Subscriber> subscribers;
+};
+
+struct RsStats {
+  uint64_t ok = 0;
+  uint64_t failed = 0;
+  double latency_s = 0;
+};
+
+struct Vs {
+  std::string id;
+  model::VirtualServer model;
+  std::vector<lb::ServiceKey> keys;
+  std::optional<VirtualServerState> state;
+  std::vector<RsStats> stats;  // per real server
+  // Dynamic weights to re-apply after Start (carried over a reload).
+  std::vector<std::pair<CheckerId, WeightUpdate>> weights;
+};
+
+// The real servers of `vs` by (address, port).
+std::map<std::pair<model::IpAddress, uint16_t>, size_t> RsIndex(const model::VirtualServer& vs) {
+  std::map<std::pair<model::IpAddress, uint16_t>, size_t> out;
+  for (size_t i = 0; i < vs.real_servers.size(); ++i) {
+    out.emplace(std::make_pair(vs.real_servers[i].address, vs.real_servers[i].port), i);
+  }
+  return out;
+}
+
+class CheckEngine final : public control::Engine {
+ public:
+  CheckEngine(asio::io_context& io, EngineOptions options, EngineSeams seams)
+      : io_(io), options_(options), seams_(std::move(seams)) {
+    if (!seams_.timers) {
+      own_timers_ = MakeAsioTimers(io_);
+      seams_.timers = own_timers_.get();
+    }
+    if (!seams_.random) {
+      own_random_ = std::make_unique<DefaultRandomSource>();
+      seams_.random = own_random_.get();
+    }
+    if (!seams_.scripts) {
+      own_scripts_ = MakeSpawnRunner(io_);
+      seams_.scripts = own_scripts_.get();
+    }
+    if (!seams_.clock) {
+      own_clock_ = std::make_unique<SteadyClock>();
+      seams_.clock = own_clock_.get();
+    }
+    if (!seams_.run_probe) {
+      seams_.run_probe = [&io = io_](const ProbeSpec& spec, Duration timeout, ProbeCallback done) {
+        StartProbe(io, spec, timeout, std::move(done));
+      };
+    }
+    if (!seams_.resolve_user) seams_.resolve_user = LookupUser;
+    if (!seams_.make_backend) {
+      seams_.make_backend = [](lb::BackendKind kind) -> Result<std::unique_ptr<lb::Backend>> {
+        if (kind == lb::BackendKind::kIpvs) {
+          auto b = lb::IpvsBackend::OpenKernel();
+          if (!b) return std::unexpected(b.error());
+          return std::unique_ptr<lb::Backend>(std::move(*b));
+        }
+        return std::unique_ptr<lb::Backend>(std::make_unique<lb::NftablesBackend>(
+            std::make_unique<lb::LibNftablesRunner>(), lb::nft::Options{}));
+      };
+    }
+    notify_ = std::make_unique<NotifyQueue>(
+        *seams_.scripts, [](const std::string& what, const std::string& result) {
+          if (result == "exit 0") {
+            log::Debug(what + ": " + result);
+          } else {
+            log::Warning(what + ": " + result);
+          }
+        });
+  }
+
+  ~CheckEngine() override { StopProbes(probes_); }
+
+  Result<void> Start(const model::Config& config) override {
+    const model::RawSetting* choice = FindGlobal(config, "vigil_lb_backend");
+    auto kind = lb::SelectBackend(choice && !choice->args.empty() ? choice->args[0] : "auto",
+                                  seams_.ipvs_proc_path);
+    if (!kind) return std::unexpected(kind.error());
+    auto backend = seams_.make_backend(*kind);
+    if (!backend) return std::unexpected(backend.error());
+    nft_ = dynamic_cast<lb::NftablesBackend*>(backend->get());
+    lb::LoadBalancerOptions lb_options;
+    lb_options.stale = config.global.lvs_flush ? lb::StalePolicy::kClear : lb::StalePolicy::kAdopt;
+    lb_options.keep_on_shutdown = options_.dont_release_lb;
+    lb_ = std::make_unique<lb::LoadBalancer>(std::move(*backend), lb_options);
+    log::Info("load balancer backend: " + std::string(lb_->backend().Name()));
+
+    auto built = Build(config);
+    if (!built) return std::unexpected(built.error());
+
+    OpenFifos(config);
+    config_ = config;
+    Subscribe(*built);
+    vss_ = std::move(built->vss);
+    probes_ = std::move(built->probes);
+    for (size_t v = 0; v < vss_.size(); ++v) {
+      HandleEvents(v, StartVs(vss_[v]));
+    }
+    if (auto r = ApplyLb(/*retry_on_failure=*/false); !r) return r;
+    for (auto& [key, probe] : probes_) ScheduleFirst(probe);
+    log::Info("checker engine started: " + Plural(vss_.size(), "virtual server") + ", " +
+              Plural(probes_.size(), "probe"));
+    Changed();
+    return {};
+  }
+
+  Result<std::string> Reload(const model::Config& config) override {
+    if (!lb_) return Fail(ErrorCode::kInternal, "the checker engine is not started");
+    auto built = Build(config);
+    if (!built) return std::unexpected(built.error());
+
+    // Carry state over by identity.
+    std::map<std::string, size_t> old_by_id;
+    for (size_t i = 0; i < vss_.size(); ++i) old_by_id.emplace(vss_[i].id, i);
+    size_t vs_added = 0, vs_kept = 0, rs_added = 0, rs_removed = 0;
+    std::vector<std::pair<size_t, std::vector<Event>>> pending;
+    for (size_t v = 0; v < built->vss.size(); ++v) {
+      Vs& nv = built->vss[v];
+      auto old = old_by_id.find(nv.id);
+      if (old == old_by_id.end()) {
+        ++vs_added;
+        rs_added += nv.model.real_servers.size();
+        pending.emplace_back(v, StartVs(nv));
+        continue;
+      }
+      ++vs_kept;
+      Vs& ov = vss_[old->second];
+      old_by_id.erase(old);
+      // The new state was computed from the shared probes' current states; report only
+      // what differs from before.
+      (void)StartVs(nv);
+      std::vector<Event> events;
+      auto old_rs = RsIndex(ov.model);
+      for (size_t i = 0; i < nv.model.real_servers.size(); ++i) {
+        const auto& rs = nv.model.real_servers[i];
+        auto it = old_rs.find({rs.address, rs.port});
+        if (it == old_rs.end()) {
+          ++rs_added;
+          continue;
+        }
+        nv.stats[i] = ov.stats[it->second];
+        const bool was = ov.state->alive(it->second);
+        if (was != nv.state->alive(i)) {
+          events.push_back(Event{.kind = nv.state->alive(i) ? Event::Kind::kRealServerUp
+                                                            : Event::Kind::kRealServerDown,
+                                 .real_server = i});
+        }
+        old_rs.erase(it);
+      }
+      rs_removed += old_rs.size();
+      if (ov.state->quorum_up() != nv.state->quorum_up()) {
+        events.push_back(Event{.kind = nv.state->quorum_up() ? Event::Kind::kQuorumUp
+                                                             : Event::Kind::kQuorumDown,
+                               .live_weight = nv.state->LiveWeight(),
+                               .threshold = nv.state->config().quorum});
+      }
+      pending.emplace_back(v, std::move(events));
+    }
+    size_t vs_removed = old_by_id.size();
+    for (const auto& [id, index] : old_by_id) rs_removed += vss_[index].model.real_servers.size();
+
+    // Swap in the new configuration; stop probes nobody uses any more.
+    size_t probes_started = 0;
+    std::map<std::string, std::shared_ptr<Probe>> gone;
+    for (auto& [key, probe] : probes_) {
+      if (!built->probes.contains(key)) gone.emplace(key, probe);
+    }
+    StopProbes(gone);
+    Subscribe(*built);
+    config_ = config;
+    vss_ = std::move(built->vss);
+    for (auto& [key, probe] : built->probes) {
+      if (!probes_.contains(key)) ++probes_started;
+    }
+    std::map<std::string, std::shared_ptr<Probe>> previous = std::move(probes_);
+    probes_ = std::move(built->probes);
+    OpenFifos(config);
+    for (auto& [v, events] : pending) HandleEvents(v, events);
+    auto applied = ApplyLb(/*retry_on_failure=*/true);
+    for (auto& [key, probe] : probes_) {
+      if (!previous.contains(key)) ScheduleFirst(probe);
+    }
+    Changed();
+    std::string summary = "virtual servers +" + std::to_string(vs_added) + " -" +
+                          std::to_string(vs_removed) + " =" + std::to_string(vs_kept) +
+                          "; real servers +" + std::to_string(rs_added) + " -" +
+                          std::to_string(rs_removed) + "; probes +" +
+                          std::to_string(probes_started) + " -" + std::to_string(gone.size()) +
+                          " =" + std::to_string(probes_.size() - probes_started);
+    if (!applied) summary += "; load balancer not updated: " + applied.error().ToString();
+    return summary;
+  }
+
+  void Stop(std::function<void()> done) override {
+    StopProbes(probes_);
+    if (retry_timer_) seams_.timers->Cancel(retry_timer_);
+    retry_timer_ = 0;
+    if (lb_) {
+      if (auto r = lb_->Shutdown(); !r) {
+        log::Error("load balancer shutdown failed: " + r.error().ToString());
+      } else if (!options_.dont_release_lb && nft_) {
+        if (auto t = nft_->Teardown(); !t) {
+          log::Error("removing table " + std::string(lb::nft::kTable) +
+                     " failed: " + t.error().ToString());
+        }
+      }
+    }
+    fifos_.Close();
+    if (done) done();
+  }
+
+  void Report(control::Status& status) const override {
+    status.lb_backend = lb_ ? std::string(lb_->backend().Name()) : "";
+    for (const Vs& vs : vss_) {
+      control::VirtualServerStatus out;
+      out.name = vs.id;
+      out.scheduler = std::string(model::SchedulerName(vs.model.scheduler));
+      out.quorum_up = vs.state->quorum_up();
+      out.sorry_server_active = vs.state->sorry_server_active();
+      out.live_weight = static_cast<int>(vs.state->LiveWeight());
+      std::vector<Destination> desired = vs.state->Desired();
+      for (size_t i = 0; i < vs.model.real_servers.size(); ++i) {
+        const model::RealServer& rs = vs.model.real_servers[i];
+        control::RealServerStatus r;
+        r.address = AddressPortName(rs.address, rs.port);
+        r.up = vs.state->alive(i);
+        for (const Destination& d : desired) {
+          if (d.real_server == i) r.weight = static_cast<int>(d.weight);
+        }
+        r.config_weight = static_cast<int>(rs.weight);
+        r.checks_ok = vs.stats[i].ok;
+        r.checks_failed = vs.stats[i].failed;
+        r.last_check_latency_s = vs.stats[i].latency_s;
+        out.real_servers.push_back(std::move(r));
+      }
+      status.virtual_servers.push_back(std::move(out));
+    }
+  }
+
+ private:
+  struct Built {
+    std::vector<Vs> vss;
+    std::map<std::string, std::shared_ptr<Probe>> probes;
+    std::map<std::string, std::vector<Subscriber>> subscribers;  // by probe key
+  };
+
+  // Maps `config` onto virtual servers and probes, reusing running probes with the same
+  // key (so their health state carries over), and checks the backend can express it.
+  Result<Built> Build(const model::Config& config) {
+    auto full = FullState(config);
+    if (!full) return std::unexpected(full.error());
+    if (auto v = lb_->backend().Validate(*full); !v) return std::unexpected(v.error());
+    Built out;
+    for (const model::VirtualServer& mvs : config.virtual_servers) {
+      auto spec = ToVirtualServerSpec(mvs, config, seams_.resolve_user);
+      if (!spec) return std::unexpected(spec.error());
+      auto keys = ServiceKeys(mvs, config);
+      if (!keys) return std::unexpected(keys.error());
+      const size_t v = out.vss.size();
+      Vs& vs = out.vss.emplace_back();
+      vs.id = VirtualServerId(mvs);
+      vs.model = mvs;
+      vs.keys = std::move(*keys);
+      vs.stats.resize(mvs.real_servers.size());
+      vs.state.emplace(spec->config);
+      for (CheckerSpec& c : spec->checkers) {
+        std::string key = ProbeKey(c.probe, c.timing);
+        std::shared_ptr<Probe>& probe = out.probes[key];
+        if (!probe) {
+          auto running = probes_.find(key);
+          probe = running != probes_.end()
+                      ? running->second
+                      : std::make_shared<Probe>(key, std::move(c.probe), c.timing);
+        }
+        const CheckerId id = vs.state->AddChecker(c.real_server, probe->state.up());
+        out.subscribers[key].push_back(Subscriber{v, id, c.real_server});
+        if (probe->last_weight && probe->state.up()) vs.weights.emplace_back(id, *probe->last_weight);
+      }
+    }
+    // Identity must be unique: two virtual servers for one service cannot both be applied.
+    std::set<std::string> ids;
+    for (const Vs& vs : out.vss) {
+      if (!ids.insert(vs.id).second) {
+        return Fail(ErrorCode::kInvalidArgument, "virtual server " + vs.id + " is configured twice");
+      }
+    }
+    return out;
+  }
+
+  // Points every probe of `built` at its new subscribers.
+  static void Subscribe(Built& built) {
+    for (auto& [key, probe] : built.probes) probe->subscribers = std::move(built.subscribers[key]);
+  }
+
+  // Starts `vs`'s state and re-applies the dynamic weights its probes last reported;
+  // returns the events.
+  static std::vector<Event> StartVs(Vs& vs) {
+    std::vector<Event> events = vs.state->Start();
+    for (const auto& [checker, weight] : vs.weights) {
+      std::vector<Event> more = vs.state->SetCheckerWeight(checker, weight);
+      events.insert(events.end(), more.begin(), more.end());
+    }
+    return events;
+  }
+
+  void ScheduleFirst(const std::shared_ptr<Probe>& probe) {
+    Schedule(probe, FirstProbeDelay(probe->timing.warmup, *seams_.random));
+  }
+
+  void Schedule(const std::shared_ptr<Probe>& probe, Duration delay) {
+    std::weak_ptr<Probe> weak = probe;
+    probe->timer = seams_.timers->After(delay, [this, weak] {
+      auto p = weak.lock();
+      if (!p || p->stopped) return;
+      p->timer = 0;
+      RunProbe(p);
+    });
+  }
+
+  void RunProbe(const std::shared_ptr<Probe>& probe) {
+    probe->in_flight = true;
+    probe->started = seams_.clock->Now();
+    std::weak_ptr<Probe> weak = probe;
+    seams_.run_probe(probe->spec, probe->timing.delay_loop, [this, weak](ProbeResult result) {
+      auto p = weak.lock();
+      if (!p || p->stopped) return;
+      p->in_flight = false;
+      OnResult(p, result);
+    });
+  }
+
+  std::string ProbeName(const Probe& p) const {
+    std::string target;
+    if (std::holds_alternative<MiscCheck>(p.spec.params)) {
+      const auto& argv = std::get<MiscCheck>(p.spec.params).argv;
+      target = argv.empty() ? "" : argv[0];
+    } else if (std::holds_alternative<FileCheck>(p.spec.params)) {
+      target = std::get<FileCheck>(p.spec.params).path;
+    } else {
+      auto a = model::IpAddress::Parse(p.spec.connect.address);
+      target = a ? AddressPortName(*a, p.spec.connect.port)
+                 : p.spec.connect.address + ":" + std::to_string(p.spec.connect.port);
+    }
+    return std::string(CheckTypeName(p.spec.params)) + " " + target;
+  }
+
+  std::string RsName(size_t v, size_t rs) const {
+    return vss_[v].state->config().real_servers[rs].name;
+  }
+
+  void OnResult(const std::shared_ptr<Probe>& probe, const ProbeResult& result) {
+    const Duration took = seams_.clock->Now() - probe->started;
+    const Outcome outcome = probe->state.OnResult(result.ok);
+    if (result.ok) probe->last_weight = result.weight;
+
+    const std::string name = ProbeName(*probe);
+    const std::string why = result.detail.empty() ? "" : ": " + result.detail;
+    if (outcome.transition == Transition::kDown) {
+      log::Warning(name + " failed" +
+                   (outcome.retries_done ? " after " + Plural(outcome.retries_done, "retry") : "") +
+                   why + "; checker DOWN");
+    } else if (outcome.transition == Transition::kUp) {
+      log::Info(name + " succeeded" + why + "; checker UP");
+    } else if (outcome.first_result_down) {
+      log::Warning(name + " failed" + why + "; checker stays DOWN");
+    } else if (outcome.log_failure) {
+      log::Info(name + " failed" + why);
+    } else if (!result.ok) {
+      log::Debug(name + " failed" + why);
+    }
+
+    // Feed every checker that shares the probe; gather per virtual server, in order.
+    std::map<size_t, std::pair<std::vector<Event>, std::vector<Destination>>> touched;
+    for (const Subscriber& sub : probe->subscribers) {
+      Vs& vs = vss_[sub.vs];
+      RsStats& st = vs.stats[sub.rs];
+      (result.ok ? st.ok : st.failed) += 1;
+      st.latency_s = std::chrono::duration<double>(took).count();
+      VirtualServerState& state = *vs.state;
+      auto [it, inserted] = touched.try_emplace(sub.vs);
+      if (inserted) it->second.second = state.Desired();
+      std::vector<Event>& events = it->second.first;
+      auto append = [&events](std::vector<Event> more) {
+        events.insert(events.end(), more.begin(), more.end());
+      };
+      if (result.ok && result.weight) append(state.SetCheckerWeight(sub.checker, *result.weight));
+      if (outcome.transition == Transition::kUp) append(state.SetCheckerUp(sub.checker, true));
+      if (outcome.transition == Transition::kDown) append(state.SetCheckerUp(sub.checker, false));
+      if (outcome.first_result_down) append(state.ReportFirstResultDown(sub.checker));
+    }
+    bool changed = false;
+    for (auto& [v, change] : touched) {
+      if (!change.first.empty() || vss_[v].state->Desired() != change.second) changed = true;
+      HandleEvents(v, change.first);
+    }
+    if (changed) {
+      (void)ApplyLb(/*retry_on_failure=*/true);
+      Changed();
+    }
+
+    Duration delay = outcome.next_delay;
+    if (std::holds_alternative<MiscCheck>(probe->spec.params)) {
+      // keepalived counts MISC_CHECK's next run from the start of the previous one.
+      delay = std::max(Duration::zero(), delay - took);
+    }
+    Schedule(probe, delay);
+  }
+
+  // Logs `events` of virtual server `v` and runs their scripts and FIFO lines, in order.
+  void HandleEvents(size_t v, const std::vector<Event>& events) {
+    const Vs& vs = vss_[v];
+    const std::string vs_name = vs.state->config().name;
+    for (const Event& e : events) {
+      switch (e.kind) {
+        case Event::Kind::kRealServerUp:
+        case Event::Kind::kRealServerDown: {
+          const bool up = e.kind == Event::Kind::kRealServerUp;
+          const model::RealServer& rs = vs.model.real_servers[e.real_server];
+          const std::string rs_name = RsName(v, e.real_server);
+          const char* verb = up ? (rs.inhibit_on_failure ? "Enabling" : "Adding")
+                                : (rs.inhibit_on_failure ? "Disabling" : "Removing");
+          if (e.init) {
+            log::Info("real server " + rs_name + " of VS " + vs_name + " starts UP");
+          } else {
+            log::Notice(std::string(verb) + " real server " + rs_name + (up ? " to" : " from") +
+                        " VS " + vs_name + (vs.state->sorry_server_active() ? " (sorry server active)" : ""));
+          }
+          const auto& script = up ? rs.notify_up : rs.notify_down;
+          if (script) RunScript("rs " + vs.id + " " + rs_name, *script,
+                                std::string(up ? "notify_up" : "notify_down") + " for " + rs_name);
+          fifos_.Write(FifoRsLine(rs_name, vs_name, up));
+          break;
+        }
+        case Event::Kind::kQuorumUp:
+        case Event::Kind::kQuorumDown: {
+          const bool up = e.kind == Event::Kind::kQuorumUp;
+          const auto& cfg = vs.state->config();
+          const std::string numbers = std::to_string(cfg.quorum) + (up ? "+" : "-") +
+                                      std::to_string(cfg.hysteresis) + "=" +
+                                      std::to_string(e.threshold);
+          if (up) {
+            log::Notice(std::string(e.init ? "Starting with quorum up " : "Gained quorum ") +
+                        numbers + " <= " + std::to_string(e.live_weight) + " for VS " + vs_name);
+          } else {
+            log::Warning(std::string(e.init ? "Starting with quorum down " : "Lost quorum ") +
+                         numbers + " > " + std::to_string(e.live_weight) + " for VS " + vs_name);
+          }
+          if (vs.model.sorry_server) {
+            log::Notice(std::string(up ? "Removing" : "Adding") + " sorry server " +
+                        KeepalivedRsName(*vs.model.sorry_server, vs.model) +
+                        (up ? " from" : " to") + " VS " + vs_name);
+          }
+          const auto& script = up ? vs.model.quorum_up : vs.model.quorum_down;
+          if (script) RunScript("vs " + vs.id, *script,
+                                std::string(up ? "quorum_up" : "quorum_down") + " for VS " + vs_name);
+          fifos_.Write(FifoVsLine(vs_name, up));
+          break;
+        }
+      }
+    }
+  }
+
+  void RunScript(const std::string& queue, const model::Script& script, const std::string& what) {
+    auto spec = ScriptSpawnSpec(script, config_.global, seams_.resolve_user);
+    if (!spec) {
+      log::Error(what + ": " + spec.error().ToString());
+      return;
+    }
+    log::Info("running " + what + ": " + script.command);
+    notify_->Enqueue(queue, std::move(*spec), what);
+  }
+
+  // Computes the desired lb state and applies it if it changed.
+  Result<void> ApplyLb(bool retry_on_failure) {
+    lb::State desired;
+    for (const Vs& vs : vss_) AddToState(vs.model, vs.keys, vs.state->Desired(), desired);
+    if (applied_ && desired == *applied_) return {};
+    auto ops = lb_->Apply(desired);
+    if (!ops) {
+      applied_.reset();
+      log::Error("load balancer update failed: " + ops.error().ToString());
+      if (retry_on_failure && !retry_timer_) {
+        retry_timer_ = seams_.timers->After(kApplyRetryDelay, [this] {
+          retry_timer_ = 0;
+          (void)ApplyLb(/*retry_on_failure=*/true);
+        });
+      }
+      return std::unexpected(ops.error());
+    }
+    applied_ = std::move(desired);
+    if (!ops->empty()) log::Debug("load balancer: " + Plural(ops->size(), "operation") + " applied");
+    return {};
+  }
+
+  void OpenFifos(const model::Config& config) {
+    fifos_.Close();
+    std::vector<std::string> paths;
+    if (config.global.notify_fifo) paths.push_back(config.global.notify_fifo->path);
+    if (config.global.lvs_notify_fifo &&
+        std::find(paths.begin(), paths.end(), config.global.lvs_notify_fifo->path) == paths.end()) {
+      paths.push_back(config.global.lvs_notify_fifo->path);
+    }
+    for (const std::string& f : fifos_.Open(paths)) log::Warning("notify fifo " + f);
+  }
+
+  void StopProbes(std::map<std::string, std::shared_ptr<Probe>>& probes) {
+    for (auto& [key, probe] : probes) {
+      probe->stopped = true;
+      if (probe->timer) seams_.timers->Cancel(probe->timer);
+      probe->timer = 0;
+    }
+  }
+
+  asio::io_context& io_;
+  EngineOptions options_;
+  EngineSeams seams_;
+  std::unique_ptr<TimerService> own_timers_;
+  std::unique_ptr<RandomSource> own_random_;
+  std::unique_ptr<ScriptRunner> own_scripts_;
+  std::unique_ptr<Clock> own_clock_;
+  std::unique_ptr<NotifyQueue> notify_;
+  NotifyFifos fifos_;
+  std::unique_ptr<lb::LoadBalancer> lb_;
+  lb::NftablesBackend* nft_ = nullptr;
+  model::Config config_;
+  std::vector<Vs> vss_;
+  std::map<std::string, std::shared_ptr<Probe>> probes_;
+  std::optional<lb::State> applied_;
+  TimerService::Id retry_timer_ = 0;
+};
+
+}  // namespace
+
+std::unique_ptr<TimerService> MakeAsioTimers(asio::io_context& io) {
+  return std::make_unique<AsioTimers>(io);
+}
+
+std::unique_ptr<control::Engine> MakeEngine(asio::io_context& io, EngineOptions options) {
+  return MakeEngine(io, options, EngineSeams{});
+}
+
+std::unique_ptr<control::Engine> MakeEngine(asio::io_context& io, EngineOptions options,
+                                            EngineSeams seams) {
+  return std::make_unique<CheckEngine>(io, options, std::move(seams));
+}
+
+}  // namespace vigil::check

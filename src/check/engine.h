@@ -1,0 +1,78 @@
+// The checker and load-balancer engine: runs every health checker of the configuration on
+// one event loop (identical probes shared), keeps real-server and quorum state, runs the
+// notify scripts and FIFO lines, and keeps the kernel's load balancer (IPVS or nftables)
+// equal to the desired state after every change. Reload keeps the health state and kernel
+// entries of what did not change.
+#ifndef VIGIL_CHECK_ENGINE_H_
+#define VIGIL_CHECK_ENGINE_H_
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "base/clock.h"
+#include "base/error.h"
+#include "check/checker_state.h"
+#include "check/from_model.h"
+#include "check/notify.h"
+#include "check/probe.h"
+#include "control/engine.h"
+#include "lb/backend.h"
+#include "lb/select.h"
+
+namespace asio {
+class io_context;
+}
+
+namespace vigil::check {
+
+// What the daemon's command line says to the engine.
+struct EngineOptions {
+  bool dont_release_lb = false;  // -I: leave vigil's load-balancer entries at stop
+};
+
+// Calls functions later on the event loop. The seam for the engine's timers.
+class TimerService {
+ public:
+  using Id = uint64_t;
+  virtual ~TimerService() = default;
+  // Calls `fn` once after `delay` (from the loop) unless cancelled first. Ids are never 0.
+  virtual Id After(Duration delay, std::function<void()> fn) = 0;
+  // Cancels timer `id`; nothing happens if it already ran or is unknown.
+  virtual void Cancel(Id id) = 0;
+};
+
+// Returns a TimerService over Asio steady timers on `io`.
+std::unique_ptr<TimerService> MakeAsioTimers(asio::io_context& io);
+
+// Runs one probe attempt and calls `done` once, later, from the loop.
+using ProbeRunner =
+    std::function<void(const ProbeSpec& spec, Duration default_timeout, ProbeCallback done)>;
+
+// Makes the load-balancer backend of `kind`.
+using BackendFactory = std::function<Result<std::unique_ptr<lb::Backend>>(lb::BackendKind kind)>;
+
+// Replaceable parts of the engine. Unset members get the production implementation; set
+// pointers must outlive the engine.
+struct EngineSeams {
+  BackendFactory make_backend;  // default: libnftables / IPVS generic netlink
+  ProbeRunner run_probe;        // default: StartProbe on the loop
+  TimerService* timers = nullptr;
+  RandomSource* random = nullptr;
+  ScriptRunner* scripts = nullptr;
+  const Clock* clock = nullptr;
+  UserResolver resolve_user;     // default: LookupUser
+  std::string ipvs_proc_path = lb::kIpvsProcPath;
+};
+
+// Returns the checker engine on `io` (see control::Engine). Start picks the backend from
+// global_defs `vigil_lb_backend auto|ipvs|nftables` (default auto) and fails when the
+// backend cannot express the configuration (e.g. a scheduler nftables lacks).
+std::unique_ptr<control::Engine> MakeEngine(asio::io_context& io, EngineOptions options);
+std::unique_ptr<control::Engine> MakeEngine(asio::io_context& io, EngineOptions options,
+                                            EngineSeams seams);
+
+}  // namespace vigil::check
+
+#endif  // VIGIL_CHECK_ENGINE_H_

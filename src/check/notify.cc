@@ -1,0 +1,121 @@
+#include "check/notify.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <utility>
+
+namespace vigil::check {
+
+std::string FifoVsLine(std::string_view vs, bool up) {
+  return "VS " + std::string(vs) + (up ? " UP\n" : " DOWN\n");
+}
+
+std::string FifoRsLine(std::string_view rs, std::string_view vs, bool up) {
+  return "RS " + std::string(rs) + " " + std::string(vs) + (up ? " UP\n" : " DOWN\n");
+}
+
+namespace {
+
+class SpawnRunner final : public ScriptRunner {
+ public:
+  explicit SpawnRunner(asio::io_context& io) : io_(io) {}
+  Result<void> Run(const SpawnSpec& spec, std::function<void(const ExitInfo&)> done) override {
+    auto pid = SpawnProcess(io_, spec, std::move(done));
+    if (!pid) return std::unexpected(pid.error());
+    return {};
+  }
+
+ private:
+  asio::io_context& io_;
+};
+
+}  // namespace
+
+std::unique_ptr<ScriptRunner> MakeSpawnRunner(asio::io_context& io) {
+  return std::make_unique<SpawnRunner>(io);
+}
+
+NotifyQueue::NotifyQueue(ScriptRunner& runner, Report report)
+    : runner_(runner), report_(std::move(report)), alive_(std::make_shared<bool>(true)) {}
+
+NotifyQueue::~NotifyQueue() { *alive_ = false; }
+
+void NotifyQueue::Enqueue(const std::string& queue, SpawnSpec spec, std::string what) {
+  auto& q = queues_[queue];
+  q.push_back(Item{std::move(spec), std::move(what)});
+  if (q.size() == 1) StartNext(queue);
+}
+
+size_t NotifyQueue::pending() const {
+  size_t n = 0;
+  for (const auto& [name, q] : queues_) n += q.size();
+  return n;
+}
+
+void NotifyQueue::StartNext(const std::string& queue) {
+  while (true) {
+    auto it = queues_.find(queue);
+    if (it == queues_.end()) return;
+    if (it->second.empty()) {
+      queues_.erase(it);
+      return;
+    }
+    Item& item = it->second.front();
+    std::weak_ptr<bool> alive = alive_;
+    auto r = runner_.Run(item.spec, [this, alive, queue](const ExitInfo& exit) {
+      auto a = alive.lock();
+      if (!a || !*a) return;
+      auto q = queues_.find(queue);
+      if (q == queues_.end() || q->second.empty()) return;
+      if (report_) report_(q->second.front().what, exit.ToString());
+      q->second.pop_front();
+      StartNext(queue);
+    });
+    if (r) return;
+    if (report_) report_(item.what, "cannot start: " + r.error().ToString());
+    it->second.pop_front();
+  }
+}
+
+std::vector<std::string> NotifyFifos::Open(const std::vector<std::string>& paths) {
+  std::vector<std::string> failures;
+  for (const std::string& path : paths) {
+    bool created = false;
+    if (mkfifo(path.c_str(), S_IRUSR | S_IWUSR | S_IRGRP | S_IROTH) == 0) {
+      created = true;
+    } else if (errno != EEXIST) {
+      failures.push_back(path + ": cannot create: " + std::strerror(errno));
+      continue;
+    }
+    UniqueFd fd(open(path.c_str(), O_RDWR | O_CLOEXEC | O_NONBLOCK | O_NOFOLLOW));
+    if (!fd) {
+      failures.push_back(path + ": cannot open: " + std::strerror(errno));
+      if (created) unlink(path.c_str());
+      continue;
+    }
+    fds_.push_back(std::move(fd));
+    if (created) created_.push_back(path);
+  }
+  return failures;
+}
+
+void NotifyFifos::Write(std::string_view line) {
+  for (const UniqueFd& fd : fds_) {
+    ssize_t n;
+    do {
+      n = write(fd.get(), line.data(), line.size());
+    } while (n < 0 && errno == EINTR);
+  }
+}
+
+void NotifyFifos::Close() {
+  fds_.clear();
+  for (const std::string& p : created_) unlink(p.c_str());
+  created_.clear();
+}
+
+}  // namespace vigil::check
