@@ -1,0 +1,517 @@
+#include "check/engine.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <asio.hpp>
+#include <filesystem>
+#include <map>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "lb/nft_render.h"
+#include "model/config.h"
+
+// Designated initializers name only the fields a test cares about.
+#pragma GCC diagnostic ignored "-Wmissing-field-initializers"
+
+namespace vigil::check {
+namespace {
+
+using std::chrono::seconds;
+
+// Timers on a fake clock: Advance() runs what falls due, in order.
+class FakeTimers final : public TimerService {
+ public:
+  explicit FakeTimers(FakeClock& clock) : clock_(clock) {}
+  Id After(Duration delay, std::function<void()> fn) override {
+    const Id id = ++next_;
+    timers_.emplace(id, Timer{clock_.Now() + delay, std::move(fn)});
+    return id;
+  }
+  void Cancel(Id id) override { timers_.erase(id); }
+
+  void Advance(Duration d) {
+    const TimePoint target = clock_.Now() + d;
+    while (true) {
+      auto next = timers_.end();
+      for (auto it = timers_.begin(); it != timers_.end(); ++it) {
+        if (it->second.due <= target && (next == timers_.end() || it->second.due < next->second.due)) {
+          next = it;
+        }
+      }
+      if (next == timers_.end()) break;
+      clock_.Set(next->second.due);
+      auto fn = std::move(next->second.fn);
+      timers_.erase(next);
+      fn();
+    }
+    clock_.Set(target);
+  }
+  size_t size() const { return timers_.size(); }
+
+ private:
+  struct Timer {
+    TimePoint due;
+    std::function<void()> fn;
+  };
+  FakeClock& clock_;
+  std::map<Id, Timer> timers_;
+  Id next_ = 0;
+};
+
+// Answers probes at once from a table of healthy targets ("10.0.1.2:8080" -> ok).
+class FakeProber {
+ public:
+  ProbeRunner Runner() {
+    return [this](const ProbeSpec& spec, Duration, ProbeCallback done) {
+      const std::string target = spec.connect.address + ":" + std::to_string(spec.connect.port);
+      ++runs[target];
+      auto it = healthy.find(target);
+      ProbeResult r;
+      r.ok = it == healthy.end() || it->second;
+      r.detail = r.ok ? "ok" : "connection refused";
+      done(r);
+    };
+  }
+  std::map<std::string, bool> healthy;
+  std::map<std::string, int> runs;
+};
+
+// The kernel as a backend sees it, shared with the test.
+struct FakeKernel {
+  lb::State state;
+  std::vector<std::vector<lb::Op>> applies;
+};
+
+class FakeBackend final : public lb::Backend {
+ public:
+  explicit FakeBackend(FakeKernel& k) : k_(k) {}
+  std::string_view Name() const override { return "nftables"; }
+  Result<void> Validate(const lb::State& desired) const override { return lb::nft::Validate(desired); }
+  Result<lb::State> Read() override { return k_.state; }
+  Result<void> Apply(const std::vector<lb::Op>& ops, const lb::State& desired,
+                     const lb::State& actual) override {
+    for (const auto& [key, e] : actual.services) k_.state.services.erase(key);
+    for (const auto& [key, e] : desired.services) k_.state.services[key] = e;
+    k_.applies.push_back(ops);
+    return {};
+  }
+
+ private:
+  FakeKernel& k_;
+};
+
+class FakeScripts final : public ScriptRunner {
+ public:
+  Result<void> Run(const SpawnSpec& spec, std::function<void(const ExitInfo&)> done) override {
+    std::string line;
+    for (const auto& a : spec.argv) line += (line.empty() ? "" : " ") + a;
+    started.push_back(line);
+    running.push_back(std::move(done));
+    return {};
+  }
+  // Ends the oldest running script with exit 0.
+  void FinishOldest() {
+    auto done = std::move(running.front());
+    running.erase(running.begin());
+    ExitInfo e;
+    e.exited = true;
+    e.code = 0;
+    done(e);
+  }
+  void FinishAll() {
+    while (!running.empty()) FinishOldest();
+  }
+  std::vector<std::string> started;
+  std::vector<std::function<void(const ExitInfo&)>> running;
+};
+
+class ZeroRandom final : public RandomSource {
+ public:
+  uint64_t Uniform(uint64_t) override { return 0; }
+};
+
+lb::IpAddress LbIp(const char* t) { return *lb::IpAddress::Parse(t); }
+model::IpAddress Ip(const char* t) { return *model::IpAddress::Parse(t); }
+
+model::RealServer Rs(const char* ip, uint32_t weight = 1) {
+  model::RealServer rs;
+  rs.address = Ip(ip);
+  rs.port = 8080;
+  rs.weight = weight;
+  model::CheckSpec c;
+  c.detail = model::TcpCheck{};
+  c.delay_loop = seconds(5);
+  c.delay_before_retry = seconds(1);
+  c.retry = 1;
+  c.warmup = model::Duration::zero();
+  rs.checks.push_back(c);
+  rs.notify_up = model::Script{.command = std::string("/bin/up ") + ip};
+  rs.notify_down = model::Script{.command = std::string("/bin/down ") + ip};
+  return rs;
+}
+
+model::VirtualServer Vs(uint16_t port = 80) {
+  model::VirtualServer vs;
+  vs.address = Ip("10.0.0.1");
+  vs.port = port;
+  vs.family = model::Family::kIpv4;
+  vs.protocol = model::Protocol::kTcp;
+  vs.scheduler = model::Scheduler::kRr;
+  vs.real_servers = {Rs("10.0.1.1"), Rs("10.0.1.2"), Rs("10.0.1.3")};
+  return vs;
+}
+
+model::Config Config(std::vector<model::VirtualServer> vss) {
+  model::Config c;
+  c.global.other.push_back(model::RawSetting{"vigil_lb_backend", {"nftables"}, {}});
+  c.virtual_servers = std::move(vss);
+  return c;
+}
+
+const lb::ServiceKey kService = lb::AddressKey{lb::Protocol::kTcp, LbIp("10.0.0.1"), 80};
+
+class EngineTest : public ::testing::Test {
+ protected:
+  EngineTest() : timers_(clock_) {}
+
+  std::unique_ptr<control::Engine> Make(bool dont_release = false) {
+    EngineSeams seams;
+    seams.make_backend = [this](lb::BackendKind kind) -> Result<std::unique_ptr<lb::Backend>> {
+      chosen_ = kind;
+      return std::unique_ptr<lb::Backend>(std::make_unique<FakeBackend>(kernel_));
+    };
+    seams.run_probe = prober_.Runner();
+    seams.timers = &timers_;
+    seams.random = &random_;
+    seams.scripts = &scripts_;
+    seams.clock = &clock_;
+    seams.resolve_user = [](const std::string&, const std::optional<std::string>&)
+        -> Result<std::pair<uid_t, gid_t>> { return std::make_pair(uid_t{0}, gid_t{0}); };
+    seams.ipvs_proc_path = "/nonexistent/ip_vs";
+    auto e = MakeEngine(io_, EngineOptions{.dont_release_lb = dont_release}, std::move(seams));
+    e->set_on_change([this] { ++changes_; });
+    return e;
+  }
+
+  // Returns the destinations of the service (address -> weight).
+  std::map<std::string, uint32_t> Pool(const lb::ServiceKey& key = kService) const {
+    std::map<std::string, uint32_t> out;
+    const lb::ServiceEntry* e = kernel_.state.Find(key);
+    if (!e) return {{"<no service>", 0}};
+    for (const auto& [k, d] : e->destinations) out[lb::DestinationKeyToString(k)] = d.weight;
+    return out;
+  }
+
+  control::Status Report(const control::Engine& e) const {
+    control::Status s;
+    e.Report(s);
+    return s;
+  }
+
+  asio::io_context io_;
+  FakeClock clock_;
+  FakeTimers timers_;
+  FakeProber prober_;
+  FakeKernel kernel_;
+  FakeScripts scripts_;
+  ZeroRandom random_;
+  std::optional<lb::BackendKind> chosen_;
+  int changes_ = 0;
+};
+
+TEST_F(EngineTest, StartPutsEveryRealServerInThePoolAndReports) {
+  auto e = Make();
+  ASSERT_TRUE(e->Start(Config({Vs()})));
+  EXPECT_EQ(chosen_, lb::BackendKind::kNftables);
+  EXPECT_EQ(Pool(), (std::map<std::string, uint32_t>{
+                        {"10.0.1.1:8080", 1}, {"10.0.1.2:8080", 1}, {"10.0.1.3:8080", 1}}));
+  EXPECT_EQ(kernel_.state.Find(kService)->service.scheduler, lb::Scheduler::kRr);
+  control::Status s = Report(*e);
+  EXPECT_EQ(s.lb_backend, "nftables");
+  ASSERT_EQ(s.virtual_servers.size(), 1u);
+  const auto& vs = s.virtual_servers[0];
+  EXPECT_EQ(vs.name, "10.0.0.1:80/tcp");
+  EXPECT_EQ(vs.scheduler, "rr");
+  EXPECT_TRUE(vs.quorum_up);
+  EXPECT_FALSE(vs.sorry_server_active);
+  EXPECT_EQ(vs.live_weight, 3);
+  ASSERT_EQ(vs.real_servers.size(), 3u);
+  EXPECT_EQ(vs.real_servers[1], (control::RealServerStatus{.address = "10.0.1.2:8080",
+                                                            .up = true,
+                                                            .weight = 1,
+                                                            .config_weight = 1}));
+  EXPECT_TRUE(scripts_.started.empty());  // no notify at start without rs_init_notifies
+}
+
+TEST_F(EngineTest, AutoChoosesNftablesWithoutIpvs) {
+  auto e = Make();
+  model::Config c = Config({Vs()});
+  c.global.other.clear();
+  ASSERT_TRUE(e->Start(c));
+  EXPECT_EQ(chosen_, lb::BackendKind::kNftables);
+}
+
+TEST_F(EngineTest, UnsupportedSchedulerFailsStartClearly) {
+  auto e = Make();
+  model::VirtualServer vs = Vs();
+  vs.scheduler = model::Scheduler::kWlc;
+  auto r = e->Start(Config({vs}));
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code(), ErrorCode::kUnsupported);
+  EXPECT_THAT(r.error().context(), ::testing::HasSubstr("scheduler 'wlc'"));
+  EXPECT_TRUE(kernel_.applies.empty());
+}
+
+TEST_F(EngineTest, BadBackendChoiceFailsStart) {
+  auto e = Make();
+  model::Config c = Config({Vs()});
+  c.global.other[0].args = {"xdp"};
+  auto r = e->Start(c);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().context(), "load balancer backend 'xdp' is not one of ipvs, nftables or auto");
+}
+
+TEST_F(EngineTest, FailureIsRetriedThenRemovesTheServerAndSuccessBringsItBack) {
+  auto e = Make();
+  ASSERT_TRUE(e->Start(Config({Vs()})));
+  timers_.Advance(seconds(1));  // bootstrap delay: first round, all succeed
+  EXPECT_EQ(prober_.runs["10.0.1.2:8080"], 1);
+
+  prober_.healthy["10.0.1.2:8080"] = false;
+  timers_.Advance(seconds(5));  // fails once: retried after delay_before_retry
+  EXPECT_EQ(Pool().size(), 3u);
+  timers_.Advance(seconds(1));  // fails again: retry used up -> DOWN
+  EXPECT_EQ(prober_.runs["10.0.1.2:8080"], 3);
+  EXPECT_EQ(Pool(), (std::map<std::string, uint32_t>{{"10.0.1.1:8080", 1}, {"10.0.1.3:8080", 1}}));
+  EXPECT_EQ(scripts_.started, (std::vector<std::string>{"/bin/down 10.0.1.2"}));
+  control::Status s = Report(*e);
+  EXPECT_FALSE(s.virtual_servers[0].real_servers[1].up);
+  EXPECT_EQ(s.virtual_servers[0].real_servers[1].weight, 0);
+  EXPECT_EQ(s.virtual_servers[0].real_servers[1].checks_ok, 1u);
+  EXPECT_EQ(s.virtual_servers[0].real_servers[1].checks_failed, 2u);
+
+  prober_.healthy["10.0.1.2:8080"] = true;
+  timers_.Advance(seconds(5));
+  EXPECT_EQ(Pool().size(), 3u);
+  EXPECT_EQ(scripts_.started, (std::vector<std::string>{"/bin/down 10.0.1.2"}));  // in order
+  scripts_.FinishOldest();
+  EXPECT_EQ(scripts_.started, (std::vector<std::string>{"/bin/down 10.0.1.2", "/bin/up 10.0.1.2"}));
+}
+
+TEST_F(EngineTest, EachChangeIsOneSmallTransaction) {
+  auto e = Make();
+  ASSERT_TRUE(e->Start(Config({Vs()})));
+  timers_.Advance(seconds(1));
+  const size_t before = kernel_.applies.size();
+  prober_.healthy["10.0.1.3:8080"] = false;
+  timers_.Advance(seconds(6));
+  ASSERT_EQ(kernel_.applies.size(), before + 1);
+  ASSERT_EQ(kernel_.applies.back().size(), 1u);
+  EXPECT_EQ(kernel_.applies.back()[0].kind, lb::OpKind::kDeleteDestination);
+}
+
+TEST_F(EngineTest, InhibitOnFailureKeepsTheServerAtWeightZero) {
+  auto e = Make();
+  model::VirtualServer vs = Vs();
+  vs.real_servers[0].inhibit_on_failure = true;
+  vs.real_servers[0].weight = 5;
+  prober_.healthy["10.0.1.1:8080"] = false;
+  ASSERT_TRUE(e->Start(Config({vs})));
+  EXPECT_EQ(Pool()["10.0.1.1:8080"], 5u);
+  timers_.Advance(seconds(1));  // the very first failure decides at once
+  EXPECT_EQ(Pool(), (std::map<std::string, uint32_t>{
+                        {"10.0.1.1:8080", 0}, {"10.0.1.2:8080", 1}, {"10.0.1.3:8080", 1}}));
+}
+
+TEST_F(EngineTest, AlphaServersStartDown) {
+  auto e = Make();
+  model::VirtualServer vs = Vs();
+  for (auto& rs : vs.real_servers) rs.checks[0].alpha = true;
+  vs.quorum = 1;
+  ASSERT_TRUE(e->Start(Config({vs})));
+  EXPECT_EQ(Pool(), (std::map<std::string, uint32_t>{}));
+  prober_.healthy["10.0.1.3:8080"] = false;
+  timers_.Advance(seconds(1));
+  EXPECT_EQ(Pool(), (std::map<std::string, uint32_t>{{"10.0.1.1:8080", 1}, {"10.0.1.2:8080", 1}}));
+}
+
+TEST_F(EngineTest, LostQuorumSwapsInTheSorryServerAndRunsQuorumScripts) {
+  auto e = Make();
+  model::VirtualServer vs = Vs();
+  for (auto& rs : vs.real_servers) rs.notify_up = rs.notify_down = std::nullopt;
+  vs.quorum = 2;
+  vs.sorry_server = model::SorryServer{.address = Ip("10.0.2.1"), .port = 80};
+  vs.quorum_up = model::Script{.command = "/bin/qup"};
+  vs.quorum_down = model::Script{.command = "/bin/qdown"};
+  ASSERT_TRUE(e->Start(Config({vs})));
+  EXPECT_EQ(scripts_.started, (std::vector<std::string>{"/bin/qup"}));  // starting with quorum
+  scripts_.FinishAll();
+  timers_.Advance(seconds(1));
+  prober_.healthy["10.0.1.1:8080"] = false;
+  prober_.healthy["10.0.1.2:8080"] = false;
+  timers_.Advance(seconds(6));
+  EXPECT_EQ(Pool(), (std::map<std::string, uint32_t>{{"10.0.2.1:80", 1}}));
+  EXPECT_EQ(scripts_.started, (std::vector<std::string>{"/bin/qup", "/bin/qdown"}));
+  control::Status s = Report(*e);
+  EXPECT_FALSE(s.virtual_servers[0].quorum_up);
+  EXPECT_TRUE(s.virtual_servers[0].sorry_server_active);
+  scripts_.FinishAll();
+  prober_.healthy["10.0.1.1:8080"] = true;
+  timers_.Advance(seconds(5));
+  EXPECT_EQ(Pool(), (std::map<std::string, uint32_t>{{"10.0.1.1:8080", 1}, {"10.0.1.3:8080", 1}}));
+  EXPECT_EQ(scripts_.started, (std::vector<std::string>{"/bin/qup", "/bin/qdown", "/bin/qup"}));
+}
+
+TEST_F(EngineTest, IdenticalProbesRunOnce) {
+  auto e = Make();
+  ASSERT_TRUE(e->Start(Config({Vs(80), Vs(81)})));
+  timers_.Advance(seconds(1));
+  EXPECT_EQ(prober_.runs["10.0.1.1:8080"], 1);
+  prober_.healthy["10.0.1.1:8080"] = false;
+  timers_.Advance(seconds(6));
+  const lb::ServiceKey other = lb::AddressKey{lb::Protocol::kTcp, LbIp("10.0.0.1"), 81};
+  EXPECT_EQ(Pool().count("10.0.1.1:8080"), 0u);
+  EXPECT_EQ(Pool(other).count("10.0.1.1:8080"), 0u);
+  EXPECT_EQ(prober_.runs["10.0.1.1:8080"], 3);
+}
+
+TEST_F(EngineTest, ReloadKeepsHealthAndEntriesOfUnchangedServers) {
+  auto e = Make();
+  ASSERT_TRUE(e->Start(Config({Vs()})));
+  prober_.healthy["10.0.1.2:8080"] = false;
+  timers_.Advance(seconds(1));
+  ASSERT_EQ(Pool().count("10.0.1.2:8080"), 0u);
+  scripts_.FinishAll();
+  const size_t scripts_before = scripts_.started.size();
+  const int runs_before = prober_.runs["10.0.1.1:8080"];
+
+  model::VirtualServer vs = Vs();
+  vs.real_servers = {Rs("10.0.1.1"), Rs("10.0.1.2"), Rs("10.0.1.4")};  // .3 out, .4 in
+  auto r = e->Reload(Config({vs}));
+  ASSERT_TRUE(r) << r.error().ToString();
+  EXPECT_EQ(*r, "virtual servers +0 -0 =1; real servers +1 -1; probes +1 -1 =2");
+  EXPECT_EQ(Pool(), (std::map<std::string, uint32_t>{{"10.0.1.1:8080", 1}, {"10.0.1.4:8080", 1}}));
+  ASSERT_FALSE(kernel_.applies.empty());
+  EXPECT_EQ(kernel_.applies.back().size(), 2u);  // delete .3, add .4; nothing else touched
+  EXPECT_EQ(scripts_.started.size(), scripts_before);  // no flap, no notification
+  EXPECT_EQ(prober_.runs["10.0.1.1:8080"], runs_before);  // the running probe was kept
+  control::Status s = Report(*e);
+  EXPECT_EQ(s.virtual_servers[0].real_servers[1].checks_failed, 1u);  // stats carried over
+
+  // The kept probe stays on its schedule; the new one starts after the bootstrap delay.
+  prober_.healthy["10.0.1.2:8080"] = true;
+  timers_.Advance(seconds(1));
+  EXPECT_EQ(prober_.runs["10.0.1.4:8080"], 1);
+  EXPECT_EQ(prober_.runs["10.0.1.1:8080"], runs_before);
+  timers_.Advance(seconds(3));  // t = 5 s: .2's next probe is due at 6 s
+  EXPECT_EQ(Pool().size(), 2u);
+  timers_.Advance(seconds(1));
+  EXPECT_EQ(Pool().size(), 3u);
+}
+
+TEST_F(EngineTest, ReloadAddsAndRemovesVirtualServers) {
+  auto e = Make();
+  ASSERT_TRUE(e->Start(Config({Vs(80)})));
+  auto r = e->Reload(Config({Vs(81)}));
+  ASSERT_TRUE(r);
+  EXPECT_EQ(*r, "virtual servers +1 -1 =0; real servers +3 -3; probes +0 -0 =3");
+  EXPECT_EQ(kernel_.state.Find(kService), nullptr);
+  const lb::ServiceKey other = lb::AddressKey{lb::Protocol::kTcp, LbIp("10.0.0.1"), 81};
+  EXPECT_EQ(Pool(other).size(), 3u);
+}
+
+TEST_F(EngineTest, RefusedReloadKeepsTheRunningState) {
+  auto e = Make();
+  ASSERT_TRUE(e->Start(Config({Vs()})));
+  const lb::State before = kernel_.state;
+  model::VirtualServer vs = Vs();
+  vs.scheduler = model::Scheduler::kLc;
+  vs.real_servers.pop_back();
+  auto r = e->Reload(Config({vs}));
+  ASSERT_FALSE(r);
+  EXPECT_EQ(kernel_.state, before);
+  EXPECT_EQ(Report(*e).virtual_servers[0].real_servers.size(), 3u);
+}
+
+TEST_F(EngineTest, StopRemovesVigilsEntries) {
+  auto e = Make();
+  ASSERT_TRUE(e->Start(Config({Vs()})));
+  bool done = false;
+  e->Stop([&] { done = true; });
+  EXPECT_TRUE(done);
+  EXPECT_TRUE(kernel_.state.services.empty());
+  EXPECT_EQ(timers_.size(), 0u);
+}
+
+TEST_F(EngineTest, StopKeepsEntriesWithDontReleaseLb) {
+  auto e = Make(/*dont_release=*/true);
+  ASSERT_TRUE(e->Start(Config({Vs()})));
+  e->Stop([] {});
+  EXPECT_EQ(Pool().size(), 3u);
+}
+
+TEST_F(EngineTest, StateChangesAreSignalled) {
+  auto e = Make();
+  ASSERT_TRUE(e->Start(Config({Vs()})));
+  const int after_start = changes_;
+  EXPECT_GE(after_start, 1);
+  timers_.Advance(seconds(1));
+  EXPECT_EQ(changes_, after_start);  // nothing changed
+  prober_.healthy["10.0.1.1:8080"] = false;
+  timers_.Advance(seconds(6));
+  EXPECT_EQ(changes_, after_start + 1);
+}
+
+TEST_F(EngineTest, FifoGetsKeepalivedLines) {
+  const std::string path = ::testing::TempDir() + "/vigil_engine_test_fifo";
+  std::filesystem::remove(path);
+  auto e = Make();
+  model::Config c = Config({Vs()});
+  c.global.lvs_notify_fifo = model::NotifyFifo{.path = path};
+  ASSERT_TRUE(e->Start(c));
+  prober_.healthy["10.0.1.2:8080"] = false;
+  timers_.Advance(seconds(1));
+  int fd = open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+  ASSERT_GE(fd, 0);
+  char buf[512];
+  ssize_t n = read(fd, buf, sizeof buf);
+  close(fd);
+  ASSERT_GT(n, 0);
+  EXPECT_EQ(std::string(buf, static_cast<size_t>(n)),
+            "VS [10.0.0.1]:tcp:80 UP\n"
+            "RS [10.0.1.2]:tcp:8080 [10.0.0.1]:tcp:80 DOWN\n");
+  e->Stop([] {});
+  EXPECT_FALSE(std::filesystem::exists(path));  // we made it, we remove it
+}
+
+TEST(NotifyQueueTest, RunsInOrderPerQueueAndQueuesIndependently) {
+  FakeScripts scripts;
+  std::vector<std::string> reports;
+  NotifyQueue q(scripts, [&](const std::string& what, const std::string& result) {
+    reports.push_back(what + " " + result);
+  });
+  q.Enqueue("a", SpawnSpec{.argv = {"/a1"}}, "a1");
+  q.Enqueue("a", SpawnSpec{.argv = {"/a2"}}, "a2");
+  q.Enqueue("b", SpawnSpec{.argv = {"/b1"}}, "b1");
+  EXPECT_EQ(scripts.started, (std::vector<std::string>{"/a1", "/b1"}));
+  EXPECT_EQ(q.pending(), 3u);
+  scripts.FinishOldest();  // a1
+  EXPECT_EQ(scripts.started, (std::vector<std::string>{"/a1", "/b1", "/a2"}));
+  scripts.FinishAll();
+  EXPECT_EQ(reports, (std::vector<std::string>{"a1 exit 0", "b1 exit 0", "a2 exit 0"}));
+  EXPECT_EQ(q.pending(), 0u);
+}
+
+TEST(NotifyFifoTest, LinesAreKeepalivedsFormat) {
+  EXPECT_EQ(FifoVsLine("[10.0.0.1]:tcp:80", true), "VS [10.0.0.1]:tcp:80 UP\n");
+  EXPECT_EQ(FifoVsLine("FWM 7", false), "VS FWM 7 DOWN\n");
+  EXPECT_EQ(FifoRsLine("[10.0.1.2]:tcp:8080", "[10.0.0.1]:tcp:80", false),
+            "RS [10.0.1.2]:tcp:8080 [10.0.0.1]:tcp:80 DOWN\n");
+}
+
+}  // namespace
+}  // namespace vigil::check
