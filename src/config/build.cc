@@ -8,34 +8,6 @@ namespace bi = build_internal;
 
 namespace {
 
-bool AnyScript(const model::VrrpNotify& n) {
-  return n.master || n.backup || n.fault || n.stop || n.deleted || n.master_rx_lower_pri ||
-         n.generic;
-}
-
-// Returns true if the model would run any external script.
-bool UsesScripts(const model::Config& cfg) {
-  const model::Global& g = cfg.global;
-  if (g.startup_script || g.shutdown_script) return true;
-  for (const auto* f : {&g.notify_fifo, &g.vrrp_notify_fifo, &g.lvs_notify_fifo})
-    if (*f && (*f)->script) return true;
-  if (!cfg.vrrp_instances.empty()) {
-    for (const auto& i : cfg.vrrp_instances)
-      if (!i.track_script.empty() || AnyScript(i.notify)) return true;
-    for (const auto& s : cfg.sync_groups)
-      if (!s.track_script.empty() || AnyScript(s.notify)) return true;
-  }
-  for (const auto& vs : cfg.virtual_servers) {
-    if (vs.quorum_up || vs.quorum_down) return true;
-    for (const auto& rs : vs.real_servers) {
-      if (rs.notify_up || rs.notify_down) return true;
-      for (const auto& c : rs.checks)
-        if (std::holds_alternative<model::MiscCheck>(c.detail)) return true;
-    }
-  }
-  return false;
-}
-
 void BuildRootSingleton(const Node& n, model::Config& cfg, Diagnostics& diags) {
   const std::string& kw = n.name();
   if (kw == "net_namespace") {
@@ -87,7 +59,7 @@ model::Config Build(const Tree& tree, Diagnostics& diags) {
   bi::FinishVrrp(cfg, diags);
   bi::FinishCheck(cfg, diags);
 
-  if (!cfg.global.enable_script_security && UsesScripts(cfg)) diags.SetScriptsWithoutSecurity();
+  // Script security (vigild -t exit 5) needs to know which scripts exist: CheckSystem.
   return cfg;
 }
 

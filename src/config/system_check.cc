@@ -40,7 +40,8 @@ namespace {
 
 class Checker {
  public:
-  Checker(const SystemInfo& system, Diagnostics& diags) : system_(system), diags_(diags) {}
+  Checker(const SystemInfo& system, Diagnostics& diags, bool script_security)
+      : system_(system), diags_(diags), script_security_(script_security) {}
 
   void Interface(const std::string& name, const model::SourceRef& at) {
     if (name.empty() || !seen_if_.insert(name).second) return;
@@ -58,16 +59,32 @@ class Checker {
   // Checks the program of a command line (its first word).
   void Command(const std::string& command, const model::SourceRef& at) {
     std::string prog = command.substr(0, command.find_first_of(" \t"));
-    if (prog.empty() || prog[0] != '/') return;  // searched in PATH at run time
-    switch (system_.Executable(prog)) {
+    if (prog.empty()) return;
+    SystemInfo::FileState state = SystemInfo::FileState::kMissing;
+    if (prog.find('/') != std::string::npos) {
+      state = system_.Executable(prog);
+    } else {  // found through PATH at run time, as keepalived does
+      for (const char* dir : {"/usr/local/sbin/", "/usr/local/bin/", "/usr/sbin/", "/usr/bin/",
+                              "/sbin/", "/bin/"}) {
+        state = system_.Executable(dir + prog);
+        if (state != SystemInfo::FileState::kMissing) break;
+      }
+    }
+    switch (state) {
       case SystemInfo::FileState::kMissing:
         Warn(at, "script '" + prog + "' does not exist");
-        break;
+        return;  // like keepalived: a missing script is dropped, not a security problem
       case SystemInfo::FileState::kNotExecutable:
         Warn(at, "script '" + prog + "' is not executable");
         break;
       case SystemInfo::FileState::kExecutable:
         break;
+    }
+    if (!script_security_ && !security_reported_) {
+      security_reported_ = true;
+      diags_.SetScriptsWithoutSecurity();
+      Warn(at, "scripts are configured but global_defs has no enable_script_security: "
+               "they would run as root without their files' safety being checked");
     }
   }
 
@@ -91,13 +108,15 @@ class Checker {
   const SystemInfo& system_;
   Diagnostics& diags_;
   std::set<std::string> seen_if_, seen_user_, seen_group_;
+  bool script_security_;
+  bool security_reported_ = false;
 };
 
 }  // namespace
 
 void CheckSystem(const model::Config& config, const SystemInfo& system, Diagnostics& diags) {
-  Checker c(system, diags);
   const model::Global& g = config.global;
+  Checker c(system, diags, g.enable_script_security);
   c.User(g.script_user, g.script_group, {});
   c.Script(g.startup_script);
   c.Script(g.shutdown_script);

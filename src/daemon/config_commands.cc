@@ -45,9 +45,9 @@ int RunDumpConfig(const Options& options, std::ostream& json_out, std::ostream& 
   config::Loaded loaded = LoadFromOptions(options, /*system_checks=*/false);
   diag_out << loaded.diags.FormatAll(loaded.files);
   diag_out.flush();
-  if (loaded.diags.HasFatal()) return static_cast<int>(config::CheckExit::kFatal);
+  // The model is printed even when the configuration cannot run: it shows what was read.
   json_out << model::ToJsonText(loaded.config, 2) << '\n';
-  return 0;
+  return loaded.diags.HasFatal() ? static_cast<int>(config::CheckExit::kFatal) : 0;
 }
 
 }  // namespace vigil::daemon

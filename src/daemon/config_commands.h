@@ -23,7 +23,8 @@ config::Loaded LoadFromOptions(const Options& options, bool system_checks);
 int RunConfigTest(const Options& options, std::ostream& diag_out);
 
 // Loads the configuration and writes the model as JSON to `json_out`; diagnostics go to
-// `diag_out`. Returns 0, or 3 when the configuration cannot be loaded at all.
+// `diag_out`. Returns 0, or 3 when the configuration cannot run (the model read so far is
+// still printed).
 int RunDumpConfig(const Options& options, std::ostream& json_out, std::ostream& diag_out);
 
 }  // namespace vigil::daemon

@@ -265,7 +265,7 @@ vrrp_instance VI_1 {
   EXPECT_EQ(d.ExitCode(), CheckExit::kErrors);
 }
 
-TEST(BuildVrrpTest, ScriptsWithoutSecurityGiveExit5) {
+TEST(BuildVrrpTest, TrackScriptBuildsWithoutDiagnostics) {
   Diagnostics d;
   BuildText(R"(vrrp_script chk { script "/bin/true" }
 vrrp_instance VI_1 {
@@ -275,10 +275,10 @@ vrrp_instance VI_1 {
   track_script { chk }
 })", d);
   EXPECT_EQ(DiagLines(d), Strings{});
-  EXPECT_EQ(d.ExitCode(), CheckExit::kScriptSecurity);
+  EXPECT_EQ(d.ExitCode(), CheckExit::kOk);  // exit 5 is CheckSystem's call: it knows which scripts exist
 }
 
-TEST(BuildVrrpTest, NotifyScriptMarksScriptSecurity) {
+TEST(BuildVrrpTest, NotifyScriptKeepsCommandAndUser) {
   Diagnostics d;
   auto cfg = BuildText(R"(vrrp_instance VI_1 {
   interface eth0
@@ -286,7 +286,7 @@ TEST(BuildVrrpTest, NotifyScriptMarksScriptSecurity) {
   virtual_ipaddress { 10.0.0.1 }
   notify_master "/etc/notify.sh master" root
 })", d);
-  EXPECT_EQ(d.ExitCode(), CheckExit::kScriptSecurity);
+  EXPECT_EQ(d.ExitCode(), CheckExit::kOk);  // exit 5 is CheckSystem's call: it knows which scripts exist
   ASSERT_TRUE(cfg.vrrp_instances[0].notify.master);
   EXPECT_EQ(cfg.vrrp_instances[0].notify.master->command, "/etc/notify.sh master");
   EXPECT_EQ(cfg.vrrp_instances[0].notify.master->user, "root");

@@ -61,6 +61,63 @@ vrrp_instance VI_1 {
   EXPECT_EQ(d.ExitCode(), CheckExit::kOk);
 }
 
+TEST(SystemCheckTest, ExistingScriptWithoutScriptSecurityGivesExit5) {
+  Diagnostics d;
+  Diagnostics parse;
+  auto cfg = Build(TreeFromText(R"(vrrp_script chk {
+  script "/bin/true"
+}
+vrrp_instance VI_1 {
+  interface eth0
+  virtual_router_id 51
+  virtual_ipaddress { 10.0.0.1 }
+  track_script { chk }
+  notify_master "/bin/true master"
+})", parse), d);
+  FakeSystem sys;
+  CheckSystem(cfg, sys, d);
+  EXPECT_EQ(DiagLines(d),
+            (Strings{"1:13: warning: scripts are configured but global_defs has no "
+                     "enable_script_security: they would run as root without their files' "
+                     "safety being checked"}));
+  EXPECT_EQ(d.ExitCode(), CheckExit::kScriptSecurity);
+}
+
+TEST(SystemCheckTest, MissingScriptsAreNotASecurityProblem) {
+  // keepalived drops a script whose file does not exist, so it never runs unchecked.
+  Diagnostics d;
+  Diagnostics parse;
+  auto cfg = Build(TreeFromText(R"(vrrp_instance VI_1 {
+  interface eth0
+  virtual_router_id 51
+  virtual_ipaddress { 10.0.0.1 }
+  notify_master /no/such.sh
+})", parse), d);
+  FakeSystem sys;
+  CheckSystem(cfg, sys, d);
+  EXPECT_EQ(DiagLines(d), (Strings{"5:3: warning: script '/no/such.sh' does not exist"}));
+  EXPECT_EQ(d.ExitCode(), CheckExit::kOk);
+}
+
+TEST(SystemCheckTest, ProgramsWithoutSlashAreFoundThroughPath) {
+  Diagnostics d;
+  Diagnostics parse;
+  auto cfg = Build(TreeFromText(R"(global_defs {
+  enable_script_security
+}
+vrrp_instance VI_1 {
+  interface eth0
+  virtual_router_id 51
+  virtual_ipaddress { 10.0.0.1 }
+  notify_master "true now"
+  notify_backup "nosuchprog now"
+})", parse), d);
+  FakeSystem sys;
+  CheckSystem(cfg, sys, d);
+  EXPECT_EQ(DiagLines(d), (Strings{"9:3: warning: script 'nosuchprog' does not exist"}));
+  EXPECT_EQ(d.ExitCode(), CheckExit::kOk);
+}
+
 TEST(SystemCheckTest, EachMissingInterfaceIsReportedOnce) {
   Diagnostics d;
   Diagnostics parse;
