@@ -7,8 +7,11 @@
 #include <string>
 #include <vector>
 
+#include "check/engine.h"
 #include "daemon/config_commands.h"
 #include "daemon/options.h"
+#include "daemon/supervisor.h"
+#include "vrrp/engine.h"
 
 namespace {
 
@@ -58,6 +61,12 @@ int main(int argc, char** argv) {
     case Mode::kRun:
       break;
   }
-  std::cerr << "vigild: running the daemon is not built yet; use -t or --dump-config\n";
-  return 1;
+  vigil::daemon::EngineFactories factories;
+  factories.vrrp = [](asio::io_context& io, const vigil::daemon::Options& o) {
+    return vigil::vrrp::MakeEngine(io, {.dont_release_vips = o.dont_release_vrrp});
+  };
+  factories.check = [](asio::io_context& io, const vigil::daemon::Options& o) {
+    return vigil::check::MakeEngine(io, {.dont_release_lb = o.dont_release_lb});
+  };
+  return vigil::daemon::RunDaemon(options, factories);
 }

@@ -191,6 +191,8 @@ struct UnicastPeer {
   model::IpAddress address;
   uint8_t min_ttl = 0;
   uint8_t max_ttl = 255;
+
+  friend bool operator==(const UnicastPeer&, const UnicastPeer&) = default;
 };
 
 // What one VRRP instance expects of the adverts it accepts. The spans are borrowed for

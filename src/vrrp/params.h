@@ -60,6 +60,8 @@ struct Params {
   std::chrono::microseconds garp_lower_prio_delay = std::chrono::seconds(5);
   // Emit Notify{kPriorityChanged} when the effective priority changes.
   bool notify_priority_changes = false;
+
+  friend bool operator==(const Params&, const Params&) = default;
 };
 
 }  // namespace vigil::vrrp

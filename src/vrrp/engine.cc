@@ -1,0 +1,884 @@
+#include "vrrp/engine.h"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <fstream>
+#include <map>
+#include <set>
+
+#include <asio.hpp>
+
+#include "base/log.h"
+#include "base/subprocess.h"
+#include "model/config.h"
+#include "net/arp_ndisc.h"
+#include "net/link_monitor.h"
+#include "net/netlink.h"
+#include "net/packet_socket.h"
+#include "net/raw_socket.h"
+#include "net/rtnetlink.h"
+#include "net/sysctl.h"
+#include "vrrp/instance_spec.h"
+#include "vrrp/notifier.h"
+#include "vrrp/packet.h"
+#include "vrrp/state_machine.h"
+#include "vrrp/tracking.h"
+
+namespace vigil::vrrp {
+namespace {
+
+using std::chrono::steady_clock;
+constexpr auto kRejectLogInterval = std::chrono::seconds(10);
+constexpr auto kFilePollInterval = std::chrono::seconds(1);
+
+net::RawAddress ToRaw(const model::IpAddress& a) {
+  return net::RawAddress::FromBytes(a.bytes().data(), a.is_v4() ? 4 : 16);
+}
+
+model::IpAddress FromRaw(const net::RawAddress& r) {
+  if (r.family == AF_INET) {
+    return model::IpAddress::V4((uint32_t(r.bytes[0]) << 24) | (uint32_t(r.bytes[1]) << 16) |
+                                (uint32_t(r.bytes[2]) << 8) | r.bytes[3]);
+  }
+  if (r.family == AF_INET6) {
+    std::array<uint8_t, 16> b{};
+    std::copy(r.bytes.begin(), r.bytes.begin() + 16, b.begin());
+    return model::IpAddress::V6(b);
+  }
+  return {};
+}
+
+int AfOf(model::Family f) { return f == model::Family::kIpv6 ? AF_INET6 : AF_INET; }
+
+uint8_t ScopeValue(const std::optional<std::string>& scope) {
+  if (!scope) return RT_SCOPE_UNIVERSE;
+  if (*scope == "host") return RT_SCOPE_HOST;
+  if (*scope == "link") return RT_SCOPE_LINK;
+  if (*scope == "site") return RT_SCOPE_SITE;
+  if (*scope == "nowhere") return RT_SCOPE_NOWHERE;
+  if (*scope == "global" || *scope == "universe") return RT_SCOPE_UNIVERSE;
+  try {
+    return static_cast<uint8_t>(std::stoi(*scope));
+  } catch (const std::exception&) {
+    return RT_SCOPE_UNIVERSE;
+  }
+}
+
+// A receive socket shared by the instances of one (family, interface, unicast source).
+struct Receiver {
+  Receiver(asio::io_context& io, net::VrrpSocket s)
+      : sock(std::move(s)), desc(io, ::dup(sock.fd())) {}
+  net::VrrpSocket sock;
+  asio::posix::stream_descriptor desc;
+  std::map<uint8_t, std::string> by_vrid;  // VRID -> instance name
+};
+
+struct ScriptTracker {
+  explicit ScriptTracker(asio::io_context& io) : timer(io) {}
+  ScriptSpec spec;
+  bool ok = true;
+  uint32_t successes = 0;
+  uint32_t failures = 0;
+  bool running = false;
+  asio::steady_timer timer;
+};
+
+struct Instance {
+  explicit Instance(asio::io_context& io) : timer(io) {}
+  InstanceSpec spec;
+  std::unique_ptr<StateMachine> sm;
+  asio::steady_timer timer;
+  uint64_t timer_generation = 0;
+  int ifindex = 0;          // the instance's interface
+  int send_ifindex = 0;     // where adverts leave (the VMAC unless vmac_xmit_base)
+  int vip_ifindex = 0;      // where GARPs leave (the VMAC when use_vmac)
+  net::MacAddress mac{};    // source MAC of GARPs / NAs
+  int vmac_ifindex = 0;
+  bool vmac_created = false;
+  model::IpAddress primary;
+  std::optional<net::VrrpSocket> sender;
+  std::string receiver_key;
+  uint16_t ip_id = 0;
+  bool vips_installed = false;
+  bool legacy_checksum = false;
+  bool link_ok = true;
+  std::vector<model::IpAddress> advertised;  // VIPs in the adverts
+  control::InstanceStatus status;
+  std::map<RejectReason, steady_clock::time_point> last_reject_log;
+};
+
+class EngineImpl final : public control::Engine {
+ public:
+  EngineImpl(asio::io_context& io, EngineOptions options)
+      : io_(io), options_(options), notifier_(io), file_timer_(io) {}
+
+  ~EngineImpl() override = default;
+
+  Result<void> Start(const model::Config& config) override {
+    auto nl = net::NetlinkSocket::Open(NETLINK_ROUTE);
+    if (!nl) return std::unexpected(nl.error());
+    nl_.emplace(std::move(*nl));
+    rtnl_.emplace(*nl_);
+    auto pkt = net::PacketSocket::Open();
+    if (!pkt) return std::unexpected(pkt.error());
+    packet_.emplace(std::move(*pkt));
+    auto mon = net::LinkMonitor::Open();
+    if (!mon) return std::unexpected(mon.error());
+    monitor_.emplace(std::move(*mon));
+    monitor_desc_.emplace(io_, ::dup(monitor_->fd()));
+    WatchMonitor();
+    RefreshLinks();
+
+    spec_ = SpecFromModel(config);
+    notifier_.Configure(spec_);
+    for (const auto& s : spec_.scripts) AddScript(s);
+    for (const auto& s : spec_.instances) {
+      if (auto r = AddInstance(s); !r) return std::unexpected(r.error());
+    }
+    PollFiles();
+    for (auto& [name, in] : instances_) StartInstance(*in);
+    return {};
+  }
+
+  Result<std::string> Reload(const model::Config& config) override {
+    VrrpSpec next = SpecFromModel(config);
+    notifier_.Configure(next);
+    // Scripts: keep running trackers whose spec is unchanged.
+    std::set<std::string> keep_scripts;
+    for (const auto& s : next.scripts) {
+      auto it = scripts_.find(s.name);
+      if (it != scripts_.end() && it->second->spec == s) {
+        keep_scripts.insert(s.name);
+        continue;
+      }
+      if (it != scripts_.end()) scripts_.erase(it);
+      AddScript(s);
+      keep_scripts.insert(s.name);
+    }
+    for (auto it = scripts_.begin(); it != scripts_.end();)
+      it = keep_scripts.count(it->first) ? std::next(it) : scripts_.erase(it);
+
+    std::map<std::string, const InstanceSpec*> wanted;
+    for (const auto& s : next.instances) wanted[s.name] = &s;
+    int added = 0, removed = 0, changed = 0, unchanged = 0, vips_changed = 0;
+    // Removals and replacements first, so a VIP moving between instances is released
+    // before its new owner installs it (one reload, not two).
+    std::vector<const InstanceSpec*> to_add;
+    for (auto it = instances_.begin(); it != instances_.end();) {
+      Instance& in = *it->second;
+      auto w = wanted.find(it->first);
+      if (w == wanted.end()) {
+        log::Info(in.spec.name + ": removed by reload");
+        StopInstance(in, /*release_vips=*/true);
+        it = instances_.erase(it);
+        ++removed;
+        continue;
+      }
+      const InstanceSpec& ns = *w->second;
+      if (ns == in.spec) {
+        ++unchanged;
+      } else if (ns.SameExceptVips(in.spec)) {
+        ChangeVipsRemove(in, ns);
+        ++vips_changed;
+      } else {
+        log::Info(in.spec.name + ": changed by reload; restarting it");
+        StopInstance(in, /*release_vips=*/true);
+        it = instances_.erase(it);
+        to_add.push_back(&ns);
+        ++changed;
+        continue;
+      }
+      ++it;
+    }
+    for (const auto& s : next.instances) {
+      auto it = instances_.find(s.name);
+      if (it != instances_.end() && !(it->second->spec == s)) ChangeVipsAdd(*it->second, s);
+    }
+    for (const auto& s : next.instances) {
+      if (instances_.count(s.name)) continue;
+      bool is_change = std::find(to_add.begin(), to_add.end(), &s) != to_add.end();
+      if (!is_change) ++added;
+      if (auto r = AddInstance(s); !r) {
+        log::Error(s.name + ": " + r.error().ToString());
+        continue;
+      }
+      StartInstance(*instances_[s.name]);
+    }
+    spec_ = std::move(next);
+    for (auto& [name, in] : instances_) Recompute(*in);
+    Changed();
+    return "instances +" + std::to_string(added) + " -" + std::to_string(removed) + " ~" +
+           std::to_string(changed) + " vips~" + std::to_string(vips_changed) + " =" +
+           std::to_string(unchanged);
+  }
+
+  void Stop(std::function<void()> done) override {
+    stopping_ = true;
+    for (auto& [name, in] : instances_) StopInstance(*in, !options_.dont_release_vips);
+    scripts_.clear();
+    file_timer_.cancel();
+    if (monitor_desc_) {
+      std::error_code ec;
+      monitor_desc_->close(ec);
+    }
+    for (auto& [key, r] : receivers_) {
+      std::error_code ec;
+      r->desc.close(ec);
+    }
+    (void)sysctl_.Restore();
+    // Give the STOP notifications a moment to start before the process leaves.
+    auto timer = std::make_shared<asio::steady_timer>(io_, std::chrono::milliseconds(100));
+    timer->async_wait([timer, done](std::error_code) { done(); });
+  }
+
+  void Report(control::Status& status) const override {
+    for (const auto& [name, in] : instances_) {
+      control::InstanceStatus s = in->status;
+      s.name = in->spec.name;
+      s.state = std::string(StateName(in->sm->state()));
+      s.interface = in->spec.interface;
+      s.vrid = in->spec.params.vrid;
+      s.version = in->spec.params.version == Version::kV3 ? 3 : 2;
+      s.family = in->spec.family == model::Family::kIpv6 ? "inet6" : "inet";
+      s.base_priority = in->spec.params.priority;
+      s.effective_priority = in->sm->effective_priority();
+      s.advert_interval_s =
+          std::chrono::duration<double>(in->sm->master_advert_interval()).count();
+      if (in->sm->state() == State::kMaster) s.master_address = in->primary.ToString();
+      else if (!in->sm->master_address().is_unspec())
+        s.master_address = in->sm->master_address().ToString();
+      s.vips.clear();
+      for (const auto& v : in->spec.vips) s.vips.push_back(v.prefix.ToString());
+      status.instances.push_back(std::move(s));
+    }
+  }
+
+ private:
+  // ---- set-up --------------------------------------------------------------------
+
+  void RefreshLinks() {
+    auto links = rtnl_->ListLinks();
+    if (!links) {
+      log::Error("cannot list interfaces: " + links.error().ToString());
+      return;
+    }
+    links_.clear();
+    for (auto& l : *links) links_[l.ifindex] = l;
+  }
+
+  const net::LinkInfo* LinkByName(const std::string& name) const {
+    for (const auto& [idx, l] : links_)
+      if (l.name == name) return &l;
+    return nullptr;
+  }
+
+  Result<model::IpAddress> PrimaryAddress(const Instance& in) {
+    if (in.spec.source) return *in.spec.source;
+    auto addrs = rtnl_->ListAddresses(in.ifindex, AfOf(in.spec.family));
+    if (!addrs) return std::unexpected(addrs.error());
+    std::set<model::IpAddress> vips;
+    for (const auto& v : in.spec.vips) vips.insert(v.prefix.address);
+    std::optional<model::IpAddress> best;
+    for (const auto& a : *addrs) {
+      model::IpAddress ip = FromRaw(a.address);
+      if (vips.count(ip)) continue;
+      if (in.spec.family == model::Family::kIpv6) {
+        if (ip.IsLinkLocal()) return ip;  // IPv6 adverts come from the link-local address
+        continue;
+      }
+      if (!best) best = ip;
+    }
+    if (best) return *best;
+    return Fail(ErrorCode::kNotFound, "interface " + in.spec.interface + " has no " +
+                                          std::string(model::FamilyName(in.spec.family)) +
+                                          " address to send adverts from");
+  }
+
+  Result<void> SetUpVmac(Instance& in) {
+    const std::string& name = *in.spec.vmac;
+    const net::LinkInfo* existing = LinkByName(name);
+    if (existing) {
+      in.vmac_ifindex = existing->ifindex;
+    } else {
+      net::MacvlanSpec m;
+      m.name = name;
+      m.parent_ifindex = in.ifindex;
+      m.mac = net::VrrpVirtualMac(AfOf(in.spec.family), in.spec.params.vrid);
+      auto created = rtnl_->CreateMacvlan(m);
+      if (!created) return std::unexpected(created.error());
+      in.vmac_ifindex = created->ifindex;
+      in.vmac_created = true;
+      links_[created->ifindex] = *created;
+    }
+    (void)net::ConfigureVmacParent(sysctl_, in.spec.interface);
+    (void)net::ConfigureVmacInterface(sysctl_, name);
+    if (auto r = rtnl_->SetLinkUp(in.vmac_ifindex, true); !r) return r;
+    auto info = rtnl_->LinkByIndex(in.vmac_ifindex);
+    if (info) links_[in.vmac_ifindex] = *info;
+    return {};
+  }
+
+  Result<void> AddInstance(const InstanceSpec& s) {
+    auto owned = std::make_unique<Instance>(io_);
+    Instance& in = *owned;
+    in.spec = s;
+    in.status.name = s.name;
+    for (const auto& v : s.vips)
+      if (v.advertised && v.prefix.address.family() == s.family)
+        in.advertised.push_back(v.prefix.address);
+    const net::LinkInfo* link = LinkByName(s.interface);
+    if (!link) {
+      return Fail(ErrorCode::kNotFound,
+                  "vrrp_instance " + s.name + ": interface '" + s.interface + "' does not exist");
+    }
+    in.ifindex = link->ifindex;
+    in.link_ok = link->up() && link->running();
+    in.send_ifindex = in.ifindex;
+    in.vip_ifindex = in.ifindex;
+    if (link->mac.size() == 6) std::copy(link->mac.begin(), link->mac.end(), in.mac.begin());
+    if (s.vmac) {
+      if (auto r = SetUpVmac(in); !r)
+        return Fail(r.error().code(), "vrrp_instance " + s.name + ": VMAC " + *s.vmac + ": " +
+                                          r.error().ToString());
+      in.vip_ifindex = in.vmac_ifindex;
+      if (!s.vmac_xmit_base) in.send_ifindex = in.vmac_ifindex;
+      in.mac = net::VrrpVirtualMac(AfOf(s.family), s.params.vrid);
+    }
+    auto primary = PrimaryAddress(in);
+    if (!primary) return Fail(primary.error().code(), "vrrp_instance " + s.name + ": " +
+                                                          primary.error().ToString());
+    in.primary = *primary;
+    Params params = s.params;
+    params.primary_address = in.primary;
+    in.sm = std::make_unique<StateMachine>(params);
+
+    net::VrrpSendOptions so;
+    so.family = AfOf(s.family);
+    so.ifindex = in.send_ifindex;
+    so.multicast = s.unicast_peers.empty();
+    auto sender = net::VrrpSocket::OpenSender(so);
+    if (!sender) return Fail(sender.error().code(), "vrrp_instance " + s.name + ": " +
+                                                        sender.error().ToString());
+    in.sender.emplace(std::move(*sender));
+
+    net::VrrpReceiveOptions ro;
+    ro.family = AfOf(s.family);
+    ro.ifindex = in.ifindex;
+    if (!s.unicast_peers.empty()) ro.unicast_src = ToRaw(in.primary);
+    else ro.group = ToRaw(s.multicast_group);
+    std::string key = std::to_string(ro.family) + "/" + std::to_string(ro.ifindex) + "/" +
+                      (ro.unicast_src ? ro.unicast_src->ToString() : "mc:" + ro.group->ToString());
+    auto rit = receivers_.find(key);
+    if (rit == receivers_.end()) {
+      auto sock = net::VrrpSocket::OpenReceiver(ro);
+      if (!sock) return Fail(sock.error().code(), "vrrp_instance " + s.name + ": " +
+                                                      sock.error().ToString());
+      auto r = std::make_unique<Receiver>(io_, std::move(*sock));
+      rit = receivers_.emplace(key, std::move(r)).first;
+      WatchReceiver(key);
+    }
+    auto [vit, fresh] = rit->second->by_vrid.emplace(s.params.vrid, s.name);
+    if (!fresh && vit->second != s.name) {
+      return Fail(ErrorCode::kExists, "vrrp_instance " + s.name + ": VRID " +
+                                          std::to_string(s.params.vrid) + " is already used by " +
+                                          vit->second + " on the same socket");
+    }
+    in.receiver_key = key;
+    instances_[s.name] = std::move(owned);
+    return {};
+  }
+
+  void StartInstance(Instance& in) {
+    log::Info(in.spec.name + ": starting (VRID " + std::to_string(in.spec.params.vrid) +
+              ", priority " + std::to_string(in.spec.params.priority) + ", " +
+              (in.spec.params.version == Version::kV3 ? "v3" : "v2") + " on " +
+              in.spec.interface + " from " + in.primary.ToString() + ")");
+    Execute(in, in.sm->Handle(vrrp::Startup{}, steady_clock::now()));
+    Recompute(in);
+  }
+
+  void StopInstance(Instance& in, bool release_vips) {
+    auto actions = in.sm->Handle(Shutdown{}, steady_clock::now());
+    if (!release_vips) {
+      std::erase_if(actions, [](const Action& a) { return std::holds_alternative<RemoveVips>(a); });
+    }
+    Execute(in, actions);
+    in.timer.cancel();
+    ++in.timer_generation;
+    if (auto r = receivers_.find(in.receiver_key); r != receivers_.end())
+      r->second->by_vrid.erase(in.spec.params.vrid);
+    if (in.vmac_created && release_vips) {
+      (void)rtnl_->DeleteLink(in.vmac_ifindex);
+      links_.erase(in.vmac_ifindex);
+    }
+  }
+
+  // ---- the state machine's actions -------------------------------------------------
+
+  void Execute(Instance& in, const std::vector<Action>& actions) {
+    for (const Action& a : actions) {
+      std::visit([&](const auto& act) { Do(in, act); }, a);
+    }
+    Changed();
+  }
+
+  void Do(Instance& in, const SendAdvert& a) { SendAdverts(in, a.priority); }
+
+  void Transition(Instance& in, std::string_view to, State from) {
+    ++in.status.transitions;
+    log::Notice(in.spec.name + ": " + std::string(StateName(from)) + " -> " + std::string(to) +
+                " (priority " + std::to_string(in.sm->effective_priority()) + ")");
+  }
+  void Do(Instance& in, const BecomeMaster& a) {
+    ++in.status.became_master;
+    Transition(in, "MASTER", a.from);
+  }
+  void Do(Instance& in, const BecomeBackup& a) { Transition(in, "BACKUP", a.from); }
+  void Do(Instance& in, const EnterFault& a) { Transition(in, "FAULT", a.from); }
+  void Do(Instance& in, const AddVips&) { InstallVips(in, in.spec.vips); }
+  void Do(Instance& in, const RemoveVips&) { UninstallVips(in, in.spec.vips); }
+  void Do(Instance& in, const SendGratuitous& g) { SendGratuitousFor(in, in.spec.vips, g.count); }
+  void Do(Instance& in, const Notify& n) { notifier_.Notify(in.spec, n.event, n.priority); }
+  void Do(Instance& in, const CancelTimer&) {
+    ++in.timer_generation;
+    in.timer.cancel();
+  }
+  void Do(Instance& in, const SetTimer& t) {
+    uint64_t gen = ++in.timer_generation;
+    in.timer.expires_at(t.deadline);
+    std::string name = in.spec.name;
+    in.timer.async_wait([this, name, gen](std::error_code ec) {
+      if (ec || stopping_) return;
+      auto it = instances_.find(name);
+      if (it == instances_.end() || it->second->timer_generation != gen) return;
+      Instance& i = *it->second;
+      Execute(i, i.sm->Handle(TimerExpired{}, steady_clock::now()));
+    });
+  }
+
+  void SendAdverts(Instance& in, uint8_t priority) {
+    const InstanceSpec& s = in.spec;
+    Advert a;
+    a.version = s.params.version;
+    a.vrid = s.params.vrid;
+    a.priority = priority;
+    a.interval = IntervalField(s.params.version, s.params.advert_interval);
+    a.auth_type = s.params.version == Version::kV2 ? s.auth_type : AuthType::kNone;
+    if (a.auth_type == AuthType::kPass) a.auth_data = MakeAuthData(s.auth_pass);
+    a.addresses = in.advertised;
+    std::vector<model::IpAddress> destinations;
+    if (s.unicast_peers.empty()) destinations.push_back(s.multicast_group);
+    for (const auto& p : s.unicast_peers) destinations.push_back(p.address);
+    for (const auto& dst : destinations) {
+      Result<std::vector<uint8_t>> bytes = std::vector<uint8_t>();
+      if (s.family == model::Family::kIpv4) {
+        ChecksumOptions opts;
+        opts.v3_checksum_as_v2 = s.v3_checksum_as_v2;
+        if (in.legacy_checksum) opts.pseudo_header_destination = s.multicast_group;
+        Ipv4Fields ip;
+        ip.src = in.primary;
+        ip.dst = dst;
+        ip.ttl = s.unicast_peers.empty() ? kVrrpTtl : s.unicast_ttl;
+        in.ip_id = NextIpv4Id(in.ip_id);
+        ip.id = in.ip_id;
+        bytes = EncodeIpv4Packet(a, ip, opts);
+      } else {
+        bytes = EncodeVrrp(a, model::Family::kIpv6);
+      }
+      if (!bytes) {
+        log::Error(s.name + ": cannot encode advert: " + bytes.error().ToString());
+        return;
+      }
+      if (auto r = in.sender->SendTo(ToRaw(dst), *bytes); !r) {
+        log::Warning(s.name + ": advert to " + dst.ToString() + ": " + r.error().ToString());
+        continue;
+      }
+      ++in.status.adverts_sent;
+      if (priority == 0) ++in.status.priority_zero_sent;
+    }
+  }
+
+  int IfindexOf(const std::string& dev, const Instance& in) {
+    if (dev == in.spec.interface) return in.ifindex;
+    if (in.spec.vmac && dev == *in.spec.vmac) return in.vmac_ifindex;
+    if (const net::LinkInfo* l = LinkByName(dev)) return l->ifindex;
+    return 0;
+  }
+
+  net::AddressSpec AddressFor(const VipSpec& v, int ifindex) {
+    net::AddressSpec a;
+    a.ifindex = ifindex;
+    a.address = ToRaw(v.prefix.address);
+    a.prefix_len = v.prefix.length;
+    if (v.broadcast) a.broadcast = ToRaw(*v.broadcast);
+    a.scope = ScopeValue(v.scope);
+    if (v.label) a.label = *v.label;
+    return a;
+  }
+
+  void InstallVips(Instance& in, const std::vector<VipSpec>& vips) {
+    for (const auto& v : vips) {
+      int idx = IfindexOf(v.dev, in);
+      if (!idx) {
+        log::Error(in.spec.name + ": VIP " + v.prefix.ToString() + ": no interface " + v.dev);
+        continue;
+      }
+      auto r = rtnl_->AddAddress(AddressFor(v, idx));
+      if (!r && r.error().code() != ErrorCode::kExists)
+        log::Error(in.spec.name + ": cannot add VIP " + v.prefix.ToString() + ": " +
+                   r.error().ToString());
+    }
+    in.vips_installed = true;
+    log::Info(in.spec.name + ": VIPs installed");
+  }
+
+  void UninstallVips(Instance& in, const std::vector<VipSpec>& vips) {
+    in.vips_installed = false;
+    for (const auto& v : vips) {
+      int idx = IfindexOf(v.dev, in);
+      if (!idx) continue;
+      auto r = rtnl_->DeleteAddress(AddressFor(v, idx));
+      if (!r && r.error().code() != ErrorCode::kNotFound &&
+          r.error().sys_errno() != EADDRNOTAVAIL)
+        log::Warning(in.spec.name + ": cannot remove VIP " + v.prefix.ToString() + ": " +
+                     r.error().ToString());
+    }
+    log::Info(in.spec.name + ": VIPs removed");
+  }
+
+  void SendGratuitousFor(Instance& in, const std::vector<VipSpec>& vips, uint32_t count) {
+    for (uint32_t round = 0; round < count; ++round) {
+      for (const auto& v : vips) {
+        std::vector<uint8_t> frame;
+        if (v.prefix.address.is_v4()) {
+          in_addr a{};
+          std::memcpy(&a, v.prefix.address.bytes().data(), 4);
+          frame = net::BuildGratuitousArp(in.mac, a);
+        } else {
+          in6_addr a{};
+          std::memcpy(&a, v.prefix.address.bytes().data(), 16);
+          frame = net::BuildUnsolicitedNa(in.mac, a, /*router=*/false);
+        }
+        if (auto r = packet_->Send(in.vip_ifindex, frame); !r) {
+          log::Warning(in.spec.name + ": gratuitous " +
+                       std::string(v.prefix.address.is_v4() ? "ARP" : "NA") + " for " +
+                       v.prefix.address.ToString() + ": " + r.error().ToString());
+          return;
+        }
+      }
+    }
+  }
+
+  // Reload: VIPs that leave an instance go first (all instances), then new ones arrive.
+  void ChangeVipsRemove(Instance& in, const InstanceSpec& next) {
+    std::vector<VipSpec> gone;
+    for (const auto& v : in.spec.vips)
+      if (std::find(next.vips.begin(), next.vips.end(), v) == next.vips.end()) gone.push_back(v);
+    if (in.vips_installed && !gone.empty()) {
+      UninstallVips(in, gone);
+      in.vips_installed = true;
+    }
+  }
+  void ChangeVipsAdd(Instance& in, const InstanceSpec& next) {
+    std::vector<VipSpec> fresh;
+    for (const auto& v : next.vips)
+      if (std::find(in.spec.vips.begin(), in.spec.vips.end(), v) == in.spec.vips.end())
+        fresh.push_back(v);
+    in.spec = next;
+    in.advertised.clear();
+    for (const auto& v : next.vips)
+      if (v.advertised && v.prefix.address.family() == next.family)
+        in.advertised.push_back(v.prefix.address);
+    if (in.vips_installed && !fresh.empty()) {
+      InstallVips(in, fresh);
+      SendGratuitousFor(in, fresh, in.spec.params.garp_master_repeat);
+    }
+    log::Info(in.spec.name + ": VIPs updated by reload without a state change");
+  }
+
+  // ---- receiving -------------------------------------------------------------------
+
+  void WatchReceiver(const std::string& key) {
+    auto it = receivers_.find(key);
+    if (it == receivers_.end()) return;
+    it->second->desc.async_wait(asio::posix::descriptor_base::wait_read,
+                                [this, key](std::error_code ec) {
+                                  if (ec || stopping_) return;
+                                  DrainReceiver(key);
+                                  WatchReceiver(key);
+                                });
+  }
+
+  void DrainReceiver(const std::string& key) {
+    Receiver& r = *receivers_[key];
+    for (int i = 0; i < 256; ++i) {
+      auto got = r.sock.Receive();
+      if (!got) {
+        log::Warning("VRRP receive: " + got.error().ToString());
+        return;
+      }
+      if (!got->has_value()) return;
+      OnPacket(r, **got);
+    }
+  }
+
+  void OnPacket(Receiver& r, const net::ReceivedPacket& p) {
+    const bool v4 = r.sock.family() == AF_INET;
+    size_t offset = 0;
+    if (v4) {
+      if (p.data.empty()) return;
+      offset = (p.data[0] & 0x0f) * 4u;
+    }
+    if (p.data.size() < offset + 2) return;
+    uint8_t vrid = p.data[offset + 1];
+    auto name = r.by_vrid.find(vrid);
+    if (name == r.by_vrid.end()) return;  // another virtual router on this segment
+    auto it = instances_.find(name->second);
+    if (it == instances_.end()) return;
+    Instance& in = *it->second;
+    model::IpAddress source = FromRaw(p.source);
+
+    ReceivedPacket pkt;
+    pkt.bytes = p.data;
+    pkt.family = v4 ? model::Family::kIpv4 : model::Family::kIpv6;
+    pkt.source = source;
+    pkt.destination = FromRaw(p.destination);
+    pkt.hop_limit = p.ttl;
+    Expectation e;
+    e.family = in.spec.family;
+    e.version = in.spec.params.version;
+    e.vrid = in.spec.params.vrid;
+    e.auth_type = in.spec.params.version == Version::kV2 ? in.spec.auth_type : AuthType::kNone;
+    if (e.auth_type == AuthType::kPass) e.auth_data = MakeAuthData(in.spec.auth_pass);
+    e.interval = IntervalField(in.spec.params.version, in.spec.params.advert_interval);
+    e.unicast = !in.spec.unicast_peers.empty();
+    e.virtual_addresses = in.advertised;
+    e.check_addresses = in.sm->ShouldCheckAdvertAddresses(source);
+    e.v3_checksum_as_v2 = in.spec.v3_checksum_as_v2;
+    if (in.spec.family == model::Family::kIpv4) e.ipv4_multicast_group = in.spec.multicast_group;
+    e.check_unicast_source = in.spec.check_unicast_src;
+    e.peers = in.spec.unicast_peers;
+    auto valid = ValidateAdvert(pkt, e);
+    if (!valid) {
+      RejectReason reason = valid.error();
+      ++in.status.rejected[std::string(RejectReasonName(reason))];
+      auto now = steady_clock::now();
+      auto& last = in.last_reject_log[reason];
+      if (now - last >= kRejectLogInterval) {
+        last = now;
+        log::Warning(in.spec.name + ": dropped an advert from " + source.ToString() + ": " +
+                     std::string(RejectReasonName(reason)) + " (logged at most every 10 s)");
+      }
+      Changed();
+      return;
+    }
+    if (valid->legacy_unicast_checksum && !in.legacy_checksum) {
+      in.legacy_checksum = true;
+      log::Info(in.spec.name + ": peer uses the old unicast checksum; answering in kind");
+    }
+    ++in.status.adverts_received;
+    if (valid->advert.priority == 0) ++in.status.priority_zero_received;
+    AdvertReceived ev;
+    ev.source = valid->source;
+    ev.priority = valid->advert.priority;
+    ev.interval = IntervalDuration(valid->advert.version, valid->advert.interval);
+    Execute(in, in.sm->Handle(ev, steady_clock::now()));
+  }
+
+  // ---- tracking --------------------------------------------------------------------
+
+  void WatchMonitor() {
+    monitor_desc_->async_wait(asio::posix::descriptor_base::wait_read, [this](std::error_code ec) {
+      if (ec || stopping_) return;
+      auto batch = monitor_->Poll();
+      if (!batch) {
+        log::Warning("netlink monitor: " + batch.error().ToString());
+      } else {
+        if (batch->resync_needed) RefreshLinks();
+        for (const auto& ev : batch->events) OnLinkEvent(ev);
+        if (batch->resync_needed)
+          for (auto& [name, in] : instances_) RestoreVipsIfNeeded(*in);
+      }
+      WatchMonitor();
+    });
+  }
+
+  void OnLinkEvent(const net::LinkEvent& ev) {
+    if (const auto* l = std::get_if<net::LinkChanged>(&ev)) {
+      if (l->removed) {
+        links_.erase(l->ifindex);
+      } else {
+        auto& info = links_[l->ifindex];
+        info.ifindex = l->ifindex;
+        info.name = l->name;
+        info.flags = (l->up ? IFF_UP : 0) | (l->running ? IFF_RUNNING : 0);
+      }
+      for (auto& [name, in] : instances_) {
+        if (in->ifindex == l->ifindex) {
+          bool ok = !l->removed && l->up && l->running;
+          if (ok != in->link_ok) {
+            in->link_ok = ok;
+            log::Notice(in->spec.name + ": interface " + in->spec.interface +
+                        (ok ? " is up" : " is down"));
+          }
+        }
+        Recompute(*in);
+      }
+      return;
+    }
+    if (const auto* a = std::get_if<net::AddressRemoved>(&ev)) {
+      model::IpAddress gone = FromRaw(a->address);
+      for (auto& [name, in] : instances_) {
+        if (!in->vips_installed) continue;
+        for (const auto& v : in->spec.vips) {
+          if (v.prefix.address != gone || IfindexOf(v.dev, *in) != a->ifindex) continue;
+          log::Warning(in->spec.name + ": VIP " + v.prefix.ToString() +
+                       " was removed by someone else; putting it back");
+          InstallVips(*in, {v});
+          SendGratuitousFor(*in, {v}, 1);
+        }
+      }
+    }
+  }
+
+  void RestoreVipsIfNeeded(Instance& in) {
+    if (in.vips_installed) InstallVips(in, in.spec.vips);
+  }
+
+  bool InterfaceOk(const std::string& name) const {
+    const net::LinkInfo* l = LinkByName(name);
+    return l && l->up() && l->running();
+  }
+
+  void Recompute(Instance& in) {
+    if (stopping_) return;
+    std::vector<TrackedStatus> trackers;
+    for (const auto& t : in.spec.track_interfaces)
+      trackers.push_back({t.weight, t.reverse, InterfaceOk(t.name)});
+    for (const auto& t : in.spec.track_scripts) {
+      auto it = scripts_.find(t.name);
+      trackers.push_back({t.weight, t.reverse, it == scripts_.end() || it->second->ok});
+    }
+    std::vector<TrackedFile> files;
+    for (const auto& f : in.spec.track_files) files.push_back({f.weight, f.reverse, file_values_[f.path]});
+    TrackingResult r = ComputeEffectivePriority(in.spec.params.priority, trackers, files);
+    bool fault = r.fault || (!in.link_ok && !in.spec.dont_track_primary);
+    auto now = steady_clock::now();
+    if (fault != in.sm->faulted()) Execute(in, in.sm->Handle(Fault{fault}, now));
+    if (r.effective != in.sm->effective_priority())
+      Execute(in, in.sm->Handle(PriorityChanged{r.effective}, now));
+  }
+
+  void AddScript(const ScriptSpec& s) {
+    auto t = std::make_unique<ScriptTracker>(io_);
+    t->spec = s;
+    t->ok = !s.init_fail;
+    ScriptTracker* raw = t.get();
+    scripts_[s.name] = std::move(t);
+    RunScript(raw->spec.name, std::chrono::milliseconds(0));
+  }
+
+  void RunScript(const std::string& name, std::chrono::microseconds delay) {
+    auto it = scripts_.find(name);
+    if (it == scripts_.end()) return;
+    ScriptTracker& t = *it->second;
+    t.timer.expires_after(delay);
+    t.timer.async_wait([this, name](std::error_code ec) {
+      if (ec || stopping_) return;
+      auto it2 = scripts_.find(name);
+      if (it2 == scripts_.end()) return;
+      ScriptTracker& tr = *it2->second;
+      SpawnSpec s;
+      s.argv = tr.spec.command.argv;
+      s.timeout = std::chrono::duration_cast<std::chrono::milliseconds>(tr.spec.timeout);
+      std::optional<std::string> user = tr.spec.command.user ? tr.spec.command.user : spec_.script_user;
+      if (user) {
+        auto ids = LookupUser(*user, tr.spec.command.user ? tr.spec.command.group : spec_.script_group);
+        if (ids) {
+          s.uid = ids->first;
+          s.gid = ids->second;
+        }
+      }
+      const ScriptSpec* spec_ptr = &tr.spec;
+      auto r = SpawnProcess(io_, s, [this, name, spec_ptr](const ExitInfo& e) {
+        auto it3 = scripts_.find(name);
+        if (it3 == scripts_.end() || &it3->second->spec != spec_ptr) return;
+        OnScriptResult(*it3->second, e.ok());
+        RunScript(name, it3->second->spec.interval);
+      });
+      if (!r) {
+        OnScriptResult(tr, false);
+        RunScript(name, tr.spec.interval);
+      }
+    });
+  }
+
+  void OnScriptResult(ScriptTracker& t, bool ok) {
+    if (ok) {
+      t.failures = 0;
+      if (++t.successes >= t.spec.rise && !t.ok) {
+        t.ok = true;
+        log::Notice("vrrp_script " + t.spec.name + " succeeded");
+        for (auto& [name, in] : instances_) Recompute(*in);
+      }
+    } else {
+      t.successes = 0;
+      if (++t.failures >= t.spec.fall && t.ok) {
+        t.ok = false;
+        log::Notice("vrrp_script " + t.spec.name + " failed");
+        for (auto& [name, in] : instances_) Recompute(*in);
+      }
+    }
+  }
+
+  void PollFiles() {
+    bool any = false;
+    for (auto& [name, in] : instances_) {
+      for (const auto& f : in->spec.track_files) {
+        any = true;
+        int64_t value = 0;
+        std::ifstream file(f.path);
+        if (file) file >> value;
+        file_values_[f.path] = file ? value : 0;
+      }
+    }
+    if (!any) return;
+    for (auto& [name, in] : instances_) Recompute(*in);
+    file_timer_.expires_after(kFilePollInterval);
+    file_timer_.async_wait([this](std::error_code ec) {
+      if (!ec && !stopping_) PollFiles();
+    });
+  }
+
+  asio::io_context& io_;
+  EngineOptions options_;
+  VrrpSpec spec_;
+  Notifier notifier_;
+  std::optional<net::NetlinkSocket> nl_;
+  std::optional<net::Rtnetlink> rtnl_;
+  std::optional<net::PacketSocket> packet_;
+  std::optional<net::LinkMonitor> monitor_;
+  std::optional<asio::posix::stream_descriptor> monitor_desc_;
+  net::Sysctl sysctl_root_;
+  net::SysctlRestorer sysctl_{sysctl_root_};
+  std::map<int, net::LinkInfo> links_;
+  std::map<std::string, std::unique_ptr<Receiver>> receivers_;
+  std::map<std::string, std::unique_ptr<Instance>> instances_;
+  std::map<std::string, std::unique_ptr<ScriptTracker>> scripts_;
+  std::map<std::string, int64_t> file_values_;
+  asio::steady_timer file_timer_;
+  bool stopping_ = false;
+};
+
+}  // namespace
+
+std::unique_ptr<control::Engine> MakeEngine(asio::io_context& io, EngineOptions options) {
+  return std::make_unique<EngineImpl>(io, options);
+}
+
+}  // namespace vigil::vrrp

@@ -1,0 +1,153 @@
+#include "vrrp/instance_spec.h"
+
+#include <algorithm>
+#include <map>
+#include <set>
+
+#include "base/subprocess.h"
+
+namespace vigil::vrrp {
+namespace {
+
+std::optional<CommandSpec> Command(const std::optional<model::Script>& s) {
+  if (!s) return std::nullopt;
+  CommandSpec c;
+  c.argv = SplitCommandLine(s->command);
+  if (c.argv.empty()) return std::nullopt;
+  c.user = s->user;
+  c.group = s->group;
+  return c;
+}
+
+std::optional<FifoSpec> Fifo(const std::optional<model::NotifyFifo>& f) {
+  if (!f || f->path.empty()) return std::nullopt;
+  return FifoSpec{f->path, Command(f->script)};
+}
+
+VipSpec Vip(const model::VirtualAddress& a, const std::string& default_dev, bool advertised) {
+  VipSpec v;
+  v.prefix = a.prefix;
+  v.broadcast = a.broadcast;
+  v.dev = a.dev.value_or(default_dev);
+  v.scope = a.scope;
+  v.label = a.label;
+  v.advertised = advertised;
+  return v;
+}
+
+}  // namespace
+
+bool InstanceSpec::SameExceptVips(const InstanceSpec& other) const {
+  InstanceSpec a = *this;
+  InstanceSpec b = other;
+  a.vips.clear();
+  b.vips.clear();
+  return a == b;
+}
+
+VrrpSpec SpecFromModel(const model::Config& config) {
+  VrrpSpec out;
+  const model::Global& g = config.global;
+  out.script_user = g.script_user;
+  out.script_group = g.script_group;
+  out.notify_fifo = Fifo(g.notify_fifo);
+  out.vrrp_notify_fifo = Fifo(g.vrrp_notify_fifo);
+  out.garp_interval = g.vrrp_garp_interval;
+  out.gna_interval = g.vrrp_gna_interval;
+
+  std::map<std::string, const model::TrackFile*> files;
+  for (const auto& f : config.track_files) files[f.name] = &f;
+  std::map<std::string, const model::VrrpScript*> scripts;
+  for (const auto& s : config.vrrp_scripts) scripts[s.name] = &s;
+
+  std::set<std::string> used_scripts;
+  for (const auto& m : config.vrrp_instances) {
+    InstanceSpec s;
+    s.name = m.name;
+    s.interface = m.interface.value_or(g.default_interface.value_or("eth0"));
+    s.family = m.family;
+    Params& p = s.params;
+    p.vrid = m.virtual_router_id;
+    p.version = m.version == 3 ? Version::kV3 : Version::kV2;
+    p.priority = m.priority;
+    p.advert_interval = m.advert_int;
+    p.start_as_master = m.initial_state == model::VrrpState::kMaster;
+    // keepalived ignores nopreempt / preempt_delay under `state MASTER`, and nopreempt
+    // for an address owner.
+    p.nopreempt = m.nopreempt && !p.start_as_master && m.priority != kOwnerPriority;
+    p.preempt_delay = p.start_as_master ? std::chrono::microseconds(0) : m.preempt_delay;
+    p.down_timer_adverts = m.down_timer_adverts;
+    p.lower_prio_no_advert = m.lower_prio_no_advert;
+    p.higher_prio_send_advert = m.higher_prio_send_advert;
+    p.skip_check_adv_addr = m.skip_check_adv_addr;
+    p.accept = m.accept;
+    p.garp_master_repeat = m.garp_master_repeat;
+    p.garp_master_delay = m.garp_master_delay;
+    p.garp_master_refresh = m.garp_master_refresh;
+    p.garp_master_refresh_repeat = m.garp_master_refresh_repeat;
+    p.garp_lower_prio_repeat = m.garp_lower_prio_repeat;
+    p.garp_lower_prio_delay = m.garp_lower_prio_delay;
+    p.notify_priority_changes = m.notify_priority_changes;
+    s.auth_type = m.auth_type == model::AuthType::kPass ? AuthType::kPass : AuthType::kNone;
+    s.auth_pass = m.auth_pass;
+    if (m.use_vmac) s.vmac = m.use_vmac->empty() ? "vrrp." + std::to_string(p.vrid) : *m.use_vmac;
+    s.vmac_xmit_base = m.vmac_xmit_base;
+    const std::string vip_dev = s.vmac ? *s.vmac : s.interface;
+    for (const auto& a : m.virtual_ipaddress) s.vips.push_back(Vip(a, vip_dev, true));
+    for (const auto& a : m.virtual_ipaddress_excluded) s.vips.push_back(Vip(a, vip_dev, false));
+    s.source = m.unicast_src_ip ? m.unicast_src_ip : m.mcast_src_ip;
+    for (const auto& peer : m.unicast_peer)
+      s.unicast_peers.push_back({peer.address, peer.min_ttl.value_or(0), peer.max_ttl.value_or(255)});
+    if (m.mcast_dst_ip) {
+      s.multicast_group = *m.mcast_dst_ip;
+    } else {
+      s.multicast_group = m.family == model::Family::kIpv6 ? g.vrrp_mcast_group6 : g.vrrp_mcast_group4;
+    }
+    s.check_unicast_src = m.check_unicast_src;
+    s.unicast_ttl = m.unicast_ttl.value_or(255);
+    for (const auto& raw : m.other)
+      if (raw.keyword == "v3_checksum_as_v2") s.v3_checksum_as_v2 = true;
+    s.dont_track_primary = m.dont_track_primary;
+    for (const auto& t : m.track_interface) s.track_interfaces.push_back({t.name, t.weight, t.reverse});
+    for (const auto& t : m.track_script) {
+      auto it = scripts.find(t.name);
+      if (it == scripts.end()) continue;
+      used_scripts.insert(t.name);
+      s.track_scripts.push_back({t.name, t.weight.value_or(it->second->weight),
+                                 t.reverse != it->second->weight_reverse});
+    }
+    for (const auto& t : m.track_file) {
+      auto it = files.find(t.name);
+      if (it == files.end()) continue;
+      s.track_files.push_back({t.name, it->second->path, t.weight.value_or(it->second->weight),
+                               t.reverse != it->second->weight_reverse});
+    }
+    s.notify.master = Command(m.notify.master);
+    s.notify.backup = Command(m.notify.backup);
+    s.notify.fault = Command(m.notify.fault);
+    s.notify.stop = Command(m.notify.stop);
+    s.notify.generic = Command(m.notify.generic);
+    s.notify.master_rx_lower_pri = Command(m.notify.master_rx_lower_pri);
+    for (const auto& sg : config.sync_groups)
+      if (std::find(sg.members.begin(), sg.members.end(), m.name) != sg.members.end())
+        s.sync_group = sg.name;
+    out.instances.push_back(std::move(s));
+  }
+  for (const auto& m : config.vrrp_scripts) {
+    if (!used_scripts.count(m.name)) continue;
+    ScriptSpec s;
+    s.name = m.name;
+    s.command.argv = SplitCommandLine(m.command);
+    s.command.user = m.user;
+    s.command.group = m.group;
+    s.interval = m.interval;
+    s.timeout = m.timeout;
+    s.rise = m.rise;
+    s.fall = m.fall;
+    s.init_fail = m.init_fail;
+    if (!s.command.argv.empty()) out.scripts.push_back(std::move(s));
+  }
+  return out;
+}
+
+}  // namespace vigil::vrrp

@@ -1,0 +1,125 @@
+// InstanceSpec: what the VRRP engine needs to run one vrrp_instance, derived purely from
+// the model (defaults and globals already applied). Comparing two specs tells a reload
+// what changed.
+#ifndef VIGIL_VRRP_INSTANCE_SPEC_H_
+#define VIGIL_VRRP_INSTANCE_SPEC_H_
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "model/config.h"
+#include "vrrp/packet.h"
+#include "vrrp/params.h"
+
+namespace vigil::vrrp {
+
+// One virtual address to install.
+struct VipSpec {
+  model::IpPrefix prefix;
+  std::optional<model::IpAddress> broadcast;
+  std::string dev;            // the interface it goes on
+  std::optional<std::string> scope;
+  std::optional<std::string> label;
+  bool advertised = true;     // false for virtual_ipaddress_excluded
+
+  friend bool operator==(const VipSpec&, const VipSpec&) = default;
+};
+
+struct ScriptRef {
+  std::string name;
+  int weight = 0;
+  bool reverse = false;
+  friend bool operator==(const ScriptRef&, const ScriptRef&) = default;
+};
+
+struct InterfaceRef {
+  std::string name;
+  int weight = 0;
+  bool reverse = false;
+  friend bool operator==(const InterfaceRef&, const InterfaceRef&) = default;
+};
+
+struct FileRef {
+  std::string name;
+  std::string path;
+  int weight = 1;
+  bool reverse = false;
+  friend bool operator==(const FileRef&, const FileRef&) = default;
+};
+
+struct CommandSpec {
+  std::vector<std::string> argv;
+  std::optional<std::string> user;
+  std::optional<std::string> group;
+  friend bool operator==(const CommandSpec&, const CommandSpec&) = default;
+};
+
+struct NotifySpec {
+  std::optional<CommandSpec> master, backup, fault, stop, generic, master_rx_lower_pri;
+  friend bool operator==(const NotifySpec&, const NotifySpec&) = default;
+};
+
+struct InstanceSpec {
+  std::string name;
+  std::string interface;           // where adverts are received (and sent, without VMAC)
+  model::Family family = model::Family::kIpv4;
+  Params params;                   // primary_address is filled at run time
+  AuthType auth_type = AuthType::kNone;
+  std::string auth_pass;
+  std::vector<VipSpec> vips;
+  std::optional<model::IpAddress> source;        // mcast_src_ip / unicast_src_ip
+  std::vector<UnicastPeer> unicast_peers;
+  model::IpAddress multicast_group;
+  bool check_unicast_src = false;
+  uint8_t unicast_ttl = 255;
+  bool v3_checksum_as_v2 = false;
+  bool dont_track_primary = false;
+  std::optional<std::string> vmac;  // VMAC interface name when use_vmac
+  bool vmac_xmit_base = false;
+  std::vector<InterfaceRef> track_interfaces;
+  std::vector<ScriptRef> track_scripts;
+  std::vector<FileRef> track_files;
+  NotifySpec notify;
+  std::optional<std::string> sync_group;
+
+  friend bool operator==(const InstanceSpec&, const InstanceSpec&) = default;
+
+  // Returns whether `other` differs from this spec only in its VIPs.
+  bool SameExceptVips(const InstanceSpec& other) const;
+};
+
+struct ScriptSpec {
+  std::string name;
+  CommandSpec command;
+  std::chrono::microseconds interval{std::chrono::seconds(1)};
+  std::chrono::microseconds timeout{std::chrono::seconds(1)};
+  uint32_t rise = 1;
+  uint32_t fall = 1;
+  bool init_fail = false;
+  friend bool operator==(const ScriptSpec&, const ScriptSpec&) = default;
+};
+
+struct FifoSpec {
+  std::string path;
+  std::optional<CommandSpec> script;
+  friend bool operator==(const FifoSpec&, const FifoSpec&) = default;
+};
+
+struct VrrpSpec {
+  std::vector<InstanceSpec> instances;
+  std::vector<ScriptSpec> scripts;
+  std::optional<FifoSpec> notify_fifo;       // notify_fifo (VRRP and LVS lines)
+  std::optional<FifoSpec> vrrp_notify_fifo;  // VRRP lines only
+  std::optional<std::string> script_user;    // global script_user
+  std::optional<std::string> script_group;
+  std::chrono::microseconds garp_interval{0};
+  std::chrono::microseconds gna_interval{0};
+};
+
+// Builds the engine's view of `config`.
+VrrpSpec SpecFromModel(const model::Config& config);
+
+}  // namespace vigil::vrrp
+
+#endif  // VIGIL_VRRP_INSTANCE_SPEC_H_

@@ -1,0 +1,67 @@
+// Notifier: runs an instance's notify scripts and writes its notify FIFO lines. Unlike
+// keepalived, the scripts of one instance run one after another in the order of its
+// transitions (a script starts when the previous one has exited), so a slow notify_master
+// can never finish after the notify_backup that followed it.
+#ifndef VIGIL_VRRP_NOTIFIER_H_
+#define VIGIL_VRRP_NOTIFIER_H_
+
+#include <deque>
+#include <map>
+#include <string>
+
+#include "base/unique_fd.h"
+#include "vrrp/instance_spec.h"
+#include "vrrp/state_machine.h"
+
+namespace asio {
+class io_context;
+}
+
+namespace vigil::vrrp {
+
+// Returns keepalived's FIFO line for an instance event, e.g. `INSTANCE "VI_1" MASTER 100`.
+std::string FifoLine(const std::string& instance, NotifyEvent event, uint8_t priority);
+// Returns the state word keepalived passes to scripts and FIFOs: MASTER, BACKUP, FAULT,
+// STOP, MASTER_RX_LOWER_PRI, PRIORITY.
+std::string_view NotifyWord(NotifyEvent event);
+
+class Notifier {
+ public:
+  explicit Notifier(asio::io_context& io) : io_(io) {}
+  ~Notifier();
+
+  // Applies the global settings: script user and the notify FIFOs (created if missing,
+  // their reader scripts started).
+  void Configure(const VrrpSpec& spec);
+  // Queues the notifications of `instance` for `event`: notify_<state>, then the generic
+  // `notify` script with `INSTANCE name STATE priority`, then the FIFO line.
+  void Notify(const InstanceSpec& instance, NotifyEvent event, uint8_t priority);
+  // Returns the number of scripts waiting or running (for tests and shutdown).
+  size_t pending() const;
+
+ private:
+  struct Job {
+    std::vector<std::string> argv;
+    std::optional<std::string> user;
+    std::optional<std::string> group;
+  };
+  struct Fifo {
+    std::string path;
+    UniqueFd fd;
+  };
+  void Enqueue(const std::string& instance, Job job);
+  void RunNext(const std::string& instance);
+  void WriteFifo(Fifo& fifo, const std::string& line);
+  void OpenFifo(Fifo& fifo, const FifoSpec& spec);
+
+  asio::io_context& io_;
+  std::map<std::string, std::deque<Job>> queues_;  // front() is running
+  std::optional<std::string> script_user_;
+  std::optional<std::string> script_group_;
+  Fifo notify_fifo_;
+  Fifo vrrp_notify_fifo_;
+};
+
+}  // namespace vigil::vrrp
+
+#endif  // VIGIL_VRRP_NOTIFIER_H_
