@@ -11,6 +11,7 @@
 #include "daemon/channel.h"
 #include "daemon/config_commands.h"
 #include "daemon/pid_file.h"
+#include "daemon/signal_watcher.h"
 
 namespace vigil::daemon {
 namespace {
@@ -33,7 +34,6 @@ class EngineProcess {
       : name_(std::move(name)),
         options_(options),
         engine_(factory(io_, options)),
-        signals_(io_, SIGTERM, SIGINT, SIGHUP),
         report_timer_(io_) {}
 
   int Run(int supervisor_fd) {
@@ -50,29 +50,33 @@ class EngineProcess {
           Stop();
         });
     engine_->set_on_change([this] { ReportSoon(); });
+    // Signals are watched before the engine starts: one that arrives during Start waits.
+    auto signals = SignalWatcher::Start(io_, {SIGTERM, SIGINT, SIGHUP},
+                                        [this](int sig) { OnSignal(sig); });
+    if (!signals) {
+      log::Error(name_ + ": " + signals.error().ToString());
+      return kEngineExitFailed;
+    }
+    signals_ = std::move(*signals);
     if (auto r = engine_->Start(loaded.config); !r) {
       log::Error(name_ + ": cannot start: " + r.error().ToString());
       return kEngineExitPermanent;
     }
     log::Info(name_ + ": started");
-    WaitSignal();
+
     ScheduleReport(std::chrono::milliseconds(0));
     io_.run();
     return exit_code_;
   }
 
  private:
-  void WaitSignal() {
-    signals_.async_wait([this](std::error_code ec, int sig) {
-      if (ec) return;
-      if (sig == SIGHUP) {
-        std::string result = Reload();
-        (void)result;
-      } else {
-        Stop();
-      }
-      if (!stopping_) WaitSignal();
-    });
+  void OnSignal(int sig) {
+    if (stopping_) return;
+    if (sig == SIGHUP) {
+      (void)Reload();
+    } else {
+      Stop();
+    }
   }
 
   void OnFrame(Frame f) {
@@ -113,8 +117,7 @@ class EngineProcess {
     engine_->Stop([this] {
       SendReport();
       report_timer_.cancel();
-      std::error_code ec;
-      signals_.cancel(ec);
+      if (signals_) signals_->Close();
       // Let the last report flush, then leave the loop.
       asio::post(io_, [this] {
         if (channel_) channel_->Close();
@@ -152,7 +155,7 @@ class EngineProcess {
   const Options& options_;
   asio::io_context io_;
   std::unique_ptr<Engine> engine_;
-  asio::signal_set signals_;
+  std::unique_ptr<SignalWatcher> signals_;
   asio::steady_timer report_timer_;
   std::shared_ptr<Channel> channel_;
   bool stopping_ = false;

@@ -26,6 +26,7 @@
 #include "daemon/engine_process.h"
 #include "daemon/pid_file.h"
 #include "daemon/settings.h"
+#include "daemon/signal_watcher.h"
 
 namespace vigil::daemon {
 namespace {
@@ -72,7 +73,6 @@ class Supervisor final : public control::ControlTarget {
       : options_(options),
         factories_(factories),
         config_(std::move(loaded.config)),
-        signals_(io_),
         started_(Clock::now()) {
     children_["vrrp"].name = "vrrp";
     children_["vrrp"].factory = &factories_.vrrp;
@@ -85,9 +85,14 @@ class Supervisor final : public control::ControlTarget {
   }
 
   int Run() {
-    for (int s : {SIGHUP, SIGTERM, SIGINT, SIGCHLD, SIGUSR1, SIGUSR2, SIGRTMIN + 2})
-      signals_.add(s);
-    WaitSignal();
+    auto signals = SignalWatcher::Start(
+        io_, {SIGHUP, SIGTERM, SIGINT, SIGCHLD, SIGUSR1, SIGUSR2, SIGRTMIN + 2},
+        [this](int sig) { OnSignal(sig); });
+    if (!signals) {
+      log::Error(signals.error().ToString());
+      return 1;
+    }
+    signals_ = std::move(*signals);
     std::string ctl = ControlSocketPath(config_);
     auto server = control::ControlServer::Start(io_, ctl, 0600, *this);
     if (!server) {
@@ -217,9 +222,10 @@ class Supervisor final : public control::ControlTarget {
       return;
     }
     if (pid == 0) {
-      // Engine process: default signal handling, nothing of the supervisor's kept open.
-      for (int s : {SIGHUP, SIGTERM, SIGINT, SIGCHLD, SIGUSR1, SIGUSR2, SIGRTMIN + 2})
-        signal(s, SIG_DFL);
+      // Engine process: no signal of the supervisor's blocked, nothing of its kept open.
+      sigset_t none;
+      sigemptyset(&none);
+      sigprocmask(SIG_SETMASK, &none, nullptr);
       prctl(PR_SET_PDEATHSIG, SIGTERM);
       if (getppid() != parent) _exit(kEngineExitOk);
       int fd = sv[1];
@@ -252,14 +258,6 @@ class Supervisor final : public control::ControlTarget {
       bool ok = !f.payload.empty() && f.payload[0] == '1';
       cb(ok, f.payload.empty() ? "" : f.payload.substr(1));
     }
-  }
-
-  void WaitSignal() {
-    signals_.async_wait([this](std::error_code ec, int sig) {
-      if (ec) return;
-      OnSignal(sig);
-      WaitSignal();
-    });
   }
 
   void OnSignal(int sig) {
@@ -397,7 +395,7 @@ class Supervisor final : public control::ControlTarget {
     if (kill_timer_) kill_timer_->cancel();
     if (control_) control_->Close();
     if (metrics_) metrics_->Close();
-    signals_.cancel();
+    signals_->Close();
     log::Info("stopped");
     io_.stop();
   }
@@ -406,7 +404,7 @@ class Supervisor final : public control::ControlTarget {
   const EngineFactories& factories_;
   model::Config config_;
   asio::io_context io_;
-  asio::signal_set signals_;
+  std::unique_ptr<SignalWatcher> signals_;
   std::map<std::string, Child> children_;
   std::map<std::string, std::function<void(bool, std::string)>> reload_waiters_;
   std::unique_ptr<control::ControlServer> control_;
