@@ -4,9 +4,11 @@
 #include <fcntl.h>
 #include <net/if.h>
 #include <netinet/in.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstring>
 #include <fstream>
 #include <map>
 #include <set>
@@ -26,6 +28,7 @@
 #include "vrrp/instance_spec.h"
 #include "vrrp/notifier.h"
 #include "vrrp/packet.h"
+#include "vrrp/routes.h"
 #include "vrrp/state_machine.h"
 #include "vrrp/tracking.h"
 
@@ -54,6 +57,23 @@ model::IpAddress FromRaw(const net::RawAddress& r) {
 }
 
 int AfOf(model::Family f) { return f == model::Family::kIpv6 ? AF_INET6 : AF_INET; }
+
+// Pins the source of IPv6 adverts to `source` when it is global (unicast_src_ip,
+// mcast_src_ip): left to itself the kernel may pick any global address of the interface,
+// a VIP included, and peers would then see the VIP as the master's address. (IPv4 adverts
+// carry their own header; link-local sources are what the kernel picks anyway.)
+Result<void> BindIpv6Source(const net::VrrpSocket& sock, const model::IpAddress& source) {
+  if (source.is_v4() || source.IsLinkLocal()) return {};
+  int one = 1;
+  if (setsockopt(sock.fd(), IPPROTO_IPV6, IPV6_FREEBIND, &one, sizeof(one)) != 0)
+    return std::unexpected(Error::FromErrno(errno, "IPV6_FREEBIND"));
+  sockaddr_in6 sa{};
+  sa.sin6_family = AF_INET6;
+  std::memcpy(&sa.sin6_addr, source.bytes().data(), 16);
+  if (bind(sock.fd(), reinterpret_cast<const sockaddr*>(&sa), sizeof(sa)) != 0)
+    return std::unexpected(Error::FromErrno(errno, "bind advert source " + source.ToString()));
+  return {};
+}
 
 uint8_t ScopeValue(const std::optional<std::string>& scope) {
   if (!scope) return RT_SCOPE_UNIVERSE;
@@ -107,6 +127,9 @@ struct Instance {
   bool vips_installed = false;
   bool legacy_checksum = false;
   bool link_ok = true;
+  bool own_fault = false;   // this instance's own trackers / link (not its sync group's)
+  std::vector<net::RouteSpec> installed_routes;
+  std::vector<net::RuleSpec> installed_rules;
   std::vector<model::IpAddress> advertised;  // VIPs in the adverts
   control::InstanceStatus status;
   std::map<RejectReason, steady_clock::time_point> last_reject_log;
@@ -140,6 +163,7 @@ class EngineImpl final : public control::Engine {
     for (const auto& s : spec_.instances) {
       if (auto r = AddInstance(s); !r) return std::unexpected(r.error());
     }
+    InstallStatic();
     PollFiles();
     for (auto& [name, in] : instances_) StartInstance(*in);
     return {};
@@ -220,6 +244,7 @@ class EngineImpl final : public control::Engine {
   void Stop(std::function<void()> done) override {
     stopping_ = true;
     for (auto& [name, in] : instances_) StopInstance(*in, !options_.dont_release_vips);
+    if (!options_.dont_release_vips) UninstallStatic();
     scripts_.clear();
     file_timer_.cancel();
     if (monitor_desc_) {
@@ -365,6 +390,8 @@ class EngineImpl final : public control::Engine {
     if (!sender) return Fail(sender.error().code(), "vrrp_instance " + s.name + ": " +
                                                         sender.error().ToString());
     in.sender.emplace(std::move(*sender));
+    if (auto r = BindIpv6Source(*in.sender, in.primary); !r)
+      return Fail(r.error().code(), "vrrp_instance " + s.name + ": " + r.error().ToString());
 
     net::VrrpReceiveOptions ro;
     ro.family = AfOf(s.family);
@@ -424,7 +451,26 @@ class EngineImpl final : public control::Engine {
     for (const Action& a : actions) {
       std::visit([&](const auto& act) { Do(in, act); }, a);
     }
+    PropagateSync(in, actions);
     Changed();
+  }
+
+  // vrrp_sync_group: a member that becomes MASTER takes the others with it; one that
+  // leaves MASTER for BACKUP takes them back. (Group FAULT is handled in Recompute.)
+  void PropagateSync(Instance& in, const std::vector<Action>& actions) {
+    if (!in.spec.sync_group || stopping_) return;
+    std::optional<Event> follow;
+    for (const Action& a : actions) {
+      if (std::holds_alternative<BecomeMaster>(a)) follow = SyncMaster{};
+      if (const auto* b = std::get_if<BecomeBackup>(&a); b && b->from == State::kMaster)
+        follow = SyncBackup{};
+    }
+    if (!follow) return;
+    for (auto& [name, other] : instances_) {
+      if (other.get() == &in || other->spec.sync_group != in.spec.sync_group) continue;
+      auto acts = other->sm->Handle(*follow, steady_clock::now());
+      if (!acts.empty()) Execute(*other, acts);
+    }
   }
 
   void Do(Instance& in, const SendAdvert& a) { SendAdverts(in, a.priority); }
@@ -440,8 +486,15 @@ class EngineImpl final : public control::Engine {
   }
   void Do(Instance& in, const BecomeBackup& a) { Transition(in, "BACKUP", a.from); }
   void Do(Instance& in, const EnterFault& a) { Transition(in, "FAULT", a.from); }
-  void Do(Instance& in, const AddVips&) { InstallVips(in, in.spec.vips); }
-  void Do(Instance& in, const RemoveVips&) { UninstallVips(in, in.spec.vips); }
+  void Do(Instance& in, const AddVips&) {
+    InstallVips(in, in.spec.vips);
+    InstallRoutes(in.spec.name, in.spec.routes, in.spec.rules, in.spec.interface,
+                  in.installed_routes, in.installed_rules);
+  }
+  void Do(Instance& in, const RemoveVips&) {
+    UninstallRoutes(in.spec.name, in.installed_routes, in.installed_rules);
+    UninstallVips(in, in.spec.vips);
+  }
   void Do(Instance& in, const SendGratuitous& g) { SendGratuitousFor(in, in.spec.vips, g.count); }
   void Do(Instance& in, const Notify& n) { notifier_.Notify(in.spec, n.event, n.priority); }
   void Do(Instance& in, const CancelTimer&) {
@@ -572,6 +625,85 @@ class EngineImpl final : public control::Engine {
         }
       }
     }
+  }
+
+  void InstallRoutes(const std::string& who, const std::vector<std::vector<std::string>>& routes,
+                     const std::vector<std::vector<std::string>>& rules, const std::string& dev,
+                     std::vector<net::RouteSpec>& routes_done,
+                     std::vector<net::RuleSpec>& rules_done) {
+    auto lookup = [this](const std::string& name) {
+      const net::LinkInfo* l = LinkByName(name);
+      return l ? l->ifindex : 0;
+    };
+    for (const auto& words : routes) {
+      auto spec = ParseRoute(words, dev, lookup);
+      if (!spec) {
+        log::Error(who + ": route '" + Join(words) + "': " + spec.error().ToString());
+        continue;
+      }
+      auto r = rtnl_->AddRoute(*spec);
+      if (!r && r.error().code() != ErrorCode::kExists) {
+        log::Error(who + ": cannot add route '" + Join(words) + "': " + r.error().ToString());
+        continue;
+      }
+      routes_done.push_back(*spec);
+    }
+    for (const auto& words : rules) {
+      auto spec = ParseRule(words);
+      if (!spec) {
+        log::Error(who + ": rule '" + Join(words) + "': " + spec.error().ToString());
+        continue;
+      }
+      auto r = rtnl_->AddRule(*spec);
+      if (!r && r.error().code() != ErrorCode::kExists) {
+        log::Error(who + ": cannot add rule '" + Join(words) + "': " + r.error().ToString());
+        continue;
+      }
+      rules_done.push_back(*spec);
+    }
+  }
+
+  void UninstallRoutes(const std::string& who, std::vector<net::RouteSpec>& routes,
+                       std::vector<net::RuleSpec>& rules) {
+    for (const auto& spec : rules)
+      if (auto r = rtnl_->DeleteRule(spec); !r && r.error().code() != ErrorCode::kNotFound)
+        log::Warning(who + ": cannot remove a rule: " + r.error().ToString());
+    for (const auto& spec : routes)
+      if (auto r = rtnl_->DeleteRoute(spec); !r && r.error().code() != ErrorCode::kNotFound)
+        log::Warning(who + ": cannot remove a route: " + r.error().ToString());
+    rules.clear();
+    routes.clear();
+  }
+
+  static std::string Join(const std::vector<std::string>& words) {
+    std::string out;
+    for (const auto& w : words) out += (out.empty() ? "" : " ") + w;
+    return out;
+  }
+
+  // static_ipaddress / static_routes / static_rules: set once at start.
+  void InstallStatic() {
+    for (const auto& v : spec_.static_addresses) {
+      const net::LinkInfo* l = LinkByName(v.dev);
+      if (!l) {
+        log::Error("static_ipaddress " + v.prefix.ToString() + ": no interface " + v.dev);
+        continue;
+      }
+      auto r = rtnl_->AddAddress(AddressFor(v, l->ifindex));
+      if (!r && r.error().code() != ErrorCode::kExists) {
+        log::Error("cannot add static address " + v.prefix.ToString() + ": " + r.error().ToString());
+        continue;
+      }
+      static_addresses_done_.push_back({v, l->ifindex});
+    }
+    InstallRoutes("static", spec_.static_routes, spec_.static_rules, spec_.default_interface,
+                  static_routes_done_, static_rules_done_);
+  }
+
+  void UninstallStatic() {
+    UninstallRoutes("static", static_routes_done_, static_rules_done_);
+    for (const auto& [v, ifindex] : static_addresses_done_) (void)rtnl_->DeleteAddress(AddressFor(v, ifindex));
+    static_addresses_done_.clear();
   }
 
   // Reload: VIPs that leave an instance go first (all instances), then new ones arrive.
@@ -767,11 +899,24 @@ class EngineImpl final : public control::Engine {
     std::vector<TrackedFile> files;
     for (const auto& f : in.spec.track_files) files.push_back({f.weight, f.reverse, file_values_[f.path]});
     TrackingResult r = ComputeEffectivePriority(in.spec.params.priority, trackers, files);
-    bool fault = r.fault || (!in.link_ok && !in.spec.dont_track_primary);
+    bool own_fault = r.fault || (!in.link_ok && !in.spec.dont_track_primary);
+    bool group_changed = own_fault != in.own_fault && in.spec.sync_group;
+    in.own_fault = own_fault;
+    // Any member's fault puts its whole sync group in FAULT.
+    bool fault = own_fault;
+    if (in.spec.sync_group) {
+      for (const auto& [name, other] : instances_)
+        if (other.get() != &in && other->spec.sync_group == in.spec.sync_group && other->own_fault)
+          fault = true;
+    }
     auto now = steady_clock::now();
     if (fault != in.sm->faulted()) Execute(in, in.sm->Handle(Fault{fault}, now));
     if (r.effective != in.sm->effective_priority())
       Execute(in, in.sm->Handle(PriorityChanged{r.effective}, now));
+    if (group_changed) {
+      for (auto& [name, other] : instances_)
+        if (other.get() != &in && other->spec.sync_group == in.spec.sync_group) Recompute(*other);
+    }
   }
 
   void AddScript(const ScriptSpec& s) {
@@ -871,6 +1016,9 @@ class EngineImpl final : public control::Engine {
   std::map<std::string, std::unique_ptr<Instance>> instances_;
   std::map<std::string, std::unique_ptr<ScriptTracker>> scripts_;
   std::map<std::string, int64_t> file_values_;
+  std::vector<std::pair<VipSpec, int>> static_addresses_done_;
+  std::vector<net::RouteSpec> static_routes_done_;
+  std::vector<net::RuleSpec> static_rules_done_;
   asio::steady_timer file_timer_;
   bool stopping_ = false;
 };

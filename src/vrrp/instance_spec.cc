@@ -54,6 +54,11 @@ VrrpSpec SpecFromModel(const model::Config& config) {
   out.vrrp_notify_fifo = Fifo(g.vrrp_notify_fifo);
   out.garp_interval = g.vrrp_garp_interval;
   out.gna_interval = g.vrrp_gna_interval;
+  out.default_interface = g.default_interface.value_or("eth0");
+  for (const auto& a : config.static_addresses)
+    out.static_addresses.push_back(Vip(a, out.default_interface, false));
+  for (const auto& r : config.static_routes) out.static_routes.push_back(r.words);
+  for (const auto& r : config.static_rules) out.static_rules.push_back(r.words);
 
   std::map<std::string, const model::TrackFile*> files;
   for (const auto& f : config.track_files) files[f.name] = &f;
@@ -128,6 +133,8 @@ VrrpSpec SpecFromModel(const model::Config& config) {
     s.notify.stop = Command(m.notify.stop);
     s.notify.generic = Command(m.notify.generic);
     s.notify.master_rx_lower_pri = Command(m.notify.master_rx_lower_pri);
+    for (const auto& r : m.virtual_routes) s.routes.push_back(r.words);
+    for (const auto& r : m.virtual_rules) s.rules.push_back(r.words);
     for (const auto& sg : config.sync_groups)
       if (std::find(sg.members.begin(), sg.members.end(), m.name) != sg.members.end())
         s.sync_group = sg.name;

@@ -82,6 +82,10 @@ struct InstanceSpec {
   std::vector<FileRef> track_files;
   NotifySpec notify;
   std::optional<std::string> sync_group;
+  // virtual_routes / virtual_rules lines (`ip route` / `ip rule` words), installed with
+  // the VIPs.
+  std::vector<std::vector<std::string>> routes;
+  std::vector<std::vector<std::string>> rules;
 
   friend bool operator==(const InstanceSpec&, const InstanceSpec&) = default;
 
@@ -115,6 +119,11 @@ struct VrrpSpec {
   std::optional<std::string> script_group;
   std::chrono::microseconds garp_interval{0};
   std::chrono::microseconds gna_interval{0};
+  // static_ipaddress / static_routes / static_rules: installed at start, removed at stop.
+  std::vector<VipSpec> static_addresses;
+  std::vector<std::vector<std::string>> static_routes;
+  std::vector<std::vector<std::string>> static_rules;
+  std::string default_interface = "eth0";
 };
 
 // Builds the engine's view of `config`.

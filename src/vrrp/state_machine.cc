@@ -142,6 +142,12 @@ std::vector<Action> StateMachine::Handle(const Event& event, TimePoint now) {
                  [&](const PriorityChanged& p) { OnPriority(p.priority, out); },
                  [&](const Fault& f) { OnFault(f.on, now, out); },
                  [&](const Shutdown&) { OnShutdown(out); },
+                 [&](const SyncMaster&) {
+                   if (state_ == State::kBackup && !faulted_) GoMaster(now, out);
+                 },
+                 [&](const SyncBackup&) {
+                   if (state_ == State::kMaster) GoBackup(now, out);
+                 },
              },
              event);
   SyncTimer(out);

@@ -66,7 +66,16 @@ struct Fault {
 // The daemon is stopping.
 struct Shutdown {};
 
-using Event = std::variant<Startup, AdvertReceived, TimerExpired, PriorityChanged, Fault, Shutdown>;
+// A member of this instance's vrrp_sync_group became MASTER: a BACKUP member follows at
+// once (a FAULT one does not).
+struct SyncMaster {};
+
+// A member of this instance's vrrp_sync_group left MASTER for BACKUP: a MASTER member
+// follows (without a priority-0 advert: the other router's group takes over by protocol).
+struct SyncBackup {};
+
+using Event = std::variant<Startup, AdvertReceived, TimerExpired, PriorityChanged, Fault, Shutdown,
+                           SyncMaster, SyncBackup>;
 
 // --- Actions -------------------------------------------------------------------
 

@@ -535,3 +535,39 @@ TEST(StateNameTest, KeepalivedSpellings) {
 
 }  // namespace
 }  // namespace vigil::vrrp
+
+namespace vigil::vrrp {
+namespace {
+
+// --- Sync groups ---------------------------------------------------------------
+
+TEST_F(StateMachineTest, SyncMasterMakesABackupMemberMasterAtOnce) {
+  Make();
+  At(microseconds(0), Startup{});
+  EXPECT_EQ(At(seconds(1), SyncMaster{}),
+            (Strings{"become_master from BACKUP", "send_advert 100", "add_vips",
+                     "send_gratuitous master 5", "notify MASTER 100", "set_timer +1000000us"}));
+  EXPECT_EQ(sm_->state(), State::kMaster);
+  // A master ignores it.
+  EXPECT_EQ(At(seconds(2), SyncMaster{}), Strings{});
+}
+
+TEST_F(StateMachineTest, SyncMasterDoesNotMoveAFaultedMember) {
+  Make();
+  At(microseconds(0), Startup{});
+  At(milliseconds(10), Fault{true});
+  EXPECT_EQ(At(seconds(1), SyncMaster{}), Strings{});
+  EXPECT_EQ(sm_->state(), State::kFault);
+}
+
+TEST_F(StateMachineTest, SyncBackupMakesAMasterMemberBackupWithoutPriorityZero) {
+  BecomeMasterAt0();
+  EXPECT_EQ(At(seconds(5), SyncBackup{}),
+            (Strings{"become_backup from MASTER", "remove_vips", "notify BACKUP 100",
+                     "set_timer +3609375us"}));
+  EXPECT_EQ(sm_->state(), State::kBackup);
+  EXPECT_EQ(At(seconds(6), SyncBackup{}), Strings{});
+}
+
+}  // namespace
+}  // namespace vigil::vrrp

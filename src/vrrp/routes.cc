@@ -1,0 +1,202 @@
+#include "vrrp/routes.h"
+
+#include <arpa/inet.h>
+#include <linux/rtnetlink.h>
+
+#include <charconv>
+
+#include "model/address.h"
+
+namespace vigil::vrrp {
+namespace {
+
+std::optional<uint32_t> Number(const std::string& w) {
+  uint32_t v = 0;
+  int base = 10;
+  std::string_view s = w;
+  if (s.size() > 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
+    base = 16;
+    s.remove_prefix(2);
+  }
+  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v, base);
+  if (ec != std::errc() || p != s.data() + s.size()) return std::nullopt;
+  return v;
+}
+
+std::optional<uint32_t> Table(const std::string& w) {
+  if (w == "main") return RT_TABLE_MAIN;
+  if (w == "local") return RT_TABLE_LOCAL;
+  if (w == "default") return RT_TABLE_DEFAULT;
+  return Number(w);
+}
+
+net::RawAddress Raw(const model::IpAddress& a) {
+  return net::RawAddress::FromBytes(a.bytes().data(), a.is_v4() ? 4 : 16);
+}
+
+// Parses ADDR or ADDR/LEN (full length when no /LEN).
+std::optional<model::IpPrefix> Prefix(const std::string& w) { return model::IpPrefix::Parse(w); }
+
+Error Bad(const std::string& what, const std::string& word) {
+  return Error(ErrorCode::kParse, what + " '" + word + "'");
+}
+
+}  // namespace
+
+Result<net::RouteSpec> ParseRoute(const std::vector<std::string>& words,
+                                  const std::string& default_dev, const IfindexLookup& ifindex) {
+  net::RouteSpec r;
+  bool have_dst = false;
+  bool have_dev = false;
+  int family = AF_UNSPEC;
+  for (size_t i = 0; i < words.size(); ++i) {
+    const std::string& w = words[i];
+    auto next = [&](const char* what) -> Result<std::string> {
+      if (i + 1 >= words.size()) return std::unexpected(Error(ErrorCode::kParse, std::string(what) + " needs a value"));
+      return words[++i];
+    };
+    if (w == "blackhole" || w == "unreachable" || w == "prohibit" || w == "unicast") {
+      r.type = w == "blackhole" ? RTN_BLACKHOLE : w == "unreachable" ? RTN_UNREACHABLE
+               : w == "prohibit" ? RTN_PROHIBIT : RTN_UNICAST;
+    } else if (w == "inet6") {
+      family = AF_INET6;
+    } else if (w == "via" || w == "gw") {
+      auto v = next("via");
+      if (!v) return std::unexpected(v.error());
+      if (*v == "inet" || *v == "inet6") {
+        v = next("via");
+        if (!v) return std::unexpected(v.error());
+      }
+      auto a = model::IpAddress::Parse(*v);
+      if (!a) return std::unexpected(Bad("not a gateway address:", *v));
+      r.gateway = Raw(*a);
+    } else if (w == "dev" || w == "oif") {
+      auto v = next("dev");
+      if (!v) return std::unexpected(v.error());
+      r.oif = ifindex(*v);
+      if (r.oif == 0) return std::unexpected(Bad("no interface", *v));
+      have_dev = true;
+    } else if (w == "src") {
+      auto v = next("src");
+      if (!v) return std::unexpected(v.error());
+      auto a = model::IpAddress::Parse(*v);
+      if (!a) return std::unexpected(Bad("not a source address:", *v));
+      r.prefsrc = Raw(*a);
+    } else if (w == "metric" || w == "preference" || w == "priority") {
+      auto v = next("metric");
+      if (!v) return std::unexpected(v.error());
+      auto n = Number(*v);
+      if (!n) return std::unexpected(Bad("not a metric:", *v));
+      r.metric = *n;
+    } else if (w == "table") {
+      auto v = next("table");
+      if (!v) return std::unexpected(v.error());
+      auto n = Table(*v);
+      if (!n) return std::unexpected(Bad("not a table:", *v));
+      r.table = *n;
+    } else if (w == "scope") {
+      auto v = next("scope");
+      if (!v) return std::unexpected(v.error());
+      if (*v == "host") r.scope = RT_SCOPE_HOST;
+      else if (*v == "link") r.scope = RT_SCOPE_LINK;
+      else if (*v == "global" || *v == "universe") r.scope = RT_SCOPE_UNIVERSE;
+      else if (auto n = Number(*v); n && *n < 256) r.scope = static_cast<uint8_t>(*n);
+      else return std::unexpected(Bad("not a scope:", *v));
+    } else if (w == "proto" || w == "protocol") {
+      auto v = next("proto");
+      if (!v) return std::unexpected(v.error());
+      if (*v == "boot") r.protocol = RTPROT_BOOT;
+      else if (*v == "static") r.protocol = RTPROT_STATIC;
+      else if (*v == "kernel") r.protocol = RTPROT_KERNEL;
+      else if (auto n = Number(*v); n && *n < 256) r.protocol = static_cast<uint8_t>(*n);
+      else return std::unexpected(Bad("not a protocol:", *v));
+    } else if (w == "onlink" || w == "no_track") {
+      // accepted; onlink needs no attribute for routes to directly reachable gateways here
+    } else if (!have_dst && w == "default") {
+      have_dst = true;
+    } else if (!have_dst && (w == "to")) {
+      continue;
+    } else if (!have_dst) {
+      auto p = Prefix(w);
+      if (!p) return std::unexpected(Bad("not a destination:", w));
+      r.dst = Raw(p->address);
+      r.dst_len = p->length;
+      family = p->address.is_v4() ? AF_INET : AF_INET6;
+      have_dst = true;
+    } else {
+      return std::unexpected(Bad("unsupported route option", w));
+    }
+  }
+  if (!have_dst) return std::unexpected(Error(ErrorCode::kParse, "route has no destination"));
+  if (family == AF_UNSPEC && r.gateway) family = r.gateway->family;
+  r.family = family == AF_UNSPEC ? AF_INET : family;
+  if (!have_dev && !r.gateway && r.type == RTN_UNICAST) {
+    r.oif = ifindex(default_dev);
+    if (r.oif == 0) return std::unexpected(Bad("no interface", default_dev));
+  }
+  return r;
+}
+
+Result<net::RuleSpec> ParseRule(const std::vector<std::string>& words) {
+  net::RuleSpec r;
+  int family = AF_UNSPEC;
+  for (size_t i = 0; i < words.size(); ++i) {
+    const std::string& w = words[i];
+    auto next = [&](const char* what) -> Result<std::string> {
+      if (i + 1 >= words.size()) return std::unexpected(Error(ErrorCode::kParse, std::string(what) + " needs a value"));
+      return words[++i];
+    };
+    if (w == "inet6") {
+      family = AF_INET6;
+    } else if (w == "from" || w == "to") {
+      auto v = next(w.c_str());
+      if (!v) return std::unexpected(v.error());
+      if (*v == "all") continue;
+      auto p = Prefix(*v);
+      if (!p) return std::unexpected(Bad("not an address:", *v));
+      family = p->address.is_v4() ? AF_INET : AF_INET6;
+      if (w == "from") {
+        r.src = Raw(p->address);
+        r.src_len = p->length;
+      } else {
+        r.dst = Raw(p->address);
+        r.dst_len = p->length;
+      }
+    } else if (w == "table" || w == "lookup") {
+      auto v = next("table");
+      if (!v) return std::unexpected(v.error());
+      auto n = Table(*v);
+      if (!n) return std::unexpected(Bad("not a table:", *v));
+      r.table = *n;
+    } else if (w == "priority" || w == "preference" || w == "pref" || w == "prio") {
+      auto v = next("priority");
+      if (!v) return std::unexpected(v.error());
+      auto n = Number(*v);
+      if (!n) return std::unexpected(Bad("not a priority:", *v));
+      r.priority = *n;
+    } else if (w == "fwmark") {
+      auto v = next("fwmark");
+      if (!v) return std::unexpected(v.error());
+      std::string mark = *v, mask;
+      if (auto slash = mark.find('/'); slash != std::string::npos) {
+        mask = mark.substr(slash + 1);
+        mark.resize(slash);
+      }
+      auto m = Number(mark);
+      if (!m) return std::unexpected(Bad("not a fwmark:", *v));
+      r.fwmark = *m;
+      if (!mask.empty()) {
+        auto k = Number(mask);
+        if (!k) return std::unexpected(Bad("not a fwmark mask:", *v));
+        r.fwmask = *k;
+      }
+    } else if (w == "no_track") {
+    } else {
+      return std::unexpected(Bad("unsupported rule option", w));
+    }
+  }
+  r.family = family == AF_UNSPEC ? AF_INET : family;
+  return r;
+}
+
+}  // namespace vigil::vrrp

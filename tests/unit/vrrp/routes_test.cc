@@ -1,0 +1,85 @@
+#include "vrrp/routes.h"
+
+#include <linux/rtnetlink.h>
+
+#include <gtest/gtest.h>
+
+namespace vigil::vrrp {
+namespace {
+
+int Lookup(const std::string& name) { return name == "eth0" ? 2 : name == "eth1" ? 3 : 0; }
+
+std::vector<std::string> W(std::string_view s) {
+  std::vector<std::string> out;
+  size_t i = 0;
+  while (i < s.size()) {
+    size_t j = s.find(' ', i);
+    if (j == std::string_view::npos) j = s.size();
+    if (j > i) out.emplace_back(s.substr(i, j - i));
+    i = j + 1;
+  }
+  return out;
+}
+
+TEST(RoutesTest, RouteWithGatewayDevMetricTable) {
+  auto r = ParseRoute(W("10.1.0.0/16 via 192.168.1.1 dev eth1 metric 5 table 100 src 192.168.1.2"),
+                      "eth0", Lookup);
+  ASSERT_TRUE(r.has_value()) << r.error().ToString();
+  EXPECT_EQ(r->family, AF_INET);
+  EXPECT_EQ(r->dst->ToString(), "10.1.0.0");
+  EXPECT_EQ(r->dst_len, 16);
+  EXPECT_EQ(r->gateway->ToString(), "192.168.1.1");
+  EXPECT_EQ(r->oif, 3);
+  EXPECT_EQ(r->metric, 5u);
+  EXPECT_EQ(r->table, 100u);
+  EXPECT_EQ(r->prefsrc->ToString(), "192.168.1.2");
+}
+
+TEST(RoutesTest, DeviceRouteUsesTheInstanceInterface) {
+  auto r = ParseRoute(W("10.2.0.0/24 scope link"), "eth0", Lookup);
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(r->oif, 2);
+  EXPECT_EQ(r->scope, RT_SCOPE_LINK);
+}
+
+TEST(RoutesTest, BlackholeAndDefaultAndIpv6) {
+  auto b = ParseRoute(W("blackhole 10.3.0.0/16"), "eth0", Lookup);
+  ASSERT_TRUE(b.has_value());
+  EXPECT_EQ(b->type, RTN_BLACKHOLE);
+  EXPECT_EQ(b->oif, 0);
+  auto d = ParseRoute(W("default via 10.0.0.1 table main"), "eth0", Lookup);
+  ASSERT_TRUE(d.has_value());
+  EXPECT_FALSE(d->dst.has_value());
+  EXPECT_EQ(d->table, static_cast<uint32_t>(RT_TABLE_MAIN));
+  auto v6 = ParseRoute(W("2001:db8::/64 via fe80::1 dev eth0"), "eth0", Lookup);
+  ASSERT_TRUE(v6.has_value());
+  EXPECT_EQ(v6->family, AF_INET6);
+}
+
+TEST(RoutesTest, RouteErrorsNameTheWord) {
+  EXPECT_EQ(ParseRoute(W("10.0.0.0/8 dev eth9"), "eth0", Lookup).error().context(),
+            "no interface 'eth9'");
+  EXPECT_EQ(ParseRoute(W("10.0.0.0/8 mtu 1400"), "eth0", Lookup).error().context(),
+            "unsupported route option 'mtu'");
+  EXPECT_EQ(ParseRoute(W("via 10.0.0.1"), "eth0", Lookup).error().context(),
+            "route has no destination");
+  EXPECT_EQ(ParseRoute(W("10.0.0.0/8 via"), "eth0", Lookup).error().context(),
+            "via needs a value");
+}
+
+TEST(RoutesTest, Rules) {
+  auto r = ParseRule(W("from 10.0.0.0/24 to 10.1.0.0/16 table 100 priority 200 fwmark 0x10/0xff"));
+  ASSERT_TRUE(r.has_value()) << r.error().ToString();
+  EXPECT_EQ(r->src->ToString(), "10.0.0.0");
+  EXPECT_EQ(r->src_len, 24);
+  EXPECT_EQ(r->dst_len, 16);
+  EXPECT_EQ(r->table, 100u);
+  EXPECT_EQ(r->priority, 200u);
+  EXPECT_EQ(r->fwmark, 16u);
+  EXPECT_EQ(r->fwmask, 255u);
+  EXPECT_EQ(ParseRule(W("from all lookup main")).value().table, static_cast<uint32_t>(RT_TABLE_MAIN));
+  EXPECT_EQ(ParseRule(W("iif eth0")).error().context(), "unsupported rule option 'iif'");
+}
+
+}  // namespace
+}  // namespace vigil::vrrp
