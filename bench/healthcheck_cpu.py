@@ -28,11 +28,13 @@ import benchlib as bl  # noqa: E402
 def haproxy_conf(count: int, per_vs: int) -> str:
     out = ["global", "    nbthread 1", f"    maxconn {count * 2 + 1000}",
            "defaults", "    mode tcp", "    timeout connect 3s", "    timeout client 30s",
-           "    timeout server 30s", "    default-server check inter 1s"]
+           "    timeout server 30s",
+           # haproxy refuses to start without a listener; nothing connects to this one.
+           "frontend idle", "    bind 127.0.0.2:8999", "    default_backend b0"]
     for v in range((count + per_vs - 1) // per_vs):
         out.append(f"backend b{v}")
         for n in range(v * per_vs, min(count, (v + 1) * per_vs)):
-            out.append(f"    server s{n} {bl.real_address(n)}:{bl.SINK_PORT}")
+            out.append(f"    server s{n} {bl.real_address(n)}:{bl.SINK_PORT} check inter 1s")
     return "\n".join(out) + "\n"
 
 

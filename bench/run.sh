@@ -1,10 +1,19 @@
 #!/usr/bin/env bash
 # Runs every benchmark and prints its figures beside the reference. Never asserts on time.
-set -euo pipefail
+# VIGIL_BUILD is the build directory (default build/release); the lab benchmarks need root
+# and skip themselves otherwise. Extra arguments are passed to every benchmark.
+set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 export VIGIL_BUILD=${VIGIL_BUILD:-$here/../build/release}
+failed=()
 for b in "$here"/*.py; do
   echo "== $(basename "$b")"
-  /usr/bin/python3 "$b"
+  if ! /usr/bin/python3 "$b" "$@"; then
+    failed+=("$(basename "$b")")
+  fi
   echo
 done
+if ((${#failed[@]})); then
+  echo "benchmarks that failed to run: ${failed[*]}"
+  exit 1
+fi
