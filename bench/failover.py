@@ -106,7 +106,8 @@ class Pair:
             if not select.select([probe.stdout], [], [], 10)[0] or \
                     probe.stdout.readline().strip() != "ready":
                 raise bl.lablib.LabError("arp prober did not start")
-            time.sleep(0.2)  # let it reach its 1 ms rhythm
+            # Let it reach its 1 ms rhythm and hear at least one of r1's adverts.
+            time.sleep(self.advert + 0.2)
             if sig == signal.SIGKILL:
                 t_stop = bl.kill_namespace(self.r1, signal.SIGKILL,
                                            bl.namespace_pids(self.r1))
@@ -125,6 +126,7 @@ class Pair:
         if res and res["last_advert"] is not None and res["last_advert_priority"] != 0:
             since_advert = res["t"] - res["last_advert"]
         return {"delay": (res["t"] - t_stop) if res else None, "since_advert": since_advert,
+                "adverts": data["master_adverts"],
                 "kind": res["kind"] if res else None, "gap": data["max_send_gap"]}
 
     def restore(self) -> None:
@@ -164,7 +166,7 @@ def main() -> int:
                               f"{signal.Signals(sig).name} run {i + 1}: "
                               f"{bl.fmt_ms(r['delay'])} ms after the signal, "
                               f"{bl.fmt_ms(r['since_advert'])} ms after r1's last advert "
-                              f"({r['kind']})", flush=True)
+                              f"({r['kind']}; r1 adverts heard: {r['adverts']})", flush=True)
                         pair.restore()
                     results[(kind, version, sig)] = got
     print()

@@ -1,14 +1,14 @@
 #!/usr/bin/env bash
 # Runs every benchmark and prints its figures beside the reference. Never asserts on time.
 # VIGIL_BUILD is the build directory (default build/release); the lab benchmarks need root
-# and skip themselves otherwise. Extra arguments are passed to every benchmark.
+# and skip themselves otherwise.
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 export VIGIL_BUILD=${VIGIL_BUILD:-$here/../build/release}
 failed=()
 for b in "$here"/*.py; do
   echo "== $(basename "$b")"
-  if ! /usr/bin/python3 "$b" "$@"; then
+  if ! /usr/bin/python3 "$b"; then
     failed+=("$(basename "$b")")
   fi
   echo

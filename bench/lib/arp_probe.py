@@ -38,6 +38,7 @@ def main() -> int:
     v.setblocking(False)
     last_advert = None
     last_prio = None
+    adverts = 0
     vip_b = socket.inet_aton(vip)
     s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(ETH_P_ARP))
     s.bind((iface, ETH_P_ARP))
@@ -87,6 +88,7 @@ def main() -> int:
                 ihl = (data[14] & 0x0F) * 4
                 if len(data) > 14 + ihl + 2:
                     last_advert, last_prio = got, data[14 + ihl + 2]
+                    adverts += 1
         while True:
             try:
                 data = s.recv(128)
@@ -104,6 +106,7 @@ def main() -> int:
                       "last_advert": last_advert, "last_advert_priority": last_prio}
             break
     print(json.dumps({"result": result, "sent": sent, "max_send_gap": max_gap,
+                      "master_adverts": adverts,
                       "started": start}), flush=True)
     return 0 if result else 1
 
