@@ -30,8 +30,9 @@ sanitize:
 	$(MAKE) unit PRESET=sanitize
 
 fuzz: deps
-	cmake --preset fuzz && cmake --build build/fuzz -j $(JOBS)
-	./build/fuzz/tests/fuzz/fuzz_config -max_total_time=60 -timeout=2 tests/fuzz/seeds
+	cmake --preset fuzz && cmake --build build/fuzz --target fuzz_config -j $(JOBS)
+	mkdir -p build/fuzz/corpus && cp -n tests/fuzz/seeds/* build/fuzz/corpus/
+	./build/fuzz/tests/fuzz/fuzz_config -max_total_time=$${FUZZ_SECONDS:-60} -timeout=2 -rss_limit_mb=2048 build/fuzz/corpus
 
 demo: build
 	VIGIL_BUILD=$(CURDIR)/$(BUILD) ./demo/run.sh

@@ -10,7 +10,7 @@ packages=(
   libasio-dev libmnl-dev libnftables-dev libcurl4-openssl-dev libssl-dev
   libspdlog-dev libfmt-dev libcli11-dev nlohmann-json3-dev libpcre2-dev libsystemd-dev
   # unit tests, fuzzing
-  libgtest-dev libgmock-dev googletest libclang-rt-14-dev
+  libgtest-dev libgmock-dev googletest clang-16 libclang-rt-16-dev
   # lab tests, demo, benchmarks
   python3 python3-pytest python3-pyroute2 python3-scapy
   iproute2 nftables tshark curl procps psmisc keepalived haproxy

@@ -2,7 +2,7 @@
 #ifndef VIGIL_BASE_ERROR_H_
 #define VIGIL_BASE_ERROR_H_
 
-#include <expected>
+#include "base/expected.h"
 #include <string>
 #include <string_view>
 #include <utility>

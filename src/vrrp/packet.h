@@ -22,7 +22,7 @@
 #include <array>
 #include <chrono>
 #include <cstdint>
-#include <expected>
+#include "base/expected.h"
 #include <optional>
 #include <span>
 #include <string_view>
