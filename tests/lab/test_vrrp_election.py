@@ -87,3 +87,4 @@ def test_equal_priorities_elect_the_higher_primary_address(vl, spec: Spec):
     vl.lab.drop_vrrp_percent(0)
     vl.wait_holder(r3, spec, timeout=5)
     assert [r.state() for r in (r1, r2, r3)] == ["BACKUP", "BACKUP", "MASTER"]
+

@@ -210,11 +210,20 @@ class Router:
         return self.proc.wait(timeout=timeout)
 
     def _group_alive(self) -> bool:
-        try:
-            os.killpg(self.proc.pid, 0)
-        except ProcessLookupError:
-            return False
-        return True
+        """True while a process of the daemon's group is still running. Zombies do not
+        count: killed children may wait a while for a reaper that is not theirs."""
+        for entry in os.listdir("/proc"):
+            if not entry.isdigit():
+                continue
+            try:
+                with open(f"/proc/{entry}/stat") as f:
+                    stat = f.read()
+            except OSError:
+                continue
+            fields = stat[stat.rindex(")") + 2:].split()
+            if int(fields[2]) == self.proc.pid and fields[0] not in ("Z", "X"):
+                return True
+        return False
 
     def log(self) -> str:
         if self.proc is None:
@@ -424,6 +433,14 @@ def _experts(packet: dict) -> list[str]:
 
     walk(packet)
     return text
+
+
+def stop_after_next_advert(capture: lablib.Capture, spec: Spec) -> None:
+    """Ends ``capture`` once the adverts sent so far (and the next one) have reached the
+    file: the capture library hands packets over in blocks, so stopping at once can lose
+    the last ones."""
+    time.sleep(max(0.6, spec.interval * 1.3))
+    capture.stop()
 
 
 def variant(spec: Spec, **kw) -> Spec:
