@@ -190,9 +190,20 @@ class EngineImpl final : public control::Engine {
     std::map<std::string, const InstanceSpec*> wanted;
     for (const auto& s : next.instances) wanted[s.name] = &s;
     int added = 0, removed = 0, changed = 0, unchanged = 0, vips_changed = 0;
+    // The VIPs that a master keeps holding after the reload (whichever instance holds
+    // them then) are never removed on the way, also when one moves between instances.
+    reload_keep_.clear();
+    for (const auto& s : next.instances) {
+      auto it = instances_.find(s.name);
+      if (it == instances_.end() || !it->second->vips_installed ||
+          it->second->sm->state() != State::kMaster || !SameIdentity(it->second->spec, s))
+        continue;
+      for (const auto& v : s.vips) reload_keep_.insert(VipKey(v));
+    }
     // Removals and replacements first, so a VIP moving between instances is released
     // before its new owner installs it (one reload, not two).
     std::vector<const InstanceSpec*> to_add;
+    std::map<std::string, Carried> carried;
     for (auto it = instances_.begin(); it != instances_.end();) {
       Instance& in = *it->second;
       auto w = wanted.find(it->first);
@@ -209,6 +220,15 @@ class EngineImpl final : public control::Engine {
       } else if (ns.SameExceptVips(in.spec)) {
         ChangeVipsRemove(in, ns);
         ++vips_changed;
+      } else if (SameIdentity(in.spec, ns) && (in.sm->state() == State::kMaster ||
+                                               in.sm->state() == State::kBackup)) {
+        log::Info(in.spec.name + ": changed by reload; replacing it in state " +
+                  std::string(StateName(in.sm->state())));
+        carried[ns.name] = Detach(in);
+        it = instances_.erase(it);
+        to_add.push_back(&ns);
+        ++changed;
+        continue;
       } else {
         log::Info(in.spec.name + ": changed by reload; restarting it");
         StopInstance(in, /*release_vips=*/true);
@@ -231,8 +251,12 @@ class EngineImpl final : public control::Engine {
         log::Error(s.name + ": " + r.error().ToString());
         continue;
       }
-      StartInstance(*instances_[s.name]);
+      if (auto c = carried.find(s.name); c != carried.end())
+        ResumeInstance(*instances_[s.name], c->second);
+      else
+        StartInstance(*instances_[s.name]);
     }
+    reload_keep_.clear();
     spec_ = std::move(next);
     for (auto& [name, in] : instances_) Recompute(*in);
     Changed();
@@ -342,6 +366,13 @@ class EngineImpl final : public control::Engine {
     }
     (void)net::ConfigureVmacParent(sysctl_, in.spec.interface);
     (void)net::ConfigureVmacInterface(sysctl_, name);
+    if (in.vmac_created && in.spec.family == model::Family::kIpv4) {
+      // No IPv6 link-local on an IPv4 VMAC (keepalived: addrgenmode none). Otherwise every
+      // backup's VMAC sends MLD reports and router solicitations from the virtual MAC when it
+      // comes up, and the switches then steer the VIP's traffic to that backup.
+      if (auto r = sysctl_root_.Write("net/ipv6/conf/" + name + "/addr_gen_mode", "1"); !r)
+        log::Warning(in.spec.name + ": VMAC " + name + ": " + r.error().ToString());
+    }
     if (auto r = rtnl_->SetLinkUp(in.vmac_ifindex, true); !r) return r;
     auto info = rtnl_->LinkByIndex(in.vmac_ifindex);
     if (info) links_[in.vmac_ifindex] = *info;
@@ -426,6 +457,60 @@ class EngineImpl final : public control::Engine {
               (in.spec.params.version == Version::kV3 ? "v3" : "v2") + " on " +
               in.spec.interface + " from " + in.primary.ToString() + ")");
     Execute(in, in.sm->Handle(vrrp::Startup{}, steady_clock::now()));
+    Recompute(in);
+  }
+
+  // What a replaced instance hands to its successor on reload.
+  struct Carried {
+    State state = State::kInit;
+    control::InstanceStatus status;
+    bool vmac_created = false;
+  };
+
+  // Whether `a` and `b` are the same VRRP router for a reload (keepalived's test: VRID,
+  // family, interface, unicast or not, VMAC).
+  static bool SameIdentity(const InstanceSpec& a, const InstanceSpec& b) {
+    return a.params.vrid == b.params.vrid && a.family == b.family &&
+           a.interface == b.interface && a.unicast_peers.empty() == b.unicast_peers.empty() &&
+           a.vmac == b.vmac;
+  }
+
+  static std::string VipKey(const VipSpec& v) { return v.prefix.ToString() + "%" + v.dev; }
+
+  // Reload: takes `in` out of service without a Shutdown (no priority-0 advert, no
+  // notification); a master's VIPs that its successor (or another master) keeps stay.
+  Carried Detach(Instance& in) {
+    Carried c{in.sm->state(), in.status, in.vmac_created};
+    if (c.state == State::kMaster) Do(in, RemoveVips{});
+    in.timer.cancel();
+    ++in.timer_generation;
+    if (auto r = receivers_.find(in.receiver_key); r != receivers_.end())
+      r->second->by_vrid.erase(in.spec.params.vrid);
+    return c;
+  }
+
+  // Reload: starts the successor of a replaced instance in the state its predecessor was
+  // in (as keepalived keeps it): a master stays master and keeps its VIPs, a backup stays
+  // backup; no transition, no notification, no gratuitous ARP.
+  void ResumeInstance(Instance& in, const Carried& c) {
+    in.status = c.status;
+    in.vmac_created = in.vmac_created || c.vmac_created;
+    auto now = steady_clock::now();
+    std::vector<Action> actions = in.sm->Handle(vrrp::Startup{}, now);
+    if (c.state == State::kMaster && in.sm->state() == State::kBackup) {
+      auto more = in.sm->Handle(SyncMaster{}, now);
+      actions.insert(actions.end(), more.begin(), more.end());
+    }
+    if (in.sm->state() == c.state) {
+      std::erase_if(actions, [](const Action& a) {
+        return std::holds_alternative<BecomeMaster>(a) ||
+               std::holds_alternative<BecomeBackup>(a) || std::holds_alternative<Notify>(a) ||
+               std::holds_alternative<SendGratuitous>(a);
+      });
+    }
+    log::Info(in.spec.name + ": resumed in state " + std::string(StateName(in.sm->state())) +
+              " (priority " + std::to_string(in.spec.params.priority) + ")");
+    Execute(in, actions);
     Recompute(in);
   }
 
@@ -593,6 +678,7 @@ class EngineImpl final : public control::Engine {
   void UninstallVips(Instance& in, const std::vector<VipSpec>& vips) {
     in.vips_installed = false;
     for (const auto& v : vips) {
+      if (reload_keep_.count(VipKey(v))) continue;  // a master holds it after the reload
       int idx = IfindexOf(v.dev, in);
       if (!idx) continue;
       auto r = rtnl_->DeleteAddress(AddressFor(v, idx));
@@ -1014,6 +1100,7 @@ class EngineImpl final : public control::Engine {
   std::map<int, net::LinkInfo> links_;
   std::map<std::string, std::unique_ptr<Receiver>> receivers_;
   std::map<std::string, std::unique_ptr<Instance>> instances_;
+  std::set<std::string> reload_keep_;  // VipKey()s not to remove during a reload
   std::map<std::string, std::unique_ptr<ScriptTracker>> scripts_;
   std::map<std::string, int64_t> file_values_;
   std::vector<std::pair<VipSpec, int>> static_addresses_done_;
