@@ -50,9 +50,11 @@ std::string MetricsListen(const model::Config& config) {
 }
 
 std::string DumpPath(const model::Config& config, const std::string& keyword,
-                     const std::string& fallback) {
+                     const std::string& file_name, const char* tmpdir) {
   std::string configured = FirstArg(config, keyword);
-  return configured.empty() ? fallback : configured;
+  if (!configured.empty()) return configured;
+  std::string dir = (tmpdir != nullptr && tmpdir[0] == '/') ? tmpdir : "/tmp";
+  return dir + "/" + file_name;
 }
 
 bool WantsVrrpEngine(const model::Config& config) {

@@ -29,9 +29,11 @@ std::string ControlSocketPath(const model::Config& config);
 // Returns the metrics listen address (global_defs `vigil_metrics_listen`), "" when off.
 std::string MetricsListen(const model::Config& config);
 
-// Returns where a dump goes: the global_defs keyword `keyword` if set, else `fallback`.
+// Returns where a dump goes: the global_defs keyword `keyword` if the configuration
+// carries it, else `file_name` in keepalived's temporary directory: `tmpdir` (the
+// environment's TMPDIR) when it is an absolute path, else /tmp.
 std::string DumpPath(const model::Config& config, const std::string& keyword,
-                     const std::string& fallback);
+                     const std::string& file_name, const char* tmpdir);
 
 // Whether the configuration gives the VRRP engine / the checker engine any work.
 bool WantsVrrpEngine(const model::Config& config);

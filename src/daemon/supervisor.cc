@@ -285,15 +285,15 @@ class Supervisor final : public control::ControlTarget {
       std::string text;
       switch (kind) {
         case DumpKind::kData:
-          path = DumpPath(config_, "state_dump_file", "/tmp/keepalived.data");
+          path = DumpPath(config_, "state_dump_file", "keepalived.data", getenv("TMPDIR"));
           text = RenderDataDump(s);
           break;
         case DumpKind::kStats:
-          path = DumpPath(config_, "stats_dump_file", "/tmp/keepalived.stats");
+          path = DumpPath(config_, "stats_dump_file", "keepalived.stats", getenv("TMPDIR"));
           text = RenderStatsDump(s);
           break;
         case DumpKind::kJson:
-          path = DumpPath(config_, "json_dump_file", "/tmp/keepalived.json");
+          path = DumpPath(config_, "json_dump_file", "keepalived.json", getenv("TMPDIR"));
           text = control::ToJson(s, 2) + "\n";
           break;
       }
