@@ -7,7 +7,8 @@ packet socket (bench/lib/arp_probe.py) and notes the first ARP frame for the VIP
 r2's MAC (its reply to a request, or its gratuitous ARP). Measured: from the moment r1 is
 stopped to that frame.
 
-  SIGKILL: every process of r1's daemon is killed at once. r1's kernel keeps the VIP (and
+  SIGKILL: every process of r1's daemon is stopped, then killed (see benchlib.kill_namespace
+           for why not simply killed in turn). r1's kernel keeps the VIP (and
            keeps answering for it); r2 must notice the silence: target Master_Down_Interval
            (3 x advert_int + Skew_Time) + 20 ms.
   SIGTERM: only the daemon's main process is signalled, as `systemctl stop` would; r1 sends
@@ -181,7 +182,7 @@ def main() -> int:
         text = (f"{bl.fmt_ms(min(ok))}/{bl.fmt_ms(bl.median(ok))}/{bl.fmt_ms(max(ok))}"
                 if ok else "none")
         if len(ok) < len(vals):
-            text += f" ({len(vals) - len(ok)} missing)"
+            text += f" ({len(vals) - len(ok)} n/a)"
         return text
 
     rows = []

@@ -114,14 +114,22 @@ def namespace_pids(ns) -> list[int]:
 
 def kill_namespace(ns, sig: int, pids: list[int] | None = None) -> float:
     """Sends `sig` to every process in namespace `ns` (or `pids`); returns the monotonic time
-    taken just before the first kill."""
+    taken just before the first signal.
+
+    For SIGKILL every process is stopped (SIGSTOP) first and killed only then: killing a
+    daemon's parent before its children lets the children's PR_SET_PDEATHSIG SIGTERM (vigild
+    and keepalived both set it) reach a child that is still running if this process is
+    preempted between two kill() calls; that child would then shut down gracefully (a VRRP
+    priority-0 advert), which is not what a crash of the whole daemon looks like."""
     pids = namespace_pids(ns) if pids is None else pids
     t = time.monotonic()
-    for p in pids:
-        try:
-            os.kill(p, sig)
-        except ProcessLookupError:
-            pass
+    steps = [signal.SIGSTOP, signal.SIGKILL] if sig == signal.SIGKILL else [sig]
+    for s in steps:
+        for p in pids:
+            try:
+                os.kill(p, s)
+            except ProcessLookupError:
+                pass
     return t
 
 
