@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "check/backend_check.h"
 #include "check/engine.h"
 #include "daemon/config_commands.h"
 #include "daemon/options.h"
@@ -16,6 +17,15 @@
 namespace {
 
 constexpr const char kVersion[] = "vigild 0.1.0 (reads keepalived 2.2.7 configurations)";
+
+// What the checker engine would refuse here, as diagnostics of `vigild -t`.
+void CheckEngines(const vigil::model::Config& config, vigil::config::Diagnostics& diags) {
+  for (const auto& p : vigil::check::CheckBackendSupport(config)) {
+    vigil::config::SourceLoc at{p.loc.file, p.loc.line, p.loc.column};
+    if (p.configured) diags.Error(at, p.message);
+    else diags.Warning(at, p.message);
+  }
+}
 
 }  // namespace
 
@@ -52,9 +62,9 @@ int main(int argc, char** argv) {
           std::cerr << "vigild: cannot open '" << *options.config_test_log << "'\n";
           return 2;
         }
-        return vigil::daemon::RunConfigTest(options, log);
+        return vigil::daemon::RunConfigTest(options, log, CheckEngines);
       }
-      return vigil::daemon::RunConfigTest(options, std::cerr);
+      return vigil::daemon::RunConfigTest(options, std::cerr, CheckEngines);
     }
     case Mode::kDumpConfig:
       return vigil::daemon::RunDumpConfig(options, std::cout, std::cerr);

@@ -34,8 +34,10 @@ config::Loaded LoadFromOptions(const Options& options, bool system_checks) {
                             system_checks ? &system : nullptr);
 }
 
-int RunConfigTest(const Options& options, std::ostream& diag_out) {
+int RunConfigTest(const Options& options, std::ostream& diag_out,
+                  const EngineChecks& engine_checks) {
   config::Loaded loaded = LoadFromOptions(options, /*system_checks=*/true);
+  if (engine_checks && !loaded.diags.HasFatal()) engine_checks(loaded.config, loaded.diags);
   diag_out << loaded.diags.FormatAll(loaded.files);
   diag_out.flush();
   return static_cast<int>(loaded.diags.ExitCode());

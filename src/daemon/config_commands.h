@@ -2,6 +2,7 @@
 #ifndef VIGIL_DAEMON_CONFIG_COMMANDS_H_
 #define VIGIL_DAEMON_CONFIG_COMMANDS_H_
 
+#include <functional>
 #include <iosfwd>
 
 #include "config/load.h"
@@ -20,7 +21,11 @@ config::Loaded LoadFromOptions(const Options& options, bool system_checks);
 // Loads the configuration, writes every diagnostic to `diag_out` and returns keepalived's
 // config-test exit code (0 fine, 3 cannot run, 4 errors, 5 scripts without
 // enable_script_security). System checks (interfaces, users, scripts) run against this host.
-int RunConfigTest(const Options& options, std::ostream& diag_out);
+// `engine_checks` adds what only the engines know (e.g. what the load balancer here can
+// express); it may be empty.
+using EngineChecks = std::function<void(const model::Config&, config::Diagnostics&)>;
+int RunConfigTest(const Options& options, std::ostream& diag_out,
+                  const EngineChecks& engine_checks = {});
 
 // Loads the configuration and writes the model as JSON to `json_out`; diagnostics go to
 // `diag_out`. Returns 0, or 3 when the configuration cannot run (the model read so far is

@@ -1,0 +1,39 @@
+#include "check/backend_check.h"
+
+#include "check/from_model.h"
+#include "lb/ipvs_message.h"
+#include "lb/nft_render.h"
+
+namespace vigil::check {
+
+std::vector<BackendProblem> CheckBackendSupport(const model::Config& config,
+                                                const std::string& ipvs_proc_path) {
+  std::vector<BackendProblem> out;
+  if (config.virtual_servers.empty()) return out;
+  std::string choice = "auto";
+  for (const auto& s : config.global.other)
+    if (s.keyword == "vigil_lb_backend" && !s.args.empty()) choice = s.args[0];
+  auto kind = lb::SelectBackend(choice, ipvs_proc_path);
+  if (!kind) {
+    out.push_back({{}, kind.error().ToString(), true});
+    return out;
+  }
+  const bool configured = choice != "auto";
+  model::Config one = config;
+  one.virtual_servers.clear();
+  for (const auto& vs : config.virtual_servers) {
+    one.virtual_servers = {vs};
+    auto state = FullState(one);
+    if (!state) continue;  // the model builder has reported what is wrong with it
+    Result<void> ok = *kind == lb::BackendKind::kNftables ? lb::nft::Validate(*state)
+                                                          : lb::ipvs::Validate(*state);
+    if (ok) continue;
+    std::string why = ok.error().ToString();
+    if (!configured && *kind == lb::BackendKind::kNftables)
+      why += " (this host has no IPVS, so vigil would use nftables)";
+    out.push_back({vs.loc, why, configured});
+  }
+  return out;
+}
+
+}  // namespace vigil::check

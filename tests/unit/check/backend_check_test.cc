@@ -1,0 +1,51 @@
+#include "check/backend_check.h"
+
+#include <gtest/gtest.h>
+
+namespace vigil::check {
+namespace {
+
+model::Config OneVirtualServer(model::Scheduler scheduler, const std::string& backend) {
+  model::Config c;
+  if (!backend.empty()) c.global.other.push_back({"vigil_lb_backend", {backend}, {}});
+  model::VirtualServer vs;
+  vs.address = model::IpAddress::Parse("10.0.0.1");
+  vs.port = 80;
+  vs.family = model::Family::kIpv4;
+  vs.protocol = model::Protocol::kTcp;
+  vs.scheduler = scheduler;
+  vs.loc = {0, 4, 1};
+  model::RealServer rs;
+  rs.address = *model::IpAddress::Parse("10.0.0.2");
+  rs.port = 80;
+  vs.real_servers.push_back(rs);
+  c.virtual_servers.push_back(vs);
+  return c;
+}
+
+TEST(BackendCheckTest, ConfiguredNftablesRefusesWlcAsAnError) {
+  auto p = CheckBackendSupport(OneVirtualServer(model::Scheduler::kWlc, "nftables"),
+                               "/nonexistent/ip_vs");
+  ASSERT_EQ(p.size(), 1u);
+  EXPECT_TRUE(p[0].configured);
+  EXPECT_EQ(p[0].loc.line, 4u);
+  EXPECT_EQ(p[0].message,
+            "virtual server tcp 10.0.0.1:80: scheduler 'wlc' is not available with the nftables "
+            "backend (use rr, wrr, sh or random, or the ipvs backend)");
+}
+
+TEST(BackendCheckTest, AutoWithoutIpvsIsASystemFinding) {
+  auto p = CheckBackendSupport(OneVirtualServer(model::Scheduler::kWlc, ""), "/nonexistent/ip_vs");
+  ASSERT_EQ(p.size(), 1u);
+  EXPECT_FALSE(p[0].configured);
+  EXPECT_NE(p[0].message.find("(this host has no IPVS, so vigil would use nftables)"),
+            std::string::npos);
+}
+
+TEST(BackendCheckTest, SupportedSchedulersAndIpvsPass) {
+  EXPECT_TRUE(CheckBackendSupport(OneVirtualServer(model::Scheduler::kRr, "nftables")).empty());
+  EXPECT_TRUE(CheckBackendSupport(OneVirtualServer(model::Scheduler::kWlc, "ipvs")).empty());
+}
+
+}  // namespace
+}  // namespace vigil::check
