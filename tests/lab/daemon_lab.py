@@ -13,6 +13,7 @@ packets on the bridge, the control socket, the metrics endpoint and the log.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -416,6 +417,38 @@ class HaLab:
                     d.stop(timeout=10)
                 except Exception:  # noqa: BLE001 - the lab kills it anyway
                     pass
+
+
+def vigild_path() -> str | None:
+    """The vigild under $VIGIL_BUILD, or None (with the reason printed by the caller)."""
+    build = os.environ.get("VIGIL_BUILD")
+    if not build:
+        return None
+    path = os.path.join(build, "apps", "vigild")
+    return path if os.access(path, os.X_OK) else None
+
+
+@contextlib.contextmanager
+def module_lab(webs: int = 3):
+    """A Lab and an HaLab for a whole test module (skips without root or $VIGIL_BUILD)."""
+    import pytest
+
+    ok, why = lablib.netns_usable()
+    if not ok:
+        pytest.skip(why)
+    vigild = vigild_path()
+    if vigild is None:
+        pytest.skip("set VIGIL_BUILD to a build directory holding apps/vigild")
+    lab = lablib.Lab()
+    try:
+        lab.start()
+        ha = HaLab(lab, vigild, webs=webs)
+        try:
+            yield ha
+        finally:
+            ha.stop()
+    finally:
+        lab.close()
 
 
 def garps(packets: list[dict], address: str) -> list[dict]:

@@ -18,7 +18,8 @@ import time
 import pytest
 
 import lab as lablib
-from daemon_lab import VIP, VIP2, HaLab, Instance, Setup, AddressWatch, Traffic, garps
+from daemon_lab import (VIP, VIP2, AddressWatch, HaLab, Instance, Setup, Traffic, garps,
+                        module_lab)
 
 VIP3 = "10.99.0.102"
 
@@ -29,25 +30,10 @@ def base() -> Setup:
 
 @pytest.fixture(scope="module")
 def ha():
-    ok, why = lablib.netns_usable()
-    if not ok:
-        pytest.skip(why)
-    build = os.environ.get("VIGIL_BUILD")
-    if not build:
-        pytest.skip("set VIGIL_BUILD to a build directory to run tests that need vigild")
-    vigild = os.path.join(build, "apps", "vigild")
-    if not os.access(vigild, os.X_OK):
-        pytest.skip(f"no vigild binary at {vigild}")
-    lab = lablib.Lab()
-    try:
-        lab.start()
-        the = HaLab(lab, vigild)
+    with module_lab() as the:
         the.start(base())
         the.wait_converged(base(), timeout=15)
         yield the
-        the.stop()
-    finally:
-        lab.close()
 
 
 def reload_both(ha: HaLab, setup: Setup, how: str = "vigilctl") -> None:
