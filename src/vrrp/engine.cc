@@ -426,7 +426,10 @@ class EngineImpl final : public control::Engine {
 
     net::VrrpReceiveOptions ro;
     ro.family = AfOf(s.family);
-    ro.ifindex = in.ifindex;
+    // Adverts are heard where ours leave (as keepalived): with use_vmac the macvlan, since a
+    // macvlan hands multicast whose source is its own (virtual) MAC, i.e. the other routers'
+    // adverts, to itself only and never to the parent.
+    ro.ifindex = in.send_ifindex;
     if (!s.unicast_peers.empty()) ro.unicast_src = ToRaw(in.primary);
     else ro.group = ToRaw(s.multicast_group);
     std::string key = std::to_string(ro.family) + "/" + std::to_string(ro.ifindex) + "/" +
@@ -690,11 +693,15 @@ class EngineImpl final : public control::Engine {
     log::Info(in.spec.name + ": VIPs removed");
   }
 
+  // Sends `count` rounds of gratuitous ARP (IPv4) / unsolicited NA (IPv6) for `vips`.
+  // With vrrp_garp_interval / vrrp_gna_interval set, messages on one interface are spaced
+  // by that interval (across all instances); otherwise they leave at once.
   void SendGratuitousFor(Instance& in, const std::vector<VipSpec>& vips, uint32_t count) {
     for (uint32_t round = 0; round < count; ++round) {
       for (const auto& v : vips) {
+        const bool v4 = v.prefix.address.is_v4();
         std::vector<uint8_t> frame;
-        if (v.prefix.address.is_v4()) {
+        if (v4) {
           in_addr a{};
           std::memcpy(&a, v.prefix.address.bytes().data(), 4);
           frame = net::BuildGratuitousArp(in.mac, a);
@@ -703,14 +710,32 @@ class EngineImpl final : public control::Engine {
           std::memcpy(&a, v.prefix.address.bytes().data(), 16);
           frame = net::BuildUnsolicitedNa(in.mac, a, /*router=*/false);
         }
-        if (auto r = packet_->Send(in.vip_ifindex, frame); !r) {
-          log::Warning(in.spec.name + ": gratuitous " +
-                       std::string(v.prefix.address.is_v4() ? "ARP" : "NA") + " for " +
-                       v.prefix.address.ToString() + ": " + r.error().ToString());
-          return;
-        }
+        auto interval = v4 ? spec_.garp_interval : spec_.gna_interval;
+        QueueFrame(in.spec.name, in.vip_ifindex, std::move(frame), interval,
+                   std::string(v4 ? "ARP" : "NA") + " for " + v.prefix.address.ToString());
       }
     }
+  }
+
+  void QueueFrame(const std::string& who, int ifindex, std::vector<uint8_t> frame,
+                  std::chrono::microseconds interval, const std::string& what) {
+    auto send = [this, who, ifindex, what](const std::vector<uint8_t>& f) {
+      if (auto r = packet_->Send(ifindex, f); !r)
+        log::Warning(who + ": gratuitous " + what + ": " + r.error().ToString());
+    };
+    auto now = steady_clock::now();
+    auto& next = garp_next_[ifindex];
+    if (interval.count() == 0 || next <= now) {
+      send(frame);
+      next = now + interval;
+      return;
+    }
+    auto at = next;
+    next += interval;
+    auto timer = std::make_shared<asio::steady_timer>(io_, at);
+    timer->async_wait([this, timer, send, frame = std::move(frame)](std::error_code ec) {
+      if (!ec && !stopping_) send(frame);
+    });
   }
 
   void InstallRoutes(const std::string& who, const std::vector<std::vector<std::string>>& routes,
@@ -1103,6 +1128,7 @@ class EngineImpl final : public control::Engine {
   std::set<std::string> reload_keep_;  // VipKey()s not to remove during a reload
   std::map<std::string, std::unique_ptr<ScriptTracker>> scripts_;
   std::map<std::string, int64_t> file_values_;
+  std::map<int, steady_clock::time_point> garp_next_;  // per interface: next free send slot
   std::vector<std::pair<VipSpec, int>> static_addresses_done_;
   std::vector<net::RouteSpec> static_routes_done_;
   std::vector<net::RuleSpec> static_rules_done_;
