@@ -81,3 +81,21 @@ def test_mixed_pair_elects_and_fails_over_both_ways(vl, spec: Spec):
         mine = _vigil_checksums_ok(seen, r1.mac(), spec)
     assert {a["version"] for a in seen} == {spec.version}
     assert {a["prio"] for a in mine} == {150, 50}
+
+
+@pytest.mark.parametrize("kinds", [["vigil", "keepalived"], ["keepalived", "vigil"]],
+                         ids=["keepalived-higher-address", "vigil-higher-address"])
+def test_mixed_pair_with_equal_priorities_keeps_the_higher_address(vl, kinds):
+    # Cut VRRP so both become master, then heal: the one with the lower address must
+    # step down, whichever daemon it is.
+    spec = Spec(version=3, interval=0.1)
+    r1, r2 = vl.routers_of(kinds)
+    vl.lab.drop_vrrp_percent(100)
+    r1.start(spec, 100)
+    r2.start(spec, 100)
+    lablib.wait_until(lambda: r1.holds_all(spec) and r2.holds_all(spec), timeout=5,
+                      message="split brain")
+    vl.lab.drop_vrrp_percent(0)
+    vl.wait_holder(r2, spec, timeout=5)
+    vigil = r1 if r1.kind == "vigil" else r2
+    assert vigil.state() == ("MASTER" if vigil is r2 else "BACKUP")

@@ -313,13 +313,14 @@ class VrrpLab:
     def wait_holder(self, holder: Router, spec: Spec | None = None, timeout: float = 10,
                     dev: str = "eth0", ignore: tuple = ()) -> None:
         """Waits until ``holder`` holds every VIP (on ``dev``) and every other router none
-        (on eth0), routers in ``ignore`` (e.g. SIGKILLed ones, which keep theirs) aside."""
+        (on eth0 or ``dev``), routers in ``ignore`` (e.g. SIGKILLed ones, which keep theirs)
+        aside."""
         spec = spec or holder.spec
 
         def ok():
             if not holder.holds_all(spec, dev):
                 return False
-            return all(not r.vips(spec) for r in self.routers.values()
+            return all(not r.vips(spec) and not r.vips(spec, dev) for r in self.routers.values()
                        if r is not holder and r not in ignore)
 
         try:
