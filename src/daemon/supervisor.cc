@@ -445,12 +445,17 @@ int RunDaemon(const Options& options, const EngineFactories& factories) {
     log::Error("the configuration cannot run; not starting (see vigild -t)");
     return 1;
   }
-  if (!options.foreground) Daemonize();
+  // The pid file is locked before detaching, so that a second vigild fails with a non-zero
+  // exit status its caller sees; the lock is inherited by the detached process.
   std::string pid_path = options.pid_file.value_or(DefaultPidFile("", loaded.config));
   auto pid = PidFile::Acquire(pid_path, getpid());
   if (!pid) {
     log::Error(pid.error().ToString());
     return 1;
+  }
+  if (!options.foreground) {
+    Daemonize();
+    if (auto r = pid->Rewrite(getpid()); !r) log::Error(r.error().ToString());
   }
   Supervisor supervisor(options, factories, std::move(loaded));
   return supervisor.Run();
