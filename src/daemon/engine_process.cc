@@ -16,8 +16,10 @@
 namespace vigil::daemon {
 namespace {
 
-// How often an engine reports its counters when nothing changes.
-constexpr auto kReportPeriod = std::chrono::seconds(1);
+// How often an engine reports its counters when nothing changes, and the least time
+// between two reports triggered by changes (a burst of changes makes one report).
+constexpr auto kReportPeriod = std::chrono::seconds(2);
+constexpr auto kMinReportGap = std::chrono::milliseconds(100);
 
 void LogDiagnostics(const std::string& who, const config::Loaded& loaded) {
   for (const auto& d : loaded.diags.all()) {
@@ -34,7 +36,8 @@ class EngineProcess {
       : name_(std::move(name)),
         options_(options),
         engine_(factory(io_, options)),
-        report_timer_(io_) {}
+        report_timer_(io_),
+        soon_timer_(io_) {}
 
   int Run(int supervisor_fd) {
     config::Loaded loaded = LoadFromOptions(options_, /*system_checks=*/false);
@@ -84,9 +87,14 @@ class EngineProcess {
       case FrameType::kReportRequest:
         SendReport();
         break;
-      case FrameType::kReload:
-        channel_->Send(FrameType::kReloadResult, Reload());
+      case FrameType::kReload: {
+        // The new state is reported before the result, so that the supervisor answers
+        // the reload with it in hand.
+        std::string result = Reload();
+        SendReport();
+        channel_->Send(FrameType::kReloadResult, result);
         break;
+      }
       default:
         break;
     }
@@ -117,6 +125,7 @@ class EngineProcess {
     engine_->Stop([this] {
       SendReport();
       report_timer_.cancel();
+      soon_timer_.cancel();
       if (signals_) signals_->Close();
       // Let the last report flush, then leave the loop.
       asio::post(io_, [this] {
@@ -129,9 +138,13 @@ class EngineProcess {
   void ReportSoon() {
     if (report_pending_) return;
     report_pending_ = true;
-    asio::post(io_, [this] {
+    auto since = std::chrono::steady_clock::now() - last_report_;
+    auto wait = since >= kMinReportGap ? std::chrono::steady_clock::duration::zero()
+                                       : kMinReportGap - since;
+    soon_timer_.expires_after(wait);
+    soon_timer_.async_wait([this](std::error_code ec) {
       report_pending_ = false;
-      SendReport();
+      if (!ec && !stopping_) SendReport();
     });
   }
 
@@ -145,6 +158,7 @@ class EngineProcess {
   }
 
   void SendReport() {
+    last_report_ = std::chrono::steady_clock::now();
     if (!channel_) return;
     control::Status s;
     engine_->Report(s);
@@ -157,6 +171,8 @@ class EngineProcess {
   std::unique_ptr<Engine> engine_;
   std::unique_ptr<SignalWatcher> signals_;
   asio::steady_timer report_timer_;
+  asio::steady_timer soon_timer_;
+  std::chrono::steady_clock::time_point last_report_{};
   std::shared_ptr<Channel> channel_;
   bool stopping_ = false;
   bool report_pending_ = false;

@@ -65,6 +65,7 @@ struct Child {
   Clock::duration backoff = kMinBackoff;
   std::unique_ptr<asio::steady_timer> respawn_timer;
   bool wanted = false;                  // the configuration needs this engine
+  int late_reload_results = 0;          // answers still due to reloads that timed out
 };
 
 class Supervisor final : public control::ControlTarget {
@@ -129,8 +130,28 @@ class Supervisor final : public control::ControlTarget {
     return s;
   }
 
+  // One reload runs at a time; requests that arrive meanwhile are answered together by one
+  // more reload once it ends (it reads the configuration as it is then).
   void Reload(std::function<void(bool, std::string)> done) override {
     if (stopping_) return done(false, "vigild is stopping");
+    queued_reloads_.push_back(std::move(done));
+    if (!reload_running_) StartReload();
+  }
+
+ private:
+  using ReloadDone = std::function<void(bool, std::string)>;
+
+  void StartReload() {
+    reload_running_ = true;
+    auto dones = std::make_shared<std::vector<ReloadDone>>(std::move(queued_reloads_));
+    queued_reloads_.clear();
+    auto done = [this, dones](bool ok, std::string text) {
+      reload_running_ = false;
+      for (auto& d : *dones) d(ok, text);
+      if (!queued_reloads_.empty() && !stopping_) asio::post(io_, [this] {
+        if (!reload_running_ && !queued_reloads_.empty() && !stopping_) StartReload();
+      });
+    };
     sd_notify(0, "RELOADING=1");
     ++reloads_;
     config::Loaded loaded = LoadFromOptions(options_, /*system_checks=*/true);
@@ -181,12 +202,13 @@ class Supervisor final : public control::ControlTarget {
     timer->async_wait([this, ok, finish](std::error_code ec) {
       if (ec) return;
       *ok = false;
+      // An engine that answers late answers this reload, not the next one.
+      for (auto& [name, w] : reload_waiters_) ++children_[name].late_reload_results;
       reload_waiters_.clear();
       (*finish)();
     });
   }
 
- private:
   void StartMetrics() {
     std::string listen = MetricsListen(config_);
     if (listen.empty()) return;
@@ -236,6 +258,7 @@ class Supervisor final : public control::ControlTarget {
     }
     close(sv[1]);
     c.pid = pid;
+    c.late_reload_results = 0;
     c.started = Clock::now();
     c.respawn_timer.reset();
     std::string name = c.name;
@@ -251,6 +274,10 @@ class Supervisor final : public control::ControlTarget {
       control::Status s;
       if (control::FromJson(f.payload, s)) c.last = std::move(s);
     } else if (f.type == FrameType::kReloadResult) {
+      if (c.late_reload_results > 0) {
+        --c.late_reload_results;
+        return;
+      }
       auto it = reload_waiters_.find(name);
       if (it == reload_waiters_.end()) return;
       auto cb = std::move(it->second);
@@ -373,6 +400,7 @@ class Supervisor final : public control::ControlTarget {
     exit_code_ = code;
     sd_notify(0, "STOPPING=1");
     log::Info("stopping");
+    for (auto& d : std::exchange(queued_reloads_, {})) d(false, "vigild is stopping");
     for (auto& [name, c] : children_) {
       if (c.respawn_timer) c.respawn_timer->cancel();
       if (c.pid) kill(c.pid, SIGTERM);
@@ -414,6 +442,8 @@ class Supervisor final : public control::ControlTarget {
   uint64_t reloads_ = 0;
   uint64_t reload_failures_ = 0;
   bool last_reload_ok_ = true;
+  bool reload_running_ = false;
+  std::vector<std::function<void(bool, std::string)>> queued_reloads_;
   bool stopping_ = false;
   int exit_code_ = 0;
 };

@@ -214,6 +214,79 @@ def test_reload_with_errors_changes_nothing_and_reports(one):
     assert metric(d.metrics(), "vigil_reloads_total", result="ok") == 1
 
 
+def control_lines(path: str, requests: list[str], timeout: float = 10) -> list[dict]:
+    """Sends `requests` (JSON lines) on one control connection in one write and returns
+    the answers, in order."""
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as c:
+        c.settimeout(timeout)
+        c.connect(path)
+        c.sendall("".join(r + "\n" for r in requests).encode())
+        buf = b""
+        while buf.count(b"\n") < len(requests):
+            chunk = c.recv(65536)
+            if not chunk:
+                break
+            buf += chunk
+    return [json.loads(line) for line in buf.decode().splitlines()]
+
+
+def test_status_right_after_a_reload_shows_the_new_configuration(one):
+    d = one.daemons[0]
+    good = open(d.conf).read()
+    reload, instances = '{"command": "reload"}', '{"command": "instances"}'
+    try:
+        with open(d.conf, "w") as f:
+            f.write(good.replace("priority 150", "priority 140"))
+        # The instances request waits on the same connection: it is answered right after
+        # the reload, which must come after the engines' new reports.
+        answers = control_lines(d.ctl, [reload, instances])
+        assert answers[0]["ok"] is True, answers
+        i = answers[1]["instances"][0]
+        assert (i["base_priority"], i["state"]) == (140, "MASTER")
+    finally:
+        with open(d.conf, "w") as f:
+            f.write(good)
+    answers = control_lines(d.ctl, [reload, instances])
+    assert answers[1]["instances"][0]["base_priority"] == 150
+
+
+def test_concurrent_reloads_all_succeed_promptly(one):
+    d = one.daemons[0]
+    before = d.status()
+    conns = []
+    # The VRRP engine is held still while the requests arrive, so that they overlap.
+    vrrp = d.engine_pid("vrrp")
+    os.kill(vrrp, signal.SIGSTOP)
+    try:
+        for _ in range(3):
+            c = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            c.settimeout(5)
+            c.connect(d.ctl)
+            conns.append(c)
+        for c in conns:
+            c.sendall(b'{"command": "reload"}\n')
+        d.signal(signal.SIGHUP)
+        time.sleep(0.5)
+        os.kill(vrrp, signal.SIGCONT)
+        answers = []
+        for c in conns:
+            buf = b""
+            while not buf.endswith(b"\n"):
+                chunk = c.recv(65536)  # socket.timeout here: a reload left unanswered
+                assert chunk, "vigild closed the connection"
+                buf += chunk
+            answers.append(json.loads(buf))
+    finally:
+        os.kill(vrrp, signal.SIGCONT)
+        for c in conns:
+            c.close()
+    assert [a["ok"] for a in answers] == [True, True, True], answers
+    lablib.wait_until(lambda: d.status()["reloads"] >= before["reloads"] + 2, timeout=5,
+                      message="the SIGHUP reload")
+    s = d.status()
+    assert s["reload_failures"] == before["reload_failures"] and s["last_reload_ok"] is True
+
+
 def test_systemd_notifications_ready_reloading_stopping(one):
     """lb2's vigild runs with NOTIFY_SOCKET (a datagram socket of this test)."""
     d = one.daemons[1]
