@@ -461,6 +461,30 @@ class EngineImpl final : public control::Engine {
               in.spec.interface + " from " + in.primary.ToString() + ")");
     Execute(in, in.sm->Handle(vrrp::Startup{}, steady_clock::now()));
     Recompute(in);
+    if (in.sm->state() != State::kMaster) RemoveLeftoverVips(in);
+  }
+
+  // An instance that does not start as master removes its VIPs that are on their
+  // interfaces already: left by an engine that was killed (and respawned), they would make
+  // two holders of one address. VIPs that another instance of ours holds stay.
+  void RemoveLeftoverVips(Instance& in) {
+    std::set<std::string> held = reload_keep_;
+    for (const auto& [name, other] : instances_)
+      if (other.get() != &in && other->vips_installed)
+        for (const auto& v : other->spec.vips) held.insert(VipKey(v));
+    for (const auto& v : in.spec.vips) {
+      int idx = IfindexOf(v.dev, in);
+      if (!idx || held.count(VipKey(v))) continue;
+      auto present = rtnl_->ListAddresses(idx, AfOf(v.prefix.address.family()));
+      if (!present) continue;
+      net::RawAddress raw = ToRaw(v.prefix.address);
+      bool found = std::any_of(present->begin(), present->end(),
+                               [&](const net::AddressInfo& a) { return a.address == raw; });
+      if (!found) continue;
+      if (auto r = rtnl_->DeleteAddress(AddressFor(v, idx)); r)
+        log::Warning(in.spec.name + ": removed VIP " + v.prefix.ToString() +
+                     " left on " + v.dev + " by an earlier run");
+    }
   }
 
   // What a replaced instance hands to its successor on reload.

@@ -17,7 +17,7 @@ import time
 import pytest
 
 import lab as lablib
-from daemon_lab import VIP, Setup, module_lab, vrrp_adverts
+from daemon_lab import VIP, Instance, Setup, module_lab, vrrp_adverts
 
 
 @pytest.fixture(scope="module")
@@ -72,6 +72,26 @@ def test_killed_vrrp_engine_is_respawned_and_the_instance_recovers(ha):
     assert lb1.proc.poll() is None
     s = lb1.status()
     assert [i["name"] for i in s["instances"]] == ["VI_1"]
+
+
+def test_respawned_backup_engine_removes_the_vips_its_killed_predecessor_left(ha):
+    """With nopreempt the respawned lb1 stays BACKUP under lb2: it must not keep the VIP
+    the killed engine left on its interface (two holders of one address)."""
+    setup = Setup(instances=[Instance("VI_1", 51, [VIP], extra="nopreempt\n")])
+    ha.start(setup)
+    ha.wait_converged(setup, timeout=15)
+    lb1, lb2 = ha.daemons
+    vrrp_pid = lb1.engine_pid("vrrp")
+    os.kill(vrrp_pid, signal.SIGKILL)
+    lablib.wait_until(lambda: lb2.state() == "MASTER" and VIP in lb2.vips(), timeout=8,
+                      message="lb2 to take over")
+    lablib.wait_until(lambda: lb1.engine_pid("vrrp") != vrrp_pid and
+                      lb1.state() == "BACKUP", timeout=8, message="lb1's engine back, BACKUP")
+    lablib.wait_until(lambda: lb1.vips() == [], timeout=3,
+                      message=f"lb1 to drop the leftover VIP (has {lb1.vips()})")
+    time.sleep(1.5)
+    assert lb1.state() == "BACKUP" and lb2.state() == "MASTER"
+    assert lb1.vips() == [] and lb2.vips() == [VIP]
 
 
 def test_with_dont_respawn_a_dead_engine_stops_vigild(ha):
