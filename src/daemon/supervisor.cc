@@ -13,6 +13,7 @@
 
 #include <chrono>
 #include <cstring>
+#include <ctime>
 #include <fstream>
 #include <map>
 
@@ -152,7 +153,12 @@ class Supervisor final : public control::ControlTarget {
         if (!reload_running_ && !queued_reloads_.empty() && !stopping_) StartReload();
       });
     };
-    sd_notify(0, "RELOADING=1");
+    // MONOTONIC_USEC lets a Type=notify-reload unit match this reload to its request.
+    timespec ts{};
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    sd_notifyf(0, "RELOADING=1\nMONOTONIC_USEC=%llu",
+               static_cast<unsigned long long>(ts.tv_sec) * 1000000ULL +
+                   static_cast<unsigned long long>(ts.tv_nsec / 1000));
     ++reloads_;
     config::Loaded loaded = LoadFromOptions(options_, /*system_checks=*/true);
     if (loaded.diags.HasErrors()) {

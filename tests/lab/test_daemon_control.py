@@ -316,6 +316,9 @@ def test_systemd_notifications_ready_reloading_stopping(one):
         assert d.reload()["ok"] is True
         collect_until(lambda: len(messages) >= n + 2, 10, "RELOADING=1, READY=1")
         assert [m.split("\n")[0] for m in messages[n:n + 2]] == ["RELOADING=1", "READY=1"]
+        assert re.fullmatch(r"RELOADING=1\nMONOTONIC_USEC=\d+", messages[n]), messages[n]
+        usec = int(messages[n].split("=")[-1])
+        assert abs(usec / 1e6 - time.clock_gettime(time.CLOCK_MONOTONIC)) < 10
         n = len(messages)
         assert d.stop() == 0
         collect_until(lambda: len(messages) > n, 5, "STOPPING=1")
