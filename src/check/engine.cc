@@ -444,20 +444,40 @@ class CheckEngine final : public control::Engine {
     const Outcome outcome = probe->state.OnResult(result.ok);
     if (result.ok) probe->last_weight = result.weight;
 
-    const std::string name = ProbeName(*probe);
-    const std::string why = result.detail.empty() ? "" : ": " + result.detail;
-    if (outcome.transition == Transition::kDown) {
-      log::Warning(name + " failed" +
-                   (outcome.retries_done ? " after " + Plural(outcome.retries_done, "retry") : "") +
-                   why + "; checker DOWN");
-    } else if (outcome.transition == Transition::kUp) {
-      log::Info(name + " succeeded" + why + "; checker UP");
-    } else if (outcome.first_result_down) {
-      log::Warning(name + " failed" + why + "; checker stays DOWN");
-    } else if (outcome.log_failure) {
-      log::Info(name + " failed" + why);
-    } else if (!result.ok) {
-      log::Debug(name + " failed" + why);
+    // Steady success (the common case at scale) logs nothing: build no strings for it.
+    if (outcome.transition != Transition::kNone || outcome.first_result_down ||
+        outcome.log_failure || !result.ok) {
+      const std::string name = ProbeName(*probe);
+      const std::string why = result.detail.empty() ? "" : ": " + result.detail;
+      if (outcome.transition == Transition::kDown) {
+        log::Warning(name + " failed" +
+                     (outcome.retries_done ? " after " + Plural(outcome.retries_done, "retry") : "") +
+                     why + "; checker DOWN");
+      } else if (outcome.transition == Transition::kUp) {
+        log::Info(name + " succeeded" + why + "; checker UP");
+      } else if (outcome.first_result_down) {
+        log::Warning(name + " failed" + why + "; checker stays DOWN");
+      } else if (outcome.log_failure) {
+        log::Info(name + " failed" + why);
+      } else {
+        log::Debug(name + " failed" + why);
+      }
+    }
+
+    // Only a transition, a first result or a dynamic weight can change a pool.
+    const bool may_change = outcome.transition != Transition::kNone ||
+                            outcome.first_result_down || (result.ok && result.weight);
+    if (!may_change) {
+      for (const Subscriber& sub : probe->subscribers) {
+        RsStats& st = vss_[sub.vs].stats[sub.rs];
+        (result.ok ? st.ok : st.failed) += 1;
+        st.latency_s = std::chrono::duration<double>(took).count();
+      }
+      Duration delay = outcome.next_delay;
+      if (std::holds_alternative<MiscCheck>(probe->spec.params))
+        delay = std::max(Duration::zero(), delay - took);
+      Schedule(probe, delay);
+      return;
     }
 
     // Feed every checker that shares the probe; gather per virtual server, in order.

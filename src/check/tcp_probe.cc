@@ -38,9 +38,11 @@ asio::awaitable<ProbeResult> TcpProbe(ConnectOptions opts) {
     socket.cancel(ignored);
   });
   if (auto failure = co_await ConnectTcp(opts, socket, watchdog)) co_return *failure;
+  // A normal close, as keepalived does: a reset would spare the FIN exchange but makes some
+  // real servers log an error for every check.
   std::error_code ignored;
   socket.close(ignored);
-  co_return ProbeResult{true, "connected to " + FormatHostPort(opts.address, opts.port), {}};
+  co_return ProbeResult{true, {}, {}};
 }
 
 }  // namespace vigil::check

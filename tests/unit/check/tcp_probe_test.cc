@@ -16,7 +16,7 @@ TEST(TcpProbeTest, SucceedsAgainstAListener) {
   tcp::acceptor acceptor(io, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
   ProbeResult r = RunOnce(io, TcpSpec(Loopback(acceptor.local_endpoint().port())));
   EXPECT_TRUE(r.ok) << r.detail;
-  EXPECT_EQ(r.detail, "connected to 127.0.0.1:" + std::to_string(acceptor.local_endpoint().port()));
+  EXPECT_EQ(r.detail, "");  // success carries no text: nothing is logged for it
 }
 
 TEST(TcpProbeTest, FailsWhenNothingListens) {
@@ -82,7 +82,7 @@ TEST(TcpProbeTest, WorksOverIpv6Loopback) {
   c.address = "::1";
   ProbeResult r = RunOnce(io, TcpSpec(c));
   EXPECT_TRUE(r.ok) << r.detail;
-  EXPECT_EQ(r.detail, "connected to [::1]:" + std::to_string(acceptor.local_endpoint().port()));
+  EXPECT_EQ(r.detail, "");
 }
 
 }  // namespace
