@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -39,6 +40,8 @@ constexpr auto kMaxBackoff = std::chrono::seconds(30);
 // An engine that ran this long before dying starts again from the minimum back-off.
 constexpr auto kStableRun = std::chrono::seconds(60);
 constexpr auto kReloadTimeout = std::chrono::seconds(15);
+// Nice value of the VRRP engine process (the others keep 0).
+constexpr int kVrrpNice = -10;
 
 void LogDiagnostics(const config::Loaded& loaded) {
   for (const auto& d : loaded.diags.all()) {
@@ -259,6 +262,9 @@ class Supervisor final : public control::ControlTarget {
       int fd = sv[1];
       CloseAllBut(fd);
       SetupLogging(options_, "vigild-" + c.name);
+      // VRRP timing must not wait behind health checks or scripts for a CPU: the VRRP
+      // engine runs at a higher scheduling priority than the rest of vigild.
+      if (c.name == "vrrp") (void)setpriority(PRIO_PROCESS, 0, kVrrpNice);
       prctl(PR_SET_NAME, ("vigild-" + c.name).c_str());
       _exit(RunEngineProcess(c.name, *c.factory, options_, fd, c.pid_file));
     }
