@@ -4,7 +4,9 @@
 #include <grp.h>
 #include <pwd.h>
 #include <signal.h>
+#include <limits.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -165,6 +167,37 @@ std::vector<std::string> SplitCommandLine(std::string_view line) {
   }
   if (in_word) words.push_back(std::move(cur));
   return words;
+}
+
+std::optional<std::string> ScriptSecurityProblem(const std::string& program) {
+  std::string path = program;
+  if (path.find('/') == std::string::npos) {
+    for (const char* dir : {"/usr/local/sbin/", "/usr/local/bin/", "/usr/sbin/", "/usr/bin/",
+                            "/sbin/", "/bin/"}) {
+      if (::access((dir + program).c_str(), F_OK) == 0) {
+        path = dir + program;
+        break;
+      }
+    }
+  }
+  char resolved[PATH_MAX];
+  if (::realpath(path.c_str(), resolved) == nullptr) return std::nullopt;  // missing: not run
+  std::string p = resolved;
+  // The file itself, then every directory up to /.
+  for (;;) {
+    struct stat st {};
+    if (::stat(p.c_str(), &st) != 0) return std::nullopt;
+    const bool dir = S_ISDIR(st.st_mode);
+    const bool sticky = dir && (st.st_mode & S_ISVTX);
+    if (st.st_uid != 0)
+      return "'" + p + "' is owned by uid " + std::to_string(st.st_uid) + ", not root";
+    if ((st.st_mode & (S_IWGRP | S_IWOTH)) && !sticky)
+      return "'" + p + "' is writable by " +
+             std::string((st.st_mode & S_IWOTH) ? "every user" : "its group");
+    if (p == "/") return std::nullopt;
+    size_t slash = p.rfind('/');
+    p = slash == 0 ? "/" : p.substr(0, slash);
+  }
 }
 
 Result<std::pair<uid_t, gid_t>> LookupUser(const std::string& user,

@@ -52,6 +52,12 @@ Result<pid_t> SpawnProcess(asio::io_context& io, const SpawnSpec& spec,
 // '...' and "..." group (quotes removed); a backslash escapes the next character.
 std::vector<std::string> SplitCommandLine(std::string_view line);
 
+// Returns why running `program` as root would be unsafe, or nullopt if it is safe: the file
+// or a directory above it is writable by a user other than root (group or other write
+// permission without the sticky bit, or a non-root owner), as enable_script_security
+// demands. A program without a '/' is looked up in the usual system directories.
+std::optional<std::string> ScriptSecurityProblem(const std::string& program);
+
 // Returns the uid and primary gid of `user` (and the gid of `group` when given).
 Result<std::pair<uid_t, gid_t>> LookupUser(const std::string& user,
                                            const std::optional<std::string>& group);

@@ -7,6 +7,19 @@
 #include "check/probe_logic.h"
 
 namespace vigil::check {
+
+namespace {
+
+// With enable_script_security, a script that a non-root user could change is not run.
+Result<void> RefuseInsecure(const std::string& program, const model::Global& global) {
+  if (!global.enable_script_security) return {};
+  if (auto why = ScriptSecurityProblem(program))
+    return Fail(ErrorCode::kPermission,
+                "script " + program + " refused by enable_script_security: " + *why);
+  return {};
+}
+
+}  // namespace
 namespace {
 
 // The protocol of an address service: keepalived sends 0 to the kernel, which means UDP.
@@ -157,6 +170,7 @@ Result<CheckParams> ToParams(const model::CheckDetail& detail, const model::Conf
       MiscCheck out;
       out.argv = SplitCommandLine(m.path.command);
       if (out.argv.empty()) return Fail(ErrorCode::kInvalidArgument, "MISC_CHECK: empty misc_path");
+      if (auto r = RefuseInsecure(out.argv[0], config.global); !r) return std::unexpected(r.error());
       out.timeout = m.timeout;
       out.dynamic = m.dynamic;
       auto who = ResolveRunAs(m.path.user, m.path.group, config.global, resolve);
@@ -243,6 +257,7 @@ Result<SpawnSpec> ScriptSpawnSpec(const model::Script& script, const model::Glob
   SpawnSpec spec;
   spec.argv = SplitCommandLine(script.command);
   if (spec.argv.empty()) return Fail(ErrorCode::kInvalidArgument, "empty script command");
+  if (auto r = RefuseInsecure(spec.argv[0], global); !r) return std::unexpected(r.error());
   auto who = ResolveRunAs(script.user, script.group, global, resolve);
   if (!who) return std::unexpected(who.error());
   if (*who) {

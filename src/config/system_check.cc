@@ -1,5 +1,7 @@
 #include "config/system_check.h"
 
+#include "base/subprocess.h"
+
 #include <grp.h>
 #include <net/if.h>
 #include <pwd.h>
@@ -27,6 +29,10 @@ bool HostSystemInfo::GroupExists(const std::string& name) const {
   group gr{};
   group* out = nullptr;
   return getgrnam_r(name.c_str(), &gr, buf.data(), buf.size(), &out) == 0 && out != nullptr;
+}
+
+std::optional<std::string> HostSystemInfo::ScriptInsecurity(const std::string& program) const {
+  return ScriptSecurityProblem(program);
 }
 
 SystemInfo::FileState HostSystemInfo::Executable(const std::string& path) const {
@@ -80,7 +86,14 @@ class Checker {
       case SystemInfo::FileState::kExecutable:
         break;
     }
-    if (!script_security_ && !security_reported_) {
+    if (script_security_) {
+      if (auto why = system_.ScriptInsecurity(prog))
+        diags_.Error({at.file, at.line, at.column},
+                     "script '" + prog + "' will not be run: " + *why +
+                         " (enable_script_security refuses scripts a non-root user can change)");
+      return;
+    }
+    if (!security_reported_) {
       security_reported_ = true;
       diags_.SetScriptsWithoutSecurity();
       Warn(at, "scripts are configured but global_defs has no enable_script_security: "

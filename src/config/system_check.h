@@ -4,6 +4,7 @@
 #ifndef VIGIL_CONFIG_SYSTEM_CHECK_H_
 #define VIGIL_CONFIG_SYSTEM_CHECK_H_
 
+#include <optional>
 #include <string>
 
 #include "config/diagnostics.h"
@@ -25,6 +26,11 @@ class SystemInfo {
   virtual bool GroupExists(const std::string& name) const = 0;
   // Returns whether `path` is missing, a non-executable file or an executable file.
   virtual FileState Executable(const std::string& path) const = 0;
+  // Returns why running `program` as root is unsafe (a non-root user could change it),
+  // or nullopt.
+  virtual std::optional<std::string> ScriptInsecurity(const std::string&) const {
+    return std::nullopt;
+  }
 };
 
 // The host's answers: if_nametoindex(3), getpwnam_r(3), getgrnam_r(3), access(2).
@@ -34,6 +40,7 @@ class HostSystemInfo final : public SystemInfo {
   bool UserExists(const std::string& name) const override;
   bool GroupExists(const std::string& name) const override;
   FileState Executable(const std::string& path) const override;
+  std::optional<std::string> ScriptInsecurity(const std::string& program) const override;
 };
 
 // Adds a warning to `diags` for each interface, user, group or script the configuration

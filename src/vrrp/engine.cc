@@ -1073,6 +1073,15 @@ class EngineImpl final : public control::Engine {
       auto it2 = scripts_.find(name);
       if (it2 == scripts_.end()) return;
       ScriptTracker& tr = *it2->second;
+      if (spec_.script_security) {
+        if (auto why = ScriptSecurityProblem(tr.spec.command.argv[0])) {
+          log::Error("vrrp_script " + name + ": refused by enable_script_security: " + *why +
+                     "; treated as failing");
+          OnScriptResult(tr, false);
+          RunScript(name, tr.spec.interval);
+          return;
+        }
+      }
       SpawnSpec s;
       s.argv = tr.spec.command.argv;
       s.timeout = std::chrono::duration_cast<std::chrono::milliseconds>(tr.spec.timeout);

@@ -48,6 +48,7 @@ bool InstanceSpec::SameExceptVips(const InstanceSpec& other) const {
 VrrpSpec SpecFromModel(const model::Config& config) {
   VrrpSpec out;
   const model::Global& g = config.global;
+  out.script_security = g.enable_script_security;
   out.script_user = g.script_user;
   out.script_group = g.script_group;
   out.notify_fifo = Fifo(g.notify_fifo);

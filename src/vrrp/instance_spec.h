@@ -115,6 +115,7 @@ struct VrrpSpec {
   std::vector<ScriptSpec> scripts;
   std::optional<FifoSpec> notify_fifo;       // notify_fifo (VRRP and LVS lines)
   std::optional<FifoSpec> vrrp_notify_fifo;  // VRRP lines only
+  bool script_security = false;              // enable_script_security
   std::optional<std::string> script_user;    // global script_user
   std::optional<std::string> script_group;
   std::chrono::microseconds garp_interval{0};

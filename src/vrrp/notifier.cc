@@ -78,6 +78,7 @@ void Notifier::OpenFifo(Fifo& fifo, const FifoSpec& spec) {
 }
 
 void Notifier::Configure(const VrrpSpec& spec) {
+  script_security_ = spec.script_security;
   script_user_ = spec.script_user;
   script_group_ = spec.script_group;
   if (!script_user_ && UserExists("keepalived_script")) script_user_ = "keepalived_script";
@@ -134,6 +135,14 @@ void Notifier::RunNext(const std::string& instance) {
   auto& q = queues_[instance];
   while (!q.empty()) {
     Job& job = q.front();
+    if (script_security_) {
+      if (auto why = ScriptSecurityProblem(job.argv[0])) {
+        log::Error(instance + ": notify script " + job.argv[0] +
+                   " refused by enable_script_security: " + *why);
+        q.pop_front();
+        continue;
+      }
+    }
     SpawnSpec s;
     s.argv = job.argv;
     s.timeout = kScriptTimeout;

@@ -56,6 +56,7 @@ class Notifier {
 
   asio::io_context& io_;
   std::map<std::string, std::deque<Job>> queues_;  // front() is running
+  bool script_security_ = false;
   std::optional<std::string> script_user_;
   std::optional<std::string> script_group_;
   Fifo notify_fifo_;

@@ -1,5 +1,10 @@
 #include "base/subprocess.h"
 
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdio>
+
 #include <asio.hpp>
 #include <gtest/gtest.h>
 
@@ -70,6 +75,44 @@ TEST(SubprocessTest, LooksUpUsers) {
   EXPECT_FALSE(LookupUser("no-such-user-vigil", std::nullopt).has_value());
   EXPECT_EQ(LookupUser("root", std::string("no-such-group-vigil")).error().context(),
             "no group 'no-such-group-vigil'");
+}
+
+}  // namespace
+}  // namespace vigil
+
+namespace vigil {
+namespace {
+
+TEST(ScriptSecurityTest, SystemProgramsAreSafe) {
+  EXPECT_EQ(ScriptSecurityProblem("/bin/true"), std::nullopt);
+  EXPECT_EQ(ScriptSecurityProblem("true"), std::nullopt);
+  EXPECT_EQ(ScriptSecurityProblem("/no/such/script"), std::nullopt);  // never run
+}
+
+TEST(ScriptSecurityTest, WritableFileOrDirectoryIsRefused) {
+  if (geteuid() != 0) GTEST_SKIP() << "needs root to create root-owned files";
+  char tmpl[] = "/tmp/vigil-sec-XXXXXX";
+  ASSERT_NE(mkdtemp(tmpl), nullptr);
+  std::string dir = tmpl;
+  ASSERT_EQ(chmod(dir.c_str(), 0755), 0);
+  std::string script = dir + "/check.sh";
+  FILE* f = fopen(script.c_str(), "w");
+  ASSERT_NE(f, nullptr);
+  fclose(f);
+  ASSERT_EQ(chmod(script.c_str(), 0755), 0);
+  EXPECT_EQ(ScriptSecurityProblem(script), std::nullopt);
+  ASSERT_EQ(chmod(script.c_str(), 0777), 0);
+  EXPECT_EQ(ScriptSecurityProblem(script), "'" + script + "' is writable by every user");
+  ASSERT_EQ(chmod(script.c_str(), 0775), 0);
+  EXPECT_EQ(ScriptSecurityProblem(script), "'" + script + "' is writable by its group");
+  ASSERT_EQ(chmod(script.c_str(), 0755), 0);
+  ASSERT_EQ(chmod(dir.c_str(), 0777), 0);  // a writable directory lets anyone swap the file
+  EXPECT_EQ(ScriptSecurityProblem(script), "'" + dir + "' is writable by every user");
+  ASSERT_EQ(chown(script.c_str(), 65534, 65534), 0);
+  ASSERT_EQ(chmod(dir.c_str(), 0755), 0);
+  EXPECT_EQ(ScriptSecurityProblem(script), "'" + script + "' is owned by uid 65534, not root");
+  unlink(script.c_str());
+  rmdir(dir.c_str());
 }
 
 }  // namespace

@@ -25,6 +25,11 @@ class FakeSystem : public SystemInfo {
   bool InterfaceExists(const std::string& n) const override { return interfaces.count(n) > 0; }
   bool UserExists(const std::string& n) const override { return users.count(n) > 0; }
   bool GroupExists(const std::string& n) const override { return groups.count(n) > 0; }
+  std::set<std::string> insecure{};
+  std::optional<std::string> ScriptInsecurity(const std::string& p) const override {
+    if (insecure.count(p)) return "'" + p + "' is writable by every user";
+    return std::nullopt;
+  }
   FileState Executable(const std::string& p) const override {
     if (executables.count(p)) return FileState::kExecutable;
     if (plain_files.count(p)) return FileState::kNotExecutable;
@@ -116,6 +121,28 @@ vrrp_instance VI_1 {
   CheckSystem(cfg, sys, d);
   EXPECT_EQ(DiagLines(d), (Strings{"9:3: warning: script 'nosuchprog' does not exist"}));
   EXPECT_EQ(d.ExitCode(), CheckExit::kOk);
+}
+
+TEST(SystemCheckTest, ScriptSecurityRefusesScriptsOthersCanChange) {
+  Diagnostics d;
+  Diagnostics parse;
+  auto cfg = Build(TreeFromText(R"(global_defs {
+  enable_script_security
+}
+vrrp_instance VI_1 {
+  interface eth0
+  virtual_router_id 51
+  virtual_ipaddress { 10.0.0.1 }
+  notify_master "/bin/true master"
+})", parse), d);
+  FakeSystem sys;
+  sys.insecure.insert("/bin/true");
+  CheckSystem(cfg, sys, d);
+  EXPECT_EQ(DiagLines(d),
+            (Strings{"8:3: error: script '/bin/true' will not be run: '/bin/true' is writable by "
+                     "every user (enable_script_security refuses scripts a non-root user can "
+                     "change)"}));
+  EXPECT_EQ(d.ExitCode(), CheckExit::kErrors);
 }
 
 TEST(SystemCheckTest, EachMissingInterfaceIsReportedOnce) {
