@@ -7,6 +7,7 @@ test says otherwise); intervals are short VRRPv3 ones except where v2 timing is 
 
 from __future__ import annotations
 
+import os
 import time
 
 import pytest
@@ -43,7 +44,7 @@ def test_sigkill_of_the_master_moves_the_vips_and_the_client_follows(vl, spec):
     # The dead router keeps its addresses (nobody removed them); the backup takes over
     # and its gratuitous ARP / unsolicited NA repoints the client's existing entry.
     vl.wait_holder(r1, spec, timeout=spec.master_down(100) + 5, ignore=(r2,))
-    assert r1.state() == "MASTER"
+    vl.wait_states({r1: "MASTER"})
     for vip in spec.vips():
         lablib.wait_until(lambda: vl.neighbour_mac(vip) == r1.mac(), timeout=5,
                           message=f"client entry for {vip} -> r1")
@@ -57,8 +58,7 @@ def test_link_down_faults_the_master_and_link_up_restores_it(vl):
     assert r2.vips() == []
     r2.node.link_set("eth0", True)
     vl.wait_holder(r2, V3, timeout=5)
-    lablib.wait_until(lambda: (r1.state(), r2.state()) == ("BACKUP", "MASTER"), timeout=5,
-                      message="r2 back as master")
+    vl.wait_states({r1: "BACKUP", r2: "MASTER"})
 
 
 @pytest.mark.parametrize("weight,r2_state,r2_prio", [
@@ -70,13 +70,13 @@ def test_failing_tracked_script_hands_over_and_recovery_takes_back(vl, weight, r
     top = (f'vrrp_script chk {{\n    script "/usr/bin/test -e {flag}"\n    interval 1\n'
            f'    fall 1\n    rise 1\n    weight {weight}\n}}\n')
     r1, r2 = _pair(vl, V3, r2_extra="track_script {\n    chk\n}", top=top)
-    import os
     os.unlink(flag)
     vl.wait_holder(r1, V3, timeout=5)
-    lablib.wait_until(lambda: r2.state() == r2_state, timeout=5, message=f"r2 {r2_state}")
+    vl.wait_states({r1: "MASTER", r2: r2_state})
     assert r2.instances()["VI_1"]["effective_priority"] == r2_prio
     vl.file("healthy", "")
     vl.wait_holder(r2, V3, timeout=5)
+    vl.wait_states({r1: "BACKUP", r2: "MASTER"})
     assert r2.instances()["VI_1"]["effective_priority"] == 200
 
 
@@ -106,7 +106,7 @@ def test_higher_priority_started_later_preempts(vl):
     vl.wait_holder(r1, V3, timeout=5)
     r2.start(V3, 200)
     vl.wait_holder(r2, V3, timeout=5)
-    assert (r1.state(), r2.state()) == ("BACKUP", "MASTER")
+    vl.wait_states({r1: "BACKUP", r2: "MASTER"})
 
 
 def test_nopreempt_leaves_the_running_master_in_place(vl):

@@ -51,7 +51,7 @@ def test_mixed_pair_elects_and_fails_over_both_ways(vl, spec: Spec):
     r2.start(spec, 100)
     r1.start(spec, 150)
     vl.wait_holder(r1, spec, timeout=spec.master_down(150) + 5)
-    assert r1.state() == "MASTER"
+    vl.wait_states({r1: "MASTER"})
 
     r1.kill()
     vl.wait_holder(r2, spec, timeout=spec.master_down(100) + 5, ignore=(r1,))
@@ -98,4 +98,4 @@ def test_mixed_pair_with_equal_priorities_keeps_the_higher_address(vl, kinds):
     vl.lab.drop_vrrp_percent(0)
     vl.wait_holder(r2, spec, timeout=5)
     vigil = r1 if r1.kind == "vigil" else r2
-    assert vigil.state() == ("MASTER" if vigil is r2 else "BACKUP")
+    vl.wait_states({vigil: "MASTER" if vigil is r2 else "BACKUP"})

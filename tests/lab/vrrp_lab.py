@@ -330,6 +330,13 @@ class VrrpLab:
             state = {r.name: r.addresses() for r in self.routers.values()}
             raise AssertionError(f"{e}\naddresses: {state}\n{self.logs()}") from None
 
+    def wait_states(self, want: dict["Router", str], timeout: float = 3) -> None:
+        """Waits until every router in ``want`` reports its state (vigilctl's view trails
+        the kernel by up to one report gap of the engine)."""
+        lablib.wait_until(lambda: {r.name: r.state() for r in want} ==
+                          {r.name: s for r, s in want.items()}, timeout=timeout,
+                          message=f"states {({r.name: s for r, s in want.items()})}")
+
     def assert_sole_holder(self, holder: Router, spec: Spec | None = None) -> None:
         spec = spec or holder.spec
         got = {r.name: r.vips(spec) for r in self.routers.values()}
