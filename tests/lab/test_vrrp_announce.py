@@ -9,13 +9,15 @@ import signal
 import pytest
 
 import lab as lablib
-from vrrp_lab import IP, Spec, VrrpLab, adverts, decode, stop_after_next_advert
+from vrrp_lab import (IP, Spec, VrrpLab, adverts, decode, require_tshark,
+                      stop_after_next_advert)
 
 V3 = Spec(version=3, interval=0.1)
 
 
 @pytest.fixture
 def vl(lab, vigild):
+    require_tshark()
     return VrrpLab(lab, vigild)
 
 

@@ -12,13 +12,14 @@ import time
 import pytest
 
 import lab as lablib
-from vrrp_lab import Spec, VrrpLab, adverts, decode, matrix
+from vrrp_lab import Spec, VrrpLab, adverts, decode, matrix, require_tshark
 
 PRIORITIES = [100, 200, 150]  # the master is r2, started between the others
 
 
 @pytest.fixture
 def vl(lab, vigild):
+    require_tshark()
     return VrrpLab(lab, vigild)
 
 

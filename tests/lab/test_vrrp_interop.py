@@ -15,12 +15,13 @@ import pytest
 
 import lab as lablib
 from vrrp_lab import (IP, Spec, VrrpLab, adverts, decode, matrix, require_keepalived,
-                      stop_after_next_advert)
+                      require_tshark, stop_after_next_advert)
 
 
 @pytest.fixture
 def vl(lab, vigild):
     require_keepalived()
+    require_tshark()
     return VrrpLab(lab, vigild)
 
 

@@ -14,7 +14,7 @@ import signal
 import subprocess
 import textwrap
 import time
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 
 import pytest
 
@@ -453,7 +453,3 @@ def stop_after_next_advert(capture: lablib.Capture, spec: Spec) -> None:
 
 def variant(spec: Spec, **kw) -> Spec:
     return replace(spec, **kw)
-
-
-def elapsed_since(t0: float) -> float:
-    return time.monotonic() - t0
