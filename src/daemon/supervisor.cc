@@ -152,7 +152,8 @@ class Supervisor final : public control::ControlTarget {
     auto done = [this, dones](bool ok, std::string text) {
       reload_running_ = false;
       for (auto& d : *dones) d(ok, text);
-      if (!queued_reloads_.empty() && !stopping_) asio::post(io_, [this] {
+      if (queued_reloads_.empty() || stopping_) return;
+      asio::post(io_, [this] {
         if (!reload_running_ && !queued_reloads_.empty() && !stopping_) StartReload();
       });
     };

@@ -220,8 +220,8 @@ class EngineImpl final : public control::Engine {
       } else if (ns.SameExceptVips(in.spec)) {
         ChangeVipsRemove(in, ns);
         ++vips_changed;
-      } else if (SameIdentity(in.spec, ns) && (in.sm->state() == State::kMaster ||
-                                               in.sm->state() == State::kBackup)) {
+      } else if (SameIdentity(in.spec, ns) &&
+                 (in.sm->state() == State::kMaster || in.sm->state() == State::kBackup)) {
         log::Info(in.spec.name + ": changed by reload; replacing it in state " +
                   std::string(StateName(in.sm->state())));
         carried[ns.name] = Detach(in);
