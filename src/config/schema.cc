@@ -46,7 +46,7 @@ constexpr KeywordSpec kRootKeywords[] = {
     List("linkbeat_interfaces", kNotYet),
     Block("vrrp_instance", kVrrpInstanceBlock),
     Block("vrrp_script", kVrrpScriptBlock),
-    Block("vrrp_track_process", kVrrpTrackProcessBlock, kNotYet),
+    Block("vrrp_track_process", kVrrpTrackProcessBlock),
     List("interface_up_down_delays", kNotYet),
     Block("SSL", kSslBlock),
     List("virtual_server_group"),

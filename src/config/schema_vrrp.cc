@@ -47,7 +47,7 @@ constexpr KeywordSpec kVrrpInstanceKeywords[] = {
     List("track_interface"),
     List("track_script"),
     List("track_file"),
-    List("track_process", kNotYet),
+    List("track_process"),
     List("track_bfd", kNotYet),
     Kw("mcast_src_ip"),
     Kw("unicast_src_ip"),

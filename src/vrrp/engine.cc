@@ -28,6 +28,7 @@
 #include "vrrp/instance_spec.h"
 #include "vrrp/notifier.h"
 #include "vrrp/packet.h"
+#include "vrrp/process_track.h"
 #include "vrrp/routes.h"
 #include "vrrp/state_machine.h"
 #include "vrrp/tracking.h"
@@ -38,6 +39,7 @@ namespace {
 using std::chrono::steady_clock;
 constexpr auto kRejectLogInterval = std::chrono::seconds(10);
 constexpr auto kFilePollInterval = std::chrono::seconds(1);
+constexpr auto kProcessPollInterval = std::chrono::seconds(1);
 
 net::RawAddress ToRaw(const model::IpAddress& a) {
   return net::RawAddress::FromBytes(a.bytes().data(), a.is_v4() ? 4 : 16);
@@ -108,6 +110,12 @@ struct ScriptTracker {
   asio::steady_timer timer;
 };
 
+struct ProcessTracker {
+  ProcessSpec spec;
+  bool ok = true;
+  std::optional<steady_clock::time_point> change_since;  // quorum changed, not yet applied
+};
+
 struct Instance {
   explicit Instance(asio::io_context& io) : timer(io) {}
   InstanceSpec spec;
@@ -138,7 +146,7 @@ struct Instance {
 class EngineImpl final : public control::Engine {
  public:
   EngineImpl(asio::io_context& io, EngineOptions options)
-      : io_(io), options_(options), notifier_(io), file_timer_(io) {}
+      : io_(io), options_(options), notifier_(io), file_timer_(io), process_timer_(io) {}
 
   ~EngineImpl() override = default;
 
@@ -160,6 +168,7 @@ class EngineImpl final : public control::Engine {
     spec_ = SpecFromModel(config);
     notifier_.Configure(spec_);
     for (const auto& s : spec_.scripts) AddScript(s);
+    SetProcesses(spec_.processes);
     for (const auto& s : spec_.instances) {
       if (auto r = AddInstance(s); !r) return std::unexpected(r.error());
     }
@@ -187,6 +196,7 @@ class EngineImpl final : public control::Engine {
     for (auto it = scripts_.begin(); it != scripts_.end();)
       it = keep_scripts.count(it->first) ? std::next(it) : scripts_.erase(it);
 
+    SetProcesses(next.processes);
     std::map<std::string, const InstanceSpec*> wanted;
     for (const auto& s : next.instances) wanted[s.name] = &s;
     int added = 0, removed = 0, changed = 0, unchanged = 0, vips_changed = 0;
@@ -271,6 +281,7 @@ class EngineImpl final : public control::Engine {
     if (!options_.dont_release_vips) UninstallStatic();
     scripts_.clear();
     file_timer_.cancel();
+    process_timer_.cancel();
     if (monitor_desc_) {
       std::error_code ec;
       monitor_desc_->close(ec);
@@ -1031,6 +1042,10 @@ class EngineImpl final : public control::Engine {
       auto it = scripts_.find(t.name);
       trackers.push_back({t.weight, t.reverse, it == scripts_.end() || it->second->ok});
     }
+    for (const auto& t : in.spec.track_processes) {
+      auto it = processes_.find(t.name);
+      trackers.push_back({t.weight, t.reverse, it == processes_.end() || it->second.ok});
+    }
     std::vector<TrackedFile> files;
     for (const auto& f : in.spec.track_files) files.push_back({f.weight, f.reverse, file_values_[f.path]});
     TrackingResult r = ComputeEffectivePriority(in.spec.params.priority, trackers, files);
@@ -1125,6 +1140,55 @@ class EngineImpl final : public control::Engine {
     }
   }
 
+  // vrrp_track_process: /proc is read once a second (keepalived listens to the kernel's
+  // process events instead); a change counts after fork_delay / terminate_delay.
+  void SetProcesses(const std::vector<ProcessSpec>& specs) {
+    std::map<std::string, ProcessTracker> next;
+    auto procs = specs.empty() ? std::vector<ProcInfo>() : ReadProcesses();
+    for (const auto& spec : specs) {
+      auto it = processes_.find(spec.name);
+      if (it != processes_.end() && it->second.spec == spec) {
+        next.emplace(spec.name, it->second);
+        continue;
+      }
+      ProcessTracker t;
+      t.spec = spec;
+      t.ok = QuorumMet(spec, CountMatching(procs, spec));
+      next.emplace(spec.name, t);
+    }
+    processes_ = std::move(next);
+    process_timer_.cancel();
+    if (!processes_.empty()) PollProcesses(/*schedule_only=*/true);
+  }
+
+  void PollProcesses(bool schedule_only = false) {
+    if (!schedule_only) {
+      auto procs = ReadProcesses();
+      auto now = steady_clock::now();
+      bool changed = false;
+      for (auto& [name, t] : processes_) {
+        bool met = QuorumMet(t.spec, CountMatching(procs, t.spec));
+        if (met == t.ok) {
+          t.change_since.reset();
+          continue;
+        }
+        if (!t.change_since) t.change_since = now;
+        auto delay = met ? t.spec.fork_delay : t.spec.terminate_delay;
+        if (now - *t.change_since < delay) continue;
+        t.ok = met;
+        t.change_since.reset();
+        changed = true;
+        log::Notice("vrrp_track_process " + name + (met ? " is running" : " is not running"));
+      }
+      if (changed)
+        for (auto& [n, in] : instances_) Recompute(*in);
+    }
+    process_timer_.expires_after(kProcessPollInterval);
+    process_timer_.async_wait([this](std::error_code ec) {
+      if (!ec && !stopping_) PollProcesses();
+    });
+  }
+
   void PollFiles() {
     bool any = false;
     for (auto& [name, in] : instances_) {
@@ -1166,6 +1230,8 @@ class EngineImpl final : public control::Engine {
   std::vector<net::RouteSpec> static_routes_done_;
   std::vector<net::RuleSpec> static_rules_done_;
   asio::steady_timer file_timer_;
+  std::map<std::string, ProcessTracker> processes_;
+  asio::steady_timer process_timer_;
   bool stopping_ = false;
 };
 

@@ -66,7 +66,10 @@ VrrpSpec SpecFromModel(const model::Config& config) {
   std::map<std::string, const model::VrrpScript*> scripts;
   for (const auto& s : config.vrrp_scripts) scripts[s.name] = &s;
 
+  std::map<std::string, const model::TrackProcess*> processes;
+  for (const auto& t : config.track_processes) processes[t.name] = &t;
   std::set<std::string> used_scripts;
+  std::set<std::string> used_processes;
   for (const auto& m : config.vrrp_instances) {
     InstanceSpec s;
     s.name = m.name;
@@ -122,6 +125,13 @@ VrrpSpec SpecFromModel(const model::Config& config) {
       s.track_scripts.push_back({t.name, t.weight.value_or(it->second->weight),
                                  t.reverse != it->second->weight_reverse});
     }
+    for (const auto& t : m.track_process) {
+      auto it = processes.find(t.name);
+      if (it == processes.end()) continue;
+      used_processes.insert(t.name);
+      s.track_processes.push_back({t.name, t.weight.value_or(it->second->weight),
+                                   t.reverse != it->second->weight_reverse});
+    }
     for (const auto& t : m.track_file) {
       auto it = files.find(t.name);
       if (it == files.end()) continue;
@@ -140,6 +150,22 @@ VrrpSpec SpecFromModel(const model::Config& config) {
       if (std::find(sg.members.begin(), sg.members.end(), m.name) != sg.members.end())
         s.sync_group = sg.name;
     out.instances.push_back(std::move(s));
+  }
+  for (const auto& t : config.track_processes) {
+    if (!used_processes.count(t.name)) continue;
+    ProcessSpec p;
+    p.name = t.name;
+    p.process = t.process;
+    p.params = t.parameters;
+    p.param_match = t.param_match == model::ParamMatch::kPartial   ? ParamMatch::kPartial
+                    : t.param_match == model::ParamMatch::kInitial ? ParamMatch::kInitial
+                                                                   : ParamMatch::kExact;
+    p.full_command = t.full_command;
+    p.quorum = t.quorum;
+    p.quorum_max = t.quorum_max;
+    p.fork_delay = t.fork_delay;
+    p.terminate_delay = t.terminate_delay;
+    out.processes.push_back(std::move(p));
   }
   for (const auto& m : config.vrrp_scripts) {
     if (!used_scripts.count(m.name)) continue;

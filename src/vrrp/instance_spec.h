@@ -11,6 +11,7 @@
 #include "model/config.h"
 #include "vrrp/packet.h"
 #include "vrrp/params.h"
+#include "vrrp/process_track.h"
 
 namespace vigil::vrrp {
 
@@ -79,6 +80,7 @@ struct InstanceSpec {
   bool vmac_xmit_base = false;
   std::vector<InterfaceRef> track_interfaces;
   std::vector<ScriptRef> track_scripts;
+  std::vector<ScriptRef> track_processes;  // vrrp_track_process names with their weights
   std::vector<FileRef> track_files;
   NotifySpec notify;
   std::optional<std::string> sync_group;
@@ -113,6 +115,7 @@ struct FifoSpec {
 struct VrrpSpec {
   std::vector<InstanceSpec> instances;
   std::vector<ScriptSpec> scripts;
+  std::vector<ProcessSpec> processes;        // the vrrp_track_process blocks in use
   std::optional<FifoSpec> notify_fifo;       // notify_fifo (VRRP and LVS lines)
   std::optional<FifoSpec> vrrp_notify_fifo;  // VRRP lines only
   bool script_security = false;              // enable_script_security

@@ -359,7 +359,7 @@ TEST(SchemaTest, SupportFlags) {
       {"", "virtual_server", Support::kActive},
       {"", "net_namespace", Support::kNotYet},
       {"", "bfd_instance", Support::kNotYet},
-      {"", "vrrp_track_process", Support::kNotYet},
+      {"", "vrrp_track_process", Support::kActive},
       {"global_defs", "router_id", Support::kActive},
       {"global_defs", "enable_snmp_vrrp", Support::kNotYet},
       {"global_defs", "enable_dbus", Support::kNotYet},
