@@ -90,8 +90,7 @@ struct Running : std::enable_shared_from_this<Running> {
 
 }  // namespace
 
-Result<pid_t> SpawnProcess(asio::io_context& io, const SpawnSpec& spec,
-                           std::function<void(const ExitInfo&)> on_exit) {
+Result<pid_t> ForkExec(const SpawnSpec& spec) {
   if (spec.argv.empty() || spec.argv[0].empty())
     return Fail(ErrorCode::kInvalidArgument, "empty command");
   std::vector<char*> argv;
@@ -123,6 +122,14 @@ Result<pid_t> SpawnProcess(asio::io_context& io, const SpawnSpec& spec,
     ::execve(argv[0], argv.data(), environ);
     ::_exit(127);
   }
+  return pid;
+}
+
+Result<pid_t> SpawnProcess(asio::io_context& io, const SpawnSpec& spec,
+                           std::function<void(const ExitInfo&)> on_exit) {
+  auto forked = ForkExec(spec);
+  if (!forked) return std::unexpected(forked.error());
+  const pid_t pid = *forked;
   int pidfd = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
   if (pidfd < 0) {
     int saved = errno;

@@ -42,6 +42,11 @@ struct ExitInfo {
   std::string ToString() const;
 };
 
+// Forks and execs the program in its own process group (stdin, stdout and stderr on
+// /dev/null, default signal handling, SIGTERM when vigil dies), as `spec.uid`/`spec.gid`.
+// Returns the child's pid; the caller reaps it. A program that cannot be executed exits 127.
+Result<pid_t> ForkExec(const SpawnSpec& spec);
+
 // Starts the program in its own process group and calls `on_exit` once, on `io`'s loop,
 // when it has ended (and been reaped). Fails if the program cannot be started; a program
 // that cannot be executed exits 127.

@@ -1,9 +1,7 @@
 // MISC_CHECK: runs a program in its own process group and judges its exit status. The child
 // is watched through a pidfd on the loop, so the loop never blocks on it.
 #include <fcntl.h>
-#include <grp.h>
 #include <signal.h>
-#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -11,45 +9,23 @@
 #include <cerrno>
 #include <cstring>
 
+#include "base/subprocess.h"
 #include "check/probe_coro.h"
 #include "check/probe_logic.h"
-
-extern char** environ;
 
 namespace vigil::check {
 namespace {
 
 constexpr Duration kKillGrace = std::chrono::seconds(2);
 
-// Forks and execs `argv` as uid/gid in a new process group. Returns the pid.
+// Starts the check's program (see ForkExec). Returns the pid.
 Result<pid_t> Spawn(const MiscCheck& check) {
   if (check.argv.empty()) return Fail(ErrorCode::kInvalidArgument, "MISC_CHECK without a program");
-  std::vector<char*> argv;
-  for (const auto& a : check.argv) argv.push_back(const_cast<char*>(a.c_str()));
-  argv.push_back(nullptr);
-  const pid_t parent = ::getpid();
-
-  pid_t pid = ::fork();
-  if (pid < 0) return FailErrno("fork");
-  if (pid == 0) {
-    // Child: only async-signal-safe calls from here on.
-    ::setpgid(0, 0);
-    ::prctl(PR_SET_PDEATHSIG, SIGTERM);
-    if (::getppid() != parent) ::_exit(126);
-    sigset_t none;
-    sigemptyset(&none);
-    ::sigprocmask(SIG_SETMASK, &none, nullptr);
-    if (check.gid) {
-      if (::getuid() == 0) ::setgroups(0, nullptr);
-      if (::setgid(*check.gid) != 0) ::_exit(126);
-    }
-    if (check.uid && ::setuid(*check.uid) != 0) ::_exit(126);
-    int devnull = ::open("/dev/null", O_RDONLY);
-    if (devnull >= 0) ::dup2(devnull, 0);
-    ::execve(argv[0], argv.data(), environ);
-    ::_exit(127);
-  }
-  return pid;
+  vigil::SpawnSpec spec;
+  spec.argv = check.argv;
+  spec.uid = check.uid;
+  spec.gid = check.gid;
+  return vigil::ForkExec(spec);
 }
 
 }  // namespace

@@ -17,57 +17,6 @@
 namespace vigil::config {
 namespace {
 
-// Splits `pattern` at its first top-level {a,b,...} group (csh style, nested groups
-// and `\` escapes honoured) and appends every expansion to `out`, stopping once `out`
-// holds `limit` entries. A `{` without a matching `}` is literal.
-void ExpandBraces(const std::string& pattern, std::vector<std::string>& out, size_t limit) {
-  if (out.size() >= limit) return;
-  size_t open = std::string::npos;
-  for (size_t i = 0; i < pattern.size(); ++i) {
-    if (pattern[i] == '\\') {
-      ++i;
-    } else if (pattern[i] == '{') {
-      open = i;
-      break;
-    }
-  }
-  if (open == std::string::npos) {
-    out.push_back(pattern);
-    return;
-  }
-  int depth = 0;
-  size_t close = std::string::npos;
-  std::vector<size_t> commas;
-  for (size_t i = open; i < pattern.size(); ++i) {
-    char c = pattern[i];
-    if (c == '\\') {
-      ++i;
-    } else if (c == '{') {
-      ++depth;
-    } else if (c == '}') {
-      if (--depth == 0) {
-        close = i;
-        break;
-      }
-    } else if (c == ',' && depth == 1) {
-      commas.push_back(i);
-    }
-  }
-  if (close == std::string::npos) {
-    out.push_back(pattern);
-    return;
-  }
-  std::string prefix = pattern.substr(0, open);
-  std::string suffix = pattern.substr(close + 1);
-  size_t start = open + 1;
-  commas.push_back(close);
-  for (size_t end : commas) {
-    ExpandBraces(prefix + pattern.substr(start, end - start) + suffix, out, limit);
-    if (out.size() >= limit) return;
-    start = end + 1;
-  }
-}
-
 // Returns `path` with "//", "/./" and "/x/../" collapsed (purely textual).
 std::string NormalizePath(const std::string& path) {
   bool absolute = !path.empty() && path[0] == '/';
@@ -180,5 +129,54 @@ std::vector<std::string> MemoryFileSystem::Glob(const std::string& pattern) {
 }
 
 std::string MemoryFileSystem::Canonical(const std::string& path) { return NormalizePath(path); }
+
+bool ExpandBraces(const std::string& pattern, std::vector<std::string>& out, size_t limit) {
+  if (out.size() > limit) return false;
+  size_t open = std::string::npos;
+  for (size_t i = 0; i < pattern.size(); ++i) {
+    if (pattern[i] == '\\') {
+      ++i;
+    } else if (pattern[i] == '{') {
+      open = i;
+      break;
+    }
+  }
+  size_t close = std::string::npos;
+  std::vector<size_t> commas;
+  if (open != std::string::npos) {
+    int depth = 0;
+    for (size_t i = open; i < pattern.size(); ++i) {
+      char c = pattern[i];
+      if (c == '\\') {
+        ++i;
+      } else if (c == '{') {
+        ++depth;
+      } else if (c == '}') {
+        if (--depth == 0) {
+          close = i;
+          break;
+        }
+      } else if (c == ',' && depth == 1) {
+        commas.push_back(i);
+      }
+    }
+  }
+  if (close == std::string::npos) {
+    out.push_back(pattern);
+    return out.size() <= limit;
+  }
+  std::string prefix = pattern.substr(0, open);
+  std::string suffix = pattern.substr(close + 1);
+  size_t start = open + 1;
+  commas.push_back(close);
+  for (size_t end : commas) {
+    if (!ExpandBraces(prefix + pattern.substr(start, end - start) + suffix, out, limit)) {
+      return false;
+    }
+    start = end + 1;
+  }
+  return true;
+}
+
 
 }  // namespace vigil::config

@@ -11,6 +11,11 @@
 
 namespace vigil::config {
 
+// Appends to `out` every csh-style expansion of the {a,b,...} groups in `pattern` (nested
+// groups and `\` escapes honoured; a `{` without a matching `}` is literal). Returns false,
+// stopping early, once `out` would hold more than `limit` names.
+bool ExpandBraces(const std::string& pattern, std::vector<std::string>& out, size_t limit);
+
 class FileSystem {
  public:
   virtual ~FileSystem() = default;

@@ -76,56 +76,6 @@ bool HasBrace(std::string_view s) {
   return false;
 }
 
-// csh-style brace expansion; see file_system.cc for the same rules. Returns false if
-// there would be more than `limit` names.
-bool ExpandBraces(const std::string& pattern, std::vector<std::string>& out, size_t limit) {
-  if (out.size() > limit) return false;
-  size_t open = std::string::npos;
-  for (size_t i = 0; i < pattern.size(); ++i) {
-    if (pattern[i] == '\\') {
-      ++i;
-    } else if (pattern[i] == '{') {
-      open = i;
-      break;
-    }
-  }
-  size_t close = std::string::npos;
-  std::vector<size_t> commas;
-  if (open != std::string::npos) {
-    int depth = 0;
-    for (size_t i = open; i < pattern.size(); ++i) {
-      char c = pattern[i];
-      if (c == '\\') {
-        ++i;
-      } else if (c == '{') {
-        ++depth;
-      } else if (c == '}') {
-        if (--depth == 0) {
-          close = i;
-          break;
-        }
-      } else if (c == ',' && depth == 1) {
-        commas.push_back(i);
-      }
-    }
-  }
-  if (close == std::string::npos) {
-    out.push_back(pattern);
-    return out.size() <= limit;
-  }
-  std::string prefix = pattern.substr(0, open);
-  std::string suffix = pattern.substr(close + 1);
-  size_t start = open + 1;
-  commas.push_back(close);
-  for (size_t end : commas) {
-    if (!ExpandBraces(prefix + pattern.substr(start, end - start) + suffix, out, limit)) {
-      return false;
-    }
-    start = end + 1;
-  }
-  return true;
-}
-
 std::string ErrorText(const Error& e) {
   if (e.sys_errno() != 0) return std::strerror(e.sys_errno());
   return e.ToString();
