@@ -133,13 +133,19 @@ def kill_namespace(ns, sig: int, pids: list[int] | None = None) -> float:
     return t
 
 
-def proc_cpu_seconds(pid: int) -> float:
-    """Returns utime+stime of process `pid` in seconds (from /proc/PID/stat)."""
+def proc_cpu_split(pid: int) -> tuple[float, float]:
+    """Returns (utime, stime) of process `pid` in seconds (from /proc/PID/stat)."""
     with open(f"/proc/{pid}/stat") as f:
         text = f.read()
     fields = text[text.rindex(")") + 2:].split()
-    ticks = int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15)
-    return ticks / os.sysconf("SC_CLK_TCK")
+    tck = os.sysconf("SC_CLK_TCK")
+    return int(fields[11]) / tck, int(fields[12]) / tck  # fields 14 and 15
+
+
+def proc_cpu_seconds(pid: int) -> float:
+    """Returns utime+stime of process `pid` in seconds (from /proc/PID/stat)."""
+    user, system = proc_cpu_split(pid)
+    return user + system
 
 
 def children_of(pid: int) -> list[int]:
