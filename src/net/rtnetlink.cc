@@ -349,36 +349,35 @@ Result<std::vector<AddressInfo>> Rtnetlink::ListAddresses(int ifindex, int famil
   return out;
 }
 
-Result<LinkInfo> Rtnetlink::LinkByName(std::string_view name) {
+namespace {
+
+// Sends an RTM_GETLINK `request` and returns the one link it names; `what` describes it
+// in the not-found error ("named eth0", "with index 3").
+Result<LinkInfo> GetLink(NetlinkTransport& transport, const std::vector<std::uint8_t>& request,
+                         const std::string& what) {
   std::optional<LinkInfo> found;
-  auto r = transport_.Transact(BuildGetLinkByName(name), [&](const nlmsghdr& m) {
+  auto r = transport.Transact(request, [&](const nlmsghdr& m) {
     if (!found) found = DecodeLink(m);
   });
   if (!r) {
     if (r.error().code() == ErrorCode::kNotFound) {
-      return Fail(ErrorCode::kNotFound, "no interface named " + std::string(name),
-                  r.error().sys_errno());
+      return Fail(ErrorCode::kNotFound, "no interface " + what, r.error().sys_errno());
     }
     return std::unexpected(r.error());
   }
-  if (!found) return Fail(ErrorCode::kNotFound, "no interface named " + std::string(name));
+  if (!found) return Fail(ErrorCode::kNotFound, "no interface " + what);
   return *found;
 }
 
+}  // namespace
+
+Result<LinkInfo> Rtnetlink::LinkByName(std::string_view name) {
+  return GetLink(transport_, BuildGetLinkByName(name), "named " + std::string(name));
+}
+
 Result<LinkInfo> Rtnetlink::LinkByIndex(int ifindex) {
-  std::optional<LinkInfo> found;
-  auto r = transport_.Transact(BuildGetLinkByIndex(ifindex), [&](const nlmsghdr& m) {
-    if (!found) found = DecodeLink(m);
-  });
-  if (!r) {
-    if (r.error().code() == ErrorCode::kNotFound) {
-      return Fail(ErrorCode::kNotFound, "no interface with index " + std::to_string(ifindex),
-                  r.error().sys_errno());
-    }
-    return std::unexpected(r.error());
-  }
-  if (!found) return Fail(ErrorCode::kNotFound, "no interface with index " + std::to_string(ifindex));
-  return *found;
+  return GetLink(transport_, BuildGetLinkByIndex(ifindex),
+                 "with index " + std::to_string(ifindex));
 }
 
 Result<std::vector<LinkInfo>> Rtnetlink::ListLinks() {

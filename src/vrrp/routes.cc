@@ -41,6 +41,22 @@ Error Bad(const std::string& what, const std::string& word) {
   return Error(ErrorCode::kParse, what + " '" + word + "'");
 }
 
+// Walks the words of one line; Value() takes the word after the current keyword.
+class Words {
+ public:
+  explicit Words(const std::vector<std::string>& words) : words_(words) {}
+  bool Done() const { return i_ >= words_.size(); }
+  const std::string& Next() { return words_[i_++]; }
+  Result<std::string> Value(const std::string& keyword) {
+    if (Done()) return std::unexpected(Error(ErrorCode::kParse, keyword + " needs a value"));
+    return words_[i_++];
+  }
+
+ private:
+  const std::vector<std::string>& words_;
+  size_t i_ = 0;
+};
+
 }  // namespace
 
 Result<net::RouteSpec> ParseRoute(const std::vector<std::string>& words,
@@ -49,12 +65,9 @@ Result<net::RouteSpec> ParseRoute(const std::vector<std::string>& words,
   bool have_dst = false;
   bool have_dev = false;
   int family = AF_UNSPEC;
-  for (size_t i = 0; i < words.size(); ++i) {
-    const std::string& w = words[i];
-    auto next = [&](const char* what) -> Result<std::string> {
-      if (i + 1 >= words.size()) return std::unexpected(Error(ErrorCode::kParse, std::string(what) + " needs a value"));
-      return words[++i];
-    };
+  for (Words in(words); !in.Done();) {
+    const std::string& w = in.Next();
+    auto next = [&](const char* what) { return in.Value(what); };
     if (w == "blackhole" || w == "unreachable" || w == "prohibit" || w == "unicast") {
       r.type = w == "blackhole" ? RTN_BLACKHOLE : w == "unreachable" ? RTN_UNREACHABLE
                : w == "prohibit" ? RTN_PROHIBIT : RTN_UNICAST;
@@ -140,12 +153,9 @@ Result<net::RouteSpec> ParseRoute(const std::vector<std::string>& words,
 Result<net::RuleSpec> ParseRule(const std::vector<std::string>& words) {
   net::RuleSpec r;
   int family = AF_UNSPEC;
-  for (size_t i = 0; i < words.size(); ++i) {
-    const std::string& w = words[i];
-    auto next = [&](const char* what) -> Result<std::string> {
-      if (i + 1 >= words.size()) return std::unexpected(Error(ErrorCode::kParse, std::string(what) + " needs a value"));
-      return words[++i];
-    };
+  for (Words in(words); !in.Done();) {
+    const std::string& w = in.Next();
+    auto next = [&](const std::string& what) { return in.Value(what); };
     if (w == "inet6") {
       family = AF_INET6;
     } else if (w == "from" || w == "to") {
