@@ -155,19 +155,8 @@ constexpr KeywordSpec kHttpGetKeywords[] = {
 };
 constexpr BlockSchema kHttpGetBlock("virtual_server/real_server/HTTP_GET", kHttpGetKeywords);
 
-constexpr KeywordSpec kSslGetUrlKeywords[] = {
-    Kw("path"),
-    Kw("digest"),
-    Kw("status_code"),
-    Kw("virtualhost"),
-    Kw("regex"),
-    Kw("regex_no_match"),
-    Kw("regex_options"),
-    Kw("regex_min_offset"),
-    Kw("regex_max_offset"),
-    Kw("regex_stack"),
-};
-constexpr BlockSchema kSslGetUrlBlock("virtual_server/real_server/SSL_GET/url", kSslGetUrlKeywords);
+// SSL_GET's url{} takes exactly HTTP_GET's keywords.
+constexpr BlockSchema kSslGetUrlBlock("virtual_server/real_server/SSL_GET/url", kHttpGetUrlKeywords);
 
 constexpr KeywordSpec kSslGetKeywords[] = {
     Kw("connect_ip"),
