@@ -3,6 +3,7 @@
 #include <utility>
 
 #include "check/probe_coro.h"
+#include "check/syn_prober.h"
 
 namespace vigil::check {
 
@@ -70,6 +71,18 @@ void StartProbe(asio::io_context& io, const ProbeSpec& spec, Duration default_ti
                    }
                    done(std::move(result));
                  });
+}
+
+ProbeStarter::ProbeStarter(asio::io_context& io)
+    : io_(io), syn_(std::make_unique<SynProber>(io)) {}
+
+ProbeStarter::~ProbeStarter() = default;
+
+void ProbeStarter::Start(const ProbeSpec& spec, Duration default_timeout, ProbeCallback done) {
+  if (std::holds_alternative<TcpCheck>(spec.params) && syn_->Start(spec.connect, std::move(done))) {
+    return;
+  }
+  StartProbe(io_, spec, default_timeout, std::move(done));
 }
 
 }  // namespace vigil::check

@@ -4,6 +4,7 @@
 #define VIGIL_CHECK_PROBE_H_
 
 #include <functional>
+#include <memory>
 
 #include "base/clock.h"
 #include "check/types.h"
@@ -21,6 +22,25 @@ using ProbeCallback = std::function<void(ProbeResult)>;
 // a timeout are bounded by `default_timeout` (keepalived uses delay_loop).
 void StartProbe(asio::io_context& io, const ProbeSpec& spec, Duration default_timeout,
                 ProbeCallback done);
+
+class SynProber;
+
+// Starts probes on one loop: a TCP_CHECK half-open through a shared SynProber wherever that
+// can run it, every other probe (and a TCP_CHECK the prober declines) with StartProbe.
+class ProbeStarter {
+ public:
+  explicit ProbeStarter(asio::io_context& io);
+  ~ProbeStarter();
+  ProbeStarter(const ProbeStarter&) = delete;
+  ProbeStarter& operator=(const ProbeStarter&) = delete;
+
+  // As StartProbe.
+  void Start(const ProbeSpec& spec, Duration default_timeout, ProbeCallback done);
+
+ private:
+  asio::io_context& io_;
+  std::unique_ptr<SynProber> syn_;
+};
 
 }  // namespace vigil::check
 

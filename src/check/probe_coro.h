@@ -85,10 +85,12 @@ struct HttpRequestSpec {
 asio::awaitable<Result<HttpFetch>> FetchHttp(ConnectOptions opts, HttpRequestSpec request);
 
 // Connects a TCP socket for `opts` (with its socket options), bounded by `watchdog`.
-// On failure returns a ProbeResult describing it.
+// On failure returns a ProbeResult describing it. `half_open` turns quick ACKs off, for a
+// caller that resets the connection as soon as it is up.
 asio::awaitable<std::optional<ProbeResult>> ConnectTcp(const ConnectOptions& opts,
                                                        asio::ip::tcp::socket& socket,
-                                                       Watchdog& watchdog);
+                                                       Watchdog& watchdog,
+                                                       bool half_open = false);
 
 }  // namespace vigil::check
 

@@ -1,4 +1,7 @@
 // TCP_CHECK: a non-blocking connect bounded by connect_timeout.
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+
 #include <cstring>
 
 #include "check/probe_coro.h"
@@ -8,7 +11,7 @@ namespace vigil::check {
 
 asio::awaitable<std::optional<ProbeResult>> ConnectTcp(const ConnectOptions& opts,
                                                        asio::ip::tcp::socket& socket,
-                                                       Watchdog& watchdog) {
+                                                       Watchdog& watchdog, bool half_open) {
   const std::string target = FormatHostPort(opts.address, opts.port);
   auto dst = ParseSockAddr(opts.address, opts.port);
   if (!dst) co_return ProbeResult{false, dst.error().ToString(), {}};
@@ -22,6 +25,10 @@ asio::awaitable<std::optional<ProbeResult>> ConnectTcp(const ConnectOptions& opt
   socket.assign(dst->family() == AF_INET ? asio::ip::tcp::v4() : asio::ip::tcp::v6(),
                 fd->Release(), ec);
   if (ec) co_return ProbeResult{false, "socket: " + ec.message(), {}};
+  if (half_open) {  // delay the handshake's final ACK past the reset that follows it
+    const int zero = 0;
+    (void)::setsockopt(socket.native_handle(), IPPROTO_TCP, TCP_QUICKACK, &zero, sizeof zero);
+  }
 
   watchdog.Arm();
   co_await socket.async_connect(endpoint, asio::redirect_error(asio::use_awaitable, ec));
@@ -37,9 +44,14 @@ asio::awaitable<ProbeResult> TcpProbe(ConnectOptions opts) {
     std::error_code ignored;
     socket.cancel(ignored);
   });
-  if (auto failure = co_await ConnectTcp(opts, socket, watchdog)) co_return *failure;
-  // A normal close, as keepalived does: a reset would spare the FIN exchange but makes some
-  // real servers log an error for every check.
+  // Where SynProber cannot run a TCP_CHECK, a socket gives the same half-open exchange: no
+  // final ACK, and a reset as soon as the SYN-ACK arrives. The server's application never
+  // sees the connection, and no TIME_WAIT is left behind.
+  if (auto failure = co_await ConnectTcp(opts, socket, watchdog, /*half_open=*/true)) {
+    co_return *failure;
+  }
+  const linger reset{1, 0};
+  (void)::setsockopt(socket.native_handle(), SOL_SOCKET, SO_LINGER, &reset, sizeof reset);
   std::error_code ignored;
   socket.close(ignored);
   co_return ProbeResult{true, {}, {}};

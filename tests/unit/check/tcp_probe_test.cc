@@ -31,7 +31,28 @@ TEST(TcpProbeTest, FailsWhenNothingListens) {
   EXPECT_EQ(r.detail, "connection to 127.0.0.1:" + std::to_string(port) + " failed: Connection refused");
 }
 
-TEST(TcpProbeTest, BindsToTheGivenSourceAddressAndPort) {
+TEST(TcpProbeTest, ResetsBeforeTheServerCanAcceptAndLeavesNoTimeWait) {
+  asio::io_context io;
+  tcp::acceptor acceptor(io, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
+  ConnectOptions c = Loopback(acceptor.local_endpoint().port());
+  uint16_t src_port;
+  {
+    tcp::acceptor tmp(io, tcp::endpoint(asio::ip::make_address("127.0.0.2"), 0));
+    src_port = tmp.local_endpoint().port();
+  }
+  c.bind_address = "127.0.0.2";
+  c.bind_port = src_port;  // a fixed source port: the connect() path, not the raw prober
+  for (int i = 0; i < 2; ++i) {  // the same four-tuple again at once: nothing in TIME_WAIT
+    ProbeResult r = RunOnce(io, TcpSpec(c));
+    ASSERT_TRUE(r.ok) << r.detail;
+  }
+  acceptor.non_blocking(true);
+  std::error_code ec;
+  tcp::socket s = acceptor.accept(ec);
+  EXPECT_EQ(ec, asio::error::would_block) << "a check connection reached accept()";
+}
+
+TEST(TcpProbeTest, ConnectBindsToTheGivenSourceAddressAndPort) {
   asio::io_context io;
   tcp::acceptor acceptor(io, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
   tcp::endpoint peer;
@@ -49,10 +70,17 @@ TEST(TcpProbeTest, BindsToTheGivenSourceAddressAndPort) {
   c.bind_port = src_port;
   c.bind_if = "lo";
   c.fwmark = 42;
-  ProbeResult r = RunOnce(io, TcpSpec(c));
-  ASSERT_TRUE(r.ok) << r.detail;
+  std::optional<ProbeResult> failure{ProbeResult{false, "not run", {}}};
+  asio::co_spawn(io, [&]() -> asio::awaitable<void> {
+    tcp::socket socket(io);
+    Watchdog watchdog(io.get_executor(), c.connect_timeout, [&socket] { socket.cancel(); });
+    failure = co_await ConnectTcp(c, socket, watchdog);
+    io.stop();
+  }, asio::detached);
+  io.run_for(std::chrono::seconds(5));
+  ASSERT_FALSE(failure) << failure->detail;
   io.restart();
-  io.poll();
+  io.run_for(std::chrono::milliseconds(200));
   EXPECT_EQ(peer.address().to_string(), "127.0.0.2");
   EXPECT_EQ(peer.port(), src_port);
 }

@@ -1,0 +1,459 @@
+#include "check/syn_prober.h"
+
+#include <arpa/inet.h>
+#include <linux/errqueue.h>
+#include <linux/filter.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include <array>
+#include <asio.hpp>
+#include <cerrno>
+#include <cstring>
+#include <functional>
+#include <map>
+#include <queue>
+#include <random>
+#include <string>
+#include <tuple>
+#include <unordered_map>
+#include <vector>
+
+#include "base/unique_fd.h"
+#include "check/socket_util.h"
+#include "check/tcp_segment.h"
+
+namespace vigil::check {
+namespace {
+
+using SteadyTime = std::chrono::steady_clock::time_point;
+
+// Local ports one source address may use at once towards the same server; each is held by
+// a bound TCP socket that never listens. A second probe of a server whose first one is still
+// in flight takes the next port.
+constexpr size_t kMaxPortsPerSource = 64;
+constexpr int kReceiveBuffer = 8 << 20;
+// How long a route's source address is trusted before it is looked up again. A failed probe
+// forgets it at once.
+constexpr auto kSourceLifetime = std::chrono::seconds(30);
+
+std::array<uint8_t, 16> AddressBytes(const SockAddr& a) {
+  std::array<uint8_t, 16> out{};
+  if (a.family() == AF_INET) {
+    const auto* in4 = reinterpret_cast<const sockaddr_in*>(&a.storage);
+    std::memcpy(out.data(), &in4->sin_addr, 4);
+  } else {
+    const auto* in6 = reinterpret_cast<const sockaddr_in6*>(&a.storage);
+    std::memcpy(out.data(), &in6->sin6_addr, 16);
+  }
+  return out;
+}
+
+void SetPort(SockAddr& a, uint16_t port) {
+  if (a.family() == AF_INET) {
+    reinterpret_cast<sockaddr_in*>(&a.storage)->sin_port = htons(port);
+  } else {
+    reinterpret_cast<sockaddr_in6*>(&a.storage)->sin6_port = htons(port);
+  }
+}
+
+// One probe's four-tuple, as seen from this host.
+struct FlowKey {
+  int family = 0;
+  std::array<uint8_t, 16> local{};
+  std::array<uint8_t, 16> remote{};
+  uint16_t lport = 0;
+  uint16_t rport = 0;
+  bool operator==(const FlowKey&) const = default;
+};
+
+struct FlowHash {
+  size_t operator()(const FlowKey& k) const noexcept {
+    uint64_t h = 1469598103934665603ull;  // FNV-1a
+    auto mix = [&h](const uint8_t* p, size_t n) {
+      for (size_t i = 0; i < n; ++i) h = (h ^ p[i]) * 1099511628211ull;
+    };
+    mix(k.remote.data(), k.remote.size());
+    mix(k.local.data(), k.local.size());
+    const uint8_t ports[4] = {static_cast<uint8_t>(k.lport), static_cast<uint8_t>(k.lport >> 8),
+                              static_cast<uint8_t>(k.rport), static_cast<uint8_t>(k.rport >> 8)};
+    mix(ports, sizeof ports);
+    return static_cast<size_t>(h ^ static_cast<uint64_t>(k.family));
+  }
+};
+
+std::string FlowTarget(const FlowKey& k) {
+  char text[INET6_ADDRSTRLEN] = {};
+  ::inet_ntop(k.family, k.remote.data(), text, sizeof text);
+  return FormatHostPort(text, k.rport);
+}
+
+// Accepts only segments with ACK and SYN or RST set: the answers to a SYN. The program
+// starts at the IPv4 header on an IPv4 raw socket and at the TCP header on an IPv6 one.
+std::vector<sock_filter> ReplyFilter(int family) {
+  std::vector<sock_filter> f;
+  if (family == AF_INET) {
+    f.push_back(BPF_STMT(BPF_LDX | BPF_B | BPF_MSH, 0));       // X = IPv4 header length
+    f.push_back(BPF_STMT(BPF_LD | BPF_B | BPF_IND, 13));       // A = TCP flags
+  } else {
+    f.push_back(BPF_STMT(BPF_LD | BPF_B | BPF_ABS, 13));       // A = TCP flags
+  }
+  f.push_back(BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, kTcpFlagAck, 0, 2));
+  f.push_back(BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, kTcpFlagSyn | kTcpFlagRst, 0, 1));
+  f.push_back(BPF_STMT(BPF_RET | BPF_K, 0xffff));
+  f.push_back(BPF_STMT(BPF_RET | BPF_K, 0));
+  return f;
+}
+
+Result<void> ApplyDeviceOptions(int fd, const ConnectOptions& opts) {
+  if (opts.fwmark != 0) {
+    uint32_t mark = opts.fwmark;
+    if (::setsockopt(fd, SOL_SOCKET, SO_MARK, &mark, sizeof(mark)) != 0) {
+      return FailErrno("setsockopt(SO_MARK)");
+    }
+  }
+  if (!opts.bind_if.empty() &&
+      ::setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, opts.bind_if.c_str(),
+                   static_cast<socklen_t>(opts.bind_if.size() + 1)) != 0) {
+    return FailErrno("setsockopt(SO_BINDTODEVICE)");
+  }
+  return {};
+}
+
+// The source address the kernel would pick to reach `dst` (a connected UDP socket's name).
+Result<SockAddr> RouteSource(const SockAddr& dst, const ConnectOptions& opts) {
+  UniqueFd fd(::socket(dst.family(), SOCK_DGRAM | SOCK_CLOEXEC, 0));
+  if (!fd) return FailErrno("socket");
+  if (auto r = ApplyDeviceOptions(fd.get(), opts); !r) return std::unexpected(r.error());
+  if (::connect(fd.get(), dst.get(), dst.length) != 0) return FailErrno("connect");
+  SockAddr src;
+  src.length = sizeof(src.storage);
+  if (::getsockname(fd.get(), reinterpret_cast<sockaddr*>(&src.storage), &src.length) != 0) {
+    return FailErrno("getsockname");
+  }
+  SetPort(src, 0);
+  return src;
+}
+
+}  // namespace
+
+class SynProber::Impl {
+ public:
+  explicit Impl(asio::io_context& io) : io_(io), timer_(io), rng_(std::random_device{}()) {}
+
+  bool Start(const ConnectOptions& opts, ProbeCallback&& done) {
+    if (opts.bind_port != 0 || opts.address.find('%') != std::string::npos) return false;
+    auto dst = ParseSockAddr(opts.address, opts.port);
+    if (!dst) return false;
+    std::string source_key;
+    auto src = Source(opts, *dst, source_key);
+    if (!src) return false;
+    Endpoint* ep = GetEndpoint(*src, opts);
+    if (!ep) return false;
+
+    FlowKey key;
+    key.family = dst->family();
+    key.local = AddressBytes(*src);
+    key.remote = AddressBytes(*dst);
+    key.rport = opts.port;
+    size_t i = 0;
+    for (; i < ep->ports.size(); ++i) {
+      key.lport = ep->ports[i];
+      if (!pending_.contains(key)) break;
+    }
+    if (i == ep->ports.size()) {
+      if (ep->ports.size() >= kMaxPortsPerSource || !ReservePort(*ep)) return false;
+      key.lport = ep->ports.back();
+    }
+
+    const uint32_t isn = static_cast<uint32_t>(rng_());
+    const auto syn = BuildSyn(SegmentAddresses{key.family, key.local, key.remote}, key.lport,
+                              key.rport, isn, key.family == AF_INET ? 1460 : 1440);
+    SockAddr to = *dst;
+    SetPort(to, 0);  // a raw socket takes no port (or its protocol's number)
+    if (::sendto(ep->desc.native_handle(), syn.data(), syn.size(), 0, to.get(), to.length) < 0) {
+      const int err = errno;
+      sources_.erase(source_key);
+      asio::post(io_, [done = std::move(done),
+                       detail = "connection to " + FlowTarget(key) + " failed: " + std::strerror(err)] {
+        done(ProbeResult{false, detail, {}});
+      });
+      return true;
+    }
+    const uint64_t serial = ++serial_;
+    pending_.insert_or_assign(key, Pending{isn, serial, std::move(done), std::move(source_key)});
+    deadlines_.push(Deadline{std::chrono::steady_clock::now() + opts.connect_timeout, key, serial});
+    ArmTimer();
+    return true;
+  }
+
+ private:
+  struct Endpoint {
+    explicit Endpoint(asio::io_context& io) : desc(io) {}
+    asio::posix::stream_descriptor desc;  // the raw socket
+    SockAddr local;
+    std::vector<UniqueFd> reservations;  // bound TCP sockets holding `ports`
+    std::vector<uint16_t> ports;
+  };
+
+  struct Pending {
+    uint32_t isn = 0;
+    uint64_t serial = 0;
+    ProbeCallback done;
+    std::string source_key;
+  };
+
+  struct Deadline {
+    SteadyTime due;
+    FlowKey key;
+    uint64_t serial = 0;
+    bool operator>(const Deadline& o) const { return due > o.due; }
+  };
+
+  struct CachedSource {
+    SockAddr address;
+    SteadyTime expires;
+  };
+
+  using EndpointKey = std::tuple<int, std::array<uint8_t, 16>, uint32_t, std::string>;
+
+  Result<SockAddr> Source(const ConnectOptions& opts, const SockAddr& dst, std::string& key) {
+    if (!opts.bind_address.empty()) {
+      auto src = ParseSockAddr(opts.bind_address, 0);
+      if (!src) return src;
+      if (src->family() != dst.family()) {
+        return Fail(ErrorCode::kInvalidArgument, "bindto address family differs from target");
+      }
+      return src;
+    }
+    key = opts.address;
+    if (opts.fwmark != 0 || !opts.bind_if.empty()) {
+      key += '|' + std::to_string(opts.fwmark) + '|' + opts.bind_if;
+    }
+    const SteadyTime now = std::chrono::steady_clock::now();
+    if (auto it = sources_.find(key); it != sources_.end() && now < it->second.expires) {
+      return it->second.address;
+    }
+    auto src = RouteSource(dst, opts);
+    if (src) sources_.insert_or_assign(key, CachedSource{*src, now + kSourceLifetime});
+    return src;
+  }
+
+  // Returns the raw socket for `src` with the options of `opts`, opening it on first use;
+  // nullptr when raw sockets or these options are refused here.
+  Endpoint* GetEndpoint(const SockAddr& src, const ConnectOptions& opts) {
+    EndpointKey key{src.family(), AddressBytes(src), opts.fwmark, opts.bind_if};
+    if (auto it = endpoints_.find(key); it != endpoints_.end()) return it->second.get();
+    std::unique_ptr<Endpoint> ep = OpenEndpoint(src, opts);
+    Endpoint* out = ep.get();
+    endpoints_.emplace(std::move(key), std::move(ep));
+    if (out) Read(*out);
+    return out;
+  }
+
+  std::unique_ptr<Endpoint> OpenEndpoint(const SockAddr& src, const ConnectOptions& opts) {
+    UniqueFd fd(::socket(src.family(), SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_TCP));
+    if (!fd || !ApplyDeviceOptions(fd.get(), opts)) return nullptr;
+    int one = 1;
+    if (src.family() == AF_INET) {
+      (void)::setsockopt(fd.get(), SOL_IP, IP_RECVERR, &one, sizeof one);
+    } else {
+      (void)::setsockopt(fd.get(), SOL_IPV6, IPV6_RECVERR, &one, sizeof one);
+    }
+    // Replies arrive in bursts: every SYN sent in one turn of the loop is answered before the
+    // loop reads any. Room for a few thousand of them (root may exceed rmem_max).
+    const int rcvbuf = kReceiveBuffer;
+    if (::setsockopt(fd.get(), SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof rcvbuf) != 0) {
+      (void)::setsockopt(fd.get(), SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);
+    }
+    if (::bind(fd.get(), src.get(), src.length) != 0) return nullptr;
+    // Without the filter every TCP segment to this address would be copied here.
+    std::vector<sock_filter> code = ReplyFilter(src.family());
+    sock_fprog prog{static_cast<unsigned short>(code.size()), code.data()};
+    (void)::setsockopt(fd.get(), SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof prog);
+
+    auto ep = std::make_unique<Endpoint>(io_);
+    ep->local = src;
+    std::error_code ec;
+    ep->desc.assign(fd.get(), ec);
+    if (ec) return nullptr;
+    (void)fd.Release();
+    if (!ReservePort(*ep)) return nullptr;
+    return ep;
+  }
+
+  // Binds one more never-listening TCP socket to the endpoint's address, so that the kernel
+  // gives its port to nobody else and answers a SYN-ACK to it with a reset.
+  bool ReservePort(Endpoint& ep) {
+    UniqueFd fd(::socket(ep.local.family(), SOCK_STREAM | SOCK_CLOEXEC, 0));
+    if (!fd || ::bind(fd.get(), ep.local.get(), ep.local.length) != 0) return false;
+    SockAddr bound;
+    bound.length = sizeof(bound.storage);
+    if (::getsockname(fd.get(), reinterpret_cast<sockaddr*>(&bound.storage), &bound.length) != 0) {
+      return false;
+    }
+    const auto* in = reinterpret_cast<const sockaddr_in*>(&bound.storage);  // port: same offset
+    ep.ports.push_back(ntohs(in->sin_port));
+    ep.reservations.push_back(std::move(fd));
+    return true;
+  }
+
+  void Read(Endpoint& ep) {
+    ep.desc.async_wait(asio::posix::descriptor_base::wait_read, [this, &ep](std::error_code ec) {
+      if (ec) return;  // closed: the prober is gone
+      Drain(ep);
+      Read(ep);
+    });
+  }
+
+  void Drain(Endpoint& ep) {
+    std::array<uint8_t, 512> buf;
+    for (;;) {
+      sockaddr_storage from{};
+      socklen_t from_len = sizeof from;
+      const ssize_t got = ::recvfrom(ep.desc.native_handle(), buf.data(), buf.size(), MSG_DONTWAIT,
+                                     reinterpret_cast<sockaddr*>(&from), &from_len);
+      if (got < 0) {
+        if (errno == EINTR) continue;
+        if (errno == EAGAIN || errno == EWOULDBLOCK) break;
+        DrainErrors(ep);  // an ICMP error was reported; its details wait in the error queue
+        continue;
+      }
+      OnSegment(ep, std::span<const uint8_t>(buf.data(), static_cast<size_t>(got)), from);
+    }
+  }
+
+  void OnSegment(const Endpoint& ep, std::span<const uint8_t> data, const sockaddr_storage& from) {
+    FlowKey key;
+    key.family = ep.local.family();
+    key.local = AddressBytes(ep.local);
+    std::span<const uint8_t> tcp = data;
+    if (key.family == AF_INET) {
+      auto ip = ParseIpv4Packet(data);
+      if (!ip || ip->protocol != IPPROTO_TCP) return;
+      std::copy(ip->src.begin(), ip->src.end(), key.remote.begin());
+      tcp = ip->payload;
+    } else {
+      const auto* in6 = reinterpret_cast<const sockaddr_in6*>(&from);
+      std::memcpy(key.remote.data(), &in6->sin6_addr, 16);
+    }
+    auto header = ParseTcpHeader(tcp);
+    if (!header) return;
+    key.lport = header->dport;
+    key.rport = header->sport;
+    auto it = pending_.find(key);
+    if (it == pending_.end()) return;
+    auto reply = ClassifyReply(*header, it->second.isn);
+    if (!reply) return;
+    if (*reply == SynReply::kOpen) {
+      Complete(it, true, {});
+    } else {
+      Complete(it, false, "failed: Connection refused");
+    }
+  }
+
+  void DrainErrors(Endpoint& ep) {
+    for (;;) {
+      std::array<uint8_t, 128> data;
+      sockaddr_storage name{};
+      alignas(cmsghdr) std::array<char, 512> control;
+      iovec iov{data.data(), data.size()};
+      msghdr msg{};
+      msg.msg_name = &name;
+      msg.msg_namelen = sizeof name;
+      msg.msg_iov = &iov;
+      msg.msg_iovlen = 1;
+      msg.msg_control = control.data();
+      msg.msg_controllen = control.size();
+      const ssize_t got = ::recvmsg(ep.desc.native_handle(), &msg, MSG_ERRQUEUE | MSG_DONTWAIT);
+      if (got < 0) {
+        if (errno == EINTR) continue;
+        return;
+      }
+      int err = 0;
+      for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
+        const bool v4 = c->cmsg_level == SOL_IP && c->cmsg_type == IP_RECVERR;
+        const bool v6 = c->cmsg_level == SOL_IPV6 && c->cmsg_type == IPV6_RECVERR;
+        if (!v4 && !v6) continue;
+        sock_extended_err ee;
+        std::memcpy(&ee, CMSG_DATA(c), sizeof ee);
+        if (ee.ee_origin == SO_EE_ORIGIN_ICMP || ee.ee_origin == SO_EE_ORIGIN_ICMP6) {
+          err = static_cast<int>(ee.ee_errno);
+        }
+      }
+      auto quoted = ParseQuotedTcpHeader(std::span<const uint8_t>(data.data(), static_cast<size_t>(got)));
+      if (err == 0 || !quoted) continue;
+      FlowKey key;
+      key.family = ep.local.family();
+      key.local = AddressBytes(ep.local);
+      SockAddr remote;
+      std::memcpy(&remote.storage, &name, sizeof name);
+      key.remote = AddressBytes(remote);
+      key.lport = quoted->sport;
+      key.rport = quoted->dport;
+      auto it = pending_.find(key);
+      if (it == pending_.end() || it->second.isn != quoted->seq) continue;
+      Complete(it, false, std::string("failed: ") + std::strerror(err));
+    }
+  }
+
+  using PendingMap = std::unordered_map<FlowKey, Pending, FlowHash>;
+
+  // Ends the probe of `it` (called from the loop, never from Start).
+  void Complete(PendingMap::iterator it, bool ok, const std::string& detail) {
+    const FlowKey key = it->first;
+    Pending p = std::move(it->second);
+    pending_.erase(it);
+    ProbeResult result{ok, {}, {}};
+    if (!ok) {
+      sources_.erase(p.source_key);
+      result.detail = "connection to " + FlowTarget(key) + " " + detail;
+    }
+    p.done(std::move(result));
+  }
+
+  void ArmTimer() {
+    if (deadlines_.empty()) return;
+    const SteadyTime due = deadlines_.top().due;
+    if (timer_armed_ && due >= armed_for_) return;
+    timer_armed_ = true;
+    armed_for_ = due;
+    timer_.expires_at(due);
+    timer_.async_wait([this](std::error_code ec) {
+      if (ec) return;  // re-armed earlier, or the prober is gone
+      timer_armed_ = false;
+      Expire();
+    });
+  }
+
+  void Expire() {
+    const SteadyTime now = std::chrono::steady_clock::now();
+    while (!deadlines_.empty() && deadlines_.top().due <= now) {
+      const Deadline d = deadlines_.top();
+      deadlines_.pop();
+      auto it = pending_.find(d.key);
+      if (it != pending_.end() && it->second.serial == d.serial) Complete(it, false, "timed out");
+    }
+    ArmTimer();
+  }
+
+  asio::io_context& io_;
+  asio::steady_timer timer_;
+  bool timer_armed_ = false;
+  SteadyTime armed_for_{};
+  std::mt19937_64 rng_;
+  uint64_t serial_ = 0;
+  std::map<EndpointKey, std::unique_ptr<Endpoint>> endpoints_;
+  std::unordered_map<std::string, CachedSource> sources_;
+  PendingMap pending_;
+  std::priority_queue<Deadline, std::vector<Deadline>, std::greater<>> deadlines_;
+};
+
+SynProber::SynProber(asio::io_context& io) : impl_(std::make_unique<Impl>(io)) {}
+SynProber::~SynProber() = default;
+
+bool SynProber::Start(const ConnectOptions& opts, ProbeCallback&& done) {
+  return impl_->Start(opts, std::move(done));
+}
+
+}  // namespace vigil::check
