@@ -413,6 +413,14 @@ class SynProber::Impl {
   }
 
   void ArmTimer() {
+    // Most deadlines belong to probes answered long ago: drop them here, or the timer would
+    // wake the loop once for every probe sent.
+    while (!deadlines_.empty()) {
+      const Deadline& top = deadlines_.top();
+      auto it = pending_.find(top.key);
+      if (it != pending_.end() && it->second.serial == top.serial) break;
+      deadlines_.pop();
+    }
     if (deadlines_.empty()) return;
     const SteadyTime due = deadlines_.top().due;
     if (timer_armed_ && due >= armed_for_) return;

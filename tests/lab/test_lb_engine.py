@@ -382,3 +382,84 @@ def test_lb_reload_keeps_unchanged_servers(lblab):
     lblab.daemon.send_signal(signal.SIGHUP)
     lblab.wait_destinations({lblab.dest(lblab.rs[0]): 2, lblab.dest(lblab.rs[1]): 1},
                             timeout=10)
+
+
+def tcp_counters(node) -> dict[str, int]:
+    """Returns the node's Tcp: and TcpExt: counters (its own network namespace's)."""
+    out = {}
+    for path in ("/proc/net/snmp", "/proc/net/netstat"):
+        lines = node.run(["cat", path]).stdout.splitlines()
+        for names, values in zip(lines[::2], lines[1::2]):
+            prefix = names.split(":")[0]
+            if prefix in ("Tcp", "TcpExt"):
+                for k, v in zip(names.split()[1:], values.split()[1:]):
+                    out[f"{prefix}{k}"] = int(v)
+    return out
+
+
+def test_lb_tcp_check_is_half_open(lblab):
+    # SYN, SYN-ACK, reset: the servers' applications never see a connection, yet every
+    # probe reaches them.
+    before = [tcp_counters(n) for n in lblab.rs]
+    lblab.start_vigild(virtual_server("".join(real_server(n) for n in lblab.rs)))
+    lblab.wait_destinations({lblab.dest(n): 1 for n in lblab.rs}, timeout=10)
+    lablib.wait_until(lambda: all(tcp_counters(n)["TcpExtEmbryonicRsts"] - b["TcpExtEmbryonicRsts"] >= 3
+                                  for n, b in zip(lblab.rs, before)),
+                      timeout=10, message="three reset handshakes on every server")
+    after = [tcp_counters(n) for n in lblab.rs]
+    assert [a["TcpPassiveOpens"] - b["TcpPassiveOpens"] for a, b in zip(after, before)] == [0, 0, 0]
+    assert "failed" not in lblab.log()
+
+
+def test_lb_tcp_check_over_ipv6(lblab):
+    rs1 = lblab.rs[0]
+    listener = rs1.spawn([PYTHON, "-c", "import socket, time\n"
+                          "s = socket.socket(socket.AF_INET6)\n"
+                          "s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)\n"
+                          "s.bind(('::', 9090)); s.listen(16); time.sleep(600)"],
+                         log_name="listener6.log")
+    try:
+        lablib.wait_until(lambda: rs1.run(["ss", "-Htln", "sport = :9090"]).stdout.strip(),
+                          timeout=10, message="IPv6 listener")
+        lblab.start_vigild(textwrap.dedent(f"""\
+            virtual_server fd00:99::100 80 {{
+                delay_loop 1
+                lb_algo rr
+                lb_kind NAT
+                protocol TCP
+                real_server {rs1.ipv6} 9090 {{
+                    TCP_CHECK {{
+                        connect_timeout 1
+                    }}
+                }}
+                real_server {lblab.rs[1].ipv6} 9090 {{
+                    TCP_CHECK {{
+                        connect_timeout 1
+                    }}
+                }}
+            }}
+            """))
+        # rs2 has no listener on 9090: refused at once and left out of the pool.
+        lablib.wait_until(lambda: f"connection to [{lblab.rs[1].ipv6}]:9090 failed: "
+                                  "Connection refused" in lblab.log(),
+                          timeout=10, message="rs2 refused")
+        lablib.wait_until(lambda: len(lblab.destinations()) == 1, timeout=10,
+                          message=f"one IPv6 destination (now {lblab.destinations()})")
+        assert tcp_counters(rs1)["TcpPassiveOpens"] == 0
+    finally:
+        os.killpg(listener.pid, signal.SIGKILL)
+        listener.wait(timeout=5)
+
+
+def test_lb_tcp_check_reports_an_unreachable_host_before_the_timeout(lblab):
+    # Nobody answers ARP for 10.99.0.77: the kernel reports the neighbour failure as an ICMP
+    # host unreachable after ~3 s, well before connect_timeout 20.
+    lblab.start_vigild(virtual_server(
+        real_server(lblab.rs[0]) +
+        "    real_server 10.99.0.77 8080 {\n        TCP_CHECK {\n"
+        "            connect_timeout 20\n        }\n    }\n"))
+    t0 = time.monotonic()
+    lablib.wait_until(lambda: "connection to 10.99.0.77:8080 failed: No route to host" in lblab.log(),
+                      timeout=15, message="No route to host for 10.99.0.77")
+    assert time.monotonic() - t0 < 15
+    assert lblab.destinations() == {lblab.dest(lblab.rs[0]): 1}
