@@ -9,6 +9,8 @@ std::string ErrorReply(const std::string& message) {
   return nlohmann::json{{"ok", false}, {"error", message}}.dump();
 }
 
+std::string StatusReply(const std::string& command, const Status& current);
+
 }  // namespace
 
 void HandleRequest(const std::string& line, ControlTarget& target,
@@ -39,7 +41,14 @@ void HandleRequest(const std::string& line, ControlTarget& target,
                      "' (expected status, instances, servers, stats or reload)"));
     return;
   }
-  nlohmann::json status = nlohmann::json::parse(ToJson(target.CurrentStatus()));
+  target.Refresh([&target, command, reply] { reply(StatusReply(command, target.CurrentStatus())); });
+}
+
+namespace {
+
+// The reply to one of the status commands, from `current`.
+std::string StatusReply(const std::string& command, const Status& current) {
+  nlohmann::json status = nlohmann::json::parse(ToJson(current));
   nlohmann::json r{{"ok", true}};
   if (command == "status") {
     r["status"] = status;
@@ -63,7 +72,8 @@ void HandleRequest(const std::string& line, ControlTarget& target,
                   {"reloads", status["reloads"]},
                   {"reload_failures", status["reload_failures"]}};
   }
-  reply(r.dump());
+  return r.dump();
 }
 
+}  // namespace
 }  // namespace vigil::control

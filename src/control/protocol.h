@@ -18,6 +18,9 @@ class ControlTarget {
   virtual ~ControlTarget() = default;
   // Returns the current status of the whole daemon.
   virtual Status CurrentStatus() = 0;
+  // Brings the counters of CurrentStatus() up to date, then calls `done` (at once, or later
+  // from the loop). Engines report state changes as they happen but counters only when asked.
+  virtual void Refresh(std::function<void()> done) { done(); }
   // Starts a reload; calls `done(ok, message)` when it has finished or failed.
   virtual void Reload(std::function<void(bool ok, std::string message)> done) = 0;
 };

@@ -15,6 +15,25 @@ using asio::use_awaitable;
 constexpr size_t kMaxRequestBytes = 64 * 1024;
 
 // One control connection: read lines, answer each, until the peer closes.
+// Calls `start` with a function that takes the reply, which `start` or the loop calls
+// once, at once or later (a reload, fresh counters); returns the reply, or nullopt if the
+// wait ended without one.
+awaitable<std::optional<std::string>> AwaitReply(
+    const std::function<void(std::function<void(std::string)>)>& start) {
+  auto pending = std::make_shared<std::optional<std::string>>();
+  auto wake = std::make_shared<asio::steady_timer>(co_await asio::this_coro::executor,
+                                                   asio::steady_timer::time_point::max());
+  start([pending, wake](std::string reply) {
+    *pending = std::move(reply);
+    wake->cancel();
+  });
+  if (!pending->has_value()) {
+    std::error_code ec;
+    co_await wake->async_wait(asio::redirect_error(use_awaitable, ec));
+  }
+  co_return *pending;
+}
+
 class ControlSession : public std::enable_shared_from_this<ControlSession> {
  public:
   ControlSession(asio::local::stream_protocol::socket socket, ControlTarget& target)
@@ -31,18 +50,10 @@ class ControlSession : public std::enable_shared_from_this<ControlSession> {
       if (ec) co_return;
       std::string line = buffer.substr(0, n - 1);
       buffer.erase(0, n);
-      // The reply may come later (reload): wait on a channel-like timer.
-      auto pending = std::make_shared<std::optional<std::string>>();
-      asio::steady_timer wake(socket_.get_executor(), asio::steady_timer::time_point::max());
-      HandleRequest(line, target_, [pending, &wake](std::string reply) {
-        *pending = std::move(reply);
-        wake.cancel();
-      });
-      if (!pending->has_value()) {
-        co_await wake.async_wait(asio::redirect_error(use_awaitable, ec));
-      }
-      if (!pending->has_value()) co_return;
-      std::string out = **pending + "\n";
+      std::optional<std::string> reply = co_await AwaitReply(
+          [&](std::function<void(std::string)> done) { HandleRequest(line, target_, done); });
+      if (!reply) co_return;
+      std::string out = *reply + "\n";
       co_await asio::async_write(socket_, asio::buffer(out),
                                  asio::redirect_error(use_awaitable, ec));
       if (ec) co_return;
@@ -123,8 +134,9 @@ Result<asio::ip::tcp::endpoint> ParseListen(const std::string& listen) {
 
 class MetricsServerImpl final : public MetricsServer {
  public:
-  MetricsServerImpl(asio::io_context& io, std::function<std::string()> render)
-      : acceptor_(io), render_(std::move(render)) {}
+  MetricsServerImpl(asio::io_context& io, std::function<std::string()> render,
+                    std::function<void(std::function<void()>)> refresh)
+      : acceptor_(io), render_(std::move(render)), refresh_(std::move(refresh)) {}
 
   Result<void> Listen(const asio::ip::tcp::endpoint& ep) {
     std::error_code ec;
@@ -173,7 +185,12 @@ class MetricsServerImpl final : public MetricsServer {
     std::string status, body, type = "text/plain; charset=utf-8";
     if (request_line.rfind("GET /metrics ", 0) == 0 || request_line.rfind("GET /metrics?", 0) == 0) {
       status = "200 OK";
-      body = render_();
+      std::optional<std::string> rendered =
+          co_await AwaitReply([this](std::function<void(std::string)> done) {
+            if (!refresh_) return done(render_());
+            refresh_([this, done] { done(render_()); });
+          });
+      body = rendered.value_or("");
       type = "text/plain; version=0.0.4; charset=utf-8";
     } else if (request_line.rfind("GET ", 0) == 0) {
       status = "404 Not Found";
@@ -191,6 +208,7 @@ class MetricsServerImpl final : public MetricsServer {
 
   asio::ip::tcp::acceptor acceptor_;
   std::function<std::string()> render_;
+  std::function<void(std::function<void()>)> refresh_;
 };
 
 }  // namespace
@@ -206,10 +224,11 @@ Result<std::unique_ptr<ControlServer>> ControlServer::Start(asio::io_context& io
 
 Result<std::unique_ptr<MetricsServer>> MetricsServer::Start(asio::io_context& io,
                                                             const std::string& listen,
-                                                            std::function<std::string()> render) {
+                                                            std::function<std::string()> render,
+                                                            std::function<void(std::function<void()>)> refresh) {
   auto ep = ParseListen(listen);
   if (!ep) return std::unexpected(ep.error());
-  auto server = std::make_unique<MetricsServerImpl>(io, std::move(render));
+  auto server = std::make_unique<MetricsServerImpl>(io, std::move(render), std::move(refresh));
   if (auto r = server->Listen(*ep); !r) return std::unexpected(r.error());
   return std::unique_ptr<MetricsServer>(std::move(server));
 }

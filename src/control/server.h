@@ -31,10 +31,10 @@ class ControlServer {
 class MetricsServer {
  public:
   // Serves `GET /metrics` over HTTP on `listen` ("ADDR:PORT", "[v6]:PORT" or ":PORT") with
-  // the text returned by `render`.
-  static Result<std::unique_ptr<MetricsServer>> Start(asio::io_context& io,
-                                                      const std::string& listen,
-                                                      std::function<std::string()> render);
+  // the text returned by `render`, called when `refresh` (if set) has called back.
+  static Result<std::unique_ptr<MetricsServer>> Start(
+      asio::io_context& io, const std::string& listen, std::function<std::string()> render,
+      std::function<void(std::function<void()>)> refresh = {});
   virtual ~MetricsServer() = default;
   virtual void Close() = 0;
   // Returns the bound port (useful when listening on port 0).

@@ -16,9 +16,10 @@
 namespace vigil::daemon {
 namespace {
 
-// How often an engine reports its counters when nothing changes, and the least time
-// between two reports triggered by changes (a burst of changes makes one report).
-constexpr auto kReportPeriod = std::chrono::seconds(2);
+// An engine reports when its state changes, at most once per kMinReportGap (a burst of
+// changes makes one report), and when the supervisor asks (vigilctl, /metrics, dumps): never
+// on a clock. With 10,000 real servers a report takes tens of milliseconds of the loop, which
+// a periodic report would take from the probes every time.
 constexpr auto kMinReportGap = std::chrono::milliseconds(100);
 
 void LogDiagnostics(const std::string& who, const config::Loaded& loaded) {
@@ -36,7 +37,6 @@ class EngineProcess {
       : name_(std::move(name)),
         options_(options),
         engine_(factory(io_, options)),
-        report_timer_(io_),
         soon_timer_(io_) {}
 
   int Run(int supervisor_fd) {
@@ -67,7 +67,7 @@ class EngineProcess {
     }
     log::Info(name_ + ": started");
 
-    ScheduleReport(std::chrono::milliseconds(0));
+    SendReport();
     io_.run();
     return exit_code_;
   }
@@ -124,7 +124,6 @@ class EngineProcess {
     log::Info(name_ + ": stopping");
     engine_->Stop([this] {
       SendReport();
-      report_timer_.cancel();
       soon_timer_.cancel();
       if (signals_) signals_->Close();
       // Let the last report flush, then leave the loop.
@@ -148,15 +147,6 @@ class EngineProcess {
     });
   }
 
-  void ScheduleReport(std::chrono::milliseconds delay) {
-    report_timer_.expires_after(delay);
-    report_timer_.async_wait([this](std::error_code ec) {
-      if (ec || stopping_) return;
-      SendReport();
-      ScheduleReport(std::chrono::duration_cast<std::chrono::milliseconds>(kReportPeriod));
-    });
-  }
-
   void SendReport() {
     last_report_ = std::chrono::steady_clock::now();
     if (!channel_) return;
@@ -170,7 +160,6 @@ class EngineProcess {
   asio::io_context io_;
   std::unique_ptr<Engine> engine_;
   std::unique_ptr<SignalWatcher> signals_;
-  asio::steady_timer report_timer_;
   asio::steady_timer soon_timer_;
   std::chrono::steady_clock::time_point last_report_{};
   std::shared_ptr<Channel> channel_;

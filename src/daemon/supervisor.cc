@@ -17,6 +17,7 @@
 #include <ctime>
 #include <fstream>
 #include <map>
+#include <set>
 
 #include <asio.hpp>
 
@@ -40,6 +41,8 @@ constexpr auto kMaxBackoff = std::chrono::seconds(30);
 // An engine that ran this long before dying starts again from the minimum back-off.
 constexpr auto kStableRun = std::chrono::seconds(60);
 constexpr auto kReloadTimeout = std::chrono::seconds(15);
+// How long vigilctl, /metrics and dumps wait for the engines' fresh counters.
+constexpr auto kRefreshWait = std::chrono::milliseconds(500);
 // Nice value of the VRRP engine process (the others keep 0).
 constexpr int kVrrpNice = -10;
 
@@ -222,9 +225,9 @@ class Supervisor final : public control::ControlTarget {
   void StartMetrics() {
     std::string listen = MetricsListen(config_);
     if (listen.empty()) return;
-    auto m = control::MetricsServer::Start(io_, listen, [this] {
-      return control::RenderPrometheus(CurrentStatus());
-    });
+    auto m = control::MetricsServer::Start(
+        io_, listen, [this] { return control::RenderPrometheus(CurrentStatus()); },
+        [this](std::function<void()> done) { Refresh(std::move(done)); });
     if (!m) {
       log::Error("metrics: " + m.error().ToString());
       return;
@@ -286,6 +289,7 @@ class Supervisor final : public control::ControlTarget {
     if (f.type == FrameType::kStatus) {
       control::Status s;
       if (control::FromJson(f.payload, s)) c.last = std::move(s);
+      if (refresh_outstanding_.erase(name) && refresh_outstanding_.empty()) FinishRefresh();
     } else if (f.type == FrameType::kReloadResult) {
       if (c.late_reload_results > 0) {
         --c.late_reload_results;
@@ -314,12 +318,34 @@ class Supervisor final : public control::ControlTarget {
 
   enum class DumpKind { kData, kStats, kJson };
 
+  // ControlTarget: asks every running engine for a report and calls `done` once all have
+  // answered, or after kRefreshWait. Requests during a refresh join it.
+  void Refresh(std::function<void()> done) override {
+    refresh_waiters_.push_back(std::move(done));
+    if (!refresh_outstanding_.empty() || refresh_timer_) return;
+    for (auto& [name, c] : children_) {
+      if (!c.channel) continue;
+      c.channel->Send(FrameType::kReportRequest, "");
+      refresh_outstanding_.insert(name);
+    }
+    if (refresh_outstanding_.empty()) return FinishRefresh();
+    refresh_timer_ = std::make_unique<asio::steady_timer>(io_, kRefreshWait);
+    refresh_timer_->async_wait([this](std::error_code ec) {
+      if (!ec) FinishRefresh();
+    });
+  }
+
+  void FinishRefresh() {
+    refresh_outstanding_.clear();
+    refresh_timer_.reset();  // cancels a pending wait
+    auto waiters = std::move(refresh_waiters_);
+    refresh_waiters_.clear();
+    for (auto& w : waiters) w();
+  }
+
   // Asks the engines for fresh reports, then writes the dump file.
   void Dump(DumpKind kind) {
-    for (auto& [name, c] : children_)
-      if (c.channel) c.channel->Send(FrameType::kReportRequest, "");
-    auto timer = std::make_shared<asio::steady_timer>(io_, std::chrono::milliseconds(200));
-    timer->async_wait([this, kind, timer](std::error_code) {
+    Refresh([this, kind] {
       control::Status s = CurrentStatus();
       std::string path;
       std::string text;
@@ -448,6 +474,9 @@ class Supervisor final : public control::ControlTarget {
   std::unique_ptr<SignalWatcher> signals_;
   std::map<std::string, Child> children_;
   std::map<std::string, std::function<void(bool, std::string)>> reload_waiters_;
+  std::set<std::string> refresh_outstanding_;  // engines whose fresh report is still due
+  std::vector<std::function<void()>> refresh_waiters_;
+  std::unique_ptr<asio::steady_timer> refresh_timer_;
   std::unique_ptr<control::ControlServer> control_;
   std::unique_ptr<control::MetricsServer> metrics_;
   std::unique_ptr<asio::steady_timer> kill_timer_;
