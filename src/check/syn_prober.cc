@@ -7,6 +7,7 @@
 #include <sys/socket.h>
 
 #include <array>
+#include <bit>
 #include <asio.hpp>
 #include <cerrno>
 #include <cstring>
@@ -67,18 +68,48 @@ struct FlowKey {
   bool operator==(const FlowKey&) const = default;
 };
 
+// Folds 64-bit words into a hash (multiply and rotate; the table is ours, not an adversary's
+// to choose: replies that match no probe are dropped before any lookup grows anything).
+class WordHasher {
+ public:
+  void Add(uint64_t word) { h_ = std::rotl((h_ ^ word) * 0x9e3779b97f4a7c15ull, 29); }
+  void Add(const std::array<uint8_t, 16>& bytes) {
+    uint64_t w[2];
+    std::memcpy(w, bytes.data(), sizeof w);
+    Add(w[0]);
+    Add(w[1]);
+  }
+  size_t value() const { return static_cast<size_t>(h_); }
+
+ private:
+  uint64_t h_ = 0;
+};
+
 struct FlowHash {
   size_t operator()(const FlowKey& k) const noexcept {
-    uint64_t h = 1469598103934665603ull;  // FNV-1a
-    auto mix = [&h](const uint8_t* p, size_t n) {
-      for (size_t i = 0; i < n; ++i) h = (h ^ p[i]) * 1099511628211ull;
-    };
-    mix(k.remote.data(), k.remote.size());
-    mix(k.local.data(), k.local.size());
-    const uint8_t ports[4] = {static_cast<uint8_t>(k.lport), static_cast<uint8_t>(k.lport >> 8),
-                              static_cast<uint8_t>(k.rport), static_cast<uint8_t>(k.rport >> 8)};
-    mix(ports, sizeof ports);
-    return static_cast<size_t>(h ^ static_cast<uint64_t>(k.family));
+    WordHasher h;
+    h.Add(k.remote);
+    h.Add(k.local);
+    h.Add(uint64_t{k.lport} << 32 | uint64_t{k.rport} << 16 | static_cast<uint64_t>(k.family));
+    return h.value();
+  }
+};
+
+// What a route's source address depends on: the destination and the socket options.
+struct SourceKey {
+  int family = 0;
+  std::array<uint8_t, 16> dst{};
+  uint32_t fwmark = 0;
+  std::string bind_if;
+  bool operator==(const SourceKey&) const = default;
+};
+
+struct SourceHash {
+  size_t operator()(const SourceKey& k) const noexcept {
+    WordHasher h;
+    h.Add(k.dst);
+    h.Add(uint64_t{k.fwmark} << 8 | static_cast<uint64_t>(k.family));
+    return h.value() ^ std::hash<std::string>{}(k.bind_if);
   }
 };
 
@@ -145,7 +176,7 @@ class SynProber::Impl {
     if (opts.bind_port != 0 || opts.address.find('%') != std::string::npos) return false;
     auto dst = ParseSockAddr(opts.address, opts.port);
     if (!dst) return false;
-    std::string source_key;
+    SourceKey source_key;
     auto src = Source(opts, *dst, source_key);
     if (!src) return false;
     Endpoint* ep = GetEndpoint(*src, opts);
@@ -167,25 +198,30 @@ class SynProber::Impl {
     }
 
     const uint32_t isn = static_cast<uint32_t>(rng_());
-    const auto syn = BuildSyn(SegmentAddresses{key.family, key.local, key.remote}, key.lport,
-                              key.rport, isn, key.family == AF_INET ? 1460 : 1440);
-    SockAddr to = *dst;
-    SetPort(to, 0);  // a raw socket takes no port (or its protocol's number)
-    if (::sendto(ep->desc.native_handle(), syn.data(), syn.size(), 0, to.get(), to.length) < 0) {
-      const int err = errno;
-      sources_.erase(source_key);
-      asio::post(io_, [done = std::move(done),
-                       detail = "connection to " + FlowTarget(key) + " failed: " + std::strerror(err)] {
-        done(ProbeResult{false, detail, {}});
-      });
-      return true;
-    }
+    Outgoing out;
+    out.endpoint = ep;
+    out.key = key;
+    out.to = *dst;
+    SetPort(out.to, 0);  // a raw socket takes no port (or its protocol's number)
+    out.syn = BuildSyn(SegmentAddresses{key.family, key.local, key.remote}, key.lport, key.rport,
+                       isn, key.family == AF_INET ? 1460 : 1440);
     const uint64_t serial = ++serial_;
+    out.serial = serial;
     pending_.insert_or_assign(key, Pending{isn, serial, std::move(done), std::move(source_key)});
     deadlines_.push(Deadline{std::chrono::steady_clock::now() + opts.connect_timeout, key, serial});
     ArmTimer();
+    // The SYNs of one turn of the loop leave together, in one system call per raw socket.
+    outbox_.push_back(out);
+    if (outbox_.size() == 1) {
+      std::weak_ptr<bool> alive = alive_;
+      asio::post(io_, [this, alive] {
+        if (auto a = alive.lock()) Flush();
+      });
+    }
     return true;
   }
+
+  ~Impl() { *alive_ = false; }
 
  private:
   struct Endpoint {
@@ -196,11 +232,60 @@ class SynProber::Impl {
     std::vector<uint16_t> ports;
   };
 
+  // A SYN waiting for the end of the loop's turn.
+  struct Outgoing {
+    Endpoint* endpoint = nullptr;
+    FlowKey key;
+    uint64_t serial = 0;
+    SockAddr to;
+    std::array<uint8_t, kSynLength> syn{};
+  };
+
+  void Flush() {
+    std::vector<Outgoing> batch = std::move(outbox_);
+    outbox_.clear();
+    std::vector<mmsghdr> msgs;
+    std::vector<iovec> iov;
+    for (size_t start = 0; start < batch.size();) {
+      // One run of consecutive SYNs through the same raw socket.
+      size_t end = start + 1;
+      while (end < batch.size() && batch[end].endpoint == batch[start].endpoint) ++end;
+      const size_t n = end - start;
+      msgs.assign(n, mmsghdr{});
+      iov.resize(n);
+      for (size_t i = 0; i < n; ++i) {
+        Outgoing& o = batch[start + i];
+        iov[i] = iovec{o.syn.data(), o.syn.size()};
+        msgs[i].msg_hdr.msg_name = &o.to.storage;
+        msgs[i].msg_hdr.msg_namelen = o.to.length;
+        msgs[i].msg_hdr.msg_iov = &iov[i];
+        msgs[i].msg_hdr.msg_iovlen = 1;
+      }
+      const int fd = batch[start].endpoint->desc.native_handle();
+      for (size_t sent = 0; sent < n;) {
+        const int got = ::sendmmsg(fd, msgs.data() + sent, static_cast<unsigned>(n - sent), 0);
+        if (got > 0) {
+          sent += static_cast<size_t>(got);
+          continue;
+        }
+        if (got < 0 && errno == EINTR) continue;
+        // The first unsent SYN failed (no route, a firewall's EPERM, ...): that probe fails.
+        const int err = got < 0 ? errno : EIO;
+        const Outgoing& o = batch[start + sent];
+        if (auto it = pending_.find(o.key); it != pending_.end() && it->second.serial == o.serial) {
+          Complete(it, false, std::string("failed: ") + std::strerror(err));
+        }
+        ++sent;
+      }
+      start = end;
+    }
+  }
+
   struct Pending {
     uint32_t isn = 0;
     uint64_t serial = 0;
     ProbeCallback done;
-    std::string source_key;
+    SourceKey source_key;
   };
 
   struct Deadline {
@@ -217,7 +302,7 @@ class SynProber::Impl {
 
   using EndpointKey = std::tuple<int, std::array<uint8_t, 16>, uint32_t, std::string>;
 
-  Result<SockAddr> Source(const ConnectOptions& opts, const SockAddr& dst, std::string& key) {
+  Result<SockAddr> Source(const ConnectOptions& opts, const SockAddr& dst, SourceKey& key) {
     if (!opts.bind_address.empty()) {
       auto src = ParseSockAddr(opts.bind_address, 0);
       if (!src) return src;
@@ -226,10 +311,10 @@ class SynProber::Impl {
       }
       return src;
     }
-    key = opts.address;
-    if (opts.fwmark != 0 || !opts.bind_if.empty()) {
-      key += '|' + std::to_string(opts.fwmark) + '|' + opts.bind_if;
-    }
+    key.family = dst.family();
+    key.dst = AddressBytes(dst);
+    key.fwmark = opts.fwmark;
+    key.bind_if = opts.bind_if;
     const SteadyTime now = std::chrono::steady_clock::now();
     if (auto it = sources_.find(key); it != sources_.end() && now < it->second.expires) {
       return it->second.address;
@@ -257,6 +342,9 @@ class SynProber::Impl {
     int one = 1;
     if (src.family() == AF_INET) {
       (void)::setsockopt(fd.get(), SOL_IP, IP_RECVERR, &one, sizeof one);
+      // Don't fragment, as TCP's own SYNs: also spares the kernel choosing an IP ID for each.
+      const int pmtu = IP_PMTUDISC_PROBE;
+      (void)::setsockopt(fd.get(), SOL_IP, IP_MTU_DISCOVER, &pmtu, sizeof pmtu);
     } else {
       (void)::setsockopt(fd.get(), SOL_IPV6, IPV6_RECVERR, &one, sizeof one);
     }
@@ -306,20 +394,33 @@ class SynProber::Impl {
     });
   }
 
+  // Reads every queued reply, up to kBatch per system call, until the socket says EAGAIN (a
+  // short batch may have stopped at a pending ICMP error).
   void Drain(Endpoint& ep) {
-    std::array<uint8_t, 512> buf;
+    static constexpr size_t kBatch = 32;
+    std::array<std::array<uint8_t, 512>, kBatch> bufs;  // headers are all a reply needs
+    std::array<sockaddr_storage, kBatch> from;
+    std::array<iovec, kBatch> iov;
+    std::array<mmsghdr, kBatch> msgs;
     for (;;) {
-      sockaddr_storage from{};
-      socklen_t from_len = sizeof from;
-      const ssize_t got = ::recvfrom(ep.desc.native_handle(), buf.data(), buf.size(), MSG_DONTWAIT,
-                                     reinterpret_cast<sockaddr*>(&from), &from_len);
+      for (size_t i = 0; i < kBatch; ++i) {
+        iov[i] = iovec{bufs[i].data(), bufs[i].size()};
+        msgs[i] = mmsghdr{};
+        msgs[i].msg_hdr.msg_name = &from[i];
+        msgs[i].msg_hdr.msg_namelen = sizeof from[i];
+        msgs[i].msg_hdr.msg_iov = &iov[i];
+        msgs[i].msg_hdr.msg_iovlen = 1;
+      }
+      const int got = ::recvmmsg(ep.desc.native_handle(), msgs.data(), kBatch, MSG_DONTWAIT, nullptr);
       if (got < 0) {
         if (errno == EINTR) continue;
-        if (errno == EAGAIN || errno == EWOULDBLOCK) break;
+        if (errno == EAGAIN || errno == EWOULDBLOCK) return;
         DrainErrors(ep);  // an ICMP error was reported; its details wait in the error queue
         continue;
       }
-      OnSegment(ep, std::span<const uint8_t>(buf.data(), static_cast<size_t>(got)), from);
+      for (int i = 0; i < got; ++i) {
+        OnSegment(ep, std::span<const uint8_t>(bufs[i].data(), msgs[i].msg_len), from[i]);
+      }
     }
   }
 
@@ -446,13 +547,15 @@ class SynProber::Impl {
   }
 
   asio::io_context& io_;
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+  std::vector<Outgoing> outbox_;
   asio::steady_timer timer_;
   bool timer_armed_ = false;
   SteadyTime armed_for_{};
   std::mt19937_64 rng_;
   uint64_t serial_ = 0;
   std::map<EndpointKey, std::unique_ptr<Endpoint>> endpoints_;
-  std::unordered_map<std::string, CachedSource> sources_;
+  std::unordered_map<SourceKey, CachedSource, SourceHash> sources_;
   PendingMap pending_;
   std::priority_queue<Deadline, std::vector<Deadline>, std::greater<>> deadlines_;
 };
