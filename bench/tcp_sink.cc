@@ -177,6 +177,9 @@ int main(int argc, char** argv) {
   sock_fprog prog{static_cast<unsigned short>(sizeof code / sizeof code[0]), code};
   const int pfd = socket(AF_PACKET, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, htons(ETH_P_IP));
   if (pfd < 0) Die("socket(AF_PACKET)");
+  // On lo every packet passes the capture twice, leaving and arriving; the leaving copy is
+  // skipped below anyway, so spare the sender (the measured checker) its delivery.
+  (void)setsockopt(pfd, SOL_PACKET, PACKET_IGNORE_OUTGOING, &one, sizeof one);
   if (setsockopt(pfd, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof prog) != 0) {
     Die("SO_ATTACH_FILTER");
   }
