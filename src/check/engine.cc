@@ -22,6 +22,9 @@
 namespace vigil::check {
 namespace {
 
+// How long shutdown waits for omega's notify scripts, and how often it looks.
+constexpr auto kShutdownScriptWait = std::chrono::seconds(2);
+constexpr auto kShutdownPoll = std::chrono::milliseconds(20);
 // How long to wait before trying again when the kernel refused a change.
 constexpr auto kApplyRetryDelay = std::chrono::seconds(2);
 
@@ -336,8 +339,41 @@ class CheckEngine final : public control::Engine {
         }
       }
     }
+    const size_t scripts_before = notify_->pending();
+    if (!options_.dont_release_lb) {
+      for (size_t v = 0; v < vss_.size(); ++v) HandleEvents(v, ShutdownEvents(vss_[v]));
+    }
+    // Let the shutdown notifiers run (keepalived gives them a second), then finish.
+    stop_done_ = std::move(done);
+    stop_give_up_ = seams_.clock->Now();
+    if (notify_->pending() > scripts_before) stop_give_up_ += kShutdownScriptWait;
+    FinishStop();
+  }
+
+  void FinishStop() {
+    if (notify_->pending() > 0 && seams_.clock->Now() < stop_give_up_) {
+      seams_.timers->After(kShutdownPoll, [this] { FinishStop(); });
+      return;
+    }
+    if (notify_->pending() > 0) log::Warning("leaving shutdown notify scripts running");
     fifos_.Close();
+    std::function<void()> done = std::move(stop_done_);
+    stop_done_ = nullptr;
     if (done) done();
+  }
+
+  // With omega, keepalived's shutdown runs the down notifiers of every live real server and
+  // the virtual server's quorum_down (scripts and FIFO lines); without it, none.
+  static std::vector<Event> ShutdownEvents(const Vs& vs) {
+    std::vector<Event> events;
+    if (!vs.model.omega) return events;
+    for (size_t i = 0; i < vs.model.real_servers.size(); ++i) {
+      if (vs.state->alive(i)) {
+        events.push_back(Event{.kind = Event::Kind::kRealServerDown, .real_server = i, .stopping = true});
+      }
+    }
+    events.push_back(Event{.kind = Event::Kind::kQuorumDown, .stopping = true});
+    return events;
   }
 
   void Report(control::Status& status) const override {
@@ -572,6 +608,8 @@ class CheckEngine final : public control::Engine {
                                 : (rs.inhibit_on_failure ? "Disabling" : "Removing");
           if (e.init) {
             log::Info("real server " + rs_name + " of VS " + vs_name + " starts UP");
+          } else if (e.stopping) {
+            log::Info("Shutting down real server " + rs_name + " of VS " + vs_name);
           } else {
             log::Notice(std::string(verb) + " real server " + rs_name + (up ? " to" : " from") +
                         " VS " + vs_name + (vs.state->sorry_server_active() ? " (sorry server active)" : ""));
@@ -589,14 +627,16 @@ class CheckEngine final : public control::Engine {
           const std::string numbers = std::to_string(cfg.quorum) + (up ? "+" : "-") +
                                       std::to_string(cfg.hysteresis) + "=" +
                                       std::to_string(e.threshold);
-          if (up) {
+          if (e.stopping) {
+            log::Info("Shutting down VS " + vs_name + ": quorum down");
+          } else if (up) {
             log::Notice(std::string(e.init ? "Starting with quorum up " : "Gained quorum ") +
                         numbers + " <= " + std::to_string(e.live_weight) + " for VS " + vs_name);
           } else {
             log::Warning(std::string(e.init ? "Starting with quorum down " : "Lost quorum ") +
                          numbers + " > " + std::to_string(e.live_weight) + " for VS " + vs_name);
           }
-          if (vs.model.sorry_server) {
+          if (vs.model.sorry_server && !e.stopping) {
             log::Notice(std::string(up ? "Removing" : "Adding") + " sorry server " +
                         KeepalivedRsName(*vs.model.sorry_server, vs.model) +
                         (up ? " from" : " to") + " VS " + vs_name);
@@ -671,6 +711,8 @@ class CheckEngine final : public control::Engine {
   std::unique_ptr<ProbeStarter> own_starter_;
   std::unique_ptr<Clock> own_clock_;
   std::unique_ptr<NotifyQueue> notify_;
+  std::function<void()> stop_done_;  // Stop()'s callback while shutdown notifiers run
+  TimePoint stop_give_up_{};
   NotifyFifos fifos_;
   std::unique_ptr<lb::LoadBalancer> lb_;
   lb::NftablesBackend* nft_ = nullptr;

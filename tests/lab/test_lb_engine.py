@@ -463,3 +463,17 @@ def test_lb_tcp_check_reports_an_unreachable_host_before_the_timeout(lblab):
                       timeout=15, message="No route to host for 10.99.0.77")
     assert time.monotonic() - t0 < 15
     assert lblab.destinations() == {lblab.dest(lblab.rs[0]): 1}
+
+
+def test_lb_omega_runs_down_notifiers_at_sigterm(lblab):
+    notify = os.path.join(lblab.work, "notify.sh")
+    servers = "".join(real_server(n, extra=f'notify_down "{notify} down {n.short}"\n')
+                      for n in lblab.rs[:2])
+    servers += real_server(lblab.rs[2])  # no notify_down: nothing to run for it
+    lblab.start_vigild(virtual_server(servers, extra=f'omega\nquorum_down "{notify} quorum_down"'))
+    lblab.wait_destinations({lblab.dest(n): 1 for n in lblab.rs}, timeout=10)
+    assert lblab.notify_lines() == []
+    assert lblab.stop_vigild() == 0
+    # Each server's script runs in its own queue: compare as a set, and nothing else ran.
+    assert sorted(lblab.notify_lines()) == ["down rs1", "down rs2", "quorum_down"]
+    assert lblab.nft_table() is None

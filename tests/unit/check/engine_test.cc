@@ -20,6 +20,8 @@
 namespace vigil::check {
 namespace {
 
+using std::chrono::milliseconds;
+
 using std::chrono::seconds;
 
 // Timers on a fake clock: Advance() runs what falls due, in order.
@@ -452,6 +454,57 @@ TEST_F(EngineTest, StopKeepsEntriesWithDontReleaseLb) {
   ASSERT_TRUE(e->Start(Config({Vs()})));
   e->Stop([] {});
   EXPECT_EQ(Pool().size(), 3u);
+}
+
+TEST_F(EngineTest, OmegaRunsTheDownNotifiersAtStopAndWaitsForThem) {
+  auto e = Make();
+  model::VirtualServer vs = Vs();
+  vs.omega = true;
+  vs.quorum_down = model::Script{.command = "/bin/qdown"};
+  model::VirtualServer plain = Vs(81);  // without omega: nothing at stop
+  plain.quorum_down = model::Script{.command = "/bin/qdown81"};
+  ASSERT_TRUE(e->Start(Config({vs, plain})));
+  timers_.Advance(seconds(1));
+  prober_.healthy["10.0.1.2:8080"] = false;
+  timers_.Advance(seconds(6));  // 10.0.1.2 is down: its notify_down has run already
+  scripts_.FinishAll();
+  scripts_.started.clear();
+  bool done = false;
+  e->Stop([&] { done = true; });
+  EXPECT_TRUE(kernel_.state.services.empty());
+  EXPECT_EQ(scripts_.started, (std::vector<std::string>{"/bin/down 10.0.1.1", "/bin/down 10.0.1.3",
+                                                        "/bin/qdown"}));
+  EXPECT_FALSE(done);  // the scripts still run
+  scripts_.FinishAll();
+  timers_.Advance(milliseconds(20));
+  EXPECT_TRUE(done);
+}
+
+TEST_F(EngineTest, StopGivesUpOnHangingShutdownNotifiers) {
+  auto e = Make();
+  model::VirtualServer vs = Vs();
+  vs.omega = true;
+  ASSERT_TRUE(e->Start(Config({vs})));
+  timers_.Advance(seconds(1));
+  bool done = false;
+  e->Stop([&] { done = true; });
+  EXPECT_EQ(scripts_.running.size(), 3u);
+  timers_.Advance(milliseconds(1900));
+  EXPECT_FALSE(done);
+  timers_.Advance(milliseconds(200));
+  EXPECT_TRUE(done);
+}
+
+TEST_F(EngineTest, NoShutdownNotifiersWhenTheEntriesStay) {
+  auto e = Make(/*dont_release=*/true);  // -I: keepalived does not clear its services either
+  model::VirtualServer vs = Vs();
+  vs.omega = true;
+  ASSERT_TRUE(e->Start(Config({vs})));
+  timers_.Advance(seconds(1));
+  bool done = false;
+  e->Stop([&] { done = true; });
+  EXPECT_TRUE(done);
+  EXPECT_TRUE(scripts_.started.empty());
 }
 
 TEST_F(EngineTest, StateChangesAreSignalled) {
