@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <map>
 #include <optional>
-#include <queue>
 #include <set>
 #include <unordered_map>
 #include <utility>
@@ -12,6 +11,7 @@
 #include <asio.hpp>
 
 #include "base/log.h"
+#include "check/deadline_queue.h"
 #include "check/probe_registry.h"
 #include "check/virtual_server.h"
 #include "lb/ipvs_backend.h"
@@ -28,20 +28,24 @@ constexpr auto kShutdownPoll = std::chrono::milliseconds(20);
 // How long to wait before trying again when the kernel refused a change.
 constexpr auto kApplyRetryDelay = std::chrono::seconds(2);
 
-// All of the engine's timers on one Asio timer: a heap of deadlines, the earliest armed.
-// When it fires, every timer due within kCoalesce runs in the same turn, so ten thousand
-// probes a second cost about a thousand wake-ups, not ten thousand (each at most kCoalesce
-// early). Cancelled timers leave their heap entry behind until it comes up.
+// All of the engine's timers on one Asio timer (a DeadlineQueue). Every timer due within
+// kCoalesce runs in the same turn, so ten thousand probes a second cost about a thousand
+// wake-ups, not ten thousand (each at most kCoalesce early).
 class AsioTimers final : public TimerService {
  public:
-  explicit AsioTimers(asio::io_context& io) : timer_(io), alive_(std::make_shared<bool>(true)) {}
-  ~AsioTimers() override { *alive_ = false; }
+  explicit AsioTimers(asio::io_context& io)
+      : queue_(io, kCoalesce, [this](const Id& id) { return fns_.contains(id); },
+               [this](Id id) {
+                 auto it = fns_.find(id);
+                 std::function<void()> fn = std::move(it->second);
+                 fns_.erase(it);
+                 fn();
+               }) {}
 
   Id After(Duration delay, std::function<void()> fn) override {
     const Id id = ++next_;
     fns_.emplace(id, std::move(fn));
-    queue_.push(Entry{std::chrono::steady_clock::now() + delay, id});
-    Arm();
+    queue_.Push(std::chrono::steady_clock::now() + delay, id);
     return id;
   }
 
@@ -50,49 +54,8 @@ class AsioTimers final : public TimerService {
  private:
   static constexpr auto kCoalesce = std::chrono::milliseconds(1);
 
-  struct Entry {
-    std::chrono::steady_clock::time_point due;
-    Id id;
-    bool operator>(const Entry& o) const { return due > o.due; }
-  };
-
-  void Arm() {
-    while (!queue_.empty() && !fns_.contains(queue_.top().id)) queue_.pop();
-    if (queue_.empty()) return;
-    const auto due = queue_.top().due;
-    if (armed_ && due >= armed_for_) return;
-    armed_ = true;
-    armed_for_ = due;
-    timer_.expires_at(due);
-    std::weak_ptr<bool> alive = alive_;
-    timer_.async_wait([this, alive](const std::error_code& ec) {
-      auto a = alive.lock();
-      if (ec || !a || !*a) return;  // re-armed for an earlier deadline, or gone
-      armed_ = false;
-      Fire();
-    });
-  }
-
-  void Fire() {
-    const auto limit = std::chrono::steady_clock::now() + kCoalesce;
-    while (!queue_.empty() && queue_.top().due <= limit) {
-      const Id id = queue_.top().id;
-      queue_.pop();
-      auto it = fns_.find(id);
-      if (it == fns_.end()) continue;  // cancelled
-      std::function<void()> fn = std::move(it->second);
-      fns_.erase(it);
-      fn();
-    }
-    Arm();
-  }
-
-  asio::steady_timer timer_;
-  std::shared_ptr<bool> alive_;
   std::unordered_map<Id, std::function<void()>> fns_;
-  std::priority_queue<Entry, std::vector<Entry>, std::greater<>> queue_;
-  bool armed_ = false;
-  std::chrono::steady_clock::time_point armed_for_{};
+  DeadlineQueue<Id> queue_;  // after fns_: its callbacks use it
   Id next_ = 0;
 };
 

@@ -13,7 +13,6 @@
 #include <cstring>
 #include <functional>
 #include <map>
-#include <queue>
 #include <random>
 #include <string>
 #include <tuple>
@@ -21,6 +20,7 @@
 #include <vector>
 
 #include "base/unique_fd.h"
+#include "check/deadline_queue.h"
 #include "check/socket_util.h"
 #include "check/tcp_segment.h"
 
@@ -170,7 +170,12 @@ Result<SockAddr> RouteSource(const SockAddr& dst, const ConnectOptions& opts) {
 
 class SynProber::Impl {
  public:
-  explicit Impl(asio::io_context& io) : io_(io), timer_(io), rng_(std::random_device{}()) {}
+  explicit Impl(asio::io_context& io)
+      : io_(io),
+        rng_(std::random_device{}()),
+        deadlines_(io, std::chrono::steady_clock::duration::zero(),
+                   [this](const Deadline& d) { return Unanswered(d); },
+                   [this](Deadline d) { Complete(pending_.find(d.key), false, "timed out"); }) {}
 
   bool Start(const ConnectOptions& opts, ProbeCallback&& done) {
     if (opts.bind_port != 0 || opts.address.find('%') != std::string::npos) return false;
@@ -208,8 +213,7 @@ class SynProber::Impl {
     const uint64_t serial = ++serial_;
     out.serial = serial;
     pending_.insert_or_assign(key, Pending{isn, serial, std::move(done), std::move(source_key)});
-    deadlines_.push(Deadline{std::chrono::steady_clock::now() + opts.connect_timeout, key, serial});
-    ArmTimer();
+    deadlines_.Push(std::chrono::steady_clock::now() + opts.connect_timeout, Deadline{key, serial});
     // The SYNs of one turn of the loop leave together, in one system call per raw socket.
     outbox_.push_back(out);
     if (outbox_.size() == 1) {
@@ -288,12 +292,16 @@ class SynProber::Impl {
     SourceKey source_key;
   };
 
+  // A probe's timeout; answered probes leave theirs behind, dropped unseen.
   struct Deadline {
-    SteadyTime due;
     FlowKey key;
     uint64_t serial = 0;
-    bool operator>(const Deadline& o) const { return due > o.due; }
   };
+
+  bool Unanswered(const Deadline& d) const {
+    auto it = pending_.find(d.key);
+    return it != pending_.end() && it->second.serial == d.serial;
+  }
 
   struct CachedSource {
     SockAddr address;
@@ -513,51 +521,15 @@ class SynProber::Impl {
     p.done(std::move(result));
   }
 
-  void ArmTimer() {
-    // Most deadlines belong to probes answered long ago: drop them here, or the timer would
-    // wake the loop once for every probe sent.
-    while (!deadlines_.empty()) {
-      const Deadline& top = deadlines_.top();
-      auto it = pending_.find(top.key);
-      if (it != pending_.end() && it->second.serial == top.serial) break;
-      deadlines_.pop();
-    }
-    if (deadlines_.empty()) return;
-    const SteadyTime due = deadlines_.top().due;
-    if (timer_armed_ && due >= armed_for_) return;
-    timer_armed_ = true;
-    armed_for_ = due;
-    timer_.expires_at(due);
-    timer_.async_wait([this](std::error_code ec) {
-      if (ec) return;  // re-armed earlier, or the prober is gone
-      timer_armed_ = false;
-      Expire();
-    });
-  }
-
-  void Expire() {
-    const SteadyTime now = std::chrono::steady_clock::now();
-    while (!deadlines_.empty() && deadlines_.top().due <= now) {
-      const Deadline d = deadlines_.top();
-      deadlines_.pop();
-      auto it = pending_.find(d.key);
-      if (it != pending_.end() && it->second.serial == d.serial) Complete(it, false, "timed out");
-    }
-    ArmTimer();
-  }
-
   asio::io_context& io_;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
   std::vector<Outgoing> outbox_;
-  asio::steady_timer timer_;
-  bool timer_armed_ = false;
-  SteadyTime armed_for_{};
   std::mt19937_64 rng_;
   uint64_t serial_ = 0;
   std::map<EndpointKey, std::unique_ptr<Endpoint>> endpoints_;
   std::unordered_map<SourceKey, CachedSource, SourceHash> sources_;
   PendingMap pending_;
-  std::priority_queue<Deadline, std::vector<Deadline>, std::greater<>> deadlines_;
+  DeadlineQueue<Deadline> deadlines_;  // last: its callbacks use the members above
 };
 
 SynProber::SynProber(asio::io_context& io) : impl_(std::make_unique<Impl>(io)) {}

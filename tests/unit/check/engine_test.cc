@@ -208,6 +208,14 @@ class EngineTest : public ::testing::Test {
     return out;
   }
 
+  // Starts `e` with one virtual server set to omega, after its first round of checks.
+  void StartOmega(control::Engine& e) {
+    model::VirtualServer vs = Vs();
+    vs.omega = true;
+    ASSERT_TRUE(e.Start(Config({vs})));
+    timers_.Advance(seconds(1));
+  }
+
   control::Status Report(const control::Engine& e) const {
     control::Status s;
     e.Report(s);
@@ -482,10 +490,7 @@ TEST_F(EngineTest, OmegaRunsTheDownNotifiersAtStopAndWaitsForThem) {
 
 TEST_F(EngineTest, StopGivesUpOnHangingShutdownNotifiers) {
   auto e = Make();
-  model::VirtualServer vs = Vs();
-  vs.omega = true;
-  ASSERT_TRUE(e->Start(Config({vs})));
-  timers_.Advance(seconds(1));
+  StartOmega(*e);
   bool done = false;
   e->Stop([&] { done = true; });
   EXPECT_EQ(scripts_.running.size(), 3u);
@@ -497,10 +502,7 @@ TEST_F(EngineTest, StopGivesUpOnHangingShutdownNotifiers) {
 
 TEST_F(EngineTest, NoShutdownNotifiersWhenTheEntriesStay) {
   auto e = Make(/*dont_release=*/true);  // -I: keepalived does not clear its services either
-  model::VirtualServer vs = Vs();
-  vs.omega = true;
-  ASSERT_TRUE(e->Start(Config({vs})));
-  timers_.Advance(seconds(1));
+  StartOmega(*e);
   bool done = false;
   e->Stop([&] { done = true; });
   EXPECT_TRUE(done);
