@@ -89,6 +89,7 @@ struct Probe {
   bool in_flight = false;
   bool stopped = false;
   TimePoint started{};
+  ProbeMemo memo;  // the prober's, between runs
   std::vector<Subscriber> subscribers;
 };
 
@@ -140,8 +141,8 @@ class CheckEngine final : public control::Engine {
     if (!seams_.run_probe) {
       own_starter_ = std::make_unique<ProbeStarter>(io_);
       seams_.run_probe = [starter = own_starter_.get()](const ProbeSpec& spec, Duration timeout,
-                                                        ProbeCallback done) {
-        starter->Start(spec, timeout, std::move(done));
+                                                        ProbeMemo* memo, ProbeCallback done) {
+        starter->Start(spec, timeout, memo, std::move(done));
       };
     }
     if (!seams_.resolve_user) seams_.resolve_user = LookupUser;
@@ -451,10 +452,12 @@ class CheckEngine final : public control::Engine {
     probe->in_flight = true;
     probe->started = seams_.clock->Now();
     std::weak_ptr<Probe> weak = probe;
-    seams_.run_probe(probe->spec, probe->timing.delay_loop, [this, weak](ProbeResult result) {
+    seams_.run_probe(probe->spec, probe->timing.delay_loop, &probe->memo,
+                     [this, weak](ProbeResult result) {
       auto p = weak.lock();
       if (!p || p->stopped) return;
       p->in_flight = false;
+      if (!result.ok) p->memo = {};  // the route may have changed
       OnResult(p, result);
     });
   }

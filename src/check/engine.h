@@ -47,8 +47,8 @@ class TimerService {
 std::unique_ptr<TimerService> MakeAsioTimers(asio::io_context& io);
 
 // Runs one probe attempt and calls `done` once, later, from the loop.
-using ProbeRunner =
-    std::function<void(const ProbeSpec& spec, Duration default_timeout, ProbeCallback done)>;
+using ProbeRunner = std::function<void(const ProbeSpec& spec, Duration default_timeout,
+                                       ProbeMemo* memo, ProbeCallback done)>;
 
 // Makes the load-balancer backend of `kind`.
 using BackendFactory = std::function<Result<std::unique_ptr<lb::Backend>>(lb::BackendKind kind)>;

@@ -78,8 +78,10 @@ ProbeStarter::ProbeStarter(asio::io_context& io)
 
 ProbeStarter::~ProbeStarter() = default;
 
-void ProbeStarter::Start(const ProbeSpec& spec, Duration default_timeout, ProbeCallback done) {
-  if (std::holds_alternative<TcpCheck>(spec.params) && syn_->Start(spec.connect, std::move(done))) {
+void ProbeStarter::Start(const ProbeSpec& spec, Duration default_timeout, ProbeMemo* memo,
+                         ProbeCallback done) {
+  if (std::holds_alternative<TcpCheck>(spec.params) &&
+      syn_->Start(spec.connect, std::move(done), memo)) {
     return;
   }
   StartProbe(io_, spec, default_timeout, std::move(done));

@@ -25,6 +25,16 @@ void StartProbe(asio::io_context& io, const ProbeSpec& spec, Duration default_ti
 
 class SynProber;
 
+// What a prober keeps about one probe between its runs: for a half-open TCP_CHECK, the
+// route's source address and the raw socket that serves it, so that a steady probe costs
+// no table lookups. Owned by the caller, one per probe, opaque to it; the caller clears it
+// (`= {}`) when the probe fails, and it expires on its own.
+struct ProbeMemo {
+  const void* owner = nullptr;  // the prober that filled it
+  void* endpoint = nullptr;
+  TimePoint expires{};
+};
+
 // Starts probes on one loop: a TCP_CHECK half-open through a shared SynProber wherever that
 // can run it, every other probe (and a TCP_CHECK the prober declines) with StartProbe.
 class ProbeStarter {
@@ -34,8 +44,8 @@ class ProbeStarter {
   ProbeStarter(const ProbeStarter&) = delete;
   ProbeStarter& operator=(const ProbeStarter&) = delete;
 
-  // As StartProbe.
-  void Start(const ProbeSpec& spec, Duration default_timeout, ProbeCallback done);
+  // As StartProbe; `memo` (may be null) is the probe's ProbeMemo.
+  void Start(const ProbeSpec& spec, Duration default_timeout, ProbeMemo* memo, ProbeCallback done);
 
  private:
   asio::io_context& io_;

@@ -177,19 +177,33 @@ class SynProber::Impl {
                    [this](const Deadline& d) { return Unanswered(d); },
                    [this](Deadline d) { Complete(pending_.find(d.key), false, "timed out"); }) {}
 
-  bool Start(const ConnectOptions& opts, ProbeCallback&& done) {
+  bool Start(const ConnectOptions& opts, ProbeCallback&& done, ProbeMemo* memo) {
     if (opts.bind_port != 0 || opts.address.find('%') != std::string::npos) return false;
     auto dst = ParseSockAddr(opts.address, opts.port);
     if (!dst) return false;
     SourceKey source_key;
-    auto src = Source(opts, *dst, source_key);
-    if (!src) return false;
-    Endpoint* ep = GetEndpoint(*src, opts);
-    if (!ep) return false;
+    if (opts.bind_address.empty()) {
+      source_key.family = dst->family();
+      source_key.dst = AddressBytes(*dst);
+      source_key.fwmark = opts.fwmark;
+      source_key.bind_if = opts.bind_if;
+    }
+    // A steady probe finds its raw socket (and so its source address) in its memo.
+    Endpoint* ep = nullptr;
+    const SteadyTime now = std::chrono::steady_clock::now();
+    if (memo && memo->owner == this && memo->endpoint && now < memo->expires) {
+      ep = static_cast<Endpoint*>(memo->endpoint);
+    } else {
+      auto src = Source(opts, *dst, source_key);
+      if (!src) return false;
+      ep = GetEndpoint(*src, opts);
+      if (!ep) return false;
+      if (memo) *memo = ProbeMemo{this, ep, now + kSourceLifetime};
+    }
 
     FlowKey key;
     key.family = dst->family();
-    key.local = AddressBytes(*src);
+    key.local = AddressBytes(ep->local);
     key.remote = AddressBytes(*dst);
     key.rport = opts.port;
     size_t i = 0;
@@ -310,7 +324,9 @@ class SynProber::Impl {
 
   using EndpointKey = std::tuple<int, std::array<uint8_t, 16>, uint32_t, std::string>;
 
-  Result<SockAddr> Source(const ConnectOptions& opts, const SockAddr& dst, SourceKey& key) {
+  // The source address for `opts` towards `dst`: bindto, or the route's (cached under `key`,
+  // which is empty with bindto).
+  Result<SockAddr> Source(const ConnectOptions& opts, const SockAddr& dst, const SourceKey& key) {
     if (!opts.bind_address.empty()) {
       auto src = ParseSockAddr(opts.bind_address, 0);
       if (!src) return src;
@@ -319,10 +335,6 @@ class SynProber::Impl {
       }
       return src;
     }
-    key.family = dst.family();
-    key.dst = AddressBytes(dst);
-    key.fwmark = opts.fwmark;
-    key.bind_if = opts.bind_if;
     const SteadyTime now = std::chrono::steady_clock::now();
     if (auto it = sources_.find(key); it != sources_.end() && now < it->second.expires) {
       return it->second.address;
@@ -535,8 +547,8 @@ class SynProber::Impl {
 SynProber::SynProber(asio::io_context& io) : impl_(std::make_unique<Impl>(io)) {}
 SynProber::~SynProber() = default;
 
-bool SynProber::Start(const ConnectOptions& opts, ProbeCallback&& done) {
-  return impl_->Start(opts, std::move(done));
+bool SynProber::Start(const ConnectOptions& opts, ProbeCallback&& done, ProbeMemo* memo) {
+  return impl_->Start(opts, std::move(done), memo);
 }
 
 }  // namespace vigil::check

@@ -33,7 +33,8 @@ class SynProber {
   // later, from the loop. Returns false, leaving `done` untouched, when this probe needs a real
   // connect: a fixed bind_port, a scoped IPv6 address, options the socket refuses, or no
   // raw sockets here (no CAP_NET_RAW).
-  bool Start(const ConnectOptions& opts, ProbeCallback&& done);
+  // `memo`, if given, remembers the probe's route and raw socket between runs.
+  bool Start(const ConnectOptions& opts, ProbeCallback&& done, ProbeMemo* memo = nullptr);
 
  private:
   class Impl;

@@ -68,7 +68,7 @@ class FakeTimers final : public TimerService {
 class FakeProber {
  public:
   ProbeRunner Runner() {
-    return [this](const ProbeSpec& spec, Duration, ProbeCallback done) {
+    return [this](const ProbeSpec& spec, Duration, ProbeMemo*, ProbeCallback done) {
       const std::string target = spec.connect.address + ":" + std::to_string(spec.connect.port);
       ++runs[target];
       auto it = healthy.find(target);

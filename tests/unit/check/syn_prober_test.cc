@@ -148,6 +148,27 @@ TEST_F(SynProberTest, WorksOverIpv6) {
   EXPECT_EQ(r.detail, "connection to [::1]:" + std::to_string(closed) + " failed: Connection refused");
 }
 
+TEST_F(SynProberTest, AMemoCarriesTheRouteBetweenRuns) {
+  tcp::acceptor acceptor(io_, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
+  const ConnectOptions target = Target("127.0.0.1", acceptor.local_endpoint().port());
+  ProbeMemo memo;
+  for (int run = 0; run < 2; ++run) {
+    std::optional<ProbeResult> out;
+    ASSERT_TRUE(prober_.Start(target, [&](ProbeResult r) { out = r; io_.stop(); }, &memo));
+    io_.restart();
+    io_.run_for(std::chrono::seconds(5));
+    ASSERT_TRUE(out && out->ok) << run;
+    EXPECT_NE(memo.endpoint, nullptr);
+  }
+  // A memo another prober filled is not trusted.
+  asio::io_context other_io;
+  SynProber other(other_io);
+  std::optional<ProbeResult> out;
+  ASSERT_TRUE(other.Start(target, [&](ProbeResult r) { out = r; other_io.stop(); }, &memo));
+  other_io.run_for(std::chrono::seconds(5));
+  EXPECT_TRUE(out && out->ok);
+}
+
 TEST_F(SynProberTest, DeclinesWhatNeedsARealConnect) {
   bool called = false;
   ProbeCallback done = [&](ProbeResult) { called = true; };
