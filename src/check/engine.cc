@@ -77,7 +77,7 @@ struct Subscriber {
 };
 
 // A distinct probe, shared by every checker with the same key.
-struct Probe {
+struct Probe : std::enable_shared_from_this<Probe> {
   Probe(std::string k, ProbeSpec s, CheckTiming t)
       : key(std::move(k)), spec(std::move(s)), timing(t), state(timing) {}
   std::string key;
@@ -439,12 +439,12 @@ class CheckEngine final : public control::Engine {
   }
 
   void Schedule(const std::shared_ptr<Probe>& probe, Duration delay) {
-    std::weak_ptr<Probe> weak = probe;
-    probe->timer = seams_.timers->After(delay, [this, weak] {
-      auto p = weak.lock();
-      if (!p || p->stopped) return;
+    // A plain pointer keeps the callback small enough for std::function to hold without
+    // allocating: every path that drops a probe cancels its timer first (StopProbes).
+    probe->timer = seams_.timers->After(delay, [this, p = probe.get()] {
+      if (p->stopped) return;
       p->timer = 0;
-      RunProbe(p);
+      RunProbe(p->shared_from_this());
     });
   }
 

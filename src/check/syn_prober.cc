@@ -222,8 +222,18 @@ class SynProber::Impl {
     out.key = key;
     out.to = *dst;
     SetPort(out.to, 0);  // a raw socket takes no port (or its protocol's number)
-    out.syn = BuildSyn(SegmentAddresses{key.family, key.local, key.remote}, key.lport, key.rport,
-                       isn, key.family == AF_INET ? 1460 : 1440);
+    const SegmentAddresses addresses{key.family, key.local, key.remote};
+    const auto syn = BuildSyn(addresses, key.lport, key.rport, isn,
+                              key.family == AF_INET ? 1460 : 1440);
+    if (ep->hdrincl) {  // IPv4: the whole packet, which skips the kernel's cork path
+      const auto ip = BuildIpv4Header(addresses, kSynLength);
+      std::copy(ip.begin(), ip.end(), out.packet.begin());
+      std::copy(syn.begin(), syn.end(), out.packet.begin() + kIpv4HeaderLength);
+      out.length = kIpv4HeaderLength + kSynLength;
+    } else {
+      std::copy(syn.begin(), syn.end(), out.packet.begin());
+      out.length = kSynLength;
+    }
     const uint64_t serial = ++serial_;
     out.serial = serial;
     pending_.insert_or_assign(key, Pending{isn, serial, std::move(done), std::move(source_key)});
@@ -246,6 +256,7 @@ class SynProber::Impl {
     explicit Endpoint(asio::io_context& io) : desc(io) {}
     asio::posix::stream_descriptor desc;  // the raw socket
     SockAddr local;
+    bool hdrincl = false;  // IPv4 with IP_HDRINCL: SYNs carry their own IP header
     std::vector<UniqueFd> reservations;  // bound TCP sockets holding `ports`
     std::vector<uint16_t> ports;
   };
@@ -256,7 +267,8 @@ class SynProber::Impl {
     FlowKey key;
     uint64_t serial = 0;
     SockAddr to;
-    std::array<uint8_t, kSynLength> syn{};
+    std::array<uint8_t, kIpv4HeaderLength + kSynLength> packet{};
+    size_t length = 0;
   };
 
   void Flush() {
@@ -273,7 +285,7 @@ class SynProber::Impl {
       iov.resize(n);
       for (size_t i = 0; i < n; ++i) {
         Outgoing& o = batch[start + i];
-        iov[i] = iovec{o.syn.data(), o.syn.size()};
+        iov[i] = iovec{o.packet.data(), o.length};
         msgs[i].msg_hdr.msg_name = &o.to.storage;
         msgs[i].msg_hdr.msg_namelen = o.to.length;
         msgs[i].msg_hdr.msg_iov = &iov[i];
@@ -360,11 +372,14 @@ class SynProber::Impl {
     UniqueFd fd(::socket(src.family(), SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_TCP));
     if (!fd || !ApplyDeviceOptions(fd.get(), opts)) return nullptr;
     int one = 1;
+    bool hdrincl = false;
     if (src.family() == AF_INET) {
       (void)::setsockopt(fd.get(), SOL_IP, IP_RECVERR, &one, sizeof one);
-      // Don't fragment, as TCP's own SYNs: also spares the kernel choosing an IP ID for each.
-      const int pmtu = IP_PMTUDISC_PROBE;
-      (void)::setsockopt(fd.get(), SOL_IP, IP_MTU_DISCOVER, &pmtu, sizeof pmtu);
+      hdrincl = ::setsockopt(fd.get(), SOL_IP, IP_HDRINCL, &one, sizeof one) == 0;
+      if (!hdrincl) {  // don't fragment, as TCP's SYNs (BuildIpv4Header sets DF itself)
+        const int pmtu = IP_PMTUDISC_PROBE;
+        (void)::setsockopt(fd.get(), SOL_IP, IP_MTU_DISCOVER, &pmtu, sizeof pmtu);
+      }
     } else {
       (void)::setsockopt(fd.get(), SOL_IPV6, IPV6_RECVERR, &one, sizeof one);
     }
@@ -382,6 +397,7 @@ class SynProber::Impl {
 
     auto ep = std::make_unique<Endpoint>(io_);
     ep->local = src;
+    ep->hdrincl = hdrincl;
     std::error_code ec;
     ep->desc.assign(fd.get(), ec);
     if (ec) return nullptr;
@@ -502,7 +518,10 @@ class SynProber::Impl {
           err = static_cast<int>(ee.ee_errno);
         }
       }
-      auto quoted = ParseQuotedTcpHeader(std::span<const uint8_t>(data.data(), static_cast<size_t>(got)));
+      // The quote starts at the TCP header, or at the IP header we wrote with IP_HDRINCL.
+      std::span<const uint8_t> quote(data.data(), static_cast<size_t>(got));
+      if (ep.hdrincl) quote = QuotedIpv4Payload(quote);
+      auto quoted = ParseQuotedTcpHeader(quote);
       if (err == 0 || !quoted) continue;
       FlowKey key;
       key.family = ep.local.family();

@@ -53,6 +53,28 @@ std::array<uint8_t, kSynLength> BuildSyn(const SegmentAddresses& addresses, uint
   return s;
 }
 
+std::array<uint8_t, kIpv4HeaderLength> BuildIpv4Header(const SegmentAddresses& addresses,
+                                                       uint16_t payload_length) {
+  std::array<uint8_t, kIpv4HeaderLength> h{};
+  h[0] = 0x45;  // version 4, 5 words
+  Put16(&h[2], static_cast<uint16_t>(kIpv4HeaderLength + payload_length));
+  // h[4..5]: identification, 0 (not fragmented)
+  h[6] = 0x40;  // don't fragment
+  h[8] = 64;    // TTL
+  h[9] = IPPROTO_TCP;
+  std::copy_n(addresses.src.begin(), 4, &h[12]);
+  std::copy_n(addresses.dst.begin(), 4, &h[16]);
+  Put16(&h[10], net::InternetChecksum(h));
+  return h;
+}
+
+std::span<const uint8_t> QuotedIpv4Payload(std::span<const uint8_t> bytes) {
+  if (bytes.empty() || bytes[0] >> 4 != 4) return {};
+  const size_t header = static_cast<size_t>(bytes[0] & 0x0f) * 4;
+  if (header < 20 || header > bytes.size()) return {};
+  return bytes.subspan(header);
+}
+
 std::optional<TcpHeaderFields> ParseQuotedTcpHeader(std::span<const uint8_t> bytes) {
   if (bytes.size() < 8) return std::nullopt;
   TcpHeaderFields f;

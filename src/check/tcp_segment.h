@@ -29,6 +29,18 @@ inline constexpr size_t kSynLength = 24;  // 20-byte header + the MSS option
 std::array<uint8_t, kSynLength> BuildSyn(const SegmentAddresses& addresses, uint16_t sport,
                                          uint16_t dport, uint32_t isn, uint16_t mss);
 
+inline constexpr size_t kIpv4HeaderLength = 20;
+
+// Returns the IPv4 header for `payload_length` bytes of TCP from addresses.src to
+// addresses.dst: no options, ID 0, don't fragment (as TCP's SYNs), TTL 64, header checksum
+// filled in. For a raw socket with IP_HDRINCL.
+std::array<uint8_t, kIpv4HeaderLength> BuildIpv4Header(const SegmentAddresses& addresses,
+                                                       uint16_t payload_length);
+
+// Returns what follows the IPv4 header at the start of `bytes`, however short (an ICMP error
+// quotes only the start of a packet); empty if `bytes` is not an IPv4 header.
+std::span<const uint8_t> QuotedIpv4Payload(std::span<const uint8_t> bytes);
+
 // The fields of a TCP header a probe matches replies on.
 struct TcpHeaderFields {
   uint16_t sport = 0;

@@ -36,6 +36,30 @@ TEST(TcpSegmentTest, BuildsAnIpv6SynByteForByte) {
   EXPECT_EQ(std::vector<uint8_t>(syn.begin(), syn.end()), expected);
 }
 
+TEST(TcpSegmentTest, BuildsTheIpv4HeaderForIpHdrincl) {
+  // scapy: IP(src="10.0.0.1", dst="10.0.0.2", id=0, flags='DF', ttl=64)/<the SYN above>
+  const auto h = BuildIpv4Header(Addresses(AF_INET, "10.0.0.1", "10.0.0.2"), kSynLength);
+  const std::vector<uint8_t> expected = {0x45, 0x00, 0x00, 0x2c, 0x00, 0x00, 0x40,
+                                         0x00, 0x40, 0x06, 0x26, 0xca, 0x0a, 0x00,
+                                         0x00, 0x01, 0x0a, 0x00, 0x00, 0x02};
+  EXPECT_EQ(std::vector<uint8_t>(h.begin(), h.end()), expected);
+}
+
+TEST(TcpSegmentTest, FindsTheTransportHeaderInAQuotedPacket) {
+  // An ICMP error quotes the IPv4 header (here with 4 bytes of options) and 8 bytes of TCP.
+  std::vector<uint8_t> quoted = {0x46, 0, 0, 0x2c, 0, 0, 0x40, 0, 0x40, 6, 0, 0, 10, 0, 0, 1,
+                                 10,   0, 0, 2,    1, 1, 1,    1, 0x9c, 0x40, 0, 0x50,
+                                 1,    2, 3, 4};
+  auto tcp = ParseQuotedTcpHeader(QuotedIpv4Payload(quoted));
+  ASSERT_TRUE(tcp);
+  EXPECT_EQ(tcp->sport, 40000);
+  EXPECT_EQ(tcp->dport, 80);
+  EXPECT_EQ(tcp->seq, 0x01020304u);
+  EXPECT_TRUE(QuotedIpv4Payload(std::span(quoted).first(23)).empty());  // header cut short
+  quoted[0] = 0x60;
+  EXPECT_TRUE(QuotedIpv4Payload(quoted).empty());
+}
+
 // A SYN-ACK from 10.0.0.2:80 to 10.0.0.1:40000 with one IPv4 option (NOP x4), as a raw
 // IPv4 socket reads it.
 std::vector<uint8_t> SynAckPacket() {
