@@ -506,30 +506,32 @@ class CheckEngine final : public control::Engine {
       }
     }
 
-    // Only a transition, a first result or a dynamic weight can change a pool.
-    const bool may_change = outcome.transition != Transition::kNone ||
-                            outcome.first_result_down || (result.ok && result.weight);
-    if (!may_change) {
-      for (const Subscriber& sub : probe->subscribers) {
-        RsStats& st = vss_[sub.vs].stats[sub.rs];
-        (result.ok ? st.ok : st.failed) += 1;
-        st.latency_s = std::chrono::duration<double>(took).count();
-      }
-      Duration delay = outcome.next_delay;
-      if (std::holds_alternative<MiscCheck>(probe->spec.params))
-        delay = std::max(Duration::zero(), delay - took);
-      Schedule(probe, delay);
-      return;
-    }
-
-    // Feed every checker that shares the probe; gather per virtual server, in order.
-    std::map<size_t, std::pair<std::vector<Event>, std::vector<Destination>>> touched;
     for (const Subscriber& sub : probe->subscribers) {
-      Vs& vs = vss_[sub.vs];
-      RsStats& st = vs.stats[sub.rs];
+      RsStats& st = vss_[sub.vs].stats[sub.rs];
       (result.ok ? st.ok : st.failed) += 1;
       st.latency_s = std::chrono::duration<double>(took).count();
-      VirtualServerState& state = *vs.state;
+    }
+    // Only a transition, a first result or a dynamic weight can change a pool.
+    if (outcome.transition != Transition::kNone || outcome.first_result_down ||
+        (result.ok && result.weight)) {
+      FeedCheckers(*probe, outcome, result);
+    }
+
+    Duration delay = outcome.next_delay;
+    if (std::holds_alternative<MiscCheck>(probe->spec.params)) {
+      // keepalived counts MISC_CHECK's next run from the start of the previous one.
+      delay = std::max(Duration::zero(), delay - took);
+    }
+    Schedule(probe, delay);
+  }
+
+  // Feeds a result that may change pools to every checker that shares `probe`, gathered per
+  // virtual server in order; runs the events and applies the load balancer if anything
+  // changed.
+  void FeedCheckers(const Probe& probe, const Outcome& outcome, const ProbeResult& result) {
+    std::map<size_t, std::pair<std::vector<Event>, std::vector<Destination>>> touched;
+    for (const Subscriber& sub : probe.subscribers) {
+      VirtualServerState& state = *vss_[sub.vs].state;
       auto [it, inserted] = touched.try_emplace(sub.vs);
       if (inserted) it->second.second = state.Desired();
       std::vector<Event>& events = it->second.first;
@@ -550,13 +552,6 @@ class CheckEngine final : public control::Engine {
       (void)ApplyLb(/*retry_on_failure=*/true);
       Changed();
     }
-
-    Duration delay = outcome.next_delay;
-    if (std::holds_alternative<MiscCheck>(probe->spec.params)) {
-      // keepalived counts MISC_CHECK's next run from the start of the previous one.
-      delay = std::max(Duration::zero(), delay - took);
-    }
-    Schedule(probe, delay);
   }
 
   // Logs `events` of virtual server `v` and runs their scripts and FIFO lines, in order.
