@@ -44,23 +44,28 @@ std::string FormatHostPort(const std::string& address, uint16_t port) {
   return address + ":" + std::to_string(port);
 }
 
+Result<void> ApplyDeviceOptions(int fd, const ConnectOptions& opts) {
+  if (opts.fwmark != 0) {
+    uint32_t mark = opts.fwmark;
+    if (::setsockopt(fd, SOL_SOCKET, SO_MARK, &mark, sizeof(mark)) != 0) {
+      return FailErrno("setsockopt(SO_MARK " + std::to_string(mark) + ")");
+    }
+  }
+  if (!opts.bind_if.empty()) {
+    if (::setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, opts.bind_if.c_str(),
+                     static_cast<socklen_t>(opts.bind_if.size() + 1)) != 0) {
+      return FailErrno("setsockopt(SO_BINDTODEVICE " + opts.bind_if + ")");
+    }
+  }
+  return {};
+}
+
 Result<UniqueFd> OpenProbeSocket(const ConnectOptions& opts, int type, int protocol) {
   auto dst = ParseSockAddr(opts.address, opts.port);
   if (!dst) return std::unexpected(dst.error());
   UniqueFd fd(::socket(dst->family(), type | SOCK_CLOEXEC | SOCK_NONBLOCK, protocol));
   if (!fd) return FailErrno("socket");
-  if (opts.fwmark != 0) {
-    uint32_t mark = opts.fwmark;
-    if (::setsockopt(fd.get(), SOL_SOCKET, SO_MARK, &mark, sizeof(mark)) != 0) {
-      return FailErrno("setsockopt(SO_MARK " + std::to_string(mark) + ")");
-    }
-  }
-  if (!opts.bind_if.empty()) {
-    if (::setsockopt(fd.get(), SOL_SOCKET, SO_BINDTODEVICE, opts.bind_if.c_str(),
-                     static_cast<socklen_t>(opts.bind_if.size() + 1)) != 0) {
-      return FailErrno("setsockopt(SO_BINDTODEVICE " + opts.bind_if + ")");
-    }
-  }
+  if (auto r = ApplyDeviceOptions(fd.get(), opts); !r) return std::unexpected(r.error());
   if (!opts.bind_address.empty() || opts.bind_port != 0) {
     SockAddr src;
     if (!opts.bind_address.empty()) {

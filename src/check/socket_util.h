@@ -28,6 +28,9 @@ Result<SockAddr> ParseSockAddr(const std::string& address, uint16_t port);
 // Returns "a.b.c.d:port" or "[v6]:port".
 std::string FormatHostPort(const std::string& address, uint16_t port);
 
+// Sets SO_MARK (fwmark) and SO_BINDTODEVICE (bind_if) on `fd` when `opts` asks for them.
+Result<void> ApplyDeviceOptions(int fd, const ConnectOptions& opts);
+
 // Opens a socket of `type`/`protocol` for reaching `opts.address`, O_CLOEXEC|O_NONBLOCK, with
 // SO_MARK (fwmark), SO_BINDTODEVICE (bind_if) and bound to bind_address/bind_port when set.
 Result<UniqueFd> OpenProbeSocket(const ConnectOptions& opts, int type, int protocol);

@@ -136,21 +136,6 @@ std::vector<sock_filter> ReplyFilter(int family) {
   return f;
 }
 
-Result<void> ApplyDeviceOptions(int fd, const ConnectOptions& opts) {
-  if (opts.fwmark != 0) {
-    uint32_t mark = opts.fwmark;
-    if (::setsockopt(fd, SOL_SOCKET, SO_MARK, &mark, sizeof(mark)) != 0) {
-      return FailErrno("setsockopt(SO_MARK)");
-    }
-  }
-  if (!opts.bind_if.empty() &&
-      ::setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, opts.bind_if.c_str(),
-                   static_cast<socklen_t>(opts.bind_if.size() + 1)) != 0) {
-    return FailErrno("setsockopt(SO_BINDTODEVICE)");
-  }
-  return {};
-}
-
 // The source address the kernel would pick to reach `dst` (a connected UDP socket's name).
 Result<SockAddr> RouteSource(const SockAddr& dst, const ConnectOptions& opts) {
   UniqueFd fd(::socket(dst.family(), SOCK_DGRAM | SOCK_CLOEXEC, 0));
@@ -174,7 +159,7 @@ class SynProber::Impl {
       : io_(io),
         rng_(std::random_device{}()),
         deadlines_(io, std::chrono::steady_clock::duration::zero(),
-                   [this](const Deadline& d) { return Unanswered(d); },
+                   [this](const Deadline& d) { return FindPending(d.key, d.serial) != pending_.end(); },
                    [this](Deadline d) { Complete(pending_.find(d.key), false, "timed out"); }) {}
 
   bool Start(const ConnectOptions& opts, ProbeCallback&& done, ProbeMemo* memo) {
@@ -237,7 +222,7 @@ class SynProber::Impl {
     const uint64_t serial = ++serial_;
     out.serial = serial;
     pending_.insert_or_assign(key, Pending{isn, serial, std::move(done), std::move(source_key)});
-    deadlines_.Push(std::chrono::steady_clock::now() + opts.connect_timeout, Deadline{key, serial});
+    deadlines_.Push(now + opts.connect_timeout, Deadline{key, serial});
     // The SYNs of one turn of the loop leave together, in one system call per raw socket.
     outbox_.push_back(out);
     if (outbox_.size() == 1) {
@@ -302,7 +287,7 @@ class SynProber::Impl {
         // The first unsent SYN failed (no route, a firewall's EPERM, ...): that probe fails.
         const int err = got < 0 ? errno : EIO;
         const Outgoing& o = batch[start + sent];
-        if (auto it = pending_.find(o.key); it != pending_.end() && it->second.serial == o.serial) {
+        if (auto it = FindPending(o.key, o.serial); it != pending_.end()) {
           Complete(it, false, std::string("failed: ") + std::strerror(err));
         }
         ++sent;
@@ -324,10 +309,6 @@ class SynProber::Impl {
     uint64_t serial = 0;
   };
 
-  bool Unanswered(const Deadline& d) const {
-    auto it = pending_.find(d.key);
-    return it != pending_.end() && it->second.serial == d.serial;
-  }
 
   struct CachedSource {
     SockAddr address;
@@ -538,6 +519,12 @@ class SynProber::Impl {
   }
 
   using PendingMap = std::unordered_map<FlowKey, Pending, FlowHash>;
+
+  // The probe of `key` if it is the attempt `serial` and still unanswered, else end().
+  PendingMap::iterator FindPending(const FlowKey& key, uint64_t serial) {
+    auto it = pending_.find(key);
+    return it != pending_.end() && it->second.serial == serial ? it : pending_.end();
+  }
 
   // Ends the probe of `it` (called from the loop, never from Start).
   void Complete(PendingMap::iterator it, bool ok, const std::string& detail) {
