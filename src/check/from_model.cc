@@ -19,9 +19,6 @@ Result<void> RefuseInsecure(const std::string& program, const model::Global& glo
   return {};
 }
 
-}  // namespace
-namespace {
-
 // The protocol of an address service: keepalived sends 0 to the kernel, which means UDP.
 lb::Protocol ServiceProtocol(model::Protocol p) {
   switch (p) {

@@ -9,7 +9,34 @@ std::string ErrorReply(const std::string& message) {
   return nlohmann::json{{"ok", false}, {"error", message}}.dump();
 }
 
-std::string StatusReply(const std::string& command, const Status& current);
+// The reply to one of the status commands, from `current`.
+std::string StatusReply(const std::string& command, const Status& current) {
+  nlohmann::json status = nlohmann::json::parse(ToJson(current));
+  nlohmann::json r{{"ok", true}};
+  if (command == "status") {
+    r["status"] = status;
+  } else if (command == "instances") {
+    r["instances"] = status["instances"];
+  } else if (command == "servers") {
+    r["virtual_servers"] = status["virtual_servers"];
+  } else {  // stats: the counters without the lists' configuration
+    nlohmann::json stats = nlohmann::json::array();
+    for (const auto& i : status["instances"]) {
+      stats.push_back({{"instance", i["name"]},
+                       {"adverts_sent", i["adverts_sent"]},
+                       {"adverts_received", i["adverts_received"]},
+                       {"transitions", i["transitions"]},
+                       {"became_master", i["became_master"]},
+                       {"priority_zero_sent", i["priority_zero_sent"]},
+                       {"priority_zero_received", i["priority_zero_received"]},
+                       {"rejected", i["rejected"]}});
+    }
+    r["stats"] = {{"instances", stats},
+                  {"reloads", status["reloads"]},
+                  {"reload_failures", status["reload_failures"]}};
+  }
+  return r.dump();
+}
 
 }  // namespace
 
@@ -44,36 +71,4 @@ void HandleRequest(const std::string& line, ControlTarget& target,
   target.Refresh([&target, command, reply] { reply(StatusReply(command, target.CurrentStatus())); });
 }
 
-namespace {
-
-// The reply to one of the status commands, from `current`.
-std::string StatusReply(const std::string& command, const Status& current) {
-  nlohmann::json status = nlohmann::json::parse(ToJson(current));
-  nlohmann::json r{{"ok", true}};
-  if (command == "status") {
-    r["status"] = status;
-  } else if (command == "instances") {
-    r["instances"] = status["instances"];
-  } else if (command == "servers") {
-    r["virtual_servers"] = status["virtual_servers"];
-  } else {  // stats: the counters without the lists' configuration
-    nlohmann::json stats = nlohmann::json::array();
-    for (const auto& i : status["instances"]) {
-      stats.push_back({{"instance", i["name"]},
-                       {"adverts_sent", i["adverts_sent"]},
-                       {"adverts_received", i["adverts_received"]},
-                       {"transitions", i["transitions"]},
-                       {"became_master", i["became_master"]},
-                       {"priority_zero_sent", i["priority_zero_sent"]},
-                       {"priority_zero_received", i["priority_zero_received"]},
-                       {"rejected", i["rejected"]}});
-    }
-    r["stats"] = {{"instances", stats},
-                  {"reloads", status["reloads"]},
-                  {"reload_failures", status["reload_failures"]}};
-  }
-  return r.dump();
-}
-
-}  // namespace
 }  // namespace vigil::control

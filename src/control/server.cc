@@ -14,7 +14,6 @@ using asio::awaitable;
 using asio::use_awaitable;
 constexpr size_t kMaxRequestBytes = 64 * 1024;
 
-// One control connection: read lines, answer each, until the peer closes.
 // Calls `start` with a function that takes the reply, which `start` or the loop calls
 // once, at once or later (a reload, fresh counters); returns the reply, or nullopt if the
 // wait ended without one.
@@ -34,6 +33,7 @@ awaitable<std::optional<std::string>> AwaitReply(
   co_return *pending;
 }
 
+// One control connection: read lines, answer each, until the peer closes.
 class ControlSession : public std::enable_shared_from_this<ControlSession> {
  public:
   ControlSession(asio::local::stream_protocol::socket socket, ControlTarget& target)

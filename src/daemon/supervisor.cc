@@ -347,19 +347,20 @@ class Supervisor final : public control::ControlTarget {
   void Dump(DumpKind kind) {
     Refresh([this, kind] {
       control::Status s = CurrentStatus();
+      const char* tmpdir = getenv("TMPDIR");
       std::string path;
       std::string text;
       switch (kind) {
         case DumpKind::kData:
-          path = DumpPath(config_, "state_dump_file", "keepalived.data", getenv("TMPDIR"));
+          path = DumpPath(config_, "state_dump_file", "keepalived.data", tmpdir);
           text = RenderDataDump(s);
           break;
         case DumpKind::kStats:
-          path = DumpPath(config_, "stats_dump_file", "keepalived.stats", getenv("TMPDIR"));
+          path = DumpPath(config_, "stats_dump_file", "keepalived.stats", tmpdir);
           text = RenderStatsDump(s);
           break;
         case DumpKind::kJson:
-          path = DumpPath(config_, "json_dump_file", "keepalived.json", getenv("TMPDIR"));
+          path = DumpPath(config_, "json_dump_file", "keepalived.json", tmpdir);
           text = control::ToJson(s, 2) + "\n";
           break;
       }
