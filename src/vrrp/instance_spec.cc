@@ -35,6 +35,22 @@ VipSpec Vip(const model::VirtualAddress& a, const std::string& default_dev, bool
   return v;
 }
 
+// Appends the references of `refs` that name a block of `defined` (a vrrp_script or a
+// vrrp_track_process), with the instance's weight and reverse taking precedence over the
+// block's; records the names in `used`.
+template <typename Block>
+void AddTracked(const std::vector<model::TrackedRef>& refs,
+                const std::map<std::string, const Block*>& defined, std::set<std::string>& used,
+                std::vector<ScriptRef>& out) {
+  for (const auto& t : refs) {
+    auto it = defined.find(t.name);
+    if (it == defined.end()) continue;
+    used.insert(t.name);
+    out.push_back({t.name, t.weight.value_or(it->second->weight),
+                   t.reverse != it->second->weight_reverse});
+  }
+}
+
 }  // namespace
 
 bool InstanceSpec::SameExceptVips(const InstanceSpec& other) const {
@@ -118,20 +134,8 @@ VrrpSpec SpecFromModel(const model::Config& config) {
       if (raw.keyword == "v3_checksum_as_v2") s.v3_checksum_as_v2 = true;
     s.dont_track_primary = m.dont_track_primary;
     for (const auto& t : m.track_interface) s.track_interfaces.push_back({t.name, t.weight, t.reverse});
-    for (const auto& t : m.track_script) {
-      auto it = scripts.find(t.name);
-      if (it == scripts.end()) continue;
-      used_scripts.insert(t.name);
-      s.track_scripts.push_back({t.name, t.weight.value_or(it->second->weight),
-                                 t.reverse != it->second->weight_reverse});
-    }
-    for (const auto& t : m.track_process) {
-      auto it = processes.find(t.name);
-      if (it == processes.end()) continue;
-      used_processes.insert(t.name);
-      s.track_processes.push_back({t.name, t.weight.value_or(it->second->weight),
-                                   t.reverse != it->second->weight_reverse});
-    }
+    AddTracked(m.track_script, scripts, used_scripts, s.track_scripts);
+    AddTracked(m.track_process, processes, used_processes, s.track_processes);
     for (const auto& t : m.track_file) {
       auto it = files.find(t.name);
       if (it == files.end()) continue;
