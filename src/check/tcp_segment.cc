@@ -8,38 +8,26 @@
 #include "net/checksum.h"
 
 namespace vigil::check {
-namespace {
 
-void Put16(uint8_t* p, uint16_t v) {
-  p[0] = static_cast<uint8_t>(v >> 8);
-  p[1] = static_cast<uint8_t>(v);
-}
-
-void Put32(uint8_t* p, uint32_t v) {
-  Put16(p, static_cast<uint16_t>(v >> 16));
-  Put16(p + 2, static_cast<uint16_t>(v));
-}
-
-uint16_t Get16(const uint8_t* p) { return static_cast<uint16_t>(p[0] << 8 | p[1]); }
-
-uint32_t Get32(const uint8_t* p) { return uint32_t{Get16(p)} << 16 | Get16(p + 2); }
-
-}  // namespace
+using net::LoadBe16;
+using net::LoadBe32;
+using net::StoreBe16;
+using net::StoreBe32;
 
 std::array<uint8_t, kSynLength> BuildSyn(const SegmentAddresses& addresses, uint16_t sport,
                                          uint16_t dport, uint32_t isn, uint16_t mss) {
   std::array<uint8_t, kSynLength> s{};
-  Put16(&s[0], sport);
-  Put16(&s[2], dport);
-  Put32(&s[4], isn);
+  StoreBe16(&s[0], sport);
+  StoreBe16(&s[2], dport);
+  StoreBe32(&s[4], isn);
   // s[8..11]: acknowledgment number, zero in a SYN.
   s[12] = static_cast<uint8_t>((kSynLength / 4) << 4);  // data offset in 32-bit words
   s[13] = kTcpFlagSyn;
-  Put16(&s[14], 64240);  // window
+  StoreBe16(&s[14], 64240);  // window
   // s[16..17]: checksum, filled below; s[18..19]: urgent pointer, zero.
   s[20] = 2;  // option kind: maximum segment size
   s[21] = 4;  // option length
-  Put16(&s[22], mss);
+  StoreBe16(&s[22], mss);
   uint16_t sum;
   if (addresses.family == AF_INET) {
     std::array<uint8_t, 4> src, dst;
@@ -49,23 +37,16 @@ std::array<uint8_t, kSynLength> BuildSyn(const SegmentAddresses& addresses, uint
   } else {
     sum = net::Ipv6PseudoHeaderChecksum(addresses.src, addresses.dst, IPPROTO_TCP, s);
   }
-  Put16(&s[16], sum);
+  StoreBe16(&s[16], sum);
   return s;
 }
 
 std::array<uint8_t, kIpv4HeaderLength> BuildIpv4Header(const SegmentAddresses& addresses,
                                                        uint16_t payload_length) {
-  std::array<uint8_t, kIpv4HeaderLength> h{};
-  h[0] = 0x45;  // version 4, 5 words
-  Put16(&h[2], static_cast<uint16_t>(kIpv4HeaderLength + payload_length));
-  // h[4..5]: identification, 0 (not fragmented)
-  h[6] = 0x40;  // don't fragment
-  h[8] = 64;    // TTL
-  h[9] = IPPROTO_TCP;
-  std::copy_n(addresses.src.begin(), 4, &h[12]);
-  std::copy_n(addresses.dst.begin(), 4, &h[16]);
-  Put16(&h[10], net::InternetChecksum(h));
-  return h;
+  net::Ipv4HeaderFields fields{.dont_fragment = true, .ttl = 64, .protocol = IPPROTO_TCP};
+  std::copy_n(addresses.src.begin(), 4, fields.src.begin());
+  std::copy_n(addresses.dst.begin(), 4, fields.dst.begin());
+  return net::BuildIpv4Header(fields, payload_length);
 }
 
 std::span<const uint8_t> QuotedIpv4Payload(std::span<const uint8_t> bytes) {
@@ -78,9 +59,9 @@ std::span<const uint8_t> QuotedIpv4Payload(std::span<const uint8_t> bytes) {
 std::optional<TcpHeaderFields> ParseQuotedTcpHeader(std::span<const uint8_t> bytes) {
   if (bytes.size() < 8) return std::nullopt;
   TcpHeaderFields f;
-  f.sport = Get16(&bytes[0]);
-  f.dport = Get16(&bytes[2]);
-  f.seq = Get32(&bytes[4]);
+  f.sport = LoadBe16(&bytes[0]);
+  f.dport = LoadBe16(&bytes[2]);
+  f.seq = LoadBe32(&bytes[4]);
   return f;
 }
 
@@ -89,7 +70,7 @@ std::optional<TcpHeaderFields> ParseTcpHeader(std::span<const uint8_t> bytes) {
   const size_t offset = size_t{bytes[12]} >> 4;
   if (offset < 5 || offset * 4 > bytes.size()) return std::nullopt;
   TcpHeaderFields f = *ParseQuotedTcpHeader(bytes);
-  f.ack = Get32(&bytes[8]);
+  f.ack = LoadBe32(&bytes[8]);
   f.flags = bytes[13];
   return f;
 }
@@ -97,9 +78,9 @@ std::optional<TcpHeaderFields> ParseTcpHeader(std::span<const uint8_t> bytes) {
 std::optional<Ipv4Packet> ParseIpv4Packet(std::span<const uint8_t> bytes) {
   if (bytes.size() < 20 || bytes[0] >> 4 != 4) return std::nullopt;
   const size_t header = static_cast<size_t>(bytes[0] & 0x0f) * 4;
-  const size_t total = Get16(&bytes[2]);
+  const size_t total = LoadBe16(&bytes[2]);
   if (header < 20 || total < header || total > bytes.size()) return std::nullopt;
-  const uint16_t fragment_offset = Get16(&bytes[6]) & 0x1fff;
+  const uint16_t fragment_offset = LoadBe16(&bytes[6]) & 0x1fff;
   if (fragment_offset != 0) return std::nullopt;
   Ipv4Packet p;
   p.protocol = bytes[9];

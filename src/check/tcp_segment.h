@@ -8,7 +8,11 @@
 #include <optional>
 #include <span>
 
+#include "net/ipv4_header.h"
+
 namespace vigil::check {
+
+using net::kIpv4HeaderLength;
 
 inline constexpr uint8_t kTcpFlagFin = 0x01;
 inline constexpr uint8_t kTcpFlagSyn = 0x02;
@@ -28,8 +32,6 @@ inline constexpr size_t kSynLength = 24;  // 20-byte header + the MSS option
 // one option (MSS `mss`), window 64240, checksum over the pseudo-header of `addresses`.
 std::array<uint8_t, kSynLength> BuildSyn(const SegmentAddresses& addresses, uint16_t sport,
                                          uint16_t dport, uint32_t isn, uint16_t mss);
-
-inline constexpr size_t kIpv4HeaderLength = 20;
 
 // Returns the IPv4 header for `payload_length` bytes of TCP from addresses.src to
 // addresses.dst: no options, ID 0, don't fragment (as TCP's SYNs), TTL 64, header checksum

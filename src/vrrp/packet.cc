@@ -4,6 +4,7 @@
 #include <string>
 
 #include "net/checksum.h"
+#include "net/ipv4_header.h"
 
 namespace vigil::vrrp {
 namespace {
@@ -25,14 +26,9 @@ bool IsEthernetPadding(size_t expected, size_t received) {
 
 size_t AddressSize(Family family) { return family == Family::kIpv6 ? 16 : 4; }
 
-uint16_t ReadBe16(std::span<const uint8_t> b, size_t at) {
-  return static_cast<uint16_t>((uint16_t{b[at]} << 8) | b[at + 1]);
-}
+uint16_t ReadBe16(std::span<const uint8_t> b, size_t at) { return net::LoadBe16(&b[at]); }
 
-void WriteBe16(std::vector<uint8_t>& b, size_t at, uint16_t v) {
-  b[at] = static_cast<uint8_t>(v >> 8);
-  b[at + 1] = static_cast<uint8_t>(v & 0xff);
-}
+void WriteBe16(std::vector<uint8_t>& b, size_t at, uint16_t v) { net::StoreBe16(&b[at], v); }
 
 std::array<uint8_t, 4> V4Bytes(const IpAddress& a) {
   return {a.bytes()[0], a.bytes()[1], a.bytes()[2], a.bytes()[3]};
@@ -210,17 +206,12 @@ Result<std::vector<uint8_t>> EncodeIpv4Packet(const Advert& advert, const Ipv4Fi
   }
   auto message = EncodeVrrp(advert, ip.src, ip.dst, options);
   if (!message) return message;
-  std::vector<uint8_t> packet(kIpv4HeaderSize, 0);
-  packet[0] = 0x45;  // version 4, 5 words of header
-  packet[1] = kIpv4Tos;
-  WriteBe16(packet, 2, static_cast<uint16_t>(kIpv4HeaderSize + message->size()));
-  WriteBe16(packet, 4, ip.id);
-  // Bytes 6-7: flags and fragment offset stay 0 (keepalived does not set DF).
-  packet[8] = ip.ttl;
-  packet[9] = kVrrpProtocol;
-  std::copy_n(ip.src.bytes().begin(), 4, packet.begin() + 12);
-  std::copy_n(ip.dst.bytes().begin(), 4, packet.begin() + 16);
-  WriteBe16(packet, 10, net::InternetChecksum(packet));
+  // keepalived does not set DF.
+  const auto header = net::BuildIpv4Header(
+      {.tos = kIpv4Tos, .id = ip.id, .ttl = ip.ttl, .protocol = kVrrpProtocol,
+       .src = V4Bytes(ip.src), .dst = V4Bytes(ip.dst)},
+      static_cast<uint16_t>(message->size()));
+  std::vector<uint8_t> packet(header.begin(), header.end());
   packet.insert(packet.end(), message->begin(), message->end());
   return packet;
 }

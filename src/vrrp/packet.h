@@ -30,6 +30,7 @@
 
 #include "base/error.h"
 #include "model/address.h"
+#include "net/ipv4_header.h"
 
 namespace vigil::vrrp {
 
@@ -40,7 +41,7 @@ inline constexpr uint8_t kIpv4Tos = 0xc0;           // internetwork control, as 
 inline constexpr uint8_t kAdvertType = 1;           // the only VRRP packet type
 inline constexpr size_t kHeaderSize = 8;            // fixed part of a VRRP message
 inline constexpr size_t kAuthDataSize = 8;          // v2 over IPv4 trailer
-inline constexpr size_t kIpv4HeaderSize = 20;       // the header EncodeIpv4Packet builds
+inline constexpr size_t kIpv4HeaderSize = net::kIpv4HeaderLength;  // EncodeIpv4Packet's
 inline constexpr uint16_t kMaxV3Interval = 0x0fff;  // 12-bit centiseconds (40.95 s)
 
 // Returns 224.0.0.18, the IPv4 VRRP multicast group.
