@@ -326,6 +326,15 @@ class Node(Namespace):
     def mac(self, dev: str | None = None) -> str:
         return self.ip_json("link", "show", "dev", dev or self.ifname)[0]["address"]
 
+    def spawn_vigild(self, vigild: str, conf_text: str) -> subprocess.Popen:
+        """Writes ``conf_text`` to <workdir>/<short>.conf and starts ``vigild`` on this node in
+        the foreground with its pid files beside it; it logs to <short>.log."""
+        base = os.path.join(self.lab.workdir, self.short)
+        with open(f"{base}.conf", "w") as f:
+            f.write(conf_text)
+        return self.spawn([vigild, "-n", "-l", "-f", f"{base}.conf", "-p", f"{base}.pid",
+                           "-r", f"{base}r.pid", "-c", f"{base}c.pid"], log_name=f"{self.short}.log")
+
     def ping(self, address: str, count: int = 1, timeout: float = 5.0) -> bool:
         """Returns True iff ``address`` answers every one of ``count`` ICMP echoes (v4 or v6),
         each within ``timeout`` seconds. Uses this module's own pinger: the test machines

@@ -28,11 +28,8 @@ vrrp_instance VI_1 {{
 def test_garps_are_repeated_and_paced(lab, vigild):
     w = lab.workdir
     r1 = lab.add_node("r1")
-    with open(f"{w}/r1.conf", "w") as f:
-        f.write(CONF.format(w=w))
     cap = lab.switch.start_capture(lab.BRIDGE, duration=4, bpf="arp")
-    r1.spawn([vigild, "-n", "-l", "-f", f"{w}/r1.conf", "-p", f"{w}/r1.pid", "-r",
-              f"{w}/r1r.pid", "-c", f"{w}/r1c.pid"], log_name="r1.log")
+    r1.spawn_vigild(vigild, CONF.format(w=w))
     packets = cap.packets()
     garps = []
     for p in packets:

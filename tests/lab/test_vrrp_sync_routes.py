@@ -72,11 +72,7 @@ def test_sync_group_moves_together_with_routes(lab, vigild):
     routers = {}
     for idx, (name, prio) in enumerate((("r1", 150), ("r2", 100)), start=1):
         node = lab.add_node(name)
-        with open(f"{w}/{name}.conf", "w") as f:
-            f.write(CONF.format(n=name, p=prio, w=w, idx=idx))
-        proc = node.spawn([vigild, "-n", "-l", "-f", f"{w}/{name}.conf", "-p", f"{w}/{name}.pid",
-                           "-r", f"{w}/{name}r.pid", "-c", f"{w}/{name}c.pid"],
-                          log_name=f"{name}.log")
+        proc = node.spawn_vigild(vigild, CONF.format(n=name, p=prio, w=w, idx=idx))
         routers[name] = (node, proc)
     r1, r2 = routers["r1"][0], routers["r2"][0]
     both = lambda s: {"VI_1": s, "VI_2": s}  # noqa: E731

@@ -55,10 +55,7 @@ def test_track_process_faults_and_weights(lab, vigild):
     binary = os.path.join(w, proc)
     shutil.copy("/bin/sleep", binary)
     r1 = lab.add_node("r1")
-    with open(f"{w}/r1.conf", "w") as f:
-        f.write(CONF.format(w=w, proc=proc))
-    r1.spawn([vigild, "-n", "-l", "-f", f"{w}/r1.conf", "-p", f"{w}/r1.pid", "-r",
-              f"{w}/r1r.pid", "-c", f"{w}/r1c.pid"], log_name="r1.log")
+    r1.spawn_vigild(vigild, CONF.format(w=w, proc=proc))
     lablib.wait_until(lambda: instance(r1, vigilctl, w) == ("FAULT", 100), timeout=10)
 
     first = r1.spawn([binary, "300"])

@@ -24,10 +24,7 @@ vrrp_instance VI_1 {{
 def test_deleted_vip_is_put_back(lab, vigild):
     w = lab.workdir
     r1 = lab.add_node("r1")
-    with open(f"{w}/r1.conf", "w") as f:
-        f.write(CONF.format(w=w))
-    r1.spawn([vigild, "-n", "-l", "-f", f"{w}/r1.conf", "-p", f"{w}/r1.pid", "-r",
-              f"{w}/r1r.pid", "-c", f"{w}/r1c.pid"], log_name="r1.log")
+    r1.spawn_vigild(vigild, CONF.format(w=w))
     lablib.wait_until(lambda: "10.99.0.100" in r1.addresses("eth0"), timeout=10)
     cap = lab.switch.start_capture(lab.BRIDGE, duration=3, bpf="arp")
     r1.run(["ip", "addr", "del", "10.99.0.100/16", "dev", "eth0"])
