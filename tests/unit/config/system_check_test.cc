@@ -37,10 +37,20 @@ class FakeSystem : public SystemInfo {
   }
 };
 
-TEST(SystemCheckTest, MissingThingsAreWarningsAtTheirLines) {
+// Builds the model of `text`, which must build without a diagnostic, and returns the
+// diagnostics of the system checks against `sys`.
+Diagnostics CheckText(const std::string& text, const FakeSystem& sys) {
   Diagnostics d;
   Diagnostics parse;
-  auto cfg = Build(TreeFromText(R"(global_defs {
+  auto cfg = Build(TreeFromText(text, parse), d);
+  EXPECT_EQ(DiagLines(d), Strings{});
+  CheckSystem(cfg, sys, d);
+  return d;
+}
+
+TEST(SystemCheckTest, MissingThingsAreWarningsAtTheirLines) {
+  FakeSystem sys;
+  Diagnostics d = CheckText(R"(global_defs {
   enable_script_security
 }
 vrrp_script chk {
@@ -55,10 +65,7 @@ vrrp_instance VI_1 {
   track_script { chk }
   notify_master /etc/passwd
   notify_backup /no/such
-})", parse), d);
-  ASSERT_EQ(DiagLines(d), Strings{});
-  FakeSystem sys;
-  CheckSystem(cfg, sys, d);
+})", sys);
   EXPECT_EQ(DiagLines(d), (Strings{"4:13: warning: user 'nobody2' does not exist",
                                    "8:15: warning: interface 'eth9' does not exist",
                                    "14:3: warning: script '/etc/passwd' is not executable",
@@ -67,9 +74,8 @@ vrrp_instance VI_1 {
 }
 
 TEST(SystemCheckTest, ExistingScriptWithoutScriptSecurityGivesExit5) {
-  Diagnostics d;
-  Diagnostics parse;
-  auto cfg = Build(TreeFromText(R"(vrrp_script chk {
+  FakeSystem sys;
+  Diagnostics d = CheckText(R"(vrrp_script chk {
   script "/bin/true"
 }
 vrrp_instance VI_1 {
@@ -78,9 +84,7 @@ vrrp_instance VI_1 {
   virtual_ipaddress { 10.0.0.1 }
   track_script { chk }
   notify_master "/bin/true master"
-})", parse), d);
-  FakeSystem sys;
-  CheckSystem(cfg, sys, d);
+})", sys);
   EXPECT_EQ(DiagLines(d),
             (Strings{"1:13: warning: scripts are configured but global_defs has no "
                      "enable_script_security: they would run as root without their files' "
@@ -90,24 +94,20 @@ vrrp_instance VI_1 {
 
 TEST(SystemCheckTest, MissingScriptsAreNotASecurityProblem) {
   // keepalived drops a script whose file does not exist, so it never runs unchecked.
-  Diagnostics d;
-  Diagnostics parse;
-  auto cfg = Build(TreeFromText(R"(vrrp_instance VI_1 {
+  FakeSystem sys;
+  Diagnostics d = CheckText(R"(vrrp_instance VI_1 {
   interface eth0
   virtual_router_id 51
   virtual_ipaddress { 10.0.0.1 }
   notify_master /no/such.sh
-})", parse), d);
-  FakeSystem sys;
-  CheckSystem(cfg, sys, d);
+})", sys);
   EXPECT_EQ(DiagLines(d), (Strings{"5:3: warning: script '/no/such.sh' does not exist"}));
   EXPECT_EQ(d.ExitCode(), CheckExit::kOk);
 }
 
 TEST(SystemCheckTest, ProgramsWithoutSlashAreFoundThroughPath) {
-  Diagnostics d;
-  Diagnostics parse;
-  auto cfg = Build(TreeFromText(R"(global_defs {
+  FakeSystem sys;
+  Diagnostics d = CheckText(R"(global_defs {
   enable_script_security
 }
 vrrp_instance VI_1 {
@@ -116,17 +116,15 @@ vrrp_instance VI_1 {
   virtual_ipaddress { 10.0.0.1 }
   notify_master "true now"
   notify_backup "nosuchprog now"
-})", parse), d);
-  FakeSystem sys;
-  CheckSystem(cfg, sys, d);
+})", sys);
   EXPECT_EQ(DiagLines(d), (Strings{"9:3: warning: script 'nosuchprog' does not exist"}));
   EXPECT_EQ(d.ExitCode(), CheckExit::kOk);
 }
 
 TEST(SystemCheckTest, ScriptSecurityRefusesScriptsOthersCanChange) {
-  Diagnostics d;
-  Diagnostics parse;
-  auto cfg = Build(TreeFromText(R"(global_defs {
+  FakeSystem sys;
+  sys.insecure.insert("/bin/true");
+  Diagnostics d = CheckText(R"(global_defs {
   enable_script_security
 }
 vrrp_instance VI_1 {
@@ -134,10 +132,7 @@ vrrp_instance VI_1 {
   virtual_router_id 51
   virtual_ipaddress { 10.0.0.1 }
   notify_master "/bin/true master"
-})", parse), d);
-  FakeSystem sys;
-  sys.insecure.insert("/bin/true");
-  CheckSystem(cfg, sys, d);
+})", sys);
   EXPECT_EQ(DiagLines(d),
             (Strings{"8:3: error: script '/bin/true' will not be run: '/bin/true' is writable by "
                      "every user (enable_script_security refuses scripts a non-root user can "
@@ -146,9 +141,8 @@ vrrp_instance VI_1 {
 }
 
 TEST(SystemCheckTest, EachMissingInterfaceIsReportedOnce) {
-  Diagnostics d;
-  Diagnostics parse;
-  auto cfg = Build(TreeFromText(R"(vrrp_instance A {
+  FakeSystem sys;
+  Diagnostics d = CheckText(R"(vrrp_instance A {
   interface eth7
   virtual_router_id 1
   virtual_ipaddress { 10.0.0.1 }
@@ -157,9 +151,7 @@ vrrp_instance B {
   interface eth7
   virtual_router_id 2
   virtual_ipaddress { 10.0.0.2 }
-})", parse), d);
-  FakeSystem sys;
-  CheckSystem(cfg, sys, d);
+})", sys);
   EXPECT_EQ(DiagLines(d), (Strings{"1:15: warning: interface 'eth7' does not exist"}));
 }
 
