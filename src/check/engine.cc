@@ -4,7 +4,6 @@
 #include <map>
 #include <optional>
 #include <set>
-#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -34,29 +33,62 @@ constexpr auto kApplyRetryDelay = std::chrono::seconds(2);
 class AsioTimers final : public TimerService {
  public:
   explicit AsioTimers(asio::io_context& io)
-      : queue_(io, kCoalesce, [this](const Id& id) { return fns_.contains(id); },
+      : queue_(io, kCoalesce, [this](const Id& id) { return Live(id); },
                [this](Id id) {
-                 auto it = fns_.find(id);
-                 std::function<void()> fn = std::move(it->second);
-                 fns_.erase(it);
+                 Slot& slot = slots_[Index(id)];
+                 std::function<void()> fn = std::move(slot.fn);
+                 Free(Index(id));
                  fn();
                }) {}
 
   Id After(Duration delay, std::function<void()> fn) override {
-    const Id id = ++next_;
-    fns_.emplace(id, std::move(fn));
+    uint32_t index;
+    if (free_.empty()) {
+      index = static_cast<uint32_t>(slots_.size());
+      slots_.emplace_back();
+    } else {
+      index = free_.back();
+      free_.pop_back();
+    }
+    Slot& slot = slots_[index];
+    slot.fn = std::move(fn);
+    const Id id = Id{slot.generation} << 32 | index;
     queue_.Push(std::chrono::steady_clock::now() + delay, id);
     return id;
   }
 
-  void Cancel(Id id) override { fns_.erase(id); }
+  void Cancel(Id id) override {
+    if (Live(id)) Free(Index(id));
+  }
 
  private:
   static constexpr auto kCoalesce = std::chrono::milliseconds(1);
 
-  std::unordered_map<Id, std::function<void()>> fns_;
-  DeadlineQueue<Id> queue_;  // after fns_: its callbacks use it
-  Id next_ = 0;
+  // A timer's callback lives in a reused slot; its id is (generation << 32 | slot), and a
+  // slot's generation moves on when it is freed, so a stale id matches nothing.
+  struct Slot {
+    std::function<void()> fn;
+    uint32_t generation = 1;  // ids are never 0
+  };
+
+  static uint32_t Index(Id id) { return static_cast<uint32_t>(id); }
+
+  bool Live(Id id) const {
+    const uint32_t index = Index(id);
+    return index < slots_.size() && slots_[index].generation == static_cast<uint32_t>(id >> 32) &&
+           slots_[index].fn;
+  }
+
+  void Free(uint32_t index) {
+    Slot& slot = slots_[index];
+    slot.fn = nullptr;
+    if (++slot.generation == 0) slot.generation = 1;
+    free_.push_back(index);
+  }
+
+  std::vector<Slot> slots_;
+  std::vector<uint32_t> free_;
+  DeadlineQueue<Id> queue_;  // after the slots: its callbacks use them
 };
 
 const model::RawSetting* FindGlobal(const model::Config& config, std::string_view keyword) {
@@ -451,14 +483,18 @@ class CheckEngine final : public control::Engine {
   void RunProbe(const std::shared_ptr<Probe>& probe) {
     probe->in_flight = true;
     probe->started = seams_.clock->Now();
-    std::weak_ptr<Probe> weak = probe;
+    // Two plain pointers, again so that std::function holds the callback without
+    // allocating: a probe stopped while in flight waits in retired_ for its result, and
+    // the prober calls nobody back once the engine (its owner) is gone.
     seams_.run_probe(probe->spec, probe->timing.delay_loop, &probe->memo,
-                     [this, weak](ProbeResult result) {
-      auto p = weak.lock();
-      if (!p || p->stopped) return;
+                     [this, p = probe.get()](ProbeResult result) {
       p->in_flight = false;
+      if (p->stopped) {
+        std::erase_if(retired_, [p](const std::shared_ptr<Probe>& r) { return r.get() == p; });
+        return;
+      }
       if (!result.ok) p->memo = {};  // the route may have changed
-      OnResult(p, result);
+      OnResult(p->shared_from_this(), result);
     });
   }
 
@@ -660,6 +696,7 @@ class CheckEngine final : public control::Engine {
       probe->stopped = true;
       if (probe->timer) seams_.timers->Cancel(probe->timer);
       probe->timer = 0;
+      if (probe->in_flight) retired_.push_back(probe);
     }
   }
 
@@ -680,6 +717,7 @@ class CheckEngine final : public control::Engine {
   model::Config config_;
   std::vector<Vs> vss_;
   std::map<std::string, std::shared_ptr<Probe>> probes_;
+  std::vector<std::shared_ptr<Probe>> retired_;  // stopped while in flight
   std::optional<lb::State> applied_;
   TimerService::Id retry_timer_ = 0;
 };

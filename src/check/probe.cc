@@ -84,7 +84,12 @@ void ProbeStarter::Start(const ProbeSpec& spec, Duration default_timeout, ProbeM
       syn_->Start(spec.connect, std::move(done), memo)) {
     return;
   }
-  StartProbe(io_, spec, default_timeout, std::move(done));
+  // A probe that outlives the starter (a connect, a script) must not call back into its
+  // owner: SynProber's callbacks die with it, these are cut off here.
+  StartProbe(io_, spec, default_timeout,
+             [alive = std::weak_ptr<bool>(alive_), done = std::move(done)](ProbeResult r) {
+               if (alive.lock()) done(std::move(r));
+             });
 }
 
 }  // namespace vigil::check

@@ -44,12 +44,14 @@ class ProbeStarter {
   ProbeStarter(const ProbeStarter&) = delete;
   ProbeStarter& operator=(const ProbeStarter&) = delete;
 
-  // As StartProbe; `memo` (may be null) is the probe's ProbeMemo.
+  // As StartProbe, except that `done` is never called once the starter is destroyed;
+  // `memo` (may be null) is the probe's ProbeMemo.
   void Start(const ProbeSpec& spec, Duration default_timeout, ProbeMemo* memo, ProbeCallback done);
 
  private:
   asio::io_context& io_;
   std::unique_ptr<SynProber> syn_;
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);  // watched by running probes
 };
 
 }  // namespace vigil::check

@@ -221,7 +221,7 @@ class SynProber::Impl {
     }
     const uint64_t serial = ++serial_;
     out.serial = serial;
-    pending_.insert_or_assign(key, Pending{isn, serial, std::move(done), std::move(source_key)});
+    AddPending(key, Pending{isn, serial, std::move(done), std::move(source_key)});
     deadlines_.Push(now + opts.connect_timeout, Deadline{key, serial});
     // The SYNs of one turn of the loop leave together, in one system call per raw socket.
     outbox_.push_back(out);
@@ -257,10 +257,11 @@ class SynProber::Impl {
   };
 
   void Flush() {
-    std::vector<Outgoing> batch = std::move(outbox_);
-    outbox_.clear();
-    std::vector<mmsghdr> msgs;
-    std::vector<iovec> iov;
+    // The vectors keep their capacity from turn to turn.
+    std::vector<Outgoing>& batch = sending_;
+    batch.swap(outbox_);
+    std::vector<mmsghdr>& msgs = msgs_;
+    std::vector<iovec>& iov = iov_;
     for (size_t start = 0; start < batch.size();) {
       // One run of consecutive SYNs through the same raw socket.
       size_t end = start + 1;
@@ -294,6 +295,7 @@ class SynProber::Impl {
       }
       start = end;
     }
+    batch.clear();
   }
 
   struct Pending {
@@ -526,11 +528,24 @@ class SynProber::Impl {
     return it != pending_.end() && it->second.serial == serial ? it : pending_.end();
   }
 
+  // The pending table's nodes are reused, so that a steady probe allocates nothing.
+  void AddPending(const FlowKey& key, Pending&& p) {
+    if (spare_.empty()) {
+      pending_.emplace(key, std::move(p));
+      return;
+    }
+    PendingMap::node_type node = std::move(spare_.back());
+    spare_.pop_back();
+    node.key() = key;
+    node.mapped() = std::move(p);
+    pending_.insert(std::move(node));
+  }
+
   // Ends the probe of `it` (called from the loop, never from Start).
   void Complete(PendingMap::iterator it, bool ok, const std::string& detail) {
     const FlowKey key = it->first;
     Pending p = std::move(it->second);
-    pending_.erase(it);
+    spare_.push_back(pending_.extract(it));
     ProbeResult result{ok, {}, {}};
     if (!ok) {
       sources_.erase(p.source_key);
@@ -541,12 +556,16 @@ class SynProber::Impl {
 
   asio::io_context& io_;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
-  std::vector<Outgoing> outbox_;
+  std::vector<Outgoing> outbox_;   // SYNs of this turn
+  std::vector<Outgoing> sending_;  // the batch Flush sends
+  std::vector<mmsghdr> msgs_;
+  std::vector<iovec> iov_;
   std::mt19937_64 rng_;
   uint64_t serial_ = 0;
   std::map<EndpointKey, std::unique_ptr<Endpoint>> endpoints_;
   std::unordered_map<SourceKey, CachedSource, SourceHash> sources_;
   PendingMap pending_;
+  std::vector<PendingMap::node_type> spare_;  // nodes of answered probes, for the next ones
   DeadlineQueue<Deadline> deadlines_;  // last: its callbacks use the members above
 };
 

@@ -57,6 +57,28 @@ TEST(AsioTimersTest, CallbacksMayScheduleAndCancel) {
   EXPECT_EQ(chain, 5);
 }
 
+TEST(AsioTimersTest, AStaleIdCancelsNothing) {
+  asio::io_context io;
+  auto timers = MakeAsioTimers(io);
+  int first = 0;
+  const auto spent = timers->After(milliseconds(1), [&] { ++first; });
+  io.run_for(milliseconds(20));
+  ASSERT_EQ(first, 1);
+  // The next timers may reuse the spent one's place; its id must not reach them.
+  std::vector<std::string> fired;
+  const auto a = timers->After(milliseconds(2), [&] { fired.push_back("a"); });
+  timers->After(milliseconds(3), [&] { fired.push_back("b"); });
+  timers->Cancel(spent);
+  const auto c = timers->After(milliseconds(4), [&] { fired.push_back("c"); });
+  timers->Cancel(c);
+  timers->Cancel(c);  // twice: still nothing else
+  EXPECT_NE(a, spent);
+  io.restart();  // the first run ran out of work
+  io.run_for(std::chrono::seconds(1));
+  EXPECT_EQ(fired, (std::vector<std::string>{"a", "b"}));
+  EXPECT_EQ(first, 1);
+}
+
 TEST(AsioTimersTest, DestroyingTheServiceWithTimersPendingIsSafe) {
   asio::io_context io;
   bool fired = false;

@@ -64,22 +64,38 @@ class FakeTimers final : public TimerService {
   Id next_ = 0;
 };
 
-// Answers probes at once from a table of healthy targets ("10.0.1.2:8080" -> ok).
+// Answers probes from a table of healthy targets ("10.0.1.2:8080" -> ok): at once, or,
+// with `hold`, when the test calls Answer.
 class FakeProber {
  public:
   ProbeRunner Runner() {
     return [this](const ProbeSpec& spec, Duration, ProbeMemo*, ProbeCallback done) {
       const std::string target = spec.connect.address + ":" + std::to_string(spec.connect.port);
       ++runs[target];
-      auto it = healthy.find(target);
-      ProbeResult r;
-      r.ok = it == healthy.end() || it->second;
-      r.detail = r.ok ? "ok" : "connection refused";
-      done(r);
+      if (hold) {
+        held[target] = std::move(done);
+      } else {
+        done(Result(target));
+      }
     };
+  }
+  // Answers the held probe of `target`.
+  void Answer(const std::string& target) {
+    ProbeCallback done = std::move(held.at(target));
+    held.erase(target);
+    done(Result(target));
+  }
+  ProbeResult Result(const std::string& target) const {
+    auto it = healthy.find(target);
+    ProbeResult r;
+    r.ok = it == healthy.end() || it->second;
+    r.detail = r.ok ? "ok" : "connection refused";
+    return r;
   }
   std::map<std::string, bool> healthy;
   std::map<std::string, int> runs;
+  bool hold = false;
+  std::map<std::string, ProbeCallback> held;
 };
 
 // The kernel as a backend sees it, shared with the test.
@@ -421,6 +437,34 @@ TEST_F(EngineTest, ReloadKeepsHealthAndEntriesOfUnchangedServers) {
   EXPECT_EQ(Pool().size(), 2u);
   timers_.Advance(seconds(1));
   EXPECT_EQ(Pool().size(), 3u);
+}
+
+TEST_F(EngineTest, ProbeDroppedByReloadWhileInFlightIgnoresItsAnswer) {
+  auto e = Make();
+  ASSERT_TRUE(e->Start(Config({Vs()})));
+  prober_.hold = true;
+  timers_.Advance(seconds(1));
+  ASSERT_EQ(prober_.held.size(), 3u);
+  model::VirtualServer vs = Vs();
+  vs.real_servers = {Rs("10.0.1.1"), Rs("10.0.1.2")};  // .3 out while its probe runs
+  ASSERT_TRUE(e->Reload(Config({vs})));
+  const size_t applies = kernel_.applies.size();
+  const size_t scripts = scripts_.started.size();
+
+  prober_.healthy["10.0.1.3:8080"] = false;
+  prober_.Answer("10.0.1.3:8080");  // the dropped probe's answer changes nothing
+  EXPECT_EQ(kernel_.applies.size(), applies);
+  EXPECT_EQ(scripts_.started.size(), scripts);
+  prober_.healthy["10.0.1.2:8080"] = false;
+  prober_.Answer("10.0.1.2:8080");  // a kept probe's answer counts as ever
+  prober_.Answer("10.0.1.1:8080");
+  control::Status s = Report(*e);
+  EXPECT_EQ(s.virtual_servers[0].real_servers[0].checks_ok, 1u);
+  EXPECT_EQ(s.virtual_servers[0].real_servers[1].checks_failed, 1u);
+  prober_.hold = false;
+  timers_.Advance(seconds(1));  // retry of .2: down
+  EXPECT_EQ(Pool(), (std::map<std::string, uint32_t>{{"10.0.1.1:8080", 1}}));
+  EXPECT_EQ(prober_.runs["10.0.1.3:8080"], 1);
 }
 
 TEST_F(EngineTest, ReloadAddsAndRemovesVirtualServers) {
