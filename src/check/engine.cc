@@ -101,11 +101,19 @@ std::string Plural(size_t n, const char* word) {
   return std::to_string(n) + " " + word + (n == 1 ? "" : "s");
 }
 
-// One checker's place: which virtual server, which of its checkers, which real server.
+struct RsStats {
+  uint64_t ok = 0;
+  uint64_t failed = 0;
+  double latency_s = 0;
+};
+
+// One checker's place: which virtual server, which of its checkers, which real server, and
+// that real server's counters (an element of its Vs's `stats`, sized once when built).
 struct Subscriber {
   size_t vs;
   CheckerId checker;
   size_t rs;
+  RsStats* stats;
 };
 
 // A distinct probe, shared by every checker with the same key.
@@ -125,18 +133,12 @@ struct Probe : std::enable_shared_from_this<Probe> {
   std::vector<Subscriber> subscribers;
 };
 
-struct RsStats {
-  uint64_t ok = 0;
-  uint64_t failed = 0;
-  double latency_s = 0;
-};
-
 struct Vs {
   std::string id;
   model::VirtualServer model;
   std::vector<lb::ServiceKey> keys;
   std::optional<VirtualServerState> state;
-  std::vector<RsStats> stats;  // per real server
+  std::vector<RsStats> stats;  // per real server; never resized once built (see Subscriber)
   // Dynamic weights to re-apply after Start (carried over a reload).
   std::vector<std::pair<CheckerId, WeightUpdate>> weights;
 };
@@ -436,7 +438,7 @@ class CheckEngine final : public control::Engine {
                       : std::make_shared<Probe>(key, std::move(c.probe), c.timing);
         }
         const CheckerId id = vs.state->AddChecker(c.real_server, probe->state.up());
-        out.subscribers[key].push_back(Subscriber{v, id, c.real_server});
+        out.subscribers[key].push_back(Subscriber{v, id, c.real_server, &vs.stats[c.real_server]});
         if (probe->last_weight && probe->state.up()) vs.weights.emplace_back(id, *probe->last_weight);
       }
     }
@@ -543,7 +545,7 @@ class CheckEngine final : public control::Engine {
     }
 
     for (const Subscriber& sub : probe->subscribers) {
-      RsStats& st = vss_[sub.vs].stats[sub.rs];
+      RsStats& st = *sub.stats;
       (result.ok ? st.ok : st.failed) += 1;
       st.latency_s = std::chrono::duration<double>(took).count();
     }
