@@ -1,12 +1,13 @@
 // bench_tcp_sink: the "real servers" for the health-check benchmarks. Listens on one TCP
-// port on every address (0.0.0.0; a lab puts the servers on 127.x.y.z, which all reach lo),
-// accepts every connection and closes it. It notes every connection attempt: the time
-// (CLOCK_MONOTONIC) and destination address of each SYN to the port arriving on lo, seen
-// by a packet socket with a classic BPF filter. (Accepts would miss checkers that reset the
-// connection before completing the handshake, as haproxy's TCP checks do.) On
-// SIGTERM/SIGINT, or after --duration seconds, reads on for kFlushNs (until the last block
-// has retired), writes one line per SYN, "<monotonic ns> <destination IPv4>", to --out and
-// exits.
+// port on every address (0.0.0.0; a lab puts the servers either on 127.x.y.z, which all
+// reach lo, or on a range made local by an AnyIP route and reached over a veth), accepts
+// every connection and closes it. It notes every connection attempt: the time
+// (CLOCK_MONOTONIC) and destination address of each SYN to the port arriving on one
+// interface (--ifname, lo by default), seen by a packet socket with a classic BPF filter.
+// (Accepts would miss checkers that reset the connection before completing the handshake,
+// as haproxy's TCP checks do.) On SIGTERM/SIGINT, or after --duration seconds, reads on
+// for kFlushNs (until the last block has retired), writes one line per SYN,
+// "<monotonic ns> <destination IPv4>", to --out and exits.
 //
 // The packet socket reads through a TPACKET_V3 ring: the kernel fills blocks of frames and
 // wakes the sink once per block (full, or retired after kRetireMs), not once per packet. On
@@ -14,9 +15,10 @@
 // charged to the health checker being measured. Each SYN's time is the kernel's receive
 // stamp in its frame (CLOCK_REALTIME), moved to CLOCK_MONOTONIC.
 //
-//   bench_tcp_sink --port P --out FILE [--duration S] [--ready FILE]
+//   bench_tcp_sink --port P --out FILE [--ifname DEV] [--duration S] [--ready FILE]
 //
-// --ready names a file created once the sockets are open.
+// --ready names a file created once the sockets are open. The interface must have
+// Ethernet framing (lo and veth both do).
 #include <arpa/inet.h>
 #include <linux/filter.h>
 #include <linux/if_packet.h>
@@ -48,10 +50,10 @@ struct Syn {
   uint32_t addr;  // network order
 };
 
-// The ring: kBlockCount blocks of kBlockSize bytes. A SYN frame takes about 160 bytes, and
-// lo shows each one twice, so at 10,000 SYNs/s a block retires on its timer (after ~64 KiB)
-// long before it fills, and the sink may fall kBlockCount retirements (0.64 s) behind before
-// the kernel drops a frame (counted on stderr at exit).
+// The ring: kBlockCount blocks of kBlockSize bytes. A SYN frame takes about 160 bytes (twice
+// that on lo should PACKET_IGNORE_OUTGOING be missing), so at 10,000 SYNs/s a block retires
+// on its timer (after 32-64 KiB) long before it fills, and the sink may fall kBlockCount
+// retirements (0.64 s) behind before the kernel drops a frame (counted on stderr at exit).
 constexpr unsigned kBlockSize = 1 << 20;
 constexpr unsigned kBlockCount = 32;
 constexpr unsigned kFrameSize = 2048;  // V3 frames vary in size; the kernel wants a bound.
@@ -95,7 +97,8 @@ void DrainRing(Ring& ring, std::vector<Syn>& log) {
       const auto* h = reinterpret_cast<const tpacket3_hdr*>(frame);
       const auto* from =
           reinterpret_cast<const sockaddr_ll*>(frame + TPACKET_ALIGN(sizeof(tpacket3_hdr)));
-      // lo shows each frame twice: as sent and as received. Keep the received copy.
+      // lo shows each frame twice: as sent and as received. Keep the received copy (should
+      // PACKET_IGNORE_OUTGOING not be available).
       if (from->sll_pkttype != PACKET_OUTGOING && h->tp_snaplen >= 34) {
         uint32_t dst;
         std::memcpy(&dst, frame + h->tp_mac + 30, sizeof dst);
@@ -121,6 +124,7 @@ int main(int argc, char** argv) {
   double duration = 0;
   std::string out_path;
   std::string ready_path;
+  std::string ifname = "lo";
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string_view k = argv[i];
     if (k == "--port") {
@@ -131,10 +135,14 @@ int main(int argc, char** argv) {
       out_path = argv[i + 1];
     } else if (k == "--ready") {
       ready_path = argv[i + 1];
+    } else if (k == "--ifname") {
+      ifname = argv[i + 1];
     }
   }
   if (port <= 0 || port > 65535 || out_path.empty()) {
-    std::fprintf(stderr, "usage: bench_tcp_sink --port P --out FILE [--duration S] [--ready F]\n");
+    std::fprintf(stderr,
+                 "usage: bench_tcp_sink --port P --out FILE [--ifname DEV] [--duration S] "
+                 "[--ready F]\n");
     return 2;
   }
 
@@ -157,7 +165,8 @@ int main(int argc, char** argv) {
   if (bind(lfd, reinterpret_cast<sockaddr*>(&sa), sizeof sa) != 0) Die("bind");
   if (listen(lfd, 65535) != 0) Die("listen");
 
-  // SYN (not ACK) to `port`, IPv4 over lo's Ethernet-like framing, not a fragment.
+  // SYN (not ACK) to `port`, IPv4 over Ethernet framing (lo's is Ethernet-like), not a
+  // fragment.
   sock_filter code[] = {
       BPF_STMT(BPF_LD | BPF_H | BPF_ABS, 12),
       BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, ETHERTYPE_IP, 0, 11),
@@ -178,7 +187,8 @@ int main(int argc, char** argv) {
   const int pfd = socket(AF_PACKET, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, htons(ETH_P_IP));
   if (pfd < 0) Die("socket(AF_PACKET)");
   // On lo every packet passes the capture twice, leaving and arriving; the leaving copy is
-  // skipped below anyway, so spare the sender (the measured checker) its delivery.
+  // skipped below anyway, so spare the sender (the measured checker) its delivery. On a
+  // veth only the sink's own replies leave, and the filter drops them.
   (void)setsockopt(pfd, SOL_PACKET, PACKET_IGNORE_OUTGOING, &one, sizeof one);
   if (setsockopt(pfd, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof prog) != 0) {
     Die("SO_ATTACH_FILTER");
@@ -201,8 +211,9 @@ int main(int argc, char** argv) {
   sockaddr_ll ll{};
   ll.sll_family = AF_PACKET;
   ll.sll_protocol = htons(ETH_P_IP);
-  ll.sll_ifindex = static_cast<int>(if_nametoindex("lo"));
-  if (bind(pfd, reinterpret_cast<sockaddr*>(&ll), sizeof ll) != 0) Die("bind(lo)");
+  ll.sll_ifindex = static_cast<int>(if_nametoindex(ifname.c_str()));
+  if (ll.sll_ifindex == 0) Die("if_nametoindex");
+  if (bind(pfd, reinterpret_cast<sockaddr*>(&ll), sizeof ll) != 0) Die("bind(packet socket)");
 
   const int ep = epoll_create1(EPOLL_CLOEXEC);
   if (ep < 0) Die("epoll_create1");
