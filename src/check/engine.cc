@@ -104,7 +104,18 @@ std::string Plural(size_t n, const char* word) {
 struct RsStats {
   uint64_t ok = 0;
   uint64_t failed = 0;
-  double latency_s = 0;
+  double latency_s = 0;  // of the latest check, started at latency_at
+  TimePoint latency_at{};
+};
+
+// A probe's results not yet added to its real servers' RsStats: a result only counts here,
+// in the probe's own record, and FlushStats spreads them out when somebody asks.
+struct UnflushedStats {
+  uint64_t ok = 0;
+  uint64_t failed = 0;
+  Duration latency{};
+  TimePoint latency_at{};
+  bool any = false;
 };
 
 // One checker's place: which virtual server, which of its checkers, which real server, and
@@ -127,6 +138,7 @@ struct Probe : std::enable_shared_from_this<Probe> {
   TimerService::Id timer = 0;
   TimePoint started{};
   ProbeMemo memo;  // the prober's, between runs
+  UnflushedStats unflushed;
   CheckTiming timing;
   CheckerState state;
   bool misc;  // a MISC_CHECK: its next run counts from the start of the last one
@@ -243,6 +255,7 @@ class CheckEngine final : public control::Engine {
     if (!lb_) return Fail(ErrorCode::kInternal, "the checker engine is not started");
     auto built = Build(config);
     if (!built) return std::unexpected(built.error());
+    FlushStats();  // the counters carried over must be complete
 
     // Carry state over by identity.
     std::map<std::string, size_t> old_by_id;
@@ -378,6 +391,7 @@ class CheckEngine final : public control::Engine {
   }
 
   void Report(control::Status& status) const override {
+    FlushStats();
     status.lb_backend = lb_ ? std::string(lb_->backend().Name()) : "";
     for (const Vs& vs : vss_) {
       control::VirtualServerStatus out;
@@ -453,6 +467,25 @@ class CheckEngine final : public control::Engine {
       }
     }
     return out;
+  }
+
+  // Adds every probe's unflushed results to the counters of the real servers it serves. (The
+  // counters are not part of the engine's observable state until read, hence const.)
+  void FlushStats() const {
+    for (const auto& [key, probe] : probes_) {
+      UnflushedStats& u = probe->unflushed;
+      if (!u.any) continue;
+      for (const Subscriber& sub : probe->subscribers) {
+        RsStats& st = *sub.stats;
+        st.ok += u.ok;
+        st.failed += u.failed;
+        if (u.latency_at >= st.latency_at) {
+          st.latency_s = std::chrono::duration<double>(u.latency).count();
+          st.latency_at = u.latency_at;
+        }
+      }
+      u = {};
+    }
   }
 
   // Points every probe of `built` at its new subscribers.
@@ -547,11 +580,11 @@ class CheckEngine final : public control::Engine {
       }
     }
 
-    for (const Subscriber& sub : probe->subscribers) {
-      RsStats& st = *sub.stats;
-      (result.ok ? st.ok : st.failed) += 1;
-      st.latency_s = std::chrono::duration<double>(took).count();
-    }
+    UnflushedStats& st = probe->unflushed;
+    (result.ok ? st.ok : st.failed) += 1;
+    st.latency = took;
+    st.latency_at = probe->started;
+    st.any = true;
     // Only a transition, a first result or a dynamic weight can change a pool.
     if (outcome.transition != Transition::kNone || outcome.first_result_down ||
         (result.ok && result.weight)) {

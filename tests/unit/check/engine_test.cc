@@ -403,6 +403,19 @@ TEST_F(EngineTest, IdenticalProbesRunOnce) {
   EXPECT_EQ(Pool().count("10.0.1.1:8080"), 0u);
   EXPECT_EQ(Pool(other).count("10.0.1.1:8080"), 0u);
   EXPECT_EQ(prober_.runs["10.0.1.1:8080"], 3);
+  // The one probe's results count for the real server in both virtual servers.
+  control::Status s = Report(*e);
+  ASSERT_EQ(s.virtual_servers.size(), 2u);
+  for (const auto& vs : s.virtual_servers) {
+    EXPECT_EQ(vs.real_servers[0].checks_ok, 1u) << vs.name;
+    EXPECT_EQ(vs.real_servers[0].checks_failed, 2u) << vs.name;
+    EXPECT_EQ(vs.real_servers[1].checks_ok, 2u) << vs.name;
+  }
+  timers_.Advance(seconds(6));  // each run counted once in each, not twice
+  ASSERT_EQ(prober_.runs["10.0.1.2:8080"], 4);
+  s = Report(*e);
+  EXPECT_EQ(s.virtual_servers[0].real_servers[1].checks_ok, 4u);
+  EXPECT_EQ(s.virtual_servers[1].real_servers[1].checks_ok, 4u);
 }
 
 TEST_F(EngineTest, ReloadKeepsHealthAndEntriesOfUnchangedServers) {
