@@ -80,8 +80,10 @@ ProbeStarter::~ProbeStarter() = default;
 
 void ProbeStarter::Start(const ProbeSpec& spec, Duration default_timeout, ProbeMemo* memo,
                          ProbeCallback done) {
-  if (std::holds_alternative<TcpCheck>(spec.params) &&
-      syn_->Start(spec.connect, std::move(done), memo)) {
+  // Only the SynProber fills memos, and only for TCP_CHECKs: a filled memo answers the
+  // question without reading the spec's variant (a cache miss per steady probe).
+  const bool tcp = (memo && memo->owner) || std::holds_alternative<TcpCheck>(spec.params);
+  if (tcp && syn_->Start(spec.connect, std::move(done), memo)) {
     return;
   }
   // A probe that outlives the starter (a connect, a script) must not call back into its
