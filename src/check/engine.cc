@@ -118,13 +118,11 @@ struct UnflushedStats {
   bool any = false;
 };
 
-// One checker's place: which virtual server, which of its checkers, which real server, and
-// that real server's counters (an element of its Vs's `stats`, sized once when built).
+// One checker's place: which virtual server, which of its checkers, which real server.
 struct Subscriber {
   size_t vs;
   CheckerId checker;
   size_t rs;
-  RsStats* stats;
 };
 
 // A distinct probe, shared by every checker with the same key.
@@ -153,7 +151,8 @@ struct Vs {
   model::VirtualServer model;
   std::vector<lb::ServiceKey> keys;
   std::optional<VirtualServerState> state;
-  std::vector<RsStats> stats;  // per real server; never resized once built (see Subscriber)
+  // Per real server; mutable because FlushStats brings them up to date for const readers.
+  mutable std::vector<RsStats> stats;
   // Dynamic weights to re-apply after Start (carried over a reload).
   std::vector<std::pair<CheckerId, WeightUpdate>> weights;
 };
@@ -455,7 +454,7 @@ class CheckEngine final : public control::Engine {
                       : std::make_shared<Probe>(key, std::move(c.probe), c.timing);
         }
         const CheckerId id = vs.state->AddChecker(c.real_server, probe->state.up());
-        out.subscribers[key].push_back(Subscriber{v, id, c.real_server, &vs.stats[c.real_server]});
+        out.subscribers[key].push_back(Subscriber{v, id, c.real_server});
         if (probe->last_weight && probe->state.up()) vs.weights.emplace_back(id, *probe->last_weight);
       }
     }
@@ -470,13 +469,14 @@ class CheckEngine final : public control::Engine {
   }
 
   // Adds every probe's unflushed results to the counters of the real servers it serves. (The
-  // counters are not part of the engine's observable state until read, hence const.)
+  // counters are not part of the engine's observable state until read, hence const.) Runs
+  // before the subscribers of a reload are swapped in: their indices are vss_'s.
   void FlushStats() const {
     for (const auto& [key, probe] : probes_) {
       UnflushedStats& u = probe->unflushed;
       if (!u.any) continue;
       for (const Subscriber& sub : probe->subscribers) {
-        RsStats& st = *sub.stats;
+        RsStats& st = vss_[sub.vs].stats[sub.rs];
         st.ok += u.ok;
         st.failed += u.failed;
         if (u.latency_at >= st.latency_at) {
