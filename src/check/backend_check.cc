@@ -13,11 +13,12 @@ std::vector<BackendProblem> CheckBackendSupport(const model::Config& config,
   std::string choice = "auto";
   for (const auto& s : config.global.other)
     if (s.keyword == "vigil_lb_backend" && !s.args.empty()) choice = s.args[0];
-  auto kind = lb::SelectBackend(choice, ipvs_proc_path);
-  if (!kind) {
-    out.push_back({{}, kind.error().ToString(), true});
+  auto selected = lb::SelectBackend(choice, ipvs_proc_path);
+  if (!selected) {
+    out.push_back({{}, selected.error().ToString(), true});
     return out;
   }
+  const lb::BackendKind kind = selected->kind;
   const bool configured = choice != "auto";
   model::Config one = config;
   one.virtual_servers.clear();
@@ -25,11 +26,11 @@ std::vector<BackendProblem> CheckBackendSupport(const model::Config& config,
     one.virtual_servers = {vs};
     auto state = FullState(one);
     if (!state) continue;  // the model builder has reported what is wrong with it
-    Result<void> ok = *kind == lb::BackendKind::kNftables ? lb::nft::Validate(*state)
+    Result<void> ok = kind == lb::BackendKind::kNftables ? lb::nft::Validate(*state)
                                                           : lb::ipvs::Validate(*state);
     if (ok) continue;
     std::string why = ok.error().ToString();
-    if (!configured && *kind == lb::BackendKind::kNftables)
+    if (!configured && kind == lb::BackendKind::kNftables)
       why += " (this host has no IPVS, so vigil would use nftables)";
     out.push_back({vs.loc, why, configured});
   }

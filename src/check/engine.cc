@@ -194,6 +194,7 @@ class CheckEngine final : public control::Engine {
       };
     }
     if (!seams_.resolve_user) seams_.resolve_user = LookupUser;
+    if (!seams_.load_module) seams_.load_module = lb::ModprobeModule;
     if (!seams_.make_backend) {
       seams_.make_backend = [](lb::BackendKind kind) -> Result<std::unique_ptr<lb::Backend>> {
         if (kind == lb::BackendKind::kIpvs) {
@@ -219,17 +220,18 @@ class CheckEngine final : public control::Engine {
 
   Result<void> Start(const model::Config& config) override {
     const model::RawSetting* choice = FindGlobal(config, "vigil_lb_backend");
-    auto kind = lb::SelectBackend(choice && !choice->args.empty() ? choice->args[0] : "auto",
-                                  seams_.ipvs_proc_path);
-    if (!kind) return std::unexpected(kind.error());
-    auto backend = seams_.make_backend(*kind);
+    auto selected = lb::SelectBackend(choice && !choice->args.empty() ? choice->args[0] : "auto",
+                                      seams_.ipvs_proc_path, seams_.load_module);
+    if (!selected) return std::unexpected(selected.error());
+    auto backend = seams_.make_backend(selected->kind);
     if (!backend) return std::unexpected(backend.error());
     nft_ = dynamic_cast<lb::NftablesBackend*>(backend->get());
     lb::LoadBalancerOptions lb_options;
     lb_options.stale = config.global.lvs_flush ? lb::StalePolicy::kClear : lb::StalePolicy::kAdopt;
     lb_options.keep_on_shutdown = options_.dont_release_lb;
     lb_ = std::make_unique<lb::LoadBalancer>(std::move(*backend), lb_options);
-    log::Info("load balancer backend: " + std::string(lb_->backend().Name()));
+    log::Info("load balancer backend: " + std::string(lb_->backend().Name()) + " (" +
+              selected->reason + ")");
 
     auto built = Build(config);
     if (!built) return std::unexpected(built.error());

@@ -64,6 +64,7 @@ struct EngineSeams {
   const Clock* clock = nullptr;
   UserResolver resolve_user;     // default: LookupUser
   std::string ipvs_proc_path = lb::kIpvsProcPath;
+  lb::ModuleLoader load_module;  // default: lb::ModprobeModule
 };
 
 // Returns the checker engine on `io` (see control::Engine). Start picks the backend from

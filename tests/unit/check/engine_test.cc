@@ -210,6 +210,10 @@ class EngineTest : public ::testing::Test {
     seams.resolve_user = [](const std::string&, const std::optional<std::string>&)
         -> Result<std::pair<uid_t, gid_t>> { return std::make_pair(uid_t{0}, gid_t{0}); };
     seams.ipvs_proc_path = "/nonexistent/ip_vs";
+    seams.load_module = [this](std::string_view name) {
+      modules_loaded_.emplace_back(name);
+      return false;
+    };
     auto e = MakeEngine(io_, EngineOptions{.dont_release_lb = dont_release}, std::move(seams));
     e->set_on_change([this] { ++changes_; });
     return e;
@@ -246,6 +250,7 @@ class EngineTest : public ::testing::Test {
   FakeScripts scripts_;
   ZeroRandom random_;
   std::optional<lb::BackendKind> chosen_;
+  std::vector<std::string> modules_loaded_;
   int changes_ = 0;
 };
 
@@ -279,6 +284,7 @@ TEST_F(EngineTest, AutoChoosesNftablesWithoutIpvs) {
   c.global.other.clear();
   ASSERT_TRUE(e->Start(c));
   EXPECT_EQ(chosen_, lb::BackendKind::kNftables);
+  EXPECT_EQ(modules_loaded_, std::vector<std::string>{"ip_vs"});  // tried before deciding
 }
 
 TEST_F(EngineTest, UnsupportedSchedulerFailsStartClearly) {
