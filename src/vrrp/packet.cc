@@ -252,6 +252,8 @@ std::string_view RejectReasonName(RejectReason reason) {
       return "unknown_peer";
     case RejectReason::kPeerTtlOutOfRange:
       return "peer_ttl_out_of_range";
+    case RejectReason::kZeroInterval:
+      return "zero_interval";
   }
   return "unknown";
 }
@@ -366,6 +368,10 @@ std::expected<ValidAdvert, RejectReason> ValidateAdvert(const ReceivedPacket& pa
       return Reject(RejectReason::kBadChecksum);
     }
   }
+
+  // v3 carries the interval in centiseconds: 0 would make every backup's Master_Down
+  // timer expire at once (a take-over per advert), so such an advert is never obeyed.
+  if (version == 3 && out.advert.interval == 0) return Reject(RejectReason::kZeroInterval);
 
   // A multicast instance takes only multicast adverts and a unicast one only unicast.
   if (dst.IsMulticast() == expect.unicast) return Reject(RejectReason::kCastMismatch);

@@ -160,9 +160,11 @@ enum class RejectReason : uint8_t {
   kCastMismatch,       // multicast packet for a unicast instance, or the reverse
   kUnknownPeer,        // unicast source is not a configured peer (check_unicast_src)
   kPeerTtlOutOfRange,  // unicast TTL outside the peer's min_ttl..max_ttl
+  kZeroInterval,       // v3 Max Adver Int 0 (below the 1 cs unit): a master that is never
+                       // heard from again at once; taking it would flap on every advert
 };
 
-inline constexpr size_t kRejectReasonCount = 17;
+inline constexpr size_t kRejectReasonCount = 18;
 
 // Returns the stable lower-case metric name of `reason` ("bad_ttl", "bad_checksum", ...).
 std::string_view RejectReasonName(RejectReason reason);

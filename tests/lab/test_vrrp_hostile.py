@@ -78,6 +78,8 @@ V2_CASES = COMMON + [
 ]
 V3_CASES = COMMON + [
     ("wrong-version", {"version": 2, "auth_type": 0}, "bad_version"),
+    # Max Adver Int 0: obeyed, the backup would take over at once and flap on each advert.
+    ("zero-interval", {"interval": 0}, "zero_interval"),
 ]
 VALID = {2: {"auth_type": 1, "pass": "s3cret"}, 3: {}}
 

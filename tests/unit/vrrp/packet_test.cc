@@ -619,6 +619,38 @@ TEST_F(ValidateTest, UnicastSourceMustBeAPeerWithinTtlRange) {
   EXPECT_TRUE(ValidateAdvert(V4(*p), e).has_value());
 }
 
+// A VRRPv3 advert whose Max Adver Int is 0 (kV3Ipv4 with adv=0; checksum 0x1200 over the
+// pseudo-header, so only the interval is wrong) is dropped under its own reason: obeyed,
+// it would set every backup's Master_Down timer to its skew alone and make it take over
+// at once on each advert.
+constexpr char kV3Ipv4ZeroInterval[] =
+    "45c0002000070000ff70d0930a000001e0000012"
+    "310ac801000012000a000064";
+//   IPv6(src="fe80::1", dst="ff02::12") / VRRPv3(vrid=20, priority=100, adv=0, ...)
+constexpr char kV3Ipv6ZeroIntervalMessage[] =
+    "3114640200003e80"
+    "fe800000000000000000000000000100"
+    "20010db8000000000000000000000100";
+
+TEST_F(ValidateTest, V3ZeroIntervalIsDroppedWithItsOwnReason) {
+  const auto v4 = Hex(kV3Ipv4ZeroInterval);
+  EXPECT_EQ(Reason(V4(v4), V3Ipv4()), RejectReason::kZeroInterval);
+  Expectation e6 = V3Ipv6();
+  e6.verify_ipv6_checksum = true;
+  EXPECT_EQ(Reason(V6(Hex(kV3Ipv6ZeroIntervalMessage)), e6), RejectReason::kZeroInterval);
+  // The same messages with adv=1 (1 cs, the smallest valid interval) pass: the checksums
+  // above were right, only the interval was refused.
+  auto v4_one = v4;
+  v4_one[25] = 0x01;  // interval 1
+  v4_one[26] = 0x11;  // checksum 0x11ff
+  v4_one[27] = 0xff;
+  auto ok = ValidateAdvert(V4(v4_one), V3Ipv4());
+  ASSERT_TRUE(ok.has_value()) << RejectReasonName(ok.error());
+  EXPECT_EQ(ok->advert.interval, 1);
+  EXPECT_TRUE(ok->interval_mismatch);
+  EXPECT_EQ(RejectReasonName(RejectReason::kZeroInterval), "zero_interval");
+}
+
 TEST(RejectReasonTest, NamesAreStableAndDistinct) {
   EXPECT_EQ(RejectReasonName(RejectReason::kBadTtl), "bad_ttl");
   EXPECT_EQ(RejectReasonName(RejectReason::kBadChecksum), "bad_checksum");
