@@ -3,6 +3,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <array>
 #include <chrono>
 
 #include <asio.hpp>
@@ -22,6 +23,26 @@ namespace {
 // a periodic report would take from the probes every time.
 constexpr auto kMinReportGap = std::chrono::milliseconds(100);
 
+// What an engine does with each signal. An engine is one process of vigild's cgroup: a
+// signal meant for vigild (`systemctl kill`, a shell's process group) reaches it too, and
+// operators used to keepalived send signals to a child's pid. Only the supervisor's SIGTERM
+// stops an engine; reloads and dumps are the supervisor's work, so those signals go to it;
+// SIGINT (a terminal's ^C reaches every process of the group) is left to the supervisor.
+std::array<int, 8> EngineSignals() {
+  return {SIGTERM, SIGINT, SIGHUP, SIGUSR1, SIGUSR2, SIGRTMIN + 2, SIGRTMAX - 1, SIGRTMAX};
+}
+
+std::string SignalName(int sig) {
+  if (sig >= SIGRTMIN && sig <= SIGRTMAX) {
+    int from_max = SIGRTMAX - sig;
+    return from_max <= (SIGRTMAX - SIGRTMIN) / 2
+               ? "SIGRTMAX" + (from_max ? "-" + std::to_string(from_max) : "")
+               : "SIGRTMIN+" + std::to_string(sig - SIGRTMIN);
+  }
+  const char* abbrev = sigabbrev_np(sig);
+  return abbrev ? std::string("SIG") + abbrev : "signal " + std::to_string(sig);
+}
+
 void LogDiagnostics(const std::string& who, const config::Loaded& loaded) {
   for (const auto& d : loaded.diags.all()) {
     std::string text = config::Diagnostics::Format(d, loaded.files);
@@ -37,7 +58,8 @@ class EngineProcess {
       : name_(std::move(name)),
         options_(options),
         engine_(factory(io_, options)),
-        soon_timer_(io_) {}
+        soon_timer_(io_),
+        supervisor_pid_(getppid()) {}
 
   int Run(int supervisor_fd) {
     config::Loaded loaded = LoadFromOptions(options_, /*system_checks=*/false);
@@ -54,7 +76,7 @@ class EngineProcess {
         });
     engine_->set_on_change([this] { ReportSoon(); });
     // Signals are watched before the engine starts: one that arrives during Start waits.
-    auto signals = SignalWatcher::Start(io_, {SIGTERM, SIGINT, SIGHUP},
+    auto signals = SignalWatcher::Start(io_, EngineSignals(),
                                         [this](int sig) { OnSignal(sig); });
     if (!signals) {
       log::Error(name_ + ": " + signals.error().ToString());
@@ -74,12 +96,17 @@ class EngineProcess {
 
  private:
   void OnSignal(int sig) {
-    if (stopping_) return;
-    if (sig == SIGHUP) {
-      (void)Reload();
-    } else {
-      Stop();
+    if (sig == SIGTERM) return Stop();
+    if (sig == SIGINT) {
+      log::Info(name_ + ": SIGINT ignored (the supervisor stops the engines)");
+      return;
     }
+    // SIGHUP and the dump signals: the supervisor reloads every engine, or asks all of
+    // them for the dump. It is our parent as long as we run (PR_SET_PDEATHSIG).
+    if (getppid() != supervisor_pid_) return;
+    log::Info(name_ + ": " + SignalName(sig) + " passed on to the supervisor (pid " +
+              std::to_string(supervisor_pid_) + ")");
+    ::kill(supervisor_pid_, sig);
   }
 
   void OnFrame(Frame f) {
@@ -163,12 +190,20 @@ class EngineProcess {
   asio::steady_timer soon_timer_;
   std::chrono::steady_clock::time_point last_report_{};
   std::shared_ptr<Channel> channel_;
+  const pid_t supervisor_pid_;
   bool stopping_ = false;
   bool report_pending_ = false;
   int exit_code_ = kEngineExitOk;
 };
 
 }  // namespace
+
+void BlockEngineSignals() {
+  sigset_t set;
+  sigemptyset(&set);
+  for (int sig : EngineSignals()) sigaddset(&set, sig);
+  sigprocmask(SIG_SETMASK, &set, nullptr);
+}
 
 int RunEngineProcess(const std::string& name, const EngineFactory& factory,
                      const Options& options, int supervisor_fd, const std::string& pid_file) {

@@ -17,6 +17,11 @@ inline constexpr int kEngineExitOk = 0;         // stopped on request
 inline constexpr int kEngineExitPermanent = 2;  // cannot run: do not respawn, stop vigild
 inline constexpr int kEngineExitFailed = 1;     // failed: respawn (unless -R)
 
+// Blocks the signals an engine process handles on its loop. The supervisor's child calls
+// it right after the fork, so that a signal arriving before the loop runs waits for it
+// instead of taking the default action (termination, for SIGUSR1 and the real-time ones).
+void BlockEngineSignals();
+
 // Runs engine `name` until it is stopped; returns the process exit code. `supervisor_fd`
 // is the engine's end of the status channel (owned from here on); `pid_file` is the
 // engine's own locked pid file (empty: none).

@@ -49,7 +49,7 @@ class SignalWatcherImpl final : public SignalWatcher {
 }  // namespace
 
 Result<std::unique_ptr<SignalWatcher>> SignalWatcher::Start(asio::io_context& io,
-                                                            std::initializer_list<int> signals,
+                                                            std::span<const int> signals,
                                                             std::function<void(int)> on_signal) {
   sigset_t set;
   sigemptyset(&set);

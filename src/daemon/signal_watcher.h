@@ -7,6 +7,7 @@
 #include <functional>
 #include <initializer_list>
 #include <memory>
+#include <span>
 
 #include "base/error.h"
 
@@ -20,8 +21,14 @@ class SignalWatcher {
  public:
   // Blocks `signals` and calls `on_signal(signo)` on `io`'s loop for each one received.
   static Result<std::unique_ptr<SignalWatcher>> Start(asio::io_context& io,
-                                                      std::initializer_list<int> signals,
+                                                      std::span<const int> signals,
                                                       std::function<void(int)> on_signal);
+  static Result<std::unique_ptr<SignalWatcher>> Start(asio::io_context& io,
+                                                      std::initializer_list<int> signals,
+                                                      std::function<void(int)> on_signal) {
+    return Start(io, std::span<const int>(signals.begin(), signals.size()),
+                 std::move(on_signal));
+  }
   virtual ~SignalWatcher() = default;
   // Stops delivering (the signals stay blocked).
   virtual void Close() = 0;

@@ -94,7 +94,8 @@ class Supervisor final : public control::ControlTarget {
 
   int Run() {
     auto signals = SignalWatcher::Start(
-        io_, {SIGHUP, SIGTERM, SIGINT, SIGCHLD, SIGUSR1, SIGUSR2, SIGRTMIN + 2},
+        io_, {SIGHUP, SIGTERM, SIGINT, SIGCHLD, SIGUSR1, SIGUSR2, SIGRTMIN + 2, SIGRTMAX - 1,
+              SIGRTMAX},
         [this](int sig) { OnSignal(sig); });
     if (!signals) {
       log::Error(signals.error().ToString());
@@ -257,10 +258,8 @@ class Supervisor final : public control::ControlTarget {
       return;
     }
     if (pid == 0) {
-      // Engine process: no signal of the supervisor's blocked, nothing of its kept open.
-      sigset_t none;
-      sigemptyset(&none);
-      sigprocmask(SIG_SETMASK, &none, nullptr);
+      // Engine process: only its own signals blocked, nothing of the supervisor's kept open.
+      BlockEngineSignals();
       prctl(PR_SET_PDEATHSIG, SIGTERM);
       if (getppid() != parent) _exit(kEngineExitOk);
       int fd = sv[1];
@@ -314,6 +313,11 @@ class Supervisor final : public control::ControlTarget {
     if (sig == SIGUSR1) return Dump(DumpKind::kData);
     if (sig == SIGUSR2) return Dump(DumpKind::kStats);
     if (sig == SIGRTMIN + 2) return Dump(DumpKind::kJson);
+    // keepalived's STATS_CLEAR writes the statistics, then zeroes them; vigil's counters
+    // are monotonic (Prometheus counters), so it writes them only.
+    if (sig == SIGRTMAX - 1) return Dump(DumpKind::kStats);
+    // keepalived's TDATA (its scheduler's thread dump) has no counterpart here.
+    if (sig == SIGRTMAX) log::Info("SIGRTMAX (TDATA) ignored: vigild has no thread dump");
   }
 
   enum class DumpKind { kData, kStats, kJson };
@@ -511,6 +515,9 @@ void Daemonize() {
 
 int RunDaemon(const Options& options, const EngineFactories& factories) {
   SetupLogging(options, "vigild");
+  // A write to a closed pipe or socket fails with EPIPE instead of killing vigild (the
+  // engines inherit this; scripts get default dispositions back from the spawner).
+  ::signal(SIGPIPE, SIG_IGN);
   if (options.umask) umask(*options.umask);
   config::Loaded loaded = LoadFromOptions(options, /*system_checks=*/true);
   LogDiagnostics(loaded);
