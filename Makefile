@@ -4,7 +4,7 @@ BUILD  := build/$(PRESET)
 PY     := /usr/bin/python3
 JOBS   ?= $(shell nproc)
 
-.PHONY: all deps build test unit lab demo sanitize fuzz bench clean
+.PHONY: all deps build test unit lab demo sanitize fuzz bench install deb clean
 
 all: build
 
@@ -34,8 +34,18 @@ fuzz: deps
 	mkdir -p build/fuzz/corpus && cp -n tests/fuzz/seeds/* build/fuzz/corpus/
 	./build/fuzz/tests/fuzz/fuzz_config -max_total_time=$${FUZZ_SECONDS:-60} -timeout=2 -rss_limit_mb=2048 build/fuzz/corpus
 
-demo: build
+# Only the two programs the demo runs. VIGIL_DEMO_KEEP=1 keeps its directory of configs and logs.
+demo: deps $(BUILD)/build.ninja
+	cmake --build $(BUILD) -j $(JOBS) --target vigild vigilctl
 	VIGIL_BUILD=$(CURDIR)/$(BUILD) ./demo/run.sh
+
+# Into /usr (the build's CMAKE_INSTALL_PREFIX); DESTDIR=/some/root installs beneath it.
+install: build
+	cmake --install $(BUILD)
+
+# The Debian package, $(BUILD)/vigil_<version>_<arch>.deb: `apt-get install ./$(BUILD)/vigil_*.deb`.
+deb: build
+	cd $(BUILD) && cpack -G DEB
 
 bench: build
 	VIGIL_BUILD=$(CURDIR)/$(BUILD) ./bench/run.sh

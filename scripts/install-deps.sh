@@ -6,6 +6,8 @@ set -euo pipefail
 packages=(
   # build
   cmake ninja-build g++ clang make pkg-config
+  # the Debian package (dpkg-shlibdeps computes its dependencies)
+  dpkg-dev
   # libraries
   libasio-dev libmnl-dev libnftables-dev libcurl4-openssl-dev libssl-dev
   libspdlog-dev libfmt-dev libcli11-dev nlohmann-json3-dev libpcre2-dev libsystemd-dev
