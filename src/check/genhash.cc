@@ -74,6 +74,12 @@ Result<std::string> GenHash(asio::io_context& io, const GenHashOptions& options)
   }
   if (!got) return Fail(ErrorCode::kInternal, "fetch never completed");
   if (!*got) return std::unexpected(got->error());
+  if ((*got)->body_truncated) {
+    // HTTP_GET would read no further either: no digest can match such a body.
+    return Fail(ErrorCode::kInvalidArgument,
+                "body longer than " + std::to_string(kMaxHttpBody / (1024 * 1024)) +
+                    " MiB: HTTP_GET takes no digest of it");
+  }
   return (*got)->md5;
 }
 

@@ -13,8 +13,6 @@ namespace vigil::check {
 namespace {
 
 constexpr size_t kReadChunk = 16 * 1024;
-// The most of a body kept for regex matching.
-constexpr size_t kMaxKeptBody = 4 * 1024 * 1024;
 
 Result<std::unique_ptr<asio::ssl::context>> MakeTlsContext(const TlsOptions& t,
                                                            const std::string& verify_name) {
@@ -44,6 +42,15 @@ Result<std::unique_ptr<asio::ssl::context>> MakeTlsContext(const TlsOptions& t,
   return ctx;
 }
 
+// The failure of a step that `watchdog` cut short: the step's own timeout, or the budget.
+std::unexpected<Error> Timeout(const Watchdog& watchdog, bool tls, const char* step) {
+  if (watchdog.budget_expired()) {
+    return Fail(ErrorCode::kTimeout,
+                BudgetTimeoutDetail(watchdog.budget(), kHttpBudgetSteps + (tls ? 1 : 0)));
+  }
+  return Fail(ErrorCode::kTimeout, std::string("timeout ") + step);
+}
+
 bool IsEof(const std::error_code& ec) {
   return ec == asio::error::eof || ec == asio::ssl::error::stream_truncated;
 }
@@ -55,8 +62,8 @@ asio::awaitable<Result<HttpFetch>> Exchange(Stream& stream, const HttpRequestSpe
   Md5 md5;
   HttpResponseParser parser(req.decode_chunked, [&](std::string_view data) {
     md5.Update(data);
-    if (req.keep_body && fetch.body.size() < kMaxKeptBody) {
-      fetch.body.append(data.substr(0, kMaxKeptBody - fetch.body.size()));
+    if (req.keep_body && fetch.body.size() < req.max_body) {
+      fetch.body.append(data.substr(0, req.max_body - fetch.body.size()));
     }
   });
   std::error_code ec;
@@ -64,26 +71,37 @@ asio::awaitable<Result<HttpFetch>> Exchange(Stream& stream, const HttpRequestSpe
   watchdog.Arm();
   co_await asio::async_write(stream, asio::buffer(request),
                              asio::redirect_error(asio::use_awaitable, ec));
-  if (watchdog.expired()) co_return Fail(ErrorCode::kTimeout, "timeout sending request");
+  if (watchdog.expired()) co_return Timeout(watchdog, tls, "sending request");
   if (ec) co_return Fail(ErrorCode::kIo, "cannot send request: " + ec.message());
 
   std::string buf(kReadChunk, '\0');
+  bool stopped_early = false;
   while (!parser.complete()) {
     watchdog.Arm();
     size_t n = co_await stream.async_read_some(asio::buffer(buf),
                                                asio::redirect_error(asio::use_awaitable, ec));
-    if (watchdog.expired()) co_return Fail(ErrorCode::kTimeout, "timeout reading response");
+    if (watchdog.expired()) co_return Timeout(watchdog, tls, "reading response");
     if (n > 0) {
       if (auto r = parser.Feed(std::string_view(buf.data(), n)); !r) co_return std::unexpected(r.error());
     }
     if (ec) {
-      // keepalived accepts whatever arrived when a TLS session ends without close_notify.
-      if (IsEof(ec) || (tls && parser.headers_done())) break;
+      // A clean end of stream ends an EOF-delimited body; keepalived also takes what arrived
+      // when a TLS session ends without close_notify. A reset is a failure, TLS or not.
+      if (IsEof(ec)) break;
       co_return Fail(ErrorCode::kIo, "read error: " + ec.message());
+    }
+    // The verdict is known: the status alone, or enough of the body.
+    if (parser.headers_done() && (!req.read_body || parser.body_bytes() >= req.max_body)) {
+      stopped_early = !parser.complete();
+      fetch.body_truncated = req.read_body && stopped_early;
+      break;
     }
   }
   watchdog.Disarm();
-  if (auto r = parser.Finish(); !r) co_return std::unexpected(r.error());
+  if (!stopped_early) {
+    if (auto r = parser.Finish(); !r) co_return std::unexpected(r.error());
+  }
+  fetch.body_read = req.read_body;
   fetch.status = parser.status();
   fetch.md5 = md5.HexDigest();
   fetch.body_bytes = parser.body_bytes();
@@ -100,6 +118,7 @@ asio::awaitable<Result<HttpFetch>> FetchHttp(ConnectOptions opts, HttpRequestSpe
     std::error_code ignored;
     socket.cancel(ignored);
   });
+  watchdog.SetBudget(opts.connect_timeout * (kHttpBudgetSteps + (req.tls ? 1 : 0)));
   if (auto failure = co_await ConnectTcp(opts, socket, watchdog)) {
     co_return Fail(ErrorCode::kIo, failure->detail);
   }
@@ -115,7 +134,7 @@ asio::awaitable<Result<HttpFetch>> FetchHttp(ConnectOptions opts, HttpRequestSpe
   co_await tls.async_handshake(asio::ssl::stream_base::client,
                                asio::redirect_error(asio::use_awaitable, ec));
   watchdog.Disarm();
-  if (watchdog.expired()) co_return Fail(ErrorCode::kTimeout, "timeout in TLS handshake");
+  if (watchdog.expired()) co_return Timeout(watchdog, true, "in TLS handshake");
   if (ec) co_return Fail(ErrorCode::kIo, "TLS handshake failed: " + ec.message());
   co_return co_await Exchange(tls, req, watchdog, true);
 }
@@ -134,6 +153,7 @@ asio::awaitable<ProbeResult> HttpProbe(ConnectOptions opts, HttpCheck check) {
       req.sni = check.tls_options.sni_name.empty() ? vhost : check.tls_options.sni_name;
     }
     req.keep_body = !url.regex.empty();
+    req.read_body = !url.regex.empty() || !url.digest.empty();
     req.decode_chunked = check.decode_chunked;
     const std::string where = FormatHostPort(opts.address, opts.port) + url.path;
 
@@ -141,6 +161,11 @@ asio::awaitable<ProbeResult> HttpProbe(ConnectOptions opts, HttpCheck check) {
     if (!fetch) co_return ProbeResult{false, where + ": " + fetch.error().ToString(), {}};
     if (!StatusAccepted(fetch->status, url.status_codes)) {
       co_return ProbeResult{false, where + ": HTTP status code " + std::to_string(fetch->status), {}};
+    }
+    if (!url.digest.empty() && fetch->body_truncated) {
+      co_return ProbeResult{false, where + ": body longer than " +
+                                       std::to_string(kMaxHttpBody / (1024 * 1024)) +
+                                       " MiB: no digest taken", {}};
     }
     if (!url.digest.empty() && fetch->md5 != url.digest) {
       co_return ProbeResult{false, where + ": MD5 digest mismatch (got " + fetch->md5 + ")", {}};

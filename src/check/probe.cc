@@ -24,12 +24,30 @@ void Watchdog::Arm() { Arm(timeout_); }
 void Watchdog::Arm(Duration timeout) {
   const uint64_t gen = ++state_->generation;
   state_->expired = false;
-  state_->timer.expires_after(timeout);
+  auto end = std::chrono::steady_clock::now() +
+             std::chrono::duration_cast<std::chrono::steady_clock::duration>(timeout);
+  state_->at_deadline = deadline_ && *deadline_ <= end;
+  if (state_->at_deadline) end = *deadline_;
+  state_->timer.expires_at(end);
   state_->timer.async_wait([s = state_, gen](const std::error_code& ec) {
     if (ec || gen != s->generation || !s->on_expire) return;
     s->expired = true;
     s->on_expire();
   });
+}
+
+void Watchdog::SetBudget(Duration budget) {
+  budget_ = budget;
+  deadline_ = std::chrono::steady_clock::now() +
+              std::chrono::duration_cast<std::chrono::steady_clock::duration>(budget);
+}
+
+std::string BudgetTimeoutDetail(Duration budget, int steps) {
+  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(budget).count();
+  const std::string amount = ms % 1000 == 0 ? std::to_string(ms / 1000) + " s"
+                                            : std::to_string(ms) + " ms";
+  return "timeout: not done within " + amount + " (" + std::to_string(steps) +
+         " x connect_timeout)";
 }
 
 void Watchdog::Disarm() {

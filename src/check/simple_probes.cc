@@ -52,18 +52,25 @@ asio::awaitable<ProbeResult> SmtpProbe(ConnectOptions opts, SmtpCheck check) {
     std::error_code ignored;
     socket.cancel(ignored);
   });
+  watchdog.SetBudget(opts.connect_timeout * kSmtpBudgetSteps);
   if (auto failure = co_await ConnectTcp(opts, socket, watchdog)) co_return *failure;
 
   std::string in;
   std::error_code ec;
-  // Reads reply lines until a final one; returns its code, or -1 on error / garbage.
+  constexpr int kIoError = -1;
+  constexpr int kTooLong = -2;
+  // Reads reply lines until a final one; returns its code, 0 for garbage, kIoError or
+  // kTooLong (more than kMaxSmtpReply bytes of continuation lines).
   auto read_reply = [&]() -> asio::awaitable<int> {
+    size_t reply_bytes = 0;
     while (true) {
       watchdog.Arm();
       size_t n = co_await asio::async_read_until(socket, asio::dynamic_buffer(in, kMaxSmtpLine),
                                                  "\n", asio::redirect_error(asio::use_awaitable, ec));
       watchdog.Disarm();
-      if (ec) co_return -1;
+      if (ec) co_return kIoError;
+      reply_bytes += n;
+      if (reply_bytes > kMaxSmtpReply) co_return kTooLong;
       std::string line = in.substr(0, n);
       in.erase(0, n);
       int code = SmtpReplyCode(line);
@@ -77,23 +84,26 @@ asio::awaitable<ProbeResult> SmtpProbe(ConnectOptions opts, SmtpCheck check) {
     watchdog.Disarm();
     co_return !ec;
   };
-  auto io_failure = [&](const char* what) {
-    return ProbeResult{false,
-                       std::string(what) + " " + target + ": " +
-                           (watchdog.expired() ? std::string("timeout") : ec.message()),
-                       {}};
+  auto failure = [&](const char* what, int code) {
+    std::string why = code == kTooLong ? "reply longer than " +
+                                             std::to_string(kMaxSmtpReply / 1024) + " KiB"
+                      : watchdog.budget_expired()
+                          ? BudgetTimeoutDetail(watchdog.budget(), kSmtpBudgetSteps)
+                      : watchdog.expired() ? std::string("timeout")
+                                           : ec.message();
+    return ProbeResult{false, std::string(what) + " " + target + ": " + why, {}};
   };
 
   int code = co_await read_reply();
-  if (code < 0 && ec) co_return io_failure("cannot read banner from");
+  if (code < 0) co_return failure("cannot read banner from", code);
   if (code != 220) co_return ProbeResult{false, "bad greeting banner from " + target, {}};
-  if (!co_await send("HELO " + check.helo_name + "\r\n")) co_return io_failure("cannot send HELO to");
+  if (!co_await send("HELO " + check.helo_name + "\r\n")) co_return failure("cannot send HELO to", 0);
   code = co_await read_reply();
-  if (code < 0 && ec) co_return io_failure("cannot read HELO reply from");
+  if (code < 0) co_return failure("cannot read HELO reply from", code);
   if (code != 250) co_return ProbeResult{false, "bad HELO response from " + target, {}};
-  if (!co_await send("QUIT\r\n")) co_return io_failure("cannot send QUIT to");
+  if (!co_await send("QUIT\r\n")) co_return failure("cannot send QUIT to", 0);
   code = co_await read_reply();
-  if (code < 0 && ec) co_return io_failure("cannot read QUIT reply from");
+  if (code < 0) co_return failure("cannot read QUIT reply from", code);
   co_return ProbeResult{true, "SMTP check of " + target + " succeeded", {}};
 }
 

@@ -139,6 +139,119 @@ TEST(HttpProbeTest, SilentServerTimesOut) {
                           "/: timeout reading response");
 }
 
+// Sends `head`, then `piece` every `gap` until the peer goes away; counts the bytes sent.
+class StreamingServer {
+ public:
+  StreamingServer(asio::io_context& io, std::string head, std::string piece,
+                  std::chrono::milliseconds gap)
+      : acceptor_(io, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0)),
+        head_(std::move(head)), piece_(std::move(piece)), gap_(gap) {
+    testing::Spawn(io, Serve());
+  }
+  uint16_t port() const { return acceptor_.local_endpoint().port(); }
+  size_t sent = 0;
+
+ private:
+  asio::awaitable<void> Serve() {
+    tcp::socket s = co_await acceptor_.async_accept(asio::use_awaitable);
+    std::error_code ec;
+    std::string req;
+    co_await asio::async_read_until(s, asio::dynamic_buffer(req), "\r\n\r\n",
+                                    asio::redirect_error(asio::use_awaitable, ec));
+    co_await asio::async_write(s, asio::buffer(head_), asio::redirect_error(asio::use_awaitable, ec));
+    asio::steady_timer timer(s.get_executor());
+    while (!ec) {
+      if (gap_.count() > 0) {
+        timer.expires_after(gap_);
+        co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+      }
+      sent += co_await asio::async_write(s, asio::buffer(piece_),
+                                         asio::redirect_error(asio::use_awaitable, ec));
+    }
+  }
+  tcp::acceptor acceptor_;
+  std::string head_, piece_;
+  std::chrono::milliseconds gap_;
+};
+
+Result<HttpFetch> Fetch(asio::io_context& io, ConnectOptions opts, HttpRequestSpec spec) {
+  std::optional<Result<HttpFetch>> got;
+  asio::co_spawn(io, FetchHttp(std::move(opts), std::move(spec)),
+                 [&](std::exception_ptr, Result<HttpFetch> f) {
+                   got = std::move(f);
+                   io.stop();
+                 });
+  io.restart();
+  io.run();
+  return got.value_or(Fail(ErrorCode::kInternal, "never completed"));
+}
+
+TEST(HttpProbeTest, DripFeedingServerFailsWithinTheCheckBudget) {
+  asio::io_context io;
+  // Headers at once, then a byte every 40 ms: each read is within connect_timeout (100 ms),
+  // the whole never ends.
+  StreamingServer server(io, "HTTP/1.0 200 OK\r\n\r\n", "x", std::chrono::milliseconds(40));
+  HttpCheck check = OneUrl({.path = "/", .digest = "00000000000000000000000000000000"});
+  ProbeResult r = RunOnce(io, ProbeSpec{Loopback(server.port(), std::chrono::milliseconds(100)),
+                                        check});
+  EXPECT_FALSE(r.ok);
+  EXPECT_EQ(r.detail, "127.0.0.1:" + std::to_string(server.port()) +
+                          "/: timeout: not done within 300 ms (3 x connect_timeout)");
+}
+
+TEST(HttpProbeTest, DripFedHeadersFailWithinTheCheckBudget) {
+  asio::io_context io;
+  StreamingServer server(io, "HTTP/1.0 200 OK\r\n", "X-A: b\r\n", std::chrono::milliseconds(40));
+  ProbeResult r = RunOnce(io, ProbeSpec{Loopback(server.port(), std::chrono::milliseconds(100)),
+                                        OneUrl({.path = "/"})});
+  EXPECT_FALSE(r.ok);
+  EXPECT_EQ(r.detail, "127.0.0.1:" + std::to_string(server.port()) +
+                          "/: timeout: not done within 300 ms (3 x connect_timeout)");
+}
+
+TEST(HttpProbeTest, StatusOnlyCheckReadsNoBody) {
+  asio::io_context io;
+  StreamingServer server(io, "HTTP/1.0 200 OK\r\n\r\n", std::string(64 * 1024, 'x'),
+                         std::chrono::milliseconds(0));
+  ProbeResult r = RunOnce(io, Http(server.port(), OneUrl({.path = "/"})));
+  EXPECT_TRUE(r.ok) << r.detail;
+}
+
+TEST(HttpProbeTest, FetchWithoutBodyStopsAfterTheHeaders) {
+  asio::io_context io;
+  StreamingServer server(io, "HTTP/1.0 204 No Content\r\n\r\n", std::string(64 * 1024, 'x'),
+                         std::chrono::milliseconds(0));
+  auto f = Fetch(io, Loopback(server.port()),
+                 HttpRequestSpec{.path = "/", .host = "h", .read_body = false});
+  ASSERT_TRUE(f) << f.error().ToString();
+  EXPECT_EQ(f->status, 204);
+  EXPECT_FALSE(f->body_read);
+  EXPECT_LE(f->body_bytes, size_t{16 * 1024});  // at most what shared the headers' read
+}
+
+TEST(HttpProbeTest, EndlessBodyStopsAtTheCapAndFailsADigest) {
+  asio::io_context io;
+  StreamingServer server(io, "HTTP/1.0 200 OK\r\n\r\n", std::string(64 * 1024, 'x'),
+                         std::chrono::milliseconds(0));
+  HttpCheck check = OneUrl({.path = "/", .digest = "00000000000000000000000000000000"});
+  ProbeResult r = RunOnce(io, Http(server.port(), check));
+  EXPECT_FALSE(r.ok);
+  EXPECT_EQ(r.detail, "127.0.0.1:" + std::to_string(server.port()) +
+                          "/: body longer than 4 MiB: no digest taken");
+  EXPECT_LT(server.sent, kMaxHttpBody + 8 * 1024 * 1024);  // socket buffers, not gigabytes
+}
+
+TEST(HttpProbeTest, EndlessBodyFetchIsCutAtMaxBody) {
+  asio::io_context io;
+  StreamingServer server(io, "HTTP/1.0 200 OK\r\n\r\n", std::string(1000, 'x'),
+                         std::chrono::milliseconds(0));
+  auto f = Fetch(io, Loopback(server.port()),
+                 HttpRequestSpec{.path = "/", .host = "h", .keep_body = true, .max_body = 5000});
+  ASSERT_TRUE(f) << f.error().ToString();
+  EXPECT_TRUE(f->body_truncated);
+  EXPECT_EQ(f->body, std::string(5000, 'x'));
+}
+
 // ---- TLS ----
 
 class TlsFiles {
@@ -182,6 +295,8 @@ class TlsServer {
   uint16_t port() const { return acceptor_.local_endpoint().port(); }
   std::string sni;
   int served = 0;  // completed handshakes
+  std::string response = "HTTP/1.0 200 OK\r\nContent-Length: 6\r\n\r\nsecure";
+  bool reset_after_response = false;  // end with a TCP reset instead of close_notify
 
  private:
   asio::awaitable<void> Serve() {
@@ -198,8 +313,13 @@ class TlsServer {
       std::string req;
       co_await asio::async_read_until(tls, asio::dynamic_buffer(req), "\r\n\r\n",
                                       asio::redirect_error(asio::use_awaitable, ec));
-      const std::string resp = "HTTP/1.0 200 OK\r\nContent-Length: 6\r\n\r\nsecure";
-      co_await asio::async_write(tls, asio::buffer(resp), asio::redirect_error(asio::use_awaitable, ec));
+      co_await asio::async_write(tls, asio::buffer(response),
+                                 asio::redirect_error(asio::use_awaitable, ec));
+      if (reset_after_response) {
+        tls.lowest_layer().set_option(asio::socket_base::linger(true, 0), ec);
+        tls.lowest_layer().close(ec);
+        continue;
+      }
       co_await tls.async_shutdown(asio::redirect_error(asio::use_awaitable, ec));
     }
   }
@@ -276,6 +396,21 @@ TEST_F(SslProbeTest, PresentsClientCertificateWithEncryptedKey) {
   ProbeResult r = RunOnce(io, Http(server.port(), c));
   EXPECT_TRUE(r.ok) << r.detail;
   EXPECT_EQ(server.served, 1);
+}
+
+TEST_F(SslProbeTest, ResponseCutShortByAResetFails) {
+  asio::io_context io;
+  TlsServer server(io, *files_, false);
+  server.response = "HTTP/1.0 200 OK\r\nContent-Length: 100\r\n\r\npartial";
+  server.reset_after_response = true;
+  Md5 m;
+  m.Update("partial");  // the digest of what arrived: only the reset tells it is cut short
+  HttpCheck c = OneUrl({.path = "/", .digest = m.HexDigest()});
+  c.tls = true;
+  ProbeResult r = RunOnce(io, Http(server.port(), c));
+  EXPECT_FALSE(r.ok);
+  EXPECT_EQ(r.detail, "127.0.0.1:" + std::to_string(server.port()) +
+                          "/: read error: Connection reset by peer");
 }
 
 TEST_F(SslProbeTest, DigestOfTlsBody) {

@@ -95,6 +95,52 @@ TEST(SmtpProbeTest, SilentServerTimesOut) {
                           std::to_string(acceptor.local_endpoint().port()) + ": timeout");
 }
 
+// Greets with continuation lines ("220-...") forever, one every `gap`.
+class EndlessGreeting {
+ public:
+  EndlessGreeting(asio::io_context& io, std::chrono::milliseconds gap)
+      : acceptor_(io, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0)), gap_(gap) {
+    testing::Spawn(io, Serve());
+  }
+  uint16_t port() const { return acceptor_.local_endpoint().port(); }
+
+ private:
+  asio::awaitable<void> Serve() {
+    tcp::socket s = co_await acceptor_.async_accept(asio::use_awaitable);
+    asio::steady_timer timer(s.get_executor());
+    std::error_code ec;
+    const std::string line = "220-still greeting\r\n";
+    while (!ec) {
+      if (gap_.count() > 0) {
+        timer.expires_after(gap_);
+        co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+      }
+      co_await asio::async_write(s, asio::buffer(line), asio::redirect_error(asio::use_awaitable, ec));
+    }
+  }
+  tcp::acceptor acceptor_;
+  std::chrono::milliseconds gap_;
+};
+
+TEST(SmtpProbeTest, EndlessGreetingFailsAtTheReplyCap) {
+  asio::io_context io;
+  EndlessGreeting server(io, std::chrono::milliseconds(0));
+  ProbeResult r = RunOnce(io, ProbeSpec{Loopback(server.port()), SmtpCheck{}});
+  EXPECT_FALSE(r.ok);
+  EXPECT_EQ(r.detail, "cannot read banner from 127.0.0.1:" + std::to_string(server.port()) +
+                          ": reply longer than 64 KiB");
+}
+
+TEST(SmtpProbeTest, DripFedGreetingFailsWithinTheCheckBudget) {
+  asio::io_context io;
+  EndlessGreeting server(io, std::chrono::milliseconds(40));
+  ProbeResult r = RunOnce(io, ProbeSpec{Loopback(server.port(), std::chrono::milliseconds(100)),
+                                        SmtpCheck{}});
+  EXPECT_FALSE(r.ok);
+  EXPECT_EQ(r.detail, "cannot read banner from 127.0.0.1:" + std::to_string(server.port()) +
+                          ": timeout: not done within 400 ms (4 x connect_timeout)");
+}
+
 // ---- DNS ----
 
 class DnsServer {
