@@ -132,9 +132,10 @@ def test_apt_would_install_it_alone(deb):
 
 
 def test_cmake_install_lays_out_the_same_files(build_dir):
+    """`cmake --install` (`make install`) with the default prefix: /usr, as the package."""
     dest = tempfile.mkdtemp(prefix="vigil-destdir-")
     try:
-        proc = _run(["cmake", "--install", build_dir, "--prefix", "/usr"],
+        proc = _run(["cmake", "--install", build_dir],
                     env={**os.environ, "DESTDIR": dest})
         assert proc.returncode == 0, proc.stdout + proc.stderr
         got = set()
