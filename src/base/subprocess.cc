@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <memory>
 
 #include <asio.hpp>
@@ -176,17 +177,44 @@ std::vector<std::string> SplitCommandLine(std::string_view line) {
   return words;
 }
 
+std::vector<std::string> CommandArgv(std::string_view line,
+                                     const std::optional<std::string>& program) {
+  std::vector<std::string> argv = SplitCommandLine(line);
+  if (!argv.empty() && program) argv[0] = *program;
+  return argv;
+}
+
+std::string CommandSearchPath() {
+  if (const char* env = ::getenv("PATH")) return env;
+  const size_t n = ::confstr(_CS_PATH, nullptr, 0);
+  if (n == 0) return "/bin:/usr/bin";
+  std::string out(n, '\0');
+  ::confstr(_CS_PATH, out.data(), n);
+  out.resize(n - 1);
+  return out;
+}
+
+std::optional<std::string> SearchPath(const std::string& name, const std::string& search_path) {
+  if (name.empty() || name.find('/') != std::string::npos) return std::nullopt;
+  size_t start = 0;
+  for (;;) {
+    const size_t colon = search_path.find(':', start);
+    const std::string dir = search_path.substr(
+        start, colon == std::string::npos ? std::string::npos : colon - start);
+    const std::string candidate = dir.empty() ? name : dir + "/" + name;
+    struct stat st {};
+    if (::stat(candidate.c_str(), &st) == 0 && S_ISREG(st.st_mode) &&
+        (st.st_mode & (S_IXUSR | S_IXGRP | S_IXOTH)))
+      return candidate;
+    if (colon == std::string::npos) return std::nullopt;
+    start = colon + 1;
+  }
+}
+
 std::optional<std::string> ScriptSecurityProblem(const std::string& program) {
   std::string path = program;
-  if (path.find('/') == std::string::npos) {
-    for (const char* dir : {"/usr/local/sbin/", "/usr/local/bin/", "/usr/sbin/", "/usr/bin/",
-                            "/sbin/", "/bin/"}) {
-      if (::access((dir + program).c_str(), F_OK) == 0) {
-        path = dir + program;
-        break;
-      }
-    }
-  }
+  if (path.find('/') == std::string::npos)
+    path = SearchPath(program, CommandSearchPath()).value_or(program);
   char resolved[PATH_MAX];
   if (::realpath(path.c_str(), resolved) == nullptr) return std::nullopt;  // missing: not run
   std::string p = resolved;

@@ -57,10 +57,24 @@ Result<pid_t> SpawnProcess(asio::io_context& io, const SpawnSpec& spec,
 // '...' and "..." group (quotes removed); a backslash escapes the next character.
 std::vector<std::string> SplitCommandLine(std::string_view line);
 
+// Returns the argv of a script: `line` split by SplitCommandLine, with argv[0] replaced by
+// `program` when given (the file a PATH search found for it; see SearchPath).
+std::vector<std::string> CommandArgv(std::string_view line,
+                                     const std::optional<std::string>& program);
+
+// Returns the search path keepalived uses for a command without a '/': $PATH of this
+// process, or the C library's default path (confstr(_CS_PATH)) when PATH is unset.
+std::string CommandSearchPath();
+
+// Returns the first "DIR/name" along `search_path` (':'-separated; an empty entry is the
+// current directory) that is a regular file with an execute bit, as execvp would run it;
+// nullopt when there is none or `name` is empty or has a '/'.
+std::optional<std::string> SearchPath(const std::string& name, const std::string& search_path);
+
 // Returns why running `program` as root would be unsafe, or nullopt if it is safe: the file
 // or a directory above it is writable by a user other than root (group or other write
 // permission without the sticky bit, or a non-root owner), as enable_script_security
-// demands. A program without a '/' is looked up in the usual system directories.
+// demands. A program without a '/' is looked up along CommandSearchPath().
 std::optional<std::string> ScriptSecurityProblem(const std::string& program);
 
 // Returns the uid and primary gid of `user` (and the gid of `group` when given).

@@ -165,7 +165,7 @@ Result<CheckParams> ToParams(const model::CheckDetail& detail, const model::Conf
     }
     Result<CheckParams> operator()(const model::MiscCheck& m) const {
       MiscCheck out;
-      out.argv = SplitCommandLine(m.path.command);
+      out.argv = CommandArgv(m.path.command, m.path.program);
       if (out.argv.empty()) return Fail(ErrorCode::kInvalidArgument, "MISC_CHECK: empty misc_path");
       if (auto r = RefuseInsecure(out.argv[0], config.global); !r) return std::unexpected(r.error());
       out.timeout = m.timeout;
@@ -252,7 +252,7 @@ std::string KeepalivedRsName(const model::SorryServer& rs, const model::VirtualS
 Result<SpawnSpec> ScriptSpawnSpec(const model::Script& script, const model::Global& global,
                                   const UserResolver& resolve) {
   SpawnSpec spec;
-  spec.argv = SplitCommandLine(script.command);
+  spec.argv = CommandArgv(script.command, script.program);
   if (spec.argv.empty()) return Fail(ErrorCode::kInvalidArgument, "empty script command");
   if (auto r = RefuseInsecure(spec.argv[0], global); !r) return std::unexpected(r.error());
   auto who = ResolveRunAs(script.user, script.group, global, resolve);

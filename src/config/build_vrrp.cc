@@ -188,7 +188,10 @@ void BuildVrrpScript(const Node& n, model::Config& cfg, Diagnostics& diags) {
   for (const Node& c : n.children) {
     const std::string& kw = c.name();
     if (kw == "script") {
-      if (auto sc = ParseCommandScript(c, diags)) s.command = sc->command;
+      if (auto sc = ParseCommandScript(c, diags)) {
+        s.command = sc->command;
+        s.command_loc = sc->loc;
+      }
     } else if (kw == "interval" || kw == "timeout") {
       const Token* t = RequireArg(c, 0, diags);
       if (!t) continue;

@@ -9,13 +9,15 @@
 namespace vigil::config {
 
 Loaded LoadConfig(const std::string& path, const PreprocessOptions& options, FileSystem& fs,
-                  const SystemInfo* system) {
+                  const SystemInfo* system, SystemPass pass) {
   Loaded out;
   std::vector<Line> lines = Preprocess(path, fs, options, out.files, out.diags);
   if (out.diags.HasFatal() && lines.empty()) return out;
   Tree tree = ParseTree(lines, out.diags);
   out.config = Build(tree, out.diags);
-  if (system != nullptr) CheckSystem(out.config, *system, out.diags);
+  if (system == nullptr || pass == SystemPass::kNone) return out;
+  ResolveCommands(out.config, *system);
+  if (pass == SystemPass::kCheck) CheckSystem(out.config, *system, out.diags);
   return out;
 }
 

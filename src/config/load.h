@@ -21,11 +21,18 @@ struct Loaded {
   model::Config config;
 };
 
-// Reads the configuration at `path` through `fs` and builds the model. When `system` is
-// given, checks that need the running system (interfaces, users, script files) add warnings.
-// Never throws, never touches anything but `fs` and `system`.
+// What LoadConfig asks of the running system.
+enum class SystemPass {
+  kNone,     // the model as written (dump, golden tests)
+  kResolve,  // script commands resolved along PATH (ResolveCommands), no diagnostics
+  kCheck,    // kResolve, then CheckSystem's diagnostics (interfaces, users, scripts)
+};
+
+// Reads the configuration at `path` through `fs` and builds the model, then asks `system`
+// what `pass` says (`system` may be null only with kNone). Never throws, never touches
+// anything but `fs` and `system`.
 Loaded LoadConfig(const std::string& path, const PreprocessOptions& options, FileSystem& fs,
-                  const SystemInfo* system);
+                  const SystemInfo* system, SystemPass pass = SystemPass::kCheck);
 
 // Returns the host name up to its first dot: keepalived's default config id.
 std::string DefaultConfigId();

@@ -35,6 +35,12 @@ std::optional<std::string> HostSystemInfo::ScriptInsecurity(const std::string& p
   return ScriptSecurityProblem(program);
 }
 
+std::string HostSystemInfo::CommandPath() const { return CommandSearchPath(); }
+
+std::optional<std::string> HostSystemInfo::FindCommand(const std::string& name) const {
+  return SearchPath(name, CommandSearchPath());
+}
+
 SystemInfo::FileState HostSystemInfo::Executable(const std::string& path) const {
   struct stat st{};
   if (stat(path.c_str(), &st) != 0) return FileState::kMissing;
@@ -43,6 +49,44 @@ SystemInfo::FileState HostSystemInfo::Executable(const std::string& path) const 
 }
 
 namespace {
+
+// Calls `f` on every script of `config` (a model::Script or a model::VrrpScript, const as
+// `config` is), in the order of the configuration's blocks.
+template <class ConfigT, class F>
+void ForEachScript(ConfigT& config, F&& f) {
+  auto opt = [&](auto& s) {
+    if (s) f(*s);
+  };
+  auto& g = config.global;
+  opt(g.startup_script);
+  opt(g.shutdown_script);
+  for (auto* fifo : {&g.notify_fifo, &g.vrrp_notify_fifo, &g.lvs_notify_fifo})
+    if (*fifo) opt((*fifo)->script);
+  for (auto& s : config.vrrp_scripts) f(s);
+  auto notify = [&](auto& n) {
+    for (auto* s : {&n.master, &n.backup, &n.fault, &n.stop, &n.deleted,
+                    &n.master_rx_lower_pri, &n.generic})
+      opt(*s);
+  };
+  for (auto& v : config.vrrp_instances) notify(v.notify);
+  for (auto& sg : config.sync_groups) notify(sg.notify);
+  for (auto& vs : config.virtual_servers) {
+    opt(vs.quorum_up);
+    opt(vs.quorum_down);
+    for (auto& rs : vs.real_servers) {
+      opt(rs.notify_up);
+      opt(rs.notify_down);
+      for (auto& chk : rs.checks)
+        if (auto* m = std::get_if<model::MiscCheck>(&chk.detail)) f(m->path);
+    }
+  }
+}
+
+// Returns the program word of a command line (its first word), or "".
+std::string ProgramWord(const std::string& command) {
+  std::vector<std::string> argv = SplitCommandLine(command);
+  return argv.empty() ? std::string() : argv[0];
+}
 
 class Checker {
  public:
@@ -62,24 +106,29 @@ class Checker {
       Warn(at, "group '" + *group + "' does not exist");
   }
 
-  // Checks the program of a command line (its first word).
-  void Command(const std::string& command, const model::SourceRef& at) {
-    std::string prog = command.substr(0, command.find_first_of(" \t"));
+  // Checks the program of a command line (its first word, resolved by ResolveCommands).
+  // A missing program of a vrrp_script (`tracked`) is an error, as keepalived's "disabling
+  // track script ... since not found"; of any other script a warning (keepalived drops it
+  // with a log line).
+  void Command(const std::string& command, const std::optional<std::string>& program,
+               const model::SourceRef& at, bool tracked) {
+    std::string prog = ProgramWord(command);
     if (prog.empty()) return;
-    SystemInfo::FileState state = SystemInfo::FileState::kMissing;
-    if (prog.find('/') != std::string::npos) {
-      state = system_.Executable(prog);
-    } else {  // found through PATH at run time, as keepalived does
-      for (const char* dir : {"/usr/local/sbin/", "/usr/local/bin/", "/usr/sbin/", "/usr/bin/",
-                              "/sbin/", "/bin/"}) {
-        state = system_.Executable(dir + prog);
-        if (state != SystemInfo::FileState::kMissing) break;
-      }
-    }
-    switch (state) {
-      case SystemInfo::FileState::kMissing:
-        Warn(at, "script '" + prog + "' does not exist");
+    auto missing = [&](std::string msg) {
+      if (tracked) diags_.Error({at.file, at.line, at.column}, std::move(msg));
+      else Warn(at, std::move(msg));
+    };
+    if (prog.find('/') == std::string::npos) {
+      if (!program) {
+        missing("script '" + prog + "' is not found in PATH (" + system_.CommandPath() + ")");
         return;  // like keepalived: a missing script is dropped, not a security problem
+      }
+      prog = *program;
+    }
+    switch (system_.Executable(prog)) {
+      case SystemInfo::FileState::kMissing:
+        missing("script '" + prog + "' does not exist");
+        return;
       case SystemInfo::FileState::kNotExecutable:
         Warn(at, "script '" + prog + "' is not executable");
         break;
@@ -101,16 +150,14 @@ class Checker {
     }
   }
 
-  void Script(const std::optional<model::Script>& s) {
-    if (!s) return;
-    Command(s->command, s->loc);
-    User(s->user, s->group, s->loc);
+  void Script(const model::Script& s) {
+    Command(s.command, s.program, s.loc, /*tracked=*/false);
+    User(s.user, s.group, s.loc);
   }
 
-  void Notify(const model::VrrpNotify& n) {
-    for (const auto* s : {&n.master, &n.backup, &n.fault, &n.stop, &n.deleted,
-                          &n.master_rx_lower_pri, &n.generic})
-      Script(*s);
+  void Script(const model::VrrpScript& s) {
+    Command(s.command, s.program, s.command_loc, /*tracked=*/true);
+    User(s.user, s.group, s.loc);
   }
 
  private:
@@ -127,19 +174,20 @@ class Checker {
 
 }  // namespace
 
+void ResolveCommands(model::Config& config, const SystemInfo& system) {
+  ForEachScript(config, [&](auto& s) {
+    std::string prog = ProgramWord(s.command);
+    if (prog.empty()) s.program.reset();
+    else if (prog.find('/') != std::string::npos) s.program = prog;
+    else s.program = system.FindCommand(prog);
+  });
+}
+
 void CheckSystem(const model::Config& config, const SystemInfo& system, Diagnostics& diags) {
   const model::Global& g = config.global;
   Checker c(system, diags, g.enable_script_security);
   c.User(g.script_user, g.script_group, {});
-  c.Script(g.startup_script);
-  c.Script(g.shutdown_script);
-  for (const auto* f : {&g.notify_fifo, &g.vrrp_notify_fifo, &g.lvs_notify_fifo})
-    if (*f) c.Script((*f)->script);
-
-  for (const auto& s : config.vrrp_scripts) {
-    c.Command(s.command, s.loc);
-    c.User(s.user, s.group, s.loc);
-  }
+  ForEachScript(config, [&](const auto& s) { c.Script(s); });
   for (const auto& v : config.vrrp_instances) {
     if (v.interface) c.Interface(*v.interface, v.loc);
     for (const auto& t : v.track_interface) c.Interface(t.name, t.loc);
@@ -147,31 +195,17 @@ void CheckSystem(const model::Config& config, const SystemInfo& system, Diagnost
       if (a.dev) c.Interface(*a.dev, a.loc);
     for (const auto& a : v.virtual_ipaddress_excluded)
       if (a.dev) c.Interface(*a.dev, a.loc);
-    c.Notify(v.notify);
   }
-  for (const auto& s : config.sync_groups) {
+  for (const auto& s : config.sync_groups)
     for (const auto& t : s.track_interface) c.Interface(t.name, t.loc);
-    c.Notify(s.notify);
-  }
   for (const auto& a : config.static_addresses)
     if (a.dev) c.Interface(*a.dev, a.loc);
   for (const auto& gg : config.garp_groups)
     for (const auto& i : gg.interfaces) c.Interface(i, gg.loc);
-  for (const auto& vs : config.virtual_servers) {
-    c.Script(vs.quorum_up);
-    c.Script(vs.quorum_down);
-    for (const auto& rs : vs.real_servers) {
-      c.Script(rs.notify_up);
-      c.Script(rs.notify_down);
-      for (const auto& chk : rs.checks) {
+  for (const auto& vs : config.virtual_servers)
+    for (const auto& rs : vs.real_servers)
+      for (const auto& chk : rs.checks)
         if (chk.bind_if) c.Interface(*chk.bind_if, chk.loc);
-        if (const auto* m = std::get_if<model::MiscCheck>(&chk.detail)) {
-          c.Command(m->path.command, m->path.loc);
-          c.User(m->path.user, m->path.group, m->path.loc);
-        }
-      }
-    }
-  }
 }
 
 }  // namespace vigil::config

@@ -31,6 +31,11 @@ class SystemInfo {
   virtual std::optional<std::string> ScriptInsecurity(const std::string&) const {
     return std::nullopt;
   }
+  // Returns the search path for commands without a '/' (keepalived's: $PATH, else the C
+  // library's default path).
+  virtual std::string CommandPath() const = 0;
+  // Returns the file `name` (no '/') runs along CommandPath(), or nullopt if none.
+  virtual std::optional<std::string> FindCommand(const std::string& name) const = 0;
 };
 
 // The host's answers: if_nametoindex(3), getpwnam_r(3), getgrnam_r(3), access(2).
@@ -41,13 +46,25 @@ class HostSystemInfo final : public SystemInfo {
   bool GroupExists(const std::string& name) const override;
   FileState Executable(const std::string& path) const override;
   std::optional<std::string> ScriptInsecurity(const std::string& program) const override;
+  std::string CommandPath() const override;
+  std::optional<std::string> FindCommand(const std::string& name) const override;
 };
+
+// Sets `program` of every script in `config` (vrrp_script, notify, MISC_CHECK, FIFO,
+// quorum and start-up scripts): its command's first word, searched along
+// system.CommandPath() when it has no '/', as keepalived resolves a script once when it
+// loads the configuration. A command that is not found stays unresolved (CheckSystem
+// reports it).
+void ResolveCommands(model::Config& config, const SystemInfo& system);
 
 // Adds a warning to `diags` for each interface, user, group or script the configuration
 // names that `system` does not have, at the item's configured location:
 //   interface 'eth9' does not exist
 //   user 'nobody2' does not exist
 //   script '/x/y' does not exist | script '/x/y' is not executable
+//   script 'x' is not found in PATH (/usr/bin:/bin)
+// A vrrp_script whose program does not exist is an error, as in keepalived (which disables
+// it). Expects ResolveCommands to have run on `config`.
 void CheckSystem(const model::Config& config, const SystemInfo& system, Diagnostics& diags);
 
 }  // namespace vigil::config

@@ -27,16 +27,16 @@ config::PreprocessOptions PreprocessOptionsFrom(const Options& options) {
   return p;
 }
 
-config::Loaded LoadFromOptions(const Options& options, bool system_checks) {
+config::Loaded LoadFromOptions(const Options& options, config::SystemPass pass) {
   config::RealFileSystem fs;
   config::HostSystemInfo system;
-  return config::LoadConfig(options.config_file, PreprocessOptionsFrom(options), fs,
-                            system_checks ? &system : nullptr);
+  return config::LoadConfig(options.config_file, PreprocessOptionsFrom(options), fs, &system,
+                            pass);
 }
 
 int RunConfigTest(const Options& options, std::ostream& diag_out,
                   const EngineChecks& engine_checks) {
-  config::Loaded loaded = LoadFromOptions(options, /*system_checks=*/true);
+  config::Loaded loaded = LoadFromOptions(options, config::SystemPass::kCheck);
   if (engine_checks && !loaded.diags.HasFatal()) engine_checks(loaded.config, loaded.diags);
   diag_out << loaded.diags.FormatAll(loaded.files);
   diag_out.flush();
@@ -44,7 +44,7 @@ int RunConfigTest(const Options& options, std::ostream& diag_out,
 }
 
 int RunDumpConfig(const Options& options, std::ostream& json_out, std::ostream& diag_out) {
-  config::Loaded loaded = LoadFromOptions(options, /*system_checks=*/false);
+  config::Loaded loaded = LoadFromOptions(options, config::SystemPass::kNone);
   diag_out << loaded.diags.FormatAll(loaded.files);
   diag_out.flush();
   // The model is printed even when the configuration cannot run: it shows what was read.

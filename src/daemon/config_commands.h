@@ -14,9 +14,9 @@ namespace vigil::daemon {
 // Returns the preprocessor options implied by the command line (config id, -e, ...).
 config::PreprocessOptions PreprocessOptionsFrom(const Options& options);
 
-// Loads the configuration named by the command line. With `system_checks`, checks that
-// need this host (interfaces, users, scripts) add warnings.
-config::Loaded LoadFromOptions(const Options& options, bool system_checks);
+// Loads the configuration named by the command line and asks this host what `pass` says
+// (kResolve: script commands found along PATH; kCheck: also interfaces, users, scripts).
+config::Loaded LoadFromOptions(const Options& options, config::SystemPass pass);
 
 // Loads the configuration, writes every diagnostic to `diag_out` and returns keepalived's
 // config-test exit code (0 fine, 3 cannot run, 4 errors, 5 scripts without

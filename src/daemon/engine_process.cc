@@ -62,7 +62,7 @@ class EngineProcess {
         supervisor_pid_(getppid()) {}
 
   int Run(int supervisor_fd) {
-    config::Loaded loaded = LoadFromOptions(options_, /*system_checks=*/false);
+    config::Loaded loaded = LoadFromOptions(options_, config::SystemPass::kResolve);
     if (loaded.diags.HasFatal()) {
       LogDiagnostics(name_, loaded);
       log::Error(name_ + ": the configuration cannot be used; stopping");
@@ -129,7 +129,7 @@ class EngineProcess {
 
   // Reloads and returns "1" + summary or "0" + errors.
   std::string Reload() {
-    config::Loaded loaded = LoadFromOptions(options_, /*system_checks=*/false);
+    config::Loaded loaded = LoadFromOptions(options_, config::SystemPass::kResolve);
     if (loaded.diags.HasErrors()) {
       LogDiagnostics(name_, loaded);
       log::Error(name_ + ": reload refused: the configuration has errors; nothing changed");

@@ -168,7 +168,7 @@ class Supervisor final : public control::ControlTarget {
                static_cast<unsigned long long>(ts.tv_sec) * 1000000ULL +
                    static_cast<unsigned long long>(ts.tv_nsec / 1000));
     ++reloads_;
-    config::Loaded loaded = LoadFromOptions(options_, /*system_checks=*/true);
+    config::Loaded loaded = LoadFromOptions(options_, config::SystemPass::kCheck);
     if (loaded.diags.HasErrors()) {
       LogDiagnostics(loaded);
       log::Error("reload refused: the new configuration has errors; nothing changed");
@@ -519,7 +519,7 @@ int RunDaemon(const Options& options, const EngineFactories& factories) {
   // engines inherit this; scripts get default dispositions back from the spawner).
   ::signal(SIGPIPE, SIG_IGN);
   if (options.umask) umask(*options.umask);
-  config::Loaded loaded = LoadFromOptions(options, /*system_checks=*/true);
+  config::Loaded loaded = LoadFromOptions(options, config::SystemPass::kCheck);
   LogDiagnostics(loaded);
   if (loaded.diags.HasFatal()) {
     log::Error("the configuration cannot run; not starting (see vigild -t)");

@@ -42,6 +42,9 @@ struct Script {
   std::string command;               // the command line as written (one string)
   std::optional<std::string> user;   // run as; unset = global script_user
   std::optional<std::string> group;
+  // The file to execute, set by config::ResolveCommands: the command's first word, searched
+  // in PATH when it has no '/', as keepalived does. Unset: not resolved, or not found.
+  std::optional<std::string> program;
   SourceRef loc;
 };
 
@@ -148,7 +151,9 @@ struct VrrpScript {
   std::optional<std::string> user;              // unset = global script_user
   std::optional<std::string> group;
   bool init_fail = false;                       // start in the failed state
+  std::optional<std::string> program;           // as Script::program
   SourceRef loc;
+  SourceRef command_loc;                        // the `script` line
 };
 
 struct TrackFile {

@@ -75,7 +75,9 @@ Json J(const RawSetting& r) {
 }
 
 Json J(const Script& s) {
-  return Json{{"command", s.command}, {"user", J(s.user)}, {"group", J(s.group)}};
+  Json j{{"command", s.command}, {"user", J(s.user)}, {"group", J(s.group)}};
+  if (s.program) j["program"] = *s.program;  // only once resolved against a system
+  return j;
 }
 
 Json J(const NotifyFifo& f) { return Json{{"path", f.path}, {"script", J(f.script)}}; }
@@ -148,12 +150,14 @@ Json J(const Global& g) {
 }
 
 Json J(const VrrpScript& s) {
-  return Json{{"name", s.name},         {"script", s.command},
-              {"interval", J(s.interval)}, {"timeout", J(s.timeout)},
-              {"weight", s.weight},     {"weight_reverse", s.weight_reverse},
-              {"rise", s.rise},         {"fall", s.fall},
-              {"user", J(s.user)},      {"group", J(s.group)},
-              {"init_fail", s.init_fail}};
+  Json j{{"name", s.name},           {"script", s.command},
+         {"interval", J(s.interval)}, {"timeout", J(s.timeout)},
+         {"weight", s.weight},       {"weight_reverse", s.weight_reverse},
+         {"rise", s.rise},           {"fall", s.fall},
+         {"user", J(s.user)},        {"group", J(s.group)},
+         {"init_fail", s.init_fail}};
+  if (s.program) j["program"] = *s.program;  // only once resolved against a system
+  return j;
 }
 
 Json J(const TrackFile& f) {

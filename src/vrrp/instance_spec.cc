@@ -12,7 +12,7 @@ namespace {
 std::optional<CommandSpec> Command(const std::optional<model::Script>& s) {
   if (!s) return std::nullopt;
   CommandSpec c;
-  c.argv = SplitCommandLine(s->command);
+  c.argv = CommandArgv(s->command, s->program);
   if (c.argv.empty()) return std::nullopt;
   c.user = s->user;
   c.group = s->group;
@@ -175,7 +175,7 @@ VrrpSpec SpecFromModel(const model::Config& config) {
     if (!used_scripts.count(m.name)) continue;
     ScriptSpec s;
     s.name = m.name;
-    s.command.argv = SplitCommandLine(m.command);
+    s.command.argv = CommandArgv(m.command, m.program);
     s.command.user = m.user;
     s.command.group = m.group;
     s.interval = m.interval;

@@ -61,13 +61,16 @@ def test_link_down_faults_the_master_and_link_up_restores_it(vl):
     vl.wait_states({r1: "BACKUP", r2: "MASTER"})
 
 
-@pytest.mark.parametrize("weight,r2_state,r2_prio", [
-    pytest.param(-150, "BACKUP", 50, id="weight-drops-priority"),
-    pytest.param(0, "FAULT", 200, id="weight0-faults"),
+@pytest.mark.parametrize("weight,r2_state,r2_prio,program", [
+    pytest.param(-150, "BACKUP", 50, "/usr/bin/test", id="weight-drops-priority"),
+    pytest.param(0, "FAULT", 200, "/usr/bin/test", id="weight0-faults"),
+    # A command without '/' is searched in PATH, as keepalived does (`killall -0 haproxy`).
+    pytest.param(-150, "BACKUP", 50, "test", id="command-found-in-path"),
 ])
-def test_failing_tracked_script_hands_over_and_recovery_takes_back(vl, weight, r2_state, r2_prio):
+def test_failing_tracked_script_hands_over_and_recovery_takes_back(vl, weight, r2_state, r2_prio,
+                                                                   program):
     flag = vl.file("healthy", "")
-    top = (f'vrrp_script chk {{\n    script "/usr/bin/test -e {flag}"\n    interval 1\n'
+    top = (f'vrrp_script chk {{\n    script "{program} -e {flag}"\n    interval 1\n'
            f'    fall 1\n    rise 1\n    weight {weight}\n}}\n')
     r1, r2 = _pair(vl, V3, r2_extra="track_script {\n    chk\n}", top=top)
     os.unlink(flag)

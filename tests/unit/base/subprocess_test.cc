@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <cstdlib>
 
 #include <asio.hpp>
 #include <gtest/gtest.h>
@@ -113,6 +114,47 @@ TEST(ScriptSecurityTest, WritableFileOrDirectoryIsRefused) {
   EXPECT_EQ(ScriptSecurityProblem(script), "'" + script + "' is owned by uid 65534, not root");
   unlink(script.c_str());
   rmdir(dir.c_str());
+}
+
+TEST(SubprocessTest, SearchPathFindsTheFirstExecutableRegularFile) {
+  char tmpl[] = "/tmp/vigil-path-XXXXXX";
+  ASSERT_NE(::mkdtemp(tmpl), nullptr);
+  const std::string root = tmpl;
+  const std::string a = root + "/a", b = root + "/b", c = root + "/c";
+  for (const auto& d : {a, b, c}) ASSERT_EQ(::mkdir(d.c_str(), 0755), 0);
+  auto touch = [](const std::string& p, mode_t mode) {
+    FILE* f = std::fopen(p.c_str(), "w");
+    ASSERT_NE(f, nullptr);
+    std::fclose(f);
+    ASSERT_EQ(::chmod(p.c_str(), mode), 0);
+  };
+  touch(a + "/prog", 0644);              // not executable: skipped
+  ASSERT_EQ(::mkdir((b + "/prog").c_str(), 0755), 0);  // a directory: skipped
+  touch(c + "/prog", 0755);
+  const std::string path = a + ":" + b + ":" + c;
+  EXPECT_EQ(SearchPath("prog", path), c + "/prog");
+  EXPECT_EQ(SearchPath("other", path), std::nullopt);
+  EXPECT_EQ(SearchPath("c/prog", root), std::nullopt);  // has a '/': never searched
+  EXPECT_EQ(SearchPath("", path), std::nullopt);
+  std::system(("rm -rf " + root).c_str());
+}
+
+TEST(SubprocessTest, CommandArgvPutsTheResolvedProgramFirst) {
+  EXPECT_EQ(CommandArgv("killall -0 'ha proxy'", std::string("/usr/bin/killall")),
+            (std::vector<std::string>{"/usr/bin/killall", "-0", "ha proxy"}));
+  EXPECT_EQ(CommandArgv("killall -0 haproxy", std::nullopt),
+            (std::vector<std::string>{"killall", "-0", "haproxy"}));
+  EXPECT_EQ(CommandArgv("", std::string("/bin/x")), std::vector<std::string>{});
+}
+
+TEST(SubprocessTest, CommandSearchPathIsPathOrTheLibraryDefault) {
+  const char* saved = ::getenv("PATH");
+  const std::string keep = saved ? saved : "";
+  ::setenv("PATH", "/x:/y", 1);
+  EXPECT_EQ(CommandSearchPath(), "/x:/y");
+  ::unsetenv("PATH");
+  EXPECT_EQ(CommandSearchPath(), "/bin:/usr/bin");  // glibc's _CS_PATH
+  if (saved) ::setenv("PATH", keep.c_str(), 1);
 }
 
 }  // namespace

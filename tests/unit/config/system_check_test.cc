@@ -4,6 +4,7 @@
 
 #include <set>
 
+#include "base/subprocess.h"
 #include "config/build.h"
 #include "tree_text.h"
 
@@ -35,6 +36,12 @@ class FakeSystem : public SystemInfo {
     if (plain_files.count(p)) return FileState::kNotExecutable;
     return FileState::kMissing;
   }
+  std::string CommandPath() const override { return "/usr/bin:/bin"; }
+  std::optional<std::string> FindCommand(const std::string& name) const override {
+    for (const char* dir : {"/usr/bin/", "/bin/"})
+      if (executables.count(dir + name)) return dir + name;
+    return std::nullopt;
+  }
 };
 
 // Builds the model of `text`, which must build without a diagnostic, and returns the
@@ -44,6 +51,7 @@ Diagnostics CheckText(const std::string& text, const FakeSystem& sys) {
   Diagnostics parse;
   auto cfg = Build(TreeFromText(text, parse), d);
   EXPECT_EQ(DiagLines(d), Strings{});
+  ResolveCommands(cfg, sys);
   CheckSystem(cfg, sys, d);
   return d;
 }
@@ -66,10 +74,11 @@ vrrp_instance VI_1 {
   notify_master /etc/passwd
   notify_backup /no/such
 })", sys);
+  // Scripts first (global, vrrp_script, notify...), then interfaces.
   EXPECT_EQ(DiagLines(d), (Strings{"4:13: warning: user 'nobody2' does not exist",
-                                   "8:15: warning: interface 'eth9' does not exist",
                                    "14:3: warning: script '/etc/passwd' is not executable",
-                                   "15:3: warning: script '/no/such' does not exist"}));
+                                   "15:3: warning: script '/no/such' does not exist",
+                                   "8:15: warning: interface 'eth9' does not exist"}));
   EXPECT_EQ(d.ExitCode(), CheckExit::kOk);
 }
 
@@ -86,7 +95,7 @@ vrrp_instance VI_1 {
   notify_master "/bin/true master"
 })", sys);
   EXPECT_EQ(DiagLines(d),
-            (Strings{"1:13: warning: scripts are configured but global_defs has no "
+            (Strings{"2:3: warning: scripts are configured but global_defs has no "
                      "enable_script_security: they would run as root without their files' "
                      "safety being checked"}));
   EXPECT_EQ(d.ExitCode(), CheckExit::kScriptSecurity);
@@ -117,8 +126,53 @@ vrrp_instance VI_1 {
   notify_master "true now"
   notify_backup "nosuchprog now"
 })", sys);
-  EXPECT_EQ(DiagLines(d), (Strings{"9:3: warning: script 'nosuchprog' does not exist"}));
+  EXPECT_EQ(DiagLines(d), (Strings{"9:3: warning: script 'nosuchprog' is not found in PATH "
+                                   "(/usr/bin:/bin)"}));
   EXPECT_EQ(d.ExitCode(), CheckExit::kOk);
+}
+
+TEST(SystemCheckTest, ResolveCommandsStoresTheProgramFoundInPath) {
+  // The HAProxy seed example: `killall -0 haproxy` runs /usr/bin/killall.
+  FakeSystem sys;
+  sys.executables.insert("/usr/bin/killall");
+  Diagnostics d;
+  auto cfg = Build(TreeFromText(R"(vrrp_script chk_haproxy {
+  script "killall -0 haproxy"
+}
+vrrp_instance VI_1 {
+  interface eth0
+  virtual_router_id 51
+  virtual_ipaddress { 10.0.0.1 }
+  track_script { chk_haproxy }
+  notify_master "/bin/true master"
+  notify_backup "nosuchprog now"
+})", d), d);
+  EXPECT_EQ(DiagLines(d), Strings{});
+  ResolveCommands(cfg, sys);
+  EXPECT_EQ(cfg.vrrp_scripts.at(0).program, "/usr/bin/killall");
+  EXPECT_EQ(cfg.vrrp_instances.at(0).notify.master->program, "/bin/true");
+  EXPECT_EQ(cfg.vrrp_instances.at(0).notify.backup->program, std::nullopt);
+  EXPECT_EQ(CommandArgv(cfg.vrrp_scripts[0].command, cfg.vrrp_scripts[0].program),
+            (Strings{"/usr/bin/killall", "-0", "haproxy"}));
+}
+
+TEST(SystemCheckTest, TrackScriptNotFoundIsAnErrorAtItsScriptLine) {
+  // keepalived -t: "Disabling track script chk since not found/accessible" (an error).
+  FakeSystem sys;
+  Diagnostics d = CheckText(R"(global_defs {
+  enable_script_security
+}
+vrrp_script chk {
+  interval 2
+  script "killall -0 haproxy"
+}
+vrrp_script chk2 {
+  script "/usr/local/bin/nosuch.sh"
+})", sys);
+  EXPECT_EQ(DiagLines(d),
+            (Strings{"6:3: error: script 'killall' is not found in PATH (/usr/bin:/bin)",
+                     "9:3: error: script '/usr/local/bin/nosuch.sh' does not exist"}));
+  EXPECT_EQ(d.ExitCode(), CheckExit::kErrors);
 }
 
 TEST(SystemCheckTest, ScriptSecurityRefusesScriptsOthersCanChange) {
