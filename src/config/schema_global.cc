@@ -135,6 +135,7 @@ constexpr KeywordSpec kGlobalDefsKeywords[] = {
     // vigil's own keywords (keepalived does not know them).
     Kw("vigil_lb_backend"),      // auto | ipvs | nftables
     Kw("vigil_control_socket"),  // PATH
+    Kw("vigil_control_group"),   // GROUP: its members may use the control socket
     Kw("vigil_metrics_listen"),  // ADDR:PORT
 };
 constexpr BlockSchema kGlobalDefsBlock("global_defs", kGlobalDefsKeywords);

@@ -187,6 +187,12 @@ void CheckSystem(const model::Config& config, const SystemInfo& system, Diagnost
   const model::Global& g = config.global;
   Checker c(system, diags, g.enable_script_security);
   c.User(g.script_user, g.script_group, {});
+  // Without its group, vigild would refuse to start: an error, not a warning.
+  for (const auto& raw : g.other)
+    if (raw.keyword == "vigil_control_group" && !raw.args.empty() &&
+        !system.GroupExists(raw.args[0]))
+      diags.Error({raw.loc.file, raw.loc.line, raw.loc.column},
+                  "group '" + raw.args[0] + "' does not exist (vigil_control_group)");
   ForEachScript(config, [&](const auto& s) { c.Script(s); });
   for (const auto& v : config.vrrp_instances) {
     if (v.interface) c.Interface(*v.interface, v.loc);

@@ -31,8 +31,10 @@ Result<std::string> Request(const std::string& path, const std::string& request_
   std::string out = request_line + "\n";
   size_t sent = 0;
   while (sent < out.size()) {
-    ssize_t n = write(fd.get(), out.data() + sent, out.size() - sent);
+    // MSG_NOSIGNAL: a daemon that answered and closed (a refusal) is read, not a SIGPIPE.
+    ssize_t n = send(fd.get(), out.data() + sent, out.size() - sent, MSG_NOSIGNAL);
     if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && errno == EPIPE) break;
     if (n <= 0) return FailErrno("write to control socket");
     sent += n;
   }

@@ -1,9 +1,14 @@
 #include "control/server.h"
 
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cerrno>
+#include <charconv>
+#include <fstream>
 #include <optional>
+#include <sstream>
 
 #include <asio.hpp>
 
@@ -33,20 +38,133 @@ awaitable<std::optional<std::string>> AwaitReply(
   co_return *pending;
 }
 
-// One control connection: read lines, answer each, until the peer closes.
+// The accept side both listeners share: the connection cap, the pause after a failed
+// accept, the counters. Sessions hold it by shared_ptr (they may outlive their server
+// until the loop drops them).
+class AcceptGate {
+ public:
+  AcceptGate(asio::any_io_executor ex, std::string name, ListenerLimits limits)
+      : limits_(limits), slot_freed_(ex, asio::steady_timer::time_point::max()),
+        pause_(ex) {
+    stats_.name = std::move(name);
+    stats_.max_connections = limits.max_connections;
+  }
+
+  // Waits until fewer than max_connections are open; meanwhile new peers wait in the
+  // kernel's backlog (and are refused by it once that is full).
+  awaitable<void> WaitForSlot() {
+    while (stats_.open >= limits_.max_connections) {
+      std::error_code ec;
+      slot_freed_.expires_at(asio::steady_timer::time_point::max());
+      co_await slot_freed_.async_wait(asio::redirect_error(use_awaitable, ec));
+    }
+  }
+
+  // Counts a failed accept and waits before the next one: an exhausted descriptor table
+  // leaves the pending connection in the backlog, so retrying at once would spin.
+  awaitable<void> Failed(std::error_code failure) {
+    ++stats_.accept_errors;
+    if (failure == asio::error::connection_aborted) co_return;  // that peer left: go on
+    pause_.expires_after(next_pause_);
+    next_pause_ = std::min(next_pause_ * 2, limits_.max_pause);
+    std::error_code ec;
+    co_await pause_.async_wait(asio::redirect_error(use_awaitable, ec));
+  }
+
+  void Accepted() {
+    ++stats_.accepted;
+    ++stats_.open;
+    next_pause_ = limits_.min_pause;
+  }
+  void Closed() {
+    --stats_.open;
+    slot_freed_.cancel();
+  }
+  void Stop() {
+    slot_freed_.cancel();
+    pause_.cancel();
+  }
+
+  const ListenerLimits& limits() const { return limits_; }
+  ListenerStatus& stats() { return stats_; }
+
+ private:
+  ListenerLimits limits_;
+  ListenerStatus stats_;
+  asio::steady_timer slot_freed_;
+  asio::steady_timer pause_;
+  std::chrono::milliseconds next_pause_ = limits_.min_pause;
+};
+
+// Holds one of a gate's connection slots for a session's lifetime.
+class Slot {
+ public:
+  explicit Slot(std::shared_ptr<AcceptGate> gate) : gate_(std::move(gate)) { gate_->Accepted(); }
+  ~Slot() { gate_->Closed(); }
+  Slot(const Slot&) = delete;
+  Slot& operator=(const Slot&) = delete;
+  AcceptGate& gate() { return *gate_; }
+
+ private:
+  std::shared_ptr<AcceptGate> gate_;
+};
+
+// Closes `socket` if the exchange has not ended `after` from now; disarmed on destruction.
+template <typename Socket>
+class Deadline {
+ public:
+  Deadline(Socket& socket, std::chrono::milliseconds after, uint64_t& expired)
+      : timer_(socket.get_executor(), after) {
+    timer_.async_wait([&socket, &expired](std::error_code ec) {
+      if (ec) return;
+      ++expired;
+      std::error_code ignored;
+      socket.close(ignored);
+    });
+  }
+  ~Deadline() { timer_.cancel(); }
+
+ private:
+  asio::steady_timer timer_;
+};
+
+// Answers a peer that may not use the control socket, and says why.
+std::string RefusalLine(uid_t uid, const ControlAccess& access) {
+  std::string who = access.group ? "root or group '" + access.group_name + "'" : "root";
+  return "{\"error\":\"permission denied: uid " + std::to_string(uid) +
+         " may not use the control socket (" + who + " only)\",\"ok\":false}\n";
+}
+
+// Returns the supplementary groups of process `pid` (empty if it is gone).
+std::vector<gid_t> SupplementaryGroups(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
+  std::stringstream text;
+  text << in.rdbuf();
+  return ParseStatusGroups(text.str());
+}
+
+// One control connection: read lines, answer each, until the peer closes. Reading a
+// request and writing its answer each have the listener's deadline; the wait for the
+// answer itself (a reload) is bounded by the supervisor.
 class ControlSession : public std::enable_shared_from_this<ControlSession> {
  public:
-  ControlSession(asio::local::stream_protocol::socket socket, ControlTarget& target)
-      : socket_(std::move(socket)), target_(target) {}
+  ControlSession(asio::local::stream_protocol::socket socket, ControlTarget& target,
+                 std::shared_ptr<AcceptGate> gate)
+      : socket_(std::move(socket)), target_(target), slot_(std::move(gate)) {}
 
   awaitable<void> Run() {
     auto self = shared_from_this();
     std::string buffer;
+    ListenerStatus& stats = slot_.gate().stats();
+    const auto deadline = slot_.gate().limits().deadline;
     for (;;) {
       std::error_code ec;
-      size_t n = co_await asio::async_read_until(
-          socket_, asio::dynamic_buffer(buffer, kMaxRequestBytes), '\n',
-          asio::redirect_error(use_awaitable, ec));
+      size_t n = 0;
+      {
+        Deadline guard(socket_, deadline, stats.timed_out);
+        n = co_await asio::async_read_until(socket_, asio::dynamic_buffer(buffer, kMaxRequestBytes),
+                                            '\n', asio::redirect_error(use_awaitable, ec));
+      }
       if (ec) co_return;
       std::string line = buffer.substr(0, n - 1);
       buffer.erase(0, n);
@@ -54,8 +172,11 @@ class ControlSession : public std::enable_shared_from_this<ControlSession> {
           [&](std::function<void(std::string)> done) { HandleRequest(line, target_, done); });
       if (!reply) co_return;
       std::string out = *reply + "\n";
-      co_await asio::async_write(socket_, asio::buffer(out),
-                                 asio::redirect_error(use_awaitable, ec));
+      {
+        Deadline guard(socket_, deadline, stats.timed_out);
+        co_await asio::async_write(socket_, asio::buffer(out),
+                                   asio::redirect_error(use_awaitable, ec));
+      }
       if (ec) co_return;
     }
   }
@@ -63,22 +184,43 @@ class ControlSession : public std::enable_shared_from_this<ControlSession> {
  private:
   asio::local::stream_protocol::socket socket_;
   ControlTarget& target_;
+  Slot slot_;
 };
 
 class ControlServerImpl final : public ControlServer {
  public:
-  ControlServerImpl(asio::io_context& io, std::string path, ControlTarget& target)
-      : acceptor_(io), path_(std::move(path)), target_(target) {}
+  ControlServerImpl(asio::io_context& io, std::string path, const ControlAccess& access,
+                    ControlTarget& target, ListenerLimits limits)
+      : acceptor_(io),
+        path_(std::move(path)),
+        access_(access),
+        target_(target),
+        gate_(std::make_shared<AcceptGate>(io.get_executor(), "control", limits)) {}
 
-  Result<void> Listen(unsigned mode) {
+  Result<void> Listen() {
+    // The caller holds the path's lock: a socket file there is a dead daemon's.
     ::unlink(path_.c_str());
     std::error_code ec;
     asio::local::stream_protocol::endpoint ep(path_);
     acceptor_.open(ep.protocol(), ec);
-    if (!ec) acceptor_.bind(ep, ec);
+    if (!ec) {
+      // bind creates the file with the umask applied: no moment with a wider mode.
+      mode_t old = ::umask(0177);
+      acceptor_.bind(ep, ec);
+      ::umask(old);
+    }
     if (!ec) acceptor_.listen(16, ec);
     if (ec) return Fail(ErrorCode::kIo, "control socket '" + path_ + "': " + ec.message());
-    if (::chmod(path_.c_str(), mode) != 0) return FailErrno("chmod control socket");
+    struct stat st {};
+    if (::stat(path_.c_str(), &st) != 0) return FailErrno("stat control socket");
+    dev_ = st.st_dev;
+    ino_ = st.st_ino;
+    if (access_.group) {
+      // Group members may connect; the credentials check below still applies to each.
+      if (::chown(path_.c_str(), static_cast<uid_t>(-1), *access_.group) != 0)
+        return FailErrno("chown control socket");
+      if (::chmod(path_.c_str(), 0660) != 0) return FailErrno("chmod control socket");
+    }
     asio::co_spawn(acceptor_.get_executor(), Accept(), asio::detached);
     return {};
   }
@@ -87,25 +229,74 @@ class ControlServerImpl final : public ControlServer {
     if (!acceptor_.is_open()) return;
     std::error_code ec;
     acceptor_.close(ec);
-    ::unlink(path_.c_str());
+    gate_->Stop();
+    // Only the socket this server made: never one another process has put there since.
+    struct stat st {};
+    if (::lstat(path_.c_str(), &st) == 0 && st.st_dev == dev_ && st.st_ino == ino_)
+      ::unlink(path_.c_str());
   }
   ~ControlServerImpl() override { Close(); }
+  ListenerStatus stats() const override { return gate_->stats(); }
 
  private:
   awaitable<void> Accept() {
     for (;;) {
+      co_await gate_->WaitForSlot();
+      if (!acceptor_.is_open()) co_return;
       std::error_code ec;
       auto socket = co_await acceptor_.async_accept(asio::redirect_error(use_awaitable, ec));
       if (ec == asio::error::operation_aborted || !acceptor_.is_open()) co_return;
-      if (ec) continue;
-      auto session = std::make_shared<ControlSession>(std::move(socket), target_);
+      if (ec) {
+        co_await gate_->Failed(ec);
+        continue;
+      }
+      uid_t peer = 0;
+      if (!Admitted(socket, peer)) {
+        ++gate_->stats().refused;
+        asio::co_spawn(acceptor_.get_executor(), Refuse(std::move(socket), peer), asio::detached);
+        continue;
+      }
+      auto session = std::make_shared<ControlSession>(std::move(socket), target_, gate_);
       asio::co_spawn(acceptor_.get_executor(), session->Run(), asio::detached);
     }
   }
 
+  // Returns whether the peer's credentials (SO_PEERCRED) admit it; sets `uid` to its uid.
+  bool Admitted(asio::local::stream_protocol::socket& socket, uid_t& uid) {
+    ucred cred{};
+    socklen_t len = sizeof(cred);
+    if (::getsockopt(socket.native_handle(), SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0)
+      return false;
+    uid = cred.uid;
+    if (PeerAllowed(cred.uid, cred.gid, {}, ::geteuid(), access_)) return true;
+    if (!access_.group) return false;
+    std::vector<gid_t> groups = SupplementaryGroups(cred.pid);
+    return PeerAllowed(cred.uid, cred.gid, groups, ::geteuid(), access_);
+  }
+
+  // Tells a refused peer why, then waits (within the deadline) for it to close: closing
+  // first would make its request fail with EPIPE before it reads the answer. Whatever it
+  // sends is discarded unread.
+  awaitable<void> Refuse(asio::local::stream_protocol::socket socket, uid_t uid) {
+    Slot slot(gate_);
+    std::string line = RefusalLine(uid, access_);
+    Deadline guard(socket, gate_->limits().deadline, gate_->stats().timed_out);
+    std::error_code ec;
+    co_await asio::async_write(socket, asio::buffer(line), asio::redirect_error(use_awaitable, ec));
+    if (ec) co_return;
+    socket.shutdown(asio::socket_base::shutdown_send, ec);
+    char sink[512];
+    while (!ec) co_await socket.async_read_some(asio::buffer(sink),
+                                                asio::redirect_error(use_awaitable, ec));
+  }
+
   asio::local::stream_protocol::acceptor acceptor_;
   std::string path_;
+  ControlAccess access_;
   ControlTarget& target_;
+  std::shared_ptr<AcceptGate> gate_;
+  dev_t dev_ = 0;
+  ino_t ino_ = 0;
 };
 
 Result<asio::ip::tcp::endpoint> ParseListen(const std::string& listen) {
@@ -135,8 +326,11 @@ Result<asio::ip::tcp::endpoint> ParseListen(const std::string& listen) {
 class MetricsServerImpl final : public MetricsServer {
  public:
   MetricsServerImpl(asio::io_context& io, std::function<std::string()> render,
-                    std::function<void(std::function<void()>)> refresh)
-      : acceptor_(io), render_(std::move(render)), refresh_(std::move(refresh)) {}
+                    std::function<void(std::function<void()>)> refresh, ListenerLimits limits)
+      : acceptor_(io),
+        render_(std::move(render)),
+        refresh_(std::move(refresh)),
+        gate_(std::make_shared<AcceptGate>(io.get_executor(), "metrics", limits)) {}
 
   Result<void> Listen(const asio::ip::tcp::endpoint& ep) {
     std::error_code ec;
@@ -152,7 +346,9 @@ class MetricsServerImpl final : public MetricsServer {
   void Close() override {
     std::error_code ec;
     acceptor_.close(ec);
+    gate_->Stop();
   }
+  ListenerStatus stats() const override { return gate_->stats(); }
   unsigned short port() const override {
     std::error_code ec;
     return acceptor_.local_endpoint(ec).port();
@@ -162,24 +358,27 @@ class MetricsServerImpl final : public MetricsServer {
  private:
   awaitable<void> Accept() {
     for (;;) {
+      co_await gate_->WaitForSlot();
+      if (!acceptor_.is_open()) co_return;
       std::error_code ec;
       auto socket = co_await acceptor_.async_accept(asio::redirect_error(use_awaitable, ec));
       if (ec == asio::error::operation_aborted || !acceptor_.is_open()) co_return;
-      if (ec) continue;
+      if (ec) {
+        co_await gate_->Failed(ec);
+        continue;
+      }
       asio::co_spawn(acceptor_.get_executor(), Serve(std::move(socket)), asio::detached);
     }
   }
 
+  // One exchange under one deadline: the request, the (refreshed) rendering, the answer.
   awaitable<void> Serve(asio::ip::tcp::socket socket) {
+    Slot slot(gate_);
+    Deadline guard(socket, gate_->limits().deadline, gate_->stats().timed_out);
     std::string buffer;
     std::error_code ec;
-    asio::steady_timer deadline(socket.get_executor(), std::chrono::seconds(5));
-    deadline.async_wait([&socket](std::error_code e) {
-      if (!e) socket.close();
-    });
     co_await asio::async_read_until(socket, asio::dynamic_buffer(buffer, 16 * 1024), "\r\n\r\n",
                                     asio::redirect_error(use_awaitable, ec));
-    deadline.cancel();
     if (ec) co_return;
     std::string request_line = buffer.substr(0, buffer.find("\r\n"));
     std::string status, body, type = "text/plain; charset=utf-8";
@@ -209,26 +408,59 @@ class MetricsServerImpl final : public MetricsServer {
   asio::ip::tcp::acceptor acceptor_;
   std::function<std::string()> render_;
   std::function<void(std::function<void()>)> refresh_;
+  std::shared_ptr<AcceptGate> gate_;
 };
 
 }  // namespace
 
+bool PeerAllowed(uid_t uid, gid_t gid, std::span<const gid_t> groups, uid_t self,
+                 const ControlAccess& access) {
+  if (uid == 0 || uid == self) return true;
+  if (!access.group) return false;
+  if (gid == *access.group) return true;
+  for (gid_t g : groups)
+    if (g == *access.group) return true;
+  return false;
+}
+
+std::vector<gid_t> ParseStatusGroups(std::string_view status) {
+  std::vector<gid_t> out;
+  size_t at = status.find("\nGroups:");
+  if (at == std::string_view::npos) return out;
+  std::string_view line = status.substr(at + 8);
+  line = line.substr(0, line.find('\n'));
+  const char* p = line.data();
+  const char* end = p + line.size();
+  while (p < end) {
+    while (p < end && (*p == ' ' || *p == '\t')) ++p;
+    gid_t g = 0;
+    auto [next, ec] = std::from_chars(p, end, g);
+    if (ec != std::errc()) break;
+    out.push_back(g);
+    p = next;
+  }
+  return out;
+}
+
 Result<std::unique_ptr<ControlServer>> ControlServer::Start(asio::io_context& io,
                                                             const std::string& path,
-                                                            unsigned mode,
-                                                            ControlTarget& target) {
-  auto server = std::make_unique<ControlServerImpl>(io, path, target);
-  if (auto r = server->Listen(mode); !r) return std::unexpected(r.error());
+                                                            const ControlAccess& access,
+                                                            ControlTarget& target,
+                                                            ListenerLimits limits) {
+  auto server = std::make_unique<ControlServerImpl>(io, path, access, target, limits);
+  if (auto r = server->Listen(); !r) return std::unexpected(r.error());
   return std::unique_ptr<ControlServer>(std::move(server));
 }
 
 Result<std::unique_ptr<MetricsServer>> MetricsServer::Start(asio::io_context& io,
                                                             const std::string& listen,
                                                             std::function<std::string()> render,
-                                                            std::function<void(std::function<void()>)> refresh) {
+                                                            std::function<void(std::function<void()>)> refresh,
+                                                            ListenerLimits limits) {
   auto ep = ParseListen(listen);
   if (!ep) return std::unexpected(ep.error());
-  auto server = std::make_unique<MetricsServerImpl>(io, std::move(render), std::move(refresh));
+  auto server = std::make_unique<MetricsServerImpl>(io, std::move(render), std::move(refresh),
+                                                    limits);
   if (auto r = server->Listen(*ep); !r) return std::unexpected(r.error());
   return std::unique_ptr<MetricsServer>(std::move(server));
 }

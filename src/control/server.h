@@ -3,12 +3,21 @@
 #ifndef VIGIL_CONTROL_SERVER_H_
 #define VIGIL_CONTROL_SERVER_H_
 
+#include <sys/types.h>
+
+#include <chrono>
+#include <cstddef>
 #include <functional>
 #include <memory>
+#include <optional>
+#include <span>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "base/error.h"
 #include "control/protocol.h"
+#include "control/status.h"
 
 namespace asio {
 class io_context;
@@ -16,16 +25,48 @@ class io_context;
 
 namespace vigil::control {
 
+// How a listener protects the process: at most `max_connections` open at once (the
+// others wait in the kernel's backlog), one `deadline` per exchange (reading the request
+// and writing the answer; an idle or slow peer is dropped), and after a failed accept
+// (EMFILE, ENFILE, ENOBUFS, ENOMEM) a pause that doubles from `min_pause` to `max_pause`
+// instead of a retry at once.
+struct ListenerLimits {
+  size_t max_connections = 32;
+  std::chrono::milliseconds deadline{5000};
+  std::chrono::milliseconds min_pause{10};
+  std::chrono::milliseconds max_pause{1000};
+};
+
+// Who may use the control socket besides root: the members of `group` (by primary or
+// supplementary group). With a group the socket file is root:group, mode 0660, else 0600.
+struct ControlAccess {
+  std::optional<gid_t> group;
+  std::string group_name;  // for messages
+};
+
+// Returns whether a peer (SO_PEERCRED `uid` and `gid`, supplementary `groups`) may use the
+// control socket of a server running as `self`.
+bool PeerAllowed(uid_t uid, gid_t gid, std::span<const gid_t> groups, uid_t self,
+                 const ControlAccess& access);
+
+// Returns the supplementary groups listed on the "Groups:" line of a /proc/PID/status text.
+std::vector<gid_t> ParseStatusGroups(std::string_view status);
+
 class ControlServer {
  public:
-  // Listens on the Unix socket `path` (replacing a stale socket file) with mode `mode`
-  // (0600: root only by default) and serves requests against `target`.
+  // Listens on the Unix socket `path`, created under a umask that leaves no moment of a
+  // wider mode, and serves requests against `target` to the peers `access` admits. The
+  // caller must hold the path's lock (a stale socket file is replaced).
   static Result<std::unique_ptr<ControlServer>> Start(asio::io_context& io,
-                                                      const std::string& path, unsigned mode,
-                                                      ControlTarget& target);
+                                                      const std::string& path,
+                                                      const ControlAccess& access,
+                                                      ControlTarget& target,
+                                                      ListenerLimits limits = {});
   virtual ~ControlServer() = default;
-  // Stops accepting and removes the socket file.
+  // Stops accepting and removes the socket file if it is still the one this server made.
   virtual void Close() = 0;
+  // Returns the listener's counters (listener "control").
+  virtual ListenerStatus stats() const = 0;
 };
 
 class MetricsServer {
@@ -34,11 +75,13 @@ class MetricsServer {
   // the text returned by `render`, called when `refresh` (if set) has called back.
   static Result<std::unique_ptr<MetricsServer>> Start(
       asio::io_context& io, const std::string& listen, std::function<std::string()> render,
-      std::function<void(std::function<void()>)> refresh = {});
+      std::function<void(std::function<void()>)> refresh = {}, ListenerLimits limits = {});
   virtual ~MetricsServer() = default;
   virtual void Close() = 0;
   // Returns the bound port (useful when listening on port 0).
   virtual unsigned short port() const = 0;
+  // Returns the listener's counters (listener "metrics").
+  virtual ListenerStatus stats() const = 0;
 };
 
 }  // namespace vigil::control

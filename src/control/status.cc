@@ -15,9 +15,14 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(RealServerStatus, address, up, w
                                                 last_check_latency_s)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(VirtualServerStatus, name, scheduler, quorum_up,
                                                 sorry_server_active, live_weight, real_servers)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(ListenerStatus, name, accepted, accept_errors,
+                                                refused, timed_out, open, max_connections)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(EngineStatus, name, running, pid, starts,
+                                                start_failures, last_error, retry_in_s)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(Status, version, pid, uptime_s, config_file,
                                                 reloads, reload_failures, last_reload_ok,
-                                                lb_backend, instances, virtual_servers)
+                                                lb_backend, instances, virtual_servers, engines,
+                                                listeners)
 
 std::string ToJson(const Status& status, int indent) {
   return nlohmann::json(status).dump(indent);
@@ -94,6 +99,39 @@ std::string RenderPrometheus(const Status& s) {
   w.Sample("vigil_reloads_total", {{"result", "failed"}}, double(s.reload_failures));
   w.Family("vigil_last_reload_ok", "gauge", "1 if the last reload succeeded.");
   w.Sample("vigil_last_reload_ok", {}, s.last_reload_ok ? 1 : 0);
+
+  if (!s.engines.empty()) {
+    w.Family("vigil_engine_up", "gauge", "1 while the engine process runs.");
+    for (const auto& e : s.engines) w.Sample("vigil_engine_up", {{"engine", e.name}}, e.running);
+    w.Family("vigil_engine_starts_total", "counter", "Engine processes started.");
+    for (const auto& e : s.engines)
+      w.Sample("vigil_engine_starts_total", {{"engine", e.name}}, double(e.starts));
+    w.Family("vigil_engine_start_failures_total", "counter",
+             "Engine starts that failed (fork, socketpair).");
+    for (const auto& e : s.engines)
+      w.Sample("vigil_engine_start_failures_total", {{"engine", e.name}},
+               double(e.start_failures));
+  }
+  if (!s.listeners.empty()) {
+    w.Family("vigil_listener_accepts_total", "counter", "accept calls, by result.");
+    for (const auto& l : s.listeners) {
+      w.Sample("vigil_listener_accepts_total", {{"listener", l.name}, {"result", "ok"}},
+               double(l.accepted));
+      w.Sample("vigil_listener_accepts_total", {{"listener", l.name}, {"result", "error"}},
+               double(l.accept_errors));
+    }
+    w.Family("vigil_listener_dropped_total", "counter",
+             "Connections closed without an answer, by reason.");
+    for (const auto& l : s.listeners) {
+      w.Sample("vigil_listener_dropped_total", {{"listener", l.name}, {"reason", "credentials"}},
+               double(l.refused));
+      w.Sample("vigil_listener_dropped_total", {{"listener", l.name}, {"reason", "deadline"}},
+               double(l.timed_out));
+    }
+    w.Family("vigil_listener_connections", "gauge", "Connections open now.");
+    for (const auto& l : s.listeners)
+      w.Sample("vigil_listener_connections", {{"listener", l.name}}, double(l.open));
+  }
 
   static const char* const kStates[] = {"INIT", "BACKUP", "MASTER", "FAULT", "STOP"};
   if (!s.instances.empty()) {

@@ -56,6 +56,32 @@ struct VirtualServerStatus {
   friend bool operator==(const VirtualServerStatus&, const VirtualServerStatus&) = default;
 };
 
+// One of the supervisor's listeners (the control socket, the metrics endpoint).
+struct ListenerStatus {
+  std::string name;             // "control" or "metrics"
+  uint64_t accepted = 0;        // connections accepted
+  uint64_t accept_errors = 0;   // failed accept calls (EMFILE, ENFILE, ...)
+  uint64_t refused = 0;         // peers refused for their credentials
+  uint64_t timed_out = 0;       // exchanges cut at the deadline
+  uint64_t open = 0;            // connections open now
+  uint64_t max_connections = 0;
+
+  friend bool operator==(const ListenerStatus&, const ListenerStatus&) = default;
+};
+
+// One engine process as the supervisor sees it.
+struct EngineStatus {
+  std::string name;          // "vrrp" or "check"
+  bool running = false;
+  int64_t pid = 0;           // 0 while not running
+  uint64_t starts = 0;       // processes started
+  uint64_t start_failures = 0;  // starts that failed (fork, socketpair)
+  std::string last_error;    // why the last start failed or the process ended ("" if none)
+  double retry_in_s = -1;    // seconds until the next start attempt, -1 if none is due
+
+  friend bool operator==(const EngineStatus&, const EngineStatus&) = default;
+};
+
 struct Status {
   std::string version;
   int64_t pid = 0;
@@ -67,6 +93,8 @@ struct Status {
   std::string lb_backend;  // "nftables", "ipvs" or "" when no checker engine runs
   std::vector<InstanceStatus> instances;
   std::vector<VirtualServerStatus> virtual_servers;
+  std::vector<EngineStatus> engines;        // the supervisor's engines (wanted or running)
+  std::vector<ListenerStatus> listeners;
 
   friend bool operator==(const Status&, const Status&) = default;
 };

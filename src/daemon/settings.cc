@@ -45,6 +45,10 @@ std::string ControlSocketPath(const model::Config& config) {
   return control::kDefaultControlSocket;
 }
 
+std::string ControlGroup(const model::Config& config) {
+  return FirstArg(config, "vigil_control_group");
+}
+
 std::string MetricsListen(const model::Config& config) {
   return FirstArg(config, "vigil_metrics_listen");
 }

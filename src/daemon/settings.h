@@ -26,6 +26,10 @@ std::string DefaultPidFile(const std::string& engine, const model::Config& confi
 // /run/vigild.ctl (with the instance suffix).
 std::string ControlSocketPath(const model::Config& config);
 
+// Returns the group whose members may use the control socket (global_defs
+// `vigil_control_group`), "" when only root may.
+std::string ControlGroup(const model::Config& config);
+
 // Returns the metrics listen address (global_defs `vigil_metrics_listen`), "" when off.
 std::string MetricsListen(const model::Config& config);
 

@@ -1,6 +1,7 @@
 #include "daemon/supervisor.h"
 
 #include <fcntl.h>
+#include <grp.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
@@ -77,10 +78,12 @@ struct Child {
 
 class Supervisor final : public control::ControlTarget {
  public:
-  Supervisor(const Options& options, const EngineFactories& factories, config::Loaded loaded)
+  Supervisor(const Options& options, const EngineFactories& factories, config::Loaded loaded,
+             control::ControlAccess control_access)
       : options_(options),
         factories_(factories),
         config_(std::move(loaded.config)),
+        control_access_(std::move(control_access)),
         started_(Clock::now()) {
     children_["vrrp"].name = "vrrp";
     children_["vrrp"].factory = &factories_.vrrp;
@@ -103,7 +106,7 @@ class Supervisor final : public control::ControlTarget {
     }
     signals_ = std::move(*signals);
     std::string ctl = ControlSocketPath(config_);
-    auto server = control::ControlServer::Start(io_, ctl, 0600, *this);
+    auto server = control::ControlServer::Start(io_, ctl, control_access_, *this);
     if (!server) {
       log::Error("control socket: " + server.error().ToString());
       return 1;
@@ -135,6 +138,8 @@ class Supervisor final : public control::ControlTarget {
       for (auto& v : c.last.virtual_servers) s.virtual_servers.push_back(v);
       if (!c.last.lb_backend.empty()) s.lb_backend = c.last.lb_backend;
     }
+    if (control_) s.listeners.push_back(control_->stats());
+    if (metrics_) s.listeners.push_back(metrics_->stats());
     return s;
   }
 
@@ -475,6 +480,7 @@ class Supervisor final : public control::ControlTarget {
   const Options& options_;
   const EngineFactories& factories_;
   model::Config config_;
+  const control::ControlAccess control_access_;
   asio::io_context io_;
   std::unique_ptr<SignalWatcher> signals_;
   std::map<std::string, Child> children_;
@@ -511,6 +517,22 @@ void Daemonize() {
   }
 }
 
+// Returns who may use the control socket besides root (global_defs vigil_control_group).
+Result<control::ControlAccess> ResolveControlAccess(const model::Config& config) {
+  control::ControlAccess access;
+  std::string name = ControlGroup(config);
+  if (name.empty()) return access;
+  group gr{};
+  group* found = nullptr;
+  std::vector<char> buf(16384);
+  if (getgrnam_r(name.c_str(), &gr, buf.data(), buf.size(), &found) != 0 || !found)
+    return Fail(ErrorCode::kNotFound,
+                "vigil_control_group: group '" + name + "' does not exist; not starting");
+  access.group = found->gr_gid;
+  access.group_name = name;
+  return access;
+}
+
 }  // namespace
 
 int RunDaemon(const Options& options, const EngineFactories& factories) {
@@ -533,11 +555,25 @@ int RunDaemon(const Options& options, const EngineFactories& factories) {
     log::Error(pid.error().ToString());
     return 1;
   }
+  // The control socket's path is locked the same way: a second vigild configured with the
+  // same socket refuses to start, and never replaces or removes the first one's socket.
+  std::string ctl = ControlSocketPath(loaded.config);
+  auto ctl_lock = PidFile::Acquire(ctl + ".lock", getpid());
+  if (!ctl_lock) {
+    log::Error("control socket '" + ctl + "': " + ctl_lock.error().ToString());
+    return 1;
+  }
+  auto access = ResolveControlAccess(loaded.config);
+  if (!access) {
+    log::Error(access.error().ToString());
+    return 1;
+  }
   if (!options.foreground) {
     Daemonize();
     if (auto r = pid->Rewrite(getpid()); !r) log::Error(r.error().ToString());
+    if (auto r = ctl_lock->Rewrite(getpid()); !r) log::Error(r.error().ToString());
   }
-  Supervisor supervisor(options, factories, std::move(loaded));
+  Supervisor supervisor(options, factories, std::move(loaded), std::move(*access));
   return supervisor.Run();
 }
 

@@ -10,12 +10,38 @@ stops it at the end.
 from __future__ import annotations
 
 import os
+import resource
 import signal
+import textwrap
+import time
 
 import pytest
 
 import lab as lablib
-from daemon_lab import VIP, Setup, module_lab
+from daemon_lab import METRICS_PORT, PYTHON, VIP, Setup, module_lab
+
+# Opens N connections (TCP to 127.0.0.1:PORT, or the Unix socket PATH), sends nothing and
+# holds them for HOLD seconds.
+IDLE_CLIENTS = textwrap.dedent("""\
+    import socket, sys, time
+    target, n, hold = sys.argv[1], int(sys.argv[2]), float(sys.argv[3])
+    held = []
+    for _ in range(n):
+        if target.startswith("/"):
+            s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            addr = target
+        else:
+            s = socket.socket()
+            addr = ("127.0.0.1", int(target))
+        s.setblocking(False)
+        try:
+            s.connect(addr)
+        except (BlockingIOError, OSError):
+            pass
+        held.append(s)
+    print("holding", len(held), flush=True)
+    time.sleep(hold)
+    """)
 
 
 @pytest.fixture(scope="module")
@@ -80,3 +106,130 @@ def test_signals_sent_to_the_engines_stop_nothing_and_move_no_vip(ha):
     assert d.vips() == [VIP]
     assert "respawning" not in d.log()
     assert "was killed by signal" not in d.log()
+
+
+def test_second_vigild_on_the_same_control_socket_refuses_and_leaves_the_first_alone(ha):
+    d = start_one(ha)
+    w = ha.work
+    argv = [ha.vigild, "-n", "-l", "-f", d.conf, "-p", os.path.join(w, "second.pid"),
+            "-r", os.path.join(w, "second-vrrp.pid"), "-c", os.path.join(w, "second-check.pid")]
+    proc = d.node.run(argv, check=False, timeout=15)
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    out = proc.stdout + proc.stderr
+    assert (f"control socket '{d.ctl}': another vigild is running (pid {d.proc.pid}): "
+            f"'{d.ctl}.lock' is locked") in out
+    # The first keeps its socket and answers on it; nothing else of it was touched.
+    assert os.path.exists(d.ctl)
+    assert d.ctl_run("status").returncode == 0
+    assert d.state() == "MASTER" and d.vips() == [VIP]
+    assert not os.path.exists(os.path.join(w, "second.pid"))
+    assert d.stop() == 0
+    assert not os.path.exists(d.ctl) and not os.path.exists(d.ctl + ".lock")
+
+
+def ctl_as(d, user: str, *args: str):
+    return d.node.run(["runuser", "-u", user, "--", d.ha.vigilctl, "-s", d.ctl, *args],
+                      check=False, timeout=15)
+
+
+def test_control_socket_admits_root_and_its_group_only(ha):
+    d = ha.daemons[0]
+    public = os.path.join(ha.work, "public")
+    os.makedirs(public, exist_ok=True)
+    os.chmod(ha.work, 0o711)
+    os.chmod(public, 0o755)
+    saved = d.ctl
+    d.ctl = os.path.join(public, "lb1.ctl")
+    try:
+        # Without vigil_control_group: root only, by mode and by credentials.
+        start_one(ha)
+        st = os.stat(d.ctl)
+        assert oct(st.st_mode & 0o777) == "0o600"
+        refused = ctl_as(d, "nobody", "status")
+        assert refused.returncode != 0 and "Permission denied" in refused.stderr
+        os.chmod(d.ctl, 0o666)  # a mode gone wrong: the credentials check still refuses
+        refused = ctl_as(d, "nobody", "status")
+        assert refused.returncode != 0
+        assert ("error: permission denied: uid 65534 may not use the control socket "
+                "(root only)") in refused.stdout + refused.stderr
+        assert d.ctl_run("status").returncode == 0
+        d.stop()
+        # With the group: its members get in, others do not.
+        start_one(ha, Setup(global_extra="vigil_control_group nogroup\n"))
+        st = os.stat(d.ctl)
+        assert oct(st.st_mode & 0o777) == "0o660" and st.st_gid == 65534
+        member = ctl_as(d, "nobody", "--json", "instances")
+        assert member.returncode == 0, member.stdout + member.stderr
+        assert '"VI_1"' in member.stdout
+        os.chmod(d.ctl, 0o666)
+        other = ctl_as(d, "daemon", "status")
+        assert ("error: permission denied: uid 1 may not use the control socket "
+                "(root or group 'nogroup' only)") in other.stdout + other.stderr
+        listener = {x["name"]: x for x in d.status()["listeners"]}["control"]
+        assert listener["refused"] == 1
+    finally:
+        d.ctl = saved
+
+
+def listeners(d) -> dict[str, dict]:
+    return {x["name"]: x for x in d.status()["listeners"]}
+
+
+def idle_clients(d, target: str, n: int, hold: float):
+    return d.node.spawn([PYTHON, "-c", IDLE_CLIENTS, target, str(n), str(hold)],
+                        log_name=f"idle-{time.monotonic_ns()}.log")
+
+
+def test_a_flood_of_the_metrics_port_leaves_the_control_socket_answering(ha):
+    d = start_one(ha)
+    flood = idle_clients(d, str(METRICS_PORT), 300, 20)
+    try:
+        lablib.wait_until(lambda: listeners(d)["metrics"]["open"] == 32, timeout=10,
+                          message="the metrics listener at its cap")
+        # The control socket answers at once while the metrics port is full.
+        for _ in range(3):
+            assert d.ctl_run("status", timeout=5).returncode == 0
+        m = listeners(d)["metrics"]
+        assert m["open"] == 32 and m["max_connections"] == 32
+        assert m["accepted"] == 32 and m["accept_errors"] == 0
+    finally:
+        os.killpg(flood.pid, signal.SIGKILL)
+        flood.wait(timeout=5)
+    lablib.wait_until(lambda: listeners(d)["metrics"]["open"] == 0, timeout=10,
+                      message="the flood's connections closed")
+    # The scrape's own connection is the one open.
+    assert "vigil_listener_connections{listener=\"metrics\"} 1\n" in d.metrics()
+
+
+def test_exhausted_descriptors_pause_the_accept_loops_instead_of_spinning(ha):
+    d = start_one(ha)
+    pids = {e: d.engine_pid(e) for e in ("vrrp", "check")}
+    sup = d.proc.pid
+    before = listeners(d)
+    saved = resource.prlimit(sup, resource.RLIMIT_NOFILE)
+    clients = []
+    try:
+        # Not one descriptor more for the supervisor: every accept fails with EMFILE.
+        in_use = len(os.listdir(f"/proc/{sup}/fd"))
+        resource.prlimit(sup, resource.RLIMIT_NOFILE, (in_use, saved[1]))
+        clients = [idle_clients(d, str(METRICS_PORT), 5, 30), idle_clients(d, d.ctl, 3, 30)]
+        time.sleep(2)  # what a spinning loop made 12,000 failed accept calls of
+    finally:
+        resource.prlimit(sup, resource.RLIMIT_NOFILE, saved)
+    try:
+        # The peers that waited in the backlog are accepted once descriptors are back.
+        lablib.wait_until(lambda: listeners(d)["metrics"]["accepted"] >=
+                          before["metrics"]["accepted"] + 5, timeout=10,
+                          message="the metrics clients accepted")
+        after = listeners(d)
+        for name in ("metrics", "control"):
+            errors = after[name]["accept_errors"] - before[name]["accept_errors"]
+            # 10 ms doubling to 1 s: about eight calls in two seconds.
+            assert 1 <= errors <= 20, (name, errors)
+        assert d.ctl_run("status").returncode == 0
+        assert {e: d.engine_pid(e) for e in pids} == pids
+        assert d.state() == "MASTER" and d.vips() == [VIP]
+    finally:
+        for c in clients:
+            os.killpg(c.pid, signal.SIGKILL)
+            c.wait(timeout=5)

@@ -196,6 +196,7 @@ TEST(SchemaTest, BlocksHoldExactlyTheInventoryPlusVigilKeywords) {
     if (block.path == "global_defs") {
       expected.push_back("vigil_lb_backend");
       expected.push_back("vigil_control_socket");
+      expected.push_back("vigil_control_group");
       expected.push_back("vigil_metrics_listen");
     }
     std::vector<std::string> actual;
@@ -206,7 +207,7 @@ TEST(SchemaTest, BlocksHoldExactlyTheInventoryPlusVigilKeywords) {
 
 TEST(SchemaTest, SampleBlockSizes) {
   EXPECT_EQ(RootSchema().size(), 25u);
-  EXPECT_EQ(Resolve("global_defs")->size(), 129u);
+  EXPECT_EQ(Resolve("global_defs")->size(), 130u);
   EXPECT_EQ(Resolve("vrrp_instance")->size(), 64u);
   EXPECT_EQ(Resolve("vrrp_sync_group")->size(), 15u);
   EXPECT_EQ(Resolve("vrrp_script")->size(), 8u);
@@ -236,7 +237,7 @@ TEST(SchemaTest, BlockPointersMatchKinds) {
     EXPECT_EQ(s.block != nullptr, s.kind == BlockKind::kKeywords) << path << " " << s.name;
     EXPECT_EQ(s.opens_block(), s.kind != BlockKind::kNone);
   });
-  EXPECT_EQ(count, 504u);  // 501 keepalived keywords (vrrp_track_file shares track_file's) + 3
+  EXPECT_EQ(count, 505u);  // 501 keepalived keywords (vrrp_track_file shares track_file's) + 4
 }
 
 TEST(SchemaTest, ListBlocks) {
@@ -368,6 +369,7 @@ TEST(SchemaTest, SupportFlags) {
       {"global_defs", "nftables", Support::kNotYet},
       {"global_defs", "vigil_lb_backend", Support::kActive},
       {"global_defs", "vigil_control_socket", Support::kActive},
+      {"global_defs", "vigil_control_group", Support::kActive},
       {"global_defs", "vigil_metrics_listen", Support::kActive},
       {"vrrp_instance", "virtual_ipaddress", Support::kActive},
       {"vrrp_instance", "authentication", Support::kActive},

@@ -56,6 +56,16 @@ Diagnostics CheckText(const std::string& text, const FakeSystem& sys) {
   return d;
 }
 
+TEST(SystemCheckTest, MissingControlGroupIsAnError) {
+  FakeSystem sys;
+  Diagnostics d = CheckText("global_defs {\n  vigil_control_group vigiladm\n}\n", sys);
+  EXPECT_EQ(DiagLines(d),
+            (Strings{"2:3: error: group 'vigiladm' does not exist (vigil_control_group)"}));
+  sys.groups.insert("vigiladm");
+  EXPECT_EQ(DiagLines(CheckText("global_defs {\n  vigil_control_group vigiladm\n}\n", sys)),
+            Strings{});
+}
+
 TEST(SystemCheckTest, MissingThingsAreWarningsAtTheirLines) {
   FakeSystem sys;
   Diagnostics d = CheckText(R"(global_defs {

@@ -4,8 +4,12 @@
 #include <sys/un.h>
 #include <netinet/in.h>
 #include <arpa/inet.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <fcntl.h>
 #include <unistd.h>
+
+#include <vector>
 
 #include <thread>
 
@@ -105,7 +109,7 @@ TEST(ServerTest, ControlSocketServesRequestsAndIsRootOnly) {
   std::string path = std::string(tmpl) + "/vigil.ctl";
   asio::io_context io;
   FakeTarget target;
-  auto server = ControlServer::Start(io, path, 0600, target);
+  auto server = ControlServer::Start(io, path, ControlAccess{}, target);
   ASSERT_TRUE(server.has_value()) << server.error().ToString();
   struct stat st {};
   ASSERT_EQ(stat(path.c_str(), &st), 0);
@@ -120,6 +124,168 @@ TEST(ServerTest, ControlSocketServesRequestsAndIsRootOnly) {
   EXPECT_EQ(reply2, R"({"message":"reloaded","ok":true})");
   EXPECT_NE(access(path.c_str(), F_OK), 0) << "socket file removed on close";
   rmdir(tmpl);
+}
+
+TEST(PeerTest, RootSelfAndTheConfiguredGroupOnly) {
+  ControlAccess none;
+  ControlAccess wheel{.group = 10, .group_name = "wheel"};
+  std::vector<gid_t> extra = {4, 10};
+  EXPECT_TRUE(PeerAllowed(0, 0, {}, 0, none));
+  EXPECT_TRUE(PeerAllowed(1000, 1000, {}, 1000, none)) << "the daemon's own user";
+  EXPECT_FALSE(PeerAllowed(65534, 65534, {}, 0, none));
+  EXPECT_FALSE(PeerAllowed(65534, 65534, extra, 0, none)) << "no group configured";
+  EXPECT_TRUE(PeerAllowed(65534, 10, {}, 0, wheel)) << "primary group";
+  EXPECT_TRUE(PeerAllowed(65534, 65534, extra, 0, wheel)) << "supplementary group";
+  EXPECT_FALSE(PeerAllowed(65534, 65534, std::vector<gid_t>{4}, 0, wheel));
+}
+
+TEST(PeerTest, ParsesTheGroupsLineOfProcStatus) {
+  EXPECT_EQ(ParseStatusGroups("Name:\tx\nGid:\t0\t0\t0\t0\nGroups:\t4 24 27 \nNStgid:\t1\n"),
+            (std::vector<gid_t>{4, 24, 27}));
+  EXPECT_EQ(ParseStatusGroups("Name:\tx\nGroups:\t\nNStgid:\t1\n"), std::vector<gid_t>{});
+  EXPECT_EQ(ParseStatusGroups("Name:\tx\n"), std::vector<gid_t>{});
+}
+
+// A temporary directory for one socket, removed with everything in it.
+class SocketDir {
+ public:
+  SocketDir() {
+    char tmpl[] = "/tmp/vigil-ctl-XXXXXX";
+    dir_ = mkdtemp(tmpl) ? tmpl : "";
+  }
+  ~SocketDir() { (void)!system(("rm -rf " + dir_).c_str()); }
+  std::string path() const { return dir_ + "/vigil.ctl"; }
+
+ private:
+  std::string dir_;
+};
+
+int ConnectUnix(const std::string& path) {
+  int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  std::snprintf(addr.sun_path, sizeof(addr.sun_path), "%s", path.c_str());
+  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
+    close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+// Returns true once the server closed `fd` (read returns 0 or an error other than EAGAIN).
+bool ClosedByServer(int fd) {
+  char c;
+  ssize_t n = recv(fd, &c, 1, MSG_DONTWAIT);
+  return n == 0 || (n < 0 && errno != EAGAIN);
+}
+
+TEST(ServerTest, ControlSocketWithAGroupIsGroupReadable) {
+  SocketDir dir;
+  asio::io_context io;
+  FakeTarget target;
+  ControlAccess access{.group = getgid(), .group_name = "self"};
+  auto server = ControlServer::Start(io, dir.path(), access, target);
+  ASSERT_TRUE(server.has_value()) << server.error().ToString();
+  struct stat st {};
+  ASSERT_EQ(stat(dir.path().c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0660u);
+  EXPECT_EQ(st.st_gid, getgid());
+}
+
+TEST(ServerTest, CloseLeavesASocketFileThatIsNotItsOwn) {
+  SocketDir dir;
+  asio::io_context io;
+  FakeTarget target;
+  auto server = ControlServer::Start(io, dir.path(), ControlAccess{}, target);
+  ASSERT_TRUE(server.has_value()) << server.error().ToString();
+  // Someone else's file now sits at the path.
+  ASSERT_EQ(unlink(dir.path().c_str()), 0);
+  int fd = open(dir.path().c_str(), O_CREAT | O_WRONLY | O_CLOEXEC, 0600);
+  ASSERT_GE(fd, 0);
+  close(fd);
+  (*server)->Close();
+  EXPECT_EQ(access(dir.path().c_str(), F_OK), 0) << "another process's file was removed";
+}
+
+TEST(ServerTest, IdleControlClientIsDroppedAtTheDeadline) {
+  SocketDir dir;
+  asio::io_context io;
+  FakeTarget target;
+  ListenerLimits limits{.deadline = std::chrono::milliseconds(50)};
+  auto server = ControlServer::Start(io, dir.path(), ControlAccess{}, target, limits);
+  ASSERT_TRUE(server.has_value()) << server.error().ToString();
+  int idle = ConnectUnix(dir.path());
+  ASSERT_GE(idle, 0);
+  for (int i = 0; i < 100 && (*server)->stats().timed_out == 0; ++i)
+    io.run_for(std::chrono::milliseconds(20));
+  io.run_for(std::chrono::milliseconds(20));
+  EXPECT_TRUE(ClosedByServer(idle));
+  ListenerStatus st = (*server)->stats();
+  EXPECT_EQ(st.name, "control");
+  EXPECT_EQ(st.accepted, 1u);
+  EXPECT_EQ(st.timed_out, 1u);
+  EXPECT_EQ(st.open, 0u);
+  close(idle);
+}
+
+TEST(ServerTest, ListenerAcceptsNoMoreThanItsCap) {
+  SocketDir dir;
+  asio::io_context io;
+  FakeTarget target;
+  ListenerLimits limits{.max_connections = 2, .deadline = std::chrono::seconds(30)};
+  auto server = ControlServer::Start(io, dir.path(), ControlAccess{}, target, limits);
+  ASSERT_TRUE(server.has_value()) << server.error().ToString();
+  std::vector<int> fds;
+  for (int i = 0; i < 4; ++i) fds.push_back(ConnectUnix(dir.path()));
+  for (int fd : fds) ASSERT_GE(fd, 0);
+  io.run_for(std::chrono::milliseconds(100));
+  EXPECT_EQ((*server)->stats().accepted, 2u);
+  EXPECT_EQ((*server)->stats().open, 2u);
+  // One leaves: the next waiting peer gets its slot and an answer.
+  close(fds[0]);
+  for (int i = 0; i < 50 && (*server)->stats().accepted < 3; ++i)
+    io.run_for(std::chrono::milliseconds(20));
+  EXPECT_EQ((*server)->stats().accepted, 3u);
+  EXPECT_EQ((*server)->stats().open, 2u);
+  for (size_t i = 1; i < fds.size(); ++i) close(fds[i]);
+}
+
+TEST(ServerTest, AcceptPausesWhileDescriptorsAreExhausted) {
+  SocketDir dir;
+  asio::io_context io;
+  FakeTarget target;
+  ListenerLimits limits{.min_pause = std::chrono::milliseconds(100),
+                        .max_pause = std::chrono::milliseconds(100)};
+  auto server = ControlServer::Start(io, dir.path(), ControlAccess{}, target, limits);
+  ASSERT_TRUE(server.has_value()) << server.error().ToString();
+  std::vector<int> clients;
+  for (int i = 0; i < 3; ++i) clients.push_back(socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  rlimit saved{};
+  ASSERT_EQ(getrlimit(RLIMIT_NOFILE, &saved), 0);
+  // No descriptor left: every accept fails with EMFILE.
+  int probe = dup(0);
+  ASSERT_GE(probe, 0);
+  close(probe);
+  rlimit low = saved;
+  low.rlim_cur = static_cast<rlim_t>(probe);
+  ASSERT_EQ(setrlimit(RLIMIT_NOFILE, &low), 0);
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  std::snprintf(addr.sun_path, sizeof(addr.sun_path), "%s", dir.path().c_str());
+  for (int fd : clients)
+    ASSERT_EQ(connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
+  io.run_for(std::chrono::milliseconds(350));
+  ListenerStatus during = (*server)->stats();
+  ASSERT_EQ(setrlimit(RLIMIT_NOFILE, &saved), 0);
+  // One failed call, then one per pause: a handful, where retrying at once made thousands.
+  EXPECT_GE(during.accept_errors, 1u);
+  EXPECT_LE(during.accept_errors, 6u);
+  EXPECT_EQ(during.accepted, 0u);
+  // With descriptors back, the peers that waited in the backlog are served.
+  for (int i = 0; i < 50 && (*server)->stats().accepted < 3; ++i)
+    io.run_for(std::chrono::milliseconds(20));
+  EXPECT_EQ((*server)->stats().accepted, 3u);
+  for (int fd : clients) close(fd);
 }
 
 TEST(ServerTest, MetricsEndpointServesExposition) {
