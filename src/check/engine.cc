@@ -134,6 +134,7 @@ struct Probe : std::enable_shared_from_this<Probe> {
   bool in_flight = false;
   bool stopped = false;
   TimerService::Id timer = 0;
+  ProbeTicket ticket = 0;  // of the attempt in flight
   TimePoint started{};
   ProbeMemo memo;  // the prober's, between runs
   UnflushedStats unflushed;
@@ -190,8 +191,9 @@ class CheckEngine final : public control::Engine {
       own_starter_ = std::make_unique<ProbeStarter>(io_);
       seams_.run_probe = [starter = own_starter_.get()](const ProbeSpec& spec, Duration timeout,
                                                         ProbeMemo* memo, ProbeCallback done) {
-        starter->Start(spec, timeout, memo, std::move(done));
+        return starter->Start(spec, timeout, memo, std::move(done));
       };
+      seams_.cancel_probe = [starter = own_starter_.get()](ProbeTicket t) { starter->Cancel(t); };
     }
     if (!seams_.resolve_user) seams_.resolve_user = LookupUser;
     if (!seams_.load_module) seams_.load_module = lb::ModprobeModule;
@@ -394,7 +396,18 @@ class CheckEngine final : public control::Engine {
   void Report(control::Status& status) const override {
     FlushStats();
     status.lb_backend = lb_ ? std::string(lb_->backend().Name()) : "";
-    for (const Vs& vs : vss_) {
+    // How long each real server's longest-running check has been running.
+    std::map<std::pair<size_t, size_t>, Duration> running;
+    const TimePoint now = seams_.clock->Now();
+    for (const auto& [key, probe] : probes_) {
+      if (!probe->in_flight) continue;
+      for (const Subscriber& s : probe->subscribers) {
+        Duration& d = running[{s.vs, s.rs}];
+        d = std::max(d, now - probe->started);
+      }
+    }
+    for (size_t v = 0; v < vss_.size(); ++v) {
+      const Vs& vs = vss_[v];
       control::VirtualServerStatus out;
       out.name = vs.id;
       out.scheduler = std::string(model::SchedulerName(vs.model.scheduler));
@@ -414,6 +427,9 @@ class CheckEngine final : public control::Engine {
         r.checks_ok = vs.stats[i].ok;
         r.checks_failed = vs.stats[i].failed;
         r.last_check_latency_s = vs.stats[i].latency_s;
+        if (auto it = running.find({v, i}); it != running.end()) {
+          r.check_running_s = std::chrono::duration<double>(it->second).count();
+        }
         out.real_servers.push_back(std::move(r));
       }
       status.virtual_servers.push_back(std::move(out));
@@ -526,9 +542,10 @@ class CheckEngine final : public control::Engine {
     // Two plain pointers, again so that std::function holds the callback without
     // allocating: a probe stopped while in flight waits in retired_ for its result, and
     // the prober calls nobody back once the engine (its owner) is gone.
-    seams_.run_probe(probe->spec, probe->timing.delay_loop, &probe->memo,
-                     [this, p = probe.get()](ProbeResult result) {
+    probe->ticket = seams_.run_probe(probe->spec, probe->timing.delay_loop, &probe->memo,
+                                     [this, p = probe.get()](ProbeResult result) {
       p->in_flight = false;
+      p->ticket = 0;
       if (p->stopped) {
         std::erase_if(retired_, [p](const std::shared_ptr<Probe>& r) { return r.get() == p; });
         return;
@@ -736,7 +753,10 @@ class CheckEngine final : public control::Engine {
       probe->stopped = true;
       if (probe->timer) seams_.timers->Cancel(probe->timer);
       probe->timer = 0;
-      if (probe->in_flight) retired_.push_back(probe);
+      if (!probe->in_flight) continue;
+      retired_.push_back(probe);
+      // Its sockets and script go now; the result, when it comes, only leaves retired_.
+      if (probe->ticket && seams_.cancel_probe) seams_.cancel_probe(probe->ticket);
     }
   }
 

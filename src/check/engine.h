@@ -46,9 +46,13 @@ class TimerService {
 // Returns a TimerService over Asio steady timers on `io`.
 std::unique_ptr<TimerService> MakeAsioTimers(asio::io_context& io);
 
-// Runs one probe attempt and calls `done` once, later, from the loop.
-using ProbeRunner = std::function<void(const ProbeSpec& spec, Duration default_timeout,
-                                       ProbeMemo* memo, ProbeCallback done)>;
+// Runs one probe attempt and calls `done` once, later, from the loop. Returns a ticket for
+// ProbeCanceller, or 0 if the attempt cannot be cancelled (it ends on its own soon).
+using ProbeRunner = std::function<ProbeTicket(const ProbeSpec& spec, Duration default_timeout,
+                                              ProbeMemo* memo, ProbeCallback done)>;
+// Ends the attempt of `ticket` at once (sockets closed, script killed); its `done` still
+// comes, later, with a failure.
+using ProbeCanceller = std::function<void(ProbeTicket ticket)>;
 
 // Makes the load-balancer backend of `kind`.
 using BackendFactory = std::function<Result<std::unique_ptr<lb::Backend>>(lb::BackendKind kind)>;
@@ -57,7 +61,8 @@ using BackendFactory = std::function<Result<std::unique_ptr<lb::Backend>>(lb::Ba
 // pointers must outlive the engine.
 struct EngineSeams {
   BackendFactory make_backend;  // default: libnftables / IPVS generic netlink
-  ProbeRunner run_probe;        // default: StartProbe on the loop
+  ProbeRunner run_probe;        // default: a ProbeStarter on the loop
+  ProbeCanceller cancel_probe;  // default: the ProbeStarter's; with run_probe set, none
   TimerService* timers = nullptr;
   RandomSource* random = nullptr;
   ScriptRunner* scripts = nullptr;

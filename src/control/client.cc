@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
+#include <cstdio>
 #include <sstream>
 #include <vector>
 
@@ -112,6 +113,14 @@ std::string InstancesTable(const json& instances) {
   return Table({"INSTANCE", "STATE", "INTERFACE", "VRID", "PRIO", "MASTER", "VIPS"}, rows);
 }
 
+// Returns how long a check in flight has run, "1.5s", or "-" when none is.
+std::string RunningFor(double seconds) {
+  if (seconds <= 0) return "-";
+  char text[32];
+  std::snprintf(text, sizeof text, "%.1fs", seconds);
+  return text;
+}
+
 std::string ServersTable(const json& vss) {
   std::vector<std::vector<std::string>> rows;
   for (const auto& v : vss) {
@@ -123,11 +132,14 @@ std::string ServersTable(const json& vss) {
                       r.value("up", false) ? "UP" : "DOWN", Str(r.value("weight", json())),
                       Str(r.value("checks_ok", json())) + "/" +
                           Str(r.value("checks_failed", json())),
-                      quorum});
+                      RunningFor(r.value("check_running_s", 0.0)), quorum});
     }
-    if (v.value("real_servers", json::array()).empty()) rows.push_back({vs, "", "", "", "", quorum});
+    if (v.value("real_servers", json::array()).empty()) {
+      rows.push_back({vs, "", "", "", "", "", quorum});
+    }
   }
-  return Table({"VIRTUAL SERVER", "REAL SERVER", "HEALTH", "WEIGHT", "OK/FAILED", "POOL"}, rows);
+  return Table({"VIRTUAL SERVER", "REAL SERVER", "HEALTH", "WEIGHT", "OK/FAILED", "RUNNING", "POOL"},
+               rows);
 }
 
 }  // namespace

@@ -41,6 +41,7 @@ struct RealServerStatus {
   uint64_t checks_ok = 0;
   uint64_t checks_failed = 0;
   double last_check_latency_s = 0;  // duration of the last probe
+  double check_running_s = 0;       // how long the check in flight has run (0: none)
 
   friend bool operator==(const RealServerStatus&, const RealServerStatus&) = default;
 };

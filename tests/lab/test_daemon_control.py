@@ -121,7 +121,7 @@ def test_vigilctl_tables_json_and_socket_mode(one):
                                     d.node.ipv4, f"{VIP}/16"]
     servers = d.ctl_run("servers").stdout.splitlines()
     assert servers[0].split() == ["VIRTUAL", "SERVER", "REAL", "SERVER", "HEALTH", "WEIGHT",
-                                  "OK/FAILED", "POOL"]
+                                  "OK/FAILED", "RUNNING", "POOL"]
     rows = sorted(ln.split()[1:4] for ln in servers[1:])
     assert rows == [[one.dest("web1"), "UP", "1"], [one.dest("web2"), "UP", "1"]]
     stats = d.ctl_run("stats").stdout.splitlines()

@@ -72,12 +72,18 @@ class FakeProber {
     return [this](const ProbeSpec& spec, Duration, ProbeMemo*, ProbeCallback done) {
       const std::string target = spec.connect.address + ":" + std::to_string(spec.connect.port);
       ++runs[target];
+      const ProbeTicket ticket = ++last_ticket;
+      tickets[ticket] = target;
       if (hold) {
         held[target] = std::move(done);
       } else {
         done(Result(target));
       }
+      return ticket;
     };
+  }
+  ProbeCanceller Canceller() {
+    return [this](ProbeTicket t) { cancelled.push_back(tickets.at(t)); };
   }
   // Answers the held probe of `target`.
   void Answer(const std::string& target) {
@@ -94,6 +100,9 @@ class FakeProber {
   }
   std::map<std::string, bool> healthy;
   std::map<std::string, int> runs;
+  ProbeTicket last_ticket = 0;
+  std::map<ProbeTicket, std::string> tickets;  // every run's target
+  std::vector<std::string> cancelled;          // targets of cancelled runs
   bool hold = false;
   std::map<std::string, ProbeCallback> held;
 };
@@ -203,6 +212,7 @@ class EngineTest : public ::testing::Test {
       return std::unique_ptr<lb::Backend>(std::make_unique<FakeBackend>(kernel_));
     };
     seams.run_probe = prober_.Runner();
+    seams.cancel_probe = prober_.Canceller();
     seams.timers = &timers_;
     seams.random = &random_;
     seams.scripts = &scripts_;
@@ -468,6 +478,8 @@ TEST_F(EngineTest, ProbeDroppedByReloadWhileInFlightIgnoresItsAnswer) {
   model::VirtualServer vs = Vs();
   vs.real_servers = {Rs("10.0.1.1"), Rs("10.0.1.2")};  // .3 out while its probe runs
   ASSERT_TRUE(e->Reload(Config({vs})));
+  // The removed server's check is cancelled at once (its socket or script goes now).
+  EXPECT_EQ(prober_.cancelled, std::vector<std::string>{"10.0.1.3:8080"});
   const size_t applies = kernel_.applies.size();
   const size_t scripts = scripts_.started.size();
 
@@ -485,6 +497,26 @@ TEST_F(EngineTest, ProbeDroppedByReloadWhileInFlightIgnoresItsAnswer) {
   timers_.Advance(seconds(1));  // retry of .2: down
   EXPECT_EQ(Pool(), (std::map<std::string, uint32_t>{{"10.0.1.1:8080", 1}}));
   EXPECT_EQ(prober_.runs["10.0.1.3:8080"], 1);
+}
+
+TEST_F(EngineTest, ReportShowsHowLongTheCheckInFlightHasRun) {
+  auto e = Make();
+  ASSERT_TRUE(e->Start(Config({Vs()})));
+  prober_.hold = true;
+  timers_.Advance(seconds(1));
+  ASSERT_EQ(prober_.held.size(), 3u);
+  timers_.Advance(std::chrono::milliseconds(2500));  // the probes started at t = 1 s
+  prober_.Answer("10.0.1.1:8080");
+  control::Status s = Report(*e);
+  EXPECT_EQ(s.virtual_servers[0].real_servers[0].check_running_s, 0.0);  // answered
+  EXPECT_EQ(s.virtual_servers[0].real_servers[1].check_running_s, 2.5);
+  EXPECT_EQ(s.virtual_servers[0].real_servers[2].check_running_s, 2.5);
+  // Stopping cancels what still runs.
+  bool stopped = false;
+  e->Stop([&] { stopped = true; });
+  std::vector<std::string> cancelled = prober_.cancelled;
+  std::sort(cancelled.begin(), cancelled.end());
+  EXPECT_EQ(cancelled, (std::vector<std::string>{"10.0.1.2:8080", "10.0.1.3:8080"}));
 }
 
 TEST_F(EngineTest, ReloadAddsAndRemovesVirtualServers) {

@@ -22,11 +22,13 @@ TEST(ClientTest, RendersServersWithQuorum) {
       "servers",
       R"({"ok":true,"virtual_servers":[{"name":"10.0.0.10:80/tcp","quorum_up":false,)"
       R"("sorry_server_active":true,"real_servers":[{"address":"10.0.1.1:80","up":false,)"
-      R"("weight":0,"checks_ok":1,"checks_failed":4}]}]})");
+      R"("weight":0,"checks_ok":1,"checks_failed":4},{"address":"10.0.1.2:80","up":true,)"
+      R"("weight":1,"checks_ok":7,"checks_failed":0,"check_running_s":2.5}]}]})");
   EXPECT_TRUE(r.ok);
   EXPECT_EQ(r.text,
-            "VIRTUAL SERVER    REAL SERVER  HEALTH  WEIGHT  OK/FAILED  POOL\n"
-            "10.0.0.10:80/tcp  10.0.1.1:80  DOWN    0       1/4        NO QUORUM (sorry server)\n");
+            "VIRTUAL SERVER    REAL SERVER  HEALTH  WEIGHT  OK/FAILED  RUNNING  POOL\n"
+            "10.0.0.10:80/tcp  10.0.1.1:80  DOWN    0       1/4        -        NO QUORUM (sorry server)\n"
+            "10.0.0.10:80/tcp  10.0.1.2:80  UP      1       7/0        2.5s     NO QUORUM (sorry server)\n");
 }
 
 TEST(ClientTest, RendersErrors) {
