@@ -124,6 +124,23 @@ def _pid_alive(pid: int) -> bool:
     return True
 
 
+def process_table() -> list[tuple[int, str, int, int]]:
+    """Returns (pid, state, ppid, pgrp) of every process visible in /proc (state as in
+    /proc/PID/stat: "R", "S", "Z", ...); processes that end while it reads are left out."""
+    out = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                stat = f.read()
+        except OSError:
+            continue
+        fields = stat[stat.rindex(")") + 2:].split()
+        out.append((int(entry), fields[0], int(fields[1]), int(fields[2])))
+    return out
+
+
 def sweep_stale_namespaces() -> list[str]:
     """Deletes lab namespaces left by lab processes that no longer exist. Returns them."""
     removed = []

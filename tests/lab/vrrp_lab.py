@@ -158,11 +158,13 @@ class Router:
 
     def start(self, spec: Spec, priority: int | None, peers: list["Router"] | None = None,
               extra: str = "", state: str = "BACKUP", global_extra: str = "",
-              top: str = "", body: str | None = None) -> "Router":
+              top: str = "", body: str | None = None,
+              wrapper: tuple[str, ...] = ()) -> "Router":
         """Writes the configuration and starts the daemon (not waiting for any state).
 
         ``peers`` defaults to every other router of the lab (for unicast); ``top`` is text
-        placed before the instance (vrrp_script blocks, ...); ``body`` replaces the instance.
+        placed before the instance (vrrp_script blocks, ...); ``body`` replaces the instance;
+        ``wrapper`` is a command the daemon runs under (e.g. ``unshare --pid ...``).
         """
         assert self.proc is None or self.proc.poll() is not None, "already running"
         if peers is None:
@@ -175,10 +177,11 @@ class Router:
         self.runs += 1
         w = self.vl.lab.workdir
         pid = os.path.join(w, f"{self.name}")
+        argv = list(wrapper)
         if self.kind == "vigil":
-            argv = [self.vl.vigild]
+            argv.append(self.vl.vigild)
         else:
-            argv = [KEEPALIVED]
+            argv.append(KEEPALIVED)
         argv += ["-n", "-l", "-D", "-f", self.conf, "-p", pid + ".pid", "-r", pid + "-vrrp.pid",
                  "-c", pid + "-check.pid"]
         self.proc = self.node.spawn(argv, log_name=f"{self.name}-{self.kind}-{self.runs}.log")
@@ -212,18 +215,8 @@ class Router:
     def _group_alive(self) -> bool:
         """True while a process of the daemon's group is still running. Zombies do not
         count: killed children may wait a while for a reaper that is not theirs."""
-        for entry in os.listdir("/proc"):
-            if not entry.isdigit():
-                continue
-            try:
-                with open(f"/proc/{entry}/stat") as f:
-                    stat = f.read()
-            except OSError:
-                continue
-            fields = stat[stat.rindex(")") + 2:].split()
-            if int(fields[2]) == self.proc.pid and fields[0] not in ("Z", "X"):
-                return True
-        return False
+        return any(pgrp == self.proc.pid and state not in ("Z", "X")
+                   for _, state, _, pgrp in lablib.process_table())
 
     def log(self) -> str:
         if self.proc is None:
