@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# make demo: two vigil load balancers (VRRP + nftables virtual server) in front of two web
-# servers, and a client, all in network namespaces that are removed at the end.
+# make demo: two vigil load balancers (VRRP + nftables virtual server, and HAProxy tracked by
+# keepalived's classic `killall -0 haproxy` script) in front of two web servers, and a
+# client, all in network namespaces that are removed at the end. VIGIL_DEMO_KEEP=1 keeps the
+# directory of configurations and logs.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 if [ "$(id -u)" -ne 0 ]; then
