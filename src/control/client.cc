@@ -142,6 +142,33 @@ std::string ServersTable(const json& vss) {
                rows);
 }
 
+// "engines: vrrp pid 12, check NOT RUNNING (why; retry in 2 s)", one line.
+std::string EnginesLine(const json& engines) {
+  if (!engines.is_array() || engines.empty()) return "";
+  std::string line = "engines:";
+  bool first = true;
+  for (const auto& e : engines) {
+    line += first ? " " : ", ";
+    first = false;
+    line += Str(e.value("name", json()));
+    if (e.value("running", false)) {
+      line += " pid " + Str(e.value("pid", json()));
+      continue;
+    }
+    line += " NOT RUNNING";
+    std::string why = Str(e.value("last_error", json()));
+    double retry = e.value("retry_in_s", -1.0);
+    std::string detail = why;
+    if (retry >= 0) {
+      char buf[32];
+      std::snprintf(buf, sizeof(buf), "%.1f", retry);
+      detail += (detail.empty() ? "" : "; ") + std::string("retry in ") + buf + " s";
+    }
+    if (!detail.empty()) line += " (" + detail + ")";
+  }
+  return line + "\n";
+}
+
 }  // namespace
 
 Rendered RenderResponse(const std::string& command, const std::string& response_line) {
@@ -174,7 +201,8 @@ Rendered RenderResponse(const std::string& command, const std::string& response_
       << Str(s.value("reload_failures", json(0))) << ")";
   if (!Str(s.value("lb_backend", json())).empty())
     out << ", load balancer: " << Str(s.value("lb_backend", json()));
-  out << "\n\n" << InstancesTable(s.value("instances", json::array()));
+  out << "\n" << EnginesLine(s.value("engines", json::array()));
+  out << "\n" << InstancesTable(s.value("instances", json::array()));
   if (!s.value("virtual_servers", json::array()).empty())
     out << "\n" << ServersTable(s["virtual_servers"]);
   return {out.str(), true};

@@ -28,6 +28,7 @@
 #include "daemon/channel.h"
 #include "daemon/config_commands.h"
 #include "daemon/engine_process.h"
+#include "daemon/engine_slot.h"
 #include "daemon/pid_file.h"
 #include "daemon/settings.h"
 #include "daemon/signal_watcher.h"
@@ -37,10 +38,6 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-constexpr auto kMinBackoff = std::chrono::seconds(1);
-constexpr auto kMaxBackoff = std::chrono::seconds(30);
-// An engine that ran this long before dying starts again from the minimum back-off.
-constexpr auto kStableRun = std::chrono::seconds(60);
 constexpr auto kReloadTimeout = std::chrono::seconds(15);
 // How long vigilctl, /metrics and dumps wait for the engines' fresh counters.
 constexpr auto kRefreshWait = std::chrono::milliseconds(500);
@@ -66,12 +63,9 @@ struct Child {
   std::string name;
   const EngineFactory* factory = nullptr;
   std::string pid_file;
-  pid_t pid = 0;
+  std::unique_ptr<EngineSlot> slot;     // the process: pid, (re)starts, back-off
   std::shared_ptr<Channel> channel;
   control::Status last;                 // the engine's last report
-  Clock::time_point started;
-  Clock::duration backoff = kMinBackoff;
-  std::unique_ptr<asio::steady_timer> respawn_timer;
   bool wanted = false;                  // the configuration needs this engine
   int late_reload_results = 0;          // answers still due to reloads that timed out
 };
@@ -93,6 +87,13 @@ class Supervisor final : public control::ControlTarget {
     children_["check"].factory = &factories_.check;
     children_["check"].pid_file = options.check_pid_file.value_or(
         DefaultPidFile("check", config_));
+    for (auto& [name, c] : children_) {
+      Child* child = &c;
+      c.slot = std::make_unique<EngineSlot>(
+          io_, name, [this, child] { return Spawn(*child); },
+          [this, child] { return child->wanted && !stopping_; });
+      c.slot->set_on_change([this] { NotifyStatus(); });
+    }
   }
 
   int Run() {
@@ -115,8 +116,10 @@ class Supervisor final : public control::ControlTarget {
     StartMetrics();
     UpdateWanted();
     for (auto& [name, c] : children_)
-      if (c.wanted) Spawn(c);
-    sd_notify(0, "READY=1\nSTATUS=running");
+      if (c.wanted) c.slot->StartNow();
+    notified_status_ = StatusLine();
+    ready_ = true;
+    sd_notify(0, ("READY=1\nSTATUS=" + notified_status_).c_str());
     log::Info("vigild started (pid " + std::to_string(getpid()) + ")");
     io_.run();
     return exit_code_;
@@ -133,7 +136,8 @@ class Supervisor final : public control::ControlTarget {
     s.reload_failures = reload_failures_;
     s.last_reload_ok = last_reload_ok_;
     for (auto& [name, c] : children_) {
-      if (!c.pid && !c.wanted) continue;
+      if (!c.slot->running() && !c.wanted) continue;
+      s.engines.push_back(c.slot->Status());
       for (auto& i : c.last.instances) s.instances.push_back(i);
       for (auto& v : c.last.virtual_servers) s.virtual_servers.push_back(v);
       if (!c.last.lb_backend.empty()) s.lb_backend = c.last.lb_backend;
@@ -202,7 +206,7 @@ class Supervisor final : public control::ControlTarget {
       done(*ok, summary->empty() ? std::string("reloaded") : *summary);
     };
     for (auto& [name, c] : children_) {
-      if (c.wanted && c.pid && c.channel) {
+      if (c.wanted && c.slot->running() && c.channel) {
         ++*pending;
         reload_waiters_[name] = [pending, ok, summary, finish, name](bool r, std::string text) {
           if (*pending < 0) return;
@@ -211,10 +215,14 @@ class Supervisor final : public control::ControlTarget {
           if (--*pending == 0) (*finish)();
         };
         c.channel->Send(FrameType::kReload, "");
-      } else if (c.wanted && !c.pid && !c.respawn_timer) {
-        Spawn(c);
-      } else if (!c.wanted && c.pid) {
-        kill(c.pid, SIGTERM);
+      } else if (c.wanted && !c.slot->running()) {
+        // A missing engine (never started, or its last start failed) starts now.
+        log::Info("reload: starting engine " + name);
+        c.slot->StartNow();
+      } else if (!c.wanted && c.slot->running()) {
+        kill(c.slot->pid(), SIGTERM);
+      } else if (!c.wanted) {
+        c.slot->CancelRetry();
       }
     }
     if (*pending == 0) return (*finish)();
@@ -248,19 +256,17 @@ class Supervisor final : public control::ControlTarget {
     children_["check"].wanted = !options_.vrrp_only && (any || WantsCheckEngine(config_));
   }
 
-  void Spawn(Child& c) {
+  // Starts the engine process of `c` (its EngineSlot's start function).
+  Result<pid_t> Spawn(Child& c) {
     int sv[2];
-    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) {
-      log::Error("socketpair: " + std::string(strerror(errno)));
-      return;
-    }
+    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) return FailErrno("socketpair");
     pid_t parent = getpid();
     pid_t pid = fork();
     if (pid < 0) {
-      log::Error("fork: " + std::string(strerror(errno)));
+      auto failed = FailErrno("fork");
       close(sv[0]);
       close(sv[1]);
-      return;
+      return failed;
     }
     if (pid == 0) {
       // Engine process: only its own signals blocked, nothing of the supervisor's kept open.
@@ -277,15 +283,35 @@ class Supervisor final : public control::ControlTarget {
       _exit(RunEngineProcess(c.name, *c.factory, options_, fd, c.pid_file));
     }
     close(sv[1]);
-    c.pid = pid;
     c.late_reload_results = 0;
-    c.started = Clock::now();
-    c.respawn_timer.reset();
     std::string name = c.name;
     c.channel = Channel::Open(
         io_, sv[0], [this, name](Frame f) { OnFrame(name, std::move(f)); },
         [] { /* the engine's exit is handled on SIGCHLD */ });
     log::Info("started engine " + c.name + " (pid " + std::to_string(pid) + ")");
+    return pid;
+  }
+
+  // Returns sd_notify's STATUS: "running", or which wanted engines do not run and why.
+  std::string StatusLine() const {
+    std::string missing;
+    for (const auto& [name, c] : children_) {
+      if (!c.wanted || c.slot->running()) continue;
+      control::EngineStatus e = c.slot->Status();
+      missing += (missing.empty() ? "" : "; ") + std::string("engine ") + name + " not running";
+      if (!e.last_error.empty()) missing += " (" + e.last_error + ")";
+      if (e.retry_in_s >= 0) missing += ", retrying";
+    }
+    return missing.empty() ? "running" : missing;
+  }
+
+  // Tells systemd the status line when it changed.
+  void NotifyStatus() {
+    if (stopping_ || !ready_) return;  // READY=1 carries the first status
+    std::string line = StatusLine();
+    if (line == notified_status_) return;
+    notified_status_ = line;
+    sd_notify(0, ("STATUS=" + line).c_str());
   }
 
   void OnFrame(const std::string& name, Frame f) {
@@ -386,8 +412,7 @@ class Supervisor final : public control::ControlTarget {
       pid_t pid = waitpid(-1, &status, WNOHANG);
       if (pid <= 0) break;
       for (auto& [name, c] : children_) {
-        if (c.pid != pid) continue;
-        c.pid = 0;
+        if (c.slot->pid() != pid) continue;
         if (c.channel) c.channel->Close();
         c.channel.reset();
         c.last = control::Status();
@@ -407,39 +432,34 @@ class Supervisor final : public control::ControlTarget {
     std::string how = WIFEXITED(status) ? "exited with " + std::to_string(WEXITSTATUS(status))
                                         : "was killed by signal " + std::to_string(WTERMSIG(status));
     if (stopping_) {
+      c.slot->Ended(how, /*restart=*/false);
       log::Info("engine " + c.name + " " + how);
       return;
     }
     if (WIFEXITED(status) && WEXITSTATUS(status) == kEngineExitPermanent) {
+      c.slot->Ended(how, false);
       log::Error("engine " + c.name + " " + how + " (permanent error); stopping vigild");
       return StopAll(1);
     }
     if (!c.wanted) {
+      c.slot->Ended(how, false);
       log::Info("engine " + c.name + " " + how + " (no longer configured)");
       return;
     }
     if (options_.dont_respawn) {
+      c.slot->Ended(how, false);
       log::Error("engine " + c.name + " " + how + "; not respawning (-R); stopping vigild");
       return StopAll(1);
     }
-    if (Clock::now() - c.started > kStableRun) c.backoff = kMinBackoff;
-    auto delay = c.backoff;
-    c.backoff = std::min<Clock::duration>(c.backoff * 2, kMaxBackoff);
+    auto delay = c.slot->Ended(how, /*restart=*/true);
     log::Error("engine " + c.name + " " + how + "; respawning in " +
                std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(delay).count()) +
                " ms");
-    c.respawn_timer = std::make_unique<asio::steady_timer>(io_, delay);
-    std::string name = c.name;
-    c.respawn_timer->async_wait([this, name](std::error_code ec) {
-      if (ec || stopping_) return;
-      Child& child = children_[name];
-      if (child.wanted && !child.pid) Spawn(child);
-    });
   }
 
   bool AllExited() const {
     for (const auto& [name, c] : children_)
-      if (c.pid) return false;
+      if (c.slot->running()) return false;
     return true;
   }
 
@@ -451,8 +471,8 @@ class Supervisor final : public control::ControlTarget {
     log::Info("stopping");
     for (auto& d : std::exchange(queued_reloads_, {})) d(false, "vigild is stopping");
     for (auto& [name, c] : children_) {
-      if (c.respawn_timer) c.respawn_timer->cancel();
-      if (c.pid) kill(c.pid, SIGTERM);
+      c.slot->CancelRetry();
+      if (c.slot->running()) kill(c.slot->pid(), SIGTERM);
     }
     if (AllExited()) return Finish();
     // Engines get child_wait_time to leave cleanly; then they are killed.
@@ -461,9 +481,9 @@ class Supervisor final : public control::ControlTarget {
     kill_timer_->async_wait([this](std::error_code ec) {
       if (ec) return;
       for (auto& [name, c] : children_) {
-        if (!c.pid) continue;
+        if (!c.slot->running()) continue;
         log::Error("engine " + c.name + " did not stop in time; killing it");
-        kill(c.pid, SIGKILL);
+        kill(c.slot->pid(), SIGKILL);
       }
     });
   }
@@ -499,6 +519,8 @@ class Supervisor final : public control::ControlTarget {
   std::vector<std::function<void(bool, std::string)>> queued_reloads_;
   bool stopping_ = false;
   int exit_code_ = 0;
+  std::string notified_status_;  // the last STATUS= sent to systemd
+  bool ready_ = false;           // READY=1 was sent
 };
 
 // Detaches from the terminal: fork, setsid, fork; the original process exits 0.

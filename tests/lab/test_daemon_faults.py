@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import resource
 import signal
+import socket
 import textwrap
 import time
 
@@ -233,3 +234,92 @@ def test_exhausted_descriptors_pause_the_accept_loops_instead_of_spinning(ha):
         for c in clients:
             os.killpg(c.pid, signal.SIGKILL)
             c.wait(timeout=5)
+
+
+def engines(d) -> dict[str, dict]:
+    return {e["name"]: e for e in d.status()["engines"]}
+
+
+class Notifications:
+    """A NOTIFY_SOCKET for vigild: the sd_notify messages it sent."""
+
+    def __init__(self, path: str):
+        self.path = path
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        self.sock.bind(path)
+        self.sock.setblocking(False)
+        self.messages: list[str] = []
+
+    def read(self) -> list[str]:
+        while True:
+            try:
+                self.messages.append(self.sock.recv(4096).decode())
+            except BlockingIOError:
+                return self.messages
+
+    def close(self) -> None:
+        self.sock.close()
+        os.unlink(self.path)
+
+
+def test_an_engine_that_cannot_be_started_is_retried_shown_and_started_by_a_reload(ha):
+    d = ha.daemons[0]
+    notes = Notifications(os.path.join(ha.work, "notify-engines.sock"))
+    try:
+        d.write(Setup())
+        d.start(env={"NOTIFY_SOCKET": notes.path})
+        lablib.wait_until(lambda: d.state() == "MASTER" and d.vips() == [VIP], timeout=15,
+                          message="lb1 master")
+        engine_start_failure(ha, d, notes)
+    finally:
+        notes.close()
+
+
+def engine_start_failure(ha, d, notes):
+    assert notes.read()[0] == "READY=1\nSTATUS=running"
+    sup = d.proc.pid
+    old_vrrp = d.engine_pid("vrrp")
+    saved = resource.prlimit(sup, resource.RLIMIT_NOFILE)
+    try:
+        # The supervisor keeps exactly one spare descriptor once the dead engine's channel is
+        # closed: enough to answer vigilctl and /metrics, too few for a socketpair.
+        in_use = len(os.listdir(f"/proc/{sup}/fd"))
+        resource.prlimit(sup, resource.RLIMIT_NOFILE, (in_use, saved[1]))
+        os.kill(old_vrrp, signal.SIGKILL)
+        first = ("cannot start engine vrrp: socketpair: Too many open files; "
+                 "retrying in 2000 ms")
+        lablib.wait_until(lambda: first in d.log(), timeout=10, message=first)
+        second = ("cannot start engine vrrp: socketpair: Too many open files; "
+                  "retrying in 4000 ms")
+        lablib.wait_until(lambda: second in d.log(), timeout=10, message=second)
+        e = engines(d)["vrrp"]
+        assert e["running"] is False and e["pid"] == 0
+        assert e["start_failures"] == 2
+        assert e["last_error"] == "socketpair: Too many open files"
+        assert 0 <= e["retry_in_s"] <= 4
+        assert engines(d)["check"]["running"] is True
+        text = d.ctl_run("status").stdout
+        assert "vrrp NOT RUNNING (socketpair: Too many open files; retry in " in text
+        metrics = d.metrics()
+        assert 'vigil_engine_up{engine="vrrp"} 0\n' in metrics
+        assert 'vigil_engine_up{engine="check"} 1\n' in metrics
+        assert 'vigil_engine_start_failures_total{engine="vrrp"} 2\n' in metrics
+        assert ("STATUS=engine vrrp not running (socketpair: Too many open files), retrying"
+                in notes.read())
+    finally:
+        resource.prlimit(sup, resource.RLIMIT_NOFILE, saved)
+    # A reload starts the missing engine at once (the next retry was seconds away).
+    d.signal(signal.SIGHUP)
+    lablib.wait_until(lambda: "reload: starting engine vrrp" in d.log(), timeout=5,
+                      message="the reload starting the engine")
+    lablib.wait_until(lambda: engines(d)["vrrp"]["running"], timeout=5,
+                      message="the VRRP engine running")
+    e = engines(d)["vrrp"]
+    assert e["pid"] == d.engine_pid("vrrp") != old_vrrp
+    assert e["starts"] == 2 and e["retry_in_s"] == -1
+    lablib.wait_until(lambda: notes.read()[-1] == "STATUS=running" or
+                      "STATUS=running" in notes.messages[-3:], timeout=5,
+                      message=f"STATUS=running again in {notes.messages}")
+    lablib.wait_until(lambda: d.state() == "MASTER" and d.vips() == [VIP], timeout=10,
+                      message="lb1 master again")
+    assert d.proc.poll() is None

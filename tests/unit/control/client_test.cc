@@ -31,6 +31,24 @@ TEST(ClientTest, RendersServersWithQuorum) {
             "10.0.0.10:80/tcp  10.0.1.2:80  UP      1       7/0        2.5s     NO QUORUM (sorry server)\n");
 }
 
+TEST(ClientTest, StatusNamesAnEngineThatIsNotRunning) {
+  auto r = RenderResponse(
+      "status",
+      R"({"ok":true,"status":{"version":"0.1.0","pid":7,"uptime_s":3.5,"config_file":"k.conf",)"
+      R"("reloads":1,"reload_failures":0,"engines":[)"
+      R"({"name":"check","running":true,"pid":9,"starts":1},)"
+      R"({"name":"vrrp","running":false,"pid":0,"starts":1,"start_failures":2,)"
+      R"("last_error":"socketpair: Too many open files","retry_in_s":1.94}]}})");
+  EXPECT_TRUE(r.ok);
+  EXPECT_EQ(r.text,
+            "vigild 0.1.0, pid 7, up 3 s, config k.conf\n"
+            "reloads: 1 (failed 0)\n"
+            "engines: check pid 9, vrrp NOT RUNNING (socketpair: Too many open files; "
+            "retry in 1.9 s)\n"
+            "\n"
+            "INSTANCE  STATE  INTERFACE  VRID  PRIO  MASTER  VIPS\n");
+}
+
 TEST(ClientTest, RendersErrors) {
   auto r = RenderResponse("reload", R"({"ok":false,"error":"keepalived.conf:1:1: error: x"})");
   EXPECT_FALSE(r.ok);
