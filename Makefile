@@ -29,10 +29,22 @@ test: unit lab
 sanitize:
 	$(MAKE) unit PRESET=sanitize
 
+# Every tests/fuzz/fuzz_<name>.cc for FUZZ_SECONDS each, one at a time, from its committed
+# seeds; the corpus grows in build/fuzz/corpus/<name>, crashes land in build/fuzz/artifacts/.
+# (`make test` replays the seeds through the same targets built with g++: ctest -L fuzz.)
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS ?= $(patsubst tests/fuzz/fuzz_%.cc,%,$(wildcard tests/fuzz/fuzz_*.cc))
 fuzz: deps
-	cmake --preset fuzz && cmake --build build/fuzz --target fuzz_config -j $(JOBS)
-	mkdir -p build/fuzz/corpus && cp -n tests/fuzz/seeds/* build/fuzz/corpus/
-	./build/fuzz/tests/fuzz/fuzz_config -max_total_time=$${FUZZ_SECONDS:-60} -timeout=2 -rss_limit_mb=2048 build/fuzz/corpus
+	cmake --preset fuzz && cmake --build build/fuzz --target fuzz_all -j $(JOBS)
+	mkdir -p build/fuzz/artifacts
+	set -e; for t in $(FUZZ_TARGETS); do \
+	  mkdir -p build/fuzz/corpus/$$t; \
+	  echo "== fuzz_$$t ($(FUZZ_SECONDS) s)"; \
+	  ASAN_SYMBOLIZER_PATH=$$(command -v llvm-symbolizer-16 || command -v llvm-symbolizer) \
+	  ./build/fuzz/tests/fuzz/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -timeout=2 -rss_limit_mb=2048 \
+	    -print_final_stats=1 -artifact_prefix=build/fuzz/artifacts/$$t- \
+	    build/fuzz/corpus/$$t tests/fuzz/seeds/$$t; \
+	done
 
 # Only the two programs the demo runs. VIGIL_DEMO_KEEP=1 keeps its directory of configs and logs.
 demo: deps $(BUILD)/build.ninja

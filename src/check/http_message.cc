@@ -122,11 +122,14 @@ Result<void> HttpResponseParser::Feed(std::string_view data) {
       case State::kHeaders: {
         buffer_.append(data);
         data = {};
+        // The limit applies to the header block however it was cut: without a terminator yet,
+        // the block is at least 3 bytes shorter than the buffer ("\r\n\r" may end it).
         auto [end, term] = FindHeaderEnd(buffer_);
-        if (end == std::string_view::npos) {
-          if (buffer_.size() > kMaxHeaderBytes) return Fail(ErrorCode::kParse, "HTTP header too long");
-          return {};
+        if (end == std::string_view::npos ? buffer_.size() > kMaxHeaderBytes + 3
+                                          : end > kMaxHeaderBytes) {
+          return Fail(ErrorCode::kParse, "HTTP header too long");
         }
+        if (end == std::string_view::npos) return {};
         if (auto r = ParseHeaders(std::string_view(buffer_).substr(0, end)); !r) return r;
         std::string rest = buffer_.substr(end + term);
         buffer_.clear();
@@ -162,6 +165,7 @@ Result<void> HttpResponseParser::Feed(std::string_view data) {
           return {};
         }
         buffer_.append(data.substr(0, nl));
+        if (buffer_.size() > kMaxChunkLine) return Fail(ErrorCode::kParse, "chunk line too long");
         data.remove_prefix(nl + 1);
         std::string_view line = Trim(buffer_);
         if (state_ == State::kChunkDataEnd) {

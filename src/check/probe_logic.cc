@@ -1,11 +1,17 @@
 #include "check/probe_logic.h"
 
+#include <netinet/icmp6.h>
+#include <netinet/ip_icmp.h>
+
 #include <algorithm>
 #include <cctype>
 #include <cerrno>
 #include <climits>
 #include <cstdlib>
 #include <cstring>
+
+#include "net/checksum.h"
+#include "net/ipv4_header.h"
 
 namespace vigil::check {
 namespace {
@@ -76,6 +82,8 @@ int SmtpReplyCode(std::string_view line) {
   for (int i = 0; i < 3; ++i) {
     if (!std::isdigit(static_cast<unsigned char>(line[i]))) return -1;
   }
+  // No reply code starts with 0; "000 x" would otherwise read as a continuation line.
+  if (line[0] == '0') return -1;
   if (line.size() > 3 && line[3] == '-') return 0;
   if (line.size() > 3 && line[3] != ' ') return -1;
   return (line[0] - '0') * 100 + (line[1] - '0') * 10 + (line[2] - '0');
@@ -96,6 +104,33 @@ bool UdpReplyMatches(const UdpCheck& check, const uint8_t* reply, size_t size) {
     if ((reply[i] ^ check.reply_data[i]) & static_cast<uint8_t>(~mask)) return false;
   }
   return true;
+}
+
+std::vector<uint8_t> BuildEchoRequest(bool ipv6, uint16_t id, uint16_t seq) {
+  constexpr size_t kPayloadSize = 56;
+  std::vector<uint8_t> pkt(8 + kPayloadSize);
+  pkt[0] = ipv6 ? static_cast<uint8_t>(ICMP6_ECHO_REQUEST) : static_cast<uint8_t>(ICMP_ECHO);
+  net::StoreBe16(&pkt[4], id);
+  net::StoreBe16(&pkt[6], seq);
+  for (size_t i = 0; i < kPayloadSize; ++i) pkt[8 + i] = static_cast<uint8_t>(i);
+  if (!ipv6) net::StoreBe16(&pkt[2], net::InternetChecksum(pkt));
+  return pkt;
+}
+
+bool IsEchoReply(std::span<const uint8_t> packet, const EchoExpectation& expect) {
+  std::span<const uint8_t> icmp = packet;
+  if (expect.with_ip_header) {
+    if (icmp.empty()) return false;
+    const size_t ihl = (icmp[0] & 0x0fu) * 4u;
+    if (ihl < 20 || icmp.size() < ihl) return false;
+    icmp = icmp.subspan(ihl);
+  }
+  if (icmp.size() < 8) return false;
+  const uint8_t reply_type =
+      expect.ipv6 ? static_cast<uint8_t>(ICMP6_ECHO_REPLY) : static_cast<uint8_t>(ICMP_ECHOREPLY);
+  if (icmp[0] != reply_type) return false;
+  if (net::LoadBe16(&icmp[6]) != expect.seq) return false;
+  return !expect.match_id || net::LoadBe16(&icmp[4]) == expect.id;
 }
 
 ProbeResult MiscExitResult(const MiscCheck& check, int exit_code) {

@@ -12,6 +12,8 @@
 
 #include <asio.hpp>
 
+#include "control/metrics_request.h"
+
 namespace vigil::control {
 namespace {
 
@@ -380,9 +382,9 @@ class MetricsServerImpl final : public MetricsServer {
     co_await asio::async_read_until(socket, asio::dynamic_buffer(buffer, 16 * 1024), "\r\n\r\n",
                                     asio::redirect_error(use_awaitable, ec));
     if (ec) co_return;
-    std::string request_line = buffer.substr(0, buffer.find("\r\n"));
+    const MetricsRoute route = RouteMetricsRequest(buffer);
     std::string status, body, type = "text/plain; charset=utf-8";
-    if (request_line.rfind("GET /metrics ", 0) == 0 || request_line.rfind("GET /metrics?", 0) == 0) {
+    if (route == MetricsRoute::kMetrics) {
       status = "200 OK";
       std::optional<std::string> rendered =
           co_await AwaitReply([this](std::function<void(std::string)> done) {
@@ -391,7 +393,7 @@ class MetricsServerImpl final : public MetricsServer {
           });
       body = rendered.value_or("");
       type = "text/plain; version=0.0.4; charset=utf-8";
-    } else if (request_line.rfind("GET ", 0) == 0) {
+    } else if (route == MetricsRoute::kNotFound) {
       status = "404 Not Found";
       body = "vigil serves /metrics\n";
     } else {

@@ -116,6 +116,42 @@ TEST(HttpResponseParserTest, RejectsMalformedInput) {
   }
 }
 
+// Feeds `msg` in pieces of `piece` bytes (0: at once); returns the first error's context, or
+// "" if every Feed and the Finish succeeded.
+std::string FeedInPieces(const std::string& msg, size_t piece) {
+  Parsed p;
+  for (size_t at = 0; at < msg.size(); at += piece == 0 ? msg.size() : piece) {
+    if (auto r = p.parser.Feed(std::string_view(msg).substr(at, piece == 0 ? msg.size() : piece));
+        !r) {
+      return r.error().context();
+    }
+  }
+  auto r = p.parser.Finish();
+  return r ? "" : r.error().context();
+}
+
+// Found by fuzz_http_response: the limits on a chunk line and on the header block held only
+// when the network delivered the line's end in a later read than its start.
+TEST(HttpResponseParserTest, LimitsDoNotDependOnHowTheResponseIsCut) {
+  const std::string head = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n";
+  const std::string long_line = head + std::string(4200, '0') + "1\r\nx\r\n0\r\n\r\n";
+  for (size_t piece : {0, 1, 100, 4096, 5000}) {
+    EXPECT_EQ(FeedInPieces(long_line, piece), "chunk line too long") << piece;
+  }
+  // 4096 bytes before the LF, its CR included.
+  const std::string at_limit = head + std::string(4094, '0') + "1\r\nx\r\n0\r\n\r\n";
+  for (size_t piece : {0, 1, 100}) EXPECT_EQ(FeedInPieces(at_limit, piece), "") << piece;
+
+  // A header block of exactly 64 KiB passes, one byte more fails, however it arrives.
+  const std::string status = "HTTP/1.1 200 OK\r\nX: ";
+  const std::string fits = status + std::string(64 * 1024 - status.size(), 'a') + "\r\n\r\n";
+  const std::string over = status + std::string(64 * 1024 + 1 - status.size(), 'a') + "\r\n\r\n";
+  for (size_t piece : {0, 1000, 64 * 1024, 64 * 1024 + 2}) {
+    EXPECT_EQ(FeedInPieces(fits, piece), "") << piece;
+    EXPECT_EQ(FeedInPieces(over, piece), "HTTP header too long") << piece;
+  }
+}
+
 TEST(HttpResponseParserTest, ShortContentLengthBodyIsAcceptedAsKeepalivedDoes) {
   Parsed p;
   ASSERT_TRUE(p.parser.Feed("HTTP/1.0 200 OK\r\nContent-Length: 10\r\n\r\nabc"));

@@ -54,6 +54,12 @@ TEST(SmtpReplyTest, Codes) {
   EXPECT_EQ(SmtpReplyCode("22 short\r\n"), -1);
   EXPECT_EQ(SmtpReplyCode("2200 long\r\n"), -1);
   EXPECT_EQ(SmtpReplyCode("hello\r\n"), -1);
+  // Found by fuzz_smtp_reply: code 000 came back as 0, a continuation line, so a server
+  // answering "000 x" kept the probe reading until its timeout.
+  EXPECT_EQ(SmtpReplyCode("000 x\r\n"), -1);
+  EXPECT_EQ(SmtpReplyCode("099\r\n"), -1);
+  EXPECT_EQ(SmtpReplyCode("000-x\r\n"), -1);
+  EXPECT_EQ(SmtpReplyCode("100 x\r\n"), 100);
 }
 
 TEST(UdpReplyTest, LengthsDataAndMask) {
