@@ -6,6 +6,7 @@
 #include <signal.h>
 #include <limits.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -89,7 +90,102 @@ struct Running : std::enable_shared_from_this<Running> {
   bool done = false;
 };
 
+// The contained program's pid, in its keeper (a fresh process: nothing else uses it).
+volatile sig_atomic_t g_contained_program = 0;
+
+void KillContainedProgram(int) {
+  if (g_contained_program > 0) ::kill(static_cast<pid_t>(g_contained_program), SIGKILL);
+}
+
+// Returns the pids listed in /proc/self/task/<tid>/children (this single-threaded
+// process's children), at most `max`. Async-signal-safe.
+size_t ReadChildren(pid_t self, pid_t* out, size_t max) {
+  char path[64] = "/proc/self/task/";
+  size_t len = 16;
+  char digits[16];
+  size_t n = 0;
+  for (pid_t v = self; v > 0 && n < sizeof digits; v /= 10) digits[n++] = static_cast<char>('0' + v % 10);
+  while (n > 0) path[len++] = digits[--n];
+  for (const char* tail = "/children"; *tail; ++tail) path[len++] = *tail;
+  path[len] = '\0';
+  const int fd = ::open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return 0;
+  char buf[4096];
+  size_t count = 0;
+  pid_t cur = 0;
+  bool in_number = false;
+  ssize_t got;
+  while ((got = ::read(fd, buf, sizeof buf)) > 0 || (got < 0 && errno == EINTR)) {
+    for (ssize_t i = 0; i < got; ++i) {
+      if (buf[i] >= '0' && buf[i] <= '9') {
+        cur = cur * 10 + (buf[i] - '0');
+        in_number = true;
+      } else if (in_number) {
+        if (count < max) out[count++] = cur;
+        cur = 0;
+        in_number = false;
+      }
+    }
+  }
+  if (in_number && count < max) out[count++] = cur;
+  ::close(fd);
+  return count;
+}
+
+// The keeper of a contained run, in a fresh fork of vigil (only async-signal-safe calls).
+// Returns in the program's process (a child of the keeper, in its process group); in the
+// keeper it never returns: it waits for the program, kills whatever the program left (every
+// descendant ends up its child: it is their subreaper), and exits as the program did.
+pid_t KeepRun(pid_t vigil) {
+  ::prctl(PR_SET_PDEATHSIG, SIGUSR1);
+  if (::getppid() != vigil) ::_exit(126);
+  ::prctl(PR_SET_CHILD_SUBREAPER, 1);
+  struct sigaction end {};
+  end.sa_handler = KillContainedProgram;
+  ::sigaction(SIGUSR1, &end, nullptr);
+  ::signal(SIGTERM, SIG_IGN);  // a timeout's SIGTERM is for the program
+  ::signal(SIGINT, SIG_IGN);
+  ::signal(SIGHUP, SIG_IGN);
+  ::signal(SIGPIPE, SIG_IGN);
+  ::signal(SIGCHLD, SIG_DFL);  // waitpid must see the program
+  const pid_t keeper = ::getpid();
+  const pid_t program = ::fork();
+  if (program < 0) ::_exit(126);
+  if (program == 0) return keeper;
+  g_contained_program = program;
+  sigset_t none;
+  sigemptyset(&none);
+  ::sigprocmask(SIG_SETMASK, &none, nullptr);
+  int status = 0;
+  pid_t r;
+  do {
+    r = ::waitpid(program, &status, 0);
+  } while (r < 0 && errno == EINTR);
+  g_contained_program = 0;
+  // Whatever is left: kill our children (the orphans we adopted, and the group's members
+  // once their parents die and they come to us), reap them, until none is left.
+  pid_t children[512];
+  for (int round = 0; round < 100000; ++round) {
+    const size_t n = ReadChildren(keeper, children, 512);
+    if (n == 0) break;
+    for (size_t i = 0; i < n; ++i) ::kill(children[i], SIGKILL);
+    while (::waitpid(-1, nullptr, 0) < 0 && errno == EINTR) {
+    }
+    while (::waitpid(-1, nullptr, WNOHANG) > 0) {
+    }
+  }
+  if (r == program && WIFEXITED(status)) ::_exit(WEXITSTATUS(status));
+  const int sig = r == program && WIFSIGNALED(status) ? WTERMSIG(status) : SIGKILL;
+  rlimit no_core{0, 0};
+  ::setrlimit(RLIMIT_CORE, &no_core);
+  ::signal(sig, SIG_DFL);
+  ::kill(keeper, sig);
+  ::_exit(126);
+}
+
 }  // namespace
+
+void EndContainedRun(pid_t keeper) { ::kill(keeper, SIGUSR1); }
 
 Result<pid_t> ForkExec(const SpawnSpec& spec) {
   if (spec.argv.empty() || spec.argv[0].empty())
@@ -97,12 +193,13 @@ Result<pid_t> ForkExec(const SpawnSpec& spec) {
   std::vector<char*> argv;
   for (const auto& a : spec.argv) argv.push_back(const_cast<char*>(a.c_str()));
   argv.push_back(nullptr);
-  const pid_t parent = ::getpid();
+  pid_t parent = ::getpid();
   pid_t pid = ::fork();
   if (pid < 0) return FailErrno("fork");
   if (pid == 0) {
     // Only async-signal-safe calls from here on.
     ::setpgid(0, 0);
+    if (spec.contain) parent = KeepRun(parent);  // the program's parent is its keeper
     ::prctl(PR_SET_PDEATHSIG, SIGTERM);
     if (::getppid() != parent) ::_exit(126);
     sigset_t none;

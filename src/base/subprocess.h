@@ -29,6 +29,13 @@ struct SpawnSpec {
   // `kill_grace`.
   std::chrono::milliseconds timeout{0};
   std::chrono::milliseconds kill_grace{2000};
+  // Contain the run: the program runs under a keeper process (the pid returned) that
+  // adopts everything the program starts, background jobs and `setsid` escapees included,
+  // and kills all of it when the program ends; the keeper then exits as the program did
+  // (its status, or the same signal). Signals to the keeper's process group reach the
+  // program; the keeper itself ignores SIGTERM, and SIGUSR1 (see EndContainedRun) or the
+  // death of vigil makes it kill the program at once.
+  bool contain = false;
 };
 
 struct ExitInfo {
@@ -46,6 +53,10 @@ struct ExitInfo {
 // /dev/null, default signal handling, SIGTERM when vigil dies), as `spec.uid`/`spec.gid`.
 // Returns the child's pid; the caller reaps it. A program that cannot be executed exits 127.
 Result<pid_t> ForkExec(const SpawnSpec& spec);
+
+// Ends a contained run now (see SpawnSpec::contain): its keeper `keeper` kills the program
+// and everything it started with SIGKILL, then exits.
+void EndContainedRun(pid_t keeper);
 
 // Starts the program in its own process group and calls `on_exit` once, on `io`'s loop,
 // when it has ended (and been reaped). Fails if the program cannot be started; a program

@@ -1,5 +1,6 @@
-// MISC_CHECK: runs a program in its own process group and judges its exit status. The child
-// is watched through a pidfd on the loop, so the loop never blocks on it.
+// MISC_CHECK: runs a program, contained (see SpawnSpec::contain: nothing it starts outlives
+// the run), and judges its exit status. The keeper is watched through a pidfd on the loop,
+// so the loop never blocks on it.
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/syscall.h>
@@ -25,6 +26,7 @@ Result<pid_t> Spawn(const MiscCheck& check) {
   spec.argv = check.argv;
   spec.uid = check.uid;
   spec.gid = check.gid;
+  spec.contain = true;
   return vigil::ForkExec(spec);
 }
 
@@ -37,7 +39,7 @@ asio::awaitable<ProbeResult> MiscProbe(MiscCheck check, Duration timeout) {
 
   int pidfd = static_cast<int>(::syscall(SYS_pidfd_open, *pid, 0));
   if (pidfd < 0) {
-    ::kill(-*pid, SIGKILL);
+    vigil::EndContainedRun(*pid);
     ::waitpid(*pid, nullptr, 0);
     co_return ProbeResult{false, std::string("pidfd_open: ") + std::strerror(errno), {}};
   }
@@ -48,7 +50,7 @@ asio::awaitable<ProbeResult> MiscProbe(MiscCheck check, Duration timeout) {
     desc.cancel(ignored);
   });
 
-  int stage = 0;  // 0 running, 1 SIGTERM sent, 2 SIGKILL sent
+  int stage = 0;  // 0 running, 1 SIGTERM sent, 2 keeper told to end it, 3 group killed
   watchdog.Arm();
   while (true) {
     std::error_code ec;
@@ -56,14 +58,23 @@ asio::awaitable<ProbeResult> MiscProbe(MiscCheck check, Duration timeout) {
                              asio::redirect_error(asio::use_awaitable, ec));
     if (!ec) break;
     if (!watchdog.expired()) {
-      // Cancelled from outside: do not leave the child behind.
-      ::kill(-*pid, SIGKILL);
-      ::waitpid(*pid, nullptr, 0);
+      // Cancelled from outside: end the run now (the keeper kills it all and exits at once).
+      vigil::EndContainedRun(*pid);
+      while (::waitpid(*pid, nullptr, 0) < 0 && errno == EINTR) {
+      }
       co_return ProbeResult{false, "MISC_CHECK " + name + " aborted", {}};
     }
     ++stage;
-    ::kill(-*pid, stage == 1 ? SIGTERM : SIGKILL);
-    watchdog.Arm(stage == 1 ? kKillGrace : std::chrono::seconds(10));
+    // SIGTERM to the program's group first; then its keeper kills everything; and should
+    // the keeper itself hang, the whole group.
+    if (stage == 1) {
+      ::kill(-*pid, SIGTERM);
+    } else if (stage == 2) {
+      vigil::EndContainedRun(*pid);
+    } else {
+      ::kill(-*pid, SIGKILL);
+    }
+    watchdog.Arm(stage == 1 ? kKillGrace : std::chrono::seconds(5));
   }
   watchdog.Disarm();
 
@@ -74,17 +85,16 @@ asio::awaitable<ProbeResult> MiscProbe(MiscCheck check, Duration timeout) {
   } while (r < 0 && errno == EINTR);
   if (r != *pid) co_return ProbeResult{false, "MISC_CHECK " + name + " lost", {}};
 
+  // A run that had to be stopped failed, whatever it exited with (a script may well exit 0
+  // on SIGTERM).
+  if (stage >= 1) co_return ProbeResult{false, "MISC_CHECK " + name + " timed out", {}};
   if (WIFEXITED(status)) {
     ProbeResult res = MiscExitResult(check, WEXITSTATUS(status));
     res.detail = "MISC_CHECK " + name + " " + res.detail;
     co_return res;
   }
-  const int sig = WTERMSIG(status);
-  if (stage >= 1) {
-    ::kill(-*pid, SIGKILL);  // children the script left behind
-    co_return ProbeResult{false, "MISC_CHECK " + name + " timed out", {}};
-  }
-  co_return ProbeResult{false, "MISC_CHECK " + name + " killed by signal " + std::to_string(sig), {}};
+  co_return ProbeResult{false, "MISC_CHECK " + name + " killed by signal " +
+                                   std::to_string(WTERMSIG(status)), {}};
 }
 
 }  // namespace vigil::check
