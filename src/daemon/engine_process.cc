@@ -11,6 +11,7 @@
 #include "base/log.h"
 #include "daemon/channel.h"
 #include "daemon/config_commands.h"
+#include "daemon/file_limit.h"
 #include "daemon/pid_file.h"
 #include "daemon/signal_watcher.h"
 
@@ -68,6 +69,7 @@ class EngineProcess {
       log::Error(name_ + ": the configuration cannot be used; stopping");
       return kEngineExitPermanent;
     }
+    ApplyFileLimit(loaded.config, name_);
     channel_ = Channel::Open(
         io_, supervisor_fd, [this](Frame f) { OnFrame(std::move(f)); },
         [this] {
@@ -135,6 +137,7 @@ class EngineProcess {
       log::Error(name_ + ": reload refused: the configuration has errors; nothing changed");
       return "0" + loaded.diags.FormatAll(loaded.files);
     }
+    ApplyFileLimit(loaded.config, name_);
     auto r = engine_->Reload(loaded.config);
     if (!r) {
       log::Error(name_ + ": reload failed: " + r.error().ToString());

@@ -29,6 +29,7 @@
 #include "daemon/config_commands.h"
 #include "daemon/engine_process.h"
 #include "daemon/engine_slot.h"
+#include "daemon/file_limit.h"
 #include "daemon/pid_file.h"
 #include "daemon/settings.h"
 #include "daemon/signal_watcher.h"
@@ -569,6 +570,7 @@ int RunDaemon(const Options& options, const EngineFactories& factories) {
     log::Error("the configuration cannot run; not starting (see vigild -t)");
     return 1;
   }
+  ApplyFileLimit(loaded.config, "");
   // The pid file is locked before detaching, so that a second vigild fails with a non-zero
   // exit status its caller sees; the lock is inherited by the detached process.
   std::string pid_path = options.pid_file.value_or(DefaultPidFile("", loaded.config));

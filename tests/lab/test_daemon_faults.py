@@ -323,3 +323,37 @@ def engine_start_failure(ha, d, notes):
     lablib.wait_until(lambda: d.state() == "MASTER" and d.vips() == [VIP], timeout=10,
                       message="lb1 master again")
     assert d.proc.poll() is None
+
+
+def max_open_files(pid: int) -> tuple[int, int]:
+    with open(f"/proc/{pid}/limits") as f:
+        for line in f:
+            if line.startswith("Max open files"):
+                soft, hard = line.split()[3:5]
+                return int(soft), int(hard)
+    raise AssertionError("no Max open files line")
+
+
+def test_each_process_raises_its_open_file_limit_to_what_its_checks_need(ha):
+    d = ha.daemons[0]
+    web = ha.web["web1"].ipv4
+    servers = "".join(f"    real_server {web} {20000 + i} {{\n        TCP_CHECK {{\n"
+                      f"            connect_timeout 1\n        }}\n    }}\n" for i in range(150))
+    setup = Setup(extra=f"virtual_server {VIP} 81 {{\n    delay_loop 30\n    lb_algo rr\n"
+                        f"    lb_kind NAT\n    protocol TCP\n{servers}}}\n")
+    d.write(setup)
+    env = {**os.environ, "TMPDIR": d.tmpdir}
+    hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
+    assert hard >= 1024, "the test needs a hard limit above the checker's need"
+    d.proc = d.node.spawn(["prlimit", f"--nofile=256:{hard}", *d.argv()], log_name=d.log_name,
+                          env=env)
+    try:
+        lablib.wait_until(lambda: d.state() == "MASTER", timeout=15, message="lb1 master")
+    except lablib.WaitTimeout:
+        raise AssertionError(d.log()) from None
+    # 64 + 2 per virtual server + 2 per check: (2 + 150) checks, 2 virtual servers.
+    assert max_open_files(d.engine_pid("check")) == (64 + 4 + 2 * 152, hard)
+    assert "check: open file limit raised to 372 (the configuration needs 372)" in d.log()
+    # The others need less than 256 and keep it.
+    assert max_open_files(d.engine_pid("vrrp")) == (256, hard)
+    assert max_open_files(d.proc.pid) == (256, hard)
