@@ -140,7 +140,17 @@ void BuildGlobalDefs(const Node& block, model::Global& g, Diagnostics& diags) {
       g.script_user = t->text;
       if (const Token* grp = Arg(n, 1)) g.script_group = grp->text;
     } else if (kw == "default_interface") SetString(n, g.default_interface, diags);
-    else if (kw == "dynamic_interfaces") SetBool(n, g.dynamic_interfaces, diags);
+    else if (kw == "dynamic_interfaces") {
+      // keepalived: "dynamic_interfaces [allow_if_changes]"; vigil always follows an
+      // interface by name, so allow_if_changes adds nothing.
+      const Token* t = Arg(n, 0);
+      if (t && t->text == "allow_if_changes") g.dynamic_interfaces = true;
+      else SetBool(n, g.dynamic_interfaces, diags);
+    } else if (kw == "vrrp_netlink_monitor_rcv_bufs") {
+      if (const Token* t = RequireArg(n, 0, diags))
+        if (auto v = ParseInteger(*t, kw, 4096, INT32_MAX, diags))
+          g.vrrp_netlink_monitor_rcv_bufs = static_cast<uint32_t>(*v);
+    }
     else if (kw == "vrrp_strict") SetBool(n, g.vrrp_strict, diags);
     else if (kw == "vrrp_skip_check_adv_addr") SetBool(n, g.vrrp_skip_check_adv_addr, diags);
     else if (kw == "vrrp_check_unicast_src") SetBool(n, g.vrrp_check_unicast_src, diags);

@@ -90,12 +90,30 @@ std::string ProgramWord(const std::string& command) {
 
 class Checker {
  public:
-  Checker(const SystemInfo& system, Diagnostics& diags, bool script_security)
-      : system_(system), diags_(diags), script_security_(script_security) {}
+  Checker(const SystemInfo& system, Diagnostics& diags, bool script_security,
+          bool dynamic_interfaces)
+      : system_(system),
+        diags_(diags),
+        script_security_(script_security),
+        dynamic_interfaces_(dynamic_interfaces) {}
 
   void Interface(const std::string& name, const model::SourceRef& at) {
     if (name.empty() || !seen_if_.insert(name).second) return;
     if (!system_.InterfaceExists(name)) Warn(at, "interface '" + name + "' does not exist");
+  }
+
+  // An interface the VRRP engine needs: as in keepalived, a missing one stops the engine
+  // (and vigild) unless dynamic_interfaces lets its instance wait for it in FAULT.
+  void VrrpInterface(const std::string& name, const model::SourceRef& at) {
+    if (name.empty() || !seen_if_.insert(name).second || system_.InterfaceExists(name)) return;
+    if (dynamic_interfaces_) {
+      Warn(at, "interface '" + name + "' does not exist; its instance waits for it in FAULT "
+               "(dynamic_interfaces)");
+      return;
+    }
+    diags_.Fatal({at.file, at.line, at.column},
+                 "interface '" + name + "' does not exist (the VRRP engine cannot start "
+                 "without it; global_defs dynamic_interfaces makes its instance wait in FAULT)");
   }
 
   void User(const std::optional<std::string>& user, const std::optional<std::string>& group,
@@ -169,6 +187,7 @@ class Checker {
   Diagnostics& diags_;
   std::set<std::string> seen_if_, seen_user_, seen_group_;
   bool script_security_;
+  bool dynamic_interfaces_;
   bool security_reported_ = false;
 };
 
@@ -185,7 +204,7 @@ void ResolveCommands(model::Config& config, const SystemInfo& system) {
 
 void CheckSystem(const model::Config& config, const SystemInfo& system, Diagnostics& diags) {
   const model::Global& g = config.global;
-  Checker c(system, diags, g.enable_script_security);
+  Checker c(system, diags, g.enable_script_security, g.dynamic_interfaces);
   c.User(g.script_user, g.script_group, {});
   // Without its group, vigild would refuse to start: an error, not a warning.
   for (const auto& raw : g.other)
@@ -195,15 +214,15 @@ void CheckSystem(const model::Config& config, const SystemInfo& system, Diagnost
                   "group '" + raw.args[0] + "' does not exist (vigil_control_group)");
   ForEachScript(config, [&](const auto& s) { c.Script(s); });
   for (const auto& v : config.vrrp_instances) {
-    if (v.interface) c.Interface(*v.interface, v.loc);
-    for (const auto& t : v.track_interface) c.Interface(t.name, t.loc);
+    if (v.interface) c.VrrpInterface(*v.interface, v.loc);
+    for (const auto& t : v.track_interface) c.VrrpInterface(t.name, t.loc);
     for (const auto& a : v.virtual_ipaddress)
-      if (a.dev) c.Interface(*a.dev, a.loc);
+      if (a.dev) c.VrrpInterface(*a.dev, a.loc);
     for (const auto& a : v.virtual_ipaddress_excluded)
-      if (a.dev) c.Interface(*a.dev, a.loc);
+      if (a.dev) c.VrrpInterface(*a.dev, a.loc);
   }
   for (const auto& s : config.sync_groups)
-    for (const auto& t : s.track_interface) c.Interface(t.name, t.loc);
+    for (const auto& t : s.track_interface) c.VrrpInterface(t.name, t.loc);
   for (const auto& a : config.static_addresses)
     if (a.dev) c.Interface(*a.dev, a.loc);
   for (const auto& gg : config.garp_groups)

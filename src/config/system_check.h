@@ -1,6 +1,8 @@
 // System checks: a pass over a built model that asks the running system whether what
 // the configuration names exists (interfaces, users, script files). Every finding is a
-// WARNING: the configuration is valid, the system may just not be ready yet.
+// WARNING: the configuration is valid, the system may just not be ready yet; except an
+// interface the VRRP engine needs without global_defs dynamic_interfaces, which is FATAL
+// (keepalived refuses such a configuration: its VRRP process stops at once).
 #ifndef VIGIL_CONFIG_SYSTEM_CHECK_H_
 #define VIGIL_CONFIG_SYSTEM_CHECK_H_
 
@@ -60,6 +62,7 @@ void ResolveCommands(model::Config& config, const SystemInfo& system);
 // Adds a warning to `diags` for each interface, user, group or script the configuration
 // names that `system` does not have, at the item's configured location:
 //   interface 'eth9' does not exist
+//   (VRRP, fatal) interface 'eth9' does not exist (the VRRP engine cannot start ...)
 //   user 'nobody2' does not exist
 //   script '/x/y' does not exist | script '/x/y' is not executable
 //   script 'x' is not found in PATH (/usr/bin:/bin)

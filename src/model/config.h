@@ -85,7 +85,13 @@ struct Global {
   std::optional<std::string> script_group;
 
   std::optional<std::string> default_interface;  // default "eth0" (static addresses, VIPs)
+  // An interface the VRRP configuration names may be missing: its instance waits in FAULT
+  // until it appears (`dynamic_interfaces [allow_if_changes]`). Without it a missing
+  // interface is a configuration error, as in keepalived.
   bool dynamic_interfaces = false;
+  // vrrp_netlink_monitor_rcv_bufs: the receive buffer of the VRRP engine's link/address
+  // monitor; unset: vigil's default (4 MiB).
+  std::optional<uint32_t> vrrp_netlink_monitor_rcv_bufs;
 
   // VRRP defaults applied to instances that do not set their own.
   bool vrrp_strict = false;

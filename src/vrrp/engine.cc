@@ -19,6 +19,7 @@
 #include "base/subprocess.h"
 #include "model/config.h"
 #include "net/arp_ndisc.h"
+#include "net/interface_table.h"
 #include "net/link_monitor.h"
 #include "net/netlink.h"
 #include "net/packet_socket.h"
@@ -134,6 +135,10 @@ struct Instance {
   uint16_t ip_id = 0;
   bool vips_installed = false;
   bool legacy_checksum = false;
+  // Whether the instance has its interface: sockets open, addresses known. An instance
+  // follows its interface by name; without it (missing, deleted) it waits in FAULT.
+  bool bound = false;
+  std::string bind_error;   // why the last attempt to bind failed (logged once)
   bool link_ok = true;
   bool own_fault = false;   // this instance's own trackers / link (not its sync group's)
   std::vector<net::RouteSpec> installed_routes;
@@ -151,6 +156,8 @@ class EngineImpl final : public control::Engine {
   ~EngineImpl() override = default;
 
   Result<void> Start(const model::Config& config) override {
+    spec_ = SpecFromModel(config);
+    dynamic_interfaces_ = spec_.dynamic_interfaces;
     auto nl = net::NetlinkSocket::Open(NETLINK_ROUTE);
     if (!nl) return std::unexpected(nl.error());
     nl_.emplace(std::move(*nl));
@@ -158,14 +165,15 @@ class EngineImpl final : public control::Engine {
     auto pkt = net::PacketSocket::Open();
     if (!pkt) return std::unexpected(pkt.error());
     packet_.emplace(std::move(*pkt));
-    auto mon = net::LinkMonitor::Open();
+    auto mon = net::LinkMonitor::Open(spec_.monitor_receive_buffer
+                                          ? static_cast<int>(*spec_.monitor_receive_buffer)
+                                          : net::NetlinkSocket::kDefaultReceiveBuffer);
     if (!mon) return std::unexpected(mon.error());
     monitor_.emplace(std::move(*mon));
     monitor_desc_.emplace(io_, ::dup(monitor_->fd()));
     WatchMonitor();
     RefreshLinks();
 
-    spec_ = SpecFromModel(config);
     notifier_.Configure(spec_);
     for (const auto& s : spec_.scripts) AddScript(s);
     SetProcesses(spec_.processes);
@@ -180,6 +188,7 @@ class EngineImpl final : public control::Engine {
 
   Result<std::string> Reload(const model::Config& config) override {
     VrrpSpec next = SpecFromModel(config);
+    dynamic_interfaces_ = next.dynamic_interfaces;
     notifier_.Configure(next);
     // Scripts: keep running trackers whose spec is unchanged.
     std::set<std::string> keep_scripts;
@@ -321,21 +330,17 @@ class EngineImpl final : public control::Engine {
  private:
   // ---- set-up --------------------------------------------------------------------
 
-  void RefreshLinks() {
+  // Re-reads every interface (start, and after lost notifications); returns what changed.
+  std::vector<net::InterfaceChange> RefreshLinks() {
     auto links = rtnl_->ListLinks();
     if (!links) {
       log::Error("cannot list interfaces: " + links.error().ToString());
-      return;
+      return {};
     }
-    links_.clear();
-    for (auto& l : *links) links_[l.ifindex] = l;
+    return links_.Replace(*links);
   }
 
-  const net::LinkInfo* LinkByName(const std::string& name) const {
-    for (const auto& [idx, l] : links_)
-      if (l.name == name) return &l;
-    return nullptr;
-  }
+  const net::LinkInfo* LinkByName(const std::string& name) const { return links_.Find(name); }
 
   Result<model::IpAddress> PrimaryAddress(const Instance& in) {
     if (in.spec.source) return *in.spec.source;
@@ -373,7 +378,7 @@ class EngineImpl final : public control::Engine {
       if (!created) return std::unexpected(created.error());
       in.vmac_ifindex = created->ifindex;
       in.vmac_created = true;
-      links_[created->ifindex] = *created;
+      links_.Put(*created);
     }
     (void)net::ConfigureVmacParent(sysctl_, in.spec.interface);
     (void)net::ConfigureVmacInterface(sysctl_, name);
@@ -386,10 +391,13 @@ class EngineImpl final : public control::Engine {
     }
     if (auto r = rtnl_->SetLinkUp(in.vmac_ifindex, true); !r) return r;
     auto info = rtnl_->LinkByIndex(in.vmac_ifindex);
-    if (info) links_[in.vmac_ifindex] = *info;
+    if (info) links_.Put(*info);
     return {};
   }
 
+  // Creates the instance and, if its interface exists, binds it. A missing interface is an
+  // error, as in keepalived, unless dynamic_interfaces: then the instance waits for it in
+  // FAULT while the others run.
   Result<void> AddInstance(const InstanceSpec& s) {
     auto owned = std::make_unique<Instance>(io_);
     Instance& in = *owned;
@@ -398,42 +406,64 @@ class EngineImpl final : public control::Engine {
     for (const auto& v : s.vips)
       if (v.advertised && v.prefix.address.family() == s.family)
         in.advertised.push_back(v.prefix.address);
-    const net::LinkInfo* link = LinkByName(s.interface);
-    if (!link) {
-      return Fail(ErrorCode::kNotFound,
-                  "vrrp_instance " + s.name + ": interface '" + s.interface + "' does not exist");
+    in.sm = std::make_unique<StateMachine>(s.params);
+    if (!LinkByName(s.interface)) {
+      if (!dynamic_interfaces_)
+        return Fail(ErrorCode::kNotFound,
+                    "vrrp_instance " + s.name + ": interface '" + s.interface +
+                        "' does not exist (with global_defs dynamic_interfaces the instance "
+                        "would wait for it in FAULT)");
+      in.bind_error = "interface '" + s.interface + "' does not exist";
+      log::Warning(s.name + ": interface " + s.interface +
+                   " does not exist yet; waiting for it in FAULT (dynamic_interfaces)");
+      instances_[s.name] = std::move(owned);
+      return {};
     }
-    in.ifindex = link->ifindex;
-    in.link_ok = link->up() && link->running();
+    if (auto r = Bind(in); !r) {
+      Unbind(in);
+      return Fail(r.error().code(), "vrrp_instance " + s.name + ": " + r.error().ToString());
+    }
+    instances_[s.name] = std::move(owned);
+    return {};
+  }
+
+  // Opens the instance's advert I/O on the interface that now carries its name: indexes,
+  // VMAC, primary address, sender and (shared) receiver.
+  Result<void> Bind(Instance& in) {
+    const InstanceSpec& s = in.spec;
+    // The full record (MAC included): a notification carries only name and flags.
+    auto fresh = rtnl_->LinkByName(s.interface);
+    if (!fresh) {
+      if (fresh.error().code() == ErrorCode::kNotFound)
+        return Fail(ErrorCode::kNotFound, "interface '" + s.interface + "' does not exist");
+      return std::unexpected(fresh.error());
+    }
+    links_.Put(*fresh);
+    const net::LinkInfo& link = *fresh;
+    in.ifindex = link.ifindex;
     in.send_ifindex = in.ifindex;
     in.vip_ifindex = in.ifindex;
-    if (link->mac.size() == 6) std::copy(link->mac.begin(), link->mac.end(), in.mac.begin());
+    if (link.mac.size() == 6) std::copy(link.mac.begin(), link.mac.end(), in.mac.begin());
     if (s.vmac) {
       if (auto r = SetUpVmac(in); !r)
-        return Fail(r.error().code(), "vrrp_instance " + s.name + ": VMAC " + *s.vmac + ": " +
-                                          r.error().ToString());
+        return Fail(r.error().code(), "VMAC " + *s.vmac + ": " + r.error().ToString());
       in.vip_ifindex = in.vmac_ifindex;
       if (!s.vmac_xmit_base) in.send_ifindex = in.vmac_ifindex;
       in.mac = net::VrrpVirtualMac(AfOf(s.family), s.params.vrid);
     }
     auto primary = PrimaryAddress(in);
-    if (!primary) return Fail(primary.error().code(), "vrrp_instance " + s.name + ": " +
-                                                          primary.error().ToString());
+    if (!primary) return std::unexpected(primary.error());
     in.primary = *primary;
-    Params params = s.params;
-    params.primary_address = in.primary;
-    in.sm = std::make_unique<StateMachine>(params);
+    in.sm->set_primary_address(in.primary);
 
     net::VrrpSendOptions so;
     so.family = AfOf(s.family);
     so.ifindex = in.send_ifindex;
     so.multicast = s.unicast_peers.empty();
     auto sender = net::VrrpSocket::OpenSender(so);
-    if (!sender) return Fail(sender.error().code(), "vrrp_instance " + s.name + ": " +
-                                                        sender.error().ToString());
+    if (!sender) return std::unexpected(sender.error());
     in.sender.emplace(std::move(*sender));
-    if (auto r = BindIpv6Source(*in.sender, in.primary); !r)
-      return Fail(r.error().code(), "vrrp_instance " + s.name + ": " + r.error().ToString());
+    if (auto r = BindIpv6Source(*in.sender, in.primary); !r) return r;
 
     net::VrrpReceiveOptions ro;
     ro.family = AfOf(s.family);
@@ -448,28 +478,65 @@ class EngineImpl final : public control::Engine {
     auto rit = receivers_.find(key);
     if (rit == receivers_.end()) {
       auto sock = net::VrrpSocket::OpenReceiver(ro);
-      if (!sock) return Fail(sock.error().code(), "vrrp_instance " + s.name + ": " +
-                                                      sock.error().ToString());
+      if (!sock) return std::unexpected(sock.error());
       auto r = std::make_unique<Receiver>(io_, std::move(*sock));
       rit = receivers_.emplace(key, std::move(r)).first;
       WatchReceiver(key);
     }
-    auto [vit, fresh] = rit->second->by_vrid.emplace(s.params.vrid, s.name);
-    if (!fresh && vit->second != s.name) {
-      return Fail(ErrorCode::kExists, "vrrp_instance " + s.name + ": VRID " +
-                                          std::to_string(s.params.vrid) + " is already used by " +
-                                          vit->second + " on the same socket");
+    auto [vit, fresh_vrid] = rit->second->by_vrid.emplace(s.params.vrid, s.name);
+    if (!fresh_vrid && vit->second != s.name) {
+      return Fail(ErrorCode::kExists, "VRID " + std::to_string(s.params.vrid) +
+                                          " is already used by " + vit->second +
+                                          " on the same socket");
     }
     in.receiver_key = key;
-    instances_[s.name] = std::move(owned);
+    in.bound = true;
+    in.bind_error.clear();
     return {};
+  }
+
+  // Closes the instance's advert I/O (its interface went away or was replaced). A receiver
+  // no instance listens on any more is closed with it.
+  void Unbind(Instance& in) {
+    if (auto r = receivers_.find(in.receiver_key); r != receivers_.end()) {
+      auto v = r->second->by_vrid.find(in.spec.params.vrid);
+      if (v != r->second->by_vrid.end() && v->second == in.spec.name) r->second->by_vrid.erase(v);
+      if (r->second->by_vrid.empty()) receivers_.erase(r);
+    }
+    in.receiver_key.clear();
+    in.sender.reset();
+    in.bound = false;
+    in.ifindex = in.send_ifindex = in.vip_ifindex = in.vmac_ifindex = 0;
+  }
+
+  // Binds an instance that waits for its interface; a failure keeps it in FAULT (logged
+  // once per distinct reason).
+  void TryBind(Instance& in) {
+    if (in.bound) return;
+    if (auto r = Bind(in); !r) {
+      Unbind(in);
+      std::string why = r.error().ToString();
+      if (why != in.bind_error)
+        log::Warning(in.spec.name + ": cannot use interface " + in.spec.interface + " yet: " +
+                     why + "; staying in FAULT");
+      in.bind_error = why;
+      return;
+    }
+    log::Notice(in.spec.name + ": bound to interface " + in.spec.interface + " (index " +
+                std::to_string(in.ifindex) + ", adverts from " + in.primary.ToString() + ")");
   }
 
   void StartInstance(Instance& in) {
     log::Info(in.spec.name + ": starting (VRID " + std::to_string(in.spec.params.vrid) +
               ", priority " + std::to_string(in.spec.params.priority) + ", " +
               (in.spec.params.version == Version::kV3 ? "v3" : "v2") + " on " +
-              in.spec.interface + " from " + in.primary.ToString() + ")");
+              in.spec.interface +
+              (in.bound ? " from " + in.primary.ToString() : ", waiting for the interface") + ")");
+    // Without its interface the instance starts in FAULT (no BACKUP on the way).
+    if (!in.bound) {
+      in.own_fault = true;
+      Execute(in, in.sm->Handle(Fault{true}, steady_clock::now()));
+    }
     Execute(in, in.sm->Handle(vrrp::Startup{}, steady_clock::now()));
     Recompute(in);
     if (in.sm->state() != State::kMaster) RemoveLeftoverVips(in);
@@ -562,9 +629,9 @@ class EngineImpl final : public control::Engine {
     ++in.timer_generation;
     if (auto r = receivers_.find(in.receiver_key); r != receivers_.end())
       r->second->by_vrid.erase(in.spec.params.vrid);
-    if (in.vmac_created && release_vips) {
+    if (in.vmac_created && release_vips && in.vmac_ifindex) {
       (void)rtnl_->DeleteLink(in.vmac_ifindex);
-      links_.erase(in.vmac_ifindex);
+      links_.Remove(in.vmac_ifindex);
     }
   }
 
@@ -638,6 +705,7 @@ class EngineImpl final : public control::Engine {
   }
 
   void SendAdverts(Instance& in, uint8_t priority) {
+    if (!in.sender) return;  // no interface (it went away): nowhere to send
     const InstanceSpec& s = in.spec;
     Advert a;
     a.version = s.params.version;
@@ -732,6 +800,7 @@ class EngineImpl final : public control::Engine {
   // With vrrp_garp_interval / vrrp_gna_interval set, messages on one interface are spaced
   // by that interval (across all instances); otherwise they leave at once.
   void SendGratuitousFor(Instance& in, const std::vector<VipSpec>& vips, uint32_t count) {
+    if (!in.vip_ifindex) return;
     for (uint32_t round = 0; round < count; ++round) {
       for (const auto& v : vips) {
         const bool v4 = v.prefix.address.is_v4();
@@ -977,10 +1046,10 @@ class EngineImpl final : public control::Engine {
       if (!batch) {
         log::Warning("netlink monitor: " + batch.error().ToString());
       } else {
-        if (batch->resync_needed) RefreshLinks();
-        for (const auto& ev : batch->events) OnLinkEvent(ev);
-        if (batch->resync_needed)
-          for (auto& [name, in] : instances_) RestoreVipsIfNeeded(*in);
+        // After an overrun the events read are a part of the story: a dump tells the rest.
+        if (batch->resync_needed) Resync();
+        else
+          for (const auto& ev : batch->events) OnLinkEvent(ev);
       }
       WatchMonitor();
     });
@@ -988,24 +1057,19 @@ class EngineImpl final : public control::Engine {
 
   void OnLinkEvent(const net::LinkEvent& ev) {
     if (const auto* l = std::get_if<net::LinkChanged>(&ev)) {
-      if (l->removed) {
-        links_.erase(l->ifindex);
-      } else {
-        auto& info = links_[l->ifindex];
-        info.ifindex = l->ifindex;
-        info.name = l->name;
-        info.flags = (l->up ? IFF_UP : 0) | (l->running ? IFF_RUNNING : 0);
-      }
+      std::vector<net::InterfaceChange> changes;
+      if (auto c = links_.Apply(*l, &changes)) changes.push_back(*c);
+      OnInterfaceChanges(changes);
+      return;
+    }
+    if (const auto* a = std::get_if<net::AddressAdded>(&ev)) {
+      // An instance waiting for an address on its (new) interface may bind now.
+      const net::LinkInfo* l = links_.FindIndex(a->ifindex);
+      if (!l) return;
       for (auto& [name, in] : instances_) {
-        if (in->ifindex == l->ifindex) {
-          bool ok = !l->removed && l->up && l->running;
-          if (ok != in->link_ok) {
-            in->link_ok = ok;
-            log::Notice(in->spec.name + ": interface " + in->spec.interface +
-                        (ok ? " is up" : " is down"));
-          }
-        }
-        Recompute(*in);
+        if (in->bound || in->spec.interface != l->name) continue;
+        TryBind(*in);
+        if (in->bound) Recompute(*in);
       }
       return;
     }
@@ -1024,14 +1088,48 @@ class EngineImpl final : public control::Engine {
     }
   }
 
+  // Interfaces that appeared, went away, were re-created (new index) or went up or down:
+  // instances follow their interface by name (closing their sockets when it goes, opening
+  // them on its successor), then every instance's link state is derived again.
+  void OnInterfaceChanges(const std::vector<net::InterfaceChange>& changes) {
+    if (changes.empty()) return;
+    for (const auto& c : changes) {
+      for (auto& [name, in] : instances_) {
+        if (in->spec.interface != c.name) continue;
+        if (in->bound && (c.ifindex == 0 || c.rebound())) {
+          log::Warning(name + ": interface " + c.name +
+                       (c.ifindex == 0 ? " was deleted"
+                                       : " was re-created (index " + std::to_string(c.old_ifindex) +
+                                             " -> " + std::to_string(c.ifindex) + ")") +
+                       "; its sockets are closed");
+          Unbind(*in);
+          Recompute(*in);  // FAULT: VIPs and routes go with the old interface
+        }
+        if (!in->bound && c.ifindex != 0) TryBind(*in);
+      }
+    }
+    for (auto& [name, in] : instances_) Recompute(*in);
+  }
+
+  // Notifications were lost (netlink receive buffer overrun): nothing learnt from them can
+  // be trusted, so links are dumped again, instances rebound and re-evaluated, and the VIPs
+  // of masters put back where they went missing.
+  void Resync() {
+    log::Warning("netlink monitor: notifications lost (receive buffer overrun); "
+                 "re-reading interfaces and addresses");
+    OnInterfaceChanges(RefreshLinks());
+    for (auto& [name, in] : instances_) {
+      if (!in->bound && LinkByName(in->spec.interface)) TryBind(*in);
+      Recompute(*in);
+    }
+    for (auto& [name, in] : instances_) RestoreVipsIfNeeded(*in);
+  }
+
   void RestoreVipsIfNeeded(Instance& in) {
     if (in.vips_installed) InstallVips(in, in.spec.vips);
   }
 
-  bool InterfaceOk(const std::string& name) const {
-    const net::LinkInfo* l = LinkByName(name);
-    return l && l->up() && l->running();
-  }
+  bool InterfaceOk(const std::string& name) const { return links_.Usable(name); }
 
   void Recompute(Instance& in) {
     if (stopping_) return;
@@ -1049,7 +1147,14 @@ class EngineImpl final : public control::Engine {
     std::vector<TrackedFile> files;
     for (const auto& f : in.spec.track_files) files.push_back({f.weight, f.reverse, file_values_[f.path]});
     TrackingResult r = ComputeEffectivePriority(in.spec.params.priority, trackers, files);
-    bool own_fault = r.fault || (!in.link_ok && !in.spec.dont_track_primary);
+    bool link_ok = in.bound && links_.Usable(in.spec.interface);
+    if (link_ok != in.link_ok) {
+      in.link_ok = link_ok;
+      log::Notice(in.spec.name + ": interface " + in.spec.interface +
+                  (link_ok ? " is up" : in.bound ? " is down" : " is missing"));
+    }
+    // Without its interface an instance cannot send, dont_track_primary or not.
+    bool own_fault = r.fault || !in.bound || (!in.link_ok && !in.spec.dont_track_primary);
     bool group_changed = own_fault != in.own_fault && in.spec.sync_group;
     in.own_fault = own_fault;
     // Any member's fault puts its whole sync group in FAULT.
@@ -1219,7 +1324,8 @@ class EngineImpl final : public control::Engine {
   std::optional<asio::posix::stream_descriptor> monitor_desc_;
   net::Sysctl sysctl_root_;
   net::SysctlRestorer sysctl_{sysctl_root_};
-  std::map<int, net::LinkInfo> links_;
+  net::InterfaceTable links_;
+  bool dynamic_interfaces_ = false;
   std::map<std::string, std::unique_ptr<Receiver>> receivers_;
   std::map<std::string, std::unique_ptr<Instance>> instances_;
   std::set<std::string> reload_keep_;  // VipKey()s not to remove during a reload

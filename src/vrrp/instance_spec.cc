@@ -72,6 +72,8 @@ VrrpSpec SpecFromModel(const model::Config& config) {
   out.garp_interval = g.vrrp_garp_interval;
   out.gna_interval = g.vrrp_gna_interval;
   out.default_interface = g.default_interface.value_or("eth0");
+  out.dynamic_interfaces = g.dynamic_interfaces;
+  out.monitor_receive_buffer = g.vrrp_netlink_monitor_rcv_bufs;
   for (const auto& a : config.static_addresses)
     out.static_addresses.push_back(Vip(a, out.default_interface, false));
   for (const auto& r : config.static_routes) out.static_routes.push_back(r.words);

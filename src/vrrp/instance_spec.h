@@ -128,6 +128,8 @@ struct VrrpSpec {
   std::vector<std::vector<std::string>> static_routes;
   std::vector<std::vector<std::string>> static_rules;
   std::string default_interface = "eth0";
+  bool dynamic_interfaces = false;            // a missing interface is waited for in FAULT
+  std::optional<uint32_t> monitor_receive_buffer;  // vrrp_netlink_monitor_rcv_bufs
 };
 
 // Builds the engine's view of `config`.

@@ -166,6 +166,9 @@ class StateMachine {
   uint8_t effective_priority() const { return effective_priority_; }
   bool faulted() const { return faulted_; }
   const Params& params() const { return params_; }
+  // The address compared with a peer's on equal priority: the instance's interface may
+  // be (re)bound after the machine was made, and its address found only then.
+  void set_primary_address(const model::IpAddress& address) { params_.primary_address = address; }
   // Master_Adver_Interval: ours while master, the master's (v3) while backup.
   std::chrono::microseconds master_advert_interval() const { return master_adver_int_; }
   // Skew_Time for the current priority and Master_Adver_Interval: (256 - priority)/256 s

@@ -35,6 +35,25 @@ TEST(BuildGlobalTest, DefaultsWhenEmpty) {
   EXPECT_EQ(d.ExitCode(), CheckExit::kOk);
 }
 
+TEST(BuildGlobalTest, DynamicInterfacesAndMonitorBuffer) {
+  Diagnostics d;
+  auto cfg = BuildText(R"(global_defs {
+  dynamic_interfaces allow_if_changes
+  vrrp_netlink_monitor_rcv_bufs 65536
+})", d);
+  EXPECT_EQ(DiagLines(d), Strings{});
+  EXPECT_TRUE(cfg.global.dynamic_interfaces);
+  EXPECT_EQ(cfg.global.vrrp_netlink_monitor_rcv_bufs, 65536u);
+  Diagnostics d2;
+  auto plain = BuildText("global_defs {\n  dynamic_interfaces\n}", d2);
+  EXPECT_EQ(DiagLines(d2), Strings{});
+  EXPECT_TRUE(plain.global.dynamic_interfaces);
+  EXPECT_FALSE(plain.global.vrrp_netlink_monitor_rcv_bufs);
+  Diagnostics d3;
+  BuildText("global_defs {\n  vrrp_netlink_monitor_rcv_bufs 100\n}", d3);
+  EXPECT_EQ(d3.ExitCode(), CheckExit::kErrors);
+}
+
 TEST(BuildGlobalTest, CoreKeywords) {
   Diagnostics d;
   auto cfg = BuildText(R"(global_defs {

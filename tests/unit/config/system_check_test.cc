@@ -70,6 +70,7 @@ TEST(SystemCheckTest, MissingThingsAreWarningsAtTheirLines) {
   FakeSystem sys;
   Diagnostics d = CheckText(R"(global_defs {
   enable_script_security
+  dynamic_interfaces
 }
 vrrp_script chk {
   script "/bin/true"
@@ -85,10 +86,11 @@ vrrp_instance VI_1 {
   notify_backup /no/such
 })", sys);
   // Scripts first (global, vrrp_script, notify...), then interfaces.
-  EXPECT_EQ(DiagLines(d), (Strings{"4:13: warning: user 'nobody2' does not exist",
-                                   "14:3: warning: script '/etc/passwd' is not executable",
-                                   "15:3: warning: script '/no/such' does not exist",
-                                   "8:15: warning: interface 'eth9' does not exist"}));
+  EXPECT_EQ(DiagLines(d), (Strings{"5:13: warning: user 'nobody2' does not exist",
+                                   "15:3: warning: script '/etc/passwd' is not executable",
+                                   "16:3: warning: script '/no/such' does not exist",
+                                   "9:15: warning: interface 'eth9' does not exist; its "
+                                   "instance waits for it in FAULT (dynamic_interfaces)"}));
   EXPECT_EQ(d.ExitCode(), CheckExit::kOk);
 }
 
@@ -216,7 +218,32 @@ vrrp_instance B {
   virtual_router_id 2
   virtual_ipaddress { 10.0.0.2 }
 })", sys);
-  EXPECT_EQ(DiagLines(d), (Strings{"1:15: warning: interface 'eth7' does not exist"}));
+  EXPECT_EQ(DiagLines(d),
+            (Strings{"1:15: fatal: interface 'eth7' does not exist (the VRRP engine cannot "
+                     "start without it; global_defs dynamic_interfaces makes its instance wait "
+                     "in FAULT)"}));
+}
+
+// keepalived 2.2.7 without dynamic_interfaces: "Non-existent interface specified in
+// configuration", -t fails and the daemon stops; every interface VRRP uses counts (the
+// instance's, track_interface, a VIP's dev). Other users of interfaces only warn.
+TEST(SystemCheckTest, MissingVrrpInterfaceIsFatalWithoutDynamicInterfaces) {
+  FakeSystem sys;
+  Diagnostics d = CheckText(R"(vrrp_instance A {
+  interface eth0
+  virtual_router_id 1
+  track_interface { eth5 }
+  virtual_ipaddress { 10.0.0.1 dev eth6 }
+}
+static_ipaddress {
+  10.0.0.9 dev eth8
+})", sys);
+  EXPECT_EQ(d.ExitCode(), CheckExit::kFatal);
+  Strings lines = DiagLines(d);
+  ASSERT_EQ(lines.size(), 3u);
+  EXPECT_TRUE(lines[0].starts_with("4:21: fatal: interface 'eth5' does not exist (")) << lines[0];
+  EXPECT_TRUE(lines[1].starts_with("5:23: fatal: interface 'eth6' does not exist (")) << lines[1];
+  EXPECT_EQ(lines[2], "8:3: warning: interface 'eth8' does not exist");
 }
 
 TEST(SystemCheckTest, HostSystemKnowsLoopbackAndRoot) {

@@ -1,0 +1,184 @@
+"""Interfaces that come, go and come back, and notifications that are lost: a VRRP instance
+follows its interface by name (a new ifindex means new sockets), an instance whose interface
+does not exist yet waits for it in FAULT (dynamic_interfaces) while the others run, and a
+netlink receive-buffer overrun is recovered by re-reading everything (the lost link-down is
+not lost). Each router here is alone: an instance on a veth whose peer end sits in the same
+namespace hears nobody and becomes master."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+
+import pytest
+
+import lab as lablib
+from vrrp_lab import IP, KEEPALIVED, Spec, VrrpLab
+
+SPEC = Spec(version=3, interval=0.1)
+VIP9 = "10.77.0.100"
+VIP0 = "10.99.200.1"
+
+
+@pytest.fixture
+def vl(lab, vigild):
+    return VrrpLab(lab, vigild)
+
+
+def instance(name: str, dev: str, vrid: int, vip: str, prefix: int = 24) -> str:
+    return (f"vrrp_instance {name} {{\n    state BACKUP\n    interface {dev}\n"
+            f"    virtual_router_id {vrid}\n    version 3\n    advert_int 0.1\n"
+            f"    priority 100\n    virtual_ipaddress {{\n        {vip}/{prefix}\n    }}\n}}\n")
+
+
+def make_link(node: lablib.Node, name: str = "vlan9", address: str = "10.77.0.1/24") -> int:
+    """Creates veth ``name`` (its peer ``<name>p`` in the same node), addressed and up;
+    returns its ifindex."""
+    node.run([IP, "link", "add", name, "type", "veth", "peer", "name", name + "p"])
+    node.run([IP, "addr", "add", address, "dev", name])
+    node.link_set(name + "p", True)
+    node.link_set(name, True)
+    return ifindex(node, name)
+
+
+def ifindex(node: lablib.Node, name: str) -> int:
+    return node.ip_json("link", "show", "dev", name)[0]["ifindex"]
+
+
+def engine_pid(r) -> int:
+    with open(os.path.join(r.vl.lab.workdir, f"{r.name}-vrrp.pid")) as f:
+        return int(f.read().strip())
+
+
+def wait_state(r, name: str, state: str, timeout: float = 5) -> None:
+    lablib.wait_until(lambda: r.state(name) == state, timeout=timeout,
+                      message=f"{r.name} {name} {state}")
+
+
+def test_deleted_and_recreated_interface_is_followed_by_name(vl):
+    (r1,) = vl.routers_of(["vigil"])
+    node = r1.node
+    old = make_link(node)
+    r1.start(SPEC, 100, body=instance("VI_1", "vlan9", 51, VIP9))
+    wait_state(r1, "VI_1", "MASTER")
+    assert VIP9 in r1.addresses("vlan9")
+
+    node.run([IP, "link", "del", "vlan9"])
+    wait_state(r1, "VI_1", "FAULT")
+
+    new = make_link(node)
+    assert new != old
+    # Back without a restart: bound to the new interface, master again, VIP on it.
+    lablib.wait_until(lambda: r1.state() == "MASTER" and VIP9 in r1.addresses("vlan9"),
+                      timeout=5, message="VI_1 MASTER on the re-created vlan9")
+    sent = r1.instances()["VI_1"]["adverts_sent"]
+    lablib.wait_until(lambda: r1.instances()["VI_1"]["adverts_sent"] >= sent + 3, timeout=3,
+                      message="adverts leave the new vlan9")
+    log = r1.log()
+    assert "VI_1: interface vlan9 was deleted; its sockets are closed" in log
+    assert f"VI_1: bound to interface vlan9 (index {new}, adverts from 10.77.0.1)" in log
+
+
+def test_recreated_while_the_engine_slept_is_a_rebind(vl):
+    """The delete and the add both arrive at once (the engine was stopped in between): the
+    new index under the same name is enough to rebind."""
+    (r1,) = vl.routers_of(["vigil"])
+    node = r1.node
+    old = make_link(node)
+    r1.start(SPEC, 100, body=instance("VI_1", "vlan9", 51, VIP9))
+    wait_state(r1, "VI_1", "MASTER")
+    pid = engine_pid(r1)
+    os.kill(pid, signal.SIGSTOP)
+    try:
+        node.run([IP, "link", "del", "vlan9"])
+        new = make_link(node)
+    finally:
+        os.kill(pid, signal.SIGCONT)
+    assert new != old
+    lablib.wait_until(lambda: r1.state() == "MASTER" and VIP9 in r1.addresses("vlan9"),
+                      timeout=5, message="VI_1 MASTER with its VIP on the new vlan9")
+    assert f"VI_1: bound to interface vlan9 (index {new}" in r1.log()
+
+
+def test_late_interface_waits_in_fault_with_dynamic_interfaces(vl):
+    (r1,) = vl.routers_of(["vigil"])
+    node = r1.node
+    body = instance("VI_1", "eth0", 51, VIP0, 16) + instance("VI_2", "vlan9", 52, VIP9)
+    r1.start(SPEC, 100, body=body, global_extra="dynamic_interfaces")
+    wait_state(r1, "VI_1", "MASTER")
+    assert r1.state("VI_2") == "FAULT"
+    assert r1.instances()["VI_2"]["transitions"] == 1  # INIT -> FAULT, never BACKUP
+    assert ("VI_2: interface vlan9 does not exist yet; waiting for it in FAULT "
+            "(dynamic_interfaces)") in r1.log()
+
+    # The same on a respawn: the new engine runs VI_1 and waits for vlan9 again.
+    pid = engine_pid(r1)
+    os.kill(pid, signal.SIGKILL)
+    lablib.wait_until(lambda: engine_pid(r1) != pid and r1.state("VI_1") == "MASTER",
+                      timeout=8, message="respawned engine, VI_1 MASTER")
+    assert r1.state("VI_2") == "FAULT"
+    assert r1.running()
+
+    make_link(node)
+    wait_state(r1, "VI_2", "MASTER")
+    assert VIP9 in r1.addresses("vlan9")
+    assert r1.state("VI_1") == "MASTER"
+
+
+def test_missing_interface_without_dynamic_interfaces_is_refused_like_keepalived(vl):
+    (r1,) = vl.routers_of(["vigil"])
+    body = instance("VI_1", "eth0", 51, VIP0, 16) + instance("VI_2", "vlan9", 52, VIP9)
+    conf = vl.file("late.conf", "global_defs {\n    router_id r1\n}\n" + body)
+    t = r1.node.run([vl.vigild, "-t", "-f", conf], check=False)
+    assert t.returncode == 3
+    assert ("error: interface 'vlan9' does not exist (the VRRP engine cannot start without "
+            "it; global_defs dynamic_interfaces makes its instance wait in FAULT)") in t.stderr
+    if os.path.exists(KEEPALIVED):
+        # The oracle: keepalived 2.2.7 fails the same test ("Non-existent interface").
+        k = r1.node.run([KEEPALIVED, "-t", "-f", conf], check=False)
+        assert k.returncode != 0 and "Non-existent interface" in k.stdout + k.stderr
+    proc = r1.node.spawn([vl.vigild, "-n", "-l", "-f", conf, "-p", conf + ".pid",
+                          "-r", conf + "-vrrp.pid", "-c", conf + "-check.pid"],
+                         log_name="late-vigild.log")
+    try:
+        assert proc.wait(timeout=10) != 0
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        raise
+    with open(proc.log_path, encoding="utf-8", errors="replace") as f:
+        assert "the configuration cannot run; not starting" in f.read()
+
+
+def test_lost_link_down_after_a_netlink_overrun_is_rederived(vl):
+    """SIGSTOP the engine, overflow its netlink monitor (address churn on another veth),
+    take the instance's link down, SIGCONT: the overrun makes it re-read the links, and the
+    down it never heard of puts the instance in FAULT."""
+    (r1,) = vl.routers_of(["vigil"])
+    node = r1.node
+    make_link(node)
+    make_link(node, "flood0", "10.78.0.1/24")
+    # A small monitor buffer (keepalived's keyword; the kernel doubles it) keeps the flood
+    # short: 2,000 notifications of about 700 bytes each overflow it several times.
+    r1.start(SPEC, 100, body=instance("VI_1", "vlan9", 51, VIP9),
+             global_extra="vrrp_netlink_monitor_rcv_bufs 65536")
+    wait_state(r1, "VI_1", "MASTER")
+
+    n = 1000
+    lines = [f"addr add 10.80.{i // 256}.{i % 256}/32 dev flood0" for i in range(n)]
+    lines += [f"addr del 10.80.{i // 256}.{i % 256}/32 dev flood0" for i in range(n)]
+    pid = engine_pid(r1)
+    os.kill(pid, signal.SIGSTOP)
+    try:
+        node.run([IP, "-batch", "-"], input_text="\n".join(lines) + "\n", timeout=30)
+        node.link_set("vlan9", False)
+    finally:
+        os.kill(pid, signal.SIGCONT)
+    wait_state(r1, "VI_1", "FAULT")
+    assert VIP9 not in r1.addresses("vlan9")
+    assert "netlink monitor: notifications lost (receive buffer overrun)" in r1.log()
+
+    # And the way back is heard as usual.
+    node.link_set("vlan9", True)
+    wait_state(r1, "VI_1", "MASTER")
+    assert VIP9 in r1.addresses("vlan9")
