@@ -151,7 +151,17 @@ Result<SockAddr> RouteSource(const SockAddr& dst, const ConnectOptions& opts) {
   return src;
 }
 
+// The kernel's initial retransmission timeout for a SYN (TCP_TIMEOUT_INIT, RFC 6298 2.1).
+constexpr auto kInitialRto = std::chrono::seconds(1);
+
 }  // namespace
+
+std::vector<Duration> SynRetransmitOffsets(Duration connect_timeout) {
+  std::vector<Duration> out;
+  Duration wait = kInitialRto;
+  for (Duration at = wait; at < connect_timeout; wait *= 2, at += wait) out.push_back(at);
+  return out;
+}
 
 class SynProber::Impl {
  public:
@@ -160,7 +170,10 @@ class SynProber::Impl {
         rng_(std::random_device{}()),
         deadlines_(io, std::chrono::steady_clock::duration::zero(),
                    [this](const Deadline& d) { return FindPending(d.key, d.serial) != pending_.end(); },
-                   [this](Deadline d) { Complete(pending_.find(d.key), false, "timed out"); }) {}
+                   [this](Deadline d) { Complete(pending_.find(d.key), false, "timed out"); }),
+        resends_(io, std::chrono::milliseconds(10),
+                 [this](const Deadline& d) { return FindPending(d.key, d.serial) != pending_.end(); },
+                 [this](Deadline d) { Resend(pending_.find(d.key)); }) {}
 
   bool Start(const ConnectOptions& opts, ProbeCallback&& done, ProbeMemo* memo) {
     if (opts.bind_port != 0 || opts.address.find('%') != std::string::npos) return false;
@@ -221,9 +234,23 @@ class SynProber::Impl {
     }
     const uint64_t serial = ++serial_;
     out.serial = serial;
-    AddPending(key, Pending{isn, serial, std::move(done), std::move(source_key)});
-    deadlines_.Push(now + opts.connect_timeout, Deadline{key, serial});
-    // The SYNs of one turn of the loop leave together, in one system call per raw socket.
+    const SteadyTime deadline = now + opts.connect_timeout;
+    AddPending(key, Pending{isn, serial, std::move(done), std::move(source_key), out, now,
+                            kInitialRto, deadline});
+    deadlines_.Push(deadline, Deadline{key, serial});
+    if (now + kInitialRto < deadline) resends_.Push(now + kInitialRto, Deadline{key, serial});
+    Send(out);
+    return true;
+  }
+
+  ~Impl() { *alive_ = false; }
+
+ private:
+  struct Outgoing;
+
+  // Queues `out`: the SYNs of one turn of the loop leave together, in one system call per
+  // raw socket.
+  void Send(const Outgoing& out) {
     outbox_.push_back(out);
     if (outbox_.size() == 1) {
       std::weak_ptr<bool> alive = alive_;
@@ -231,12 +258,7 @@ class SynProber::Impl {
         if (auto a = alive.lock()) Flush();
       });
     }
-    return true;
   }
-
-  ~Impl() { *alive_ = false; }
-
- private:
   struct Endpoint {
     explicit Endpoint(asio::io_context& io) : desc(io) {}
     asio::posix::stream_descriptor desc;  // the raw socket
@@ -303,7 +325,12 @@ class SynProber::Impl {
     uint64_t serial = 0;
     ProbeCallback done;
     SourceKey source_key;
+    Outgoing syn;              // sent again while unanswered
+    SteadyTime sent{};         // the last time it was
+    Duration rto{};            // the wait before the next resend
+    SteadyTime deadline{};     // connect_timeout after the first
   };
+
 
   // A probe's timeout; answered probes leave theirs behind, dropped unseen.
   struct Deadline {
@@ -554,6 +581,17 @@ class SynProber::Impl {
     p.done(std::move(result));
   }
 
+  // Sends the unanswered SYN of `it` again (the same segment, as the kernel does) and
+  // schedules the next resend at twice the wait, if before the probe's deadline.
+  void Resend(PendingMap::iterator it) {
+    Pending& p = it->second;
+    Send(p.syn);
+    p.sent += std::chrono::duration_cast<SteadyTime::duration>(p.rto);
+    p.rto *= 2;
+    const SteadyTime next = p.sent + std::chrono::duration_cast<SteadyTime::duration>(p.rto);
+    if (next < p.deadline) resends_.Push(next, Deadline{it->first, p.serial});
+  }
+
   asio::io_context& io_;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
   std::vector<Outgoing> outbox_;   // SYNs of this turn
@@ -567,6 +605,7 @@ class SynProber::Impl {
   PendingMap pending_;
   std::vector<PendingMap::node_type> spare_;  // nodes of answered probes, for the next ones
   DeadlineQueue<Deadline> deadlines_;  // last: its callbacks use the members above
+  DeadlineQueue<Deadline> resends_;    // when unanswered SYNs go again
 };
 
 SynProber::SynProber(asio::io_context& io) : impl_(std::make_unique<Impl>(io)) {}

@@ -1,6 +1,7 @@
 // Half-open TCP_CHECK: sends a SYN from a raw socket and takes the server's SYN-ACK as
 // success, its RST as "refused" and a matching ICMP error as the failure it names; no
-// answer within connect_timeout is a timeout. The kernel answers the SYN-ACK with a reset
+// answer within connect_timeout is a timeout. An unanswered SYN is sent again on the
+// kernel's schedule (see SynRetransmitOffsets), so a lossy path gives connect()'s verdict. The kernel answers the SYN-ACK with a reset
 // (no socket owns the probe's port), so the server's application never sees a connection.
 // A SYN-ACK is what makes connect() succeed, so the verdict is the one a full connect gives,
 // at a fraction of the cost: no socket, no port search, no FIN exchange per probe.
@@ -12,6 +13,7 @@
 #define VIGIL_CHECK_SYN_PROBER_H_
 
 #include <memory>
+#include <vector>
 
 #include "check/probe.h"
 #include "check/types.h"
@@ -21,6 +23,11 @@ class io_context;
 }  // namespace asio
 
 namespace vigil::check {
+
+// Returns when, after the first SYN, a probe bounded by `connect_timeout` sends it again:
+// as Linux's connect() does, after the initial retransmission timeout of 1 s and then each
+// time after twice the previous wait (1 s, 3 s, 7 s, 15 s, ...), while before the timeout.
+std::vector<Duration> SynRetransmitOffsets(Duration connect_timeout);
 
 class SynProber {
  public:

@@ -102,6 +102,36 @@ TEST_F(SynProberTest, ASilentServerTimesOut) {
   EXPECT_EQ(r.detail, "connection to 127.0.0.1:" + std::to_string(port) + " timed out");
 }
 
+TEST(SynRetransmitTest, FollowsTheKernelsDoublingScheduleWithinTheTimeout) {
+  using std::chrono::milliseconds;
+  using std::chrono::seconds;
+  using Offsets = std::vector<Duration>;
+  EXPECT_EQ(SynRetransmitOffsets(milliseconds(500)), Offsets{});
+  EXPECT_EQ(SynRetransmitOffsets(seconds(1)), Offsets{});
+  EXPECT_EQ(SynRetransmitOffsets(milliseconds(1001)), Offsets{seconds(1)});
+  EXPECT_EQ(SynRetransmitOffsets(seconds(3)), Offsets{seconds(1)});
+  EXPECT_EQ(SynRetransmitOffsets(seconds(5)), (Offsets{seconds(1), seconds(3)}));
+  EXPECT_EQ(SynRetransmitOffsets(seconds(20)),
+            (Offsets{seconds(1), seconds(3), seconds(7), seconds(15)}));
+}
+
+TEST_F(SynProberTest, ALostSynIsSentAgain) {
+  // The first SYN meets a full accept queue and is dropped; the queue is emptied at 300 ms,
+  // so the SYN sent again at 1 s is answered.
+  tcp::acceptor acceptor(io_);
+  acceptor.open(tcp::v4());
+  acceptor.bind(tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
+  acceptor.listen(0);
+  const uint16_t port = acceptor.local_endpoint().port();
+  tcp::socket filler(io_);
+  filler.connect(acceptor.local_endpoint());
+  asio::steady_timer drain(io_, std::chrono::milliseconds(300));
+  std::optional<tcp::socket> accepted;
+  drain.async_wait([&](std::error_code) { accepted.emplace(acceptor.accept()); });
+  ProbeResult r = RunOne(Target("127.0.0.1", port, std::chrono::seconds(2)));
+  EXPECT_TRUE(r.ok) << r.detail;
+}
+
 TEST_F(SynProberTest, ProbesOfOneServerInFlightTogetherUseTheirOwnPorts) {
   tcp::acceptor open(io_, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
   uint16_t closed;
