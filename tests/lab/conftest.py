@@ -45,3 +45,21 @@ def vigild():
     if not os.access(path, os.X_OK):
         pytest.skip(f"no vigild binary at {path}")
     return path
+
+
+@pytest.fixture(scope="module")
+def lb_module():
+    """daemon_lab's HaLab (client, lb1, lb2, web1, web2) for a whole test module."""
+    from daemon_lab import module_lab
+
+    with module_lab(webs=2) as ha:
+        yield ha
+
+
+@pytest.fixture
+def lb_lab(lb_module):
+    """lb_module for one test: the daemons it started are stopped after it."""
+    yield lb_module
+    lb_module.stop()
+    for d in lb_module.daemons:
+        d.proc = None

@@ -410,6 +410,18 @@ class HaLab:
                           message=f"convergence (lb1 {lb1.instances()} {lb1.vips()} "
                                   f"{lb1.pool()}; lb2 {lb2.instances()} {lb2.vips()})")
 
+    def start_lb1(self, setup: Setup | None = None, *extra: str) -> Daemon:
+        """Starts vigild on lb1 alone (default Setup, vigild options `extra`) and waits until
+        it is MASTER with its VIP and every configured server in its pool."""
+        d = self.daemons[0]
+        setup = setup or Setup()
+        d.write(setup)
+        d.start(*extra)
+        pool = {self.dest(w): wt for w, wt in setup.servers.items()}
+        lablib.wait_until(lambda: d.state() == "MASTER" and d.vips() == [VIP] and
+                          d.pool() == pool, timeout=15, message="lb1 master with its pool")
+        return d
+
     def stop(self) -> None:
         for d in self.daemons:
             if d.proc is not None and d.proc.poll() is None:

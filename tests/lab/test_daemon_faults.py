@@ -3,7 +3,7 @@
 and process limits), floods of the metrics port and the control socket, a second vigild
 on the same control socket, and clients without the right credentials.
 
-One lab (client, lb1, web1, web2) serves the module; each test starts vigild on lb1 and
+One lab (conftest.lb_module) serves the module; each test starts vigild on lb1 and
 stops it at the end.
 """
 
@@ -19,7 +19,7 @@ import time
 import pytest
 
 import lab as lablib
-from daemon_lab import METRICS_PORT, PYTHON, VIP, Setup, module_lab
+from daemon_lab import METRICS_PORT, PYTHON, VIP, Setup
 
 # Opens N connections (TCP to 127.0.0.1:PORT, or the Unix socket PATH), sends nothing and
 # holds them for HOLD seconds.
@@ -45,28 +45,9 @@ IDLE_CLIENTS = textwrap.dedent("""\
     """)
 
 
-@pytest.fixture(scope="module")
-def mod():
-    with module_lab(webs=2) as ha:
-        yield ha
-
-
 @pytest.fixture
-def ha(mod):
-    yield mod
-    mod.stop()
-    for d in mod.daemons:
-        d.proc = None
-
-
-def start_one(ha, setup: Setup | None = None, *extra: str):
-    d = ha.daemons[0]
-    d.write(setup or Setup())
-    d.start(*extra)
-    pool = {ha.dest("web1"): 1, ha.dest("web2"): 1}
-    lablib.wait_until(lambda: d.state() == "MASTER" and d.vips() == [VIP] and
-                      d.pool() == pool, timeout=15, message="lb1 master with its pool")
-    return d
+def ha(lb_lab):
+    return lb_lab
 
 
 # Signals an engine may receive from outside; none of them may stop it or move a VIP.
@@ -79,7 +60,7 @@ ENGINE_SIGNALS = [
 
 
 def test_signals_sent_to_the_engines_stop_nothing_and_move_no_vip(ha):
-    d = start_one(ha)
+    d = ha.start_lb1()
     pids = {e: d.engine_pid(e) for e in ("vrrp", "check")}
     before = d.instances()["VI_1"]
     for engine, pid in pids.items():
@@ -110,7 +91,7 @@ def test_signals_sent_to_the_engines_stop_nothing_and_move_no_vip(ha):
 
 
 def test_second_vigild_on_the_same_control_socket_refuses_and_leaves_the_first_alone(ha):
-    d = start_one(ha)
+    d = ha.start_lb1()
     w = ha.work
     argv = [ha.vigild, "-n", "-l", "-f", d.conf, "-p", os.path.join(w, "second.pid"),
             "-r", os.path.join(w, "second-vrrp.pid"), "-c", os.path.join(w, "second-check.pid")]
@@ -143,7 +124,7 @@ def test_control_socket_admits_root_and_its_group_only(ha):
     d.ctl = os.path.join(public, "lb1.ctl")
     try:
         # Without vigil_control_group: root only, by mode and by credentials.
-        start_one(ha)
+        ha.start_lb1()
         st = os.stat(d.ctl)
         assert oct(st.st_mode & 0o777) == "0o600"
         refused = ctl_as(d, "nobody", "status")
@@ -156,7 +137,7 @@ def test_control_socket_admits_root_and_its_group_only(ha):
         assert d.ctl_run("status").returncode == 0
         d.stop()
         # With the group: its members get in, others do not.
-        start_one(ha, Setup(global_extra="vigil_control_group nogroup\n"))
+        ha.start_lb1(Setup(global_extra="vigil_control_group nogroup\n"))
         st = os.stat(d.ctl)
         assert oct(st.st_mode & 0o777) == "0o660" and st.st_gid == 65534
         member = ctl_as(d, "nobody", "--json", "instances")
@@ -182,7 +163,7 @@ def idle_clients(d, target: str, n: int, hold: float):
 
 
 def test_a_flood_of_the_metrics_port_leaves_the_control_socket_answering(ha):
-    d = start_one(ha)
+    d = ha.start_lb1()
     flood = idle_clients(d, str(METRICS_PORT), 300, 20)
     try:
         lablib.wait_until(lambda: listeners(d)["metrics"]["open"] == 32, timeout=10,
@@ -203,7 +184,7 @@ def test_a_flood_of_the_metrics_port_leaves_the_control_socket_answering(ha):
 
 
 def test_exhausted_descriptors_pause_the_accept_loops_instead_of_spinning(ha):
-    d = start_one(ha)
+    d = ha.start_lb1()
     pids = {e: d.engine_pid(e) for e in ("vrrp", "check")}
     sup = d.proc.pid
     before = listeners(d)

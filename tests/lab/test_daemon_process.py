@@ -17,34 +17,12 @@ import time
 import pytest
 
 import lab as lablib
-from daemon_lab import VIP, Instance, Setup, module_lab, vrrp_adverts
-
-
-@pytest.fixture(scope="module")
-def mod():
-    with module_lab(webs=2) as ha:
-        yield ha
+from daemon_lab import VIP, Instance, Setup, vrrp_adverts
 
 
 @pytest.fixture
-def ha(mod):
-    yield mod
-    mod.stop()
-    for d in mod.daemons:
-        d.proc = None
-
-
-def pool(ha) -> dict[str, int]:
-    return {ha.dest("web1"): 1, ha.dest("web2"): 1}
-
-
-def start_one(ha, *extra: str):
-    d = ha.daemons[0]
-    d.write(Setup())
-    d.start(*extra)
-    lablib.wait_until(lambda: d.state() == "MASTER" and d.vips() == [VIP] and
-                      d.pool() == pool(ha), timeout=15, message="lb1 master with its pool")
-    return d
+def ha(lb_lab):
+    return lb_lab
 
 
 def gone(path: str) -> bool:
@@ -95,7 +73,7 @@ def test_respawned_backup_engine_removes_the_vips_its_killed_predecessor_left(ha
 
 
 def test_with_dont_respawn_a_dead_engine_stops_vigild(ha):
-    d = start_one(ha, "-R")
+    d = ha.start_lb1(None, "-R")
     os.kill(d.engine_pid("vrrp"), signal.SIGKILL)
     code = d.proc.wait(timeout=15)
     assert code == 1
@@ -109,7 +87,7 @@ def test_with_dont_respawn_a_dead_engine_stops_vigild(ha):
 
 @pytest.mark.parametrize("foreground", [True, False], ids=["-n", "daemonizing"])
 def test_second_vigild_with_the_same_pid_file_refuses_to_start(ha, foreground):
-    d = start_one(ha)
+    d = ha.start_lb1()
     argv = d.argv()
     if not foreground:
         argv.remove("-n")

@@ -41,15 +41,22 @@ class FakeTarget : public ControlTarget {
   bool reload_ok = true;
 };
 
-std::string Ask(const std::string& path, const std::string& request) {
+// Returns a socket connected to the Unix socket `path`, or -1.
+int ConnectUnix(const std::string& path) {
   int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
   sockaddr_un addr{};
   addr.sun_family = AF_UNIX;
   std::snprintf(addr.sun_path, sizeof(addr.sun_path), "%s", path.c_str());
   if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
     close(fd);
-    return "connect failed";
+    return -1;
   }
+  return fd;
+}
+
+std::string Ask(const std::string& path, const std::string& request) {
+  int fd = ConnectUnix(path);
+  if (fd < 0) return "connect failed";
   std::string line = request + "\n";
   (void)!write(fd, line.data(), line.size());
   std::string out;
@@ -159,18 +166,6 @@ class SocketDir {
  private:
   std::string dir_;
 };
-
-int ConnectUnix(const std::string& path) {
-  int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_un addr{};
-  addr.sun_family = AF_UNIX;
-  std::snprintf(addr.sun_path, sizeof(addr.sun_path), "%s", path.c_str());
-  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
-    close(fd);
-    return -1;
-  }
-  return fd;
-}
 
 // Returns true once the server closed `fd` (read returns 0 or an error other than EAGAIN).
 bool ClosedByServer(int fd) {
