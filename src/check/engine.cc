@@ -7,6 +7,8 @@
 #include <utility>
 #include <vector>
 
+#include <unistd.h>
+
 #include <asio.hpp>
 
 #include "base/log.h"
@@ -26,6 +28,15 @@ constexpr auto kShutdownScriptWait = std::chrono::seconds(2);
 constexpr auto kShutdownPoll = std::chrono::milliseconds(20);
 // How long to wait before trying again when the kernel refused a change.
 constexpr auto kApplyRetryDelay = std::chrono::seconds(2);
+// How long a restoration waits after a change behind vigil's back was seen, so that one
+// restoration answers a burst of foreign commands.
+constexpr auto kRestoreDelay = std::chrono::milliseconds(50);
+// How often the kernel's load balancer is compared with what vigil applied: nftables also
+// reports changes as events (the audit is a backstop), IPVS has no events. An audit that
+// takes long (a large table) waits kAuditCostFactor times its cost before the next one.
+constexpr auto kNftablesAuditInterval = std::chrono::seconds(10);
+constexpr auto kIpvsAuditInterval = std::chrono::seconds(1);
+constexpr int kAuditCostFactor = 50;
 
 // All of the engine's timers on one Asio timer (a DeadlineQueue). Every timer due within
 // kCoalesce runs in the same turn, so ten thousand probes a second cost about a thousand
@@ -232,8 +243,8 @@ class CheckEngine final : public control::Engine {
     lb_options.stale = config.global.lvs_flush ? lb::StalePolicy::kClear : lb::StalePolicy::kAdopt;
     lb_options.keep_on_shutdown = options_.dont_release_lb;
     lb_ = std::make_unique<lb::LoadBalancer>(std::move(*backend), lb_options);
-    log::Info("load balancer backend: " + std::string(lb_->backend().Name()) + " (" +
-              selected->reason + ")");
+    log::Info("load balancer backend: " + std::string(lb_->backend().Name()) + ", " +
+              selected->reason);
 
     auto built = Build(config);
     if (!built) return std::unexpected(built.error());
@@ -247,6 +258,7 @@ class CheckEngine final : public control::Engine {
       HandleEvents(v, StartVs(vss_[v]));
     }
     if (auto r = ApplyLb(/*retry_on_failure=*/false); !r) return r;
+    WatchLb();
     for (auto& [key, probe] : probes_) ScheduleFirst(probe);
     log::Info("checker engine started: " + Plural(vss_.size(), "virtual server") + ", " +
               Plural(probes_.size(), "probe"));
@@ -346,6 +358,13 @@ class CheckEngine final : public control::Engine {
     StopProbes(probes_);
     if (retry_timer_) seams_.timers->Cancel(retry_timer_);
     retry_timer_ = 0;
+    if (apply_timer_) seams_.timers->Cancel(apply_timer_);
+    apply_timer_ = 0;
+    for (TimerService::Id* t : {&audit_timer_, &restore_timer_}) {
+      if (*t) seams_.timers->Cancel(*t);
+      *t = 0;
+    }
+    nft_watch_.reset();
     if (lb_) {
       if (auto r = lb_->Shutdown(); !r) {
         log::Error("load balancer shutdown failed: " + r.error().ToString());
@@ -396,6 +415,7 @@ class CheckEngine final : public control::Engine {
   void Report(control::Status& status) const override {
     FlushStats();
     status.lb_backend = lb_ ? std::string(lb_->backend().Name()) : "";
+    if (lb_) status.lb_restorations = lb_->restorations();
     // How long each real server's longest-running check has been running.
     std::map<std::pair<size_t, size_t>, Duration> running;
     const TimePoint now = seams_.clock->Now();
@@ -642,7 +662,7 @@ class CheckEngine final : public control::Engine {
       HandleEvents(v, change.first);
     }
     if (changed) {
-      (void)ApplyLb(/*retry_on_failure=*/true);
+      ApplyLbSoon();
       Changed();
     }
   }
@@ -715,8 +735,21 @@ class CheckEngine final : public control::Engine {
     notify_->Enqueue(queue, std::move(*spec), what);
   }
 
+  // Applies the load balancer once this turn of the loop has handled every result ready
+  // now, so that all the changes decided in one pass go to the kernel as one transaction
+  // (a thousand servers failing together cost one transaction, not a thousand).
+  void ApplyLbSoon() {
+    if (apply_timer_) return;
+    apply_timer_ = seams_.timers->After(Duration::zero(), [this] {
+      apply_timer_ = 0;
+      (void)ApplyLb(/*retry_on_failure=*/true);
+    });
+  }
+
   // Computes the desired lb state and applies it if it changed.
   Result<void> ApplyLb(bool retry_on_failure) {
+    if (apply_timer_) seams_.timers->Cancel(apply_timer_);
+    apply_timer_ = 0;
     lb::State desired;
     for (const Vs& vs : vss_) AddToState(vs.model, vs.keys, vs.state->Desired(), desired);
     if (applied_ && desired == *applied_) return {};
@@ -734,7 +767,82 @@ class CheckEngine final : public control::Engine {
     }
     applied_ = std::move(desired);
     if (!ops->empty()) log::Debug("load balancer: " + Plural(ops->size(), "operation") + " applied");
+    // Changes others made just before this transaction were read (and kept) by it.
+    if (nft_) OnLbChanges(nft_->TakeChanges(), "event");
     return {};
+  }
+
+  // Keeps the kernel's load balancer what vigil applied: nftables events and a periodic
+  // audit find changes made behind vigil's back, and a restoration undoes them.
+  void WatchLb() {
+    if (nft_) {
+      if (auto w = nft_->Watch(); !w) {
+        log::Warning("load balancer: not watching nftables events (" + w.error().ToString() +
+                     "); the periodic audit remains");
+      } else {
+        nft_watch_ = std::make_unique<asio::posix::stream_descriptor>(io_, ::dup(nft_->watch_fd()));
+        WaitLbEvents();
+      }
+    }
+    ScheduleAudit(AuditInterval());
+  }
+
+  Duration AuditInterval() const {
+    return nft_ ? Duration(kNftablesAuditInterval) : Duration(kIpvsAuditInterval);
+  }
+
+  void WaitLbEvents() {
+    nft_watch_->async_wait(asio::posix::stream_descriptor::wait_read,
+                           [this](const std::error_code& ec) {
+                             if (ec) return;  // closed (stopping)
+                             OnLbChanges(nft_->TakeChanges(), "event");
+                             WaitLbEvents();
+                           });
+  }
+
+  void ScheduleAudit(Duration delay) {
+    audit_timer_ = seams_.timers->After(delay, [this] {
+      audit_timer_ = 0;
+      if (nft_) OnLbChanges(nft_->TakeChanges(), "event");
+      Duration took{};
+      if (!restore_timer_) {
+        const TimePoint t0 = seams_.clock->Now();
+        auto findings = lb_->Audit();
+        took = seams_.clock->Now() - t0;
+        if (!findings) {
+          log::Warning("load balancer: audit failed: " + findings.error().ToString());
+        } else {
+          OnLbChanges(std::move(*findings), "audit");
+        }
+      }
+      ScheduleAudit(std::max(AuditInterval(), took * kAuditCostFactor));
+    });
+  }
+
+  // Logs what was found changed and restores the load balancer shortly.
+  void OnLbChanges(std::vector<std::string> findings, std::string reason) {
+    if (findings.empty()) return;
+    for (const std::string& f : findings) log::Warning("load balancer: " + f);
+    if (restore_timer_) return;
+    restore_timer_ = seams_.timers->After(kRestoreDelay, [this, reason] {
+      restore_timer_ = 0;
+      RestoreLb(reason);
+    });
+  }
+
+  void RestoreLb(const std::string& reason) {
+    if (auto r = lb_->Restore(reason); !r) {
+      log::Error("load balancer: restoring failed: " + r.error().ToString());
+      restore_timer_ = seams_.timers->After(kApplyRetryDelay, [this, reason] {
+        restore_timer_ = 0;
+        RestoreLb(reason);
+      });
+      return;
+    }
+    log::Notice("load balancer: restored " + Plural(lb_->owned().services.size(), "service") +
+                " (found by " + reason + ")");
+    (void)ApplyLb(/*retry_on_failure=*/true);  // in case a change is still to be applied
+    Changed();
   }
 
   void OpenFifos(const model::Config& config) {
@@ -780,6 +888,10 @@ class CheckEngine final : public control::Engine {
   std::vector<std::shared_ptr<Probe>> retired_;  // stopped while in flight
   std::optional<lb::State> applied_;
   TimerService::Id retry_timer_ = 0;
+  TimerService::Id apply_timer_ = 0;  // ApplyLbSoon's
+  TimerService::Id audit_timer_ = 0;
+  TimerService::Id restore_timer_ = 0;
+  std::unique_ptr<asio::posix::stream_descriptor> nft_watch_;  // a dup of the monitor's fd
 };
 
 }  // namespace

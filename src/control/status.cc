@@ -21,8 +21,8 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(EngineStatus, name, running, pid
                                                 start_failures, last_error, retry_in_s)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(Status, version, pid, uptime_s, config_file,
                                                 reloads, reload_failures, last_reload_ok,
-                                                lb_backend, instances, virtual_servers, engines,
-                                                listeners)
+                                                lb_backend, lb_restorations, instances,
+                                                virtual_servers, engines, listeners)
 
 std::string ToJson(const Status& status, int indent) {
   return nlohmann::json(status).dump(indent);
@@ -197,6 +197,14 @@ std::string RenderPrometheus(const Status& s) {
                  {{"virtual_server", v.name}, {"real_server", r.address}, {"result", "failed"}},
                  double(r.checks_failed));
       }
+    w.Family("vigil_lb_restorations_total", "counter",
+             "Times the kernel's load balancer was found changed by someone else and restored, "
+             "by how it was found.");
+    for (const char* reason : {"event", "audit", "damaged"}) {
+      auto it = s.lb_restorations.find(reason);
+      w.Sample("vigil_lb_restorations_total", {{"reason", reason}},
+               double(it == s.lb_restorations.end() ? 0 : it->second));
+    }
     w.Family("vigil_lb_check_latency_seconds", "gauge", "Duration of the last health check.");
     for (const auto& v : s.virtual_servers)
       for (const auto& r : v.real_servers)

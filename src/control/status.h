@@ -92,6 +92,10 @@ struct Status {
   uint64_t reload_failures = 0;
   bool last_reload_ok = true;
   std::string lb_backend;  // "nftables", "ipvs" or "" when no checker engine runs
+  // Times the kernel's load balancer was found changed behind vigil's back and restored,
+  // by how it was found: "event" (nftables notification), "audit" (periodic comparison),
+  // "damaged" (unreadable when vigil read it, e.g. at start).
+  std::map<std::string, uint64_t> lb_restorations;
   std::vector<InstanceStatus> instances;
   std::vector<VirtualServerStatus> virtual_servers;
   std::vector<EngineStatus> engines;        // the supervisor's engines (wanted or running)

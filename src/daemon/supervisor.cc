@@ -142,6 +142,7 @@ class Supervisor final : public control::ControlTarget {
       for (auto& i : c.last.instances) s.instances.push_back(i);
       for (auto& v : c.last.virtual_servers) s.virtual_servers.push_back(v);
       if (!c.last.lb_backend.empty()) s.lb_backend = c.last.lb_backend;
+      for (const auto& [reason, n] : c.last.lb_restorations) s.lb_restorations[reason] += n;
     }
     if (control_) s.listeners.push_back(control_->stats());
     if (metrics_) s.listeners.push_back(metrics_->stats());

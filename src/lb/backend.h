@@ -3,6 +3,7 @@
 #ifndef VIGIL_LB_BACKEND_H_
 #define VIGIL_LB_BACKEND_H_
 
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -33,6 +34,19 @@ class Backend {
   // failure.
   virtual Result<void> Apply(const std::vector<Op>& ops, const State& desired,
                              const State& actual) = 0;
+
+  // Returns what differs between the kernel and `owned` (the services vigil last applied),
+  // one line per finding and at most a few; empty when the kernel holds `owned`. The
+  // default compares Read() with `owned` (services vigil does not own are ignored).
+  virtual Result<std::vector<std::string>> Audit(const State& owned);
+
+  // Forgets what the kernel holds, so that the next Read and Apply rebuild vigil's part
+  // from scratch where the backend can (nftables: its whole table, in one transaction).
+  // The default does nothing: the next Read reads the kernel again.
+  virtual void Reset() {}
+
+  // How many findings Audit returns at most.
+  static constexpr size_t kAuditFindings = 5;
 };
 
 }  // namespace vigil::lb

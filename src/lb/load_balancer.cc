@@ -2,6 +2,8 @@
 
 #include <utility>
 
+#include "base/log.h"
+
 namespace vigil::lb {
 
 LoadBalancer::LoadBalancer(std::unique_ptr<Backend> backend, LoadBalancerOptions options)
@@ -9,12 +11,7 @@ LoadBalancer::LoadBalancer(std::unique_ptr<Backend> backend, LoadBalancerOptions
 
 Result<std::vector<Op>> LoadBalancer::Apply(const State& desired) {
   if (auto v = backend_->Validate(desired); !v) return std::unexpected(v.error());
-  if (!synced_) {
-    auto kernel = backend_->Read();
-    if (!kernel) return std::unexpected(kernel.error());
-    kernel_ = std::move(*kernel);
-    synced_ = true;
-  }
+  if (auto r = Sync(); !r) return std::unexpected(r.error());
   // The part of the kernel this call may change: what vigil owns and what it wants, plus
   // everything else on a clearing start-up.
   State actual;
@@ -36,13 +33,24 @@ Result<std::vector<Op>> LoadBalancer::Apply(const State& desired) {
   return ops;
 }
 
-Result<std::vector<Op>> LoadBalancer::Shutdown() {
-  if (!synced_) {
-    auto kernel = backend_->Read();
-    if (!kernel) return std::unexpected(kernel.error());
-    kernel_ = std::move(*kernel);
-    synced_ = true;
+Result<void> LoadBalancer::Sync() {
+  if (synced_) return {};
+  auto kernel = backend_->Read();
+  if (!kernel && kernel.error().code() == ErrorCode::kParse) {
+    // vigil's own objects make no sense any more: they are disposable, build them anew.
+    log::Warning("load balancer: " + kernel.error().ToString() + "; rebuilding it");
+    backend_->Reset();
+    ++restorations_["damaged"];
+    kernel = backend_->Read();
   }
+  if (!kernel) return std::unexpected(kernel.error());
+  kernel_ = std::move(*kernel);
+  synced_ = true;
+  return {};
+}
+
+Result<std::vector<Op>> LoadBalancer::Shutdown() {
+  if (auto r = Sync(); !r) return std::unexpected(r.error());
   std::vector<Op> ops = ReconcileAtShutdown(owned_, kernel_, options_.keep_on_shutdown);
   State remaining;
   for (const auto& [key, entry] : kernel_.services) {
@@ -57,6 +65,21 @@ Result<std::vector<Op>> LoadBalancer::Shutdown() {
   kernel_ = std::move(remaining);
   if (!options_.keep_on_shutdown) owned_ = State{};
   return ops;
+}
+
+Result<std::vector<std::string>> LoadBalancer::Audit() {
+  if (!synced_ || !started_) return std::vector<std::string>{};
+  return backend_->Audit(owned_);
+}
+
+Result<void> LoadBalancer::Restore(const std::string& reason) {
+  backend_->Reset();
+  synced_ = false;
+  State owned = owned_;
+  auto r = Apply(owned);
+  if (!r) return std::unexpected(r.error());
+  ++restorations_[reason];
+  return {};
 }
 
 }  // namespace vigil::lb

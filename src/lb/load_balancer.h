@@ -3,7 +3,10 @@
 #ifndef VIGIL_LB_LOAD_BALANCER_H_
 #define VIGIL_LB_LOAD_BALANCER_H_
 
+#include <cstdint>
+#include <map>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "base/error.h"
@@ -35,17 +38,32 @@ class LoadBalancer {
   // Deletes what vigil owns unless keep_on_shutdown; returns the operations applied.
   Result<std::vector<Op>> Shutdown();
 
+  // Returns what differs between the kernel and what vigil owns (Backend::Audit); nothing
+  // before the first Apply or after a failed one (the next Apply reads the kernel anyway).
+  Result<std::vector<std::string>> Audit();
+  // Makes the kernel hold what vigil owns again, from scratch where the backend can
+  // (Backend::Reset), and counts a restoration under `reason`.
+  Result<void> Restore(const std::string& reason);
+  // Returns the restorations by reason; "damaged" counts the times Apply found the kernel
+  // unreadable (Backend::Read's kParse) and rebuilt it.
+  const std::map<std::string, uint64_t>& restorations() const { return restorations_; }
+
   // Returns the services vigil currently owns, as last applied.
   const State& owned() const { return owned_; }
   Backend& backend() { return *backend_; }
 
  private:
+  // Reads the kernel into kernel_ unless synced_; a kernel Backend::Read cannot make sense
+  // of (kParse) is Reset and counted as a "damaged" restoration.
+  Result<void> Sync();
+
   std::unique_ptr<Backend> backend_;
   LoadBalancerOptions options_;
   bool synced_ = false;  // kernel_ reflects the kernel
   bool started_ = false;
   State kernel_;  // everything in the kernel (owned or not), as last known
   State owned_;
+  std::map<std::string, uint64_t> restorations_;
 };
 
 }  // namespace vigil::lb

@@ -1,6 +1,7 @@
 #include "lb/nft_render.h"
 
 #include <algorithm>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <numeric>
 #include <set>
@@ -458,6 +459,10 @@ Result<std::string> RenderOps(const std::vector<Op>& ops, const State& desired, 
 
 namespace {
 
+std::string Plural(size_t n, const char* word) {
+  return std::to_string(n) + " " + word + (n == 1 ? "" : "s");
+}
+
 std::vector<std::string> Words(const std::string& text) {
   std::istringstream in(text);
   std::vector<std::string> out;
@@ -511,14 +516,17 @@ Result<ServiceKey> ParseKeyWords(const std::vector<std::string>& w, size_t i,
   return AddressKey{*proto, *addr, static_cast<uint16_t>(*port)};
 }
 
-}  // namespace
 
-Result<State> ParseTable(std::string_view json) {
+Result<nlohmann::json> ParseJson(std::string_view json) {
   nlohmann::json doc = nlohmann::json::parse(json, nullptr, /*allow_exceptions=*/false);
   if (doc.is_discarded() || !doc.is_object() || !doc.contains("nftables") ||
       !doc["nftables"].is_array()) {
     return Fail(ErrorCode::kParse, "nftables: list output is not libnftables JSON");
   }
+  return doc;
+}
+
+Result<State> ParseDoc(const nlohmann::json& doc) {
   State state;
   std::vector<std::pair<ServiceKey, Destination>> dests;
   for (const auto& item : doc["nftables"]) {
@@ -576,6 +584,155 @@ Result<State> ParseTable(std::string_view json) {
     state.PutDestination(key, d);
   }
   return state;
+}
+
+// What a table holds, object by object: rules per chain, the chains the dispatch maps'
+// elements go to, and the sets (with their element counts).
+struct Inventory {
+  std::map<std::string, size_t> chains;                         // chain -> rules
+  std::map<std::string, std::map<std::string, size_t>> maps;    // map -> goto target -> n
+  std::map<std::string, size_t> sets;                           // set -> elements
+};
+
+// The inventory of the table that vigil's own commands `text` build (add commands only,
+// one object per line, as the Render functions write them).
+Inventory InventoryOfCommands(const std::string& text) {
+  Inventory inv;
+  const std::string prefix = "inet vigil ";
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) {
+    auto words = Words(line);
+    if (words.size() < 5 || words[0] != "add" || words[2] != "inet" || words[3] != "vigil") continue;
+    const std::string& kind = words[1];
+    const std::string& name = words[4];
+    if (kind == "chain") {
+      inv.chains.try_emplace(name, 0);
+    } else if (kind == "rule") {
+      ++inv.chains[name];
+    } else if (kind == "map") {
+      inv.maps.try_emplace(name);
+    } else if (kind == "set") {
+      inv.sets.try_emplace(name, 0);
+    } else if (kind == "element") {
+      auto go = std::find(words.begin(), words.end(), "goto");
+      if (go != words.end() && go + 1 != words.end()) {
+        ++inv.maps[name][*(go + 1)];
+      } else {
+        ++inv.sets[name];
+      }
+    }
+  }
+  return inv;
+}
+
+Inventory InventoryOfJson(const nlohmann::json& doc) {
+  Inventory inv;
+  auto str = [](const nlohmann::json& o, const char* k) {
+    return o.contains(k) && o[k].is_string() ? o[k].get<std::string>() : std::string();
+  };
+  for (const auto& item : doc["nftables"]) {
+    if (!item.is_object()) continue;
+    if (item.contains("chain")) {
+      inv.chains.try_emplace(str(item["chain"], "name"), 0);
+    } else if (item.contains("rule")) {
+      ++inv.chains[str(item["rule"], "chain")];
+    } else if (item.contains("map")) {
+      auto& targets = inv.maps[str(item["map"], "name")];
+      const auto& m = item["map"];
+      if (m.contains("elem") && m["elem"].is_array()) {
+        for (const auto& e : m["elem"]) {
+          std::string target;
+          if (e.is_array() && e.size() == 2 && e[1].is_object() && e[1].contains("goto")) {
+            target = str(e[1]["goto"], "target");
+          }
+          ++targets[target];
+        }
+      }
+    } else if (item.contains("set")) {
+      const auto& set = item["set"];
+      inv.sets[str(set, "name")] =
+          set.contains("elem") && set["elem"].is_array() ? set["elem"].size() : 0;
+    }
+  }
+  return inv;
+}
+
+}  // namespace
+
+Result<State> ParseTable(std::string_view json) {
+  auto doc = ParseJson(json);
+  if (!doc) return std::unexpected(doc.error());
+  return ParseDoc(*doc);
+}
+
+Result<std::string> RenderRebuild(const State& state, const Options& options) {
+  auto ops = RenderOps(Reconcile(state, State{}), state, State{}, options);
+  if (!ops) return std::unexpected(ops.error());
+  // `add` then `delete`: the delete cannot fail on a missing table, and the new table is
+  // built in the same transaction.
+  return "add table " + std::string(kTable) + "\n" + RenderTeardown() + RenderSkeleton() + *ops;
+}
+
+std::vector<std::string> AuditTable(std::string_view json, const State& state,
+                                    const Options& options, size_t limit) {
+  std::vector<std::string> out;
+  auto note = [&](std::string finding) {
+    if (out.size() < limit) out.push_back(std::move(finding));
+  };
+  auto doc = ParseJson(json);
+  if (!doc) return {doc.error().ToString()};
+  auto parsed = ParseDoc(*doc);
+  if (!parsed) return {"the table is inconsistent: " + parsed.error().ToString()};
+  // Services and real servers, as the rule comments describe them.
+  for (const auto& [key, have] : parsed->services) {
+    if (!state.services.contains(key)) note("service " + KeyToString(key) + " is not vigil's");
+  }
+  for (std::string& d : Differences(state, *parsed, limit)) note(std::move(d));
+  // Objects.
+  auto expected = RenderRebuild(state, options);
+  if (!expected) return {expected.error().ToString()};
+  const Inventory want = InventoryOfCommands(*expected);
+  const Inventory have = InventoryOfJson(*doc);
+  for (const auto& [chain, rules] : want.chains) {
+    auto it = have.chains.find(chain);
+    if (it == have.chains.end()) {
+      note("chain " + chain + " is missing");
+    } else if (it->second != rules) {
+      note("chain " + chain + " has " + Plural(it->second, "rule") + ", " +
+           std::to_string(rules) + " expected");
+    }
+  }
+  for (const auto& [chain, rules] : have.chains) {
+    if (!want.chains.contains(chain)) note("chain " + chain + " is not vigil's");
+  }
+  for (const auto& [map, targets] : want.maps) {
+    auto it = have.maps.find(map);
+    if (it == have.maps.end()) {
+      note("map " + map + " is missing");
+      continue;
+    }
+    for (const auto& [target, n] : targets) {
+      auto t = it->second.find(target);
+      if (t == it->second.end() || t->second != n) {
+        note("map " + map + " lacks the element that goes to " + target);
+      }
+    }
+    for (const auto& [target, n] : it->second) {
+      if (!targets.contains(target)) note("map " + map + " has an element that goes to " +
+                                          (target.empty() ? std::string("no chain") : target));
+    }
+  }
+  for (const auto& [set, elements] : want.sets) {
+    auto it = have.sets.find(set);
+    if (it == have.sets.end()) {
+      note("set " + set + " is missing");
+    } else if (set.starts_with("masq") && it->second != elements) {
+      // (Persistence sets fill with clients: only the masquerade sets' contents are vigil's.)
+      note("set " + set + " has " + Plural(it->second, "element") + ", " +
+           std::to_string(elements) + " expected");
+    }
+  }
+  return out;
 }
 
 }  // namespace vigil::lb::nft

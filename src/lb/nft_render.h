@@ -58,6 +58,7 @@
 namespace vigil::lb::nft {
 
 inline constexpr std::string_view kBackendName = "nftables";
+inline constexpr std::string_view kTableName = "vigil";
 inline constexpr std::string_view kTable = "inet vigil";
 
 struct Options {
@@ -91,6 +92,21 @@ Result<std::string> RenderOps(const std::vector<Op>& ops, const State& desired, 
 
 // Returns the commands that delete vigil's whole table.
 std::string RenderTeardown();
+
+// Returns the commands that replace vigil's table, whatever it holds now or if it is
+// missing, by one that holds exactly `state`: one transaction, so packets never see a
+// table half rebuilt.
+Result<std::string> RenderRebuild(const State& state, const Options& options);
+
+// Returns what differs between vigil's table as listed (libnftables' JSON for `list table
+// inet vigil`) and the table that holds exactly `state`: one line per finding ("chain
+// s_tcp_10.0.0.1_80 has 0 rules, 3 expected", "map svc4 lacks the element for
+// s_tcp_10.0.0.1_80", "real server 10.1.0.1:8080 of tcp 10.0.0.1:80 is missing", ...), at
+// most `limit` of them; empty when they agree. Compares the services and real servers the
+// rule comments describe, every chain and its number of rules, the dispatch maps'
+// elements and the masquerade sets.
+std::vector<std::string> AuditTable(std::string_view json, const State& state,
+                                    const Options& options, size_t limit = 5);
 
 // Parses libnftables' JSON output for `list table inet vigil` back into a State.
 Result<State> ParseTable(std::string_view json);

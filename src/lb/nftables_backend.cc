@@ -44,6 +44,7 @@ Result<void> NftablesBackend::Validate(const State& desired) const {
 }
 
 Result<State> NftablesBackend::Read() {
+  if (table_ == TableState::kDamaged) return State{};
   auto out = runner_->Run("list table " + std::string(nft::kTable), /*json=*/true);
   if (!out) {
     if (out.error().code() != ErrorCode::kNotFound) return std::unexpected(out.error());
@@ -53,7 +54,12 @@ Result<State> NftablesBackend::Read() {
   if (table_ == TableState::kUnknown || table_ == TableState::kAbsent) {
     table_ = TableState::kPresent;
   }
-  return nft::ParseTable(*out);
+  auto state = nft::ParseTable(*out);
+  if (!state) {
+    return Fail(ErrorCode::kParse, "table " + std::string(nft::kTable) +
+                                       " is inconsistent: " + state.error().ToString());
+  }
+  return state;
 }
 
 Result<void> NftablesBackend::Apply(const std::vector<Op>& ops, const State& desired,
@@ -64,20 +70,64 @@ Result<void> NftablesBackend::Apply(const std::vector<Op>& ops, const State& des
     if (auto r = Read(); !r) return std::unexpected(r.error());
   }
   std::string text;
-  if (table_ == TableState::kAbsent) text += nft::RenderSkeleton();
+  if (table_ == TableState::kDamaged) {
+    // `add` first, so that deleting a table someone already deleted cannot fail.
+    text += "add table " + std::string(nft::kTable) + "\n" + nft::RenderTeardown();
+  }
+  if (table_ == TableState::kAbsent || table_ == TableState::kDamaged) {
+    text += nft::RenderSkeleton();
+  }
   if (table_ == TableState::kPresent) text += nft::RenderMasqueradeResync(actual, options_);
   text += *rendered;
   if (text.empty()) return {};
-  if (auto r = runner_->Run(text, /*json=*/false); !r) return std::unexpected(r.error());
+  if (auto r = RunOwn(text); !r) return std::unexpected(r.error());
   table_ = TableState::kSynced;
   return {};
 }
 
+Result<std::vector<std::string>> NftablesBackend::Audit(const State& owned) {
+  auto out = runner_->Run("list table " + std::string(nft::kTable), /*json=*/true);
+  if (!out) {
+    if (out.error().code() != ErrorCode::kNotFound) return std::unexpected(out.error());
+    return std::vector<std::string>{"table " + std::string(nft::kTable) + " is missing"};
+  }
+  return nft::AuditTable(*out, owned, options_, kAuditFindings);
+}
+
 Result<void> NftablesBackend::Teardown() {
-  auto r = runner_->Run(nft::RenderTeardown(), /*json=*/false);
+  auto r = RunOwn(nft::RenderTeardown());
   if (!r && r.error().code() != ErrorCode::kNotFound) return std::unexpected(r.error());
   table_ = TableState::kAbsent;
   return {};
+}
+
+Result<void> NftablesBackend::Watch() {
+  auto m = nft::Monitor::Open(std::string(nft::kTableName));
+  if (!m) return std::unexpected(m.error());
+  monitor_.emplace(std::move(*m));
+  return {};
+}
+
+void NftablesBackend::PollMonitor() {
+  if (!monitor_) return;
+  auto seen = monitor_->Poll();
+  if (!seen) {
+    changes_.push_back("reading nftables events failed: " + seen.error().ToString());
+    return;
+  }
+  for (std::string& c : *seen) changes_.push_back(std::move(c));
+}
+
+std::vector<std::string> NftablesBackend::TakeChanges() {
+  PollMonitor();
+  return std::exchange(changes_, {});
+}
+
+Result<std::string> NftablesBackend::RunOwn(std::string_view commands) {
+  PollMonitor();
+  auto r = runner_->Run(commands, /*json=*/false);
+  if (monitor_) monitor_->Discard();
+  return r;
 }
 
 }  // namespace vigil::lb

@@ -4,11 +4,14 @@
 #define VIGIL_LB_NFTABLES_BACKEND_H_
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "base/error.h"
 #include "lb/backend.h"
+#include "lb/nft_monitor.h"
 #include "lb/nft_render.h"
 
 struct nft_ctx;
@@ -45,21 +48,44 @@ class NftablesBackend final : public Backend {
 
   std::string_view Name() const override { return nft::kBackendName; }
   Result<void> Validate(const State& desired) const override;
-  // Reads vigil's table; an absent table is an empty State.
+  // Reads vigil's table; an absent table is an empty State. A table whose contents make no
+  // sense (e.g. a service chain someone flushed) is kParse, "table inet vigil is
+  // inconsistent: ...". After Reset, returns an empty State without reading.
   Result<State> Read() override;
   // Applies `ops` in one transaction. The first call also creates the table if it is
-  // missing, or resynchronises its masquerade sets if it exists.
+  // missing, or resynchronises its masquerade sets if it exists; the first after Reset
+  // replaces the table (whatever it holds) by a new one in the same transaction.
   Result<void> Apply(const std::vector<Op>& ops, const State& desired,
                      const State& actual) override;
+  // Lists the table and compares every object with the table that holds `owned`
+  // (nft::AuditTable).
+  Result<std::vector<std::string>> Audit(const State& owned) override;
+  void Reset() override { table_ = TableState::kDamaged; }
   // Deletes vigil's whole table (the last step of a shutdown that does not keep entries).
   Result<void> Teardown();
 
+  // Subscribes to nftables notifications (nft::Monitor); vigil's own transactions are told
+  // apart and never reported.
+  Result<void> Watch();
+  // Returns the descriptor to watch for readability, or -1 before Watch.
+  int watch_fd() const { return monitor_ ? monitor_->fd() : -1; }
+  // Returns the changes other processes made to the table since the last call, one line
+  // per transaction (nft::ChangeFilter's words).
+  std::vector<std::string> TakeChanges();
+
  private:
-  enum class TableState { kUnknown, kAbsent, kPresent, kSynced };
+  enum class TableState { kUnknown, kAbsent, kPresent, kSynced, kDamaged };
+
+  // Runs one of vigil's own transactions: what others did before it is kept for
+  // TakeChanges, what it causes is dropped.
+  Result<std::string> RunOwn(std::string_view commands);
+  void PollMonitor();
 
   std::unique_ptr<NftRunner> runner_;
   nft::Options options_;
   TableState table_ = TableState::kUnknown;
+  std::optional<nft::Monitor> monitor_;
+  std::vector<std::string> changes_;  // seen, not yet taken
 };
 
 }  // namespace vigil::lb

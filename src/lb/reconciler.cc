@@ -82,6 +82,15 @@ std::vector<Op> ReconcileAtStartup(const State& desired, const State& kernel, St
   return Reconcile(desired, relevant);
 }
 
+std::vector<std::string> Differences(const State& want, const State& have, size_t limit) {
+  std::vector<std::string> out;
+  for (const Op& op : ReconcileAtStartup(want, have, StalePolicy::kAdopt)) {
+    if (out.size() == limit) break;
+    out.push_back(ToString(op) + " is needed");
+  }
+  return out;
+}
+
 std::vector<Op> ReconcileAtShutdown(const State& owned, const State& kernel, bool keep) {
   if (keep) return {};
   State remaining;

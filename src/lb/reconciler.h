@@ -59,6 +59,11 @@ enum class StalePolicy : uint8_t {
 // services only in `kernel` are deleted with kClear and left untouched with kAdopt.
 std::vector<Op> ReconcileAtStartup(const State& desired, const State& kernel, StalePolicy policy);
 
+// Returns what `have` lacks or holds differently for the services of `want` (services only
+// in `have` are ignored), one line per operation that would fix it ("add-destination tcp
+// 10.0.0.1:80 -> 10.1.0.1:8080 ... is needed"), at most `limit` lines.
+std::vector<std::string> Differences(const State& want, const State& have, size_t limit);
+
 // Returns the operations for shutdown: delete every service of `owned` (what vigil added or
 // adopted) that is still in `kernel`, with its destinations — or nothing if `keep`.
 std::vector<Op> ReconcileAtShutdown(const State& owned, const State& kernel, bool keep);

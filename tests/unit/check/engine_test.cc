@@ -356,6 +356,38 @@ TEST_F(EngineTest, EachChangeIsOneSmallTransaction) {
   EXPECT_EQ(kernel_.applies.back()[0].kind, lb::OpKind::kDeleteDestination);
 }
 
+TEST_F(EngineTest, ChangesDecidedInOnePassAreOneTransaction) {
+  auto e = Make();
+  ASSERT_TRUE(e->Start(Config({Vs()})));
+  timers_.Advance(seconds(1));
+  const size_t before = kernel_.applies.size();
+  // Both servers' probes run in the same turn and fail together.
+  prober_.healthy["10.0.1.1:8080"] = false;
+  prober_.healthy["10.0.1.3:8080"] = false;
+  timers_.Advance(seconds(6));
+  ASSERT_EQ(kernel_.applies.size(), before + 1);
+  ASSERT_EQ(kernel_.applies.back().size(), 2u);
+  EXPECT_EQ(kernel_.applies.back()[0].kind, lb::OpKind::kDeleteDestination);
+  EXPECT_EQ(kernel_.applies.back()[1].kind, lb::OpKind::kDeleteDestination);
+  EXPECT_EQ(Pool(), (std::map<std::string, uint32_t>{{"10.0.1.2:8080", 1}}));
+}
+
+TEST_F(EngineTest, AuditRestoresWhatSomeoneElseRemovedAndCountsIt) {
+  auto e = Make();
+  ASSERT_TRUE(e->Start(Config({Vs()})));
+  timers_.Advance(seconds(1));
+  // Someone deletes a real server behind the engine's back (IPVS has no events).
+  kernel_.state.services.at(kService).destinations.erase(
+      kernel_.state.services.at(kService).destinations.begin());
+  EXPECT_EQ(Pool().size(), 2u);
+  timers_.Advance(seconds(2));  // an audit finds it, the restoration follows 50 ms later
+  EXPECT_EQ(Pool(), (std::map<std::string, uint32_t>{
+                        {"10.0.1.1:8080", 1}, {"10.0.1.2:8080", 1}, {"10.0.1.3:8080", 1}}));
+  EXPECT_EQ(Report(*e).lb_restorations, (std::map<std::string, uint64_t>{{"audit", 1}}));
+  timers_.Advance(seconds(5));  // nothing more to restore
+  EXPECT_EQ(Report(*e).lb_restorations, (std::map<std::string, uint64_t>{{"audit", 1}}));
+}
+
 TEST_F(EngineTest, InhibitOnFailureKeepsTheServerAtWeightZero) {
   auto e = Make();
   model::VirtualServer vs = Vs();

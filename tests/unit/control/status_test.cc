@@ -80,6 +80,21 @@ TEST(StatusTest, PrometheusExposition) {
             std::string::npos);
 }
 
+TEST(StatusTest, RestorationsAreCountedByReasonAndSurviveTheJsonRoundTrip) {
+  Status s = Sample();
+  s.lb_restorations = {{"event", 3}, {"damaged", 1}};
+  Status back;
+  ASSERT_TRUE(FromJson(ToJson(s), back));
+  EXPECT_EQ(back.lb_restorations, s.lb_restorations);
+  std::string text = RenderPrometheus(s);
+  EXPECT_NE(text.find("# TYPE vigil_lb_restorations_total counter\n"
+                      "vigil_lb_restorations_total{reason=\"event\"} 3\n"
+                      "vigil_lb_restorations_total{reason=\"audit\"} 0\n"
+                      "vigil_lb_restorations_total{reason=\"damaged\"} 1\n"),
+            std::string::npos)
+      << text;
+}
+
 TEST(StatusTest, PrometheusEscapesLabelValues) {
   Status s;
   InstanceStatus i;

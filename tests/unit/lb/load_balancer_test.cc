@@ -126,5 +126,24 @@ TEST(LoadBalancerTest, ValidationFailureAppliesNothingAndKeepOnShutdownKeeps) {
   EXPECT_EQ(kernel, want);
 }
 
+TEST(LoadBalancerTest, AuditNamesWhatDiffersAndRestoreConvergesOwnedServicesOnly) {
+  State foreign = One("10.9.9.9", {Dest("10.1.9.1", 80)});
+  State kernel = foreign;
+  int reads = 0;
+  LoadBalancer lb(std::make_unique<MemoryBackend>(&kernel, &reads), {});
+  State want = One("10.0.0.1", {Dest("10.1.0.1", 80), Dest("10.1.0.2", 80)});
+  ASSERT_TRUE(lb.Apply(want).has_value());
+  EXPECT_EQ(lb.Audit(), std::vector<std::string>{});
+  kernel.services.begin()->second.destinations.erase(kernel.services.begin()->second.destinations.begin());
+  kernel.services.at(foreign.services.begin()->first).destinations.clear();  // not vigil's
+  EXPECT_EQ(lb.Audit(), std::vector<std::string>{
+                            "add-destination tcp 10.0.0.1:80 wrr -> 10.1.0.1:80 NAT weight=1 is needed"});
+  ASSERT_TRUE(lb.Restore("audit").has_value());
+  EXPECT_EQ(lb.Audit(), std::vector<std::string>{});
+  EXPECT_EQ(kernel.services.at(want.services.begin()->first), want.services.begin()->second);
+  EXPECT_TRUE(kernel.services.at(foreign.services.begin()->first).destinations.empty());
+  EXPECT_EQ(lb.restorations(), (std::map<std::string, uint64_t>{{"audit", 1}}));
+}
+
 }  // namespace
 }  // namespace vigil::lb

@@ -20,6 +20,7 @@
 #include <string>
 
 #include "base/unique_fd.h"
+#include "lb/load_balancer.h"
 #include "lb/nftables_backend.h"
 #include "test_util.h"
 
@@ -280,6 +281,112 @@ TEST(NftablesNetnsTest, ConnectionsFollowTheSchedulers) {
             "weight0 333\n"
             "persistent 2222\n"
             "none x\n");
+}
+
+}  // namespace
+}  // namespace vigil::lb
+
+namespace vigil::lb {
+namespace {
+
+std::string Lines(const std::vector<std::string>& v) {
+  std::string out;
+  for (const auto& s : v) out += s + "\n";
+  return out;
+}
+
+// Applies Sample() through a LoadBalancer, damages the table with `damage` (nft command
+// text run by someone else), and returns the audit's findings, the changes the monitor
+// saw, and whether Restore brought back a table the audit finds whole.
+std::string DamageAuditRestore(const std::string& damage) {
+  auto owned = std::make_unique<NftablesBackend>(std::make_unique<LibNftablesRunner>(),
+                                                 nft::Options{.masquerade = true});
+  NftablesBackend* backend = owned.get();
+  LoadBalancer lb(std::move(owned), {});
+  if (auto w = backend->Watch(); !w) return "watch: " + w.error().ToString();
+  if (auto r = lb.Apply(Sample()); !r) return "apply: " + r.error().ToString();
+  std::string out = "own changes: " + Lines(backend->TakeChanges());
+  auto clean = lb.Audit();
+  if (!clean) return "audit: " + clean.error().ToString();
+  out += "audit before: " + Lines(*clean);
+  LibNftablesRunner someone;
+  if (auto r = someone.Run(damage, false); !r) return "damage: " + r.error().ToString();
+  std::string seen = Lines(backend->TakeChanges());
+  // The process is the test binary: keep only what follows "(pid N):".
+  for (size_t at; (at = seen.find(" (pid ")) != std::string::npos;) {
+    size_t end = seen.find("):", at);
+    seen.erase(at, end + 1 - at);
+  }
+  out += "seen: " + seen;
+  auto found = lb.Audit();
+  if (!found) return "audit: " + found.error().ToString();
+  out += "audit: " + Lines(*found);
+  if (auto r = lb.Restore("event"); !r) return "restore: " + r.error().ToString();
+  out += "own restore: " + Lines(backend->TakeChanges());
+  auto after = lb.Audit();
+  if (!after) return "audit: " + after.error().ToString();
+  out += "audit after: " + Lines(*after);
+  out += "restorations: " + std::to_string(lb.restorations().at("event"));
+  return out;
+}
+
+TEST(NftablesKeepTest, DeletedDispatchElementIsSeenAuditedAndRestored) {
+  RUN_IN_NETNS_OR_SKIP(result, [] {
+    return DamageAuditRestore("delete element inet vigil svc4 { tcp . 10.0.0.1 . 80 }");
+  });
+  EXPECT_EQ(result.text,
+            "own changes: audit before: "
+            "seen: table inet vigil changed by unit_lb: elements deleted 1 (svc4)\n"
+            "audit: map svc4 lacks the element that goes to s_tcp_10.0.0.1_80\n"
+            "own restore: audit after: restorations: 1");
+}
+
+TEST(NftablesKeepTest, FlushedChainIsSeenAuditedAndRestored) {
+  RUN_IN_NETNS_OR_SKIP(result, [] {
+    return DamageAuditRestore("flush chain inet vigil d_tcp_10.0.0.1_80_10.1.0.2_8080");
+  });
+  EXPECT_EQ(result.text,
+            "own changes: audit before: "
+            "seen: table inet vigil changed by unit_lb: rules deleted 1 "
+            "(d_tcp_10.0.0.1_80_10.1.0.2_8080)\n"
+            "audit: add-destination tcp 10.0.0.1:80 wrr -> 10.1.0.2:8080 NAT weight=1 is needed\n"
+            "chain d_tcp_10.0.0.1_80_10.1.0.2_8080 has 0 rules, 1 expected\n"
+            "own restore: audit after: restorations: 1");
+}
+
+TEST(NftablesKeepTest, DeletedTableIsSeenAuditedAndRestored) {
+  RUN_IN_NETNS_OR_SKIP(result, [] { return DamageAuditRestore("delete table inet vigil"); });
+  EXPECT_NE(result.text.find("seen: table inet vigil changed by unit_lb: chains deleted 13 ("),
+            std::string::npos)
+      << result.text;
+  EXPECT_NE(result.text.find("audit: table inet vigil is missing\n"
+                             "own restore: audit after: restorations: 1"),
+            std::string::npos)
+      << result.text;
+}
+
+TEST(NftablesKeepTest, UnreadableTableAtStartIsRebuilt) {
+  RUN_IN_NETNS_OR_SKIP(result, [] {
+    {
+      LoadBalancer first(std::make_unique<NftablesBackend>(std::make_unique<LibNftablesRunner>(),
+                                                           nft::Options{}),
+                         LoadBalancerOptions{.keep_on_shutdown = true});
+      if (auto r = first.Apply(Sample()); !r) return "apply: " + r.error().ToString();
+    }
+    LibNftablesRunner someone;
+    if (auto r = someone.Run("flush chain inet vigil s_tcp_10.0.0.1_80", false); !r) {
+      return "damage: " + r.error().ToString();
+    }
+    LoadBalancer second(std::make_unique<NftablesBackend>(std::make_unique<LibNftablesRunner>(),
+                                                          nft::Options{}),
+                        {});
+    if (auto r = second.Apply(Sample()); !r) return "second apply: " + r.error().ToString();
+    auto audit = second.Audit();
+    if (!audit) return "audit: " + audit.error().ToString();
+    return "audit: " + Lines(*audit) +
+           "damaged: " + std::to_string(second.restorations().at("damaged"));
+  });
+  EXPECT_EQ(result.text, "audit: damaged: 1");
 }
 
 }  // namespace

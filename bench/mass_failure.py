@@ -1,0 +1,167 @@
+#!/usr/bin/env python3
+"""Benchmark: a thousand real servers failing at once, and coming back, with 10,000 checked.
+
+vigild -C -D checks --servers real servers (default 10,000, 100 per virtual server, rr,
+nftables) with TCP_CHECK (delay_loop 1, connect_timeout 1, retry 0) against bench_tcp_sink
+on 127.1.x.y in one lab namespace (as healthcheck_cpu.py's loopback set-up). Once every
+server is in the table, an nftables rule in the same namespace answers the SYNs to every
+--step-th server (1,000 of 10,000) with a reset: they all fail within one delay_loop. Later
+the rule goes and they come back.
+
+Figures, from vigild's own log (millisecond timestamps): "verdicts" is the time from the
+first to the last of the 1,000 checker DOWN (or UP) lines, set by the probes' phases within
+delay_loop; "table follows" is the time from the last verdict to the end of the load-balancer
+update that completes the 1,000 changes (its debug line "load balancer: N operations
+applied"), i.e. how far the kernel table lags behind the checkers. "transactions" counts
+those updates. At the end `nft list table` confirms the table holds exactly the servers
+that should be there. Target: the table follows within 100 ms of the last verdict.
+"""
+import argparse
+import datetime
+import json
+import os
+import re
+import signal
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent / "lib"))
+import benchlib as bl  # noqa: E402
+
+LINE = re.compile(r"^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3}) \S+: (.*)$")
+APPLIED = re.compile(r"^load balancer: (\d+) operations? applied$")
+
+
+def conf(work: str, count: int, per_vs: int) -> str:
+    text = bl.virtual_servers_text(count, per_vs, connect_timeout=1)
+    text = text.replace("            connect_timeout 1\n",
+                        "            connect_timeout 1\n            retry 0\n")
+    return ("global_defs {\n    router_id bench\n"
+            f"    vigil_control_socket {work}/vigil.ctl\n"
+            "    vigil_lb_backend nftables\n}\n" + text)
+
+
+def log_events(text: str, since: float):
+    """Returns [(epoch seconds, message)] of the log lines at or after `since`."""
+    out = []
+    for line in text.splitlines():
+        m = LINE.match(line)
+        if not m:
+            continue
+        t = datetime.datetime.strptime(m.group(1), "%Y-%m-%d %H:%M:%S.%f").timestamp()
+        if t >= since - 0.001:
+            out.append((t, m.group(2)))
+    return out
+
+
+def destinations(node) -> int:
+    out = node.run([bl.NFT, "-j", "list", "table", "inet", "vigil"], timeout=120).stdout
+    return sum(1 for i in json.loads(out)["nftables"]
+               if i.get("rule", {}).get("comment", "").startswith("vigil-dst "))
+
+
+def phase(daemon, node, since: float, verdict: str, want_ops: int, want_dests: int,
+          timeout: float) -> dict:
+    """Waits until `want_ops` operations were applied after `since`; returns the figures."""
+    deadline = time.monotonic() + timeout
+    while True:
+        events = log_events(daemon.log(), since)
+        verdicts = [t for t, m in events if m.endswith(f"; checker {verdict}")]
+        applies = [(t, int(a.group(1))) for t, m in events if (a := APPLIED.match(m))]
+        done, total = None, 0
+        for t, n in applies:
+            total += n
+            if total >= want_ops:
+                done = t
+                break
+        if done is not None and len(verdicts) >= want_ops:
+            break
+        if time.monotonic() > deadline:
+            raise bl.lablib.LabError(f"{len(verdicts)} verdicts and {total} operations after "
+                                     f"{timeout} s")
+        time.sleep(0.5)
+    seen = destinations(node)
+    if seen != want_dests:
+        notes = [m for t, m in log_events(daemon.log(), 0) if m.startswith("load balancer: ")
+                 and not APPLIED.match(m)]
+        print(f"  table holds {seen} real servers, {want_dests} expected; the checker said:\n  " +
+              "\n  ".join(notes[-20:]), flush=True)
+    return {"verdicts": len(verdicts), "spread": max(verdicts) - min(verdicts),
+            "lag": done - max(verdicts), "from_first": done - min(verdicts),
+            "transactions": sum(1 for t, n in applies if t <= done),
+            "table_ok": seen == want_dests, "seen": seen}
+
+
+def measure(count: int, per_vs: int, step: int) -> dict:
+    failing = [bl.real_address(n) for n in range(0, count, step)]
+    with bl.lablib.Lab() as lab:
+        node = lab.add_node("lb")
+        bl.untrack_loopback(node)
+        bl.start_sink(node)
+        daemon = bl.Daemon(node, "vigil", conf(lab.workdir, count, per_vs), "vigil",
+                           extra_args=["-C", "-D"])
+        daemon.start()
+        bl.lablib.wait_until(
+            lambda: not daemon.alive() or
+            (node.run([bl.NFT, "list", "table", "inet", "vigil"], check=False,
+                      timeout=120).returncode == 0 and destinations(node) == count),
+            timeout=300, interval=1, message="vigild to put every server in the table")
+        if not daemon.alive():
+            raise bl.lablib.LabError(f"vigild exited:\n{daemon.log()[-3000:]}")
+        time.sleep(3)  # a few rounds of checks, all healthy
+        elements = ", ".join(failing)
+        t_fail = time.time()
+        node.run([bl.NFT, "-f", "-"], input_text=(
+            "table inet bench_fail {\n"
+            f"  set failing {{ type ipv4_addr; elements = {{ {elements} }} }}\n"
+            "  chain out { type filter hook output priority 0;"
+            f" ip daddr @failing tcp dport {bl.SINK_PORT} reject with tcp reset; }}\n"
+            "}\n"))
+        down = phase(daemon, node, t_fail, "DOWN", len(failing), count - len(failing), 600)
+        time.sleep(2)
+        t_back = time.time()
+        node.run([bl.NFT, "delete", "table", "inet", "bench_fail"])
+        up = phase(daemon, node, t_back, "UP", len(failing), count, 600)
+        daemon.proc.send_signal(signal.SIGTERM)
+        daemon.wait_exit(60)
+    return {"down": down, "up": up, "failing": len(failing)}
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--servers", type=int, default=10000)
+    ap.add_argument("--per-vs", type=int, default=100)
+    ap.add_argument("--step", type=int, default=10, help="every step-th server fails")
+    ap.add_argument("--runs", type=int, default=1)
+    args = ap.parse_args()
+    if not bl.need_root():
+        return 0
+    if not bl.have(bl.bench_binary("tcp_sink")):
+        print(f"skipped: {bl.bench_binary('tcp_sink')} is not built")
+        return 0
+    results = [measure(args.servers, args.per_vs, args.step) for _ in range(args.runs)]
+    n = results[0]["failing"]
+    print(f"{n} of {args.servers} real servers ({args.servers // args.per_vs} virtual servers "
+          f"x {args.per_vs}, rr, nftables) fail at once, then come back; "
+          f"{args.runs} run(s), median")
+    rows = []
+    for key, what in (("down", f"{n} fail"), ("up", f"{n} come back")):
+        rs = [r[key] for r in results]
+        ok = all(r["table_ok"] for r in rs)
+        rows.append([f"{what}: verdicts spread over (s)",
+                     f"{bl.median([r['spread'] for r in rs]):.2f}", ""])
+        rows.append([f"{what}: table follows the last verdict after (ms)",
+                     bl.fmt_ms(bl.median([r["lag"] for r in rs]), 0), "100"])
+        rows.append([f"{what}: first verdict to table complete (s)",
+                     f"{bl.median([r['from_first'] for r in rs]):.2f}", ""])
+        rows.append([f"{what}: nftables transactions",
+                     f"{bl.median([r['transactions'] for r in rs]):.0f}",
+                     "" if ok else "TABLE WRONG"])
+    bl.print_table(["metric", "vigil", "target"], rows)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,121 @@
+"""Lab tests: vigil keeps its nftables table correct against interference.
+
+Someone flushes the ruleset, deletes vigil's table, deletes one element of a dispatch map
+or flushes one of its chains: vigil sees the nftables event, logs what was changed, and
+rebuilds the table (in one transaction) well within a second; /metrics-style counters
+(vigilctl's status) count the restorations. A damaged table at start is rebuilt, not fatal.
+The topology is test_lb_engine's: a client, the load balancer and three real servers.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+
+import lab as lablib
+from test_lb_engine import NFT, LbLab, real_server, virtual_server
+
+import pytest
+
+# Restoration bound: the event arrives at once and the rebuild waits 50 ms; a second is the
+# promise, the rest is slack for a loaded machine.
+RESTORE_BOUND = 3
+
+
+@pytest.fixture
+def keeplab(lab, vigild):
+    the = LbLab(lab, vigild)
+    yield the
+    if the.daemon is not None and the.daemon.poll() is None:
+        the.daemon.send_signal(signal.SIGTERM)
+        try:
+            the.daemon.wait(timeout=10)
+        except Exception:  # noqa: BLE001 - the lab kills it anyway
+            pass
+
+
+def vigilctl(keeplab) -> str:
+    return os.path.join(os.path.dirname(keeplab.vigild_path), "vigilctl")
+
+
+def restorations(keeplab) -> dict[str, int]:
+    out = keeplab.lb.run([vigilctl(keeplab), "-s", os.path.join(keeplab.work, "ctl"), "status",
+                          "--json"]).stdout
+    return json.loads(out)["status"].get("lb_restorations", {})
+
+
+def table_shape(keeplab) -> list:
+    """Returns the table's objects without handles (the kernel renumbers a rebuilt table)."""
+    items = []
+    for item in keeplab.nft_table() or []:
+        for kind, body in item.items():
+            body = {k: v for k, v in body.items() if k != "handle"}
+            items.append({kind: body})
+    return sorted(items, key=lambda i: json.dumps(i, sort_keys=True))
+
+
+def start(keeplab) -> list:
+    keeplab.start_vigild(virtual_server("".join(real_server(n) for n in keeplab.rs)))
+    keeplab.wait_destinations({keeplab.dest(n): 1 for n in keeplab.rs}, timeout=10)
+    lablib.wait_until(lambda: "checker engine started" in keeplab.log(), timeout=10,
+                      message="the checker engine to start")
+    return table_shape(keeplab)
+
+
+def expect_restored(keeplab, shape, finding: str, reason: str = "event") -> None:
+    lablib.wait_until(lambda: table_shape(keeplab) == shape, timeout=RESTORE_BOUND,
+                      message="table inet vigil restored")
+    lablib.wait_until(lambda: restorations(keeplab).get(reason) == 1, timeout=RESTORE_BOUND,
+                      message=f"one restoration counted under {reason}")
+    log = keeplab.log()
+    assert finding in log, log[-3000:]
+    assert "load balancer: restored 1 service (found by " + reason + ")" in log
+    assert sorted(set(keeplab.requests(6))) == ["rs1", "rs2", "rs3"]
+
+
+def test_lb_keep_flush_ruleset_is_restored(keeplab):
+    shape = start(keeplab)
+    keeplab.lb.run([NFT, "flush", "ruleset"])
+    expect_restored(keeplab, shape, "load balancer: table inet vigil changed by nft (pid ")
+    assert "table deleted" in keeplab.log()
+
+
+def test_lb_keep_deleted_table_is_restored(keeplab):
+    shape = start(keeplab)
+    keeplab.lb.run([NFT, "delete", "table", "inet", "vigil"])
+    expect_restored(keeplab, shape, "): chains deleted 8 (")
+
+
+def test_lb_keep_deleted_dispatch_element_is_restored(keeplab):
+    shape = start(keeplab)
+    keeplab.lb.run([NFT, "delete", "element", "inet", "vigil", "svc4",
+                    "{ tcp . 10.99.0.100 . 80 }"])
+    expect_restored(keeplab, shape, "): elements deleted 1 (svc4)\n")
+
+
+def test_lb_keep_flushed_chain_is_restored(keeplab):
+    shape = start(keeplab)
+    keeplab.lb.run([NFT, "flush", "chain", "inet", "vigil", "s_tcp_10.99.0.100_80"])
+    expect_restored(keeplab, shape,
+                    "): rules deleted 2 (s_tcp_10.99.0.100_80); sets deleted 1 (__map0)\n")
+
+
+def test_lb_keep_damaged_table_at_start_is_rebuilt(keeplab):
+    shape = start(keeplab)
+    # vigild dies without cleaning up, and someone flushes a service chain meanwhile.
+    with open(os.path.join(keeplab.work, "check.pid")) as f:
+        checker = int(f.read())
+    os.killpg(keeplab.daemon.pid, signal.SIGKILL)
+    keeplab.daemon.wait(timeout=5)
+    lablib.wait_until(lambda: not os.path.exists(f"/proc/{checker}"), timeout=5,
+                      message="the checker process gone")
+    keeplab.lb.run([NFT, "flush", "chain", "inet", "vigil", "s_tcp_10.99.0.100_80"])
+    keeplab.start_vigild(virtual_server("".join(real_server(n) for n in keeplab.rs)))
+    lablib.wait_until(lambda: table_shape(keeplab) == shape, timeout=10,
+                      message="table inet vigil rebuilt")
+    assert keeplab.daemon.poll() is None
+    log = keeplab.log()  # the log file starts anew with the second vigild
+    assert ("load balancer: table inet vigil is inconsistent: nftables: real server "
+            "10.99.0.3:8080 belongs to no service (tcp 10.99.0.100:80); rebuilding it") in log
+    assert restorations(keeplab) == {"damaged": 1}
