@@ -76,7 +76,8 @@ int main(int argc, char** argv) {
     return vigil::vrrp::MakeEngine(io, {.dont_release_vips = o.dont_release_vrrp});
   };
   factories.check = [](asio::io_context& io, const vigil::daemon::Options& o) {
-    return vigil::check::MakeEngine(io, {.dont_release_lb = o.dont_release_lb});
+    return vigil::check::MakeEngine(
+        io, {.dont_release_lb = o.dont_release_lb, .config_id = o.config_id});
   };
   return vigil::daemon::RunDaemon(options, factories);
 }

@@ -209,14 +209,19 @@ class CheckEngine final : public control::Engine {
     if (!seams_.resolve_user) seams_.resolve_user = LookupUser;
     if (!seams_.load_module) seams_.load_module = lb::ModprobeModule;
     if (!seams_.make_backend) {
-      seams_.make_backend = [](lb::BackendKind kind) -> Result<std::unique_ptr<lb::Backend>> {
+      seams_.make_backend = [options = options_](lb::BackendKind kind)
+          -> Result<std::unique_ptr<lb::Backend>> {
         if (kind == lb::BackendKind::kIpvs) {
           auto b = lb::IpvsBackend::OpenKernel();
           if (!b) return std::unexpected(b.error());
           return std::unique_ptr<lb::Backend>(std::move(*b));
         }
-        return std::unique_ptr<lb::Backend>(std::make_unique<lb::NftablesBackend>(
-            std::make_unique<lb::LibNftablesRunner>(), lb::nft::Options{}));
+        lb::nft::Options nft_options;
+        nft_options.table = lb::nft::TableName(options.config_id);
+        auto b = std::make_unique<lb::NftablesBackend>(std::make_unique<lb::LibNftablesRunner>(),
+                                                       nft_options);
+        if (auto c = b->Claim(options.lock_dir); !c) return std::unexpected(c.error());
+        return std::unique_ptr<lb::Backend>(std::move(b));
       };
     }
     notify_ = std::make_unique<NotifyQueue>(
@@ -370,7 +375,7 @@ class CheckEngine final : public control::Engine {
         log::Error("load balancer shutdown failed: " + r.error().ToString());
       } else if (!options_.dont_release_lb && nft_) {
         if (auto t = nft_->Teardown(); !t) {
-          log::Error("removing table " + std::string(lb::nft::kTable) +
+          log::Error("removing table " + nft_->table() +
                      " failed: " + t.error().ToString());
         }
       }

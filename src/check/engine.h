@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "base/clock.h"
@@ -30,6 +31,10 @@ namespace vigil::check {
 // What the daemon's command line says to the engine.
 struct EngineOptions {
   bool dont_release_lb = false;  // -I: leave vigil's load-balancer entries at stop
+  // The daemon's config id (-i), which names its nftables table (lb::nft::TableName).
+  std::optional<std::string> config_id;
+  // Where the nftables table's lock lives (lb::NftablesBackend::Claim).
+  std::string lock_dir = "/run";
 };
 
 // Calls functions later on the event loop. The seam for the engine's timers.

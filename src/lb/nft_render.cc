@@ -123,36 +123,38 @@ std::pair<std::string, std::string> MasqueradeElement(const ServiceKey& key) {
 
 class Commands {
  public:
+  explicit Commands(const Options& options) : table_(TableRef(options)) {}
   void Add(std::string line) {
     text_ += line;
     text_ += '\n';
   }
   void Rule(const std::string& chain, const std::string& body) {
-    Add("add rule " + std::string(kTable) + " " + chain + " " + body);
+    Add("add rule " + table_ + " " + chain + " " + body);
   }
-  void AddChain(const std::string& chain) { Add("add chain " + std::string(kTable) + " " + chain); }
+  void AddChain(const std::string& chain) { Add("add chain " + table_ + " " + chain); }
   void DeleteChain(const std::string& chain) {
-    Add("flush chain " + std::string(kTable) + " " + chain);
-    Add("delete chain " + std::string(kTable) + " " + chain);
+    Add("flush chain " + table_ + " " + chain);
+    Add("delete chain " + table_ + " " + chain);
   }
-  void FlushChain(const std::string& chain) {
-    Add("flush chain " + std::string(kTable) + " " + chain);
-  }
+  void FlushChain(const std::string& chain) { Add("flush chain " + table_ + " " + chain); }
+  // "inet vigil"
+  const std::string& table() const { return table_; }
   std::string Take() { return std::move(text_); }
 
  private:
+  std::string table_;
   std::string text_;
 };
 
 void AddPersistenceSet(Commands& c, const Service& s, const DestinationKey& d) {
   std::string type = KeyFamily(s.key) == Family::kIpv4 ? "ipv4_addr" : "ipv6_addr";
-  c.Add("add set " + std::string(kTable) + " " + PersistenceSetName(s.key, d) + " { type " + type +
+  c.Add("add set " + c.table() + " " + PersistenceSetName(s.key, d) + " { type " + type +
         "; size " + std::to_string(kPersistenceSetSize) + "; flags dynamic,timeout; timeout " +
         std::to_string(s.persistence_timeout) + "s; }");
 }
 
 void DeletePersistenceSet(Commands& c, const Service& s, const DestinationKey& d) {
-  c.Add("delete set " + std::string(kTable) + " " + PersistenceSetName(s.key, d));
+  c.Add("delete set " + c.table() + " " + PersistenceSetName(s.key, d));
 }
 
 // Emits the rules of destination `d`'s (empty) chain.
@@ -324,9 +326,23 @@ std::string PersistenceSetName(const ServiceKey& key, const DestinationKey& dest
   return "p_" + KeyToken(key) + "_" + DestToken(dest);
 }
 
-std::string RenderSkeleton() {
-  Commands c;
-  std::string t(kTable);
+std::string TableRef(const Options& options) { return "inet " + options.table; }
+
+std::string TableName(const std::optional<std::string>& config_id) {
+  std::string name(kDefaultTable);
+  if (!config_id || config_id->empty()) return name;
+  name += '_';
+  for (char ch : config_id->substr(0, 200)) {
+    const bool ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+                    (ch >= '0' && ch <= '9') || ch == '.' || ch == '_' || ch == '-' || ch == '/';
+    name += ok ? ch : '_';
+  }
+  return name;
+}
+
+std::string RenderSkeleton(const Options& options) {
+  Commands c(options);
+  const std::string& t = c.table();
   c.Add("add table " + t);
   c.Add("add map " + t + " svc4 { type inet_proto . ipv4_addr . inet_service : verdict; }");
   c.Add("add map " + t + " svc6 { type inet_proto . ipv6_addr . inet_service : verdict; }");
@@ -352,32 +368,34 @@ std::string RenderSkeleton() {
 }
 
 std::string RenderMasqueradeResync(const State& state, const Options& options) {
-  Commands c;
+  Commands c(options);
   for (const char* set : {"masq4", "masq6", "masqm"}) {
-    c.Add("flush set " + std::string(kTable) + " " + set);
+    c.Add("flush set " + c.table() + " " + set);
   }
   if (options.masquerade) {
     std::set<std::pair<std::string, std::string>> elements;
     for (const auto& [key, e] : state.services) elements.insert(MasqueradeElement(key));
     for (const auto& [set, element] : elements) {
-      c.Add("add element " + std::string(kTable) + " " + set + " { " + element + " }");
+      c.Add("add element " + c.table() + " " + set + " { " + element + " }");
     }
   }
   return c.Take();
 }
 
-std::string RenderTeardown() { return "delete table " + std::string(kTable) + "\n"; }
+std::string RenderTeardown(const Options& options) {
+  return "delete table " + TableRef(options) + "\n";
+}
 
 Result<std::string> RenderOps(const std::vector<Op>& ops, const State& desired, const State& actual,
                               const Options& options) {
   if (auto r = Validate(desired); !r) return std::unexpected(r.error());
-  std::string t(kTable);
+  const std::string t = TableRef(options);
 
   // Services named by the ops, in key order; those that exist now get their chain flushed
   // first so nothing refers to a destination chain or set that is about to go.
   std::set<ServiceKey> touched;
   for (const Op& op : ops) touched.insert(op.service.key);
-  Commands c;
+  Commands c(options);
   for (const ServiceKey& key : touched) {
     if (actual.Find(key) != nullptr) c.FlushChain(ServiceChainName(key));
   }
@@ -596,13 +614,12 @@ struct Inventory {
 
 // The inventory of the table that vigil's own commands `text` build (add commands only,
 // one object per line, as the Render functions write them).
-Inventory InventoryOfCommands(const std::string& text) {
+Inventory InventoryOfCommands(const std::string& text, const std::string& table) {
   Inventory inv;
-  const std::string prefix = "inet vigil ";
   std::istringstream in(text);
   for (std::string line; std::getline(in, line);) {
     auto words = Words(line);
-    if (words.size() < 5 || words[0] != "add" || words[2] != "inet" || words[3] != "vigil") continue;
+    if (words.size() < 5 || words[0] != "add" || words[2] != "inet" || words[3] != table) continue;
     const std::string& kind = words[1];
     const std::string& name = words[4];
     if (kind == "chain") {
@@ -670,7 +687,8 @@ Result<std::string> RenderRebuild(const State& state, const Options& options) {
   if (!ops) return std::unexpected(ops.error());
   // `add` then `delete`: the delete cannot fail on a missing table, and the new table is
   // built in the same transaction.
-  return "add table " + std::string(kTable) + "\n" + RenderTeardown() + RenderSkeleton() + *ops;
+  return "add table " + TableRef(options) + "\n" + RenderTeardown(options) +
+         RenderSkeleton(options) + *ops;
 }
 
 std::vector<std::string> AuditTable(std::string_view json, const State& state,
@@ -691,7 +709,7 @@ std::vector<std::string> AuditTable(std::string_view json, const State& state,
   // Objects.
   auto expected = RenderRebuild(state, options);
   if (!expected) return {expected.error().ToString()};
-  const Inventory want = InventoryOfCommands(*expected);
+  const Inventory want = InventoryOfCommands(*expected, options.table);
   const Inventory have = InventoryOfJson(*doc);
   for (const auto& [chain, rules] : want.chains) {
     auto it = have.chains.find(chain);

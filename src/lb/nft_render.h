@@ -47,6 +47,7 @@
 #ifndef VIGIL_LB_NFT_RENDER_H_
 #define VIGIL_LB_NFT_RENDER_H_
 
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -58,13 +59,21 @@
 namespace vigil::lb::nft {
 
 inline constexpr std::string_view kBackendName = "nftables";
-inline constexpr std::string_view kTableName = "vigil";
-inline constexpr std::string_view kTable = "inet vigil";
+inline constexpr std::string_view kDefaultTable = "vigil";
 
 struct Options {
   // Masquerade connections to virtual services (one-armed NAT load balancing).
   bool masquerade = false;
+  // The name of vigil's inet table: one table per daemon instance (TableName).
+  std::string table = std::string(kDefaultTable);
 };
+
+// Returns the table of a daemon instance: "vigil" for the default one, "vigil_ID" for
+// the one started with config id ID (-i; characters nft names do not allow become '_').
+std::string TableName(const std::optional<std::string>& config_id);
+
+// Returns "inet " + options.table.
+std::string TableRef(const Options& options);
 
 // Returns success if the nftables backend can express `state`, else the first problem as a
 // kUnsupported / kInvalidArgument Error naming the backend and the virtual server.
@@ -78,7 +87,7 @@ std::string DestinationChainName(const ServiceKey& key, const DestinationKey& de
 std::string PersistenceSetName(const ServiceKey& key, const DestinationKey& dest);
 
 // Returns the commands (one per line) that create vigil's empty table.
-std::string RenderSkeleton();
+std::string RenderSkeleton(const Options& options = {});
 
 // Returns the commands that empty the masquerade sets and, if `options.masquerade`, fill
 // them for the services of `state` (used once after start-up to resynchronise them).
@@ -91,7 +100,7 @@ Result<std::string> RenderOps(const std::vector<Op>& ops, const State& desired, 
                               const Options& options);
 
 // Returns the commands that delete vigil's whole table.
-std::string RenderTeardown();
+std::string RenderTeardown(const Options& options = {});
 
 // Returns the commands that replace vigil's table, whatever it holds now or if it is
 // missing, by one that holds exactly `state`: one transaction, so packets never see a

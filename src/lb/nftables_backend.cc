@@ -1,6 +1,12 @@
 #include "lb/nftables_backend.h"
 
+#include <fcntl.h>
 #include <nftables/libnftables.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
 
 #include <utility>
 
@@ -45,7 +51,7 @@ Result<void> NftablesBackend::Validate(const State& desired) const {
 
 Result<State> NftablesBackend::Read() {
   if (table_ == TableState::kDamaged) return State{};
-  auto out = runner_->Run("list table " + std::string(nft::kTable), /*json=*/true);
+  auto out = runner_->Run("list table " + nft::TableRef(options_), /*json=*/true);
   if (!out) {
     if (out.error().code() != ErrorCode::kNotFound) return std::unexpected(out.error());
     table_ = TableState::kAbsent;
@@ -56,7 +62,7 @@ Result<State> NftablesBackend::Read() {
   }
   auto state = nft::ParseTable(*out);
   if (!state) {
-    return Fail(ErrorCode::kParse, "table " + std::string(nft::kTable) +
+    return Fail(ErrorCode::kParse, "table " + nft::TableRef(options_) +
                                        " is inconsistent: " + state.error().ToString());
   }
   return state;
@@ -72,10 +78,10 @@ Result<void> NftablesBackend::Apply(const std::vector<Op>& ops, const State& des
   std::string text;
   if (table_ == TableState::kDamaged) {
     // `add` first, so that deleting a table someone already deleted cannot fail.
-    text += "add table " + std::string(nft::kTable) + "\n" + nft::RenderTeardown();
+    text += "add table " + nft::TableRef(options_) + "\n" + nft::RenderTeardown(options_);
   }
   if (table_ == TableState::kAbsent || table_ == TableState::kDamaged) {
-    text += nft::RenderSkeleton();
+    text += nft::RenderSkeleton(options_);
   }
   if (table_ == TableState::kPresent) text += nft::RenderMasqueradeResync(actual, options_);
   text += *rendered;
@@ -86,23 +92,49 @@ Result<void> NftablesBackend::Apply(const std::vector<Op>& ops, const State& des
 }
 
 Result<std::vector<std::string>> NftablesBackend::Audit(const State& owned) {
-  auto out = runner_->Run("list table " + std::string(nft::kTable), /*json=*/true);
+  auto out = runner_->Run("list table " + nft::TableRef(options_), /*json=*/true);
   if (!out) {
     if (out.error().code() != ErrorCode::kNotFound) return std::unexpected(out.error());
-    return std::vector<std::string>{"table " + std::string(nft::kTable) + " is missing"};
+    return std::vector<std::string>{"table " + nft::TableRef(options_) + " is missing"};
   }
   return nft::AuditTable(*out, owned, options_, kAuditFindings);
 }
 
 Result<void> NftablesBackend::Teardown() {
-  auto r = RunOwn(nft::RenderTeardown());
+  auto r = RunOwn(nft::RenderTeardown(options_));
   if (!r && r.error().code() != ErrorCode::kNotFound) return std::unexpected(r.error());
   table_ = TableState::kAbsent;
   return {};
 }
 
+Result<void> NftablesBackend::Claim(const std::string& lock_dir) {
+  struct stat ns{};
+  if (::stat("/proc/self/ns/net", &ns) != 0) {
+    return Fail(ErrorCode::kIo, "stat /proc/self/ns/net", errno);
+  }
+  const std::string path = lock_dir + "/vigild-lb." + std::to_string(ns.st_ino) + "." +
+                           options_.table + ".lock";
+  UniqueFd fd(::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));
+  if (fd.get() < 0) return Fail(ErrorCode::kIo, "open " + path, errno);
+  if (::flock(fd.get(), LOCK_EX | LOCK_NB) != 0) {
+    char buf[32] = {};
+    const ssize_t n = ::pread(fd.get(), buf, sizeof buf - 1, 0);
+    std::string pid = n > 0 ? std::string(buf, static_cast<size_t>(n)) : "?";
+    while (!pid.empty() && (pid.back() == '\n' || pid.back() == ' ')) pid.pop_back();
+    return Fail(ErrorCode::kExists,
+                "table " + table() + " is kept by another vigild in this network namespace (pid " +
+                    pid + "); give each daemon its own config id (-i ID uses table inet vigil_ID)");
+  }
+  const std::string pid = std::to_string(::getpid()) + "\n";
+  if (::ftruncate(fd.get(), 0) != 0 || ::pwrite(fd.get(), pid.data(), pid.size(), 0) < 0) {
+    return Fail(ErrorCode::kIo, "write " + path, errno);
+  }
+  lock_ = std::move(fd);
+  return {};
+}
+
 Result<void> NftablesBackend::Watch() {
-  auto m = nft::Monitor::Open(std::string(nft::kTableName));
+  auto m = nft::Monitor::Open(options_.table);
   if (!m) return std::unexpected(m.error());
   monitor_.emplace(std::move(*m));
   return {};

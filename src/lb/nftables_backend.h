@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "base/error.h"
+#include "base/unique_fd.h"
 #include "lb/backend.h"
 #include "lb/nft_monitor.h"
 #include "lb/nft_render.h"
@@ -63,6 +64,14 @@ class NftablesBackend final : public Backend {
   void Reset() override { table_ = TableState::kDamaged; }
   // Deletes vigil's whole table (the last step of a shutdown that does not keep entries).
   Result<void> Teardown();
+  // Returns "inet vigil" (the table this backend keeps).
+  std::string table() const { return nft::TableRef(options_); }
+
+  // Claims the table for this process in this network namespace: an exclusive lock on
+  // `lock_dir`/vigild-lb.<netns inode>.<table>.lock, held while the backend lives. Fails
+  // (kExists) when another process holds it, naming its pid: two daemons sharing one table
+  // would undo each other's changes.
+  Result<void> Claim(const std::string& lock_dir);
 
   // Subscribes to nftables notifications (nft::Monitor); vigil's own transactions are told
   // apart and never reported.
@@ -85,6 +94,7 @@ class NftablesBackend final : public Backend {
   nft::Options options_;
   TableState table_ = TableState::kUnknown;
   std::optional<nft::Monitor> monitor_;
+  UniqueFd lock_;
   std::vector<std::string> changes_;  // seen, not yet taken
 };
 

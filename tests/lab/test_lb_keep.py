@@ -119,3 +119,53 @@ def test_lb_keep_damaged_table_at_start_is_rebuilt(keeplab):
     assert ("load balancer: table inet vigil is inconsistent: nftables: real server "
             "10.99.0.3:8080 belongs to no service (tcp 10.99.0.100:80); rebuilding it") in log
     assert restorations(keeplab) == {"damaged": 1}
+
+
+def spawn_second(keeplab, tag: str, config_id: str | None, port: int):
+    """Starts another vigild -C in the load balancer's namespace, for VIP:`port`."""
+    conf = os.path.join(keeplab.work, f"{tag}.conf")
+    servers = "".join(real_server(n) for n in keeplab.rs)
+    with open(conf, "w") as f:
+        f.write(f"global_defs {{\n    vigil_control_socket {keeplab.work}/{tag}.ctl\n"
+                "    vigil_lb_backend nftables\n}\n" +
+                virtual_server(servers).replace(f" 80 {{\n", f" {port} {{\n", 1))
+    argv = [keeplab.vigild_path, "-n", "-l", "-D", "-C", "-f", conf,
+            "-p", os.path.join(keeplab.work, f"{tag}.pid"),
+            "-c", os.path.join(keeplab.work, f"{tag}.check.pid")]
+    if config_id:
+        argv += ["-i", config_id]
+    return keeplab.lb.spawn(argv, log_name=f"{tag}.log")
+
+
+def test_lb_keep_two_daemons_in_one_namespace_keep_separate_tables(keeplab):
+    start(keeplab)
+    second = spawn_second(keeplab, "second", "b", 81)
+    try:
+        def second_destinations():
+            out = keeplab.lb.run([NFT, "-j", "list", "table", "inet", "vigil_b"], check=False)
+            if out.returncode != 0:
+                return None
+            return sorted(r["rule"]["comment"].split()[4] for r in json.loads(out.stdout)["nftables"]
+                          if r.get("rule", {}).get("comment", "").startswith("vigil-dst "))
+        everyone = sorted(n.ipv4 for n in keeplab.rs)
+        lablib.wait_until(lambda: second_destinations() == everyone, timeout=10,
+                          message="the second daemon's table inet vigil_b")
+        # A third daemon that would share table inet vigil refuses to start.
+        third = spawn_second(keeplab, "third", None, 82)
+        third.wait(timeout=15)
+        with open(third.log_path) as f:
+            text = f.read()
+        assert ("table inet vigil is kept by another vigild in this network namespace (pid "
+                in text), text
+        # Stopping the first daemon removes its table only.
+        assert keeplab.stop_vigild() == 0
+        assert keeplab.nft_table() is None
+        assert second_destinations() == everyone
+        out = keeplab.client.run([lablib.PYTHON, os.path.join(keeplab.work, "client.py"),
+                                  "10.99.0.100", "81", "6"], timeout=30).stdout
+        assert sorted(set(json.loads(out))) == ["rs1", "rs2", "rs3"]
+        assert "changed by" not in open(second.log_path).read()  # nobody touched its table
+    finally:
+        second.send_signal(signal.SIGTERM)
+        second.wait(timeout=15)
+    assert keeplab.lb.run([NFT, "list", "tables"]).stdout.strip() == ""

@@ -391,3 +391,35 @@ TEST(NftablesKeepTest, UnreadableTableAtStartIsRebuilt) {
 
 }  // namespace
 }  // namespace vigil::lb
+
+namespace vigil::lb {
+namespace {
+
+TEST(NftablesTableTest, EachInstanceHasItsOwnTable) {
+  EXPECT_EQ(nft::TableName(std::nullopt), "vigil");
+  EXPECT_EQ(nft::TableName(std::string("")), "vigil");
+  EXPECT_EQ(nft::TableName(std::string("lb-2.east")), "vigil_lb-2.east");
+  EXPECT_EQ(nft::TableName(std::string("a b;c")), "vigil_a_b_c");
+  EXPECT_EQ(nft::RenderTeardown(nft::Options{.table = "vigil_b"}), "delete table inet vigil_b\n");
+  EXPECT_EQ(nft::RenderSkeleton(nft::Options{.table = "vigil_b"}).find("inet vigil "),
+            std::string::npos);
+}
+
+TEST(NftablesTableTest, OneProcessKeepsATableInANamespace) {
+  const std::string dir = ::testing::TempDir();
+  NftablesBackend first(std::make_unique<LibNftablesRunner>(), nft::Options{.table = "vigil_t1"});
+  NftablesBackend second(std::make_unique<LibNftablesRunner>(), nft::Options{.table = "vigil_t1"});
+  NftablesBackend other(std::make_unique<LibNftablesRunner>(), nft::Options{.table = "vigil_t2"});
+  ASSERT_TRUE(first.Claim(dir).has_value());
+  auto r = second.Claim(dir);
+  ASSERT_FALSE(r.has_value());
+  EXPECT_EQ(r.error().code(), ErrorCode::kExists);
+  EXPECT_EQ(r.error().context(),
+            "table inet vigil_t1 is kept by another vigild in this network namespace (pid " +
+                std::to_string(getpid()) +
+                "); give each daemon its own config id (-i ID uses table inet vigil_ID)");
+  EXPECT_TRUE(other.Claim(dir).has_value());
+}
+
+}  // namespace
+}  // namespace vigil::lb
