@@ -223,6 +223,33 @@ TEST(ServerTest, IdleControlClientIsDroppedAtTheDeadline) {
   close(idle);
 }
 
+TEST(ServerTest, MetricsExchangeHasOneDeadline) {
+  asio::io_context io;
+  ListenerLimits limits{.deadline = std::chrono::milliseconds(50)};
+  auto server = MetricsServer::Start(io, "127.0.0.1:0", [] { return std::string("up 1\n"); },
+                                     {}, limits);
+  ASSERT_TRUE(server.has_value()) << server.error().ToString();
+  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons((*server)->port());
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a)), 0);
+  // Half a request, then nothing: the slow peer is cut at the deadline.
+  std::string part = "GET /metrics HTTP/1.1\r\n";
+  ASSERT_EQ(write(fd, part.data(), part.size()), static_cast<ssize_t>(part.size()));
+  for (int i = 0; i < 100 && (*server)->stats().timed_out == 0; ++i)
+    io.run_for(std::chrono::milliseconds(20));
+  io.run_for(std::chrono::milliseconds(20));
+  EXPECT_TRUE(ClosedByServer(fd));
+  ListenerStatus st = (*server)->stats();
+  EXPECT_EQ(st.name, "metrics");
+  EXPECT_EQ(st.accepted, 1u);
+  EXPECT_EQ(st.timed_out, 1u);
+  EXPECT_EQ(st.open, 0u);
+  close(fd);
+}
+
 TEST(ServerTest, ListenerAcceptsNoMoreThanItsCap) {
   SocketDir dir;
   asio::io_context io;
