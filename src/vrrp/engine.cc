@@ -27,6 +27,7 @@
 #include "net/rtnetlink.h"
 #include "net/sysctl.h"
 #include "vrrp/instance_spec.h"
+#include "vrrp/kernel_addresses.h"
 #include "vrrp/notifier.h"
 #include "vrrp/packet.h"
 #include "vrrp/process_track.h"
@@ -41,10 +42,6 @@ using std::chrono::steady_clock;
 constexpr auto kRejectLogInterval = std::chrono::seconds(10);
 constexpr auto kFilePollInterval = std::chrono::seconds(1);
 constexpr auto kProcessPollInterval = std::chrono::seconds(1);
-
-net::RawAddress ToRaw(const model::IpAddress& a) {
-  return net::RawAddress::FromBytes(a.bytes().data(), a.is_v4() ? 4 : 16);
-}
 
 model::IpAddress FromRaw(const net::RawAddress& r) {
   if (r.family == AF_INET) {
@@ -76,20 +73,6 @@ Result<void> BindIpv6Source(const net::VrrpSocket& sock, const model::IpAddress&
   if (bind(sock.fd(), reinterpret_cast<const sockaddr*>(&sa), sizeof(sa)) != 0)
     return std::unexpected(Error::FromErrno(errno, "bind advert source " + source.ToString()));
   return {};
-}
-
-uint8_t ScopeValue(const std::optional<std::string>& scope) {
-  if (!scope) return RT_SCOPE_UNIVERSE;
-  if (*scope == "host") return RT_SCOPE_HOST;
-  if (*scope == "link") return RT_SCOPE_LINK;
-  if (*scope == "site") return RT_SCOPE_SITE;
-  if (*scope == "nowhere") return RT_SCOPE_NOWHERE;
-  if (*scope == "global" || *scope == "universe") return RT_SCOPE_UNIVERSE;
-  try {
-    return static_cast<uint8_t>(std::stoi(*scope));
-  } catch (const std::exception&) {
-    return RT_SCOPE_UNIVERSE;
-  }
 }
 
 // A receive socket shared by the instances of one (family, interface, unicast source).
@@ -141,8 +124,6 @@ struct Instance {
   std::string bind_error;   // why the last attempt to bind failed (logged once)
   bool link_ok = true;
   bool own_fault = false;   // this instance's own trackers / link (not its sync group's)
-  std::vector<net::RouteSpec> installed_routes;
-  std::vector<net::RuleSpec> installed_rules;
   std::vector<model::IpAddress> advertised;  // VIPs in the adverts
   control::InstanceStatus status;
   std::map<RejectReason, steady_clock::time_point> last_reject_log;
@@ -162,6 +143,7 @@ class EngineImpl final : public control::Engine {
     if (!nl) return std::unexpected(nl.error());
     nl_.emplace(std::move(*nl));
     rtnl_.emplace(*nl_);
+    kernel_.emplace(*rtnl_);
     auto pkt = net::PacketSocket::Open();
     if (!pkt) return std::unexpected(pkt.error());
     packet_.emplace(std::move(*pkt));
@@ -552,14 +534,8 @@ class EngineImpl final : public control::Engine {
         for (const auto& v : other->spec.vips) held.insert(VipKey(v));
     for (const auto& v : in.spec.vips) {
       int idx = IfindexOf(v.dev, in);
-      if (!idx || held.count(VipKey(v))) continue;
-      auto present = rtnl_->ListAddresses(idx, AfOf(v.prefix.address.family()));
-      if (!present) continue;
-      net::RawAddress raw = ToRaw(v.prefix.address);
-      bool found = std::any_of(present->begin(), present->end(),
-                               [&](const net::AddressInfo& a) { return a.address == raw; });
-      if (!found) continue;
-      if (auto r = rtnl_->DeleteAddress(AddressFor(v, idx)); r)
+      if (!idx || held.count(VipKey(v)) || !kernel_->HasVip(v, idx)) continue;
+      if (kernel_->RemoveVip(in.spec.name, v, idx))
         log::Warning(in.spec.name + ": removed VIP " + v.prefix.ToString() +
                      " left on " + v.dev + " by an earlier run");
     }
@@ -678,11 +654,11 @@ class EngineImpl final : public control::Engine {
   void Do(Instance& in, const EnterFault& a) { Transition(in, "FAULT", a.from); }
   void Do(Instance& in, const AddVips&) {
     InstallVips(in, in.spec.vips);
-    InstallRoutes(in.spec.name, in.spec.routes, in.spec.rules, in.spec.interface,
-                  in.installed_routes, in.installed_rules);
+    kernel_->AddRoutes(in.spec.name, in.spec.routes, in.spec.rules, in.spec.interface,
+                       IfindexByName());
   }
   void Do(Instance& in, const RemoveVips&) {
-    UninstallRoutes(in.spec.name, in.installed_routes, in.installed_rules);
+    kernel_->RemoveRoutes(in.spec.name);
     UninstallVips(in, in.spec.vips);
   }
   void Do(Instance& in, const SendGratuitous& g) { SendGratuitousFor(in, in.spec.vips, g.count); }
@@ -754,15 +730,8 @@ class EngineImpl final : public control::Engine {
     return 0;
   }
 
-  net::AddressSpec AddressFor(const VipSpec& v, int ifindex) {
-    net::AddressSpec a;
-    a.ifindex = ifindex;
-    a.address = ToRaw(v.prefix.address);
-    a.prefix_len = v.prefix.length;
-    if (v.broadcast) a.broadcast = ToRaw(*v.broadcast);
-    a.scope = ScopeValue(v.scope);
-    if (v.label) a.label = *v.label;
-    return a;
+  IfindexLookup IfindexByName() const {
+    return [this](const std::string& name) { return links_.IndexOf(name); };
   }
 
   void InstallVips(Instance& in, const std::vector<VipSpec>& vips) {
@@ -772,10 +741,7 @@ class EngineImpl final : public control::Engine {
         log::Error(in.spec.name + ": VIP " + v.prefix.ToString() + ": no interface " + v.dev);
         continue;
       }
-      auto r = rtnl_->AddAddress(AddressFor(v, idx));
-      if (!r && r.error().code() != ErrorCode::kExists)
-        log::Error(in.spec.name + ": cannot add VIP " + v.prefix.ToString() + ": " +
-                   r.error().ToString());
+      kernel_->AddVip(in.spec.name, v, idx);
     }
     in.vips_installed = true;
     log::Info(in.spec.name + ": VIPs installed");
@@ -786,12 +752,7 @@ class EngineImpl final : public control::Engine {
     for (const auto& v : vips) {
       if (reload_keep_.count(VipKey(v))) continue;  // a master holds it after the reload
       int idx = IfindexOf(v.dev, in);
-      if (!idx) continue;
-      auto r = rtnl_->DeleteAddress(AddressFor(v, idx));
-      if (!r && r.error().code() != ErrorCode::kNotFound &&
-          r.error().sys_errno() != EADDRNOTAVAIL)
-        log::Warning(in.spec.name + ": cannot remove VIP " + v.prefix.ToString() + ": " +
-                     r.error().ToString());
+      if (idx) kernel_->RemoveVip(in.spec.name, v, idx);
     }
     log::Info(in.spec.name + ": VIPs removed");
   }
@@ -842,83 +803,16 @@ class EngineImpl final : public control::Engine {
     });
   }
 
-  void InstallRoutes(const std::string& who, const std::vector<std::vector<std::string>>& routes,
-                     const std::vector<std::vector<std::string>>& rules, const std::string& dev,
-                     std::vector<net::RouteSpec>& routes_done,
-                     std::vector<net::RuleSpec>& rules_done) {
-    auto lookup = [this](const std::string& name) {
-      const net::LinkInfo* l = LinkByName(name);
-      return l ? l->ifindex : 0;
-    };
-    for (const auto& words : routes) {
-      auto spec = ParseRoute(words, dev, lookup);
-      if (!spec) {
-        log::Error(who + ": route '" + Join(words) + "': " + spec.error().ToString());
-        continue;
-      }
-      auto r = rtnl_->AddRoute(*spec);
-      if (!r && r.error().code() != ErrorCode::kExists) {
-        log::Error(who + ": cannot add route '" + Join(words) + "': " + r.error().ToString());
-        continue;
-      }
-      routes_done.push_back(*spec);
-    }
-    for (const auto& words : rules) {
-      auto spec = ParseRule(words);
-      if (!spec) {
-        log::Error(who + ": rule '" + Join(words) + "': " + spec.error().ToString());
-        continue;
-      }
-      auto r = rtnl_->AddRule(*spec);
-      if (!r && r.error().code() != ErrorCode::kExists) {
-        log::Error(who + ": cannot add rule '" + Join(words) + "': " + r.error().ToString());
-        continue;
-      }
-      rules_done.push_back(*spec);
-    }
-  }
-
-  void UninstallRoutes(const std::string& who, std::vector<net::RouteSpec>& routes,
-                       std::vector<net::RuleSpec>& rules) {
-    for (const auto& spec : rules)
-      if (auto r = rtnl_->DeleteRule(spec); !r && r.error().code() != ErrorCode::kNotFound)
-        log::Warning(who + ": cannot remove a rule: " + r.error().ToString());
-    for (const auto& spec : routes)
-      if (auto r = rtnl_->DeleteRoute(spec); !r && r.error().code() != ErrorCode::kNotFound)
-        log::Warning(who + ": cannot remove a route: " + r.error().ToString());
-    rules.clear();
-    routes.clear();
-  }
-
-  static std::string Join(const std::vector<std::string>& words) {
-    std::string out;
-    for (const auto& w : words) out += (out.empty() ? "" : " ") + w;
-    return out;
-  }
-
   // static_ipaddress / static_routes / static_rules: set once at start.
   void InstallStatic() {
-    for (const auto& v : spec_.static_addresses) {
-      const net::LinkInfo* l = LinkByName(v.dev);
-      if (!l) {
-        log::Error("static_ipaddress " + v.prefix.ToString() + ": no interface " + v.dev);
-        continue;
-      }
-      auto r = rtnl_->AddAddress(AddressFor(v, l->ifindex));
-      if (!r && r.error().code() != ErrorCode::kExists) {
-        log::Error("cannot add static address " + v.prefix.ToString() + ": " + r.error().ToString());
-        continue;
-      }
-      static_addresses_done_.push_back({v, l->ifindex});
-    }
-    InstallRoutes("static", spec_.static_routes, spec_.static_rules, spec_.default_interface,
-                  static_routes_done_, static_rules_done_);
+    kernel_->AddStaticAddresses(spec_.static_addresses, IfindexByName());
+    kernel_->AddRoutes("", spec_.static_routes, spec_.static_rules, spec_.default_interface,
+                       IfindexByName());
   }
 
   void UninstallStatic() {
-    UninstallRoutes("static", static_routes_done_, static_rules_done_);
-    for (const auto& [v, ifindex] : static_addresses_done_) (void)rtnl_->DeleteAddress(AddressFor(v, ifindex));
-    static_addresses_done_.clear();
+    kernel_->RemoveRoutes("");
+    kernel_->RemoveStaticAddresses();
   }
 
   // Reload: VIPs that leave an instance go first (all instances), then new ones arrive.
@@ -1319,6 +1213,7 @@ class EngineImpl final : public control::Engine {
   Notifier notifier_;
   std::optional<net::NetlinkSocket> nl_;
   std::optional<net::Rtnetlink> rtnl_;
+  std::optional<KernelAddresses> kernel_;  // what this engine put in the kernel
   std::optional<net::PacketSocket> packet_;
   std::optional<net::LinkMonitor> monitor_;
   std::optional<asio::posix::stream_descriptor> monitor_desc_;
@@ -1332,9 +1227,6 @@ class EngineImpl final : public control::Engine {
   std::map<std::string, std::unique_ptr<ScriptTracker>> scripts_;
   std::map<std::string, int64_t> file_values_;
   std::map<int, steady_clock::time_point> garp_next_;  // per interface: next free send slot
-  std::vector<std::pair<VipSpec, int>> static_addresses_done_;
-  std::vector<net::RouteSpec> static_routes_done_;
-  std::vector<net::RuleSpec> static_rules_done_;
   asio::steady_timer file_timer_;
   std::map<std::string, ProcessTracker> processes_;
   asio::steady_timer process_timer_;

@@ -1,0 +1,66 @@
+// KernelAddresses: the one owner of what the VRRP engine puts in the kernel — virtual
+// addresses (VIPs), virtual routes and rules, and the static ones. It adds, removes and
+// reports them through rtnetlink and remembers the routes and rules it installed per owner
+// (an instance, or "static"), so that removing takes away exactly what was put there. The
+// engine decides when (the state machines' actions); this class knows how and what.
+#ifndef VIGIL_VRRP_KERNEL_ADDRESSES_H_
+#define VIGIL_VRRP_KERNEL_ADDRESSES_H_
+
+#include <map>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "model/address.h"
+#include "net/rtnetlink.h"
+#include "vrrp/instance_spec.h"
+#include "vrrp/routes.h"
+
+namespace vigil::vrrp {
+
+// The rtnetlink form of `address`.
+net::RawAddress ToRaw(const model::IpAddress& address);
+
+// The request that adds or deletes VIP `v` on `ifindex` (scope names as `ip addr` reads them).
+net::AddressSpec AddressFor(const VipSpec& v, int ifindex);
+
+class KernelAddresses {
+ public:
+  // `rtnl` must outlive this object.
+  explicit KernelAddresses(net::Rtnetlink& rtnl) : rtnl_(rtnl) {}
+
+  // Adds VIP `v` on `ifindex`; one already there counts as added. Failures are logged
+  // for `who`.
+  void AddVip(const std::string& who, const VipSpec& v, int ifindex);
+  // Removes VIP `v` from `ifindex`; one already gone is fine. Returns whether it was there
+  // and is now removed.
+  bool RemoveVip(const std::string& who, const VipSpec& v, int ifindex);
+  // Whether `v` is on `ifindex` now (as the kernel lists it).
+  bool HasVip(const VipSpec& v, int ifindex);
+
+  // Parses and adds the routes and rules of `owner` (an instance's name; "" for
+  // static_routes / static_rules), `dev` being the interface of a route that names none;
+  // remembers each one added.
+  void AddRoutes(const std::string& owner, const std::vector<std::vector<std::string>>& routes,
+                 const std::vector<std::vector<std::string>>& rules, const std::string& dev,
+                 const IfindexLookup& ifindex);
+  // Removes what AddRoutes added for `owner` (rules first).
+  void RemoveRoutes(const std::string& owner);
+
+  // static_ipaddress: adds each address (remembered) on the interface `ifindex` resolves.
+  void AddStaticAddresses(const std::vector<VipSpec>& addresses, const IfindexLookup& ifindex);
+  void RemoveStaticAddresses();
+
+ private:
+  struct Installed {
+    std::vector<net::RouteSpec> routes;
+    std::vector<net::RuleSpec> rules;
+  };
+  net::Rtnetlink& rtnl_;
+  std::map<std::string, Installed> routes_;  // by owner
+  std::vector<std::pair<VipSpec, int>> static_addresses_;
+};
+
+}  // namespace vigil::vrrp
+
+#endif  // VIGIL_VRRP_KERNEL_ADDRESSES_H_
