@@ -5,6 +5,7 @@
 #include <pwd.h>
 #include <signal.h>
 #include <limits.h>
+#include <sched.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -29,6 +30,12 @@ std::string ExitInfo::ToString() const {
 }
 
 namespace {
+
+// The user scripts run as when nothing else is said, if it exists (keepalived's).
+constexpr char kDefaultScriptUser[] = "keepalived_script";
+
+// A script's soft limit on descriptors: the usual default, whatever vigild raised its own to.
+constexpr rlim_t kChildNoFile = 1024;
 
 // One running child: its pidfd on the loop and its timeout timer.
 struct Running : std::enable_shared_from_this<Running> {
@@ -194,28 +201,48 @@ Result<pid_t> ForkExec(const SpawnSpec& spec) {
   for (const auto& a : spec.argv) argv.push_back(const_cast<char*>(a.c_str()));
   argv.push_back(nullptr);
   pid_t parent = ::getpid();
+  const bool root = ::geteuid() == 0;
   pid_t pid = ::fork();
   if (pid < 0) return FailErrno("fork");
   if (pid == 0) {
     // Only async-signal-safe calls from here on.
     ::setpgid(0, 0);
     if (spec.contain) parent = KeepRun(parent);  // the program's parent is its keeper
-    ::prctl(PR_SET_PDEATHSIG, SIGTERM);
-    if (::getppid() != parent) ::_exit(126);
     sigset_t none;
     sigemptyset(&none);
     ::sigprocmask(SIG_SETMASK, &none, nullptr);
     for (int s = 1; s < NSIG; ++s) ::signal(s, SIG_DFL);
+    // The engine's scheduling is not the script's: back to the defaults (while still
+    // privileged enough to lower a priority).
+    if (::sched_getscheduler(0) != SCHED_OTHER) {
+      sched_param sp{};
+      ::sched_setscheduler(0, SCHED_OTHER, &sp);
+    }
+    ::setpriority(PRIO_PROCESS, 0, 0);
+    rlimit nofile{};
+    if (::getrlimit(RLIMIT_NOFILE, &nofile) == 0 && nofile.rlim_cur > kChildNoFile) {
+      nofile.rlim_cur = kChildNoFile;
+      ::setrlimit(RLIMIT_NOFILE, &nofile);
+    }
     if (spec.gid) {
-      if (::getuid() == 0) ::setgroups(0, nullptr);
       if (::setgid(*spec.gid) != 0) ::_exit(126);
+      if (root && ::setgroups(1, &*spec.gid) != 0) ::_exit(126);
+    } else if (root) {
+      const gid_t gid = ::getgid();
+      if (::setgroups(1, &gid) != 0) ::_exit(126);
     }
     if (spec.uid && ::setuid(*spec.uid) != 0) ::_exit(126);
-    int devnull = ::open("/dev/null", O_RDWR);
-    if (devnull >= 0) {
-      ::dup2(devnull, 0);
-      ::dup2(devnull, 1);
-      ::dup2(devnull, 2);
+    // After the credential change: changing credentials clears the death signal.
+    ::prctl(PR_SET_PDEATHSIG, SIGTERM);
+    if (::getppid() != parent) ::_exit(126);
+    int devnull = ::open("/dev/null", O_RDWR | O_CLOEXEC);
+    if (devnull < 0) ::_exit(126);
+    for (int std_fd = 0; std_fd <= 2; ++std_fd)
+      if (::dup2(devnull, std_fd) < 0) ::_exit(126);
+    // Everything vigil opens is close-on-exec; this is the backstop for what a library
+    // opened without it.
+    if (::syscall(SYS_close_range, 3u, ~0u, 0u) != 0) {
+      for (int fd = 3; fd < 65536; ++fd) ::close(fd);
     }
     ::execve(argv[0], argv.data(), environ);
     ::_exit(127);
@@ -235,7 +262,6 @@ Result<pid_t> SpawnProcess(asio::io_context& io, const SpawnSpec& spec,
     ::waitpid(pid, nullptr, 0);
     return std::unexpected(Error::FromErrno(saved, "pidfd_open"));
   }
-  ::fcntl(pidfd, F_SETFD, FD_CLOEXEC);
   auto running = std::make_shared<Running>(io, pid, pidfd);
   running->on_exit = std::move(on_exit);
   running->Watch(spec.timeout, spec.kill_grace);
@@ -349,6 +375,45 @@ Result<std::pair<uid_t, gid_t>> LookupUser(const std::string& user,
     gid = gr.gr_gid;
   }
   return std::make_pair(pw.pw_uid, gid);
+}
+
+Result<std::pair<uid_t, gid_t>> ResolveScriptUser(const std::optional<std::string>& user,
+                                                  const std::optional<std::string>& group,
+                                                  const ScriptDefaults& defaults,
+                                                  const UserResolver& resolve,
+                                                  std::pair<uid_t, gid_t> self) {
+  if (user) return resolve(*user, group);
+  if (defaults.user) {
+    auto r = resolve(*defaults.user, defaults.group);
+    if (!r)
+      return Fail(r.error().code(), "script_user: " + r.error().context());
+    return r;
+  }
+  if (auto r = resolve(kDefaultScriptUser, std::nullopt)) return r;
+  if (defaults.security)
+    return Fail(ErrorCode::kNotFound, std::string("no user '") + kDefaultScriptUser +
+                                          "' to run scripts as (enable_script_security needs "
+                                          "it, or script_user, or a user per script)");
+  return self;
+}
+
+Result<SpawnSpec> PrepareScript(std::vector<std::string> argv,
+                                const std::optional<std::string>& user,
+                                const std::optional<std::string>& group,
+                                const ScriptDefaults& defaults, const UserResolver& resolve) {
+  if (argv.empty() || argv[0].empty()) return Fail(ErrorCode::kInvalidArgument, "empty command");
+  auto who = ResolveScriptUser(user, group, defaults, resolve, {::getuid(), ::getgid()});
+  if (!who) return std::unexpected(who.error());
+  // keepalived protects scripts run as root (uid or gid 0) only.
+  if (defaults.security && (who->first == 0 || who->second == 0)) {
+    if (auto why = ScriptSecurityProblem(argv[0]))
+      return Fail(ErrorCode::kPermission, "refused by enable_script_security: " + *why);
+  }
+  SpawnSpec spec;
+  spec.argv = std::move(argv);
+  spec.uid = who->first;
+  spec.gid = who->second;
+  return spec;
 }
 
 }  // namespace vigil

@@ -1,6 +1,8 @@
-// Running external programs (notify scripts, vrrp_script, MISC_CHECK) from an event loop:
-// fork + exec without a shell, optionally as another user, watched through a pidfd so
-// the loop never blocks, with a timeout that sends SIGTERM and then SIGKILL.
+// Running external programs (notify scripts, vrrp_script, MISC_CHECK, notify FIFO readers)
+// from an event loop: the one spawner of every script kind. fork + exec without a shell, as
+// the user keepalived would run it as, with only descriptors 0-2, its parent's death
+// signalled to it, watched through a pidfd so the loop never blocks, with a timeout that
+// sends SIGTERM and then SIGKILL.
 #ifndef VIGIL_BASE_SUBPROCESS_H_
 #define VIGIL_BASE_SUBPROCESS_H_
 
@@ -9,6 +11,7 @@
 #include <chrono>
 #include <functional>
 #include <optional>
+#include <utility>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -24,7 +27,7 @@ namespace vigil {
 struct SpawnSpec {
   std::vector<std::string> argv;  // argv[0] is the program path
   std::optional<uid_t> uid;       // run as (needs root)
-  std::optional<gid_t> gid;
+  std::optional<gid_t> gid;       // also the only supplementary group (as keepalived)
   // 0 = no limit. On expiry the process group gets SIGTERM, then SIGKILL after
   // `kill_grace`.
   std::chrono::milliseconds timeout{0};
@@ -49,9 +52,13 @@ struct ExitInfo {
   std::string ToString() const;
 };
 
-// Forks and execs the program in its own process group (stdin, stdout and stderr on
-// /dev/null, default signal handling, SIGTERM when vigil dies), as `spec.uid`/`spec.gid`.
-// Returns the child's pid; the caller reaps it. A program that cannot be executed exits 127.
+// Forks and execs the program in its own process group as `spec.uid`/`spec.gid` (the
+// supplementary groups reduced to that gid), with stdin, stdout and stderr on /dev/null and
+// no other descriptor (close_range backs up close-on-exec), default signal handling and
+// scheduling priority, and SIGTERM when its parent dies (set after the credential change,
+// which clears it; a parent already gone means the program is not run). Returns the child's
+// pid; the caller reaps it. A program that cannot be executed exits 127, one whose user
+// cannot be taken on 126.
 Result<pid_t> ForkExec(const SpawnSpec& spec);
 
 // Ends a contained run now (see SpawnSpec::contain): its keeper `keeper` kills the program
@@ -91,6 +98,38 @@ std::optional<std::string> ScriptSecurityProblem(const std::string& program);
 // Returns the uid and primary gid of `user` (and the gid of `group` when given).
 Result<std::pair<uid_t, gid_t>> LookupUser(const std::string& user,
                                            const std::optional<std::string>& group);
+
+// Resolves a user (and optional group) to (uid, gid): LookupUser in production, a table in
+// tests.
+using UserResolver = std::function<Result<std::pair<uid_t, gid_t>>(
+    const std::string& user, const std::optional<std::string>& group)>;
+
+// What global_defs says about scripts that name no user of their own.
+struct ScriptDefaults {
+  std::optional<std::string> user;   // script_user
+  std::optional<std::string> group;  // script_user's optional group
+  bool security = false;             // enable_script_security
+};
+
+// Returns the (uid, gid) a script runs as, keepalived's rule: the script's own user (and
+// group), else global_defs' script_user (and group), else the user `keepalived_script` if it
+// exists, else vigild's own user, except that under enable_script_security a missing
+// `keepalived_script` is an error. A name that does not resolve is an error, never root.
+// `self` is vigild's own (uid, gid).
+Result<std::pair<uid_t, gid_t>> ResolveScriptUser(const std::optional<std::string>& user,
+                                                  const std::optional<std::string>& group,
+                                                  const ScriptDefaults& defaults,
+                                                  const UserResolver& resolve,
+                                                  std::pair<uid_t, gid_t> self);
+
+// Returns how to run a script (argv, split by the caller): its user by ResolveScriptUser,
+// and, run as root under enable_script_security, its file and directories checked
+// (ScriptSecurityProblem). Fails, naming the script, if it must not run.
+Result<SpawnSpec> PrepareScript(std::vector<std::string> argv,
+                                const std::optional<std::string>& user,
+                                const std::optional<std::string>& group,
+                                const ScriptDefaults& defaults,
+                                const UserResolver& resolve = LookupUser);
 
 }  // namespace vigil
 

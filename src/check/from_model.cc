@@ -11,12 +11,9 @@ namespace vigil::check {
 namespace {
 
 // With enable_script_security, a script that a non-root user could change is not run.
-Result<void> RefuseInsecure(const std::string& program, const model::Global& global) {
-  if (!global.enable_script_security) return {};
-  if (auto why = ScriptSecurityProblem(program))
-    return Fail(ErrorCode::kPermission,
-                "script " + program + " refused by enable_script_security: " + *why);
-  return {};
+// Returns global_defs' defaults for scripts that name no user.
+ScriptDefaults DefaultsOf(const model::Global& global) {
+  return {global.script_user, global.script_group, global.enable_script_security};
 }
 
 // The protocol of an address service: keepalived sends 0 to the kernel, which means UDP.
@@ -113,21 +110,6 @@ HttpVersion ToHttpVersion(model::HttpProtocol p) {
   return HttpVersion::k10;
 }
 
-Result<std::optional<std::pair<uid_t, gid_t>>> ResolveRunAs(
-    const std::optional<std::string>& user, const std::optional<std::string>& group,
-    const model::Global& global, const UserResolver& resolve) {
-  std::optional<std::string> u = user;
-  std::optional<std::string> g = group;
-  if (!u) {
-    u = global.script_user;
-    g = global.script_group;
-  }
-  if (!u) return std::optional<std::pair<uid_t, gid_t>>();
-  if (!resolve) return Fail(ErrorCode::kInternal, "no user resolver for user '" + *u + "'");
-  auto r = resolve(*u, g);
-  if (!r) return std::unexpected(r.error());
-  return std::optional<std::pair<uid_t, gid_t>>(*r);
-}
 
 Result<CheckParams> ToParams(const model::CheckDetail& detail, const model::Config& config,
                              const UserResolver& resolve) {
@@ -167,14 +149,17 @@ Result<CheckParams> ToParams(const model::CheckDetail& detail, const model::Conf
       MiscCheck out;
       out.argv = CommandArgv(m.path.command, m.path.program);
       if (out.argv.empty()) return Fail(ErrorCode::kInvalidArgument, "MISC_CHECK: empty misc_path");
-      if (auto r = RefuseInsecure(out.argv[0], config.global); !r) return std::unexpected(r.error());
       out.timeout = m.timeout;
       out.dynamic = m.dynamic;
-      auto who = ResolveRunAs(m.path.user, m.path.group, config.global, resolve);
-      if (!who) return std::unexpected(who.error());
-      if (*who) {
-        out.uid = (*who)->first;
-        out.gid = (*who)->second;
+      // A user that does not resolve, or an unsafe file, is a check that fails at every
+      // run (never one that runs as root).
+      auto prepared = PrepareScript(out.argv, m.path.user, m.path.group, DefaultsOf(config.global),
+                                    resolve);
+      if (prepared) {
+        out.uid = prepared->uid;
+        out.gid = prepared->gid;
+      } else {
+        out.refused = prepared.error().ToString();
       }
       return out;
     }
@@ -251,17 +236,9 @@ std::string KeepalivedRsName(const model::SorryServer& rs, const model::VirtualS
 
 Result<SpawnSpec> ScriptSpawnSpec(const model::Script& script, const model::Global& global,
                                   const UserResolver& resolve) {
-  SpawnSpec spec;
-  spec.argv = CommandArgv(script.command, script.program);
-  if (spec.argv.empty()) return Fail(ErrorCode::kInvalidArgument, "empty script command");
-  if (auto r = RefuseInsecure(spec.argv[0], global); !r) return std::unexpected(r.error());
-  auto who = ResolveRunAs(script.user, script.group, global, resolve);
-  if (!who) return std::unexpected(who.error());
-  if (*who) {
-    spec.uid = (*who)->first;
-    spec.gid = (*who)->second;
-  }
-  return spec;
+  auto argv = CommandArgv(script.command, script.program);
+  if (argv.empty()) return Fail(ErrorCode::kInvalidArgument, "empty script command");
+  return PrepareScript(std::move(argv), script.user, script.group, DefaultsOf(global), resolve);
 }
 
 CheckTiming ToTiming(const model::CheckSpec& check) {

@@ -22,10 +22,8 @@
 
 namespace vigil::check {
 
-// Resolves a user (and optional group) to (uid, gid); base/subprocess.h's LookupUser in
-// production, a table in tests.
-using UserResolver = std::function<Result<std::pair<uid_t, gid_t>>(
-    const std::string& user, const std::optional<std::string>& group)>;
+// Resolves a user (and optional group) to (uid, gid): base/subprocess.h's.
+using UserResolver = vigil::UserResolver;
 
 // Returns vigil's display name of `vs`: "10.0.0.1:80/tcp", "[fd00::1]:80/tcp", "fwmark 7"
 // or "group NAME".
@@ -47,9 +45,10 @@ std::string KeepalivedRsName(const model::SorryServer& rs, const model::VirtualS
 // Returns "10.0.0.2:8080" or "[fd00::2]:8080".
 std::string AddressPortName(const model::IpAddress& address, uint16_t port);
 
-// Returns the process to run for `script`: argv split as keepalived splits it, run as the
-// script's user, else the global script_user, else as vigild itself. Fails if the command
-// is empty or the user cannot be resolved.
+// Returns the process to run for `script`: argv split as keepalived splits it, run as
+// PrepareScript says (the script's user, else script_user, else keepalived_script, else
+// vigild's own). Fails if the command is empty, the user cannot be resolved or
+// enable_script_security refuses the file.
 Result<SpawnSpec> ScriptSpawnSpec(const model::Script& script, const model::Global& global,
                                   const UserResolver& resolve);
 

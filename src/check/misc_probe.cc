@@ -22,6 +22,7 @@ constexpr Duration kKillGrace = std::chrono::seconds(2);
 // Starts the check's program (see ForkExec). Returns the pid.
 Result<pid_t> Spawn(const MiscCheck& check) {
   if (check.argv.empty()) return Fail(ErrorCode::kInvalidArgument, "MISC_CHECK without a program");
+  if (!check.refused.empty()) return Fail(ErrorCode::kPermission, "not run: " + check.refused);
   vigil::SpawnSpec spec;
   spec.argv = check.argv;
   spec.uid = check.uid;
@@ -43,7 +44,6 @@ asio::awaitable<ProbeResult> MiscProbe(MiscCheck check, Duration timeout) {
     ::waitpid(*pid, nullptr, 0);
     co_return ProbeResult{false, std::string("pidfd_open: ") + std::strerror(errno), {}};
   }
-  ::fcntl(pidfd, F_SETFD, FD_CLOEXEC);
   asio::posix::stream_descriptor desc(co_await asio::this_coro::executor, pidfd);
   Watchdog watchdog(desc.get_executor(), timeout, [&desc] {
     std::error_code ignored;

@@ -97,6 +97,7 @@ void WriteParams(KeyWriter& w, const MiscCheck& m) {
   w.Num("dynamic", m.dynamic);
   w.Num("uid", m.uid ? static_cast<long long>(*m.uid) : -1);
   w.Num("gid", m.gid ? static_cast<long long>(*m.gid) : -1);
+  w.Str("refused", m.refused);
 }
 
 void WriteParams(KeyWriter& w, const FileCheck& f) {

@@ -130,6 +130,7 @@ struct MiscCheck {
   bool dynamic = false;            // misc_dynamic: exit 2..255 sets weight rc-2
   std::optional<uint32_t> uid;     // run as this user ...
   std::optional<uint32_t> gid;     // ... and group
+  std::string refused;             // why it must not run (its user, script security): fails
   bool operator==(const MiscCheck&) const = default;
 };
 

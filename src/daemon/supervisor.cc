@@ -16,12 +16,12 @@
 #include <chrono>
 #include <cstring>
 #include <ctime>
-#include <fstream>
 #include <map>
 #include <set>
 
 #include <asio.hpp>
 
+#include "base/fd.h"
 #include "base/log.h"
 #include "control/client.h"
 #include "control/server.h"
@@ -401,10 +401,10 @@ class Supervisor final : public control::ControlTarget {
           text = control::ToJson(s, 2) + "\n";
           break;
       }
-      std::ofstream out(path, std::ios::trunc);
-      out << text;
-      if (out) log::Info("wrote " + path);
-      else log::Error("cannot write " + path);
+      // Never through a symlink or into a file someone planted: a new 0600 file renamed
+      // over the path.
+      if (auto w = fd::ReplaceFile(path, text, 0600)) log::Info("wrote " + path);
+      else log::Error("cannot write " + path + ": " + w.error().ToString());
     });
   }
 

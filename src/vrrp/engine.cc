@@ -15,6 +15,7 @@
 
 #include <asio.hpp>
 
+#include "base/fd.h"
 #include "base/log.h"
 #include "base/subprocess.h"
 #include "model/config.h"
@@ -78,7 +79,7 @@ Result<void> BindIpv6Source(const net::VrrpSocket& sock, const model::IpAddress&
 // A receive socket shared by the instances of one (family, interface, unicast source).
 struct Receiver {
   Receiver(asio::io_context& io, net::VrrpSocket s)
-      : sock(std::move(s)), desc(io, ::dup(sock.fd())) {}
+      : sock(std::move(s)), desc(io, fd::Dup(sock.fd()).Release()) {}
   net::VrrpSocket sock;
   asio::posix::stream_descriptor desc;
   std::map<uint8_t, std::string> by_vrid;  // VRID -> instance name
@@ -152,7 +153,7 @@ class EngineImpl final : public control::Engine {
                                           : net::NetlinkSocket::kDefaultReceiveBuffer);
     if (!mon) return std::unexpected(mon.error());
     monitor_.emplace(std::move(*mon));
-    monitor_desc_.emplace(io_, ::dup(monitor_->fd()));
+    monitor_desc_.emplace(io_, fd::Dup(monitor_->fd()).Release());
     WatchMonitor();
     RefreshLinks();
 
@@ -1087,26 +1088,18 @@ class EngineImpl final : public control::Engine {
       auto it2 = scripts_.find(name);
       if (it2 == scripts_.end()) return;
       ScriptTracker& tr = *it2->second;
-      if (spec_.script_security) {
-        if (auto why = ScriptSecurityProblem(tr.spec.command.argv[0])) {
-          log::Error("vrrp_script " + name + ": refused by enable_script_security: " + *why +
-                     "; treated as failing");
-          OnScriptResult(tr, false);
-          RunScript(name, tr.spec.interval);
-          return;
-        }
+      auto prepared = PrepareScript(tr.spec.command.argv, tr.spec.command.user,
+                                    tr.spec.command.group,
+                                    {spec_.script_user, spec_.script_group, spec_.script_security});
+      if (!prepared) {
+        log::Error("vrrp_script " + name + " not run: " + prepared.error().ToString() +
+                   "; treated as failing");
+        OnScriptResult(tr, false);
+        RunScript(name, tr.spec.interval);
+        return;
       }
-      SpawnSpec s;
-      s.argv = tr.spec.command.argv;
+      SpawnSpec s = std::move(*prepared);
       s.timeout = std::chrono::duration_cast<std::chrono::milliseconds>(tr.spec.timeout);
-      std::optional<std::string> user = tr.spec.command.user ? tr.spec.command.user : spec_.script_user;
-      if (user) {
-        auto ids = LookupUser(*user, tr.spec.command.user ? tr.spec.command.group : spec_.script_group);
-        if (ids) {
-          s.uid = ids->first;
-          s.gid = ids->second;
-        }
-      }
       const ScriptSpec* spec_ptr = &tr.spec;
       auto r = SpawnProcess(io_, s, [this, name, spec_ptr](const ExitInfo& e) {
         auto it3 = scripts_.find(name);

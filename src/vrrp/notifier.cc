@@ -1,12 +1,13 @@
 #include "vrrp/notifier.h"
 
 #include <fcntl.h>
-#include <pwd.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
 
+#include "base/fd.h"
 #include "base/log.h"
 #include "base/subprocess.h"
 
@@ -15,13 +16,6 @@ namespace {
 
 // A notify script may not hold up the queue for ever.
 constexpr std::chrono::seconds kScriptTimeout(60);
-
-bool UserExists(const std::string& name) {
-  passwd pw{};
-  passwd* found = nullptr;
-  std::vector<char> buf(16384);
-  return getpwnam_r(name.c_str(), &pw, buf.data(), buf.size(), &found) == 0 && found;
-}
 
 }  // namespace
 
@@ -42,14 +36,29 @@ std::string FifoLine(const std::string& instance, NotifyEvent event, uint8_t pri
          std::to_string(priority) + "\n";
 }
 
-Notifier::~Notifier() = default;
+Notifier::~Notifier() {
+  StopFifoScript(notify_fifo_);
+  StopFifoScript(vrrp_notify_fifo_);
+}
+
+void Notifier::StopFifoScript(Fifo& fifo) {
+  if (fifo.script_pid && *fifo.script_pid > 0) ::kill(-*fifo.script_pid, SIGTERM);
+  fifo.script_pid.reset();
+}
+
+void Notifier::CloseFifo(Fifo& fifo) {
+  StopFifoScript(fifo);
+  fifo.fd.Reset();
+  fifo.path.clear();
+}
 
 void Notifier::OpenFifo(Fifo& fifo, const FifoSpec& spec) {
-  if (fifo.path == spec.path && fifo.fd) return;
+  if (fifo.path == spec.path && fifo.fd && fifo.script == spec.script) return;
+  CloseFifo(fifo);
   fifo.path = spec.path;
-  fifo.fd.Reset();
+  fifo.script = spec.script;
   struct stat st {};
-  if (stat(spec.path.c_str(), &st) != 0) {
+  if (lstat(spec.path.c_str(), &st) != 0) {
     if (mkfifo(spec.path.c_str(), 0600) != 0) {
       log::Error("notify fifo " + spec.path + ": " + Error::FromErrno(errno, "mkfifo").ToString());
       return;
@@ -59,33 +68,42 @@ void Notifier::OpenFifo(Fifo& fifo, const FifoSpec& spec) {
     return;
   }
   if (spec.script) {
-    Job job{spec.script->argv, spec.script->user, spec.script->group};
-    job.argv.push_back(spec.path);
-    SpawnSpec s;
-    s.argv = job.argv;
-    auto r = SpawnProcess(io_, s, [path = spec.path](const ExitInfo& e) {
-      log::Warning("notify fifo script for " + path + " ended: " + e.ToString());
-    });
-    if (!r) log::Error("notify fifo script: " + r.error().ToString());
+    // The reader lives as long as the FIFO (no timeout, as keepalived): it is stopped when
+    // the FIFO is closed, and by its death signal if the engine dies.
+    std::vector<std::string> argv = spec.script->argv;
+    argv.push_back(spec.path);
+    auto s = PrepareScript(std::move(argv), spec.script->user, spec.script->group, defaults_);
+    if (!s) {
+      log::Error("notify fifo script for " + spec.path + " not run: " + s.error().ToString());
+    } else {
+      auto alive = std::make_shared<pid_t>(0);
+      auto r = SpawnProcess(io_, *s, [path = spec.path, alive](const ExitInfo& e) {
+        *alive = 0;
+        log::Warning("notify fifo script for " + path + " ended: " + e.ToString());
+      });
+      if (!r) {
+        log::Error("notify fifo script for " + spec.path + ": " + r.error().ToString());
+      } else {
+        *alive = *r;
+        fifo.script_pid = alive;
+      }
+    }
   }
   // Read-write, non-blocking: opening never waits for a reader and writing never blocks.
-  int fd = open(spec.path.c_str(), O_RDWR | O_NONBLOCK | O_CLOEXEC);
-  if (fd < 0) {
+  UniqueFd fd = fd::Open(spec.path.c_str(), O_RDWR | O_NONBLOCK | O_NOFOLLOW);
+  if (!fd) {
     log::Error("notify fifo " + spec.path + ": " + Error::FromErrno(errno, "open").ToString());
     return;
   }
-  fifo.fd.Reset(fd);
+  fifo.fd = std::move(fd);
 }
 
 void Notifier::Configure(const VrrpSpec& spec) {
-  script_security_ = spec.script_security;
-  script_user_ = spec.script_user;
-  script_group_ = spec.script_group;
-  if (!script_user_ && UserExists("keepalived_script")) script_user_ = "keepalived_script";
+  defaults_ = {spec.script_user, spec.script_group, spec.script_security};
   if (spec.notify_fifo) OpenFifo(notify_fifo_, *spec.notify_fifo);
-  else notify_fifo_.fd.Reset();
+  else CloseFifo(notify_fifo_);
   if (spec.vrrp_notify_fifo) OpenFifo(vrrp_notify_fifo_, *spec.vrrp_notify_fifo);
-  else vrrp_notify_fifo_.fd.Reset();
+  else CloseFifo(vrrp_notify_fifo_);
 }
 
 void Notifier::WriteFifo(Fifo& fifo, const std::string& line) {
@@ -135,29 +153,15 @@ void Notifier::RunNext(const std::string& instance) {
   auto& q = queues_[instance];
   while (!q.empty()) {
     Job& job = q.front();
-    if (script_security_) {
-      if (auto why = ScriptSecurityProblem(job.argv[0])) {
-        log::Error(instance + ": notify script " + job.argv[0] +
-                   " refused by enable_script_security: " + *why);
-        q.pop_front();
-        continue;
-      }
+    auto prepared = PrepareScript(job.argv, job.user, job.group, defaults_);
+    if (!prepared) {
+      log::Error(instance + ": notify script " + job.argv[0] + " not run: " +
+                 prepared.error().ToString());
+      q.pop_front();
+      continue;
     }
-    SpawnSpec s;
-    s.argv = job.argv;
+    SpawnSpec s = std::move(*prepared);
     s.timeout = kScriptTimeout;
-    std::optional<std::string> user = job.user ? job.user : script_user_;
-    std::optional<std::string> group = job.user ? job.group : script_group_;
-    if (user) {
-      auto ids = LookupUser(*user, group);
-      if (!ids) {
-        log::Error(instance + ": notify " + job.argv[0] + ": " + ids.error().ToString());
-        q.pop_front();
-        continue;
-      }
-      s.uid = ids->first;
-      s.gid = ids->second;
-    }
     std::string prog = job.argv[0];
     auto r = SpawnProcess(io_, s, [this, instance, prog](const ExitInfo& e) {
       if (!e.ok()) log::Warning(instance + ": notify script " + prog + ": " + e.ToString());

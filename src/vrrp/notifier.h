@@ -7,8 +7,10 @@
 
 #include <deque>
 #include <map>
+#include <memory>
 #include <string>
 
+#include "base/subprocess.h"
 #include "base/unique_fd.h"
 #include "vrrp/instance_spec.h"
 #include "vrrp/state_machine.h"
@@ -47,18 +49,20 @@ class Notifier {
   };
   struct Fifo {
     std::string path;
+    std::optional<CommandSpec> script;
     UniqueFd fd;
+    std::shared_ptr<pid_t> script_pid;  // its reader script while it runs (0 once ended)
   };
   void Enqueue(const std::string& instance, Job job);
   void RunNext(const std::string& instance);
   void WriteFifo(Fifo& fifo, const std::string& line);
   void OpenFifo(Fifo& fifo, const FifoSpec& spec);
+  void CloseFifo(Fifo& fifo);
+  void StopFifoScript(Fifo& fifo);
 
   asio::io_context& io_;
   std::map<std::string, std::deque<Job>> queues_;  // front() is running
-  bool script_security_ = false;
-  std::optional<std::string> script_user_;
-  std::optional<std::string> script_group_;
+  ScriptDefaults defaults_;
   Fifo notify_fifo_;
   Fifo vrrp_notify_fifo_;
 };

@@ -195,6 +195,7 @@ class Daemon:
             global_defs {{
                 router_id {self.name}
                 enable_script_security
+                script_user root
                 vigil_control_socket {self.ctl}
                 vigil_lb_backend nftables
                 vigil_metrics_listen 127.0.0.1:{METRICS_PORT}

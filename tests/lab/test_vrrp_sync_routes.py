@@ -12,6 +12,7 @@ import lab as lablib
 CONF = """global_defs {{
   vigil_control_socket {w}/{n}.ctl
   enable_script_security
+  script_user root
 }}
 static_routes {{
   10.60.{idx}.0/24 dev eth0

@@ -1,9 +1,18 @@
 #include "base/subprocess.h"
 
+#include <dirent.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cstdio>
+#include <map>
+#include <set>
+#include <thread>
+
 #include <cstdlib>
 
 #include <asio.hpp>
@@ -76,6 +85,209 @@ TEST(SubprocessTest, LooksUpUsers) {
   EXPECT_FALSE(LookupUser("no-such-user-vigil", std::nullopt).has_value());
   EXPECT_EQ(LookupUser("root", std::string("no-such-group-vigil")).error().context(),
             "no group 'no-such-group-vigil'");
+}
+
+
+// Returns the descriptors open in process `pid`.
+std::set<int> OpenFds(pid_t pid) {
+  std::set<int> fds;
+  DIR* d = opendir(("/proc/" + std::to_string(pid) + "/fd").c_str());
+  if (!d) return fds;
+  while (dirent* e = readdir(d))
+    if (e->d_name[0] != '.') fds.insert(std::stoi(e->d_name));
+  closedir(d);
+  return fds;
+}
+
+// Returns the value of `key` ("Uid:", "Gid:", "Groups:") in /proc/PID/status.
+std::string StatusLine(pid_t pid, const std::string& key) {
+  FILE* f = fopen(("/proc/" + std::to_string(pid) + "/status").c_str(), "r");
+  if (!f) return "";
+  char line[512];
+  std::string out;
+  while (fgets(line, sizeof line, f))
+    if (std::string(line).rfind(key, 0) == 0) out = line + key.size();
+  fclose(f);
+  while (!out.empty() && (out.back() == '\n' || out.back() == ' ' || out.back() == '\t'))
+    out.pop_back();
+  while (!out.empty() && (out.front() == ' ' || out.front() == '\t')) out.erase(0, 1);
+  return out;
+}
+
+// Waits (bounded) until `pid` has exec'd `comm`.
+bool WaitForComm(pid_t pid, const std::string& comm) {
+  for (int i = 0; i < 500; ++i) {
+    FILE* f = fopen(("/proc/" + std::to_string(pid) + "/comm").c_str(), "r");
+    char buf[64] = {0};
+    if (f) {
+      (void)!fgets(buf, sizeof buf, f);
+      fclose(f);
+    }
+    if (std::string(buf) == comm + "\n") return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return false;
+}
+
+TEST(SubprocessTest, ChildGetsOnlyDescriptorsZeroToTwo) {
+  // Descriptors left inheritable (as a library might make them) must not reach the child.
+  int leaked[2];
+  ASSERT_EQ(pipe(leaked), 0);
+  int leaked_high = fcntl(leaked[0], F_DUPFD, 900);
+  ASSERT_GE(leaked_high, 900);
+  auto pid = ForkExec(Cmd({"/bin/sleep", "30"}));
+  ASSERT_TRUE(pid.has_value());
+  ASSERT_TRUE(WaitForComm(*pid, "sleep"));
+  EXPECT_EQ(OpenFds(*pid), (std::set<int>{0, 1, 2}));
+  kill(*pid, SIGKILL);
+  waitpid(*pid, nullptr, 0);
+  close(leaked[0]);
+  close(leaked[1]);
+  close(leaked_high);
+}
+
+TEST(SubprocessTest, RunsAsTheUserWithOnlyItsGroup) {
+  if (geteuid() != 0) GTEST_SKIP() << "needs root";
+  auto nobody = LookupUser("nobody", std::nullopt);
+  ASSERT_TRUE(nobody.has_value());
+  SpawnSpec spec = Cmd({"/bin/sleep", "30"});
+  spec.uid = nobody->first;
+  spec.gid = nobody->second;
+  auto pid = ForkExec(spec);
+  ASSERT_TRUE(pid.has_value());
+  ASSERT_TRUE(WaitForComm(*pid, "sleep"));
+  const std::string u = std::to_string(nobody->first), g = std::to_string(nobody->second);
+  EXPECT_EQ(StatusLine(*pid, "Uid:"), u + "\t" + u + "\t" + u + "\t" + u);
+  EXPECT_EQ(StatusLine(*pid, "Gid:"), g + "\t" + g + "\t" + g + "\t" + g);
+  EXPECT_EQ(StatusLine(*pid, "Groups:"), g);
+  kill(*pid, SIGKILL);
+  waitpid(*pid, nullptr, 0);
+}
+
+TEST(SubprocessTest, ScriptRunAsAnotherUserDiesWithItsParent) {
+  if (geteuid() != 0) GTEST_SKIP() << "needs root";
+  auto nobody = LookupUser("nobody", std::nullopt);
+  ASSERT_TRUE(nobody.has_value());
+  // Become a subreaper so the orphaned script is re-parented here and can be reaped.
+  ASSERT_EQ(prctl(PR_SET_CHILD_SUBREAPER, 1), 0);
+  int report[2];
+  ASSERT_EQ(pipe(report), 0);
+  pid_t engine = fork();
+  ASSERT_GE(engine, 0);
+  if (engine == 0) {  // stands in for an engine: starts the script, then waits to be killed
+    SpawnSpec spec = Cmd({"/bin/sleep", "30"});
+    spec.uid = nobody->first;
+    spec.gid = nobody->second;
+    auto pid = ForkExec(spec);
+    pid_t p = pid ? *pid : -1;
+    (void)!write(report[1], &p, sizeof p);
+    pause();
+    _exit(0);
+  }
+  close(report[1]);
+  pid_t script = -1;
+  ASSERT_EQ(read(report[0], &script, sizeof script), static_cast<ssize_t>(sizeof script));
+  close(report[0]);
+  ASSERT_GT(script, 0);
+  ASSERT_TRUE(WaitForComm(script, "sleep"));
+  kill(engine, SIGKILL);
+  waitpid(engine, nullptr, 0);
+  int status = 0;
+  pid_t r = 0;
+  for (int i = 0; i < 500 && r == 0; ++i) {
+    r = waitpid(script, &status, WNOHANG);
+    if (r == 0) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  prctl(PR_SET_CHILD_SUBREAPER, 0);
+  if (r == 0) {
+    kill(script, SIGKILL);
+    waitpid(script, nullptr, 0);
+  }
+  ASSERT_EQ(r, script);
+  ASSERT_TRUE(WIFSIGNALED(status));
+  EXPECT_EQ(WTERMSIG(status), SIGTERM);
+}
+
+// A resolver over a table of users: name -> (uid, gid).
+UserResolver Users(std::map<std::string, std::pair<uid_t, gid_t>> table) {
+  return [table](const std::string& user,
+                 const std::optional<std::string>& group) -> Result<std::pair<uid_t, gid_t>> {
+    auto it = table.find(user);
+    if (it == table.end()) return Fail(ErrorCode::kNotFound, "no user '" + user + "'");
+    auto ids = it->second;
+    if (group) {
+      if (*group != "grp") return Fail(ErrorCode::kNotFound, "no group '" + *group + "'");
+      ids.second = 500;
+    }
+    return ids;
+  };
+}
+
+using Ids = std::pair<uid_t, gid_t>;
+constexpr Ids kSelf{0, 0};
+
+TEST(SubprocessTest, ScriptUserFollowsKeepalivedsRule) {
+  const auto with_ks = Users({{"keepalived_script", {900, 901}}, {"alice", {1000, 1000}}});
+  const auto without_ks = Users({{"alice", {1000, 1000}}});
+  const std::optional<std::string> none;
+  // The script's own user (and group) first.
+  EXPECT_EQ(*ResolveScriptUser("alice", none, {"keepalived_script", none, true}, with_ks, kSelf),
+            (Ids{1000, 1000}));
+  EXPECT_EQ(*ResolveScriptUser("alice", "grp", {}, with_ks, kSelf), (Ids{1000, 500}));
+  // Then script_user.
+  EXPECT_EQ(*ResolveScriptUser(none, none, {"alice", "grp", false}, with_ks, kSelf),
+            (Ids{1000, 500}));
+  // Then keepalived_script when it exists, with or without enable_script_security.
+  EXPECT_EQ(*ResolveScriptUser(none, none, {}, with_ks, kSelf), (Ids{900, 901}));
+  EXPECT_EQ(*ResolveScriptUser(none, none, {none, none, true}, with_ks, kSelf), (Ids{900, 901}));
+  // Else vigild's own user, unless enable_script_security is on.
+  EXPECT_EQ(*ResolveScriptUser(none, none, {}, without_ks, kSelf), kSelf);
+  auto refused = ResolveScriptUser(none, none, {none, none, true}, without_ks, kSelf);
+  ASSERT_FALSE(refused.has_value());
+  EXPECT_EQ(refused.error().context(),
+            "no user 'keepalived_script' to run scripts as (enable_script_security needs it, "
+            "or script_user, or a user per script)");
+}
+
+TEST(SubprocessTest, AnUnresolvableUserIsAnErrorNeverRoot) {
+  const auto users = Users({{"keepalived_script", {900, 901}}});
+  const std::optional<std::string> none;
+  auto own = ResolveScriptUser("ghost", none, {}, users, kSelf);
+  ASSERT_FALSE(own.has_value());
+  EXPECT_EQ(own.error().context(), "no user 'ghost'");
+  auto group = ResolveScriptUser("keepalived_script", "nogrp", {}, users, kSelf);
+  ASSERT_FALSE(group.has_value());
+  EXPECT_EQ(group.error().context(), "no group 'nogrp'");
+  auto global = ResolveScriptUser(none, none, {"ghost", none, false}, users, kSelf);
+  ASSERT_FALSE(global.has_value());
+  EXPECT_EQ(global.error().context(), "script_user: no user 'ghost'");
+  auto prepared = PrepareScript({"/bin/true"}, "ghost", none, {}, users);
+  ASSERT_FALSE(prepared.has_value());
+  EXPECT_EQ(prepared.error().context(), "no user 'ghost'");
+}
+
+TEST(SubprocessTest, PrepareScriptChecksSecurityOnlyForRoot) {
+  char tmpl[] = "/tmp/vigil-prep.XXXXXX";
+  ASSERT_NE(mkdtemp(tmpl), nullptr);
+  const std::string dir = tmpl;
+  ASSERT_EQ(chmod(dir.c_str(), 0777), 0);  // writable by all, no sticky bit
+  const std::string script = dir + "/s.sh";
+  { FILE* f = fopen(script.c_str(), "w"); fputs("#!/bin/sh\n", f); fclose(f); }
+  ASSERT_EQ(chmod(script.c_str(), 0755), 0);
+  const std::optional<std::string> none;
+  const auto users = Users({{"root", {0, 0}}, {"nobody", {65534, 65534}}});
+  auto as_root = PrepareScript({script}, "root", none, {none, none, true}, users);
+  ASSERT_FALSE(as_root.has_value());
+  EXPECT_EQ(as_root.error().context(),
+            "refused by enable_script_security: '" + dir + "' is writable by every user");
+  auto as_nobody = PrepareScript({script, "x"}, "nobody", none, {none, none, true}, users);
+  ASSERT_TRUE(as_nobody.has_value());
+  EXPECT_EQ(as_nobody->argv, (std::vector<std::string>{script, "x"}));
+  EXPECT_EQ(as_nobody->uid, 65534u);
+  EXPECT_EQ(as_nobody->gid, 65534u);
+  // Without enable_script_security nothing is checked.
+  EXPECT_TRUE(PrepareScript({script}, "root", none, {}, users).has_value());
+  (void)std::system(("rm -rf " + dir).c_str());
 }
 
 }  // namespace

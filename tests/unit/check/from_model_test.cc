@@ -1,5 +1,7 @@
 #include "check/from_model.h"
 
+#include <unistd.h>
+
 #include <gtest/gtest.h>
 
 // Designated initializers name only the fields a test cares about.
@@ -178,10 +180,35 @@ TEST(FromModelTest, MiscCheckFallsBackToTheGlobalScriptUser) {
   EXPECT_EQ(std::get<MiscCheck>(p->params).uid, 1001u);
   EXPECT_EQ(std::get<MiscCheck>(p->params).gid, 2002u);
 
+  // A user that does not resolve: the check is built but refused at every run, never
+  // run as root.
   config.global.script_user = "mallory";
   auto bad = ToProbeSpec(c, Rs("10.0.1.2", 80), config, Users());
-  ASSERT_FALSE(bad);
-  EXPECT_EQ(bad.error().context(), "no user 'mallory'");
+  ASSERT_TRUE(bad);
+  const auto& refused = std::get<MiscCheck>(bad->params);
+  EXPECT_EQ(refused.refused, "script_user: no user 'mallory'");
+  EXPECT_FALSE(refused.uid.has_value());
+}
+
+TEST(FromModelTest, ScriptsFallBackToKeepalivedScriptThenRefuseUnderSecurity) {
+  model::Script s{.command = "/bin/notify up", .user = std::nullopt, .group = std::nullopt, .loc = {}};
+  model::Global g;
+  auto with_ks = [](const std::string& user, const std::optional<std::string>&)
+      -> Result<std::pair<uid_t, gid_t>> {
+    if (user == "keepalived_script") return std::make_pair(uid_t{900}, gid_t{901});
+    return Fail(ErrorCode::kNotFound, "no user '" + user + "'");
+  };
+  auto spec = ScriptSpawnSpec(s, g, with_ks);
+  ASSERT_TRUE(spec);
+  EXPECT_EQ(spec->argv, (std::vector<std::string>{"/bin/notify", "up"}));
+  EXPECT_EQ(spec->uid, 900u);
+  EXPECT_EQ(spec->gid, 901u);
+  g.enable_script_security = true;
+  auto refused = ScriptSpawnSpec(s, g, Users());
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().context(),
+            "no user 'keepalived_script' to run scripts as (enable_script_security needs it, "
+            "or script_user, or a user per script)");
 }
 
 TEST(FromModelTest, DnsTypeNamesMapToCodes) {
@@ -431,7 +458,7 @@ TEST(FromModelTest, ScriptSpawnSpecSplitsAndResolves) {
   auto s = ScriptSpawnSpec(model::Script{.command = "/bin/n \"x y\" z"}, g, Users());
   ASSERT_TRUE(s);
   EXPECT_EQ(s->argv, (std::vector<std::string>{"/bin/n", "x y", "z"}));
-  EXPECT_FALSE(s->uid);
+  EXPECT_EQ(s->uid, getuid());  // no keepalived_script user here: vigild's own
   auto as = ScriptSpawnSpec(model::Script{.command = "/bin/n", .user = "alice"}, g, Users());
   ASSERT_TRUE(as);
   EXPECT_EQ(as->uid, 1001u);
