@@ -694,8 +694,9 @@ class CheckEngine final : public control::Engine {
                         " VS " + vs_name + (vs.state->sorry_server_active() ? " (sorry server active)" : ""));
           }
           const auto& script = up ? rs.notify_up : rs.notify_down;
-          if (script) RunScript("rs " + vs.id + " " + rs_name, *script,
-                                std::string(up ? "notify_up" : "notify_down") + " for " + rs_name);
+          RunScript("rs " + vs.id + " " + rs_name, script,
+                                std::string(up ? "notify_up" : "notify_down") + " for " + rs_name,
+                                up ? "up" : "down");
           fifos_.Write(FifoRsLine(rs_name, vs_name, up));
           break;
         }
@@ -721,8 +722,9 @@ class CheckEngine final : public control::Engine {
                         (up ? " from" : " to") + " VS " + vs_name);
           }
           const auto& script = up ? vs.model.quorum_up : vs.model.quorum_down;
-          if (script) RunScript("vs " + vs.id, *script,
-                                std::string(up ? "quorum_up" : "quorum_down") + " for VS " + vs_name);
+          RunScript("vs " + vs.id, script,
+                                std::string(up ? "quorum_up" : "quorum_down") + " for VS " + vs_name,
+                                up ? "up" : "down");
           fifos_.Write(FifoVsLine(vs_name, up));
           break;
         }
@@ -730,14 +732,24 @@ class CheckEngine final : public control::Engine {
     }
   }
 
-  void RunScript(const std::string& queue, const model::Script& script, const std::string& what) {
-    auto spec = ScriptSpawnSpec(script, config_.global, seams_.resolve_user);
-    if (!spec) {
-      log::Error(what + ": " + spec.error().ToString());
+  // Runs `script` (if any) for the transition of `queue` to `state`, after the scripts
+  // queued before it; a transition without a script still makes waiting ones stale.
+  void RunScript(const std::string& queue, const std::optional<model::Script>& script,
+                 const std::string& what, const std::string& state) {
+    if (!script) {
+      notify_->Transition(queue, state);
       return;
     }
-    log::Info("running " + what + ": " + script.command);
-    notify_->Enqueue(queue, std::move(*spec), what);
+    auto spec = ScriptSpawnSpec(*script, config_.global, seams_.resolve_user);
+    if (!spec) {
+      log::Error(what + " not run: " + spec.error().ToString());
+      notify_->Transition(queue, state);
+      return;
+    }
+    log::Info("running " + what + ": " + script->command);
+    if (size_t dropped = notify_->Enqueue(queue, std::move(*spec), what, state))
+      log::Warning(what + ": " + std::to_string(dropped) +
+                   " stale notification(s) dropped, superseded by this one");
   }
 
   // Applies the load balancer once this turn of the loop has handled every result ready

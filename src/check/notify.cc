@@ -44,40 +44,44 @@ NotifyQueue::NotifyQueue(ScriptRunner& runner, Report report)
 
 NotifyQueue::~NotifyQueue() { *alive_ = false; }
 
-void NotifyQueue::Enqueue(const std::string& queue, SpawnSpec spec, std::string what) {
-  auto& q = queues_[queue];
-  q.push_back(Item{std::move(spec), std::move(what)});
-  if (q.size() == 1) StartNext(queue);
+size_t NotifyQueue::Enqueue(const std::string& queue, SpawnSpec spec, std::string what,
+                            const std::string& state) {
+  Queue& q = queues_[queue];
+  std::vector<Item> items;
+  items.push_back(Item{std::move(spec), std::move(what)});
+  const size_t dropped = q.transitions.Push(state, /*is_state=*/true, std::move(items));
+  if (!q.running) StartNext(queue);
+  return dropped;
+}
+
+void NotifyQueue::Transition(const std::string& queue, const std::string& state) {
+  queues_[queue].transitions.Push(state, /*is_state=*/true, {});
 }
 
 size_t NotifyQueue::pending() const {
   size_t n = 0;
-  for (const auto& [name, q] : queues_) n += q.size();
+  for (const auto& [name, q] : queues_) n += q.transitions.pending() + (q.running ? 1 : 0);
   return n;
 }
 
 void NotifyQueue::StartNext(const std::string& queue) {
-  while (true) {
-    auto it = queues_.find(queue);
-    if (it == queues_.end()) return;
-    if (it->second.empty()) {
-      queues_.erase(it);
-      return;
-    }
-    Item& item = it->second.front();
+  auto it = queues_.find(queue);
+  if (it == queues_.end()) return;
+  Queue& q = it->second;
+  q.running = false;
+  while (auto item = q.transitions.Next()) {
     std::weak_ptr<bool> alive = alive_;
-    auto r = runner_.Run(item.spec, [this, alive, queue](const ExitInfo& exit) {
+    auto r = runner_.Run(item->spec, [this, alive, queue, what = item->what](const ExitInfo& exit) {
       auto a = alive.lock();
       if (!a || !*a) return;
-      auto q = queues_.find(queue);
-      if (q == queues_.end() || q->second.empty()) return;
-      if (report_) report_(q->second.front().what, exit.ToString());
-      q->second.pop_front();
+      if (report_) report_(what, exit.ToString());
       StartNext(queue);
     });
-    if (r) return;
-    if (report_) report_(item.what, "cannot start: " + r.error().ToString());
-    it->second.pop_front();
+    if (r) {
+      q.running = true;
+      return;
+    }
+    if (report_) report_(item->what, "cannot start: " + r.error().ToString());
   }
 }
 

@@ -4,7 +4,6 @@
 #ifndef VIGIL_CHECK_NOTIFY_H_
 #define VIGIL_CHECK_NOTIFY_H_
 
-#include <deque>
 #include <functional>
 #include <map>
 #include <memory>
@@ -14,6 +13,7 @@
 
 #include "base/error.h"
 #include "base/subprocess.h"
+#include "base/transition_queue.h"
 #include "base/unique_fd.h"
 
 namespace asio {
@@ -39,8 +39,11 @@ class ScriptRunner {
 // Returns a runner over SpawnProcess on `io`.
 std::unique_ptr<ScriptRunner> MakeSpawnRunner(asio::io_context& io);
 
-// Runs scripts in order per queue (one queue per server): a script starts only after the
-// previous one of its queue has ended; queues run independently. Not thread-safe.
+// Runs scripts in order per queue (one queue per server or quorum): a script starts only
+// after the previous one of its queue has ended; queues run independently. What waits is
+// bounded and coalesced by base/transition_queue.h: a new state makes the waiting scripts
+// stale, and is itself dropped when it is the state whose script ran last (a server that
+// flaps while a slow script runs gets one script for its latest state). Not thread-safe.
 class NotifyQueue {
  public:
   // Called when a script ended or could not start: (what, exit or error text).
@@ -52,8 +55,13 @@ class NotifyQueue {
   NotifyQueue(const NotifyQueue&) = delete;
   NotifyQueue& operator=(const NotifyQueue&) = delete;
 
-  // Runs `spec` after everything queued earlier under `queue`. `what` names it in reports.
-  void Enqueue(const std::string& queue, SpawnSpec spec, std::string what);
+  // Runs `spec` after what is queued under `queue`, for the transition to `state` ("up",
+  // "down"). `what` names it in reports. Returns the number of stale scripts dropped.
+  size_t Enqueue(const std::string& queue, SpawnSpec spec, std::string what,
+                 const std::string& state);
+
+  // Records the transition of `queue` to `state` for which there is no script to run.
+  void Transition(const std::string& queue, const std::string& state);
 
   // Returns the number of scripts queued or running.
   size_t pending() const;
@@ -63,11 +71,15 @@ class NotifyQueue {
     SpawnSpec spec;
     std::string what;
   };
+  struct Queue {
+    TransitionQueue<Item> transitions;
+    bool running = false;
+  };
   void StartNext(const std::string& queue);
 
   ScriptRunner& runner_;
   Report report_;
-  std::map<std::string, std::deque<Item>> queues_;  // the front item is running
+  std::map<std::string, Queue> queues_;
   std::shared_ptr<bool> alive_;
 };
 

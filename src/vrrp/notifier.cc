@@ -128,56 +128,57 @@ void Notifier::Notify(const InstanceSpec& instance, NotifyEvent event, uint8_t p
       break;
     case NotifyEvent::kPriorityChanged: break;
   }
-  if (specific && *specific) {
-    Enqueue(instance.name, {(*specific)->argv, (*specific)->user, (*specific)->group});
-  }
+  std::vector<Job> jobs;
+  if (specific && *specific) jobs.push_back({(*specific)->argv, (*specific)->user, (*specific)->group});
   if (instance.notify.generic && event != NotifyEvent::kMasterRxLowerPriority) {
     Job job{instance.notify.generic->argv, instance.notify.generic->user,
             instance.notify.generic->group};
     job.argv.insert(job.argv.end(), {"INSTANCE", instance.name, std::string(NotifyWord(event)),
                                      std::to_string(priority)});
-    Enqueue(instance.name, std::move(job));
+    jobs.push_back(std::move(job));
   }
+  const bool is_state = event != NotifyEvent::kPriorityChanged &&
+                        event != NotifyEvent::kMasterRxLowerPriority;
+  Queue& q = queues_[instance.name];
+  if (size_t dropped = q.transitions.Push(std::string(NotifyWord(event)), is_state, std::move(jobs)))
+    log::Warning(instance.name + ": " + std::to_string(dropped) +
+                 " stale notification(s) dropped, superseded by " + std::string(NotifyWord(event)));
+  if (!q.running) RunNext(instance.name);
   std::string line = FifoLine(instance.name, event, priority);
   WriteFifo(notify_fifo_, line);
   WriteFifo(vrrp_notify_fifo_, line);
 }
 
-void Notifier::Enqueue(const std::string& instance, Job job) {
-  auto& q = queues_[instance];
-  q.push_back(std::move(job));
-  if (q.size() == 1) RunNext(instance);
-}
-
 void Notifier::RunNext(const std::string& instance) {
-  auto& q = queues_[instance];
-  while (!q.empty()) {
-    Job& job = q.front();
-    auto prepared = PrepareScript(job.argv, job.user, job.group, defaults_);
+  Queue& q = queues_[instance];
+  q.running = false;
+  while (auto job = q.transitions.Next()) {
+    auto prepared = PrepareScript(job->argv, job->user, job->group, defaults_);
     if (!prepared) {
-      log::Error(instance + ": notify script " + job.argv[0] + " not run: " +
+      log::Error(instance + ": notify script " + job->argv[0] + " not run: " +
                  prepared.error().ToString());
-      q.pop_front();
       continue;
     }
     SpawnSpec s = std::move(*prepared);
     s.timeout = kScriptTimeout;
-    std::string prog = job.argv[0];
-    auto r = SpawnProcess(io_, s, [this, instance, prog](const ExitInfo& e) {
+    std::string prog = job->argv[0];
+    std::weak_ptr<bool> alive = alive_;
+    auto r = SpawnProcess(io_, s, [this, alive, instance, prog](const ExitInfo& e) {
+      if (alive.expired()) return;
       if (!e.ok()) log::Warning(instance + ": notify script " + prog + ": " + e.ToString());
-      auto& queue = queues_[instance];
-      if (!queue.empty()) queue.pop_front();
       RunNext(instance);
     });
-    if (r) return;  // the exit callback continues the queue
+    if (r) {
+      q.running = true;  // the exit callback continues the queue
+      return;
+    }
     log::Error(instance + ": notify script " + prog + ": " + r.error().ToString());
-    q.pop_front();
   }
 }
 
 size_t Notifier::pending() const {
   size_t n = 0;
-  for (const auto& [name, q] : queues_) n += q.size();
+  for (const auto& [name, q] : queues_) n += q.transitions.pending() + (q.running ? 1 : 0);
   return n;
 }
 

@@ -1,7 +1,9 @@
 // Notifier: runs an instance's notify scripts and writes its notify FIFO lines. Unlike
 // keepalived, the scripts of one instance run one after another in the order of its
 // transitions (a script starts when the previous one has exited), so a slow notify_master
-// can never finish after the notify_backup that followed it.
+// can never finish after the notify_backup that followed it. The transitions waiting
+// behind a running script are bounded and coalesced (base/transition_queue.h): a flapping
+// instance never builds a backlog of stale notifications. FIFO lines are written at once.
 #ifndef VIGIL_VRRP_NOTIFIER_H_
 #define VIGIL_VRRP_NOTIFIER_H_
 
@@ -11,6 +13,7 @@
 #include <string>
 
 #include "base/subprocess.h"
+#include "base/transition_queue.h"
 #include "base/unique_fd.h"
 #include "vrrp/instance_spec.h"
 #include "vrrp/state_machine.h"
@@ -53,7 +56,6 @@ class Notifier {
     UniqueFd fd;
     std::shared_ptr<pid_t> script_pid;  // its reader script while it runs (0 once ended)
   };
-  void Enqueue(const std::string& instance, Job job);
   void RunNext(const std::string& instance);
   void WriteFifo(Fifo& fifo, const std::string& line);
   void OpenFifo(Fifo& fifo, const FifoSpec& spec);
@@ -61,10 +63,15 @@ class Notifier {
   void StopFifoScript(Fifo& fifo);
 
   asio::io_context& io_;
-  std::map<std::string, std::deque<Job>> queues_;  // front() is running
+  struct Queue {
+    TransitionQueue<Job> transitions;
+    bool running = false;  // a script of this instance is running
+  };
+  std::map<std::string, Queue> queues_;
   ScriptDefaults defaults_;
   Fifo notify_fifo_;
   Fifo vrrp_notify_fifo_;
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);  // for exit callbacks
 };
 
 }  // namespace vigil::vrrp

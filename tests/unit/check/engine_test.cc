@@ -677,15 +677,33 @@ TEST(NotifyQueueTest, RunsInOrderPerQueueAndQueuesIndependently) {
   NotifyQueue q(scripts, [&](const std::string& what, const std::string& result) {
     reports.push_back(what + " " + result);
   });
-  q.Enqueue("a", SpawnSpec{.argv = {"/a1"}}, "a1");
-  q.Enqueue("a", SpawnSpec{.argv = {"/a2"}}, "a2");
-  q.Enqueue("b", SpawnSpec{.argv = {"/b1"}}, "b1");
+  q.Enqueue("a", SpawnSpec{.argv = {"/a1"}}, "a1", "up");
+  q.Enqueue("a", SpawnSpec{.argv = {"/a2"}}, "a2", "down");
+  q.Enqueue("b", SpawnSpec{.argv = {"/b1"}}, "b1", "up");
   EXPECT_EQ(scripts.started, (std::vector<std::string>{"/a1", "/b1"}));
   EXPECT_EQ(q.pending(), 3u);
   scripts.FinishOldest();  // a1
   EXPECT_EQ(scripts.started, (std::vector<std::string>{"/a1", "/b1", "/a2"}));
   scripts.FinishAll();
   EXPECT_EQ(reports, (std::vector<std::string>{"a1 exit 0", "b1 exit 0", "a2 exit 0"}));
+  EXPECT_EQ(q.pending(), 0u);
+}
+
+TEST(NotifyQueueTest, AFlappingServerGetsOneScriptForItsLatestState) {
+  FakeScripts scripts;
+  std::vector<std::string> reports;
+  NotifyQueue q(scripts, [&](const std::string& what, const std::string& result) {
+    reports.push_back(what + " " + result);
+  });
+  q.Enqueue("rs", SpawnSpec{.argv = {"/down"}}, "down 1", "down");  // runs (slowly)
+  for (int i = 2; i < 100; ++i) {
+    q.Enqueue("rs", SpawnSpec{.argv = {"/up"}}, "up " + std::to_string(i), "up");
+    q.Transition("rs", "down");  // no notify_down configured from here on
+  }
+  EXPECT_EQ(q.Enqueue("rs", SpawnSpec{.argv = {"/up"}}, "up 100", "up"), 0u);
+  EXPECT_EQ(q.pending(), 2u);  // the running one and the latest: no backlog
+  scripts.FinishAll();
+  EXPECT_EQ(reports, (std::vector<std::string>{"down 1 exit 0", "up 100 exit 0"}));
   EXPECT_EQ(q.pending(), 0u);
 }
 
