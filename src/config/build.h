@@ -1,10 +1,11 @@
 // The builder: block tree -> typed model. Validates values and cross-references the
 // way keepalived 2.2.7 does, grading each finding:
-//   kFatal   keepalived could not run this configuration (its -t exit 4; vigil exit 3)
+//   kFatal   vigild does not run this configuration (keepalived drops the item; -t exit 5)
 //   kError   keepalived logs, ignores the value / uses the default / skips the item and
-//            runs (its -t exit 5; vigil exit 4)
-//   kWarning accepted, but worth the user's attention
-// Scripts configured without `enable_script_security` mark diags (vigil exit 5).
+//            runs (-t exit 5)
+//   kWarning accepted, but worth the user's attention (exit 5 only where keepalived also
+//            reports it: Grade::kError)
+// Scripts configured without `enable_script_security` mark diags (exit 6).
 // Pure: never touches the system (see system_check.h for interface/user/file checks).
 #ifndef VIGIL_CONFIG_BUILD_H_
 #define VIGIL_CONFIG_BUILD_H_

@@ -310,7 +310,7 @@ std::optional<PendingCheck> ParseChecker(const Node& n, Diagnostics& diags) {
     } else if (http && kw == "url") {
       if (auto u = ParseUrl(c, diags)) http->urls.push_back(std::move(*u));
     } else if (http && kw == "nb_get_retry") {
-      diags.Warning(c.keyword.loc, "nb_get_retry is deprecated; use retry");
+      diags.Warning(c.keyword.loc, "nb_get_retry is deprecated; use retry", Grade::kError);
       SetOptUint(c, pc.p.retry, 0, UINT32_MAX, diags);
     } else if (http && kw == "virtualhost") {
       if ((t = RequireArg(c, 0, diags))) http->virtualhost = t->text;
@@ -761,7 +761,7 @@ void BuildVirtualServer(const Node& n, model::Config& cfg, Diagnostics& diags) {
   if (!vs_fwd && (!rss.empty() || sorry)) {
     bool all_set = std::all_of(rss.begin(), rss.end(), [](const PendingRs& r) { return r.p.forwarding.has_value(); }) &&
                    (!sorry || sorry->fwd_set);
-    if (!all_set) diags.Warning(at, who + ": no lvs_method set; using NAT");
+    if (!all_set) diags.Warning(at, who + ": no lvs_method set; using NAT", Grade::kError);
   }
   vs.forwarding = vs_fwd.value_or(model::Forwarding{});
   vs.inhibit_on_failure = vp.inhibit.value_or(false);
@@ -818,7 +818,7 @@ void BuildVirtualServer(const Node& n, model::Config& cfg, Diagnostics& diags) {
       if (!vs.fwmark && !vs.group && !prs.has_port) rs.port = vs.port;
     } else if (vs.fwmark) {
       if (prs.has_port && rs.port != 0) {
-        diags.Warning(LocOf(rs.loc), who + ": real_server port is ignored with a fwmark service; cleared");
+        diags.Warning(LocOf(rs.loc), who + ": real_server port is ignored with a fwmark service; cleared", Grade::kError);
         rs.port = 0;
       }
     } else if (!vs.group) {
@@ -826,7 +826,7 @@ void BuildVirtualServer(const Node& n, model::Config& cfg, Diagnostics& diags) {
         rs.port = vs.port;
       } else if (rs.port != vs.port) {
         diags.Warning(LocOf(rs.loc), who + ": real_server port " + std::to_string(rs.port) +
-                                         " differs from the virtual server's; using " + std::to_string(vs.port));
+                                         " differs from the virtual server's; using " + std::to_string(vs.port), Grade::kError);
         rs.port = vs.port;
       }
     }
@@ -871,14 +871,14 @@ void BuildVirtualServer(const Node& n, model::Config& cfg, Diagnostics& diags) {
     if (s.forwarding.method != model::LbKind::kNat && !vs.group) {
       if (vs.fwmark) {
         if (sorry->has_port && s.port) {
-          diags.Warning(LocOf(s.loc), who + ": sorry_server port is ignored with a fwmark service; cleared");
+          diags.Warning(LocOf(s.loc), who + ": sorry_server port is ignored with a fwmark service; cleared", Grade::kError);
           s.port = 0;
         }
       } else if (!sorry->has_port) {
         s.port = vs.port;
       } else if (s.port != vs.port) {
         diags.Warning(LocOf(s.loc), who + ": sorry_server port differs from the virtual server's; using " +
-                                        std::to_string(vs.port));
+                                        std::to_string(vs.port), Grade::kError);
         s.port = vs.port;
       }
     } else if (!sorry->has_port && !vs.fwmark && !vs.group) {
@@ -910,13 +910,13 @@ void BuildVirtualServer(const Node& n, model::Config& cfg, Diagnostics& diags) {
       vs.persistence_timeout = 360;
     }
   } else if (vs.fwmark && protocol_set) {
-    diags.Warning(at, who + ": protocol is ignored with a fwmark service");
+    diags.Warning(at, who + ": protocol is ignored with a fwmark service", Grade::kError);
     vs.protocol = model::Protocol::kNone;
   }
-  if (!sched_set) diags.Warning(at, who + ": no lb_algo set; using wlc");
+  if (!sched_set) diags.Warning(at, who + ": no lb_algo set; using wlc", Grade::kError);
   if (vs.quorum > weight_sum) {
     diags.Warning(at, who + ": quorum " + std::to_string(vs.quorum) + " is above the total real_server weight " +
-                          std::to_string(weight_sum) + "; using " + std::to_string(weight_sum));
+                          std::to_string(weight_sum) + "; using " + std::to_string(weight_sum), Grade::kError);
     vs.quorum = static_cast<uint32_t>(weight_sum);
   }
   if (vs.hysteresis >= vs.quorum && !(vs.hysteresis == 0 && vs.quorum == 0)) {

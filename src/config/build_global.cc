@@ -138,6 +138,7 @@ void BuildGlobalDefs(const Node& block, model::Global& g, Diagnostics& diags) {
       const Token* t = RequireArg(n, 0, diags);
       if (!t) continue;
       g.script_user = t->text;
+      g.script_user_loc = RefOf(n);
       if (const Token* grp = Arg(n, 1)) g.script_group = grp->text;
     } else if (kw == "default_interface") SetString(n, g.default_interface, diags);
     else if (kw == "dynamic_interfaces") {

@@ -610,7 +610,7 @@ void BuildVrrpInstance(const Node& n, model::Config& cfg, Diagnostics& diags) {
   else
     v.unicast_ttl = ttl;
   if (unicast_keyword && v.unicast_peer.empty())
-    diags.Warning(at, who + ": unicast settings without any unicast_peer; using multicast");
+    diags.Warning(at, who + ": unicast settings without any unicast_peer; using multicast", Grade::kError);
 
   v.strict_mode = strict.value_or(g.vrrp_strict);
   const bool unicast = !v.unicast_peer.empty();
@@ -647,7 +647,7 @@ void BuildVrrpInstance(const Node& n, model::Config& cfg, Diagnostics& diags) {
       diags.Fatal(at, who + ": no virtual_ipaddress (required with VRRP version 3 or strict mode)");
       return;
     }
-    diags.Warning(at, who + ": no virtual_ipaddress");
+    diags.Warning(at, who + ": no virtual_ipaddress", Grade::kError);
   }
 
   if (!priority_set)
@@ -807,7 +807,7 @@ void BuildSyncGroup(const Node& n, model::Config& cfg, Diagnostics& diags) {
       if (auto b = NodeBool(c, diags)) s.smtp_alert = *b;
     } else if (kw == "global_tracking" || kw == "sync_group_tracking_weight") {
       if (kw == "global_tracking")
-        diags.Warning(c.keyword.loc, "global_tracking is deprecated; use sync_group_tracking_weight");
+        diags.Warning(c.keyword.loc, "global_tracking is deprecated; use sync_group_tracking_weight", Grade::kError);
       s.global_tracking = true;
       s.sync_group_tracking_weight = true;
     } else if (kw == "notify_priority_changes") {
@@ -919,7 +919,7 @@ void FinishVrrp(model::Config& cfg, Diagnostics& diags) {
       return true;
     }
     if (s.members.size() == 1)
-      diags.Warning(LocOf(s.loc), "vrrp_sync_group " + s.name + " has only one member");
+      diags.Warning(LocOf(s.loc), "vrrp_sync_group " + s.name + " has only one member", Grade::kError);
     return false;
   });
 
@@ -960,7 +960,7 @@ void FinishVrrp(model::Config& cfg, Diagnostics& diags) {
   if (!cfg.vrrp_instances.empty()) {
     std::erase_if(cfg.vrrp_scripts, [&](const model::VrrpScript& s) {
       if (used_scripts.count(s.name)) return false;
-      diags.Warning(LocOf(s.loc), "vrrp_script '" + s.name + "' is not used");
+      diags.Warning(LocOf(s.loc), "vrrp_script '" + s.name + "' is not used", Grade::kError);
       return true;
     });
   }

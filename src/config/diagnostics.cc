@@ -4,14 +4,14 @@
 
 namespace vigil::config {
 
-void Diagnostics::Fatal(SourceLoc loc, std::string message) {
-  Add({Severity::kFatal, loc, std::move(message)});
+void Diagnostics::Fatal(SourceLoc loc, std::string message, Grade grade) {
+  Add({Severity::kFatal, loc, std::move(message), grade});
 }
 void Diagnostics::Error(SourceLoc loc, std::string message) {
-  Add({Severity::kError, loc, std::move(message)});
+  Add({Severity::kError, loc, std::move(message), Grade::kError});
 }
-void Diagnostics::Warning(SourceLoc loc, std::string message) {
-  Add({Severity::kWarning, loc, std::move(message)});
+void Diagnostics::Warning(SourceLoc loc, std::string message, Grade grade) {
+  Add({Severity::kWarning, loc, std::move(message), grade});
 }
 void Diagnostics::Add(Diagnostic d) { diags_.push_back(std::move(d)); }
 
@@ -31,9 +31,13 @@ size_t Diagnostics::CountWarnings() const {
 }
 
 CheckExit Diagnostics::ExitCode() const {
-  if (HasFatal()) return CheckExit::kFatal;
-  if (HasErrors()) return CheckExit::kErrors;
   if (scripts_without_security_) return CheckExit::kScriptSecurity;
+  auto graded = [this](Grade g) {
+    return std::any_of(diags_.begin(), diags_.end(),
+                       [g](const Diagnostic& d) { return d.grade == g; });
+  };
+  if (graded(Grade::kError)) return CheckExit::kErrors;
+  if (graded(Grade::kCannotRun)) return CheckExit::kCannotRun;
   return CheckExit::kOk;
 }
 

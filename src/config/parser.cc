@@ -117,7 +117,11 @@ class Parser {
     const BlockSchema& schema = stack_.empty() ? root_ : *stack_.back().spec->block;
     const KeywordSpec* spec = schema.Lookup(kw.text);
     if (spec == nullptr) {
-      diags_.Warning(kw.loc, "unknown keyword '" + kw.text + "'");
+      // keepalived -t: "Unknown keyword" (an error, exit 5); it skips the keyword's block.
+      std::string message = "unknown keyword '" + kw.text + "'";
+      if (std::string_view near = schema.Closest(kw.text); !near.empty())
+        message += "; did you mean '" + std::string(near) + "'?";
+      diags_.Error(kw.loc, std::move(message));
       return NextIsOpen(i) ? Skip(i + 1, kw.text) : i;
     }
 

@@ -20,8 +20,10 @@ namespace vigil::config {
 // `} virtual_server ...` work, and a `{` may sit on the line after its keyword.
 //
 // Diagnostics (message text is exact):
-//  - warning `unknown keyword 'KW'` at the keyword; the statement, and its `{ ... }` block
-//    if one follows, are left out of the tree.
+//  - error `unknown keyword 'KW'` at the keyword, with `; did you mean 'NEAR'?` when a
+//    keyword of that block is close (BlockSchema::Closest); the statement, and its
+//    `{ ... }` block if one follows, are left out of the tree (as keepalived, whose -t
+//    counts it an error).
 //  - warning `'KW' is accepted but not yet supported by vigil; it has no effect` for a
 //    Support::kNotYet keyword (not repeated inside its block); it stays in the tree.
 //  - error `missing '{' after 'KW'`: a block keyword not followed by `{`. As in

@@ -200,7 +200,8 @@ class Engine {
     Result<std::string> text = fs_.ReadFile(path);
     if (!text) {
       diags_.Fatal(SourceLoc{},
-                   "cannot read configuration file '" + path + "': " + ErrorText(text.error()));
+                   "cannot read configuration file '" + path + "': " + ErrorText(text.error()),
+                   Grade::kCannotRun);
       return {};
     }
     PushFile(path, std::move(*text), include_check_);
@@ -226,7 +227,8 @@ class Engine {
     if (!aborted_) {
       diags_.Fatal(loc, "configuration expands to more than " +
                             std::to_string(options_.max_output_lines) +
-                            " lines; the rest is ignored");
+                            " lines; the rest is ignored",
+                   Grade::kCannotRun);
     }
     aborted_ = true;
     return false;
@@ -499,7 +501,22 @@ class Engine {
     size_t space = s.find_first_of(" \t", ofs);
     if (space == std::string::npos) return false;
     bool match = std::string_view(s).substr(ofs, space - ofs) == options_.config_id;
-    if (match == negate) return false;
+    if (match == negate) {
+      // Remember a definition this config id skips, to explain an undefined use of it.
+      const size_t d = SkipBlanks(s, space);
+      const size_t eq = s.find('=', d);
+      if (d + 1 < s.size() && s[d] == '$' && eq != std::string::npos &&
+          IsNameStart(static_cast<unsigned char>(s[d + 1]))) {
+        std::string name = s.substr(d + 1, eq - d - 1);
+        if (std::all_of(name.begin(), name.end(),
+                        [](char c) { return IsNameChar(static_cast<unsigned char>(c)); })) {
+          std::string& ids = skipped_defs_[name];
+          if (!ids.empty()) ids += ", ";
+          ids += s.substr(0, space);
+        }
+      }
+      return false;
+    }
     w.text.Erase(0, SkipBlanks(s, space));
     return true;
   }
@@ -603,7 +620,10 @@ class Engine {
       u.consumed = k;
     }
     auto it = defs_.find(u.name);
-    if (it == defs_.end()) return std::nullopt;
+    if (it == defs_.end()) {
+      undefined_use_ = u.name;
+      return std::nullopt;
+    }
     const Def& d = it->second;
     // A multi-line definition is only expanded at the end of a line.
     if (d.multiline && u.consumed != in.size()) return std::nullopt;
@@ -699,6 +719,17 @@ class Engine {
     return std::to_string(span == 0 ? r : lo + r % span);
   }
 
+  // Warns once per name, at its first use, when `name` is undefined only because every
+  // definition of it is guarded by an @ID this config id does not select: keepalived then
+  // leaves the use as written (and a `${NAME}` splits at its braces), and so does vigil.
+  void ExplainUndefined(const std::string& name, SourceLoc loc) {
+    auto it = skipped_defs_.find(name);
+    if (it == skipped_defs_.end() || !explained_.insert(name).second) return;
+    diags_.Warning(loc, "'" + name + "' is not defined: its definitions are only for " +
+                            it->second + " and the config id is '" + options_.config_id +
+                            "' (-i); the text stays as written, as in keepalived");
+  }
+
   // Expands the definitions used in `w`, rescanning each value where it lands (as
   // keepalived does). Lines after the first of a multi-line definition go to `rest`.
   // Returns true if anything was replaced.
@@ -715,8 +746,11 @@ class Engine {
         in.MoveFrontTo(out);
         continue;
       }
+      undefined_use_.clear();
       std::optional<Use> use = MatchUse(in);
       if (!use) {
+        if (!undefined_use_.empty())
+          ExplainUndefined(undefined_use_, {w.file, w.line, in.column.back()});
         in.MoveFrontTo(out);
         continue;
       }
@@ -971,7 +1005,7 @@ class Engine {
   // Reports an include problem: fatal if `check` is among the active checks, else a warning.
   void ReportInclude(unsigned flags, unsigned check, SourceLoc loc, std::string message) {
     if (flags & check) {
-      diags_.Fatal(loc, std::move(message));
+      diags_.Fatal(loc, std::move(message), Grade::kCannotRun);  // keepalived: file not found
     } else {
       diags_.Warning(loc, std::move(message));
     }
@@ -1114,6 +1148,10 @@ class Engine {
   std::vector<Line> out_;
   std::unordered_map<uint32_t, FileInfo> file_info_;
   std::unordered_map<std::string, Def> defs_;
+  // Definitions skipped by an @ID prefix: name -> "@low, @high".
+  std::unordered_map<std::string, std::string> skipped_defs_;
+  std::set<std::string> explained_;  // names ExplainUndefined has warned about
+  mutable std::string undefined_use_;  // set by MatchUse: a well-formed use of no definition
   std::vector<Frame> frames_;
   std::map<std::pair<uint32_t, std::string>, uint32_t> frame_ids_;
   std::string multiline_def_;

@@ -2,7 +2,10 @@
 // Keywords are listed in the order keepalived 2.2.7 installs them.
 #include "config/schema.h"
 
+#include <algorithm>
+#include <cctype>
 #include <string>
+#include <vector>
 
 namespace vigil::config {
 namespace schema_internal {
@@ -63,6 +66,50 @@ const KeywordSpec* BlockSchema::Lookup(std::string_view keyword) const {
   for (const KeywordSpec& spec : keywords_)
     if (spec.name == keyword) return &spec;
   return nullptr;
+}
+
+namespace {
+
+// Returns the optimal-string-alignment distance between `a` and `b`.
+size_t EditDistance(std::string_view a, std::string_view b) {
+  std::vector<std::vector<size_t>> d(a.size() + 1, std::vector<size_t>(b.size() + 1));
+  for (size_t i = 0; i <= a.size(); ++i) d[i][0] = i;
+  for (size_t j = 0; j <= b.size(); ++j) d[0][j] = j;
+  for (size_t i = 1; i <= a.size(); ++i) {
+    for (size_t j = 1; j <= b.size(); ++j) {
+      const size_t cost = a[i - 1] == b[j - 1] ? 0 : 1;
+      d[i][j] = std::min({d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost});
+      if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1])
+        d[i][j] = std::min(d[i][j], d[i - 2][j - 2] + 1);
+    }
+  }
+  return d[a.size()][b.size()];
+}
+
+}  // namespace
+
+std::string_view BlockSchema::Closest(std::string_view word) const {
+  const size_t limit = word.size() <= 4 ? 1 : word.size() <= 10 ? 2 : 3;
+  std::string_view best;
+  size_t best_distance = limit + 1;
+  auto lower = [](std::string_view w) {
+    std::string out(w);
+    for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return out;
+  };
+  for (const KeywordSpec& spec : keywords_)  // `tcp_check` means TCP_CHECK
+    if (spec.name.size() == word.size() && lower(spec.name) == lower(word)) return spec.name;
+  for (const KeywordSpec& spec : keywords_) {
+    const size_t longer = std::max(spec.name.size(), word.size());
+    const size_t shorter = std::min(spec.name.size(), word.size());
+    if (longer - shorter >= best_distance) continue;  // cannot be nearer
+    const size_t distance = EditDistance(word, spec.name);
+    if (distance < best_distance) {
+      best = spec.name;
+      best_distance = distance;
+    }
+  }
+  return best;
 }
 
 const BlockSchema& RootSchema() { return schema_internal::kRootBlock; }

@@ -57,6 +57,11 @@ class BlockSchema {
   // Returns the spec of `keyword` (case-sensitive, as keepalived), or nullptr if the
   // block does not accept it.
   const KeywordSpec* Lookup(std::string_view keyword) const;
+  // Returns the block's keyword nearest to `word` by edit distance (insertions, deletions,
+  // substitutions and swaps of two neighbours), if it is close enough to be a likely typo
+  // (1 edit for words up to 4 characters, 2 up to 10, else 3); the first in table order
+  // on a tie; a keyword that differs from `word` only in case first. Returns "" if none is.
+  std::string_view Closest(std::string_view word) const;
   // Returns every keyword of the block, in table order.
   std::span<const KeywordSpec> keywords() const { return keywords_; }
   size_t size() const { return keywords_.size(); }

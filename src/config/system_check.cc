@@ -99,7 +99,13 @@ class Checker {
 
   void Interface(const std::string& name, const model::SourceRef& at) {
     if (name.empty() || !seen_if_.insert(name).second) return;
-    if (!system_.InterfaceExists(name)) Warn(at, "interface '" + name + "' does not exist");
+    // keepalived -t: "interface ... doesn't exist" (an error: exit 5), unless
+    // dynamic_interfaces lets interfaces appear later.
+    if (system_.InterfaceExists(name)) return;
+    if (dynamic_interfaces_)
+      Warn(at, "interface '" + name + "' does not exist (yet: dynamic_interfaces)");
+    else
+      Warn(at, "interface '" + name + "' does not exist", Grade::kError);
   }
 
   // An interface the VRRP engine needs: as in keepalived, a missing one stops the engine
@@ -116,18 +122,20 @@ class Checker {
                  "without it; global_defs dynamic_interfaces makes its instance wait in FAULT)");
   }
 
+  // keepalived -t: "Unable to set uid/gid for script" / "Error setting global script
+  // uid/gid" (errors: the script is dropped).
   void User(const std::optional<std::string>& user, const std::optional<std::string>& group,
             const model::SourceRef& at) {
     if (user && seen_user_.insert(*user).second && !system_.UserExists(*user))
-      Warn(at, "user '" + *user + "' does not exist");
+      diags_.Error({at.file, at.line, at.column}, "user '" + *user + "' does not exist");
     if (group && seen_group_.insert(*group).second && !system_.GroupExists(*group))
-      Warn(at, "group '" + *group + "' does not exist");
+      diags_.Error({at.file, at.line, at.column}, "group '" + *group + "' does not exist");
   }
 
   // Checks the program of a command line (its first word, resolved by ResolveCommands).
-  // A missing program of a vrrp_script (`tracked`) is an error, as keepalived's "disabling
-  // track script ... since not found"; of any other script a warning (keepalived drops it
-  // with a log line).
+  // A vrrp_script (`tracked`) that is missing or refused by enable_script_security is an
+  // error, as keepalived's "disabling track script ..."; any other script a warning
+  // (keepalived drops it with a log line only, and -t does not count it).
   void Command(const std::string& command, const std::optional<std::string>& program,
                const model::SourceRef& at, bool tracked) {
     std::string prog = ProgramWord(command);
@@ -155,9 +163,8 @@ class Checker {
     }
     if (script_security_) {
       if (auto why = system_.ScriptInsecurity(prog))
-        diags_.Error({at.file, at.line, at.column},
-                     "script '" + prog + "' will not be run: " + *why +
-                         " (enable_script_security refuses scripts a non-root user can change)");
+        missing("script '" + prog + "' will not be run: " + *why +
+                " (enable_script_security refuses scripts a non-root user can change)");
       return;
     }
     if (!security_reported_) {
@@ -179,8 +186,8 @@ class Checker {
   }
 
  private:
-  void Warn(const model::SourceRef& at, std::string msg) {
-    diags_.Warning({at.file, at.line, at.column}, std::move(msg));
+  void Warn(const model::SourceRef& at, std::string msg, Grade grade = Grade::kNone) {
+    diags_.Warning({at.file, at.line, at.column}, std::move(msg), grade);
   }
 
   const SystemInfo& system_;
@@ -205,7 +212,7 @@ void ResolveCommands(model::Config& config, const SystemInfo& system) {
 void CheckSystem(const model::Config& config, const SystemInfo& system, Diagnostics& diags) {
   const model::Global& g = config.global;
   Checker c(system, diags, g.enable_script_security, g.dynamic_interfaces);
-  c.User(g.script_user, g.script_group, {});
+  c.User(g.script_user, g.script_group, g.script_user_loc);
   // Without its group, vigild would refuse to start: an error, not a warning.
   for (const auto& raw : g.other)
     if (raw.keyword == "vigil_control_group" && !raw.args.empty() &&

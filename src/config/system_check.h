@@ -1,8 +1,6 @@
 // System checks: a pass over a built model that asks the running system whether what
-// the configuration names exists (interfaces, users, script files). Every finding is a
-// WARNING: the configuration is valid, the system may just not be ready yet; except an
-// interface the VRRP engine needs without global_defs dynamic_interfaces, which is FATAL
-// (keepalived refuses such a configuration: its VRRP process stops at once).
+// the configuration names exists (interfaces, users, script files), and the resolution of
+// script commands along PATH.
 #ifndef VIGIL_CONFIG_SYSTEM_CHECK_H_
 #define VIGIL_CONFIG_SYSTEM_CHECK_H_
 
@@ -59,15 +57,18 @@ class HostSystemInfo final : public SystemInfo {
 // reports it).
 void ResolveCommands(model::Config& config, const SystemInfo& system);
 
-// Adds a warning to `diags` for each interface, user, group or script the configuration
-// names that `system` does not have, at the item's configured location:
-//   interface 'eth9' does not exist
-//   (VRRP, fatal) interface 'eth9' does not exist (the VRRP engine cannot start ...)
-//   user 'nobody2' does not exist
-//   script '/x/y' does not exist | script '/x/y' is not executable
-//   script 'x' is not found in PATH (/usr/bin:/bin)
-// A vrrp_script whose program does not exist is an error, as in keepalived (which disables
-// it). Expects ResolveCommands to have run on `config`.
+// Adds a diagnostic to `diags` for each interface, user, group or script the configuration
+// names that `system` does not have, at the item's configured location, graded as
+// keepalived -t grades it:
+//   interface 'eth9' does not exist                 warning (keepalived: exit 5)
+//   (VRRP) interface 'eth9' does not exist (the VRRP engine cannot start ...)
+//                                                   fatal, unless dynamic_interfaces (exit 5)
+//   user 'nobody2' does not exist (or group)        error (keepalived drops the script)
+//   script '/x/y' does not exist                    warning; error for a vrrp_script
+//   script 'x' is not found in PATH (/usr/bin:/bin) warning; error for a vrrp_script
+//   script '/x/y' is not executable                 warning
+// and marks `diags` when scripts exist without enable_script_security (exit 6).
+// Expects ResolveCommands to have run on `config`.
 void CheckSystem(const model::Config& config, const SystemInfo& system, Diagnostics& diags);
 
 }  // namespace vigil::config

@@ -49,7 +49,7 @@ int RunDumpConfig(const Options& options, std::ostream& json_out, std::ostream& 
   diag_out.flush();
   // The model is printed even when the configuration cannot run: it shows what was read.
   json_out << model::ToJsonText(loaded.config, 2) << '\n';
-  return loaded.diags.HasFatal() ? static_cast<int>(config::CheckExit::kFatal) : 0;
+  return loaded.diags.HasFatal() ? static_cast<int>(config::CheckExit::kCannotRun) : 0;
 }
 
 }  // namespace vigil::daemon

@@ -19,7 +19,7 @@ config::PreprocessOptions PreprocessOptionsFrom(const Options& options);
 config::Loaded LoadFromOptions(const Options& options, config::SystemPass pass);
 
 // Loads the configuration, writes every diagnostic to `diag_out` and returns keepalived's
-// config-test exit code (0 fine, 3 cannot run, 4 errors, 5 scripts without
+// config-test exit code (0 fine, 4 cannot run, 5 errors, 6 scripts without
 // enable_script_security). System checks (interfaces, users, scripts) run against this host.
 // `engine_checks` adds what only the engines know (e.g. what the load balancer here can
 // express); it may be empty.
@@ -28,7 +28,7 @@ int RunConfigTest(const Options& options, std::ostream& diag_out,
                   const EngineChecks& engine_checks = {});
 
 // Loads the configuration and writes the model as JSON to `json_out`; diagnostics go to
-// `diag_out`. Returns 0, or 3 when the configuration cannot run (the model read so far is
+// `diag_out`. Returns 0, or 4 when the configuration cannot run (the model read so far is
 // still printed).
 int RunDumpConfig(const Options& options, std::ostream& json_out, std::ostream& diag_out);
 

@@ -83,6 +83,7 @@ struct Global {
   bool enable_script_security = false;
   std::optional<std::string> script_user;      // default keepalived_script, else root
   std::optional<std::string> script_group;
+  SourceRef script_user_loc;                   // the `script_user` line
 
   std::optional<std::string> default_interface;  // default "eth0" (static addresses, VIPs)
   // An interface the VRRP configuration names may be missing: its instance waits in FAULT

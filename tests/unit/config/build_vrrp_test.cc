@@ -120,7 +120,8 @@ vrrp_instance C {
                      "10:21: error: virtual_router_id 300 is out of range 1..255",
                      "9:15: fatal: vrrp_instance C: virtual_router_id is not set"}));
   EXPECT_TRUE(cfg.vrrp_instances.empty());
-  EXPECT_EQ(d.ExitCode(), CheckExit::kFatal);
+  EXPECT_EQ(d.ExitCode(), CheckExit::kErrors);  // keepalived: "the virtual router id must be set", exit 5
+  EXPECT_TRUE(d.HasFatal());
 }
 
 TEST(BuildVrrpTest, MixedFamiliesAndPeerMismatchAreDropped) {

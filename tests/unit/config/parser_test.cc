@@ -222,7 +222,7 @@ TEST(ParserTest, UnknownKeywordIsWarnedAndSkipped) {
   EXPECT_EQ(p.tree,
             "global_defs@1:1 {@1:13\n"
             "  router_id@3:3 r2\n");
-  EXPECT_EQ(p.diags, "2:3: warning: unknown keyword 'router_idd'\n");
+  EXPECT_EQ(p.diags, "2:3: error: unknown keyword 'router_idd'; did you mean 'router_id'?\n");
 }
 
 TEST(ParserTest, UnknownKeywordsBlockIsSkippedWhole) {
@@ -242,8 +242,8 @@ TEST(ParserTest, UnknownKeywordsBlockIsSkippedWhole) {
             "vrrp_script@7:1 chk {@8:1\n"
             "  interval@10:3 2\n");
   EXPECT_EQ(p.diags,
-            "1:1: warning: unknown keyword 'vrrp_instnace'\n"
-            "9:3: warning: unknown keyword 'bogus'\n");
+            "1:1: error: unknown keyword 'vrrp_instnace'; did you mean 'vrrp_instance'?\n"
+            "9:3: error: unknown keyword 'bogus'\n");
 }
 
 TEST(ParserTest, KeywordsAreCaseSensitive) {
@@ -259,16 +259,16 @@ TEST(ParserTest, KeywordsAreCaseSensitive) {
             "  real_server@2:3 10.0.0.2 80 {@2:27\n"
             "    TCP_CHECK@4:5 {@4:15\n");
   EXPECT_EQ(p.diags,
-            "3:5: warning: unknown keyword 'tcp_check'\n"
-            "4:17: warning: unknown keyword 'Connect_Timeout'\n");
+            "3:5: error: unknown keyword 'tcp_check'; did you mean 'TCP_CHECK'?\n"
+            "4:17: error: unknown keyword 'Connect_Timeout'; did you mean 'connect_timeout'?\n");
 }
 
 TEST(ParserTest, KeywordValidOnlyInAnotherBlockIsUnknownHere) {
   Parsed p = Parse("global_defs {\n  priority 100\n}\nrouter_id r1\n");
   EXPECT_EQ(p.tree, "global_defs@1:1 {@1:13\n");
   EXPECT_EQ(p.diags,
-            "2:3: warning: unknown keyword 'priority'\n"
-            "4:1: warning: unknown keyword 'router_id'\n");
+            "2:3: error: unknown keyword 'priority'\n"
+            "4:1: error: unknown keyword 'router_id'\n");
 }
 
 TEST(ParserTest, NotYetSupportedKeywordIsKeptWithOneWarning) {
@@ -303,7 +303,7 @@ TEST(ParserTest, UnknownKeywordInsideNotYetBlockIsStillReported) {
   EXPECT_EQ(p.diags,
             "1:1: warning: 'bfd_instance' is accepted but not yet supported by vigil; it has no "
             "effect\n"
-            "2:3: warning: unknown keyword 'nieghbor_ip'\n");
+            "2:3: error: unknown keyword 'nieghbor_ip'; did you mean 'neighbor_ip'?\n");
 }
 
 TEST(ParserTest, ExtraCloseBraceAtTopLevelIsAnError) {
@@ -336,7 +336,7 @@ TEST(ParserTest, SkippedBlockOpenAtEndOfInputIsReported) {
   Parsed p = Parse("global_defs {\n  foo {\n    bar\n");
   EXPECT_EQ(p.tree, "global_defs@1:1 {@1:13\n");
   EXPECT_EQ(p.diags,
-            "2:3: warning: unknown keyword 'foo'\n"
+            "2:3: error: unknown keyword 'foo'\n"
             "2:7: error: missing '}' for block 'foo' opened here\n"
             "1:13: error: missing '}' for block 'global_defs' opened here\n");
 }
@@ -438,7 +438,7 @@ TEST(ParserTest, DeepNestingInSkippedTextIsBoundedAndReportedOnce) {
   EXPECT_EQ(p.tree, "global_defs@3:1 {@3:13\n");
   // The 65th '{' is at column 15 + 2 * 64.
   EXPECT_EQ(p.diags,
-            "1:1: warning: unknown keyword 'unknown_thing'\n"
+            "1:1: error: unknown keyword 'unknown_thing'\n"
             "1:143: error: blocks nested too deeply (more than 64 levels)\n");
 }
 
@@ -501,7 +501,7 @@ TEST(ParserTest, CustomRootSchema) {
   Diagnostics d;
   Tree t = ParseTree(Lex("priority 5\nrouter_id x\n"), *vi->block, d);
   EXPECT_EQ(Render(t), "priority@1:1 5\n");
-  EXPECT_EQ(Render(d), "2:1: warning: unknown keyword 'router_id'\n");
+  EXPECT_EQ(Render(d), "2:1: error: unknown keyword 'router_id'\n");
 }
 
 TEST(ParserTest, DiagnosticsFormatWithSourceLineAndCaret) {
@@ -511,7 +511,7 @@ TEST(ParserTest, DiagnosticsFormatWithSourceLineAndCaret) {
   Diagnostics d;
   ParseTree(Lex(text), d);
   EXPECT_EQ(d.FormatAll(files),
-            "/etc/keepalived/keepalived.conf:2:3: warning: unknown keyword 'router_idd'\n"
+            "/etc/keepalived/keepalived.conf:2:3: error: unknown keyword 'router_idd'; did you mean 'router_id'?\n"
             "  router_idd r1\n"
             "  ^\n"
             "/etc/keepalived/keepalived.conf:4:1: error: unmatched '}'\n"

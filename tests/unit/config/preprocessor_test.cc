@@ -113,7 +113,7 @@ TEST_F(PreprocessorTest, MissingTopLevelFileIsFatal) {
   EXPECT_EQ(Run("/nope.conf"), V{});
   EXPECT_EQ(Diags(),
             (V{"fatal -: cannot read configuration file '/nope.conf': No such file or directory"}));
-  EXPECT_EQ(diags_.ExitCode(), CheckExit::kFatal);
+  EXPECT_EQ(diags_.ExitCode(), CheckExit::kCannotRun);
 }
 
 // ---- include ----
@@ -262,6 +262,20 @@ TEST_F(PreprocessorTest, ConditionalLinesFollowTheConfigId) {
   Add(kMain, "@main a\n@^main b\n@other c\n@^other d\n@main\n@main  $X=1\nv $X\n");
   EXPECT_EQ(Run(), (V{"a", "d", "v|1"}));
   EXPECT_EQ(Loc(0, 0), "/etc/k/keepalived.conf:1:7");
+}
+
+TEST_F(PreprocessorTest, UseOfADefinitionThisConfigIdSkipsStaysAsWrittenLikeKeepalived) {
+  // keepalived 2.2.7 with -i main: `router_id ${INST}` keeps `${INST}`, and the braces split
+  // the line ("Unexpected '{'", "Unknown keyword 'INST'"); `$INST` splits nothing.
+  Add(kMain,
+      "@low $INST=low\n@^main $INST=high\nrouter_id ${INST}\n"
+      "notify ${_PWD}/n.${INST}.sh\nx $INST y\n$UNSET z\n");
+  EXPECT_EQ(Run(), (V{"router_id|$", "{", "INST", "}", "notify|/etc/k/n.$", "{", "INST", "}",
+                      ".sh", "x|$INST|y", "$UNSET|z"}));
+  EXPECT_EQ(Diags(), (V{"warning /etc/k/keepalived.conf:3:11: 'INST' is not defined: its "
+                        "definitions are only for @low, @^main and the config id is 'main' "
+                        "(-i); the text stays as written, as in keepalived"}));
+  EXPECT_EQ(diags_.ExitCode(), CheckExit::kOk);  // the parser reports the split pieces
 }
 
 TEST_F(PreprocessorTest, ConditionalFromADefinition) {

@@ -333,6 +333,17 @@ TEST(SchemaTest, LookupIsCaseSensitive) {
   EXPECT_EQ(RootSchema().Lookup(""), nullptr);
 }
 
+TEST(SchemaTest, ClosestSuggestsATypoFromTheSameBlock) {
+  const BlockSchema& vi = *RootSchema().Lookup("vrrp_instance")->block;
+  EXPECT_EQ(vi.Closest("advert_intt"), "advert_int");       // one insertion
+  EXPECT_EQ(vi.Closest("virtual_ruoter_id"), "virtual_router_id");  // one swap
+  EXPECT_EQ(vi.Closest("prority"), "priority");
+  EXPECT_EQ(vi.Closest("Priority"), "priority");            // case only
+  EXPECT_EQ(vi.Closest("router_id"), "");                   // global_defs only: too far here
+  EXPECT_EQ(vi.Closest("zz"), "");
+  EXPECT_EQ(RootSchema().Closest("vrrp_instnace"), "vrrp_instance");
+}
+
 TEST(SchemaTest, CheckersShareConnectionOptionsExceptMiscFileAndBfd) {
   for (std::string_view c : {"TCP_CHECK", "HTTP_GET", "SSL_GET", "SMTP_CHECK", "DNS_CHECK",
                              "UDP_CHECK", "PING_CHECK"}) {

@@ -66,7 +66,7 @@ TEST(SystemCheckTest, MissingControlGroupIsAnError) {
             Strings{});
 }
 
-TEST(SystemCheckTest, MissingThingsAreWarningsAtTheirLines) {
+TEST(SystemCheckTest, MissingThingsAreReportedAtTheirLines) {
   FakeSystem sys;
   Diagnostics d = CheckText(R"(global_defs {
   enable_script_security
@@ -86,12 +86,14 @@ vrrp_instance VI_1 {
   notify_backup /no/such
 })", sys);
   // Scripts first (global, vrrp_script, notify...), then interfaces.
-  EXPECT_EQ(DiagLines(d), (Strings{"5:13: warning: user 'nobody2' does not exist",
+  EXPECT_EQ(DiagLines(d), (Strings{"5:13: error: user 'nobody2' does not exist",
                                    "15:3: warning: script '/etc/passwd' is not executable",
                                    "16:3: warning: script '/no/such' does not exist",
                                    "9:15: warning: interface 'eth9' does not exist; its "
                                    "instance waits for it in FAULT (dynamic_interfaces)"}));
-  EXPECT_EQ(d.ExitCode(), CheckExit::kOk);
+  // keepalived -t: an unknown user counts (exit 5); missing or non-executable notify
+  // scripts, and interfaces under dynamic_interfaces, are only logged there.
+  EXPECT_EQ(d.ExitCode(), CheckExit::kErrors);
 }
 
 TEST(SystemCheckTest, ExistingScriptWithoutScriptSecurityGivesExit5) {
@@ -199,11 +201,62 @@ vrrp_instance VI_1 {
   virtual_ipaddress { 10.0.0.1 }
   notify_master "/bin/true master"
 })", sys);
+  // keepalived drops an unsafe notify script with a log line: -t exits 0 there.
   EXPECT_EQ(DiagLines(d),
-            (Strings{"8:3: error: script '/bin/true' will not be run: '/bin/true' is writable by "
+            (Strings{"8:3: warning: script '/bin/true' will not be run: '/bin/true' is writable "
+                     "by every user (enable_script_security refuses scripts a non-root user can "
+                     "change)"}));
+  EXPECT_EQ(d.ExitCode(), CheckExit::kOk);
+}
+
+TEST(SystemCheckTest, ScriptSecurityRefusingATrackScriptIsAnError) {
+  // keepalived -t: "Disabling track script chk due to insecure" (exit 5).
+  FakeSystem sys;
+  sys.insecure.insert("/bin/true");
+  Diagnostics d = CheckText(R"(global_defs {
+  enable_script_security
+}
+vrrp_script chk {
+  script "/bin/true"
+})", sys);
+  EXPECT_EQ(DiagLines(d),
+            (Strings{"5:3: error: script '/bin/true' will not be run: '/bin/true' is writable by "
                      "every user (enable_script_security refuses scripts a non-root user can "
                      "change)"}));
   EXPECT_EQ(d.ExitCode(), CheckExit::kErrors);
+}
+
+TEST(SystemCheckTest, UnknownScriptUserIsAnErrorAtItsLine) {
+  // keepalived -t: "Error setting global script uid/gid" (exit 5).
+  FakeSystem sys;
+  Diagnostics d = CheckText(R"(global_defs {
+  enable_script_security
+  script_user quentin staff
+}
+vrrp_script chk {
+  script "/bin/true"
+  user root wheel
+})", sys);
+  EXPECT_EQ(DiagLines(d), (Strings{"3:3: error: user 'quentin' does not exist",
+                                   "3:3: error: group 'staff' does not exist",
+                                   "5:13: error: group 'wheel' does not exist"}));
+  EXPECT_EQ(d.ExitCode(), CheckExit::kErrors);
+}
+
+TEST(SystemCheckTest, DynamicInterfacesMayBeMissing) {
+  // keepalived -t exits 0 for a missing interface under dynamic_interfaces.
+  FakeSystem sys;
+  Diagnostics d = CheckText(R"(global_defs {
+  dynamic_interfaces
+}
+vrrp_instance A {
+  interface eth7
+  virtual_router_id 1
+  virtual_ipaddress { 10.0.0.1 }
+})", sys);
+  EXPECT_EQ(DiagLines(d),
+            (Strings{"4:15: warning: interface 'eth7' does not exist (yet: dynamic_interfaces)"}));
+  EXPECT_EQ(d.ExitCode(), CheckExit::kOk);
 }
 
 TEST(SystemCheckTest, EachMissingInterfaceIsReportedOnce) {
