@@ -84,6 +84,55 @@ TEST(UdpReplyTest, DefaultPayloadIs32FillerBytes) {
   EXPECT_EQ(std::string(p.begin(), p.end()), "vigil health check - vigil healt");
 }
 
+TEST(EchoTest, RequestBytes) {
+  const std::vector<uint8_t> v4 = BuildEchoRequest(false, 0x1234, 0x0007);
+  ASSERT_EQ(v4.size(), 64u);
+  // type 8, code 0, checksum, id, sequence, then 0, 1, 2, ...
+  EXPECT_EQ(std::vector<uint8_t>(v4.begin(), v4.begin() + 10),
+            (std::vector<uint8_t>{8, 0, 0xee, 0xb1, 0x12, 0x34, 0x00, 0x07, 0, 1}));
+  EXPECT_EQ(v4[63], 55);
+  const std::vector<uint8_t> v6 = BuildEchoRequest(true, 0x1234, 0x0007);
+  // type 128; the kernel fills the ICMPv6 checksum.
+  EXPECT_EQ(std::vector<uint8_t>(v6.begin(), v6.begin() + 8),
+            (std::vector<uint8_t>{128, 0, 0, 0, 0x12, 0x34, 0x00, 0x07}));
+}
+
+TEST(EchoTest, MatchesOnlyOurReply) {
+  std::vector<uint8_t> reply = BuildEchoRequest(false, 0x1234, 7);
+  reply[0] = 0;  // echo reply
+  EchoExpectation dgram{.ipv6 = false, .with_ip_header = false, .match_id = false, .id = 0x9999,
+                        .seq = 7};
+  EXPECT_TRUE(IsEchoReply(reply, dgram));  // datagram sockets rewrite the id
+  EchoExpectation raw = dgram;
+  raw.match_id = true;
+  EXPECT_FALSE(IsEchoReply(reply, raw));
+  raw.id = 0x1234;
+  EXPECT_TRUE(IsEchoReply(reply, raw));
+  dgram.seq = 8;
+  EXPECT_FALSE(IsEchoReply(reply, dgram));
+  EXPECT_FALSE(IsEchoReply(std::span(reply).first(7), raw));
+  reply[0] = 8;  // our own request looped back is not a reply
+  EXPECT_FALSE(IsEchoReply(reply, raw));
+
+  // Raw IPv4 sockets: skip the IP header by its IHL; a header shorter than 20 is refused.
+  std::vector<uint8_t> with_header(24, 0);
+  with_header[0] = 0x46;  // IHL 6: 4 bytes of options
+  reply[0] = 0;
+  with_header.insert(with_header.end(), reply.begin(), reply.end());
+  raw.with_ip_header = true;
+  EXPECT_TRUE(IsEchoReply(with_header, raw));
+  with_header[0] = 0x44;
+  EXPECT_FALSE(IsEchoReply(with_header, raw));
+
+  std::vector<uint8_t> v6 = BuildEchoRequest(true, 1, 2);
+  v6[0] = 129;
+  EXPECT_TRUE(IsEchoReply(v6, {.ipv6 = true, .with_ip_header = false, .match_id = true, .id = 1,
+                               .seq = 2}));
+  v6[0] = 1;  // destination unreachable
+  EXPECT_FALSE(IsEchoReply(v6, {.ipv6 = true, .with_ip_header = false, .match_id = false,
+                                .id = 1, .seq = 2}));
+}
+
 TEST(MiscExitTest, StaticAndDynamic) {
   MiscCheck m;
   EXPECT_TRUE(MiscExitResult(m, 0).ok);
