@@ -28,9 +28,31 @@ std::string ToJson(const Status& status, int indent) {
   return nlohmann::json(status).dump(indent);
 }
 
+namespace {
+
+// True if every floating-point number in `doc` converts to any numeric field of a Status
+// without undefined behaviour (a double beyond an integer's range, or negative for an
+// unsigned one, is UB when converted). vigil writes floats only for durations in seconds.
+bool FloatsConvertible(const nlohmann::json& doc) {
+  std::vector<const nlohmann::json*> pending{&doc};  // no recursion: documents may nest deep
+  while (!pending.empty()) {
+    const nlohmann::json* j = pending.back();
+    pending.pop_back();
+    if (j->is_number_float()) {
+      const double v = j->get<double>();
+      if (!(v >= 0 && v < 2147483648.0)) return false;
+    } else if (j->is_structured()) {
+      for (const auto& e : *j) pending.push_back(&e);
+    }
+  }
+  return true;
+}
+
+}  // namespace
+
 bool FromJson(const std::string& text, Status& out) {
   nlohmann::json j = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
-  if (j.is_discarded() || !j.is_object()) return false;
+  if (j.is_discarded() || !j.is_object() || !FloatsConvertible(j)) return false;
   try {
     out = j.get<Status>();
   } catch (const nlohmann::json::exception&) {

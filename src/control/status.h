@@ -107,7 +107,8 @@ struct Status {
 // JSON round trip (the control protocol, the engines' reports to the supervisor, the
 // JSON dump file).
 std::string ToJson(const Status& status, int indent = -1);
-// Returns false (leaving `out` unspecified) when `text` is not a valid status document.
+// Returns false (leaving `out` unspecified) when `text` is not a valid status document,
+// which includes one with a floating-point number that is negative or not below 2^31.
 bool FromJson(const std::string& text, Status& out);
 
 // Renders the Prometheus text exposition format (version 0.0.4).

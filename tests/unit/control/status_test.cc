@@ -50,6 +50,20 @@ TEST(StatusTest, FromJsonRejectsGarbage) {
   EXPECT_FALSE(FromJson(R"({"pid":"x"})", out));
 }
 
+// Seen while writing fuzz_engine_frames and confirmed by it under UBSan on a crafted input:
+// a float beyond an integer field's range was converted with undefined behaviour. Such
+// documents are refused; in-range floats still convert.
+TEST(StatusTest, FromJsonRefusesFloatsNoFieldCanHold) {
+  Status out;
+  EXPECT_FALSE(FromJson(R"({"pid":1e300})", out));
+  EXPECT_FALSE(FromJson(R"({"instances":[{"adverts_sent":-1.5}]})", out));
+  EXPECT_FALSE(FromJson(R"({"instances":[{"rejected":{"bad_ttl":1e20}}]})", out));
+  EXPECT_FALSE(FromJson(R"({"uptime_s":-0.5})", out));
+  ASSERT_TRUE(FromJson(R"({"pid":7.9,"uptime_s":12.5})", out));
+  EXPECT_EQ(out.pid, 7);
+  EXPECT_EQ(out.uptime_s, 12.5);
+}
+
 TEST(StatusTest, FromJsonFillsDefaultsForMissingFields) {
   Status out;
   ASSERT_TRUE(FromJson(R"({"pid":7})", out));
