@@ -168,31 +168,31 @@ def pids_in(path: str) -> list[int]:
         return []
 
 
-def test_misc_check_leaves_no_children_behind(one):
-    pids = os.path.join(one.work, "misc.pids")
-    script = os.path.join(one.work, "misc.sh")
+def start_misc(the: LbLab, name: str, last_line: str, timeout: int) -> str:
+    """Starts vigild with a MISC_CHECK script that writes its pid, starts a background job
+    and a `setsid` escapee (writing theirs), then runs `last_line`; returns the pid file."""
+    pids = os.path.join(the.work, f"{name}.pids")
+    script = os.path.join(the.work, f"{name}.sh")
     with open(script, "w") as f:
-        f.write(f"#!/bin/sh\nsleep 300 &\necho $! >> {pids}\n"
-                f"setsid sleep 300 &\necho $! >> {pids}\nexit 0\n")
+        f.write(f"#!/bin/sh\necho $$ >> {pids}\nsleep 300 &\necho $! >> {pids}\n"
+                f"setsid sleep 300 &\necho $! >> {pids}\n{last_line}\n")
     os.chmod(script, 0o755)
-    misc = f'MISC_CHECK {{\n    misc_path "{script}"\n    misc_timeout 5\n}}'
-    one.start_vigild(virtual_server(real_server(one.rs[0], check=misc)))
-    lablib.wait_until(lambda: len(pids_in(pids)) >= 6, timeout=10, message="three runs")
+    misc = f'MISC_CHECK {{\n    misc_path "{script}"\n    misc_timeout {timeout}\n}}'
+    the.start_vigild(virtual_server(real_server(the.rs[0], check=misc)))
+    return pids
+
+
+def test_misc_check_leaves_no_children_behind(one):
+    pids = start_misc(one, "misc", "exit 0", timeout=5)
+    lablib.wait_until(lambda: len(pids_in(pids)) >= 9, timeout=10, message="three runs")
     # Every run's background job and setsid escapee died with the run.
-    lablib.wait_until(lambda: len(live(pids_in(pids))) <= 2, timeout=2,
+    lablib.wait_until(lambda: len(live(pids_in(pids))) <= 3, timeout=2,
                       message=f"children gone (alive: {live(pids_in(pids))})")
     assert one.destinations() == {one.dest(one.rs[0]): 1}
 
 
 def test_hung_misc_check_and_its_children_die_with_vigild(one):
-    pids = os.path.join(one.work, "hung.pids")
-    script = os.path.join(one.work, "hung.sh")
-    with open(script, "w") as f:
-        f.write(f"#!/bin/sh\necho $$ >> {pids}\nsleep 300 &\necho $! >> {pids}\n"
-                f"setsid sleep 300 &\necho $! >> {pids}\nsleep 300\n")
-    os.chmod(script, 0o755)
-    misc = f'MISC_CHECK {{\n    misc_path "{script}"\n    misc_timeout 100\n}}'
-    one.start_vigild(virtual_server(real_server(one.rs[0], check=misc)))
+    pids = start_misc(one, "hung", "sleep 300", timeout=100)
     lablib.wait_until(lambda: len(pids_in(pids)) >= 3, timeout=10, message="the script running")
     assert len(live(pids_in(pids))) == 3
     assert one.stop_vigild() == 0

@@ -88,15 +88,28 @@ TEST_F(SynProberTest, AClosedPortIsRefused) {
   EXPECT_EQ(r.detail, "connection to 127.0.0.1:" + std::to_string(port) + " failed: Connection refused");
 }
 
+// A loopback listener whose accept queue is full: it drops every SYN without an answer
+// until Drain() accepts the connection that fills it.
+class FullListener {
+ public:
+  explicit FullListener(asio::io_context& io) : acceptor_(io), filler_(io) {
+    acceptor_.open(tcp::v4());
+    acceptor_.bind(tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
+    acceptor_.listen(0);
+    filler_.connect(acceptor_.local_endpoint());
+  }
+  uint16_t port() const { return acceptor_.local_endpoint().port(); }
+  void Drain() { accepted_.emplace(acceptor_.accept()); }
+
+ private:
+  tcp::acceptor acceptor_;
+  tcp::socket filler_;
+  std::optional<tcp::socket> accepted_;
+};
+
 TEST_F(SynProberTest, ASilentServerTimesOut) {
-  // A listener whose accept queue is full drops every SYN without an answer.
-  tcp::acceptor acceptor(io_);
-  acceptor.open(tcp::v4());
-  acceptor.bind(tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
-  acceptor.listen(0);
-  const uint16_t port = acceptor.local_endpoint().port();
-  tcp::socket filler(io_);
-  filler.connect(acceptor.local_endpoint());
+  FullListener listener(io_);
+  const uint16_t port = listener.port();
   ProbeResult r = RunOne(Target("127.0.0.1", port, std::chrono::milliseconds(300)));
   EXPECT_FALSE(r.ok);
   EXPECT_EQ(r.detail, "connection to 127.0.0.1:" + std::to_string(port) + " timed out");
@@ -118,17 +131,10 @@ TEST(SynRetransmitTest, FollowsTheKernelsDoublingScheduleWithinTheTimeout) {
 TEST_F(SynProberTest, ALostSynIsSentAgain) {
   // The first SYN meets a full accept queue and is dropped; the queue is emptied at 300 ms,
   // so the SYN sent again at 1 s is answered.
-  tcp::acceptor acceptor(io_);
-  acceptor.open(tcp::v4());
-  acceptor.bind(tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
-  acceptor.listen(0);
-  const uint16_t port = acceptor.local_endpoint().port();
-  tcp::socket filler(io_);
-  filler.connect(acceptor.local_endpoint());
+  FullListener listener(io_);
   asio::steady_timer drain(io_, std::chrono::milliseconds(300));
-  std::optional<tcp::socket> accepted;
-  drain.async_wait([&](std::error_code) { accepted.emplace(acceptor.accept()); });
-  ProbeResult r = RunOne(Target("127.0.0.1", port, std::chrono::seconds(2)));
+  drain.async_wait([&](std::error_code) { listener.Drain(); });
+  ProbeResult r = RunOne(Target("127.0.0.1", listener.port(), std::chrono::seconds(2)));
   EXPECT_TRUE(r.ok) << r.detail;
 }
 
