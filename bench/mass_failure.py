@@ -11,8 +11,8 @@ the rule goes and they come back.
 Figures, from vigild's own log (millisecond timestamps): "verdicts" is the time from the
 first to the last of the 1,000 checker DOWN (or UP) lines, set by the probes' phases within
 delay_loop; "table follows" is the time from the last verdict to the end of the load-balancer
-update that completes the 1,000 changes (its debug line "load balancer: N operations
-applied"), i.e. how far the kernel table lags behind the checkers. "transactions" counts
+update that completes the 1,000 changes and ends after the last verdict (its debug line
+"load balancer: N operations applied"), i.e. how far the kernel table lags behind the checkers. "transactions" counts
 those updates. At the end `nft list table` confirms the table holds exactly the servers
 that should be there. Target: the table follows within 100 ms of the last verdict.
 """
@@ -69,24 +69,31 @@ def phase(daemon, node, since: float, verdict: str, want_ops: int, want_dests: i
         events = log_events(daemon.log(), since)
         verdicts = [t for t, m in events if m.endswith(f"; checker {verdict}")]
         applies = [(t, int(a.group(1))) for t, m in events if (a := APPLIED.match(m))]
+        # The table reflects the verdicts at the end of the first update that completes the
+        # count of changes and ends after the last verdict (a server that flapped meanwhile
+        # adds changes of its own).
         done, total = None, 0
+        last = max(verdicts) if len(verdicts) >= want_ops else None
         for t, n in applies:
             total += n
-            if total >= want_ops:
+            if total >= want_ops and last is not None and t > last:
                 done = t
                 break
-        if done is not None and len(verdicts) >= want_ops:
+        if done is not None:
             break
         if time.monotonic() > deadline:
             raise bl.lablib.LabError(f"{len(verdicts)} verdicts and {total} operations after "
                                      f"{timeout} s")
         time.sleep(0.5)
     seen = destinations(node)
-    if seen != want_dests:
+    if seen != want_dests or os.environ.get("VIGIL_BENCH_VERBOSE"):
         notes = [m for t, m in log_events(daemon.log(), 0) if m.startswith("load balancer: ")
                  and not APPLIED.match(m)]
+        applied = [f"{t - since:.3f} {m}" for t, m in events if APPLIED.match(m)]
         print(f"  table holds {seen} real servers, {want_dests} expected; the checker said:\n  " +
-              "\n  ".join(notes[-20:]), flush=True)
+              "\n  ".join(notes[-20:] + applied[:20]) +
+              f"\n  verdicts from {min(verdicts) - since:.3f} to {max(verdicts) - since:.3f}",
+              flush=True)
     return {"verdicts": len(verdicts), "spread": max(verdicts) - min(verdicts),
             "lag": done - max(verdicts), "from_first": done - min(verdicts),
             "transactions": sum(1 for t, n in applies if t <= done),

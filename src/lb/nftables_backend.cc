@@ -45,6 +45,10 @@ Result<std::string> LibNftablesRunner::Run(std::string_view commands, bool json)
 NftablesBackend::NftablesBackend(std::unique_ptr<NftRunner> runner, nft::Options options)
     : runner_(std::move(runner)), options_(options) {}
 
+NftablesBackend::~NftablesBackend() {
+  if (lock_.get() >= 0) ::unlink(lock_path_.c_str());
+}
+
 Result<void> NftablesBackend::Validate(const State& desired) const {
   return nft::Validate(desired);
 }
@@ -130,6 +134,7 @@ Result<void> NftablesBackend::Claim(const std::string& lock_dir) {
     return Fail(ErrorCode::kIo, "write " + path, errno);
   }
   lock_ = std::move(fd);
+  lock_path_ = path;
   return {};
 }
 

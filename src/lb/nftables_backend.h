@@ -46,6 +46,8 @@ class LibNftablesRunner final : public NftRunner {
 class NftablesBackend final : public Backend {
  public:
   NftablesBackend(std::unique_ptr<NftRunner> runner, nft::Options options);
+  // Removes the lock file of Claim (while still holding the lock).
+  ~NftablesBackend() override;
 
   std::string_view Name() const override { return nft::kBackendName; }
   Result<void> Validate(const State& desired) const override;
@@ -68,7 +70,8 @@ class NftablesBackend final : public Backend {
   std::string table() const { return nft::TableRef(options_); }
 
   // Claims the table for this process in this network namespace: an exclusive lock on
-  // `lock_dir`/vigild-lb.<netns inode>.<table>.lock, held while the backend lives. Fails
+  // `lock_dir`/vigild-lb.<netns inode>.<table>.lock, held (and the file removed at the
+  // end) while the backend lives. Fails
   // (kExists) when another process holds it, naming its pid: two daemons sharing one table
   // would undo each other's changes.
   Result<void> Claim(const std::string& lock_dir);
@@ -95,6 +98,7 @@ class NftablesBackend final : public Backend {
   TableState table_ = TableState::kUnknown;
   std::optional<nft::Monitor> monitor_;
   UniqueFd lock_;
+  std::string lock_path_;
   std::vector<std::string> changes_;  // seen, not yet taken
 };
 

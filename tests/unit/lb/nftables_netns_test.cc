@@ -10,6 +10,7 @@
 #include <sched.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -407,10 +408,11 @@ TEST(NftablesTableTest, EachInstanceHasItsOwnTable) {
 
 TEST(NftablesTableTest, OneProcessKeepsATableInANamespace) {
   const std::string dir = ::testing::TempDir();
-  NftablesBackend first(std::make_unique<LibNftablesRunner>(), nft::Options{.table = "vigil_t1"});
+  auto first = std::make_unique<NftablesBackend>(std::make_unique<LibNftablesRunner>(),
+                                                 nft::Options{.table = "vigil_t1"});
   NftablesBackend second(std::make_unique<LibNftablesRunner>(), nft::Options{.table = "vigil_t1"});
   NftablesBackend other(std::make_unique<LibNftablesRunner>(), nft::Options{.table = "vigil_t2"});
-  ASSERT_TRUE(first.Claim(dir).has_value());
+  ASSERT_TRUE(first->Claim(dir).has_value());
   auto r = second.Claim(dir);
   ASSERT_FALSE(r.has_value());
   EXPECT_EQ(r.error().code(), ErrorCode::kExists);
@@ -419,6 +421,14 @@ TEST(NftablesTableTest, OneProcessKeepsATableInANamespace) {
                 std::to_string(getpid()) +
                 "); give each daemon its own config id (-i ID uses table inet vigil_ID)");
   EXPECT_TRUE(other.Claim(dir).has_value());
+  // The first backend gone, its lock file goes with it and the table is free.
+  struct stat ns{};
+  ASSERT_EQ(::stat("/proc/self/ns/net", &ns), 0);
+  const std::string path = dir + "/vigild-lb." + std::to_string(ns.st_ino) + ".vigil_t1.lock";
+  EXPECT_EQ(::access(path.c_str(), F_OK), 0);
+  first.reset();
+  EXPECT_NE(::access(path.c_str(), F_OK), 0);
+  EXPECT_TRUE(second.Claim(dir).has_value());
 }
 
 }  // namespace
