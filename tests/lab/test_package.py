@@ -182,7 +182,7 @@ def _exec_start_pre(root: str) -> str:
 ])
 def test_unit_exec_start_pre_gates_the_start(lab, root, case, started):
     """ExecStartPre runs vigild -t on /etc/keepalived/keepalived.conf: the service starts
-    only when the configuration is fine."""
+    when the configuration is fine, not when it has errors."""
     node = lab.add_node("lb1")
     conf = os.path.join(lab.workdir, "keepalived.conf")
     if case == "example":
@@ -199,3 +199,16 @@ def test_unit_exec_start_pre_gates_the_start(lab, root, case, started):
     proc = node.run(["/bin/sh", "-c", pre], check=False)
     assert (proc.returncode == 0) == started, (proc.returncode, proc.stdout, proc.stderr)
 
+
+
+@pytest.mark.parametrize("status", [0, 1, 4, 5, 6])
+def test_unit_exec_start_pre_accepts_0_and_6(root, tmp_path, status):
+    """The unit's own rule on vigild -t's status: 0 (fine) and 6 (scripts without
+    enable_script_security, which keepalived runs as well) start the service; 4 (cannot
+    run), 5 (errors) and anything else do not. A stand-in for vigild exits with ``status``."""
+    stand_in = tmp_path / "vigild"
+    stand_in.write_text(f"#!/bin/sh\nexit {status}\n")
+    stand_in.chmod(0o755)
+    pre = _exec_start_pre(root).replace("/usr/sbin/vigild", str(stand_in))
+    proc = _run(["/bin/sh", "-c", pre])
+    assert (proc.returncode == 0) == (status in (0, 6)), (pre, proc.returncode)
