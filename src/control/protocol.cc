@@ -5,8 +5,14 @@
 namespace vigil::control {
 namespace {
 
+// Returns `j` as compact JSON; names may hold any byte, so an invalid UTF-8 sequence becomes
+// U+FFFD instead of throwing.
+std::string Dump(const nlohmann::json& j) {
+  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
 std::string ErrorReply(const std::string& message) {
-  return nlohmann::json{{"ok", false}, {"error", message}}.dump();
+  return Dump(nlohmann::json{{"ok", false}, {"error", message}});
 }
 
 // The reply to one of the status commands, from `current`.
@@ -35,7 +41,7 @@ std::string StatusReply(const std::string& command, const Status& current) {
                   {"reloads", status["reloads"]},
                   {"reload_failures", status["reload_failures"]}};
   }
-  return r.dump();
+  return Dump(r);
 }
 
 }  // namespace
@@ -58,7 +64,7 @@ void HandleRequest(const std::string& line, ControlTarget& target,
       nlohmann::json r{{"ok", ok}};
       if (ok) r["message"] = message;
       else r["error"] = message;
-      reply(r.dump());
+      reply(Dump(r));
     });
     return;
   }

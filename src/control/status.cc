@@ -25,7 +25,9 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(Status, version, pid, uptime_s, 
                                                 virtual_servers, engines, listeners)
 
 std::string ToJson(const Status& status, int indent) {
-  return nlohmann::json(status).dump(indent);
+  // Names may hold any byte but JSON is UTF-8: an invalid sequence becomes U+FFFD.
+  return nlohmann::json(status).dump(indent, ' ', false,
+                                     nlohmann::json::error_handler_t::replace);
 }
 
 namespace {

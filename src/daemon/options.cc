@@ -7,6 +7,9 @@
 #include <charconv>
 #include <map>
 
+#include "daemon/settings.h"
+#include "model/config.h"
+
 namespace vigil::daemon {
 namespace {
 
@@ -157,11 +160,13 @@ Result<Options> ParseOptions(const std::vector<std::string>& args) {
 }
 
 std::string UsageText() {
-  return R"(Usage: vigild [OPTION...]
+  // The pid file defaults come from DefaultPidFile (no `instance`, no namespace).
+  const model::Config plain;
+  std::string text = R"(Usage: vigild [OPTION...]
   -f, --use-file=FILE          configuration file (default /etc/keepalived/keepalived.conf)
-  -t, --config-test[=FILE]     check the configuration, print diagnostics (to FILE) and exit:
-                               0 fine, 3 cannot run, 4 errors, 5 scripts without
-                               enable_script_security
+  -t, --config-test[=FILE]     check the configuration, print diagnostics (to FILE) and exit
+                               as keepalived: 0 fine, 4 cannot run, 5 errors, 6 scripts
+                               without enable_script_security
       --dump-config            print the configuration model as JSON and exit
   -i, --config-id=ID           config id for '@ID' lines (default: short host name)
   -P, --vrrp                   run only the VRRP engine
@@ -179,9 +184,9 @@ std::string UsageText() {
   -R, --dont-respawn           do not respawn the engine processes
   -n, --dont-fork              stay in the foreground
   -d, --dump-conf              log the configuration at start-up
-  -p, --pid=FILE               main pid file (default /run/keepalived.pid)
-  -r, --vrrp_pid=FILE          VRRP engine pid file (default /run/vrrp.pid)
-  -c, --checkers_pid=FILE      checker engine pid file (default /run/checkers.pid)
+  -p, --pid=FILE               main pid file (default @MAIN@)
+  -r, --vrrp_pid=FILE          VRRP engine pid file (default @VRRP@)
+  -c, --checkers_pid=FILE      checker engine pid file (default @CHECK@)
   -b, --bfd_pid=FILE           accepted for compatibility
   -a, --address-monitoring     log every address change seen over netlink
   -x, --snmp                   accepted for compatibility (no SNMP in vigil)
@@ -195,6 +200,11 @@ std::string UsageText() {
   -v, --version                print the version
   -h, --help                   print this help
 )";
+  for (auto [marker, engine] : {std::pair{"@MAIN@", ""}, {"@VRRP@", "vrrp"}, {"@CHECK@", "check"}}) {
+    const size_t at = text.find(marker);
+    text.replace(at, std::string_view(marker).size(), DefaultPidFile(engine, plain));
+  }
+  return text;
 }
 
 }  // namespace vigil::daemon

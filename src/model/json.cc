@@ -504,6 +504,9 @@ Json ToJson(const Config& c) {
 
 }  // namespace
 
-std::string ToJsonText(const Config& config, int indent) { return ToJson(config).dump(indent); }
+std::string ToJsonText(const Config& config, int indent) {
+  // Names may hold any byte but JSON is UTF-8: an invalid sequence becomes U+FFFD.
+  return ToJson(config).dump(indent, ' ', false, Json::error_handler_t::replace);
+}
 
 }  // namespace vigil::model

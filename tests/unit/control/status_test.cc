@@ -43,6 +43,15 @@ TEST(StatusTest, JsonRoundTrip) {
   EXPECT_EQ(back, s);
 }
 
+TEST(StatusTest, InvalidUtf8InANameIsReplacedNotThrown) {
+  // keepalived takes any byte in an instance name; JSON must stay valid UTF-8.
+  Status s = Sample();
+  s.instances[0].name = "VI_\xff";
+  std::string text;
+  ASSERT_NO_THROW(text = ToJson(s));
+  EXPECT_NE(text.find("\"name\":\"VI_\xef\xbf\xbd\""), std::string::npos) << text;
+}
+
 TEST(StatusTest, FromJsonRejectsGarbage) {
   Status out;
   EXPECT_FALSE(FromJson("not json", out));

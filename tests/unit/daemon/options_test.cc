@@ -71,6 +71,16 @@ TEST(OptionsTest, LogFacilityForms) {
   EXPECT_EQ(ParseError({"-S", "9"}), "invalid log facility '9'");
 }
 
+TEST(OptionsTest, HelpShowsVigilsPidFilesAndExitCodes) {
+  const std::string help = UsageText();
+  EXPECT_NE(help.find("main pid file (default /run/vigild.pid)"), std::string::npos) << help;
+  EXPECT_NE(help.find("VRRP engine pid file (default /run/vigild_vrrp.pid)"), std::string::npos);
+  EXPECT_NE(help.find("checker engine pid file (default /run/vigild_check.pid)"),
+            std::string::npos);
+  EXPECT_EQ(help.find("keepalived.pid"), std::string::npos);
+  EXPECT_NE(help.find("0 fine, 4 cannot run, 5 errors, 6 scripts"), std::string::npos);
+}
+
 TEST(OptionsTest, DumpConfigVersionHelp) {
   EXPECT_EQ(Parse({"--dump-config"}).mode, Mode::kDumpConfig);
   EXPECT_EQ(Parse({"-v"}).mode, Mode::kVersion);

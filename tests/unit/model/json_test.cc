@@ -72,6 +72,16 @@ TEST(JsonTest, CheckerDetailAndForwarding) {
   EXPECT_NE(text.find("\"status_code\":[\"200-299\",\"301\"]"), std::string::npos) << text;
 }
 
+TEST(JsonTest, InvalidUtf8InANameIsReplacedNotThrown) {
+  Config c;
+  VrrpInstance v;
+  v.name = "VI_\xff";
+  c.vrrp_instances.push_back(v);
+  std::string text;
+  ASSERT_NO_THROW(text = ToJsonText(c, -1));
+  EXPECT_NE(text.find("\"name\":\"VI_\xef\xbf\xbd\""), std::string::npos) << text;
+}
+
 TEST(JsonTest, SameModelSameText) {
   Config c;
   c.instance = "x";
