@@ -1,11 +1,14 @@
 #include "base/fd.h"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <cstdlib>
 #include <random>
 
 namespace vigil::fd {
@@ -39,6 +42,26 @@ Result<void> SetCloexec(int fd) {
 bool IsCloexec(int fd) {
   int flags = ::fcntl(fd, F_GETFD);
   return flags >= 0 && (flags & FD_CLOEXEC);
+}
+
+std::vector<int> OpenFds() {
+  std::vector<int> out;
+  DIR* d = ::opendir("/proc/self/fd");
+  if (d == nullptr) return out;
+  const int own = ::dirfd(d);
+  while (dirent* e = ::readdir(d)) {
+    if (e->d_name[0] < '0' || e->d_name[0] > '9') continue;
+    const int n = std::atoi(e->d_name);
+    if (n != own) out.push_back(n);
+  }
+  ::closedir(d);
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+void CloexecSince(const std::vector<int>& before) {
+  for (int n : OpenFds())
+    if (!std::binary_search(before.begin(), before.end(), n)) (void)SetCloexec(n);
 }
 
 Result<void> ReplaceFile(const std::string& path, std::string_view data, mode_t mode) {

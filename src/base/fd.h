@@ -9,6 +9,7 @@
 #include <string>
 #include <string_view>
 #include <utility>
+#include <vector>
 
 #include "base/error.h"
 #include "base/unique_fd.h"
@@ -27,6 +28,11 @@ Result<std::pair<UniqueFd, UniqueFd>> SocketPair(int domain, int type, int proto
 Result<void> SetCloexec(int fd);
 // Returns whether `fd` is close-on-exec.
 bool IsCloexec(int fd);
+// Returns the descriptors open in this process, ascending.
+std::vector<int> OpenFds();
+// Sets FD_CLOEXEC on every descriptor open now that is not in `before` (from OpenFds): for a
+// library that opens its own without it (libnftables' netlink socket).
+void CloexecSince(const std::vector<int>& before);
 
 // Replaces `path` with a file holding `data`, mode `mode`: written to a new temporary file in
 // the same directory (O_EXCL | O_NOFOLLOW, so nothing planted there is followed or

@@ -11,6 +11,7 @@
 
 #include <asio.hpp>
 
+#include "base/fd.h"
 #include "base/log.h"
 #include "check/deadline_queue.h"
 #include "check/probe_registry.h"
@@ -797,7 +798,8 @@ class CheckEngine final : public control::Engine {
         log::Warning("load balancer: not watching nftables events (" + w.error().ToString() +
                      "); the periodic audit remains");
       } else {
-        nft_watch_ = std::make_unique<asio::posix::stream_descriptor>(io_, ::dup(nft_->watch_fd()));
+        nft_watch_ = std::make_unique<asio::posix::stream_descriptor>(
+            io_, fd::Dup(nft_->watch_fd()).Release());
         WaitLbEvents();
       }
     }

@@ -8,6 +8,8 @@
 #include <cstring>
 #include <utility>
 
+#include "base/fd.h"
+
 namespace vigil::check {
 
 std::string FifoVsLine(std::string_view vs, bool up) {
@@ -95,7 +97,7 @@ std::vector<std::string> NotifyFifos::Open(const std::vector<std::string>& paths
       failures.push_back(path + ": cannot create: " + std::strerror(errno));
       continue;
     }
-    UniqueFd fd(open(path.c_str(), O_RDWR | O_CLOEXEC | O_NONBLOCK | O_NOFOLLOW));
+    UniqueFd fd = fd::Open(path.c_str(), O_RDWR | O_NONBLOCK | O_NOFOLLOW);
     if (!fd) {
       failures.push_back(path + ": cannot open: " + std::strerror(errno));
       if (created) unlink(path.c_str());

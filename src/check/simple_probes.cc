@@ -7,6 +7,7 @@
 #include <cstring>
 #include <random>
 
+#include "base/fd.h"
 #include "check/probe_coro.h"
 #include "check/probe_logic.h"
 #include "check/socket_util.h"
@@ -175,7 +176,7 @@ asio::awaitable<ProbeResult> UdpProbe(ConnectOptions opts, UdpCheck check) {
 
 asio::awaitable<ProbeResult> FileProbe(FileCheck check) {
   std::string text;
-  UniqueFd fd(::open(check.path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC));
+  UniqueFd fd = fd::Open(check.path.c_str(), O_RDONLY | O_NONBLOCK);
   if (fd) {
     char buf[128];
     ssize_t n;

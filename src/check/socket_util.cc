@@ -7,6 +7,8 @@
 #include <cerrno>
 #include <cstring>
 
+#include "base/fd.h"
+
 namespace vigil::check {
 
 Result<SockAddr> ParseSockAddr(const std::string& address, uint16_t port) {
@@ -63,7 +65,7 @@ Result<void> ApplyDeviceOptions(int fd, const ConnectOptions& opts) {
 Result<UniqueFd> OpenProbeSocket(const ConnectOptions& opts, int type, int protocol) {
   auto dst = ParseSockAddr(opts.address, opts.port);
   if (!dst) return std::unexpected(dst.error());
-  UniqueFd fd(::socket(dst->family(), type | SOCK_CLOEXEC | SOCK_NONBLOCK, protocol));
+  UniqueFd fd = fd::Socket(dst->family(), type | SOCK_NONBLOCK, protocol);
   if (!fd) return FailErrno("socket");
   if (auto r = ApplyDeviceOptions(fd.get(), opts); !r) return std::unexpected(r.error());
   if (!opts.bind_address.empty() || opts.bind_port != 0) {

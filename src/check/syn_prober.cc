@@ -19,6 +19,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "base/fd.h"
 #include "base/unique_fd.h"
 #include "check/deadline_queue.h"
 #include "check/socket_util.h"
@@ -138,7 +139,7 @@ std::vector<sock_filter> ReplyFilter(int family) {
 
 // The source address the kernel would pick to reach `dst` (a connected UDP socket's name).
 Result<SockAddr> RouteSource(const SockAddr& dst, const ConnectOptions& opts) {
-  UniqueFd fd(::socket(dst.family(), SOCK_DGRAM | SOCK_CLOEXEC, 0));
+  UniqueFd fd = fd::Socket(dst.family(), SOCK_DGRAM, 0);
   if (!fd) return FailErrno("socket");
   if (auto r = ApplyDeviceOptions(fd.get(), opts); !r) return std::unexpected(r.error());
   if (::connect(fd.get(), dst.get(), dst.length) != 0) return FailErrno("connect");
@@ -379,7 +380,7 @@ class SynProber::Impl {
   }
 
   std::unique_ptr<Endpoint> OpenEndpoint(const SockAddr& src, const ConnectOptions& opts) {
-    UniqueFd fd(::socket(src.family(), SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_TCP));
+    UniqueFd fd = fd::Socket(src.family(), SOCK_RAW | SOCK_NONBLOCK, IPPROTO_TCP);
     if (!fd || !ApplyDeviceOptions(fd.get(), opts)) return nullptr;
     int one = 1;
     bool hdrincl = false;
@@ -419,7 +420,7 @@ class SynProber::Impl {
   // Binds one more never-listening TCP socket to the endpoint's address, so that the kernel
   // gives its port to nobody else and answers a SYN-ACK to it with a reset.
   bool ReservePort(Endpoint& ep) {
-    UniqueFd fd(::socket(ep.local.family(), SOCK_STREAM | SOCK_CLOEXEC, 0));
+    UniqueFd fd = fd::Socket(ep.local.family(), SOCK_STREAM, 0);
     if (!fd || ::bind(fd.get(), ep.local.get(), ep.local.length) != 0) return false;
     SockAddr bound;
     bound.length = sizeof(bound.storage);

@@ -14,6 +14,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "base/fd.h"
 #include "base/unique_fd.h"
 
 namespace vigil::control {
@@ -23,7 +24,7 @@ Result<std::string> Request(const std::string& path, const std::string& request_
   sockaddr_un addr{};
   if (path.size() >= sizeof(addr.sun_path))
     return Fail(ErrorCode::kInvalidArgument, "control socket path too long: " + path);
-  UniqueFd fd(socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  UniqueFd fd = fd::Socket(AF_UNIX, SOCK_STREAM, 0);
   if (!fd) return FailErrno("socket");
   addr.sun_family = AF_UNIX;
   std::copy(path.begin(), path.end(), addr.sun_path);

@@ -12,10 +12,18 @@
 
 #include <asio.hpp>
 
+#include "base/fd.h"
 #include "control/metrics_request.h"
 
 namespace vigil::control {
 namespace {
+
+// asio opens and accepts without SOCK_CLOEXEC: set it before anything can fork.
+std::error_code CloseOnExec(int fd) {
+  if (auto r = fd::SetCloexec(fd); !r)
+    return std::error_code(r.error().sys_errno(), std::system_category());
+  return {};
+}
 
 using asio::awaitable;
 using asio::use_awaitable;
@@ -205,6 +213,7 @@ class ControlServerImpl final : public ControlServer {
     std::error_code ec;
     asio::local::stream_protocol::endpoint ep(path_);
     acceptor_.open(ep.protocol(), ec);
+    if (!ec) ec = CloseOnExec(acceptor_.native_handle());
     if (!ec) {
       // bind creates the file with the umask applied: no moment with a wider mode.
       mode_t old = ::umask(0177);
@@ -252,6 +261,7 @@ class ControlServerImpl final : public ControlServer {
         co_await gate_->Failed(ec);
         continue;
       }
+      (void)CloseOnExec(socket.native_handle());
       uid_t peer = 0;
       if (!Admitted(socket, peer)) {
         ++gate_->stats().refused;
@@ -337,6 +347,7 @@ class MetricsServerImpl final : public MetricsServer {
   Result<void> Listen(const asio::ip::tcp::endpoint& ep) {
     std::error_code ec;
     acceptor_.open(ep.protocol(), ec);
+    if (!ec) ec = CloseOnExec(acceptor_.native_handle());
     if (!ec) acceptor_.set_option(asio::socket_base::reuse_address(true), ec);
     if (!ec) acceptor_.bind(ep, ec);
     if (!ec) acceptor_.listen(16, ec);
@@ -369,6 +380,7 @@ class MetricsServerImpl final : public MetricsServer {
         co_await gate_->Failed(ec);
         continue;
       }
+      (void)CloseOnExec(socket.native_handle());
       asio::co_spawn(acceptor_.get_executor(), Serve(std::move(socket)), asio::detached);
     }
   }

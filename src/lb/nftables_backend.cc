@@ -10,9 +10,15 @@
 
 #include <utility>
 
+#include "base/fd.h"
+
 namespace vigil::lb {
 
-LibNftablesRunner::LibNftablesRunner() : ctx_(nft_ctx_new(NFT_CTX_DEFAULT)) {
+LibNftablesRunner::LibNftablesRunner() {
+  // libnftables opens its netlink socket here, without close-on-exec.
+  const std::vector<int> before = fd::OpenFds();
+  ctx_ = nft_ctx_new(NFT_CTX_DEFAULT);
+  fd::CloexecSince(before);
   if (ctx_ != nullptr) {
     nft_ctx_buffer_output(ctx_);
     nft_ctx_buffer_error(ctx_);
@@ -118,7 +124,7 @@ Result<void> NftablesBackend::Claim(const std::string& lock_dir) {
   }
   const std::string path = lock_dir + "/vigild-lb." + std::to_string(ns.st_ino) + "." +
                            options_.table + ".lock";
-  UniqueFd fd(::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));
+  UniqueFd fd = fd::Open(path.c_str(), O_RDWR | O_CREAT, 0600);
   if (fd.get() < 0) return Fail(ErrorCode::kIo, "open " + path, errno);
   if (::flock(fd.get(), LOCK_EX | LOCK_NB) != 0) {
     char buf[32] = {};

@@ -40,7 +40,7 @@ class LibNftablesRunner final : public NftRunner {
   Result<std::string> Run(std::string_view commands, bool json) override;
 
  private:
-  nft_ctx* ctx_;
+  nft_ctx* ctx_ = nullptr;
 };
 
 class NftablesBackend final : public Backend {

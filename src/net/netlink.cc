@@ -9,6 +9,8 @@
 #include <cerrno>
 #include <cstring>
 
+#include "base/fd.h"
+
 namespace vigil::net {
 namespace {
 
@@ -102,7 +104,7 @@ int DecodeNetlinkError(const nlmsghdr& message, std::string* extended_message) {
 
 Result<NetlinkSocket> NetlinkSocket::Open(int protocol, std::span<const unsigned> groups,
                                           int receive_buffer) {
-  UniqueFd fd(::socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK, protocol));
+  UniqueFd fd = fd::Socket(AF_NETLINK, SOCK_RAW | SOCK_NONBLOCK, protocol);
   if (!fd) return FailErrno("netlink socket");
 
   if (receive_buffer > 0 &&

@@ -8,10 +8,12 @@
 #include <cstring>
 #include <string>
 
+#include "base/fd.h"
+
 namespace vigil::net {
 
 Result<PacketSocket> PacketSocket::Open() {
-  UniqueFd fd(::socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
+  UniqueFd fd = fd::Socket(AF_PACKET, SOCK_RAW | SOCK_NONBLOCK, 0);
   if (!fd) return FailErrno("packet socket");
   return PacketSocket(std::move(fd));
 }

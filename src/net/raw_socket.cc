@@ -10,6 +10,8 @@
 #include <cstring>
 #include <string>
 
+#include "base/fd.h"
+
 #ifndef IPV6_MULTICAST_ALL
 #define IPV6_MULTICAST_ALL 29
 #endif
@@ -62,7 +64,7 @@ Result<UniqueFd> OpenRaw(int family, int protocol) {
   if (family != AF_INET && family != AF_INET6) {
     return Fail(ErrorCode::kInvalidArgument, "vrrp socket: family must be AF_INET or AF_INET6");
   }
-  UniqueFd fd(::socket(family, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK, protocol));
+  UniqueFd fd = fd::Socket(family, SOCK_RAW | SOCK_NONBLOCK, protocol);
   if (!fd) return FailErrno("vrrp raw socket");
   return fd;
 }

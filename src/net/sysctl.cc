@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cerrno>
 
+#include "base/fd.h"
 #include "base/unique_fd.h"
 
 namespace vigil::net {
@@ -38,7 +39,7 @@ std::string Ipv4ConfKey(std::string_view ifname, std::string_view setting) {
 Result<std::string> Sysctl::Read(std::string_view key) const {
   if (!ValidKey(key)) return Fail(ErrorCode::kInvalidArgument, "bad sysctl key " + std::string(key));
   std::string path = root_ + "/" + std::string(key);
-  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK));
+  UniqueFd fd = fd::Open(path.c_str(), O_RDONLY | O_NONBLOCK);
   if (!fd) return FailErrno("open " + path);
   std::string value;
   char buf[256];
@@ -58,7 +59,7 @@ Result<std::string> Sysctl::Read(std::string_view key) const {
 Result<void> Sysctl::Write(std::string_view key, std::string_view value) const {
   if (!ValidKey(key)) return Fail(ErrorCode::kInvalidArgument, "bad sysctl key " + std::string(key));
   std::string path = root_ + "/" + std::string(key);
-  UniqueFd fd(::open(path.c_str(), O_WRONLY | O_TRUNC | O_CLOEXEC | O_NONBLOCK));
+  UniqueFd fd = fd::Open(path.c_str(), O_WRONLY | O_TRUNC | O_NONBLOCK);
   if (!fd) return FailErrno("open " + path);
   std::string data(value);
   data += '\n';

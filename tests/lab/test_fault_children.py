@@ -282,3 +282,62 @@ def test_dumps_never_follow_a_planted_symlink(children):
         with open(path) as f:
             assert "VI_1" in f.read() or path == stats
     assert sorted(os.listdir(tmpdir)) == ["keepalived.data", "keepalived.stats"]
+
+
+def _cloexec_flags(pid: int) -> dict[int, bool]:
+    """Returns, for each descriptor of process `pid` above 2, whether it is close-on-exec."""
+    out = {}
+    for name in os.listdir(f"/proc/{pid}/fdinfo"):
+        if int(name) <= 2:
+            continue
+        try:
+            with open(f"/proc/{pid}/fdinfo/{name}") as f:
+                flags = next(line for line in f if line.startswith("flags:"))
+        except (OSError, StopIteration):
+            continue  # closed meanwhile
+        out[int(name)] = bool(int(flags.split()[1], 8) & 0o2000000)  # O_CLOEXEC
+    return out
+
+
+def test_every_descriptor_of_vigild_is_close_on_exec(children):
+    c = children
+    conf = textwrap.dedent(f"""\
+        global_defs {{
+            router_id lb
+            vigil_control_socket {c.work}/lb.ctl
+            vigil_metrics_listen 127.0.0.1:9650
+            vigil_lb_backend nftables
+        }}
+        vrrp_instance VI_1 {{
+            state BACKUP
+            interface eth0
+            virtual_router_id 54
+            priority 100
+            advert_int 1
+            virtual_ipaddress {{
+                10.99.0.103/16
+            }}
+        }}
+        virtual_server 10.99.0.103 80 {{
+            delay_loop 1
+            lb_algo rr
+            lb_kind NAT
+            protocol TCP
+            real_server 10.99.0.7 80 {{
+                TCP_CHECK {{
+                    connect_timeout 1
+                }}
+            }}
+        }}
+        """)
+    c.start(conf)
+    with open(os.path.join(c.work, "lb.pid")) as f:
+        supervisor = int(f.read().strip())
+    c.wait(lambda: os.path.exists(os.path.join(c.work, "lbr.pid")) and
+           os.path.exists(os.path.join(c.work, "lbc.pid")), 10, "both engines")
+    for name, pid in (("supervisor", supervisor), ("vrrp", c.engine_pid("vrrp")),
+                      ("check", c.engine_pid("check"))):
+        flags = _cloexec_flags(pid)
+        assert flags, f"{name} has no descriptors above 2?"
+        leaking = {fd: os.readlink(f"/proc/{pid}/fd/{fd}") for fd, ok in flags.items() if not ok}
+        assert leaking == {}, f"{name} (pid {pid}) has descriptors without O_CLOEXEC: {leaking}"

@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
@@ -51,6 +52,16 @@ TEST_F(FdTest, EveryDescriptorIsCloseOnExec) {
   ASSERT_FALSE(fd::IsCloexec(raw.get()));
   ASSERT_TRUE(fd::SetCloexec(raw.get()).has_value());
   EXPECT_TRUE(fd::IsCloexec(raw.get()));
+}
+
+TEST_F(FdTest, CloexecSinceMarksOnlyNewDescriptors) {
+  UniqueFd old(::socket(AF_UNIX, SOCK_DGRAM, 0));
+  const auto before = fd::OpenFds();
+  ASSERT_TRUE(std::binary_search(before.begin(), before.end(), old.get()));
+  UniqueFd made(::socket(AF_UNIX, SOCK_DGRAM, 0));  // as a library would
+  fd::CloexecSince(before);
+  EXPECT_TRUE(fd::IsCloexec(made.get()));
+  EXPECT_FALSE(fd::IsCloexec(old.get()));
 }
 
 TEST_F(FdTest, ReplaceFileWritesA0600File) {
