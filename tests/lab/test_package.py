@@ -178,6 +178,9 @@ def _exec_start_pre(root: str) -> str:
 
 @pytest.mark.parametrize("case,started", [
     ("example", True),
+    # keepalived's example as users write it, without enable_script_security: vigild -t
+    # exits 6 as keepalived -t does, and keepalived would run it: the service starts.
+    ("no-script-security", True),
     ("errors", False),
 ])
 def test_unit_exec_start_pre_gates_the_start(lab, root, case, started):
@@ -187,6 +190,14 @@ def test_unit_exec_start_pre_gates_the_start(lab, root, case, started):
     conf = os.path.join(lab.workdir, "keepalived.conf")
     if case == "example":
         shutil.copy(os.path.join(root, EXAMPLE), conf)
+    elif case == "no-script-security":
+        with open(os.path.join(root, EXAMPLE)) as f:
+            text = f.read()
+        with open(conf, "w") as f:
+            f.write("".join(line for line in text.splitlines(True) if line.strip() not in
+                            ("script_user root", "enable_script_security")))
+        check = node.run([os.path.join(root, "usr/sbin/vigild"), "-t", "-f", conf], check=False)
+        assert check.returncode == 6, check.stdout + check.stderr
     elif case == "errors":
         with open(conf, "w") as f:
             f.write("vrrp_instance VI_1 {\n    interface eth0\n    virtual_router_id 300\n"
