@@ -49,8 +49,19 @@ struct PendingRs {
   std::vector<PendingCheck> checks;
 };
 
+// Warns about words after the one value of `n`: keepalived 2.2.7 ignores them silently, so
+// `connect_timeout 2 retry 0` sets no retry (exit 0 there; a warning here).
+void WarnExtraWords(const Node& n, Diagnostics& diags) {
+  if (n.args.size() < 2) return;
+  std::string rest;
+  for (size_t i = 1; i < n.args.size(); ++i) rest += (i > 1 ? " " : "") + n.args[i].text;
+  diags.Warning(n.args[1].loc, n.name() + " takes one value; '" + rest +
+                                   "' is ignored, as keepalived does (one keyword per line)");
+}
+
 template <typename T>
 bool SetUint(const Node& n, T& out, int64_t min, int64_t max, Diagnostics& diags) {
+  WarnExtraWords(n, diags);
   const Token* t = RequireArg(n, 0, diags);
   if (!t) return false;
   auto v = ParseInteger(*t, n.name(), min, max, diags);
@@ -68,6 +79,7 @@ void SetOptUint(const Node& n, std::optional<T>& out, int64_t min, int64_t max,
 
 void SetOptTimer(const Node& n, std::optional<Duration>& out, Duration min, Duration max,
                  Diagnostics& diags) {
+  WarnExtraWords(n, diags);
   if (const Token* t = RequireArg(n, 0, diags))
     if (auto v = ParseTimer(*t, n.name(), min, max, diags)) out = *v;
 }
@@ -649,6 +661,7 @@ void BuildVirtualServer(const Node& n, model::Config& cfg, Diagnostics& diags) {
     } else if (kw == "inhibit_on_failure") {
       SetOptBool(c, vp.inhibit, diags);
     } else if (kw == "lb_algo" || kw == "lvs_sched") {
+      WarnExtraWords(c, diags);
       if (!(t = RequireArg(c, 0, diags))) continue;
       if (auto s = model::SchedulerFromName(t->text)) {
         vs.scheduler = *s;

@@ -18,6 +18,37 @@ model::Config BuildText(std::string_view text, Diagnostics& d) {
   return Build(TreeFromText(text, parse), d);
 }
 
+TEST(BuildCheckTest, ExtraWordsAfterOneValueAreWarnedAndIgnoredLikeKeepalived) {
+  // keepalived 2.2.7 -t exits 0 on these lines and uses only the first value of each.
+  Diagnostics d;
+  auto cfg = BuildText(R"(virtual_server 10.0.0.1 80 {
+  delay_loop 2 3
+  lb_algo rr wrr
+  lb_kind NAT
+  protocol TCP
+  real_server 10.0.0.2 80 {
+    weight 1 2
+    TCP_CHECK {
+      connect_timeout 2 retry 0 delay_before_retry 1
+    }
+  }
+})", d);
+  const std::string tail = "' is ignored, as keepalived does (one keyword per line)";
+  EXPECT_EQ(DiagLines(d), (std::vector<std::string>{
+                              "2:16: warning: delay_loop takes one value; '3" + tail,
+                              "3:14: warning: lb_algo takes one value; 'wrr" + tail,
+                              "7:14: warning: weight takes one value; '2" + tail,
+                              "9:25: warning: connect_timeout takes one value; "
+                              "'retry 0 delay_before_retry 1" + tail}));
+  EXPECT_EQ(d.ExitCode(), CheckExit::kOk);
+  const auto& vs = cfg.virtual_servers.at(0);
+  EXPECT_EQ(vs.delay_loop, std::chrono::seconds(2));
+  EXPECT_EQ(vs.scheduler, model::Scheduler::kRr);
+  const auto& rs = vs.real_servers.at(0);
+  EXPECT_EQ(rs.weight, 1);
+  EXPECT_EQ(rs.checks.at(0).retry, 1u);  // TCP_CHECK's default: `retry 0` was not read
+}
+
 TEST(BuildCheckTest, VirtualServerDefaultsAndInheritance) {
   Diagnostics d;
   auto cfg = BuildText(R"(virtual_server 10.0.0.1 80 {
