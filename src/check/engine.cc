@@ -797,9 +797,11 @@ class CheckEngine final : public control::Engine {
       if (auto w = nft_->Watch(); !w) {
         log::Warning("load balancer: not watching nftables events (" + w.error().ToString() +
                      "); the periodic audit remains");
+      } else if (UniqueFd watch = fd::Dup(nft_->watch_fd()); watch.get() < 0) {
+        log::Warning("load balancer: not watching nftables events (dup failed); the periodic "
+                     "audit remains");
       } else {
-        nft_watch_ = std::make_unique<asio::posix::stream_descriptor>(
-            io_, fd::Dup(nft_->watch_fd()).Release());
+        nft_watch_ = std::make_unique<asio::posix::stream_descriptor>(io_, watch.Release());
         WaitLbEvents();
       }
     }
