@@ -7,6 +7,7 @@
 #include <utility>
 #include <vector>
 
+#include <signal.h>
 #include <unistd.h>
 
 #include <asio.hpp>
@@ -398,6 +399,7 @@ class CheckEngine final : public control::Engine {
       return;
     }
     if (notify_->pending() > 0) log::Warning("leaving shutdown notify scripts running");
+    StopFifoReader();
     fifos_.Close();
     std::function<void()> done = std::move(stop_done_);
     stop_done_ = nullptr;
@@ -867,6 +869,7 @@ class CheckEngine final : public control::Engine {
   }
 
   void OpenFifos(const model::Config& config) {
+    StopFifoReader();
     fifos_.Close();
     std::vector<std::string> paths;
     if (config.global.notify_fifo) paths.push_back(config.global.notify_fifo->path);
@@ -875,6 +878,37 @@ class CheckEngine final : public control::Engine {
       paths.push_back(config.global.lvs_notify_fifo->path);
     }
     for (const std::string& f : fifos_.Open(paths)) log::Warning("notify fifo " + f);
+    if (config.global.lvs_notify_fifo && config.global.lvs_notify_fifo->script)
+      StartFifoReader(config.global.lvs_notify_fifo->path, *config.global.lvs_notify_fifo->script,
+                      config.global);
+  }
+
+  // Starts lvs_notify_fifo_script with the FIFO's path: as its user, for as long as the
+  // FIFO is open (no timeout, as keepalived).
+  void StartFifoReader(const std::string& path, const model::Script& script,
+                       const model::Global& global) {
+    auto spec = ScriptSpawnSpec(script, global, seams_.resolve_user);
+    if (!spec) {
+      log::Error("lvs_notify_fifo_script not run: " + spec.error().ToString());
+      return;
+    }
+    spec->argv.push_back(path);
+    auto alive = std::make_shared<pid_t>(0);
+    auto pid = SpawnProcess(io_, *spec, [path, alive](const ExitInfo& e) {
+      *alive = 0;
+      log::Warning("lvs_notify_fifo_script for " + path + " ended: " + e.ToString());
+    });
+    if (!pid) {
+      log::Error("lvs_notify_fifo_script: " + pid.error().ToString());
+      return;
+    }
+    *alive = *pid;
+    fifo_reader_ = alive;
+  }
+
+  void StopFifoReader() {
+    if (fifo_reader_ && *fifo_reader_ > 0) ::kill(-*fifo_reader_, SIGTERM);
+    fifo_reader_.reset();
   }
 
   void StopProbes(std::map<std::string, std::shared_ptr<Probe>>& probes) {
@@ -912,6 +946,7 @@ class CheckEngine final : public control::Engine {
   TimerService::Id apply_timer_ = 0;  // ApplyLbSoon's
   TimerService::Id audit_timer_ = 0;
   TimerService::Id restore_timer_ = 0;
+  std::shared_ptr<pid_t> fifo_reader_;  // lvs_notify_fifo_script's pid while it runs, else 0
   std::unique_ptr<asio::posix::stream_descriptor> nft_watch_;  // a dup of the monitor's fd
 };
 

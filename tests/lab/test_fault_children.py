@@ -1,5 +1,5 @@
 """Lab tests of what vigild's children get: every script kind (vrrp_script, notify,
-notify_master, vrrp_notify_fifo_script, MISC_CHECK, quorum_up, notify_up) runs with exactly
+notify_master, vrrp_notify_fifo_script, lvs_notify_fifo_script, MISC_CHECK, quorum_up, notify_up) runs with exactly
 descriptors 0-2 and as the user keepalived would run it; a script run as another user dies
 with its engine; the dump files never follow a symlink planted at their path.
 
@@ -136,6 +136,8 @@ def test_every_script_kind_gets_only_fds_0_to_2_and_its_user(children):
             vigil_lb_backend nftables
             vrrp_notify_fifo {fifo}
             vrrp_notify_fifo_script "{probe} fifo"
+            lvs_notify_fifo {c.work}/lvs.fifo
+            lvs_notify_fifo_script "{probe} lvs_fifo"
         }}
         vrrp_script chk {{
             script "{probe} vrrp_script"
@@ -172,7 +174,8 @@ def test_every_script_kind_gets_only_fds_0_to_2_and_its_user(children):
         }}
         """)
     c.start(conf)
-    kinds = {"vrrp_script", "notify", "notify_master", "fifo", "misc", "quorum_up", "notify_up"}
+    kinds = {"vrrp_script", "notify", "notify_master", "fifo", "lvs_fifo", "misc", "quorum_up",
+             "notify_up"}
     c.wait(lambda: kinds <= set(c.reports()), 15, "a report from every script kind")
     import pwd
     uid, gid = _nobody()
@@ -185,6 +188,7 @@ def test_every_script_kind_gets_only_fds_0_to_2_and_its_user(children):
         assert (r["uid"], r["euid"], r["gid"]) == (want[0], want[0], want[1]), f"{kind}: {r}"
         assert r["groups"] == [want[1]], f"{kind}: {r}"
     assert reports["fifo"]["args"] == [fifo]
+    assert reports["lvs_fifo"]["args"] == [os.path.join(c.work, "lvs.fifo")]
     assert reports["notify"]["args"] == ["INSTANCE", "VI_1", "MASTER", "100"]
 
 
