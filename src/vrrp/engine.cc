@@ -27,6 +27,7 @@
 #include "net/raw_socket.h"
 #include "net/rtnetlink.h"
 #include "net/sysctl.h"
+#include "vrrp/advert_receivers.h"
 #include "vrrp/instance_spec.h"
 #include "vrrp/kernel_addresses.h"
 #include "vrrp/notifier.h"
@@ -76,15 +77,6 @@ Result<void> BindIpv6Source(const net::VrrpSocket& sock, const model::IpAddress&
   return {};
 }
 
-// A receive socket shared by the instances of one (family, interface, unicast source).
-struct Receiver {
-  Receiver(asio::io_context& io, net::VrrpSocket s)
-      : sock(std::move(s)), desc(io, fd::Dup(sock.fd()).Release()) {}
-  net::VrrpSocket sock;
-  asio::posix::stream_descriptor desc;
-  std::map<uint8_t, std::string> by_vrid;  // VRID -> instance name
-};
-
 struct ScriptTracker {
   explicit ScriptTracker(asio::io_context& io) : timer(io) {}
   ScriptSpec spec;
@@ -133,7 +125,14 @@ struct Instance {
 class EngineImpl final : public control::Engine {
  public:
   EngineImpl(asio::io_context& io, EngineOptions options)
-      : io_(io), options_(options), notifier_(io), file_timer_(io), process_timer_(io) {}
+      : io_(io),
+        options_(options),
+        notifier_(io),
+        receivers_(io, [this](const std::string& instance, const net::ReceivedPacket& p) {
+          OnPacket(instance, p);
+        }),
+        file_timer_(io),
+        process_timer_(io) {}
 
   ~EngineImpl() override = default;
 
@@ -278,10 +277,7 @@ class EngineImpl final : public control::Engine {
       std::error_code ec;
       monitor_desc_->close(ec);
     }
-    for (auto& [key, r] : receivers_) {
-      std::error_code ec;
-      r->desc.close(ec);
-    }
+    receivers_.CloseAll();
     (void)sysctl_.Restore();
     // Give the STOP notifications a moment to start before the process leaves.
     auto timer = std::make_shared<asio::steady_timer>(io_, std::chrono::milliseconds(100));
@@ -456,23 +452,9 @@ class EngineImpl final : public control::Engine {
     ro.ifindex = in.send_ifindex;
     if (!s.unicast_peers.empty()) ro.unicast_src = ToRaw(in.primary);
     else ro.group = ToRaw(s.multicast_group);
-    std::string key = std::to_string(ro.family) + "/" + std::to_string(ro.ifindex) + "/" +
-                      (ro.unicast_src ? ro.unicast_src->ToString() : "mc:" + ro.group->ToString());
-    auto rit = receivers_.find(key);
-    if (rit == receivers_.end()) {
-      auto sock = net::VrrpSocket::OpenReceiver(ro);
-      if (!sock) return std::unexpected(sock.error());
-      auto r = std::make_unique<Receiver>(io_, std::move(*sock));
-      rit = receivers_.emplace(key, std::move(r)).first;
-      WatchReceiver(key);
-    }
-    auto [vit, fresh_vrid] = rit->second->by_vrid.emplace(s.params.vrid, s.name);
-    if (!fresh_vrid && vit->second != s.name) {
-      return Fail(ErrorCode::kExists, "VRID " + std::to_string(s.params.vrid) +
-                                          " is already used by " + vit->second +
-                                          " on the same socket");
-    }
-    in.receiver_key = key;
+    auto key = receivers_.Join(ro, s.params.vrid, s.name);
+    if (!key) return std::unexpected(key.error());
+    in.receiver_key = *key;
     in.bound = true;
     in.bind_error.clear();
     return {};
@@ -481,11 +463,7 @@ class EngineImpl final : public control::Engine {
   // Closes the instance's advert I/O (its interface went away or was replaced). A receiver
   // no instance listens on any more is closed with it.
   void Unbind(Instance& in) {
-    if (auto r = receivers_.find(in.receiver_key); r != receivers_.end()) {
-      auto v = r->second->by_vrid.find(in.spec.params.vrid);
-      if (v != r->second->by_vrid.end() && v->second == in.spec.name) r->second->by_vrid.erase(v);
-      if (r->second->by_vrid.empty()) receivers_.erase(r);
-    }
+    receivers_.Leave(in.receiver_key, in.spec.params.vrid, in.spec.name, /*close_unused=*/true);
     in.receiver_key.clear();
     in.sender.reset();
     in.bound = false;
@@ -566,8 +544,7 @@ class EngineImpl final : public control::Engine {
     if (c.state == State::kMaster) Do(in, RemoveVips{});
     in.timer.cancel();
     ++in.timer_generation;
-    if (auto r = receivers_.find(in.receiver_key); r != receivers_.end())
-      r->second->by_vrid.erase(in.spec.params.vrid);
+    receivers_.Leave(in.receiver_key, in.spec.params.vrid, in.spec.name, /*close_unused=*/false);
     return c;
   }
 
@@ -604,8 +581,7 @@ class EngineImpl final : public control::Engine {
     Execute(in, actions);
     in.timer.cancel();
     ++in.timer_generation;
-    if (auto r = receivers_.find(in.receiver_key); r != receivers_.end())
-      r->second->by_vrid.erase(in.spec.params.vrid);
+    receivers_.Leave(in.receiver_key, in.spec.params.vrid, in.spec.name, /*close_unused=*/false);
     if (in.vmac_created && release_vips && in.vmac_ifindex) {
       (void)rtnl_->DeleteLink(in.vmac_ifindex);
       links_.Remove(in.vmac_ifindex);
@@ -845,43 +821,10 @@ class EngineImpl final : public control::Engine {
 
   // ---- receiving -------------------------------------------------------------------
 
-  void WatchReceiver(const std::string& key) {
-    auto it = receivers_.find(key);
-    if (it == receivers_.end()) return;
-    it->second->desc.async_wait(asio::posix::descriptor_base::wait_read,
-                                [this, key](std::error_code ec) {
-                                  if (ec || stopping_) return;
-                                  DrainReceiver(key);
-                                  WatchReceiver(key);
-                                });
-  }
-
-  void DrainReceiver(const std::string& key) {
-    Receiver& r = *receivers_[key];
-    for (int i = 0; i < 256; ++i) {
-      auto got = r.sock.Receive();
-      if (!got) {
-        log::Warning("VRRP receive: " + got.error().ToString());
-        return;
-      }
-      if (!got->has_value()) return;
-      OnPacket(r, **got);
-    }
-  }
-
-  void OnPacket(Receiver& r, const net::ReceivedPacket& p) {
-    const bool v4 = r.sock.family() == AF_INET;
-    size_t offset = 0;
-    if (v4) {
-      if (p.data.empty()) return;
-      offset = (p.data[0] & 0x0f) * 4u;
-    }
-    if (p.data.size() < offset + 2) return;
-    uint8_t vrid = p.data[offset + 1];
-    auto name = r.by_vrid.find(vrid);
-    if (name == r.by_vrid.end()) return;  // another virtual router on this segment
-    auto it = instances_.find(name->second);
+  void OnPacket(const std::string& instance, const net::ReceivedPacket& p) {
+    auto it = instances_.find(instance);
     if (it == instances_.end()) return;
+    const bool v4 = it->second->spec.family == model::Family::kIpv4;
     Instance& in = *it->second;
     model::IpAddress source = FromRaw(p.source);
 
@@ -1214,7 +1157,7 @@ class EngineImpl final : public control::Engine {
   net::SysctlRestorer sysctl_{sysctl_root_};
   net::InterfaceTable links_;
   bool dynamic_interfaces_ = false;
-  std::map<std::string, std::unique_ptr<Receiver>> receivers_;
+  AdvertReceivers receivers_;  // before instances_: instances leave it as they go
   std::map<std::string, std::unique_ptr<Instance>> instances_;
   std::set<std::string> reload_keep_;  // VipKey()s not to remove during a reload
   std::map<std::string, std::unique_ptr<ScriptTracker>> scripts_;
