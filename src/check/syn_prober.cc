@@ -152,15 +152,18 @@ Result<SockAddr> RouteSource(const SockAddr& dst, const ConnectOptions& opts) {
   return src;
 }
 
-// The kernel's initial retransmission timeout for a SYN (TCP_TIMEOUT_INIT, RFC 6298 2.1).
-constexpr auto kInitialRto = std::chrono::seconds(1);
-
 }  // namespace
+
+Duration NextSynWait(Duration previous) {
+  // The kernel's initial retransmission timeout for a SYN (TCP_TIMEOUT_INIT, RFC 6298 2.1),
+  // doubled after every unanswered send.
+  return previous == Duration::zero() ? Duration(std::chrono::seconds(1)) : previous * 2;
+}
 
 std::vector<Duration> SynRetransmitOffsets(Duration connect_timeout) {
   std::vector<Duration> out;
-  Duration wait = kInitialRto;
-  for (Duration at = wait; at < connect_timeout; wait *= 2, at += wait) out.push_back(at);
+  Duration wait = NextSynWait({});
+  for (Duration at = wait; at < connect_timeout; wait = NextSynWait(wait), at += wait) out.push_back(at);
   return out;
 }
 
@@ -236,10 +239,11 @@ class SynProber::Impl {
     const uint64_t serial = ++serial_;
     out.serial = serial;
     const SteadyTime deadline = now + opts.connect_timeout;
-    AddPending(key, Pending{isn, serial, std::move(done), std::move(source_key), out, now,
-                            kInitialRto, deadline});
+    const Duration wait = NextSynWait({});
+    AddPending(key, Pending{isn, serial, std::move(done), std::move(source_key), out, now, wait, deadline});
     deadlines_.Push(deadline, Deadline{key, serial});
-    if (now + kInitialRto < deadline) resends_.Push(now + kInitialRto, Deadline{key, serial});
+    const SteadyTime resend = now + std::chrono::duration_cast<SteadyTime::duration>(wait);
+    if (resend < deadline) resends_.Push(resend, Deadline{key, serial});
     Send(out);
     return true;
   }
@@ -588,7 +592,7 @@ class SynProber::Impl {
     Pending& p = it->second;
     Send(p.syn);
     p.sent += std::chrono::duration_cast<SteadyTime::duration>(p.rto);
-    p.rto *= 2;
+    p.rto = NextSynWait(p.rto);
     const SteadyTime next = p.sent + std::chrono::duration_cast<SteadyTime::duration>(p.rto);
     if (next < p.deadline) resends_.Push(next, Deadline{it->first, p.serial});
   }

@@ -24,6 +24,10 @@ class io_context;
 
 namespace vigil::check {
 
+// The wait after an unanswered SYN before it is sent again, given the wait before this send
+// (zero after the first send): 1 s, then doubling, as the kernel retransmits a connect's SYN.
+Duration NextSynWait(Duration previous);
+
 // Returns when, after the first SYN, a probe bounded by `connect_timeout` sends it again:
 // as Linux's connect() does, after the initial retransmission timeout of 1 s and then each
 // time after twice the previous wait (1 s, 3 s, 7 s, 15 s, ...), while before the timeout.

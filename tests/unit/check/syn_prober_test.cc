@@ -115,6 +115,13 @@ TEST_F(SynProberTest, ASilentServerTimesOut) {
   EXPECT_EQ(r.detail, "connection to 127.0.0.1:" + std::to_string(port) + " timed out");
 }
 
+TEST(SynRetransmitTest, WaitsOneSecondThenTwiceThePreviousWait) {
+  using std::chrono::seconds;
+  EXPECT_EQ(NextSynWait(Duration::zero()), Duration(seconds(1)));
+  EXPECT_EQ(NextSynWait(seconds(1)), Duration(seconds(2)));
+  EXPECT_EQ(NextSynWait(seconds(8)), Duration(seconds(16)));
+}
+
 TEST(SynRetransmitTest, FollowsTheKernelsDoublingScheduleWithinTheTimeout) {
   using std::chrono::milliseconds;
   using std::chrono::seconds;
