@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstring>
 #include <cstdlib>
 #include <memory>
 
@@ -202,6 +203,10 @@ Result<pid_t> ForkExec(const SpawnSpec& spec) {
   argv.push_back(nullptr);
   pid_t parent = ::getpid();
   const bool root = ::geteuid() == 0;
+  // Every CPU (the kernel keeps those that exist and are allowed): a script does not
+  // inherit its engine's vrrp_/checker_cpu_affinity.
+  cpu_set_t all_cpus;
+  std::memset(&all_cpus, 0xff, sizeof(all_cpus));
   pid_t pid = ::fork();
   if (pid < 0) return FailErrno("fork");
   if (pid == 0) {
@@ -219,6 +224,7 @@ Result<pid_t> ForkExec(const SpawnSpec& spec) {
       ::sched_setscheduler(0, SCHED_OTHER, &sp);
     }
     ::setpriority(PRIO_PROCESS, 0, 0);
+    ::sched_setaffinity(0, sizeof(all_cpus), &all_cpus);
     rlimit nofile{};
     if (::getrlimit(RLIMIT_NOFILE, &nofile) == 0 && nofile.rlim_cur > kChildNoFile) {
       nofile.rlim_cur = kChildNoFile;

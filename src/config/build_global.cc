@@ -1,4 +1,8 @@
 // global_defs { } -> model::Global.
+#include <sched.h>
+
+#include <algorithm>
+
 #include "config/build.h"
 #include "config/values.h"
 
@@ -87,6 +91,41 @@ void BuildLvsSyncDaemon(const Node& n, model::Global& g, Diagnostics& diags) {
     }
   }
   g.lvs_sync_daemon = std::move(d);
+}
+
+bool IsTuningKeyword(std::string_view kw) {
+  return kw == "priority" || kw == "no_swap" || kw == "rt_priority" || kw == "cpu_affinity" ||
+         kw == "rlimit_rttime" || kw == "rlimit_rtime";
+}
+
+// `vrrp_*` / `checker_*` process settings: `kw` without its prefix.
+void BuildTuning(const Node& n, std::string_view kw, model::ProcessTuning& t, Diagnostics& diags) {
+  if (kw == "priority") {
+    if (const Token* a = RequireArg(n, 0, diags))
+      if (auto v = ParseInteger(*a, n.name(), -20, 19, diags)) t.priority = static_cast<int>(*v);
+  } else if (kw == "no_swap") {
+    SetBool(n, t.no_swap, diags);
+  } else if (kw == "rt_priority") {
+    if (const Token* a = RequireArg(n, 0, diags))
+      if (auto v = ParseInteger(*a, n.name(), 1, 99, diags)) t.rt_priority = static_cast<int>(*v);
+  } else if (kw == "rlimit_rttime" || kw == "rlimit_rtime") {
+    if (const Token* a = RequireArg(n, 0, diags))
+      if (auto v = ParseInteger(*a, n.name(), 2, UINT32_MAX, diags))
+        t.rlimit_rttime = static_cast<uint32_t>(*v);
+  } else if (kw == "cpu_affinity") {
+    if (n.args.empty()) {
+      RequireArg(n, 0, diags);
+      return;
+    }
+    std::vector<int> cpus;
+    for (const Token& a : n.args) {
+      auto v = ParseInteger(a, n.name() + " cpu", 0, CPU_SETSIZE - 1, diags);
+      if (!v) return;  // a bad list leaves the setting unchanged
+      if (std::ranges::find(cpus, *v) == cpus.end()) cpus.push_back(static_cast<int>(*v));
+    }
+    std::ranges::sort(cpus);
+    t.cpu_affinity = std::move(cpus);
+  }
 }
 
 void BuildLvsTimeouts(const Node& n, model::Global& g, Diagnostics& diags) {
@@ -210,6 +249,10 @@ void BuildGlobalDefs(const Node& block, model::Global& g, Diagnostics& diags) {
     else if (kw == "enable_dbus") SetBool(n, g.enable_dbus, diags);
     else if (kw == "enable_snmp_vrrp" || kw == "enable_snmp_keepalived") SetBool(n, g.enable_snmp_vrrp, diags);
     else if (kw == "enable_snmp_checker") SetBool(n, g.enable_snmp_checker, diags);
+    else if (kw.starts_with("vrrp_") && IsTuningKeyword(std::string_view(kw).substr(5)))
+      BuildTuning(n, std::string_view(kw).substr(5), g.vrrp_tuning, diags);
+    else if (kw.starts_with("checker_") && IsTuningKeyword(std::string_view(kw).substr(8)))
+      BuildTuning(n, std::string_view(kw).substr(8), g.checker_tuning, diags);
     else {
       model::RawSetting r{kw, ArgTexts(n), RefOf(n)};
       for (const Node& c : n.children) {

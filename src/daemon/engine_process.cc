@@ -13,6 +13,7 @@
 #include "daemon/config_commands.h"
 #include "daemon/file_limit.h"
 #include "daemon/pid_file.h"
+#include "daemon/process_tuning.h"
 #include "daemon/signal_watcher.h"
 
 namespace vigil::daemon {
@@ -70,6 +71,7 @@ class EngineProcess {
       return kEngineExitPermanent;
     }
     ApplyFileLimit(loaded.config, name_);
+    UpdateTuning(loaded.config, name_, tuning_);
     channel_ = Channel::Open(
         io_, supervisor_fd, [this](Frame f) { OnFrame(std::move(f)); },
         [this] {
@@ -138,6 +140,7 @@ class EngineProcess {
       return "0" + loaded.diags.FormatAll(loaded.files);
     }
     ApplyFileLimit(loaded.config, name_);
+    UpdateTuning(loaded.config, name_, tuning_);
     auto r = engine_->Reload(loaded.config);
     if (!r) {
       log::Error(name_ + ": reload failed: " + r.error().ToString());
@@ -189,6 +192,7 @@ class EngineProcess {
   const Options& options_;
   asio::io_context io_;
   std::unique_ptr<Engine> engine_;
+  TuningPlan tuning_;  // as applied last (the default: as the supervisor started us)
   std::unique_ptr<SignalWatcher> signals_;
   asio::steady_timer soon_timer_;
   std::chrono::steady_clock::time_point last_report_{};

@@ -67,6 +67,18 @@ struct LvsSyncDaemon {
   SourceRef loc;
 };
 
+// How one engine process is scheduled (global_defs vrrp_* / checker_* priority keywords),
+// so that a loaded host does not delay adverts and probes. Unset fields leave the process
+// as the supervisor started it.
+struct ProcessTuning {
+  std::optional<int> priority;         // nice value, -20..19 (`*_priority`)
+  bool no_swap = false;                // lock all pages in memory (`*_no_swap`)
+  std::optional<int> rt_priority;      // SCHED_RR priority, 1..99 (`*_rt_priority`)
+  std::vector<int> cpu_affinity;       // CPUs to run on; empty: all (`*_cpu_affinity`)
+  std::optional<uint32_t> rlimit_rttime;  // RLIMIT_RTTIME in µs (`*_rlimit_rttime`)
+  bool operator==(const ProcessTuning&) const = default;
+};
+
 struct Global {
   std::optional<std::string> router_id;        // default: the host name
   std::vector<std::string> notification_email;
@@ -116,6 +128,9 @@ struct Global {
   Duration vrrp_startup_delay{0};
   std::optional<std::string> vrrp_iptables;    // chain name; unset = not used
   std::optional<std::string> nftables;         // table name; unset = not used
+
+  ProcessTuning vrrp_tuning;     // the VRRP engine process
+  ProcessTuning checker_tuning;  // the checker engine process
 
   std::optional<NotifyFifo> notify_fifo;
   std::optional<NotifyFifo> vrrp_notify_fifo;

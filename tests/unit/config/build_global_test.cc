@@ -131,5 +131,62 @@ TEST(BuildGlobalTest, StartupScript) {
   EXPECT_EQ(d.ExitCode(), CheckExit::kOk);  // exit 5 is CheckSystem's call: it knows which scripts exist
 }
 
+TEST(BuildGlobalTest, ProcessTuning) {
+  Diagnostics d;
+  auto cfg = BuildText(R"(global_defs {
+  vrrp_priority -5
+  vrrp_no_swap
+  vrrp_rt_priority 10
+  vrrp_cpu_affinity 1 0 1
+  vrrp_rlimit_rtime 5000
+  checker_priority 19
+  checker_rt_priority 99
+  checker_no_swap false
+})",
+                       d);
+  EXPECT_EQ(DiagLines(d), Strings{});
+  const auto& v = cfg.global.vrrp_tuning;
+  EXPECT_EQ(v.priority, -5);
+  EXPECT_TRUE(v.no_swap);
+  EXPECT_EQ(v.rt_priority, 10);
+  EXPECT_EQ(v.cpu_affinity, (std::vector<int>{0, 1}));
+  EXPECT_EQ(v.rlimit_rttime, 5000u);
+  const auto& c = cfg.global.checker_tuning;
+  EXPECT_EQ(c.priority, 19);
+  EXPECT_FALSE(c.no_swap);
+  EXPECT_EQ(c.rt_priority, 99);
+  EXPECT_TRUE(c.cpu_affinity.empty());
+  EXPECT_FALSE(c.rlimit_rttime);
+  EXPECT_EQ(model::Config{}.global.vrrp_tuning, model::ProcessTuning{});
+}
+
+TEST(BuildGlobalTest, ProcessTuningRanges) {
+  Diagnostics d;
+  auto cfg = BuildText(R"(global_defs {
+  vrrp_priority -21
+  vrrp_rt_priority 100
+  vrrp_rlimit_rttime 1
+  vrrp_cpu_affinity 0 x
+  checker_cpu_affinity 1024
+  checker_priority
+  checker_no_swap maybe
+  checker_rt_priority 0
+  checker_rlimit_rtime 4294967296
+})",
+                       d);
+  EXPECT_EQ(DiagLines(d),
+            (Strings{"2:17: error: vrrp_priority -21 is out of range -20..19",
+                     "3:20: error: vrrp_rt_priority 100 is out of range 1..99",
+                     "4:22: error: vrrp_rlimit_rttime 1 is out of range 2..4294967295",
+                     "5:23: error: vrrp_cpu_affinity cpu: 'x' is not a valid integer",
+                     "6:24: error: checker_cpu_affinity cpu 1024 is out of range 0..1023",
+                     "7:3: error: checker_priority: missing value",
+                     "8:19: error: checker_no_swap: 'maybe' is not a valid boolean",
+                     "9:23: error: checker_rt_priority 0 is out of range 1..99",
+                     "10:24: error: checker_rlimit_rtime 4294967296 is out of range 2..4294967295"}));
+  EXPECT_EQ(cfg.global.vrrp_tuning, model::ProcessTuning{});
+  EXPECT_EQ(cfg.global.checker_tuning, model::ProcessTuning{});
+}
+
 }  // namespace
 }  // namespace vigil::config

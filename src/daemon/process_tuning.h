@@ -1,0 +1,50 @@
+// How an engine process is scheduled: global_defs vrrp_priority, vrrp_no_swap,
+// vrrp_rt_priority, vrrp_cpu_affinity, vrrp_rlimit_rttime and their checker_* twins, so that
+// an overloaded host does not delay adverts or probes. A pure plan from the model, and a thin
+// function that applies it; a failure is logged, never fatal.
+#ifndef VIGIL_DAEMON_PROCESS_TUNING_H_
+#define VIGIL_DAEMON_PROCESS_TUNING_H_
+
+#include <sched.h>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "model/config.h"
+
+namespace vigil::daemon {
+
+// RLIMIT_RTTIME (µs) set with a real-time priority when *_rlimit_rttime is not given, as
+// keepalived does: a runaway real-time loop is stopped instead of starving the host.
+inline constexpr uint32_t kDefaultRlimitRttime = 10000;
+
+struct TuningPlan {
+  int nice = 0;
+  int policy = SCHED_OTHER;
+  int rt_priority = 0;                 // with SCHED_RR
+  std::optional<uint32_t> rlimit_rttime;  // soft = hard, µs; set only with SCHED_RR
+  bool lock_memory = false;            // mlockall(MCL_CURRENT | MCL_FUTURE)
+  std::vector<int> cpus;               // empty: every CPU
+  bool operator==(const TuningPlan&) const = default;
+};
+
+// The plan for engine `who` ("vrrp" or "check"; any other name: the defaults). The default
+// plan is how the supervisor starts an engine. Pure.
+TuningPlan PlanTuning(const model::Config& config, const std::string& who);
+
+// A one-line description of `plan` for the log, e.g. "nice -5, SCHED_RR 10 (rttime 10000us),
+// memory locked, cpus 0,1". Pure.
+std::string DescribeTuning(const TuningPlan& plan);
+
+// Applies `plan` to this process; what fails is logged as a warning for `who`.
+void ApplyTuning(const TuningPlan& plan, const std::string& who);
+
+// Applies the plan for `config` when it differs from `current` (at start, the default
+// plan; on reload, the one applied last) and records it in `current`.
+void UpdateTuning(const model::Config& config, const std::string& who, TuningPlan& current);
+
+}  // namespace vigil::daemon
+
+#endif  // VIGIL_DAEMON_PROCESS_TUNING_H_
