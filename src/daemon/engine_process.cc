@@ -30,8 +30,10 @@ constexpr auto kMinReportGap = std::chrono::milliseconds(100);
 // operators used to keepalived send signals to a child's pid. Only the supervisor's SIGTERM
 // stops an engine; reloads and dumps are the supervisor's work, so those signals go to it;
 // SIGINT (a terminal's ^C reaches every process of the group) is left to the supervisor.
-std::array<int, 8> EngineSignals() {
-  return {SIGTERM, SIGINT, SIGHUP, SIGUSR1, SIGUSR2, SIGRTMIN + 2, SIGRTMAX - 1, SIGRTMAX};
+// SIGXCPU: the engine ran real-time for half its *_rlimit_rttime without sleeping.
+std::array<int, 9> EngineSignals() {
+  return {SIGTERM, SIGINT, SIGHUP,       SIGUSR1, SIGUSR2,
+          SIGXCPU, SIGRTMIN + 2, SIGRTMAX - 1, SIGRTMAX};
 }
 
 std::string SignalName(int sig) {
@@ -101,6 +103,10 @@ class EngineProcess {
  private:
   void OnSignal(int sig) {
     if (sig == SIGTERM) return Stop();
+    if (sig == SIGXCPU) {
+      log::Warning(name_ + ": SIGXCPU: real-time CPU time is near its limit (rlimit_rttime)");
+      return;
+    }
     if (sig == SIGINT) {
       log::Info(name_ + ": SIGINT ignored (the supervisor stops the engines)");
       return;

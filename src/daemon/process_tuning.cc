@@ -16,7 +16,8 @@ TuningPlan PlanTuning(const model::Config& config, const std::string& who) {
                                   : who == "check" ? &config.global.checker_tuning
                                                    : nullptr;
   if (!t) return plan;
-  plan.nice = t->priority.value_or(0);
+  // As keepalived: with a real-time priority the nice value does not matter and is not set.
+  if (!t->rt_priority) plan.nice = t->priority.value_or(0);
   if (t->rt_priority) {
     plan.policy = SCHED_RR;
     plan.rt_priority = *t->rt_priority;
@@ -52,15 +53,18 @@ void ApplyTuning(const TuningPlan& plan, const std::string& who) {
   };
   if (::setpriority(PRIO_PROCESS, 0, plan.nice) != 0)
     warn("set the priority to " + std::to_string(plan.nice));
-  // The limit first: the process never runs real-time without it.
+  // The limit first: the process never runs real-time without it. The soft limit at half
+  // the hard one: SIGXCPU (logged by the engine) warns before SIGKILL.
   if (plan.rlimit_rttime) {
-    rlimit rl{*plan.rlimit_rttime, *plan.rlimit_rttime};
+    rlimit rl{*plan.rlimit_rttime / 2, *plan.rlimit_rttime};
     if (::setrlimit(RLIMIT_RTTIME, &rl) != 0)
       warn("set RLIMIT_RTTIME to " + std::to_string(*plan.rlimit_rttime) + "us");
   }
   sched_param sp{};
   sp.sched_priority = plan.rt_priority;
-  if (::sched_setscheduler(0, plan.policy, &sp) != 0)
+  // A child never inherits real-time scheduling (the spawner resets it too).
+  const int policy = plan.policy == SCHED_RR ? SCHED_RR | SCHED_RESET_ON_FORK : plan.policy;
+  if (::sched_setscheduler(0, policy, &sp) != 0)
     warn(plan.policy == SCHED_RR ? "set real-time priority " + std::to_string(plan.rt_priority)
                                  : std::string("leave real-time scheduling"));
   if (plan.lock_memory) {

@@ -21,10 +21,10 @@ namespace vigil::daemon {
 inline constexpr uint32_t kDefaultRlimitRttime = 10000;
 
 struct TuningPlan {
-  int nice = 0;
+  int nice = 0;                        // 0 with SCHED_RR, as keepalived
   int policy = SCHED_OTHER;
   int rt_priority = 0;                 // with SCHED_RR
-  std::optional<uint32_t> rlimit_rttime;  // soft = hard, µs; set only with SCHED_RR
+  std::optional<uint32_t> rlimit_rttime;  // hard, µs (soft: half); set only with SCHED_RR
   bool lock_memory = false;            // mlockall(MCL_CURRENT | MCL_FUTURE)
   std::vector<int> cpus;               // empty: every CPU
   bool operator==(const TuningPlan&) const = default;

@@ -120,15 +120,16 @@ def test_engines_run_with_their_scheduling_and_scripts_with_the_defaults(childre
     check = proc_sched(c.engine_pid("check"))
     assert vrrp["vmlck_kb"] > 0 and check["vmlck_kb"] > 0, (vrrp, check)
     del vrrp["vmlck_kb"], check["vmlck_kb"]
-    assert vrrp == {"nice": -5, "rt_priority": 10, "policy": os.SCHED_RR,
-                    "cpus": str(all_cpus[1]), "rttime": ["10000", "10000"]}
-    assert check == {"nice": 7, "rt_priority": 3, "policy": os.SCHED_RR,
-                     "cpus": str(all_cpus[0]), "rttime": ["50000", "50000"]}
+    # As keepalived: no nice value with a real-time priority; RLIMIT_RTTIME soft at half.
+    assert vrrp == {"nice": 0, "rt_priority": 10, "policy": os.SCHED_RR,
+                    "cpus": str(all_cpus[1]), "rttime": ["5000", "10000"]}
+    assert check == {"nice": 0, "rt_priority": 3, "policy": os.SCHED_RR,
+                     "cpus": str(all_cpus[0]), "rttime": ["25000", "50000"]}
     want = {"policy": os.SCHED_OTHER, "nice": 0, "cpus": all_cpus}
     reports = c.reports()
     assert reports["vrrp_script"] == want
     assert reports["misc"] == want
-    assert "vrrp: scheduling: nice -5, SCHED_RR 10 (rttime 10000us), memory locked, cpus " \
+    assert "vrrp: scheduling: nice 0, SCHED_RR 10 (rttime 10000us), memory locked, cpus " \
         f"{all_cpus[1]}" in c.log()
 
     # A reload applies changed values: back to the defaults but for the nice value.

@@ -20,11 +20,10 @@ TEST(ProcessTuningTest, EachEngineGetsItsOwnSettings) {
   v.rt_priority = 10;
   v.cpu_affinity = {0, 1};
   config.global.checker_tuning.priority = 7;
-  config.global.checker_tuning.rt_priority = 3;
   config.global.checker_tuning.rlimit_rttime = 500;
 
   TuningPlan vrrp = PlanTuning(config, "vrrp");
-  EXPECT_EQ(vrrp.nice, -5);
+  EXPECT_EQ(vrrp.nice, 0);  // not set with a real-time priority, as keepalived
   EXPECT_EQ(vrrp.policy, SCHED_RR);
   EXPECT_EQ(vrrp.rt_priority, 10);
   EXPECT_EQ(vrrp.rlimit_rttime, kDefaultRlimitRttime);  // keepalived's default with rt
@@ -32,11 +31,14 @@ TEST(ProcessTuningTest, EachEngineGetsItsOwnSettings) {
   EXPECT_TRUE(vrrp.lock_memory);
   EXPECT_EQ(vrrp.cpus, (std::vector<int>{0, 1}));
   EXPECT_EQ(DescribeTuning(vrrp),
-            "nice -5, SCHED_RR 10 (rttime 10000us), memory locked, cpus 0,1");
+            "nice 0, SCHED_RR 10 (rttime 10000us), memory locked, cpus 0,1");
 
   TuningPlan check = PlanTuning(config, "check");
   EXPECT_EQ(DescribeTuning(check),
-            "nice 7, SCHED_RR 3 (rttime 500us), memory not locked, all cpus");
+            "nice 7, SCHED_OTHER, memory not locked, all cpus");
+  config.global.checker_tuning.rt_priority = 3;
+  EXPECT_EQ(DescribeTuning(PlanTuning(config, "check")),
+            "nice 0, SCHED_RR 3 (rttime 500us), memory not locked, all cpus");
   EXPECT_EQ(PlanTuning(config, ""), TuningPlan{});  // the supervisor keeps its own
 }
 
