@@ -33,7 +33,6 @@ std::string ExitInfo::ToString() const {
 namespace {
 
 // The user scripts run as when nothing else is said, if it exists (keepalived's).
-constexpr char kDefaultScriptUser[] = "keepalived_script";
 
 // A script's soft limit on descriptors: the usual default, whatever vigild raised its own to.
 constexpr rlim_t kChildNoFile = 1024;

@@ -104,6 +104,9 @@ Result<std::pair<uid_t, gid_t>> LookupUser(const std::string& user,
 using UserResolver = std::function<Result<std::pair<uid_t, gid_t>>(
     const std::string& user, const std::optional<std::string>& group)>;
 
+// The user scripts run as when neither they nor global_defs name one (if it exists).
+inline constexpr char kDefaultScriptUser[] = "keepalived_script";
+
 // What global_defs says about scripts that name no user of their own.
 struct ScriptDefaults {
   std::optional<std::string> user;   // script_user

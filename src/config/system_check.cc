@@ -91,11 +91,12 @@ std::string ProgramWord(const std::string& command) {
 class Checker {
  public:
   Checker(const SystemInfo& system, Diagnostics& diags, bool script_security,
-          bool dynamic_interfaces)
+          bool dynamic_interfaces, bool script_user_set)
       : system_(system),
         diags_(diags),
         script_security_(script_security),
-        dynamic_interfaces_(dynamic_interfaces) {}
+        dynamic_interfaces_(dynamic_interfaces),
+        script_user_set_(script_user_set) {}
 
   void Interface(const std::string& name, const model::SourceRef& at) {
     if (name.empty() || !seen_if_.insert(name).second) return;
@@ -130,6 +131,21 @@ class Checker {
       diags_.Error({at.file, at.line, at.column}, "user '" + *user + "' does not exist");
     if (group && seen_group_.insert(*group).second && !system_.GroupExists(*group))
       diags_.Error({at.file, at.line, at.column}, "group '" + *group + "' does not exist");
+  }
+
+  // A script's own user, or the default one (ResolveScriptUser's rule): with neither its own
+  // user nor script_user, it runs as `keepalived_script`, else as root, which
+  // enable_script_security forbids. keepalived -t: "Unable to set default user
+  // keepalived_script for script" (an error: the script is dropped).
+  void ScriptUser(const std::optional<std::string>& user, const std::optional<std::string>& group,
+                  const model::SourceRef& at) {
+    User(user, group, at);
+    if (user || script_user_set_ || !script_security_ || system_.UserExists(kDefaultScriptUser))
+      return;
+    diags_.Error({at.file, at.line, at.column},
+                 std::string("no user to run this script as: '") + kDefaultScriptUser +
+                     "' does not exist and enable_script_security forbids root "
+                     "(set global_defs script_user, or a user for the script)");
   }
 
   // Checks the program of a command line (its first word, resolved by ResolveCommands).
@@ -177,12 +193,12 @@ class Checker {
 
   void Script(const model::Script& s) {
     Command(s.command, s.program, s.loc, /*tracked=*/false);
-    User(s.user, s.group, s.loc);
+    ScriptUser(s.user, s.group, s.loc);
   }
 
   void Script(const model::VrrpScript& s) {
     Command(s.command, s.program, s.command_loc, /*tracked=*/true);
-    User(s.user, s.group, s.loc);
+    ScriptUser(s.user, s.group, s.loc);
   }
 
  private:
@@ -195,6 +211,7 @@ class Checker {
   std::set<std::string> seen_if_, seen_user_, seen_group_;
   bool script_security_;
   bool dynamic_interfaces_;
+  bool script_user_set_;
   bool security_reported_ = false;
 };
 
@@ -211,7 +228,8 @@ void ResolveCommands(model::Config& config, const SystemInfo& system) {
 
 void CheckSystem(const model::Config& config, const SystemInfo& system, Diagnostics& diags) {
   const model::Global& g = config.global;
-  Checker c(system, diags, g.enable_script_security, g.dynamic_interfaces);
+  Checker c(system, diags, g.enable_script_security, g.dynamic_interfaces,
+            g.script_user.has_value());
   c.User(g.script_user, g.script_group, g.script_user_loc);
   // Without its group, vigild would refuse to start: an error, not a warning.
   for (const auto& raw : g.other)

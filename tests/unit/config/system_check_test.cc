@@ -68,6 +68,7 @@ TEST(SystemCheckTest, MissingControlGroupIsAnError) {
 
 TEST(SystemCheckTest, MissingThingsAreReportedAtTheirLines) {
   FakeSystem sys;
+  sys.users.insert("keepalived_script");  // the scripts have a user to run as
   Diagnostics d = CheckText(R"(global_defs {
   enable_script_security
   dynamic_interfaces
@@ -130,6 +131,7 @@ TEST(SystemCheckTest, MissingScriptsAreNotASecurityProblem) {
 
 TEST(SystemCheckTest, ProgramsWithoutSlashAreFoundThroughPath) {
   FakeSystem sys;
+  sys.users.insert("keepalived_script");  // the scripts have a user to run as
   Diagnostics d = CheckText(R"(global_defs {
   enable_script_security
 }
@@ -173,6 +175,7 @@ vrrp_instance VI_1 {
 TEST(SystemCheckTest, TrackScriptNotFoundIsAnErrorAtItsScriptLine) {
   // keepalived -t: "Disabling track script chk since not found/accessible" (an error).
   FakeSystem sys;
+  sys.users.insert("keepalived_script");  // the scripts have a user to run as
   Diagnostics d = CheckText(R"(global_defs {
   enable_script_security
 }
@@ -191,6 +194,7 @@ vrrp_script chk2 {
 
 TEST(SystemCheckTest, ScriptSecurityRefusesScriptsOthersCanChange) {
   FakeSystem sys;
+  sys.users.insert("keepalived_script");  // the scripts have a user to run as
   sys.insecure.insert("/bin/true");
   Diagnostics d = CheckText(R"(global_defs {
   enable_script_security
@@ -212,6 +216,7 @@ vrrp_instance VI_1 {
 TEST(SystemCheckTest, ScriptSecurityRefusingATrackScriptIsAnError) {
   // keepalived -t: "Disabling track script chk due to insecure" (exit 5).
   FakeSystem sys;
+  sys.users.insert("keepalived_script");  // the scripts have a user to run as
   sys.insecure.insert("/bin/true");
   Diagnostics d = CheckText(R"(global_defs {
   enable_script_security
@@ -241,6 +246,42 @@ vrrp_script chk {
                                    "3:3: error: group 'staff' does not exist",
                                    "5:13: error: group 'wheel' does not exist"}));
   EXPECT_EQ(d.ExitCode(), CheckExit::kErrors);
+}
+
+TEST(SystemCheckTest, ScriptWithNoUserToRunAsIsAnError) {
+  // keepalived -t: "Unable to set default user keepalived_script for script" (exit 5), for a
+  // vrrp_script and a notify script alike: without keepalived_script the script would run as
+  // root, which enable_script_security forbids.
+  FakeSystem sys;
+  const std::string text = R"(global_defs {
+  enable_script_security
+}
+vrrp_script chk {
+  script "/bin/true"
+}
+vrrp_instance VI_1 {
+  interface eth0
+  virtual_router_id 51
+  virtual_ipaddress { 10.0.0.1 }
+  notify_master "/bin/true master"
+  notify_backup "/bin/true backup"
+  notify_fault /bin/true
+  notify_stop /bin/true
+  notify_deleted /bin/true
+  notify /bin/true
+  track_script { chk }
+})";
+  const std::string why = " error: no user to run this script as: 'keepalived_script' does not "
+                          "exist and enable_script_security forbids root (set global_defs "
+                          "script_user, or a user for the script)";
+  Diagnostics d = CheckText(text, sys);
+  Strings expected{"4:13:" + why};
+  for (int line = 11; line <= 16; ++line) expected.push_back(std::to_string(line) + ":3:" + why);
+  EXPECT_EQ(DiagLines(d), expected);
+  EXPECT_EQ(d.ExitCode(), CheckExit::kErrors);
+  // With the default user, or any script_user, the scripts have someone to run as.
+  sys.users.insert("keepalived_script");
+  EXPECT_EQ(DiagLines(CheckText(text, sys)), Strings{});
 }
 
 TEST(SystemCheckTest, DynamicInterfacesMayBeMissing) {
