@@ -81,8 +81,14 @@ VrrpSpec SpecFromModel(const model::Config& config) {
 
   std::map<std::string, const model::TrackFile*> files;
   for (const auto& f : config.track_files) files[f.name] = &f;
+  // As keepalived, a vrrp_script whose command was not found along PATH is dropped (-t
+  // reports it): an instance that tracks it ignores the reference instead of failing it.
   std::map<std::string, const model::VrrpScript*> scripts;
-  for (const auto& s : config.vrrp_scripts) scripts[s.name] = &s;
+  for (const auto& s : config.vrrp_scripts) {
+    std::vector<std::string> argv = SplitCommandLine(s.command);
+    if (argv.empty() || (!s.program && argv[0].find('/') == std::string::npos)) continue;
+    scripts[s.name] = &s;
+  }
 
   std::map<std::string, const model::TrackProcess*> processes;
   for (const auto& t : config.track_processes) processes[t.name] = &t;
