@@ -32,8 +32,6 @@ std::string ExitInfo::ToString() const {
 
 namespace {
 
-// The user scripts run as when nothing else is said, if it exists (keepalived's).
-
 // A script's soft limit on descriptors: the usual default, whatever vigild raised its own to.
 constexpr rlim_t kChildNoFile = 1024;
 
