@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import resource
+import shutil
 import signal
 import socket
 import textwrap
@@ -109,8 +110,8 @@ def test_second_vigild_on_the_same_control_socket_refuses_and_leaves_the_first_a
     assert not os.path.exists(d.ctl) and not os.path.exists(d.ctl + ".lock")
 
 
-def ctl_as(d, user: str, *args: str):
-    return d.node.run(["runuser", "-u", user, "--", d.ha.vigilctl, "-s", d.ctl, *args],
+def ctl_as(d, user: str, vigilctl: str, *args: str):
+    return d.node.run(["runuser", "-u", user, "--", vigilctl, "-s", d.ctl, *args],
                       check=False, timeout=15)
 
 
@@ -120,6 +121,9 @@ def test_control_socket_admits_root_and_its_group_only(ha):
     os.makedirs(public, exist_ok=True)
     os.chmod(ha.work, 0o711)
     os.chmod(public, 0o755)
+    # The build tree may sit below a directory only root can enter (a clone in mktemp -d):
+    # the other users run a copy of vigilctl from the public directory.
+    vigilctl = shutil.copy2(d.ha.vigilctl, public)
     saved = d.ctl
     d.ctl = os.path.join(public, "lb1.ctl")
     try:
@@ -127,10 +131,10 @@ def test_control_socket_admits_root_and_its_group_only(ha):
         ha.start_lb1()
         st = os.stat(d.ctl)
         assert oct(st.st_mode & 0o777) == "0o600"
-        refused = ctl_as(d, "nobody", "status")
+        refused = ctl_as(d, "nobody", vigilctl, "status")
         assert refused.returncode != 0 and "Permission denied" in refused.stderr
         os.chmod(d.ctl, 0o666)  # a mode gone wrong: the credentials check still refuses
-        refused = ctl_as(d, "nobody", "status")
+        refused = ctl_as(d, "nobody", vigilctl, "status")
         assert refused.returncode != 0
         assert ("error: permission denied: uid 65534 may not use the control socket "
                 "(root only)") in refused.stdout + refused.stderr
@@ -140,11 +144,11 @@ def test_control_socket_admits_root_and_its_group_only(ha):
         ha.start_lb1(Setup(global_extra="vigil_control_group nogroup\n"))
         st = os.stat(d.ctl)
         assert oct(st.st_mode & 0o777) == "0o660" and st.st_gid == 65534
-        member = ctl_as(d, "nobody", "--json", "instances")
+        member = ctl_as(d, "nobody", vigilctl, "--json", "instances")
         assert member.returncode == 0, member.stdout + member.stderr
         assert '"VI_1"' in member.stdout
         os.chmod(d.ctl, 0o666)
-        other = ctl_as(d, "daemon", "status")
+        other = ctl_as(d, "daemon", vigilctl, "status")
         assert ("error: permission denied: uid 1 may not use the control socket "
                 "(root or group 'nogroup' only)") in other.stdout + other.stderr
         listener = {x["name"]: x for x in d.status()["listeners"]}["control"]
