@@ -152,11 +152,25 @@ constexpr KeywordSpec kHttpGetKeywords[] = {
     Kw("enable_sni"),
     Kw("fast_recovery"),
     Block("url", kHttpGetUrlBlock),
+    Kw("sni_name"),  // keepalived's master after v2.4.3
 };
 constexpr BlockSchema kHttpGetBlock("virtual_server/real_server/HTTP_GET", kHttpGetKeywords);
 
-// SSL_GET's url{} takes exactly HTTP_GET's keywords.
-constexpr BlockSchema kSslGetUrlBlock("virtual_server/real_server/SSL_GET/url", kHttpGetUrlKeywords);
+// SSL_GET's url{} takes HTTP_GET's keywords and tls_compliant (keepalived 2.4).
+constexpr KeywordSpec kSslGetUrlKeywords[] = {
+    Kw("path"),
+    Kw("digest"),
+    Kw("status_code"),
+    Kw("virtualhost"),
+    Kw("regex"),
+    Kw("regex_no_match"),
+    Kw("regex_options"),
+    Kw("regex_min_offset"),
+    Kw("regex_max_offset"),
+    Kw("regex_stack"),
+    Kw("tls_compliant", kNotYet),
+};
+constexpr BlockSchema kSslGetUrlBlock("virtual_server/real_server/SSL_GET/url", kSslGetUrlKeywords);
 
 constexpr KeywordSpec kSslGetKeywords[] = {
     Kw("connect_ip"),
@@ -178,6 +192,8 @@ constexpr KeywordSpec kSslGetKeywords[] = {
     Kw("enable_sni"),
     Kw("fast_recovery"),
     Block("url", kSslGetUrlBlock),
+    Kw("tls_compliant", kNotYet),  // keepalived 2.4
+    Kw("sni_name"),       // keepalived's master after v2.4.3
 };
 constexpr BlockSchema kSslGetBlock("virtual_server/real_server/SSL_GET", kSslGetKeywords);
 

@@ -133,6 +133,22 @@ constexpr KeywordSpec kGlobalDefsKeywords[] = {
     Kw("config_save_dir", kNotYet),
     Kw("tmp_config_directory", kNotYet),
     Kw("data_use_instance", kNotYet),
+    // Added by keepalived 2.3/2.4 (v2.4.3 installs them in this block).
+    Kw("use_symlink_paths", kNotYet),
+    Kw("v3_checksum_as_v2", kNotYet),
+    Kw("snmp_vs_stats_update_interval", kNotYet),
+    Kw("snmp_rs_stats_update_interval", kNotYet),
+    Kw("dbus_no_interface_name", kNotYet),
+    Kw("vrrp_delay_after_boot", kNotYet),
+    Kw("vrrp_owner_ignore_adverts", kNotYet),
+    Kw("json_version", kNotYet),
+    Kw("iproute_usr_dir", kNotYet),
+    Kw("iproute_etc_dir", kNotYet),
+    Kw("state_dump_file"),
+    Kw("stats_dump_file"),
+    Kw("json_dump_file"),
+    // Added on keepalived's master after v2.4.3.
+    Kw("set_supplementary_groups", kNotYet),
     // vigil's own keywords (keepalived does not know them).
     Kw("vigil_lb_backend"),      // auto | ipvs | nftables
     Kw("vigil_control_socket"),  // PATH

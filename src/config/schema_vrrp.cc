@@ -30,6 +30,15 @@ constexpr KeywordSpec kAuthenticationKeywords[] = {
 };
 constexpr BlockSchema kAuthenticationBlock("vrrp_instance/authentication", kAuthenticationKeywords);
 
+constexpr KeywordSpec kAuthHmacKeywords[] = {
+    Kw("key"),
+    Kw("active_key"),
+    Kw("time_window"),
+    Kw("anti_replay"),
+    Kw("mode"),
+};
+constexpr BlockSchema kAuthHmacBlock("vrrp_instance/auth_hmac", kAuthHmacKeywords);
+
 constexpr KeywordSpec kVrrpInstanceKeywords[] = {
     Kw("use_vmac"),
     Kw("use_vmac_addr"),
@@ -95,6 +104,13 @@ constexpr KeywordSpec kVrrpInstanceKeywords[] = {
     Kw("higher_prio_send_advert"),
     Kw("kernel_rx_buf_size", kNotYet),
     Block("authentication", kAuthenticationBlock),
+    // Added by keepalived 2.3/2.4.
+    Kw("no_virtual_ipaddress", kNotYet),
+    Kw("v3_checksum_as_v2"),
+    Kw("timer_expired_backup", kNotYet),
+    Kw("thread_timer_expired", kNotYet),
+    Kw("owner_ignore_adverts", kNotYet),
+    Block("auth_hmac", kAuthHmacBlock, kNotYet),
 };
 constexpr BlockSchema kVrrpInstanceBlock("vrrp_instance", kVrrpInstanceKeywords);
 
@@ -138,6 +154,7 @@ constexpr KeywordSpec kBfdInstanceKeywords[] = {
     Kw("weight"),
     Kw("vrrp"),
     Kw("checker"),
+    Kw("multihop", kNotYet),  // added by keepalived 2.4
 };
 constexpr BlockSchema kBfdInstanceBlock("bfd_instance", kBfdInstanceKeywords);
 

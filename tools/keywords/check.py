@@ -9,12 +9,17 @@ approximates keepalived's preprocessor),
 walks its blocks against the tables in src/config/schema*.cc, and reports every keyword
 that the schema does not know but keepalived did not call unknown. Exit status 1 if any.
 
-Usage: check.py [--src DIR] VERDICTS.tsv...
+With --inventory TAG (repeatable), also checks that every keyword keepalived TAG installs
+(tools/keywords/extract.py run on the keepalived source mirror) resolves in the same
+block of vigil's schema, and reports each one that does not.
+
+Usage: check.py [--src DIR] [--repo MIRROR] [--inventory TAG]... [VERDICTS.tsv...]
 """
 import argparse
 import glob
 import os
 import re
+import subprocess
 import sys
 
 # ---------------------------------------------------------------- schema from the .cc tables
@@ -195,13 +200,50 @@ def unknown_keywords(lines, tables):
         i += 1
 
 
+# ---------------------------------------------------------------- a release's inventory
+def inventory_gaps(tables, tag, repo):
+    """Yields (path, keyword) for each keyword of keepalived `tag` not in vigil's schema."""
+    out = subprocess.run([sys.executable, os.path.join(os.path.dirname(__file__), "extract.py"),
+                          "--repo", repo, "--tag", tag], check=True, capture_output=True,
+                         text=True).stdout
+    stack = []  # (path, table name or None) per depth
+    for line in out.splitlines():
+        depth, name, kind = line.split("\t")[:3]
+        depth = int(depth)
+        del stack[depth:]
+        parent = stack[-1] if stack else ("", "kRoot")
+        path = parent[0] + "/" + name if parent[0] else name
+        table = tables.get(parent[1]) if parent[1] else None
+        if table is None or name not in table:
+            yield parent[0], name
+            stack.append((path, None))
+            continue
+        sub = table[name]
+        stack.append((path, sub if sub not in (None, "list") else None))
+
+
+def check_inventories(tables, tags, repo):
+    bad = 0
+    for tag in tags:
+        n = 0
+        for path, kw in inventory_gaps(tables, tag, repo):
+            print(f"keepalived {tag}: '{kw}' in '{path or 'top level'}' is unknown to vigil's schema")
+            n += 1
+        print(f"keepalived {tag}: {n} keywords unknown to vigil's schema", file=sys.stderr)
+        bad += n
+    return bad
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--src", default=os.path.join(os.path.dirname(__file__), "../.."))
-    ap.add_argument("verdicts", nargs="+")
+    ap.add_argument("--repo", default="/work/.mirror/acassen+keepalived/repo")
+    ap.add_argument("--inventory", action="append", default=[], metavar="TAG")
+    ap.add_argument("verdicts", nargs="*")
     a = ap.parse_args()
     tables = load_schema(a.src)
-    bad = uncertain = 0
+    bad = check_inventories(tables, a.inventory, a.repo)
+    uncertain = 0
     files = 0
     for vpath in a.verdicts:
         base = vpath[:-len(".verdicts.tsv")]
@@ -220,8 +262,9 @@ def main():
                     continue
                 print(f"{where}: '{kw}' is unknown to vigil's schema but keepalived accepted it")
                 bad += 1
-    print(f"{files} configurations checked, {bad} keywords unknown to vigil only "
-          f"({uncertain} more on @ID/$NAME lines not judged)", file=sys.stderr)
+    if a.verdicts:
+        print(f"{files} configurations checked, {bad} keywords unknown to vigil only "
+              f"({uncertain} more on @ID/$NAME lines not judged)", file=sys.stderr)
     return 1 if bad else 0
 
 

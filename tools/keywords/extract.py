@@ -95,6 +95,7 @@ def main():
         stack = []  # condition stack of #if lines
         skip_if_false = []  # for C 'if (param)' blocks: (depth, active)
         cdepth = 0
+        single_if = None  # after 'if (!strcmp(param, "X"))': whether its statement runs
         for raw in body.split("\n"):
             line = raw.strip()
             if line.startswith("#if"):
@@ -108,6 +109,14 @@ def main():
                 continue
             if line.startswith("#endif"):
                 stack.pop()
+                continue
+            if single_if is not None:  # the statement of a brace-less 'if' on a parameter
+                active, single_if = single_if, None
+                if not active:
+                    continue
+            m = re.match(r'if\s*\(\s*!strcmp\((\w+),\s*"([^"]+)"\)\s*\)\s*$', line)
+            if m and m.group(1) in env:
+                single_if = env[m.group(1)] == m.group(2)
                 continue
             m = re.match(r"if\s*\((\w+)\)\s*\{?", line)
             if m and m.group(1) in env:
@@ -125,17 +134,17 @@ def main():
                 if roots[-1] is not n:  # duplicate root: make it the last again
                     roots.append(roots.pop(roots.index(next(r for r in roots if r.name == n.name))))
                 continue
-            m = re.search(r'install_keyword(?:_conditional)?\(\s*(\w+|"[^"]+"),\s*&?(\w+)', line)
+            m = re.search(r'install_keyword(?:_conditional|_quoted)?\(\s*(\w+|"[^"]+"),\s*&?(\w+)', line)
             if m:
                 name = m.group(1)
                 name = name.strip('"') if name.startswith('"') else env[name]
                 parent = last_at_level()
                 add(parent.sub, Node(name, (file, m.group(2)), cur))
                 continue
-            if re.search(r"install_sublevel\(\)", line):
+            if re.search(r"install_sublevel\([^)]*\)", line):
                 state["sublevel"] += 1
                 continue
-            if re.search(r"install_sublevel_end\(\)", line):
+            if re.search(r"install_sublevel_end\([^)]*\)", line):
                 state["sublevel"] -= 1
                 continue
             m = re.match(r"(install_\w+|add_\w+)\(([^)]*)\);", line)
