@@ -4,7 +4,7 @@ BUILD  := build/$(PRESET)
 PY     := /usr/bin/python3
 JOBS   ?= $(shell nproc)
 
-.PHONY: all deps build test unit lab demo sanitize fuzz bench install deb clean
+.PHONY: all deps build test unit lab demo sanitize fuzz bench install deb compat-doc clean
 
 all: build
 
@@ -58,6 +58,11 @@ install: build
 # The Debian package, $(BUILD)/vigil_<version>_<arch>.deb: `apt-get install ./$(BUILD)/vigil_*.deb`.
 deb: build
 	cd $(BUILD) && cpack -G DEB
+
+# docs/compatibility.md from the schema (src/config/schema*.cc); commit it with the schema change.
+compat-doc: $(BUILD)/build.ninja
+	cmake --build $(BUILD) -j $(JOBS) --target vigil-compat-doc
+	$(BUILD)/tools/vigil-compat-doc > docs/compatibility.md
 
 bench: build
 	VIGIL_BUILD=$(CURDIR)/$(BUILD) ./bench/run.sh

@@ -73,7 +73,7 @@ class Parser {
   struct Frame {
     Node node;
     const KeywordSpec* spec;
-    bool in_not_yet;  // inside a kNotYet keyword's block: no further kNotYet warnings
+    bool in_inert;  // inside the block of a keyword without effect: no further such warnings
   };
 
   bool NextIsOpen(size_t i) const {
@@ -125,10 +125,15 @@ class Parser {
       return NextIsOpen(i) ? Skip(i + 1, kw.text) : i;
     }
 
-    const bool in_not_yet = !stack_.empty() && stack_.back().in_not_yet;
-    if (spec->support == Support::kNotYet && !in_not_yet) {
-      diags_.Warning(kw.loc,
-                     "'" + kw.text + "' is accepted but not yet supported by vigil; it has no effect");
+    const bool in_inert = !stack_.empty() && stack_.back().in_inert;
+    const bool inert = !Acts(spec->support);
+    if (inert && !in_inert) {
+      if (spec->support == Support::kNotPlanned)
+        diags_.Warning(kw.loc, "'" + kw.text + "' has no effect in vigil: " +
+                                   std::string(spec->note));
+      else
+        diags_.Warning(kw.loc, "'" + kw.text +
+                                   "' is accepted but not yet supported by vigil; it has no effect");
     }
 
     Node node = MakeNode(s);
@@ -142,7 +147,7 @@ class Parser {
     }
 
     node.has_block = true;
-    const bool scope = in_not_yet || spec->support == Support::kNotYet;
+    const bool scope = in_inert || inert;
     if (NextIsOpen(i)) {
       node.block_loc = segments_[i + 1].first().loc;
       stack_.push_back({std::move(node), spec, scope});

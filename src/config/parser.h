@@ -25,7 +25,8 @@ namespace vigil::config {
 //    `{ ... }` block if one follows, are left out of the tree (as keepalived, whose -t
 //    counts it an error).
 //  - warning `'KW' is accepted but not yet supported by vigil; it has no effect` for a
-//    Support::kNotYet keyword (not repeated inside its block); it stays in the tree.
+//    Support::kNotYet keyword, and `'KW' has no effect in vigil: NOTE` for a
+//    Support::kNotPlanned one (neither repeated inside its block); it stays in the tree.
 //  - error `missing '{' after 'KW'`: a block keyword not followed by `{`. As in
 //    keepalived, the statements after it, up to the next `}`, still form its block
 //    (the node's block_loc is then the keyword's location). At end of input, the

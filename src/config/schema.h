@@ -22,10 +22,26 @@ enum class BlockKind : unsigned char {
   kList,      // `keyword args... { free-form lines }`: each line is kept verbatim as a Node
 };
 
-// Whether vigil acts on a keyword.
+// How vigil treats a keyword (docs/compatibility.md lists every keyword with it).
 enum class Support : unsigned char {
-  kActive,  // modelled: the keyword has an effect
-  kNotYet,  // accepted for compatibility, but vigil ignores it (the parser warns)
+  kActive,      // acts as in keepalived
+  kDiffers,     // acts, but not exactly as in keepalived: the note says how
+  kNotPlanned,  // accepted, deliberately without effect: the note says why (the parser warns)
+  kNotYet,      // accepted for compatibility, but vigil ignores it for now (the parser warns)
+};
+
+// Returns true if a keyword with `support` changes what vigil does.
+constexpr bool Acts(Support support) {
+  return support == Support::kActive || support == Support::kDiffers;
+}
+
+// A keyword's support and its note: how it differs (kDiffers), why it is not planned and
+// what to use instead (kNotPlanned), or what is missing (kNotYet, optional).
+struct Status {
+  constexpr Status(Support s) : support(s) {}  // NOLINT: implicit, so `Kw("x", kNotYet)` reads
+  constexpr Status(Support s, std::string_view n) : support(s), note(n) {}
+  Support support;
+  std::string_view note = {};
 };
 
 struct KeywordSpec {
@@ -36,12 +52,16 @@ struct KeywordSpec {
   const BlockSchema* block = nullptr;
   // For a deprecated alias (e.g. `lb_algo`): the current keyword it means. Else "".
   std::string_view alias_of = {};
+  // Status::note: how it differs, why it is not planned, or what is not there yet.
+  std::string_view note = {};
 
   bool opens_block() const { return kind != BlockKind::kNone; }
   bool is_list() const { return kind == BlockKind::kList; }
   bool is_deprecated_alias() const { return !alias_of.empty(); }
   // Returns the keyword this one stands for: alias_of if set, else name.
   std::string_view canonical() const { return alias_of.empty() ? name : alias_of; }
+  // Returns true for vigil's own keywords (`vigil_*`), which keepalived does not know.
+  bool vigil_only() const { return name.starts_with("vigil_"); }
 };
 
 // The keywords allowed directly inside one kind of block (or at the top level).
@@ -88,23 +108,30 @@ namespace schema_internal {
 inline constexpr Support kActive = Support::kActive;
 inline constexpr Support kNotYet = Support::kNotYet;
 
+// Acts, but not as keepalived does: `how` says what differs (a sentence for the table).
+constexpr Status Differs(std::string_view how) { return {Support::kDiffers, how}; }
+// Deliberately without effect: `why` says why, and what vigil offers instead.
+constexpr Status NotPlanned(std::string_view why) { return {Support::kNotPlanned, why}; }
+// Not supported yet: `what` says what is missing.
+constexpr Status NotYet(std::string_view what) { return {Support::kNotYet, what}; }
+
 // A plain statement.
-constexpr KeywordSpec Kw(std::string_view name, Support support = kActive) {
-  return {name, BlockKind::kNone, support, nullptr, {}};
+constexpr KeywordSpec Kw(std::string_view name, Status status = kActive) {
+  return {name, BlockKind::kNone, status.support, nullptr, {}, status.note};
 }
 // A statement followed by a `{ ... }` block of free-form lines.
-constexpr KeywordSpec List(std::string_view name, Support support = kActive) {
-  return {name, BlockKind::kList, support, nullptr, {}};
+constexpr KeywordSpec List(std::string_view name, Status status = kActive) {
+  return {name, BlockKind::kList, status.support, nullptr, {}, status.note};
 }
 // A statement followed by a `{ ... }` block of the keywords of `block`.
 constexpr KeywordSpec Block(std::string_view name, const BlockSchema& block,
-                            Support support = kActive, std::string_view alias_of = {}) {
-  return {name, BlockKind::kKeywords, support, &block, alias_of};
+                            Status status = kActive, std::string_view alias_of = {}) {
+  return {name, BlockKind::kKeywords, status.support, &block, alias_of, status.note};
 }
 // A deprecated plain statement that means `alias_of`.
 constexpr KeywordSpec Alias(std::string_view name, std::string_view alias_of,
-                            Support support = kActive) {
-  return {name, BlockKind::kNone, support, nullptr, alias_of};
+                            Status status = kActive) {
+  return {name, BlockKind::kNone, status.support, nullptr, alias_of, status.note};
 }
 
 // The top-level blocks defined in schema_global.cc, schema_vrrp.cc, schema_check.cc.

@@ -4,6 +4,13 @@
 
 namespace vigil::config {
 namespace schema_internal {
+namespace {
+
+constexpr Status kSnmpName = NotPlanned(
+    "a name for SNMP, which vigil does not offer: its Prometheus metrics and vigilctl "
+    "name virtual and real servers by address");
+
+}  // namespace
 
 constexpr KeywordSpec kSslKeywords[] = {
     Kw("password"),
@@ -244,7 +251,7 @@ constexpr KeywordSpec kRealServerKeywords[] = {
     Kw("delay_loop"),
     Kw("smtp_alert"),
     Kw("virtualhost"),
-    Kw("snmp_name", kNotYet),
+    Kw("snmp_name", kSnmpName),
     Block("MISC_CHECK", kMiscCheckBlock),
     Block("SMTP_CHECK", kSmtpCheckBlock),
     Block("TCP_CHECK", kTcpCheckBlock),
@@ -286,7 +293,7 @@ constexpr KeywordSpec kVirtualServerKeywords[] = {
     Kw("ha_suspend"),
     Kw("smtp_alert"),
     Kw("virtualhost"),
-    Kw("snmp_name", kNotYet),
+    Kw("snmp_name", kSnmpName),
     Kw("alpha"),
     Kw("omega"),
     Kw("quorum_up"),

@@ -4,6 +4,15 @@
 
 namespace vigil::config {
 namespace schema_internal {
+namespace {
+
+constexpr Status kSnmp = NotPlanned(
+    "SNMP is not planned: vigil exports its state as Prometheus metrics "
+    "(vigil_metrics_listen) and through the control socket (vigilctl --json)");
+constexpr Status kDbus = NotPlanned(
+    "DBus is not planned: the control socket (vigilctl) reads the state and reloads");
+
+}  // namespace
 
 constexpr KeywordSpec kGlobalDefsKeywords[] = {
     Kw("process_names", kNotYet),
@@ -93,16 +102,16 @@ constexpr KeywordSpec kGlobalDefsKeywords[] = {
     Kw("bfd_cpu_affinity", kNotYet),
     Kw("bfd_rlimit_rttime", kNotYet),
     Alias("bfd_rlimit_rtime", "bfd_rlimit_rttime", kNotYet),
-    Kw("snmp_socket", kNotYet),
-    Kw("enable_traps", kNotYet),
-    Kw("enable_snmp_vrrp", kNotYet),
-    Alias("enable_snmp_keepalived", "enable_snmp_vrrp", kNotYet),
-    Kw("enable_snmp_rfc", kNotYet),
-    Kw("enable_snmp_rfcv2", kNotYet),
-    Kw("enable_snmp_rfcv3", kNotYet),
-    Kw("enable_snmp_checker", kNotYet),
-    Kw("enable_dbus", kNotYet),
-    Kw("dbus_service_name", kNotYet),
+    Kw("snmp_socket", kSnmp),
+    Kw("enable_traps", kSnmp),
+    Kw("enable_snmp_vrrp", kSnmp),
+    Alias("enable_snmp_keepalived", "enable_snmp_vrrp", kSnmp),
+    Kw("enable_snmp_rfc", kSnmp),
+    Kw("enable_snmp_rfcv2", kSnmp),
+    Kw("enable_snmp_rfcv3", kSnmp),
+    Kw("enable_snmp_checker", kSnmp),
+    Kw("enable_dbus", kDbus),
+    Kw("dbus_service_name", kDbus),
     Kw("script_user"),
     Kw("enable_script_security"),
     Kw("vrrp_netlink_cmd_rcv_bufs", kNotYet),

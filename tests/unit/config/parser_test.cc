@@ -271,29 +271,67 @@ TEST(ParserTest, KeywordValidOnlyInAnotherBlockIsUnknownHere) {
             "4:1: error: unknown keyword 'router_id'\n");
 }
 
-TEST(ParserTest, NotYetSupportedKeywordIsKeptWithOneWarning) {
-  Parsed p = Parse(
-      "net_namespace blue\n"
-      "bfd_instance b1 {\n"
-      "  neighbor_ip 10.0.0.9\n"
-      "  min_rx 50\n"
-      "}\n"
-      "global_defs {\n"
-      "  enable_snmp_vrrp\n"
-      "}\n");
+// A schema with one keyword of each Support value, so that these tests do not depend on
+// which real keywords act today.
+namespace support_schema {
+using namespace schema_internal;
+constexpr KeywordSpec kInnerKeywords[] = {Kw("inner"), Kw("inner_not_yet", kNotYet)};
+constexpr BlockSchema kInnerBlock("outer", kInnerKeywords);
+constexpr KeywordSpec kKeywords[] = {
+    Kw("acts"),
+    Kw("differs", Differs("acts otherwise")),
+    Kw("not_yet", kNotYet),
+    Kw("not_planned", NotPlanned("SNMP is not planned; use the metrics")),
+    Block("outer", kInnerBlock, NotYet("no engine")),
+    Block("outer_planned", kInnerBlock, NotPlanned("never")),
+    Block("outer_acts", kInnerBlock),
+};
+constexpr BlockSchema kRoot("root", kKeywords);
+}  // namespace support_schema
+
+Parsed ParseWith(const BlockSchema& schema, std::string_view text) {
+  Diagnostics d;
+  Tree t = ParseTree(Lex(text), schema, d);
+  return {Render(t), Render(d)};
+}
+
+TEST(ParserTest, KeywordsWithoutEffectAreKeptWithOneWarning) {
+  Parsed p = ParseWith(support_schema::kRoot,
+                       "acts\n"
+                       "differs 1\n"
+                       "not_yet blue\n"
+                       "not_planned\n"
+                       "outer {\n"
+                       "  inner 1\n"
+                       "  inner_not_yet 2\n"
+                       "}\n"
+                       "outer_planned {\n"
+                       "  inner_not_yet\n"
+                       "}\n"
+                       "outer_acts {\n"
+                       "  inner_not_yet\n"
+                       "}\n");
   EXPECT_EQ(p.tree,
-            "net_namespace@1:1 blue\n"
-            "bfd_instance@2:1 b1 {@2:17\n"
-            "  neighbor_ip@3:3 10.0.0.9\n"
-            "  min_rx@4:3 50\n"
-            "global_defs@6:1 {@6:13\n"
-            "  enable_snmp_vrrp@7:3\n");
+            "acts@1:1\n"
+            "differs@2:1 1\n"
+            "not_yet@3:1 blue\n"
+            "not_planned@4:1\n"
+            "outer@5:1 {@5:7\n"
+            "  inner@6:3 1\n"
+            "  inner_not_yet@7:3 2\n"
+            "outer_planned@9:1 {@9:15\n"
+            "  inner_not_yet@10:3\n"
+            "outer_acts@12:1 {@12:12\n"
+            "  inner_not_yet@13:3\n");
   EXPECT_EQ(p.diags,
-            "1:1: warning: 'net_namespace' is accepted but not yet supported by vigil; it has no "
+            "3:1: warning: 'not_yet' is accepted but not yet supported by vigil; it has no "
             "effect\n"
-            "2:1: warning: 'bfd_instance' is accepted but not yet supported by vigil; it has no "
+            "4:1: warning: 'not_planned' has no effect in vigil: SNMP is not planned; use the "
+            "metrics\n"
+            "5:1: warning: 'outer' is accepted but not yet supported by vigil; it has no "
             "effect\n"
-            "7:3: warning: 'enable_snmp_vrrp' is accepted but not yet supported by vigil; it has "
+            "9:1: warning: 'outer_planned' has no effect in vigil: never\n"
+            "13:3: warning: 'inner_not_yet' is accepted but not yet supported by vigil; it has "
             "no effect\n");
 }
 

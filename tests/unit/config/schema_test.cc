@@ -427,8 +427,10 @@ TEST(SchemaTest, SupportFlags) {
       {"", "bfd_instance", Support::kNotYet},
       {"", "vrrp_track_process", Support::kActive},
       {"global_defs", "router_id", Support::kActive},
-      {"global_defs", "enable_snmp_vrrp", Support::kNotYet},
-      {"global_defs", "enable_dbus", Support::kNotYet},
+      {"global_defs", "enable_snmp_vrrp", Support::kNotPlanned},
+      {"global_defs", "enable_snmp_keepalived", Support::kNotPlanned},
+      {"global_defs", "enable_dbus", Support::kNotPlanned},
+      {"virtual_server", "snmp_name", Support::kNotPlanned},
       {"global_defs", "lvs_sync_daemon", Support::kNotYet},
       {"global_defs", "vrrp_iptables", Support::kNotYet},
       {"global_defs", "nftables", Support::kNotYet},
@@ -450,6 +452,24 @@ TEST(SchemaTest, SupportFlags) {
     ASSERT_NE(spec, nullptr) << s.name;
     EXPECT_EQ(spec->support, s.support) << s.path << " " << s.name;
   }
+}
+
+TEST(SchemaTest, EveryKeywordThatDiffersOrIsNotPlannedSaysWhy) {
+  ForEachKeyword(RootSchema(), [](std::string_view path, const KeywordSpec& s) {
+    if (s.support == Support::kDiffers || s.support == Support::kNotPlanned) {
+      EXPECT_FALSE(s.note.empty()) << path << " " << s.name;
+    }
+    if (s.support == Support::kActive) {
+      EXPECT_TRUE(s.note.empty()) << path << " " << s.name;
+    }
+  });
+}
+
+TEST(SchemaTest, ActsOnlyForActiveAndDiffers) {
+  EXPECT_TRUE(Acts(Support::kActive));
+  EXPECT_TRUE(Acts(Support::kDiffers));
+  EXPECT_FALSE(Acts(Support::kNotPlanned));
+  EXPECT_FALSE(Acts(Support::kNotYet));
 }
 
 TEST(SchemaTest, ForEachKeywordVisitsDepthFirstWithPaths) {
