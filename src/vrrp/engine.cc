@@ -9,7 +9,6 @@
 
 #include <cerrno>
 #include <cstring>
-#include <fstream>
 #include <map>
 #include <set>
 
@@ -28,13 +27,14 @@
 #include "net/rtnetlink.h"
 #include "net/sysctl.h"
 #include "vrrp/advert_receivers.h"
+#include "vrrp/advert_sender.h"
 #include "vrrp/instance_spec.h"
 #include "vrrp/kernel_addresses.h"
 #include "vrrp/notifier.h"
 #include "vrrp/packet.h"
-#include "vrrp/process_track.h"
 #include "vrrp/routes.h"
 #include "vrrp/state_machine.h"
+#include "vrrp/trackers.h"
 #include "vrrp/tracking.h"
 
 namespace vigil::vrrp {
@@ -42,8 +42,6 @@ namespace {
 
 using std::chrono::steady_clock;
 constexpr auto kRejectLogInterval = std::chrono::seconds(10);
-constexpr auto kFilePollInterval = std::chrono::seconds(1);
-constexpr auto kProcessPollInterval = std::chrono::seconds(1);
 
 model::IpAddress FromRaw(const net::RawAddress& r) {
   if (r.family == AF_INET) {
@@ -60,39 +58,6 @@ model::IpAddress FromRaw(const net::RawAddress& r) {
 
 int AfOf(model::Family f) { return f == model::Family::kIpv6 ? AF_INET6 : AF_INET; }
 
-// Pins the source of IPv6 adverts to `source` when it is global (unicast_src_ip,
-// mcast_src_ip): left to itself the kernel may pick any global address of the interface,
-// a VIP included, and peers would then see the VIP as the master's address. (IPv4 adverts
-// carry their own header; link-local sources are what the kernel picks anyway.)
-Result<void> BindIpv6Source(const net::VrrpSocket& sock, const model::IpAddress& source) {
-  if (source.is_v4() || source.IsLinkLocal()) return {};
-  int one = 1;
-  if (setsockopt(sock.fd(), IPPROTO_IPV6, IPV6_FREEBIND, &one, sizeof(one)) != 0)
-    return std::unexpected(Error::FromErrno(errno, "IPV6_FREEBIND"));
-  sockaddr_in6 sa{};
-  sa.sin6_family = AF_INET6;
-  std::memcpy(&sa.sin6_addr, source.bytes().data(), 16);
-  if (bind(sock.fd(), reinterpret_cast<const sockaddr*>(&sa), sizeof(sa)) != 0)
-    return std::unexpected(Error::FromErrno(errno, "bind advert source " + source.ToString()));
-  return {};
-}
-
-struct ScriptTracker {
-  explicit ScriptTracker(asio::io_context& io) : timer(io) {}
-  ScriptSpec spec;
-  bool ok = true;
-  uint32_t successes = 0;
-  uint32_t failures = 0;
-  bool running = false;
-  asio::steady_timer timer;
-};
-
-struct ProcessTracker {
-  ProcessSpec spec;
-  bool ok = true;
-  std::optional<steady_clock::time_point> change_since;  // quorum changed, not yet applied
-};
-
 struct Instance {
   explicit Instance(asio::io_context& io) : timer(io) {}
   InstanceSpec spec;
@@ -106,11 +71,9 @@ struct Instance {
   int vmac_ifindex = 0;
   bool vmac_created = false;
   model::IpAddress primary;
-  std::optional<net::VrrpSocket> sender;
+  AdvertSender sender;
   std::string receiver_key;
-  uint16_t ip_id = 0;
   bool vips_installed = false;
-  bool legacy_checksum = false;
   // Whether the instance has its interface: sockets open, addresses known. An instance
   // follows its interface by name; without it (missing, deleted) it waits in FAULT.
   bool bound = false;
@@ -131,8 +94,9 @@ class EngineImpl final : public control::Engine {
         receivers_(io, [this](const std::string& instance, const net::ReceivedPacket& p) {
           OnPacket(instance, p);
         }),
-        file_timer_(io),
-        process_timer_(io) {}
+        trackers_(io, [this] {
+          for (auto& [name, in] : instances_) Recompute(*in);
+        }) {}
 
   ~EngineImpl() override = default;
 
@@ -157,13 +121,17 @@ class EngineImpl final : public control::Engine {
     RefreshLinks();
 
     notifier_.Configure(spec_);
-    for (const auto& s : spec_.scripts) AddScript(s);
-    SetProcesses(spec_.processes);
+    trackers_.Configure(spec_);
     for (const auto& s : spec_.instances) {
       if (auto r = AddInstance(s); !r) return std::unexpected(r.error());
     }
     InstallStatic();
-    PollFiles();
+    // Tracked files weigh in before the first state (an instance they fault starts in FAULT).
+    for (auto& [name, in] : instances_)
+      if (!in->spec.track_files.empty()) {
+        for (auto& [n, i] : instances_) Recompute(*i);
+        break;
+      }
     for (auto& [name, in] : instances_) StartInstance(*in);
     return {};
   }
@@ -172,22 +140,7 @@ class EngineImpl final : public control::Engine {
     VrrpSpec next = SpecFromModel(config);
     dynamic_interfaces_ = next.dynamic_interfaces;
     notifier_.Configure(next);
-    // Scripts: keep running trackers whose spec is unchanged.
-    std::set<std::string> keep_scripts;
-    for (const auto& s : next.scripts) {
-      auto it = scripts_.find(s.name);
-      if (it != scripts_.end() && it->second->spec == s) {
-        keep_scripts.insert(s.name);
-        continue;
-      }
-      if (it != scripts_.end()) scripts_.erase(it);
-      AddScript(s);
-      keep_scripts.insert(s.name);
-    }
-    for (auto it = scripts_.begin(); it != scripts_.end();)
-      it = keep_scripts.count(it->first) ? std::next(it) : scripts_.erase(it);
-
-    SetProcesses(next.processes);
+    trackers_.Configure(next);  // unchanged scripts and processes keep running
     std::map<std::string, const InstanceSpec*> wanted;
     for (const auto& s : next.instances) wanted[s.name] = &s;
     int added = 0, removed = 0, changed = 0, unchanged = 0, vips_changed = 0;
@@ -270,9 +223,7 @@ class EngineImpl final : public control::Engine {
     stopping_ = true;
     for (auto& [name, in] : instances_) StopInstance(*in, !options_.dont_release_vips);
     if (!options_.dont_release_vips) UninstallStatic();
-    scripts_.clear();
-    file_timer_.cancel();
-    process_timer_.cancel();
+    trackers_.Stop();
     if (monitor_desc_) {
       std::error_code ec;
       monitor_desc_->close(ec);
@@ -435,14 +386,7 @@ class EngineImpl final : public control::Engine {
     in.primary = *primary;
     in.sm->set_primary_address(in.primary);
 
-    net::VrrpSendOptions so;
-    so.family = AfOf(s.family);
-    so.ifindex = in.send_ifindex;
-    so.multicast = s.unicast_peers.empty();
-    auto sender = net::VrrpSocket::OpenSender(so);
-    if (!sender) return std::unexpected(sender.error());
-    in.sender.emplace(std::move(*sender));
-    if (auto r = BindIpv6Source(*in.sender, in.primary); !r) return r;
+    if (auto r = in.sender.Open(s, in.send_ifindex, in.primary); !r) return r;
 
     net::VrrpReceiveOptions ro;
     ro.family = AfOf(s.family);
@@ -465,7 +409,7 @@ class EngineImpl final : public control::Engine {
   void Unbind(Instance& in) {
     receivers_.Leave(in.receiver_key, in.spec.params.vrid, in.spec.name, /*close_unused=*/true);
     in.receiver_key.clear();
-    in.sender.reset();
+    in.sender.Close();
     in.bound = false;
     in.ifindex = in.send_ifindex = in.vip_ifindex = in.vmac_ifindex = 0;
   }
@@ -658,46 +602,13 @@ class EngineImpl final : public control::Engine {
   }
 
   void SendAdverts(Instance& in, uint8_t priority) {
-    if (!in.sender) return;  // no interface (it went away): nowhere to send
-    const InstanceSpec& s = in.spec;
-    Advert a;
-    a.version = s.params.version;
-    a.vrid = s.params.vrid;
-    a.priority = priority;
-    a.interval = IntervalField(s.params.version, s.params.advert_interval);
-    a.auth_type = s.params.version == Version::kV2 ? s.auth_type : AuthType::kNone;
-    if (a.auth_type == AuthType::kPass) a.auth_data = MakeAuthData(s.auth_pass);
-    a.addresses = in.advertised;
-    std::vector<model::IpAddress> destinations;
-    if (s.unicast_peers.empty()) destinations.push_back(s.multicast_group);
-    for (const auto& p : s.unicast_peers) destinations.push_back(p.address);
-    for (const auto& dst : destinations) {
-      Result<std::vector<uint8_t>> bytes = std::vector<uint8_t>();
-      if (s.family == model::Family::kIpv4) {
-        ChecksumOptions opts;
-        opts.v3_checksum_as_v2 = s.v3_checksum_as_v2;
-        if (in.legacy_checksum) opts.pseudo_header_destination = s.multicast_group;
-        Ipv4Fields ip;
-        ip.src = in.primary;
-        ip.dst = dst;
-        ip.ttl = s.unicast_peers.empty() ? kVrrpTtl : s.unicast_ttl;
-        in.ip_id = NextIpv4Id(in.ip_id);
-        ip.id = in.ip_id;
-        bytes = EncodeIpv4Packet(a, ip, opts);
-      } else {
-        bytes = EncodeVrrp(a, model::Family::kIpv6);
-      }
-      if (!bytes) {
-        log::Error(s.name + ": cannot encode advert: " + bytes.error().ToString());
-        return;
-      }
-      if (auto r = in.sender->SendTo(ToRaw(dst), *bytes); !r) {
-        log::Warning(s.name + ": advert to " + dst.ToString() + ": " + r.error().ToString());
-        continue;
-      }
-      ++in.status.adverts_sent;
-      if (priority == 0) ++in.status.priority_zero_sent;
-    }
+    AdvertSender::Report r = in.sender.Send(in.spec, in.advertised, priority);
+    if (r.encode_error)
+      log::Error(in.spec.name + ": cannot encode advert: " + r.encode_error->ToString());
+    for (const auto& [dst, error] : r.failed)
+      log::Warning(in.spec.name + ": advert to " + dst.ToString() + ": " + error.ToString());
+    in.status.adverts_sent += r.sent;
+    if (priority == 0) in.status.priority_zero_sent += r.sent;
   }
 
   int IfindexOf(const std::string& dev, const Instance& in) {
@@ -862,8 +773,7 @@ class EngineImpl final : public control::Engine {
       Changed();
       return;
     }
-    if (valid->legacy_unicast_checksum && !in.legacy_checksum) {
-      in.legacy_checksum = true;
+    if (valid->legacy_unicast_checksum && in.sender.UseLegacyChecksum()) {
       log::Info(in.spec.name + ": peer uses the old unicast checksum; answering in kind");
     }
     ++in.status.adverts_received;
@@ -975,15 +885,14 @@ class EngineImpl final : public control::Engine {
     for (const auto& t : in.spec.track_interfaces)
       trackers.push_back({t.weight, t.reverse, InterfaceOk(t.name)});
     for (const auto& t : in.spec.track_scripts) {
-      auto it = scripts_.find(t.name);
-      trackers.push_back({t.weight, t.reverse, it == scripts_.end() || it->second->ok});
+      trackers.push_back({t.weight, t.reverse, trackers_.ScriptOk(t.name)});
     }
     for (const auto& t : in.spec.track_processes) {
-      auto it = processes_.find(t.name);
-      trackers.push_back({t.weight, t.reverse, it == processes_.end() || it->second.ok});
+      trackers.push_back({t.weight, t.reverse, trackers_.ProcessOk(t.name)});
     }
     std::vector<TrackedFile> files;
-    for (const auto& f : in.spec.track_files) files.push_back({f.weight, f.reverse, file_values_[f.path]});
+    for (const auto& f : in.spec.track_files)
+      files.push_back({f.weight, f.reverse, trackers_.FileValue(f.path)});
     TrackingResult r = ComputeEffectivePriority(in.spec.params.priority, trackers, files);
     bool link_ok = in.bound && links_.Usable(in.spec.interface);
     if (link_ok != in.link_ok) {
@@ -1012,137 +921,6 @@ class EngineImpl final : public control::Engine {
     }
   }
 
-  void AddScript(const ScriptSpec& s) {
-    auto t = std::make_unique<ScriptTracker>(io_);
-    t->spec = s;
-    t->ok = !s.init_fail;
-    ScriptTracker* raw = t.get();
-    scripts_[s.name] = std::move(t);
-    RunScript(raw->spec.name, std::chrono::milliseconds(0));
-  }
-
-  void RunScript(const std::string& name, std::chrono::microseconds delay) {
-    auto it = scripts_.find(name);
-    if (it == scripts_.end()) return;
-    ScriptTracker& t = *it->second;
-    t.timer.expires_after(delay);
-    t.timer.async_wait([this, name](std::error_code ec) {
-      if (ec || stopping_) return;
-      auto it2 = scripts_.find(name);
-      if (it2 == scripts_.end()) return;
-      ScriptTracker& tr = *it2->second;
-      auto prepared = PrepareScript(tr.spec.command.argv, tr.spec.command.user,
-                                    tr.spec.command.group,
-                                    {spec_.script_user, spec_.script_group, spec_.script_security});
-      if (!prepared) {
-        log::Error("vrrp_script " + name + " not run: " + prepared.error().ToString() +
-                   "; treated as failing");
-        OnScriptResult(tr, false);
-        RunScript(name, tr.spec.interval);
-        return;
-      }
-      SpawnSpec s = std::move(*prepared);
-      s.timeout = std::chrono::duration_cast<std::chrono::milliseconds>(tr.spec.timeout);
-      const ScriptSpec* spec_ptr = &tr.spec;
-      auto r = SpawnProcess(io_, s, [this, name, spec_ptr](const ExitInfo& e) {
-        auto it3 = scripts_.find(name);
-        if (it3 == scripts_.end() || &it3->second->spec != spec_ptr) return;
-        OnScriptResult(*it3->second, e.ok());
-        RunScript(name, it3->second->spec.interval);
-      });
-      if (!r) {
-        OnScriptResult(tr, false);
-        RunScript(name, tr.spec.interval);
-      }
-    });
-  }
-
-  void OnScriptResult(ScriptTracker& t, bool ok) {
-    if (ok) {
-      t.failures = 0;
-      if (++t.successes >= t.spec.rise && !t.ok) {
-        t.ok = true;
-        log::Notice("vrrp_script " + t.spec.name + " succeeded");
-        for (auto& [name, in] : instances_) Recompute(*in);
-      }
-    } else {
-      t.successes = 0;
-      if (++t.failures >= t.spec.fall && t.ok) {
-        t.ok = false;
-        log::Notice("vrrp_script " + t.spec.name + " failed");
-        for (auto& [name, in] : instances_) Recompute(*in);
-      }
-    }
-  }
-
-  // vrrp_track_process: /proc is read once a second (keepalived listens to the kernel's
-  // process events instead); a change counts after fork_delay / terminate_delay.
-  void SetProcesses(const std::vector<ProcessSpec>& specs) {
-    std::map<std::string, ProcessTracker> next;
-    auto procs = specs.empty() ? std::vector<ProcInfo>() : ReadProcesses();
-    for (const auto& spec : specs) {
-      auto it = processes_.find(spec.name);
-      if (it != processes_.end() && it->second.spec == spec) {
-        next.emplace(spec.name, it->second);
-        continue;
-      }
-      ProcessTracker t;
-      t.spec = spec;
-      t.ok = QuorumMet(spec, CountMatching(procs, spec));
-      next.emplace(spec.name, t);
-    }
-    processes_ = std::move(next);
-    process_timer_.cancel();
-    if (!processes_.empty()) PollProcesses(/*schedule_only=*/true);
-  }
-
-  void PollProcesses(bool schedule_only = false) {
-    if (!schedule_only) {
-      auto procs = ReadProcesses();
-      auto now = steady_clock::now();
-      bool changed = false;
-      for (auto& [name, t] : processes_) {
-        bool met = QuorumMet(t.spec, CountMatching(procs, t.spec));
-        if (met == t.ok) {
-          t.change_since.reset();
-          continue;
-        }
-        if (!t.change_since) t.change_since = now;
-        auto delay = met ? t.spec.fork_delay : t.spec.terminate_delay;
-        if (now - *t.change_since < delay) continue;
-        t.ok = met;
-        t.change_since.reset();
-        changed = true;
-        log::Notice("vrrp_track_process " + name + (met ? " is running" : " is not running"));
-      }
-      if (changed)
-        for (auto& [n, in] : instances_) Recompute(*in);
-    }
-    process_timer_.expires_after(kProcessPollInterval);
-    process_timer_.async_wait([this](std::error_code ec) {
-      if (!ec && !stopping_) PollProcesses();
-    });
-  }
-
-  void PollFiles() {
-    bool any = false;
-    for (auto& [name, in] : instances_) {
-      for (const auto& f : in->spec.track_files) {
-        any = true;
-        int64_t value = 0;
-        std::ifstream file(f.path);
-        if (file) file >> value;
-        file_values_[f.path] = file ? value : 0;
-      }
-    }
-    if (!any) return;
-    for (auto& [name, in] : instances_) Recompute(*in);
-    file_timer_.expires_after(kFilePollInterval);
-    file_timer_.async_wait([this](std::error_code ec) {
-      if (!ec && !stopping_) PollFiles();
-    });
-  }
-
   asio::io_context& io_;
   EngineOptions options_;
   VrrpSpec spec_;
@@ -1158,14 +936,10 @@ class EngineImpl final : public control::Engine {
   net::InterfaceTable links_;
   bool dynamic_interfaces_ = false;
   AdvertReceivers receivers_;  // before instances_: instances leave it as they go
+  Trackers trackers_;          // tells every instance when a tracked status changes
   std::map<std::string, std::unique_ptr<Instance>> instances_;
   std::set<std::string> reload_keep_;  // VipKey()s not to remove during a reload
-  std::map<std::string, std::unique_ptr<ScriptTracker>> scripts_;
-  std::map<std::string, int64_t> file_values_;
   std::map<int, steady_clock::time_point> garp_next_;  // per interface: next free send slot
-  asio::steady_timer file_timer_;
-  std::map<std::string, ProcessTracker> processes_;
-  asio::steady_timer process_timer_;
   bool stopping_ = false;
 };
 

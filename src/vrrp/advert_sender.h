@@ -1,0 +1,57 @@
+// AdvertSender: one VRRP instance's advert output — the raw socket on the interface its
+// adverts leave from, and what each advert carries besides the priority (IPv4 header
+// identification, the checksum rule its peers expect). Opened when the instance binds to
+// its interface, closed when the interface goes away or is replaced, opened again on the
+// successor. Lives on the engine's event loop; does not log.
+#ifndef VIGIL_VRRP_ADVERT_SENDER_H_
+#define VIGIL_VRRP_ADVERT_SENDER_H_
+
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "base/error.h"
+#include "model/address.h"
+#include "net/raw_socket.h"
+#include "vrrp/instance_spec.h"
+
+namespace vigil::vrrp {
+
+class AdvertSender {
+ public:
+  // What one Send did: adverts that left, the destinations that failed with why, and an
+  // advert that could not be encoded (then nothing was sent).
+  struct Report {
+    uint32_t sent = 0;
+    std::vector<std::pair<model::IpAddress, Error>> failed;
+    std::optional<Error> encode_error;
+  };
+
+  // Opens the socket of instance `spec` on interface `ifindex`, adverts coming from
+  // `primary` (IPv6: bound to it when it is global). Replaces a socket already open.
+  Result<void> Open(const InstanceSpec& spec, int ifindex, const model::IpAddress& primary);
+  // Closes the socket; Send does nothing until the next Open.
+  void Close() { sock_.reset(); }
+  bool open() const { return sock_.has_value(); }
+
+  // Answers a peer that checksums unicast IPv4 adverts over the multicast group (keepalived
+  // before 2.2.x) in kind from now on. Returns false if it did already.
+  bool UseLegacyChecksum();
+
+  // Sends one advert with `priority` and `addresses` to the multicast group or to every
+  // unicast peer of `spec`. Nothing when closed.
+  Report Send(const InstanceSpec& spec, std::span<const model::IpAddress> addresses,
+              uint8_t priority);
+
+ private:
+  std::optional<net::VrrpSocket> sock_;
+  model::IpAddress primary_;
+  uint16_t ip_id_ = 0;
+  bool legacy_checksum_ = false;
+};
+
+}  // namespace vigil::vrrp
+
+#endif  // VIGIL_VRRP_ADVERT_SENDER_H_

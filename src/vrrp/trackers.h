@@ -1,0 +1,55 @@
+// Trackers: the VRRP engine's tracked objects that are not interfaces — vrrp_script
+// runners, vrrp_track_process counts and track_file values. It runs and watches them and
+// keeps each one's current status; the engine asks for the statuses when it computes an
+// instance's priority (vrrp/tracking.h), and is told after any of them changed. One
+// lifecycle: Configure at start and on every reload (unchanged scripts and processes keep
+// running and keep their status), Stop at shutdown. Lives on the engine's event loop.
+#ifndef VIGIL_VRRP_TRACKERS_H_
+#define VIGIL_VRRP_TRACKERS_H_
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+
+#include "vrrp/instance_spec.h"
+
+namespace asio {
+class io_context;
+}
+
+namespace vigil::vrrp {
+
+class Trackers {
+ public:
+  // Called after a script, process or file changed its status (not from Configure).
+  using Changed = std::function<void()>;
+
+  Trackers(asio::io_context& io, Changed on_change);
+  ~Trackers();
+  Trackers(const Trackers&) = delete;
+  Trackers& operator=(const Trackers&) = delete;
+
+  // Tracks what `spec` names: its vrrp_scripts and vrrp_track_processes and the files of
+  // every instance's track_file. Statuses of new trackers are known on return (scripts:
+  // their init_fail state until the first run ends).
+  void Configure(const VrrpSpec& spec);
+  // Stops every script, watch and timer.
+  void Stop();
+
+  // Whether vrrp_script `name` is OK (true for one not tracked).
+  bool ScriptOk(const std::string& name) const;
+  // Whether vrrp_track_process `name` has its quorum (true for one not tracked).
+  bool ProcessOk(const std::string& name) const;
+  // The number in track_file `path` (0 when missing or not a number).
+  int64_t FileValue(const std::string& path) const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace vigil::vrrp
+
+#endif  // VIGIL_VRRP_TRACKERS_H_
