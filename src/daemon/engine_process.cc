@@ -4,7 +4,9 @@
 #include <unistd.h>
 
 #include <array>
+#include <cerrno>
 #include <chrono>
+#include <cstring>
 
 #include <asio.hpp>
 
@@ -34,17 +36,6 @@ constexpr auto kMinReportGap = std::chrono::milliseconds(100);
 std::array<int, 9> EngineSignals() {
   return {SIGTERM, SIGINT, SIGHUP,       SIGUSR1, SIGUSR2,
           SIGXCPU, SIGRTMIN + 2, SIGRTMAX - 1, SIGRTMAX};
-}
-
-std::string SignalName(int sig) {
-  if (sig >= SIGRTMIN && sig <= SIGRTMAX) {
-    int from_max = SIGRTMAX - sig;
-    return from_max <= (SIGRTMAX - SIGRTMIN) / 2
-               ? "SIGRTMAX" + (from_max ? "-" + std::to_string(from_max) : "")
-               : "SIGRTMIN+" + std::to_string(sig - SIGRTMIN);
-  }
-  const char* abbrev = sigabbrev_np(sig);
-  return abbrev ? std::string("SIG") + abbrev : "signal " + std::to_string(sig);
 }
 
 void LogDiagnostics(const std::string& who, const config::Loaded& loaded) {
@@ -83,7 +74,7 @@ class EngineProcess {
     engine_->set_on_change([this] { ReportSoon(); });
     // Signals are watched before the engine starts: one that arrives during Start waits.
     auto signals = SignalWatcher::Start(io_, EngineSignals(),
-                                        [this](int sig) { OnSignal(sig); });
+                                        [this](const ReceivedSignal& s) { OnSignal(s); });
     if (!signals) {
       log::Error(name_ + ": " + signals.error().ToString());
       return kEngineExitFailed;
@@ -101,7 +92,8 @@ class EngineProcess {
   }
 
  private:
-  void OnSignal(int sig) {
+  void OnSignal(const ReceivedSignal& received) {
+    const int sig = received.signo;
     if (sig == SIGTERM) return Stop();
     if (sig == SIGXCPU) {
       log::Warning(name_ + ": SIGXCPU: real-time CPU time is near its limit (rlimit_rttime)");
@@ -112,11 +104,18 @@ class EngineProcess {
       return;
     }
     // SIGHUP and the dump signals: the supervisor reloads every engine, or asks all of
-    // them for the dump. It is our parent as long as we run (PR_SET_PDEATHSIG).
+    // them for the dump. It is our parent as long as we run (PR_SET_PDEATHSIG). The copy
+    // carries the original sender, so that the supervisor acts once on a signal sent to
+    // the whole group, which reaches it directly too (SignalCoalescer).
     if (getppid() != supervisor_pid_) return;
-    log::Info(name_ + ": " + SignalName(sig) + " passed on to the supervisor (pid " +
-              std::to_string(supervisor_pid_) + ")");
-    ::kill(supervisor_pid_, sig);
+    sigval value{};
+    value.sival_int = received.sender;
+    if (::sigqueue(supervisor_pid_, sig, value) != 0) {
+      log::Warning(name_ + ": cannot pass " + SignalName(sig) + " on: " + std::strerror(errno));
+      return;
+    }
+    log::Info(name_ + ": " + SignalName(sig) + " from pid " + std::to_string(received.sender) +
+              " passed on to the supervisor (pid " + std::to_string(supervisor_pid_) + ")");
   }
 
   void OnFrame(Frame f) {

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstring>
 
 #include <asio.hpp>
 
@@ -13,7 +14,7 @@ namespace {
 
 class SignalWatcherImpl final : public SignalWatcher {
  public:
-  SignalWatcherImpl(asio::io_context& io, int fd, std::function<void(int)> cb)
+  SignalWatcherImpl(asio::io_context& io, int fd, SignalWatcher::Callback cb)
       : desc_(io, fd), on_signal_(std::move(cb)) {}
 
   void Wait() {
@@ -25,7 +26,9 @@ class SignalWatcherImpl final : public SignalWatcher {
         if (n < 0 && errno == EINTR) continue;
         if (n <= 0) break;
         for (size_t i = 0; i < static_cast<size_t>(n) / sizeof(signalfd_siginfo); ++i) {
-          on_signal_(static_cast<int>(info[i].ssi_signo));
+          const signalfd_siginfo& si = info[i];
+          on_signal_({static_cast<int>(si.ssi_signo), static_cast<pid_t>(si.ssi_pid),
+                      si.ssi_code, si.ssi_int});
           if (closed_) return;
         }
       }
@@ -42,15 +45,26 @@ class SignalWatcherImpl final : public SignalWatcher {
 
  private:
   asio::posix::stream_descriptor desc_;
-  std::function<void(int)> on_signal_;
+  SignalWatcher::Callback on_signal_;
   bool closed_ = false;
 };
 
 }  // namespace
 
+std::string SignalName(int sig) {
+  if (sig >= SIGRTMIN && sig <= SIGRTMAX) {
+    int from_max = SIGRTMAX - sig;
+    return from_max <= (SIGRTMAX - SIGRTMIN) / 2
+               ? "SIGRTMAX" + (from_max ? "-" + std::to_string(from_max) : "")
+               : "SIGRTMIN+" + std::to_string(sig - SIGRTMIN);
+  }
+  const char* abbrev = sigabbrev_np(sig);
+  return abbrev ? std::string("SIG") + abbrev : "signal " + std::to_string(sig);
+}
+
 Result<std::unique_ptr<SignalWatcher>> SignalWatcher::Start(asio::io_context& io,
                                                             std::span<const int> signals,
-                                                            std::function<void(int)> on_signal) {
+                                                            Callback on_signal) {
   sigset_t set;
   sigemptyset(&set);
   for (int s : signals) sigaddset(&set, s);

@@ -4,10 +4,13 @@
 #ifndef VIGIL_DAEMON_SIGNAL_WATCHER_H_
 #define VIGIL_DAEMON_SIGNAL_WATCHER_H_
 
+#include <sys/types.h>
+
 #include <functional>
 #include <initializer_list>
 #include <memory>
 #include <span>
+#include <string>
 
 #include "base/error.h"
 
@@ -17,15 +20,28 @@ class io_context;
 
 namespace vigil::daemon {
 
+// One signal as received: its number and what the kernel says of its origin.
+struct ReceivedSignal {
+  int signo = 0;
+  pid_t sender = 0;  // the sending process (0 when the kernel raised it)
+  int code = 0;      // si_code: SI_USER for kill(2), SI_QUEUE for sigqueue(3), ...
+  int value = 0;     // sigqueue's sival_int (SI_QUEUE only)
+};
+
+// Returns a signal's name as keepalived's documentation writes it: "SIGHUP", "SIGRTMIN+2",
+// "SIGRTMAX-1".
+std::string SignalName(int signo);
+
 class SignalWatcher {
  public:
-  // Blocks `signals` and calls `on_signal(signo)` on `io`'s loop for each one received.
+  using Callback = std::function<void(const ReceivedSignal&)>;
+  // Blocks `signals` and calls `on_signal` on `io`'s loop for each one received.
   static Result<std::unique_ptr<SignalWatcher>> Start(asio::io_context& io,
                                                       std::span<const int> signals,
-                                                      std::function<void(int)> on_signal);
+                                                      Callback on_signal);
   static Result<std::unique_ptr<SignalWatcher>> Start(asio::io_context& io,
                                                       std::initializer_list<int> signals,
-                                                      std::function<void(int)> on_signal) {
+                                                      Callback on_signal) {
     return Start(io, std::span<const int>(signals.begin(), signals.size()),
                  std::move(on_signal));
   }

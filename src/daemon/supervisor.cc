@@ -32,6 +32,7 @@
 #include "daemon/file_limit.h"
 #include "daemon/pid_file.h"
 #include "daemon/settings.h"
+#include "daemon/signal_coalescer.h"
 #include "daemon/signal_watcher.h"
 
 namespace vigil::daemon {
@@ -101,7 +102,7 @@ class Supervisor final : public control::ControlTarget {
     auto signals = SignalWatcher::Start(
         io_, {SIGHUP, SIGTERM, SIGINT, SIGCHLD, SIGUSR1, SIGUSR2, SIGRTMIN + 2, SIGRTMAX - 1,
               SIGRTMAX},
-        [this](int sig) { OnSignal(sig); });
+        [this](const ReceivedSignal& s) { OnSignal(s); });
     if (!signals) {
       log::Error(signals.error().ToString());
       return 1;
@@ -336,9 +337,11 @@ class Supervisor final : public control::ControlTarget {
     }
   }
 
-  void OnSignal(int sig) {
+  void OnSignal(const ReceivedSignal& received) {
+    const int sig = received.signo;
     if (sig == SIGCHLD) return Reap();
     if (sig == SIGTERM || sig == SIGINT) return StopAll(0);
+    if (!FirstCopy(received)) return;
     if (sig == SIGHUP) {
       log::Info("SIGHUP: reloading " + options_.config_file);
       return Reload([](bool, std::string) {});
@@ -351,6 +354,26 @@ class Supervisor final : public control::ControlTarget {
     if (sig == SIGRTMAX - 1) return Dump(DumpKind::kStats);
     // keepalived's TDATA (its scheduler's thread dump) has no counterpart here.
     if (sig == SIGRTMAX) log::Info("SIGRTMAX (TDATA) ignored: vigild has no thread dump");
+  }
+
+  // Returns true iff `received` is a signal to act on, false iff it is another copy of one
+  // already acted on: the same signal from the same sender, passed on by an engine or
+  // received directly (see SignalCoalescer).
+  bool FirstCopy(const ReceivedSignal& received) {
+    SignalArrival arrival{received.signo, received.sender, 0};
+    std::string via;
+    if (received.code == SI_QUEUE) {
+      for (auto& [name, c] : children_) {
+        if (!c.slot->running() || c.slot->pid() != received.sender) continue;
+        arrival.sender = received.value;
+        arrival.route = received.sender;
+        via = " passed on by " + name;
+      }
+    }
+    if (signal_copies_.Arrive(arrival, Clock::now())) return true;
+    log::Info(SignalName(received.signo) + " from pid " + std::to_string(arrival.sender) + via +
+              ": a copy of one already handled");
+    return false;
   }
 
   enum class DumpKind { kData, kStats, kJson };
@@ -505,6 +528,7 @@ class Supervisor final : public control::ControlTarget {
   const control::ControlAccess control_access_;
   asio::io_context io_;
   std::unique_ptr<SignalWatcher> signals_;
+  SignalCoalescer signal_copies_;
   std::map<std::string, Child> children_;
   std::map<std::string, std::function<void(bool, std::string)>> reload_waiters_;
   std::set<std::string> refresh_outstanding_;  // engines whose fresh report is still due

@@ -72,7 +72,8 @@ def test_signals_sent_to_the_engines_stop_nothing_and_move_no_vip(ha):
     forwarded = ["SIGHUP", "SIGUSR1", "SIGUSR2", "SIGRTMIN+2", "SIGRTMAX-1", "SIGRTMAX"]
     for engine in pids:
         for name in forwarded:
-            line = f"{engine}: {name} passed on to the supervisor (pid {d.proc.pid})"
+            line = (f"{engine}: {name} from pid {os.getpid()} passed on to the supervisor "
+                    f"(pid {d.proc.pid})")
             lablib.wait_until(lambda: line in d.log(), timeout=5, message=line)
         assert f"{engine}: SIGINT ignored (the supervisor stops the engines)" in d.log()
     lablib.wait_until(lambda: os.path.exists(d.data_file) and os.path.exists(d.stats_file)
@@ -89,6 +90,65 @@ def test_signals_sent_to_the_engines_stop_nothing_and_move_no_vip(ha):
     assert d.vips() == [VIP]
     assert "respawning" not in d.log()
     assert "was killed by signal" not in d.log()
+
+
+def signal_pending(pid: int, sig: int) -> bool:
+    """Returns True iff ``sig`` is pending for process ``pid`` (shared or its own)."""
+    with open(f"/proc/{pid}/status") as f:
+        fields = dict(line.split(":", 1) for line in f if ":" in line)
+    bit = 1 << (sig - 1)
+    return bool((int(fields["ShdPnd"], 16) | int(fields["SigPnd"], 16)) & bit)
+
+
+def signal_the_group(d, sig: int, name: str) -> None:
+    """Sends ``sig`` to vigild's whole process group so that every copy reaches the
+    supervisor separately (the kernel merges a copy that arrives while another is still
+    pending): the engines are stopped until the supervisor has taken its own copy, then
+    continued one at a time. Returns once both engines have passed it on and the supervisor
+    has taken their copies."""
+    engines = {e: d.engine_pid(e) for e in ("vrrp", "check")}
+    for pid in engines.values():
+        os.kill(pid, signal.SIGSTOP)
+    try:
+        os.killpg(d.proc.pid, sig)
+        lablib.wait_until(lambda: not signal_pending(d.proc.pid, sig), timeout=5,
+                          message=f"the supervisor's own {name}")
+        for engine, pid in engines.items():
+            os.kill(pid, signal.SIGCONT)
+            line = f"{engine}: {name} from pid {os.getpid()} passed on to the supervisor"
+            lablib.wait_until(lambda: line in d.log(), timeout=5, message=line)
+            lablib.wait_until(lambda: not signal_pending(d.proc.pid, sig), timeout=5,
+                              message=f"{name} from {engine} pending in the supervisor")
+    finally:
+        for pid in engines.values():
+            os.kill(pid, signal.SIGCONT)
+
+
+def test_a_signal_to_the_whole_process_group_acts_once(ha):
+    # As `systemctl kill -s HUP vigil` does to the cgroup: the supervisor gets the signal
+    # directly and from each engine; one signal is one reload, one dump.
+    d = ha.start_lb1()
+    lablib.wait_until(lambda: d.state() == "MASTER", timeout=15, message="lb1 master")
+    assert os.getpgid(d.proc.pid) == d.proc.pid
+    signal_the_group(d, signal.SIGHUP, "SIGHUP")
+    lablib.wait_until(lambda: "reload complete" in d.log(), timeout=10, message="the reload")
+    status = d.status()  # a round trip through the supervisor's loop, after the copies
+    log = d.log()
+    assert status["reloads"] == 1
+    assert log.count("SIGHUP: reloading") == 1
+    for engine in ("vrrp", "check"):
+        assert log.count(f"SIGHUP from pid {os.getpid()} passed on by {engine}: a copy of one "
+                         "already handled") == 1
+
+    signal_the_group(d, signal.SIGUSR1, "SIGUSR1")
+    wrote = f"wrote {d.data_file}"
+    lablib.wait_until(lambda: wrote in d.log(), timeout=5, message="the data dump")
+    d.status()  # waits for any refresh (a second dump would be written at its end)
+    log = d.log()
+    assert log.count(wrote) == 1
+    assert log.count(f"SIGUSR1 from pid {os.getpid()} passed on by ") == 2
+    assert d.status()["reloads"] == 1
+    assert d.state() == "MASTER"
 
 
 def test_second_vigild_on_the_same_control_socket_refuses_and_leaves_the_first_alone(ha):
