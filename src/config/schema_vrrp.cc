@@ -10,7 +10,7 @@ constexpr KeywordSpec kVrrpSyncGroupKeywords[] = {
     List("track_interface"),
     List("track_script"),
     List("track_file"),
-    List("track_process", kNotYet),
+    List("track_process"),
     List("track_bfd", kNotYet),
     Kw("notify_backup"),
     Kw("notify_master"),

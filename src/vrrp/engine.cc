@@ -34,6 +34,7 @@
 #include "vrrp/packet.h"
 #include "vrrp/routes.h"
 #include "vrrp/state_machine.h"
+#include "vrrp/sync_group.h"
 #include "vrrp/trackers.h"
 #include "vrrp/tracking.h"
 
@@ -132,7 +133,9 @@ class EngineImpl final : public control::Engine {
         for (auto& [n, i] : instances_) Recompute(*i);
         break;
       }
+    SetGroups(spec_.sync_groups);
     for (auto& [name, in] : instances_) StartInstance(*in);
+    SettleGroups();
     return {};
   }
 
@@ -141,6 +144,7 @@ class EngineImpl final : public control::Engine {
     dynamic_interfaces_ = next.dynamic_interfaces;
     notifier_.Configure(next);
     trackers_.Configure(next);  // unchanged scripts and processes keep running
+    SetGroups(next.sync_groups);
     std::map<std::string, const InstanceSpec*> wanted;
     for (const auto& s : next.instances) wanted[s.name] = &s;
     int added = 0, removed = 0, changed = 0, unchanged = 0, vips_changed = 0;
@@ -213,6 +217,7 @@ class EngineImpl final : public control::Engine {
     reload_keep_.clear();
     spec_ = std::move(next);
     for (auto& [name, in] : instances_) Recompute(*in);
+    SettleGroups();
     Changed();
     return "instances +" + std::to_string(added) + " -" + std::to_string(removed) + " ~" +
            std::to_string(changed) + " vips~" + std::to_string(vips_changed) + " =" +
@@ -222,6 +227,7 @@ class EngineImpl final : public control::Engine {
   void Stop(std::function<void()> done) override {
     stopping_ = true;
     for (auto& [name, in] : instances_) StopInstance(*in, !options_.dont_release_vips);
+    for (auto& [name, g] : groups_) notifier_.NotifyGroup(g.spec, NotifyEvent::kStop);
     if (!options_.dont_release_vips) UninstallStatic();
     trackers_.Stop();
     if (monitor_desc_) {
@@ -538,26 +544,73 @@ class EngineImpl final : public control::Engine {
     for (const Action& a : actions) {
       std::visit([&](const auto& act) { Do(in, act); }, a);
     }
-    PropagateSync(in, actions);
+    FollowGroup(in, actions);
     Changed();
   }
 
-  // vrrp_sync_group: a member that becomes MASTER takes the others with it; one that
-  // leaves MASTER for BACKUP takes them back. (Group FAULT is handled in Recompute.)
-  void PropagateSync(Instance& in, const std::vector<Action>& actions) {
+  // ---- vrrp_sync_group -----------------------------------------------------------
+
+  struct Group {
+    SyncGroupSpec spec;
+    SyncGroup group;
+  };
+
+  // Keeps the groups whose members are unchanged (their state with them), starts the others.
+  void SetGroups(const std::vector<SyncGroupSpec>& specs) {
+    std::map<std::string, Group> next;
+    for (const auto& s : specs) {
+      auto it = groups_.find(s.name);
+      if (it != groups_.end() && it->second.spec.members == s.members) {
+        next[s.name] = {s, it->second.group};
+        continue;
+      }
+      next[s.name] = {s, SyncGroup()};
+    }
+    groups_ = std::move(next);
+  }
+
+  std::vector<StateMachine*> MachinesOf(const Group& g) const {
+    std::vector<StateMachine*> out;
+    for (const auto& m : g.spec.members) {
+      auto it = instances_.find(m);
+      out.push_back(it == instances_.end() ? nullptr : it->second->sm.get());
+    }
+    return out;
+  }
+
+  // The group's answer to a member's actions: the other members follow (keepalived's sync
+  // rules, vrrp/sync_group.h), and the group's own notifications when its state changes.
+  void FollowGroup(Instance& in, const std::vector<Action>& actions) {
     if (!in.spec.sync_group || stopping_) return;
-    std::optional<Event> follow;
-    for (const Action& a : actions) {
-      if (std::holds_alternative<BecomeMaster>(a)) follow = SyncMaster{};
-      if (const auto* b = std::get_if<BecomeBackup>(&a); b && b->from == State::kMaster)
-        follow = SyncBackup{};
-    }
-    if (!follow) return;
-    for (auto& [name, other] : instances_) {
-      if (other.get() == &in || other->spec.sync_group != in.spec.sync_group) continue;
-      auto acts = other->sm->Handle(*follow, steady_clock::now());
-      if (!acts.empty()) Execute(*other, acts);
-    }
+    auto g = groups_.find(*in.spec.sync_group);
+    if (g == groups_.end()) return;
+    const auto& members = g->second.spec.members;
+    auto who = std::find(members.begin(), members.end(), in.spec.name);
+    if (who == members.end()) return;
+    std::vector<StateMachine*> machines = MachinesOf(g->second);
+    SyncGroup::Step step = g->second.group.Follow(machines, size_t(who - members.begin()), actions,
+                                                  steady_clock::now());
+    for (auto& d : step.dispatches) Execute(*instances_.at(members[d.member]), d.actions);
+    if (step.group_changed) GroupChanged(g->second, *step.group_changed);
+    if (auto st = g->second.group.Settle(machines)) GroupChanged(g->second, *st);
+  }
+
+  void SettleGroups() {
+    for (auto& [name, g] : groups_)
+      if (auto st = g.group.Settle(MachinesOf(g))) GroupChanged(g, *st);
+  }
+
+  void GroupChanged(const Group& g, State state) {
+    log::Notice("sync group " + g.spec.name + ": " + std::string(StateName(state)));
+    NotifyEvent e = state == State::kMaster  ? NotifyEvent::kMaster
+                    : state == State::kFault ? NotifyEvent::kFault
+                                             : NotifyEvent::kBackup;
+    notifier_.NotifyGroup(g.spec, e);
+  }
+
+  void Do(Instance& in, const WantMaster&) {
+    log::Info(in.spec.name + ": master down; waiting until every member of sync group " +
+              in.spec.sync_group.value_or("") + " wants MASTER");
   }
 
   void Do(Instance& in, const SendAdvert& a) { SendAdverts(in, a.priority); }
@@ -938,6 +991,7 @@ class EngineImpl final : public control::Engine {
   AdvertReceivers receivers_;  // before instances_: instances leave it as they go
   Trackers trackers_;          // tells every instance when a tracked status changes
   std::map<std::string, std::unique_ptr<Instance>> instances_;
+  std::map<std::string, Group> groups_;  // vrrp_sync_group by name
   std::set<std::string> reload_keep_;  // VipKey()s not to remove during a reload
   std::map<int, steady_clock::time_point> garp_next_;  // per interface: next free send slot
   bool stopping_ = false;

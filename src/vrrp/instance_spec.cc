@@ -37,18 +37,54 @@ VipSpec Vip(const model::VirtualAddress& a, const std::string& default_dev, bool
 
 // Appends the references of `refs` that name a block of `defined` (a vrrp_script or a
 // vrrp_track_process), with the instance's weight and reverse taking precedence over the
-// block's; records the names in `used`.
+// block's.
 template <typename Block>
 void AddTracked(const std::vector<model::TrackedRef>& refs,
-                const std::map<std::string, const Block*>& defined, std::set<std::string>& used,
+                const std::map<std::string, const Block*>& defined,
                 std::vector<ScriptRef>& out) {
   for (const auto& t : refs) {
     auto it = defined.find(t.name);
     if (it == defined.end()) continue;
-    used.insert(t.name);
     out.push_back({t.name, t.weight.value_or(it->second->weight),
                    t.reverse != it->second->weight_reverse});
   }
+}
+
+// Appends the references of `refs` that name a track_file block, with the reference's
+// weight and reverse taking precedence over the block's.
+void AddFiles(const std::vector<model::TrackedRef>& refs,
+              const std::map<std::string, const model::TrackFile*>& files,
+              std::vector<FileRef>& out) {
+  for (const auto& t : refs) {
+    auto it = files.find(t.name);
+    if (it == files.end()) continue;
+    out.push_back({t.name, it->second->path, t.weight.value_or(it->second->weight),
+                   t.reverse != it->second->weight_reverse});
+  }
+}
+
+// Makes `s` a member of `sg` as keepalived does: without sync_group_tracking_weight the
+// member's own weighted trackers lose their weight (a weighted interface then faults the
+// group when down, a weighted script is not tracked at all, a tracked file with the default
+// weight 1 faults and one with any other weight is not tracked); then the group's own
+// trackers are added to the member with their weights (0 when a member is an address
+// owner is not checked here: an owner ignores priority changes anyway).
+void JoinSyncGroup(const model::SyncGroup& sg,
+                   const std::map<std::string, const model::VrrpScript*>& scripts,
+                   const std::map<std::string, const model::TrackProcess*>& processes,
+                   const std::map<std::string, const model::TrackFile*>& files,
+                   InstanceSpec& s) {
+  s.params.sync_member = true;
+  if (!sg.sync_group_tracking_weight) {
+    for (auto& t : s.track_interfaces) t.weight = 0;
+    std::erase_if(s.track_scripts, [](const ScriptRef& r) { return r.weight != 0; });
+    std::erase_if(s.track_files, [](const FileRef& f) { return f.weight != 0 && f.weight != 1; });
+    for (auto& f : s.track_files) f.weight = 0;
+  }
+  for (const auto& t : sg.track_interface) s.track_interfaces.push_back({t.name, t.weight, t.reverse});
+  AddTracked(sg.track_script, scripts, s.track_scripts);
+  AddTracked(sg.track_process, processes, s.track_processes);
+  AddFiles(sg.track_file, files, s.track_files);
 }
 
 }  // namespace
@@ -92,8 +128,6 @@ VrrpSpec SpecFromModel(const model::Config& config) {
 
   std::map<std::string, const model::TrackProcess*> processes;
   for (const auto& t : config.track_processes) processes[t.name] = &t;
-  std::set<std::string> used_scripts;
-  std::set<std::string> used_processes;
   for (const auto& m : config.vrrp_instances) {
     InstanceSpec s;
     s.name = m.name;
@@ -142,14 +176,9 @@ VrrpSpec SpecFromModel(const model::Config& config) {
       if (raw.keyword == "v3_checksum_as_v2") s.v3_checksum_as_v2 = true;
     s.dont_track_primary = m.dont_track_primary;
     for (const auto& t : m.track_interface) s.track_interfaces.push_back({t.name, t.weight, t.reverse});
-    AddTracked(m.track_script, scripts, used_scripts, s.track_scripts);
-    AddTracked(m.track_process, processes, used_processes, s.track_processes);
-    for (const auto& t : m.track_file) {
-      auto it = files.find(t.name);
-      if (it == files.end()) continue;
-      s.track_files.push_back({t.name, it->second->path, t.weight.value_or(it->second->weight),
-                               t.reverse != it->second->weight_reverse});
-    }
+    AddTracked(m.track_script, scripts, s.track_scripts);
+    AddTracked(m.track_process, processes, s.track_processes);
+    AddFiles(m.track_file, files, s.track_files);
     s.notify.master = Command(m.notify.master);
     s.notify.backup = Command(m.notify.backup);
     s.notify.fault = Command(m.notify.fault);
@@ -159,9 +188,40 @@ VrrpSpec SpecFromModel(const model::Config& config) {
     for (const auto& r : m.virtual_routes) s.routes.push_back(r.words);
     for (const auto& r : m.virtual_rules) s.rules.push_back(r.words);
     for (const auto& sg : config.sync_groups)
-      if (std::find(sg.members.begin(), sg.members.end(), m.name) != sg.members.end())
+      if (std::find(sg.members.begin(), sg.members.end(), m.name) != sg.members.end()) {
         s.sync_group = sg.name;
+        JoinSyncGroup(sg, scripts, processes, files, s);
+      }
     out.instances.push_back(std::move(s));
+  }
+  for (const auto& sg : config.sync_groups) {
+    SyncGroupSpec g;
+    g.name = sg.name;
+    for (const auto& name : sg.members)
+      for (auto& in : out.instances)
+        if (in.name == name && in.sync_group == sg.name) g.members.push_back(name);
+    if (g.members.empty()) continue;
+    // keepalived starts a group as MASTER only when every member is an address owner in
+    // state MASTER; otherwise every member starts as a backup.
+    bool all_owners = true;
+    for (const auto& in : out.instances)
+      if (in.sync_group == sg.name && !(in.params.start_as_master && in.params.priority == kOwnerPriority))
+        all_owners = false;
+    for (auto& in : out.instances)
+      if (in.sync_group == sg.name && !all_owners) in.params.start_as_master = false;
+    g.notify.master = Command(sg.notify.master);
+    g.notify.backup = Command(sg.notify.backup);
+    g.notify.fault = Command(sg.notify.fault);
+    g.notify.stop = Command(sg.notify.stop);
+    g.notify.generic = Command(sg.notify.generic);
+    out.sync_groups.push_back(std::move(g));
+  }
+  // Only the trackers some instance still tracks run (a member may have dropped some).
+  std::set<std::string> used_scripts;
+  std::set<std::string> used_processes;
+  for (const auto& in : out.instances) {
+    for (const auto& t : in.track_scripts) used_scripts.insert(t.name);
+    for (const auto& t : in.track_processes) used_processes.insert(t.name);
   }
   for (const auto& t : config.track_processes) {
     if (!used_processes.count(t.name)) continue;

@@ -112,8 +112,17 @@ struct FifoSpec {
   friend bool operator==(const FifoSpec&, const FifoSpec&) = default;
 };
 
+// A vrrp_sync_group with at least one running member.
+struct SyncGroupSpec {
+  std::string name;
+  std::vector<std::string> members;  // instance names, in the order of `group { }`
+  NotifySpec notify;                 // the group's notify scripts ("GROUP name STATE 0")
+  friend bool operator==(const SyncGroupSpec&, const SyncGroupSpec&) = default;
+};
+
 struct VrrpSpec {
   std::vector<InstanceSpec> instances;
+  std::vector<SyncGroupSpec> sync_groups;
   std::vector<ScriptSpec> scripts;
   std::vector<ProcessSpec> processes;        // the vrrp_track_process blocks in use
   std::optional<FifoSpec> notify_fifo;       // notify_fifo (VRRP and LVS lines)

@@ -31,8 +31,9 @@ std::string_view NotifyWord(NotifyEvent event) {
   return "UNKNOWN";
 }
 
-std::string FifoLine(const std::string& instance, NotifyEvent event, uint8_t priority) {
-  return "INSTANCE \"" + instance + "\" " + std::string(NotifyWord(event)) + " " +
+std::string FifoLine(std::string_view kind, const std::string& name, NotifyEvent event,
+                     uint8_t priority) {
+  return std::string(kind) + " \"" + name + "\" " + std::string(NotifyWord(event)) + " " +
          std::to_string(priority) + "\n";
 }
 
@@ -117,34 +118,41 @@ void Notifier::WriteFifo(Fifo& fifo, const std::string& line) {
 }
 
 void Notifier::Notify(const InstanceSpec& instance, NotifyEvent event, uint8_t priority) {
+  Send(instance.name, "INSTANCE", instance.name, instance.notify, event, priority);
+}
+
+void Notifier::NotifyGroup(const SyncGroupSpec& group, NotifyEvent event) {
+  // Instance and group names are single words: "group NAME" never names an instance.
+  Send("group " + group.name, "GROUP", group.name, group.notify, event, 0);
+}
+
+void Notifier::Send(const std::string& key, std::string_view kind, const std::string& name,
+                    const NotifySpec& spec, NotifyEvent event, uint8_t priority) {
   const std::optional<CommandSpec>* specific = nullptr;
   switch (event) {
-    case NotifyEvent::kMaster: specific = &instance.notify.master; break;
-    case NotifyEvent::kBackup: specific = &instance.notify.backup; break;
-    case NotifyEvent::kFault: specific = &instance.notify.fault; break;
-    case NotifyEvent::kStop: specific = &instance.notify.stop; break;
-    case NotifyEvent::kMasterRxLowerPriority:
-      specific = &instance.notify.master_rx_lower_pri;
-      break;
+    case NotifyEvent::kMaster: specific = &spec.master; break;
+    case NotifyEvent::kBackup: specific = &spec.backup; break;
+    case NotifyEvent::kFault: specific = &spec.fault; break;
+    case NotifyEvent::kStop: specific = &spec.stop; break;
+    case NotifyEvent::kMasterRxLowerPriority: specific = &spec.master_rx_lower_pri; break;
     case NotifyEvent::kPriorityChanged: break;
   }
   std::vector<Job> jobs;
   if (specific && *specific) jobs.push_back({(*specific)->argv, (*specific)->user, (*specific)->group});
-  if (instance.notify.generic && event != NotifyEvent::kMasterRxLowerPriority) {
-    Job job{instance.notify.generic->argv, instance.notify.generic->user,
-            instance.notify.generic->group};
-    job.argv.insert(job.argv.end(), {"INSTANCE", instance.name, std::string(NotifyWord(event)),
+  if (spec.generic && event != NotifyEvent::kMasterRxLowerPriority) {
+    Job job{spec.generic->argv, spec.generic->user, spec.generic->group};
+    job.argv.insert(job.argv.end(), {std::string(kind), name, std::string(NotifyWord(event)),
                                      std::to_string(priority)});
     jobs.push_back(std::move(job));
   }
   const bool is_state = event != NotifyEvent::kPriorityChanged &&
                         event != NotifyEvent::kMasterRxLowerPriority;
-  Queue& q = queues_[instance.name];
+  Queue& q = queues_[key];
   if (size_t dropped = q.transitions.Push(std::string(NotifyWord(event)), is_state, std::move(jobs)))
-    log::Warning(instance.name + ": " + std::to_string(dropped) +
+    log::Warning(key + ": " + std::to_string(dropped) +
                  " stale notification(s) dropped, superseded by " + std::string(NotifyWord(event)));
-  if (!q.running) RunNext(instance.name);
-  std::string line = FifoLine(instance.name, event, priority);
+  if (!q.running) RunNext(key);
+  std::string line = FifoLine(kind, name, event, priority);
   WriteFifo(notify_fifo_, line);
   WriteFifo(vrrp_notify_fifo_, line);
 }

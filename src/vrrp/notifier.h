@@ -24,8 +24,10 @@ class io_context;
 
 namespace vigil::vrrp {
 
-// Returns keepalived's FIFO line for an instance event, e.g. `INSTANCE "VI_1" MASTER 100`.
-std::string FifoLine(const std::string& instance, NotifyEvent event, uint8_t priority);
+// Returns keepalived's FIFO line for an event of an instance (`kind` "INSTANCE") or a sync
+// group ("GROUP", priority 0), e.g. `INSTANCE "VI_1" MASTER 100`.
+std::string FifoLine(std::string_view kind, const std::string& name, NotifyEvent event,
+                     uint8_t priority);
 // Returns the state word keepalived passes to scripts and FIFOs: MASTER, BACKUP, FAULT,
 // STOP, MASTER_RX_LOWER_PRI, PRIORITY.
 std::string_view NotifyWord(NotifyEvent event);
@@ -41,6 +43,9 @@ class Notifier {
   // Queues the notifications of `instance` for `event`: notify_<state>, then the generic
   // `notify` script with `INSTANCE name STATE priority`, then the FIFO line.
   void Notify(const InstanceSpec& instance, NotifyEvent event, uint8_t priority);
+  // The same for a vrrp_sync_group: its notify_<state>, its generic `notify` script with
+  // `GROUP name STATE 0`, then the FIFO line `GROUP "name" STATE 0`.
+  void NotifyGroup(const SyncGroupSpec& group, NotifyEvent event);
   // Returns the number of scripts waiting or running (for tests and shutdown).
   size_t pending() const;
 
@@ -56,6 +61,9 @@ class Notifier {
     UniqueFd fd;
     std::shared_ptr<pid_t> script_pid;  // its reader script while it runs (0 once ended)
   };
+  // Queues the scripts of `spec` for `event` under `key` and writes the FIFO line.
+  void Send(const std::string& key, std::string_view kind, const std::string& name,
+            const NotifySpec& spec, NotifyEvent event, uint8_t priority);
   void RunNext(const std::string& instance);
   void WriteFifo(Fifo& fifo, const std::string& line);
   void OpenFifo(Fifo& fifo, const FifoSpec& spec);

@@ -60,6 +60,11 @@ struct Params {
   std::chrono::microseconds garp_lower_prio_delay = std::chrono::seconds(5);
   // Emit Notify{kPriorityChanged} when the effective priority changes.
   bool notify_priority_changes = false;
+  // A member of a vrrp_sync_group: when its down timer runs out it does not take over by
+  // itself; it asks (WantMaster) and stays BACKUP, its down timer re-armed, until its group
+  // lets every member go (SyncMaster). keepalived's rule: a group goes MASTER only when
+  // every member wants to.
+  bool sync_member = false;
 
   friend bool operator==(const Params&, const Params&) = default;
 };

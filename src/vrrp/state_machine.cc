@@ -92,6 +92,7 @@ std::string ActionToString(const Action& action, TimePoint now) {
             return "notify " + std::string(NotifyEventName(a.event)) + " " +
                    std::to_string(a.priority);
           },
+          [](const WantMaster&) { return std::string("want_master"); },
       },
       action);
 }
@@ -183,6 +184,7 @@ void StateMachine::OnStartup(TimePoint now, std::vector<Action>& out) {
 void StateMachine::GoMaster(TimePoint now, std::vector<Action>& out) {
   out.push_back(BecomeMaster{state_});
   state_ = State::kMaster;
+  wants_master_ = true;
   master_adver_int_ = params_.advert_interval;
   // The advert goes first so that the old master drops the VIPs before our GARPs.
   out.push_back(SendAdvert{effective_priority_});
@@ -204,6 +206,7 @@ void StateMachine::GoBackup(TimePoint now, std::vector<Action>& out) {
   const State from = state_;
   out.push_back(BecomeBackup{from});
   state_ = State::kBackup;
+  wants_master_ = false;
   if (from == State::kMaster) out.push_back(RemoveVips{});
   out.push_back(Notify{NotifyEvent::kBackup, effective_priority_});
   if (from != State::kMaster) master_adver_int_ = params_.advert_interval;
@@ -216,6 +219,7 @@ void StateMachine::GoFault(std::vector<Action>& out) {
   const State from = state_;
   out.push_back(EnterFault{from});
   state_ = State::kFault;
+  wants_master_ = false;
   if (from == State::kMaster) {
     out.push_back(SendAdvert{kStopPriority});
     out.push_back(RemoveVips{});
@@ -251,6 +255,13 @@ void StateMachine::OnTimer(TimePoint now, std::vector<Action>& out) {
   }
   if (!protocol_deadline_ || now < *protocol_deadline_) return;
   if (state_ == State::kBackup) {
+    if (params_.sync_member) {
+      // Held back by the group: ask, and wait a whole down interval more (as keepalived).
+      wants_master_ = true;
+      protocol_deadline_ = now + MasterDownInterval();
+      out.push_back(WantMaster{});
+      return;
+    }
     GoMaster(now, out);
   } else if (state_ == State::kMaster) {
     SendMasterAdvert(now, out);
@@ -283,6 +294,7 @@ void StateMachine::OnAdvertAsBackup(const AdvertReceived& advert, TimePoint now,
     if (params_.version == Version::kV3) master_adver_int_ = advert.interval;
     master_address_ = advert.source;
     protocol_deadline_ = now + MasterDownInterval();
+    wants_master_ = false;  // a master is heard: a member held back by its group gives up
     if (params_.preempt_delay.count() > 0) {
       if (advert.priority >= effective_priority_) {
         preempt_until_.reset();

@@ -147,8 +147,14 @@ struct Notify {
   friend bool operator==(const Notify&, const Notify&) = default;
 };
 
+// A sync-group member's down timer ran out: it wants to be master but stays BACKUP (its
+// down timer re-armed) until its group sends SyncMaster. See Params::sync_member.
+struct WantMaster {
+  friend bool operator==(const WantMaster&, const WantMaster&) = default;
+};
+
 using Action = std::variant<SendAdvert, BecomeMaster, BecomeBackup, EnterFault, AddVips, RemoveVips,
-                            SendGratuitous, SetTimer, CancelTimer, Notify>;
+                            SendGratuitous, SetTimer, CancelTimer, Notify, WantMaster>;
 
 // Returns a one-line description, e.g. "send_advert 100", "become_master from BACKUP",
 // "set_timer +3609375us" (relative to `now`), "notify MASTER 100".
@@ -181,6 +187,10 @@ class StateMachine {
   std::optional<TimePoint> wakeup() const;
   // The source of the last advert heard while backup (unspecified if none).
   const model::IpAddress& master_address() const { return master_address_; }
+  // keepalived's "wantstate MASTER": set when the machine became master or its down timer
+  // ran out (a sync-group member held back by its group); cleared when it accepts a
+  // master's advert as backup, and on entering BACKUP or FAULT.
+  bool wants_master() const { return wants_master_; }
   // Returns whether an advert from `source` should have its address list checked
   // (Expectation::check_addresses): always, unless skip_check_adv_addr is set and
   // `source` is the master already known while backup.
@@ -211,6 +221,7 @@ class StateMachine {
   State state_ = State::kInit;
   uint8_t effective_priority_;
   bool faulted_ = false;
+  bool wants_master_ = false;
   std::chrono::microseconds master_adver_int_;
   std::optional<TimePoint> protocol_deadline_;  // down timer (backup) / next advert (master)
   std::optional<TimePoint> preempt_until_;      // end of the running preempt_delay window

@@ -53,3 +53,112 @@ TEST(SpecFromModelTest, TrackScriptNotFoundAlongPathIsDroppedAsKeepalivedDoes) {
 
 }  // namespace
 }  // namespace vigil::vrrp
+
+namespace vigil::vrrp {
+namespace {
+
+model::VrrpInstance Member(std::string name, int vrid, int priority, bool master) {
+  model::VrrpInstance vi;
+  vi.name = std::move(name);
+  vi.interface = "eth0";
+  vi.virtual_router_id = vrid;
+  vi.priority = priority;
+  vi.initial_state = master ? model::VrrpState::kMaster : model::VrrpState::kBackup;
+  return vi;
+}
+
+model::Config SyncGroupConfig(bool tracking_weight) {
+  model::Config c;
+  model::VrrpScript weighted;
+  weighted.name = "chk_weighted";
+  weighted.command = "/bin/true";
+  weighted.weight = 2;
+  model::VrrpScript plain;
+  plain.name = "chk_plain";
+  plain.command = "/bin/true";
+  model::VrrpScript group_script;
+  group_script.name = "chk_group";
+  group_script.command = "/bin/true";
+  group_script.weight = 5;
+  c.vrrp_scripts = {weighted, plain, group_script};
+  model::TrackFile f1;
+  f1.name = "f1";
+  f1.path = "/run/f1";
+  f1.weight = 1;
+  model::TrackFile f3;
+  f3.name = "f3";
+  f3.path = "/run/f3";
+  f3.weight = 3;
+  c.track_files = {f1, f3};
+  model::VrrpInstance a = Member("VI_1", 51, 100, true);
+  a.track_interface = {{"eth1", 10, false, {}}};
+  a.track_script = {{"chk_weighted", std::nullopt, false, {}}, {"chk_plain", std::nullopt, false, {}}};
+  a.track_file = {{"f1", std::nullopt, false, {}}, {"f3", std::nullopt, false, {}}};
+  model::VrrpInstance b = Member("VI_2", 52, 100, false);
+  model::VrrpInstance alone = Member("VI_3", 53, 100, false);
+  alone.track_script = {{"chk_weighted", std::nullopt, false, {}}};
+  c.vrrp_instances = {a, b, alone};
+  model::SyncGroup g;
+  g.name = "G";
+  g.members = {"VI_2", "VI_1"};
+  g.track_script = {{"chk_group", std::nullopt, false, {}}};
+  g.sync_group_tracking_weight = tracking_weight;
+  g.notify.master = model::Script{};
+  g.notify.master->command = "/bin/echo group-master";
+  c.sync_groups = {g};
+  return c;
+}
+
+TEST(SpecFromModelTest, SyncGroupMembersLoseWeightedTrackersAsInKeepalived) {
+  VrrpSpec spec = SpecFromModel(SyncGroupConfig(false));
+  ASSERT_EQ(spec.instances.size(), 3u);
+  const InstanceSpec& a = spec.instances[0];
+  EXPECT_TRUE(a.params.sync_member);
+  EXPECT_EQ(a.sync_group, "G");
+  // A weighted interface faults the group; a weighted script is not tracked; a file with
+  // the default weight 1 faults, one with another weight is not tracked.
+  EXPECT_EQ(a.track_interfaces, (std::vector<InterfaceRef>{{"eth1", 0, false}}));
+  EXPECT_EQ(a.track_scripts,
+            (std::vector<ScriptRef>{{"chk_plain", 0, false}, {"chk_group", 5, false}}));
+  EXPECT_EQ(a.track_files, (std::vector<FileRef>{{"f1", "/run/f1", 0, false}}));
+  // The group's own trackers reach every member, weights kept.
+  EXPECT_EQ(spec.instances[1].track_scripts, (std::vector<ScriptRef>{{"chk_group", 5, false}}));
+  // Outside the group nothing changes.
+  EXPECT_FALSE(spec.instances[2].params.sync_member);
+  EXPECT_EQ(spec.instances[2].track_scripts, (std::vector<ScriptRef>{{"chk_weighted", 2, false}}));
+  // state MASTER without being the address owner: the group's members start as backups.
+  EXPECT_FALSE(a.params.start_as_master);
+  ASSERT_EQ(spec.sync_groups.size(), 1u);
+  EXPECT_EQ(spec.sync_groups[0].members, (std::vector<std::string>{"VI_2", "VI_1"}));
+  ASSERT_TRUE(spec.sync_groups[0].notify.master);
+  EXPECT_EQ(spec.sync_groups[0].notify.master->argv,
+            (std::vector<std::string>{"/bin/echo", "group-master"}));
+}
+
+TEST(SpecFromModelTest, SyncGroupTrackingWeightKeepsTheMembersWeights) {
+  VrrpSpec spec = SpecFromModel(SyncGroupConfig(true));
+  const InstanceSpec& a = spec.instances[0];
+  EXPECT_EQ(a.track_interfaces, (std::vector<InterfaceRef>{{"eth1", 10, false}}));
+  EXPECT_EQ(a.track_scripts, (std::vector<ScriptRef>{{"chk_weighted", 2, false},
+                                                     {"chk_plain", 0, false},
+                                                     {"chk_group", 5, false}}));
+  EXPECT_EQ(a.track_files.size(), 2u);
+}
+
+TEST(SpecFromModelTest, AGroupOfAddressOwnersInStateMasterStartsAsMaster) {
+  model::Config c;
+  c.vrrp_instances = {Member("VI_1", 51, 255, true), Member("VI_2", 52, 255, true)};
+  model::SyncGroup g;
+  g.name = "G";
+  g.members = {"VI_1", "VI_2"};
+  c.sync_groups = {g};
+  VrrpSpec spec = SpecFromModel(c);
+  EXPECT_TRUE(spec.instances[0].params.start_as_master);
+  EXPECT_TRUE(spec.instances[1].params.start_as_master);
+  c.vrrp_instances[1].priority = 254;
+  spec = SpecFromModel(c);
+  EXPECT_FALSE(spec.instances[0].params.start_as_master);
+}
+
+}  // namespace
+}  // namespace vigil::vrrp

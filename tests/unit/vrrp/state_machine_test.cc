@@ -571,3 +571,32 @@ TEST_F(StateMachineTest, SyncBackupMakesAMasterMemberBackupWithoutPriorityZero) 
 
 }  // namespace
 }  // namespace vigil::vrrp
+
+namespace vigil::vrrp {
+namespace {
+
+TEST_F(StateMachineTest, SyncMemberAsksInsteadOfTakingOverAndRearmsItsDownTimer) {
+  params_.sync_member = true;
+  Make();
+  At(microseconds(0), Startup{});
+  EXPECT_FALSE(sm_->wants_master());
+  EXPECT_EQ(At(microseconds(3609375), TimerExpired{}),
+            (Strings{"want_master", "set_timer +3609375us"}));
+  EXPECT_EQ(sm_->state(), State::kBackup);
+  EXPECT_TRUE(sm_->wants_master());
+  // A master's advert: it no longer wants to take over.
+  EXPECT_EQ(At(seconds(4), Advert(150)), (Strings{"set_timer +3609375us"}));
+  EXPECT_FALSE(sm_->wants_master());
+}
+
+TEST_F(StateMachineTest, SyncMemberKeepsWantingOverALowerPriorityAdvert) {
+  params_.sync_member = true;
+  Make();
+  At(microseconds(0), Startup{});
+  At(microseconds(3609375), TimerExpired{});
+  EXPECT_EQ(At(seconds(4), Advert(50)), Strings{});
+  EXPECT_TRUE(sm_->wants_master());
+}
+
+}  // namespace
+}  // namespace vigil::vrrp

@@ -1,0 +1,157 @@
+#include "vrrp/sync_group.h"
+
+#include <gtest/gtest.h>
+
+#include <map>
+#include <string>
+#include <vector>
+
+namespace vigil::vrrp {
+namespace {
+
+using std::chrono::microseconds;
+using std::chrono::milliseconds;
+using std::chrono::seconds;
+
+model::IpAddress Ip(std::string_view text) { return *model::IpAddress::Parse(text); }
+
+constexpr TimePoint kT0 = TimePoint{} + seconds(1000);
+
+// Two members (VI_1, VI_2) of one group on a backup router, driven as the engine drives
+// them: every batch of actions goes to the group, whose dispatches are applied in turn.
+class SyncGroupTest : public ::testing::Test {
+ protected:
+  SyncGroupTest() {
+    for (int i = 0; i < 2; ++i) {
+      Params p;
+      p.vrid = uint8_t(51 + i);
+      p.priority = 100;
+      p.primary_address = Ip("10.0.0.2");
+      p.sync_member = true;
+      members_.emplace_back(p);
+    }
+    machines_ = {&members_[0], &members_[1]};
+    for (size_t i = 0; i < 2; ++i) Run(i, Startup{}, microseconds(0));
+  }
+
+  // Delivers `e` to member `i` at `t`, then lets the group follow; records transitions.
+  void Run(size_t i, const Event& e, microseconds t) { Apply(i, members_[i].Handle(e, kT0 + t), t); }
+
+  void Apply(size_t i, const std::vector<Action>& actions, microseconds t) {
+    for (const Action& a : actions) {
+      if (std::holds_alternative<BecomeMaster>(a)) log_.push_back("VI_" + std::to_string(i + 1) + " MASTER");
+      if (std::holds_alternative<BecomeBackup>(a)) log_.push_back("VI_" + std::to_string(i + 1) + " BACKUP");
+      if (std::holds_alternative<EnterFault>(a)) log_.push_back("VI_" + std::to_string(i + 1) + " FAULT");
+      if (std::holds_alternative<WantMaster>(a)) log_.push_back("VI_" + std::to_string(i + 1) + " wants");
+      if (const auto* s = std::get_if<SendAdvert>(&a); s && s->priority == 0)
+        log_.push_back("VI_" + std::to_string(i + 1) + " priority 0");
+    }
+    SyncGroup::Step step = group_.Follow(machines_, i, actions, kT0 + t);
+    for (auto& d : step.dispatches) Apply(d.member, d.actions, t);
+    if (step.group_changed) log_.push_back("group " + std::string(StateName(*step.group_changed)));
+    if (auto s = group_.Settle(machines_)) log_.push_back("group " + std::string(StateName(*s)));
+  }
+
+  static AdvertReceived From(uint8_t priority) {
+    AdvertReceived a;
+    a.source = Ip("10.0.0.1");
+    a.priority = priority;
+    a.interval = seconds(1);
+    return a;
+  }
+
+  std::vector<std::string> Log() {
+    auto out = std::move(log_);
+    log_.clear();
+    return out;
+  }
+
+  std::vector<StateMachine> members_;
+  std::vector<StateMachine*> machines_;
+  SyncGroup group_;
+  std::vector<std::string> log_;
+};
+
+const microseconds kDown = microseconds(3609375);  // 3 s + (256 - 100) / 256 s
+
+TEST_F(SyncGroupTest, StartsAsBackupOnceEveryMemberHasStarted) {
+  EXPECT_EQ(Log(), (std::vector<std::string>{"VI_1 BACKUP", "VI_2 BACKUP", "group BACKUP"}));
+  EXPECT_EQ(group_.state(), State::kBackup);
+}
+
+TEST_F(SyncGroupTest, OneSilentMasterDoesNotTakeTheGroup) {
+  Log();
+  // VI_2's master keeps advertising; VI_1's falls silent.
+  for (int s = 1; s <= 10; ++s) Run(1, From(150), seconds(s));
+  Run(0, TimerExpired{}, kDown);
+  EXPECT_EQ(Log(), (std::vector<std::string>{"VI_1 wants"}));
+  EXPECT_EQ(members_[0].state(), State::kBackup);
+  EXPECT_TRUE(members_[0].wants_master());
+  EXPECT_EQ(members_[0].wakeup(), kT0 + 2 * kDown);  // waits a whole down interval more
+  Run(0, TimerExpired{}, 2 * kDown);
+  EXPECT_EQ(Log(), (std::vector<std::string>{"VI_1 wants"}));
+  EXPECT_EQ(group_.state(), State::kBackup);
+  EXPECT_EQ(members_[1].state(), State::kBackup);
+}
+
+TEST_F(SyncGroupTest, GroupGoesMasterWhenEveryMemberWantsIt) {
+  Log();
+  Run(1, From(150), seconds(1));  // VI_2's timer now runs out 1 s after VI_1's
+  Run(0, TimerExpired{}, kDown);
+  EXPECT_EQ(Log(), (std::vector<std::string>{"VI_1 wants"}));
+  Run(1, TimerExpired{}, seconds(1) + kDown);
+  // The last member to want it goes first and takes the other with it.
+  EXPECT_EQ(Log(),
+            (std::vector<std::string>{"VI_2 wants", "VI_2 MASTER", "VI_1 MASTER", "group MASTER"}));
+  EXPECT_EQ(members_[0].state(), State::kMaster);
+  EXPECT_EQ(members_[1].state(), State::kMaster);
+}
+
+TEST_F(SyncGroupTest, AMemberThatHearsItsMasterAgainGivesUpWanting) {
+  Log();
+  Run(0, TimerExpired{}, kDown);
+  EXPECT_TRUE(members_[0].wants_master());
+  Run(0, From(150), kDown + milliseconds(100));
+  EXPECT_FALSE(members_[0].wants_master());
+  Run(1, TimerExpired{}, kDown + milliseconds(200));
+  EXPECT_EQ(Log(), (std::vector<std::string>{"VI_1 wants", "VI_2 wants"}));
+  EXPECT_EQ(group_.state(), State::kBackup);
+}
+
+TEST_F(SyncGroupTest, AMasterYieldingToAHigherPriorityTakesTheGroupBack) {
+  Run(0, TimerExpired{}, kDown);
+  Run(1, TimerExpired{}, kDown);
+  ASSERT_EQ(group_.state(), State::kMaster);
+  Log();
+  Run(1, From(200), kDown + seconds(1));
+  // VI_1 leaves MASTER without a priority-0 advert: VI_2's peer takes over by protocol.
+  EXPECT_EQ(Log(), (std::vector<std::string>{"VI_2 BACKUP", "VI_1 BACKUP", "group BACKUP"}));
+  EXPECT_EQ(members_[0].state(), State::kBackup);
+}
+
+TEST_F(SyncGroupTest, FaultOfEveryMemberIsTheGroupsAndRecoveryIsBackup) {
+  Run(0, TimerExpired{}, kDown);
+  Run(1, TimerExpired{}, kDown);
+  Log();
+  // The engine delivers a member's fault to every member of its group.
+  Run(0, Fault{true}, seconds(5));
+  Run(1, Fault{true}, seconds(5));
+  EXPECT_EQ(Log(), (std::vector<std::string>{"VI_1 FAULT", "VI_1 priority 0", "group FAULT",
+                                             "VI_2 FAULT", "VI_2 priority 0"}));
+  Run(0, Fault{false}, seconds(6));
+  EXPECT_EQ(group_.state(), State::kFault);  // until the last member recovers
+  Run(1, Fault{false}, seconds(6));
+  EXPECT_EQ(Log(), (std::vector<std::string>{"VI_1 BACKUP", "VI_2 BACKUP", "group BACKUP"}));
+}
+
+TEST(SyncGroupRuleTest, MayGoMasterIgnoresMembersThatDoNotRun) {
+  Params p;
+  p.sync_member = true;
+  StateMachine a(p);
+  std::vector<StateMachine*> machines = {&a, nullptr};
+  SyncGroup g;
+  EXPECT_TRUE(g.MayGoMaster(machines, 0));
+}
+
+}  // namespace
+}  // namespace vigil::vrrp
