@@ -678,6 +678,10 @@ void BuildVrrpInstance(const Node& n, model::Config& cfg, Diagnostics& diags) {
   }
   if (v.auth_type == model::AuthType::kNone) v.auth_pass.clear();
 
+  if (v.promote_secondaries && v.use_vmac) {
+    diags.Error(at, who + ": promote_secondaries is set on a VMAC anyway; ignored");
+    v.promote_secondaries = false;
+  }
   if (v.priority == 255 && v.nopreempt) {
     diags.Error(at, who + ": nopreempt cannot be used with priority 255; cleared");
     v.nopreempt = false;

@@ -69,7 +69,7 @@ constexpr KeywordSpec kVrrpInstanceKeywords[] = {
     Kw("advert_int"),
     List("virtual_ipaddress"),
     List("virtual_ipaddress_excluded"),
-    Kw("promote_secondaries", kNotYet),
+    Kw("promote_secondaries"),
     Kw("linkbeat_use_polling", kNotYet),
     List("virtual_routes"),
     List("virtual_rules"),

@@ -387,6 +387,11 @@ class EngineImpl final : public control::Engine {
       if (!s.vmac_xmit_base) in.send_ifindex = in.vmac_ifindex;
       in.mac = net::VrrpVirtualMac(AfOf(s.family), s.params.vrid);
     }
+    if (s.promote_secondaries) {
+      if (auto r = sysctl_.Set(net::Ipv4ConfKey(s.interface, "promote_secondaries"), "1"); !r)
+        log::Warning(s.name + ": promote_secondaries on " + s.interface + ": " +
+                     r.error().ToString());
+    }
     auto primary = PrimaryAddress(in);
     if (!primary) return std::unexpected(primary.error());
     in.primary = *primary;

@@ -175,6 +175,7 @@ VrrpSpec SpecFromModel(const model::Config& config) {
     for (const auto& raw : m.other)
       if (raw.keyword == "v3_checksum_as_v2") s.v3_checksum_as_v2 = true;
     s.dont_track_primary = m.dont_track_primary;
+    s.promote_secondaries = m.promote_secondaries;
     for (const auto& t : m.track_interface) s.track_interfaces.push_back({t.name, t.weight, t.reverse});
     AddTracked(m.track_script, scripts, s.track_scripts);
     AddTracked(m.track_process, processes, s.track_processes);

@@ -76,6 +76,10 @@ struct InstanceSpec {
   uint8_t unicast_ttl = 255;
   bool v3_checksum_as_v2 = false;
   bool dont_track_primary = false;
+  // promote_secondaries: the interface's net.ipv4.conf.IF.promote_secondaries is 1 while
+  // the instance runs (restored at stop), so removing a VIP that is the primary address of
+  // its subnet does not take the secondary addresses of that subnet with it.
+  bool promote_secondaries = false;
   std::optional<std::string> vmac;  // VMAC interface name when use_vmac
   bool vmac_xmit_base = false;
   std::vector<InterfaceRef> track_interfaces;
