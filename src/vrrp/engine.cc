@@ -80,6 +80,9 @@ struct Instance {
   bool bound = false;
   std::string bind_error;   // why the last attempt to bind failed (logged once)
   bool link_ok = true;
+  // Its interface lost the address adverts came from and has no other (FAULT; the flag
+  // holds only while a master says priority 0 with the old source, then it unbinds).
+  bool address_lost = false;
   bool own_fault = false;   // this instance's own trackers / link (not its sync group's)
   std::vector<model::IpAddress> advertised;  // VIPs in the adverts
   control::InstanceStatus status;
@@ -282,8 +285,11 @@ class EngineImpl final : public control::Engine {
     if (in.spec.source) return *in.spec.source;
     auto addrs = rtnl_->ListAddresses(in.ifindex, AfOf(in.spec.family));
     if (!addrs) return std::unexpected(addrs.error());
+    // Never a VIP, this instance's or another's (keepalived ignores the addresses it adds).
     std::set<model::IpAddress> vips;
     for (const auto& v : in.spec.vips) vips.insert(v.prefix.address);
+    for (const auto& [name, other] : instances_)
+      for (const auto& v : other->spec.vips) vips.insert(v.prefix.address);
     std::optional<model::IpAddress> best;
     for (const auto& a : *addrs) {
       model::IpAddress ip = FromRaw(a.address);
@@ -881,6 +887,9 @@ class EngineImpl final : public control::Engine {
     }
     if (const auto* a = std::get_if<net::AddressRemoved>(&ev)) {
       model::IpAddress gone = FromRaw(a->address);
+      for (auto& [name, in] : instances_)
+        if (in->bound && !in->spec.source && a->ifindex == in->ifindex && gone == in->primary)
+          OnPrimaryAddressGone(*in);
       for (auto& [name, in] : instances_) {
         if (!in->vips_installed) continue;
         for (const auto& v : in->spec.vips) {
@@ -892,6 +901,47 @@ class EngineImpl final : public control::Engine {
         }
       }
     }
+  }
+
+  // The address an instance's adverts came from left its interface (an instance with
+  // unicast_src_ip / mcast_src_ip keeps its own). As keepalived: another address of the
+  // interface takes over; with none left for the family (IPv6: no link-local), the instance
+  // goes to FAULT — a master says priority 0 from the old address first — and comes back
+  // through BACKUP when one is added.
+  void OnPrimaryAddressGone(Instance& in) {
+    // An interface being deleted loses its addresses first; its own notification follows.
+    if (!rtnl_->LinkByIndex(in.ifindex)) return;
+    const model::IpAddress old = in.primary;
+    auto next = PrimaryAddress(in);
+    if (next) {
+      log::Notice(in.spec.name + ": address " + old.ToString() + " left interface " +
+                  in.spec.interface + "; adverts now come from " + next->ToString());
+      Unbind(in);
+      TryBind(in);
+      Recompute(in);
+      return;
+    }
+    in.bind_error = next.error().ToString();
+    log::Warning(in.spec.name + ": interface " + in.spec.interface + " lost " + old.ToString() +
+                 ", its last " +
+                 (in.spec.family == model::Family::kIpv6 ? "IPv6 link-local" : "IPv4") +
+                 " address; FAULT until one is added");
+    in.address_lost = true;
+    Recompute(in);
+    Unbind(in);
+    in.address_lost = false;
+    Recompute(in);
+  }
+
+  // Whether a bound instance's advert source is still on its interface (after lost
+  // notifications); handled as its removal when it is not.
+  void CheckPrimaryAddress(Instance& in) {
+    if (!in.bound || in.spec.source) return;
+    auto addrs = rtnl_->ListAddresses(in.ifindex, AfOf(in.spec.family));
+    if (!addrs) return;
+    for (const auto& a : *addrs)
+      if (FromRaw(a.address) == in.primary) return;
+    OnPrimaryAddressGone(in);
   }
 
   // Interfaces that appeared, went away, were re-created (new index) or went up or down:
@@ -926,6 +976,7 @@ class EngineImpl final : public control::Engine {
     OnInterfaceChanges(RefreshLinks());
     for (auto& [name, in] : instances_) {
       if (!in->bound && LinkByName(in->spec.interface)) TryBind(*in);
+      CheckPrimaryAddress(*in);
       Recompute(*in);
     }
     for (auto& [name, in] : instances_) RestoreVipsIfNeeded(*in);
@@ -956,10 +1007,15 @@ class EngineImpl final : public control::Engine {
     if (link_ok != in.link_ok) {
       in.link_ok = link_ok;
       log::Notice(in.spec.name + ": interface " + in.spec.interface +
-                  (link_ok ? " is up" : in.bound ? " is down" : " is missing"));
+                  (link_ok                              ? " is up"
+                   : in.bound                           ? " is down"
+                   : LinkByName(in.spec.interface) && !in.bind_error.empty()
+                       ? " cannot be used: " + in.bind_error
+                       : " is missing"));
     }
     // Without its interface an instance cannot send, dont_track_primary or not.
-    bool own_fault = r.fault || !in.bound || (!in.link_ok && !in.spec.dont_track_primary);
+    bool own_fault = r.fault || !in.bound || in.address_lost ||
+                     (!in.link_ok && !in.spec.dont_track_primary);
     bool group_changed = own_fault != in.own_fault && in.spec.sync_group;
     in.own_fault = own_fault;
     // Any member's fault puts its whole sync group in FAULT.

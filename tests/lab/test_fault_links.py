@@ -182,3 +182,70 @@ def test_lost_link_down_after_a_netlink_overrun_is_rederived(vl):
     node.link_set("vlan9", True)
     wait_state(r1, "VI_1", "MASTER")
     assert VIP9 in r1.addresses("vlan9")
+
+
+def master_address(r, name: str = "VI_1") -> str | None:
+    return r.instances()[name].get("master_address")
+
+
+def test_lost_primary_address_moves_to_another_then_faults_like_keepalived(vl):
+    """keepalived 2.2.7 (run in a namespace the same way): when the address its adverts come
+    from leaves the interface, another address of the interface takes over and the master
+    stays; when the last one goes, the instance enters FAULT (a master sends priority 0
+    first); an address added brings it back through BACKUP."""
+    (r1,) = vl.routers_of(["vigil"])
+    node = r1.node
+    make_link(node)  # 10.77.0.1/24
+    node.run([IP, "addr", "add", "10.78.0.1/24", "dev", "vlan9"])
+    r1.start(SPEC, 100, body=instance("VI_1", "vlan9", 51, VIP9, 32))
+    wait_state(r1, "VI_1", "MASTER")
+    assert master_address(r1) == "10.77.0.1"
+
+    node.run([IP, "addr", "del", "10.77.0.1/24", "dev", "vlan9"])
+    lablib.wait_until(lambda: master_address(r1) == "10.78.0.1", timeout=5,
+                      message="adverts from 10.78.0.1")
+    assert r1.state() == "MASTER" and r1.stats()["priority_zero_sent"] == 0
+    assert ("VI_1: address 10.77.0.1 left interface vlan9; adverts now come from 10.78.0.1"
+            in r1.log())
+
+    node.run([IP, "addr", "del", "10.78.0.1/24", "dev", "vlan9"])
+    wait_state(r1, "VI_1", "FAULT")
+    assert VIP9 not in r1.addresses("vlan9")
+    assert r1.stats()["priority_zero_sent"] == 1
+    log = r1.log()
+    assert ("VI_1: interface vlan9 lost 10.78.0.1, its last IPv4 address; FAULT until one is "
+            "added") in log
+    assert ("VI_1: interface vlan9 cannot be used: interface vlan9 has no inet address to send "
+            "adverts from") in log
+
+    node.run([IP, "addr", "add", "10.79.0.1/24", "dev", "vlan9"])
+    wait_state(r1, "VI_1", "MASTER")
+    assert master_address(r1) == "10.79.0.1" and VIP9 in r1.addresses("vlan9")
+    assert "VI_1: bound to interface vlan9 (index" in r1.log()
+
+
+def test_lost_ipv6_link_local_faults_until_one_returns(vl):
+    (r1,) = vl.routers_of(["vigil"])
+    node = r1.node
+    make_link(node)
+    vip = "fd00:77::100"
+    body = (f"vrrp_instance VI_1 {{\n    state BACKUP\n    interface vlan9\n"
+            f"    virtual_router_id 51\n    version 3\n    advert_int 0.1\n    priority 100\n"
+            f"    virtual_ipaddress {{\n        {vip}/128\n    }}\n}}\n")
+    lablib.wait_until(lambda: any(a.startswith("fe80:") for a in node.addresses("vlan9", "inet6")),
+                      timeout=5, message="vlan9's link-local address")
+    r1.start(SPEC, 100, body=body)
+    wait_state(r1, "VI_1", "MASTER")
+    ll = master_address(r1)
+    assert ll.startswith("fe80:")
+
+    node.run([IP, "-6", "addr", "flush", "dev", "vlan9", "scope", "link"])
+    wait_state(r1, "VI_1", "FAULT")
+    assert vip not in r1.addresses("vlan9")
+    assert r1.stats()["priority_zero_sent"] == 1
+    assert (f"VI_1: interface vlan9 lost {ll}, its last IPv6 link-local address; FAULT until "
+            "one is added") in r1.log()
+
+    node.run([IP, "addr", "add", "fe80::99/64", "dev", "vlan9"])
+    wait_state(r1, "VI_1", "MASTER")
+    assert master_address(r1) == "fe80::99"
