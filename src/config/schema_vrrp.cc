@@ -74,7 +74,7 @@ constexpr KeywordSpec kVrrpInstanceKeywords[] = {
     List("virtual_routes"),
     List("virtual_rules"),
     Kw("accept"),
-    Kw("no_accept", kNotYet),
+    Kw("no_accept"),
     Kw("skip_check_adv_addr"),
     Kw("strict_mode"),
     Kw("preempt"),

@@ -14,34 +14,13 @@
 #include "lb/backend.h"
 #include "lb/nft_monitor.h"
 #include "lb/nft_render.h"
-
-struct nft_ctx;
+#include "net/nft_runner.h"
 
 namespace vigil::lb {
 
-// The seam to libnftables: runs nft command text. Tests substitute a recording fake.
-class NftRunner {
- public:
-  virtual ~NftRunner() = default;
-  // Runs `commands` (one or more lines) as one transaction and returns nft's output, as
-  // JSON if `json`. A missing object is kNotFound; other failures carry nft's error text.
-  virtual Result<std::string> Run(std::string_view commands, bool json) = 0;
-};
-
-// NftRunner over libnftables (nft_ctx_new / nft_run_cmd_from_buffer) with buffered output
-// and error text. Acts on the network namespace the calling thread is in.
-class LibNftablesRunner final : public NftRunner {
- public:
-  LibNftablesRunner();
-  ~LibNftablesRunner() override;
-  LibNftablesRunner(const LibNftablesRunner&) = delete;
-  LibNftablesRunner& operator=(const LibNftablesRunner&) = delete;
-
-  Result<std::string> Run(std::string_view commands, bool json) override;
-
- private:
-  nft_ctx* ctx_ = nullptr;
-};
+// The seam to libnftables (net/nft_runner.h), under the names this module's users know.
+using NftRunner = net::NftRunner;
+using LibNftablesRunner = net::LibNftablesRunner;
 
 class NftablesBackend final : public Backend {
  public:

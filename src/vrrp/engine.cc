@@ -21,12 +21,14 @@
 #include "net/arp_ndisc.h"
 #include "net/interface_table.h"
 #include "net/link_monitor.h"
+#include "net/nft_runner.h"
 #include "net/netlink.h"
 #include "net/packet_socket.h"
 #include "net/raw_socket.h"
 #include "net/rtnetlink.h"
 #include "net/sysctl.h"
 #include "vrrp/advert_receivers.h"
+#include "vrrp/accept_filter.h"
 #include "vrrp/advert_sender.h"
 #include "vrrp/instance_spec.h"
 #include "vrrp/kernel_addresses.h"
@@ -221,6 +223,7 @@ class EngineImpl final : public control::Engine {
     spec_ = std::move(next);
     for (auto& [name, in] : instances_) Recompute(*in);
     SettleGroups();
+    SyncAcceptFilter();
     Changed();
     return "instances +" + std::to_string(added) + " -" + std::to_string(removed) + " ~" +
            std::to_string(changed) + " vips~" + std::to_string(vips_changed) + " =" +
@@ -230,6 +233,10 @@ class EngineImpl final : public control::Engine {
   void Stop(std::function<void()> done) override {
     stopping_ = true;
     for (auto& [name, in] : instances_) StopInstance(*in, !options_.dont_release_vips);
+    if (!options_.dont_release_vips) {
+      if (auto r = accept_filter_.Teardown(); !r)
+        log::Error("accept mode filter: " + r.error().ToString());
+    }
     for (auto& [name, g] : groups_) notifier_.NotifyGroup(g.spec, NotifyEvent::kStop);
     if (!options_.dont_release_vips) UninstallStatic();
     trackers_.Stop();
@@ -556,7 +563,21 @@ class EngineImpl final : public control::Engine {
       std::visit([&](const auto& act) { Do(in, act); }, a);
     }
     FollowGroup(in, actions);
+    SyncAcceptFilter();
     Changed();
+  }
+
+  // Accept mode (vrrp/accept_filter.h): the VIPs that masters without accept mode hold
+  // are dropped on input and output.
+  void SyncAcceptFilter() {
+    std::set<model::IpAddress> vips;
+    for (const auto& [name, in] : instances_) {
+      const Params& p = in->spec.params;
+      if (!in->vips_installed || p.accept || p.priority == kOwnerPriority) continue;
+      for (const auto& v : in->spec.vips) vips.insert(v.prefix.address);
+    }
+    if (auto r = accept_filter_.Sync(vips); !r)
+      log::Error("accept mode filter (table inet vigil_vrrp): " + r.error().ToString());
   }
 
   // ---- vrrp_sync_group -----------------------------------------------------------
@@ -1053,6 +1074,7 @@ class EngineImpl final : public control::Engine {
   Trackers trackers_;          // tells every instance when a tracked status changes
   std::map<std::string, std::unique_ptr<Instance>> instances_;
   std::map<std::string, Group> groups_;  // vrrp_sync_group by name
+  AcceptFilter accept_filter_{[] { return std::make_unique<net::LibNftablesRunner>(); }};
   std::set<std::string> reload_keep_;  // VipKey()s not to remove during a reload
   std::map<int, steady_clock::time_point> garp_next_;  // per interface: next free send slot
   bool stopping_ = false;

@@ -1,7 +1,9 @@
 """vrrp_instance keywords that act on the kernel, each checked against Debian's keepalived
-2.2.7 on the same lab: promote_secondaries."""
+2.2.7 on the same lab: promote_secondaries, no_accept / accept."""
 
 from __future__ import annotations
+
+import json
 
 import pytest
 
@@ -33,3 +35,56 @@ def test_promote_secondaries_keeps_the_subnets_other_addresses(lab, vigild, kind
     assert "10.99.0.100" not in r1.addresses()
     assert "10.99.0.200" in r1.addresses()
     assert sysctl(r1.node, key) == "0"  # put back as it was
+
+
+def answers_ping(node: lablib.Node, address: str) -> bool:
+    return node.ping(address, timeout=1.0)
+
+
+def accept_set(node: lablib.Node) -> list[str] | None:
+    """The VIPs in vigil's accept-mode filter (None when its table does not exist)."""
+    proc = node.run([lablib.NFT, "-j", "list", "set", "inet", "vigil_vrrp", "vips4"],
+                    check=False)
+    if proc.returncode != 0:
+        return None
+    s = json.loads(proc.stdout)["nftables"][1]["set"]
+    return sorted(s.get("elem", []))
+
+
+@pytest.mark.parametrize("kind", ["vigil", "keepalived"])
+def test_no_accept_master_drops_packets_for_its_vips(lab, vigild, kind):
+    if kind == "keepalived":
+        require_keepalived()
+    vl = VrrpLab(lab, vigild)
+    r1 = vl.router("r1", kind)
+    r2 = vl.router("r2", kind)
+    r1.start(SPEC, 150, extra="no_accept")
+    r2.start(SPEC, 100, extra="no_accept")
+    lablib.wait_until(lambda: r1.holds_all(), timeout=10, message="r1 holds the VIP")
+    vip = SPEC.vips()[0]
+    assert not answers_ping(vl.client, vip)  # held, but not accepted (RFC 5798 6.4.3)
+    assert answers_ping(vl.client, r1.ipv4)
+    if kind == "vigil":
+        assert accept_set(r1.node) == [vip]
+        assert accept_set(r2.node) is None  # a backup holds nothing to filter
+    r1.kill()
+    r1.node.run([IP, "addr", "del", SPEC.vip_lines()[0], "dev", "eth0"], check=False)
+    lablib.wait_until(lambda: r2.holds_all(), timeout=10, message="r2 takes the VIP")
+    assert not answers_ping(vl.client, vip)
+    if kind == "vigil":
+        assert accept_set(r2.node) == [vip]
+        assert r2.term() == 0
+        assert accept_set(r2.node) is None  # the table goes with vigild
+
+
+@pytest.mark.parametrize("kind", ["vigil", "keepalived"])
+def test_accept_master_answers_for_its_vips(lab, vigild, kind):
+    if kind == "keepalived":
+        require_keepalived()
+    vl = VrrpLab(lab, vigild)
+    r1 = vl.router("r1", kind)
+    r1.start(SPEC, 150, extra="strict_mode\naccept")
+    lablib.wait_until(lambda: r1.holds_all(), timeout=10, message="r1 holds the VIP")
+    assert answers_ping(vl.client, SPEC.vips()[0])
+    if kind == "vigil":
+        assert accept_set(r1.node) is None

@@ -442,7 +442,7 @@ TEST(SchemaTest, SupportFlags) {
       {"vrrp_instance", "authentication", Support::kActive},
       {"vrrp_instance", "use_vmac", Support::kActive},
       {"vrrp_instance", "use_ipvlan", Support::kNotYet},
-      {"vrrp_instance", "no_accept", Support::kNotYet},
+      {"vrrp_instance", "no_accept", Support::kActive},
       {"vrrp_instance", "track_bfd", Support::kNotYet},
       {"virtual_server/real_server", "HTTP_GET", Support::kActive},
       {"virtual_server/real_server", "BFD_CHECK", Support::kNotYet},
