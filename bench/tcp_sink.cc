@@ -16,6 +16,12 @@
 // stamp in its frame (CLOCK_REALTIME), moved to CLOCK_MONOTONIC.
 //
 //   bench_tcp_sink --port P --out FILE [--ifname DEV] [--duration S] [--ready FILE]
+//                  [--http-delay-ms MS]
+//
+// --http-delay-ms makes each connection an HTTP server's instead of closing it at once: the
+// sink reads the request (up to its blank line) and, MS milliseconds later (0: at once),
+// answers "200 OK" with an empty body and closes. Each connection waiting for its answer
+// holds a descriptor in the checker too: the delay sets how many the checker holds at once.
 //
 // --ready names a file created once the sockets are open. The interface must have
 // Ethernet framing (lo and veth both do).
@@ -35,6 +41,8 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <deque>
+#include <unordered_map>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -112,6 +120,50 @@ void DrainRing(Ring& ring, std::vector<Syn>& log) {
   }
 }
 
+constexpr char kHttpReply[] =
+    "HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
+
+// The HTTP side (--http-delay-ms): connections reading their request, and those whose
+// answer is due (in order: every answer waits the same delay).
+struct Http {
+  int64_t delay_ns = -1;  // < 0: not an HTTP server
+  std::unordered_map<int, std::string> reading;
+  std::deque<std::pair<int64_t, int>> due;
+  uint64_t answered = 0;
+};
+
+void Answer(int fd, Http& http) {
+  (void)!write(fd, kHttpReply, sizeof kHttpReply - 1);
+  close(fd);
+  ++http.answered;
+}
+
+// Reads what `fd` has; once the request's blank line is in, answers now or queues it.
+void ReadRequest(int ep, int fd, Http& http, int64_t now) {
+  std::string& got = http.reading[fd];
+  char buf[4096];
+  for (;;) {
+    const ssize_t n = read(fd, buf, sizeof buf);
+    if (n > 0) {
+      got.append(buf, static_cast<size_t>(n));
+      continue;
+    }
+    if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
+      if (got.find("\r\n\r\n") == std::string::npos) return;
+      break;
+    }
+    // The peer closed or failed before its request ended.
+    epoll_ctl(ep, EPOLL_CTL_DEL, fd, nullptr);
+    http.reading.erase(fd);
+    close(fd);
+    return;
+  }
+  epoll_ctl(ep, EPOLL_CTL_DEL, fd, nullptr);
+  http.reading.erase(fd);
+  if (http.delay_ns == 0) return Answer(fd, http);
+  http.due.emplace_back(now + http.delay_ns, fd);
+}
+
 [[noreturn]] void Die(const char* what) {
   std::fprintf(stderr, "bench_tcp_sink: %s: %s\n", what, std::strerror(errno));
   std::exit(1);
@@ -125,6 +177,7 @@ int main(int argc, char** argv) {
   std::string out_path;
   std::string ready_path;
   std::string ifname = "lo";
+  Http http;
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string_view k = argv[i];
     if (k == "--port") {
@@ -137,12 +190,14 @@ int main(int argc, char** argv) {
       ready_path = argv[i + 1];
     } else if (k == "--ifname") {
       ifname = argv[i + 1];
+    } else if (k == "--http-delay-ms") {
+      http.delay_ns = static_cast<int64_t>(std::atof(argv[i + 1]) * 1e6);
     }
   }
   if (port <= 0 || port > 65535 || out_path.empty()) {
     std::fprintf(stderr,
                  "usage: bench_tcp_sink --port P --out FILE [--ifname DEV] [--duration S] "
-                 "[--ready F]\n");
+                 "[--ready F] [--http-delay-ms MS]\n");
     return 2;
   }
 
@@ -247,10 +302,15 @@ int main(int argc, char** argv) {
     const int64_t now = NowNs();
     if (now >= end_ns) stop(now);
     if (stopping && now >= flush_end_ns) break;
-    const int64_t left_ns = (stopping ? flush_end_ns : end_ns) - now;
+    while (!http.due.empty() && http.due.front().first <= now) {
+      Answer(http.due.front().second, http);
+      http.due.pop_front();
+    }
+    int64_t left_ns = (stopping ? flush_end_ns : end_ns) - now;
+    if (!http.due.empty()) left_ns = std::min(left_ns, http.due.front().first - now);
     const int64_t left_ms = std::min<int64_t>(left_ns / 1'000'000 + 1, 1000);
-    epoll_event events[3];
-    const int n = epoll_wait(ep, events, 3, static_cast<int>(left_ms));
+    epoll_event events[64];
+    const int n = epoll_wait(ep, events, 64, static_cast<int>(left_ms));
     if (n < 0 && errno != EINTR) Die("epoll_wait");
     for (int e = 0; e < n; ++e) {
       if (events[e].data.fd == sfd) {
@@ -264,14 +324,29 @@ int main(int argc, char** argv) {
         DrainRing(ring, log);
         continue;
       }
+      if (events[e].data.fd != lfd) {
+        ReadRequest(ep, events[e].data.fd, http, NowNs());
+        continue;
+      }
       for (;;) {
-        const int fd = accept4(lfd, nullptr, nullptr, SOCK_CLOEXEC);
+        const int fd = accept4(lfd, nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK);
         if (fd < 0) break;
-        close(fd);
+        if (http.delay_ns < 0) {
+          close(fd);
+          continue;
+        }
+        epoll_event cev{};
+        cev.events = EPOLLIN;
+        cev.data.fd = fd;
+        epoll_ctl(ep, EPOLL_CTL_ADD, fd, &cev);
       }
     }
   }
   DrainRing(ring, log);
+  if (http.delay_ns >= 0) {
+    std::fprintf(stderr, "bench_tcp_sink: answered %llu HTTP requests\n",
+                 static_cast<unsigned long long>(http.answered));
+  }
   tpacket_stats_v3 stats{};
   socklen_t stats_len = sizeof stats;
   if (getsockopt(pfd, SOL_PACKET, PACKET_STATISTICS, &stats, &stats_len) == 0 &&

@@ -351,9 +351,11 @@ def keep_ticking(node, cpu: int):
 
 
 def start_sink(node, duration: float | None = None, tag: str = "sink", ifname: str = "lo",
-               cpu: int | None = None):
+               cpu: int | None = None, http_delay_ms: float | None = None,
+               prefix: list[str] | None = None):
     """Starts bench_tcp_sink on SINK_PORT in `node`, capturing the SYNs that arrive on
-    `ifname`, pinned to CPU `cpu` if given; returns (process, output path)."""
+    `ifname`, pinned to CPU `cpu` if given, answering HTTP after `http_delay_ms` if given,
+    run through `prefix` (e.g. prlimit) if given; returns (process, output path)."""
     work = node.lab.workdir
     out = os.path.join(work, f"{tag}.accepts")
     ready = os.path.join(work, f"{tag}.ready")
@@ -362,7 +364,9 @@ def start_sink(node, duration: float | None = None, tag: str = "sink", ifname: s
         argv += ["--ifname", ifname]
     if duration:
         argv += ["--duration", str(duration)]
-    proc = node.spawn(pinned(argv, cpu), log_name=f"{tag}.log")
+    if http_delay_ms is not None:
+        argv += ["--http-delay-ms", f"{http_delay_ms:g}"]
+    proc = node.spawn(list(prefix or []) + pinned(argv, cpu), log_name=f"{tag}.log")
     lablib.wait_until(lambda: os.path.exists(ready) or proc.poll() is not None, timeout=10,
                       interval=0.05, message="tcp sink to listen")
     if proc.poll() is not None:
@@ -384,9 +388,13 @@ def stop_sink(proc, out: str) -> list[tuple[float, str]]:
 
 
 def virtual_servers_text(count: int, per_vs: int = 100, delay_loop: float = 1,
-                         connect_timeout: int = 3, base: str = LOOPBACK_SERVERS) -> str:
-    """keepalived.conf virtual_server blocks with `count` TCP_CHECK real servers in total
-    (per_vs per virtual server; real_address(n, base)) on the sink's port."""
+                         connect_timeout: int = 3, base: str = LOOPBACK_SERVERS,
+                         checker: str = "TCP_CHECK") -> str:
+    """keepalived.conf virtual_server blocks with `count` real servers in total (per_vs per
+    virtual server; real_address(n, base)) on the sink's port, each checked by `checker`:
+    TCP_CHECK, or HTTP_GET of / expecting 200."""
+    url = (["            url {", "                path /", "                status_code 200",
+            "            }"] if checker == "HTTP_GET" else [])
     out = []
     for v in range((count + per_vs - 1) // per_vs):
         out += [f"virtual_server 10.200.{v // 256}.{v % 256} 80 {{",
@@ -394,8 +402,8 @@ def virtual_servers_text(count: int, per_vs: int = 100, delay_loop: float = 1,
                 "    protocol TCP"]
         for n in range(v * per_vs, min(count, (v + 1) * per_vs)):
             out += [f"    real_server {real_address(n, base)} {SINK_PORT} {{",
-                    "        TCP_CHECK {", f"            connect_timeout {connect_timeout}",
-                    "        }", "    }"]
+                    f"        {checker} {{", *url,
+                    f"            connect_timeout {connect_timeout}", "        }", "    }"]
         out.append("}")
     return "\n".join(out) + "\n"
 

@@ -238,7 +238,19 @@ class CheckEngine final : public control::Engine {
 
   ~CheckEngine() override { StopProbes(probes_); }
 
+  // Sizes the probe queue to the open-file limit now in force: the engine is made before
+  // its process raises the limit to what the configuration needs (at start and on reload).
+  void FitProbesToFileLimit() {
+    if (!own_starter_) return;
+    const size_t before = own_starter_->max_active();
+    own_starter_->SetMaxActive(MaxActiveProbes());
+    if (own_starter_->max_active() != before)
+      log::Debug("probes holding descriptors at once: at most " +
+                 std::to_string(own_starter_->max_active()));
+  }
+
   Result<void> Start(const model::Config& config) override {
+    FitProbesToFileLimit();
     const model::RawSetting* choice = FindGlobal(config, "vigil_lb_backend");
     auto selected = lb::SelectBackend(choice && !choice->args.empty() ? choice->args[0] : "auto",
                                       seams_.ipvs_proc_path, seams_.load_module);
@@ -275,6 +287,7 @@ class CheckEngine final : public control::Engine {
 
   Result<std::string> Reload(const model::Config& config) override {
     if (!lb_) return Fail(ErrorCode::kInternal, "the checker engine is not started");
+    FitProbesToFileLimit();
     auto built = Build(config);
     if (!built) return std::unexpected(built.error());
     FlushStats();  // the counters carried over must be complete

@@ -176,6 +176,15 @@ void ProbeStarter::Launch(std::shared_ptr<Job> job) {
                      }));
 }
 
+void ProbeStarter::SetMaxActive(size_t max_active) {
+  max_active_ = std::max<size_t>(1, max_active);
+  while (!queue_.empty() && running_.size() < max_active_) {
+    std::shared_ptr<Job> next = std::move(queue_.front());
+    queue_.pop_front();
+    Launch(std::move(next));
+  }
+}
+
 void ProbeStarter::Finish(const std::shared_ptr<Job>& job, ProbeResult result) {
   // The next in line starts before `done` runs: `done` may start or cancel probes itself.
   if (!queue_.empty() && running_.size() < max_active_) {

@@ -71,6 +71,11 @@ class ProbeStarter {
   // Unknown or finished tickets are ignored.
   void Cancel(ProbeTicket ticket);
 
+  // Lets `max_active` probes (at least 1) hold descriptors at once from now on, and starts
+  // queued probes that now fit. For a process whose open-file limit changed after the
+  // starter was made (raised at start or on a reload to what the checks need).
+  void SetMaxActive(size_t max_active);
+
   // Probes holding descriptors now, and probes waiting for their turn.
   size_t active() const { return running_.size(); }
   size_t queued() const { return queue_.size(); }

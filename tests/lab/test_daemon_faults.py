@@ -399,6 +399,9 @@ def test_each_process_raises_its_open_file_limit_to_what_its_checks_need(ha):
     # 64 + 2 per virtual server + 2 per check: (2 + 150) checks, 2 virtual servers.
     assert max_open_files(d.engine_pid("check")) == (64 + 4 + 2 * 152, hard)
     assert "check: open file limit raised to 372 (the configuration needs 372)" in d.log()
+    # The probe queue follows the raised limit (372 less a reserve of 256), not the 256 the
+    # process inherited (which left room for one probe at a time).
+    assert "probes holding descriptors at once: at most 116" in d.log()
     # The others need less than 256 and keep it.
     assert max_open_files(d.engine_pid("vrrp")) == (256, hard)
     assert max_open_files(d.proc.pid) == (256, hard)

@@ -109,6 +109,30 @@ TEST(ProbeStarterTest, ProbesBeyondTheCapWaitTheirTurn) {
   EXPECT_EQ(starter.queued(), 0u);
 }
 
+TEST(ProbeStarterTest, ARaisedCapStartsTheQueuedProbesAtOnce) {
+  asio::io_context io;
+  Server server(io, std::chrono::milliseconds(30));
+  ProbeStarter starter(io, 1);
+  std::vector<ProbeResult> results;
+  for (int i = 0; i < 4; ++i) {
+    starter.Start(Get(server.port()), std::chrono::seconds(5), nullptr,
+                  [&](ProbeResult r) { results.push_back(std::move(r)); });
+  }
+  EXPECT_EQ(starter.active(), 1u);
+  EXPECT_EQ(starter.queued(), 3u);
+  // As after the process raised its open-file limit.
+  starter.SetMaxActive(3);
+  EXPECT_EQ(starter.max_active(), 3u);
+  EXPECT_EQ(starter.active(), 3u);
+  EXPECT_EQ(starter.queued(), 1u);
+  ASSERT_TRUE(RunUntil(io, [&] { return results.size() == 4; }));
+  for (const ProbeResult& r : results) EXPECT_TRUE(r.ok) << r.detail;
+  EXPECT_EQ(server.max_open, 3);
+  // A lowered cap never stops running probes; it holds back the next ones.
+  starter.SetMaxActive(0);
+  EXPECT_EQ(starter.max_active(), 1u);
+}
+
 TEST(ProbeStarterTest, CancelClosesTheRunningProbesSocket) {
   asio::io_context io;
   Server server(io, std::chrono::milliseconds(0));  // never answers
