@@ -9,7 +9,7 @@ packages=(
   # the Debian package (dpkg-shlibdeps computes its dependencies)
   dpkg-dev
   # libraries
-  libasio-dev libmnl-dev libnftables-dev libcurl4-openssl-dev libssl-dev
+  libasio-dev libmnl-dev libnftnl-dev libnftables-dev libcurl4-openssl-dev libssl-dev
   libspdlog-dev libfmt-dev libcli11-dev nlohmann-json3-dev libpcre2-dev libsystemd-dev
   # unit tests, fuzzing
   libgtest-dev libgmock-dev googletest clang-16 libclang-rt-16-dev

@@ -179,27 +179,19 @@ void DestinationRules(Commands& c, const Service& s, const Destination& d) {
   c.Rule(chain, rule);
 }
 
-// Emits the rules of the service's (empty) chain.
+// Emits the rules of the service's (empty) chain and the elements of its (empty) slot map.
 void ServiceRules(Commands& c, const ServiceEntry& e) {
   const Service& s = e.service;
   std::string chain = ServiceChainName(s.key);
-  std::vector<const Destination*> active;
-  for (const auto& [k, d] : e.destinations) {
-    if (d.weight > 0) active.push_back(&d);
-  }
-  if (!active.empty()) {
+  const std::vector<std::string> slots = SlotChains(e);
+  if (!slots.empty()) {
     if (Persistent(s)) {
-      for (const Destination* d : active) {
-        c.Rule(chain, ClientExpr(s) + " @" + PersistenceSetName(s.key, d->key) + " goto " +
-                          DestinationChainName(s.key, d->key));
+      for (const auto& [k, d] : e.destinations) {
+        if (d.weight == 0) continue;
+        c.Rule(chain, ClientExpr(s) + " @" + PersistenceSetName(s.key, d.key) + " goto " +
+                          DestinationChainName(s.key, d.key));
       }
     }
-    uint32_t g = 0;
-    for (const Destination* d : active) g = std::gcd(g, d->weight);
-    std::vector<uint32_t> slots;
-    for (const Destination* d : active)
-      slots.push_back(s.scheduler == Scheduler::kRr ? 1 : d->weight / g);
-    uint64_t total = std::accumulate(slots.begin(), slots.end(), uint64_t{0});
     std::string selector;
     Family f = KeyFamily(s.key);
     switch (s.scheduler) {
@@ -215,20 +207,19 @@ void ServiceRules(Commands& c, const ServiceEntry& e) {
         selector = "numgen inc mod ";
         break;
     }
-    selector += std::to_string(total);
+    selector += std::to_string(slots.size());
     if (s.scheduler == Scheduler::kSh) selector += " seed 0x0";
-    selector += " vmap { ";
-    uint64_t next = 0;
-    for (size_t i = 0; i < active.size(); ++i) {
-      if (i > 0) selector += ", ";
-      uint64_t last = next + slots[i] - 1;
-      selector += std::to_string(next);
-      if (last != next) selector += "-" + std::to_string(last);
-      selector += " : goto " + DestinationChainName(s.key, active[i]->key);
-      next = last + 1;
+    c.Rule(chain, selector + " vmap @" + SlotMapName(s.key));
+    // The slot map's elements, a bounded number per command line.
+    constexpr size_t kPerLine = 64;
+    for (size_t first = 0; first < slots.size(); first += kPerLine) {
+      std::string line = "add element " + c.table() + " " + SlotMapName(s.key) + " { ";
+      for (size_t i = first; i < slots.size() && i < first + kPerLine; ++i) {
+        if (i > first) line += ", ";
+        line += std::to_string(i) + " : goto " + slots[i];
+      }
+      c.Add(line + " }");
     }
-    selector += " }";
-    c.Rule(chain, selector);
   }
   c.Rule(chain, "drop comment \"" + ServiceComment(s) + "\"");
 }
@@ -322,6 +313,21 @@ std::string DestinationChainName(const ServiceKey& key, const DestinationKey& de
   return "d_" + KeyToken(key) + "_" + DestToken(dest);
 }
 
+std::string SlotMapName(const ServiceKey& key) { return "v_" + KeyToken(key); }
+
+std::vector<std::string> SlotChains(const ServiceEntry& entry) {
+  const Service& s = entry.service;
+  uint32_t g = 0;
+  for (const auto& [k, d] : entry.destinations) g = std::gcd(g, d.weight);
+  std::vector<std::string> slots;
+  for (const auto& [k, d] : entry.destinations) {
+    if (d.weight == 0) continue;
+    const uint32_t n = s.scheduler == Scheduler::kRr ? 1 : d.weight / g;
+    slots.insert(slots.end(), n, DestinationChainName(s.key, k));
+  }
+  return slots;
+}
+
 std::string PersistenceSetName(const ServiceKey& key, const DestinationKey& dest) {
   return "p_" + KeyToken(key) + "_" + DestToken(dest);
 }
@@ -397,7 +403,9 @@ Result<std::string> RenderOps(const std::vector<Op>& ops, const State& desired, 
   for (const Op& op : ops) touched.insert(op.service.key);
   Commands c(options);
   for (const ServiceKey& key : touched) {
-    if (actual.Find(key) != nullptr) c.FlushChain(ServiceChainName(key));
+    if (actual.Find(key) == nullptr) continue;
+    c.FlushChain(ServiceChainName(key));
+    c.Add("flush map " + t + " " + SlotMapName(key));
   }
 
   for (const Op& op : ops) {
@@ -423,10 +431,12 @@ Result<std::string> RenderOps(const std::vector<Op>& ops, const State& desired, 
           c.Add("delete element " + t + " " + set + " { " + masq + " }");
         }
         c.Add("delete chain " + t + " " + ServiceChainName(key));
+        c.Add("delete map " + t + " " + SlotMapName(key));
         break;
       }
       case OpKind::kAddService: {
         if (want == nullptr) return mismatch("names no desired service");
+        c.Add("add map " + t + " " + SlotMapName(key) + " { typeof numgen inc mod 1 : verdict; }");
         c.AddChain(ServiceChainName(key));
         auto [map, element] = DispatchElement(key);
         c.Add("add element " + t + " " + map + " { " + element + " : goto " +
@@ -631,12 +641,16 @@ Inventory InventoryOfCommands(const std::string& text, const std::string& table)
     } else if (kind == "set") {
       inv.sets.try_emplace(name, 0);
     } else if (kind == "element") {
-      auto go = std::find(words.begin(), words.end(), "goto");
-      if (go != words.end() && go + 1 != words.end()) {
-        ++inv.maps[name][*(go + 1)];
-      } else {
-        ++inv.sets[name];
+      // One line may add several elements: "{ 0 : goto d_a, 1 : goto d_b }".
+      bool map = false;
+      for (size_t i = 5; i + 1 < words.size(); ++i) {
+        if (words[i] != "goto") continue;
+        std::string target = words[i + 1];
+        if (!target.empty() && target.back() == ',') target.pop_back();
+        ++inv.maps[name][target];
+        map = true;
       }
+      if (!map) ++inv.sets[name];
     }
   }
   return inv;

@@ -83,6 +83,12 @@ Result<void> Validate(const State& state);
 std::string ServiceChainName(const ServiceKey& key);
 // Returns the name of the chain for destination `dest` of service `key`.
 std::string DestinationChainName(const ServiceKey& key, const DestinationKey& dest);
+// Returns the name of the slot map of service `key` ("v_tcp_10.0.0.1_80").
+std::string SlotMapName(const ServiceKey& key);
+// Returns the destination chain of each slot of the service's slot map, slot 0 first:
+// the schedulable destinations in key order, each with one slot (rr) or weight/gcd
+// consecutive slots (the other schedulers); empty when none is schedulable.
+std::vector<std::string> SlotChains(const ServiceEntry& entry);
 // Returns the name of the persistence set of destination `dest` of service `key`.
 std::string PersistenceSetName(const ServiceKey& key, const DestinationKey& dest);
 

@@ -73,6 +73,7 @@ TEST(NftRenderTest, WrrHonoursWeightsReducedByGcdAndSkipsWeightZero) {
       Tcp("10.0.0.1", 80, Scheduler::kWrr),
       {Dest("10.1.0.1", 8080, 200), Dest("10.1.0.2", 8080, 100), Dest("10.1.0.3", 8080, 0)});
   EXPECT_EQ(Render(want, {}),
+            "add map inet vigil v_tcp_10.0.0.1_80 { typeof numgen inc mod 1 : verdict; }\n"
             "add chain inet vigil s_tcp_10.0.0.1_80\n"
             "add element inet vigil svc4 { tcp . 10.0.0.1 . 80 : goto s_tcp_10.0.0.1_80 }\n"
             "add chain inet vigil d_tcp_10.0.0.1_80_10.1.0.1_8080\n"
@@ -84,8 +85,9 @@ TEST(NftRenderTest, WrrHonoursWeightsReducedByGcdAndSkipsWeightZero) {
             "add chain inet vigil d_tcp_10.0.0.1_80_10.1.0.3_8080\n"
             "add rule inet vigil d_tcp_10.0.0.1_80_10.1.0.3_8080 meta l4proto tcp dnat ip to "
             "10.1.0.3:8080 comment \"vigil-dst tcp 10.0.0.1 80 10.1.0.3 8080 0\"\n"
-            "add rule inet vigil s_tcp_10.0.0.1_80 numgen inc mod 3 vmap { 0-1 : goto "
-            "d_tcp_10.0.0.1_80_10.1.0.1_8080, 2 : goto d_tcp_10.0.0.1_80_10.1.0.2_8080 }\n"
+            "add rule inet vigil s_tcp_10.0.0.1_80 numgen inc mod 3 vmap @v_tcp_10.0.0.1_80\n"
+            "add element inet vigil v_tcp_10.0.0.1_80 { 0 : goto d_tcp_10.0.0.1_80_10.1.0.1_8080, "
+            "1 : goto d_tcp_10.0.0.1_80_10.1.0.1_8080, 2 : goto d_tcp_10.0.0.1_80_10.1.0.2_8080 }\n"
             "add rule inet vigil s_tcp_10.0.0.1_80 drop comment \"vigil-svc tcp 10.0.0.1 80 wrr 0 "
             "0 -\"\n");
 }
@@ -94,7 +96,8 @@ TEST(NftRenderTest, RrGivesEachDestinationOneSlotWhateverItsWeight) {
   State want = OneService(Tcp("10.0.0.1", 80, Scheduler::kRr),
                           {Dest("10.1.0.1", 80, 5), Dest("10.1.0.2", 80, 1)});
   std::string text = Render(want, {});
-  EXPECT_NE(text.find("s_tcp_10.0.0.1_80 numgen inc mod 2 vmap { 0 : goto "
+  EXPECT_NE(text.find("s_tcp_10.0.0.1_80 numgen inc mod 2 vmap @v_tcp_10.0.0.1_80\n"
+                      "add element inet vigil v_tcp_10.0.0.1_80 { 0 : goto "
                       "d_tcp_10.0.0.1_80_10.1.0.1_80, 1 : goto d_tcp_10.0.0.1_80_10.1.0.2_80 }\n"),
             std::string::npos)
       << text;
@@ -108,12 +111,17 @@ TEST(NftRenderTest, RandomAndShSelectors) {
   want.Put(sh);
   want.PutDestination(sh.key, Dest("10.1.0.1", 53));
   std::string text = Render(want, {});
-  EXPECT_NE(text.find("s_tcp_10.0.0.1_80 numgen random mod 4 vmap { 0-2 : goto "
-                      "d_tcp_10.0.0.1_80_10.1.0.1_80, 3 : goto d_tcp_10.0.0.1_80_10.1.0.2_80 }\n"),
+  EXPECT_NE(text.find("s_tcp_10.0.0.1_80 numgen random mod 4 vmap @v_tcp_10.0.0.1_80\n"
+                      "add element inet vigil v_tcp_10.0.0.1_80 { 0 : goto "
+                      "d_tcp_10.0.0.1_80_10.1.0.1_80, 1 : goto d_tcp_10.0.0.1_80_10.1.0.1_80, "
+                      "2 : goto d_tcp_10.0.0.1_80_10.1.0.1_80, 3 : goto "
+                      "d_tcp_10.0.0.1_80_10.1.0.2_80 }\n"),
             std::string::npos)
       << text;
-  EXPECT_NE(text.find("s_tcp_10.0.0.2_53 jhash ip saddr . th sport mod 1 seed 0x0 vmap { 0 : "
-                      "goto d_tcp_10.0.0.2_53_10.1.0.1_53 }\n"),
+  EXPECT_NE(text.find("s_tcp_10.0.0.2_53 jhash ip saddr . th sport mod 1 seed 0x0 vmap "
+                      "@v_tcp_10.0.0.2_53\n"
+                      "add element inet vigil v_tcp_10.0.0.2_53 { 0 : goto "
+                      "d_tcp_10.0.0.2_53_10.1.0.1_53 }\n"),
             std::string::npos)
       << text;
 }
@@ -124,6 +132,7 @@ TEST(NftRenderTest, PersistentIpv6ServiceRemembersClientsPerDestination) {
   p.persistence_prefix = 64;
   State want = OneService(p, {Dest("fd00::10", 443), Dest("fd00::11", 443, 0)});
   EXPECT_EQ(Render(want, {}, Options{.masquerade = true}),
+            "add map inet vigil v_tcp_fd00--1_443 { typeof numgen inc mod 1 : verdict; }\n"
             "add chain inet vigil s_tcp_fd00--1_443\n"
             "add element inet vigil svc6 { tcp . fd00::1 . 443 : goto s_tcp_fd00--1_443 }\n"
             "add element inet vigil masq6 { fd00::1 }\n"
@@ -143,8 +152,9 @@ TEST(NftRenderTest, PersistentIpv6ServiceRemembersClientsPerDestination) {
             "[fd00::11]:443 comment \"vigil-dst tcp fd00::1 443 fd00::11 443 0\"\n"
             "add rule inet vigil s_tcp_fd00--1_443 ip6 saddr & ffff:ffff:ffff:ffff:: "
             "@p_tcp_fd00--1_443_fd00--10_443 goto d_tcp_fd00--1_443_fd00--10_443\n"
-            "add rule inet vigil s_tcp_fd00--1_443 jhash ip6 saddr mod 1 seed 0x0 vmap { 0 : goto "
-            "d_tcp_fd00--1_443_fd00--10_443 }\n"
+            "add rule inet vigil s_tcp_fd00--1_443 jhash ip6 saddr mod 1 seed 0x0 vmap "
+            "@v_tcp_fd00--1_443\n"
+            "add element inet vigil v_tcp_fd00--1_443 { 0 : goto d_tcp_fd00--1_443_fd00--10_443 }\n"
             "add rule inet vigil s_tcp_fd00--1_443 drop comment \"vigil-svc tcp fd00::1 443 sh 0 "
             "300 64\"\n");
 }
@@ -174,11 +184,14 @@ TEST(NftRenderTest, WeightChangeTouchesOnlyThatServiceChainAndDestinationChain) 
   want.PutDestination(Tcp("10.0.0.7", 80).key, Dest("10.1.0.2", 80, 3));
   EXPECT_EQ(Render(want, have),
             "flush chain inet vigil s_tcp_10.0.0.7_80\n"
+            "flush map inet vigil v_tcp_10.0.0.7_80\n"
             "flush chain inet vigil d_tcp_10.0.0.7_80_10.1.0.2_80\n"
             "add rule inet vigil d_tcp_10.0.0.7_80_10.1.0.2_80 meta l4proto tcp dnat ip to "
             "10.1.0.2:80 comment \"vigil-dst tcp 10.0.0.7 80 10.1.0.2 80 3\"\n"
-            "add rule inet vigil s_tcp_10.0.0.7_80 numgen inc mod 4 vmap { 0 : goto "
-            "d_tcp_10.0.0.7_80_10.1.0.1_80, 1-3 : goto d_tcp_10.0.0.7_80_10.1.0.2_80 }\n"
+            "add rule inet vigil s_tcp_10.0.0.7_80 numgen inc mod 4 vmap @v_tcp_10.0.0.7_80\n"
+            "add element inet vigil v_tcp_10.0.0.7_80 { 0 : goto d_tcp_10.0.0.7_80_10.1.0.1_80, "
+            "1 : goto d_tcp_10.0.0.7_80_10.1.0.2_80, 2 : goto d_tcp_10.0.0.7_80_10.1.0.2_80, "
+            "3 : goto d_tcp_10.0.0.7_80_10.1.0.2_80 }\n"
             "add rule inet vigil s_tcp_10.0.0.7_80 drop comment \"vigil-svc tcp 10.0.0.7 80 wrr 0 "
             "0 -\"\n");
 }
@@ -190,13 +203,14 @@ TEST(NftRenderTest, RemovingAPersistentDestinationDropsItsChainAndSet) {
   State want = OneService(p, {Dest("10.1.0.1", 80)});
   EXPECT_EQ(Render(want, have),
             "flush chain inet vigil s_tcp_10.0.0.1_80\n"
+            "flush map inet vigil v_tcp_10.0.0.1_80\n"
             "flush chain inet vigil d_tcp_10.0.0.1_80_10.1.0.2_80\n"
             "delete chain inet vigil d_tcp_10.0.0.1_80_10.1.0.2_80\n"
             "delete set inet vigil p_tcp_10.0.0.1_80_10.1.0.2_80\n"
             "add rule inet vigil s_tcp_10.0.0.1_80 ip saddr @p_tcp_10.0.0.1_80_10.1.0.1_80 goto "
             "d_tcp_10.0.0.1_80_10.1.0.1_80\n"
-            "add rule inet vigil s_tcp_10.0.0.1_80 numgen inc mod 1 vmap { 0 : goto "
-            "d_tcp_10.0.0.1_80_10.1.0.1_80 }\n"
+            "add rule inet vigil s_tcp_10.0.0.1_80 numgen inc mod 1 vmap @v_tcp_10.0.0.1_80\n"
+            "add element inet vigil v_tcp_10.0.0.1_80 { 0 : goto d_tcp_10.0.0.1_80_10.1.0.1_80 }\n"
             "add rule inet vigil s_tcp_10.0.0.1_80 drop comment \"vigil-svc tcp 10.0.0.1 80 rr 0 "
             "60 -\"\n");
 }
@@ -208,15 +222,19 @@ TEST(NftRenderTest, DeletingAServiceKeepsTheMasqueradeVipWhileAnotherServiceUses
   want.Put(Tcp("10.0.0.1", 443));
   EXPECT_EQ(Render(want, have, Options{.masquerade = true}),
             "flush chain inet vigil s_tcp_10.0.0.1_80\n"
+            "flush map inet vigil v_tcp_10.0.0.1_80\n"
             "flush chain inet vigil d_tcp_10.0.0.1_80_10.1.0.1_80\n"
             "delete chain inet vigil d_tcp_10.0.0.1_80_10.1.0.1_80\n"
             "delete element inet vigil svc4 { tcp . 10.0.0.1 . 80 }\n"
-            "delete chain inet vigil s_tcp_10.0.0.1_80\n");
+            "delete chain inet vigil s_tcp_10.0.0.1_80\n"
+            "delete map inet vigil v_tcp_10.0.0.1_80\n");
   EXPECT_EQ(Render({}, want, Options{.masquerade = true}),
             "flush chain inet vigil s_tcp_10.0.0.1_443\n"
+            "flush map inet vigil v_tcp_10.0.0.1_443\n"
             "delete element inet vigil svc4 { tcp . 10.0.0.1 . 443 }\n"
             "delete element inet vigil masq4 { 10.0.0.1 }\n"
-            "delete chain inet vigil s_tcp_10.0.0.1_443\n");
+            "delete chain inet vigil s_tcp_10.0.0.1_443\n"
+            "delete map inet vigil v_tcp_10.0.0.1_443\n");
 }
 
 TEST(NftRenderTest, PersistenceChangeRebuildsSetsOfKeptDestinations) {
@@ -228,6 +246,7 @@ TEST(NftRenderTest, PersistenceChangeRebuildsSetsOfKeptDestinations) {
   State want = OneService(after, {Dest("10.1.0.1", 80)});
   EXPECT_EQ(Render(want, have),
             "flush chain inet vigil s_tcp_10.0.0.1_80\n"
+            "flush map inet vigil v_tcp_10.0.0.1_80\n"
             "flush chain inet vigil d_tcp_10.0.0.1_80_10.1.0.1_80\n"
             "add set inet vigil p_tcp_10.0.0.1_80_10.1.0.1_80 { type ipv4_addr; size 1048576; "
             "flags dynamic,timeout; timeout 30s; }\n"
@@ -237,8 +256,8 @@ TEST(NftRenderTest, PersistenceChangeRebuildsSetsOfKeptDestinations) {
             "10.1.0.1:80 comment \"vigil-dst tcp 10.0.0.1 80 10.1.0.1 80 1\"\n"
             "add rule inet vigil s_tcp_10.0.0.1_80 ip saddr & 255.255.255.0 "
             "@p_tcp_10.0.0.1_80_10.1.0.1_80 goto d_tcp_10.0.0.1_80_10.1.0.1_80\n"
-            "add rule inet vigil s_tcp_10.0.0.1_80 numgen inc mod 1 vmap { 0 : goto "
-            "d_tcp_10.0.0.1_80_10.1.0.1_80 }\n"
+            "add rule inet vigil s_tcp_10.0.0.1_80 numgen inc mod 1 vmap @v_tcp_10.0.0.1_80\n"
+            "add element inet vigil v_tcp_10.0.0.1_80 { 0 : goto d_tcp_10.0.0.1_80_10.1.0.1_80 }\n"
             "add rule inet vigil s_tcp_10.0.0.1_80 drop comment \"vigil-svc tcp 10.0.0.1 80 rr 0 "
             "30 24\"\n");
 }

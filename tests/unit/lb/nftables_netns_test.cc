@@ -116,14 +116,22 @@ TEST(NftablesNetnsTest, AppliesAndReadsBackExactly) {
     if (r != "ok") return r;
     LibNftablesRunner nft;
     auto chain = nft.Run("list chain inet vigil s_tcp_10.0.0.1_80", false);
-    return chain ? *chain : chain.error().ToString();
+    auto map = nft.Run("list map inet vigil v_tcp_10.0.0.1_80", false);
+    return chain && map ? *chain + *map : "list failed";
   });
   EXPECT_EQ(result.text,
             "table inet vigil {\n"
             "\tchain s_tcp_10.0.0.1_80 {\n"
-            "\t\tnumgen inc mod 4 vmap { 0-2 : goto d_tcp_10.0.0.1_80_10.1.0.1_8080, 3 : goto "
-            "d_tcp_10.0.0.1_80_10.1.0.2_8080 }\n"
+            "\t\tnumgen inc mod 4 vmap @v_tcp_10.0.0.1_80\n"
             "\t\tdrop comment \"vigil-svc tcp 10.0.0.1 80 wrr 0 0 -\"\n"
+            "\t}\n"
+            "}\n"
+            "table inet vigil {\n"
+            "\tmap v_tcp_10.0.0.1_80 {\n"
+            "\t\ttypeof numgen inc mod 1 : verdict\n"
+            "\t\telements = { 0 : goto d_tcp_10.0.0.1_80_10.1.0.1_8080, 1 : goto "
+            "d_tcp_10.0.0.1_80_10.1.0.1_8080, 2 : goto d_tcp_10.0.0.1_80_10.1.0.1_8080, 3 : goto "
+            "d_tcp_10.0.0.1_80_10.1.0.2_8080 }\n"
             "\t}\n"
             "}\n");
 }
