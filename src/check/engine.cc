@@ -220,8 +220,17 @@ class CheckEngine final : public control::Engine {
         }
         lb::nft::Options nft_options;
         nft_options.table = lb::nft::TableName(options.config_id);
+        // Real-server changes go over a netlink socket of their own; without one, everything
+        // goes through libnftables (slower at scale, same result).
+        std::unique_ptr<lb::NftBatchRunner> batches;
+        if (auto n = lb::NetlinkBatchRunner::Open()) {
+          batches = std::move(*n);
+        } else {
+          log::Warning("load balancer: no nftables netlink socket (" + n.error().ToString() +
+                       "); every change goes through libnftables");
+        }
         auto b = std::make_unique<lb::NftablesBackend>(std::make_unique<lb::LibNftablesRunner>(),
-                                                       nft_options);
+                                                       nft_options, std::move(batches));
         if (auto c = b->Claim(options.lock_dir); !c) return std::unexpected(c.error());
         return std::unique_ptr<lb::Backend>(std::move(b));
       };

@@ -11,6 +11,21 @@ LoadBalancer::LoadBalancer(std::unique_ptr<Backend> backend, LoadBalancerOptions
 
 Result<std::vector<Op>> LoadBalancer::Apply(const State& desired) {
   if (auto v = backend_->Validate(desired); !v) return std::unexpected(v.error());
+  bool refused = false;
+  auto ops = ApplyOnce(desired, &refused);
+  if (ops || !refused) return ops;
+  // The kernel refused what vigil thought it could apply: what it holds is not what vigil
+  // last left there (someone changed it), or a partial apply left it unknown. Build the
+  // desired state from a fresh read (nftables: a new table), once.
+  log::Warning("load balancer: " + ops.error().ToString() + "; resynchronising");
+  backend_->Reset();
+  synced_ = false;
+  ops = ApplyOnce(desired, &refused);
+  if (ops) ++restorations_["rejected"];
+  return ops;
+}
+
+Result<std::vector<Op>> LoadBalancer::ApplyOnce(const State& desired, bool* refused) {
   if (auto r = Sync(); !r) return std::unexpected(r.error());
   // The part of the kernel this call may change: what vigil owns and what it wants, plus
   // everything else on a clearing start-up.
@@ -24,6 +39,7 @@ Result<std::vector<Op>> LoadBalancer::Apply(const State& desired) {
   std::vector<Op> ops = Reconcile(desired, actual);
   if (auto r = backend_->Apply(ops, desired, actual); !r) {
     synced_ = false;  // A partial apply (IPVS) leaves the kernel unknown: read it next time.
+    *refused = true;
     return std::unexpected(r.error());
   }
   for (const auto& [key, entry] : actual.services) kernel_.services.erase(key);

@@ -32,7 +32,10 @@ class LoadBalancer {
   // (and the first after a failure) reads the kernel; later calls diff against what the
   // previous call left. Services vigil owns (desired now or before) are converged; other
   // kernel services are deleted only at start-up with StalePolicy::kClear. Nothing is
-  // applied if the backend cannot express `desired`.
+  // applied if the backend cannot express `desired`. If the backend fails to apply the
+  // operations (the kernel refused them: someone changed it behind vigil's back), the call
+  // starts over once from a fresh read after Backend::Reset (nftables: a new table) and, if
+  // that succeeds, counts a "rejected" restoration.
   Result<std::vector<Op>> Apply(const State& desired);
 
   // Deletes what vigil owns unless keep_on_shutdown; returns the operations applied.
@@ -45,7 +48,8 @@ class LoadBalancer {
   // (Backend::Reset), and counts a restoration under `reason`.
   Result<void> Restore(const std::string& reason);
   // Returns the restorations by reason; "damaged" counts the times Apply found the kernel
-  // unreadable (Backend::Read's kParse) and rebuilt it.
+  // unreadable (Backend::Read's kParse) and rebuilt it, "rejected" the times it rebuilt it
+  // after the kernel refused an update.
   const std::map<std::string, uint64_t>& restorations() const { return restorations_; }
 
   // Returns the services vigil currently owns, as last applied.
@@ -53,6 +57,9 @@ class LoadBalancer {
   Backend& backend() { return *backend_; }
 
  private:
+  // Reconciles `desired` with the kernel as known (read first unless synced_) and applies;
+  // sets `*refused` if the backend's Apply failed (rather than the read).
+  Result<std::vector<Op>> ApplyOnce(const State& desired, bool* refused);
   // Reads the kernel into kernel_ unless synced_; a kernel Backend::Read cannot make sense
   // of (kParse) is Reset and counted as a "damaged" restoration.
   Result<void> Sync();

@@ -86,18 +86,6 @@ bool SamePersistence(const Service& a, const Service& b) {
          (!Persistent(a) || a.persistence_prefix == b.persistence_prefix);
 }
 
-std::string ServiceComment(const Service& s) {
-  std::string prefix = s.persistence_prefix ? std::to_string(*s.persistence_prefix) : "-";
-  return std::string(kServiceTag) + " " + KeyWords(s.key) + " " +
-         std::string(SchedulerName(s.scheduler)) + " " + std::to_string(s.scheduler_flags) + " " +
-         std::to_string(s.persistence_timeout) + " " + prefix;
-}
-
-std::string DestinationComment(const Service& s, const Destination& d) {
-  return std::string(kDestinationTag) + " " + KeyWords(s.key) + " " + d.key.address.ToString() +
-         " " + std::to_string(d.key.port) + " " + std::to_string(d.weight);
-}
-
 // Returns the dispatch map and element key for a service: {"svc4", "tcp . 10.0.0.1 . 80"}.
 std::pair<std::string, std::string> DispatchElement(const ServiceKey& key) {
   if (const auto* a = std::get_if<AddressKey>(&key)) {
@@ -333,6 +321,19 @@ std::string PersistenceSetName(const ServiceKey& key, const DestinationKey& dest
 }
 
 std::string TableRef(const Options& options) { return "inet " + options.table; }
+
+std::string ServiceComment(const Service& s) {
+  std::string prefix = s.persistence_prefix ? std::to_string(*s.persistence_prefix) : "-";
+  return std::string(kServiceTag) + " " + KeyWords(s.key) + " " +
+         std::string(SchedulerName(s.scheduler)) + " " + std::to_string(s.scheduler_flags) + " " +
+         std::to_string(s.persistence_timeout) + " " + prefix;
+}
+
+std::string DestinationComment(const Service& s, const Destination& d) {
+  return std::string(kDestinationTag) + " " + KeyWords(s.key) + " " + d.key.address.ToString() +
+         " " + std::to_string(d.key.port) + " " + std::to_string(d.weight);
+}
+
 
 std::string TableName(const std::optional<std::string>& config_id) {
   std::string name(kDefaultTable);

@@ -92,6 +92,13 @@ std::vector<std::string> SlotChains(const ServiceEntry& entry);
 // Returns the name of the persistence set of destination `dest` of service `key`.
 std::string PersistenceSetName(const ServiceKey& key, const DestinationKey& dest);
 
+// Returns the comment of a service's drop rule: "vigil-svc tcp 10.0.0.1 80 wrr 0 0 -"
+// (key, scheduler, flags, persistence timeout and prefix).
+std::string ServiceComment(const Service& s);
+// Returns the comment of a destination's dnat rule: "vigil-dst tcp 10.0.0.1 80 10.1.0.1 8080
+// 3" (service key, address, port, weight).
+std::string DestinationComment(const Service& s, const Destination& d);
+
 // Returns the commands (one per line) that create vigil's empty table.
 std::string RenderSkeleton(const Options& options = {});
 

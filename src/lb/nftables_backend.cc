@@ -13,8 +13,31 @@
 
 namespace vigil::lb {
 
-NftablesBackend::NftablesBackend(std::unique_ptr<NftRunner> runner, nft::Options options)
-    : runner_(std::move(runner)), options_(options) {}
+Result<std::unique_ptr<NetlinkBatchRunner>> NetlinkBatchRunner::Open() {
+  auto socket = net::NetlinkSocket::Open(NETLINK_NETFILTER);
+  if (!socket) return std::unexpected(socket.error());
+  return std::unique_ptr<NetlinkBatchRunner>(new NetlinkBatchRunner(std::move(*socket)));
+}
+
+Result<void> NetlinkBatchRunner::Commit(const nft::Batch& batch) {
+  size_t failed = 0;
+  auto r = socket_.TransactBatch(batch.bytes, &failed);
+  if (r) return {};
+  if (failed < batch.steps.size() && r.error().sys_errno() != 0) {
+    // The step in nft's words rather than the message's number.
+    std::string context = "nftables: " + batch.steps[failed];
+    const std::string& netlink = r.error().context();
+    if (const size_t text = netlink.find(" ("); text != std::string::npos) {
+      context += netlink.substr(text);  // the kernel's extended-ack text
+    }
+    return std::unexpected(Error::FromErrno(r.error().sys_errno(), std::move(context)));
+  }
+  return Fail(r.error().code(), "nftables: " + r.error().context(), r.error().sys_errno());
+}
+
+NftablesBackend::NftablesBackend(std::unique_ptr<NftRunner> runner, nft::Options options,
+                                 std::unique_ptr<NftBatchRunner> batches)
+    : runner_(std::move(runner)), batches_(std::move(batches)), options_(options) {}
 
 NftablesBackend::~NftablesBackend() {
   if (lock_.get() >= 0) ::unlink(lock_path_.c_str());
@@ -45,6 +68,16 @@ Result<State> NftablesBackend::Read() {
 
 Result<void> NftablesBackend::Apply(const std::vector<Op>& ops, const State& desired,
                                     const State& actual) {
+  if (table_ == TableState::kSynced && batches_) {
+    if (auto batch = nft::BuildBatch(ops, desired, actual, options_)) {
+      if (batch->bytes.empty()) return {};
+      // As RunOwn: what is queued before is someone else's, what follows is this batch's.
+      PollMonitor();
+      auto r = batches_->Commit(*batch);
+      if (monitor_) monitor_->Discard();
+      return r;
+    }
+  }
   auto rendered = nft::RenderOps(ops, desired, actual, options_);
   if (!rendered) return std::unexpected(rendered.error());
   if (table_ == TableState::kUnknown) {

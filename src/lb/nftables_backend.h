@@ -12,8 +12,10 @@
 #include "base/error.h"
 #include "base/unique_fd.h"
 #include "lb/backend.h"
+#include "lb/nft_batch.h"
 #include "lb/nft_monitor.h"
 #include "lb/nft_render.h"
+#include "net/netlink.h"
 #include "net/nft_runner.h"
 
 namespace vigil::lb {
@@ -22,9 +24,35 @@ namespace vigil::lb {
 using NftRunner = net::NftRunner;
 using LibNftablesRunner = net::LibNftablesRunner;
 
+// The seam to the kernel's nftables netlink, for the batches of lb/nft_batch.h. Tests
+// substitute a recording fake.
+class NftBatchRunner {
+ public:
+  virtual ~NftBatchRunner() = default;
+  // Commits `batch` as one transaction and returns once the kernel acknowledged it. If the
+  // kernel rejects a message, nothing is applied and the Error names that message's step,
+  // with the kernel's errno (a missing chain or element is kNotFound).
+  virtual Result<void> Commit(const nft::Batch& batch) = 0;
+};
+
+// NftBatchRunner over one persistent NETLINK_NETFILTER socket, opened in the network
+// namespace of the calling thread.
+class NetlinkBatchRunner final : public NftBatchRunner {
+ public:
+  static Result<std::unique_ptr<NetlinkBatchRunner>> Open();
+  Result<void> Commit(const nft::Batch& batch) override;
+
+ private:
+  explicit NetlinkBatchRunner(net::NetlinkSocket socket) : socket_(std::move(socket)) {}
+  net::NetlinkSocket socket_;
+};
+
 class NftablesBackend final : public Backend {
  public:
-  NftablesBackend(std::unique_ptr<NftRunner> runner, nft::Options options);
+  // With `batches`, real-server changes (nft::BuildBatch) go to the kernel as netlink
+  // batches once the table is known to be in sync; everything else goes through `runner`.
+  NftablesBackend(std::unique_ptr<NftRunner> runner, nft::Options options,
+                  std::unique_ptr<NftBatchRunner> batches = nullptr);
   // Removes the lock file of Claim (while still holding the lock).
   ~NftablesBackend() override;
 
@@ -36,7 +64,9 @@ class NftablesBackend final : public Backend {
   Result<State> Read() override;
   // Applies `ops` in one transaction. The first call also creates the table if it is
   // missing, or resynchronises its masquerade sets if it exists; the first after Reset
-  // replaces the table (whatever it holds) by a new one in the same transaction.
+  // replaces the table (whatever it holds) by a new one in the same transaction. Later
+  // calls whose `ops` only change real servers of unchanged services send a netlink batch
+  // (nft::BuildBatch) when the backend has an NftBatchRunner.
   Result<void> Apply(const std::vector<Op>& ops, const State& desired,
                      const State& actual) override;
   // Lists the table and compares every object with the table that holds `owned`
@@ -73,6 +103,7 @@ class NftablesBackend final : public Backend {
   void PollMonitor();
 
   std::unique_ptr<NftRunner> runner_;
+  std::unique_ptr<NftBatchRunner> batches_;
   nft::Options options_;
   TableState table_ = TableState::kUnknown;
   std::optional<nft::Monitor> monitor_;

@@ -6,8 +6,10 @@
 #include <poll.h>
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <optional>
 
 #include "base/fd.h"
 
@@ -145,6 +147,106 @@ Result<NetlinkSocket> NetlinkSocket::Open(int protocol, std::span<const unsigned
 std::uint32_t NetlinkSocket::NextSequence() {
   if (++sequence_ == 0) ++sequence_;
   return sequence_;
+}
+
+Result<void> NetlinkSocket::TransactBatch(std::span<const std::uint8_t> batch,
+                                          std::size_t* failed) {
+  std::vector<std::uint8_t> datagram(batch.begin(), batch.end());
+  // Number the messages; note which answers to wait for.
+  std::vector<std::uint32_t> seqs;
+  std::size_t acks_wanted = 0;
+  for (std::size_t at = 0; at + sizeof(nlmsghdr) <= datagram.size();) {
+    auto* h = reinterpret_cast<nlmsghdr*>(datagram.data() + at);
+    if (h->nlmsg_len < sizeof(nlmsghdr) || at + h->nlmsg_len > datagram.size()) {
+      return Fail(ErrorCode::kInvalidArgument, "netlink batch: message " +
+                                                   std::to_string(seqs.size()) + " is truncated");
+    }
+    h->nlmsg_seq = NextSequence();
+    h->nlmsg_pid = 0;
+    seqs.push_back(h->nlmsg_seq);
+    if ((h->nlmsg_flags & NLM_F_ACK) != 0) ++acks_wanted;
+    at += NLMSG_ALIGN(h->nlmsg_len);
+  }
+  if (seqs.empty()) return Fail(ErrorCode::kInvalidArgument, "netlink batch: no message");
+  const int need = static_cast<int>(std::min<std::size_t>(datagram.size() + 4096, INT32_MAX / 2));
+  if (need > send_buffer_ && need > 200 * 1024) {
+    if (::setsockopt(fd_.get(), SOL_SOCKET, SO_SNDBUFFORCE, &need, sizeof(need)) != 0) {
+      if (auto r = SetIntOption(fd_.get(), SOL_SOCKET, SO_SNDBUF, need, "SO_SNDBUF"); !r) return r;
+    }
+    send_buffer_ = need;
+  }
+
+  sockaddr_nl kernel{};
+  kernel.nl_family = AF_NETLINK;
+  ssize_t sent;
+  do {
+    sent = ::sendto(fd_.get(), datagram.data(), datagram.size(), 0,
+                    reinterpret_cast<const sockaddr*>(&kernel), sizeof(kernel));
+  } while (sent < 0 && errno == EINTR);
+  if (sent < 0) return FailErrno("netlink send");
+
+  // Sequence numbers may wrap inside one batch: find a message by searching.
+  auto index_of = [&](std::uint32_t seq) -> std::optional<std::size_t> {
+    const std::uint32_t offset = seq - seqs.front();
+    if (offset < seqs.size() && seqs[offset] == seq) return offset;
+    return std::nullopt;
+  };
+  buffer_.resize(kReceiveChunk);
+  std::size_t acks = 0;
+  std::optional<Error> first_error;
+  std::size_t first_failed = 0;
+  while (acks < acks_wanted) {
+    ssize_t got;
+    do {
+      got = ::recv(fd_.get(), buffer_.data(), buffer_.size(), MSG_DONTWAIT);
+    } while (got < 0 && errno == EINTR);
+    if (got < 0) {
+      if (errno == ENOBUFS) {
+        return Fail(ErrorCode::kIo, "netlink batch: answers lost (receive buffer overrun)");
+      }
+      if (errno != EAGAIN && errno != EWOULDBLOCK) return FailErrno("netlink receive");
+      // Nothing queued: everything the kernel had to say was said, unless it is not done.
+      if (first_error) break;
+      pollfd pfd{fd_.get(), POLLIN, 0};
+      int ready;
+      do {
+        ready = ::poll(&pfd, 1, kReplyTimeoutMs);
+      } while (ready < 0 && errno == EINTR);
+      if (ready < 0) return FailErrno("netlink poll");
+      if (ready == 0) return Fail(ErrorCode::kTimeout, "netlink: no answer from the kernel");
+      continue;
+    }
+    ForEachNetlinkMessage(
+        std::span<const std::uint8_t>(buffer_.data(), static_cast<std::size_t>(got)),
+        [&](const nlmsghdr& reply) {
+          if (reply.nlmsg_pid != port_id_ || reply.nlmsg_type != NLMSG_ERROR) return;
+          const auto index = index_of(reply.nlmsg_seq);
+          if (!index) return;
+          std::string text;
+          const int err = DecodeNetlinkError(reply, &text);
+          if (err == 0) {
+            ++acks;
+            return;
+          }
+          // A failed message that asked for an acknowledgement gets this error instead.
+          const auto* e = static_cast<const nlmsgerr*>(NLMSG_DATA(&reply));
+          if (reply.nlmsg_len >= NLMSG_LENGTH(sizeof(nlmsgerr)) &&
+              (e->msg.nlmsg_flags & NLM_F_ACK) != 0) {
+            ++acks;
+          }
+          if (!first_error) {
+            std::string context = "netlink batch message " + std::to_string(*index);
+            if (!text.empty()) context += " (" + text + ")";
+            first_error = Error::FromErrno(err, std::move(context));
+            first_failed = *index;
+          }
+        });
+  }
+  if (first_error) {
+    if (failed != nullptr) *failed = first_failed;
+    return std::unexpected(*first_error);
+  }
+  return {};
 }
 
 Result<void> NetlinkSocket::Transact(std::span<const std::uint8_t> request,

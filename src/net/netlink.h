@@ -110,6 +110,16 @@ class NetlinkSocket final : public NetlinkTransport {
   Result<void> Transact(std::span<const std::uint8_t> request,
                         const NetlinkReplyHandler& on_reply) override;
 
+  // Sends `batch` (several complete netlink messages, such as an nfnetlink batch from
+  // NFNL_MSG_BATCH_BEGIN to NFNL_MSG_BATCH_END) in one datagram, numbering the messages with
+  // consecutive sequence numbers, and collects the kernel's answers: the acknowledgement of
+  // every message that asks for one (NLM_F_ACK) and the error of every message that failed
+  // (the kernel reports those unasked). The kernel handles a datagram before send returns,
+  // so the answers are waited for (bounded) only if they are not queued already. Returns
+  // success if no message failed; else the first failure, with that message's index in
+  // `*failed` (which may be null). Raises the send buffer to the batch's size if needed.
+  Result<void> TransactBatch(std::span<const std::uint8_t> batch, std::size_t* failed);
+
   // Reads every datagram queued now without blocking and passes each message to
   // `on_message`. Returns kOverrun if the kernel reported ENOBUFS (messages were lost).
   Result<ReceiveOutcome> ReceivePending(const std::function<void(const nlmsghdr&)>& on_message);
@@ -122,6 +132,7 @@ class NetlinkSocket final : public NetlinkTransport {
   std::uint32_t port_id_ = 0;
   int receive_buffer_ = 0;
   std::uint32_t sequence_ = 0;
+  int send_buffer_ = 0;  // as last raised by TransactBatch (0: the default)
   std::vector<std::uint8_t> buffer_;
 };
 

@@ -1,0 +1,341 @@
+#include "lb/nft_batch.h"
+
+#include <arpa/inet.h>
+#include <libnftnl/chain.h>
+#include <libnftnl/common.h>
+#include <libnftnl/expr.h>
+#include <libnftnl/rule.h>
+#include <libnftnl/set.h>
+#include <libnftnl/udata.h>
+#include <linux/netfilter.h>
+#include <linux/netfilter/nf_nat.h>
+#include <linux/netfilter/nf_tables.h>
+#include <linux/netfilter/nfnetlink.h>
+#include <linux/netlink.h>
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <set>
+#include <variant>
+
+namespace vigil::lb::nft {
+namespace {
+
+// Elements per message: each is at most ~300 bytes (a 4-byte key and a goto to a chain
+// name), so a message stays well inside the scratch buffer.
+constexpr size_t kElementsPerMessage = 128;
+constexpr size_t kScratch = 64 * 1024;
+
+template <typename T, void (*Free)(const T*)>
+struct Deleter {
+  void operator()(T* p) const { Free(p); }
+};
+using RulePtr = std::unique_ptr<nftnl_rule, Deleter<nftnl_rule, nftnl_rule_free>>;
+using ChainPtr = std::unique_ptr<nftnl_chain, Deleter<nftnl_chain, nftnl_chain_free>>;
+using SetPtr = std::unique_ptr<nftnl_set, Deleter<nftnl_set, nftnl_set_free>>;
+
+// Appends messages to a batch.
+class Writer {
+ public:
+  explicit Writer(const Options& options) : table_(options.table), scratch_(kScratch) {
+    Append(nftnl_batch_begin(scratch_.data(), 0), "begin");
+  }
+
+  const std::string& table() const { return table_; }
+
+  // Appends one nftables message of `type`: `payload` fills in what follows the header.
+  void Add(uint16_t type, uint16_t flags, std::string step,
+           const std::function<void(nlmsghdr*)>& payload) {
+    nlmsghdr* h = nftnl_nlmsg_build_hdr(scratch_.data(), type, NFPROTO_INET, flags, 0);
+    payload(h);
+    last_ = batch_.bytes.size();
+    Append(h, "inet " + table_ + ": " + step);
+  }
+
+  // Ends the batch: the last nftables message asks for an acknowledgement.
+  Batch Finish() && {
+    if (batch_.steps.size() == 1) return Batch{};
+    reinterpret_cast<nlmsghdr*>(batch_.bytes.data() + last_)->nlmsg_flags |= NLM_F_ACK;
+    Append(nftnl_batch_end(scratch_.data(), 0), "end");
+    return std::move(batch_);
+  }
+
+ private:
+  void Append(const nlmsghdr* h, std::string step) {
+    const auto* p = reinterpret_cast<const uint8_t*>(h);
+    batch_.bytes.insert(batch_.bytes.end(), p, p + h->nlmsg_len);
+    batch_.bytes.resize(NLMSG_ALIGN(batch_.bytes.size()), 0);
+    batch_.steps.push_back(std::move(step));
+  }
+
+  std::string table_;
+  std::vector<char> scratch_;
+  size_t last_ = 0;
+  Batch batch_;
+};
+
+// ---------------------------------------------------------------------------------------
+// Rules and their expressions.
+
+RulePtr NewRule(const std::string& table, const std::string& chain) {
+  RulePtr r(nftnl_rule_alloc());
+  nftnl_rule_set_u32(r.get(), NFTNL_RULE_FAMILY, NFPROTO_INET);
+  nftnl_rule_set_str(r.get(), NFTNL_RULE_TABLE, table.c_str());
+  nftnl_rule_set_str(r.get(), NFTNL_RULE_CHAIN, chain.c_str());
+  return r;
+}
+
+nftnl_expr* Expr(nftnl_rule* r, const char* name) {
+  nftnl_expr* e = nftnl_expr_alloc(name);
+  nftnl_rule_add_expr(r, e);  // the rule owns it
+  return e;
+}
+
+void Meta(nftnl_rule* r, uint32_t key, uint32_t dreg) {
+  nftnl_expr* e = Expr(r, "meta");
+  nftnl_expr_set_u32(e, NFTNL_EXPR_META_KEY, key);
+  nftnl_expr_set_u32(e, NFTNL_EXPR_META_DREG, dreg);
+}
+
+void CmpEq(nftnl_rule* r, uint32_t sreg, const void* data, uint32_t len) {
+  nftnl_expr* e = Expr(r, "cmp");
+  nftnl_expr_set_u32(e, NFTNL_EXPR_CMP_SREG, sreg);
+  nftnl_expr_set_u32(e, NFTNL_EXPR_CMP_OP, NFT_CMP_EQ);
+  nftnl_expr_set(e, NFTNL_EXPR_CMP_DATA, data, len);
+}
+
+void Immediate(nftnl_rule* r, uint32_t dreg, const void* data, uint32_t len) {
+  nftnl_expr* e = Expr(r, "immediate");
+  nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_DREG, dreg);
+  nftnl_expr_set(e, NFTNL_EXPR_IMM_DATA, data, len);
+}
+
+void Payload(nftnl_rule* r, uint32_t base, uint32_t offset, uint32_t len, uint32_t dreg) {
+  nftnl_expr* e = Expr(r, "payload");
+  nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_DREG, dreg);
+  nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_BASE, base);
+  nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_OFFSET, offset);
+  nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_LEN, len);
+}
+
+void Comment(nftnl_rule* r, const std::string& text) {
+  nftnl_udata_buf* b = nftnl_udata_buf_alloc(NFT_USERDATA_MAXLEN);
+  nftnl_udata_put_strz(b, NFTNL_UDATA_RULE_COMMENT, text.c_str());
+  nftnl_rule_set_data(r, NFTNL_RULE_USERDATA, nftnl_udata_buf_data(b), nftnl_udata_buf_len(b));
+  nftnl_udata_buf_free(b);
+}
+
+// `meta l4proto tcp dnat ip to 10.1.0.1:8080 comment "vigil-dst ..."` (or without the
+// protocol match and the port when the destination's port is 0), as nft builds it.
+RulePtr DestinationRule(const std::string& table, const Service& s, const Destination& d) {
+  RulePtr r = NewRule(table, DestinationChainName(s.key, d.key));
+  const auto& a = std::get<AddressKey>(s.key);
+  if (d.key.port != 0) {
+    Meta(r.get(), NFT_META_L4PROTO, NFT_REG_1);
+    const uint8_t proto = ProtocolNumber(a.protocol);
+    CmpEq(r.get(), NFT_REG_1, &proto, sizeof proto);
+  }
+  Immediate(r.get(), NFT_REG_1, d.key.address.bytes().data(),
+            static_cast<uint32_t>(d.key.address.size()));
+  const uint16_t port = htons(d.key.port);
+  if (d.key.port != 0) Immediate(r.get(), NFT_REG_2, &port, sizeof port);
+  nftnl_expr* nat = Expr(r.get(), "nat");
+  nftnl_expr_set_u32(nat, NFTNL_EXPR_NAT_TYPE, NFT_NAT_DNAT);
+  nftnl_expr_set_u32(nat, NFTNL_EXPR_NAT_FAMILY,
+                     d.key.address.family() == Family::kIpv4 ? NFPROTO_IPV4 : NFPROTO_IPV6);
+  nftnl_expr_set_u32(nat, NFTNL_EXPR_NAT_REG_ADDR_MIN, NFT_REG_1);
+  if (d.key.port != 0) {
+    nftnl_expr_set_u32(nat, NFTNL_EXPR_NAT_REG_PROTO_MIN, NFT_REG_2);
+    nftnl_expr_set_u32(nat, NFTNL_EXPR_NAT_FLAGS, NF_NAT_RANGE_PROTO_SPECIFIED);
+  }
+  Comment(r.get(), DestinationComment(s, d));
+  return r;
+}
+
+// The selector: `numgen inc mod N vmap @v_<key>` (numgen random; jhash ip saddr [. th
+// sport] mod N seed 0x0 for sh), as nft builds it.
+RulePtr SelectorRule(const std::string& table, const Service& s, uint32_t slots) {
+  RulePtr r = NewRule(table, ServiceChainName(s.key));
+  if (s.scheduler == Scheduler::kSh) {
+    const bool v4 = KeyFamily(s.key) == Family::kIpv4;
+    Meta(r.get(), NFT_META_NFPROTO, NFT_REG_1);
+    const uint8_t nfproto = v4 ? NFPROTO_IPV4 : NFPROTO_IPV6;
+    CmpEq(r.get(), NFT_REG_1, &nfproto, sizeof nfproto);
+    // The source address, then (sh-port) the source port right after it (32-bit registers).
+    const uint32_t addr_len = v4 ? 4 : 16;
+    Payload(r.get(), NFT_PAYLOAD_NETWORK_HEADER, v4 ? 12 : 8, addr_len, NFT_REG_2);
+    uint32_t len = addr_len;
+    if (s.scheduler_flags & kSchedFlag2) {
+      Payload(r.get(), NFT_PAYLOAD_TRANSPORT_HEADER, 0, 2,
+              v4 ? NFT_REG32_05 : NFT_REG32_08);
+      len += 4;
+    }
+    nftnl_expr* h = Expr(r.get(), "hash");
+    nftnl_expr_set_u32(h, NFTNL_EXPR_HASH_SREG, NFT_REG_2);
+    nftnl_expr_set_u32(h, NFTNL_EXPR_HASH_DREG, NFT_REG_1);
+    nftnl_expr_set_u32(h, NFTNL_EXPR_HASH_LEN, len);
+    nftnl_expr_set_u32(h, NFTNL_EXPR_HASH_MODULUS, slots);
+    nftnl_expr_set_u32(h, NFTNL_EXPR_HASH_SEED, 0);
+    nftnl_expr_set_u32(h, NFTNL_EXPR_HASH_OFFSET, 0);
+    nftnl_expr_set_u32(h, NFTNL_EXPR_HASH_TYPE, NFT_HASH_JENKINS);
+  } else {
+    nftnl_expr* g = Expr(r.get(), "numgen");
+    nftnl_expr_set_u32(g, NFTNL_EXPR_NG_DREG, NFT_REG_1);
+    nftnl_expr_set_u32(g, NFTNL_EXPR_NG_MODULUS, slots);
+    nftnl_expr_set_u32(g, NFTNL_EXPR_NG_TYPE,
+                       s.scheduler == Scheduler::kRandom ? NFT_NG_RANDOM : NFT_NG_INCREMENTAL);
+    nftnl_expr_set_u32(g, NFTNL_EXPR_NG_OFFSET, 0);
+  }
+  nftnl_expr* l = Expr(r.get(), "lookup");
+  nftnl_expr_set_u32(l, NFTNL_EXPR_LOOKUP_SREG, NFT_REG_1);
+  nftnl_expr_set_u32(l, NFTNL_EXPR_LOOKUP_DREG, NFT_REG_VERDICT);
+  nftnl_expr_set_str(l, NFTNL_EXPR_LOOKUP_SET, SlotMapName(s.key).c_str());
+  return r;
+}
+
+// `drop comment "vigil-svc ..."`.
+RulePtr DropRule(const std::string& table, const Service& s) {
+  RulePtr r = NewRule(table, ServiceChainName(s.key));
+  nftnl_expr* e = Expr(r.get(), "immediate");
+  nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_DREG, NFT_REG_VERDICT);
+  nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_VERDICT, NF_DROP);
+  Comment(r.get(), ServiceComment(s));
+  return r;
+}
+
+// ---------------------------------------------------------------------------------------
+// Messages.
+
+void AddRule(Writer& w, RulePtr rule, std::string step) {
+  w.Add(NFT_MSG_NEWRULE, NLM_F_CREATE | NLM_F_APPEND, std::move(step),
+        [&](nlmsghdr* h) { nftnl_rule_nlmsg_build_payload(h, rule.get()); });
+}
+
+void FlushChain(Writer& w, const std::string& chain) {
+  RulePtr r = NewRule(w.table(), chain);
+  w.Add(NFT_MSG_DELRULE, 0, "flush chain " + chain,
+        [&](nlmsghdr* h) { nftnl_rule_nlmsg_build_payload(h, r.get()); });
+}
+
+void ChainMessage(Writer& w, uint16_t type, const std::string& chain) {
+  ChainPtr c(nftnl_chain_alloc());
+  nftnl_chain_set_u32(c.get(), NFTNL_CHAIN_FAMILY, NFPROTO_INET);
+  nftnl_chain_set_str(c.get(), NFTNL_CHAIN_TABLE, w.table().c_str());
+  nftnl_chain_set_str(c.get(), NFTNL_CHAIN_NAME, chain.c_str());
+  const bool add = type == NFT_MSG_NEWCHAIN;
+  w.Add(type, add ? NLM_F_CREATE : 0, (add ? "add chain " : "delete chain ") + chain,
+        [&](nlmsghdr* h) { nftnl_chain_nlmsg_build_payload(h, c.get()); });
+}
+
+// Adds (with their chains) or deletes the slot elements `slots` of map `map`, a bounded
+// number per message. `chains` is indexed by slot.
+void Elements(Writer& w, uint16_t type, const std::string& map, const std::vector<uint32_t>& slots,
+              const std::vector<std::string>& chains) {
+  const bool add = type == NFT_MSG_NEWSETELEM;
+  for (size_t first = 0; first < slots.size(); first += kElementsPerMessage) {
+    SetPtr set(nftnl_set_alloc());
+    nftnl_set_set_u32(set.get(), NFTNL_SET_FAMILY, NFPROTO_INET);
+    nftnl_set_set_str(set.get(), NFTNL_SET_TABLE, w.table().c_str());
+    nftnl_set_set_str(set.get(), NFTNL_SET_NAME, map.c_str());
+    std::string step = std::string(add ? "add" : "delete") + " element " + map + " {";
+    for (size_t i = first; i < slots.size() && i < first + kElementsPerMessage; ++i) {
+      const uint32_t slot = slots[i];
+      nftnl_set_elem* e = nftnl_set_elem_alloc();
+      nftnl_set_elem_set(e, NFTNL_SET_ELEM_KEY, &slot, sizeof slot);
+      step += (i > first ? ", " : " ") + std::to_string(slot);
+      if (add) {
+        nftnl_set_elem_set_u32(e, NFTNL_SET_ELEM_VERDICT, static_cast<uint32_t>(NFT_GOTO));
+        nftnl_set_elem_set_str(e, NFTNL_SET_ELEM_CHAIN, chains[slot].c_str());
+        step += " : goto " + chains[slot];
+      }
+      nftnl_set_elem_add(set.get(), e);  // the set owns it
+    }
+    w.Add(type, add ? NLM_F_CREATE : 0, step + " }",
+          [&](nlmsghdr* h) { nftnl_set_elems_nlmsg_build_payload(h, set.get()); });
+  }
+}
+
+// Returns whether the batch can express op `op`.
+bool Expressible(const Op& op, const State& desired, const State& actual) {
+  if (op.kind != OpKind::kAddDestination && op.kind != OpKind::kUpdateDestination &&
+      op.kind != OpKind::kDeleteDestination) {
+    return false;
+  }
+  const ServiceEntry* have = actual.Find(op.service.key);
+  const ServiceEntry* want = desired.Find(op.service.key);
+  if (have == nullptr || want == nullptr || !op.destination) return false;
+  if (!(have->service == want->service)) return false;
+  if (!std::holds_alternative<AddressKey>(want->service.key)) return false;
+  return want->service.persistence_timeout == 0;
+}
+
+}  // namespace
+
+std::optional<Batch> BuildBatch(const std::vector<Op>& ops, const State& desired,
+                                const State& actual, const Options& options) {
+  std::set<ServiceKey> touched;
+  for (const Op& op : ops) {
+    if (!Expressible(op, desired, actual)) return std::nullopt;
+    touched.insert(op.service.key);
+  }
+  if (ops.empty()) return Batch{};
+  Writer w(options);
+  // Slots before and after, and which of them change.
+  struct Slots {
+    std::vector<std::string> before, after;
+    std::vector<uint32_t> gone, come;
+  };
+  std::map<ServiceKey, Slots> slots;
+  for (const ServiceKey& key : touched) {
+    Slots& s = slots[key];
+    s.before = SlotChains(*actual.Find(key));
+    s.after = SlotChains(*desired.Find(key));
+    for (uint32_t i = 0; i < s.before.size(); ++i) {
+      if (i >= s.after.size() || s.after[i] != s.before[i]) s.gone.push_back(i);
+    }
+    for (uint32_t i = 0; i < s.after.size(); ++i) {
+      if (i >= s.before.size() || s.before[i] != s.after[i]) s.come.push_back(i);
+    }
+  }
+  // 1. Nothing may refer to a destination chain about to go.
+  for (const ServiceKey& key : touched) {
+    FlushChain(w, ServiceChainName(key));
+    Elements(w, NFT_MSG_DELSETELEM, SlotMapName(key), slots[key].gone, slots[key].before);
+  }
+  // 2. The destinations.
+  for (const Op& op : ops) {
+    const Service& s = desired.Find(op.service.key)->service;
+    const std::string chain = DestinationChainName(s.key, op.destination->key);
+    const std::string rule = "add rule " + chain + " (" + DestinationComment(s, *op.destination) + ")";
+    switch (op.kind) {
+      case OpKind::kDeleteDestination:
+        FlushChain(w, chain);
+        ChainMessage(w, NFT_MSG_DELCHAIN, chain);
+        break;
+      case OpKind::kAddDestination:
+        ChainMessage(w, NFT_MSG_NEWCHAIN, chain);
+        AddRule(w, DestinationRule(w.table(), s, *op.destination), rule);
+        break;
+      default:
+        FlushChain(w, chain);
+        AddRule(w, DestinationRule(w.table(), s, *op.destination), rule);
+        break;
+    }
+  }
+  // 3. The slots and the service chains.
+  for (const ServiceKey& key : touched) {
+    const Service& s = desired.Find(key)->service;
+    const Slots& sl = slots[key];
+    Elements(w, NFT_MSG_NEWSETELEM, SlotMapName(key), sl.come, sl.after);
+    if (!sl.after.empty()) {
+      AddRule(w, SelectorRule(w.table(), s, static_cast<uint32_t>(sl.after.size())),
+              "add rule " + ServiceChainName(key) + " (selector mod " +
+                  std::to_string(sl.after.size()) + ")");
+    }
+    AddRule(w, DropRule(w.table(), s), "add rule " + ServiceChainName(key) + " (drop)");
+  }
+  return std::move(w).Finish();
+}
+
+}  // namespace vigil::lb::nft
