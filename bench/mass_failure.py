@@ -30,7 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent / "lib"))
 import benchlib as bl  # noqa: E402
 
 LINE = re.compile(r"^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3}) \S+: (.*)$")
-APPLIED = re.compile(r"^load balancer: (\d+) operations? applied$")
+APPLIED = re.compile(r"^load balancer: (\d+) operations? applied( \(netlink batch\))?$")
 
 
 def conf(work: str, count: int, per_vs: int) -> str:

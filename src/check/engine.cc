@@ -808,7 +808,10 @@ class CheckEngine final : public control::Engine {
       return std::unexpected(ops.error());
     }
     applied_ = std::move(desired);
-    if (!ops->empty()) log::Debug("load balancer: " + Plural(ops->size(), "operation") + " applied");
+    if (!ops->empty()) {
+      log::Debug("load balancer: " + Plural(ops->size(), "operation") + " applied" +
+                 (nft_ && nft_->last_apply_batched() ? " (netlink batch)" : ""));
+    }
     // Changes others made just before this transaction were read (and kept) by it.
     if (nft_) OnLbChanges(nft_->TakeChanges(), "event");
     return {};

@@ -13,6 +13,8 @@
 #include <linux/netfilter/nfnetlink.h>
 #include <linux/netlink.h>
 
+#include <algorithm>
+#include <cstring>
 #include <functional>
 #include <map>
 #include <memory>
@@ -62,11 +64,15 @@ class Writer {
   }
 
  private:
+  // Copies the message built in scratch_ and clears what it used: libmnl leaves attribute
+  // padding as it finds it, and a batch's bytes should not depend on the one before.
   void Append(const nlmsghdr* h, std::string step) {
     const auto* p = reinterpret_cast<const uint8_t*>(h);
-    batch_.bytes.insert(batch_.bytes.end(), p, p + h->nlmsg_len);
+    const size_t len = h->nlmsg_len;
+    batch_.bytes.insert(batch_.bytes.end(), p, p + len);
     batch_.bytes.resize(NLMSG_ALIGN(batch_.bytes.size()), 0);
     batch_.steps.push_back(std::move(step));
+    std::memset(scratch_.data(), 0, std::min(NLMSG_ALIGN(len), scratch_.size()));
   }
 
   std::string table_;
@@ -168,7 +174,7 @@ RulePtr SelectorRule(const std::string& table, const Service& s, uint32_t slots)
     uint32_t len = addr_len;
     if (s.scheduler_flags & kSchedFlag2) {
       Payload(r.get(), NFT_PAYLOAD_TRANSPORT_HEADER, 0, 2,
-              v4 ? NFT_REG32_05 : NFT_REG32_08);
+              v4 ? NFT_REG32_05 : NFT_REG_3);
       len += 4;
     }
     nftnl_expr* h = Expr(r.get(), "hash");

@@ -75,6 +75,7 @@ Result<void> NftablesBackend::Apply(const std::vector<Op>& ops, const State& des
       PollMonitor();
       auto r = batches_->Commit(*batch);
       if (monitor_) monitor_->Discard();
+      if (r) last_batched_ = true;
       return r;
     }
   }
@@ -96,6 +97,7 @@ Result<void> NftablesBackend::Apply(const std::vector<Op>& ops, const State& des
   if (text.empty()) return {};
   if (auto r = RunOwn(text); !r) return std::unexpected(r.error());
   table_ = TableState::kSynced;
+  last_batched_ = false;
   return {};
 }
 

@@ -75,6 +75,8 @@ class NftablesBackend final : public Backend {
   void Reset() override { table_ = TableState::kDamaged; }
   // Deletes vigil's whole table (the last step of a shutdown that does not keep entries).
   Result<void> Teardown();
+  // Returns whether the last successful Apply went as a netlink batch (not libnftables).
+  bool last_apply_batched() const { return last_batched_; }
   // Returns "inet vigil" (the table this backend keeps).
   std::string table() const { return nft::TableRef(options_); }
 
@@ -106,6 +108,7 @@ class NftablesBackend final : public Backend {
   std::unique_ptr<NftBatchRunner> batches_;
   nft::Options options_;
   TableState table_ = TableState::kUnknown;
+  bool last_batched_ = false;
   std::optional<nft::Monitor> monitor_;
   UniqueFd lock_;
   std::string lock_path_;

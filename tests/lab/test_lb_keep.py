@@ -14,7 +14,8 @@ import os
 import signal
 
 import lab as lablib
-from test_lb_engine import NFT, lblab, real_server, virtual_server  # noqa: F401 (lblab: fixture)
+from test_lb_engine import (NFT, REMOVAL_BOUND, lblab, real_server,  # noqa: F401 (lblab: fixture)
+                            virtual_server)
 
 
 # Restoration bound: the event arrives at once and the rebuild waits 50 ms; a second is the
@@ -85,7 +86,26 @@ def test_lb_keep_flushed_chain_is_restored(lblab):
     shape = start(lblab)
     lblab.lb.run([NFT, "flush", "chain", "inet", "vigil", "s_tcp_10.99.0.100_80"])
     expect_restored(lblab, shape,
-                    "): rules deleted 2 (s_tcp_10.99.0.100_80); sets deleted 1 (__map0)\n")
+                    "): rules deleted 2 (s_tcp_10.99.0.100_80)\n")
+
+
+def test_lb_keep_own_element_updates_are_quiet_and_a_deleted_slot_is_restored(lblab):
+    shape = start(lblab)
+    # A server leaves and comes back: vigil's own batches (slot-map elements, a chain) are
+    # not reported as changes, and the table ends as it began.
+    rs2 = lblab.rs[1]
+    lblab.stop_server(rs2)
+    lblab.wait_destinations({lblab.dest(lblab.rs[0]): 1, lblab.dest(lblab.rs[2]): 1},
+                            timeout=REMOVAL_BOUND)
+    lblab.start_server(rs2)
+    lblab.wait_destinations({lblab.dest(n): 1 for n in lblab.rs}, timeout=REMOVAL_BOUND)
+    assert table_shape(lblab) == shape
+    log = lblab.log()
+    assert log.count("load balancer: 1 operation applied (netlink batch)") == 2, log[-3000:]
+    assert "changed by" not in log
+    # Someone deletes one slot of the service's map: seen, logged and restored.
+    lblab.lb.run([NFT, "delete", "element", "inet", "vigil", "v_tcp_10.99.0.100_80", "{ 1 }"])
+    expect_restored(lblab, shape, "): elements deleted 1 (v_tcp_10.99.0.100_80)\n")
 
 
 def test_lb_keep_damaged_table_at_start_is_rebuilt(lblab):

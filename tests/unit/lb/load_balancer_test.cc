@@ -40,9 +40,13 @@ class MemoryBackend final : public Backend {
         case OpKind::kUpdateDestination:
           kernel_->PutDestination(key, *op.destination);
           break;
-        case OpKind::kDeleteDestination:
-          kernel_->services.at(key).destinations.erase(op.destination->key);
+        case OpKind::kDeleteDestination: {
+          auto it = kernel_->services.find(key);
+          if (it == kernel_->services.end() || it->second.destinations.erase(op.destination->key) == 0) {
+            return Fail(ErrorCode::kNotFound, "no such destination");  // as a kernel, mid-way
+          }
           break;
+        }
       }
     }
     return {};
@@ -64,6 +68,25 @@ State One(const std::string& vip, std::vector<Destination> dests) {
 State Merge(State a, const State& b) {
   for (const auto& [k, e] : b.services) a.services[k] = e;
   return a;
+}
+
+TEST(LoadBalancerTest, AnApplyTheKernelRefusesStartsOverFromAFreshReadOnce) {
+  State kernel;
+  int reads = 0;
+  LoadBalancer lb(std::make_unique<MemoryBackend>(&kernel, &reads), {});
+  State want = One("10.0.0.1", {Dest("10.1.0.1", 80), Dest("10.1.0.2", 80), Dest("10.1.0.3", 80)});
+  ASSERT_TRUE(lb.Apply(want).has_value());
+  EXPECT_EQ(reads, 1);
+  // Someone deletes a server behind vigil's back; vigil then wants it gone, and one more.
+  kernel.services.begin()->second.destinations.erase(Dest("10.1.0.2", 80).key);
+  State less = One("10.0.0.1", {Dest("10.1.0.1", 80)});
+  auto ops = lb.Apply(less);
+  ASSERT_TRUE(ops.has_value()) << ops.error().ToString();
+  EXPECT_EQ(testing::ToString(*ops),
+            "delete-destination tcp 10.0.0.1:80 wrr -> 10.1.0.3:80 NAT weight=1\n");
+  EXPECT_EQ(kernel, less);
+  EXPECT_EQ(reads, 2);
+  EXPECT_EQ(lb.restorations().at("rejected"), 1u);
 }
 
 TEST(LoadBalancerTest, AdoptKeepsForeignServicesThroughApplyAndShutdown) {

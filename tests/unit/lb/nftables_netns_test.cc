@@ -608,6 +608,63 @@ std::string BatchScenario() {
   return out;
 }
 
+// Someone deletes a slot of a service's map; the next real-server change needs it gone
+// too, and the kernel refuses the batch: the load balancer rebuilds the table instead.
+std::string RefusedBatchScenario() {
+  auto socket = NetlinkBatchRunner::Open();
+  if (!socket) return "open: " + socket.error().ToString();
+  auto owned = std::make_unique<NftablesBackend>(std::make_unique<LibNftablesRunner>(),
+                                                 nft::Options{}, std::move(*socket));
+  NftablesBackend* backend = owned.get();
+  LoadBalancer lb(std::move(owned), {});
+  if (auto w = backend->Watch(); !w) return "watch: " + w.error().ToString();
+  Service web = Tcp("10.0.0.1", 80);
+  State before;
+  before.Put(web);
+  for (const char* a : {"10.1.0.1", "10.1.0.2", "10.1.0.3"}) before.PutDestination(web.key, Dest(a, 80));
+  State after = before;
+  after.services.at(web.key).destinations.erase(Dest("10.1.0.3", 80).key);
+  if (auto r = lb.Apply(before); !r) return "apply: " + r.error().ToString();
+  LibNftablesRunner someone;
+  if (auto r = someone.Run("delete element inet vigil v_tcp_10.0.0.1_80 { 2 }", false); !r) {
+    return "damage: " + r.error().ToString();
+  }
+  std::string out;
+  // The batch alone: refused, named by its step and the kernel's errno.
+  auto direct = NetlinkBatchRunner::Open();
+  if (!direct) return "open: " + direct.error().ToString();
+  auto batch = nft::BuildBatch(Reconcile(after, before), after, before, nft::Options{});
+  if (!batch) return std::string("no batch");
+  auto refused = (*direct)->Commit(*batch);
+  out += "commit: " + (refused ? std::string("ok") : refused.error().ToString()) + " (" +
+         std::string(ErrorCodeName(refused ? ErrorCode::kOk : refused.error().code())) + ")\n";
+  // Through the load balancer: the refusal makes it rebuild the table.
+  if (auto r = lb.Apply(after); !r) return "apply after: " + r.error().ToString();
+  out += "rejected: " + std::to_string(lb.restorations().count("rejected") ? lb.restorations().at("rejected") : 0) + "\n";
+  auto audit = lb.Audit();
+  if (!audit) return "audit: " + audit.error().ToString();
+  out += "audit: " + Lines(*audit);
+  NftablesBackend reader(std::make_unique<LibNftablesRunner>(), nft::Options{});
+  auto have = reader.Read();
+  out += std::string("read back: ") + (have && *have == after ? "as desired" : "differs") + "\n";
+  std::string seen = Lines(backend->TakeChanges());
+  for (size_t at; (at = seen.find(" (pid ")) != std::string::npos;) {
+    seen.erase(at, seen.find("):", at) + 1 - at);
+  }
+  out += "seen: " + seen;
+  return out;
+}
+
+TEST(NftablesBatchTest, ARefusedBatchRebuildsTheTable) {
+  RUN_IN_NETNS_OR_SKIP(result, RefusedBatchScenario);
+  EXPECT_EQ(result.text,
+            "commit: nftables: inet vigil: delete element v_tcp_10.0.0.1_80 { 2 }: No such file "
+            "or directory (not_found)\n"
+            "rejected: 1\n"
+            "audit: read back: as desired\n"
+            "seen: table inet vigil changed by unit_lb: elements deleted 1 (v_tcp_10.0.0.1_80)\n");
+}
+
 TEST(NftablesBatchTest, RealServerChangesLeaveTheTableLibnftablesWouldBuild) {
   RUN_IN_NETNS_OR_SKIP(result, BatchScenario);
   EXPECT_EQ(result.text,

@@ -1,0 +1,219 @@
+#include "lb/nft_batch.h"
+
+#include <gtest/gtest.h>
+#include <libnftnl/rule.h>
+#include <linux/netfilter/nf_tables.h>
+#include <linux/netfilter/nfnetlink.h>
+#include <linux/netlink.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "test_util.h"
+
+namespace vigil::lb::nft {
+namespace {
+
+using testing::Dest;
+using testing::Fwmark;
+using testing::Tcp;
+
+State OneService(const Service& s, const std::vector<Destination>& dests) {
+  State state;
+  state.Put(s);
+  for (const Destination& d : dests) state.PutDestination(s.key, d);
+  return state;
+}
+
+std::optional<Batch> Build(const State& want, const State& have) {
+  return BuildBatch(Reconcile(want, have), want, have, Options{});
+}
+
+// The batch's messages, one byte vector each.
+std::vector<std::vector<uint8_t>> Messages(const Batch& b) {
+  std::vector<std::vector<uint8_t>> out;
+  for (size_t at = 0; at + sizeof(nlmsghdr) <= b.bytes.size();) {
+    const auto* h = reinterpret_cast<const nlmsghdr*>(b.bytes.data() + at);
+    out.emplace_back(b.bytes.begin() + at, b.bytes.begin() + at + h->nlmsg_len);
+    at += NLMSG_ALIGN(h->nlmsg_len);
+  }
+  return out;
+}
+
+// "type flags" of each message: "NEWRULE create,append,ack".
+std::string Headers(const Batch& b) {
+  std::string out;
+  for (const auto& m : Messages(b)) {
+    const auto* h = reinterpret_cast<const nlmsghdr*>(m.data());
+    std::string name;
+    switch (h->nlmsg_type) {
+      case NFNL_MSG_BATCH_BEGIN: name = "BEGIN"; break;
+      case NFNL_MSG_BATCH_END: name = "END"; break;
+      default: {
+        const int t = NFNL_MSG_TYPE(h->nlmsg_type);
+        name = t == NFT_MSG_NEWRULE      ? "NEWRULE"
+               : t == NFT_MSG_DELRULE    ? "DELRULE"
+               : t == NFT_MSG_NEWCHAIN   ? "NEWCHAIN"
+               : t == NFT_MSG_DELCHAIN   ? "DELCHAIN"
+               : t == NFT_MSG_NEWSETELEM ? "NEWSETELEM"
+               : t == NFT_MSG_DELSETELEM ? "DELSETELEM"
+                                         : std::to_string(t);
+      }
+    }
+    out += name;
+    if (h->nlmsg_flags & NLM_F_CREATE) out += " create";
+    if (h->nlmsg_flags & NLM_F_APPEND) out += " append";
+    if (h->nlmsg_flags & NLM_F_ACK) out += " ack";
+    out += "\n";
+  }
+  return out;
+}
+
+// The rule in message `m`, as libnftnl prints it (nft --debug=netlink's form).
+std::string RuleText(const std::vector<uint8_t>& m) {
+  std::unique_ptr<nftnl_rule, void (*)(const nftnl_rule*)> r(nftnl_rule_alloc(), nftnl_rule_free);
+  if (nftnl_rule_nlmsg_parse(reinterpret_cast<const nlmsghdr*>(m.data()), r.get()) < 0) {
+    return "unparsable";
+  }
+  char buf[4096];
+  nftnl_rule_snprintf(buf, sizeof buf, r.get(), NFTNL_OUTPUT_DEFAULT, 0);
+  return buf;
+}
+
+std::string Lines(const std::vector<std::string>& v) {
+  std::string out;
+  for (const auto& s : v) out += s + "\n";
+  return out;
+}
+
+TEST(NftBatchTest, OnlyRealServerChangesOfPlainAddressServicesAreBatched) {
+  State have = OneService(Tcp("10.0.0.1", 80), {Dest("10.1.0.1", 80)});
+  // A new service, a changed service, a deleted service: libnftables.
+  State two = have;
+  two.Put(Tcp("10.0.0.2", 80));
+  EXPECT_FALSE(Build(two, have));
+  EXPECT_FALSE(Build(OneService(Tcp("10.0.0.1", 80, Scheduler::kWrr), {Dest("10.1.0.1", 80)}),
+                     have));
+  EXPECT_FALSE(Build(State{}, have));
+  // Persistent and fwmark services: libnftables.
+  Service sticky = Tcp("10.0.0.1", 80);
+  sticky.persistence_timeout = 60;
+  EXPECT_FALSE(Build(OneService(sticky, {Dest("10.1.0.1", 80, 2)}),
+                     OneService(sticky, {Dest("10.1.0.1", 80)})));
+  EXPECT_FALSE(Build(OneService(Fwmark(7), {Dest("10.1.0.1", 80, 2)}),
+                     OneService(Fwmark(7), {Dest("10.1.0.1", 80)})));
+  // A weight change of a plain service: a batch. No change: an empty one.
+  EXPECT_TRUE(Build(OneService(Tcp("10.0.0.1", 80), {Dest("10.1.0.1", 80, 2)}), have));
+  auto none = Build(have, have);
+  ASSERT_TRUE(none);
+  EXPECT_TRUE(none->bytes.empty());
+}
+
+TEST(NftBatchTest, ServerLeavingDeletesOnlyTheSlotsThatChange) {
+  State have = OneService(Tcp("10.0.0.1", 80),
+                          {Dest("10.1.0.1", 80), Dest("10.1.0.2", 80), Dest("10.1.0.3", 80)});
+  State want = OneService(Tcp("10.0.0.1", 80), {Dest("10.1.0.1", 80), Dest("10.1.0.3", 80)});
+  auto b = Build(want, have);
+  ASSERT_TRUE(b);
+  EXPECT_EQ(Lines(b->steps),
+            "begin\n"
+            "inet vigil: flush chain s_tcp_10.0.0.1_80\n"
+            "inet vigil: delete element v_tcp_10.0.0.1_80 { 1, 2 }\n"
+            "inet vigil: flush chain d_tcp_10.0.0.1_80_10.1.0.2_80\n"
+            "inet vigil: delete chain d_tcp_10.0.0.1_80_10.1.0.2_80\n"
+            "inet vigil: add element v_tcp_10.0.0.1_80 { 1 : goto d_tcp_10.0.0.1_80_10.1.0.3_80 }\n"
+            "inet vigil: add rule s_tcp_10.0.0.1_80 (selector mod 2)\n"
+            "inet vigil: add rule s_tcp_10.0.0.1_80 (drop)\n"
+            "end\n");
+  EXPECT_EQ(Headers(*b),
+            "BEGIN\n"
+            "DELRULE\n"
+            "DELSETELEM\n"
+            "DELRULE\n"
+            "DELCHAIN\n"
+            "NEWSETELEM create\n"
+            "NEWRULE create append\n"
+            "NEWRULE create append ack\n"
+            "END\n");
+  const auto m = Messages(*b);
+  EXPECT_EQ(RuleText(m[6]),
+            "inet vigil s_tcp_10.0.0.1_80\n"
+            "  [ numgen reg 1 = inc mod 2 ]\n"
+            "  [ lookup reg 1 set v_tcp_10.0.0.1_80 dreg 0 ]\n");
+  EXPECT_EQ(RuleText(m[7]),
+            "inet vigil s_tcp_10.0.0.1_80\n"
+            "  [ immediate reg 0 drop ]\n"
+            "  userdata = { \\x00#vigil-svc tcp 10.0.0.1 80 rr 0 0 -\\x00 }");
+  // The element deletion, byte for byte: nlmsghdr (len 92, NFNL_SUBSYS_NFTABLES << 8 |
+  // NFT_MSG_DELSETELEM, NLM_F_REQUEST, seq and port 0), nfgenmsg (inet, v0, res_id 0), then
+  // the set's name, the table's name and the list of two elements (nests numbered 1 and 2,
+  // as libnftnl numbers them), each a nested key whose value is the slot in host order.
+  const std::vector<uint8_t> del = {
+      0x5c, 0x00, 0x00, 0x00, 0x0e, 0x0a, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+      0x00,  // nlmsghdr
+      0x01, 0x00, 0x00, 0x00,  // nfgenmsg
+      0x16, 0x00, 0x02, 0x00, 'v', '_', 't', 'c', 'p', '_', '1', '0', '.', '0', '.', '0', '.',
+      '1', '_', '8', '0', 0x00, 0x00, 0x00,  // NFTA_SET_ELEM_LIST_SET
+      0x0a, 0x00, 0x01, 0x00, 'v', 'i', 'g', 'i', 'l', 0x00, 0x00, 0x00,  // ..._LIST_TABLE
+      0x24, 0x00, 0x03, 0x80,  // NFTA_SET_ELEM_LIST_ELEMENTS
+      0x10, 0x00, 0x01, 0x80, 0x0c, 0x00, 0x01, 0x80, 0x08, 0x00, 0x01, 0x00, 0x01, 0x00, 0x00,
+      0x00,  // element: key { value 1 }
+      0x10, 0x00, 0x02, 0x80, 0x0c, 0x00, 0x01, 0x80, 0x08, 0x00, 0x01, 0x00, 0x02, 0x00, 0x00,
+      0x00,  // element: key { value 2 }
+  };
+  EXPECT_EQ(m[2], del);
+}
+
+TEST(NftBatchTest, DestinationRulesAndSelectorsAreWhatNftBuilds) {
+  // A UDP server joins with its port; an IPv6 sh-port service gains a server.
+  Service dns = Tcp("10.0.0.3", 53);
+  dns.key = AddressKey{Protocol::kUdp, testing::Ip("10.0.0.3"), 53};
+  State have = OneService(dns, {Dest("10.1.0.2", 53)});
+  State want = OneService(dns, {Dest("10.1.0.1", 53, 3), Dest("10.1.0.2", 53)});
+  Service sh = Tcp("fd00::1", 443, Scheduler::kSh);
+  sh.scheduler_flags = kSchedFlag2;
+  have.Put(sh);
+  have.PutDestination(sh.key, Dest("fd00::10", 0));
+  want.Put(sh);
+  want.PutDestination(sh.key, Dest("fd00::10", 0));
+  want.PutDestination(sh.key, Dest("fd00::11", 0));
+  auto b = Build(want, have);
+  ASSERT_TRUE(b);
+  std::string rules;
+  const auto m = Messages(*b);
+  for (size_t i = 0; i < m.size(); ++i) {
+    if (b->steps[i].find("add rule") != std::string::npos) rules += RuleText(m[i]);
+  }
+  EXPECT_EQ(rules,
+            "inet vigil d_tcp_fd00--1_443_fd00--11_0\n"
+            "  [ immediate reg 1 0x000000fd 0x00000000 0x00000000 0x11000000 ]\n"
+            "  [ nat dnat ip6 addr_min reg 1 ]\n"
+            "  userdata = { \\x00'vigil-dst tcp fd00::1 443 fd00::11 0 1\\x00 }"
+            "inet vigil d_udp_10.0.0.3_53_10.1.0.1_53\n"
+            "  [ meta load l4proto => reg 1 ]\n"
+            "  [ cmp eq reg 1 0x00000011 ]\n"
+            "  [ immediate reg 1 0x0100010a ]\n"
+            "  [ immediate reg 2 0x00003500 ]\n"
+            "  [ nat dnat ip addr_min reg 1 proto_min reg 2 flags 0x2 ]\n"
+            "  userdata = { \\x00(vigil-dst udp 10.0.0.3 53 10.1.0.1 53 3\\x00 }"
+            "inet vigil s_tcp_fd00--1_443\n"
+            "  [ meta load nfproto => reg 1 ]\n"
+            "  [ cmp eq reg 1 0x0000000a ]\n"
+            "  [ payload load 16b @ network header + 8 => reg 2 ]\n"
+            "  [ payload load 2b @ transport header + 0 => reg 3 ]\n"
+            "  [ hash reg 1 = jhash(reg 2, 20, 0x0) % mod 2 ]\n"
+            "  [ lookup reg 1 set v_tcp_fd00--1_443 dreg 0 ]\n"
+            "inet vigil s_tcp_fd00--1_443\n"
+            "  [ immediate reg 0 drop ]\n"
+            "  userdata = { \\x00#vigil-svc tcp fd00::1 443 sh 2 0 -\\x00 }"
+            "inet vigil s_udp_10.0.0.3_53\n"
+            "  [ numgen reg 1 = inc mod 2 ]\n"
+            "  [ lookup reg 1 set v_udp_10.0.0.3_53 dreg 0 ]\n"
+            "inet vigil s_udp_10.0.0.3_53\n"
+            "  [ immediate reg 0 drop ]\n"
+            "  userdata = { \\x00#vigil-svc udp 10.0.0.3 53 rr 0 0 -\\x00 }");
+}
+
+}  // namespace
+}  // namespace vigil::lb::nft
