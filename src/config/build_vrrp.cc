@@ -839,6 +839,15 @@ void BuildStaticRoutesOrRules(const Node& n, std::vector<model::RouteOrRule>& ou
 void BuildGarpGroup(const Node& n, model::Config& cfg, Diagnostics& diags) {
   model::GarpGroup gg;
   gg.loc = RefOf(n);
+  // An interface belongs to the first garp_group that names it (keepalived).
+  auto add_interface = [&](const std::string& name, const SourceLoc& at) {
+    for (const auto& other : cfg.garp_groups)
+      if (std::find(other.interfaces.begin(), other.interfaces.end(), name) != other.interfaces.end()) {
+        diags.Error(at, "garp_group: interface " + name + " is in an earlier garp_group; ignored here");
+        return;
+      }
+    gg.interfaces.push_back(name);
+  };
   for (const Node& c : n.children) {
     const std::string& kw = c.name();
     if (kw == "garp_interval" || kw == "gna_interval") {
@@ -847,13 +856,17 @@ void BuildGarpGroup(const Node& n, model::Config& cfg, Diagnostics& diags) {
       if (auto d = ParseTimer(*t, kw, Duration(0), seconds(UINT32_MAX), diags))
         (kw == "garp_interval" ? gg.garp_interval : gg.gna_interval) = *d;
     } else if (kw == "interface") {
-      if (const Token* t = RequireArg(c, 0, diags)) gg.interfaces.push_back(t->text);
+      if (const Token* t = RequireArg(c, 0, diags)) add_interface(t->text, t->loc);
     } else if (kw == "interfaces") {
-      for (const Node& line : c.children) gg.interfaces.push_back(line.name());
+      for (const Node& line : c.children) add_interface(line.name(), line.keyword.loc);
     }
   }
   if (gg.interfaces.empty()) {
     diags.Error(n.keyword.loc, "garp_group has no interface; ignored");
+    return;
+  }
+  if (gg.garp_interval.count() == 0 && gg.gna_interval.count() == 0) {
+    diags.Error(n.keyword.loc, "garp_group sets neither garp_interval nor gna_interval; ignored");
     return;
   }
   cfg.garp_groups.push_back(std::move(gg));

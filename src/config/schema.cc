@@ -45,7 +45,7 @@ constexpr KeywordSpec kRootKeywords[] = {
     List("static_routes"),
     List("static_rules"),
     Block("vrrp_sync_group", kVrrpSyncGroupBlock),
-    Block("garp_group", kGarpGroupBlock, kNotYet),
+    Block("garp_group", kGarpGroupBlock),
     List("linkbeat_interfaces", kNotYet),
     Block("vrrp_instance", kVrrpInstanceBlock),
     Block("vrrp_script", kVrrpScriptBlock),

@@ -748,21 +748,24 @@ class EngineImpl final : public control::Engine {
           std::memcpy(&a, v.prefix.address.bytes().data(), 16);
           frame = net::BuildUnsolicitedNa(in.mac, a, /*router=*/false);
         }
-        auto interval = v4 ? spec_.garp_interval : spec_.gna_interval;
-        QueueFrame(in.spec.name, in.vip_ifindex, std::move(frame), interval,
+        QueueFrame(in.spec.name, in.vip_ifindex, PacingFor(spec_, in.spec.interface, v4),
+                   std::move(frame),
                    std::string(v4 ? "ARP" : "NA") + " for " + v.prefix.address.ToString());
       }
     }
   }
 
-  void QueueFrame(const std::string& who, int ifindex, std::vector<uint8_t> frame,
-                  std::chrono::microseconds interval, const std::string& what) {
+  // Sends `frame` on `ifindex` at the next free slot of its pacing (at once if free or
+  // unpaced); later frames of the same pacing queue behind it.
+  void QueueFrame(const std::string& who, int ifindex, const GarpPacing& pacing,
+                  std::vector<uint8_t> frame, const std::string& what) {
+    const std::chrono::microseconds interval = pacing.interval;
     auto send = [this, who, ifindex, what](const std::vector<uint8_t>& f) {
       if (auto r = packet_->Send(ifindex, f); !r)
         log::Warning(who + ": gratuitous " + what + ": " + r.error().ToString());
     };
     auto now = steady_clock::now();
-    auto& next = garp_next_[ifindex];
+    auto& next = garp_next_[pacing.key];
     if (interval.count() == 0 || next <= now) {
       send(frame);
       next = now + interval;
@@ -1076,7 +1079,7 @@ class EngineImpl final : public control::Engine {
   std::map<std::string, Group> groups_;  // vrrp_sync_group by name
   AcceptFilter accept_filter_{[] { return std::make_unique<net::LibNftablesRunner>(); }};
   std::set<std::string> reload_keep_;  // VipKey()s not to remove during a reload
-  std::map<int, steady_clock::time_point> garp_next_;  // per interface: next free send slot
+  std::map<std::string, steady_clock::time_point> garp_next_;  // per pacing: next free slot
   bool stopping_ = false;
 };
 

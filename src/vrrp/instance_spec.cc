@@ -107,6 +107,11 @@ VrrpSpec SpecFromModel(const model::Config& config) {
   out.vrrp_notify_fifo = Fifo(g.vrrp_notify_fifo);
   out.garp_interval = g.vrrp_garp_interval;
   out.gna_interval = g.vrrp_gna_interval;
+  for (const auto& gg : config.garp_groups) {
+    // keepalived drops a group that sets neither interval.
+    if (gg.garp_interval.count() == 0 && gg.gna_interval.count() == 0) continue;
+    out.garp_groups.push_back({gg.interfaces, gg.garp_interval, gg.gna_interval});
+  }
   out.default_interface = g.default_interface.value_or("eth0");
   out.dynamic_interfaces = g.dynamic_interfaces;
   out.monitor_receive_buffer = g.vrrp_netlink_monitor_rcv_bufs;
@@ -255,6 +260,17 @@ VrrpSpec SpecFromModel(const model::Config& config) {
     if (!s.command.argv.empty()) out.scripts.push_back(std::move(s));
   }
   return out;
+}
+
+GarpPacing PacingFor(const VrrpSpec& spec, const std::string& interface, bool arp) {
+  for (size_t i = 0; i < spec.garp_groups.size(); ++i) {
+    const GarpGroupSpec& g = spec.garp_groups[i];
+    if (std::find(g.interfaces.begin(), g.interfaces.end(), interface) == g.interfaces.end())
+      continue;
+    return {"garp_group " + std::to_string(i + 1) + (arp ? " arp" : " na"),
+            arp ? g.garp_interval : g.gna_interval};
+  }
+  return {interface + (arp ? " arp" : " na"), arp ? spec.garp_interval : spec.gna_interval};
 }
 
 }  // namespace vigil::vrrp

@@ -124,6 +124,23 @@ struct SyncGroupSpec {
   friend bool operator==(const SyncGroupSpec&, const SyncGroupSpec&) = default;
 };
 
+// A garp_group: its interfaces share one pacing of gratuitous ARPs (garp_interval) and of
+// unsolicited NAs (gna_interval); 0 leaves that kind unpaced on them.
+struct GarpGroupSpec {
+  std::vector<std::string> interfaces;
+  std::chrono::microseconds garp_interval{0};
+  std::chrono::microseconds gna_interval{0};
+  friend bool operator==(const GarpGroupSpec&, const GarpGroupSpec&) = default;
+};
+
+// Where gratuitous messages of one kind leaving an interface are paced: `key` names the
+// pacing they share (a garp_group, or the interface alone), `interval` spaces them.
+struct GarpPacing {
+  std::string key;
+  std::chrono::microseconds interval{0};
+  friend bool operator==(const GarpPacing&, const GarpPacing&) = default;
+};
+
 struct VrrpSpec {
   std::vector<InstanceSpec> instances;
   std::vector<SyncGroupSpec> sync_groups;
@@ -136,6 +153,7 @@ struct VrrpSpec {
   std::optional<std::string> script_group;
   std::chrono::microseconds garp_interval{0};
   std::chrono::microseconds gna_interval{0};
+  std::vector<GarpGroupSpec> garp_groups;
   // static_ipaddress / static_routes / static_rules: installed at start, removed at stop.
   std::vector<VipSpec> static_addresses;
   std::vector<std::vector<std::string>> static_routes;
@@ -147,6 +165,12 @@ struct VrrpSpec {
 
 // Builds the engine's view of `config`.
 VrrpSpec SpecFromModel(const model::Config& config);
+
+// Returns the pacing of gratuitous ARPs (`arp`) or NAs sent for VIPs of an instance on
+// `interface` (its base interface, VMAC or not), as keepalived paces them: the first
+// garp_group naming the interface (its interval for that kind, 0 if it has none), else the
+// interface alone with vrrp_garp_interval / vrrp_gna_interval.
+GarpPacing PacingFor(const VrrpSpec& spec, const std::string& interface, bool arp);
 
 }  // namespace vigil::vrrp
 

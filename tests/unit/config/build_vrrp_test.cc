@@ -446,3 +446,35 @@ vrrp_sync_group G2 { group { VI_1 } })", d);
 
 }  // namespace
 }  // namespace vigil::config
+
+namespace vigil::config {
+namespace {
+
+TEST(BuildVrrpTest, GarpGroupsAsKeepalivedTakesThem) {
+  Diagnostics d;
+  auto cfg = BuildText(R"(garp_group {
+  garp_interval 0.2
+  interface eth0
+}
+garp_group {
+  gna_interval 0.5
+  interfaces {
+    eth1
+    eth0
+  }
+}
+garp_group {
+  interface eth2
+})", d);
+  EXPECT_EQ(DiagLines(d),
+            (Strings{"9:5: error: garp_group: interface eth0 is in an earlier garp_group; ignored here",
+                     "12:1: error: garp_group sets neither garp_interval nor gna_interval; ignored"}));
+  ASSERT_EQ(cfg.garp_groups.size(), 2u);
+  EXPECT_EQ(cfg.garp_groups[0].interfaces, Strings{"eth0"});
+  EXPECT_EQ(cfg.garp_groups[0].garp_interval, milliseconds(200));
+  EXPECT_EQ(cfg.garp_groups[1].interfaces, Strings{"eth1"});
+  EXPECT_EQ(cfg.garp_groups[1].gna_interval, milliseconds(500));
+}
+
+}  // namespace
+}  // namespace vigil::config

@@ -162,3 +162,31 @@ TEST(SpecFromModelTest, AGroupOfAddressOwnersInStateMasterStartsAsMaster) {
 
 }  // namespace
 }  // namespace vigil::vrrp
+
+namespace vigil::vrrp {
+namespace {
+
+TEST(PacingForTest, GarpGroupInterfacesShareOnePacingThatReplacesTheGlobal) {
+  model::Config c;
+  c.global.vrrp_garp_interval = std::chrono::milliseconds(300);
+  c.global.vrrp_gna_interval = std::chrono::milliseconds(400);
+  model::GarpGroup g;
+  g.interfaces = {"eth0", "eth1"};
+  g.gna_interval = std::chrono::milliseconds(100);
+  model::GarpGroup none;  // neither interval: keepalived drops it
+  none.interfaces = {"eth2"};
+  c.garp_groups = {g, none};
+  VrrpSpec spec = SpecFromModel(c);
+  ASSERT_EQ(spec.garp_groups.size(), 1u);
+  using std::chrono::milliseconds;
+  EXPECT_EQ(PacingFor(spec, "eth0", false), (GarpPacing{"garp_group 1 na", milliseconds(100)}));
+  EXPECT_EQ(PacingFor(spec, "eth1", false), (GarpPacing{"garp_group 1 na", milliseconds(100)}));
+  // The group sets no garp_interval: ARPs on its interfaces are not paced, global or not.
+  EXPECT_EQ(PacingFor(spec, "eth0", true), (GarpPacing{"garp_group 1 arp", milliseconds(0)}));
+  // Outside any group, each interface alone with the global intervals.
+  EXPECT_EQ(PacingFor(spec, "eth2", true), (GarpPacing{"eth2 arp", milliseconds(300)}));
+  EXPECT_EQ(PacingFor(spec, "eth2", false), (GarpPacing{"eth2 na", milliseconds(400)}));
+}
+
+}  // namespace
+}  // namespace vigil::vrrp
