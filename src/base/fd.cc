@@ -2,6 +2,7 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <sys/inotify.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -24,6 +25,8 @@ UniqueFd Open(const char* path, int flags, mode_t mode) {
 UniqueFd Socket(int domain, int type, int protocol) {
   return UniqueFd(::socket(domain, type | SOCK_CLOEXEC, protocol));
 }
+
+UniqueFd Inotify() { return UniqueFd(::inotify_init1(IN_CLOEXEC | IN_NONBLOCK)); }
 
 UniqueFd Dup(int fd) { return UniqueFd(::fcntl(fd, F_DUPFD_CLOEXEC, 3)); }
 

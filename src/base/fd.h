@@ -20,6 +20,8 @@ namespace vigil::fd {
 UniqueFd Open(const char* path, int flags, mode_t mode = 0);
 // Returns socket(domain, type | SOCK_CLOEXEC, protocol); invalid (errno set) on failure.
 UniqueFd Socket(int domain, int type, int protocol);
+// Returns inotify_init1(IN_CLOEXEC | IN_NONBLOCK); invalid (errno set) on failure.
+UniqueFd Inotify();
 // Returns a close-on-exec duplicate of `fd` (F_DUPFD_CLOEXEC); invalid (errno set) on failure.
 UniqueFd Dup(int fd);
 // Returns a connected pair, socketpair(domain, type | SOCK_CLOEXEC, protocol).

@@ -146,18 +146,6 @@ ProbeResult MiscExitResult(const MiscCheck& check, int exit_code) {
   return r;
 }
 
-std::optional<int64_t> ParseTrackedFileValue(std::string_view text) {
-  std::string buf(text.substr(0, 127));
-  if (buf.empty()) return 0;
-  errno = 0;
-  long long v = std::strtoll(buf.c_str(), nullptr, 0);
-  if (errno != 0 || v < static_cast<long long>(INT32_MIN) ||
-      v > static_cast<long long>(INT32_MAX) + 1) {
-    return std::nullopt;
-  }
-  return static_cast<int64_t>(v);
-}
-
 ProbeResult FileCheckResult(const FileCheck& check, int64_t value) {
   ProbeResult r;
   r.detail = "file value " + std::to_string(value);

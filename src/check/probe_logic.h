@@ -64,10 +64,6 @@ bool IsEchoReply(std::span<const uint8_t> packet, const EchoExpectation& expect)
 // rc - 2 and 0 resets the weight; anything else fails.
 ProbeResult MiscExitResult(const MiscCheck& check, int exit_code);
 
-// Parses a tracked file's text like keepalived: strtol with base 0 on the first 127 bytes;
-// an empty or unreadable file is 0. Returns nullopt if the number is out of range.
-std::optional<int64_t> ParseTrackedFileValue(std::string_view text);
-
 // Applies FILE_CHECK (track_file) semantics to `value`: with weight 0 a non-zero value (a zero
 // one with `reverse`) is a failure; otherwise the checker is up and contributes
 // value * weight (negated with `reverse`), failing only at or below INT32_MIN.

@@ -10,6 +10,7 @@
 #include "base/fd.h"
 #include "check/probe_coro.h"
 #include "check/probe_logic.h"
+#include "model/track_file.h"
 #include "check/socket_util.h"
 
 namespace vigil::check {
@@ -185,7 +186,7 @@ asio::awaitable<ProbeResult> FileProbe(FileCheck check) {
     } while (n < 0 && errno == EINTR);
     if (n > 0) text.assign(buf, static_cast<size_t>(n));
   }
-  auto value = ParseTrackedFileValue(text);
+  auto value = model::ParseTrackFileValue(text);
   if (!value) co_return ProbeResult{false, "invalid number in " + check.path, {}};
   co_return FileCheckResult(check, *value);
 }

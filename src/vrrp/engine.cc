@@ -1025,7 +1025,7 @@ class EngineImpl final : public control::Engine {
     }
     std::vector<TrackedFile> files;
     for (const auto& f : in.spec.track_files)
-      files.push_back({f.weight, f.reverse, trackers_.FileValue(f.path)});
+      if (auto value = trackers_.FileValue(f.path)) files.push_back({f.weight, f.reverse, *value});
     TrackingResult r = ComputeEffectivePriority(in.spec.params.priority, trackers, files);
     bool link_ok = in.bound && links_.Usable(in.spec.interface);
     if (link_ok != in.link_ok) {

@@ -42,6 +42,35 @@ bool QuorumMet(const ProcessSpec& spec, size_t count) {
   return count >= spec.quorum && (!spec.quorum_max || count <= *spec.quorum_max);
 }
 
+std::optional<ProcInfo> ReadProcess(pid_t pid, const std::string& proc_root) {
+  const std::string dir = proc_root + "/" + std::to_string(pid);
+  // A zombie is gone for a tracker's purposes (it keeps its name until it is reaped).
+  std::ifstream stat(dir + "/stat");
+  std::string stat_line;
+  if (!std::getline(stat, stat_line)) return std::nullopt;
+  size_t close_paren = stat_line.rfind(')');
+  if (close_paren == std::string::npos || close_paren + 2 >= stat_line.size()) return std::nullopt;
+  char state = stat_line[close_paren + 2];
+  if (state == 'Z' || state == 'X') return std::nullopt;
+  ProcInfo p;
+  p.pid = pid;
+  std::ifstream comm(dir + "/comm");
+  if (!std::getline(comm, p.comm)) return std::nullopt;
+  std::ifstream cmd(dir + "/cmdline", std::ios::binary);
+  std::string raw((std::istreambuf_iterator<char>(cmd)), std::istreambuf_iterator<char>());
+  std::string word;
+  for (char c : raw) {
+    if (c == '\0') {
+      p.argv.push_back(word);
+      word.clear();
+    } else {
+      word += c;
+    }
+  }
+  if (!word.empty()) p.argv.push_back(word);
+  return p;
+}
+
 std::vector<ProcInfo> ReadProcesses(const std::string& proc_root) {
   std::vector<ProcInfo> out;
   DIR* dir = opendir(proc_root.c_str());
@@ -50,30 +79,8 @@ std::vector<ProcInfo> ReadProcesses(const std::string& proc_root) {
     std::string pid = e->d_name;
     if (pid.empty() || !std::all_of(pid.begin(), pid.end(), [](char c) { return std::isdigit(static_cast<unsigned char>(c)); }))
       continue;
-    // A zombie is gone for a tracker's purposes (it keeps its name until it is reaped).
-    std::ifstream stat(proc_root + "/" + pid + "/stat");
-    std::string stat_line;
-    if (!std::getline(stat, stat_line)) continue;
-    size_t close_paren = stat_line.rfind(')');
-    if (close_paren == std::string::npos || close_paren + 2 >= stat_line.size()) continue;
-    char state = stat_line[close_paren + 2];
-    if (state == 'Z' || state == 'X') continue;
-    ProcInfo p;
-    std::ifstream comm(proc_root + "/" + pid + "/comm");
-    if (!std::getline(comm, p.comm)) continue;
-    std::ifstream cmd(proc_root + "/" + pid + "/cmdline", std::ios::binary);
-    std::string raw((std::istreambuf_iterator<char>(cmd)), std::istreambuf_iterator<char>());
-    std::string word;
-    for (char c : raw) {
-      if (c == '\0') {
-        p.argv.push_back(word);
-        word.clear();
-      } else {
-        word += c;
-      }
-    }
-    if (!word.empty()) p.argv.push_back(word);
-    out.push_back(std::move(p));
+    if (auto p = ReadProcess(static_cast<pid_t>(std::stol(pid)), proc_root))
+      out.push_back(std::move(*p));
   }
   closedir(dir);
   return out;

@@ -3,6 +3,8 @@
 #ifndef VIGIL_VRRP_PROCESS_TRACK_H_
 #define VIGIL_VRRP_PROCESS_TRACK_H_
 
+#include <sys/types.h>
+
 #include <chrono>
 #include <optional>
 #include <string>
@@ -14,6 +16,7 @@ namespace vigil::vrrp {
 struct ProcInfo {
   std::string comm;               // /proc/PID/comm (at most 15 characters)
   std::vector<std::string> argv;  // /proc/PID/cmdline split at NULs
+  pid_t pid = 0;
 };
 
 enum class ParamMatch { kExact, kInitial, kPartial };
@@ -44,6 +47,8 @@ bool QuorumMet(const ProcessSpec& spec, size_t count);
 
 // Returns every process under `proc_root` (default /proc); unreadable entries are skipped.
 std::vector<ProcInfo> ReadProcesses(const std::string& proc_root = "/proc");
+// Returns process `pid` under `proc_root`; nullopt when it is gone, unreadable or a zombie.
+std::optional<ProcInfo> ReadProcess(pid_t pid, const std::string& proc_root = "/proc");
 
 }  // namespace vigil::vrrp
 

@@ -11,6 +11,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "vrrp/instance_spec.h"
@@ -42,8 +43,10 @@ class Trackers {
   bool ScriptOk(const std::string& name) const;
   // Whether vrrp_track_process `name` has its quorum (true for one not tracked).
   bool ProcessOk(const std::string& name) const;
-  // The number in track_file `path` (0 when missing or not a number).
-  int64_t FileValue(const std::string& path) const;
+  // The number in track_file `path` (0 when the file is missing or holds no number);
+  // nullopt when the path is not tracked (its directory does not exist, as keepalived drops
+  // such a track_file).
+  std::optional<int64_t> FileValue(const std::string& path) const;
 
  private:
   struct Impl;

@@ -1,5 +1,6 @@
 """Lab test: vrrp_track_process with weight 0 puts the instance in FAULT while the tracked
-process is not running, and a weighted tracker moves the priority."""
+process is not running, and a weighted tracker moves the priority; the changes are heard
+through the kernel's process events (the proc connector), not by reading /proc each second."""
 
 from __future__ import annotations
 
@@ -55,7 +56,7 @@ def test_track_process_faults_and_weights(lab, vigild):
     binary = os.path.join(w, proc)
     shutil.copy("/bin/sleep", binary)
     r1 = lab.add_node("r1")
-    r1.spawn_vigild(vigild, CONF.format(w=w, proc=proc))
+    daemon = r1.spawn_vigild(vigild, CONF.format(w=w, proc=proc))
     lablib.wait_until(lambda: instance(r1, vigilctl, w) == ("FAULT", 100), timeout=10)
 
     first = r1.spawn([binary, "300"])
@@ -70,3 +71,14 @@ def test_track_process_faults_and_weights(lab, vigild):
     first.kill()
     lablib.wait_until(lambda: instance(r1, vigilctl, w) == ("FAULT", 100), timeout=10)
     assert "10.99.0.100" not in r1.addresses("eth0")
+
+    # Every change came from the kernel's process events (the engine sits in a network
+    # namespace: it opened the connector in the initial one), none from reading /proc.
+    log = open(daemon.log_path, encoding="utf-8", errors="replace").read()
+    assert "vrrp_track_process: following processes through the kernel's proc connector" in log, log
+    for line in ("vrrp_track_process needed is running (proc connector)",
+                 "vrrp_track_process bonus is running (proc connector)",
+                 "vrrp_track_process bonus is not running (proc connector)",
+                 "vrrp_track_process needed is not running (proc connector)"):
+        assert line in log, log
+    assert "(poll)" not in log and "reading /proc every second" not in log

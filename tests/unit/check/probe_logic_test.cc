@@ -149,16 +149,6 @@ TEST(MiscExitTest, StaticAndDynamic) {
   EXPECT_EQ(MiscExitResult(m, 7).detail, "exited with status 7");
 }
 
-TEST(FileCheckTest, ParsesLikeStrtolBaseZero) {
-  EXPECT_EQ(ParseTrackedFileValue("42\n"), 42);
-  EXPECT_EQ(ParseTrackedFileValue("0x10"), 16);
-  EXPECT_EQ(ParseTrackedFileValue("-7 trailing"), -7);
-  EXPECT_EQ(ParseTrackedFileValue(""), 0);
-  EXPECT_EQ(ParseTrackedFileValue("junk"), 0);
-  EXPECT_EQ(ParseTrackedFileValue("2147483648"), 2147483648LL);
-  EXPECT_EQ(ParseTrackedFileValue("2147483649"), std::nullopt);
-}
-
 TEST(FileCheckTest, WeightZeroMeansNonZeroFails) {
   FileCheck f{"/x", 0, false};
   EXPECT_TRUE(FileCheckResult(f, 0).ok);
