@@ -20,6 +20,12 @@ std::vector<BackendProblem> CheckBackendSupport(const model::Config& config,
   }
   const lb::BackendKind kind = selected->kind;
   const bool configured = choice != "auto";
+  if (config.net_namespace_ipvs && kind == lb::BackendKind::kNftables) {
+    out.push_back({config.net_namespace_ipvs_loc,
+                   "net_namespace_ipvs moves IPVS only; vigil's nftables backend programs the "
+                   "namespace vigild runs in",
+                   false});
+  }
   model::Config one = config;
   one.virtual_servers.clear();
   for (const auto& vs : config.virtual_servers) {

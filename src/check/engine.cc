@@ -21,6 +21,7 @@
 #include "lb/load_balancer.h"
 #include "lb/nftables_backend.h"
 #include "model/config.h"
+#include "net/netns.h"
 
 namespace vigil::check {
 namespace {
@@ -211,10 +212,10 @@ class CheckEngine final : public control::Engine {
     if (!seams_.resolve_user) seams_.resolve_user = LookupUser;
     if (!seams_.load_module) seams_.load_module = lb::ModprobeModule;
     if (!seams_.make_backend) {
-      seams_.make_backend = [options = options_](lb::BackendKind kind)
+      seams_.make_backend = [this, options = options_](lb::BackendKind kind)
           -> Result<std::unique_ptr<lb::Backend>> {
         if (kind == lb::BackendKind::kIpvs) {
-          auto b = lb::IpvsBackend::OpenKernel();
+          auto b = lb::IpvsBackend::OpenKernel(ipvs_netns_);
           if (!b) return std::unexpected(b.error());
           return std::unique_ptr<lb::Backend>(std::move(*b));
         }
@@ -264,6 +265,8 @@ class CheckEngine final : public control::Engine {
     auto selected = lb::SelectBackend(choice && !choice->args.empty() ? choice->args[0] : "auto",
                                       seams_.ipvs_proc_path, seams_.load_module);
     if (!selected) return std::unexpected(selected.error());
+    // net_namespace_ipvs: IPVS is programmed there (the nftables backend stays here; -t says so).
+    ipvs_netns_ = net::IpvsNetnsPath(config.net_namespace_ipvs);
     auto backend = seams_.make_backend(selected->kind);
     if (!backend) return std::unexpected(backend.error());
     nft_ = dynamic_cast<lb::NftablesBackend*>(backend->get());
@@ -962,6 +965,7 @@ class CheckEngine final : public control::Engine {
   NotifyFifos fifos_;
   std::unique_ptr<lb::LoadBalancer> lb_;
   lb::NftablesBackend* nft_ = nullptr;
+  std::string ipvs_netns_;  // where the IPVS socket opens (net::IpvsNetnsPath), "" = here
   model::Config config_;
   std::vector<Vs> vss_;
   std::map<std::string, std::shared_ptr<Probe>> probes_;

@@ -8,12 +8,37 @@ namespace bi = build_internal;
 
 namespace {
 
+// Returns true iff `t` can name a namespace of `ip netns` (a file in /run/netns); reports it
+// otherwise.
+bool ValidNamespaceName(const Token& t, Diagnostics& diags) {
+  if (t.text != "." && t.text != ".." && t.text.find('/') == std::string::npos) return true;
+  diags.Error(t.loc, "'" + t.text + "' is not a network namespace name (a name of ip netns)");
+  return false;
+}
+
 void BuildRootSingleton(const Node& n, model::Config& cfg, Diagnostics& diags) {
   const std::string& kw = n.name();
   if (kw == "net_namespace") {
-    if (const Token* t = RequireArg(n, 0, diags)) cfg.net_namespace = t->text;
+    // As keepalived: the first definition holds.
+    if (cfg.net_namespace) {
+      diags.Warning(n.keyword.loc, "net_namespace is already '" + *cfg.net_namespace +
+                                       "'; this one is ignored", Grade::kError);
+    } else if (const Token* t = RequireArg(n, 0, diags)) {
+      if (ValidNamespaceName(*t, diags)) {
+        cfg.net_namespace = t->text;
+        cfg.net_namespace_loc = RefOf(n);
+      }
+    }
   } else if (kw == "net_namespace_ipvs") {
-    cfg.net_namespace_ipvs = true;
+    if (cfg.net_namespace_ipvs) {
+      diags.Warning(n.keyword.loc, "net_namespace_ipvs is already set; this one is ignored",
+                    Grade::kError);
+    } else if (const Token* t = Arg(n, 0)) {
+      if (ValidNamespaceName(*t, diags)) cfg.net_namespace_ipvs = t->text;
+    } else {
+      cfg.net_namespace_ipvs = "";  // the init namespace
+    }
+    cfg.net_namespace_ipvs_loc = RefOf(n);
   } else if (kw == "instance") {
     if (const Token* t = RequireArg(n, 0, diags)) cfg.instance = t->text;
   } else if (kw == "use_pid_dir") {

@@ -9,12 +9,14 @@
 namespace vigil::config {
 
 Loaded LoadConfig(const std::string& path, const PreprocessOptions& options, FileSystem& fs,
-                  const SystemInfo* system, SystemPass pass) {
+                  const SystemInfo* system, SystemPass pass,
+                  const BeforeSystemPass& before_system) {
   Loaded out;
   std::vector<Line> lines = Preprocess(path, fs, options, out.files, out.diags);
   if (out.diags.HasFatal() && lines.empty()) return out;
   Tree tree = ParseTree(lines, out.diags);
   out.config = Build(tree, out.diags);
+  if (before_system && !before_system(out)) return out;
   if (system == nullptr || pass == SystemPass::kNone) return out;
   ResolveCommands(out.config, *system);
   if (pass == SystemPass::kCheck) CheckSystem(out.config, *system, out.diags);

@@ -3,6 +3,7 @@
 #ifndef VIGIL_CONFIG_LOAD_H_
 #define VIGIL_CONFIG_LOAD_H_
 
+#include <functional>
 #include <string>
 
 #include "config/diagnostics.h"
@@ -28,11 +29,17 @@ enum class SystemPass {
   kCheck,    // kResolve, then CheckSystem's diagnostics (interfaces, users, scripts)
 };
 
+// Called between building the model and the system pass (e.g. to enter the configuration's
+// network namespace, whose interfaces the pass must see); may add diagnostics and adjust
+// the model. Returning false skips the system pass.
+using BeforeSystemPass = std::function<bool(Loaded& loaded)>;
+
 // Reads the configuration at `path` through `fs` and builds the model, then asks `system`
 // what `pass` says (`system` may be null only with kNone). Never throws, never touches
-// anything but `fs` and `system`.
+// anything but `fs`, `system` and what `before_system` does.
 Loaded LoadConfig(const std::string& path, const PreprocessOptions& options, FileSystem& fs,
-                  const SystemInfo* system, SystemPass pass = SystemPass::kCheck);
+                  const SystemInfo* system, SystemPass pass = SystemPass::kCheck,
+                  const BeforeSystemPass& before_system = nullptr);
 
 // Returns the host name up to its first dot: keepalived's default config id.
 std::string DefaultConfigId();

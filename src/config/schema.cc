@@ -33,8 +33,8 @@ constexpr BlockSchema kTrackFileBlock("track_file", kTrackFileKeywords);
 
 constexpr KeywordSpec kRootKeywords[] = {
     Kw("linkbeat_use_polling", kNotYet),
-    Kw("net_namespace", kNotYet),
-    Kw("net_namespace_ipvs", kNotYet),
+    Kw("net_namespace"),
+    Kw("net_namespace_ipvs"),
     Kw("namespace_with_ipsets", kNotYet),
     Kw("use_pid_dir", kNotYet),
     Kw("instance", kNotYet),

@@ -8,6 +8,7 @@
 #include "config/load.h"
 #include "config/system_check.h"
 #include "model/json.h"
+#include "net/netns.h"
 
 namespace vigil::daemon {
 
@@ -27,16 +28,35 @@ config::PreprocessOptions PreprocessOptionsFrom(const Options& options) {
   return p;
 }
 
-config::Loaded LoadFromOptions(const Options& options, config::SystemPass pass) {
+config::Loaded LoadFromOptions(const Options& options, config::SystemPass pass,
+                               NetnsEntry netns) {
   config::RealFileSystem fs;
   config::HostSystemInfo system;
+  auto before_system = [&](config::Loaded& loaded) {
+    model::Config& c = loaded.config;
+    if (options.net_namespace) {
+      c.net_namespace = options.net_namespace;
+      c.net_namespace_loc = {};
+    }
+    if (netns != NetnsEntry::kEnter || !c.net_namespace) return true;
+    if (auto r = net::EnterNetns(net::NetnsPath(*c.net_namespace)); !r) {
+      const model::SourceRef& at = c.net_namespace_loc;
+      loaded.diags.Fatal({at.file, at.line, at.column},
+                         "cannot run in network namespace '" + *c.net_namespace +
+                             "': " + r.error().ToString(),
+                         config::Grade::kCannotRun);
+      return false;
+    }
+    return true;
+  };
   return config::LoadConfig(options.config_file, PreprocessOptionsFrom(options), fs, &system,
-                            pass);
+                            pass, before_system);
 }
 
 int RunConfigTest(const Options& options, std::ostream& diag_out,
                   const EngineChecks& engine_checks) {
-  config::Loaded loaded = LoadFromOptions(options, config::SystemPass::kCheck);
+  config::Loaded loaded =
+      LoadFromOptions(options, config::SystemPass::kCheck, NetnsEntry::kEnter);
   if (engine_checks && !loaded.diags.HasFatal()) engine_checks(loaded.config, loaded.diags);
   diag_out << loaded.diags.FormatAll(loaded.files);
   diag_out.flush();

@@ -32,17 +32,29 @@ void SetupLogging(const Options& options, const std::string& ident) {
   log::Setup(sink, ident, options.log_detail, options.log_facility.value_or(-1));
 }
 
+std::string RunDirectory(const model::Config& config) {
+  if (config.net_namespace) return std::string(kPidDirectory) + "/" + *config.net_namespace;
+  if (config.use_pid_dir) return kPidDirectory;
+  return "/run";
+}
+
 std::string DefaultPidFile(const std::string& engine, const model::Config& config) {
-  std::string dir = (config.use_pid_dir || config.net_namespace) ? "/run/vigild/" : "/run/";
   std::string name = engine.empty() ? "vigild" : "vigild_" + engine;
-  return dir + name + Suffix(config) + ".pid";
+  return RunDirectory(config) + "/" + name + Suffix(config) + ".pid";
 }
 
 std::string ControlSocketPath(const model::Config& config) {
   std::string configured = FirstArg(config, "vigil_control_socket");
   if (!configured.empty()) return configured;
-  if (config.instance) return "/run/vigild" + Suffix(config) + ".ctl";
+  if (config.instance || config.net_namespace)
+    return RunDirectory(config) + "/vigild" + Suffix(config) + ".ctl";
   return control::kDefaultControlSocket;
+}
+
+std::string LogIdent(const std::string& base, const model::Config& config) {
+  std::string ident = base;
+  if (config.net_namespace) ident += "_" + *config.net_namespace;
+  return ident + Suffix(config);
 }
 
 std::string ControlGroup(const model::Config& config) {
@@ -59,6 +71,13 @@ std::string DumpPath(const model::Config& config, const std::string& keyword,
   if (!configured.empty()) return configured;
   std::string dir = (tmpdir != nullptr && tmpdir[0] == '/') ? tmpdir : "/tmp";
   return dir + "/" + file_name;
+}
+
+std::string UnreloadableChange(const model::Config& running, const model::Config& next) {
+  if (running.net_namespace != next.net_namespace) return "net_namespace";
+  if (running.net_namespace_ipvs != next.net_namespace_ipvs) return "net_namespace_ipvs";
+  if (running.instance != next.instance) return "instance";
+  return "";
 }
 
 bool WantsVrrpEngine(const model::Config& config) {

@@ -16,15 +16,32 @@ inline constexpr char kVersionString[] = "0.1.0";
 // Configures the process's log sink from -l / -G / -S / -D; `ident` names the process.
 void SetupLogging(const Options& options, const std::string& ident);
 
-// Returns the default pid file of `engine` ("" for the supervisor, "vrrp", "check"):
-// /run/vigild.pid, /run/vigild_vrrp.pid, /run/vigild_check.pid; `instance NAME` adds
-// "_NAME"; `use_pid_dir` or a network namespace moves them into /run/vigild/.
+// vigil's pid directory (keepalived's is /run/keepalived).
+inline constexpr char kPidDirectory[] = "/run/vigild";
+
+// Returns the directory of the default pid files: /run; /run/vigild with `use_pid_dir`;
+// /run/vigild/NS in network namespace NS (keepalived's files appear at /run/keepalived/NS
+// from outside; it bind-mounts that directory over /run/keepalived, vigil names it).
+std::string RunDirectory(const model::Config& config);
+
+// Returns the default pid file of `engine` ("" for the supervisor, "vrrp", "check") in
+// RunDirectory: vigild.pid, vigild_vrrp.pid, vigild_check.pid; `instance NAME` adds "_NAME".
 // (vigil's names differ from keepalived's so the two can run side by side.)
 std::string DefaultPidFile(const std::string& engine, const model::Config& config);
 
 // Returns the control socket path: global_defs `vigil_control_socket`, else
-// /run/vigild.ctl (with the instance suffix).
+// /run/vigild.ctl; with `instance` or a network namespace, vigild.ctl with the instance
+// suffix in RunDirectory (so daemons in different namespaces never share a socket).
 std::string ControlSocketPath(const model::Config& config);
+
+// Returns the first setting of `running` that a reload to `next` may not change (the
+// keyword: "net_namespace", "net_namespace_ipvs", "instance"), "" when none; keepalived refuses those
+// reloads too.
+std::string UnreloadableChange(const model::Config& running, const model::Config& next);
+
+// Returns the log ident of process `base` ("vigild", "vigild-vrrp"): keepalived appends
+// "_NS" for its network namespace and "_INSTANCE" for `instance`.
+std::string LogIdent(const std::string& base, const model::Config& config);
 
 // Returns the group whose members may use the control socket (global_defs
 // `vigil_control_group`), "" when only root may.

@@ -181,13 +181,23 @@ class Supervisor final : public control::ControlTarget {
                    static_cast<unsigned long long>(ts.tv_nsec / 1000));
     ++reloads_;
     config::Loaded loaded = LoadFromOptions(options_, config::SystemPass::kCheck);
-    if (loaded.diags.HasErrors()) {
+    // As keepalived: vigild and its engines stay where they run (the new configuration's
+    // system checks ran here, so they mean nothing for another namespace).
+    std::string reason;  // for the log
+    std::string answer;  // for the requester
+    if (std::string what = UnreloadableChange(config_, loaded.config); !what.empty()) {
+      reason = answer = what + " cannot change at a reload; restart vigild";
+    } else if (loaded.diags.HasErrors()) {
       LogDiagnostics(loaded);
-      log::Error("reload refused: the new configuration has errors; nothing changed");
+      reason = "the new configuration has errors";
+      answer = loaded.diags.FormatAll(loaded.files);
+    }
+    if (!reason.empty()) {
+      log::Error("reload refused: " + reason + "; nothing changed");
       ++reload_failures_;
       last_reload_ok_ = false;
       sd_notify(0, "READY=1");
-      return done(false, loaded.diags.FormatAll(loaded.files));
+      return done(false, answer);
     }
     LogDiagnostics(loaded);
     config_ = std::move(loaded.config);
@@ -278,7 +288,7 @@ class Supervisor final : public control::ControlTarget {
       if (getppid() != parent) _exit(kEngineExitOk);
       int fd = sv[1];
       CloseAllBut(fd);
-      SetupLogging(options_, "vigild-" + c.name);
+      SetupLogging(options_, LogIdent("vigild-" + c.name, config_));
       // VRRP timing must not wait behind health checks or scripts for a CPU: the VRRP
       // engine runs at a higher scheduling priority than the rest of vigild.
       if (c.name == "vrrp") (void)setpriority(PRIO_PROCESS, 0, kVrrpNice);
@@ -589,11 +599,25 @@ int RunDaemon(const Options& options, const EngineFactories& factories) {
   // engines inherit this; scripts get default dispositions back from the spawner).
   ::signal(SIGPIPE, SIG_IGN);
   if (options.umask) umask(*options.umask);
-  config::Loaded loaded = LoadFromOptions(options, config::SystemPass::kCheck);
+  // The whole daemon (supervisor, engines, their scripts) runs in the configuration's
+  // network namespace, entered here before any socket is opened or process started.
+  config::Loaded loaded =
+      LoadFromOptions(options, config::SystemPass::kCheck, NetnsEntry::kEnter);
+  if (loaded.config.net_namespace || loaded.config.instance)
+    SetupLogging(options, LogIdent("vigild", loaded.config));
   LogDiagnostics(loaded);
   if (loaded.diags.HasFatal()) {
     log::Error("the configuration cannot run; not starting (see vigild -t)");
     return 1;
+  }
+  if (loaded.config.net_namespace)
+    log::Info("running in network namespace " + *loaded.config.net_namespace);
+  if (loaded.config.net_namespace || loaded.config.use_pid_dir) {
+    // The default pid files and control socket live there (0755, as keepalived's).
+    std::string dir = RunDirectory(loaded.config);
+    for (const std::string& d : {std::string(kPidDirectory), dir})
+      if (mkdir(d.c_str(), 0755) != 0 && errno != EEXIST)
+        log::Error("cannot create " + d + ": " + std::strerror(errno));
   }
   ApplyFileLimit(loaded.config, "");
   // The pid file is locked before detaching, so that a second vigild fails with a non-zero

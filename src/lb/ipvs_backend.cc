@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "lb/ipvs_message.h"
+#include "net/netns.h"
 
 namespace vigil::lb {
 
@@ -30,10 +31,12 @@ Result<std::unique_ptr<IpvsBackend>> IpvsBackend::Open(
   return std::unique_ptr<IpvsBackend>(new IpvsBackend(std::move(transport), **id));
 }
 
-Result<std::unique_ptr<IpvsBackend>> IpvsBackend::OpenKernel() {
-  auto socket = net::NetlinkSocket::Open(NETLINK_GENERIC);
-  if (!socket) return std::unexpected(socket.error());
-  return Open(std::make_unique<net::NetlinkSocket>(std::move(*socket)));
+Result<std::unique_ptr<IpvsBackend>> IpvsBackend::OpenKernel(const std::string& netns_path) {
+  std::optional<Result<net::NetlinkSocket>> socket;
+  auto in = net::InNetns(netns_path, [&] { socket = net::NetlinkSocket::Open(NETLINK_GENERIC); });
+  if (!in) return Fail(in.error().code(), "ipvs: " + in.error().context(), in.error().sys_errno());
+  if (!*socket) return std::unexpected(socket->error());
+  return Open(std::make_unique<net::NetlinkSocket>(std::move(**socket)));
 }
 
 Result<void> IpvsBackend::Validate(const State& desired) const { return ipvs::Validate(desired); }

@@ -20,8 +20,9 @@ class IpvsBackend final : public Backend {
   // kNotFound and a message saying so when the kernel has no IPVS.
   static Result<std::unique_ptr<IpvsBackend>> Open(
       std::unique_ptr<net::NetlinkTransport> transport);
-  // Opens a NETLINK_GENERIC socket in the caller's network namespace and calls Open.
-  static Result<std::unique_ptr<IpvsBackend>> OpenKernel();
+  // Opens a NETLINK_GENERIC socket in the network namespace of the namespace file
+  // `netns_path` (net::IpvsNetnsPath; "" = the caller's) and calls Open.
+  static Result<std::unique_ptr<IpvsBackend>> OpenKernel(const std::string& netns_path = "");
 
   std::string_view Name() const override { return "ipvs"; }
   Result<void> Validate(const State& desired) const override;

@@ -584,8 +584,12 @@ struct Config {
   Global global;
 
   // Top-level singletons (outside global_defs).
-  std::optional<std::string> net_namespace;
-  bool net_namespace_ipvs = false;
+  std::optional<std::string> net_namespace;   // the `ip netns` name vigild runs in
+  SourceRef net_namespace_loc;                // its `net_namespace` line
+  // Where IPVS is programmed: nullopt = where vigild runs, "" = the init namespace (the
+  // keyword without a name), else the `ip netns` name.
+  std::optional<std::string> net_namespace_ipvs;
+  SourceRef net_namespace_ipvs_loc;
   std::optional<std::string> instance;
   bool use_pid_dir = false;
   Duration child_wait_time = std::chrono::seconds(5);

@@ -480,7 +480,7 @@ Json ToJson(const Config& c) {
   Json j;
   j["global_defs"] = J(c.global);
   j["net_namespace"] = J(c.net_namespace);
-  j["net_namespace_ipvs"] = c.net_namespace_ipvs;
+  j["net_namespace_ipvs"] = J(c.net_namespace_ipvs);
   j["instance"] = J(c.instance);
   j["use_pid_dir"] = c.use_pid_dir;
   j["child_wait_time"] = J(c.child_wait_time);

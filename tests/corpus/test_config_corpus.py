@@ -29,11 +29,13 @@ UNKNOWN_RE = re.compile(
 # Where keepalived 2.2.7's exit 0 is not a verdict, vigil's answer stands and the test
 # says why here instead of bending the comparison.
 #
-# keepalived 2.2.7's `-t` does not check a configuration that sets `net_namespace` at
-# all: the same duplicate VRIDs that give exit 5 without it give exit 0 with it (proved by
-# test_keepalived_does_not_check_under_net_namespace below). vigil checks such files like
-# any other, so a 0 from keepalived there says nothing.
-NET_NAMESPACE_REASON = "keepalived -t skips its checks when net_namespace is set"
+# keepalived 2.2.7's `-t` enters the namespace `net_namespace` names; when it cannot (the
+# corpus's namespaces do not exist here) it exits 0 without a word and without checking
+# anything: the same duplicate VRIDs that give exit 5 without it give exit 0 with it (proved
+# by test_keepalived_does_not_check_under_net_namespace below). vigil says that it cannot
+# run there (4) and still reports what needs no namespace, so a 0 from keepalived there
+# says nothing.
+NET_NAMESPACE_REASON = "keepalived -t exits 0 unchecked when it cannot enter net_namespace"
 
 # keepalived's VRRP side stops at the first interface that does not exist ("Non-existent
 # interface specified in configuration", exit 5), before it looks at scripts: in the empty
@@ -155,11 +157,13 @@ def test_keepalived_does_not_check_under_net_namespace(tmp_path):
                           text=True, timeout=20)
     plain_rc, ns_rc = map(int, proc.stdout.split()[-2:])
     assert plain_rc != 0 and ns_rc == 0, proc.stdout + proc.stderr
-    # vigil reports the duplicate in both.
+    # vigil reports the duplicate in both, and that it cannot run in the missing namespace.
     for conf in (plain, namespaced):
         out = subprocess.run(["unshare", "--net", str(VIGILD), "-t", "-f", str(conf)],
                              capture_output=True, text=True, timeout=TIMEOUT_S)
         assert "virtual_router_id 10 is already used by A" in out.stderr
+        assert ("cannot run in network namespace 'vigiltest'" in out.stderr) == (
+            conf == namespaced), out.stderr
         assert out.returncode == plain_rc == 5
 
 

@@ -49,3 +49,26 @@ TEST(BackendCheckTest, SupportedSchedulersAndIpvsPass) {
 
 }  // namespace
 }  // namespace vigil::check
+
+namespace vigil::check {
+namespace {
+
+TEST(BackendCheckTest, IpvsNamespaceWithNftablesIsAWarning) {
+  model::Config c = OneVirtualServer(model::Scheduler::kRr, "nftables");
+  c.net_namespace_ipvs = "lb";
+  c.net_namespace_ipvs_loc = {0, 1, 1};
+  auto p = CheckBackendSupport(c, "/nonexistent/ip_vs");
+  ASSERT_EQ(p.size(), 1u);
+  EXPECT_FALSE(p[0].configured);
+  EXPECT_EQ(p[0].loc.line, 1u);
+  EXPECT_EQ(p[0].message,
+            "net_namespace_ipvs moves IPVS only; vigil's nftables backend programs the "
+            "namespace vigild runs in");
+  // With IPVS it acts: no finding.
+  c.global.other.clear();
+  c.global.other.push_back({"vigil_lb_backend", {"ipvs"}, {}});
+  EXPECT_TRUE(CheckBackendSupport(c, "/nonexistent/ip_vs").empty());
+}
+
+}  // namespace
+}  // namespace vigil::check

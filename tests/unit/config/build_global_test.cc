@@ -35,6 +35,27 @@ TEST(BuildGlobalTest, DefaultsWhenEmpty) {
   EXPECT_EQ(d.ExitCode(), CheckExit::kOk);
 }
 
+TEST(BuildGlobalTest, NetNamespaces) {
+  Diagnostics d;
+  auto cfg = BuildText("net_namespace blue\nnet_namespace red\nnet_namespace_ipvs\n", d);
+  EXPECT_EQ(DiagLines(d),
+            Strings{"2:1: warning: net_namespace is already 'blue'; this one is ignored"});
+  EXPECT_EQ(d.ExitCode(), CheckExit::kErrors);  // keepalived: "Duplicate net_namespace"
+  EXPECT_EQ(cfg.net_namespace, "blue");
+  EXPECT_EQ(cfg.net_namespace_loc, (model::SourceRef{0, 1, 1}));
+  EXPECT_EQ(cfg.net_namespace_ipvs, "");  // no name: the init namespace
+  Diagnostics d2;
+  auto named = BuildText("net_namespace_ipvs lb\n", d2);
+  EXPECT_EQ(DiagLines(d2), Strings{});
+  EXPECT_EQ(named.net_namespace, std::nullopt);
+  EXPECT_EQ(named.net_namespace_ipvs, "lb");
+  Diagnostics d3;
+  auto bad = BuildText("net_namespace ../etc\n", d3);
+  EXPECT_EQ(DiagLines(d3), Strings{"1:15: error: '../etc' is not a network namespace name (a "
+                                   "name of ip netns)"});
+  EXPECT_EQ(bad.net_namespace, std::nullopt);
+}
+
 TEST(BuildGlobalTest, DynamicInterfacesAndMonitorBuffer) {
   Diagnostics d;
   auto cfg = BuildText(R"(global_defs {

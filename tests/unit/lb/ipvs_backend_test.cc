@@ -96,6 +96,14 @@ TEST(IpvsBackendTest, LiveKernelWithoutIpvsSaysSo) {
   EXPECT_EQ(backend.error().code(), ErrorCode::kNotFound) << backend.error().ToString();
 }
 
+TEST(IpvsBackendTest, IpvsNamespaceThatDoesNotExistIsNamed) {
+  auto backend = IpvsBackend::OpenKernel("/run/netns/vigil-test-no-such-namespace");
+  ASSERT_FALSE(backend);
+  EXPECT_EQ(backend.error().ToString(),
+            "ipvs: network namespace '/run/netns/vigil-test-no-such-namespace': No such file or "
+            "directory");
+}
+
 TEST(IpvsBackendTest, ApplySendsOneMessagePerOpInOrder) {
   Opened o = OpenWithFake();
   State want;

@@ -1,0 +1,55 @@
+#include "daemon/settings.h"
+
+#include <gtest/gtest.h>
+
+namespace vigil::daemon {
+namespace {
+
+model::Config WithNamespace(std::optional<std::string> ns, std::optional<std::string> inst = {}) {
+  model::Config c;
+  c.net_namespace = std::move(ns);
+  c.instance = std::move(inst);
+  return c;
+}
+
+TEST(SettingsTest, FilesMoveIntoTheNamespaceDirectory) {
+  model::Config plain;
+  EXPECT_EQ(DefaultPidFile("", plain), "/run/vigild.pid");
+  EXPECT_EQ(DefaultPidFile("vrrp", plain), "/run/vigild_vrrp.pid");
+  EXPECT_EQ(ControlSocketPath(plain), "/run/vigild.ctl");
+
+  model::Config blue = WithNamespace("blue");
+  EXPECT_EQ(RunDirectory(blue), "/run/vigild/blue");
+  EXPECT_EQ(DefaultPidFile("", blue), "/run/vigild/blue/vigild.pid");
+  EXPECT_EQ(DefaultPidFile("check", blue), "/run/vigild/blue/vigild_check.pid");
+  EXPECT_EQ(ControlSocketPath(blue), "/run/vigild/blue/vigild.ctl");
+
+  model::Config blue2 = WithNamespace("blue", "two");
+  EXPECT_EQ(DefaultPidFile("vrrp", blue2), "/run/vigild/blue/vigild_vrrp_two.pid");
+  EXPECT_EQ(ControlSocketPath(blue2), "/run/vigild/blue/vigild_two.ctl");
+
+  model::Config dir;
+  dir.use_pid_dir = true;
+  EXPECT_EQ(DefaultPidFile("", dir), "/run/vigild/vigild.pid");
+}
+
+TEST(SettingsTest, LogIdentNamesNamespaceAndInstance) {
+  EXPECT_EQ(LogIdent("vigild", model::Config()), "vigild");
+  EXPECT_EQ(LogIdent("vigild", WithNamespace("blue")), "vigild_blue");
+  EXPECT_EQ(LogIdent("vigild-vrrp", WithNamespace("blue", "two")), "vigild-vrrp_blue_two");
+  EXPECT_EQ(LogIdent("vigild", WithNamespace(std::nullopt, "two")), "vigild_two");
+}
+
+TEST(SettingsTest, ReloadMayNotMoveNamespaces) {
+  model::Config a = WithNamespace("blue");
+  EXPECT_EQ(UnreloadableChange(a, a), "");
+  EXPECT_EQ(UnreloadableChange(a, WithNamespace("red")), "net_namespace");
+  EXPECT_EQ(UnreloadableChange(a, model::Config()), "net_namespace");
+  model::Config ipvs = a;
+  ipvs.net_namespace_ipvs = "";
+  EXPECT_EQ(UnreloadableChange(a, ipvs), "net_namespace_ipvs");
+  EXPECT_EQ(UnreloadableChange(a, WithNamespace("blue", "two")), "instance");
+}
+
+}  // namespace
+}  // namespace vigil::daemon
