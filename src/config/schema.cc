@@ -34,7 +34,8 @@ constexpr BlockSchema kTrackFileBlock("track_file", kTrackFileKeywords);
 constexpr KeywordSpec kRootKeywords[] = {
     Kw("linkbeat_use_polling", kNotYet),
     Kw("net_namespace"),
-    Kw("net_namespace_ipvs"),
+    Kw("net_namespace_ipvs", Differs("moves IPVS only: with the nftables backend vigil "
+                                     "programs the namespace vigild runs in (-t warns)")),
     Kw("namespace_with_ipsets", kNotYet),
     Kw("use_pid_dir", kNotYet),
     Kw("instance", kNotYet),

@@ -424,7 +424,7 @@ TEST(SchemaTest, SupportFlags) {
       {"", "vrrp_instance", Support::kActive},
       {"", "virtual_server", Support::kActive},
       {"", "net_namespace", Support::kActive},
-      {"", "net_namespace_ipvs", Support::kActive},
+      {"", "net_namespace_ipvs", Support::kDiffers},
       {"", "bfd_instance", Support::kNotYet},
       {"", "vrrp_track_process", Support::kActive},
       {"global_defs", "router_id", Support::kActive},
