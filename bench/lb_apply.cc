@@ -1,5 +1,6 @@
 // bench_lb_apply: times vigil's load-balancer layer (lb::LoadBalancer over the nftables
-// backend, through libnftables) applying N virtual servers x M real servers to an empty
+// backend as vigild builds it: libnftables for the table's structure, netlink batches for
+// real-server changes) applying N virtual servers x M real servers to an empty
 // `table inet vigil`, then changing one real server's weight, adding and removing one real
 // server, and shutting down. Runs in a fresh network namespace of its own (unshare) unless
 // --no-unshare. Prints one JSON object on stdout; bench/lb_apply.py prints the table.
@@ -8,7 +9,8 @@
 //                  [--dump FILE] [--change-commands FILE] [--no-unshare]
 //
 // --dump writes `nft list table inet vigil` after the first apply (the reference loads it
-// with `nft -f`); --change-commands writes the nft text vigil ran for the weight change.
+// with `nft -f`); --change-commands writes the nft text of the weight change (what the
+// libnftables path would run: nft::RenderOps).
 #include <sched.h>
 
 #include <algorithm>
@@ -59,6 +61,24 @@ class TimingRunner final : public vigil::lb::NftRunner {
 
  private:
   vigil::lb::LibNftablesRunner inner_;
+  std::vector<Call>* calls_;
+};
+
+// Forwards to a netlink socket and records every batch's size and duration.
+class TimingBatches final : public vigil::lb::NftBatchRunner {
+ public:
+  TimingBatches(std::unique_ptr<vigil::lb::NetlinkBatchRunner> inner, std::vector<Call>* calls)
+      : inner_(std::move(inner)), calls_(calls) {}
+
+  vigil::Result<void> Commit(const vigil::lb::nft::Batch& batch) override {
+    const auto t0 = Clock::now();
+    auto r = inner_->Commit(batch);
+    calls_->push_back(Call{false, batch.bytes.size(), 0, SecondsSince(t0), ""});
+    return r;
+  }
+
+ private:
+  std::unique_ptr<vigil::lb::NetlinkBatchRunner> inner_;
   std::vector<Call>* calls_;
 };
 
@@ -166,6 +186,12 @@ double Median(std::vector<double> v) {
 
 }  // namespace
 
+double BatchMedian(const std::vector<Call>& calls) {
+  std::vector<double> s;
+  for (const Call& c : calls) s.push_back(c.seconds);
+  return s.empty() ? 0 : Median(s);
+}
+
 int main(int argc, char** argv) {
   const Args args = ParseArgs(argc, argv);
   if (args.unshare && unshare(CLONE_NEWNET) != 0) {
@@ -174,14 +200,17 @@ int main(int argc, char** argv) {
   const auto scheduler = vigil::lb::ParseScheduler(args.scheduler);
   if (!scheduler) Die("unknown scheduler " + args.scheduler);
 
-  std::vector<Call> calls;
+  std::vector<Call> calls, batches;
   auto t_build = Clock::now();
   vigil::lb::State desired = MakeState(args.services, args.reals, *scheduler);
   const double build_s = SecondsSince(t_build);
 
+  auto socket = vigil::lb::NetlinkBatchRunner::Open();
+  if (!socket) Die("netlink: " + socket.error().ToString());
   vigil::lb::LoadBalancer lb(
-      std::make_unique<vigil::lb::NftablesBackend>(std::make_unique<TimingRunner>(&calls),
-                                                   vigil::lb::nft::Options{}),
+      std::make_unique<vigil::lb::NftablesBackend>(
+          std::make_unique<TimingRunner>(&calls), vigil::lb::nft::Options{},
+          std::make_unique<TimingBatches>(std::move(*socket), &batches)),
       vigil::lb::LoadBalancerOptions{});
 
   // 1. Everything into an empty table.
@@ -203,17 +232,24 @@ int main(int argc, char** argv) {
   const int mid = args.reals / 2;
   std::vector<double> weight_s;
   std::string change_text;
-  size_t change_ops = 0;
+  size_t change_ops = 0, change_bytes = 0, text_calls = calls.size();
   for (int i = 0; i < 2 * args.repeat; ++i) {
+    const vigil::lb::State before = desired;
     desired.PutDestination(svc_key, MakeDestination(mid, i % 2 == 0 ? 2 : 1));
-    const size_t before = calls.size();
+    const size_t batches_before = batches.size();
     auto t = Clock::now();
     auto r = lb.Apply(desired);
     weight_s.push_back(SecondsSince(t));
     if (!r) Die("weight change: " + r.error().ToString());
     change_ops = r->size();
-    if (i == 0 && calls.size() > before) change_text = calls[before].text;
+    if (batches.size() > batches_before) change_bytes = batches.back().bytes_in;
+    if (i == 0) {
+      auto text = vigil::lb::nft::RenderOps(vigil::lb::Reconcile(desired, before), desired,
+                                            before, vigil::lb::nft::Options{});
+      if (text) change_text = *text;
+    }
   }
+  if (calls.size() != text_calls) Die("a weight change went through libnftables");
   if (!args.change_commands.empty()) {
     std::ofstream(args.change_commands) << change_text;
   }
@@ -259,13 +295,15 @@ int main(int argc, char** argv) {
       "{\"services\":%d,\"reals\":%d,\"scheduler\":\"%s\",\"build_state_s\":%.6f,"
       "\"first_apply_s\":%.6f,\"first_ops\":%zu,\"first_nft_bytes\":%zu,\"first_calls\":%s,"
       "\"weight_change_median_s\":%.6f,\"weight_change_min_s\":%.6f,\"weight_change_max_s\":%.6f,"
-      "\"weight_change_ops\":%zu,\"weight_change_nft_bytes\":%zu,"
+      "\"weight_change_ops\":%zu,\"weight_change_nft_bytes\":%zu,\"weight_change_batch_bytes\":%zu,"
+      "\"batches\":%zu,\"batch_median_s\":%.6f,"
       "\"remove_one_median_s\":%.6f,\"add_one_median_s\":%.6f,"
       "\"adopt_s\":%.6f,\"adopt_calls\":%s,\"shutdown_s\":%.6f}\n",
       args.services, args.reals, args.scheduler.c_str(), build_s, first_s, first->size(),
       first_bytes, first_calls.c_str(), Median(weight_s),
       *std::min_element(weight_s.begin(), weight_s.end()),
       *std::max_element(weight_s.begin(), weight_s.end()), change_ops, change_text.size(),
+      change_bytes, batches.size(), BatchMedian(batches),
       Median(remove_s), Median(add_s), adopt_s, CallsJson(calls2, 0).c_str(), shutdown_s);
   return 0;
 }

@@ -2,7 +2,8 @@
 """Benchmark: applying load-balancer state to nftables through vigil's lb layer.
 
 bench_lb_apply (bench/lb_apply.cc) drives lb::LoadBalancer over the nftables backend
-(libnftables, in-process) in a fresh network namespace: 100 virtual servers x 100 real
+(libnftables in-process for the table's structure, netlink batches for real-server
+changes, as vigild) in a fresh network namespace: 100 virtual servers x 100 real
 servers (10,000) into an empty `table inet vigil`, then one real server's weight changed,
 one removed and added back, a restart's adoption (read + parse of the whole table) and the
 shutdown. It dumps the table with `nft list table inet vigil` and writes the nft text of the
@@ -87,13 +88,16 @@ def main() -> int:
     weight = [r["weight_change_median_s"] for r in runs]
     rows = [
         [f"apply {total} servers to an empty table (s)", best_med(first), best_med(ref_load),
-         "n/a"],
+         "<= nft -f"],
         ["  of which inside libnftables (s)", best_med(nft_part), "", ""],
         ["change one real server's weight (ms)", best_med_ms(weight), best_med_ms(ref_change),
-         "n/a"],
+         "<= 1"],
+        ["  of which the netlink batch, send to ack (ms)",
+         best_med_ms([r["batch_median_s"] for r in runs]), "", ""],
         ["remove one real server (ms)", best_med_ms([r["remove_one_median_s"] for r in runs]),
-         "", ""],
-        ["add one real server (ms)", best_med_ms([r["add_one_median_s"] for r in runs]), "", ""],
+         "", "<= 1"],
+        ["add one real server (ms)", best_med_ms([r["add_one_median_s"] for r in runs]), "",
+         "<= 1"],
         ["adopt the full table at restart: read+parse (s)",
          best_med([r["adopt_s"] for r in runs]), "", ""],
         ["shutdown: delete the table (ms)", best_med_ms([r["shutdown_s"] for r in runs]), "",
@@ -101,8 +105,9 @@ def main() -> int:
     ]
     bl.print_table(["metric", "vigil (lb::LoadBalancer)", "reference (nft -f)", "target"],
                    rows)
-    print(f"weight change: {r0['weight_change_ops']} reconciler op(s), "
-          f"{r0['weight_change_nft_bytes']} bytes of nft text")
+    print(f"weight change: {r0['weight_change_ops']} reconciler op(s): a netlink batch of "
+          f"{r0['weight_change_batch_bytes']} bytes; the same change as nft text (the "
+          f"reference runs it with nft -f): {r0['weight_change_nft_bytes']} bytes")
     return 0
 
 

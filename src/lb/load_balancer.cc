@@ -25,26 +25,72 @@ Result<std::vector<Op>> LoadBalancer::Apply(const State& desired) {
   return ops;
 }
 
+namespace {
+
+// Applies `ops` (as Reconcile computes them) to `state`.
+void ApplyOps(const std::vector<Op>& ops, State& state) {
+  for (const Op& op : ops) {
+    const ServiceKey& key = op.service.key;
+    switch (op.kind) {
+      case OpKind::kAddService:
+      case OpKind::kUpdateService:
+        state.Put(op.service);
+        break;
+      case OpKind::kDeleteService:
+        state.services.erase(key);
+        break;
+      case OpKind::kAddDestination:
+      case OpKind::kUpdateDestination:
+        state.PutDestination(key, *op.destination);
+        break;
+      case OpKind::kDeleteDestination:
+        if (auto it = state.services.find(key); it != state.services.end()) {
+          it->second.destinations.erase(op.destination->key);
+        }
+        break;
+    }
+  }
+}
+
+}  // namespace
+
 Result<std::vector<Op>> LoadBalancer::ApplyOnce(const State& desired, bool* refused) {
   if (auto r = Sync(); !r) return std::unexpected(r.error());
   // The part of the kernel this call may change: what vigil owns and what it wants, plus
-  // everything else on a clearing start-up.
-  State actual;
+  // everything else on a clearing start-up. Usually that is all of it: then no copy.
+  const bool clear = !started_ && options_.stale == StalePolicy::kClear;
+  bool whole = true;
   for (const auto& [key, entry] : kernel_.services) {
-    bool clear = !started_ && options_.stale == StalePolicy::kClear;
-    if (clear || owned_.services.contains(key) || desired.services.contains(key)) {
-      actual.services.emplace(key, entry);
+    if (!clear && !owned_.services.contains(key) && !desired.services.contains(key)) {
+      whole = false;
+      break;
     }
   }
+  State part;
+  if (!whole) {
+    for (const auto& [key, entry] : kernel_.services) {
+      if (clear || owned_.services.contains(key) || desired.services.contains(key)) {
+        part.services.emplace(key, entry);
+      }
+    }
+  }
+  const State& actual = whole ? kernel_ : part;
   std::vector<Op> ops = Reconcile(desired, actual);
   if (auto r = backend_->Apply(ops, desired, actual); !r) {
     synced_ = false;  // A partial apply (IPVS) leaves the kernel unknown: read it next time.
     *refused = true;
     return std::unexpected(r.error());
   }
-  for (const auto& [key, entry] : actual.services) kernel_.services.erase(key);
-  for (const auto& [key, entry] : desired.services) kernel_.services.emplace(key, entry);
-  owned_ = desired;
+  // The operations turn `actual` into `desired` and leave the rest of the kernel alone; in
+  // the steady state vigil owns exactly what the kernel held, so both follow the (few)
+  // operations rather than being copied whole.
+  ApplyOps(ops, kernel_);
+  if (mirror_ && whole) {
+    ApplyOps(ops, owned_);
+  } else {
+    owned_ = desired;
+  }
+  mirror_ = whole;  // kernel_ holds exactly `desired` now, as owned_ does
   started_ = true;
   return ops;
 }
@@ -62,6 +108,7 @@ Result<void> LoadBalancer::Sync() {
   if (!kernel) return std::unexpected(kernel.error());
   kernel_ = std::move(*kernel);
   synced_ = true;
+  mirror_ = false;
   return {};
 }
 

@@ -68,6 +68,7 @@ class LoadBalancer {
   LoadBalancerOptions options_;
   bool synced_ = false;  // kernel_ reflects the kernel
   bool started_ = false;
+  bool mirror_ = false;  // owned_ and kernel_ hold the same services (the steady state)
   State kernel_;  // everything in the kernel (owned or not), as last known
   State owned_;
   std::map<std::string, uint64_t> restorations_;

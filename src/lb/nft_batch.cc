@@ -159,10 +159,14 @@ RulePtr DestinationRule(const std::string& table, const Service& s, const Destin
   return r;
 }
 
-// The selector: `numgen inc mod N vmap @v_<key>` (numgen random; jhash ip saddr [. th
-// sport] mod N seed 0x0 for sh), as nft builds it.
+// The selector: `meta l4proto tcp dnat ip to numgen inc mod N map @v_<key>` (numgen
+// random; jhash ip saddr [. th sport] mod N seed 0x0 for sh), as nft builds it.
 RulePtr SelectorRule(const std::string& table, const Service& s, uint32_t slots) {
   RulePtr r = NewRule(table, ServiceChainName(s.key));
+  const bool v6 = KeyFamily(s.key) == Family::kIpv6;
+  Meta(r.get(), NFT_META_L4PROTO, NFT_REG_1);
+  const uint8_t proto = ProtocolNumber(std::get<AddressKey>(s.key).protocol);
+  CmpEq(r.get(), NFT_REG_1, &proto, sizeof proto);
   if (s.scheduler == Scheduler::kSh) {
     const bool v4 = KeyFamily(s.key) == Family::kIpv4;
     Meta(r.get(), NFT_META_NFPROTO, NFT_REG_1);
@@ -193,10 +197,16 @@ RulePtr SelectorRule(const std::string& table, const Service& s, uint32_t slots)
                        s.scheduler == Scheduler::kRandom ? NFT_NG_RANDOM : NFT_NG_INCREMENTAL);
     nftnl_expr_set_u32(g, NFTNL_EXPR_NG_OFFSET, 0);
   }
+  // The slot's address and port, then the port right after the address (32-bit registers).
   nftnl_expr* l = Expr(r.get(), "lookup");
   nftnl_expr_set_u32(l, NFTNL_EXPR_LOOKUP_SREG, NFT_REG_1);
-  nftnl_expr_set_u32(l, NFTNL_EXPR_LOOKUP_DREG, NFT_REG_VERDICT);
+  nftnl_expr_set_u32(l, NFTNL_EXPR_LOOKUP_DREG, NFT_REG_1);
   nftnl_expr_set_str(l, NFTNL_EXPR_LOOKUP_SET, SlotMapName(s.key).c_str());
+  nftnl_expr* nat = Expr(r.get(), "nat");
+  nftnl_expr_set_u32(nat, NFTNL_EXPR_NAT_TYPE, NFT_NAT_DNAT);
+  nftnl_expr_set_u32(nat, NFTNL_EXPR_NAT_FAMILY, v6 ? NFPROTO_IPV6 : NFPROTO_IPV4);
+  nftnl_expr_set_u32(nat, NFTNL_EXPR_NAT_REG_ADDR_MIN, NFT_REG_1);
+  nftnl_expr_set_u32(nat, NFTNL_EXPR_NAT_REG_PROTO_MIN, v6 ? NFT_REG_2 : NFT_REG32_01);
   return r;
 }
 
@@ -234,11 +244,12 @@ void ChainMessage(Writer& w, uint16_t type, const std::string& chain) {
         [&](nlmsghdr* h) { nftnl_chain_nlmsg_build_payload(h, c.get()); });
 }
 
-// Adds (with their chains) or deletes the slot elements `slots` of map `map`, a bounded
-// number per message. `chains` is indexed by slot.
-void Elements(Writer& w, uint16_t type, const std::string& map, const std::vector<uint32_t>& slots,
-              const std::vector<std::string>& chains) {
+// Adds (with their address and port) or deletes the slot elements `slots` of service `s`'s
+// slot map, a bounded number per message. `dests` is indexed by slot.
+void Elements(Writer& w, uint16_t type, const Service& s, const std::vector<uint32_t>& slots,
+              const std::vector<DestinationKey>& dests) {
   const bool add = type == NFT_MSG_NEWSETELEM;
+  const std::string map = SlotMapName(s.key);
   for (size_t first = 0; first < slots.size(); first += kElementsPerMessage) {
     SetPtr set(nftnl_set_alloc());
     nftnl_set_set_u32(set.get(), NFTNL_SET_FAMILY, NFPROTO_INET);
@@ -251,9 +262,15 @@ void Elements(Writer& w, uint16_t type, const std::string& map, const std::vecto
       nftnl_set_elem_set(e, NFTNL_SET_ELEM_KEY, &slot, sizeof slot);
       step += (i > first ? ", " : " ") + std::to_string(slot);
       if (add) {
-        nftnl_set_elem_set_u32(e, NFTNL_SET_ELEM_VERDICT, static_cast<uint32_t>(NFT_GOTO));
-        nftnl_set_elem_set_str(e, NFTNL_SET_ELEM_CHAIN, chains[slot].c_str());
-        step += " : goto " + chains[slot];
+        // The address, then the port in network order, each padded to 32 bits.
+        const DestinationKey& d = dests[slot];
+        uint8_t data[20] = {};
+        const size_t n = d.address.size();
+        std::memcpy(data, d.address.bytes().data(), n);
+        const uint16_t port = htons(SlotPort(s, d));
+        std::memcpy(data + n, &port, sizeof port);
+        nftnl_set_elem_set(e, NFTNL_SET_ELEM_DATA, data, static_cast<uint32_t>(n + 4));
+        step += " : " + d.address.ToString() + " . " + std::to_string(SlotPort(s, d));
       }
       nftnl_set_elem_add(set.get(), e);  // the set owns it
     }
@@ -288,15 +305,15 @@ std::optional<Batch> BuildBatch(const std::vector<Op>& ops, const State& desired
   if (ops.empty()) return Batch{};
   Writer w(options);
   // Slots before and after, and which of them change.
-  struct Slots {
-    std::vector<std::string> before, after;
+  struct Change {
+    std::vector<DestinationKey> before, after;
     std::vector<uint32_t> gone, come;
   };
-  std::map<ServiceKey, Slots> slots;
+  std::map<ServiceKey, Change> slots;
   for (const ServiceKey& key : touched) {
-    Slots& s = slots[key];
-    s.before = SlotChains(*actual.Find(key));
-    s.after = SlotChains(*desired.Find(key));
+    Change& s = slots[key];
+    s.before = Slots(*actual.Find(key));
+    s.after = Slots(*desired.Find(key));
     for (uint32_t i = 0; i < s.before.size(); ++i) {
       if (i >= s.after.size() || s.after[i] != s.before[i]) s.gone.push_back(i);
     }
@@ -304,12 +321,13 @@ std::optional<Batch> BuildBatch(const std::vector<Op>& ops, const State& desired
       if (i >= s.before.size() || s.before[i] != s.after[i]) s.come.push_back(i);
     }
   }
-  // 1. Nothing may refer to a destination chain about to go.
+  // 1. The slots that change go (and the selector, if their number changes).
   for (const ServiceKey& key : touched) {
-    FlushChain(w, ServiceChainName(key));
-    Elements(w, NFT_MSG_DELSETELEM, SlotMapName(key), slots[key].gone, slots[key].before);
+    const Change& c = slots[key];
+    if (c.before.size() != c.after.size()) FlushChain(w, ServiceChainName(key));
+    Elements(w, NFT_MSG_DELSETELEM, actual.Find(key)->service, c.gone, c.before);
   }
-  // 2. The destinations.
+  // 2. The destinations' record chains.
   for (const Op& op : ops) {
     const Service& s = desired.Find(op.service.key)->service;
     const std::string chain = DestinationChainName(s.key, op.destination->key);
@@ -332,8 +350,9 @@ std::optional<Batch> BuildBatch(const std::vector<Op>& ops, const State& desired
   // 3. The slots and the service chains.
   for (const ServiceKey& key : touched) {
     const Service& s = desired.Find(key)->service;
-    const Slots& sl = slots[key];
-    Elements(w, NFT_MSG_NEWSETELEM, SlotMapName(key), sl.come, sl.after);
+    const Change& sl = slots[key];
+    Elements(w, NFT_MSG_NEWSETELEM, s, sl.come, sl.after);
+    if (sl.before.size() == sl.after.size()) continue;
     if (!sl.after.empty()) {
       AddRule(w, SelectorRule(w.table(), s, static_cast<uint32_t>(sl.after.size())),
               "add rule " + ServiceChainName(key) + " (selector mod " +

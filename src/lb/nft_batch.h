@@ -3,12 +3,17 @@
 // at 10,000 real servers) and leaves the table exactly as nft_render's commands would.
 //
 // What one batch holds, for each service touched (only destination operations of services
-// that stay as they are):
-//   1. the service chain flushed (its selector names the old modulus), and the slot map's
-//      elements that change (SlotChains before and after, compared slot by slot) deleted;
-//   2. each destination operation: a chain deleted (flushed first), or created with its
-//      dnat rule, or its dnat rule replaced (flush + add: the comment carries the weight);
-//   3. the slot map's new elements added, and the service chain's selector and drop rules.
+// that stay as they are, whose slot maps hold addresses: nft::AddressSlots):
+//   1. the slot map's elements that change (Slots before and after, compared slot by slot)
+//      deleted, and the service chain flushed if the number of slots changes (its selector
+//      names the modulus);
+//   2. each destination operation on its record chain: deleted (flushed first), or created
+//      with its dnat rule, or its rule replaced (flush + add: the comment carries the weight);
+//   3. the slot map's new elements added, and (if flushed) the service chain's selector and
+//      drop rules.
+// So a weight change that keeps the number of slots (rr) touches no rule of the packet
+// path, and no message jumps to a chain: the kernel's commit validates only the few chains
+// the packet path reaches.
 // A service whose destinations need more (persistence sets, fwmark services' protocol sets)
 // is left to libnftables: BuildBatch then returns nullopt.
 #ifndef VIGIL_LB_NFT_BATCH_H_

@@ -171,7 +171,7 @@ void DestinationRules(Commands& c, const Service& s, const Destination& d) {
 void ServiceRules(Commands& c, const ServiceEntry& e) {
   const Service& s = e.service;
   std::string chain = ServiceChainName(s.key);
-  const std::vector<std::string> slots = SlotChains(e);
+  const std::vector<std::string> slots = SlotValues(e);
   if (!slots.empty()) {
     if (Persistent(s)) {
       for (const auto& [k, d] : e.destinations) {
@@ -197,14 +197,20 @@ void ServiceRules(Commands& c, const ServiceEntry& e) {
     }
     selector += std::to_string(slots.size());
     if (s.scheduler == Scheduler::kSh) selector += " seed 0x0";
-    c.Rule(chain, selector + " vmap @" + SlotMapName(s.key));
+    if (AddressSlots(s)) {
+      const auto& a = std::get<AddressKey>(s.key);
+      c.Rule(chain, "meta l4proto " + std::string(ProtocolName(a.protocol)) + " dnat " +
+                        std::string(IpWord(f)) + " to " + selector + " map @" + SlotMapName(s.key));
+    } else {
+      c.Rule(chain, selector + " vmap @" + SlotMapName(s.key));
+    }
     // The slot map's elements, a bounded number per command line.
     constexpr size_t kPerLine = 64;
     for (size_t first = 0; first < slots.size(); first += kPerLine) {
       std::string line = "add element " + c.table() + " " + SlotMapName(s.key) + " { ";
       for (size_t i = first; i < slots.size() && i < first + kPerLine; ++i) {
         if (i > first) line += ", ";
-        line += std::to_string(i) + " : goto " + slots[i];
+        line += std::to_string(i) + " : " + slots[i];
       }
       c.Add(line + " }");
     }
@@ -303,17 +309,42 @@ std::string DestinationChainName(const ServiceKey& key, const DestinationKey& de
 
 std::string SlotMapName(const ServiceKey& key) { return "v_" + KeyToken(key); }
 
-std::vector<std::string> SlotChains(const ServiceEntry& entry) {
+bool AddressSlots(const Service& s) {
+  return std::holds_alternative<AddressKey>(s.key) && !Persistent(s);
+}
+
+std::string SlotMapType(const Service& s) {
+  if (!AddressSlots(s)) return "typeof numgen inc mod 1 : verdict";
+  const auto& a = std::get<AddressKey>(s.key);
+  return "typeof numgen inc mod 1 : " + std::string(IpWord(KeyFamily(s.key))) + " daddr . " +
+         std::string(ProtocolName(a.protocol)) + " dport";
+}
+
+std::vector<DestinationKey> Slots(const ServiceEntry& entry) {
   const Service& s = entry.service;
   uint32_t g = 0;
   for (const auto& [k, d] : entry.destinations) g = std::gcd(g, d.weight);
-  std::vector<std::string> slots;
+  std::vector<DestinationKey> slots;
   for (const auto& [k, d] : entry.destinations) {
     if (d.weight == 0) continue;
     const uint32_t n = s.scheduler == Scheduler::kRr ? 1 : d.weight / g;
-    slots.insert(slots.end(), n, DestinationChainName(s.key, k));
+    slots.insert(slots.end(), n, k);
   }
   return slots;
+}
+
+uint16_t SlotPort(const Service& s, const DestinationKey& d) {
+  return d.port != 0 ? d.port : std::get<AddressKey>(s.key).port;
+}
+
+std::vector<std::string> SlotValues(const ServiceEntry& entry) {
+  const Service& s = entry.service;
+  std::vector<std::string> out;
+  for (const DestinationKey& d : Slots(entry)) {
+    out.push_back(AddressSlots(s) ? d.address.ToString() + " . " + std::to_string(SlotPort(s, d))
+                                  : "goto " + DestinationChainName(s.key, d));
+  }
+  return out;
 }
 
 std::string PersistenceSetName(const ServiceKey& key, const DestinationKey& dest) {
@@ -437,7 +468,7 @@ Result<std::string> RenderOps(const std::vector<Op>& ops, const State& desired, 
       }
       case OpKind::kAddService: {
         if (want == nullptr) return mismatch("names no desired service");
-        c.Add("add map " + t + " " + SlotMapName(key) + " { typeof numgen inc mod 1 : verdict; }");
+        c.Add("add map " + t + " " + SlotMapName(key) + " { " + SlotMapType(want->service) + "; }");
         c.AddChain(ServiceChainName(key));
         auto [map, element] = DispatchElement(key);
         c.Add("add element " + t + " " + map + " { " + element + " : goto " +
@@ -451,6 +482,11 @@ Result<std::string> RenderOps(const std::vector<Op>& ops, const State& desired, 
       case OpKind::kUpdateService: {
         if (want == nullptr || have == nullptr) return mismatch("names no current service");
         if (SamePersistence(have->service, want->service)) break;
+        if (SlotMapType(have->service) != SlotMapType(want->service)) {
+          // (Flushed above, and no rule refers to it any more.)
+          c.Add("delete map " + t + " " + SlotMapName(key));
+          c.Add("add map " + t + " " + SlotMapName(key) + " { " + SlotMapType(want->service) + "; }");
+        }
         // Persistence changed: rebuild the chains (and sets) of the destinations that stay.
         for (const auto& [dkey, d] : want->destinations) {
           if (!have->destinations.contains(dkey)) continue;
@@ -651,7 +687,14 @@ Inventory InventoryOfCommands(const std::string& text, const std::string& table)
         ++inv.maps[name][target];
         map = true;
       }
-      if (!map) ++inv.sets[name];
+      if (!map && inv.maps.contains(name)) {
+        // A data map's elements: "{ 0 : 10.1.0.1 . 80, 1 : ... }", one " : " each.
+        for (size_t i = 5; i < words.size(); ++i) {
+          if (words[i] == ":") ++inv.maps[name][""];
+        }
+      } else if (!map) {
+        ++inv.sets[name];
+      }
     }
   }
   return inv;

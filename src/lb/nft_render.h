@@ -85,10 +85,20 @@ std::string ServiceChainName(const ServiceKey& key);
 std::string DestinationChainName(const ServiceKey& key, const DestinationKey& dest);
 // Returns the name of the slot map of service `key` ("v_tcp_10.0.0.1_80").
 std::string SlotMapName(const ServiceKey& key);
-// Returns the destination chain of each slot of the service's slot map, slot 0 first:
-// the schedulable destinations in key order, each with one slot (rr) or weight/gcd
-// consecutive slots (the other schedulers); empty when none is schedulable.
-std::vector<std::string> SlotChains(const ServiceEntry& entry);
+// Returns whether the service's slot map holds addresses (address services without
+// persistence: `dnat to <selector> map @v_<key>`) rather than verdicts (goto d_<dest>).
+bool AddressSlots(const Service& s);
+// Returns the slot map's type: "typeof numgen inc mod 1 : ip daddr . tcp dport" or
+// "typeof numgen inc mod 1 : verdict".
+std::string SlotMapType(const Service& s);
+// Returns the destination of each slot of the service's slot map, slot 0 first: the
+// schedulable destinations in key order, each with one slot (rr) or weight/gcd consecutive
+// slots (the other schedulers); empty when none is schedulable.
+std::vector<DestinationKey> Slots(const ServiceEntry& entry);
+// Returns the port a destination's slot holds: its own, or the service's if it has none.
+uint16_t SlotPort(const Service& s, const DestinationKey& d);
+// Returns each slot's value in nft's words: "10.1.0.1 . 8080" or "goto d_...".
+std::vector<std::string> SlotValues(const ServiceEntry& entry);
 // Returns the name of the persistence set of destination `dest` of service `key`.
 std::string PersistenceSetName(const ServiceKey& key, const DestinationKey& dest);
 

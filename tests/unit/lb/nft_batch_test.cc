@@ -122,7 +122,7 @@ TEST(NftBatchTest, ServerLeavingDeletesOnlyTheSlotsThatChange) {
             "inet vigil: delete element v_tcp_10.0.0.1_80 { 1, 2 }\n"
             "inet vigil: flush chain d_tcp_10.0.0.1_80_10.1.0.2_80\n"
             "inet vigil: delete chain d_tcp_10.0.0.1_80_10.1.0.2_80\n"
-            "inet vigil: add element v_tcp_10.0.0.1_80 { 1 : goto d_tcp_10.0.0.1_80_10.1.0.3_80 }\n"
+            "inet vigil: add element v_tcp_10.0.0.1_80 { 1 : 10.1.0.3 . 80 }\n"
             "inet vigil: add rule s_tcp_10.0.0.1_80 (selector mod 2)\n"
             "inet vigil: add rule s_tcp_10.0.0.1_80 (drop)\n"
             "end\n");
@@ -139,8 +139,11 @@ TEST(NftBatchTest, ServerLeavingDeletesOnlyTheSlotsThatChange) {
   const auto m = Messages(*b);
   EXPECT_EQ(RuleText(m[6]),
             "inet vigil s_tcp_10.0.0.1_80\n"
+            "  [ meta load l4proto => reg 1 ]\n"
+            "  [ cmp eq reg 1 0x00000006 ]\n"
             "  [ numgen reg 1 = inc mod 2 ]\n"
-            "  [ lookup reg 1 set v_tcp_10.0.0.1_80 dreg 0 ]\n");
+            "  [ lookup reg 1 set v_tcp_10.0.0.1_80 dreg 1 ]\n"
+            "  [ nat dnat ip addr_min reg 1 proto_min reg 9 ]\n");
   EXPECT_EQ(RuleText(m[7]),
             "inet vigil s_tcp_10.0.0.1_80\n"
             "  [ immediate reg 0 drop ]\n"
@@ -198,21 +201,56 @@ TEST(NftBatchTest, DestinationRulesAndSelectorsAreWhatNftBuilds) {
             "  [ nat dnat ip addr_min reg 1 proto_min reg 2 flags 0x2 ]\n"
             "  userdata = { \\x00(vigil-dst udp 10.0.0.3 53 10.1.0.1 53 3\\x00 }"
             "inet vigil s_tcp_fd00--1_443\n"
+            "  [ meta load l4proto => reg 1 ]\n"
+            "  [ cmp eq reg 1 0x00000006 ]\n"
             "  [ meta load nfproto => reg 1 ]\n"
             "  [ cmp eq reg 1 0x0000000a ]\n"
             "  [ payload load 16b @ network header + 8 => reg 2 ]\n"
             "  [ payload load 2b @ transport header + 0 => reg 3 ]\n"
             "  [ hash reg 1 = jhash(reg 2, 20, 0x0) % mod 2 ]\n"
-            "  [ lookup reg 1 set v_tcp_fd00--1_443 dreg 0 ]\n"
+            "  [ lookup reg 1 set v_tcp_fd00--1_443 dreg 1 ]\n"
+            "  [ nat dnat ip6 addr_min reg 1 proto_min reg 2 ]\n"
             "inet vigil s_tcp_fd00--1_443\n"
             "  [ immediate reg 0 drop ]\n"
             "  userdata = { \\x00#vigil-svc tcp fd00::1 443 sh 2 0 -\\x00 }"
             "inet vigil s_udp_10.0.0.3_53\n"
+            "  [ meta load l4proto => reg 1 ]\n"
+            "  [ cmp eq reg 1 0x00000011 ]\n"
             "  [ numgen reg 1 = inc mod 2 ]\n"
-            "  [ lookup reg 1 set v_udp_10.0.0.3_53 dreg 0 ]\n"
+            "  [ lookup reg 1 set v_udp_10.0.0.3_53 dreg 1 ]\n"
+            "  [ nat dnat ip addr_min reg 1 proto_min reg 9 ]\n"
             "inet vigil s_udp_10.0.0.3_53\n"
             "  [ immediate reg 0 drop ]\n"
             "  userdata = { \\x00#vigil-svc udp 10.0.0.3 53 rr 0 0 -\\x00 }");
+}
+
+TEST(NftBatchTest, RrWeightChangeTouchesOnlyTheRecordChain) {
+  // rr keeps one slot per server whatever its weight: no slot and no selector changes.
+  State have = OneService(Tcp("10.0.0.1", 80), {Dest("10.1.0.1", 80), Dest("10.1.0.2", 0)});
+  State want = OneService(Tcp("10.0.0.1", 80), {Dest("10.1.0.1", 80), Dest("10.1.0.2", 0, 5)});
+  auto b = Build(want, have);
+  ASSERT_TRUE(b);
+  EXPECT_EQ(Lines(b->steps),
+            "begin\n"
+            "inet vigil: flush chain d_tcp_10.0.0.1_80_10.1.0.2_0\n"
+            "inet vigil: add rule d_tcp_10.0.0.1_80_10.1.0.2_0 (vigil-dst tcp 10.0.0.1 80 10.1.0.2 0 "
+            "5)\n"
+            "end\n");
+  // A server without a port joins: its slot holds the service's port, after its address.
+  State more = want;
+  more.PutDestination(Tcp("10.0.0.1", 80).key, Dest("10.1.0.3", 0));
+  auto add = Build(more, want);
+  ASSERT_TRUE(add);
+  const auto m = Messages(*add);
+  ASSERT_EQ(add->steps[4], "inet vigil: add element v_tcp_10.0.0.1_80 { 2 : 10.1.0.3 . 80 }");
+  const std::vector<uint8_t> element = {
+      0x20, 0x00, 0x01, 0x80,                                      // element
+      0x0c, 0x00, 0x01, 0x80, 0x08, 0x00, 0x01, 0x00, 0x02, 0x00, 0x00, 0x00,  // key { 2 }
+      0x10, 0x00, 0x02, 0x80, 0x0c, 0x00, 0x01, 0x00,              // data { value
+      0x0a, 0x01, 0x00, 0x03, 0x00, 0x50, 0x00, 0x00,              // 10.1.0.3, port 80 }
+  };
+  const std::vector<uint8_t> tail(m[4].end() - static_cast<long>(element.size()), m[4].end());
+  EXPECT_EQ(tail, element);
 }
 
 }  // namespace

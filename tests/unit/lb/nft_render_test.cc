@@ -73,7 +73,7 @@ TEST(NftRenderTest, WrrHonoursWeightsReducedByGcdAndSkipsWeightZero) {
       Tcp("10.0.0.1", 80, Scheduler::kWrr),
       {Dest("10.1.0.1", 8080, 200), Dest("10.1.0.2", 8080, 100), Dest("10.1.0.3", 8080, 0)});
   EXPECT_EQ(Render(want, {}),
-            "add map inet vigil v_tcp_10.0.0.1_80 { typeof numgen inc mod 1 : verdict; }\n"
+            "add map inet vigil v_tcp_10.0.0.1_80 { typeof numgen inc mod 1 : ip daddr . tcp dport; }\n"
             "add chain inet vigil s_tcp_10.0.0.1_80\n"
             "add element inet vigil svc4 { tcp . 10.0.0.1 . 80 : goto s_tcp_10.0.0.1_80 }\n"
             "add chain inet vigil d_tcp_10.0.0.1_80_10.1.0.1_8080\n"
@@ -85,9 +85,10 @@ TEST(NftRenderTest, WrrHonoursWeightsReducedByGcdAndSkipsWeightZero) {
             "add chain inet vigil d_tcp_10.0.0.1_80_10.1.0.3_8080\n"
             "add rule inet vigil d_tcp_10.0.0.1_80_10.1.0.3_8080 meta l4proto tcp dnat ip to "
             "10.1.0.3:8080 comment \"vigil-dst tcp 10.0.0.1 80 10.1.0.3 8080 0\"\n"
-            "add rule inet vigil s_tcp_10.0.0.1_80 numgen inc mod 3 vmap @v_tcp_10.0.0.1_80\n"
-            "add element inet vigil v_tcp_10.0.0.1_80 { 0 : goto d_tcp_10.0.0.1_80_10.1.0.1_8080, "
-            "1 : goto d_tcp_10.0.0.1_80_10.1.0.1_8080, 2 : goto d_tcp_10.0.0.1_80_10.1.0.2_8080 }\n"
+            "add rule inet vigil s_tcp_10.0.0.1_80 meta l4proto tcp dnat ip to numgen inc mod 3 map "
+            "@v_tcp_10.0.0.1_80\n"
+            "add element inet vigil v_tcp_10.0.0.1_80 { 0 : 10.1.0.1 . 8080, 1 : 10.1.0.1 . 8080, "
+            "2 : 10.1.0.2 . 8080 }\n"
             "add rule inet vigil s_tcp_10.0.0.1_80 drop comment \"vigil-svc tcp 10.0.0.1 80 wrr 0 "
             "0 -\"\n");
 }
@@ -96,9 +97,10 @@ TEST(NftRenderTest, RrGivesEachDestinationOneSlotWhateverItsWeight) {
   State want = OneService(Tcp("10.0.0.1", 80, Scheduler::kRr),
                           {Dest("10.1.0.1", 80, 5), Dest("10.1.0.2", 80, 1)});
   std::string text = Render(want, {});
-  EXPECT_NE(text.find("s_tcp_10.0.0.1_80 numgen inc mod 2 vmap @v_tcp_10.0.0.1_80\n"
-                      "add element inet vigil v_tcp_10.0.0.1_80 { 0 : goto "
-                      "d_tcp_10.0.0.1_80_10.1.0.1_80, 1 : goto d_tcp_10.0.0.1_80_10.1.0.2_80 }\n"),
+  EXPECT_NE(text.find("s_tcp_10.0.0.1_80 meta l4proto tcp dnat ip to numgen inc mod 2 map "
+                      "@v_tcp_10.0.0.1_80\n"
+                      "add element inet vigil v_tcp_10.0.0.1_80 { 0 : 10.1.0.1 . 80, "
+                      "1 : 10.1.0.2 . 80 }\n"),
             std::string::npos)
       << text;
 }
@@ -111,17 +113,15 @@ TEST(NftRenderTest, RandomAndShSelectors) {
   want.Put(sh);
   want.PutDestination(sh.key, Dest("10.1.0.1", 53));
   std::string text = Render(want, {});
-  EXPECT_NE(text.find("s_tcp_10.0.0.1_80 numgen random mod 4 vmap @v_tcp_10.0.0.1_80\n"
-                      "add element inet vigil v_tcp_10.0.0.1_80 { 0 : goto "
-                      "d_tcp_10.0.0.1_80_10.1.0.1_80, 1 : goto d_tcp_10.0.0.1_80_10.1.0.1_80, "
-                      "2 : goto d_tcp_10.0.0.1_80_10.1.0.1_80, 3 : goto "
-                      "d_tcp_10.0.0.1_80_10.1.0.2_80 }\n"),
+  EXPECT_NE(text.find("s_tcp_10.0.0.1_80 meta l4proto tcp dnat ip to numgen random mod 4 map "
+                      "@v_tcp_10.0.0.1_80\n"
+                      "add element inet vigil v_tcp_10.0.0.1_80 { 0 : 10.1.0.1 . 80, "
+                      "1 : 10.1.0.1 . 80, 2 : 10.1.0.1 . 80, 3 : 10.1.0.2 . 80 }\n"),
             std::string::npos)
       << text;
-  EXPECT_NE(text.find("s_tcp_10.0.0.2_53 jhash ip saddr . th sport mod 1 seed 0x0 vmap "
-                      "@v_tcp_10.0.0.2_53\n"
-                      "add element inet vigil v_tcp_10.0.0.2_53 { 0 : goto "
-                      "d_tcp_10.0.0.2_53_10.1.0.1_53 }\n"),
+  EXPECT_NE(text.find("s_tcp_10.0.0.2_53 meta l4proto tcp dnat ip to jhash ip saddr . th sport "
+                      "mod 1 seed 0x0 map @v_tcp_10.0.0.2_53\n"
+                      "add element inet vigil v_tcp_10.0.0.2_53 { 0 : 10.1.0.1 . 53 }\n"),
             std::string::npos)
       << text;
 }
@@ -188,10 +188,10 @@ TEST(NftRenderTest, WeightChangeTouchesOnlyThatServiceChainAndDestinationChain) 
             "flush chain inet vigil d_tcp_10.0.0.7_80_10.1.0.2_80\n"
             "add rule inet vigil d_tcp_10.0.0.7_80_10.1.0.2_80 meta l4proto tcp dnat ip to "
             "10.1.0.2:80 comment \"vigil-dst tcp 10.0.0.7 80 10.1.0.2 80 3\"\n"
-            "add rule inet vigil s_tcp_10.0.0.7_80 numgen inc mod 4 vmap @v_tcp_10.0.0.7_80\n"
-            "add element inet vigil v_tcp_10.0.0.7_80 { 0 : goto d_tcp_10.0.0.7_80_10.1.0.1_80, "
-            "1 : goto d_tcp_10.0.0.7_80_10.1.0.2_80, 2 : goto d_tcp_10.0.0.7_80_10.1.0.2_80, "
-            "3 : goto d_tcp_10.0.0.7_80_10.1.0.2_80 }\n"
+            "add rule inet vigil s_tcp_10.0.0.7_80 meta l4proto tcp dnat ip to numgen inc mod 4 map "
+            "@v_tcp_10.0.0.7_80\n"
+            "add element inet vigil v_tcp_10.0.0.7_80 { 0 : 10.1.0.1 . 80, 1 : 10.1.0.2 . 80, "
+            "2 : 10.1.0.2 . 80, 3 : 10.1.0.2 . 80 }\n"
             "add rule inet vigil s_tcp_10.0.0.7_80 drop comment \"vigil-svc tcp 10.0.0.7 80 wrr 0 "
             "0 -\"\n");
 }
@@ -247,6 +247,8 @@ TEST(NftRenderTest, PersistenceChangeRebuildsSetsOfKeptDestinations) {
   EXPECT_EQ(Render(want, have),
             "flush chain inet vigil s_tcp_10.0.0.1_80\n"
             "flush map inet vigil v_tcp_10.0.0.1_80\n"
+            "delete map inet vigil v_tcp_10.0.0.1_80\n"
+            "add map inet vigil v_tcp_10.0.0.1_80 { typeof numgen inc mod 1 : verdict; }\n"
             "flush chain inet vigil d_tcp_10.0.0.1_80_10.1.0.1_80\n"
             "add set inet vigil p_tcp_10.0.0.1_80_10.1.0.1_80 { type ipv4_addr; size 1048576; "
             "flags dynamic,timeout; timeout 30s; }\n"

@@ -125,16 +125,15 @@ TEST(NftablesNetnsTest, AppliesAndReadsBackExactly) {
   EXPECT_EQ(result.text,
             "table inet vigil {\n"
             "\tchain s_tcp_10.0.0.1_80 {\n"
-            "\t\tnumgen inc mod 4 vmap @v_tcp_10.0.0.1_80\n"
+            "\t\tmeta l4proto tcp dnat ip to numgen inc mod 4 map @v_tcp_10.0.0.1_80\n"
             "\t\tdrop comment \"vigil-svc tcp 10.0.0.1 80 wrr 0 0 -\"\n"
             "\t}\n"
             "}\n"
             "table inet vigil {\n"
             "\tmap v_tcp_10.0.0.1_80 {\n"
-            "\t\ttypeof numgen inc mod 1 : verdict\n"
-            "\t\telements = { 0 : goto d_tcp_10.0.0.1_80_10.1.0.1_8080, 1 : goto "
-            "d_tcp_10.0.0.1_80_10.1.0.1_8080, 2 : goto d_tcp_10.0.0.1_80_10.1.0.1_8080, 3 : goto "
-            "d_tcp_10.0.0.1_80_10.1.0.2_8080 }\n"
+            "\t\ttypeof numgen inc mod 1 : ip daddr . tcp dport\n"
+            "\t\telements = { 0 : 10.1.0.1 . 8080, 1 : 10.1.0.1 . 8080, 2 : 10.1.0.1 . 8080, "
+            "3 : 10.1.0.2 . 8080 }\n"
             "\t}\n"
             "}\n");
 }
