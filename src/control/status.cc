@@ -224,7 +224,7 @@ std::string RenderPrometheus(const Status& s) {
     w.Family("vigil_lb_restorations_total", "counter",
              "Times the kernel's load balancer was found changed by someone else and restored, "
              "by how it was found.");
-    for (const char* reason : {"event", "audit", "damaged"}) {
+    for (const char* reason : {"event", "audit", "damaged", "rejected"}) {
       auto it = s.lb_restorations.find(reason);
       w.Sample("vigil_lb_restorations_total", {{"reason", reason}},
                double(it == s.lb_restorations.end() ? 0 : it->second));

@@ -113,7 +113,8 @@ TEST(StatusTest, RestorationsAreCountedByReasonAndSurviveTheJsonRoundTrip) {
   EXPECT_NE(text.find("# TYPE vigil_lb_restorations_total counter\n"
                       "vigil_lb_restorations_total{reason=\"event\"} 3\n"
                       "vigil_lb_restorations_total{reason=\"audit\"} 0\n"
-                      "vigil_lb_restorations_total{reason=\"damaged\"} 1\n"),
+                      "vigil_lb_restorations_total{reason=\"damaged\"} 1\n"
+                      "vigil_lb_restorations_total{reason=\"rejected\"} 0\n"),
             std::string::npos)
       << text;
 }
