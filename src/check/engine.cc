@@ -1,6 +1,7 @@
 #include "check/engine.h"
 
 #include <algorithm>
+#include <cstdio>
 #include <map>
 #include <optional>
 #include <set>
@@ -31,6 +32,9 @@ constexpr auto kShutdownScriptWait = std::chrono::seconds(2);
 constexpr auto kShutdownPoll = std::chrono::milliseconds(20);
 // How long to wait before trying again when the kernel refused a change.
 constexpr auto kApplyRetryDelay = std::chrono::seconds(2);
+// How long `vigilctl drain` leaves a real server at weight 0 before it disables it, unless
+// the operator names a timeout.
+constexpr auto kDefaultDrainTimeout = std::chrono::seconds(300);
 // How long a restoration waits after a change behind vigil's back was seen, so that one
 // restoration answers a burst of foreign commands.
 constexpr auto kRestoreDelay = std::chrono::milliseconds(50);
@@ -370,6 +374,7 @@ class CheckEngine final : public control::Engine {
     std::map<std::string, std::shared_ptr<Probe>> previous = std::move(probes_);
     probes_ = std::move(built->probes);
     OpenFifos(config);
+    ForgetAdminOfGoneServers();
     for (auto& [v, events] : pending) HandleEvents(v, events);
     auto applied = ApplyLb(/*retry_on_failure=*/true);
     for (auto& [key, probe] : probes_) {
@@ -386,6 +391,62 @@ class CheckEngine final : public control::Engine {
     return summary;
   }
 
+  Result<std::string> Operate(const control::Operation& op) override {
+    if (!lb_) return Fail(ErrorCode::kInternal, "the checker engine is not started");
+    size_t v = vss_.size();
+    for (size_t i = 0; i < vss_.size(); ++i) {
+      // "10.0.0.1:80" stands for "10.0.0.1:80/tcp".
+      if (vss_[i].id == op.virtual_server || vss_[i].id == op.virtual_server + "/tcp") v = i;
+    }
+    if (v == vss_.size())
+      return Fail(ErrorCode::kNotFound, "no virtual server " + op.virtual_server);
+    Vs& vs = vss_[v];
+    size_t r = vs.model.real_servers.size();
+    for (size_t i = 0; i < vs.model.real_servers.size(); ++i) {
+      const model::RealServer& rs = vs.model.real_servers[i];
+      if (AddressPortName(rs.address, rs.port) == op.real_server) r = i;
+    }
+    if (r == vs.model.real_servers.size())
+      return Fail(ErrorCode::kNotFound,
+                  "virtual server " + vs.id + " has no real server " + op.real_server);
+
+    const std::pair<std::string, std::string> key{vs.id, op.real_server};
+    AdminEntry& entry = admin_[key];
+    if (entry.drain_timer) seams_.timers->Cancel(entry.drain_timer);
+    entry.drain_timer = 0;
+    std::string did;
+    if (op.command == "enable") {
+      entry.admin = {};  // back to what the configuration says
+      did = "enabled (runtime state cleared)";
+    } else if (op.command == "disable") {
+      entry.admin.mode = RealServerAdmin::Mode::kDisabled;
+      did = "disabled";
+    } else if (op.command == "weight") {
+      entry.admin.weight = op.weight;
+      did = "weight set to " + std::to_string(op.weight);
+    } else if (op.command == "drain") {
+      const Duration timeout =
+          op.timeout_s > 0 ? std::chrono::duration_cast<Duration>(
+                                 std::chrono::duration<double>(op.timeout_s))
+                           : kDefaultDrainTimeout;
+      entry.admin.mode = RealServerAdmin::Mode::kDraining;
+      entry.drain_until = seams_.clock->Now() + timeout;
+      entry.drain_timer = seams_.timers->After(timeout, [this, key] { EndDrain(key); });
+      did = "draining (weight 0; disabled in " +
+            FormatSeconds(std::chrono::duration<double>(timeout).count()) + ")";
+    } else {
+      return Fail(ErrorCode::kInvalidArgument, "unknown operation " + op.command);
+    }
+    SetAdmin(v, r, entry.admin);
+    if (entry.admin == RealServerAdmin{}) admin_.erase(key);
+    log::Notice("operator: real server " + RsName(v, r) + " of VS " + vs.state->config().name +
+                " " + did);
+    if (auto applied = ApplyLb(/*retry_on_failure=*/true); !applied)
+      return Fail(ErrorCode::kIo, did + ", but the load balancer was not updated: " +
+                                      applied.error().ToString());
+    return op.real_server + " of " + vs.id + " " + did;
+  }
+
   void Stop(std::function<void()> done) override {
     StopProbes(probes_);
     if (retry_timer_) seams_.timers->Cancel(retry_timer_);
@@ -395,6 +456,10 @@ class CheckEngine final : public control::Engine {
     for (TimerService::Id* t : {&audit_timer_, &restore_timer_}) {
       if (*t) seams_.timers->Cancel(*t);
       *t = 0;
+    }
+    for (auto& [key, a] : admin_) {
+      if (a.drain_timer) seams_.timers->Cancel(a.drain_timer);
+      a.drain_timer = 0;
     }
     nft_watch_.reset();
     if (lb_) {
@@ -477,6 +542,15 @@ class CheckEngine final : public control::Engine {
           if (d.real_server == i) r.weight = static_cast<int>(d.weight);
         }
         r.config_weight = static_cast<int>(rs.weight);
+        const RealServerAdmin& admin = vs.state->admin(i);
+        r.admin = AdminModeName(admin.mode);
+        r.admin_weight = admin.weight ? static_cast<int>(*admin.weight) : -1;
+        if (admin.mode == RealServerAdmin::Mode::kDraining) {
+          auto it = admin_.find({vs.id, r.address});
+          if (it != admin_.end())
+            r.drain_left_s = std::max(
+                0.0, std::chrono::duration<double>(it->second.drain_until - now).count());
+        }
         r.checks_ok = vs.stats[i].ok;
         r.checks_failed = vs.stats[i].failed;
         r.last_check_latency_s = vs.stats[i].latency_s;
@@ -490,6 +564,63 @@ class CheckEngine final : public control::Engine {
   }
 
  private:
+  // What operators set on one real server, kept by (virtual server id, "addr:port") across
+  // reloads for as long as both stay in the configuration.
+  struct AdminEntry {
+    RealServerAdmin admin;
+    TimePoint drain_until{};
+    TimerService::Id drain_timer = 0;
+  };
+
+  // Applies `admin` to real server `r` of virtual server `v` and handles what follows.
+  void SetAdmin(size_t v, size_t r, const RealServerAdmin& admin) {
+    HandleEvents(v, vss_[v].state->SetAdmin(r, admin));
+    Changed();
+  }
+
+  // A drain's time is up: the real server leaves the pool (disabled).
+  void EndDrain(const std::pair<std::string, std::string>& key) {
+    auto it = admin_.find(key);
+    if (it == admin_.end()) return;
+    it->second.drain_timer = 0;
+    it->second.admin.mode = RealServerAdmin::Mode::kDisabled;
+    for (size_t v = 0; v < vss_.size(); ++v) {
+      if (vss_[v].id != key.first) continue;
+      for (size_t r = 0; r < vss_[v].model.real_servers.size(); ++r) {
+        const model::RealServer& rs = vss_[v].model.real_servers[r];
+        if (AddressPortName(rs.address, rs.port) != key.second) continue;
+        log::Notice("operator: drain of real server " + RsName(v, r) + " of VS " +
+                    vss_[v].state->config().name + " ended (timeout); disabled");
+        SetAdmin(v, r, it->second.admin);
+        ApplyLbSoon();
+      }
+    }
+  }
+
+  // Drops (and stops the drains of) the runtime state of real servers a reload removed.
+  void ForgetAdminOfGoneServers() {
+    std::set<std::pair<std::string, std::string>> present;
+    for (const Vs& vs : vss_)
+      for (const model::RealServer& rs : vs.model.real_servers)
+        present.emplace(vs.id, AddressPortName(rs.address, rs.port));
+    for (auto it = admin_.begin(); it != admin_.end();) {
+      if (present.contains(it->first)) {
+        ++it;
+        continue;
+      }
+      if (it->second.drain_timer) seams_.timers->Cancel(it->second.drain_timer);
+      log::Info("operator state of real server " + it->first.second + " of VS " +
+                it->first.first + " dropped: no longer configured");
+      it = admin_.erase(it);
+    }
+  }
+
+  static std::string FormatSeconds(double s) {
+    char text[32];
+    std::snprintf(text, sizeof text, "%g s", s);
+    return text;
+  }
+
   struct Built {
     std::vector<Vs> vss;
     std::map<std::string, std::shared_ptr<Probe>> probes;
@@ -564,9 +695,14 @@ class CheckEngine final : public control::Engine {
     for (auto& [key, probe] : built.probes) probe->subscribers = std::move(built.subscribers[key]);
   }
 
-  // Starts `vs`'s state and re-applies the dynamic weights its probes last reported;
-  // returns the events.
-  static std::vector<Event> StartVs(Vs& vs) {
+  // Starts `vs`'s state with what operators set on its real servers and re-applies the
+  // dynamic weights its probes last reported; returns the events.
+  std::vector<Event> StartVs(Vs& vs) const {
+    for (size_t i = 0; i < vs.model.real_servers.size(); ++i) {
+      const model::RealServer& rs = vs.model.real_servers[i];
+      auto it = admin_.find({vs.id, AddressPortName(rs.address, rs.port)});
+      if (it != admin_.end()) (void)vs.state->SetAdmin(i, it->second.admin);
+    }
     std::vector<Event> events = vs.state->Start();
     for (const auto& [checker, weight] : vs.weights) {
       std::vector<Event> more = vs.state->SetCheckerWeight(checker, weight);
@@ -968,6 +1104,7 @@ class CheckEngine final : public control::Engine {
   std::string ipvs_netns_;  // where the IPVS socket opens (net::IpvsNetnsPath), "" = here
   model::Config config_;
   std::vector<Vs> vss_;
+  std::map<std::pair<std::string, std::string>, AdminEntry> admin_;
   std::map<std::string, std::shared_ptr<Probe>> probes_;
   std::vector<std::shared_ptr<Probe>> retired_;  // stopped while in flight
   std::optional<lb::State> applied_;

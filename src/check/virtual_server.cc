@@ -28,16 +28,34 @@ CheckerId VirtualServerState::AddChecker(size_t rs, bool starts_up) {
   return checkers_.size() - 1;
 }
 
+const char* AdminModeName(RealServerAdmin::Mode mode) {
+  switch (mode) {
+    case RealServerAdmin::Mode::kEnabled: return "enabled";
+    case RealServerAdmin::Mode::kDisabled: return "disabled";
+    case RealServerAdmin::Mode::kDraining: return "draining";
+  }
+  return "enabled";
+}
+
 int64_t VirtualServerState::effective_weight(size_t rs) const {
-  return ClampWeight(config_.real_servers[rs].weight + servers_[rs].extra_weight);
+  const Server& s = servers_[rs];
+  if (s.admin.mode == RealServerAdmin::Mode::kDraining) return 0;
+  return ClampWeight(s.admin.weight.value_or(config_.real_servers[rs].weight) + s.extra_weight);
 }
 
 int64_t VirtualServerState::LiveWeight() const {
   int64_t sum = 0;
   for (size_t i = 0; i < servers_.size(); ++i) {
-    if (servers_[i].alive) sum += effective_weight(i);
+    if (InPool(i)) sum += effective_weight(i);
   }
   return sum;
+}
+
+std::vector<Event> VirtualServerState::SetAdmin(size_t rs, const RealServerAdmin& admin) {
+  std::vector<Event> events;
+  servers_[rs].admin = admin;
+  if (started_) UpdateQuorum(/*init=*/false, events);
+  return events;
 }
 
 std::vector<Event> VirtualServerState::Start() {
@@ -138,6 +156,7 @@ std::vector<Event> VirtualServerState::ReportFirstResultDown(CheckerId id) {
 std::vector<Destination> VirtualServerState::Desired() const {
   std::vector<Destination> out;
   for (size_t i = 0; i < servers_.size(); ++i) {
+    if (servers_[i].admin.mode == RealServerAdmin::Mode::kDisabled) continue;
     if (servers_[i].alive && !sorry_active_) {
       out.push_back(Destination{i, effective_weight(i)});
     } else if (config_.real_servers[i].inhibit_on_failure) {

@@ -58,10 +58,28 @@ struct Event {
 
 using CheckerId = size_t;
 
+// What an operator set on a real server at run time (`vigilctl enable|disable|weight|drain`);
+// never written into the configuration.
+struct RealServerAdmin {
+  enum class Mode {
+    kEnabled,   // in the pool while its checkers pass
+    kDisabled,  // out of the pool (and of the quorum), whatever its checkers say
+    kDraining,  // in the pool with weight 0: no new connections, the old ones go on
+  };
+  Mode mode = Mode::kEnabled;
+  std::optional<int64_t> weight;  // replaces the configured weight while set
+  bool operator==(const RealServerAdmin&) const = default;
+};
+
+// Returns "enabled", "disabled" or "draining".
+const char* AdminModeName(RealServerAdmin::Mode mode);
+
 // Real-server and quorum state of one virtual server. Not thread-safe.
 //
 // A real server is alive when none of its checkers is DOWN. Its effective weight is its
-// configured weight plus what dynamic checkers contribute, clamped to [0, kMaxWeight].
+// configured weight (or the operator's, RealServerAdmin::weight) plus what dynamic checkers
+// contribute, clamped to [0, kMaxWeight]; 0 while it drains. A disabled server is out of the
+// pool and of the live weight whatever its checkers say.
 // Quorum: live weight = sum of the alive servers' effective weights; quorum is gained when
 // live weight >= quorum + hysteresis and lost when it drops below quorum - hysteresis or to 0.
 // Without quorum the sorry server (if any) replaces the pool.
@@ -91,6 +109,12 @@ class VirtualServerState {
   // its first probe. Returns kRealServerDown for that server if it is not alive.
   std::vector<Event> ReportFirstResultDown(CheckerId checker);
 
+  // Sets what the operator decided for real server `rs` (before or after Start); returns the
+  // quorum events it causes. A real server's health events are not raised: its checkers
+  // decide those.
+  std::vector<Event> SetAdmin(size_t rs, const RealServerAdmin& admin);
+  const RealServerAdmin& admin(size_t rs) const { return servers_[rs].admin; }
+
   // Returns the destinations the lb layer should have, real servers in configuration order,
   // then the sorry server.
   std::vector<Destination> Desired() const;
@@ -108,7 +132,12 @@ class VirtualServerState {
     bool alive = false;
     unsigned failed_checkers = 0;
     int64_t extra_weight = 0;  // sum of the checkers' contributions
+    RealServerAdmin admin;
   };
+  // True iff `rs` is alive and not disabled.
+  bool InPool(size_t rs) const {
+    return servers_[rs].alive && servers_[rs].admin.mode != RealServerAdmin::Mode::kDisabled;
+  }
   struct Checker {
     size_t rs;
     bool up;

@@ -16,6 +16,7 @@
 
 #include "base/fd.h"
 #include "base/unique_fd.h"
+#include "control/protocol.h"
 
 namespace vigil::control {
 
@@ -129,8 +130,13 @@ std::string ServersTable(const json& vss) {
     std::string quorum = v.value("quorum_up", true) ? "quorum" : "NO QUORUM";
     if (v.value("sorry_server_active", false)) quorum += " (sorry server)";
     for (const auto& r : v.value("real_servers", json::array())) {
-      rows.push_back({vs, Str(r.value("address", json())),
-                      r.value("up", false) ? "UP" : "DOWN", Str(r.value("weight", json())),
+      // Runtime state an operator set: "UP/disabled", "DOWN/draining"; "40(set)".
+      std::string health = r.value("up", false) ? "UP" : "DOWN";
+      const std::string admin = r.value("admin", std::string("enabled"));
+      if (admin != "enabled") health += "/" + admin;
+      std::string weight = Str(r.value("weight", json()));
+      if (r.value("admin_weight", -1) >= 0) weight += "(set)";
+      rows.push_back({vs, Str(r.value("address", json())), health, weight,
                       Str(r.value("checks_ok", json())) + "/" +
                           Str(r.value("checks_failed", json())),
                       RunningFor(r.value("check_running_s", 0.0)), quorum});
@@ -177,6 +183,7 @@ Rendered RenderResponse(const std::string& command, const std::string& response_
   if (r.is_discarded() || !r.is_object()) return {"vigild sent an unreadable answer\n", false};
   if (!r.value("ok", false)) return {"error: " + Str(r.value("error", json("unknown"))) + "\n", false};
   if (command == "reload") return {Str(r.value("message", json("reloaded"))) + "\n", true};
+  if (IsOperation(command)) return {Str(r.value("message", json("done"))) + "\n", true};
   if (command == "instances") return {InstancesTable(r["instances"]), true};
   if (command == "servers") return {ServersTable(r["virtual_servers"]), true};
   if (command == "stats") {

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "base/error.h"
+#include "control/protocol.h"
 #include "control/status.h"
 
 namespace vigil::model {
@@ -30,6 +31,11 @@ class Engine {
   virtual void Stop(std::function<void()> done) = 0;
   // Fills this engine's part of the status.
   virtual void Report(Status& status) const = 0;
+  // Carries out an operator's runtime operation (vigilctl); returns what it did, or why
+  // not. Engines without operations refuse them all.
+  virtual Result<std::string> Operate(const Operation& op) {
+    return Fail(ErrorCode::kInvalidArgument, "the " + op.command + " operation is not for this engine");
+  }
 
   // The engine calls this whenever its observable state changed.
   void set_on_change(std::function<void()> f) { on_change_ = std::move(f); }

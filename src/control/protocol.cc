@@ -46,6 +46,55 @@ std::string StatusReply(const std::string& command, const Status& current) {
 
 }  // namespace
 
+bool IsOperation(const std::string& command) {
+  return command == "enable" || command == "disable" || command == "drain" ||
+         command == "weight";
+}
+
+std::string ToJson(const Operation& op) {
+  nlohmann::json j{{"command", op.command},
+                   {"virtual_server", op.virtual_server},
+                   {"real_server", op.real_server}};
+  if (op.command == "weight") j["weight"] = op.weight;
+  if (op.command == "drain" && op.timeout_s > 0) j["timeout"] = op.timeout_s;
+  return Dump(j);
+}
+
+Result<Operation> OperationFromJson(const std::string& line) {
+  auto bad = [](const std::string& why) { return Fail(ErrorCode::kInvalidArgument, why); };
+  nlohmann::json j = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded() || !j.is_object()) return bad("request is not a JSON object");
+  Operation op;
+  auto string_field = [&](const char* key, std::string& out) {
+    auto it = j.find(key);
+    if (it == j.end() || !it->is_string() || it->get_ref<const std::string&>().empty())
+      return false;
+    out = it->get<std::string>();
+    return true;
+  };
+  if (!string_field("command", op.command) || !IsOperation(op.command))
+    return bad("request has no operation \"command\" (enable, disable, drain or weight)");
+  if (!string_field("virtual_server", op.virtual_server))
+    return bad(op.command + " needs a \"virtual_server\" string");
+  if (!string_field("real_server", op.real_server))
+    return bad(op.command + " needs a \"real_server\" string");
+  if (op.command == "weight") {
+    auto it = j.find("weight");
+    if (it == j.end() || !it->is_number_integer() || it->get<int64_t>() < 0 ||
+        it->get<int64_t>() > kMaxOperationWeight)
+      return bad("weight needs a \"weight\" from 0 to " + std::to_string(kMaxOperationWeight));
+    op.weight = it->get<int64_t>();
+  }
+  if (op.command == "drain") {
+    if (auto it = j.find("timeout"); it != j.end()) {
+      if (!it->is_number() || !(it->get<double>() > 0) || it->get<double>() > kMaxDrainTimeout)
+        return bad("drain's \"timeout\" must be seconds above 0, at most 86400");
+      op.timeout_s = it->get<double>();
+    }
+  }
+  return op;
+}
+
 void HandleRequest(const std::string& line, ControlTarget& target,
                    std::function<void(std::string)> reply) {
   nlohmann::json req = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
@@ -68,10 +117,25 @@ void HandleRequest(const std::string& line, ControlTarget& target,
     });
     return;
   }
+  if (IsOperation(command)) {
+    auto op = OperationFromJson(line);
+    if (!op) {
+      reply(ErrorReply(op.error().context()));
+      return;
+    }
+    target.Operate(*op, [reply](bool ok, std::string message) {
+      nlohmann::json r{{"ok", ok}};
+      if (ok) r["message"] = message;
+      else r["error"] = message;
+      reply(Dump(r));
+    });
+    return;
+  }
   if (command != "status" && command != "instances" && command != "servers" &&
       command != "stats") {
     reply(ErrorReply("unknown command '" + command +
-                     "' (expected status, instances, servers, stats or reload)"));
+                     "' (expected status, instances, servers, stats, reload, enable, disable, "
+                     "drain or weight)"));
     return;
   }
   target.Refresh([&target, command, reply] { reply(StatusReply(command, target.CurrentStatus())); });

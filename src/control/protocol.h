@@ -1,16 +1,42 @@
 // The control protocol: one JSON object per line on the control socket.
 //   request:  {"command": "status" | "instances" | "servers" | "stats" | "reload"}
+//             {"command": "enable" | "disable" | "drain" | "weight",
+//              "virtual_server": "10.0.0.1:80/tcp", "real_server": "10.0.0.2:8080",
+//              "weight": N (weight), "timeout": S (drain, optional)}
 //   response: {"ok": true, ...} or {"ok": false, "error": "..."}
 // Pure: the server feeds request lines in and writes the returned line out.
 #ifndef VIGIL_CONTROL_PROTOCOL_H_
 #define VIGIL_CONTROL_PROTOCOL_H_
 
+#include <cstdint>
 #include <functional>
 #include <string>
 
+#include "base/error.h"
 #include "control/status.h"
 
 namespace vigil::control {
+
+// A runtime operation on one real server (`vigilctl enable|disable|drain|weight VS RS`).
+struct Operation {
+  std::string command;         // "enable", "disable", "drain" or "weight"
+  std::string virtual_server;  // as `vigilctl servers` names it: "10.0.0.1:80/tcp",
+                               // "[fd00::1]:80/tcp", "fwmark 7", "group NAME"
+  std::string real_server;     // "10.0.0.2:8080" or "[fd00::2]:8080"
+  int64_t weight = -1;         // "weight": the new weight, 0..kMaxOperationWeight
+  double timeout_s = 0;        // "drain": seconds before it is removed anyway; 0: the default
+  bool operator==(const Operation&) const = default;
+};
+
+inline constexpr int64_t kMaxOperationWeight = 65535;
+inline constexpr double kMaxDrainTimeout = 86400;
+
+// Returns whether `command` is one of Operation's.
+bool IsOperation(const std::string& command);
+// Returns the operation's JSON object (a request line without its newline).
+std::string ToJson(const Operation& op);
+// Parses a request line naming an operation; returns why it is not a valid one.
+Result<Operation> OperationFromJson(const std::string& line);
 
 // What the protocol needs from the daemon.
 class ControlTarget {
@@ -23,6 +49,11 @@ class ControlTarget {
   virtual void Refresh(std::function<void()> done) { done(); }
   // Starts a reload; calls `done(ok, message)` when it has finished or failed.
   virtual void Reload(std::function<void(bool ok, std::string message)> done) = 0;
+  // Carries out `op`; calls `done(ok, message)` when it is done or has failed.
+  virtual void Operate(const Operation& op, std::function<void(bool ok, std::string message)> done) {
+    (void)op;
+    done(false, "this daemon takes no operations");
+  }
 };
 
 // Handles one request line and calls `reply` with the response line (without newline),

@@ -12,7 +12,8 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(
     adverts_sent, adverts_received, priority_zero_sent, priority_zero_received, rejected)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(RealServerStatus, address, up, weight,
                                                 config_weight, checks_ok, checks_failed,
-                                                last_check_latency_s, check_running_s)
+                                                last_check_latency_s, check_running_s, admin,
+                                                admin_weight, drain_left_s)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(VirtualServerStatus, name, scheduler, quorum_up,
                                                 sorry_server_active, live_weight, real_servers)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(ListenerStatus, name, accepted, accept_errors,
@@ -211,6 +212,22 @@ std::string RenderPrometheus(const Status& s) {
       for (const auto& r : v.real_servers)
         w.Sample("vigil_lb_real_server_weight",
                  {{"virtual_server", v.name}, {"real_server", r.address}}, r.weight);
+    w.Family("vigil_lb_real_server_admin", "gauge",
+             "1 for the runtime state an operator set on the real server (vigilctl enable, "
+             "disable, drain), 0 for the others.");
+    for (const auto& v : s.virtual_servers)
+      for (const auto& r : v.real_servers)
+        for (const char* state : {"enabled", "disabled", "draining"})
+          w.Sample("vigil_lb_real_server_admin",
+                   {{"virtual_server", v.name}, {"real_server", r.address}, {"state", state}},
+                   r.admin == state ? 1 : 0);
+    w.Family("vigil_lb_real_server_admin_weight", "gauge",
+             "The weight an operator set at run time (vigilctl weight); absent without one.");
+    for (const auto& v : s.virtual_servers)
+      for (const auto& r : v.real_servers)
+        if (r.admin_weight >= 0)
+          w.Sample("vigil_lb_real_server_admin_weight",
+                   {{"virtual_server", v.name}, {"real_server", r.address}}, r.admin_weight);
     w.Family("vigil_lb_checks_total", "counter", "Health checks run, by result.");
     for (const auto& v : s.virtual_servers)
       for (const auto& r : v.real_servers) {

@@ -42,6 +42,12 @@ struct RealServerStatus {
   uint64_t checks_failed = 0;
   double last_check_latency_s = 0;  // duration of the last probe
   double check_running_s = 0;       // how long the check in flight has run (0: none)
+  // Runtime state an operator set (vigilctl): "enabled", "disabled" or "draining", the
+  // weight set by `vigilctl weight` (-1: none), and the seconds a drain has left (0 unless
+  // draining).
+  std::string admin = "enabled";
+  int admin_weight = -1;
+  double drain_left_s = 0;
 
   friend bool operator==(const RealServerStatus&, const RealServerStatus&) = default;
 };

@@ -131,6 +131,21 @@ class EngineProcess {
         channel_->Send(FrameType::kReloadResult, result);
         break;
       }
+      case FrameType::kOperation: {
+        std::string result;
+        auto op = control::OperationFromJson(f.payload);
+        if (!op) {
+          result = "0" + op.error().context();
+        } else if (auto r = engine_->Operate(*op); r) {
+          result = "1" + *r;
+        } else {
+          result = "0" + r.error().ToString();
+        }
+        // As for a reload: the new state first, so that the answer comes with it.
+        SendReport();
+        channel_->Send(FrameType::kOperationResult, result);
+        break;
+      }
       default:
         break;
     }

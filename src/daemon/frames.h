@@ -15,6 +15,8 @@ enum class FrameType : char {
   kReportRequest = 'Q', // supervisor -> engine: send a status frame now
   kReload = 'H',        // supervisor -> engine: reload the configuration
   kReloadResult = 'L',  // engine -> supervisor: "1" + summary, or "0" + errors
+  kOperation = 'O',     // supervisor -> engine: a control::Operation as JSON
+  kOperationResult = 'R',  // engine -> supervisor: "1" + what it did, or "0" + why not
 };
 
 inline constexpr uint32_t kMaxFramePayload = 64 << 20;

@@ -16,6 +16,7 @@
 #include <chrono>
 #include <cstring>
 #include <ctime>
+#include <deque>
 #include <map>
 #include <set>
 
@@ -70,6 +71,8 @@ struct Child {
   control::Status last;                 // the engine's last report
   bool wanted = false;                  // the configuration needs this engine
   int late_reload_results = 0;          // answers still due to reloads that timed out
+  // Operations sent to the engine, answered in order.
+  std::deque<std::function<void(bool, std::string)>> operation_waiters;
 };
 
 class Supervisor final : public control::ControlTarget {
@@ -333,6 +336,12 @@ class Supervisor final : public control::ControlTarget {
       control::Status s;
       if (control::FromJson(f.payload, s)) c.last = std::move(s);
       if (refresh_outstanding_.erase(name) && refresh_outstanding_.empty()) FinishRefresh();
+    } else if (f.type == FrameType::kOperationResult) {
+      if (c.operation_waiters.empty()) return;
+      auto cb = std::move(c.operation_waiters.front());
+      c.operation_waiters.pop_front();
+      const bool ok = !f.payload.empty() && f.payload[0] == '1';
+      cb(ok, f.payload.empty() ? "" : f.payload.substr(1));
     } else if (f.type == FrameType::kReloadResult) {
       if (c.late_reload_results > 0) {
         --c.late_reload_results;
@@ -384,6 +393,26 @@ class Supervisor final : public control::ControlTarget {
     log::Info(SignalName(received.signo) + " from pid " + std::to_string(arrival.sender) + via +
               ": a copy of one already handled");
     return false;
+  }
+
+  // ControlTarget: passes `op` to the checker engine, which owns the real servers, and
+  // answers with what it did. Admission is the control socket's (root, or the group named
+  // by vigil_control_group).
+  void Operate(const control::Operation& op,
+               std::function<void(bool, std::string)> done) override {
+    const std::string what = op.command + " " + op.virtual_server + " " + op.real_server +
+                             (op.command == "weight" ? " " + std::to_string(op.weight) : "");
+    Child& c = children_["check"];
+    if (!c.slot->running() || !c.channel) {
+      log::Warning("control: " + what + " refused: the checker engine is not running");
+      return done(false, "the checker engine is not running");
+    }
+    log::Info("control: " + what);
+    c.operation_waiters.push_back([what, done](bool ok, std::string message) {
+      if (!ok) log::Warning("control: " + what + " failed: " + message);
+      done(ok, std::move(message));
+    });
+    c.channel->Send(FrameType::kOperation, control::ToJson(op));
   }
 
   enum class DumpKind { kData, kStats, kJson };
@@ -457,6 +486,9 @@ class Supervisor final : public control::ControlTarget {
           reload_waiters_.erase(w);
           cb(false, "engine exited during reload");
         }
+        auto ops = std::move(c.operation_waiters);
+        c.operation_waiters.clear();
+        for (auto& cb : ops) cb(false, "engine " + name + " exited during the operation");
         OnChildExit(c, status);
       }
     }

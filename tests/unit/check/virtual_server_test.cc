@@ -184,5 +184,71 @@ TEST(VirtualServerTest, EffectiveWeightIsClamped) {
   EXPECT_EQ(vs.effective_weight(0), kMaxWeight);
 }
 
+RealServerAdmin Admin(RealServerAdmin::Mode mode, std::optional<int64_t> weight = std::nullopt) {
+  return RealServerAdmin{mode, weight};
+}
+
+TEST(VirtualServerTest, ADisabledServerLeavesThePoolAndTheQuorum) {
+  VirtualServerState vs(ThreeServers(5, 0, true));
+  for (size_t i = 0; i < 3; ++i) vs.AddChecker(i);
+  vs.Start();
+  // 6 - 3 = 3 < 5: the quorum goes, the sorry server comes in; no health event.
+  EXPECT_EQ(vs.SetAdmin(2, Admin(RealServerAdmin::Mode::kDisabled)),
+            (std::vector<Event>{QDown(3, 5)}));
+  EXPECT_TRUE(vs.alive(2));
+  EXPECT_EQ(vs.LiveWeight(), 3);
+  EXPECT_EQ(vs.Desired(), (std::vector<Destination>{{kSorry, 5}}));
+  EXPECT_EQ(vs.SetAdmin(2, Admin(RealServerAdmin::Mode::kEnabled)),
+            (std::vector<Event>{QUp(6, 5)}));
+  EXPECT_EQ(vs.Desired(), (std::vector<Destination>{{0, 1}, {1, 2}, {2, 3}}));
+}
+
+TEST(VirtualServerTest, ADisabledServerStaysOutEvenWithInhibitOnFailure) {
+  VirtualServerConfig c = ThreeServers(1, 0, false);
+  c.real_servers[1].inhibit_on_failure = true;
+  VirtualServerState vs(c);
+  CheckerId b = vs.AddChecker(1);
+  vs.Start();
+  vs.SetAdmin(1, Admin(RealServerAdmin::Mode::kDisabled));
+  EXPECT_EQ(vs.Desired(), (std::vector<Destination>{{0, 1}, {2, 3}}));
+  // Its checkers still decide its health.
+  EXPECT_EQ(vs.SetCheckerUp(b, false), (std::vector<Event>{RsDown(1)}));
+  EXPECT_EQ(vs.Desired(), (std::vector<Destination>{{0, 1}, {2, 3}}));
+}
+
+TEST(VirtualServerTest, TheOperatorsWeightReplacesTheConfiguredOne) {
+  VirtualServerState vs(ThreeServers(1, 0, false));
+  CheckerId a = vs.AddChecker(0);
+  vs.Start();
+  EXPECT_EQ(vs.SetAdmin(0, Admin(RealServerAdmin::Mode::kEnabled, 40)), (std::vector<Event>{}));
+  EXPECT_EQ(vs.Desired(), (std::vector<Destination>{{0, 40}, {1, 2}, {2, 3}}));
+  EXPECT_EQ(vs.LiveWeight(), 45);
+  // Dynamic weights add to it as to the configured one.
+  vs.SetCheckerWeight(a, WeightUpdate{WeightUpdate::Kind::kOffset, 2});
+  EXPECT_EQ(vs.effective_weight(0), 42);
+  vs.SetAdmin(0, Admin(RealServerAdmin::Mode::kEnabled));
+  EXPECT_EQ(vs.effective_weight(0), 3);
+}
+
+TEST(VirtualServerTest, ADrainingServerStaysWithWeightZero) {
+  VirtualServerState vs(ThreeServers(1, 0, false));
+  CheckerId c = vs.AddChecker(2);
+  vs.Start();
+  vs.SetAdmin(2, Admin(RealServerAdmin::Mode::kDraining, 9));
+  EXPECT_EQ(vs.Desired(), (std::vector<Destination>{{0, 1}, {1, 2}, {2, 0}}));
+  EXPECT_EQ(vs.LiveWeight(), 3);
+  EXPECT_EQ(vs.SetCheckerUp(c, false), (std::vector<Event>{RsDown(2)}));
+  EXPECT_EQ(vs.Desired(), (std::vector<Destination>{{0, 1}, {1, 2}}));
+}
+
+TEST(VirtualServerTest, AdminSetBeforeStartCountsAtStart) {
+  VirtualServerState vs(ThreeServers(4, 0, false));
+  for (size_t i = 0; i < 3; ++i) vs.AddChecker(i);
+  EXPECT_EQ(vs.SetAdmin(2, Admin(RealServerAdmin::Mode::kDisabled)), (std::vector<Event>{}));
+  EXPECT_EQ(vs.Start(), (std::vector<Event>{}));  // 3 < 4: quorum stays down
+  EXPECT_FALSE(vs.quorum_up());
+  EXPECT_EQ(vs.admin(2), Admin(RealServerAdmin::Mode::kDisabled));
+}
+
 }  // namespace
 }  // namespace vigil::check

@@ -31,6 +31,26 @@ TEST(ClientTest, RendersServersWithQuorum) {
             "10.0.0.10:80/tcp  10.0.1.2:80  UP      1       7/0        2.5s     NO QUORUM (sorry server)\n");
 }
 
+TEST(ClientTest, ServersShowTheOperatorsRuntimeState) {
+  auto r = RenderResponse(
+      "servers",
+      R"({"ok":true,"virtual_servers":[{"name":"10.0.0.10:80/tcp","quorum_up":true,)"
+      R"("real_servers":[{"address":"10.0.1.1:80","up":true,"weight":0,"admin":"draining",)"
+      R"("checks_ok":1,"checks_failed":0},{"address":"10.0.1.2:80","up":true,"weight":40,)"
+      R"("admin_weight":40,"checks_ok":2,"checks_failed":0},{"address":"10.0.1.3:80",)"
+      R"("up":false,"weight":0,"admin":"disabled","checks_ok":0,"checks_failed":3}]}]})");
+  EXPECT_TRUE(r.ok);
+  EXPECT_EQ(r.text,
+            "VIRTUAL SERVER    REAL SERVER  HEALTH         WEIGHT   OK/FAILED  RUNNING  POOL\n"
+            "10.0.0.10:80/tcp  10.0.1.1:80  UP/draining    0        1/0        -        quorum\n"
+            "10.0.0.10:80/tcp  10.0.1.2:80  UP             40(set)  2/0        -        quorum\n"
+            "10.0.0.10:80/tcp  10.0.1.3:80  DOWN/disabled  0        0/3        -        quorum\n");
+  EXPECT_EQ(RenderResponse("drain", R"({"ok":true,"message":"10.0.1.1:80 of v draining"})").text,
+            "10.0.1.1:80 of v draining\n");
+  EXPECT_EQ(RenderResponse("weight", R"({"ok":false,"error":"no virtual server v"})").text,
+            "error: no virtual server v\n");
+}
+
 TEST(ClientTest, StatusNamesAnEngineThatIsNotRunning) {
   auto r = RenderResponse(
       "status",

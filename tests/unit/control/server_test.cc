@@ -37,8 +37,13 @@ class FakeTarget : public ControlTarget {
     ++reloads;
     done(reload_ok, reload_ok ? "reloaded" : "keepalived.conf:3:1: error: bad");
   }
+  void Operate(const Operation& op, std::function<void(bool, std::string)> done) override {
+    operations.push_back(op);
+    done(true, op.real_server + " " + op.command);
+  }
   int reloads = 0;
   bool reload_ok = true;
+  std::vector<Operation> operations;
 };
 
 // Returns a socket connected to the Unix socket `path`, or -1.
@@ -96,7 +101,59 @@ TEST(ProtocolTest, RejectsBadRequestsWithClearErrors) {
   EXPECT_EQ(ask("garbage"), R"({"error":"request is not a JSON object","ok":false})");
   EXPECT_EQ(ask("{}"), R"({"error":"request has no \"command\" string","ok":false})");
   EXPECT_EQ(ask(R"({"command":"explode"})"),
-            R"j({"error":"unknown command 'explode' (expected status, instances, servers, stats or reload)","ok":false})j");
+            R"j({"error":"unknown command 'explode' (expected status, instances, servers, stats, reload, enable, disable, drain or weight)","ok":false})j");
+}
+
+TEST(ProtocolTest, OperationsReachTheTargetChecked) {
+  FakeTarget target;
+  std::string reply;
+  auto ask = [&](const std::string& line) {
+    HandleRequest(line, target, [&](std::string r) { reply = r; });
+    return reply;
+  };
+  EXPECT_EQ(ask(R"({"command":"disable","virtual_server":"10.0.0.1:80/tcp","real_server":"10.0.1.1:80"})"),
+            R"({"message":"10.0.1.1:80 disable","ok":true})");
+  EXPECT_EQ(ask(R"({"command":"weight","virtual_server":"v","real_server":"r","weight":7})"),
+            R"({"message":"r weight","ok":true})");
+  EXPECT_EQ(ask(R"({"command":"drain","virtual_server":"v","real_server":"r","timeout":2.5})"),
+            R"({"message":"r drain","ok":true})");
+  EXPECT_EQ(target.operations,
+            (std::vector<Operation>{{"disable", "10.0.0.1:80/tcp", "10.0.1.1:80", -1, 0},
+                                    {"weight", "v", "r", 7, 0},
+                                    {"drain", "v", "r", -1, 2.5}}));
+  // Each malformed one is refused before it reaches the daemon.
+  EXPECT_EQ(ask(R"({"command":"enable","real_server":"r"})"),
+            R"({"error":"enable needs a \"virtual_server\" string","ok":false})");
+  EXPECT_EQ(ask(R"({"command":"enable","virtual_server":"v","real_server":""})"),
+            R"({"error":"enable needs a \"real_server\" string","ok":false})");
+  EXPECT_EQ(ask(R"({"command":"weight","virtual_server":"v","real_server":"r","weight":65536})"),
+            R"({"error":"weight needs a \"weight\" from 0 to 65535","ok":false})");
+  EXPECT_EQ(ask(R"({"command":"weight","virtual_server":"v","real_server":"r","weight":"3"})"),
+            R"({"error":"weight needs a \"weight\" from 0 to 65535","ok":false})");
+  EXPECT_EQ(ask(R"({"command":"drain","virtual_server":"v","real_server":"r","timeout":0})"),
+            R"({"error":"drain's \"timeout\" must be seconds above 0, at most 86400","ok":false})");
+  EXPECT_EQ(target.operations.size(), 3u);
+}
+
+TEST(ProtocolTest, OperationsRoundTripThroughJson) {
+  for (const Operation& op : {Operation{"enable", "fwmark 7", "[fd00::2]:80", -1, 0},
+                              Operation{"weight", "group web", "10.0.1.1:80", 0, 0},
+                              Operation{"drain", "10.0.0.1:80/udp", "10.0.1.1:53", -1, 30}}) {
+    auto back = OperationFromJson(ToJson(op));
+    ASSERT_TRUE(back) << back.error().ToString();
+    EXPECT_EQ(*back, op);
+  }
+}
+
+TEST(ProtocolTest, ATargetWithoutOperationsRefusesThem) {
+  struct Plain : ControlTarget {
+    Status CurrentStatus() override { return {}; }
+    void Reload(std::function<void(bool, std::string)> done) override { done(true, ""); }
+  } target;
+  std::string reply;
+  HandleRequest(R"({"command":"enable","virtual_server":"v","real_server":"r"})", target,
+                [&](std::string r) { reply = r; });
+  EXPECT_EQ(reply, R"({"error":"this daemon takes no operations","ok":false})");
 }
 
 TEST(ProtocolTest, ReloadReportsOutcome) {

@@ -103,6 +103,29 @@ TEST(StatusTest, PrometheusExposition) {
             std::string::npos);
 }
 
+TEST(StatusTest, TheOperatorsRuntimeStateIsExportedAndSurvivesTheJsonRoundTrip) {
+  Status s = Sample();
+  RealServerStatus& rs = s.virtual_servers[0].real_servers[0];
+  rs.admin = "draining";
+  rs.admin_weight = 40;
+  rs.drain_left_s = 12.5;
+  Status back;
+  ASSERT_TRUE(FromJson(ToJson(s), back));
+  EXPECT_EQ(back, s);
+  std::string text = RenderPrometheus(s);
+  const std::string labels = "virtual_server=\"10.0.0.10:80/tcp\",real_server=\"10.0.1.1:8080\"";
+  EXPECT_NE(text.find("vigil_lb_real_server_admin{" + labels + ",state=\"enabled\"} 0\n"
+                      "vigil_lb_real_server_admin{" + labels + ",state=\"disabled\"} 0\n"
+                      "vigil_lb_real_server_admin{" + labels + ",state=\"draining\"} 1\n"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("vigil_lb_real_server_admin_weight{" + labels + "} 40\n"),
+            std::string::npos);
+  // Without an operator's weight, no sample.
+  EXPECT_EQ(RenderPrometheus(Sample()).find("vigil_lb_real_server_admin_weight{"),
+            std::string::npos);
+}
+
 TEST(StatusTest, RestorationsAreCountedByReasonAndSurviveTheJsonRoundTrip) {
   Status s = Sample();
   s.lb_restorations = {{"event", 3}, {"damaged", 1}};
