@@ -252,6 +252,26 @@ class CheckEngine final : public control::Engine {
 
   ~CheckEngine() override { StopProbes(probes_); }
 
+  // global_defs lvs_timeouts: IPVS's connection timeouts, set at start and on every reload
+  // (unset ones back to the kernel's values). The nftables backend leaves conntrack's
+  // timeouts alone (-t and docs/compatibility.md say so).
+  void ApplyLvsTimeouts(const model::Config& config) {
+    const model::Global& g = config.global;
+    if (!ipvs_) {
+      if (g.lvs_timeout_tcp || g.lvs_timeout_tcpfin || g.lvs_timeout_udp)
+        log::Warning("lvs_timeouts are IPVS's; the nftables backend leaves conntrack's alone");
+      return;
+    }
+    auto seconds = [](const std::optional<Duration>& d) {
+      return d ? static_cast<uint32_t>(std::chrono::duration_cast<std::chrono::seconds>(*d).count())
+               : 0u;
+    };
+    if (auto r = ipvs_->SetTimeouts({seconds(g.lvs_timeout_tcp), seconds(g.lvs_timeout_tcpfin),
+                                     seconds(g.lvs_timeout_udp)});
+        !r)
+      log::Warning("lvs_timeouts: " + r.error().ToString());
+  }
+
   // Sizes the probe queue to the open-file limit now in force: the engine is made before
   // its process raises the limit to what the configuration needs (at start and on reload).
   void FitProbesToFileLimit() {
@@ -274,6 +294,7 @@ class CheckEngine final : public control::Engine {
     auto backend = seams_.make_backend(selected->kind);
     if (!backend) return std::unexpected(backend.error());
     nft_ = dynamic_cast<lb::NftablesBackend*>(backend->get());
+    ipvs_ = dynamic_cast<lb::IpvsBackend*>(backend->get());
     lb::LoadBalancerOptions lb_options;
     lb_options.stale = config.global.lvs_flush ? lb::StalePolicy::kClear : lb::StalePolicy::kAdopt;
     lb_options.keep_on_shutdown = options_.dont_release_lb;
@@ -286,6 +307,7 @@ class CheckEngine final : public control::Engine {
 
     OpenFifos(config);
     config_ = config;
+    ApplyLvsTimeouts(config);
     Subscribe(*built);
     vss_ = std::move(built->vss);
     probes_ = std::move(built->probes);
@@ -367,6 +389,7 @@ class CheckEngine final : public control::Engine {
     StopProbes(gone);
     Subscribe(*built);
     config_ = config;
+    ApplyLvsTimeouts(config);
     vss_ = std::move(built->vss);
     for (auto& [key, probe] : built->probes) {
       if (!probes_.contains(key)) ++probes_started;
@@ -1101,6 +1124,7 @@ class CheckEngine final : public control::Engine {
   NotifyFifos fifos_;
   std::unique_ptr<lb::LoadBalancer> lb_;
   lb::NftablesBackend* nft_ = nullptr;
+  lb::IpvsBackend* ipvs_ = nullptr;  // the backend, when it is IPVS
   std::string ipvs_netns_;  // where the IPVS socket opens (net::IpvsNetnsPath), "" = here
   model::Config config_;
   std::vector<Vs> vss_;

@@ -41,7 +41,8 @@ constexpr KeywordSpec kGlobalDefsKeywords[] = {
     Kw("no_email_faults"),
     Kw("default_interface"),
     Kw("disable_local_igmp", kNotYet),
-    Kw("lvs_timeouts", kNotYet),
+    Kw("lvs_timeouts", Differs("sets IPVS's timeouts; the nftables backend leaves "
+                               "conntrack's (net.netfilter.nf_conntrack_*_timeout) alone")),
     Kw("lvs_flush"),
     Kw("lvs_flush_on_stop"),
     Alias("lvs_flush_onstop", "lvs_flush_on_stop"),

@@ -39,6 +39,29 @@ Result<std::unique_ptr<IpvsBackend>> IpvsBackend::OpenKernel(const std::string& 
   return Open(std::make_unique<net::NetlinkSocket>(std::move(**socket)));
 }
 
+Result<void> IpvsBackend::SetTimeouts(const ipvs::Timeouts& t) {
+  if (!original_timeouts_) {
+    if (t.empty()) return {};
+    std::optional<Result<ipvs::Timeouts>> got;
+    auto r = transport_->Transact(ipvs::BuildGetTimeouts(family_id_), [&](const nlmsghdr& m) {
+      if (!got) got = ipvs::ParseTimeouts(m);
+    });
+    if (!r) return Fail(r.error().code(), "ipvs: reading the timeouts: " + r.error().context(),
+                        r.error().sys_errno());
+    if (!got) return Fail(ErrorCode::kParse, "ipvs: no answer to GET_CONFIG");
+    if (!*got) return std::unexpected(got->error());
+    original_timeouts_ = **got;
+  }
+  ipvs::Timeouts want = *original_timeouts_;
+  if (t.tcp != 0) want.tcp = t.tcp;
+  if (t.tcp_fin != 0) want.tcp_fin = t.tcp_fin;
+  if (t.udp != 0) want.udp = t.udp;
+  auto r = transport_->Transact(ipvs::BuildSetTimeouts(family_id_, want), nullptr);
+  if (!r) return Fail(r.error().code(), "ipvs: setting the timeouts: " + r.error().context(),
+                      r.error().sys_errno());
+  return {};
+}
+
 Result<void> IpvsBackend::Validate(const State& desired) const { return ipvs::Validate(desired); }
 
 Result<State> IpvsBackend::Read() {

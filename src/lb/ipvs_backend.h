@@ -6,10 +6,12 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string_view>
 
 #include "base/error.h"
 #include "lb/backend.h"
+#include "lb/ipvs_message.h"
 #include "net/netlink.h"
 
 namespace vigil::lb {
@@ -36,12 +38,19 @@ class IpvsBackend final : public Backend {
 
   uint16_t family_id() const { return family_id_; }
 
+  // Sets IPVS's connection timeouts to `t` (global_defs lvs_timeouts), as keepalived: the
+  // first time any is set the kernel's values are read and kept; the timeouts `t` leaves
+  // unset, and all of them once `t` is empty (a reload that drops lvs_timeouts), go back to
+  // those kept values. Nothing is sent while no timeout was ever set.
+  Result<void> SetTimeouts(const ipvs::Timeouts& t);
+
  private:
   IpvsBackend(std::unique_ptr<net::NetlinkTransport> transport, uint16_t family_id)
       : transport_(std::move(transport)), family_id_(family_id) {}
 
   std::unique_ptr<net::NetlinkTransport> transport_;
   uint16_t family_id_;
+  std::optional<ipvs::Timeouts> original_timeouts_;  // the kernel's, before vigil set any
 };
 
 }  // namespace vigil::lb

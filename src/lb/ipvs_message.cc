@@ -25,6 +25,8 @@ static_assert(static_cast<int>(Command::kSetDest) == IPVS_CMD_SET_DEST);
 static_assert(static_cast<int>(Command::kDelDest) == IPVS_CMD_DEL_DEST);
 static_assert(static_cast<int>(Command::kGetDest) == IPVS_CMD_GET_DEST);
 static_assert(static_cast<int>(Command::kFlush) == IPVS_CMD_FLUSH);
+static_assert(static_cast<int>(Command::kGetConfig) == IPVS_CMD_GET_CONFIG);
+static_assert(static_cast<int>(Command::kSetConfig) == IPVS_CMD_SET_CONFIG);
 
 // Builds one netlink message in a fixed buffer and hands back exactly its bytes.
 class Builder {
@@ -207,6 +209,37 @@ Result<uint16_t> ParseFamilyId(const nlmsghdr& reply) {
     return Fail(ErrorCode::kParse, "ipvs: family reply without CTRL_ATTR_FAMILY_ID");
   }
   return GetU16(top.at[CTRL_ATTR_FAMILY_ID]);
+}
+
+Message BuildGetTimeouts(uint16_t family_id) {
+  Builder b(family_id, kRequestFlags, IPVS_CMD_GET_CONFIG, kFamilyVersion);
+  return b.Take();
+}
+
+Message BuildSetTimeouts(uint16_t family_id, const Timeouts& t) {
+  Builder b(family_id, kRequestFlags, IPVS_CMD_SET_CONFIG, kFamilyVersion);
+  if (t.tcp != 0) mnl_attr_put_u32(b.nlh(), IPVS_CMD_ATTR_TIMEOUT_TCP, t.tcp);
+  if (t.tcp_fin != 0) mnl_attr_put_u32(b.nlh(), IPVS_CMD_ATTR_TIMEOUT_TCP_FIN, t.tcp_fin);
+  if (t.udp != 0) mnl_attr_put_u32(b.nlh(), IPVS_CMD_ATTR_TIMEOUT_UDP, t.udp);
+  return b.Take();
+}
+
+Result<Timeouts> ParseTimeouts(const nlmsghdr& reply) {
+  AttrTable<1 + IPVS_CMD_ATTR_MAX> top;
+  if (reply.nlmsg_len < NLMSG_HDRLEN + sizeof(genlmsghdr) ||
+      mnl_attr_parse(const_cast<nlmsghdr*>(&reply), sizeof(genlmsghdr),
+                     CollectAttr<1 + IPVS_CMD_ATTR_MAX>, &top) < 0) {
+    return Fail(ErrorCode::kParse, "ipvs: malformed GET_CONFIG reply");
+  }
+  Timeouts t;
+  for (auto [type, slot] : {std::pair{IPVS_CMD_ATTR_TIMEOUT_TCP, &t.tcp},
+                            std::pair{IPVS_CMD_ATTR_TIMEOUT_TCP_FIN, &t.tcp_fin},
+                            std::pair{IPVS_CMD_ATTR_TIMEOUT_UDP, &t.udp}}) {
+    if (!HasPayload(top.at[type], 4))
+      return Fail(ErrorCode::kParse, "ipvs: GET_CONFIG reply without its timeouts");
+    *slot = GetU32(top.at[type]);
+  }
+  return t;
 }
 
 Message BuildServiceCommand(uint16_t family_id, Command command, const Service& service) {

@@ -45,7 +45,19 @@ enum class Command : uint8_t {
   kSetDest = 6,
   kDelDest = 7,
   kGetDest = 8,
+  kSetConfig = 12,
+  kGetConfig = 13,
   kFlush = 17,
+};
+
+// IPVS's connection timeouts in seconds (global_defs lvs_timeouts); 0 = not set.
+struct Timeouts {
+  uint32_t tcp = 0;      // established TCP connections
+  uint32_t tcp_fin = 0;  // TCP after a FIN
+  uint32_t udp = 0;
+
+  bool empty() const { return tcp == 0 && tcp_fin == 0 && udp == 0; }
+  friend bool operator==(const Timeouts&, const Timeouts&) = default;
 };
 
 using Message = std::vector<uint8_t>;
@@ -68,6 +80,13 @@ Message BuildDumpServices(uint16_t family_id);
 Message BuildDumpDestinations(uint16_t family_id, const ServiceKey& key);
 // Returns the FLUSH request (deletes every service in the namespace).
 Message BuildFlush(uint16_t family_id);
+// Returns the GET_CONFIG request (the kernel answers with its three timeouts).
+Message BuildGetTimeouts(uint16_t family_id);
+// Returns the SET_CONFIG request carrying the timeouts of `t` that are set (the kernel keeps
+// the others: it starts from its current values).
+Message BuildSetTimeouts(uint16_t family_id, const Timeouts& t);
+// Parses the reply to BuildGetTimeouts.
+Result<Timeouts> ParseTimeouts(const nlmsghdr& reply);
 // Returns the message that carries out `op`.
 Message BuildOp(uint16_t family_id, const Op& op);
 

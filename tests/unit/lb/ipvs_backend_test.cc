@@ -96,6 +96,25 @@ TEST(IpvsBackendTest, LiveKernelWithoutIpvsSaysSo) {
   EXPECT_EQ(backend.error().code(), ErrorCode::kNotFound) << backend.error().ToString();
 }
 
+// keepalived's lvs_timeouts: the kernel's values are read once and come back for what is
+// unset; nothing is sent before a timeout is configured.
+TEST(IpvsBackendTest, TimeoutsKeepAndRestoreTheKernelsValues) {
+  Opened o = OpenWithFake();
+  o.requests->clear();
+  ASSERT_TRUE(o.backend->SetTimeouts({}));
+  EXPECT_TRUE(o.requests->empty());
+
+  const ipvs::Timeouts kernel{.tcp = 900, .tcp_fin = 120, .udp = 300};
+  o.answers->push_back({{ipvs::BuildSetTimeouts(0x1d, kernel)}, 0});  // the GET_CONFIG reply
+  ASSERT_TRUE(o.backend->SetTimeouts({.tcp = 7200}));
+  ASSERT_TRUE(o.backend->SetTimeouts({}));  // a reload without lvs_timeouts
+  EXPECT_EQ(*o.requests,
+            (std::vector<Bytes>{ipvs::BuildGetTimeouts(0x1d),
+                                ipvs::BuildSetTimeouts(0x1d, {.tcp = 7200, .tcp_fin = 120,
+                                                              .udp = 300}),
+                                ipvs::BuildSetTimeouts(0x1d, kernel)}));
+}
+
 TEST(IpvsBackendTest, IpvsNamespaceThatDoesNotExistIsNamed) {
   auto backend = IpvsBackend::OpenKernel("/run/netns/vigil-test-no-such-namespace");
   ASSERT_FALSE(backend);

@@ -166,6 +166,34 @@ TEST(IpvsMessageTest, DumpsAndFlush) {
                  {0x30, 0x00, 0x01, 0x80}, kTcpKey}));
 }
 
+static_assert(IPVS_CMD_SET_CONFIG == 12 && IPVS_CMD_GET_CONFIG == 13 &&
+              IPVS_CMD_ATTR_TIMEOUT_TCP == 4 && IPVS_CMD_ATTR_TIMEOUT_TCP_FIN == 5 &&
+              IPVS_CMD_ATTR_TIMEOUT_UDP == 6);
+
+TEST(IpvsMessageTest, TimeoutsAreGetAndSetConfig) {
+  EXPECT_EQ(BuildGetTimeouts(kFamily), Head(20, NLM_F_REQUEST | NLM_F_ACK, IPVS_CMD_GET_CONFIG));
+  EXPECT_EQ(BuildSetTimeouts(kFamily, {.tcp = 900, .tcp_fin = 120, .udp = 300}),
+            Cat({Head(44, NLM_F_REQUEST | NLM_F_ACK, IPVS_CMD_SET_CONFIG),
+                 {0x08, 0x00, 0x04, 0x00, 0x84, 0x03, 0x00, 0x00,    // TIMEOUT_TCP = 900
+                  0x08, 0x00, 0x05, 0x00, 0x78, 0x00, 0x00, 0x00,    // TIMEOUT_TCP_FIN = 120
+                  0x08, 0x00, 0x06, 0x00, 0x2c, 0x01, 0x00, 0x00}}));  // TIMEOUT_UDP = 300
+  // Only what is set: the kernel keeps the others.
+  EXPECT_EQ(BuildSetTimeouts(kFamily, {.udp = 60}),
+            Cat({Head(28, NLM_F_REQUEST | NLM_F_ACK, IPVS_CMD_SET_CONFIG),
+                 {0x08, 0x00, 0x06, 0x00, 0x3c, 0x00, 0x00, 0x00}}));
+}
+
+TEST(IpvsParseTest, TimeoutsComeFromTheGetConfigReply) {
+  Bytes reply = BuildSetTimeouts(kFamily, {.tcp = 900, .tcp_fin = 120, .udp = 300});
+  auto t = ParseTimeouts(*reinterpret_cast<const nlmsghdr*>(reply.data()));
+  ASSERT_TRUE(t) << t.error().ToString();
+  EXPECT_EQ(*t, (Timeouts{.tcp = 900, .tcp_fin = 120, .udp = 300}));
+  Bytes partial = BuildSetTimeouts(kFamily, {.udp = 60});
+  auto p = ParseTimeouts(*reinterpret_cast<const nlmsghdr*>(partial.data()));
+  ASSERT_FALSE(p);
+  EXPECT_EQ(p.error().ToString(), "ipvs: GET_CONFIG reply without its timeouts");
+}
+
 TEST(IpvsMessageTest, OpsMapToCommands) {
   Service s = Tcp("10.0.0.1", 80);
   Destination d = Dest("10.1.0.1", 80);
