@@ -5,7 +5,6 @@
 #include <linux/connector.h>
 #include <linux/netlink.h>
 #include <poll.h>
-#include <sched.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -19,6 +18,7 @@
 #include <utility>
 
 #include "base/fd.h"
+#include "net/netns.h"
 
 namespace vigil::net {
 namespace {
@@ -46,19 +46,13 @@ std::vector<std::string> CandidateNamespaces() {
 // Returns a connector socket made in the network namespace `ns` (a /proc/PID/ns/net path),
 // entering it for the socket() call when it is not this process's.
 Result<UniqueFd> SocketIn(const std::string& ns, bool here) {
-  if (here) {
-    UniqueFd s = fd::Socket(AF_NETLINK, SOCK_DGRAM | SOCK_NONBLOCK, NETLINK_CONNECTOR);
-    if (!s) return std::unexpected(Error::FromErrno(errno, "socket"));
-    return s;
-  }
-  UniqueFd home = fd::Open("/proc/self/ns/net", O_RDONLY);
-  UniqueFd there = fd::Open(ns.c_str(), O_RDONLY);
-  if (!home || !there) return std::unexpected(Error::FromErrno(errno, "open " + ns));
-  if (setns(there.get(), CLONE_NEWNET) != 0)
-    return std::unexpected(Error::FromErrno(errno, "setns " + ns));
-  UniqueFd s = fd::Socket(AF_NETLINK, SOCK_DGRAM | SOCK_NONBLOCK, NETLINK_CONNECTOR);
-  const int socket_errno = errno;
-  if (setns(home.get(), CLONE_NEWNET) != 0) abort();  // never left outside our namespace
+  UniqueFd s;
+  int socket_errno = 0;
+  auto in = InNetns(here ? std::string() : ns, [&] {
+    s = fd::Socket(AF_NETLINK, SOCK_DGRAM | SOCK_NONBLOCK, NETLINK_CONNECTOR);
+    socket_errno = errno;
+  });
+  if (!in) return std::unexpected(in.error());
   if (!s) return std::unexpected(Error::FromErrno(socket_errno, "socket"));
   return s;
 }
