@@ -673,13 +673,14 @@ void BuildVirtualServer(const Node& n, model::Config& cfg, Diagnostics& diags) {
       vs.ops = true;
     } else if (kw == "hashed") {
       vs.hashed = true;
-    } else if (kw == "flag-1" || kw == "sh-port" || kw == "mh-port") {
-      if (kw != "flag-1" && vs.scheduler != (kw == "sh-port" ? model::Scheduler::kSh : model::Scheduler::kMh))
+    } else if (kw == "flag-1" || kw == "sh-fallback" || kw == "mh-fallback") {
+      // The kernel's sh and mh schedulers read flag 1 as fallback and flag 2 as port.
+      if (kw != "flag-1" && vs.scheduler != (kw == "sh-fallback" ? model::Scheduler::kSh : model::Scheduler::kMh))
         diags.Error(c.keyword.loc, kw + " only applies to the " + kw.substr(0, 2) + " scheduler; ignored");
       else
         vs.sched_flag_1 = true;
-    } else if (kw == "flag-2" || kw == "sh-fallback" || kw == "mh-fallback") {
-      if (kw != "flag-2" && vs.scheduler != (kw == "sh-fallback" ? model::Scheduler::kSh : model::Scheduler::kMh))
+    } else if (kw == "flag-2" || kw == "sh-port" || kw == "mh-port") {
+      if (kw != "flag-2" && vs.scheduler != (kw == "sh-port" ? model::Scheduler::kSh : model::Scheduler::kMh))
         diags.Error(c.keyword.loc, kw + " only applies to the " + kw.substr(0, 2) + " scheduler; ignored");
       else
         vs.sched_flag_2 = true;

@@ -540,9 +540,9 @@ struct VirtualServer {
   Scheduler scheduler = Scheduler::kWlc;
   Forwarding forwarding;                   // `lvs_method`/`lb_kind`, default NAT
   bool ops = false;
-  bool hashed = false;                     // flags: sh-port etc.
-  bool sched_flag_1 = false;
-  bool sched_flag_2 = false;
+  bool hashed = false;
+  bool sched_flag_1 = false;               // flag-1, sh-fallback, mh-fallback (IPVS SCHED1)
+  bool sched_flag_2 = false;               // flag-2, sh-port, mh-port (IPVS SCHED2)
   bool sched_flag_3 = false;
   std::optional<uint32_t> persistence_timeout;  // seconds; bare keyword = 360
   std::optional<IpAddress> persistence_granularity;

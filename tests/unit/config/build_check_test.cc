@@ -197,6 +197,45 @@ virtual_server 10.0.0.1 443 {
   EXPECT_EQ(cfg.virtual_servers[0].protocol, model::Protocol::kUdp);
 }
 
+TEST(BuildCheckTest, SchedulerFlagsAreTheKernelsFlagBits) {
+  // As keepalived: sh-fallback/mh-fallback set IP_VS_SVC_F_SCHED1, sh-port/mh-port SCHED2,
+  // each only after its own scheduler.
+  Diagnostics d;
+  auto cfg = BuildText(R"(virtual_server 10.0.0.1 80 {
+  protocol TCP
+  lb_kind NAT
+  lb_algo mh
+  mh-port
+  sh-fallback
+  real_server 10.0.0.2 80 {
+  }
+}
+virtual_server 10.0.0.1 81 {
+  protocol TCP
+  lb_kind NAT
+  lb_algo sh
+  sh-fallback
+  real_server 10.0.0.2 80 {
+  }
+}
+virtual_server 10.0.0.1 82 {
+  protocol TCP
+  lb_kind NAT
+  lb_algo mh
+  mh-fallback
+  real_server 10.0.0.2 80 {
+  }
+})", d);
+  EXPECT_EQ(DiagLines(d), (Strings{"6:3: error: sh-fallback only applies to the sh scheduler; ignored"}));
+  ASSERT_EQ(cfg.virtual_servers.size(), 3u);
+  EXPECT_FALSE(cfg.virtual_servers[0].sched_flag_1);
+  EXPECT_TRUE(cfg.virtual_servers[0].sched_flag_2);
+  EXPECT_TRUE(cfg.virtual_servers[1].sched_flag_1);
+  EXPECT_FALSE(cfg.virtual_servers[1].sched_flag_2);
+  EXPECT_TRUE(cfg.virtual_servers[2].sched_flag_1);
+  EXPECT_FALSE(cfg.virtual_servers[2].sched_flag_2);
+}
+
 TEST(BuildCheckTest, PersistenceQuorumAndSorryServer) {
   Diagnostics d;
   auto cfg = BuildText(R"(virtual_server fwmark 7 {
@@ -219,7 +258,8 @@ TEST(BuildCheckTest, PersistenceQuorumAndSorryServer) {
   const auto& vs = cfg.virtual_servers[0];
   EXPECT_EQ(vs.fwmark, 7u);
   EXPECT_EQ(vs.persistence_timeout, 360u);
-  EXPECT_TRUE(vs.sched_flag_1);
+  EXPECT_FALSE(vs.sched_flag_1);
+  EXPECT_TRUE(vs.sched_flag_2);  // sh-port is IPVS's SCHED2
   EXPECT_EQ(vs.quorum, 2u);
   EXPECT_EQ(vs.hysteresis, 1u);
   EXPECT_EQ(vs.family, model::Family::kIpv4);
