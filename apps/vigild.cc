@@ -73,7 +73,7 @@ int main(int argc, char** argv) {
   }
   vigil::daemon::EngineFactories factories;
   factories.vrrp = [](asio::io_context& io, const vigil::daemon::Options& o) {
-    return vigil::vrrp::MakeEngine(io, {.dont_release_vips = o.dont_release_vrrp});
+    return vigil::vrrp::MakeEngine(io, {.dont_release_vips = o.dont_release_vrrp, .config_id = o.config_id});
   };
   factories.check = [](asio::io_context& io, const vigil::daemon::Options& o) {
     return vigil::check::MakeEngine(

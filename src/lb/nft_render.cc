@@ -7,6 +7,8 @@
 #include <set>
 #include <sstream>
 
+#include "net/nft_runner.h"
+
 namespace vigil::lb::nft {
 namespace {
 
@@ -367,15 +369,7 @@ std::string DestinationComment(const Service& s, const Destination& d) {
 
 
 std::string TableName(const std::optional<std::string>& config_id) {
-  std::string name(kDefaultTable);
-  if (!config_id || config_id->empty()) return name;
-  name += '_';
-  for (char ch : config_id->substr(0, 200)) {
-    const bool ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
-                    (ch >= '0' && ch <= '9') || ch == '.' || ch == '_' || ch == '-' || ch == '/';
-    name += ok ? ch : '_';
-  }
-  return name;
+  return net::NftTableName(kDefaultTable, config_id);
 }
 
 std::string RenderSkeleton(const Options& options) {

@@ -8,6 +8,18 @@
 
 namespace vigil::net {
 
+std::string NftTableName(std::string_view base, const std::optional<std::string>& config_id) {
+  std::string name(base);
+  if (!config_id || config_id->empty()) return name;
+  name += '_';
+  for (char ch : config_id->substr(0, 200)) {
+    const bool ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+                    (ch >= '0' && ch <= '9') || ch == '.' || ch == '_' || ch == '-' || ch == '/';
+    name += ok ? ch : '_';
+  }
+  return name;
+}
+
 LibNftablesRunner::LibNftablesRunner() {
   // libnftables opens its netlink socket here, without close-on-exec.
   const std::vector<int> before = fd::OpenFds();

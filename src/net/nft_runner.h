@@ -3,6 +3,7 @@
 #ifndef VIGIL_NET_NFT_RUNNER_H_
 #define VIGIL_NET_NFT_RUNNER_H_
 
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -11,6 +12,11 @@
 struct nft_ctx;
 
 namespace vigil::net {
+
+// Returns the name of one of vigil's nftables tables for a daemon instance: `base` for the
+// default instance, `base`_ID for the one started with config id ID (-i), where characters
+// nft names do not allow become '_'. Two vigilds in one network namespace never share a table.
+std::string NftTableName(std::string_view base, const std::optional<std::string>& config_id);
 
 // Runs nft command text. Tests substitute a recording fake.
 class NftRunner {

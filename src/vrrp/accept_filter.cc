@@ -12,9 +12,10 @@ std::string Elements(const std::set<model::IpAddress>& vips, bool v4) {
   return out;
 }
 
-std::string Change(std::string_view verb, const std::set<model::IpAddress>& vips) {
+std::string Change(std::string_view name, std::string_view verb,
+                   const std::set<model::IpAddress>& vips) {
   std::string out;
-  const std::string table = "inet " + std::string(kAcceptFilterTable);
+  const std::string table = "inet " + std::string(name);
   if (auto e = Elements(vips, true); !e.empty())
     out += std::string(verb) + " element " + table + " vips4 { " + e + " }\n";
   if (auto e = Elements(vips, false); !e.empty())
@@ -24,8 +25,12 @@ std::string Change(std::string_view verb, const std::set<model::IpAddress>& vips
 
 }  // namespace
 
-std::string RenderAcceptTable() {
-  const std::string t = "inet " + std::string(kAcceptFilterTable);
+std::string AcceptFilterTable(const std::optional<std::string>& config_id) {
+  return net::NftTableName(kAcceptFilterTable, config_id);
+}
+
+std::string RenderAcceptTable(std::string_view table) {
+  const std::string t = "inet " + std::string(table);
   return "add table " + t + "\n" +
          "delete table " + t + "\n" +
          "add table " + t + "\n" +
@@ -39,9 +44,9 @@ std::string RenderAcceptTable() {
          "add rule " + t + " out ip6 saddr @vips6 drop\n";
 }
 
-std::string RenderAcceptChange(const std::set<model::IpAddress>& add,
+std::string RenderAcceptChange(std::string_view table, const std::set<model::IpAddress>& add,
                                const std::set<model::IpAddress>& remove) {
-  return Change("delete", remove) + Change("add", add);
+  return Change(table, "delete", remove) + Change(table, "add", add);
 }
 
 Result<void> AcceptFilter::Sync(const std::set<model::IpAddress>& vips) {
@@ -52,8 +57,8 @@ Result<void> AcceptFilter::Sync(const std::set<model::IpAddress>& vips) {
     if (!vips.count(a)) remove.insert(a);
   if (add.empty() && remove.empty()) return {};
   std::string commands;
-  if (!created_) commands = RenderAcceptTable();
-  commands += RenderAcceptChange(add, remove);
+  if (!created_) commands = RenderAcceptTable(table_);
+  commands += RenderAcceptChange(table_, add, remove);
   if (!runner_) runner_ = make_runner_();
   if (auto r = runner_->Run(commands, false); !r) return std::unexpected(r.error());
   created_ = true;
@@ -65,7 +70,7 @@ Result<void> AcceptFilter::Teardown() {
   if (!created_) return {};
   created_ = false;
   filtered_.clear();
-  auto r = runner_->Run("delete table inet " + std::string(kAcceptFilterTable) + "\n", false);
+  auto r = runner_->Run("delete table inet " + table_ + "\n", false);
   if (!r) return std::unexpected(r.error());
   return {};
 }

@@ -2,8 +2,8 @@
 // the address owner and runs without accept mode (`no_accept`, or `strict_mode` without
 // `accept`) must not accept packets for the VIPs it holds (RFC 5798 6.4.3): while it holds
 // them, packets to them are dropped on input and packets from them on output. vigil keeps
-// these VIPs in the sets of its own table, `table inet vigil_vrrp`, which it creates the
-// first time a VIP needs filtering and deletes at stop; it never touches nftables when no
+// these VIPs in the sets of its own table, `table inet vigil_vrrp` (vigil_vrrp_ID for the
+// daemon started with -i ID, as the load balancer's table), which it creates the first time a VIP needs filtering and deletes at stop; it never touches nftables when no
 // instance needs the filter.
 //
 // keepalived 2.2.7 does the same in `table ip keepalived` / `table ip6 keepalived`
@@ -13,8 +13,10 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
+#include <string_view>
 
 #include "base/error.h"
 #include "model/address.h"
@@ -24,21 +26,25 @@ namespace vigil::vrrp {
 
 inline constexpr std::string_view kAcceptFilterTable = "vigil_vrrp";
 
-// Returns the nft commands that (re)create the filter table empty: any earlier table of
-// that name (left by a killed run) is deleted in the same transaction.
-std::string RenderAcceptTable();
+// Returns the filter table's name for the daemon with config id `config_id` (-i).
+std::string AcceptFilterTable(const std::optional<std::string>& config_id);
 
-// Returns the nft commands that add `add` to and remove `remove` from the filter sets
-// (IPv4 addresses to vips4, IPv6 to vips6); empty when both are empty.
-std::string RenderAcceptChange(const std::set<model::IpAddress>& add,
+// Returns the nft commands that (re)create the filter table `table` empty: any earlier
+// table of that name (left by a killed run) is deleted in the same transaction.
+std::string RenderAcceptTable(std::string_view table);
+
+// Returns the nft commands that add `add` to and remove `remove` from the filter sets of
+// `table` (IPv4 addresses to vips4, IPv6 to vips6); empty when both are empty.
+std::string RenderAcceptChange(std::string_view table, const std::set<model::IpAddress>& add,
                                const std::set<model::IpAddress>& remove);
 
 // Owns the filter table. Not thread-safe.
 class AcceptFilter {
  public:
   using RunnerFactory = std::function<std::unique_ptr<net::NftRunner>()>;
-  // `make_runner` is called once, when the table is first needed.
-  explicit AcceptFilter(RunnerFactory make_runner) : make_runner_(std::move(make_runner)) {}
+  // `make_runner` is called once, when the table (named `table`) is first needed.
+  AcceptFilter(std::string table, RunnerFactory make_runner)
+      : table_(std::move(table)), make_runner_(std::move(make_runner)) {}
 
   // Makes the filter hold exactly `vips` (creating the table when the first arrives).
   Result<void> Sync(const std::set<model::IpAddress>& vips);
@@ -48,6 +54,7 @@ class AcceptFilter {
   const std::set<model::IpAddress>& filtered() const { return filtered_; }
 
  private:
+  std::string table_;
   RunnerFactory make_runner_;
   std::unique_ptr<net::NftRunner> runner_;
   bool created_ = false;

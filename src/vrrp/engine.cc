@@ -1077,7 +1077,8 @@ class EngineImpl final : public control::Engine {
   Trackers trackers_;          // tells every instance when a tracked status changes
   std::map<std::string, std::unique_ptr<Instance>> instances_;
   std::map<std::string, Group> groups_;  // vrrp_sync_group by name
-  AcceptFilter accept_filter_{[] { return std::make_unique<net::LibNftablesRunner>(); }};
+  AcceptFilter accept_filter_{AcceptFilterTable(options_.config_id),
+                              [] { return std::make_unique<net::LibNftablesRunner>(); }};
   std::set<std::string> reload_keep_;  // VipKey()s not to remove during a reload
   std::map<std::string, steady_clock::time_point> garp_next_;  // per pacing: next free slot
   bool stopping_ = false;

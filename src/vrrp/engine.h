@@ -6,6 +6,8 @@
 #define VIGIL_VRRP_ENGINE_H_
 
 #include <memory>
+#include <optional>
+#include <string>
 
 #include "control/engine.h"
 
@@ -18,6 +20,8 @@ namespace vigil::vrrp {
 struct EngineOptions {
   // -V: leave VIPs in place when stopping.
   bool dont_release_vips = false;
+  // The daemon's config id (-i), which names its accept-mode filter table.
+  std::optional<std::string> config_id;
 };
 
 // Returns the VRRP engine on `io`.

@@ -41,9 +41,9 @@ def answers_ping(node: lablib.Node, address: str) -> bool:
     return node.ping(address, timeout=1.0)
 
 
-def accept_set(node: lablib.Node) -> list[str] | None:
+def accept_set(node: lablib.Node, table: str = "vigil_vrrp") -> list[str] | None:
     """The VIPs in vigil's accept-mode filter (None when its table does not exist)."""
-    proc = node.run([lablib.NFT, "-j", "list", "set", "inet", "vigil_vrrp", "vips4"],
+    proc = node.run([lablib.NFT, "-j", "list", "set", "inet", table, "vips4"],
                     check=False)
     if proc.returncode != 0:
         return None
@@ -75,6 +75,19 @@ def test_no_accept_master_drops_packets_for_its_vips(lab, vigild, kind):
         assert accept_set(r2.node) == [vip]
         assert r2.term() == 0
         assert accept_set(r2.node) is None  # the table goes with vigild
+
+
+def test_no_accept_filter_table_is_the_daemon_instances_own(lab, vigild):
+    # Started with -i east, vigild filters in vigil_vrrp_east: a second vigild in the same
+    # namespace (another -i) neither shares nor deletes it.
+    vl = VrrpLab(lab, vigild)
+    r1 = vl.router("r1")
+    r1.start(SPEC, 150, extra="no_accept", args=("-i", "east"))
+    lablib.wait_until(lambda: r1.holds_all(), timeout=10, message="r1 holds the VIP")
+    assert accept_set(r1.node, "vigil_vrrp_east") == SPEC.vips()
+    assert accept_set(r1.node) is None
+    assert r1.term() == 0
+    assert accept_set(r1.node, "vigil_vrrp_east") is None
 
 
 @pytest.mark.parametrize("kind", ["vigil", "keepalived"])

@@ -159,12 +159,13 @@ class Router:
     def start(self, spec: Spec, priority: int | None, peers: list["Router"] | None = None,
               extra: str = "", state: str = "BACKUP", global_extra: str = "",
               top: str = "", body: str | None = None,
-              wrapper: tuple[str, ...] = ()) -> "Router":
+              wrapper: tuple[str, ...] = (), args: tuple[str, ...] = ()) -> "Router":
         """Writes the configuration and starts the daemon (not waiting for any state).
 
         ``peers`` defaults to every other router of the lab (for unicast); ``top`` is text
         placed before the instance (vrrp_script blocks, ...); ``body`` replaces the instance;
-        ``wrapper`` is a command the daemon runs under (e.g. ``unshare --pid ...``).
+        ``wrapper`` is a command the daemon runs under (e.g. ``unshare --pid ...``);
+        ``args`` are more command-line options for the daemon.
         """
         assert self.proc is None or self.proc.poll() is not None, "already running"
         if peers is None:
@@ -183,7 +184,7 @@ class Router:
         else:
             argv.append(KEEPALIVED)
         argv += ["-n", "-l", "-D", "-f", self.conf, "-p", pid + ".pid", "-r", pid + "-vrrp.pid",
-                 "-c", pid + "-check.pid"]
+                 "-c", pid + "-check.pid", *args]
         self.proc = self.node.spawn(argv, log_name=f"{self.name}-{self.kind}-{self.runs}.log")
         if self.kind == "vigil":
             lablib.wait_until(lambda: self.proc.poll() is not None or os.path.exists(self.ctl),
