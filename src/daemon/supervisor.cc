@@ -35,6 +35,7 @@
 #include "daemon/settings.h"
 #include "daemon/signal_coalescer.h"
 #include "daemon/signal_watcher.h"
+#include "daemon/start_stop_script.h"
 
 namespace vigil::daemon {
 namespace {
@@ -119,13 +120,13 @@ class Supervisor final : public control::ControlTarget {
     }
     control_ = std::move(*server);
     StartMetrics();
-    UpdateWanted();
-    for (auto& [name, c] : children_)
-      if (c.wanted) c.slot->StartNow();
-    notified_status_ = StatusLine();
-    ready_ = true;
-    sd_notify(0, ("READY=1\nSTATUS=" + notified_status_).c_str());
-    log::Info("vigild started (pid " + std::to_string(getpid()) + ")");
+    // As keepalived: the engines start once the startup script has ended.
+    if (const auto& script = config_.global.startup_script) {
+      RunStartStopScript(io_, "startup", *script, ToMs(config_.global.startup_script_timeout),
+                         ScriptDefaultsOf(config_.global), [this] { StartEngines(); });
+    } else {
+      StartEngines();
+    }
     io_.run();
     return exit_code_;
   }
@@ -154,15 +155,33 @@ class Supervisor final : public control::ControlTarget {
   }
 
   // One reload runs at a time; requests that arrive meanwhile are answered together by one
-  // more reload once it ends (it reads the configuration as it is then).
+  // more reload once it ends (it reads the configuration as it is then). Requests made
+  // while the startup script runs wait for the engines to start.
   void Reload(std::function<void(bool, std::string)> done) override {
     if (stopping_) return done(false, "vigild is stopping");
     queued_reloads_.push_back(std::move(done));
-    if (!reload_running_) StartReload();
+    if (!reload_running_ && ready_) StartReload();
   }
 
  private:
   using ReloadDone = std::function<void(bool, std::string)>;
+
+  static std::chrono::milliseconds ToMs(model::Duration d) {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(d);
+  }
+
+  // Starts the wanted engines and tells systemd vigild is ready.
+  void StartEngines() {
+    if (stopping_) return;
+    UpdateWanted();
+    for (auto& [name, c] : children_)
+      if (c.wanted) c.slot->StartNow();
+    notified_status_ = StatusLine();
+    ready_ = true;
+    sd_notify(0, ("READY=1\nSTATUS=" + notified_status_).c_str());
+    log::Info("vigild started (pid " + std::to_string(getpid()) + ")");
+    if (!queued_reloads_.empty()) StartReload();
+  }
 
   void StartReload() {
     reload_running_ = true;
@@ -470,27 +489,29 @@ class Supervisor final : public control::ControlTarget {
     });
   }
 
+  // Reaps the engines that have exited (scripts are reaped by their own watchers).
   void Reap() {
-    for (;;) {
+    for (auto& [name, c] : children_) {
+      if (!c.slot->running()) continue;
       int status = 0;
-      pid_t pid = waitpid(-1, &status, WNOHANG);
-      if (pid <= 0) break;
-      for (auto& [name, c] : children_) {
-        if (c.slot->pid() != pid) continue;
-        if (c.channel) c.channel->Close();
-        c.channel.reset();
-        c.last = control::Status();
-        auto w = reload_waiters_.find(name);
-        if (w != reload_waiters_.end()) {
-          auto cb = std::move(w->second);
-          reload_waiters_.erase(w);
-          cb(false, "engine exited during reload");
-        }
-        auto ops = std::move(c.operation_waiters);
-        c.operation_waiters.clear();
-        for (auto& cb : ops) cb(false, "engine " + name + " exited during the operation");
-        OnChildExit(c, status);
+      pid_t pid;
+      do {
+        pid = waitpid(c.slot->pid(), &status, WNOHANG);
+      } while (pid < 0 && errno == EINTR);
+      if (pid != c.slot->pid()) continue;
+      if (c.channel) c.channel->Close();
+      c.channel.reset();
+      c.last = control::Status();
+      auto w = reload_waiters_.find(name);
+      if (w != reload_waiters_.end()) {
+        auto cb = std::move(w->second);
+        reload_waiters_.erase(w);
+        cb(false, "engine exited during reload");
       }
+      auto ops = std::move(c.operation_waiters);
+      c.operation_waiters.clear();
+      for (auto& cb : ops) cb(false, "engine " + name + " exited during the operation");
+      OnChildExit(c, status);
     }
     if (stopping_ && AllExited()) Finish();
   }
@@ -555,8 +576,21 @@ class Supervisor final : public control::ControlTarget {
     });
   }
 
+  // Runs the shutdown script, if any, once every engine has stopped; then ends the loop.
   void Finish() {
     if (kill_timer_) kill_timer_->cancel();
+    if (const auto& script = config_.global.shutdown_script) {
+      if (shutdown_script_ == ScriptRun::kRunning) return;
+      if (shutdown_script_ == ScriptRun::kNotRun) {
+        shutdown_script_ = ScriptRun::kRunning;
+        return RunStartStopScript(io_, "shutdown", *script,
+                                  ToMs(config_.global.shutdown_script_timeout),
+                                  ScriptDefaultsOf(config_.global), [this] {
+                                    shutdown_script_ = ScriptRun::kDone;
+                                    Finish();
+                                  });
+      }
+    }
     if (control_) control_->Close();
     if (metrics_) metrics_->Close();
     signals_->Close();
@@ -586,6 +620,8 @@ class Supervisor final : public control::ControlTarget {
   bool reload_running_ = false;
   std::vector<std::function<void(bool, std::string)>> queued_reloads_;
   bool stopping_ = false;
+  enum class ScriptRun { kNotRun, kRunning, kDone };
+  ScriptRun shutdown_script_ = ScriptRun::kNotRun;
   int exit_code_ = 0;
   std::string notified_status_;  // the last STATUS= sent to systemd
   bool ready_ = false;           // READY=1 was sent

@@ -1,0 +1,149 @@
+"""Lab tests of global_defs keywords that shape vigild's own processes, as keepalived's:
+startup_script runs before the engines start and shutdown_script after they have stopped,
+each killed at its timeout.
+
+Topology: one node "lb" (10.99.0.1) running vigild with one VRRP instance that becomes
+MASTER alone and holds 10.99.0.100.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import textwrap
+import time
+
+import pytest
+
+from test_fault_children import Children
+
+VIP = "10.99.0.100"
+
+
+class Node(Children):
+    """test_fault_children's node "lb" with vigild, and what these tests observe of it."""
+
+    def __init__(self, lab, vigild: str):
+        super().__init__(lab, vigild)
+        self.base = os.path.join(self.work, "lb")
+
+    def script(self, name: str, text: str) -> str:
+        return super().script(name, textwrap.dedent(text))
+
+    def conf(self, global_extra: str, vrid: int = 51) -> str:
+        extra = textwrap.indent(textwrap.dedent(global_extra), "    ")
+        return (f"global_defs {{\n    router_id lb\n    enable_script_security\n"
+                f"    script_user root\n    vigil_control_socket {self.base}.ctl\n{extra}}}\n"
+                f"vrrp_instance VI_1 {{\n    state MASTER\n    interface eth0\n"
+                f"    virtual_router_id {vrid}\n    priority 100\n    advert_int 1\n"
+                f"    virtual_ipaddress {{\n        {VIP}/16\n    }}\n}}\n")
+
+    def has_vip(self) -> bool:
+        return VIP in self.node.addresses("eth0", "inet")
+
+    def stop(self, timeout: float = 20) -> float:
+        """Sends SIGTERM and returns the seconds vigild took to exit."""
+        t = time.monotonic()
+        self.proc.send_signal(signal.SIGTERM)
+        self.proc.wait(timeout=timeout)
+        return time.monotonic() - t
+
+    def line_index(self, text: str) -> int:
+        """The index of the first log line containing `text` (fails if there is none)."""
+        for i, line in enumerate(self.log().splitlines()):
+            if text in line:
+                return i
+        raise AssertionError(f"no log line with {text!r}:\n{self.log()}")
+
+
+def _gone(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().split(") ", 1)[1].startswith("Z")
+    except OSError:
+        return True
+
+
+@pytest.fixture
+def lb(lab, vigild):
+    n = Node(lab, vigild)
+    yield n
+    if n.proc is not None and n.proc.poll() is None:
+        n.proc.kill()
+
+
+def test_startup_script_runs_before_the_engines_and_shutdown_script_after(lb):
+    events = os.path.join(lb.work, "events")
+    # Each script records what it sees: whether an engine runs (its pid file) and whether
+    # the VIP is on the interface.
+    probe = f"""\
+        #!/bin/sh
+        if [ -e {lb.base}r.pid ]; then engine=engine; else engine=no-engine; fi
+        if ip -4 -o addr show dev eth0 | grep -q ' {VIP}/'; then vip=vip; else vip=no-vip; fi
+        echo "$1 $(id -u) $engine $vip" >> {events}
+        """
+    up = lb.script("up.sh", probe)
+    down = lb.script("down.sh", probe)
+    lb.start(lb.conf(f"""\
+        startup_script "{up} startup"
+        shutdown_script "{down} shutdown"
+        """))
+    lb.wait(lb.has_vip, 15, "the VIP on the MASTER")
+    with open(events) as f:
+        assert f.read() == "startup 0 no-engine no-vip\n"
+    assert lb.line_index(f"startup script {up} startup succeeded") < \
+        lb.line_index("started engine vrrp")
+    assert lb.stop() < 10
+    assert lb.proc.returncode == 0
+    with open(events) as f:
+        assert f.read().splitlines() == ["startup 0 no-engine no-vip",
+                                         "shutdown 0 no-engine no-vip"]
+    assert lb.line_index("engine vrrp exited with 0") < \
+        lb.line_index(f"running shutdown script {down} shutdown") < \
+        lb.line_index(f"shutdown script {down} shutdown succeeded") < lb.line_index("stopped")
+
+
+def test_startup_script_is_killed_at_its_timeout_and_the_engines_start(lb):
+    pid_file = os.path.join(lb.work, "hang.pid")
+    hang = lb.script("hang.sh", f"""\
+        #!/bin/sh
+        echo $$ > {pid_file}.tmp && mv {pid_file}.tmp {pid_file}
+        exec sleep 30
+        """)
+    t = time.monotonic()
+    lb.start(lb.conf(f"""\
+        startup_script {hang}
+        startup_script_timeout 1
+        """))
+    lb.wait(lambda: os.path.exists(pid_file), 5, "the startup script")
+    with open(pid_file) as f:
+        script = int(f.read().strip())
+    assert not lb.has_vip()
+    lb.wait(lb.has_vip, 15, "the VIP once the startup script was killed")
+    assert time.monotonic() - t >= 1
+    lb.wait(lambda: _gone(script), 5, "the startup script to be gone")
+    assert lb.line_index(f"startup script {hang} timed out after 1 s and was killed") < \
+        lb.line_index("started engine vrrp")
+
+
+def test_shutdown_script_that_ignores_sigterm_is_killed_after_its_timeout(lb):
+    pid_file = os.path.join(lb.work, "stubborn.pid")
+    stubborn = lb.script("stubborn.sh", f"""\
+        #!/bin/sh
+        trap '' TERM
+        echo $$ > {pid_file}.tmp && mv {pid_file}.tmp {pid_file}
+        while :; do sleep 0.2; done
+        """)
+    lb.start(lb.conf(f"""\
+        shutdown_script {stubborn}
+        shutdown_script_timeout 1
+        """))
+    lb.wait(lb.has_vip, 15, "the VIP on the MASTER")
+    took = lb.stop()
+    # 1 s to SIGTERM (ignored), 2 s more to SIGKILL, as keepalived.
+    assert 3 <= took < 8, f"vigild took {took:.1f} s to stop\n{lb.log()}"
+    with open(pid_file) as f:
+        script = int(f.read().strip())
+    assert _gone(script)
+    assert f"shutdown script {stubborn} timed out after 1 s and was killed" in lb.log()
+    assert lb.proc.returncode == 0
