@@ -223,6 +223,9 @@ void ResolveCommands(model::Config& config, const SystemInfo& system) {
     if (prog.empty()) s.program.reset();
     else if (prog.find('/') != std::string::npos) s.program = prog;
     else s.program = system.FindCommand(prog);
+    if constexpr (requires { s.missing; })
+      s.missing = !prog.empty() && (!s.program ||
+                                    system.Executable(*s.program) == SystemInfo::FileState::kMissing);
   });
 }
 

@@ -174,6 +174,9 @@ struct VrrpScript {
   std::optional<std::string> group;
   bool init_fail = false;                       // start in the failed state
   std::optional<std::string> program;           // as Script::program
+  // Set by config::ResolveCommands when the program does not exist (not in PATH, or no
+  // such file): keepalived disables such a script, and its trackers ignore it.
+  bool missing = false;
   SourceRef loc;
   SourceRef command_loc;                        // the `script` line
 };

@@ -106,8 +106,16 @@ class EngineImpl final : public control::Engine {
 
   ~EngineImpl() override = default;
 
+  static void LogDisabledScripts(const VrrpSpec& spec) {
+    for (const auto& name : spec.disabled_scripts)
+      log::Warning("vrrp_script " + name +
+                   ": its program does not exist; disabled, and the instances tracking it "
+                   "ignore it (as keepalived)");
+  }
+
   Result<void> Start(const model::Config& config) override {
     spec_ = SpecFromModel(config);
+    LogDisabledScripts(spec_);
     dynamic_interfaces_ = spec_.dynamic_interfaces;
     auto nl = net::NetlinkSocket::Open(NETLINK_ROUTE);
     if (!nl) return std::unexpected(nl.error());
@@ -146,6 +154,7 @@ class EngineImpl final : public control::Engine {
 
   Result<std::string> Reload(const model::Config& config) override {
     VrrpSpec next = SpecFromModel(config);
+    LogDisabledScripts(next);
     dynamic_interfaces_ = next.dynamic_interfaces;
     notifier_.Configure(next);
     trackers_.Configure(next);  // unchanged scripts and processes keep running

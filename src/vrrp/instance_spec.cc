@@ -122,12 +122,16 @@ VrrpSpec SpecFromModel(const model::Config& config) {
 
   std::map<std::string, const model::TrackFile*> files;
   for (const auto& f : config.track_files) files[f.name] = &f;
-  // As keepalived, a vrrp_script whose command was not found along PATH is dropped (-t
-  // reports it): an instance that tracks it ignores the reference instead of failing it.
+  // As keepalived, a vrrp_script whose program does not exist (not found along PATH, or
+  // no such file) is dropped (-t reports it): an instance that tracks it ignores the
+  // reference instead of failing it.
   std::map<std::string, const model::VrrpScript*> scripts;
   for (const auto& s : config.vrrp_scripts) {
     std::vector<std::string> argv = SplitCommandLine(s.command);
-    if (argv.empty() || (!s.program && argv[0].find('/') == std::string::npos)) continue;
+    if (argv.empty() || s.missing || (!s.program && argv[0].find('/') == std::string::npos)) {
+      out.disabled_scripts.push_back(s.name);
+      continue;
+    }
     scripts[s.name] = &s;
   }
 

@@ -145,6 +145,7 @@ struct VrrpSpec {
   std::vector<InstanceSpec> instances;
   std::vector<SyncGroupSpec> sync_groups;
   std::vector<ScriptSpec> scripts;
+  std::vector<std::string> disabled_scripts;  // vrrp_scripts whose program does not exist
   std::vector<ProcessSpec> processes;        // the vrrp_track_process blocks in use
   std::optional<FifoSpec> notify_fifo;       // notify_fifo (VRRP and LVS lines)
   std::optional<FifoSpec> vrrp_notify_fifo;  // VRRP lines only

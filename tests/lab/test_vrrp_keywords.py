@@ -101,3 +101,21 @@ def test_accept_master_answers_for_its_vips(lab, vigild, kind):
     assert answers_ping(vl.client, SPEC.vips()[0])
     if kind == "vigil":
         assert accept_set(r1.node) is None
+
+
+@pytest.mark.parametrize("kind", ["vigil", "keepalived"])
+def test_track_script_whose_file_is_missing_is_disabled_not_failed(lab, vigild, kind):
+    # keepalived: "Disabling track script chk since not found/accessible" — a weight-0
+    # script that cannot run would hold the instance in FAULT; disabled, it is ignored.
+    if kind == "keepalived":
+        require_keepalived()
+    vl = VrrpLab(lab, vigild)
+    r1 = vl.router("r1", kind)
+    top = ('vrrp_script chk_gone {\n    script "/nonexistent/vigil/check.sh arg"\n'
+           '    interval 1\n}\n')
+    r1.start(SPEC, 150, extra="track_script {\n    chk_gone\n}", top=top,
+             global_extra="script_user root")
+    lablib.wait_until(lambda: r1.holds_all(), timeout=10, message="r1 holds the VIP")
+    if kind == "vigil":
+        assert "vrrp_script chk_gone: its program does not exist; disabled" in r1.log()
+        assert r1.state() == "MASTER"

@@ -166,10 +166,32 @@ vrrp_instance VI_1 {
   EXPECT_EQ(DiagLines(d), Strings{});
   ResolveCommands(cfg, sys);
   EXPECT_EQ(cfg.vrrp_scripts.at(0).program, "/usr/bin/killall");
+  EXPECT_FALSE(cfg.vrrp_scripts.at(0).missing);
   EXPECT_EQ(cfg.vrrp_instances.at(0).notify.master->program, "/bin/true");
   EXPECT_EQ(cfg.vrrp_instances.at(0).notify.backup->program, std::nullopt);
   EXPECT_EQ(CommandArgv(cfg.vrrp_scripts[0].command, cfg.vrrp_scripts[0].program),
             (Strings{"/usr/bin/killall", "-0", "haproxy"}));
+}
+
+TEST(SystemCheckTest, ResolveCommandsMarksTrackScriptsWhoseProgramIsMissing) {
+  FakeSystem sys;
+  sys.executables.insert("/usr/bin/killall");
+  Diagnostics d;
+  auto cfg = Build(TreeFromText(R"(vrrp_script in_path {
+  script "killall -0 haproxy"
+}
+vrrp_script not_in_path {
+  script "nosuchprog"
+}
+vrrp_script no_file {
+  script "/opt/none/check.sh arg"
+}
+)", d), d);
+  ResolveCommands(cfg, sys);
+  EXPECT_FALSE(cfg.vrrp_scripts.at(0).missing);
+  EXPECT_TRUE(cfg.vrrp_scripts.at(1).missing);
+  EXPECT_TRUE(cfg.vrrp_scripts.at(2).missing);
+  EXPECT_EQ(cfg.vrrp_scripts.at(2).program, "/opt/none/check.sh");
 }
 
 TEST(SystemCheckTest, TrackScriptNotFoundIsAnErrorAtItsScriptLine) {

@@ -49,6 +49,20 @@ TEST(SpecFromModelTest, TrackScriptNotFoundAlongPathIsDroppedAsKeepalivedDoes) {
   ASSERT_EQ(spec.instances[0].track_scripts.size(), 1u);
   EXPECT_EQ(spec.instances[0].track_scripts[0].name, "chk_file");
   EXPECT_EQ(spec.instances[0].track_scripts[0].weight, 3);
+  EXPECT_EQ(spec.disabled_scripts, std::vector<std::string>{"chk_haproxy"});
+}
+
+TEST(SpecFromModelTest, TrackScriptWhoseFileIsMissingIsDroppedAsKeepalivedDoes) {
+  // keepalived: "Disabling track script chk_file since not found/accessible".
+  model::Config c = TwoTrackedScripts("/usr/bin/killall");
+  c.vrrp_scripts[1].program = "/usr/bin/test";
+  c.vrrp_scripts[1].missing = true;  // set by config::ResolveCommands
+  VrrpSpec spec = SpecFromModel(c);
+  ASSERT_EQ(spec.scripts.size(), 1u);
+  EXPECT_EQ(spec.scripts[0].name, "chk_haproxy");
+  ASSERT_EQ(spec.instances[0].track_scripts.size(), 1u);
+  EXPECT_EQ(spec.instances[0].track_scripts[0].name, "chk_haproxy");
+  EXPECT_EQ(spec.disabled_scripts, std::vector<std::string>{"chk_file"});
 }
 
 }  // namespace
