@@ -241,6 +241,7 @@ void BuildGlobalDefs(const Node& block, model::Global& g, Diagnostics& diags) {
     else if (kw == "startup_script_timeout") SetSeconds(n, g.startup_script_timeout, 1, 1000, diags);
     else if (kw == "shutdown_script") g.shutdown_script = ParseNotifyScript(n, diags);
     else if (kw == "shutdown_script_timeout") SetSeconds(n, g.shutdown_script_timeout, 1, 1000, diags);
+    else if (BuildProcessGlobal(n, g, diags)) continue;
     else if (kw == "lvs_sync_daemon") BuildLvsSyncDaemon(n, g, diags);
     else if (kw == "lvs_timeouts") BuildLvsTimeouts(n, g, diags);
     else if (kw == "lvs_flush") SetBool(n, g.lvs_flush, diags);

@@ -13,6 +13,7 @@
 #include <utility>
 
 #include "config/lexer.h"
+#include "config/values.h"
 
 namespace vigil::config {
 namespace {
@@ -448,10 +449,17 @@ class Engine {
       return;
     }
     last_keyword_ = tokens[0].text;
-    if (tokens[0].text == "include_check" && blocks_.size() == 1 &&
-        blocks_[0] == "global_defs") {
-      ApplyIncludeCheck(tokens);
-    }
+    if (blocks_.size() != 1 || blocks_[0] != "global_defs") return;
+    if (tokens[0].text == "include_check") ApplyIncludeCheck(tokens);
+    if (tokens[0].text == "random_seed") ApplyRandomSeed(tokens);
+  }
+
+  // `random_seed N` makes the ${_RANDOM} values after it repeatable (keepalived's man page;
+  // a bad value is left for the builder to report).
+  void ApplyRandomSeed(const std::vector<Token>& tokens) {
+    if (tokens.size() < 2) return;
+    if (auto v = ParseIntegerText(tokens[1].text); v && *v >= 0 && *v <= UINT32_MAX)
+      rng_.seed(static_cast<uint64_t>(*v));
   }
 
   // keepalived's include_check: no option = all; "+x"/"-x" add or remove; a bare first

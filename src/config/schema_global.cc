@@ -15,12 +15,12 @@ constexpr Status kDbus = NotPlanned(
 }  // namespace
 
 constexpr KeywordSpec kGlobalDefsKeywords[] = {
-    Kw("process_names", kNotYet),
-    Kw("process_name", kNotYet),
-    Kw("vrrp_process_name", kNotYet),
-    Kw("checker_process_name", kNotYet),
-    Alias("lvs_process_name", "checker_process_name", kNotYet),
-    Kw("bfd_process_name", kNotYet),
+    Kw("process_names"),
+    Kw("process_name"),
+    Kw("vrrp_process_name"),
+    Kw("checker_process_name"),
+    Alias("lvs_process_name", "checker_process_name"),
+    Kw("bfd_process_name", Status(kNotYet, "read, but vigil has no BFD engine to name yet")),
     Kw("router_id"),
     Kw("notification_email_from"),
     Kw("smtp_server"),
@@ -133,8 +133,12 @@ constexpr KeywordSpec kGlobalDefsKeywords[] = {
     Kw("log_unknown_vrids"),
     Kw("vmac_prefix"),
     Kw("vmac_addr_prefix"),
-    Kw("umask", kNotYet),
-    Kw("random_seed", kNotYet),
+    Kw("umask"),
+    Kw("random_seed", Differs("seeds ${_RANDOM} from its line on, so the values after it "
+                              "repeat from run to run; they are not the numbers the C "
+                              "library's random() gives keepalived, and keepalived 2.4.3 "
+                              "resets the seed before every read, so there it has no "
+                              "effect")),
     Kw("reload_check_config", kNotYet),
     Kw("reload_time_file", kNotYet),
     Kw("reload_repeat", kNotYet),

@@ -13,6 +13,7 @@
 #include "base/log.h"
 #include "daemon/channel.h"
 #include "daemon/config_commands.h"
+#include "daemon/process_identity.h"
 #include "daemon/file_limit.h"
 #include "daemon/pid_file.h"
 #include "daemon/process_tuning.h"
@@ -65,6 +66,7 @@ class EngineProcess {
     }
     ApplyFileLimit(loaded.config, name_);
     UpdateTuning(loaded.config, name_, tuning_);
+    ApplyProcessIdentity(options_, loaded.config, name_);
     channel_ = Channel::Open(
         io_, supervisor_fd, [this](Frame f) { OnFrame(std::move(f)); },
         [this] {
@@ -161,6 +163,7 @@ class EngineProcess {
     }
     ApplyFileLimit(loaded.config, name_);
     UpdateTuning(loaded.config, name_, tuning_);
+    ApplyProcessIdentity(options_, loaded.config, name_);
     auto r = engine_->Reload(loaded.config);
     if (!r) {
       log::Error(name_ + ": reload failed: " + r.error().ToString());

@@ -4,7 +4,8 @@
 #include <signal.h>
 #include <syslog.h>
 
-#include <charconv>
+#include <cerrno>
+#include <cstdlib>
 #include <map>
 
 #include "daemon/settings.h"
@@ -112,11 +113,13 @@ Result<Options> ParseOptions(const std::vector<std::string>& args) {
       }
       case 'G': o.no_syslog = true; break;
       case 'u': {
-        unsigned v = 0;
-        auto [p, ec] = std::from_chars(arg.data(), arg.data() + arg.size(), v, 8);
-        if (ec != std::errc() || p != arg.data() + arg.size() || v > 0777)
+        // As keepalived: strtoll's base 0 (0177 octal, 0x7f hex, 127 decimal).
+        char* end = nullptr;
+        errno = 0;
+        const long long v = std::strtoll(arg.c_str(), &end, 0);
+        if (arg.empty() || *end != '\0' || errno != 0 || v < 0 || (v & ~0777LL) != 0)
           return Fail(ErrorCode::kInvalidArgument, "invalid umask '" + arg + "'");
-        o.umask = v;
+        o.umask = static_cast<unsigned>(v);
         break;
       }
       case 'X': o.release_vips = true; break;
@@ -177,7 +180,8 @@ std::string UsageText() {
   -D, --log-detail             log in detail
   -S, --log-facility=FAC       syslog facility: 0-7 (local0-7), local0-7, user, daemon
   -G, --no-syslog              do not log to syslog
-  -u, --umask=MASK             umask for created files (octal)
+  -u, --umask=MASK             umask for created files: 0177 octal, 0x7f hex, else
+                               decimal (default: global_defs umask, else 0177)
   -X, --release-vips           drop VIPs when stopping on a signal
   -V, --dont-release-vrrp      leave VIPs and routes in place on exit
   -I, --dont-release-ipvs      leave the load balancer's entries in place on exit

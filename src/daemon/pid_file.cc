@@ -1,6 +1,7 @@
 #include "daemon/pid_file.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -32,10 +33,14 @@ Result<void> WritePid(int fd, pid_t pid) {
 }  // namespace
 
 Result<PidFile> PidFile::Acquire(const std::string& path, pid_t pid) {
+  // rw-r--r-- whatever the umask, as keepalived's pid files.
+  const mode_t mask = umask(0);
+  umask(mask & ~0644);
   int raw;
   do {
     raw = open(path.c_str(), O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
   } while (raw < 0 && errno == EINTR);
+  umask(mask);
   if (raw < 0) return FailErrno("open pid file '" + path + "'");
   UniqueFd fd(raw);
   struct flock l = WholeFile(F_WRLCK);

@@ -32,6 +32,7 @@
 #include "daemon/engine_slot.h"
 #include "daemon/file_limit.h"
 #include "daemon/pid_file.h"
+#include "daemon/process_identity.h"
 #include "daemon/settings.h"
 #include "daemon/signal_coalescer.h"
 #include "daemon/signal_watcher.h"
@@ -223,6 +224,7 @@ class Supervisor final : public control::ControlTarget {
     }
     LogDiagnostics(loaded);
     config_ = std::move(loaded.config);
+    ApplyProcessIdentity(options_, config_, "");
     UpdateWanted();
     // Engines that run and are still wanted reload; new ones start; unwanted ones stop.
     auto pending = std::make_shared<int>(0);
@@ -314,7 +316,7 @@ class Supervisor final : public control::ControlTarget {
       // VRRP timing must not wait behind health checks or scripts for a CPU: the VRRP
       // engine runs at a higher scheduling priority than the rest of vigild.
       if (c.name == "vrrp") (void)setpriority(PRIO_PROCESS, 0, kVrrpNice);
-      prctl(PR_SET_NAME, ("vigild-" + c.name).c_str());
+      prctl(PR_SET_NAME, ProcessName(config_, c.name).c_str());
       _exit(RunEngineProcess(c.name, *c.factory, options_, fd, c.pid_file));
     }
     close(sv[1]);
@@ -482,9 +484,10 @@ class Supervisor final : public control::ControlTarget {
           text = control::ToJson(s, 2) + "\n";
           break;
       }
-      // Never through a symlink or into a file someone planted: a new 0600 file renamed
-      // over the path.
-      if (auto w = fd::ReplaceFile(path, text, 0600)) log::Info("wrote " + path);
+      // Never through a symlink or into a file someone planted: a new file (rw-rw-rw- less
+      // the umask, as keepalived's) renamed over the path.
+      const mode_t mode = CreatedFileMode(EffectiveUmask(options_, config_));
+      if (auto w = fd::ReplaceFile(path, text, mode)) log::Info("wrote " + path);
       else log::Error("cannot write " + path + ": " + w.error().ToString());
     });
   }
@@ -666,7 +669,7 @@ int RunDaemon(const Options& options, const EngineFactories& factories) {
   // A write to a closed pipe or socket fails with EPIPE instead of killing vigild (the
   // engines inherit this; scripts get default dispositions back from the spawner).
   ::signal(SIGPIPE, SIG_IGN);
-  if (options.umask) umask(*options.umask);
+  umask(options.umask.value_or(kDefaultUmask));
   // The whole daemon (supervisor, engines, their scripts) runs in the configuration's
   // network namespace, entered here before any socket is opened or process started.
   config::Loaded loaded =
@@ -678,14 +681,18 @@ int RunDaemon(const Options& options, const EngineFactories& factories) {
     log::Error("the configuration cannot run; not starting (see vigild -t)");
     return 1;
   }
+  if (options.umask && loaded.config.global.umask)
+    log::Info("umask: -u takes precedence over global_defs umask");
+  ApplyProcessIdentity(options, loaded.config, "");
   if (loaded.config.net_namespace)
     log::Info("running in network namespace " + *loaded.config.net_namespace);
   if (loaded.config.net_namespace || loaded.config.use_pid_dir) {
     // The default pid files and control socket live there (0755, as keepalived's).
     std::string dir = RunDirectory(loaded.config);
-    for (const std::string& d : {std::string(kPidDirectory), dir})
-      if (mkdir(d.c_str(), 0755) != 0 && errno != EEXIST)
-        log::Error("cannot create " + d + ": " + std::strerror(errno));
+    for (const std::string& d : {std::string(kPidDirectory), dir}) {
+      if (mkdir(d.c_str(), 0755) == 0) chmod(d.c_str(), 0755);  // whatever the umask
+      else if (errno != EEXIST) log::Error("cannot create " + d + ": " + std::strerror(errno));
+    }
   }
   ApplyFileLimit(loaded.config, "");
   // The pid file is locked before detaching, so that a second vigild fails with a non-zero

@@ -141,6 +141,20 @@ struct Global {
   std::optional<Script> shutdown_script;
   Duration shutdown_script_timeout = std::chrono::seconds(10);
 
+  // The file creation mask of vigild's processes (`umask`); unset: keepalived's 0177.
+  // vigild's -u takes precedence.
+  std::optional<uint32_t> umask;
+  // Process names (prctl PR_SET_NAME): `process_name` (the supervisor),
+  // `vrrp_process_name`, `checker_process_name` (alias `lvs_process_name`),
+  // `bfd_process_name`; `process_names` gives the engines keepalived's names. Unset:
+  // vigil's own (vigild, vigild-vrrp, vigild-check).
+  std::optional<std::string> process_name;
+  std::optional<std::string> vrrp_process_name;
+  std::optional<std::string> checker_process_name;
+  std::optional<std::string> bfd_process_name;
+  // `random_seed`: the preprocessor seeds ${_RANDOM} with it from that line on.
+  std::optional<uint32_t> random_seed;
+
   // IPVS.
   std::optional<LvsSyncDaemon> lvs_sync_daemon;
   std::optional<Duration> lvs_timeout_tcp;     // unset = kernel default

@@ -135,6 +135,12 @@ Json J(const Global& g) {
   j["startup_script_timeout"] = J(g.startup_script_timeout);
   j["shutdown_script"] = J(g.shutdown_script);
   j["shutdown_script_timeout"] = J(g.shutdown_script_timeout);
+  j["umask"] = J(g.umask);
+  j["process_name"] = J(g.process_name);
+  j["vrrp_process_name"] = J(g.vrrp_process_name);
+  j["checker_process_name"] = J(g.checker_process_name);
+  j["bfd_process_name"] = J(g.bfd_process_name);
+  j["random_seed"] = J(g.random_seed);
   j["lvs_sync_daemon"] = J(g.lvs_sync_daemon);
   j["lvs_timeout_tcp"] = J(g.lvs_timeout_tcp);
   j["lvs_timeout_tcpfin"] = J(g.lvs_timeout_tcpfin);

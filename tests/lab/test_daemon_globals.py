@@ -1,6 +1,7 @@
 """Lab tests of global_defs keywords that shape vigild's own processes, as keepalived's:
 startup_script runs before the engines start and shutdown_script after they have stopped,
-each killed at its timeout.
+each killed at its timeout; umask (and -u, which wins) gives the mode of the files vigild
+creates and the umask of its scripts; process_name & co. name the processes.
 
 Topology: one node "lb" (10.99.0.1) running vigild with one VRRP instance that becomes
 MASTER alone and holds 10.99.0.100.
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 import os
 import signal
+import stat
 import textwrap
 import time
 
@@ -30,13 +32,32 @@ class Node(Children):
     def script(self, name: str, text: str) -> str:
         return super().script(name, textwrap.dedent(text))
 
-    def conf(self, global_extra: str, vrid: int = 51) -> str:
+    def conf(self, global_extra: str, vrid: int = 51, checker: bool = False) -> str:
+        """A configuration with `global_extra` in global_defs, the VRRP instance and, with
+        `checker`, a virtual server (so that the checker engine runs too)."""
         extra = textwrap.indent(textwrap.dedent(global_extra), "    ")
-        return (f"global_defs {{\n    router_id lb\n    enable_script_security\n"
-                f"    script_user root\n    vigil_control_socket {self.base}.ctl\n{extra}}}\n"
+        text = (f"global_defs {{\n    router_id lb\n    enable_script_security\n"
+                f"    script_user root\n    vigil_control_socket {self.base}.ctl\n"
+                f"    vigil_lb_backend nftables\n{extra}}}\n"
                 f"vrrp_instance VI_1 {{\n    state MASTER\n    interface eth0\n"
                 f"    virtual_router_id {vrid}\n    priority 100\n    advert_int 1\n"
                 f"    virtual_ipaddress {{\n        {VIP}/16\n    }}\n}}\n")
+        if checker:
+            text += (f"virtual_server {VIP} 80 {{\n    delay_loop 1\n    lb_algo rr\n"
+                     f"    lb_kind NAT\n    protocol TCP\n    real_server 10.99.0.7 80 {{\n"
+                     f"        TCP_CHECK {{\n            connect_timeout 1\n        }}\n"
+                     f"    }}\n}}\n")
+        return text
+
+    def pid(self, who: str = "") -> int:
+        with open(f"{self.base}{who}.pid") as f:
+            return int(f.read().strip())
+
+    def comm(self, who: str = "") -> str:
+        """The name (/proc/PID/comm) of the supervisor (""), the VRRP ("r") or checker ("c")
+        engine."""
+        with open(f"/proc/{self.pid(who)}/comm") as f:
+            return f.read().strip()
 
     def has_vip(self) -> bool:
         return VIP in self.node.addresses("eth0", "inet")
@@ -147,3 +168,62 @@ def test_shutdown_script_that_ignores_sigterm_is_killed_after_its_timeout(lb):
     assert _gone(script)
     assert f"shutdown script {stubborn} timed out after 1 s and was killed" in lb.log()
     assert lb.proc.returncode == 0
+
+
+def _mode(path: str) -> int:
+    return stat.S_IMODE(os.stat(path).st_mode)
+
+
+def _dump_and_umask(lb, global_extra: str, *options: str) -> tuple[int, int, str]:
+    """Starts vigild with `global_extra` and `options`; returns the mode of its SIGUSR1 dump
+    and of its pid file, and the umask its startup script saw."""
+    tmpdir = os.path.join(lb.work, "tmp")
+    os.makedirs(tmpdir, exist_ok=True)
+    seen = os.path.join(lb.work, "umask")
+    probe = lb.script("umask.sh", f"#!/bin/sh\numask > {seen}\n")
+    lb.start(lb.conf(global_extra + f"startup_script {probe}\n"), env={"TMPDIR": tmpdir},
+             extra=options)
+    data = os.path.join(tmpdir, "keepalived.data")
+    lb.proc.send_signal(signal.SIGUSR1)
+    lb.wait(lambda: os.path.exists(data), 10, "the data dump")
+    with open(seen) as f:
+        script_umask = f.read().strip()
+    return _mode(data), _mode(f"{lb.base}.pid"), script_umask
+
+
+def test_default_umask_is_keepaliveds(lb):
+    dump, pid, script = _dump_and_umask(lb, "")
+    assert (oct(dump), oct(pid), script) == ("0o600", "0o644", "0177")
+
+
+def test_umask_in_global_defs_sets_the_dump_mode_and_the_scripts_umask(lb):
+    dump, pid, script = _dump_and_umask(lb, "umask IWGRP|IWOTH\n")
+    assert (oct(dump), oct(pid), script) == ("0o644", "0o644", "0022")
+
+
+def test_umask_option_takes_precedence_over_global_defs(lb):
+    dump, pid, script = _dump_and_umask(lb, "umask 0\n", "-u", "0x3f")
+    assert (oct(dump), oct(pid), script) == ("0o600", "0o644", "0077")
+    assert "umask: -u takes precedence over global_defs umask" in lb.log()
+
+
+def test_process_names_as_configured_and_changed_by_a_reload(lb):
+    lb.start(lb.conf("", checker=True))
+    lb.wait(lambda: os.path.exists(f"{lb.base}r.pid") and os.path.exists(f"{lb.base}c.pid"),
+            10, "both engines")
+    assert (lb.comm(), lb.comm("r"), lb.comm("c")) == ("vigild", "vigild-vrrp", "vigild-check")
+    lb.stop()
+    lb.start(lb.conf("process_name ha\nvrrp_process_name ha_vrrp\n"
+                     "checker_process_name ha_check\n", checker=True))
+    names = lambda: (lb.comm(), lb.comm("r"), lb.comm("c"))  # noqa: E731
+    lb.wait(lambda: os.path.exists(f"{lb.base}c.pid") and
+            names() == ("ha", "ha_vrrp", "ha_check"), 10, "the configured names")
+    # A reload renames every process in place: process_names gives the engines
+    # keepalived's names, and the supervisor, no longer named, gets vigil's back.
+    vrrp, check = lb.pid("r"), lb.pid("c")
+    with open(f"{lb.base}.conf", "w") as f:
+        f.write(lb.conf("process_names\n", checker=True))
+    lb.proc.send_signal(signal.SIGHUP)
+    lb.wait(lambda: names() == ("vigild", "keepalived_vrrp", "keepalived_lvs"), 10,
+            f"the names after the reload (have {names()})")
+    assert (lb.pid("r"), lb.pid("c")) == (vrrp, check)

@@ -452,6 +452,25 @@ TEST_F(PreprocessorTest, RandomStaysInRange) {
   EXPECT_EQ(Diags(), V{});
 }
 
+TEST_F(PreprocessorTest, RandomSeedInGlobalDefsMakesLaterValuesRepeatable) {
+  const std::string draws = "${_RANDOM} ${_RANDOM} ${_RANDOM}\n";
+  Add(kMain, "a " + draws + "global_defs {\n random_seed 7\n}\nb " + draws);
+  options_.random_seed = 1;
+  V first = Run();
+  options_.random_seed = 2;
+  V second = Run();
+  ASSERT_EQ(first.size(), 6u);
+  EXPECT_NE(first[0], second[0]);  // before the keyword: the process's own seed
+  EXPECT_EQ(first[5], second[5]);  // after it: the configured one
+  // Only inside global_defs, as keepalived's keyword.
+  Add(kMain, "random_seed 7\nb " + draws);
+  options_.random_seed = 1;
+  V outside1 = Run();
+  options_.random_seed = 2;
+  EXPECT_NE(Run()[1], outside1[1]);
+  EXPECT_EQ(Diags(), V{});
+}
+
 TEST_F(PreprocessorTest, RandomWithReversedBoundsIsAnError) {
   Add(kMain, "v ${_RANDOM 7 3}\n");
   EXPECT_EQ(Run(), (V{"v|7"}));

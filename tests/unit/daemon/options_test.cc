@@ -95,6 +95,18 @@ TEST(OptionsTest, UnknownAndMissingValues) {
   EXPECT_EQ(ParseError({"-u", "999"}), "invalid umask '999'");
 }
 
+TEST(OptionsTest, UmaskIsANumberInAnyBaseAsKeepalivedReadsIt) {
+  EXPECT_EQ(Parse({"-u", "022"}).umask, 022u);
+  EXPECT_EQ(Parse({"-u", "18"}).umask, 022u);
+  EXPECT_EQ(Parse({"--umask=0x12"}).umask, 022u);
+  EXPECT_EQ(Parse({"-u0"}).umask, 0u);
+  EXPECT_EQ(ParseError({"-u", "0800"}), "invalid umask '0800'");
+  EXPECT_EQ(ParseError({"-u", "512"}), "invalid umask '512'");
+  EXPECT_EQ(ParseError({"-u", "-1"}), "invalid umask '-1'");
+  EXPECT_EQ(ParseError({"-u", "IRGRP"}), "invalid umask 'IRGRP'");
+  EXPECT_FALSE(Parse({}).umask);
+}
+
 TEST(OptionsTest, SignumNames) {
   Options o = Parse({"--signum=RELOAD"});
   EXPECT_EQ(o.mode, Mode::kSignum);

@@ -1,5 +1,6 @@
 #include "daemon/pid_file.h"
 
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -32,6 +33,17 @@ class PidFileTest : public ::testing::Test {
   }
   std::string dir_, path_;
 };
+
+TEST_F(PidFileTest, IsReadableByAllWhateverTheUmask) {
+  const mode_t old = umask(0177);
+  auto p = PidFile::Acquire(path_, 1234);
+  const mode_t during = umask(old);
+  ASSERT_TRUE(p.has_value()) << p.error().ToString();
+  EXPECT_EQ(during, 0177u);  // put back
+  struct stat st {};
+  ASSERT_EQ(stat(path_.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 07777, 0644u);
+}
 
 TEST_F(PidFileTest, WritesPidAndRemovesOnDestruction) {
   {
