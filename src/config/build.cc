@@ -1,5 +1,7 @@
 #include "config/build.h"
 
+#include <type_traits>
+
 #include "config/values.h"
 
 namespace vigil::config {
@@ -52,39 +54,56 @@ void BuildRootSingleton(const Node& n, model::Config& cfg, Diagnostics& diags) {
   }
 }
 
-}  // namespace
+// Builds one top-level block other than global_defs.
+void BuildRoot(const Node& n, model::Config& cfg, Diagnostics& diags) {
+  const std::string& kw = n.name();
+  if (kw == "vrrp_script") bi::BuildVrrpScript(n, cfg, diags);
+  else if (kw == "track_file" || kw == "vrrp_track_file") bi::BuildTrackFile(n, cfg, diags);
+  else if (kw == "vrrp_track_process") bi::BuildTrackProcess(n, cfg, diags);
+  else if (kw == "bfd_instance") bi::BuildBfdInstance(n, cfg, diags);
+  else if (kw == "vrrp_instance") bi::BuildVrrpInstance(n, cfg, diags);
+  else if (kw == "vrrp_sync_group") bi::BuildSyncGroup(n, cfg, diags);
+  else if (kw == "static_ipaddress") bi::BuildStaticAddresses(n, cfg, diags);
+  else if (kw == "static_routes") bi::BuildStaticRoutesOrRules(n, cfg.static_routes, diags);
+  else if (kw == "static_rules") bi::BuildStaticRoutesOrRules(n, cfg.static_rules, diags);
+  else if (kw == "garp_group") bi::BuildGarpGroup(n, cfg, diags);
+  else if (kw == "linkbeat_interfaces") {
+    for (const Node& c : n.children) cfg.linkbeat_interfaces.push_back(c.name());
+  } else if (kw == "SSL") bi::BuildSsl(n, cfg, diags);
+  else if (kw == "virtual_server_group") bi::BuildVirtualServerGroup(n, cfg, diags);
+  else if (kw == "virtual_server") bi::BuildVirtualServer(n, cfg, diags);
+  else BuildRootSingleton(n, cfg, diags);
+}
 
-model::Config Build(const Tree& tree, Diagnostics& diags) {
+// Builds the model from `roots`; roots that are not const are freed one by one once built.
+template <typename Roots>
+model::Config BuildRoots(Roots& roots, Diagnostics& diags) {
   model::Config cfg;
   // global_defs first: instances read its defaults wherever it appears.
-  for (const Node& n : tree.roots)
+  for (const Node& n : roots)
     if (n.name() == "global_defs") bi::BuildGlobalDefs(n, cfg.global, diags);
-
-  for (const Node& n : tree.roots) {
-    const std::string& kw = n.name();
-    if (kw == "global_defs") continue;
-    if (kw == "vrrp_script") bi::BuildVrrpScript(n, cfg, diags);
-    else if (kw == "track_file" || kw == "vrrp_track_file") bi::BuildTrackFile(n, cfg, diags);
-    else if (kw == "vrrp_track_process") bi::BuildTrackProcess(n, cfg, diags);
-    else if (kw == "bfd_instance") bi::BuildBfdInstance(n, cfg, diags);
-    else if (kw == "vrrp_instance") bi::BuildVrrpInstance(n, cfg, diags);
-    else if (kw == "vrrp_sync_group") bi::BuildSyncGroup(n, cfg, diags);
-    else if (kw == "static_ipaddress") bi::BuildStaticAddresses(n, cfg, diags);
-    else if (kw == "static_routes") bi::BuildStaticRoutesOrRules(n, cfg.static_routes, diags);
-    else if (kw == "static_rules") bi::BuildStaticRoutesOrRules(n, cfg.static_rules, diags);
-    else if (kw == "garp_group") bi::BuildGarpGroup(n, cfg, diags);
-    else if (kw == "linkbeat_interfaces") {
-      for (const Node& c : n.children) cfg.linkbeat_interfaces.push_back(c.name());
-    } else if (kw == "SSL") bi::BuildSsl(n, cfg, diags);
-    else if (kw == "virtual_server_group") bi::BuildVirtualServerGroup(n, cfg, diags);
-    else if (kw == "virtual_server") bi::BuildVirtualServer(n, cfg, diags);
-    else BuildRootSingleton(n, cfg, diags);
+  for (auto& n : roots) {
+    if (n.name() == "global_defs") continue;
+    BuildRoot(n, cfg, diags);
+    if constexpr (!std::is_const_v<Roots>) n = Node();
   }
 
   bi::FinishVrrp(cfg, diags);
   bi::FinishCheck(cfg, diags);
 
   // Script security (vigild -t exit 5) needs to know which scripts exist: CheckSystem.
+  return cfg;
+}
+
+}  // namespace
+
+model::Config Build(const Tree& tree, Diagnostics& diags) {
+  return BuildRoots(tree.roots, diags);
+}
+
+model::Config Build(Tree&& tree, Diagnostics& diags) {
+  model::Config cfg = BuildRoots(tree.roots, diags);
+  tree.roots.clear();
   return cfg;
 }
 

@@ -21,6 +21,8 @@ namespace vigil::config {
 // Returns the model of `tree` with defaults and inheritance resolved. Invalid items are
 // dropped or corrected as keepalived would, each with a diagnostic in `diags`.
 model::Config Build(const Tree& tree, Diagnostics& diags);
+// The same, freeing each top-level block of `tree` once it is built (`tree` is left empty).
+model::Config Build(Tree&& tree, Diagnostics& diags);
 
 // Internal: the per-area builders that Build() calls (one .cc file per area).
 namespace build_internal {

@@ -797,8 +797,10 @@ void BuildVirtualServer(const Node& n, model::Config& cfg, Diagnostics& diags) {
   }
 
   uint64_t weight_sum = 0;
+  vs.real_servers.reserve(rss.size());
   for (PendingRs& prs : rss) {
     model::RealServer& rs = prs.rs;
+    rs.checks.reserve(prs.checks.size());
     rs.forwarding = prs.p.forwarding.value_or(vs.forwarding);
     if (!family_ok(rs.address, rs.forwarding)) {
       diags.Error(LocOf(rs.loc), who + ": real_server " + rs.address.ToString() + " is " +

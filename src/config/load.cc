@@ -12,10 +12,11 @@ Loaded LoadConfig(const std::string& path, const PreprocessOptions& options, Fil
                   const SystemInfo* system, SystemPass pass,
                   const BeforeSystemPass& before_system) {
   Loaded out;
+  // Each stage consumes the one before it as it goes (lines into the tree, the tree's
+  // blocks into the model): a large configuration is never whole in memory twice.
   std::vector<Line> lines = Preprocess(path, fs, options, out.files, out.diags);
   if (out.diags.HasFatal() && lines.empty()) return out;
-  Tree tree = ParseTree(lines, out.diags);
-  out.config = Build(tree, out.diags);
+  out.config = Build(ParseTree(std::move(lines), out.diags), out.diags);
   if (before_system && !before_system(out)) return out;
   if (system == nullptr || pass == SystemPass::kNone) return out;
   ResolveCommands(out.config, *system);

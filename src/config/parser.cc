@@ -13,22 +13,24 @@ struct Segment {
   enum class Kind { kWords, kOpen, kClose };
   Kind kind;
   std::span<const Token> tokens;  // the words, or the one brace token
+  size_t line;                    // index of its line
 
   const Token& first() const { return tokens.front(); }
 };
 
 std::vector<Segment> Split(const std::vector<Line>& lines) {
   std::vector<Segment> out;
-  for (const Line& line : lines) {
+  for (size_t n = 0; n < lines.size(); ++n) {
+    const Line& line = lines[n];
     size_t start = 0;
     for (size_t i = 0; i <= line.size(); ++i) {
       const bool brace = i < line.size() && (line[i].IsOpen() || line[i].IsClose());
       if (i == line.size() || brace) {
         if (i > start)
-          out.push_back({Segment::Kind::kWords, std::span(line).subspan(start, i - start)});
+          out.push_back({Segment::Kind::kWords, std::span(line).subspan(start, i - start), n});
         if (brace) {
           out.push_back({line[i].IsOpen() ? Segment::Kind::kOpen : Segment::Kind::kClose,
-                         std::span(line).subspan(i, 1)});
+                         std::span(line).subspan(i, 1), n});
         }
         start = i + 1;
       }
@@ -39,11 +41,14 @@ std::vector<Segment> Split(const std::vector<Line>& lines) {
 
 class Parser {
  public:
-  Parser(const std::vector<Line>& lines, const BlockSchema& root, Diagnostics& diags)
-      : segments_(Split(lines)), root_(root), diags_(diags) {}
+  // With `consume`, the tokens move into the tree and each line is freed once read.
+  Parser(const std::vector<Line>& lines, std::vector<Line>* consume, const BlockSchema& root,
+         Diagnostics& diags)
+      : segments_(Split(lines)), consume_(consume), root_(root), diags_(diags) {}
 
   Tree Run() {
     for (size_t i = 0; i < segments_.size(); ++i) {
+      Release(segments_[i].line);
       const Segment& s = segments_[i];
       switch (s.kind) {
         case Segment::Kind::kWords:
@@ -80,10 +85,24 @@ class Parser {
     return i + 1 < segments_.size() && segments_[i + 1].kind == Segment::Kind::kOpen;
   }
 
-  static Node MakeNode(const Segment& s) {
+  // Frees the lines before line `first` (consuming only): no segment before it is read again.
+  void Release(size_t first) {
+    if (consume_ == nullptr) return;
+    for (; released_ < first; ++released_) Line().swap((*consume_)[released_]);
+  }
+
+  Node MakeNode(const Segment& s) const {
     Node n;
-    n.keyword = s.tokens.front();
-    n.args.assign(s.tokens.begin() + 1, s.tokens.end());
+    if (consume_ == nullptr) {
+      n.keyword = s.tokens.front();
+      n.args.assign(s.tokens.begin() + 1, s.tokens.end());
+      return n;
+    }
+    // The segment's tokens are those of a line this parser owns: take them.
+    auto* first = const_cast<Token*>(s.tokens.data());
+    n.keyword = std::move(first[0]);
+    n.args.reserve(s.tokens.size() - 1);
+    for (size_t k = 1; k < s.tokens.size(); ++k) n.args.push_back(std::move(first[k]));
     return n;
   }
 
@@ -103,14 +122,17 @@ class Parser {
   // Handles the words segment at `i`; returns the index of the last segment consumed.
   size_t Statement(size_t i) {
     const Segment& s = segments_[i];
-    const Token& kw = s.first();
+    const Token& kw = s.first();  // moved into the node by MakeNode: use node.keyword after
     const bool in_list = !stack_.empty() && stack_.back().spec->is_list();
     if (in_list) {
-      Append(MakeNode(s));
+      Node node = MakeNode(s);
       if (NextIsOpen(i)) {
         diags_.Error(segments_[i + 1].first().loc, "unexpected '{'");
-        return Skip(i + 1, kw.text);
+        const std::string owner = node.keyword.text;
+        Append(std::move(node));
+        return Skip(i + 1, owner);
       }
+      Append(std::move(node));
       return i;
     }
 
@@ -138,11 +160,13 @@ class Parser {
 
     Node node = MakeNode(s);
     if (!spec->opens_block()) {
-      Append(std::move(node));
       if (NextIsOpen(i)) {
         diags_.Error(segments_[i + 1].first().loc, "unexpected '{'");
-        return Skip(i + 1, kw.text);
+        const std::string owner = node.keyword.text;
+        Append(std::move(node));
+        return Skip(i + 1, owner);
       }
+      Append(std::move(node));
       return i;
     }
 
@@ -153,8 +177,8 @@ class Parser {
       stack_.push_back({std::move(node), spec, scope});
       return i + 1;
     }
-    diags_.Error(kw.loc, "missing '{' after '" + kw.text + "'");
-    node.block_loc = kw.loc;
+    diags_.Error(node.keyword.loc, "missing '{' after '" + node.keyword.text + "'");
+    node.block_loc = node.keyword.loc;
     if (i + 1 < segments_.size())
       stack_.push_back({std::move(node), spec, scope});
     else
@@ -188,6 +212,8 @@ class Parser {
   }
 
   std::vector<Segment> segments_;
+  std::vector<Line>* consume_;
+  size_t released_ = 0;
   const BlockSchema& root_;
   Diagnostics& diags_;
   std::vector<Frame> stack_;
@@ -197,7 +223,13 @@ class Parser {
 }  // namespace
 
 Tree ParseTree(const std::vector<Line>& lines, const BlockSchema& schema, Diagnostics& diags) {
-  return Parser(lines, schema, diags).Run();
+  return Parser(lines, nullptr, schema, diags).Run();
+}
+
+Tree ParseTree(std::vector<Line>&& lines, Diagnostics& diags) {
+  Tree tree = Parser(lines, &lines, RootSchema(), diags).Run();
+  lines.clear();
+  return tree;
 }
 
 Tree ParseTree(const std::vector<Line>& lines, Diagnostics& diags) {

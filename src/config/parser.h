@@ -42,6 +42,9 @@ namespace vigil::config {
 // In a list block (BlockKind::kList) every statement becomes a child Node kept verbatim
 // (first word as `keyword`), without schema checks.
 Tree ParseTree(const std::vector<Line>& lines, Diagnostics& diags);
+// The same, taking the lines' tokens into the tree and freeing each line once it is read
+// (at no point are a large configuration's lines and tree both whole in memory).
+Tree ParseTree(std::vector<Line>&& lines, Diagnostics& diags);
 Tree ParseTree(const std::vector<Line>& lines, const BlockSchema& schema, Diagnostics& diags);
 
 // The deepest brace nesting accepted inside skipped text.

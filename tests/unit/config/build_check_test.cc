@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 
 #include "config/build.h"
+#include "model/json.h"
 #include "tree_text.h"
 
 namespace vigil::config {
@@ -344,6 +345,49 @@ TEST(BuildCheckTest, DuplicateRealServerAndBadConnectPort) {
                      "8:3: error: virtual_server 10.0.0.1 80: real_server 10.0.0.2 80 is a duplicate; ignored"}));
   ASSERT_EQ(cfg.virtual_servers[0].real_servers.size(), 1u);
   EXPECT_FALSE(cfg.virtual_servers[0].real_servers[0].checks[0].connect_port);
+}
+
+}  // namespace
+}  // namespace vigil::config
+
+namespace vigil::config {
+namespace {
+
+TEST(BuildTest, BuildingFromATreeItConsumesGivesTheSameModel) {
+  const std::string text = R"(global_defs {
+  router_id lb1
+}
+vrrp_script chk {
+  script "/bin/true"
+}
+vrrp_instance VI_1 {
+  interface eth0
+  virtual_router_id 51
+  virtual_ipaddress { 10.0.0.1 }
+  track_script { chk }
+}
+virtual_server 10.0.0.1 80 {
+  delay_loop 3
+  real_server 10.0.1.1 80 {
+    TCP_CHECK { connect_timeout 2 }
+  }
+  real_server 10.0.1.2 80 {
+    weight 3
+  }
+  nosuch_keyword 1
+}
+)";
+  Diagnostics parse_kept, kept_diags, parse_taken, taken_diags;
+  const Tree tree = TreeFromText(text, parse_kept);
+  const model::Config kept = Build(tree, kept_diags);
+  Tree taken_tree = TreeFromText(text, parse_taken);
+  const model::Config taken = Build(std::move(taken_tree), taken_diags);
+  EXPECT_TRUE(taken_tree.roots.empty());
+  EXPECT_EQ(model::ToJsonText(taken), model::ToJsonText(kept));
+  EXPECT_EQ(DiagLines(taken_diags), DiagLines(kept_diags));
+  EXPECT_EQ(DiagLines(parse_taken), DiagLines(parse_kept));
+  EXPECT_FALSE(DiagLines(parse_kept).empty());  // the unknown keyword
+  EXPECT_EQ(tree.roots.size(), 4u);             // the const tree is left as it was
 }
 
 }  // namespace

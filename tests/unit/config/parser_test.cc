@@ -89,9 +89,18 @@ struct Parsed {
   std::string diags;
 };
 
+// Parses `text` both ways — from lines kept by the caller and from lines the parser takes
+// over and frees as it goes — and expects the same tree and diagnostics from each.
 Parsed Parse(std::string_view text) {
+  const std::vector<Line> lines = Lex(text);
+  Diagnostics kept_diags;
+  Tree kept = ParseTree(lines, kept_diags);
   Diagnostics d;
-  Tree t = ParseTree(Lex(text), d);
+  std::vector<Line> taken = lines;
+  Tree t = ParseTree(std::move(taken), d);
+  EXPECT_TRUE(taken.empty());
+  EXPECT_EQ(Render(t), Render(kept));
+  EXPECT_EQ(Render(d), Render(kept_diags));
   return {Render(t), Render(d)};
 }
 
