@@ -283,7 +283,9 @@ constexpr KeywordSpec kVirtualServerKeywords[] = {
     Kw("sh-port"),
     Kw("sh-fallback"),
     Kw("mh-port"),
-    Kw("mh-fallback"),
+    Kw("mh-fallback", Differs("with the nftables backend it has nothing to do: the Maglev "
+                              "table holds only real servers with a weight, and connection "
+                              "thresholds are refused, so no lookup finds one unavailable")),
     Alias("lb_kind", "lvs_method"),
     Kw("lvs_method"),
     Kw("persistence_engine", kNotYet),

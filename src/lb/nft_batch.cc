@@ -160,14 +160,14 @@ RulePtr DestinationRule(const std::string& table, const Service& s, const Destin
 }
 
 // The selector: `meta l4proto tcp dnat ip to numgen inc mod N map @v_<key>` (numgen
-// random; jhash ip saddr [. th sport] mod N seed 0x0 for sh), as nft builds it.
+// random; jhash ip saddr [. th sport] mod N seed 0x0 for sh and mh), as nft builds it.
 RulePtr SelectorRule(const std::string& table, const Service& s, uint32_t slots) {
   RulePtr r = NewRule(table, ServiceChainName(s.key));
   const bool v6 = KeyFamily(s.key) == Family::kIpv6;
   Meta(r.get(), NFT_META_L4PROTO, NFT_REG_1);
   const uint8_t proto = ProtocolNumber(std::get<AddressKey>(s.key).protocol);
   CmpEq(r.get(), NFT_REG_1, &proto, sizeof proto);
-  if (s.scheduler == Scheduler::kSh) {
+  if (HashedSelector(s)) {
     const bool v4 = KeyFamily(s.key) == Family::kIpv4;
     Meta(r.get(), NFT_META_NFPROTO, NFT_REG_1);
     const uint8_t nfproto = v4 ? NFPROTO_IPV4 : NFPROTO_IPV6;

@@ -7,6 +7,7 @@
 #include <set>
 #include <sstream>
 
+#include "lb/maglev.h"
 #include "net/nft_runner.h"
 
 namespace vigil::lb::nft {
@@ -189,6 +190,7 @@ void ServiceRules(Commands& c, const ServiceEntry& e) {
         selector = "numgen random mod ";
         break;
       case Scheduler::kSh:
+      case Scheduler::kMh:
         selector = "jhash " + std::string(IpWord(f)) + " saddr";
         if (s.scheduler_flags & kSchedFlag2) selector += " . th sport";
         selector += " mod ";
@@ -198,7 +200,7 @@ void ServiceRules(Commands& c, const ServiceEntry& e) {
         break;
     }
     selector += std::to_string(slots.size());
-    if (s.scheduler == Scheduler::kSh) selector += " seed 0x0";
+    if (HashedSelector(s)) selector += " seed 0x0";
     if (AddressSlots(s)) {
       const auto& a = std::get<AddressKey>(s.key);
       c.Rule(chain, "meta l4proto " + std::string(ProtocolName(a.protocol)) + " dnat " +
@@ -236,15 +238,20 @@ Result<void> ValidateService(const ServiceEntry& e) {
     case Scheduler::kRr:
     case Scheduler::kWrr:
     case Scheduler::kSh:
+    case Scheduler::kMh:
     case Scheduler::kRandom:
       break;
     default:
       return Fail(
           ErrorCode::kUnsupported,
           UnavailableError(s.key, "scheduler '" + std::string(SchedulerName(s.scheduler)) + "'",
-                           "use rr, wrr, sh or random, or the ipvs backend"));
+                           "use rr, wrr, sh, mh or random, or the ipvs backend"));
   }
-  uint8_t allowed = s.scheduler == Scheduler::kSh ? kSchedFlag2 : 0;
+  // mh-fallback has nothing to do: the table holds only servers that can take connections
+  // (weight above 0; thresholds are refused below), so no lookup lands on an unavailable one.
+  const uint8_t allowed = s.scheduler == Scheduler::kSh   ? kSchedFlag2
+                          : s.scheduler == Scheduler::kMh ? kSchedFlag1 | kSchedFlag2
+                                                          : 0;
   if (s.scheduler == Scheduler::kSh && (s.scheduler_flags & kSchedFlag1)) {
     return Fail(ErrorCode::kUnsupported,
                 UnavailableError(s.key, "scheduler flag 'sh-fallback'", "use the ipvs backend"));
@@ -254,7 +261,7 @@ Result<void> ValidateService(const ServiceEntry& e) {
                 UnavailableError(s.key,
                                  "scheduler flags " + std::to_string(s.scheduler_flags) +
                                      " with '" + std::string(SchedulerName(s.scheduler)) + "'",
-                                 "use the ipvs backend"));
+                                 "use the ipvs backend", /*plural=*/true));
   }
   if (s.one_packet) {
     return Fail(ErrorCode::kUnsupported,
@@ -322,8 +329,17 @@ std::string SlotMapType(const Service& s) {
          std::string(ProtocolName(a.protocol)) + " dport";
 }
 
+bool HashedSelector(const Service& s) {
+  return s.scheduler == Scheduler::kSh || s.scheduler == Scheduler::kMh;
+}
+
 std::vector<DestinationKey> Slots(const ServiceEntry& entry) {
   const Service& s = entry.service;
+  if (s.scheduler == Scheduler::kMh) {
+    std::vector<maglev::Server> servers;
+    for (const auto& [k, d] : entry.destinations) servers.push_back({k, d.weight});
+    return maglev::BuildKeyTable(servers);
+  }
   uint32_t g = 0;
   for (const auto& [k, d] : entry.destinations) g = std::gcd(g, d.weight);
   std::vector<DestinationKey> slots;

@@ -22,6 +22,10 @@
 //       wrr     numgen inc mod sum(w/g), w/g consecutive slots per destination (g = gcd)
 //       random  numgen random mod sum(w/g), weighted like wrr
 //       sh      jhash ip saddr [. th sport with kSchedFlag2] mod sum(w/g) seed 0x0, weighted
+//       mh      jhash ip saddr [. th sport with kSchedFlag2] mod M seed 0x0 into a Maglev
+//               table of M slots (lb/maglev.h: M = 65537 up to 655 servers), so directors
+//               with the same schedulable servers send a client to the same one, and a
+//               server leaving moves only about its share of the clients
 //   drop comment "vigil-svc ..."           reached only when no destination is schedulable
 // Per destination `d_<key>_<dest>`:
 //   [persistence] update @p_<dest> { <client> }           refreshes the client's timer
@@ -93,8 +97,11 @@ bool AddressSlots(const Service& s);
 std::string SlotMapType(const Service& s);
 // Returns the destination of each slot of the service's slot map, slot 0 first: the
 // schedulable destinations in key order, each with one slot (rr) or weight/gcd consecutive
-// slots (the other schedulers); empty when none is schedulable.
+// slots (wrr, random, sh), or for mh the Maglev table of the schedulable destinations
+// (maglev::BuildKeyTable); empty when none is schedulable.
 std::vector<DestinationKey> Slots(const ServiceEntry& entry);
+// Returns whether the service's selector hashes the client (sh, mh) rather than counting.
+bool HashedSelector(const Service& s);
 // Returns the port a destination's slot holds: its own, or the service's if it has none.
 uint16_t SlotPort(const Service& s, const DestinationKey& d);
 // Returns each slot's value in nft's words: "10.1.0.1 . 8080" or "goto d_...".

@@ -31,7 +31,7 @@ TEST(BackendCheckTest, ConfiguredNftablesRefusesWlcAsAnError) {
   EXPECT_EQ(p[0].loc.line, 4u);
   EXPECT_EQ(p[0].message,
             "virtual server tcp 10.0.0.1:80: scheduler 'wlc' is not available with the nftables "
-            "backend (use rr, wrr, sh or random, or the ipvs backend)");
+            "backend (use rr, wrr, sh, mh or random, or the ipvs backend)");
 }
 
 TEST(BackendCheckTest, AutoWithoutIpvsIsASystemFinding) {

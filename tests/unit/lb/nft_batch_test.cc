@@ -253,5 +253,68 @@ TEST(NftBatchTest, RrWeightChangeTouchesOnlyTheRecordChain) {
   EXPECT_EQ(tail, element);
 }
 
+TEST(NftBatchTest, MhServerLeavingRewritesOnlyTheSlotsItsTableChanges) {
+  Service mh = Tcp("10.0.0.1", 80, Scheduler::kMh);
+  std::vector<Destination> ten;
+  for (int i = 1; i <= 10; ++i) ten.push_back(Dest("10.1.0." + std::to_string(i), 80));
+  State have = OneService(mh, ten);
+  ten.erase(ten.begin() + 3);
+  State want = OneService(mh, ten);
+  auto b = Build(want, have);
+  ASSERT_TRUE(b);
+  const std::vector<DestinationKey> before = Slots(*have.Find(mh.key)),
+                                    after = Slots(*want.Find(mh.key));
+  std::vector<uint32_t> changed;
+  for (uint32_t i = 0; i < before.size(); ++i) {
+    if (before[i] != after[i]) changed.push_back(i);
+  }
+  // The table keeps its size: the selector stays, and the slots that change go and come
+  // back, 128 to a message.
+  const size_t messages = (changed.size() + 127) / 128;
+  ASSERT_EQ(b->steps.size(), 2 + messages + 2 + messages);
+  EXPECT_EQ(b->steps[1].rfind("inet vigil: delete element v_tcp_10.0.0.1_80 { " +
+                                  std::to_string(changed[0]) + ", " + std::to_string(changed[1]),
+                              0),
+            0u)
+      << b->steps[1].substr(0, 200);
+  EXPECT_EQ(b->steps[1 + messages], "inet vigil: flush chain d_tcp_10.0.0.1_80_10.1.0.4_80");
+  EXPECT_EQ(b->steps[2 + messages], "inet vigil: delete chain d_tcp_10.0.0.1_80_10.1.0.4_80");
+  EXPECT_EQ(b->steps[3 + messages].rfind("inet vigil: add element v_tcp_10.0.0.1_80 { " +
+                                             std::to_string(changed[0]) + " : " +
+                                             after[changed[0]].address.ToString() + " . 80, ",
+                                         0),
+            0u);
+  for (const std::string& step : b->steps) {
+    EXPECT_EQ(step.find("s_tcp_10.0.0.1_80"), std::string::npos) << step;
+  }
+  // About a tenth of the table: the leaving server's share and a few more.
+  EXPECT_GE(changed.size(), 65537u / 10);
+  EXPECT_LE(changed.size(), 65537u / 10 + 65537u / 100);
+}
+
+TEST(NftBatchTest, MhSelectorHashesTheClientAsSh) {
+  // No schedulable server left, then one again: the selector goes and comes back.
+  Service mh = Tcp("10.0.0.1", 80, Scheduler::kMh);
+  mh.scheduler_flags = kSchedFlag1 | kSchedFlag2;
+  State empty = OneService(mh, {Dest("10.1.0.1", 80, 0)});
+  State one = OneService(mh, {Dest("10.1.0.1", 80, 1)});
+  auto b = Build(one, empty);
+  ASSERT_TRUE(b);
+  const auto m = Messages(*b);
+  ASSERT_GE(m.size(), 3u);
+  EXPECT_EQ(b->steps[b->steps.size() - 3], "inet vigil: add rule s_tcp_10.0.0.1_80 (selector mod 65537)");
+  EXPECT_EQ(RuleText(m[m.size() - 3]),
+            "inet vigil s_tcp_10.0.0.1_80\n"
+            "  [ meta load l4proto => reg 1 ]\n"
+            "  [ cmp eq reg 1 0x00000006 ]\n"
+            "  [ meta load nfproto => reg 1 ]\n"
+            "  [ cmp eq reg 1 0x00000002 ]\n"
+            "  [ payload load 4b @ network header + 12 => reg 2 ]\n"
+            "  [ payload load 2b @ transport header + 0 => reg 13 ]\n"
+            "  [ hash reg 1 = jhash(reg 2, 8, 0x0) % mod 65537 ]\n"
+            "  [ lookup reg 1 set v_tcp_10.0.0.1_80 dreg 1 ]\n"
+            "  [ nat dnat ip addr_min reg 1 proto_min reg 9 ]\n");
+}
+
 }  // namespace
 }  // namespace vigil::lb::nft

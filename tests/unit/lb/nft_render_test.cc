@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
+#include "lb/maglev.h"
 #include "test_util.h"
 
 namespace vigil::lb::nft {
@@ -124,6 +127,44 @@ TEST(NftRenderTest, RandomAndShSelectors) {
                       "add element inet vigil v_tcp_10.0.0.2_53 { 0 : 10.1.0.1 . 53 }\n"),
             std::string::npos)
       << text;
+}
+
+TEST(NftRenderTest, MhLoadsTheMaglevTableBehindAClientHash) {
+  Service mh = Tcp("10.0.0.1", 80, Scheduler::kMh);
+  mh.scheduler_flags = kSchedFlag2;  // mh-port
+  State want = OneService(mh, {Dest("10.1.0.1", 8080, 2), Dest("10.1.0.2", 8080),
+                               Dest("10.1.0.3", 8080, 0)});
+  const std::string text = Render(want, {});
+  EXPECT_NE(text.find("add rule inet vigil s_tcp_10.0.0.1_80 meta l4proto tcp dnat ip to jhash "
+                      "ip saddr . th sport mod 65537 seed 0x0 map @v_tcp_10.0.0.1_80\n"),
+            std::string::npos)
+      << text.substr(0, 2000);
+  // The slots are the Maglev table of the servers with a weight, in lines of 64.
+  const std::vector<maglev::Server> servers = {{Dest("10.1.0.1", 8080).key, 2},
+                                               {Dest("10.1.0.2", 8080).key, 1}};
+  const std::vector<DestinationKey> table = maglev::BuildKeyTable(servers);
+  ASSERT_EQ(table.size(), 65537u);
+  EXPECT_EQ(Slots(want.services.begin()->second), table);
+  std::string elements;
+  for (size_t i = 0; i < table.size(); ++i) {
+    elements += (i % 64 == 0 ? "add element inet vigil v_tcp_10.0.0.1_80 { " : ", ") +
+                std::to_string(i) + " : " + table[i].address.ToString() + " . 8080" +
+                (i % 64 == 63 || i + 1 == table.size() ? " }\n" : "");
+  }
+  EXPECT_NE(text.find(elements), std::string::npos);
+  EXPECT_EQ(std::count(table.begin(), table.end(), Dest("10.1.0.1", 8080).key), 43691);
+  // Without mh-port the client's address alone; no server with a weight, no slots.
+  State plain = OneService(Tcp("10.0.0.1", 80, Scheduler::kMh), {Dest("10.1.0.1", 8080)});
+  EXPECT_NE(Render(plain, {}).find("dnat ip to jhash ip saddr mod 65537 seed 0x0 map "),
+            std::string::npos);
+  State none = OneService(Tcp("10.0.0.1", 80, Scheduler::kMh), {Dest("10.1.0.1", 8080, 0)});
+  EXPECT_EQ(Render(none, {}).find("add element inet vigil v_"), std::string::npos);
+  // A fwmark service (slots are verdicts): the same table, each slot a goto.
+  State marked = OneService(Fwmark(3, Scheduler::kMh), {Dest("10.1.0.1", 0), Dest("10.1.0.2", 0)});
+  const std::vector<std::string> values = SlotValues(marked.services.begin()->second);
+  ASSERT_EQ(values.size(), 65537u);
+  EXPECT_EQ(values[0], "goto " + DestinationChainName(Fwmark(3).key,
+                                                      Slots(marked.services.begin()->second)[0]));
 }
 
 TEST(NftRenderTest, PersistentIpv6ServiceRemembersClientsPerDestination) {
@@ -289,10 +330,10 @@ TEST(NftRenderTest, MasqueradeResyncFlushesAndRefills) {
 TEST(NftValidateTest, NamesTheBackendAndTheAlternative) {
   EXPECT_EQ(ValidateError(OneService(Tcp("10.0.0.1", 80, Scheduler::kWlc), {})),
             "virtual server tcp 10.0.0.1:80: scheduler 'wlc' is not available with the nftables "
-            "backend (use rr, wrr, sh or random, or the ipvs backend)");
+            "backend (use rr, wrr, sh, mh or random, or the ipvs backend)");
   for (Scheduler s :
        {Scheduler::kLc, Scheduler::kLblc, Scheduler::kLblcr, Scheduler::kDh, Scheduler::kSed,
-        Scheduler::kNq, Scheduler::kFo, Scheduler::kOvf, Scheduler::kMh, Scheduler::kTwos}) {
+        Scheduler::kNq, Scheduler::kFo, Scheduler::kOvf, Scheduler::kTwos}) {
     EXPECT_FALSE(Validate(OneService(Tcp("10.0.0.1", 80, s), {})).has_value());
   }
   Destination dr = Dest("10.1.0.1", 80);
@@ -326,6 +367,14 @@ TEST(NftValidateTest, RejectsWhatTheTableCannotExpress) {
   fallback.scheduler_flags = kSchedFlag1;
   EXPECT_EQ(ValidateError(OneService(fallback, {})),
             "virtual server tcp 10.0.0.1:80: scheduler flag 'sh-fallback' is not available with "
+            "the nftables backend (use the ipvs backend)");
+  // mh-fallback is accepted: the Maglev table holds only servers that take connections.
+  Service mh = Tcp("10.0.0.1", 80, Scheduler::kMh);
+  mh.scheduler_flags = kSchedFlag1 | kSchedFlag2;
+  EXPECT_EQ(ValidateError(OneService(mh, {})), "ok");
+  mh.scheduler_flags = kSchedFlag3;
+  EXPECT_EQ(ValidateError(OneService(mh, {})),
+            "virtual server tcp 10.0.0.1:80: scheduler flags 4 with 'mh' are not available with "
             "the nftables backend (use the ipvs backend)");
   EXPECT_EQ(ValidateError(OneService(Tcp("fd00::1", 80), {Dest("10.1.0.1", 80)})),
             "virtual server tcp [fd00::1]:80: real server 10.1.0.1:80: a real server of another "
