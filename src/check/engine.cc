@@ -35,6 +35,9 @@ constexpr auto kApplyRetryDelay = std::chrono::seconds(2);
 // How long `vigilctl drain` leaves a real server at weight 0 before it disables it, unless
 // the operator names a timeout.
 constexpr auto kDefaultDrainTimeout = std::chrono::seconds(300);
+// How often the connections of draining real servers are counted (only while a drain is
+// pending): a drain ends at the first count of 0.
+constexpr auto kDrainPollInterval = std::chrono::seconds(1);
 // How long a restoration waits after a change behind vigil's back was seen, so that one
 // restoration answers a burst of foreign commands.
 constexpr auto kRestoreDelay = std::chrono::milliseconds(50);
@@ -454,7 +457,9 @@ class CheckEngine final : public control::Engine {
                            : kDefaultDrainTimeout;
       entry.admin.mode = RealServerAdmin::Mode::kDraining;
       entry.drain_until = seams_.clock->Now() + timeout;
-      entry.drain_timer = seams_.timers->After(timeout, [this, key] { EndDrain(key); });
+      entry.drain_timer =
+          seams_.timers->After(timeout, [this, key] { EndDrain(key, "timeout"); });
+      entry.uncountable = false;
       did = "draining (weight 0; disabled in " +
             FormatSeconds(std::chrono::duration<double>(timeout).count()) + ")";
     } else {
@@ -462,6 +467,7 @@ class CheckEngine final : public control::Engine {
     }
     SetAdmin(v, r, entry.admin);
     if (entry.admin == RealServerAdmin{}) admin_.erase(key);
+    ScheduleDrainPoll();
     log::Notice("operator: real server " + RsName(v, r) + " of VS " + vs.state->config().name +
                 " " + did);
     if (auto applied = ApplyLb(/*retry_on_failure=*/true); !applied)
@@ -476,7 +482,7 @@ class CheckEngine final : public control::Engine {
     retry_timer_ = 0;
     if (apply_timer_) seams_.timers->Cancel(apply_timer_);
     apply_timer_ = 0;
-    for (TimerService::Id* t : {&audit_timer_, &restore_timer_}) {
+    for (TimerService::Id* t : {&audit_timer_, &restore_timer_, &drain_poll_timer_}) {
       if (*t) seams_.timers->Cancel(*t);
       *t = 0;
     }
@@ -593,6 +599,7 @@ class CheckEngine final : public control::Engine {
     RealServerAdmin admin;
     TimePoint drain_until{};
     TimerService::Id drain_timer = 0;
+    bool uncountable = false;  // the backend could not count its connections (logged once)
   };
 
   // Applies `admin` to real server `r` of virtual server `v` and handles what follows.
@@ -601,23 +608,78 @@ class CheckEngine final : public control::Engine {
     Changed();
   }
 
-  // A drain's time is up: the real server leaves the pool (disabled).
-  void EndDrain(const std::pair<std::string, std::string>& key) {
-    auto it = admin_.find(key);
-    if (it == admin_.end()) return;
-    it->second.drain_timer = 0;
-    it->second.admin.mode = RealServerAdmin::Mode::kDisabled;
+  // Counts the connections of the draining real servers every kDrainPollInterval while any
+  // drain is pending.
+  void ScheduleDrainPoll() {
+    if (drain_poll_timer_) return;
+    const bool pending = std::any_of(admin_.begin(), admin_.end(), [](const auto& e) {
+      return e.second.admin.mode == RealServerAdmin::Mode::kDraining;
+    });
+    if (!pending) return;
+    drain_poll_timer_ = seams_.timers->After(kDrainPollInterval, [this] {
+      drain_poll_timer_ = 0;
+      PollDrains();
+      ScheduleDrainPoll();
+    });
+  }
+
+  // Ends every drain whose real server has no connection left in the kernel (summed over
+  // its virtual server's services). A backend that cannot count leaves the drain to its
+  // timeout.
+  void PollDrains() {
+    std::vector<std::pair<std::string, std::string>> done;
+    for (auto& [key, entry] : admin_) {
+      if (entry.admin.mode != RealServerAdmin::Mode::kDraining) continue;
+      auto [v, r] = Locate(key);
+      if (v == vss_.size()) continue;
+      const lb::DestinationKey dest = ToDestination(vss_[v].model.real_servers[r], 0).key;
+      uint64_t connections = 0;
+      Result<uint64_t> n = uint64_t{0};
+      for (const lb::ServiceKey& service : vss_[v].keys) {
+        n = lb_->backend().Connections(service, dest);
+        if (!n) break;
+        connections += *n;
+      }
+      if (!n) {
+        if (!entry.uncountable)
+          log::Warning("operator: drain of real server " + RsName(v, r) + " of VS " +
+                       vss_[v].state->config().name + ": its connections cannot be counted (" +
+                       n.error().ToString() + "); it ends at its timeout");
+        entry.uncountable = true;
+        continue;
+      }
+      if (connections == 0) done.push_back(key);
+    }
+    for (const auto& key : done) EndDrain(key, "no connections left");
+  }
+
+  // Returns the indexes (virtual server, real server) of the admin entry `key`, or
+  // vss_.size() when it is not configured.
+  std::pair<size_t, size_t> Locate(const std::pair<std::string, std::string>& key) const {
     for (size_t v = 0; v < vss_.size(); ++v) {
       if (vss_[v].id != key.first) continue;
       for (size_t r = 0; r < vss_[v].model.real_servers.size(); ++r) {
         const model::RealServer& rs = vss_[v].model.real_servers[r];
-        if (AddressPortName(rs.address, rs.port) != key.second) continue;
-        log::Notice("operator: drain of real server " + RsName(v, r) + " of VS " +
-                    vss_[v].state->config().name + " ended (timeout); disabled");
-        SetAdmin(v, r, it->second.admin);
-        ApplyLbSoon();
+        if (AddressPortName(rs.address, rs.port) == key.second) return {v, r};
       }
     }
+    return {vss_.size(), 0};
+  }
+
+  // A drain is over (`why`: "timeout" or "no connections left"): the real server leaves
+  // the pool (disabled).
+  void EndDrain(const std::pair<std::string, std::string>& key, const std::string& why) {
+    auto it = admin_.find(key);
+    if (it == admin_.end()) return;
+    if (it->second.drain_timer) seams_.timers->Cancel(it->second.drain_timer);
+    it->second.drain_timer = 0;
+    it->second.admin.mode = RealServerAdmin::Mode::kDisabled;
+    auto [v, r] = Locate(key);
+    if (v == vss_.size()) return;
+    log::Notice("operator: drain of real server " + RsName(v, r) + " of VS " +
+                vss_[v].state->config().name + " ended (" + why + "); disabled");
+    SetAdmin(v, r, it->second.admin);
+    ApplyLbSoon();
   }
 
   // Drops (and stops the drains of) the runtime state of real servers a reload removed.
@@ -1136,6 +1198,7 @@ class CheckEngine final : public control::Engine {
   TimerService::Id apply_timer_ = 0;  // ApplyLbSoon's
   TimerService::Id audit_timer_ = 0;
   TimerService::Id restore_timer_ = 0;
+  TimerService::Id drain_poll_timer_ = 0;
   std::shared_ptr<pid_t> fifo_reader_;  // lvs_notify_fifo_script's pid while it runs, else 0
   std::unique_ptr<asio::posix::stream_descriptor> nft_watch_;  // a dup of the monitor's fd
 };

@@ -8,4 +8,9 @@ Result<std::vector<std::string>> Backend::Audit(const State& owned) {
   return Differences(owned, *kernel, kAuditFindings);
 }
 
+Result<uint64_t> Backend::Connections(const ServiceKey& service, const DestinationKey&) {
+  return Fail(ErrorCode::kUnsupported,
+              std::string(Name()) + " cannot count connections (" + KeyToString(service) + ")");
+}
+
 }  // namespace vigil::lb

@@ -3,6 +3,7 @@
 #ifndef VIGIL_LB_BACKEND_H_
 #define VIGIL_LB_BACKEND_H_
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -44,6 +45,12 @@ class Backend {
   // from scratch where the backend can (nftables: its whole table, in one transaction).
   // The default does nothing: the next Read reads the kernel again.
   virtual void Reset() {}
+
+  // Returns how many connections the kernel holds for `destination` of `service` (a drain
+  // ends when it reaches 0): IPVS's active and inactive connection counters; for nftables,
+  // the open conntrack entries NATed to it. The default is kUnsupported.
+  virtual Result<uint64_t> Connections(const ServiceKey& service,
+                                       const DestinationKey& destination);
 
   // How many findings Audit returns at most.
   static constexpr size_t kAuditFindings = 5;

@@ -101,6 +101,31 @@ Result<State> IpvsBackend::Read() {
   return state;
 }
 
+Result<uint64_t> IpvsBackend::Connections(const ServiceKey& service,
+                                          const DestinationKey& destination) {
+  std::optional<uint64_t> count;
+  std::optional<Error> failure;
+  const Family family = KeyFamily(service);
+  auto r = transport_->Transact(
+      ipvs::BuildDumpDestinations(family_id_, service), [&](const nlmsghdr& m) {
+        auto d = ipvs::ParseDestinationConnections(m, family);
+        if (!d) {
+          if (!failure) failure = d.error();
+          return;
+        }
+        if (d->key == destination) count = uint64_t{d->active} + d->inactive;
+      });
+  if (!r) {
+    return Fail(r.error().code(),
+                "ipvs: listing real servers of " + KeyToString(service) + ": " + r.error().context(),
+                r.error().sys_errno());
+  }
+  if (count) return *count;
+  if (failure) return std::unexpected(*failure);
+  return Fail(ErrorCode::kNotFound, "ipvs: " + KeyToString(service) + " has no real server " +
+                                        DestinationKeyToString(destination));
+}
+
 Result<void> IpvsBackend::Apply(const std::vector<Op>& ops, const State& desired,
                                 const State& /*actual*/) {
   if (auto v = ipvs::Validate(desired); !v) return v;

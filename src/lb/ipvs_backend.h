@@ -33,6 +33,9 @@ class IpvsBackend final : public Backend {
   // Sends each op in order and stops at the first the kernel refuses.
   Result<void> Apply(const std::vector<Op>& ops, const State& desired,
                      const State& actual) override;
+  // Returns the destination's active + inactive connections (a GET_DEST dump of `service`).
+  Result<uint64_t> Connections(const ServiceKey& service,
+                               const DestinationKey& destination) override;
   // Deletes every IPVS service in the namespace (IPVS_CMD_FLUSH).
   Result<void> Flush();
 

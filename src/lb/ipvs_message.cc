@@ -347,6 +347,20 @@ Result<Service> ParseService(const nlmsghdr& reply) {
   return s;
 }
 
+Result<DestinationConnections> ParseDestinationConnections(const nlmsghdr& reply,
+                                                           Family service_family) {
+  auto d = ParseDestination(reply, service_family);
+  if (!d) return std::unexpected(d.error());
+  auto t = ParseNested<1 + IPVS_DEST_ATTR_MAX>(reply, IPVS_CMD_ATTR_DEST, "destination");
+  if (!t) return std::unexpected(t.error());
+  DestinationConnections out{.key = d->key};
+  if (HasPayload(t->at[IPVS_DEST_ATTR_ACTIVE_CONNS], 4))
+    out.active = GetU32(t->at[IPVS_DEST_ATTR_ACTIVE_CONNS]);
+  if (HasPayload(t->at[IPVS_DEST_ATTR_INACT_CONNS], 4))
+    out.inactive = GetU32(t->at[IPVS_DEST_ATTR_INACT_CONNS]);
+  return out;
+}
+
 Result<Destination> ParseDestination(const nlmsghdr& reply, Family service_family) {
   auto t = ParseNested<1 + IPVS_DEST_ATTR_MAX>(reply, IPVS_CMD_ATTR_DEST, "destination");
   if (!t) return std::unexpected(t.error());

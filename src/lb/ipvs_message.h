@@ -95,6 +95,17 @@ Result<Service> ParseService(const nlmsghdr& reply);
 // Parses one reply of a GET_DEST dump; `service_family` fills in a missing ADDR_FAMILY.
 Result<Destination> ParseDestination(const nlmsghdr& reply, Family service_family);
 
+// A destination's connection counters (IPVS_DEST_ATTR_ACTIVE_CONNS: established TCP;
+// IPVS_DEST_ATTR_INACT_CONNS: every other state, and UDP).
+struct DestinationConnections {
+  DestinationKey key;
+  uint32_t active = 0;
+  uint32_t inactive = 0;
+};
+// Parses the key and connection counters of one reply of a GET_DEST dump.
+Result<DestinationConnections> ParseDestinationConnections(const nlmsghdr& reply,
+                                                           Family service_family);
+
 // Returns success if IPVS can express `state`, else an Error naming the ipvs backend.
 Result<void> Validate(const State& state);
 

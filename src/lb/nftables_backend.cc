@@ -10,6 +10,7 @@
 #include <utility>
 
 #include "base/fd.h"
+#include "net/conntrack.h"
 
 namespace vigil::lb {
 
@@ -171,6 +172,30 @@ Result<std::string> NftablesBackend::RunOwn(std::string_view commands) {
   auto r = runner_->Run(commands, /*json=*/false);
   if (monitor_) monitor_->Discard();
   return r;
+}
+
+Result<uint64_t> NftablesBackend::Connections(const ServiceKey& service,
+                                              const DestinationKey& destination) {
+  if (!conntrack_) {
+    auto socket = net::NetlinkSocket::Open(NETLINK_NETFILTER);
+    if (!socket)
+      return Fail(socket.error().code(), "conntrack: " + socket.error().context(),
+                  socket.error().sys_errno());
+    conntrack_ = std::make_unique<net::NetlinkSocket>(std::move(*socket));
+  }
+  auto raw = [](const IpAddress& a) { return net::RawAddress::FromBytes(a.bytes().data(), a.size()); };
+  net::conntrack::ServerMatch match;
+  match.server = raw(destination.address);
+  match.server_port = destination.port;
+  if (const auto* key = std::get_if<AddressKey>(&service)) {
+    match.protocol = ProtocolNumber(key->protocol);
+    match.virtual_address = raw(key->address);
+    match.virtual_port = key->port;
+  }
+  auto n = net::conntrack::CountOpenConnections(*conntrack_, match);
+  if (!n)
+    return Fail(n.error().code(), "conntrack: " + n.error().context(), n.error().sys_errno());
+  return uint64_t{*n};
 }
 
 }  // namespace vigil::lb

@@ -73,6 +73,15 @@ class NftablesBackend final : public Backend {
   // (nft::AuditTable).
   Result<std::vector<std::string>> Audit(const State& owned) override;
   void Reset() override { table_ = TableState::kDamaged; }
+  // Counts the open conntrack entries destination-NATed to `destination` from `service`'s
+  // virtual address and port (net/conntrack.h; a fwmark service: from any).
+  Result<uint64_t> Connections(const ServiceKey& service,
+                               const DestinationKey& destination) override;
+  // Replaces the ctnetlink channel Connections uses (by default a NETLINK_NETFILTER socket
+  // opened at its first call, in the caller's network namespace).
+  void set_conntrack(std::unique_ptr<net::NetlinkTransport> transport) {
+    conntrack_ = std::move(transport);
+  }
   // Deletes vigil's whole table (the last step of a shutdown that does not keep entries).
   Result<void> Teardown();
   // Returns whether the last successful Apply went as a netlink batch (not libnftables).
@@ -110,6 +119,7 @@ class NftablesBackend final : public Backend {
   TableState table_ = TableState::kUnknown;
   bool last_batched_ = false;
   std::optional<nft::Monitor> monitor_;
+  std::unique_ptr<net::NetlinkTransport> conntrack_;
   UniqueFd lock_;
   std::string lock_path_;
   std::vector<std::string> changes_;  // seen, not yet taken

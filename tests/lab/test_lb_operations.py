@@ -10,9 +10,18 @@ it at the end.
 from __future__ import annotations
 
 import json
+import os
+import signal
+import time
 
 import lab as lablib
-from daemon_lab import VIP
+from daemon_lab import PYTHON, VIP, WEB_PORT
+
+# Opens one TCP connection to VIP:80 and holds it, sending nothing, until killed.
+HOLD = ("import socket, sys, time\n"
+        "s = socket.create_connection((sys.argv[1], 80), timeout=5)\n"
+        "print('connected', s.getsockname(), flush=True)\n"
+        "time.sleep(600)\n")
 
 
 def vs_name() -> str:
@@ -85,6 +94,40 @@ def test_drain_keeps_the_server_at_weight_zero_then_removes_it(lb_lab):
     assert real_servers(d)[web1]["admin"] == "disabled"
     assert (f"operator: drain of real server [{web1.replace(':', ']:tcp:')} of VS "
             in d.log())
+
+
+def test_drain_lasts_while_a_connection_through_the_vip_is_open(lb_lab):
+    ha = lb_lab
+    d = ha.start_lb1()
+    web1, web2 = ha.dest("web1"), ha.dest("web2")
+    lablib.wait_until(lambda: set(d.pool()) == {web1, web2}, timeout=15, message="both servers")
+    # With web2 out of the pool, the client's connection goes to web1.
+    assert ctl(d, "disable", vs_name(), web2).returncode == 0
+    hold = ha.client.spawn([PYTHON, "-c", HOLD, VIP], log_name="hold-connection.log")
+    try:
+        lablib.wait_until(
+            lambda: ha.web["web1"].run(["ss", "-Htn", "state", "established",
+                                        f"sport = :{WEB_PORT}", f"dst = {ha.client.ipv4}"]
+                                       ).stdout.strip(),
+            timeout=10, message="the client's connection on web1")
+        assert ctl(d, "enable", vs_name(), web2).returncode == 0
+        p = ctl(d, "drain", vs_name(), web1, "60")
+        assert (p.returncode, p.stdout) == (
+            0, f"{web1} of {vs_name()} draining (weight 0; disabled in 60 s)\n")
+        # Its connections are counted each second: the open one keeps it at weight 0.
+        time.sleep(4)
+        assert {k: w for k, (w, _) in d.dst_rules().items()} == {web1: 0, web2: 1}
+        rs = real_servers(d)[web1]
+        assert rs["admin"] == "draining" and 50 < rs["drain_left_s"] < 57
+    finally:
+        closed = time.monotonic()
+        os.killpg(hold.pid, signal.SIGKILL)
+        hold.wait(timeout=10)
+    # The connection is over (conntrack: TIME_WAIT): the drain ends long before its timeout.
+    lablib.wait_until(lambda: set(d.dst_rules()) == {web2}, timeout=10, message="the drain's end")
+    assert time.monotonic() - closed < 10
+    assert real_servers(d)[web1]["admin"] == "disabled"
+    assert " ended (no connections left); disabled" in d.log()
 
 
 def test_operations_on_unknown_servers_are_refused_and_change_nothing(lb_lab):

@@ -111,6 +111,10 @@ class FakeProber {
 struct FakeKernel {
   lb::State state;
   std::vector<std::vector<lb::Op>> applies;
+  // Connections by real server ("10.0.1.1:8080"); none: 0. With uncountable, counting fails.
+  std::map<std::string, uint64_t> connections;
+  bool uncountable = false;
+  std::vector<std::string> counted;  // "tcp 10.0.0.1:80 10.0.1.1:8080" per count
 };
 
 class FakeBackend final : public lb::Backend {
@@ -125,6 +129,13 @@ class FakeBackend final : public lb::Backend {
     for (const auto& [key, e] : desired.services) k_.state.services[key] = e;
     k_.applies.push_back(ops);
     return {};
+  }
+  Result<uint64_t> Connections(const lb::ServiceKey& service,
+                               const lb::DestinationKey& destination) override {
+    const std::string rs = lb::DestinationKeyToString(destination);
+    k_.counted.push_back(lb::KeyToString(service) + " " + rs);
+    if (k_.uncountable) return Fail(ErrorCode::kUnsupported, "no conntrack");
+    return k_.connections[rs];
   }
 
  private:
@@ -286,6 +297,65 @@ TEST_F(EngineTest, StartPutsEveryRealServerInThePoolAndReports) {
                                                             .weight = 1,
                                                             .config_weight = 1}));
   EXPECT_TRUE(scripts_.started.empty());  // no notify at start without rs_init_notifies
+}
+
+control::Operation Drain(const char* rs, double timeout_s = 0) {
+  return control::Operation{.command = "drain", .virtual_server = "10.0.0.1:80/tcp",
+                            .real_server = rs, .timeout_s = timeout_s};
+}
+
+TEST_F(EngineTest, DrainEndsWhenTheServerHasNoConnectionLeft) {
+  auto e = Make();
+  ASSERT_TRUE(e->Start(Config({Vs()})));
+  kernel_.connections["10.0.1.1:8080"] = 2;
+  ASSERT_TRUE(e->Operate(Drain("10.0.1.1:8080")));
+  EXPECT_EQ(Pool()["10.0.1.1:8080"], 0u);
+  EXPECT_TRUE(kernel_.counted.empty());
+  // Counted each second while it has connections: it stays, at weight 0.
+  timers_.Advance(seconds(5));
+  EXPECT_EQ(kernel_.counted,
+            std::vector<std::string>(5, "tcp 10.0.0.1:80 10.0.1.1:8080"));
+  EXPECT_EQ(Pool()["10.0.1.1:8080"], 0u);
+  EXPECT_EQ(Report(*e).virtual_servers[0].real_servers[0].admin, "draining");
+  kernel_.connections["10.0.1.1:8080"] = 0;
+  timers_.Advance(seconds(1));
+  timers_.Advance(seconds(1));
+  EXPECT_EQ(Pool(), (std::map<std::string, uint32_t>{{"10.0.1.2:8080", 1}, {"10.0.1.3:8080", 1}}));
+  EXPECT_EQ(Report(*e).virtual_servers[0].real_servers[0].admin, "disabled");
+  // Nothing is counted once no drain is pending, and its timeout is gone.
+  const size_t counts = kernel_.counted.size();
+  timers_.Advance(seconds(400));
+  EXPECT_EQ(kernel_.counted.size(), counts);
+  EXPECT_EQ(Report(*e).virtual_servers[0].real_servers[0].admin, "disabled");
+}
+
+TEST_F(EngineTest, DrainThatCannotCountEndsAtItsTimeout) {
+  auto e = Make();
+  ASSERT_TRUE(e->Start(Config({Vs()})));
+  kernel_.uncountable = true;
+  ASSERT_TRUE(e->Operate(Drain("10.0.1.2:8080", 10)));
+  timers_.Advance(seconds(9));
+  EXPECT_EQ(kernel_.counted.size(), 9u);
+  EXPECT_EQ(Report(*e).virtual_servers[0].real_servers[1].admin, "draining");
+  timers_.Advance(seconds(2));
+  EXPECT_EQ(Report(*e).virtual_servers[0].real_servers[1].admin, "disabled");
+  EXPECT_FALSE(Pool().contains("10.0.1.2:8080"));
+}
+
+TEST_F(EngineTest, EnableDuringADrainStopsCounting) {
+  auto e = Make();
+  ASSERT_TRUE(e->Start(Config({Vs()})));
+  kernel_.connections["10.0.1.3:8080"] = 1;
+  ASSERT_TRUE(e->Operate(Drain("10.0.1.3:8080")));
+  timers_.Advance(seconds(2));
+  ASSERT_TRUE(e->Operate(control::Operation{.command = "enable",
+                                            .virtual_server = "10.0.0.1:80/tcp",
+                                            .real_server = "10.0.1.3:8080"}));
+  kernel_.connections["10.0.1.3:8080"] = 0;
+  timers_.Advance(seconds(5));
+  EXPECT_EQ(kernel_.counted.size(), 2u);
+  EXPECT_EQ(Pool()["10.0.1.3:8080"], 1u);
+  EXPECT_EQ(Report(*e).virtual_servers[0].real_servers[2].admin, "enabled");
 }
 
 TEST_F(EngineTest, AutoChoosesNftablesWithoutIpvs) {

@@ -184,6 +184,47 @@ TEST(IpvsBackendTest, ReadDumpsServicesThenDestinations) {
   EXPECT_EQ(o.requests->at(3), ipvs::BuildDumpDestinations(0x1d, b.key));
 }
 
+// A GET_DEST dump reply: the destination's nest (the last attribute) with the kernel's
+// connection counters appended.
+Bytes WithCounters(Bytes m, uint32_t active, uint32_t inactive) {
+  size_t nest = 20;  // after nlmsghdr and genlmsghdr
+  auto len = [&](size_t at) { return size_t{m[at]} | size_t{m[at + 1]} << 8; };
+  while (nest + len(nest) < m.size()) nest += (len(nest) + 3) & ~size_t{3};
+  for (auto [type, value] : {std::pair{IPVS_DEST_ATTR_ACTIVE_CONNS, active},
+                             std::pair{IPVS_DEST_ATTR_INACT_CONNS, inactive}}) {
+    m.insert(m.end(), {8, 0, uint8_t(type), 0, uint8_t(value), uint8_t(value >> 8),
+                       uint8_t(value >> 16), uint8_t(value >> 24)});
+  }
+  const size_t nest_len = m.size() - nest;
+  m[nest] = uint8_t(nest_len);
+  m[nest + 1] = uint8_t(nest_len >> 8);
+  m[0] = uint8_t(m.size());
+  m[1] = uint8_t(m.size() >> 8);
+  return m;
+}
+
+TEST(IpvsBackendTest, ConnectionsAreTheActiveAndInactiveCountersOfTheDestination) {
+  Opened o = OpenWithFake();
+  Service a = Tcp("10.0.0.1", 80, Scheduler::kWrr);
+  Destination d1 = Dest("10.1.0.1", 8080, 2), d2 = Dest("10.1.0.2", 8080, 0);
+  auto answer = [&] {
+    o.answers->push_back(
+        {{WithCounters(ipvs::BuildDestinationCommand(1, ipvs::Command::kNewDest, a, d1), 3, 4),
+          WithCounters(ipvs::BuildDestinationCommand(1, ipvs::Command::kNewDest, a, d2), 1, 20)},
+         0});
+  };
+  answer();
+  auto n = o.backend->Connections(a.key, d1.key);
+  ASSERT_TRUE(n.has_value()) << n.error().ToString();
+  EXPECT_EQ(*n, 7u);
+  EXPECT_EQ(o.requests->back(), ipvs::BuildDumpDestinations(0x1d, a.key));
+  answer();
+  EXPECT_EQ(*o.backend->Connections(a.key, d2.key), 21u);
+  answer();
+  EXPECT_EQ(o.backend->Connections(a.key, Dest("10.1.0.3", 8080).key).error().ToString(),
+            "ipvs: tcp 10.0.0.1:80 has no real server 10.1.0.3:8080");
+}
+
 TEST(IpvsBackendTest, FlushSendsFlush) {
   Opened o = OpenWithFake();
   ASSERT_TRUE(o.backend->Flush().has_value());
