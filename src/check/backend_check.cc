@@ -26,14 +26,20 @@ std::vector<BackendProblem> CheckBackendSupport(const model::Config& config,
                    "namespace vigild runs in",
                    false});
   }
+  auto validate = [kind](const lb::State& state) {
+    return kind == lb::BackendKind::kNftables ? lb::nft::Validate(state)
+                                              : lb::ipvs::Validate(state);
+  };
+  // The whole table first: when the backend takes it, it takes each service (the common
+  // case, one pass); otherwise each virtual server alone, to say which ones it refuses.
+  if (auto whole = FullState(config); whole && validate(*whole)) return out;
   model::Config one = config;
   one.virtual_servers.clear();
   for (const auto& vs : config.virtual_servers) {
     one.virtual_servers = {vs};
     auto state = FullState(one);
     if (!state) continue;  // the model builder has reported what is wrong with it
-    Result<void> ok = kind == lb::BackendKind::kNftables ? lb::nft::Validate(*state)
-                                                          : lb::ipvs::Validate(*state);
+    Result<void> ok = validate(*state);
     if (ok) continue;
     std::string why = ok.error().ToString();
     if (!configured && kind == lb::BackendKind::kNftables)

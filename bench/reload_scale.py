@@ -1,0 +1,145 @@
+#!/usr/bin/env python3
+"""Benchmark: SIGHUP reload at scale — 2,277 virtual servers with 37,205 real servers (the
+figure keepalived 2.3.0's release notes give for its reload: 0.24 s), nftables backend.
+
+vigild -C runs in one lab namespace with every real server healthy (TCP_CHECK, delay_loop
+--delay-loop, against bench_tcp_sink on 127.1.x.y, as mass_failure.py). Once the table holds
+every real server, the benchmark reloads --runs times each:
+  - "same": the configuration unchanged;
+  - "one weight": one real server's weight changed (the other 37,204 untouched);
+  - "one server more": a real server added to one virtual server.
+Figures come from vigild's own log (millisecond timestamps): SIGHUP sent → "reload complete"
+(the engines have applied the new configuration, the load balancer included). After each
+reload the benchmark checks that no real server changed health ("checker DOWN"/"UP" lines)
+and that the table holds exactly the real servers it should.
+Target (issue 12): ≤ 0.1 s from SIGHUP to applied, no real server reset, no VIP touched.
+"""
+import argparse
+import datetime
+import json
+import re
+import signal
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent / "lib"))
+import benchlib as bl  # noqa: E402
+
+LINE = re.compile(r"^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3}) \S+: (.*)$")
+
+
+def conf(work: str, servers: int, vss: int, weight_of_first: int, extra: int) -> str:
+    out = ["global_defs {", "    router_id bench", f"    vigil_control_socket {work}/vigil.ctl",
+           "    vigil_lb_backend nftables", "}"]
+    n = 0
+    for v in range(vss):
+        here = servers // vss + (1 if v < servers % vss else 0) + (extra if v == 0 else 0)
+        out += [f"virtual_server 10.200.{v // 256}.{v % 256} 80 {{", "    delay_loop 30",
+                "    lb_algo wrr", "    lb_kind NAT", "    protocol TCP"]
+        for _ in range(here):
+            weight = weight_of_first if n == 0 else 1
+            out += [f"    real_server {bl.real_address(n)} {bl.SINK_PORT} {{",
+                    f"        weight {weight}", "        TCP_CHECK {",
+                    "            connect_timeout 3", "        }", "    }"]
+            n += 1
+        out.append("}")
+    return "\n".join(out) + "\n"
+
+
+def log_events(text: str, since: float):
+    out = []
+    for line in text.splitlines():
+        m = LINE.match(line)
+        if not m:
+            continue
+        t = datetime.datetime.strptime(m.group(1), "%Y-%m-%d %H:%M:%S.%f").timestamp()
+        if t >= since - 0.001:
+            out.append((t, m.group(2)))
+    return out
+
+
+def destinations(node) -> int:
+    out = node.run([bl.NFT, "-j", "list", "table", "inet", "vigil"], timeout=120).stdout
+    return sum(1 for i in json.loads(out)["nftables"]
+               if i.get("rule", {}).get("comment", "").startswith("vigil-dst "))
+
+
+def reload(daemon, node, text: str, want: int) -> dict:
+    with open(daemon.conf, "w") as f:
+        f.write(text)
+    since = time.time()
+    daemon.proc.send_signal(signal.SIGHUP)
+    done = None
+    deadline = time.monotonic() + 120
+    while done is None:
+        events = log_events(daemon.log(), since)
+        done = next((t for t, m in events if m in ("reload complete", "reload failed in an engine")
+                     or m.startswith("reload refused")), None)
+        if time.monotonic() > deadline:
+            raise bl.lablib.LabError("no reload complete within 120 s")
+        time.sleep(0.05)
+    events = log_events(daemon.log(), since)
+    ok = any(m == "reload complete" for _, m in events)
+    flips = sum(1 for _, m in events if m.endswith("; checker DOWN") or m.endswith("; checker UP"))
+    seen = destinations(node)
+    return {"s": done - since, "ok": ok, "flips": flips, "table_ok": seen == want, "seen": seen}
+
+
+def measure(servers: int, vss: int, runs: int) -> dict:
+    with bl.lablib.Lab() as lab:
+        node = lab.add_node("lb")
+        bl.untrack_loopback(node)
+        bl.start_sink(node)
+        base = conf(lab.workdir, servers, vss, 1, 0)
+        daemon = bl.Daemon(node, "vigil", base, "vigil", extra_args=["-C"])
+        daemon.start()
+        bl.lablib.wait_until(
+            lambda: not daemon.alive() or
+            (node.run([bl.NFT, "list", "table", "inet", "vigil"], check=False,
+                      timeout=120).returncode == 0 and destinations(node) == servers),
+            timeout=600, interval=2, message="vigild to put every server in the table")
+        if not daemon.alive():
+            raise bl.lablib.LabError(f"vigild exited:\n{daemon.log()[-3000:]}")
+        time.sleep(2)
+        out = {"same": [], "one weight": [], "one server more": []}
+        for i in range(runs):
+            out["same"].append(reload(daemon, node, base, servers))
+            out["one weight"].append(
+                reload(daemon, node, conf(lab.workdir, servers, vss, 2 + i, 0), servers))
+            out["one server more"].append(
+                reload(daemon, node, conf(lab.workdir, servers, vss, 1, 1), servers + 1))
+            reload(daemon, node, base, servers)  # back to the start for the next round
+        daemon.proc.send_signal(signal.SIGTERM)
+        daemon.wait_exit(120)
+    return out
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--servers", type=int, default=37205)
+    ap.add_argument("--virtual-servers", type=int, default=2277)
+    ap.add_argument("--runs", type=int, default=3)
+    args = ap.parse_args()
+    if not bl.need_root():
+        return 0
+    if not bl.have(bl.bench_binary("tcp_sink")):
+        print(f"skipped: {bl.bench_binary('tcp_sink')} is not built")
+        return 0
+    res = measure(args.servers, args.virtual_servers, args.runs)
+    print(f"SIGHUP → reload complete, {args.virtual_servers} virtual servers, {args.servers} "
+          f"real servers (nftables), {args.runs} runs: median / max")
+    rows = []
+    for what, rs in res.items():
+        times = [r["s"] for r in rs]
+        bad = [r for r in rs if not (r["ok"] and r["table_ok"] and r["flips"] == 0)]
+        rows.append([what, f"{bl.median(times) * 1000:.0f} / {max(times) * 1000:.0f}",
+                     "240 (keepalived 2.3.0, IPVS)", "100",
+                     "ok" if not bad else f"WRONG: {bad[0]}"])
+    bl.print_table(["reload", "vigil (ms)", "reference (ms)", "target (ms)", "state"], rows)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
