@@ -150,6 +150,25 @@ void BuildLvsTimeouts(const Node& n, model::Global& g, Diagnostics& diags) {
   }
 }
 
+// include_check [[+|-]read|match|wildcard_match|brace_match ...]: the preprocessor applies
+// it; here its words are checked as keepalived checks them.
+void CheckIncludeCheck(const Node& n, Diagnostics& diags) {
+  for (size_t i = 0; i < n.args.size(); ++i) {
+    std::string_view word = n.args[i].text;
+    const bool signed_word = word.starts_with('+') || word.starts_with('-');
+    if (!signed_word && i > 0) {
+      diags.Error(n.args[i].loc, "include_check: '" + n.args[i].text +
+                                     "' without + or - may only come first; ignored");
+      continue;
+    }
+    if (signed_word) word.remove_prefix(1);
+    if (word != "read" && word != "match" && word != "wildcard_match" &&
+        word != "brace_match")
+      diags.Error(n.args[i].loc, "include_check: unknown check '" + std::string(word) +
+                                     "' (read, match, wildcard_match, brace_match); ignored");
+  }
+}
+
 }  // namespace
 
 void BuildGlobalDefs(const Node& block, model::Global& g, Diagnostics& diags) {
@@ -242,6 +261,7 @@ void BuildGlobalDefs(const Node& block, model::Global& g, Diagnostics& diags) {
     else if (kw == "shutdown_script") g.shutdown_script = ParseNotifyScript(n, diags);
     else if (kw == "shutdown_script_timeout") SetSeconds(n, g.shutdown_script_timeout, 1, 1000, diags);
     else if (BuildProcessGlobal(n, g, diags)) continue;
+    else if (kw == "include_check") CheckIncludeCheck(n, diags);
     else if (kw == "lvs_sync_daemon") BuildLvsSyncDaemon(n, g, diags);
     else if (kw == "lvs_timeouts") BuildLvsTimeouts(n, g, diags);
     else if (kw == "lvs_flush") SetBool(n, g.lvs_flush, diags);

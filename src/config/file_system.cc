@@ -130,6 +130,15 @@ std::vector<std::string> MemoryFileSystem::Glob(const std::string& pattern) {
 
 std::string MemoryFileSystem::Canonical(const std::string& path) { return NormalizePath(path); }
 
+bool MemoryFileSystem::Executable(const std::string& path) {
+  return executable_.contains(NormalizePath(path));
+}
+
+bool RealFileSystem::Executable(const std::string& path) {
+  struct stat st {};
+  return ::stat(path.c_str(), &st) == 0 && (st.st_mode & (S_IXUSR | S_IXGRP | S_IXOTH)) != 0;
+}
+
 bool ExpandBraces(const std::string& pattern, std::vector<std::string>& out, size_t limit) {
   if (out.size() > limit) return false;
   size_t open = std::string::npos;

@@ -4,6 +4,7 @@
 #define VIGIL_CONFIG_FILE_SYSTEM_H_
 
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -26,6 +27,8 @@ class FileSystem {
   virtual std::vector<std::string> Glob(const std::string& pattern) = 0;
   // Returns a canonical identity for `path` (used to detect include loops).
   virtual std::string Canonical(const std::string& path) = 0;
+  // Returns true if `path` has an execute bit (keepalived reads no such configuration file).
+  virtual bool Executable(const std::string& path) = 0;
 };
 
 // The real file system (glob(3) with GLOB_BRACE, realpath(3)).
@@ -34,18 +37,26 @@ class RealFileSystem final : public FileSystem {
   Result<std::string> ReadFile(const std::string& path) override;
   std::vector<std::string> Glob(const std::string& pattern) override;
   std::string Canonical(const std::string& path) override;
+  bool Executable(const std::string& path) override;
 };
 
 // Files held in memory, keyed by absolute path; for tests and fuzzing.
 class MemoryFileSystem final : public FileSystem {
  public:
   void Add(std::string path, std::string text) { files_[std::move(path)] = std::move(text); }
+  // Adds a file with an execute bit.
+  void AddExecutable(std::string path, std::string text) {
+    executable_.insert(path);
+    Add(std::move(path), std::move(text));
+  }
   Result<std::string> ReadFile(const std::string& path) override;
   std::vector<std::string> Glob(const std::string& pattern) override;
   std::string Canonical(const std::string& path) override;
+  bool Executable(const std::string& path) override;
 
  private:
   std::map<std::string, std::string> files_;
+  std::set<std::string> executable_;
 };
 
 }  // namespace vigil::config

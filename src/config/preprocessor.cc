@@ -18,6 +18,10 @@
 namespace vigil::config {
 namespace {
 
+// Why an executable file is not read.
+constexpr char kNotExecutable[] =
+    "keepalived reads only regular, non-executable configuration files";
+
 // include_check bits (keepalived's INCLUDE_R/M/W/B).
 constexpr unsigned kIncRead = 1;       // a match must be a readable regular file
 constexpr unsigned kIncMatch = 2;      // a name without wildcards must exist
@@ -203,6 +207,11 @@ class Engine {
       diags_.Fatal(SourceLoc{},
                    "cannot read configuration file '" + path + "': " + ErrorText(text.error()),
                    Grade::kCannotRun);
+      return {};
+    }
+    if (fs_.Executable(path)) {
+      diags_.Fatal(SourceLoc{}, "configuration file '" + path + "' is executable: " +
+                                    kNotExecutable, Grade::kCannotRun);
       return {};
     }
     PushFile(path, std::move(*text), include_check_);
@@ -1138,6 +1147,12 @@ class Engine {
     if (!text) {
       ReportInclude(flags, kIncRead, loc,
                     "cannot read included file '" + path + "': " + ErrorText(text.error()));
+      return;
+    }
+    if (fs_.Executable(path)) {
+      ReportInclude(flags, kIncRead, loc,
+                    "included file '" + path + "' is executable; skipping it (" +
+                        kNotExecutable + ")");
       return;
     }
     PushFile(path, std::move(*text), saved);

@@ -37,9 +37,11 @@ constexpr KeywordSpec kRootKeywords[] = {
     Kw("net_namespace_ipvs", Differs("moves IPVS only: with the nftables backend vigil "
                                      "programs the namespace vigild runs in (-t warns)")),
     Kw("namespace_with_ipsets", kNotYet),
-    Kw("use_pid_dir", kNotYet),
+    Kw("use_pid_dir", Differs("vigil's pid files go to /run/vigild/ (keepalived's: "
+                              "/run/keepalived/) and are named vigild.pid, vigild_vrrp.pid, "
+                              "vigild_check.pid, so both daemons can run side by side")),
     Kw("instance", kNotYet),
-    Kw("child_wait_time", kNotYet),
+    Kw("child_wait_time"),
     Block("global_defs", kGlobalDefsBlock),
     Block("track_group", kTrackGroupBlock, kNotYet),
     List("static_ipaddress"),

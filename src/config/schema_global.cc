@@ -143,9 +143,11 @@ constexpr KeywordSpec kGlobalDefsKeywords[] = {
     Kw("reload_time_file", kNotYet),
     Kw("reload_repeat", kNotYet),
     Kw("reload_file", kNotYet),
-    Kw("include_check", kNotYet),
+    Kw("include_check"),
     Kw("config_save_dir", kNotYet),
-    Kw("tmp_config_directory", kNotYet),
+    Kw("tmp_config_directory",
+       NotPlanned("vigil writes no temporary copy of the configuration (each vigild "
+                  "process reads the files itself), so there is nothing to place")),
     Kw("data_use_instance", kNotYet),
     // Added by keepalived 2.3/2.4 (v2.4.3 installs them in this block).
     Kw("use_symlink_paths", kNotYet),

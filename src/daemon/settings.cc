@@ -34,7 +34,7 @@ void SetupLogging(const Options& options, const std::string& ident) {
 
 std::string RunDirectory(const model::Config& config) {
   if (config.net_namespace) return std::string(kPidDirectory) + "/" + *config.net_namespace;
-  if (config.use_pid_dir) return kPidDirectory;
+  if (config.use_pid_dir || config.instance) return kPidDirectory;
   return "/run";
 }
 

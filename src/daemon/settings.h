@@ -19,8 +19,8 @@ void SetupLogging(const Options& options, const std::string& ident);
 // vigil's pid directory (keepalived's is /run/keepalived).
 inline constexpr char kPidDirectory[] = "/run/vigild";
 
-// Returns the directory of the default pid files: /run; /run/vigild with `use_pid_dir`;
-// /run/vigild/NS in network namespace NS (keepalived's files appear at /run/keepalived/NS
+// Returns the directory of the default pid files: /run; /run/vigild with `use_pid_dir` or
+// `instance` (which implies it in keepalived); /run/vigild/NS in network namespace NS (keepalived's files appear at /run/keepalived/NS
 // from outside; it bind-mounts that directory over /run/keepalived, vigil names it).
 std::string RunDirectory(const model::Config& config);
 

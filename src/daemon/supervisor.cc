@@ -686,7 +686,7 @@ int RunDaemon(const Options& options, const EngineFactories& factories) {
   ApplyProcessIdentity(options, loaded.config, "");
   if (loaded.config.net_namespace)
     log::Info("running in network namespace " + *loaded.config.net_namespace);
-  if (loaded.config.net_namespace || loaded.config.use_pid_dir) {
+  if (RunDirectory(loaded.config) != "/run") {
     // The default pid files and control socket live there (0755, as keepalived's).
     std::string dir = RunDirectory(loaded.config);
     for (const std::string& d : {std::string(kPidDirectory), dir}) {

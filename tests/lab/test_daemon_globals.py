@@ -1,7 +1,9 @@
 """Lab tests of global_defs keywords that shape vigild's own processes, as keepalived's:
 startup_script runs before the engines start and shutdown_script after they have stopped,
 each killed at its timeout; umask (and -u, which wins) gives the mode of the files vigild
-creates and the umask of its scripts; process_name & co. name the processes.
+creates and the umask of its scripts; process_name & co. name the processes; use_pid_dir
+(and instance) put the pid files in /run/vigild; child_wait_time bounds the wait for the
+engines at stop; include_check refuses an executable included file.
 
 Topology: one node "lb" (10.99.0.1) running vigild with one VRRP instance that becomes
 MASTER alone and holds 10.99.0.100.
@@ -227,3 +229,53 @@ def test_process_names_as_configured_and_changed_by_a_reload(lb):
     lb.wait(lambda: names() == ("vigild", "keepalived_vrrp", "keepalived_lvs"), 10,
             f"the names after the reload (have {names()})")
     assert (lb.pid("r"), lb.pid("c")) == (vrrp, check)
+
+
+def test_use_pid_dir_and_instance_put_the_pid_files_in_run_vigild(lb):
+    inst = f"t{os.getpid()}x{os.path.basename(lb.work)[-6:]}"
+    conf = f"{lb.base}.conf"
+    with open(conf, "w") as f:
+        f.write("use_pid_dir\ninstance " + inst + "\n" + lb.conf(""))
+    lb.proc = lb.node.spawn([lb.vigild, "-n", "-l", "-f", conf], log_name="lb.log")
+    files = [f"/run/vigild/vigild_{inst}.pid", f"/run/vigild/vigild_vrrp_{inst}.pid"]
+    lb.wait(lambda: all(os.path.exists(p) for p in files), 10, f"the pid files {files}")
+    with open(files[0]) as f:
+        assert int(f.read()) == lb.proc.pid
+    assert _mode("/run/vigild") == 0o755
+    assert [_mode(p) for p in files] == [0o644, 0o644]
+    lb.stop()
+    assert not any(os.path.exists(p) for p in files)
+
+
+def test_child_wait_time_bounds_the_wait_for_an_engine_at_stop(lb):
+    lb.start(lb.conf("").replace("global_defs", "child_wait_time 1\nglobal_defs", 1))
+    lb.wait(lb.has_vip, 15, "the VIP on the MASTER")
+    engine = lb.pid("r")
+    os.kill(engine, signal.SIGSTOP)  # an engine that cannot act on SIGTERM
+    took = lb.stop()
+    assert 1 <= took < 4, f"vigild took {took:.1f} s to stop\n{lb.log()}"
+    assert "engine vrrp did not stop in time; killing it" in lb.log()
+    assert _gone(engine)
+
+
+def test_include_check_refuses_an_executable_included_file(lb):
+    inc = os.path.join(lb.work, "inc.conf")
+    with open(inc, "w") as f:
+        f.write("vrrp_instance VI_2 {\n interface eth0\n virtual_router_id 9\n"
+                " priority 100\n virtual_ipaddress {\n  10.99.0.109/16\n }\n}\n")
+    os.chmod(inc, 0o755)
+    conf = f"{lb.base}.conf"
+
+    def check(include_check: str):
+        with open(conf, "w") as f:
+            f.write(lb.conf(include_check) + f"include {inc}\n")
+        return lb.node.run([lb.vigild, "-t", "-f", conf], check=False)
+
+    skipped = check("")
+    assert skipped.returncode == 0, skipped.stderr
+    assert f"warning: included file '{inc}' is executable; skipping it" in skipped.stderr
+    refused = check("include_check\n")
+    assert refused.returncode == 4, refused.stderr
+    assert f"error: included file '{inc}' is executable; skipping it" in refused.stderr
+    os.chmod(inc, 0o644)
+    assert check("include_check\n").returncode == 0

@@ -89,5 +89,16 @@ TEST(BuildProcessTest, RandomSeed) {
   EXPECT_EQ(DiagLines(d).size(), 1u);
 }
 
+TEST(BuildProcessTest, IncludeCheckWordsAreCheckedAsKeepalivedChecksThem) {
+  Diagnostics d;
+  BuildGlobal("include_check\ninclude_check match +read -wildcard_match brace_match\n"
+              "include_check +bogus\n", d);
+  EXPECT_EQ(DiagLines(d),
+            (Strings{"3:43: error: include_check: 'brace_match' without + or - may only "
+                     "come first; ignored",
+                     "4:15: error: include_check: unknown check 'bogus' (read, match, "
+                     "wildcard_match, brace_match); ignored"}));
+}
+
 }  // namespace
 }  // namespace vigil::config

@@ -178,6 +178,27 @@ TEST_F(PreprocessorTest, IncludeCheckInGlobalDefsAppliesToLaterIncludes) {
                         "does not exist"}));
 }
 
+TEST_F(PreprocessorTest, AnExecutableIncludedFileIsSkipped) {
+  Add(kMain, "include a.conf\nglobal_defs {\n include_check read\n}\ninclude a.conf\n");
+  fs_.AddExecutable("/etc/k/a.conf", "a\n");
+  EXPECT_EQ(Run(), (V{"global_defs", "{", "include_check|read", "}"}));
+  EXPECT_EQ(Diags(),
+            (V{"warning /etc/k/keepalived.conf:1:1: included file '/etc/k/a.conf' is "
+               "executable; skipping it (keepalived reads only regular, non-executable "
+               "configuration files)",
+               "fatal /etc/k/keepalived.conf:5:1: included file '/etc/k/a.conf' is "
+               "executable; skipping it (keepalived reads only regular, non-executable "
+               "configuration files)"}));
+}
+
+TEST_F(PreprocessorTest, AnExecutableConfigurationFileIsNotRead) {
+  fs_.AddExecutable(kMain, "a\n");
+  EXPECT_EQ(Run(), V{});
+  EXPECT_EQ(Diags(), (V{"fatal -: configuration file '/etc/k/keepalived.conf' is "
+                        "executable: keepalived reads only regular, non-executable "
+                        "configuration files"}));
+}
+
 TEST_F(PreprocessorTest, IncludeCheckSetInAnIncludedFileEndsWithThatFile) {
   Add(kMain, "include a.conf\ninclude missing.conf\n");
   Add("/etc/k/a.conf", "global_defs {\ninclude_check match\n}\n");

@@ -31,6 +31,14 @@ TEST(SettingsTest, FilesMoveIntoTheNamespaceDirectory) {
   model::Config dir;
   dir.use_pid_dir = true;
   EXPECT_EQ(DefaultPidFile("", dir), "/run/vigild/vigild.pid");
+  EXPECT_EQ(DefaultPidFile("check", dir), "/run/vigild/vigild_check.pid");
+  EXPECT_EQ(ControlSocketPath(dir), "/run/vigild.ctl");
+
+  // As keepalived: an instance implies use_pid_dir.
+  model::Config two = WithNamespace(std::nullopt, "two");
+  EXPECT_EQ(RunDirectory(two), "/run/vigild");
+  EXPECT_EQ(DefaultPidFile("vrrp", two), "/run/vigild/vigild_vrrp_two.pid");
+  EXPECT_EQ(ControlSocketPath(two), "/run/vigild/vigild_two.ctl");
 }
 
 TEST(SettingsTest, LogIdentNamesNamespaceAndInstance) {
