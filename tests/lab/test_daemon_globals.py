@@ -279,3 +279,33 @@ def test_include_check_refuses_an_executable_included_file(lb):
     assert f"error: included file '{inc}' is executable; skipping it" in refused.stderr
     os.chmod(inc, 0o644)
     assert check("include_check\n").returncode == 0
+
+
+def test_sigterm_during_the_startup_script_starts_no_engine(lb):
+    pid_file = os.path.join(lb.work, "slow.pid")
+    slow = lb.script("slow.sh", f"""\
+        #!/bin/sh
+        echo $$ > {pid_file}.tmp && mv {pid_file}.tmp {pid_file}
+        exec sleep 30
+        """)
+    lb.start(lb.conf(f"startup_script {slow}\n"))
+    lb.wait(lambda: os.path.exists(pid_file), 5, "the startup script")
+    with open(pid_file) as f:
+        script = int(f.read().strip())
+    assert lb.stop() < 3
+    assert lb.proc.returncode == 0
+    assert "started engine" not in lb.log()
+    assert not os.path.exists(f"{lb.base}r.pid")
+    lb.wait(lambda: _gone(script), 5, "the startup script to end with vigild")
+
+
+def test_a_reload_asked_during_the_startup_script_runs_once_the_engines_started(lb):
+    flag = os.path.join(lb.work, "started")
+    slow = lb.script("slow.sh", f"#!/bin/sh\ntouch {flag}\nsleep 2\n")
+    lb.start(lb.conf(f"startup_script {slow}\n"))
+    lb.wait(lambda: os.path.exists(flag), 5, "the startup script")
+    lb.proc.send_signal(signal.SIGHUP)
+    lb.wait(lambda: "reload complete" in lb.log(), 15, "the reload")
+    assert lb.line_index(f"startup script {slow} succeeded") < \
+        lb.line_index("vigild started") < lb.line_index("reload complete")
+    lb.wait(lb.has_vip, 15, "the VIP on the MASTER")
