@@ -752,7 +752,16 @@ std::string MaglevScenario() {
          std::to_string(batches - sent) + (backend->last_apply_batched() ? " (batched)" : "") +
          ", libnftables " + std::to_string(text_calls - calls) + ", moved " +
          std::to_string(moved) + " (its own " + std::to_string(owned_by_gone) + ")\n";
+  // Every server fails, then all come back: the whole table goes and returns in batches
+  // (65,537 elements in one).
+  State none = s;
+  none.services.at(mh.key).destinations.clear();
+  if (auto r = lb.Apply(none); !r) return "apply none: " + r.error().ToString();
+  const bool none_batched = backend->last_apply_batched();
   if (auto r = lb.Apply(s); !r) return "apply back: " + r.error().ToString();
+  out += std::string("all fail and return: ") +
+         (none_batched && backend->last_apply_batched() ? "batched" : "not batched") + ", " +
+         "libnftables " + std::to_string(text_calls - calls) + "\n";
   auto audit = lb.Audit();  // lists the table: the slot map must be as at the start
   if (!audit) return "audit: " + audit.error().ToString();
   out += "it comes back, audit: " + Lines(*audit);
@@ -767,6 +776,7 @@ TEST(NftablesMaglevTest, KernelHoldsTheTableAndAFailureMovesOnlyItsShare) {
   EXPECT_EQ(result.text,
             "start: ok, 65537 slots\n"
             "one fails: ok, batches 1 (batched), libnftables 0, moved 6699 (its own 6554)\n"
+            "all fail and return: batched, libnftables 0\n"
             "it comes back, audit: the same table: yes");
 }
 
