@@ -1,5 +1,5 @@
 // vigilctl: asks a running vigild for its state over the control socket, and carries out
-// the runtime operations on real servers.
+// the runtime operations on real servers and VRRP instances.
 #include <iostream>
 #include <string>
 #include <vector>
@@ -23,15 +23,43 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("command", command,
                  "status | instances | servers | stats | reload | enable VS RS | disable VS RS "
-                 "| drain VS RS [SECONDS] | weight VS RS N")
+                 "| drain VS RS [SECONDS] | weight VS RS N | maintenance on|off | failover "
+                 "INSTANCE | priority INSTANCE N|reset")
       ->check(CLI::IsMember({"status", "instances", "servers", "stats", "reload", "enable",
-                             "disable", "drain", "weight"}))
+                             "disable", "drain", "weight", "maintenance", "failover",
+                             "priority"}))
       ->capture_default_str();
-  app.add_option("args", args, "the operation's virtual server, real server and value");
+  app.add_option("args", args, "the operation's arguments (virtual server, real server, "
+                              "instance, value)");
   CLI11_PARSE(app, argc, argv);
 
   nlohmann::json request{{"command", command}};
-  if (vigil::control::IsOperation(command)) {
+  auto usage = [&](const std::string& text) {
+    std::cerr << "vigilctl: usage: vigilctl " << command << " " << text << "\n";
+    return 2;
+  };
+  if (command == "maintenance") {
+    if (args.size() != 1 || (args[0] != "on" && args[0] != "off")) return usage("on|off");
+    request["on"] = args[0] == "on";
+  } else if (command == "failover") {
+    if (args.size() != 1) return usage("INSTANCE");
+    request["instance"] = args[0];
+  } else if (command == "priority") {
+    if (args.size() != 2) return usage("INSTANCE PRIORITY|reset");
+    request["instance"] = args[0];
+    if (args[1] == "reset") {
+      request["priority"] = "reset";
+    } else {
+      try {
+        size_t used = 0;
+        request["priority"] = std::stoll(args[1], &used);
+        if (used != args[1].size()) throw std::invalid_argument(args[1]);
+      } catch (const std::exception&) {
+        std::cerr << "vigilctl: not a priority (1 to 254, or reset): " << args[1] << "\n";
+        return 2;
+      }
+    }
+  } else if (vigil::control::IsOperation(command)) {
     const size_t want = command == "weight" ? 3 : 2;
     const size_t most = command == "drain" ? 3 : want;
     if (args.size() < want || args.size() > most) {

@@ -106,10 +106,16 @@ std::string Join(const json& arr) {
 std::string InstancesTable(const json& instances) {
   std::vector<std::vector<std::string>> rows;
   for (const auto& i : instances) {
-    rows.push_back({Str(i.value("name", json())), Str(i.value("state", json())),
-                    Str(i.value("interface", json())), Str(i.value("vrid", json())),
-                    Str(i.value("effective_priority", json())) + "/" +
-                        Str(i.value("base_priority", json())),
+    // Runtime state an operator set: "BACKUP/maintenance", "BACKUP/failover"; "150/100(set 150)".
+    std::string state = Str(i.value("state", json()));
+    const std::string hold = i.value("hold", std::string());
+    if (!hold.empty()) state += "/" + hold;
+    std::string prio = Str(i.value("effective_priority", json())) + "/" +
+                       Str(i.value("base_priority", json()));
+    if (i.value("runtime_priority", 0) > 0)
+      prio += "(set " + Str(i.value("runtime_priority", json())) + ")";
+    rows.push_back({Str(i.value("name", json())), state,
+                    Str(i.value("interface", json())), Str(i.value("vrid", json())), prio,
                     Str(i.value("master_address", json())), Join(i.value("vips", json()))});
   }
   return Table({"INSTANCE", "STATE", "INTERFACE", "VRID", "PRIO", "MASTER", "VIPS"}, rows);
@@ -207,6 +213,7 @@ Rendered RenderResponse(const std::string& command, const std::string& response_
       << Str(s.value("config_file", json())) << "\n";
   out << "reloads: " << Str(s.value("reloads", json(0))) << " (failed "
       << Str(s.value("reload_failures", json(0))) << ")";
+  if (s.value("maintenance", false)) out << ", MAINTENANCE (no instance becomes master)";
   if (!Str(s.value("lb_backend", json())).empty())
     out << ", load balancer: " << Str(s.value("lb_backend", json()));
   out << "\n" << EnginesLine(s.value("engines", json::array()));

@@ -6,6 +6,7 @@
 
 #include <functional>
 #include <string>
+#include <vector>
 
 #include "base/error.h"
 #include "control/protocol.h"
@@ -36,6 +37,11 @@ class Engine {
   virtual Result<std::string> Operate(const Operation& op) {
     return Fail(ErrorCode::kInvalidArgument, "the " + op.command + " operation is not for this engine");
   }
+
+  // Takes, before Start, the runtime operations in force when this engine's process is
+  // started again (it died): the engine starts in their state instead of reaching it after
+  // a start without them. Engines that keep no such state ignore them.
+  virtual void Restore(const std::vector<Operation>& ops) { (void)ops; }
 
   // The engine calls this whenever its observable state changed.
   void set_on_change(std::function<void()> f) { on_change_ = std::move(f); }

@@ -46,15 +46,39 @@ std::string StatusReply(const std::string& command, const Status& current) {
 
 }  // namespace
 
+bool IsVrrpOperation(const std::string& command) {
+  return command == "maintenance" || command == "failover" || command == "priority";
+}
+
 bool IsOperation(const std::string& command) {
   return command == "enable" || command == "disable" || command == "drain" ||
-         command == "weight";
+         command == "weight" || IsVrrpOperation(command);
+}
+
+std::string Describe(const Operation& op) {
+  if (op.command == "maintenance") return std::string("maintenance ") + (op.on ? "on" : "off");
+  if (op.command == "failover") return "failover " + op.instance;
+  if (op.command == "priority")
+    return "priority " + op.instance + " " +
+           (op.priority == 0 ? std::string("reset") : std::to_string(op.priority));
+  return op.command + " " + op.virtual_server + " " + op.real_server +
+         (op.command == "weight" ? " " + std::to_string(op.weight) : "");
 }
 
 std::string ToJson(const Operation& op) {
-  nlohmann::json j{{"command", op.command},
-                   {"virtual_server", op.virtual_server},
-                   {"real_server", op.real_server}};
+  nlohmann::json j{{"command", op.command}};
+  if (op.command == "maintenance") {
+    j["on"] = op.on;
+  } else if (op.command == "failover") {
+    j["instance"] = op.instance;
+  } else if (op.command == "priority") {
+    j["instance"] = op.instance;
+    if (op.priority == 0) j["priority"] = "reset";
+    else j["priority"] = op.priority;
+  } else {
+    j["virtual_server"] = op.virtual_server;
+    j["real_server"] = op.real_server;
+  }
   if (op.command == "weight") j["weight"] = op.weight;
   if (op.command == "drain" && op.timeout_s > 0) j["timeout"] = op.timeout_s;
   return Dump(j);
@@ -73,7 +97,27 @@ Result<Operation> OperationFromJson(const std::string& line) {
     return true;
   };
   if (!string_field("command", op.command) || !IsOperation(op.command))
-    return bad("request has no operation \"command\" (enable, disable, drain or weight)");
+    return bad("request has no operation \"command\" (enable, disable, drain, weight, "
+               "maintenance, failover or priority)");
+  if (op.command == "maintenance") {
+    auto it = j.find("on");
+    if (it == j.end() || !it->is_boolean()) return bad("maintenance needs \"on\": true or false");
+    op.on = it->get<bool>();
+    return op;
+  }
+  if (op.command == "failover" || op.command == "priority") {
+    if (!string_field("instance", op.instance))
+      return bad(op.command + " needs an \"instance\" string");
+    if (op.command == "failover") return op;
+    auto it = j.find("priority");
+    if (it != j.end() && it->is_string() && it->get_ref<const std::string&>() == "reset")
+      return op;  // priority 0: back to the configured one
+    if (it == j.end() || !it->is_number_integer() || it->get<int64_t>() < 1 ||
+        it->get<int64_t>() > kMaxRuntimePriority)
+      return bad("priority needs a \"priority\" from 1 to 254, or \"reset\"");
+    op.priority = static_cast<int>(it->get<int64_t>());
+    return op;
+  }
   if (!string_field("virtual_server", op.virtual_server))
     return bad(op.command + " needs a \"virtual_server\" string");
   if (!string_field("real_server", op.real_server))
@@ -135,7 +179,7 @@ void HandleRequest(const std::string& line, ControlTarget& target,
       command != "stats") {
     reply(ErrorReply("unknown command '" + command +
                      "' (expected status, instances, servers, stats, reload, enable, disable, "
-                     "drain or weight)"));
+                     "drain, weight, maintenance, failover, priority or watch)"));
     return;
   }
   target.Refresh([&target, command, reply] { reply(StatusReply(command, target.CurrentStatus())); });

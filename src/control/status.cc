@@ -9,7 +9,8 @@ namespace vigil::control {
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(
     InstanceStatus, name, state, interface, vrid, version, family, base_priority,
     effective_priority, advert_interval_s, master_address, vips, transitions, became_master,
-    adverts_sent, adverts_received, priority_zero_sent, priority_zero_received, rejected)
+    adverts_sent, adverts_received, priority_zero_sent, priority_zero_received, rejected,
+    runtime_priority, hold)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(RealServerStatus, address, up, weight,
                                                 config_weight, checks_ok, checks_failed,
                                                 last_check_latency_s, check_running_s, admin,
@@ -22,7 +23,7 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(EngineStatus, name, running, pid
                                                 start_failures, last_error, retry_in_s)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(Status, version, pid, uptime_s, config_file,
                                                 reloads, reload_failures, last_reload_ok,
-                                                lb_backend, lb_restorations, instances,
+                                                maintenance, lb_backend, lb_restorations, instances,
                                                 virtual_servers, engines, listeners)
 
 std::string ToJson(const Status& status, int indent) {
@@ -124,6 +125,10 @@ std::string RenderPrometheus(const Status& s) {
   w.Sample("vigil_reloads_total", {{"result", "failed"}}, double(s.reload_failures));
   w.Family("vigil_last_reload_ok", "gauge", "1 if the last reload succeeded.");
   w.Sample("vigil_last_reload_ok", {}, s.last_reload_ok ? 1 : 0);
+  w.Family("vigil_maintenance", "gauge",
+           "1 while the node is in maintenance (vigilctl maintenance on): no VRRP instance "
+           "becomes master.");
+  w.Sample("vigil_maintenance", {}, s.maintenance ? 1 : 0);
 
   if (!s.engines.empty()) {
     w.Family("vigil_engine_up", "gauge", "1 while the engine process runs.");
@@ -174,6 +179,20 @@ std::string RenderPrometheus(const Status& s) {
     for (const auto& i : s.instances)
       w.Sample("vigil_vrrp_instance_effective_priority", {{"instance", i.name}},
                i.effective_priority);
+    w.Family("vigil_vrrp_instance_runtime_priority", "gauge",
+             "The base priority an operator set at run time (vigilctl priority); absent "
+             "without one.");
+    for (const auto& i : s.instances)
+      if (i.runtime_priority > 0)
+        w.Sample("vigil_vrrp_instance_runtime_priority", {{"instance", i.name}},
+                 i.runtime_priority);
+    w.Family("vigil_vrrp_instance_held", "gauge",
+             "1 while an operator holds the instance out of MASTER, by reason (maintenance, "
+             "failover).");
+    for (const auto& i : s.instances)
+      for (const char* why : {"maintenance", "failover"})
+        w.Sample("vigil_vrrp_instance_held", {{"instance", i.name}, {"reason", why}},
+                 i.hold == why ? 1 : 0);
     w.Family("vigil_vrrp_transitions_total", "counter", "State transitions of the instance.");
     for (const auto& i : s.instances)
       w.Sample("vigil_vrrp_transitions_total", {{"instance", i.name}}, double(i.transitions));

@@ -29,6 +29,12 @@ struct InstanceStatus {
   uint64_t priority_zero_sent = 0;
   uint64_t priority_zero_received = 0;
   std::map<std::string, uint64_t> rejected;  // reason -> count
+  // Runtime state an operator set (vigilctl): the base priority set by `vigilctl priority`
+  // (0: none, the configured one applies), and what holds the instance out of MASTER:
+  // "maintenance" (vigilctl maintenance on), "failover" (it stepped down and yields to any
+  // master until it is master again) or "" (nothing).
+  int runtime_priority = 0;
+  std::string hold;
 
   friend bool operator==(const InstanceStatus&, const InstanceStatus&) = default;
 };
@@ -97,6 +103,7 @@ struct Status {
   uint64_t reloads = 0;
   uint64_t reload_failures = 0;
   bool last_reload_ok = true;
+  bool maintenance = false;  // `vigilctl maintenance on` is in force
   std::string lb_backend;  // "nftables", "ipvs" or "" when no checker engine runs
   // Times the kernel's load balancer was found changed behind vigil's back and restored,
   // by how it was found: "event" (nftables notification), "audit" (periodic comparison),

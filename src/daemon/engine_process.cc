@@ -57,7 +57,7 @@ class EngineProcess {
         soon_timer_(io_),
         supervisor_pid_(getppid()) {}
 
-  int Run(int supervisor_fd) {
+  int Run(int supervisor_fd, const std::vector<control::Operation>& restore) {
     config::Loaded loaded = LoadFromOptions(options_, config::SystemPass::kResolve);
     if (loaded.diags.HasFatal()) {
       LogDiagnostics(name_, loaded);
@@ -82,6 +82,7 @@ class EngineProcess {
       return kEngineExitFailed;
     }
     signals_ = std::move(*signals);
+    engine_->Restore(restore);
     if (auto r = engine_->Start(loaded.config); !r) {
       log::Error(name_ + ": cannot start: " + r.error().ToString());
       return kEngineExitPermanent;
@@ -236,7 +237,8 @@ void BlockEngineSignals() {
 }
 
 int RunEngineProcess(const std::string& name, const EngineFactory& factory,
-                     const Options& options, int supervisor_fd, const std::string& pid_file) {
+                     const Options& options, int supervisor_fd, const std::string& pid_file,
+                     const std::vector<control::Operation>& restore) {
   std::optional<PidFile> pid;
   if (!pid_file.empty()) {
     auto p = PidFile::Acquire(pid_file, getpid());
@@ -247,7 +249,7 @@ int RunEngineProcess(const std::string& name, const EngineFactory& factory,
     pid.emplace(std::move(*p));
   }
   EngineProcess process(name, factory, options);
-  return process.Run(supervisor_fd);
+  return process.Run(supervisor_fd, restore);
 }
 
 }  // namespace vigil::daemon

@@ -6,7 +6,9 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 
+#include "control/protocol.h"
 #include "daemon/engine.h"
 #include "daemon/options.h"
 
@@ -24,9 +26,11 @@ void BlockEngineSignals();
 
 // Runs engine `name` until it is stopped; returns the process exit code. `supervisor_fd`
 // is the engine's end of the status channel (owned from here on); `pid_file` is the
-// engine's own locked pid file (empty: none).
+// engine's own locked pid file (empty: none); `restore` the runtime operations in force
+// (Engine::Restore).
 int RunEngineProcess(const std::string& name, const EngineFactory& factory,
-                     const Options& options, int supervisor_fd, const std::string& pid_file);
+                     const Options& options, int supervisor_fd, const std::string& pid_file,
+                     const std::vector<control::Operation>& restore = {});
 
 }  // namespace vigil::daemon
 

@@ -75,6 +75,8 @@ struct Child {
   int late_reload_results = 0;          // answers still due to reloads that timed out
   // Operations sent to the engine, answered in order.
   std::deque<std::function<void(bool, std::string)>> operation_waiters;
+  // Runtime state the engine reported last before it died, given to its next process.
+  std::vector<control::Operation> restore;
 };
 
 class Supervisor final : public control::ControlTarget {
@@ -142,6 +144,7 @@ class Supervisor final : public control::ControlTarget {
     s.reloads = reloads_;
     s.reload_failures = reload_failures_;
     s.last_reload_ok = last_reload_ok_;
+    s.maintenance = maintenance_;
     for (auto& [name, c] : children_) {
       if (!c.slot->running() && !c.wanted) continue;
       s.engines.push_back(c.slot->Status());
@@ -317,7 +320,7 @@ class Supervisor final : public control::ControlTarget {
       // engine runs at a higher scheduling priority than the rest of vigild.
       if (c.name == "vrrp") (void)setpriority(PRIO_PROCESS, 0, kVrrpNice);
       prctl(PR_SET_NAME, ProcessName(config_, c.name).c_str());
-      _exit(RunEngineProcess(c.name, *c.factory, options_, fd, c.pid_file));
+      _exit(RunEngineProcess(c.name, *c.factory, options_, fd, c.pid_file, c.restore));
     }
     close(sv[1]);
     c.late_reload_results = 0;
@@ -416,24 +419,50 @@ class Supervisor final : public control::ControlTarget {
     return false;
   }
 
-  // ControlTarget: passes `op` to the checker engine, which owns the real servers, and
-  // answers with what it did. Admission is the control socket's (root, or the group named
-  // by vigil_control_group).
+  // ControlTarget: passes `op` to the engine that owns what it changes (the checker engine:
+  // real servers; the VRRP engine: maintenance, failover, priority) and answers with what
+  // it did. Admission is the control socket's (root, or the group named by
+  // vigil_control_group).
   void Operate(const control::Operation& op,
                std::function<void(bool, std::string)> done) override {
-    const std::string what = op.command + " " + op.virtual_server + " " + op.real_server +
-                             (op.command == "weight" ? " " + std::to_string(op.weight) : "");
-    Child& c = children_["check"];
+    const std::string what = control::Describe(op);
+    const bool vrrp = control::IsVrrpOperation(op.command);
+    Child& c = children_[vrrp ? "vrrp" : "check"];
     if (!c.slot->running() || !c.channel) {
-      log::Warning("control: " + what + " refused: the checker engine is not running");
-      return done(false, "the checker engine is not running");
+      const std::string why = std::string("the ") + (vrrp ? "VRRP" : "checker") +
+                              " engine is not running";
+      log::Warning("control: " + what + " refused: " + why);
+      return done(false, why);
     }
     log::Info("control: " + what);
-    c.operation_waiters.push_back([what, done](bool ok, std::string message) {
+    c.operation_waiters.push_back([this, op, what, done](bool ok, std::string message) {
       if (!ok) log::Warning("control: " + what + " failed: " + message);
+      if (ok && op.command == "maintenance") maintenance_ = op.on;
       done(ok, std::move(message));
     });
     c.channel->Send(FrameType::kOperation, control::ToJson(op));
+  }
+
+  // Returns the runtime operations that bring a new process of engine `c` to the state its
+  // last one reported (maintenance, runtime priorities).
+  std::vector<control::Operation> RuntimeState(const Child& c) const {
+    std::vector<control::Operation> ops;
+    if (c.name != "vrrp") return ops;
+    if (maintenance_) {
+      control::Operation op;
+      op.command = "maintenance";
+      op.on = true;
+      ops.push_back(op);
+    }
+    for (const auto& i : c.last.instances) {
+      if (i.runtime_priority <= 0) continue;
+      control::Operation op;
+      op.command = "priority";
+      op.instance = i.name;
+      op.priority = i.runtime_priority;
+      ops.push_back(op);
+    }
+    return ops;
   }
 
   enum class DumpKind { kData, kStats, kJson };
@@ -504,6 +533,7 @@ class Supervisor final : public control::ControlTarget {
       if (pid != c.slot->pid()) continue;
       if (c.channel) c.channel->Close();
       c.channel.reset();
+      c.restore = RuntimeState(c);
       c.last = control::Status();
       auto w = reload_waiters_.find(name);
       if (w != reload_waiters_.end()) {
@@ -620,6 +650,7 @@ class Supervisor final : public control::ControlTarget {
   uint64_t reloads_ = 0;
   uint64_t reload_failures_ = 0;
   bool last_reload_ok_ = true;
+  bool maintenance_ = false;  // vigilctl maintenance on (the VRRP engine holds it too)
   bool reload_running_ = false;
   std::vector<std::function<void(bool, std::string)>> queued_reloads_;
   bool stopping_ = false;

@@ -136,6 +136,8 @@ class EngineImpl final : public control::Engine {
 
     notifier_.Configure(spec_);
     trackers_.Configure(spec_);
+    KeepConfiguredPriorities(spec_);
+    if (maintenance_) log::Notice("operator: maintenance is on (restored): every instance stays BACKUP");
     for (const auto& s : spec_.instances) {
       if (auto r = AddInstance(s); !r) return std::unexpected(r.error());
     }
@@ -156,6 +158,7 @@ class EngineImpl final : public control::Engine {
     VrrpSpec next = SpecFromModel(config);
     LogDisabledScripts(next);
     dynamic_interfaces_ = next.dynamic_interfaces;
+    KeepConfiguredPriorities(next);
     notifier_.Configure(next);
     trackers_.Configure(next);  // unchanged scripts and processes keep running
     SetGroups(next.sync_groups);
@@ -260,6 +263,26 @@ class EngineImpl final : public control::Engine {
     timer->async_wait([timer, done](std::error_code) { done(); });
   }
 
+  void Restore(const std::vector<control::Operation>& ops) override {
+    for (const auto& op : ops) {
+      if (op.command == "maintenance") maintenance_ = op.on;
+      if (op.command == "priority" && op.priority > 0)
+        priority_overrides_[op.instance] = static_cast<uint8_t>(op.priority);
+    }
+  }
+
+  Result<std::string> Operate(const control::Operation& op) override {
+    if (op.command == "maintenance") return SetMaintenance(op.on);
+    auto it = instances_.find(op.instance);
+    if (it == instances_.end())
+      return Fail(ErrorCode::kNotFound, "no vrrp_instance " + op.instance);
+    Instance& in = *it->second;
+    if (op.command == "failover") return Failover(in);
+    if (op.command == "priority") return SetPriority(in, op.priority);
+    return Fail(ErrorCode::kInvalidArgument,
+                "the " + op.command + " operation is not for the VRRP engine");
+  }
+
   void Report(control::Status& status) const override {
     for (const auto& [name, in] : instances_) {
       control::InstanceStatus s = in->status;
@@ -278,11 +301,107 @@ class EngineImpl final : public control::Engine {
         s.master_address = in->sm->master_address().ToString();
       s.vips.clear();
       for (const auto& v : in->spec.vips) s.vips.push_back(v.prefix.ToString());
+      auto set = priority_overrides_.find(name);
+      s.runtime_priority = set == priority_overrides_.end() ? 0 : set->second;
+      s.hold = in->sm->held() ? "maintenance" : in->sm->yielding() ? "failover" : "";
       status.instances.push_back(std::move(s));
     }
   }
 
  private:
+  // ---- operations (vigilctl) -----------------------------------------------------
+
+  // Maintenance: every instance leaves or stays out of MASTER (a master says priority 0
+  // first), new ones included, until it is turned off; a reload keeps it.
+  Result<std::string> SetMaintenance(bool on) {
+    if (on == maintenance_)
+      return std::string("maintenance is already ") + (on ? "on" : "off");
+    maintenance_ = on;
+    int masters = 0;
+    for (auto& [name, in] : instances_) {
+      if (in->sm->state() == State::kMaster) ++masters;
+      Execute(*in, in->sm->Handle(Hold{on}, steady_clock::now()));
+    }
+    std::string did =
+        on ? "maintenance on: " + std::to_string(masters) +
+                 " master(s) stepped down with a priority-0 advert; no instance becomes master"
+           : "maintenance off: " + std::to_string(instances_.size()) +
+                 " instance(s) back in the election";
+    log::Notice("operator: " + did);
+    return did;
+  }
+
+  // Failover: a master steps down (priority 0) and yields to the router that takes over
+  // until it is master again by the protocol. The other masters of its sync group step
+  // down with it.
+  Result<std::string> Failover(Instance& in) {
+    if (maintenance_)
+      return Fail(ErrorCode::kInvalidArgument,
+                  "maintenance is on: " + in.spec.name + " is not master");
+    if (in.sm->state() != State::kMaster)
+      return Fail(ErrorCode::kInvalidArgument,
+                  in.spec.name + " is " + std::string(StateName(in.sm->state())) +
+                      ", not MASTER: only a master can fail over");
+    std::vector<Instance*> down{&in};
+    if (in.spec.sync_group) {
+      for (auto& [name, other] : instances_)
+        if (other.get() != &in && other->spec.sync_group == in.spec.sync_group &&
+            other->sm->state() == State::kMaster)
+          down.push_back(other.get());
+    }
+    std::string names;
+    for (Instance* i : down) {
+      names += (names.empty() ? "" : ", ") + i->spec.name;
+      Execute(*i, i->sm->Handle(StepDown{}, steady_clock::now()));
+    }
+    std::string did = names + " stepped down (priority-0 advert); BACKUP, yielding to the new "
+                              "master until none is heard";
+    log::Notice("operator: failover: " + did);
+    return did;
+  }
+
+  // Sets (1..254) or clears (0) the runtime base priority of `in`; the trackers' weights
+  // apply on top, and preemption follows the protocol.
+  Result<std::string> SetPriority(Instance& in, int priority) {
+    if (in.spec.params.priority == kOwnerPriority)
+      return Fail(ErrorCode::kInvalidArgument,
+                  in.spec.name + " is the address owner (priority 255), whose priority does "
+                                 "not change");
+    if (priority == 0) priority_overrides_.erase(in.spec.name);
+    else priority_overrides_[in.spec.name] = static_cast<uint8_t>(priority);
+    Recompute(in);
+    std::string did =
+        in.spec.name + " priority " +
+        (priority == 0 ? "reset to the configured " + std::to_string(in.spec.params.priority)
+                       : "set to " + std::to_string(priority)) +
+        " (effective " + std::to_string(in.sm->effective_priority()) + ")";
+    log::Notice("operator: " + did);
+    Changed();
+    return did;
+  }
+
+  // Drops runtime priorities of instances that `spec` does not configure, or configures
+  // as address owners.
+  void KeepConfiguredPriorities(const VrrpSpec& spec) {
+    for (auto it = priority_overrides_.begin(); it != priority_overrides_.end();) {
+      auto s = std::find_if(spec.instances.begin(), spec.instances.end(),
+                            [&](const InstanceSpec& i) { return i.name == it->first; });
+      if (s != spec.instances.end() && s->params.priority != kOwnerPriority) {
+        ++it;
+        continue;
+      }
+      log::Notice("operator: runtime priority of " + it->first + " dropped: " +
+                  (s == spec.instances.end() ? "no longer configured" : "now an address owner"));
+      it = priority_overrides_.erase(it);
+    }
+  }
+
+  // Returns the base priority of `in`: the operator's, else the configured one.
+  uint8_t BasePriority(const Instance& in) const {
+    auto it = priority_overrides_.find(in.spec.name);
+    return it == priority_overrides_.end() ? in.spec.params.priority : it->second;
+  }
+
   // ---- set-up --------------------------------------------------------------------
 
   // Re-reads every interface (start, and after lost notifications); returns what changed.
@@ -365,6 +484,7 @@ class EngineImpl final : public control::Engine {
       if (v.advertised && v.prefix.address.family() == s.family)
         in.advertised.push_back(v.prefix.address);
     in.sm = std::make_unique<StateMachine>(s.params);
+    if (maintenance_) in.sm->Handle(Hold{true}, steady_clock::now());  // before Startup: no actions
     if (!LinkByName(s.interface)) {
       if (!dynamic_interfaces_)
         return Fail(ErrorCode::kNotFound,
@@ -1035,7 +1155,7 @@ class EngineImpl final : public control::Engine {
     std::vector<TrackedFile> files;
     for (const auto& f : in.spec.track_files)
       if (auto value = trackers_.FileValue(f.path)) files.push_back({f.weight, f.reverse, *value});
-    TrackingResult r = ComputeEffectivePriority(in.spec.params.priority, trackers, files);
+    TrackingResult r = ComputeEffectivePriority(BasePriority(in), trackers, files);
     bool link_ok = in.bound && links_.Usable(in.spec.interface);
     if (link_ok != in.link_ok) {
       in.link_ok = link_ok;
@@ -1090,6 +1210,8 @@ class EngineImpl final : public control::Engine {
                               [] { return std::make_unique<net::LibNftablesRunner>(); }};
   std::set<std::string> reload_keep_;  // VipKey()s not to remove during a reload
   std::map<std::string, steady_clock::time_point> garp_next_;  // per pacing: next free slot
+  bool maintenance_ = false;                         // vigilctl maintenance on
+  std::map<std::string, uint8_t> priority_overrides_;  // vigilctl priority, by instance
   bool stopping_ = false;
 };
 

@@ -144,11 +144,13 @@ std::vector<Action> StateMachine::Handle(const Event& event, TimePoint now) {
                  [&](const Fault& f) { OnFault(f.on, now, out); },
                  [&](const Shutdown&) { OnShutdown(out); },
                  [&](const SyncMaster&) {
-                   if (state_ == State::kBackup && !faulted_) GoMaster(now, out);
+                   if (state_ == State::kBackup && !faulted_ && !held_) GoMaster(now, out);
                  },
                  [&](const SyncBackup&) {
                    if (state_ == State::kMaster) GoBackup(now, out);
                  },
+                 [&](const Hold& h) { OnHold(h.on, now, out); },
+                 [&](const StepDown&) { OnStepDown(now, out); },
              },
              event);
   SyncTimer(out);
@@ -174,7 +176,7 @@ void StateMachine::OnStartup(TimePoint now, std::vector<Action>& out) {
     out.push_back(Notify{NotifyEvent::kFault, effective_priority_});
     return;
   }
-  if (params_.start_as_master && params_.priority == kOwnerPriority) {
+  if (params_.start_as_master && params_.priority == kOwnerPriority && !held_) {
     GoMaster(now, out);
     return;
   }
@@ -185,6 +187,7 @@ void StateMachine::GoMaster(TimePoint now, std::vector<Action>& out) {
   out.push_back(BecomeMaster{state_});
   state_ = State::kMaster;
   wants_master_ = true;
+  yielding_ = false;
   master_adver_int_ = params_.advert_interval;
   // The advert goes first so that the old master drops the VIPs before our GARPs.
   out.push_back(SendAdvert{effective_priority_});
@@ -255,6 +258,11 @@ void StateMachine::OnTimer(TimePoint now, std::vector<Action>& out) {
   }
   if (!protocol_deadline_ || now < *protocol_deadline_) return;
   if (state_ == State::kBackup) {
+    if (held_) {
+      // Maintenance: no mastership whatever is heard; look again a down interval later.
+      protocol_deadline_ = now + MasterDownInterval();
+      return;
+    }
     if (params_.sync_member) {
       // Held back by the group: ask, and wait a whole down interval more (as keepalived).
       wants_master_ = true;
@@ -290,7 +298,8 @@ void StateMachine::OnAdvertAsBackup(const AdvertReceived& advert, TimePoint now,
   }
   const bool in_preempt_window =
       params_.preempt_delay.count() > 0 && (!preempt_until_ || *preempt_until_ > now);
-  if (params_.nopreempt || advert.priority >= effective_priority_ || in_preempt_window) {
+  if (params_.nopreempt || held_ || yielding_ || advert.priority >= effective_priority_ ||
+      in_preempt_window) {
     if (params_.version == Version::kV3) master_adver_int_ = advert.interval;
     master_address_ = advert.source;
     protocol_deadline_ = now + MasterDownInterval();
@@ -363,6 +372,28 @@ void StateMachine::OnFault(bool on, TimePoint now, std::vector<Action>& out) {
   } else if (state_ == State::kFault) {
     GoBackup(now, out);  // always via BACKUP, with a full down timer
   }
+}
+
+void StateMachine::LeaveMastership(TimePoint now, std::vector<Action>& out) {
+  out.push_back(SendAdvert{kStopPriority});
+  GoBackup(now, out);
+}
+
+void StateMachine::OnHold(bool on, TimePoint now, std::vector<Action>& out) {
+  if (on == held_) return;
+  held_ = on;
+  if (on) {
+    if (state_ == State::kMaster) LeaveMastership(now, out);
+    return;
+  }
+  // Back to the election: a full down timer, as on entering BACKUP.
+  if (state_ == State::kBackup) protocol_deadline_ = now + MasterDownInterval();
+}
+
+void StateMachine::OnStepDown(TimePoint now, std::vector<Action>& out) {
+  if (state_ != State::kMaster) return;
+  LeaveMastership(now, out);
+  yielding_ = true;
 }
 
 void StateMachine::OnShutdown(std::vector<Action>& out) {

@@ -74,8 +74,22 @@ struct SyncMaster {};
 // follows (without a priority-0 advert: the other router's group takes over by protocol).
 struct SyncBackup {};
 
+// The node's maintenance mode (`vigilctl maintenance on|off`) began (`on`) or ended. While
+// it is on the machine never becomes MASTER: a master says priority 0 and goes BACKUP, and
+// a backup whose down timer runs out re-arms it (`state MASTER` owners start as BACKUP).
+// When it ends a backup starts a full down timer, so that the election runs as usual.
+struct Hold {
+  bool on = false;
+};
+
+// The operator asked a master to step down (`vigilctl failover`): it says priority 0 and
+// goes BACKUP, then yields — it accepts any master's adverts as if nopreempt were set —
+// until it next becomes MASTER (when no master is heard for Master_Down_Interval). Ignored
+// in any other state.
+struct StepDown {};
+
 using Event = std::variant<Startup, AdvertReceived, TimerExpired, PriorityChanged, Fault, Shutdown,
-                           SyncMaster, SyncBackup>;
+                           SyncMaster, SyncBackup, Hold, StepDown>;
 
 // --- Actions -------------------------------------------------------------------
 
@@ -191,6 +205,10 @@ class StateMachine {
   // ran out (a sync-group member held back by its group); cleared when it accepts a
   // master's advert as backup, and on entering BACKUP or FAULT.
   bool wants_master() const { return wants_master_; }
+  // Whether maintenance holds the machine out of MASTER (Hold).
+  bool held() const { return held_; }
+  // Whether it yields to any master after a StepDown (cleared when it becomes MASTER).
+  bool yielding() const { return yielding_; }
   // Returns whether an advert from `source` should have its address list checked
   // (Expectation::check_addresses): always, unless skip_check_adv_addr is set and
   // `source` is the master already known while backup.
@@ -205,6 +223,10 @@ class StateMachine {
   void OnPriority(uint8_t priority, std::vector<Action>& out);
   void OnFault(bool on, TimePoint now, std::vector<Action>& out);
   void OnShutdown(std::vector<Action>& out);
+  void OnHold(bool on, TimePoint now, std::vector<Action>& out);
+  void OnStepDown(TimePoint now, std::vector<Action>& out);
+  // A master leaves for BACKUP after a priority-0 advert (the backups take over at once).
+  void LeaveMastership(TimePoint now, std::vector<Action>& out);
 
   void GoMaster(TimePoint now, std::vector<Action>& out);
   void GoBackup(TimePoint now, std::vector<Action>& out);
@@ -222,6 +244,8 @@ class StateMachine {
   uint8_t effective_priority_;
   bool faulted_ = false;
   bool wants_master_ = false;
+  bool held_ = false;
+  bool yielding_ = false;
   std::chrono::microseconds master_adver_int_;
   std::optional<TimePoint> protocol_deadline_;  // down timer (backup) / next advert (master)
   std::optional<TimePoint> preempt_until_;      // end of the running preempt_delay window

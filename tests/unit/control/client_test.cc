@@ -51,6 +51,25 @@ TEST(ClientTest, ServersShowTheOperatorsRuntimeState) {
             "error: no virtual server v\n");
 }
 
+TEST(ClientTest, InstancesShowTheOperatorsRuntimeState) {
+  auto r = RenderResponse(
+      "instances",
+      R"({"ok":true,"instances":[{"name":"VI_1","state":"BACKUP","interface":"eth0","vrid":51,)"
+      R"("effective_priority":150,"base_priority":100,"runtime_priority":150,"hold":"failover",)"
+      R"("master_address":"10.0.0.2","vips":["10.0.0.10/32"]},{"name":"VI_2","state":"BACKUP",)"
+      R"("interface":"eth0","vrid":52,"effective_priority":100,"base_priority":100,)"
+      R"("hold":"maintenance","vips":[]}]})");
+  EXPECT_TRUE(r.ok);
+  EXPECT_EQ(r.text,
+            "INSTANCE  STATE               INTERFACE  VRID  PRIO              MASTER    VIPS\n"
+            "VI_1      BACKUP/failover     eth0       51    150/100(set 150)  10.0.0.2  10.0.0.10/32\n"
+            "VI_2      BACKUP/maintenance  eth0       52    100/100\n");
+  EXPECT_EQ(RenderResponse("failover", R"({"ok":false,"error":"VI_1 is BACKUP, not MASTER"})").text,
+            "error: VI_1 is BACKUP, not MASTER\n");
+  EXPECT_EQ(RenderResponse("maintenance", R"({"ok":true,"message":"maintenance on"})").text,
+            "maintenance on\n");
+}
+
 TEST(ClientTest, StatusNamesAnEngineThatIsNotRunning) {
   auto r = RenderResponse(
       "status",

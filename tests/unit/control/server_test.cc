@@ -101,7 +101,7 @@ TEST(ProtocolTest, RejectsBadRequestsWithClearErrors) {
   EXPECT_EQ(ask("garbage"), R"({"error":"request is not a JSON object","ok":false})");
   EXPECT_EQ(ask("{}"), R"({"error":"request has no \"command\" string","ok":false})");
   EXPECT_EQ(ask(R"({"command":"explode"})"),
-            R"j({"error":"unknown command 'explode' (expected status, instances, servers, stats, reload, enable, disable, drain or weight)","ok":false})j");
+            R"j({"error":"unknown command 'explode' (expected status, instances, servers, stats, reload, enable, disable, drain, weight, maintenance, failover, priority or watch)","ok":false})j");
 }
 
 TEST(ProtocolTest, OperationsReachTheTargetChecked) {
@@ -118,9 +118,9 @@ TEST(ProtocolTest, OperationsReachTheTargetChecked) {
   EXPECT_EQ(ask(R"({"command":"drain","virtual_server":"v","real_server":"r","timeout":2.5})"),
             R"({"message":"r drain","ok":true})");
   EXPECT_EQ(target.operations,
-            (std::vector<Operation>{{"disable", "10.0.0.1:80/tcp", "10.0.1.1:80", -1, 0},
-                                    {"weight", "v", "r", 7, 0},
-                                    {"drain", "v", "r", -1, 2.5}}));
+            (std::vector<Operation>{{"disable", "10.0.0.1:80/tcp", "10.0.1.1:80", -1, 0, "", 0, false},
+                                    {"weight", "v", "r", 7, 0, "", 0, false},
+                                    {"drain", "v", "r", -1, 2.5, "", 0, false}}));
   // Each malformed one is refused before it reaches the daemon.
   EXPECT_EQ(ask(R"({"command":"enable","real_server":"r"})"),
             R"({"error":"enable needs a \"virtual_server\" string","ok":false})");
@@ -136,9 +136,43 @@ TEST(ProtocolTest, OperationsReachTheTargetChecked) {
 }
 
 TEST(ProtocolTest, OperationsRoundTripThroughJson) {
-  for (const Operation& op : {Operation{"enable", "fwmark 7", "[fd00::2]:80", -1, 0},
-                              Operation{"weight", "group web", "10.0.1.1:80", 0, 0},
-                              Operation{"drain", "10.0.0.1:80/udp", "10.0.1.1:53", -1, 30}}) {
+  for (const Operation& op : {Operation{"enable", "fwmark 7", "[fd00::2]:80", -1, 0, "", 0, false},
+                              Operation{"weight", "group web", "10.0.1.1:80", 0, 0, "", 0, false},
+                              Operation{"drain", "10.0.0.1:80/udp", "10.0.1.1:53", -1, 30, "", 0, false}}) {
+    auto back = OperationFromJson(ToJson(op));
+    ASSERT_TRUE(back) << back.error().ToString();
+    EXPECT_EQ(*back, op);
+  }
+}
+
+TEST(ProtocolTest, VrrpOperationsReachTheTargetChecked) {
+  FakeTarget target;
+  std::string reply;
+  auto ask = [&](const std::string& line) {
+    HandleRequest(line, target, [&](std::string r) { reply = r; });
+    return reply;
+  };
+  ask(R"({"command":"maintenance","on":true})");
+  ask(R"({"command":"failover","instance":"VI_1"})");
+  ask(R"({"command":"priority","instance":"VI_1","priority":254})");
+  ask(R"({"command":"priority","instance":"VI_2","priority":"reset"})");
+  ASSERT_EQ(target.operations.size(), 4u);
+  EXPECT_EQ(Describe(target.operations[0]), "maintenance on");
+  EXPECT_TRUE(target.operations[0].on);
+  EXPECT_EQ(Describe(target.operations[1]), "failover VI_1");
+  EXPECT_EQ(target.operations[2].priority, 254);
+  EXPECT_EQ(Describe(target.operations[3]), "priority VI_2 reset");
+  EXPECT_EQ(target.operations[3].priority, 0);
+  EXPECT_EQ(ask(R"({"command":"maintenance"})"),
+            R"({"error":"maintenance needs \"on\": true or false","ok":false})");
+  EXPECT_EQ(ask(R"({"command":"failover"})"),
+            R"({"error":"failover needs an \"instance\" string","ok":false})");
+  for (const char* bad : {"0", "255", "\"7\"", "\"Reset\"", "1.5"})
+    EXPECT_EQ(ask(std::string(R"({"command":"priority","instance":"VI_1","priority":)") + bad + "}"),
+              R"({"error":"priority needs a \"priority\" from 1 to 254, or \"reset\"","ok":false})")
+        << bad;
+  EXPECT_EQ(target.operations.size(), 4u);
+  for (const Operation& op : target.operations) {
     auto back = OperationFromJson(ToJson(op));
     ASSERT_TRUE(back) << back.error().ToString();
     EXPECT_EQ(*back, op);

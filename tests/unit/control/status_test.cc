@@ -126,6 +126,26 @@ TEST(StatusTest, TheOperatorsRuntimeStateIsExportedAndSurvivesTheJsonRoundTrip) 
             std::string::npos);
 }
 
+TEST(StatusTest, MaintenanceAndVrrpRuntimeStateAreExportedAndSurviveTheJsonRoundTrip) {
+  EXPECT_NE(RenderPrometheus(Sample()).find("\nvigil_maintenance 0\n"), std::string::npos);
+  EXPECT_EQ(RenderPrometheus(Sample()).find("vigil_vrrp_instance_runtime_priority{"),
+            std::string::npos);
+  Status s = Sample();
+  s.maintenance = true;
+  s.instances[0].runtime_priority = 150;
+  s.instances[0].hold = "maintenance";
+  Status back;
+  ASSERT_TRUE(FromJson(ToJson(s), back));
+  EXPECT_EQ(back, s);
+  std::string text = RenderPrometheus(s);
+  EXPECT_NE(text.find("\nvigil_maintenance 1\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("vigil_vrrp_instance_runtime_priority{instance=\"VI_1\"} 150\n"),
+            std::string::npos);
+  EXPECT_NE(text.find("vigil_vrrp_instance_held{instance=\"VI_1\",reason=\"maintenance\"} 1\n"
+                      "vigil_vrrp_instance_held{instance=\"VI_1\",reason=\"failover\"} 0\n"),
+            std::string::npos);
+}
+
 TEST(StatusTest, RestorationsAreCountedByReasonAndSurviveTheJsonRoundTrip) {
   Status s = Sample();
   s.lb_restorations = {{"event", 3}, {"damaged", 1}};

@@ -227,6 +227,74 @@ TEST_F(StateMachineTest, V2BackupKeepsItsOwnInterval) {
   EXPECT_EQ(sm_->master_advert_interval(), seconds(1));
 }
 
+// --- Operator holds: maintenance (Hold) and failover (StepDown) -------------------
+
+TEST_F(StateMachineTest, HoldMakesAMasterSayPriorityZeroAndGoBackup) {
+  BecomeMasterAt0();
+  EXPECT_EQ(At(seconds(5), Hold{true}),
+            (Strings{"send_advert 0", "become_backup from MASTER", "remove_vips",
+                     "notify BACKUP 100", "set_timer +3609375us"}));
+  EXPECT_TRUE(sm_->held());
+}
+
+TEST_F(StateMachineTest, HeldBackupNeverBecomesMasterUntilReleased) {
+  Make();
+  At(microseconds(0), Hold{true});
+  At(microseconds(0), Startup{});
+  // Nobody is heard: the down timer runs out and is only re-armed.
+  EXPECT_EQ(At(microseconds(3609375), TimerExpired{}), Strings{"set_timer +3609375us"});
+  // A lower-priority master is accepted, not preempted; a sync group cannot pull it up.
+  EXPECT_EQ(At(seconds(4), Advert(50)), Strings{"set_timer +3609375us"});
+  EXPECT_EQ(At(seconds(5), SyncMaster{}), Strings{});
+  EXPECT_EQ(sm_->state(), State::kBackup);
+  // Released: a full down timer, then the election as usual.
+  EXPECT_EQ(At(seconds(6), Hold{false}), Strings{"set_timer +3609375us"});
+  EXPECT_EQ(At(microseconds(9609375), TimerExpired{})[0], "become_master from BACKUP");
+}
+
+TEST_F(StateMachineTest, HeldStateMasterOwnerStartsAsBackup) {
+  params_.priority = 255;
+  params_.start_as_master = true;
+  Make();
+  At(microseconds(0), Hold{true});
+  EXPECT_EQ(At(microseconds(0), Startup{}),
+            (Strings{"become_backup from INIT", "notify BACKUP 255", "set_timer +3003906us"}));
+}
+
+TEST_F(StateMachineTest, HoldRepeatedOrOnFaultChangesNothing) {
+  Make();
+  At(microseconds(0), Fault{true});
+  At(microseconds(0), Startup{});
+  EXPECT_EQ(At(seconds(1), Hold{true}), Strings{});
+  EXPECT_EQ(At(seconds(1), Hold{true}), Strings{});
+  EXPECT_EQ(sm_->state(), State::kFault);
+  // The fault ends: BACKUP, and still held.
+  At(seconds(2), Fault{false});
+  EXPECT_EQ(At(microseconds(5609375), TimerExpired{}), Strings{"set_timer +3609375us"});
+}
+
+TEST_F(StateMachineTest, StepDownSaysPriorityZeroAndYieldsToALowerMaster) {
+  BecomeMasterAt0();
+  EXPECT_EQ(At(seconds(5), StepDown{}),
+            (Strings{"send_advert 0", "become_backup from MASTER", "remove_vips",
+                     "notify BACKUP 100", "set_timer +3609375us"}));
+  EXPECT_TRUE(sm_->yielding());
+  // The peer (priority 50) took over: accepted as if nopreempt, not preempted.
+  for (int s = 6; s <= 12; ++s)
+    EXPECT_EQ(At(seconds(s), Advert(50)), Strings{"set_timer +3609375us"}) << s;
+  EXPECT_EQ(sm_->state(), State::kBackup);
+  // The peer falls silent: master again, and preempting as configured after that.
+  EXPECT_EQ(At(microseconds(15609375), TimerExpired{})[0], "become_master from BACKUP");
+  EXPECT_FALSE(sm_->yielding());
+}
+
+TEST_F(StateMachineTest, StepDownIsIgnoredUnlessMaster) {
+  Make();
+  At(microseconds(0), Startup{});
+  EXPECT_EQ(At(seconds(1), StepDown{}), Strings{});
+  EXPECT_FALSE(sm_->yielding());
+}
+
 TEST_F(StateMachineTest, V3NewMasterAdvertisesAtItsOwnInterval) {
   params_.version = Version::kV3;
   Make();

@@ -1,0 +1,116 @@
+"""Runtime VRRP operations over the control socket between two vigild routers
+(`vigilctl maintenance`, `failover`, `priority`): the VIPs move on the wire and in the
+kernel (`ip -j addr`), the runtime state shows in `vigilctl instances`, the JSON status
+and /metrics, and maintenance survives a reload.
+
+r2 is the master (priority 200), r1 the backup (priority 100); short VRRPv3 intervals.
+"""
+
+from __future__ import annotations
+
+import signal
+import time
+
+import lab as lablib
+import pytest
+from vrrp_lab import Spec, VrrpLab
+
+V3 = Spec(version=3, interval=0.1)
+
+
+@pytest.fixture
+def vl(lab, vigild):
+    return VrrpLab(lab, vigild)
+
+
+def _pair(vl):
+    r1, r2 = vl.routers_of(["vigil", "vigil"])
+    r2.start(V3, 200)
+    r1.start(V3, 100)
+    vl.wait_holder(r2, V3, timeout=V3.master_down(200) + 5)
+    vl.wait_states({r1: "BACKUP", r2: "MASTER"})
+    return r1, r2
+
+
+def ctl(router, *args: str):
+    """Runs vigilctl against ``router``; returns (exit status, stdout + stderr)."""
+    p = router.node.run([router.vl.vigilctl, "-s", router.ctl, *args], timeout=15, check=False)
+    return p.returncode, p.stdout + p.stderr
+
+
+def test_maintenance_moves_the_vips_to_the_peer_survives_a_reload_and_comes_back(vl):
+    r1, r2 = _pair(vl)
+    t0 = time.monotonic()
+    rc, out = ctl(r2, "maintenance", "on")
+    assert (rc, out) == (0, "maintenance on: 1 master(s) stepped down with a priority-0 "
+                            "advert; no instance becomes master\n")
+    # The priority-0 advert: r1 takes over after its skew time, far below Master_Down.
+    vl.wait_holder(r1, V3, timeout=5)
+    assert time.monotonic() - t0 < V3.master_down(100)
+    vl.wait_states({r1: "MASTER", r2: "BACKUP"})
+    i = r2.instances()["VI_1"]
+    assert (i["hold"], i["effective_priority"]) == ("maintenance", 200)
+    assert r2.ctl_json("status")["status"]["maintenance"] is True
+    assert ctl(r2, "maintenance", "on") == (0, "maintenance is already on\n")
+    # Held: several of r2's down intervals pass and r1 keeps the VIPs.
+    time.sleep(3 * V3.master_down(200))
+    vl.assert_sole_holder(r1, V3)
+    # A reload keeps maintenance.
+    r2.proc.send_signal(signal.SIGHUP)
+    lablib.wait_until(lambda: r2.ctl_json("status")["status"]["reloads"] == 1, timeout=10,
+                      message="r2 reloaded")
+    time.sleep(2 * V3.master_down(200))
+    vl.assert_sole_holder(r1, V3)
+    assert r2.instances()["VI_1"]["hold"] == "maintenance"
+    assert "operator: maintenance on" in r2.log()
+    rc, out = ctl(r2, "maintenance", "off")
+    assert (rc, out) == (0, "maintenance off: 1 instance(s) back in the election\n")
+    # r2 preempts again (priority 200 over 100).
+    vl.wait_holder(r2, V3, timeout=V3.master_down(200) + 3)
+    vl.wait_states({r1: "BACKUP", r2: "MASTER"})
+    assert r2.instances()["VI_1"]["hold"] == ""
+    assert r2.ctl_json("status")["status"]["maintenance"] is False
+
+
+def test_failover_moves_the_vips_at_once_and_the_old_master_yields(vl):
+    r1, r2 = _pair(vl)
+    # Refused where it cannot act: a backup, an unknown instance.
+    assert ctl(r1, "failover", "VI_1") == (1, "error: VI_1 is BACKUP, not MASTER: only a "
+                                              "master can fail over\n")
+    assert ctl(r2, "failover", "VI_9") == (1, "error: no vrrp_instance VI_9\n")
+    vl.assert_sole_holder(r2, V3)
+    t0 = time.monotonic()
+    rc, out = ctl(r2, "failover", "VI_1")
+    assert (rc, out) == (0, "VI_1 stepped down (priority-0 advert); BACKUP, yielding to the "
+                            "new master until none is heard\n")
+    vl.wait_holder(r1, V3, timeout=5)
+    assert time.monotonic() - t0 < V3.master_down(100)
+    # r2 (200) does not preempt r1 (100) back while r1 is heard.
+    time.sleep(3 * V3.master_down(200))
+    vl.assert_sole_holder(r1, V3)
+    assert r2.instances()["VI_1"]["hold"] == "failover"
+    assert r2.stats()["priority_zero_sent"] >= 1
+    # r1 goes away: r2 is master again by the protocol, and no longer yields.
+    r1.kill()
+    vl.wait_holder(r2, V3, timeout=V3.master_down(200) + 3, ignore=(r1,))
+    assert r2.instances()["VI_1"]["hold"] == ""
+
+
+def test_priority_reorders_with_preemption_and_reset_restores_it(vl):
+    r1, r2 = _pair(vl)
+    rc, out = ctl(r1, "priority", "VI_1", "250")
+    assert (rc, out) == (0, "VI_1 priority set to 250 (effective 250)\n")
+    vl.wait_holder(r1, V3, timeout=V3.master_down(250) + 3)
+    vl.wait_states({r1: "MASTER", r2: "BACKUP"})
+    i = r1.instances()["VI_1"]
+    assert (i["base_priority"], i["runtime_priority"], i["effective_priority"]) == (100, 250, 250)
+    # Out of range: refused by vigilctl and by vigild.
+    assert ctl(r1, "priority", "VI_1", "255") == (1, 'error: priority needs a "priority" from '
+                                                     '1 to 254, or "reset"\n')
+    assert ctl(r1, "priority", "VI_1", "x") == (2, "vigilctl: not a priority (1 to 254, or "
+                                                   "reset): x\n")
+    rc, out = ctl(r1, "priority", "VI_1", "reset")
+    assert (rc, out) == (0, "VI_1 priority reset to the configured 100 (effective 100)\n")
+    vl.wait_holder(r2, V3, timeout=V3.master_down(200) + 3)
+    vl.wait_states({r1: "BACKUP", r2: "MASTER"})
+    assert r1.instances()["VI_1"]["runtime_priority"] == 0
