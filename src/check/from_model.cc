@@ -399,6 +399,7 @@ lb::Service ToService(const model::VirtualServer& vs, const lb::ServiceKey& key)
   if (vs.sched_flag_3) s.scheduler_flags |= lb::kSchedFlag3;
   s.one_packet = vs.ops;
   s.persistence_timeout = vs.persistence_timeout.value_or(0);
+  s.persistence_engine = vs.persistence_engine.value_or("");
   if (vs.persistence_timeout && vs.persistence_granularity) {
     const int bits = LeadingOnes(*vs.persistence_granularity);
     if (bits < lb::FamilyBits(lb::KeyFamily(key))) s.persistence_prefix = static_cast<uint8_t>(bits);

@@ -288,7 +288,8 @@ constexpr KeywordSpec kVirtualServerKeywords[] = {
                               "thresholds are refused, so no lookup finds one unavailable")),
     Alias("lb_kind", "lvs_method"),
     Kw("lvs_method"),
-    Kw("persistence_engine", kNotYet),
+    Kw("persistence_engine", Differs("IPVS backend only: the nftables backend refuses a "
+                                     "virtual server that names one")),
     Kw("persistence_timeout"),
     Kw("persistence_granularity"),
     Kw("protocol"),

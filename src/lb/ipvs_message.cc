@@ -100,6 +100,9 @@ void PutService(nlmsghdr* nlh, const Service& s, bool full) {
     mnl_attr_put(nlh, IPVS_SVC_ATTR_FLAGS, sizeof flags, &flags);
     mnl_attr_put_u32(nlh, IPVS_SVC_ATTR_TIMEOUT, s.persistence_timeout);
     mnl_attr_put_u32(nlh, IPVS_SVC_ATTR_NETMASK, NetmaskValue(s));
+    if (!s.persistence_engine.empty()) {
+      mnl_attr_put_strz(nlh, IPVS_SVC_ATTR_PE_NAME, s.persistence_engine.c_str());
+    }
   }
   mnl_attr_nest_end(nlh, nest);
 }
@@ -338,6 +341,10 @@ Result<Service> ParseService(const nlmsghdr& reply) {
     if ((flags.flags & IP_VS_SVC_F_PERSISTENT) && HasPayload(at[IPVS_SVC_ATTR_TIMEOUT], 4)) {
       s.persistence_timeout = GetU32(at[IPVS_SVC_ATTR_TIMEOUT]);
     }
+  }
+  if (at[IPVS_SVC_ATTR_PE_NAME] != nullptr &&
+      mnl_attr_validate(at[IPVS_SVC_ATTR_PE_NAME], MNL_TYPE_NUL_STRING) >= 0) {
+    s.persistence_engine = mnl_attr_get_str(at[IPVS_SVC_ATTR_PE_NAME]);
   }
   if (s.persistence_timeout != 0 && HasPayload(at[IPVS_SVC_ATTR_NETMASK], 4)) {
     uint32_t v = GetU32(at[IPVS_SVC_ATTR_NETMASK]);

@@ -14,6 +14,7 @@
 //     TIMEOUT   u32 seconds *                      U_THRESH    u32 *
 //     NETMASK   u32: IPv4 mask in network order,   L_THRESH    u32 *
 //               IPv6 prefix length *
+//     PE_NAME   string, NUL-terminated (only when the service names a persistence engine) *
 //
 // Attributes marked * are sent only with NEW/SET; DEL and GET carry just the key, as the
 // kernel asks. Destination commands carry the service key nest first. Nests are started with

@@ -267,6 +267,11 @@ Result<void> ValidateService(const ServiceEntry& e) {
     return Fail(ErrorCode::kUnsupported,
                 UnavailableError(s.key, "one-packet scheduling (ops)", "use the ipvs backend"));
   }
+  if (!s.persistence_engine.empty()) {
+    return Fail(ErrorCode::kUnsupported,
+                UnavailableError(s.key, "persistence engine '" + s.persistence_engine + "'",
+                                 "use the ipvs backend"));
+  }
   Family family = KeyFamily(s.key);
   if (const auto* a = std::get_if<AddressKey>(&s.key); a != nullptr && a->port == 0) {
     return Fail(

@@ -173,6 +173,7 @@ std::string ToString(const Service& s) {
     out += " persistent=" + std::to_string(s.persistence_timeout);
     if (s.persistence_prefix) out += "/" + std::to_string(*s.persistence_prefix);
   }
+  if (!s.persistence_engine.empty()) out += " pe=" + s.persistence_engine;
   return out;
 }
 

@@ -157,6 +157,8 @@ struct Service {
   // Prefix length of the client address that persistence keys on; nullopt = the whole
   // address (keepalived's persistence_granularity). Meaningful only with persistence.
   std::optional<uint8_t> persistence_prefix;
+  // IPVS persistence engine ("sip": persistence keyed on the SIP Call-ID); empty = none.
+  std::string persistence_engine;
 
   auto operator<=>(const Service&) const = default;
 };

@@ -379,6 +379,8 @@ TEST(FromModelTest, ServiceCarriesSchedulerFlagsAndPersistence) {
                             .persistence_prefix = 24}));
   vs.persistence_granularity = Ip("255.255.255.255");
   EXPECT_EQ(ToService(vs, key).persistence_prefix, std::nullopt);
+  vs.persistence_engine = "sip";
+  EXPECT_EQ(ToService(vs, key).persistence_engine, "sip");
 }
 
 TEST(FromModelTest, EverySchedulerMapsToItsLbName) {

@@ -91,6 +91,23 @@ TEST(IpvsMessageTest, PersistentFwmarkServiceSetsFlagsTimeoutAndPrefix) {
                   0x08, 0x00, 0x09, 0x00, 0x40, 0x00, 0x00, 0x00}}));  // NETMASK: prefix 64
 }
 
+static_assert(IPVS_SVC_ATTR_PE_NAME == 11);
+
+TEST(IpvsMessageTest, PersistenceEngineFollowsTheNetmask) {
+  Service s = Tcp("10.0.0.1", 80, Scheduler::kRr);
+  s.persistence_timeout = 30;
+  s.persistence_engine = "sip";
+  Bytes m = BuildServiceCommand(kFamily, Command::kNewService, s);
+  EXPECT_EQ(m.size(), 112u);
+  EXPECT_EQ(Bytes(m.begin() + 20, m.begin() + 24), (Bytes{0x5c, 0x00, 0x01, 0x80}));  // 92 bytes
+  EXPECT_EQ(Bytes(m.end() - 16, m.end()),
+            (Bytes{0x08, 0x00, 0x09, 0x00, 0xff, 0xff, 0xff, 0xff,     // NETMASK /32
+                   0x08, 0x00, 0x0b, 0x00, 's', 'i', 'p', 0x00}));     // PE_NAME "sip"
+  // Without an engine there is no PE_NAME at all (the kernel would look one up).
+  s.persistence_engine.clear();
+  EXPECT_EQ(BuildServiceCommand(kFamily, Command::kNewService, s).size(), 104u);
+}
+
 TEST(IpvsMessageTest, Ipv4NetmaskIsSentInNetworkOrder) {
   Service s = Tcp("10.0.0.1", 80, Scheduler::kRr);
   s.persistence_timeout = 60;
@@ -218,7 +235,10 @@ TEST(IpvsParseTest, ServicesRoundTripThroughTheWireFormat) {
   v4.persistence_prefix = 24;
   Service ops = Fwmark(9, Scheduler::kRr);
   ops.one_packet = true;
-  for (const Service& s : {persistent, v4, ops, Tcp("10.0.0.2", 53, Scheduler::kLblcr)}) {
+  Service sip = Tcp("10.0.0.3", 5060, Scheduler::kRr);
+  sip.persistence_timeout = 30;
+  sip.persistence_engine = "sip";
+  for (const Service& s : {persistent, v4, ops, sip, Tcp("10.0.0.2", 53, Scheduler::kLblcr)}) {
     Bytes m = BuildServiceCommand(kFamily, Command::kNewService, s);
     auto parsed = ParseService(AsHeader(m));
     ASSERT_TRUE(parsed.has_value()) << parsed.error().ToString();

@@ -363,6 +363,12 @@ TEST(NftValidateTest, RejectsWhatTheTableCannotExpress) {
   EXPECT_EQ(ValidateError(OneService(Tcp("10.0.0.1", 0), {})),
             "virtual server tcp 10.0.0.1:0: port 0 (all ports) is not available with the "
             "nftables backend (use a fwmark service, or the ipvs backend)");
+  Service sip = Tcp("10.0.0.1", 5060);
+  sip.persistence_timeout = 30;
+  sip.persistence_engine = "sip";
+  EXPECT_EQ(ValidateError(OneService(sip, {})),
+            "virtual server tcp 10.0.0.1:5060: persistence engine 'sip' is not available with "
+            "the nftables backend (use the ipvs backend)");
   Service fallback = Tcp("10.0.0.1", 80, Scheduler::kSh);
   fallback.scheduler_flags = kSchedFlag1;
   EXPECT_EQ(ValidateError(OneService(fallback, {})),
