@@ -213,6 +213,7 @@ void BuildGlobalDefs(const Node& block, model::Global& g, Diagnostics& diags) {
     else if (kw == "vrrp_strict") SetBool(n, g.vrrp_strict, diags);
     else if (kw == "vrrp_skip_check_adv_addr") SetBool(n, g.vrrp_skip_check_adv_addr, diags);
     else if (kw == "vrrp_check_unicast_src") SetBool(n, g.vrrp_check_unicast_src, diags);
+    else if (kw == "v3_checksum_as_v2") g.v3_checksum_as_v2 = true;  // keepalived reads no argument
     else if (kw == "vrrp_version") SetUint(n, g.vrrp_version, 2, 3, diags);
     else if (kw == "vrrp_mcast_group4" || kw == "vrrp_mcast_group6") {
       const Token* t = RequireArg(n, 0, diags);

@@ -391,6 +391,7 @@ void BuildVrrpInstance(const Node& n, model::Config& cfg, Diagnostics& diags) {
   bool auth_block = false;
   bool down_timer_set = false;
   bool unicast_keyword = false;
+  std::optional<bool> as_v2;
 
   auto take_family = [&](Family f, const Token& tok, const std::string& what) {
     if (!family_set) {
@@ -509,8 +510,13 @@ void BuildVrrpInstance(const Node& n, model::Config& cfg, Diagnostics& diags) {
       ParseTrackRefs(c, 254, v.track_process, diags);
     } else if (kw == "track_bfd") {
       ParseTrackRefs(c, 253, v.track_bfd, diags);
-    } else if (kw == "mcast_src_ip" || kw == "unicast_src_ip" || kw == "mcast_dst_ip" ||
-               kw == "track_src_ip") {
+    } else if (kw == "track_src_ip") {
+      // A flag in keepalived, which reads no argument (an address there is ignored).
+      if (!c.args.empty())
+        diags.Warning(c.args[0].loc, "track_src_ip takes no argument; '" + c.args[0].text +
+                                         "' ignored (the source is mcast_src_ip/unicast_src_ip)");
+      v.track_src_ip = true;
+    } else if (kw == "mcast_src_ip" || kw == "unicast_src_ip" || kw == "mcast_dst_ip") {
       const Token* t = RequireArg(c, 0, diags);
       if (!t) continue;
       auto a = ParseAddress(*t, kw, diags);
@@ -521,8 +527,6 @@ void BuildVrrpInstance(const Node& n, model::Config& cfg, Diagnostics& diags) {
           continue;
         }
         v.mcast_dst_ip = *a;
-      } else if (kw == "track_src_ip") {
-        v.track_src_ip = *a;
       } else {
         if (kw == "unicast_src_ip") unicast_keyword = true;
         if (v.mcast_src_ip || v.unicast_src_ip) {
@@ -558,7 +562,17 @@ void BuildVrrpInstance(const Node& n, model::Config& cfg, Diagnostics& diags) {
       v.unicast_fault_no_peer = true;
       unicast_keyword = true;
     } else if (kw == "old_unicast_checksum") {
-      v.old_unicast_checksum = true;
+      unicast_keyword = true;
+      if (c.args.empty()) {
+        v.old_unicast_checksum = model::OldUnicastChecksum::kOld;
+      } else if (c.args[0].text == "never") {
+        v.old_unicast_checksum = model::OldUnicastChecksum::kNever;
+      } else {
+        diags.Error(c.args[0].loc, "old_unicast_checksum: '" + c.args[0].text +
+                                       "' is not a valid mode (none, or never); ignored");
+      }
+    } else if (kw == "v3_checksum_as_v2") {
+      if (auto b = NodeBool(c, diags)) as_v2 = *b;
     } else if (kw == "use_vmac") {
       v.use_vmac = c.args.empty() ? std::string() : c.args[0].text;
     } else if (kw == "vmac_xmit_base") {
@@ -721,6 +735,8 @@ void BuildVrrpInstance(const Node& n, model::Config& cfg, Diagnostics& diags) {
 
   v.skip_check_adv_addr = skip_adv.value_or(g.vrrp_skip_check_adv_addr);
   v.check_unicast_src = check_src.value_or(g.vrrp_check_unicast_src);
+  v.v3_checksum_as_v2 = as_v2.value_or(g.v3_checksum_as_v2);
+  if (!v.mcast_src_ip && !v.unicast_src_ip) v.track_src_ip = false;  // nothing to track
   v.notify_priority_changes = notify_prio.value_or(g.vrrp_notify_priority_changes);
   v.garp_master_delay = garp_delay.value_or(g.vrrp_garp_master_delay);
   v.garp_master_repeat = garp_repeat.value_or(g.vrrp_garp_master_repeat);

@@ -151,7 +151,7 @@ constexpr KeywordSpec kGlobalDefsKeywords[] = {
     Kw("data_use_instance", kNotYet),
     // Added by keepalived 2.3/2.4 (v2.4.3 installs them in this block).
     Kw("use_symlink_paths", kNotYet),
-    Kw("v3_checksum_as_v2", kNotYet),
+    Kw("v3_checksum_as_v2"),
     Kw("snmp_vs_stats_update_interval", kNotYet),
     Kw("snmp_rs_stats_update_interval", kNotYet),
     Kw("dbus_no_interface_name", kNotYet),

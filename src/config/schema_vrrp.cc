@@ -47,7 +47,7 @@ constexpr KeywordSpec kVrrpInstanceKeywords[] = {
     List("unicast_peer"),
     Kw("unicast_fault_no_peer"),
     Kw("check_unicast_src"),
-    Kw("old_unicast_checksum", kNotYet),
+    Kw("old_unicast_checksum"),
     Kw("native_ipv6"),
     Kw("state"),
     Kw("interface"),

@@ -110,6 +110,7 @@ struct Global {
   bool vrrp_strict = false;
   bool vrrp_skip_check_adv_addr = false;
   bool vrrp_check_unicast_src = false;
+  bool v3_checksum_as_v2 = false;                // instances' v3_checksum_as_v2 default
   int vrrp_version = 2;                          // 2 or 3
   IpAddress vrrp_mcast_group4 = IpAddress::V4(0xe0000012);  // 224.0.0.18
   IpAddress vrrp_mcast_group6 = *IpAddress::Parse("ff02::12");
@@ -297,6 +298,14 @@ struct VrrpNotify {
   std::optional<Script> generic;              // `notify`
 };
 
+// `old_unicast_checksum [never]`: the pseudo-header destination of VRRPv3 IPv4 unicast
+// adverts' checksum (keepalived 1.3.6 and older summed them over the multicast group).
+enum class OldUnicastChecksum {
+  kAuto,   // not set: the packet's destination, switching to the group if a peer uses it
+  kNever,  // `old_unicast_checksum never`: the packet's destination, no switch
+  kOld,    // `old_unicast_checksum`: the multicast group
+};
+
 struct VrrpInstance {
   std::string name;
   VrrpState initial_state = VrrpState::kBackup;  // default BACKUP, but MASTER at priority 255
@@ -332,12 +341,15 @@ struct VrrpInstance {
   std::optional<IpAddress> mcast_src_ip;
   std::optional<IpAddress> unicast_src_ip;
   std::optional<IpAddress> mcast_dst_ip;         // unset = global group
-  std::optional<IpAddress> track_src_ip;
+  // track_src_ip: FAULT while the configured mcast_src_ip/unicast_src_ip is not on the
+  // interface (false when neither is set, as keepalived clears it).
+  bool track_src_ip = false;
   std::vector<UnicastPeer> unicast_peer;
   std::optional<uint8_t> unicast_ttl;            // IPv4 default 255
   bool unicast_fault_no_peer = false;
   bool check_unicast_src = false;                // global vrrp_check_unicast_src
-  bool old_unicast_checksum = false;
+  OldUnicastChecksum old_unicast_checksum = OldUnicastChecksum::kAuto;
+  bool v3_checksum_as_v2 = false;                // global v3_checksum_as_v2
 
   std::optional<std::string> use_vmac;           // VMAC name; "" = vrrp.<VRID>
   bool vmac_xmit_base = false;

@@ -110,6 +110,7 @@ Json J(const Global& g) {
   j["vrrp_strict"] = J(g.vrrp_strict);
   j["vrrp_skip_check_adv_addr"] = J(g.vrrp_skip_check_adv_addr);
   j["vrrp_check_unicast_src"] = J(g.vrrp_check_unicast_src);
+  j["v3_checksum_as_v2"] = g.v3_checksum_as_v2;
   j["vrrp_version"] = J(g.vrrp_version);
   j["vrrp_mcast_group4"] = J(g.vrrp_mcast_group4);
   j["vrrp_mcast_group6"] = J(g.vrrp_mcast_group6);
@@ -260,12 +261,15 @@ Json J(const VrrpInstance& v) {
   j["mcast_src_ip"] = J(v.mcast_src_ip);
   j["unicast_src_ip"] = J(v.unicast_src_ip);
   j["mcast_dst_ip"] = J(v.mcast_dst_ip);
-  j["track_src_ip"] = J(v.track_src_ip);
+  j["track_src_ip"] = v.track_src_ip;
   j["unicast_peer"] = J(v.unicast_peer);
   j["unicast_ttl"] = J(v.unicast_ttl);
   j["unicast_fault_no_peer"] = v.unicast_fault_no_peer;
   j["check_unicast_src"] = v.check_unicast_src;
-  j["old_unicast_checksum"] = v.old_unicast_checksum;
+  j["old_unicast_checksum"] = v.old_unicast_checksum == OldUnicastChecksum::kOld     ? "old"
+                              : v.old_unicast_checksum == OldUnicastChecksum::kNever ? "never"
+                                                                                    : "auto";
+  j["v3_checksum_as_v2"] = v.v3_checksum_as_v2;
   j["use_vmac"] = J(v.use_vmac);
   j["vmac_xmit_base"] = v.vmac_xmit_base;
   j["use_ipvlan"] = J(v.use_ipvlan);

@@ -31,6 +31,23 @@ Result<void> BindIpv6Source(const net::VrrpSocket& sock, const model::IpAddress&
 
 }  // namespace
 
+Result<std::vector<uint8_t>> EncodeAdvert(const InstanceSpec& s, const Advert& advert,
+                                          const model::IpAddress& src,
+                                          const model::IpAddress& dst, uint16_t ip_id,
+                                          UnicastChecksum unicast_checksum) {
+  if (s.family != model::Family::kIpv4) return EncodeVrrp(advert, model::Family::kIpv6);
+  ChecksumOptions opts;
+  opts.v3_checksum_as_v2 = s.v3_checksum_as_v2;
+  if (!s.unicast_peers.empty() && unicast_checksum == UnicastChecksum::kLegacy)
+    opts.pseudo_header_destination = s.multicast_group;
+  Ipv4Fields ip;
+  ip.src = src;
+  ip.dst = dst;
+  ip.ttl = s.unicast_peers.empty() ? kVrrpTtl : s.unicast_ttl;
+  ip.id = ip_id;
+  return EncodeIpv4Packet(advert, ip, opts);
+}
+
 Result<void> AdvertSender::Open(const InstanceSpec& spec, int ifindex,
                                 const model::IpAddress& primary) {
   sock_.reset();
@@ -69,21 +86,8 @@ AdvertSender::Report AdvertSender::Send(const InstanceSpec& s,
   if (s.unicast_peers.empty()) destinations.push_back(s.multicast_group);
   for (const auto& p : s.unicast_peers) destinations.push_back(p.address);
   for (const auto& dst : destinations) {
-    Result<std::vector<uint8_t>> bytes = std::vector<uint8_t>();
-    if (s.family == model::Family::kIpv4) {
-      ChecksumOptions opts;
-      opts.v3_checksum_as_v2 = s.v3_checksum_as_v2;
-      if (legacy_checksum_) opts.pseudo_header_destination = s.multicast_group;
-      Ipv4Fields ip;
-      ip.src = primary_;
-      ip.dst = dst;
-      ip.ttl = s.unicast_peers.empty() ? kVrrpTtl : s.unicast_ttl;
-      ip_id_ = NextIpv4Id(ip_id_);
-      ip.id = ip_id_;
-      bytes = EncodeIpv4Packet(a, ip, opts);
-    } else {
-      bytes = EncodeVrrp(a, model::Family::kIpv6);
-    }
+    if (s.family == model::Family::kIpv4) ip_id_ = NextIpv4Id(ip_id_);
+    auto bytes = EncodeAdvert(s, a, primary_, dst, ip_id_, unicast_checksum(s));
     if (!bytes) {
       report.encode_error = bytes.error();
       return report;

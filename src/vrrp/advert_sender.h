@@ -19,6 +19,15 @@
 
 namespace vigil::vrrp {
 
+// Returns the packet instance `spec` sends as `advert` from `src` to `dst`: IPv4 with
+// its header (identification `ip_id`) and the checksum rule of the instance
+// (v3_checksum_as_v2, and `unicast_checksum` towards unicast peers); IPv6 the VRRP
+// message alone (the kernel sums it).
+Result<std::vector<uint8_t>> EncodeAdvert(const InstanceSpec& spec, const Advert& advert,
+                                          const model::IpAddress& src,
+                                          const model::IpAddress& dst, uint16_t ip_id,
+                                          UnicastChecksum unicast_checksum);
+
 class AdvertSender {
  public:
   // What one Send did: adverts that left, the destinations that failed with why, and an
@@ -37,8 +46,13 @@ class AdvertSender {
   bool open() const { return sock_.has_value(); }
 
   // Answers a peer that checksums unicast IPv4 adverts over the multicast group (keepalived
-  // before 2.2.x) in kind from now on. Returns false if it did already.
+  // 1.3.6 and older) in kind from now on. Returns false if it did already.
   bool UseLegacyChecksum();
+  // Returns the unicast checksum rule in force: `spec`'s, or kLegacy after
+  // UseLegacyChecksum.
+  UnicastChecksum unicast_checksum(const InstanceSpec& spec) const {
+    return legacy_checksum_ ? UnicastChecksum::kLegacy : spec.unicast_checksum;
+  }
 
   // Sends one advert with `priority` and `addresses` to the multicast group or to every
   // unicast peer of `spec`. Nothing when closed.

@@ -81,6 +81,9 @@ struct Instance {
   // follows its interface by name; without it (missing, deleted) it waits in FAULT.
   bool bound = false;
   std::string bind_error;   // why the last attempt to bind failed (logged once)
+  // The last attempt to bind failed for want of an address to send adverts from (none on
+  // the interface, or track_src_ip's source missing): FAULT until one is added.
+  bool lacks_address = false;
   bool link_ok = true;
   // Its interface lost the address adverts came from and has no other (FAULT; the flag
   // holds only while a master says priority 0 with the old source, then it unbinds).
@@ -416,10 +419,20 @@ class EngineImpl final : public control::Engine {
 
   const net::LinkInfo* LinkByName(const std::string& name) const { return links_.Find(name); }
 
+  // Returns the address the instance's adverts come from: its configured source (with
+  // track_src_ip only while the interface has it), else the interface's first address
+  // of the family that is no VIP (IPv6: its link-local address). kNotFound when none.
   Result<model::IpAddress> PrimaryAddress(const Instance& in) {
-    if (in.spec.source) return *in.spec.source;
+    if (in.spec.source && !in.spec.track_source) return *in.spec.source;
     auto addrs = rtnl_->ListAddresses(in.ifindex, AfOf(in.spec.family));
     if (!addrs) return std::unexpected(addrs.error());
+    if (in.spec.source) {
+      for (const auto& a : *addrs)
+        if (FromRaw(a.address) == *in.spec.source) return *in.spec.source;
+      return Fail(ErrorCode::kNotFound, "source address " + in.spec.source->ToString() +
+                                            " (track_src_ip) is not on interface " +
+                                            in.spec.interface);
+    }
     // Never a VIP, this instance's or another's (keepalived ignores the addresses it adds).
     std::set<model::IpAddress> vips;
     for (const auto& v : in.spec.vips) vips.insert(v.prefix.address);
@@ -499,7 +512,12 @@ class EngineImpl final : public control::Engine {
     }
     if (auto r = Bind(in); !r) {
       Unbind(in);
-      return Fail(r.error().code(), "vrrp_instance " + s.name + ": " + r.error().ToString());
+      if (!in.lacks_address)
+        return Fail(r.error().code(), "vrrp_instance " + s.name + ": " + r.error().ToString());
+      // As keepalived: the instance starts in FAULT and comes up when an address is added.
+      in.bind_error = r.error().ToString();
+      log::Warning(s.name + ": " + in.bind_error + "; FAULT until " +
+                   (s.source ? "it is added" : "one is added"));
     }
     instances_[s.name] = std::move(owned);
     return {};
@@ -535,6 +553,7 @@ class EngineImpl final : public control::Engine {
                      r.error().ToString());
     }
     auto primary = PrimaryAddress(in);
+    in.lacks_address = !primary && primary.error().code() == ErrorCode::kNotFound;
     if (!primary) return std::unexpected(primary.error());
     in.primary = *primary;
     in.sm->set_primary_address(in.primary);
@@ -589,7 +608,10 @@ class EngineImpl final : public control::Engine {
               ", priority " + std::to_string(in.spec.params.priority) + ", " +
               (in.spec.params.version == Version::kV3 ? "v3" : "v2") + " on " +
               in.spec.interface +
-              (in.bound ? " from " + in.primary.ToString() : ", waiting for the interface") + ")");
+              (in.bound            ? " from " + in.primary.ToString()
+               : in.lacks_address ? ", waiting for an address"
+                                  : ", waiting for the interface") +
+              ")");
     // Without its interface the instance starts in FAULT (no BACKUP on the way).
     if (!in.bound) {
       in.own_fault = true;
@@ -973,6 +995,7 @@ class EngineImpl final : public control::Engine {
     e.virtual_addresses = in.advertised;
     e.check_addresses = in.sm->ShouldCheckAdvertAddresses(source);
     e.v3_checksum_as_v2 = in.spec.v3_checksum_as_v2;
+    e.unicast_checksum = in.sender.unicast_checksum(in.spec);
     if (in.spec.family == model::Family::kIpv4) e.ipv4_multicast_group = in.spec.multicast_group;
     e.check_unicast_source = in.spec.check_unicast_src;
     e.peers = in.spec.unicast_peers;
@@ -1041,7 +1064,8 @@ class EngineImpl final : public control::Engine {
     if (const auto* a = std::get_if<net::AddressRemoved>(&ev)) {
       model::IpAddress gone = FromRaw(a->address);
       for (auto& [name, in] : instances_)
-        if (in->bound && !in->spec.source && a->ifindex == in->ifindex && gone == in->primary)
+        if (in->bound && (!in->spec.source || in->spec.track_source) &&
+            a->ifindex == in->ifindex && gone == in->primary)
           OnPrimaryAddressGone(*in);
       for (auto& [name, in] : instances_) {
         if (!in->vips_installed) continue;
@@ -1075,10 +1099,15 @@ class EngineImpl final : public control::Engine {
       return;
     }
     in.bind_error = next.error().ToString();
-    log::Warning(in.spec.name + ": interface " + in.spec.interface + " lost " + old.ToString() +
-                 ", its last " +
-                 (in.spec.family == model::Family::kIpv6 ? "IPv6 link-local" : "IPv4") +
-                 " address; FAULT until one is added");
+    if (in.spec.source)
+      log::Warning(in.spec.name + ": interface " + in.spec.interface + " lost " +
+                   old.ToString() + ", the source address it tracks (track_src_ip); FAULT "
+                   "until it is added again");
+    else
+      log::Warning(in.spec.name + ": interface " + in.spec.interface + " lost " +
+                   old.ToString() + ", its last " +
+                   (in.spec.family == model::Family::kIpv6 ? "IPv6 link-local" : "IPv4") +
+                   " address; FAULT until one is added");
     in.address_lost = true;
     Recompute(in);
     Unbind(in);
@@ -1089,7 +1118,7 @@ class EngineImpl final : public control::Engine {
   // Whether a bound instance's advert source is still on its interface (after lost
   // notifications); handled as its removal when it is not.
   void CheckPrimaryAddress(Instance& in) {
-    if (!in.bound || in.spec.source) return;
+    if (!in.bound || (in.spec.source && !in.spec.track_source)) return;
     auto addrs = rtnl_->ListAddresses(in.ifindex, AfOf(in.spec.family));
     if (!addrs) return;
     for (const auto& a : *addrs)

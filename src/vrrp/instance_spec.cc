@@ -181,8 +181,13 @@ VrrpSpec SpecFromModel(const model::Config& config) {
     }
     s.check_unicast_src = m.check_unicast_src;
     s.unicast_ttl = m.unicast_ttl.value_or(255);
-    for (const auto& raw : m.other)
-      if (raw.keyword == "v3_checksum_as_v2") s.v3_checksum_as_v2 = true;
+    s.track_source = m.track_src_ip;
+    s.v3_checksum_as_v2 = m.v3_checksum_as_v2;
+    s.unicast_checksum = m.old_unicast_checksum == model::OldUnicastChecksum::kOld
+                             ? UnicastChecksum::kLegacy
+                         : m.old_unicast_checksum == model::OldUnicastChecksum::kNever
+                             ? UnicastChecksum::kStandard
+                             : UnicastChecksum::kDetect;
     s.dont_track_primary = m.dont_track_primary;
     s.promote_secondaries = m.promote_secondaries;
     for (const auto& t : m.track_interface) s.track_interfaces.push_back({t.name, t.weight, t.reverse});

@@ -70,11 +70,15 @@ struct InstanceSpec {
   std::string auth_pass;
   std::vector<VipSpec> vips;
   std::optional<model::IpAddress> source;        // mcast_src_ip / unicast_src_ip
+  // track_src_ip: FAULT while `source` is not an address of the interface.
+  bool track_source = false;
   std::vector<UnicastPeer> unicast_peers;
   model::IpAddress multicast_group;
   bool check_unicast_src = false;
   uint8_t unicast_ttl = 255;
   bool v3_checksum_as_v2 = false;
+  // How VRRPv3 IPv4 unicast adverts are summed at start (old_unicast_checksum).
+  UnicastChecksum unicast_checksum = UnicastChecksum::kDetect;
   bool dont_track_primary = false;
   // promote_secondaries: the interface's net.ipv4.conf.IF.promote_secondaries is 1 while
   // the instance runs (restored at stop), so removing a VIP that is the primary address of

@@ -349,18 +349,25 @@ std::expected<ValidAdvert, RejectReason> ValidateAdvert(const ReceivedPacket& pa
   out.destination = dst;
   if (version == 3 && out.advert.interval != expect.interval) out.interval_mismatch = true;
 
-  // MUST: verify the checksum.
+  // MUST: verify the checksum. keepalived does not, for a v3_checksum_as_v2 instance.
   if (ipv4) {
-    if (version == 2 || expect.v3_checksum_as_v2) {
+    if (version == 2) {
       if (net::InternetChecksum(exact) != 0) return Reject(RejectReason::kBadChecksum);
-    } else if (net::Ipv4PseudoHeaderChecksum(V4Bytes(src), V4Bytes(dst), kVrrpProtocol, exact) !=
-               0) {
+    } else if (!expect.v3_checksum_as_v2) {
       const IpAddress& group = expect.ipv4_multicast_group;
-      if (expect.unicast && dst != group && group.is_v4() &&
-          net::Ipv4PseudoHeaderChecksum(V4Bytes(src), V4Bytes(group), kVrrpProtocol, exact) == 0) {
-        out.legacy_unicast_checksum = true;
-      } else {
-        return Reject(RejectReason::kBadChecksum);
+      // keepalived sums a multicast advert, and a legacy unicast one, over the group.
+      const bool legacy = expect.unicast && expect.unicast_checksum == UnicastChecksum::kLegacy;
+      const IpAddress& pseudo_dst = legacy && group.is_v4() ? group : dst;
+      if (net::Ipv4PseudoHeaderChecksum(V4Bytes(src), V4Bytes(pseudo_dst), kVrrpProtocol,
+                                        exact) != 0) {
+        if (expect.unicast && expect.unicast_checksum == UnicastChecksum::kDetect &&
+            dst != group && group.is_v4() &&
+            net::Ipv4PseudoHeaderChecksum(V4Bytes(src), V4Bytes(group), kVrrpProtocol, exact) ==
+                0) {
+          out.legacy_unicast_checksum = true;
+        } else {
+          return Reject(RejectReason::kBadChecksum);
+        }
       }
     }
   } else if (expect.verify_ipv6_checksum) {

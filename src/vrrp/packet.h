@@ -198,6 +198,20 @@ struct UnicastPeer {
   friend bool operator==(const UnicastPeer&, const UnicastPeer&) = default;
 };
 
+// Which pseudo-header destination a VRRPv3-over-IPv4 unicast advert is summed with
+// (keepalived's `old_unicast_checksum`). keepalived 1.3.6 and older used the multicast
+// group instead of the packet's destination.
+enum class UnicastChecksum : uint8_t {
+  // The packet's destination; an advert summed over the multicast group is accepted as
+  // well and flagged (ValidAdvert::legacy_unicast_checksum): the instance then switches
+  // to kLegacy for good. keepalived's default.
+  kDetect,
+  // The packet's destination only (`old_unicast_checksum never`).
+  kStandard,
+  // The multicast group only (`old_unicast_checksum`, or kDetect after the switch).
+  kLegacy,
+};
+
 // What one VRRP instance expects of the adverts it accepts. The spans are borrowed for
 // the duration of the ValidateAdvert call.
 struct Expectation {
@@ -212,7 +226,11 @@ struct Expectation {
   // Compare the advert's addresses with `virtual_addresses`. keepalived skips this for
   // the current master when skip_check_adv_addr is set.
   bool check_addresses = true;
+  // VRRPv3 over IPv4: the instance sums its own adverts without the pseudo-header, and
+  // (as keepalived 2.4) does not verify the checksum of those it receives.
   bool v3_checksum_as_v2 = false;
+  // VRRPv3 over IPv4, unicast: the pseudo-header destination the instance expects.
+  UnicastChecksum unicast_checksum = UnicastChecksum::kDetect;
   // The group whose address keepalived's pre-1.3.6 unicast checksum used.
   model::IpAddress ipv4_multicast_group = Ipv4MulticastGroup();
   // Verify IPv6 checksums too (the kernel already does with IPV6_CHECKSUM).
@@ -233,7 +251,7 @@ struct ValidAdvert {
   bool address_mismatch = false;
   // v3: the advertised interval differs from ours (RFC 5798 says log it).
   bool interval_mismatch = false;
-  // The v3 IPv4 checksum verified only with the multicast group as pseudo-header
+  // kDetect: the v3 IPv4 checksum verified only with the multicast group as pseudo-header
   // destination: the sender uses keepalived's old unicast checksum; reply in kind.
   bool legacy_unicast_checksum = false;
 };

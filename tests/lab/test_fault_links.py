@@ -249,3 +249,68 @@ def test_lost_ipv6_link_local_faults_until_one_returns(vl):
     node.run([IP, "addr", "add", "fe80::99/64", "dev", "vlan9"])
     wait_state(r1, "VI_1", "MASTER")
     assert master_address(r1) == "fe80::99"
+
+
+def test_no_address_at_start_waits_in_fault_like_keepalived(vl):
+    """keepalived starts an instance whose interface has no address to send adverts from in
+    FAULT and brings it up once one is added; the daemon and its other instances run."""
+    (r1,) = vl.routers_of(["vigil"])
+    node = r1.node
+    make_link(node)
+    node.run([IP, "addr", "flush", "dev", "vlan9"])
+    body = instance("VI_1", "eth0", 51, VIP0, 16) + instance("VI_2", "vlan9", 52, VIP9, 32)
+    r1.start(SPEC, 100, body=body)
+    wait_state(r1, "VI_1", "MASTER")
+    assert r1.running()
+    assert r1.state("VI_2") == "FAULT"
+    assert r1.instances()["VI_2"]["transitions"] == 1  # INIT -> FAULT, never BACKUP
+    assert ("VI_2: interface vlan9 has no inet address to send adverts from; FAULT until one "
+            "is added") in r1.log()
+    assert VIP9 not in r1.addresses("vlan9")
+
+    node.run([IP, "addr", "add", "10.77.0.1/24", "dev", "vlan9"])
+    wait_state(r1, "VI_2", "MASTER")
+    assert master_address(r1, "VI_2") == "10.77.0.1" and VIP9 in r1.addresses("vlan9")
+    assert r1.state("VI_1") == "MASTER"
+
+
+def source_instance(name: str, vrid: int, vip: str, track: bool) -> str:
+    return (f"vrrp_instance {name} {{\n    state BACKUP\n    interface vlan9\n"
+            f"    virtual_router_id {vrid}\n    version 3\n    advert_int 0.1\n"
+            f"    priority 100\n    mcast_src_ip 10.78.0.1\n"
+            + ("    track_src_ip\n" if track else "")
+            + f"    virtual_ipaddress {{\n        {vip}/32\n    }}\n}}\n")
+
+
+def test_track_src_ip_faults_while_the_configured_source_is_missing(vl):
+    """track_src_ip (a flag, as in keepalived): FAULT while the mcast_src_ip is not on the
+    interface — at start, and when it is deleted (a master says priority 0 first) — and
+    back when it is added. Without the flag the configured source is not tracked."""
+    (r1,) = vl.routers_of(["vigil"])
+    node = r1.node
+    make_link(node)  # 10.77.0.1/24, not the configured source
+    vip2 = "10.77.0.101"
+    body = source_instance("VI_1", 51, VIP9, True) + source_instance("VI_2", 52, vip2, False)
+    conf = vl.file("track_src.conf", "global_defs {\n    router_id r1\n}\n" + body)
+    t = node.run([vl.vigild, "-t", "-f", conf], check=False)
+    assert t.returncode == 0, t.stderr
+    r1.start(SPEC, 100, body=body)
+    wait_state(r1, "VI_2", "MASTER")
+    assert r1.state("VI_1") == "FAULT"
+    assert ("VI_1: source address 10.78.0.1 (track_src_ip) is not on interface vlan9; FAULT "
+            "until it is added") in r1.log()
+
+    node.run([IP, "addr", "add", "10.78.0.1/24", "dev", "vlan9"])
+    wait_state(r1, "VI_1", "MASTER")
+    assert master_address(r1) == "10.78.0.1" and VIP9 in r1.addresses("vlan9")
+
+    node.run([IP, "addr", "del", "10.78.0.1/24", "dev", "vlan9"])
+    wait_state(r1, "VI_1", "FAULT")
+    assert VIP9 not in r1.addresses("vlan9")
+    assert r1.stats("VI_1")["priority_zero_sent"] == 1
+    assert ("VI_1: interface vlan9 lost 10.78.0.1, the source address it tracks "
+            "(track_src_ip); FAULT until it is added again") in r1.log()
+    assert r1.state("VI_2") == "MASTER" and vip2 in r1.addresses("vlan9")
+
+    node.run([IP, "addr", "add", "10.78.0.1/24", "dev", "vlan9"])
+    wait_state(r1, "VI_1", "MASTER")

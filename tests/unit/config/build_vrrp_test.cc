@@ -476,5 +476,126 @@ garp_group {
   EXPECT_EQ(cfg.garp_groups[1].gna_interval, milliseconds(500));
 }
 
+TEST(BuildVrrpTest, OldUnicastChecksumModesAsKeepalived) {
+  // keepalived 2.4: no argument = the old (multicast group) sum, `never` = never switch to
+  // it, anything else is reported and leaves the default (detect).
+  Diagnostics d;
+  auto cfg = BuildText(R"(vrrp_instance A {
+  interface eth0
+  virtual_router_id 1
+  unicast_peer {
+    10.0.0.2
+  }
+  old_unicast_checksum
+}
+vrrp_instance B {
+  interface eth0
+  virtual_router_id 2
+  unicast_peer {
+    10.0.0.2
+  }
+  old_unicast_checksum never
+}
+vrrp_instance C {
+  interface eth0
+  virtual_router_id 3
+  unicast_peer {
+    10.0.0.2
+  }
+  old_unicast_checksum always
+})", d);
+  EXPECT_EQ(DiagLines(d),
+            (Strings{"1:15: warning: vrrp_instance A: no virtual_ipaddress",
+                     "9:15: warning: vrrp_instance B: no virtual_ipaddress",
+                     "23:24: error: old_unicast_checksum: 'always' is not a valid mode (none, "
+                     "or never); ignored",
+                     "17:15: warning: vrrp_instance C: no virtual_ipaddress"}));
+  ASSERT_EQ(cfg.vrrp_instances.size(), 3u);
+  EXPECT_EQ(cfg.vrrp_instances[0].old_unicast_checksum, model::OldUnicastChecksum::kOld);
+  EXPECT_EQ(cfg.vrrp_instances[1].old_unicast_checksum, model::OldUnicastChecksum::kNever);
+  EXPECT_EQ(cfg.vrrp_instances[2].old_unicast_checksum, model::OldUnicastChecksum::kAuto);
+}
+
+TEST(BuildVrrpTest, V3ChecksumAsV2GlobalIsTheInstancesDefault) {
+  Diagnostics d;
+  auto cfg = BuildText(R"(global_defs {
+  v3_checksum_as_v2
+}
+vrrp_instance A {
+  interface eth0
+  virtual_router_id 1
+  version 3
+  virtual_ipaddress {
+    10.0.0.1
+  }
+}
+vrrp_instance B {
+  interface eth0
+  virtual_router_id 2
+  version 3
+  v3_checksum_as_v2 false
+  virtual_ipaddress {
+    10.0.0.2
+  }
+})", d);
+  EXPECT_EQ(DiagLines(d), Strings{});
+  EXPECT_TRUE(cfg.global.v3_checksum_as_v2);
+  ASSERT_EQ(cfg.vrrp_instances.size(), 2u);
+  EXPECT_TRUE(cfg.vrrp_instances[0].v3_checksum_as_v2);
+  EXPECT_FALSE(cfg.vrrp_instances[1].v3_checksum_as_v2);
+
+  Diagnostics d2;
+  auto plain = BuildText(R"(vrrp_instance A {
+  interface eth0
+  virtual_router_id 1
+  v3_checksum_as_v2
+  virtual_ipaddress {
+    10.0.0.1
+  }
+})", d2);
+  EXPECT_EQ(DiagLines(d2), Strings{});
+  EXPECT_FALSE(plain.global.v3_checksum_as_v2);
+  EXPECT_TRUE(plain.vrrp_instances.at(0).v3_checksum_as_v2);
+}
+
+TEST(BuildVrrpTest, TrackSrcIpIsAFlagThatNeedsAConfiguredSource) {
+  Diagnostics d;
+  auto cfg = BuildText(R"(vrrp_instance A {
+  interface eth0
+  virtual_router_id 1
+  mcast_src_ip 10.0.0.5
+  track_src_ip
+  virtual_ipaddress {
+    10.0.0.1
+  }
+}
+vrrp_instance B {
+  interface eth0
+  virtual_router_id 2
+  track_src_ip
+  virtual_ipaddress {
+    10.0.0.2
+  }
+}
+vrrp_instance C {
+  interface eth0
+  virtual_router_id 3
+  unicast_src_ip 10.0.0.5
+  unicast_peer {
+    10.0.0.6
+  }
+  track_src_ip 10.0.0.5
+  virtual_ipaddress {
+    10.0.0.3
+  }
+})", d);
+  EXPECT_EQ(DiagLines(d), (Strings{"25:16: warning: track_src_ip takes no argument; '10.0.0.5' "
+                                   "ignored (the source is mcast_src_ip/unicast_src_ip)"}));
+  ASSERT_EQ(cfg.vrrp_instances.size(), 3u);
+  EXPECT_TRUE(cfg.vrrp_instances[0].track_src_ip);
+  EXPECT_FALSE(cfg.vrrp_instances[1].track_src_ip);  // no source configured: cleared
+  EXPECT_TRUE(cfg.vrrp_instances[2].track_src_ip);
+}
+
 }  // namespace
 }  // namespace vigil::config

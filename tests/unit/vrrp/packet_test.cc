@@ -523,17 +523,49 @@ TEST_F(ValidateTest, BadChecksumIsRefused) {
   EXPECT_EQ(Reason(V4(v3), V3Ipv4()), RejectReason::kBadChecksum);
 }
 
-TEST_F(ValidateTest, ChecksumVariantMustMatchConfiguration) {
-  // A pseudo-header sum is refused by an as_v2 instance, and the reverse.
+TEST_F(ValidateTest, ChecksumAsV2IsSentAndNotVerified) {
+  // keepalived 2.4 sums a v3_checksum_as_v2 instance's adverts without the pseudo-header
+  // and skips the check of those it receives: the standard sum, the as_v2 sum and a wrong
+  // one all pass. A standard instance refuses the as_v2 sum.
   Expectation as_v2 = V3Ipv4();
   as_v2.v3_checksum_as_v2 = true;
-  EXPECT_EQ(Reason(V4(Hex(kV3Ipv4)), as_v2), RejectReason::kBadChecksum);
+  EXPECT_TRUE(ValidateAdvert(V4(Hex(kV3Ipv4)), as_v2).has_value());
   auto p = EncodeIpv4Packet(V3Ipv4Advert(),
                             {.src = Ip("10.0.0.1"), .dst = Ipv4MulticastGroup(), .id = 7}, AsV2());
   ASSERT_TRUE(p.has_value());
   EXPECT_EQ(std::vector<uint8_t>(p->begin() + 20, p->end()), Hex(kV3Ipv4AsV2Message));
   EXPECT_TRUE(ValidateAdvert(V4(*p), as_v2).has_value());
   EXPECT_EQ(Reason(V4(*p), V3Ipv4()), RejectReason::kBadChecksum);
+  auto wrong = Hex(kV3Ipv4);
+  wrong[20 + 7] ^= 0x01;
+  EXPECT_TRUE(ValidateAdvert(V4(wrong), as_v2).has_value());
+  // VRRPv2 is verified whatever the flag says.
+  auto v2 = Hex(kV2Ipv4NoAuth);
+  v2[20 + 7] ^= 0x01;
+  Expectation v2_as_v2 = V2NoAuth();
+  v2_as_v2.v3_checksum_as_v2 = true;
+  EXPECT_EQ(Reason(V4(v2), v2_as_v2), RejectReason::kBadChecksum);
+}
+
+TEST_F(ValidateTest, UnicastChecksumRuleSelectsThePseudoHeaderDestination) {
+  auto legacy = EncodeIpv4Packet(V3Ipv4Advert(),
+                                 {.src = Ip("10.0.0.1"), .dst = Ip("10.0.0.2"), .id = 1},
+                                 LegacyUnicast());
+  auto modern =
+      EncodeIpv4Packet(V3Ipv4Advert(), {.src = Ip("10.0.0.1"), .dst = Ip("10.0.0.2"), .id = 1});
+  ASSERT_TRUE(legacy.has_value() && modern.has_value());
+  Expectation e = V3Ipv4();
+  e.unicast = true;
+  // `old_unicast_checksum never`: the packet's destination only.
+  e.unicast_checksum = UnicastChecksum::kStandard;
+  EXPECT_TRUE(ValidateAdvert(V4(*modern), e).has_value());
+  EXPECT_EQ(Reason(V4(*legacy), e), RejectReason::kBadChecksum);
+  // `old_unicast_checksum` (or detect after the switch): the multicast group only.
+  e.unicast_checksum = UnicastChecksum::kLegacy;
+  auto r = ValidateAdvert(V4(*legacy), e);
+  ASSERT_TRUE(r.has_value());
+  EXPECT_FALSE(r->legacy_unicast_checksum);  // nothing to switch
+  EXPECT_EQ(Reason(V4(*modern), e), RejectReason::kBadChecksum);
 }
 
 TEST_F(ValidateTest, DetectsLegacyUnicastChecksum) {
