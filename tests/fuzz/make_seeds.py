@@ -189,7 +189,24 @@ def frames_seeds():
     write("engine_frames", "bad_type", b"\x00" + frame(b"L", b"0error") + frame(b"X", b"junk"))
 
 
+def bfd_header(state, flags, mult, mine, yours, tx, rx, echo=0, diag=0, length=24) -> bytes:
+    return struct.pack("!BBBBIIIII", 1 << 5 | diag, state << 6 | flags, mult, length, mine, yours, tx, rx, echo)
+
+
+def bfd_seeds():
+    ttl = bytes([255, 255, 0])
+    write("bfd_packet", "down", ttl + bfd_header(1, 0, 3, 0x11, 0, 1000000, 300000))
+    write("bfd_packet", "init", ttl + bfd_header(2, 0, 3, 0x11, 0x22, 1000000, 300000))
+    write("bfd_packet", "up_poll", ttl + bfd_header(3, 0x20, 3, 0x11, 0x22, 300000, 300000))
+    write("bfd_packet", "up_final", ttl + bfd_header(3, 0x10, 3, 0x11, 0x22, 300000, 300000, 50000))
+    write("bfd_packet", "admin_down", ttl + bfd_header(0, 0, 3, 0x11, 0x22, 1000000, 0, diag=7))
+    write("bfd_packet", "expired_demand", bytes([254, 255, 1]) + bfd_header(1, 0x02, 1, 0x11, 0, 1000000, 1000000, diag=1))
+    write("bfd_packet", "auth_password",
+          ttl + bfd_header(1, 0x04, 3, 0x11, 0, 1000000, 1000000, length=32) + bytes([1, 8, 1]) + b"abcde")
+
+
 if __name__ == "__main__":
+    bfd_seeds()
     vrrp_seeds()
     http_seeds()
     simple_seeds()
