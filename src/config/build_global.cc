@@ -249,6 +249,8 @@ void BuildGlobalDefs(const Node& block, model::Global& g, Diagnostics& diags) {
     else if (kw == "vrrp_min_garp") SetBool(n, g.vrrp_min_garp, diags);
     else if (kw == "vrrp_notify_priority_changes") SetBool(n, g.vrrp_notify_priority_changes, diags);
     else if (kw == "vrrp_startup_delay") SetTimer(n, g.vrrp_startup_delay, std::chrono::milliseconds(1), diags);
+    else if (kw == "vrrp_delay_after_boot") SetTimer(n, g.vrrp_delay_after_boot, std::chrono::milliseconds(1), diags);
+    else if (kw == "vrrp_owner_ignore_adverts") SetBool(n, g.vrrp_owner_ignore_adverts, diags);
     else if (kw == "vrrp_iptables") g.vrrp_iptables = JoinArgs(n);
     else if (kw == "nftables") g.nftables = n.args.empty() ? std::string("keepalived") : n.args[0].text;
     else if (kw == "notify_fifo") SetFifo(n, g.notify_fifo, diags);

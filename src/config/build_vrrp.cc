@@ -384,7 +384,7 @@ void BuildVrrpInstance(const Node& n, model::Config& cfg, Diagnostics& diags) {
   bool state_set = false, priority_set = false, family_set = false;
   std::optional<int> version;
   std::optional<bool> strict, accept, skip_adv, check_src, lower_no_advert, higher_send_advert;
-  std::optional<bool> notify_prio;
+  std::optional<bool> notify_prio, owner_ignore;
   std::optional<uint32_t> lower_prio_repeat, garp_repeat, garp_refresh_repeat;
   std::optional<Duration> lower_prio_delay, garp_delay, garp_refresh;
   std::optional<uint8_t> ttl;
@@ -500,6 +500,10 @@ void BuildVrrpInstance(const Node& n, model::Config& cfg, Diagnostics& diags) {
       v.dont_track_primary = true;
     } else if (kw == "promote_secondaries") {
       v.promote_secondaries = true;
+    } else if (kw == "no_virtual_ipaddress") {
+      v.no_virtual_ipaddress = true;  // keepalived takes no argument and reads none
+    } else if (kw == "owner_ignore_adverts") {
+      if (auto b = NodeBool(c, diags)) owner_ignore = *b;
     } else if (kw == "track_interface") {
       ParseTrackInterfaces(c, v.track_interface, diags);
     } else if (kw == "track_script") {
@@ -656,7 +660,11 @@ void BuildVrrpInstance(const Node& n, model::Config& cfg, Diagnostics& diags) {
   }
   v.version = version.value_or(g.vrrp_version);
 
-  if (v.virtual_ipaddress.empty()) {
+  if (v.no_virtual_ipaddress && v.strict_mode) {
+    diags.Warning(at, who + ": no_virtual_ipaddress does not go with strict mode; cleared");
+    v.no_virtual_ipaddress = false;
+  }
+  if (v.virtual_ipaddress.empty() && !v.no_virtual_ipaddress) {
     if (v.version == 3 || v.strict_mode) {
       diags.Fatal(at, who + ": no virtual_ipaddress (required with VRRP version 3 or strict mode)");
       return;
@@ -671,6 +679,19 @@ void BuildVrrpInstance(const Node& n, model::Config& cfg, Diagnostics& diags) {
   } else if (v.strict_mode && ((v.initial_state == model::VrrpState::kMaster) != (v.priority == 255))) {
     diags.Error(at, who + ": in strict mode state MASTER requires priority 255 and vice versa; state set from priority");
     v.initial_state = v.priority == 255 ? model::VrrpState::kMaster : model::VrrpState::kBackup;
+  }
+
+  // An owner ignoring adverts: explicit, else always in strict mode, else the global default.
+  if (v.priority != 255) {
+    if (owner_ignore == true)
+      diags.Error(at, who + ": owner_ignore_adverts needs priority 255; ignored");
+  } else if (!owner_ignore) {
+    v.owner_ignore_adverts = v.strict_mode || g.vrrp_owner_ignore_adverts;
+  } else if (!*owner_ignore && v.strict_mode) {
+    diags.Error(at, who + ": strict mode with priority 255 requires owner_ignore_adverts; set");
+    v.owner_ignore_adverts = true;
+  } else {
+    v.owner_ignore_adverts = *owner_ignore;
   }
 
   if (v.auth_type != model::AuthType::kNone) {

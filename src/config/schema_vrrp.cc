@@ -105,11 +105,13 @@ constexpr KeywordSpec kVrrpInstanceKeywords[] = {
     Kw("kernel_rx_buf_size", kNotYet),
     Block("authentication", kAuthenticationBlock),
     // Added by keepalived 2.3/2.4.
-    Kw("no_virtual_ipaddress", kNotYet),
+    Kw("no_virtual_ipaddress"),
     Kw("v3_checksum_as_v2"),
     Kw("timer_expired_backup", kNotYet),
     Kw("thread_timer_expired", kNotYet),
-    Kw("owner_ignore_adverts", kNotYet),
+    Kw("owner_ignore_adverts",
+       Differs("an explicit `owner_ignore_adverts false` on an owner is kept unless in strict "
+               "mode; keepalived 2.4.3 reports an error and sets it in any mode")),
     Block("auth_hmac", kAuthHmacBlock, kNotYet),
 };
 constexpr BlockSchema kVrrpInstanceBlock("vrrp_instance", kVrrpInstanceKeywords);

@@ -127,6 +127,10 @@ struct Global {
   bool vrrp_min_garp = false;
   bool vrrp_notify_priority_changes = false;
   Duration vrrp_startup_delay{0};
+  // vrrp_delay_after_boot: VRRP also waits until the system has been up this long (the
+  // VRRP engine reads the uptime when it starts; the longer of the two waits applies).
+  Duration vrrp_delay_after_boot{0};
+  bool vrrp_owner_ignore_adverts = false;        // default of owner_ignore_adverts
   std::optional<std::string> vrrp_iptables;    // chain name; unset = not used
   std::optional<std::string> nftables;         // table name; unset = not used
 
@@ -331,6 +335,12 @@ struct VrrpInstance {
   bool skip_check_adv_addr = false;
   bool dont_track_primary = false;
   bool promote_secondaries = false;
+  // no_virtual_ipaddress: an instance without VIPs is intended (no warning, allowed in v3);
+  // cleared in strict mode.
+  bool no_virtual_ipaddress = false;
+  // An address owner (priority 255) drops every advert it receives; default: set in
+  // strict mode, else global vrrp_owner_ignore_adverts. Never set below priority 255.
+  bool owner_ignore_adverts = false;
 
   std::vector<TrackedInterface> track_interface;
   std::vector<TrackedRef> track_script;

@@ -127,6 +127,8 @@ Json J(const Global& g) {
   j["vrrp_min_garp"] = J(g.vrrp_min_garp);
   j["vrrp_notify_priority_changes"] = J(g.vrrp_notify_priority_changes);
   j["vrrp_startup_delay"] = J(g.vrrp_startup_delay);
+  j["vrrp_delay_after_boot"] = J(g.vrrp_delay_after_boot);
+  j["vrrp_owner_ignore_adverts"] = J(g.vrrp_owner_ignore_adverts);
   j["vrrp_iptables"] = J(g.vrrp_iptables);
   j["nftables"] = J(g.nftables);
   j["notify_fifo"] = J(g.notify_fifo);
@@ -253,6 +255,8 @@ Json J(const VrrpInstance& v) {
   j["skip_check_adv_addr"] = v.skip_check_adv_addr;
   j["dont_track_primary"] = v.dont_track_primary;
   j["promote_secondaries"] = v.promote_secondaries;
+  j["no_virtual_ipaddress"] = v.no_virtual_ipaddress;
+  j["owner_ignore_adverts"] = v.owner_ignore_adverts;
   j["track_interface"] = J(v.track_interface);
   j["track_script"] = J(v.track_script);
   j["track_file"] = J(v.track_file);

@@ -8,7 +8,9 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
+#include <fstream>
 #include <map>
 #include <set>
 
@@ -35,6 +37,7 @@
 #include "vrrp/notifier.h"
 #include "vrrp/packet.h"
 #include "vrrp/routes.h"
+#include "vrrp/startup_delay.h"
 #include "vrrp/state_machine.h"
 #include "vrrp/sync_group.h"
 #include "vrrp/trackers.h"
@@ -92,6 +95,7 @@ struct Instance {
   std::vector<model::IpAddress> advertised;  // VIPs in the adverts
   control::InstanceStatus status;
   std::map<RejectReason, steady_clock::time_point> last_reject_log;
+  steady_clock::time_point last_owner_drop_log;
 };
 
 class EngineImpl final : public control::Engine {
@@ -152,6 +156,7 @@ class EngineImpl final : public control::Engine {
         break;
       }
     SetGroups(spec_.sync_groups);
+    DelayStart();
     for (auto& [name, in] : instances_) StartInstance(*in);
     SettleGroups();
     return {};
@@ -603,6 +608,32 @@ class EngineImpl final : public control::Engine {
                 std::to_string(in.ifindex) + ", adverts from " + in.primary.ToString() + ")");
   }
 
+  // vrrp_startup_delay / vrrp_delay_after_boot: instances started before the delay ends
+  // take over no earlier than its end (set once, at start, as keepalived).
+  void DelayStart() {
+    std::optional<std::chrono::microseconds> uptime;
+    if (spec_.delay_after_boot.count() > 0) {
+      std::ifstream in("/proc/uptime");
+      std::string text;
+      if (std::getline(in, text)) uptime = ParseUptime(text);
+      if (!uptime) log::Warning("cannot read /proc/uptime: vrrp_delay_after_boot ignored");
+    }
+    const auto delay = StartupDelay(spec_.startup_delay, spec_.delay_after_boot, uptime);
+    if (delay.count() <= 0) return;
+    start_delay_until_ = steady_clock::now() + delay;
+    log::Info("delaying VRRP start for " + FormatDelay(delay) + " s");
+    start_delay_timer_.expires_at(*start_delay_until_);
+    start_delay_timer_.async_wait([](std::error_code ec) {
+      if (!ec) log::Info("delayed VRRP start completed");
+    });
+  }
+
+  static std::string FormatDelay(std::chrono::microseconds d) {
+    char buf[32];
+    std::snprintf(buf, sizeof(buf), "%g", static_cast<double>(d.count()) / 1e6);
+    return buf;
+  }
+
   void StartInstance(Instance& in) {
     log::Info(in.spec.name + ": starting (VRID " + std::to_string(in.spec.params.vrid) +
               ", priority " + std::to_string(in.spec.params.priority) + ", " +
@@ -617,7 +648,7 @@ class EngineImpl final : public control::Engine {
       in.own_fault = true;
       Execute(in, in.sm->Handle(Fault{true}, steady_clock::now()));
     }
-    Execute(in, in.sm->Handle(vrrp::Startup{}, steady_clock::now()));
+    Execute(in, in.sm->Handle(vrrp::Startup{start_delay_until_}, steady_clock::now()));
     Recompute(in);
     if (in.sm->state() != State::kMaster) RemoveLeftoverVips(in);
   }
@@ -674,7 +705,7 @@ class EngineImpl final : public control::Engine {
     in.status = c.status;
     in.vmac_created = in.vmac_created || c.vmac_created;
     auto now = steady_clock::now();
-    std::vector<Action> actions = in.sm->Handle(vrrp::Startup{}, now);
+    std::vector<Action> actions = in.sm->Handle(vrrp::Startup{start_delay_until_}, now);
     if (c.state == State::kMaster && in.sm->state() == State::kBackup) {
       auto more = in.sm->Handle(SyncMaster{}, now);
       actions.insert(actions.end(), more.begin(), more.end());
@@ -1013,6 +1044,16 @@ class EngineImpl final : public control::Engine {
       Changed();
       return;
     }
+    if (in.sm->IgnoresAdverts()) {
+      // owner_ignore_adverts: dropped before it counts, as keepalived (logged at most every 10 s).
+      auto now = steady_clock::now();
+      if (now - in.last_owner_drop_log >= kRejectLogInterval) {
+        in.last_owner_drop_log = now;
+        log::Info(in.spec.name + ": dropping adverts from " + source.ToString() +
+                  ": we are the address owner (owner_ignore_adverts)");
+      }
+      return;
+    }
     if (valid->legacy_unicast_checksum && in.sender.UseLegacyChecksum()) {
       log::Info(in.spec.name + ": peer uses the old unicast checksum; answering in kind");
     }
@@ -1242,6 +1283,8 @@ class EngineImpl final : public control::Engine {
   bool maintenance_ = false;                         // vigilctl maintenance on
   std::map<std::string, uint8_t> priority_overrides_;  // vigilctl priority, by instance
   bool stopping_ = false;
+  std::optional<steady_clock::time_point> start_delay_until_;  // see DelayStart
+  asio::steady_timer start_delay_timer_{io_};
 };
 
 }  // namespace

@@ -115,6 +115,8 @@ VrrpSpec SpecFromModel(const model::Config& config) {
   out.default_interface = g.default_interface.value_or("eth0");
   out.dynamic_interfaces = g.dynamic_interfaces;
   out.monitor_receive_buffer = g.vrrp_netlink_monitor_rcv_bufs;
+  out.startup_delay = g.vrrp_startup_delay;
+  out.delay_after_boot = g.vrrp_delay_after_boot;
   for (const auto& a : config.static_addresses)
     out.static_addresses.push_back(Vip(a, out.default_interface, false));
   for (const auto& r : config.static_routes) out.static_routes.push_back(r.words);
@@ -164,6 +166,7 @@ VrrpSpec SpecFromModel(const model::Config& config) {
     p.garp_lower_prio_repeat = m.garp_lower_prio_repeat;
     p.garp_lower_prio_delay = m.garp_lower_prio_delay;
     p.notify_priority_changes = m.notify_priority_changes;
+    p.owner_ignore_adverts = m.owner_ignore_adverts;
     s.auth_type = m.auth_type == model::AuthType::kPass ? AuthType::kPass : AuthType::kNone;
     s.auth_pass = m.auth_pass;
     if (m.use_vmac) s.vmac = m.use_vmac->empty() ? "vrrp." + std::to_string(p.vrid) : *m.use_vmac;

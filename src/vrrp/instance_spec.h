@@ -166,6 +166,8 @@ struct VrrpSpec {
   std::string default_interface = "eth0";
   bool dynamic_interfaces = false;            // a missing interface is waited for in FAULT
   std::optional<uint32_t> monitor_receive_buffer;  // vrrp_netlink_monitor_rcv_bufs
+  std::chrono::microseconds startup_delay{0};      // vrrp_startup_delay
+  std::chrono::microseconds delay_after_boot{0};   // vrrp_delay_after_boot
 };
 
 // Builds the engine's view of `config`.

@@ -65,6 +65,9 @@ struct Params {
   // lets every member go (SyncMaster). keepalived's rule: a group goes MASTER only when
   // every member wants to.
   bool sync_member = false;
+  // owner_ignore_adverts: while an address owner (priority 255), every advert received is
+  // dropped — none moves it out of MASTER, none is answered.
+  bool owner_ignore_adverts = false;
 
   friend bool operator==(const Params&, const Params&) = default;
 };

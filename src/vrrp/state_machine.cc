@@ -121,6 +121,10 @@ std::optional<TimePoint> StateMachine::wakeup() const {
   return w;
 }
 
+bool StateMachine::IgnoresAdverts() const {
+  return params_.owner_ignore_adverts && effective_priority_ == kOwnerPriority;
+}
+
 bool StateMachine::ShouldCheckAdvertAddresses(const model::IpAddress& source) const {
   if (!params_.skip_check_adv_addr || state_ == State::kMaster) return true;
   return source != master_address_;
@@ -137,7 +141,7 @@ std::vector<Action> StateMachine::Handle(const Event& event, TimePoint now) {
   std::vector<Action> out;
   if (state_ == State::kStop) return out;
   std::visit(Overloaded{
-                 [&](const Startup&) { OnStartup(now, out); },
+                 [&](const Startup& st) { OnStartup(st, now, out); },
                  [&](const AdvertReceived& a) { OnAdvert(a, now, out); },
                  [&](const TimerExpired&) { OnTimer(now, out); },
                  [&](const PriorityChanged& p) { OnPriority(p.priority, out); },
@@ -168,19 +172,26 @@ void StateMachine::SyncTimer(std::vector<Action>& out) {
   }
 }
 
-void StateMachine::OnStartup(TimePoint now, std::vector<Action>& out) {
+void StateMachine::OnStartup(const Startup& startup, TimePoint now, std::vector<Action>& out) {
   if (state_ != State::kInit) return;
+  if (startup.delay_until && *startup.delay_until > now) delayed_start_until_ = startup.delay_until;
   if (faulted_) {
     out.push_back(EnterFault{State::kInit});
     state_ = State::kFault;
     out.push_back(Notify{NotifyEvent::kFault, effective_priority_});
     return;
   }
-  if (params_.start_as_master && params_.priority == kOwnerPriority && !held_) {
+  const bool owner_master = params_.start_as_master && params_.priority == kOwnerPriority;
+  if (owner_master && !delayed_start_until_ && !held_) {
     GoMaster(now, out);
     return;
   }
   GoBackup(now, out);
+  if (delayed_start_until_) {
+    // keepalived: the owner's down timer is 1 us, the others' a whole interval, both from
+    // the end of the delay.
+    protocol_deadline_ = *delayed_start_until_ + (owner_master ? microseconds(0) : MasterDownInterval());
+  }
 }
 
 void StateMachine::GoMaster(TimePoint now, std::vector<Action>& out) {
@@ -257,6 +268,11 @@ void StateMachine::OnTimer(TimePoint now, std::vector<Action>& out) {
     }
   }
   if (!protocol_deadline_ || now < *protocol_deadline_) return;
+  if (delayed_start_until_ && now >= *delayed_start_until_) delayed_start_until_.reset();
+  if (state_ == State::kBackup && delayed_start_until_) {
+    protocol_deadline_ = *delayed_start_until_;  // no takeover before the start delay ends
+    return;
+  }
   if (state_ == State::kBackup) {
     if (held_) {
       // Maintenance: no mastership whatever is heard; look again a down interval later.
@@ -281,6 +297,7 @@ void StateMachine::OnTimer(TimePoint now, std::vector<Action>& out) {
 }
 
 void StateMachine::OnAdvert(const AdvertReceived& advert, TimePoint now, std::vector<Action>& out) {
+  if (IgnoresAdverts()) return;
   if (state_ == State::kBackup) {
     OnAdvertAsBackup(advert, now, out);
   } else if (state_ == State::kMaster) {

@@ -38,7 +38,12 @@ std::string_view StateName(State state);
 // --- Events --------------------------------------------------------------------
 
 // Leave INIT: become BACKUP (or FAULT, or MASTER for a `state MASTER` owner).
-struct Startup {};
+// `delay_until` (vrrp_startup_delay / vrrp_delay_after_boot, as keepalived): the first
+// down timer runs from then instead of from now, a `state MASTER` owner waits until then
+// as BACKUP, and no takeover happens before; adverts are heard meanwhile.
+struct Startup {
+  std::optional<TimePoint> delay_until;
+};
 
 // A validated advert for this VRID (see ValidateAdvert).
 struct AdvertReceived {
@@ -213,9 +218,12 @@ class StateMachine {
   // (Expectation::check_addresses): always, unless skip_check_adv_addr is set and
   // `source` is the master already known while backup.
   bool ShouldCheckAdvertAddresses(const model::IpAddress& source) const;
+  // Returns true while every advert is dropped unheard: an address owner with
+  // owner_ignore_adverts (the shell neither counts nor handles them).
+  bool IgnoresAdverts() const;
 
  private:
-  void OnStartup(TimePoint now, std::vector<Action>& out);
+  void OnStartup(const Startup& startup, TimePoint now, std::vector<Action>& out);
   void OnAdvert(const AdvertReceived& advert, TimePoint now, std::vector<Action>& out);
   void OnAdvertAsBackup(const AdvertReceived& advert, TimePoint now, std::vector<Action>& out);
   void OnAdvertAsMaster(const AdvertReceived& advert, TimePoint now, std::vector<Action>& out);
@@ -253,6 +261,7 @@ class StateMachine {
   std::optional<TimePoint> lower_prio_garp_at_;
   std::optional<TimePoint> garp_refresh_at_;
   std::optional<TimePoint> emitted_wakeup_;
+  std::optional<TimePoint> delayed_start_until_;  // Startup::delay_until, while ahead
   model::IpAddress master_address_;
 };
 

@@ -209,5 +209,22 @@ TEST(BuildGlobalTest, ProcessTuningRanges) {
   EXPECT_EQ(cfg.global.checker_tuning, model::ProcessTuning{});
 }
 
+TEST(BuildGlobalTest, StartDelaysAndOwnerIgnoreAdverts) {
+  Diagnostics d;
+  auto cfg = BuildText(R"(global_defs {
+  vrrp_startup_delay 2.5
+  vrrp_delay_after_boot 120
+  vrrp_owner_ignore_adverts
+})", d);
+  EXPECT_EQ(DiagLines(d), Strings{});
+  EXPECT_EQ(cfg.global.vrrp_startup_delay, milliseconds(2500));
+  EXPECT_EQ(cfg.global.vrrp_delay_after_boot, seconds(120));
+  EXPECT_TRUE(cfg.global.vrrp_owner_ignore_adverts);
+  Diagnostics d2;
+  auto off = BuildText("global_defs {\n  vrrp_owner_ignore_adverts false\n}", d2);
+  EXPECT_FALSE(off.global.vrrp_owner_ignore_adverts);
+  EXPECT_EQ(off.global.vrrp_delay_after_boot, seconds(0));
+}
+
 }  // namespace
 }  // namespace vigil::config

@@ -410,6 +410,91 @@ TEST(BuildVrrpTest, TrackInterfaceAndVipOptions) {
   EXPECT_EQ(v.auth_pass, "01234567");
 }
 
+TEST(BuildVrrpTest, NoVirtualIpaddressAllowsAnInstanceWithoutVips) {
+  Diagnostics d;
+  auto cfg = BuildText(R"(vrrp_instance A {
+  interface eth0
+  virtual_router_id 51
+  version 3
+  no_virtual_ipaddress
+}
+vrrp_instance B {
+  interface eth0
+  virtual_router_id 52
+  no_virtual_ipaddress
+})", d);
+  EXPECT_EQ(DiagLines(d), Strings{});
+  ASSERT_EQ(cfg.vrrp_instances.size(), 2u);
+  EXPECT_TRUE(cfg.vrrp_instances[0].no_virtual_ipaddress);
+  EXPECT_TRUE(cfg.vrrp_instances[0].virtual_ipaddress.empty());
+}
+
+TEST(BuildVrrpTest, NoVirtualIpaddressIsClearedInStrictMode) {
+  Diagnostics d;
+  auto cfg = BuildText(R"(vrrp_instance A {
+  interface eth0
+  virtual_router_id 51
+  strict_mode
+  no_virtual_ipaddress
+})", d);
+  EXPECT_EQ(DiagLines(d),
+            (Strings{"1:15: warning: vrrp_instance A: no_virtual_ipaddress does not go with strict mode; cleared",
+                     "1:15: fatal: vrrp_instance A: no virtual_ipaddress (required with VRRP version 3 or strict mode)"}));
+  EXPECT_TRUE(cfg.vrrp_instances.empty());
+}
+
+TEST(BuildVrrpTest, OwnerIgnoreAdvertsDefaultsAndChecks) {
+  Diagnostics d;
+  auto cfg = BuildText(R"(global_defs {
+  vrrp_owner_ignore_adverts
+}
+vrrp_instance Owner {
+  interface eth0
+  virtual_router_id 1
+  priority 255
+  virtual_ipaddress { 10.0.0.1 }
+}
+vrrp_instance OwnerOff {
+  interface eth0
+  virtual_router_id 2
+  priority 255
+  owner_ignore_adverts false
+  virtual_ipaddress { 10.0.0.2 }
+}
+vrrp_instance NotOwner {
+  interface eth0
+  virtual_router_id 3
+  priority 200
+  owner_ignore_adverts
+  virtual_ipaddress { 10.0.0.3 }
+}
+vrrp_instance StrictOwner {
+  interface eth0
+  virtual_router_id 4
+  priority 255
+  strict_mode
+  owner_ignore_adverts off
+  virtual_ipaddress { 10.0.0.4 }
+})", d);
+  EXPECT_EQ(DiagLines(d),
+            (Strings{"17:15: error: vrrp_instance NotOwner: owner_ignore_adverts needs priority 255; ignored",
+                     "24:15: error: vrrp_instance StrictOwner: strict mode with priority 255 requires owner_ignore_adverts; set"}));
+  ASSERT_EQ(cfg.vrrp_instances.size(), 4u);
+  EXPECT_TRUE(cfg.vrrp_instances[0].owner_ignore_adverts);   // the global default
+  EXPECT_FALSE(cfg.vrrp_instances[1].owner_ignore_adverts);  // explicit, not strict
+  EXPECT_FALSE(cfg.vrrp_instances[2].owner_ignore_adverts);
+  EXPECT_TRUE(cfg.vrrp_instances[3].owner_ignore_adverts);
+  Diagnostics d2;
+  auto strict = BuildText(R"(vrrp_instance S {
+  interface eth0
+  virtual_router_id 1
+  priority 255
+  strict_mode
+  virtual_ipaddress { 10.0.0.1 }
+})", d2);
+  EXPECT_TRUE(strict.vrrp_instances[0].owner_ignore_adverts);  // strict mode sets it
+}
+
 }  // namespace
 }  // namespace vigil::config
 

@@ -601,6 +601,75 @@ TEST(StateNameTest, KeepalivedSpellings) {
   EXPECT_EQ(StateName(State::kInit), "INIT");
 }
 
+// --- Start delay (vrrp_startup_delay / vrrp_delay_after_boot) -----------------------
+
+TEST_F(StateMachineTest, StartDelayPushesTheFirstDownTimerBack) {
+  Make();
+  EXPECT_EQ(At(microseconds(0), Startup{kT0 + seconds(10)}),
+            (Strings{"become_backup from INIT", "notify BACKUP 100", "set_timer +13609375us"}));
+  EXPECT_EQ(At(microseconds(13609375), TimerExpired{}).front(), "become_master from BACKUP");
+}
+
+TEST_F(StateMachineTest, StateMasterOwnerWaitsAsBackupUntilTheDelayEnds) {
+  params_.priority = 255;
+  params_.start_as_master = true;
+  Make();
+  EXPECT_EQ(At(microseconds(0), Startup{kT0 + seconds(5)}),
+            (Strings{"become_backup from INIT", "notify BACKUP 255", "set_timer +5000000us"}));
+  EXPECT_EQ(At(seconds(5), TimerExpired{}).front(), "become_master from BACKUP");
+}
+
+TEST_F(StateMachineTest, NoTakeoverBeforeTheStartDelayEnds) {
+  Make();
+  At(microseconds(0), Startup{kT0 + seconds(10)});
+  // A master is heard, then leaves: the skew timer would fire at 1.609375 s.
+  EXPECT_EQ(At(seconds(1), Advert(150)), (Strings{"set_timer +3609375us"}));
+  EXPECT_EQ(At(microseconds(1500000), Advert(0)), (Strings{"set_timer +609375us"}));
+  EXPECT_EQ(At(microseconds(2109375), TimerExpired{}), (Strings{"set_timer +7890625us"}));
+  EXPECT_EQ(sm_->state(), State::kBackup);
+  EXPECT_EQ(At(seconds(10), TimerExpired{}).front(), "become_master from BACKUP");
+}
+
+TEST_F(StateMachineTest, AStartDelayAlreadyOverChangesNothing) {
+  Make();
+  EXPECT_EQ(At(seconds(1), Startup{kT0}),
+            (Strings{"become_backup from INIT", "notify BACKUP 100", "set_timer +3609375us"}));
+}
+
+// --- owner_ignore_adverts ------------------------------------------------------------
+
+TEST_F(StateMachineTest, OwnerIgnoringAdvertsStaysMasterAgainstAHigherAddress) {
+  params_.priority = 255;
+  params_.start_as_master = true;
+  params_.owner_ignore_adverts = true;
+  Make();
+  At(microseconds(0), Startup{});
+  EXPECT_TRUE(sm_->IgnoresAdverts());
+  // Without the option this advert makes it yield (TwoOwnersLowerAddressYields).
+  EXPECT_EQ(At(seconds(1), Advert(255, "10.0.0.2")), Strings{});
+  EXPECT_EQ(At(seconds(1), Advert(0, "10.0.0.2")), Strings{});      // not answered either
+  EXPECT_EQ(At(seconds(1), Advert(100, "10.0.0.0")), Strings{});    // no lower-priority reply
+  EXPECT_EQ(sm_->state(), State::kMaster);
+}
+
+TEST_F(StateMachineTest, OwnerIgnoringAdvertsAsBackupStillTakesOverByTimer) {
+  params_.priority = 255;
+  params_.owner_ignore_adverts = true;
+  Make();
+  At(microseconds(0), Startup{});
+  EXPECT_EQ(At(seconds(1), Advert(255, "10.0.0.2")), Strings{});  // the down timer runs on
+  EXPECT_EQ(At(microseconds(3003906), TimerExpired{}).front(), "become_master from BACKUP");
+}
+
+TEST_F(StateMachineTest, OwnerIgnoreAdvertsNeedsTheOwnerPriority) {
+  params_.priority = 200;
+  params_.owner_ignore_adverts = true;
+  Make();
+  At(microseconds(0), Startup{});
+  EXPECT_FALSE(sm_->IgnoresAdverts());
+  EXPECT_EQ(At(seconds(1), Advert(250)), (Strings{"set_timer +3218750us"}));
+}
+
 }  // namespace
 }  // namespace vigil::vrrp
 
