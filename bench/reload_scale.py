@@ -34,15 +34,19 @@ def conf(work: str, servers: int, vss: int, weight_of_first: int, extra: int) ->
            "    vigil_lb_backend nftables", "}"]
     n = 0
     for v in range(vss):
-        here = servers // vss + (1 if v < servers % vss else 0) + (extra if v == 0 else 0)
+        here = servers // vss + (1 if v < servers % vss else 0)
+        # The extra servers take the addresses after the last one: every other server keeps
+        # its address (and its virtual server).
+        numbers = list(range(n, n + here)) + (
+            list(range(servers, servers + extra)) if v == 0 else [])
+        n += here
         out += [f"virtual_server 10.200.{v // 256}.{v % 256} 80 {{", "    delay_loop 30",
                 "    lb_algo wrr", "    lb_kind NAT", "    protocol TCP"]
-        for _ in range(here):
-            weight = weight_of_first if n == 0 else 1
-            out += [f"    real_server {bl.real_address(n)} {bl.SINK_PORT} {{",
+        for k in numbers:
+            weight = weight_of_first if k == 0 else 1
+            out += [f"    real_server {bl.real_address(k)} {bl.SINK_PORT} {{",
                     f"        weight {weight}", "        TCP_CHECK {",
                     "            connect_timeout 3", "        }", "    }"]
-            n += 1
         out.append("}")
     return "\n".join(out) + "\n"
 

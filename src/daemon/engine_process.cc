@@ -6,6 +6,8 @@
 #include <array>
 #include <cerrno>
 #include <chrono>
+#include <cstdint>
+#include <optional>
 #include <cstring>
 
 #include <asio.hpp>
@@ -126,6 +128,12 @@ class EngineProcess {
       case FrameType::kReportRequest:
         SendReport();
         break;
+      case FrameType::kReloadPrepare:
+        // Read while the supervisor checks the same files; kept until its kReload (or
+        // replaced by the next prepare, when vigild refuses this configuration).
+        prepared_ = LoadFromOptions(options_, config::SystemPass::kResolve);
+        log::Debug(name_ + ": configuration read for the reload vigild is checking");
+        break;
       case FrameType::kReload: {
         // The new state is reported before the result, so that the supervisor answers
         // the reload with it in hand.
@@ -156,7 +164,9 @@ class EngineProcess {
 
   // Reloads and returns "1" + summary or "0" + errors.
   std::string Reload() {
-    config::Loaded loaded = LoadFromOptions(options_, config::SystemPass::kResolve);
+    config::Loaded loaded = prepared_ ? std::move(*prepared_)
+                                      : LoadFromOptions(options_, config::SystemPass::kResolve);
+    prepared_.reset();
     if (loaded.diags.HasErrors()) {
       LogDiagnostics(name_, loaded);
       log::Error(name_ + ": reload refused: the configuration has errors; nothing changed");
@@ -198,13 +208,22 @@ class EngineProcess {
     auto wait = since >= kMinReportGap ? std::chrono::steady_clock::duration::zero()
                                        : kMinReportGap - since;
     soon_timer_.expires_after(wait);
-    soon_timer_.async_wait([this](std::error_code ec) {
+    soon_timer_.async_wait([this, sent = reports_sent_](std::error_code ec) {
+      if (sent != reports_sent_) return;  // a report went since, with this change in it
       report_pending_ = false;
       if (!ec && !stopping_) SendReport();
     });
   }
 
+  // Covers any report ReportSoon scheduled: at 10,000 real servers a report is 2 MB that
+  // both processes spend tens of milliseconds on.
   void SendReport() {
+    ++reports_sent_;
+    if (report_pending_) {
+      report_pending_ = false;
+      soon_timer_.cancel();
+    }
+    log::Debug(name_ + ": status report " + std::to_string(reports_sent_));
     last_report_ = std::chrono::steady_clock::now();
     if (!channel_) return;
     control::Status s;
@@ -224,6 +243,8 @@ class EngineProcess {
   const pid_t supervisor_pid_;
   bool stopping_ = false;
   bool report_pending_ = false;
+  uint64_t reports_sent_ = 0;
+  std::optional<config::Loaded> prepared_;  // read at kReloadPrepare, for the next kReload
   int exit_code_ = kEngineExitOk;
 };
 

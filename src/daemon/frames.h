@@ -13,6 +13,8 @@ namespace vigil::daemon {
 enum class FrameType : char {
   kStatus = 'S',        // engine -> supervisor: control::Status JSON (the engine's part)
   kReportRequest = 'Q', // supervisor -> engine: send a status frame now
+  kReloadPrepare = 'P', // supervisor -> engine: read the configuration now (while vigild
+                        // checks it); a kReload follows only if vigild accepts it
   kReload = 'H',        // supervisor -> engine: reload the configuration
   kReloadResult = 'L',  // engine -> supervisor: "1" + summary, or "0" + errors
   kOperation = 'O',     // supervisor -> engine: a control::Operation as JSON

@@ -70,7 +70,18 @@ struct Child {
   std::string pid_file;
   std::unique_ptr<EngineSlot> slot;     // the process: pid, (re)starts, back-off
   std::shared_ptr<Channel> channel;
-  control::Status last;                 // the engine's last report
+  control::Status last;                 // the engine's last report, as read
+  // A newer report, read (into `last`) only when vigild's status is asked for: at 10,000
+  // real servers a report is 2 MB of JSON, and the engines send one at every change.
+  std::string unread;
+  const control::Status& Last() {
+    if (!unread.empty()) {
+      control::Status s;
+      if (control::FromJson(unread, s)) last = std::move(s);
+      unread.clear();
+    }
+    return last;
+  }
   bool wanted = false;                  // the configuration needs this engine
   int late_reload_results = 0;          // answers still due to reloads that timed out
   // Operations sent to the engine, answered in order.
@@ -148,10 +159,11 @@ class Supervisor final : public control::ControlTarget {
     for (auto& [name, c] : children_) {
       if (!c.slot->running() && !c.wanted) continue;
       s.engines.push_back(c.slot->Status());
-      for (auto& i : c.last.instances) s.instances.push_back(i);
-      for (auto& v : c.last.virtual_servers) s.virtual_servers.push_back(v);
-      if (!c.last.lb_backend.empty()) s.lb_backend = c.last.lb_backend;
-      for (const auto& [reason, n] : c.last.lb_restorations) s.lb_restorations[reason] += n;
+      const control::Status& last = c.Last();
+      for (auto& i : last.instances) s.instances.push_back(i);
+      for (auto& v : last.virtual_servers) s.virtual_servers.push_back(v);
+      if (!last.lb_backend.empty()) s.lb_backend = last.lb_backend;
+      for (const auto& [reason, n] : last.lb_restorations) s.lb_restorations[reason] += n;
     }
     if (control_) s.listeners.push_back(control_->stats());
     if (metrics_) s.listeners.push_back(metrics_->stats());
@@ -206,6 +218,11 @@ class Supervisor final : public control::ControlTarget {
                static_cast<unsigned long long>(ts.tv_sec) * 1000000ULL +
                    static_cast<unsigned long long>(ts.tv_nsec / 1000));
     ++reloads_;
+    // The running engines read the configuration while vigild checks it (each process
+    // parses it anyway); they apply it only at the kReload that follows if it is accepted.
+    for (auto& [name, c] : children_) {
+      if (c.slot->running() && c.channel) c.channel->Send(FrameType::kReloadPrepare, "");
+    }
     config::Loaded loaded = LoadFromOptions(options_, config::SystemPass::kCheck);
     // As keepalived: vigild and its engines stay where they run (the new configuration's
     // system checks ran here, so they mean nothing for another namespace).
@@ -357,8 +374,7 @@ class Supervisor final : public control::ControlTarget {
   void OnFrame(const std::string& name, Frame f) {
     Child& c = children_[name];
     if (f.type == FrameType::kStatus) {
-      control::Status s;
-      if (control::FromJson(f.payload, s)) c.last = std::move(s);
+      c.unread = std::move(f.payload);
       if (refresh_outstanding_.erase(name) && refresh_outstanding_.empty()) FinishRefresh();
     } else if (f.type == FrameType::kOperationResult) {
       if (c.operation_waiters.empty()) return;
@@ -535,6 +551,7 @@ class Supervisor final : public control::ControlTarget {
       c.channel.reset();
       c.restore = RuntimeState(c);
       c.last = control::Status();
+      c.unread.clear();
       auto w = reload_waiters_.find(name);
       if (w != reload_waiters_.end()) {
         auto cb = std::move(w->second);

@@ -250,6 +250,29 @@ def test_status_right_after_a_reload_shows_the_new_configuration(one):
     assert answers[1]["instances"][0]["base_priority"] == 150
 
 
+def test_engines_read_a_reload_while_vigild_checks_it_and_report_once(one):
+    """Each engine reads the configuration when the reload starts (not once vigild has
+    checked it) and applies it only after; the checker sends one report per reload."""
+    d = one.daemons[0]
+    start = len(d.log())
+    count = d.status()["reloads"]
+    d.signal(signal.SIGHUP)
+    lablib.wait_until(lambda: "reload complete" in d.log()[start:], timeout=10,
+                      message="the SIGHUP reload to complete")
+    time.sleep(1)  # a second report would follow the first within kMinReportGap
+    lines = [re.sub(r"^\S+ \S+ \S+: ", "", line) for line in d.log()[start:].splitlines()]
+    lines = lines[next(i for i, line in enumerate(lines) if line.startswith("SIGHUP: ")):]
+    assert d.status()["reloads"] == count + 1  # (asks for reports: after `lines`)
+    for engine in ("vrrp", "check"):
+        read = lines.index(f"{engine}: configuration read for the reload vigild is checking")
+        reloaded = next(i for i, line in enumerate(lines)
+                        if line.startswith(f"{engine}: reloaded: "))
+        assert read < reloaded < lines.index("reload complete"), lines
+    # (The vrrp engine may report a change its reload causes a moment later.)
+    reports = [line for line in lines if line.startswith("check: status report ")]
+    assert len(reports) == 1, "\n".join(lines)
+
+
 def test_concurrent_reloads_all_succeed_promptly(one):
     d = one.daemons[0]
     before = d.status()

@@ -8,10 +8,12 @@ namespace {
 TEST(FramesTest, EncodesLengthTypePayload) {
   EXPECT_EQ(EncodeFrame(FrameType::kStatus, "{}"), std::string("\0\0\0\x02S{}", 7));
   EXPECT_EQ(EncodeFrame(FrameType::kReportRequest, ""), std::string("\0\0\0\0Q", 5));
+  EXPECT_EQ(EncodeFrame(FrameType::kReloadPrepare, ""), std::string("\0\0\0\0P", 5));
 }
 
 TEST(FramesTest, ReassemblesFramesSplitAnywhere) {
-  std::string wire = EncodeFrame(FrameType::kReload, "") +
+  std::string wire = EncodeFrame(FrameType::kReloadPrepare, "") +
+                     EncodeFrame(FrameType::kReload, "") +
                      EncodeFrame(FrameType::kReloadResult, "1ok") +
                      EncodeFrame(FrameType::kStatus, std::string(1000, 'x'));
   FrameReader r;
@@ -20,10 +22,11 @@ TEST(FramesTest, ReassemblesFramesSplitAnywhere) {
     r.Append(std::string_view(&c, 1));
     while (auto f = r.Next()) got.push_back(*f);
   }
-  ASSERT_EQ(got.size(), 3u);
-  EXPECT_EQ(got[0].type, FrameType::kReload);
-  EXPECT_EQ(got[1].payload, "1ok");
-  EXPECT_EQ(got[2].payload.size(), 1000u);
+  ASSERT_EQ(got.size(), 4u);
+  EXPECT_EQ(got[0].type, FrameType::kReloadPrepare);
+  EXPECT_EQ(got[1].type, FrameType::kReload);
+  EXPECT_EQ(got[2].payload, "1ok");
+  EXPECT_EQ(got[3].payload.size(), 1000u);
   EXPECT_FALSE(r.bad());
 }
 
