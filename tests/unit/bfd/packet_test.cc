@@ -209,6 +209,12 @@ TEST(BfdPacketTest, RefusesAnAuthenticatedPacketOnceItsSectionIsRead) {
   cleared[1] &= static_cast<uint8_t>(~0x04);
   cleared[3] = 24;
   EXPECT_EQ(RejectOf(cleared), RejectReason::kBadLength);
+  // ... unless the Length says 32: keepalived takes such a packet, and so does vigil.
+  cleared[3] = 32;
+  auto taken = Decode(cleared);
+  ASSERT_TRUE(taken.has_value());
+  EXPECT_FALSE(taken->auth_present);
+  EXPECT_EQ(taken->my_discriminator, 7u);
 }
 
 TEST(BfdPacketTest, RoundTripsEveryStateAndDiag) {
