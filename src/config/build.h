@@ -47,6 +47,12 @@ void BuildStaticAddresses(const Node& n, model::Config& cfg, Diagnostics& diags)
 void BuildStaticRoutesOrRules(const Node& n, std::vector<model::RouteOrRule>& out,
                               Diagnostics& diags);
 void BuildGarpGroup(const Node& n, model::Config& cfg, Diagnostics& diags);
+// auth_hmac { } of a vrrp_instance into `out` (a second block adds to the first).
+void ParseAuthHmac(const Node& n, std::optional<model::AuthHmac>& out, Diagnostics& diags);
+// Settles `v`'s auth_hmac at the end of its block as keepalived does: legacy
+// authentication dropped, disabled without its active key, mode enforce in strict mode,
+// time_window derived from advert_int (3 x whole seconds, 5..300) when unset.
+void FinishAuthHmac(model::VrrpInstance& v, Diagnostics& diags);
 // Checks references between VRRP items once all are built (track_script names,
 // sync-group members, duplicate VRIDs, unused scripts).
 void FinishVrrp(model::Config& cfg, Diagnostics& diags);

@@ -476,6 +476,8 @@ void BuildVrrpInstance(const Node& n, model::Config& cfg, Diagnostics& diags) {
           }
         }
       }
+    } else if (kw == "auth_hmac") {
+      ParseAuthHmac(c, v.auth_hmac, diags);
     } else if (kw == "nopreempt") {
       v.nopreempt = true;
     } else if (kw == "preempt") {
@@ -712,6 +714,7 @@ void BuildVrrpInstance(const Node& n, model::Config& cfg, Diagnostics& diags) {
     diags.Warning(at, who + ": auth_pass without auth_type; no authentication used");
   }
   if (v.auth_type == model::AuthType::kNone) v.auth_pass.clear();
+  FinishAuthHmac(v, diags);
 
   if (v.promote_secondaries && v.use_vmac) {
     diags.Error(at, who + ": promote_secondaries is set on a VMAC anyway; ignored");

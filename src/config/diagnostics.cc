@@ -31,11 +31,11 @@ size_t Diagnostics::CountWarnings() const {
 }
 
 CheckExit Diagnostics::ExitCode() const {
-  if (scripts_without_security_) return CheckExit::kScriptSecurity;
   auto graded = [this](Grade g) {
     return std::any_of(diags_.begin(), diags_.end(),
                        [g](const Diagnostic& d) { return d.grade == g; });
   };
+  if (scripts_without_security_ || graded(Grade::kSecurity)) return CheckExit::kScriptSecurity;
   if (graded(Grade::kError)) return CheckExit::kErrors;
   if (graded(Grade::kCannotRun)) return CheckExit::kCannotRun;
   return CheckExit::kOk;

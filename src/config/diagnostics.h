@@ -24,6 +24,7 @@ enum class Grade {
   kNone,       // keepalived says nothing, or only logs (a warning of vigil's own)
   kCannotRun,  // a missing configuration or included file (keepalived's exit 4)
   kError,      // a configuration error or warning of keepalived's (exit 5)
+  kSecurity,   // keepalived's security error, e.g. a key file others can read (exit 6)
 };
 
 struct Diagnostic {
@@ -38,7 +39,8 @@ enum class CheckExit : int {
   kOk = 0,
   kCannotRun = 4,       // only "cannot run" problems (e.g. a missing configuration file)
   kErrors = 5,          // configuration errors (keepalived would run, skipping them)
-  kScriptSecurity = 6,  // scripts configured without enable_script_security (outweighs all)
+  kScriptSecurity = 6,  // scripts without enable_script_security, or another security
+                        // error (outweighs all)
 };
 
 // Collects the diagnostics of one configuration load, in the order they are found.
@@ -60,7 +62,7 @@ class Diagnostics {
   size_t CountWarnings() const;
 
   // Returns keepalived's `-t` exit code for what was collected: 6 if scripts run without
-  // enable_script_security, else 5 if any diagnostic is graded an error, else 4 if any is
+  // enable_script_security or a diagnostic is graded kSecurity, else 5 if any diagnostic is graded an error, else 4 if any is
   // graded "cannot run", else 0.
   CheckExit ExitCode() const;
 

@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include "config/build.h"
+#include "config/hmac_keys.h"
 #include "config/parser.h"
 #include "config/system_check.h"
 
@@ -20,6 +21,7 @@ Loaded LoadConfig(const std::string& path, const PreprocessOptions& options, Fil
   if (before_system && !before_system(out)) return out;
   if (system == nullptr || pass == SystemPass::kNone) return out;
   ResolveCommands(out.config, *system);
+  LoadHmacKeyFiles(out.config, *system, out.diags);
   if (pass == SystemPass::kCheck) CheckSystem(out.config, *system, out.diags);
   return out;
 }

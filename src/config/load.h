@@ -25,7 +25,8 @@ struct Loaded {
 // What LoadConfig asks of the running system.
 enum class SystemPass {
   kNone,     // the model as written (dump, golden tests)
-  kResolve,  // script commands resolved along PATH (ResolveCommands), no diagnostics
+  kResolve,  // script commands resolved along PATH (ResolveCommands) and auth_hmac key
+             // files read (LoadHmacKeyFiles, whose diagnostics are the only ones)
   kCheck,    // kResolve, then CheckSystem's diagnostics (interfaces, users, scripts)
 };
 

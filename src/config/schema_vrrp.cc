@@ -112,7 +112,14 @@ constexpr KeywordSpec kVrrpInstanceKeywords[] = {
     Kw("owner_ignore_adverts",
        Differs("an explicit `owner_ignore_adverts false` on an owner is kept unless in strict "
                "mode; keepalived 2.4.3 reports an error and sets it in any mode")),
-    Block("auth_hmac", kAuthHmacBlock, kNotYet),
+    Block("auth_hmac", kAuthHmacBlock,
+          Differs("as keepalived 2.4: the same 28-byte trailer, HMAC-SHA256 and replay rules "
+                  "(vigil_vrrp_packets_rejected_total counts auth_missing, auth_malformed, "
+                  "auth_unknown_key, auth_bad_hmac, auth_stale, auth_replay). keepalived "
+                  "2.2.7 does not know auth_hmac (its -t reports an unknown keyword and loses "
+                  "the rest of the instance) and refuses signed adverts as too long: a vigil "
+                  "that signs cannot share a VRID with it; mode receive-only (nothing "
+                  "signed) can")),
 };
 constexpr BlockSchema kVrrpInstanceBlock("vrrp_instance", kVrrpInstanceKeywords);
 

@@ -1,13 +1,17 @@
 #include "config/system_check.h"
 
+#include "base/fd.h"
 #include "base/subprocess.h"
 
+#include <fcntl.h>
 #include <grp.h>
 #include <net/if.h>
 #include <pwd.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cerrno>
 #include <set>
 #include <vector>
 
@@ -39,6 +43,30 @@ std::string HostSystemInfo::CommandPath() const { return CommandSearchPath(); }
 
 std::optional<std::string> HostSystemInfo::FindCommand(const std::string& name) const {
   return SearchPath(name, CommandSearchPath());
+}
+
+std::optional<SystemInfo::SecretFile> HostSystemInfo::ReadSecretFile(const std::string& path,
+                                                                     size_t limit) const {
+  UniqueFd file = fd::Open(path.c_str(), O_RDONLY);
+  if (!file) return std::nullopt;
+  SecretFile out;
+  struct stat st{};
+  if (fstat(file.get(), &st) == 0) out.mode = st.st_mode;
+  std::string buf(limit + 1, '\0');
+  size_t got = 0;
+  while (got < buf.size()) {
+    const ssize_t n = read(file.get(), buf.data() + got, buf.size() - got);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      out.complete = n == 0;  // a read error (a directory) is not an end
+      break;
+    }
+    got += static_cast<size_t>(n);
+  }
+  if (got > limit) out.complete = false;
+  buf.resize(std::min(got, limit));
+  out.head = std::move(buf);
+  return out;
 }
 
 SystemInfo::FileState HostSystemInfo::Executable(const std::string& path) const {

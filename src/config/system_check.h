@@ -17,6 +17,13 @@ class SystemInfo {
  public:
   enum class FileState { kMissing, kNotExecutable, kExecutable };
 
+  // The start of a file that holds a secret, as read for auth_hmac keys.
+  struct SecretFile {
+    std::string head;        // at most `limit` bytes of the file
+    bool complete = false;   // the read reached the end of the file within `limit`
+    unsigned mode = 0;       // st_mode of the open file
+  };
+
   virtual ~SystemInfo() = default;
   // Returns true if a network interface called `name` exists.
   virtual bool InterfaceExists(const std::string& name) const = 0;
@@ -36,6 +43,10 @@ class SystemInfo {
   virtual std::string CommandPath() const = 0;
   // Returns the file `name` (no '/') runs along CommandPath(), or nullopt if none.
   virtual std::optional<std::string> FindCommand(const std::string& name) const = 0;
+  // Returns the first `limit` bytes of the file at `path`, whether that was all of it,
+  // and its mode; nullopt if it cannot be opened for reading.
+  virtual std::optional<SecretFile> ReadSecretFile(const std::string& path,
+                                                   size_t limit) const = 0;
 };
 
 // The host's answers: if_nametoindex(3), getpwnam_r(3), getgrnam_r(3), access(2).
@@ -48,6 +59,8 @@ class HostSystemInfo final : public SystemInfo {
   std::optional<std::string> ScriptInsecurity(const std::string& program) const override;
   std::string CommandPath() const override;
   std::optional<std::string> FindCommand(const std::string& name) const override;
+  std::optional<SecretFile> ReadSecretFile(const std::string& path,
+                                           size_t limit) const override;
 };
 
 // Sets `program` of every script in `config` (vrrp_script, notify, MISC_CHECK, FIFO,

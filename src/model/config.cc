@@ -10,6 +10,12 @@ constexpr std::array<std::string_view, 14> kSchedulerNames = {
     "rr", "wrr", "lc", "wlc", "lblc", "sh", "mh", "dh", "fo", "ovf", "lblcr", "sed", "nq", "twos"};
 }  // namespace
 
+const HmacKey* AuthHmac::Key(uint8_t id) const {
+  for (const HmacKey& k : keys)
+    if (k.id == id) return &k;
+  return nullptr;
+}
+
 std::string_view SchedulerName(Scheduler s) {
   return kSchedulerNames[static_cast<size_t>(s)];
 }

@@ -264,6 +264,35 @@ struct TrackedRef {
 enum class VrrpState { kBackup, kMaster };
 enum class AuthType { kNone, kPass, kAh };
 
+// auth_hmac { }: adverts carry an HMAC-SHA256 trailer (keepalived 2.4).
+enum class HmacMode {
+  kEnforce,      // a valid trailer is required
+  kPermissive,   // sends trailers, still takes adverts without one
+  kReceiveOnly,  // sends none, verifies a trailer when present
+};
+
+// One `key ID VALUE` of auth_hmac. VALUE is `hex:DIGITS`, `file:PATH` or the ASCII key.
+struct HmacKey {
+  uint8_t id = 0;                      // 1..255
+  std::vector<uint8_t> secret;         // 32..64 bytes; empty while `file` is unread
+  std::optional<std::string> file;     // `file:PATH`: read by the system pass
+  SourceRef loc;
+  friend bool operator==(const HmacKey&, const HmacKey&) = default;
+};
+
+struct AuthHmac {
+  std::vector<HmacKey> keys;
+  uint8_t active_key = 0;              // the key adverts are signed with
+  HmacMode mode = HmacMode::kEnforce;
+  bool anti_replay_time = true;        // `anti_replay time` (else monotonic)
+  uint32_t time_window = 0;            // seconds; 0 until derived from advert_int
+  SourceRef loc;
+
+  // Returns the key with `id`, or nullptr.
+  const HmacKey* Key(uint8_t id) const;
+  friend bool operator==(const AuthHmac&, const AuthHmac&) = default;
+};
+
 // One `virtual_ipaddress` / `static_ipaddress` line: IP[/M] [brd IP] [dev IF]
 // [scope S] [label L] [no_track] [...].
 struct VirtualAddress {
@@ -327,6 +356,7 @@ struct VrrpInstance {
 
   AuthType auth_type = AuthType::kNone;
   std::string auth_pass;                         // at most 8 bytes
+  std::optional<AuthHmac> auth_hmac;
 
   bool nopreempt = false;
   Duration preempt_delay{0};                     // 0..1000 s

@@ -248,6 +248,24 @@ Json J(const VrrpInstance& v) {
   j["virtual_rules"] = J(v.virtual_rules);
   j["auth_type"] = J(v.auth_type);
   j["auth_pass"] = v.auth_pass;
+  if (v.auth_hmac) {
+    // Key ids and lengths only: the dump never shows a secret.
+    Json h;
+    Json keys = Json::array();
+    for (const HmacKey& k : v.auth_hmac->keys) {
+      Json key{{"id", k.id}, {"length", k.secret.size()}};
+      if (k.file) key["file"] = *k.file;
+      keys.push_back(std::move(key));
+    }
+    h["keys"] = std::move(keys);
+    h["active_key"] = v.auth_hmac->active_key;
+    h["mode"] = v.auth_hmac->mode == HmacMode::kEnforce      ? "enforce"
+                : v.auth_hmac->mode == HmacMode::kPermissive ? "permissive"
+                                                             : "receive-only";
+    h["anti_replay"] = v.auth_hmac->anti_replay_time ? "time" : "monotonic";
+    h["time_window"] = v.auth_hmac->time_window;
+    j["auth_hmac"] = std::move(h);
+  }
   j["nopreempt"] = v.nopreempt;
   j["preempt_delay"] = J(v.preempt_delay);
   j["accept"] = v.accept;

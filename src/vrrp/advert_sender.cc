@@ -34,8 +34,13 @@ Result<void> BindIpv6Source(const net::VrrpSocket& sock, const model::IpAddress&
 Result<std::vector<uint8_t>> EncodeAdvert(const InstanceSpec& s, const Advert& advert,
                                           const model::IpAddress& src,
                                           const model::IpAddress& dst, uint16_t ip_id,
-                                          UnicastChecksum unicast_checksum) {
-  if (s.family != model::Family::kIpv4) return EncodeVrrp(advert, model::Family::kIpv6);
+                                          UnicastChecksum unicast_checksum,
+                                          std::span<const uint8_t> trailer) {
+  if (s.family != model::Family::kIpv4) {
+    auto message = EncodeVrrp(advert, model::Family::kIpv6);
+    if (message) message->insert(message->end(), trailer.begin(), trailer.end());
+    return message;
+  }
   ChecksumOptions opts;
   opts.v3_checksum_as_v2 = s.v3_checksum_as_v2;
   if (!s.unicast_peers.empty() && unicast_checksum == UnicastChecksum::kLegacy)
@@ -45,7 +50,7 @@ Result<std::vector<uint8_t>> EncodeAdvert(const InstanceSpec& s, const Advert& a
   ip.dst = dst;
   ip.ttl = s.unicast_peers.empty() ? kVrrpTtl : s.unicast_ttl;
   ip.id = ip_id;
-  return EncodeIpv4Packet(advert, ip, opts);
+  return EncodeIpv4Packet(advert, ip, opts, trailer);
 }
 
 Result<void> AdvertSender::Open(const InstanceSpec& spec, int ifindex,
@@ -71,7 +76,8 @@ bool AdvertSender::UseLegacyChecksum() {
 
 AdvertSender::Report AdvertSender::Send(const InstanceSpec& s,
                                         std::span<const model::IpAddress> addresses,
-                                        uint8_t priority) {
+                                        uint8_t priority,
+                                        std::chrono::system_clock::time_point now) {
   Report report;
   if (!sock_) return report;  // no interface (it went away): nowhere to send
   Advert a;
@@ -82,12 +88,27 @@ AdvertSender::Report AdvertSender::Send(const InstanceSpec& s,
   a.auth_type = s.params.version == Version::kV2 ? s.auth_type : AuthType::kNone;
   if (a.auth_type == AuthType::kPass) a.auth_data = MakeAuthData(s.auth_pass);
   a.addresses.assign(addresses.begin(), addresses.end());
+  std::optional<HmacTrailer> trailer;
+  if (s.auth_hmac && s.auth_hmac->mode != model::HmacMode::kReceiveOnly) {
+    // The HMAC leaves out the checksum and the destination: one signature for every copy.
+    auto message = EncodeVrrp(a, s.family);
+    if (!message) {
+      report.encode_error = message.error();
+      return report;
+    }
+    trailer = signer_.Sign(*s.auth_hmac, *message,
+                           {.family = s.family, .version = static_cast<uint8_t>(a.version),
+                            .vrid = a.vrid, .source = primary_},
+                           now);
+  }
+  const std::span<const uint8_t> trailer_bytes =
+      trailer ? std::span<const uint8_t>(*trailer) : std::span<const uint8_t>();
   std::vector<model::IpAddress> destinations;
   if (s.unicast_peers.empty()) destinations.push_back(s.multicast_group);
   for (const auto& p : s.unicast_peers) destinations.push_back(p.address);
   for (const auto& dst : destinations) {
     if (s.family == model::Family::kIpv4) ip_id_ = NextIpv4Id(ip_id_);
-    auto bytes = EncodeAdvert(s, a, primary_, dst, ip_id_, unicast_checksum(s));
+    auto bytes = EncodeAdvert(s, a, primary_, dst, ip_id_, unicast_checksum(s), trailer_bytes);
     if (!bytes) {
       report.encode_error = bytes.error();
       return report;

@@ -9,6 +9,7 @@
 
 #include <cerrno>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <map>
@@ -96,6 +97,8 @@ struct Instance {
   control::InstanceStatus status;
   std::map<RejectReason, steady_clock::time_point> last_reject_log;
   steady_clock::time_point last_owner_drop_log;
+  HmacVerifier hmac;                       // auth_hmac: each sender's last sequence
+  steady_clock::time_point last_skew_log;  // auth_hmac: clock skew past half the window
 };
 
 class EngineImpl final : public control::Engine {
@@ -1030,6 +1033,11 @@ class EngineImpl final : public control::Engine {
     if (in.spec.family == model::Family::kIpv4) e.ipv4_multicast_group = in.spec.multicast_group;
     e.check_unicast_source = in.spec.check_unicast_src;
     e.peers = in.spec.unicast_peers;
+    if (in.spec.auth_hmac) {
+      e.hmac = &*in.spec.auth_hmac;
+      e.hmac_state = &in.hmac;
+      e.wall_clock = std::chrono::system_clock::now();
+    }
     auto valid = ValidateAdvert(pkt, e);
     if (!valid) {
       RejectReason reason = valid.error();
@@ -1053,6 +1061,17 @@ class EngineImpl final : public control::Engine {
                   ": we are the address owner (owner_ignore_adverts)");
       }
       return;
+    }
+    if (valid->hmac_skew && 2 * std::abs(*valid->hmac_skew) >
+                                static_cast<int64_t>(in.spec.auth_hmac->time_window)) {
+      auto now = steady_clock::now();
+      if (now - in.last_skew_log >= kRejectLogInterval) {
+        in.last_skew_log = now;
+        log::Warning(in.spec.name + ": auth_hmac clock skew " + std::to_string(*valid->hmac_skew) +
+                     " s from " + source.ToString() + " approaches the window of " +
+                     std::to_string(in.spec.auth_hmac->time_window) +
+                     " s (logged at most every 10 s)");
+      }
     }
     if (valid->legacy_unicast_checksum && in.sender.UseLegacyChecksum()) {
       log::Info(in.spec.name + ": peer uses the old unicast checksum; answering in kind");

@@ -169,6 +169,13 @@ VrrpSpec SpecFromModel(const model::Config& config) {
     p.owner_ignore_adverts = m.owner_ignore_adverts;
     s.auth_type = m.auth_type == model::AuthType::kPass ? AuthType::kPass : AuthType::kNone;
     s.auth_pass = m.auth_pass;
+    if (m.auth_hmac) {
+      s.auth_hmac = *m.auth_hmac;
+      // Only keys with their bytes sign or verify (a key file is read by the system pass).
+      std::erase_if(s.auth_hmac->keys, [](const model::HmacKey& k) { return k.secret.empty(); });
+      for (model::HmacKey& k : s.auth_hmac->keys) k.loc = {};
+      s.auth_hmac->loc = {};
+    }
     if (m.use_vmac) s.vmac = m.use_vmac->empty() ? "vrrp." + std::to_string(p.vrid) : *m.use_vmac;
     s.vmac_xmit_base = m.vmac_xmit_base;
     const std::string vip_dev = s.vmac ? *s.vmac : s.interface;

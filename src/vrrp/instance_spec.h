@@ -68,6 +68,7 @@ struct InstanceSpec {
   Params params;                   // primary_address is filled at run time
   AuthType auth_type = AuthType::kNone;
   std::string auth_pass;
+  std::optional<model::AuthHmac> auth_hmac;  // keys loaded, time_window derived
   std::vector<VipSpec> vips;
   std::optional<model::IpAddress> source;        // mcast_src_ip / unicast_src_ip
   // track_src_ip: FAULT while `source` is not an address of the interface.

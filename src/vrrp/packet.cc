@@ -200,7 +200,8 @@ uint16_t NextIpv4Id(uint16_t previous) {
 }
 
 Result<std::vector<uint8_t>> EncodeIpv4Packet(const Advert& advert, const Ipv4Fields& ip,
-                                              const ChecksumOptions& options) {
+                                              const ChecksumOptions& options,
+                                              std::span<const uint8_t> trailer) {
   if (!ip.src.is_v4() || !ip.dst.is_v4()) {
     return Fail(ErrorCode::kInvalidArgument, "IPv4 VRRP packet needs IPv4 addresses");
   }
@@ -210,9 +211,10 @@ Result<std::vector<uint8_t>> EncodeIpv4Packet(const Advert& advert, const Ipv4Fi
   const auto header = net::BuildIpv4Header(
       {.tos = kIpv4Tos, .id = ip.id, .ttl = ip.ttl, .protocol = kVrrpProtocol,
        .src = V4Bytes(ip.src), .dst = V4Bytes(ip.dst)},
-      static_cast<uint16_t>(message->size()));
+      static_cast<uint16_t>(message->size() + trailer.size()));
   std::vector<uint8_t> packet(header.begin(), header.end());
   packet.insert(packet.end(), message->begin(), message->end());
+  packet.insert(packet.end(), trailer.begin(), trailer.end());
   return packet;
 }
 
@@ -254,6 +256,18 @@ std::string_view RejectReasonName(RejectReason reason) {
       return "peer_ttl_out_of_range";
     case RejectReason::kZeroInterval:
       return "zero_interval";
+    case RejectReason::kAuthMissing:
+      return "auth_missing";
+    case RejectReason::kAuthMalformed:
+      return "auth_malformed";
+    case RejectReason::kAuthUnknownKey:
+      return "auth_unknown_key";
+    case RejectReason::kAuthBadHmac:
+      return "auth_bad_hmac";
+    case RejectReason::kAuthStale:
+      return "auth_stale";
+    case RejectReason::kAuthReplay:
+      return "auth_replay";
   }
   return "unknown";
 }
@@ -303,7 +317,13 @@ std::expected<ValidAdvert, RejectReason> ValidateAdvert(const ReceivedPacket& pa
   // MUST: the packet holds the whole message, addresses included.
   const uint8_t version = message[0] >> 4;
   const size_t message_size = WireMessageSize(version, family, message[3]);
-  const size_t expected_size = ihl + message_size;
+  size_t expected_size = ihl + message_size;
+  // A trailer lengthens the packet by more than Ethernet padding ever does.
+  std::span<const uint8_t> trailer;
+  if (expect.hmac != nullptr && bytes.size() == expected_size + kHmacTrailerSize) {
+    trailer = message.subspan(message_size, kHmacTrailerSize);
+    expected_size += kHmacTrailerSize;
+  }
   if (bytes.size() != expected_size && !IsEthernetPadding(expected_size, bytes.size())) {
     return Reject(RejectReason::kBadLength);
   }
@@ -312,6 +332,37 @@ std::expected<ValidAdvert, RejectReason> ValidateAdvert(const ReceivedPacket& pa
   if (!expect.unicast && ttl != -1 && ttl != kVrrpTtl) return Reject(RejectReason::kBadTtl);
 
   if (version != static_cast<uint8_t>(expect.version)) return Reject(RejectReason::kBadVersion);
+
+  // auth_hmac: authenticate before any field is believed.
+  std::optional<int32_t> hmac_skew;
+  if (expect.hmac != nullptr && expect.hmac_state != nullptr) {
+    if (expect.unicast && !trailer.empty() &&
+        std::none_of(expect.peers.begin(), expect.peers.end(),
+                     [&](const UnicastPeer& p) { return p.address == src; })) {
+      return Reject(RejectReason::kUnknownPeer);  // no peer to keep its sequence for
+    }
+    const HmacVerifier::Outcome auth = expect.hmac_state->Check(
+        *expect.hmac, message.first(message_size), trailer,
+        {.family = family, .version = version, .vrid = message[1], .source = src},
+        expect.unicast, expect.wall_clock);
+    switch (auth.verdict) {
+      case HmacVerdict::kOk:
+        break;
+      case HmacVerdict::kMissing:
+        return Reject(RejectReason::kAuthMissing);
+      case HmacVerdict::kMalformed:
+        return Reject(RejectReason::kAuthMalformed);
+      case HmacVerdict::kUnknownKey:
+        return Reject(RejectReason::kAuthUnknownKey);
+      case HmacVerdict::kBadHmac:
+        return Reject(RejectReason::kAuthBadHmac);
+      case HmacVerdict::kStale:
+        return Reject(RejectReason::kAuthStale);
+      case HmacVerdict::kReplay:
+        return Reject(RejectReason::kAuthReplay);
+    }
+    hmac_skew = auth.skew;
+  }
 
   if (version == 2) {
     const uint8_t auth_type = message[4];
@@ -347,6 +398,7 @@ std::expected<ValidAdvert, RejectReason> ValidateAdvert(const ReceivedPacket& pa
   out.advert = ParseFields(exact, family);
   out.source = src;
   out.destination = dst;
+  out.hmac_skew = hmac_skew;
   if (version == 3 && out.advert.interval != expect.interval) out.interval_mismatch = true;
 
   // MUST: verify the checksum. keepalived does not, for a v3_checksum_as_v2 instance.
@@ -371,7 +423,9 @@ std::expected<ValidAdvert, RejectReason> ValidateAdvert(const ReceivedPacket& pa
       }
     }
   } else if (expect.verify_ipv6_checksum) {
-    if (net::Ipv6PseudoHeaderChecksum(src.bytes(), dst.bytes(), kVrrpProtocol, exact) != 0) {
+    // The IPv6 checksum covers the whole payload, a trailer included.
+    const auto payload = message.first(message_size + trailer.size());
+    if (net::Ipv6PseudoHeaderChecksum(src.bytes(), dst.bytes(), kVrrpProtocol, payload) != 0) {
       return Reject(RejectReason::kBadChecksum);
     }
   }

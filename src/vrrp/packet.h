@@ -31,6 +31,7 @@
 #include "base/error.h"
 #include "model/address.h"
 #include "net/ipv4_header.h"
+#include "vrrp/auth_hmac.h"
 
 namespace vigil::vrrp {
 
@@ -137,9 +138,11 @@ struct Ipv4Fields {
 // Returns the identification to use after `previous`: one more, skipping 0.
 uint16_t NextIpv4Id(uint16_t previous);
 
-// Returns the IPv4 header followed by the VRRP message for `advert`.
+// Returns the IPv4 header followed by the VRRP message for `advert` and `trailer` (the
+// auth_hmac trailer: counted in the total length, outside the VRRP checksum).
 Result<std::vector<uint8_t>> EncodeIpv4Packet(const Advert& advert, const Ipv4Fields& ip,
-                                              const ChecksumOptions& options = {});
+                                              const ChecksumOptions& options = {},
+                                              std::span<const uint8_t> trailer = {});
 
 // Why a received packet was refused. Each value has a stable metric name.
 enum class RejectReason : uint8_t {
@@ -162,9 +165,16 @@ enum class RejectReason : uint8_t {
   kPeerTtlOutOfRange,  // unicast TTL outside the peer's min_ttl..max_ttl
   kZeroInterval,       // v3 Max Adver Int 0 (below the 1 cs unit): a master that is never
                        // heard from again at once; taking it would flap on every advert
+  // auth_hmac (HmacVerdict):
+  kAuthMissing,        // no trailer, mode enforce
+  kAuthMalformed,      // unknown trailer scheme or reserved bits set
+  kAuthUnknownKey,     // the trailer's key id is not configured
+  kAuthBadHmac,        // the HMAC does not verify
+  kAuthStale,          // the trailer's time is outside time_window of our clock
+  kAuthReplay,         // the sender's sequence did not grow
 };
 
-inline constexpr size_t kRejectReasonCount = 18;
+inline constexpr size_t kRejectReasonCount = 24;
 
 // Returns the stable lower-case metric name of `reason` ("bad_ttl", "bad_checksum", ...).
 std::string_view RejectReasonName(RejectReason reason);
@@ -238,6 +248,11 @@ struct Expectation {
   // Only accept unicast adverts from `peers`, within each peer's TTL range.
   bool check_unicast_source = false;
   std::span<const UnicastPeer> peers;
+  // auth_hmac: verify trailers with `hmac`, keeping each sender's sequence in
+  // `hmac_state`, against wall-clock time `wall_clock`. Both null: no auth_hmac.
+  const model::AuthHmac* hmac = nullptr;
+  HmacVerifier* hmac_state = nullptr;
+  std::chrono::system_clock::time_point wall_clock{};
 };
 
 // An advert that passed validation, with what was noticed on the way.
@@ -254,12 +269,15 @@ struct ValidAdvert {
   // kDetect: the v3 IPv4 checksum verified only with the multicast group as pseudo-header
   // destination: the sender uses keepalived's old unicast checksum; reply in kind.
   bool legacy_unicast_checksum = false;
+  // auth_hmac with anti_replay time: our clock minus the sender's, in seconds.
+  std::optional<int32_t> hmac_skew;
 };
 
 // Validates `packet` for the instance described by `expect`, in keepalived's order:
 // header present, protocol (AH refused), VRID (keepalived dispatches on it first),
-// length (tolerating Ethernet padding), TTL/hop limit 255 unless unicast, version,
-// v2 auth type and password (constant-time), v2 interval, type, IPv4 total length,
+// length (tolerating Ethernet padding; with auth_hmac a packet exactly one trailer
+// longer carries one), TTL/hop limit 255 unless unicast, version, auth_hmac (a unicast
+// sender must be a peer; see HmacVerifier::Check), v2 auth type and password (constant-time), v2 interval, type, IPv4 total length,
 // checksum (IPv4; IPv6 on request), unicast/multicast consistency, address list (only
 // flagged), unicast source and TTL range.
 std::expected<ValidAdvert, RejectReason> ValidateAdvert(const ReceivedPacket& packet,

@@ -2,10 +2,15 @@
 
 #include <gtest/gtest.h>
 
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdio>
 #include <set>
 
 #include "base/subprocess.h"
 #include "config/build.h"
+#include "fake_system.h"
 #include "tree_text.h"
 
 namespace vigil::config {
@@ -14,35 +19,6 @@ namespace {
 using testing::DiagLines;
 using testing::TreeFromText;
 using Strings = std::vector<std::string>;
-
-class FakeSystem : public SystemInfo {
- public:
-  std::set<std::string> interfaces{"eth0"};
-  std::set<std::string> users{"root"};
-  std::set<std::string> groups{"root"};
-  std::set<std::string> executables{"/bin/true"};
-  std::set<std::string> plain_files{"/etc/passwd"};
-
-  bool InterfaceExists(const std::string& n) const override { return interfaces.count(n) > 0; }
-  bool UserExists(const std::string& n) const override { return users.count(n) > 0; }
-  bool GroupExists(const std::string& n) const override { return groups.count(n) > 0; }
-  std::set<std::string> insecure{};
-  std::optional<std::string> ScriptInsecurity(const std::string& p) const override {
-    if (insecure.count(p)) return "'" + p + "' is writable by every user";
-    return std::nullopt;
-  }
-  FileState Executable(const std::string& p) const override {
-    if (executables.count(p)) return FileState::kExecutable;
-    if (plain_files.count(p)) return FileState::kNotExecutable;
-    return FileState::kMissing;
-  }
-  std::string CommandPath() const override { return "/usr/bin:/bin"; }
-  std::optional<std::string> FindCommand(const std::string& name) const override {
-    for (const char* dir : {"/usr/bin/", "/bin/"})
-      if (executables.count(dir + name)) return dir + name;
-    return std::nullopt;
-  }
-};
 
 // Builds the model of `text`, which must build without a diagnostic, and returns the
 // diagnostics of the system checks against `sys`.
@@ -372,6 +348,39 @@ TEST(SystemCheckTest, HostSystemKnowsLoopbackAndRoot) {
   EXPECT_FALSE(host.UserExists("no-such-user-vigil"));
   EXPECT_EQ(host.Executable("/bin/sh"), SystemInfo::FileState::kExecutable);
   EXPECT_EQ(host.Executable("/no/such/file"), SystemInfo::FileState::kMissing);
+}
+
+TEST(HostSystemInfoTest, ReadSecretFileStopsAtTheLimitAndReportsTheMode) {
+  char dir_template[] = "/tmp/vigil_secret_XXXXXX";
+  const std::string dir = mkdtemp(dir_template);
+  const std::string path = dir + "/key";
+  HostSystemInfo host;
+  auto write = [&](size_t n, mode_t mode) {
+    FILE* f = fopen(path.c_str(), "w");
+    ASSERT_NE(f, nullptr);
+    fwrite(std::string(n, 'k').data(), 1, n, f);
+    fclose(f);
+    chmod(path.c_str(), mode);
+  };
+  write(138, 0600);
+  auto r = host.ReadSecretFile(path, 138);
+  ASSERT_TRUE(r.has_value());
+  EXPECT_TRUE(r->complete);
+  EXPECT_EQ(r->head, std::string(138, 'k'));
+  EXPECT_EQ(r->mode & 0777, 0600u);
+  write(139, 0644);
+  r = host.ReadSecretFile(path, 138);
+  ASSERT_TRUE(r.has_value());
+  EXPECT_FALSE(r->complete);
+  EXPECT_EQ(r->head.size(), 138u);
+  EXPECT_EQ(r->mode & 0777, 0644u);
+  // A directory opens but cannot be read: not complete (keepalived: too large).
+  r = host.ReadSecretFile(dir, 138);
+  ASSERT_TRUE(r.has_value());
+  EXPECT_FALSE(r->complete);
+  unlink(path.c_str());
+  EXPECT_FALSE(host.ReadSecretFile(path, 138).has_value());
+  rmdir(dir.c_str());
 }
 
 }  // namespace
