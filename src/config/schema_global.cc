@@ -139,12 +139,20 @@ constexpr KeywordSpec kGlobalDefsKeywords[] = {
                               "library's random() gives keepalived, and keepalived 2.4.3 "
                               "resets the seed before every read, so there it has no "
                               "effect")),
-    Kw("reload_check_config", kNotYet),
-    Kw("reload_time_file", kNotYet),
-    Kw("reload_repeat", kNotYet),
-    Kw("reload_file", kNotYet),
+    Kw("reload_check_config",
+       Differs("vigild checks every new configuration before a reload and refuses one with "
+               "errors, with or without this keyword; its LOG_FILE receives the check's "
+               "diagnostics, replaced at each reload (none written without LOG_FILE)")),
+    Kw("reload_time_file"),
+    Kw("reload_repeat"),
+    Kw("reload_file", Differs("there from the start of a reload until every engine has read "
+                              "the new configuration; the default file is vigild.reload "
+                              "beside vigild's pid file")),
     Kw("include_check"),
-    Kw("config_save_dir", kNotYet),
+    Kw("config_save_dir",
+       Differs("keeps each configuration loaded (at start and every reload) as "
+               "DIR/vigild.conf.PID.N: the files as read, each after a line '# PATH'; "
+               "keepalived saves its preprocessed copy and state dumps around each reload")),
     Kw("tmp_config_directory",
        NotPlanned("vigil writes no temporary copy of the configuration (each vigild "
                   "process reads the files itself), so there is nothing to place")),

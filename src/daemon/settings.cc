@@ -6,13 +6,14 @@
 #include "control/client.h"
 
 namespace vigil::daemon {
-namespace {
 
 const model::RawSetting* FindGlobal(const model::Config& config, const std::string& keyword) {
   for (const auto& s : config.global.other)
     if (s.keyword == keyword) return &s;
   return nullptr;
 }
+
+namespace {
 
 std::string FirstArg(const model::Config& config, const std::string& keyword) {
   const model::RawSetting* s = FindGlobal(config, keyword);

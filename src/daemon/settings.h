@@ -16,6 +16,9 @@ inline constexpr char kVersionString[] = "0.1.0";
 // Configures the process's log sink from -l / -G / -S / -D; `ident` names the process.
 void SetupLogging(const Options& options, const std::string& ident);
 
+// Returns the first global_defs setting `keyword` kept as written (Global::other), or null.
+const model::RawSetting* FindGlobal(const model::Config& config, const std::string& keyword);
+
 // vigil's pid directory (keepalived's is /run/keepalived).
 inline constexpr char kPidDirectory[] = "/run/vigild";
 

@@ -32,6 +32,8 @@
 #include "daemon/engine_slot.h"
 #include "daemon/file_limit.h"
 #include "daemon/pid_file.h"
+#include "daemon/reload_files.h"
+#include "daemon/reload_monitor.h"
 #include "daemon/process_identity.h"
 #include "daemon/settings.h"
 #include "daemon/signal_coalescer.h"
@@ -99,6 +101,7 @@ class Supervisor final : public control::ControlTarget {
         config_(std::move(loaded.config)),
         control_access_(std::move(control_access)),
         started_(Clock::now()) {
+    SaveConfig(loaded.files);
     children_["vrrp"].name = "vrrp";
     children_["vrrp"].factory = &factories_.vrrp;
     children_["vrrp"].pid_file = options.vrrp_pid_file.value_or(
@@ -134,6 +137,7 @@ class Supervisor final : public control::ControlTarget {
     }
     control_ = std::move(*server);
     StartMetrics();
+    WatchReloadTimeFile();
     // As keepalived: the engines start once the startup script has ended.
     if (const auto& script = config_.global.startup_script) {
       RunStartStopScript(io_, "startup", *script, ToMs(config_.global.startup_script_timeout),
@@ -218,12 +222,25 @@ class Supervisor final : public control::ControlTarget {
                static_cast<unsigned long long>(ts.tv_sec) * 1000000ULL +
                    static_cast<unsigned long long>(ts.tv_nsec / 1000));
     ++reloads_;
+    // reload_file is there while the configuration is read (by the engines too).
+    const ReloadSettings running = GetReloadSettings(config_);
+    if (!running.reload_file.empty()) {
+      if (auto r = CreateReloadFile(running.reload_file); !r)
+        log::Warning("reload_file: " + r.error().ToString());
+    }
+    auto read_done = [file = running.reload_file] {
+      if (!file.empty()) RemoveReloadFile(file);
+    };
     // The running engines read the configuration while vigild checks it (each process
     // parses it anyway); they apply it only at the kReload that follows if it is accepted.
     for (auto& [name, c] : children_) {
       if (c.slot->running() && c.channel) c.channel->Send(FrameType::kReloadPrepare, "");
     }
     config::Loaded loaded = LoadFromOptions(options_, config::SystemPass::kCheck);
+    if (running.check_config && !running.check_log.empty()) {
+      if (auto r = WriteCheckLog(running.check_log, loaded.diags.FormatAll(loaded.files)); !r)
+        log::Warning("reload_check_config: " + r.error().ToString());
+    }
     // As keepalived: vigild and its engines stay where they run (the new configuration's
     // system checks ran here, so they mean nothing for another namespace).
     std::string reason;  // for the log
@@ -233,9 +250,12 @@ class Supervisor final : public control::ControlTarget {
     } else if (loaded.diags.HasErrors()) {
       LogDiagnostics(loaded);
       reason = "the new configuration has errors";
+      if (running.check_config && !running.check_log.empty())
+        reason += " (see " + running.check_log + ")";
       answer = loaded.diags.FormatAll(loaded.files);
     }
     if (!reason.empty()) {
+      read_done();
       log::Error("reload refused: " + reason + "; nothing changed");
       ++reload_failures_;
       last_reload_ok_ = false;
@@ -243,8 +263,10 @@ class Supervisor final : public control::ControlTarget {
       return done(false, answer);
     }
     LogDiagnostics(loaded);
+    SaveConfig(loaded.files);
     config_ = std::move(loaded.config);
     ApplyProcessIdentity(options_, config_, "");
+    WatchReloadTimeFile();
     UpdateWanted();
     // Engines that run and are still wanted reload; new ones start; unwanted ones stop.
     auto pending = std::make_shared<int>(0);
@@ -252,9 +274,10 @@ class Supervisor final : public control::ControlTarget {
     auto summary = std::make_shared<std::string>();
     auto finish = std::make_shared<std::function<void()>>();
     auto timer = std::make_shared<asio::steady_timer>(io_, kReloadTimeout);
-    *finish = [this, done, ok, summary, timer, pending] {
+    *finish = [this, done, ok, summary, timer, pending, read_done] {
       if (*pending < 0) return;  // already finished
       *pending = -1;
+      read_done();
       timer->cancel();
       last_reload_ok_ = *ok;
       if (!*ok) ++reload_failures_;
@@ -291,6 +314,29 @@ class Supervisor final : public control::ControlTarget {
       reload_waiters_.clear();
       (*finish)();
     });
+  }
+
+  // config_save_dir: keeps a copy of each configuration loaded (at start and each reload).
+  void SaveConfig(const config::SourceFiles& files) {
+    const std::string dir = GetReloadSettings(config_).save_dir;
+    if (dir.empty()) return;
+    auto saved = SaveConfigCopy(dir, files, getpid(), configs_saved_++);
+    if (saved) log::Info("configuration saved as " + *saved);
+    else log::Warning(saved.error().ToString());
+  }
+
+  // reload_time_file: (re)starts the watch when the file or reload_repeat changed.
+  void WatchReloadTimeFile() {
+    const ReloadSettings s = GetReloadSettings(config_);
+    if (reload_monitor_ && reload_monitor_->path() == s.time_file &&
+        reload_monitor_->repeat() == s.repeat)
+      return;
+    reload_monitor_.reset();
+    if (s.time_file.empty()) return;
+    auto m = ReloadTimeMonitor::Start(io_, s.time_file, s.repeat,
+                                      [this] { Reload([](bool, std::string) {}); });
+    if (m) reload_monitor_ = std::move(*m);
+    else log::Error(m.error().ToString());
   }
 
   void StartMetrics() {
@@ -669,6 +715,8 @@ class Supervisor final : public control::ControlTarget {
   bool last_reload_ok_ = true;
   bool maintenance_ = false;  // vigilctl maintenance on (the VRRP engine holds it too)
   bool reload_running_ = false;
+  std::unique_ptr<ReloadTimeMonitor> reload_monitor_;
+  unsigned configs_saved_ = 0;
   std::vector<std::function<void(bool, std::string)>> queued_reloads_;
   bool stopping_ = false;
   enum class ScriptRun { kNotRun, kRunning, kDone };
