@@ -31,6 +31,7 @@
 #include "net/rtnetlink.h"
 #include "net/sysctl.h"
 #include "vrrp/advert_receivers.h"
+#include "vrrp/advert_source.h"
 #include "vrrp/accept_filter.h"
 #include "vrrp/advert_sender.h"
 #include "vrrp/instance_spec.h"
@@ -427,39 +428,20 @@ class EngineImpl final : public control::Engine {
 
   const net::LinkInfo* LinkByName(const std::string& name) const { return links_.Find(name); }
 
-  // Returns the address the instance's adverts come from: its configured source (with
-  // track_src_ip only while the interface has it), else the interface's first address
-  // of the family that is no VIP (IPv6: its link-local address). kNotFound when none.
+  // Returns the address the instance's adverts come from (vrrp/advert_source.h), reading
+  // its interface's addresses when the choice depends on them. kNotFound when none.
   Result<model::IpAddress> PrimaryAddress(const Instance& in) {
-    if (in.spec.source && !in.spec.track_source) return *in.spec.source;
-    auto addrs = rtnl_->ListAddresses(in.ifindex, AfOf(in.spec.family));
-    if (!addrs) return std::unexpected(addrs.error());
-    if (in.spec.source) {
-      for (const auto& a : *addrs)
-        if (FromRaw(a.address) == *in.spec.source) return *in.spec.source;
-      return Fail(ErrorCode::kNotFound, "source address " + in.spec.source->ToString() +
-                                            " (track_src_ip) is not on interface " +
-                                            in.spec.interface);
+    std::vector<model::IpAddress> on_interface;
+    if (FollowsInterfaceAddresses(in.spec)) {
+      auto addrs = rtnl_->ListAddresses(in.ifindex, AfOf(in.spec.family));
+      if (!addrs) return std::unexpected(addrs.error());
+      for (const auto& a : *addrs) on_interface.push_back(FromRaw(a.address));
     }
-    // Never a VIP, this instance's or another's (keepalived ignores the addresses it adds).
     std::set<model::IpAddress> vips;
     for (const auto& v : in.spec.vips) vips.insert(v.prefix.address);
     for (const auto& [name, other] : instances_)
       for (const auto& v : other->spec.vips) vips.insert(v.prefix.address);
-    std::optional<model::IpAddress> best;
-    for (const auto& a : *addrs) {
-      model::IpAddress ip = FromRaw(a.address);
-      if (vips.count(ip)) continue;
-      if (in.spec.family == model::Family::kIpv6) {
-        if (ip.IsLinkLocal()) return ip;  // IPv6 adverts come from the link-local address
-        continue;
-      }
-      if (!best) best = ip;
-    }
-    if (best) return *best;
-    return Fail(ErrorCode::kNotFound, "interface " + in.spec.interface + " has no " +
-                                          std::string(model::FamilyName(in.spec.family)) +
-                                          " address to send adverts from");
+    return ChooseAdvertSource(in.spec, on_interface, vips);
   }
 
   Result<void> SetUpVmac(Instance& in) {
@@ -1124,7 +1106,7 @@ class EngineImpl final : public control::Engine {
     if (const auto* a = std::get_if<net::AddressRemoved>(&ev)) {
       model::IpAddress gone = FromRaw(a->address);
       for (auto& [name, in] : instances_)
-        if (in->bound && (!in->spec.source || in->spec.track_source) &&
+        if (in->bound && FollowsInterfaceAddresses(in->spec) &&
             a->ifindex == in->ifindex && gone == in->primary)
           OnPrimaryAddressGone(*in);
       for (auto& [name, in] : instances_) {
@@ -1178,7 +1160,7 @@ class EngineImpl final : public control::Engine {
   // Whether a bound instance's advert source is still on its interface (after lost
   // notifications); handled as its removal when it is not.
   void CheckPrimaryAddress(Instance& in) {
-    if (!in.bound || (in.spec.source && !in.spec.track_source)) return;
+    if (!in.bound || !FollowsInterfaceAddresses(in.spec)) return;
     auto addrs = rtnl_->ListAddresses(in.ifindex, AfOf(in.spec.family));
     if (!addrs) return;
     for (const auto& a : *addrs)
