@@ -21,17 +21,16 @@
 #include "base/log.h"
 #include "base/subprocess.h"
 #include "model/config.h"
-#include "net/arp_ndisc.h"
 #include "net/interface_table.h"
 #include "net/link_monitor.h"
 #include "net/nft_runner.h"
 #include "net/netlink.h"
-#include "net/packet_socket.h"
 #include "net/raw_socket.h"
 #include "net/rtnetlink.h"
 #include "net/sysctl.h"
 #include "vrrp/advert_receivers.h"
 #include "vrrp/advert_source.h"
+#include "vrrp/gratuitous_sender.h"
 #include "vrrp/accept_filter.h"
 #include "vrrp/advert_sender.h"
 #include "vrrp/instance_spec.h"
@@ -133,9 +132,7 @@ class EngineImpl final : public control::Engine {
     nl_.emplace(std::move(*nl));
     rtnl_.emplace(*nl_);
     kernel_.emplace(*rtnl_);
-    auto pkt = net::PacketSocket::Open();
-    if (!pkt) return std::unexpected(pkt.error());
-    packet_.emplace(std::move(*pkt));
+    if (auto r = gratuitous_.Open(); !r) return r;
     auto mon = net::LinkMonitor::Open(spec_.monitor_receive_buffer
                                           ? static_cast<int>(*spec_.monitor_receive_buffer)
                                           : net::NetlinkSocket::kDefaultReceiveBuffer);
@@ -256,6 +253,7 @@ class EngineImpl final : public control::Engine {
 
   void Stop(std::function<void()> done) override {
     stopping_ = true;
+    gratuitous_.Stop();
     for (auto& [name, in] : instances_) StopInstance(*in, !options_.dont_release_vips);
     if (!options_.dont_release_vips) {
       if (auto r = accept_filter_.Teardown(); !r)
@@ -897,53 +895,13 @@ class EngineImpl final : public control::Engine {
     log::Info(in.spec.name + ": VIPs removed");
   }
 
-  // Sends `count` rounds of gratuitous ARP (IPv4) / unsolicited NA (IPv6) for `vips`.
-  // With vrrp_garp_interval / vrrp_gna_interval set, messages on one interface are spaced
-  // by that interval (across all instances); otherwise they leave at once.
+  // Sends `count` rounds of gratuitous ARP (IPv4) / unsolicited NA (IPv6) for `vips`,
+  // paced as the instance's interface is (vrrp_garp_interval, vrrp_gna_interval, garp_group).
   void SendGratuitousFor(Instance& in, const std::vector<VipSpec>& vips, uint32_t count) {
     if (!in.vip_ifindex) return;
-    for (uint32_t round = 0; round < count; ++round) {
-      for (const auto& v : vips) {
-        const bool v4 = v.prefix.address.is_v4();
-        std::vector<uint8_t> frame;
-        if (v4) {
-          in_addr a{};
-          std::memcpy(&a, v.prefix.address.bytes().data(), 4);
-          frame = net::BuildGratuitousArp(in.mac, a);
-        } else {
-          in6_addr a{};
-          std::memcpy(&a, v.prefix.address.bytes().data(), 16);
-          frame = net::BuildUnsolicitedNa(in.mac, a, /*router=*/false);
-        }
-        QueueFrame(in.spec.name, in.vip_ifindex, PacingFor(spec_, in.spec.interface, v4),
-                   std::move(frame),
-                   std::string(v4 ? "ARP" : "NA") + " for " + v.prefix.address.ToString());
-      }
-    }
-  }
-
-  // Sends `frame` on `ifindex` at the next free slot of its pacing (at once if free or
-  // unpaced); later frames of the same pacing queue behind it.
-  void QueueFrame(const std::string& who, int ifindex, const GarpPacing& pacing,
-                  std::vector<uint8_t> frame, const std::string& what) {
-    const std::chrono::microseconds interval = pacing.interval;
-    auto send = [this, who, ifindex, what](const std::vector<uint8_t>& f) {
-      if (auto r = packet_->Send(ifindex, f); !r)
-        log::Warning(who + ": gratuitous " + what + ": " + r.error().ToString());
-    };
-    auto now = steady_clock::now();
-    auto& next = garp_next_[pacing.key];
-    if (interval.count() == 0 || next <= now) {
-      send(frame);
-      next = now + interval;
-      return;
-    }
-    auto at = next;
-    next += interval;
-    auto timer = std::make_shared<asio::steady_timer>(io_, at);
-    timer->async_wait([this, timer, send, frame = std::move(frame)](std::error_code ec) {
-      if (!ec && !stopping_) send(frame);
-    });
+    gratuitous_.Send(in.spec.name, in.vip_ifindex, in.mac, vips, count,
+                     PacingFor(spec_, in.spec.interface, /*arp=*/true),
+                     PacingFor(spec_, in.spec.interface, /*arp=*/false));
   }
 
   // static_ipaddress / static_routes / static_rules: set once at start.
@@ -1263,10 +1221,10 @@ class EngineImpl final : public control::Engine {
   EngineOptions options_;
   VrrpSpec spec_;
   Notifier notifier_;
+  GratuitousSender gratuitous_{io_};  // gratuitous ARPs / NAs for masters' VIPs
   std::optional<net::NetlinkSocket> nl_;
   std::optional<net::Rtnetlink> rtnl_;
   std::optional<KernelAddresses> kernel_;  // what this engine put in the kernel
-  std::optional<net::PacketSocket> packet_;
   std::optional<net::LinkMonitor> monitor_;
   std::optional<asio::posix::stream_descriptor> monitor_desc_;
   net::Sysctl sysctl_root_;
@@ -1280,7 +1238,6 @@ class EngineImpl final : public control::Engine {
   AcceptFilter accept_filter_{AcceptFilterTable(options_.config_id),
                               [] { return std::make_unique<net::LibNftablesRunner>(); }};
   std::set<std::string> reload_keep_;  // VipKey()s not to remove during a reload
-  std::map<std::string, steady_clock::time_point> garp_next_;  // per pacing: next free slot
   bool maintenance_ = false;                         // vigilctl maintenance on
   std::map<std::string, uint8_t> priority_overrides_;  // vigilctl priority, by instance
   bool stopping_ = false;

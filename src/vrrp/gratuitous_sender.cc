@@ -1,0 +1,94 @@
+#include "vrrp/gratuitous_sender.h"
+
+#include <netinet/in.h>
+
+#include <cstring>
+
+#include <asio.hpp>
+
+#include "base/log.h"
+#include "net/arp_ndisc.h"
+
+namespace vigil::vrrp {
+
+PacingSchedule::TimePoint PacingSchedule::Take(const GarpPacing& pacing, TimePoint now) {
+  auto& next = next_[pacing.key];
+  if (pacing.interval.count() == 0 || next <= now) {
+    next = now + pacing.interval;
+    return now;
+  }
+  TimePoint at = next;
+  next += pacing.interval;
+  return at;
+}
+
+struct GratuitousSender::Pending {
+  explicit Pending(asio::io_context& io, PacingSchedule::TimePoint at) : timer(io, at) {}
+  asio::steady_timer timer;
+};
+
+GratuitousSender::GratuitousSender(asio::io_context& io) : io_(io) {}
+
+GratuitousSender::~GratuitousSender() { Stop(); }
+
+Result<void> GratuitousSender::Open() {
+  auto s = net::PacketSocket::Open();
+  if (!s) return std::unexpected(s.error());
+  socket_.emplace(std::move(*s));
+  return {};
+}
+
+void GratuitousSender::Stop() {
+  stopped_ = true;
+  for (const auto& p : pending_) p->timer.cancel();  // their handlers no longer touch this
+  pending_.clear();
+}
+
+void GratuitousSender::Send(const std::string& who, int ifindex, const net::MacAddress& mac,
+                            std::span<const VipSpec> vips, uint32_t count, const GarpPacing& arp,
+                            const GarpPacing& na) {
+  for (uint32_t round = 0; round < count; ++round) {
+    for (const auto& v : vips) {
+      const bool v4 = v.prefix.address.is_v4();
+      std::vector<uint8_t> frame;
+      if (v4) {
+        in_addr a{};
+        std::memcpy(&a, v.prefix.address.bytes().data(), 4);
+        frame = net::BuildGratuitousArp(mac, a);
+      } else {
+        in6_addr a{};
+        std::memcpy(&a, v.prefix.address.bytes().data(), 16);
+        frame = net::BuildUnsolicitedNa(mac, a, /*router=*/false);
+      }
+      Queue(who, ifindex, v4 ? arp : na, std::move(frame),
+            std::string(v4 ? "ARP" : "NA") + " for " + v.prefix.address.ToString());
+    }
+  }
+}
+
+void GratuitousSender::Queue(const std::string& who, int ifindex, const GarpPacing& pacing,
+                             std::vector<uint8_t> frame, const std::string& what) {
+  const auto now = std::chrono::steady_clock::now();
+  const auto at = schedule_.Take(pacing, now);
+  if (at <= now) {
+    Transmit(who, ifindex, frame, what);
+    return;
+  }
+  auto p = std::make_shared<Pending>(io_, at);
+  pending_.insert(p);
+  p->timer.async_wait(
+      [this, p, who, ifindex, what, frame = std::move(frame)](std::error_code ec) {
+        if (ec) return;
+        pending_.erase(p);
+        Transmit(who, ifindex, frame, what);
+      });
+}
+
+void GratuitousSender::Transmit(const std::string& who, int ifindex,
+                                const std::vector<uint8_t>& frame, const std::string& what) {
+  if (!socket_) return;
+  if (auto r = socket_->Send(ifindex, frame); !r)
+    log::Warning(who + ": gratuitous " + what + ": " + r.error().ToString());
+}
+
+}  // namespace vigil::vrrp

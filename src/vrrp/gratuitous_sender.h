@@ -1,0 +1,77 @@
+// GratuitousSender: the VRRP engine's gratuitous ARPs (IPv4) and unsolicited neighbour
+// advertisements (IPv6) for the VIPs of its masters — the packet socket they leave by and
+// their pacing (vrrp_garp_interval, vrrp_gna_interval, garp_group). One lifecycle: Open at
+// start, Stop at shutdown (what is still queued then is dropped). Lives on the engine's
+// event loop; logs the messages that fail to leave.
+#ifndef VIGIL_VRRP_GRATUITOUS_SENDER_H_
+#define VIGIL_VRRP_GRATUITOUS_SENDER_H_
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <span>
+#include <string>
+
+#include "base/error.h"
+#include "net/packet_socket.h"
+#include "net/rtnetlink.h"
+#include "vrrp/instance_spec.h"
+
+namespace asio {
+class io_context;
+}
+
+namespace vigil::vrrp {
+
+// When each message of a pacing may leave: at once while its pacing is free (or when it is
+// unpaced), else one interval after the message queued before it. Pure.
+class PacingSchedule {
+ public:
+  using TimePoint = std::chrono::steady_clock::time_point;
+  // Takes the next slot of `pacing` for a message ready at `now`; returns when it leaves
+  // (`now` when it leaves at once).
+  TimePoint Take(const GarpPacing& pacing, TimePoint now);
+
+ private:
+  std::map<std::string, TimePoint> next_;  // per pacing key: its next free slot
+};
+
+class GratuitousSender {
+ public:
+  explicit GratuitousSender(asio::io_context& io);
+  ~GratuitousSender();
+  GratuitousSender(const GratuitousSender&) = delete;
+  GratuitousSender& operator=(const GratuitousSender&) = delete;
+
+  // Opens the packet socket (needs CAP_NET_RAW).
+  Result<void> Open();
+  // Drops the messages still queued; later ones that would queue are dropped too.
+  void Stop();
+
+  // Sends `count` rounds of one message per VIP of `vips` out of interface `ifindex` with
+  // source MAC `mac` — a gratuitous ARP for an IPv4 VIP (paced by `arp`), an unsolicited NA
+  // for an IPv6 one (paced by `na`). A failure is logged under `who`.
+  void Send(const std::string& who, int ifindex, const net::MacAddress& mac,
+            std::span<const VipSpec> vips, uint32_t count, const GarpPacing& arp,
+            const GarpPacing& na);
+
+ private:
+  struct Pending;
+  void Queue(const std::string& who, int ifindex, const GarpPacing& pacing,
+             std::vector<uint8_t> frame, const std::string& what);
+  void Transmit(const std::string& who, int ifindex, const std::vector<uint8_t>& frame,
+                const std::string& what);
+
+  asio::io_context& io_;
+  std::optional<net::PacketSocket> socket_;
+  PacingSchedule schedule_;
+  std::set<std::shared_ptr<Pending>> pending_;  // messages waiting for their slot
+  bool stopped_ = false;
+};
+
+}  // namespace vigil::vrrp
+
+#endif  // VIGIL_VRRP_GRATUITOUS_SENDER_H_
