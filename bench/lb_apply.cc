@@ -2,7 +2,9 @@
 // backend as vigild builds it: libnftables for the table's structure, netlink batches for
 // real-server changes) applying N virtual servers x M real servers to an empty
 // `table inet vigil`, then changing one real server's weight, adding and removing one real
-// server, and shutting down. Runs in a fresh network namespace of its own (unshare) unless
+// server (each as vigild's checker engine hands it over: the desired state and the one
+// service that changed, LoadBalancer::ApplyChanged; the weight change also as a whole-state
+// Apply, the path every change took before), and shutting down. Runs in a fresh network namespace of its own (unshare) unless
 // --no-unshare. Prints one JSON object on stdout; bench/lb_apply.py prints the table.
 //
 //   bench_lb_apply [--services N] [--reals M] [--scheduler wrr] [--repeat K]
@@ -21,6 +23,7 @@
 #include <fstream>
 #include <iostream>
 #include <memory>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -227,10 +230,12 @@ int main(int argc, char** argv) {
     if (std::system(cmd.c_str()) != 0) Die("could not dump the table");
   }
 
-  // 2. One real server's weight changes (and back), `repeat` times each way.
-  const auto& svc_key = desired.services.begin()->first;
+  // 2. One real server's weight changes (and back), `repeat` times each way: as the engine
+  // hands it over (the one service that changed), then as a whole desired state.
+  const auto svc_key = desired.services.begin()->first;
+  const std::set<vigil::lb::ServiceKey> changed = {svc_key};
   const int mid = args.reals / 2;
-  std::vector<double> weight_s;
+  std::vector<double> weight_s, weight_batch_s, weight_whole_s;
   std::string change_text;
   size_t change_ops = 0, change_bytes = 0, text_calls = calls.size();
   for (int i = 0; i < 2 * args.repeat; ++i) {
@@ -238,16 +243,25 @@ int main(int argc, char** argv) {
     desired.PutDestination(svc_key, MakeDestination(mid, i % 2 == 0 ? 2 : 1));
     const size_t batches_before = batches.size();
     auto t = Clock::now();
-    auto r = lb.Apply(desired);
+    auto r = lb.ApplyChanged(desired, changed);
     weight_s.push_back(SecondsSince(t));
     if (!r) Die("weight change: " + r.error().ToString());
     change_ops = r->size();
-    if (batches.size() > batches_before) change_bytes = batches.back().bytes_in;
+    if (batches.size() != batches_before + 1) Die("a weight change was not one batch");
+    change_bytes = batches.back().bytes_in;
+    weight_batch_s.push_back(batches.back().seconds);
     if (i == 0) {
       auto text = vigil::lb::nft::RenderOps(vigil::lb::Reconcile(desired, before), desired,
                                             before, vigil::lb::nft::Options{});
       if (text) change_text = *text;
     }
+  }
+  for (int i = 0; i < 2 * args.repeat; ++i) {
+    desired.PutDestination(svc_key, MakeDestination(mid, i % 2 == 0 ? 2 : 1));
+    auto t = Clock::now();
+    auto r = lb.Apply(desired);
+    weight_whole_s.push_back(SecondsSince(t));
+    if (!r) Die("weight change (whole state): " + r.error().ToString());
   }
   if (calls.size() != text_calls) Die("a weight change went through libnftables");
   if (!args.change_commands.empty()) {
@@ -255,20 +269,23 @@ int main(int argc, char** argv) {
   }
 
   // 3. One real server removed, then added back.
-  std::vector<double> remove_s, add_s;
+  std::vector<double> remove_s, add_s, remove_batch_s, add_batch_s;
   const vigil::lb::Destination extra = MakeDestination(mid, 1);
   for (int i = 0; i < args.repeat; ++i) {
     vigil::lb::State smaller = desired;
     smaller.services.at(svc_key).destinations.erase(extra.key);
     auto t = Clock::now();
-    auto r = lb.Apply(smaller);
+    auto r = lb.ApplyChanged(smaller, changed);
     remove_s.push_back(SecondsSince(t));
     if (!r) Die("remove: " + r.error().ToString());
+    remove_batch_s.push_back(batches.back().seconds);
     t = Clock::now();
-    r = lb.Apply(desired);
+    r = lb.ApplyChanged(desired, changed);
     add_s.push_back(SecondsSince(t));
     if (!r) Die("add: " + r.error().ToString());
+    add_batch_s.push_back(batches.back().seconds);
   }
+  if (calls.size() != text_calls) Die("a removal or an addition went through libnftables");
 
   // 4. A fresh LoadBalancer adopting the full table (a restart: reads and parses it).
   std::vector<Call> calls2;
@@ -296,14 +313,17 @@ int main(int argc, char** argv) {
       "\"first_apply_s\":%.6f,\"first_ops\":%zu,\"first_nft_bytes\":%zu,\"first_calls\":%s,"
       "\"weight_change_median_s\":%.6f,\"weight_change_min_s\":%.6f,\"weight_change_max_s\":%.6f,"
       "\"weight_change_ops\":%zu,\"weight_change_nft_bytes\":%zu,\"weight_change_batch_bytes\":%zu,"
-      "\"batches\":%zu,\"batch_median_s\":%.6f,"
+      "\"batches\":%zu,\"batch_median_s\":%.6f,\"weight_batch_median_s\":%.6f,"
+      "\"weight_change_whole_median_s\":%.6f,"
       "\"remove_one_median_s\":%.6f,\"add_one_median_s\":%.6f,"
+      "\"remove_batch_median_s\":%.6f,\"add_batch_median_s\":%.6f,"
       "\"adopt_s\":%.6f,\"adopt_calls\":%s,\"shutdown_s\":%.6f}\n",
       args.services, args.reals, args.scheduler.c_str(), build_s, first_s, first->size(),
       first_bytes, first_calls.c_str(), Median(weight_s),
       *std::min_element(weight_s.begin(), weight_s.end()),
       *std::max_element(weight_s.begin(), weight_s.end()), change_ops, change_text.size(),
-      change_bytes, batches.size(), BatchMedian(batches),
-      Median(remove_s), Median(add_s), adopt_s, CallsJson(calls2, 0).c_str(), shutdown_s);
+      change_bytes, batches.size(), BatchMedian(batches), Median(weight_batch_s),
+      Median(weight_whole_s), Median(remove_s), Median(add_s), Median(remove_batch_s),
+      Median(add_batch_s), adopt_s, CallsJson(calls2, 0).c_str(), shutdown_s);
   return 0;
 }

@@ -470,7 +470,7 @@ class CheckEngine final : public control::Engine {
     ScheduleDrainPoll();
     log::Notice("operator: real server " + RsName(v, r) + " of VS " + vs.state->config().name +
                 " " + did);
-    if (auto applied = ApplyLb(/*retry_on_failure=*/true); !applied)
+    if (auto applied = ApplyLbChanges(); !applied)
       return Fail(ErrorCode::kIo, did + ", but the load balancer was not updated: " +
                                       applied.error().ToString());
     return op.real_server + " of " + vs.id + " " + did;
@@ -604,6 +604,7 @@ class CheckEngine final : public control::Engine {
 
   // Applies `admin` to real server `r` of virtual server `v` and handles what follows.
   void SetAdmin(size_t v, size_t r, const RealServerAdmin& admin) {
+    changed_vs_.insert(v);
     HandleEvents(v, vss_[v].state->SetAdmin(r, admin));
     Changed();
   }
@@ -912,7 +913,10 @@ class CheckEngine final : public control::Engine {
     }
     bool changed = false;
     for (auto& [v, change] : touched) {
-      if (!change.first.empty() || vss_[v].state->Desired() != change.second) changed = true;
+      if (!change.first.empty() || vss_[v].state->Desired() != change.second) {
+        changed = true;
+        changed_vs_.insert(v);
+      }
       HandleEvents(v, change.first);
     }
     if (changed) {
@@ -1008,20 +1012,59 @@ class CheckEngine final : public control::Engine {
     if (apply_timer_) return;
     apply_timer_ = seams_.timers->After(Duration::zero(), [this] {
       apply_timer_ = 0;
-      (void)ApplyLb(/*retry_on_failure=*/true);
+      (void)ApplyLbChanges();
     });
   }
 
-  // Computes the desired lb state and applies it if it changed.
+  // Computes the whole desired lb state and applies it if it changed (start, reload,
+  // restoration, retry after a failure).
   Result<void> ApplyLb(bool retry_on_failure) {
     if (apply_timer_) seams_.timers->Cancel(apply_timer_);
     apply_timer_ = 0;
     lb::State desired;
-    for (const Vs& vs : vss_) AddToState(vs.model, vs.keys, vs.state->Desired(), desired);
-    if (applied_ && desired == *applied_) return {};
-    auto ops = lb_->Apply(desired);
+    std::set<lb::ServiceKey> seen;
+    shared_services_ = false;
+    for (const Vs& vs : vss_) {
+      for (const lb::ServiceKey& key : vs.keys) shared_services_ |= !seen.insert(key).second;
+      AddToState(vs.model, vs.keys, vs.state->Desired(), desired);
+    }
+    changed_vs_.clear();
+    if (lb_current_ && desired == desired_) return {};
+    lb_current_ = false;
+    desired_ = std::move(desired);
+    return Applied(lb_->Apply(desired_), retry_on_failure);
+  }
+
+  // Applies what changed in the virtual servers of changed_vs_ since the last apply: only
+  // their services are rebuilt, compared and handed to the load balancer, so the cost of a
+  // pass follows the real servers it touched, not the whole configuration. Falls back to
+  // ApplyLb while the kernel is not known to hold desired_, or when virtual servers share
+  // a service (each rebuilds only its own part of it).
+  Result<void> ApplyLbChanges() {
+    if (apply_timer_) seams_.timers->Cancel(apply_timer_);
+    apply_timer_ = 0;
+    if (!lb_current_ || shared_services_) return ApplyLb(/*retry_on_failure=*/true);
+    std::set<lb::ServiceKey> changed;
+    for (size_t v : changed_vs_) {
+      const Vs& vs = vss_[v];
+      lb::State part;
+      AddToState(vs.model, vs.keys, vs.state->Desired(), part);
+      for (auto& [key, entry] : part.services) {
+        lb::ServiceEntry& now = desired_.services[key];
+        if (now == entry) continue;
+        now = std::move(entry);
+        changed.insert(key);
+      }
+    }
+    changed_vs_.clear();
+    if (changed.empty()) return {};
+    lb_current_ = false;
+    return Applied(lb_->ApplyChanged(desired_, changed), /*retry_on_failure=*/true);
+  }
+
+  // Logs the outcome of applying desired_ and, on failure, retries the whole state later.
+  Result<void> Applied(const Result<std::vector<lb::Op>>& ops, bool retry_on_failure) {
     if (!ops) {
-      applied_.reset();
       log::Error("load balancer update failed: " + ops.error().ToString());
       if (retry_on_failure && !retry_timer_) {
         retry_timer_ = seams_.timers->After(kApplyRetryDelay, [this] {
@@ -1031,7 +1074,7 @@ class CheckEngine final : public control::Engine {
       }
       return std::unexpected(ops.error());
     }
-    applied_ = std::move(desired);
+    lb_current_ = true;
     if (!ops->empty()) {
       log::Debug("load balancer: " + Plural(ops->size(), "operation") + " applied" +
                  (nft_ && nft_->last_apply_batched() ? " (netlink batch)" : ""));
@@ -1193,7 +1236,14 @@ class CheckEngine final : public control::Engine {
   std::map<std::pair<std::string, std::string>, AdminEntry> admin_;
   std::map<std::string, std::shared_ptr<Probe>> probes_;
   std::vector<std::shared_ptr<Probe>> retired_;  // stopped while in flight
-  std::optional<lb::State> applied_;
+  // The load balancer's desired state as last applied; lb_current_ while the kernel is
+  // known to hold it (the last apply succeeded). changed_vs_: the virtual servers whose
+  // destinations may have changed since; shared_services_: two virtual servers feed one
+  // kernel service (a configuration oddity), so only whole applies are exact.
+  lb::State desired_;
+  bool lb_current_ = false;
+  std::set<size_t> changed_vs_;
+  bool shared_services_ = false;
   TimerService::Id retry_timer_ = 0;
   TimerService::Id apply_timer_ = 0;  // ApplyLbSoon's
   TimerService::Id audit_timer_ = 0;

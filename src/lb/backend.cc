@@ -2,6 +2,13 @@
 
 namespace vigil::lb {
 
+Result<void> Backend::Validate(const State& desired) const {
+  for (const auto& [key, entry] : desired.services) {
+    if (auto r = ValidateService(entry); !r) return r;
+  }
+  return {};
+}
+
 Result<std::vector<std::string>> Backend::Audit(const State& owned) {
   auto kernel = Read();
   if (!kernel) return std::unexpected(kernel.error());

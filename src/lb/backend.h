@@ -22,9 +22,12 @@ class Backend {
   // Returns "ipvs" or "nftables".
   virtual std::string_view Name() const = 0;
 
-  // Returns success if this backend can express `desired`, else an Error that names the
-  // backend, the virtual server and what is unavailable.
-  virtual Result<void> Validate(const State& desired) const = 0;
+  // Returns success if this backend can express the service `entry` with its
+  // destinations, else an Error that names the backend, the virtual server and what is
+  // unavailable.
+  virtual Result<void> ValidateService(const ServiceEntry& entry) const = 0;
+  // Returns the first failure of ValidateService over the services of `desired`.
+  Result<void> Validate(const State& desired) const;
 
   // Returns what the kernel holds now (for nftables: vigil's table only).
   virtual Result<State> Read() = 0;

@@ -4,6 +4,7 @@
 
 #include <cerrno>
 #include <optional>
+#include <set>
 #include <utility>
 
 #include "lb/ipvs_message.h"
@@ -62,7 +63,9 @@ Result<void> IpvsBackend::SetTimeouts(const ipvs::Timeouts& t) {
   return {};
 }
 
-Result<void> IpvsBackend::Validate(const State& desired) const { return ipvs::Validate(desired); }
+Result<void> IpvsBackend::ValidateService(const ServiceEntry& entry) const {
+  return ipvs::ValidateService(entry);
+}
 
 Result<State> IpvsBackend::Read() {
   State state;
@@ -128,7 +131,14 @@ Result<uint64_t> IpvsBackend::Connections(const ServiceKey& service,
 
 Result<void> IpvsBackend::Apply(const std::vector<Op>& ops, const State& desired,
                                 const State& /*actual*/) {
-  if (auto v = ipvs::Validate(desired); !v) return v;
+  // Only the services `ops` touch: the others are as the kernel already holds them.
+  std::set<ServiceKey> touched;
+  for (const Op& op : ops) {
+    if (!touched.insert(op.service.key).second) continue;
+    if (const ServiceEntry* e = desired.Find(op.service.key)) {
+      if (auto v = ipvs::ValidateService(*e); !v) return v;
+    }
+  }
   for (const Op& op : ops) {
     auto r = transport_->Transact(ipvs::BuildOp(family_id_, op), nullptr);
     if (!r) {

@@ -27,7 +27,7 @@ class IpvsBackend final : public Backend {
   static Result<std::unique_ptr<IpvsBackend>> OpenKernel(const std::string& netns_path = "");
 
   std::string_view Name() const override { return "ipvs"; }
-  Result<void> Validate(const State& desired) const override;
+  Result<void> ValidateService(const ServiceEntry& entry) const override;
   // Dumps every service in the namespace, then each service's destinations.
   Result<State> Read() override;
   // Sends each op in order and stops at the first the kernel refuses.

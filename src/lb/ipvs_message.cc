@@ -420,31 +420,36 @@ Result<Destination> ParseDestination(const nlmsghdr& reply, Family service_famil
   return d;
 }
 
+Result<void> ValidateService(const ServiceEntry& e) {
+  const Service& s = e.service;
+  std::string context = "virtual server " + KeyToString(s.key) + ": ";
+  if (s.scheduler == Scheduler::kRandom) {
+    return Fail(ErrorCode::kUnsupported,
+                context +
+                    "scheduler 'random' is not available with the ipvs backend (use rr, "
+                    "wrr, lc, wlc, lblc, lblcr, dh, sh, sed, nq, fo, ovf, mh or twos, or "
+                    "the nftables backend)");
+  }
+  Family f = KeyFamily(s.key);
+  if (s.persistence_prefix && *s.persistence_prefix > FamilyBits(f)) {
+    return Fail(ErrorCode::kInvalidArgument,
+                context + "persistence prefix /" + std::to_string(*s.persistence_prefix) +
+                    " is longer than an " + std::string(FamilyName(f)) + " address");
+  }
+  for (const auto& [dk, d] : e.destinations) {
+    if (d.forwarding == Forwarding::kTunnel && d.tunnel.type == TunnelType::kGue &&
+        d.tunnel.port == 0) {
+      return Fail(
+          ErrorCode::kInvalidArgument,
+          context + "real server " + DestinationKeyToString(dk) + ": a GUE tunnel needs a port");
+    }
+  }
+  return {};
+}
+
 Result<void> Validate(const State& state) {
   for (const auto& [key, e] : state.services) {
-    std::string context = "virtual server " + KeyToString(key) + ": ";
-    const Service& s = e.service;
-    if (s.scheduler == Scheduler::kRandom) {
-      return Fail(ErrorCode::kUnsupported,
-                  context +
-                      "scheduler 'random' is not available with the ipvs backend (use rr, "
-                      "wrr, lc, wlc, lblc, lblcr, dh, sh, sed, nq, fo, ovf, mh or twos, or "
-                      "the nftables backend)");
-    }
-    Family f = KeyFamily(key);
-    if (s.persistence_prefix && *s.persistence_prefix > FamilyBits(f)) {
-      return Fail(ErrorCode::kInvalidArgument,
-                  context + "persistence prefix /" + std::to_string(*s.persistence_prefix) +
-                      " is longer than an " + std::string(FamilyName(f)) + " address");
-    }
-    for (const auto& [dk, d] : e.destinations) {
-      if (d.forwarding == Forwarding::kTunnel && d.tunnel.type == TunnelType::kGue &&
-          d.tunnel.port == 0) {
-        return Fail(
-            ErrorCode::kInvalidArgument,
-            context + "real server " + DestinationKeyToString(dk) + ": a GUE tunnel needs a port");
-      }
-    }
+    if (auto r = ValidateService(e); !r) return r;
   }
   return {};
 }

@@ -109,6 +109,8 @@ Result<DestinationConnections> ParseDestinationConnections(const nlmsghdr& reply
 
 // Returns success if IPVS can express `state`, else an Error naming the ipvs backend.
 Result<void> Validate(const State& state);
+// The same for one service and its destinations.
+Result<void> ValidateService(const ServiceEntry& entry);
 
 }  // namespace vigil::lb::ipvs
 

@@ -10,9 +10,27 @@ LoadBalancer::LoadBalancer(std::unique_ptr<Backend> backend, LoadBalancerOptions
     : backend_(std::move(backend)), options_(options) {}
 
 Result<std::vector<Op>> LoadBalancer::Apply(const State& desired) {
-  if (auto v = backend_->Validate(desired); !v) return std::unexpected(v.error());
+  return Converge(desired, nullptr);
+}
+
+Result<std::vector<Op>> LoadBalancer::ApplyChanged(const State& desired,
+                                                   const std::set<ServiceKey>& changed) {
+  return Converge(desired, steady() ? &changed : nullptr);
+}
+
+Result<std::vector<Op>> LoadBalancer::Converge(const State& desired,
+                                               const std::set<ServiceKey>* changed) {
+  if (changed == nullptr) {
+    if (auto v = backend_->Validate(desired); !v) return std::unexpected(v.error());
+  } else {
+    for (const ServiceKey& key : *changed) {
+      const ServiceEntry* entry = desired.Find(key);
+      if (entry == nullptr) continue;
+      if (auto v = backend_->ValidateService(*entry); !v) return std::unexpected(v.error());
+    }
+  }
   bool refused = false;
-  auto ops = ApplyOnce(desired, &refused);
+  auto ops = ApplyOnce(desired, changed, &refused);
   if (ops || !refused) return ops;
   // The kernel refused what vigil thought it could apply: what it holds is not what vigil
   // last left there (someone changed it), or a partial apply left it unknown. Build the
@@ -20,7 +38,11 @@ Result<std::vector<Op>> LoadBalancer::Apply(const State& desired) {
   log::Warning("load balancer: " + ops.error().ToString() + "; resynchronising");
   backend_->Reset();
   synced_ = false;
-  ops = ApplyOnce(desired, &refused);
+  if (changed != nullptr) {
+    // Only the changed services were validated.
+    if (auto v = backend_->Validate(desired); !v) return std::unexpected(v.error());
+  }
+  ops = ApplyOnce(desired, nullptr, &refused);
   if (ops) ++restorations_["rejected"];
   return ops;
 }
@@ -54,7 +76,22 @@ void ApplyOps(const std::vector<Op>& ops, State& state) {
 
 }  // namespace
 
-Result<std::vector<Op>> LoadBalancer::ApplyOnce(const State& desired, bool* refused) {
+Result<std::vector<Op>> LoadBalancer::ApplyOnce(const State& desired,
+                                                const std::set<ServiceKey>* changed,
+                                                bool* refused) {
+  if (changed != nullptr) {
+    // The steady state: kernel_ and owned_ both hold the previous desired state, which
+    // differs from `desired` in the changed services only.
+    std::vector<Op> ops = ReconcileServices(desired, kernel_, *changed);
+    if (auto r = backend_->Apply(ops, desired, kernel_); !r) {
+      synced_ = false;
+      *refused = true;
+      return std::unexpected(r.error());
+    }
+    ApplyOps(ops, kernel_);
+    ApplyOps(ops, owned_);
+    return ops;
+  }
   if (auto r = Sync(); !r) return std::unexpected(r.error());
   // The part of the kernel this call may change: what vigil owns and what it wants, plus
   // everything else on a clearing start-up. Usually that is all of it: then no copy.

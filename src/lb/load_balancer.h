@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -38,6 +39,15 @@ class LoadBalancer {
   // that succeeds, counts a "rejected" restoration.
   Result<std::vector<Op>> Apply(const State& desired);
 
+  // Apply for a caller that knows what changed: makes the kernel match `desired` for the
+  // services in `changed` (added, changed, or deleted when not in `desired`), whose
+  // validation and reconciliation cost follows their own real servers, not the whole
+  // state. Every other service of `desired` must be as the previous call left it. Outside
+  // the steady state (before the first apply, after a failure, while the kernel holds
+  // services vigil does not own) it is Apply(desired); so is the retry after the kernel
+  // refused the operations.
+  Result<std::vector<Op>> ApplyChanged(const State& desired, const std::set<ServiceKey>& changed);
+
   // Deletes what vigil owns unless keep_on_shutdown; returns the operations applied.
   Result<std::vector<Op>> Shutdown();
 
@@ -57,9 +67,15 @@ class LoadBalancer {
   Backend& backend() { return *backend_; }
 
  private:
-  // Reconciles `desired` with the kernel as known (read first unless synced_) and applies;
-  // sets `*refused` if the backend's Apply failed (rather than the read).
-  Result<std::vector<Op>> ApplyOnce(const State& desired, bool* refused);
+  // Apply, or with `changed` ApplyChanged in the steady state.
+  Result<std::vector<Op>> Converge(const State& desired, const std::set<ServiceKey>* changed);
+  // Reconciles `desired` with the kernel as known (read first unless synced_) and applies
+  // (only the services in `changed`, if not null); sets `*refused` if the backend's Apply
+  // failed (rather than the read).
+  Result<std::vector<Op>> ApplyOnce(const State& desired, const std::set<ServiceKey>* changed,
+                                    bool* refused);
+  // Whether kernel_ and owned_ hold what the last apply left, and nothing else.
+  bool steady() const { return synced_ && started_ && mirror_; }
   // Reads the kernel into kernel_ unless synced_; a kernel Backend::Read cannot make sense
   // of (kParse) is Reset and counted as a "damaged" restoration.
   Result<void> Sync();

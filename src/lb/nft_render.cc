@@ -232,7 +232,7 @@ bool VipStillUsed(const State& desired, const ServiceKey& key) {
   return false;
 }
 
-Result<void> ValidateService(const ServiceEntry& e) {
+Result<void> ValidateEntry(const ServiceEntry& e) {
   const Service& s = e.service;
   switch (s.scheduler) {
     case Scheduler::kRr:
@@ -308,9 +308,11 @@ Result<void> ValidateService(const ServiceEntry& e) {
 
 }  // namespace
 
+Result<void> ValidateService(const ServiceEntry& entry) { return ValidateEntry(entry); }
+
 Result<void> Validate(const State& state) {
   for (const auto& [key, entry] : state.services) {
-    if (auto r = ValidateService(entry); !r) return r;
+    if (auto r = ValidateEntry(entry); !r) return r;
   }
   return {};
 }
@@ -441,13 +443,17 @@ std::string RenderTeardown(const Options& options) {
 
 Result<std::string> RenderOps(const std::vector<Op>& ops, const State& desired, const State& actual,
                               const Options& options) {
-  if (auto r = Validate(desired); !r) return std::unexpected(r.error());
   const std::string t = TableRef(options);
 
   // Services named by the ops, in key order; those that exist now get their chain flushed
   // first so nothing refers to a destination chain or set that is about to go.
   std::set<ServiceKey> touched;
   for (const Op& op : ops) touched.insert(op.service.key);
+  for (const ServiceKey& key : touched) {
+    if (const ServiceEntry* want = desired.Find(key)) {
+      if (auto r = ValidateEntry(*want); !r) return std::unexpected(r.error());
+    }
+  }
   Commands c(options);
   for (const ServiceKey& key : touched) {
     if (actual.Find(key) == nullptr) continue;

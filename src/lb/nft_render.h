@@ -82,6 +82,8 @@ std::string TableRef(const Options& options);
 // Returns success if the nftables backend can express `state`, else the first problem as a
 // kUnsupported / kInvalidArgument Error naming the backend and the virtual server.
 Result<void> Validate(const State& state);
+// The same for one service and its destinations.
+Result<void> ValidateService(const ServiceEntry& entry);
 
 // Returns the name of the chain for service `key` ("s_tcp_10.0.0.1_80").
 std::string ServiceChainName(const ServiceKey& key);
@@ -124,8 +126,8 @@ std::string RenderSkeleton(const Options& options = {});
 std::string RenderMasqueradeResync(const State& state, const Options& options);
 
 // Returns the commands that apply `ops` (as computed by Reconcile(desired, actual)). Only
-// the objects of services named in `ops` are touched. Fails if `desired` does not
-// Validate, or if an op does not agree with `desired`/`actual`.
+// the objects of services named in `ops` are touched. Fails if one of those services does
+// not Validate in `desired`, or if an op does not agree with `desired`/`actual`.
 Result<std::string> RenderOps(const std::vector<Op>& ops, const State& desired, const State& actual,
                               const Options& options);
 

@@ -44,8 +44,8 @@ NftablesBackend::~NftablesBackend() {
   if (lock_.get() >= 0) ::unlink(lock_path_.c_str());
 }
 
-Result<void> NftablesBackend::Validate(const State& desired) const {
-  return nft::Validate(desired);
+Result<void> NftablesBackend::ValidateService(const ServiceEntry& entry) const {
+  return nft::ValidateService(entry);
 }
 
 Result<State> NftablesBackend::Read() {

@@ -57,7 +57,7 @@ class NftablesBackend final : public Backend {
   ~NftablesBackend() override;
 
   std::string_view Name() const override { return nft::kBackendName; }
-  Result<void> Validate(const State& desired) const override;
+  Result<void> ValidateService(const ServiceEntry& entry) const override;
   // Reads vigil's table; an absent table is an empty State. A table whose contents make no
   // sense (e.g. a service chain someone flushed) is kParse, "table inet vigil is
   // inconsistent: ...". After Reset, returns an empty State without reading.

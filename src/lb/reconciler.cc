@@ -1,5 +1,7 @@
 #include "lb/reconciler.h"
 
+#include <utility>
+
 namespace vigil::lb {
 
 std::string_view OpKindName(OpKind kind) {
@@ -26,51 +28,90 @@ std::string ToString(const Op& op) {
   return out;
 }
 
-std::vector<Op> Reconcile(const State& desired, const State& actual) {
+namespace {
+
+// The operations of Reconcile, in its four groups.
+struct Groups {
   std::vector<Op> dest_deletes, service_deletes, service_changes, dest_changes;
 
-  for (const auto& [key, have] : actual.services) {
-    const ServiceEntry* want = desired.Find(key);
-    for (const auto& [dkey, d] : have.destinations) {
+  std::vector<Op> Join() && {
+    std::vector<Op> ops = std::move(dest_deletes);
+    ops.reserve(ops.size() + service_deletes.size() + service_changes.size() +
+                dest_changes.size());
+    for (auto* group : {&service_deletes, &service_changes, &dest_changes}) {
+      ops.insert(ops.end(), group->begin(), group->end());
+    }
+    return ops;
+  }
+};
+
+// Adds the operations that turn service `have` (nullptr: absent) into `want` (likewise).
+void ReconcileService(const ServiceEntry* want, const ServiceEntry* have, Groups& g) {
+  if (have != nullptr) {
+    for (const auto& [dkey, d] : have->destinations) {
       if (want == nullptr || !want->destinations.contains(dkey)) {
         // A surviving service is named as desired, so the op carries its new attributes.
-        dest_deletes.push_back(
-            {OpKind::kDeleteDestination, want ? want->service : have.service, d});
+        g.dest_deletes.push_back(
+            {OpKind::kDeleteDestination, want ? want->service : have->service, d});
       }
     }
     if (want == nullptr) {
-      service_deletes.push_back({OpKind::kDeleteService, have.service, std::nullopt});
+      g.service_deletes.push_back({OpKind::kDeleteService, have->service, std::nullopt});
+      return;
     }
   }
-
-  for (const auto& [key, want] : desired.services) {
-    const ServiceEntry* have = actual.Find(key);
+  if (have == nullptr) {
+    g.service_changes.push_back({OpKind::kAddService, want->service, std::nullopt});
+  } else if (have->service != want->service) {
+    g.service_changes.push_back({OpKind::kUpdateService, want->service, std::nullopt});
+  }
+  for (const auto& [dkey, d] : want->destinations) {
     if (have == nullptr) {
-      service_changes.push_back({OpKind::kAddService, want.service, std::nullopt});
-    } else if (have->service != want.service) {
-      service_changes.push_back({OpKind::kUpdateService, want.service, std::nullopt});
+      g.dest_changes.push_back({OpKind::kAddDestination, want->service, d});
+      continue;
     }
-    for (const auto& [dkey, d] : want.destinations) {
-      if (have == nullptr) {
-        dest_changes.push_back({OpKind::kAddDestination, want.service, d});
-        continue;
-      }
-      auto it = have->destinations.find(dkey);
-      if (it == have->destinations.end()) {
-        dest_changes.push_back({OpKind::kAddDestination, want.service, d});
-      } else if (it->second != d) {
-        dest_changes.push_back({OpKind::kUpdateDestination, want.service, d});
-      }
+    auto it = have->destinations.find(dkey);
+    if (it == have->destinations.end()) {
+      g.dest_changes.push_back({OpKind::kAddDestination, want->service, d});
+    } else if (it->second != d) {
+      g.dest_changes.push_back({OpKind::kUpdateDestination, want->service, d});
     }
   }
+}
 
-  std::vector<Op> ops;
-  ops.reserve(dest_deletes.size() + service_deletes.size() + service_changes.size() +
-              dest_changes.size());
-  for (auto* group : {&dest_deletes, &service_deletes, &service_changes, &dest_changes}) {
-    ops.insert(ops.end(), group->begin(), group->end());
+}  // namespace
+
+std::vector<Op> Reconcile(const State& desired, const State& actual) {
+  Groups g;
+  // Both states' services in key order, each once.
+  auto want = desired.services.begin();
+  auto have = actual.services.begin();
+  while (want != desired.services.end() || have != actual.services.end()) {
+    if (want == desired.services.end() ||
+        (have != actual.services.end() && have->first < want->first)) {
+      ReconcileService(nullptr, &have->second, g);
+      ++have;
+    } else if (have == actual.services.end() || want->first < have->first) {
+      ReconcileService(&want->second, nullptr, g);
+      ++want;
+    } else {
+      ReconcileService(&want->second, &have->second, g);
+      ++want;
+      ++have;
+    }
   }
-  return ops;
+  return std::move(g).Join();
+}
+
+std::vector<Op> ReconcileServices(const State& desired, const State& actual,
+                                  const std::set<ServiceKey>& keys) {
+  Groups g;
+  for (const ServiceKey& key : keys) {
+    const ServiceEntry* want = desired.Find(key);
+    const ServiceEntry* have = actual.Find(key);
+    if (want != nullptr || have != nullptr) ReconcileService(want, have, g);
+  }
+  return std::move(g).Join();
 }
 
 std::vector<Op> ReconcileAtStartup(const State& desired, const State& kernel, StalePolicy policy) {

@@ -6,6 +6,7 @@
 #define VIGIL_LB_RECONCILER_H_
 
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -47,6 +48,14 @@ std::string ToString(const Op& op);
 // A service whose attributes differ is one kUpdateService; a destination whose weight,
 // method or thresholds differ is one kUpdateDestination. Equal states give no operations.
 std::vector<Op> Reconcile(const State& desired, const State& actual);
+
+// Returns Reconcile's operations for the services in `keys` only (in the same order, as if
+// `desired` and `actual` held nothing else): a service of `keys` that is only in `actual`
+// is deleted, one only in `desired` is added. The cost follows those services' real
+// servers, not the whole state. When every service outside `keys` is the same in both
+// states, the result is exactly Reconcile(desired, actual).
+std::vector<Op> ReconcileServices(const State& desired, const State& actual,
+                                  const std::set<ServiceKey>& keys);
 
 // What to do at start-up with kernel entries that are not in the desired state.
 enum class StalePolicy : uint8_t {

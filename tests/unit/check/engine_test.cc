@@ -11,6 +11,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <random>
+
 #include "lb/nft_render.h"
 #include "model/config.h"
 
@@ -110,6 +112,9 @@ class FakeProber {
 // The kernel as a backend sees it, shared with the test.
 struct FakeKernel {
   lb::State state;
+  // What the applied operations made of an empty kernel (state is what the last apply
+  // said it wanted; by_ops is what its operations did).
+  lb::State by_ops;
   std::vector<std::vector<lb::Op>> applies;
   // Connections by real server ("10.0.1.1:8080"); none: 0. With uncountable, counting fails.
   std::map<std::string, uint64_t> connections;
@@ -121,12 +126,33 @@ class FakeBackend final : public lb::Backend {
  public:
   explicit FakeBackend(FakeKernel& k) : k_(k) {}
   std::string_view Name() const override { return "nftables"; }
-  Result<void> Validate(const lb::State& desired) const override { return lb::nft::Validate(desired); }
+  Result<void> ValidateService(const lb::ServiceEntry& entry) const override {
+    return lb::nft::ValidateService(entry);
+  }
   Result<lb::State> Read() override { return k_.state; }
   Result<void> Apply(const std::vector<lb::Op>& ops, const lb::State& desired,
                      const lb::State& actual) override {
     for (const auto& [key, e] : actual.services) k_.state.services.erase(key);
     for (const auto& [key, e] : desired.services) k_.state.services[key] = e;
+    for (const lb::Op& op : ops) {
+      const lb::ServiceKey& key = op.service.key;
+      switch (op.kind) {
+        case lb::OpKind::kAddService:
+        case lb::OpKind::kUpdateService:
+          k_.by_ops.Put(op.service);
+          break;
+        case lb::OpKind::kDeleteService:
+          k_.by_ops.services.erase(key);
+          break;
+        case lb::OpKind::kAddDestination:
+        case lb::OpKind::kUpdateDestination:
+          k_.by_ops.PutDestination(key, *op.destination);
+          break;
+        case lb::OpKind::kDeleteDestination:
+          k_.by_ops.services.at(key).destinations.erase(op.destination->key);
+          break;
+      }
+    }
     k_.applies.push_back(ops);
     return {};
   }
@@ -440,6 +466,62 @@ TEST_F(EngineTest, ChangesDecidedInOnePassAreOneTransaction) {
   EXPECT_EQ(kernel_.applies.back()[0].kind, lb::OpKind::kDeleteDestination);
   EXPECT_EQ(kernel_.applies.back()[1].kind, lb::OpKind::kDeleteDestination);
   EXPECT_EQ(Pool(), (std::map<std::string, uint32_t>{{"10.0.1.2:8080", 1}}));
+}
+
+TEST_F(EngineTest, APassHandsTheLoadBalancerOnlyTheServicesItChanged) {
+  auto e = Make();
+  model::VirtualServer web = Vs(80), mail = Vs(81);
+  ASSERT_TRUE(e->Start(Config({web, mail})));
+  timers_.Advance(seconds(1));
+  const lb::ServiceKey web_key = kService;
+  const lb::ServiceKey mail_key = lb::AddressKey{lb::Protocol::kTcp, LbIp("10.0.0.1"), 81};
+  // Every server in both pools, as one set of operations from an empty kernel.
+  std::mt19937 rng(512);
+  const std::vector<std::string> servers = {"10.0.1.1:8080", "10.0.1.2:8080", "10.0.1.3:8080"};
+  std::map<std::string, bool> up = {{servers[0], true}, {servers[1], true}, {servers[2], true}};
+  std::map<std::pair<int, std::string>, int64_t> weight;  // set by the operator
+  for (int round = 0; round < 60; ++round) {
+    const size_t before = kernel_.applies.size();
+    if (round % 3 == 2) {
+      // The operator changes one server's weight in one virtual server.
+      const int port = rng() % 2 == 0 ? 80 : 81;
+      const std::string rs = servers[rng() % 3];
+      const int64_t w = static_cast<int64_t>(rng() % 4);
+      ASSERT_TRUE(e->Operate(control::Operation{.command = "weight",
+                                                .virtual_server = "10.0.0.1:" +
+                                                                  std::to_string(port) + "/tcp",
+                                                .real_server = rs,
+                                                .weight = w}));
+      weight[{port, rs}] = w;
+    } else {
+      // Health flips: each server is probed once for both virtual servers (one probe).
+      for (const std::string& rs : servers) {
+        up[rs] = rng() % 3 != 0;
+        prober_.healthy[rs] = up[rs];
+      }
+      timers_.Advance(seconds(12));
+    }
+    // Each apply names only services whose pool changed, and its operations alone turn the
+    // kernel into the whole desired state.
+    for (size_t i = before; i < kernel_.applies.size(); ++i) {
+      for (const lb::Op& op : kernel_.applies[i]) {
+        EXPECT_TRUE(op.kind == lb::OpKind::kAddDestination ||
+                    op.kind == lb::OpKind::kUpdateDestination ||
+                    op.kind == lb::OpKind::kDeleteDestination)
+            << lb::ToString(op);
+      }
+    }
+    ASSERT_EQ(kernel_.by_ops, kernel_.state) << round;
+    for (int port : {80, 81}) {
+      std::map<std::string, uint32_t> want;
+      for (const std::string& rs : servers) {
+        if (!up[rs]) continue;
+        auto w = weight.find({port, rs});
+        want[rs] = w == weight.end() ? 1u : static_cast<uint32_t>(w->second);
+      }
+      ASSERT_EQ(Pool(port == 80 ? web_key : mail_key), want) << round << " port " << port;
+    }
+  }
 }
 
 TEST_F(EngineTest, AuditRestoresWhatSomeoneElseRemovedAndCountsIt) {

@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <random>
+#include <set>
+
 #include "test_util.h"
 
 namespace vigil::lb {
@@ -15,10 +18,8 @@ class MemoryBackend final : public Backend {
  public:
   explicit MemoryBackend(State* kernel, int* reads) : kernel_(kernel), reads_(reads) {}
   std::string_view Name() const override { return "memory"; }
-  Result<void> Validate(const State& s) const override {
-    for (const auto& [k, e] : s.services) {
-      if (e.service.scheduler == Scheduler::kTwos) return Fail(ErrorCode::kUnsupported, "no twos");
-    }
+  Result<void> ValidateService(const ServiceEntry& e) const override {
+    if (e.service.scheduler == Scheduler::kTwos) return Fail(ErrorCode::kUnsupported, "no twos");
     return {};
   }
   Result<State> Read() override {
@@ -166,6 +167,106 @@ TEST(LoadBalancerTest, AuditNamesWhatDiffersAndRestoreConvergesOwnedServicesOnly
   EXPECT_EQ(kernel.services.at(want.services.begin()->first), want.services.begin()->second);
   EXPECT_TRUE(kernel.services.at(foreign.services.begin()->first).destinations.empty());
   EXPECT_EQ(lb.restorations(), (std::map<std::string, uint64_t>{{"audit", 1}}));
+}
+
+// Returns `state` with a few of its services changed at random, and names them in
+// `*changed`: a real server's weight, one added or removed, a service added or removed.
+State Mutate(const State& state, std::mt19937& rng, std::set<ServiceKey>* changed) {
+  State out = state;
+  auto pick = [&rng](int n) { return static_cast<int>(rng() % static_cast<unsigned>(n)); };
+  const int n = 1 + pick(3);
+  for (int i = 0; i < n; ++i) {
+    const Service svc = Tcp("10.0.0." + std::to_string(1 + pick(8)), 80,
+                            pick(4) == 0 ? Scheduler::kRr : Scheduler::kWrr);
+    changed->insert(svc.key);
+    const int what = pick(10);
+    if (what == 0) {
+      out.services.erase(svc.key);
+      continue;
+    }
+    if (!out.services.contains(svc.key) || what == 1) out.Put(svc);
+    const Destination d = Dest("10.1.0." + std::to_string(1 + pick(12)), 8080,
+                               static_cast<uint32_t>(pick(4)));
+    if (what < 5) {
+      out.services.at(svc.key).destinations.erase(d.key);
+    } else {
+      out.PutDestination(svc.key, d);
+    }
+  }
+  return out;
+}
+
+TEST(LoadBalancerTest, ApplyChangedDoesWhatApplyDoesOnRandomChangeSequences) {
+  std::mt19937 rng(5122026);
+  State kernel_full, kernel_changed;
+  int reads_full = 0, reads_changed = 0;
+  LoadBalancer full(std::make_unique<MemoryBackend>(&kernel_full, &reads_full), {});
+  LoadBalancer changed(std::make_unique<MemoryBackend>(&kernel_changed, &reads_changed), {});
+  State want;
+  for (int step = 0; step < 3000; ++step) {
+    std::set<ServiceKey> keys;
+    want = Mutate(want, rng, &keys);
+    if (step % 500 == 250) {
+      // Someone removes a real server behind vigil's back (in both kernels): the next apply
+      // that deletes it is refused and starts over from a fresh read.
+      for (State* k : {&kernel_full, &kernel_changed}) {
+        for (auto& [key, e] : k->services) {
+          if (!e.destinations.empty()) {
+            e.destinations.erase(e.destinations.begin());
+            break;
+          }
+        }
+      }
+    }
+    auto a = full.Apply(want);
+    auto b = changed.ApplyChanged(want, keys);
+    ASSERT_TRUE(a.has_value()) << step;
+    ASSERT_TRUE(b.has_value()) << step;
+    ASSERT_EQ(testing::ToString(*b), testing::ToString(*a)) << step;
+    ASSERT_EQ(kernel_changed, kernel_full) << step;
+    ASSERT_EQ(changed.owned(), full.owned()) << step;
+  }
+  EXPECT_EQ(kernel_changed, want);
+  EXPECT_EQ(reads_changed, reads_full);
+  EXPECT_GT(reads_full, 1);  // the refusals happened
+  EXPECT_EQ(changed.restorations(), full.restorations());
+}
+
+TEST(LoadBalancerTest, ApplyChangedLooksOnlyAtTheChangedServicesOnceSteady) {
+  State kernel;
+  int reads = 0;
+  LoadBalancer lb(std::make_unique<MemoryBackend>(&kernel, &reads), {});
+  const ServiceKey one = Tcp("10.0.0.1", 80).key, two = Tcp("10.0.0.2", 80).key;
+  // Before the first apply it is a whole one: the kernel is read and converged.
+  kernel = One("10.0.0.9", {Dest("10.1.9.1", 80)});
+  State want = Merge(One("10.0.0.1", {Dest("10.1.0.1", 80)}), One("10.0.0.2", {Dest("10.1.0.1", 80)}));
+  auto ops = lb.ApplyChanged(want, {});
+  ASSERT_TRUE(ops.has_value());
+  EXPECT_EQ(ops->size(), 4u);
+  EXPECT_EQ(reads, 1);
+  // The kernel holds a service vigil does not own (adopted): whole applies still.
+  want.PutDestination(two, Dest("10.1.0.2", 80));
+  ops = lb.ApplyChanged(want, {one});
+  ASSERT_TRUE(ops.has_value());
+  EXPECT_EQ(testing::ToString(*ops), "add-destination tcp 10.0.0.2:80 wrr -> 10.1.0.2:80 NAT weight=1\n");
+  // Steady (vigil's services only): a service outside `changed` is neither validated nor
+  // reconciled, even when it differs.
+  State kernel2;
+  LoadBalancer lb2(std::make_unique<MemoryBackend>(&kernel2, &reads), {});
+  ASSERT_TRUE(lb2.Apply(want).has_value());
+  State next = want;
+  next.PutDestination(one, Dest("10.1.0.1", 80, 7));
+  next.PutDestination(two, Dest("10.1.0.2", 80, 3));
+  next.Put(Tcp("10.0.0.3", 80, Scheduler::kTwos));  // not expressible, and not named
+  ops = lb2.ApplyChanged(next, {one});
+  ASSERT_TRUE(ops.has_value()) << ops.error().ToString();
+  EXPECT_EQ(testing::ToString(*ops), "update-destination tcp 10.0.0.1:80 wrr -> 10.1.0.1:80 NAT weight=7\n");
+  EXPECT_EQ(kernel2.services.at(two), want.services.at(two));
+  EXPECT_FALSE(kernel2.services.contains(Tcp("10.0.0.3", 80).key));
+  // A named service is validated.
+  ops = lb2.ApplyChanged(next, {Tcp("10.0.0.3", 80).key});
+  ASSERT_FALSE(ops.has_value());
+  EXPECT_EQ(ops.error().context(), "no twos");
 }
 
 }  // namespace

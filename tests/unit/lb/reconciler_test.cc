@@ -2,6 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <map>
+#include <random>
+#include <set>
+
 #include "test_util.h"
 
 namespace vigil::lb {
@@ -133,6 +137,87 @@ TEST(ReconcileTest, DestinationDeleteInSurvivingServiceNamesTheDesiredService) {
   EXPECT_EQ(ToString(Reconcile(want, have)),
             "delete-destination tcp 10.0.0.1:80 rr -> 10.1.1.1:8080 NAT weight=1\n"
             "update-service tcp 10.0.0.1:80 rr\n");
+}
+
+// A random state: services 10.0.0.1..6 (some absent), each with a random scheduler and
+// some of the real servers 10.1.0.1..8 at random weights, some as fwmark services.
+State RandomState(std::mt19937& rng) {
+  State s;
+  auto pick = [&rng](int n) { return static_cast<int>(rng() % static_cast<unsigned>(n)); };
+  for (int i = 1; i <= 6; ++i) {
+    if (pick(4) == 0) continue;
+    Service svc = i == 6 ? Fwmark(6) : Tcp("10.0.0." + std::to_string(i), 80);
+    svc.scheduler = pick(2) == 0 ? Scheduler::kRr : Scheduler::kWrr;
+    if (pick(5) == 0) svc.persistence_timeout = 60;
+    s.Put(svc);
+    for (int j = 1; j <= 8; ++j) {
+      if (pick(2) == 0) continue;
+      s.PutDestination(svc.key, Dest("10.1.0." + std::to_string(j), 8080,
+                                     static_cast<uint32_t>(pick(3))));
+    }
+  }
+  return s;
+}
+
+// Every key of `a` or `b`, and whether the service differs between them.
+std::map<ServiceKey, bool> Keys(const State& a, const State& b) {
+  std::map<ServiceKey, bool> out;
+  for (const auto* s : {&a, &b}) {
+    for (const auto& [key, e] : s->services) {
+      const ServiceEntry* x = a.Find(key);
+      const ServiceEntry* y = b.Find(key);
+      out[key] = x == nullptr || y == nullptr || !(*x == *y);
+    }
+  }
+  return out;
+}
+
+TEST(ReconcileServicesTest, GivesReconcilesOpsWhenEveryDifferingServiceIsNamed) {
+  std::mt19937 rng(20261205);
+  for (int round = 0; round < 2000; ++round) {
+    const State actual = RandomState(rng);
+    // Half the rounds change only a service or two, as a pass of the checkers does.
+    State desired = actual;
+    if (round % 2 == 0) {
+      desired = RandomState(rng);
+    } else {
+      const State other = RandomState(rng);
+      for (const auto& [key, e] : other.services) {
+        if (rng() % 3 == 0) desired.services[key] = e;
+      }
+      if (!desired.services.empty() && rng() % 4 == 0) desired.services.erase(desired.services.begin());
+    }
+    std::set<ServiceKey> differing, named;
+    for (const auto& [key, differs] : Keys(desired, actual)) {
+      if (differs) differing.insert(key);
+      if (differs || rng() % 3 == 0) named.insert(key);  // and some that do not differ
+    }
+    const std::vector<Op> full = Reconcile(desired, actual);
+    ASSERT_EQ(ToString(ReconcileServices(desired, actual, named)), ToString(full)) << round;
+    ASSERT_EQ(ReconcileServices(desired, actual, differing), full) << round;
+    // Naming a key neither state has changes nothing.
+    named.insert(Tcp("10.0.0.99", 80).key);
+    ASSERT_EQ(ReconcileServices(desired, actual, named), full) << round;
+  }
+}
+
+TEST(ReconcileServicesTest, LeavesServicesItIsNotGivenAlone) {
+  State have = Many(3);
+  State want = have;
+  want.PutDestination(Tcp("10.0.0.1", 80).key, Dest("10.1.1.1", 8080, 5));
+  want.services.at(Tcp("10.0.0.2", 80).key).destinations.clear();
+  want.services.erase(Tcp("10.0.0.3", 80).key);
+  want.Put(Tcp("10.0.0.4", 80));
+  EXPECT_EQ(ToString(ReconcileServices(want, have, {Tcp("10.0.0.1", 80).key})),
+            "update-destination tcp 10.0.0.1:80 wrr -> 10.1.1.1:8080 NAT weight=5\n");
+  EXPECT_EQ(ToString(ReconcileServices(want, have, {Tcp("10.0.0.3", 80).key,
+                                                    Tcp("10.0.0.4", 80).key})),
+            "delete-destination tcp 10.0.0.3:80 wrr -> 10.1.3.1:8080 NAT weight=1\n"
+            "delete-destination tcp 10.0.0.3:80 wrr -> 10.1.3.2:8080 NAT weight=1\n"
+            "delete-destination tcp 10.0.0.3:80 wrr -> 10.1.3.3:8080 NAT weight=1\n"
+            "delete-service tcp 10.0.0.3:80 wrr\n"
+            "add-service tcp 10.0.0.4:80 rr\n");
+  EXPECT_TRUE(ReconcileServices(want, have, {}).empty());
 }
 
 TEST(ReconcileAtStartupTest, AdoptLeavesForeignServicesAlone) {
