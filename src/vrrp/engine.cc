@@ -481,9 +481,7 @@ class EngineImpl final : public control::Engine {
     Instance& in = *owned;
     in.spec = s;
     in.status.name = s.name;
-    for (const auto& v : s.vips)
-      if (v.advertised && v.prefix.address.family() == s.family)
-        in.advertised.push_back(v.prefix.address);
+    in.advertised = AdvertisedAddresses(s);
     in.sm = std::make_unique<StateMachine>(s.params);
     if (maintenance_) in.sm->Handle(Hold{true}, steady_clock::now());  // before Startup: no actions
     if (!LinkByName(s.interface)) {
@@ -932,10 +930,7 @@ class EngineImpl final : public control::Engine {
       if (std::find(in.spec.vips.begin(), in.spec.vips.end(), v) == in.spec.vips.end())
         fresh.push_back(v);
     in.spec = next;
-    in.advertised.clear();
-    for (const auto& v : next.vips)
-      if (v.advertised && v.prefix.address.family() == next.family)
-        in.advertised.push_back(v.prefix.address);
+    in.advertised = AdvertisedAddresses(next);
     if (in.vips_installed && !fresh.empty()) {
       InstallVips(in, fresh);
       SendGratuitousFor(in, fresh, in.spec.params.garp_master_repeat);
@@ -958,23 +953,10 @@ class EngineImpl final : public control::Engine {
     pkt.source = source;
     pkt.destination = FromRaw(p.destination);
     pkt.hop_limit = p.ttl;
-    Expectation e;
-    e.family = in.spec.family;
-    e.version = in.spec.params.version;
-    e.vrid = in.spec.params.vrid;
-    e.auth_type = in.spec.params.version == Version::kV2 ? in.spec.auth_type : AuthType::kNone;
-    if (e.auth_type == AuthType::kPass) e.auth_data = MakeAuthData(in.spec.auth_pass);
-    e.interval = IntervalField(in.spec.params.version, in.spec.params.advert_interval);
-    e.unicast = !in.spec.unicast_peers.empty();
-    e.virtual_addresses = in.advertised;
-    e.check_addresses = in.sm->ShouldCheckAdvertAddresses(source);
-    e.v3_checksum_as_v2 = in.spec.v3_checksum_as_v2;
-    e.unicast_checksum = in.sender.unicast_checksum(in.spec);
-    if (in.spec.family == model::Family::kIpv4) e.ipv4_multicast_group = in.spec.multicast_group;
-    e.check_unicast_source = in.spec.check_unicast_src;
-    e.peers = in.spec.unicast_peers;
-    if (in.spec.auth_hmac) {
-      e.hmac = &*in.spec.auth_hmac;
+    Expectation e = ExpectationFor(in.spec, in.advertised,
+                                   in.sm->ShouldCheckAdvertAddresses(source),
+                                   in.sender.unicast_checksum(in.spec));
+    if (e.hmac) {
       e.hmac_state = &in.hmac;
       e.wall_clock = std::chrono::system_clock::now();
     }

@@ -281,6 +281,36 @@ VrrpSpec SpecFromModel(const model::Config& config) {
   return out;
 }
 
+std::vector<model::IpAddress> AdvertisedAddresses(const InstanceSpec& spec) {
+  std::vector<model::IpAddress> out;
+  for (const auto& v : spec.vips)
+    if (v.advertised && v.prefix.address.family() == spec.family)
+      out.push_back(v.prefix.address);
+  return out;
+}
+
+Expectation ExpectationFor(const InstanceSpec& spec,
+                           std::span<const model::IpAddress> advertised, bool check_addresses,
+                           UnicastChecksum unicast_checksum) {
+  Expectation e;
+  e.family = spec.family;
+  e.version = spec.params.version;
+  e.vrid = spec.params.vrid;
+  e.auth_type = spec.params.version == Version::kV2 ? spec.auth_type : AuthType::kNone;
+  if (e.auth_type == AuthType::kPass) e.auth_data = MakeAuthData(spec.auth_pass);
+  e.interval = IntervalField(spec.params.version, spec.params.advert_interval);
+  e.unicast = !spec.unicast_peers.empty();
+  e.virtual_addresses = advertised;
+  e.check_addresses = check_addresses;
+  e.v3_checksum_as_v2 = spec.v3_checksum_as_v2;
+  e.unicast_checksum = unicast_checksum;
+  if (spec.family == model::Family::kIpv4) e.ipv4_multicast_group = spec.multicast_group;
+  e.check_unicast_source = spec.check_unicast_src;
+  e.peers = spec.unicast_peers;
+  if (spec.auth_hmac) e.hmac = &*spec.auth_hmac;
+  return e;
+}
+
 GarpPacing PacingFor(const VrrpSpec& spec, const std::string& interface, bool arp) {
   for (size_t i = 0; i < spec.garp_groups.size(); ++i) {
     const GarpGroupSpec& g = spec.garp_groups[i];

@@ -5,6 +5,7 @@
 #define VIGIL_VRRP_INSTANCE_SPEC_H_
 
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -173,6 +174,20 @@ struct VrrpSpec {
 
 // Builds the engine's view of `config`.
 VrrpSpec SpecFromModel(const model::Config& config);
+
+// Returns the addresses `spec`'s adverts carry: its VIPs of its own family that are
+// advertised (not virtual_ipaddress_excluded), in order.
+std::vector<model::IpAddress> AdvertisedAddresses(const InstanceSpec& spec);
+
+// Returns what instance `spec` expects of the adverts it hears (ValidateAdvert): its
+// family, version, VRID, v2 authentication, interval, unicast peers, checksum rules and
+// auth_hmac keys. `advertised` (AdvertisedAddresses), `check_addresses` (the state
+// machine's ShouldCheckAdvertAddresses) and `unicast_checksum` (the rule in force) are the
+// running instance's; auth_hmac's per-sender state and clock are left to the caller. The
+// result refers to `spec` and `advertised`, which must outlive it.
+Expectation ExpectationFor(const InstanceSpec& spec,
+                           std::span<const model::IpAddress> advertised, bool check_addresses,
+                           UnicastChecksum unicast_checksum);
 
 // Returns the pacing of gratuitous ARPs (`arp`) or NAs sent for VIPs of an instance on
 // `interface` (its base interface, VMAC or not), as keepalived paces them: the first

@@ -204,3 +204,89 @@ TEST(PacingForTest, GarpGroupInterfacesShareOnePacingThatReplacesTheGlobal) {
 
 }  // namespace
 }  // namespace vigil::vrrp
+
+namespace vigil::vrrp {
+namespace {
+
+model::IpAddress Addr(std::string_view text) { return *model::IpAddress::Parse(text); }
+
+VipSpec Vip(std::string_view address, bool advertised = true) {
+  VipSpec v;
+  v.prefix = model::IpPrefix{Addr(address), static_cast<uint8_t>(Addr(address).is_v4() ? 32 : 128)};
+  v.dev = "eth0";
+  v.advertised = advertised;
+  return v;
+}
+
+TEST(AdvertisedAddressesTest, OwnFamilyAndAdvertisedOnlyInOrder) {
+  InstanceSpec s;
+  s.vips = {Vip("10.0.0.20"), Vip("fd00::1"), Vip("10.0.0.9", /*advertised=*/false),
+            Vip("10.0.0.10")};
+  EXPECT_EQ(AdvertisedAddresses(s),
+            (std::vector<model::IpAddress>{Addr("10.0.0.20"), Addr("10.0.0.10")}));
+  s.family = model::Family::kIpv6;
+  EXPECT_EQ(AdvertisedAddresses(s), (std::vector<model::IpAddress>{Addr("fd00::1")}));
+}
+
+TEST(ExpectationForTest, V2WithPasswordMulticastIpv4) {
+  InstanceSpec s;
+  s.params.vrid = 51;
+  s.params.version = Version::kV2;
+  s.params.advert_interval = std::chrono::seconds(3);
+  s.auth_type = AuthType::kPass;
+  s.auth_pass = "secret123";  // keepalived keeps 8 bytes
+  s.multicast_group = Addr("224.0.0.99");
+  s.vips = {Vip("10.0.0.20")};
+  auto advertised = AdvertisedAddresses(s);
+  Expectation e = ExpectationFor(s, advertised, /*check_addresses=*/false, UnicastChecksum::kDetect);
+  EXPECT_EQ(e.family, model::Family::kIpv4);
+  EXPECT_EQ(e.version, Version::kV2);
+  EXPECT_EQ(e.vrid, 51);
+  EXPECT_EQ(e.auth_type, AuthType::kPass);
+  EXPECT_EQ(e.auth_data, MakeAuthData("secret12"));
+  EXPECT_EQ(e.interval, 3);  // seconds in v2
+  EXPECT_FALSE(e.unicast);
+  ASSERT_EQ(e.virtual_addresses.size(), 1u);
+  EXPECT_EQ(e.virtual_addresses.data(), advertised.data());
+  EXPECT_FALSE(e.check_addresses);
+  EXPECT_EQ(e.ipv4_multicast_group, Addr("224.0.0.99"));
+  EXPECT_EQ(e.hmac, nullptr);
+  EXPECT_EQ(e.hmac_state, nullptr);
+}
+
+TEST(ExpectationForTest, V3IgnoresV2AuthenticationAndCarriesUnicastRules) {
+  InstanceSpec s;
+  s.params.version = Version::kV3;
+  s.params.advert_interval = std::chrono::milliseconds(100);
+  s.auth_type = AuthType::kPass;  // no authentication in v3
+  s.auth_pass = "secret";
+  s.unicast_peers = {{Addr("10.0.0.2"), 250, 255}};
+  s.check_unicast_src = true;
+  s.v3_checksum_as_v2 = true;
+  s.auth_hmac.emplace();
+  Expectation e = ExpectationFor(s, {}, /*check_addresses=*/true, UnicastChecksum::kLegacy);
+  EXPECT_EQ(e.auth_type, AuthType::kNone);
+  EXPECT_EQ(e.auth_data, AuthData{});
+  EXPECT_EQ(e.interval, 10);  // centiseconds in v3
+  EXPECT_TRUE(e.unicast);
+  EXPECT_TRUE(e.check_addresses);
+  EXPECT_TRUE(e.check_unicast_source);
+  EXPECT_TRUE(e.v3_checksum_as_v2);
+  EXPECT_EQ(e.unicast_checksum, UnicastChecksum::kLegacy);
+  ASSERT_EQ(e.peers.size(), 1u);
+  EXPECT_EQ(e.peers[0], s.unicast_peers[0]);
+  EXPECT_EQ(e.hmac, &*s.auth_hmac);
+  EXPECT_EQ(e.hmac_state, nullptr);  // the running instance's
+}
+
+TEST(ExpectationForTest, Ipv6KeepsTheIpv4GroupDefault) {
+  InstanceSpec s;
+  s.family = model::Family::kIpv6;
+  s.multicast_group = Addr("ff02::12");
+  Expectation e = ExpectationFor(s, {}, true, UnicastChecksum::kDetect);
+  EXPECT_EQ(e.family, model::Family::kIpv6);
+  EXPECT_EQ(e.ipv4_multicast_group, Ipv4MulticastGroup());
+}
+
+}  // namespace
+}  // namespace vigil::vrrp
