@@ -17,7 +17,6 @@
 
 #include <asio.hpp>
 
-#include "base/fd.h"
 #include "base/log.h"
 #include "base/subprocess.h"
 #include "model/config.h"
@@ -35,6 +34,7 @@
 #include "vrrp/advert_sender.h"
 #include "vrrp/instance_spec.h"
 #include "vrrp/kernel_addresses.h"
+#include "vrrp/link_watch.h"
 #include "vrrp/notifier.h"
 #include "vrrp/packet.h"
 #include "vrrp/routes.h"
@@ -133,13 +133,11 @@ class EngineImpl final : public control::Engine {
     rtnl_.emplace(*nl_);
     kernel_.emplace(*rtnl_);
     if (auto r = gratuitous_.Open(); !r) return r;
-    auto mon = net::LinkMonitor::Open(spec_.monitor_receive_buffer
-                                          ? static_cast<int>(*spec_.monitor_receive_buffer)
-                                          : net::NetlinkSocket::kDefaultReceiveBuffer);
-    if (!mon) return std::unexpected(mon.error());
-    monitor_.emplace(std::move(*mon));
-    monitor_desc_.emplace(io_, fd::Dup(monitor_->fd()).Release());
-    WatchMonitor();
+    if (auto r = links_watch_.Open(spec_.monitor_receive_buffer
+                                       ? static_cast<int>(*spec_.monitor_receive_buffer)
+                                       : net::NetlinkSocket::kDefaultReceiveBuffer);
+        !r)
+      return r;
     RefreshLinks();
 
     notifier_.Configure(spec_);
@@ -262,10 +260,7 @@ class EngineImpl final : public control::Engine {
     for (auto& [name, g] : groups_) notifier_.NotifyGroup(g.spec, NotifyEvent::kStop);
     if (!options_.dont_release_vips) UninstallStatic();
     trackers_.Stop();
-    if (monitor_desc_) {
-      std::error_code ec;
-      monitor_desc_->close(ec);
-    }
+    links_watch_.Close();
     receivers_.CloseAll();
     (void)sysctl_.Restore();
     // Give the STOP notifications a moment to start before the process leaves.
@@ -1009,22 +1004,6 @@ class EngineImpl final : public control::Engine {
 
   // ---- tracking --------------------------------------------------------------------
 
-  void WatchMonitor() {
-    monitor_desc_->async_wait(asio::posix::descriptor_base::wait_read, [this](std::error_code ec) {
-      if (ec || stopping_) return;
-      auto batch = monitor_->Poll();
-      if (!batch) {
-        log::Warning("netlink monitor: " + batch.error().ToString());
-      } else {
-        // After an overrun the events read are a part of the story: a dump tells the rest.
-        if (batch->resync_needed) Resync();
-        else
-          for (const auto& ev : batch->events) OnLinkEvent(ev);
-      }
-      WatchMonitor();
-    });
-  }
-
   void OnLinkEvent(const net::LinkEvent& ev) {
     if (const auto* l = std::get_if<net::LinkChanged>(&ev)) {
       std::vector<net::InterfaceChange> changes;
@@ -1207,11 +1186,12 @@ class EngineImpl final : public control::Engine {
   std::optional<net::NetlinkSocket> nl_;
   std::optional<net::Rtnetlink> rtnl_;
   std::optional<KernelAddresses> kernel_;  // what this engine put in the kernel
-  std::optional<net::LinkMonitor> monitor_;
-  std::optional<asio::posix::stream_descriptor> monitor_desc_;
   net::Sysctl sysctl_root_;
   net::SysctlRestorer sysctl_{sysctl_root_};
   net::InterfaceTable links_;
+  // Link and address notifications; after lost ones, everything is read again (Resync).
+  LinkWatch links_watch_{io_, [this](const net::LinkEvent& ev) { OnLinkEvent(ev); },
+                         [this] { Resync(); }};
   bool dynamic_interfaces_ = false;
   AdvertReceivers receivers_;  // before instances_: instances leave it as they go
   Trackers trackers_;          // tells every instance when a tracked status changes
