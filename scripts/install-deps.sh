@@ -16,6 +16,8 @@ packages=(
   # lab tests, demo, benchmarks
   python3 python3-pytest python3-pyroute2 python3-scapy
   iproute2 nftables tshark curl procps psmisc keepalived haproxy
+  # IPVS lab tests: a kernel with IPVS as a process (User-Mode Linux), its modprobe, ipvsadm
+  user-mode-linux kmod ipvsadm
 )
 
 missing=()

@@ -35,7 +35,7 @@ def lab(request):
     return the_lab
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def vigild():
     """The path of the vigild binary under $VIGIL_BUILD (e.g. build/release)."""
     build = os.environ.get("VIGIL_BUILD")

@@ -1,0 +1,547 @@
+"""IPVS cases for the UML lab, and the driver that runs them inside the UML kernel.
+
+test_ipvs_uml.py boots one UML kernel (uml.py) with this file as its driver:
+
+    python3 ipvs_uml_cases.py --results DIR --vigild PATH [--only NAME ...]
+
+The guest's network: a switch namespace with a bridge; a client (10.99.0.1, fd00:99::1);
+the director "lb" (.2) holding the VIPs; real servers rs1..rs3 (.3-.5) and a sorry
+server (.6). Each server answers TCP, UDP and SCTP on port 80 with its own name. It has
+the VIPs on lo (ARP for them ignored) for DR and tunl0 up for TUN, and it routes replies
+from its own address through the director (NAT) and replies from a VIP straight to the
+client (DR, TUN). Everything the driver does in a namespace it does in-process where it
+can (setns for sockets and sysctls, ``ip -batch`` per namespace): every exec is slow in UML.
+
+A case is one virtual server (or a few) on its own VIP and port. Cases are run in groups
+("runs") so that one daemon start serves many: for each run the IPVS table is flushed,
+vigild -C with the IPVS backend starts with every case's configuration, its table
+(``ipvsadm -Ln``, polled until unchanged) is read, then, when a case of the run has one,
+the table after a reload (SIGHUP with each such case's second configuration); then each
+case's probes go from the client through its VIP; then vigild stops (SIGTERM, or with -I
+for a run that keeps the table) and the table is read again. keepalived 2.2.7 -C then runs
+the same configurations and the same tables are read (no probes). Each case's share of all
+this goes to DIR/<case>.json; the host (test_ipvs_uml.py) makes the assertions.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ctypes
+import itertools
+import json
+import os
+import selectors
+import signal
+import socket
+import subprocess
+import sys
+import textwrap
+import threading
+import time
+import traceback
+from contextlib import contextmanager, nullcontext
+from dataclasses import dataclass
+
+PORT = 80                      # every real server's port
+VIP = "10.99.0.100"            # NAT services, one port each
+VIP_FWMARK = "10.99.0.101"     # reached through the fwmark service only
+VIP_DR = "10.99.0.102"         # DR services (port 80, as the real servers)
+VIP_TUN = "10.99.0.103"        # TUN services (port 80)
+VIP6 = "fd00:99::100"          # IPv6 NAT services
+VIP6_DR = "fd00:99::102"       # IPv6 DR
+VIPS4 = (VIP, VIP_FWMARK, VIP_DR, VIP_TUN)
+VIPS6 = (VIP6, VIP6_DR)
+NODES = {"client": 1, "lb": 2, "rs1": 3, "rs2": 4, "rs3": 5, "sorry": 6}
+SERVERS = ("rs1", "rs2", "rs3", "sorry")
+ALL = ("rs1", "rs2", "rs3")
+
+# Kernel modules the guest loads before the driver starts (others load on demand).
+MODULES = ["veth", "bridge", "ip_vs", "ip_vs_rr", "ip_vs_wrr", "ip_vs_lc", "ip_vs_wlc",
+           "ip_vs_lblc", "ip_vs_lblcr", "ip_vs_dh", "ip_vs_sh", "ip_vs_sed", "ip_vs_nq",
+           "ip_vs_fo", "ip_vs_ovf", "ip_vs_mh", "ipip", "sctp", "sch_ingress", "cls_flower",
+           "act_skbedit"]
+
+
+def addr(name: str, v6: bool = False) -> str:
+    """The lab address of node ``name``."""
+    return f"fd00:99::{NODES[name]}" if v6 else f"10.99.0.{NODES[name]}"
+
+
+@dataclass(frozen=True)
+class Probe:
+    """``count`` requests from the client to ``address``:``port`` over ``proto`` (tcp, udp,
+    sctp), each on a new socket; the answers are the names of the servers that replied.
+
+    ``expect`` is what the answers must be:
+      {"rs1": 2, ...}   exactly these counts (rr, wrr: the cycle is deterministic);
+      ("one", names)    every answer from one server, which is one of ``names``;
+      ("spread", names) every answer from ``names``, at least two different ones.
+    """
+
+    proto: str
+    address: str
+    port: int
+    count: int
+    expect: object
+
+
+@dataclass(frozen=True)
+class Case:
+    name: str
+    services: str                   # the virtual_server blocks, keepalived's syntax
+    keys: tuple[str, ...]           # their services as ipvsadm -Ln names them: "TCP a:p"
+    probes: tuple[Probe, ...] = ()
+    reload: str | None = None       # the blocks after a reload (SIGHUP)
+    run: str = "main"               # cases of one run share the daemons
+    keep: bool = False              # the run stops with -I: the table stays
+    settle: float = 1.0             # the table is read once unchanged this long
+    lb_tc: tuple[str, ...] = ()     # tc commands for the director (fwmark)
+
+
+def _rs(name: str, weight: int = 1, check: str = "", v6: bool = False,
+        extra: str = "") -> str:
+    body = f"weight {weight}\n{extra}{check}"
+    return (f"    real_server {addr(name, v6)} {PORT} {{\n"
+            f"{textwrap.indent(body, '        ')}\n    }}\n")
+
+
+def _vs(head: str, servers: str, algo: str = "rr", kind: str = "NAT", proto: str = "TCP",
+        extra: str = "") -> str:
+    lines = [f"virtual_server {head} {{", "    delay_loop 1", f"    lb_algo {algo}",
+             f"    lb_kind {kind}"]
+    if proto:
+        lines.append(f"    protocol {proto}")
+    lines += [textwrap.indent(x, "    ") for x in extra.splitlines()]
+    return "\n".join(lines) + "\n" + servers + "}\n"
+
+
+def _three(weights=(1, 1, 1), check: str = "", v6: bool = False) -> str:
+    return "".join(_rs(f"rs{i + 1}", w, check, v6) for i, w in enumerate(weights))
+
+
+UP = "TCP_CHECK {\n    connect_timeout 1\n}\n"
+# A check that fails at once: nothing listens on port 81 (connection refused).
+DOWN = "TCP_CHECK {\n    connect_port 81\n    connect_timeout 1\n    retry 0\n}\n"
+
+_ports = itertools.count(8001)
+
+
+def case(name: str, servers: str | None = None, *, algo: str = "rr", kind: str = "NAT",
+         proto: str = "TCP", v6: bool = False, extra: str = "", count: int = 6,
+         expect: object = None, reload: str | None = None, **kw) -> Case:
+    """One virtual server on its own VIP:port (NAT: a port of VIP/VIP6; DR, TUN: port 80
+    of their VIP) with ``servers`` (default rs1..rs3, weight 1), probed ``count`` times
+    with ``expect`` (default: 2 answers from each of rs1..rs3). ``reload``: the real
+    servers after a reload (same virtual server)."""
+    vip = {"NAT": VIP6 if v6 else VIP, "DR": VIP6_DR if v6 else VIP_DR, "TUN": VIP_TUN}[kind]
+    port = next(_ports) if kind == "NAT" else PORT
+    servers = servers if servers is not None else _three(v6=v6)
+    head = f"{vip} {port}"
+    shown = f"[{vip}]:{port}" if v6 else f"{vip}:{port}"
+    probe = Probe(proto.lower(), vip, port, count,
+                  expect if expect is not None else {n: count // 3 for n in ALL})
+    again = _vs(head, reload, algo, kind, proto, extra) if reload is not None else None
+    return Case(name, _vs(head, servers, algo, kind, proto, extra), (f"{proto} {shown}",),
+                (probe,), reload=again, **kw)
+
+
+def _fwmark_filter() -> list[str]:
+    # UML's kernel has nftables for the bridge family only (no NF_TABLES_IPV4) and the
+    # host has no iptables: tc marks the packets, on the director's ingress.
+    return ["qdisc add dev eth0 clsact",
+            f"filter add dev eth0 ingress protocol ip flower ip_proto tcp dst_ip {VIP_FWMARK} "
+            f"dst_port {PORT} action skbedit mark 1"]
+
+
+_SORRY = f"sorry_server {addr('sorry')} {PORT}"
+
+CASES: list[Case] = [
+    case("rr", _three(check=UP)),
+    case("wrr", _three((1, 2, 3)), algo="wrr", count=12,
+         expect={"rs1": 2, "rs2": 4, "rs3": 6}),
+    case("lc", algo="lc", expect=("spread", ALL)),
+    case("wlc", _three((1, 2, 3)), algo="wlc", count=12, expect=("spread", ALL)),
+    case("sh", algo="sh", expect=("one", ALL)),
+    case("sh_port_fallback", algo="sh", extra="sh-port\nsh-fallback", count=12,
+         expect=("spread", ALL)),
+    case("mh", algo="mh", expect=("one", ALL)),
+    case("mh_port_fallback", algo="mh", extra="mh-port\nmh-fallback", count=12,
+         expect=("spread", ALL)),
+    case("persistence",
+         extra="persistence_timeout 30\npersistence_granularity 255.255.255.0",
+         expect=("one", ALL)),
+    Case("fwmark", _vs("fwmark 1", _three(), proto=""), ("FWM 1",),
+         (Probe("tcp", VIP_FWMARK, PORT, 6, {n: 2 for n in ALL}),), lb_tc=tuple(_fwmark_filter())),
+    case("ipv6", _three(check=UP, v6=True), v6=True),
+    case("udp", proto="UDP"),
+    case("sorry_server", _three(check=DOWN), extra=_SORRY, count=3, expect={"sorry": 3},
+         settle=2.5),
+    case("inhibit_on_failure",
+         _rs("rs1", 1, DOWN, extra="inhibit_on_failure\n") + _rs("rs2", 1, UP) + _rs("rs3", 1, UP),
+         count=4, expect={"rs2": 2, "rs3": 2}, settle=2.5),
+    case("quorum", _rs("rs1", 1, UP) + _rs("rs2", 1, UP) + _rs("rs3", 1, DOWN),
+         extra=f"quorum 3\nhysteresis 0\n{_SORRY}", count=3, expect={"sorry": 3}, settle=2.5),
+    case("reload_weights", algo="wrr", reload=_three((1, 2, 3)), count=12,
+         expect={"rs1": 2, "rs2": 4, "rs3": 6}),
+    case("dr", kind="DR"),
+    case("tun", kind="TUN"),
+    case("sctp", proto="SCTP"),
+    case("keep_on_stop", run="keep", keep=True),
+]
+
+
+# ======================================================================================
+# The driver (inside UML).
+
+CLONE_NEWNET = 0x40000000
+_libc = ctypes.CDLL(None, use_errno=True)
+
+
+def _setns(fd: int) -> None:
+    if _libc.setns(fd, CLONE_NEWNET) != 0:
+        err = ctypes.get_errno()
+        raise OSError(err, os.strerror(err))
+
+
+@contextmanager
+def in_netns(ns_name: str):
+    """Runs the block with this thread in namespace ``ns_name`` (sockets made there stay
+    there, processes started there run there), then returns the thread to its own."""
+    home = os.open("/proc/thread-self/ns/net", os.O_RDONLY)
+    target = os.open(f"/run/netns/{ns_name}", os.O_RDONLY)
+    try:
+        _setns(target)
+        try:
+            yield
+        finally:
+            _setns(home)
+    finally:
+        os.close(home)
+        os.close(target)
+
+
+def run(ns: str | None, argv: list[str], input_text: str | None = None,
+        timeout: float = 60.0) -> str:
+    """Runs argv in namespace ``ns`` (None: the guest's own), bounded; returns stdout."""
+    with in_netns(ns) if ns else nullcontext():
+        proc = subprocess.run(argv, input=input_text, capture_output=True, text=True,
+                              timeout=timeout)
+    if proc.returncode != 0:
+        raise RuntimeError(f"{ns}: {argv} failed ({proc.returncode}): {proc.stderr.strip()}")
+    return proc.stdout
+
+
+def ip_batch(ns: str | None, lines: list[str]) -> None:
+    """Runs ``ip`` commands in namespace ``ns``, one process for all (a batch has one
+    address family: the lines that start with "-6 " run in a second, IPv6 batch)."""
+    for family, mine in (([], [x for x in lines if not x.startswith("-6 ")]),
+                         (["-6"], [x[3:] for x in lines if x.startswith("-6 ")])):
+        if mine:
+            run(None, ["ip", *family, *(["-n", ns] if ns else []), "-batch", "-"],
+                "\n".join(mine) + "\n")
+
+
+def sysctl(ns: str, values: dict[str, object]) -> None:
+    """Writes sysctls of namespace ``ns`` from this process (/proc/sys follows the thread)."""
+    with in_netns(ns):
+        for key, value in values.items():
+            with open("/proc/sys/" + key.replace(".", "/"), "w") as f:
+                f.write(f"{value}\n")
+
+
+def build_network() -> None:
+    ip_batch(None, [f"netns add {n}" for n in ("sw", *NODES)])
+    for n in NODES:
+        sysctl(n, {f"net.ipv6.conf.{k}.{v}": 0 for k in ("all", "default")
+                   for v in ("accept_dad", "dad_transmits")})
+    sw = ["link add br0 type bridge stp_state 0 forward_delay 0 mcast_snooping 0"]
+    for n, i in NODES.items():
+        sw += [f"link add p{i} type veth peer name eth0 netns {n}",
+               f"link set p{i} master br0", f"link set p{i} up"]
+    sw.append("link set br0 up")
+    sysctl("sw", {"net.ipv6.conf.default.disable_ipv6": 1})
+    ip_batch("sw", sw)
+    for n in NODES:
+        lines = ["link set lo up", f"addr add {addr(n)}/16 dev eth0",
+                 f"addr add {addr(n, True)}/64 dev eth0 nodad", "link set eth0 up"]
+        if n == "lb":
+            lines += [f"addr add {v}/32 dev eth0" for v in VIPS4]
+            # Deprecated (preferred_lft 0): they take traffic, but the director's own
+            # connections (its health checks) keep fd00:99::2 as their source; a /128 would
+            # otherwise win the longest-prefix rule of source address selection.
+            lines += [f"addr add {v}/128 dev eth0 nodad preferred_lft 0" for v in VIPS6]
+        if n in SERVERS:
+            lines += [f"addr add {v}/32 dev lo" for v in VIPS4]
+            lines += [f"addr add {v}/128 dev lo" for v in VIPS6]
+            lines += ["link set tunl0 up",
+                      f"route add {addr('client')}/32 via {addr('lb')} table 100",
+                      f"rule add from {addr(n)} table 100",
+                      f"-6 route add {addr('client', True)}/128 via {addr('lb', True)} table 100",
+                      f"-6 rule add from {addr(n, True)} table 100"]
+        ip_batch(n, lines)
+    sysctl("lb", {"net.ipv4.ip_forward": 1, "net.ipv6.conf.all.forwarding": 1,
+                  "net.ipv4.conf.all.send_redirects": 0, "net.ipv4.conf.eth0.send_redirects": 0,
+                  "net.ipv4.vs.expire_nodest_conn": 1})
+    for n in SERVERS:
+        values = {f"net.ipv4.conf.{k}.rp_filter": 0 for k in ("all", "default", "eth0", "tunl0")}
+        for k in ("all", "eth0"):
+            values.update({f"net.ipv4.conf.{k}.arp_ignore": 1,
+                           f"net.ipv4.conf.{k}.arp_announce": 2,
+                           f"net.ipv4.conf.{k}.accept_redirects": 0,
+                           # The director redirects NAT replies for a client on the same
+                           # link: followed, they would bypass it and miss their un-NAT.
+                           f"net.ipv6.conf.{k}.accept_redirects": 0})
+        sysctl(n, values)
+
+
+_PROTOS = {"tcp": (socket.SOCK_STREAM, 0), "udp": (socket.SOCK_DGRAM, 0),
+           "sctp": (socket.SOCK_STREAM, socket.IPPROTO_SCTP)}
+
+
+class Servers:
+    """Every server's listeners, served by one thread: a TCP or SCTP connection gets the
+    server's name and is closed; a UDP datagram gets the name back."""
+
+    def __init__(self):
+        self.sel = selectors.DefaultSelector()
+        self.thread = threading.Thread(target=self._loop, daemon=True)
+
+    def listen(self, name: str) -> None:
+        # A UDP socket answers from the address it is bound to, so each address a request
+        # may reach (its own for NAT, a VIP for DR/TUN) gets its own socket: the reply
+        # then takes the route that address needs (through the director, or straight back).
+        binds = [("tcp", "0.0.0.0"), ("tcp", "::"), ("sctp", "0.0.0.0"), ("sctp", "::")]
+        binds += [("udp", a) for a in (addr(name), addr(name, True), *VIPS4, *VIPS6)]
+        for proto, address in binds:
+            kind, number = _PROTOS[proto]
+            family = socket.AF_INET6 if ":" in address else socket.AF_INET
+            with in_netns(name):
+                s = socket.socket(family, kind, number)
+            if family == socket.AF_INET6:
+                s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            s.bind((address, PORT))
+            if kind == socket.SOCK_STREAM:
+                s.listen(64)
+            s.setblocking(False)
+            self.sel.register(s, selectors.EVENT_READ, (proto, name.encode()))
+
+    def _loop(self) -> None:
+        while True:
+            for key, _ in self.sel.select():
+                proto, reply = key.data
+                s = key.fileobj
+                try:
+                    if proto == "udp":
+                        _, peer = s.recvfrom(2048)
+                        s.sendto(reply, peer)
+                    else:
+                        conn, _ = s.accept()
+                        with conn:
+                            conn.settimeout(2)
+                            conn.sendall(reply)
+                except OSError:
+                    pass
+
+
+def request(proto: str, address: str, port: int, timeout: float = 3.0) -> str:
+    """One request from the client; returns the name that answered or "ERR ..."."""
+    kind, number = _PROTOS[proto]
+    family = socket.AF_INET6 if ":" in address else socket.AF_INET
+    with in_netns("client"):
+        s = socket.socket(family, kind, number)
+    try:
+        s.settimeout(timeout)
+        s.connect((address, port))  # UDP too: only the VIP's answer is taken
+        if proto == "udp":
+            s.send(b"who")
+            return s.recv(2048).decode()
+        data = b""
+        while True:
+            chunk = s.recv(2048)
+            if not chunk:
+                return data.decode()
+            data += chunk
+    except OSError as exc:
+        return f"ERR {type(exc).__name__} {exc}"
+    finally:
+        s.close()
+
+
+def normalize(table_text: str) -> list[str]:
+    """``ipvsadm -Ln`` without its headers and its connection counters, one entry a line
+    with single spaces: "TCP 10.99.0.100:8001 rr", "-> 10.99.0.3:80 Masq 1"."""
+    out = []
+    for line in table_text.splitlines():
+        words = line.split()
+        if not words or line.startswith(("IP Virtual Server", "Prot LocalAddress")) \
+                or words[:2] == ["->", "RemoteAddress:Port"]:
+            continue
+        out.append(" ".join(words[:4] if words[0] == "->" else words))
+    return out
+
+
+def share(table: list[str] | None, keys: tuple[str, ...]) -> list[str] | None:
+    """The lines of ``table`` that belong to the services ``keys`` (in the table's order)."""
+    if table is None:
+        return None
+    out, mine = [], False
+    for line in table:
+        if not line.startswith("->"):
+            mine = " ".join(line.split()[:2]) in keys
+        if mine:
+            out.append(line)
+    return out
+
+
+class Director:
+    """Runs one daemon on the director with a run's configuration and reads its tables."""
+
+    def __init__(self, work: str, vigild: str):
+        self.work = work
+        self.vigild = vigild
+
+    def table(self) -> list[str]:
+        return normalize(run("lb", ["ipvsadm", "-Ln"]))
+
+    def settle(self, seconds: float, differs_from: list[str] | None = None,
+               timeout: float = 20.0) -> list[str]:
+        """Polls the table until it is non-empty (and not ``differs_from``) and unchanged
+        for ``seconds``, bounded by ``timeout``; returns the last table read."""
+        deadline = time.monotonic() + timeout
+        last, since = None, time.monotonic()
+        while True:
+            now = time.monotonic()
+            t = self.table()
+            if t != last:
+                last, since = t, now
+            elif t and t != differs_from and now - since >= seconds:
+                return t
+            if now >= deadline:
+                return last
+            time.sleep(0.2)
+
+    def write_conf(self, daemon: str, services: str) -> str:
+        path = os.path.join(self.work, f"{daemon}.conf")
+        extra = ""
+        if daemon == "vigild":
+            extra = f"    vigil_lb_backend ipvs\n    vigil_control_socket {self.work}/ctl\n"
+        with open(path, "w") as f:
+            f.write(f"global_defs {{\n{extra}}}\n{services}")
+        return path
+
+    def start(self, daemon: str, conf: str, keep: bool) -> subprocess.Popen:
+        base = os.path.join(self.work, daemon)
+        argv = [self.vigild if daemon == "vigild" else "keepalived", "-n", "-l", "-D", "-C",
+                "-f", conf, "-p", f"{base}.pid", "-c", f"{base}-check.pid"]
+        if keep:
+            argv.append("-I")
+        log = open(f"{base}.log", "wb")  # noqa: SIM115 - closed below, kept by the child
+        try:
+            with in_netns("lb"):
+                proc = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT,
+                                        stdin=subprocess.DEVNULL, start_new_session=True)
+        finally:
+            log.close()
+        proc.log_path = f"{base}.log"  # type: ignore[attr-defined]
+        return proc
+
+    @staticmethod
+    def stop(proc: subprocess.Popen, timeout: float = 15.0) -> int | None:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+        try:
+            return proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=5)
+            return None
+
+    def run_daemon(self, daemon: str, cases: list[Case], traffic: bool) -> dict:
+        out: dict = {"reloaded": None}
+        run("lb", ["ipvsadm", "-C"])
+        settle = max(c.settle for c in cases)
+        keep = any(c.keep for c in cases)
+        conf = self.write_conf(daemon, "".join(c.services for c in cases))
+        t0 = time.monotonic()
+        proc = self.start(daemon, conf, keep)
+        try:
+            out["table"] = self.settle(settle)
+            if any(c.reload for c in cases):
+                self.write_conf(daemon, "".join(c.reload or c.services for c in cases))
+                proc.send_signal(signal.SIGHUP)
+                out["reloaded"] = self.settle(settle, differs_from=out["table"])
+            if traffic:
+                out["answers"] = {c.name: [[request(p.proto, p.address, p.port)
+                                            for _ in range(p.count)] for p in c.probes]
+                                  for c in cases}
+            out["running"] = proc.poll() is None
+        finally:
+            out["exit"] = self.stop(proc)
+        out["after_stop"] = self.table()
+        out["seconds"] = round(time.monotonic() - t0, 2)
+        with open(proc.log_path, encoding="utf-8", errors="replace") as f:  # type: ignore
+            out["log"] = f.read()[-8000:]
+        run("lb", ["ipvsadm", "-C"])
+        return out
+
+
+def run_cases(director: Director, cases: list[Case], results: str) -> None:
+    """Runs one group of cases (vigild, then keepalived) and writes each case's results."""
+    outcome: dict = {}
+    error = ""
+    tc = [line for c in cases for line in c.lb_tc]
+    try:
+        if tc:
+            run("lb", ["tc", "-batch", "-"], "\n".join(tc) + "\n")
+        for daemon in ("vigild", "keepalived"):
+            outcome[daemon] = director.run_daemon(daemon, cases, traffic=daemon == "vigild")
+            print(f"driver: {cases[0].run}: {daemon} {outcome[daemon]['seconds']}s", flush=True)
+    except Exception:  # noqa: BLE001 - recorded for the host to report
+        error = traceback.format_exc()
+    finally:
+        if tc:
+            run("lb", ["tc", "qdisc", "del", "dev", "eth0", "clsact"])
+    for c in cases:
+        result: dict = {"name": c.name, "run": c.run, "error": error}
+        for daemon, o in outcome.items():
+            result[daemon] = {
+                "table": share(o["table"], c.keys), "reloaded": share(o["reloaded"], c.keys),
+                "after_stop": share(o["after_stop"], c.keys),
+                "whole_after_stop": o["after_stop"], "exit": o["exit"],
+                "running": o["running"], "answers": o.get("answers", {}).get(c.name),
+                "log": o["log"]}
+        tmp = os.path.join(results, f".{c.name}.tmp")
+        with open(tmp, "w") as f:
+            json.dump(result, f, indent=1)
+        os.rename(tmp, os.path.join(results, f"{c.name}.json"))
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--results", required=True)
+    parser.add_argument("--vigild", required=True)
+    parser.add_argument("--only", nargs="*")
+    args = parser.parse_args()
+    started = time.monotonic()
+    build_network()
+    servers = Servers()
+    for name in SERVERS:
+        servers.listen(name)
+    servers.thread.start()
+    work = "/tmp/ipvs-uml"
+    os.makedirs(work, exist_ok=True)
+    director = Director(work, args.vigild)
+    print(f"driver: network ready in {time.monotonic() - started:.1f}s", flush=True)
+    runs: dict[str, list[Case]] = {}
+    for c in CASES:
+        if not args.only or c.name in args.only:
+            runs.setdefault(c.run, []).append(c)
+    for cases in runs.values():
+        run_cases(director, cases, args.results)
+    print(f"driver: done in {time.monotonic() - started:.1f}s", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

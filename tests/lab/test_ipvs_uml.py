@@ -1,0 +1,129 @@
+"""vigild's IPVS backend in a real IPVS kernel (User-Mode Linux), against keepalived 2.2.7.
+
+One UML kernel is booted for the module (uml.py); inside it ipvs_uml_cases.py runs every
+case (its docstring describes the network and the runs). For each case this module
+checks, from the results written by the guest:
+  - vigild's IPVS table (``ipvsadm -Ln`` without counters) is keepalived's for the same
+    configuration, at start and after a reload;
+  - the client's requests through the VIP reached the real servers the case expects;
+  - SIGTERM left no entry of the case (the whole table empty), and -I left the table as
+    it was.
+Skips with the reason where UML cannot start (not root, package missing, no build).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+
+import pytest
+
+import ipvs_uml_cases as cases
+import uml
+
+PYTHON = "/usr/bin/python3"
+
+
+@pytest.fixture(scope="module")
+def uml_run(vigild):
+    build = os.path.dirname(os.path.dirname(vigild))  # $VIGIL_BUILD/apps/vigild
+    driver = [PYTHON, os.path.abspath(cases.__file__), "--results", uml.GUEST_RESULTS,
+              "--vigild", os.path.abspath(vigild)]
+    run = uml.boot(driver, os.path.abspath(build), modules=cases.MODULES,
+                   boot_timeout=90, case_timeout=120, total_timeout=420)
+    try:
+        yield run
+    finally:
+        run.close()
+
+
+def _result(run: uml.UmlRun, name: str) -> dict:
+    if run.unusable:
+        pytest.skip(run.unusable)
+    path = os.path.join(run.results_dir, f"{name}.json")
+    if not os.path.exists(path):
+        pytest.fail(f"no result for case {name}: {run.error or 'the driver wrote none'}\n"
+                    f"UML console (last lines):\n{run.console_tail()}")
+    with open(path) as f:
+        result = json.load(f)
+    if result["error"]:
+        pytest.fail(f"case {name} failed inside UML:\n{result['error']}\n"
+                    f"UML console (last lines):\n{run.console_tail()}")
+    return result
+
+
+def check_answers(probe: cases.Probe, answers: list[str]) -> str:
+    """Returns why ``answers`` do not meet ``probe.expect`` ("" when they do)."""
+    if len(answers) != probe.count:
+        return f"{len(answers)} answers for {probe.count} requests"
+    expect = probe.expect
+    if isinstance(expect, dict):
+        got = {n: answers.count(n) for n in set(answers)}
+        return "" if got == expect else f"counts {got}, expected {expect}"
+    kind, names = expect
+    strangers = [a for a in answers if a not in names]
+    if strangers:
+        return f"answers {strangers} are not from {names}"
+    if kind == "one" and len(set(answers)) != 1:
+        return f"answers from {sorted(set(answers))}, expected one server"
+    if kind == "spread" and len(set(answers)) < 2:
+        return f"every answer from {answers[0]}, expected at least two servers"
+    return ""
+
+
+def _logs(result: dict) -> str:
+    return (f"vigild's log:\n{result['vigild']['log']}\n"
+            f"keepalived's log:\n{result['keepalived']['log']}")
+
+
+@pytest.mark.parametrize("case", cases.CASES, ids=[c.name for c in cases.CASES])
+def test_ipvs_in_uml_matches_keepalived(uml_run, case):
+    result = _result(uml_run, case.name)
+    vigil, keepalived = result["vigild"], result["keepalived"]
+    assert vigil["running"], f"vigild exited early\n{_logs(result)}"
+    assert vigil["table"], f"vigild programmed nothing for {case.keys}\n{_logs(result)}"
+    assert vigil["table"] == keepalived["table"], _logs(result)
+    if case.reload is not None:
+        assert vigil["reloaded"] != vigil["table"], "the reload changed nothing"
+        assert vigil["reloaded"] == keepalived["reloaded"], _logs(result)
+    elif vigil["reloaded"] is not None:  # another case's reload left this one alone
+        assert vigil["reloaded"] == vigil["table"], _logs(result)
+    for probe, answers in zip(case.probes, vigil["answers"], strict=True):
+        why = check_answers(probe, answers)
+        assert not why, f"{probe.proto} to {probe.address}:{probe.port}: {why}: {answers}"
+    assert vigil["exit"] == 0, f"vigild exit status {vigil['exit']}\n{_logs(result)}"
+    if case.keep:
+        assert vigil["after_stop"] == (vigil["reloaded"] or vigil["table"])
+        assert keepalived["after_stop"] == (keepalived["reloaded"] or keepalived["table"])
+    else:
+        assert vigil["whole_after_stop"] == [], "SIGTERM left IPVS entries"
+
+
+def test_check_answers_refuses_what_a_case_does_not_expect():
+    probe = cases.Probe("tcp", cases.VIP, 80, 4, {"rs1": 2, "rs2": 2})
+    assert check_answers(probe, ["rs1", "rs2", "rs1", "rs2"]) == ""
+    assert "counts" in check_answers(probe, ["rs1", "rs1", "rs1", "rs2"])
+    assert "answers for" in check_answers(probe, ["rs1", "rs2"])
+    one = cases.Probe("tcp", cases.VIP, 80, 2, ("one", cases.ALL))
+    assert check_answers(one, ["rs2", "rs2"]) == ""
+    assert "one server" in check_answers(one, ["rs2", "rs3"])
+    assert "not from" in check_answers(one, ["sorry", "sorry"])
+    spread = cases.Probe("tcp", cases.VIP, 80, 2, ("spread", cases.ALL))
+    assert check_answers(spread, ["rs1", "rs3"]) == ""
+    assert "at least two" in check_answers(spread, ["rs1", "rs1"])
+    assert "not from" in check_answers(spread, ["rs1", "ERR TimeoutError timed out"])
+
+
+def test_normalize_and_share_cut_ipvsadm_output_per_service():
+    text = ("IP Virtual Server version 1.2.1 (size=4096)\n"
+            "Prot LocalAddress:Port Scheduler Flags\n"
+            "  -> RemoteAddress:Port           Forward Weight ActiveConn InActConn\n"
+            "TCP  10.99.0.100:8001 rr\n"
+            "  -> 10.99.0.3:80                 Masq    1      0          3\n"
+            "FWM  1 rr\n"
+            "  -> 10.99.0.4:80                 Masq    2      1          0\n")
+    table = cases.normalize(text)
+    assert table == ["TCP 10.99.0.100:8001 rr", "-> 10.99.0.3:80 Masq 1", "FWM 1 rr",
+                     "-> 10.99.0.4:80 Masq 2"]
+    assert cases.share(table, ("FWM 1",)) == ["FWM 1 rr", "-> 10.99.0.4:80 Masq 2"]
+    assert cases.share(table, ("TCP 10.99.0.100:8002",)) == []
