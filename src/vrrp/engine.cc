@@ -37,6 +37,7 @@
 #include "vrrp/link_watch.h"
 #include "vrrp/notifier.h"
 #include "vrrp/packet.h"
+#include "vrrp/reload_rule.h"
 #include "vrrp/routes.h"
 #include "vrrp/startup_delay.h"
 #include "vrrp/state_machine.h"
@@ -177,8 +178,9 @@ class EngineImpl final : public control::Engine {
     reload_keep_.clear();
     for (const auto& s : next.instances) {
       auto it = instances_.find(s.name);
-      if (it == instances_.end() || !it->second->vips_installed ||
-          it->second->sm->state() != State::kMaster || !SameIdentity(it->second->spec, s))
+      if (it == instances_.end() ||
+          !HoldsVipsThroughReload(it->second->spec, it->second->sm->state(),
+                                  it->second->vips_installed, s))
         continue;
       for (const auto& v : s.vips) reload_keep_.insert(VipKey(v));
     }
@@ -189,35 +191,36 @@ class EngineImpl final : public control::Engine {
     for (auto it = instances_.begin(); it != instances_.end();) {
       Instance& in = *it->second;
       auto w = wanted.find(it->first);
-      if (w == wanted.end()) {
-        log::Info(in.spec.name + ": removed by reload");
-        StopInstance(in, /*release_vips=*/true);
-        it = instances_.erase(it);
-        ++removed;
-        continue;
-      }
-      const InstanceSpec& ns = *w->second;
-      if (ns == in.spec) {
-        ++unchanged;
-      } else if (ns.SameExceptVips(in.spec)) {
-        ChangeVipsRemove(in, ns);
-        ++vips_changed;
-      } else if (SameIdentity(in.spec, ns) &&
-                 (in.sm->state() == State::kMaster || in.sm->state() == State::kBackup)) {
-        log::Info(in.spec.name + ": changed by reload; replacing it in state " +
-                  std::string(StateName(in.sm->state())));
-        carried[ns.name] = Detach(in);
-        it = instances_.erase(it);
-        to_add.push_back(&ns);
-        ++changed;
-        continue;
-      } else {
-        log::Info(in.spec.name + ": changed by reload; restarting it");
-        StopInstance(in, /*release_vips=*/true);
-        it = instances_.erase(it);
-        to_add.push_back(&ns);
-        ++changed;
-        continue;
+      const InstanceSpec* ns = w == wanted.end() ? nullptr : w->second;
+      switch (FateOnReload(in.spec, in.sm->state(), ns)) {
+        case ReloadFate::kRemoved:
+          log::Info(in.spec.name + ": removed by reload");
+          StopInstance(in, /*release_vips=*/true);
+          it = instances_.erase(it);
+          ++removed;
+          continue;
+        case ReloadFate::kUnchanged:
+          ++unchanged;
+          break;
+        case ReloadFate::kVipsChanged:
+          ChangeVipsRemove(in, *ns);
+          ++vips_changed;
+          break;
+        case ReloadFate::kReplaced:
+          log::Info(in.spec.name + ": changed by reload; replacing it in state " +
+                    std::string(StateName(in.sm->state())));
+          carried[ns->name] = Detach(in);
+          it = instances_.erase(it);
+          to_add.push_back(ns);
+          ++changed;
+          continue;
+        case ReloadFate::kRestarted:
+          log::Info(in.spec.name + ": changed by reload; restarting it");
+          StopInstance(in, /*release_vips=*/true);
+          it = instances_.erase(it);
+          to_add.push_back(ns);
+          ++changed;
+          continue;
       }
       ++it;
     }
@@ -652,14 +655,6 @@ class EngineImpl final : public control::Engine {
     control::InstanceStatus status;
     bool vmac_created = false;
   };
-
-  // Whether `a` and `b` are the same VRRP router for a reload (keepalived's test: VRID,
-  // family, interface, unicast or not, VMAC).
-  static bool SameIdentity(const InstanceSpec& a, const InstanceSpec& b) {
-    return a.params.vrid == b.params.vrid && a.family == b.family &&
-           a.interface == b.interface && a.unicast_peers.empty() == b.unicast_peers.empty() &&
-           a.vmac == b.vmac;
-  }
 
   static std::string VipKey(const VipSpec& v) { return v.prefix.ToString() + "%" + v.dev; }
 
