@@ -1,6 +1,8 @@
 // vigilctl: asks a running vigild for its state over the control socket, and carries out
 // the runtime operations on real servers and VRRP instances.
+#include <cstdint>
 #include <iostream>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -17,6 +19,7 @@ int main(int argc, char** argv) {
   int timeout_ms = 10000;
   std::string command = "status";
   std::vector<std::string> args;
+  std::optional<uint64_t> from;
   app.add_option("-s,--socket", socket_path, "control socket of vigild")->capture_default_str();
   app.add_flag("-j,--json", json_out, "print the JSON answer as it came");
   app.add_option("-t,--timeout", timeout_ms, "milliseconds to wait for an answer")
@@ -24,14 +27,20 @@ int main(int argc, char** argv) {
   app.add_option("command", command,
                  "status | instances | servers | stats | reload | enable VS RS | disable VS RS "
                  "| drain VS RS [SECONDS] | weight VS RS N | maintenance on|off | failover "
-                 "INSTANCE | priority INSTANCE N|reset")
+                 "INSTANCE | priority INSTANCE N|reset | watch [--from SEQ]")
       ->check(CLI::IsMember({"status", "instances", "servers", "stats", "reload", "enable",
                              "disable", "drain", "weight", "maintenance", "failover",
-                             "priority"}))
+                             "priority", "watch"}))
       ->capture_default_str();
   app.add_option("args", args, "the operation's arguments (virtual server, real server, "
                               "instance, value)");
+  app.add_option("--from", from, "watch: begin with the event numbered SEQ (0: every event "
+                                 "vigild still keeps); without it, the events from now on");
   CLI11_PARSE(app, argc, argv);
+  if (from && command != "watch") {
+    std::cerr << "vigilctl: --from is for watch only\n";
+    return 2;
+  }
 
   nlohmann::json request{{"command", command}};
   auto usage = [&](const std::string& text) {
@@ -80,6 +89,40 @@ int main(int argc, char** argv) {
   } else if (!args.empty()) {
     std::cerr << "vigilctl: " << command << " takes no arguments\n";
     return 2;
+  }
+
+  if (command == "watch") {
+    if (from) request["from"] = *from;
+    // Each line as it comes (flushed: a pipe reader sees it at once); an answer that
+    // refuses the watch goes to stderr.
+    bool answered = false;
+    bool refused = false;
+    bool overflow = false;
+    auto watched = vigil::control::Watch(
+        socket_path, request.dump(), timeout_ms, [&](const std::string& line) {
+          if (!answered) {
+            answered = true;
+            auto j = nlohmann::json::parse(line, nullptr, false);
+            if (j.is_discarded() || !j.value("ok", false)) {
+              refused = true;
+              std::cerr << vigil::control::RenderResponse("watch", line).text << std::flush;
+            }
+            return;
+          }
+          if (refused) return;
+          auto j = nlohmann::json::parse(line, nullptr, false);
+          if (!j.is_discarded() && j.is_object() && j.value("type", "") == "overflow")
+            overflow = true;
+          std::cout << (json_out ? line : vigil::control::RenderEvent(line)) << std::endl;
+        });
+    if (!watched) {
+      std::cerr << "vigilctl: " << watched.error().ToString() << "\n";
+      return 2;
+    }
+    if (refused) return 1;
+    if (overflow) return 3;
+    std::cerr << "vigilctl: vigild closed the watch\n";
+    return 1;
   }
 
   auto reply = vigil::control::Request(socket_path, request.dump(), timeout_ms);

@@ -951,6 +951,12 @@ class CheckEngine final : public control::Engine {
                                 std::string(up ? "notify_up" : "notify_down") + " for " + rs_name,
                                 up ? "up" : "down");
           fifos_.Write(FifoRsLine(rs_name, vs_name, up));
+          Emit("real_server", {{"virtual_server", vs.id},
+                               {"real_server", AddressPortName(rs.address, rs.port)},
+                               {"health", std::string(up ? "UP" : "DOWN")},
+                               {"reason", std::string(e.init       ? "start"
+                                                      : e.stopping ? "stop"
+                                                                   : "check")}});
           break;
         }
         case Event::Kind::kQuorumUp:
@@ -979,6 +985,13 @@ class CheckEngine final : public control::Engine {
                                 std::string(up ? "quorum_up" : "quorum_down") + " for VS " + vs_name,
                                 up ? "up" : "down");
           fifos_.Write(FifoVsLine(vs_name, up));
+          Emit("quorum", {{"virtual_server", vs.id},
+                          {"quorum", std::string(up ? "up" : "down")},
+                          {"live_weight", e.live_weight},
+                          {"threshold", e.threshold},
+                          {"reason", std::string(e.init       ? "start"
+                                                 : e.stopping ? "stop"
+                                                              : "check")}});
           break;
         }
       }

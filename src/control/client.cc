@@ -9,6 +9,7 @@
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
+#include <optional>
 #include <sstream>
 #include <vector>
 
@@ -20,8 +21,10 @@
 
 namespace vigil::control {
 
-Result<std::string> Request(const std::string& path, const std::string& request_line,
-                            int timeout_ms) {
+namespace {
+
+// Returns a socket connected to `path` that has sent `request_line`.
+Result<UniqueFd> Send(const std::string& path, const std::string& request_line) {
   sockaddr_un addr{};
   if (path.size() >= sizeof(addr.sun_path))
     return Fail(ErrorCode::kInvalidArgument, "control socket path too long: " + path);
@@ -41,25 +44,72 @@ Result<std::string> Request(const std::string& path, const std::string& request_
     if (n <= 0) return FailErrno("write to control socket");
     sent += n;
   }
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
-  std::string in;
+  return fd;
+}
+
+// Reads from `fd` into `in` until it holds a whole line; returns false at the end of the
+// stream. `deadline` (if set) bounds the wait.
+Result<bool> ReadLine(int fd, std::string& in,
+                      std::optional<std::chrono::steady_clock::time_point> deadline) {
   char buf[65536];
   while (in.find('\n') == std::string::npos) {
-    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-        deadline - std::chrono::steady_clock::now());
-    if (left.count() <= 0) return Fail(ErrorCode::kTimeout, "no answer from vigild");
-    pollfd p{fd.get(), POLLIN, 0};
-    int r = poll(&p, 1, static_cast<int>(left.count()));
+    int wait = -1;
+    if (deadline) {
+      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+          *deadline - std::chrono::steady_clock::now());
+      if (left.count() <= 0) return Fail(ErrorCode::kTimeout, "no answer from vigild");
+      wait = static_cast<int>(left.count());
+    }
+    pollfd p{fd, POLLIN, 0};
+    int r = poll(&p, 1, wait);
     if (r < 0 && errno == EINTR) continue;
     if (r < 0) return FailErrno("poll");
     if (r == 0) return Fail(ErrorCode::kTimeout, "no answer from vigild");
-    ssize_t n = read(fd.get(), buf, sizeof(buf));
+    ssize_t n = read(fd, buf, sizeof(buf));
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) return FailErrno("read from control socket");
-    if (n == 0) return Fail(ErrorCode::kIo, "vigild closed the connection");
+    if (n == 0) return false;
     in.append(buf, n);
   }
+  return true;
+}
+
+}  // namespace
+
+Result<std::string> Request(const std::string& path, const std::string& request_line,
+                            int timeout_ms) {
+  auto fd = Send(path, request_line);
+  if (!fd) return std::unexpected(fd.error());
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  std::string in;
+  auto got = ReadLine(fd->get(), in, deadline);
+  if (!got) return std::unexpected(got.error());
+  if (!*got) return Fail(ErrorCode::kIo, "vigild closed the connection");
   return in.substr(0, in.find('\n'));
+}
+
+Result<void> Watch(const std::string& path, const std::string& request_line, int timeout_ms,
+                   const std::function<void(const std::string&)>& on_line) {
+  auto fd = Send(path, request_line);
+  if (!fd) return std::unexpected(fd.error());
+  std::optional<std::chrono::steady_clock::time_point> deadline =
+      std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  std::string in;
+  bool answered = false;
+  for (;;) {
+    auto got = ReadLine(fd->get(), in, answered ? std::nullopt : deadline);
+    if (!got) return std::unexpected(got.error());
+    if (!*got) {
+      if (!answered) return Fail(ErrorCode::kIo, "vigild closed the connection");
+      return {};
+    }
+    size_t end;
+    while ((end = in.find('\n')) != std::string::npos) {
+      on_line(in.substr(0, end));
+      in.erase(0, end + 1);
+      answered = true;
+    }
+  }
 }
 
 namespace {
@@ -183,6 +233,22 @@ std::string EnginesLine(const json& engines) {
 }
 
 }  // namespace
+
+std::string RenderEvent(const std::string& line) {
+  // In the line's own order (seq, time, type, then the event's fields).
+  using ordered = nlohmann::ordered_json;
+  ordered e = ordered::parse(line, nullptr, false);
+  if (e.is_discarded() || !e.is_object()) return line;
+  auto text = [](const ordered& v) { return v.is_string() ? v.get<std::string>() : v.dump(); };
+  if (!e.contains("seq")) return "-- " + (e.contains("message") ? text(e["message"]) : line);
+  std::string out;
+  for (auto it = e.begin(); it != e.end(); ++it) {
+    if (!out.empty()) out += ' ';
+    if (it.key() == "seq" || it.key() == "time" || it.key() == "type") out += text(it.value());
+    else out += it.key() + "=" + text(it.value());
+  }
+  return out;
+}
 
 Rendered RenderResponse(const std::string& command, const std::string& response_line) {
   json r = json::parse(response_line, nullptr, false);

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "base/error.h"
+#include "control/event_log.h"
 #include "control/protocol.h"
 #include "control/status.h"
 
@@ -45,14 +46,21 @@ class Engine {
 
   // The engine calls this whenever its observable state changed.
   void set_on_change(std::function<void()> f) { on_change_ = std::move(f); }
+  // The engine calls this with each event for `vigilctl watch` (an EventBody), in the
+  // order they happen.
+  void set_on_event(std::function<void(std::string)> f) { on_event_ = std::move(f); }
 
  protected:
   void Changed() {
     if (on_change_) on_change_();
   }
+  void Emit(std::string_view type, const std::vector<EventField>& fields) {
+    if (on_event_) on_event_(EventBody(type, fields));
+  }
 
  private:
   std::function<void()> on_change_;
+  std::function<void(std::string)> on_event_;
 };
 
 }  // namespace vigil::control

@@ -139,6 +139,13 @@ Result<Operation> OperationFromJson(const std::string& line) {
   return op;
 }
 
+bool IsWatchRequest(const std::string& line) {
+  nlohmann::json req = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
+  if (req.is_discarded() || !req.is_object()) return false;
+  auto it = req.find("command");
+  return it != req.end() && it->is_string() && it->get_ref<const std::string&>() == "watch";
+}
+
 void HandleRequest(const std::string& line, ControlTarget& target,
                    std::function<void(std::string)> reply) {
   nlohmann::json req = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
@@ -173,6 +180,10 @@ void HandleRequest(const std::string& line, ControlTarget& target,
       else r["error"] = message;
       reply(Dump(r));
     });
+    return;
+  }
+  if (command == "watch") {
+    reply(ErrorReply("watch streams events on the control socket only"));
     return;
   }
   if (command != "status" && command != "instances" && command != "servers" &&

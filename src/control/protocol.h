@@ -15,6 +15,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 
 #include "base/error.h"
@@ -54,6 +55,12 @@ std::string ToJson(const Operation& op);
 // Parses a request line naming an operation; returns why it is not a valid one.
 Result<Operation> OperationFromJson(const std::string& line);
 
+class EventLog;
+
+// Returns whether `line` is a watch request ({"command":"watch",...}): the control server
+// streams events on that connection instead of answering once (see control/event_log.h).
+bool IsWatchRequest(const std::string& line);
+
 // What the protocol needs from the daemon.
 class ControlTarget {
  public:
@@ -70,6 +77,8 @@ class ControlTarget {
     (void)op;
     done(false, "this daemon takes no operations");
   }
+  // Returns the daemon's event log, which `watch` reads (null: it keeps none).
+  virtual std::shared_ptr<EventLog> Events() { return nullptr; }
 };
 
 // Handles one request line and calls `reply` with the response line (without newline),

@@ -11,8 +11,10 @@
 #include <sstream>
 
 #include <asio.hpp>
+#include <nlohmann/json.hpp>
 
 #include "base/fd.h"
+#include "control/event_log.h"
 #include "control/metrics_request.h"
 
 namespace vigil::control {
@@ -90,6 +92,14 @@ class AcceptGate {
     --stats_.open;
     slot_freed_.cancel();
   }
+  // Counts the connections that watch (each holds a slot as long as its peer stays).
+  bool StartWatching() {
+    if (watchers_ >= limits_.max_watchers) return false;
+    ++watchers_;
+    return true;
+  }
+  void StopWatching() { --watchers_; }
+  size_t watchers() const { return watchers_; }
   void Stop() {
     slot_freed_.cancel();
     pause_.cancel();
@@ -104,6 +114,7 @@ class AcceptGate {
   asio::steady_timer slot_freed_;
   asio::steady_timer pause_;
   std::chrono::milliseconds next_pause_ = limits_.min_pause;
+  size_t watchers_ = 0;
 };
 
 // Holds one of a gate's connection slots for a session's lifetime.
@@ -178,6 +189,10 @@ class ControlSession : public std::enable_shared_from_this<ControlSession> {
       if (ec) co_return;
       std::string line = buffer.substr(0, n - 1);
       buffer.erase(0, n);
+      if (IsWatchRequest(line)) {
+        co_await Watch(line);
+        co_return;
+      }
       std::optional<std::string> reply = co_await AwaitReply(
           [&](std::function<void(std::string)> done) { HandleRequest(line, target_, done); });
       if (!reply) co_return;
@@ -191,7 +206,134 @@ class ControlSession : public std::enable_shared_from_this<ControlSession> {
     }
   }
 
- private:
+private:
+  // A watch's state shared with the callbacks that wake it.
+  struct Watching {
+    explicit Watching(const asio::any_io_executor& ex)
+        : wake(ex, asio::steady_timer::time_point::max()), cut(ex) {}
+    asio::steady_timer wake;  // cancelled when an event arrives or the peer leaves
+    asio::steady_timer cut;   // closes a stalled reader that fell a ring behind
+    bool gone = false;        // the peer closed (or sent garbage after its request)
+    bool writing = false;
+    bool cutting = false;
+    uint64_t next = 0;        // the first event not handed to the socket yet
+    std::array<char, 512> sink{};
+  };
+
+  // Streams the event log from the request's sequence number: the answer, a line counting
+  // the events lost before `from` if any, then events as they come, until the peer leaves.
+  // A reader whose next event falls out of the ring gets a last line saying where to
+  // resume, and is closed; one that cannot take even that within the deadline is closed.
+  awaitable<void> Watch(const std::string& line) {
+    AcceptGate& gate = slot_.gate();
+    ListenerStatus& stats = gate.stats();
+    const ListenerLimits& limits = gate.limits();
+    std::shared_ptr<EventLog> log = target_.Events();
+    auto request = WatchRequestFromJson(line);
+    bool ok = false;
+    uint64_t from = 0;
+    std::string answer;
+    auto error = [](const std::string& why) {
+      return nlohmann::json{{"ok", false}, {"error", why}}.dump(
+          -1, ' ', false, nlohmann::json::error_handler_t::replace);
+    };
+    if (!log) {
+      answer = error("this daemon keeps no events");
+    } else if (!request) {
+      answer = error(request.error().context());
+    } else {
+      from = request->from.value_or(log->last_seq() + 1);
+      if (from == 0) from = 1;
+      answer = WatchAnswer(*log, from, &ok);
+      if (ok && !gate.StartWatching()) {
+        ok = false;
+        answer = error("too many watchers: " + std::to_string(gate.watchers()) +
+                       " connections watch already (at most " +
+                       std::to_string(limits.max_watchers) + ")");
+      }
+    }
+    std::error_code ec;
+    {
+      std::string out = answer + "\n";
+      Deadline guard(socket_, limits.deadline, stats.timed_out);
+      co_await asio::async_write(socket_, asio::buffer(out), asio::redirect_error(use_awaitable, ec));
+    }
+    if (!ok || ec) co_return;
+
+    auto w = std::make_shared<Watching>(socket_.get_executor());
+    w->next = from;
+    const uint64_t subscription = log->Subscribe([this, w, raw = log.get(), &stats, &limits] {
+      w->wake.cancel();
+      // Stalled in a write while the ring drops what it has not read: it gets the
+      // deadline to take the rest and the last line, then it is closed.
+      if (!w->writing || w->cutting || raw->first_seq() <= w->next) return;
+      w->cutting = true;
+      w->cut.expires_after(limits.deadline);
+      w->cut.async_wait([this, w, &stats](std::error_code e) {
+        if (e) return;
+        ++stats.timed_out;
+        std::error_code ignored;
+        socket_.close(ignored);
+      });
+    });
+    struct Leave {
+      ~Leave() {
+        log->Unsubscribe(subscription);
+        w->cut.cancel();
+        w->wake.cancel();
+        std::error_code ignored;
+        socket.close(ignored);  // ends the read below, which holds the session
+        gate.StopWatching();
+      }
+      std::shared_ptr<EventLog> log;
+      uint64_t subscription;
+      std::shared_ptr<Watching> w;
+      asio::local::stream_protocol::socket& socket;
+      AcceptGate& gate;
+    } leave{log, subscription, w, socket_, gate};
+    ReadUntilGone(w);
+
+    bool first = true;
+    for (;;) {
+      if (w->gone) co_return;
+      if (!first && w->next < log->first_seq()) {
+        std::string last = WatchOverflowLine(w->next, log->capacity()) + "\n";
+        Deadline guard(socket_, limits.deadline, stats.timed_out);
+        co_await asio::async_write(socket_, asio::buffer(last),
+                                   asio::redirect_error(use_awaitable, ec));
+        co_return;
+      }
+      EventLog::Batch batch = log->Read(w->next, limits.watch_chunk);
+      std::string out;
+      if (first && batch.lost) out = WatchLostLine(from, batch.lost, log->capacity()) + "\n";
+      first = false;
+      out += batch.text;
+      if (out.empty()) {
+        w->wake.expires_at(asio::steady_timer::time_point::max());
+        co_await w->wake.async_wait(asio::redirect_error(use_awaitable, ec));
+        continue;
+      }
+      w->next = batch.next;
+      w->writing = true;
+      co_await asio::async_write(socket_, asio::buffer(out), asio::redirect_error(use_awaitable, ec));
+      w->writing = false;
+      if (ec) co_return;
+    }
+  }
+
+  // Reads and drops what a watching peer sends, to see it leave.
+  void ReadUntilGone(std::shared_ptr<Watching> w) {
+    socket_.async_read_some(asio::buffer(w->sink),
+                            [self = shared_from_this(), w](std::error_code ec, size_t) {
+                              if (ec) {
+                                w->gone = true;
+                                w->wake.cancel();
+                                return;
+                              }
+                              self->ReadUntilGone(w);
+                            });
+  }
+
   asio::local::stream_protocol::socket socket_;
   ControlTarget& target_;
   Slot slot_;

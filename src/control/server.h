@@ -30,8 +30,15 @@ namespace vigil::control {
 // and writing the answer; an idle or slow peer is dropped), and after a failed accept
 // (EMFILE, ENFILE, ENOBUFS, ENOMEM) a pause that doubles from `min_pause` to `max_pause`
 // instead of a retry at once.
+//
+// A control connection that watches (`vigilctl watch`) holds its slot until the peer
+// leaves: at most `max_watchers` of them at once, so that requests always find a slot. A
+// watch hands the socket at most `watch_chunk` bytes of event lines at a time; a reader too
+// slow to keep within the event ring is closed (see control/event_log.h).
 struct ListenerLimits {
   size_t max_connections = 32;
+  size_t max_watchers = 16;
+  size_t watch_chunk = 64 * 1024;
   std::chrono::milliseconds deadline{5000};
   std::chrono::milliseconds min_pause{10};
   std::chrono::milliseconds max_pause{1000};

@@ -24,6 +24,20 @@ class ChannelImpl final : public Channel, public std::enable_shared_from_this<Ch
     if (queue_.size() == 1) WriteFront();
   }
 
+  void Drain() override {
+    std::error_code ec;
+    socket_.non_blocking(true, ec);
+    while (!closed_ && !ec) {
+      size_t n = socket_.read_some(asio::buffer(buf_), ec);
+      if (ec || n == 0) break;
+      reader_.Append(std::string_view(buf_.data(), n));
+      while (auto f = reader_.Next()) {
+        on_frame_(std::move(*f));
+        if (closed_) return;
+      }
+    }
+  }
+
   void Close() override {
     if (closed_) return;
     closed_ = true;

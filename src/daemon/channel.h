@@ -25,6 +25,9 @@ class Channel {
   virtual ~Channel() = default;
   // Queues a frame; frames are written in order.
   virtual void Send(FrameType type, std::string_view payload) = 0;
+  // Delivers the frames already waiting in the socket, without blocking: an engine that
+  // has exited had its last frames read before its channel is closed.
+  virtual void Drain() = 0;
   // Closes the socket; no more callbacks after this.
   virtual void Close() = 0;
 };

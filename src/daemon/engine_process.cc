@@ -76,6 +76,9 @@ class EngineProcess {
           Stop();
         });
     engine_->set_on_change([this] { ReportSoon(); });
+    engine_->set_on_event([this](std::string body) {
+      if (channel_) channel_->Send(FrameType::kEvent, body);
+    });
     // Signals are watched before the engine starts: one that arrives during Start waits.
     auto signals = SignalWatcher::Start(io_, EngineSignals(),
                                         [this](const ReceivedSignal& s) { OnSignal(s); });

@@ -20,7 +20,8 @@ std::optional<Frame> FrameReader::Next() {
   auto byte = [this](size_t i) { return static_cast<uint32_t>(static_cast<uint8_t>(buffer_[i])); };
   uint32_t n = (byte(0) << 24) | (byte(1) << 16) | (byte(2) << 8) | byte(3);
   char t = buffer_[4];
-  if (n > kMaxFramePayload || (t != 'S' && t != 'Q' && t != 'P' && t != 'H' && t != 'L' && t != 'O' && t != 'R')) {
+  if (n > kMaxFramePayload || (t != 'S' && t != 'Q' && t != 'P' && t != 'H' && t != 'L' && t != 'O' && t != 'R' &&
+                                t != 'E')) {
     bad_ = true;
     return std::nullopt;
   }

@@ -19,6 +19,8 @@ enum class FrameType : char {
   kReloadResult = 'L',  // engine -> supervisor: "1" + summary, or "0" + errors
   kOperation = 'O',     // supervisor -> engine: a control::Operation as JSON
   kOperationResult = 'R',  // engine -> supervisor: "1" + what it did, or "0" + why not
+  kEvent = 'E',         // engine -> supervisor: one event for the event log (a JSON object
+                        // as control::EventBody makes it), in the order they happened
 };
 
 inline constexpr uint32_t kMaxFramePayload = 64 << 20;

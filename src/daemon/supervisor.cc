@@ -25,6 +25,7 @@
 #include "base/fd.h"
 #include "base/log.h"
 #include "control/client.h"
+#include "control/event_log.h"
 #include "control/server.h"
 #include "daemon/channel.h"
 #include "daemon/config_commands.h"
@@ -136,6 +137,7 @@ class Supervisor final : public control::ControlTarget {
       return 1;
     }
     control_ = std::move(*server);
+    Event("vigild_started", {{"pid", int64_t{getpid()}}, {"version", std::string(kVersionString)}});
     StartMetrics();
     WatchReloadTimeFile();
     // As keepalived: the engines start once the startup script has ended.
@@ -174,6 +176,9 @@ class Supervisor final : public control::ControlTarget {
     return s;
   }
 
+  // ControlTarget: what `vigilctl watch` reads.
+  std::shared_ptr<control::EventLog> Events() override { return events_; }
+
   // One reload runs at a time; requests that arrive meanwhile are answered together by one
   // more reload once it ends (it reads the configuration as it is then). Requests made
   // while the startup script runs wait for the engines to start.
@@ -185,6 +190,11 @@ class Supervisor final : public control::ControlTarget {
 
  private:
   using ReloadDone = std::function<void(bool, std::string)>;
+
+  // Appends an event of the supervisor's own to the log.
+  void Event(std::string_view type, const std::vector<control::EventField>& fields) {
+    events_->Append(type, fields, std::chrono::system_clock::now());
+  }
 
   static std::chrono::milliseconds ToMs(model::Duration d) {
     return std::chrono::duration_cast<std::chrono::milliseconds>(d);
@@ -222,6 +232,8 @@ class Supervisor final : public control::ControlTarget {
                static_cast<unsigned long long>(ts.tv_sec) * 1000000ULL +
                    static_cast<unsigned long long>(ts.tv_nsec / 1000));
     ++reloads_;
+    const int64_t reload = static_cast<int64_t>(reloads_);
+    Event("reload_started", {{"reload", reload}});
     // reload_file is there while the configuration is read (by the engines too).
     const ReloadSettings running = GetReloadSettings(config_);
     if (!running.reload_file.empty()) {
@@ -257,6 +269,7 @@ class Supervisor final : public control::ControlTarget {
     if (!reason.empty()) {
       read_done();
       log::Error("reload refused: " + reason + "; nothing changed");
+      Event("reload_rejected", {{"reload", reload}, {"error", reason}});
       ++reload_failures_;
       last_reload_ok_ = false;
       sd_notify(0, "READY=1");
@@ -274,7 +287,7 @@ class Supervisor final : public control::ControlTarget {
     auto summary = std::make_shared<std::string>();
     auto finish = std::make_shared<std::function<void()>>();
     auto timer = std::make_shared<asio::steady_timer>(io_, kReloadTimeout);
-    *finish = [this, done, ok, summary, timer, pending, read_done] {
+    *finish = [this, done, ok, summary, timer, pending, read_done, reload] {
       if (*pending < 0) return;  // already finished
       *pending = -1;
       read_done();
@@ -283,6 +296,9 @@ class Supervisor final : public control::ControlTarget {
       if (!*ok) ++reload_failures_;
       sd_notify(0, "READY=1");
       log::Info(*ok ? "reload complete" : "reload failed in an engine");
+      const std::string text = summary->empty() ? std::string("reloaded") : *summary;
+      Event(*ok ? "reload_applied" : "reload_failed",
+            {{"reload", reload}, {*ok ? "summary" : "error", text}});
       done(*ok, summary->empty() ? std::string("reloaded") : *summary);
     };
     for (auto& [name, c] : children_) {
@@ -392,6 +408,7 @@ class Supervisor final : public control::ControlTarget {
         io_, sv[0], [this, name](Frame f) { OnFrame(name, std::move(f)); },
         [] { /* the engine's exit is handled on SIGCHLD */ });
     log::Info("started engine " + c.name + " (pid " + std::to_string(pid) + ")");
+    Event("engine_started", {{"engine", c.name}, {"pid", int64_t{pid}}});
     return pid;
   }
 
@@ -428,6 +445,9 @@ class Supervisor final : public control::ControlTarget {
       c.operation_waiters.pop_front();
       const bool ok = !f.payload.empty() && f.payload[0] == '1';
       cb(ok, f.payload.empty() ? "" : f.payload.substr(1));
+    } else if (f.type == FrameType::kEvent) {
+      if (!events_->Append(f.payload, std::chrono::system_clock::now()))
+        log::Warning("engine " + name + " sent an unreadable event");
     } else if (f.type == FrameType::kReloadResult) {
       if (c.late_reload_results > 0) {
         --c.late_reload_results;
@@ -494,11 +514,15 @@ class Supervisor final : public control::ControlTarget {
       const std::string why = std::string("the ") + (vrrp ? "VRRP" : "checker") +
                               " engine is not running";
       log::Warning("control: " + what + " refused: " + why);
+      Event("operation", {{"operation", what}});
+      Event("operation_result", {{"operation", what}, {"ok", false}, {"message", why}});
       return done(false, why);
     }
     log::Info("control: " + what);
+    Event("operation", {{"operation", what}});
     c.operation_waiters.push_back([this, op, what, done](bool ok, std::string message) {
       if (!ok) log::Warning("control: " + what + " failed: " + message);
+      Event("operation_result", {{"operation", what}, {"ok", ok}, {"message", message}});
       if (ok && op.command == "maintenance") maintenance_ = op.on;
       done(ok, std::move(message));
     });
@@ -593,6 +617,8 @@ class Supervisor final : public control::ControlTarget {
         pid = waitpid(c.slot->pid(), &status, WNOHANG);
       } while (pid < 0 && errno == EINTR);
       if (pid != c.slot->pid()) continue;
+      // Its last events (and answers) first: they happened before its exit.
+      if (c.channel) c.channel->Drain();
       if (c.channel) c.channel->Close();
       c.channel.reset();
       c.restore = RuntimeState(c);
@@ -615,6 +641,7 @@ class Supervisor final : public control::ControlTarget {
   void OnChildExit(Child& c, int status) {
     std::string how = WIFEXITED(status) ? "exited with " + std::to_string(WEXITSTATUS(status))
                                         : "was killed by signal " + std::to_string(WTERMSIG(status));
+    Event("engine_exited", {{"engine", c.name}, {"pid", int64_t{c.slot->pid()}}, {"how", how}});
     if (stopping_) {
       c.slot->Ended(how, /*restart=*/false);
       log::Info("engine " + c.name + " " + how);
@@ -653,6 +680,7 @@ class Supervisor final : public control::ControlTarget {
     exit_code_ = code;
     sd_notify(0, "STOPPING=1");
     log::Info("stopping");
+    Event("vigild_stopping", {});
     for (auto& d : std::exchange(queued_reloads_, {})) d(false, "vigild is stopping");
     for (auto& [name, c] : children_) {
       c.slot->CancelRetry();
@@ -698,6 +726,8 @@ class Supervisor final : public control::ControlTarget {
   const EngineFactories& factories_;
   model::Config config_;
   const control::ControlAccess control_access_;
+  // Before io_: the watch sessions io_ still holds at its end let go of it.
+  std::shared_ptr<control::EventLog> events_ = std::make_shared<control::EventLog>();
   asio::io_context io_;
   std::unique_ptr<SignalWatcher> signals_;
   SignalCoalescer signal_copies_;

@@ -328,7 +328,7 @@ class EngineImpl final : public control::Engine {
     int masters = 0;
     for (auto& [name, in] : instances_) {
       if (in->sm->state() == State::kMaster) ++masters;
-      Execute(*in, in->sm->Handle(Hold{on}, steady_clock::now()));
+      Execute(*in, in->sm->Handle(Hold{on}, steady_clock::now()), "maintenance");
     }
     std::string did =
         on ? "maintenance on: " + std::to_string(masters) +
@@ -360,7 +360,7 @@ class EngineImpl final : public control::Engine {
     std::string names;
     for (Instance* i : down) {
       names += (names.empty() ? "" : ", ") + i->spec.name;
-      Execute(*i, i->sm->Handle(StepDown{}, steady_clock::now()));
+      Execute(*i, i->sm->Handle(StepDown{}, steady_clock::now()), "failover");
     }
     std::string did = names + " stepped down (priority-0 advert); BACKUP, yielding to the new "
                               "master until none is heard";
@@ -625,9 +625,9 @@ class EngineImpl final : public control::Engine {
     // Without its interface the instance starts in FAULT (no BACKUP on the way).
     if (!in.bound) {
       in.own_fault = true;
-      Execute(in, in.sm->Handle(Fault{true}, steady_clock::now()));
+      Execute(in, in.sm->Handle(Fault{true}, steady_clock::now()), "fault");
     }
-    Execute(in, in.sm->Handle(vrrp::Startup{start_delay_until_}, steady_clock::now()));
+    Execute(in, in.sm->Handle(vrrp::Startup{start_delay_until_}, steady_clock::now()), "startup");
     Recompute(in);
     if (in.sm->state() != State::kMaster) RemoveLeftoverVips(in);
   }
@@ -690,7 +690,7 @@ class EngineImpl final : public control::Engine {
     }
     log::Info(in.spec.name + ": resumed in state " + std::string(StateName(in.sm->state())) +
               " (priority " + std::to_string(in.spec.params.priority) + ")");
-    Execute(in, actions);
+    Execute(in, actions, "reload");
     Recompute(in);
   }
 
@@ -699,7 +699,7 @@ class EngineImpl final : public control::Engine {
     if (!release_vips) {
       std::erase_if(actions, [](const Action& a) { return std::holds_alternative<RemoveVips>(a); });
     }
-    Execute(in, actions);
+    Execute(in, actions, "shutdown");
     in.timer.cancel();
     ++in.timer_generation;
     receivers_.Leave(in.receiver_key, in.spec.params.vrid, in.spec.name, /*close_unused=*/false);
@@ -711,10 +711,14 @@ class EngineImpl final : public control::Engine {
 
   // ---- the state machine's actions -------------------------------------------------
 
-  void Execute(Instance& in, const std::vector<Action>& actions) {
+  // Performs `actions`, which `why` brought about (the reason a transition's event gives).
+  void Execute(Instance& in, const std::vector<Action>& actions, std::string_view why) {
+    const std::string_view outer = why_;
+    why_ = why;
     for (const Action& a : actions) {
       std::visit([&](const auto& act) { Do(in, act); }, a);
     }
+    why_ = outer;
     FollowGroup(in, actions);
     SyncAcceptFilter();
     Changed();
@@ -775,7 +779,8 @@ class EngineImpl final : public control::Engine {
     std::vector<StateMachine*> machines = MachinesOf(g->second);
     SyncGroup::Step step = g->second.group.Follow(machines, size_t(who - members.begin()), actions,
                                                   steady_clock::now());
-    for (auto& d : step.dispatches) Execute(*instances_.at(members[d.member]), d.actions);
+    for (auto& d : step.dispatches)
+      Execute(*instances_.at(members[d.member]), d.actions, "sync_group");
     if (step.group_changed) GroupChanged(g->second, *step.group_changed);
     if (auto st = g->second.group.Settle(machines)) GroupChanged(g->second, *st);
   }
@@ -791,6 +796,7 @@ class EngineImpl final : public control::Engine {
                     : state == State::kFault ? NotifyEvent::kFault
                                              : NotifyEvent::kBackup;
     notifier_.NotifyGroup(g.spec, e);
+    Emit("vrrp_sync_group", {{"group", g.spec.name}, {"to", std::string(StateName(state))}});
   }
 
   void Do(Instance& in, const WantMaster&) {
@@ -804,6 +810,11 @@ class EngineImpl final : public control::Engine {
     ++in.status.transitions;
     log::Notice(in.spec.name + ": " + std::string(StateName(from)) + " -> " + std::string(to) +
                 " (priority " + std::to_string(in.sm->effective_priority()) + ")");
+    Emit("vrrp_transition", {{"instance", in.spec.name},
+                             {"from", std::string(StateName(from))},
+                             {"to", std::string(to)},
+                             {"reason", std::string(why_)},
+                             {"priority", int64_t{in.sm->effective_priority()}}});
   }
   void Do(Instance& in, const BecomeMaster& a) {
     ++in.status.became_master;
@@ -835,7 +846,7 @@ class EngineImpl final : public control::Engine {
       auto it = instances_.find(name);
       if (it == instances_.end() || it->second->timer_generation != gen) return;
       Instance& i = *it->second;
-      Execute(i, i.sm->Handle(TimerExpired{}, steady_clock::now()));
+      Execute(i, i.sm->Handle(TimerExpired{}, steady_clock::now()), "master_down");
     });
   }
 
@@ -994,7 +1005,8 @@ class EngineImpl final : public control::Engine {
     ev.source = valid->source;
     ev.priority = valid->advert.priority;
     ev.interval = IntervalDuration(valid->advert.version, valid->advert.interval);
-    Execute(in, in.sm->Handle(ev, steady_clock::now()));
+    Execute(in, in.sm->Handle(ev, steady_clock::now()),
+            ev.priority == 0 ? "priority_zero_advert" : "advert");
   }
 
   // ---- tracking --------------------------------------------------------------------
@@ -1164,9 +1176,10 @@ class EngineImpl final : public control::Engine {
           fault = true;
     }
     auto now = steady_clock::now();
-    if (fault != in.sm->faulted()) Execute(in, in.sm->Handle(Fault{fault}, now));
+    if (fault != in.sm->faulted())
+      Execute(in, in.sm->Handle(Fault{fault}, now), fault ? "fault" : "fault_cleared");
     if (r.effective != in.sm->effective_priority())
-      Execute(in, in.sm->Handle(PriorityChanged{r.effective}, now));
+      Execute(in, in.sm->Handle(PriorityChanged{r.effective}, now), "priority");
     if (group_changed) {
       for (auto& [name, other] : instances_)
         if (other.get() != &in && other->spec.sync_group == in.spec.sync_group) Recompute(*other);
@@ -1196,6 +1209,7 @@ class EngineImpl final : public control::Engine {
                               [] { return std::make_unique<net::LibNftablesRunner>(); }};
   std::set<std::string> reload_keep_;  // VipKey()s not to remove during a reload
   bool maintenance_ = false;                         // vigilctl maintenance on
+  std::string_view why_;  // what brought about the actions being performed (Execute)
   std::map<std::string, uint8_t> priority_overrides_;  // vigilctl priority, by instance
   bool stopping_ = false;
   std::optional<steady_clock::time_point> start_delay_until_;  // see DelayStart

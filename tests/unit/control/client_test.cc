@@ -17,6 +17,19 @@ TEST(ClientTest, RendersInstancesAsTable) {
             "VI_1      MASTER  eth0       51    100/100  10.0.0.1  10.0.0.10/24,10.0.0.11/24\n");
 }
 
+TEST(ClientTest, RendersEventLinesInTheirOwnOrder) {
+  EXPECT_EQ(RenderEvent(R"({"seq":12,"time":"2026-12-05T12:00:00.250Z","type":"vrrp_transition",)"
+                        R"("instance":"VI_1","from":"BACKUP","to":"MASTER","reason":"master_down",)"
+                        R"("priority":150})"),
+            "12 2026-12-05T12:00:00.250Z vrrp_transition instance=VI_1 from=BACKUP to=MASTER "
+            "reason=master_down priority=150");
+  EXPECT_EQ(RenderEvent(R"({"seq":3,"time":"T","type":"operation_result","ok":false,"message":"no"})"),
+            "3 T operation_result ok=false message=no");
+  EXPECT_EQ(RenderEvent(R"({"type":"lost","from":1,"lost":2,"message":"2 event(s) from 1 fell out"})"),
+            "-- 2 event(s) from 1 fell out");
+  EXPECT_EQ(RenderEvent("not json"), "not json");
+}
+
 TEST(ClientTest, RendersServersWithQuorum) {
   auto r = RenderResponse(
       "servers",

@@ -1,5 +1,7 @@
 #include "control/server.h"
 
+#include "control/event_log.h"
+
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <netinet/in.h>
@@ -442,6 +444,230 @@ TEST(ServerTest, MetricsRejectsBadListenAddress) {
   auto bad2 = MetricsServer::Start(io, "1.2.3:99999", [] { return std::string(); });
   ASSERT_FALSE(bad2.has_value());
   EXPECT_EQ(bad2.error().context(), "metrics address '1.2.3:99999' has a bad port");
+}
+
+}  // namespace
+}  // namespace vigil::control
+
+namespace vigil::control {
+namespace {
+
+// 2026-12-05T12:00:00.250Z
+const std::chrono::system_clock::time_point kWhen(std::chrono::milliseconds(1796472000250LL));
+
+class WatchTarget : public FakeTarget {
+ public:
+  std::shared_ptr<EventLog> Events() override { return log; }
+  std::shared_ptr<EventLog> log = std::make_shared<EventLog>(100);
+};
+
+std::string EventLine(uint64_t seq, int n) {
+  return "{\"seq\":" + std::to_string(seq) +
+         ",\"time\":\"2026-12-05T12:00:00.250Z\",\"type\":\"e\",\"n\":" + std::to_string(n) + "}";
+}
+
+bool SendLine(int fd, const std::string& line) {
+  std::string out = line + "\n";
+  return write(fd, out.data(), out.size()) == static_cast<ssize_t>(out.size());
+}
+
+// Runs `io` in slices while reading `fd` without blocking, until `n` whole lines came, the
+// peer closed (`eof` set) or about 5 s passed; returns the whole lines read.
+std::vector<std::string> Pump(asio::io_context& io, int fd, size_t n, bool* eof = nullptr,
+                              std::string* rest = nullptr) {
+  std::vector<std::string> lines;
+  std::string in;
+  char buf[65536];
+  for (int i = 0; i < 1000 && lines.size() < n; ++i) {
+    io.run_for(std::chrono::milliseconds(5));
+    for (;;) {
+      ssize_t got = recv(fd, buf, sizeof buf, MSG_DONTWAIT);
+      if (got == 0 || (got < 0 && errno != EAGAIN && errno != EINTR)) {
+        if (eof) *eof = true;
+        i = 1000;
+        break;
+      }
+      if (got < 0) break;
+      in.append(buf, got);
+    }
+    size_t end;
+    while ((end = in.find('\n')) != std::string::npos) {
+      lines.push_back(in.substr(0, end));
+      in.erase(0, end + 1);
+    }
+  }
+  if (rest) *rest = in;
+  return lines;
+}
+
+TEST(WatchTest, StreamsFromItsNumberThenLiveEventsWhileRequestsAreServed) {
+  SocketDir dir;
+  asio::io_context io;
+  WatchTarget target;
+  for (int i = 1; i <= 3; ++i) target.log->Append("e", {{"n", int64_t{i}}}, kWhen);
+  auto server = ControlServer::Start(io, dir.path(), ControlAccess{}, target);
+  ASSERT_TRUE(server.has_value()) << server.error().ToString();
+  int fd = ConnectUnix(dir.path());
+  ASSERT_GE(fd, 0);
+  ASSERT_TRUE(SendLine(fd, R"({"command":"watch","from":2})"));
+  EXPECT_EQ(Pump(io, fd, 3), (std::vector<std::string>{
+                                 R"({"ok":true,"from":2,"last_seq":3,"capacity":100})",
+                                 EventLine(2, 2), EventLine(3, 3)}));
+  target.log->Append("e", {{"n", int64_t{4}}}, kWhen);
+  target.log->Append("e", {{"n", int64_t{5}}}, kWhen);
+  EXPECT_EQ(Pump(io, fd, 2), (std::vector<std::string>{EventLine(4, 4), EventLine(5, 5)}));
+  // Requests on other connections are answered meanwhile.
+  int other = ConnectUnix(dir.path());
+  ASSERT_TRUE(SendLine(other, R"({"command":"instances"})"));
+  auto answer = Pump(io, other, 1);
+  ASSERT_EQ(answer.size(), 1u);
+  EXPECT_EQ(nlohmann::json::parse(answer[0])["instances"][0]["name"], "VI_1");
+  close(other);
+  // Without "from": the events from now on.
+  int now = ConnectUnix(dir.path());
+  ASSERT_TRUE(SendLine(now, R"({"command":"watch"})"));
+  EXPECT_EQ(Pump(io, now, 1), (std::vector<std::string>{
+                                  R"({"ok":true,"from":6,"last_seq":5,"capacity":100})"}));
+  target.log->Append("e", {{"n", int64_t{6}}}, kWhen);
+  EXPECT_EQ(Pump(io, now, 1), (std::vector<std::string>{EventLine(6, 6)}));
+  EXPECT_EQ(Pump(io, fd, 1), (std::vector<std::string>{EventLine(6, 6)}));
+  // A watch ends when its peer leaves: its slot is free again.
+  close(fd);
+  close(now);
+  for (int i = 0; i < 200 && (*server)->stats().open > 0; ++i)
+    io.run_for(std::chrono::milliseconds(5));
+  EXPECT_EQ((*server)->stats().open, 0u);
+}
+
+TEST(WatchTest, EventsLostBeforeTheFirstReadAreCountedAndWatchersAreCapped) {
+  SocketDir dir;
+  asio::io_context io;
+  WatchTarget target;
+  target.log = std::make_shared<EventLog>(2);
+  for (int i = 1; i <= 4; ++i) target.log->Append("e", {{"n", int64_t{i}}}, kWhen);
+  ListenerLimits limits{.max_connections = 4, .max_watchers = 1};
+  auto server = ControlServer::Start(io, dir.path(), ControlAccess{}, target, limits);
+  ASSERT_TRUE(server.has_value()) << server.error().ToString();
+  int a = ConnectUnix(dir.path());
+  ASSERT_TRUE(SendLine(a, R"({"command":"watch","from":1})"));
+  EXPECT_EQ(Pump(io, a, 4),
+            (std::vector<std::string>{
+                R"({"ok":true,"from":1,"last_seq":4,"capacity":2})",
+                R"({"type":"lost","from":1,"lost":2,"message":"2 event(s) from 1 fell out of the ring (the last 2 are kept) before this watch read them"})",
+                EventLine(3, 3), EventLine(4, 4)}));
+  int b = ConnectUnix(dir.path());
+  ASSERT_TRUE(SendLine(b, R"({"command":"watch"})"));
+  bool eof = false;
+  EXPECT_EQ(Pump(io, b, 2, &eof),
+            (std::vector<std::string>{
+                R"j({"error":"too many watchers: 1 connections watch already (at most 1)","ok":false})j"}));
+  EXPECT_TRUE(eof);
+  close(b);
+  int c = ConnectUnix(dir.path());
+  ASSERT_TRUE(SendLine(c, R"({"command":"watch","from":9})"));
+  eof = false;
+  EXPECT_EQ(Pump(io, c, 2, &eof),
+            (std::vector<std::string>{
+                R"({"ok":false,"error":"no event 9 yet: the last is 4 (a number from an earlier run of vigild?); watch from 0 for every event kept"})"}));
+  EXPECT_TRUE(eof);
+  close(c);
+  close(a);
+  int d = ConnectUnix(dir.path());
+  ASSERT_TRUE(SendLine(d, R"({"command":"watch","from":4})"));
+  EXPECT_EQ(Pump(io, d, 2), (std::vector<std::string>{
+                                R"({"ok":true,"from":4,"last_seq":4,"capacity":2})",
+                                EventLine(4, 4)}));
+  close(d);
+}
+
+// Checks that `lines` are events numbered 1, 2, ... in order; returns how many.
+uint64_t ConsecutiveEvents(const std::vector<std::string>& lines) {
+  uint64_t seq = 0;
+  for (const auto& l : lines) {
+    auto j = nlohmann::json::parse(l, nullptr, false);
+    if (j.is_discarded() || !j.contains("seq")) break;
+    EXPECT_EQ(j["seq"], seq + 1);
+    ++seq;
+  }
+  return seq;
+}
+
+// A watcher of a ring of 4 events that reads nothing after its answer while 300 events of
+// about 4 kB (1.2 MB) pass: its socket fills, the ring moves on.
+struct FloodedWatch {
+  explicit FloodedWatch(std::chrono::milliseconds deadline) {
+    target.log = std::make_shared<EventLog>(4);
+    ListenerLimits limits{.deadline = deadline};
+    auto started = ControlServer::Start(io, dir.path(), ControlAccess{}, target, limits);
+    EXPECT_TRUE(started.has_value()) << started.error().ToString();
+    if (!started) return;
+    server = std::move(*started);
+    fd = ConnectUnix(dir.path());
+    EXPECT_TRUE(SendLine(fd, R"({"command":"watch"})"));
+    EXPECT_EQ(Pump(io, fd, 1).size(), 1u);
+    const std::string pad(4000, 'x');
+    for (int i = 1; i <= 300; ++i) {
+      target.log->Append("e", {{"n", int64_t{i}}, {"pad", pad}}, kWhen);
+      io.run_for(std::chrono::milliseconds(1));
+    }
+  }
+  ~FloodedWatch() {
+    if (fd >= 0) close(fd);
+  }
+  ListenerStatus stats() const { return server->stats(); }
+
+  // In this order: the server goes first, the loop (and the sessions it holds) next.
+  SocketDir dir;
+  WatchTarget target;
+  asio::io_context io;
+  std::unique_ptr<ControlServer> server;
+  int fd = -1;
+};
+
+TEST(WatchTest, AReaderThatFallsARingBehindGetsWhereToResumeAndIsClosed) {
+  FloodedWatch w(std::chrono::seconds(5));
+  ASSERT_GE(w.fd, 0);
+  bool eof = false;
+  std::vector<std::string> lines = Pump(w.io, w.fd, 1000, &eof);
+  EXPECT_TRUE(eof);
+  ASSERT_GE(lines.size(), 2u);
+  const uint64_t read = ConsecutiveEvents(lines);
+  EXPECT_EQ(read + 1, lines.size()) << "every event it read, then the last line";
+  EXPECT_LT(read, 296u);
+  EXPECT_EQ(lines.back(), WatchOverflowLine(read + 1, 4));
+  EXPECT_EQ(w.stats().timed_out, 0u);
+  EXPECT_EQ(w.stats().open, 0u);
+}
+
+TEST(WatchTest, AStalledReaderThatFellARingBehindIsClosedAtTheDeadline) {
+  FloodedWatch w(std::chrono::milliseconds(100));
+  ASSERT_GE(w.fd, 0);
+  for (int i = 0; i < 200 && w.stats().timed_out == 0; ++i)
+    w.io.run_for(std::chrono::milliseconds(5));
+  EXPECT_EQ(w.stats().timed_out, 1u);
+  EXPECT_EQ(w.stats().open, 0u);
+  // What it had been handed is still there, whole lines in order; no last line.
+  bool eof = false;
+  std::vector<std::string> lines = Pump(w.io, w.fd, 1000, &eof);
+  EXPECT_TRUE(eof);
+  EXPECT_EQ(ConsecutiveEvents(lines), lines.size());
+  EXPECT_GT(lines.size(), 0u);
+}
+
+TEST(WatchTest, ADaemonWithoutEventsRefusesWatch) {
+  SocketDir dir;
+  asio::io_context io;
+  FakeTarget target;
+  auto server = ControlServer::Start(io, dir.path(), ControlAccess{}, target);
+  ASSERT_TRUE(server.has_value()) << server.error().ToString();
+  int fd = ConnectUnix(dir.path());
+  ASSERT_TRUE(SendLine(fd, R"({"command":"watch"})"));
+  EXPECT_EQ(Pump(io, fd, 1),
+            (std::vector<std::string>{R"({"error":"this daemon keeps no events","ok":false})"}));
+  close(fd);
+  std::string reply;
+  HandleRequest(R"({"command":"watch"})", target, [&](std::string r) { reply = r; });
+  EXPECT_EQ(reply, R"({"error":"watch streams events on the control socket only","ok":false})");
 }
 
 }  // namespace

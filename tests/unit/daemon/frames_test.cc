@@ -9,6 +9,18 @@ TEST(FramesTest, EncodesLengthTypePayload) {
   EXPECT_EQ(EncodeFrame(FrameType::kStatus, "{}"), std::string("\0\0\0\x02S{}", 7));
   EXPECT_EQ(EncodeFrame(FrameType::kReportRequest, ""), std::string("\0\0\0\0Q", 5));
   EXPECT_EQ(EncodeFrame(FrameType::kReloadPrepare, ""), std::string("\0\0\0\0P", 5));
+  EXPECT_EQ(EncodeFrame(FrameType::kEvent, "{}"), std::string("\0\0\0\x02" "E{}", 7));
+}
+
+TEST(FramesTest, EventFramesKeepTheirOrder) {
+  FrameReader r;
+  r.Append(EncodeFrame(FrameType::kEvent, R"({"type":"a"})") +
+           EncodeFrame(FrameType::kStatus, "{}") + EncodeFrame(FrameType::kEvent, R"({"type":"b"})"));
+  std::vector<std::string> events;
+  while (auto f = r.Next())
+    if (f->type == FrameType::kEvent) events.push_back(f->payload);
+  EXPECT_FALSE(r.bad());
+  EXPECT_EQ(events, (std::vector<std::string>{R"({"type":"a"})", R"({"type":"b"})"}));
 }
 
 TEST(FramesTest, ReassemblesFramesSplitAnywhere) {
