@@ -44,6 +44,7 @@
 #include "vrrp/sync_group.h"
 #include "vrrp/trackers.h"
 #include "vrrp/tracking.h"
+#include "vrrp/vmacs.h"
 
 namespace vigil::vrrp {
 namespace {
@@ -77,7 +78,6 @@ struct Instance {
   int vip_ifindex = 0;      // where GARPs leave (the VMAC when use_vmac)
   net::MacAddress mac{};    // source MAC of GARPs / NAs
   int vmac_ifindex = 0;
-  bool vmac_created = false;
   model::IpAddress primary;
   AdvertSender sender;
   std::string receiver_key;
@@ -133,6 +133,7 @@ class EngineImpl final : public control::Engine {
     nl_.emplace(std::move(*nl));
     rtnl_.emplace(*nl_);
     kernel_.emplace(*rtnl_);
+    vmacs_.emplace(*rtnl_, links_, sysctl_root_, sysctl_);
     if (auto r = gratuitous_.Open(); !r) return r;
     if (auto r = links_watch_.Open(spec_.monitor_receive_buffer
                                        ? static_cast<int>(*spec_.monitor_receive_buffer)
@@ -440,37 +441,6 @@ class EngineImpl final : public control::Engine {
     return ChooseAdvertSource(in.spec, on_interface, vips);
   }
 
-  Result<void> SetUpVmac(Instance& in) {
-    const std::string& name = *in.spec.vmac;
-    const net::LinkInfo* existing = LinkByName(name);
-    if (existing) {
-      in.vmac_ifindex = existing->ifindex;
-    } else {
-      net::MacvlanSpec m;
-      m.name = name;
-      m.parent_ifindex = in.ifindex;
-      m.mac = net::VrrpVirtualMac(AfOf(in.spec.family), in.spec.params.vrid);
-      auto created = rtnl_->CreateMacvlan(m);
-      if (!created) return std::unexpected(created.error());
-      in.vmac_ifindex = created->ifindex;
-      in.vmac_created = true;
-      links_.Put(*created);
-    }
-    (void)net::ConfigureVmacParent(sysctl_, in.spec.interface);
-    (void)net::ConfigureVmacInterface(sysctl_, name);
-    if (in.vmac_created && in.spec.family == model::Family::kIpv4) {
-      // No IPv6 link-local on an IPv4 VMAC (keepalived: addrgenmode none). Otherwise every
-      // backup's VMAC sends MLD reports and router solicitations from the virtual MAC when it
-      // comes up, and the switches then steer the VIP's traffic to that backup.
-      if (auto r = sysctl_root_.Write("net/ipv6/conf/" + name + "/addr_gen_mode", "1"); !r)
-        log::Warning(in.spec.name + ": VMAC " + name + ": " + r.error().ToString());
-    }
-    if (auto r = rtnl_->SetLinkUp(in.vmac_ifindex, true); !r) return r;
-    auto info = rtnl_->LinkByIndex(in.vmac_ifindex);
-    if (info) links_.Put(*info);
-    return {};
-  }
-
   // Creates the instance and, if its interface exists, binds it. A missing interface is an
   // error, as in keepalived, unless dynamic_interfaces: then the instance waits for it in
   // FAULT while the others run.
@@ -525,8 +495,9 @@ class EngineImpl final : public control::Engine {
     in.vip_ifindex = in.ifindex;
     if (link.mac.size() == 6) std::copy(link.mac.begin(), link.mac.end(), in.mac.begin());
     if (s.vmac) {
-      if (auto r = SetUpVmac(in); !r)
-        return Fail(r.error().code(), "VMAC " + *s.vmac + ": " + r.error().ToString());
+      auto vmac = vmacs_->SetUp(s, in.ifindex);
+      if (!vmac) return Fail(vmac.error().code(), "VMAC " + *s.vmac + ": " + vmac.error().ToString());
+      in.vmac_ifindex = *vmac;
       in.vip_ifindex = in.vmac_ifindex;
       if (!s.vmac_xmit_base) in.send_ifindex = in.vmac_ifindex;
       in.mac = net::VrrpVirtualMac(AfOf(s.family), s.params.vrid);
@@ -653,7 +624,6 @@ class EngineImpl final : public control::Engine {
   struct Carried {
     State state = State::kInit;
     control::InstanceStatus status;
-    bool vmac_created = false;
   };
 
   static std::string VipKey(const VipSpec& v) { return v.prefix.ToString() + "%" + v.dev; }
@@ -661,7 +631,7 @@ class EngineImpl final : public control::Engine {
   // Reload: takes `in` out of service without a Shutdown (no priority-0 advert, no
   // notification); a master's VIPs that its successor (or another master) keeps stay.
   Carried Detach(Instance& in) {
-    Carried c{in.sm->state(), in.status, in.vmac_created};
+    Carried c{in.sm->state(), in.status};
     if (c.state == State::kMaster) Do(in, RemoveVips{});
     in.timer.cancel();
     ++in.timer_generation;
@@ -674,7 +644,6 @@ class EngineImpl final : public control::Engine {
   // backup; no transition, no notification, no gratuitous ARP.
   void ResumeInstance(Instance& in, const Carried& c) {
     in.status = c.status;
-    in.vmac_created = in.vmac_created || c.vmac_created;
     auto now = steady_clock::now();
     std::vector<Action> actions = in.sm->Handle(vrrp::Startup{start_delay_until_}, now);
     if (c.state == State::kMaster && in.sm->state() == State::kBackup) {
@@ -703,10 +672,7 @@ class EngineImpl final : public control::Engine {
     in.timer.cancel();
     ++in.timer_generation;
     receivers_.Leave(in.receiver_key, in.spec.params.vrid, in.spec.name, /*close_unused=*/false);
-    if (in.vmac_created && release_vips && in.vmac_ifindex) {
-      (void)rtnl_->DeleteLink(in.vmac_ifindex);
-      links_.Remove(in.vmac_ifindex);
-    }
+    if (release_vips && in.spec.vmac) vmacs_->Release(*in.spec.vmac, in.vmac_ifindex);
   }
 
   // ---- the state machine's actions -------------------------------------------------
@@ -1197,6 +1163,7 @@ class EngineImpl final : public control::Engine {
   net::Sysctl sysctl_root_;
   net::SysctlRestorer sysctl_{sysctl_root_};
   net::InterfaceTable links_;
+  std::optional<Vmacs> vmacs_;  // the use_vmac interfaces, which ones vigil created
   // Link and address notifications; after lost ones, everything is read again (Resync).
   LinkWatch links_watch_{io_, [this](const net::LinkEvent& ev) { OnLinkEvent(ev); },
                          [this] { Resync(); }};

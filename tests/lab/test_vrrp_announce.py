@@ -104,6 +104,53 @@ def test_use_vmac_moves_the_vip_and_a_virtual_mac_between_routers(vl):
     vl.wait_holder(r1, V3, timeout=5, dev="vrrp.51")
 
 
+def _links(node) -> dict[str, int]:
+    return {x["ifname"]: x["ifindex"] for x in node.ip_json("link", "show")}
+
+
+def _reload(r, body: str) -> None:
+    """Rewrites ``r``'s configuration with ``body`` and reloads it (bounded wait)."""
+    done = r.log().count("reload complete")
+    with open(r.conf, "w") as f:
+        f.write(r.config(body))
+    r.proc.send_signal(signal.SIGHUP)
+    lablib.wait_until(lambda: r.log().count("reload complete") > done, timeout=10,
+                      message=f"{r.name}: reload")
+
+
+def test_a_vmac_is_deleted_only_by_the_daemon_that_created_it(vl):
+    """use_vmac: the VMAC vigild created stays (same interface) through a reload that
+    replaces its instance, and goes when a reload removes the instance; a VMAC that was there
+    before vigild is used as it is and left in place at stop."""
+    (r1,) = vl.routers_of(["vigil"])
+    node = r1.node
+    r1.start(V3, 100, extra="use_vmac")
+    vl.wait_holder(r1, V3, timeout=5, dev="vrrp.51")
+    created = _links(node)["vrrp.51"]
+
+    _reload(r1, r1.instance(V3, 150, extra="use_vmac"))  # same router, new priority
+    assert "VI_1: changed by reload; replacing it in state MASTER" in r1.log()
+    assert r1.state() == "MASTER" and r1.instances()["VI_1"]["base_priority"] == 150
+    assert _links(node).get("vrrp.51") == created and r1.holds_all(V3, "vrrp.51")
+
+    other = Spec(version=3, interval=0.1, vrid=52)
+    _reload(r1, r1.instance(other, 100, name="VI_2"))
+    assert "VI_1: removed by reload" in r1.log()
+    lablib.wait_until(lambda: "vrrp.51" not in _links(node), timeout=5,
+                      message="the VMAC deleted with its instance")
+    assert r1.term() == 0
+
+    node.run([IP, "link", "add", "link", "eth0", "name", "vrrp.51", "type", "macvlan",
+              "mode", "private"])
+    found = _links(node)["vrrp.51"]
+    r1.start(V3, 100, extra="use_vmac")
+    vl.wait_holder(r1, V3, timeout=5, dev="vrrp.51")
+    assert _links(node).get("vrrp.51") == found
+    assert r1.term() == 0
+    assert _links(node).get("vrrp.51") == found  # not ours: left in place
+    assert not r1.vips(V3, "vrrp.51")
+
+
 NOTIFY = """\
 #!/bin/sh
 echo "$*" >> "$(dirname "$0")/notify.log"

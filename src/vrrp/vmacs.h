@@ -1,0 +1,47 @@
+// Vmacs: the macvlan interfaces (use_vmac) the VRRP engine's instances send from — the one
+// place that knows which of them vigil created, so that it deletes those and never an
+// interface it found. A VMAC is set up when its instance binds (an interface of that name
+// that exists already is used as it is) and released when the instance goes for good
+// (stopped, or removed or restarted by a reload; not with -V, nor when a reload replaces
+// the instance: its successor takes the VMAC over). Lives on the engine's event loop.
+#ifndef VIGIL_VRRP_VMACS_H_
+#define VIGIL_VRRP_VMACS_H_
+
+#include <set>
+#include <string>
+
+#include "base/error.h"
+#include "net/interface_table.h"
+#include "net/rtnetlink.h"
+#include "net/sysctl.h"
+#include "vrrp/instance_spec.h"
+
+namespace vigil::vrrp {
+
+class Vmacs {
+ public:
+  // Interfaces set up or deleted are recorded in `links`; keepalived's devconf for a VMAC
+  // and its parent goes through `restorer` (undone at stop), the rest through `sysctl`.
+  Vmacs(net::Rtnetlink& rtnl, net::InterfaceTable& links, net::Sysctl& sysctl,
+        net::SysctlRestorer& restorer)
+      : rtnl_(rtnl), links_(links), sysctl_(sysctl), restorer_(restorer) {}
+
+  // Sets up VMAC `*spec.vmac` of instance `spec` on parent interface `parent_ifindex`
+  // (`spec.interface`): creates it with the VRRP virtual MAC unless it exists, applies the
+  // devconf (an IPv4 VMAC vigil created gets no IPv6 link-local) and brings it up.
+  // Returns its index.
+  Result<int> SetUp(const InstanceSpec& spec, int parent_ifindex);
+  // Deletes VMAC `name` (index `ifindex`) if vigil created it.
+  void Release(const std::string& name, int ifindex);
+
+ private:
+  net::Rtnetlink& rtnl_;
+  net::InterfaceTable& links_;
+  net::Sysctl& sysctl_;
+  net::SysctlRestorer& restorer_;
+  std::set<std::string> created_;  // names of the VMACs vigil created and still owns
+};
+
+}  // namespace vigil::vrrp
+
+#endif  // VIGIL_VRRP_VMACS_H_
