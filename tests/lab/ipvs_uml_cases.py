@@ -47,9 +47,14 @@ VIP = "10.99.0.100"            # NAT services, one port each
 VIP_FWMARK = "10.99.0.101"     # reached through the fwmark service only
 VIP_DR = "10.99.0.102"         # DR services (port 80, as the real servers)
 VIP_TUN = "10.99.0.103"        # TUN services (port 80)
+VIP_SORRY_DR = "10.99.0.104"   # a DR service whose sorry server is reached by DR
+VIP_MIXED = "10.99.0.105"      # a service with DR and TUN real servers
+VIP_GUE = "10.99.0.106"        # TUN over GUE (UDP port GUE_PORT)
+VIP_GRE = "10.99.0.107"        # TUN over GRE
+GUE_PORT = 6080
 VIP6 = "fd00:99::100"          # IPv6 NAT services
 VIP6_DR = "fd00:99::102"       # IPv6 DR
-VIPS4 = (VIP, VIP_FWMARK, VIP_DR, VIP_TUN)
+VIPS4 = (VIP, VIP_FWMARK, VIP_DR, VIP_TUN, VIP_SORRY_DR, VIP_MIXED, VIP_GUE, VIP_GRE)
 VIPS6 = (VIP6, VIP6_DR)
 NODES = {"client": 1, "lb": 2, "rs1": 3, "rs2": 4, "rs3": 5, "sorry": 6}
 SERVERS = ("rs1", "rs2", "rs3", "sorry")
@@ -58,7 +63,7 @@ ALL = ("rs1", "rs2", "rs3")
 # Kernel modules the guest loads before the driver starts (others load on demand).
 MODULES = ["veth", "bridge", "ip_vs", "ip_vs_rr", "ip_vs_wrr", "ip_vs_lc", "ip_vs_wlc",
            "ip_vs_lblc", "ip_vs_lblcr", "ip_vs_dh", "ip_vs_sh", "ip_vs_sed", "ip_vs_nq",
-           "ip_vs_fo", "ip_vs_ovf", "ip_vs_mh", "ipip", "sctp", "sch_ingress", "cls_flower",
+           "ip_vs_fo", "ip_vs_ovf", "ip_vs_mh", "ip_vs_pe_sip", "ipip", "fou", "ip_gre", "sctp", "sch_ingress", "cls_flower",
            "act_skbedit"]
 
 
@@ -96,6 +101,7 @@ class Case:
     keep: bool = False              # the run stops with -I: the table stays
     settle: float = 1.0             # the table is read once unchanged this long
     lb_tc: tuple[str, ...] = ()     # tc commands for the director (fwmark)
+    global_defs: str = ""           # global_defs lines for the whole run
 
 
 def _rs(name: str, weight: int = 1, check: str = "", v6: bool = False,
@@ -107,8 +113,9 @@ def _rs(name: str, weight: int = 1, check: str = "", v6: bool = False,
 
 def _vs(head: str, servers: str, algo: str = "rr", kind: str = "NAT", proto: str = "TCP",
         extra: str = "") -> str:
+    method = "lvs_method" if " " in kind else "lb_kind"  # lb_kind: the older name
     lines = [f"virtual_server {head} {{", "    delay_loop 1", f"    lb_algo {algo}",
-             f"    lb_kind {kind}"]
+             f"    {method} {kind}"]
     if proto:
         lines.append(f"    protocol {proto}")
     lines += [textwrap.indent(x, "    ") for x in extra.splitlines()]
@@ -127,14 +134,16 @@ _ports = itertools.count(8001)
 
 
 def case(name: str, servers: str | None = None, *, algo: str = "rr", kind: str = "NAT",
+         vip: str | None = None,
          proto: str = "TCP", v6: bool = False, extra: str = "", count: int = 6,
          expect: object = None, reload: str | None = None, **kw) -> Case:
     """One virtual server on its own VIP:port (NAT: a port of VIP/VIP6; DR, TUN: port 80
     of their VIP) with ``servers`` (default rs1..rs3, weight 1), probed ``count`` times
     with ``expect`` (default: 2 answers from each of rs1..rs3). ``reload``: the real
     servers after a reload (same virtual server)."""
-    vip = {"NAT": VIP6 if v6 else VIP, "DR": VIP6_DR if v6 else VIP_DR, "TUN": VIP_TUN}[kind]
-    port = next(_ports) if kind == "NAT" else PORT
+    vip = vip or {"NAT": VIP6 if v6 else VIP, "DR": VIP6_DR if v6 else VIP_DR,
+                  "TUN": VIP_TUN}[kind.split()[0]]
+    port = next(_ports) if vip in (VIP, VIP6) else PORT
     servers = servers if servers is not None else _three(v6=v6)
     head = f"{vip} {port}"
     shown = f"[{vip}]:{port}" if v6 else f"{vip}:{port}"
@@ -142,7 +151,7 @@ def case(name: str, servers: str | None = None, *, algo: str = "rr", kind: str =
                   expect if expect is not None else {n: count // 3 for n in ALL})
     again = _vs(head, reload, algo, kind, proto, extra) if reload is not None else None
     return Case(name, _vs(head, servers, algo, kind, proto, extra), (f"{proto} {shown}",),
-                (probe,), reload=again, **kw)
+                (probe,) if count else (), reload=again, **kw)
 
 
 def _fwmark_filter() -> list[str]:
@@ -186,6 +195,53 @@ CASES: list[Case] = [
     case("dr", kind="DR"),
     case("tun", kind="TUN"),
     case("sctp", proto="SCTP"),
+    # Every other scheduler. Requests come one after another and each connection is
+    # closed before the next, so no server ever has an active connection: sed and ovf
+    # always pick the heaviest server, fo too; nq the first idle one; lblc, lblcr and dh
+    # stay with the server they chose for the one destination address.
+    case("lblc", algo="lblc", expect=("one", ALL)),
+    case("lblcr", algo="lblcr", expect=("one", ALL)),
+    case("dh", algo="dh", expect=("one", ALL)),
+    case("sed", _three((1, 2, 3)), algo="sed", expect={"rs3": 6}),
+    case("nq", _three((1, 2, 3)), algo="nq", expect=("one", ALL)),
+    case("fo", _three((1, 2, 3)), algo="fo", expect={"rs3": 6}),
+    case("ovf", _three((1, 2, 3)), algo="ovf", expect={"rs3": 6}),
+    case("thresholds", "".join(_rs(n, 1, extra=f"uthreshold {50 * i}\nlthreshold {5 * i}\n")
+                               for i, n in enumerate(ALL, 1))),
+    case("vs_default_weight", "".join(f"    real_server {addr(n)} {PORT} {{\n    }}\n"
+                                      for n in ALL), algo="wrr", extra="weight 2"),
+    # One-packet scheduling keeps no connection, so a NAT reply finds nothing to un-NAT:
+    # ops is for DR/TUN.
+    case("udp_ops", proto="UDP", kind="DR", extra="ops"),
+    case("persistence_engine_sip", proto="UDP", count=0,
+         extra="persistence_timeout 60\npersistence_engine sip"),
+    case("ipv6_udp", v6=True, proto="UDP"),
+    case("ipv6_dr", v6=True, kind="DR"),
+    case("alpha", _rs("rs1", 1, DOWN) + _rs("rs2", 1, UP) + _rs("rs3", 1, UP), extra="alpha",
+         count=4, expect={"rs2": 2, "rs3": 2}, settle=2.5),
+    # Weight 2 is within quorum 3 - hysteresis 1, but a service starts without quorum and
+    # gains it only at quorum + hysteresis (4): the sorry server serves.
+    case("quorum_hysteresis", _rs("rs1", 1, UP) + _rs("rs2", 1, UP) + _rs("rs3", 1, DOWN),
+         extra=f"quorum 3\nhysteresis 1\n{_SORRY}", count=3, expect={"sorry": 3},
+         settle=2.5),
+    case("sorry_server_inhibit", _three(check=UP), extra=f"{_SORRY}\nsorry_server_inhibit"),
+    case("sorry_server_dr", _three(check=DOWN), kind="DR", vip=VIP_SORRY_DR, count=3,
+         extra=f"{_SORRY}\nsorry_server_lvs_method DR", expect={"sorry": 3}, settle=2.5),
+    case("mixed_methods", _rs("rs1") + _rs("rs2") + _rs("rs3", extra="lvs_method TUN\n"),
+         kind="DR", vip=VIP_MIXED),
+    case("tun_gue", kind=f"TUN type gue port {GUE_PORT} csum", vip=VIP_GUE),
+    case("tun_gre", kind="TUN type gre", vip=VIP_GRE),
+    case("reload_pool", _rs("rs1") + _rs("rs2"), count=4, expect={"rs2": 2, "rs3": 2},
+         reload=_rs("rs2") + _rs("rs3", 2)),
+    Case("reload_removes", _vs(f"{VIP} {next(_ports)}", _three()),
+         (f"TCP {VIP}:{next(_ports) - 1}",), reload=""),
+    Case("virtual_server_group",
+         f"virtual_server_group web {{\n    {VIP} 8101\n    {VIP} 8102\n}}\n"
+         + _vs("group web", _three()),
+         (f"TCP {VIP}:8101", f"TCP {VIP}:8102"),
+         (Probe("tcp", VIP, 8101, 3, {n: 1 for n in ALL}),
+          Probe("tcp", VIP, 8102, 3, {n: 1 for n in ALL}))),
+    case("lvs_timeouts", run="timeouts", global_defs="lvs_timeouts tcp 600 tcpfin 30 udp 90"),
     case("keep_on_stop", run="keep", keep=True),
 ]
 
@@ -273,7 +329,7 @@ def build_network() -> None:
         if n in SERVERS:
             lines += [f"addr add {v}/32 dev lo" for v in VIPS4]
             lines += [f"addr add {v}/128 dev lo" for v in VIPS6]
-            lines += ["link set tunl0 up",
+            lines += ["link set tunl0 up", "link set gre0 up", f"fou add port {GUE_PORT} gue",
                       f"route add {addr('client')}/32 via {addr('lb')} table 100",
                       f"rule add from {addr(n)} table 100",
                       f"-6 route add {addr('client', True)}/128 via {addr('lb', True)} table 100",
@@ -283,7 +339,8 @@ def build_network() -> None:
                   "net.ipv4.conf.all.send_redirects": 0, "net.ipv4.conf.eth0.send_redirects": 0,
                   "net.ipv4.vs.expire_nodest_conn": 1})
     for n in SERVERS:
-        values = {f"net.ipv4.conf.{k}.rp_filter": 0 for k in ("all", "default", "eth0", "tunl0")}
+        values = {f"net.ipv4.conf.{k}.rp_filter": 0
+                  for k in ("all", "default", "eth0", "tunl0", "gre0")}
         for k in ("all", "eth0"):
             values.update({f"net.ipv4.conf.{k}.arp_ignore": 1,
                            f"net.ipv4.conf.{k}.arp_announce": 2,
@@ -369,15 +426,16 @@ def request(proto: str, address: str, port: int, timeout: float = 3.0) -> str:
 
 
 def normalize(table_text: str) -> list[str]:
-    """``ipvsadm -Ln`` without its headers and its connection counters, one entry a line
-    with single spaces: "TCP 10.99.0.100:8001 rr", "-> 10.99.0.3:80 Masq 1"."""
+    """``ipvsadm -Ln`` (also with --thresholds or --tun-info) without its headers and the
+    connection counters that end each destination's line, one entry a line with single
+    spaces: "TCP 10.99.0.100:8001 rr", "-> 10.99.0.3:80 Masq 1"."""
     out = []
     for line in table_text.splitlines():
         words = line.split()
         if not words or line.startswith(("IP Virtual Server", "Prot LocalAddress")) \
                 or words[:2] == ["->", "RemoteAddress:Port"]:
             continue
-        out.append(" ".join(words[:4] if words[0] == "->" else words))
+        out.append(" ".join(words[:-2] if words[0] == "->" else words))
     return out
 
 
@@ -401,8 +459,9 @@ class Director:
         self.work = work
         self.vigild = vigild
 
-    def table(self) -> list[str]:
-        return normalize(run("lb", ["ipvsadm", "-Ln"]))
+    def table(self, *view: str) -> list[str]:
+        """The table; ``view``: "--thresholds" or "--tun-info" for those columns."""
+        return normalize(run("lb", ["ipvsadm", "-Ln", *view]))
 
     def settle(self, seconds: float, differs_from: list[str] | None = None,
                timeout: float = 20.0) -> list[str]:
@@ -421,11 +480,11 @@ class Director:
                 return last
             time.sleep(0.2)
 
-    def write_conf(self, daemon: str, services: str) -> str:
+    def write_conf(self, daemon: str, services: str, global_defs: str) -> str:
         path = os.path.join(self.work, f"{daemon}.conf")
-        extra = ""
+        extra = textwrap.indent(global_defs, "    ")
         if daemon == "vigild":
-            extra = f"    vigil_lb_backend ipvs\n    vigil_control_socket {self.work}/ctl\n"
+            extra += f"    vigil_lb_backend ipvs\n    vigil_control_socket {self.work}/ctl\n"
         with open(path, "w") as f:
             f.write(f"global_defs {{\n{extra}}}\n{services}")
         return path
@@ -462,13 +521,18 @@ class Director:
         run("lb", ["ipvsadm", "-C"])
         settle = max(c.settle for c in cases)
         keep = any(c.keep for c in cases)
-        conf = self.write_conf(daemon, "".join(c.services for c in cases))
+        global_defs = "".join(c.global_defs + "\n" for c in cases if c.global_defs)
+        conf = self.write_conf(daemon, "".join(c.services for c in cases), global_defs)
         t0 = time.monotonic()
         proc = self.start(daemon, conf, keep)
         try:
             out["table"] = self.settle(settle)
-            if any(c.reload for c in cases):
-                self.write_conf(daemon, "".join(c.reload or c.services for c in cases))
+            out["thresholds"] = self.table("--thresholds")
+            out["tunnels"] = self.table("--tun-info")
+            out["timeouts"] = run("lb", ["ipvsadm", "-L", "--timeout"]).strip()
+            if any(c.reload is not None for c in cases):
+                self.write_conf(daemon, "".join(c.services if c.reload is None else c.reload
+                                                for c in cases), global_defs)
                 proc.send_signal(signal.SIGHUP)
                 out["reloaded"] = self.settle(settle, differs_from=out["table"])
             if traffic:
@@ -507,6 +571,8 @@ def run_cases(director: Director, cases: list[Case], results: str) -> None:
         for daemon, o in outcome.items():
             result[daemon] = {
                 "table": share(o["table"], c.keys), "reloaded": share(o["reloaded"], c.keys),
+                "thresholds": share(o["thresholds"], c.keys),
+                "tunnels": share(o["tunnels"], c.keys), "timeouts": o["timeouts"],
                 "after_stop": share(o["after_stop"], c.keys),
                 "whole_after_stop": o["after_stop"], "exit": o["exit"],
                 "running": o["running"], "answers": o.get("answers", {}).get(c.name),

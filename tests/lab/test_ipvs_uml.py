@@ -71,9 +71,11 @@ def check_answers(probe: cases.Probe, answers: list[str]) -> str:
     return ""
 
 
-def _logs(result: dict) -> str:
-    return (f"vigild's log:\n{result['vigild']['log']}\n"
-            f"keepalived's log:\n{result['keepalived']['log']}")
+def _logs(result: dict, lines: int = 25) -> str:
+    """The last lines of both daemons' logs, for a failure's message."""
+    def tail(daemon: str) -> str:
+        return "\n".join(result[daemon]["log"].splitlines()[-lines:])
+    return f"vigild's log (end):\n{tail('vigild')}\nkeepalived's log (end):\n{tail('keepalived')}"
 
 
 @pytest.mark.parametrize("case", cases.CASES, ids=[c.name for c in cases.CASES])
@@ -83,6 +85,9 @@ def test_ipvs_in_uml_matches_keepalived(uml_run, case):
     assert vigil["running"], f"vigild exited early\n{_logs(result)}"
     assert vigil["table"], f"vigild programmed nothing for {case.keys}\n{_logs(result)}"
     assert vigil["table"] == keepalived["table"], _logs(result)
+    assert vigil["thresholds"] == keepalived["thresholds"], _logs(result)
+    assert vigil["tunnels"] == keepalived["tunnels"], _logs(result)
+    assert vigil["timeouts"] == keepalived["timeouts"], _logs(result)
     if case.reload is not None:
         assert vigil["reloaded"] != vigil["table"], "the reload changed nothing"
         assert vigil["reloaded"] == keepalived["reloaded"], _logs(result)
@@ -121,9 +126,11 @@ def test_normalize_and_share_cut_ipvsadm_output_per_service():
             "TCP  10.99.0.100:8001 rr\n"
             "  -> 10.99.0.3:80                 Masq    1      0          3\n"
             "FWM  1 rr\n"
-            "  -> 10.99.0.4:80                 Masq    2      1          0\n")
+            "  -> 10.99.0.4:80                 Masq    2      1          0\n"
+            "  -> 10.99.0.5:80                 Tunnel  gue:6080:csum 3   0   0\n")
     table = cases.normalize(text)
     assert table == ["TCP 10.99.0.100:8001 rr", "-> 10.99.0.3:80 Masq 1", "FWM 1 rr",
-                     "-> 10.99.0.4:80 Masq 2"]
-    assert cases.share(table, ("FWM 1",)) == ["FWM 1 rr", "-> 10.99.0.4:80 Masq 2"]
+                     "-> 10.99.0.4:80 Masq 2", "-> 10.99.0.5:80 Tunnel gue:6080:csum 3"]
+    assert cases.share(table, ("FWM 1",)) == ["FWM 1 rr", "-> 10.99.0.4:80 Masq 2",
+                                              "-> 10.99.0.5:80 Tunnel gue:6080:csum 3"]
     assert cases.share(table, ("TCP 10.99.0.100:8002",)) == []
