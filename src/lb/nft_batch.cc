@@ -133,8 +133,10 @@ void Comment(nftnl_rule* r, const std::string& text) {
 }
 
 // `meta l4proto tcp dnat ip to 10.1.0.1:8080 comment "vigil-dst ..."` (or without the
-// protocol match and the port when the destination's port is 0), as nft builds it.
-RulePtr DestinationRule(const std::string& table, const Service& s, const Destination& d) {
+// protocol match and the port when the destination's port is 0), as nft builds it;
+// `slotted`: the destination has a slot (RecordComment).
+RulePtr DestinationRule(const std::string& table, const Service& s, const Destination& d,
+                        bool slotted) {
   RulePtr r = NewRule(table, DestinationChainName(s.key, d.key));
   const auto& a = std::get<AddressKey>(s.key);
   if (d.key.port != 0) {
@@ -155,7 +157,7 @@ RulePtr DestinationRule(const std::string& table, const Service& s, const Destin
     nftnl_expr_set_u32(nat, NFTNL_EXPR_NAT_REG_PROTO_MIN, NFT_REG_2);
     nftnl_expr_set_u32(nat, NFTNL_EXPR_NAT_FLAGS, NF_NAT_RANGE_PROTO_SPECIFIED);
   }
-  Comment(r.get(), DestinationComment(s, d));
+  Comment(r.get(), RecordComment(s, d, slotted));
   return r;
 }
 
@@ -244,10 +246,11 @@ void ChainMessage(Writer& w, uint16_t type, const std::string& chain) {
         [&](nlmsghdr* h) { nftnl_chain_nlmsg_build_payload(h, c.get()); });
 }
 
-// Adds (with their address and port) or deletes the slot elements `slots` of service `s`'s
-// slot map, a bounded number per message. `dests` is indexed by slot.
+// Adds (with their address and port, and comment if any) or deletes the slot elements
+// `slots` of service `s`'s slot map, a bounded number per message. `dests` and `comments`
+// are indexed by slot.
 void Elements(Writer& w, uint16_t type, const Service& s, const std::vector<uint32_t>& slots,
-              const std::vector<DestinationKey>& dests) {
+              const std::vector<DestinationKey>& dests, const std::vector<std::string>& comments) {
   const bool add = type == NFT_MSG_NEWSETELEM;
   const std::string map = SlotMapName(s.key);
   for (size_t first = 0; first < slots.size(); first += kElementsPerMessage) {
@@ -261,6 +264,14 @@ void Elements(Writer& w, uint16_t type, const Service& s, const std::vector<uint
       nftnl_set_elem* e = nftnl_set_elem_alloc();
       nftnl_set_elem_set(e, NFTNL_SET_ELEM_KEY, &slot, sizeof slot);
       step += (i > first ? ", " : " ") + std::to_string(slot);
+      if (add && !comments[slot].empty()) {
+        nftnl_udata_buf* b = nftnl_udata_buf_alloc(NFT_USERDATA_MAXLEN);
+        nftnl_udata_put_strz(b, NFTNL_UDATA_SET_ELEM_COMMENT, comments[slot].c_str());
+        nftnl_set_elem_set(e, NFTNL_SET_ELEM_USERDATA, nftnl_udata_buf_data(b),
+                           nftnl_udata_buf_len(b));
+        nftnl_udata_buf_free(b);
+        step += " comment \"" + comments[slot] + "\"";
+      }
       if (add) {
         // The address, then the port in network order, each padded to 32 bits.
         const DestinationKey& d = dests[slot];
@@ -304,54 +315,85 @@ std::optional<Batch> BuildBatch(const std::vector<Op>& ops, const State& desired
   }
   if (ops.empty()) return Batch{};
   Writer w(options);
-  // Slots before and after, and which of them change.
+  // Slots before and after (with their comments), and which of them change.
   struct Change {
     std::vector<DestinationKey> before, after;
+    std::vector<std::string> noted_before, noted_after;
+    std::set<DestinationKey> slotted_before, slotted_after;
     std::vector<uint32_t> gone, come;
   };
   std::map<ServiceKey, Change> slots;
   for (const ServiceKey& key : touched) {
     Change& s = slots[key];
-    s.before = Slots(*actual.Find(key));
-    s.after = Slots(*desired.Find(key));
+    const ServiceEntry& have = *actual.Find(key);
+    const ServiceEntry& want = *desired.Find(key);
+    s.before = Slots(have);
+    s.after = Slots(want);
+    s.noted_before = SlotComments(have, s.before);
+    s.noted_after = SlotComments(want, s.after);
+    s.slotted_before.insert(s.before.begin(), s.before.end());
+    s.slotted_after.insert(s.after.begin(), s.after.end());
     for (uint32_t i = 0; i < s.before.size(); ++i) {
-      if (i >= s.after.size() || s.after[i] != s.before[i]) s.gone.push_back(i);
+      if (i >= s.after.size() || s.after[i] != s.before[i] ||
+          s.noted_after[i] != s.noted_before[i]) {
+        s.gone.push_back(i);
+      }
     }
     for (uint32_t i = 0; i < s.after.size(); ++i) {
-      if (i >= s.before.size() || s.before[i] != s.after[i]) s.come.push_back(i);
+      if (i >= s.before.size() || s.before[i] != s.after[i] ||
+          s.noted_before[i] != s.noted_after[i]) {
+        s.come.push_back(i);
+      }
     }
   }
   // 1. The slots that change go (and the selector, if their number changes).
   for (const ServiceKey& key : touched) {
     const Change& c = slots[key];
     if (c.before.size() != c.after.size()) FlushChain(w, ServiceChainName(key));
-    Elements(w, NFT_MSG_DELSETELEM, actual.Find(key)->service, c.gone, c.before);
+    Elements(w, NFT_MSG_DELSETELEM, actual.Find(key)->service, c.gone, c.before, c.noted_before);
   }
-  // 2. The destinations' record chains.
+  // 2. The destinations' record chains: those that go or come, and those whose comment
+  // changes (a weight to or from 0: the slot that carried the weight goes or comes).
+  auto record_step = [](const std::string& chain, const std::string& comment) {
+    return "add rule " + chain + " (" + comment + ")";
+  };
   for (const Op& op : ops) {
     const Service& s = desired.Find(op.service.key)->service;
-    const std::string chain = DestinationChainName(s.key, op.destination->key);
-    const std::string rule = "add rule " + chain + " (" + DestinationComment(s, *op.destination) + ")";
-    switch (op.kind) {
-      case OpKind::kDeleteDestination:
-        FlushChain(w, chain);
-        ChainMessage(w, NFT_MSG_DELCHAIN, chain);
-        break;
-      case OpKind::kAddDestination:
-        ChainMessage(w, NFT_MSG_NEWCHAIN, chain);
-        AddRule(w, DestinationRule(w.table(), s, *op.destination), rule);
-        break;
-      default:
-        FlushChain(w, chain);
-        AddRule(w, DestinationRule(w.table(), s, *op.destination), rule);
-        break;
+    const Change& c = slots[s.key];
+    const DestinationKey& dkey = op.destination->key;
+    const std::string chain = DestinationChainName(s.key, dkey);
+    if (op.kind == OpKind::kDeleteDestination) {
+      FlushChain(w, chain);
+      ChainMessage(w, NFT_MSG_DELCHAIN, chain);
+    } else if (op.kind == OpKind::kAddDestination) {
+      const bool slotted = c.slotted_after.contains(dkey);
+      ChainMessage(w, NFT_MSG_NEWCHAIN, chain);
+      AddRule(w, DestinationRule(w.table(), s, *op.destination, slotted),
+              record_step(chain, RecordComment(s, *op.destination, slotted)));
+    }
+  }
+  for (const ServiceKey& key : touched) {
+    const ServiceEntry& have = *actual.Find(key);
+    const ServiceEntry& want = *desired.Find(key);
+    const Change& c = slots[key];
+    for (const auto& [dkey, d] : want.destinations) {
+      auto old = have.destinations.find(dkey);
+      if (old == have.destinations.end()) continue;
+      const std::string now = RecordComment(want.service, d, c.slotted_after.contains(dkey));
+      if (RecordComment(have.service, old->second, c.slotted_before.contains(dkey)) == now) {
+        continue;
+      }
+      const std::string chain = DestinationChainName(key, dkey);
+      FlushChain(w, chain);
+      AddRule(w, DestinationRule(w.table(), want.service, d, c.slotted_after.contains(dkey)),
+              record_step(chain, now));
     }
   }
   // 3. The slots and the service chains.
   for (const ServiceKey& key : touched) {
     const Service& s = desired.Find(key)->service;
     const Change& sl = slots[key];
-    Elements(w, NFT_MSG_NEWSETELEM, s, sl.come, sl.after);
+    Elements(w, NFT_MSG_NEWSETELEM, s, sl.come, sl.after, sl.noted_after);
     if (sl.before.size() == sl.after.size()) continue;
     if (!sl.after.empty()) {
       AddRule(w, SelectorRule(w.table(), s, static_cast<uint32_t>(sl.after.size())),

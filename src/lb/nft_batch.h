@@ -4,16 +4,16 @@
 //
 // What one batch holds, for each service touched (only destination operations of services
 // that stay as they are, whose slot maps hold addresses: nft::AddressSlots):
-//   1. the slot map's elements that change (Slots before and after, compared slot by slot)
-//      deleted, and the service chain flushed if the number of slots changes (its selector
-//      names the modulus);
-//   2. each destination operation on its record chain: deleted (flushed first), or created
-//      with its dnat rule, or its rule replaced (flush + add: the comment carries the weight);
+//   1. the slot map's elements that change (Slots and SlotComments before and after,
+//      compared slot by slot) deleted, and the service chain flushed if the number of
+//      slots changes (its selector names the modulus);
+//   2. the record chains of destinations that go (flushed, deleted) or come (created with
+//      their dnat rule), and the rule of those whose RecordComment changes replaced (flush +
+//      add: a weight to or from 0, whose slot carried the weight or now does);
 //   3. the slot map's new elements added, and (if flushed) the service chain's selector and
 //      drop rules.
-// So a weight change that keeps the number of slots (rr) touches no rule of the packet
-// path, and no message jumps to a chain: the kernel's commit validates only the few chains
-// the packet path reaches.
+// So a weight change that keeps the slots (rr) is one element deleted and added again with
+// the new weight in its comment: no rule at all, and no message jumps to a chain.
 // A service whose destinations need more (persistence sets, fwmark services' protocol sets)
 // is left to libnftables: BuildBatch then returns nullopt.
 #ifndef VIGIL_LB_NFT_BATCH_H_

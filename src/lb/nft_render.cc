@@ -15,6 +15,8 @@ namespace {
 
 constexpr std::string_view kServiceTag = "vigil-svc";
 constexpr std::string_view kDestinationTag = "vigil-dst";
+// A record comment's weight word when the weight is in the destination's slot comment.
+constexpr std::string_view kWeightInSlot = "-";
 // Upper bound on remembered clients per destination for persistent services.
 constexpr int kPersistenceSetSize = 1048576;
 
@@ -148,8 +150,9 @@ void DeletePersistenceSet(Commands& c, const Service& s, const DestinationKey& d
   c.Add("delete set " + c.table() + " " + PersistenceSetName(s.key, d));
 }
 
-// Emits the rules of destination `d`'s (empty) chain.
-void DestinationRules(Commands& c, const Service& s, const Destination& d) {
+// Emits the rules of destination `d`'s (empty) chain; `slotted`: d has a slot in the
+// service's slot map (RecordComment).
+void DestinationRules(Commands& c, const Service& s, const Destination& d, bool slotted) {
   std::string chain = DestinationChainName(s.key, d.key);
   if (Persistent(s)) {
     c.Rule(chain, "update @" + PersistenceSetName(s.key, d.key) + " { " + ClientExpr(s) + " }");
@@ -166,15 +169,17 @@ void DestinationRules(Commands& c, const Service& s, const Destination& d) {
   if (d.key.address.family() == Family::kIpv6 && d.key.port != 0) target = "[" + target + "]";
   if (d.key.port != 0) target += ":" + std::to_string(d.key.port);
   rule += "dnat " + std::string(IpWord(d.key.address.family())) + " to " + target;
-  rule += " comment \"" + DestinationComment(s, d) + "\"";
+  rule += " comment \"" + RecordComment(s, d, slotted) + "\"";
   c.Rule(chain, rule);
 }
 
-// Emits the rules of the service's (empty) chain and the elements of its (empty) slot map.
-void ServiceRules(Commands& c, const ServiceEntry& e) {
+// Emits the rules of the service's (empty) chain and the elements of its (empty) slot map,
+// whose destinations are `keys` (Slots(e)).
+void ServiceRules(Commands& c, const ServiceEntry& e, const std::vector<DestinationKey>& keys) {
   const Service& s = e.service;
   std::string chain = ServiceChainName(s.key);
-  const std::vector<std::string> slots = SlotValues(e);
+  const std::vector<std::string> slots = SlotValues(e, keys);
+  const std::vector<std::string> comments = SlotComments(e, keys);
   if (!slots.empty()) {
     if (Persistent(s)) {
       for (const auto& [k, d] : e.destinations) {
@@ -214,7 +219,9 @@ void ServiceRules(Commands& c, const ServiceEntry& e) {
       std::string line = "add element " + c.table() + " " + SlotMapName(s.key) + " { ";
       for (size_t i = first; i < slots.size() && i < first + kPerLine; ++i) {
         if (i > first) line += ", ";
-        line += std::to_string(i) + " : " + slots[i];
+        line += std::to_string(i);
+        if (!comments[i].empty()) line += " comment \"" + comments[i] + "\"";
+        line += " : " + slots[i];
       }
       c.Add(line + " }");
     }
@@ -362,12 +369,31 @@ uint16_t SlotPort(const Service& s, const DestinationKey& d) {
   return d.port != 0 ? d.port : std::get<AddressKey>(s.key).port;
 }
 
-std::vector<std::string> SlotValues(const ServiceEntry& entry) {
+std::vector<std::string> SlotValues(const ServiceEntry& entry,
+                                    const std::vector<DestinationKey>& slots) {
   const Service& s = entry.service;
   std::vector<std::string> out;
-  for (const DestinationKey& d : Slots(entry)) {
+  out.reserve(slots.size());
+  for (const DestinationKey& d : slots) {
     out.push_back(AddressSlots(s) ? d.address.ToString() + " . " + std::to_string(SlotPort(s, d))
                                   : "goto " + DestinationChainName(s.key, d));
+  }
+  return out;
+}
+
+std::vector<std::string> SlotValues(const ServiceEntry& entry) {
+  return SlotValues(entry, Slots(entry));
+}
+
+std::vector<std::string> SlotComments(const ServiceEntry& entry,
+                                      const std::vector<DestinationKey>& slots) {
+  std::vector<std::string> out(slots.size());
+  if (!AddressSlots(entry.service)) return out;
+  std::set<DestinationKey> seen;
+  for (size_t i = 0; i < slots.size(); ++i) {
+    if (!seen.insert(slots[i]).second) continue;
+    auto it = entry.destinations.find(slots[i]);
+    if (it != entry.destinations.end()) out[i] = DestinationComment(entry.service, it->second);
   }
   return out;
 }
@@ -388,6 +414,12 @@ std::string ServiceComment(const Service& s) {
 std::string DestinationComment(const Service& s, const Destination& d) {
   return std::string(kDestinationTag) + " " + KeyWords(s.key) + " " + d.key.address.ToString() +
          " " + std::to_string(d.key.port) + " " + std::to_string(d.weight);
+}
+
+std::string RecordComment(const Service& s, const Destination& d, bool slotted) {
+  if (!AddressSlots(s) || !slotted) return DestinationComment(s, d);
+  return std::string(kDestinationTag) + " " + KeyWords(s.key) + " " + d.key.address.ToString() +
+         " " + std::to_string(d.key.port) + " " + std::string(kWeightInSlot);
 }
 
 
@@ -454,6 +486,20 @@ Result<std::string> RenderOps(const std::vector<Op>& ops, const State& desired, 
       if (auto r = ValidateEntry(*want); !r) return std::unexpected(r.error());
     }
   }
+  // Each touched service's slots as desired, and which destinations have one.
+  std::map<ServiceKey, std::vector<DestinationKey>> slots;
+  std::map<ServiceKey, std::set<DestinationKey>> slotted;
+  for (const ServiceKey& key : touched) {
+    if (const ServiceEntry* want = desired.Find(key)) {
+      slots[key] = Slots(*want);
+      slotted[key] = std::set<DestinationKey>(slots[key].begin(), slots[key].end());
+    }
+  }
+  auto has_slot = [&slotted](const ServiceKey& key, const DestinationKey& dest) {
+    auto it = slotted.find(key);
+    return it != slotted.end() && it->second.contains(dest);
+  };
+  std::set<std::pair<ServiceKey, DestinationKey>> recorded;  // records the ops rewrite
   Commands c(options);
   for (const ServiceKey& key : touched) {
     if (actual.Find(key) == nullptr) continue;
@@ -514,7 +560,8 @@ Result<std::string> RenderOps(const std::vector<Op>& ops, const State& desired, 
           c.FlushChain(DestinationChainName(key, dkey));
           if (Persistent(have->service)) DeletePersistenceSet(c, have->service, dkey);
           if (Persistent(want->service)) AddPersistenceSet(c, want->service, dkey);
-          DestinationRules(c, want->service, d);
+          DestinationRules(c, want->service, d, has_slot(key, dkey));
+          recorded.emplace(key, dkey);
         }
         break;
       }
@@ -522,20 +569,39 @@ Result<std::string> RenderOps(const std::vector<Op>& ops, const State& desired, 
         if (want == nullptr || !op.destination) return mismatch("names no desired service");
         if (Persistent(want->service)) AddPersistenceSet(c, want->service, op.destination->key);
         c.AddChain(DestinationChainName(key, op.destination->key));
-        DestinationRules(c, want->service, *op.destination);
+        DestinationRules(c, want->service, *op.destination, has_slot(key, op.destination->key));
         break;
       }
       case OpKind::kUpdateDestination: {
         if (want == nullptr || !op.destination) return mismatch("names no desired service");
         c.FlushChain(DestinationChainName(key, op.destination->key));
-        DestinationRules(c, want->service, *op.destination);
+        DestinationRules(c, want->service, *op.destination, has_slot(key, op.destination->key));
+        recorded.emplace(key, op.destination->key);
         break;
       }
     }
   }
 
   for (const ServiceKey& key : touched) {
-    if (const ServiceEntry* want = desired.Find(key)) ServiceRules(c, *want);
+    const ServiceEntry* want = desired.Find(key);
+    if (want == nullptr) continue;
+    // A record whose comment changes although its destination does not (it gained or lost
+    // its slot through the others' weights: mh) is rewritten too.
+    if (const ServiceEntry* have = actual.Find(key)) {
+      const std::vector<DestinationKey> before = Slots(*have);
+      const std::set<DestinationKey> had_slot(before.begin(), before.end());
+      for (const auto& [dkey, d] : want->destinations) {
+        auto old = have->destinations.find(dkey);
+        if (old == have->destinations.end() || recorded.contains({key, dkey})) continue;
+        if (RecordComment(have->service, old->second, had_slot.contains(dkey)) ==
+            RecordComment(want->service, d, has_slot(key, dkey))) {
+          continue;
+        }
+        c.FlushChain(DestinationChainName(key, dkey));
+        DestinationRules(c, want->service, d, has_slot(key, dkey));
+      }
+    }
+    ServiceRules(c, *want, slots[key]);
   }
   return c.Take();
 }
@@ -612,10 +678,63 @@ Result<nlohmann::json> ParseJson(std::string_view json) {
   return doc;
 }
 
+// A destination as a comment describes it: "vigil-dst <key words> <address> <port>
+// <weight>", the weight "-" (kWeightInSlot) in a record whose slot carries it.
+struct DestinationWords {
+  ServiceKey key;
+  Destination destination;
+  bool weight_in_slot = false;
+};
+
+Result<DestinationWords> ParseDestinationComment(const std::vector<std::string>& w,
+                                                 const std::string& comment) {
+  if (w.size() != 7) return Fail(ErrorCode::kParse, "nftables: bad comment \"" + comment + "\"");
+  auto key = ParseKeyWords(w, 1, comment);
+  if (!key) return std::unexpected(key.error());
+  DestinationWords out;
+  out.key = *key;
+  auto addr = IpAddress::Parse(w[4]);
+  auto port = Number(w[5], UINT16_MAX, comment);
+  out.weight_in_slot = w[6] == kWeightInSlot;
+  auto weight = out.weight_in_slot ? Result<uint64_t>(0) : Number(w[6], UINT32_MAX, comment);
+  if (!addr || !port || !weight) {
+    return Fail(ErrorCode::kParse, "nftables: bad comment \"" + comment + "\"");
+  }
+  out.destination.key = DestinationKey{*addr, static_cast<uint16_t>(*port)};
+  out.destination.weight = static_cast<uint32_t>(*weight);
+  return out;
+}
+
 Result<State> ParseDoc(const nlohmann::json& doc) {
   State state;
-  std::vector<std::pair<ServiceKey, Destination>> dests;
+  // The destinations the records describe, and those the slots' comments describe (whose
+  // weights override the records').
+  std::vector<DestinationWords> records, notes;
   for (const auto& item : doc["nftables"]) {
+    if (item.is_object() && item.contains("map")) {
+      // The comments of an address service's slots: "vigil-dst ..." with the weight.
+      const auto& m = item["map"];
+      if (!m.is_object() || !m.contains("elem") || !m["elem"].is_array()) continue;
+      for (const auto& e : m["elem"]) {
+        if (!e.is_array() || e.size() != 2 || !e[0].is_object() || !e[0].contains("elem")) {
+          continue;
+        }
+        const auto& elem = e[0]["elem"];
+        if (!elem.is_object() || !elem.contains("comment") || !elem["comment"].is_string()) {
+          continue;
+        }
+        const std::string comment = elem["comment"].get<std::string>();
+        std::vector<std::string> w = Words(comment);
+        if (w.empty() || w[0] != kDestinationTag) continue;
+        auto d = ParseDestinationComment(w, comment);
+        if (!d) return std::unexpected(d.error());
+        if (d->weight_in_slot) {
+          return Fail(ErrorCode::kParse, "nftables: bad comment \"" + comment + "\"");
+        }
+        notes.push_back(std::move(*d));
+      }
+      continue;
+    }
     if (!item.is_object() || !item.contains("rule")) continue;
     const auto& rule = item["rule"];
     if (!rule.is_object() || !rule.contains("comment") || !rule["comment"].is_string()) continue;
@@ -645,29 +764,29 @@ Result<State> ParseDoc(const nlohmann::json& doc) {
       }
       state.Put(s);
     } else if (w[0] == kDestinationTag) {
-      if (w.size() != 7)
-        return Fail(ErrorCode::kParse, "nftables: bad comment \"" + comment + "\"");
-      auto key = ParseKeyWords(w, 1, comment);
-      if (!key) return std::unexpected(key.error());
-      auto addr = IpAddress::Parse(w[4]);
-      auto port = Number(w[5], UINT16_MAX, comment);
-      auto weight = Number(w[6], UINT32_MAX, comment);
-      if (!addr || !port || !weight) {
-        return Fail(ErrorCode::kParse, "nftables: bad comment \"" + comment + "\"");
-      }
-      Destination d;
-      d.key = DestinationKey{*addr, static_cast<uint16_t>(*port)};
-      d.weight = static_cast<uint32_t>(*weight);
-      dests.emplace_back(*key, d);
+      auto d = ParseDestinationComment(w, comment);
+      if (!d) return std::unexpected(d.error());
+      records.push_back(std::move(*d));
     }
   }
-  for (const auto& [key, d] : dests) {
-    // A destination chain whose service chain is gone is left to be reported, not guessed.
-    if (!state.services.contains(key)) {
-      return Fail(ErrorCode::kParse, "nftables: real server " + DestinationKeyToString(d.key) +
-                                         " belongs to no service (" + KeyToString(key) + ")");
+  std::set<std::pair<ServiceKey, DestinationKey>> weighed;
+  for (const auto* list : {&records, &notes}) {
+    for (const auto& [key, d, weight_in_slot] : *list) {
+      // A destination chain whose service chain is gone is left to be reported, not guessed.
+      if (!state.services.contains(key)) {
+        return Fail(ErrorCode::kParse, "nftables: real server " + DestinationKeyToString(d.key) +
+                                           " belongs to no service (" + KeyToString(key) + ")");
+      }
+      state.PutDestination(key, d);
+      if (!weight_in_slot) weighed.emplace(key, d.key);
     }
-    state.PutDestination(key, d);
+  }
+  for (const auto& [key, d, weight_in_slot] : records) {
+    if (!weighed.contains({key, d.key})) {
+      return Fail(ErrorCode::kParse, "nftables: real server " + DestinationKeyToString(d.key) +
+                                         " of " + KeyToString(key) +
+                                         " has its weight in a slot that is missing");
+    }
   }
   return state;
 }

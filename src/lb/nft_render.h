@@ -30,6 +30,11 @@
 // Per destination `d_<key>_<dest>`:
 //   [persistence] update @p_<dest> { <client> }           refreshes the client's timer
 //   meta l4proto tcp dnat ip to 10.1.0.1:8080 comment "vigil-dst ..."
+// In an address service's slot map (the selector dnats to the slot's address itself, so no
+// rule reaches these chains: they are records), the first slot of each destination
+// carries the destination's comment with its weight, and the record's comment says "-"
+// for the weight: a weight change that keeps the slots (rr) rewrites one map element and
+// no rule. A destination without a slot (weight 0) keeps its weight in its record.
 // Per destination, for persistent services, `set p_<key>_<dest>` { type ipv4_addr; flags
 // dynamic,timeout; timeout T }: the clients (masked to persistence_prefix) that stick to it.
 // A client stays with its destination until T seconds pass without a new connection
@@ -37,8 +42,8 @@
 // packet traverses NAT chains, so all of this runs once per connection.
 //
 // Weight 0 (inhibit_on_failure) keeps the destination's chain and set but leaves it out of
-// the selector and the persistence lookups. The rule comments carry every attribute, and
-// reading back the table parses them.
+// the selector and the persistence lookups. The rule and slot comments carry every
+// attribute, and reading back the table parses them.
 //
 // Forwarding is NAT only: the destination rewrites the address (and the port unless the
 // destination port is 0). With masquerade off this is exactly IPVS NAT: real servers must
@@ -108,6 +113,14 @@ bool HashedSelector(const Service& s);
 uint16_t SlotPort(const Service& s, const DestinationKey& d);
 // Returns each slot's value in nft's words: "10.1.0.1 . 8080" or "goto d_...".
 std::vector<std::string> SlotValues(const ServiceEntry& entry);
+// The same for the slots `slots` (Slots(entry), computed once by the caller).
+std::vector<std::string> SlotValues(const ServiceEntry& entry,
+                                    const std::vector<DestinationKey>& slots);
+// Returns the comment of each slot's element (`slots` = Slots(entry)): in an address
+// service's slot map, the first slot of each destination carries its DestinationComment;
+// every other slot, and every slot of a verdict map, none ("").
+std::vector<std::string> SlotComments(const ServiceEntry& entry,
+                                      const std::vector<DestinationKey>& slots);
 // Returns the name of the persistence set of destination `dest` of service `key`.
 std::string PersistenceSetName(const ServiceKey& key, const DestinationKey& dest);
 
@@ -117,6 +130,10 @@ std::string ServiceComment(const Service& s);
 // Returns the comment of a destination's dnat rule: "vigil-dst tcp 10.0.0.1 80 10.1.0.1 8080
 // 3" (service key, address, port, weight).
 std::string DestinationComment(const Service& s, const Destination& d);
+// Returns the comment of destination `d`'s record rule: DestinationComment, or with "-" for
+// the weight when its slot carries it (an address service's destination that has a slot,
+// `slotted`): "vigil-dst tcp 10.0.0.1 80 10.1.0.1 8080 -".
+std::string RecordComment(const Service& s, const Destination& d, bool slotted);
 
 // Returns the commands (one per line) that create vigil's empty table.
 std::string RenderSkeleton(const Options& options = {});

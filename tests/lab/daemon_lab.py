@@ -293,15 +293,7 @@ class Daemon:
         proc = self.node.run([NFT, "-j", "-a", "list", "table", "inet", "vigil"], check=False)
         if proc.returncode != 0:
             return {}
-        out = {}
-        for item in json.loads(proc.stdout).get("nftables", []):
-            rule = item.get("rule")
-            if not rule:
-                continue
-            words = rule.get("comment", "").split()
-            if words and words[0] == "vigil-dst":
-                out[f"{words[-3]}:{words[-2]}"] = (int(words[-1]), rule["handle"])
-        return out
+        return lablib.vigil_destinations(json.loads(proc.stdout).get("nftables", []))
 
     def pool(self) -> dict[str, int]:
         """{"addr:port": weight} of the destinations the selector can pick (weight > 0)."""

@@ -547,6 +547,29 @@ class Lab:
                     pass
 
 
+def vigil_destinations(items: Iterable[dict]) -> dict[str, tuple[int, int]]:
+    """{"addr:port": (weight, record rule handle)} of the real servers in vigil's nftables
+    table, from `nft -j [-a] list` items: each record rule's comment ("vigil-dst ... W"),
+    whose weight word is "-" when the first slot of the server in its service's slot map
+    carries the weight in its own comment (lb/nft_render.h)."""
+    out: dict[str, tuple[int, int]] = {}
+    slots: dict[str, int] = {}
+    for item in items:
+        for kind, body in item.items():
+            if kind == "rule":
+                words = body.get("comment", "").split()
+                if words and words[0] == "vigil-dst":
+                    weight = -1 if words[-1] == "-" else int(words[-1])
+                    out[f"{words[-3]}:{words[-2]}"] = (weight, body.get("handle", 0))
+            elif kind == "map":
+                for elem in body.get("elem", []):
+                    if isinstance(elem, list) and isinstance(elem[0], dict):
+                        words = elem[0].get("elem", {}).get("comment", "").split()
+                        if words and words[0] == "vigil-dst":
+                            slots[f"{words[-3]}:{words[-2]}"] = int(words[-1])
+    return {k: (slots.get(k, w), h) for k, (w, h) in out.items()}
+
+
 def lab_namespaces_alive(prefix: str) -> list[str]:
     """Returns the existing namespaces whose names start with ``prefix``."""
     return [n for n in list_namespaces() if n.startswith(prefix)]

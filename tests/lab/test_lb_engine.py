@@ -158,14 +158,8 @@ class LbLab:
         return items or None
 
     def destinations(self) -> dict[str, int]:
-        """Returns {"addr:port": weight} from the destination rule comments of table inet vigil."""
-        out = {}
-        for item in self.nft_table() or []:
-            comment = item.get("rule", {}).get("comment", "")
-            words = comment.split()
-            if words and words[0] == "vigil-dst":
-                out[f"{words[-3]}:{words[-2]}"] = int(words[-1])
-        return out
+        """Returns {"addr:port": weight} of the real servers in table inet vigil."""
+        return {k: w for k, (w, _) in lablib.vigil_destinations(self.nft_table() or []).items()}
 
     def wait_destinations(self, want: dict[str, int], timeout: float) -> None:
         lablib.wait_until(lambda: self.destinations() == want, timeout=timeout,

@@ -122,7 +122,8 @@ TEST(NftBatchTest, ServerLeavingDeletesOnlyTheSlotsThatChange) {
             "inet vigil: delete element v_tcp_10.0.0.1_80 { 1, 2 }\n"
             "inet vigil: flush chain d_tcp_10.0.0.1_80_10.1.0.2_80\n"
             "inet vigil: delete chain d_tcp_10.0.0.1_80_10.1.0.2_80\n"
-            "inet vigil: add element v_tcp_10.0.0.1_80 { 1 : 10.1.0.3 . 80 }\n"
+            "inet vigil: add element v_tcp_10.0.0.1_80 { 1 comment \"vigil-dst tcp 10.0.0.1 80 "
+            "10.1.0.3 80 1\" : 10.1.0.3 . 80 }\n"
             "inet vigil: add rule s_tcp_10.0.0.1_80 (selector mod 2)\n"
             "inet vigil: add rule s_tcp_10.0.0.1_80 (drop)\n"
             "end\n");
@@ -192,14 +193,14 @@ TEST(NftBatchTest, DestinationRulesAndSelectorsAreWhatNftBuilds) {
             "inet vigil d_tcp_fd00--1_443_fd00--11_0\n"
             "  [ immediate reg 1 0x000000fd 0x00000000 0x00000000 0x11000000 ]\n"
             "  [ nat dnat ip6 addr_min reg 1 ]\n"
-            "  userdata = { \\x00'vigil-dst tcp fd00::1 443 fd00::11 0 1\\x00 }"
+            "  userdata = { \\x00'vigil-dst tcp fd00::1 443 fd00::11 0 -\\x00 }"
             "inet vigil d_udp_10.0.0.3_53_10.1.0.1_53\n"
             "  [ meta load l4proto => reg 1 ]\n"
             "  [ cmp eq reg 1 0x00000011 ]\n"
             "  [ immediate reg 1 0x0100010a ]\n"
             "  [ immediate reg 2 0x00003500 ]\n"
             "  [ nat dnat ip addr_min reg 1 proto_min reg 2 flags 0x2 ]\n"
-            "  userdata = { \\x00(vigil-dst udp 10.0.0.3 53 10.1.0.1 53 3\\x00 }"
+            "  userdata = { \\x00(vigil-dst udp 10.0.0.3 53 10.1.0.1 53 -\\x00 }"
             "inet vigil s_tcp_fd00--1_443\n"
             "  [ meta load l4proto => reg 1 ]\n"
             "  [ cmp eq reg 1 0x00000006 ]\n"
@@ -224,33 +225,71 @@ TEST(NftBatchTest, DestinationRulesAndSelectorsAreWhatNftBuilds) {
             "  userdata = { \\x00#vigil-svc udp 10.0.0.3 53 rr 0 0 -\\x00 }");
 }
 
-TEST(NftBatchTest, RrWeightChangeTouchesOnlyTheRecordChain) {
-  // rr keeps one slot per server whatever its weight: no slot and no selector changes.
+TEST(NftBatchTest, RrWeightChangeRewritesOnlyTheSlotThatCarriesIt) {
+  // rr keeps one slot per server whatever its weight: the slot's comment carries the weight,
+  // so the change is that one element deleted and added again; no rule, no chain.
   State have = OneService(Tcp("10.0.0.1", 80), {Dest("10.1.0.1", 80), Dest("10.1.0.2", 0)});
   State want = OneService(Tcp("10.0.0.1", 80), {Dest("10.1.0.1", 80), Dest("10.1.0.2", 0, 5)});
   auto b = Build(want, have);
   ASSERT_TRUE(b);
   EXPECT_EQ(Lines(b->steps),
             "begin\n"
+            "inet vigil: delete element v_tcp_10.0.0.1_80 { 1 }\n"
+            "inet vigil: add element v_tcp_10.0.0.1_80 { 1 comment \"vigil-dst tcp 10.0.0.1 80 "
+            "10.1.0.2 0 5\" : 10.1.0.2 . 80 }\n"
+            "end\n");
+  EXPECT_EQ(Headers(*b), "BEGIN\nDELSETELEM\nNEWSETELEM create ack\nEND\n");
+  // The new element, byte for byte: key { 1 }, data { 10.1.0.2, port 80 }, then the
+  // comment as nft writes it (udata TLV: type 0 = comment, length, text and its NUL).
+  const std::string comment = "vigil-dst tcp 10.0.0.1 80 10.1.0.2 0 5";
+  std::vector<uint8_t> element = {
+      0x00, 0x00, 0x01, 0x80,                                                  // element
+      0x0c, 0x00, 0x01, 0x80, 0x08, 0x00, 0x01, 0x00, 0x01, 0x00, 0x00, 0x00,  // key { 1 }
+      0x10, 0x00, 0x02, 0x80, 0x0c, 0x00, 0x01, 0x00,                          // data { value
+      0x0a, 0x01, 0x00, 0x02, 0x00, 0x50, 0x00, 0x00,                          // 10.1.0.2, 80 }
+  };
+  const size_t udata = 2 + comment.size() + 1;
+  element.push_back(static_cast<uint8_t>(4 + udata));  // NFTA_SET_ELEM_USERDATA
+  element.push_back(0);
+  element.push_back(NFTA_SET_ELEM_USERDATA);
+  element.push_back(0);
+  element.push_back(0);  // NFTNL_UDATA_SET_ELEM_COMMENT
+  element.push_back(static_cast<uint8_t>(comment.size() + 1));
+  element.insert(element.end(), comment.begin(), comment.end());
+  element.push_back(0);
+  element.resize((element.size() + 3) & ~size_t{3}, 0);
+  element[0] = static_cast<uint8_t>(element.size());  // the nest ends padded
+  const auto m = Messages(*b);
+  const std::vector<uint8_t> tail(m[2].end() - static_cast<long>(element.size()), m[2].end());
+  EXPECT_EQ(tail, element);
+  // To and from weight 0: the slot goes (or comes) and the record takes (or leaves) the
+  // weight.
+  State off = OneService(Tcp("10.0.0.1", 80), {Dest("10.1.0.1", 80), Dest("10.1.0.2", 0, 0)});
+  auto down = Build(off, want);
+  ASSERT_TRUE(down);
+  EXPECT_EQ(Lines(down->steps),
+            "begin\n"
+            "inet vigil: flush chain s_tcp_10.0.0.1_80\n"
+            "inet vigil: delete element v_tcp_10.0.0.1_80 { 1 }\n"
             "inet vigil: flush chain d_tcp_10.0.0.1_80_10.1.0.2_0\n"
             "inet vigil: add rule d_tcp_10.0.0.1_80_10.1.0.2_0 (vigil-dst tcp 10.0.0.1 80 10.1.0.2 0 "
-            "5)\n"
+            "0)\n"
+            "inet vigil: add rule s_tcp_10.0.0.1_80 (selector mod 1)\n"
+            "inet vigil: add rule s_tcp_10.0.0.1_80 (drop)\n"
             "end\n");
+  auto up = Build(want, off);
+  ASSERT_TRUE(up);
+  EXPECT_EQ(up->steps[3],
+            "inet vigil: add rule d_tcp_10.0.0.1_80_10.1.0.2_0 (vigil-dst tcp 10.0.0.1 80 10.1.0.2 0 "
+            "-)");
   // A server without a port joins: its slot holds the service's port, after its address.
   State more = want;
   more.PutDestination(Tcp("10.0.0.1", 80).key, Dest("10.1.0.3", 0));
   auto add = Build(more, want);
   ASSERT_TRUE(add);
-  const auto m = Messages(*add);
-  ASSERT_EQ(add->steps[4], "inet vigil: add element v_tcp_10.0.0.1_80 { 2 : 10.1.0.3 . 80 }");
-  const std::vector<uint8_t> element = {
-      0x20, 0x00, 0x01, 0x80,                                      // element
-      0x0c, 0x00, 0x01, 0x80, 0x08, 0x00, 0x01, 0x00, 0x02, 0x00, 0x00, 0x00,  // key { 2 }
-      0x10, 0x00, 0x02, 0x80, 0x0c, 0x00, 0x01, 0x00,              // data { value
-      0x0a, 0x01, 0x00, 0x03, 0x00, 0x50, 0x00, 0x00,              // 10.1.0.3, port 80 }
-  };
-  const std::vector<uint8_t> tail(m[4].end() - static_cast<long>(element.size()), m[4].end());
-  EXPECT_EQ(tail, element);
+  ASSERT_EQ(add->steps[4],
+            "inet vigil: add element v_tcp_10.0.0.1_80 { 2 comment \"vigil-dst tcp 10.0.0.1 80 "
+            "10.1.0.3 0 1\" : 10.1.0.3 . 80 }");
 }
 
 TEST(NftBatchTest, MhServerLeavingRewritesOnlyTheSlotsItsTableChanges) {
@@ -264,9 +303,11 @@ TEST(NftBatchTest, MhServerLeavingRewritesOnlyTheSlotsItsTableChanges) {
   ASSERT_TRUE(b);
   const std::vector<DestinationKey> before = Slots(*have.Find(mh.key)),
                                     after = Slots(*want.Find(mh.key));
+  const std::vector<std::string> noted_before = SlotComments(*have.Find(mh.key), before),
+                                 noted_after = SlotComments(*want.Find(mh.key), after);
   std::vector<uint32_t> changed;
   for (uint32_t i = 0; i < before.size(); ++i) {
-    if (before[i] != after[i]) changed.push_back(i);
+    if (before[i] != after[i] || noted_before[i] != noted_after[i]) changed.push_back(i);
   }
   // The table keeps its size: the selector stays, and the slots that change go and come
   // back, 128 to a message.

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <set>
+
 #include <algorithm>
 
 #include "lb/maglev.h"
@@ -81,17 +83,18 @@ TEST(NftRenderTest, WrrHonoursWeightsReducedByGcdAndSkipsWeightZero) {
             "add element inet vigil svc4 { tcp . 10.0.0.1 . 80 : goto s_tcp_10.0.0.1_80 }\n"
             "add chain inet vigil d_tcp_10.0.0.1_80_10.1.0.1_8080\n"
             "add rule inet vigil d_tcp_10.0.0.1_80_10.1.0.1_8080 meta l4proto tcp dnat ip to "
-            "10.1.0.1:8080 comment \"vigil-dst tcp 10.0.0.1 80 10.1.0.1 8080 200\"\n"
+            "10.1.0.1:8080 comment \"vigil-dst tcp 10.0.0.1 80 10.1.0.1 8080 -\"\n"
             "add chain inet vigil d_tcp_10.0.0.1_80_10.1.0.2_8080\n"
             "add rule inet vigil d_tcp_10.0.0.1_80_10.1.0.2_8080 meta l4proto tcp dnat ip to "
-            "10.1.0.2:8080 comment \"vigil-dst tcp 10.0.0.1 80 10.1.0.2 8080 100\"\n"
+            "10.1.0.2:8080 comment \"vigil-dst tcp 10.0.0.1 80 10.1.0.2 8080 -\"\n"
             "add chain inet vigil d_tcp_10.0.0.1_80_10.1.0.3_8080\n"
             "add rule inet vigil d_tcp_10.0.0.1_80_10.1.0.3_8080 meta l4proto tcp dnat ip to "
             "10.1.0.3:8080 comment \"vigil-dst tcp 10.0.0.1 80 10.1.0.3 8080 0\"\n"
             "add rule inet vigil s_tcp_10.0.0.1_80 meta l4proto tcp dnat ip to numgen inc mod 3 map "
             "@v_tcp_10.0.0.1_80\n"
-            "add element inet vigil v_tcp_10.0.0.1_80 { 0 : 10.1.0.1 . 8080, 1 : 10.1.0.1 . 8080, "
-            "2 : 10.1.0.2 . 8080 }\n"
+            "add element inet vigil v_tcp_10.0.0.1_80 { 0 comment \"vigil-dst tcp 10.0.0.1 80 "
+            "10.1.0.1 8080 200\" : 10.1.0.1 . 8080, 1 : 10.1.0.1 . 8080, 2 comment \"vigil-dst tcp "
+            "10.0.0.1 80 10.1.0.2 8080 100\" : 10.1.0.2 . 8080 }\n"
             "add rule inet vigil s_tcp_10.0.0.1_80 drop comment \"vigil-svc tcp 10.0.0.1 80 wrr 0 "
             "0 -\"\n");
 }
@@ -102,8 +105,9 @@ TEST(NftRenderTest, RrGivesEachDestinationOneSlotWhateverItsWeight) {
   std::string text = Render(want, {});
   EXPECT_NE(text.find("s_tcp_10.0.0.1_80 meta l4proto tcp dnat ip to numgen inc mod 2 map "
                       "@v_tcp_10.0.0.1_80\n"
-                      "add element inet vigil v_tcp_10.0.0.1_80 { 0 : 10.1.0.1 . 80, "
-                      "1 : 10.1.0.2 . 80 }\n"),
+                      "add element inet vigil v_tcp_10.0.0.1_80 { 0 comment \"vigil-dst tcp "
+                      "10.0.0.1 80 10.1.0.1 80 5\" : 10.1.0.1 . 80, 1 comment \"vigil-dst tcp "
+                      "10.0.0.1 80 10.1.0.2 80 1\" : 10.1.0.2 . 80 }\n"),
             std::string::npos)
       << text;
 }
@@ -118,13 +122,16 @@ TEST(NftRenderTest, RandomAndShSelectors) {
   std::string text = Render(want, {});
   EXPECT_NE(text.find("s_tcp_10.0.0.1_80 meta l4proto tcp dnat ip to numgen random mod 4 map "
                       "@v_tcp_10.0.0.1_80\n"
-                      "add element inet vigil v_tcp_10.0.0.1_80 { 0 : 10.1.0.1 . 80, "
-                      "1 : 10.1.0.1 . 80, 2 : 10.1.0.1 . 80, 3 : 10.1.0.2 . 80 }\n"),
+                      "add element inet vigil v_tcp_10.0.0.1_80 { 0 comment \"vigil-dst tcp "
+                      "10.0.0.1 80 10.1.0.1 80 3\" : 10.1.0.1 . 80, 1 : 10.1.0.1 . 80, "
+                      "2 : 10.1.0.1 . 80, 3 comment \"vigil-dst tcp 10.0.0.1 80 10.1.0.2 80 1\" : "
+                      "10.1.0.2 . 80 }\n"),
             std::string::npos)
       << text;
   EXPECT_NE(text.find("s_tcp_10.0.0.2_53 meta l4proto tcp dnat ip to jhash ip saddr . th sport "
                       "mod 1 seed 0x0 map @v_tcp_10.0.0.2_53\n"
-                      "add element inet vigil v_tcp_10.0.0.2_53 { 0 : 10.1.0.1 . 53 }\n"),
+                      "add element inet vigil v_tcp_10.0.0.2_53 { 0 comment \"vigil-dst tcp "
+                      "10.0.0.2 53 10.1.0.1 53 1\" : 10.1.0.1 . 53 }\n"),
             std::string::npos)
       << text;
 }
@@ -145,12 +152,21 @@ TEST(NftRenderTest, MhLoadsTheMaglevTableBehindAClientHash) {
   const std::vector<DestinationKey> table = maglev::BuildKeyTable(servers);
   ASSERT_EQ(table.size(), 65537u);
   EXPECT_EQ(Slots(want.services.begin()->second), table);
+  // The first slot of each server carries its comment (with its weight).
   std::string elements;
+  std::set<DestinationKey> noted;
   for (size_t i = 0; i < table.size(); ++i) {
+    const bool first = noted.insert(table[i]).second;
+    const uint32_t weight = want.services.begin()->second.destinations.at(table[i]).weight;
     elements += (i % 64 == 0 ? "add element inet vigil v_tcp_10.0.0.1_80 { " : ", ") +
-                std::to_string(i) + " : " + table[i].address.ToString() + " . 8080" +
+                std::to_string(i) +
+                (first ? " comment \"vigil-dst tcp 10.0.0.1 80 " + table[i].address.ToString() +
+                             " 8080 " + std::to_string(weight) + "\""
+                       : "") +
+                " : " + table[i].address.ToString() + " . 8080" +
                 (i % 64 == 63 || i + 1 == table.size() ? " }\n" : "");
   }
+  EXPECT_EQ(noted.size(), 2u);
   EXPECT_NE(text.find(elements), std::string::npos);
   EXPECT_EQ(std::count(table.begin(), table.end(), Dest("10.1.0.1", 8080).key), 43691);
   // Without mh-port the client's address alone; no server with a weight, no slots.
@@ -228,11 +244,12 @@ TEST(NftRenderTest, WeightChangeTouchesOnlyThatServiceChainAndDestinationChain) 
             "flush map inet vigil v_tcp_10.0.0.7_80\n"
             "flush chain inet vigil d_tcp_10.0.0.7_80_10.1.0.2_80\n"
             "add rule inet vigil d_tcp_10.0.0.7_80_10.1.0.2_80 meta l4proto tcp dnat ip to "
-            "10.1.0.2:80 comment \"vigil-dst tcp 10.0.0.7 80 10.1.0.2 80 3\"\n"
+            "10.1.0.2:80 comment \"vigil-dst tcp 10.0.0.7 80 10.1.0.2 80 -\"\n"
             "add rule inet vigil s_tcp_10.0.0.7_80 meta l4proto tcp dnat ip to numgen inc mod 4 map "
             "@v_tcp_10.0.0.7_80\n"
-            "add element inet vigil v_tcp_10.0.0.7_80 { 0 : 10.1.0.1 . 80, 1 : 10.1.0.2 . 80, "
-            "2 : 10.1.0.2 . 80, 3 : 10.1.0.2 . 80 }\n"
+            "add element inet vigil v_tcp_10.0.0.7_80 { 0 comment \"vigil-dst tcp 10.0.0.7 80 "
+            "10.1.0.1 80 1\" : 10.1.0.1 . 80, 1 comment \"vigil-dst tcp 10.0.0.7 80 10.1.0.2 80 "
+            "3\" : 10.1.0.2 . 80, 2 : 10.1.0.2 . 80, 3 : 10.1.0.2 . 80 }\n"
             "add rule inet vigil s_tcp_10.0.0.7_80 drop comment \"vigil-svc tcp 10.0.0.7 80 wrr 0 "
             "0 -\"\n");
 }
@@ -421,6 +438,46 @@ TEST(NftParseTest, ReadsServicesAndDestinationsFromRuleComments) {
   State want = OneService(sh, {Dest("fd00::10", 443, 7)});
   want.Put(Fwmark(7));
   EXPECT_EQ(*state, want) << ToString(*state);
+}
+
+TEST(NftParseTest, WeightsInSlotCommentsOverrideTheRecords) {
+  // 10.1.0.1's record says "-": its slot carries weight 5. 10.1.0.2's record says 1 (as an
+  // older table's would), its slot 4. 10.1.0.3 has no slot (weight 0, in its record).
+  const char* json = R"({"nftables": [
+    {"rule": {"chain": "s", "comment": "vigil-svc tcp 10.0.0.1 80 rr 0 0 -"}},
+    {"rule": {"chain": "d1", "comment": "vigil-dst tcp 10.0.0.1 80 10.1.0.1 80 -"}},
+    {"rule": {"chain": "d2", "comment": "vigil-dst tcp 10.0.0.1 80 10.1.0.2 80 1"}},
+    {"rule": {"chain": "d3", "comment": "vigil-dst tcp 10.0.0.1 80 10.1.0.3 80 0"}},
+    {"map": {"name": "v_tcp_10.0.0.1_80", "elem": [
+      [{"elem": {"val": 0, "comment": "vigil-dst tcp 10.0.0.1 80 10.1.0.1 80 5"}},
+       {"concat": ["10.1.0.1", 80]}],
+      [{"elem": {"val": 1, "comment": "vigil-dst tcp 10.0.0.1 80 10.1.0.2 80 4"}},
+       {"concat": ["10.1.0.2", 80]}]]}}
+  ]})";
+  auto state = ParseTable(json);
+  ASSERT_TRUE(state.has_value()) << state.error().ToString();
+  EXPECT_EQ(*state, OneService(Tcp("10.0.0.1", 80), {Dest("10.1.0.1", 80, 5),
+                                                     Dest("10.1.0.2", 80, 4),
+                                                     Dest("10.1.0.3", 80, 0)}))
+      << ToString(*state);
+  // A record that leaves its weight to a slot that is gone: the table is inconsistent.
+  auto lost = ParseTable(R"({"nftables": [
+    {"rule": {"comment": "vigil-svc tcp 10.0.0.1 80 rr 0 0 -"}},
+    {"rule": {"comment": "vigil-dst tcp 10.0.0.1 80 10.1.0.1 80 -"}},
+    {"map": {"name": "v_tcp_10.0.0.1_80", "elem": [[1, {"concat": ["10.1.0.1", 80]}]]}}]})");
+  ASSERT_FALSE(lost.has_value());
+  EXPECT_EQ(lost.error().code(), ErrorCode::kParse);
+  EXPECT_EQ(lost.error().context(),
+            "nftables: real server 10.1.0.1:80 of tcp 10.0.0.1:80 has its weight in a slot that "
+            "is missing");
+  // A slot's comment must carry the weight.
+  auto dash = ParseTable(R"({"nftables": [
+    {"rule": {"comment": "vigil-svc tcp 10.0.0.1 80 rr 0 0 -"}},
+    {"map": {"name": "v", "elem": [[{"elem": {"val": 0, "comment":
+      "vigil-dst tcp 10.0.0.1 80 10.1.0.1 80 -"}}, {"concat": ["10.1.0.1", 80]}]]}}]})");
+  ASSERT_FALSE(dash.has_value());
+  EXPECT_EQ(dash.error().context(),
+            "nftables: bad comment \"vigil-dst tcp 10.0.0.1 80 10.1.0.1 80 -\"");
 }
 
 TEST(NftParseTest, RejectsOrphanDestinationsAndBadComments) {
