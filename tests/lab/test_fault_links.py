@@ -14,7 +14,7 @@ import subprocess
 import pytest
 
 import lab as lablib
-from vrrp_lab import IP, KEEPALIVED, Spec, VrrpLab
+from vrrp_lab import IP, KEEPALIVED, VRRP_BPF, Spec, VrrpLab, adverts, require_tshark
 
 SPEC = Spec(version=3, interval=0.1)
 VIP9 = "10.77.0.100"
@@ -222,6 +222,52 @@ def test_lost_primary_address_moves_to_another_then_faults_like_keepalived(vl):
     wait_state(r1, "VI_1", "MASTER")
     assert master_address(r1) == "10.79.0.1" and VIP9 in r1.addresses("vlan9")
     assert "VI_1: bound to interface vlan9 (index" in r1.log()
+
+
+def _adverts_on(node, count: int, duration: float = 3) -> list[tuple[str, int]]:
+    """(source, priority) of up to ``count`` VRRP adverts leaving vlan9, heard on its peer
+    end within ``duration`` seconds."""
+    cap = node.start_capture("vlan9p", duration=duration, bpf=VRRP_BPF, count=count)
+    return [(a["src"], a["prio"]) for a in adverts(cap.packets())]
+
+
+@pytest.mark.parametrize("kind", ["vigil", "keepalived"])
+def test_address_loss_is_handled_as_keepalived_handles_it(vl, kind):
+    """The same steps against vigild and against keepalived 2.2.7 (the oracle), observed from
+    outside: the adverts on the wire and the VIP in the kernel. Losing the address adverts
+    come from moves them to the interface's other address, the master staying; losing the
+    last one removes the VIP after priority-0 adverts from the lost address, and nothing is
+    sent until an address is added, which brings the VIP back with adverts from it."""
+    require_tshark()
+    (r1,) = vl.routers_of([kind])
+    node = r1.node
+    make_link(node)  # 10.77.0.1/24
+    node.run([IP, "addr", "add", "10.78.0.1/24", "dev", "vlan9"])
+    r1.start(SPEC, 100, body=instance("VI_1", "vlan9", 51, VIP9, 32))
+
+    def holds() -> bool:
+        return VIP9 in node.addresses("vlan9")
+
+    lablib.wait_until(holds, timeout=5, message=f"{kind} holds the VIP")
+    assert set(_adverts_on(node, 3)) == {("10.77.0.1", 100)}
+
+    node.run([IP, "addr", "del", "10.77.0.1/24", "dev", "vlan9"])
+    lablib.wait_until(lambda: _adverts_on(node, 1, 1) == [("10.78.0.1", 100)], timeout=5,
+                      message="adverts from 10.78.0.1")
+    assert holds()
+
+    cap = node.start_capture("vlan9p", duration=2, bpf=VRRP_BPF)
+    node.run([IP, "addr", "del", "10.78.0.1/24", "dev", "vlan9"])
+    lablib.wait_until(lambda: not holds(), timeout=5, message="the VIP removed")
+    sent = [(a["src"], a["prio"]) for a in adverts(cap.packets())]
+    # keepalived sends its priority 0 twice here, vigild once: either tells the backups.
+    zero = sent.index(("10.78.0.1", 0))
+    assert set(sent[zero:]) == {("10.78.0.1", 0)}, sent
+    assert _adverts_on(node, 1, 1) == []
+
+    node.run([IP, "addr", "add", "10.79.0.1/24", "dev", "vlan9"])
+    lablib.wait_until(holds, timeout=5, message="the VIP back")
+    assert set(_adverts_on(node, 3)) == {("10.79.0.1", 100)}
 
 
 def test_lost_ipv6_link_local_faults_until_one_returns(vl):
