@@ -142,13 +142,16 @@ def test_a_signal_to_the_whole_process_group_acts_once(ha):
         assert log.count(f"SIGHUP from pid {os.getpid()} passed on by {engine}: a copy of one "
                          "already handled") == 1
 
-    signal_the_group(d, signal.SIGUSR1, "SIGUSR1")
-    wrote = f"wrote {d.data_file}"
-    lablib.wait_until(lambda: wrote in d.log(), timeout=5, message="the data dump")
-    d.status()  # waits for any refresh (a second dump would be written at its end)
-    log = d.log()
-    assert log.count(wrote) == 1
-    assert log.count(f"SIGUSR1 from pid {os.getpid()} passed on by ") == 2
+    for sig, name, path in [(signal.SIGUSR1, "SIGUSR1", d.data_file),
+                            (signal.SIGUSR2, "SIGUSR2", d.stats_file),
+                            (signal.SIGRTMIN + 2, "SIGRTMIN+2", d.json_file)]:
+        signal_the_group(d, sig, name)
+        wrote = f"wrote {path}"
+        lablib.wait_until(lambda: wrote in d.log(), timeout=5, message=f"the {name} dump")
+        d.status()  # waits for any refresh (a second dump would be written at its end)
+        log = d.log()
+        assert log.count(wrote) == 1, name
+        assert log.count(f"{name} from pid {os.getpid()} passed on by ") == 2
     assert d.status()["reloads"] == 1
     assert d.state() == "MASTER"
 
