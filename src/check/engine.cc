@@ -679,6 +679,8 @@ class CheckEngine final : public control::Engine {
     if (v == vss_.size()) return;
     log::Notice("operator: drain of real server " + RsName(v, r) + " of VS " +
                 vss_[v].state->config().name + " ended (" + why + "); disabled");
+    Emit("drain_ended", {{"virtual_server", key.first}, {"real_server", key.second},
+                         {"reason", why}});
     SetAdmin(v, r, it->second.admin);
     ApplyLbSoon();
   }

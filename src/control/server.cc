@@ -7,6 +7,7 @@
 #include <cerrno>
 #include <charconv>
 #include <fstream>
+#include <map>
 #include <optional>
 #include <sstream>
 
@@ -92,14 +93,7 @@ class AcceptGate {
     --stats_.open;
     slot_freed_.cancel();
   }
-  // Counts the connections that watch (each holds a slot as long as its peer stays).
-  bool StartWatching() {
-    if (watchers_ >= limits_.max_watchers) return false;
-    ++watchers_;
-    return true;
-  }
-  void StopWatching() { --watchers_; }
-  size_t watchers() const { return watchers_; }
+
   void Stop() {
     slot_freed_.cancel();
     pause_.cancel();
@@ -114,7 +108,46 @@ class AcceptGate {
   asio::steady_timer slot_freed_;
   asio::steady_timer pause_;
   std::chrono::milliseconds next_pause_ = limits_.min_pause;
-  size_t watchers_ = 0;
+};
+
+// The control connections that watch: at most `max` at once (each holds a connection slot
+// as long as its peer stays), and the way to end them all when vigild stops.
+class WatchRoster {
+ public:
+  explicit WatchRoster(size_t max) : max_(max) {}
+
+  // Admits a watch that `wake` wakes when the watches end; returns its id, or 0 when
+  // `max` watch already or the watches are ending.
+  uint64_t Join(std::function<void()> wake) {
+    if (ending_ || wakers_.size() >= max_) return 0;
+    const uint64_t id = next_++;
+    wakers_[id] = std::move(wake);
+    return id;
+  }
+  void Leave(uint64_t id) {
+    wakers_.erase(id);
+    if (ending_ && wakers_.empty() && done_) std::exchange(done_, {})();
+  }
+  // Asks every watch to end once it has written every event there is; calls `done` when
+  // none is left.
+  void End(std::function<void()> done) {
+    ending_ = true;
+    done_ = std::move(done);
+    if (wakers_.empty()) return std::exchange(done_, {})();
+    std::vector<std::function<void()>> wake;
+    for (const auto& [id, w] : wakers_) wake.push_back(w);
+    for (auto& w : wake) w();
+  }
+  bool ending() const { return ending_; }
+  size_t size() const { return wakers_.size(); }
+  size_t max() const { return max_; }
+
+ private:
+  size_t max_;
+  std::map<uint64_t, std::function<void()>> wakers_;
+  uint64_t next_ = 1;
+  bool ending_ = false;
+  std::function<void()> done_;
 };
 
 // Holds one of a gate's connection slots for a session's lifetime.
@@ -170,8 +203,11 @@ std::vector<gid_t> SupplementaryGroups(pid_t pid) {
 class ControlSession : public std::enable_shared_from_this<ControlSession> {
  public:
   ControlSession(asio::local::stream_protocol::socket socket, ControlTarget& target,
-                 std::shared_ptr<AcceptGate> gate)
-      : socket_(std::move(socket)), target_(target), slot_(std::move(gate)) {}
+                 std::shared_ptr<AcceptGate> gate, std::shared_ptr<WatchRoster> roster)
+      : socket_(std::move(socket)),
+        target_(target),
+        slot_(std::move(gate)),
+        roster_(std::move(roster)) {}
 
   awaitable<void> Run() {
     auto self = shared_from_this();
@@ -230,6 +266,8 @@ private:
     const ListenerLimits& limits = gate.limits();
     std::shared_ptr<EventLog> log = target_.Events();
     auto request = WatchRequestFromJson(line);
+    auto w = std::make_shared<Watching>(socket_.get_executor());
+    uint64_t joined = 0;
     bool ok = false;
     uint64_t from = 0;
     std::string answer;
@@ -245,13 +283,34 @@ private:
       from = request->from.value_or(log->last_seq() + 1);
       if (from == 0) from = 1;
       answer = WatchAnswer(*log, from, &ok);
-      if (ok && !gate.StartWatching()) {
-        ok = false;
-        answer = error("too many watchers: " + std::to_string(gate.watchers()) +
-                       " connections watch already (at most " +
-                       std::to_string(limits.max_watchers) + ")");
+      if (ok) {
+        joined = roster_->Join([w] { w->wake.cancel(); });
+        if (!joined) {
+          ok = false;
+          answer = roster_->ending()
+                       ? error("vigild is stopping")
+                       : error("too many watchers: " + std::to_string(roster_->size()) +
+                               " connections watch already (at most " +
+                               std::to_string(roster_->max()) + ")");
+        }
       }
     }
+    struct Leave {
+      ~Leave() {
+        if (log) log->Unsubscribe(subscription);
+        w->cut.cancel();
+        w->wake.cancel();
+        std::error_code ignored;
+        socket.close(ignored);  // ends the read below, which holds the session
+        if (joined) roster.Leave(joined);
+      }
+      std::shared_ptr<EventLog> log;
+      uint64_t subscription;
+      std::shared_ptr<Watching> w;
+      asio::local::stream_protocol::socket& socket;
+      WatchRoster& roster;
+      uint64_t joined;
+    } leave{nullptr, 0, w, socket_, *roster_, joined};
     std::error_code ec;
     {
       std::string out = answer + "\n";
@@ -260,7 +319,6 @@ private:
     }
     if (!ok || ec) co_return;
 
-    auto w = std::make_shared<Watching>(socket_.get_executor());
     w->next = from;
     const uint64_t subscription = log->Subscribe([this, w, raw = log.get(), &stats, &limits] {
       w->wake.cancel();
@@ -276,21 +334,8 @@ private:
         socket_.close(ignored);
       });
     });
-    struct Leave {
-      ~Leave() {
-        log->Unsubscribe(subscription);
-        w->cut.cancel();
-        w->wake.cancel();
-        std::error_code ignored;
-        socket.close(ignored);  // ends the read below, which holds the session
-        gate.StopWatching();
-      }
-      std::shared_ptr<EventLog> log;
-      uint64_t subscription;
-      std::shared_ptr<Watching> w;
-      asio::local::stream_protocol::socket& socket;
-      AcceptGate& gate;
-    } leave{log, subscription, w, socket_, gate};
+    leave.log = log;
+    leave.subscription = subscription;
     ReadUntilGone(w);
 
     bool first = true;
@@ -309,6 +354,7 @@ private:
       first = false;
       out += batch.text;
       if (out.empty()) {
+        if (roster_->ending()) co_return;  // vigild stops: every event is written
         w->wake.expires_at(asio::steady_timer::time_point::max());
         co_await w->wake.async_wait(asio::redirect_error(use_awaitable, ec));
         continue;
@@ -337,6 +383,7 @@ private:
   asio::local::stream_protocol::socket socket_;
   ControlTarget& target_;
   Slot slot_;
+  std::shared_ptr<WatchRoster> roster_;
 };
 
 class ControlServerImpl final : public ControlServer {
@@ -347,7 +394,9 @@ class ControlServerImpl final : public ControlServer {
         path_(std::move(path)),
         access_(access),
         target_(target),
-        gate_(std::make_shared<AcceptGate>(io.get_executor(), "control", limits)) {}
+        gate_(std::make_shared<AcceptGate>(io.get_executor(), "control", limits)),
+        roster_(std::make_shared<WatchRoster>(limits.max_watchers)),
+        end_timer_(io) {}
 
   Result<void> Listen() {
     // The caller holds the path's lock: a socket file there is a dead daemon's.
@@ -391,6 +440,23 @@ class ControlServerImpl final : public ControlServer {
   ~ControlServerImpl() override { Close(); }
   ListenerStatus stats() const override { return gate_->stats(); }
 
+  void EndWatches(std::chrono::milliseconds limit, std::function<void()> done) override {
+    auto once = std::make_shared<std::function<void()>>(std::move(done));
+    auto fire = [once] {
+      if (*once) std::exchange(*once, {})();
+    };
+    end_timer_.expires_after(limit);
+    end_timer_.async_wait([fire](std::error_code ec) {
+      if (!ec) fire();
+    });
+    // Called back from the loop, never from within this call.
+    auto ex = acceptor_.get_executor();
+    roster_->End([this, ex, fire] {
+      end_timer_.cancel();
+      asio::post(ex, fire);
+    });
+  }
+
  private:
   awaitable<void> Accept() {
     for (;;) {
@@ -410,7 +476,7 @@ class ControlServerImpl final : public ControlServer {
         asio::co_spawn(acceptor_.get_executor(), Refuse(std::move(socket), peer), asio::detached);
         continue;
       }
-      auto session = std::make_shared<ControlSession>(std::move(socket), target_, gate_);
+      auto session = std::make_shared<ControlSession>(std::move(socket), target_, gate_, roster_);
       asio::co_spawn(acceptor_.get_executor(), session->Run(), asio::detached);
     }
   }
@@ -449,6 +515,8 @@ class ControlServerImpl final : public ControlServer {
   ControlAccess access_;
   ControlTarget& target_;
   std::shared_ptr<AcceptGate> gate_;
+  std::shared_ptr<WatchRoster> roster_;
+  asio::steady_timer end_timer_;
   dev_t dev_ = 0;
   ino_t ino_ = 0;
 };

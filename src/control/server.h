@@ -74,6 +74,10 @@ class ControlServer {
   virtual void Close() = 0;
   // Returns the listener's counters (listener "control").
   virtual ListenerStatus stats() const = 0;
+  // Ends every watch once it has written every event there is (vigild is stopping: its
+  // last events reach the watchers), refuses new ones, and calls `done` from the loop when
+  // none is left, or after `limit` at the latest.
+  virtual void EndWatches(std::chrono::milliseconds limit, std::function<void()> done) = 0;
 };
 
 class MetricsServer {

@@ -49,6 +49,8 @@ using Clock = std::chrono::steady_clock;
 constexpr auto kReloadTimeout = std::chrono::seconds(15);
 // How long vigilctl, /metrics and dumps wait for the engines' fresh counters.
 constexpr auto kRefreshWait = std::chrono::milliseconds(500);
+// How long a stopping vigild lets `vigilctl watch` readers take its last events.
+constexpr auto kWatchFlush = std::chrono::seconds(1);
 // Nice value of the VRRP engine process (the others keep 0).
 constexpr int kVrrpNice = -10;
 
@@ -715,6 +717,11 @@ class Supervisor final : public control::ControlTarget {
                                   });
       }
     }
+    // The watchers get the last events (the engines' exits included) before vigild leaves.
+    if (control_ && !watches_ended_) {
+      watches_ended_ = true;
+      return control_->EndWatches(kWatchFlush, [this] { Finish(); });
+    }
     if (control_) control_->Close();
     if (metrics_) metrics_->Close();
     signals_->Close();
@@ -754,6 +761,7 @@ class Supervisor final : public control::ControlTarget {
   int exit_code_ = 0;
   std::string notified_status_;  // the last STATUS= sent to systemd
   bool ready_ = false;           // READY=1 was sent
+  bool watches_ended_ = false;   // Finish asked the control server to end its watches
 };
 
 // Detaches from the terminal: fork, setsid, fork; the original process exits 0.

@@ -196,7 +196,7 @@ class EngineImpl final : public control::Engine {
       switch (FateOnReload(in.spec, in.sm->state(), ns)) {
         case ReloadFate::kRemoved:
           log::Info(in.spec.name + ": removed by reload");
-          StopInstance(in, /*release_vips=*/true);
+          StopInstance(in, /*release_vips=*/true, "reload");
           it = instances_.erase(it);
           ++removed;
           continue;
@@ -217,7 +217,7 @@ class EngineImpl final : public control::Engine {
           continue;
         case ReloadFate::kRestarted:
           log::Info(in.spec.name + ": changed by reload; restarting it");
-          StopInstance(in, /*release_vips=*/true);
+          StopInstance(in, /*release_vips=*/true, "reload");
           it = instances_.erase(it);
           to_add.push_back(ns);
           ++changed;
@@ -256,7 +256,8 @@ class EngineImpl final : public control::Engine {
   void Stop(std::function<void()> done) override {
     stopping_ = true;
     gratuitous_.Stop();
-    for (auto& [name, in] : instances_) StopInstance(*in, !options_.dont_release_vips);
+    for (auto& [name, in] : instances_)
+      StopInstance(*in, !options_.dont_release_vips, "shutdown");
     if (!options_.dont_release_vips) {
       if (auto r = accept_filter_.Teardown(); !r)
         log::Error("accept mode filter: " + r.error().ToString());
@@ -663,12 +664,15 @@ class EngineImpl final : public control::Engine {
     Recompute(in);
   }
 
-  void StopInstance(Instance& in, bool release_vips) {
+  // Stops `in` (`why`: "shutdown" or "reload"); its move to STOP is an event.
+  void StopInstance(Instance& in, bool release_vips, std::string_view why) {
+    const State before = in.sm->state();
     auto actions = in.sm->Handle(Shutdown{}, steady_clock::now());
     if (!release_vips) {
       std::erase_if(actions, [](const Action& a) { return std::holds_alternative<RemoveVips>(a); });
     }
-    Execute(in, actions, "shutdown");
+    Execute(in, actions, why);
+    if (before != State::kStop) TransitionEvent(in, StateName(State::kStop), before, why);
     in.timer.cancel();
     ++in.timer_generation;
     receivers_.Leave(in.receiver_key, in.spec.params.vrid, in.spec.name, /*close_unused=*/false);
@@ -776,10 +780,13 @@ class EngineImpl final : public control::Engine {
     ++in.status.transitions;
     log::Notice(in.spec.name + ": " + std::string(StateName(from)) + " -> " + std::string(to) +
                 " (priority " + std::to_string(in.sm->effective_priority()) + ")");
+    TransitionEvent(in, to, from, why_);
+  }
+  void TransitionEvent(Instance& in, std::string_view to, State from, std::string_view why) {
     Emit("vrrp_transition", {{"instance", in.spec.name},
                              {"from", std::string(StateName(from))},
                              {"to", std::string(to)},
-                             {"reason", std::string(why_)},
+                             {"reason", std::string(why)},
                              {"priority", int64_t{in.sm->effective_priority()}}});
   }
   void Do(Instance& in, const BecomeMaster& a) {

@@ -113,9 +113,7 @@ def test_watch_streams_every_event_in_order_and_resumes_from_a_number(lb_lab):
         first.stop()
 
         # A real server fails its check: TCP to web2's port is refused.
-        ha.web["web2"].run([NFT, "add table inet watch_test; add chain inet watch_test in "
-                                 "{ type filter hook input priority 0; }; add rule inet watch_test "
-                                 "in tcp dport 8080 reject with tcp reset"])
+        reject(ha.web["web2"], True)
         blocked = True
         everything.wait_for(lambda e: e["type"] == "real_server", "web2 DOWN")
         # A reload, then maintenance (VI_1 steps down at once) and back (VI_1 takes over
@@ -159,7 +157,7 @@ def test_watch_streams_every_event_in_order_and_resumes_from_a_number(lb_lab):
                             f"of vigild?); watch from 0 for every event kept\n")
     finally:
         if blocked:
-            ha.web["web2"].run([NFT, "delete table inet watch_test"], check=False)
+            reject(ha.web["web2"], False)
         for w in (everything, first):
             w.stop()
 
@@ -179,8 +177,12 @@ def test_a_stopped_watcher_holds_up_neither_vrrp_nor_other_watchers(lb_lab):
         for _ in range(12):
             p = d.ctl_run("failover", name)
             assert (p.returncode, p.stderr) == (1, f"error: no vrrp_instance {name}\n")
-        refused = [e for e in live.events() if e["type"] == "operation_result"]
-        assert len(refused) == 12 and all(not e["ok"] for e in refused)
+        # The other watcher got them all meanwhile.
+        def refused():
+            return [e for e in live.events() if e["type"] == "operation_result"]
+        lablib.wait_until(lambda: len(refused()) == 12, timeout=10,
+                          message="the other watcher's 12 results")
+        assert not any(e["ok"] for e in refused())
         # VRRP goes on as ever: down at once, MASTER again when the down timer ends.
         assert d.ctl_run("maintenance", "on").returncode == 0
         assert d.state() == "BACKUP"
@@ -204,3 +206,86 @@ def test_a_stopped_watcher_holds_up_neither_vrrp_nor_other_watchers(lb_lab):
             os.killpg(stalled.proc.pid, signal.SIGCONT)
         stalled.stop()
         live.stop()
+
+
+def reject(node, on: bool) -> None:
+    """Makes ``node`` refuse TCP to its web port (its check fails), or stops that."""
+    if on:
+        node.run([NFT, "add table inet watch_test; add chain inet watch_test in "
+                       "{ type filter hook input priority 0; }; add rule inet watch_test "
+                       "in tcp dport 8080 reject with tcp reset"])
+    else:
+        node.run([NFT, "delete table inet watch_test"], check=False)
+
+
+def test_engine_exits_quorum_and_vigilds_stop_are_events(lb_lab):
+    ha = lb_lab
+    d = ha.start_lb1()
+    web1, web2 = ha.dest("web1"), ha.dest("web2")
+    w = Watcher(d, "all", "--from", "0")
+
+    def since(seq: int) -> list[tuple]:
+        return [essence(e) for e in w.events() if e["seq"] > seq]
+
+    def rs(web: str, health: str) -> tuple:
+        return (("type", "real_server"), ("virtual_server", VS), ("real_server", web),
+                ("health", health), ("reason", "check"))
+
+    def quorum(state: str, live: int, reason: str = "check") -> tuple:
+        return (("type", "quorum"), ("virtual_server", VS), ("quorum", state),
+                ("live_weight", live), ("threshold", 1), ("reason", reason))
+
+    try:
+        w.wait_for(lambda e: e["type"] == "vrrp_transition" and e["to"] == "MASTER", "VI_1 MASTER")
+        # The checker engine is killed: its exit, its new start, its first state.
+        mark = w.events()[-1]["seq"]
+        old = d.engine_pid("check")
+        os.kill(old, signal.SIGKILL)
+        w.wait_for(lambda e: e["type"] == "quorum" and e["seq"] > mark, "the new engine's quorum")
+        new = d.engine_pid("check")
+        assert new != old
+        assert since(mark) == [
+            (("type", "engine_exited"), ("engine", "check"), ("pid", old),
+             ("how", "was killed by signal 9")),
+            (("type", "engine_started"), ("engine", "check"), ("pid", new)),
+            quorum("up", 2, "start")]
+
+        # Both real servers fail: the quorum goes after the second; web1 back brings it back.
+        mark = w.events()[-1]["seq"]
+        reject(ha.web["web1"], True)
+        reject(ha.web["web2"], True)
+        w.wait_for(lambda e: e["type"] == "quorum" and e["seq"] > mark, "quorum down")
+        got = since(mark)
+        assert sorted(got[:2]) == sorted([rs(web1, "DOWN"), rs(web2, "DOWN")])
+        assert got[2:] == [quorum("down", 0)]
+        mark = w.events()[-1]["seq"]
+        reject(ha.web["web1"], False)
+        w.wait_for(lambda e: e["type"] == "quorum" and e["seq"] > mark, "quorum up")
+        assert since(mark) == [rs(web1, "UP"), quorum("up", 1)]
+        mark = w.events()[-1]["seq"]
+        reject(ha.web["web2"], False)
+        w.wait_for(lambda e: e["type"] == "real_server" and e["seq"] > mark, "web2 UP")
+        assert since(mark) == [rs(web2, "UP")]
+
+        # vigild stops: its watchers get its last events, the engines' included, then EOF.
+        mark = w.events()[-1]["seq"]
+        vrrp = d.engine_pid("vrrp")
+        assert d.stop() == 0
+        assert w.proc.wait(timeout=10) == 1
+        with open(w.proc.log_path) as f:
+            assert f.read().endswith("\nvigilctl: vigild closed the watch\n")
+        got = since(mark)
+        stop = (("type", "vrrp_transition"), ("instance", "VI_1"), ("from", "MASTER"),
+                ("to", "STOP"), ("reason", "shutdown"), ("priority", 150))
+        vrrp_exit = (("type", "engine_exited"), ("engine", "vrrp"), ("pid", vrrp),
+                     ("how", "exited with 0"))
+        assert got[0] == (("type", "vigild_stopping"),)
+        assert sorted(got[1:]) == sorted([
+            stop, vrrp_exit,
+            (("type", "engine_exited"), ("engine", "check"), ("pid", new), ("how", "exited with 0"))])
+        assert got.index(stop) < got.index(vrrp_exit), "an engine's last events before its exit"
+        assert consecutive(w.events())
+    finally:
+        for web in ("web1", "web2"):
+            reject(ha.web[web], False)
+        w.stop()

@@ -440,6 +440,42 @@ TEST_F(EngineTest, FailureIsRetriedThenRemovesTheServerAndSuccessBringsItBack) {
   EXPECT_EQ(scripts_.started, (std::vector<std::string>{"/bin/down 10.0.1.2", "/bin/up 10.0.1.2"}));
 }
 
+TEST_F(EngineTest, HealthQuorumAndTheEndOfADrainAreEvents) {
+  auto e = Make();
+  std::vector<std::string> events;
+  e->set_on_event([&](std::string body) { events.push_back(std::move(body)); });
+  ASSERT_TRUE(e->Start(Config({Vs()})));
+  timers_.Advance(seconds(1));
+  EXPECT_EQ(events, (std::vector<std::string>{
+                        R"({"type":"quorum","virtual_server":"10.0.0.1:80/tcp","quorum":"up","live_weight":3,"threshold":1,"reason":"start"})"}));
+  events.clear();
+  for (const char* rs : {"10.0.1.1:8080", "10.0.1.2:8080", "10.0.1.3:8080"})
+    prober_.healthy[rs] = false;
+  timers_.Advance(seconds(6));
+  EXPECT_EQ(events, (std::vector<std::string>{
+      R"({"type":"real_server","virtual_server":"10.0.0.1:80/tcp","real_server":"10.0.1.1:8080","health":"DOWN","reason":"check"})",
+      R"({"type":"real_server","virtual_server":"10.0.0.1:80/tcp","real_server":"10.0.1.2:8080","health":"DOWN","reason":"check"})",
+      R"({"type":"real_server","virtual_server":"10.0.0.1:80/tcp","real_server":"10.0.1.3:8080","health":"DOWN","reason":"check"})",
+      R"({"type":"quorum","virtual_server":"10.0.0.1:80/tcp","quorum":"down","live_weight":0,"threshold":1,"reason":"check"})"}));
+  events.clear();
+  prober_.healthy["10.0.1.2:8080"] = true;
+  timers_.Advance(seconds(5));
+  EXPECT_EQ(events, (std::vector<std::string>{
+      R"({"type":"real_server","virtual_server":"10.0.0.1:80/tcp","real_server":"10.0.1.2:8080","health":"UP","reason":"check"})",
+      R"({"type":"quorum","virtual_server":"10.0.0.1:80/tcp","quorum":"up","live_weight":1,"threshold":1,"reason":"check"})"}));
+  events.clear();
+  // Its only live server drains: weight 0 takes the quorum down.
+  ASSERT_TRUE(e->Operate(Drain("10.0.1.2:8080", 3)));
+  kernel_.connections["10.0.1.2:8080"] = 1;
+  timers_.Advance(seconds(2));
+  EXPECT_EQ(events, (std::vector<std::string>{
+      R"({"type":"quorum","virtual_server":"10.0.0.1:80/tcp","quorum":"down","live_weight":0,"threshold":1,"reason":"check"})"}));
+  events.clear();
+  timers_.Advance(seconds(2));
+  EXPECT_EQ(events, (std::vector<std::string>{
+      R"({"type":"drain_ended","virtual_server":"10.0.0.1:80/tcp","real_server":"10.0.1.2:8080","reason":"timeout"})"}));
+}
+
 TEST_F(EngineTest, EachChangeIsOneSmallTransaction) {
   auto e = Make();
   ASSERT_TRUE(e->Start(Config({Vs()})));

@@ -654,6 +654,44 @@ TEST(WatchTest, AStalledReaderThatFellARingBehindIsClosedAtTheDeadline) {
   EXPECT_GT(lines.size(), 0u);
 }
 
+TEST(WatchTest, EndingTheWatchesWritesTheLastEventsFirst) {
+  SocketDir dir;
+  asio::io_context io;
+  WatchTarget target;
+  auto server = ControlServer::Start(io, dir.path(), ControlAccess{}, target);
+  ASSERT_TRUE(server.has_value()) << server.error().ToString();
+  int fd = ConnectUnix(dir.path());
+  ASSERT_TRUE(SendLine(fd, R"({"command":"watch"})"));
+  ASSERT_EQ(Pump(io, fd, 1).size(), 1u);
+  int ended = 0;
+  target.log->Append("e", {{"n", int64_t{1}}}, kWhen);
+  (*server)->EndWatches(std::chrono::seconds(5), [&] { ++ended; });
+  EXPECT_EQ(ended, 0) << "called back from the loop";
+  bool eof = false;
+  EXPECT_EQ(Pump(io, fd, 5, &eof), (std::vector<std::string>{EventLine(1, 1)}));
+  EXPECT_TRUE(eof);
+  io.run_for(std::chrono::milliseconds(20));
+  EXPECT_EQ(ended, 1);
+  // No new watch now.
+  int late = ConnectUnix(dir.path());
+  ASSERT_TRUE(SendLine(late, R"({"command":"watch"})"));
+  EXPECT_EQ(Pump(io, late, 1),
+            (std::vector<std::string>{R"({"error":"vigild is stopping","ok":false})"}));
+  close(late);
+  close(fd);
+}
+
+TEST(WatchTest, EndingTheWatchesWaitsForAStalledReaderNoLongerThanItsLimit) {
+  FloodedWatch w(std::chrono::seconds(30));
+  ASSERT_GE(w.fd, 0);
+  int ended = 0;
+  w.server->EndWatches(std::chrono::milliseconds(50), [&] { ++ended; });
+  for (int i = 0; i < 200 && ended == 0; ++i) w.io.run_for(std::chrono::milliseconds(5));
+  EXPECT_EQ(ended, 1);
+  w.io.run_for(std::chrono::milliseconds(100));
+  EXPECT_EQ(ended, 1) << "once";
+}
+
 TEST(WatchTest, ADaemonWithoutEventsRefusesWatch) {
   SocketDir dir;
   asio::io_context io;
