@@ -59,6 +59,17 @@ VIPS6 = (VIP6, VIP6_DR)
 NODES = {"client": 1, "lb": 2, "rs1": 3, "rs2": 4, "rs3": 5, "sorry": 6}
 SERVERS = ("rs1", "rs2", "rs3", "sorry")
 ALL = ("rs1", "rs2", "rs3")
+WORK = "/tmp/ipvs-uml"         # the driver's directory inside the guest (a tmpfs)
+# The MISC_CHECK script of the cases with steps: "health.sh FLAG" fails while WORK/down-FLAG
+# exists and, while WORK/weight-FLAG holds N, succeeds with exit status 2 + N (misc_dynamic:
+# weight N). Each run is noted in WORK/checks.log, so that the driver knows when a daemon
+# has seen a step.
+HEALTH_SH = f"""#!/bin/sh
+echo "$1" >> {WORK}/checks.log
+[ -e {WORK}/down-$1 ] && exit 1
+[ -e {WORK}/weight-$1 ] && exit $((2 + $(cat {WORK}/weight-$1)))
+exit 0
+"""
 
 # Kernel modules the guest loads before the driver starts (others load on demand).
 MODULES = ["veth", "bridge", "ip_vs", "ip_vs_rr", "ip_vs_wrr", "ip_vs_lc", "ip_vs_wlc",
@@ -102,6 +113,9 @@ class Case:
     settle: float = 1.0             # the table is read once unchanged this long
     lb_tc: tuple[str, ...] = ()     # tc commands for the director (fwmark)
     global_defs: str = ""           # global_defs lines for the whole run
+    # Health changes after the start (and the reload): one {server: "down" | weight} a
+    # step, for the MISC_CHECKs made by _misc(name, server); the table is read after each.
+    steps: tuple[dict, ...] = ()
 
 
 def _rs(name: str, weight: int = 1, check: str = "", v6: bool = False,
@@ -131,6 +145,13 @@ UP = "TCP_CHECK {\n    connect_timeout 1\n}\n"
 DOWN = "TCP_CHECK {\n    connect_port 81\n    connect_timeout 1\n    retry 0\n}\n"
 
 _ports = itertools.count(8001)
+
+
+def _misc(case_name: str, server: str, dynamic: bool = False) -> str:
+    """A MISC_CHECK the case's steps drive (see HEALTH_SH)."""
+    dynamic_line = "    misc_dynamic\n" if dynamic else ""
+    return (f"MISC_CHECK {{\n    misc_path \"{WORK}/health.sh {case_name}-{server}\"\n"
+            f"    misc_timeout 10\n{dynamic_line}}}\n")
 
 
 def case(name: str, servers: str | None = None, *, algo: str = "rr", kind: str = "NAT",
@@ -241,6 +262,22 @@ CASES: list[Case] = [
          (f"TCP {VIP}:8101", f"TCP {VIP}:8102"),
          (Probe("tcp", VIP, 8101, 3, {n: 1 for n in ALL}),
           Probe("tcp", VIP, 8102, 3, {n: 1 for n in ALL}))),
+    # Health changing while the daemons run (run "steps": each step's table is compared).
+    case("steps_failover", "".join(_rs(n, 1, _misc("steps_failover", n)) for n in ALL),
+         run="steps", steps=({"rs1": "down"}, {"rs1": "down", "rs2": "down"}, {}, {})),
+    case("steps_quorum_hysteresis",
+         "".join(_rs(n, w, _misc("steps_quorum_hysteresis", n)) for n, w in zip(ALL, (2, 1, 1))),
+         extra=f"quorum 3\nhysteresis 1\n{_SORRY}", run="steps", count=0,
+         steps=({"rs3": "down"}, {"rs3": "down", "rs2": "down"},
+                {"rs3": "down", "rs2": "down", "rs1": "down"}, {})),
+    case("steps_inhibit",
+         _rs("rs1", 1, _misc("steps_inhibit", "rs1"), extra="inhibit_on_failure\n")
+         + _rs("rs2") + _rs("rs3"), run="steps", count=0,
+         steps=({"rs1": "down"}, {}, {"rs1": "down"}, {})),
+    case("steps_misc_dynamic_weight",
+         "".join(_rs(n, 1, _misc("steps_misc_dynamic_weight", n, dynamic=True)) for n in ALL),
+         algo="wrr", run="steps", count=0,
+         steps=({"rs1": 5}, {"rs1": 0, "rs2": 3}, {"rs2": "down"}, {})),
     case("lvs_timeouts", run="timeouts", global_defs="lvs_timeouts tcp 600 tcpfin 30 udp 90"),
     case("keep_on_stop", run="keep", keep=True),
 ]
@@ -519,6 +556,8 @@ class Director:
     def run_daemon(self, daemon: str, cases: list[Case], traffic: bool) -> dict:
         out: dict = {"reloaded": None}
         run("lb", ["ipvsadm", "-C"])
+        for c in cases:
+            set_health(c.name, {})
         settle = max(c.settle for c in cases)
         keep = any(c.keep for c in cases)
         global_defs = "".join(c.global_defs + "\n" for c in cases if c.global_defs)
@@ -535,6 +574,16 @@ class Director:
                                                 for c in cases), global_defs)
                 proc.send_signal(signal.SIGHUP)
                 out["reloaded"] = self.settle(settle, differs_from=out["table"])
+            out["steps"] = []
+            flags = [f"{c.name}-{n}" for c in cases if c.steps for n in SERVERS
+                     if f"health.sh {c.name}-{n}\"" in c.services]
+            for i in range(max(len(c.steps) for c in cases)):
+                before = checks_run()
+                for c in cases:
+                    if i < len(c.steps):
+                        set_health(c.name, c.steps[i])
+                wait_checks(flags, before)
+                out["steps"].append(self.settle(settle))
             if traffic:
                 out["answers"] = {c.name: [[request(p.proto, p.address, p.port)
                                             for _ in range(p.count)] for p in c.probes]
@@ -548,6 +597,44 @@ class Director:
             out["log"] = f.read()[-8000:]
         run("lb", ["ipvsadm", "-C"])
         return out
+
+
+def checks_run() -> dict[str, int]:
+    """How many times HEALTH_SH has run for each flag."""
+    counts: dict[str, int] = {}
+    try:
+        with open(os.path.join(WORK, "checks.log")) as f:
+            for line in f:
+                counts[line.strip()] = counts.get(line.strip(), 0) + 1
+    except FileNotFoundError:
+        pass
+    return counts
+
+
+def wait_checks(flags: list[str], before: dict[str, int], timeout: float = 30.0) -> None:
+    """Waits (bounded) until every check of ``flags`` has started twice since ``before``:
+    the first of those runs saw the new state and its result is in by the second."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        now = checks_run()
+        if all(now.get(f, 0) - before.get(f, 0) >= 2 for f in flags):
+            return
+        time.sleep(0.2)
+    raise RuntimeError(f"the health checks of {flags} did not run twice in {timeout}s")
+
+
+def set_health(case_name: str, step: dict) -> None:
+    """Sets the flag files HEALTH_SH reads for every server of the case (absent: up)."""
+    for server in SERVERS:
+        flag = f"{case_name}-{server}"
+        state = step.get(server)
+        for kind, present in (("down", state == "down"), ("weight", isinstance(state, int))):
+            path = os.path.join(WORK, f"{kind}-{flag}")
+            if present:
+                with open(path, "w") as f:
+                    f.write(f"{state}\n" if kind == "weight" else "")
+            elif os.path.exists(path):
+                os.unlink(path)
 
 
 def run_cases(director: Director, cases: list[Case], results: str) -> None:
@@ -573,6 +660,7 @@ def run_cases(director: Director, cases: list[Case], results: str) -> None:
                 "table": share(o["table"], c.keys), "reloaded": share(o["reloaded"], c.keys),
                 "thresholds": share(o["thresholds"], c.keys),
                 "tunnels": share(o["tunnels"], c.keys), "timeouts": o["timeouts"],
+                "steps": [share(t, c.keys) for t in o["steps"][:len(c.steps)]],
                 "after_stop": share(o["after_stop"], c.keys),
                 "whole_after_stop": o["after_stop"], "exit": o["exit"],
                 "running": o["running"], "answers": o.get("answers", {}).get(c.name),
@@ -595,9 +683,11 @@ def main() -> int:
     for name in SERVERS:
         servers.listen(name)
     servers.thread.start()
-    work = "/tmp/ipvs-uml"
-    os.makedirs(work, exist_ok=True)
-    director = Director(work, args.vigild)
+    os.makedirs(WORK, exist_ok=True)
+    with open(os.path.join(WORK, "health.sh"), "w") as f:
+        f.write(HEALTH_SH)
+    os.chmod(os.path.join(WORK, "health.sh"), 0o755)
+    director = Director(WORK, args.vigild)
     print(f"driver: network ready in {time.monotonic() - started:.1f}s", flush=True)
     runs: dict[str, list[Case]] = {}
     for c in CASES:

@@ -93,6 +93,9 @@ def test_ipvs_in_uml_matches_keepalived(uml_run, case):
         assert vigil["reloaded"] == keepalived["reloaded"], _logs(result)
     elif vigil["reloaded"] is not None:  # another case's reload left this one alone
         assert vigil["reloaded"] == vigil["table"], _logs(result)
+    assert vigil["steps"] == keepalived["steps"], _logs(result)
+    if case.steps:
+        assert any(t != vigil["table"] for t in vigil["steps"]), "the steps changed nothing"
     for probe, answers in zip(case.probes, vigil["answers"], strict=True):
         why = check_answers(probe, answers)
         assert not why, f"{probe.proto} to {probe.address}:{probe.port}: {why}: {answers}"
