@@ -1109,23 +1109,10 @@ class EngineImpl final : public control::Engine {
     if (in.vips_installed) InstallVips(in, in.spec.vips);
   }
 
-  bool InterfaceOk(const std::string& name) const { return links_.Usable(name); }
-
   void Recompute(Instance& in) {
     if (stopping_) return;
-    std::vector<TrackedStatus> trackers;
-    for (const auto& t : in.spec.track_interfaces)
-      trackers.push_back({t.weight, t.reverse, InterfaceOk(t.name)});
-    for (const auto& t : in.spec.track_scripts) {
-      trackers.push_back({t.weight, t.reverse, trackers_.ScriptOk(t.name)});
-    }
-    for (const auto& t : in.spec.track_processes) {
-      trackers.push_back({t.weight, t.reverse, trackers_.ProcessOk(t.name)});
-    }
-    std::vector<TrackedFile> files;
-    for (const auto& f : in.spec.track_files)
-      if (auto value = trackers_.FileValue(f.path)) files.push_back({f.weight, f.reverse, *value});
-    TrackingResult r = ComputeEffectivePriority(BasePriority(in), trackers, files);
+    TrackingResult r = trackers_.Evaluate(
+        in.spec, BasePriority(in), [this](const std::string& name) { return links_.Usable(name); });
     bool link_ok = in.bound && links_.Usable(in.spec.interface);
     if (link_ok != in.link_ok) {
       in.link_ok = link_ok;

@@ -495,4 +495,19 @@ std::optional<int64_t> Trackers::FileValue(const std::string& path) const {
   return it->second.value;
 }
 
+TrackingResult Trackers::Evaluate(
+    const InstanceSpec& spec, uint8_t base,
+    const std::function<bool(const std::string&)>& interface_ok) const {
+  std::vector<TrackedStatus> tracked;
+  for (const auto& t : spec.track_interfaces)
+    tracked.push_back({t.weight, t.reverse, interface_ok(t.name)});
+  for (const auto& t : spec.track_scripts) tracked.push_back({t.weight, t.reverse, ScriptOk(t.name)});
+  for (const auto& t : spec.track_processes)
+    tracked.push_back({t.weight, t.reverse, ProcessOk(t.name)});
+  std::vector<TrackedFile> files;
+  for (const auto& f : spec.track_files)
+    if (auto value = FileValue(f.path)) files.push_back({f.weight, f.reverse, *value});
+  return ComputeEffectivePriority(base, tracked, files);
+}
+
 }  // namespace vigil::vrrp

@@ -1,7 +1,7 @@
 // Trackers: the VRRP engine's tracked objects that are not interfaces — vrrp_script
 // runners, vrrp_track_process counts and track_file values. It runs and watches them and
-// keeps each one's current status; the engine asks for the statuses when it computes an
-// instance's priority (vrrp/tracking.h), and is told after any of them changed. One
+// keeps each one's current status; the engine asks what they make of an instance's
+// priority (Evaluate, vrrp/tracking.h), and is told after any of them changed. One
 // lifecycle: Configure at start and on every reload (unchanged scripts and processes keep
 // running and keep their status), Stop at shutdown. Lives on the engine's event loop.
 #ifndef VIGIL_VRRP_TRACKERS_H_
@@ -15,6 +15,7 @@
 #include <string>
 
 #include "vrrp/instance_spec.h"
+#include "vrrp/tracking.h"
 
 namespace asio {
 class io_context;
@@ -47,6 +48,12 @@ class Trackers {
   // nullopt when the path is not tracked (its directory does not exist, as keepalived drops
   // such a track_file).
   std::optional<int64_t> FileValue(const std::string& path) const;
+
+  // What the tracked objects of instance `spec` make of base priority `base`
+  // (vrrp/tracking.h): its track_interface entries as `interface_ok` reports them, its
+  // scripts, processes and files as this owner knows them.
+  TrackingResult Evaluate(const InstanceSpec& spec, uint8_t base,
+                          const std::function<bool(const std::string&)>& interface_ok) const;
 
  private:
   struct Impl;
