@@ -16,6 +16,8 @@ packages=(
   # lab tests, demo, benchmarks
   python3 python3-pytest python3-pyroute2 python3-scapy
   iproute2 nftables tshark curl procps psmisc keepalived haproxy
+  # connection-state replication for nftables NAT (vigil_conntrackd)
+  conntrackd conntrack
   # IPVS lab tests: a kernel with IPVS as a process (User-Mode Linux), its modprobe, ipvsadm
   user-mode-linux kmod ipvsadm
 )
@@ -40,7 +42,7 @@ export DEBIAN_FRONTEND=noninteractive
 echo "wireshark-common wireshark-common/install-setuid boolean false" | debconf-set-selections
 echo "install-deps: installing ${missing[*]}"
 apt-get update -qq
-# Packaged daemons (keepalived, haproxy) must not start on the host: vigil's lab runs them itself.
+# Packaged daemons (keepalived, haproxy, conntrackd) must not start on the host: vigil's lab runs them itself.
 policy=/usr/sbin/policy-rc.d
 created_policy=0
 if [ ! -e "$policy" ]; then

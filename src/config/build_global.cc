@@ -93,6 +93,33 @@ void BuildLvsSyncDaemon(const Node& n, model::Global& g, Diagnostics& diags) {
   g.lvs_sync_daemon = std::move(d);
 }
 
+void BuildConntrackd(const Node& n, model::Global& g, Diagnostics& diags) {
+  // vigil_conntrackd CONFIG_FILE SYNC_GROUP|VRRP_INSTANCE [timeout SECONDS]
+  const Token* file = RequireArg(n, 0, diags);
+  const Token* follow = RequireArg(n, 1, diags);
+  if (!file || !follow) return;
+  model::Conntrackd c;
+  c.config = file->text;
+  c.follow = follow->text;
+  c.loc = RefOf(n);
+  for (size_t i = 2; i < n.args.size(); i += 2) {
+    const Token& opt = n.args[i];
+    const Token* val = Arg(n, i + 1);
+    if (opt.text != "timeout") {
+      diags.Error(opt.loc, "vigil_conntrackd: unknown option '" + opt.text + "'");
+      return;
+    }
+    if (!val) {
+      diags.Error(opt.loc, "vigil_conntrackd: 'timeout' needs a value");
+      return;
+    }
+    auto v = ParseInteger(*val, "vigil_conntrackd timeout", 1, 3600, diags);
+    if (!v) return;
+    c.timeout = std::chrono::seconds(*v);
+  }
+  g.conntrackd = std::move(c);
+}
+
 bool IsTuningKeyword(std::string_view kw) {
   return kw == "priority" || kw == "no_swap" || kw == "rt_priority" || kw == "cpu_affinity" ||
          kw == "rlimit_rttime" || kw == "rlimit_rtime";
@@ -266,6 +293,7 @@ void BuildGlobalDefs(const Node& block, model::Global& g, Diagnostics& diags) {
     else if (BuildProcessGlobal(n, g, diags)) continue;
     else if (kw == "include_check") CheckIncludeCheck(n, diags);
     else if (kw == "lvs_sync_daemon") BuildLvsSyncDaemon(n, g, diags);
+    else if (kw == "vigil_conntrackd") BuildConntrackd(n, g, diags);
     else if (kw == "lvs_timeouts") BuildLvsTimeouts(n, g, diags);
     else if (kw == "lvs_flush") SetBool(n, g.lvs_flush, diags);
     else if (kw == "lvs_flush_onstop" || kw == "lvs_flush_on_stop") SetBool(n, g.lvs_flush_on_stop, diags);

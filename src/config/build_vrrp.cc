@@ -980,6 +980,15 @@ void FinishVrrp(model::Config& cfg, Diagnostics& diags) {
     return false;
   });
 
+  // vigil_conntrackd follows a sync group or an instance that exists.
+  if (auto& c = cfg.global.conntrackd;
+      c && !HasNamed(cfg.sync_groups, c->follow) && !HasNamed(cfg.vrrp_instances, c->follow)) {
+    diags.Error(LocOf(c->loc), "vigil_conntrackd: '" + c->follow +
+                                   "' is neither a vrrp_sync_group nor a vrrp_instance; "
+                                   "conntrackd is not driven");
+    c.reset();
+  }
+
   // Duplicate VRIDs: same interface, family and multicast group (multicast instances),
   // or same peers (unicast instances).
   for (size_t i = 0; i < cfg.vrrp_instances.size(); ++i) {

@@ -178,6 +178,7 @@ constexpr KeywordSpec kGlobalDefsKeywords[] = {
     Kw("vigil_control_socket"),  // PATH
     Kw("vigil_control_group"),   // GROUP: its members may use the control socket
     Kw("vigil_metrics_listen"),  // ADDR:PORT
+    Kw("vigil_conntrackd"),      // CONFIG_FILE SYNC_GROUP|VRRP_INSTANCE [timeout SECONDS]
 };
 constexpr BlockSchema kGlobalDefsBlock("global_defs", kGlobalDefsKeywords);
 

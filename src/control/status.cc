@@ -23,7 +23,8 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(EngineStatus, name, running, pid
                                                 start_failures, last_error, retry_in_s)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(Status, version, pid, uptime_s, config_file,
                                                 reloads, reload_failures, last_reload_ok,
-                                                maintenance, lb_backend, lb_restorations, instances,
+                                                maintenance, lb_backend, lb_restorations,
+                                                conntrackd_commands, instances,
                                                 virtual_servers, engines, listeners)
 
 std::string ToJson(const Status& status, int indent) {
@@ -130,6 +131,15 @@ std::string RenderPrometheus(const Status& s) {
            "becomes master.");
   w.Sample("vigil_maintenance", {}, s.maintenance ? 1 : 0);
 
+  if (!s.conntrackd_commands.empty()) {
+    w.Family("vigil_conntrackd_commands_total", "counter",
+             "conntrackd commands run on VRRP transitions (vigil_conntrackd), by command and "
+             "result (success, failure, timeout).");
+    for (const auto& [command, results] : s.conntrackd_commands)
+      for (const auto& [result, n] : results)
+        w.Sample("vigil_conntrackd_commands_total", {{"command", command}, {"result", result}},
+                 double(n));
+  }
   if (!s.engines.empty()) {
     w.Family("vigil_engine_up", "gauge", "1 while the engine process runs.");
     for (const auto& e : s.engines) w.Sample("vigil_engine_up", {{"engine", e.name}}, e.running);

@@ -109,6 +109,9 @@ struct Status {
   // by how it was found: "event" (nftables notification), "audit" (periodic comparison),
   // "damaged" (unreadable when vigil read it, e.g. at start).
   std::map<std::string, uint64_t> lb_restorations;
+  // vigil_conntrackd: the commands the VRRP engine ran, {command: {result: count}}, every
+  // command and result present (zeros too); empty when conntrackd is not driven.
+  std::map<std::string, std::map<std::string, uint64_t>> conntrackd_commands;
   std::vector<InstanceStatus> instances;
   std::vector<VirtualServerStatus> virtual_servers;
   std::vector<EngineStatus> engines;        // the supervisor's engines (wanted or running)

@@ -172,6 +172,8 @@ class Supervisor final : public control::ControlTarget {
       for (auto& v : last.virtual_servers) s.virtual_servers.push_back(v);
       if (!last.lb_backend.empty()) s.lb_backend = last.lb_backend;
       for (const auto& [reason, n] : last.lb_restorations) s.lb_restorations[reason] += n;
+      for (const auto& [command, results] : last.conntrackd_commands)
+        for (const auto& [result, n] : results) s.conntrackd_commands[command][result] += n;
     }
     if (control_) s.listeners.push_back(control_->stats());
     if (metrics_) s.listeners.push_back(metrics_->stats());

@@ -67,6 +67,15 @@ struct LvsSyncDaemon {
   SourceRef loc;
 };
 
+// vigil_conntrackd CONFIG_FILE FOLLOW [timeout SECONDS]: the conntrackd daemon the VRRP
+// engine moves through the states of a vrrp_sync_group or vrrp_instance.
+struct Conntrackd {
+  std::string config;  // the daemon's configuration file (conntrackd -C)
+  std::string follow;  // the vrrp_sync_group (first) or vrrp_instance it follows
+  Duration timeout = std::chrono::seconds(10);  // for each command
+  SourceRef loc;
+};
+
 // How one engine process is scheduled (global_defs vrrp_* / checker_* priority keywords),
 // so that a loaded host does not delay adverts and probes. Unset fields leave the process
 // as the supervisor started it.
@@ -167,6 +176,8 @@ struct Global {
   std::optional<Duration> lvs_timeout_udp;
   bool lvs_flush = false;
   bool lvs_flush_on_stop = false;
+
+  std::optional<Conntrackd> conntrackd;  // vigil_conntrackd
 
   bool enable_traps = false;
   bool enable_dbus = false;

@@ -24,6 +24,7 @@ Json J(const RawSetting& x);
 Json J(const Script& x);
 Json J(const NotifyFifo& x);
 Json J(const LvsSyncDaemon& x);
+Json J(const Conntrackd& x);
 Json J(const VrrpScript& x);
 Json J(const TrackFile& x);
 Json J(const TrackProcess& x);
@@ -87,6 +88,10 @@ Json J(const LvsSyncDaemon& d) {
               {"id", J(d.sync_id)},       {"maxlen", J(d.maxlen)},
               {"port", J(d.port)},        {"ttl", J(d.ttl)},
               {"group", J(d.group)}};
+}
+
+Json J(const Conntrackd& c) {
+  return Json{{"config", c.config}, {"follow", c.follow}, {"timeout", J(c.timeout)}};
 }
 
 Json J(const Global& g) {
@@ -154,6 +159,7 @@ Json J(const Global& g) {
   j["enable_dbus"] = J(g.enable_dbus);
   j["enable_snmp_vrrp"] = J(g.enable_snmp_vrrp);
   j["enable_snmp_checker"] = J(g.enable_snmp_checker);
+  j["vigil_conntrackd"] = J(g.conntrackd);
   j["other"] = J(g.other);
   return j;
 }

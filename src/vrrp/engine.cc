@@ -294,6 +294,7 @@ class EngineImpl final : public control::Engine {
   }
 
   void Report(control::Status& status) const override {
+    if (spec_.conntrackd) status.conntrackd_commands = notifier_.conntrackd_counters().Table();
     for (const auto& [name, in] : instances_) {
       control::InstanceStatus s = in->status;
       s.name = in->spec.name;

@@ -117,6 +117,15 @@ VrrpSpec SpecFromModel(const model::Config& config) {
   out.monitor_receive_buffer = g.vrrp_netlink_monitor_rcv_bufs;
   out.startup_delay = g.vrrp_startup_delay;
   out.delay_after_boot = g.vrrp_delay_after_boot;
+  if (g.conntrackd) {
+    ConntrackdSpec c;
+    c.config = g.conntrackd->config;
+    c.follow = g.conntrackd->follow;
+    c.follows_group = std::ranges::any_of(
+        config.sync_groups, [&](const model::SyncGroup& sg) { return sg.name == c.follow; });
+    c.timeout = std::chrono::duration_cast<std::chrono::milliseconds>(g.conntrackd->timeout);
+    out.conntrackd = std::move(c);
+  }
   for (const auto& a : config.static_addresses)
     out.static_addresses.push_back(Vip(a, out.default_interface, false));
   for (const auto& r : config.static_routes) out.static_routes.push_back(r.words);

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "model/config.h"
+#include "vrrp/conntrackd.h"
 #include "vrrp/packet.h"
 #include "vrrp/params.h"
 #include "vrrp/process_track.h"
@@ -170,6 +171,7 @@ struct VrrpSpec {
   std::optional<uint32_t> monitor_receive_buffer;  // vrrp_netlink_monitor_rcv_bufs
   std::chrono::microseconds startup_delay{0};      // vrrp_startup_delay
   std::chrono::microseconds delay_after_boot{0};   // vrrp_delay_after_boot
+  std::optional<ConntrackdSpec> conntrackd;        // vigil_conntrackd
 };
 
 // Builds the engine's view of `config`.

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
 
 #include "base/fd.h"
 #include "base/log.h"
@@ -101,6 +102,14 @@ void Notifier::OpenFifo(Fifo& fifo, const FifoSpec& spec) {
 
 void Notifier::Configure(const VrrpSpec& spec) {
   defaults_ = {spec.script_user, spec.script_group, spec.script_security};
+  conntrackd_ = spec.conntrackd;
+  if (conntrackd_ && conntrackd_->program.find('/') == std::string::npos) {
+    auto found = SearchPath(conntrackd_->program, CommandSearchPath());
+    if (!found)
+      log::Error("vigil_conntrackd: " + conntrackd_->program + " is not in " +
+                 CommandSearchPath() + ": its commands will fail");
+    conntrackd_->program = found.value_or("/usr/sbin/" + conntrackd_->program);
+  }
   if (spec.notify_fifo) OpenFifo(notify_fifo_, *spec.notify_fifo);
   else CloseFifo(notify_fifo_);
   if (spec.vrrp_notify_fifo) OpenFifo(vrrp_notify_fifo_, *spec.vrrp_notify_fifo);
@@ -138,9 +147,16 @@ void Notifier::Send(const std::string& key, std::string_view kind, const std::st
     case NotifyEvent::kPriorityChanged: break;
   }
   std::vector<Job> jobs;
-  if (specific && *specific) jobs.push_back({(*specific)->argv, (*specific)->user, (*specific)->group});
+  const std::string conntrackd_key =
+      !conntrackd_ ? "" : conntrackd_->follows_group ? "group " + conntrackd_->follow
+                                                     : conntrackd_->follow;
+  if (conntrackd_ && key == conntrackd_key)
+    for (ConntrackdCommand c : ConntrackdPlan(event))
+      jobs.push_back({ConntrackdArgv(*conntrackd_, c), {}, {}, c, conntrackd_->timeout});
+  if (specific && *specific)
+    jobs.push_back({(*specific)->argv, (*specific)->user, (*specific)->group, {}, {}});
   if (spec.generic && event != NotifyEvent::kMasterRxLowerPriority) {
-    Job job{spec.generic->argv, spec.generic->user, spec.generic->group};
+    Job job{spec.generic->argv, spec.generic->user, spec.generic->group, {}, {}};
     job.argv.insert(job.argv.end(), {std::string(kind), name, std::string(NotifyWord(event)),
                                      std::to_string(priority)});
     jobs.push_back(std::move(job));
@@ -161,6 +177,13 @@ void Notifier::RunNext(const std::string& instance) {
   Queue& q = queues_[instance];
   q.running = false;
   while (auto job = q.transitions.Next()) {
+    if (job->conntrackd) {
+      if (StartConntrackd(instance, *job)) {
+        q.running = true;
+        return;
+      }
+      continue;
+    }
     auto prepared = PrepareScript(job->argv, job->user, job->group, defaults_);
     if (!prepared) {
       log::Error(instance + ": notify script " + job->argv[0] + " not run: " +
@@ -182,6 +205,35 @@ void Notifier::RunNext(const std::string& instance) {
     }
     log::Error(instance + ": notify script " + prog + ": " + r.error().ToString());
   }
+}
+
+bool Notifier::StartConntrackd(const std::string& key, const Job& job) {
+  const ConntrackdCommand command = *job.conntrackd;
+  std::string line;
+  for (const auto& word : job.argv) line += (line.empty() ? "" : " ") + word;
+  const std::string what =
+      key + ": conntrackd " + std::string(ConntrackdCommandName(command)) + " (" + line + ")";
+  SpawnSpec s;
+  s.argv = job.argv;
+  s.timeout = job.timeout;
+  const auto started = std::chrono::steady_clock::now();
+  std::weak_ptr<bool> alive = alive_;
+  auto r = SpawnProcess(io_, s, [this, alive, key, command, what, started](const ExitInfo& e) {
+    if (alive.expired()) return;
+    const ConntrackdResult result = ConntrackdResultOf(e);
+    conntrackd_counts_.Add(command, result);
+    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                        std::chrono::steady_clock::now() - started).count();
+    if (result == ConntrackdResult::kSuccess)
+      log::Info(what + ": done in " + std::to_string(ms) + " ms");
+    else
+      log::Warning(what + ": " + e.ToString() + " after " + std::to_string(ms) + " ms");
+    RunNext(key);
+  });
+  if (r) return true;
+  conntrackd_counts_.Add(command, ConntrackdResult::kFailure);
+  log::Error(what + ": " + r.error().ToString());
+  return false;
 }
 
 size_t Notifier::pending() const {

@@ -4,6 +4,10 @@
 // can never finish after the notify_backup that followed it. The transitions waiting
 // behind a running script are bounded and coalesced (base/transition_queue.h): a flapping
 // instance never builds a backlog of stale notifications. FIFO lines are written at once.
+// With vigil_conntrackd, the state changes of the followed sync group or instance run
+// conntrackd's commands (vrrp/conntrackd.h) first, in the same queue: the notify scripts of
+// a transition start once conntrackd has been moved, and the commands of two transitions
+// never interleave.
 #ifndef VIGIL_VRRP_NOTIFIER_H_
 #define VIGIL_VRRP_NOTIFIER_H_
 
@@ -15,6 +19,7 @@
 #include "base/subprocess.h"
 #include "base/transition_queue.h"
 #include "base/unique_fd.h"
+#include "vrrp/conntrackd.h"
 #include "vrrp/instance_spec.h"
 #include "vrrp/state_machine.h"
 
@@ -37,8 +42,8 @@ class Notifier {
   explicit Notifier(asio::io_context& io) : io_(io) {}
   ~Notifier();
 
-  // Applies the global settings: script user and the notify FIFOs (created if missing,
-  // their reader scripts started).
+  // Applies the global settings: script user, the notify FIFOs (created if missing,
+  // their reader scripts started) and the conntrackd to drive.
   void Configure(const VrrpSpec& spec);
   // Queues the notifications of `instance` for `event`: notify_<state>, then the generic
   // `notify` script with `INSTANCE name STATE priority`, then the FIFO line.
@@ -48,12 +53,18 @@ class Notifier {
   void NotifyGroup(const SyncGroupSpec& group, NotifyEvent event);
   // Returns the number of scripts waiting or running (for tests and shutdown).
   size_t pending() const;
+  // Returns the results of the conntrackd commands run so far (every count zero when none
+  // ran or conntrackd is not driven).
+  const ConntrackdCounters& conntrackd_counters() const { return conntrackd_counts_; }
 
  private:
   struct Job {
     std::vector<std::string> argv;
     std::optional<std::string> user;
     std::optional<std::string> group;
+    // A conntrackd command (run as vigild's own user, with its own timeout), not a script.
+    std::optional<ConntrackdCommand> conntrackd;
+    std::chrono::milliseconds timeout{0};
   };
   struct Fifo {
     std::string path;
@@ -65,6 +76,9 @@ class Notifier {
   void Send(const std::string& key, std::string_view kind, const std::string& name,
             const NotifySpec& spec, NotifyEvent event, uint8_t priority);
   void RunNext(const std::string& instance);
+  // Starts conntrackd command `job` of the queue `key`; false if it could not be started
+  // (counted as a failure).
+  bool StartConntrackd(const std::string& key, const Job& job);
   void WriteFifo(Fifo& fifo, const std::string& line);
   void OpenFifo(Fifo& fifo, const FifoSpec& spec);
   void CloseFifo(Fifo& fifo);
@@ -77,6 +91,8 @@ class Notifier {
   };
   std::map<std::string, Queue> queues_;
   ScriptDefaults defaults_;
+  std::optional<ConntrackdSpec> conntrackd_;  // its program resolved along PATH
+  ConntrackdCounters conntrackd_counts_;
   Fifo notify_fifo_;
   Fifo vrrp_notify_fifo_;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);  // for exit callbacks

@@ -228,3 +228,79 @@ TEST(BuildGlobalTest, StartDelaysAndOwnerIgnoreAdverts) {
 
 }  // namespace
 }  // namespace vigil::config
+
+namespace vigil::config {
+namespace {
+
+TEST(BuildGlobalTest, VigilConntrackdNamesTheDaemonAndWhatItFollows) {
+  Diagnostics d;
+  auto cfg = BuildText(R"(global_defs {
+  vigil_conntrackd /etc/conntrackd/lb.conf G timeout 3
+}
+vrrp_instance VI_1 {
+  interface eth0
+  virtual_router_id 1
+  priority 100
+  virtual_ipaddress {
+    192.0.2.1
+  }
+}
+vrrp_instance VI_2 {
+  interface eth0
+  virtual_router_id 2
+  priority 100
+  virtual_ipaddress {
+    192.0.2.2
+  }
+}
+vrrp_sync_group G {
+  group {
+    VI_1
+    VI_2
+  }
+})", d);
+  EXPECT_EQ(DiagLines(d), Strings{});
+  ASSERT_TRUE(cfg.global.conntrackd);
+  EXPECT_EQ(cfg.global.conntrackd->config, "/etc/conntrackd/lb.conf");
+  EXPECT_EQ(cfg.global.conntrackd->follow, "G");
+  EXPECT_EQ(cfg.global.conntrackd->timeout, seconds(3));
+
+  Diagnostics d2;
+  auto plain = BuildText("global_defs {\n  vigil_conntrackd /c.conf VI_1\n}\n"
+                         "vrrp_instance VI_1 {\n  interface eth0\n  virtual_router_id 1\n"
+                         "  virtual_ipaddress {\n    192.0.2.1\n  }\n}\n",
+                         d2);
+  EXPECT_EQ(DiagLines(d2), Strings{});
+  ASSERT_TRUE(plain.global.conntrackd);
+  EXPECT_EQ(plain.global.conntrackd->follow, "VI_1");
+  EXPECT_EQ(plain.global.conntrackd->timeout, seconds(10));
+}
+
+TEST(BuildGlobalTest, VigilConntrackdErrors) {
+  Diagnostics d;
+  auto cfg = BuildText("global_defs {\n  vigil_conntrackd /c.conf VI_9\n}\n"
+                       "vrrp_instance VI_1 {\n  interface eth0\n  virtual_router_id 1\n"
+                         "  virtual_ipaddress {\n    192.0.2.1\n  }\n}\n",
+                       d);
+  EXPECT_EQ(DiagLines(d),
+            (Strings{"2:3: error: vigil_conntrackd: 'VI_9' is neither a vrrp_sync_group nor a "
+                     "vrrp_instance; conntrackd is not driven"}));
+  EXPECT_FALSE(cfg.global.conntrackd);
+
+  Diagnostics d2;
+  auto bad = BuildText(R"(global_defs {
+  vigil_conntrackd /c.conf
+  vigil_conntrackd /c.conf VI_1 timeout 0
+  vigil_conntrackd /c.conf VI_1 wait 3
+  vigil_conntrackd /c.conf VI_1 timeout
+})", d2);
+  EXPECT_EQ(DiagLines(d2),
+            (Strings{"2:3: error: vigil_conntrackd: missing value",
+                     "3:41: error: vigil_conntrackd timeout 0 is out of range 1..3600",
+                     "4:33: error: vigil_conntrackd: unknown option 'wait'",
+                     "5:33: error: vigil_conntrackd: 'timeout' needs a value"}));
+  EXPECT_FALSE(bad.global.conntrackd);
+}
+
+}  // namespace
+}  // namespace vigil::config

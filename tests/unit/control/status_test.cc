@@ -162,6 +162,25 @@ TEST(StatusTest, RestorationsAreCountedByReasonAndSurviveTheJsonRoundTrip) {
       << text;
 }
 
+TEST(StatusTest, ConntrackdCommandsAreCountedByCommandAndResult) {
+  Status s = Sample();
+  EXPECT_EQ(RenderPrometheus(s).find("vigil_conntrackd"), std::string::npos);
+  s.conntrackd_commands = {{"commit", {{"success", 2}, {"failure", 0}, {"timeout", 1}}},
+                           {"flush", {{"success", 3}, {"failure", 0}, {"timeout", 0}}}};
+  Status back;
+  ASSERT_TRUE(FromJson(ToJson(s), back));
+  EXPECT_EQ(back.conntrackd_commands, s.conntrackd_commands);
+  std::string text = RenderPrometheus(s);
+  EXPECT_NE(text.find("# TYPE vigil_conntrackd_commands_total counter\n"
+                      "vigil_conntrackd_commands_total{command=\"commit\",result=\"failure\"} 0\n"
+                      "vigil_conntrackd_commands_total{command=\"commit\",result=\"success\"} 2\n"
+                      "vigil_conntrackd_commands_total{command=\"commit\",result=\"timeout\"} 1\n"
+                      "vigil_conntrackd_commands_total{command=\"flush\",result=\"failure\"} 0\n"
+                      "vigil_conntrackd_commands_total{command=\"flush\",result=\"success\"} 3\n"),
+            std::string::npos)
+      << text;
+}
+
 TEST(StatusTest, PrometheusEscapesLabelValues) {
   Status s;
   InstanceStatus i;
