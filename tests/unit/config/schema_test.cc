@@ -248,6 +248,7 @@ TEST(SchemaTest, BlocksHoldExactlyTheInventoryPlusVigilKeywords) {
       expected.push_back("vigil_control_socket");
       expected.push_back("vigil_control_group");
       expected.push_back("vigil_metrics_listen");
+      expected.push_back("vigil_conntrackd");
     }
     std::vector<std::string> actual;
     for (const KeywordSpec& s : b->keywords()) actual.emplace_back(s.name);
@@ -257,7 +258,7 @@ TEST(SchemaTest, BlocksHoldExactlyTheInventoryPlusVigilKeywords) {
 
 TEST(SchemaTest, SampleBlockSizes) {
   EXPECT_EQ(RootSchema().size(), 25u);
-  EXPECT_EQ(Resolve("global_defs")->size(), 144u);
+  EXPECT_EQ(Resolve("global_defs")->size(), 145u);
   EXPECT_EQ(Resolve("vrrp_instance")->size(), 70u);
   EXPECT_EQ(Resolve("vrrp_sync_group")->size(), 15u);
   EXPECT_EQ(Resolve("vrrp_script")->size(), 8u);
@@ -290,8 +291,8 @@ TEST(SchemaTest, BlockPointersMatchKinds) {
     EXPECT_EQ(s.opens_block(), s.kind != BlockKind::kNone);
   });
   // 501 keepalived 2.2.7 keywords (vrrp_track_file shares track_file's), 27 of v2.4.3, 3 of
-  // keepalived's master, 4 of vigil's.
-  EXPECT_EQ(count, 535u);
+  // keepalived's master, 5 of vigil's.
+  EXPECT_EQ(count, 536u);
 }
 
 TEST(SchemaTest, ListBlocks) {
@@ -439,6 +440,7 @@ TEST(SchemaTest, SupportFlags) {
       {"global_defs", "vigil_control_socket", Support::kActive},
       {"global_defs", "vigil_control_group", Support::kActive},
       {"global_defs", "vigil_metrics_listen", Support::kActive},
+      {"global_defs", "vigil_conntrackd", Support::kActive},
       {"vrrp_instance", "virtual_ipaddress", Support::kActive},
       {"vrrp_instance", "authentication", Support::kActive},
       {"vrrp_instance", "use_vmac", Support::kActive},
