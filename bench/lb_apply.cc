@@ -21,6 +21,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <iterator>
 #include <iostream>
 #include <memory>
 #include <set>
@@ -287,6 +288,33 @@ int main(int argc, char** argv) {
   }
   if (calls.size() != text_calls) Die("a removal or an addition went through libnftables");
 
+  // 3b. Every tenth real server of every service fails at once (mass_failure.py's change,
+  // as one pass of the engine hands it over), then they all come back.
+  std::set<vigil::lb::ServiceKey> all;
+  vigil::lb::State failed = desired;
+  for (auto& [key, entry] : failed.services) {
+    all.insert(key);
+    size_t n = 0;
+    for (auto it = entry.destinations.begin(); it != entry.destinations.end(); ++n) {
+      it = n % 10 == 0 ? entry.destinations.erase(it) : std::next(it);
+    }
+  }
+  size_t mass = 0;
+  for (const auto& [key, entry] : desired.services) {
+    mass += entry.destinations.size() - failed.services.at(key).destinations.size();
+  }
+  auto t_mass = Clock::now();
+  auto r_mass = lb.ApplyChanged(failed, all);
+  const double mass_fail_s = SecondsSince(t_mass);
+  if (!r_mass) Die("mass failure: " + r_mass.error().ToString());
+  const double mass_fail_batch_s = batches.back().seconds;
+  t_mass = Clock::now();
+  r_mass = lb.ApplyChanged(desired, all);
+  const double mass_back_s = SecondsSince(t_mass);
+  if (!r_mass) Die("mass return: " + r_mass.error().ToString());
+  const double mass_back_batch_s = batches.back().seconds;
+  if (calls.size() != text_calls) Die("the mass failure went through libnftables");
+
   // 4. A fresh LoadBalancer adopting the full table (a restart: reads and parses it).
   std::vector<Call> calls2;
   double adopt_s = 0;
@@ -317,6 +345,8 @@ int main(int argc, char** argv) {
       "\"weight_change_whole_median_s\":%.6f,"
       "\"remove_one_median_s\":%.6f,\"add_one_median_s\":%.6f,"
       "\"remove_batch_median_s\":%.6f,\"add_batch_median_s\":%.6f,"
+      "\"mass\":%zu,\"mass_fail_s\":%.6f,\"mass_fail_batch_s\":%.6f,\"mass_back_s\":%.6f,"
+      "\"mass_back_batch_s\":%.6f,"
       "\"adopt_s\":%.6f,\"adopt_calls\":%s,\"shutdown_s\":%.6f}\n",
       args.services, args.reals, args.scheduler.c_str(), build_s, first_s, first->size(),
       first_bytes, first_calls.c_str(), Median(weight_s),
@@ -324,6 +354,7 @@ int main(int argc, char** argv) {
       *std::max_element(weight_s.begin(), weight_s.end()), change_ops, change_text.size(),
       change_bytes, batches.size(), BatchMedian(batches), Median(weight_batch_s),
       Median(weight_whole_s), Median(remove_s), Median(add_s), Median(remove_batch_s),
-      Median(add_batch_s), adopt_s, CallsJson(calls2, 0).c_str(), shutdown_s);
+      Median(add_batch_s), mass, mass_fail_s, mass_fail_batch_s, mass_back_s, mass_back_batch_s,
+      adopt_s, CallsJson(calls2, 0).c_str(), shutdown_s);
   return 0;
 }

@@ -247,10 +247,12 @@ void ChainMessage(Writer& w, uint16_t type, const std::string& chain) {
 }
 
 // Adds (with their address and port, and comment if any) or deletes the slot elements
-// `slots` of service `s`'s slot map, a bounded number per message. `dests` and `comments`
-// are indexed by slot.
-void Elements(Writer& w, uint16_t type, const Service& s, const std::vector<uint32_t>& slots,
-              const std::vector<DestinationKey>& dests, const std::vector<std::string>& comments) {
+// `slots` of service `entry`'s slot map, a bounded number per message. `dests` and
+// `noted` (SlotCommentWeights) are indexed by slot.
+void Elements(Writer& w, uint16_t type, const ServiceEntry& entry,
+              const std::vector<uint32_t>& slots, const std::vector<DestinationKey>& dests,
+              const std::vector<int64_t>& noted) {
+  const Service& s = entry.service;
   const bool add = type == NFT_MSG_NEWSETELEM;
   const std::string map = SlotMapName(s.key);
   for (size_t first = 0; first < slots.size(); first += kElementsPerMessage) {
@@ -264,13 +266,14 @@ void Elements(Writer& w, uint16_t type, const Service& s, const std::vector<uint
       nftnl_set_elem* e = nftnl_set_elem_alloc();
       nftnl_set_elem_set(e, NFTNL_SET_ELEM_KEY, &slot, sizeof slot);
       step += (i > first ? ", " : " ") + std::to_string(slot);
-      if (add && !comments[slot].empty()) {
+      if (add && noted[slot] >= 0) {
+        const std::string comment = DestinationComment(s, entry.destinations.at(dests[slot]));
         nftnl_udata_buf* b = nftnl_udata_buf_alloc(NFT_USERDATA_MAXLEN);
-        nftnl_udata_put_strz(b, NFTNL_UDATA_SET_ELEM_COMMENT, comments[slot].c_str());
+        nftnl_udata_put_strz(b, NFTNL_UDATA_SET_ELEM_COMMENT, comment.c_str());
         nftnl_set_elem_set(e, NFTNL_SET_ELEM_USERDATA, nftnl_udata_buf_data(b),
                            nftnl_udata_buf_len(b));
         nftnl_udata_buf_free(b);
-        step += " comment \"" + comments[slot] + "\"";
+        step += " comment \"" + comment + "\"";
       }
       if (add) {
         // The address, then the port in network order, each padded to 32 bits.
@@ -318,7 +321,7 @@ std::optional<Batch> BuildBatch(const std::vector<Op>& ops, const State& desired
   // Slots before and after (with their comments), and which of them change.
   struct Change {
     std::vector<DestinationKey> before, after;
-    std::vector<std::string> noted_before, noted_after;
+    std::vector<int64_t> noted_before, noted_after;  // SlotCommentWeights
     std::set<DestinationKey> slotted_before, slotted_after;
     std::vector<uint32_t> gone, come;
   };
@@ -329,8 +332,8 @@ std::optional<Batch> BuildBatch(const std::vector<Op>& ops, const State& desired
     const ServiceEntry& want = *desired.Find(key);
     s.before = Slots(have);
     s.after = Slots(want);
-    s.noted_before = SlotComments(have, s.before);
-    s.noted_after = SlotComments(want, s.after);
+    s.noted_before = SlotCommentWeights(have, s.before);
+    s.noted_after = SlotCommentWeights(want, s.after);
     s.slotted_before.insert(s.before.begin(), s.before.end());
     s.slotted_after.insert(s.after.begin(), s.after.end());
     for (uint32_t i = 0; i < s.before.size(); ++i) {
@@ -350,7 +353,7 @@ std::optional<Batch> BuildBatch(const std::vector<Op>& ops, const State& desired
   for (const ServiceKey& key : touched) {
     const Change& c = slots[key];
     if (c.before.size() != c.after.size()) FlushChain(w, ServiceChainName(key));
-    Elements(w, NFT_MSG_DELSETELEM, actual.Find(key)->service, c.gone, c.before, c.noted_before);
+    Elements(w, NFT_MSG_DELSETELEM, *actual.Find(key), c.gone, c.before, c.noted_before);
   }
   // 2. The destinations' record chains: those that go or come, and those whose comment
   // changes (a weight to or from 0: the slot that carried the weight goes or comes).
@@ -379,21 +382,25 @@ std::optional<Batch> BuildBatch(const std::vector<Op>& ops, const State& desired
     for (const auto& [dkey, d] : want.destinations) {
       auto old = have.destinations.find(dkey);
       if (old == have.destinations.end()) continue;
-      const std::string now = RecordComment(want.service, d, c.slotted_after.contains(dkey));
-      if (RecordComment(have.service, old->second, c.slotted_before.contains(dkey)) == now) {
+      // (The service is the same: the comment changes with the slot, or the weight it
+      // holds when there is no slot.)
+      const bool slotted = c.slotted_after.contains(dkey);
+      if (c.slotted_before.contains(dkey) == slotted &&
+          (slotted || old->second.weight == d.weight)) {
         continue;
       }
       const std::string chain = DestinationChainName(key, dkey);
       FlushChain(w, chain);
-      AddRule(w, DestinationRule(w.table(), want.service, d, c.slotted_after.contains(dkey)),
-              record_step(chain, now));
+      AddRule(w, DestinationRule(w.table(), want.service, d, slotted),
+              record_step(chain, RecordComment(want.service, d, slotted)));
     }
   }
   // 3. The slots and the service chains.
   for (const ServiceKey& key : touched) {
-    const Service& s = desired.Find(key)->service;
+    const ServiceEntry& want = *desired.Find(key);
+    const Service& s = want.service;
     const Change& sl = slots[key];
-    Elements(w, NFT_MSG_NEWSETELEM, s, sl.come, sl.after, sl.noted_after);
+    Elements(w, NFT_MSG_NEWSETELEM, want, sl.come, sl.after, sl.noted_after);
     if (sl.before.size() == sl.after.size()) continue;
     if (!sl.after.empty()) {
       AddRule(w, SelectorRule(w.table(), s, static_cast<uint32_t>(sl.after.size())),

@@ -291,6 +291,10 @@ Result<void> ValidateEntry(const ServiceEntry& e) {
                     " is longer than an " + std::string(FamilyName(family)) + " address");
   }
   for (const auto& [k, d] : e.destinations) {
+    if (d.forwarding == Forwarding::kNat && d.upper_threshold == 0 && d.lower_threshold == 0 &&
+        d.key.address.family() == family) {
+      continue;  // (the common case: no name to build)
+    }
     std::string rs = "real server " + DestinationKeyToString(d.key);
     if (d.forwarding != Forwarding::kNat) {
       return Fail(
@@ -357,10 +361,26 @@ std::vector<DestinationKey> Slots(const ServiceEntry& entry) {
   uint32_t g = 0;
   for (const auto& [k, d] : entry.destinations) g = std::gcd(g, d.weight);
   std::vector<DestinationKey> slots;
+  if (s.scheduler == Scheduler::kSh || s.scheduler == Scheduler::kRr) {
+    for (const auto& [k, d] : entry.destinations) {
+      if (d.weight == 0) continue;
+      const uint32_t n = s.scheduler == Scheduler::kRr ? 1 : d.weight / g;
+      slots.insert(slots.end(), n, k);
+    }
+    return slots;
+  }
+  // Interleaved: round r takes each destination with more than r slots.
+  std::vector<std::pair<const DestinationKey*, uint32_t>> left;
+  size_t total = 0;
   for (const auto& [k, d] : entry.destinations) {
     if (d.weight == 0) continue;
-    const uint32_t n = s.scheduler == Scheduler::kRr ? 1 : d.weight / g;
-    slots.insert(slots.end(), n, k);
+    left.emplace_back(&k, d.weight / g);
+    total += d.weight / g;
+  }
+  slots.reserve(total);
+  for (uint32_t round = 0; !left.empty(); ++round) {
+    std::erase_if(left, [round](const auto& e) { return e.second <= round; });
+    for (const auto& [k, n] : left) slots.push_back(*k);
   }
   return slots;
 }
@@ -385,15 +405,26 @@ std::vector<std::string> SlotValues(const ServiceEntry& entry) {
   return SlotValues(entry, Slots(entry));
 }
 
-std::vector<std::string> SlotComments(const ServiceEntry& entry,
-                                      const std::vector<DestinationKey>& slots) {
-  std::vector<std::string> out(slots.size());
+std::vector<int64_t> SlotCommentWeights(const ServiceEntry& entry,
+                                        const std::vector<DestinationKey>& slots) {
+  std::vector<int64_t> out(slots.size(), -1);
   if (!AddressSlots(entry.service)) return out;
   std::set<DestinationKey> seen;
   for (size_t i = 0; i < slots.size(); ++i) {
     if (!seen.insert(slots[i]).second) continue;
-    auto it = entry.destinations.find(slots[i]);
-    if (it != entry.destinations.end()) out[i] = DestinationComment(entry.service, it->second);
+    if (auto it = entry.destinations.find(slots[i]); it != entry.destinations.end()) {
+      out[i] = it->second.weight;
+    }
+  }
+  return out;
+}
+
+std::vector<std::string> SlotComments(const ServiceEntry& entry,
+                                      const std::vector<DestinationKey>& slots) {
+  const std::vector<int64_t> weights = SlotCommentWeights(entry, slots);
+  std::vector<std::string> out(slots.size());
+  for (size_t i = 0; i < slots.size(); ++i) {
+    if (weights[i] >= 0) out[i] = DestinationComment(entry.service, entry.destinations.at(slots[i]));
   }
   return out;
 }

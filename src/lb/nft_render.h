@@ -19,9 +19,13 @@
 //   [persistence] <client> @p_<dest> goto d_<dest>      one per schedulable destination
 //   <selector> vmap { <slot range> : goto d_<dest>, ... }
 //       rr      numgen inc mod N, one slot per destination (weights ignored, as IPVS rr)
-//       wrr     numgen inc mod sum(w/g), w/g consecutive slots per destination (g = gcd)
-//       random  numgen random mod sum(w/g), weighted like wrr
-//       sh      jhash ip saddr [. th sport with kSchedFlag2] mod sum(w/g) seed 0x0, weighted
+//       wrr     numgen inc mod sum(w/g), w/g slots per destination (g = gcd), interleaved
+//               as IPVS wrr: one slot for each destination, then one more for each whose
+//               w/g is at least 2, and so on (so a weight change appends or drops slots
+//               at the end rather than shifting the others)
+//       random  numgen random mod sum(w/g), slots as wrr
+//       sh      jhash ip saddr [. th sport with kSchedFlag2] mod sum(w/g) seed 0x0, w/g
+//               consecutive slots per destination (as IPVS sh fills its buckets)
 //       mh      jhash ip saddr [. th sport with kSchedFlag2] mod M seed 0x0 into a Maglev
 //               table of M slots (lb/maglev.h: M = 65537 up to 655 servers), so directors
 //               with the same schedulable servers send a client to the same one, and a
@@ -56,6 +60,7 @@
 #ifndef VIGIL_LB_NFT_RENDER_H_
 #define VIGIL_LB_NFT_RENDER_H_
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -103,9 +108,10 @@ bool AddressSlots(const Service& s);
 // "typeof numgen inc mod 1 : verdict".
 std::string SlotMapType(const Service& s);
 // Returns the destination of each slot of the service's slot map, slot 0 first: the
-// schedulable destinations in key order, each with one slot (rr) or weight/gcd consecutive
-// slots (wrr, random, sh), or for mh the Maglev table of the schedulable destinations
-// (maglev::BuildKeyTable); empty when none is schedulable.
+// schedulable destinations in key order, each with one slot (rr), weight/gcd slots
+// interleaved (wrr, random: rounds over the destinations in key order, each round taking
+// those with slots left) or consecutive (sh), or for mh the Maglev table of the
+// schedulable destinations (maglev::BuildKeyTable); empty when none is schedulable.
 std::vector<DestinationKey> Slots(const ServiceEntry& entry);
 // Returns whether the service's selector hashes the client (sh, mh) rather than counting.
 bool HashedSelector(const Service& s);
@@ -121,6 +127,10 @@ std::vector<std::string> SlotValues(const ServiceEntry& entry,
 // every other slot, and every slot of a verdict map, none ("").
 std::vector<std::string> SlotComments(const ServiceEntry& entry,
                                       const std::vector<DestinationKey>& slots);
+// Returns the weight each slot's comment (SlotComments) carries, or -1 for none: what
+// decides whether an element changes, without building the comments.
+std::vector<int64_t> SlotCommentWeights(const ServiceEntry& entry,
+                                        const std::vector<DestinationKey>& slots);
 // Returns the name of the persistence set of destination `dest` of service `key`.
 std::string PersistenceSetName(const ServiceKey& key, const DestinationKey& dest);
 

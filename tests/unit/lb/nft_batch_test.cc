@@ -292,6 +292,37 @@ TEST(NftBatchTest, RrWeightChangeRewritesOnlyTheSlotThatCarriesIt) {
             "10.1.0.3 0 1\" : 10.1.0.3 . 80 }");
 }
 
+TEST(NftBatchTest, WrrWeightChangeAppendsOrDropsSlotsAtTheEnd) {
+  // wrr's slots are interleaved (one round per weight unit), so a server going from weight
+  // 1 to 2 gains a slot at the end: its first slot's comment and one new element change,
+  // and the selector's modulus; no other slot moves.
+  const Service wrr = Tcp("10.0.0.1", 80, Scheduler::kWrr);
+  State have = OneService(wrr, {Dest("10.1.0.1", 80), Dest("10.1.0.2", 80), Dest("10.1.0.3", 80),
+                                Dest("10.1.0.4", 80)});
+  State want = have;
+  want.PutDestination(wrr.key, Dest("10.1.0.2", 80, 2));
+  EXPECT_EQ(Slots(*want.Find(wrr.key)),
+            (std::vector<DestinationKey>{Dest("10.1.0.1", 80).key, Dest("10.1.0.2", 80).key,
+                                         Dest("10.1.0.3", 80).key, Dest("10.1.0.4", 80).key,
+                                         Dest("10.1.0.2", 80).key}));
+  auto b = Build(want, have);
+  ASSERT_TRUE(b);
+  EXPECT_EQ(Lines(b->steps),
+            "begin\n"
+            "inet vigil: flush chain s_tcp_10.0.0.1_80\n"
+            "inet vigil: delete element v_tcp_10.0.0.1_80 { 1 }\n"
+            "inet vigil: add element v_tcp_10.0.0.1_80 { 1 comment \"vigil-dst tcp 10.0.0.1 80 "
+            "10.1.0.2 80 2\" : 10.1.0.2 . 80, 4 : 10.1.0.2 . 80 }\n"
+            "inet vigil: add rule s_tcp_10.0.0.1_80 (selector mod 5)\n"
+            "inet vigil: add rule s_tcp_10.0.0.1_80 (drop)\n"
+            "end\n");
+  // And back: the last slot goes.
+  auto back = Build(have, want);
+  ASSERT_TRUE(back);
+  EXPECT_EQ(back->steps[2], "inet vigil: delete element v_tcp_10.0.0.1_80 { 1, 4 }");
+  EXPECT_EQ(back->steps.size(), 7u);
+}
+
 TEST(NftBatchTest, MhServerLeavingRewritesOnlyTheSlotsItsTableChanges) {
   Service mh = Tcp("10.0.0.1", 80, Scheduler::kMh);
   std::vector<Destination> ten;

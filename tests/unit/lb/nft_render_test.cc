@@ -93,8 +93,8 @@ TEST(NftRenderTest, WrrHonoursWeightsReducedByGcdAndSkipsWeightZero) {
             "add rule inet vigil s_tcp_10.0.0.1_80 meta l4proto tcp dnat ip to numgen inc mod 3 map "
             "@v_tcp_10.0.0.1_80\n"
             "add element inet vigil v_tcp_10.0.0.1_80 { 0 comment \"vigil-dst tcp 10.0.0.1 80 "
-            "10.1.0.1 8080 200\" : 10.1.0.1 . 8080, 1 : 10.1.0.1 . 8080, 2 comment \"vigil-dst tcp "
-            "10.0.0.1 80 10.1.0.2 8080 100\" : 10.1.0.2 . 8080 }\n"
+            "10.1.0.1 8080 200\" : 10.1.0.1 . 8080, 1 comment \"vigil-dst tcp 10.0.0.1 80 "
+            "10.1.0.2 8080 100\" : 10.1.0.2 . 8080, 2 : 10.1.0.1 . 8080 }\n"
             "add rule inet vigil s_tcp_10.0.0.1_80 drop comment \"vigil-svc tcp 10.0.0.1 80 wrr 0 "
             "0 -\"\n");
 }
@@ -123,9 +123,9 @@ TEST(NftRenderTest, RandomAndShSelectors) {
   EXPECT_NE(text.find("s_tcp_10.0.0.1_80 meta l4proto tcp dnat ip to numgen random mod 4 map "
                       "@v_tcp_10.0.0.1_80\n"
                       "add element inet vigil v_tcp_10.0.0.1_80 { 0 comment \"vigil-dst tcp "
-                      "10.0.0.1 80 10.1.0.1 80 3\" : 10.1.0.1 . 80, 1 : 10.1.0.1 . 80, "
-                      "2 : 10.1.0.1 . 80, 3 comment \"vigil-dst tcp 10.0.0.1 80 10.1.0.2 80 1\" : "
-                      "10.1.0.2 . 80 }\n"),
+                      "10.0.0.1 80 10.1.0.1 80 3\" : 10.1.0.1 . 80, 1 comment \"vigil-dst tcp "
+                      "10.0.0.1 80 10.1.0.2 80 1\" : 10.1.0.2 . 80, 2 : 10.1.0.1 . 80, "
+                      "3 : 10.1.0.1 . 80 }\n"),
             std::string::npos)
       << text;
   EXPECT_NE(text.find("s_tcp_10.0.0.2_53 meta l4proto tcp dnat ip to jhash ip saddr . th sport "

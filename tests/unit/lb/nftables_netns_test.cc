@@ -133,8 +133,8 @@ TEST(NftablesNetnsTest, AppliesAndReadsBackExactly) {
             "\tmap v_tcp_10.0.0.1_80 {\n"
             "\t\ttypeof numgen inc mod 1 : ip daddr . tcp dport\n"
             "\t\telements = { 0 comment \"vigil-dst tcp 10.0.0.1 80 10.1.0.1 8080 3\" : 10.1.0.1 "
-            ". 8080, 1 : 10.1.0.1 . 8080, 2 : 10.1.0.1 . 8080, 3 comment \"vigil-dst tcp "
-            "10.0.0.1 80 10.1.0.2 8080 1\" : 10.1.0.2 . 8080 }\n"
+            ". 8080, 1 comment \"vigil-dst tcp 10.0.0.1 80 10.1.0.2 8080 1\" : 10.1.0.2 . 8080, "
+            "2 : 10.1.0.1 . 8080, 3 : 10.1.0.1 . 8080 }\n"
             "\t}\n"
             "}\n");
 }
@@ -289,7 +289,7 @@ TEST(NftablesNetnsTest, ConnectionsFollowTheSchedulers) {
   RUN_IN_NETNS_OR_SKIP(result, TrafficScenario);
   EXPECT_EQ(result.text,
             "rr 2323\n"
-            "wrr 22232223\n"
+            "wrr 23222322\n"  // weights 3 and 1, interleaved as IPVS wrr does
             "weight0 333\n"
             "persistent 2222\n"
             "none x\n");
