@@ -18,6 +18,7 @@
 #include <asio.hpp>
 
 #include "base/log.h"
+#include "base/throttle.h"
 #include "base/subprocess.h"
 #include "model/config.h"
 #include "net/interface_table.h"
@@ -96,10 +97,11 @@ struct Instance {
   bool own_fault = false;   // this instance's own trackers / link (not its sync group's)
   std::vector<model::IpAddress> advertised;  // VIPs in the adverts
   control::InstanceStatus status;
-  std::map<RejectReason, steady_clock::time_point> last_reject_log;
-  steady_clock::time_point last_owner_drop_log;
+  // Logging of dropped adverts: at most every kRejectLogInterval, each reason on its own.
+  std::map<RejectReason, Throttle> reject_log;
+  Throttle owner_drop_log{kRejectLogInterval};
   HmacVerifier hmac;                       // auth_hmac: each sender's last sequence
-  steady_clock::time_point last_skew_log;  // auth_hmac: clock skew past half the window
+  Throttle skew_log{kRejectLogInterval};  // auth_hmac: clock skew past half the window
 };
 
 class EngineImpl final : public control::Engine {
@@ -939,10 +941,8 @@ class EngineImpl final : public control::Engine {
     if (!valid) {
       RejectReason reason = valid.error();
       ++in.status.rejected[std::string(RejectReasonName(reason))];
-      auto now = steady_clock::now();
-      auto& last = in.last_reject_log[reason];
-      if (now - last >= kRejectLogInterval) {
-        last = now;
+      auto& throttle = in.reject_log.try_emplace(reason, kRejectLogInterval).first->second;
+      if (throttle.Pass(steady_clock::now())) {
         log::Warning(in.spec.name + ": dropped an advert from " + source.ToString() + ": " +
                      std::string(RejectReasonName(reason)) + " (logged at most every 10 s)");
       }
@@ -951,9 +951,7 @@ class EngineImpl final : public control::Engine {
     }
     if (in.sm->IgnoresAdverts()) {
       // owner_ignore_adverts: dropped before it counts, as keepalived (logged at most every 10 s).
-      auto now = steady_clock::now();
-      if (now - in.last_owner_drop_log >= kRejectLogInterval) {
-        in.last_owner_drop_log = now;
+      if (in.owner_drop_log.Pass(steady_clock::now())) {
         log::Info(in.spec.name + ": dropping adverts from " + source.ToString() +
                   ": we are the address owner (owner_ignore_adverts)");
       }
@@ -961,9 +959,7 @@ class EngineImpl final : public control::Engine {
     }
     if (valid->hmac_skew && 2 * std::abs(*valid->hmac_skew) >
                                 static_cast<int64_t>(in.spec.auth_hmac->time_window)) {
-      auto now = steady_clock::now();
-      if (now - in.last_skew_log >= kRejectLogInterval) {
-        in.last_skew_log = now;
+      if (in.skew_log.Pass(steady_clock::now())) {
         log::Warning(in.spec.name + ": auth_hmac clock skew " + std::to_string(*valid->hmac_skew) +
                      " s from " + source.ToString() + " approaches the window of " +
                      std::to_string(in.spec.auth_hmac->time_window) +

@@ -118,6 +118,13 @@ def test_hostile_adverts_are_dropped_counted_and_change_nothing(vl, spec, cases)
             lablib.wait_until(lambda r=r: r.stats()["rejected"] == want, timeout=5)
         except lablib.WaitTimeout:
             assert r.stats()["rejected"] == want, r.name
+    # Logged once per reason: the copies that follow within 10 s are only counted.
+    for r in (r1, r2):
+        log = r.log()
+        for reason in want:
+            line = (f"VI_1: dropped an advert from {attacker.ipv4}: {reason} "
+                    "(logged at most every 10 s)")
+            assert log.count(line) == 1, (r.name, reason)
     assert (r1.state(), r2.state()) == ("BACKUP", "MASTER")
     vl.assert_sole_holder(r2, spec)
     # No crafted advert was taken for a real one (r1 still hears r2 only).
