@@ -14,8 +14,9 @@ no entry for is dropped, never NATed afresh to whichever real server comes next.
 
 200 connections each exchange a line every 100 ms. The master box dies: its vigild (every
 process) and conntrackd get SIGKILL and its links go down. With conntrackd, lb2 takes over
-and commits lb1's connections (conntrackd -c ... -B): every connection goes on. Without it
-(the control case, same lab), lb2 has no entry for them and none goes on.
+and commits lb1's connections (conntrackd -c ... -B): every connection goes on. lb1 then
+comes back as from a reboot and takes them back (failback), and they go on through it alone.
+Without conntrackd (the control case, same lab), lb2 has no entry for them and none goes on.
 """
 
 from __future__ import annotations
@@ -295,6 +296,23 @@ class ConntrackdLab:
         if self.with_conntrackd:
             lb1.link_set("sync0", False)
 
+    def restart_master(self) -> None:
+        """lb1 comes back as from a reboot: no connection state, no VIP, its links up, then
+        conntrackd and vigild started again."""
+        lb1 = self.lbs[0]
+        lb1.run(["conntrack", "-F"], check=False)
+        lb1.run([lablib.IP, "addr", "del", f"{VIP}/32", "dev", "eth0"], check=False)
+        lb1.link_set("eth0", True)
+        lb1.link_set("sync0", True)
+        # What a reboot clears: the killed conntrackd's lock file (/var/lock is a tmpfs).
+        os.unlink(os.path.join(self.work, "lb1-conntrackd.lock"))
+        self.conntrackd_procs[0] = lb1.spawn(
+            ["/usr/sbin/conntrackd", "-C", self.conntrackd_conf(lb1)],
+            log_name="lb1-conntrackd-2.out")
+        lablib.wait_until(lambda: self.ctd(lb1, "-s").returncode == 0, timeout=10,
+                          message="conntrackd on lb1 again")
+        self.vigild_procs[0] = lb1.spawn_vigild(self.vigild, self.config(lb1, 150))
+
     # -- traffic ------------------------------------------------------------------------
 
     def start_client(self) -> None:
@@ -379,6 +397,25 @@ def test_connections_survive_failover_with_conntrackd(ctlab_factory):
     assert order == ["shorten_timers", "request_resync", "commit", "flush", "resync",
                      "bulk_send"], lines
     assert f"VI_1: conntrackd commit (/usr/sbin/conntrackd -C {conf} -c): done in" in log
+
+    # Failback: lb1 returns (higher priority), learns lb2's connections as BACKUP (-n) and
+    # takes them over as MASTER (-c); then lb2 leaves and every connection goes on through
+    # lb1 alone.
+    ct.restart_master()
+    lablib.wait_until(lambda: ct.state(lb1) == "MASTER" and ct.state(lb2) == "BACKUP",
+                      timeout=20, message="lb1 master again")
+    lb2.link_set("eth0", False)
+    t_gone = time.monotonic()
+    lablib.wait_until(lambda: ct.exchanging_since(t_gone) == CONNECTIONS, timeout=30,
+                      message=f"connections exchanging through lb1 after failback "
+                              f"({ct.exchanging_since(t_gone)}/{CONNECTIONS}; errors "
+                              f"{ct.errors()[:3]})")
+    assert ct.errors() == []
+    metrics = ct.metrics(lb1)
+    for command in ("shorten_timers", "request_resync", "commit", "flush", "resync",
+                    "bulk_send"):
+        assert (f'vigil_conntrackd_commands_total{{command="{command}",result="success"}} 1'
+                in metrics), metrics
 
 
 def test_connections_break_on_failover_without_conntrackd(ctlab_factory):
