@@ -438,7 +438,11 @@ class ControlServerImpl final : public ControlServer {
       ::unlink(path_.c_str());
   }
   ~ControlServerImpl() override { Close(); }
-  ListenerStatus stats() const override { return gate_->stats(); }
+  ListenerStatus stats() const override {
+    ListenerStatus s = gate_->stats();
+    s.watching = roster_->size();
+    return s;
+  }
 
   void EndWatches(std::chrono::milliseconds limit, std::function<void()> done) override {
     auto once = std::make_shared<std::function<void()>>(std::move(done));

@@ -18,12 +18,13 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(RealServerStatus, address, up, w
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(VirtualServerStatus, name, scheduler, quorum_up,
                                                 sorry_server_active, live_weight, real_servers)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(ListenerStatus, name, accepted, accept_errors,
-                                                refused, timed_out, open, max_connections)
+                                                refused, timed_out, open, watching,
+                                                max_connections)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(EngineStatus, name, running, pid, starts,
                                                 start_failures, last_error, retry_in_s)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(Status, version, pid, uptime_s, config_file,
                                                 reloads, reload_failures, last_reload_ok,
-                                                maintenance, lb_backend, lb_restorations,
+                                                maintenance, events, lb_backend, lb_restorations,
                                                 conntrackd_commands, instances,
                                                 virtual_servers, engines, listeners)
 
@@ -121,6 +122,8 @@ std::string RenderPrometheus(const Status& s) {
   w.Sample("vigil_build_info", {{"version", s.version}}, 1);
   w.Family("vigil_uptime_seconds", "gauge", "Seconds since the daemon started.");
   w.Sample("vigil_uptime_seconds", {}, s.uptime_s);
+  w.Family("vigil_events_total", "counter", "Events numbered for vigilctl watch.");
+  w.Sample("vigil_events_total", {}, double(s.events));
   w.Family("vigil_reloads_total", "counter", "Configuration reloads by result.");
   w.Sample("vigil_reloads_total", {{"result", "ok"}}, double(s.reloads - s.reload_failures));
   w.Sample("vigil_reloads_total", {{"result", "failed"}}, double(s.reload_failures));
@@ -171,6 +174,10 @@ std::string RenderPrometheus(const Status& s) {
     w.Family("vigil_listener_connections", "gauge", "Connections open now.");
     for (const auto& l : s.listeners)
       w.Sample("vigil_listener_connections", {{"listener", l.name}}, double(l.open));
+    w.Family("vigil_listener_watchers", "gauge",
+             "Connections open now that watch events (vigilctl watch).");
+    for (const auto& l : s.listeners)
+      w.Sample("vigil_listener_watchers", {{"listener", l.name}}, double(l.watching));
   }
 
   static const char* const kStates[] = {"INIT", "BACKUP", "MASTER", "FAULT", "STOP"};

@@ -77,6 +77,7 @@ struct ListenerStatus {
   uint64_t refused = 0;         // peers refused for their credentials
   uint64_t timed_out = 0;       // exchanges cut at the deadline
   uint64_t open = 0;            // connections open now
+  uint64_t watching = 0;        // of those, the ones that watch events (vigilctl watch)
   uint64_t max_connections = 0;
 
   friend bool operator==(const ListenerStatus&, const ListenerStatus&) = default;
@@ -104,6 +105,7 @@ struct Status {
   uint64_t reload_failures = 0;
   bool last_reload_ok = true;
   bool maintenance = false;  // `vigilctl maintenance on` is in force
+  uint64_t events = 0;       // events numbered so far (vigilctl watch; the last one's seq)
   std::string lb_backend;  // "nftables", "ipvs" or "" when no checker engine runs
   // Times the kernel's load balancer was found changed behind vigil's back and restored,
   // by how it was found: "event" (nftables notification), "audit" (periodic comparison),

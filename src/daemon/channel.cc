@@ -2,6 +2,7 @@
 
 #include <deque>
 #include <string>
+#include <vector>
 
 #include <asio.hpp>
 
@@ -21,7 +22,7 @@ class ChannelImpl final : public Channel, public std::enable_shared_from_this<Ch
   void Send(FrameType type, std::string_view payload) override {
     if (closed_) return;
     queue_.push_back(EncodeFrame(type, payload));
-    if (queue_.size() == 1) WriteFront();
+    if (writing_ == 0) WriteQueued();
   }
 
   void Drain() override {
@@ -61,13 +62,21 @@ class ChannelImpl final : public Channel, public std::enable_shared_from_this<Ch
     });
   }
 
-  void WriteFront() {
+  // Writes every frame queued in one gathering write: a burst of events is a few system
+  // calls, not one per frame. (A deque's elements stay put while more are queued.)
+  void WriteQueued() {
     auto self = shared_from_this();
-    asio::async_write(socket_, asio::buffer(queue_.front()), [self](std::error_code ec, size_t) {
+    writing_ = queue_.size();
+    std::vector<asio::const_buffer> buffers;
+    buffers.reserve(writing_);
+    for (size_t i = 0; i < writing_; ++i) buffers.push_back(asio::buffer(queue_[i]));
+    asio::async_write(socket_, buffers, [self](std::error_code ec, size_t) {
       if (self->closed_) return;
       if (ec) return self->Fail();
-      self->queue_.pop_front();
-      if (!self->queue_.empty()) self->WriteFront();
+      self->queue_.erase(self->queue_.begin(),
+                         self->queue_.begin() + static_cast<std::ptrdiff_t>(self->writing_));
+      self->writing_ = 0;
+      if (!self->queue_.empty()) self->WriteQueued();
     });
   }
 
@@ -83,6 +92,7 @@ class ChannelImpl final : public Channel, public std::enable_shared_from_this<Ch
   FrameReader reader_;
   std::array<char, 65536> buf_{};
   std::deque<std::string> queue_;
+  size_t writing_ = 0;  // the frames at the queue's front being written
   bool closed_ = false;
 };
 

@@ -164,6 +164,7 @@ class Supervisor final : public control::ControlTarget {
     s.reload_failures = reload_failures_;
     s.last_reload_ok = last_reload_ok_;
     s.maintenance = maintenance_;
+    s.events = events_->last_seq();
     for (auto& [name, c] : children_) {
       if (!c.slot->running() && !c.wanted) continue;
       s.engines.push_back(c.slot->Status());

@@ -200,7 +200,14 @@ def test_a_stopped_watcher_holds_up_neither_vrrp_nor_other_watchers(lb_lab):
         got = stalled.events()
         assert got[0]["seq"] == 1 and consecutive(got)
         assert [e for e in got if e["seq"] >= live.events()[0]["seq"]] == live.events()
-        assert d.status()["listeners"][0]["timed_out"] == 0
+        # Both watch still, and show so in the status and the metrics.
+        status = d.status()
+        control = {x["name"]: x for x in status["listeners"]}["control"]
+        assert (control["watching"], control["timed_out"]) == (2, 0)
+        assert status["events"] == last
+        metrics = d.metrics()
+        assert 'vigil_listener_watchers{listener="control"} 2\n' in metrics
+        assert f"vigil_events_total {last}\n" in metrics
     finally:
         if stalled.proc.poll() is None:
             os.killpg(stalled.proc.pid, signal.SIGCONT)

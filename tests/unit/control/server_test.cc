@@ -530,6 +530,8 @@ TEST(WatchTest, StreamsFromItsNumberThenLiveEventsWhileRequestsAreServed) {
                                   R"({"ok":true,"from":6,"last_seq":5,"capacity":100})"}));
   target.log->Append("e", {{"n", int64_t{6}}}, kWhen);
   EXPECT_EQ(Pump(io, now, 1), (std::vector<std::string>{EventLine(6, 6)}));
+  EXPECT_EQ((*server)->stats().watching, 2u);
+  EXPECT_EQ((*server)->stats().open, 2u);
   EXPECT_EQ(Pump(io, fd, 1), (std::vector<std::string>{EventLine(6, 6)}));
   // A watch ends when its peer leaves: its slot is free again.
   close(fd);
@@ -537,6 +539,7 @@ TEST(WatchTest, StreamsFromItsNumberThenLiveEventsWhileRequestsAreServed) {
   for (int i = 0; i < 200 && (*server)->stats().open > 0; ++i)
     io.run_for(std::chrono::milliseconds(5));
   EXPECT_EQ((*server)->stats().open, 0u);
+  EXPECT_EQ((*server)->stats().watching, 0u);
 }
 
 TEST(WatchTest, EventsLostBeforeTheFirstReadAreCountedAndWatchersAreCapped) {

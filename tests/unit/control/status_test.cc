@@ -146,6 +146,24 @@ TEST(StatusTest, MaintenanceAndVrrpRuntimeStateAreExportedAndSurviveTheJsonRound
             std::string::npos);
 }
 
+TEST(StatusTest, EventsAndWatchersAreExportedAndSurviveTheJsonRoundTrip) {
+  Status s = Sample();
+  s.events = 17;
+  s.listeners.push_back(ListenerStatus{.name = "control", .accepted = 5, .open = 3,
+                                       .watching = 2, .max_connections = 32});
+  Status back;
+  ASSERT_TRUE(FromJson(ToJson(s), back));
+  EXPECT_EQ(back, s);
+  std::string text = RenderPrometheus(s);
+  EXPECT_NE(text.find("# TYPE vigil_events_total counter\nvigil_events_total 17\n"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("# TYPE vigil_listener_watchers gauge\n"
+                      "vigil_listener_watchers{listener=\"control\"} 2\n"),
+            std::string::npos)
+      << text;
+}
+
 TEST(StatusTest, RestorationsAreCountedByReasonAndSurviveTheJsonRoundTrip) {
   Status s = Sample();
   s.lb_restorations = {{"event", 3}, {"damaged", 1}};
