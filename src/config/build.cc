@@ -64,8 +64,9 @@ void BuildRoot(const Node& n, model::Config& cfg, Diagnostics& diags) {
   else if (kw == "vrrp_instance") bi::BuildVrrpInstance(n, cfg, diags);
   else if (kw == "vrrp_sync_group") bi::BuildSyncGroup(n, cfg, diags);
   else if (kw == "static_ipaddress") bi::BuildStaticAddresses(n, cfg, diags);
-  else if (kw == "static_routes") bi::BuildStaticRoutesOrRules(n, cfg.static_routes, diags);
-  else if (kw == "static_rules") bi::BuildStaticRoutesOrRules(n, cfg.static_rules, diags);
+  else if (kw == "static_routes" || kw == "static_rules") bi::BuildStaticRoutesOrRules(n, cfg, diags);
+  else if (kw == "track_group") bi::BuildTrackGroup(n, cfg, diags);
+  else if (kw == "interface_up_down_delays") bi::BuildUpDownDelays(n, cfg, diags);
   else if (kw == "garp_group") bi::BuildGarpGroup(n, cfg, diags);
   else if (kw == "linkbeat_interfaces") {
     for (const Node& c : n.children) cfg.linkbeat_interfaces.push_back(c.name());

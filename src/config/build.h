@@ -44,8 +44,13 @@ void BuildBfdInstance(const Node& n, model::Config& cfg, Diagnostics& diags);
 void BuildVrrpInstance(const Node& n, model::Config& cfg, Diagnostics& diags);
 void BuildSyncGroup(const Node& n, model::Config& cfg, Diagnostics& diags);
 void BuildStaticAddresses(const Node& n, model::Config& cfg, Diagnostics& diags);
-void BuildStaticRoutesOrRules(const Node& n, std::vector<model::RouteOrRule>& out,
-                              Diagnostics& diags);
+// static_routes or static_rules (by `n`'s keyword), each line's track_group checked
+// against the track_groups above it.
+void BuildStaticRoutesOrRules(const Node& n, model::Config& cfg, Diagnostics& diags);
+// A top-level `track_group NAME { group { INSTANCE... } }`.
+void BuildTrackGroup(const Node& n, model::Config& cfg, Diagnostics& diags);
+// The top-level `interface_up_down_delays { IF DOWN [UP] ... }`.
+void BuildUpDownDelays(const Node& n, model::Config& cfg, Diagnostics& diags);
 void BuildGarpGroup(const Node& n, model::Config& cfg, Diagnostics& diags);
 // auth_hmac { } of a vrrp_instance into `out` (a second block adds to the first).
 void ParseAuthHmac(const Node& n, std::optional<model::AuthHmac>& out, Diagnostics& diags);
@@ -69,11 +74,18 @@ void FinishCheck(model::Config& cfg, Diagnostics& diags);
 std::optional<model::Script> ParseNotifyScript(const Node& n, Diagnostics& diags);
 // Reads `KEYWORD word...` as one command line (vrrp_script `script`, misc_path).
 std::optional<model::Script> ParseCommandScript(const Node& n, Diagnostics& diags);
-// Reads a `virtual_ipaddress`-style line.
-std::optional<model::VirtualAddress> ParseVirtualAddress(const Node& line,
-                                                         Diagnostics& diags);
+// Reads a `virtual_ipaddress`-style line; with `groups` a `static_ipaddress` line, which may
+// name one of `groups` with `track_group NAME`.
+std::optional<model::VirtualAddress> ParseVirtualAddress(
+    const Node& line, Diagnostics& diags,
+    const std::vector<model::StaticTrackGroup>* groups = nullptr);
 // Reads an `ip route` / `ip rule` style line.
 model::RouteOrRule ParseRouteOrRule(const Node& line);
+// Reads a static_routes (`rule` false) or static_rules line: `track_group NAME` (one of
+// `groups`) is taken out of its words; it needs the route's dev/oif (the rule's dev/iif).
+model::RouteOrRule ParseStaticRouteOrRule(const Node& line, bool rule,
+                                          const std::vector<model::StaticTrackGroup>& groups,
+                                          Diagnostics& diags);
 
 }  // namespace build_internal
 }  // namespace vigil::config

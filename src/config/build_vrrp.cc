@@ -104,14 +104,54 @@ bool SetUint(const Node& n, T& out, int64_t min, int64_t max, Diagnostics& diags
 
 // ---------------------------------------------------------------------------------
 
-std::optional<model::VirtualAddress> ParseVirtualAddress(const Node& line, Diagnostics& diags) {
+namespace {
+
+bool HasNamedGroup(const std::vector<model::StaticTrackGroup>& groups, const std::string& name) {
+  return std::any_of(groups.begin(), groups.end(),
+                     [&](const model::StaticTrackGroup& g) { return g.name == name; });
+}
+
+// Sets `r.family` from its first address (or `inet6`).
+void SetFamily(model::RouteOrRule& r) {
+  for (const std::string& w : r.words) {
+    if (w == "inet6") {
+      r.family = Family::kIpv6;
+      break;
+    }
+    if (auto p = model::IpPrefix::Parse(w)) {
+      r.family = p->family();
+      break;
+    }
+  }
+}
+
+// Reads the value of a static item's `track_group` option at `name`: the group must be
+// defined above the line (keepalived looks it up while reading the line), and named once.
+void SetTrackGroup(const Token& name, const std::vector<model::StaticTrackGroup>& groups,
+                   std::optional<std::string>& out, Diagnostics& diags) {
+  if (out) {
+    diags.Error(name.loc, "track_group is given twice; '" + name.text + "' ignored");
+    return;
+  }
+  if (!HasNamedGroup(groups, name.text)) {
+    diags.Error(name.loc, "track_group '" + name.text + "' is not defined (a track_group "
+                          "block must come before the line naming it); ignored");
+    return;
+  }
+  out = name.text;
+}
+
+}  // namespace
+
+std::optional<model::VirtualAddress> ParseVirtualAddress(
+    const Node& line, Diagnostics& diags, const std::vector<model::StaticTrackGroup>* groups) {
   auto p = ParsePrefix(line.keyword, "address", diags);
   if (!p) return std::nullopt;
   model::VirtualAddress a;
   a.prefix = *p;
   a.loc = RefOf(line);
   static const std::set<std::string, std::less<>> kValued = {
-      "peer", "preferred_lft", "valid_lft", "track_group", "metric"};
+      "peer", "preferred_lft", "valid_lft", "metric"};
   static const std::set<std::string, std::less<>> kFlags = {
       "home", "nodad", "noprefixroute", "autojoin", "use_vmac", "mngtmpaddr", "-"};
   for (size_t i = 0; i < line.args.size(); ++i) {
@@ -119,6 +159,13 @@ std::optional<model::VirtualAddress> ParseVirtualAddress(const Node& line, Diagn
     const Token* v = Arg(line, i + 1);
     if (o.text == "no_track") {
       a.no_track = true;
+    } else if (groups && o.text == "track_group") {
+      if (!v) {
+        diags.Error(o.loc, o.text + ": missing value");
+        break;
+      }
+      ++i;
+      SetTrackGroup(*v, *groups, a.track_group, diags);
     } else if (kFlags.count(o.text)) {
       a.other.push_back(o.text);
     } else if (o.text == "brd" || o.text == "broadcast" || o.text == "dev" ||
@@ -158,16 +205,42 @@ model::RouteOrRule ParseRouteOrRule(const Node& line) {
   r.loc = RefOf(line);
   r.words.push_back(line.name());
   for (const Token& t : line.args) r.words.push_back(t.text);
-  for (const std::string& w : r.words) {
-    if (w == "inet6") {
-      r.family = Family::kIpv6;
-      break;
+  SetFamily(r);
+  return r;
+}
+
+model::RouteOrRule ParseStaticRouteOrRule(const Node& line, bool rule,
+                                          const std::vector<model::StaticTrackGroup>& groups,
+                                          Diagnostics& diags) {
+  model::RouteOrRule r;
+  r.loc = RefOf(line);
+  r.words.push_back(line.name());
+  bool has_dev = false;
+  const SourceLoc* group_at = nullptr;
+  for (size_t i = 0; i < line.args.size(); ++i) {
+    const Token& t = line.args[i];
+    const Token* v = Arg(line, i + 1);
+    if (t.text == "track_group") {
+      if (!v) {
+        diags.Error(t.loc, "track_group: missing value");
+        break;
+      }
+      ++i;
+      SetTrackGroup(*v, groups, r.track_group, diags);
+      if (r.track_group && !group_at) group_at = &t.loc;
+      continue;
     }
-    if (auto p = model::IpPrefix::Parse(w)) {
-      r.family = p->family();
-      break;
-    }
+    if (v && (t.text == "dev" || t.text == (rule ? "iif" : "oif"))) has_dev = true;
+    r.words.push_back(t.text);
   }
+  // keepalived tracks a route's output interface and a rule's input interface.
+  if (r.track_group && !has_dev) {
+    diags.Error(*group_at, std::string(rule ? "static rule" : "static route") +
+                               ": track_group needs the interface the " +
+                               (rule ? "rule's iif (dev)" : "route's dev") + " names; ignored");
+    r.track_group.reset();
+  }
+  SetFamily(r);
   return r;
 }
 
@@ -868,12 +941,80 @@ void BuildSyncGroup(const Node& n, model::Config& cfg, Diagnostics& diags) {
 
 void BuildStaticAddresses(const Node& n, model::Config& cfg, Diagnostics& diags) {
   for (const Node& line : n.children)
-    if (auto a = ParseVirtualAddress(line, diags)) cfg.static_addresses.push_back(std::move(*a));
+    if (auto a = ParseVirtualAddress(line, diags, &cfg.track_groups))
+      cfg.static_addresses.push_back(std::move(*a));
 }
 
-void BuildStaticRoutesOrRules(const Node& n, std::vector<model::RouteOrRule>& out,
-                              Diagnostics&) {
-  for (const Node& line : n.children) out.push_back(ParseRouteOrRule(line));
+void BuildStaticRoutesOrRules(const Node& n, model::Config& cfg, Diagnostics& diags) {
+  const bool rules = n.name() == "static_rules";
+  for (const Node& line : n.children)
+    (rules ? cfg.static_rules : cfg.static_routes)
+        .push_back(ParseStaticRouteOrRule(line, rules, cfg.track_groups, diags));
+}
+
+void BuildTrackGroup(const Node& n, model::Config& cfg, Diagnostics& diags) {
+  auto name = BlockName(n, diags);
+  if (!name) return;
+  if (HasNamedGroup(cfg.track_groups, *name)) {
+    diags.Error(n.args[0].loc, "track_group '" + *name + "' is already defined; this one is ignored");
+    return;
+  }
+  model::StaticTrackGroup g;
+  g.name = *name;
+  g.loc = ToRef(n.args[0].loc);
+  bool listed = false;
+  for (const Node& c : n.children) {
+    if (c.name() != "group") continue;
+    if (listed) {
+      diags.Error(c.keyword.loc, "track_group " + g.name + ": group is already given; this one "
+                                 "is ignored");
+      continue;
+    }
+    listed = true;
+    for (const Node& line : c.children) {
+      g.members.push_back(line.name());
+      for (const Token& t : line.args) g.members.push_back(t.text);
+    }
+    if (g.members.empty())
+      diags.Error(c.keyword.loc, "track_group " + g.name + ": group is empty");
+  }
+  if (g.members.empty()) {
+    // keepalived -t says nothing of a block without `group` (it reports an empty one).
+    if (!listed) diags.Warning(n.args[0].loc, "track_group " + g.name + " has no members; ignored");
+    return;
+  }
+  cfg.track_groups.push_back(std::move(g));
+}
+
+void BuildUpDownDelays(const Node& n, model::Config& cfg, Diagnostics& diags) {
+  constexpr Duration kMax = seconds(255);
+  for (const Node& line : n.children) {
+    model::UpDownDelay d;
+    d.interface = line.name();
+    d.loc = RefOf(line);
+    // keepalived only logs these two (its -t exits 0).
+    if (line.args.empty()) {
+      diags.Warning(line.keyword.loc, "interface_up_down_delays: no delays for " + d.interface +
+                                          "; line ignored");
+      continue;
+    }
+    if (line.args.size() > 2)
+      diags.Warning(line.args[2].loc, "interface_up_down_delays: only a down and an up delay "
+                                      "are read; '" + line.args[2].text + "' and after ignored");
+    auto down = ParseTimer(line.args[0], "down delay for " + d.interface, Duration(0), kMax, diags);
+    if (!down) continue;
+    d.down = *down;
+    // As keepalived's code (its man page says otherwise): without an up delay, up is at once.
+    if (line.args.size() >= 2) {
+      auto up = ParseTimer(line.args[1], "up delay for " + d.interface, Duration(0), kMax, diags);
+      if (!up) continue;
+      d.up = *up;
+    }
+    // A later line for the same interface replaces the earlier one.
+    std::erase_if(cfg.interface_up_down_delays,
+                  [&](const model::UpDownDelay& e) { return e.interface == d.interface; });
+    cfg.interface_up_down_delays.push_back(std::move(d));
+  }
 }
 
 void BuildGarpGroup(const Node& n, model::Config& cfg, Diagnostics& diags) {
@@ -953,6 +1094,20 @@ void FinishVrrp(model::Config& cfg, Diagnostics& diags) {
   };
   for (auto& v : cfg.vrrp_instances) check_all(v);
   for (auto& s : cfg.sync_groups) check_all(s);
+
+  // track_group members that are not instances are dropped, as keepalived drops them (it
+  // only logs); a group left empty goes.
+  std::erase_if(cfg.track_groups, [&](model::StaticTrackGroup& g) {
+    std::erase_if(g.members, [&](const std::string& m) {
+      if (HasNamed(cfg.vrrp_instances, m)) return false;
+      diags.Warning(LocOf(g.loc), "track_group " + g.name + ": vrrp_instance '" + m +
+                                      "' is not defined; ignored");
+      return true;
+    });
+    if (!g.members.empty()) return false;
+    diags.Warning(LocOf(g.loc), "track_group " + g.name + " has no vrrp_instance; ignored");
+    return true;
+  });
 
   // Sync groups: members must exist and belong to one group only.
   std::map<std::string, std::string> member_of;

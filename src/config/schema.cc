@@ -43,7 +43,7 @@ constexpr KeywordSpec kRootKeywords[] = {
     Kw("instance", kNotYet),
     Kw("child_wait_time"),
     Block("global_defs", kGlobalDefsBlock),
-    Block("track_group", kTrackGroupBlock, kNotYet),
+    Block("track_group", kTrackGroupBlock),
     List("static_ipaddress"),
     List("static_routes"),
     List("static_rules"),
@@ -53,7 +53,11 @@ constexpr KeywordSpec kRootKeywords[] = {
     Block("vrrp_instance", kVrrpInstanceBlock),
     Block("vrrp_script", kVrrpScriptBlock),
     Block("vrrp_track_process", kVrrpTrackProcessBlock),
-    List("interface_up_down_delays", kNotYet),
+    List("interface_up_down_delays",
+         Differs("as keepalived's code (DOWN then UP; no UP: up counts at once, where its man "
+                 "page says the down delay), capped below (down_timer_adverts - 1) advert "
+                 "intervals; an interface deleted and created again keeps its delays "
+                 "(keepalived 2.2.7 forgets them)")),
     Block("SSL", kSslBlock),
     List("virtual_server_group"),
     Block("virtual_server", kVirtualServerBlock),

@@ -283,6 +283,7 @@ void CheckSystem(const model::Config& config, const SystemInfo& system, Diagnost
     if (a.dev) c.Interface(*a.dev, a.loc);
   for (const auto& gg : config.garp_groups)
     for (const auto& i : gg.interfaces) c.Interface(i, gg.loc);
+  for (const auto& d : config.interface_up_down_delays) c.Interface(d.interface, d.loc);
   for (const auto& vs : config.virtual_servers)
     for (const auto& rs : vs.real_servers)
       for (const auto& chk : rs.checks)

@@ -313,6 +313,8 @@ struct VirtualAddress {
   std::optional<std::string> scope;
   std::optional<std::string> label;
   bool no_track = false;
+  // static_ipaddress only: the track_group whose instances track this address's interface.
+  std::optional<std::string> track_group;
   std::vector<std::string> other;         // other options verbatim (peer, preferred_lft...)
   SourceRef loc;
 };
@@ -320,8 +322,11 @@ struct VirtualAddress {
 // One `virtual_routes`/`static_routes`/`virtual_rules`/`static_rules` line, kept
 // in `ip route`/`ip rule` syntax.
 struct RouteOrRule {
-  std::vector<std::string> words;
+  std::vector<std::string> words;         // without `track_group NAME`
   Family family = Family::kUnspec;        // from the first address seen (or `inet6`)
+  // static_routes / static_rules only: the track_group whose instances track the route's
+  // `dev` (the rule's `iif`).
+  std::optional<std::string> track_group;
   SourceRef loc;
 };
 
@@ -438,6 +443,23 @@ struct SyncGroup {
   bool global_tracking = false;                  // deprecated alias of the next
   bool sync_group_tracking_weight = false;
   bool notify_priority_changes = false;
+  SourceRef loc;
+};
+
+// A top-level `track_group NAME { group { INSTANCE... } }`: the instances that track the
+// interfaces of the static addresses, routes and rules naming it (FAULT while one is down).
+struct StaticTrackGroup {
+  std::string name;
+  std::vector<std::string> members;  // vrrp_instance names, as written
+  SourceRef loc;
+};
+
+// One `interface_up_down_delays` line: a change of IF's link counts only once it has lasted
+// this long (0: at once).
+struct UpDownDelay {
+  std::string interface;
+  Duration down{0};
+  Duration up{0};
   SourceRef loc;
 };
 
@@ -685,6 +707,8 @@ struct Config {
   std::vector<RouteOrRule> static_routes;
   std::vector<RouteOrRule> static_rules;
   std::vector<GarpGroup> garp_groups;
+  std::vector<StaticTrackGroup> track_groups;
+  std::vector<UpDownDelay> interface_up_down_delays;
   std::vector<std::string> linkbeat_interfaces;
   std::vector<VirtualServerGroup> virtual_server_groups;
   std::vector<VirtualServer> virtual_servers;

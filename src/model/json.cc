@@ -46,6 +46,8 @@ Json J(const SslConfig& x);
 Json J(const VrrpInstance& x);
 Json J(const SyncGroup& x);
 Json J(const GarpGroup& x);
+Json J(const StaticTrackGroup& x);
+Json J(const UpDownDelay& x);
 Json J(const Global& x);
 Json J(const std::vector<uint8_t>& bytes);
 
@@ -220,10 +222,12 @@ Json J(const TrackedRef& t) {
 Json J(const VirtualAddress& a) {
   return Json{{"address", J(a.prefix)}, {"broadcast", J(a.broadcast)}, {"dev", J(a.dev)},
               {"scope", J(a.scope)},    {"label", J(a.label)},         {"no_track", a.no_track},
-              {"other", J(a.other)}};
+              {"track_group", J(a.track_group)}, {"other", J(a.other)}};
 }
 
-Json J(const RouteOrRule& r) { return Json{{"words", J(r.words)}, {"family", J(r.family)}}; }
+Json J(const RouteOrRule& r) {
+  return Json{{"words", J(r.words)}, {"family", J(r.family)}, {"track_group", J(r.track_group)}};
+}
 
 Json J(const UnicastPeer& p) {
   return Json{{"address", J(p.address)}, {"min_ttl", J(p.min_ttl)}, {"max_ttl", J(p.max_ttl)}};
@@ -330,6 +334,12 @@ Json J(const SyncGroup& s) {
               {"smtp_alert", J(s.smtp_alert)},
               {"sync_group_tracking_weight", s.sync_group_tracking_weight},
               {"notify_priority_changes", s.notify_priority_changes}};
+}
+
+Json J(const StaticTrackGroup& g) { return Json{{"name", g.name}, {"members", J(g.members)}}; }
+
+Json J(const UpDownDelay& d) {
+  return Json{{"interface", d.interface}, {"down", J(d.down)}, {"up", J(d.up)}};
 }
 
 Json J(const GarpGroup& g) {
@@ -533,6 +543,8 @@ Json ToJson(const Config& c) {
   j["static_routes"] = J(c.static_routes);
   j["static_rules"] = J(c.static_rules);
   j["garp_groups"] = J(c.garp_groups);
+  j["track_groups"] = J(c.track_groups);
+  j["interface_up_down_delays"] = J(c.interface_up_down_delays);
   j["linkbeat_interfaces"] = J(c.linkbeat_interfaces);
   j["virtual_server_groups"] = J(c.virtual_server_groups);
   j["virtual_servers"] = J(c.virtual_servers);

@@ -322,6 +322,7 @@ std::vector<std::uint8_t> BuildRuleRequest(ChangeOp op, const RuleSpec& spec) {
   if (spec.priority) b.PutU32(FRA_PRIORITY, *spec.priority);
   if (spec.fwmark) b.PutU32(FRA_FWMARK, *spec.fwmark);
   if (spec.fwmask) b.PutU32(FRA_FWMASK, *spec.fwmask);
+  if (!spec.iifname.empty()) b.PutString(FRA_IIFNAME, spec.iifname);
   return b.Finish();
 }
 

@@ -153,6 +153,7 @@ struct RuleSpec {
   std::optional<std::uint32_t> priority;
   std::optional<std::uint32_t> fwmark;
   std::optional<std::uint32_t> fwmask;
+  std::string iifname;  // "iif" / "dev": packets arriving on this interface ("" = any)
 };
 
 // Returns RTM_NEWRULE (NLM_F_CREATE | NLM_F_EXCL) or RTM_DELRULE for `spec`.

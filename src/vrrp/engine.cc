@@ -35,6 +35,7 @@
 #include "vrrp/advert_sender.h"
 #include "vrrp/instance_spec.h"
 #include "vrrp/kernel_addresses.h"
+#include "vrrp/link_debounce.h"
 #include "vrrp/link_watch.h"
 #include "vrrp/notifier.h"
 #include "vrrp/packet.h"
@@ -100,6 +101,8 @@ struct Instance {
   // Logging of dropped adverts: at most every kRejectLogInterval, each reason on its own.
   std::map<RejectReason, Throttle> reject_log;
   Throttle owner_drop_log{kRejectLogInterval};
+  // The master advert interval the interface's up/down delays were last capped for.
+  std::chrono::microseconds debounce_capped_for{0};
   HmacVerifier hmac;                       // auth_hmac: each sender's last sequence
   Throttle skew_log{kRejectLogInterval};  // auth_hmac: clock skew past half the window
 };
@@ -142,6 +145,7 @@ class EngineImpl final : public control::Engine {
                                        : net::NetlinkSocket::kDefaultReceiveBuffer);
         !r)
       return r;
+    SetUpDownDelays(spec_);
     RefreshLinks();
 
     notifier_.Configure(spec_);
@@ -169,6 +173,7 @@ class EngineImpl final : public control::Engine {
     VrrpSpec next = SpecFromModel(config);
     LogDisabledScripts(next);
     dynamic_interfaces_ = next.dynamic_interfaces;
+    SetUpDownDelays(next);
     KeepConfiguredPriorities(next);
     notifier_.Configure(next);
     trackers_.Configure(next);  // unchanged scripts and processes keep running
@@ -267,6 +272,7 @@ class EngineImpl final : public control::Engine {
     for (auto& [name, g] : groups_) notifier_.NotifyGroup(g.spec, NotifyEvent::kStop);
     if (!options_.dont_release_vips) UninstallStatic();
     trackers_.Stop();
+    debounce_timer_.cancel();
     links_watch_.Close();
     receivers_.CloseAll();
     (void)sysctl_.Restore();
@@ -424,7 +430,100 @@ class EngineImpl final : public control::Engine {
       log::Error("cannot list interfaces: " + links.error().ToString());
       return {};
     }
-    return links_.Replace(*links);
+    auto changes = links_.Replace(*links);
+    Debounce(changes);
+    return changes;
+  }
+
+  // Records interface `link` as just read from the kernel.
+  void PutLink(const net::LinkInfo& link) {
+    const net::LinkInfo* before = links_.Find(link.name);
+    net::InterfaceChange c{link.name, before ? before->ifindex : 0, link.ifindex,
+                           links_.Usable(link.name), false};
+    links_.Put(link);
+    c.usable = links_.Usable(link.name);
+    Debounce({c});
+  }
+
+  // ---- interface_up_down_delays ----------------------------------------------------
+
+  // Sets the delays of `spec` and caps them for its instances as keepalived does at start
+  // (and on reload): below (down_timer_adverts - 1) advert intervals of every instance on
+  // the interface, none with down_timer_adverts 1.
+  void SetUpDownDelays(const VrrpSpec& spec) {
+    debounce_.SetDelays(spec.up_down_delays);
+    for (const auto& s : spec.instances) {
+      const UpDownDelays before = debounce_.DelaysOf(s.interface);
+      if (!debounce_.Cap(s.interface, s.params.down_timer_adverts, s.params.advert_interval))
+        continue;
+      const UpDownDelays after = debounce_.DelaysOf(s.interface);
+      log::Warning(s.name + ": interface_up_down_delays of " + s.interface + " (down " +
+                   FormatDelay(before.down) + " s, up " + FormatDelay(before.up) + " s) " +
+                   (s.params.down_timer_adverts <= 1
+                        ? "cannot be used with down_timer_adverts 1: no delay"
+                        : "must stay below " + std::to_string(s.params.down_timer_adverts - 1) +
+                              " advert intervals: down " + FormatDelay(after.down) + " s, up " +
+                              FormatDelay(after.up) + " s"));
+    }
+  }
+
+  // A master advertising faster than the instance's own interval lowers the cap (keepalived:
+  // update_master_adver_int), so that the link delay stays below its down timer.
+  void CapForMasterInterval(Instance& in) {
+    const auto interval = in.sm->master_advert_interval();
+    if (in.debounce_capped_for.count() != 0 && interval >= in.debounce_capped_for) return;
+    in.debounce_capped_for = interval;
+    if (debounce_.Cap(in.spec.interface, in.spec.params.down_timer_adverts, interval)) {
+      const UpDownDelays d = debounce_.DelaysOf(in.spec.interface);
+      log::Notice(in.spec.name + ": the master's advert interval of " + FormatDelay(interval) +
+                  " s lowers interface_up_down_delays of " + in.spec.interface + " to down " +
+                  FormatDelay(d.down) + " s, up " + FormatDelay(d.up) + " s");
+    }
+  }
+
+  // Feeds link changes to the debouncer: a deleted interface is down at once, one that
+  // appeared or was re-created counts at once, a change of an existing one after its
+  // delay. Arms the timer for the next pending change.
+  void Debounce(const std::vector<net::InterfaceChange>& changes) {
+    auto now = steady_clock::now();
+    for (const auto& c : changes) {
+      if (c.ifindex == 0) {
+        debounce_.Remove(c.name);
+        continue;
+      }
+      const bool was_pending = debounce_.Pending(c.name);
+      debounce_.Observe(c.name, c.usable, c.rebound(), now);
+      const bool pending = debounce_.Pending(c.name);
+      if (pending && !was_pending) {
+        const UpDownDelays d = debounce_.DelaysOf(c.name);
+        log::Info("interface " + c.name + " is " + (c.usable ? "up" : "down") +
+                  "; that counts once it lasts " + FormatDelay(c.usable ? d.up : d.down) +
+                  " s (interface_up_down_delays)");
+      } else if (was_pending && !pending) {
+        log::Info("interface " + c.name + " is " + (c.usable ? "up" : "down") +
+                  " again before its delay ended: no change");
+      }
+    }
+    ArmDebounce();
+  }
+
+  void ArmDebounce() {
+    auto next = debounce_.NextDeadline();
+    if (!next) {
+      debounce_timer_.cancel();
+      return;
+    }
+    debounce_timer_.expires_at(*next);
+    debounce_timer_.async_wait([this](std::error_code ec) {
+      if (ec || stopping_) return;
+      auto changed = debounce_.Expire(steady_clock::now());
+      for (const auto& name : changed)
+        log::Info("interface " + name + " has been " +
+                  (debounce_.Usable(name) ? "up" : "down") + " for its delay: it counts now");
+      if (!changed.empty())
+        for (auto& [n, in] : instances_) Recompute(*in);
+      ArmDebounce();
+    });
   }
 
   const net::LinkInfo* LinkByName(const std::string& name) const { return links_.Find(name); }
@@ -492,7 +591,7 @@ class EngineImpl final : public control::Engine {
         return Fail(ErrorCode::kNotFound, "interface '" + s.interface + "' does not exist");
       return std::unexpected(fresh.error());
     }
-    links_.Put(*fresh);
+    PutLink(*fresh);
     const net::LinkInfo& link = *fresh;
     in.ifindex = link.ifindex;
     in.send_ifindex = in.ifindex;
@@ -679,7 +778,10 @@ class EngineImpl final : public control::Engine {
     in.timer.cancel();
     ++in.timer_generation;
     receivers_.Leave(in.receiver_key, in.spec.params.vrid, in.spec.name, /*close_unused=*/false);
-    if (release_vips && in.spec.vmac) vmacs_->Release(*in.spec.vmac, in.vmac_ifindex);
+    if (release_vips && in.spec.vmac) {
+      vmacs_->Release(*in.spec.vmac, in.vmac_ifindex);
+      debounce_.Remove(*in.spec.vmac);
+    }
   }
 
   // ---- the state machine's actions -------------------------------------------------
@@ -977,6 +1079,7 @@ class EngineImpl final : public control::Engine {
     ev.interval = IntervalDuration(valid->advert.version, valid->advert.interval);
     Execute(in, in.sm->Handle(ev, steady_clock::now()),
             ev.priority == 0 ? "priority_zero_advert" : "advert");
+    CapForMasterInterval(in);
   }
 
   // ---- tracking --------------------------------------------------------------------
@@ -985,6 +1088,7 @@ class EngineImpl final : public control::Engine {
     if (const auto* l = std::get_if<net::LinkChanged>(&ev)) {
       std::vector<net::InterfaceChange> changes;
       if (auto c = links_.Apply(*l, &changes)) changes.push_back(*c);
+      Debounce(changes);
       OnInterfaceChanges(changes);
       return;
     }
@@ -1106,11 +1210,17 @@ class EngineImpl final : public control::Engine {
     if (in.vips_installed) InstallVips(in, in.spec.vips);
   }
 
+  // Whether interface `name` is up, as it counts after interface_up_down_delays.
+  // An interface the debouncer has not been told of (a VMAC just set up) is as it is.
+  bool InterfaceOk(const std::string& name) const {
+    return debounce_.Knows(name) ? debounce_.Usable(name) : links_.Usable(name);
+  }
+
   void Recompute(Instance& in) {
     if (stopping_) return;
     TrackingResult r = trackers_.Evaluate(
-        in.spec, BasePriority(in), [this](const std::string& name) { return links_.Usable(name); });
-    bool link_ok = in.bound && links_.Usable(in.spec.interface);
+        in.spec, BasePriority(in), [this](const std::string& name) { return InterfaceOk(name); });
+    bool link_ok = in.bound && InterfaceOk(in.spec.interface);
     if (link_ok != in.link_ok) {
       in.link_ok = link_ok;
       log::Notice(in.spec.name + ": interface " + in.spec.interface +
@@ -1155,6 +1265,8 @@ class EngineImpl final : public control::Engine {
   net::SysctlRestorer sysctl_{sysctl_root_};
   net::InterfaceTable links_;
   std::optional<Vmacs> vmacs_;  // the use_vmac interfaces, which ones vigil created
+  LinkDebounce debounce_;  // links_' usability as it counts (interface_up_down_delays)
+  asio::steady_timer debounce_timer_{io_};
   // Link and address notifications; after lost ones, everything is read again (Resync).
   LinkWatch links_watch_{io_, [this](const net::LinkEvent& ev) { OnLinkEvent(ev); },
                          [this] { Resync(); }};

@@ -87,6 +87,43 @@ void JoinSyncGroup(const model::SyncGroup& sg,
   AddFiles(sg.track_file, files, s.track_files);
 }
 
+// Makes `s` track interface `name` with weight 0, as keepalived adds a track_group's
+// instance to a static item's interface: an interface tracked already loses its weight.
+void TrackForGroup(const std::string& name, InstanceSpec& s) {
+  for (auto& t : s.track_interfaces)
+    if (t.name == name) {
+      t.weight = 0;
+      t.reverse = false;
+      return;
+    }
+  s.track_interfaces.push_back({name, 0, false});
+}
+
+// Returns the word after the first of `keys` in `words`, or "".
+std::string WordAfter(const std::vector<std::string>& words,
+                      std::initializer_list<std::string_view> keys) {
+  for (size_t i = 0; i + 1 < words.size(); ++i)
+    for (std::string_view k : keys)
+      if (words[i] == k) return words[i + 1];
+  return "";
+}
+
+bool Untracked(const std::vector<std::string>& words) {
+  return std::find(words.begin(), words.end(), "no_track") != words.end();
+}
+
+// The members of track_group `group` track `interface` (keepalived: static_track_group_init).
+void AddTrackGroup(const model::Config& config, const std::optional<std::string>& group,
+                   const std::string& interface, std::vector<InstanceSpec>& instances) {
+  if (!group || interface.empty()) return;
+  for (const auto& g : config.track_groups) {
+    if (g.name != *group) continue;
+    for (const auto& member : g.members)
+      for (auto& in : instances)
+        if (in.name == member) TrackForGroup(interface, in);
+  }
+}
+
 }  // namespace
 
 bool InstanceSpec::SameExceptVips(const InstanceSpec& other) const {
@@ -228,6 +265,13 @@ VrrpSpec SpecFromModel(const model::Config& config) {
       }
     out.instances.push_back(std::move(s));
   }
+  for (const auto& a : config.static_addresses)
+    if (!a.no_track) AddTrackGroup(config, a.track_group, a.dev.value_or(out.default_interface), out.instances);
+  for (const auto& r : config.static_routes)
+    if (!Untracked(r.words)) AddTrackGroup(config, r.track_group, WordAfter(r.words, {"dev", "oif"}), out.instances);
+  for (const auto& r : config.static_rules)
+    if (!Untracked(r.words)) AddTrackGroup(config, r.track_group, WordAfter(r.words, {"dev", "iif"}), out.instances);
+  for (const auto& d : config.interface_up_down_delays) out.up_down_delays[d.interface] = {d.down, d.up};
   for (const auto& sg : config.sync_groups) {
     SyncGroupSpec g;
     g.name = sg.name;

@@ -4,6 +4,7 @@
 #ifndef VIGIL_VRRP_INSTANCE_SPEC_H_
 #define VIGIL_VRRP_INSTANCE_SPEC_H_
 
+#include <map>
 #include <optional>
 #include <span>
 #include <string>
@@ -11,6 +12,7 @@
 
 #include "model/config.h"
 #include "vrrp/conntrackd.h"
+#include "vrrp/link_debounce.h"
 #include "vrrp/packet.h"
 #include "vrrp/params.h"
 #include "vrrp/process_track.h"
@@ -89,6 +91,8 @@ struct InstanceSpec {
   bool promote_secondaries = false;
   std::optional<std::string> vmac;  // VMAC interface name when use_vmac
   bool vmac_xmit_base = false;
+  // track_interface (the instance's, its sync group's) and, with weight 0, the interfaces
+  // of the static addresses, routes and rules whose track_group lists the instance.
   std::vector<InterfaceRef> track_interfaces;
   std::vector<ScriptRef> track_scripts;
   std::vector<ScriptRef> track_processes;  // vrrp_track_process names with their weights
@@ -169,6 +173,8 @@ struct VrrpSpec {
   std::string default_interface = "eth0";
   bool dynamic_interfaces = false;            // a missing interface is waited for in FAULT
   std::optional<uint32_t> monitor_receive_buffer;  // vrrp_netlink_monitor_rcv_bufs
+  // interface_up_down_delays, by interface, as configured (the engine caps them).
+  std::map<std::string, UpDownDelays> up_down_delays;
   std::chrono::microseconds startup_delay{0};      // vrrp_startup_delay
   std::chrono::microseconds delay_after_boot{0};   // vrrp_delay_after_boot
   std::optional<ConntrackdSpec> conntrackd;        // vigil_conntrackd

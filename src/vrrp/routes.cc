@@ -200,6 +200,10 @@ Result<net::RuleSpec> ParseRule(const std::vector<std::string>& words) {
         if (!k) return std::unexpected(Bad("not a fwmark mask:", *v));
         r.fwmask = *k;
       }
+    } else if (w == "iif" || w == "dev") {
+      auto v = next(w);
+      if (!v) return std::unexpected(v.error());
+      r.iifname = *v;
     } else if (w == "no_track") {
     } else {
       return std::unexpected(Bad("unsupported rule option", w));

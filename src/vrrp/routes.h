@@ -24,7 +24,7 @@ Result<net::RouteSpec> ParseRoute(const std::vector<std::string>& words,
                                   const std::string& default_dev, const IfindexLookup& ifindex);
 
 // Parses `[from SRC] [to DST] [table T | lookup T] [priority|preference|pref N]
-// [fwmark MARK[/MASK]] [no_track]`.
+// [fwmark MARK[/MASK]] [iif|dev IF] [no_track]`.
 Result<net::RuleSpec> ParseRule(const std::vector<std::string>& words);
 
 }  // namespace vigil::vrrp

@@ -684,3 +684,154 @@ vrrp_instance C {
 
 }  // namespace
 }  // namespace vigil::config
+
+namespace vigil::config {
+namespace {
+
+TEST(BuildVrrpTest, TrackGroupsAndTheStaticItemsNamingThem) {
+  Diagnostics d;
+  auto cfg = BuildText(R"(track_group G1 {
+  group {
+    VI_1 VI_2
+    VI_3
+  }
+}
+static_ipaddress {
+  10.1.1.1/24 dev eth1 track_group G1
+  10.1.1.2/24 dev eth1
+}
+static_routes {
+  10.2.0.0/16 via 10.1.1.254 dev eth1 track_group G1
+}
+static_rules {
+  from 10.3.0.0/16 table 5 iif eth2 track_group G1
+}
+vrrp_instance VI_1 {
+  interface eth0
+  virtual_router_id 1
+}
+vrrp_instance VI_2 {
+  interface eth0
+  virtual_router_id 2
+})", d);
+  EXPECT_EQ(DiagLines(d),
+            (Strings{"17:15: warning: vrrp_instance VI_1: no virtual_ipaddress",
+                     "21:15: warning: vrrp_instance VI_2: no virtual_ipaddress",
+                     "1:13: warning: track_group G1: vrrp_instance 'VI_3' is not defined; ignored"}));
+  ASSERT_EQ(cfg.track_groups.size(), 1u);
+  EXPECT_EQ(cfg.track_groups[0].name, "G1");
+  EXPECT_EQ(cfg.track_groups[0].members, (Strings{"VI_1", "VI_2"}));
+  ASSERT_EQ(cfg.static_addresses.size(), 2u);
+  EXPECT_EQ(cfg.static_addresses[0].track_group, "G1");
+  EXPECT_EQ(cfg.static_addresses[0].other, Strings{});
+  EXPECT_EQ(cfg.static_addresses[1].track_group, std::nullopt);
+  ASSERT_EQ(cfg.static_routes.size(), 1u);
+  EXPECT_EQ(cfg.static_routes[0].track_group, "G1");
+  EXPECT_EQ(cfg.static_routes[0].words,
+            (Strings{"10.2.0.0/16", "via", "10.1.1.254", "dev", "eth1"}));
+  ASSERT_EQ(cfg.static_rules.size(), 1u);
+  EXPECT_EQ(cfg.static_rules[0].track_group, "G1");
+  EXPECT_EQ(cfg.static_rules[0].words,
+            (Strings{"from", "10.3.0.0/16", "table", "5", "iif", "eth2"}));
+}
+
+TEST(BuildVrrpTest, TrackGroupFindingsAsKeepalivedReportsThem) {
+  Diagnostics d;
+  auto cfg = BuildText(R"(static_ipaddress {
+  10.1.1.1/24 dev eth1 track_group LATER
+}
+track_group LATER {
+  group {
+    VI_1
+  }
+}
+track_group LATER {
+  group {
+    VI_1
+  }
+}
+track_group EMPTY {
+  group {
+  }
+}
+track_group NONE {
+}
+track_group TWICE {
+  group {
+    VI_1
+  }
+  group {
+    VI_2
+  }
+}
+static_routes {
+  10.2.0.0/16 via 10.1.1.254 track_group LATER
+  10.4.0.0/16 dev eth1 track_group LATER track_group TWICE
+}
+static_rules {
+  from 10.3.0.0/16 table 5 oif eth1 track_group LATER
+}
+vrrp_instance VI_1 {
+  interface eth0
+  virtual_router_id 1
+  virtual_ipaddress {
+    10.0.0.1/24 track_group LATER
+  }
+})", d);
+  EXPECT_EQ(DiagLines(d),
+            (Strings{"2:36: error: track_group 'LATER' is not defined (a track_group block must "
+                     "come before the line naming it); ignored",
+                     "9:13: error: track_group 'LATER' is already defined; this one is ignored",
+                     "15:3: error: track_group EMPTY: group is empty",
+                     "18:13: warning: track_group NONE has no members; ignored",
+                     "24:3: error: track_group TWICE: group is already given; this one is ignored",
+                     "29:30: error: static route: track_group needs the interface the route's dev "
+                     "names; ignored",
+                     "30:54: error: track_group is given twice; 'TWICE' ignored",
+                     "33:37: error: static rule: track_group needs the interface the rule's iif "
+                     "(dev) names; ignored",
+                     "39:17: error: 'track_group' is not a valid option for address 10.0.0.1/24; "
+                     "ignored",
+                     "39:29: error: 'LATER' is not a valid option for address 10.0.0.1/24; ignored"}));
+  EXPECT_EQ(cfg.static_addresses.at(0).track_group, std::nullopt);
+  EXPECT_EQ(cfg.static_routes.at(0).track_group, std::nullopt);
+  EXPECT_EQ(cfg.static_routes.at(1).track_group, "LATER");
+  EXPECT_EQ(cfg.static_rules.at(0).track_group, std::nullopt);
+  ASSERT_EQ(cfg.track_groups.size(), 2u);
+  EXPECT_EQ(cfg.track_groups[1].name, "TWICE");
+  EXPECT_EQ(cfg.track_groups[1].members, Strings{"VI_1"});
+}
+
+TEST(BuildVrrpTest, InterfaceUpDownDelaysAreDownThenUp) {
+  Diagnostics d;
+  auto cfg = BuildText(R"(interface_up_down_delays {
+  eth0 1.5 0.25
+  eth1 2
+  eth2
+  eth3 1 2 3
+  eth4 256
+  eth5 1 x
+  eth1 0.000010
+})", d);
+  EXPECT_EQ(DiagLines(d),
+            (Strings{"4:3: warning: interface_up_down_delays: no delays for eth2; line ignored",
+                     "5:12: warning: interface_up_down_delays: only a down and an up delay are "
+                     "read; '3' and after ignored",
+                     "6:8: error: down delay for eth4 256 is out of range 0..255",
+                     "7:10: error: up delay for eth5: 'x' is not a valid time in seconds"}));
+  ASSERT_EQ(cfg.interface_up_down_delays.size(), 3u);
+  const auto& a = cfg.interface_up_down_delays;
+  EXPECT_EQ(a[0].interface, "eth0");
+  EXPECT_EQ(a[0].down, milliseconds(1500));
+  EXPECT_EQ(a[0].up, milliseconds(250));
+  EXPECT_EQ(a[1].interface, "eth3");
+  EXPECT_EQ(a[1].down, seconds(1));
+  EXPECT_EQ(a[1].up, seconds(2));
+  // A later line replaces an earlier one; no up delay: up counts at once (keepalived's code).
+  EXPECT_EQ(a[2].interface, "eth1");
+  EXPECT_EQ(a[2].down, std::chrono::microseconds(10));
+  EXPECT_EQ(a[2].up, std::chrono::microseconds(0));
+}
+
+}  // namespace
+}  // namespace vigil::config

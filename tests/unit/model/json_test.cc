@@ -36,7 +36,7 @@ TEST(JsonTest, InstanceFieldsAreTextAndSeconds) {
                       "\"virtual_router_id\":51,\"priority\":100,\"advert_int\":1.5,"
                       "\"version\":2,\"family\":\"inet\",\"virtual_ipaddress\":[{\"address\":"
                       "\"10.0.0.1/24\",\"broadcast\":null,\"dev\":null,\"scope\":null,"
-                      "\"label\":null,\"no_track\":false,\"other\":[]}]"),
+                      "\"label\":null,\"no_track\":false,\"track_group\":null,\"other\":[]}]"),
             std::string::npos)
       << text;
 }

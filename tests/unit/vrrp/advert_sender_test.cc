@@ -37,7 +37,7 @@ InstanceSpec UnicastSpec(model::OldUnicastChecksum mode, bool as_v2) {
   vi.priority = 200;
   vi.version = 3;
   vi.virtual_ipaddress.push_back({model::IpPrefix::Parse("10.0.0.100").value(), {}, {}, {}, {},
-                                  false, {}, {}});
+                                  false, {}, {}, {}});
   vi.unicast_peer.push_back({Ip("10.0.0.2"), std::nullopt, std::nullopt, {}});
   vi.unicast_src_ip = Ip("10.0.0.1");
   vi.old_unicast_checksum = mode;

@@ -290,3 +290,69 @@ TEST(ExpectationForTest, Ipv6KeepsTheIpv4GroupDefault) {
 
 }  // namespace
 }  // namespace vigil::vrrp
+
+namespace vigil::vrrp {
+namespace {
+
+model::RouteOrRule Words(std::vector<std::string> w, std::optional<std::string> group) {
+  model::RouteOrRule r;
+  r.words = std::move(w);
+  r.track_group = std::move(group);
+  return r;
+}
+
+TEST(SpecFromModelTest, TrackGroupMembersTrackTheStaticItemsInterfacesWithWeightZero) {
+  model::Config c;
+  c.global.default_interface = "eth9";
+  c.track_groups = {{"G", {"VI_1", "VI_2"}, {}}, {"H", {"VI_2"}, {}}};
+  model::VirtualAddress a1;  // on the default interface
+  a1.prefix = *model::IpPrefix::Parse("10.1.1.1/24");
+  a1.track_group = "G";
+  model::VirtualAddress a2;  // no_track: not tracked
+  a2.prefix = *model::IpPrefix::Parse("10.1.2.1/24");
+  a2.dev = "eth5";
+  a2.no_track = true;
+  a2.track_group = "G";
+  model::VirtualAddress a3;  // no track_group
+  a3.prefix = *model::IpPrefix::Parse("10.1.3.1/24");
+  a3.dev = "eth6";
+  c.static_addresses = {a1, a2, a3};
+  c.static_routes = {Words({"10.2.0.0/16", "via", "10.1.1.254", "dev", "eth2"}, "G"),
+                     Words({"10.3.0.0/16", "oif", "eth3", "no_track"}, "G")};
+  c.static_rules = {Words({"from", "10.4.0.0/16", "table", "5", "iif", "eth4"}, "H")};
+  model::VrrpInstance v1;
+  v1.name = "VI_1";
+  v1.interface = "eth0";
+  v1.virtual_router_id = 1;
+  v1.track_interface = {{"eth2", 20, true, {}}, {"eth7", 10, false, {}}};
+  model::VrrpInstance v2 = v1;
+  v2.name = "VI_2";
+  v2.virtual_router_id = 2;
+  v2.track_interface = {};
+  model::VrrpInstance v3 = v2;
+  v3.name = "VI_3";
+  v3.virtual_router_id = 3;
+  c.vrrp_instances = {v1, v2, v3};
+  VrrpSpec spec = SpecFromModel(c);
+  ASSERT_EQ(spec.instances.size(), 3u);
+  // A weighted track_interface of the same interface loses its weight.
+  EXPECT_EQ(spec.instances[0].track_interfaces,
+            (std::vector<InterfaceRef>{{"eth2", 0, false}, {"eth7", 10, false}, {"eth9", 0, false}}));
+  EXPECT_EQ(spec.instances[1].track_interfaces,
+            (std::vector<InterfaceRef>{{"eth9", 0, false}, {"eth2", 0, false}, {"eth4", 0, false}}));
+  EXPECT_EQ(spec.instances[2].track_interfaces, std::vector<InterfaceRef>{});
+}
+
+TEST(SpecFromModelTest, InterfaceUpDownDelaysByInterface) {
+  model::Config c;
+  c.interface_up_down_delays = {{"eth0", std::chrono::seconds(2), std::chrono::milliseconds(500), {}},
+                                {"eth1", std::chrono::milliseconds(10), std::chrono::seconds(0), {}}};
+  VrrpSpec spec = SpecFromModel(c);
+  EXPECT_EQ(spec.up_down_delays,
+            (std::map<std::string, UpDownDelays>{
+                {"eth0", {std::chrono::seconds(2), std::chrono::milliseconds(500)}},
+                {"eth1", {std::chrono::milliseconds(10), std::chrono::seconds(0)}}}));
+}
+
+}  // namespace
+}  // namespace vigil::vrrp

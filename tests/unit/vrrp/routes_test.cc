@@ -78,7 +78,11 @@ TEST(RoutesTest, Rules) {
   EXPECT_EQ(r->fwmark, 16u);
   EXPECT_EQ(r->fwmask, 255u);
   EXPECT_EQ(ParseRule(W("from all lookup main")).value().table, static_cast<uint32_t>(RT_TABLE_MAIN));
-  EXPECT_EQ(ParseRule(W("iif eth0")).error().context(), "unsupported rule option 'iif'");
+  EXPECT_EQ(ParseRule(W("iif eth0 table 5")).value().iifname, "eth0");
+  EXPECT_EQ(ParseRule(W("from 10.0.0.0/8 dev eth1 table 5")).value().iifname, "eth1");
+  EXPECT_EQ(ParseRule(W("from all")).value().iifname, "");
+  EXPECT_EQ(ParseRule(W("iif")).error().context(), "iif needs a value");
+  EXPECT_EQ(ParseRule(W("oif eth0")).error().context(), "unsupported rule option 'oif'");
 }
 
 }  // namespace
