@@ -28,6 +28,21 @@ std::optional<std::string> BlockName(const Node& n, Diagnostics& diags) {
   return n.args[0].text;
 }
 
+// Returns the name of a named block that must not repeat one of `items` (vrrp_script,
+// vrrp_instance, ...), or nullopt after an error ("... is already defined").
+template <typename T>
+std::optional<std::string> NewBlockName(const Node& n, const std::vector<T>& items,
+                                        Diagnostics& diags) {
+  auto name = BlockName(n, diags);
+  if (!name) return std::nullopt;
+  for (const T& item : items)
+    if (item.name == *name) {
+      diags.Error(n.args[0].loc, n.name() + " '" + *name + "' is already defined; this one is ignored");
+      return std::nullopt;
+    }
+  return name;
+}
+
 // Parses `NAME [weight W [reverse]]` (a tracked-object line); `max_weight` bounds |W|.
 std::optional<model::TrackedRef> ParseTrackedRef(const Node& line, int max_weight,
                                                  Diagnostics& diags) {
@@ -247,13 +262,8 @@ model::RouteOrRule ParseStaticRouteOrRule(const Node& line, bool rule,
 // ---------------------------------------------------------------------------------
 
 void BuildVrrpScript(const Node& n, model::Config& cfg, Diagnostics& diags) {
-  auto name = BlockName(n, diags);
+  auto name = NewBlockName(n, cfg.vrrp_scripts, diags);
   if (!name) return;
-  for (const auto& s : cfg.vrrp_scripts)
-    if (s.name == *name) {
-      diags.Error(n.args[0].loc, "vrrp_script '" + *name + "' is already defined; this one is ignored");
-      return;
-    }
   model::VrrpScript s;
   s.name = *name;
   s.loc = ToRef(n.args[0].loc);
@@ -304,13 +314,8 @@ void BuildVrrpScript(const Node& n, model::Config& cfg, Diagnostics& diags) {
 }
 
 void BuildTrackFile(const Node& n, model::Config& cfg, Diagnostics& diags) {
-  auto name = BlockName(n, diags);
+  auto name = NewBlockName(n, cfg.track_files, diags);
   if (!name) return;
-  for (const auto& f : cfg.track_files)
-    if (f.name == *name) {
-      diags.Error(n.args[0].loc, n.name() + " '" + *name + "' is already defined; this one is ignored");
-      return;
-    }
   model::TrackFile f;
   f.name = *name;
   f.loc = ToRef(n.args[0].loc);
@@ -440,13 +445,8 @@ void BuildBfdInstance(const Node& n, model::Config& cfg, Diagnostics& diags) {
 // ---------------------------------------------------------------------------------
 
 void BuildVrrpInstance(const Node& n, model::Config& cfg, Diagnostics& diags) {
-  auto name = BlockName(n, diags);
+  auto name = NewBlockName(n, cfg.vrrp_instances, diags);
   if (!name) return;
-  for (const auto& v : cfg.vrrp_instances)
-    if (v.name == *name) {
-      diags.Error(n.args[0].loc, "vrrp_instance '" + *name + "' is already defined; this one is ignored");
-      return;
-    }
   const model::Global& g = cfg.global;
   const SourceLoc at = n.args[0].loc;
   const std::string who = "vrrp_instance " + *name;
@@ -886,13 +886,8 @@ void BuildVrrpInstance(const Node& n, model::Config& cfg, Diagnostics& diags) {
 }
 
 void BuildSyncGroup(const Node& n, model::Config& cfg, Diagnostics& diags) {
-  auto name = BlockName(n, diags);
+  auto name = NewBlockName(n, cfg.sync_groups, diags);
   if (!name) return;
-  for (const auto& s : cfg.sync_groups)
-    if (s.name == *name) {
-      diags.Error(n.args[0].loc, "vrrp_sync_group '" + *name + "' is already defined; this one is ignored");
-      return;
-    }
   model::SyncGroup s;
   s.name = *name;
   s.loc = ToRef(n.args[0].loc);
@@ -953,12 +948,8 @@ void BuildStaticRoutesOrRules(const Node& n, model::Config& cfg, Diagnostics& di
 }
 
 void BuildTrackGroup(const Node& n, model::Config& cfg, Diagnostics& diags) {
-  auto name = BlockName(n, diags);
+  auto name = NewBlockName(n, cfg.track_groups, diags);
   if (!name) return;
-  if (HasNamedGroup(cfg.track_groups, *name)) {
-    diags.Error(n.args[0].loc, "track_group '" + *name + "' is already defined; this one is ignored");
-    return;
-  }
   model::StaticTrackGroup g;
   g.name = *name;
   g.loc = ToRef(n.args[0].loc);
