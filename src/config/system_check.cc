@@ -269,6 +269,16 @@ void CheckSystem(const model::Config& config, const SystemInfo& system, Diagnost
       diags.Error({raw.loc.file, raw.loc.line, raw.loc.column},
                   "group '" + raw.args[0] + "' does not exist (vigil_control_group)");
   ForEachScript(config, [&](const auto& s) { c.Script(s); });
+  // vigil_conntrackd: the VRRP engine runs conntrackd along PATH, else /usr/sbin's.
+  if (const auto& ctd = g.conntrackd) {
+    const SourceLoc at{ctd->loc.file, ctd->loc.line, ctd->loc.column};
+    if (!system.FindCommand("conntrackd") &&
+        system.Executable("/usr/sbin/conntrackd") != SystemInfo::FileState::kExecutable)
+      diags.Warning(at, "vigil_conntrackd: conntrackd is not installed (not in " +
+                            system.CommandPath() + " nor /usr/sbin): its commands will fail");
+    if (system.Executable(ctd->config) == SystemInfo::FileState::kMissing)
+      diags.Warning(at, "vigil_conntrackd: '" + ctd->config + "' does not exist");
+  }
   for (const auto& v : config.vrrp_instances) {
     if (v.interface) c.VrrpInterface(*v.interface, v.loc);
     for (const auto& t : v.track_interface) c.VrrpInterface(t.name, t.loc);

@@ -42,6 +42,24 @@ TEST(SystemCheckTest, MissingControlGroupIsAnError) {
             Strings{});
 }
 
+TEST(SystemCheckTest, VigilConntrackdWantsConntrackdAndItsConfiguration) {
+  const std::string text =
+      "global_defs {\n  vigil_conntrackd /etc/conntrackd/lb.conf VI_1\n}\n"
+      "vrrp_instance VI_1 {\n  interface eth0\n  virtual_router_id 1\n"
+      "  virtual_ipaddress {\n    192.0.2.1\n  }\n}\n";
+  FakeSystem sys;
+  EXPECT_EQ(DiagLines(CheckText(text, sys)),
+            (Strings{"2:3: warning: vigil_conntrackd: conntrackd is not installed (not in "
+                     "/usr/bin:/bin nor /usr/sbin): its commands will fail",
+                     "2:3: warning: vigil_conntrackd: '/etc/conntrackd/lb.conf' does not "
+                     "exist"}));
+  sys.executables.insert("/usr/sbin/conntrackd");
+  sys.plain_files.insert("/etc/conntrackd/lb.conf");
+  EXPECT_EQ(DiagLines(CheckText(text, sys)), Strings{});
+  sys.executables = {"/usr/bin/conntrackd"};  // found along PATH
+  EXPECT_EQ(DiagLines(CheckText(text, sys)), Strings{});
+}
+
 TEST(SystemCheckTest, MissingThingsAreReportedAtTheirLines) {
   FakeSystem sys;
   sys.users.insert("keepalived_script");  // the scripts have a user to run as
