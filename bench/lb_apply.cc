@@ -8,11 +8,12 @@
 // --no-unshare. Prints one JSON object on stdout; bench/lb_apply.py prints the table.
 //
 //   bench_lb_apply [--services N] [--reals M] [--scheduler wrr] [--repeat K]
-//                  [--dump FILE] [--change-commands FILE] [--no-unshare]
+//                  [--dump FILE] [--change-commands FILE] [--no-unshare] [--no-watch]
 //
 // --dump writes `nft list table inet vigil` after the first apply (the reference loads it
 // with `nft -f`); --change-commands writes the nft text of the weight change (what the
-// libnftables path would run: nft::RenderOps).
+// libnftables path would run: nft::RenderOps). The load balancer watches nftables events as
+// vigild's does (the kernel then reports every change it commits); --no-watch leaves that out.
 #include <sched.h>
 
 #include <algorithm>
@@ -149,6 +150,7 @@ struct Args {
   std::string dump;
   std::string change_commands;
   bool unshare = true;
+  bool watch = true;
 };
 
 Args ParseArgs(int argc, char** argv) {
@@ -173,6 +175,8 @@ Args ParseArgs(int argc, char** argv) {
       a.change_commands = value();
     } else if (k == "--no-unshare") {
       a.unshare = false;
+    } else if (k == "--no-watch") {
+      a.watch = false;
     } else {
       Die("unknown argument " + std::string(k));
     }
@@ -211,11 +215,14 @@ int main(int argc, char** argv) {
 
   auto socket = vigil::lb::NetlinkBatchRunner::Open();
   if (!socket) Die("netlink: " + socket.error().ToString());
-  vigil::lb::LoadBalancer lb(
-      std::make_unique<vigil::lb::NftablesBackend>(
-          std::make_unique<TimingRunner>(&calls), vigil::lb::nft::Options{},
-          std::make_unique<TimingBatches>(std::move(*socket), &batches)),
-      vigil::lb::LoadBalancerOptions{});
+  auto backend = std::make_unique<vigil::lb::NftablesBackend>(
+      std::make_unique<TimingRunner>(&calls), vigil::lb::nft::Options{},
+      std::make_unique<TimingBatches>(std::move(*socket), &batches));
+  // As vigild: subscribed to nftables events, so the kernel reports every change.
+  if (args.watch) {
+    if (auto w = backend->Watch(); !w) Die("watch: " + w.error().ToString());
+  }
+  vigil::lb::LoadBalancer lb(std::move(backend), vigil::lb::LoadBalancerOptions{});
 
   // 1. Everything into an empty table.
   auto t0 = Clock::now();

@@ -46,6 +46,9 @@ def main() -> int:
     ap.add_argument("--reals", type=int, default=100)
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--scheduler", default="wrr")
+    ap.add_argument("--fifo", action="store_true",
+                    help="run bench_lb_apply at SCHED_FIFO (chrt -f 10), so that the other "
+                         "work of a busy machine does not preempt it")
     args = ap.parse_args()
     if os.geteuid() != 0:
         print("skipped: needs root (network namespaces)")
@@ -60,7 +63,8 @@ def main() -> int:
         dump = os.path.join(d, "vigil.nft")
         change = os.path.join(d, "change.nft")
         for i in range(args.runs):
-            out = subprocess.run([exe, "--services", str(args.services), "--reals",
+            out = subprocess.run((["chrt", "-f", "10"] if args.fifo else []) +
+                                 [exe, "--services", str(args.services), "--reals",
                                   str(args.reals), "--scheduler", args.scheduler, "--dump", dump,
                                   "--change-commands", change],
                                  capture_output=True, text=True, timeout=900)

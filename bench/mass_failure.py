@@ -12,7 +12,8 @@ Figures, from vigild's own log (millisecond timestamps): "verdicts" is the time 
 first to the last of the 1,000 checker DOWN (or UP) lines, set by the probes' phases within
 delay_loop; "table follows" is the time from the last verdict to the end of the load-balancer
 update that completes the 1,000 changes and ends after the last verdict (its debug line
-"load balancer: N operations applied"), i.e. how far the kernel table lags behind the checkers. "transactions" counts
+"load balancer: N operations applied ... in T ms"), i.e. how far the kernel table lags behind the checkers; of
+which T is the update itself (the rest: the event loop getting to it). "transactions" counts
 those updates. At the end `nft list table` confirms the table holds exactly the servers
 that should be there. Target: the table follows within 100 ms of the last verdict.
 """
@@ -30,7 +31,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent / "lib"))
 import benchlib as bl  # noqa: E402
 
 LINE = re.compile(r"^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3}) \S+: (.*)$")
-APPLIED = re.compile(r"^load balancer: (\d+) operations? applied( \(netlink batch\))?$")
+APPLIED = re.compile(
+    r"^load balancer: (\d+) operations? applied( \(netlink batch\))?( in ([\d.]+) ms)?$")
 
 
 def conf(work: str, count: int, per_vs: int) -> str:
@@ -68,16 +70,17 @@ def phase(daemon, node, since: float, verdict: str, want_ops: int, want_dests: i
     while True:
         events = log_events(daemon.log(), since)
         verdicts = [t for t, m in events if m.endswith(f"; checker {verdict}")]
-        applies = [(t, int(a.group(1))) for t, m in events if (a := APPLIED.match(m))]
+        applies = [(t, int(a.group(1)), float(a.group(4) or "nan")) for t, m in events
+                   if (a := APPLIED.match(m))]
         # The table reflects the verdicts at the end of the first update that completes the
         # count of changes and ends after the last verdict (a server that flapped meanwhile
         # adds changes of its own).
-        done, total = None, 0
+        done, took, total = None, None, 0
         last = max(verdicts) if len(verdicts) >= want_ops else None
-        for t, n in applies:
+        for t, n, ms in applies:
             total += n
             if total >= want_ops and last is not None and t > last:
-                done = t
+                done, took = t, ms / 1000
                 break
         if done is not None:
             break
@@ -96,7 +99,7 @@ def phase(daemon, node, since: float, verdict: str, want_ops: int, want_dests: i
               flush=True)
     return {"verdicts": len(verdicts), "spread": max(verdicts) - min(verdicts),
             "lag": done - max(verdicts), "from_first": done - min(verdicts),
-            "transactions": sum(1 for t, n in applies if t <= done),
+            "transactions": sum(1 for t, n, ms in applies if t <= done), "took": took,
             "table_ok": seen == want_dests, "seen": seen}
 
 
@@ -161,6 +164,8 @@ def main() -> int:
                      f"{bl.median([r['spread'] for r in rs]):.2f}", ""])
         rows.append([f"{what}: table follows the last verdict after (ms)",
                      bl.fmt_ms(bl.median([r["lag"] for r in rs]), 0), "100"])
+        rows.append([f"{what}:   of which that update's apply (ms)",
+                     bl.fmt_ms(bl.median([r["took"] for r in rs]), 0), ""])
         rows.append([f"{what}: first verdict to table complete (s)",
                      f"{bl.median([r['from_first'] for r in rs]):.2f}", ""])
         rows.append([f"{what}: nftables transactions",

@@ -1047,7 +1047,8 @@ class CheckEngine final : public control::Engine {
     if (lb_current_ && desired == desired_) return {};
     lb_current_ = false;
     desired_ = std::move(desired);
-    return Applied(lb_->Apply(desired_), retry_on_failure);
+    const TimePoint started = seams_.clock->Now();
+    return Applied(lb_->Apply(desired_), started, retry_on_failure);
   }
 
   // Applies what changed in the virtual servers of changed_vs_ since the last apply: only
@@ -1074,11 +1075,14 @@ class CheckEngine final : public control::Engine {
     changed_vs_.clear();
     if (changed.empty()) return {};
     lb_current_ = false;
-    return Applied(lb_->ApplyChanged(desired_, changed), /*retry_on_failure=*/true);
+    const TimePoint started = seams_.clock->Now();
+    return Applied(lb_->ApplyChanged(desired_, changed), started, /*retry_on_failure=*/true);
   }
 
-  // Logs the outcome of applying desired_ and, on failure, retries the whole state later.
-  Result<void> Applied(const Result<std::vector<lb::Op>>& ops, bool retry_on_failure) {
+  // Logs the outcome of applying desired_ (begun at `started`) and, on failure, retries the
+  // whole state later.
+  Result<void> Applied(const Result<std::vector<lb::Op>>& ops, TimePoint started,
+                       bool retry_on_failure) {
     if (!ops) {
       log::Error("load balancer update failed: " + ops.error().ToString());
       if (retry_on_failure && !retry_timer_) {
@@ -1091,8 +1095,11 @@ class CheckEngine final : public control::Engine {
     }
     lb_current_ = true;
     if (!ops->empty()) {
+      char took[32];
+      std::snprintf(took, sizeof took, " in %.2f ms",
+                    std::chrono::duration<double, std::milli>(seams_.clock->Now() - started).count());
       log::Debug("load balancer: " + Plural(ops->size(), "operation") + " applied" +
-                 (nft_ && nft_->last_apply_batched() ? " (netlink batch)" : ""));
+                 (nft_ && nft_->last_apply_batched() ? " (netlink batch)" : "") + took);
     }
     // Changes others made just before this transaction were read (and kept) by it.
     if (nft_) OnLbChanges(nft_->TakeChanges(), "event");

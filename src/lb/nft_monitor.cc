@@ -171,4 +171,11 @@ void Monitor::Discard() {
   filter_.Clear();
 }
 
+Result<void> Monitor::Pause() { return socket_.SetMembership(NFNLGRP_NFTABLES, false); }
+
+Result<void> Monitor::Resume() {
+  filter_.Clear();
+  return socket_.SetMembership(NFNLGRP_NFTABLES, true);
+}
+
 }  // namespace vigil::lb::nft

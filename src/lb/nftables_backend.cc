@@ -72,10 +72,7 @@ Result<void> NftablesBackend::Apply(const std::vector<Op>& ops, const State& des
   if (table_ == TableState::kSynced && batches_) {
     if (auto batch = nft::BuildBatch(ops, desired, actual, options_)) {
       if (batch->bytes.empty()) return {};
-      // As RunOwn: what is queued before is someone else's, what follows is this batch's.
-      PollMonitor();
-      auto r = batches_->Commit(*batch);
-      if (monitor_) monitor_->Discard();
+      auto r = Own([&] { return batches_->Commit(*batch); });
       if (r) last_batched_ = true;
       return r;
     }
@@ -167,11 +164,25 @@ std::vector<std::string> NftablesBackend::TakeChanges() {
   return std::exchange(changes_, {});
 }
 
-Result<std::string> NftablesBackend::RunOwn(std::string_view commands) {
+template <typename Commit>
+auto NftablesBackend::Own(Commit commit) -> decltype(commit()) {
+  // What is queued before is someone else's; the transaction's own events are not heard
+  // (the monitor leaves its group meanwhile) or, if it cannot leave, discarded after.
   PollMonitor();
-  auto r = runner_->Run(commands, /*json=*/false);
-  if (monitor_) monitor_->Discard();
+  const bool paused = monitor_ && monitor_->Pause().has_value();
+  auto r = commit();
+  if (paused) {
+    if (auto j = monitor_->Resume(); !j) {
+      changes_.push_back("not hearing nftables events any more: " + j.error().ToString());
+    }
+  } else if (monitor_) {
+    monitor_->Discard();
+  }
   return r;
+}
+
+Result<std::string> NftablesBackend::RunOwn(std::string_view commands) {
+  return Own([&] { return runner_->Run(commands, /*json=*/false); });
 }
 
 Result<uint64_t> NftablesBackend::Connections(const ServiceKey& service,

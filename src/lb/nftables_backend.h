@@ -109,8 +109,11 @@ class NftablesBackend final : public Backend {
   enum class TableState { kUnknown, kAbsent, kPresent, kSynced, kDamaged };
 
   // Runs one of vigil's own transactions: what others did before it is kept for
-  // TakeChanges, what it causes is dropped.
+  // TakeChanges, what it causes is not reported.
   Result<std::string> RunOwn(std::string_view commands);
+  // Runs `commit` (RunOwn's, or a batch's) as one of vigil's own transactions.
+  template <typename Commit>
+  auto Own(Commit commit) -> decltype(commit());
   void PollMonitor();
 
   std::unique_ptr<NftRunner> runner_;

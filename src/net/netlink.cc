@@ -128,12 +128,6 @@ Result<NetlinkSocket> NetlinkSocket::Open(int protocol, std::span<const unsigned
   if (::bind(fd.get(), reinterpret_cast<const sockaddr*>(&local), sizeof(local)) != 0) {
     return FailErrno("netlink bind");
   }
-  for (unsigned group : groups) {
-    int g = static_cast<int>(group);
-    if (::setsockopt(fd.get(), SOL_NETLINK, NETLINK_ADD_MEMBERSHIP, &g, sizeof(g)) != 0) {
-      return FailErrno("netlink join group " + std::to_string(group));
-    }
-  }
   socklen_t addr_len = sizeof(local);
   if (::getsockname(fd.get(), reinterpret_cast<sockaddr*>(&local), &addr_len) != 0) {
     return FailErrno("netlink getsockname");
@@ -141,7 +135,21 @@ Result<NetlinkSocket> NetlinkSocket::Open(int protocol, std::span<const unsigned
   int granted = 0;
   socklen_t granted_len = sizeof(granted);
   (void)::getsockopt(fd.get(), SOL_SOCKET, SO_RCVBUF, &granted, &granted_len);
-  return NetlinkSocket(std::move(fd), local.nl_pid, granted);
+  NetlinkSocket socket(std::move(fd), local.nl_pid, granted);
+  for (unsigned group : groups) {
+    if (auto r = socket.SetMembership(group, true); !r) return std::unexpected(r.error());
+  }
+  return socket;
+}
+
+Result<void> NetlinkSocket::SetMembership(unsigned group, bool member) {
+  int g = static_cast<int>(group);
+  if (::setsockopt(fd_.get(), SOL_NETLINK, member ? NETLINK_ADD_MEMBERSHIP : NETLINK_DROP_MEMBERSHIP,
+                   &g, sizeof(g)) != 0) {
+    return FailErrno(std::string(member ? "netlink join group " : "netlink leave group ") +
+                     std::to_string(group));
+  }
+  return {};
 }
 
 std::uint32_t NetlinkSocket::NextSequence() {

@@ -105,6 +105,9 @@ class NetlinkSocket final : public NetlinkTransport {
   // Returns a fresh sequence number (never 0).
   std::uint32_t NextSequence();
 
+  // Joins (`member`) or leaves the multicast group `group` (an RTNLGRP_*-style number).
+  Result<void> SetMembership(unsigned group, bool member);
+
   // See NetlinkTransport. Messages with other sequence numbers (late answers to earlier
   // requests, multicast notifications) are skipped. Bounded by kReplyTimeoutMs per datagram.
   Result<void> Transact(std::span<const std::uint8_t> request,

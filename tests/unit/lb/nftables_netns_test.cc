@@ -673,6 +673,29 @@ std::string RefusedBatchScenario() {
   return out;
 }
 
+// A paused monitor hears nothing (the kernel has no listener to tell), a resumed one hears
+// the next transaction.
+TEST(NftablesMonitorTest, APausedMonitorHearsNothingUntilResumed) {
+  RUN_IN_NETNS_OR_SKIP(result, [] {
+    auto monitor = nft::Monitor::Open("vigil");
+    if (!monitor) return "open: " + monitor.error().ToString();
+    LibNftablesRunner nft;
+    std::string out;
+    auto heard = [&] {
+      auto seen = monitor->Poll();
+      return seen ? std::to_string(seen->size()) : seen.error().ToString();
+    };
+    if (auto p = monitor->Pause(); !p) return "pause: " + p.error().ToString();
+    if (auto r = nft.Run("add table inet vigil", false); !r) return r.error().ToString();
+    out += "paused: " + heard() + "\n";
+    if (auto p = monitor->Resume(); !p) return "resume: " + p.error().ToString();
+    if (auto r = nft.Run("add chain inet vigil c", false); !r) return r.error().ToString();
+    out += "resumed: " + heard();
+    return out;
+  });
+  EXPECT_EQ(result.text, "paused: 0\nresumed: 1");
+}
+
 TEST(NftablesBatchTest, ARefusedBatchRebuildsTheTable) {
   RUN_IN_NETNS_OR_SKIP(result, RefusedBatchScenario);
   EXPECT_EQ(result.text,
