@@ -60,11 +60,13 @@ SERVER = textwrap.dedent("""\
     """)
 
 # Opens N connections from SOURCE to VIP:PORT; each sends "i seq" and reads it back every
-# 100 ms. Every 200 ms writes {"conns": [[echoes, last echo (monotonic), error], ...]}.
+# 100 ms. Every 200 ms writes {"conns": [[echoes, last echo (monotonic), error, gaps], ...]},
+# gaps: [[last echo before it, seconds], ...] for each time more than 0.5 s passed between
+# two echoes (bench/conntrackd_failover.py reads them).
 CLIENT = textwrap.dedent("""\
     import asyncio, json, os, sys, time
     vip, port, n, source, out = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4], sys.argv[5]
-    conns = [[0, 0.0, ""] for _ in range(n)]
+    conns = [[0, 0.0, "", []] for _ in range(n)]
     async def one(i):
         try:
             r, w = await asyncio.wait_for(
@@ -86,8 +88,11 @@ CLIENT = textwrap.dedent("""\
             if line != msg:
                 conns[i][2] = "bad echo " + repr(line)
                 return
+            now = time.monotonic()
+            if conns[i][1] and now - conns[i][1] > 0.5:
+                conns[i][3].append([conns[i][1], now - conns[i][1]])
             conns[i][0] += 1
-            conns[i][1] = time.monotonic()
+            conns[i][1] = now
             await asyncio.sleep(0.1)
     async def report():
         while True:
@@ -328,10 +333,10 @@ class ConntrackdLab:
 
     def exchanging_since(self, t: float) -> int:
         """The connections with an echo after monotonic time `t` and no error."""
-        return sum(1 for echoes, last, err in self.conns() if not err and last > t)
+        return sum(1 for _, last, err, _ in self.conns() if not err and last > t)
 
     def errors(self) -> list[str]:
-        return [err for _, _, err in self.conns() if err]
+        return [err for _, _, err, _ in self.conns() if err]
 
 
 @pytest.fixture
