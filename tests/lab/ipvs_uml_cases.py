@@ -43,6 +43,7 @@ from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 
 PORT = 80                      # every real server's port
+KEPT_PORT = 82                 # also answered (TCP): a persistent fwmark service keeps the port
 VIP = "10.99.0.100"            # NAT services, one port each
 VIP_FWMARK = "10.99.0.101"     # reached through the fwmark service only
 VIP_DR = "10.99.0.102"         # DR services (port 80, as the real servers)
@@ -53,9 +54,12 @@ VIP_GUE = "10.99.0.106"        # TUN over GUE (UDP port GUE_PORT)
 VIP_GRE = "10.99.0.107"        # TUN over GRE
 GUE_PORT = 6080
 VIP6 = "fd00:99::100"          # IPv6 NAT services
+VIP_RELOAD_KIND = "10.99.0.108"  # a DR service that a reload makes TUN
 VIP6_DR = "fd00:99::102"       # IPv6 DR
-VIPS4 = (VIP, VIP_FWMARK, VIP_DR, VIP_TUN, VIP_SORRY_DR, VIP_MIXED, VIP_GUE, VIP_GRE)
-VIPS6 = (VIP6, VIP6_DR)
+VIP6_FWMARK = "fd00:99::101"   # reached through an IPv6 fwmark service only
+VIPS4 = (VIP, VIP_FWMARK, VIP_DR, VIP_TUN, VIP_SORRY_DR, VIP_MIXED, VIP_GUE, VIP_GRE,
+         VIP_RELOAD_KIND)
+VIPS6 = (VIP6, VIP6_DR, VIP6_FWMARK)
 NODES = {"client": 1, "lb": 2, "rs1": 3, "rs2": 4, "rs3": 5, "sorry": 6}
 SERVERS = ("rs1", "rs2", "rs3", "sorry")
 ALL = ("rs1", "rs2", "rs3")
@@ -113,6 +117,7 @@ class Case:
     settle: float = 1.0             # the table is read once unchanged this long
     lb_tc: tuple[str, ...] = ()     # tc commands for the director (fwmark)
     global_defs: str = ""           # global_defs lines for the whole run
+    before: tuple[str, ...] = ()    # ipvsadm commands on the director before a daemon starts
     # Health changes after the start (and the reload): one {server: "down" | weight} a
     # step, for the MISC_CHECKs made by _misc(name, server); the table is read after each.
     steps: tuple[dict, ...] = ()
@@ -144,7 +149,7 @@ UP = "TCP_CHECK {\n    connect_timeout 1\n}\n"
 # A check that fails at once: nothing listens on port 81 (connection refused).
 DOWN = "TCP_CHECK {\n    connect_port 81\n    connect_timeout 1\n    retry 0\n}\n"
 
-_ports = itertools.count(8001)
+_ports = itertools.count(8001)  # explicit ports: 81xx, 82xx
 
 
 def _misc(case_name: str, server: str, dynamic: bool = False) -> str:
@@ -178,9 +183,12 @@ def case(name: str, servers: str | None = None, *, algo: str = "rr", kind: str =
 def _fwmark_filter() -> list[str]:
     # UML's kernel has nftables for the bridge family only (no NF_TABLES_IPV4) and the
     # host has no iptables: tc marks the packets, on the director's ingress.
-    return ["qdisc add dev eth0 clsact",
-            f"filter add dev eth0 ingress protocol ip flower ip_proto tcp dst_ip {VIP_FWMARK} "
-            f"dst_port {PORT} action skbedit mark 1"]
+    # Mark 1: VIP_FWMARK:80; mark 3: VIP_FWMARK:KEPT_PORT; mark 2: [VIP6_FWMARK]:80.
+    rule = "filter add dev eth0 ingress protocol {} flower ip_proto tcp dst_ip {} dst_port {} " \
+           "action skbedit mark {}"
+    return ["qdisc add dev eth0 clsact", rule.format("ip", VIP_FWMARK, PORT, 1),
+            rule.format("ip", VIP_FWMARK, KEPT_PORT, 3),
+            rule.format("ipv6", VIP6_FWMARK, PORT, 2)]
 
 
 _SORRY = f"sorry_server {addr('sorry')} {PORT}"
@@ -278,6 +286,38 @@ CASES: list[Case] = [
          "".join(_rs(n, 1, _misc("steps_misc_dynamic_weight", n, dynamic=True)) for n in ALL),
          algo="wrr", run="steps", count=0,
          steps=({"rs1": 5}, {"rs1": 0, "rs2": 3}, {"rs2": "down"}, {})),
+    # More reloads: the service's own attributes, a real server's forwarding method, the
+    # quorum (lost: the sorry server comes), the sorry server dropped.
+    Case("reload_service_attrs", _vs(f"{VIP} 8150", _three()), (f"TCP {VIP}:8150",),
+         reload=_vs(f"{VIP} 8150", _three(), algo="wlc",
+                    extra="persistence_timeout 60\npersistence_granularity 255.255.255.0")),
+    case("reload_forwarding", kind="DR", vip=VIP_RELOAD_KIND, reload="".join(
+        _rs(n, extra="lvs_method TUN\n") for n in ALL)),
+    case("reload_quorum", _rs("rs1", 1, UP) + _rs("rs2", 1, UP) + _rs("rs3", 1, DOWN),
+         extra=f"{_SORRY}\nquorum 2", count=3, expect={"sorry": 3}, settle=2.5,
+         reload=_rs("rs1", 1, UP) + _rs("rs2", 1, DOWN) + _rs("rs3", 1, DOWN)),
+    # fwmark: IPv6 (ip_family), persistent; a group of an address range and a mark.
+    Case("fwmark_ipv6", _vs("fwmark 2", _three(v6=True), proto="", extra="ip_family inet6"),
+         ("FWM 2",), (Probe("tcp", VIP6_FWMARK, PORT, 6, {n: 2 for n in ALL}),)),
+    # A persistent fwmark service (port 0) keeps the client's port: KEPT_PORT, not 80.
+    Case("fwmark_persistent", _vs("fwmark 3", _three(), proto="",
+                                  extra="persistence_timeout 60"),
+         ("FWM 3",), (Probe("tcp", VIP_FWMARK, KEPT_PORT, 6, ("one", ALL)),)),
+    Case("group_range_and_fwmark",
+         f"virtual_server_group mixed {{\n    {VIP}-101 8103\n    fwmark 4\n}}\n"
+         + _vs("group mixed", _three()),
+         (f"TCP {VIP}:8103", f"TCP {VIP_FWMARK}:8103", "FWM 4"),
+         (Probe("tcp", VIP, 8103, 3, {n: 1 for n in ALL}),
+          Probe("tcp", VIP_FWMARK, 8103, 3, {n: 1 for n in ALL}))),
+    case("sctp_ipv6", v6=True, proto="SCTP"),
+    case("weight_zero", _three((0, 1, 1)), algo="sh", expect=("one", ("rs2", "rs3"))),
+    # A service the daemon did not make: left alone, and flushed at start with lvs_flush.
+    Case("foreign_service", _vs(f"{VIP} 8201", _three()),
+         (f"TCP {VIP}:8201", f"TCP {VIP}:8202"), run="foreign",
+         before=(f"-A -t {VIP}:8202 -s rr", f"-a -t {VIP}:8202 -r {addr('rs1')}:80 -m")),
+    Case("lvs_flush", _vs(f"{VIP} 8203", _three()),
+         (f"TCP {VIP}:8203", f"TCP {VIP}:8204"), run="flush", global_defs="lvs_flush",
+         before=(f"-A -t {VIP}:8204 -s rr", f"-a -t {VIP}:8204 -r {addr('rs1')}:80 -m")),
     case("lvs_timeouts", run="timeouts", global_defs="lvs_timeouts tcp 600 tcpfin 30 udp 90"),
     case("keep_on_stop", run="keep", keep=True),
 ]
@@ -404,9 +444,10 @@ class Servers:
         # A UDP socket answers from the address it is bound to, so each address a request
         # may reach (its own for NAT, a VIP for DR/TUN) gets its own socket: the reply
         # then takes the route that address needs (through the director, or straight back).
-        binds = [("tcp", "0.0.0.0"), ("tcp", "::"), ("sctp", "0.0.0.0"), ("sctp", "::")]
-        binds += [("udp", a) for a in (addr(name), addr(name, True), *VIPS4, *VIPS6)]
-        for proto, address in binds:
+        binds = [("tcp", "0.0.0.0", PORT), ("tcp", "::", PORT), ("sctp", "0.0.0.0", PORT),
+                 ("sctp", "::", PORT), ("tcp", "0.0.0.0", KEPT_PORT)]
+        binds += [("udp", a, PORT) for a in (addr(name), addr(name, True), *VIPS4, *VIPS6)]
+        for proto, address, port in binds:
             kind, number = _PROTOS[proto]
             family = socket.AF_INET6 if ":" in address else socket.AF_INET
             with in_netns(name):
@@ -414,7 +455,7 @@ class Servers:
             if family == socket.AF_INET6:
                 s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
             s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            s.bind((address, PORT))
+            s.bind((address, port))
             if kind == socket.SOCK_STREAM:
                 s.listen(64)
             s.setblocking(False)
@@ -558,14 +599,17 @@ class Director:
         run("lb", ["ipvsadm", "-C"])
         for c in cases:
             set_health(c.name, {})
+            for command in c.before:
+                run("lb", ["ipvsadm", *command.split()])
         settle = max(c.settle for c in cases)
         keep = any(c.keep for c in cases)
         global_defs = "".join(c.global_defs + "\n" for c in cases if c.global_defs)
         conf = self.write_conf(daemon, "".join(c.services for c in cases), global_defs)
         t0 = time.monotonic()
+        before = self.table()  # entries made for a case (c.before), not by the daemon
         proc = self.start(daemon, conf, keep)
         try:
-            out["table"] = self.settle(settle)
+            out["table"] = self.settle(settle, differs_from=before)
             out["thresholds"] = self.table("--thresholds")
             out["tunnels"] = self.table("--tun-info")
             out["timeouts"] = run("lb", ["ipvsadm", "-L", "--timeout"]).strip()
