@@ -61,6 +61,12 @@ Result<State> NftablesBackend::Read() {
   }
   auto state = nft::ParseTable(*out);
   if (!state) {
+    // A listing can be wrong while the kernel resizes a big slot map (a dump that resumes
+    // in a rehashed table skips or repeats elements): only a second one counts.
+    auto again = runner_->Run("list table " + nft::TableRef(options_), /*json=*/true);
+    if (again) state = nft::ParseTable(*again);
+  }
+  if (!state) {
     return Fail(ErrorCode::kParse, "table " + nft::TableRef(options_) +
                                        " is inconsistent: " + state.error().ToString());
   }
@@ -101,6 +107,15 @@ Result<void> NftablesBackend::Apply(const std::vector<Op>& ops, const State& des
 
 Result<std::vector<std::string>> NftablesBackend::Audit(const State& owned) {
   auto out = runner_->Run("list table " + nft::TableRef(options_), /*json=*/true);
+  if (!out) {
+    if (out.error().code() != ErrorCode::kNotFound) return std::unexpected(out.error());
+    return std::vector<std::string>{"table " + nft::TableRef(options_) + " is missing"};
+  }
+  auto findings = nft::AuditTable(*out, owned, options_, kAuditFindings);
+  if (findings.empty()) return findings;
+  // As in Read: a listing taken while the kernel resizes a big slot map can skip or repeat
+  // elements. What a second listing still shows is real.
+  out = runner_->Run("list table " + nft::TableRef(options_), /*json=*/true);
   if (!out) {
     if (out.error().code() != ErrorCode::kNotFound) return std::unexpected(out.error());
     return std::vector<std::string>{"table " + nft::TableRef(options_) + " is missing"};

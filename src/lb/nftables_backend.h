@@ -70,7 +70,9 @@ class NftablesBackend final : public Backend {
   Result<void> Apply(const std::vector<Op>& ops, const State& desired,
                      const State& actual) override;
   // Lists the table and compares every object with the table that holds `owned`
-  // (nft::AuditTable).
+  // (nft::AuditTable); findings count only if a second listing shows them too (as an
+  // inconsistent table in Read): the kernel's listing of a big map it is resizing can skip
+  // or repeat elements.
   Result<std::vector<std::string>> Audit(const State& owned) override;
   void Reset() override { table_ = TableState::kDamaged; }
   // Counts the open conntrack entries destination-NATed to `destination` from `service`'s
