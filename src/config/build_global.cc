@@ -196,6 +196,15 @@ void CheckIncludeCheck(const Node& n, Diagnostics& diags) {
   }
 }
 
+// Returns the receive buffer that `*_rcv_bufs[_force]` keyword `kw` sets, or nullptr.
+model::ReceiveBuffer* NetlinkBuffer(std::string_view kw, model::Global& g) {
+  if (kw.ends_with("_force")) kw.remove_suffix(6);
+  if (kw == "vrrp_netlink_cmd_rcv_bufs") return &g.vrrp_netlink_cmd_rcv_bufs;
+  if (kw == "vrrp_netlink_monitor_rcv_bufs") return &g.vrrp_netlink_monitor_rcv_bufs;
+  if (kw == "process_monitor_rcv_bufs") return &g.process_monitor_rcv_bufs;
+  return nullptr;
+}
+
 }  // namespace
 
 void BuildGlobalDefs(const Node& block, model::Global& g, Diagnostics& diags) {
@@ -232,10 +241,14 @@ void BuildGlobalDefs(const Node& block, model::Global& g, Diagnostics& diags) {
       const Token* t = Arg(n, 0);
       if (t && t->text == "allow_if_changes") g.dynamic_interfaces = true;
       else SetBool(n, g.dynamic_interfaces, diags);
-    } else if (kw == "vrrp_netlink_monitor_rcv_bufs") {
-      if (const Token* t = RequireArg(n, 0, diags))
-        if (auto v = ParseInteger(*t, kw, 4096, INT32_MAX, diags))
-          g.vrrp_netlink_monitor_rcv_bufs = static_cast<uint32_t>(*v);
+    } else if (model::ReceiveBuffer* rb = NetlinkBuffer(kw, g)) {
+      // As keepalived: BYTES 0..4294967295 (0: unset), `_force` a BOOL (none: true).
+      if (kw.ends_with("_force")) {
+        SetBool(n, rb->force, diags);
+      } else if (const Token* t = RequireArg(n, 0, diags)) {
+        if (auto v = ParseInteger(*t, kw, 0, UINT32_MAX, diags))
+          rb->bytes = *v == 0 ? std::nullopt : std::optional<uint32_t>(static_cast<uint32_t>(*v));
+      }
     }
     else if (kw == "vrrp_strict") SetBool(n, g.vrrp_strict, diags);
     else if (kw == "vrrp_skip_check_adv_addr") SetBool(n, g.vrrp_skip_check_adv_addr, diags);

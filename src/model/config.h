@@ -88,6 +88,13 @@ struct ProcessTuning {
   bool operator==(const ProcessTuning&) const = default;
 };
 
+// A socket receive buffer of keepalived's `*_rcv_bufs BYTES` / `*_rcv_bufs_force [BOOL]`.
+struct ReceiveBuffer {
+  std::optional<uint32_t> bytes;  // unset (or 0): vigil's default for the socket
+  bool force = false;             // SO_RCVBUFFORCE, past net.core.rmem_max
+  friend bool operator==(const ReceiveBuffer&, const ReceiveBuffer&) = default;
+};
+
 struct Global {
   std::optional<std::string> router_id;        // default: the host name
   std::vector<std::string> notification_email;
@@ -111,9 +118,12 @@ struct Global {
   // until it appears (`dynamic_interfaces [allow_if_changes]`). Without it a missing
   // interface is a configuration error, as in keepalived.
   bool dynamic_interfaces = false;
-  // vrrp_netlink_monitor_rcv_bufs: the receive buffer of the VRRP engine's link/address
-  // monitor; unset: vigil's default (4 MiB).
-  std::optional<uint32_t> vrrp_netlink_monitor_rcv_bufs;
+  // The VRRP engine's netlink sockets: its command socket (vrrp_netlink_cmd_rcv_bufs), its
+  // link/address monitor (vrrp_netlink_monitor_rcv_bufs) and the proc connector of
+  // vrrp_track_process (process_monitor_rcv_bufs), each with its `_force`.
+  ReceiveBuffer vrrp_netlink_cmd_rcv_bufs;
+  ReceiveBuffer vrrp_netlink_monitor_rcv_bufs;
+  ReceiveBuffer process_monitor_rcv_bufs;
 
   // VRRP defaults applied to instances that do not set their own.
   bool vrrp_strict = false;

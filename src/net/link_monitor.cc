@@ -37,7 +37,7 @@ std::vector<LinkEvent> DecodeLinkEvents(std::span<const std::uint8_t> datagram) 
   return events;
 }
 
-Result<LinkMonitor> LinkMonitor::Open(int receive_buffer) {
+Result<LinkMonitor> LinkMonitor::Open(ReceiveBuffer receive_buffer) {
   const unsigned groups[] = {RTNLGRP_LINK, RTNLGRP_IPV4_IFADDR, RTNLGRP_IPV6_IFADDR};
   auto socket = NetlinkSocket::Open(NETLINK_ROUTE, groups, receive_buffer);
   if (!socket) return std::unexpected(socket.error());

@@ -60,7 +60,7 @@ struct LinkEventBatch {
 // RTNLGRP_IPV6_IFADDR. Move-only, not thread-safe.
 class LinkMonitor {
  public:
-  static Result<LinkMonitor> Open(int receive_buffer = NetlinkSocket::kDefaultReceiveBuffer);
+  static Result<LinkMonitor> Open(ReceiveBuffer receive_buffer = NetlinkSocket::kDefaultReceiveBuffer);
 
   // Returns the descriptor to watch for readability in an event loop.
   int fd() const { return socket_.fd(); }

@@ -104,20 +104,21 @@ int DecodeNetlinkError(const nlmsghdr& message, std::string* extended_message) {
   return -err->error;
 }
 
+Result<void> SetReceiveBuffer(int fd, ReceiveBuffer rb) {
+  if (rb.bytes <= 0) return {};
+  if (rb.force &&
+      ::setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &rb.bytes, sizeof(rb.bytes)) == 0)
+    return {};
+  // Without CAP_NET_ADMIN the forced variant fails; take what rmem_max allows.
+  return SetIntOption(fd, SOL_SOCKET, SO_RCVBUF, rb.bytes, "SO_RCVBUF");
+}
+
 Result<NetlinkSocket> NetlinkSocket::Open(int protocol, std::span<const unsigned> groups,
-                                          int receive_buffer) {
+                                          ReceiveBuffer receive_buffer) {
   UniqueFd fd = fd::Socket(AF_NETLINK, SOCK_RAW | SOCK_NONBLOCK, protocol);
   if (!fd) return FailErrno("netlink socket");
 
-  if (receive_buffer > 0 &&
-      ::setsockopt(fd.get(), SOL_SOCKET, SO_RCVBUFFORCE, &receive_buffer,
-                   sizeof(receive_buffer)) != 0) {
-    // Without CAP_NET_ADMIN the forced variant fails; take what rmem_max allows.
-    if (auto r = SetIntOption(fd.get(), SOL_SOCKET, SO_RCVBUF, receive_buffer, "SO_RCVBUF");
-        !r) {
-      return std::unexpected(r.error());
-    }
-  }
+  if (auto r = SetReceiveBuffer(fd.get(), receive_buffer); !r) return std::unexpected(r.error());
   // Best effort: older kernels lack these; errors then come without text.
   int one = 1;
   (void)::setsockopt(fd.get(), SOL_NETLINK, NETLINK_EXT_ACK, &one, sizeof(one));

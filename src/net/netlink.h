@@ -78,6 +78,18 @@ std::size_t ForEachNetlinkMessage(std::span<const std::uint8_t> datagram,
 // `extended_message` receives the kernel's extended-ack text if present (may be null).
 int DecodeNetlinkError(const nlmsghdr& message, std::string* extended_message);
 
+// How a socket's receive buffer is asked for: `bytes` (the kernel doubles it) with
+// SO_RCVBUFFORCE, beyond net.core.rmem_max (falling back to SO_RCVBUF without
+// CAP_NET_ADMIN), or with SO_RCVBUF only (capped at rmem_max); 0 bytes: the kernel default.
+struct ReceiveBuffer {
+  constexpr ReceiveBuffer(int b, bool f = true) : bytes(b), force(f) {}  // NOLINT: from int
+  int bytes;
+  bool force;
+};
+
+// Sets `fd`'s receive buffer as `rb` asks.
+Result<void> SetReceiveBuffer(int fd, ReceiveBuffer rb);
+
 // An open netlink socket. Move-only; not thread-safe. The fd is O_CLOEXEC | O_NONBLOCK.
 class NetlinkSocket final : public NetlinkTransport {
  public:
@@ -90,7 +102,7 @@ class NetlinkSocket final : public NetlinkTransport {
   // the multicast `groups` (RTNLGRP_* numbers, not bit masks), with a receive buffer of at
   // least `receive_buffer` bytes where the kernel allows it. Enables extended ACKs.
   static Result<NetlinkSocket> Open(int protocol, std::span<const unsigned> groups = {},
-                                    int receive_buffer = kDefaultReceiveBuffer);
+                                    ReceiveBuffer receive_buffer = kDefaultReceiveBuffer);
 
   NetlinkSocket(NetlinkSocket&&) noexcept = default;
   NetlinkSocket& operator=(NetlinkSocket&&) noexcept = default;

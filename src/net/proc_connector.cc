@@ -129,7 +129,8 @@ std::vector<uint8_t> BuildProcListen(bool listen, uint32_t seq, uint32_t portid)
   return out;
 }
 
-Result<ProcConnector> ProcConnector::Open(std::chrono::milliseconds ack_wait) {
+Result<ProcConnector> ProcConnector::Open(std::chrono::milliseconds ack_wait,
+                                          ReceiveBuffer receive_buffer) {
   struct stat self {};
   if (stat("/proc/self/ns/net", &self) != 0)
     return std::unexpected(Error::FromErrno(errno, "/proc/self/ns/net"));
@@ -147,6 +148,7 @@ Result<ProcConnector> ProcConnector::Open(std::chrono::milliseconds ack_wait) {
       why = sock.error().ToString();
       continue;
     }
+    if (auto r = SetReceiveBuffer(sock->get(), receive_buffer); !r) return std::unexpected(r.error());
     auto pc = Listen(std::move(*sock), ack_wait);
     if (pc) return pc;
     // No answer at all: the kernel ignores this pid namespace, wherever the socket is.

@@ -19,6 +19,7 @@
 
 #include "base/error.h"
 #include "base/unique_fd.h"
+#include "net/netlink.h"
 
 namespace vigil::net {
 
@@ -43,7 +44,9 @@ class ProcConnector {
  public:
   // Opens the socket, asks for events and waits up to `ack_wait` for the kernel's answer:
   // fails, saying why, when the connector cannot be reached or does not answer.
-  static Result<ProcConnector> Open(std::chrono::milliseconds ack_wait);
+  // `receive_buffer` sizes the socket (0: the kernel's default).
+  static Result<ProcConnector> Open(std::chrono::milliseconds ack_wait,
+                                    ReceiveBuffer receive_buffer = 0);
 
   int fd() const { return fd_.get(); }
   // Returns the events queued now (never blocks). An error with errno ENOBUFS when the

@@ -133,18 +133,14 @@ class EngineImpl final : public control::Engine {
     spec_ = SpecFromModel(config);
     LogDisabledScripts(spec_);
     dynamic_interfaces_ = spec_.dynamic_interfaces;
-    auto nl = net::NetlinkSocket::Open(NETLINK_ROUTE);
+    auto nl = net::NetlinkSocket::Open(NETLINK_ROUTE, {}, spec_.command_buffer);
     if (!nl) return std::unexpected(nl.error());
     nl_.emplace(std::move(*nl));
     rtnl_.emplace(*nl_);
     kernel_.emplace(*rtnl_);
     vmacs_.emplace(*rtnl_, links_, sysctl_root_, sysctl_);
     if (auto r = gratuitous_.Open(); !r) return r;
-    if (auto r = links_watch_.Open(spec_.monitor_receive_buffer
-                                       ? static_cast<int>(*spec_.monitor_receive_buffer)
-                                       : net::NetlinkSocket::kDefaultReceiveBuffer);
-        !r)
-      return r;
+    if (auto r = links_watch_.Open(spec_.monitor_buffer); !r) return r;
     SetUpDownDelays(spec_);
     RefreshLinks();
 

@@ -1,6 +1,7 @@
 #include "vrrp/instance_spec.h"
 
 #include <algorithm>
+#include <limits>
 #include <map>
 #include <set>
 
@@ -134,6 +135,12 @@ bool InstanceSpec::SameExceptVips(const InstanceSpec& other) const {
   return a == b;
 }
 
+net::ReceiveBuffer BufferFor(const model::ReceiveBuffer& configured, net::ReceiveBuffer fallback) {
+  if (!configured.bytes) return {fallback.bytes, fallback.force || configured.force};
+  constexpr uint32_t kMax = std::numeric_limits<int>::max();
+  return {static_cast<int>(std::min(*configured.bytes, kMax)), configured.force};
+}
+
 VrrpSpec SpecFromModel(const model::Config& config) {
   VrrpSpec out;
   const model::Global& g = config.global;
@@ -151,7 +158,9 @@ VrrpSpec SpecFromModel(const model::Config& config) {
   }
   out.default_interface = g.default_interface.value_or("eth0");
   out.dynamic_interfaces = g.dynamic_interfaces;
-  out.monitor_receive_buffer = g.vrrp_netlink_monitor_rcv_bufs;
+  out.command_buffer = BufferFor(g.vrrp_netlink_cmd_rcv_bufs, out.command_buffer);
+  out.monitor_buffer = BufferFor(g.vrrp_netlink_monitor_rcv_bufs, out.monitor_buffer);
+  out.process_monitor_buffer = BufferFor(g.process_monitor_rcv_bufs, out.process_monitor_buffer);
   out.startup_delay = g.vrrp_startup_delay;
   out.delay_after_boot = g.vrrp_delay_after_boot;
   if (g.conntrackd) {

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "model/config.h"
+#include "net/netlink.h"
 #include "vrrp/conntrackd.h"
 #include "vrrp/link_debounce.h"
 #include "vrrp/packet.h"
@@ -172,13 +173,21 @@ struct VrrpSpec {
   std::vector<std::vector<std::string>> static_rules;
   std::string default_interface = "eth0";
   bool dynamic_interfaces = false;            // a missing interface is waited for in FAULT
-  std::optional<uint32_t> monitor_receive_buffer;  // vrrp_netlink_monitor_rcv_bufs
+  // The receive buffers of the engine's netlink sockets (see BufferFor).
+  net::ReceiveBuffer command_buffer = net::NetlinkSocket::kDefaultReceiveBuffer;
+  net::ReceiveBuffer monitor_buffer = net::NetlinkSocket::kDefaultReceiveBuffer;
+  net::ReceiveBuffer process_monitor_buffer = 0;  // the kernel's default
   // interface_up_down_delays, by interface, as configured (the engine caps them).
   std::map<std::string, UpDownDelays> up_down_delays;
   std::chrono::microseconds startup_delay{0};      // vrrp_startup_delay
   std::chrono::microseconds delay_after_boot{0};   // vrrp_delay_after_boot
   std::optional<ConntrackdSpec> conntrackd;        // vigil_conntrackd
 };
+
+// Returns the receive buffer `configured` asks for (keepalived's `*_rcv_bufs BYTES` and
+// `_force`): BYTES (at most INT_MAX) with SO_RCVBUF, or SO_RCVBUFFORCE with `_force`; without
+// BYTES, vigil's `fallback` for the socket (forced if either says so).
+net::ReceiveBuffer BufferFor(const model::ReceiveBuffer& configured, net::ReceiveBuffer fallback);
 
 // Builds the engine's view of `config`.
 VrrpSpec SpecFromModel(const model::Config& config);

@@ -17,7 +17,7 @@ LinkWatch::LinkWatch(asio::io_context& io, OnEvent on_event, OnOverrun on_overru
 
 LinkWatch::~LinkWatch() { Close(); }
 
-Result<void> LinkWatch::Open(int receive_buffer) {
+Result<void> LinkWatch::Open(net::ReceiveBuffer receive_buffer) {
   auto mon = net::LinkMonitor::Open(receive_buffer);
   if (!mon) return std::unexpected(mon.error());
   monitor_.emplace(std::move(*mon));

@@ -31,7 +31,7 @@ class LinkWatch {
 
   // Subscribes with a socket receive buffer of `receive_buffer` bytes (the kernel doubles
   // it) and starts handing notifications on.
-  Result<void> Open(int receive_buffer);
+  Result<void> Open(net::ReceiveBuffer receive_buffer);
   // Stops: no handler is called any more.
   void Close();
 

@@ -143,6 +143,8 @@ struct Trackers::Impl {
   // fork, name change and exit updates the processes that match a tracker. Where the
   // connector is not available, /proc is read once a second instead. A change of a
   // tracker's quorum counts after its fork_delay / terminate_delay.
+  net::ReceiveBuffer process_buffer = 0;  // process_monitor_rcv_bufs
+
   void SetProcesses(const std::vector<ProcessSpec>& specs) {
     std::map<std::string, ProcessTracker> next;
     for (const auto& spec : specs) {
@@ -181,7 +183,7 @@ struct Trackers::Impl {
   }
 
   void OpenConnector() {
-    auto pc = net::ProcConnector::Open(std::chrono::milliseconds(100));
+    auto pc = net::ProcConnector::Open(std::chrono::milliseconds(100), process_buffer);
     if (!pc) {
       connector_failed = true;
       log::Warning("vrrp_track_process: no process events (" + pc.error().ToString() +
@@ -465,6 +467,7 @@ Trackers::~Trackers() = default;
 void Trackers::Configure(const VrrpSpec& spec) {
   impl_->script_defaults = {spec.script_user, spec.script_group, spec.script_security};
   impl_->SetScripts(spec.scripts);
+  impl_->process_buffer = spec.process_monitor_buffer;  // when the connector next opens
   impl_->SetProcesses(spec.processes);
   impl_->SetFiles(spec.instances);
 }

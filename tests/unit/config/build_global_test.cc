@@ -64,15 +64,33 @@ TEST(BuildGlobalTest, DynamicInterfacesAndMonitorBuffer) {
 })", d);
   EXPECT_EQ(DiagLines(d), Strings{});
   EXPECT_TRUE(cfg.global.dynamic_interfaces);
-  EXPECT_EQ(cfg.global.vrrp_netlink_monitor_rcv_bufs, 65536u);
+  EXPECT_EQ(cfg.global.vrrp_netlink_monitor_rcv_bufs, (model::ReceiveBuffer{65536u, false}));
   Diagnostics d2;
   auto plain = BuildText("global_defs {\n  dynamic_interfaces\n}", d2);
   EXPECT_EQ(DiagLines(d2), Strings{});
   EXPECT_TRUE(plain.global.dynamic_interfaces);
-  EXPECT_FALSE(plain.global.vrrp_netlink_monitor_rcv_bufs);
-  Diagnostics d3;
-  BuildText("global_defs {\n  vrrp_netlink_monitor_rcv_bufs 100\n}", d3);
-  EXPECT_EQ(d3.ExitCode(), CheckExit::kErrors);
+  EXPECT_EQ(plain.global.vrrp_netlink_monitor_rcv_bufs, model::ReceiveBuffer{});
+}
+
+TEST(BuildGlobalTest, NetlinkReceiveBuffersAsKeepalivedReadsThem) {
+  Diagnostics d;
+  auto cfg = BuildText(R"(global_defs {
+  vrrp_netlink_cmd_rcv_bufs 100
+  vrrp_netlink_cmd_rcv_bufs_force
+  vrrp_netlink_monitor_rcv_bufs 4294967295
+  vrrp_netlink_monitor_rcv_bufs_force no
+  process_monitor_rcv_bufs 0
+  process_monitor_rcv_bufs_force true
+  process_monitor_rcv_bufs 4294967296
+  vrrp_netlink_cmd_rcv_bufs_force maybe
+})", d);
+  EXPECT_EQ(DiagLines(d),
+            (Strings{"8:28: error: process_monitor_rcv_bufs 4294967296 is out of range 0..4294967295",
+                     "9:35: error: vrrp_netlink_cmd_rcv_bufs_force: 'maybe' is not a valid boolean"}));
+  EXPECT_EQ(cfg.global.vrrp_netlink_cmd_rcv_bufs, (model::ReceiveBuffer{100u, true}));
+  EXPECT_EQ(cfg.global.vrrp_netlink_monitor_rcv_bufs, (model::ReceiveBuffer{4294967295u, false}));
+  // 0 leaves the size unset, as keepalived.
+  EXPECT_EQ(cfg.global.process_monitor_rcv_bufs, (model::ReceiveBuffer{std::nullopt, true}));
 }
 
 TEST(BuildGlobalTest, CoreKeywords) {

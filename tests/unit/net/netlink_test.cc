@@ -5,6 +5,7 @@
 
 #include <cerrno>
 #include <cstdint>
+#include <cstdio>
 #include <cstring>
 #include <vector>
 
@@ -119,6 +120,37 @@ TEST(NetlinkSocketTest, SequenceNumbersIncreaseAndSkipZero) {
     if (s->port_id() == 0) return "no port id";
     if (s->receive_buffer() < 1024 * 1024) {
       return "receive buffer only " + std::to_string(s->receive_buffer());
+    }
+    return "";
+  });
+}
+
+TEST(NetlinkSocketTest, ReceiveBufferIsPlainOrForcedAsAsked) {
+  if (::geteuid() != 0) GTEST_SKIP() << "opened in a fresh netns only; needs root";
+  VIGIL_IN_FRESH_NETNS([]() -> std::string {
+    int rmem_max = 0;
+    if (FILE* f = std::fopen("/proc/sys/net/core/rmem_max", "r")) {
+      if (std::fscanf(f, "%d", &rmem_max) != 1) rmem_max = 0;
+      std::fclose(f);
+    }
+    if (rmem_max < 200000 || rmem_max > (1 << 28)) return "rmem_max " + std::to_string(rmem_max);
+    struct Case {
+      ReceiveBuffer asked;
+      int granted;  // the kernel doubles what it accepts
+    };
+    const Case cases[] = {
+        {{100000, false}, 200000},              // SO_RCVBUF, under rmem_max
+        {{rmem_max * 2, false}, rmem_max * 2},  // SO_RCVBUF: capped at rmem_max
+        {{rmem_max * 2, true}, rmem_max * 4},   // SO_RCVBUFFORCE: past it
+        {{100000, true}, 200000},
+    };
+    for (const Case& c : cases) {
+      auto s = NetlinkSocket::Open(NETLINK_ROUTE, {}, c.asked);
+      if (!s) return "open: " + s.error().ToString();
+      if (s->receive_buffer() != c.granted)
+        return "asked " + std::to_string(c.asked.bytes) + (c.asked.force ? " forced" : "") +
+               ": granted " + std::to_string(s->receive_buffer()) + ", want " +
+               std::to_string(c.granted);
     }
     return "";
   });

@@ -356,3 +356,34 @@ TEST(SpecFromModelTest, InterfaceUpDownDelaysByInterface) {
 
 }  // namespace
 }  // namespace vigil::vrrp
+
+namespace vigil::vrrp {
+namespace {
+
+TEST(BufferForTest, ConfiguredBytesAskPlainOrForcedElseTheSocketsDefault) {
+  auto same = [](net::ReceiveBuffer a, net::ReceiveBuffer b) {
+    return a.bytes == b.bytes && a.force == b.force;
+  };
+  const net::ReceiveBuffer fallback(4 << 20, true);
+  EXPECT_TRUE(same(BufferFor({300000u, false}, fallback), {300000, false}));
+  EXPECT_TRUE(same(BufferFor({300000u, true}, fallback), {300000, true}));
+  EXPECT_TRUE(same(BufferFor({4294967295u, false}, fallback), {2147483647, false}));
+  EXPECT_TRUE(same(BufferFor({std::nullopt, false}, fallback), {4 << 20, true}));
+  EXPECT_TRUE(same(BufferFor({std::nullopt, true}, {0, false}), {0, true}));
+  EXPECT_TRUE(same(BufferFor({std::nullopt, false}, {0, false}), {0, false}));
+}
+
+TEST(BufferForTest, SpecCarriesTheEnginesThreeBuffers) {
+  model::Config c;
+  c.global.vrrp_netlink_cmd_rcv_bufs = {1000000u, false};
+  c.global.vrrp_netlink_monitor_rcv_bufs = {9000000u, true};
+  VrrpSpec spec = SpecFromModel(c);
+  EXPECT_EQ(spec.command_buffer.bytes, 1000000);
+  EXPECT_FALSE(spec.command_buffer.force);
+  EXPECT_EQ(spec.monitor_buffer.bytes, 9000000);
+  EXPECT_TRUE(spec.monitor_buffer.force);
+  EXPECT_EQ(spec.process_monitor_buffer.bytes, 0);
+}
+
+}  // namespace
+}  // namespace vigil::vrrp
