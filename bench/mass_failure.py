@@ -16,6 +16,12 @@ update that completes the 1,000 changes and ends after the last verdict (its deb
 which T is the update itself (the rest: the event loop getting to it). "transactions" counts
 those updates. At the end `nft list table` confirms the table holds exactly the servers
 that should be there. Target: the table follows within 100 ms of the last verdict.
+
+A `vigilctl watch --json` runs throughout. "an event reaches vigild" is, per server, the
+time from its verdict in the log to vigild's receipt of its real_server event (the event's
+time stamp), median; "vigilctl watch has the last event" is the time from the last verdict
+to the receipt of the last of the 1,000 events. The run checks that the watcher got
+exactly 1,000 of them, numbered without a gap ("EVENTS WRONG" otherwise).
 """
 import argparse
 import datetime
@@ -63,8 +69,32 @@ def destinations(node) -> int:
                if i.get("rule", {}).get("comment", "").startswith("vigil-dst "))
 
 
+def watched(path: str, health: str, after_seq: int) -> list[dict]:
+    """The real_server events with `health` the watcher wrote to `path` after `after_seq`."""
+    with open(path, encoding="utf-8", errors="replace") as f:
+        lines = f.read().split("\n")[:-1]
+    events = [json.loads(ln) for ln in lines if ln.startswith('{"seq"')]
+    return [e for e in events if e["seq"] > after_seq and e["type"] == "real_server" and
+            e["health"] == health]
+
+
+def event_time(e: dict) -> float:
+    return datetime.datetime.strptime(e["time"], "%Y-%m-%dT%H:%M:%S.%fZ").replace(
+        tzinfo=datetime.timezone.utc).timestamp()
+
+
+def event_lags(log: list, verdict: str, got: list[dict]) -> list[float]:
+    """Seconds from each server's last verdict in the log to vigild's receipt of its event."""
+    at = {}
+    for t, m in log:
+        if m.endswith(f"; checker {verdict}") and m.startswith("TCP_CHECK "):
+            at[m.split()[1]] = t
+    last = {e["real_server"]: e for e in got}
+    return [event_time(e) - at[rs] for rs, e in last.items() if rs in at]
+
+
 def phase(daemon, node, since: float, verdict: str, want_ops: int, want_dests: int,
-          timeout: float) -> dict:
+          timeout: float, watch_log: str, after_seq: int) -> dict:
     """Waits until `want_ops` operations were applied after `since`; returns the figures."""
     deadline = time.monotonic() + timeout
     while True:
@@ -79,7 +109,8 @@ def phase(daemon, node, since: float, verdict: str, want_ops: int, want_dests: i
         last = max(verdicts) if len(verdicts) >= want_ops else None
         for t, n, ms in applies:
             total += n
-            if total >= want_ops and last is not None and t > last:
+            # (>=: at 1,000 servers the update is logged in the same millisecond.)
+            if total >= want_ops and last is not None and t >= last:
                 done, took = t, ms / 1000
                 break
         if done is not None:
@@ -88,6 +119,16 @@ def phase(daemon, node, since: float, verdict: str, want_ops: int, want_dests: i
             raise bl.lablib.LabError(f"{len(verdicts)} verdicts and {total} operations after "
                                      f"{timeout} s")
         time.sleep(0.5)
+    health = "DOWN" if verdict == "DOWN" else "UP"
+    bl.lablib.wait_until(lambda: len(watched(watch_log, health, after_seq)) >= want_ops,
+                         timeout=60, interval=0.2, message=f"the watcher's {want_ops} events")
+    got = watched(watch_log, health, after_seq)
+    # Every event of the phase, the quorum's included, numbered without a gap.
+    with open(watch_log, encoding="utf-8", errors="replace") as f:
+        seqs = [json.loads(ln)["seq"] for ln in f.read().split("\n")[:-1]
+                if ln.startswith('{"seq"')]
+    seqs = [q for q in seqs if q > after_seq]
+    watch_ok = len(got) == want_ops and seqs == list(range(seqs[0], seqs[0] + len(seqs)))
     seen = destinations(node)
     if seen != want_dests or os.environ.get("VIGIL_BENCH_VERBOSE"):
         notes = [m for t, m in log_events(daemon.log(), 0) if m.startswith("load balancer: ")
@@ -100,7 +141,10 @@ def phase(daemon, node, since: float, verdict: str, want_ops: int, want_dests: i
     return {"verdicts": len(verdicts), "spread": max(verdicts) - min(verdicts),
             "lag": done - max(verdicts), "from_first": done - min(verdicts),
             "transactions": sum(1 for t, n, ms in applies if t <= done), "took": took,
-            "table_ok": seen == want_dests, "seen": seen}
+            "table_ok": seen == want_dests, "seen": seen,
+            "watch": event_time(got[-1]) - max(verdicts), "watch_ok": watch_ok,
+            "watch_each": bl.median(event_lags(events, verdict, got)),
+            "last_seq": seqs[-1]}
 
 
 def measure(count: int, per_vs: int, step: int) -> dict:
@@ -119,7 +163,14 @@ def measure(count: int, per_vs: int, step: int) -> dict:
             timeout=300, interval=1, message="vigild to put every server in the table")
         if not daemon.alive():
             raise bl.lablib.LabError(f"vigild exited:\n{daemon.log()[-3000:]}")
+        watch_log = os.path.join(lab.workdir, "watch.log")
+        watcher = node.spawn([str(bl.build_dir() / "apps" / "vigilctl"), "-s",
+                              f"{lab.workdir}/vigil.ctl", "watch", "--json"],
+                             log_name="watch.log")
         time.sleep(3)  # a few rounds of checks, all healthy
+        with open(watch_log) as f:
+            start_seq = max([json.loads(ln)["seq"] for ln in f.read().split("\n")[:-1]
+                             if ln.startswith('{"seq"')], default=0)
         elements = ", ".join(failing)
         t_fail = time.time()
         node.run([bl.NFT, "-f", "-"], input_text=(
@@ -128,11 +179,14 @@ def measure(count: int, per_vs: int, step: int) -> dict:
             "  chain out { type filter hook output priority 0;"
             f" ip daddr @failing tcp dport {bl.SINK_PORT} reject with tcp reset; }}\n"
             "}\n"))
-        down = phase(daemon, node, t_fail, "DOWN", len(failing), count - len(failing), 600)
+        down = phase(daemon, node, t_fail, "DOWN", len(failing), count - len(failing), 600,
+                     watch_log, start_seq)
         time.sleep(2)
         t_back = time.time()
         node.run([bl.NFT, "delete", "table", "inet", "bench_fail"])
-        up = phase(daemon, node, t_back, "UP", len(failing), count, 600)
+        up = phase(daemon, node, t_back, "UP", len(failing), count, 600, watch_log,
+                   down["last_seq"])
+        watcher.kill()
         daemon.proc.send_signal(signal.SIGTERM)
         daemon.wait_exit(60)
     return {"down": down, "up": up, "failing": len(failing)}
@@ -171,6 +225,11 @@ def main() -> int:
         rows.append([f"{what}: nftables transactions",
                      f"{bl.median([r['transactions'] for r in rs]):.0f}",
                      "" if ok else "TABLE WRONG"])
+        rows.append([f"{what}: an event reaches vigild after its verdict, median (ms)",
+                     bl.fmt_ms(bl.median([r["watch_each"] for r in rs]), 0), ""])
+        rows.append([f"{what}: vigilctl watch has the last event after the last verdict (ms)",
+                     bl.fmt_ms(bl.median([r["watch"] for r in rs]), 0),
+                     "" if all(r["watch_ok"] for r in rs) else "EVENTS WRONG"])
     bl.print_table(["metric", "vigil", "target"], rows)
     return 0
 

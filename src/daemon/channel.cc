@@ -17,17 +17,23 @@ class ChannelImpl final : public Channel, public std::enable_shared_from_this<Ch
         on_frame_(std::move(on_frame)),
         on_closed_(std::move(on_closed)) {}
 
-  void StartReading() { Read(); }
+  void StartReading() {
+    std::error_code ec;
+    socket_.non_blocking(true, ec);
+    Read();
+  }
 
+  // Writes at once what the socket takes (an event reaches the other process now, not
+  // when this loop next gets round to a write's completion); the rest waits in order
+  // until the socket is writable again.
   void Send(FrameType type, std::string_view payload) override {
     if (closed_) return;
     queue_.push_back(EncodeFrame(type, payload));
-    if (writing_ == 0) WriteQueued();
+    if (!waiting_) Flush();
   }
 
   void Drain() override {
     std::error_code ec;
-    socket_.non_blocking(true, ec);
     while (!closed_ && !ec) {
       size_t n = socket_.read_some(asio::buffer(buf_), ec);
       if (ec || n == 0) break;
@@ -62,22 +68,39 @@ class ChannelImpl final : public Channel, public std::enable_shared_from_this<Ch
     });
   }
 
-  // Writes every frame queued in one gathering write: a burst of events is a few system
-  // calls, not one per frame. (A deque's elements stay put while more are queued.)
-  void WriteQueued() {
-    auto self = shared_from_this();
-    writing_ = queue_.size();
-    std::vector<asio::const_buffer> buffers;
-    buffers.reserve(writing_);
-    for (size_t i = 0; i < writing_; ++i) buffers.push_back(asio::buffer(queue_[i]));
-    asio::async_write(socket_, buffers, [self](std::error_code ec, size_t) {
-      if (self->closed_) return;
-      if (ec) return self->Fail();
-      self->queue_.erase(self->queue_.begin(),
-                         self->queue_.begin() + static_cast<std::ptrdiff_t>(self->writing_));
-      self->writing_ = 0;
-      if (!self->queue_.empty()) self->WriteQueued();
-    });
+  // Writes queued frames, several per system call, until the queue is empty or the
+  // socket is full; then waits for it to be writable.
+  void Flush() {
+    while (!queue_.empty()) {
+      std::vector<asio::const_buffer> buffers;
+      for (size_t i = 0; i < queue_.size() && buffers.size() < kGather; ++i)
+        buffers.push_back(i == 0 ? asio::buffer(queue_[0]) + front_written_
+                                 : asio::buffer(queue_[i]));
+      std::error_code ec;
+      size_t n = socket_.write_some(buffers, ec);
+      if (ec == asio::error::would_block || ec == asio::error::try_again) break;
+      if (ec == asio::error::interrupted) continue;
+      if (ec) return Fail();
+      while (n > 0) {
+        const size_t left = queue_.front().size() - front_written_;
+        if (n < left) {
+          front_written_ += n;
+          break;
+        }
+        n -= left;
+        queue_.pop_front();
+        front_written_ = 0;
+      }
+    }
+    if (queue_.empty()) return;
+    waiting_ = true;
+    socket_.async_wait(asio::socket_base::wait_write,
+                       [self = shared_from_this()](std::error_code ec) {
+                         self->waiting_ = false;
+                         if (self->closed_) return;
+                         if (ec) return self->Fail();
+                         self->Flush();
+                       });
   }
 
   void Fail() {
@@ -91,8 +114,10 @@ class ChannelImpl final : public Channel, public std::enable_shared_from_this<Ch
   std::function<void()> on_closed_;
   FrameReader reader_;
   std::array<char, 65536> buf_{};
-  std::deque<std::string> queue_;
-  size_t writing_ = 0;  // the frames at the queue's front being written
+  static constexpr size_t kGather = 64;  // buffers per write (IOV_MAX is 1024)
+  std::deque<std::string> queue_;        // frames not (wholly) written yet, in order
+  size_t front_written_ = 0;             // bytes of queue_.front() already written
+  bool waiting_ = false;                 // for the socket to be writable
   bool closed_ = false;
 };
 
