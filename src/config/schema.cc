@@ -32,7 +32,7 @@ constexpr KeywordSpec kTrackFileKeywords[] = {
 constexpr BlockSchema kTrackFileBlock("track_file", kTrackFileKeywords);
 
 constexpr KeywordSpec kRootKeywords[] = {
-    Kw("linkbeat_use_polling", kNotYet),
+    Kw("linkbeat_use_polling", kLinkbeatNotPlanned),
     Kw("net_namespace"),
     Kw("net_namespace_ipvs", Differs("moves IPVS only: with the nftables backend vigil "
                                      "programs the namespace vigild runs in (-t warns)")),
@@ -49,7 +49,7 @@ constexpr KeywordSpec kRootKeywords[] = {
     List("static_rules"),
     Block("vrrp_sync_group", kVrrpSyncGroupBlock),
     Block("garp_group", kGarpGroupBlock),
-    List("linkbeat_interfaces", kNotYet),
+    List("linkbeat_interfaces", kLinkbeatNotPlanned),
     Block("vrrp_instance", kVrrpInstanceBlock),
     Block("vrrp_script", kVrrpScriptBlock),
     Block("vrrp_track_process", kVrrpTrackProcessBlock),

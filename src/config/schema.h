@@ -134,6 +134,9 @@ constexpr KeywordSpec Alias(std::string_view name, std::string_view alias_of,
   return {name, BlockKind::kNone, status.support, nullptr, alias_of, status.note};
 }
 
+// linkbeat_use_polling / linkbeat_interfaces, top level and vrrp_instance.
+inline constexpr Status kLinkbeatNotPlanned = NotPlanned("vigil follows links through netlink (IFF_UP and IFF_RUNNING), as keepalived does without it; polling MII, ethtool or ioctl for drivers that report no carrier changes is not planned");
+
 // The top-level blocks defined in schema_global.cc, schema_vrrp.cc, schema_check.cc.
 extern const BlockSchema kGlobalDefsBlock;
 extern const BlockSchema kVrrpSyncGroupBlock;

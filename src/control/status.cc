@@ -10,7 +10,7 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(
     InstanceStatus, name, state, interface, vrid, version, family, base_priority,
     effective_priority, advert_interval_s, master_address, vips, transitions, became_master,
     adverts_sent, adverts_received, priority_zero_sent, priority_zero_received, rejected,
-    runtime_priority, hold)
+    runtime_priority, hold, debug)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(RealServerStatus, address, up, weight,
                                                 config_weight, checks_ok, checks_failed,
                                                 last_check_latency_s, check_running_s, admin,

@@ -35,6 +35,7 @@ struct InstanceStatus {
   // master until it is master again) or "" (nothing).
   int runtime_priority = 0;
   std::string hold;
+  int debug = 0;  // the instance's `debug` level (0..4), shown in the data dump as keepalived's
 
   friend bool operator==(const InstanceStatus&, const InstanceStatus&) = default;
 };

@@ -103,6 +103,7 @@ std::string RenderDataDump(const control::Status& s) {
         << (i.master_address.empty() ? "-" : i.master_address) << "\n   virtual addresses =";
     for (const auto& v : i.vips) out << ' ' << v;
     out << "\n";
+    if (i.debug) out << "   Debug level = " << i.debug << "\n";  // as keepalived's dump
   }
   for (const auto& v : s.virtual_servers) {
     out << "\n Virtual server = " << v.name << "\n   scheduler = " << v.scheduler

@@ -318,6 +318,7 @@ class EngineImpl final : public control::Engine {
       for (const auto& v : in->spec.vips) s.vips.push_back(v.prefix.ToString());
       auto set = priority_overrides_.find(name);
       s.runtime_priority = set == priority_overrides_.end() ? 0 : set->second;
+      s.debug = in->spec.debug;
       s.hold = in->sm->held() ? "maintenance" : in->sm->yielding() ? "failover" : "";
       status.instances.push_back(std::move(s));
     }

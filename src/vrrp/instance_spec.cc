@@ -254,6 +254,7 @@ VrrpSpec SpecFromModel(const model::Config& config) {
                              ? UnicastChecksum::kStandard
                              : UnicastChecksum::kDetect;
     s.dont_track_primary = m.dont_track_primary;
+    s.debug = static_cast<int>(m.debug);
     s.promote_secondaries = m.promote_secondaries;
     for (const auto& t : m.track_interface) s.track_interfaces.push_back({t.name, t.weight, t.reverse});
     AddTracked(m.track_script, scripts, s.track_scripts);

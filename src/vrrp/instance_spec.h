@@ -86,6 +86,7 @@ struct InstanceSpec {
   // How VRRPv3 IPv4 unicast adverts are summed at start (old_unicast_checksum).
   UnicastChecksum unicast_checksum = UnicastChecksum::kDetect;
   bool dont_track_primary = false;
+  int debug = 0;  // `debug` (0..4): only shown, as keepalived only shows it
   // promote_secondaries: the interface's net.ipv4.conf.IF.promote_secondaries is 1 while
   // the instance runs (restored at stop), so removing a VIP that is the primary address of
   // its subnet does not take the secondary addresses of that subnet with it.

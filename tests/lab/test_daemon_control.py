@@ -20,7 +20,7 @@ import time
 import pytest
 
 import lab as lablib
-from daemon_lab import VIP, Setup, module_lab
+from daemon_lab import VIP, Instance, Setup, module_lab
 
 PYTHON = lablib.PYTHON
 
@@ -29,7 +29,8 @@ PYTHON = lablib.PYTHON
 def one():
     with module_lab(webs=2) as ha:
         d = ha.daemons[0]
-        d.write(Setup())
+        # `debug` only shows in the data dump, as keepalived's.
+        d.write(Setup(instances=[Instance("VI_1", 51, [VIP], extra="debug 2\n")]))
         d.start()
         pool = {ha.dest("web1"): 1, ha.dest("web2"): 1}
         lablib.wait_until(lambda: d.state() == "MASTER" and d.vips() == [VIP] and
@@ -85,6 +86,7 @@ def test_dump_signals_write_data_stats_and_json(one):
     assert "   virtual router id = 51\n" in data
     assert "   priority = 150 (effective 150)\n" in data
     assert f"   virtual addresses = {VIP}/16\n" in data
+    assert "   Debug level = 2\n" in data
     vs = d.status()["virtual_servers"][0]["name"]
     assert VIP in vs
     assert f"\n Virtual server = {vs}\n   scheduler = wrr\n   quorum = up\n" in data

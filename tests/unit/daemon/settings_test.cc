@@ -61,3 +61,27 @@ TEST(SettingsTest, ReloadMayNotMoveNamespaces) {
 
 }  // namespace
 }  // namespace vigil::daemon
+
+namespace vigil::daemon {
+namespace {
+
+TEST(RenderDataDumpTest, ShowsAnInstancesDebugLevelAsKeepalivedWhenSet) {
+  control::Status s;
+  control::InstanceStatus a;
+  a.name = "VI_1";
+  a.debug = 3;
+  control::InstanceStatus b;
+  b.name = "VI_2";
+  s.instances = {a, b};
+  const std::string text = RenderDataDump(s);
+  const auto vi1 = text.find(" VRRP instance = VI_1\n");
+  const auto vi2 = text.find(" VRRP instance = VI_2\n");
+  ASSERT_NE(vi1, std::string::npos);
+  ASSERT_NE(vi2, std::string::npos);
+  const auto debug = text.find("   Debug level = 3\n");
+  EXPECT_TRUE(debug > vi1 && debug < vi2) << text;
+  EXPECT_EQ(text.find("Debug level", vi2), std::string::npos) << text;
+}
+
+}  // namespace
+}  // namespace vigil::daemon

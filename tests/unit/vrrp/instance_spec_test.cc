@@ -385,5 +385,16 @@ TEST(BufferForTest, SpecCarriesTheEnginesThreeBuffers) {
   EXPECT_EQ(spec.process_monitor_buffer.bytes, 0);
 }
 
+TEST(SpecFromModelTest, DebugLevelIsCarried) {
+  model::Config c;
+  model::VrrpInstance v;
+  v.name = "VI_1";
+  v.interface = "eth0";
+  v.virtual_router_id = 1;
+  v.debug = 4;
+  c.vrrp_instances = {v};
+  EXPECT_EQ(SpecFromModel(c).instances.at(0).debug, 4);
+}
+
 }  // namespace
 }  // namespace vigil::vrrp
