@@ -126,6 +126,7 @@ Result<CheckParams> ToParams(const model::CheckDetail& detail, const model::Conf
       for (const model::Url& u : h.urls) {
         HttpUrl url;
         url.path = u.path;
+        url.tls_compliant = h.ssl && (u.tls_compliant || h.tls_compliant);
         url.digest = u.digest.value_or("");
         url.virtualhost = u.virtualhost.value_or("");
         for (const model::StatusRange& r : u.status_codes) url.status_codes.emplace_back(r.low, r.high);

@@ -136,7 +136,18 @@ asio::awaitable<Result<HttpFetch>> FetchHttp(ConnectOptions opts, HttpRequestSpe
   watchdog.Disarm();
   if (watchdog.expired()) co_return Timeout(watchdog, true, "in TLS handshake");
   if (ec) co_return Fail(ErrorCode::kIo, "TLS handshake failed: " + ec.message());
-  co_return co_await Exchange(tls, req, watchdog, true);
+  auto fetch = co_await Exchange(tls, req, watchdog, true);
+  if (fetch && req.close_notify) {
+    // keepalived's one SSL_shutdown: the alert is sent, the server's is not awaited (marked
+    // as received, so the shutdown ends once ours is written). A failure changes nothing:
+    // the verdict is the response's.
+    SSL* ssl = tls.native_handle();
+    SSL_set_shutdown(ssl, SSL_get_shutdown(ssl) | SSL_RECEIVED_SHUTDOWN);
+    watchdog.Arm();
+    co_await tls.async_shutdown(asio::redirect_error(asio::use_awaitable, ec));
+    watchdog.Disarm();
+  }
+  co_return fetch;
 }
 
 asio::awaitable<ProbeResult> HttpProbe(ConnectOptions opts, HttpCheck check) {
@@ -155,6 +166,7 @@ asio::awaitable<ProbeResult> HttpProbe(ConnectOptions opts, HttpCheck check) {
     req.keep_body = !url.regex.empty();
     req.read_body = !url.regex.empty() || !url.digest.empty();
     req.decode_chunked = check.decode_chunked;
+    req.close_notify = check.tls && url.tls_compliant;
     const std::string where = FormatHostPort(opts.address, opts.port) + url.path;
 
     auto fetch = co_await FetchHttp(opts, req);

@@ -110,6 +110,9 @@ struct HttpRequestSpec {
   // status line and headers are in. With, it stops after `max_body` bytes of body.
   bool read_body = true;
   size_t max_body = kMaxHttpBody;
+  // TLS: once the response is read, send close_notify (without waiting for the server's);
+  // without, the connection is closed without one (keepalived's quiet shutdown).
+  bool close_notify = false;
 };
 
 // Performs one GET against `opts` and returns what the server sent; each step is bounded by

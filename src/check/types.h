@@ -64,6 +64,9 @@ struct HttpUrl {
   uint32_t regex_options = 0;  // PCRE2_* compile options
   size_t regex_min_offset = 0;
   std::optional<size_t> regex_max_offset;  // last offset a match may start at
+  // SSL_GET: end the TLS session with a close_notify alert (keepalived's tls_compliant, set
+  // on the url or on its checker); without, the connection is closed without one.
+  bool tls_compliant = false;
 
   bool operator==(const HttpUrl&) const = default;
 };

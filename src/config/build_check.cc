@@ -246,6 +246,8 @@ std::optional<model::Url> ParseUrl(const Node& n, Diagnostics& diags) {
       if ((t = RequireArg(c, 0, diags))) u.regex = t->text;
     } else if (kw == "regex_no_match") {
       u.regex_no_match = true;
+    } else if (kw == "tls_compliant") {  // SSL_GET's url only (the schema's rule)
+      if (auto b = NodeBool(c, diags)) u.tls_compliant = *b;
     }
   }
   if (u.path.empty()) {

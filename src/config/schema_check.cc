@@ -175,7 +175,7 @@ constexpr KeywordSpec kSslGetUrlKeywords[] = {
     Kw("regex_min_offset"),
     Kw("regex_max_offset"),
     Kw("regex_stack"),
-    Kw("tls_compliant", kNotYet),
+    Kw("tls_compliant"),
 };
 constexpr BlockSchema kSslGetUrlBlock("virtual_server/real_server/SSL_GET/url", kSslGetUrlKeywords);
 
@@ -199,7 +199,7 @@ constexpr KeywordSpec kSslGetKeywords[] = {
     Kw("enable_sni"),
     Kw("fast_recovery"),
     Block("url", kSslGetUrlBlock),
-    Kw("tls_compliant", kNotYet),  // keepalived 2.4
+    Kw("tls_compliant"),  // keepalived 2.4
     Kw("sni_name"),       // keepalived's master after v2.4.3
 };
 constexpr BlockSchema kSslGetBlock("virtual_server/real_server/SSL_GET", kSslGetKeywords);

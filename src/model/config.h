@@ -541,6 +541,7 @@ struct SmtpCheck {
 };
 
 struct DnsCheck {
+  bool tls_compliant = false;                  // SSL_GET's url: send close_notify
   std::string type = "SOA";
   std::string name = ".";
 };

@@ -384,7 +384,8 @@ Json J(const Url& u) {
               {"status_code", J(u.status_codes)},
               {"virtualhost", J(u.virtualhost)},
               {"regex", J(u.regex)},
-              {"regex_no_match", u.regex_no_match}};
+              {"regex_no_match", u.regex_no_match},
+              {"tls_compliant", u.tls_compliant}};
 }
 
 Json Detail(const CheckDetail& d) {

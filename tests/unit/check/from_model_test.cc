@@ -149,6 +149,33 @@ TEST(FromModelTest, HttpCheckMapsUrlsAndTheGlobalSslBlock) {
   EXPECT_EQ(std::get<HttpCheck>(p->params), want);
 }
 
+// tls_compliant on the SSL_GET checker or on one url: that url's session ends with
+// close_notify (keepalived's `url->tls_compliant || checker->tls_compliant`).
+TEST(FromModelTest, TlsCompliantOfTheCheckerOrTheUrl) {
+  model::HttpCheck h;
+  h.ssl = true;
+  model::Url plain;
+  plain.path = "/a";
+  model::Url compliant = plain;
+  compliant.path = "/b";
+  compliant.tls_compliant = true;
+  h.urls = {plain, compliant};
+  model::CheckSpec c;
+  c.detail = h;
+  auto tls_compliant = [&](const model::CheckSpec& spec) {
+    auto p = ToProbeSpec(spec, Rs("10.0.1.2", 443), model::Config(), Users());
+    std::vector<bool> out;
+    if (p)
+      for (const HttpUrl& u : std::get<HttpCheck>(p->params).urls) out.push_back(u.tls_compliant);
+    return out;
+  };
+  EXPECT_EQ(tls_compliant(c), (std::vector<bool>{false, true}));
+  std::get<model::HttpCheck>(c.detail).tls_compliant = true;
+  EXPECT_EQ(tls_compliant(c), (std::vector<bool>{true, true}));
+  std::get<model::HttpCheck>(c.detail).ssl = false;  // HTTP_GET has no TLS session to end
+  EXPECT_EQ(tls_compliant(c), (std::vector<bool>{false, false}));
+}
+
 TEST(FromModelTest, MiscCheckSplitsTheCommandAndRunsAsItsUser) {
   model::MiscCheck m;
   m.path.command = "/bin/check 'a b' c";

@@ -297,6 +297,8 @@ class TlsServer {
   int served = 0;  // completed handshakes
   std::string response = "HTTP/1.0 200 OK\r\nContent-Length: 6\r\n\r\nsecure";
   bool reset_after_response = false;  // end with a TCP reset instead of close_notify
+  // After each session: whether the client's close_notify came (unset while none ended).
+  std::optional<bool> client_close_notify;
 
  private:
   asio::awaitable<void> Serve() {
@@ -321,6 +323,7 @@ class TlsServer {
         continue;
       }
       co_await tls.async_shutdown(asio::redirect_error(asio::use_awaitable, ec));
+      client_close_notify = (SSL_get_shutdown(tls.native_handle()) & SSL_RECEIVED_SHUTDOWN) != 0;
     }
   }
   asio::ssl::context ctx_;
@@ -411,6 +414,30 @@ TEST_F(SslProbeTest, ResponseCutShortByAResetFails) {
   EXPECT_FALSE(r.ok);
   EXPECT_EQ(r.detail, "127.0.0.1:" + std::to_string(server.port()) +
                           "/: read error: Connection reset by peer");
+}
+
+// keepalived's tls_compliant (on the checker or the url): the session ends with the client's
+// close_notify; without it the connection is closed without one (SSL_set_quiet_shutdown).
+TEST_F(SslProbeTest, TlsCompliantSendsCloseNotify) {
+  asio::io_context io;
+  TlsServer server(io, *files_, false);
+  auto session_end = [&]() -> std::optional<bool> {
+    for (int i = 0; i < 500 && !server.client_close_notify; ++i) {
+      io.restart();
+      io.run_for(std::chrono::milliseconds(10));
+    }
+    return std::exchange(server.client_close_notify, std::nullopt);
+  };
+  HttpCheck c = Ssl();
+  ProbeResult r = RunOnce(io, Http(server.port(), c));
+  EXPECT_TRUE(r.ok) << r.detail;
+  EXPECT_EQ(session_end(), std::optional<bool>(false));
+
+  c.urls[0].tls_compliant = true;
+  r = RunOnce(io, Http(server.port(), c));
+  EXPECT_TRUE(r.ok) << r.detail;
+  EXPECT_EQ(session_end(), std::optional<bool>(true));
+  EXPECT_EQ(server.served, 2);
 }
 
 TEST_F(SslProbeTest, DigestOfTlsBody) {

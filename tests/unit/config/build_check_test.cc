@@ -157,6 +157,52 @@ TEST(BuildCheckTest, CheckerTypeDefaultsWithoutInheritance) {
             (std::vector<model::StatusRange>{{200, 299}}));
 }
 
+TEST(BuildCheckTest, SslGetTlsCompliantOnTheCheckerAndTheUrl) {
+  Diagnostics d;
+  auto cfg = BuildText(R"(virtual_server 10.0.0.1 443 {
+  lb_algo rr
+  lb_kind NAT
+  protocol TCP
+  real_server 10.0.0.2 443 {
+    SSL_GET {
+      url {
+        path /a
+      }
+      url {
+        path /b
+        tls_compliant
+      }
+      url {
+        path /c
+        tls_compliant false
+      }
+    }
+    SSL_GET {
+      url {
+        path /
+      }
+      tls_compliant yes
+    }
+    SSL_GET {
+      url {
+        path /
+      }
+      tls_compliant maybe
+    }
+  }
+})", d);
+  EXPECT_EQ(DiagLines(d), (Strings{"29:21: error: tls_compliant: 'maybe' is not a valid boolean"}));
+  const auto& checks = cfg.virtual_servers[0].real_servers[0].checks;
+  ASSERT_EQ(checks.size(), 3u);
+  const auto& first = std::get<model::HttpCheck>(checks[0].detail);
+  EXPECT_FALSE(first.tls_compliant);
+  EXPECT_EQ(first.urls[0].tls_compliant, false);
+  EXPECT_EQ(first.urls[1].tls_compliant, true);
+  EXPECT_EQ(first.urls[2].tls_compliant, false);
+  EXPECT_TRUE(std::get<model::HttpCheck>(checks[1].detail).tls_compliant);
+  EXPECT_FALSE(std::get<model::HttpCheck>(checks[2].detail).tls_compliant);
+}
+
 TEST(BuildCheckTest, BadSchedulerWeightAndFamilyMismatch) {
   Diagnostics d;
   auto cfg = BuildText(R"(virtual_server 10.0.0.1 80 {
