@@ -229,7 +229,11 @@ Result<pid_t> ForkExec(const SpawnSpec& spec) {
     }
     if (spec.gid) {
       if (::setgid(*spec.gid) != 0) ::_exit(126);
-      if (root && ::setgroups(1, &*spec.gid) != 0) ::_exit(126);
+      if (root && spec.groups) {
+        if (::setgroups(spec.groups->size(), spec.groups->data()) != 0) ::_exit(126);
+      } else if (root && ::setgroups(1, &*spec.gid) != 0) {
+        ::_exit(126);
+      }
     } else if (root) {
       const gid_t gid = ::getgid();
       if (::setgroups(1, &gid) != 0) ::_exit(126);
@@ -400,13 +404,44 @@ Result<std::pair<uid_t, gid_t>> ResolveScriptUser(const std::optional<std::strin
   return self;
 }
 
+Result<std::vector<gid_t>> LookupGroupList(const std::string& user, gid_t gid) {
+  std::vector<gid_t> groups(64);
+  for (int attempt = 0; attempt < 4; ++attempt) {
+    int n = static_cast<int>(groups.size());
+    if (::getgrouplist(user.c_str(), gid, groups.data(), &n) >= 0) {
+      groups.resize(static_cast<size_t>(n));
+      return groups;
+    }
+    groups.resize(static_cast<size_t>(n) > groups.size() ? static_cast<size_t>(n)
+                                                          : groups.size() * 2);
+  }
+  return Fail(ErrorCode::kNotFound, "cannot list the groups of '" + user + "'");
+}
+
 Result<SpawnSpec> PrepareScript(std::vector<std::string> argv,
                                 const std::optional<std::string>& user,
                                 const std::optional<std::string>& group,
-                                const ScriptDefaults& defaults, const UserResolver& resolve) {
+                                const ScriptDefaults& defaults, const UserResolver& resolve,
+                                const GroupListResolver& group_list) {
   if (argv.empty() || argv[0].empty()) return Fail(ErrorCode::kInvalidArgument, "empty command");
-  auto who = ResolveScriptUser(user, group, defaults, resolve, {::getuid(), ::getgid()});
+  // keepalived's "[:][GROUP]": ':' asks for the supplementary groups of the user used.
+  bool supplementary = defaults.supplementary_groups;
+  auto colon = [&supplementary](std::optional<std::string> g) {
+    if (g && g->starts_with(':')) {
+      supplementary = true;
+      g->erase(0, 1);
+      if (g->empty()) g.reset();
+    }
+    return g;
+  };
+  ScriptDefaults used = defaults;
+  std::optional<std::string> own_group = group;
+  if (user) own_group = colon(group);
+  else if (defaults.user) used.group = colon(defaults.group);
+  auto who = ResolveScriptUser(user, own_group, used, resolve, {::getuid(), ::getgid()});
   if (!who) return std::unexpected(who.error());
+  std::optional<std::string> name = user ? user : defaults.user;
+  if (!name && resolve(kDefaultScriptUser, std::nullopt)) name = kDefaultScriptUser;
   // keepalived protects scripts run as root (uid or gid 0) only.
   if (defaults.security && (who->first == 0 || who->second == 0)) {
     if (auto why = ScriptSecurityProblem(argv[0]))
@@ -416,6 +451,11 @@ Result<SpawnSpec> PrepareScript(std::vector<std::string> argv,
   spec.argv = std::move(argv);
   spec.uid = who->first;
   spec.gid = who->second;
+  if (supplementary && name) {
+    // getgrouplist is given the user's own group, not the one the script runs as.
+    if (auto own = resolve(*name, std::nullopt))
+      if (auto groups = group_list(*name, own->second)) spec.groups = std::move(*groups);
+  }
   return spec;
 }
 

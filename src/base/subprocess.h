@@ -27,7 +27,10 @@ namespace vigil {
 struct SpawnSpec {
   std::vector<std::string> argv;  // argv[0] is the program path
   std::optional<uid_t> uid;       // run as (needs root)
-  std::optional<gid_t> gid;       // also the only supplementary group (as keepalived)
+  std::optional<gid_t> gid;       // also the only supplementary group, unless `groups`
+  // The supplementary groups (keepalived's set_supplementary_groups, or ':' before a
+  // script's group): the user's own, as getgrouplist(3) lists them.
+  std::optional<std::vector<gid_t>> groups;
   // 0 = no limit. On expiry the process group gets SIGTERM, then SIGKILL after
   // `kill_grace`.
   std::chrono::milliseconds timeout{0};
@@ -53,7 +56,7 @@ struct ExitInfo {
 };
 
 // Forks and execs the program in its own process group as `spec.uid`/`spec.gid` (the
-// supplementary groups reduced to that gid), with stdin, stdout and stderr on /dev/null and
+// supplementary groups reduced to that gid, or `spec.groups`), with stdin, stdout and stderr on /dev/null and
 // no other descriptor (close_range backs up close-on-exec), default signal handling and
 // scheduling priority, and SIGTERM when its parent dies (set after the credential change,
 // which clears it; a parent already gone means the program is not run). Returns the child's
@@ -110,9 +113,17 @@ inline constexpr char kDefaultScriptUser[] = "keepalived_script";
 // What global_defs says about scripts that name no user of their own.
 struct ScriptDefaults {
   std::optional<std::string> user;   // script_user
-  std::optional<std::string> group;  // script_user's optional group
+  std::optional<std::string> group;  // script_user's optional group ([:][GROUP])
   bool security = false;             // enable_script_security
+  bool supplementary_groups = false; // set_supplementary_groups
+  friend bool operator==(const ScriptDefaults&, const ScriptDefaults&) = default;
 };
+
+// Returns the groups of `user`, whose primary group is `gid`: getgrouplist(3) in production,
+// a table in tests.
+using GroupListResolver =
+    std::function<Result<std::vector<gid_t>>(const std::string& user, gid_t gid)>;
+Result<std::vector<gid_t>> LookupGroupList(const std::string& user, gid_t gid);
 
 // Returns the (uid, gid) a script runs as, keepalived's rule: the script's own user (and
 // group), else global_defs' script_user (and group), else the user `keepalived_script` if it
@@ -127,12 +138,18 @@ Result<std::pair<uid_t, gid_t>> ResolveScriptUser(const std::optional<std::strin
 
 // Returns how to run a script (argv, split by the caller): its user by ResolveScriptUser,
 // and, run as root under enable_script_security, its file and directories checked
-// (ScriptSecurityProblem). Fails, naming the script, if it must not run.
+// (ScriptSecurityProblem). Fails, naming the script, if it must not run. The group that
+// goes with the user used (the script's own, or script_user's) may start with ':' (":" alone:
+// no group), keepalived's way of asking for the user's supplementary groups, as
+// set_supplementary_groups does for every script; they are then `groups` of the user
+// (getgrouplist of its name and its own primary group, whatever group the script runs
+// as), looked up by `group_list`. A user whose groups cannot be listed keeps only its gid.
 Result<SpawnSpec> PrepareScript(std::vector<std::string> argv,
                                 const std::optional<std::string>& user,
                                 const std::optional<std::string>& group,
                                 const ScriptDefaults& defaults,
-                                const UserResolver& resolve = LookupUser);
+                                const UserResolver& resolve = LookupUser,
+                                const GroupListResolver& group_list = LookupGroupList);
 
 }  // namespace vigil
 

@@ -10,11 +10,6 @@ namespace vigil::check {
 
 namespace {
 
-// With enable_script_security, a script that a non-root user could change is not run.
-// Returns global_defs' defaults for scripts that name no user.
-ScriptDefaults DefaultsOf(const model::Global& global) {
-  return {global.script_user, global.script_group, global.enable_script_security};
-}
 
 // The protocol of an address service: keepalived sends 0 to the kernel, which means UDP.
 lb::Protocol ServiceProtocol(model::Protocol p) {
@@ -126,12 +121,12 @@ Result<CheckParams> ToParams(const model::CheckDetail& detail, const model::Conf
       for (const model::Url& u : h.urls) {
         HttpUrl url;
         url.path = u.path;
-        url.tls_compliant = h.ssl && (u.tls_compliant || h.tls_compliant);
         url.digest = u.digest.value_or("");
         url.virtualhost = u.virtualhost.value_or("");
         for (const model::StatusRange& r : u.status_codes) url.status_codes.emplace_back(r.low, r.high);
         url.regex = u.regex.value_or("");
         url.regex_no_match = u.regex_no_match;
+        url.tls_compliant = h.ssl && (u.tls_compliant || h.tls_compliant);
         out.urls.push_back(std::move(url));
       }
       if (h.ssl) {
@@ -154,7 +149,7 @@ Result<CheckParams> ToParams(const model::CheckDetail& detail, const model::Conf
       out.dynamic = m.dynamic;
       // A user that does not resolve, or an unsafe file, is a check that fails at every
       // run (never one that runs as root).
-      auto prepared = PrepareScript(out.argv, m.path.user, m.path.group, DefaultsOf(config.global),
+      auto prepared = PrepareScript(out.argv, m.path.user, m.path.group, model::ScriptDefaultsOf(config.global),
                                     resolve);
       if (prepared) {
         out.uid = prepared->uid;
@@ -239,7 +234,7 @@ Result<SpawnSpec> ScriptSpawnSpec(const model::Script& script, const model::Glob
                                   const UserResolver& resolve) {
   auto argv = CommandArgv(script.command, script.program);
   if (argv.empty()) return Fail(ErrorCode::kInvalidArgument, "empty script command");
-  return PrepareScript(std::move(argv), script.user, script.group, DefaultsOf(global), resolve);
+  return PrepareScript(std::move(argv), script.user, script.group, model::ScriptDefaultsOf(global), resolve);
 }
 
 CheckTiming ToTiming(const model::CheckSpec& check) {

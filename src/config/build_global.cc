@@ -26,6 +26,17 @@ void SetString(const Node& n, std::optional<std::string>& out, Diagnostics& diag
   if (const Token* t = RequireArg(n, 0, diags)) out = t->text;
 }
 
+// A dump file's path: keepalived refuses an empty one (and keeps the default).
+void SetDumpFile(const Node& n, std::optional<std::string>& out, Diagnostics& diags) {
+  const Token* t = RequireArg(n, 0, diags);
+  if (!t) return;
+  if (t->text.empty()) {
+    diags.Error(t->loc, n.name() + " requires a non-empty path; ignored");
+    return;
+  }
+  out = t->text;
+}
+
 void SetTimer(const Node& n, Duration& out, Duration min, Diagnostics& diags) {
   if (const Token* t = RequireArg(n, 0, diags))
     if (auto v = ParseTimer(*t, n.name(), min, kMaxTimer, diags)) out = *v;
@@ -228,6 +239,7 @@ void BuildGlobalDefs(const Node& block, model::Global& g, Diagnostics& diags) {
     else if (kw == "smtp_alert_checker") SetOptBool(n, g.smtp_alert_checker, diags);
     else if (kw == "checker_log_all_failures") SetBool(n, g.checker_log_all_failures, diags);
     else if (kw == "enable_script_security") SetBool(n, g.enable_script_security, diags);
+    else if (kw == "set_supplementary_groups") SetBool(n, g.set_supplementary_groups, diags);
     else if (kw == "script_user") {
       const Token* t = RequireArg(n, 0, diags);
       if (!t) continue;
@@ -305,6 +317,26 @@ void BuildGlobalDefs(const Node& block, model::Global& g, Diagnostics& diags) {
     else if (kw == "shutdown_script_timeout") SetSeconds(n, g.shutdown_script_timeout, 1, 1000, diags);
     else if (BuildProcessGlobal(n, g, diags)) continue;
     else if (kw == "include_check") CheckIncludeCheck(n, diags);
+    else if (kw == "disable_local_igmp") g.disable_local_igmp = true;  // keepalived reads no argument
+    else if (kw == "max_auto_priority") {
+      if (n.args.empty()) g.max_auto_priority = 99;  // sched_get_priority_max(SCHED_RR)
+      else if (auto v = ParseInteger(n.args[0], kw, -1, 99, diags))
+        g.max_auto_priority = static_cast<int>(*v);
+    } else if (kw == "min_auto_priority_delay") {
+      if (const Token* t = RequireArg(n, 0, diags))
+        if (auto v = ParseInteger(*t, kw, 1, 10000000, diags))
+          g.min_auto_priority_delay = std::chrono::microseconds(*v);
+    }
+    else if (kw == "iproute_etc_dir") SetString(n, g.iproute_etc_dir, diags);
+    else if (kw == "iproute_usr_dir") SetString(n, g.iproute_usr_dir, diags);
+    else if (kw == "state_dump_file") SetDumpFile(n, g.state_dump_file, diags);
+    else if (kw == "stats_dump_file") SetDumpFile(n, g.stats_dump_file, diags);
+    else if (kw == "json_dump_file") SetDumpFile(n, g.json_dump_file, diags);
+    else if (kw == "data_use_instance") SetBool(n, g.data_use_instance, diags);
+    else if (kw == "json_version") {
+      if (const Token* t = RequireArg(n, 0, diags))
+        if (auto v = ParseInteger(*t, kw, 1, 2, diags)) g.json_version = static_cast<int>(*v);
+    }
     else if (kw == "lvs_sync_daemon") BuildLvsSyncDaemon(n, g, diags);
     else if (kw == "vigil_conntrackd") BuildConntrackd(n, g, diags);
     else if (kw == "lvs_timeouts") BuildLvsTimeouts(n, g, diags);

@@ -9,6 +9,10 @@ namespace {
 constexpr Status kSnmp = NotPlanned(
     "SNMP is not planned: vigil exports its state as Prometheus metrics "
     "(vigil_metrics_listen) and through the control socket (vigilctl --json)");
+constexpr Status kDumpFileDiffers = Differs(
+    "keepalived 2.4.3 reads it but writes its dump to $TMPDIR whatever it says; vigil "
+    "places the dump as keepalived's manual says, by state_dump_file's rule (a directory "
+    "when ending in '/', a relative name in $TMPDIR), data_use_instance included");
 constexpr Status kDbus = NotPlanned(
     "DBus is not planned: the control socket (vigilctl) reads the state and reloads");
 
@@ -32,15 +36,15 @@ constexpr KeywordSpec kGlobalDefsKeywords[] = {
     Kw("startup_script_timeout"),
     Kw("shutdown_script"),
     Kw("shutdown_script_timeout"),
-    Kw("max_auto_priority", kNotYet),
-    Kw("min_auto_priority_delay", kNotYet),
+    Kw("max_auto_priority"),
+    Kw("min_auto_priority_delay"),
     Kw("smtp_alert_vrrp"),
     Kw("smtp_alert_checker"),
     Kw("checker_log_all_failures"),
     Kw("dynamic_interfaces"),
     Kw("no_email_faults"),
     Kw("default_interface"),
-    Kw("disable_local_igmp", kNotYet),
+    Kw("disable_local_igmp"),
     Kw("lvs_timeouts", Differs("sets IPVS's timeouts; the nftables backend leaves "
                                "conntrack's (net.netfilter.nf_conntrack_*_timeout) alone")),
     Kw("lvs_flush"),
@@ -156,23 +160,33 @@ constexpr KeywordSpec kGlobalDefsKeywords[] = {
     Kw("tmp_config_directory",
        NotPlanned("vigil writes no temporary copy of the configuration (each vigild "
                   "process reads the files itself), so there is nothing to place")),
-    Kw("data_use_instance", kNotYet),
+    Kw("data_use_instance"),
     // Added by keepalived 2.3/2.4 (v2.4.3 installs them in this block).
-    Kw("use_symlink_paths", kNotYet),
+    Kw("use_symlink_paths",
+       Differs("vigil always runs a script by the path configured (or found in PATH), so a "
+               "symlink is followed at each run, as keepalived does with use_symlink_paths; "
+               "without it keepalived runs the file the symlink named when the configuration "
+               "was read")),
     Kw("v3_checksum_as_v2"),
-    Kw("snmp_vs_stats_update_interval", kNotYet),
-    Kw("snmp_rs_stats_update_interval", kNotYet),
-    Kw("dbus_no_interface_name", kNotYet),
+    Kw("snmp_vs_stats_update_interval", kSnmp),
+    Kw("snmp_rs_stats_update_interval", kSnmp),
+    Kw("dbus_no_interface_name", kDbus),
     Kw("vrrp_delay_after_boot"),
     Kw("vrrp_owner_ignore_adverts"),
-    Kw("json_version", kNotYet),
-    Kw("iproute_usr_dir", kNotYet),
-    Kw("iproute_etc_dir", kNotYet),
+    Kw("json_version",
+       Differs("the SIGRTMIN+2 dump has keepalived's layout (version 1: an array of "
+               "{data, stats} per VRRP instance; 2: that array as \"vrrp\" of an object) with "
+               "the fields vigil keeps: data has iname, ifp_ifname, vrid, base_priority, "
+               "effective_priority, adver_int, state, version and vips (ADDR/LEN), stats all "
+               "of keepalived's counters but release_master and addr_list_err; version 2's "
+               "track_process list is not written")),
+    Kw("iproute_usr_dir"),
+    Kw("iproute_etc_dir"),
     Kw("state_dump_file"),
-    Kw("stats_dump_file"),
-    Kw("json_dump_file"),
+    Kw("stats_dump_file", kDumpFileDiffers),
+    Kw("json_dump_file", kDumpFileDiffers),
     // Added on keepalived's master after v2.4.3.
-    Kw("set_supplementary_groups", kNotYet),
+    Kw("set_supplementary_groups"),
     // vigil's own keywords (keepalived does not know them).
     Kw("vigil_lb_backend"),      // auto | ipvs | nftables
     Kw("vigil_control_socket"),  // PATH

@@ -153,11 +153,14 @@ class Checker {
 
   // keepalived -t: "Unable to set uid/gid for script" / "Error setting global script
   // uid/gid" (errors: the script is dropped).
-  void User(const std::optional<std::string>& user, const std::optional<std::string>& group,
+  // A group may start with ':' (the user's supplementary groups; ":" alone names none).
+  void User(const std::optional<std::string>& user, std::optional<std::string> group,
             const model::SourceRef& at) {
     if (user && seen_user_.insert(*user).second && !system_.UserExists(*user))
       diags_.Error({at.file, at.line, at.column}, "user '" + *user + "' does not exist");
-    if (group && seen_group_.insert(*group).second && !system_.GroupExists(*group))
+    if (group && group->starts_with(':')) group->erase(0, 1);
+    if (group && !group->empty() && seen_group_.insert(*group).second &&
+        !system_.GroupExists(*group))
       diags_.Error({at.file, at.line, at.column}, "group '" + *group + "' does not exist");
   }
 

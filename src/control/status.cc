@@ -36,6 +36,66 @@ std::string ToJson(const Status& status, int indent) {
 
 namespace {
 
+// keepalived's numbers for the VRRP states (vrrp.h).
+int KeepalivedState(const std::string& state) {
+  if (state == "BACKUP") return 1;
+  if (state == "MASTER") return 2;
+  if (state == "FAULT") return 3;
+  if (state == "STOP") return 98;
+  return 0;  // INIT
+}
+
+}  // namespace
+
+std::string ToKeepalivedJson(const Status& status, int version) {
+  using Ordered = nlohmann::ordered_json;
+  Ordered instances = Ordered::array();
+  for (const InstanceStatus& i : status.instances) {
+    auto rejected = [&i](std::initializer_list<const char*> reasons) {
+      uint64_t n = 0;
+      for (const char* r : reasons) {
+        auto it = i.rejected.find(r);
+        if (it != i.rejected.end()) n += it->second;
+      }
+      return n;
+    };
+    Ordered data;
+    data["iname"] = i.name;
+    data["ifp_ifname"] = i.interface;
+    data["vrid"] = i.vrid;
+    data["base_priority"] = i.base_priority;
+    data["effective_priority"] = i.effective_priority;
+    data["adver_int"] = i.advert_interval_s;
+    data["state"] = KeepalivedState(i.state);
+    data["version"] = i.version;
+    data["vips"] = i.vips;
+    Ordered stats;
+    stats["advert_rcvd"] = i.adverts_received;
+    stats["advert_sent"] = i.adverts_sent;
+    stats["become_master"] = i.became_master;
+    stats["packet_len_err"] = rejected({"too_short", "bad_length", "bad_ip_length"});
+    stats["advert_interval_err"] = rejected({"interval_mismatch"});
+    stats["ip_ttl_err"] = rejected({"bad_ttl"});
+    stats["invalid_type_rcvd"] = rejected({"bad_type"});
+    stats["invalid_authtype"] = rejected({"invalid_auth_type"});
+    stats["authtype_mismatch"] = rejected({"auth_type_mismatch"});
+    stats["auth_failure"] = rejected({"auth_failure"});
+    stats["auth_ext_missing"] = rejected({"auth_missing"});
+    stats["auth_ext_malformed"] = rejected({"auth_malformed"});
+    stats["auth_ext_unknown_key"] = rejected({"auth_unknown_key"});
+    stats["auth_ext_invalid_hmac"] = rejected({"auth_bad_hmac"});
+    stats["auth_ext_stale"] = rejected({"auth_stale"});
+    stats["auth_ext_replay"] = rejected({"auth_replay"});
+    stats["pri_zero_rcvd"] = i.priority_zero_received;
+    stats["pri_zero_sent"] = i.priority_zero_sent;
+    instances.push_back(Ordered{{"data", std::move(data)}, {"stats", std::move(stats)}});
+  }
+  Ordered doc = version == 2 ? Ordered{{"vrrp", std::move(instances)}} : std::move(instances);
+  return doc.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+namespace {
+
 // True if every floating-point number in `doc` converts to any numeric field of a Status
 // without undefined behaviour (a double beyond an integer's range, or negative for an
 // unsigned one, is UB when converted). vigil writes floats only for durations in seconds.

@@ -126,6 +126,13 @@ struct Status {
 // JSON round trip (the control protocol, the engines' reports to the supervisor, the
 // JSON dump file).
 std::string ToJson(const Status& status, int indent = -1);
+
+// Returns the VRRP instances of `status` in the layout of keepalived's JSON dump
+// (vrrp_json.c): per instance an object {"data": {...}, "stats": {...}} with keepalived's
+// field names (state as its number: 0 INIT, 1 BACKUP, 2 MASTER, 3 FAULT, 98 STOP), those
+// vigil keeps (the reject reasons summed into keepalived's error counters); `version` 1
+// (json_version) is the array of them, 2 the array as "vrrp" of an object.
+std::string ToKeepalivedJson(const Status& status, int version);
 // Returns false (leaving `out` unspecified) when `text` is not a valid status document,
 // which includes one with a floating-point number that is negative or not below 2^31.
 bool FromJson(const std::string& text, Status& out);

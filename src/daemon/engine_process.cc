@@ -29,6 +29,8 @@ namespace {
 // on a clock. With 10,000 real servers a report takes tens of milliseconds of the loop, which
 // a periodic report would take from the probes every time.
 constexpr auto kMinReportGap = std::chrono::milliseconds(100);
+// How often an engine under max_auto_priority checks how late its timers run.
+constexpr auto kLatenessProbe = std::chrono::milliseconds(100);
 
 // What an engine does with each signal. An engine is one process of vigild's cgroup: a
 // signal meant for vigild (`systemctl kill`, a shell's process group) reaches it too, and
@@ -57,6 +59,7 @@ class EngineProcess {
         options_(options),
         engine_(factory(io_, options)),
         soon_timer_(io_),
+        late_timer_(io_),
         supervisor_pid_(getppid()) {}
 
   int Run(int supervisor_fd, const std::vector<control::Operation>& restore) {
@@ -68,6 +71,7 @@ class EngineProcess {
     }
     ApplyFileLimit(loaded.config, name_);
     UpdateTuning(loaded.config, name_, tuning_);
+    WatchLateness(AutoPriorityOf(loaded.config, name_));
     ApplyProcessIdentity(options_, loaded.config, name_);
     channel_ = Channel::Open(
         io_, supervisor_fd, [this](Frame f) { OnFrame(std::move(f)); },
@@ -177,6 +181,7 @@ class EngineProcess {
     }
     ApplyFileLimit(loaded.config, name_);
     UpdateTuning(loaded.config, name_, tuning_);
+    WatchLateness(AutoPriorityOf(loaded.config, name_));
     ApplyProcessIdentity(options_, loaded.config, name_);
     auto r = engine_->Reload(loaded.config);
     if (!r) {
@@ -188,9 +193,45 @@ class EngineProcess {
     return "1" + *r;
   }
 
+  // max_auto_priority: a timer that wakes every kLatenessProbe tells how late this process
+  // runs its timers (keepalived checks its earliest timer each time its loop wakes).
+  void WatchLateness(const AutoPriority& settings) {
+    auto_priority_ = settings;
+    if (auto_priority_.max <= 0) {
+      late_timer_.cancel();
+      return;
+    }
+    if (late_watch_running_) return;
+    late_watch_running_ = true;
+    ProbeLateness();
+  }
+
+  void ProbeLateness() {
+    late_timer_.expires_after(kLatenessProbe);
+    late_timer_.async_wait([this, due = late_timer_.expiry()](std::error_code ec) {
+      if (stopping_ || auto_priority_.max <= 0) {
+        late_watch_running_ = false;
+        return;
+      }
+      if (ec) return ProbeLateness();  // cancelled, then wanted again
+      const auto late = std::chrono::duration_cast<std::chrono::microseconds>(
+          std::chrono::steady_clock::now() - due);
+      if (auto raised = RaisePriority(tuning_, auto_priority_, late)) {
+        log::Warning(name_ + ": a timer ran " + std::to_string(late.count()) +
+                     "us late (more than min_auto_priority_delay): real-time priority " +
+                     std::to_string(raised->rt_priority) + " (max_auto_priority " +
+                     std::to_string(auto_priority_.max) + ")");
+        ApplyTuning(*raised, name_);
+        tuning_ = std::move(*raised);
+      }
+      ProbeLateness();
+    });
+  }
+
   void Stop() {
     if (stopping_) return;
     stopping_ = true;
+    late_timer_.cancel();
     log::Info(name_ + ": stopping");
     engine_->Stop([this] {
       SendReport();
@@ -241,6 +282,9 @@ class EngineProcess {
   TuningPlan tuning_;  // as applied last (the default: as the supervisor started us)
   std::unique_ptr<SignalWatcher> signals_;
   asio::steady_timer soon_timer_;
+  asio::steady_timer late_timer_;
+  AutoPriority auto_priority_;
+  bool late_watch_running_ = false;
   std::chrono::steady_clock::time_point last_report_{};
   std::shared_ptr<Channel> channel_;
   const pid_t supervisor_pid_;

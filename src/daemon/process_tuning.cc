@@ -28,6 +28,35 @@ TuningPlan PlanTuning(const model::Config& config, const std::string& who) {
   return plan;
 }
 
+AutoPriority AutoPriorityOf(const model::Config& config, const std::string& who) {
+  AutoPriority a;
+  const model::ProcessTuning* t = who == "vrrp"    ? &config.global.vrrp_tuning
+                                  : who == "check" ? &config.global.checker_tuning
+                                                   : nullptr;
+  if (!t) return a;
+  a.max = config.global.max_auto_priority;
+  a.min_delay = std::chrono::duration_cast<std::chrono::microseconds>(
+      config.global.min_auto_priority_delay);
+  a.rlimit_rttime = t->rlimit_rttime.value_or(kDefaultRlimitRttime);
+  return a;
+}
+
+std::optional<TuningPlan> RaisePriority(const TuningPlan& current, const AutoPriority& a,
+                                        std::chrono::microseconds late) {
+  if (a.max <= 0 || late <= a.min_delay) return std::nullopt;
+  TuningPlan plan = current;
+  if (plan.policy == SCHED_RR) {
+    if (plan.rt_priority >= a.max) return std::nullopt;
+    ++plan.rt_priority;
+  } else {
+    plan.policy = SCHED_RR;
+    plan.rt_priority = 1;  // sched_get_priority_min(SCHED_RR)
+    plan.nice = 0;
+  }
+  if (!plan.rlimit_rttime) plan.rlimit_rttime = a.rlimit_rttime;
+  return plan;
+}
+
 std::string DescribeTuning(const TuningPlan& plan) {
   std::string s = "nice " + std::to_string(plan.nice);
   if (plan.policy == SCHED_RR) {

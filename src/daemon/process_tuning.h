@@ -7,6 +7,7 @@
 
 #include <sched.h>
 
+#include <chrono>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -37,6 +38,25 @@ TuningPlan PlanTuning(const model::Config& config, const std::string& who);
 // A one-line description of `plan` for the log, e.g. "nice -5, SCHED_RR 10 (rttime 10000us),
 // memory locked, cpus 0,1". Pure.
 std::string DescribeTuning(const TuningPlan& plan);
+
+// keepalived's automatic priority (max_auto_priority, min_auto_priority_delay) for engine
+// `who`: an engine whose timers run late raises its scheduling priority.
+struct AutoPriority {
+  int max = 0;  // the highest SCHED_RR priority it goes to; <= 0: off
+  std::chrono::microseconds min_delay{1000000};  // lateness that counts: more than this
+  uint32_t rlimit_rttime = kDefaultRlimitRttime;  // set with a first real-time priority
+  bool operator==(const AutoPriority&) const = default;
+};
+
+// The automatic priority settings for engine `who` ("vrrp", "check"). Pure.
+AutoPriority AutoPriorityOf(const model::Config& config, const std::string& who);
+
+// Returns the plan after one of the engine's timers ran `late` past its expiry, under
+// `current`, nullopt when it does not change: as keepalived, a lateness above min_delay
+// switches a SCHED_OTHER process to SCHED_RR 1 (nice 0, RLIMIT_RTTIME rlimit_rttime unless
+// one is set), and raises a SCHED_RR one by one priority up to `max`. Pure.
+std::optional<TuningPlan> RaisePriority(const TuningPlan& current, const AutoPriority& a,
+                                        std::chrono::microseconds late);
 
 // Applies `plan` to this process; what fails is logged as a warning for `who`.
 void ApplyTuning(const TuningPlan& plan, const std::string& who);

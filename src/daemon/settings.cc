@@ -66,12 +66,25 @@ std::string MetricsListen(const model::Config& config) {
   return FirstArg(config, "vigil_metrics_listen");
 }
 
-std::string DumpPath(const model::Config& config, const std::string& keyword,
+std::string DumpPath(const model::Config& config, const std::optional<std::string>& configured,
                      const std::string& file_name, const char* tmpdir) {
-  std::string configured = FirstArg(config, keyword);
-  if (!configured.empty()) return configured;
   std::string dir = (tmpdir != nullptr && tmpdir[0] == '/') ? tmpdir : "/tmp";
-  return dir + "/" + file_name;
+  std::string name = file_name;
+  if (configured && !configured->empty()) {
+    const std::string& c = *configured;
+    const size_t slash = c.rfind('/');
+    if (c[0] == '/') dir = c.substr(0, slash);  // "" for a file in "/"
+    if (c.back() != '/') name = slash == std::string::npos ? c : c.substr(slash + 1);
+  }
+  if (config.global.data_use_instance && (config.instance || config.net_namespace)) {
+    std::string tag = ".";
+    if (config.net_namespace) tag += *config.net_namespace;
+    if (config.net_namespace && config.instance) tag += "_";
+    if (config.instance) tag += *config.instance;
+    const size_t dot = name.rfind('.');
+    name.insert(dot == std::string::npos ? name.size() : dot, tag);
+  }
+  return dir + "/" + name;
 }
 
 std::string UnreloadableChange(const model::Config& running, const model::Config& next) {

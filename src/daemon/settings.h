@@ -53,10 +53,13 @@ std::string ControlGroup(const model::Config& config);
 // Returns the metrics listen address (global_defs `vigil_metrics_listen`), "" when off.
 std::string MetricsListen(const model::Config& config);
 
-// Returns where a dump goes: the global_defs keyword `keyword` if the configuration
-// carries it, else `file_name` in keepalived's temporary directory: `tmpdir` (the
-// environment's TMPDIR) when it is an absolute path, else /tmp.
-std::string DumpPath(const model::Config& config, const std::string& keyword,
+// Returns where a dump goes, by keepalived's rule for its state dump file: `configured`
+// (state_dump_file, stats_dump_file or json_dump_file) names the file; ending in '/', a
+// directory for `file_name`; not starting with '/', only its last component counts, in the
+// temporary directory. That directory (also without `configured`) is `tmpdir` (the
+// environment's TMPDIR) when it is an absolute path, else /tmp. With data_use_instance,
+// ".NS_INSTANCE" (".NS", ".INSTANCE") goes before the name's last '.' (or at its end).
+std::string DumpPath(const model::Config& config, const std::optional<std::string>& configured,
                      const std::string& file_name, const char* tmpdir);
 
 // Whether the configuration gives the VRRP engine / the checker engine any work.

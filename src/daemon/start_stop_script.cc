@@ -6,10 +6,6 @@
 
 namespace vigil::daemon {
 
-ScriptDefaults ScriptDefaultsOf(const model::Global& global) {
-  return {global.script_user, global.script_group, global.enable_script_security};
-}
-
 std::string StartStopScriptEnded(std::string_view kind, std::string_view command,
                                  const ExitInfo& end, std::chrono::milliseconds timeout) {
   std::string head = std::string(kind) + " script " + std::string(command);

@@ -18,10 +18,6 @@ class io_context;
 
 namespace vigil::daemon {
 
-// Returns how global_defs runs scripts that name no user: script_user, its group and
-// enable_script_security.
-ScriptDefaults ScriptDefaultsOf(const model::Global& global);
-
 // Returns the line logged when the `kind` script ("startup", "shutdown") `command` has
 // ended as `end` says, `timeout` being its bound: "startup script X succeeded", "... failed:
 // exit 3", "... was killed by signal 9", "... timed out after 10 s and was killed". Pure.

@@ -147,7 +147,7 @@ class Supervisor final : public control::ControlTarget {
     // As keepalived: the engines start once the startup script has ended.
     if (const auto& script = config_.global.startup_script) {
       RunStartStopScript(io_, "startup", *script, ToMs(config_.global.startup_script_timeout),
-                         ScriptDefaultsOf(config_.global), [this] { StartEngines(); });
+                         model::ScriptDefaultsOf(config_.global), [this] { StartEngines(); });
     } else {
       StartEngines();
     }
@@ -600,16 +600,19 @@ class Supervisor final : public control::ControlTarget {
       std::string text;
       switch (kind) {
         case DumpKind::kData:
-          path = DumpPath(config_, "state_dump_file", "keepalived.data", tmpdir);
+          path = DumpPath(config_, config_.global.state_dump_file, "keepalived.data", tmpdir);
           text = RenderDataDump(s);
           break;
         case DumpKind::kStats:
-          path = DumpPath(config_, "stats_dump_file", "keepalived.stats", tmpdir);
+          path = DumpPath(config_, config_.global.stats_dump_file, "keepalived.stats", tmpdir);
           text = RenderStatsDump(s);
           break;
         case DumpKind::kJson:
-          path = DumpPath(config_, "json_dump_file", "keepalived.json", tmpdir);
-          text = control::ToJson(s, 2) + "\n";
+          // keepalived's layout, of the VRRP instances only; with none, keepalived writes
+          // nothing either.
+          if (s.instances.empty()) return log::Info("no VRRP instance: no JSON dump written");
+          path = DumpPath(config_, config_.global.json_dump_file, "keepalived.json", tmpdir);
+          text = control::ToKeepalivedJson(s, config_.global.json_version) + "\n";
           break;
       }
       // Never through a symlink or into a file someone planted: a new file (rw-rw-rw- less
@@ -722,7 +725,7 @@ class Supervisor final : public control::ControlTarget {
         shutdown_script_ = ScriptRun::kRunning;
         return RunStartStopScript(io_, "shutdown", *script,
                                   ToMs(config_.global.shutdown_script_timeout),
-                                  ScriptDefaultsOf(config_.global), [this] {
+                                  model::ScriptDefaultsOf(config_.global), [this] {
                                     shutdown_script_ = ScriptRun::kDone;
                                     Finish();
                                   });

@@ -43,4 +43,9 @@ std::string_view CheckKindName(const CheckDetail& d) {
       d);
 }
 
+ScriptDefaults ScriptDefaultsOf(const Global& global) {
+  return {global.script_user, global.script_group, global.enable_script_security,
+          global.set_supplementary_groups};
+}
+
 }  // namespace vigil::model

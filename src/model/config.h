@@ -12,6 +12,7 @@
 #include <variant>
 #include <vector>
 
+#include "base/subprocess.h"
 #include "model/address.h"
 
 namespace vigil::model {
@@ -109,6 +110,8 @@ struct Global {
   bool checker_log_all_failures = false;
 
   bool enable_script_security = false;
+  // set_supplementary_groups: scripts run with their user's supplementary groups.
+  bool set_supplementary_groups = false;
   std::optional<std::string> script_user;      // default keepalived_script, else root
   std::optional<std::string> script_group;
   SourceRef script_user_loc;                   // the `script_user` line
@@ -150,11 +153,23 @@ struct Global {
   // VRRP engine reads the uptime when it starts; the longer of the two waits applies).
   Duration vrrp_delay_after_boot{0};
   bool vrrp_owner_ignore_adverts = false;        // default of owner_ignore_adverts
+  // iproute_etc_dir / iproute_usr_dir: where the names of routing tables, protocols and
+  // scopes are read (unset: /etc/iproute2, /usr/share/iproute2).
+  std::optional<std::string> iproute_etc_dir;
+  std::optional<std::string> iproute_usr_dir;
+  // disable_local_igmp: while the VRRP engine runs, net.ipv4.igmp_link_local_mcast_reports
+  // is 0 (no IGMP reports for 224.0.0.x groups such as VRRP's), put back when it stops.
+  bool disable_local_igmp = false;
   std::optional<std::string> vrrp_iptables;    // chain name; unset = not used
   std::optional<std::string> nftables;         // table name; unset = not used
 
   ProcessTuning vrrp_tuning;     // the VRRP engine process
   ProcessTuning checker_tuning;  // the checker engine process
+  // max_auto_priority: an engine whose timers run more than min_auto_priority_delay late
+  // switches to SCHED_RR, one priority higher each time, up to this (0: never; -1: never,
+  // keepalived's "no warning"; the keyword alone: 99).
+  int max_auto_priority = 0;
+  Duration min_auto_priority_delay = std::chrono::seconds(1);
 
   std::optional<NotifyFifo> notify_fifo;
   std::optional<NotifyFifo> vrrp_notify_fifo;
@@ -194,9 +209,23 @@ struct Global {
   bool enable_snmp_vrrp = false;
   bool enable_snmp_checker = false;
 
+  // The dumps (SIGUSR1 data, SIGUSR2 statistics, SIGRTMIN+2 JSON): where they go
+  // (`state_dump_file`, `stats_dump_file`, `json_dump_file`; unset: $TMPDIR's default
+  // files), whether their names carry the namespace and instance (`data_use_instance`),
+  // and the JSON dump's layout (`json_version` 1 or 2).
+  std::optional<std::string> state_dump_file;
+  std::optional<std::string> stats_dump_file;
+  std::optional<std::string> json_dump_file;
+  bool data_use_instance = false;
+  int json_version = 1;
+
   // Every other global_defs keyword, verbatim, in configuration order.
   std::vector<RawSetting> other;
 };
+
+// Returns how global_defs runs scripts that name no user (script_user, its group,
+// enable_script_security, set_supplementary_groups).
+ScriptDefaults ScriptDefaultsOf(const Global& global);
 
 // ---------------------------------------------------------------------------------
 // Trackers
@@ -512,6 +541,7 @@ struct Url {
   std::optional<std::string> virtualhost;
   std::optional<std::string> regex;
   bool regex_no_match = false;
+  bool tls_compliant = false;                  // SSL_GET's url: send close_notify
   SourceRef loc;
 };
 
@@ -541,7 +571,6 @@ struct SmtpCheck {
 };
 
 struct DnsCheck {
-  bool tls_compliant = false;                  // SSL_GET's url: send close_notify
   std::string type = "SOA";
   std::string name = ".";
 };

@@ -162,6 +162,17 @@ Json J(const Global& g) {
   j["enable_snmp_vrrp"] = J(g.enable_snmp_vrrp);
   j["enable_snmp_checker"] = J(g.enable_snmp_checker);
   j["vigil_conntrackd"] = J(g.conntrackd);
+  j["set_supplementary_groups"] = J(g.set_supplementary_groups);
+  j["disable_local_igmp"] = J(g.disable_local_igmp);
+  j["max_auto_priority"] = J(g.max_auto_priority);
+  j["min_auto_priority_delay"] = J(g.min_auto_priority_delay);
+  j["iproute_etc_dir"] = J(g.iproute_etc_dir);
+  j["iproute_usr_dir"] = J(g.iproute_usr_dir);
+  j["state_dump_file"] = J(g.state_dump_file);
+  j["stats_dump_file"] = J(g.stats_dump_file);
+  j["json_dump_file"] = J(g.json_dump_file);
+  j["data_use_instance"] = J(g.data_use_instance);
+  j["json_version"] = J(g.json_version);
   j["other"] = J(g.other);
   return j;
 }

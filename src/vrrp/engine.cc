@@ -51,6 +51,8 @@
 namespace vigil::vrrp {
 namespace {
 
+constexpr char kIgmpLinkLocalReports[] = "net/ipv4/igmp_link_local_mcast_reports";
+
 using std::chrono::steady_clock;
 constexpr auto kRejectLogInterval = std::chrono::seconds(10);
 
@@ -138,6 +140,12 @@ class EngineImpl final : public control::Engine {
     nl_.emplace(std::move(*nl));
     rtnl_.emplace(*nl_);
     kernel_.emplace(*rtnl_);
+    kernel_->SetNames(RtNames::Load(spec_.iproute_etc_dir, spec_.iproute_usr_dir));
+    if (spec_.disable_local_igmp) {
+      // keepalived's disable_local_igmp: put back (by sysctl_.Restore) when the engine stops.
+      if (auto r = sysctl_.Set(kIgmpLinkLocalReports, "0"); !r)
+        log::Warning("disable_local_igmp: " + r.error().ToString());
+    }
     vmacs_.emplace(*rtnl_, links_, sysctl_root_, sysctl_);
     if (auto r = gratuitous_.Open(); !r) return r;
     if (auto r = links_watch_.Open(spec_.monitor_buffer); !r) return r;
@@ -246,7 +254,13 @@ class EngineImpl final : public control::Engine {
         StartInstance(*instances_[s.name]);
     }
     reload_keep_.clear();
+    if (next.disable_local_igmp != spec_.disable_local_igmp) {
+      log::Warning("disable_local_igmp cannot change at a reload (as keepalived): restart "
+                   "vigild for it to take effect");
+      next.disable_local_igmp = spec_.disable_local_igmp;
+    }
     spec_ = std::move(next);
+    kernel_->SetNames(RtNames::Load(spec_.iproute_etc_dir, spec_.iproute_usr_dir));
     for (auto& [name, in] : instances_) Recompute(*in);
     SettleGroups();
     SyncAcceptFilter();

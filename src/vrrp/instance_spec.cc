@@ -144,9 +144,10 @@ net::ReceiveBuffer BufferFor(const model::ReceiveBuffer& configured, net::Receiv
 VrrpSpec SpecFromModel(const model::Config& config) {
   VrrpSpec out;
   const model::Global& g = config.global;
-  out.script_security = g.enable_script_security;
-  out.script_user = g.script_user;
-  out.script_group = g.script_group;
+  out.script_defaults = model::ScriptDefaultsOf(g);
+  out.disable_local_igmp = g.disable_local_igmp;
+  if (g.iproute_etc_dir) out.iproute_etc_dir = *g.iproute_etc_dir;
+  if (g.iproute_usr_dir) out.iproute_usr_dir = *g.iproute_usr_dir;
   out.notify_fifo = Fifo(g.notify_fifo);
   out.vrrp_notify_fifo = Fifo(g.vrrp_notify_fifo);
   out.garp_interval = g.vrrp_garp_interval;

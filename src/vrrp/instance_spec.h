@@ -17,6 +17,7 @@
 #include "vrrp/packet.h"
 #include "vrrp/params.h"
 #include "vrrp/process_track.h"
+#include "vrrp/rt_names.h"
 
 namespace vigil::vrrp {
 
@@ -162,9 +163,10 @@ struct VrrpSpec {
   std::vector<ProcessSpec> processes;        // the vrrp_track_process blocks in use
   std::optional<FifoSpec> notify_fifo;       // notify_fifo (VRRP and LVS lines)
   std::optional<FifoSpec> vrrp_notify_fifo;  // VRRP lines only
-  bool script_security = false;              // enable_script_security
-  std::optional<std::string> script_user;    // global script_user
-  std::optional<std::string> script_group;
+  ScriptDefaults script_defaults;             // script_user, enable_script_security, ...
+  bool disable_local_igmp = false;           // igmp_link_local_mcast_reports 0 while running
+  std::string iproute_etc_dir = kIprouteEtcDir;  // where rt_tables & co. are read
+  std::string iproute_usr_dir = kIprouteUsrDir;
   std::chrono::microseconds garp_interval{0};
   std::chrono::microseconds gna_interval{0};
   std::vector<GarpGroupSpec> garp_groups;

@@ -75,7 +75,7 @@ void KernelAddresses::AddRoutes(const std::string& owner,
   Installed& done = routes_[owner];
   const std::string who = owner.empty() ? "static" : owner;
   for (const auto& words : routes) {
-    auto spec = ParseRoute(words, dev, ifindex);
+    auto spec = ParseRoute(words, dev, ifindex, names_);
     if (!spec) {
       log::Error(who + ": route '" + Join(words) + "': " + spec.error().ToString());
       continue;
@@ -88,7 +88,7 @@ void KernelAddresses::AddRoutes(const std::string& owner,
     done.routes.push_back(*spec);
   }
   for (const auto& words : rules) {
-    auto spec = ParseRule(words);
+    auto spec = ParseRule(words, names_);
     if (!spec) {
       log::Error(who + ": rule '" + Join(words) + "': " + spec.error().ToString());
       continue;

@@ -38,6 +38,10 @@ class KernelAddresses {
   // Whether `v` is on `ifindex` now (as the kernel lists it).
   bool HasVip(const VipSpec& v, int ifindex);
 
+  // The names AddRoutes reads tables, protocols and scopes with (RtNames::Defaults() until
+  // set).
+  void SetNames(RtNames names) { names_ = std::move(names); }
+
   // Parses and adds the routes and rules of `owner` (an instance's name; "" for
   // static_routes / static_rules), `dev` being the interface of a route that names none;
   // remembers each one added.
@@ -56,6 +60,7 @@ class KernelAddresses {
     std::vector<net::RouteSpec> routes;
     std::vector<net::RuleSpec> rules;
   };
+  RtNames names_ = RtNames::Defaults();
   net::Rtnetlink& rtnl_;
   std::map<std::string, Installed> routes_;  // by owner
   std::vector<std::pair<VipSpec, int>> static_addresses_;

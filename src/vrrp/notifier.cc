@@ -101,7 +101,7 @@ void Notifier::OpenFifo(Fifo& fifo, const FifoSpec& spec) {
 }
 
 void Notifier::Configure(const VrrpSpec& spec) {
-  defaults_ = {spec.script_user, spec.script_group, spec.script_security};
+  defaults_ = spec.script_defaults;
   conntrackd_ = spec.conntrackd;
   if (conntrackd_ && conntrackd_->program.find('/') == std::string::npos) {
     auto found = SearchPath(conntrackd_->program, CommandSearchPath());

@@ -23,13 +23,6 @@ std::optional<uint32_t> Number(const std::string& w) {
   return v;
 }
 
-std::optional<uint32_t> Table(const std::string& w) {
-  if (w == "main") return RT_TABLE_MAIN;
-  if (w == "local") return RT_TABLE_LOCAL;
-  if (w == "default") return RT_TABLE_DEFAULT;
-  return Number(w);
-}
-
 net::RawAddress Raw(const model::IpAddress& a) {
   return net::RawAddress::FromBytes(a.bytes().data(), a.is_v4() ? 4 : 16);
 }
@@ -60,7 +53,8 @@ class Words {
 }  // namespace
 
 Result<net::RouteSpec> ParseRoute(const std::vector<std::string>& words,
-                                  const std::string& default_dev, const IfindexLookup& ifindex) {
+                                  const std::string& default_dev, const IfindexLookup& ifindex,
+                                  const RtNames& names) {
   net::RouteSpec r;
   bool have_dst = false;
   bool have_dev = false;
@@ -104,25 +98,22 @@ Result<net::RouteSpec> ParseRoute(const std::vector<std::string>& words,
     } else if (w == "table") {
       auto v = next("table");
       if (!v) return std::unexpected(v.error());
-      auto n = Table(*v);
+      auto n = names.Find(RtNames::Kind::kTable, *v);
       if (!n) return std::unexpected(Bad("not a table:", *v));
       r.table = *n;
     } else if (w == "scope") {
       auto v = next("scope");
       if (!v) return std::unexpected(v.error());
-      if (*v == "host") r.scope = RT_SCOPE_HOST;
-      else if (*v == "link") r.scope = RT_SCOPE_LINK;
-      else if (*v == "global" || *v == "universe") r.scope = RT_SCOPE_UNIVERSE;
-      else if (auto n = Number(*v); n && *n < 256) r.scope = static_cast<uint8_t>(*n);
-      else return std::unexpected(Bad("not a scope:", *v));
+      auto n = *v == "universe" ? std::optional<uint32_t>(RT_SCOPE_UNIVERSE)
+                                : names.Find(RtNames::Kind::kScope, *v);
+      if (!n) return std::unexpected(Bad("not a scope:", *v));
+      r.scope = static_cast<uint8_t>(*n);
     } else if (w == "proto" || w == "protocol") {
       auto v = next("proto");
       if (!v) return std::unexpected(v.error());
-      if (*v == "boot") r.protocol = RTPROT_BOOT;
-      else if (*v == "static") r.protocol = RTPROT_STATIC;
-      else if (*v == "kernel") r.protocol = RTPROT_KERNEL;
-      else if (auto n = Number(*v); n && *n < 256) r.protocol = static_cast<uint8_t>(*n);
-      else return std::unexpected(Bad("not a protocol:", *v));
+      auto n = names.Find(RtNames::Kind::kProtocol, *v);
+      if (!n) return std::unexpected(Bad("not a protocol:", *v));
+      r.protocol = static_cast<uint8_t>(*n);
     } else if (w == "onlink" || w == "no_track") {
       // accepted; onlink needs no attribute for routes to directly reachable gateways here
     } else if (!have_dst && w == "default") {
@@ -150,7 +141,7 @@ Result<net::RouteSpec> ParseRoute(const std::vector<std::string>& words,
   return r;
 }
 
-Result<net::RuleSpec> ParseRule(const std::vector<std::string>& words) {
+Result<net::RuleSpec> ParseRule(const std::vector<std::string>& words, const RtNames& names) {
   net::RuleSpec r;
   int family = AF_UNSPEC;
   for (Words in(words); !in.Done();) {
@@ -175,7 +166,7 @@ Result<net::RuleSpec> ParseRule(const std::vector<std::string>& words) {
     } else if (w == "table" || w == "lookup") {
       auto v = next("table");
       if (!v) return std::unexpected(v.error());
-      auto n = Table(*v);
+      auto n = names.Find(RtNames::Kind::kTable, *v);
       if (!n) return std::unexpected(Bad("not a table:", *v));
       r.table = *n;
     } else if (w == "priority" || w == "preference" || w == "pref" || w == "prio") {

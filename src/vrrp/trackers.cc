@@ -465,7 +465,7 @@ Trackers::Trackers(asio::io_context& io, Changed on_change)
 Trackers::~Trackers() = default;
 
 void Trackers::Configure(const VrrpSpec& spec) {
-  impl_->script_defaults = {spec.script_user, spec.script_group, spec.script_security};
+  impl_->script_defaults = spec.script_defaults;
   impl_->SetScripts(spec.scripts);
   impl_->process_buffer = spec.process_monitor_buffer;  // when the connector next opens
   impl_->SetProcesses(spec.processes);

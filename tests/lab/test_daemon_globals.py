@@ -11,6 +11,7 @@ MASTER alone and holds 10.99.0.100.
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import stat
@@ -222,7 +223,7 @@ def test_process_names_as_configured_and_changed_by_a_reload(lb):
             names() == ("ha", "ha_vrrp", "ha_check"), 10, "the configured names")
     # A reload renames every process in place: process_names gives the engines
     # keepalived's names, and the supervisor, no longer named, gets vigil's back.
-    vrrp, check = lb.pid("r"), lb.pid("c")
+    vrrp = lb.pid("r")
     with open(f"{lb.base}.conf", "w") as f:
         f.write(lb.conf("process_names\n", checker=True))
     lb.proc.send_signal(signal.SIGHUP)
@@ -309,3 +310,135 @@ def test_a_reload_asked_during_the_startup_script_runs_once_the_engines_started(
     assert lb.line_index(f"startup script {slow} succeeded") < \
         lb.line_index("vigild started") < lb.line_index("reload complete")
     lb.wait(lb.has_vip, 15, "the VIP on the MASTER")
+
+
+def test_dump_files_go_where_global_defs_says_named_with_the_instance(lb):
+    """state_dump_file / stats_dump_file / json_dump_file by keepalived's rule (a directory
+    when ending in '/', only the last component of a relative path, in $TMPDIR),
+    data_use_instance adds ".INSTANCE" before the extension, json_version 2 puts the VRRP
+    instances under "vrrp"; every dump is a new 0600 file renamed into place."""
+    tmpdir = os.path.join(lb.work, "tmp")
+    dumps = os.path.join(lb.work, "dumps")
+    os.makedirs(tmpdir)
+    os.makedirs(dumps)
+    inst = "blue"
+    data = os.path.join(dumps, f"keepalived.{inst}.data")
+    stats = os.path.join(dumps, f"counters.{inst}.txt")
+    js = os.path.join(tmpdir, f"ka.{inst}.json")
+    victim = os.path.join(lb.work, "victim")
+    with open(victim, "w") as f:
+        f.write("precious\n")
+    os.symlink(victim, js)  # planted: replaced, never written through
+    conf = f"instance {inst}\n" + lb.conf(f"""\
+        state_dump_file {dumps}/
+        stats_dump_file {dumps}/counters.txt
+        json_dump_file elsewhere/ka.json
+        data_use_instance
+        json_version 2
+        """)
+    lb.start(conf, env={"TMPDIR": tmpdir})
+    lb.wait(lambda: _vip_held(lb), 10, "VI_1 to become MASTER")
+    lb.proc.send_signal(signal.SIGUSR1)
+    lb.wait(lambda: os.path.exists(data), 10, "the data dump")
+    lb.proc.send_signal(signal.SIGUSR2)
+    lb.wait(lambda: os.path.exists(stats), 10, "the stats dump")
+    lb.proc.send_signal(signal.SIGRTMIN + 2)
+    lb.wait(lambda: not os.path.islink(js), 10, "the JSON dump")
+    assert sorted(os.listdir(dumps)) == sorted(os.path.basename(p) for p in (data, stats))
+    assert sorted(os.listdir(tmpdir)) == [os.path.basename(js)]
+    with open(victim) as f:
+        assert f.read() == "precious\n"
+    for path in (data, stats, js):
+        st = os.lstat(path)
+        assert stat.S_ISREG(st.st_mode) and stat.S_IMODE(st.st_mode) == 0o600, path
+    with open(data) as f:
+        assert " VRRP instance = VI_1\n" in f.read()
+    with open(stats) as f:
+        assert f.read().startswith("VRRP Instance: VI_1\n")
+    with open(js) as f:
+        doc = json.load(f)
+    assert list(doc) == ["vrrp"]
+    [vi] = doc["vrrp"]
+    assert (vi["data"]["iname"], vi["data"]["state"], vi["data"]["vrid"]) == ("VI_1", 2, 51)
+    assert vi["data"]["vips"] == [f"{VIP}/16"]
+    assert vi["stats"]["become_master"] == 1
+
+
+def _vip_held(lb) -> bool:
+    out = lb.node.run(["ip", "-4", "-o", "addr", "show", "dev", "eth0"], check=False)
+    return f" {VIP}/16 " in out.stdout
+
+
+def test_route_names_come_from_iproute_etc_dir_and_iproute_usr_dir(lb):
+    """Table, protocol and scope names of static and virtual routes and rules are read from
+    iproute_etc_dir (its file replacing iproute_usr_dir's) and both FILE.d directories."""
+    etc = os.path.join(lb.work, "ipr-etc")
+    usr = os.path.join(lb.work, "ipr-usr")
+    for d in (f"{etc}/rt_tables.d", usr):
+        os.makedirs(d)
+    files = {f"{usr}/rt_tables": "100 web\n",
+             f"{usr}/rt_protos": "78 hidden_by_etc\n",
+             f"{etc}/rt_protos": "77 vigilproto\n",
+             f"{etc}/rt_tables.d/db.conf": "101 db\n",
+             f"{usr}/rt_scopes": "200 far\n"}
+    for path, text in files.items():
+        with open(path, "w") as f:
+            f.write(text)
+    conf = lb.conf(f"iproute_etc_dir {etc}\niproute_usr_dir {usr}\n") + textwrap.dedent("""\
+        static_routes {
+            10.61.0.0/24 dev eth0 table web proto vigilproto
+            10.63.0.0/24 dev eth0 table web proto hidden_by_etc
+        }
+        static_rules {
+            from 10.62.0.0/24 lookup db
+        }
+        """)
+    lb.start(conf)
+    lb.wait(lambda: lb.node.ip_json("route", "show", "table", "100") != [], 10,
+            "the route in table 100 (web)")
+    routes = lb.node.ip_json("route", "show", "table", "100")
+    assert [(r["dst"], str(r.get("protocol"))) for r in routes] == [("10.61.0.0/24", "77")]
+    lb.wait(lambda: any(r.get("src") == "10.62.0.0" for r in lb.node.ip_json("rule", "show")),
+            10, "the rule from 10.62.0.0/24")
+    [rule] = [r for r in lb.node.ip_json("rule", "show") if r.get("src") == "10.62.0.0"]
+    assert str(rule["table"]) == "101"
+    assert "10.63.0.0/24" in lb.log() and "not a protocol: 'hidden_by_etc'" in lb.log()
+
+
+def _sched(pid: int) -> tuple[int, int]:
+    """(policy, rt_priority) of process `pid` (/proc/PID/stat fields 41 and 40)."""
+    with open(f"/proc/{pid}/stat") as f:
+        rest = f.read().rsplit(") ", 1)[1].split()
+    return int(rest[38]), int(rest[37])
+
+
+def test_max_auto_priority_raises_a_late_engine_step_by_step(lb):
+    """An engine whose timers run more than min_auto_priority_delay late (here: stopped for
+    1 s) switches to SCHED_RR 1, then one priority higher at each delay, up to
+    max_auto_priority."""
+    lb.start(lb.conf("max_auto_priority 2\nmin_auto_priority_delay 400000\n", checker=True))
+    lb.wait(lambda: os.path.exists(f"{lb.base}r.pid") and os.path.exists(f"{lb.base}c.pid"),
+            10, "both engines")
+    vrrp = lb.pid("r")
+    time.sleep(0.5)
+    assert _sched(vrrp) == (0, 0)  # SCHED_OTHER while on time
+    for want in (1, 2, 2):
+        os.kill(vrrp, signal.SIGSTOP)
+        time.sleep(1)
+        os.kill(vrrp, signal.SIGCONT)
+        lb.wait(lambda: _sched(vrrp) == (2, want), 5, f"SCHED_RR {want}")  # 2: SCHED_RR
+        time.sleep(0.3)
+        assert _sched(vrrp) == (2, want)
+    assert "(more than min_auto_priority_delay): real-time priority 2 (max_auto_priority 2)" \
+        in lb.log()
+
+
+def test_disable_local_igmp_while_the_vrrp_engine_runs(lb):
+    key = "/proc/sys/net/ipv4/igmp_link_local_mcast_reports"
+    read = lambda: lb.node.run(["cat", key]).stdout.strip()  # noqa: E731
+    assert read() == "1"
+    lb.start(lb.conf("disable_local_igmp\n"))
+    lb.wait(lambda: read() == "0", 10, "igmp_link_local_mcast_reports 0")
+    lb.proc.terminate()
+    lb.proc.wait(timeout=15)
+    assert read() == "1"

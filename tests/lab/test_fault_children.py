@@ -350,3 +350,80 @@ def test_every_descriptor_of_vigild_is_close_on_exec(children):
         assert flags, f"{name} has no descriptors above 2?"
         leaking = {fd: os.readlink(f"/proc/{pid}/fd/{fd}") for fd, ok in flags.items() if not ok}
         assert leaking == {}, f"{name} (pid {pid}) has descriptors without O_CLOEXEC: {leaking}"
+
+
+def _user_with_a_supplementary_group():
+    """A user of this host who is a member of a group other than its own, or a skip."""
+    import grp
+    import pwd
+    for g in sorted(grp.getgrall(), key=lambda g: g.gr_gid):
+        for member in g.gr_mem:
+            try:
+                pw = pwd.getpwnam(member)
+            except KeyError:
+                continue
+            if pw.pw_gid != g.gr_gid:
+                return pw
+    pytest.skip("no user on this host has a supplementary group")
+
+
+def test_supplementary_groups_of_the_script_user(children):
+    """Scripts run with only their group unless set_supplementary_groups (global), or a ':'
+    before the group (or alone) in a script's user, asks for the user's own groups
+    (getgrouplist: its primary group and every group it is a member of)."""
+    c = children
+    pw = _user_with_a_supplementary_group()
+    everyone = sorted(os.getgrouplist(pw.pw_name, pw.pw_gid))
+    import grp
+    daemon_gid = grp.getgrnam("daemon").gr_gid
+    probe = c.script("probe.py", PROBE.format(out=c.out))
+    user = pw.pw_name
+
+    def run(global_extra: str) -> dict[str, dict]:
+        for name in os.listdir(c.out):
+            os.unlink(os.path.join(c.out, name))
+        c.start(textwrap.dedent(f"""\
+            global_defs {{
+                router_id lb
+                vigil_control_socket {c.work}/lb.ctl
+                enable_script_security
+            {global_extra}}}
+            vrrp_script chk {{
+                script "{probe} vrrp_script"
+                interval 1
+                user {user} :daemon
+            }}
+            vrrp_instance VI_1 {{
+                state MASTER
+                interface eth0
+                virtual_router_id 51
+                priority 100
+                advert_int 1
+                virtual_ipaddress {{
+                    10.99.0.100/16
+                }}
+                track_script {{
+                    chk
+                }}
+                notify_master "{probe} plain" {user}
+                notify_backup "{probe} colon" {user} :
+                notify "{probe} colon" {user} :
+            }}
+            """))
+        c.wait(lambda: {"vrrp_script", "plain", "colon"} <= set(c.reports()), 15,
+               "the scripts' reports")
+        reports = c.reports()
+        c.proc.terminate()
+        c.proc.wait(timeout=15)
+        return reports
+
+    r = run("")
+    assert (r["plain"]["uid"], r["plain"]["gid"], r["plain"]["groups"]) == \
+        (pw.pw_uid, pw.pw_gid, [pw.pw_gid])
+    assert (r["colon"]["gid"], r["colon"]["groups"]) == (pw.pw_gid, everyone)
+    # ":GROUP": that group, and the user's own groups (not GROUP's).
+    assert (r["vrrp_script"]["gid"], r["vrrp_script"]["groups"]) == (daemon_gid, everyone)
+
+    r = run("    set_supplementary_groups\n")
+    assert (r["plain"]["uid"], r["plain"]["gid"], r["plain"]["groups"]) == \
+        (pw.pw_uid, pw.pw_gid, everyone)

@@ -164,6 +164,24 @@ TEST(SubprocessTest, RunsAsTheUserWithOnlyItsGroup) {
   waitpid(*pid, nullptr, 0);
 }
 
+TEST(SubprocessTest, RunsWithTheSupplementaryGroupsGiven) {
+  if (geteuid() != 0) GTEST_SKIP() << "needs root";
+  auto nobody = LookupUser("nobody", std::nullopt);
+  ASSERT_TRUE(nobody.has_value());
+  SpawnSpec spec = Cmd({"/bin/sleep", "30"});
+  spec.uid = nobody->first;
+  spec.gid = nobody->second;
+  spec.groups = std::vector<gid_t>{4243, 4242};
+  auto pid = ForkExec(spec);
+  ASSERT_TRUE(pid.has_value());
+  ASSERT_TRUE(WaitForComm(*pid, "sleep"));
+  EXPECT_EQ(StatusLine(*pid, "Gid:").substr(0, std::to_string(nobody->second).size()),
+            std::to_string(nobody->second));
+  EXPECT_EQ(StatusLine(*pid, "Groups:"), "4242 4243");
+  kill(*pid, SIGKILL);
+  waitpid(*pid, nullptr, 0);
+}
+
 TEST(SubprocessTest, ScriptRunAsAnotherUserDiesWithItsParent) {
   if (geteuid() != 0) GTEST_SKIP() << "needs root";
   auto nobody = LookupUser("nobody", std::nullopt);
@@ -264,6 +282,47 @@ TEST(SubprocessTest, AnUnresolvableUserIsAnErrorNeverRoot) {
   auto prepared = PrepareScript({"/bin/true"}, "ghost", none, {}, users);
   ASSERT_FALSE(prepared.has_value());
   EXPECT_EQ(prepared.error().context(), "no user 'ghost'");
+}
+
+// set_supplementary_groups, or ':' before the group of the user used: the user's groups
+// (getgrouplist of its name and its own gid), whatever group the script runs as.
+TEST(SubprocessTest, SupplementaryGroupsOfTheUserUsed) {
+  const auto users = Users({{"alice", {1000, 1000}}, {"keepalived_script", {900, 901}}});
+  std::vector<std::pair<std::string, gid_t>> asked;
+  const GroupListResolver lists = [&asked](const std::string& user, gid_t gid)
+      -> Result<std::vector<gid_t>> {
+    asked.emplace_back(user, gid);
+    if (user == "alice") return std::vector<gid_t>{1000, 20, 30};
+    return std::vector<gid_t>{901, 40};
+  };
+  const std::optional<std::string> none;
+  auto run = [&](const std::optional<std::string>& user, const std::optional<std::string>& group,
+                 const ScriptDefaults& d) {
+    auto s = PrepareScript({"/bin/true"}, user, group, d, users, lists);
+    EXPECT_TRUE(s.has_value());
+    using Groups = std::optional<std::vector<gid_t>>;
+    return s ? std::make_pair(s->gid.value_or(0), s->groups) : std::make_pair(gid_t{0}, Groups{});
+  };
+  using Groups = std::optional<std::vector<gid_t>>;
+  // Without: only the gid.
+  EXPECT_EQ(run("alice", none, {}), std::make_pair(gid_t{1000}, Groups{}));
+  EXPECT_EQ(run("alice", "grp", {}), std::make_pair(gid_t{500}, Groups{}));
+  EXPECT_TRUE(asked.empty());
+  // ':' alone, ':GROUP', or the global flag.
+  EXPECT_EQ(run("alice", ":", {}), std::make_pair(gid_t{1000}, Groups{{1000, 20, 30}}));
+  EXPECT_EQ(run("alice", ":grp", {}), std::make_pair(gid_t{500}, Groups{{1000, 20, 30}}));
+  EXPECT_EQ(run("alice", none, {none, none, false, true}),
+            std::make_pair(gid_t{1000}, Groups{{1000, 20, 30}}));
+  // script_user's ':' counts for scripts without a user of their own, not for the others.
+  EXPECT_EQ(run(none, none, {"alice", ":grp", false, false}),
+            std::make_pair(gid_t{500}, Groups{{1000, 20, 30}}));
+  EXPECT_EQ(run("keepalived_script", none, {"alice", ":grp", false, false}),
+            std::make_pair(gid_t{901}, Groups{}));
+  // The default user keepalived_script, under the global flag.
+  EXPECT_EQ(run(none, none, {none, none, false, true}),
+            std::make_pair(gid_t{901}, Groups{{901, 40}}));
+  for (const auto& [user, gid] : asked)
+    EXPECT_EQ(gid, user == "alice" ? 1000u : 901u) << user;  // always the user's own gid
 }
 
 TEST(SubprocessTest, PrepareScriptChecksSecurityOnlyForRoot) {

@@ -158,6 +158,65 @@ TEST(BuildGlobalTest, BadValuesAreErrors) {
   EXPECT_EQ(cfg.global.vrrp_mcast_group4.ToString(), "224.0.0.18");
 }
 
+// keepalived 2.4's dump, script, route-name and priority keywords.
+TEST(BuildGlobalTest, NewerKeepalivedKeywords) {
+  Diagnostics d;
+  auto cfg = BuildText(R"(global_defs {
+  state_dump_file /var/tmp/
+  stats_dump_file stats.txt
+  json_dump_file /var/tmp/ka.json
+  data_use_instance
+  json_version 2
+  set_supplementary_groups
+  iproute_etc_dir /opt/ipr/etc
+  iproute_usr_dir /opt/ipr/usr
+  max_auto_priority
+  min_auto_priority_delay 250000
+  disable_local_igmp
+})", d);
+  EXPECT_EQ(DiagLines(d), Strings{});
+  const model::Global& g = cfg.global;
+  EXPECT_EQ(g.state_dump_file, "/var/tmp/");
+  EXPECT_EQ(g.stats_dump_file, "stats.txt");
+  EXPECT_EQ(g.json_dump_file, "/var/tmp/ka.json");
+  EXPECT_TRUE(g.data_use_instance);
+  EXPECT_EQ(g.json_version, 2);
+  EXPECT_TRUE(g.set_supplementary_groups);
+  EXPECT_EQ(g.iproute_etc_dir, "/opt/ipr/etc");
+  EXPECT_EQ(g.iproute_usr_dir, "/opt/ipr/usr");
+  EXPECT_EQ(g.max_auto_priority, 99);
+  EXPECT_EQ(g.min_auto_priority_delay, std::chrono::microseconds(250000));
+  EXPECT_TRUE(g.disable_local_igmp);
+
+  Diagnostics bad;
+  auto defaults = BuildText(R"(global_defs {
+  json_version 3
+  json_version 0
+  state_dump_file ""
+  data_use_instance maybe
+  max_auto_priority 100
+  max_auto_priority -2
+  min_auto_priority_delay 0
+  min_auto_priority_delay 10000001
+  set_supplementary_groups nope
+})", bad);
+  EXPECT_EQ(DiagLines(bad),
+            (Strings{"2:16: error: json_version 3 is out of range 1..2",
+                     "3:16: error: json_version 0 is out of range 1..2",
+                     "4:19: error: state_dump_file requires a non-empty path; ignored",
+                     "5:21: error: data_use_instance: 'maybe' is not a valid boolean",
+                     "6:21: error: max_auto_priority 100 is out of range -1..99",
+                     "7:21: error: max_auto_priority -2 is out of range -1..99",
+                     "8:27: error: min_auto_priority_delay 0 is out of range 1..10000000",
+                     "9:27: error: min_auto_priority_delay 10000001 is out of range 1..10000000",
+                     "10:28: error: set_supplementary_groups: 'nope' is not a valid boolean"}));
+  EXPECT_EQ(bad.ExitCode(), CheckExit::kErrors);
+  EXPECT_EQ(defaults.global.json_version, 1);
+  EXPECT_EQ(defaults.global.state_dump_file, std::nullopt);
+  EXPECT_EQ(defaults.global.max_auto_priority, 0);
+  EXPECT_EQ(defaults.global.min_auto_priority_delay, std::chrono::seconds(1));
+}
+
 TEST(BuildGlobalTest, StartupScript) {
   Diagnostics d;
   auto cfg = BuildText(R"(global_defs {

@@ -264,6 +264,27 @@ vrrp_script chk {
   EXPECT_EQ(d.ExitCode(), CheckExit::kErrors);
 }
 
+// "[user [:][group]]": ':' asks for the supplementary groups; the group after it is checked,
+// ':' alone names none.
+TEST(SystemCheckTest, ColonBeforeTheGroupIsNotPartOfItsName) {
+  FakeSystem sys;
+  sys.users.insert("alice");
+  sys.groups.insert("staff");
+  Diagnostics d = CheckText(R"(global_defs {
+  enable_script_security
+  script_user alice :staff
+}
+vrrp_script chk {
+  script "/bin/true"
+  user alice :
+}
+vrrp_script chk2 {
+  script "/bin/true"
+  user alice :wheel
+})", sys);
+  EXPECT_EQ(DiagLines(d), (Strings{"9:13: error: group 'wheel' does not exist"}));
+}
+
 TEST(SystemCheckTest, ScriptWithNoUserToRunAsIsAnError) {
   // keepalived -t: "Unable to set default user keepalived_script for script" (exit 5), for a
   // vrrp_script and a notify script alike: without keepalived_script the script would run as

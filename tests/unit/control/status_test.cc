@@ -52,6 +52,44 @@ TEST(StatusTest, InvalidUtf8InANameIsReplacedNotThrown) {
   EXPECT_NE(text.find("\"name\":\"VI_\xef\xbf\xbd\""), std::string::npos) << text;
 }
 
+// The SIGRTMIN+2 dump: keepalived's layout (vrrp_json.c), json_version 1 and 2.
+TEST(StatusTest, KeepalivedJsonLayout) {
+  Status s = Sample();
+  s.instances[0].became_master = 1;
+  s.instances[0].priority_zero_sent = 2;
+  s.instances[0].rejected = {{"bad_ttl", 4}, {"too_short", 1}, {"bad_length", 2},
+                             {"auth_bad_hmac", 3}, {"bad_checksum", 9}};
+  InstanceStatus backup;
+  backup.name = "VI_2";
+  backup.state = "BACKUP";
+  backup.interface = "eth1";
+  backup.vrid = 52;
+  backup.version = 3;
+  backup.base_priority = 50;
+  backup.effective_priority = 50;
+  s.instances.push_back(backup);
+  const std::string first =
+      R"({"data":{"iname":"VI_1","ifp_ifname":"eth0","vrid":51,"base_priority":100,)"
+      R"("effective_priority":90,"adver_int":0.1,"state":2,"version":2,"vips":["10.0.0.10/24"]},)"
+      R"("stats":{"advert_rcvd":1,"advert_sent":10,"become_master":1,"packet_len_err":3,)"
+      R"("advert_interval_err":0,"ip_ttl_err":4,"invalid_type_rcvd":0,"invalid_authtype":0,)"
+      R"("authtype_mismatch":0,"auth_failure":0,"auth_ext_missing":0,"auth_ext_malformed":0,)"
+      R"("auth_ext_unknown_key":0,"auth_ext_invalid_hmac":3,"auth_ext_stale":0,)"
+      R"("auth_ext_replay":0,"pri_zero_rcvd":0,"pri_zero_sent":2}})";
+  const std::string second =
+      R"({"data":{"iname":"VI_2","ifp_ifname":"eth1","vrid":52,"base_priority":50,)"
+      R"("effective_priority":50,"adver_int":1.0,"state":1,"version":3,"vips":[]},)"
+      R"("stats":{"advert_rcvd":0,"advert_sent":0,"become_master":0,"packet_len_err":0,)"
+      R"("advert_interval_err":0,"ip_ttl_err":0,"invalid_type_rcvd":0,"invalid_authtype":0,)"
+      R"("authtype_mismatch":0,"auth_failure":0,"auth_ext_missing":0,"auth_ext_malformed":0,)"
+      R"("auth_ext_unknown_key":0,"auth_ext_invalid_hmac":0,"auth_ext_stale":0,)"
+      R"("auth_ext_replay":0,"pri_zero_rcvd":0,"pri_zero_sent":0}})";
+  EXPECT_EQ(ToKeepalivedJson(s, 1), "[" + first + "," + second + "]");
+  EXPECT_EQ(ToKeepalivedJson(s, 2), R"({"vrrp":[)" + first + "," + second + "]}");
+  EXPECT_EQ(ToKeepalivedJson(Status(), 1), "[]");
+  EXPECT_EQ(ToKeepalivedJson(Status(), 2), R"({"vrrp":[]})");
+}
+
 TEST(StatusTest, FromJsonRejectsGarbage) {
   Status out;
   EXPECT_FALSE(FromJson("not json", out));

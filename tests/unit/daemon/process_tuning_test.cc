@@ -50,3 +50,58 @@ TEST(ProcessTuningTest, RlimitWithoutRealTimeIsNotApplied) {
 
 }  // namespace
 }  // namespace vigil::daemon
+
+namespace vigil::daemon {
+namespace {
+
+using std::chrono::microseconds;
+
+TEST(AutoPriorityTest, SettingsFromGlobalDefs) {
+  model::Config c;
+  EXPECT_EQ(AutoPriorityOf(c, "vrrp"), AutoPriority{});
+  c.global.max_auto_priority = 5;
+  c.global.min_auto_priority_delay = std::chrono::milliseconds(20);
+  c.global.checker_tuning.rlimit_rttime = 5000;
+  EXPECT_EQ(AutoPriorityOf(c, "vrrp"), (AutoPriority{5, microseconds(20000), kDefaultRlimitRttime}));
+  EXPECT_EQ(AutoPriorityOf(c, "check"), (AutoPriority{5, microseconds(20000), 5000}));
+  EXPECT_EQ(AutoPriorityOf(c, "bfd").max, 0);
+}
+
+// keepalived's increment_process_priority after a timer more than min_auto_priority_delay late.
+TEST(AutoPriorityTest, LateTimersRaiseThePriorityStepByStepUpToTheMaximum) {
+  const AutoPriority a{3, microseconds(1000), 8000};
+  TuningPlan plan;
+  plan.nice = -5;
+  plan.cpus = {1};
+  EXPECT_EQ(RaisePriority(plan, a, microseconds(1000)), std::nullopt);  // not more than
+  auto first = RaisePriority(plan, a, microseconds(1001));
+  ASSERT_TRUE(first.has_value());
+  TuningPlan want = plan;
+  want.nice = 0;
+  want.policy = SCHED_RR;
+  want.rt_priority = 1;
+  want.rlimit_rttime = 8000;
+  EXPECT_EQ(*first, want);
+  auto second = RaisePriority(*first, a, microseconds(50000));
+  ASSERT_TRUE(second.has_value());
+  EXPECT_EQ(second->rt_priority, 2);
+  auto third = RaisePriority(*second, a, microseconds(50000));
+  ASSERT_TRUE(third.has_value());
+  EXPECT_EQ(third->rt_priority, 3);
+  EXPECT_EQ(RaisePriority(*third, a, microseconds(50000)), std::nullopt);
+  // A configured real-time priority is the start; its rlimit is kept.
+  TuningPlan rt;
+  rt.policy = SCHED_RR;
+  rt.rt_priority = 2;
+  rt.rlimit_rttime = 20000;
+  EXPECT_EQ(RaisePriority(rt, a, microseconds(2000))->rlimit_rttime, 20000u);
+  EXPECT_EQ(RaisePriority(rt, a, microseconds(2000))->rt_priority, 3);
+  // Off: 0 or -1.
+  EXPECT_EQ(RaisePriority(plan, AutoPriority{0, microseconds(1), 1}, microseconds(9999999)),
+            std::nullopt);
+  EXPECT_EQ(RaisePriority(plan, AutoPriority{-1, microseconds(1), 1}, microseconds(9999999)),
+            std::nullopt);
+}
+
+}  // namespace
+}  // namespace vigil::daemon

@@ -41,6 +41,43 @@ TEST(SettingsTest, FilesMoveIntoTheNamespaceDirectory) {
   EXPECT_EQ(ControlSocketPath(two), "/run/vigild/vigild_two.ctl");
 }
 
+// keepalived's open_dump_file rule, applied to each dump.
+TEST(SettingsTest, DumpPathFollowsKeepalivedsRule) {
+  model::Config c;
+  const std::optional<std::string> none;
+  EXPECT_EQ(DumpPath(c, none, "keepalived.data", nullptr), "/tmp/keepalived.data");
+  EXPECT_EQ(DumpPath(c, none, "keepalived.data", "relative"), "/tmp/keepalived.data");
+  EXPECT_EQ(DumpPath(c, none, "keepalived.json", "/run/t"), "/run/t/keepalived.json");
+  EXPECT_EQ(DumpPath(c, std::string("/var/lib/ka/state.txt"), "keepalived.data", "/run/t"),
+            "/var/lib/ka/state.txt");
+  EXPECT_EQ(DumpPath(c, std::string("/var/lib/ka/"), "keepalived.stats", "/run/t"),
+            "/var/lib/ka/keepalived.stats");
+  EXPECT_EQ(DumpPath(c, std::string("/top"), "keepalived.data", nullptr), "/top");
+  // Not absolute: its last component, in the temporary directory.
+  EXPECT_EQ(DumpPath(c, std::string("dumps/state"), "keepalived.data", "/run/t"), "/run/t/state");
+  EXPECT_EQ(DumpPath(c, std::string("dumps/"), "keepalived.data", "/run/t"),
+            "/run/t/keepalived.data");
+
+  // data_use_instance: only with a namespace or an instance.
+  c.global.data_use_instance = true;
+  EXPECT_EQ(DumpPath(c, none, "keepalived.data", nullptr), "/tmp/keepalived.data");
+  model::Config ns = WithNamespace("blue");
+  ns.global.data_use_instance = true;
+  EXPECT_EQ(DumpPath(ns, none, "keepalived.data", nullptr), "/tmp/keepalived.blue.data");
+  model::Config both = WithNamespace("blue", "two");
+  both.global.data_use_instance = true;
+  EXPECT_EQ(DumpPath(both, none, "keepalived.json", nullptr), "/tmp/keepalived.blue_two.json");
+  EXPECT_EQ(DumpPath(both, std::string("/d/st.a.te"), "keepalived.data", nullptr),
+            "/d/st.a.blue_two.te");
+  EXPECT_EQ(DumpPath(both, std::string("/d/state"), "keepalived.data", nullptr),
+            "/d/state.blue_two");
+  model::Config inst = WithNamespace(std::nullopt, "two");
+  inst.global.data_use_instance = true;
+  EXPECT_EQ(DumpPath(inst, none, "keepalived.stats", nullptr), "/tmp/keepalived.two.stats");
+  inst.global.data_use_instance = false;
+  EXPECT_EQ(DumpPath(inst, none, "keepalived.stats", nullptr), "/tmp/keepalived.stats");
+}
+
 TEST(SettingsTest, LogIdentNamesNamespaceAndInstance) {
   EXPECT_EQ(LogIdent("vigild", model::Config()), "vigild");
   EXPECT_EQ(LogIdent("vigild", WithNamespace("blue")), "vigild_blue");

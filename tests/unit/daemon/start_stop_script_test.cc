@@ -44,10 +44,13 @@ TEST(StartStopScriptTest, DefaultsComeFromGlobalDefs) {
   g.script_user = "nobody";
   g.script_group = "nogroup";
   g.enable_script_security = true;
-  ScriptDefaults d = ScriptDefaultsOf(g);
+  ScriptDefaults d = model::ScriptDefaultsOf(g);
   EXPECT_EQ(d.user, "nobody");
   EXPECT_EQ(d.group, "nogroup");
   EXPECT_TRUE(d.security);
+  EXPECT_FALSE(d.supplementary_groups);
+  g.set_supplementary_groups = true;
+  EXPECT_TRUE(model::ScriptDefaultsOf(g).supplementary_groups);
 }
 
 class StartStopScriptRunTest : public ::testing::Test {

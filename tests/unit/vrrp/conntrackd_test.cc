@@ -102,7 +102,7 @@ class ConntrackdNotifierTest : public ::testing::Test {
           "esac\n"
           "exit 0\n");
     Write("notify", "#!/bin/sh\necho \"notify $*\" >> " + log_ + "\n");
-    spec_.script_user = getpwuid(geteuid())->pw_name;  // scripts run as this test
+    spec_.script_defaults.user = getpwuid(geteuid())->pw_name;  // scripts run as this test
     ConntrackdSpec c;
     c.program = dir_ + "/conntrackd";
     c.config = "/etc/ctd.conf";
