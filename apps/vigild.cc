@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "bfd/engine.h"
 #include "check/backend_check.h"
 #include "check/engine.h"
 #include "daemon/config_commands.h"
@@ -78,6 +79,9 @@ int main(int argc, char** argv) {
   factories.check = [](asio::io_context& io, const vigil::daemon::Options& o) {
     return vigil::check::MakeEngine(
         io, {.dont_release_lb = o.dont_release_lb, .config_id = o.config_id});
+  };
+  factories.bfd = [](asio::io_context& io, const vigil::daemon::Options&) {
+    return vigil::bfd::MakeEngine(io);
   };
   return vigil::daemon::RunDaemon(options, factories);
 }

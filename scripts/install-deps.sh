@@ -20,6 +20,8 @@ packages=(
   conntrackd conntrack
   # IPVS lab tests: a kernel with IPVS as a process (User-Mode Linux), its modprobe, ipvsadm
   user-mode-linux kmod ipvsadm
+  # BFD interoperability (tests/lab/test_bfd_frr.py, bench/bfd_detect.py): FRR's bfdd
+  frr
 )
 
 missing=()
@@ -42,7 +44,7 @@ export DEBIAN_FRONTEND=noninteractive
 echo "wireshark-common wireshark-common/install-setuid boolean false" | debconf-set-selections
 echo "install-deps: installing ${missing[*]}"
 apt-get update -qq
-# Packaged daemons (keepalived, haproxy, conntrackd) must not start on the host: vigil's lab runs them itself.
+# Packaged daemons (keepalived, haproxy, conntrackd, frr) must not start on the host: vigil's lab runs them itself.
 policy=/usr/sbin/policy-rc.d
 created_policy=0
 if [ ! -e "$policy" ]; then

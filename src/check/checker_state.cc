@@ -66,7 +66,8 @@ CheckTiming DefaultTiming(const CheckParams& params, Duration delay_loop) {
     t.delay_before_retry = delay_loop;
   } else if (std::holds_alternative<MiscCheck>(params)) {
     t.retry = 0;
-  } else if (std::holds_alternative<FileCheck>(params)) {
+  } else if (std::holds_alternative<FileCheck>(params) ||
+             std::holds_alternative<BfdCheck>(params)) {
     t.retry = 0;
     t.warmup = Duration::zero();
   }
@@ -83,6 +84,7 @@ const char* CheckTypeName(const CheckParams& params) {
     const char* operator()(const PingCheck&) const { return "PING_CHECK"; }
     const char* operator()(const MiscCheck&) const { return "MISC_CHECK"; }
     const char* operator()(const FileCheck&) const { return "FILE_CHECK"; }
+    const char* operator()(const BfdCheck&) const { return "BFD_CHECK"; }
   };
   return std::visit(Visitor{}, params);
 }

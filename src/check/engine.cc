@@ -164,6 +164,7 @@ struct Probe : std::enable_shared_from_this<Probe> {
   bool misc;  // a MISC_CHECK: its next run counts from the start of the last one
   std::vector<Subscriber> subscribers;
   std::optional<WeightUpdate> last_weight;  // from the last success, re-applied on reload
+  bool bfd_heard = false;  // BFD_CHECK: the BFD engine's news reached it once
   std::string key;
   ProbeSpec spec;
 };
@@ -800,10 +801,16 @@ class CheckEngine final : public control::Engine {
   }
 
   void ScheduleFirst(const std::shared_ptr<Probe>& probe) {
+    if (const auto* b = std::get_if<BfdCheck>(&probe->spec.params)) {
+      // Never probed: a session already reported Up counts from the start.
+      if (auto it = bfd_up_.find(b->name); it != bfd_up_.end()) ApplyBfd(probe, it->second);
+      return;
+    }
     Schedule(probe, FirstProbeDelay(probe->timing.warmup, *seams_.random));
   }
 
   void Schedule(const std::shared_ptr<Probe>& probe, Duration delay) {
+    if (std::holds_alternative<BfdCheck>(probe->spec.params)) return;
     // A plain pointer keeps the callback small enough for std::function to hold without
     // allocating: every path that drops a probe cancels its timer first (StopProbes).
     probe->timer = seams_.timers->After(delay, [this, p = probe.get()] {
@@ -832,9 +839,41 @@ class CheckEngine final : public control::Engine {
     });
   }
 
+  // BFD_CHECK: the BFD engine's news about `session`, through the supervisor.
+  void OnBfdState(const std::string& session, bool up) override {
+    bfd_up_[session] = up;
+    for (auto& [key, probe] : probes_) {
+      const auto* b = std::get_if<BfdCheck>(&probe->spec.params);
+      if (b && b->name == session) ApplyBfd(probe, up);
+    }
+  }
+
+  // Sets a BFD_CHECK up or down at once, as keepalived does (no retry): a change is a
+  // transition; the first news of a checker already down (alpha) reports it down once.
+  void ApplyBfd(const std::shared_ptr<Probe>& probe, bool up) {
+    const bool first = !probe->bfd_heard;
+    probe->bfd_heard = true;
+    Outcome outcome;
+    if (up != probe->state.up()) outcome.transition = up ? Transition::kUp : Transition::kDown;
+    else if (first && !up) outcome.first_result_down = true;
+    else return;
+    probe->state.SetUp(up);
+    const std::string name = ProbeName(*probe);
+    if (up) log::Info(name + " is UP; checker UP");
+    else log::Warning(name + " is DOWN; checker DOWN");
+    UnflushedStats& st = probe->unflushed;
+    (up ? st.ok : st.failed) += 1;
+    st.latency = Duration::zero();
+    st.latency_at = seams_.clock->Now();
+    st.any = true;
+    FeedCheckers(*probe, outcome, ProbeResult{up, "", std::nullopt});
+  }
+
   std::string ProbeName(const Probe& p) const {
     std::string target;
-    if (std::holds_alternative<MiscCheck>(p.spec.params)) {
+    if (const auto* b = std::get_if<BfdCheck>(&p.spec.params)) {
+      target = b->name;
+    } else if (std::holds_alternative<MiscCheck>(p.spec.params)) {
       const auto& argv = std::get<MiscCheck>(p.spec.params).argv;
       target = argv.empty() ? "" : argv[0];
     } else if (std::holds_alternative<FileCheck>(p.spec.params)) {
@@ -1257,6 +1296,7 @@ class CheckEngine final : public control::Engine {
   std::vector<Vs> vss_;
   std::map<std::pair<std::string, std::string>, AdminEntry> admin_;
   std::map<std::string, std::shared_ptr<Probe>> probes_;
+  std::map<std::string, bool> bfd_up_;  // BFD_CHECK: BFD sessions by name, Up or not
   std::vector<std::shared_ptr<Probe>> retired_;  // stopped while in flight
   // The load balancer's desired state as last applied; lb_current_ while the kernel is
   // known to hold it (the last apply succeeded). changed_vs_: the virtual servers whose

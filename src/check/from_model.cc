@@ -191,7 +191,7 @@ Result<CheckParams> ToParams(const model::CheckDetail& detail, const model::Conf
       return Fail(ErrorCode::kNotFound, "FILE_CHECK: unknown track_file '" + f.track_file + "'");
     }
     Result<CheckParams> operator()(const model::BfdCheck& b) const {
-      return Fail(ErrorCode::kUnsupported, "BFD_CHECK '" + b.name + "' is not supported");
+      return BfdCheck{b.name};
     }
   };
   return std::visit(Visitor{config, resolve}, detail);

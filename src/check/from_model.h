@@ -57,8 +57,8 @@ CheckTiming ToTiming(const model::CheckSpec& check);
 
 // Returns the probe for `check` of real server `rs`: connect to connect_ip/connect_port,
 // else the real server's address/port. HTTP/SSL use the global SSL block of `config`;
-// FILE_CHECK looks up its track_file in `config`. Fails for BFD_CHECK (not supported), an
-// unknown DNS type, an unknown track_file, or a MISC_CHECK user that cannot be resolved.
+// FILE_CHECK looks up its track_file in `config`. Fails for an unknown DNS type, an
+// unknown track_file, or a MISC_CHECK user that cannot be resolved.
 Result<ProbeSpec> ToProbeSpec(const model::CheckSpec& check, const model::RealServer& rs,
                               const model::Config& config, const UserResolver& resolve);
 

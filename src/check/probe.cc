@@ -72,6 +72,7 @@ asio::awaitable<ProbeResult> RunProbe(ProbeSpec spec, Duration default_timeout) 
       return MiscProbe(m, m.timeout.value_or(default_timeout));
     }
     asio::awaitable<ProbeResult> operator()(const FileCheck& f) { return FileProbe(f); }
+    asio::awaitable<ProbeResult> operator()(const BfdCheck& b) { return BfdProbe(b); }
   };
   co_return co_await std::visit(Visitor{spec.connect, default_timeout}, spec.params);
 }

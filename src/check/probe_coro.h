@@ -81,6 +81,8 @@ asio::awaitable<ProbeResult> PingProbe(ConnectOptions opts);
 // `timeout` bounds the script; then SIGTERM, and SIGKILL 2 s later.
 asio::awaitable<ProbeResult> MiscProbe(MiscCheck check, Duration timeout);
 asio::awaitable<ProbeResult> FileProbe(FileCheck check);
+// BFD_CHECK is never probed (the BFD engine's news drive it); a run fails and says so.
+asio::awaitable<ProbeResult> BfdProbe(BfdCheck check);
 
 // Runs the probe that `spec` describes. MISC checks without a timeout get `default_timeout`.
 asio::awaitable<ProbeResult> RunProbe(ProbeSpec spec, Duration default_timeout);

@@ -100,6 +100,11 @@ void WriteParams(KeyWriter& w, const MiscCheck& m) {
   w.Str("refused", m.refused);
 }
 
+void WriteParams(KeyWriter& w, const BfdCheck& b) {
+  w.Str("type", "bfd");
+  w.Str("name", b.name);
+}
+
 void WriteParams(KeyWriter& w, const FileCheck& f) {
   w.Str("type", "file");
   w.Str("path", f.path);
@@ -113,7 +118,8 @@ std::string ProbeKey(const ProbeSpec& spec, const CheckTiming& timing) {
   KeyWriter w;
   std::visit([&w](const auto& p) { WriteParams(w, p); }, spec.params);
   const bool uses_connect = !std::holds_alternative<MiscCheck>(spec.params) &&
-                            !std::holds_alternative<FileCheck>(spec.params);
+                            !std::holds_alternative<FileCheck>(spec.params) &&
+                            !std::holds_alternative<BfdCheck>(spec.params);
   if (uses_connect) {
     const ConnectOptions& c = spec.connect;
     w.Str("addr", c.address);

@@ -175,6 +175,10 @@ asio::awaitable<ProbeResult> UdpProbe(ConnectOptions opts, UdpCheck check) {
   co_return ProbeResult{true, "UDP reply from " + target, {}};
 }
 
+asio::awaitable<ProbeResult> BfdProbe(BfdCheck check) {
+  co_return ProbeResult{false, "BFD_CHECK " + check.name + " is not probed", std::nullopt};
+}
+
 asio::awaitable<ProbeResult> FileProbe(FileCheck check) {
   std::string text;
   UniqueFd fd = fd::Open(check.path.c_str(), O_RDONLY | O_NONBLOCK);

@@ -144,8 +144,15 @@ struct FileCheck {
   bool operator==(const FileCheck&) const = default;
 };
 
-using CheckParams =
-    std::variant<TcpCheck, HttpCheck, SmtpCheck, DnsCheck, UdpCheck, PingCheck, MiscCheck, FileCheck>;
+// BFD_CHECK: never probed; the BFD engine's news about session `name` (through the
+// supervisor) set the checker up or down at once.
+struct BfdCheck {
+  std::string name;
+  bool operator==(const BfdCheck&) const = default;
+};
+
+using CheckParams = std::variant<TcpCheck, HttpCheck, SmtpCheck, DnsCheck, UdpCheck, PingCheck,
+                                 MiscCheck, FileCheck, BfdCheck>;
 
 // Everything needed to run one probe. MISC and FILE checks ignore `connect`.
 struct ProbeSpec {
@@ -178,7 +185,7 @@ struct ProbeResult {
 CheckTiming DefaultTiming(const CheckParams& params, Duration delay_loop = seconds(60));
 
 // Returns "TCP_CHECK", "HTTP_GET", "SSL_GET", "SMTP_CHECK", "DNS_CHECK", "UDP_CHECK",
-// "PING_CHECK", "MISC_CHECK" or "FILE_CHECK".
+// "PING_CHECK", "MISC_CHECK", "FILE_CHECK" or "BFD_CHECK".
 const char* CheckTypeName(const CheckParams& params);
 
 }  // namespace vigil::check

@@ -2,6 +2,7 @@
 // and the inheritance of timing and options down that chain.
 #include <algorithm>
 #include <functional>
+#include <set>
 
 #include "config/build.h"
 #include "config/values.h"
@@ -947,6 +948,29 @@ void BuildVirtualServer(const Node& n, model::Config& cfg, Diagnostics& diags) {
 }
 
 void FinishCheck(model::Config& cfg, Diagnostics& diags) {
+  // BFD_CHECK names a bfd_instance whose news reach the checker (no `vrrp` alone), once
+  // per real server (keepalived: "not configured", "RS already monitoring").
+  for (auto& vs : cfg.virtual_servers) {
+    for (auto& rs : vs.real_servers) {
+      std::set<std::string> seen;
+      std::erase_if(rs.checks, [&](const model::CheckSpec& c) {
+        const auto* b = std::get_if<model::BfdCheck>(&c.detail);
+        if (!b) return false;
+        bool known = std::any_of(cfg.bfd_instances.begin(), cfg.bfd_instances.end(),
+                                 [&](const model::BfdInstance& i) { return i.name == b->name && i.checker; });
+        if (!known) {
+          diags.Error(LocOf(c.loc), "BFD_CHECK: bfd_instance '" + b->name + "' is not defined; ignored");
+          return true;
+        }
+        if (!seen.insert(b->name).second) {
+          diags.Error(LocOf(c.loc), "BFD_CHECK: the real server already checks bfd_instance '" +
+                                        b->name + "'; ignored");
+          return true;
+        }
+        return false;
+      });
+    }
+  }
   std::erase_if(cfg.virtual_servers, [&](const model::VirtualServer& vs) {
     if (!vs.group) return false;
     for (const auto& g : cfg.virtual_server_groups)

@@ -350,6 +350,8 @@ void BuildGlobalDefs(const Node& block, model::Global& g, Diagnostics& diags) {
       BuildTuning(n, std::string_view(kw).substr(5), g.vrrp_tuning, diags);
     else if (kw.starts_with("checker_") && IsTuningKeyword(std::string_view(kw).substr(8)))
       BuildTuning(n, std::string_view(kw).substr(8), g.checker_tuning, diags);
+    else if (kw.starts_with("bfd_") && IsTuningKeyword(std::string_view(kw).substr(4)))
+      BuildTuning(n, std::string_view(kw).substr(4), g.bfd_tuning, diags);
     else {
       model::RawSetting r{kw, ArgTexts(n), RefOf(n)};
       for (const Node& c : n.children) {

@@ -44,8 +44,9 @@ std::optional<std::string> NewBlockName(const Node& n, const std::vector<T>& ite
 }
 
 // Parses `NAME [weight W [reverse]]` (a tracked-object line); `max_weight` bounds |W|.
+// With `noreverse_ok` (track_bfd), `noreverse` is read too.
 std::optional<model::TrackedRef> ParseTrackedRef(const Node& line, int max_weight,
-                                                 Diagnostics& diags) {
+                                                 Diagnostics& diags, bool noreverse_ok = false) {
   model::TrackedRef r;
   r.name = line.name();
   r.loc = RefOf(line);
@@ -63,6 +64,10 @@ std::optional<model::TrackedRef> ParseTrackedRef(const Node& line, int max_weigh
       ++i;
     } else if (a.text == "reverse") {
       r.reverse = true;
+      r.noreverse = false;
+    } else if (noreverse_ok && a.text == "noreverse") {
+      r.noreverse = true;
+      r.reverse = false;
     } else {
       diags.Error(a.loc, "'" + a.text + "' is not a valid option for " + r.name + "; ignored");
     }
@@ -80,9 +85,23 @@ void ParseTrackInterfaces(const Node& block, std::vector<model::TrackedInterface
 }
 
 void ParseTrackRefs(const Node& block, int max_weight, std::vector<model::TrackedRef>& out,
-                    Diagnostics& diags) {
+                    Diagnostics& diags, bool noreverse_ok = false) {
   for (const Node& line : block.children)
-    if (auto r = ParseTrackedRef(line, max_weight, diags)) out.push_back(std::move(*r));
+    if (auto r = ParseTrackedRef(line, max_weight, diags, noreverse_ok)) out.push_back(std::move(*r));
+}
+
+// track_bfd: as the other references, with `noreverse`; a bfd_instance named twice is
+// tracked once (keepalived: "duplicate track_bfd").
+void ParseTrackBfd(const Node& block, std::vector<model::TrackedRef>& out, Diagnostics& diags) {
+  for (const Node& line : block.children) {
+    auto r = ParseTrackedRef(line, 253, diags, true);
+    if (!r) continue;
+    if (std::any_of(out.begin(), out.end(), [&](const auto& o) { return o.name == r->name; })) {
+      diags.Error(line.keyword.loc, "track_bfd: '" + r->name + "' is already tracked; ignored");
+      continue;
+    }
+    out.push_back(std::move(*r));
+  }
 }
 
 // Returns true if `n` is one of the notify keywords; sets the script.
@@ -397,47 +416,124 @@ void BuildTrackProcess(const Node& n, model::Config& cfg, Diagnostics& diags) {
   cfg.track_processes.push_back(std::move(p));
 }
 
+// keepalived's limits for a BFD interval in milliseconds (bfd.h): min_rx and min_tx from
+// 1 ms, idle_tx from 1 s, all up to UINT32_MAX / 1000 ms; microsecond resolution.
+constexpr int64_t kBfdIntervalMaxMs = 4294967;
+constexpr size_t kBfdNameMax = 31;  // BFD_INAME_MAX less the terminator
+
+// Parses a BFD interval: decimal milliseconds with at most 3 fractional digits.
+std::optional<model::Duration> ParseBfdInterval(const Token& t, const std::string& kw,
+                                                int64_t min_ms, Diagnostics& diags) {
+  const std::string& s = t.text;
+  size_t dot = s.find('.');
+  std::optional<model::Duration> v;
+  if (dot == std::string::npos || s.size() - dot - 1 <= 3) v = ParseSecondsText(s);
+  if (!v) {
+    diags.Error(t.loc, kw + ": '" + s + "' is not a valid time in milliseconds (at most 3 decimals)");
+    return std::nullopt;
+  }
+  // ParseSecondsText read the number as seconds: the same digits in milliseconds.
+  model::Duration us = std::chrono::duration_cast<model::Duration>(*v / 1000);
+  if (us < std::chrono::milliseconds(min_ms) || us > std::chrono::milliseconds(kBfdIntervalMaxMs)) {
+    diags.Error(t.loc, kw + " " + s + " is out of range " + std::to_string(min_ms) + ".." +
+                           std::to_string(kBfdIntervalMaxMs) + " ms");
+    return std::nullopt;
+  }
+  return us;
+}
+
 void BuildBfdInstance(const Node& n, model::Config& cfg, Diagnostics& diags) {
   auto name = BlockName(n, diags);
   if (!name) return;
+  const std::string what = "bfd_instance '" + *name + "'";
+  if (name->size() > kBfdNameMax) {
+    diags.Error(n.args[0].loc, what + ": the name is longer than " + std::to_string(kBfdNameMax) +
+                                   " characters; ignored");
+    return;
+  }
+  if (std::any_of(cfg.bfd_instances.begin(), cfg.bfd_instances.end(),
+                  [&](const model::BfdInstance& o) { return o.name == *name; })) {
+    diags.Error(n.args[0].loc, what + " is already defined; this one is ignored");
+    return;
+  }
   model::BfdInstance b;
   b.name = *name;
   b.loc = ToRef(n.args[0].loc);
   bool have_neighbor = false;
+  std::optional<uint32_t> ttl;
+  bool only_vrrp = false;
+  bool only_checker = false;
   for (const Node& c : n.children) {
     const std::string& kw = c.name();
-    const Token* t = c.args.empty() ? nullptr : &c.args[0];
-    if (kw == "neighbor_ip") {
-      if ((t = RequireArg(c, 0, diags)))
-        if (auto a = ParseAddress(*t, kw, diags)) {
-          b.neighbor_ip = *a;
-          have_neighbor = true;
-        }
+    const Token* t = nullptr;
+    if (kw == "neighbor_ip" || kw == "neighbour_ip") {
+      if (!(t = RequireArg(c, 0, diags))) continue;
+      auto a = ParseAddress(*t, kw, diags);
+      if (!a) {
+        diags.Error(n.args[0].loc, what + ": no valid " + kw + "; ignored");
+        return;  // keepalived drops the instance at once
+      }
+      b.neighbor_ip = *a;
+      have_neighbor = true;
     } else if (kw == "source_ip") {
       if ((t = RequireArg(c, 0, diags)))
         if (auto a = ParseAddress(*t, kw, diags)) b.source_ip = *a;
     } else if (kw == "min_rx" || kw == "min_tx" || kw == "idle_tx") {
-      // Milliseconds in the configuration.
-      if ((t = RequireArg(c, 0, diags)))
-        if (auto v = ParseInteger(*t, kw, 1, 1000000, diags))
-          (kw == "min_rx" ? b.min_rx : kw == "min_tx" ? b.min_tx : b.idle_tx) =
-              std::chrono::milliseconds(*v);
+      if (!(t = RequireArg(c, 0, diags))) continue;
+      auto v = ParseBfdInterval(*t, kw, kw == "idle_tx" ? 1000 : 1, diags);
+      if (v) (kw == "min_rx" ? b.min_rx : kw == "min_tx" ? b.min_tx : b.idle_tx) = *v;
     } else if (kw == "multiplier") {
       SetUint(c, b.multiplier, 1, 255, diags);
     } else if (kw == "passive") {
       b.passive = true;
     } else if (kw == "ttl" || kw == "hoplimit") {
-      SetUint(c, b.ttl, 1, 255, diags);
-    } else if (kw == "max_hops") {
       uint32_t v = 0;
-      if (SetUint(c, v, 0, 255, diags)) b.max_hops = v;
+      if (SetUint(c, v, 1, 255, diags)) ttl = v;
+    } else if (kw == "max_hops") {
+      SetUint(c, b.max_hops, 0, 255, diags);
+    } else if (kw == "multihop") {
+      if (auto v = NodeBool(c, diags)) b.multihop = *v;
     } else if (kw == "weight") {
-      SetUint(c, b.weight, -253, 253, diags);
+      if (!SetUint(c, b.weight, -253, 253, diags)) continue;
+      if (const Token* r = Arg(c, 1)) {
+        if (r->text == "reverse") b.weight_reverse = true;
+        else diags.Error(r->loc, "weight: '" + r->text + "' is not a valid option (reverse); ignored");
+      }
+    } else if (kw == "vrrp") {
+      only_vrrp = true;
+    } else if (kw == "checker") {
+      only_checker = true;
     }
   }
   if (!have_neighbor) {
-    diags.Error(n.args[0].loc, "bfd_instance '" + b.name + "' has no neighbor_ip; ignored");
+    diags.Error(n.args[0].loc, what + " has no neighbor_ip; ignored");
     return;
+  }
+  if (b.source_ip && b.source_ip->family() != b.neighbor_ip.family()) {
+    diags.Error(n.args[0].loc, what + ": source_ip " + b.source_ip->ToString() + " and neighbor_ip " +
+                                   b.neighbor_ip.ToString() + " are not of the same family; ignored");
+    return;
+  }
+  for (const auto& o : cfg.bfd_instances) {
+    if (o.neighbor_ip != b.neighbor_ip || o.multihop != b.multihop) continue;
+    // keepalived: a session is its neighbour and source; no source matches any.
+    if (o.source_ip && b.source_ip && *o.source_ip != *b.source_ip) continue;
+    diags.Error(n.args[0].loc, what + ": neighbor_ip " + b.neighbor_ip.ToString() +
+                                   (b.source_ip ? " from " + b.source_ip->ToString() : "") +
+                                   " is already bfd_instance '" + o.name + "''s; ignored");
+    return;
+  }
+  b.ttl = ttl.value_or(b.neighbor_ip.family() == model::Family::kIpv4 ? 255 : 64);
+  if (b.max_hops > b.ttl) {
+    diags.Warning(n.args[0].loc, what + ": max_hops " + std::to_string(b.max_hops) +
+                                     " exceeds ttl/hoplimit " + std::to_string(b.ttl) +
+                                     "; set to " + std::to_string(b.ttl));
+    b.max_hops = b.ttl;
+  }
+  // Events go to both engines unless `vrrp` or `checker` names one.
+  if (only_vrrp || only_checker) {
+    b.vrrp = only_vrrp;
+    b.checker = only_checker;
   }
   cfg.bfd_instances.push_back(std::move(b));
 }
@@ -588,7 +684,7 @@ void BuildVrrpInstance(const Node& n, model::Config& cfg, Diagnostics& diags) {
     } else if (kw == "track_process") {
       ParseTrackRefs(c, 254, v.track_process, diags);
     } else if (kw == "track_bfd") {
-      ParseTrackRefs(c, 253, v.track_bfd, diags);
+      ParseTrackBfd(c, v.track_bfd, diags);
     } else if (kw == "track_src_ip") {
       // A flag in keepalived, which reads no argument (an address there is ignored).
       if (!c.args.empty())
@@ -913,7 +1009,7 @@ void BuildSyncGroup(const Node& n, model::Config& cfg, Diagnostics& diags) {
     } else if (kw == "track_process") {
       ParseTrackRefs(c, 254, s.track_process, diags);
     } else if (kw == "track_bfd") {
-      ParseTrackRefs(c, 253, s.track_bfd, diags);
+      ParseTrackBfd(c, s.track_bfd, diags);
     } else if (ParseNotify(c, s.notify, false, diags)) {
     } else if (kw == "smtp_alert") {
       if (auto b = NodeBool(c, diags)) s.smtp_alert = *b;
@@ -1076,7 +1172,11 @@ void FinishVrrp(model::Config& cfg, Diagnostics& diags) {
   auto script_exists = [&](const std::string& s) { return HasNamed(cfg.vrrp_scripts, s); };
   auto file_exists = [&](const std::string& s) { return HasNamed(cfg.track_files, s); };
   auto process_exists = [&](const std::string& s) { return HasNamed(cfg.track_processes, s); };
-  auto bfd_exists = [&](const std::string& s) { return HasNamed(cfg.bfd_instances, s); };
+  // A bfd_instance that sends its events to the checker only is not the VRRP engine's.
+  auto bfd_exists = [&](const std::string& s) {
+    return std::any_of(cfg.bfd_instances.begin(), cfg.bfd_instances.end(),
+                       [&](const model::BfdInstance& b) { return b.name == s && b.vrrp; });
+  };
   auto check_all = [&](auto& item) {
     CheckRefs(item.track_script, "vrrp_script", script_exists, diags, &used_scripts);
     CheckRefs(item.track_file, "track_file", file_exists, diags, nullptr);

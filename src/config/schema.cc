@@ -61,7 +61,7 @@ constexpr KeywordSpec kRootKeywords[] = {
     Block("SSL", kSslBlock),
     List("virtual_server_group"),
     Block("virtual_server", kVirtualServerBlock),
-    Block("bfd_instance", kBfdInstanceBlock, kNotYet),
+    Block("bfd_instance", kBfdInstanceBlock),
     Block("track_file", kTrackFileBlock),
     Block("vrrp_track_file", kTrackFileBlock, kActive, "track_file"),
 };

@@ -261,7 +261,7 @@ constexpr KeywordSpec kRealServerKeywords[] = {
     Block("SSL_GET", kSslGetBlock),
     Block("DNS_CHECK", kDnsCheckBlock),
     Block("FILE_CHECK", kFileCheckBlock),
-    Block("BFD_CHECK", kBfdCheckBlock, kNotYet),
+    Block("BFD_CHECK", kBfdCheckBlock),
 };
 constexpr BlockSchema kRealServerBlock("virtual_server/real_server", kRealServerKeywords);
 

@@ -11,7 +11,7 @@ constexpr KeywordSpec kVrrpSyncGroupKeywords[] = {
     List("track_script"),
     List("track_file"),
     List("track_process"),
-    List("track_bfd", kNotYet),
+    List("track_bfd"),
     Kw("notify_backup"),
     Kw("notify_master"),
     Kw("notify_fault"),
@@ -57,7 +57,7 @@ constexpr KeywordSpec kVrrpInstanceKeywords[] = {
     List("track_script"),
     List("track_file"),
     List("track_process"),
-    List("track_bfd", kNotYet),
+    List("track_bfd"),
     Kw("mcast_src_ip"),
     Kw("unicast_src_ip"),
     Kw("mcast_dst_ip"),
@@ -163,7 +163,7 @@ constexpr KeywordSpec kBfdInstanceKeywords[] = {
     Kw("weight"),
     Kw("vrrp"),
     Kw("checker"),
-    Kw("multihop", kNotYet),  // added by keepalived 2.4
+    Kw("multihop"),  // added by keepalived 2.4
 };
 constexpr BlockSchema kBfdInstanceBlock("bfd_instance", kBfdInstanceKeywords);
 

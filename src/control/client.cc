@@ -205,6 +205,33 @@ std::string ServersTable(const json& vss) {
                rows);
 }
 
+// Returns seconds as milliseconds with up to 3 decimals ("300", "3.312"), "-" for 0.
+std::string Millis(double seconds) {
+  if (seconds <= 0) return "-";
+  char text[32];
+  std::snprintf(text, sizeof text, "%.3f", seconds * 1000);
+  std::string t = text;
+  t.erase(t.find_last_not_of('0') + 1);
+  if (t.back() == '.') t.pop_back();
+  return t;
+}
+
+std::string BfdTable(const json& sessions) {
+  std::vector<std::vector<std::string>> rows;
+  for (const auto& b : sessions) {
+    std::string peer = Str(b.value("neighbor", json()));
+    if (!Str(b.value("source", json())).empty()) peer += " from " + Str(b.value("source", json()));
+    if (b.value("multihop", false)) peer += " (multihop)";
+    rows.push_back({Str(b.value("name", json())), peer, Str(b.value("state", json())),
+                    Str(b.value("remote_state", json())), Str(b.value("diag", json())),
+                    Millis(b.value("tx_interval_s", 0.0)), Millis(b.value("detection_time_s", 0.0)),
+                    Str(b.value("packets_sent", json())) + "/" +
+                        Str(b.value("packets_received", json()))});
+  }
+  return Table({"BFD", "NEIGHBOR", "STATE", "REMOTE", "DIAG", "TX MS", "DETECT MS", "SENT/RECEIVED"},
+               rows);
+}
+
 // "engines: vrrp pid 12, check NOT RUNNING (why; retry in 2 s)", one line.
 std::string EnginesLine(const json& engines) {
   if (!engines.is_array() || engines.empty()) return "";
@@ -286,6 +313,8 @@ Rendered RenderResponse(const std::string& command, const std::string& response_
   out << "\n" << InstancesTable(s.value("instances", json::array()));
   if (!s.value("virtual_servers", json::array()).empty())
     out << "\n" << ServersTable(s["virtual_servers"]);
+  if (!s.value("bfd_sessions", json::array()).empty())
+    out << "\n" << BfdTable(s["bfd_sessions"]);
   return {out.str(), true};
 }
 

@@ -44,11 +44,23 @@ class Engine {
   // a start without them. Engines that keep no such state ignore them.
   virtual void Restore(const std::vector<Operation>& ops) { (void)ops; }
 
+  // Takes a BFD session's news, which the supervisor passes on from the BFD engine to the
+  // engines that track it (track_bfd, BFD_CHECK): `up` while the session is Up. Before any
+  // news a session counts as down, as in keepalived. Engines that track none ignore it.
+  virtual void OnBfdState(const std::string& session, bool up) {
+    (void)session;
+    (void)up;
+  }
+
   // The engine calls this whenever its observable state changed.
   void set_on_change(std::function<void()> f) { on_change_ = std::move(f); }
   // The engine calls this with each event for `vigilctl watch` (an EventBody), in the
   // order they happen.
   void set_on_event(std::function<void(std::string)> f) { on_event_ = std::move(f); }
+  // The BFD engine calls this when a session comes Up or leaves Up (see OnBfdState).
+  void set_on_bfd_state(std::function<void(const std::string&, bool)> f) {
+    on_bfd_state_ = std::move(f);
+  }
 
  protected:
   void Changed() {
@@ -57,10 +69,14 @@ class Engine {
   void Emit(std::string_view type, const std::vector<EventField>& fields) {
     if (on_event_) on_event_(EventBody(type, fields));
   }
+  void PublishBfdState(const std::string& session, bool up) {
+    if (on_bfd_state_) on_bfd_state_(session, up);
+  }
 
  private:
   std::function<void()> on_change_;
   std::function<void(std::string)> on_event_;
+  std::function<void(const std::string&, bool)> on_bfd_state_;
 };
 
 }  // namespace vigil::control

@@ -17,6 +17,11 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(RealServerStatus, address, up, w
                                                 admin_weight, drain_left_s)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(VirtualServerStatus, name, scheduler, quorum_up,
                                                 sorry_server_active, live_weight, real_servers)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(BfdSessionStatus, name, neighbor, source, multihop,
+                                                state, remote_state, diag, local_discriminator,
+                                                remote_discriminator, tx_interval_s,
+                                                detection_time_s, packets_sent, packets_received,
+                                                up_transitions, down_transitions)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(ListenerStatus, name, accepted, accept_errors,
                                                 refused, timed_out, open, watching,
                                                 max_connections)
@@ -25,8 +30,8 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(EngineStatus, name, running, pid
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(Status, version, pid, uptime_s, config_file,
                                                 reloads, reload_failures, last_reload_ok,
                                                 maintenance, events, lb_backend, lb_restorations,
-                                                conntrackd_commands, instances,
-                                                virtual_servers, engines, listeners)
+                                                conntrackd_commands, instances, virtual_servers,
+                                                bfd_sessions, bfd_dropped, engines, listeners)
 
 std::string ToJson(const Status& status, int indent) {
   // Names may hold any byte but JSON is UTF-8: an invalid sequence becomes U+FFFD.
@@ -286,6 +291,40 @@ std::string RenderPrometheus(const Status& s) {
       for (const auto& [reason, n] : i.rejected)
         w.Sample("vigil_vrrp_packets_rejected_total", {{"instance", i.name}, {"reason", reason}},
                  double(n));
+  }
+  if (!s.bfd_sessions.empty()) {
+    static const char* const kBfdStates[] = {"AdminDown", "Down", "Init", "Up"};
+    w.Family("vigil_bfd_session_state", "gauge",
+             "1 for the state the BFD session is in, 0 for the others.");
+    for (const auto& b : s.bfd_sessions)
+      for (const char* st : kBfdStates)
+        w.Sample("vigil_bfd_session_state", {{"session", b.name}, {"state", st}},
+                 b.state == st ? 1 : 0);
+    w.Family("vigil_bfd_session_detection_time_seconds", "gauge",
+             "The session's detection time: remote multiplier x agreed receive interval.");
+    for (const auto& b : s.bfd_sessions)
+      w.Sample("vigil_bfd_session_detection_time_seconds", {{"session", b.name}},
+               b.detection_time_s);
+    w.Family("vigil_bfd_packets_sent_total", "counter", "BFD control packets sent.");
+    for (const auto& b : s.bfd_sessions)
+      w.Sample("vigil_bfd_packets_sent_total", {{"session", b.name}}, double(b.packets_sent));
+    w.Family("vigil_bfd_packets_received_total", "counter",
+             "BFD control packets accepted by the session.");
+    for (const auto& b : s.bfd_sessions)
+      w.Sample("vigil_bfd_packets_received_total", {{"session", b.name}},
+               double(b.packets_received));
+    w.Family("vigil_bfd_session_transitions_total", "counter",
+             "Times the session came Up (to=\"Up\") or left Up (to=\"Down\").");
+    for (const auto& b : s.bfd_sessions) {
+      w.Sample("vigil_bfd_session_transitions_total", {{"session", b.name}, {"to", "Up"}},
+               double(b.up_transitions));
+      w.Sample("vigil_bfd_session_transitions_total", {{"session", b.name}, {"to", "Down"}},
+               double(b.down_transitions));
+    }
+    w.Family("vigil_bfd_packets_dropped_total", "counter",
+             "Received BFD datagrams dropped before reaching a session, by reason.");
+    for (const auto& [reason, n] : s.bfd_dropped)
+      w.Sample("vigil_bfd_packets_dropped_total", {{"reason", reason}}, double(n));
   }
   if (!s.virtual_servers.empty()) {
     w.Family("vigil_lb_virtual_server_quorum_up", "gauge",

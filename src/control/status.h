@@ -70,6 +70,27 @@ struct VirtualServerStatus {
   friend bool operator==(const VirtualServerStatus&, const VirtualServerStatus&) = default;
 };
 
+// One BFD session (bfd_instance) of the BFD engine.
+struct BfdSessionStatus {
+  std::string name;
+  std::string neighbor;           // neighbor_ip
+  std::string source;             // source_ip ("" if not configured)
+  bool multihop = false;
+  std::string state;              // AdminDown, Down, Init, Up
+  std::string remote_state;
+  std::string diag;               // the local diagnostic (RFC 5880 name)
+  uint32_t local_discriminator = 0;
+  uint32_t remote_discriminator = 0;
+  double tx_interval_s = 0;       // the transmit interval in force, before jitter
+  double detection_time_s = 0;    // remote multiplier x agreed receive interval (0: none)
+  uint64_t packets_sent = 0;
+  uint64_t packets_received = 0;
+  uint64_t up_transitions = 0;    // times it came Up
+  uint64_t down_transitions = 0;  // times it left Up
+
+  friend bool operator==(const BfdSessionStatus&, const BfdSessionStatus&) = default;
+};
+
 // One of the supervisor's listeners (the control socket, the metrics endpoint).
 struct ListenerStatus {
   std::string name;             // "control" or "metrics"
@@ -117,6 +138,9 @@ struct Status {
   std::map<std::string, std::map<std::string, uint64_t>> conntrackd_commands;
   std::vector<InstanceStatus> instances;
   std::vector<VirtualServerStatus> virtual_servers;
+  std::vector<BfdSessionStatus> bfd_sessions;
+  // BFD datagrams dropped before reaching a session, by reason.
+  std::map<std::string, uint64_t> bfd_dropped;
   std::vector<EngineStatus> engines;        // the supervisor's engines (wanted or running)
   std::vector<ListenerStatus> listeners;
 

@@ -83,6 +83,9 @@ class EngineProcess {
     engine_->set_on_event([this](std::string body) {
       if (channel_) channel_->Send(FrameType::kEvent, body);
     });
+    engine_->set_on_bfd_state([this](const std::string& session, bool up) {
+      if (channel_) channel_->Send(FrameType::kBfdState, (up ? "1" : "0") + session);
+    });
     // Signals are watched before the engine starts: one that arrives during Start waits.
     auto signals = SignalWatcher::Start(io_, EngineSignals(),
                                         [this](const ReceivedSignal& s) { OnSignal(s); });
@@ -164,6 +167,9 @@ class EngineProcess {
         channel_->Send(FrameType::kOperationResult, result);
         break;
       }
+      case FrameType::kBfdState:
+        if (!f.payload.empty()) engine_->OnBfdState(f.payload.substr(1), f.payload[0] == '1');
+        break;
       default:
         break;
     }

@@ -21,7 +21,8 @@ std::optional<Frame> FrameReader::Next() {
   uint32_t n = (byte(0) << 24) | (byte(1) << 16) | (byte(2) << 8) | byte(3);
   char t = buffer_[4];
   if (n > kMaxFramePayload || (t != 'S' && t != 'Q' && t != 'P' && t != 'H' && t != 'L' && t != 'O' && t != 'R' &&
-                                t != 'E')) {
+                                t != 'E' &&
+                                t != 'B')) {
     bad_ = true;
     return std::nullopt;
   }

@@ -21,6 +21,8 @@ enum class FrameType : char {
   kOperationResult = 'R',  // engine -> supervisor: "1" + what it did, or "0" + why not
   kEvent = 'E',         // engine -> supervisor: one event for the event log (a JSON object
                         // as control::EventBody makes it), in the order they happened
+  kBfdState = 'B',      // BFD engine -> supervisor -> VRRP and checker engines: "1" (Up)
+                        // or "0" (not Up) + the bfd_instance's name
 };
 
 inline constexpr uint32_t kMaxFramePayload = 64 << 20;

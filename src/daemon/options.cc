@@ -174,7 +174,7 @@ std::string UsageText() {
   -i, --config-id=ID           config id for '@ID' lines (default: short host name)
   -P, --vrrp                   run only the VRRP engine
   -C, --check                  run only the health checkers and load balancer
-  -B, --no_bfd                 accepted for compatibility (vigil has no BFD engine yet)
+  -B, --no_bfd                 do not run the BFD engine
       --all                    start every engine even without configuration for it
   -l, --log-console            log to the console
   -D, --log-detail             log in detail
@@ -191,7 +191,7 @@ std::string UsageText() {
   -p, --pid=FILE               main pid file (default @MAIN@)
   -r, --vrrp_pid=FILE          VRRP engine pid file (default @VRRP@)
   -c, --checkers_pid=FILE      checker engine pid file (default @CHECK@)
-  -b, --bfd_pid=FILE           accepted for compatibility
+  -b, --bfd_pid=FILE           BFD engine pid file (default @BFD@)
   -a, --address-monitoring     log every address change seen over netlink
   -x, --snmp                   accepted for compatibility (no SNMP in vigil)
   -A, --snmp-agent-socket=FILE accepted for compatibility
@@ -204,7 +204,8 @@ std::string UsageText() {
   -v, --version                print the version
   -h, --help                   print this help
 )";
-  for (auto [marker, engine] : {std::pair{"@MAIN@", ""}, {"@VRRP@", "vrrp"}, {"@CHECK@", "check"}}) {
+  for (auto [marker, engine] : {std::pair{"@MAIN@", ""}, {"@VRRP@", "vrrp"}, {"@CHECK@", "check"},
+                                {"@BFD@", "bfd"}}) {
     const size_t at = text.find(marker);
     text.replace(at, std::string_view(marker).size(), DefaultPidFile(engine, plain));
   }

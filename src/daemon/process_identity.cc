@@ -19,6 +19,7 @@ std::string ProcessName(const model::Config& config, const std::string& who) {
   const model::Global& g = config.global;
   const std::optional<std::string>& configured = who.empty()    ? g.process_name
                                                  : who == "vrrp" ? g.vrrp_process_name
+                                                 : who == "bfd"  ? g.bfd_process_name
                                                                  : g.checker_process_name;
   if (configured) return *configured;
   return who.empty() ? "vigild" : "vigild-" + who;

@@ -14,6 +14,7 @@ TuningPlan PlanTuning(const model::Config& config, const std::string& who) {
   TuningPlan plan;
   const model::ProcessTuning* t = who == "vrrp"    ? &config.global.vrrp_tuning
                                   : who == "check" ? &config.global.checker_tuning
+                                  : who == "bfd"   ? &config.global.bfd_tuning
                                                    : nullptr;
   if (!t) return plan;
   // As keepalived: with a real-time priority the nice value does not matter and is not set.

@@ -101,6 +101,8 @@ bool WantsVrrpEngine(const model::Config& config) {
 
 bool WantsCheckEngine(const model::Config& config) { return !config.virtual_servers.empty(); }
 
+bool WantsBfdEngine(const model::Config& config) { return !config.bfd_instances.empty(); }
+
 std::string RenderDataDump(const control::Status& s) {
   std::ostringstream out;
   out << "------< vigild " << s.version << " data >------\n"

@@ -65,6 +65,7 @@ std::string DumpPath(const model::Config& config, const std::optional<std::strin
 // Whether the configuration gives the VRRP engine / the checker engine any work.
 bool WantsVrrpEngine(const model::Config& config);
 bool WantsCheckEngine(const model::Config& config);
+bool WantsBfdEngine(const model::Config& config);
 
 // The SIGUSR1 data dump and the SIGUSR2 statistics dump, as readable text.
 std::string RenderDataDump(const control::Status& status);

@@ -53,7 +53,7 @@ constexpr auto kRefreshWait = std::chrono::milliseconds(500);
 constexpr auto kWatchFlush = std::chrono::seconds(1);
 // The send buffer of an engine's end of its channel to the supervisor.
 constexpr int kChannelBuffer = 16 << 20;
-// Nice value of the VRRP engine process (the others keep 0).
+// Nice value of the VRRP and BFD engine processes (the others keep 0).
 constexpr int kVrrpNice = -10;
 
 void LogDiagnostics(const config::Loaded& loaded) {
@@ -115,6 +115,9 @@ class Supervisor final : public control::ControlTarget {
     children_["check"].factory = &factories_.check;
     children_["check"].pid_file = options.check_pid_file.value_or(
         DefaultPidFile("check", config_));
+    children_["bfd"].name = "bfd";
+    children_["bfd"].factory = &factories_.bfd;
+    children_["bfd"].pid_file = options.bfd_pid_file.value_or(DefaultPidFile("bfd", config_));
     for (auto& [name, c] : children_) {
       Child* child = &c;
       c.slot = std::make_unique<EngineSlot>(
@@ -173,6 +176,8 @@ class Supervisor final : public control::ControlTarget {
       const control::Status& last = c.Last();
       for (auto& i : last.instances) s.instances.push_back(i);
       for (auto& v : last.virtual_servers) s.virtual_servers.push_back(v);
+      for (auto& b : last.bfd_sessions) s.bfd_sessions.push_back(b);
+      for (const auto& [reason, n] : last.bfd_dropped) s.bfd_dropped[reason] += n;
       if (!last.lb_backend.empty()) s.lb_backend = last.lb_backend;
       for (const auto& [reason, n] : last.lb_restorations) s.lb_restorations[reason] += n;
       for (const auto& [command, results] : last.conntrackd_commands)
@@ -380,6 +385,9 @@ class Supervisor final : public control::ControlTarget {
     bool any = options_.all_children;
     children_["vrrp"].wanted = !options_.check_only && (any || WantsVrrpEngine(config_));
     children_["check"].wanted = !options_.vrrp_only && (any || WantsCheckEngine(config_));
+    // As keepalived's --vrrp and --check, which run no BFD process either.
+    children_["bfd"].wanted = !options_.vrrp_only && !options_.check_only && !options_.no_bfd &&
+                              (any || WantsBfdEngine(config_)) && factories_.bfd != nullptr;
   }
 
   // Starts the engine process of `c` (its EngineSlot's start function).
@@ -408,9 +416,9 @@ class Supervisor final : public control::ControlTarget {
       int fd = sv[1];
       CloseAllBut(fd);
       SetupLogging(options_, LogIdent("vigild-" + c.name, config_));
-      // VRRP timing must not wait behind health checks or scripts for a CPU: the VRRP
-      // engine runs at a higher scheduling priority than the rest of vigild.
-      if (c.name == "vrrp") (void)setpriority(PRIO_PROCESS, 0, kVrrpNice);
+      // VRRP and BFD timing must not wait behind health checks or scripts for a CPU: their
+      // engines run at a higher scheduling priority than the rest of vigild.
+      if (c.name == "vrrp" || c.name == "bfd") (void)setpriority(PRIO_PROCESS, 0, kVrrpNice);
       prctl(PR_SET_NAME, ProcessName(config_, c.name).c_str());
       _exit(RunEngineProcess(c.name, *c.factory, options_, fd, c.pid_file, c.restore));
     }
@@ -421,6 +429,10 @@ class Supervisor final : public control::ControlTarget {
         io_, sv[0], [this, name](Frame f) { OnFrame(name, std::move(f)); },
         [] { /* the engine's exit is handled on SIGCHLD */ });
     log::Info("started engine " + c.name + " (pid " + std::to_string(pid) + ")");
+    // A tracking engine learns the BFD sessions that are Up (it counts the others down).
+    if (c.name != "bfd")
+      for (const auto& [session, up] : bfd_up_)
+        if (up) c.channel->Send(FrameType::kBfdState, "1" + session);
     Event("engine_started", {{"engine", c.name}, {"pid", int64_t{pid}}});
     return pid;
   }
@@ -452,6 +464,10 @@ class Supervisor final : public control::ControlTarget {
     if (f.type == FrameType::kStatus) {
       c.unread = std::move(f.payload);
       if (refresh_outstanding_.erase(name) && refresh_outstanding_.empty()) FinishRefresh();
+    } else if (f.type == FrameType::kBfdState) {
+      if (name != "bfd" || f.payload.empty()) return;
+      bfd_up_[f.payload.substr(1)] = f.payload[0] == '1';
+      ForwardBfdState(f.payload);
     } else if (f.type == FrameType::kOperationResult) {
       if (c.operation_waiters.empty()) return;
       auto cb = std::move(c.operation_waiters.front());
@@ -473,6 +489,12 @@ class Supervisor final : public control::ControlTarget {
       bool ok = !f.payload.empty() && f.payload[0] == '1';
       cb(ok, f.payload.empty() ? "" : f.payload.substr(1));
     }
+  }
+
+  // Passes a BFD session's news on to the engines that track sessions.
+  void ForwardBfdState(const std::string& payload) {
+    for (auto& [name, c] : children_)
+      if (name != "bfd" && c.channel) c.channel->Send(FrameType::kBfdState, payload);
   }
 
   void OnSignal(const ReceivedSignal& received) {
@@ -639,6 +661,12 @@ class Supervisor final : public control::ControlTarget {
       c.channel.reset();
       c.restore = RuntimeState(c);
       c.last = control::Status();
+      if (name == "bfd") {
+        // Its sessions are gone with it: the trackers see them down until it says Up again.
+        for (auto& [session, up] : bfd_up_)
+          if (up) ForwardBfdState("0" + session);
+        bfd_up_.clear();
+      }
       c.unread.clear();
       auto w = reload_waiters_.find(name);
       if (w != reload_waiters_.end()) {
@@ -753,6 +781,7 @@ class Supervisor final : public control::ControlTarget {
   std::unique_ptr<SignalWatcher> signals_;
   SignalCoalescer signal_copies_;
   std::map<std::string, Child> children_;
+  std::map<std::string, bool> bfd_up_;  // the BFD engine's sessions: Up or not
   std::map<std::string, std::function<void(bool, std::string)>> reload_waiters_;
   std::set<std::string> refresh_outstanding_;  // engines whose fresh report is still due
   std::vector<std::function<void()>> refresh_waiters_;

@@ -13,6 +13,7 @@ namespace vigil::daemon {
 struct EngineFactories {
   EngineFactory vrrp;   // VRRP instances, VIPs, tracking, notifications
   EngineFactory check;  // health checks and the kernel's load balancer
+  EngineFactory bfd;    // BFD sessions (bfd_instance); their news go to the other two
 };
 
 // Runs vigild until it is stopped. Returns the process exit code.

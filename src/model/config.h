@@ -170,6 +170,7 @@ struct Global {
   // keepalived's "no warning"; the keyword alone: 99).
   int max_auto_priority = 0;
   Duration min_auto_priority_delay = std::chrono::seconds(1);
+  ProcessTuning bfd_tuning;      // the BFD engine process
 
   std::optional<NotifyFifo> notify_fifo;
   std::optional<NotifyFifo> vrrp_notify_fifo;
@@ -287,9 +288,17 @@ struct BfdInstance {
   Duration idle_tx = std::chrono::seconds(1);
   uint32_t multiplier = 5;
   bool passive = false;
+  // ttl / hoplimit sent; resolved: 255 for IPv4, 64 for IPv6 unless set.
   uint32_t ttl = 255;
-  std::optional<uint32_t> max_hops;
+  // How far below `ttl` a received TTL may be (0: exactly `ttl`, GTSM); 255 checks nothing.
+  uint32_t max_hops = 0;
+  bool multihop = false;  // RFC 5883: port 4784
+  // The default weight of a track_bfd naming this instance.
   int weight = 0;
+  bool weight_reverse = false;
+  // Which engines hear its state (keepalived's `vrrp` / `checker`; both when neither is set).
+  bool vrrp = true;
+  bool checker = true;
   SourceRef loc;
 };
 
@@ -306,6 +315,7 @@ struct TrackedRef {
   std::optional<int> weight;  // unset = the tracker's own weight
   bool reverse = false;
   SourceRef loc;
+  bool noreverse = false;     // track_bfd: not reversed, whatever the bfd_instance says
 };
 
 // ---------------------------------------------------------------------------------

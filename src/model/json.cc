@@ -218,8 +218,10 @@ Json J(const BfdInstance& b) {
               {"source_ip", J(b.source_ip)}, {"min_rx", J(b.min_rx)},
               {"min_tx", J(b.min_tx)},     {"idle_tx", J(b.idle_tx)},
               {"multiplier", b.multiplier}, {"passive", b.passive},
-              {"ttl", b.ttl},               {"max_hops", J(b.max_hops)},
-              {"weight", b.weight}};
+              {"ttl", b.ttl},               {"max_hops", b.max_hops},
+              {"multihop", b.multihop},     {"weight", b.weight},
+              {"weight_reverse", b.weight_reverse}, {"vrrp", b.vrrp},
+              {"checker", b.checker}};
 }
 
 Json J(const TrackedInterface& t) {
@@ -227,7 +229,9 @@ Json J(const TrackedInterface& t) {
 }
 
 Json J(const TrackedRef& t) {
-  return Json{{"name", t.name}, {"weight", J(t.weight)}, {"reverse", t.reverse}};
+  Json j{{"name", t.name}, {"weight", J(t.weight)}, {"reverse", t.reverse}};
+  if (t.noreverse) j["noreverse"] = true;
+  return j;
 }
 
 Json J(const VirtualAddress& a) {

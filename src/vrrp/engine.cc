@@ -291,6 +291,17 @@ class EngineImpl final : public control::Engine {
     timer->async_wait([timer, done](std::error_code) { done(); });
   }
 
+  // track_bfd: the BFD engine's news, through the supervisor.
+  void OnBfdState(const std::string& session, bool up) override {
+    if (!trackers_.SetBfdUp(session, up)) return;
+    log::Info("BFD_Instance(" + session + ") is " + (up ? "up" : "down") + " for VRRP");
+    for (auto& [name, in] : instances_) {
+      const auto& refs = in->spec.track_bfds;
+      if (std::any_of(refs.begin(), refs.end(), [&](const ScriptRef& r) { return r.name == session; }))
+        Recompute(*in);
+    }
+  }
+
   void Restore(const std::vector<control::Operation>& ops) override {
     for (const auto& op : ops) {
       if (op.command == "maintenance") maintenance_ = op.on;

@@ -64,6 +64,21 @@ void AddFiles(const std::vector<model::TrackedRef>& refs,
   }
 }
 
+// Appends the references of `refs` that name a bfd_instance: the reference's weight, else
+// the instance's; reversed by `reverse`, not by `noreverse`, else as the instance says.
+void AddBfds(const std::vector<model::TrackedRef>& refs,
+             const std::map<std::string, const model::BfdInstance*>& bfds,
+             std::vector<ScriptRef>& out) {
+  for (const auto& t : refs) {
+    auto it = bfds.find(t.name);
+    if (it == bfds.end()) continue;
+    if (std::any_of(out.begin(), out.end(), [&](const ScriptRef& r) { return r.name == t.name; }))
+      continue;  // the group's reference to a session the member tracks already
+    const bool reverse = t.reverse ? true : t.noreverse ? false : it->second->weight_reverse;
+    out.push_back({t.name, t.weight.value_or(it->second->weight), reverse});
+  }
+}
+
 // Makes `s` a member of `sg` as keepalived does: without sync_group_tracking_weight the
 // member's own weighted trackers lose their weight (a weighted interface then faults the
 // group when down, a weighted script is not tracked at all, a tracked file with the default
@@ -74,6 +89,7 @@ void JoinSyncGroup(const model::SyncGroup& sg,
                    const std::map<std::string, const model::VrrpScript*>& scripts,
                    const std::map<std::string, const model::TrackProcess*>& processes,
                    const std::map<std::string, const model::TrackFile*>& files,
+                   const std::map<std::string, const model::BfdInstance*>& bfds,
                    InstanceSpec& s) {
   s.params.sync_member = true;
   if (!sg.sync_group_tracking_weight) {
@@ -81,11 +97,14 @@ void JoinSyncGroup(const model::SyncGroup& sg,
     std::erase_if(s.track_scripts, [](const ScriptRef& r) { return r.weight != 0; });
     std::erase_if(s.track_files, [](const FileRef& f) { return f.weight != 0 && f.weight != 1; });
     for (auto& f : s.track_files) f.weight = 0;
+    // keepalived: a weighted track_bfd of a member is not tracked.
+    std::erase_if(s.track_bfds, [](const ScriptRef& r) { return r.weight != 0; });
   }
   for (const auto& t : sg.track_interface) s.track_interfaces.push_back({t.name, t.weight, t.reverse});
   AddTracked(sg.track_script, scripts, s.track_scripts);
   AddTracked(sg.track_process, processes, s.track_processes);
   AddFiles(sg.track_file, files, s.track_files);
+  AddBfds(sg.track_bfd, bfds, s.track_bfds);
 }
 
 // Makes `s` track interface `name` with weight 0, as keepalived adds a track_group's
@@ -195,6 +214,9 @@ VrrpSpec SpecFromModel(const model::Config& config) {
 
   std::map<std::string, const model::TrackProcess*> processes;
   for (const auto& t : config.track_processes) processes[t.name] = &t;
+  std::map<std::string, const model::BfdInstance*> bfds;
+  for (const auto& b : config.bfd_instances)
+    if (b.vrrp) bfds[b.name] = &b;
   for (const auto& m : config.vrrp_instances) {
     InstanceSpec s;
     s.name = m.name;
@@ -261,6 +283,7 @@ VrrpSpec SpecFromModel(const model::Config& config) {
     AddTracked(m.track_script, scripts, s.track_scripts);
     AddTracked(m.track_process, processes, s.track_processes);
     AddFiles(m.track_file, files, s.track_files);
+    AddBfds(m.track_bfd, bfds, s.track_bfds);
     s.notify.master = Command(m.notify.master);
     s.notify.backup = Command(m.notify.backup);
     s.notify.fault = Command(m.notify.fault);
@@ -272,7 +295,7 @@ VrrpSpec SpecFromModel(const model::Config& config) {
     for (const auto& sg : config.sync_groups)
       if (std::find(sg.members.begin(), sg.members.end(), m.name) != sg.members.end()) {
         s.sync_group = sg.name;
-        JoinSyncGroup(sg, scripts, processes, files, s);
+        JoinSyncGroup(sg, scripts, processes, files, bfds, s);
       }
     out.instances.push_back(std::move(s));
   }

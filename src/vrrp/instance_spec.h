@@ -100,6 +100,7 @@ struct InstanceSpec {
   std::vector<ScriptRef> track_scripts;
   std::vector<ScriptRef> track_processes;  // vrrp_track_process names with their weights
   std::vector<FileRef> track_files;
+  std::vector<ScriptRef> track_bfds;  // bfd_instance names with their weights
   NotifySpec notify;
   std::optional<std::string> sync_group;
   // virtual_routes / virtual_rules lines (`ip route` / `ip rule` words), installed with

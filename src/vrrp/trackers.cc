@@ -53,6 +53,7 @@ struct Trackers::Impl {
 
   asio::io_context& io;
   Changed on_change;
+  std::map<std::string, bool> bfd_up;  // track_bfd: BFD sessions by name, Up or not
   ScriptDefaults script_defaults;
   bool stopped = false;
   std::map<std::string, std::unique_ptr<ScriptTracker>> scripts;
@@ -492,6 +493,19 @@ bool Trackers::ProcessOk(const std::string& name) const {
   return it == impl_->processes.end() || it->second.ok;
 }
 
+bool Trackers::SetBfdUp(const std::string& name, bool up) {
+  auto [it, fresh] = impl_->bfd_up.emplace(name, up);
+  if (fresh) return up;  // unknown counted as down
+  if (it->second == up) return false;
+  it->second = up;
+  return true;
+}
+
+bool Trackers::BfdUp(const std::string& name) const {
+  auto it = impl_->bfd_up.find(name);
+  return it != impl_->bfd_up.end() && it->second;
+}
+
 std::optional<int64_t> Trackers::FileValue(const std::string& path) const {
   auto it = impl_->files.find(path);
   if (it == impl_->files.end()) return std::nullopt;
@@ -507,6 +521,7 @@ TrackingResult Trackers::Evaluate(
   for (const auto& t : spec.track_scripts) tracked.push_back({t.weight, t.reverse, ScriptOk(t.name)});
   for (const auto& t : spec.track_processes)
     tracked.push_back({t.weight, t.reverse, ProcessOk(t.name)});
+  for (const auto& t : spec.track_bfds) tracked.push_back({t.weight, t.reverse, BfdUp(t.name)});
   std::vector<TrackedFile> files;
   for (const auto& f : spec.track_files)
     if (auto value = FileValue(f.path)) files.push_back({f.weight, f.reverse, *value});

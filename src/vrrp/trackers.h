@@ -48,10 +48,14 @@ class Trackers {
   // nullopt when the path is not tracked (its directory does not exist, as keepalived drops
   // such a track_file).
   std::optional<int64_t> FileValue(const std::string& path) const;
+  // track_bfd: records the BFD engine's news about session `name`; returns whether it
+  // changed. A session never reported Up counts as down (keepalived's start).
+  bool SetBfdUp(const std::string& name, bool up);
+  bool BfdUp(const std::string& name) const;
 
   // What the tracked objects of instance `spec` make of base priority `base`
   // (vrrp/tracking.h): its track_interface entries as `interface_ok` reports them, its
-  // scripts, processes and files as this owner knows them.
+  // scripts, processes, files and BFD sessions as this owner knows them.
   TrackingResult Evaluate(const InstanceSpec& spec, uint8_t base,
                           const std::function<bool(const std::string&)>& interface_ok) const;
 

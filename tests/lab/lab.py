@@ -350,7 +350,8 @@ class Node(Namespace):
         with open(f"{base}.conf", "w") as f:
             f.write(conf_text)
         return self.spawn([vigild, "-n", "-l", "-f", f"{base}.conf", "-p", f"{base}.pid",
-                           "-r", f"{base}r.pid", "-c", f"{base}c.pid"], log_name=f"{self.short}.log")
+                           "-r", f"{base}r.pid", "-c", f"{base}c.pid", "-b", f"{base}b.pid"],
+                          log_name=f"{self.short}.log")
 
     def ping(self, address: str, count: int = 1, timeout: float = 5.0) -> bool:
         """Returns True iff ``address`` answers every one of ``count`` ICMP echoes (v4 or v6),

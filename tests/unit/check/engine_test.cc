@@ -601,6 +601,42 @@ TEST_F(EngineTest, AlphaServersStartDown) {
   EXPECT_EQ(Pool(), (std::map<std::string, uint32_t>{{"10.0.1.1:8080", 1}, {"10.0.1.2:8080", 1}}));
 }
 
+TEST_F(EngineTest, BfdCheckFollowsTheBfdEnginesNewsAtOnceAndIsNeverProbed) {
+  auto e = Make();
+  model::VirtualServer vs = Vs();
+  // 10.0.1.2 is checked by BFD session "b2" besides its TCP_CHECK; 10.0.1.3 by "b3" alone,
+  // alpha (down until the session is reported Up).
+  model::CheckSpec bfd;
+  bfd.detail = model::BfdCheck{"b2", std::nullopt, false};
+  bfd.delay_loop = seconds(5);
+  bfd.retry = 1;
+  vs.real_servers[1].checks.push_back(bfd);
+  bfd.detail = model::BfdCheck{"b3", std::nullopt, false};
+  bfd.alpha = true;
+  vs.real_servers[2].checks = {bfd};
+  ASSERT_TRUE(e->Start(Config({vs})));
+  timers_.Advance(seconds(1));
+  EXPECT_EQ(Pool(), (std::map<std::string, uint32_t>{{"10.0.1.1:8080", 1}, {"10.0.1.2:8080", 1}}));
+
+  e->OnBfdState("b3", true);
+  timers_.Advance(seconds(0));
+  EXPECT_EQ(Pool().size(), 3u);
+  e->OnBfdState("b2", false);  // no retry: down at once
+  timers_.Advance(seconds(0));
+  EXPECT_EQ(Pool(), (std::map<std::string, uint32_t>{{"10.0.1.1:8080", 1}, {"10.0.1.3:8080", 1}}));
+  EXPECT_EQ(scripts_.started,
+            (std::vector<std::string>{"/bin/up 10.0.1.3", "/bin/down 10.0.1.2"}));
+  e->OnBfdState("other", false);  // another session: nothing
+  e->OnBfdState("b2", true);
+  timers_.Advance(seconds(30));
+  EXPECT_EQ(Pool().size(), 3u);
+  // Only the TCP_CHECKs were ever probed.
+  EXPECT_EQ(prober_.runs.count("10.0.1.3:8080"), 0u);
+  control::Status s = Report(*e);
+  EXPECT_EQ(s.virtual_servers[0].real_servers[2].checks_ok, 1u);
+  EXPECT_EQ(s.virtual_servers[0].real_servers[1].checks_failed, 1u);
+}
+
 TEST_F(EngineTest, LostQuorumSwapsInTheSorryServerAndRunsQuorumScripts) {
   auto e = Make();
   model::VirtualServer vs = Vs();

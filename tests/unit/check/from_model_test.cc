@@ -262,13 +262,14 @@ TEST(FromModelTest, FileCheckReadsItsTrackFile) {
   EXPECT_FALSE(ToProbeSpec(c, Rs("10.0.1.2", 80), config, Users()));
 }
 
-TEST(FromModelTest, BfdCheckIsRefused) {
+TEST(FromModelTest, BfdCheckNamesItsSessionAndConnectsNowhere) {
   model::CheckSpec c;
   c.detail = model::BfdCheck{.name = "b1"};
   auto p = ToProbeSpec(c, Rs("10.0.1.2", 80), model::Config{}, Users());
-  ASSERT_FALSE(p);
-  EXPECT_EQ(p.error().code(), ErrorCode::kUnsupported);
-  EXPECT_EQ(p.error().context(), "BFD_CHECK 'b1' is not supported");
+  ASSERT_TRUE(p);
+  EXPECT_EQ(std::get<BfdCheck>(p->params), (BfdCheck{"b1"}));
+  EXPECT_STREQ(CheckTypeName(p->params), "BFD_CHECK");
+  EXPECT_EQ(DefaultTiming(p->params).retry, 0u);
 }
 
 TEST(FromModelTest, TimingIsCopiedFromTheResolvedModel) {
@@ -328,13 +329,13 @@ TEST(FromModelTest, VirtualServerSpecNamesTheFailingRealServer) {
   model::VirtualServer vs = TcpVs("10.0.0.1", 80);
   model::RealServer a = Rs("10.0.1.1", 8080);
   model::CheckSpec c;
-  c.detail = model::BfdCheck{.name = "b"};
+  c.detail = model::FileCheck{.track_file = "missing"};
   a.checks = {c};
   vs.real_servers = {a};
   auto spec = ToVirtualServerSpec(vs, model::Config{}, Users());
   ASSERT_FALSE(spec);
   EXPECT_EQ(spec.error().context(),
-            "10.0.0.1:80/tcp real server 10.0.1.1:8080: BFD_CHECK 'b' is not supported");
+            "10.0.0.1:80/tcp real server 10.0.1.1:8080: FILE_CHECK: unknown track_file 'missing'");
 }
 
 TEST(FromModelTest, GroupExpandsRangesAndFwmarks) {

@@ -50,6 +50,44 @@ TEST(BuildCheckTest, ExtraWordsAfterOneValueAreWarnedAndIgnoredLikeKeepalived) {
   EXPECT_EQ(rs.checks.at(0).retry, 1u);  // TCP_CHECK's default: `retry 0` was not read
 }
 
+TEST(BuildCheckTest, BfdCheckNamesABfdInstanceThatReachesTheChecker) {
+  Diagnostics d;
+  auto cfg = BuildText(R"(virtual_server 10.0.0.1 80 {
+  lb_algo rr
+  lb_kind NAT
+  protocol TCP
+  real_server 10.0.0.2 80 {
+    BFD_CHECK {
+      name b1
+    }
+    BFD_CHECK {
+      name b1
+    }
+    BFD_CHECK {
+      name vrrp_only
+    }
+    BFD_CHECK {
+      name nowhere
+    }
+  }
+}
+bfd_instance b1 {
+  neighbor_ip 10.0.0.2
+}
+bfd_instance vrrp_only {
+  neighbor_ip 10.0.0.3
+  vrrp
+})", d);
+  EXPECT_EQ(DiagLines(d),
+            (Strings{"9:5: error: BFD_CHECK: the real server already checks bfd_instance 'b1'; "
+                     "ignored",
+                     "12:5: error: BFD_CHECK: bfd_instance 'vrrp_only' is not defined; ignored",
+                     "15:5: error: BFD_CHECK: bfd_instance 'nowhere' is not defined; ignored"}));
+  const auto& checks = cfg.virtual_servers.at(0).real_servers.at(0).checks;
+  ASSERT_EQ(checks.size(), 1u);
+  EXPECT_EQ(std::get<model::BfdCheck>(checks[0].detail).name, "b1");
+}
+
 TEST(BuildCheckTest, VirtualServerDefaultsAndInheritance) {
   Diagnostics d;
   auto cfg = BuildText(R"(virtual_server 10.0.0.1 80 {

@@ -682,6 +682,185 @@ vrrp_instance C {
   EXPECT_TRUE(cfg.vrrp_instances[2].track_src_ip);
 }
 
+TEST(BuildVrrpTest, BfdInstanceDefaultsAsKeepalived) {
+  Diagnostics d;
+  auto cfg = BuildText(R"(bfd_instance B4 {
+  neighbor_ip 10.0.0.2
+}
+bfd_instance B6 {
+  neighbour_ip fd00::2
+  source_ip fd00::1
+})", d);
+  EXPECT_EQ(DiagLines(d), Strings{});
+  ASSERT_EQ(cfg.bfd_instances.size(), 2u);
+  const auto& b = cfg.bfd_instances[0];
+  EXPECT_EQ(b.neighbor_ip.ToString(), "10.0.0.2");
+  EXPECT_FALSE(b.source_ip);
+  EXPECT_EQ(b.min_rx, milliseconds(10));
+  EXPECT_EQ(b.min_tx, milliseconds(10));
+  EXPECT_EQ(b.idle_tx, seconds(1));
+  EXPECT_EQ(b.multiplier, 5u);
+  EXPECT_FALSE(b.passive);
+  EXPECT_EQ(b.ttl, 255u);  // IPv4: ttl 255
+  EXPECT_EQ(b.max_hops, 0u);
+  EXPECT_FALSE(b.multihop);
+  EXPECT_EQ(b.weight, 0);
+  EXPECT_TRUE(b.vrrp);
+  EXPECT_TRUE(b.checker);
+  EXPECT_EQ(cfg.bfd_instances[1].ttl, 64u);  // IPv6: hoplimit 64
+  EXPECT_EQ(cfg.bfd_instances[1].source_ip->ToString(), "fd00::1");
+}
+
+TEST(BuildVrrpTest, BfdInstanceValuesAndTheirDiagnostics) {
+  Diagnostics d;
+  auto cfg = BuildText(R"(bfd_instance B {
+  neighbor_ip 10.0.0.2
+  source_ip 10.0.0.1
+  min_rx 3.312
+  min_tx 0.5
+  idle_tx 999
+  multiplier 0
+  passive
+  ttl 10
+  max_hops 20
+  multihop
+  weight -20 reverse
+  vrrp
+}
+bfd_instance C {
+  neighbor_ip 10.0.0.3
+  min_rx 1.0001
+  min_tx 2
+  idle_tx 4294968
+  multiplier 3
+  weight 5 sideways
+  checker
+})", d);
+  EXPECT_EQ(DiagLines(d),
+            (Strings{"5:10: error: min_tx 0.5 is out of range 1..4294967 ms",
+                     "6:11: error: idle_tx 999 is out of range 1000..4294967 ms",
+                     "7:14: error: multiplier 0 is out of range 1..255",
+                     "1:14: warning: bfd_instance 'B': max_hops 20 exceeds ttl/hoplimit 10; set to 10",
+                     "17:10: error: min_rx: '1.0001' is not a valid time in milliseconds (at most 3 "
+                     "decimals)",
+                     "19:11: error: idle_tx 4294968 is out of range 1000..4294967 ms",
+                     "21:12: error: weight: 'sideways' is not a valid option (reverse); ignored"}));
+  ASSERT_EQ(cfg.bfd_instances.size(), 2u);
+  const auto& b = cfg.bfd_instances[0];
+  EXPECT_EQ(b.min_rx, std::chrono::microseconds(3312));
+  EXPECT_EQ(b.min_tx, milliseconds(10));
+  EXPECT_EQ(b.idle_tx, seconds(1));
+  EXPECT_EQ(b.multiplier, 5u);
+  EXPECT_TRUE(b.passive);
+  EXPECT_EQ(b.ttl, 10u);
+  EXPECT_EQ(b.max_hops, 10u);
+  EXPECT_TRUE(b.multihop);
+  EXPECT_EQ(b.weight, -20);
+  EXPECT_TRUE(b.weight_reverse);
+  EXPECT_TRUE(b.vrrp);
+  EXPECT_FALSE(b.checker);
+  const auto& c = cfg.bfd_instances[1];
+  EXPECT_EQ(c.min_rx, milliseconds(10));
+  EXPECT_EQ(c.min_tx, milliseconds(2));
+  EXPECT_EQ(c.multiplier, 3u);
+  EXPECT_EQ(c.weight, 5);
+  EXPECT_FALSE(c.weight_reverse);
+  EXPECT_FALSE(c.vrrp);
+  EXPECT_TRUE(c.checker);
+}
+
+TEST(BuildVrrpTest, BfdInstancesKeepalivedDrops) {
+  Diagnostics d;
+  auto cfg = BuildText(R"(bfd_instance A {
+  neighbor_ip 10.0.0.2
+}
+bfd_instance A {
+  neighbor_ip 10.0.0.9
+}
+bfd_instance NoNeighbor {
+  min_rx 20
+}
+bfd_instance Mixed {
+  neighbor_ip 10.0.0.4
+  source_ip fd00::1
+}
+bfd_instance SameNeighbor {
+  neighbor_ip 10.0.0.2
+  source_ip 10.0.0.1
+}
+bfd_instance Multihop {
+  neighbor_ip 10.0.0.2
+  multihop true
+}
+bfd_instance Bad {
+  neighbor_ip 10.0.0.300
+  min_rx 20
+}
+bfd_instance a_name_that_is_32_characters_xxx {
+  neighbor_ip 10.0.0.7
+})", d);
+  EXPECT_EQ(DiagLines(d),
+            (Strings{"4:14: error: bfd_instance 'A' is already defined; this one is ignored",
+                     "7:14: error: bfd_instance 'NoNeighbor' has no neighbor_ip; ignored",
+                     "10:14: error: bfd_instance 'Mixed': source_ip fd00::1 and neighbor_ip "
+                     "10.0.0.4 are not of the same family; ignored",
+                     "14:14: error: bfd_instance 'SameNeighbor': neighbor_ip 10.0.0.2 from "
+                     "10.0.0.1 is already bfd_instance 'A''s; ignored",
+                     "23:15: error: neighbor_ip: '10.0.0.300' is not a valid IP address",
+                     "22:14: error: bfd_instance 'Bad': no valid neighbor_ip; ignored",
+                     "26:14: error: bfd_instance 'a_name_that_is_32_characters_xxx': the name is "
+                     "longer than 31 characters; ignored"}));
+  ASSERT_EQ(cfg.bfd_instances.size(), 2u);
+  EXPECT_EQ(cfg.bfd_instances[0].name, "A");
+  EXPECT_EQ(cfg.bfd_instances[0].neighbor_ip.ToString(), "10.0.0.2");
+  EXPECT_EQ(cfg.bfd_instances[1].name, "Multihop");  // another port: another session
+}
+
+TEST(BuildVrrpTest, TrackBfdReferencesAsKeepalived) {
+  Diagnostics d;
+  auto cfg = BuildText(R"(bfd_instance B1 {
+  neighbor_ip 10.0.0.2
+  weight 10 reverse
+}
+bfd_instance B2 {
+  neighbor_ip 10.0.0.3
+  checker
+}
+vrrp_instance VI_1 {
+  interface eth0
+  virtual_router_id 1
+  virtual_ipaddress { 10.0.0.1 }
+  track_bfd {
+    B1 weight -5 noreverse
+    B1
+    B2
+    B3
+    B1 reverse
+  }
+}
+vrrp_sync_group G {
+  group { VI_1 }
+  track_bfd {
+    B1 weight 300
+  }
+})", d);
+  EXPECT_EQ(DiagLines(d),
+            (Strings{"15:5: error: track_bfd: 'B1' is already tracked; ignored",
+                     "18:5: error: track_bfd: 'B1' is already tracked; ignored",
+                     "24:15: error: weight 300 is out of range -253..253",
+                     "16:5: error: bfd_instance 'B2' is not defined; ignored",
+                     "17:5: error: bfd_instance 'B3' is not defined; ignored",
+                     "21:17: warning: vrrp_sync_group G has only one member"}));
+  ASSERT_EQ(cfg.vrrp_instances.size(), 1u);
+  const auto& t = cfg.vrrp_instances[0].track_bfd;
+  ASSERT_EQ(t.size(), 1u);
+  EXPECT_EQ(t[0].name, "B1");
+  EXPECT_EQ(t[0].weight, -5);
+  EXPECT_FALSE(t[0].reverse);
+  EXPECT_TRUE(t[0].noreverse);
+  EXPECT_TRUE(cfg.sync_groups[0].track_bfd.empty());
+}
+
 }  // namespace
 }  // namespace vigil::config
 

@@ -344,13 +344,10 @@ TEST(ParserTest, KeywordsWithoutEffectAreKeptWithOneWarning) {
             "no effect\n");
 }
 
-TEST(ParserTest, UnknownKeywordInsideNotYetBlockIsStillReported) {
+TEST(ParserTest, UnknownKeywordInsideABlockIsReportedWithASuggestion) {
   Parsed p = Parse("bfd_instance b1 {\n  nieghbor_ip 10.0.0.9\n}\n");
   EXPECT_EQ(p.tree, "bfd_instance@1:1 b1 {@1:17\n");
-  EXPECT_EQ(p.diags,
-            "1:1: warning: 'bfd_instance' is accepted but not yet supported by vigil; it has no "
-            "effect\n"
-            "2:3: error: unknown keyword 'nieghbor_ip'; did you mean 'neighbor_ip'?\n");
+  EXPECT_EQ(p.diags, "2:3: error: unknown keyword 'nieghbor_ip'; did you mean 'neighbor_ip'?\n");
 }
 
 TEST(ParserTest, ExtraCloseBraceAtTopLevelIsAnError) {

@@ -426,7 +426,7 @@ TEST(SchemaTest, SupportFlags) {
       {"", "virtual_server", Support::kActive},
       {"", "net_namespace", Support::kActive},
       {"", "net_namespace_ipvs", Support::kDiffers},
-      {"", "bfd_instance", Support::kNotYet},
+      {"", "bfd_instance", Support::kActive},
       {"", "vrrp_track_process", Support::kActive},
       {"global_defs", "router_id", Support::kActive},
       {"global_defs", "enable_snmp_vrrp", Support::kNotPlanned},
@@ -446,9 +446,11 @@ TEST(SchemaTest, SupportFlags) {
       {"vrrp_instance", "use_vmac", Support::kActive},
       {"vrrp_instance", "use_ipvlan", Support::kNotYet},
       {"vrrp_instance", "no_accept", Support::kActive},
-      {"vrrp_instance", "track_bfd", Support::kNotYet},
+      {"vrrp_instance", "track_bfd", Support::kActive},
+      {"vrrp_sync_group", "track_bfd", Support::kActive},
+      {"bfd_instance", "multihop", Support::kActive},
       {"virtual_server/real_server", "HTTP_GET", Support::kActive},
-      {"virtual_server/real_server", "BFD_CHECK", Support::kNotYet},
+      {"virtual_server/real_server", "BFD_CHECK", Support::kActive},
   };
   for (const auto& s : samples) {
     const KeywordSpec* spec = Resolve(s.path)->Lookup(s.name);

@@ -101,6 +101,32 @@ TEST(ClientTest, StatusNamesAnEngineThatIsNotRunning) {
             "INSTANCE  STATE  INTERFACE  VRID  PRIO  MASTER  VIPS\n");
 }
 
+TEST(ClientTest, StatusListsTheBfdSessions) {
+  auto r = RenderResponse(
+      "status",
+      R"({"ok":true,"status":{"version":"0.1.0","pid":7,"uptime_s":3.5,"config_file":"k.conf",)"
+      R"("reloads":0,"reload_failures":0,"bfd_sessions":[)"
+      R"({"name":"to_router","neighbor":"10.0.0.1","source":"10.0.0.2","state":"Up",)"
+      R"("remote_state":"Up","diag":"No Diagnostic","tx_interval_s":0.1,)"
+      R"("detection_time_s":0.3,"packets_sent":40,"packets_received":38},)"
+      R"({"name":"far","neighbor":"fd00::9","multihop":true,"state":"Down",)"
+      R"("remote_state":"Down","diag":"Control Detection Time Expired",)"
+      R"("tx_interval_s":1.0,"detection_time_s":0,"packets_sent":3,"packets_received":0}]}})");
+  EXPECT_TRUE(r.ok);
+  EXPECT_EQ(r.text,
+            "vigild 0.1.0, pid 7, up 3 s, config k.conf\n"
+            "reloads: 0 (failed 0)\n"
+            "\n"
+            "INSTANCE  STATE  INTERFACE  VRID  PRIO  MASTER  VIPS\n"
+            "\n"
+            "BFD        NEIGHBOR                STATE  REMOTE  DIAG                            "
+            "TX MS  DETECT MS  SENT/RECEIVED\n"
+            "to_router  10.0.0.1 from 10.0.0.2  Up     Up      No Diagnostic                   "
+            "100    300        40/38\n"
+            "far        fd00::9 (multihop)      Down   Down    Control Detection Time Expired  "
+            "1000   -          3/0\n");
+}
+
 TEST(ClientTest, RendersErrors) {
   auto r = RenderResponse("reload", R"({"ok":false,"error":"keepalived.conf:1:1: error: x"})");
   EXPECT_FALSE(r.ok);

@@ -237,6 +237,46 @@ TEST(StatusTest, ConntrackdCommandsAreCountedByCommandAndResult) {
       << text;
 }
 
+TEST(StatusTest, BfdSessionsAreExportedAndSurviveTheJsonRoundTrip) {
+  Status s = Sample();
+  BfdSessionStatus b;
+  b.name = "to_router";
+  b.neighbor = "10.0.0.1";
+  b.source = "10.0.0.2";
+  b.state = "Up";
+  b.remote_state = "Up";
+  b.diag = "No Diagnostic";
+  b.local_discriminator = 7;
+  b.remote_discriminator = 9;
+  b.tx_interval_s = 0.1;
+  b.detection_time_s = 0.3;
+  b.packets_sent = 40;
+  b.packets_received = 38;
+  b.up_transitions = 2;
+  b.down_transitions = 1;
+  s.bfd_sessions.push_back(b);
+  s.bfd_dropped = {{"bad_ttl", 5}};
+  Status back;
+  ASSERT_TRUE(FromJson(ToJson(s), back));
+  EXPECT_EQ(back, s);
+  std::string text = RenderPrometheus(s);
+  EXPECT_NE(text.find("# TYPE vigil_bfd_session_state gauge\n"
+                      "vigil_bfd_session_state{session=\"to_router\",state=\"AdminDown\"} 0\n"
+                      "vigil_bfd_session_state{session=\"to_router\",state=\"Down\"} 0\n"
+                      "vigil_bfd_session_state{session=\"to_router\",state=\"Init\"} 0\n"
+                      "vigil_bfd_session_state{session=\"to_router\",state=\"Up\"} 1\n"),
+            std::string::npos)
+      << text;
+  for (const char* line : {"vigil_bfd_session_detection_time_seconds{session=\"to_router\"} 0.3\n",
+                           "vigil_bfd_packets_sent_total{session=\"to_router\"} 40\n",
+                           "vigil_bfd_packets_received_total{session=\"to_router\"} 38\n",
+                           "vigil_bfd_session_transitions_total{session=\"to_router\",to=\"Up\"} 2\n",
+                           "vigil_bfd_session_transitions_total{session=\"to_router\",to=\"Down\"} 1\n",
+                           "vigil_bfd_packets_dropped_total{reason=\"bad_ttl\"} 5\n"})
+    EXPECT_NE(text.find(line), std::string::npos) << line << text;
+  EXPECT_EQ(RenderPrometheus(Sample()).find("vigil_bfd_"), std::string::npos);
+}
+
 TEST(StatusTest, PrometheusEscapesLabelValues) {
   Status s;
   InstanceStatus i;

@@ -42,6 +42,16 @@ TEST(FramesTest, ReassemblesFramesSplitAnywhere) {
   EXPECT_FALSE(r.bad());
 }
 
+TEST(FramesTest, CarriesABfdSessionsNews) {
+  FrameReader r;
+  r.Append(EncodeFrame(FrameType::kBfdState, "1to_router"));
+  auto f = r.Next();
+  ASSERT_TRUE(f.has_value());
+  EXPECT_EQ(f->type, FrameType::kBfdState);
+  EXPECT_EQ(f->payload, "1to_router");
+  EXPECT_FALSE(r.bad());
+}
+
 TEST(FramesTest, RejectsOversizedAndUnknownFrames) {
   FrameReader r;
   r.Append(std::string("\x7f\0\0\0S", 5));

@@ -159,6 +159,56 @@ TEST(SpecFromModelTest, SyncGroupTrackingWeightKeepsTheMembersWeights) {
   EXPECT_EQ(a.track_files.size(), 2u);
 }
 
+// bfd_instances B1 (weight 10 reverse), B2 (weight -5), B3 (checker only); VI_1 tracks
+// them as `refs` say, in sync group G when `grouped`.
+model::Config TrackBfdConfig(std::vector<model::TrackedRef> refs, bool grouped) {
+  model::Config c;
+  model::BfdInstance b1;
+  b1.name = "B1";
+  b1.weight = 10;
+  b1.weight_reverse = true;
+  model::BfdInstance b2;
+  b2.name = "B2";
+  b2.weight = -5;
+  model::BfdInstance b3;
+  b3.name = "B3";
+  b3.vrrp = false;
+  c.bfd_instances = {b1, b2, b3};
+  model::VrrpInstance vi;
+  vi.name = "VI_1";
+  vi.interface = "eth0";
+  vi.virtual_router_id = 51;
+  vi.track_bfd = std::move(refs);
+  c.vrrp_instances = {vi};
+  if (grouped) {
+    model::SyncGroup g;
+    g.name = "G";
+    g.members = {"VI_1"};
+    g.track_bfd = {{"B2", 0, false, {}}};
+    c.sync_groups = {g};
+  }
+  return c;
+}
+
+TEST(SpecFromModelTest, TrackBfdTakesTheBfdInstancesWeightUnlessTheReferenceSetsOne) {
+  model::TrackedRef noreverse{"B1", 20, false, {}};
+  noreverse.noreverse = true;
+  VrrpSpec spec = SpecFromModel(TrackBfdConfig(
+      {{"B1", std::nullopt, false, {}}, {"B2", 7, true, {}}, {"B3", std::nullopt, false, {}}},
+      false));
+  EXPECT_EQ(spec.instances[0].track_bfds,
+            (std::vector<ScriptRef>{{"B1", 10, true}, {"B2", 7, true}}));
+  spec = SpecFromModel(TrackBfdConfig({noreverse}, false));
+  EXPECT_EQ(spec.instances[0].track_bfds, (std::vector<ScriptRef>{{"B1", 20, false}}));
+}
+
+TEST(SpecFromModelTest, SyncGroupMembersDropWeightedTrackBfdAsKeepalived) {
+  VrrpSpec spec = SpecFromModel(
+      TrackBfdConfig({{"B1", std::nullopt, false, {}}, {"B2", 0, false, {}}}, true));
+  // B1 (weight 10) is not tracked in the group; B2 with weight 0 is, once.
+  EXPECT_EQ(spec.instances[0].track_bfds, (std::vector<ScriptRef>{{"B2", 0, false}}));
+}
+
 TEST(SpecFromModelTest, AGroupOfAddressOwnersInStateMasterStartsAsMaster) {
   model::Config c;
   c.vrrp_instances = {Member("VI_1", 51, 255, true), Member("VI_2", 52, 255, true)};
