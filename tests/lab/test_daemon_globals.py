@@ -223,7 +223,7 @@ def test_process_names_as_configured_and_changed_by_a_reload(lb):
             names() == ("ha", "ha_vrrp", "ha_check"), 10, "the configured names")
     # A reload renames every process in place: process_names gives the engines
     # keepalived's names, and the supervisor, no longer named, gets vigil's back.
-    vrrp = lb.pid("r")
+    vrrp, check = lb.pid("r"), lb.pid("c")
     with open(f"{lb.base}.conf", "w") as f:
         f.write(lb.conf("process_names\n", checker=True))
     lb.proc.send_signal(signal.SIGHUP)
