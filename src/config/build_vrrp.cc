@@ -463,6 +463,7 @@ void BuildBfdInstance(const Node& n, model::Config& cfg, Diagnostics& diags) {
   std::optional<uint32_t> ttl;
   bool only_vrrp = false;
   bool only_checker = false;
+  std::string max_hops_text;  // as configured (-1 is kept as 255)
   for (const Node& c : n.children) {
     const std::string& kw = c.name();
     const Token* t = nullptr;
@@ -490,7 +491,12 @@ void BuildBfdInstance(const Node& n, model::Config& cfg, Diagnostics& diags) {
       uint32_t v = 0;
       if (SetUint(c, v, 1, 255, diags)) ttl = v;
     } else if (kw == "max_hops") {
-      SetUint(c, b.max_hops, 0, 255, diags);
+      // keepalived takes -1 as 255 (its unsigned byte): no TTL check at all.
+      int v = 0;
+      if (SetUint(c, v, -1, 255, diags)) {
+        b.max_hops = v < 0 ? 255 : static_cast<uint32_t>(v);
+        max_hops_text = std::to_string(v);
+      }
     } else if (kw == "multihop") {
       if (auto v = NodeBool(c, diags)) b.multihop = *v;
     } else if (kw == "weight") {
@@ -525,7 +531,7 @@ void BuildBfdInstance(const Node& n, model::Config& cfg, Diagnostics& diags) {
   }
   b.ttl = ttl.value_or(b.neighbor_ip.family() == model::Family::kIpv4 ? 255 : 64);
   if (b.max_hops > b.ttl) {
-    diags.Warning(n.args[0].loc, what + ": max_hops " + std::to_string(b.max_hops) +
+    diags.Warning(n.args[0].loc, what + ": max_hops " + max_hops_text +
                                      " exceeds ttl/hoplimit " + std::to_string(b.ttl) +
                                      "; set to " + std::to_string(b.ttl));
     b.max_hops = b.ttl;

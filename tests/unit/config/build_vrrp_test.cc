@@ -769,6 +769,37 @@ bfd_instance C {
   EXPECT_TRUE(c.checker);
 }
 
+// keepalived's max_hops -1 is its byte 255: no TTL check; below a ttl of 255 it is lowered
+// to the ttl (with keepalived's warning), which accepts any TTL just the same.
+TEST(BuildVrrpTest, BfdMaxHopsMinusOneChecksNoTtl) {
+  Diagnostics d;
+  auto cfg = BuildText(R"(bfd_instance V4 {
+  neighbor_ip 10.0.0.2
+  max_hops -1
+}
+bfd_instance V6 {
+  neighbor_ip fd00::2
+  max_hops -1
+}
+bfd_instance Low {
+  neighbor_ip 10.0.0.3
+  max_hops -2
+}
+bfd_instance High {
+  neighbor_ip 10.0.0.4
+  max_hops 256
+})", d);
+  EXPECT_EQ(DiagLines(d),
+            (Strings{"5:14: warning: bfd_instance 'V6': max_hops -1 exceeds ttl/hoplimit 64; set to 64",
+                     "11:12: error: max_hops -2 is out of range -1..255",
+                     "15:12: error: max_hops 256 is out of range -1..255"}));
+  ASSERT_EQ(cfg.bfd_instances.size(), 4u);
+  EXPECT_EQ(cfg.bfd_instances[0].max_hops, 255u);
+  EXPECT_EQ(cfg.bfd_instances[1].max_hops, 64u);
+  EXPECT_EQ(cfg.bfd_instances[2].max_hops, 0u);
+  EXPECT_EQ(cfg.bfd_instances[3].max_hops, 0u);
+}
+
 TEST(BuildVrrpTest, BfdInstancesKeepalivedDrops) {
   Diagnostics d;
   auto cfg = BuildText(R"(bfd_instance A {
