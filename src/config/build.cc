@@ -42,7 +42,14 @@ void BuildRootSingleton(const Node& n, model::Config& cfg, Diagnostics& diags) {
     }
     cfg.net_namespace_ipvs_loc = RefOf(n);
   } else if (kw == "instance") {
-    if (const Token* t = RequireArg(n, 0, diags)) cfg.instance = t->text;
+    // As keepalived: the first name is kept, a second one is an error.
+    if (const Token* t = RequireArg(n, 0, diags)) {
+      if (cfg.instance)
+        diags.Warning(n.keyword.loc, "instance is already set ('" + *cfg.instance +
+                      "'); '" + t->text + "' is ignored", Grade::kError);
+      else
+        cfg.instance = t->text;
+    }
   } else if (kw == "use_pid_dir") {
     if (auto b = NodeBool(n, diags)) cfg.use_pid_dir = *b;
   } else if (kw == "child_wait_time") {

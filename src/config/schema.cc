@@ -36,11 +36,14 @@ constexpr KeywordSpec kRootKeywords[] = {
     Kw("net_namespace"),
     Kw("net_namespace_ipvs", Differs("moves IPVS only: with the nftables backend vigil "
                                      "programs the namespace vigild runs in (-t warns)")),
-    Kw("namespace_with_ipsets", kNotYet),
+    Kw("namespace_with_ipsets",
+       NotPlanned("keepalived's override for kernels before Linux 3.13, whose ipsets do not "
+                  "know network namespaces; vigil does not run on such kernels, so there is "
+                  "nothing to override")),
     Kw("use_pid_dir", Differs("vigil's pid files go to /run/vigild/ (keepalived's: "
                               "/run/keepalived/) and are named vigild.pid, vigild_vrrp.pid, "
                               "vigild_check.pid, so both daemons can run side by side")),
-    Kw("instance", kNotYet),
+    Kw("instance"),
     Kw("child_wait_time"),
     Block("global_defs", kGlobalDefsBlock),
     Block("track_group", kTrackGroupBlock),

@@ -141,6 +141,15 @@ child_wait_time 9)", d);
   EXPECT_EQ(cfg.child_wait_time, seconds(9));
 }
 
+TEST(BuildGlobalTest, SecondInstanceIsAnErrorAndTheFirstKept) {
+  // keepalived 2.2.7: "(Line 2) Duplicate instance definition B - ignoring", exit 5.
+  Diagnostics d;
+  auto cfg = BuildText("instance A\ninstance B\n", d);
+  EXPECT_EQ(DiagLines(d), (Strings{"2:1: warning: instance is already set ('A'); 'B' is ignored"}));
+  EXPECT_EQ(cfg.instance, "A");
+  EXPECT_EQ(d.ExitCode(), CheckExit::kErrors);
+}
+
 TEST(BuildGlobalTest, BadValuesAreErrors) {
   Diagnostics d;
   auto cfg = BuildText(R"(global_defs {
