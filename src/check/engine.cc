@@ -223,7 +223,7 @@ class CheckEngine final : public control::Engine {
       seams_.make_backend = [this, options = options_](lb::BackendKind kind)
           -> Result<std::unique_ptr<lb::Backend>> {
         if (kind == lb::BackendKind::kIpvs) {
-          auto b = lb::IpvsBackend::OpenKernel(ipvs_netns_);
+          auto b = lb::IpvsBackend::OpenKernel(ipvs_netns_, lb_command_buffer_);
           if (!b) return std::unexpected(b.error());
           return std::unique_ptr<lb::Backend>(std::move(*b));
         }
@@ -232,7 +232,7 @@ class CheckEngine final : public control::Engine {
         // Real-server changes go over a netlink socket of their own; without one, everything
         // goes through libnftables (slower at scale, same result).
         std::unique_ptr<lb::NftBatchRunner> batches;
-        if (auto n = lb::NetlinkBatchRunner::Open()) {
+        if (auto n = lb::NetlinkBatchRunner::Open(lb_command_buffer_)) {
           batches = std::move(*n);
         } else {
           log::Warning("load balancer: no nftables netlink socket (" + n.error().ToString() +
@@ -276,6 +276,20 @@ class CheckEngine final : public control::Engine {
       log::Warning("lvs_timeouts: " + r.error().ToString());
   }
 
+  // lvs_netlink_cmd_rcv_bufs / lvs_netlink_monitor_rcv_bufs (with _force): the receive
+  // buffers of the load balancer's command socket (IPVS generic netlink, nftables batches)
+  // and of the nftables event monitor, where keepalived's checker sizes its rtnetlink
+  // sockets. Unset: vigil's default.
+  void SetLbBuffers(const model::Config& config) {
+    const model::Global& g = config.global;
+    lb_command_buffer_ = net::ConfiguredReceiveBuffer(
+        g.lvs_netlink_cmd_rcv_bufs.bytes, g.lvs_netlink_cmd_rcv_bufs.force,
+        net::NetlinkSocket::kDefaultReceiveBuffer);
+    lb_monitor_buffer_ = net::ConfiguredReceiveBuffer(
+        g.lvs_netlink_monitor_rcv_bufs.bytes, g.lvs_netlink_monitor_rcv_bufs.force,
+        net::NetlinkSocket::kDefaultReceiveBuffer);
+  }
+
   // Sizes the probe queue to the open-file limit now in force: the engine is made before
   // its process raises the limit to what the configuration needs (at start and on reload).
   void FitProbesToFileLimit() {
@@ -295,6 +309,7 @@ class CheckEngine final : public control::Engine {
     if (!selected) return std::unexpected(selected.error());
     // net_namespace_ipvs: IPVS is programmed there (the nftables backend stays here; -t says so).
     ipvs_netns_ = net::IpvsNetnsPath(config.net_namespace_ipvs);
+    SetLbBuffers(config);
     auto backend = seams_.make_backend(selected->kind);
     if (!backend) return std::unexpected(backend.error());
     nft_ = dynamic_cast<lb::NftablesBackend*>(backend->get());
@@ -394,6 +409,13 @@ class CheckEngine final : public control::Engine {
     Subscribe(*built);
     config_ = config;
     ApplyLvsTimeouts(config);
+    // As keepalived's checker at a reload: the event monitor takes the new size; the
+    // command socket keeps the one it opened with.
+    SetLbBuffers(config);
+    if (nft_watch_) {
+      if (auto r = net::SetReceiveBuffer(nft_watch_->native_handle(), lb_monitor_buffer_); !r)
+        log::Warning("lvs_netlink_monitor_rcv_bufs: " + r.error().ToString());
+    }
     vss_ = std::move(built->vss);
     for (auto& [key, probe] : built->probes) {
       if (!probes_.contains(key)) ++probes_started;
@@ -1149,7 +1171,7 @@ class CheckEngine final : public control::Engine {
   // audit find changes made behind vigil's back, and a restoration undoes them.
   void WatchLb() {
     if (nft_) {
-      if (auto w = nft_->Watch(); !w) {
+      if (auto w = nft_->Watch(lb_monitor_buffer_); !w) {
         log::Warning("load balancer: not watching nftables events (" + w.error().ToString() +
                      "); the periodic audit remains");
       } else if (UniqueFd watch = fd::Dup(nft_->watch_fd()); watch.get() < 0) {
@@ -1292,6 +1314,8 @@ class CheckEngine final : public control::Engine {
   lb::NftablesBackend* nft_ = nullptr;
   lb::IpvsBackend* ipvs_ = nullptr;  // the backend, when it is IPVS
   std::string ipvs_netns_;  // where the IPVS socket opens (net::IpvsNetnsPath), "" = here
+  net::ReceiveBuffer lb_command_buffer_ = net::NetlinkSocket::kDefaultReceiveBuffer;
+  net::ReceiveBuffer lb_monitor_buffer_ = net::NetlinkSocket::kDefaultReceiveBuffer;
   model::Config config_;
   std::vector<Vs> vss_;
   std::map<std::pair<std::string, std::string>, AdminEntry> admin_;

@@ -213,6 +213,8 @@ model::ReceiveBuffer* NetlinkBuffer(std::string_view kw, model::Global& g) {
   if (kw == "vrrp_netlink_cmd_rcv_bufs") return &g.vrrp_netlink_cmd_rcv_bufs;
   if (kw == "vrrp_netlink_monitor_rcv_bufs") return &g.vrrp_netlink_monitor_rcv_bufs;
   if (kw == "process_monitor_rcv_bufs") return &g.process_monitor_rcv_bufs;
+  if (kw == "lvs_netlink_cmd_rcv_bufs") return &g.lvs_netlink_cmd_rcv_bufs;
+  if (kw == "lvs_netlink_monitor_rcv_bufs") return &g.lvs_netlink_monitor_rcv_bufs;
   return nullptr;
 }
 

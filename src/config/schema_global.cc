@@ -18,6 +18,17 @@ constexpr Status kDbus = NotPlanned(
 
 }  // namespace
 
+// keepalived's checker sizes its rtnetlink sockets with the lvs_netlink_* keywords; vigil's
+// checker has none, so they size its load balancer's netlink sockets.
+constexpr Status kLvsCmdBuffer = Differs(
+    "sizes the checker's load-balancer command socket (IPVS generic netlink, or the nftables "
+    "batch socket) as keepalived sizes its checker's rtnetlink command socket, which vigil's "
+    "checker does not have; set when the socket opens (at start), as keepalived");
+constexpr Status kLvsMonitorBuffer = Differs(
+    "sizes the checker's nftables event monitor (nothing with IPVS, which has no events) as "
+    "keepalived sizes its checker's rtnetlink address monitor, which vigil's checker does not "
+    "have; set at start and again at each reload, as keepalived");
+
 constexpr KeywordSpec kGlobalDefsKeywords[] = {
     Kw("process_names"),
     Kw("process_name"),
@@ -124,10 +135,10 @@ constexpr KeywordSpec kGlobalDefsKeywords[] = {
     Kw("vrrp_netlink_monitor_rcv_bufs_force"),
     Kw("process_monitor_rcv_bufs"),
     Kw("process_monitor_rcv_bufs_force"),
-    Kw("lvs_netlink_cmd_rcv_bufs", kNotYet),
-    Kw("lvs_netlink_cmd_rcv_bufs_force", kNotYet),
-    Kw("lvs_netlink_monitor_rcv_bufs", kNotYet),
-    Kw("lvs_netlink_monitor_rcv_bufs_force", kNotYet),
+    Kw("lvs_netlink_cmd_rcv_bufs", kLvsCmdBuffer),
+    Kw("lvs_netlink_cmd_rcv_bufs_force", kLvsCmdBuffer),
+    Kw("lvs_netlink_monitor_rcv_bufs", kLvsMonitorBuffer),
+    Kw("lvs_netlink_monitor_rcv_bufs_force", kLvsMonitorBuffer),
     Kw("rs_init_notifies"),
     Kw("no_checker_emails"),
     Kw("vrrp_rx_bufs_policy", kNotYet),

@@ -32,9 +32,12 @@ Result<std::unique_ptr<IpvsBackend>> IpvsBackend::Open(
   return std::unique_ptr<IpvsBackend>(new IpvsBackend(std::move(transport), **id));
 }
 
-Result<std::unique_ptr<IpvsBackend>> IpvsBackend::OpenKernel(const std::string& netns_path) {
+Result<std::unique_ptr<IpvsBackend>> IpvsBackend::OpenKernel(const std::string& netns_path,
+                                                              net::ReceiveBuffer receive_buffer) {
   std::optional<Result<net::NetlinkSocket>> socket;
-  auto in = net::InNetns(netns_path, [&] { socket = net::NetlinkSocket::Open(NETLINK_GENERIC); });
+  auto in = net::InNetns(netns_path, [&] {
+    socket = net::NetlinkSocket::Open(NETLINK_GENERIC, {}, receive_buffer);
+  });
   if (!in) return Fail(in.error().code(), "ipvs: " + in.error().context(), in.error().sys_errno());
   if (!*socket) return std::unexpected(socket->error());
   return Open(std::make_unique<net::NetlinkSocket>(std::move(**socket)));

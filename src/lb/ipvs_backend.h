@@ -24,7 +24,10 @@ class IpvsBackend final : public Backend {
       std::unique_ptr<net::NetlinkTransport> transport);
   // Opens a NETLINK_GENERIC socket in the network namespace of the namespace file
   // `netns_path` (net::IpvsNetnsPath; "" = the caller's) and calls Open.
-  static Result<std::unique_ptr<IpvsBackend>> OpenKernel(const std::string& netns_path = "");
+  // Its receive buffer is as `receive_buffer` asks.
+  static Result<std::unique_ptr<IpvsBackend>> OpenKernel(
+      const std::string& netns_path = "",
+      net::ReceiveBuffer receive_buffer = net::NetlinkSocket::kDefaultReceiveBuffer);
 
   std::string_view Name() const override { return "ipvs"; }
   Result<void> ValidateService(const ServiceEntry& entry) const override;

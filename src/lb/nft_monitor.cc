@@ -144,9 +144,9 @@ std::optional<std::string> ChangeFilter::Feed(const Event& event) {
   return out;
 }
 
-Result<Monitor> Monitor::Open(std::string table) {
+Result<Monitor> Monitor::Open(std::string table, net::ReceiveBuffer receive_buffer) {
   const unsigned groups[] = {NFNLGRP_NFTABLES};
-  auto socket = net::NetlinkSocket::Open(NETLINK_NETFILTER, groups);
+  auto socket = net::NetlinkSocket::Open(NETLINK_NETFILTER, groups, receive_buffer);
   if (!socket) return std::unexpected(socket.error());
   return Monitor(std::move(*socket), std::move(table));
 }

@@ -61,8 +61,10 @@ class ChangeFilter {
 // The socket: subscribed to nftables notifications in the caller's network namespace.
 class Monitor {
  public:
-  // Opens the socket; watches inet table `table`.
-  static Result<Monitor> Open(std::string table);
+  // Opens the socket (its receive buffer as `receive_buffer` asks); watches inet table `table`.
+  static Result<Monitor> Open(std::string table,
+                              net::ReceiveBuffer receive_buffer =
+                                  net::NetlinkSocket::kDefaultReceiveBuffer);
 
   // Returns the descriptor, for the event loop to watch for readability.
   int fd() const { return socket_.fd(); }

@@ -14,8 +14,9 @@
 
 namespace vigil::lb {
 
-Result<std::unique_ptr<NetlinkBatchRunner>> NetlinkBatchRunner::Open() {
-  auto socket = net::NetlinkSocket::Open(NETLINK_NETFILTER);
+Result<std::unique_ptr<NetlinkBatchRunner>> NetlinkBatchRunner::Open(
+    net::ReceiveBuffer receive_buffer) {
+  auto socket = net::NetlinkSocket::Open(NETLINK_NETFILTER, {}, receive_buffer);
   if (!socket) return std::unexpected(socket.error());
   return std::unique_ptr<NetlinkBatchRunner>(new NetlinkBatchRunner(std::move(*socket)));
 }
@@ -157,8 +158,8 @@ Result<void> NftablesBackend::Claim(const std::string& lock_dir) {
   return {};
 }
 
-Result<void> NftablesBackend::Watch() {
-  auto m = nft::Monitor::Open(options_.table);
+Result<void> NftablesBackend::Watch(net::ReceiveBuffer receive_buffer) {
+  auto m = nft::Monitor::Open(options_.table, receive_buffer);
   if (!m) return std::unexpected(m.error());
   monitor_.emplace(std::move(*m));
   return {};

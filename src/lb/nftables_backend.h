@@ -39,7 +39,8 @@ class NftBatchRunner {
 // namespace of the calling thread.
 class NetlinkBatchRunner final : public NftBatchRunner {
  public:
-  static Result<std::unique_ptr<NetlinkBatchRunner>> Open();
+  static Result<std::unique_ptr<NetlinkBatchRunner>> Open(
+      net::ReceiveBuffer receive_buffer = net::NetlinkSocket::kDefaultReceiveBuffer);
   Result<void> Commit(const nft::Batch& batch) override;
 
  private:
@@ -100,7 +101,7 @@ class NftablesBackend final : public Backend {
 
   // Subscribes to nftables notifications (nft::Monitor); vigil's own transactions are told
   // apart and never reported.
-  Result<void> Watch();
+  Result<void> Watch(net::ReceiveBuffer receive_buffer = net::NetlinkSocket::kDefaultReceiveBuffer);
   // Returns the descriptor to watch for readability, or -1 before Watch.
   int watch_fd() const { return monitor_ ? monitor_->fd() : -1; }
   // Returns the changes other processes made to the table since the last call, one line

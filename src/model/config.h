@@ -127,6 +127,11 @@ struct Global {
   ReceiveBuffer vrrp_netlink_cmd_rcv_bufs;
   ReceiveBuffer vrrp_netlink_monitor_rcv_bufs;
   ReceiveBuffer process_monitor_rcv_bufs;
+  // The checker engine's load-balancer netlink sockets: the command socket (IPVS generic
+  // netlink, or nftables' batches) with lvs_netlink_cmd_rcv_bufs, the nftables event
+  // monitor with lvs_netlink_monitor_rcv_bufs, each with its `_force`.
+  ReceiveBuffer lvs_netlink_cmd_rcv_bufs;
+  ReceiveBuffer lvs_netlink_monitor_rcv_bufs;
 
   // VRRP defaults applied to instances that do not set their own.
   bool vrrp_strict = false;

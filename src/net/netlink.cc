@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <limits>
 #include <optional>
 
 #include "base/fd.h"
@@ -111,6 +112,13 @@ Result<void> SetReceiveBuffer(int fd, ReceiveBuffer rb) {
     return {};
   // Without CAP_NET_ADMIN the forced variant fails; take what rmem_max allows.
   return SetIntOption(fd, SOL_SOCKET, SO_RCVBUF, rb.bytes, "SO_RCVBUF");
+}
+
+ReceiveBuffer ConfiguredReceiveBuffer(std::optional<uint32_t> bytes, bool force,
+                                      ReceiveBuffer fallback) {
+  if (!bytes) return {fallback.bytes, fallback.force || force};
+  constexpr uint32_t kMax = std::numeric_limits<int>::max();
+  return {static_cast<int>(std::min(*bytes, kMax)), force};
 }
 
 Result<NetlinkSocket> NetlinkSocket::Open(int protocol, std::span<const unsigned> groups,

@@ -90,6 +90,12 @@ struct ReceiveBuffer {
 // Sets `fd`'s receive buffer as `rb` asks.
 Result<void> SetReceiveBuffer(int fd, ReceiveBuffer rb);
 
+// Returns the receive buffer keepalived's `*_rcv_bufs BYTES` / `*_rcv_bufs_force` ask for:
+// `bytes` (at most INT_MAX) with SO_RCVBUF, or SO_RCVBUFFORCE with `force`; without
+// `bytes`, vigil's `fallback` for the socket (forced if either says so).
+ReceiveBuffer ConfiguredReceiveBuffer(std::optional<uint32_t> bytes, bool force,
+                                      ReceiveBuffer fallback);
+
 // An open netlink socket. Move-only; not thread-safe. The fd is O_CLOEXEC | O_NONBLOCK.
 class NetlinkSocket final : public NetlinkTransport {
  public:

@@ -155,9 +155,7 @@ bool InstanceSpec::SameExceptVips(const InstanceSpec& other) const {
 }
 
 net::ReceiveBuffer BufferFor(const model::ReceiveBuffer& configured, net::ReceiveBuffer fallback) {
-  if (!configured.bytes) return {fallback.bytes, fallback.force || configured.force};
-  constexpr uint32_t kMax = std::numeric_limits<int>::max();
-  return {static_cast<int>(std::min(*configured.bytes, kMax)), configured.force};
+  return net::ConfiguredReceiveBuffer(configured.bytes, configured.force, fallback);
 }
 
 VrrpSpec SpecFromModel(const model::Config& config) {

@@ -141,6 +141,19 @@ child_wait_time 9)", d);
   EXPECT_EQ(cfg.child_wait_time, seconds(9));
 }
 
+TEST(BuildGlobalTest, LvsNetlinkReceiveBuffers) {
+  Diagnostics d;
+  auto cfg = BuildText(R"(global_defs {
+  lvs_netlink_cmd_rcv_bufs 300000
+  lvs_netlink_monitor_rcv_bufs 0
+  lvs_netlink_monitor_rcv_bufs_force
+  lvs_netlink_cmd_rcv_bufs_force off
+})", d);
+  EXPECT_EQ(DiagLines(d), Strings{});
+  EXPECT_EQ(cfg.global.lvs_netlink_cmd_rcv_bufs, (model::ReceiveBuffer{300000u, false}));
+  EXPECT_EQ(cfg.global.lvs_netlink_monitor_rcv_bufs, (model::ReceiveBuffer{std::nullopt, true}));
+}
+
 TEST(BuildGlobalTest, SecondInstanceIsAnErrorAndTheFirstKept) {
   // keepalived 2.2.7: "(Line 2) Duplicate instance definition B - ignoring", exit 5.
   Diagnostics d;
