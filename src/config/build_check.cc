@@ -603,6 +603,56 @@ void BuildVirtualServerGroup(const Node& n, model::Config& cfg, Diagnostics& dia
   cfg.virtual_server_groups.push_back(std::move(g));
 }
 
+namespace {
+
+// Returns the virtual server of `cfg` that is the same kernel service as `vs` (address,
+// port and protocol; fwmark and family; or the same virtual_server_group), or nullptr.
+model::VirtualServer* SameService(model::Config& cfg, const model::VirtualServer& vs) {
+  for (model::VirtualServer& o : cfg.virtual_servers) {
+    if (vs.address && o.address && *o.address == *vs.address && o.port == vs.port &&
+        o.protocol == vs.protocol)
+      return &o;
+    if (vs.fwmark && o.fwmark && *o.fwmark == *vs.fwmark && o.family == vs.family) return &o;
+    if (vs.group && o.group && *o.group == *vs.group) return &o;
+  }
+  return nullptr;
+}
+
+// keepalived 2.2.7 runs two blocks of one service: the kernel keeps the service the first
+// made (the second's add fails with EEXIST, ignored), the second's real servers are added
+// to it with their own settings, and one already there stays as the first block made it
+// (EEXIST again). `repeat` joins `first` the same way: its real servers are appended, but
+// those `first` has; its own settings (scheduler, method, quorum, sorry server...) are
+// dropped. keepalived -t says nothing (exit 0); vigil warns, naming both blocks.
+void MergeRepeatedService(model::VirtualServer& first, model::VirtualServer repeat,
+                          const std::string& who, Diagnostics& diags) {
+  std::string where = "line " + std::to_string(first.loc.line);
+  if (first.loc.file != repeat.loc.file) {
+    where += " of another file";
+    diags.Warning(LocOf(first.loc), who + " is repeated at line " +
+                                        std::to_string(repeat.loc.line) + " of another file");
+  }
+  diags.Warning(LocOf(repeat.loc),
+                who + " repeats the one at " + where +
+                    " (as keepalived: one service with the first block's settings; this "
+                    "block's real servers are added to it, its other settings ignored)");
+  for (model::RealServer& rs : repeat.real_servers) {
+    const bool there = std::any_of(first.real_servers.begin(), first.real_servers.end(),
+                                   [&](const model::RealServer& o) {
+                                     return o.address == rs.address && o.port == rs.port;
+                                   });
+    if (there) {
+      diags.Warning(LocOf(rs.loc), who + ": real_server " + rs.address.ToString() + " " +
+                                       std::to_string(rs.port) + " is already in the block at " +
+                                       where + "; this one is ignored, as keepalived");
+      continue;
+    }
+    first.real_servers.push_back(std::move(rs));
+  }
+}
+
+}  // namespace
+
 void BuildVirtualServer(const Node& n, model::Config& cfg, Diagnostics& diags) {
   model::VirtualServer vs;
   vs.loc = RefOf(n);
@@ -943,6 +993,10 @@ void BuildVirtualServer(const Node& n, model::Config& cfg, Diagnostics& diags) {
     diags.Error(at, who + ": hysteresis " + std::to_string(vs.hysteresis) + " must be below quorum " +
                         std::to_string(vs.quorum) + "; using " + std::to_string(h));
     vs.hysteresis = h;
+  }
+  if (model::VirtualServer* first = SameService(cfg, vs)) {
+    MergeRepeatedService(*first, std::move(vs), who, diags);
+    return;
   }
   cfg.virtual_servers.push_back(std::move(vs));
 }

@@ -471,3 +471,23 @@ def test_lb_omega_runs_down_notifiers_at_sigterm(lblab):
     # Each server's script runs in its own queue: compare as a set, and nothing else ran.
     assert sorted(lblab.notify_lines()) == ["down rs1", "down rs2", "quorum_down"]
     assert lblab.nft_table() is None
+
+
+def test_lb_repeated_virtual_server_runs_as_one_service(lblab):
+    """Two blocks of one service (keepalived 2.2.7 runs them: one IPVS service with the first
+    block's settings and the real servers of both; a real server in both stays as the first
+    has it). vigild used to refuse such a configuration in its checker engine."""
+    rs1, rs2, rs3 = lblab.rs
+    first = virtual_server(real_server(rs1, weight=1) + real_server(rs2, weight=1))
+    second = virtual_server(real_server(rs2, weight=5) + real_server(rs3, weight=2),
+                            algo="wrr")
+    lblab.start_vigild(first + second)
+    lblab.wait_destinations({lblab.dest(rs1): 1, lblab.dest(rs2): 1, lblab.dest(rs3): 2},
+                            timeout=10)
+    assert lblab.daemon.poll() is None, lblab.log()
+    # The first block's scheduler (rr): each server in turn, whatever its weight.
+    got = lblab.requests(30)
+    assert {name: got.count(name) for name in set(got)} == {"rs1": 10, "rs2": 10, "rs3": 10}
+    # Its checkers act on the real server the second block brought.
+    lblab.stop_server(rs3)
+    lblab.wait_destinations({lblab.dest(rs1): 1, lblab.dest(rs2): 1}, timeout=REMOVAL_BOUND)
