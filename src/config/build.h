@@ -33,6 +33,9 @@ void BuildGlobalDefs(const Node& n, model::Global& g, Diagnostics& diags);
 // process_names, process_name, vrrp/checker/lvs/bfd_process_name, random_seed), as
 // keepalived reads them; returns false for any other keyword.
 bool BuildProcessGlobal(const Node& n, model::Global& g, Diagnostics& diags);
+// Reads `n` into `g` if it is one of global_defs' firewall keywords (nftables*,
+// vrrp_iptables, vrrp_ipsets), as keepalived reads them; returns false otherwise.
+bool BuildNftablesGlobal(const Node& n, model::Global& g, Diagnostics& diags);
 
 // vrrp_script, track_file, vrrp_track_process, bfd_instance, vrrp_instance,
 // vrrp_sync_group, static_*, garp_group, linkbeat_interfaces. Each appends to `cfg`

@@ -305,8 +305,7 @@ void BuildGlobalDefs(const Node& block, model::Global& g, Diagnostics& diags) {
     else if (kw == "vrrp_startup_delay") SetTimer(n, g.vrrp_startup_delay, std::chrono::milliseconds(1), diags);
     else if (kw == "vrrp_delay_after_boot") SetTimer(n, g.vrrp_delay_after_boot, std::chrono::milliseconds(1), diags);
     else if (kw == "vrrp_owner_ignore_adverts") SetBool(n, g.vrrp_owner_ignore_adverts, diags);
-    else if (kw == "vrrp_iptables") g.vrrp_iptables = JoinArgs(n);
-    else if (kw == "nftables") g.nftables = n.args.empty() ? std::string("keepalived") : n.args[0].text;
+    else if (BuildNftablesGlobal(n, g, diags)) continue;
     else if (kw == "notify_fifo") SetFifo(n, g.notify_fifo, diags);
     else if (kw == "notify_fifo_script") SetFifoScript(n, g.notify_fifo, diags);
     else if (kw == "vrrp_notify_fifo") SetFifo(n, g.vrrp_notify_fifo, diags);

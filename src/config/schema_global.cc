@@ -13,6 +13,13 @@ constexpr Status kDumpFileDiffers = Differs(
     "keepalived 2.4.3 reads it but writes its dump to $TMPDIR whatever it says; vigil "
     "places the dump as keepalived's manual says, by state_dump_file's rule (a directory "
     "when ending in '/', a relative name in $TMPDIR), data_use_instance included");
+constexpr Status kIpvsNftables = NotPlanned(
+    "keepalived then serves each virtual_server_group as one IPVS fwmark service, its "
+    "addresses, ranges and ports marked by nftables rules in table keepalived_ipvs (marks "
+    "from nftables_ipvs_start_fwmark, 1000 by default); vigil serves each address and "
+    "fwmark of a group as a service of its own, as keepalived does without nftables_ipvs "
+    "(the same real servers take the same traffic; persistence is kept per address, not "
+    "across the group); values are checked as keepalived checks them");
 constexpr Status kDbus = NotPlanned(
     "DBus is not planned: the control socket (vigilctl) reads the state and reloads");
 
@@ -79,15 +86,25 @@ constexpr KeywordSpec kGlobalDefsKeywords[] = {
     Kw("vrrp_lower_prio_no_advert"),
     Kw("vrrp_higher_prio_send_advert"),
     Kw("vrrp_version"),
-    Kw("vrrp_iptables", kNotYet),
-    Kw("vrrp_ipsets", kNotYet),  // Debian's 2.2.7 is built without ipset support
-    Kw("nftables", kNotYet),
-    Kw("nftables_priority", kNotYet),
-    Kw("nftables_ifindex", kNotYet),
-    Kw("nftables_ipvs", kNotYet),
-    Kw("nftables_ipvs_priority", kNotYet),
-    Kw("nftables_ipvs_start_fwmark", kNotYet),
-    Kw("nftables_counters", kNotYet),
+    Kw("vrrp_iptables", Differs("vigil has no iptables backend: the VIPs are filtered with "
+                                "nftables instead, as keepalived built without iptables "
+                                "(Debian's 2.2.7) does, and -t reports it as that keepalived "
+                                "does")),
+    // Debian's 2.2.7 is built without ipset support.
+    Kw("vrrp_ipsets", Differs("ignored: vigil has no ipset backend, the VIPs go in nftables "
+                              "sets; -t reports it as an error, as Debian's keepalived 2.2.7 "
+                              "(no ipset support) does")),
+    Kw("nftables", Differs("the tables are keepalived's (ip and ip6 NAME, same sets, chains "
+                           "and rules); without NAME they are vigil's own vigil_vrrp "
+                           "(vigil_vrrp_ID with -i), not keepalived's 'keepalived', so that "
+                           "vigil and keepalived, or two vigilds, can share a network "
+                           "namespace; NAME must be one nft's command language reads")),
+    Kw("nftables_priority"),
+    Kw("nftables_ifindex"),
+    Kw("nftables_ipvs", kIpvsNftables),
+    Kw("nftables_ipvs_priority", kIpvsNftables),
+    Kw("nftables_ipvs_start_fwmark", kIpvsNftables),
+    Kw("nftables_counters"),
     Kw("vrrp_check_unicast_src"),
     Kw("vrrp_skip_check_adv_addr"),
     Kw("vrrp_strict"),

@@ -165,8 +165,19 @@ struct Global {
   // disable_local_igmp: while the VRRP engine runs, net.ipv4.igmp_link_local_mcast_reports
   // is 0 (no IGMP reports for 224.0.0.x groups such as VRRP's), put back when it stops.
   bool disable_local_igmp = false;
-  std::optional<std::string> vrrp_iptables;    // chain name; unset = not used
-  std::optional<std::string> nftables;         // table name; unset = not used
+  // The VRRP accept-mode filter's nftables tables (vrrp/accept_filter.h). `nftables
+  // [NAME]`: NAME, or "" for vigil's own name (vigil_vrrp[_ID]); unset: not given.
+  // vrrp_iptables (keepalived's iptables chains) is accepted, and nftables used instead.
+  std::optional<std::string> vrrp_iptables;    // its words, as given; unset = not given
+  std::optional<std::string> nftables;
+  int nftables_priority = -1;                  // the base chains' priority
+  bool nftables_ifindex = false;               // link-local VIPs by index, dont_track_primary too
+  bool nftables_counters = false;              // a counter on every rule
+  // nftables_ipvs [NAME], nftables_ipvs_priority, nftables_ipvs_start_fwmark: read and
+  // checked as keepalived does; vigil does not use them (see schema_global.cc).
+  std::optional<std::string> nftables_ipvs;
+  int nftables_ipvs_priority = -1;
+  uint32_t nftables_ipvs_start_fwmark = 1000;
 
   ProcessTuning vrrp_tuning;     // the VRRP engine process
   ProcessTuning checker_tuning;  // the checker engine process

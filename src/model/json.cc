@@ -138,6 +138,9 @@ Json J(const Global& g) {
   j["vrrp_owner_ignore_adverts"] = J(g.vrrp_owner_ignore_adverts);
   j["vrrp_iptables"] = J(g.vrrp_iptables);
   j["nftables"] = J(g.nftables);
+  j["nftables_priority"] = J(g.nftables_priority);
+  j["nftables_ifindex"] = J(g.nftables_ifindex);
+  j["nftables_counters"] = J(g.nftables_counters);
   j["notify_fifo"] = J(g.notify_fifo);
   j["vrrp_notify_fifo"] = J(g.vrrp_notify_fifo);
   j["lvs_notify_fifo"] = J(g.lvs_notify_fifo);

@@ -1,13 +1,23 @@
 // AcceptFilter: VRRP accept mode, as keepalived does it with nftables. A master that is not
 // the address owner and runs without accept mode (`no_accept`, or `strict_mode` without
 // `accept`) must not accept packets for the VIPs it holds (RFC 5798 6.4.3): while it holds
-// them, packets to them are dropped on input and packets from them on output. vigil keeps
-// these VIPs in the sets of its own table, `table inet vigil_vrrp` (vigil_vrrp_ID for the
-// daemon started with -i ID, as the load balancer's table), which it creates the first time a VIP needs filtering and deletes at stop; it never touches nftables when no
-// instance needs the filter.
+// them, packets to them are dropped on input and packets from them on output.
 //
-// keepalived 2.2.7 does the same in `table ip keepalived` / `table ip6 keepalived`
-// (set vips, chains in and out at priority filter - 1).
+// The rules are keepalived's (2.2.7 and current), object for object, so that `nft list
+// ruleset` reads the same under either daemon: `table ip T` for IPv4 VIPs (set vips, base
+// chains out and in), `table ip6 T` for IPv6 ones (set vips; neighbour solicitations and
+// advertisements always pass, so that the VIP still resolves while it is a gateway; a
+// link-local VIP is dropped only on its own interface, through the chains in_link_local /
+// out_link_local and the set vips_link_local keyed by interface index, or
+// vips_link_local_name keyed by name for an instance with dont_track_primary unless
+// nftables_ifindex is set).
+//
+// global_defs sets T (`nftables NAME`; vigil's own name without one, see
+// AcceptFilterTable), the base chains' priority (`nftables_priority`, default -1: before
+// the filter hook's tables) and counters on every rule (`nftables_counters`). A table is
+// created the first time a VIP of its family needs filtering (deleting any table of that
+// name left by a killed run) and deleted at stop; nftables is never touched when no
+// instance needs the filter.
 #ifndef VIGIL_VRRP_ACCEPT_FILTER_H_
 #define VIGIL_VRRP_ACCEPT_FILTER_H_
 
@@ -17,6 +27,8 @@
 #include <set>
 #include <string>
 #include <string_view>
+#include <tuple>
+#include <cstdint>
 
 #include "base/error.h"
 #include "model/address.h"
@@ -26,39 +38,78 @@ namespace vigil::vrrp {
 
 inline constexpr std::string_view kAcceptFilterTable = "vigil_vrrp";
 
-// Returns the filter table's name for the daemon with config id `config_id` (-i).
+// Returns vigil's default filter table name for the daemon with config id `config_id`
+// (-i): vigil_vrrp, or vigil_vrrp_ID.
 std::string AcceptFilterTable(const std::optional<std::string>& config_id);
 
-// Returns the nft commands that (re)create the filter table `table` empty: any earlier
-// table of that name (left by a killed run) is deleted in the same transaction.
-std::string RenderAcceptTable(std::string_view table);
+// How the filter's tables are made (global_defs nftables, nftables_priority,
+// nftables_counters).
+struct AcceptFilterOptions {
+  std::string table{kAcceptFilterTable};
+  int priority = -1;
+  bool counters = false;
+  friend bool operator==(const AcceptFilterOptions&, const AcceptFilterOptions&) = default;
+};
 
-// Returns the nft commands that add `add` to and remove `remove` from the filter sets of
-// `table` (IPv4 addresses to vips4, IPv6 to vips6); empty when both are empty.
-std::string RenderAcceptChange(std::string_view table, const std::set<model::IpAddress>& add,
-                               const std::set<model::IpAddress>& remove);
+// One address to filter. A link-local IPv6 address is filtered on its interface only:
+// by name (`dev`) when `by_name`, else by index (`ifindex`); for the others both are empty.
+struct FilterEntry {
+  model::IpAddress address;
+  std::string dev;
+  uint32_t ifindex = 0;
+  bool by_name = false;
 
-// Owns the filter table. Not thread-safe.
+  // Returns the entry for `address` on the interface `dev` (index `ifindex`): the
+  // interface is kept for a link-local IPv6 address only.
+  static FilterEntry For(const model::IpAddress& address, std::string dev, uint32_t ifindex,
+                         bool by_name);
+  bool link_local() const { return !dev.empty(); }
+  friend auto operator<=>(const FilterEntry& a, const FilterEntry& b) {
+    return std::tie(a.address, a.dev, a.ifindex, a.by_name) <=>
+           std::tie(b.address, b.dev, b.ifindex, b.by_name);
+  }
+  friend bool operator==(const FilterEntry&, const FilterEntry&) = default;
+};
+
+// Returns the nft commands that (re)create `table ip T` with its set and chains, empty.
+std::string RenderIpv4Table(const AcceptFilterOptions& o);
+// Returns the nft commands that (re)create `table ip6 T` with its sets and chains, empty.
+std::string RenderIpv6Table(const AcceptFilterOptions& o);
+// Returns the nft commands that add the link-local set (by interface index, or by name)
+// and its rules to `table ip6 T`.
+std::string RenderLinkLocal(const AcceptFilterOptions& o, bool by_name);
+// Returns the nft commands that add (`verb` "add") or remove ("delete") `entries` to/from
+// their sets, one command per set, IPv4 first; empty when `entries` is.
+std::string RenderElements(const AcceptFilterOptions& o, std::string_view verb,
+                           const std::set<FilterEntry>& entries);
+
+// Owns the filter's tables. Not thread-safe.
 class AcceptFilter {
  public:
   using RunnerFactory = std::function<std::unique_ptr<net::NftRunner>()>;
-  // `make_runner` is called once, when the table (named `table`) is first needed.
-  AcceptFilter(std::string table, RunnerFactory make_runner)
-      : table_(std::move(table)), make_runner_(std::move(make_runner)) {}
+  // `make_runner` is called once, when a table is first needed.
+  AcceptFilter(AcceptFilterOptions options, RunnerFactory make_runner)
+      : options_(std::move(options)), make_runner_(std::move(make_runner)) {}
 
-  // Makes the filter hold exactly `vips` (creating the table when the first arrives).
-  Result<void> Sync(const std::set<model::IpAddress>& vips);
-  // Deletes the table if this process created it.
+  // The options the tables are made with; changing them deletes the tables made so far
+  // (they are made again with the new options at the next Sync).
+  Result<void> Configure(AcceptFilterOptions options);
+  const AcceptFilterOptions& options() const { return options_; }
+
+  // Makes the filter hold exactly `entries` (creating what they need first).
+  Result<void> Sync(const std::set<FilterEntry>& entries);
+  // Deletes the tables this process created.
   Result<void> Teardown();
-  // The VIPs filtered now.
-  const std::set<model::IpAddress>& filtered() const { return filtered_; }
+  // The entries filtered now.
+  const std::set<FilterEntry>& filtered() const { return filtered_; }
 
  private:
-  std::string table_;
+  AcceptFilterOptions options_;
   RunnerFactory make_runner_;
   std::unique_ptr<net::NftRunner> runner_;
-  bool created_ = false;
-  std::set<model::IpAddress> filtered_;
+  bool ipv4_ = false, ipv6_ = false;          // tables created
+  bool by_index_ = false, by_name_ = false;   // link-local sets created
+  std::set<FilterEntry> filtered_;
 };
 
 }  // namespace vigil::vrrp

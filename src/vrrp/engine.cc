@@ -134,6 +134,7 @@ class EngineImpl final : public control::Engine {
   Result<void> Start(const model::Config& config) override {
     spec_ = SpecFromModel(config);
     LogDisabledScripts(spec_);
+    (void)accept_filter_.Configure(FilterOptions(spec_));
     dynamic_interfaces_ = spec_.dynamic_interfaces;
     auto nl = net::NetlinkSocket::Open(NETLINK_ROUTE, {}, spec_.command_buffer);
     if (!nl) return std::unexpected(nl.error());
@@ -258,6 +259,14 @@ class EngineImpl final : public control::Engine {
       log::Warning("disable_local_igmp cannot change at a reload (as keepalived): restart "
                    "vigild for it to take effect");
       next.disable_local_igmp = spec_.disable_local_igmp;
+    }
+    if (FilterOptions(next) != accept_filter_.options()) {
+      // keepalived refuses a reload that renames its table; vigil keeps the tables it has.
+      log::Warning("nftables, nftables_priority and nftables_counters cannot change at a "
+                   "reload (as keepalived): restart vigild for them to take effect");
+      next.nftables_table = spec_.nftables_table;
+      next.nftables_priority = spec_.nftables_priority;
+      next.nftables_counters = spec_.nftables_counters;
     }
     spec_ = std::move(next);
     kernel_->SetNames(RtNames::Load(spec_.iproute_etc_dir, spec_.iproute_usr_dir));
@@ -824,14 +833,24 @@ class EngineImpl final : public control::Engine {
   // Accept mode (vrrp/accept_filter.h): the VIPs that masters without accept mode hold
   // are dropped on input and output.
   void SyncAcceptFilter() {
-    std::set<model::IpAddress> vips;
+    std::set<FilterEntry> entries;
     for (const auto& [name, in] : instances_) {
       const Params& p = in->spec.params;
       if (!in->vips_installed || p.accept || p.priority == kOwnerPriority) continue;
-      for (const auto& v : in->spec.vips) vips.insert(v.prefix.address);
+      for (const auto& v : in->spec.vips)
+        entries.insert(FilterEntry::For(v.prefix.address, v.dev,
+                                        static_cast<uint32_t>(IfindexOf(v.dev, *in)),
+                                        v.filter_by_name));
     }
-    if (auto r = accept_filter_.Sync(vips); !r)
-      log::Error("accept mode filter (table inet vigil_vrrp): " + r.error().ToString());
+    if (auto r = accept_filter_.Sync(entries); !r)
+      log::Error("accept mode filter (tables ip/ip6 " + accept_filter_.options().table +
+                 "): " + r.error().ToString());
+  }
+
+  // The accept-mode filter's options for `spec` (global_defs nftables*).
+  AcceptFilterOptions FilterOptions(const VrrpSpec& spec) const {
+    return {spec.nftables_table.value_or(AcceptFilterTable(options_.config_id)),
+            spec.nftables_priority, spec.nftables_counters};
   }
 
   // ---- vrrp_sync_group -----------------------------------------------------------
@@ -1297,7 +1316,7 @@ class EngineImpl final : public control::Engine {
   Trackers trackers_;          // tells every instance when a tracked status changes
   std::map<std::string, std::unique_ptr<Instance>> instances_;
   std::map<std::string, Group> groups_;  // vrrp_sync_group by name
-  AcceptFilter accept_filter_{AcceptFilterTable(options_.config_id),
+  AcceptFilter accept_filter_{AcceptFilterOptions{AcceptFilterTable(options_.config_id)},
                               [] { return std::make_unique<net::LibNftablesRunner>(); }};
   std::set<std::string> reload_keep_;  // VipKey()s not to remove during a reload
   bool maintenance_ = false;                         // vigilctl maintenance on

@@ -163,6 +163,9 @@ VrrpSpec SpecFromModel(const model::Config& config) {
   const model::Global& g = config.global;
   out.script_defaults = model::ScriptDefaultsOf(g);
   out.disable_local_igmp = g.disable_local_igmp;
+  if (g.nftables && !g.nftables->empty()) out.nftables_table = *g.nftables;
+  out.nftables_priority = g.nftables_priority;
+  out.nftables_counters = g.nftables_counters;
   if (g.iproute_etc_dir) out.iproute_etc_dir = *g.iproute_etc_dir;
   if (g.iproute_usr_dir) out.iproute_usr_dir = *g.iproute_usr_dir;
   out.notify_fifo = Fifo(g.notify_fifo);
@@ -257,6 +260,15 @@ VrrpSpec SpecFromModel(const model::Config& config) {
     const std::string vip_dev = s.vmac ? *s.vmac : s.interface;
     for (const auto& a : m.virtual_ipaddress) s.vips.push_back(Vip(a, vip_dev, true));
     for (const auto& a : m.virtual_ipaddress_excluded) s.vips.push_back(Vip(a, vip_dev, false));
+    {
+      size_t i = 0;
+      for (const auto* list : {&m.virtual_ipaddress, &m.virtual_ipaddress_excluded})
+        for (const auto& a : *list) {
+          VipSpec& v = s.vips[i++];
+          v.filter_by_name = !g.nftables_ifindex && m.dont_track_primary &&
+                             (v.dev == vip_dev || a.no_track);
+        }
+    }
     s.source = m.unicast_src_ip ? m.unicast_src_ip : m.mcast_src_ip;
     for (const auto& peer : m.unicast_peer)
       s.unicast_peers.push_back({peer.address, peer.min_ttl.value_or(0), peer.max_ttl.value_or(255)});

@@ -29,6 +29,10 @@ struct VipSpec {
   std::optional<std::string> scope;
   std::optional<std::string> label;
   bool advertised = true;     // false for virtual_ipaddress_excluded
+  // A link-local IPv6 VIP the accept-mode filter keys by interface name instead of index
+  // (keepalived: dont_track_primary without nftables_ifindex, for a VIP on the instance's
+  // interface or with no_track).
+  bool filter_by_name = false;
 
   friend bool operator==(const VipSpec&, const VipSpec&) = default;
 };
@@ -166,6 +170,11 @@ struct VrrpSpec {
   std::optional<FifoSpec> vrrp_notify_fifo;  // VRRP lines only
   ScriptDefaults script_defaults;             // script_user, enable_script_security, ...
   bool disable_local_igmp = false;           // igmp_link_local_mcast_reports 0 while running
+  // The accept-mode filter: its table name (unset: vigil's own, vigil_vrrp[_ID]), the
+  // base chains' priority, counters.
+  std::optional<std::string> nftables_table;
+  int nftables_priority = -1;
+  bool nftables_counters = false;
   std::string iproute_etc_dir = kIprouteEtcDir;  // where rt_tables & co. are read
   std::string iproute_usr_dir = kIprouteUsrDir;
   std::chrono::microseconds garp_interval{0};

@@ -42,8 +42,8 @@ def answers_ping(node: lablib.Node, address: str) -> bool:
 
 
 def accept_set(node: lablib.Node, table: str = "vigil_vrrp") -> list[str] | None:
-    """The VIPs in vigil's accept-mode filter (None when its table does not exist)."""
-    proc = node.run([lablib.NFT, "-j", "list", "set", "inet", table, "vips4"],
+    """The IPv4 VIPs in vigil's accept-mode filter (None when its table does not exist)."""
+    proc = node.run([lablib.NFT, "-j", "list", "set", "ip", table, "vips"],
                     check=False)
     if proc.returncode != 0:
         return None

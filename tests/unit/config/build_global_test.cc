@@ -401,5 +401,99 @@ TEST(BuildGlobalTest, VigilConntrackdErrors) {
   EXPECT_FALSE(bad.global.conntrackd);
 }
 
+// keepalived's firewall keywords (an nftables build, as Debian's 2.2.7).
+TEST(BuildGlobalTest, NftablesKeywords) {
+  Diagnostics d;
+  auto cfg = BuildText(R"(global_defs {
+  nftables fw_vrrp
+  nftables_priority -300
+  nftables_ifindex
+  nftables_counters
+  nftables_ipvs
+  nftables_ipvs_priority 5
+  nftables_ipvs_start_fwmark 4294967295
+})", d);
+  EXPECT_EQ(DiagLines(d), Strings{});
+  const auto& g = cfg.global;
+  EXPECT_EQ(g.nftables, "fw_vrrp");
+  EXPECT_EQ(g.nftables_priority, -300);
+  EXPECT_TRUE(g.nftables_ifindex);
+  EXPECT_TRUE(g.nftables_counters);
+  EXPECT_EQ(g.nftables_ipvs, "");
+  EXPECT_EQ(g.nftables_ipvs_priority, 5);
+  EXPECT_EQ(g.nftables_ipvs_start_fwmark, 4294967295u);
+
+  Diagnostics d0;
+  auto none = BuildText("", d0);
+  EXPECT_EQ(none.global.nftables, std::nullopt);
+  EXPECT_EQ(none.global.nftables_priority, -1);
+  EXPECT_FALSE(none.global.nftables_ifindex);
+  EXPECT_FALSE(none.global.nftables_counters);
+  EXPECT_EQ(none.global.nftables_ipvs_start_fwmark, 1000u);
+
+  // Without a name: vigil's own table. `nftables` sets the priority back to -1, as
+  // keepalived's does (a priority above it is lost: vigil says so).
+  Diagnostics d1;
+  auto bare = BuildText("global_defs {\n  nftables_priority 7\n  nftables\n}\n", d1);
+  EXPECT_EQ(DiagLines(d1),
+            Strings{"3:3: warning: nftables sets the chains' priority back to -1 (as keepalived "
+                    "does): the nftables_priority 7 above it is lost; put it after nftables"});
+  EXPECT_EQ(d1.ExitCode(), CheckExit::kOk);  // keepalived says nothing
+  EXPECT_EQ(bare.global.nftables, "");
+  EXPECT_EQ(bare.global.nftables_priority, -1);
+}
+
+TEST(BuildGlobalTest, NftablesBadValuesAreKeepalivedsErrors) {
+  Diagnostics d;
+  const std::string long_name(256, 'a');
+  auto cfg = BuildText("global_defs {\n  nftables \"\"\n  nftables " + long_name +
+                           "\n  nftables_priority x\n  nftables_priority 2147483648\n"
+                           "  nftables_ipvs_start_fwmark 0\n  nftables_ipvs_priority -2147483649\n"
+                           "  nftables first\n  nftables second\n}\n",
+                       d);
+  EXPECT_EQ(DiagLines(d),
+            (Strings{"2:12: error: nftables: empty table name; ignored",
+                     "3:12: error: nftables: a table name of 256 characters is too long (at "
+                     "most 255); ignored",
+                     "4:21: error: nftables_priority: 'x' is not a valid integer",
+                     "5:21: error: nftables_priority 2147483648 is out of range "
+                     "-2147483648..2147483647",
+                     "6:30: error: nftables_ipvs_start_fwmark 0 is out of range 1..4294967295",
+                     "7:26: error: nftables_ipvs_priority -2147483649 is out of range "
+                     "-2147483648..2147483647",
+                     "9:3: warning: nftables is already given; this one is ignored"}));
+  EXPECT_EQ(d.ExitCode(), CheckExit::kErrors);
+  EXPECT_EQ(cfg.global.nftables, "first");
+  EXPECT_EQ(cfg.global.nftables_priority, -1);
+
+  // A name nft's command language cannot read: vigil runs with its own table.
+  Diagnostics d2;
+  auto odd = BuildText("global_defs {\n  nftables 1st-table\n}\n", d2);
+  EXPECT_EQ(DiagLines(d2),
+            Strings{"2:12: warning: nftables: '1st-table' is not a table name nft reads "
+                    "(letters, digits, '_', '.', '-', '/', starting with a letter, '_' or "
+                    "'.'); vigil's own table is used instead"});
+  EXPECT_EQ(d2.ExitCode(), CheckExit::kOk);
+  EXPECT_EQ(odd.global.nftables, "");
+}
+
+// vigil has no iptables or ipset backend: nftables instead, reported as keepalived built
+// without them (Debian's 2.2.7) reports it (exit 5).
+TEST(BuildGlobalTest, IptablesAndIpsetsMeanNftables) {
+  Diagnostics d;
+  auto cfg = BuildText("global_defs {\n  nftables_priority 3\n  vrrp_iptables in_chain out_chain\n"
+                       "  vrrp_ipsets keepalived\n}\n", d);
+  EXPECT_EQ(DiagLines(d),
+            (Strings{"3:3: warning: vrrp_iptables: vigil has no iptables backend; the VIPs are "
+                     "filtered with nftables instead (as keepalived built without iptables "
+                     "does): replace vrrp_iptables and vrrp_ipsets with nftables",
+                     "4:3: warning: vrrp_ipsets: vigil has no ipset backend; the VIPs are "
+                     "filtered in nftables sets instead; ignored"}));
+  EXPECT_EQ(d.ExitCode(), CheckExit::kErrors);
+  EXPECT_EQ(cfg.global.vrrp_iptables, "in_chain out_chain");
+  EXPECT_EQ(cfg.global.nftables, "");
+  EXPECT_EQ(cfg.global.nftables_priority, -1);
+}
+
 }  // namespace
 }  // namespace vigil::config

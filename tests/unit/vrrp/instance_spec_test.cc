@@ -446,5 +446,54 @@ TEST(SpecFromModelTest, DebugLevelIsCarried) {
   EXPECT_EQ(SpecFromModel(c).instances.at(0).debug, 4);
 }
 
+// keepalived keys a link-local VIP by interface name in the accept-mode filter for an
+// instance with dont_track_primary (VIP on its interface, or no_track), unless
+// nftables_ifindex; by index otherwise. nftables NAME, priority and counters pass through.
+TEST(SpecFromModelTest, AcceptFilterKeysAndOptionsAsKeepalived) {
+  auto vip = [](std::string_view text, std::optional<std::string> dev, bool no_track) {
+    model::VirtualAddress a;
+    a.prefix = model::IpPrefix::Parse(text).value();
+    a.dev = std::move(dev);
+    a.no_track = no_track;
+    return a;
+  };
+  model::Config c;
+  model::VrrpInstance vi;
+  vi.name = "VI_6";
+  vi.interface = "eth0";
+  vi.virtual_router_id = 52;
+  vi.dont_track_primary = true;
+  vi.virtual_ipaddress = {vip("fe80::1/64", std::nullopt, false), vip("fe80::2/64", "eth1", false),
+                          vip("fe80::3/64", "eth1", true)};
+  c.vrrp_instances = {vi};
+  auto by_name = [](const VrrpSpec& s) {
+    std::vector<bool> out;
+    for (const auto& v : s.instances.at(0).vips) out.push_back(v.filter_by_name);
+    return out;
+  };
+  VrrpSpec spec = SpecFromModel(c);
+  EXPECT_EQ(by_name(spec), (std::vector<bool>{true, false, true}));
+  EXPECT_EQ(spec.nftables_table, std::nullopt);
+  EXPECT_EQ(spec.nftables_priority, -1);
+  EXPECT_FALSE(spec.nftables_counters);
+
+  c.global.nftables_ifindex = true;
+  c.global.nftables = "fw";
+  c.global.nftables_priority = 5;
+  c.global.nftables_counters = true;
+  spec = SpecFromModel(c);
+  EXPECT_EQ(by_name(spec), (std::vector<bool>{false, false, false}));
+  EXPECT_EQ(spec.nftables_table, "fw");
+  EXPECT_EQ(spec.nftables_priority, 5);
+  EXPECT_TRUE(spec.nftables_counters);
+
+  c.global.nftables_ifindex = false;
+  c.global.nftables = "";  // `nftables` alone: vigil's own table
+  c.vrrp_instances[0].dont_track_primary = false;
+  spec = SpecFromModel(c);
+  EXPECT_EQ(by_name(spec), (std::vector<bool>{false, false, false}));
+  EXPECT_EQ(spec.nftables_table, std::nullopt);
+}
+
 }  // namespace
 }  // namespace vigil::vrrp

@@ -1,0 +1,187 @@
+"""The accept-mode filter's nftables tables and global_defs' firewall keywords (nftables,
+nftables_priority, nftables_counters, nftables_ifindex, vrrp_iptables): vigild installs the
+very ruleset Debian's keepalived 2.2.7 installs for the same configuration on the same
+lab node (compared object for object, handles and counter values aside)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+import lab as lablib
+from vrrp_lab import Spec, VrrpLab, require_keepalived
+
+SPEC = Spec(version=3, interval=0.1)
+V4 = "10.99.0.100"
+V6 = "fd00:99::100"
+LL = "fe80::100"
+
+
+def body(v6_extra: str = "") -> str:
+    """An IPv4 and an IPv6 instance without accept mode; the IPv6 one has a link-local VIP."""
+    def inst(name: str, vrid: int, vips: list[str], extra: str = "") -> str:
+        lines = ["state MASTER", "interface eth0", f"virtual_router_id {vrid}", "version 3",
+                 "advert_int 0.1", "priority 150", "no_accept", *extra.split("\n"),
+                 "virtual_ipaddress {", *[f"    {v}" for v in vips], "}"]
+        return (f"vrrp_instance {name} {{\n" +
+                "".join(f"    {line}\n" for line in lines if line) + "}\n")
+    return (inst("VI_4", 51, [f"{V4}/16"]) +
+            inst("VI_6", 52, [f"{LL}/64", f"{V6}/64"], v6_extra))
+
+
+def ruleset(node: lablib.Node, rename: tuple[str, str] | None = None) -> dict:
+    """`nft -j list ruleset` by table: (family, name) -> its sets, chains and rules in
+    listed order, without handles, counters zeroed; ``rename`` maps a table name."""
+    out = json.loads(node.run([lablib.NFT, "-j", "list", "ruleset"]).stdout)["nftables"]
+    tables: dict = {}
+    for obj in out:
+        ((kind, o),) = obj.items()
+        if kind == "metainfo":
+            continue
+        o = {k: v for k, v in o.items() if k != "handle"}
+        name = o["name"] if kind == "table" else o["table"]
+        if rename and name == rename[0]:
+            name = rename[1]
+            if kind != "table":
+                o["table"] = name
+        if kind == "table":
+            tables[(o["family"], name)] = []
+            continue
+        if kind == "rule":
+            o["expr"] = [{"counter": {"packets": 0, "bytes": 0}} if "counter" in e else e
+                         for e in o["expr"]]
+        tables[(o["family"], name)].append({kind: o})
+    return tables
+
+
+def holds(r, addresses=(V4, V6, LL)) -> bool:
+    return set(addresses) <= set(r.addresses())
+
+
+def filtered(node: lablib.Node, family: str, table: str, set_name: str) -> list | None:
+    proc = node.run([lablib.NFT, "-j", "list", "set", family, table, set_name], check=False)
+    if proc.returncode != 0:
+        return None
+    return json.loads(proc.stdout)["nftables"][1]["set"].get("elem", [])
+
+
+def run(vl: VrrpLab, kind: str, global_extra: str, v6_extra: str, table: str,
+        rename: tuple[str, str] | None = None) -> dict:
+    """Runs ``kind`` on r1 until it holds the VIPs and filters them; returns its ruleset,
+    and checks that the tables go when the daemon stops."""
+    r = vl.routers.get("r1") or vl.router("r1", kind)
+    r.kind = kind
+    r.start(SPEC, None, body=body(v6_extra), global_extra=global_extra)
+    lablib.wait_until(lambda: holds(r), timeout=15, message=f"{kind} holds the VIPs")
+    lablib.wait_until(lambda: filtered(r.node, "ip6", table, "vips") == [V6] and
+                      filtered(r.node, "ip", table, "vips") == [V4],
+                      timeout=10, message=f"{kind} filters the VIPs")
+    got = ruleset(r.node, rename)
+    r.term()
+    lablib.wait_until(lambda: ruleset(r.node) == {}, timeout=10,
+                      message=f"{kind} deletes its tables at stop")
+    return got
+
+
+def chain(name: str, table: str, family: str, hook: str, prio: int) -> dict:
+    return {"chain": {"family": family, "table": table, "name": name, "type": "filter",
+                      "hook": hook, "prio": prio, "policy": "accept"}}
+
+
+def match(table: str, family: str, chain_name: str, proto: str, field: str, right,
+          verdict: dict, counter: bool) -> dict:
+    expr = [{"match": {"op": "==", "left": {"payload": {"protocol": proto, "field": field}},
+                       "right": right}}]
+    if counter:
+        expr.append({"counter": {"packets": 0, "bytes": 0}})
+    expr.append(verdict)
+    return {"rule": {"family": family, "table": table, "chain": chain_name, "expr": expr}}
+
+
+def test_default_filter_is_keepaliveds_in_vigils_own_tables(lab, vigild):
+    """no_accept alone: vigil's tables ip/ip6 vigil_vrrp hold exactly keepalived's objects
+    (keepalived names its tables 'keepalived'); link-local VIPs by interface index."""
+    vl = VrrpLab(lab, vigild)
+    got = run(vl, "vigil", "", "", "vigil_vrrp")
+    t = "vigil_vrrp"
+    assert got[("ip", t)] == [
+        {"set": {"family": "ip", "name": "vips", "table": t, "type": "ipv4_addr",
+                 "elem": [V4]}},
+        chain("out", t, "ip", "output", -1),
+        chain("in", t, "ip", "input", -1),
+        match(t, "ip", "out", "ip", "saddr", "@vips", {"drop": None}, False),
+        match(t, "ip", "in", "ip", "daddr", "@vips", {"drop": None}, False),
+    ]
+    v6 = got[("ip6", t)]
+    assert v6[:3] == [
+        {"set": {"family": "ip6", "name": "vips", "table": t, "type": "ipv6_addr",
+                 "elem": [V6]}},
+        {"set": {"family": "ip6", "name": "neighbor-discovery", "table": t,
+                 "type": "icmpv6_type", "flags": ["constant"],
+                 "elem": ["nd-neighbor-solicit", "nd-neighbor-advert"]}},
+        {"set": {"family": "ip6", "name": "vips_link_local", "table": t,
+                 "type": ["ipv6_addr", "iface_index"],
+                 "elem": [{"concat": [LL, "eth0"]}]}},
+    ]
+    assert [o["chain"]["name"] for o in v6 if "chain" in o] == [
+        "out", "in", "in_link_local", "out_link_local"]
+    require_keepalived()
+    want = run(vl, "keepalived", "", "", "keepalived")
+    assert ruleset_renamed(got, t, "keepalived") == want
+
+
+def ruleset_renamed(tables: dict, old: str, new: str) -> dict:
+    out = {}
+    for (family, name), objs in tables.items():
+        if name != old:
+            out[(family, name)] = objs
+            continue
+        out[(family, new)] = [{k: {**o, "table": new}} for obj in objs for k, o in obj.items()]
+    return out
+
+
+@pytest.mark.parametrize("case", ["named-counters-by-name", "ifindex", "iptables"])
+def test_firewall_keywords_make_keepaliveds_ruleset(lab, vigild, case):
+    """nftables NAME, nftables_priority, nftables_counters; dont_track_primary keys
+    link-local VIPs by name unless nftables_ifindex; vrrp_iptables means nftables."""
+    require_keepalived()
+    global_extra, v6_extra, table = {
+        "named-counters-by-name": ("nftables fw_vrrp\nnftables_priority -300\n"
+                                   "nftables_counters", "dont_track_primary", "fw_vrrp"),
+        "ifindex": ("nftables fw_vrrp\nnftables_priority 7\nnftables_ifindex",
+                    "dont_track_primary", "fw_vrrp"),
+        "iptables": ("vrrp_iptables VRRP_IN VRRP_OUT", "", None),
+    }[case]
+    vl = VrrpLab(lab, vigild)
+    vigil_table = table or "vigil_vrrp"
+    got = run(vl, "vigil", global_extra, v6_extra, vigil_table)
+    want = run(vl, "keepalived", global_extra, v6_extra, table or "keepalived")
+    assert ruleset_renamed(got, vigil_table, table or "keepalived") == want
+    v6 = got[("ip6", vigil_table)]
+    sets = [o["set"]["name"] for o in v6 if "set" in o]
+    prio = [o["chain"].get("prio") for o in v6 if "chain" in o]
+    counters = all(any("counter" in e for e in o["rule"]["expr"]) for o in v6 if "rule" in o)
+    if case == "named-counters-by-name":
+        assert sets == ["vips", "neighbor-discovery", "vips_link_local_name"]
+        assert prio == [-300, -300, None, None] and counters
+    elif case == "ifindex":
+        assert sets == ["vips", "neighbor-discovery", "vips_link_local"]
+        assert prio == [7, 7, None, None] and not counters
+    else:
+        assert prio == [-1, -1, None, None] and not counters
+
+
+def test_no_accept_ipv6_vip_still_resolves(lab, vigild):
+    """Neighbour discovery passes the filter: a client resolves the IPv6 VIP to the
+    master's MAC (it can route through it) though the VIP itself does not answer."""
+    vl = VrrpLab(lab, vigild)
+    r1 = vl.router("r1")
+    r1.start(SPEC, None, body=body())
+    lablib.wait_until(lambda: holds(r1), timeout=15, message="r1 holds the VIPs")
+    lablib.wait_until(lambda: filtered(r1.node, "ip6", "vigil_vrrp", "vips") == [V6],
+                      timeout=10, message="r1 filters the IPv6 VIP")
+    assert not vl.client.ping(V6, timeout=1.0)
+    assert vl.neighbour_mac(V6) == r1.mac()
+    assert vl.client.ping(r1.ipv6, timeout=2.0)
+    assert r1.term() == 0
