@@ -12,6 +12,13 @@
 // vips_link_local_name keyed by name for an instance with dont_track_primary unless
 // nftables_ifindex is set).
 //
+// With use_vmac, keepalived also keeps a VMAC's own multicast reports off the wire (they
+// would carry the virtual MAC from every backup, and switches would send the VIP's traffic
+// there): IGMP (ip) and MLDv2 (ip6) reports leaving a macvlan are copied to its parent
+// interface and dropped (map vmac_map, VMAC index : parent index), and IPv6 router
+// solicitations from a VMAC dropped (set vmac_set). vigil installs the same, in the same
+// tables, for every VMAC instance (whether or not it filters VIPs).
+//
 // global_defs sets T (`nftables NAME`; vigil's own name without one, see
 // AcceptFilterTable), the base chains' priority (`nftables_priority`, default -1: before
 // the filter hook's tables) and counters on every rule (`nftables_counters`). A table is
@@ -71,9 +78,26 @@ struct FilterEntry {
   friend bool operator==(const FilterEntry&, const FilterEntry&) = default;
 };
 
-// Returns the nft commands that (re)create `table ip T` with its set and chains, empty.
+// A VMAC (macvlan) whose multicast reports go out by its parent instead; `v6`: in the
+// ip6 table (MLD, router solicitations), else the ip table (IGMP).
+struct VmacEntry {
+  bool v6 = false;
+  uint32_t ifindex = 0;
+  uint32_t parent_ifindex = 0;
+  friend auto operator<=>(const VmacEntry&, const VmacEntry&) = default;
+};
+
+// Returns the nft commands that (re)create `table ip T` / `table ip6 T` (`v6`) with its
+// base chain out, empty (keepalived's first step for either purpose).
+std::string RenderTable(const AcceptFilterOptions& o, bool v6);
+// Returns the nft commands that add the VIP filter (chain in, sets, rules) to the table.
+std::string RenderIpv4Vips(const AcceptFilterOptions& o);
+std::string RenderIpv6Vips(const AcceptFilterOptions& o);
+// Returns the nft commands that add the VMAC rules (map vmac_map, for ip6 also set
+// vmac_set, and their rules in chain out) to the table.
+std::string RenderVmacRules(const AcceptFilterOptions& o, bool v6);
+// The table with the VIP filter alone: RenderTable + RenderIpv4Vips / RenderIpv6Vips.
 std::string RenderIpv4Table(const AcceptFilterOptions& o);
-// Returns the nft commands that (re)create `table ip6 T` with its sets and chains, empty.
 std::string RenderIpv6Table(const AcceptFilterOptions& o);
 // Returns the nft commands that add the link-local set (by interface index, or by name)
 // and its rules to `table ip6 T`.
@@ -82,6 +106,9 @@ std::string RenderLinkLocal(const AcceptFilterOptions& o, bool by_name);
 // their sets, one command per set, IPv4 first; empty when `entries` is.
 std::string RenderElements(const AcceptFilterOptions& o, std::string_view verb,
                            const std::set<FilterEntry>& entries);
+// Likewise for VMACs (vmac_map, and vmac_set for ip6).
+std::string RenderVmacElements(const AcceptFilterOptions& o, std::string_view verb,
+                               const std::set<VmacEntry>& vmacs);
 
 // Owns the filter's tables. Not thread-safe.
 class AcceptFilter {
@@ -96,20 +123,28 @@ class AcceptFilter {
   Result<void> Configure(AcceptFilterOptions options);
   const AcceptFilterOptions& options() const { return options_; }
 
-  // Makes the filter hold exactly `entries` (creating what they need first).
-  Result<void> Sync(const std::set<FilterEntry>& entries);
+  // Makes the filter hold exactly `entries` and `vmacs` (creating what they need first,
+  // the VMACs' before the VIPs', as keepalived sets a VMAC up before its instance can
+  // filter).
+  Result<void> Sync(const std::set<FilterEntry>& entries, const std::set<VmacEntry>& vmacs = {});
   // Deletes the tables this process created.
   Result<void> Teardown();
   // The entries filtered now.
   const std::set<FilterEntry>& filtered() const { return filtered_; }
+  const std::set<VmacEntry>& vmacs() const { return vmacs_; }
 
  private:
   AcceptFilterOptions options_;
   RunnerFactory make_runner_;
   std::unique_ptr<net::NftRunner> runner_;
-  bool ipv4_ = false, ipv6_ = false;          // tables created
+  // What has been created in each table ([0] ip, [1] ip6).
+  struct Made {
+    bool table = false, vips = false, vmac = false;
+  };
+  Made made_[2];
   bool by_index_ = false, by_name_ = false;   // link-local sets created
   std::set<FilterEntry> filtered_;
+  std::set<VmacEntry> vmacs_;
 };
 
 }  // namespace vigil::vrrp

@@ -834,7 +834,18 @@ class EngineImpl final : public control::Engine {
   // are dropped on input and output.
   void SyncAcceptFilter() {
     std::set<FilterEntry> entries;
+    std::set<VmacEntry> vmacs;
     for (const auto& [name, in] : instances_) {
+      if (in->vmac_ifindex && in->ifindex) {
+        // keepalived: the instance's family, and the other one too when it has VIPs of it.
+        const bool v6 = in->spec.family == model::Family::kIpv6;
+        bool other = false;
+        for (const auto& v : in->spec.vips) other |= v.prefix.address.is_v6() != v6;
+        for (bool fam : {v6, !v6})
+          if (fam == v6 || other)
+            vmacs.insert({fam, static_cast<uint32_t>(in->vmac_ifindex),
+                          static_cast<uint32_t>(in->ifindex)});
+      }
       const Params& p = in->spec.params;
       if (!in->vips_installed || p.accept || p.priority == kOwnerPriority) continue;
       for (const auto& v : in->spec.vips)
@@ -842,7 +853,7 @@ class EngineImpl final : public control::Engine {
                                         static_cast<uint32_t>(IfindexOf(v.dev, *in)),
                                         v.filter_by_name));
     }
-    if (auto r = accept_filter_.Sync(entries); !r)
+    if (auto r = accept_filter_.Sync(entries, vmacs); !r)
       log::Error("accept mode filter (tables ip/ip6 " + accept_filter_.options().table +
                  "): " + r.error().ToString());
   }

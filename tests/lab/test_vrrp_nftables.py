@@ -18,16 +18,17 @@ V6 = "fd00:99::100"
 LL = "fe80::100"
 
 
-def body(v6_extra: str = "") -> str:
-    """An IPv4 and an IPv6 instance without accept mode; the IPv6 one has a link-local VIP."""
+def body(v6_extra: str = "", extra: str = "no_accept") -> str:
+    """An IPv4 and an IPv6 instance (without accept mode unless ``extra`` says otherwise);
+    the IPv6 one has a link-local VIP."""
     def inst(name: str, vrid: int, vips: list[str], extra: str = "") -> str:
         lines = ["state MASTER", "interface eth0", f"virtual_router_id {vrid}", "version 3",
-                 "advert_int 0.1", "priority 150", "no_accept", *extra.split("\n"),
+                 "advert_int 0.1", "priority 150", *extra.split("\n"),
                  "virtual_ipaddress {", *[f"    {v}" for v in vips], "}"]
         return (f"vrrp_instance {name} {{\n" +
                 "".join(f"    {line}\n" for line in lines if line) + "}\n")
-    return (inst("VI_4", 51, [f"{V4}/16"]) +
-            inst("VI_6", 52, [f"{LL}/64", f"{V6}/64"], v6_extra))
+    return (inst("VI_4", 51, [f"{V4}/16"], extra) +
+            inst("VI_6", 52, [f"{LL}/64", f"{V6}/64"], extra + "\n" + v6_extra))
 
 
 def ruleset(node: lablib.Node, rename: tuple[str, str] | None = None) -> dict:
@@ -55,8 +56,10 @@ def ruleset(node: lablib.Node, rename: tuple[str, str] | None = None) -> dict:
     return tables
 
 
-def holds(r, addresses=(V4, V6, LL)) -> bool:
-    return set(addresses) <= set(r.addresses())
+def holds(r, vmac: bool = False) -> bool:
+    if vmac:
+        return V4 in r.addresses("vrrp.51") and {V6, LL} <= set(r.addresses("vrrp.52"))
+    return {V4, V6, LL} <= set(r.addresses())
 
 
 def filtered(node: lablib.Node, family: str, table: str, set_name: str) -> list | None:
@@ -67,17 +70,23 @@ def filtered(node: lablib.Node, family: str, table: str, set_name: str) -> list 
 
 
 def run(vl: VrrpLab, kind: str, global_extra: str, v6_extra: str, table: str,
-        rename: tuple[str, str] | None = None) -> dict:
-    """Runs ``kind`` on r1 until it holds the VIPs and filters them; returns its ruleset,
-    and checks that the tables go when the daemon stops."""
+        extra: str = "no_accept") -> dict:
+    """Runs ``kind`` on r1 until it holds the VIPs and filters them (or, with accept mode
+    and use_vmac, until its VMACs are in the tables); returns its ruleset, and checks that
+    the tables go when the daemon stops."""
     r = vl.routers.get("r1") or vl.router("r1", kind)
     r.kind = kind
-    r.start(SPEC, None, body=body(v6_extra), global_extra=global_extra)
-    lablib.wait_until(lambda: holds(r), timeout=15, message=f"{kind} holds the VIPs")
-    lablib.wait_until(lambda: filtered(r.node, "ip6", table, "vips") == [V6] and
-                      filtered(r.node, "ip", table, "vips") == [V4],
-                      timeout=10, message=f"{kind} filters the VIPs")
-    got = ruleset(r.node, rename)
+    vmac = "use_vmac" in extra
+    r.start(SPEC, None, body=body(v6_extra, extra), global_extra=global_extra)
+    lablib.wait_until(lambda: holds(r, vmac), timeout=15, message=f"{kind} holds the VIPs")
+    if "no_accept" in extra:
+        lablib.wait_until(lambda: filtered(r.node, "ip6", table, "vips") == [V6] and
+                          filtered(r.node, "ip", table, "vips") == [V4],
+                          timeout=10, message=f"{kind} filters the VIPs")
+    if vmac:
+        lablib.wait_until(lambda: filtered(r.node, "ip6", table, "vmac_set") == ["vrrp.52"],
+                          timeout=10, message=f"{kind} moves the VMACs' reports")
+    got = ruleset(r.node)
     r.term()
     lablib.wait_until(lambda: ruleset(r.node) == {}, timeout=10,
                       message=f"{kind} deletes its tables at stop")
@@ -170,6 +179,24 @@ def test_firewall_keywords_make_keepaliveds_ruleset(lab, vigild, case):
         assert prio == [7, 7, None, None] and not counters
     else:
         assert prio == [-1, -1, None, None] and not counters
+
+
+@pytest.mark.parametrize("extra", ["use_vmac", "use_vmac\nno_accept"])
+def test_vmac_reports_rules_are_keepaliveds(lab, vigild, extra):
+    """use_vmac: the VMACs' IGMP / MLD reports leave by the parent and their router
+    solicitations are dropped, in the same tables as the VIP filter, as keepalived has it."""
+    require_keepalived()
+    vl = VrrpLab(lab, vigild)
+    got = run(vl, "vigil", "nftables fw_vrrp", "", "fw_vrrp", extra)
+    want = run(vl, "keepalived", "nftables fw_vrrp", "", "fw_vrrp", extra)
+    assert got == want
+    ip = got[("ip", "fw_vrrp")]
+    assert {"map": {"family": "ip", "name": "vmac_map", "table": "fw_vrrp",
+                    "type": "iface_index", "map": "iface_index",
+                    "elem": [["vrrp.51", "eth0"]]}} in ip
+    out = [o["rule"] for o in got[("ip6", "fw_vrrp")] if "rule" in o and o["rule"]["chain"] == "out"]
+    assert [list(e)[0] for e in out[0]["expr"]][-2:] == ["dup", "drop"]
+    assert len(out) == (5 if "no_accept" in extra else 2)
 
 
 def test_no_accept_ipv6_vip_still_resolves(lab, vigild):

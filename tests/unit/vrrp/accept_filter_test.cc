@@ -162,6 +162,45 @@ TEST(AcceptFilterTest, NewOptionsDeleteTheTablesMadeWithTheOldOnes) {
   EXPECT_EQ(log[2], RenderIpv6Table({"fw", -1, false}) + "add element ip6 fw vips { fd00::7 }\n");
 }
 
+// use_vmac: keepalived's rules moving a VMAC's IGMP / MLDv2 reports to its parent and
+// dropping its router solicitations (nft list ruleset under keepalived with use_vmac).
+TEST(AcceptFilterTest, VmacReportsGoOutByTheParent) {
+  EXPECT_EQ(RenderVmacRules(kDefault, false),
+            "add map ip vigil_vrrp vmac_map { type iface_index : iface_index; }\n"
+            "add rule ip vigil_vrrp out ip protocol igmp meta oifkind \"macvlan\" dup to ip "
+            "daddr device oif map @vmac_map drop\n");
+  EXPECT_EQ(RenderVmacRules({"fw", 3, true}, true),
+            "add map ip6 fw vmac_map { type iface_index : iface_index; }\n"
+            "add set ip6 fw vmac_set { type iface_index; }\n"
+            "add rule ip6 fw out icmpv6 type mld2-listener-report meta oifkind \"macvlan\" dup to "
+            "ip6 daddr device oif map @vmac_map counter drop\n"
+            "add rule ip6 fw out icmpv6 type nd-router-solicit meta oifkind \"macvlan\" oif "
+            "@vmac_set counter drop\n");
+  EXPECT_EQ(RenderVmacElements(kDefault, "add", {{false, 7, 2}, {true, 8, 2}, {true, 9, 3}}),
+            "add element ip vigil_vrrp vmac_map { 7 : 2 }\n"
+            "add element ip6 vigil_vrrp vmac_map { 8 : 2, 9 : 3 }\n"
+            "add element ip6 vigil_vrrp vmac_set { 8, 9 }\n");
+}
+
+// A VMAC makes its table (chain out) and rules first; VIPs filtered later add chain in,
+// their sets and rules to the same table, as keepalived's do.
+TEST(AcceptFilterTest, VmacRulesComeFirstAndShareTheTable) {
+  std::vector<std::string> log;
+  AcceptFilter f(kDefault, [&] { return std::make_unique<RecordingRunner>(&log); });
+  ASSERT_TRUE(f.Sync({}, {{false, 7, 2}}));
+  ASSERT_EQ(log.size(), 1u);
+  EXPECT_EQ(log[0], RenderTable(kDefault, false) + RenderVmacRules(kDefault, false) +
+                        "add element ip vigil_vrrp vmac_map { 7 : 2 }\n");
+  ASSERT_TRUE(f.Sync({E("10.0.0.1")}, {{false, 7, 2}}));
+  EXPECT_EQ(log[1], RenderIpv4Vips(kDefault) + "add element ip vigil_vrrp vips { 10.0.0.1 }\n");
+  ASSERT_TRUE(f.Sync({}, {}));
+  EXPECT_EQ(log[2], "delete element ip vigil_vrrp vmac_map { 7 : 2 }\n"
+                    "delete element ip vigil_vrrp vips { 10.0.0.1 }\n");
+  ASSERT_TRUE(f.Teardown());
+  EXPECT_EQ(log[3], "delete table ip vigil_vrrp\n");
+  EXPECT_EQ(RenderIpv4Table(kDefault), RenderTable(kDefault, false) + RenderIpv4Vips(kDefault));
+}
+
 TEST(AcceptFilterTest, EachDaemonInstanceHasATableOfItsOwn) {
   EXPECT_EQ(AcceptFilterTable(std::nullopt), "vigil_vrrp");
   EXPECT_EQ(AcceptFilterTable(std::string("lb-2")), "vigil_vrrp_lb-2");
