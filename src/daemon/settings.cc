@@ -91,6 +91,9 @@ std::string UnreloadableChange(const model::Config& running, const model::Config
   if (running.net_namespace != next.net_namespace) return "net_namespace";
   if (running.net_namespace_ipvs != next.net_namespace_ipvs) return "net_namespace_ipvs";
   if (running.instance != next.instance) return "instance";
+  // keepalived refuses a reload that renames its nftables table (vigil: the name in effect;
+  // no name and `nftables` alone both mean vigil's own).
+  if (running.global.nftables.value_or("") != next.global.nftables.value_or("")) return "nftables";
   return "";
 }
 

@@ -261,9 +261,11 @@ class EngineImpl final : public control::Engine {
       next.disable_local_igmp = spec_.disable_local_igmp;
     }
     if (FilterOptions(next) != accept_filter_.options()) {
-      // keepalived refuses a reload that renames its table; vigil keeps the tables it has.
-      log::Warning("nftables, nftables_priority and nftables_counters cannot change at a "
-                   "reload (as keepalived): restart vigild for them to take effect");
+      // The table's name cannot change (the supervisor refuses such a reload, as
+      // keepalived); tables made stay as they were made, as keepalived's do.
+      log::Warning("nftables_priority and nftables_counters cannot change at a reload: the "
+                   "accept filter's tables keep theirs; restart vigild for them to take "
+                   "effect");
       next.nftables_table = spec_.nftables_table;
       next.nftables_priority = spec_.nftables_priority;
       next.nftables_counters = spec_.nftables_counters;

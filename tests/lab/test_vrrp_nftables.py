@@ -212,3 +212,32 @@ def test_no_accept_ipv6_vip_still_resolves(lab, vigild):
     assert vl.neighbour_mac(V6) == r1.mac()
     assert vl.client.ping(r1.ipv6, timeout=2.0)
     assert r1.term() == 0
+
+
+def test_reload_keeps_the_filters_tables(lab, vigild):
+    """A reload may not rename the tables (refused, as keepalived refuses it); a new
+    priority or counters setting leaves the tables made as they are (logged)."""
+    vl = VrrpLab(lab, vigild)
+    r1 = vl.router("r1")
+    r1.start(SPEC, None, body=body())
+    lablib.wait_until(lambda: filtered(r1.node, "ip", "vigil_vrrp", "vips") == [V4],
+                      timeout=15, message="r1 filters the VIP")
+    before = ruleset(r1.node)
+
+    def reload(global_extra: str) -> dict:
+        with open(r1.conf, "w") as f:
+            f.write(r1.config(body(), global_extra))
+        proc = r1.node.run([vl.vigilctl, "-s", r1.ctl, "--json", "reload"], check=False,
+                           timeout=15)
+        return json.loads(proc.stdout)
+
+    reply = reload("nftables fw_vrrp")
+    assert reply["ok"] is False
+    assert reply["error"] == "nftables cannot change at a reload; restart vigild"
+    assert ruleset(r1.node) == before
+    assert reload("nftables\nnftables_priority 5\nnftables_counters")["ok"] is True
+    lablib.wait_until(lambda: "nftables_priority and nftables_counters cannot change at a "
+                      "reload" in r1.log(), timeout=10, message="the engine says so")
+    assert ruleset(r1.node) == before
+    assert r1.term() == 0
+    assert ruleset(r1.node) == {}

@@ -94,6 +94,14 @@ TEST(SettingsTest, ReloadMayNotMoveNamespaces) {
   ipvs.net_namespace_ipvs = "";
   EXPECT_EQ(UnreloadableChange(a, ipvs), "net_namespace_ipvs");
   EXPECT_EQ(UnreloadableChange(a, WithNamespace("blue", "two")), "instance");
+  model::Config named = a, bare = a;
+  named.global.nftables = "fw";
+  bare.global.nftables = "";  // `nftables` alone: vigil's own table, as without the keyword
+  EXPECT_EQ(UnreloadableChange(a, named), "nftables");
+  EXPECT_EQ(UnreloadableChange(named, bare), "nftables");
+  EXPECT_EQ(UnreloadableChange(a, bare), "");
+  named.global.nftables_priority = 5;  // the engine keeps its tables as they are
+  EXPECT_EQ(UnreloadableChange(a, a), "");
 }
 
 }  // namespace
