@@ -10,7 +10,7 @@ import json
 import pytest
 
 import lab as lablib
-from vrrp_lab import Spec, VrrpLab, require_keepalived
+from vrrp_lab import KEEPALIVED, Spec, VrrpLab, require_keepalived
 
 SPEC = Spec(version=3, interval=0.1)
 V4 = "10.99.0.100"
@@ -241,3 +241,29 @@ def test_reload_keeps_the_filters_tables(lab, vigild):
     assert ruleset(r1.node) == before
     assert r1.term() == 0
     assert ruleset(r1.node) == {}
+
+
+@pytest.mark.parametrize("lines,status", [
+    ("nftables fw_vrrp\nnftables_priority -300\nnftables_counters\nnftables_ifindex", 0),
+    ("nftables_priority 10\nnftables fw_vrrp", 0),  # the priority is lost, silently there
+    ("nftables\nnftables_ipvs\nnftables_ipvs_priority 3\nnftables_ipvs_start_fwmark 7", 0),
+    ("nftables a\nnftables b", 5),
+    ("nftables_priority x", 5),
+    ("nftables_priority 2147483648", 5),
+    ("nftables_ipvs_start_fwmark 0", 5),
+    ("nftables_ipvs_priority -2147483649", 5),
+    ("vrrp_iptables", 5),
+    ("vrrp_iptables VRRP_IN VRRP_OUT", 5),
+    ("vrrp_ipsets keepalived", 5),
+])
+def test_check_exits_as_keepalived(lab, vigild, lines, status):
+    """vigild -t and keepalived 2.2.7 -t on the same file, on a node where the interface
+    exists: the same exit status."""
+    require_keepalived()
+    vl = VrrpLab(lab, vigild)
+    node = vl.router("r1").node
+    conf = vl.file("check.conf", "global_defs {\n" + "".join(
+        f"    {line}\n" for line in lines.split("\n")) + "}\n" + body())
+    k = node.run([KEEPALIVED, "-t", "-f", conf], check=False)
+    t = node.run([vl.vigild, "-t", "-f", conf], check=False)
+    assert (t.returncode, k.returncode) == (status, status), t.stderr + k.stdout + k.stderr
