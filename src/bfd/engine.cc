@@ -89,10 +89,27 @@ Result<UniqueFd> OpenReceiver(model::Family family, uint16_t port) {
     if (auto r = SetInt(fd.get(), IPPROTO_IPV6, IPV6_RECVPKTINFO, 1, "IPV6_RECVPKTINFO"); !r)
       return std::unexpected(r.error());
   }
+  // The kernel's receive time of each datagram: detection counts from it (see Drain).
+  if (auto r = SetInt(fd.get(), SOL_SOCKET, SO_TIMESTAMPNS, 1, "SO_TIMESTAMPNS"); !r)
+    return std::unexpected(r.error());
   SockAddr any = ToSockAddr(std::nullopt, family, port);
   if (bind(fd.get(), reinterpret_cast<sockaddr*>(&any.ss), any.len) != 0)
     return FailErrno("bind to BFD port " + std::to_string(port));
   return fd;
+}
+
+// Returns the steady-clock time of a datagram the kernel stamped at `kernel` (CLOCK_REALTIME),
+// by its age on the realtime clock; nullopt when that age is not believable (the realtime
+// clock was stepped), so the datagram counts as received when handled.
+std::optional<TimePoint> ArrivalTime(const timespec& kernel) {
+  const auto stamped = std::chrono::system_clock::time_point(
+      std::chrono::duration_cast<std::chrono::system_clock::duration>(
+          std::chrono::seconds(kernel.tv_sec) + std::chrono::nanoseconds(kernel.tv_nsec)));
+  const TimePoint steady_now = steady_clock::now();
+  const auto age = std::chrono::system_clock::now() - stamped;
+  if (age < std::chrono::system_clock::duration::zero() || age > std::chrono::seconds(1))
+    return std::nullopt;
+  return steady_now - std::chrono::duration_cast<steady_clock::duration>(age);
 }
 
 // Opens a session's sending socket: bound to its source_ip (if any) and a port in
@@ -291,6 +308,10 @@ class EngineImpl final : public control::Engine {
           int hops = 0;
           std::memcpy(&hops, CMSG_DATA(c), sizeof hops);
           d.ttl = static_cast<uint8_t>(hops);
+        } else if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_TIMESTAMPNS) {
+          timespec ts{};
+          std::memcpy(&ts, CMSG_DATA(c), sizeof ts);
+          d.arrived = ArrivalTime(ts);
         } else if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO) {
           in_pktinfo pi{};
           std::memcpy(&pi, CMSG_DATA(c), sizeof pi);
@@ -351,6 +372,10 @@ class EngineImpl final : public control::Engine {
     timer_.async_wait([this](std::error_code ec) {
       if (ec || stopping_) return;
       armed_.reset();
+      // What is already queued is read first: a packet that arrived before a detection
+      // deadline (by its kernel timestamp) keeps the session Up even when this process
+      // was too busy to read it in time.
+      for (auto& [key, r] : receivers_) Drain(*r);
       Output out;
       table_.OnTimer(steady_clock::now(), out);
       Handle(out);

@@ -101,7 +101,8 @@ std::vector<Action> Session::Start(TimePoint now) {
   return out;
 }
 
-std::vector<Action> Session::OnPacket(const ControlPacket& p, TimePoint now) {
+std::vector<Action> Session::OnPacket(const ControlPacket& p, TimePoint now,
+                                      std::optional<TimePoint> received) {
   std::vector<Action> out;
   if (p.your_discriminator != 0 && p.your_discriminator != local_discr_) return out;
   if (state_ == State::kAdminDown) return out;
@@ -125,7 +126,9 @@ std::vector<Action> Session::OnPacket(const ControlPacket& p, TimePoint now) {
   } else if (state_ == State::kUp && remote_state_ == State::kDown) {
     ChangeState(State::kDown, Diag::kNeighborDown, out);
   }
-  last_rx_ = now;
+  TimePoint heard = received ? std::min(*received, now) : now;
+  if (last_rx_) heard = std::max(heard, *last_rx_);
+  last_rx_ = heard;
 
   // The reply to a Poll goes out at once, whatever the transmit timer says.
   if (p.poll) out.push_back(Transmit{MakePacket(true)});

@@ -71,7 +71,11 @@ class Session {
   // Runs the reception rules of RFC 5880 6.8.6 on a packet Decode accepted and that the
   // shell matched to this session. Returns the actions; a packet for another session
   // (Your Discriminator set and not ours) or received in AdminDown is ignored.
-  std::vector<Action> OnPacket(const ControlPacket& packet, TimePoint now);
+  // `received` is when the packet reached the host (the kernel's timestamp), which may be
+  // earlier than `now` when the process was slow to read it: the detection time counts
+  // from it (kept within [the previous packet's, now]); unset, from `now`.
+  std::vector<Action> OnPacket(const ControlPacket& packet, TimePoint now,
+                               std::optional<TimePoint> received = std::nullopt);
 
   // Runs what is due at `now`: detection expiry, then the periodic transmission.
   std::vector<Action> OnTimer(TimePoint now);

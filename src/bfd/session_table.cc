@@ -111,7 +111,7 @@ void SessionTable::OnReceive(const Received& d, TimePoint now, Output& out) {
     return;
   }
   ++e->counters.received;
-  Collect(*e, e->session->OnPacket(*packet, now), out);
+  Collect(*e, e->session->OnPacket(*packet, now, d.arrived), out);
 }
 
 void SessionTable::OnTimer(TimePoint now, Output& out) {

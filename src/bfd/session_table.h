@@ -62,6 +62,9 @@ struct Received {
   uint8_t ttl = 0;                     // IP TTL / hop limit; 0 when not reported
   bool multihop = false;               // arrived on port 4784
   std::span<const uint8_t> payload;
+  // When the kernel received it, on the steady clock (SO_TIMESTAMPNS); the session's
+  // silence is counted from it. Unset: from the time it is handled.
+  std::optional<TimePoint> arrived;
 };
 
 // Why a received datagram was dropped before or after decoding: the codec's reasons

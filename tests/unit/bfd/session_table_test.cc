@@ -161,6 +161,68 @@ Received Datagram(const std::array<uint8_t, kMandatorySize>& bytes, const char* 
   return r;
 }
 
+// b's Up packet to a, as b's session would send it.
+std::array<uint8_t, kMandatorySize> UpPacketFrom(const Pair& p) {
+  ControlPacket c;
+  c.state = State::kUp;
+  c.detect_mult = 3;
+  c.my_discriminator = p.b.sessions().at("toA").session->local_discriminator();
+  c.your_discriminator = p.a.sessions().at("toB").session->local_discriminator();
+  c.desired_min_tx_us = 100'000;
+  c.required_min_rx_us = 100'000;
+  return Encode(c);
+}
+
+// The shell reads a datagram late (a busy process): the detection time counts from when
+// the kernel received it, not from when it was handled, so the session goes Down 300 ms
+// after the peer's last packet reached the host, and stays Up when a packet that arrived
+// before the deadline is handled after it.
+TEST(SessionTableTest, DetectionCountsFromTheKernelsArrivalTime) {
+  Pair p;
+  Output oa, ob;
+  p.a.Configure({Peer("toB", "10.0.0.2")}, p.clock.Now(), oa);
+  p.b.Configure({Peer("toA", "10.0.0.1")}, p.clock.Now(), ob);
+  p.Run(oa, true);
+  p.Run(ob, false);
+  p.AdvanceTo(p.clock.Now() + milliseconds(3000));
+  const Session& s = *p.a.sessions().at("toB").session;
+  ASSERT_EQ(s.state(), State::kUp);
+  ASSERT_EQ(s.detection_time(), milliseconds(300));
+  const TimePoint deadline = *s.detection_deadline();
+  const auto bytes = UpPacketFrom(p);
+
+  // Arrived 10 ms before the deadline, handled 20 ms after it: still Up, and the next
+  // deadline is 300 ms after its arrival.
+  Received r = Datagram(bytes, "10.0.0.2", "10.0.0.1", 255);
+  r.arrived = deadline - milliseconds(10);
+  p.clock.Set(deadline + milliseconds(20));
+  Output o;
+  p.a.OnReceive(r, p.clock.Now(), o);
+  p.a.OnTimer(p.clock.Now(), o);
+  EXPECT_TRUE(o.transitions.empty());
+  EXPECT_EQ(s.state(), State::kUp);
+  EXPECT_EQ(s.detection_deadline(), deadline + milliseconds(290));
+
+  // An arrival before the last one's (out of order) does not move the deadline back; one
+  // "after now" (a clock gone wrong) counts as now.
+  r.arrived = deadline - milliseconds(50);
+  p.a.OnReceive(r, p.clock.Now(), o);
+  EXPECT_EQ(s.detection_deadline(), deadline + milliseconds(290));
+  r.arrived = p.clock.Now() + milliseconds(500);
+  p.a.OnReceive(r, p.clock.Now(), o);
+  EXPECT_EQ(s.detection_deadline(), p.clock.Now() + milliseconds(300));
+
+  // Then silence: Down exactly 300 ms after that last packet.
+  const TimePoint last = p.clock.Now();
+  p.clock.Set(last + milliseconds(299));
+  p.a.OnTimer(p.clock.Now(), o);
+  EXPECT_EQ(s.state(), State::kUp);
+  p.clock.Set(last + milliseconds(300));
+  p.a.OnTimer(p.clock.Now(), o);
+  EXPECT_EQ(s.state(), State::kDown);
+  EXPECT_EQ(s.local_diag(), Diag::kDetectionExpired);
+}
+
 TEST(SessionTableTest, PacketsAreMatchedByAddressesPortAndTtlAsKeepalived) {
   FakeClock clock;
   SessionTable t(Predictable());
