@@ -923,6 +923,13 @@ void BuildVrrpInstance(const Node& n, model::Config& cfg, Diagnostics& diags) {
     v.down_timer_adverts = 3;
   }
   v.accept = accept.value_or(v.priority == 255 ? true : !v.strict_mode);
+  if (v.accept && v.priority != 255 && v.strict_mode && v.version == 2) {
+    // keepalived: "accept mode for VRRP version 2 does not comply with RFC3768 - resetting"
+    // (graded an error at -t); the instance's VIPs are then filtered (vrrp/accept_filter.h).
+    diags.Warning(at, who + ": accept mode with strict mode does not comply with VRRP version 2 "
+                        "(RFC 3768); accept is reset", Grade::kError);
+    v.accept = false;
+  }
   if (v.mcast_dst_ip && unicast) {
     diags.Error(at, who + ": mcast_dst_ip cannot be used with unicast peers; ignored");
     v.mcast_dst_ip.reset();

@@ -267,3 +267,24 @@ def test_check_exits_as_keepalived(lab, vigild, lines, status):
     k = node.run([KEEPALIVED, "-t", "-f", conf], check=False)
     t = node.run([vl.vigild, "-t", "-f", conf], check=False)
     assert (t.returncode, k.returncode) == (status, status), t.stderr + k.stdout + k.stderr
+
+
+def test_strict_version_2_resets_accept_as_keepalived(lab, vigild):
+    """strict mode with VRRP version 2 takes no accept mode (RFC 3768): keepalived resets
+    an explicit `accept` (-t exits 5) and filters the VIP; so does vigild."""
+    require_keepalived()
+    vl = VrrpLab(lab, vigild)
+    r1 = vl.router("r1")
+    v2 = Spec(version=2, interval=1)
+    conf = vl.file("v2.conf", "global_defs {\n}\n" +
+                   r1.instance(v2, 150, extra="strict_mode\naccept", state="MASTER"))
+    k = r1.node.run([KEEPALIVED, "-t", "-f", conf], check=False)
+    t = r1.node.run([vl.vigild, "-t", "-f", conf], check=False)
+    assert (t.returncode, k.returncode) == (5, 5)
+    assert "accept mode for VRRP version 2 does not comply with RFC3768" in k.stdout + k.stderr
+    r1.start(v2, 150, extra="strict_mode\naccept", state="MASTER")
+    lablib.wait_until(lambda: r1.holds_all(), timeout=15, message="r1 holds the VIP")
+    lablib.wait_until(lambda: filtered(r1.node, "ip", "vigil_vrrp", "vips") == v2.vips(),
+                      timeout=10, message="r1 filters the VIP")
+    assert not vl.client.ping(v2.vips()[0], timeout=1.0)
+    assert r1.term() == 0

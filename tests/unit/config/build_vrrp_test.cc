@@ -443,6 +443,42 @@ TEST(BuildVrrpTest, NoVirtualIpaddressIsClearedInStrictMode) {
   EXPECT_TRUE(cfg.vrrp_instances.empty());
 }
 
+TEST(BuildVrrpTest, AcceptIsResetInStrictModeWithVersion2AsKeepalived) {
+  Diagnostics d;
+  auto cfg = BuildText(R"(vrrp_instance V2 {
+  interface eth0
+  virtual_router_id 51
+  strict_mode
+  accept
+  virtual_ipaddress { 10.0.0.1 }
+}
+vrrp_instance V3 {
+  interface eth0
+  virtual_router_id 52
+  version 3
+  strict_mode
+  accept
+  virtual_ipaddress { 10.0.0.2 }
+}
+vrrp_instance Owner {
+  interface eth0
+  virtual_router_id 53
+  state MASTER
+  priority 255
+  strict_mode
+  accept
+  virtual_ipaddress { 10.0.0.3 }
+})", d);
+  EXPECT_EQ(DiagLines(d),
+            Strings{"1:15: warning: vrrp_instance V2: accept mode with strict mode does not comply "
+                    "with VRRP version 2 (RFC 3768); accept is reset"});
+  EXPECT_EQ(d.ExitCode(), CheckExit::kErrors);  // keepalived -t: exit 5
+  ASSERT_EQ(cfg.vrrp_instances.size(), 3u);
+  EXPECT_FALSE(cfg.vrrp_instances[0].accept);  // its VIPs are filtered
+  EXPECT_TRUE(cfg.vrrp_instances[1].accept);
+  EXPECT_TRUE(cfg.vrrp_instances[2].accept);
+}
+
 TEST(BuildVrrpTest, OwnerIgnoreAdvertsDefaultsAndChecks) {
   Diagnostics d;
   auto cfg = BuildText(R"(global_defs {
