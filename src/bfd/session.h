@@ -6,7 +6,8 @@
 //  - transmit: every max(DesiredMinTx, remote RequiredMinRx), jittered to 75-100 % of it
 //    (75-90 % with detect multiplier 1); DesiredMinTx is idle_tx (>= 1 s) while not Up;
 //  - detection (Init and Up): remote Detect Mult x max(RequiredMinRx, remote DesiredMinTx)
-//    after the last packet received, then Down with diag 1;
+//    after the last packet received (when the kernel received it, if the shell knows),
+//    then Down with diag 1;
 //  - a change of min_tx/min_rx while Up, and the step from idle_tx to min_tx on coming Up,
 //    runs a Poll Sequence; an interval that grows (tx) or shrinks (rx) takes effect when
 //    the Final arrives, the other way at once.
