@@ -15,6 +15,7 @@
 
 #include "base/fd.h"
 #include "base/log.h"
+#include "check/announce.h"
 #include "check/deadline_queue.h"
 #include "check/probe_registry.h"
 #include "check/virtual_server.h"
@@ -22,7 +23,9 @@
 #include "lb/load_balancer.h"
 #include "lb/nftables_backend.h"
 #include "model/config.h"
+#include "net/netlink.h"
 #include "net/netns.h"
+#include "net/rtnetlink.h"
 
 namespace vigil::check {
 namespace {
@@ -30,6 +33,8 @@ namespace {
 // How long shutdown waits for omega's notify scripts, and how often it looks.
 constexpr auto kShutdownScriptWait = std::chrono::seconds(2);
 constexpr auto kShutdownPoll = std::chrono::milliseconds(20);
+// How soon a failed change of the announce table is tried again.
+constexpr auto kAnnounceRetry = std::chrono::seconds(1);
 // How long to wait before trying again when the kernel refused a change.
 constexpr auto kApplyRetryDelay = std::chrono::seconds(2);
 // How long `vigilctl drain` leaves a real server at weight 0 before it disables it, unless
@@ -335,6 +340,7 @@ class CheckEngine final : public control::Engine {
     }
     if (auto r = ApplyLb(/*retry_on_failure=*/false); !r) return r;
     WatchLb();
+    if (auto r = ConfigureAnnouncer(config); !r) return r;
     for (auto& [key, probe] : probes_) ScheduleFirst(probe);
     log::Info("checker engine started: " + Plural(vss_.size(), "virtual server") + ", " +
               Plural(probes_.size(), "probe"));
@@ -426,6 +432,8 @@ class CheckEngine final : public control::Engine {
     ForgetAdminOfGoneServers();
     for (auto& [v, events] : pending) HandleEvents(v, events);
     auto applied = ApplyLb(/*retry_on_failure=*/true);
+    if (auto r = ConfigureAnnouncer(config); !r)
+      log::Error("vigil_announce_table: " + r.error().ToString());
     for (auto& [key, probe] : probes_) {
       if (!previous.contains(key)) ScheduleFirst(probe);
     }
@@ -500,12 +508,15 @@ class CheckEngine final : public control::Engine {
   }
 
   void Stop(std::function<void()> done) override {
+    // The routers stop sending first: every announcement is withdrawn.
+    WithdrawAnnouncements("stop");
     StopProbes(probes_);
     if (retry_timer_) seams_.timers->Cancel(retry_timer_);
     retry_timer_ = 0;
     if (apply_timer_) seams_.timers->Cancel(apply_timer_);
     apply_timer_ = 0;
-    for (TimerService::Id* t : {&audit_timer_, &restore_timer_, &drain_poll_timer_}) {
+    for (TimerService::Id* t : {&audit_timer_, &restore_timer_, &drain_poll_timer_,
+                                &announce_retry_timer_}) {
       if (*t) seams_.timers->Cancel(*t);
       *t = 0;
     }
@@ -564,6 +575,7 @@ class CheckEngine final : public control::Engine {
 
   void Report(control::Status& status) const override {
     FlushStats();
+    ReportAnnouncements(status);
     status.lb_backend = lb_ ? std::string(lb_->backend().Name()) : "";
     if (lb_) status.lb_restorations = lb_->restorations();
     // How long each real server's longest-running check has been running.
@@ -862,6 +874,119 @@ class CheckEngine final : public control::Engine {
   }
 
   // BFD_CHECK: the BFD engine's news about `session`, through the supervisor.
+  // ---- vigil_announce_table -------------------------------------------------------
+
+  void OnVrrpState(const std::string& instance, bool master) override {
+    if (master ? !vrrp_masters_.insert(instance).second : vrrp_masters_.erase(instance) == 0) return;
+    UpdateAnnouncements(master ? "vrrp_master" : "vrrp_not_master");
+  }
+
+  void OnMaintenance(bool on) override {
+    if (on == maintenance_) return;
+    maintenance_ = on;
+    UpdateAnnouncements(on ? "maintenance" : "maintenance_off");
+  }
+
+  // Takes `config`'s announce table: a new table is flushed of what a run that died left
+  // (vigil's protocol) and filled; a table no longer named is emptied.
+  Result<void> ConfigureAnnouncer(const model::Config& config) {
+    const std::optional<uint32_t> table = config.global.announce_table;
+    if (announcer_ && (!table || *table != announcer_->table())) {
+      WithdrawAnnouncements("reload");
+      announcer_.reset();
+    }
+    if (table && !announcer_) {
+      if (!seams_.route_netlink) {
+        auto nl = net::NetlinkSocket::Open(NETLINK_ROUTE);
+        if (!nl) return Fail(nl.error().code(), "vigil_announce_table: " + nl.error().ToString(),
+                             nl.error().sys_errno());
+        own_route_netlink_ = std::make_unique<net::NetlinkSocket>(std::move(*nl));
+        seams_.route_netlink = own_route_netlink_.get();
+      }
+      route_rt_ = std::make_unique<net::Rtnetlink>(*seams_.route_netlink);
+      announcer_ = std::make_unique<RouteAnnouncer>(*route_rt_, *table);
+      if (auto n = announcer_->Flush(); !n)
+        log::Error("vigil_announce_table " + std::to_string(*table) +
+                   ": cannot flush what a previous run left: " + n.error().ToString());
+      else if (*n > 0)
+        log::Notice("vigil_announce_table " + std::to_string(*table) + ": removed " +
+                    Plural(static_cast<size_t>(*n), "route") + " a previous run left");
+    }
+    UpdateAnnouncements(announcer_configured_ ? "reload" : "start");
+    announcer_configured_ = true;
+    return {};
+  }
+
+  // Returns the virtual servers as the announcement sees them.
+  std::vector<AnnounceSource> AnnounceSources() const {
+    std::vector<AnnounceSource> out;
+    for (const Vs& vs : vss_) {
+      AnnounceSource a;
+      a.addresses = AnnounceAddresses(vs.model, config_.virtual_server_groups);
+      a.with = vs.model.announce_with;
+      a.up = vs.state && vs.state->quorum_up();
+      out.push_back(std::move(a));
+    }
+    return out;
+  }
+
+  // Brings the announce table to what the services, the instances and maintenance say;
+  // `reason` goes with each change's event.
+  void UpdateAnnouncements(const std::string& reason) {
+    if (!announcer_ || stopped_announcing_) return;
+    ApplyAnnouncements(DesiredAnnouncements(AnnounceSources(), vrrp_masters_, maintenance_), reason);
+  }
+
+  void WithdrawAnnouncements(const std::string& reason) {
+    if (!announcer_) return;
+    ApplyAnnouncements({}, reason);
+    if (reason == "stop") stopped_announcing_ = true;
+  }
+
+  void ApplyAnnouncements(const std::set<model::IpAddress>& desired, const std::string& reason) {
+    const std::set<model::IpAddress> before = announcer_->installed();
+    auto r = announcer_->Apply(desired);
+    const std::string table = std::to_string(announcer_->table());
+    for (const auto& a : DiffAnnouncements(before, announcer_->installed()).withdraw) {
+      log::Notice("announce: withdrew " + a.ToString() + " from table " + table + " (" + reason + ")");
+      Emit("announce", {{"address", a.ToString()}, {"announced", false}, {"reason", reason}});
+    }
+    for (const auto& a : DiffAnnouncements(before, announcer_->installed()).announce) {
+      log::Notice("announce: announced " + a.ToString() + " in table " + table + " (" + reason + ")");
+      Emit("announce", {{"address", a.ToString()}, {"announced", true}, {"reason", reason}});
+    }
+    const std::string error = r ? "" : r.error().ToString();
+    if (!error.empty() && error != announce_error_) log::Error("announce: " + error);
+    if (error.empty() && !announce_error_.empty()) log::Notice("announce: table " + table + " is as wanted again");
+    announce_error_ = error;
+    if (!error.empty() && !announce_retry_timer_ && !stopped_announcing_)
+      announce_retry_timer_ = seams_.timers->After(kAnnounceRetry, [this] {
+        announce_retry_timer_ = 0;
+        UpdateAnnouncements("retry");
+      });
+    if (before != announcer_->installed() || !error.empty()) Changed();
+  }
+
+  void ReportAnnouncements(control::Status& status) const {
+    if (!announcer_) return;
+    control::AnnounceStatus& a = status.announce;
+    a.table = announcer_->table();
+    for (const auto& addr : announcer_->installed()) a.announced.push_back(addr.ToString());
+    for (const AnnounceSource& src : AnnounceSources()) {
+      if (!src.up) continue;
+      for (const auto& addr : src.addresses) {
+        if (announcer_->installed().contains(addr)) continue;
+        std::string why = maintenance_ ? "maintenance"
+                          : stopped_announcing_ ? "stopping"
+                          : src.with && !vrrp_masters_.contains(*src.with) ? *src.with + " not MASTER"
+                          : !announce_error_.empty() ? "error"
+                          : "";
+        if (!why.empty()) a.held.emplace(addr.ToString(), why);
+      }
+    }
+    a.error = announce_error_;
+  }
+
   void OnBfdState(const std::string& session, bool up) override {
     bfd_up_[session] = up;
     for (auto& [key, probe] : probes_) {
@@ -990,6 +1115,14 @@ class CheckEngine final : public control::Engine {
 
   // Logs `events` of virtual server `v` and runs their scripts and FIFO lines, in order.
   void HandleEvents(size_t v, const std::vector<Event>& events) {
+    HandleEventsOnly(v, events);
+    if (std::any_of(events.begin(), events.end(), [](const Event& e) {
+          return !e.stopping && (e.kind == Event::Kind::kQuorumUp || e.kind == Event::Kind::kQuorumDown);
+        }))
+      UpdateAnnouncements("quorum");
+  }
+
+  void HandleEventsOnly(size_t v, const std::vector<Event>& events) {
     const Vs& vs = vss_[v];
     const std::string vs_name = vs.state->config().name;
     for (const Event& e : events) {
@@ -1321,6 +1454,17 @@ class CheckEngine final : public control::Engine {
   std::map<std::pair<std::string, std::string>, AdminEntry> admin_;
   std::map<std::string, std::shared_ptr<Probe>> probes_;
   std::map<std::string, bool> bfd_up_;  // BFD_CHECK: BFD sessions by name, Up or not
+  // vigil_announce_table: the table's owner, the instances the VRRP engine says are
+  // MASTER, vigilctl maintenance, the last failure to change the table.
+  std::unique_ptr<net::NetlinkSocket> own_route_netlink_;
+  std::unique_ptr<net::Rtnetlink> route_rt_;
+  std::unique_ptr<RouteAnnouncer> announcer_;
+  std::set<std::string> vrrp_masters_;
+  bool maintenance_ = false;
+  bool announcer_configured_ = false;
+  bool stopped_announcing_ = false;
+  std::string announce_error_;
+  TimerService::Id announce_retry_timer_ = 0;
   std::vector<std::shared_ptr<Probe>> retired_;  // stopped while in flight
   // The load balancer's desired state as last applied; lb_current_ while the kernel is
   // known to hold it (the last apply succeeded). changed_vs_: the virtual servers whose

@@ -26,6 +26,10 @@ namespace asio {
 class io_context;
 }
 
+namespace vigil::net {
+class NetlinkTransport;
+}
+
 namespace vigil::check {
 
 // What the daemon's command line says to the engine.
@@ -75,6 +79,9 @@ struct EngineSeams {
   UserResolver resolve_user;     // default: LookupUser
   std::string ipvs_proc_path = lb::kIpvsProcPath;
   lb::ModuleLoader load_module;  // default: lb::ModprobeModule
+  // The rtnetlink transport of vigil_announce_table's routes; default: a NETLINK_ROUTE
+  // socket opened when the configuration first names a table.
+  net::NetlinkTransport* route_netlink = nullptr;
 };
 
 // Returns the checker engine on `io` (see control::Engine). Start picks the backend from

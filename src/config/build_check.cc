@@ -780,6 +780,11 @@ void BuildVirtualServer(const Node& n, model::Config& cfg, Diagnostics& diags) {
       SetOptBool(c, smtp_alert, diags);
     } else if (kw == "virtualhost") {
       if ((t = RequireArg(c, 0, diags))) vs.virtualhost = t->text;
+    } else if (kw == "vigil_announce_with") {
+      if ((t = RequireArg(c, 0, diags))) {
+        vs.announce_with = t->text;
+        vs.announce_with_loc = RefOf(c);
+      }
     } else if (kw == "alpha") {
       vs.alpha = true;
     } else if (kw == "omega") {
@@ -1033,6 +1038,21 @@ void FinishCheck(model::Config& cfg, Diagnostics& diags) {
                                    *vs.group + "' is not defined; ignored");
     return true;
   });
+  // vigil_announce_with names a vrrp_instance; without vigil_announce_table it does nothing.
+  for (auto& vs : cfg.virtual_servers) {
+    if (!vs.announce_with) continue;
+    const std::string& name = *vs.announce_with;
+    if (std::none_of(cfg.vrrp_instances.begin(), cfg.vrrp_instances.end(),
+                     [&](const model::VrrpInstance& i) { return i.name == name; })) {
+      diags.Error(LocOf(vs.announce_with_loc),
+                  "vigil_announce_with: vrrp_instance '" + name + "' is not defined; ignored");
+      vs.announce_with.reset();
+    } else if (!cfg.global.announce_table) {
+      diags.Warning(LocOf(vs.announce_with_loc),
+                    "vigil_announce_with without vigil_announce_table in global_defs: "
+                    "nothing is announced");
+    }
+  }
 }
 
 }  // namespace vigil::config::build_internal

@@ -340,6 +340,14 @@ void BuildGlobalDefs(const Node& block, model::Global& g, Diagnostics& diags) {
     }
     else if (kw == "lvs_sync_daemon") BuildLvsSyncDaemon(n, g, diags);
     else if (kw == "vigil_conntrackd") BuildConntrackd(n, g, diags);
+    else if (kw == "vigil_announce_table") {
+      // FRR's `ip import-table` takes 1..252 (253..255 are the kernel's own tables).
+      if (const Token* t = RequireArg(n, 0, diags))
+        if (auto v = ParseInteger(*t, kw, 1, 252, diags)) {
+          g.announce_table = static_cast<uint32_t>(*v);
+          g.announce_table_loc = RefOf(n);
+        }
+    }
     else if (kw == "lvs_timeouts") BuildLvsTimeouts(n, g, diags);
     else if (kw == "lvs_flush") SetBool(n, g.lvs_flush, diags);
     else if (kw == "lvs_flush_onstop" || kw == "lvs_flush_on_stop") SetBool(n, g.lvs_flush_on_stop, diags);

@@ -308,6 +308,8 @@ constexpr KeywordSpec kVirtualServerKeywords[] = {
     Kw("sorry_server_inhibit"),
     Kw("sorry_server_lvs_method"),
     Block("real_server", kRealServerBlock),
+    // vigil's own (keepalived does not know it).
+    Kw("vigil_announce_with"),  // VRRP_INSTANCE: announce only while it is MASTER
 };
 constexpr BlockSchema kVirtualServerBlock("virtual_server", kVirtualServerKeywords);
 

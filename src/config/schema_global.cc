@@ -220,6 +220,7 @@ constexpr KeywordSpec kGlobalDefsKeywords[] = {
     Kw("vigil_control_group"),   // GROUP: its members may use the control socket
     Kw("vigil_metrics_listen"),  // ADDR:PORT
     Kw("vigil_conntrackd"),      // CONFIG_FILE SYNC_GROUP|VRRP_INSTANCE [timeout SECONDS]
+    Kw("vigil_announce_table"),  // N: host routes of the services that are up (for FRR)
 };
 constexpr BlockSchema kGlobalDefsBlock("global_defs", kGlobalDefsKeywords);
 

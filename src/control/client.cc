@@ -232,6 +232,21 @@ std::string BfdTable(const json& sessions) {
                rows);
 }
 
+// The announce table's addresses (vigil_announce_table): announced, or held and why.
+std::string AnnounceTable(const json& a) {
+  std::vector<std::vector<std::string>> rows;
+  const std::string table = Str(a.value("table", json()));
+  for (const auto& addr : a.value("announced", json::array()))
+    rows.push_back({Str(addr), table, "yes"});
+  const json held = a.value("held", json::object());
+  for (auto it = held.begin(); it != held.end(); ++it)
+    rows.push_back({it.key(), table, "no (" + Str(it.value()) + ")"});
+  std::string out = Table({"ANNOUNCE", "TABLE", "ANNOUNCED"}, rows);
+  if (!Str(a.value("error", json())).empty())
+    out += "announce error: " + Str(a.value("error", json())) + "\n";
+  return out;
+}
+
 // "engines: vrrp pid 12, check NOT RUNNING (why; retry in 2 s)", one line.
 std::string EnginesLine(const json& engines) {
   if (!engines.is_array() || engines.empty()) return "";
@@ -315,6 +330,8 @@ Rendered RenderResponse(const std::string& command, const std::string& response_
     out << "\n" << ServersTable(s["virtual_servers"]);
   if (!s.value("bfd_sessions", json::array()).empty())
     out << "\n" << BfdTable(s["bfd_sessions"]);
+  if (s.contains("announce") && s["announce"].value("table", 0) != 0)
+    out << "\n" << AnnounceTable(s["announce"]);
   return {out.str(), true};
 }
 

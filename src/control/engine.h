@@ -52,6 +52,17 @@ class Engine {
     (void)up;
   }
 
+  // Takes a VRRP instance's news, which the supervisor passes on from the VRRP engine to
+  // the checker engine (vigil_announce_with): `master` while the instance is MASTER. Before
+  // any news an instance counts as not MASTER. Engines that need none ignore it.
+  virtual void OnVrrpState(const std::string& instance, bool master) {
+    (void)instance;
+    (void)master;
+  }
+  // Takes the node's maintenance mode (vigilctl maintenance on|off), which the supervisor
+  // passes on to the checker engine. Engines that need it otherwise ignore it.
+  virtual void OnMaintenance(bool on) { (void)on; }
+
   // The engine calls this whenever its observable state changed.
   void set_on_change(std::function<void()> f) { on_change_ = std::move(f); }
   // The engine calls this with each event for `vigilctl watch` (an EventBody), in the
@@ -60,6 +71,10 @@ class Engine {
   // The BFD engine calls this when a session comes Up or leaves Up (see OnBfdState).
   void set_on_bfd_state(std::function<void(const std::string&, bool)> f) {
     on_bfd_state_ = std::move(f);
+  }
+  // The VRRP engine calls this when an instance becomes MASTER or leaves MASTER.
+  void set_on_vrrp_state(std::function<void(const std::string&, bool)> f) {
+    on_vrrp_state_ = std::move(f);
   }
 
  protected:
@@ -72,11 +87,15 @@ class Engine {
   void PublishBfdState(const std::string& session, bool up) {
     if (on_bfd_state_) on_bfd_state_(session, up);
   }
+  void PublishVrrpState(const std::string& instance, bool master) {
+    if (on_vrrp_state_) on_vrrp_state_(instance, master);
+  }
 
  private:
   std::function<void()> on_change_;
   std::function<void(std::string)> on_event_;
   std::function<void(const std::string&, bool)> on_bfd_state_;
+  std::function<void(const std::string&, bool)> on_vrrp_state_;
 };
 
 }  // namespace vigil::control

@@ -22,6 +22,7 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(BfdSessionStatus, name, neighbor
                                                 remote_discriminator, tx_interval_s,
                                                 detection_time_s, packets_sent, packets_received,
                                                 up_transitions, down_transitions)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(AnnounceStatus, table, announced, held, error)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(ListenerStatus, name, accepted, accept_errors,
                                                 refused, timed_out, open, watching,
                                                 max_connections)
@@ -31,7 +32,8 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(Status, version, pid, uptime_s, 
                                                 reloads, reload_failures, last_reload_ok,
                                                 maintenance, events, lb_backend, lb_restorations,
                                                 conntrackd_commands, instances, virtual_servers,
-                                                bfd_sessions, bfd_dropped, engines, listeners)
+                                                bfd_sessions, announce, bfd_dropped, engines,
+                                                listeners)
 
 std::string ToJson(const Status& status, int indent) {
   // Names may hold any byte but JSON is UTF-8: an invalid sequence becomes U+FFFD.
@@ -325,6 +327,19 @@ std::string RenderPrometheus(const Status& s) {
              "Received BFD datagrams dropped before reaching a session, by reason.");
     for (const auto& [reason, n] : s.bfd_dropped)
       w.Sample("vigil_bfd_packets_dropped_total", {{"reason", reason}}, double(n));
+  }
+  if (s.announce.table != 0) {
+    w.Family("vigil_announce_table", "gauge",
+             "The kernel routing table vigil keeps announced host routes in "
+             "(vigil_announce_table).");
+    w.Sample("vigil_announce_table", {}, s.announce.table);
+    w.Family("vigil_announce_route", "gauge",
+             "1 while the address's host route is in the announce table; 0 while its service "
+             "is up but the route is held back (maintenance, vigil_announce_with).");
+    for (const auto& a : s.announce.announced) w.Sample("vigil_announce_route", {{"address", a}}, 1);
+    for (const auto& [a, why] : s.announce.held) w.Sample("vigil_announce_route", {{"address", a}}, 0);
+    w.Family("vigil_announce_error", "gauge", "1 while the last change of the announce table failed.");
+    w.Sample("vigil_announce_error", {}, s.announce.error.empty() ? 0 : 1);
   }
   if (!s.virtual_servers.empty()) {
     w.Family("vigil_lb_virtual_server_quorum_up", "gauge",

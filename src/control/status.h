@@ -91,6 +91,18 @@ struct BfdSessionStatus {
   friend bool operator==(const BfdSessionStatus&, const BfdSessionStatus&) = default;
 };
 
+// vigil_announce_table: the host routes the checker engine keeps for a routing daemon.
+struct AnnounceStatus {
+  uint32_t table = 0;                  // 0: vigil_announce_table is not set
+  std::vector<std::string> announced;  // the addresses in the table now
+  // Addresses of services that are up but not announced, with why ("maintenance",
+  // "VI_1 not MASTER").
+  std::map<std::string, std::string> held;
+  std::string error;                   // the last failure to change the table ("": none)
+
+  friend bool operator==(const AnnounceStatus&, const AnnounceStatus&) = default;
+};
+
 // One of the supervisor's listeners (the control socket, the metrics endpoint).
 struct ListenerStatus {
   std::string name;             // "control" or "metrics"
@@ -139,6 +151,7 @@ struct Status {
   std::vector<InstanceStatus> instances;
   std::vector<VirtualServerStatus> virtual_servers;
   std::vector<BfdSessionStatus> bfd_sessions;
+  AnnounceStatus announce;  // the checker engine's (vigil_announce_table)
   // BFD datagrams dropped before reaching a session, by reason.
   std::map<std::string, uint64_t> bfd_dropped;
   std::vector<EngineStatus> engines;        // the supervisor's engines (wanted or running)

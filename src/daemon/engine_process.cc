@@ -86,6 +86,9 @@ class EngineProcess {
     engine_->set_on_bfd_state([this](const std::string& session, bool up) {
       if (channel_) channel_->Send(FrameType::kBfdState, (up ? "1" : "0") + session);
     });
+    engine_->set_on_vrrp_state([this](const std::string& instance, bool master) {
+      if (channel_) channel_->Send(FrameType::kVrrpState, (master ? "1" : "0") + instance);
+    });
     // Signals are watched before the engine starts: one that arrives during Start waits.
     auto signals = SignalWatcher::Start(io_, EngineSignals(),
                                         [this](const ReceivedSignal& s) { OnSignal(s); });
@@ -169,6 +172,12 @@ class EngineProcess {
       }
       case FrameType::kBfdState:
         if (!f.payload.empty()) engine_->OnBfdState(f.payload.substr(1), f.payload[0] == '1');
+        break;
+      case FrameType::kVrrpState:
+        if (!f.payload.empty()) engine_->OnVrrpState(f.payload.substr(1), f.payload[0] == '1');
+        break;
+      case FrameType::kMaintenance:
+        engine_->OnMaintenance(f.payload == "1");
         break;
       default:
         break;

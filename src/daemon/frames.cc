@@ -22,7 +22,7 @@ std::optional<Frame> FrameReader::Next() {
   char t = buffer_[4];
   if (n > kMaxFramePayload || (t != 'S' && t != 'Q' && t != 'P' && t != 'H' && t != 'L' && t != 'O' && t != 'R' &&
                                 t != 'E' &&
-                                t != 'B')) {
+                                t != 'B' && t != 'V' && t != 'M')) {
     bad_ = true;
     return std::nullopt;
   }

@@ -23,6 +23,9 @@ enum class FrameType : char {
                         // as control::EventBody makes it), in the order they happened
   kBfdState = 'B',      // BFD engine -> supervisor -> VRRP and checker engines: "1" (Up)
                         // or "0" (not Up) + the bfd_instance's name
+  kVrrpState = 'V',     // VRRP engine -> supervisor -> checker engine: "1" (MASTER) or "0"
+                        // (not MASTER) + the vrrp_instance's name
+  kMaintenance = 'M',   // supervisor -> checker engine: "1" (vigilctl maintenance on) or "0"
 };
 
 inline constexpr uint32_t kMaxFramePayload = 64 << 20;

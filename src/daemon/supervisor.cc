@@ -177,6 +177,7 @@ class Supervisor final : public control::ControlTarget {
       for (auto& i : last.instances) s.instances.push_back(i);
       for (auto& v : last.virtual_servers) s.virtual_servers.push_back(v);
       for (auto& b : last.bfd_sessions) s.bfd_sessions.push_back(b);
+      if (last.announce.table != 0) s.announce = last.announce;
       for (const auto& [reason, n] : last.bfd_dropped) s.bfd_dropped[reason] += n;
       if (!last.lb_backend.empty()) s.lb_backend = last.lb_backend;
       for (const auto& [reason, n] : last.lb_restorations) s.lb_restorations[reason] += n;
@@ -433,6 +434,12 @@ class Supervisor final : public control::ControlTarget {
     if (c.name != "bfd")
       for (const auto& [session, up] : bfd_up_)
         if (up) c.channel->Send(FrameType::kBfdState, "1" + session);
+    // The checker engine learns the instances that are MASTER and the maintenance mode
+    // (vigil_announce_table).
+    if (c.name == "check") {
+      for (const auto& instance : vrrp_masters_) c.channel->Send(FrameType::kVrrpState, "1" + instance);
+      if (maintenance_) c.channel->Send(FrameType::kMaintenance, "1");
+    }
     Event("engine_started", {{"engine", c.name}, {"pid", int64_t{pid}}});
     return pid;
   }
@@ -468,6 +475,12 @@ class Supervisor final : public control::ControlTarget {
       if (name != "bfd" || f.payload.empty()) return;
       bfd_up_[f.payload.substr(1)] = f.payload[0] == '1';
       ForwardBfdState(f.payload);
+    } else if (f.type == FrameType::kVrrpState) {
+      if (name != "vrrp" || f.payload.empty()) return;
+      const std::string instance = f.payload.substr(1);
+      if (f.payload[0] == '1') vrrp_masters_.insert(instance);
+      else vrrp_masters_.erase(instance);
+      SendToChecker(FrameType::kVrrpState, f.payload);
     } else if (f.type == FrameType::kOperationResult) {
       if (c.operation_waiters.empty()) return;
       auto cb = std::move(c.operation_waiters.front());
@@ -489,6 +502,12 @@ class Supervisor final : public control::ControlTarget {
       bool ok = !f.payload.empty() && f.payload[0] == '1';
       cb(ok, f.payload.empty() ? "" : f.payload.substr(1));
     }
+  }
+
+  // Sends a frame to the checker engine if it runs.
+  void SendToChecker(FrameType type, const std::string& payload) {
+    auto it = children_.find("check");
+    if (it != children_.end() && it->second.channel) it->second.channel->Send(type, payload);
   }
 
   // Passes a BFD session's news on to the engines that track sessions.
@@ -544,6 +563,21 @@ class Supervisor final : public control::ControlTarget {
                std::function<void(bool, std::string)> done) override {
     const std::string what = control::Describe(op);
     const bool vrrp = control::IsVrrpOperation(op.command);
+    // Without VRRP instances, maintenance is the supervisor's own: it withdraws the
+    // checker's announcements (vigil_announce_table).
+    if (op.command == "maintenance" && !children_["vrrp"].wanted) {
+      log::Info("control: " + what);
+      Event("operation", {{"operation", what}});
+      std::string message = op.on == maintenance_
+                                ? std::string("maintenance is already ") + (op.on ? "on" : "off")
+                                : std::string("maintenance ") + (op.on ? "on" : "off") +
+                                      ": no VRRP instance; announcements " +
+                                      (op.on ? "withdrawn" : "restored");
+      maintenance_ = op.on;
+      SendToChecker(FrameType::kMaintenance, op.on ? "1" : "0");
+      Event("operation_result", {{"operation", what}, {"ok", true}, {"message", message}});
+      return done(true, std::move(message));
+    }
     Child& c = children_[vrrp ? "vrrp" : "check"];
     if (!c.slot->running() || !c.channel) {
       const std::string why = std::string("the ") + (vrrp ? "VRRP" : "checker") +
@@ -558,7 +592,10 @@ class Supervisor final : public control::ControlTarget {
     c.operation_waiters.push_back([this, op, what, done](bool ok, std::string message) {
       if (!ok) log::Warning("control: " + what + " failed: " + message);
       Event("operation_result", {{"operation", what}, {"ok", ok}, {"message", message}});
-      if (ok && op.command == "maintenance") maintenance_ = op.on;
+      if (ok && op.command == "maintenance") {
+        maintenance_ = op.on;
+        SendToChecker(FrameType::kMaintenance, op.on ? "1" : "0");
+      }
       done(ok, std::move(message));
     });
     c.channel->Send(FrameType::kOperation, control::ToJson(op));
@@ -666,6 +703,11 @@ class Supervisor final : public control::ControlTarget {
         for (auto& [session, up] : bfd_up_)
           if (up) ForwardBfdState("0" + session);
         bfd_up_.clear();
+      }
+      if (name == "vrrp") {
+        // Its instances are gone with it: none is MASTER until it says so again.
+        for (const auto& instance : vrrp_masters_) SendToChecker(FrameType::kVrrpState, "0" + instance);
+        vrrp_masters_.clear();
       }
       c.unread.clear();
       auto w = reload_waiters_.find(name);
@@ -782,6 +824,7 @@ class Supervisor final : public control::ControlTarget {
   SignalCoalescer signal_copies_;
   std::map<std::string, Child> children_;
   std::map<std::string, bool> bfd_up_;  // the BFD engine's sessions: Up or not
+  std::set<std::string> vrrp_masters_;  // the VRRP engine's instances that are MASTER
   std::map<std::string, std::function<void(bool, std::string)>> reload_waiters_;
   std::set<std::string> refresh_outstanding_;  // engines whose fresh report is still due
   std::vector<std::function<void()>> refresh_waiters_;

@@ -221,6 +221,12 @@ struct Global {
 
   std::optional<Conntrackd> conntrackd;  // vigil_conntrackd
 
+  // vigil_announce_table N (1..252, FRR's `ip import-table` range): the kernel routing
+  // table in which the checker engine keeps a host route for every virtual server address
+  // whose service is up (route health injection, for FRR to announce).
+  std::optional<uint32_t> announce_table;
+  SourceRef announce_table_loc;
+
   bool enable_traps = false;
   bool enable_dbus = false;
   bool enable_snmp_vrrp = false;
@@ -734,6 +740,10 @@ struct VirtualServer {
 
   std::optional<SorryServer> sorry_server;
   std::vector<RealServer> real_servers;
+  // vigil_announce_with VRRP_INSTANCE: the address is announced (vigil_announce_table)
+  // only while that instance is MASTER.
+  std::optional<std::string> announce_with;
+  SourceRef announce_with_loc;
   SourceRef loc;
 };
 

@@ -165,6 +165,7 @@ Json J(const Global& g) {
   j["enable_snmp_vrrp"] = J(g.enable_snmp_vrrp);
   j["enable_snmp_checker"] = J(g.enable_snmp_checker);
   j["vigil_conntrackd"] = J(g.conntrackd);
+  j["vigil_announce_table"] = J(g.announce_table);
   j["set_supplementary_groups"] = J(g.set_supplementary_groups);
   j["disable_local_igmp"] = J(g.disable_local_igmp);
   j["max_auto_priority"] = J(g.max_auto_priority);
@@ -526,6 +527,7 @@ Json J(const VirtualServer& v) {
   j["hysteresis"] = v.hysteresis;
   j["quorum_up"] = J(v.quorum_up);
   j["quorum_down"] = J(v.quorum_down);
+  j["vigil_announce_with"] = J(v.announce_with);
   j["weight"] = v.weight;
   j["inhibit_on_failure"] = v.inhibit_on_failure;
   j["delay_loop"] = J(v.delay_loop);

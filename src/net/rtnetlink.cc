@@ -306,6 +306,31 @@ std::vector<std::uint8_t> BuildRouteRequest(ChangeOp op, const RouteSpec& spec) 
   return b.Finish();
 }
 
+std::vector<std::uint8_t> BuildRouteDump(int family) {
+  MessageBuilder b(RTM_GETROUTE, kDumpFlags);
+  auto* rtm = b.PutExtraHeader<rtmsg>();
+  rtm->rtm_family = static_cast<std::uint8_t>(family);
+  return b.Finish();
+}
+
+std::optional<RouteInfo> DecodeRoute(const nlmsghdr& message) {
+  if (message.nlmsg_type != RTM_NEWROUTE && message.nlmsg_type != RTM_DELROUTE) return std::nullopt;
+  if (message.nlmsg_len < NLMSG_LENGTH(sizeof(rtmsg))) return std::nullopt;
+  const auto* rtm = static_cast<const rtmsg*>(mnl_nlmsg_get_payload(&message));
+  const nlattr* tb[RTA_MAX + 1] = {};
+  if (!ParseAttributes(message, sizeof(rtmsg), tb, RTA_MAX)) return std::nullopt;
+  RouteInfo info;
+  info.family = rtm->rtm_family;
+  info.dst_len = rtm->rtm_dst_len;
+  info.table = tb[RTA_TABLE] != nullptr ? AttrU32(tb[RTA_TABLE]) : rtm->rtm_table;
+  info.protocol = rtm->rtm_protocol;
+  info.type = rtm->rtm_type;
+  info.dst = AttrAddress(tb[RTA_DST]);
+  if (info.dst && info.dst->family != info.family) return std::nullopt;
+  if (tb[RTA_OIF] != nullptr) info.oif = static_cast<int>(AttrU32(tb[RTA_OIF]));
+  return info;
+}
+
 std::vector<std::uint8_t> BuildRuleRequest(ChangeOp op, const RuleSpec& spec) {
   const bool add = op == ChangeOp::kAdd;
   MessageBuilder b(add ? RTM_NEWRULE : RTM_DELRULE, add ? kAddFlags : kDeleteFlags);
@@ -411,6 +436,19 @@ Result<void> Rtnetlink::AddRoute(const RouteSpec& spec) {
 
 Result<void> Rtnetlink::DeleteRoute(const RouteSpec& spec) {
   return transport_.Transact(BuildRouteRequest(ChangeOp::kDelete, spec), {});
+}
+
+Result<std::vector<RouteInfo>> Rtnetlink::ListRoutes(std::uint32_t table, int family) {
+  std::vector<RouteInfo> out;
+  auto r = transport_.Transact(BuildRouteDump(family), [&](const nlmsghdr& m) {
+    auto info = DecodeRoute(m);
+    if (!info) return;
+    if (table != 0 && info->table != table) return;
+    if (family != AF_UNSPEC && info->family != family) return;
+    out.push_back(std::move(*info));
+  });
+  if (!r) return std::unexpected(r.error());
+  return out;
 }
 
 Result<void> Rtnetlink::AddRule(const RuleSpec& spec) {

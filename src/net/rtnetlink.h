@@ -142,6 +142,24 @@ struct RouteSpec {
 // Returns RTM_NEWROUTE (NLM_F_CREATE | NLM_F_EXCL) or RTM_DELROUTE for `spec`.
 std::vector<std::uint8_t> BuildRouteRequest(ChangeOp op, const RouteSpec& spec);
 
+// A route as reported by the kernel (ip route show table all).
+struct RouteInfo {
+  int family = AF_INET;
+  std::optional<RawAddress> dst;  // unset: default route
+  std::uint8_t dst_len = 0;
+  std::uint32_t table = 0;  // RTA_TABLE, else rtm_table
+  std::uint8_t protocol = 0;
+  std::uint8_t type = 0;
+  int oif = 0;
+
+  friend bool operator==(const RouteInfo&, const RouteInfo&) = default;
+};
+
+// Returns an RTM_GETROUTE dump request for `family` (AF_UNSPEC for both).
+std::vector<std::uint8_t> BuildRouteDump(int family);
+// Decodes an RTM_NEWROUTE / RTM_DELROUTE message; nullopt for any other or malformed message.
+std::optional<RouteInfo> DecodeRoute(const nlmsghdr& message);
+
 // A policy-routing rule (ip rule add/del).
 struct RuleSpec {
   int family = AF_INET;
@@ -185,6 +203,8 @@ class Rtnetlink {
 
   Result<void> AddRoute(const RouteSpec& spec);
   Result<void> DeleteRoute(const RouteSpec& spec);
+  // Returns the routes of `family` (AF_UNSPEC: both) in table `table` (0: every table).
+  Result<std::vector<RouteInfo>> ListRoutes(std::uint32_t table, int family = AF_UNSPEC);
   Result<void> AddRule(const RuleSpec& spec);
   Result<void> DeleteRule(const RuleSpec& spec);
 

@@ -942,6 +942,8 @@ class EngineImpl final : public control::Engine {
     TransitionEvent(in, to, from, why_);
   }
   void TransitionEvent(Instance& in, std::string_view to, State from, std::string_view why) {
+    // The checker engine's announcements (vigil_announce_with) follow MASTER.
+    if ((to == "MASTER") != (from == State::kMaster)) PublishVrrpState(in.spec.name, to == "MASTER");
     Emit("vrrp_transition", {{"instance", in.spec.name},
                              {"from", std::string(StateName(from))},
                              {"to", std::string(to)},

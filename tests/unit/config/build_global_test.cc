@@ -495,5 +495,66 @@ TEST(BuildGlobalTest, IptablesAndIpsetsMeanNftables) {
   EXPECT_EQ(cfg.global.nftables_priority, -1);
 }
 
+TEST(BuildGlobalTest, VigilAnnounceTableTakesFrrsImportTableRange) {
+  Diagnostics d;
+  auto cfg = BuildText("global_defs {\n  vigil_announce_table 100\n}\n", d);
+  EXPECT_EQ(DiagLines(d), Strings{});
+  EXPECT_EQ(cfg.global.announce_table, 100u);
+
+  Diagnostics d2;
+  auto bad = BuildText(R"(global_defs {
+  vigil_announce_table 0
+  vigil_announce_table 253
+  vigil_announce_table main
+  vigil_announce_table
+})", d2);
+  EXPECT_EQ(DiagLines(d2),
+            (Strings{"2:24: error: vigil_announce_table 0 is out of range 1..252",
+                     "3:24: error: vigil_announce_table 253 is out of range 1..252",
+                     "4:24: error: vigil_announce_table: 'main' is not a valid integer",
+                     "5:3: error: vigil_announce_table: missing value"}));
+  EXPECT_FALSE(bad.global.announce_table);
+}
+
+TEST(BuildGlobalTest, VigilAnnounceWithNamesAVrrpInstance) {
+  const std::string vs = R"(vrrp_instance VI_1 {
+  interface eth0
+  virtual_router_id 1
+  virtual_ipaddress {
+    192.0.2.1
+  }
+}
+virtual_server 192.0.2.1 80 {
+  vigil_announce_with VI_1
+  lvs_method DR
+  lb_algo mh
+  protocol TCP
+  real_server 10.0.0.1 80 {
+  }
+}
+virtual_server 192.0.2.2 80 {
+  vigil_announce_with VI_9
+  lvs_method DR
+  lb_algo mh
+  protocol TCP
+  real_server 10.0.0.1 80 {
+  }
+}
+)";
+  Diagnostics d;
+  auto cfg = BuildText("global_defs {\n  vigil_announce_table 7\n}\n" + vs, d);
+  EXPECT_EQ(DiagLines(d),
+            (Strings{"20:3: error: vigil_announce_with: vrrp_instance 'VI_9' is not defined; ignored"}));
+  ASSERT_EQ(cfg.virtual_servers.size(), 2u);
+  EXPECT_EQ(cfg.virtual_servers[0].announce_with, "VI_1");
+  EXPECT_FALSE(cfg.virtual_servers[1].announce_with);
+
+  Diagnostics d2;
+  (void)BuildText(vs.substr(0, vs.find("virtual_server 192.0.2.2")), d2);
+  EXPECT_EQ(DiagLines(d2),
+            (Strings{"9:3: warning: vigil_announce_with without vigil_announce_table in "
+                     "global_defs: nothing is announced"}));
+}
+
 }  // namespace
 }  // namespace vigil::config

@@ -127,6 +127,24 @@ TEST(ClientTest, StatusListsTheBfdSessions) {
             "1000   -          3/0\n");
 }
 
+TEST(ClientTest, StatusListsTheAnnouncedAddresses) {
+  auto r = RenderResponse(
+      "status",
+      R"({"ok":true,"status":{"version":"0.1.0","pid":7,"uptime_s":3.5,"config_file":"k.conf",)"
+      R"("reloads":0,"reload_failures":0,"announce":{"table":100,)"
+      R"("announced":["10.0.0.1"],"held":{"10.0.0.2":"VI_1 not MASTER"},"error":""}}})");
+  EXPECT_TRUE(r.ok);
+  EXPECT_EQ(r.text,
+            "vigild 0.1.0, pid 7, up 3 s, config k.conf\n"
+            "reloads: 0 (failed 0)\n"
+            "\n"
+            "INSTANCE  STATE  INTERFACE  VRID  PRIO  MASTER  VIPS\n"
+            "\n"
+            "ANNOUNCE  TABLE  ANNOUNCED\n"
+            "10.0.0.1  100    yes\n"
+            "10.0.0.2  100    no (VI_1 not MASTER)\n");
+}
+
 TEST(ClientTest, RendersErrors) {
   auto r = RenderResponse("reload", R"({"ok":false,"error":"keepalived.conf:1:1: error: x"})");
   EXPECT_FALSE(r.ok);

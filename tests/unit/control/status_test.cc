@@ -237,6 +237,26 @@ TEST(StatusTest, ConntrackdCommandsAreCountedByCommandAndResult) {
       << text;
 }
 
+TEST(StatusTest, AnnouncementsAreExportedAndSurviveTheJsonRoundTrip) {
+  Status s = Sample();
+  EXPECT_EQ(RenderPrometheus(s).find("vigil_announce"), std::string::npos);
+  s.announce.table = 100;
+  s.announce.announced = {"10.0.0.1", "fd00::1"};
+  s.announce.held = {{"10.0.0.2", "VI_1 not MASTER"}};
+  Status back;
+  ASSERT_TRUE(FromJson(ToJson(s), back));
+  EXPECT_EQ(back.announce, s.announce);
+  std::string text = RenderPrometheus(s);
+  EXPECT_NE(text.find("# TYPE vigil_announce_table gauge\nvigil_announce_table 100\n"),
+            std::string::npos) << text;
+  EXPECT_NE(text.find("# TYPE vigil_announce_route gauge\n"
+                      "vigil_announce_route{address=\"10.0.0.1\"} 1\n"
+                      "vigil_announce_route{address=\"fd00::1\"} 1\n"
+                      "vigil_announce_route{address=\"10.0.0.2\"} 0\n"),
+            std::string::npos) << text;
+  EXPECT_NE(text.find("\nvigil_announce_error 0\n"), std::string::npos) << text;
+}
+
 TEST(StatusTest, BfdSessionsAreExportedAndSurviveTheJsonRoundTrip) {
   Status s = Sample();
   BfdSessionStatus b;

@@ -52,6 +52,20 @@ TEST(FramesTest, CarriesABfdSessionsNews) {
   EXPECT_FALSE(r.bad());
 }
 
+TEST(FramesTest, CarriesVrrpAndMaintenanceNews) {
+  FrameReader r;
+  r.Append(EncodeFrame(FrameType::kVrrpState, "1VI_1") + EncodeFrame(FrameType::kMaintenance, "0"));
+  auto f = r.Next();
+  ASSERT_TRUE(f.has_value());
+  EXPECT_EQ(f->type, FrameType::kVrrpState);
+  EXPECT_EQ(f->payload, "1VI_1");
+  f = r.Next();
+  ASSERT_TRUE(f.has_value());
+  EXPECT_EQ(f->type, FrameType::kMaintenance);
+  EXPECT_EQ(f->payload, "0");
+  EXPECT_FALSE(r.bad());
+}
+
 TEST(FramesTest, RejectsOversizedAndUnknownFrames) {
   FrameReader r;
   r.Append(std::string("\x7f\0\0\0S", 5));

@@ -227,6 +227,67 @@ TEST(RtnetlinkBuildTest, DumpsAskForEverything) {
   EXPECT_EQ(Header(BuildLinkDump()).nlmsg_flags, NLM_F_REQUEST | NLM_F_DUMP);
 }
 
+TEST(RtnetlinkBuildTest, RouteDumpAsksForEveryRouteOfTheFamily) {
+  const Bytes want = {
+      28, 0, 0, 0,  26, 0,  0x01, 0x03,  0, 0, 0, 0,  0, 0, 0, 0,  // RTM_GETROUTE, REQUEST|DUMP
+      10, 0, 0, 0,  0, 0, 0, 0,  0, 0, 0, 0,                       // rtmsg: inet6
+  };
+  EXPECT_EQ(BuildRouteDump(AF_INET6), want);
+}
+
+TEST(RtnetlinkDecodeTest, RouteRoundTripsThroughBuilder) {
+  RouteSpec spec;
+  spec.dst = Addr("10.99.0.100");
+  spec.dst_len = 32;
+  spec.table = 1000;  // beyond rtm_table: RTA_TABLE says it
+  spec.protocol = 86;
+  spec.type = RTN_BLACKHOLE;
+  spec.oif = 4;
+  auto info = DecodeRoute(Header(BuildRouteRequest(ChangeOp::kAdd, spec)));
+  ASSERT_TRUE(info.has_value());
+  RouteInfo want;
+  want.family = AF_INET;
+  want.dst = Addr("10.99.0.100");
+  want.dst_len = 32;
+  want.table = 1000;
+  want.protocol = 86;
+  want.type = RTN_BLACKHOLE;
+  want.oif = 4;
+  EXPECT_EQ(*info, want);
+  // Not a route message; truncated.
+  EXPECT_FALSE(DecodeRoute(Header(BuildAddressDump(AF_INET))).has_value());
+  Bytes msg = BuildRouteRequest(ChangeOp::kAdd, spec);
+  reinterpret_cast<nlmsghdr*>(msg.data())->nlmsg_len = 16 + 4;
+  EXPECT_FALSE(DecodeRoute(Header(msg)).has_value());
+}
+
+TEST(RtnetlinkTest, ListRoutesFiltersByTableAndFamily) {
+  RecordingTransport fake;
+  RouteSpec a;
+  a.dst = Addr("10.0.0.1");
+  a.dst_len = 32;
+  a.table = 100;
+  RouteSpec b = a;
+  b.table = RT_TABLE_MAIN;
+  RouteSpec c;
+  c.family = AF_INET6;
+  c.dst = Addr("fd00::1");
+  c.dst_len = 128;
+  c.table = 100;
+  fake.replies = {BuildRouteRequest(ChangeOp::kAdd, a), BuildRouteRequest(ChangeOp::kAdd, b),
+                  BuildRouteRequest(ChangeOp::kAdd, c)};
+  Rtnetlink rt(fake);
+  auto t100 = rt.ListRoutes(100);
+  ASSERT_TRUE(t100.has_value());
+  ASSERT_EQ(t100->size(), 2u);
+  EXPECT_EQ((*t100)[1].dst, Addr("fd00::1"));
+  auto v4 = rt.ListRoutes(0, AF_INET);
+  ASSERT_TRUE(v4.has_value());
+  EXPECT_EQ(v4->size(), 2u);
+  EXPECT_EQ(fake.requests[0], BuildRouteDump(AF_UNSPEC));
+  EXPECT_EQ(fake.requests[1], BuildRouteDump(AF_INET));
+}
+
 TEST(RtnetlinkDecodeTest, AddressRoundTripsThroughBuilder) {
   AddressSpec spec;
   spec.ifindex = 3;
