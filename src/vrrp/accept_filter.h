@@ -17,7 +17,8 @@
 // there): IGMP (ip) and MLDv2 (ip6) reports leaving a macvlan are copied to its parent
 // interface and dropped (map vmac_map, VMAC index : parent index), and IPv6 router
 // solicitations from a VMAC dropped (set vmac_set). vigil installs the same, in the same
-// tables, for every VMAC instance (whether or not it filters VIPs).
+// tables, for every macvlan VMAC instance (whether or not it filters VIPs; an IPv4 one
+// only without disable_local_igmp, as keepalived).
 //
 // global_defs sets T (`nftables NAME`; vigil's own name without one, see
 // AcceptFilterTable), the base chains' priority (`nftables_priority`, default -1: before

@@ -838,9 +838,12 @@ class EngineImpl final : public control::Engine {
     std::set<FilterEntry> entries;
     std::set<VmacEntry> vmacs;
     for (const auto& [name, in] : instances_) {
-      if (in->vmac_ifindex && in->ifindex) {
-        // keepalived: the instance's family, and the other one too when it has VIPs of it.
-        const bool v6 = in->spec.family == model::Family::kIpv6;
+      const net::LinkInfo* vmac = in->vmac_ifindex ? links_.FindIndex(in->vmac_ifindex) : nullptr;
+      const bool v6 = in->spec.family == model::Family::kIpv6;
+      // keepalived: a macvlan VMAC (not an ipvlan), but not an IPv4 one under
+      // disable_local_igmp (no IGMP reports to move); the instance's family, and the other
+      // one too when it has VIPs of it.
+      if (vmac && vmac->kind == "macvlan" && in->ifindex && (v6 || !spec_.disable_local_igmp)) {
         bool other = false;
         for (const auto& v : in->spec.vips) other |= v.prefix.address.is_v6() != v6;
         for (bool fam : {v6, !v6})

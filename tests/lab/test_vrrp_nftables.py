@@ -181,19 +181,25 @@ def test_firewall_keywords_make_keepaliveds_ruleset(lab, vigild, case):
         assert prio == [-1, -1, None, None] and not counters
 
 
-@pytest.mark.parametrize("extra", ["use_vmac", "use_vmac\nno_accept"])
-def test_vmac_reports_rules_are_keepaliveds(lab, vigild, extra):
+@pytest.mark.parametrize("extra,igmp", [("use_vmac", ""), ("use_vmac\nno_accept", ""),
+                                        ("use_vmac", "disable_local_igmp")])
+def test_vmac_reports_rules_are_keepaliveds(lab, vigild, extra, igmp):
     """use_vmac: the VMACs' IGMP / MLD reports leave by the parent and their router
-    solicitations are dropped, in the same tables as the VIP filter, as keepalived has it."""
+    solicitations are dropped, in the same tables as the VIP filter, as keepalived has it;
+    under disable_local_igmp an IPv4 VMAC has no IGMP reports to move (no rule)."""
     require_keepalived()
     vl = VrrpLab(lab, vigild)
-    got = run(vl, "vigil", "nftables fw_vrrp", "", "fw_vrrp", extra)
-    want = run(vl, "keepalived", "nftables fw_vrrp", "", "fw_vrrp", extra)
+    g = "nftables fw_vrrp\n" + igmp
+    got = run(vl, "vigil", g, "", "fw_vrrp", extra)
+    want = run(vl, "keepalived", g, "", "fw_vrrp", extra)
     assert got == want
-    ip = got[("ip", "fw_vrrp")]
-    assert {"map": {"family": "ip", "name": "vmac_map", "table": "fw_vrrp",
-                    "type": "iface_index", "map": "iface_index",
-                    "elem": [["vrrp.51", "eth0"]]}} in ip
+    vmac_map = {"map": {"family": "ip", "name": "vmac_map", "table": "fw_vrrp",
+                        "type": "iface_index", "map": "iface_index",
+                        "elem": [["vrrp.51", "eth0"]]}}
+    if igmp:
+        assert ("ip", "fw_vrrp") not in got
+    else:
+        assert vmac_map in got[("ip", "fw_vrrp")]
     out = [o["rule"] for o in got[("ip6", "fw_vrrp")] if "rule" in o and o["rule"]["chain"] == "out"]
     assert [list(e)[0] for e in out[0]["expr"]][-2:] == ["dup", "drop"]
     assert len(out) == (5 if "no_accept" in extra else 2)
