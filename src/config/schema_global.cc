@@ -94,11 +94,15 @@ constexpr KeywordSpec kGlobalDefsKeywords[] = {
     Kw("vrrp_ipsets", Differs("ignored: vigil has no ipset backend, the VIPs go in nftables "
                               "sets; -t reports it as an error, as Debian's keepalived 2.2.7 "
                               "(no ipset support) does")),
-    Kw("nftables", Differs("the tables are keepalived's (ip and ip6 NAME, same sets, chains "
-                           "and rules); without NAME they are vigil's own vigil_vrrp "
-                           "(vigil_vrrp_ID with -i), not keepalived's 'keepalived', so that "
-                           "vigil and keepalived, or two vigilds, can share a network "
-                           "namespace; NAME must be one nft's command language reads")),
+    Kw("nftables", Differs("the tables are keepalived 2.2.7's (ip and ip6 NAME, same sets, "
+                           "chains and rules; keepalived 2.3 and later also give every ip6 "
+                           "table a set parent_link_local and a rule dropping neighbour "
+                           "advertisements that leave a VMAC from its parent's link-local "
+                           "address, which vigil does not); without NAME they are vigil's "
+                           "own vigil_vrrp (vigil_vrrp_ID with -i), not keepalived's "
+                           "'keepalived', so that vigil and keepalived, or two vigilds, can "
+                           "share a network namespace; NAME must be one nft's command "
+                           "language reads")),
     Kw("nftables_priority"),
     Kw("nftables_ifindex"),
     Kw("nftables_ipvs", kIpvsNftables),
