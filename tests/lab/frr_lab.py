@@ -36,7 +36,7 @@ def frr_missing() -> str:
 
 
 class Frr:
-    """zebra and bfdd on ``node``."""
+    """zebra and bfdd (and bgpd, start_bgpd) on ``node``."""
 
     def __init__(self, node: lablib.Node, log_level: str = "info"):
         self.node = node
@@ -50,6 +50,7 @@ class Frr:
         os.chmod(self.dir, 0o755)
         self.zebra: subprocess.Popen | None = None
         self.bfdd: subprocess.Popen | None = None
+        self.bgpd: subprocess.Popen | None = None
 
     def _file(self, name: str, text: str) -> str:
         path = os.path.join(self.dir, name)
@@ -63,9 +64,10 @@ class Frr:
         return ["-z", f"{self.dir}/zserv.api", "--vty_socket", self.dir,
                 "-i", f"{self.dir}/{daemon}.pid", "--log", "stdout", "--log-level", self.log_level]
 
-    def start(self, bfd_conf: str) -> None:
-        """Starts zebra, then bfdd with ``bfd_conf`` (frr.conf text: a ``bfd`` block)."""
-        zconf = self._file("zebra.conf", "!\n")
+    def start(self, bfd_conf: str, zebra_conf: str = "!\n") -> None:
+        """Starts zebra with ``zebra_conf``, then bfdd with ``bfd_conf`` (frr.conf text: a
+        ``bfd`` block)."""
+        zconf = self._file("zebra.conf", zebra_conf)
         self.zebra = self.node.spawn([f"{FRR_DIR}/zebra", "-f", zconf, *self._common("zebra")],
                                      log_name=f"{self.node.short}-zebra.log")
         lablib.wait_until(lambda: os.path.exists(f"{self.dir}/zserv.api"), timeout=15,
@@ -82,6 +84,32 @@ class Frr:
                                      "--bfdctl", f"{self.dir}/bfdd.sock", *self._common("bfdd")],
                                     log_name=f"{self.node.short}-bfdd-{time.monotonic_ns()}.log")
         lablib.wait_until(lambda: os.path.exists(vty), timeout=15, message="bfdd's vty socket")
+
+    def start_bgpd(self, bgp_conf: str) -> None:
+        """Starts bgpd (port 179) with ``bgp_conf`` (frr.conf text: a ``router bgp`` block);
+        zebra must run."""
+        self._file("bgpd.conf", bgp_conf)
+        vty = f"{self.dir}/bgpd.vty"
+        self.bgpd = self.node.spawn([f"{FRR_DIR}/bgpd", "-f", f"{self.dir}/bgpd.conf", "-p", "179",
+                                     *self._common("bgpd")],
+                                    log_name=f"{self.node.short}-bgpd.log")
+        lablib.wait_until(lambda: os.path.exists(vty), timeout=15, message="bgpd's vty socket")
+
+    def kill_all(self) -> None:
+        """SIGKILLs every daemon (a machine that dies)."""
+        for proc in (self.bgpd, self.bfdd, self.zebra):
+            if proc is not None and proc.poll() is None:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait(timeout=10)
+
+    def vtysh_json(self, command: str, daemon: str) -> dict | list:
+        """Returns the JSON answer of ``daemon`` to ``command`` ({} when none)."""
+        out = self.node.run([VTYSH, "--vty_socket", self.dir, "-d", daemon, "-c", command],
+                            timeout=15, check=False).stdout
+        try:
+            return json.loads(out)
+        except ValueError:
+            return {}
 
     def kill_bfdd(self) -> None:
         """SIGKILLs bfdd: its sessions go silent without a word."""
