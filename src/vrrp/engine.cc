@@ -286,10 +286,9 @@ class EngineImpl final : public control::Engine {
     gratuitous_.Stop();
     for (auto& [name, in] : instances_)
       StopInstance(*in, !options_.dont_release_vips, "shutdown");
-    if (!options_.dont_release_vips) {
-      if (auto r = accept_filter_.Teardown(); !r)
-        log::Error("accept mode filter: " + r.error().ToString());
-    }
+    // The filter's tables go even when the VIPs stay (-V), as keepalived's do.
+    if (auto r = accept_filter_.Teardown(); !r)
+      log::Error("accept mode filter: " + r.error().ToString());
     for (auto& [name, g] : groups_) notifier_.NotifyGroup(g.spec, NotifyEvent::kStop);
     if (!options_.dont_release_vips) UninstallStatic();
     trackers_.Stop();

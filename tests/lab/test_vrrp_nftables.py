@@ -10,7 +10,7 @@ import json
 import pytest
 
 import lab as lablib
-from vrrp_lab import KEEPALIVED, Spec, VrrpLab, require_keepalived
+from vrrp_lab import IP, KEEPALIVED, Spec, VrrpLab, require_keepalived
 
 SPEC = Spec(version=3, interval=0.1)
 V4 = "10.99.0.100"
@@ -294,3 +294,23 @@ def test_strict_version_2_resets_accept_as_keepalived(lab, vigild):
                       timeout=10, message="r1 filters the VIP")
     assert not vl.client.ping(v2.vips()[0], timeout=1.0)
     assert r1.term() == 0
+
+
+def test_dont_release_vrrp_keeps_the_vips_but_not_the_tables_as_keepalived(lab, vigild):
+    """With -V (--dont-release-vrrp) the VIPs stay at stop, but the filter's tables go:
+    keepalived 2.2.7 deletes its tables whatever -V says."""
+    require_keepalived()
+    vl = VrrpLab(lab, vigild)
+    r1 = vl.router("r1")
+    for kind, table in (("vigil", "vigil_vrrp"), ("keepalived", "keepalived")):
+        r1.kind = kind
+        r1.start(SPEC, None, body=body(), args=("-V",))
+        lablib.wait_until(lambda: filtered(r1.node, "ip6", table, "vips") == [V6] and
+                          filtered(r1.node, "ip", table, "vips") == [V4],
+                          timeout=15, message=f"{kind} filters the VIPs")
+        assert r1.term() == 0
+        lablib.wait_until(lambda: ruleset(r1.node) == {}, timeout=10,
+                          message=f"{kind} deletes its tables")
+        assert holds(r1), kind
+        for a in (f"{V4}/16", f"{V6}/64", f"{LL}/64"):
+            r1.node.run([IP, "addr", "del", a, "dev", "eth0"])
