@@ -2,6 +2,8 @@
 #include <sched.h>
 
 #include <algorithm>
+#include <cctype>
+#include <charconv>
 
 #include "config/build.h"
 #include "config/values.h"
@@ -218,6 +220,57 @@ model::ReceiveBuffer* NetlinkBuffer(std::string_view kw, model::Global& g) {
   return nullptr;
 }
 
+// vrrp_rx_bufs_policy MTU|ADVERT|BYTES..., as keepalived reads it: the words in any case,
+// anything else a size (keepalived reads the size from the first argument, whichever
+// argument is not a word; the lines add up); a size with a word is an error that keeps
+// the size, MTU with ADVERT one that keeps MTU.
+void BuildRxBufsPolicy(const Node& n, model::Global& g, Diagnostics& diags) {
+  if (n.args.empty()) {
+    diags.Error(n.keyword.loc, "vrrp_rx_bufs_policy: missing value");
+    return;
+  }
+  auto lower = [](std::string s) {
+    for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return s;
+  };
+  bool mtu = g.vrrp_rx_bufs_policy == model::RxBufsPolicy::kMtu;
+  bool advert = g.vrrp_rx_bufs_policy == model::RxBufsPolicy::kAdvert;
+  bool size = g.vrrp_rx_bufs_policy == model::RxBufsPolicy::kSize;
+  for (const Token& a : n.args) {
+    const std::string word = lower(a.text);
+    if (word == "mtu") {
+      mtu = true;
+    } else if (word == "advert") {
+      advert = true;
+    } else {
+      const std::string& first = n.args[0].text;
+      uint32_t v = 0;
+      auto [end, ec] = std::from_chars(first.data(), first.data() + first.size(), v);
+      if (ec != std::errc() || end != first.data() + first.size() || first.empty()) {
+        diags.Error(a.loc, "vrrp_rx_bufs_policy: '" + a.text +
+                               "' is neither MTU, ADVERT nor a size (0..4294967295 bytes, "
+                               "read from the first argument as keepalived does)");
+        continue;
+      }
+      g.vrrp_rx_bufs_size = v;
+      size = true;
+    }
+  }
+  if (size && (mtu || advert)) {
+    diags.Error(n.keyword.loc, "vrrp_rx_bufs_policy: a size and a policy cannot both be set; "
+                               "the policy is ignored");
+    mtu = advert = false;
+  } else if (mtu && advert) {
+    diags.Error(n.keyword.loc, "vrrp_rx_bufs_policy: MTU and ADVERT cannot both be set; "
+                               "ADVERT is ignored");
+    advert = false;
+  }
+  g.vrrp_rx_bufs_policy = size     ? model::RxBufsPolicy::kSize
+                          : mtu    ? model::RxBufsPolicy::kMtu
+                          : advert ? model::RxBufsPolicy::kAdvert
+                                   : model::RxBufsPolicy::kNone;
+}
+
 }  // namespace
 
 void BuildGlobalDefs(const Node& block, model::Global& g, Diagnostics& diags) {
@@ -263,6 +316,12 @@ void BuildGlobalDefs(const Node& block, model::Global& g, Diagnostics& diags) {
         if (auto v = ParseInteger(*t, kw, 0, UINT32_MAX, diags))
           rb->bytes = *v == 0 ? std::nullopt : std::optional<uint32_t>(static_cast<uint32_t>(*v));
       }
+    }
+    else if (kw == "vrrp_rx_bufs_policy") BuildRxBufsPolicy(n, g, diags);
+    else if (kw == "vrrp_rx_bufs_multiplier") {
+      if (const Token* t = RequireArg(n, 0, diags))
+        if (auto v = ParseInteger(*t, kw, 1, UINT32_MAX, diags))
+          g.vrrp_rx_bufs_multiplier = static_cast<uint32_t>(*v);
     }
     else if (kw == "vrrp_strict") SetBool(n, g.vrrp_strict, diags);
     else if (kw == "vrrp_skip_check_adv_addr") SetBool(n, g.vrrp_skip_check_adv_addr, diags);

@@ -789,6 +789,8 @@ void BuildVrrpInstance(const Node& n, model::Config& cfg, Diagnostics& diags) {
       down_timer_set = SetUint(c, v.down_timer_adverts, 1, 100, diags);
     } else if (kw == "debug") {
       SetUint(c, v.debug, 0, 4, diags);
+    } else if (kw == "kernel_rx_buf_size") {
+      SetUint(c, v.kernel_rx_buf_size, 0, UINT32_MAX, diags);
     } else {
       model::RawSetting r{kw, ArgTexts(c), RefOf(c)};
       for (const Node& l : c.children) {

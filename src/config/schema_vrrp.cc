@@ -102,7 +102,7 @@ constexpr KeywordSpec kVrrpInstanceKeywords[] = {
     Alias("vmac_garp_intvl", "garp_extra_if"),
     Kw("lower_prio_no_advert"),
     Kw("higher_prio_send_advert"),
-    Kw("kernel_rx_buf_size", kNotYet),
+    Kw("kernel_rx_buf_size"),
     Block("authentication", kAuthenticationBlock),
     // Added by keepalived 2.3/2.4.
     Kw("no_virtual_ipaddress"),

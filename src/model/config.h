@@ -89,6 +89,9 @@ struct ProcessTuning {
   bool operator==(const ProcessTuning&) const = default;
 };
 
+// How VRRP advert sockets' receive buffers are sized (global_defs vrrp_rx_bufs_policy).
+enum class RxBufsPolicy { kNone, kMtu, kAdvert, kSize };
+
 // A socket receive buffer of keepalived's `*_rcv_bufs BYTES` / `*_rcv_bufs_force [BOOL]`.
 struct ReceiveBuffer {
   std::optional<uint32_t> bytes;  // unset (or 0): vigil's default for the socket
@@ -132,6 +135,13 @@ struct Global {
   // monitor with lvs_netlink_monitor_rcv_bufs, each with its `_force`.
   ReceiveBuffer lvs_netlink_cmd_rcv_bufs;
   ReceiveBuffer lvs_netlink_monitor_rcv_bufs;
+  // vrrp_rx_bufs_policy MTU|ADVERT|BYTES and vrrp_rx_bufs_multiplier: each instance's share
+  // of its advert socket's receive buffer (the socket asks the sum with SO_RCVBUF): the
+  // multiplier times its interface's MTU or its advert's length, or BYTES. kNone: none
+  // (the kernel's default, unless kernel_rx_buf_size).
+  RxBufsPolicy vrrp_rx_bufs_policy = RxBufsPolicy::kNone;
+  uint32_t vrrp_rx_bufs_size = 0;        // with kSize
+  uint32_t vrrp_rx_bufs_multiplier = 3;  // keepalived's default
 
   // VRRP defaults applied to instances that do not set their own.
   bool vrrp_strict = false;
@@ -496,6 +506,9 @@ struct VrrpInstance {
   bool higher_prio_send_advert = false;
   uint32_t down_timer_adverts = 3;               // 1..100
   uint32_t debug = 0;
+  // kernel_rx_buf_size: this instance's share of its advert socket's receive buffer, in
+  // place of vrrp_rx_bufs_policy's (0: none of its own).
+  uint32_t kernel_rx_buf_size = 0;
 
   std::vector<RawSetting> other;                 // rare keywords, verbatim
   SourceRef loc;

@@ -2,6 +2,11 @@
 
 #include <sys/socket.h>
 
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <limits>
+
 #include <asio.hpp>
 
 #include "base/fd.h"
@@ -15,6 +20,8 @@ struct AdvertReceivers::Receiver {
   net::VrrpSocket sock;
   asio::posix::stream_descriptor desc;
   std::map<uint8_t, std::string> by_vrid;  // VRID -> instance name
+  std::map<uint8_t, uint64_t> shares;      // VRID -> its share of the receive buffer
+  uint64_t asked = 0;                      // the receive buffer last asked (0: none)
 };
 
 AdvertReceivers::AdvertReceivers(asio::io_context& io, Handler on_advert)
@@ -23,7 +30,7 @@ AdvertReceivers::AdvertReceivers(asio::io_context& io, Handler on_advert)
 AdvertReceivers::~AdvertReceivers() = default;
 
 Result<std::string> AdvertReceivers::Join(const net::VrrpReceiveOptions& options, uint8_t vrid,
-                                          const std::string& instance) {
+                                          const std::string& instance, uint64_t rx_buf_share) {
   std::string key = std::to_string(options.family) + "/" + std::to_string(options.ifindex) + "/" +
                     (options.unicast_src ? options.unicast_src->ToString()
                                          : "mc:" + (options.group ? options.group->ToString() : ""));
@@ -38,7 +45,29 @@ Result<std::string> AdvertReceivers::Join(const net::VrrpReceiveOptions& options
   if (!fresh && v->second != instance)
     return Fail(ErrorCode::kExists, "VRID " + std::to_string(vrid) + " is already used by " +
                                         v->second + " on the same socket");
+  it->second->shares[vrid] = rx_buf_share;
+  SizeBuffer(*it->second);
   return key;
+}
+
+void AdvertReceivers::SetShare(const std::string& key, uint8_t vrid, uint64_t rx_buf_share) {
+  auto it = receivers_.find(key);
+  if (it == receivers_.end() || !it->second->by_vrid.contains(vrid)) return;
+  it->second->shares[vrid] = rx_buf_share;
+  SizeBuffer(*it->second);
+}
+
+void AdvertReceivers::SizeBuffer(Receiver& r) {
+  uint64_t total = 0;
+  for (const auto& [vrid, share] : r.shares) total += share;
+  if (total == 0 || total == r.asked) return;
+  const int bytes = static_cast<int>(std::min<uint64_t>(total, std::numeric_limits<int>::max()));
+  if (::setsockopt(r.sock.fd(), SOL_SOCKET, SO_RCVBUF, &bytes, sizeof(bytes)) != 0) {
+    log::Warning("VRRP receive socket: SO_RCVBUF " + std::to_string(bytes) + ": " +
+                 std::strerror(errno));
+    return;
+  }
+  r.asked = total;
 }
 
 void AdvertReceivers::Leave(const std::string& key, uint8_t vrid, const std::string& instance,
@@ -46,7 +75,11 @@ void AdvertReceivers::Leave(const std::string& key, uint8_t vrid, const std::str
   auto it = receivers_.find(key);
   if (it == receivers_.end()) return;
   auto v = it->second->by_vrid.find(vrid);
-  if (v != it->second->by_vrid.end() && v->second == instance) it->second->by_vrid.erase(v);
+  if (v != it->second->by_vrid.end() && v->second == instance) {
+    it->second->by_vrid.erase(v);
+    it->second->shares.erase(vrid);
+    SizeBuffer(*it->second);
+  }
   if (close_unused && it->second->by_vrid.empty()) receivers_.erase(it);
 }
 

@@ -33,8 +33,13 @@ class AdvertReceivers {
 
   // Joins `instance` (VRID `vrid`) to the socket for `options`, opening it if needed;
   // returns the socket's key. kExists if another instance has `vrid` on that socket.
+  // `rx_buf_share` is the instance's share of the socket's receive buffer: when the shares
+  // of the instances on it add up to more than 0, the socket asks their sum with SO_RCVBUF
+  // (keepalived's vrrp_rx_bufs_policy and kernel_rx_buf_size).
   Result<std::string> Join(const net::VrrpReceiveOptions& options, uint8_t vrid,
-                           const std::string& instance);
+                           const std::string& instance, uint64_t rx_buf_share = 0);
+  // Sets the share of VRID `vrid` on socket `key` (see Join) and sizes the socket again.
+  void SetShare(const std::string& key, uint8_t vrid, uint64_t rx_buf_share);
   // Takes `instance` off socket `key` (nothing if it is not on it). With `close_unused`,
   // a socket no instance is on any more is closed.
   void Leave(const std::string& key, uint8_t vrid, const std::string& instance,
@@ -45,6 +50,7 @@ class AdvertReceivers {
  private:
   struct Receiver;
   void Watch(const std::string& key);
+  static void SizeBuffer(Receiver& r);
   void Drain(const std::string& key);
 
   asio::io_context& io_;

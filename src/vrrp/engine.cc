@@ -85,6 +85,7 @@ struct Instance {
   model::IpAddress primary;
   AdvertSender sender;
   std::string receiver_key;
+  uint32_t rx_mtu = 0;  // the MTU its share of the receiver's buffer was counted with
   bool vips_installed = false;
   // Whether the instance has its interface: sockets open, addresses known. An instance
   // follows its interface by name; without it (missing, deleted) it waits in FAULT.
@@ -658,7 +659,8 @@ class EngineImpl final : public control::Engine {
     ro.ifindex = in.send_ifindex;
     if (!s.unicast_peers.empty()) ro.unicast_src = ToRaw(in.primary);
     else ro.group = ToRaw(s.multicast_group);
-    auto key = receivers_.Join(ro, s.params.vrid, s.name);
+    in.rx_mtu = link.mtu;
+    auto key = receivers_.Join(ro, s.params.vrid, s.name, RxBufBytes(s, link.mtu));
     if (!key) return std::unexpected(key.error());
     in.receiver_key = *key;
     in.bound = true;
@@ -1148,6 +1150,7 @@ class EngineImpl final : public control::Engine {
       if (auto c = links_.Apply(*l, &changes)) changes.push_back(*c);
       Debounce(changes);
       OnInterfaceChanges(changes);
+      if (!l->removed) ResizeForMtu(l->name);
       return;
     }
     if (const auto* a = std::get_if<net::AddressAdded>(&ev)) {
@@ -1177,6 +1180,25 @@ class EngineImpl final : public control::Engine {
           SendGratuitousFor(*in, {v}, 1);
         }
       }
+    }
+  }
+
+  // vrrp_rx_bufs_policy MTU: as keepalived, the advert sockets on interface `name` are
+  // sized again when its MTU changes (a link notification does not carry it: read it).
+  void ResizeForMtu(const std::string& name) {
+    std::optional<uint32_t> mtu;
+    for (auto& [n, in] : instances_) {
+      if (!in->bound || in->spec.interface != name ||
+          in->spec.rx_buf_share.kind != RxBufShare::Kind::kMtu)
+        continue;
+      if (!mtu) {
+        auto fresh = rtnl_->LinkByName(name);
+        if (!fresh) return;
+        mtu = fresh->mtu;
+      }
+      if (*mtu == in->rx_mtu) continue;
+      in->rx_mtu = *mtu;
+      receivers_.SetShare(in->receiver_key, in->spec.params.vrid, RxBufBytes(in->spec, *mtu));
     }
   }
 

@@ -6,6 +6,8 @@
 #include <set>
 
 #include "base/subprocess.h"
+#include "net/ipv4_header.h"
+#include "vrrp/auth_hmac.h"
 
 namespace vigil::vrrp {
 namespace {
@@ -288,6 +290,15 @@ VrrpSpec SpecFromModel(const model::Config& config) {
                              : UnicastChecksum::kDetect;
     s.dont_track_primary = m.dont_track_primary;
     s.debug = static_cast<int>(m.debug);
+    if (m.kernel_rx_buf_size != 0) {
+      s.rx_buf_share = {RxBufShare::Kind::kBytes, m.kernel_rx_buf_size};
+    } else if (g.vrrp_rx_bufs_policy == model::RxBufsPolicy::kSize) {
+      s.rx_buf_share = {RxBufShare::Kind::kBytes, g.vrrp_rx_bufs_size};
+    } else if (g.vrrp_rx_bufs_policy == model::RxBufsPolicy::kAdvert) {
+      s.rx_buf_share = {RxBufShare::Kind::kAdvert, g.vrrp_rx_bufs_multiplier};
+    } else if (g.vrrp_rx_bufs_policy == model::RxBufsPolicy::kMtu) {
+      s.rx_buf_share = {RxBufShare::Kind::kMtu, g.vrrp_rx_bufs_multiplier};
+    }
     s.promote_secondaries = m.promote_secondaries;
     for (const auto& t : m.track_interface) s.track_interfaces.push_back({t.name, t.weight, t.reverse});
     AddTracked(m.track_script, scripts, s.track_scripts);
@@ -376,6 +387,29 @@ VrrpSpec SpecFromModel(const model::Config& config) {
     if (!s.command.argv.empty()) out.scripts.push_back(std::move(s));
   }
   return out;
+}
+
+uint64_t AdvertLength(const InstanceSpec& spec) {
+  const bool v4 = spec.family == model::Family::kIpv4;
+  uint64_t len = kHeaderSize + AdvertisedAddresses(spec).size() * (v4 ? 4 : 16);
+  if (v4) {
+    if (spec.params.version == Version::kV2) len += kAuthDataSize;
+    len += net::kIpv4HeaderLength;
+    if (spec.auth_type == AuthType::kAh) len += 24;  // keepalived's ipsec_ah_t
+  }
+  if (spec.auth_hmac && spec.auth_hmac->mode != model::HmacMode::kReceiveOnly)
+    len += kHmacTrailerSize;
+  return len;
+}
+
+uint64_t RxBufBytes(const InstanceSpec& spec, uint32_t mtu) {
+  switch (spec.rx_buf_share.kind) {
+    case RxBufShare::Kind::kNone: return 0;
+    case RxBufShare::Kind::kBytes: return spec.rx_buf_share.value;
+    case RxBufShare::Kind::kMtu: return uint64_t{spec.rx_buf_share.value} * mtu;
+    case RxBufShare::Kind::kAdvert: return uint64_t{spec.rx_buf_share.value} * AdvertLength(spec);
+  }
+  return 0;
 }
 
 std::vector<model::IpAddress> AdvertisedAddresses(const InstanceSpec& spec) {

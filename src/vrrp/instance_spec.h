@@ -71,6 +71,17 @@ struct NotifySpec {
   friend bool operator==(const NotifySpec&, const NotifySpec&) = default;
 };
 
+// An instance's share of the receive buffer of the advert socket it is on: the socket asks
+// the sum of its instances' shares with SO_RCVBUF (nothing when it is 0), as keepalived sizes
+// it. From kernel_rx_buf_size (kBytes) when not 0, else from vrrp_rx_bufs_policy: BYTES, or
+// the multiplier (vrrp_rx_bufs_multiplier) times the interface's MTU or the advert's length.
+struct RxBufShare {
+  enum class Kind { kNone, kBytes, kMtu, kAdvert };
+  Kind kind = Kind::kNone;
+  uint32_t value = 0;  // the bytes, or the multiplier
+  friend bool operator==(const RxBufShare&, const RxBufShare&) = default;
+};
+
 struct InstanceSpec {
   std::string name;
   std::string interface;           // where adverts are received (and sent, without VMAC)
@@ -92,6 +103,8 @@ struct InstanceSpec {
   UnicastChecksum unicast_checksum = UnicastChecksum::kDetect;
   bool dont_track_primary = false;
   int debug = 0;  // `debug` (0..4): only shown, as keepalived only shows it
+  // Its share of its advert socket's receive buffer (RxBufBytes).
+  RxBufShare rx_buf_share;
   // promote_secondaries: the interface's net.ipv4.conf.IF.promote_secondaries is 1 while
   // the instance runs (restored at stop), so removing a VIP that is the primary address of
   // its subnet does not take the secondary addresses of that subnet with it.
@@ -204,6 +217,14 @@ net::ReceiveBuffer BufferFor(const model::ReceiveBuffer& configured, net::Receiv
 
 // Builds the engine's view of `config`.
 VrrpSpec SpecFromModel(const model::Config& config);
+
+// Returns the length of `spec`'s adverts as keepalived counts it for vrrp_rx_bufs_policy
+// ADVERT: the VRRP message (header, addresses, v2's authentication data over IPv4), the
+// IPv4 header, IPsec AH's header, and auth_hmac's trailer unless receive-only.
+uint64_t AdvertLength(const InstanceSpec& spec);
+
+// Returns `spec`'s share of its advert socket's receive buffer on an interface of MTU `mtu`.
+uint64_t RxBufBytes(const InstanceSpec& spec, uint32_t mtu);
 
 // Returns the addresses `spec`'s adverts carry: its VIPs of its own family that are
 // advertised (not virtual_ipaddress_excluded), in order.

@@ -1,5 +1,7 @@
 #include <gtest/gtest.h>
 
+#include <tuple>
+
 #include "config/build.h"
 #include "tree_text.h"
 
@@ -152,6 +154,41 @@ TEST(BuildGlobalTest, LvsNetlinkReceiveBuffers) {
   EXPECT_EQ(DiagLines(d), Strings{});
   EXPECT_EQ(cfg.global.lvs_netlink_cmd_rcv_bufs, (model::ReceiveBuffer{300000u, false}));
   EXPECT_EQ(cfg.global.lvs_netlink_monitor_rcv_bufs, (model::ReceiveBuffer{std::nullopt, true}));
+}
+
+TEST(BuildGlobalTest, RxBufsPolicyAsKeepalivedReadsIt) {
+  // keepalived 2.2.7 -t: "Cannot set both vrrp_rx_bufs_policy MTU and ADVERT, ignoring
+  // ADVERT", "Cannot set vrrp_rx_bufs_policy size and policy, ignoring policy", "Invalid
+  // vrrp_rx_bufs_policy 4000" (it reads the size from the first argument), "Invalid
+  // vrrp_rx_bufs_multiplier 0": exit 5 for each.
+  auto policy = [](const std::string& line, Strings* diags = nullptr) {
+    Diagnostics d;
+    auto cfg = BuildText("global_defs {\n  " + line + "\n}", d);
+    if (diags) *diags = DiagLines(d);
+    return std::make_tuple(cfg.global.vrrp_rx_bufs_policy, cfg.global.vrrp_rx_bufs_size,
+                           cfg.global.vrrp_rx_bufs_multiplier);
+  };
+  using P = model::RxBufsPolicy;
+  Strings d;
+  EXPECT_EQ(policy("vrrp_rx_bufs_policy mtu", &d), std::make_tuple(P::kMtu, 0u, 3u));
+  EXPECT_EQ(d, Strings{});
+  EXPECT_EQ(policy("vrrp_rx_bufs_policy ADVERT"), std::make_tuple(P::kAdvert, 0u, 3u));
+  EXPECT_EQ(policy("vrrp_rx_bufs_policy 4096"), std::make_tuple(P::kSize, 4096u, 3u));
+  EXPECT_EQ(policy("vrrp_rx_bufs_policy MTU ADVERT", &d), std::make_tuple(P::kMtu, 0u, 3u));
+  EXPECT_EQ(d, (Strings{"2:3: error: vrrp_rx_bufs_policy: MTU and ADVERT cannot both be set; "
+                        "ADVERT is ignored"}));
+  EXPECT_EQ(policy("vrrp_rx_bufs_policy 4000 MTU", &d), std::make_tuple(P::kSize, 4000u, 3u));
+  EXPECT_EQ(d, (Strings{"2:3: error: vrrp_rx_bufs_policy: a size and a policy cannot both be "
+                        "set; the policy is ignored"}));
+  EXPECT_EQ(policy("vrrp_rx_bufs_policy MTU 4000", &d), std::make_tuple(P::kMtu, 0u, 3u));
+  EXPECT_EQ(d, (Strings{"2:27: error: vrrp_rx_bufs_policy: '4000' is neither MTU, ADVERT nor a "
+                        "size (0..4294967295 bytes, read from the first argument as keepalived "
+                        "does)"}));
+  EXPECT_EQ(policy("vrrp_rx_bufs_policy", &d), std::make_tuple(P::kNone, 0u, 3u));
+  EXPECT_EQ(d, (Strings{"2:3: error: vrrp_rx_bufs_policy: missing value"}));
+  EXPECT_EQ(policy("vrrp_rx_bufs_multiplier 7"), std::make_tuple(P::kNone, 0u, 7u));
+  EXPECT_EQ(policy("vrrp_rx_bufs_multiplier 0", &d), std::make_tuple(P::kNone, 0u, 3u));
+  EXPECT_EQ(d, (Strings{"2:27: error: vrrp_rx_bufs_multiplier 0 is out of range 1..4294967295"}));
 }
 
 TEST(BuildGlobalTest, SecondInstanceIsAnErrorAndTheFirstKept) {

@@ -81,6 +81,27 @@ vrrp_instance C {
   EXPECT_EQ(cfg.vrrp_instances[2].initial_state, model::VrrpState::kMaster);
 }
 
+TEST(BuildVrrpTest, KernelRxBufSize) {
+  // keepalived: 0..4294967295; "-1" is "(A) invalid kernel_rx_buf_size specified" (exit 5).
+  Diagnostics d;
+  auto cfg = BuildText(R"(vrrp_instance A {
+  interface eth0
+  virtual_router_id 1
+  kernel_rx_buf_size 65536
+  virtual_ipaddress { 10.0.0.1 }
+}
+vrrp_instance B {
+  interface eth0
+  virtual_router_id 2
+  kernel_rx_buf_size -1
+  virtual_ipaddress { 10.0.0.2 }
+})", d);
+  EXPECT_EQ(d.ExitCode(), CheckExit::kErrors);
+  ASSERT_EQ(cfg.vrrp_instances.size(), 2u);
+  EXPECT_EQ(cfg.vrrp_instances[0].kernel_rx_buf_size, 65536u);
+  EXPECT_EQ(cfg.vrrp_instances[1].kernel_rx_buf_size, 0u);
+}
+
 TEST(BuildVrrpTest, OutOfRangeValuesAreErrorsAndDefaultsApply) {
   Diagnostics d;
   auto cfg = BuildText(R"(vrrp_instance VI_1 {

@@ -495,5 +495,48 @@ TEST(SpecFromModelTest, AcceptFilterKeysAndOptionsAsKeepalived) {
   EXPECT_EQ(spec.nftables_table, std::nullopt);
 }
 
+TEST(RxBufTest, AdvertLengthAsKeepalivedCountsIt) {
+  InstanceSpec s;
+  s.vips = {Vip("10.0.0.1"), Vip("10.0.0.2"), Vip("10.0.0.3", /*advertised=*/false)};
+  // v2 over IPv4: IP header 20 + VRRP header 8 + 2 addresses + authentication data 8.
+  EXPECT_EQ(AdvertLength(s), 20u + 8u + 8u + 8u);
+  s.params.version = Version::kV3;
+  EXPECT_EQ(AdvertLength(s), 20u + 8u + 8u);
+  s.auth_hmac = model::AuthHmac{};
+  EXPECT_EQ(AdvertLength(s), 20u + 8u + 8u + 28u);  // the signed trailer
+  s.auth_hmac->mode = model::HmacMode::kReceiveOnly;
+  EXPECT_EQ(AdvertLength(s), 20u + 8u + 8u);
+  InstanceSpec v6;
+  v6.family = model::Family::kIpv6;
+  v6.params.version = Version::kV3;
+  v6.vips = {Vip("fd00::1"), Vip("10.0.0.1")};
+  EXPECT_EQ(AdvertLength(v6), 8u + 16u);  // no IP header: the socket does not return it
+}
+
+TEST(RxBufTest, ShareFromKernelRxBufSizeElseThePolicy) {
+  model::Config c;
+  model::VrrpInstance v;
+  v.name = "VI_1";
+  v.interface = "eth0";
+  v.virtual_router_id = 1;
+  model::VirtualAddress a;
+  a.prefix = *model::IpPrefix::Parse("10.0.0.1/32");
+  v.virtual_ipaddress = {a};
+  c.vrrp_instances = {v};
+  auto share = [&] { return SpecFromModel(c).instances.at(0); };
+  EXPECT_EQ(RxBufBytes(share(), 1500), 0u);  // no policy: the kernel's default
+  c.global.vrrp_rx_bufs_policy = model::RxBufsPolicy::kMtu;
+  EXPECT_EQ(RxBufBytes(share(), 1500), 3u * 1500);
+  c.global.vrrp_rx_bufs_multiplier = 5;
+  EXPECT_EQ(RxBufBytes(share(), 9000), 5u * 9000);
+  c.global.vrrp_rx_bufs_policy = model::RxBufsPolicy::kAdvert;
+  EXPECT_EQ(RxBufBytes(share(), 1500), 5u * (20 + 8 + 4 + 8));
+  c.global.vrrp_rx_bufs_policy = model::RxBufsPolicy::kSize;
+  c.global.vrrp_rx_bufs_size = 70000;
+  EXPECT_EQ(RxBufBytes(share(), 1500), 70000u);
+  c.vrrp_instances[0].kernel_rx_buf_size = 12345;  // the instance's own wins
+  EXPECT_EQ(RxBufBytes(share(), 1500), 12345u);
+}
+
 }  // namespace
 }  // namespace vigil::vrrp
