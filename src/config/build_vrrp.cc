@@ -789,6 +789,14 @@ void BuildVrrpInstance(const Node& n, model::Config& cfg, Diagnostics& diags) {
       down_timer_set = SetUint(c, v.down_timer_adverts, 1, 100, diags);
     } else if (kw == "debug") {
       SetUint(c, v.debug, 0, 4, diags);
+    } else if (kw == "timer_expired_backup" || kw == "thread_timer_expired") {
+      // As keepalived 2.4: PRIORITY 1..254, default 254; the old name is an error that acts.
+      if (kw == "thread_timer_expired")
+        diags.Error(c.keyword.loc, who + ": thread_timer_expired is an old name; use "
+                                         "timer_expired_backup");
+      uint32_t other = 254;
+      if (c.args.empty() || SetUint(c, other, 1, 254, diags))
+        v.timer_expired_backup = static_cast<uint8_t>(other);
     } else if (kw == "kernel_rx_buf_size") {
       SetUint(c, v.kernel_rx_buf_size, 0, UINT32_MAX, diags);
     } else {
@@ -919,6 +927,10 @@ void BuildVrrpInstance(const Node& n, model::Config& cfg, Diagnostics& diags) {
       diags.Error(at, who + ": preempt_delay cannot be used with nopreempt; cleared");
       v.preempt_delay = Duration(0);
     }
+  }
+  if (v.timer_expired_backup && !v.nopreempt) {
+    diags.Error(at, who + ": timer_expired_backup requires nopreempt; cleared");
+    v.timer_expired_backup = 0;
   }
   if (down_timer_set && v.down_timer_adverts != 3 && v.strict_mode) {
     diags.Error(at, who + ": down_timer_adverts is not allowed in strict mode; using 3");

@@ -107,8 +107,8 @@ constexpr KeywordSpec kVrrpInstanceKeywords[] = {
     // Added by keepalived 2.3/2.4.
     Kw("no_virtual_ipaddress"),
     Kw("v3_checksum_as_v2"),
-    Kw("timer_expired_backup", kNotYet),
-    Kw("thread_timer_expired", kNotYet),
+    Kw("timer_expired_backup"),
+    Kw("thread_timer_expired"),
     Kw("owner_ignore_adverts",
        Differs("an explicit `owner_ignore_adverts false` on an owner is kept unless in strict "
                "mode; keepalived 2.4.3 reports an error and sets it in any mode")),

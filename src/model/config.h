@@ -509,6 +509,10 @@ struct VrrpInstance {
   // kernel_rx_buf_size: this instance's share of its advert socket's receive buffer, in
   // place of vrrp_rx_bufs_policy's (0: none of its own).
   uint32_t kernel_rx_buf_size = 0;
+  // timer_expired_backup [PRIORITY] (thread_timer_expired): with nopreempt, a master whose
+  // engine ran too late for it to have kept mastership (another router of at most PRIORITY,
+  // default 254, may have taken over) goes to BACKUP. 0: off.
+  uint8_t timer_expired_backup = 0;
 
   std::vector<RawSetting> other;                 // rare keywords, verbatim
   SourceRef loc;

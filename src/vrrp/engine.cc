@@ -958,7 +958,25 @@ class EngineImpl final : public control::Engine {
     ++in.status.became_master;
     Transition(in, "MASTER", a.from);
   }
-  void Do(Instance& in, const BecomeBackup& a) { Transition(in, "BACKUP", a.from); }
+  void Do(Instance& in, const BecomeBackup& a) {
+    if (!a.late) {
+      Transition(in, "BACKUP", a.from);
+      return;
+    }
+    // timer_expired_backup: this process was not run for longer than a backup waits.
+    const auto& sent = in.sm->last_advert_sent();
+    const int64_t ago =
+        sent ? std::chrono::duration_cast<std::chrono::milliseconds>(steady_clock::now() - *sent)
+                   .count()
+             : 0;
+    log::Warning(in.spec.name + ": the VRRP engine ran late: last advert sent " +
+                 std::to_string(ago) + " ms ago, another router may have taken over; "
+                 "timer_expired_backup: going BACKUP");
+    const std::string_view outer = why_;
+    why_ = "timer_expired_backup";
+    Transition(in, "BACKUP", a.from);
+    why_ = outer;
+  }
   void Do(Instance& in, const EnterFault& a) { Transition(in, "FAULT", a.from); }
   void Do(Instance& in, const AddVips&) {
     InstallVips(in, in.spec.vips);

@@ -236,6 +236,7 @@ VrrpSpec SpecFromModel(const model::Config& config) {
     p.nopreempt = m.nopreempt && !p.start_as_master && m.priority != kOwnerPriority;
     p.preempt_delay = p.start_as_master ? std::chrono::microseconds(0) : m.preempt_delay;
     p.down_timer_adverts = m.down_timer_adverts;
+    p.timer_expired_backup = p.nopreempt ? m.timer_expired_backup : 0;
     p.lower_prio_no_advert = m.lower_prio_no_advert;
     p.higher_prio_send_advert = m.higher_prio_send_advert;
     p.skip_check_adv_addr = m.skip_check_adv_addr;

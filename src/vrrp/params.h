@@ -34,6 +34,10 @@ struct Params {
   std::chrono::microseconds preempt_delay{0};
   // Adverts missed before a backup declares the master down (RFC: 3).
   uint32_t down_timer_adverts = 3;
+  // timer_expired_backup: the highest priority another router may have (0: off). A master
+  // that sent its last advert 3 advert intervals plus that priority's skew time ago or more
+  // (its engine was not run) goes to BACKUP rather than claim mastership again.
+  uint8_t timer_expired_backup = 0;
   // A master does not answer a lower-priority advert with one of its own.
   bool lower_prio_no_advert = false;
   // A master sends one more advert before yielding to a higher-priority one.

@@ -74,7 +74,8 @@ std::string ActionToString(const Action& action, TimePoint now) {
             return "become_master from " + std::string(StateName(a.from));
           },
           [](const BecomeBackup& a) {
-            return "become_backup from " + std::string(StateName(a.from));
+            return "become_backup from " + std::string(StateName(a.from)) +
+                   (a.late ? " (late)" : "");
           },
           [](const EnterFault& a) { return "enter_fault from " + std::string(StateName(a.from)); },
           [](const AddVips&) { return std::string("add_vips"); },
@@ -109,6 +110,18 @@ microseconds StateMachine::SkewTime() const {
   return microseconds(weight * centis * 625 / 16);
 }
 
+bool StateMachine::MissedMastership(TimePoint now) const {
+  if (state_ != State::kMaster || params_.timer_expired_backup == 0 || !last_advert_sent_)
+    return false;
+  // keepalived's bound: 3 advert intervals and the skew time of the highest other priority
+  // (v2: in 256ths of a second; v3: of the advert interval).
+  const int64_t weight = 256 - int64_t{params_.timer_expired_backup};
+  const microseconds skew = params_.version == Version::kV2
+                                ? microseconds(weight * 1'000'000 / 256)
+                                : microseconds(weight * params_.advert_interval.count() / 256);
+  return now >= *last_advert_sent_ + 3 * params_.advert_interval + skew;
+}
+
 microseconds StateMachine::MasterDownInterval() const {
   return int64_t{params_.down_timer_adverts} * master_adver_int_ + SkewTime();
 }
@@ -140,6 +153,9 @@ int StateMachine::CompareWithOurAddress(const model::IpAddress& source) const {
 std::vector<Action> StateMachine::Handle(const Event& event, TimePoint now) {
   std::vector<Action> out;
   if (state_ == State::kStop) return out;
+  // As keepalived checks before it runs anything once it finds its loop overdue: the
+  // master steps down first, then the event is handled as a backup would handle it.
+  if (MissedMastership(now)) GoBackup(now, out, /*late=*/true);
   std::visit(Overloaded{
                  [&](const Startup& st) { OnStartup(st, now, out); },
                  [&](const AdvertReceived& a) { OnAdvert(a, now, out); },
@@ -202,6 +218,7 @@ void StateMachine::GoMaster(TimePoint now, std::vector<Action>& out) {
   master_adver_int_ = params_.advert_interval;
   // The advert goes first so that the old master drops the VIPs before our GARPs.
   out.push_back(SendAdvert{effective_priority_});
+  last_advert_sent_ = now;
   out.push_back(AddVips{});
   if (params_.garp_master_repeat > 0) {
     out.push_back(SendGratuitous{GratuitousReason::kBecameMaster, params_.garp_master_repeat});
@@ -216,9 +233,9 @@ void StateMachine::GoMaster(TimePoint now, std::vector<Action>& out) {
   if (params_.garp_master_refresh.count() > 0) garp_refresh_at_ = now + params_.garp_master_refresh;
 }
 
-void StateMachine::GoBackup(TimePoint now, std::vector<Action>& out) {
+void StateMachine::GoBackup(TimePoint now, std::vector<Action>& out, bool late) {
   const State from = state_;
-  out.push_back(BecomeBackup{from});
+  out.push_back(BecomeBackup{from, late});
   state_ = State::kBackup;
   wants_master_ = false;
   if (from == State::kMaster) out.push_back(RemoveVips{});
@@ -251,6 +268,7 @@ void StateMachine::ClearMasterTimers() {
 
 void StateMachine::SendMasterAdvert(TimePoint now, std::vector<Action>& out) {
   out.push_back(SendAdvert{effective_priority_});
+  last_advert_sent_ = now;
   protocol_deadline_ = now + params_.advert_interval;
 }
 
@@ -345,7 +363,10 @@ void StateMachine::OnAdvertAsMaster(const AdvertReceived& advert, TimePoint now,
     return;
   }
   if (they_win) {
-    if (params_.higher_prio_send_advert) out.push_back(SendAdvert{effective_priority_});
+    if (params_.higher_prio_send_advert) {
+      out.push_back(SendAdvert{effective_priority_});
+      last_advert_sent_ = now;
+    }
     if (params_.version == Version::kV3) master_adver_int_ = advert.interval;
     GoBackup(now, out);
     master_address_ = advert.source;

@@ -111,6 +111,9 @@ struct BecomeMaster {
 };
 struct BecomeBackup {
   State from = State::kInit;
+  // timer_expired_backup: a master whose engine ran too late (its last advert is older than
+  // another router needs to take over) steps down without sending one.
+  bool late = false;
   friend bool operator==(const BecomeBackup&, const BecomeBackup&) = default;
 };
 struct EnterFault {
@@ -204,6 +207,8 @@ class StateMachine {
   std::chrono::microseconds MasterDownInterval() const;
   // Returns when the machine next wants TimerExpired, if ever.
   std::optional<TimePoint> wakeup() const;
+  // When the machine last asked for an advert to be sent (unset before the first).
+  const std::optional<TimePoint>& last_advert_sent() const { return last_advert_sent_; }
   // The source of the last advert heard while backup (unspecified if none).
   const model::IpAddress& master_address() const { return master_address_; }
   // keepalived's "wantstate MASTER": set when the machine became master or its down timer
@@ -237,9 +242,13 @@ class StateMachine {
   void LeaveMastership(TimePoint now, std::vector<Action>& out);
 
   void GoMaster(TimePoint now, std::vector<Action>& out);
-  void GoBackup(TimePoint now, std::vector<Action>& out);
+  void GoBackup(TimePoint now, std::vector<Action>& out, bool late = false);
   void GoFault(std::vector<Action>& out);
   void SendMasterAdvert(TimePoint now, std::vector<Action>& out);
+  // timer_expired_backup: true if this master's last advert is so old that another router
+  // may have taken over (its engine was not run in time): 3 advert intervals and the skew
+  // time of the highest other priority, as keepalived reckons it.
+  bool MissedMastership(TimePoint now) const;
   void ClearMasterTimers();
   // Emits SetTimer / CancelTimer when the wakeup differs from the last one emitted.
   void SyncTimer(std::vector<Action>& out);
@@ -256,6 +265,7 @@ class StateMachine {
   bool yielding_ = false;
   std::chrono::microseconds master_adver_int_;
   std::optional<TimePoint> protocol_deadline_;  // down timer (backup) / next advert (master)
+  std::optional<TimePoint> last_advert_sent_;   // any advert (timer_expired_backup)
   std::optional<TimePoint> preempt_until_;      // end of the running preempt_delay window
   std::optional<TimePoint> garp_delay_at_;
   std::optional<TimePoint> lower_prio_garp_at_;

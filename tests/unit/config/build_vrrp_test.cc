@@ -1100,5 +1100,55 @@ TEST(BuildVrrpTest, InterfaceUpDownDelaysAreDownThenUp) {
   EXPECT_EQ(a[2].up, std::chrono::microseconds(0));
 }
 
+TEST(BuildVrrpTest, TimerExpiredBackupAsKeepalived24) {
+  Diagnostics d;
+  auto cfg = BuildText(R"(vrrp_instance A {
+  nopreempt
+  interface eth0
+  virtual_ipaddress { 10.0.0.9 }
+  virtual_router_id 1
+  timer_expired_backup
+}
+vrrp_instance B {
+  nopreempt
+  interface eth0
+  virtual_ipaddress { 10.0.0.9 }
+  virtual_router_id 2
+  timer_expired_backup 120
+}
+vrrp_instance C {
+  nopreempt
+  interface eth0
+  virtual_ipaddress { 10.0.0.9 }
+  virtual_router_id 3
+  timer_expired_backup 255
+}
+vrrp_instance D {
+  nopreempt
+  interface eth0
+  virtual_ipaddress { 10.0.0.9 }
+  virtual_router_id 4
+  thread_timer_expired 7
+}
+vrrp_instance E {
+  interface eth0
+  virtual_ipaddress { 10.0.0.9 }
+  virtual_router_id 5
+  timer_expired_backup
+})", d);
+  EXPECT_EQ(DiagLines(d),
+            (Strings{"20:24: error: timer_expired_backup 255 is out of range 1..254",
+                     "27:3: error: vrrp_instance D: thread_timer_expired is an old name; use "
+                     "timer_expired_backup",
+                     "29:15: error: vrrp_instance E: timer_expired_backup requires nopreempt; "
+                     "cleared"}));
+  ASSERT_EQ(cfg.vrrp_instances.size(), 5u);
+  EXPECT_EQ(cfg.vrrp_instances[0].timer_expired_backup, 254);  // the default
+  EXPECT_EQ(cfg.vrrp_instances[1].timer_expired_backup, 120);
+  EXPECT_EQ(cfg.vrrp_instances[2].timer_expired_backup, 0);    // an error: off
+  EXPECT_EQ(cfg.vrrp_instances[3].timer_expired_backup, 7);    // the old name acts
+  EXPECT_EQ(cfg.vrrp_instances[4].timer_expired_backup, 0);
+}
+
 }  // namespace
 }  // namespace vigil::config

@@ -426,6 +426,86 @@ TEST_F(StateMachineTest, HigherPrioSendAdvertSendsOneBeforeYielding) {
                      "notify BACKUP 100", "set_timer +3609375us"}));
 }
 
+// --- timer_expired_backup -----------------------------------------------------------
+// A nopreempt master whose engine was not run (stopped, starved) for 3 advert intervals
+// plus the skew time of the highest other priority (default 254: 2/256 s in v2) after its
+// last advert may have been replaced: it steps down instead of sending again.
+
+TEST_F(StateMachineTest, LateMasterWithTimerExpiredBackupStepsDownWithoutAnAdvert) {
+  params_.nopreempt = true;
+  params_.timer_expired_backup = 254;
+  BecomeMasterAt0();  // last advert at 3.609375 s
+  EXPECT_EQ(At(microseconds(3609375 + 3007812), TimerExpired{}),
+            (Strings{"become_backup from MASTER (late)", "remove_vips", "notify BACKUP 100",
+                     "set_timer +3609375us"}));
+  EXPECT_EQ(sm_->state(), State::kBackup);
+}
+
+TEST_F(StateMachineTest, LateMasterWithoutTimerExpiredBackupAdvertisesAsBefore) {
+  params_.nopreempt = true;
+  BecomeMasterAt0();
+  EXPECT_EQ(At(microseconds(3609375 + 3007812), TimerExpired{}),
+            (Strings{"send_advert 100", "set_timer +1000000us"}));
+  EXPECT_EQ(sm_->state(), State::kMaster);
+}
+
+TEST_F(StateMachineTest, TimerExpiredBackupSparesAMasterJustInside) {
+  params_.nopreempt = true;
+  params_.timer_expired_backup = 254;
+  params_.garp_master_repeat = 0;
+  BecomeMasterAt0();
+  EXPECT_EQ(At(microseconds(3609375 + 3007811), TimerExpired{}),
+            (Strings{"send_advert 100", "set_timer +1000000us"}));
+  // Counted from that advert, not the first one.
+  EXPECT_EQ(At(microseconds(3609375 + 3007811 + 3007811), TimerExpired{}),
+            (Strings{"send_advert 100", "set_timer +1000000us"}));
+}
+
+TEST_F(StateMachineTest, LateMasterHearingItsReplacementStepsDownAndFollowsIt) {
+  params_.nopreempt = true;
+  params_.timer_expired_backup = 254;
+  params_.garp_lower_prio_repeat = 0;
+  BecomeMasterAt0();
+  // The backup (priority 50) took over meanwhile; its advert is read before our timer.
+  EXPECT_EQ(At(seconds(8), Advert(50)), (Strings{"become_backup from MASTER (late)", "remove_vips",
+                                                 "notify BACKUP 100", "set_timer +3609375us"}));
+  EXPECT_EQ(sm_->master_address(), Ip("10.0.0.2"));
+  // nopreempt: the lower-priority master is followed (its adverts restart the down
+  // timer), never preempted.
+  EXPECT_EQ(At(seconds(9), Advert(50)), Strings{"set_timer +3609375us"});
+  EXPECT_EQ(sm_->state(), State::kBackup);
+}
+
+TEST_F(StateMachineTest, LateMasterWithoutTimerExpiredBackupReassertsOverItsReplacement) {
+  params_.nopreempt = true;
+  params_.garp_lower_prio_repeat = 0;
+  BecomeMasterAt0();
+  EXPECT_EQ(At(seconds(8), Advert(50)),  // (the next wakeup: garp_master_delay's round)
+            (Strings{"send_advert 100", "notify MASTER_RX_LOWER_PRI 100", "set_timer +609375us"}));
+  EXPECT_EQ(sm_->state(), State::kMaster);
+}
+
+TEST_F(StateMachineTest, TimerExpiredBackupHighestOtherPriorityLengthensTheBound) {
+  params_.nopreempt = true;
+  params_.version = Version::kV3;
+  params_.timer_expired_backup = 100;  // v3 skew: 156/256 of the interval = 609375 us
+  BecomeMasterAt0();
+  EXPECT_EQ(At(microseconds(3609375 + 3609374), TimerExpired{})[0], "send_advert 100");
+  EXPECT_EQ(At(microseconds(3609375 + 3609374 + 3609375), TimerExpired{})[0],
+            "become_backup from MASTER (late)");
+}
+
+TEST_F(StateMachineTest, TimerExpiredBackupCountsFromTheAdvertOfTheNewMastership) {
+  params_.nopreempt = true;
+  params_.timer_expired_backup = 254;
+  BecomeMasterAt0();
+  At(seconds(4), Advert(150));  // yields; a long while as backup
+  At(seconds(60), Advert(0));   // the other master leaves: take over after the skew
+  ASSERT_EQ(At(seconds(61), TimerExpired{})[0], "become_master from BACKUP");
+  // On time: the advert sent on becoming master counts, not the one of the old mastership.
+  EXPECT_EQ(At(seconds(62), TimerExpired{}), (Strings{"send_advert 100", "set_timer +1000000us"}));
+}
+
 TEST_F(StateMachineTest, TwoOwnersLowerAddressYields) {
   params_.priority = 255;
   params_.start_as_master = true;
