@@ -245,7 +245,8 @@ Result<pid_t> ForkExec(const SpawnSpec& spec) {
     int devnull = ::open("/dev/null", O_RDWR | O_CLOEXEC);
     if (devnull < 0) ::_exit(126);
     for (int std_fd = 0; std_fd <= 2; ++std_fd)
-      if (::dup2(devnull, std_fd) < 0) ::_exit(126);
+      if (::dup2(std_fd == 1 && spec.stdout_fd >= 0 ? spec.stdout_fd : devnull, std_fd) < 0)
+        ::_exit(126);
     // Everything vigil opens is close-on-exec; this is the backstop for what a library
     // opened without it.
     if (::syscall(SYS_close_range, 3u, ~0u, 0u) != 0) {

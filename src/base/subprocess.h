@@ -42,6 +42,9 @@ struct SpawnSpec {
   // program; the keeper itself ignores SIGTERM, and SIGUSR1 (see EndContainedRun) or the
   // death of vigil makes it kill the program at once.
   bool contain = false;
+  // When >= 0: the program's standard output (a descriptor of the caller's, e.g. a memfd it
+  // reads once the program has ended); otherwise /dev/null.
+  int stdout_fd = -1;
 };
 
 struct ExitInfo {

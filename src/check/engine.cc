@@ -9,6 +9,7 @@
 #include <vector>
 
 #include <signal.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include <asio.hpp>
@@ -17,6 +18,7 @@
 #include "base/log.h"
 #include "check/announce.h"
 #include "check/deadline_queue.h"
+#include "check/frr_view.h"
 #include "check/probe_registry.h"
 #include "check/virtual_server.h"
 #include "lb/ipvs_backend.h"
@@ -35,6 +37,17 @@ constexpr auto kShutdownScriptWait = std::chrono::seconds(2);
 constexpr auto kShutdownPoll = std::chrono::milliseconds(20);
 // How soon a failed change of the announce table is tried again.
 constexpr auto kAnnounceRetry = std::chrono::seconds(1);
+// How often FRR's view is read (vtysh), and how long each vtysh may take.
+constexpr auto kFrrPoll = std::chrono::seconds(3);
+constexpr auto kVtyshTimeout = std::chrono::milliseconds(2000);
+constexpr size_t kVtyshMaxOutput = 4 << 20;
+
+// Returns the path of vtysh, "" when FRR's shell is not installed.
+std::string FindVtysh() {
+  for (const char* p : {"/usr/bin/vtysh", "/usr/local/bin/vtysh", "/usr/sbin/vtysh"})
+    if (::access(p, X_OK) == 0) return p;
+  return "";
+}
 // How long to wait before trying again when the kernel refused a change.
 constexpr auto kApplyRetryDelay = std::chrono::seconds(2);
 // How long `vigilctl drain` leaves a real server at weight 0 before it disables it, unless
@@ -259,7 +272,10 @@ class CheckEngine final : public control::Engine {
         });
   }
 
-  ~CheckEngine() override { StopProbes(probes_); }
+  ~CheckEngine() override {
+    *alive_ = false;
+    StopProbes(probes_);
+  }
 
   // global_defs lvs_timeouts: IPVS's connection timeouts, set at start and on every reload
   // (unset ones back to the kernel's values). The nftables backend leaves conntrack's
@@ -516,7 +532,7 @@ class CheckEngine final : public control::Engine {
     if (apply_timer_) seams_.timers->Cancel(apply_timer_);
     apply_timer_ = 0;
     for (TimerService::Id* t : {&audit_timer_, &restore_timer_, &drain_poll_timer_,
-                                &announce_retry_timer_}) {
+                                &announce_retry_timer_, &frr_timer_}) {
       if (*t) seams_.timers->Cancel(*t);
       *t = 0;
     }
@@ -914,7 +930,73 @@ class CheckEngine final : public control::Engine {
     }
     UpdateAnnouncements(announcer_configured_ ? "reload" : "start");
     announcer_configured_ = true;
+    ConfigureFrrView(config);
     return {};
+  }
+
+  // FRR's view (vtysh) is read while there is a table to announce and vtysh exists.
+  void ConfigureFrrView(const model::Config& config) {
+    const std::string vtysh = announcer_ ? FindVtysh() : "";
+    if (frr_ && !vtysh.empty() && frr_vty_ == config.global.announce_vty_socket) return;
+    if (frr_timer_) seams_.timers->Cancel(frr_timer_);
+    frr_timer_ = 0;
+    // A poll in flight calls back into its poller: it is kept until the process ends.
+    if (frr_ && frr_->polling()) retired_frr_.push_back(std::move(frr_));
+    frr_.reset();
+    frr_view_.reset();
+    frr_vty_ = config.global.announce_vty_socket;
+    if (vtysh.empty()) return;
+    frr_ = std::make_unique<FrrPoller>(
+        [this, alive = alive_](std::vector<std::string> argv,
+                               std::function<void(bool, std::string)> done) {
+          if (*alive) RunCaptured(std::move(argv), std::move(done));
+        },
+        vtysh, config.global.announce_vty_socket);
+    PollFrr();
+  }
+
+  // Runs `argv` with its output in a memory file, bounded by kVtyshTimeout; calls `done`
+  // with whether it exited 0 and what it wrote.
+  void RunCaptured(std::vector<std::string> argv, std::function<void(bool, std::string)> done) {
+    const int out = ::memfd_create("vigil-vtysh", MFD_CLOEXEC);
+    if (out < 0) return done(false, "");
+    SpawnSpec spec;
+    spec.argv = std::move(argv);
+    spec.timeout = kVtyshTimeout;
+    spec.kill_grace = std::chrono::milliseconds(200);
+    spec.stdout_fd = out;
+    auto shared_done = std::make_shared<std::function<void(bool, std::string)>>(std::move(done));
+    auto r = SpawnProcess(io_, spec, [out, shared_done](const ExitInfo& e) {
+      std::string text;
+      char buf[65536];
+      off_t at = 0;
+      ssize_t got;
+      while (text.size() < kVtyshMaxOutput && (got = ::pread(out, buf, sizeof buf, at)) > 0) {
+        text.append(buf, static_cast<size_t>(got));
+        at += got;
+      }
+      ::close(out);
+      (*shared_done)(e.ok(), std::move(text));
+    });
+    if (!r) {
+      ::close(out);
+      (*shared_done)(false, "");
+    }
+  }
+
+  void PollFrr() {
+    frr_timer_ = 0;
+    if (!frr_ || stopped_announcing_) return;
+    FrrPoller* poller = frr_.get();
+    frr_->Poll([this, alive = alive_, poller](std::optional<std::vector<control::FrrPeerStatus>> view) {
+      if (!*alive || frr_.get() != poller) return;
+      if (view != frr_view_) {
+        frr_view_ = std::move(view);
+        Changed();
+      }
+      if (!stopped_announcing_ && !frr_timer_)
+        frr_timer_ = seams_.timers->After(kFrrPoll, [this] { PollFrr(); });
+    });
   }
 
   // Returns the virtual servers as the announcement sees them.
@@ -985,6 +1067,8 @@ class CheckEngine final : public control::Engine {
       }
     }
     a.error = announce_error_;
+    a.frr = frr_view_.has_value();
+    if (frr_view_) a.frr_peers = *frr_view_;
   }
 
   void OnBfdState(const std::string& session, bool up) override {
@@ -1465,6 +1549,14 @@ class CheckEngine final : public control::Engine {
   bool stopped_announcing_ = false;
   std::string announce_error_;
   TimerService::Id announce_retry_timer_ = 0;
+  // FRR's view of the announcements (vtysh), while vtysh exists and a table is announced;
+  // nullopt while FRR does not answer.
+  std::unique_ptr<FrrPoller> frr_;
+  std::optional<std::vector<control::FrrPeerStatus>> frr_view_;
+  TimerService::Id frr_timer_ = 0;
+  std::optional<std::string> frr_vty_;
+  std::vector<std::unique_ptr<FrrPoller>> retired_frr_;
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);  // false once destroyed
   std::vector<std::shared_ptr<Probe>> retired_;  // stopped while in flight
   // The load balancer's desired state as last applied; lb_current_ while the kernel is
   // known to hold it (the last apply succeeded). changed_vs_: the virtual servers whose

@@ -401,9 +401,27 @@ void BuildGlobalDefs(const Node& block, model::Global& g, Diagnostics& diags) {
     else if (kw == "vigil_conntrackd") BuildConntrackd(n, g, diags);
     else if (kw == "vigil_announce_table") {
       // FRR's `ip import-table` takes 1..252 (253..255 are the kernel's own tables).
-      if (const Token* t = RequireArg(n, 0, diags))
+      // vigil_announce_table N [vty_socket DIR]
+      const Token* t = RequireArg(n, 0, diags);
+      std::optional<std::string> vty;
+      bool ok = t != nullptr;
+      for (size_t i = 1; ok && i < n.args.size(); i += 2) {
+        const Token& opt = n.args[i];
+        const Token* val = Arg(n, i + 1);
+        if (opt.text != "vty_socket") {
+          diags.Error(opt.loc, "vigil_announce_table: unknown option '" + opt.text + "'");
+          ok = false;
+        } else if (!val) {
+          diags.Error(opt.loc, "vigil_announce_table: 'vty_socket' needs a directory");
+          ok = false;
+        } else {
+          vty = val->text;
+        }
+      }
+      if (ok)
         if (auto v = ParseInteger(*t, kw, 1, 252, diags)) {
           g.announce_table = static_cast<uint32_t>(*v);
+          g.announce_vty_socket = vty;
           g.announce_table_loc = RefOf(n);
         }
     }

@@ -236,14 +236,40 @@ std::string BfdTable(const json& sessions) {
 std::string AnnounceTable(const json& a) {
   std::vector<std::vector<std::string>> rows;
   const std::string table = Str(a.value("table", json()));
-  for (const auto& addr : a.value("announced", json::array()))
+  const bool frr = a.value("frr", false);
+  const json peers = a.value("frr_peers", json::array());
+  // The peers FRR advertises the address's host route to.
+  auto to_whom = [&](const std::string& addr) {
+    const std::string prefix = addr + (addr.find(':') == std::string::npos ? "/32" : "/128");
+    std::string who;
+    for (const auto& p : peers)
+      for (const auto& adv : p.value("advertised", json::array()))
+        if (Str(adv) == prefix) who += (who.empty() ? "" : ",") + Str(p.value("address", json()));
+    return who.empty() ? std::string("-") : who;
+  };
+  for (const auto& addr : a.value("announced", json::array())) {
     rows.push_back({Str(addr), table, "yes"});
+    if (frr) rows.back().push_back(to_whom(Str(addr)));
+  }
   const json held = a.value("held", json::object());
-  for (auto it = held.begin(); it != held.end(); ++it)
+  for (auto it = held.begin(); it != held.end(); ++it) {
     rows.push_back({it.key(), table, "no (" + Str(it.value()) + ")"});
-  std::string out = Table({"ANNOUNCE", "TABLE", "ANNOUNCED"}, rows);
+    if (frr) rows.back().push_back(to_whom(it.key()));
+  }
+  std::string out = frr ? Table({"ANNOUNCE", "TABLE", "ANNOUNCED", "ADVERTISED TO"}, rows)
+                        : Table({"ANNOUNCE", "TABLE", "ANNOUNCED"}, rows);
   if (!Str(a.value("error", json())).empty())
     out += "announce error: " + Str(a.value("error", json())) + "\n";
+  if (frr) {
+    std::vector<std::vector<std::string>> prows;
+    for (const auto& p : peers) {
+      const std::string bfd = Str(p.value("bfd", json()));
+      prows.push_back({Str(p.value("address", json())), Str(p.value("remote_as", json())),
+                       Str(p.value("state", json())), bfd.empty() ? "-" : bfd,
+                       std::to_string(p.value("advertised", json::array()).size())});
+    }
+    out += "\n" + Table({"BGP PEER", "AS", "STATE", "BFD", "ADVERTISED"}, prows);
+  }
   return out;
 }
 

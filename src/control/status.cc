@@ -1,5 +1,6 @@
 #include "control/status.h"
 
+#include <algorithm>
 #include <charconv>
 
 #include <nlohmann/json.hpp>
@@ -22,7 +23,10 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(BfdSessionStatus, name, neighbor
                                                 remote_discriminator, tx_interval_s,
                                                 detection_time_s, packets_sent, packets_received,
                                                 up_transitions, down_transitions)
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(AnnounceStatus, table, announced, held, error)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(FrrPeerStatus, address, state, remote_as,
+                                                prefixes_received, advertised, bfd)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(AnnounceStatus, table, announced, held, error,
+                                                frr, frr_peers)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(ListenerStatus, name, accepted, accept_errors,
                                                 refused, timed_out, open, watching,
                                                 max_connections)
@@ -340,6 +344,28 @@ std::string RenderPrometheus(const Status& s) {
     for (const auto& [a, why] : s.announce.held) w.Sample("vigil_announce_route", {{"address", a}}, 0);
     w.Family("vigil_announce_error", "gauge", "1 while the last change of the announce table failed.");
     w.Sample("vigil_announce_error", {}, s.announce.error.empty() ? 0 : 1);
+    if (s.announce.frr) {
+      w.Family("vigil_announce_bgp_peer_established", "gauge",
+               "1 while FRR's BGP session with the peer is Established.");
+      for (const auto& p : s.announce.frr_peers)
+        w.Sample("vigil_announce_bgp_peer_established", {{"peer", p.address}},
+                 p.state == "Established" ? 1 : 0);
+      w.Family("vigil_announce_bfd_peer_up", "gauge",
+               "1 while FRR's BFD session with the BGP peer is up (peers with one only).");
+      for (const auto& p : s.announce.frr_peers)
+        if (!p.bfd.empty())
+          w.Sample("vigil_announce_bfd_peer_up", {{"peer", p.address}}, p.bfd == "up" ? 1 : 0);
+      w.Family("vigil_announce_advertised", "gauge",
+               "1 while FRR advertises the announced address's host route to the peer.");
+      for (const auto& a : s.announce.announced) {
+        const std::string prefix = a + (a.find(':') == std::string::npos ? "/32" : "/128");
+        for (const auto& p : s.announce.frr_peers) {
+          const bool sent = std::find(p.advertised.begin(), p.advertised.end(), prefix) !=
+                            p.advertised.end();
+          w.Sample("vigil_announce_advertised", {{"address", a}, {"peer", p.address}}, sent ? 1 : 0);
+        }
+      }
+    }
   }
   if (!s.virtual_servers.empty()) {
     w.Family("vigil_lb_virtual_server_quorum_up", "gauge",

@@ -91,6 +91,18 @@ struct BfdSessionStatus {
   friend bool operator==(const BfdSessionStatus&, const BfdSessionStatus&) = default;
 };
 
+// A BGP peer of the local FRR, as vtysh shows it (vigil_announce_table).
+struct FrrPeerStatus {
+  std::string address;
+  std::string state;                    // BGP state: "Established", "Active", ...
+  int64_t remote_as = 0;
+  uint64_t prefixes_received = 0;
+  std::vector<std::string> advertised;  // the prefixes FRR originates to it (this node's)
+  std::string bfd;                      // FRR's BFD session with it: "up", "down", ... ("": none)
+
+  friend bool operator==(const FrrPeerStatus&, const FrrPeerStatus&) = default;
+};
+
 // vigil_announce_table: the host routes the checker engine keeps for a routing daemon.
 struct AnnounceStatus {
   uint32_t table = 0;                  // 0: vigil_announce_table is not set
@@ -99,6 +111,9 @@ struct AnnounceStatus {
   // "VI_1 not MASTER").
   std::map<std::string, std::string> held;
   std::string error;                   // the last failure to change the table ("": none)
+  // FRR's view, read with vtysh: false while FRR is absent or does not answer.
+  bool frr = false;
+  std::vector<FrrPeerStatus> frr_peers;
 
   friend bool operator==(const AnnounceStatus&, const AnnounceStatus&) = default;
 };

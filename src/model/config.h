@@ -235,6 +235,8 @@ struct Global {
   // table in which the checker engine keeps a host route for every virtual server address
   // whose service is up (route health injection, for FRR to announce).
   std::optional<uint32_t> announce_table;
+  // `vty_socket DIR` after it: where vtysh finds FRR's daemons (unset: vtysh's default).
+  std::optional<std::string> announce_vty_socket;
   SourceRef announce_table_loc;
 
   bool enable_traps = false;

@@ -166,6 +166,7 @@ Json J(const Global& g) {
   j["enable_snmp_checker"] = J(g.enable_snmp_checker);
   j["vigil_conntrackd"] = J(g.conntrackd);
   j["vigil_announce_table"] = J(g.announce_table);
+  j["vigil_announce_vty_socket"] = J(g.announce_vty_socket);
   j["set_supplementary_groups"] = J(g.set_supplementary_groups);
   j["disable_local_igmp"] = J(g.disable_local_igmp);
   j["max_auto_priority"] = J(g.max_auto_priority);

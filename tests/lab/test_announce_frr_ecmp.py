@@ -10,7 +10,8 @@ behind all of them changes nothing (the service keeps its quorum: no load balanc
 anything); a load balancer that loses the service withdraws only its own path; the VIP
 leaves rtr only when the service has lost its quorum on every load balancer, and comes back
 with it. A load balancer that dies (its link cut, vigild and every FRR daemon SIGKILLed)
-leaves rtr through BFD, not the BGP hold timer; the others stay.
+leaves rtr through BFD, not the BGP hold timer; the others stay. Each vigild shows FRR's view
+(vtysh): the BGP peer, what FRR advertises to it, the BFD session.
 """
 
 from __future__ import annotations
@@ -54,7 +55,7 @@ def lb_bgp(lb, rtr) -> str:
             " exit-address-family\n!\n")
 
 
-def vigil_conf(work: str, lb, rs) -> str:
+def vigil_conf(work: str, lb, rs, vty: str) -> str:
     servers = "".join(f"""\
             real_server {r.ipv4} {PORT} {{
                 TCP_CHECK {{
@@ -66,7 +67,7 @@ def vigil_conf(work: str, lb, rs) -> str:
         global_defs {{
             vigil_control_socket {work}/{lb.short}.ctl
             vigil_lb_backend nftables
-            vigil_announce_table {TABLE}
+            vigil_announce_table {TABLE} vty_socket {vty}
         }}
         virtual_server {VIP} 80 {{
             delay_loop 1
@@ -118,12 +119,12 @@ def test_ecmp_over_load_balancers_follows_quorum_everywhere_and_bfd(lab, vigild)
     router.start_bgpd(router_bgp(lbs))
     frrs, daemons = {}, {}
     for lb in lbs:
+        frr = Frr(lb)
         with open(f"{w}/{lb.short}.conf", "w") as f:
-            f.write(vigil_conf(w, lb, rs))
+            f.write(vigil_conf(w, lb, rs, frr.dir))
         daemons[lb.short] = lb.spawn(
             [vigild, "-n", "-l", "-C", "-D", "-f", f"{w}/{lb.short}.conf", "-p",
              f"{w}/{lb.short}.pid", "-c", f"{w}/{lb.short}c.pid"], log_name=f"{lb.short}.log")
-        frr = Frr(lb)
         frr.start(BFD, zebra_conf=f"ip import-table {TABLE}\n!\n")
         frr.start_bgpd(lb_bgp(lb, rtr))
         frrs[lb.short] = frr
@@ -158,6 +159,20 @@ def test_ecmp_over_load_balancers_follows_quorum_everywhere_and_bfd(lab, vigild)
                                      if p.get("status") == "up") == sorted(all_lbs),
                       timeout=30, message="BFD up with every load balancer")
 
+    # vigil reads FRR's view back: the VIP is announced, advertised to rtr over an
+    # Established session with BFD up.
+    def frr_view(lb) -> list:
+        a = status(lb).get("announce", {})
+        return [(p["address"], p["state"], p["advertised"], p["bfd"])
+                for p in a.get("frr_peers", [])] if a.get("frr") else []
+
+    for lb in lbs:
+        lablib.wait_until(lambda lb=lb: frr_view(lb) == [(rtr.ipv4, "Established",
+                                                          [f"{VIP}/32"], "up")],
+                          timeout=20, message=f"{lb.short}'s FRR view (now {frr_view(lb)})")
+    text = lbs[0].run([vigilctl, "-s", f"{w}/lb1.ctl", "status"], check=False).stdout
+    assert f"{VIP}  100    yes        {rtr.ipv4}\n" in text, text
+
     # rs1 fails behind every load balancer: each sees it down, none withdraws (quorum 1 of
     # rs2's weight remains), the router's route never changes.
     stop_server(rs[0])
@@ -172,6 +187,8 @@ def test_ecmp_over_load_balancers_follows_quorum_everywhere_and_bfd(lab, vigild)
     rs[1].run([lablib.NFT, "add table inet lab; add chain inet lab in { type filter hook input "
                f"priority 0; }}; add rule inet lab in ip saddr {lbs[0].ipv4} tcp dport {PORT} drop"])
     wait_hops(all_lbs[1:], "lb1's path withdrawn")
+    lablib.wait_until(lambda: frr_view(lbs[0]) == [(rtr.ipv4, "Established", [], "up")],
+                      timeout=20, message=f"lb1's FRR advertises nothing (now {frr_view(lbs[0])})")
     assert [e["reason"] for e in withdrawals(lbs[0])] == ["quorum"]
 
     # rs2 fails too: the service has no quorum anywhere, the VIP leaves the router.

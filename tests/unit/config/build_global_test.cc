@@ -537,6 +537,19 @@ TEST(BuildGlobalTest, VigilAnnounceTableTakesFrrsImportTableRange) {
   auto cfg = BuildText("global_defs {\n  vigil_announce_table 100\n}\n", d);
   EXPECT_EQ(DiagLines(d), Strings{});
   EXPECT_EQ(cfg.global.announce_table, 100u);
+  EXPECT_FALSE(cfg.global.announce_vty_socket);
+  Diagnostics d1;
+  auto vty = BuildText("global_defs {\n  vigil_announce_table 9 vty_socket /run/frr\n}\n", d1);
+  EXPECT_EQ(DiagLines(d1), Strings{});
+  EXPECT_EQ(vty.global.announce_table, 9u);
+  EXPECT_EQ(vty.global.announce_vty_socket, "/run/frr");
+  Diagnostics d3;
+  auto bad_opt = BuildText("global_defs {\n  vigil_announce_table 9 vty /run/frr\n"
+                           "  vigil_announce_table 9 vty_socket\n}\n", d3);
+  EXPECT_EQ(DiagLines(d3),
+            (Strings{"2:26: error: vigil_announce_table: unknown option 'vty'",
+                     "3:26: error: vigil_announce_table: 'vty_socket' needs a directory"}));
+  EXPECT_FALSE(bad_opt.global.announce_table);
 
   Diagnostics d2;
   auto bad = BuildText(R"(global_defs {

@@ -145,6 +145,30 @@ TEST(ClientTest, StatusListsTheAnnouncedAddresses) {
             "10.0.0.2  100    no (VI_1 not MASTER)\n");
 }
 
+TEST(ClientTest, StatusShowsToWhomFrrAdvertisesEachAddress) {
+  auto r = RenderResponse(
+      "status",
+      R"({"ok":true,"status":{"version":"0.1.0","pid":7,"uptime_s":3.5,"config_file":"k.conf",)"
+      R"("reloads":0,"reload_failures":0,"announce":{"table":100,"announced":["10.0.0.1"],)"
+      R"("held":{},"error":"","frr":true,"frr_peers":[)"
+      R"({"address":"10.9.0.1","state":"Established","remote_as":65000,)"
+      R"("advertised":["10.0.0.1/32"],"bfd":"up"},)"
+      R"({"address":"10.9.0.2","state":"Active","remote_as":65001,"advertised":[],"bfd":""}]}}})");
+  EXPECT_TRUE(r.ok);
+  EXPECT_EQ(r.text,
+            "vigild 0.1.0, pid 7, up 3 s, config k.conf\n"
+            "reloads: 0 (failed 0)\n"
+            "\n"
+            "INSTANCE  STATE  INTERFACE  VRID  PRIO  MASTER  VIPS\n"
+            "\n"
+            "ANNOUNCE  TABLE  ANNOUNCED  ADVERTISED TO\n"
+            "10.0.0.1  100    yes        10.9.0.1\n"
+            "\n"
+            "BGP PEER  AS     STATE        BFD  ADVERTISED\n"
+            "10.9.0.1  65000  Established  up   1\n"
+            "10.9.0.2  65001  Active       -    0\n");
+}
+
 TEST(ClientTest, RendersErrors) {
   auto r = RenderResponse("reload", R"({"ok":false,"error":"keepalived.conf:1:1: error: x"})");
   EXPECT_FALSE(r.ok);
