@@ -360,3 +360,78 @@ def test_track_src_ip_faults_while_the_configured_source_is_missing(vl):
 
     node.run([IP, "addr", "add", "10.78.0.1/24", "dev", "vlan9"])
     wait_state(r1, "VI_1", "MASTER")
+
+
+def _src_body(unicast: bool) -> str:
+    src = ("unicast_src_ip 10.78.0.1\n    unicast_peer {\n        10.77.0.2\n    }" if unicast
+           else "mcast_src_ip 10.78.0.1")
+    return (f"vrrp_instance VI_1 {{\n    state BACKUP\n    interface vlan9\n"
+            f"    virtual_router_id 51\n    version 3\n    advert_int 0.1\n    priority 100\n"
+            f"    {src}\n    virtual_ipaddress {{\n        {VIP9}/32\n    }}\n}}\n")
+
+
+def _src_link(node) -> None:
+    """vlan9 (10.77.0.1/24) with a static neighbour 10.77.0.2 (vlan9p's MAC), so that unicast
+    adverts to it leave vlan9 and are heard on vlan9p."""
+    make_link(node)
+    node.run([IP, "neigh", "add", "10.77.0.2", "lladdr", node.mac("vlan9p"), "dev", "vlan9"])
+
+
+def _src_adverts(node, count: int = 5) -> set[tuple[str, str, int]]:
+    cap = node.start_capture("vlan9p", duration=2, bpf=VRRP_BPF, count=count)
+    return {(a["src"], a["dst"], a["prio"]) for a in adverts(cap.packets())}
+
+
+@pytest.mark.parametrize("unicast", [False, True], ids=["mcast_src_ip", "unicast_src_ip"])
+@pytest.mark.parametrize("kind", ["vigil", "keepalived"])
+def test_configured_source_removed_keeps_sending_from_it_like_keepalived(vl, kind, unicast):
+    """An instance with mcast_src_ip / unicast_src_ip (no track_src_ip) whose address leaves
+    the interface: keepalived 2.2.7 keeps advertising from the configured address and stays
+    master, even with no IPv4 address left on the interface (no FAULT: the configured source
+    is not the interface's address); vigild the same."""
+    require_tshark()
+    (r1,) = vl.routers_of([kind])
+    node = r1.node
+    _src_link(node)
+    node.run([IP, "addr", "add", "10.78.0.1/24", "dev", "vlan9"])
+    r1.start(SPEC, 100, body=_src_body(unicast))
+    lablib.wait_until(lambda: VIP9 in node.addresses("vlan9"), timeout=5,
+                      message=f"{kind} holds the VIP")
+    want = {("10.78.0.1", "10.77.0.2" if unicast else "224.0.0.18", 100)}
+    assert _src_adverts(node) == want
+
+    node.run([IP, "addr", "del", "10.78.0.1/24", "dev", "vlan9"])
+    assert _src_adverts(node) == want
+    node.run([IP, "addr", "del", "10.77.0.1/24", "dev", "vlan9"])  # no IPv4 left
+    assert _src_adverts(node) == want
+    assert VIP9 in node.addresses("vlan9")
+    if kind == "vigil":
+        assert r1.state() == "MASTER" and r1.stats()["priority_zero_sent"] == 0
+
+    node.run([IP, "addr", "add", "10.78.0.1/24", "dev", "vlan9"])
+    assert _src_adverts(node) == want and VIP9 in node.addresses("vlan9")
+
+
+@pytest.mark.parametrize("kind", ["vigil", "keepalived"])
+def test_unicast_src_ip_absent_at_start_runs_as_current_keepalived(vl, kind):
+    """A unicast_src_ip not (yet) on the interface at start: keepalived 2.3.3 and later bind
+    it with IP_FREEBIND and run, advertising from it, as mcast_src_ip always did; vigild does
+    the same. keepalived 2.2.7 (the one installed) cannot bind it and stays in FAULT for
+    good, even once the address is added (a defect upstream has fixed)."""
+    require_tshark()
+    (r1,) = vl.routers_of([kind])
+    node = r1.node
+    _src_link(node)
+    r1.start(SPEC, 100, body=_src_body(True))
+    if kind == "keepalived":
+        lablib.wait_until(lambda: "(src address not configured)" in r1.log(), timeout=5,
+                          message="keepalived 2.2.7 in FAULT")
+        node.run([IP, "addr", "add", "10.78.0.1/24", "dev", "vlan9"])
+        assert _src_adverts(node, 1) == set() and VIP9 not in node.addresses("vlan9")
+        return
+    wait_state(r1, "VI_1", "MASTER")
+    assert VIP9 in node.addresses("vlan9")
+    assert _src_adverts(node) == {("10.78.0.1", "10.77.0.2", 100)}
+    node.run([IP, "addr", "add", "10.78.0.1/24", "dev", "vlan9"])
+    assert _src_adverts(node) == {("10.78.0.1", "10.77.0.2", 100)}
+    assert r1.state() == "MASTER"
