@@ -148,11 +148,12 @@ class EngineProcess {
         log::Debug(name_ + ": configuration read for the reload vigild is checking");
         break;
       case FrameType::kReload: {
-        // The new state is reported before the result, so that the supervisor answers
-        // the reload with it in hand.
+        // The result first: at 37,000 real servers the report takes the engine and the
+        // supervisor a third of a second, which the reload's answer need not wait for (a
+        // status request asks every engine for a fresh report, which comes after this one).
         std::string result = Reload();
-        SendReport();
         channel_->Send(FrameType::kReloadResult, result);
+        SendReport();
         break;
       }
       case FrameType::kOperation: {
