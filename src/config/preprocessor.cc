@@ -349,10 +349,83 @@ class Engine {
       if (!multiline_def_.empty()) EndMultilineDefinition();
       return std::nullopt;
     }
+    if (multiline_def_.empty() && IsPlain(raw)) {
+      EmitPlain(s.file_id, s.line_no, raw);
+      return std::nullopt;
+    }
     WorkLine w{s.file_id, s.line_no, AnnotatedText::FromSource(raw)};
     Decomment(w.text);
     if (w.text.empty()) return std::nullopt;
     return w;
+  }
+
+  // ---- plain lines ----
+
+  // A line with nothing for the preprocessor to do: no comment, quote, escape, definition,
+  // expansion, @ID, ~SEQ/~LST or include. Nearly every line of a large configuration is
+  // one; it is lexed straight from the file's text (no per-byte annotations).
+  static bool IsPlain(std::string_view raw) {
+    for (char c : raw) {
+      switch (c) {
+        case '#': case '!': case '\\': case '"': case '\'': case '$': case '@': case '~':
+          return false;
+        default:
+          break;
+      }
+    }
+    return raw.find("include") == std::string_view::npos;
+  }
+
+  // What ReadPhysicalLine, Handle and Emit do with a plain line, in one pass: blanks
+  // around it go, it splits before and after each brace (each piece after the first is
+  // charged as a line of its own, as Handle's pieces are), and each piece is lexed.
+  void EmitPlain(uint32_t file, uint32_t line, std::string_view raw) {
+    size_t first = SkipBlanks(raw, 0);
+    size_t last = raw.size();
+    while (last > first && IsBlank(raw[last - 1])) --last;
+    if (first == last) return;
+    const std::string_view s = raw.substr(first, last - first);
+    const uint32_t base = static_cast<uint32_t>(first) + 1;  // column of s[0]
+    auto emit = [&](size_t pos, size_t len, bool charge) {
+      if (charge && !Charge(SourceLoc{file, line, base + static_cast<uint32_t>(pos)}))
+        return false;
+      std::vector<Token> tokens;
+      const size_t end = pos + len;
+      for (size_t i = pos; i < end;) {
+        while (i < end && IsWhiteByte(s[i])) ++i;
+        if (i >= end) break;
+        const size_t start = i;
+        while (i < end && !IsWhiteByte(s[i])) ++i;
+        tokens.push_back(Token{std::string(s.substr(start, i - start)),
+                               SourceLoc{file, line, base + static_cast<uint32_t>(start)},
+                               false});
+      }
+      if (tokens.empty()) return true;
+      TrackBlocks(tokens);
+      out_.push_back(std::move(tokens));
+      return true;
+    };
+    size_t pos = 0;
+    bool charge = false;
+    while (pos < s.size()) {
+      size_t b = s.find_first_of("{}", pos);
+      if (b == std::string_view::npos) {
+        emit(pos, s.size() - pos, charge);
+        return;
+      }
+      if (b > pos) {
+        // Handle trims each piece's trailing blanks; the lexer skips them anyway.
+        if (!emit(pos, b - pos, charge)) return;
+        charge = true;
+      }
+      if (!emit(b, 1, charge)) return;
+      charge = true;
+      pos = SkipBlanks(s, b + 1);
+    }
+  }
+
+  static bool IsWhiteByte(char c) {
+    return c == ' ' || c == '\t' || c == '\f' || c == '\n' || c == '\r' || c == '\v';
   }
 
   // ---- one line ----

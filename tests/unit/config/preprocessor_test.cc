@@ -97,6 +97,39 @@ TEST_F(PreprocessorTest, QuotedBraceDoesNotSplitTheLine) {
   EXPECT_FALSE(lines_[0][2].IsOpen());
 }
 
+// A plain line (nothing to expand, no quote or comment) is lexed straight from the file:
+// the same tokens, columns and line budget as a line that goes the annotated way (here one
+// with a comment, which that way removes).
+TEST_F(PreprocessorTest, PlainLinesReadAsAnnotatedOnes) {
+  const std::string body = "  \tvs 1.2.3.4 80 {  real\fserver {x}}{ \v }  ";
+  Add(kMain, body + "\n" + body + "#c\n");
+  EXPECT_EQ(Run(), (V{"vs|1.2.3.4|80", "{", "real|server", "{", "x", "}", "}", "{", "}",
+                      "vs|1.2.3.4|80", "{", "real|server", "{", "x", "}", "}", "{", "}"}));
+  for (size_t l = 0; l < 9; ++l) {
+    for (size_t t = 0; t < lines_[l].size(); ++t) {
+      EXPECT_EQ(lines_[l][t].loc.line, 1u);
+      EXPECT_EQ(lines_[l + 9][t].loc.line, 2u);
+      EXPECT_EQ(lines_[l][t].loc.column, lines_[l + 9][t].loc.column) << l << " " << t;
+      EXPECT_FALSE(lines_[l][t].quoted);
+    }
+  }
+  EXPECT_EQ(Loc(0, 1), "/etc/k/keepalived.conf:1:7");
+  EXPECT_EQ(Loc(3, 0), "/etc/k/keepalived.conf:1:33");
+  EXPECT_EQ(Loc(8, 0), "/etc/k/keepalived.conf:1:41");
+  EXPECT_EQ(Diags(), V{});
+  // Each piece after a line's first counts against max_output_lines, either way.
+  for (const std::string& line : {std::string("a { b } c"), std::string("a { b } c #")}) {
+    diags_ = Diagnostics();
+    fs_ = MemoryFileSystem();
+    options_.max_output_lines = 4;
+    Add(kMain, line + "\n");
+    EXPECT_EQ(Run(), (V{"a", "{", "b", "}"})) << line;
+    ASSERT_EQ(diags_.all().size(), 1u) << line;
+    EXPECT_EQ(Diags()[0], "fatal /etc/k/keepalived.conf:1:9: configuration expands to more "
+                          "than 4 lines; the rest is ignored") << line;
+  }
+}
+
 TEST_F(PreprocessorTest, UnterminatedQuoteIsAnError) {
   Add(kMain, "a \"b c\n");
   EXPECT_EQ(Run(), (V{"a|b c"}));
