@@ -22,7 +22,7 @@ unit: build
 
 # Lab tests need root and network namespaces; they skip themselves with a reason otherwise.
 lab: build
-	VIGIL_BUILD=$(CURDIR)/$(BUILD) $(PY) -m pytest -q -p no:cacheprovider tests/corpus tests/lab
+	VIGIL_BUILD=$(CURDIR)/$(BUILD) $(PY) -m pytest -q -p no:cacheprovider --durations=25 tests/corpus tests/lab
 
 test: unit lab
 
