@@ -198,6 +198,17 @@ struct Vs {
   std::vector<std::pair<CheckerId, WeightUpdate>> weights;
 };
 
+// Whether `a` and `b` list the same real servers (address, port) in the same order.
+bool SameServerList(const model::VirtualServer& a, const model::VirtualServer& b) {
+  if (a.real_servers.size() != b.real_servers.size()) return false;
+  for (size_t i = 0; i < a.real_servers.size(); ++i) {
+    if (a.real_servers[i].port != b.real_servers[i].port ||
+        !(a.real_servers[i].address == b.real_servers[i].address))
+      return false;
+  }
+  return true;
+}
+
 // The real servers of `vs` by (address, port).
 std::map<std::pair<model::IpAddress, uint16_t>, size_t> RsIndex(const model::VirtualServer& vs) {
   std::map<std::pair<model::IpAddress, uint16_t>, size_t> out;
@@ -392,24 +403,32 @@ class CheckEngine final : public control::Engine {
       // what differs from before.
       (void)StartVs(nv);
       std::vector<Event> events;
-      auto old_rs = RsIndex(ov.model);
-      for (size_t i = 0; i < nv.model.real_servers.size(); ++i) {
-        const auto& rs = nv.model.real_servers[i];
-        auto it = old_rs.find({rs.address, rs.port});
-        if (it == old_rs.end()) {
-          ++rs_added;
-          continue;
-        }
-        nv.stats[i] = ov.stats[it->second];
-        const bool was = ov.state->alive(it->second);
+      auto carry = [&](size_t i, size_t old_i) {
+        nv.stats[i] = ov.stats[old_i];
+        const bool was = ov.state->alive(old_i);
         if (was != nv.state->alive(i)) {
           events.push_back(Event{.kind = nv.state->alive(i) ? Event::Kind::kRealServerUp
                                                             : Event::Kind::kRealServerDown,
                                  .real_server = i});
         }
-        old_rs.erase(it);
+      };
+      if (SameServerList(ov.model, nv.model)) {
+        // The common case at scale: the same real servers in the same order; no index.
+        for (size_t i = 0; i < nv.model.real_servers.size(); ++i) carry(i, i);
+      } else {
+        auto old_rs = RsIndex(ov.model);
+        for (size_t i = 0; i < nv.model.real_servers.size(); ++i) {
+          const auto& rs = nv.model.real_servers[i];
+          auto it = old_rs.find({rs.address, rs.port});
+          if (it == old_rs.end()) {
+            ++rs_added;
+            continue;
+          }
+          carry(i, it->second);
+          old_rs.erase(it);
+        }
+        rs_removed += old_rs.size();
       }
-      rs_removed += old_rs.size();
       if (ov.state->quorum_up() != nv.state->quorum_up()) {
         events.push_back(Event{.kind = nv.state->quorum_up() ? Event::Kind::kQuorumUp
                                                              : Event::Kind::kQuorumDown,
@@ -738,6 +757,7 @@ class CheckEngine final : public control::Engine {
 
   // Drops (and stops the drains of) the runtime state of real servers a reload removed.
   void ForgetAdminOfGoneServers() {
+    if (admin_.empty()) return;
     std::set<std::pair<std::string, std::string>> present;
     for (const Vs& vs : vss_)
       for (const model::RealServer& rs : vs.model.real_servers)
@@ -837,7 +857,7 @@ class CheckEngine final : public control::Engine {
   // Starts `vs`'s state with what operators set on its real servers and re-applies the
   // dynamic weights its probes last reported; returns the events.
   std::vector<Event> StartVs(Vs& vs) const {
-    for (size_t i = 0; i < vs.model.real_servers.size(); ++i) {
+    for (size_t i = 0; !admin_.empty() && i < vs.model.real_servers.size(); ++i) {
       const model::RealServer& rs = vs.model.real_servers[i];
       auto it = admin_.find({vs.id, AddressPortName(rs.address, rs.port)});
       if (it != admin_.end()) (void)vs.state->SetAdmin(i, it->second.admin);

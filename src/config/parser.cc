@@ -20,6 +20,7 @@ struct Segment {
 
 std::vector<Segment> Split(const std::vector<Line>& lines) {
   std::vector<Segment> out;
+  out.reserve(lines.size());  // at least one segment a line
   for (size_t n = 0; n < lines.size(); ++n) {
     const Line& line = lines[n];
     size_t start = 0;

@@ -725,6 +725,41 @@ TEST_F(EngineTest, ReloadKeepsHealthAndEntriesOfUnchangedServers) {
   EXPECT_EQ(Pool().size(), 3u);
 }
 
+// The same real servers in the same order (the way most reloads at scale look): each keeps
+// its health and counters by position, and only a changed weight reaches the kernel.
+TEST_F(EngineTest, ReloadWithTheSameServersKeepsEachOnesStateInPlace) {
+  auto e = Make();
+  ASSERT_TRUE(e->Start(Config({Vs()})));
+  prober_.healthy["10.0.1.2:8080"] = false;
+  timers_.Advance(seconds(1));
+  ASSERT_EQ(Pool().count("10.0.1.2:8080"), 0u);
+  scripts_.FinishAll();
+  const size_t scripts_before = scripts_.started.size();
+  const size_t applies_before = kernel_.applies.size();
+
+  auto r = e->Reload(Config({Vs()}));
+  ASSERT_TRUE(r) << r.error().ToString();
+  EXPECT_EQ(*r, "virtual servers +0 -0 =1; real servers +0 -0; probes +0 -0 =3");
+  EXPECT_EQ(kernel_.applies.size(), applies_before);  // nothing to change in the kernel
+  control::Status s = Report(*e);
+  ASSERT_EQ(s.virtual_servers[0].real_servers.size(), 3u);
+  EXPECT_EQ(s.virtual_servers[0].real_servers[0].checks_ok, 1u);
+  EXPECT_EQ(s.virtual_servers[0].real_servers[1].checks_failed, 1u);
+  EXPECT_EQ(s.virtual_servers[0].real_servers[2].checks_ok, 1u);
+
+  model::VirtualServer vs = Vs();
+  vs.real_servers[2].weight = 3;
+  r = e->Reload(Config({vs}));
+  ASSERT_TRUE(r) << r.error().ToString();
+  EXPECT_EQ(Pool(), (std::map<std::string, uint32_t>{{"10.0.1.1:8080", 1}, {"10.0.1.3:8080", 3}}));
+  ASSERT_EQ(kernel_.applies.size(), applies_before + 1);
+  EXPECT_EQ(kernel_.applies.back().size(), 1u);  // .3's weight, nothing else
+  EXPECT_EQ(scripts_.started.size(), scripts_before);  // no flap, no notification
+  s = Report(*e);
+  EXPECT_EQ(s.virtual_servers[0].real_servers[1].checks_failed, 1u);
+  EXPECT_EQ(s.virtual_servers[0].real_servers[2].checks_ok, 1u);
+}
+
 TEST_F(EngineTest, ProbeDroppedByReloadWhileInFlightIgnoresItsAnswer) {
   auto e = Make();
   ASSERT_TRUE(e->Start(Config({Vs()})));
