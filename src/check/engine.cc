@@ -357,7 +357,7 @@ class CheckEngine final : public control::Engine {
     if (!built) return std::unexpected(built.error());
 
     OpenFifos(config);
-    config_ = config;
+    KeepContext(config);
     ApplyLvsTimeouts(config);
     Subscribe(*built);
     vss_ = std::move(built->vss);
@@ -448,7 +448,7 @@ class CheckEngine final : public control::Engine {
     }
     StopProbes(gone);
     Subscribe(*built);
-    config_ = config;
+    KeepContext(config);
     ApplyLvsTimeouts(config);
     // As keepalived's checker at a reload: the event monitor takes the new size; the
     // command socket keeps the one it opened with.
@@ -827,6 +827,14 @@ class CheckEngine final : public control::Engine {
       }
     }
     return out;
+  }
+
+  // Keeps what config_ stands for, without a second copy of every virtual server (37,205
+  // real servers are tens of milliseconds to copy).
+  void KeepContext(const model::Config& config) {
+    config_ = model::Config();
+    config_.global = config.global;
+    config_.virtual_server_groups = config.virtual_server_groups;
   }
 
   // Adds every probe's unflushed results to the counters of the real servers it serves. (The
@@ -1553,6 +1561,8 @@ class CheckEngine final : public control::Engine {
   std::string ipvs_netns_;  // where the IPVS socket opens (net::IpvsNetnsPath), "" = here
   net::ReceiveBuffer lb_command_buffer_ = net::NetlinkSocket::kDefaultReceiveBuffer;
   net::ReceiveBuffer lb_monitor_buffer_ = net::NetlinkSocket::kDefaultReceiveBuffer;
+  // What the engine reads of the configuration after a start or reload: the global
+  // settings and the virtual server groups (each Vs holds its own model).
   model::Config config_;
   std::vector<Vs> vss_;
   std::map<std::pair<std::string, std::string>, AdminEntry> admin_;
