@@ -20,6 +20,7 @@ int main(int argc, char** argv) {
   std::string command = "status";
   std::vector<std::string> args;
   std::optional<uint64_t> from;
+  std::optional<std::string> run;
   app.add_option("-s,--socket", socket_path, "control socket of vigild")->capture_default_str();
   app.add_flag("-j,--json", json_out, "print the JSON answer as it came");
   app.add_option("-t,--timeout", timeout_ms, "milliseconds to wait for an answer")
@@ -27,7 +28,7 @@ int main(int argc, char** argv) {
   app.add_option("command", command,
                  "status | instances | servers | stats | reload | enable VS RS | disable VS RS "
                  "| drain VS RS [SECONDS] | weight VS RS N | maintenance on|off | failover "
-                 "INSTANCE | priority INSTANCE N|reset | watch [--from SEQ]")
+                 "INSTANCE | priority INSTANCE N|reset | watch [--from SEQ [--run RUN]]")
       ->check(CLI::IsMember({"status", "instances", "servers", "stats", "reload", "enable",
                              "disable", "drain", "weight", "maintenance", "failover",
                              "priority", "watch"}))
@@ -36,9 +37,15 @@ int main(int argc, char** argv) {
                               "instance, value)");
   app.add_option("--from", from, "watch: begin with the event numbered SEQ (0: every event "
                                  "vigild still keeps); without it, the events from now on");
+  app.add_option("--run", run, "watch --from: the run SEQ belongs to (the events' \"run\"); "
+                               "if vigild has restarted since, every event of its new run");
   CLI11_PARSE(app, argc, argv);
-  if (from && command != "watch") {
-    std::cerr << "vigilctl: --from is for watch only\n";
+  if ((from || run) && command != "watch") {
+    std::cerr << "vigilctl: --from and --run are for watch only\n";
+    return 2;
+  }
+  if (run && !from) {
+    std::cerr << "vigilctl: --run needs --from\n";
     return 2;
   }
 
@@ -93,6 +100,7 @@ int main(int argc, char** argv) {
 
   if (command == "watch") {
     if (from) request["from"] = *from;
+    if (run) request["run"] = *run;
     // Each line as it comes (flushed: a pipe reader sees it at once); an answer that
     // refuses the watch goes to stderr.
     bool answered = false;

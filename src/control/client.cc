@@ -311,6 +311,7 @@ std::string RenderEvent(const std::string& line) {
   if (!e.contains("seq")) return "-- " + (e.contains("message") ? text(e["message"]) : line);
   std::string out;
   for (auto it = e.begin(); it != e.end(); ++it) {
+    if (it.key() == "run") continue;  // in --json only: the text is for reading
     if (!out.empty()) out += ' ';
     if (it.key() == "seq" || it.key() == "time" || it.key() == "type") out += text(it.value());
     else out += it.key() + "=" + text(it.value());

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <ctime>
+#include <random>
 
 #include <nlohmann/json.hpp>
 
@@ -41,7 +42,16 @@ std::string EventTime(std::chrono::system_clock::time_point when) {
   return text;
 }
 
-EventLog::EventLog(size_t capacity) : capacity_(capacity == 0 ? 1 : capacity) {}
+std::string NewRunId() {
+  std::random_device source;
+  const uint64_t id = (uint64_t{source()} << 32) | source();
+  char text[17];
+  std::snprintf(text, sizeof text, "%016llx", static_cast<unsigned long long>(id));
+  return text;
+}
+
+EventLog::EventLog(size_t capacity, std::string run)
+    : capacity_(capacity == 0 ? 1 : capacity), run_(std::move(run)) {}
 
 uint64_t EventLog::Append(std::string_view body, std::chrono::system_clock::time_point when) {
   ordered_json in = ordered_json::parse(body, nullptr, /*allow_exceptions=*/false);
@@ -51,9 +61,11 @@ uint64_t EventLog::Append(std::string_view body, std::chrono::system_clock::time
   const uint64_t seq = next_seq_++;
   ordered_json line;
   line["seq"] = seq;
+  if (!run_.empty()) line["run"] = run_;
   line["time"] = EventTime(when);
   for (auto it = in.begin(); it != in.end(); ++it) {
-    if (it.key() != "seq" && it.key() != "time") line[it.key()] = it.value();
+    if (it.key() != "seq" && it.key() != "run" && it.key() != "time")
+      line[it.key()] = it.value();
   }
   ring_.push_back(Dump(line) + "\n");
   if (ring_.size() > capacity_) ring_.pop_front();
@@ -99,7 +111,21 @@ Result<WatchRequest> WatchRequestFromJson(const std::string& line) {
     return Fail(ErrorCode::kInvalidArgument,
                 "watch's \"from\" must be a sequence number (0 or more)");
   r.from = it->get<uint64_t>();
+  auto run = j.find("run");
+  if (run != j.end()) {
+    if (!run->is_string() || run->get<std::string>().empty())
+      return Fail(ErrorCode::kInvalidArgument,
+                  "watch's \"run\" must be the run named in the events' lines");
+    r.run = run->get<std::string>();
+  }
   return r;
+}
+
+uint64_t WatchStart(const EventLog& log, const WatchRequest& request, bool* restarted) {
+  *restarted = request.from && request.run && *request.run != log.run();
+  if (*restarted) return 1;
+  const uint64_t from = request.from.value_or(log.last_seq() + 1);
+  return from == 0 ? 1 : from;
 }
 
 std::string WatchAnswer(const EventLog& log, uint64_t from, bool* ok) {
@@ -116,6 +142,7 @@ std::string WatchAnswer(const EventLog& log, uint64_t from, bool* ok) {
   j["from"] = from;
   j["last_seq"] = log.last_seq();
   j["capacity"] = log.capacity();
+  if (!log.run().empty()) j["run"] = log.run();
   return Dump(j);
 }
 
@@ -130,13 +157,27 @@ std::string WatchLostLine(uint64_t from, uint64_t lost, size_t capacity) {
   return Dump(j);
 }
 
-std::string WatchOverflowLine(uint64_t resume_from, size_t capacity) {
+std::string WatchRestartedLine(const std::string& previous_run, uint64_t from,
+                               const std::string& run) {
+  ordered_json j;
+  j["type"] = "restarted";
+  j["previous_run"] = previous_run;
+  j["from"] = from;
+  j["run"] = run;
+  j["message"] = "vigild has restarted since run " + previous_run + ": its events from " +
+                 std::to_string(from) + " on are gone; run " + run +
+                 "'s follow from its first one kept";
+  return Dump(j);
+}
+
+std::string WatchOverflowLine(uint64_t resume_from, size_t capacity, const std::string& run) {
   ordered_json j;
   j["type"] = "overflow";
   j["resume_from"] = resume_from;
+  if (!run.empty()) j["run"] = run;
   j["message"] = "this watch fell " + std::to_string(capacity) +
                  " events behind and is closed; resume with --from " +
-                 std::to_string(resume_from);
+                 std::to_string(resume_from) + (run.empty() ? "" : " --run " + run);
   return Dump(j);
 }
 

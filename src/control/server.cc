@@ -270,6 +270,7 @@ private:
     uint64_t joined = 0;
     bool ok = false;
     uint64_t from = 0;
+    bool restarted = false;
     std::string answer;
     auto error = [](const std::string& why) {
       return nlohmann::json{{"ok", false}, {"error", why}}.dump(
@@ -280,8 +281,7 @@ private:
     } else if (!request) {
       answer = error(request.error().context());
     } else {
-      from = request->from.value_or(log->last_seq() + 1);
-      if (from == 0) from = 1;
+      from = WatchStart(*log, *request, &restarted);
       answer = WatchAnswer(*log, from, &ok);
       if (ok) {
         joined = roster_->Join([w] { w->wake.cancel(); });
@@ -342,7 +342,7 @@ private:
     for (;;) {
       if (w->gone) co_return;
       if (!first && w->next < log->first_seq()) {
-        std::string last = WatchOverflowLine(w->next, log->capacity()) + "\n";
+        std::string last = WatchOverflowLine(w->next, log->capacity(), log->run()) + "\n";
         Deadline guard(socket_, limits.deadline, stats.timed_out);
         co_await asio::async_write(socket_, asio::buffer(last),
                                    asio::redirect_error(use_awaitable, ec));
@@ -350,7 +350,9 @@ private:
       }
       EventLog::Batch batch = log->Read(w->next, limits.watch_chunk);
       std::string out;
-      if (first && batch.lost) out = WatchLostLine(from, batch.lost, log->capacity()) + "\n";
+      if (first && restarted)
+        out = WatchRestartedLine(*request->run, *request->from, log->run()) + "\n";
+      if (first && batch.lost) out += WatchLostLine(from, batch.lost, log->capacity()) + "\n";
       first = false;
       out += batch.text;
       if (out.empty()) {

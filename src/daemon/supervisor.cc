@@ -818,7 +818,8 @@ class Supervisor final : public control::ControlTarget {
   model::Config config_;
   const control::ControlAccess control_access_;
   // Before io_: the watch sessions io_ still holds at its end let go of it.
-  std::shared_ptr<control::EventLog> events_ = std::make_shared<control::EventLog>();
+  std::shared_ptr<control::EventLog> events_ =
+      std::make_shared<control::EventLog>(control::kEventLogCapacity, control::NewRunId());
   asio::io_context io_;
   std::unique_ptr<SignalWatcher> signals_;
   SignalCoalescer signal_copies_;

@@ -4,7 +4,8 @@ lab, VRRP instance VI_1 and one virtual server over web1..web3).
 A watcher sees, in the order they happened, an operation, a real server's health change,
 a reload and VRRP transitions, each exactly once; a second watcher that reconnects with
 --from gets exactly the events it missed; a stopped watcher whose socket is full holds up
-neither VRRP nor the other watchers, and gets everything once it runs again.
+neither VRRP nor the other watchers, and gets everything once it runs again; a watcher
+resuming across a restart of vigild (which numbers from 1 again) is told so.
 """
 
 from __future__ import annotations
@@ -56,8 +57,9 @@ class Watcher:
 
 
 def essence(e: dict) -> tuple:
-    """What a test asserts of an event: its type and fields, without its number and time."""
-    return tuple((k, v) for k, v in e.items() if k not in ("seq", "time", "summary"))
+    """What a test asserts of an event: its type and fields, without its number, run and
+    time."""
+    return tuple((k, v) for k, v in e.items() if k not in ("seq", "run", "time", "summary"))
 
 
 def transition(frm: str, to: str, reason: str) -> tuple:
@@ -292,6 +294,31 @@ def test_engine_exits_quorum_and_vigilds_stop_are_events(lb_lab):
             (("type", "engine_exited"), ("engine", "check"), ("pid", new), ("how", "exited with 0"))])
         assert got.index(stop) < got.index(vrrp_exit), "an engine's last events before its exit"
         assert consecutive(w.events())
+
+        # vigild starts again and numbers from 1: a watcher resuming with the old run's
+        # number and run is told of the restart and gets the new run from its first event.
+        old_run = w.events()[0]["run"]
+        assert len(old_run) == 16 and {e["run"] for e in w.events()} == {old_run}
+        resume_at = w.events()[-1]["seq"] + 1
+        d.start()
+        resumed = Watcher(d, "resumed", "--from", str(resume_at), "--run", old_run)
+        resumed.wait_for(lambda e: e["type"] == "engine_started", "the new run's engines")
+        notice = resumed.lines()[0]
+        new_run = resumed.events()[0]["run"]
+        assert new_run != old_run
+        assert notice == {
+            "type": "restarted", "previous_run": old_run, "from": resume_at, "run": new_run,
+            "message": f"vigild has restarted since run {old_run}: its events from {resume_at} "
+                       f"on are gone; run {new_run}'s follow from its first one kept"}
+        assert resumed.events()[0]["seq"] == 1
+        assert resumed.events()[0]["type"] == "vigild_started"
+        assert consecutive(resumed.events())
+        # With the new run's own name the number is taken as it is.
+        later = Watcher(d, "same-run", "--from", "2", "--run", new_run)
+        later.wait_for(lambda e: e["seq"] >= 2, "the new run from 2")
+        assert later.lines()[0]["seq"] == 2
+        later.stop()
+        resumed.stop()
     finally:
         for web in ("web1", "web2"):
             reject(ha.web[web], False)

@@ -23,6 +23,9 @@ TEST(ClientTest, RendersEventLinesInTheirOwnOrder) {
                         R"("priority":150})"),
             "12 2026-12-05T12:00:00.250Z vrrp_transition instance=VI_1 from=BACKUP to=MASTER "
             "reason=master_down priority=150");
+  EXPECT_EQ(RenderEvent(R"({"seq":4,"run":"00000000000000ab","time":"T","type":"e","k":1})"),
+            "4 T e k=1")
+      << "the run is for --json readers";
   EXPECT_EQ(RenderEvent(R"({"seq":3,"time":"T","type":"operation_result","ok":false,"message":"no"})"),
             "3 T operation_result ok=false message=no");
   EXPECT_EQ(RenderEvent(R"({"type":"lost","from":1,"lost":2,"message":"2 event(s) from 1 fell out"})"),

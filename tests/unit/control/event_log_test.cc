@@ -132,8 +132,50 @@ TEST(EventLogTest, WatchRequestsAndAnswers) {
   EXPECT_FALSE(ok);
   EXPECT_EQ(WatchLostLine(1, 2, 10),
             R"({"type":"lost","from":1,"lost":2,"message":"2 event(s) from 1 fell out of the ring (the last 10 are kept) before this watch read them"})");
-  EXPECT_EQ(WatchOverflowLine(42, 10),
+  EXPECT_EQ(WatchOverflowLine(42, 10, ""),
             R"({"type":"overflow","resume_from":42,"message":"this watch fell 10 events behind and is closed; resume with --from 42"})");
+}
+
+TEST(EventLogTest, EveryLineNamesTheRunAndAResumeFromAnotherRunStartsOver) {
+  EventLog log(10, "00000000000000ab");
+  log.Append("vigild_started", {{"pid", int64_t{7}}}, kNoon);
+  log.Append("e", {}, kNoon);
+  EXPECT_EQ(log.Read(1, 1 << 20).text,
+            "{\"seq\":1,\"run\":\"00000000000000ab\",\"time\":\"2026-12-05T12:00:00.250Z\","
+            "\"type\":\"vigild_started\",\"pid\":7}\n"
+            "{\"seq\":2,\"run\":\"00000000000000ab\",\"time\":\"2026-12-05T12:00:00.250Z\","
+            "\"type\":\"e\"}\n");
+  bool ok = false;
+  EXPECT_EQ(WatchAnswer(log, 2, &ok),
+            R"({"ok":true,"from":2,"last_seq":2,"capacity":10,"run":"00000000000000ab"})");
+
+  auto same = WatchRequestFromJson(R"({"command":"watch","from":2,"run":"00000000000000ab"})");
+  ASSERT_TRUE(same);
+  EXPECT_EQ(same->run, "00000000000000ab");
+  bool restarted = true;
+  EXPECT_EQ(WatchStart(log, *same, &restarted), 2u);
+  EXPECT_FALSE(restarted);
+  // A number from an earlier run, even one this run has reached: every event of this run.
+  auto other = WatchRequestFromJson(R"({"command":"watch","from":2,"run":"00000000000000aa"})");
+  ASSERT_TRUE(other);
+  EXPECT_EQ(WatchStart(log, *other, &restarted), 1u);
+  EXPECT_TRUE(restarted);
+  EXPECT_EQ(WatchRestartedLine("00000000000000aa", 2, "00000000000000ab"),
+            R"({"type":"restarted","previous_run":"00000000000000aa","from":2,"run":"00000000000000ab","message":"vigild has restarted since run 00000000000000aa: its events from 2 on are gone; run 00000000000000ab's follow from its first one kept"})");
+  // Without a number the run is not needed; without a run the number is taken as it is.
+  auto now = WatchRequestFromJson(R"({"command":"watch","run":"00000000000000aa"})");
+  EXPECT_EQ(WatchStart(log, *now, &restarted), 3u);
+  EXPECT_FALSE(restarted);
+  auto bare = WatchRequestFromJson(R"({"command":"watch","from":0})");
+  EXPECT_EQ(WatchStart(log, *bare, &restarted), 1u);
+  EXPECT_EQ(WatchRequestFromJson(R"({"command":"watch","from":1,"run":7})").error().context(),
+            "watch's \"run\" must be the run named in the events' lines");
+  EXPECT_EQ(WatchOverflowLine(3, 10, "00000000000000ab"),
+            R"({"type":"overflow","resume_from":3,"run":"00000000000000ab","message":"this watch fell 10 events behind and is closed; resume with --from 3 --run 00000000000000ab"})");
+  const std::string a = NewRunId(), b = NewRunId();
+  EXPECT_EQ(a.size(), 16u);
+  EXPECT_EQ(a.find_first_not_of("0123456789abcdef"), std::string::npos);
+  EXPECT_NE(a, b);
 }
 
 TEST(EventLogTest, TimesAreUtcWithMilliseconds) {

@@ -637,7 +637,7 @@ TEST(WatchTest, AReaderThatFallsARingBehindGetsWhereToResumeAndIsClosed) {
   const uint64_t read = ConsecutiveEvents(lines);
   EXPECT_EQ(read + 1, lines.size()) << "every event it read, then the last line";
   EXPECT_LT(read, 296u);
-  EXPECT_EQ(lines.back(), WatchOverflowLine(read + 1, 4));
+  EXPECT_EQ(lines.back(), WatchOverflowLine(read + 1, 4, ""));
   EXPECT_EQ(w.stats().timed_out, 0u);
   EXPECT_EQ(w.stats().open, 0u);
 }
