@@ -25,6 +25,11 @@ static_assert(static_cast<int>(Command::kSetDest) == IPVS_CMD_SET_DEST);
 static_assert(static_cast<int>(Command::kDelDest) == IPVS_CMD_DEL_DEST);
 static_assert(static_cast<int>(Command::kGetDest) == IPVS_CMD_GET_DEST);
 static_assert(static_cast<int>(Command::kFlush) == IPVS_CMD_FLUSH);
+static_assert(static_cast<int>(Command::kNewDaemon) == IPVS_CMD_NEW_DAEMON);
+static_assert(static_cast<int>(Command::kDelDaemon) == IPVS_CMD_DEL_DAEMON);
+static_assert(static_cast<int>(Command::kGetDaemon) == IPVS_CMD_GET_DAEMON);
+static_assert(static_cast<int>(SyncRole::kMaster) == IP_VS_STATE_MASTER);
+static_assert(static_cast<int>(SyncRole::kBackup) == IP_VS_STATE_BACKUP);
 static_assert(static_cast<int>(Command::kGetConfig) == IPVS_CMD_GET_CONFIG);
 static_assert(static_cast<int>(Command::kSetConfig) == IPVS_CMD_SET_CONFIG);
 
@@ -293,6 +298,73 @@ Message BuildOp(uint16_t family_id, const Op& op) {
       return BuildDestinationCommand(family_id, Command::kDelDest, op.service, *op.destination);
   }
   return {};
+}
+
+Message BuildStartDaemon(uint16_t family_id, SyncRole role, const SyncDaemonConfig& c) {
+  Builder b(family_id, kRequestFlags, IPVS_CMD_NEW_DAEMON, kFamilyVersion);
+  nlmsghdr* nlh = b.nlh();
+  nlattr* nest = mnl_attr_nest_start(nlh, IPVS_CMD_ATTR_DAEMON);
+  mnl_attr_put_u32(nlh, IPVS_DAEMON_ATTR_STATE, static_cast<uint32_t>(role));
+  mnl_attr_put_strz(nlh, IPVS_DAEMON_ATTR_MCAST_IFN, c.interface.c_str());
+  mnl_attr_put_u32(nlh, IPVS_DAEMON_ATTR_SYNC_ID, c.sync_id);
+  if (c.maxlen != 0) mnl_attr_put_u16(nlh, IPVS_DAEMON_ATTR_SYNC_MAXLEN, c.maxlen);
+  if (c.port != 0) mnl_attr_put_u16(nlh, IPVS_DAEMON_ATTR_MCAST_PORT, c.port);
+  if (c.ttl != 0) mnl_attr_put_u8(nlh, IPVS_DAEMON_ATTR_MCAST_TTL, c.ttl);
+  if (c.group && c.group->family() == Family::kIpv4) {
+    mnl_attr_put(nlh, IPVS_DAEMON_ATTR_MCAST_GROUP, 4, c.group->bytes().data());
+  } else if (c.group) {
+    mnl_attr_put(nlh, IPVS_DAEMON_ATTR_MCAST_GROUP6, 16, c.group->bytes().data());
+  }
+  mnl_attr_nest_end(nlh, nest);
+  return b.Take();
+}
+
+Message BuildStopDaemon(uint16_t family_id, SyncRole role, uint8_t sync_id) {
+  Builder b(family_id, kRequestFlags, IPVS_CMD_DEL_DAEMON, kFamilyVersion);
+  nlattr* nest = mnl_attr_nest_start(b.nlh(), IPVS_CMD_ATTR_DAEMON);
+  mnl_attr_put_u32(b.nlh(), IPVS_DAEMON_ATTR_STATE, static_cast<uint32_t>(role));
+  mnl_attr_put_u32(b.nlh(), IPVS_DAEMON_ATTR_SYNC_ID, sync_id);
+  mnl_attr_nest_end(b.nlh(), nest);
+  return b.Take();
+}
+
+Message BuildDumpDaemons(uint16_t family_id) {
+  Builder b(family_id, NLM_F_REQUEST | NLM_F_DUMP, IPVS_CMD_GET_DAEMON, kFamilyVersion);
+  return b.Take();
+}
+
+Result<DaemonStatus> ParseDaemon(const nlmsghdr& reply) {
+  auto t = ParseNested<1 + IPVS_DAEMON_ATTR_MAX>(reply, IPVS_CMD_ATTR_DAEMON, "daemon");
+  if (!t) return std::unexpected(t.error());
+  const auto& at = t->at;
+  if (!HasPayload(at[IPVS_DAEMON_ATTR_STATE], 4) || !HasPayload(at[IPVS_DAEMON_ATTR_SYNC_ID], 4) ||
+      at[IPVS_DAEMON_ATTR_MCAST_IFN] == nullptr ||
+      mnl_attr_validate(at[IPVS_DAEMON_ATTR_MCAST_IFN], MNL_TYPE_NUL_STRING) < 0) {
+    return Fail(ErrorCode::kParse, "ipvs: daemon without state, interface or sync id");
+  }
+  DaemonStatus d;
+  uint32_t state = GetU32(at[IPVS_DAEMON_ATTR_STATE]);
+  if (state != IP_VS_STATE_MASTER && state != IP_VS_STATE_BACKUP)
+    return Fail(ErrorCode::kParse, "ipvs: daemon in unknown state " + std::to_string(state));
+  d.role = static_cast<SyncRole>(state);
+  d.config.interface = mnl_attr_get_str(at[IPVS_DAEMON_ATTR_MCAST_IFN]);
+  d.config.sync_id = static_cast<uint8_t>(GetU32(at[IPVS_DAEMON_ATTR_SYNC_ID]));
+  if (HasPayload(at[IPVS_DAEMON_ATTR_SYNC_MAXLEN], 2))
+    d.config.maxlen = GetU16(at[IPVS_DAEMON_ATTR_SYNC_MAXLEN]);
+  if (HasPayload(at[IPVS_DAEMON_ATTR_MCAST_PORT], 2))
+    d.config.port = GetU16(at[IPVS_DAEMON_ATTR_MCAST_PORT]);
+  if (HasPayload(at[IPVS_DAEMON_ATTR_MCAST_TTL], 1))
+    d.config.ttl = mnl_attr_get_u8(at[IPVS_DAEMON_ATTR_MCAST_TTL]);
+  if (HasPayload(at[IPVS_DAEMON_ATTR_MCAST_GROUP6], 16)) {
+    d.config.group = IpAddress::FromBytes(
+        Family::kIpv6,
+        static_cast<const uint8_t*>(mnl_attr_get_payload(at[IPVS_DAEMON_ATTR_MCAST_GROUP6])));
+  } else if (HasPayload(at[IPVS_DAEMON_ATTR_MCAST_GROUP], 4)) {
+    d.config.group = IpAddress::FromBytes(
+        Family::kIpv4,
+        static_cast<const uint8_t*>(mnl_attr_get_payload(at[IPVS_DAEMON_ATTR_MCAST_GROUP])));
+  }
+  return d;
 }
 
 Result<Service> ParseService(const nlmsghdr& reply) {

@@ -23,6 +23,8 @@
 #define VIGIL_LB_IPVS_MESSAGE_H_
 
 #include <cstdint>
+#include <optional>
+#include <string>
 #include <vector>
 
 #include "base/error.h"
@@ -46,6 +48,9 @@ enum class Command : uint8_t {
   kSetDest = 6,
   kDelDest = 7,
   kGetDest = 8,
+  kNewDaemon = 9,
+  kDelDaemon = 10,
+  kGetDaemon = 11,
   kSetConfig = 12,
   kGetConfig = 13,
   kFlush = 17,
@@ -106,6 +111,50 @@ struct DestinationConnections {
 // Parses the key and connection counters of one reply of a GET_DEST dump.
 Result<DestinationConnections> ParseDestinationConnections(const nlmsghdr& reply,
                                                            Family service_family);
+
+// ---- the connection synchronisation daemons (IPVS_CMD_*_DAEMON) -------------------
+//
+// The kernel runs at most one master daemon (it multicasts the state of the connections it
+// handles) and one backup daemon (it receives that state and creates the connections) per
+// network namespace, both at the same time if asked. NEW_DAEMON carries the nest
+// IPVS_CMD_ATTR_DAEMON:
+//   STATE       u32 IP_VS_STATE_MASTER 1 / IP_VS_STATE_BACKUP 2
+//   MCAST_IFN   string, NUL-terminated (at most 15 characters)
+//   SYNC_ID     u32 (0..255; a backup with 0 takes every sync id)
+//   SYNC_MAXLEN u16, MCAST_PORT u16 (host order), MCAST_TTL u8,
+//   MCAST_GROUP 4 bytes (network order) or MCAST_GROUP6 16 bytes   (each only when set)
+// DEL_DAEMON carries STATE and SYNC_ID only (the kernel stops the daemon of that state).
+
+// Which daemon (IP_VS_STATE_*).
+enum class SyncRole : uint8_t { kMaster = 1, kBackup = 2 };
+
+// A daemon's parameters; 0 / unset = the kernel's default (maxlen from the interface's
+// MTU, port 8848, ttl 1, group 224.0.0.81).
+struct SyncDaemonConfig {
+  std::string interface;
+  uint8_t sync_id = 0;
+  uint16_t maxlen = 0;
+  uint16_t port = 0;
+  uint8_t ttl = 0;
+  std::optional<IpAddress> group = std::nullopt;
+  friend bool operator==(const SyncDaemonConfig&, const SyncDaemonConfig&) = default;
+};
+
+// Returns the NEW_DAEMON request starting the `role` daemon with `config`.
+Message BuildStartDaemon(uint16_t family_id, SyncRole role, const SyncDaemonConfig& config);
+// Returns the DEL_DAEMON request stopping the `role` daemon.
+Message BuildStopDaemon(uint16_t family_id, SyncRole role, uint8_t sync_id);
+// Returns the GET_DAEMON dump request (one reply per running daemon).
+Message BuildDumpDaemons(uint16_t family_id);
+
+// One running daemon, as a GET_DAEMON reply gives it.
+struct DaemonStatus {
+  SyncRole role = SyncRole::kMaster;
+  SyncDaemonConfig config;
+  friend bool operator==(const DaemonStatus&, const DaemonStatus&) = default;
+};
+// Parses one reply of a GET_DAEMON dump.
+Result<DaemonStatus> ParseDaemon(const nlmsghdr& reply);
 
 // Returns success if IPVS can express `state`, else an Error naming the ipvs backend.
 Result<void> Validate(const State& state);

@@ -37,6 +37,7 @@
 #include "vrrp/kernel_addresses.h"
 #include "vrrp/link_debounce.h"
 #include "vrrp/link_watch.h"
+#include "vrrp/lvs_syncd.h"
 #include "vrrp/notifier.h"
 #include "vrrp/packet.h"
 #include "vrrp/reload_rule.h"
@@ -169,6 +170,7 @@ class EngineImpl final : public control::Engine {
         break;
       }
     SetGroups(spec_.sync_groups);
+    syncd_.Configure(LvsSyncdSpecFromModel(config));
     DelayStart();
     for (auto& [name, in] : instances_) StartInstance(*in);
     SettleGroups();
@@ -256,6 +258,13 @@ class EngineImpl final : public control::Engine {
         StartInstance(*instances_[s.name]);
     }
     reload_keep_.clear();
+    // lvs_sync_daemon: a changed configuration restarts the daemons, in the driving
+    // instance's state.
+    syncd_.Configure(LvsSyncdSpecFromModel(config));
+    if (const auto& ls = syncd_.spec()) {
+      if (auto it = instances_.find(ls->instance); it != instances_.end())
+        syncd_.Follow(ls->instance, it->second->sm->state());
+    }
     if (next.disable_local_igmp != spec_.disable_local_igmp) {
       log::Warning("disable_local_igmp cannot change at a reload (as keepalived): restart "
                    "vigild for it to take effect");
@@ -828,6 +837,7 @@ class EngineImpl final : public control::Engine {
       std::visit([&](const auto& act) { Do(in, act); }, a);
     }
     why_ = outer;
+    syncd_.Follow(in.spec.name, in.sm->state());
     FollowGroup(in, actions);
     SyncAcceptFilter();
     Changed();
@@ -1354,6 +1364,7 @@ class EngineImpl final : public control::Engine {
   asio::io_context& io_;
   EngineOptions options_;
   VrrpSpec spec_;
+  LvsSyncd syncd_;  // lvs_sync_daemon: the IPVS sync daemons one instance drives
   Notifier notifier_;
   GratuitousSender gratuitous_{io_};  // gratuitous ARPs / NAs for masters' VIPs
   std::optional<net::NetlinkSocket> nl_;

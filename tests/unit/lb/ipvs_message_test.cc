@@ -281,6 +281,83 @@ TEST(IpvsParseTest, RejectsRepliesWithoutTheNest) {
             "ipvs: reply without a destination attribute");
 }
 
+static_assert(IPVS_CMD_NEW_DAEMON == 9 && IPVS_CMD_DEL_DAEMON == 10 &&
+              IPVS_CMD_GET_DAEMON == 11 && IPVS_CMD_ATTR_DAEMON == 3);
+static_assert(IPVS_DAEMON_ATTR_STATE == 1 && IPVS_DAEMON_ATTR_MCAST_IFN == 2 &&
+              IPVS_DAEMON_ATTR_SYNC_ID == 3 && IPVS_DAEMON_ATTR_SYNC_MAXLEN == 4 &&
+              IPVS_DAEMON_ATTR_MCAST_GROUP == 5 && IPVS_DAEMON_ATTR_MCAST_GROUP6 == 6 &&
+              IPVS_DAEMON_ATTR_MCAST_PORT == 7 && IPVS_DAEMON_ATTR_MCAST_TTL == 8);
+static_assert(IP_VS_STATE_MASTER == 1 && IP_VS_STATE_BACKUP == 2);
+
+TEST(IpvsMessageTest, StartDaemonCarriesStateInterfaceAndSyncIdOnly) {
+  // As keepalived's libipvs: the three attributes the kernel requires; the kernel's defaults
+  // for the rest.
+  EXPECT_EQ(BuildStartDaemon(kFamily, SyncRole::kBackup, {.interface = "eth0"}),
+            Cat({Head(52, NLM_F_REQUEST | NLM_F_ACK, IPVS_CMD_NEW_DAEMON),
+                 {0x20, 0x00, 0x03, 0x80,                          // nested DAEMON, 32 bytes
+                  0x08, 0x00, 0x01, 0x00, 0x02, 0x00, 0x00, 0x00,  // STATE = BACKUP
+                  0x09, 0x00, 0x02, 0x00, 'e', 't', 'h', '0',      // MCAST_IFN "eth0\0"
+                  0x00, 0x00, 0x00, 0x00,                          //
+                  0x08, 0x00, 0x03, 0x00, 0x00, 0x00, 0x00, 0x00}}));  // SYNC_ID = 0
+}
+
+TEST(IpvsMessageTest, StartDaemonCarriesMaxlenPortTtlAndGroupWhenSet) {
+  SyncDaemonConfig c{.interface = "sync1", .sync_id = 51, .maxlen = 1472, .port = 8848,
+                     .ttl = 2, .group = IpAddress::Parse("239.1.2.3").value()};
+  EXPECT_EQ(BuildStartDaemon(kFamily, SyncRole::kMaster, c),
+            Cat({Head(84, NLM_F_REQUEST | NLM_F_ACK, IPVS_CMD_NEW_DAEMON),
+                 {0x40, 0x00, 0x03, 0x80,                          // nested DAEMON, 64 bytes
+                  0x08, 0x00, 0x01, 0x00, 0x01, 0x00, 0x00, 0x00,  // STATE = MASTER
+                  0x0a, 0x00, 0x02, 0x00, 's', 'y', 'n', 'c',      // MCAST_IFN "sync1\0"
+                  '1', 0x00, 0x00, 0x00,                           //
+                  0x08, 0x00, 0x03, 0x00, 0x33, 0x00, 0x00, 0x00,  // SYNC_ID = 51
+                  0x06, 0x00, 0x04, 0x00, 0xc0, 0x05, 0x00, 0x00,  // SYNC_MAXLEN = 1472
+                  0x06, 0x00, 0x07, 0x00, 0x90, 0x22, 0x00, 0x00,  // MCAST_PORT = 8848 (host order)
+                  0x05, 0x00, 0x08, 0x00, 0x02, 0x00, 0x00, 0x00,  // MCAST_TTL = 2
+                  0x08, 0x00, 0x05, 0x00, 0xef, 0x01, 0x02, 0x03}}));  // MCAST_GROUP (network order)
+  SyncDaemonConfig v6{.interface = "eth0", .sync_id = 7,
+                      .group = IpAddress::Parse("ff02::1:2").value()};
+  EXPECT_EQ(BuildStartDaemon(kFamily, SyncRole::kBackup, v6),
+            Cat({Head(72, NLM_F_REQUEST | NLM_F_ACK, IPVS_CMD_NEW_DAEMON),
+                 {0x34, 0x00, 0x03, 0x80,                          // nested DAEMON, 52 bytes
+                  0x08, 0x00, 0x01, 0x00, 0x02, 0x00, 0x00, 0x00,  // STATE = BACKUP
+                  0x09, 0x00, 0x02, 0x00, 'e', 't', 'h', '0',      // MCAST_IFN "eth0\0"
+                  0x00, 0x00, 0x00, 0x00,                          //
+                  0x08, 0x00, 0x03, 0x00, 0x07, 0x00, 0x00, 0x00,  // SYNC_ID = 7
+                  0x14, 0x00, 0x06, 0x00, 0xff, 0x02, 0x00, 0x00,  // MCAST_GROUP6 ff02::1:2
+                  0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,  //
+                  0x00, 0x01, 0x00, 0x02}}));
+}
+
+TEST(IpvsMessageTest, StopDaemonCarriesStateAndSyncIdOnly) {
+  EXPECT_EQ(BuildStopDaemon(kFamily, SyncRole::kMaster, 51),
+            Cat({Head(40, NLM_F_REQUEST | NLM_F_ACK, IPVS_CMD_DEL_DAEMON),
+                 {0x14, 0x00, 0x03, 0x80,                          // nested DAEMON, 20 bytes
+                  0x08, 0x00, 0x01, 0x00, 0x01, 0x00, 0x00, 0x00,  // STATE = MASTER
+                  0x08, 0x00, 0x03, 0x00, 0x33, 0x00, 0x00, 0x00}}));  // SYNC_ID = 51
+  EXPECT_EQ(BuildDumpDaemons(kFamily), Head(20, NLM_F_REQUEST | NLM_F_DUMP, IPVS_CMD_GET_DAEMON));
+}
+
+TEST(IpvsParseTest, DaemonsRoundTripThroughTheWireFormat) {
+  for (const auto& [role, config] :
+       {std::pair{SyncRole::kMaster, SyncDaemonConfig{.interface = "eth1", .sync_id = 9,
+                                                      .maxlen = 1000, .port = 9000, .ttl = 3,
+                                                      .group = IpAddress::Parse("239.0.0.9").value()}},
+        std::pair{SyncRole::kBackup, SyncDaemonConfig{.interface = "bond0.100", .sync_id = 255,
+                                                      .group = IpAddress::Parse("ff05::9").value()}},
+        std::pair{SyncRole::kBackup, SyncDaemonConfig{.interface = "eth0"}}}) {
+    Bytes wire = BuildStartDaemon(kFamily, role, config);
+    auto d = ParseDaemon(AsHeader(wire));
+    ASSERT_TRUE(d) << d.error().ToString();
+    EXPECT_EQ(*d, (DaemonStatus{role, config}));
+  }
+  Bytes bare = Head(20, 0, IPVS_CMD_NEW_DAEMON);
+  EXPECT_EQ(ParseDaemon(AsHeader(bare)).error().ToString(), "ipvs: reply without a daemon attribute");
+  Bytes stop = BuildStopDaemon(kFamily, SyncRole::kMaster, 1);
+  EXPECT_EQ(ParseDaemon(AsHeader(stop)).error().ToString(),
+            "ipvs: daemon without state, interface or sync id");
+}
+
 TEST(IpvsValidateTest, RandomIsAnNftablesOnlyScheduler) {
   State s;
   s.Put(Tcp("10.0.0.1", 80, Scheduler::kRandom));
