@@ -308,6 +308,44 @@ class CheckEngine final : public control::Engine {
       log::Warning("lvs_timeouts: " + r.error().ToString());
   }
 
+  // lvs_sync_daemon IF without a vrrp_instance: as keepalived's checker, both sync daemons
+  // run while the engine runs (sync id 0 unless given). Daemons left by an earlier run, or
+  // running with parameters a reload changed, are stopped first.
+  void ApplyLvsSyncd(const model::Config& config) {
+    std::optional<lb::ipvs::SyncDaemonConfig> want;
+    if (const auto& d = config.global.lvs_sync_daemon; d && d->vrrp_instance.empty())
+      want = lb::ipvs::SyncDaemonConfigOf(*d, 0);
+    if (want == syncd_) return;
+    if (!ipvs_) {
+      if (want)
+        log::Warning("lvs_sync_daemon: the sync daemons are IPVS's; the nftables backend "
+                     "does not start them");
+      return;
+    }
+    StopLvsSyncd();
+    if (!want) return;
+    for (auto role : {lb::ipvs::SyncRole::kMaster, lb::ipvs::SyncRole::kBackup}) {
+      const std::string what = role == lb::ipvs::SyncRole::kMaster ? "master" : "backup";
+      if (auto r = ipvs_->StartSyncDaemon(role, *want); !r)
+        log::Error("lvs_sync_daemon: cannot start the " + what + " sync daemon on " +
+                   want->interface + ": " + r.error().ToString());
+      else
+        log::Info("lvs_sync_daemon: started the " + what + " sync daemon on " +
+                  want->interface + " (syncid " + std::to_string(want->sync_id) + ")");
+    }
+    syncd_ = want;
+  }
+
+  void StopLvsSyncd() {
+    if (!ipvs_) return;
+    for (auto role : {lb::ipvs::SyncRole::kMaster, lb::ipvs::SyncRole::kBackup}) {
+      if (ipvs_->StopSyncDaemon(role) && syncd_)
+        log::Info(std::string("lvs_sync_daemon: stopped the ") +
+                  (role == lb::ipvs::SyncRole::kMaster ? "master" : "backup") + " sync daemon");
+    }
+    syncd_.reset();
+  }
+
   // lvs_netlink_cmd_rcv_bufs / lvs_netlink_monitor_rcv_bufs (with _force): the receive
   // buffers of the load balancer's command socket (IPVS generic netlink, nftables batches)
   // and of the nftables event monitor, where keepalived's checker sizes its rtnetlink
@@ -359,6 +397,7 @@ class CheckEngine final : public control::Engine {
     OpenFifos(config);
     KeepContext(config);
     ApplyLvsTimeouts(config);
+    ApplyLvsSyncd(config);
     Subscribe(*built);
     vss_ = std::move(built->vss);
     probes_ = std::move(built->probes);
@@ -450,6 +489,7 @@ class CheckEngine final : public control::Engine {
     Subscribe(*built);
     KeepContext(config);
     ApplyLvsTimeouts(config);
+    ApplyLvsSyncd(config);
     // As keepalived's checker at a reload: the event monitor takes the new size; the
     // command socket keeps the one it opened with.
     SetLbBuffers(config);
@@ -560,6 +600,7 @@ class CheckEngine final : public control::Engine {
       a.drain_timer = 0;
     }
     nft_watch_.reset();
+    if (syncd_) StopLvsSyncd();
     if (lb_) {
       if (auto r = lb_->Shutdown(); !r) {
         log::Error("load balancer shutdown failed: " + r.error().ToString());
@@ -1559,6 +1600,7 @@ class CheckEngine final : public control::Engine {
   lb::NftablesBackend* nft_ = nullptr;
   lb::IpvsBackend* ipvs_ = nullptr;  // the backend, when it is IPVS
   std::string ipvs_netns_;  // where the IPVS socket opens (net::IpvsNetnsPath), "" = here
+  std::optional<lb::ipvs::SyncDaemonConfig> syncd_;  // lvs_sync_daemon IF: both daemons run
   net::ReceiveBuffer lb_command_buffer_ = net::NetlinkSocket::kDefaultReceiveBuffer;
   net::ReceiveBuffer lb_monitor_buffer_ = net::NetlinkSocket::kDefaultReceiveBuffer;
   // What the engine reads of the configuration after a start or reload: the global

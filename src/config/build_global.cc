@@ -71,34 +71,90 @@ void SetFifoScript(const Node& n, std::optional<model::NotifyFifo>& fifo, Diagno
 }
 
 void BuildLvsSyncDaemon(const Node& n, model::Global& g, Diagnostics& diags) {
-  // lvs_sync_daemon IF VRRP_INSTANCE [id N] [maxlen N] [port N] [ttl N] [group IP]
+  // lvs_sync_daemon IF [inst VRRP_INSTANCE] [id N] [maxlen N] [port N] [ttl N] [group IP]
+  // As keepalived reads it: the instance may also follow IF bare, and a bare number after
+  // it is the sync id (the old form, reported); without an instance the checker engine runs
+  // both daemons (sync id 0 unless given), with one the instance's state drives them.
+  if (g.lvs_sync_daemon) {
+    const auto& d = *g.lvs_sync_daemon;
+    diags.Error(n.keyword.loc, "lvs_sync_daemon is already set (" + d.interface +
+                                   (d.vrrp_instance.empty() ? "" : " " + d.vrrp_instance) +
+                                   "); ignored");
+    return;
+  }
   const Token* itf = RequireArg(n, 0, diags);
-  const Token* inst = RequireArg(n, 1, diags);
-  if (!itf || !inst) return;
+  if (!itf) return;
+  if (itf->text.size() >= 16) {
+    diags.Error(itf->loc, "lvs_sync_daemon: interface name '" + itf->text +
+                              "' is longer than 15 characters; ignored");
+    return;
+  }
   model::LvsSyncDaemon d;
   d.interface = itf->text;
-  d.vrrp_instance = inst->text;
   d.loc = RefOf(n);
-  for (size_t i = 2; i < n.args.size(); i += 2) {
+  auto value = [&](size_t i, const std::string& what) -> const Token* {
+    const Token* v = Arg(n, i + 1);
+    if (!v) diags.Error(n.args[i].loc, "lvs_sync_daemon: '" + n.args[i].text + "' needs a value; " + what);
+    return v;
+  };
+  for (size_t i = 1; i < n.args.size(); ++i) {
     const Token& opt = n.args[i];
-    const Token* val = Arg(n, i + 1);
-    if (!val) {
-      diags.Error(opt.loc, "lvs_sync_daemon: '" + opt.text + "' needs a value");
-      break;
-    }
-    if (opt.text == "id") {
-      if (auto v = ParseInteger(*val, "lvs_sync_daemon id", 0, 255, diags)) d.sync_id = *v;
+    if (opt.text == "inst") {
+      const Token* v = Arg(n, i + 1);
+      if (!v) {
+        // keepalived stops reading the configuration here.
+        diags.Fatal(opt.loc, "lvs_sync_daemon: 'inst' needs a vrrp_instance name",
+                    Grade::kCannotRun);
+        return;
+      }
+      if (!d.vrrp_instance.empty())
+        diags.Error(v->loc, "lvs_sync_daemon: the vrrp_instance is already '" +
+                                d.vrrp_instance + "'; '" + v->text + "' ignored");
+      else
+        d.vrrp_instance = v->text;
+      ++i;
+    } else if (opt.text == "id") {
+      if (const Token* v = value(i, "the sync id is the instance's virtual_router_id")) {
+        if (auto x = ParseInteger(*v, "lvs_sync_daemon id", 0, 255, diags)) d.sync_id = *x;
+        ++i;
+      }
     } else if (opt.text == "maxlen") {
-      if (auto v = ParseInteger(*val, "lvs_sync_daemon maxlen", 1, 65535 - 20 - 8, diags))
-        d.maxlen = *v;
+      if (const Token* v = value(i, "ignored")) {
+        if (auto x = ParseInteger(*v, "lvs_sync_daemon maxlen", 1, 65535 - 20 - 8, diags))
+          d.maxlen = *x;
+        ++i;
+      }
     } else if (opt.text == "port") {
-      if (auto v = ParseInteger(*val, "lvs_sync_daemon port", 1, 65535, diags))
-        d.port = static_cast<uint16_t>(*v);
+      if (const Token* v = value(i, "ignored")) {
+        if (auto x = ParseInteger(*v, "lvs_sync_daemon port", 1, 65535, diags))
+          d.port = static_cast<uint16_t>(*x);
+        ++i;
+      }
     } else if (opt.text == "ttl") {
-      if (auto v = ParseInteger(*val, "lvs_sync_daemon ttl", 1, 255, diags))
-        d.ttl = static_cast<uint8_t>(*v);
+      if (const Token* v = value(i, "ignored")) {
+        if (auto x = ParseInteger(*v, "lvs_sync_daemon ttl", 1, 255, diags))
+          d.ttl = static_cast<uint8_t>(*x);
+        ++i;
+      }
     } else if (opt.text == "group") {
-      if (auto a = ParseAddress(*val, "lvs_sync_daemon group", diags)) d.group = *a;
+      if (const Token* v = value(i, "ignored")) {
+        if (auto a = ParseAddress(*v, "lvs_sync_daemon group", diags)) {
+          if (a->IsMulticast())
+            d.group = *a;
+          else
+            diags.Error(v->loc, "lvs_sync_daemon group " + v->text +
+                                    " is not a multicast address; ignored");
+        }
+        ++i;
+      }
+    } else if (i == 1) {
+      d.vrrp_instance = opt.text;  // lvs_sync_daemon IF VRRP_INSTANCE
+    } else if (i == 2) {
+      // lvs_sync_daemon IF VRRP_INSTANCE SYNC_ID: taken, but keepalived reports it.
+      if (auto x = ParseInteger(opt, "lvs_sync_daemon id", 0, 255, diags)) {
+        diags.Error(opt.loc, "lvs_sync_daemon: write 'id " + opt.text + "' for the sync id");
+        d.sync_id = *x;
+      }
     } else {
       diags.Error(opt.loc, "lvs_sync_daemon: unknown option '" + opt.text + "'");
     }

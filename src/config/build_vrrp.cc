@@ -799,6 +799,24 @@ void BuildVrrpInstance(const Node& n, model::Config& cfg, Diagnostics& diags) {
         v.timer_expired_backup = static_cast<uint8_t>(other);
     } else if (kw == "kernel_rx_buf_size") {
       SetUint(c, v.kernel_rx_buf_size, 0, UINT32_MAX, diags);
+    } else if (kw == "lvs_sync_daemon_interface") {
+      // The old form of lvs_sync_daemon: keepalived takes it (reporting it as deprecated)
+      // unless lvs_sync_daemon is set, and this instance drives the daemons with sync id 0.
+      diags.Error(c.keyword.loc, who + ": lvs_sync_daemon_interface is deprecated; use "
+                                       "global_defs lvs_sync_daemon");
+      const Token* t = RequireArg(c, 0, diags);
+      if (!t) continue;
+      if (cfg.global.lvs_sync_daemon) {
+        diags.Error(t->loc, who + ": lvs_sync_daemon is already set (" +
+                                cfg.global.lvs_sync_daemon->interface + "); ignored");
+        continue;
+      }
+      model::LvsSyncDaemon d;
+      d.interface = t->text;
+      d.vrrp_instance = v.name;
+      d.sync_id = 0;
+      d.loc = RefOf(c);
+      cfg.global.lvs_sync_daemon = std::move(d);
     } else {
       model::RawSetting r{kw, ArgTexts(c), RefOf(c)};
       for (const Node& l : c.children) {
@@ -1289,9 +1307,10 @@ void FinishVrrp(model::Config& cfg, Diagnostics& diags) {
 
   // lvs_sync_daemon names an instance.
   auto& lsd = cfg.global.lvs_sync_daemon;
-  if (lsd && !HasNamed(cfg.vrrp_instances, lsd->vrrp_instance)) {
-    diags.Error(LocOf(lsd->loc), "lvs_sync_daemon: vrrp_instance '" + lsd->vrrp_instance +
-                                     "' is not defined; ignored");
+  // keepalived -t says nothing; its VRRP process drops the setting.
+  if (lsd && !lsd->vrrp_instance.empty() && !HasNamed(cfg.vrrp_instances, lsd->vrrp_instance)) {
+    diags.Warning(LocOf(lsd->loc), "lvs_sync_daemon: vrrp_instance '" + lsd->vrrp_instance +
+                                       "' is not defined; lvs_sync_daemon ignored");
     lsd.reset();
   }
 

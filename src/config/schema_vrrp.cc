@@ -90,7 +90,9 @@ constexpr KeywordSpec kVrrpInstanceKeywords[] = {
     Kw("notify_master_rx_lower_pri"),
     Kw("smtp_alert"),
     Kw("notify_priority_changes"),
-    Kw("lvs_sync_daemon_interface", kNotYet),
+    Kw("lvs_sync_daemon_interface",
+       Differs("the old form of lvs_sync_daemon IF INSTANCE with sync id 0 (-t reports it "
+               "deprecated, as keepalived); daemons as lvs_sync_daemon's")),
     Kw("garp_master_delay"),
     Kw("garp_master_refresh"),
     Kw("garp_master_repeat"),

@@ -159,4 +159,13 @@ Result<void> IpvsBackend::Flush() {
   return {};
 }
 
+Result<void> IpvsBackend::StartSyncDaemon(ipvs::SyncRole role,
+                                          const ipvs::SyncDaemonConfig& config) {
+  return transport_->Transact(ipvs::BuildStartDaemon(family_id_, role, config), nullptr);
+}
+
+Result<void> IpvsBackend::StopSyncDaemon(ipvs::SyncRole role) {
+  return transport_->Transact(ipvs::BuildStopDaemon(family_id_, role, 0), nullptr);
+}
+
 }  // namespace vigil::lb

@@ -50,6 +50,11 @@ class IpvsBackend final : public Backend {
   // those kept values. Nothing is sent while no timeout was ever set.
   Result<void> SetTimeouts(const ipvs::Timeouts& t);
 
+  // Starts / stops the kernel's `role` sync daemon (IPVS_CMD_NEW_DAEMON / DEL_DAEMON); the
+  // errors carry the kernel's errno (EEXIST: running already, ESRCH: not running).
+  Result<void> StartSyncDaemon(ipvs::SyncRole role, const ipvs::SyncDaemonConfig& config);
+  Result<void> StopSyncDaemon(ipvs::SyncRole role);
+
  private:
   IpvsBackend(std::unique_ptr<net::NetlinkTransport> transport, uint16_t family_id)
       : transport_(std::move(transport)), family_id_(family_id) {}

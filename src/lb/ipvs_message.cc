@@ -11,6 +11,8 @@
 #include <bit>
 #include <cstring>
 
+#include "model/config.h"
+
 namespace vigil::lb::ipvs {
 namespace {
 
@@ -298,6 +300,20 @@ Message BuildOp(uint16_t family_id, const Op& op) {
       return BuildDestinationCommand(family_id, Command::kDelDest, op.service, *op.destination);
   }
   return {};
+}
+
+SyncDaemonConfig SyncDaemonConfigOf(const model::LvsSyncDaemon& d, uint32_t default_sync_id) {
+  SyncDaemonConfig c;
+  c.interface = d.interface;
+  c.sync_id = static_cast<uint8_t>(d.sync_id.value_or(default_sync_id));
+  c.maxlen = static_cast<uint16_t>(d.maxlen.value_or(0));
+  c.port = d.port.value_or(0);
+  c.ttl = d.ttl.value_or(0);
+  if (d.group) {
+    const auto& b = d.group->bytes();
+    c.group = IpAddress::FromBytes(d.group->is_v4() ? Family::kIpv4 : Family::kIpv6, b.data());
+  }
+  return c;
 }
 
 Message BuildStartDaemon(uint16_t family_id, SyncRole role, const SyncDaemonConfig& c) {

@@ -33,6 +33,10 @@
 
 struct nlmsghdr;
 
+namespace vigil::model {
+struct LvsSyncDaemon;
+}
+
 namespace vigil::lb::ipvs {
 
 inline constexpr char kFamilyName[] = "IPVS";
@@ -139,6 +143,10 @@ struct SyncDaemonConfig {
   std::optional<IpAddress> group = std::nullopt;
   friend bool operator==(const SyncDaemonConfig&, const SyncDaemonConfig&) = default;
 };
+
+// Returns the daemon parameters of global_defs lvs_sync_daemon, with `default_sync_id`
+// when it gives no id (keepalived: the driving instance's VRID, else 0).
+SyncDaemonConfig SyncDaemonConfigOf(const model::LvsSyncDaemon& d, uint32_t default_sync_id);
 
 // Returns the NEW_DAEMON request starting the `role` daemon with `config`.
 Message BuildStartDaemon(uint16_t family_id, SyncRole role, const SyncDaemonConfig& config);

@@ -59,7 +59,8 @@ struct NotifyFifo {
 
 struct LvsSyncDaemon {
   std::string interface;
-  std::string vrrp_instance;         // instance whose state drives master/backup
+  std::string vrrp_instance;         // instance whose state drives master/backup; empty:
+                                     // both run while the checker engine runs
   std::optional<uint32_t> sync_id;   // `id N`; unset = the instance's VRID
   std::optional<uint32_t> maxlen;
   std::optional<uint16_t> port;

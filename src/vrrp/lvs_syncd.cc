@@ -11,27 +11,29 @@ namespace vigil::vrrp {
 
 using lb::ipvs::SyncRole;
 
+namespace {
+
+LvsSyncdSpec SpecOf(const model::LvsSyncDaemon& d, uint32_t default_sync_id) {
+  return {.instance = d.vrrp_instance,
+          .config = lb::ipvs::SyncDaemonConfigOf(d, default_sync_id)};
+}
+
+}  // namespace
+
 std::optional<LvsSyncdSpec> LvsSyncdSpecFromModel(const model::Config& config) {
   const auto& d = config.global.lvs_sync_daemon;
-  if (!d) return std::nullopt;
-  const model::VrrpInstance* instance = nullptr;
-  for (const auto& i : config.vrrp_instances)
-    if (i.name == d->vrrp_instance) instance = &i;
-  if (instance == nullptr) return std::nullopt;
-  LvsSyncdSpec s;
-  s.instance = d->vrrp_instance;
-  s.config.interface = d->interface;
-  // As keepalived: the sync id is the instance's VRID unless given.
-  s.config.sync_id = static_cast<uint8_t>(d->sync_id.value_or(instance->virtual_router_id));
-  s.config.maxlen = static_cast<uint16_t>(d->maxlen.value_or(0));
-  s.config.port = d->port.value_or(0);
-  s.config.ttl = d->ttl.value_or(0);
-  if (d->group) {
-    const auto& b = d->group->bytes();
-    s.config.group = lb::IpAddress::FromBytes(
-        d->group->is_v4() ? lb::Family::kIpv4 : lb::Family::kIpv6, b.data());
+  if (!d || d->vrrp_instance.empty()) return std::nullopt;
+  for (const auto& i : config.vrrp_instances) {
+    // As keepalived: the sync id is the instance's VRID unless given.
+    if (i.name == d->vrrp_instance) return SpecOf(*d, i.virtual_router_id);
   }
-  return s;
+  return std::nullopt;
+}
+
+std::optional<LvsSyncdSpec> LvsSyncdCheckerSpecFromModel(const model::Config& config) {
+  const auto& d = config.global.lvs_sync_daemon;
+  if (!d || !d->vrrp_instance.empty()) return std::nullopt;
+  return SpecOf(*d, 0);
 }
 
 SyncDaemons WantedSyncDaemons(State state) {

@@ -36,12 +36,18 @@ namespace vigil::vrrp {
 // global_defs lvs_sync_daemon (or a vrrp_instance's lvs_sync_daemon_interface).
 struct LvsSyncdSpec {
   std::string instance;                // the vrrp_instance whose state drives the daemons
+                                       // (empty: none, both run)
   lb::ipvs::SyncDaemonConfig config;   // sync_id defaults to the instance's VRID
   friend bool operator==(const LvsSyncdSpec&, const LvsSyncdSpec&) = default;
 };
 
-// Returns the spec of `config` (nullopt without lvs_sync_daemon or its instance).
+// Returns the spec the VRRP engine follows (nullopt without lvs_sync_daemon, without its
+// instance, or in its interface-only form).
 std::optional<LvsSyncdSpec> LvsSyncdSpecFromModel(const model::Config& config);
+// Returns the spec of the interface-only form (`lvs_sync_daemon IF` with no instance), which
+// the checker engine runs as keepalived's checker does: both daemons while it runs, sync id
+// 0 unless given (instance empty). nullopt otherwise.
+std::optional<LvsSyncdSpec> LvsSyncdCheckerSpecFromModel(const model::Config& config);
 
 // The daemons that run (or are wanted).
 struct SyncDaemons {
@@ -86,6 +92,9 @@ class LvsSyncd {
   void Configure(const std::optional<LvsSyncdSpec>& spec);
   // The state of `instance` is now `state`: starts and stops daemons when it drives them.
   void Follow(const std::string& instance, State state);
+  // Starts and stops daemons so that `wanted` run, whatever drives them (the checker
+  // engine's interface-only form: both).
+  void Want(SyncDaemons wanted) { Apply(wanted); }
   // Stops every daemon started (the engine stops).
   void StopAll();
 

@@ -119,9 +119,10 @@ TEST(BuildGlobalTest, CoreKeywords) {
 instance one
 use_pid_dir
 child_wait_time 9)", d);
-  // lvs_sync_daemon names an instance that does not exist.
-  EXPECT_EQ(DiagLines(d),
-            (Strings{"17:3: error: lvs_sync_daemon: vrrp_instance 'VI_1' is not defined; ignored"}));
+  // lvs_sync_daemon names an instance that does not exist: keepalived -t says nothing.
+  EXPECT_EQ(DiagLines(d), (Strings{"17:3: warning: lvs_sync_daemon: vrrp_instance 'VI_1' is "
+                                   "not defined; lvs_sync_daemon ignored"}));
+  EXPECT_EQ(d.ExitCode(), CheckExit::kOk);
   const auto& g = cfg.global;
   EXPECT_EQ(g.router_id, "LVS_1");
   EXPECT_EQ(g.notification_email, (Strings{"a@example.org", "b@example.org"}));
@@ -604,6 +605,143 @@ virtual_server 192.0.2.2 80 {
   EXPECT_EQ(DiagLines(d2),
             (Strings{"9:3: warning: vigil_announce_with without vigil_announce_table in "
                      "global_defs: nothing is announced"}));
+}
+
+}  // namespace
+}  // namespace vigil::config
+
+namespace vigil::config {
+namespace {
+
+// One vrrp_instance VI_1 (VRID 51) after global_defs { LINE }.
+std::string WithInstance(std::string_view line, std::string_view in_instance = "") {
+  return "global_defs {\n  " + std::string(line) +
+         "\n}\nvrrp_instance VI_1 {\n  interface eth0\n  virtual_router_id 51\n  "
+         "priority 100\n  " + std::string(in_instance) +
+         "\n  virtual_ipaddress {\n    192.0.2.10/24\n  }\n}\n";
+}
+
+struct Case {
+  std::string line;
+  Strings diags;
+  CheckExit exit;
+};
+
+// keepalived 2.2.7's reading of lvs_sync_daemon, -t exit codes measured with it.
+TEST(BuildGlobalTest, LvsSyncDaemonForms) {
+  {
+    Diagnostics d;
+    auto cfg = BuildText(WithInstance("lvs_sync_daemon eth0 VI_1"), d);
+    EXPECT_EQ(DiagLines(d), Strings{});
+    EXPECT_EQ(d.ExitCode(), CheckExit::kOk);
+    ASSERT_TRUE(cfg.global.lvs_sync_daemon);
+    EXPECT_EQ(cfg.global.lvs_sync_daemon->interface, "eth0");
+    EXPECT_EQ(cfg.global.lvs_sync_daemon->vrrp_instance, "VI_1");
+    EXPECT_EQ(cfg.global.lvs_sync_daemon->sync_id, std::nullopt);
+  }
+  {
+    Diagnostics d;
+    auto cfg = BuildText(
+        WithInstance("lvs_sync_daemon eth0 inst VI_1 id 7 maxlen 1400 port 9000 ttl 2 group "
+                     "239.1.1.1"),
+        d);
+    EXPECT_EQ(DiagLines(d), Strings{});
+    ASSERT_TRUE(cfg.global.lvs_sync_daemon);
+    const auto& l = *cfg.global.lvs_sync_daemon;
+    EXPECT_EQ(l.vrrp_instance, "VI_1");
+    EXPECT_EQ(l.sync_id, 7u);
+    EXPECT_EQ(l.maxlen, 1400u);
+    EXPECT_EQ(l.port, 9000);
+    EXPECT_EQ(l.ttl, 2);
+    ASSERT_TRUE(l.group);
+    EXPECT_EQ(l.group->ToString(), "239.1.1.1");
+  }
+  {
+    // Interface only: no instance drives it (the checker engine runs both daemons).
+    Diagnostics d;
+    auto cfg = BuildText(WithInstance("lvs_sync_daemon eth0 id 3"), d);
+    EXPECT_EQ(DiagLines(d), Strings{});
+    ASSERT_TRUE(cfg.global.lvs_sync_daemon);
+    EXPECT_EQ(cfg.global.lvs_sync_daemon->vrrp_instance, "");
+    EXPECT_EQ(cfg.global.lvs_sync_daemon->sync_id, 3u);
+  }
+  const Case cases[] = {
+      {"lvs_sync_daemon", {"2:3: error: lvs_sync_daemon: missing value"}, CheckExit::kErrors},
+      {"lvs_sync_daemon abcdefghijklmnop VI_1",
+       {"2:19: error: lvs_sync_daemon: interface name 'abcdefghijklmnop' is longer than 15 "
+        "characters; ignored"},
+       CheckExit::kErrors},
+      {"lvs_sync_daemon eth0 VI_1 9",
+       {"2:29: error: lvs_sync_daemon: write 'id 9' for the sync id"},
+       CheckExit::kErrors},
+      {"lvs_sync_daemon eth0 VI_1 9 8",
+       {"2:29: error: lvs_sync_daemon: write 'id 9' for the sync id",
+        "2:31: error: lvs_sync_daemon: unknown option '8'"},
+       CheckExit::kErrors},
+      {"lvs_sync_daemon eth0 VI_1 id 300",
+       {"2:32: error: lvs_sync_daemon id 300 is out of range 0..255"},
+       CheckExit::kErrors},
+      {"lvs_sync_daemon eth0 VI_1 id",
+       {"2:29: error: lvs_sync_daemon: 'id' needs a value; the sync id is the instance's "
+        "virtual_router_id"},
+       CheckExit::kErrors},
+      {"lvs_sync_daemon eth0 VI_1 maxlen",
+       {"2:29: error: lvs_sync_daemon: 'maxlen' needs a value; ignored"},
+       CheckExit::kErrors},
+      {"lvs_sync_daemon eth0 VI_1 port 0 ttl 256",
+       {"2:34: error: lvs_sync_daemon port 0 is out of range 1..65535",
+        "2:40: error: lvs_sync_daemon ttl 256 is out of range 1..255"},
+       CheckExit::kErrors},
+      {"lvs_sync_daemon eth0 VI_1 group 10.0.0.1",
+       {"2:35: error: lvs_sync_daemon group 10.0.0.1 is not a multicast address; ignored"},
+       CheckExit::kErrors},
+      {"lvs_sync_daemon eth0 inst VI_1 inst VI_2",
+       {"2:39: error: lvs_sync_daemon: the vrrp_instance is already 'VI_1'; 'VI_2' ignored"},
+       CheckExit::kErrors},
+      {"lvs_sync_daemon eth0 inst",
+       {"2:24: fatal: lvs_sync_daemon: 'inst' needs a vrrp_instance name"},
+       CheckExit::kCannotRun},
+      {"lvs_sync_daemon eth0 VI_1\n  lvs_sync_daemon eth1 VI_1",
+       {"3:3: error: lvs_sync_daemon is already set (eth0 VI_1); ignored"},
+       CheckExit::kErrors},
+      {"lvs_sync_daemon eth0 VI_9",
+       {"2:3: warning: lvs_sync_daemon: vrrp_instance 'VI_9' is not defined; lvs_sync_daemon "
+        "ignored"},
+       CheckExit::kOk},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.line);
+    Diagnostics d;
+    BuildText(WithInstance(c.line), d);
+    EXPECT_EQ(DiagLines(d), c.diags);
+    EXPECT_EQ(d.ExitCode(), c.exit);
+  }
+}
+
+// vrrp_instance lvs_sync_daemon_interface IF: keepalived's old form (sync id 0, reported as
+// deprecated: -t exits 5), ignored when lvs_sync_daemon is set.
+TEST(BuildGlobalTest, LvsSyncDaemonInterface) {
+  Diagnostics d;
+  auto cfg = BuildText(WithInstance("router_id a", "lvs_sync_daemon_interface eth1"), d);
+  EXPECT_EQ(DiagLines(d), (Strings{"8:3: error: vrrp_instance VI_1: lvs_sync_daemon_interface "
+                                   "is deprecated; use global_defs lvs_sync_daemon"}));
+  EXPECT_EQ(d.ExitCode(), CheckExit::kErrors);
+  ASSERT_TRUE(cfg.global.lvs_sync_daemon);
+  EXPECT_EQ(cfg.global.lvs_sync_daemon->interface, "eth1");
+  EXPECT_EQ(cfg.global.lvs_sync_daemon->vrrp_instance, "VI_1");
+  EXPECT_EQ(cfg.global.lvs_sync_daemon->sync_id, 0u);
+
+  Diagnostics d2;
+  auto both = BuildText(WithInstance("lvs_sync_daemon eth0 VI_1 id 4",
+                                     "lvs_sync_daemon_interface eth1"),
+                        d2);
+  EXPECT_EQ(DiagLines(d2), (Strings{"8:3: error: vrrp_instance VI_1: lvs_sync_daemon_interface "
+                                    "is deprecated; use global_defs lvs_sync_daemon",
+                                    "8:29: error: vrrp_instance VI_1: lvs_sync_daemon is "
+                                    "already set (eth0); ignored"}));
+  ASSERT_TRUE(both.global.lvs_sync_daemon);
+  EXPECT_EQ(both.global.lvs_sync_daemon->interface, "eth0");
+  EXPECT_EQ(both.global.lvs_sync_daemon->sync_id, 4u);
 }
 
 }  // namespace

@@ -435,7 +435,7 @@ TEST(SchemaTest, SupportFlags) {
       {"global_defs", "enable_snmp_keepalived", Support::kNotPlanned},
       {"global_defs", "enable_dbus", Support::kNotPlanned},
       {"virtual_server", "snmp_name", Support::kNotPlanned},
-      {"global_defs", "lvs_sync_daemon", Support::kNotYet},
+      {"global_defs", "lvs_sync_daemon", Support::kDiffers},
       {"global_defs", "vrrp_iptables", Support::kDiffers},
       {"global_defs", "nftables", Support::kDiffers},
       {"global_defs", "nftables_priority", Support::kActive},

@@ -9,6 +9,7 @@
 #include <deque>
 
 #include "lb/ipvs_message.h"
+#include "model/config.h"
 #include "test_util.h"
 
 namespace vigil::lb {
@@ -113,6 +114,28 @@ TEST(IpvsBackendTest, TimeoutsKeepAndRestoreTheKernelsValues) {
                                 ipvs::BuildSetTimeouts(0x1d, {.tcp = 7200, .tcp_fin = 120,
                                                               .udp = 300}),
                                 ipvs::BuildSetTimeouts(0x1d, kernel)}));
+}
+
+// lvs_sync_daemon IF (no instance): the checker engine's daemons go over this socket.
+TEST(IpvsBackendTest, SyncDaemonsStartAndStopWithTheKernelsErrno) {
+  Opened o = OpenWithFake();
+  o.requests->clear();
+  model::LvsSyncDaemon d;
+  d.interface = "eth1";
+  d.port = 9000;
+  const ipvs::SyncDaemonConfig c = ipvs::SyncDaemonConfigOf(d, 0);
+  EXPECT_EQ(c, (ipvs::SyncDaemonConfig{.interface = "eth1", .sync_id = 0, .port = 9000}));
+  d.sync_id = 12;
+  EXPECT_EQ(ipvs::SyncDaemonConfigOf(d, 51).sync_id, 12);
+  o.answers->push_back({{}, 0});
+  o.answers->push_back({{}, ESRCH});
+  ASSERT_TRUE(o.backend->StartSyncDaemon(ipvs::SyncRole::kMaster, c));
+  auto r = o.backend->StopSyncDaemon(ipvs::SyncRole::kBackup);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().sys_errno(), ESRCH);
+  EXPECT_EQ(*o.requests,
+            (std::vector<Bytes>{ipvs::BuildStartDaemon(0x1d, ipvs::SyncRole::kMaster, c),
+                                ipvs::BuildStopDaemon(0x1d, ipvs::SyncRole::kBackup, 0)}));
 }
 
 TEST(IpvsBackendTest, IpvsNamespaceThatDoesNotExistIsNamed) {
