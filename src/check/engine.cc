@@ -183,6 +183,11 @@ struct Probe : std::enable_shared_from_this<Probe> {
   std::vector<Subscriber> subscribers;
   std::optional<WeightUpdate> last_weight;  // from the last success, re-applied on reload
   bool bfd_heard = false;  // BFD_CHECK: the BFD engine's news reached it once
+  // Set by CheckEngine::Build for the configuration it builds: a running probe it keeps, a
+  // probe it made, the subscribers it gives the probe (no lookup by key afterwards).
+  bool kept = false;
+  bool fresh = false;
+  std::vector<Subscriber> next_subscribers;
   std::string key;
   ProbeSpec spec;
 };
@@ -407,7 +412,10 @@ class CheckEngine final : public control::Engine {
     if (auto r = ApplyLb(/*retry_on_failure=*/false); !r) return r;
     WatchLb();
     if (auto r = ConfigureAnnouncer(config); !r) return r;
-    for (auto& [key, probe] : probes_) ScheduleFirst(probe);
+    for (auto& [key, probe] : probes_) {
+      probe->fresh = false;
+      ScheduleFirst(probe);
+    }
     log::Info("checker engine started: " + Plural(vss_.size(), "virtual server") + ", " +
               Plural(probes_.size(), "probe"));
     Changed();
@@ -483,7 +491,7 @@ class CheckEngine final : public control::Engine {
     size_t probes_started = 0;
     std::map<std::string, std::shared_ptr<Probe>> gone;
     for (auto& [key, probe] : probes_) {
-      if (!built->probes.contains(key)) gone.emplace(key, probe);
+      if (!probe->kept) gone.emplace(key, probe);
     }
     StopProbes(gone);
     Subscribe(*built);
@@ -498,10 +506,7 @@ class CheckEngine final : public control::Engine {
         log::Warning("lvs_netlink_monitor_rcv_bufs: " + r.error().ToString());
     }
     vss_ = std::move(built->vss);
-    for (auto& [key, probe] : built->probes) {
-      if (!probes_.contains(key)) ++probes_started;
-    }
-    std::map<std::string, std::shared_ptr<Probe>> previous = std::move(probes_);
+    for (auto& [key, probe] : built->probes) probes_started += probe->fresh;
     probes_ = std::move(built->probes);
     OpenFifos(config);
     ForgetAdminOfGoneServers();
@@ -510,7 +515,9 @@ class CheckEngine final : public control::Engine {
     if (auto r = ConfigureAnnouncer(config); !r)
       log::Error("vigil_announce_table: " + r.error().ToString());
     for (auto& [key, probe] : probes_) {
-      if (!previous.contains(key)) ScheduleFirst(probe);
+      if (!probe->fresh) continue;
+      probe->fresh = false;
+      ScheduleFirst(probe);
     }
     Changed();
     std::string summary = "virtual servers +" + std::to_string(vs_added) + " -" +
@@ -824,7 +831,6 @@ class CheckEngine final : public control::Engine {
   struct Built {
     std::vector<Vs> vss;
     std::map<std::string, std::shared_ptr<Probe>> probes;
-    std::map<std::string, std::vector<Subscriber>> subscribers;  // by probe key
   };
 
   // Maps `config` onto virtual servers and probes, reusing running probes with the same
@@ -833,6 +839,10 @@ class CheckEngine final : public control::Engine {
     auto full = FullState(config);
     if (!full) return std::unexpected(full.error());
     if (auto v = lb_->backend().Validate(*full); !v) return std::unexpected(v.error());
+    for (auto& [key, probe] : probes_) {
+      probe->kept = false;
+      probe->next_subscribers.clear();
+    }
     Built out;
     for (const model::VirtualServer& mvs : config.virtual_servers) {
       auto spec = ToVirtualServerSpec(mvs, config, seams_.resolve_user);
@@ -851,12 +861,16 @@ class CheckEngine final : public control::Engine {
         std::shared_ptr<Probe>& probe = out.probes[key];
         if (!probe) {
           auto running = probes_.find(key);
-          probe = running != probes_.end()
-                      ? running->second
-                      : std::make_shared<Probe>(key, std::move(c.probe), c.timing);
+          if (running != probes_.end()) {
+            probe = running->second;
+            probe->kept = true;
+          } else {
+            probe = std::make_shared<Probe>(key, std::move(c.probe), c.timing);
+            probe->fresh = true;
+          }
         }
         const CheckerId id = vs.state->AddChecker(c.real_server, probe->state.up());
-        out.subscribers[key].push_back(Subscriber{v, id, c.real_server});
+        probe->next_subscribers.push_back(Subscriber{v, id, c.real_server});
         if (probe->last_weight && probe->state.up()) vs.weights.emplace_back(id, *probe->last_weight);
       }
     }
@@ -900,7 +914,10 @@ class CheckEngine final : public control::Engine {
 
   // Points every probe of `built` at its new subscribers.
   static void Subscribe(Built& built) {
-    for (auto& [key, probe] : built.probes) probe->subscribers = std::move(built.subscribers[key]);
+    for (auto& [key, probe] : built.probes) {
+      probe->subscribers = std::move(probe->next_subscribers);
+      probe->next_subscribers.clear();
+    }
   }
 
   // Starts `vs`'s state with what operators set on its real servers and re-applies the
