@@ -220,8 +220,17 @@ std::string KeepalivedVsName(const model::VirtualServer& vs) {
 }
 
 std::string KeepalivedRsName(const model::RealServer& rs, const model::VirtualServer& vs) {
-  return "[" + rs.address.ToString() + "]:" + std::string(VsProtocolWord(vs)) + ":" +
-         std::to_string(rs.port);
+  const std::string address = rs.address.ToString();
+  const std::string_view protocol = VsProtocolWord(vs);
+  std::string out;
+  out.reserve(address.size() + protocol.size() + 9);
+  out += '[';
+  out += address;
+  out += "]:";
+  out += protocol;
+  out += ':';
+  out += std::to_string(rs.port);
+  return out;
 }
 
 std::string KeepalivedRsName(const model::SorryServer& rs, const model::VirtualServer& vs) {
@@ -275,6 +284,10 @@ Result<VirtualServerSpec> ToVirtualServerSpec(const model::VirtualServer& vs,
   for (const model::RawSetting& s : config.global.other) {
     if (s.keyword == "rs_init_notifies") out.config.rs_init_notifies = true;
   }
+  out.config.real_servers.reserve(vs.real_servers.size());
+  size_t checks = 0;
+  for (const model::RealServer& rs : vs.real_servers) checks += rs.checks.size();
+  out.checkers.reserve(checks);
   for (size_t i = 0; i < vs.real_servers.size(); ++i) {
     const model::RealServer& rs = vs.real_servers[i];
     out.config.real_servers.push_back(RealServerConfig{
