@@ -304,6 +304,8 @@ bool Expressible(const Op& op, const State& desired, const State& actual) {
   if (have == nullptr || want == nullptr || !op.destination) return false;
   if (!(have->service == want->service)) return false;
   if (!std::holds_alternative<AddressKey>(want->service.key)) return false;
+  // (DR services' slot maps hold verdicts: libnftables.)
+  if (DirectRouted(*have) || DirectRouted(*want)) return false;
   return want->service.persistence_timeout == 0;
 }
 

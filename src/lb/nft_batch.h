@@ -3,7 +3,7 @@
 // at 10,000 real servers) and leaves the table exactly as nft_render's commands would.
 //
 // What one batch holds, for each service touched (only destination operations of services
-// that stay as they are, whose slot maps hold addresses: nft::AddressSlots):
+// that stay as they are, whose slot maps hold addresses: nft::AddressSlots; not DR):
 //   1. the slot map's elements that change (Slots and SlotComments before and after,
 //      compared slot by slot) deleted, and the service chain flushed if the number of
 //      slots changes (its selector names the modulus);

@@ -91,10 +91,12 @@ bool SamePersistence(const Service& a, const Service& b) {
          (!Persistent(a) || a.persistence_prefix == b.persistence_prefix);
 }
 
-// Returns the dispatch map and element key for a service: {"svc4", "tcp . 10.0.0.1 . 80"}.
-std::pair<std::string, std::string> DispatchElement(const ServiceKey& key) {
+// Returns the dispatch map and element key for a service: {"svc4", "tcp . 10.0.0.1 . 80"}
+// ({"dr4", ...} for a DR service, `dr`).
+std::pair<std::string, std::string> DispatchElement(const ServiceKey& key, bool dr = false) {
   if (const auto* a = std::get_if<AddressKey>(&key)) {
-    return {a->address.family() == Family::kIpv4 ? "svc4" : "svc6",
+    const bool v4 = a->address.family() == Family::kIpv4;
+    return {dr ? (v4 ? "dr4" : "dr6") : (v4 ? "svc4" : "svc6"),
             std::string(ProtocolName(a->protocol)) + " . " + a->address.ToString() + " . " +
                 std::to_string(a->port)};
   }
@@ -117,6 +119,8 @@ std::pair<std::string, std::string> MasqueradeElement(const ServiceKey& key) {
 class Commands {
  public:
   explicit Commands(const Options& options) : table_(TableRef(options)) {}
+  // Makes the following commands name table `ref` ("inet vigil" or "netdev vigil").
+  void Use(std::string ref) { table_ = std::move(ref); }
   void Add(std::string line) {
     text_ += line;
     text_ += '\n';
@@ -130,6 +134,8 @@ class Commands {
     Add("delete chain " + table_ + " " + chain);
   }
   void FlushChain(const std::string& chain) { Add("flush chain " + table_ + " " + chain); }
+  // Appends commands (whole lines).
+  void Append(const std::string& text) { text_ += text; }
   // "inet vigil"
   const std::string& table() const { return table_; }
   std::string Take() { return std::move(text_); }
@@ -152,12 +158,23 @@ void DeletePersistenceSet(Commands& c, const Service& s, const DestinationKey& d
 
 // Emits the rules of destination `d`'s (empty) chain; `slotted`: d has a slot in the
 // service's slot map (RecordComment).
-void DestinationRules(Commands& c, const Service& s, const Destination& d, bool slotted) {
+void DestinationRules(Commands& c, const Service& s, const Destination& d, bool slotted,
+                      const Options& options) {
   std::string chain = DestinationChainName(s.key, d.key);
   if (Persistent(s)) {
     c.Rule(chain, "update @" + PersistenceSetName(s.key, d.key) + " { " + ClientExpr(s) + " }");
   }
   std::string rule;
+  if (d.forwarding == Forwarding::kDirectRoute) {
+    // (Validated: the device is known.)
+    auto dev = options.dr_devices.find(d.key.address);
+    rule = "fwd " + std::string(IpWord(d.key.address.family())) + " to " +
+           d.key.address.ToString() + " device \"" +
+           (dev == options.dr_devices.end() ? std::string() : dev->second) + "\" comment \"" +
+           RecordComment(s, d, slotted) + "\"";
+    c.Rule(chain, rule);
+    return;
+  }
   if (d.key.port != 0) {
     if (const auto* a = std::get_if<AddressKey>(&s.key)) {
       rule = "meta l4proto " + std::string(ProtocolName(a->protocol)) + " ";
@@ -206,7 +223,7 @@ void ServiceRules(Commands& c, const ServiceEntry& e, const std::vector<Destinat
     }
     selector += std::to_string(slots.size());
     if (HashedSelector(s)) selector += " seed 0x0";
-    if (AddressSlots(s)) {
+    if (AddressSlots(e)) {
       const auto& a = std::get<AddressKey>(s.key);
       c.Rule(chain, "meta l4proto " + std::string(ProtocolName(a.protocol)) + " dnat " +
                         std::string(IpWord(f)) + " to " + selector + " map @" + SlotMapName(s.key));
@@ -233,6 +250,7 @@ bool VipStillUsed(const State& desired, const ServiceKey& key) {
   const auto* a = std::get_if<AddressKey>(&key);
   if (a == nullptr) return false;
   for (const auto& [k, e] : desired.services) {
+    if (DirectRouted(e)) continue;  // (never in the masquerade sets)
     const auto* other = std::get_if<AddressKey>(&k);
     if (other != nullptr && other->address == a->address) return true;
   }
@@ -290,18 +308,26 @@ Result<void> ValidateEntry(const ServiceEntry& e) {
                 Context(s.key) + ": persistence prefix /" + std::to_string(*s.persistence_prefix) +
                     " is longer than an " + std::string(FamilyName(family)) + " address");
   }
+  const bool dr = DirectRouted(e);
   for (const auto& [k, d] : e.destinations) {
-    if (d.forwarding == Forwarding::kNat && d.upper_threshold == 0 && d.lower_threshold == 0 &&
-        d.key.address.family() == family) {
+    if (d.forwarding == Forwarding::kNat && !dr && d.upper_threshold == 0 &&
+        d.lower_threshold == 0 && d.key.address.family() == family) {
       continue;  // (the common case: no name to build)
     }
     std::string rs = "real server " + DestinationKeyToString(d.key);
-    if (d.forwarding != Forwarding::kNat) {
+    if (d.forwarding == Forwarding::kTunnel) {
       return Fail(
           ErrorCode::kUnsupported,
           UnavailableError(
               s.key, rs + ": forwarding method '" + std::string(ForwardingName(d.forwarding)) + "'",
-              "use NAT, or the ipvs backend"));
+              "use NAT or DR, or the ipvs backend"));
+    }
+    if (dr && d.forwarding != Forwarding::kDirectRoute) {
+      return Fail(ErrorCode::kUnsupported,
+                  UnavailableError(s.key, rs + ": forwarding method '" +
+                                              std::string(ForwardingName(d.forwarding)) +
+                                              "' beside DR real servers",
+                                   "give all real servers of a virtual server one method"));
     }
     if (d.upper_threshold != 0 || d.lower_threshold != 0) {
       return Fail(ErrorCode::kUnsupported,
@@ -313,6 +339,41 @@ Result<void> ValidateEntry(const ServiceEntry& e) {
                   UnavailableError(s.key, rs + ": a real server of another address family",
                                    "use the same family as the virtual server"));
     }
+  }
+  if (dr) {
+    if (std::holds_alternative<FwmarkKey>(s.key)) {
+      return Fail(ErrorCode::kUnsupported,
+                  UnavailableError(s.key, "DR for a fwmark service",
+                                   "marks are set after the ingress hook DR runs at: use an "
+                                   "address service, or the ipvs backend"));
+    }
+    if (!HashedSelector(s)) {
+      return Fail(ErrorCode::kUnsupported,
+                  UnavailableError(s.key,
+                                   "scheduler '" + std::string(SchedulerName(s.scheduler)) +
+                                       "' with DR",
+                                   "DR keeps no connection state, so only the hashing "
+                                   "schedulers sh and mh keep a connection on one real server: "
+                                   "use sh or mh, or the ipvs backend"));
+    }
+    if (Persistent(s)) {
+      return Fail(ErrorCode::kUnsupported,
+                  UnavailableError(s.key, "persistence with DR", "use sh or mh, or the ipvs backend"));
+    }
+  }
+  return {};
+}
+
+// Returns whether every DR real server of `e` has an egress device in `options`.
+Result<void> ValidateDevices(const ServiceEntry& e, const Options& options) {
+  for (const auto& [k, d] : e.destinations) {
+    if (d.forwarding != Forwarding::kDirectRoute || options.dr_devices.contains(k.address)) {
+      continue;
+    }
+    return Fail(ErrorCode::kNotFound,
+                Context(e.service.key) + ": real server " + DestinationKeyToString(k) +
+                    ": no interface of this host has an address on its subnet (DR sends to "
+                    "real servers on a link of this host)");
   }
   return {};
 }
@@ -336,12 +397,25 @@ std::string DestinationChainName(const ServiceKey& key, const DestinationKey& de
 
 std::string SlotMapName(const ServiceKey& key) { return "v_" + KeyToken(key); }
 
-bool AddressSlots(const Service& s) {
-  return std::holds_alternative<AddressKey>(s.key) && !Persistent(s);
+bool DirectRouted(const ServiceEntry& entry) {
+  for (const auto& [k, d] : entry.destinations) {
+    if (d.forwarding == Forwarding::kDirectRoute) return true;
+  }
+  return false;
 }
 
-std::string SlotMapType(const Service& s) {
-  if (!AddressSlots(s)) return "typeof numgen inc mod 1 : verdict";
+std::string TableRefFor(const ServiceEntry& entry, const Options& options) {
+  return (DirectRouted(entry) ? "netdev " : "inet ") + options.table;
+}
+
+bool AddressSlots(const ServiceEntry& entry) {
+  const Service& s = entry.service;
+  return std::holds_alternative<AddressKey>(s.key) && !Persistent(s) && !DirectRouted(entry);
+}
+
+std::string SlotMapType(const ServiceEntry& entry) {
+  const Service& s = entry.service;
+  if (!AddressSlots(entry)) return "typeof numgen inc mod 1 : verdict";
   const auto& a = std::get<AddressKey>(s.key);
   return "typeof numgen inc mod 1 : " + std::string(IpWord(KeyFamily(s.key))) + " daddr . " +
          std::string(ProtocolName(a.protocol)) + " dport";
@@ -395,7 +469,7 @@ std::vector<std::string> SlotValues(const ServiceEntry& entry,
   std::vector<std::string> out;
   out.reserve(slots.size());
   for (const DestinationKey& d : slots) {
-    out.push_back(AddressSlots(s) ? d.address.ToString() + " . " + std::to_string(SlotPort(s, d))
+    out.push_back(AddressSlots(entry) ? d.address.ToString() + " . " + std::to_string(SlotPort(s, d))
                                   : "goto " + DestinationChainName(s.key, d));
   }
   return out;
@@ -408,7 +482,7 @@ std::vector<std::string> SlotValues(const ServiceEntry& entry) {
 std::vector<int64_t> SlotCommentWeights(const ServiceEntry& entry,
                                         const std::vector<DestinationKey>& slots) {
   std::vector<int64_t> out(slots.size(), -1);
-  if (!AddressSlots(entry.service)) return out;
+  if (!AddressSlots(entry)) return out;
   std::set<DestinationKey> seen;
   for (size_t i = 0; i < slots.size(); ++i) {
     if (!seen.insert(slots[i]).second) continue;
@@ -448,7 +522,10 @@ std::string DestinationComment(const Service& s, const Destination& d) {
 }
 
 std::string RecordComment(const Service& s, const Destination& d, bool slotted) {
-  if (!AddressSlots(s) || !slotted) return DestinationComment(s, d);
+  if (!std::holds_alternative<AddressKey>(s.key) || Persistent(s) ||
+      d.forwarding != Forwarding::kNat || !slotted) {
+    return DestinationComment(s, d);
+  }
   return std::string(kDestinationTag) + " " + KeyWords(s.key) + " " + d.key.address.ToString() +
          " " + std::to_string(d.key.port) + " " + std::string(kWeightInSlot);
 }
@@ -492,7 +569,9 @@ std::string RenderMasqueradeResync(const State& state, const Options& options) {
   }
   if (options.masquerade) {
     std::set<std::pair<std::string, std::string>> elements;
-    for (const auto& [key, e] : state.services) elements.insert(MasqueradeElement(key));
+    for (const auto& [key, e] : state.services) {
+      if (!DirectRouted(e)) elements.insert(MasqueradeElement(key));
+    }
     for (const auto& [set, element] : elements) {
       c.Add("add element " + c.table() + " " + set + " { " + element + " }");
     }
@@ -500,23 +579,87 @@ std::string RenderMasqueradeResync(const State& state, const Options& options) {
   return c.Take();
 }
 
-std::string RenderTeardown(const Options& options) {
-  return "delete table " + TableRef(options) + "\n";
+std::string RenderDirectRouteSkeleton(const Options& options) {
+  Commands c(options);
+  c.Use("netdev " + options.table);
+  const std::string& t = c.table();
+  c.Add("add table " + t);
+  c.Add("add map " + t + " dr4 { type inet_proto . ipv4_addr . inet_service : verdict; }");
+  c.Add("add map " + t + " dr6 { type inet_proto . ipv6_addr . inet_service : verdict; }");
+  std::string devices;
+  for (const std::string& d : options.dr_hook_devices) {
+    devices += (devices.empty() ? "\"" : ", \"") + d + "\"";
+  }
+  if (devices.empty()) devices = "\"lo\"";  // (a namespace with no other interface)
+  c.Add("add chain " + t + " ingress { type filter hook ingress devices = { " + devices +
+        " } priority filter; policy accept; }");
+  c.FlushChain("ingress");
+  c.Rule("ingress", "meta l4proto . ip daddr . th dport vmap @dr4");
+  c.Rule("ingress", "meta l4proto . ip6 daddr . th dport vmap @dr6");
+  return c.Take();
 }
 
-Result<std::string> RenderOps(const std::vector<Op>& ops, const State& desired, const State& actual,
-                              const Options& options) {
-  const std::string t = TableRef(options);
+std::string RenderTeardown(const Options& options) {
+  // `add` first, so that deleting a table that is not there cannot fail.
+  return "add table " + TableRef(options) + "\ndelete table " + TableRef(options) +
+         "\nadd table netdev " + options.table + "\ndelete table netdev " + options.table +
+         "\n";
+}
+
+Result<std::string> RenderOps(const std::vector<Op>& given, const State& desired,
+                              const State& actual, const Options& options) {
+  const std::string inet = TableRef(options);
 
   // Services named by the ops, in key order; those that exist now get their chain flushed
   // first so nothing refers to a destination chain or set that is about to go.
   std::set<ServiceKey> touched;
-  for (const Op& op : ops) touched.insert(op.service.key);
+  for (const Op& op : given) touched.insert(op.service.key);
+  bool any_dr = false;  // a touched service is DR as desired
   for (const ServiceKey& key : touched) {
     if (const ServiceEntry* want = desired.Find(key)) {
       if (auto r = ValidateEntry(*want); !r) return std::unexpected(r.error());
+      if (auto r = ValidateDevices(*want, options); !r) return std::unexpected(r.error());
+      any_dr = any_dr || DirectRouted(*want);
     }
   }
+  // A service that changes tables (NAT <-> DR, or DR with no real server left) is deleted
+  // from one and added to the other: its ops become exactly that.
+  std::set<ServiceKey> moved;
+  for (const ServiceKey& key : touched) {
+    const ServiceEntry* have = actual.Find(key);
+    const ServiceEntry* want = desired.Find(key);
+    if (have != nullptr && want != nullptr && DirectRouted(*have) != DirectRouted(*want)) {
+      moved.insert(key);
+    }
+  }
+  std::vector<Op> moved_ops;
+  const std::vector<Op>* ops_ptr = &given;
+  if (!moved.empty()) {
+    std::vector<Op> deletes, adds;
+    for (const Op& op : given) {
+      if (!moved.contains(op.service.key)) {
+        (op.kind == OpKind::kDeleteDestination || op.kind == OpKind::kDeleteService ? deletes
+                                                                                     : adds)
+            .push_back(op);
+      }
+    }
+    for (const ServiceKey& key : moved) {
+      const ServiceEntry& have = *actual.Find(key);
+      const ServiceEntry& want = *desired.Find(key);
+      for (const auto& [k, d] : have.destinations) {
+        deletes.push_back({OpKind::kDeleteDestination, have.service, d});
+      }
+      deletes.push_back({OpKind::kDeleteService, have.service, std::nullopt});
+      adds.push_back({OpKind::kAddService, want.service, std::nullopt});
+      for (const auto& [k, d] : want.destinations) {
+        adds.push_back({OpKind::kAddDestination, want.service, d});
+      }
+    }
+    moved_ops = std::move(deletes);
+    moved_ops.insert(moved_ops.end(), adds.begin(), adds.end());
+    ops_ptr = &moved_ops;
+  }
+  const std::vector<Op>& ops = *ops_ptr;
   // Each touched service's slots as desired, and which destinations have one.
   std::map<ServiceKey, std::vector<DestinationKey>> slots;
   std::map<ServiceKey, std::set<DestinationKey>> slotted;
@@ -532,10 +675,13 @@ Result<std::string> RenderOps(const std::vector<Op>& ops, const State& desired, 
   };
   std::set<std::pair<ServiceKey, DestinationKey>> recorded;  // records the ops rewrite
   Commands c(options);
+  if (any_dr) c.Append(RenderDirectRouteSkeleton(options));
   for (const ServiceKey& key : touched) {
-    if (actual.Find(key) == nullptr) continue;
+    const ServiceEntry* have = actual.Find(key);
+    if (have == nullptr) continue;
+    c.Use(TableRefFor(*have, options));
     c.FlushChain(ServiceChainName(key));
-    c.Add("flush map " + t + " " + SlotMapName(key));
+    c.Add("flush map " + c.table() + " " + SlotMapName(key));
   }
 
   for (const Op& op : ops) {
@@ -545,6 +691,10 @@ Result<std::string> RenderOps(const std::vector<Op>& ops, const State& desired, 
     auto mismatch = [&](const std::string& why) {
       return Fail(ErrorCode::kInvalidArgument, "nftables: operation '" + ToString(op) + "' " + why);
     };
+    const bool deleting =
+        op.kind == OpKind::kDeleteDestination || op.kind == OpKind::kDeleteService;
+    if (const ServiceEntry* where = deleting ? have : want) c.Use(TableRefFor(*where, options));
+    const std::string& t = c.table();
     switch (op.kind) {
       case OpKind::kDeleteDestination: {
         if (have == nullptr || !op.destination) return mismatch("names no current service");
@@ -554,9 +704,10 @@ Result<std::string> RenderOps(const std::vector<Op>& ops, const State& desired, 
       }
       case OpKind::kDeleteService: {
         if (have == nullptr) return mismatch("names no current service");
-        auto [map, element] = DispatchElement(key);
+        const bool dr = DirectRouted(*have);
+        auto [map, element] = DispatchElement(key, dr);
         c.Add("delete element " + t + " " + map + " { " + element + " }");
-        if (options.masquerade && !VipStillUsed(desired, key)) {
+        if (options.masquerade && !dr && !VipStillUsed(desired, key)) {
           auto [set, masq] = MasqueradeElement(key);
           c.Add("delete element " + t + " " + set + " { " + masq + " }");
         }
@@ -566,12 +717,13 @@ Result<std::string> RenderOps(const std::vector<Op>& ops, const State& desired, 
       }
       case OpKind::kAddService: {
         if (want == nullptr) return mismatch("names no desired service");
-        c.Add("add map " + t + " " + SlotMapName(key) + " { " + SlotMapType(want->service) + "; }");
+        const bool dr = DirectRouted(*want);
+        c.Add("add map " + t + " " + SlotMapName(key) + " { " + SlotMapType(*want) + "; }");
         c.AddChain(ServiceChainName(key));
-        auto [map, element] = DispatchElement(key);
+        auto [map, element] = DispatchElement(key, dr);
         c.Add("add element " + t + " " + map + " { " + element + " : goto " +
               ServiceChainName(key) + " }");
-        if (options.masquerade) {
+        if (options.masquerade && !dr) {
           auto [set, masq] = MasqueradeElement(key);
           c.Add("add element " + t + " " + set + " { " + masq + " }");
         }
@@ -580,10 +732,10 @@ Result<std::string> RenderOps(const std::vector<Op>& ops, const State& desired, 
       case OpKind::kUpdateService: {
         if (want == nullptr || have == nullptr) return mismatch("names no current service");
         if (SamePersistence(have->service, want->service)) break;
-        if (SlotMapType(have->service) != SlotMapType(want->service)) {
+        if (SlotMapType(*have) != SlotMapType(*want)) {
           // (Flushed above, and no rule refers to it any more.)
           c.Add("delete map " + t + " " + SlotMapName(key));
-          c.Add("add map " + t + " " + SlotMapName(key) + " { " + SlotMapType(want->service) + "; }");
+          c.Add("add map " + t + " " + SlotMapName(key) + " { " + SlotMapType(*want) + "; }");
         }
         // Persistence changed: rebuild the chains (and sets) of the destinations that stay.
         for (const auto& [dkey, d] : want->destinations) {
@@ -591,7 +743,7 @@ Result<std::string> RenderOps(const std::vector<Op>& ops, const State& desired, 
           c.FlushChain(DestinationChainName(key, dkey));
           if (Persistent(have->service)) DeletePersistenceSet(c, have->service, dkey);
           if (Persistent(want->service)) AddPersistenceSet(c, want->service, dkey);
-          DestinationRules(c, want->service, d, has_slot(key, dkey));
+          DestinationRules(c, want->service, d, has_slot(key, dkey), options);
           recorded.emplace(key, dkey);
         }
         break;
@@ -600,13 +752,15 @@ Result<std::string> RenderOps(const std::vector<Op>& ops, const State& desired, 
         if (want == nullptr || !op.destination) return mismatch("names no desired service");
         if (Persistent(want->service)) AddPersistenceSet(c, want->service, op.destination->key);
         c.AddChain(DestinationChainName(key, op.destination->key));
-        DestinationRules(c, want->service, *op.destination, has_slot(key, op.destination->key));
+        DestinationRules(c, want->service, *op.destination, has_slot(key, op.destination->key),
+                         options);
         break;
       }
       case OpKind::kUpdateDestination: {
         if (want == nullptr || !op.destination) return mismatch("names no desired service");
         c.FlushChain(DestinationChainName(key, op.destination->key));
-        DestinationRules(c, want->service, *op.destination, has_slot(key, op.destination->key));
+        DestinationRules(c, want->service, *op.destination, has_slot(key, op.destination->key),
+                         options);
         recorded.emplace(key, op.destination->key);
         break;
       }
@@ -616,9 +770,10 @@ Result<std::string> RenderOps(const std::vector<Op>& ops, const State& desired, 
   for (const ServiceKey& key : touched) {
     const ServiceEntry* want = desired.Find(key);
     if (want == nullptr) continue;
+    c.Use(TableRefFor(*want, options));
     // A record whose comment changes although its destination does not (it gained or lost
     // its slot through the others' weights: mh) is rewritten too.
-    if (const ServiceEntry* have = actual.Find(key)) {
+    if (const ServiceEntry* have = actual.Find(key); have != nullptr && !moved.contains(key)) {
       const std::vector<DestinationKey> before = Slots(*have);
       const std::set<DestinationKey> had_slot(before.begin(), before.end());
       for (const auto& [dkey, d] : want->destinations) {
@@ -629,10 +784,20 @@ Result<std::string> RenderOps(const std::vector<Op>& ops, const State& desired, 
           continue;
         }
         c.FlushChain(DestinationChainName(key, dkey));
-        DestinationRules(c, want->service, d, has_slot(key, dkey));
+        DestinationRules(c, want->service, d, has_slot(key, dkey), options);
       }
     }
     ServiceRules(c, *want, slots[key]);
+  }
+  // The netdev table goes with its last DR service.
+  bool had_dr = false;
+  for (const ServiceKey& key : touched) {
+    if (const ServiceEntry* have = actual.Find(key)) had_dr = had_dr || DirectRouted(*have);
+  }
+  if (had_dr && !any_dr) {
+    bool dr_left = false;
+    for (const auto& [key, e] : desired.services) dr_left = dr_left || DirectRouted(e);
+    if (!dr_left) c.Add("delete table netdev " + options.table);
   }
   return c.Take();
 }
@@ -797,6 +962,10 @@ Result<State> ParseDoc(const nlohmann::json& doc) {
     } else if (w[0] == kDestinationTag) {
       auto d = ParseDestinationComment(w, comment);
       if (!d) return std::unexpected(d.error());
+      // The netdev table's records are DR real servers.
+      if (rule.contains("family") && rule["family"] == "netdev") {
+        d->destination.forwarding = Forwarding::kDirectRoute;
+      }
       records.push_back(std::move(*d));
     }
   }
@@ -837,7 +1006,10 @@ Inventory InventoryOfCommands(const std::string& text, const std::string& table)
   std::istringstream in(text);
   for (std::string line; std::getline(in, line);) {
     auto words = Words(line);
-    if (words.size() < 5 || words[0] != "add" || words[2] != "inet" || words[3] != table) continue;
+    if (words.size() < 5 || words[0] != "add" || (words[2] != "inet" && words[2] != "netdev") ||
+        words[3] != table) {
+      continue;
+    }
     const std::string& kind = words[1];
     const std::string& name = words[4];
     if (kind == "chain") {
@@ -905,6 +1077,19 @@ Inventory InventoryOfJson(const nlohmann::json& doc) {
 
 }  // namespace
 
+Result<std::string> JoinListings(std::string_view inet, std::string_view netdev) {
+  auto a = ParseJson(inet);
+  if (!a) return std::unexpected(a.error());
+  if (netdev.empty()) return std::string(inet);
+  auto b = ParseJson(netdev);
+  if (!b) return std::unexpected(b.error());
+  for (auto& item : (*b)["nftables"]) {
+    if (item.is_object() && item.contains("metainfo")) continue;
+    (*a)["nftables"].push_back(std::move(item));
+  }
+  return a->dump();
+}
+
 Result<State> ParseTable(std::string_view json) {
   auto doc = ParseJson(json);
   if (!doc) return std::unexpected(doc.error());
@@ -914,10 +1099,9 @@ Result<State> ParseTable(std::string_view json) {
 Result<std::string> RenderRebuild(const State& state, const Options& options) {
   auto ops = RenderOps(Reconcile(state, State{}), state, State{}, options);
   if (!ops) return std::unexpected(ops.error());
-  // `add` then `delete`: the delete cannot fail on a missing table, and the new table is
-  // built in the same transaction.
-  return "add table " + TableRef(options) + "\n" + RenderTeardown(options) +
-         RenderSkeleton(options) + *ops;
+  // (RenderTeardown cannot fail on a missing table, and the new table is built in the same
+  // transaction.)
+  return RenderTeardown(options) + RenderSkeleton(options) + *ops;
 }
 
 std::vector<std::string> AuditTable(std::string_view json, const State& state,

@@ -49,10 +49,35 @@
 // the selector and the persistence lookups. The rule and slot comments carry every
 // attribute, and reading back the table parses them.
 //
-// Forwarding is NAT only: the destination rewrites the address (and the port unless the
-// destination port is 0). With masquerade off this is exactly IPVS NAT: real servers must
-// route replies back through this host. Turn masquerade on for one-armed set-ups where
-// they do not. vigil does not change sysctls (net.ipv4.ip_forward etc.).
+// NAT: the destination rewrites the address (and the port unless the destination port is
+// 0). With masquerade off this is exactly IPVS NAT: real servers must route replies back
+// through this host. Turn masquerade on for one-armed set-ups where they do not. vigil does
+// not change sysctls (net.ipv4.ip_forward etc.).
+//
+// DR (direct routing, lb_kind DR): the inet family cannot forward a packet unchanged to a
+// neighbour, so DR services live in a second table of the same name, `table netdev vigil`,
+// created with the first DR service and deleted with the last:
+//   map dr4 / dr6 { type inet_proto . ipv4_addr . inet_service : verdict }
+//   chain ingress { type filter hook ingress devices = { "eth0", ... } priority filter; }
+//       meta l4proto . ip daddr . th dport vmap @dr4        (and ip6 / @dr6)
+// The ingress hook is on every interface of the namespace but loopback
+// (Options::dr_hook_devices, listed by the backend whenever it changes a DR service): a
+// packet for a DR virtual service is scheduled whichever link it comes in by. A device
+// that goes keeps its name in the hook (the kernel hooks it again if it comes back); one
+// that comes with a new name is hooked at the next change of a DR service (or reload). Per service, s_<key> hashes the client into
+// a slot map of verdicts, as for NAT (only sh and mh: without connection state, a counting
+// scheduler would send each packet of a connection elsewhere):
+//   jhash ip saddr [. th sport] mod N seed 0x0 vmap @v_<key>    { slot : goto d_<key>_<dest> }
+//   drop comment "vigil-svc ..."
+// and each destination's chain forwards the packet unchanged but for its MAC addresses
+// (the kernel resolves the real server's neighbour entry; the TTL is decremented):
+//   fwd ip to 10.1.0.1 device "eth1" comment "vigil-dst ... <weight>"
+// The device is Options::dr_devices' for the real server's address: the backend picks the
+// interface with an address whose subnet holds it (the longest prefix), since DR needs the
+// real server on a link of this host. The packet keeps its destination port (real server
+// ports are ignored, as IPVS DR does). All real servers of a service use one forwarding
+// method; a service with none sits in the inet table (and drops) until one comes back.
+// Traffic the director itself sends to a DR virtual service is not scheduled (no ingress).
 //
 // Each Render* result is meant for one nft_run_cmd_from_buffer call, i.e. one atomic
 // transaction, and touches only the chains, sets and map elements of the services named
@@ -61,6 +86,7 @@
 #define VIGIL_LB_NFT_RENDER_H_
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -80,6 +106,10 @@ struct Options {
   bool masquerade = false;
   // The name of vigil's inet table: one table per daemon instance (TableName).
   std::string table = std::string(kDefaultTable);
+  // The egress interface of each DR real server (by address), resolved by the backend.
+  std::map<IpAddress, std::string> dr_devices = {};
+  // The interfaces the netdev table's ingress chain hooks (DR), resolved by the backend.
+  std::vector<std::string> dr_hook_devices = {};
 };
 
 // Returns the table of a daemon instance: "vigil" for the default one, "vigil_ID" for
@@ -101,12 +131,17 @@ std::string ServiceChainName(const ServiceKey& key);
 std::string DestinationChainName(const ServiceKey& key, const DestinationKey& dest);
 // Returns the name of the slot map of service `key` ("v_tcp_10.0.0.1_80").
 std::string SlotMapName(const ServiceKey& key);
-// Returns whether the service's slot map holds addresses (address services without
+// Returns whether the service's real servers are reached by direct routing (its
+// destinations' forwarding method is DR): it lives in the netdev table.
+bool DirectRouted(const ServiceEntry& entry);
+// Returns "inet vigil", or "netdev vigil" for a DR service.
+std::string TableRefFor(const ServiceEntry& entry, const Options& options);
+// Returns whether the service's slot map holds addresses (NAT address services without
 // persistence: `dnat to <selector> map @v_<key>`) rather than verdicts (goto d_<dest>).
-bool AddressSlots(const Service& s);
+bool AddressSlots(const ServiceEntry& entry);
 // Returns the slot map's type: "typeof numgen inc mod 1 : ip daddr . tcp dport" or
 // "typeof numgen inc mod 1 : verdict".
-std::string SlotMapType(const Service& s);
+std::string SlotMapType(const ServiceEntry& entry);
 // Returns the destination of each slot of the service's slot map, slot 0 first: the
 // schedulable destinations in key order, each with one slot (rr), weight/gcd slots
 // interleaved (wrr, random: rounds over the destinations in key order, each round taking
@@ -141,9 +176,13 @@ std::string ServiceComment(const Service& s);
 // 3" (service key, address, port, weight).
 std::string DestinationComment(const Service& s, const Destination& d);
 // Returns the comment of destination `d`'s record rule: DestinationComment, or with "-" for
-// the weight when its slot carries it (an address service's destination that has a slot,
-// `slotted`): "vigil-dst tcp 10.0.0.1 80 10.1.0.1 8080 -".
+// the weight when its slot carries it (a NAT address service's destination that has a
+// slot, `slotted`): "vigil-dst tcp 10.0.0.1 80 10.1.0.1 8080 -".
 std::string RecordComment(const Service& s, const Destination& d, bool slotted);
+
+// Returns the commands that create the netdev table of DR services (idempotent: its
+// ingress chain is flushed and refilled).
+std::string RenderDirectRouteSkeleton(const Options& options = {});
 
 // Returns the commands (one per line) that create vigil's empty table.
 std::string RenderSkeleton(const Options& options = {});
@@ -158,7 +197,8 @@ std::string RenderMasqueradeResync(const State& state, const Options& options);
 Result<std::string> RenderOps(const std::vector<Op>& ops, const State& desired, const State& actual,
                               const Options& options);
 
-// Returns the commands that delete vigil's whole table.
+// Returns the commands that delete vigil's tables (inet and netdev), whether they exist or
+// not.
 std::string RenderTeardown(const Options& options = {});
 
 // Returns the commands that replace vigil's table, whatever it holds now or if it is
@@ -176,8 +216,13 @@ Result<std::string> RenderRebuild(const State& state, const Options& options);
 std::vector<std::string> AuditTable(std::string_view json, const State& state,
                                     const Options& options, size_t limit = 5);
 
-// Parses libnftables' JSON output for `list table inet vigil` back into a State.
+// Parses libnftables' JSON output for `list table inet vigil` back into a State. Rules of
+// the netdev table (JoinListings) describe DR real servers.
 Result<State> ParseTable(std::string_view json);
+
+// Returns one listing holding the objects of both: libnftables' JSON for the inet table
+// and, if any, for the netdev one. Fails if either is not libnftables JSON.
+Result<std::string> JoinListings(std::string_view inet, std::string_view netdev);
 
 }  // namespace vigil::lb::nft
 

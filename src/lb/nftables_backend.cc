@@ -1,12 +1,17 @@
 #include "lb/nftables_backend.h"
 
 #include <fcntl.h>
+#include <ifaddrs.h>
+#include <net/if.h>
+#include <netinet/in.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
 
+#include <algorithm>
+#include <set>
 #include <utility>
 
 #include "base/fd.h"
@@ -37,6 +42,95 @@ Result<void> NetlinkBatchRunner::Commit(const nft::Batch& batch) {
   return Fail(r.error().code(), "nftables: " + r.error().context(), r.error().sys_errno());
 }
 
+namespace {
+
+// Returns whether the first `prefix` bits of `a` and `b` (`size` bytes each) agree.
+bool SamePrefix(const uint8_t* a, const uint8_t* b, int prefix) {
+  for (int i = 0; i < prefix; ++i) {
+    const uint8_t bit = static_cast<uint8_t>(0x80 >> (i % 8));
+    if ((a[i / 8] & bit) != (b[i / 8] & bit)) return false;
+  }
+  return true;
+}
+
+int PrefixOf(const uint8_t* mask, size_t size) {
+  int n = 0;
+  for (size_t i = 0; i < size * 8 && (mask[i / 8] & (0x80 >> (i % 8))); ++i) ++n;
+  return n;
+}
+
+}  // namespace
+
+std::map<IpAddress, std::string> DirectRouteDevices(const State& state) {
+  std::map<IpAddress, std::string> out;
+  std::set<IpAddress> wanted;
+  for (const auto& [key, e] : state.services) {
+    for (const auto& [k, d] : e.destinations) {
+      if (d.forwarding == Forwarding::kDirectRoute) wanted.insert(k.address);
+    }
+  }
+  if (wanted.empty()) return out;
+  ifaddrs* list = nullptr;
+  if (::getifaddrs(&list) != 0) return out;
+  std::map<IpAddress, int> best;  // the longest prefix seen so far
+  for (const ifaddrs* i = list; i != nullptr; i = i->ifa_next) {
+    if (i->ifa_addr == nullptr || i->ifa_netmask == nullptr || (i->ifa_flags & IFF_LOOPBACK)) {
+      continue;
+    }
+    const uint8_t* addr = nullptr;
+    const uint8_t* mask = nullptr;
+    size_t size = 0;
+    if (i->ifa_addr->sa_family == AF_INET) {
+      addr = reinterpret_cast<const uint8_t*>(
+          &reinterpret_cast<const sockaddr_in*>(i->ifa_addr)->sin_addr);
+      mask = reinterpret_cast<const uint8_t*>(
+          &reinterpret_cast<const sockaddr_in*>(i->ifa_netmask)->sin_addr);
+      size = 4;
+    } else if (i->ifa_addr->sa_family == AF_INET6) {
+      addr = reinterpret_cast<const uint8_t*>(
+          &reinterpret_cast<const sockaddr_in6*>(i->ifa_addr)->sin6_addr);
+      mask = reinterpret_cast<const uint8_t*>(
+          &reinterpret_cast<const sockaddr_in6*>(i->ifa_netmask)->sin6_addr);
+      size = 16;
+    } else {
+      continue;
+    }
+    const int prefix = PrefixOf(mask, size);
+    for (const IpAddress& rs : wanted) {
+      if (rs.size() != size || !SamePrefix(rs.bytes().data(), addr, prefix)) continue;
+      auto b = best.find(rs);
+      if (b != best.end() && b->second >= prefix) continue;
+      best[rs] = prefix;
+      out[rs] = i->ifa_name;
+    }
+  }
+  ::freeifaddrs(list);
+  return out;
+}
+
+std::vector<std::string> NonLoopbackInterfaces() {
+  std::vector<std::string> out;
+  struct if_nameindex* list = ::if_nameindex();
+  if (list == nullptr) return out;
+  for (const struct if_nameindex* i = list; i->if_index != 0; ++i) {
+    if (std::string_view(i->if_name) != "lo") out.emplace_back(i->if_name);
+  }
+  ::if_freenameindex(list);
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+Result<std::string> NftablesBackend::List() {
+  auto inet = runner_->Run("list table " + nft::TableRef(options_), /*json=*/true);
+  if (!inet) return inet;
+  auto netdev = runner_->Run("list table netdev " + options_.table, /*json=*/true);
+  if (!netdev) {
+    if (netdev.error().code() != ErrorCode::kNotFound) return netdev;
+    return inet;
+  }
+  return nft::JoinListings(*inet, *netdev);
+}
+
 NftablesBackend::NftablesBackend(std::unique_ptr<NftRunner> runner, nft::Options options,
                                  std::unique_ptr<NftBatchRunner> batches)
     : runner_(std::move(runner)), batches_(std::move(batches)), options_(options) {}
@@ -51,7 +145,7 @@ Result<void> NftablesBackend::ValidateService(const ServiceEntry& entry) const {
 
 Result<State> NftablesBackend::Read() {
   if (table_ == TableState::kDamaged) return State{};
-  auto out = runner_->Run("list table " + nft::TableRef(options_), /*json=*/true);
+  auto out = List();
   if (!out) {
     if (out.error().code() != ErrorCode::kNotFound) return std::unexpected(out.error());
     table_ = TableState::kAbsent;
@@ -64,7 +158,7 @@ Result<State> NftablesBackend::Read() {
   if (!state) {
     // A listing can be wrong while the kernel resizes a big slot map (a dump that resumes
     // in a rehashed table skips or repeats elements): only a second one counts.
-    auto again = runner_->Run("list table " + nft::TableRef(options_), /*json=*/true);
+    auto again = List();
     if (again) state = nft::ParseTable(*again);
   }
   if (!state) {
@@ -76,6 +170,8 @@ Result<State> NftablesBackend::Read() {
 
 Result<void> NftablesBackend::Apply(const std::vector<Op>& ops, const State& desired,
                                     const State& actual) {
+  options_.dr_devices = device_lookup_(desired);
+  options_.dr_hook_devices = hook_devices_();
   if (table_ == TableState::kSynced && batches_) {
     if (auto batch = nft::BuildBatch(ops, desired, actual, options_)) {
       if (batch->bytes.empty()) return {};
@@ -92,7 +188,7 @@ Result<void> NftablesBackend::Apply(const std::vector<Op>& ops, const State& des
   std::string text;
   if (table_ == TableState::kDamaged) {
     // `add` first, so that deleting a table someone already deleted cannot fail.
-    text += "add table " + nft::TableRef(options_) + "\n" + nft::RenderTeardown(options_);
+    text += nft::RenderTeardown(options_);
   }
   if (table_ == TableState::kAbsent || table_ == TableState::kDamaged) {
     text += nft::RenderSkeleton(options_);
@@ -107,7 +203,8 @@ Result<void> NftablesBackend::Apply(const std::vector<Op>& ops, const State& des
 }
 
 Result<std::vector<std::string>> NftablesBackend::Audit(const State& owned) {
-  auto out = runner_->Run("list table " + nft::TableRef(options_), /*json=*/true);
+  options_.dr_devices = device_lookup_(owned);
+  auto out = List();
   if (!out) {
     if (out.error().code() != ErrorCode::kNotFound) return std::unexpected(out.error());
     return std::vector<std::string>{"table " + nft::TableRef(options_) + " is missing"};
@@ -116,7 +213,7 @@ Result<std::vector<std::string>> NftablesBackend::Audit(const State& owned) {
   if (findings.empty()) return findings;
   // As in Read: a listing taken while the kernel resizes a big slot map can skip or repeat
   // elements. What a second listing still shows is real.
-  out = runner_->Run("list table " + nft::TableRef(options_), /*json=*/true);
+  out = List();
   if (!out) {
     if (out.error().code() != ErrorCode::kNotFound) return std::unexpected(out.error());
     return std::vector<std::string>{"table " + nft::TableRef(options_) + " is missing"};

@@ -3,6 +3,8 @@
 #ifndef VIGIL_LB_NFTABLES_BACKEND_H_
 #define VIGIL_LB_NFTABLES_BACKEND_H_
 
+#include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -48,8 +50,18 @@ class NetlinkBatchRunner final : public NftBatchRunner {
   net::NetlinkSocket socket_;
 };
 
+// Returns the egress interface of each DR real server of `state`: the interface (not
+// loopback) with an address whose subnet holds the real server's, the longest prefix
+// winning. Real servers on no such subnet are left out.
+std::map<IpAddress, std::string> DirectRouteDevices(const State& state);
+
+// Returns the names of the namespace's interfaces but loopback, sorted: those the DR
+// ingress chain hooks.
+std::vector<std::string> NonLoopbackInterfaces();
+
 class NftablesBackend final : public Backend {
  public:
+  using DeviceLookup = std::function<std::map<IpAddress, std::string>(const State&)>;
   // With `batches`, real-server changes (nft::BuildBatch) go to the kernel as netlink
   // batches once the table is known to be in sync; everything else goes through `runner`.
   NftablesBackend(std::unique_ptr<NftRunner> runner, nft::Options options,
@@ -89,6 +101,11 @@ class NftablesBackend final : public Backend {
   Result<void> Teardown();
   // Returns whether the last successful Apply went as a netlink batch (not libnftables).
   bool last_apply_batched() const { return last_batched_; }
+  // Replaces how DR real servers' egress devices are found (DirectRouteDevices).
+  void set_device_lookup(DeviceLookup lookup) { device_lookup_ = std::move(lookup); }
+  void set_hook_devices(std::function<std::vector<std::string>()> list) {
+    hook_devices_ = std::move(list);
+  }
   // Returns "inet vigil" (the table this backend keeps).
   std::string table() const { return nft::TableRef(options_); }
 
@@ -118,10 +135,15 @@ class NftablesBackend final : public Backend {
   template <typename Commit>
   auto Own(Commit commit) -> decltype(commit());
   void PollMonitor();
+  // Lists the inet table and the netdev one (DR services), joined (nft::JoinListings);
+  // kNotFound when the inet table is missing.
+  Result<std::string> List();
 
   std::unique_ptr<NftRunner> runner_;
   std::unique_ptr<NftBatchRunner> batches_;
   nft::Options options_;
+  DeviceLookup device_lookup_ = DirectRouteDevices;
+  std::function<std::vector<std::string>()> hook_devices_ = NonLoopbackInterfaces;
   TableState table_ = TableState::kUnknown;
   bool last_batched_ = false;
   std::optional<nft::Monitor> monitor_;

@@ -353,22 +353,155 @@ TEST(NftValidateTest, NamesTheBackendAndTheAlternative) {
         Scheduler::kNq, Scheduler::kFo, Scheduler::kOvf, Scheduler::kTwos}) {
     EXPECT_FALSE(Validate(OneService(Tcp("10.0.0.1", 80, s), {})).has_value());
   }
-  Destination dr = Dest("10.1.0.1", 80);
-  dr.forwarding = Forwarding::kDirectRoute;
-  EXPECT_EQ(ValidateError(OneService(Tcp("10.0.0.1", 80), {dr})),
-            "virtual server tcp 10.0.0.1:80: real server 10.1.0.1:80: forwarding method 'DR' is "
-            "not available with the nftables backend (use NAT, or the ipvs backend)");
   Destination tun = Dest("10.1.0.1", 80);
   tun.forwarding = Forwarding::kTunnel;
   EXPECT_EQ(ValidateError(OneService(Tcp("10.0.0.1", 80), {tun})),
             "virtual server tcp 10.0.0.1:80: real server 10.1.0.1:80: forwarding method 'TUN' is "
-            "not available with the nftables backend (use NAT, or the ipvs backend)");
+            "not available with the nftables backend (use NAT or DR, or the ipvs backend)");
   Destination limited = Dest("10.1.0.1", 80);
   limited.upper_threshold = 100;
   EXPECT_EQ(ValidateError(OneService(Tcp("10.0.0.1", 80), {limited})),
             "virtual server tcp 10.0.0.1:80: real server 10.1.0.1:80: connection thresholds "
             "(uthreshold/lthreshold) are not available with the nftables backend (use the ipvs "
             "backend)");
+}
+
+Destination Dr(const std::string& address, uint16_t port, uint32_t weight = 1) {
+  Destination d = Dest(address, port, weight);
+  d.forwarding = Forwarding::kDirectRoute;
+  return d;
+}
+
+TEST(NftValidateTest, DirectRoutingNeedsAHashingSchedulerAnAddressAndOneMethod) {
+  EXPECT_EQ(ValidateError(OneService(Tcp("10.0.0.1", 80, Scheduler::kSh), {Dr("10.1.0.1", 80)})),
+            "ok");
+  EXPECT_EQ(ValidateError(OneService(Tcp("10.0.0.1", 80, Scheduler::kMh), {Dr("10.1.0.1", 80)})),
+            "ok");
+  EXPECT_EQ(ValidateError(OneService(Tcp("10.0.0.1", 80, Scheduler::kRr), {Dr("10.1.0.1", 80)})),
+            "virtual server tcp 10.0.0.1:80: scheduler 'rr' with DR is not available with the "
+            "nftables backend (DR keeps no connection state, so only the hashing schedulers sh "
+            "and mh keep a connection on one real server: use sh or mh, or the ipvs backend)");
+  Service persistent = Tcp("10.0.0.1", 80, Scheduler::kSh);
+  persistent.persistence_timeout = 60;
+  EXPECT_EQ(ValidateError(OneService(persistent, {Dr("10.1.0.1", 80)})),
+            "virtual server tcp 10.0.0.1:80: persistence with DR is not available with the "
+            "nftables backend (use sh or mh, or the ipvs backend)");
+  EXPECT_EQ(ValidateError(OneService(Fwmark(3, Scheduler::kSh), {Dr("10.1.0.1", 0)})),
+            "virtual server fwmark 3 ipv4: DR for a fwmark service is not available with the "
+            "nftables backend (marks are set after the ingress hook DR runs at: use an address "
+            "service, or the ipvs backend)");
+  EXPECT_EQ(ValidateError(OneService(Tcp("10.0.0.1", 80, Scheduler::kSh),
+                                     {Dr("10.1.0.1", 80), Dest("10.1.0.2", 80)})),
+            "virtual server tcp 10.0.0.1:80: real server 10.1.0.2:80: forwarding method 'NAT' "
+            "beside DR real servers is not available with the nftables backend (give all real "
+            "servers of a virtual server one method)");
+  // The egress device is the backend's to find: without it, nothing is rendered.
+  State s = OneService(Tcp("10.0.0.1", 80, Scheduler::kSh), {Dr("10.1.0.1", 80)});
+  auto r = RenderOps(Reconcile(s, {}), s, {}, Options{});
+  ASSERT_FALSE(r.has_value());
+  EXPECT_EQ(r.error().ToString(),
+            "virtual server tcp 10.0.0.1:80: real server 10.1.0.1:80: no interface of this host "
+            "has an address on its subnet (DR sends to real servers on a link of this host)");
+}
+
+Options DrOptions() {
+  Options o;
+  o.dr_devices = {{Ip("10.1.0.1"), "eth1"}, {Ip("10.1.0.2"), "eth2"}, {Ip("fd00::10"), "eth1"}};
+  o.dr_hook_devices = {"eth0", "eth1", "eth2"};
+  return o;
+}
+
+TEST(NftRenderTest, DirectRoutedServiceLivesInTheNetdevTableAndForwardsUnchanged) {
+  State want = OneService(Tcp("10.0.0.1", 80, Scheduler::kSh),
+                          {Dr("10.1.0.1", 80, 2), Dr("10.1.0.2", 8080, 1)});
+  EXPECT_EQ(Render(want, {}, DrOptions()),
+            "add table netdev vigil\n"
+            "add map netdev vigil dr4 { type inet_proto . ipv4_addr . inet_service : verdict; }\n"
+            "add map netdev vigil dr6 { type inet_proto . ipv6_addr . inet_service : verdict; }\n"
+            "add chain netdev vigil ingress { type filter hook ingress devices = { \"eth0\", "
+            "\"eth1\", \"eth2\" } priority filter; policy accept; }\n"
+            "flush chain netdev vigil ingress\n"
+            "add rule netdev vigil ingress meta l4proto . ip daddr . th dport vmap @dr4\n"
+            "add rule netdev vigil ingress meta l4proto . ip6 daddr . th dport vmap @dr6\n"
+            "add map netdev vigil v_tcp_10.0.0.1_80 { typeof numgen inc mod 1 : verdict; }\n"
+            "add chain netdev vigil s_tcp_10.0.0.1_80\n"
+            "add element netdev vigil dr4 { tcp . 10.0.0.1 . 80 : goto s_tcp_10.0.0.1_80 }\n"
+            "add chain netdev vigil d_tcp_10.0.0.1_80_10.1.0.1_80\n"
+            "add rule netdev vigil d_tcp_10.0.0.1_80_10.1.0.1_80 fwd ip to 10.1.0.1 device "
+            "\"eth1\" comment \"vigil-dst tcp 10.0.0.1 80 10.1.0.1 80 2\"\n"
+            "add chain netdev vigil d_tcp_10.0.0.1_80_10.1.0.2_8080\n"
+            "add rule netdev vigil d_tcp_10.0.0.1_80_10.1.0.2_8080 fwd ip to 10.1.0.2 device "
+            "\"eth2\" comment \"vigil-dst tcp 10.0.0.1 80 10.1.0.2 8080 1\"\n"
+            "add rule netdev vigil s_tcp_10.0.0.1_80 jhash ip saddr mod 3 seed 0x0 vmap "
+            "@v_tcp_10.0.0.1_80\n"
+            "add element netdev vigil v_tcp_10.0.0.1_80 { 0 : goto d_tcp_10.0.0.1_80_10.1.0.1_80, "
+            "1 : goto d_tcp_10.0.0.1_80_10.1.0.1_80, 2 : goto d_tcp_10.0.0.1_80_10.1.0.2_8080 }\n"
+            "add rule netdev vigil s_tcp_10.0.0.1_80 drop comment \"vigil-svc tcp 10.0.0.1 80 sh 0 "
+            "0 -\"\n");
+}
+
+TEST(NftRenderTest, DirectRoutedServiceMovesTablesWithItsRealServers) {
+  Service mh = Tcp("10.0.0.1", 80, Scheduler::kMh);
+  State dr = OneService(mh, {Dr("10.1.0.1", 80)});
+  State none = OneService(mh, {});
+  // The last real server fails: the service goes to the inet table (and drops), and the
+  // netdev table goes with its last service.
+  EXPECT_EQ(Render(none, dr, DrOptions()),
+            "flush chain netdev vigil s_tcp_10.0.0.1_80\n"
+            "flush map netdev vigil v_tcp_10.0.0.1_80\n"
+            "flush chain netdev vigil d_tcp_10.0.0.1_80_10.1.0.1_80\n"
+            "delete chain netdev vigil d_tcp_10.0.0.1_80_10.1.0.1_80\n"
+            "delete element netdev vigil dr4 { tcp . 10.0.0.1 . 80 }\n"
+            "delete chain netdev vigil s_tcp_10.0.0.1_80\n"
+            "delete map netdev vigil v_tcp_10.0.0.1_80\n"
+            "add map inet vigil v_tcp_10.0.0.1_80 { typeof numgen inc mod 1 : ip daddr . tcp "
+            "dport; }\n"
+            "add chain inet vigil s_tcp_10.0.0.1_80\n"
+            "add element inet vigil svc4 { tcp . 10.0.0.1 . 80 : goto s_tcp_10.0.0.1_80 }\n"
+            "add rule inet vigil s_tcp_10.0.0.1_80 drop comment \"vigil-svc tcp 10.0.0.1 80 mh 0 0 "
+            "-\"\n"
+            "delete table netdev vigil\n");
+  // And back.
+  const std::string back = Render(dr, none, DrOptions());
+  EXPECT_EQ(back.substr(0, back.find("add map netdev vigil v_")),
+            RenderDirectRouteSkeleton(DrOptions()) +
+                "flush chain inet vigil s_tcp_10.0.0.1_80\n"
+                "flush map inet vigil v_tcp_10.0.0.1_80\n"
+                "delete element inet vigil svc4 { tcp . 10.0.0.1 . 80 }\n"
+                "delete chain inet vigil s_tcp_10.0.0.1_80\n"
+                "delete map inet vigil v_tcp_10.0.0.1_80\n");
+  EXPECT_NE(back.find("add rule netdev vigil s_tcp_10.0.0.1_80 jhash ip saddr mod 65537 seed 0x0 "
+                      "vmap @v_tcp_10.0.0.1_80\n"),
+            std::string::npos);
+  // A weight change stays in the netdev table.
+  State heavier = OneService(mh, {Dr("10.1.0.1", 80, 5)});
+  const std::string weight = Render(heavier, dr, DrOptions());
+  EXPECT_NE(weight.find("add rule netdev vigil d_tcp_10.0.0.1_80_10.1.0.1_80 fwd ip to 10.1.0.1 "
+                        "device \"eth1\" comment \"vigil-dst tcp 10.0.0.1 80 10.1.0.1 80 5\"\n"),
+            std::string::npos)
+      << weight;
+  EXPECT_EQ(weight.find("inet vigil"), std::string::npos) << weight;
+}
+
+TEST(NftParseTest, NetdevRecordsAreDirectRoutedRealServers) {
+  const char* inet = R"({"nftables": [
+    {"metainfo": {"version": "1.0.6", "json_schema_version": 1}},
+    {"table": {"family": "inet", "name": "vigil", "handle": 1}}]})";
+  const char* netdev = R"({"nftables": [
+    {"metainfo": {"version": "1.0.6", "json_schema_version": 1}},
+    {"table": {"family": "netdev", "name": "vigil", "handle": 2}},
+    {"rule": {"family": "netdev", "table": "vigil", "chain": "d", "handle": 4,
+              "comment": "vigil-dst tcp 10.0.0.1 80 10.1.0.1 80 3", "expr": []}},
+    {"rule": {"family": "netdev", "table": "vigil", "chain": "s", "handle": 5,
+              "comment": "vigil-svc tcp 10.0.0.1 80 mh 0 0 -", "expr": []}}]})";
+  auto joined = JoinListings(inet, netdev);
+  ASSERT_TRUE(joined.has_value());
+  auto state = ParseTable(*joined);
+  ASSERT_TRUE(state.has_value()) << state.error().ToString();
+  EXPECT_EQ(*state, OneService(Tcp("10.0.0.1", 80, Scheduler::kMh), {Dr("10.1.0.1", 80, 3)}))
+      << ToString(*state);
+  EXPECT_EQ(JoinListings(inet, ""), std::string(inet));
+  EXPECT_FALSE(JoinListings(inet, "{}").has_value());
 }
 
 TEST(NftValidateTest, RejectsWhatTheTableCannotExpress) {

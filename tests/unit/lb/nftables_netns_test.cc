@@ -139,6 +139,66 @@ TEST(NftablesNetnsTest, AppliesAndReadsBackExactly) {
             "}\n");
 }
 
+// DR services: converge, lose every real server (the service moves to the inet table, the
+// netdev table goes), come back, audit clean at each step, and tear down both tables.
+std::string DirectRouteSteps() {
+    NftablesBackend backend(std::make_unique<LibNftablesRunner>(), nft::Options{});
+    // (A fresh namespace has only lo: the real servers' device is given.)
+    backend.set_device_lookup([](const State& s) {
+      std::map<IpAddress, std::string> out;
+      for (const auto& [k, e] : s.services) {
+        for (const auto& [dk, d] : e.destinations) out[dk.address] = "lo";
+      }
+      return out;
+    });
+    backend.set_hook_devices([] { return std::vector<std::string>{"lo", "gone0"}; });
+    Service svc = Tcp("10.0.0.1", 80, Scheduler::kSh);
+    Destination a = Dest("10.1.0.1", 80), b = Dest("10.1.0.2", 80, 2);
+    a.forwarding = b.forwarding = Forwarding::kDirectRoute;
+    State dr;
+    dr.Put(svc);
+    dr.PutDestination(svc.key, a);
+    dr.PutDestination(svc.key, b);
+    dr.Put(Tcp("10.0.0.2", 80));
+    dr.PutDestination(Tcp("10.0.0.2", 80).key, Dest("10.1.0.3", 80));
+    State none = dr;
+    none.services.at(svc.key).destinations.clear();
+    for (const State* step : {&dr, &none, &dr}) {
+      if (std::string r = Converge(backend, *step); r != "ok") return r;
+      auto findings = backend.Audit(*step);
+      if (!findings) return "audit: " + findings.error().ToString();
+      for (const std::string& f : *findings) return "audit: " + f;
+    }
+    LibNftablesRunner nft;
+    auto chain = nft.Run("list chain netdev vigil d_tcp_10.0.0.1_80_10.1.0.2_80", false);
+    auto hook = nft.Run("list chain netdev vigil ingress", false);
+    if (!chain || !hook) return std::string("list failed");
+    std::string out = *chain + *hook;
+    if (auto r = backend.Teardown(); !r) return "teardown: " + r.error().ToString();
+    auto netdev = nft.Run("list table netdev vigil", false);
+    return out + (netdev                                        ? "netdev table left"
+                  : netdev.error().code() == ErrorCode::kNotFound ? "netdev table gone"
+                                                                  : netdev.error().ToString());
+}
+
+TEST(NftablesNetnsTest, DirectRoutedServicesConvergeMoveAndAuditClean) {
+  RUN_IN_NETNS_OR_SKIP(result, DirectRouteSteps);
+  EXPECT_EQ(result.text,
+            "table netdev vigil {\n"
+            "\tchain d_tcp_10.0.0.1_80_10.1.0.2_80 {\n"
+            "\t\tfwd ip to 10.1.0.2 device \"lo\" comment \"vigil-dst tcp 10.0.0.1 80 10.1.0.2 80 2\"\n"
+            "\t}\n"
+            "}\n"
+            "table netdev vigil {\n"
+            "\tchain ingress {\n"
+            "\t\ttype filter hook ingress devices = { gone0, lo } priority filter; policy accept;\n"
+            "\t\tmeta l4proto . ip daddr . th dport vmap @dr4\n"
+            "\t\tmeta l4proto . ip6 daddr . th dport vmap @dr6\n"
+            "\t}\n"
+            "}\n"
+            "netdev table gone");
+}
+
 // Returns the JSON rule objects (with handles) of `chain`, as text.
 std::string ChainRules(NftRunner& nft, const std::string& chain) {
   auto out = nft.Run("list chain inet vigil " + chain, true);
@@ -412,7 +472,9 @@ TEST(NftablesTableTest, EachInstanceHasItsOwnTable) {
   EXPECT_EQ(nft::TableName(std::string("")), "vigil");
   EXPECT_EQ(nft::TableName(std::string("lb-2.east")), "vigil_lb-2.east");
   EXPECT_EQ(nft::TableName(std::string("a b;c")), "vigil_a_b_c");
-  EXPECT_EQ(nft::RenderTeardown(nft::Options{.table = "vigil_b"}), "delete table inet vigil_b\n");
+  EXPECT_EQ(nft::RenderTeardown(nft::Options{.table = "vigil_b"}),
+            "add table inet vigil_b\ndelete table inet vigil_b\n"
+            "add table netdev vigil_b\ndelete table netdev vigil_b\n");
   EXPECT_EQ(nft::RenderSkeleton(nft::Options{.table = "vigil_b"}).find("inet vigil "),
             std::string::npos);
 }
