@@ -31,6 +31,7 @@ import time
 import pytest
 
 import lab as lablib
+from long_connections import SERVER, LongConnections
 
 VIP = "10.99.0.100"
 PORT = 7000
@@ -38,76 +39,6 @@ CHECK_PORT = 7001
 SOURCE = "10.99.1.1"
 CONNECTIONS = 200
 METRICS_PORT = 9102
-
-SERVER = textwrap.dedent("""\
-    import asyncio, sys
-    port, check_port = int(sys.argv[1]), int(sys.argv[2])
-    async def echo(reader, writer):
-        try:
-            while line := await reader.readline():
-                writer.write(line)
-                await writer.drain()
-        except OSError:
-            pass
-        writer.close()
-    async def check(reader, writer):
-        writer.close()
-    async def main():
-        a = await asyncio.start_server(echo, "0.0.0.0", port, backlog=512)
-        b = await asyncio.start_server(check, "0.0.0.0", check_port)
-        await asyncio.gather(a.serve_forever(), b.serve_forever())
-    asyncio.run(main())
-    """)
-
-# Opens N connections from SOURCE to VIP:PORT; each sends "i seq" and reads it back every
-# 100 ms. Every 200 ms writes {"conns": [[echoes, last echo (monotonic), error, gaps], ...]},
-# gaps: [[last echo before it, seconds], ...] for each time more than 0.5 s passed between
-# two echoes (bench/conntrackd_failover.py reads them).
-CLIENT = textwrap.dedent("""\
-    import asyncio, json, os, sys, time
-    vip, port, n, source, out = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4], sys.argv[5]
-    conns = [[0, 0.0, "", []] for _ in range(n)]
-    async def one(i):
-        try:
-            r, w = await asyncio.wait_for(
-                asyncio.open_connection(vip, port, local_addr=(source, 0)), 10)
-        except Exception as e:
-            conns[i][2] = "connect: " + repr(e)
-            return
-        seq = 0
-        while True:
-            seq += 1
-            msg = f"{i} {seq}\\n".encode()
-            try:
-                w.write(msg)
-                await w.drain()
-                line = await r.readline()
-            except Exception as e:
-                conns[i][2] = repr(e)
-                return
-            if line != msg:
-                conns[i][2] = "bad echo " + repr(line)
-                return
-            now = time.monotonic()
-            if conns[i][1] and now - conns[i][1] > 0.5:
-                conns[i][3].append([conns[i][1], now - conns[i][1]])
-            conns[i][0] += 1
-            conns[i][1] = now
-            await asyncio.sleep(0.1)
-    async def report():
-        while True:
-            with open(out + ".tmp", "w") as f:
-                json.dump({"conns": conns}, f)
-            os.replace(out + ".tmp", out)
-            await asyncio.sleep(0.2)
-    async def main():
-        tasks = []
-        for i in range(n):
-            tasks.append(asyncio.create_task(one(i)))
-            await asyncio.sleep(0.005)
-        await asyncio.gather(report(), *tasks)
-    asyncio.run(main())
-    """)
 
 CONNTRACKD_CONF = """\
 Sync {{
@@ -171,10 +102,11 @@ class ConntrackdLab:
         self.rs = [lab.add_node("rs1"), lab.add_node("rs2")]
         self.vigild_procs: list = []
         self.conntrackd_procs: list = []
-        self.status_path = os.path.join(self.work, "client.json")
-        for name, text in (("server.py", SERVER), ("client.py", CLIENT)):
-            with open(os.path.join(self.work, name), "w") as f:
-                f.write(text)
+        self.client_conns = LongConnections(self.client, self.work, VIP, PORT, CONNECTIONS,
+                                            SOURCE)
+        self.status_path = self.client_conns.status_path
+        with open(os.path.join(self.work, "server.py"), "w") as f:
+            f.write(SERVER)
         self.client.run([lablib.IP, "addr", "add", f"{SOURCE}/32", "dev", "eth0"])
         # The dedicated sync link: a veth pair made in lb1 with its peer moved to lb2.
         lb1, lb2 = self.lbs
@@ -321,22 +253,17 @@ class ConntrackdLab:
     # -- traffic ------------------------------------------------------------------------
 
     def start_client(self) -> None:
-        self.client.spawn([lablib.PYTHON, os.path.join(self.work, "client.py"), VIP, str(PORT),
-                           str(CONNECTIONS), SOURCE, self.status_path], log_name="client.log")
+        self.client_conns.start()
 
     def conns(self) -> list[list]:
-        try:
-            with open(self.status_path) as f:
-                return json.load(f)["conns"]
-        except (OSError, ValueError):
-            return []
+        return self.client_conns.conns()
 
     def exchanging_since(self, t: float) -> int:
         """The connections with an echo after monotonic time `t` and no error."""
-        return sum(1 for _, last, err, _ in self.conns() if not err and last > t)
+        return self.client_conns.exchanging_since(t)
 
     def errors(self) -> list[str]:
-        return [err for _, _, err, _ in self.conns() if err]
+        return self.client_conns.errors()
 
 
 @pytest.fixture
