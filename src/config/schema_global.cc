@@ -68,10 +68,10 @@ constexpr KeywordSpec kGlobalDefsKeywords[] = {
     Kw("lvs_flush"),
     Kw("lvs_flush_on_stop"),
     Alias("lvs_flush_onstop", "lvs_flush_on_stop"),
-    Kw("lvs_sync_daemon", Differs("with an instance, its backup daemon runs in every state and "
-                                  "its master daemon while MASTER (keepalived: one at a time), "
-                                  "so a recovered master learns the connections before it "
-                                  "preempts and failback keeps them (keepalived #1966)")),
+    Kw("lvs_sync_daemon", Differs("with an instance, its backup daemon runs in every state, "
+                                  "also while MASTER (keepalived stops it then), and its "
+                                  "master daemon while MASTER: a master still takes the "
+                                  "connections another master sends")),
     Kw("vrrp_mcast_group4"),
     Kw("vrrp_mcast_group6"),
     Kw("vrrp_garp_master_delay"),

@@ -4,12 +4,13 @@
 // vrrp_instance, so that a director taking over the VIP already has the connections.
 //
 // keepalived runs one daemon at a time: backup from the start, master while the instance
-// is MASTER (stopping the backup daemon first). A director that comes back therefore has no
-// state for the connections the other one took over (keepalived #1966). vigil runs the
-// backup daemon the whole time and the master daemon while MASTER (the kernel runs both at
-// once): the recovering director learns the connections as BACKUP before it preempts, so
-// failback keeps them too. Its own master daemon does not loop back to its backup daemon
-// (the kernel's sync sockets do not receive their own multicast).
+// is MASTER (stopping the backup daemon first). vigil runs the backup daemon the whole time
+// and the master daemon while MASTER (the kernel runs both at once): a MASTER still takes
+// what another master sends (two masters at once, a handover). A returning director learns
+// the connections as BACKUP in both, before it preempts if preempt_delay gives the kernel
+// time (keepalived #1966: a returning master that preempts at once has none). Its own
+// master daemon does not loop back to its backup daemon (the kernel's sync sockets do not
+// receive their own multicast).
 //
 // The decision (state -> wanted daemons -> steps) is pure; LvsSyncd owns the generic
 // netlink socket and applies the steps.

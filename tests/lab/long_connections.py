@@ -116,3 +116,13 @@ class LongConnections:
 
     def errors(self) -> list[str]:
         return [err for _, _, err, _ in self.conns() if err]
+
+    def gaps_between(self, start: float, end: float) -> list[float]:
+        """Each connection's largest gap (over 0.5 s between two echoes) that was still open
+        at `start` or began before `end`; connections without one are left out."""
+        out = []
+        for _, _, _, gaps in self.conns():
+            mine = [length for begin, length in gaps if begin + length > start and begin < end]
+            if mine:
+                out.append(max(mine))
+        return out
