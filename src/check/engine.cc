@@ -505,9 +505,12 @@ class CheckEngine final : public control::Engine {
       if (auto r = net::SetReceiveBuffer(nft_watch_->native_handle(), lb_monitor_buffer_); !r)
         log::Warning("lvs_netlink_monitor_rcv_bufs: " + r.error().ToString());
     }
-    vss_ = std::move(built->vss);
     for (auto& [key, probe] : built->probes) probes_started += probe->fresh;
-    probes_ = std::move(built->probes);
+    // The old virtual servers and probe map are freed after this turn of the loop, not on
+    // the way to the reload's result.
+    auto retired = std::make_shared<std::pair<std::vector<Vs>, decltype(probes_)>>(
+        std::exchange(vss_, std::move(built->vss)), std::exchange(probes_, std::move(built->probes)));
+    asio::post(io_, [retired] {});
     OpenFifos(config);
     ForgetAdminOfGoneServers();
     for (auto& [v, events] : pending) HandleEvents(v, events);

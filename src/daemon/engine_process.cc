@@ -11,6 +11,8 @@
 #include <cstring>
 #include <ctime>
 #include <string>
+#include <memory>
+#include <utility>
 
 #include <asio.hpp>
 
@@ -237,6 +239,8 @@ class EngineProcess {
     const Clocks took = Clocks::Now() - start;
     log::Info(name_ + ": reloaded: " + *r + " (applied in " + took.Text() +
               (prepared ? "; read beforehand in " + prepare_cost_.Text() : "") + ")");
+    // What was read goes after the result has been sent.
+    asio::post(io_, [retired = std::make_shared<config::Loaded>(std::move(loaded))] {});
     ReportSoon();
     return "1" + *r;
   }
