@@ -1,6 +1,8 @@
 #include "check/engine.h"
 
 #include <fcntl.h>
+#include <linux/genetlink.h>
+#include <linux/ip_vs.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -13,6 +15,8 @@
 
 #include <random>
 
+#include "lb/ipvs_backend.h"
+#include "lb/ipvs_message.h"
 #include "lb/nft_render.h"
 #include "model/config.h"
 
@@ -971,6 +975,131 @@ TEST(NotifyFifoTest, LinesAreKeepalivedsFormat) {
   EXPECT_EQ(FifoVsLine("FWM 7", false), "VS FWM 7 DOWN\n");
   EXPECT_EQ(FifoRsLine("[10.0.1.2]:tcp:8080", "[10.0.0.1]:tcp:80", false),
             "RS [10.0.1.2]:tcp:8080 [10.0.0.1]:tcp:80 DOWN\n");
+}
+
+
+// ---- lvs_sync_daemon IF (no instance): the checker engine runs both sync daemons --------
+
+// An IPVS socket that records the daemon requests (IPVS_CMD_NEW_DAEMON / DEL_DAEMON) and
+// answers the family request; everything else succeeds with no reply.
+class DaemonRecorder final : public net::NetlinkTransport {
+ public:
+  Result<void> Transact(std::span<const uint8_t> request,
+                        const net::NetlinkReplyHandler& on_reply) override {
+    std::vector<uint8_t> bytes(request.begin(), request.end());
+    if (bytes.size() > 16 && bytes[4] == GENL_ID_CTRL) {  // the family request
+      std::vector<uint8_t> reply = {
+          40, 0, 0, 0, GENL_ID_CTRL, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, CTRL_CMD_NEWFAMILY, 1,
+          0, 0, 0x09, 0x00, 0x02, 0x00, 'I', 'P', 'V', 'S', 0x00, 0x00, 0x00, 0x00,
+          0x06, 0x00, 0x01, 0x00, 0x1d, 0x00, 0x00, 0x00};
+      if (on_reply) on_reply(*reinterpret_cast<const nlmsghdr*>(reply.data()));
+      return {};
+    }
+    const uint8_t cmd = bytes.size() > 16 ? bytes[16] : 0;
+    if (cmd == IPVS_CMD_NEW_DAEMON || cmd == IPVS_CMD_DEL_DAEMON) {
+      requests->push_back(bytes);
+      if (cmd == IPVS_CMD_DEL_DAEMON && !*running)  // nothing runs: the kernel says ESRCH
+        return std::unexpected(Error::FromErrno(ESRCH, "netlink request"));
+    }
+    return {};
+  }
+  std::shared_ptr<std::vector<std::vector<uint8_t>>> requests =
+      std::make_shared<std::vector<std::vector<uint8_t>>>();
+  std::shared_ptr<bool> running = std::make_shared<bool>(false);
+};
+
+class SyncdEngineTest : public EngineTest {
+ protected:
+  std::unique_ptr<control::Engine> MakeIpvs() {
+    EngineSeams seams;
+    seams.make_backend = [this](lb::BackendKind) -> Result<std::unique_ptr<lb::Backend>> {
+      auto t = std::make_unique<DaemonRecorder>();
+      requests_ = t->requests;
+      running_ = t->running;
+      auto b = lb::IpvsBackend::Open(std::move(t));
+      if (!b) return std::unexpected(b.error());
+      return std::unique_ptr<lb::Backend>(std::move(*b));
+    };
+    seams.run_probe = prober_.Runner();
+    seams.cancel_probe = prober_.Canceller();
+    seams.timers = &timers_;
+    seams.random = &random_;
+    seams.scripts = &scripts_;
+    seams.clock = &clock_;
+    seams.resolve_user = [](const std::string&, const std::optional<std::string>&)
+        -> Result<std::pair<uid_t, gid_t>> { return std::make_pair(uid_t{0}, gid_t{0}); };
+    seams.ipvs_proc_path = "/nonexistent/ip_vs";
+    seams.load_module = [](std::string_view) { return false; };
+    return MakeEngine(io_, EngineOptions{}, std::move(seams));
+  }
+
+  static model::Config IpvsConfig(std::optional<model::LvsSyncDaemon> syncd) {
+    model::Config c = Config({Vs()});
+    c.global.other = {model::RawSetting{"vigil_lb_backend", {"ipvs"}, {}}};
+    c.global.lvs_sync_daemon = std::move(syncd);
+    return c;
+  }
+
+  // The daemon requests since the last call.
+  std::vector<std::vector<uint8_t>> Take() {
+    auto out = *requests_;
+    requests_->clear();
+    return out;
+  }
+
+  std::shared_ptr<std::vector<std::vector<uint8_t>>> requests_;
+  std::shared_ptr<bool> running_;
+};
+
+TEST_F(SyncdEngineTest, InterfaceOnlyFormRunsBothDaemonsWhileTheEngineRuns) {
+  using lb::ipvs::SyncRole;
+  model::LvsSyncDaemon d;
+  d.interface = "eth1";
+  auto e = MakeIpvs();
+  ASSERT_TRUE(e->Start(IpvsConfig(d)));
+  const lb::ipvs::SyncDaemonConfig c{.interface = "eth1", .sync_id = 0};
+  using Bytes = std::vector<uint8_t>;
+  // Leftovers of an earlier run stopped first (none here: ESRCH, quiet), then both started.
+  EXPECT_EQ(Take(), (std::vector<Bytes>{lb::ipvs::BuildStopDaemon(0x1d, SyncRole::kMaster, 0),
+                                        lb::ipvs::BuildStopDaemon(0x1d, SyncRole::kBackup, 0),
+                                        lb::ipvs::BuildStartDaemon(0x1d, SyncRole::kMaster, c),
+                                        lb::ipvs::BuildStartDaemon(0x1d, SyncRole::kBackup, c)}));
+  *running_ = true;
+  // The same at a reload: nothing; another port: restarted with it.
+  ASSERT_TRUE(e->Reload(IpvsConfig(d)));
+  EXPECT_EQ(Take(), std::vector<Bytes>{});
+  d.port = 9000;
+  ASSERT_TRUE(e->Reload(IpvsConfig(d)));
+  const lb::ipvs::SyncDaemonConfig c2{.interface = "eth1", .sync_id = 0, .port = 9000};
+  EXPECT_EQ(Take(), (std::vector<Bytes>{lb::ipvs::BuildStopDaemon(0x1d, SyncRole::kMaster, 0),
+                                        lb::ipvs::BuildStopDaemon(0x1d, SyncRole::kBackup, 0),
+                                        lb::ipvs::BuildStartDaemon(0x1d, SyncRole::kMaster, c2),
+                                        lb::ipvs::BuildStartDaemon(0x1d, SyncRole::kBackup, c2)}));
+  // The engine stops: both stop.
+  e->Stop([] {});
+  EXPECT_EQ(Take(), (std::vector<Bytes>{lb::ipvs::BuildStopDaemon(0x1d, SyncRole::kMaster, 0),
+                                        lb::ipvs::BuildStopDaemon(0x1d, SyncRole::kBackup, 0)}));
+}
+
+TEST_F(SyncdEngineTest, AnInstanceDrivesTheDaemonsNotTheChecker) {
+  model::LvsSyncDaemon d;
+  d.interface = "eth1";
+  d.vrrp_instance = "VI_1";
+  auto e = MakeIpvs();
+  ASSERT_TRUE(e->Start(IpvsConfig(d)));
+  EXPECT_EQ(Take(), std::vector<std::vector<uint8_t>>{});
+  // A reload to the interface-only form starts them; back to an instance stops them.
+  d.vrrp_instance.clear();
+  ASSERT_TRUE(e->Reload(IpvsConfig(d)));
+  EXPECT_EQ(Take().size(), 4u);
+  *running_ = true;
+  d.vrrp_instance = "VI_1";
+  ASSERT_TRUE(e->Reload(IpvsConfig(d)));
+  EXPECT_EQ(Take(), (std::vector<std::vector<uint8_t>>{
+                        lb::ipvs::BuildStopDaemon(0x1d, lb::ipvs::SyncRole::kMaster, 0),
+                        lb::ipvs::BuildStopDaemon(0x1d, lb::ipvs::SyncRole::kBackup, 0)}));
+  e->Stop([] {});
+  EXPECT_EQ(Take(), std::vector<std::vector<uint8_t>>{});
 }
 
 }  // namespace
