@@ -175,6 +175,84 @@ void SetTrackGroup(const Token& name, const std::vector<model::StaticTrackGroup>
   out = name.text;
 }
 
+
+// The name of the VMAC or ipvlan an earlier instance uses (by name), or nullptr.
+const model::VrrpInstance* VirtualLinkUser(const model::Config& cfg, const std::string& name) {
+  for (const auto& o : cfg.vrrp_instances) {
+    if ((o.use_vmac && *o.use_vmac == name) || (o.use_ipvlan && o.use_ipvlan->name == name))
+      return &o;
+  }
+  return nullptr;
+}
+
+// use_ipvlan [bridge|private|vepa] [ADDRESS[/LEN]] [[name] NAME], in any order, as
+// keepalived reads it: the first of each kind counts, a repeat is an error and ignored; a
+// word that is neither a mode nor an address is the name. `take_family` checks the
+// address against (or sets) the instance's family.
+template <typename TakeFamily>
+void ParseUseIpvlan(const Node& c, const model::Config& cfg, const std::string& who,
+                    model::VrrpInstance& v, TakeFamily& take_family, Diagnostics& diags) {
+  if (v.use_ipvlan) {
+    diags.Error(c.keyword.loc, "use_ipvlan: already given for " + who + "; ignored");
+    return;
+  }
+  model::UseIpvlan ipv;
+  bool mode_set = false;
+  for (size_t i = 0; i < c.args.size(); ++i) {
+    const Token& t = c.args[i];
+    if (t.text == "bridge" || t.text == "private" || t.text == "vepa") {
+      if (mode_set) {
+        diags.Error(t.loc, "use_ipvlan: the mode is already given; '" + t.text + "' ignored");
+        continue;
+      }
+      ipv.mode = t.text == "bridge"    ? model::IpvlanMode::kBridge
+                 : t.text == "private" ? model::IpvlanMode::kPrivate
+                                       : model::IpvlanMode::kVepa;
+      mode_set = true;
+      continue;
+    }
+    if (t.text == "group") {
+      ++i;
+      diags.Warning(t.loc, "use_ipvlan: group (the interface group of the ipvlan) is not "
+                           "supported; ignored", Grade::kNone);
+      continue;
+    }
+    const Token* name = &t;
+    if (t.text == "name") {
+      if (++i >= c.args.size()) {
+        diags.Error(t.loc, "use_ipvlan: name without a value; ignored");
+        break;
+      }
+      name = &c.args[i];
+    } else if (auto a = model::IpPrefix::Parse(t.text)) {
+      if (ipv.address) {
+        diags.Error(t.loc, "use_ipvlan: the address is already given; '" + t.text + "' ignored");
+        continue;
+      }
+      if (!take_family(a->family(), t, "use_ipvlan address")) continue;
+      ipv.address = *a;
+      continue;
+    }
+    if (!ipv.name.empty()) {
+      diags.Error(name->loc, "use_ipvlan: the interface name is already given; '" + name->text +
+                                 "' ignored");
+      continue;
+    }
+    if (name->text.size() >= 16) {
+      diags.Error(name->loc, "use_ipvlan: '" + name->text +
+                                 "' is too long for an interface name; ignored");
+      continue;
+    }
+    if (const model::VrrpInstance* o = VirtualLinkUser(cfg, name->text)) {
+      diags.Error(name->loc, "use_ipvlan: vrrp_instance " + o->name + " already uses " +
+                                 name->text + "; name ignored");
+      continue;
+    }
+    ipv.name = name->text;
+  }
+  v.use_ipvlan = std::move(ipv);
+}
+
 }  // namespace
 
 std::optional<model::VirtualAddress> ParseVirtualAddress(
@@ -759,7 +837,21 @@ void BuildVrrpInstance(const Node& n, model::Config& cfg, Diagnostics& diags) {
     } else if (kw == "vmac_xmit_base") {
       v.vmac_xmit_base = true;
     } else if (kw == "use_ipvlan") {
-      v.use_ipvlan = JoinArgs(c);
+      ParseUseIpvlan(c, cfg, who, v, take_family, diags);
+    } else if (kw == "vrf") {
+      const Token* t = RequireArg(c, 0, diags);
+      if (!t) continue;
+      if (t->text.size() >= 16)
+        diags.Error(t->loc, "vrf: '" + t->text + "' is too long for an interface name; ignored");
+      else if (v.interface)
+        diags.Error(t->loc, "vrf: " + who + " has an interface; a VRF is only for an instance "
+                            "without one; ignored");
+      else if (v.vrf)
+        diags.Error(t->loc, "vrf: " + who + " is already in VRF " + *v.vrf + "; ignored");
+      else if (t->text == "lo")
+        diags.Error(t->loc, "vrf: the loopback interface cannot be a VRF; ignored");
+      else
+        v.vrf = t->text;
     } else if (ParseNotify(c, v.notify, true, diags)) {
     } else if (kw == "smtp_alert") {
       if (auto b = NodeBool(c, diags)) v.smtp_alert = *b;
@@ -837,6 +929,46 @@ void BuildVrrpInstance(const Node& n, model::Config& cfg, Diagnostics& diags) {
 
   v.strict_mode = strict.value_or(g.vrrp_strict);
   const bool unicast = !v.unicast_peer.empty();
+
+  if (v.use_vmac && v.use_ipvlan) {
+    diags.Error(at, who + ": use_vmac and use_ipvlan together; the ipvlan is used, use_vmac ignored");
+    v.use_vmac.reset();
+    v.vmac_xmit_base = false;
+  }
+  if (unicast && (v.use_vmac || v.use_ipvlan)) {
+    const std::string what = v.use_vmac ? "use_vmac" : "use_ipvlan";
+    if (!v.interface) {
+      diags.Error(at, who + ": " + what + " with unicast peers needs an interface; " + what +
+                          " ignored");
+      v.use_vmac.reset();
+      v.use_ipvlan.reset();
+      v.vmac_xmit_base = false;
+    } else if (v.use_vmac && !v.vmac_xmit_base) {
+      // keepalived (2.2.7 and upstream) sends the unicast adverts of a VMAC instance from
+      // the parent interface: "unicast with use_vmac requires vmac_xmit_base - setting".
+      diags.Warning(at, who + ": unicast adverts with use_vmac leave from the interface "
+                              "itself (vmac_xmit_base set)",
+                    Grade::kError);
+      v.vmac_xmit_base = true;
+    } else if (v.use_ipvlan) {
+      // keepalived says the same for an ipvlan, then clears vmac_xmit_base again ("only
+      // valid with a vmac"): the adverts leave from the ipvlan; -t still exits 5.
+      diags.Warning(at, who + ": unicast with use_ipvlan: keepalived sets vmac_xmit_base and "
+                              "clears it again (only for use_vmac); adverts leave from the "
+                              "ipvlan",
+                    Grade::kError);
+      v.vmac_xmit_base = false;
+    }
+  }
+  // keepalived: a VRF only for a unicast instance without an interface; its sockets are
+  // bound to the VRF device.
+  if (v.vrf && v.interface) {
+    diags.Error(at, who + ": vrf is only for an instance without an interface; cleared");
+    v.vrf.reset();
+  } else if (v.vrf && !unicast) {
+    diags.Error(at, who + ": vrf is only for an instance with unicast peers; cleared");
+    v.vrf.reset();
+  }
 
   if (v.virtual_router_id == 0) {
     diags.Fatal(at, who + ": virtual_router_id is not set");
@@ -919,9 +1051,14 @@ void BuildVrrpInstance(const Node& n, model::Config& cfg, Diagnostics& diags) {
   if (v.auth_type == model::AuthType::kNone) v.auth_pass.clear();
   FinishAuthHmac(v, diags);
 
-  if (v.promote_secondaries && v.use_vmac) {
+  if (v.promote_secondaries && (v.use_vmac || v.use_ipvlan)) {
     diags.Error(at, who + ": promote_secondaries is set on a VMAC anyway; ignored");
     v.promote_secondaries = false;
+  }
+  if (v.use_ipvlan && v.family == Family::kIpv4 && !v.use_ipvlan->address) {
+    // keepalived says so when the instance starts (not at -t) and keeps it in FAULT.
+    diags.Warning(at, who + ": use_ipvlan without an address: an IPv4 instance needs one for "
+                            "its adverts; the instance will stay in FAULT");
   }
   if (v.priority == 255 && v.nopreempt) {
     diags.Error(at, who + ": nopreempt cannot be used with priority 255; cleared");

@@ -151,6 +151,16 @@ class Checker {
                  "without it; global_defs dynamic_interfaces makes its instance wait in FAULT)");
   }
 
+  // keepalived: a missing VRF is an error (exit 5 at -t), unless dynamic_interfaces lets it
+  // appear later.
+  void Vrf(const std::string& name, const model::SourceRef& at) {
+    if (system_.InterfaceExists(name)) return;
+    if (dynamic_interfaces_)
+      Warn(at, "vrf: VRF '" + name + "' does not exist (yet: dynamic_interfaces)");
+    else
+      Warn(at, "vrf: VRF '" + name + "' does not exist", Grade::kError);
+  }
+
   // keepalived -t: "Unable to set uid/gid for script" / "Error setting global script
   // uid/gid" (errors: the script is dropped).
   // A group may start with ':' (the user's supplementary groups; ":" alone names none).
@@ -284,6 +294,7 @@ void CheckSystem(const model::Config& config, const SystemInfo& system, Diagnost
   }
   for (const auto& v : config.vrrp_instances) {
     if (v.interface) c.VrrpInterface(*v.interface, v.loc);
+    if (v.vrf) c.Vrf(*v.vrf, v.loc);
     for (const auto& t : v.track_interface) c.VrrpInterface(t.name, t.loc);
     for (const auto& a : v.virtual_ipaddress)
       if (a.dev) c.VrrpInterface(*a.dev, a.loc);

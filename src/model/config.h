@@ -439,6 +439,16 @@ enum class OldUnicastChecksum {
   kOld,    // `old_unicast_checksum`: the multicast group
 };
 
+// use_ipvlan [[name] NAME] [ADDRESS[/LEN]] [bridge|private|vepa]: an L2 ipvlan on the
+// instance's interface carries its VIPs and adverts (keepalived's VRRP_IPVLAN).
+enum class IpvlanMode { kBridge, kPrivate, kVepa };
+struct UseIpvlan {
+  std::string name;                  // "" = vrrp.<VRID>
+  std::optional<IpPrefix> address;   // put on the ipvlan; the adverts' source
+  IpvlanMode mode = IpvlanMode::kBridge;
+  friend bool operator==(const UseIpvlan&, const UseIpvlan&) = default;
+};
+
 struct VrrpInstance {
   std::string name;
   VrrpState initial_state = VrrpState::kBackup;  // default BACKUP, but MASTER at priority 255
@@ -493,7 +503,10 @@ struct VrrpInstance {
 
   std::optional<std::string> use_vmac;           // VMAC name; "" = vrrp.<VRID>
   bool vmac_xmit_base = false;
-  std::optional<std::string> use_ipvlan;
+  std::optional<UseIpvlan> use_ipvlan;
+  // vrf NAME: the VRF (master device) an instance without an interface sends and
+  // receives its unicast adverts in.
+  std::optional<std::string> vrf;
 
   VrrpNotify notify;
   std::optional<bool> smtp_alert;

@@ -34,6 +34,7 @@ Json J(const TrackedRef& x);
 Json J(const VirtualAddress& x);
 Json J(const RouteOrRule& x);
 Json J(const UnicastPeer& x);
+Json J(const UseIpvlan& x);
 Json J(const StatusRange& x);
 Json J(const Url& x);
 Json J(const CheckSpec& x);
@@ -239,6 +240,13 @@ Json J(const TrackedRef& t) {
   return j;
 }
 
+Json J(const UseIpvlan& x) {
+  const char* mode = x.mode == IpvlanMode::kPrivate ? "private"
+                     : x.mode == IpvlanMode::kVepa  ? "vepa"
+                                                    : "bridge";
+  return Json{{"name", x.name}, {"address", J(x.address)}, {"mode", mode}};
+}
+
 Json J(const VirtualAddress& a) {
   return Json{{"address", J(a.prefix)}, {"broadcast", J(a.broadcast)}, {"dev", J(a.dev)},
               {"scope", J(a.scope)},    {"label", J(a.label)},         {"no_track", a.no_track},
@@ -325,6 +333,7 @@ Json J(const VrrpInstance& v) {
   j["use_vmac"] = J(v.use_vmac);
   j["vmac_xmit_base"] = v.vmac_xmit_base;
   j["use_ipvlan"] = J(v.use_ipvlan);
+  j["vrf"] = J(v.vrf);
   j["notify"] = J(v.notify);
   j["smtp_alert"] = J(v.smtp_alert);
   j["notify_priority_changes"] = v.notify_priority_changes;

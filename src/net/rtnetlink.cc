@@ -29,6 +29,7 @@ class MessageBuilder {
     mnl_attr_put(header_, type, address.size(), address.bytes.data());
   }
   void PutU32(std::uint16_t type, std::uint32_t value) { mnl_attr_put_u32(header_, type, value); }
+  void PutU16(std::uint16_t type, std::uint16_t value) { mnl_attr_put_u16(header_, type, value); }
   void PutString(std::uint16_t type, std::string_view value) {
     std::string copy(value);
     mnl_attr_put_strz(header_, type, copy.c_str());
@@ -245,6 +246,7 @@ std::optional<LinkInfo> DecodeLink(const nlmsghdr& message) {
   }
   info.mtu = AttrU32(tb[IFLA_MTU]);
   info.parent_ifindex = static_cast<int>(AttrU32(tb[IFLA_LINK]));
+  info.master_ifindex = static_cast<int>(AttrU32(tb[IFLA_MASTER]));
   if (tb[IFLA_LINKINFO] != nullptr) {
     const nlattr* li[IFLA_INFO_MAX + 1] = {};
     if (ParseNested(tb[IFLA_LINKINFO], li, IFLA_INFO_MAX)) info.kind = AttrString(li[IFLA_INFO_KIND]);
@@ -265,6 +267,26 @@ std::vector<std::uint8_t> BuildMacvlanCreate(const MacvlanSpec& spec) {
   b.PutU32(IFLA_MACVLAN_MODE, spec.mode);
   b.EndNest(data);
   b.EndNest(linkinfo);
+  if (spec.master_ifindex) b.PutU32(IFLA_MASTER, static_cast<std::uint32_t>(spec.master_ifindex));
+  return b.Finish();
+}
+
+std::vector<std::uint8_t> BuildIpvlanCreate(const IpvlanSpec& spec) {
+  MessageBuilder b(RTM_NEWLINK, kAddFlags);
+  auto* ifi = b.PutExtraHeader<ifinfomsg>();
+  ifi->ifi_family = AF_UNSPEC;
+  ifi->ifi_flags = IFF_UP;
+  ifi->ifi_change = IFF_UP;
+  b.PutU32(IFLA_LINK, static_cast<std::uint32_t>(spec.parent_ifindex));
+  b.PutString(IFLA_IFNAME, spec.name);
+  nlattr* linkinfo = b.BeginNest(IFLA_LINKINFO);
+  b.PutString(IFLA_INFO_KIND, "ipvlan");
+  nlattr* data = b.BeginNest(IFLA_INFO_DATA);
+  b.PutU16(IFLA_IPVLAN_MODE, IPVLAN_MODE_L2);
+  b.PutU16(IFLA_IPVLAN_FLAGS, spec.flags);
+  b.EndNest(data);
+  b.EndNest(linkinfo);
+  if (spec.master_ifindex) b.PutU32(IFLA_MASTER, static_cast<std::uint32_t>(spec.master_ifindex));
   return b.Finish();
 }
 
@@ -425,6 +447,13 @@ Result<void> Rtnetlink::DeleteLink(int ifindex) {
 
 Result<LinkInfo> Rtnetlink::CreateMacvlan(const MacvlanSpec& spec) {
   if (auto r = transport_.Transact(BuildMacvlanCreate(spec), {}); !r) {
+    return std::unexpected(r.error());
+  }
+  return LinkByName(spec.name);
+}
+
+Result<LinkInfo> Rtnetlink::CreateIpvlan(const IpvlanSpec& spec) {
+  if (auto r = transport_.Transact(BuildIpvlanCreate(spec), {}); !r) {
     return std::unexpected(r.error());
   }
   return LinkByName(spec.name);

@@ -86,6 +86,7 @@ struct LinkInfo {
   std::uint32_t mtu = 0;
   int parent_ifindex = 0;  // IFLA_LINK (the lower device of a macvlan or veth peer), 0 if none
   std::string kind;        // IFLA_INFO_KIND ("veth", "macvlan", "bridge"), empty if none
+  int master_ifindex = 0;  // IFLA_MASTER (a bridge, bond or VRF it is enslaved to), 0 if none
 
   bool up() const;       // IFF_UP
   bool running() const;  // IFF_RUNNING
@@ -111,10 +112,23 @@ struct MacvlanSpec {
   int parent_ifindex = 0;
   MacAddress mac{};  // 00:00:5e:00:01:VRID for IPv4, 00:00:5e:00:02:VRID for IPv6
   std::uint32_t mode = MACVLAN_MODE_PRIVATE;
+  int master_ifindex = 0;  // IFLA_MASTER (the parent's VRF), 0: none
 };
 
 // Returns an RTM_NEWLINK (NLM_F_CREATE | NLM_F_EXCL) request creating the macvlan.
 std::vector<std::uint8_t> BuildMacvlanCreate(const MacvlanSpec& spec);
+// An L2 ipvlan to create (keepalived's use_ipvlan): it shares its parent's MAC.
+struct IpvlanSpec {
+  std::string name;
+  int parent_ifindex = 0;
+  std::uint16_t flags = 0;  // IFLA_IPVLAN_FLAGS: 0 (bridge), IPVLAN_F_PRIVATE or IPVLAN_F_VEPA
+  int master_ifindex = 0;   // IFLA_MASTER (the parent's VRF), 0: none
+};
+
+// Returns an RTM_NEWLINK (NLM_F_CREATE | NLM_F_EXCL) request creating the ipvlan, up, in
+// mode l2.
+std::vector<std::uint8_t> BuildIpvlanCreate(const IpvlanSpec& spec);
+
 // Returns the VRRP virtual MAC of `vrid` for `family`: 00:00:5e:00:01:VRID (AF_INET) or
 // 00:00:5e:00:02:VRID (AF_INET6).
 MacAddress VrrpVirtualMac(int family, std::uint8_t vrid);
@@ -200,6 +214,8 @@ class Rtnetlink {
   Result<void> DeleteLink(int ifindex);
   // Creates the macvlan and returns it as the kernel now reports it.
   Result<LinkInfo> CreateMacvlan(const MacvlanSpec& spec);
+  // Creates the ipvlan and returns it as the kernel now reports it.
+  Result<LinkInfo> CreateIpvlan(const IpvlanSpec& spec);
 
   Result<void> AddRoute(const RouteSpec& spec);
   Result<void> DeleteRoute(const RouteSpec& spec);

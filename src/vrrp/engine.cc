@@ -570,12 +570,18 @@ class EngineImpl final : public control::Engine {
 
   const net::LinkInfo* LinkByName(const std::string& name) const { return links_.Find(name); }
 
+  // The interface whose addresses the instance's adverts come from: its ipvlan (which has
+  // its own addresses), else its interface.
+  static int SourceIfindex(const Instance& in) {
+    return in.spec.ipvlan ? in.vmac_ifindex : in.ifindex;
+  }
+
   // Returns the address the instance's adverts come from (vrrp/advert_source.h), reading
   // its interface's addresses when the choice depends on them. kNotFound when none.
   Result<model::IpAddress> PrimaryAddress(const Instance& in) {
     std::vector<model::IpAddress> on_interface;
     if (FollowsInterfaceAddresses(in.spec)) {
-      auto addrs = rtnl_->ListAddresses(in.ifindex, AfOf(in.spec.family));
+      auto addrs = rtnl_->ListAddresses(SourceIfindex(in), AfOf(in.spec.family));
       if (!addrs) return std::unexpected(addrs.error());
       for (const auto& a : *addrs) on_interface.push_back(FromRaw(a.address));
     }
@@ -643,9 +649,26 @@ class EngineImpl final : public control::Engine {
       auto vmac = vmacs_->SetUp(s, in.ifindex);
       if (!vmac) return Fail(vmac.error().code(), "VMAC " + *s.vmac + ": " + vmac.error().ToString());
       in.vmac_ifindex = *vmac;
-      in.vip_ifindex = in.vmac_ifindex;
       if (!s.vmac_xmit_base) in.send_ifindex = in.vmac_ifindex;
-      in.mac = net::VrrpVirtualMac(AfOf(s.family), s.params.vrid);
+      // An ipvlan shares its parent's MAC, and keepalived leaves the VIPs (and so their
+      // GARPs) on the parent: only the adverts use the ipvlan.
+      if (!s.ipvlan) {
+        in.vip_ifindex = in.vmac_ifindex;
+        in.mac = net::VrrpVirtualMac(AfOf(s.family), s.params.vrid);
+      }
+    }
+    if (s.vrf) {
+      // keepalived: the adverts of a unicast instance without an interface are sent and
+      // received in its VRF (sockets bound to the VRF device); a VRF that is missing
+      // leaves them unbound.
+      auto vrf = rtnl_->LinkByName(*s.vrf);
+      if (vrf && vrf->kind == "vrf") {
+        PutLink(*vrf);
+        in.send_ifindex = vrf->ifindex;
+      } else {
+        log::Warning(s.name + ": VRF " + *s.vrf +
+                     (vrf ? " is not a VRF" : " does not exist") + "; adverts not bound to it");
+      }
     }
     if (s.promote_secondaries) {
       if (auto r = sysctl_.Set(net::Ipv4ConfKey(s.interface, "promote_secondaries"), "1"); !r)
@@ -1186,7 +1209,9 @@ class EngineImpl final : public control::Engine {
       const net::LinkInfo* l = links_.FindIndex(a->ifindex);
       if (!l) return;
       for (auto& [name, in] : instances_) {
-        if (in->bound || in->spec.interface != l->name) continue;
+        if (in->bound) continue;
+        if (in->spec.interface != l->name && !(in->spec.ipvlan && *in->spec.vmac == l->name))
+          continue;
         TryBind(*in);
         if (in->bound) Recompute(*in);
       }
@@ -1196,7 +1221,7 @@ class EngineImpl final : public control::Engine {
       model::IpAddress gone = FromRaw(a->address);
       for (auto& [name, in] : instances_)
         if (in->bound && FollowsInterfaceAddresses(in->spec) &&
-            a->ifindex == in->ifindex && gone == in->primary)
+            a->ifindex == SourceIfindex(*in) && gone == in->primary)
           OnPrimaryAddressGone(*in);
       for (auto& [name, in] : instances_) {
         if (!in->vips_installed) continue;

@@ -1,5 +1,7 @@
 #include "vrrp/instance_spec.h"
 
+#include <linux/if_link.h>
+
 #include <algorithm>
 #include <limits>
 #include <map>
@@ -260,7 +262,25 @@ VrrpSpec SpecFromModel(const model::Config& config) {
     }
     if (m.use_vmac) s.vmac = m.use_vmac->empty() ? "vrrp." + std::to_string(p.vrid) : *m.use_vmac;
     s.vmac_xmit_base = m.vmac_xmit_base;
-    const std::string vip_dev = s.vmac ? *s.vmac : s.interface;
+    if (m.use_ipvlan) {
+      // keepalived: adverts from the ipvlan (never vmac_xmit_base), from its address.
+      const model::UseIpvlan& u = *m.use_ipvlan;
+      s.vmac = u.name.empty() ? "vrrp." + std::to_string(p.vrid) : u.name;
+      s.vmac_xmit_base = false;
+      InstanceSpec::Ipvlan ipv;
+      ipv.flags = u.mode == model::IpvlanMode::kPrivate ? IPVLAN_F_PRIVATE
+                  : u.mode == model::IpvlanMode::kVepa  ? IPVLAN_F_VEPA
+                                                        : 0;
+      ipv.address = u.address;
+      // IPv6 stays on only for an IPv6 instance or one with excluded VIPs of the other family.
+      ipv.ipv6 = m.family == model::Family::kIpv6 ||
+                 std::any_of(m.virtual_ipaddress_excluded.begin(), m.virtual_ipaddress_excluded.end(),
+                             [&](const model::VirtualAddress& a) { return a.prefix.family() != m.family; });
+      s.ipvlan = ipv;
+    }
+    s.vrf = m.vrf;
+    // keepalived puts the VIPs on the VMAC, but on the interface itself with an ipvlan.
+    const std::string vip_dev = s.vmac && !s.ipvlan ? *s.vmac : s.interface;
     for (const auto& a : m.virtual_ipaddress) s.vips.push_back(Vip(a, vip_dev, true));
     for (const auto& a : m.virtual_ipaddress_excluded) s.vips.push_back(Vip(a, vip_dev, false));
     {
@@ -273,6 +293,7 @@ VrrpSpec SpecFromModel(const model::Config& config) {
         }
     }
     s.source = m.unicast_src_ip ? m.unicast_src_ip : m.mcast_src_ip;
+    if (!s.source && s.ipvlan && s.ipvlan->address) s.source = s.ipvlan->address->address;
     for (const auto& peer : m.unicast_peer)
       s.unicast_peers.push_back({peer.address, peer.min_ttl.value_or(0), peer.max_ttl.value_or(255)});
     if (m.mcast_dst_ip) {

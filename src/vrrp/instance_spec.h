@@ -109,8 +109,20 @@ struct InstanceSpec {
   // the instance runs (restored at stop), so removing a VIP that is the primary address of
   // its subnet does not take the secondary addresses of that subnet with it.
   bool promote_secondaries = false;
-  std::optional<std::string> vmac;  // VMAC interface name when use_vmac
+  // The instance's own interface on `interface`, which carries its VIPs and adverts: the
+  // VMAC (use_vmac) or, when `ipvlan` is set, the L2 ipvlan (use_ipvlan) of this name.
+  std::optional<std::string> vmac;
   bool vmac_xmit_base = false;
+  struct Ipvlan {
+    std::uint16_t flags = 0;                 // 0 bridge, IPVLAN_F_PRIVATE, IPVLAN_F_VEPA
+    std::optional<model::IpPrefix> address;  // put on the ipvlan (also the adverts' source)
+    bool ipv6 = false;                       // whether it keeps IPv6 (disable_ipv6 otherwise)
+    friend bool operator==(const Ipvlan&, const Ipvlan&) = default;
+  };
+  std::optional<Ipvlan> ipvlan;
+  // vrf: the VRF (master device) an instance without an interface sends and receives its
+  // unicast adverts in (sockets bound to it).
+  std::optional<std::string> vrf;
   // track_interface (the instance's, its sync group's) and, with weight 0, the interfaces
   // of the static addresses, routes and rules whose track_group lists the instance.
   std::vector<InterfaceRef> track_interfaces;

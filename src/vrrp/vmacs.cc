@@ -3,6 +3,7 @@
 #include <sys/socket.h>
 
 #include "base/log.h"
+#include "vrrp/kernel_addresses.h"
 
 namespace vigil::vrrp {
 
@@ -12,29 +13,67 @@ Result<int> Vmacs::SetUp(const InstanceSpec& spec, int parent_ifindex) {
   if (const net::LinkInfo* existing = links_.Find(name)) {
     ifindex = existing->ifindex;
   } else {
-    net::MacvlanSpec m;
-    m.name = name;
-    m.parent_ifindex = parent_ifindex;
-    m.mac = net::VrrpVirtualMac(spec.family == model::Family::kIpv6 ? AF_INET6 : AF_INET,
-                                spec.params.vrid);
-    auto created = rtnl_.CreateMacvlan(m);
+    auto created = spec.ipvlan ? CreateIpvlan(spec, parent_ifindex) : CreateMacvlan(spec, parent_ifindex);
     if (!created) return std::unexpected(created.error());
     ifindex = created->ifindex;
     created_.insert(name);
     links_.Put(*created);
   }
-  (void)net::ConfigureVmacParent(restorer_, spec.interface);
-  (void)net::ConfigureVmacInterface(restorer_, name);
-  if (created_.count(name) && spec.family == model::Family::kIpv4) {
-    // No IPv6 link-local on an IPv4 VMAC (keepalived: addrgenmode none). Otherwise every
-    // backup's VMAC sends MLD reports and router solicitations from the virtual MAC when it
-    // comes up, and the switches then steer the VIP's traffic to that backup.
-    if (auto r = sysctl_.Write("net/ipv6/conf/" + name + "/addr_gen_mode", "1"); !r)
-      log::Warning(spec.name + ": VMAC " + name + ": " + r.error().ToString());
+  if (spec.ipvlan) {
+    // keepalived: no devconf on an ipvlan; IPv6 off unless the instance needs it; its
+    // address put on it.
+    if (auto r = sysctl_.Write("net/ipv6/conf/" + name + "/disable_ipv6", spec.ipvlan->ipv6 ? "0" : "1"); !r)
+      log::Warning(spec.name + ": ipvlan " + name + ": " + r.error().ToString());
+    if (spec.ipvlan->address) {
+      const model::IpPrefix& a = *spec.ipvlan->address;
+      net::AddressSpec as;
+      as.ifindex = ifindex;
+      as.address = ToRaw(a.address);
+      as.prefix_len = a.length;
+      if (auto r = rtnl_.AddAddress(as); !r && r.error().code() != ErrorCode::kExists)
+        log::Warning(spec.name + ": ipvlan " + name + ": adding " + a.ToString() + ": " +
+                     r.error().ToString());
+    }
+  } else {
+    (void)net::ConfigureVmacParent(restorer_, spec.interface);
+    (void)net::ConfigureVmacInterface(restorer_, name);
+    if (created_.count(name) && spec.family == model::Family::kIpv4) {
+      // No IPv6 link-local on an IPv4 VMAC (keepalived: addrgenmode none). Otherwise every
+      // backup's VMAC sends MLD reports and router solicitations from the virtual MAC when
+      // it comes up, and the switches then steer the VIP's traffic to that backup.
+      if (auto r = sysctl_.Write("net/ipv6/conf/" + name + "/addr_gen_mode", "1"); !r)
+        log::Warning(spec.name + ": VMAC " + name + ": " + r.error().ToString());
+    }
   }
   if (auto r = rtnl_.SetLinkUp(ifindex, true); !r) return std::unexpected(r.error());
   if (auto info = rtnl_.LinkByIndex(ifindex)) links_.Put(*info);
   return ifindex;
+}
+
+int Vmacs::VrfOf(int parent_ifindex) const {
+  const net::LinkInfo* parent = links_.FindIndex(parent_ifindex);
+  if (!parent || !parent->master_ifindex) return 0;
+  const net::LinkInfo* master = links_.FindIndex(parent->master_ifindex);
+  return master && master->kind == "vrf" ? master->ifindex : 0;
+}
+
+Result<net::LinkInfo> Vmacs::CreateMacvlan(const InstanceSpec& spec, int parent_ifindex) {
+  net::MacvlanSpec m;
+  m.name = *spec.vmac;
+  m.parent_ifindex = parent_ifindex;
+  m.mac = net::VrrpVirtualMac(spec.family == model::Family::kIpv6 ? AF_INET6 : AF_INET,
+                              spec.params.vrid);
+  m.master_ifindex = VrfOf(parent_ifindex);
+  return rtnl_.CreateMacvlan(m);
+}
+
+Result<net::LinkInfo> Vmacs::CreateIpvlan(const InstanceSpec& spec, int parent_ifindex) {
+  net::IpvlanSpec m;
+  m.name = *spec.vmac;
+  m.parent_ifindex = parent_ifindex;
+  m.flags = spec.ipvlan->flags;
+  m.master_ifindex = VrfOf(parent_ifindex);
+  return rtnl_.CreateIpvlan(m);
 }
 
 void Vmacs::Release(const std::string& name, int ifindex) {

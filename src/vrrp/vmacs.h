@@ -1,6 +1,7 @@
-// Vmacs: the macvlan interfaces (use_vmac) the VRRP engine's instances send from — the one
-// place that knows which of them vigil created, so that it deletes those and never an
-// interface it found. A VMAC is set up when its instance binds (an interface of that name
+// Vmacs: the macvlan (use_vmac) and ipvlan (use_ipvlan) interfaces the VRRP engine's
+// instances send from — the one place that knows which of them vigil created, so that it
+// deletes those and never an interface it found. One created on a parent enslaved to a VRF
+// is put in that VRF (as keepalived). A VMAC is set up when its instance binds (an interface of that name
 // that exists already is used as it is) and released when the instance goes for good
 // (stopped, or removed or restarted by a reload; not with -V, nor when a reload replaces
 // the instance: its successor takes the VMAC over). Lives on the engine's event loop.
@@ -28,13 +29,19 @@ class Vmacs {
 
   // Sets up VMAC `*spec.vmac` of instance `spec` on parent interface `parent_ifindex`
   // (`spec.interface`): creates it with the VRRP virtual MAC unless it exists, applies the
-  // devconf (an IPv4 VMAC vigil created gets no IPv6 link-local) and brings it up.
-  // Returns its index.
+  // devconf (an IPv4 VMAC vigil created gets no IPv6 link-local) and brings it up. With
+  // `spec.ipvlan`, an L2 ipvlan of its flags instead, with IPv6 on or off as the instance
+  // needs and its address added. Returns its index.
   Result<int> SetUp(const InstanceSpec& spec, int parent_ifindex);
   // Deletes VMAC `name` (index `ifindex`) if vigil created it.
   void Release(const std::string& name, int ifindex);
 
  private:
+  // The VRF the parent `parent_ifindex` is enslaved to, 0 if none.
+  int VrfOf(int parent_ifindex) const;
+  Result<net::LinkInfo> CreateMacvlan(const InstanceSpec& spec, int parent_ifindex);
+  Result<net::LinkInfo> CreateIpvlan(const InstanceSpec& spec, int parent_ifindex);
+
   net::Rtnetlink& rtnl_;
   net::InterfaceTable& links_;
   net::Sysctl& sysctl_;

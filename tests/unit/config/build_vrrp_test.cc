@@ -145,6 +145,193 @@ vrrp_instance C {
   EXPECT_TRUE(d.HasFatal());
 }
 
+TEST(BuildVrrpTest, UseIpvlanTakesNameAddressAndModeInAnyOrderAsKeepalived) {
+  Diagnostics d;
+  auto cfg = BuildText(R"(vrrp_instance A {
+  interface eth0
+  virtual_router_id 51
+  use_ipvlan 10.0.0.9/24 private name ipv1
+  virtual_ipaddress { 10.0.0.1/24 }
+}
+vrrp_instance B {
+  interface eth0
+  virtual_router_id 52
+  use_ipvlan vepa ipv2 10.0.0.8 bridge 10.0.0.7 ipv3
+  use_ipvlan
+  virtual_ipaddress { 10.0.0.2/24 }
+}
+vrrp_instance C {
+  interface eth0
+  virtual_router_id 53
+  use_ipvlan 2001:db8::5 ipv1 abcdefghijklmnopq
+  virtual_ipaddress {
+    10.0.0.3/24
+    fe80::3
+  }
+}
+vrrp_instance D {
+  interface eth0
+  virtual_router_id 54
+  use_ipvlan
+  virtual_ipaddress { 10.0.0.4/24 }
+})", d);
+  EXPECT_EQ(DiagLines(d),
+            (Strings{"10:33: error: use_ipvlan: the mode is already given; 'bridge' ignored",
+                     "10:40: error: use_ipvlan: the address is already given; '10.0.0.7' ignored",
+                     "10:49: error: use_ipvlan: the interface name is already given; 'ipv3' ignored",
+                     "11:3: error: use_ipvlan: already given for vrrp_instance B; ignored",
+                     "17:26: error: use_ipvlan: vrrp_instance A already uses ipv1; name ignored",
+                     "17:31: error: use_ipvlan: 'abcdefghijklmnopq' is too long for an interface name; ignored",
+                     "19:5: error: virtual_ipaddress '10.0.0.3/24' is IPv4 but vrrp_instance C is IPv6; ignored",
+                     "23:15: warning: vrrp_instance D: use_ipvlan without an address: an IPv4 instance "
+                     "needs one for its adverts; the instance will stay in FAULT"}));
+  EXPECT_EQ(d.ExitCode(), CheckExit::kErrors);
+  ASSERT_EQ(cfg.vrrp_instances.size(), 4u);
+  const auto& a = *cfg.vrrp_instances[0].use_ipvlan;
+  EXPECT_EQ(a.name, "ipv1");
+  EXPECT_EQ(a.address->ToString(), "10.0.0.9/24");
+  EXPECT_EQ(a.mode, model::IpvlanMode::kPrivate);
+  const auto& b = *cfg.vrrp_instances[1].use_ipvlan;
+  EXPECT_EQ(b.name, "ipv2");
+  EXPECT_EQ(b.address->ToString(), "10.0.0.8/32");
+  EXPECT_EQ(b.mode, model::IpvlanMode::kVepa);
+  const auto& c = cfg.vrrp_instances[2];
+  EXPECT_EQ(c.family, model::Family::kIpv6);  // from the ipvlan's address, as keepalived
+  EXPECT_EQ(c.use_ipvlan->name, "");
+  EXPECT_EQ(c.use_ipvlan->address->ToString(), "2001:db8::5/128");
+  EXPECT_EQ(c.use_ipvlan->mode, model::IpvlanMode::kBridge);
+  EXPECT_EQ(cfg.vrrp_instances[3].use_ipvlan, model::UseIpvlan{});
+}
+
+TEST(BuildVrrpTest, UseIpvlanOrVmacWithUnicastAsKeepalived) {
+  Diagnostics d;
+  auto cfg = BuildText(R"(vrrp_instance A {
+  interface eth0
+  virtual_router_id 51
+  use_ipvlan ipv1 10.0.0.9
+  unicast_peer { 10.0.0.2 }
+  virtual_ipaddress { 10.0.0.1/24 }
+}
+vrrp_instance B {
+  virtual_router_id 52
+  use_ipvlan ipv2 10.0.0.8
+  unicast_src_ip 10.0.0.1
+  unicast_peer { 10.0.0.2 }
+  virtual_ipaddress { 10.0.0.2/24 }
+}
+vrrp_instance C {
+  interface eth0
+  virtual_router_id 53
+  use_vmac
+  use_ipvlan ipv3 10.0.0.7
+  promote_secondaries
+  virtual_ipaddress { 10.0.0.3/24 }
+}
+vrrp_instance E {
+  interface eth0
+  virtual_router_id 55
+  use_vmac
+  unicast_peer { 10.0.0.2 }
+  virtual_ipaddress { 10.0.0.5/24 }
+})", d);
+  // keepalived -t: "unicast with use_vmac requires vmac_xmit_base - setting" (exit 5) for
+  // either, and "Cannot use VMAC/ipvlan with unicast and no interface - clearing".
+  EXPECT_EQ(DiagLines(d),
+            (Strings{"1:15: warning: vrrp_instance A: unicast with use_ipvlan: keepalived sets "
+                     "vmac_xmit_base and clears it again (only for use_vmac); adverts leave from "
+                     "the ipvlan",
+                     "8:15: error: vrrp_instance B: use_ipvlan with unicast peers needs an "
+                     "interface; use_ipvlan ignored",
+                     "15:15: error: vrrp_instance C: use_vmac and use_ipvlan together; the ipvlan "
+                     "is used, use_vmac ignored",
+                     "15:15: error: vrrp_instance C: promote_secondaries is set on a VMAC anyway; ignored",
+                     "23:15: warning: vrrp_instance E: unicast adverts with use_vmac leave from "
+                     "the interface itself (vmac_xmit_base set)"}));
+  EXPECT_EQ(d.ExitCode(), CheckExit::kErrors);
+  ASSERT_EQ(cfg.vrrp_instances.size(), 4u);
+  EXPECT_TRUE(cfg.vrrp_instances[0].use_ipvlan);
+  EXPECT_FALSE(cfg.vrrp_instances[0].vmac_xmit_base);
+  EXPECT_FALSE(cfg.vrrp_instances[1].use_ipvlan);
+  EXPECT_FALSE(cfg.vrrp_instances[2].use_vmac);
+  EXPECT_FALSE(cfg.vrrp_instances[2].promote_secondaries);
+  EXPECT_TRUE(cfg.vrrp_instances[3].vmac_xmit_base);
+}
+
+TEST(BuildVrrpTest, VrfOnlyForAUnicastInstanceWithoutAnInterfaceAsKeepalived) {
+  Diagnostics d;
+  auto cfg = BuildText(R"(vrrp_instance A {
+  virtual_router_id 51
+  vrf blue
+  vrf red
+  unicast_src_ip 10.0.0.1
+  unicast_peer { 10.0.0.2 }
+  virtual_ipaddress { 10.0.0.100/24 dev e1 }
+}
+vrrp_instance B {
+  interface eth0
+  virtual_router_id 52
+  vrf blue
+  unicast_peer { 10.0.0.2 }
+  virtual_ipaddress { 10.0.0.101/24 }
+}
+vrrp_instance C {
+  virtual_router_id 53
+  vrf blue
+  interface eth0
+  unicast_peer { 10.0.0.2 }
+  virtual_ipaddress { 10.0.0.102/24 }
+}
+vrrp_instance D {
+  virtual_router_id 54
+  vrf blue
+  interface eth0
+  virtual_ipaddress { 10.0.0.103/24 }
+}
+vrrp_instance E {
+  virtual_router_id 55
+  vrf lo
+  vrf abcdefghijklmnopq
+  unicast_src_ip 10.0.0.1
+  unicast_peer { 10.0.0.2 }
+  virtual_ipaddress { 10.0.0.104/24 dev e1 }
+})", d);
+  // keepalived -t: "VRF interface already specified", "Cannot specify VRF interface and
+  // interface", "vrf can only be specified without interface / with unicast - clearing",
+  // "cannot use a loopback interface", "VRF interface name ... too long" (all exit 5).
+  EXPECT_EQ(DiagLines(d),
+            (Strings{"4:7: error: vrf: vrrp_instance A is already in VRF blue; ignored",
+                     "12:7: error: vrf: vrrp_instance B has an interface; a VRF is only for an "
+                     "instance without one; ignored",
+                     "16:15: error: vrrp_instance C: vrf is only for an instance without an "
+                     "interface; cleared",
+                     "23:15: error: vrrp_instance D: vrf is only for an instance without an "
+                     "interface; cleared",
+                     "31:7: error: vrf: the loopback interface cannot be a VRF; ignored",
+                     "32:7: error: vrf: 'abcdefghijklmnopq' is too long for an interface name; "
+                     "ignored"}));
+  EXPECT_EQ(d.ExitCode(), CheckExit::kErrors);
+  ASSERT_EQ(cfg.vrrp_instances.size(), 5u);
+  EXPECT_EQ(cfg.vrrp_instances[0].vrf, "blue");
+  for (size_t i = 1; i < 5; ++i) EXPECT_FALSE(cfg.vrrp_instances[i].vrf) << i;
+}
+
+TEST(BuildVrrpTest, VrfWithoutUnicastPeersIsClearedAsKeepalived) {
+  Diagnostics d;
+  (void)BuildText(R"(vrrp_instance A {
+  virtual_router_id 51
+  vrf blue
+  unicast_src_ip 10.0.0.1
+  virtual_ipaddress { 10.0.0.100/24 dev e1 }
+})", d);
+  // Without peers and without an interface the instance cannot run at all; the VRF is
+  // cleared first, as keepalived's "vrf can only be specified with unicast - clearing".
+  EXPECT_TRUE(d.HasFatal());
+  bool said = false;
+  for (const auto& line : DiagLines(d))
+    said |= line.find("vrf is only for an instance with unicast peers; cleared") != std::string::npos;
+  EXPECT_TRUE(said) << ::testing::PrintToString(DiagLines(d));
+}
+
 TEST(BuildVrrpTest, MixedFamiliesAndPeerMismatchAreDropped) {
   Diagnostics d;
   auto cfg = BuildText(R"(vrrp_instance VI_1 {

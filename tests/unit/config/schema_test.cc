@@ -450,7 +450,7 @@ TEST(SchemaTest, SupportFlags) {
       {"vrrp_instance", "virtual_ipaddress", Support::kActive},
       {"vrrp_instance", "authentication", Support::kActive},
       {"vrrp_instance", "use_vmac", Support::kActive},
-      {"vrrp_instance", "use_ipvlan", Support::kNotYet},
+      {"vrrp_instance", "use_ipvlan", Support::kActive},
       {"vrrp_instance", "no_accept", Support::kActive},
       {"vrrp_instance", "track_bfd", Support::kActive},
       {"vrrp_sync_group", "track_bfd", Support::kActive},

@@ -379,6 +379,29 @@ static_ipaddress {
   EXPECT_EQ(lines[2], "8:3: warning: interface 'eth8' does not exist");
 }
 
+// keepalived: "(A) WARNING - VRF interface blue doesn't exist", a configuration error (-t
+// exits 5); with dynamic_interfaces it is made when it appears (no error).
+TEST(SystemCheckTest, MissingVrfIsAnErrorUnlessDynamicInterfaces) {
+  FakeSystem sys;
+  sys.interfaces.insert("e1");
+  const std::string instance = R"(vrrp_instance A {
+  virtual_router_id 1
+  vrf blue
+  unicast_src_ip 10.0.0.1
+  unicast_peer { 10.0.0.2 }
+  virtual_ipaddress { 10.0.0.100/24 dev e1 }
+})";
+  Diagnostics d = CheckText(instance, sys);
+  EXPECT_EQ(DiagLines(d), (Strings{"1:15: warning: vrf: VRF 'blue' does not exist"}));
+  EXPECT_EQ(d.ExitCode(), CheckExit::kErrors);
+  d = CheckText("global_defs {\n  dynamic_interfaces\n}\n" + instance, sys);
+  EXPECT_EQ(DiagLines(d),
+            (Strings{"4:15: warning: vrf: VRF 'blue' does not exist (yet: dynamic_interfaces)"}));
+  EXPECT_EQ(d.ExitCode(), CheckExit::kOk);
+  sys.interfaces.insert("blue");
+  EXPECT_EQ(DiagLines(CheckText(instance, sys)), Strings{});
+}
+
 TEST(SystemCheckTest, HostSystemKnowsLoopbackAndRoot) {
   HostSystemInfo host;
   EXPECT_TRUE(host.InterfaceExists("lo"));

@@ -149,6 +149,32 @@ TEST(RtnetlinkBuildTest, MacvlanCreateIsPrivateWithGivenMac) {
   EXPECT_EQ(BuildMacvlanCreate(spec), expected);
 }
 
+TEST(RtnetlinkBuildTest, IpvlanCreateIsL2UpWithFlagsAndMaster) {
+  IpvlanSpec spec;
+  spec.name = "ipv1";
+  spec.parent_ifindex = 2;
+  spec.flags = IPVLAN_F_PRIVATE;
+  spec.master_ifindex = 7;
+  const Bytes expected = {
+      96, 0, 0, 0,  16, 0,  0x05, 0x06,  0, 0, 0, 0,  0, 0, 0, 0,
+      0, 0, 0, 0,  0, 0, 0, 0,  1, 0, 0, 0,  1, 0, 0, 0,                // IFF_UP, changed
+      8, 0, 5, 0,  2, 0, 0, 0,                                          // IFLA_LINK
+      9, 0, 3, 0,  'i', 'p', 'v', '1', 0, 0, 0, 0,                      // IFLA_IFNAME
+      36, 0, 18, 0x80,                                                  // IFLA_LINKINFO (nested)
+      11, 0, 1, 0,  'i', 'p', 'v', 'l', 'a', 'n', 0, 0,                 //   IFLA_INFO_KIND
+      20, 0, 2, 0x80,                                                   //   IFLA_INFO_DATA
+      6, 0, 1, 0,  0, 0, 0, 0,                                          //     MODE_L2
+      6, 0, 2, 0,  1, 0, 0, 0,                                          //     F_PRIVATE
+      8, 0, 10, 0,  7, 0, 0, 0,                                         // IFLA_MASTER
+  };
+  EXPECT_EQ(BuildIpvlanCreate(spec), expected);
+  spec.flags = IPVLAN_F_VEPA;
+  spec.master_ifindex = 0;
+  Bytes vepa = BuildIpvlanCreate(spec);
+  ASSERT_EQ(vepa.size(), 88u);
+  EXPECT_EQ(vepa[84], IPVLAN_F_VEPA);
+}
+
 TEST(RtnetlinkBuildTest, VrrpVirtualMacDependsOnFamily) {
   EXPECT_EQ(VrrpVirtualMac(AF_INET, 7), (MacAddress{0, 0, 0x5e, 0, 1, 7}));
   EXPECT_EQ(VrrpVirtualMac(AF_INET6, 255), (MacAddress{0, 0, 0x5e, 0, 2, 255}));

@@ -1,6 +1,7 @@
 #include "vrrp/instance_spec.h"
 
 #include <gtest/gtest.h>
+#include <linux/if_link.h>
 
 #include "model/config.h"
 
@@ -26,6 +27,43 @@ model::Config TwoTrackedScripts(std::optional<std::string> found_program) {
   vi.track_script = {{"chk_haproxy", std::nullopt, false, {}}, {"chk_file", std::nullopt, false, {}}};
   c.vrrp_instances = {vi};
   return c;
+}
+
+TEST(SpecFromModelTest, UseIpvlanSendsFromItsAddressAndLeavesTheVipsOnTheInterface) {
+  model::Config c;
+  model::VrrpInstance vi;
+  vi.name = "VI_1";
+  vi.interface = "eth0";
+  vi.virtual_router_id = 51;
+  vi.vmac_xmit_base = true;  // no meaning for an ipvlan
+  vi.use_ipvlan = model::UseIpvlan{"", model::IpPrefix::Parse("10.0.0.9/24"),
+                                   model::IpvlanMode::kVepa};
+  model::VirtualAddress vip;
+  vip.prefix = *model::IpPrefix::Parse("10.0.0.100/24");
+  vi.virtual_ipaddress = {vip};
+  c.vrrp_instances = {vi};
+  VrrpSpec spec = SpecFromModel(c);
+  ASSERT_EQ(spec.instances.size(), 1u);
+  const InstanceSpec& s = spec.instances[0];
+  EXPECT_EQ(s.vmac, "vrrp.51");
+  EXPECT_FALSE(s.vmac_xmit_base);
+  ASSERT_TRUE(s.ipvlan);
+  EXPECT_EQ(s.ipvlan->flags, IPVLAN_F_VEPA);
+  EXPECT_EQ(s.ipvlan->address, model::IpPrefix::Parse("10.0.0.9/24"));
+  EXPECT_FALSE(s.ipvlan->ipv6);
+  EXPECT_EQ(s.source, model::IpAddress::Parse("10.0.0.9"));
+  ASSERT_EQ(s.vips.size(), 1u);
+  EXPECT_EQ(s.vips[0].dev, "eth0");  // as keepalived: only the adverts use the ipvlan
+
+  // A configured source stays; an excluded VIP of the other family keeps IPv6 on.
+  c.vrrp_instances[0].use_ipvlan->name = "ipv1";
+  c.vrrp_instances[0].unicast_src_ip = model::IpAddress::Parse("10.0.0.1");
+  vip.prefix = *model::IpPrefix::Parse("2001:db8::1/64");
+  c.vrrp_instances[0].virtual_ipaddress_excluded = {vip};
+  spec = SpecFromModel(c);
+  EXPECT_EQ(spec.instances[0].vmac, "ipv1");
+  EXPECT_EQ(spec.instances[0].source, model::IpAddress::Parse("10.0.0.1"));
+  EXPECT_TRUE(spec.instances[0].ipvlan->ipv6);
 }
 
 TEST(SpecFromModelTest, TrackScriptFoundAlongPathRunsTheProgramFound) {
