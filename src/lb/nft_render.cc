@@ -594,8 +594,10 @@ std::string RenderDirectRouteSkeleton(const Options& options) {
   c.Add("add chain " + t + " ingress { type filter hook ingress devices = { " + devices +
         " } priority filter; policy accept; }");
   c.FlushChain("ingress");
-  c.Rule("ingress", "meta l4proto . ip daddr . th dport vmap @dr4");
-  c.Rule("ingress", "meta l4proto . ip6 daddr . th dport vmap @dr6");
+  // Only frames for this host: a switch floods frames for a MAC it has not learnt (or whose
+  // port went down) to every port, and each director forwarding a copy would duplicate them.
+  c.Rule("ingress", "meta pkttype host meta l4proto . ip daddr . th dport vmap @dr4");
+  c.Rule("ingress", "meta pkttype host meta l4proto . ip6 daddr . th dport vmap @dr6");
   return c.Take();
 }
 

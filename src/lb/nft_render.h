@@ -59,8 +59,8 @@
 // created with the first DR service and deleted with the last:
 //   map dr4 / dr6 { type inet_proto . ipv4_addr . inet_service : verdict }
 //   chain ingress { type filter hook ingress devices = { "eth0", ... } priority filter; }
-//       meta l4proto . ip daddr . th dport vmap @dr4        (and ip6 / @dr6)
-// The ingress hook is on every interface of the namespace but loopback
+//       meta pkttype host meta l4proto . ip daddr . th dport vmap @dr4   (ip6: @dr6)
+// (frames for this host only, not those a switch floods to every port). The ingress hook is on every interface of the namespace but loopback
 // (Options::dr_hook_devices, listed by the backend whenever it changes a DR service): a
 // packet for a DR virtual service is scheduled whichever link it comes in by. A device
 // that goes keeps its name in the hook (the kernel hooks it again if it comes back); one

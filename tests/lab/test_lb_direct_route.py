@@ -199,11 +199,12 @@ def expected_table(slots: list[str]) -> list[dict]:
     concat = {"concat": [{"meta": {"key": "l4proto"}},
                          {"payload": {"protocol": "ip", "field": "daddr"}},
                          {"payload": {"protocol": "th", "field": "dport"}}]}
+    host = {"match": {"op": "==", "left": {"meta": {"key": "pkttype"}}, "right": "host"}}
     items += [
         {"rule": {"family": "netdev", "table": "vigil", "chain": "ingress",
-                  "expr": [{"vmap": {"key": concat, "data": "@dr4"}}]}},
+                  "expr": [host, {"vmap": {"key": concat, "data": "@dr4"}}]}},
         {"rule": {"family": "netdev", "table": "vigil", "chain": "ingress",
-                  "expr": [{"vmap": {"key": {"concat": [
+                  "expr": [host, {"vmap": {"key": {"concat": [
                       {"meta": {"key": "l4proto"}},
                       {"payload": {"protocol": "ip6", "field": "daddr"}},
                       {"payload": {"protocol": "th", "field": "dport"}}]},

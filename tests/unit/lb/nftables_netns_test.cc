@@ -192,8 +192,8 @@ TEST(NftablesNetnsTest, DirectRoutedServicesConvergeMoveAndAuditClean) {
             "table netdev vigil {\n"
             "\tchain ingress {\n"
             "\t\ttype filter hook ingress devices = { gone0, lo } priority filter; policy accept;\n"
-            "\t\tmeta l4proto . ip daddr . th dport vmap @dr4\n"
-            "\t\tmeta l4proto . ip6 daddr . th dport vmap @dr6\n"
+            "\t\tmeta pkttype host meta l4proto . ip daddr . th dport vmap @dr4\n"
+            "\t\tmeta pkttype host meta l4proto . ip6 daddr . th dport vmap @dr6\n"
             "\t}\n"
             "}\n"
             "netdev table gone");
