@@ -23,6 +23,7 @@
 #include "model/config.h"
 #include "net/interface_table.h"
 #include "net/link_monitor.h"
+#include "net/netns.h"
 #include "net/nft_runner.h"
 #include "net/netlink.h"
 #include "net/raw_socket.h"
@@ -170,6 +171,7 @@ class EngineImpl final : public control::Engine {
         break;
       }
     SetGroups(spec_.sync_groups);
+    syncd_netns_ = net::IpvsNetnsPath(config.net_namespace_ipvs);
     syncd_.Configure(LvsSyncdSpecFromModel(config));
     DelayStart();
     for (auto& [name, in] : instances_) StartInstance(*in);
@@ -1389,7 +1391,10 @@ class EngineImpl final : public control::Engine {
   asio::io_context& io_;
   EngineOptions options_;
   VrrpSpec spec_;
-  LvsSyncd syncd_;  // lvs_sync_daemon: the IPVS sync daemons one instance drives
+  // lvs_sync_daemon: the IPVS sync daemons one instance drives, over a socket in
+  // net_namespace_ipvs (set at start; keepalived does not move namespaces at a reload).
+  std::string syncd_netns_;
+  LvsSyncd syncd_{[this] { return OpenIpvsSocket(syncd_netns_); }};
   Notifier notifier_;
   GratuitousSender gratuitous_{io_};  // gratuitous ARPs / NAs for masters' VIPs
   std::optional<net::NetlinkSocket> nl_;

@@ -6,6 +6,7 @@
 
 #include "base/log.h"
 #include "model/config.h"
+#include "net/netns.h"
 
 namespace vigil::vrrp {
 
@@ -65,11 +66,6 @@ std::string_view SyncRoleName(SyncRole role) {
 
 namespace {
 
-Result<std::unique_ptr<net::NetlinkTransport>> OpenGeneric() {
-  auto s = net::NetlinkSocket::Open(NETLINK_GENERIC);
-  if (!s) return std::unexpected(s.error());
-  return std::unique_ptr<net::NetlinkTransport>(new net::NetlinkSocket(std::move(*s)));
-}
 
 bool& Flag(SyncDaemons& d, SyncRole role) {
   return role == SyncRole::kMaster ? d.master : d.backup;
@@ -77,7 +73,16 @@ bool& Flag(SyncDaemons& d, SyncRole role) {
 
 }  // namespace
 
-LvsSyncd::LvsSyncd(Opener open) : open_(open ? std::move(open) : Opener(OpenGeneric)) {}
+Result<std::unique_ptr<net::NetlinkTransport>> OpenIpvsSocket(const std::string& netns_path) {
+  std::optional<Result<net::NetlinkSocket>> socket;
+  auto in = net::InNetns(netns_path, [&] { socket = net::NetlinkSocket::Open(NETLINK_GENERIC); });
+  if (!in) return std::unexpected(in.error());
+  if (!*socket) return std::unexpected(socket->error());
+  return std::unique_ptr<net::NetlinkTransport>(new net::NetlinkSocket(std::move(**socket)));
+}
+
+LvsSyncd::LvsSyncd(Opener open)
+    : open_(open ? std::move(open) : Opener([] { return OpenIpvsSocket(""); })) {}
 
 bool LvsSyncd::EnsureOpen() {
   if (transport_) return true;

@@ -76,6 +76,11 @@ std::vector<SyncdStep> SyncdPlan(SyncDaemons running, SyncDaemons wanted);
 // Returns "master" or "backup".
 std::string_view SyncRoleName(lb::ipvs::SyncRole role);
 
+// Opens a NETLINK_GENERIC socket in the network namespace file `netns_path`
+// (net::IpvsNetnsPath: net_namespace_ipvs, as keepalived's VRRP process talks to IPVS
+// there too; "" = the caller's namespace).
+Result<std::unique_ptr<net::NetlinkTransport>> OpenIpvsSocket(const std::string& netns_path);
+
 // Owns the IPVS generic netlink socket of the VRRP engine and the daemons it started.
 // Without IPVS in the kernel it logs one error and does nothing more (the instances keep
 // running); a daemon that fails to start (no such interface, ...) is logged once per

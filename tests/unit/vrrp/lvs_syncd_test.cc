@@ -191,5 +191,15 @@ TEST(LvsSyncdTest, SpecTakesTheSyncIdFromTheInstanceUnlessGiven) {
                                    .group = lb::IpAddress::Parse("239.1.1.1").value()}}));
 }
 
+TEST(LvsSyncdTest, TheSocketOpensInNetNamespaceIpvs) {
+  // net_namespace_ipvs: the VRRP engine's daemons go to IPVS there, as keepalived's.
+  auto s = OpenIpvsSocket("/run/netns/vigil-test-no-such-namespace");
+  ASSERT_FALSE(s);
+  EXPECT_EQ(s.error().ToString(),
+            "network namespace '/run/netns/vigil-test-no-such-namespace': No such file or "
+            "directory");
+  EXPECT_TRUE(OpenIpvsSocket(""));  // here
+}
+
 }  // namespace
 }  // namespace vigil::vrrp
