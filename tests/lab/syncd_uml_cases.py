@@ -22,6 +22,8 @@ Phases, each writing DIR/<phase>.json for the host's assertions:
   keepalived keepalived 2.2.7 with the same configuration: its `ipvsadm -L --daemon` on the
              master and the backup, and on the backup once it took over.
   control    no lvs_sync_daemon: lb1 dies under the connections, lb2 takes over without them.
+  checker_form  `lvs_sync_daemon eth0 id 5` without an instance, vigild then keepalived on
+             lb1: both daemons while the checker runs, none after SIGTERM.
 Every wait is bounded; a phase that fails writes its traceback as "error".
 """
 
@@ -134,13 +136,13 @@ class Director:
         self.proc: subprocess.Popen | None = None
         self.starts = 0
 
-    def config(self, sync: bool) -> str:
+    def config(self, sync: bool | str) -> str:
         base = os.path.join(WORK, self.name)
         extra = ""
         if self.daemon == "vigild":
             extra = f"    vigil_control_socket {base}.ctl\n    vigil_lb_backend ipvs\n"
-        if sync:
-            extra += "    lvs_sync_daemon eth0 VI_1\n"
+        if sync:  # True: VI_1 drives the daemons; a string: that lvs_sync_daemon line
+            extra += f"    {sync if isinstance(sync, str) else 'lvs_sync_daemon eth0 VI_1'}\n"
         servers = "".join(f"    real_server {ip(rs)} {PORT} {{\n        weight 1\n    }}\n"
                           for rs in ("rs1", "rs2"))
         return (f"global_defs {{\n    router_id {self.name}\n{extra}}}\n" + textwrap.dedent(f"""\
@@ -162,7 +164,7 @@ class Director:
                 protocol TCP
             """) + servers + "}\n")
 
-    def start(self, sync: bool) -> None:
+    def start(self, sync: bool | str) -> None:
         self.starts += 1
         base = os.path.join(WORK, f"{self.name}-{self.daemon}")
         conf = f"{base}.conf"
@@ -397,10 +399,31 @@ def control_phase(vigild: str) -> dict:
     return out
 
 
+def checker_form_phase(vigild: str) -> dict:
+    """`lvs_sync_daemon eth0 id 5` (no instance): the checker runs both daemons, vigild and
+    keepalived alike, and stops them when it stops."""
+    out: dict = {}
+    fresh_directors()
+    for daemon in ("vigild", "keepalived"):
+        lb = Director("lb1", 150, daemon, vigild)
+        try:
+            lb.start("lvs_sync_daemon eth0 id 5")
+            out[f"{daemon}_daemons"] = wait_until(f"{daemon}: both daemons",
+                                                  lambda: len(lb.daemons()) == 2
+                                                  and lb.daemons(), 20)
+            out[f"{daemon}_exit"] = lb.stop()
+            out[f"{daemon}_after_stop"] = lb.daemons()
+        finally:
+            out[f"{daemon}_log"] = lb.log()
+            lb.stop()
+    return out
+
+
 PHASES = {"sync": sync_phase, "keepalived": keepalived_phase, "control": control_phase,
+          "checker_form": checker_form_phase,
           # bench/ipvs_syncd_uml.py: keepalived under the same connections
           "keepalived_sync": lambda vigild: sync_phase(vigild, "keepalived")}
-DEFAULT = ("sync", "keepalived", "control")
+DEFAULT = ("sync", "keepalived", "control", "checker_form")
 
 
 def main() -> int:

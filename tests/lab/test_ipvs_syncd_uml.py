@@ -10,7 +10,9 @@ checks, from the results written by the guest:
     alone; SIGTERM stops the daemons;
   - keepalived 2.2.7 in the same set-up runs the same backup daemon, and on the master only
     the master daemon (the difference vigil makes on purpose: the both-direction design);
-  - without lvs_sync_daemon (control) lb2 has none of the connections and none goes on.
+  - without lvs_sync_daemon (control) lb2 has none of the connections and none goes on;
+  - `lvs_sync_daemon IF` without an instance: both daemons while the checker runs, for
+    vigild as for keepalived, none once it stopped.
 Skips with the reason where UML cannot start (not root, package missing, no build).
 """
 
@@ -107,3 +109,12 @@ def test_connections_break_on_failover_without_the_sync_daemons(uml_run):
     assert r["lb2_connections_before"] == 0
     assert r["exchanging"] == 0, _logs(r)
     assert r["errors"] == N, r["error_sample"]
+
+
+def test_interface_only_form_runs_both_daemons_as_keepalived(uml_run):
+    r = _result(uml_run, "checker_form")
+    params = _PARAMS.replace("syncid=51", "syncid=5")
+    both = sorted([f"master sync daemon ({params})", f"backup sync daemon ({params})"])
+    assert r["vigild_daemons"] == r["keepalived_daemons"] == both, r["vigild_log"][-3000:]
+    assert r["vigild_exit"] == 0
+    assert r["vigild_after_stop"] == r["keepalived_after_stop"] == []
