@@ -1,6 +1,7 @@
 #include "lb/nft_batch.h"
 
 #include <arpa/inet.h>
+#include <net/if.h>
 #include <libnftnl/chain.h>
 #include <libnftnl/common.h>
 #include <libnftnl/expr.h>
@@ -45,14 +46,17 @@ class Writer {
   }
 
   const std::string& table() const { return table_; }
+  // The family of the following messages: NFPROTO_INET, or NFPROTO_NETDEV (DR services).
+  void Use(uint8_t family) { family_ = family; }
+  uint8_t family() const { return family_; }
 
   // Appends one nftables message of `type`: `payload` fills in what follows the header.
   void Add(uint16_t type, uint16_t flags, std::string step,
            const std::function<void(nlmsghdr*)>& payload) {
-    nlmsghdr* h = nftnl_nlmsg_build_hdr(scratch_.data(), type, NFPROTO_INET, flags, 0);
+    nlmsghdr* h = nftnl_nlmsg_build_hdr(scratch_.data(), type, family_, flags, 0);
     payload(h);
     last_ = batch_.bytes.size();
-    Append(h, "inet " + table_ + ": " + step);
+    Append(h, (family_ == NFPROTO_NETDEV ? "netdev " : "inet ") + table_ + ": " + step);
   }
 
   // Ends the batch: the last nftables message asks for an acknowledgement.
@@ -76,6 +80,7 @@ class Writer {
   }
 
   std::string table_;
+  uint8_t family_ = NFPROTO_INET;
   std::vector<char> scratch_;
   size_t last_ = 0;
   Batch batch_;
@@ -84,9 +89,10 @@ class Writer {
 // ---------------------------------------------------------------------------------------
 // Rules and their expressions.
 
-RulePtr NewRule(const std::string& table, const std::string& chain) {
+RulePtr NewRule(const std::string& table, const std::string& chain,
+                uint8_t family = NFPROTO_INET) {
   RulePtr r(nftnl_rule_alloc());
-  nftnl_rule_set_u32(r.get(), NFTNL_RULE_FAMILY, NFPROTO_INET);
+  nftnl_rule_set_u32(r.get(), NFTNL_RULE_FAMILY, family);
   nftnl_rule_set_str(r.get(), NFTNL_RULE_TABLE, table.c_str());
   nftnl_rule_set_str(r.get(), NFTNL_RULE_CHAIN, chain.c_str());
   return r;
@@ -136,7 +142,23 @@ void Comment(nftnl_rule* r, const std::string& text) {
 // protocol match and the port when the destination's port is 0), as nft builds it;
 // `slotted`: the destination has a slot (RecordComment).
 RulePtr DestinationRule(const std::string& table, const Service& s, const Destination& d,
-                        bool slotted) {
+                        bool slotted, const Options& options) {
+  if (d.forwarding == Forwarding::kDirectRoute) {
+    // `fwd ip to 10.1.0.1 device "eth1" comment "vigil-dst ..."` (the device checked by
+    // DeviceIndex).
+    RulePtr r = NewRule(table, DestinationChainName(s.key, d.key), NFPROTO_NETDEV);
+    const uint32_t index = if_nametoindex(options.dr_devices.at(d.key.address).c_str());
+    Immediate(r.get(), NFT_REG_1, &index, sizeof index);
+    Immediate(r.get(), NFT_REG_2, d.key.address.bytes().data(),
+              static_cast<uint32_t>(d.key.address.size()));
+    nftnl_expr* f = Expr(r.get(), "fwd");
+    nftnl_expr_set_u32(f, NFTNL_EXPR_FWD_SREG_DEV, NFT_REG_1);
+    nftnl_expr_set_u32(f, NFTNL_EXPR_FWD_SREG_ADDR, NFT_REG_2);
+    nftnl_expr_set_u32(f, NFTNL_EXPR_FWD_NFPROTO,
+                       d.key.address.family() == Family::kIpv4 ? NFPROTO_IPV4 : NFPROTO_IPV6);
+    Comment(r.get(), RecordComment(s, d, slotted));
+    return r;
+  }
   RulePtr r = NewRule(table, DestinationChainName(s.key, d.key));
   const auto& a = std::get<AddressKey>(s.key);
   if (d.key.port != 0) {
@@ -163,7 +185,36 @@ RulePtr DestinationRule(const std::string& table, const Service& s, const Destin
 
 // The selector: `meta l4proto tcp dnat ip to numgen inc mod N map @v_<key>` (numgen
 // random; jhash ip saddr [. th sport] mod N seed 0x0 for sh and mh), as nft builds it.
-RulePtr SelectorRule(const std::string& table, const Service& s, uint32_t slots) {
+RulePtr SelectorRule(const std::string& table, const Service& s, uint32_t slots, bool dr) {
+  if (dr) {
+    // `jhash ip saddr [. th sport] mod N seed 0x0 vmap @v_<key>` in the netdev family: the
+    // ethertype, not nfproto, guards the address.
+    RulePtr r = NewRule(table, ServiceChainName(s.key), NFPROTO_NETDEV);
+    const bool v4 = KeyFamily(s.key) == Family::kIpv4;
+    Meta(r.get(), NFT_META_PROTOCOL, NFT_REG_1);
+    const uint16_t ethertype = htons(v4 ? 0x0800 : 0x86dd);
+    CmpEq(r.get(), NFT_REG_1, &ethertype, sizeof ethertype);
+    const uint32_t addr_len = v4 ? 4 : 16;
+    Payload(r.get(), NFT_PAYLOAD_NETWORK_HEADER, v4 ? 12 : 8, addr_len, NFT_REG_2);
+    uint32_t len = addr_len;
+    if (s.scheduler_flags & kSchedFlag2) {
+      Payload(r.get(), NFT_PAYLOAD_TRANSPORT_HEADER, 0, 2, v4 ? NFT_REG32_05 : NFT_REG_3);
+      len += 4;
+    }
+    nftnl_expr* h = Expr(r.get(), "hash");
+    nftnl_expr_set_u32(h, NFTNL_EXPR_HASH_SREG, NFT_REG_2);
+    nftnl_expr_set_u32(h, NFTNL_EXPR_HASH_DREG, NFT_REG_1);
+    nftnl_expr_set_u32(h, NFTNL_EXPR_HASH_LEN, len);
+    nftnl_expr_set_u32(h, NFTNL_EXPR_HASH_MODULUS, slots);
+    nftnl_expr_set_u32(h, NFTNL_EXPR_HASH_SEED, 0);
+    nftnl_expr_set_u32(h, NFTNL_EXPR_HASH_OFFSET, 0);
+    nftnl_expr_set_u32(h, NFTNL_EXPR_HASH_TYPE, NFT_HASH_JENKINS);
+    nftnl_expr* l = Expr(r.get(), "lookup");
+    nftnl_expr_set_u32(l, NFTNL_EXPR_LOOKUP_SREG, NFT_REG_1);
+    nftnl_expr_set_u32(l, NFTNL_EXPR_LOOKUP_DREG, NFT_REG_VERDICT);
+    nftnl_expr_set_str(l, NFTNL_EXPR_LOOKUP_SET, SlotMapName(s.key).c_str());
+    return r;
+  }
   RulePtr r = NewRule(table, ServiceChainName(s.key));
   const bool v6 = KeyFamily(s.key) == Family::kIpv6;
   Meta(r.get(), NFT_META_L4PROTO, NFT_REG_1);
@@ -213,8 +264,8 @@ RulePtr SelectorRule(const std::string& table, const Service& s, uint32_t slots)
 }
 
 // `drop comment "vigil-svc ..."`.
-RulePtr DropRule(const std::string& table, const Service& s) {
-  RulePtr r = NewRule(table, ServiceChainName(s.key));
+RulePtr DropRule(const std::string& table, const Service& s, uint8_t family) {
+  RulePtr r = NewRule(table, ServiceChainName(s.key), family);
   nftnl_expr* e = Expr(r.get(), "immediate");
   nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_DREG, NFT_REG_VERDICT);
   nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_VERDICT, NF_DROP);
@@ -231,14 +282,14 @@ void AddRule(Writer& w, RulePtr rule, std::string step) {
 }
 
 void FlushChain(Writer& w, const std::string& chain) {
-  RulePtr r = NewRule(w.table(), chain);
+  RulePtr r = NewRule(w.table(), chain, w.family());
   w.Add(NFT_MSG_DELRULE, 0, "flush chain " + chain,
         [&](nlmsghdr* h) { nftnl_rule_nlmsg_build_payload(h, r.get()); });
 }
 
 void ChainMessage(Writer& w, uint16_t type, const std::string& chain) {
   ChainPtr c(nftnl_chain_alloc());
-  nftnl_chain_set_u32(c.get(), NFTNL_CHAIN_FAMILY, NFPROTO_INET);
+  nftnl_chain_set_u32(c.get(), NFTNL_CHAIN_FAMILY, w.family());
   nftnl_chain_set_str(c.get(), NFTNL_CHAIN_TABLE, w.table().c_str());
   nftnl_chain_set_str(c.get(), NFTNL_CHAIN_NAME, chain.c_str());
   const bool add = type == NFT_MSG_NEWCHAIN;
@@ -257,7 +308,7 @@ void Elements(Writer& w, uint16_t type, const ServiceEntry& entry,
   const std::string map = SlotMapName(s.key);
   for (size_t first = 0; first < slots.size(); first += kElementsPerMessage) {
     SetPtr set(nftnl_set_alloc());
-    nftnl_set_set_u32(set.get(), NFTNL_SET_FAMILY, NFPROTO_INET);
+    nftnl_set_set_u32(set.get(), NFTNL_SET_FAMILY, w.family());
     nftnl_set_set_str(set.get(), NFTNL_SET_TABLE, w.table().c_str());
     nftnl_set_set_str(set.get(), NFTNL_SET_NAME, map.c_str());
     std::string step = std::string(add ? "add" : "delete") + " element " + map + " {";
@@ -275,7 +326,13 @@ void Elements(Writer& w, uint16_t type, const ServiceEntry& entry,
         nftnl_udata_buf_free(b);
         step += " comment \"" + comment + "\"";
       }
-      if (add) {
+      if (add && !AddressSlots(entry)) {
+        // A DR service's slot: goto its destination's chain.
+        const std::string chain = DestinationChainName(s.key, dests[slot]);
+        nftnl_set_elem_set_u32(e, NFTNL_SET_ELEM_VERDICT, static_cast<uint32_t>(NFT_GOTO));
+        nftnl_set_elem_set_str(e, NFTNL_SET_ELEM_CHAIN, chain.c_str());
+        step += " : goto " + chain;
+      } else if (add) {
         // The address, then the port in network order, each padded to 32 bits.
         const DestinationKey& d = dests[slot];
         uint8_t data[20] = {};
@@ -304,8 +361,8 @@ bool Expressible(const Op& op, const State& desired, const State& actual) {
   if (have == nullptr || want == nullptr || !op.destination) return false;
   if (!(have->service == want->service)) return false;
   if (!std::holds_alternative<AddressKey>(want->service.key)) return false;
-  // (DR services' slot maps hold verdicts: libnftables.)
-  if (DirectRouted(*have) || DirectRouted(*want)) return false;
+  // (A service that changes tables is libnftables'.)
+  if (DirectRouted(*have) != DirectRouted(*want)) return false;
   return want->service.persistence_timeout == 0;
 }
 
@@ -318,8 +375,22 @@ std::optional<Batch> BuildBatch(const std::vector<Op>& ops, const State& desired
     if (!Expressible(op, desired, actual)) return std::nullopt;
     touched.insert(op.service.key);
   }
+  // DR real servers' devices must be known (else RenderOps says why).
+  for (const ServiceKey& key : touched) {
+    for (const auto& [k, d] : desired.Find(key)->destinations) {
+      if (d.forwarding != Forwarding::kDirectRoute) continue;
+      auto dev = options.dr_devices.find(k.address);
+      if (dev == options.dr_devices.end() || if_nametoindex(dev->second.c_str()) == 0) {
+        return std::nullopt;
+      }
+    }
+  }
+
   if (ops.empty()) return Batch{};
   Writer w(options);
+  auto use = [&](const ServiceKey& key) {
+    w.Use(DirectRouted(*desired.Find(key)) ? NFPROTO_NETDEV : NFPROTO_INET);
+  };
   // Slots before and after (with their comments), and which of them change.
   struct Change {
     std::vector<DestinationKey> before, after;
@@ -354,6 +425,7 @@ std::optional<Batch> BuildBatch(const std::vector<Op>& ops, const State& desired
   // 1. The slots that change go (and the selector, if their number changes).
   for (const ServiceKey& key : touched) {
     const Change& c = slots[key];
+    use(key);
     if (c.before.size() != c.after.size()) FlushChain(w, ServiceChainName(key));
     Elements(w, NFT_MSG_DELSETELEM, *actual.Find(key), c.gone, c.before, c.noted_before);
   }
@@ -367,13 +439,14 @@ std::optional<Batch> BuildBatch(const std::vector<Op>& ops, const State& desired
     const Change& c = slots[s.key];
     const DestinationKey& dkey = op.destination->key;
     const std::string chain = DestinationChainName(s.key, dkey);
+    use(s.key);
     if (op.kind == OpKind::kDeleteDestination) {
       FlushChain(w, chain);
       ChainMessage(w, NFT_MSG_DELCHAIN, chain);
     } else if (op.kind == OpKind::kAddDestination) {
       const bool slotted = c.slotted_after.contains(dkey);
       ChainMessage(w, NFT_MSG_NEWCHAIN, chain);
-      AddRule(w, DestinationRule(w.table(), s, *op.destination, slotted),
+      AddRule(w, DestinationRule(w.table(), s, *op.destination, slotted, options),
               record_step(chain, RecordComment(s, *op.destination, slotted)));
     }
   }
@@ -381,19 +454,22 @@ std::optional<Batch> BuildBatch(const std::vector<Op>& ops, const State& desired
     const ServiceEntry& have = *actual.Find(key);
     const ServiceEntry& want = *desired.Find(key);
     const Change& c = slots[key];
+    const bool dr = DirectRouted(want);
+    use(key);
     for (const auto& [dkey, d] : want.destinations) {
       auto old = have.destinations.find(dkey);
       if (old == have.destinations.end()) continue;
       // (The service is the same: the comment changes with the slot, or the weight it
-      // holds when there is no slot.)
+      // holds when there is no slot; a DR record always holds the weight.)
       const bool slotted = c.slotted_after.contains(dkey);
-      if (c.slotted_before.contains(dkey) == slotted &&
-          (slotted || old->second.weight == d.weight)) {
+      if (dr ? old->second.weight == d.weight
+             : c.slotted_before.contains(dkey) == slotted &&
+                   (slotted || old->second.weight == d.weight)) {
         continue;
       }
       const std::string chain = DestinationChainName(key, dkey);
       FlushChain(w, chain);
-      AddRule(w, DestinationRule(w.table(), want.service, d, slotted),
+      AddRule(w, DestinationRule(w.table(), want.service, d, slotted, options),
               record_step(chain, RecordComment(want.service, d, slotted)));
     }
   }
@@ -402,14 +478,16 @@ std::optional<Batch> BuildBatch(const std::vector<Op>& ops, const State& desired
     const ServiceEntry& want = *desired.Find(key);
     const Service& s = want.service;
     const Change& sl = slots[key];
+    const bool dr = DirectRouted(want);
+    use(key);
     Elements(w, NFT_MSG_NEWSETELEM, want, sl.come, sl.after, sl.noted_after);
     if (sl.before.size() == sl.after.size()) continue;
     if (!sl.after.empty()) {
-      AddRule(w, SelectorRule(w.table(), s, static_cast<uint32_t>(sl.after.size())),
+      AddRule(w, SelectorRule(w.table(), s, static_cast<uint32_t>(sl.after.size()), dr),
               "add rule " + ServiceChainName(key) + " (selector mod " +
                   std::to_string(sl.after.size()) + ")");
     }
-    AddRule(w, DropRule(w.table(), s), "add rule " + ServiceChainName(key) + " (drop)");
+    AddRule(w, DropRule(w.table(), s, w.family()), "add rule " + ServiceChainName(key) + " (drop)");
   }
   return std::move(w).Finish();
 }

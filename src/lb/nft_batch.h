@@ -3,7 +3,8 @@
 // at 10,000 real servers) and leaves the table exactly as nft_render's commands would.
 //
 // What one batch holds, for each service touched (only destination operations of services
-// that stay as they are, whose slot maps hold addresses: nft::AddressSlots; not DR):
+// that stay as they are, whose slot maps hold addresses (nft::AddressSlots) or, for DR
+// services in the netdev table, verdicts (goto d_<dest>, whose rule is `fwd ... device`)):
 //   1. the slot map's elements that change (Slots and SlotComments before and after,
 //      compared slot by slot) deleted, and the service chain flushed if the number of
 //      slots changes (its selector names the modulus);

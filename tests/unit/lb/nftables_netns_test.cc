@@ -544,9 +544,9 @@ class CountingBatches final : public NftBatchRunner {
 // Returns `nft -j list table inet vigil` as sorted lines, without handles and with each
 // map's elements sorted: two tables that hold the same objects give the same text whatever
 // order they were built in. Rules keep their position in their chain.
-std::string TableShape() {
+std::string TableShape(const std::string& family = "inet") {
   LibNftablesRunner nft;
-  auto out = nft.Run("list table inet vigil", true);
+  auto out = nft.Run("list table " + family + " vigil", true);
   if (!out) return out.error().ToString();
   auto doc = nlohmann::json::parse(*out);
   std::vector<std::string> lines;
@@ -686,6 +686,79 @@ std::string BatchScenario() {
   out += "start: " + std::to_string(text_after_start) + " libnftables calls; table objects: " +
          std::to_string(std::count(shape.begin(), shape.end(), '\n'));
   return out;
+}
+
+// DR services (both families, sh with and without the port): real servers leaving,
+// joining and changing weight go as batches and leave the tables libnftables would build.
+std::string DrBatchScenario() {
+  auto counted = MakeCountedLb();
+  if (!counted) return "open: " + counted.error().ToString();
+  int& text_calls = (*counted)->text_calls;
+  int& batches = (*counted)->batches;
+  NftablesBackend* backend = (*counted)->backend;
+  LoadBalancer& lb = *(*counted)->lb;
+  auto on_lo = [](const State& st) {
+    std::map<IpAddress, std::string> out;
+    for (const auto& [k, e] : st.services) {
+      for (const auto& [dk, d] : e.destinations) out[dk.address] = "lo";
+    }
+    return out;
+  };
+  auto lo = [] { return std::vector<std::string>{"lo"}; };
+  backend->set_device_lookup(on_lo);
+  backend->set_hook_devices(lo);
+  auto dr = [](const std::string& a, uint16_t port, uint32_t weight) {
+    Destination d = Dest(a, port, weight);
+    d.forwarding = Forwarding::kDirectRoute;
+    return d;
+  };
+  Service v4 = Tcp("10.0.0.1", 80, Scheduler::kSh);
+  v4.scheduler_flags = kSchedFlag2;
+  Service v6 = Tcp("fd00::1", 443, Scheduler::kSh);
+  State s;
+  s.Put(v4);
+  s.Put(v6);
+  for (int i = 1; i <= 3; ++i) s.PutDestination(v4.key, dr("10.1.0." + std::to_string(i), 80, 1));
+  s.PutDestination(v6.key, dr("fd00::10", 443, 2));
+  s.PutDestination(v6.key, dr("fd00::11", 443, 1));
+  std::vector<State> steps;
+  State t = s;
+  t.services.at(v4.key).destinations.erase(Dest("10.1.0.2", 80).key);  // one leaves
+  steps.push_back(t);
+  t.PutDestination(v4.key, dr("10.1.0.1", 80, 3));  // a weight changes,
+  t.PutDestination(v6.key, dr("fd00::12", 443, 1));  // one joins
+  steps.push_back(t);
+  t.PutDestination(v6.key, dr("fd00::10", 443, 0));  // inhibited
+  steps.push_back(t);
+  steps.push_back(s);  // all back as at first
+  if (auto r = lb.Apply(s); !r) return "apply: " + r.error().ToString();
+  const int text_before = text_calls, batches_before = batches;
+  int n = 0;
+  for (const State& step : steps) {
+    ++n;
+    if (auto r = lb.Apply(step); !r) return "step " + std::to_string(n) + ": " + r.error().ToString();
+    const std::string batched = TableShape("netdev") + TableShape("inet");
+    NftablesBackend fresh(std::make_unique<LibNftablesRunner>(), nft::Options{});
+    fresh.set_device_lookup(on_lo);
+    fresh.set_hook_devices(lo);
+    fresh.Reset();
+    if (auto r = Converge(fresh, step); r != "ok") return "rebuild " + std::to_string(n) + ": " + r;
+    if (TableShape("netdev") + TableShape("inet") != batched) {
+      return "step " + std::to_string(n) + " differs:\n" + batched + "from scratch:\n" +
+             TableShape("netdev") + TableShape("inet");
+    }
+    (void)backend->TakeChanges();
+  }
+  const std::string counts = "libnftables calls: " + std::to_string(text_calls - text_before) +
+                             ", batches: " + std::to_string(batches - batches_before);
+  auto audit = lb.Audit();
+  if (!audit) return "audit: " + audit.error().ToString();
+  return counts + "\naudit: " + Lines(*audit);
+}
+
+TEST(NftablesBatchTest, DirectRoutedRealServerChangesGoAsBatches) {
+  RUN_IN_NETNS_OR_SKIP(result, DrBatchScenario);
+  EXPECT_EQ(result.text, "libnftables calls: 0, batches: 4\naudit: ");
 }
 
 // Someone deletes a slot of a service's map; the next real-server change needs it gone
