@@ -323,7 +323,8 @@ def sync_phase(vigild: str, daemon: str = "vigild") -> dict:
         wait_until("lb1 MASTER again, lb2 BACKUP",
                    lambda: lb1.state() == "MASTER" and lb2.state() == "BACKUP",
                    PREEMPT_DELAY + 20)
-        out["failback_seconds"] = round(time.monotonic() - t_back, 2)
+        t_master = time.monotonic()
+        out["failback_seconds"] = round(t_master - t_back, 2)
         out["daemons_back_master"], out["daemons_back_backup"] = lb1.daemons(), lb2.daemons()
         # Only lb1 is left to carry them.
         iuc.ip_batch("lb2", ["link set eth0 down"])
@@ -334,6 +335,11 @@ def sync_phase(vigild: str, daemon: str = "vigild") -> dict:
         out["failback_exchanging"] = client.exchanging_since(t_gone)
         out["failback_errors"] = client.errors()[:5]
         out["failback_gaps"] = client.gaps_between(t_back, time.monotonic())
+        # Where the failback gaps start: seconds after lb1 was seen MASTER / lb2's link down.
+        starts = sorted(begin for _, _, _, gaps in client.conns() for begin, _ in gaps
+                        if begin > t_back)
+        out["failback_gap_starts"] = [round(starts[len(starts) // 2] - t, 2) if starts
+                                      else None for t in (t_master, t_gone)]
         out["errors"] = len(client.errors())
         # SIGTERM: vigild stops the daemons it started.
         out["lb1_exit"] = lb1.stop()
