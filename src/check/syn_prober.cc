@@ -8,6 +8,7 @@
 
 #include <array>
 #include <bit>
+#include <deque>
 #include <asio.hpp>
 #include <cerrno>
 #include <cstring>
@@ -35,6 +36,12 @@ using SteadyTime = std::chrono::steady_clock::time_point;
 // in flight takes the next port.
 constexpr size_t kMaxPortsPerSource = 64;
 constexpr int kReceiveBuffer = 8 << 20;
+constexpr int kSendBuffer = 4 << 20;
+// How long SYNs wait after the device's queue dropped one (ENOBUFS) before they go again.
+constexpr auto kDroppedPause = std::chrono::milliseconds(1);
+// At most kBurst SYNs leave in one go, then the next after kBurstGap (up to 256,000 a second).
+constexpr size_t kBurst = 256;
+constexpr auto kBurstGap = std::chrono::milliseconds(1);
 // How long a route's source address is trusted before it is looked up again. A failed probe
 // forgets it at once.
 constexpr auto kSourceLifetime = std::chrono::seconds(30);
@@ -285,8 +292,14 @@ class SynProber::Impl {
 
   void Flush() {
     // The vectors keep their capacity from turn to turn.
+    // At most kBurst SYNs a turn: a burst larger than the receiving side's backlog
+    // (net.core.netdev_max_backlog) would be dropped there without a word; the rest follow
+    // after kBurstGap.
     std::vector<Outgoing>& batch = sending_;
-    batch.swap(outbox_);
+    const size_t take = std::min(outbox_.size(), kBurst);
+    batch.assign(std::make_move_iterator(outbox_.begin()),
+                 std::make_move_iterator(outbox_.begin() + static_cast<ptrdiff_t>(take)));
+    outbox_.erase(outbox_.begin(), outbox_.begin() + static_cast<ptrdiff_t>(take));
     std::vector<mmsghdr>& msgs = msgs_;
     std::vector<iovec>& iov = iov_;
     for (size_t start = 0; start < batch.size();) {
@@ -312,6 +325,13 @@ class SynProber::Impl {
           continue;
         }
         if (got < 0 && errno == EINTR) continue;
+        if (got < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == ENOBUFS)) {
+          // A burst (a turn of the loop that came late sends thousands) filled the socket's
+          // send buffer, or the device's queue dropped the SYN: the rest go, in order, once
+          // the socket has room or after a pause. Not a probe failure.
+          Defer(batch, start + sent, *batch[start].endpoint, errno == ENOBUFS);
+          return;
+        }
         // The first unsent SYN failed (no route, a firewall's EPERM, ...): that probe fails.
         const int err = got < 0 ? errno : EIO;
         const Outgoing& o = batch[start + sent];
@@ -323,6 +343,37 @@ class SynProber::Impl {
       start = end;
     }
     batch.clear();
+    if (!outbox_.empty()) Pause(kBurstGap, nullptr);
+  }
+
+  // Puts `batch` from `from` on back in front of what was queued since, and flushes again
+  // once `blocked`'s socket can take more (`dropped`: after kDroppedPause, the device's
+  // queue having no room).
+  void Defer(std::vector<Outgoing>& batch, size_t from, Endpoint& blocked, bool dropped) {
+    outbox_.insert(outbox_.begin(),
+                   std::make_move_iterator(batch.begin() + static_cast<ptrdiff_t>(from)),
+                   std::make_move_iterator(batch.end()));
+    batch.clear();
+    Pause(kDroppedPause, dropped ? nullptr : &blocked);
+  }
+
+  // Flushes outbox_ again after `gap`, or once `blocked`'s socket has room when given.
+  void Pause(Duration gap, Endpoint* blocked) {
+    if (waiting_to_send_) return;
+    waiting_to_send_ = true;
+    std::weak_ptr<bool> alive = alive_;
+    auto resume = [this, alive](std::error_code ec) {
+      auto a = alive.lock();
+      if (!a || !*a || ec == asio::error::operation_aborted) return;
+      waiting_to_send_ = false;
+      if (!outbox_.empty()) Flush();
+    };
+    if (blocked) {
+      blocked->desc.async_wait(asio::posix::descriptor_base::wait_write, std::move(resume));
+    } else {
+      pause_.expires_after(gap);
+      pause_.async_wait(std::move(resume));
+    }
   }
 
   struct Pending {
@@ -403,6 +454,11 @@ class SynProber::Impl {
     const int rcvbuf = kReceiveBuffer;
     if (::setsockopt(fd.get(), SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof rcvbuf) != 0) {
       (void)::setsockopt(fd.get(), SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);
+    }
+    // Room for a late turn's burst of SYNs (a full buffer only delays them: see Defer).
+    const int sndbuf = kSendBuffer;
+    if (::setsockopt(fd.get(), SOL_SOCKET, SO_SNDBUFFORCE, &sndbuf, sizeof sndbuf) != 0) {
+      (void)::setsockopt(fd.get(), SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof sndbuf);
     }
     if (::bind(fd.get(), src.get(), src.length) != 0) return nullptr;
     // Without the filter every TCP segment to this address would be copied here.
@@ -599,8 +655,10 @@ class SynProber::Impl {
 
   asio::io_context& io_;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
-  std::vector<Outgoing> outbox_;   // SYNs of this turn
+  std::deque<Outgoing> outbox_;    // SYNs waiting to go, in order
   std::vector<Outgoing> sending_;  // the batch Flush sends
+  asio::steady_timer pause_{io_};  // after a SYN the device's queue dropped
+  bool waiting_to_send_ = false;   // a full send buffer or queue holds outbox_ back
   std::vector<mmsghdr> msgs_;
   std::vector<iovec> iov_;
   std::mt19937_64 rng_;
