@@ -183,6 +183,26 @@ RulePtr DestinationRule(const std::string& table, const Service& s, const Destin
   return r;
 }
 
+// `jhash ip saddr [. th sport] mod SLOTS seed 0x0` into register 1: the source address,
+// then (sh-port) the source port right after it (32-bit registers).
+void SourceHash(nftnl_rule* r, const Service& s, bool v4, uint32_t slots) {
+  const uint32_t addr_len = v4 ? 4 : 16;
+  Payload(r, NFT_PAYLOAD_NETWORK_HEADER, v4 ? 12 : 8, addr_len, NFT_REG_2);
+  uint32_t len = addr_len;
+  if (s.scheduler_flags & kSchedFlag2) {
+    Payload(r, NFT_PAYLOAD_TRANSPORT_HEADER, 0, 2, v4 ? NFT_REG32_05 : NFT_REG_3);
+    len += 4;
+  }
+  nftnl_expr* h = Expr(r, "hash");
+  nftnl_expr_set_u32(h, NFTNL_EXPR_HASH_SREG, NFT_REG_2);
+  nftnl_expr_set_u32(h, NFTNL_EXPR_HASH_DREG, NFT_REG_1);
+  nftnl_expr_set_u32(h, NFTNL_EXPR_HASH_LEN, len);
+  nftnl_expr_set_u32(h, NFTNL_EXPR_HASH_MODULUS, slots);
+  nftnl_expr_set_u32(h, NFTNL_EXPR_HASH_SEED, 0);
+  nftnl_expr_set_u32(h, NFTNL_EXPR_HASH_OFFSET, 0);
+  nftnl_expr_set_u32(h, NFTNL_EXPR_HASH_TYPE, NFT_HASH_JENKINS);
+}
+
 // The selector: `meta l4proto tcp dnat ip to numgen inc mod N map @v_<key>` (numgen
 // random; jhash ip saddr [. th sport] mod N seed 0x0 for sh and mh), as nft builds it.
 RulePtr SelectorRule(const std::string& table, const Service& s, uint32_t slots, bool dr) {
@@ -194,21 +214,7 @@ RulePtr SelectorRule(const std::string& table, const Service& s, uint32_t slots,
     Meta(r.get(), NFT_META_PROTOCOL, NFT_REG_1);
     const uint16_t ethertype = htons(v4 ? 0x0800 : 0x86dd);
     CmpEq(r.get(), NFT_REG_1, &ethertype, sizeof ethertype);
-    const uint32_t addr_len = v4 ? 4 : 16;
-    Payload(r.get(), NFT_PAYLOAD_NETWORK_HEADER, v4 ? 12 : 8, addr_len, NFT_REG_2);
-    uint32_t len = addr_len;
-    if (s.scheduler_flags & kSchedFlag2) {
-      Payload(r.get(), NFT_PAYLOAD_TRANSPORT_HEADER, 0, 2, v4 ? NFT_REG32_05 : NFT_REG_3);
-      len += 4;
-    }
-    nftnl_expr* h = Expr(r.get(), "hash");
-    nftnl_expr_set_u32(h, NFTNL_EXPR_HASH_SREG, NFT_REG_2);
-    nftnl_expr_set_u32(h, NFTNL_EXPR_HASH_DREG, NFT_REG_1);
-    nftnl_expr_set_u32(h, NFTNL_EXPR_HASH_LEN, len);
-    nftnl_expr_set_u32(h, NFTNL_EXPR_HASH_MODULUS, slots);
-    nftnl_expr_set_u32(h, NFTNL_EXPR_HASH_SEED, 0);
-    nftnl_expr_set_u32(h, NFTNL_EXPR_HASH_OFFSET, 0);
-    nftnl_expr_set_u32(h, NFTNL_EXPR_HASH_TYPE, NFT_HASH_JENKINS);
+    SourceHash(r.get(), s, v4, slots);
     nftnl_expr* l = Expr(r.get(), "lookup");
     nftnl_expr_set_u32(l, NFTNL_EXPR_LOOKUP_SREG, NFT_REG_1);
     nftnl_expr_set_u32(l, NFTNL_EXPR_LOOKUP_DREG, NFT_REG_VERDICT);
@@ -225,23 +231,7 @@ RulePtr SelectorRule(const std::string& table, const Service& s, uint32_t slots,
     Meta(r.get(), NFT_META_NFPROTO, NFT_REG_1);
     const uint8_t nfproto = v4 ? NFPROTO_IPV4 : NFPROTO_IPV6;
     CmpEq(r.get(), NFT_REG_1, &nfproto, sizeof nfproto);
-    // The source address, then (sh-port) the source port right after it (32-bit registers).
-    const uint32_t addr_len = v4 ? 4 : 16;
-    Payload(r.get(), NFT_PAYLOAD_NETWORK_HEADER, v4 ? 12 : 8, addr_len, NFT_REG_2);
-    uint32_t len = addr_len;
-    if (s.scheduler_flags & kSchedFlag2) {
-      Payload(r.get(), NFT_PAYLOAD_TRANSPORT_HEADER, 0, 2,
-              v4 ? NFT_REG32_05 : NFT_REG_3);
-      len += 4;
-    }
-    nftnl_expr* h = Expr(r.get(), "hash");
-    nftnl_expr_set_u32(h, NFTNL_EXPR_HASH_SREG, NFT_REG_2);
-    nftnl_expr_set_u32(h, NFTNL_EXPR_HASH_DREG, NFT_REG_1);
-    nftnl_expr_set_u32(h, NFTNL_EXPR_HASH_LEN, len);
-    nftnl_expr_set_u32(h, NFTNL_EXPR_HASH_MODULUS, slots);
-    nftnl_expr_set_u32(h, NFTNL_EXPR_HASH_SEED, 0);
-    nftnl_expr_set_u32(h, NFTNL_EXPR_HASH_OFFSET, 0);
-    nftnl_expr_set_u32(h, NFTNL_EXPR_HASH_TYPE, NFT_HASH_JENKINS);
+    SourceHash(r.get(), s, v4, slots);
   } else {
     nftnl_expr* g = Expr(r.get(), "numgen");
     nftnl_expr_set_u32(g, NFTNL_EXPR_NG_DREG, NFT_REG_1);

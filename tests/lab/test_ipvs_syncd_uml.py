@@ -18,15 +18,12 @@ Skips with the reason where UML cannot start (not root, package missing, no buil
 
 from __future__ import annotations
 
-import json
-import os
 
 import pytest
 
 import syncd_uml_cases as cases
 import uml
 
-PYTHON = "/usr/bin/python3"
 N = cases.CONNECTIONS
 # ipvsadm -L --daemon (the kernel's defaults: maxlen from eth0's MTU, group, port, ttl).
 _PARAMS = "mcast=eth0, syncid=51, maxlen=1472, group=224.0.0.81, port=8848, ttl=1"
@@ -37,30 +34,12 @@ BOTH = sorted(MASTER_ONLY + BACKUP)
 
 @pytest.fixture(scope="module")
 def uml_run(vigild):
-    build = os.path.dirname(os.path.dirname(vigild))  # $VIGIL_BUILD/apps/vigild
-    driver = [PYTHON, os.path.abspath(cases.__file__), "--results", uml.GUEST_RESULTS,
-              "--vigild", os.path.abspath(vigild)]
-    run = uml.boot(driver, os.path.abspath(build), modules=cases.MODULES,
-                   boot_timeout=90, case_timeout=150, total_timeout=360)
-    try:
-        yield run
-    finally:
-        run.close()
+    yield from uml.boot_cases(vigild, cases.__file__, cases.MODULES, case_timeout=150,
+                              total_timeout=360)
 
 
 def _result(run: uml.UmlRun, name: str) -> dict:
-    if run.unusable:
-        pytest.skip(run.unusable)
-    path = os.path.join(run.results_dir, f"{name}.json")
-    if not os.path.exists(path):
-        pytest.fail(f"no result for phase {name}: {run.error or 'the driver wrote none'}\n"
-                    f"UML console (last lines):\n{run.console_tail()}")
-    with open(path) as f:
-        result = json.load(f)
-    if result["error"]:
-        pytest.fail(f"phase {name} failed inside UML:\n{result['error']}\n{_logs(result)}\n"
-                    f"UML console (last lines):\n{run.console_tail(40)}")
-    return result
+    return uml.case_result(run, name, "phase", _logs, console_lines=40)
 
 
 def _logs(result: dict, lines: int = 30) -> str:

@@ -18,43 +18,22 @@ Skips with the reason where UML cannot start (not root, package missing, no buil
 
 from __future__ import annotations
 
-import json
-import os
 
 import pytest
 
 import ipvlan_uml_cases as cases
 import uml
 
-PYTHON = "/usr/bin/python3"
 
 
 @pytest.fixture(scope="module")
 def uml_run(vigild):
-    build = os.path.dirname(os.path.dirname(vigild))  # $VIGIL_BUILD/apps/vigild
-    driver = [PYTHON, os.path.abspath(cases.__file__), "--results", uml.GUEST_RESULTS,
-              "--vigild", os.path.abspath(vigild)]
-    run = uml.boot(driver, os.path.abspath(build), modules=cases.MODULES,
-                   boot_timeout=90, case_timeout=120, total_timeout=360)
-    try:
-        yield run
-    finally:
-        run.close()
+    yield from uml.boot_cases(vigild, cases.__file__, cases.MODULES, case_timeout=120,
+                              total_timeout=360)
 
 
 def _result(run: uml.UmlRun, name: str) -> dict:
-    if run.unusable:
-        pytest.skip(run.unusable)
-    path = os.path.join(run.results_dir, f"{name}.json")
-    if not os.path.exists(path):
-        pytest.fail(f"no result for case {name}: {run.error or 'the driver wrote none'}\n"
-                    f"UML console (last lines):\n{run.console_tail()}")
-    with open(path) as f:
-        result = json.load(f)
-    if result["error"]:
-        pytest.fail(f"case {name} failed inside UML:\n{result['error']}\n"
-                    f"UML console (last lines):\n{run.console_tail()}")
-    return result
+    return uml.case_result(run, name)
 
 
 def _logs(result: dict, *keys: str) -> str:

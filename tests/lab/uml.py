@@ -27,6 +27,7 @@ Usage::
 
 from __future__ import annotations
 
+import json
 import os
 import shlex
 import signal
@@ -228,3 +229,44 @@ def boot(driver: list[str], build_dir: str, modules: list[str] = (), mem: str = 
     if run.status != 0:
         run.error = f"the driver inside UML exited with status {run.status}"
     return run
+
+
+PYTHON = "/usr/bin/python3"
+
+
+def boot_cases(vigild: str, cases_file: str, modules: list[str], case_timeout: float,
+               total_timeout: float):
+    """Boots one UML kernel that runs the case driver ``cases_file`` (``--results``,
+    ``--vigild``) with the build of ``vigild``; yields the run and closes it (for a
+    module-scoped pytest fixture)."""
+    build = os.path.dirname(os.path.dirname(vigild))  # $VIGIL_BUILD/apps/vigild
+    driver = [PYTHON, os.path.abspath(cases_file), "--results", GUEST_RESULTS,
+              "--vigild", os.path.abspath(vigild)]
+    run = boot(driver, os.path.abspath(build), modules=modules, boot_timeout=90,
+               case_timeout=case_timeout, total_timeout=total_timeout)
+    try:
+        yield run
+    finally:
+        run.close()
+
+
+def case_result(run: UmlRun, name: str, what: str = "case", logs=None,
+                console_lines: int = 150) -> dict:
+    """The result the driver wrote for case ``name``: skips the test if UML cannot run
+    here, fails it (with ``logs(result)`` and the console's tail) if there is none or the
+    case failed inside UML."""
+    import pytest  # only the tests need it, not the drivers that import this module
+
+    if run.unusable:
+        pytest.skip(run.unusable)
+    path = os.path.join(run.results_dir, f"{name}.json")
+    if not os.path.exists(path):
+        pytest.fail(f"no result for {what} {name}: {run.error or 'the driver wrote none'}\n"
+                    f"UML console (last lines):\n{run.console_tail()}")
+    with open(path) as f:
+        result = json.load(f)
+    if result["error"]:
+        extra = f"{logs(result)}\n" if logs else ""
+        pytest.fail(f"{what} {name} failed inside UML:\n{result['error']}\n{extra}"
+                    f"UML console (last lines):\n{run.console_tail(console_lines)}")
+    return result
