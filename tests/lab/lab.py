@@ -2,7 +2,8 @@
 
 A Lab builds a small isolated network: one "switch" namespace holding a Linux bridge and
 one namespace per node, each connected to the bridge by a veth pair created directly
-between the two lab namespaces. Nothing is connected to the host's own namespace and only
+between the two lab namespaces (or, off the bridge, behind another node on a veth pair of
+its own: Lab.add_behind). Nothing is connected to the host's own namespace and only
 lab addresses are used (10.99.0.0/16 and fd00:99::/64), so no traffic can leave the lab.
 
 Every namespace name starts with a prefix unique to the lab (``vl<pid>x<n>-``). Cleanup
@@ -453,6 +454,33 @@ class Lab:
         node.run([IP, "-6", "addr", "add", ipv6 if "/" in ipv6 else f"{ipv6}/128", "dev",
                   ifname, "nodad"])
         node.link_set(ifname, True)
+        return node
+
+    def add_behind(self, router: Node, short: str, subnet: str, addresses: int = 1) -> Node:
+        """Creates node ``short`` off the bridge, on a link of its own to ``router``: the
+        IPv4 /24 ``subnet`` ("10.99.1"), ``router`` at .254 on ``to<short>`` (forwarding on),
+        the node at .1 (and .2 .. .``addresses`` beside it) on eth0 with its default route
+        via the router. Returns the node (``ipv4`` .1, no IPv6, no switch port)."""
+        self.start()
+        if short in self.nodes:
+            raise LabError(f"node {short} exists")
+        if len(short) > 10 or not re.fullmatch(r"[a-z0-9]+", short):
+            raise LabError(f"node name {short!r}: use up to 10 of [a-z0-9]")
+        name = self._add_namespace(short)
+        node = Node(self, name, short, len(self.nodes) + 1, "eth0", f"{subnet}.1", "", 24, 0,
+                    "")
+        self.nodes[short] = node
+        node.link_set("lo", True)
+        port = f"to{short}"
+        router.run([IP, "link", "add", port, "type", "veth", "peer", "name", "eth0", "netns",
+                    name])
+        router.run([IP, "addr", "add", f"{subnet}.254/24", "dev", port])
+        router.link_set(port, True)
+        router.sysctl("net.ipv4.ip_forward", 1)
+        for i in range(1, addresses + 1):
+            node.run([IP, "addr", "add", f"{subnet}.{i}/24", "dev", "eth0"])
+        node.link_set("eth0", True)
+        node.run([IP, "route", "add", "default", "via", f"{subnet}.254"])
         return node
 
     # -- traffic control ----------------------------------------------------------------

@@ -34,18 +34,19 @@ SERVER = textwrap.dedent("""\
     asyncio.run(main())
     """)
 
-# Opens N connections from SOURCE to VIP:PORT; each sends "i seq" and reads it back every
+# Opens N connections from SOURCES (addresses joined by ",", taken in turn) to VIP:PORT; each
+# sends "i seq" and reads it back every
 # 100 ms. Every 200 ms writes {"conns": [[echoes, last echo (monotonic), error, gaps], ...]},
 # gaps: [[last echo before it, seconds], ...] for each time more than 0.5 s passed between
 # two echoes (bench/conntrackd_failover.py reads them).
 CLIENT = textwrap.dedent("""\
     import asyncio, json, os, sys, time
-    vip, port, n, source, out = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4], sys.argv[5]
+    vip, port, n, sources, out = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4].split(","), sys.argv[5]
     conns = [[0, 0.0, "", []] for _ in range(n)]
     async def one(i):
         try:
             r, w = await asyncio.wait_for(
-                asyncio.open_connection(vip, port, local_addr=(source, 0)), 10)
+                asyncio.open_connection(vip, port, local_addr=(sources[i % len(sources)], 0)), 10)
         except Exception as e:
             conns[i][2] = "connect: " + repr(e)
             return
@@ -87,11 +88,13 @@ CLIENT = textwrap.dedent("""\
 
 
 class LongConnections:
-    """N connections from `source` on `node` to vip:port (the client script in `work`)."""
+    """N connections from `source` on `node` to vip:port (the client script in `work`);
+    `source` is one address or several, which the connections take in turn."""
 
-    def __init__(self, node, work: str, vip: str, port: int, n: int, source: str,
+    def __init__(self, node, work: str, vip: str, port: int, n: int, source: str | list[str],
                  name: str = "client"):
-        self.node, self.vip, self.port, self.n, self.source = node, vip, port, n, source
+        self.node, self.vip, self.port, self.n = node, vip, port, n
+        self.source = source if isinstance(source, str) else ",".join(source)
         self.script = os.path.join(work, f"{name}.py")
         self.status_path = os.path.join(work, f"{name}.json")
         self.name = name
