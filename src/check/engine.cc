@@ -6,6 +6,7 @@
 #include <optional>
 #include <set>
 #include <utility>
+#include <variant>
 #include <vector>
 
 #include <signal.h>
@@ -25,6 +26,7 @@
 #include "lb/load_balancer.h"
 #include "lb/nftables_backend.h"
 #include "model/config.h"
+#include "net/link_watch.h"
 #include "net/netlink.h"
 #include "net/netns.h"
 #include "net/rtnetlink.h"
@@ -409,6 +411,7 @@ class CheckEngine final : public control::Engine {
     for (size_t v = 0; v < vss_.size(); ++v) {
       HandleEvents(v, StartVs(vss_[v]));
     }
+    WatchLinks();  // (before the first apply lists the interfaces to hook)
     if (auto r = ApplyLb(/*retry_on_failure=*/false); !r) return r;
     WatchLb();
     if (auto r = ConfigureAnnouncer(config); !r) return r;
@@ -610,6 +613,7 @@ class CheckEngine final : public control::Engine {
       a.drain_timer = 0;
     }
     nft_watch_.reset();
+    if (link_watch_) link_watch_->Close();
     if (syncd_) StopLvsSyncd();
     if (lb_) {
       if (auto r = lb_->Shutdown(); !r) {
@@ -1473,6 +1477,37 @@ class CheckEngine final : public control::Engine {
     return {};
   }
 
+  // nftables DR: the ingress chain hooks the interfaces there are; rtnetlink's link events
+  // say when one comes or goes (the kernel cannot hook interfaces not yet named), and
+  // after lost events the chain is compared with the interfaces all the same.
+  void WatchLinks() {
+    if (!nft_) return;
+    link_watch_ = std::make_unique<net::LinkWatch>(
+        io_,
+        [this](const net::LinkEvent& ev) {
+          if (std::holds_alternative<net::LinkChanged>(ev)) SyncHooks();
+        },
+        [this] { SyncHooks(); });
+    if (auto r = link_watch_->Open(lb_monitor_buffer_); !r) {
+      log::Warning("load balancer: not following link events (" + r.error().ToString() +
+                   "); DR hooks interfaces that come later at its next change");
+      link_watch_.reset();
+    }
+  }
+
+  void SyncHooks() {
+    auto change = nft_->SyncHooks();
+    if (!change) {
+      log::Warning("load balancer: DR ingress hook: " + change.error().ToString());
+      if (change.error().code() == ErrorCode::kUnsupported) link_watch_->Close();  // (once)
+      return;
+    }
+    for (const std::string& name : change->added)
+      log::Info("load balancer: DR ingress hooks interface " + name);
+    for (const std::string& name : change->removed)
+      log::Info("load balancer: DR ingress unhooks interface " + name + " (gone)");
+  }
+
   // Keeps the kernel's load balancer what vigil applied: nftables events and a periodic
   // audit find changes made behind vigil's back, and a restoration undoes them.
   void WatchLb() {
@@ -1665,6 +1700,7 @@ class CheckEngine final : public control::Engine {
   TimerService::Id drain_poll_timer_ = 0;
   std::shared_ptr<pid_t> fifo_reader_;  // lvs_notify_fifo_script's pid while it runs, else 0
   std::unique_ptr<asio::posix::stream_descriptor> nft_watch_;  // a dup of the monitor's fd
+  std::unique_ptr<net::LinkWatch> link_watch_;  // nftables: link events (DR's hooks)
 };
 
 }  // namespace

@@ -482,4 +482,67 @@ std::optional<Batch> BuildBatch(const std::vector<Op>& ops, const State& desired
   return std::move(w).Finish();
 }
 
+std::vector<uint8_t> BuildGetIngressChain(const Options& options) {
+  std::vector<char> buf(kScratch);
+  ChainPtr c(nftnl_chain_alloc());
+  nftnl_chain_set_str(c.get(), NFTNL_CHAIN_TABLE, options.table.c_str());
+  nftnl_chain_set_str(c.get(), NFTNL_CHAIN_NAME, std::string(kIngressChain).c_str());
+  nlmsghdr* h = nftnl_nlmsg_build_hdr(buf.data(), NFT_MSG_GETCHAIN, NFPROTO_NETDEV, NLM_F_ACK, 0);
+  nftnl_chain_nlmsg_build_payload(h, c.get());
+  const auto* p = reinterpret_cast<const uint8_t*>(h);
+  return std::vector<uint8_t>(p, p + h->nlmsg_len);
+}
+
+std::optional<std::vector<std::string>> DecodeChainDevices(const nlmsghdr& message) {
+  if ((message.nlmsg_type & 0xff) != NFT_MSG_NEWCHAIN ||
+      (message.nlmsg_type >> 8) != NFNL_SUBSYS_NFTABLES) {
+    return std::nullopt;
+  }
+  ChainPtr c(nftnl_chain_alloc());
+  if (nftnl_chain_nlmsg_parse(&message, c.get()) < 0) return std::nullopt;
+  std::vector<std::string> out;
+  if (nftnl_chain_is_set(c.get(), NFTNL_CHAIN_DEVICES)) {
+    for (const char* const* d = nftnl_chain_get_array(c.get(), NFTNL_CHAIN_DEVICES);
+         d != nullptr && *d != nullptr; ++d) {
+      out.emplace_back(*d);
+    }
+  } else if (nftnl_chain_is_set(c.get(), NFTNL_CHAIN_DEV)) {
+    out.emplace_back(nftnl_chain_get_str(c.get(), NFTNL_CHAIN_DEV));
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+Batch BuildHookBatch(const std::vector<std::string>& add, const std::vector<std::string>& remove,
+                     const Options& options) {
+  Writer w(options);
+  w.Use(NFPROTO_NETDEV);
+  auto hook = [&](uint16_t type, const std::vector<std::string>& devices) {
+    if (devices.empty()) return;
+    ChainPtr c(nftnl_chain_alloc());
+    nftnl_chain_set_u32(c.get(), NFTNL_CHAIN_FAMILY, NFPROTO_NETDEV);
+    nftnl_chain_set_str(c.get(), NFTNL_CHAIN_TABLE, w.table().c_str());
+    nftnl_chain_set_str(c.get(), NFTNL_CHAIN_NAME, std::string(kIngressChain).c_str());
+    nftnl_chain_set_str(c.get(), NFTNL_CHAIN_TYPE, "filter");
+    nftnl_chain_set_u32(c.get(), NFTNL_CHAIN_HOOKNUM, NF_NETDEV_INGRESS);
+    nftnl_chain_set_s32(c.get(), NFTNL_CHAIN_PRIO, 0);
+    std::vector<const char*> names;
+    std::string list;
+    for (const std::string& d : devices) {
+      names.push_back(d.c_str());
+      list += (list.empty() ? "\"" : ", \"") + d + "\"";
+    }
+    names.push_back(nullptr);
+    nftnl_chain_set_array(c.get(), NFTNL_CHAIN_DEVICES, names.data());
+    const bool add_hooks = type == NFT_MSG_NEWCHAIN;
+    w.Add(type, 0,
+          std::string(add_hooks ? "add" : "delete") + " chain " + std::string(kIngressChain) +
+              " { devices = { " + list + " } }",
+          [&](nlmsghdr* h) { nftnl_chain_nlmsg_build_payload(h, c.get()); });
+  };
+  hook(NFT_MSG_NEWCHAIN, add);
+  hook(NFT_MSG_DELCHAIN, remove);
+  return std::move(w).Finish();
+}
+
 }  // namespace vigil::lb::nft

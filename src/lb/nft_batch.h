@@ -23,7 +23,10 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
+
+#include <linux/netlink.h>
 
 #include "lb/nft_render.h"
 #include "lb/reconciler.h"
@@ -47,6 +50,21 @@ struct Batch {
 // `desired` and `actual`. Returns an empty batch (no bytes) for no operations.
 std::optional<Batch> BuildBatch(const std::vector<Op>& ops, const State& desired,
                                 const State& actual, const Options& options);
+
+// The DR ingress chain's hook (`chain ingress` of `table netdev vigil`, nft_render.h).
+inline constexpr std::string_view kIngressChain = "ingress";
+
+// Returns the request (NFT_MSG_GETCHAIN, acknowledged) for the netdev table's ingress chain.
+std::vector<uint8_t> BuildGetIngressChain(const Options& options);
+// Returns the interfaces a chain message (NFT_MSG_NEWCHAIN: the answer to
+// BuildGetIngressChain) hooks, sorted; nullopt for a message that is not a chain.
+std::optional<std::vector<std::string>> DecodeChainDevices(const nlmsghdr& message);
+// Returns the batch that hooks the ingress chain to the interfaces `add` (NFT_MSG_NEWCHAIN
+// with those devices: the kernel adds them to the chain's) and then unhooks it from
+// `remove` (NFT_MSG_DELCHAIN with those devices: only they go), as one transaction; an
+// empty batch when both are empty.
+Batch BuildHookBatch(const std::vector<std::string>& add, const std::vector<std::string>& remove,
+                     const Options& options);
 
 }  // namespace vigil::lb::nft
 

@@ -63,9 +63,9 @@
 // (frames for this host only, not those a switch floods to every port). The ingress hook is on every interface of the namespace but loopback
 // (Options::dr_hook_devices, listed by the backend whenever it renders a DR service through
 // libnftables): a packet for a DR virtual service is scheduled whichever link it comes in
-// by. A device that goes keeps its name in the hook (the kernel hooks it again if it comes
-// back); one that comes with a new name is hooked at the next change of a DR service
-// itself (not of its real servers, which go as batches: nft_batch.h) or reload. Per service, s_<key> hashes the client into
+// by. Interfaces that come later are added to the hook, and those that go removed from
+// it, as rtnetlink reports them (NftablesBackend::SyncHooks: one batch). Per service,
+// s_<key> hashes the client into
 // a slot map of verdicts, as for NAT (only sh and mh: without connection state, a counting
 // scheduler would send each packet of a connection elsewhere):
 //   jhash ip saddr [. th sport] mod N seed 0x0 vmap @v_<key>    { slot : goto d_<key>_<dest> }

@@ -11,6 +11,7 @@
 #include <cerrno>
 
 #include <algorithm>
+#include <iterator>
 #include <set>
 #include <utility>
 
@@ -40,6 +41,15 @@ Result<void> NetlinkBatchRunner::Commit(const nft::Batch& batch) {
     return std::unexpected(Error::FromErrno(r.error().sys_errno(), std::move(context)));
   }
   return Fail(r.error().code(), "nftables: " + r.error().context(), r.error().sys_errno());
+}
+
+Result<void> NftBatchRunner::Query(std::span<const uint8_t>, const net::NetlinkReplyHandler&) {
+  return Fail(ErrorCode::kUnsupported, "nftables: no netlink socket to ask the kernel");
+}
+
+Result<void> NetlinkBatchRunner::Query(std::span<const uint8_t> request,
+                                       const net::NetlinkReplyHandler& on_reply) {
+  return socket_.Transact(request, on_reply);
 }
 
 namespace {
@@ -219,6 +229,39 @@ Result<std::vector<std::string>> NftablesBackend::Audit(const State& owned) {
     return std::vector<std::string>{"table " + nft::TableRef(options_) + " is missing"};
   }
   return nft::AuditTable(*out, owned, options_, kAuditFindings);
+}
+
+Result<NftablesBackend::HookChange> NftablesBackend::SyncHooks() {
+  if (!batches_) {
+    return Fail(ErrorCode::kUnsupported,
+                "no nftables netlink socket: interfaces are hooked at the next DR change");
+  }
+  std::optional<std::vector<std::string>> hooked;
+  auto asked = batches_->Query(nft::BuildGetIngressChain(options_), [&](const nlmsghdr& m) {
+    if (!hooked) hooked = nft::DecodeChainDevices(m);
+  });
+  if (!asked) {
+    if (asked.error().code() == ErrorCode::kNotFound) return HookChange{};  // no DR service
+    return Fail(asked.error().code(),
+                "reading chain netdev " + options_.table + " " + std::string(nft::kIngressChain) +
+                    ": " + asked.error().ToString(),
+                asked.error().sys_errno());
+  }
+  if (!hooked) return HookChange{};
+  std::vector<std::string> now = hook_devices_();
+  std::sort(now.begin(), now.end());
+  HookChange change;
+  std::set_difference(now.begin(), now.end(), hooked->begin(), hooked->end(),
+                      std::back_inserter(change.added));
+  // (A chain keeps at least one device: with none left, the gone ones stay.)
+  if (!now.empty()) {
+    std::set_difference(hooked->begin(), hooked->end(), now.begin(), now.end(),
+                        std::back_inserter(change.removed));
+  }
+  const nft::Batch batch = nft::BuildHookBatch(change.added, change.removed, options_);
+  if (batch.bytes.empty()) return change;
+  if (auto r = Own([&] { return batches_->Commit(batch); }); !r) return std::unexpected(r.error());
+  return change;
 }
 
 Result<void> NftablesBackend::Teardown() {

@@ -7,6 +7,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -35,6 +36,10 @@ class NftBatchRunner {
   // kernel rejects a message, nothing is applied and the Error names that message's step,
   // with the kernel's errno (a missing chain or element is kNotFound).
   virtual Result<void> Commit(const nft::Batch& batch) = 0;
+  // Sends one request (a complete nftables message) and passes each message of the answer
+  // to `on_reply` (net::NetlinkTransport::Transact). By default: kUnsupported.
+  virtual Result<void> Query(std::span<const uint8_t> request,
+                             const net::NetlinkReplyHandler& on_reply);
 };
 
 // NftBatchRunner over one persistent NETLINK_NETFILTER socket, opened in the network
@@ -44,6 +49,8 @@ class NetlinkBatchRunner final : public NftBatchRunner {
   static Result<std::unique_ptr<NetlinkBatchRunner>> Open(
       net::ReceiveBuffer receive_buffer = net::NetlinkSocket::kDefaultReceiveBuffer);
   Result<void> Commit(const nft::Batch& batch) override;
+  Result<void> Query(std::span<const uint8_t> request,
+                     const net::NetlinkReplyHandler& on_reply) override;
 
  private:
   explicit NetlinkBatchRunner(net::NetlinkSocket socket) : socket_(std::move(socket)) {}
@@ -106,6 +113,18 @@ class NftablesBackend final : public Backend {
   void set_hook_devices(std::function<std::vector<std::string>()> list) {
     hook_devices_ = std::move(list);
   }
+  // What SyncHooks changed: the interfaces hooked and unhooked.
+  struct HookChange {
+    std::vector<std::string> added, removed;
+  };
+  // Makes the DR ingress chain, if there is one, hook the namespace's interfaces as they
+  // are now (but loopback: NonLoopbackInterfaces, or set_hook_devices'): those it lacks are
+  // added and those gone are removed, in one batch. The kernel holds the list, so this
+  // reads it (nothing changes while the interfaces are those hooked). An interface comes
+  // and goes with rtnetlink's link events, which the caller follows. Needs the
+  // NftBatchRunner (kUnsupported without one).
+  Result<HookChange> SyncHooks();
+
   // Returns "inet vigil" (the table this backend keeps).
   std::string table() const { return nft::TableRef(options_); }
 

@@ -23,6 +23,7 @@
 #include "model/config.h"
 #include "net/interface_table.h"
 #include "net/link_monitor.h"
+#include "net/link_watch.h"
 #include "net/netns.h"
 #include "net/nft_runner.h"
 #include "net/netlink.h"
@@ -37,7 +38,6 @@
 #include "vrrp/instance_spec.h"
 #include "vrrp/kernel_addresses.h"
 #include "vrrp/link_debounce.h"
-#include "vrrp/link_watch.h"
 #include "vrrp/lvs_syncd.h"
 #include "vrrp/notifier.h"
 #include "vrrp/packet.h"
@@ -1407,8 +1407,8 @@ class EngineImpl final : public control::Engine {
   LinkDebounce debounce_;  // links_' usability as it counts (interface_up_down_delays)
   asio::steady_timer debounce_timer_{io_};
   // Link and address notifications; after lost ones, everything is read again (Resync).
-  LinkWatch links_watch_{io_, [this](const net::LinkEvent& ev) { OnLinkEvent(ev); },
-                         [this] { Resync(); }};
+  net::LinkWatch links_watch_{io_, [this](const net::LinkEvent& ev) { OnLinkEvent(ev); },
+                              [this] { Resync(); }};
   bool dynamic_interfaces_ = false;
   AdvertReceivers receivers_;  // before instances_: instances leave it as they go
   Trackers trackers_;          // tells every instance when a tracked status changes

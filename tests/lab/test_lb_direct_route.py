@@ -23,23 +23,27 @@ import pytest
 import lab as lablib
 
 VIP = "10.99.0.100"
+VIP6 = "fd00:99::100"
 PORT = 8000
 CHECK_PORT = 8080
 SOURCES = ["10.99.1.1", "10.99.1.2"]
+SOURCES6 = ["fd00:99:1::1", "fd00:99:1::2"]
 FLOWS_PER_SOURCE = 30
 
 SERVER = textwrap.dedent("""\
     import socket, sys, threading
     name, port, check_port = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+    family = socket.AF_INET6 if sys.argv[4] == "6" else socket.AF_INET
     def serve(p, answer):
-        s = socket.socket()
+        s = socket.socket(family)
         s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        s.bind(("0.0.0.0", p))
+        s.bind(("::" if family == socket.AF_INET6 else "0.0.0.0", p))
         s.listen(256)
         while True:
             c, peer = s.accept()
             if answer:
-                c.sendall(f"{name} {peer[0]}:{peer[1]}".encode())
+                host = f"[{peer[0]}]" if ":" in peer[0] else peer[0]
+                c.sendall(f"{name} {host}:{peer[1]}".encode())
             c.close()
     threading.Thread(target=serve, args=(check_port, False), daemon=True).start()
     serve(port, True)
@@ -48,10 +52,11 @@ SERVER = textwrap.dedent("""\
 CLIENT = textwrap.dedent("""\
     import json, socket, sys
     vip, port, per = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+    family = socket.AF_INET6 if ":" in vip else socket.AF_INET
     out = {}
     for source in sys.argv[4:]:
         for sport in range(41000, 41000 + per):
-            s = socket.socket()
+            s = socket.socket(family)
             s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             s.bind((source, sport))
             s.settimeout(2)
@@ -61,15 +66,20 @@ CLIENT = textwrap.dedent("""\
             except OSError as e:
                 got = "ERR " + type(e).__name__
             s.close()
-            out[f"{source}:{sport}"] = got
+            out[f"[{source}]:{sport}" if ":" in source else f"{source}:{sport}"] = got
     print(json.dumps(out))
     """)
 
 
 class DrLab:
-    def __init__(self, lab, vigild_path: str, servers: int = 3):
+    def __init__(self, lab, vigild_path: str, servers: int = 3, family: int = 4,
+                 scheduler: str = "sh"):
         self.lab = lab
         self.vigild_path = vigild_path
+        self.family = family
+        self.scheduler = scheduler
+        self.vip = VIP6 if family == 6 else VIP
+        self.sources = SOURCES6 if family == 6 else SOURCES
         self.work = lab.workdir
         self.client = lab.add_node("client")
         self.lb = lab.add_node("lb1")
@@ -79,21 +89,38 @@ class DrLab:
         for name, text in (("server.py", SERVER), ("client.py", CLIENT)):
             with open(os.path.join(self.work, name), "w") as f:
                 f.write(text)
-        for source in SOURCES:
-            self.client.run([lablib.IP, "addr", "add", f"{source}/32", "dev", "eth0"])
-        self.client.run([lablib.IP, "route", "replace", f"{VIP}/32", "via", self.lb.ipv4])
         self.lb.sysctl("net.ipv4.ip_forward", 0)
+        self.lb.sysctl("net.ipv6.conf.all.forwarding", 0)
+        if family == 6:
+            for source in SOURCES6:
+                self.client.run([lablib.IP, "-6", "addr", "add", f"{source}/128", "dev", "eth0",
+                                 "nodad"])
+            for node in self.rs:
+                node.run([lablib.IP, "-6", "addr", "add", f"{VIP6}/128", "dev", "lo", "nodad"])
+                node.run([lablib.IP, "-6", "route", "replace", "fd00:99:1::/64", "via",
+                          self.client.ipv6])
+        else:
+            for source in SOURCES:
+                self.client.run([lablib.IP, "addr", "add", f"{source}/32", "dev", "eth0"])
+            for node in self.rs:
+                node.run([lablib.IP, "addr", "add", f"{VIP}/32", "dev", "lo"])
+                node.sysctl("net.ipv4.conf.all.arp_ignore", 1)
+                node.sysctl("net.ipv4.conf.all.arp_announce", 2)
+                # The flow sources are on the client, on the same link.
+                node.run([lablib.IP, "route", "replace", "10.99.1.0/24", "via",
+                          self.client.ipv4])
         for node in self.rs:
-            node.run([lablib.IP, "addr", "add", f"{VIP}/32", "dev", "lo"])
-            node.sysctl("net.ipv4.conf.all.arp_ignore", 1)
-            node.sysctl("net.ipv4.conf.all.arp_announce", 2)
-            # The flow sources are on the client, on the same link.
-            node.run([lablib.IP, "route", "replace", "10.99.1.0/24", "via", self.client.ipv4])
             self.start_server(node)
+        self.client.run([lablib.IP, "route", "replace",
+                         f"{self.vip}/{128 if family == 6 else 32}", "via", self.address(self.lb)])
+
+    def address(self, node) -> str:
+        return node.ipv6 if self.family == 6 else node.ipv4
 
     def start_server(self, node) -> None:
         proc = node.spawn([lablib.PYTHON, os.path.join(self.work, "server.py"), node.short,
-                           str(PORT), str(CHECK_PORT)], log_name=f"{node.short}-server.log")
+                           str(PORT), str(CHECK_PORT), str(self.family)],
+                          log_name=f"{node.short}-server.log")
         self.servers[node.short] = proc
         lablib.wait_until(
             lambda: node.run(["ss", "-Htln", f"sport = :{PORT}"]).stdout.strip(),
@@ -106,7 +133,7 @@ class DrLab:
 
     def config(self) -> str:
         servers = "".join(textwrap.indent(textwrap.dedent(f"""\
-            real_server {rs.ipv4} {PORT} {{
+            real_server {self.address(rs)} {PORT} {{
                 weight 1
                 TCP_CHECK {{
                     connect_port {CHECK_PORT}
@@ -119,17 +146,17 @@ class DrLab:
                 vigil_control_socket {self.work}/lb1.ctl
                 vigil_lb_backend nftables
             }}
-            virtual_server {VIP} {PORT} {{
+            virtual_server {self.vip} {PORT} {{
                 delay_loop 1
-                lb_algo sh
-                sh-port
+                lb_algo {self.scheduler}
+                {self.scheduler}-port
                 lb_kind DR
                 protocol TCP
             """) + servers + "}\n"
 
     def start(self) -> None:
         self.daemon = self.lb.spawn_vigild(self.vigild_path, self.config())
-        self.wait_servers({rs.ipv4 for rs in self.rs})
+        self.wait_servers({self.address(rs) for rs in self.rs})
 
     def netdev_table(self) -> list[dict]:
         """The netdev table's objects from `nft -j list ruleset`, handles left out."""
@@ -144,8 +171,10 @@ class DrLab:
         return items
 
     def servers_in_table(self) -> set[str]:
-        prefix = f"d_tcp_{VIP}_{PORT}_"
-        return {i["chain"]["name"][len(prefix):].rsplit("_", 1)[0] for i in self.netdev_table()
+        """The real servers with a chain, by address (chain names spell ':' as '-')."""
+        prefix = f"d_tcp_{self.vip.replace(':', '-')}_{PORT}_"
+        return {i["chain"]["name"][len(prefix):].rsplit("_", 1)[0].replace("-", ":")
+                for i in self.netdev_table()
                 if "chain" in i and i["chain"]["name"].startswith(prefix)}
 
     def wait_servers(self, want: set[str], timeout: float = 20) -> None:
@@ -154,8 +183,9 @@ class DrLab:
                           message=f"lb1 to schedule {sorted(want)}")
 
     def flows(self) -> dict[str, str]:
-        out = self.client.run([lablib.PYTHON, os.path.join(self.work, "client.py"), VIP,
-                               str(PORT), str(FLOWS_PER_SOURCE), *SOURCES], timeout=120).stdout
+        out = self.client.run([lablib.PYTHON, os.path.join(self.work, "client.py"), self.vip,
+                               str(PORT), str(FLOWS_PER_SOURCE), *self.sources],
+                              timeout=120).stdout
         return json.loads(out)
 
     def stop(self) -> None:
@@ -271,3 +301,62 @@ def test_lb_dr_real_servers_answer_the_client_directly_and_a_failure_leaves_the_
     drlab.daemon.send_signal(signal.SIGTERM)
     drlab.daemon.wait(timeout=10)
     assert drlab.netdev_table() == []
+
+
+def hook_line(drlab) -> str:
+    """The ingress chain's hook as nft says it (its JSON leaves the devices out)."""
+    out = drlab.lb.run([lablib.NFT, "list", "chain", "netdev", "vigil", "ingress"]).stdout
+    return next(line.strip() for line in out.splitlines() if "hook ingress" in line)
+
+
+def add_client_link(drlab) -> None:
+    """A second link, client eth1 (10.98.0.1/30) to lb1 eth1 (.2), the client's way to the
+    VIP; the real servers' answers still come back over the bridge (eth0)."""
+    drlab.client.run([lablib.IP, "link", "add", "eth1", "type", "veth", "peer", "name", "eth1",
+                      "netns", drlab.lb.name])
+    drlab.client.run([lablib.IP, "addr", "add", "10.98.0.1/30", "dev", "eth1"])
+    drlab.lb.run([lablib.IP, "addr", "add", "10.98.0.2/30", "dev", "eth1"])
+    drlab.lb.link_set("eth1", True)
+    drlab.client.link_set("eth1", True)
+    drlab.client.run([lablib.IP, "route", "replace", f"{VIP}/32", "via", "10.98.0.2",
+                      "dev", "eth1"])
+
+
+def test_lb_dr_hooks_an_interface_that_comes_later_and_again_after_it_goes(drlab):
+    drlab.start()
+    flows = drlab.flows()
+    assert set(by_server(flows)) == {"rs1", "rs2", "rs3"}, by_server(flows)
+    assert hook_line(drlab) == \
+        'type filter hook ingress device "eth0" priority filter; policy accept;'
+    # (The client's answers arrive by eth0 while it sends by eth1.)
+    for key in ("all", "default", "eth0"):
+        drlab.client.sysctl(f"net.ipv4.conf.{key}.rp_filter", 0)
+
+    def log() -> str:
+        with open(drlab.daemon.log_path) as f:
+            return f.read()
+
+    # A link that comes after the DR virtual server: hooked without a reload, and the same
+    # flows reach the same real servers through it.
+    add_client_link(drlab)
+    lablib.wait_until(lambda: "eth1" in hook_line(drlab), timeout=10,
+                      message="lb1 to hook eth1")
+    assert hook_line(drlab) == \
+        "type filter hook ingress devices = { eth0, eth1 } priority filter; policy accept;"
+    assert "DR ingress hooks interface eth1" in log()
+    assert drlab.flows() == flows
+
+    # It goes: unhooked. It comes back under the same name: hooked again.
+    drlab.lb.run([lablib.IP, "link", "del", "eth1"])
+    lablib.wait_until(lambda: "eth1" not in hook_line(drlab), timeout=10,
+                      message="lb1 to unhook eth1")
+    assert hook_line(drlab) == \
+        'type filter hook ingress device "eth0" priority filter; policy accept;'
+    assert "DR ingress unhooks interface eth1 (gone)" in log()
+    add_client_link(drlab)
+    lablib.wait_until(lambda: "eth1" in hook_line(drlab), timeout=10,
+                      message="lb1 to hook eth1 again")
+    assert drlab.flows() == flows
+    # No restoration: the hook's changes are vigild's own, not someone else's.
+    assert "load balancer: restored" not in log(), log()
+

@@ -1,12 +1,15 @@
 #include "lb/nft_batch.h"
 
 #include <gtest/gtest.h>
+#include <libnftnl/chain.h>
 #include <libnftnl/rule.h>
+#include <linux/netfilter.h>
 #include <linux/netfilter/nf_tables.h>
 #include <linux/netfilter/nfnetlink.h>
 #include <linux/netlink.h>
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -386,6 +389,42 @@ TEST(NftBatchTest, MhSelectorHashesTheClientAsSh) {
             "  [ hash reg 1 = jhash(reg 2, 8, 0x0) % mod 65537 ]\n"
             "  [ lookup reg 1 set v_tcp_10.0.0.1_80 dreg 1 ]\n"
             "  [ nat dnat ip addr_min reg 1 proto_min reg 9 ]\n");
+}
+
+// The ingress chain's hook: devices added in a NEWCHAIN (an update: the chain exists) and
+// removed in a DELCHAIN, the chain's hook (ingress, priority 0) and type beside them, as
+// nft sends them; a chain message read back gives its devices sorted.
+TEST(NftBatchTest, HookBatchAddsThenRemovesDevicesAndChainsDecode) {
+  EXPECT_TRUE(BuildHookBatch({}, {}, Options{}).bytes.empty());
+  const Batch b = BuildHookBatch({"eth2", "eth1"}, {"eth0"}, Options{.table = "vigil_x"});
+  EXPECT_EQ(Lines(b.steps),
+            "begin\n"
+            "netdev vigil_x: add chain ingress { devices = { \"eth2\", \"eth1\" } }\n"
+            "netdev vigil_x: delete chain ingress { devices = { \"eth0\" } }\n"
+            "end\n");
+  EXPECT_EQ(Headers(b), "BEGIN\nNEWCHAIN\nDELCHAIN ack\nEND\n");
+  const auto messages = Messages(b);
+  ASSERT_EQ(messages.size(), 4u);
+  const auto* added = reinterpret_cast<const nlmsghdr*>(messages[1].data());
+  EXPECT_EQ(reinterpret_cast<const nfgenmsg*>(NLMSG_DATA(added))->nfgen_family, NFPROTO_NETDEV);
+  // (The kernel answers a GETCHAIN with the chain in this form.)
+  EXPECT_EQ(DecodeChainDevices(*added), (std::vector<std::string>{"eth1", "eth2"}));
+  EXPECT_EQ(DecodeChainDevices(*reinterpret_cast<const nlmsghdr*>(messages[2].data())),
+            std::nullopt);  // (a DELCHAIN is not an answer)
+  std::unique_ptr<nftnl_chain, void (*)(const nftnl_chain*)> c(nftnl_chain_alloc(),
+                                                                 nftnl_chain_free);
+  ASSERT_GE(nftnl_chain_nlmsg_parse(added, c.get()), 0);
+  EXPECT_STREQ(nftnl_chain_get_str(c.get(), NFTNL_CHAIN_TABLE), "vigil_x");
+  EXPECT_STREQ(nftnl_chain_get_str(c.get(), NFTNL_CHAIN_NAME), "ingress");
+  EXPECT_STREQ(nftnl_chain_get_str(c.get(), NFTNL_CHAIN_TYPE), "filter");
+  EXPECT_EQ(nftnl_chain_get_u32(c.get(), NFTNL_CHAIN_HOOKNUM), uint32_t{NF_NETDEV_INGRESS});
+  EXPECT_EQ(nftnl_chain_get_s32(c.get(), NFTNL_CHAIN_PRIO), 0);
+
+  const std::vector<uint8_t> get = BuildGetIngressChain(Options{});
+  const auto* h = reinterpret_cast<const nlmsghdr*>(get.data());
+  EXPECT_EQ(NFNL_MSG_TYPE(h->nlmsg_type), NFT_MSG_GETCHAIN);
+  EXPECT_EQ(h->nlmsg_flags, NLM_F_REQUEST | NLM_F_ACK);
+  EXPECT_EQ(get.size(), h->nlmsg_len);
 }
 
 }  // namespace

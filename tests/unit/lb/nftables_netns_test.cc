@@ -18,6 +18,7 @@
 #include <cerrno>
 #include <map>
 #include <vector>
+#include <cstdlib>
 #include <cstring>
 #include <functional>
 #include <nlohmann/json.hpp>
@@ -938,6 +939,80 @@ TEST(NftablesMaglevTest, KernelHoldsTheTableAndAFailureMovesOnlyItsShare) {
             "one fails: ok, batches 1 (batched), libnftables 0, moved 6699 (its own 6554)\n"
             "all fail and return: batched, libnftables 0\n"
             "it comes back, audit: the same table: yes");
+}
+
+// Interfaces come and go after a DR service is applied: SyncHooks hooks the ingress chain
+// to each that comes and unhooks it from each that goes, one batch each time, and the
+// nftables monitor reports none of it as someone else's change.
+std::string HookScenario() {
+  auto socket = NetlinkBatchRunner::Open();
+  if (!socket) return "open: " + socket.error().ToString();
+  NftablesBackend backend(std::make_unique<LibNftablesRunner>(), nft::Options{},
+                          std::move(*socket));
+  backend.set_device_lookup([](const State& s) {
+    std::map<IpAddress, std::string> out;
+    for (const auto& [k, e] : s.services) {
+      for (const auto& [dk, d] : e.destinations) out[dk.address] = "lo";
+    }
+    return out;
+  });
+  std::vector<std::string> interfaces;  // (none but lo: the chain hooks lo)
+  backend.set_hook_devices([&] { return interfaces; });
+  LibNftablesRunner nft;
+  std::string out;
+  auto step = [&](const std::string& what) {
+    auto change = backend.SyncHooks();
+    out += what + ": ";
+    if (!change) {
+      out += change.error().ToString() + "\n";
+      return;
+    }
+    for (const std::string& a : change->added) out += "+" + a + " ";
+    for (const std::string& r : change->removed) out += "-" + r + " ";
+    auto hook = nft.Run("list chain netdev vigil ingress", false);
+    if (hook) {
+      const size_t at = hook->find("type filter");
+      out += "| " + hook->substr(at, hook->find(" priority", at) - at);
+    }
+    out += "\n";
+  };
+  step("no DR service");
+  Service svc = Tcp("10.0.0.1", 80, Scheduler::kSh);
+  Destination a = Dest("10.1.0.1", 80);
+  a.forwarding = Forwarding::kDirectRoute;
+  State dr;
+  dr.Put(svc);
+  dr.PutDestination(svc.key, a);
+  if (std::string r = Converge(backend, dr); r != "ok") return r;
+  if (auto w = backend.Watch(); !w) return "watch: " + w.error().ToString();
+  step("applied");
+  if (std::system("ip link add vt0 type veth peer name vp0 && "
+                  "ip link add vt1 type veth peer name vp1") != 0) {
+    return "ip link add failed";
+  }
+  interfaces = {"vt1", "vt0"};  // (the peers are left out)
+  step("vt0, vt1 come");
+  step("again");
+  if (std::system("ip link del vt0") != 0) return "ip link del failed";
+  interfaces = {"vt1"};
+  step("vt0 goes");
+  interfaces = {};
+  step("none left");
+  auto findings = backend.Audit(dr);
+  if (!findings) return "audit: " + findings.error().ToString();
+  return out + "audit: " + Lines(*findings) + "seen: " + Lines(backend.TakeChanges());
+}
+
+TEST(NftablesNetnsTest, SyncHooksFollowsTheInterfaces) {
+  RUN_IN_NETNS_OR_SKIP(result, HookScenario);
+  EXPECT_EQ(result.text,
+            "no DR service: \n"
+            "applied: | type filter hook ingress device \"lo\"\n"
+            "vt0, vt1 come: +vt0 +vt1 -lo | type filter hook ingress devices = { vt0, vt1 }\n"
+            "again: | type filter hook ingress devices = { vt0, vt1 }\n"
+            "vt0 goes: -vt0 | type filter hook ingress device \"vt1\"\n"
+            "none left: | type filter hook ingress device \"vt1\"\n"
+            "audit: seen: ");
 }
 
 }  // namespace

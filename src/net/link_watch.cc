@@ -1,11 +1,11 @@
-#include "vrrp/link_watch.h"
+#include "net/link_watch.h"
 
 #include <asio.hpp>
 
 #include "base/fd.h"
 #include "base/log.h"
 
-namespace vigil::vrrp {
+namespace vigil::net {
 
 struct LinkWatch::Watcher {
   Watcher(asio::io_context& io, int fd) : desc(io, fd) {}
@@ -17,8 +17,8 @@ LinkWatch::LinkWatch(asio::io_context& io, OnEvent on_event, OnOverrun on_overru
 
 LinkWatch::~LinkWatch() { Close(); }
 
-Result<void> LinkWatch::Open(net::ReceiveBuffer receive_buffer) {
-  auto mon = net::LinkMonitor::Open(receive_buffer);
+Result<void> LinkWatch::Open(ReceiveBuffer receive_buffer) {
+  auto mon = LinkMonitor::Open(receive_buffer);
   if (!mon) return std::unexpected(mon.error());
   monitor_.emplace(std::move(*mon));
   watcher_ = std::make_unique<Watcher>(io_, fd::Dup(monitor_->fd()).Release());
@@ -50,4 +50,4 @@ void LinkWatch::Watch() {
   });
 }
 
-}  // namespace vigil::vrrp
+}  // namespace vigil::net

@@ -1,10 +1,10 @@
-// LinkWatch: the VRRP engine's subscription to the kernel's link and address notifications
-// (net::LinkMonitor) on its event loop. One lifecycle: Open at start, Close at stop. Each
+// LinkWatch: an engine's subscription to the kernel's link and address notifications
+// (LinkMonitor) on its event loop. One lifecycle: Open at start, Close at stop. Each
 // notification is handed on in order; after the kernel dropped some (receive buffer
 // overrun) none of the batch is: the engine is asked to re-read everything instead, since
 // the events that arrived are only a part of the story.
-#ifndef VIGIL_VRRP_LINK_WATCH_H_
-#define VIGIL_VRRP_LINK_WATCH_H_
+#ifndef VIGIL_NET_LINK_WATCH_H_
+#define VIGIL_NET_LINK_WATCH_H_
 
 #include <functional>
 #include <memory>
@@ -17,11 +17,11 @@ namespace asio {
 class io_context;
 }
 
-namespace vigil::vrrp {
+namespace vigil::net {
 
 class LinkWatch {
  public:
-  using OnEvent = std::function<void(const net::LinkEvent&)>;
+  using OnEvent = std::function<void(const LinkEvent&)>;
   using OnOverrun = std::function<void()>;
 
   LinkWatch(asio::io_context& io, OnEvent on_event, OnOverrun on_overrun);
@@ -31,7 +31,7 @@ class LinkWatch {
 
   // Subscribes with a socket receive buffer of `receive_buffer` bytes (the kernel doubles
   // it) and starts handing notifications on.
-  Result<void> Open(net::ReceiveBuffer receive_buffer);
+  Result<void> Open(ReceiveBuffer receive_buffer);
   // Stops: no handler is called any more.
   void Close();
 
@@ -42,11 +42,11 @@ class LinkWatch {
   asio::io_context& io_;
   OnEvent on_event_;
   OnOverrun on_overrun_;
-  std::optional<net::LinkMonitor> monitor_;
+  std::optional<LinkMonitor> monitor_;
   std::unique_ptr<Watcher> watcher_;  // the monitor's descriptor on the event loop
   bool closed_ = false;
 };
 
-}  // namespace vigil::vrrp
+}  // namespace vigil::net
 
-#endif  // VIGIL_VRRP_LINK_WATCH_H_
+#endif  // VIGIL_NET_LINK_WATCH_H_
