@@ -982,6 +982,23 @@ void BuildVrrpInstance(const Node& n, model::Config& cfg, Diagnostics& diags) {
     diags.Fatal(at, who + ": unicast without an interface needs unicast_src_ip");
     return;
   }
+  if (!v.interface) {
+    // keepalived (upstream; 2.2.7 refuses every instance without an interface): an IPv6
+    // source must not be link-local, and a VIP without `dev` has no interface to go on.
+    if (v.unicast_src_ip->is_v6() && v.unicast_src_ip->IsLinkLocal()) {
+      diags.Fatal(at, who + ": without an interface, unicast_src_ip must not be link-local");
+      return;
+    }
+    for (auto* list : {&v.virtual_ipaddress, &v.virtual_ipaddress_excluded})
+      std::erase_if(*list, [&](const model::VirtualAddress& a) {
+        if (a.dev) return false;
+        diags.Error(SourceLoc{a.loc.file, a.loc.line, a.loc.column},
+                    who + ": " + (list == &v.virtual_ipaddress ? "" : "excluded ") + "VIP " +
+                        a.prefix.ToString() + " has no dev and the instance no interface; "
+                        "removed");
+        return true;
+      });
+  }
   if (unicast && v.strict_mode) {
     diags.Fatal(at, who + ": unicast peers are not allowed in strict mode");
     return;

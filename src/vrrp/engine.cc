@@ -497,6 +497,7 @@ class EngineImpl final : public control::Engine {
   void SetUpDownDelays(const VrrpSpec& spec) {
     debounce_.SetDelays(spec.up_down_delays);
     for (const auto& s : spec.instances) {
+      if (s.interface.empty()) continue;
       const UpDownDelays before = debounce_.DelaysOf(s.interface);
       if (!debounce_.Cap(s.interface, s.params.down_timer_adverts, s.params.advert_interval))
         continue;
@@ -515,6 +516,7 @@ class EngineImpl final : public control::Engine {
   // update_master_adver_int), so that the link delay stays below its down timer.
   void CapForMasterInterval(Instance& in) {
     const auto interval = in.sm->master_advert_interval();
+    if (in.spec.interface.empty()) return;
     if (in.debounce_capped_for.count() != 0 && interval >= in.debounce_capped_for) return;
     in.debounce_capped_for = interval;
     if (debounce_.Cap(in.spec.interface, in.spec.params.down_timer_adverts, interval)) {
@@ -605,7 +607,7 @@ class EngineImpl final : public control::Engine {
     in.advertised = AdvertisedAddresses(s);
     in.sm = std::make_unique<StateMachine>(s.params);
     if (maintenance_) in.sm->Handle(Hold{true}, steady_clock::now());  // before Startup: no actions
-    if (!LinkByName(s.interface)) {
+    if (!s.interface.empty() && !LinkByName(s.interface)) {
       if (!dynamic_interfaces_)
         return Fail(ErrorCode::kNotFound,
                     "vrrp_instance " + s.name + ": interface '" + s.interface +
@@ -634,15 +636,19 @@ class EngineImpl final : public control::Engine {
   // VMAC, primary address, sender and (shared) receiver.
   Result<void> Bind(Instance& in) {
     const InstanceSpec& s = in.spec;
-    // The full record (MAC included): a notification carries only name and flags.
-    auto fresh = rtnl_->LinkByName(s.interface);
-    if (!fresh) {
-      if (fresh.error().code() == ErrorCode::kNotFound)
-        return Fail(ErrorCode::kNotFound, "interface '" + s.interface + "' does not exist");
-      return std::unexpected(fresh.error());
+    // An instance without an interface (unicast from unicast_src_ip) has no link.
+    net::LinkInfo link;
+    if (!s.interface.empty()) {
+      // The full record (MAC included): a notification carries only name and flags.
+      auto fresh = rtnl_->LinkByName(s.interface);
+      if (!fresh) {
+        if (fresh.error().code() == ErrorCode::kNotFound)
+          return Fail(ErrorCode::kNotFound, "interface '" + s.interface + "' does not exist");
+        return std::unexpected(fresh.error());
+      }
+      PutLink(*fresh);
+      link = std::move(*fresh);
     }
-    PutLink(*fresh);
-    const net::LinkInfo& link = *fresh;
     in.ifindex = link.ifindex;
     in.send_ifindex = in.ifindex;
     in.vip_ifindex = in.ifindex;
@@ -672,7 +678,7 @@ class EngineImpl final : public control::Engine {
                      (vrf ? " is not a VRF" : " does not exist") + "; adverts not bound to it");
       }
     }
-    if (s.promote_secondaries) {
+    if (s.promote_secondaries && !s.interface.empty()) {
       if (auto r = sysctl_.Set(net::Ipv4ConfKey(s.interface, "promote_secondaries"), "1"); !r)
         log::Warning(s.name + ": promote_secondaries on " + s.interface + ": " +
                      r.error().ToString());
@@ -683,7 +689,14 @@ class EngineImpl final : public control::Engine {
     in.primary = *primary;
     in.sm->set_primary_address(in.primary);
 
-    if (auto r = in.sender.Open(s, in.send_ifindex, in.primary); !r) return r;
+    // Without an interface, the sockets bind to unicast_src_ip: FAULT until it is added.
+    auto missing_source = [&](const Error& e) {
+      in.lacks_address = s.interface.empty() && e.sys_errno() == EADDRNOTAVAIL;
+    };
+    if (auto r = in.sender.Open(s, in.send_ifindex, in.primary); !r) {
+      missing_source(r.error());
+      return r;
+    }
 
     net::VrrpReceiveOptions ro;
     ro.family = AfOf(s.family);
@@ -695,7 +708,10 @@ class EngineImpl final : public control::Engine {
     else ro.group = ToRaw(s.multicast_group);
     in.rx_mtu = link.mtu;
     auto key = receivers_.Join(ro, s.params.vrid, s.name, RxBufBytes(s, link.mtu));
-    if (!key) return std::unexpected(key.error());
+    if (!key) {
+      missing_source(key.error());
+      return std::unexpected(key.error());
+    }
     in.receiver_key = *key;
     in.bound = true;
     in.bind_error.clear();
@@ -720,13 +736,20 @@ class EngineImpl final : public control::Engine {
       Unbind(in);
       std::string why = r.error().ToString();
       if (why != in.bind_error)
-        log::Warning(in.spec.name + ": cannot use interface " + in.spec.interface + " yet: " +
-                     why + "; staying in FAULT");
+        log::Warning(in.spec.name + ": cannot use " + Where(in) + " yet: " + why +
+                     "; staying in FAULT");
       in.bind_error = why;
       return;
     }
-    log::Notice(in.spec.name + ": bound to interface " + in.spec.interface + " (index " +
-                std::to_string(in.ifindex) + ", adverts from " + in.primary.ToString() + ")");
+    log::Notice(in.spec.name + ": bound to " + Where(in) +
+                (in.ifindex ? " (index " + std::to_string(in.ifindex) + ", " : " (") +
+                "adverts from " + in.primary.ToString() + ")");
+  }
+
+  // "interface NAME", or what an instance without one uses.
+  static std::string Where(const Instance& in) {
+    if (!in.spec.interface.empty()) return "interface " + in.spec.interface;
+    return "no interface" + (in.spec.vrf ? " in VRF " + *in.spec.vrf : std::string());
   }
 
   // vrrp_startup_delay / vrrp_delay_after_boot: instances started before the delay ends
@@ -759,7 +782,7 @@ class EngineImpl final : public control::Engine {
     log::Info(in.spec.name + ": starting (VRID " + std::to_string(in.spec.params.vrid) +
               ", priority " + std::to_string(in.spec.params.priority) + ", " +
               (in.spec.params.version == Version::kV3 ? "v3" : "v2") + " on " +
-              in.spec.interface +
+              (in.spec.interface.empty() ? Where(in) : in.spec.interface) +
               (in.bound            ? " from " + in.primary.ToString()
                : in.lacks_address ? ", waiting for an address"
                                   : ", waiting for the interface") +
@@ -1085,13 +1108,30 @@ class EngineImpl final : public control::Engine {
     log::Info(in.spec.name + ": VIPs removed");
   }
 
-  // Sends `count` rounds of gratuitous ARP (IPv4) / unsolicited NA (IPv6) for `vips`,
-  // paced as the instance's interface is (vrrp_garp_interval, vrrp_gna_interval, garp_group).
+  // Sends `count` rounds of gratuitous ARP (IPv4) / unsolicited NA (IPv6) for `vips` as
+  // keepalived does: each out of the interface its VIP is on, from that interface's MAC,
+  // paced as its base interface (a VMAC's or ipvlan's parent) is (vrrp_garp_interval,
+  // vrrp_gna_interval, garp_group). A VIP whose interface is missing has none.
   void SendGratuitousFor(Instance& in, const std::vector<VipSpec>& vips, uint32_t count) {
-    if (!in.vip_ifindex) return;
-    gratuitous_.Send(in.spec.name, in.vip_ifindex, in.mac, vips, count,
-                     PacingFor(spec_, in.spec.interface, /*arp=*/true),
-                     PacingFor(spec_, in.spec.interface, /*arp=*/false));
+    std::vector<GratuitousItem> items;
+    for (const auto& v : vips) {
+      const int idx = IfindexOf(v.dev, in);
+      if (!idx) continue;
+      GratuitousItem item{v.prefix.address, idx, in.mac, {}};
+      std::string base = idx == in.vmac_ifindex ? in.spec.interface : v.dev;
+      if (idx != in.vip_ifindex) {
+        // Another interface than the instance's own: its MAC (and parent) as it is now.
+        auto link = rtnl_->LinkByIndex(idx);
+        if (!link || link->mac.size() != item.mac.size()) continue;
+        std::copy(link->mac.begin(), link->mac.end(), item.mac.begin());
+        const net::LinkInfo* parent = links_.FindIndex(link->parent_ifindex);
+        if (idx != in.vmac_ifindex && parent && (link->kind == "macvlan" || link->kind == "ipvlan"))
+          base = parent->name;
+      }
+      item.pacing = PacingFor(spec_, base, /*arp=*/v.prefix.address.is_v4());
+      items.push_back(std::move(item));
+    }
+    gratuitous_.Send(in.spec.name, items, count);
   }
 
   // static_ipaddress / static_routes / static_rules: set once at start.
@@ -1212,7 +1252,9 @@ class EngineImpl final : public control::Engine {
       if (!l) return;
       for (auto& [name, in] : instances_) {
         if (in->bound) continue;
-        if (in->spec.interface != l->name && !(in->spec.ipvlan && *in->spec.vmac == l->name))
+        if (in->spec.interface.empty() ? in->spec.source != FromRaw(a->address)
+                                       : in->spec.interface != l->name &&
+                                             !(in->spec.ipvlan && *in->spec.vmac == l->name))
           continue;
         TryBind(*in);
         if (in->bound) Recompute(*in);
@@ -1322,8 +1364,31 @@ class EngineImpl final : public control::Engine {
         }
         if (!in->bound && c.ifindex != 0) TryBind(*in);
       }
+      FollowVrf(c);
     }
     for (auto& [name, in] : instances_) Recompute(*in);
+  }
+
+  // vrf NAME: a VRF device that appears, is re-created or goes away after the instance
+  // bound its sockets (as keepalived follows it under dynamic_interfaces): the sockets are
+  // opened again, bound to the VRF that now carries the name (or to none).
+  // An instance without an interface that could not bind (its source address not yet in
+  // its VRF) tries again at every interface change: enslaving a device to a VRF moves its
+  // addresses there without address notifications.
+  void FollowVrf(const net::InterfaceChange& c) {
+    for (auto& [name, in] : instances_)
+      if (!in->bound && in->spec.interface.empty()) TryBind(*in);
+    if (!c.rebound() && !c.disappeared()) return;
+    for (auto& [name, in] : instances_) {
+      if (!in->bound || !in->spec.vrf || *in->spec.vrf != c.name || in->send_ifindex == c.ifindex)
+        continue;
+      log::Notice(name + ": VRF " + c.name +
+                  (c.ifindex ? " is now interface index " + std::to_string(c.ifindex)
+                             : " was deleted") +
+                  "; opening the advert sockets again");
+      Unbind(*in);
+      TryBind(*in);
+    }
   }
 
   // Notifications were lost (netlink receive buffer overrun): nothing learnt from them can
@@ -1334,7 +1399,8 @@ class EngineImpl final : public control::Engine {
                  "re-reading interfaces and addresses");
     OnInterfaceChanges(RefreshLinks());
     for (auto& [name, in] : instances_) {
-      if (!in->bound && LinkByName(in->spec.interface)) TryBind(*in);
+      if (!in->bound && (in->spec.interface.empty() || LinkByName(in->spec.interface)))
+        TryBind(*in);
       CheckPrimaryAddress(*in);
       Recompute(*in);
     }
@@ -1355,15 +1421,17 @@ class EngineImpl final : public control::Engine {
     if (stopping_) return;
     TrackingResult r = trackers_.Evaluate(
         in.spec, BasePriority(in), [this](const std::string& name) { return InterfaceOk(name); });
-    bool link_ok = in.bound && InterfaceOk(in.spec.interface);
+    // Without an interface, only its VIPs' interfaces and its trackers count (keepalived).
+    bool link_ok = in.bound && (in.spec.interface.empty() || InterfaceOk(in.spec.interface));
     if (link_ok != in.link_ok) {
       in.link_ok = link_ok;
-      log::Notice(in.spec.name + ": interface " + in.spec.interface +
-                  (link_ok                              ? " is up"
-                   : in.bound                           ? " is down"
-                   : LinkByName(in.spec.interface) && !in.bind_error.empty()
-                       ? " cannot be used: " + in.bind_error
-                       : " is missing"));
+      std::string how = link_ok    ? " is up"
+                        : in.bound ? " is down"
+                        : LinkByName(in.spec.interface) && !in.bind_error.empty()
+                            ? " cannot be used: " + in.bind_error
+                            : " is missing";
+      if (in.spec.interface.empty()) how = link_ok ? ": bound" : ": not bound: " + in.bind_error;
+      log::Notice(in.spec.name + ": " + Where(in) + how);
     }
     // Without its interface an instance cannot send, dont_track_primary or not.
     bool own_fault = r.fault || !in.bound || in.address_lost ||

@@ -44,24 +44,23 @@ void GratuitousSender::Stop() {
   pending_.clear();
 }
 
-void GratuitousSender::Send(const std::string& who, int ifindex, const net::MacAddress& mac,
-                            std::span<const VipSpec> vips, uint32_t count, const GarpPacing& arp,
-                            const GarpPacing& na) {
+void GratuitousSender::Send(const std::string& who, std::span<const GratuitousItem> items,
+                            uint32_t count) {
   for (uint32_t round = 0; round < count; ++round) {
-    for (const auto& v : vips) {
-      const bool v4 = v.prefix.address.is_v4();
+    for (const auto& item : items) {
+      const bool v4 = item.address.is_v4();
       std::vector<uint8_t> frame;
       if (v4) {
         in_addr a{};
-        std::memcpy(&a, v.prefix.address.bytes().data(), 4);
-        frame = net::BuildGratuitousArp(mac, a);
+        std::memcpy(&a, item.address.bytes().data(), 4);
+        frame = net::BuildGratuitousArp(item.mac, a);
       } else {
         in6_addr a{};
-        std::memcpy(&a, v.prefix.address.bytes().data(), 16);
-        frame = net::BuildUnsolicitedNa(mac, a, /*router=*/false);
+        std::memcpy(&a, item.address.bytes().data(), 16);
+        frame = net::BuildUnsolicitedNa(item.mac, a, /*router=*/false);
       }
-      Queue(who, ifindex, v4 ? arp : na, std::move(frame),
-            std::string(v4 ? "ARP" : "NA") + " for " + v.prefix.address.ToString());
+      Queue(who, item.ifindex, item.pacing, std::move(frame),
+            std::string(v4 ? "ARP" : "NA") + " for " + item.address.ToString());
     }
   }
 }

@@ -39,6 +39,16 @@ class PacingSchedule {
   std::map<std::string, TimePoint> next_;  // per pacing key: its next free slot
 };
 
+// One VIP's gratuitous message as keepalived sends it: out of the interface the VIP is on,
+// from that interface's MAC, paced as its base interface (a VMAC's parent) is for the
+// VIP's kind (ARP for IPv4, NA for IPv6).
+struct GratuitousItem {
+  model::IpAddress address;
+  int ifindex = 0;
+  net::MacAddress mac{};
+  GarpPacing pacing;
+};
+
 class GratuitousSender {
  public:
   explicit GratuitousSender(asio::io_context& io);
@@ -51,12 +61,9 @@ class GratuitousSender {
   // Drops the messages still queued; later ones that would queue are dropped too.
   void Stop();
 
-  // Sends `count` rounds of one message per VIP of `vips` out of interface `ifindex` with
-  // source MAC `mac` — a gratuitous ARP for an IPv4 VIP (paced by `arp`), an unsolicited NA
-  // for an IPv6 one (paced by `na`). A failure is logged under `who`.
-  void Send(const std::string& who, int ifindex, const net::MacAddress& mac,
-            std::span<const VipSpec> vips, uint32_t count, const GarpPacing& arp,
-            const GarpPacing& na);
+  // Sends `count` rounds of one message per item of `items`, in order — a gratuitous ARP
+  // for an IPv4 address, an unsolicited NA for an IPv6 one. A failure is logged under `who`.
+  void Send(const std::string& who, std::span<const GratuitousItem> items, uint32_t count);
 
  private:
   struct Pending;

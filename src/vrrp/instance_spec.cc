@@ -112,7 +112,8 @@ void JoinSyncGroup(const model::SyncGroup& sg,
 }
 
 // Makes `s` track interface `name` with weight 0, as keepalived adds a track_group's
-// instance to a static item's interface: an interface tracked already loses its weight.
+// instance to a static item's interface (and an instance to its VIPs' interfaces): an
+// interface tracked already loses its weight.
 void TrackForGroup(const std::string& name, InstanceSpec& s) {
   for (auto& t : s.track_interfaces)
     if (t.name == name) {
@@ -225,7 +226,9 @@ VrrpSpec SpecFromModel(const model::Config& config) {
   for (const auto& m : config.vrrp_instances) {
     InstanceSpec s;
     s.name = m.name;
-    s.interface = m.interface.value_or(g.default_interface.value_or("eth0"));
+    // keepalived (upstream) runs an instance without an interface (unicast, from
+    // unicast_src_ip) on no interface at all: default_interface is for static addresses.
+    s.interface = m.interface.value_or("");
     s.family = m.family;
     Params& p = s.params;
     p.vrid = m.virtual_router_id;
@@ -279,10 +282,14 @@ VrrpSpec SpecFromModel(const model::Config& config) {
       s.ipvlan = ipv;
     }
     s.vrf = m.vrf;
-    // keepalived puts the VIPs on the VMAC, but on the interface itself with an ipvlan.
+    // keepalived puts the VIPs on the VMAC, but on the interface itself with an ipvlan, and
+    // those of the other family than the instance's on the interface too.
     const std::string vip_dev = s.vmac && !s.ipvlan ? *s.vmac : s.interface;
-    for (const auto& a : m.virtual_ipaddress) s.vips.push_back(Vip(a, vip_dev, true));
-    for (const auto& a : m.virtual_ipaddress_excluded) s.vips.push_back(Vip(a, vip_dev, false));
+    auto dev_for = [&](const model::VirtualAddress& a) {
+      return a.prefix.family() == m.family ? vip_dev : s.interface;
+    };
+    for (const auto& a : m.virtual_ipaddress) s.vips.push_back(Vip(a, dev_for(a), true));
+    for (const auto& a : m.virtual_ipaddress_excluded) s.vips.push_back(Vip(a, dev_for(a), false));
     {
       size_t i = 0;
       for (const auto* list : {&m.virtual_ipaddress, &m.virtual_ipaddress_excluded})
@@ -323,6 +330,13 @@ VrrpSpec SpecFromModel(const model::Config& config) {
     }
     s.promote_secondaries = m.promote_secondaries;
     for (const auto& t : m.track_interface) s.track_interfaces.push_back({t.name, t.weight, t.reverse});
+    // keepalived tracks the interface of every VIP on another interface than the instance's
+    // own (or its VMAC) with weight 0, unless no_track: FAULT while it is down.
+    for (const auto* list : {&m.virtual_ipaddress, &m.virtual_ipaddress_excluded})
+      for (const auto& a : *list) {
+        const std::string dev = a.dev.value_or(dev_for(a));
+        if (!a.no_track && dev != s.interface && dev != s.vmac.value_or("")) TrackForGroup(dev, s);
+      }
     AddTracked(m.track_script, scripts, s.track_scripts);
     AddTracked(m.track_process, processes, s.track_processes);
     AddFiles(m.track_file, files, s.track_files);

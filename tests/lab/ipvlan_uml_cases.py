@@ -12,7 +12,8 @@ ipvlans of other modes: an ipvlan's mode flags belong to its parent (every ipvla
 parent shares them), so each mode gets its own parent.
 
 Nodes a and b also have e1 (10.96.0.N/24, MAC 02:00:00:00:01:0N) in VRF blue (table 10),
-on a second bridge; their main table has no route to 10.96.0.0/24.
+on a second bridge; their main table has no route to 10.96.0.0/24. They also have e4
+(10.95.0.N/24) on a third bridge, in no VRF until case vrf_late puts it in VRF green.
 
 Cases (each writes DIR/<case>.json; the host makes the assertions):
   link       vigild, then keepalived 2.2.7, with three instances using use_ipvlan (named,
@@ -28,6 +29,10 @@ Cases (each writes DIR/<case>.json; the host makes the assertions):
              VIP is, the adverts b hears on e1, a's ipvlan (in blue with its parent), the
              VIP after a stops; keepalived 2.2.7 with the ipvlan instance alone (it cannot
              run an instance without an interface: see case_vrf).
+  vrf_late   vigild on a (150) and b (100): a unicast instance on e4's addresses with
+             ``vrf green``, started before green exists; then green is created (table 20)
+             and e4 enslaved to it, so the main table loses the route to the peer: where
+             the VIP is and the adverts b hears on e4 afterwards.
 """
 
 from __future__ import annotations
@@ -54,6 +59,10 @@ VRRP_PROTO = 112
 
 def vrf_addr(node: str) -> str:
     return f"10.96.0.{NODES[node]}"
+
+
+def late_addr(node: str) -> str:
+    return f"10.95.0.{NODES[node]}"
 
 
 def mac(node: str) -> str:
@@ -104,6 +113,11 @@ def build_network() -> None:
         sw += [f"link add q{NODES[n]} type veth peer name e1 netns {n}",
                f"link set q{NODES[n]} master br1", f"link set q{NODES[n]} up"]
     sw.append("link set br1 up")
+    sw.append("link add br2 type bridge stp_state 0 forward_delay 0 mcast_snooping 0")
+    for n in ("a", "b"):
+        sw += [f"link add s{NODES[n]} type veth peer name e4 netns {n}",
+               f"link set s{NODES[n]} master br2", f"link set s{NODES[n]} up"]
+    sw.append("link set br2 up")
     sysctl("sw", {"net.ipv6.conf.default.disable_ipv6": 1})
     ip_batch("sw", sw)
     for n in NODES:
@@ -113,7 +127,9 @@ def build_network() -> None:
             # The VRF case's network: e1 in VRF blue (table 10), on bridge br1.
             lines += ["link add blue type vrf table 10", "link set blue up",
                       f"link set e1 address 02:00:00:00:01:0{NODES[n]}", "link set e1 master blue",
-                      f"addr add {vrf_addr(n)}/24 dev e1", "link set e1 up"]
+                      f"addr add {vrf_addr(n)}/24 dev e1", "link set e1 up",
+                      f"link set e4 address 02:00:00:00:04:0{NODES[n]}",
+                      f"addr add {late_addr(n)}/24 dev e4", "link set e4 up"]
         if n == "a":
             for i in (2, 3):
                 lines += [f"link add e{i} type veth peer name e{i}p",
@@ -385,7 +401,60 @@ def case_vrf(vigild: str) -> dict:
     return out
 
 
-CASES = {"link": case_link, "failover": case_failover, "vrf": case_vrf}
+LATE_VIP = "10.95.0.100"
+
+
+def case_vrf_late(vigild: str) -> dict:
+    """vigild on a (150, MASTER) and b (100, BACKUP), each with a unicast instance without
+    an interface in VRF green, which does not exist yet (dynamic_interfaces); once a holds
+    the VIP, green is made on both nodes and e4 enslaved to it: vigild must bind the advert
+    sockets to green, or a's adverts find no route (the main table lost e4's subnet) and b
+    takes the VIP as well."""
+    r: dict = {}
+    daemons = {}
+    for n, p, prio, state in (("a", "b", 150, "MASTER"), ("b", "a", 100, "BACKUP")):
+        text = textwrap.dedent(f"""\
+            global_defs {{
+                dynamic_interfaces
+            }}
+            vrrp_instance VI_L {{
+                state {state}
+                virtual_router_id 91
+                priority {prio}
+                advert_int 1
+                vrf green
+                unicast_src_ip {late_addr(n)}
+                unicast_peer {{
+                    {late_addr(p)}
+                }}
+                virtual_ipaddress {{
+                    {LATE_VIP}/24 dev e4
+                }}
+            }}
+            """)
+        daemons[n] = Daemon("vigild", n, text, vigild, "vrflate")
+    try:
+        r["a_ready"] = wait_until(lambda: has_address("a", "e4", LATE_VIP), 20)
+        time.sleep(4.5)
+        r["vip_on_before"] = [n for n in ("a", "b") if has_address(n, "e4", LATE_VIP)]
+        for n in ("a", "b"):
+            ip_batch(n, ["link add green type vrf table 20", "link set green up",
+                         "link set e4 master green"])
+        r["routes_main"] = {n: run(n, ["ip", "-4", "route", "show", "table", "main"])
+                            for n in ("a", "b")}
+        # b's master-down timer (3 x 1 s + skew) runs out unless it hears a through green.
+        time.sleep(5)
+        r["vip_on"] = [n for n in ("a", "b") if has_address(n, "e4", LATE_VIP)]
+        r["adverts_at_b"] = [x for x in capture_adverts("b", 2.5, "e4") if x[3] == 91]
+        r["running"] = {n: d.proc.poll() is None for n, d in daemons.items()}
+    finally:
+        for n, d in daemons.items():
+            r[f"{n}_exit"] = d.stop()
+            r[f"{n}_log"] = d.log()
+    return r
+
+
+CASES = {"link": case_link, "failover": case_failover, "vrf": case_vrf, "vrf_late": case_vrf_late}
 
 
 def main() -> int:

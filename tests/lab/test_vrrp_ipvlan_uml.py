@@ -11,6 +11,8 @@ case (its docstring describes the network). This module checks the results:
     it (the main table has no route to the peer) and fails over (keepalived 2.2.7 cannot
     run an instance without an interface at all, upstream can: no comparison), and an
     ipvlan made on a VRF's slave goes into the VRF, as keepalived 2.2.7 puts it;
+  - vrf_late: the VRF of a unicast instance made (and its interface enslaved to it) after
+    vigild started: the advert sockets follow it, the backup keeps hearing the master;
   - two vigilds fail over over their ipvlans: the VIP, the adverts and the MAC the
     observer reaches the VIP at move to the backup when the master stops.
 Skips with the reason where UML cannot start (not root, package missing, no build).
@@ -29,7 +31,7 @@ import uml
 @pytest.fixture(scope="module")
 def uml_run(vigild):
     yield from uml.boot_cases(vigild, cases.__file__, cases.MODULES, case_timeout=120,
-                              total_timeout=360)
+                              total_timeout=420)
 
 
 def _result(run: uml.UmlRun, name: str) -> dict:
@@ -50,7 +52,7 @@ EXPECTED = {
 # Every interface's IPv4 addresses while the instances are masters: the VIPs stay on the
 # parents (as keepalived 2.2.7 and upstream put them: only the adverts use the ipvlan).
 ADDRESSES = {"lo": ["127.0.0.1/8"], "eth0": ["10.98.0.1/24", "10.98.0.101/24"],
-             "e1": ["10.96.0.1/24"], "e2": ["10.97.2.1/24", "10.97.2.102/24"],
+             "e1": ["10.96.0.1/24"], "e4": ["10.95.0.1/24"], "e2": ["10.97.2.1/24", "10.97.2.102/24"],
              "e3": ["10.97.3.1/24", "10.97.3.103/24"], "ipv51": ["10.98.0.11/24"],
              "vrrp.52": ["10.97.2.12/24"], "ipv53": ["10.97.3.13/24"]}
 
@@ -123,3 +125,15 @@ def test_vrf_binds_unicast_adverts_to_the_vrf(uml_run):
     assert link == keepalived["ipvlan"], keepalived["log"]
     for d in (r, keepalived):
         assert "ipv81" not in d["links_after"]
+
+
+def test_vrf_made_after_start_gets_the_advert_sockets(uml_run):
+    r = _result(uml_run, "vrf_late")
+    logs = _logs(r, "a_log", "b_log")
+    assert r["a_ready"] and r["vip_on_before"] == ["a"], logs
+    # The main table has no route to the peers any more: only green can carry the adverts.
+    assert all("10.95.0.0/24" not in routes for routes in r["routes_main"].values()), r
+    assert r["vip_on"] == ["a"], logs
+    assert r["adverts_at_b"] == [["02:00:00:00:04:01", "10.95.0.1", "10.95.0.2", 91, 150, 1]], logs
+    assert r["running"] == {"a": True, "b": True}, logs
+    assert r["a_exit"] == 0 and r["b_exit"] == 0, logs

@@ -217,7 +217,7 @@ vrrp_instance B {
   use_ipvlan ipv2 10.0.0.8
   unicast_src_ip 10.0.0.1
   unicast_peer { 10.0.0.2 }
-  virtual_ipaddress { 10.0.0.2/24 }
+  virtual_ipaddress { 10.0.0.2/24 dev eth0 }
 }
 vrrp_instance C {
   interface eth0

@@ -8,6 +8,16 @@
 namespace vigil::vrrp {
 namespace {
 
+// Returns a virtual_ipaddress line: `text` on `dev` (unset: the instance's), no_track or not.
+model::VirtualAddress Vaddr(std::string_view text, std::optional<std::string> dev = std::nullopt,
+                            bool no_track = false) {
+  model::VirtualAddress a;
+  a.prefix = model::IpPrefix::Parse(text).value();
+  a.dev = std::move(dev);
+  a.no_track = no_track;
+  return a;
+}
+
 model::Config TwoTrackedScripts(std::optional<std::string> found_program) {
   model::Config c;
   model::VrrpScript found;
@@ -64,6 +74,47 @@ TEST(SpecFromModelTest, UseIpvlanSendsFromItsAddressAndLeavesTheVipsOnTheInterfa
   EXPECT_EQ(spec.instances[0].vmac, "ipv1");
   EXPECT_EQ(spec.instances[0].source, model::IpAddress::Parse("10.0.0.1"));
   EXPECT_TRUE(spec.instances[0].ipvlan->ipv6);
+}
+
+// keepalived puts a VMAC instance's VIPs without `dev` on the VMAC when they are of the
+// instance's family, on the interface itself otherwise; `dev` always wins.
+TEST(SpecFromModelTest, UseVmacTakesOnlyTheVipsOfTheInstancesFamily) {
+  model::Config c;
+  model::VrrpInstance vi;
+  vi.name = "VI_1";
+  vi.interface = "eth0";
+  vi.virtual_router_id = 61;
+  vi.use_vmac = "";
+  vi.virtual_ipaddress = {Vaddr("10.0.0.100/24"), Vaddr("10.1.0.100/24", "lan1")};
+  vi.virtual_ipaddress_excluded = {Vaddr("fd00::100/64"), Vaddr("10.0.0.101/24")};
+  c.vrrp_instances = {vi};
+  VrrpSpec spec = SpecFromModel(c);
+  std::vector<std::string> devs;
+  for (const auto& v : spec.instances.at(0).vips) devs.push_back(v.dev);
+  EXPECT_EQ(devs, (std::vector<std::string>{"vrrp.61", "lan1", "eth0", "vrrp.61"}));
+}
+
+// As keepalived: an instance tracks the interface of each VIP on another interface than its
+// own with weight 0 (a weight it tracks that interface with goes), unless no_track; an
+// instance without an interface has none (default_interface is for static addresses).
+TEST(SpecFromModelTest, VipInterfacesAreTrackedAndNoInterfaceMeansNone) {
+  model::Config c;
+  c.global.default_interface = "eth9";
+  model::VrrpInstance vi;
+  vi.name = "VI_1";
+  vi.virtual_router_id = 71;
+  vi.unicast_src_ip = model::IpAddress::Parse("10.0.0.1");
+  vi.track_interface = {{"lan1", 10, false, {}}, {"lan4", 5, false, {}}};
+  vi.virtual_ipaddress = {Vaddr("10.1.0.100/24", "lan1"), Vaddr("10.2.0.100/24", "lan2")};
+  vi.virtual_ipaddress_excluded = {Vaddr("10.3.0.100/24", "lan3", /*no_track=*/true)};
+  c.vrrp_instances = {vi};
+  const InstanceSpec s = SpecFromModel(c).instances.at(0);
+  EXPECT_EQ(s.interface, "");
+  EXPECT_EQ(s.track_interfaces, (std::vector<InterfaceRef>{
+                                    {"lan1", 0, false}, {"lan4", 5, false}, {"lan2", 0, false}}));
+  c.vrrp_instances[0].interface = "lan2";
+  EXPECT_EQ(SpecFromModel(c).instances.at(0).track_interfaces,
+            (std::vector<InterfaceRef>{{"lan1", 0, false}, {"lan4", 5, false}}));
 }
 
 TEST(SpecFromModelTest, TrackScriptFoundAlongPathRunsTheProgramFound) {
@@ -489,11 +540,7 @@ TEST(SpecFromModelTest, DebugLevelIsCarried) {
 // nftables_ifindex; by index otherwise. nftables NAME, priority and counters pass through.
 TEST(SpecFromModelTest, AcceptFilterKeysAndOptionsAsKeepalived) {
   auto vip = [](std::string_view text, std::optional<std::string> dev, bool no_track) {
-    model::VirtualAddress a;
-    a.prefix = model::IpPrefix::Parse(text).value();
-    a.dev = std::move(dev);
-    a.no_track = no_track;
-    return a;
+    return Vaddr(text, std::move(dev), no_track);
   };
   model::Config c;
   model::VrrpInstance vi;
