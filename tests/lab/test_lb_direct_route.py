@@ -9,6 +9,12 @@ unchanged but for its MAC addresses, to the real server the sh table picks; the 
 server answers the client directly from the VIP. Each real server answers a TCP
 connection with its name and the peer address it sees, so the client checks that no
 address was rewritten on the way.
+
+The IPv6 case is the same on fd00:99::/64 with the VIP fd00:99::100 (added nodad on the
+real servers' loopback: IPv6 has no arp_ignore, and Linux answers a neighbour
+solicitation only for an address of the interface it came in by, so the real servers stay
+silent without one) and mh: each flow must reach the real server that the kernel's jhash
+of its source address and port picks in the Maglev table vigild loaded.
 """
 
 from __future__ import annotations
@@ -16,6 +22,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
 import textwrap
 
 import pytest
@@ -204,6 +211,13 @@ def drlab(lab, vigild):
     the.stop()
 
 
+@pytest.fixture
+def drlab6(lab, vigild):
+    the = DrLab(lab, vigild, family=6, scheduler="mh")
+    yield the
+    the.stop()
+
+
 def expected_table(slots: list[str]) -> list[dict]:
     """The netdev table for the sh service over real servers (by address) in `slots`."""
     svc = f"s_tcp_{VIP}_{PORT}"
@@ -360,3 +374,102 @@ def test_lb_dr_hooks_an_interface_that_comes_later_and_again_after_it_goes(drlab
     # No restoration: the hook's changes are vigild's own, not someone else's.
     assert "load balancer: restored" not in log(), log()
 
+
+
+def _rol32(x: int, k: int) -> int:
+    return ((x << k) | (x >> (32 - k))) & 0xFFFFFFFF
+
+
+def jhash(data: bytes, seed: int = 0) -> int:
+    """The kernel's jhash() (Bob Jenkins' lookup3), which nft's jhash expression applies to
+    its registers (the selector's source address and port, each padded to 4 bytes)."""
+    m = 0xFFFFFFFF
+    a = b = c = (0xDEADBEEF + len(data) + seed) & m
+
+    def word(at: int) -> int:
+        return int.from_bytes(data[at:at + 4].ljust(4, b"\0"), "little")
+
+    at, left = 0, len(data)
+    while left > 12:
+        a, b, c = (a + word(at)) & m, (b + word(at + 4)) & m, (c + word(at + 8)) & m
+        a = ((a - c) & m) ^ _rol32(c, 4); c = (c + b) & m
+        b = ((b - a) & m) ^ _rol32(a, 6); a = (a + c) & m
+        c = ((c - b) & m) ^ _rol32(b, 8); b = (b + a) & m
+        a = ((a - c) & m) ^ _rol32(c, 16); c = (c + b) & m
+        b = ((b - a) & m) ^ _rol32(a, 19); a = (a + c) & m
+        c = ((c - b) & m) ^ _rol32(b, 4); b = (b + a) & m
+        at, left = at + 12, left - 12
+    if left == 0:
+        return c
+    a, b, c = (a + word(at)) & m, (b + word(at + 4)) & m, (c + word(at + 8)) & m
+    c ^= b; c = (c - _rol32(b, 14)) & m
+    a ^= c; a = (a - _rol32(c, 11)) & m
+    b ^= a; b = (b - _rol32(a, 25)) & m
+    c ^= b; c = (c - _rol32(b, 16)) & m
+    a ^= c; a = (a - _rol32(c, 4)) & m
+    b ^= a; b = (b - _rol32(a, 14)) & m
+    c ^= b; c = (c - _rol32(b, 24)) & m
+    return c
+
+
+def test_jhash_is_lookup3():
+    # lookup3.c's own check values (hashlittle, which the kernel's jhash() is).
+    assert jhash(b"") == 0xDEADBEEF
+    assert jhash(b"Four score and seven years ago") == 0x17770551
+    assert jhash(b"Four score and seven years ago", 1) == 0xCD628161
+
+
+def table_choices(drlab, flows) -> dict[str, str]:
+    """The real server (by name) each flow ("[source]:port") gets from the slot map vigild
+    loaded: slot = jhash(source . port) scaled to the map's modulus, as the kernel does."""
+    items = drlab.netdev_table()
+    token = f"tcp_{drlab.vip.replace(':', '-')}_{PORT}"
+    slots = next(i["map"] for i in items if "map" in i and i["map"]["name"] == f"v_{token}")
+    selector = next(i["rule"] for i in items if "rule" in i and i["rule"]["chain"] == f"s_{token}"
+                    and "vmap" in i["rule"]["expr"][0])
+    modulus = selector["expr"][0]["vmap"]["key"]["jhash"]["mod"]
+    assert modulus == len(slots["elem"]) == 65537
+    prefix = f"d_{token}_"
+    by_address = {drlab.address(rs): rs.short for rs in drlab.rs}
+    server = {slot: by_address[target["goto"]["target"][len(prefix):].rsplit("_", 1)[0]
+                               .replace("-", ":")]
+              for slot, target in slots["elem"]}
+    out = {}
+    for flow in flows:
+        source, _, port = flow[1:].partition("]:")
+        key = socket.inet_pton(socket.AF_INET6, source) + int(port).to_bytes(2, "big") + b"\0\0"
+        out[flow] = server[(jhash(key) * modulus) >> 32]
+    return out
+
+
+def test_lb_dr_ipv6_flows_reach_the_maglev_choice_and_a_failure_leaves_the_table(drlab6):
+    lab = drlab6
+    # No real server answers a neighbour solicitation for the VIP on its loopback.
+    assert not lab.lb.ping(VIP6, timeout=2)
+    neighbours = lab.lb.ip_json("-6", "neigh", "show", VIP6)
+    assert neighbours and all("lladdr" not in n for n in neighbours), neighbours  # (asked)
+    lab.start()
+    fwd = sorted(json.dumps(i["rule"]["expr"]) for i in lab.netdev_table()
+                 if "rule" in i and i["rule"]["chain"].startswith("d_"))
+    assert fwd == sorted(json.dumps([{"fwd": {"dev": "eth0", "family": "ip6", "addr": rs.ipv6}}])
+                         for rs in lab.rs)
+    flows = lab.flows()
+    assert len(flows) == len(SOURCES6) * FLOWS_PER_SOURCE
+    for flow, answer in flows.items():
+        # The real server saw the client's own address and port: nothing was rewritten.
+        assert answer.split()[1:] == [flow], (flow, answer)
+    assert {f: a.split()[0] for f, a in flows.items()} == table_choices(lab, flows)
+    assert set(by_server(flows)) == {"rs1", "rs2", "rs3"}, by_server(flows)
+
+    # rs2 fails: it leaves the Maglev table; every flow goes where the new table says, and
+    # those of rs1 and rs3 stay where they were (but for the few slots Maglev moves).
+    lab.stop_server(lab.rs[1])
+    lab.wait_servers({lab.rs[0].ipv6, lab.rs[2].ipv6})
+    after = lab.flows()
+    assert {f: a.split()[0] for f, a in after.items()} == table_choices(lab, after)
+    assert set(by_server(after)) == {"rs1", "rs3"}, by_server(after)
+    stayed = [f for f, a in flows.items() if not a.startswith("rs2")]
+    moved = [f for f in stayed if after[f] != flows[f]]
+    assert len(moved) <= len(stayed) // 10, moved
+    print(f"flows per server {by_server(flows)} -> {by_server(after)}, "
+          f"{len(moved)} of {len(stayed)} moved off a surviving server")
