@@ -5,6 +5,7 @@
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -114,19 +115,35 @@ std::string StatusLine(pid_t pid, const std::string& key) {
   return out;
 }
 
-// Waits (bounded) until `pid` has exec'd `comm`.
-bool WaitForComm(pid_t pid, const std::string& comm) {
-  for (int i = 0; i < 500; ++i) {
-    FILE* f = fopen(("/proc/" + std::to_string(pid) + "/comm").c_str(), "r");
-    char buf[64] = {0};
-    if (f) {
-      (void)!fgets(buf, sizeof buf, f);
-      fclose(f);
-    }
-    if (std::string(buf) == comm + "\n") return true;
+// Returns the first line of /proc/PID/`name` ("" when it cannot be read).
+std::string ProcFirstLine(pid_t pid, const std::string& name) {
+  FILE* f = fopen(("/proc/" + std::to_string(pid) + "/" + name).c_str(), "r");
+  char buf[256] = {0};
+  if (f) {
+    (void)!fgets(buf, sizeof buf, f);
+    fclose(f);
+  }
+  return buf;
+}
+
+// Waits (bounded: 10 s) until `/proc/PID/name` starts with `prefix`.
+bool WaitForProc(pid_t pid, const std::string& name, const std::string& prefix) {
+  for (int i = 0; i < 1000; ++i) {
+    if (ProcFirstLine(pid, name).rfind(prefix, 0) == 0) return true;
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
   return false;
+}
+
+// Waits (bounded) until `pid` has exec'd `comm`.
+bool WaitForComm(pid_t pid, const std::string& comm) {
+  return WaitForProc(pid, "comm", comm + "\n");
+}
+
+// Waits (bounded) until `pid` is blocked in system call `nr` (/proc/PID/syscall starts
+// with its number while the process sleeps in it; "running" while it runs).
+bool WaitForSyscall(pid_t pid, long nr) {
+  return WaitForProc(pid, "syscall", std::to_string(nr) + " ");
 }
 
 TEST(SubprocessTest, ChildGetsOnlyDescriptorsZeroToTwo) {
@@ -137,15 +154,10 @@ TEST(SubprocessTest, ChildGetsOnlyDescriptorsZeroToTwo) {
   ASSERT_GE(leaked_high, 900);
   auto pid = ForkExec(Cmd({"/bin/sleep", "30"}));
   ASSERT_TRUE(pid.has_value());
-  ASSERT_TRUE(WaitForComm(*pid, "sleep"));
-  // (Right after exec the dynamic loader holds a library open for a moment: a descriptor
-  // inherited stays, that one goes.)
-  std::set<int> open = OpenFds(*pid);
-  for (int i = 0; i < 200 && open != std::set<int>{0, 1, 2}; ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    open = OpenFds(*pid);
-  }
-  EXPECT_EQ(open, (std::set<int>{0, 1, 2}));
+  // sleep's own start-up (the dynamic loader, libc, the locale) opens and closes
+  // descriptor 3: the child is looked at once it sleeps.
+  ASSERT_TRUE(WaitForSyscall(*pid, SYS_clock_nanosleep));
+  EXPECT_EQ(OpenFds(*pid), (std::set<int>{0, 1, 2}));
   kill(*pid, SIGKILL);
   waitpid(*pid, nullptr, 0);
   close(leaked[0]);
