@@ -174,10 +174,15 @@ std::vector<Duration> SynRetransmitOffsets(Duration connect_timeout) {
   return out;
 }
 
+SendSyns KernelSendSyns() {
+  return [](int fd, mmsghdr* msgs, unsigned count) { return ::sendmmsg(fd, msgs, count, 0); };
+}
+
 class SynProber::Impl {
  public:
-  explicit Impl(asio::io_context& io)
+  Impl(asio::io_context& io, SendSyns send)
       : io_(io),
+        send_(std::move(send)),
         rng_(std::random_device{}()),
         deadlines_(io, std::chrono::steady_clock::duration::zero(),
                    [this](const Deadline& d) { return FindPending(d.key, d.serial) != pending_.end(); },
@@ -319,7 +324,7 @@ class SynProber::Impl {
       }
       const int fd = batch[start].endpoint->desc.native_handle();
       for (size_t sent = 0; sent < n;) {
-        const int got = ::sendmmsg(fd, msgs.data() + sent, static_cast<unsigned>(n - sent), 0);
+        const int got = send_(fd, msgs.data() + sent, static_cast<unsigned>(n - sent));
         if (got > 0) {
           sent += static_cast<size_t>(got);
           continue;
@@ -654,6 +659,7 @@ class SynProber::Impl {
   }
 
   asio::io_context& io_;
+  SendSyns send_;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
   std::deque<Outgoing> outbox_;    // SYNs waiting to go, in order
   std::vector<Outgoing> sending_;  // the batch Flush sends
@@ -671,7 +677,8 @@ class SynProber::Impl {
   DeadlineQueue<Deadline> resends_;    // when unanswered SYNs go again
 };
 
-SynProber::SynProber(asio::io_context& io) : impl_(std::make_unique<Impl>(io)) {}
+SynProber::SynProber(asio::io_context& io, SendSyns send)
+    : impl_(std::make_unique<Impl>(io, std::move(send))) {}
 SynProber::~SynProber() = default;
 
 bool SynProber::Start(const ConnectOptions& opts, ProbeCallback&& done, ProbeMemo* memo) {

@@ -12,11 +12,14 @@
 #ifndef VIGIL_CHECK_SYN_PROBER_H_
 #define VIGIL_CHECK_SYN_PROBER_H_
 
+#include <functional>
 #include <memory>
 #include <vector>
 
 #include "check/probe.h"
 #include "check/types.h"
+
+struct mmsghdr;
 
 namespace asio {
 class io_context;
@@ -33,9 +36,17 @@ Duration NextSynWait(Duration previous);
 // time after twice the previous wait (1 s, 3 s, 7 s, 15 s, ...), while before the timeout.
 std::vector<Duration> SynRetransmitOffsets(Duration connect_timeout);
 
+// Sends `count` SYNs of `msgs` through raw socket `fd` as sendmmsg(2) with no flags does:
+// returns how many left (from the first), or -1 with errno set when the first did not.
+using SendSyns = std::function<int(int fd, mmsghdr* msgs, unsigned count)>;
+
+// Returns sendmmsg(2) itself, the SendSyns of every prober but a test's.
+SendSyns KernelSendSyns();
+
 class SynProber {
  public:
-  explicit SynProber(asio::io_context& io);
+  // `send` carries every SYN to the kernel (a test passes one that fails on cue).
+  explicit SynProber(asio::io_context& io, SendSyns send = KernelSendSyns());
   ~SynProber();
   SynProber(const SynProber&) = delete;
   SynProber& operator=(const SynProber&) = delete;

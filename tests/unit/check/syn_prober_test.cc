@@ -1,12 +1,16 @@
 #include "check/syn_prober.h"
 
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <asio.hpp>
+#include <cerrno>
+#include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -40,10 +44,14 @@ class SynProberTest : public ::testing::Test {
 
   // Runs probes of `targets` at once; returns their results in order.
   std::vector<ProbeResult> Run(const std::vector<ConnectOptions>& targets) {
+    return Run(prober_, targets);
+  }
+
+  std::vector<ProbeResult> Run(SynProber& prober, const std::vector<ConnectOptions>& targets) {
     std::vector<std::optional<ProbeResult>> out(targets.size());
     size_t left = targets.size();
     for (size_t i = 0; i < targets.size(); ++i) {
-      EXPECT_TRUE(prober_.Start(targets[i], [&, i](ProbeResult r) {
+      EXPECT_TRUE(prober.Start(targets[i], [&, i](ProbeResult r) {
         out[i] = std::move(r);
         if (--left == 0) io_.stop();
       }));
@@ -120,6 +128,142 @@ TEST_F(SynProberTest, ABurstLeavesInTurnsAndEveryProbeIsAnswered) {
   size_t ok = 0;
   for (const ProbeResult& r : results) ok += r.ok;
   EXPECT_EQ(ok, targets.size()) << results[0].detail;
+  ExpectNothingAccepted(acceptor);
+}
+
+// Probes of `count` addresses of 127.1/16 (all reach lo) to `port`, in the order started.
+std::vector<ConnectOptions> LoopbackTargets(size_t count, uint16_t port) {
+  std::vector<ConnectOptions> out;
+  for (size_t i = 0; i < count; ++i) {
+    ConnectOptions c;
+    c.address = "127.1." + std::to_string(i / 250) + "." + std::to_string(i % 250 + 1);
+    c.port = port;
+    c.connect_timeout = std::chrono::seconds(3);
+    out.push_back(c);
+  }
+  return out;
+}
+
+// The prober's SendSyns for a test: passes SYNs on to sendmmsg(2) but, on the calls it is
+// told, sends only the first few or fails with an errno without sending any; notes every
+// call and the destination of every SYN the kernel took, in order.
+class ScriptedSend {
+ public:
+  struct Call {
+    std::string first;  // the destination of the call's first SYN
+    unsigned count;     // SYNs offered
+    int result;         // SYNs taken, or -1
+    bool operator==(const Call&) const = default;
+  };
+
+  // Call number `call` (from 0) takes only `count` SYNs.
+  void TakeOnly(int call, unsigned count) { take_only_[call] = count; }
+  // Call number `call` takes none and fails with `err`.
+  void Fail(int call, int err) { fail_[call] = err; }
+
+  SendSyns Fn() {
+    return [this](int fd, mmsghdr* msgs, unsigned count) {
+      const int call = static_cast<int>(calls.size());
+      calls.push_back(Call{Destination(msgs[0]), count, -1});
+      if (auto it = fail_.find(call); it != fail_.end()) {
+        errno = it->second;
+        return -1;
+      }
+      if (auto it = take_only_.find(call); it != take_only_.end()) count = it->second;
+      const int got = ::sendmmsg(fd, msgs, count, 0);
+      const int saved = errno;
+      calls.back().result = got;
+      for (int i = 0; i < got; ++i) sent.push_back(Destination(msgs[i]));
+      errno = saved;
+      return got;
+    };
+  }
+
+  // The destinations in the order their first SYN left.
+  std::vector<std::string> FirstSent() const {
+    std::vector<std::string> out;
+    std::set<std::string> seen;
+    for (const std::string& d : sent)
+      if (seen.insert(d).second) out.push_back(d);
+    return out;
+  }
+
+  std::vector<Call> calls;
+  std::vector<std::string> sent;
+
+ private:
+  static std::string Destination(const mmsghdr& m) {
+    const auto* in = static_cast<const sockaddr_in*>(m.msg_hdr.msg_name);
+    char text[INET_ADDRSTRLEN] = {};
+    ::inet_ntop(AF_INET, &in->sin_addr, text, sizeof text);
+    return text;
+  }
+
+  std::map<int, unsigned> take_only_;
+  std::map<int, int> fail_;
+};
+
+class SynProberSendTest : public SynProberTest {
+ protected:
+  // 600 probes started in one turn (three bursts of at most 256): the first call takes 100
+  // SYNs, the second finds the socket's buffer or the device's queue full (`err`), and so
+  // does the first call after the wait. Every SYN goes in the order its probe started, the
+  // deferred ones first after the wait, and no probe fails for it.
+  void ExpectDeferredInOrder(int err) {
+    tcp::acceptor acceptor(io_, tcp::endpoint(asio::ip::make_address("0.0.0.0"), 0));
+    acceptor.listen(4096);
+    const auto targets = LoopbackTargets(600, acceptor.local_endpoint().port());
+    ScriptedSend send;
+    send.TakeOnly(0, 100);
+    send.Fail(1, err);
+    send.Fail(2, err);
+    SynProber prober(io_, send.Fn());
+    const std::vector<ProbeResult> results = Run(prober, targets);
+    size_t ok = 0;
+    for (const ProbeResult& r : results) ok += r.ok;
+    EXPECT_EQ(ok, targets.size());
+    std::vector<std::string> started;
+    for (const ConnectOptions& t : targets) started.push_back(t.address);
+    EXPECT_EQ(send.FirstSent(), started);
+    using Call = ScriptedSend::Call;
+    ASSERT_GE(send.calls.size(), 5u);
+    EXPECT_EQ(std::vector<Call>(send.calls.begin(), send.calls.begin() + 5),
+              (std::vector<Call>{{"127.1.0.1", 256, 100},     // 100 of the first 256 go
+                                 {"127.1.0.101", 156, -1},    // the rest find no room
+                                 {"127.1.0.101", 256, -1},    // nor after the wait
+                                 {"127.1.0.101", 256, 256},   // SYNs 101-356 go
+                                 {"127.1.1.107", 244, 244}}));  // after the burst gap
+    ExpectNothingAccepted(acceptor);
+  }
+};
+
+TEST_F(SynProberSendTest, AFullSendBufferDelaysTheSynsInOrder) { ExpectDeferredInOrder(EAGAIN); }
+
+TEST_F(SynProberSendTest, ADroppedSynPausesTheSynsInOrder) { ExpectDeferredInOrder(ENOBUFS); }
+
+// Any other error fails the one probe whose SYN the kernel refused; the SYNs behind it go on.
+TEST_F(SynProberSendTest, ARefusedSynFailsOnlyItsProbe) {
+  tcp::acceptor acceptor(io_, tcp::endpoint(asio::ip::make_address("0.0.0.0"), 0));
+  acceptor.listen(64);
+  const uint16_t port = acceptor.local_endpoint().port();
+  const std::vector<ConnectOptions> targets = LoopbackTargets(10, port);
+  ScriptedSend send;
+  send.TakeOnly(0, 3);
+  send.Fail(1, EPERM);
+  SynProber prober(io_, send.Fn());
+  const std::vector<ProbeResult> results = Run(prober, targets);
+  for (size_t i = 0; i < results.size(); ++i) {
+    if (i == 3) continue;
+    EXPECT_TRUE(results[i].ok) << targets[i].address << ": " << results[i].detail;
+  }
+  EXPECT_FALSE(results[3].ok);
+  EXPECT_EQ(results[3].detail,
+            "connection to 127.1.0.4:" + std::to_string(port) + " failed: Operation not permitted");
+  using Call = ScriptedSend::Call;
+  ASSERT_GE(send.calls.size(), 3u);
+  EXPECT_EQ(send.calls[0], (Call{"127.1.0.1", 10, 3}));
+  EXPECT_EQ(send.calls[1], (Call{"127.1.0.4", 7, -1}));
+  EXPECT_EQ(send.calls[2], (Call{"127.1.0.5", 6, 6}));
   ExpectNothingAccepted(acceptor);
 }
 
