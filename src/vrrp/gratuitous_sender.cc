@@ -22,6 +22,16 @@ PacingSchedule::TimePoint PacingSchedule::Take(const GarpPacing& pacing, TimePoi
   return at;
 }
 
+std::vector<PacingSchedule::Slot> PacingSchedule::TakeRounds(
+    std::span<const GratuitousItem> items, uint32_t count, TimePoint now) {
+  std::vector<Slot> out;
+  out.reserve(items.size() * count);
+  for (uint32_t round = 0; round < count; ++round) {
+    for (size_t i = 0; i < items.size(); ++i) out.push_back(Slot{i, Take(items[i].pacing, now)});
+  }
+  return out;
+}
+
 struct GratuitousSender::Pending {
   explicit Pending(asio::io_context& io, PacingSchedule::TimePoint at) : timer(io, at) {}
   asio::steady_timer timer;
@@ -46,29 +56,28 @@ void GratuitousSender::Stop() {
 
 void GratuitousSender::Send(const std::string& who, std::span<const GratuitousItem> items,
                             uint32_t count) {
-  for (uint32_t round = 0; round < count; ++round) {
-    for (const auto& item : items) {
-      const bool v4 = item.address.is_v4();
-      std::vector<uint8_t> frame;
-      if (v4) {
-        in_addr a{};
-        std::memcpy(&a, item.address.bytes().data(), 4);
-        frame = net::BuildGratuitousArp(item.mac, a);
-      } else {
-        in6_addr a{};
-        std::memcpy(&a, item.address.bytes().data(), 16);
-        frame = net::BuildUnsolicitedNa(item.mac, a, /*router=*/false);
-      }
-      Queue(who, item.ifindex, item.pacing, std::move(frame),
-            std::string(v4 ? "ARP" : "NA") + " for " + item.address.ToString());
+  const auto now = std::chrono::steady_clock::now();
+  for (const PacingSchedule::Slot& slot : schedule_.TakeRounds(items, count, now)) {
+    const GratuitousItem& item = items[slot.item];
+    const bool v4 = item.address.is_v4();
+    std::vector<uint8_t> frame;
+    if (v4) {
+      in_addr a{};
+      std::memcpy(&a, item.address.bytes().data(), 4);
+      frame = net::BuildGratuitousArp(item.mac, a);
+    } else {
+      in6_addr a{};
+      std::memcpy(&a, item.address.bytes().data(), 16);
+      frame = net::BuildUnsolicitedNa(item.mac, a, /*router=*/false);
     }
+    Queue(who, item.ifindex, slot.at, now, std::move(frame),
+          std::string(v4 ? "ARP" : "NA") + " for " + item.address.ToString());
   }
 }
 
-void GratuitousSender::Queue(const std::string& who, int ifindex, const GarpPacing& pacing,
-                             std::vector<uint8_t> frame, const std::string& what) {
-  const auto now = std::chrono::steady_clock::now();
-  const auto at = schedule_.Take(pacing, now);
+void GratuitousSender::Queue(const std::string& who, int ifindex, PacingSchedule::TimePoint at,
+                             PacingSchedule::TimePoint now, std::vector<uint8_t> frame,
+                             const std::string& what) {
   if (at <= now) {
     Transmit(who, ifindex, frame, what);
     return;

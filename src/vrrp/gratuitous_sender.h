@@ -14,6 +14,7 @@
 #include <set>
 #include <span>
 #include <string>
+#include <vector>
 
 #include "base/error.h"
 #include "net/packet_socket.h"
@@ -26,6 +27,16 @@ class io_context;
 
 namespace vigil::vrrp {
 
+// One VIP's gratuitous message as keepalived sends it: out of the interface the VIP is on,
+// from that interface's MAC, paced as its base interface (a VMAC's parent) is for the
+// VIP's kind (ARP for IPv4, NA for IPv6).
+struct GratuitousItem {
+  model::IpAddress address;
+  int ifindex = 0;
+  net::MacAddress mac{};
+  GarpPacing pacing;
+};
+
 // When each message of a pacing may leave: at once while its pacing is free (or when it is
 // unpaced), else one interval after the message queued before it. Pure.
 class PacingSchedule {
@@ -35,18 +46,20 @@ class PacingSchedule {
   // (`now` when it leaves at once).
   TimePoint Take(const GarpPacing& pacing, TimePoint now);
 
+  // One message of TakeRounds: the item it is for (an index into `items`) and when it
+  // leaves.
+  struct Slot {
+    size_t item = 0;
+    TimePoint at;
+    friend bool operator==(const Slot&, const Slot&) = default;
+  };
+  // Takes the slots of `count` rounds of one message per item of `items`, ready at `now`:
+  // round after round, each in the order of `items`, each from its item's pacing.
+  std::vector<Slot> TakeRounds(std::span<const GratuitousItem> items, uint32_t count,
+                               TimePoint now);
+
  private:
   std::map<std::string, TimePoint> next_;  // per pacing key: its next free slot
-};
-
-// One VIP's gratuitous message as keepalived sends it: out of the interface the VIP is on,
-// from that interface's MAC, paced as its base interface (a VMAC's parent) is for the
-// VIP's kind (ARP for IPv4, NA for IPv6).
-struct GratuitousItem {
-  model::IpAddress address;
-  int ifindex = 0;
-  net::MacAddress mac{};
-  GarpPacing pacing;
 };
 
 class GratuitousSender {
@@ -67,8 +80,9 @@ class GratuitousSender {
 
  private:
   struct Pending;
-  void Queue(const std::string& who, int ifindex, const GarpPacing& pacing,
-             std::vector<uint8_t> frame, const std::string& what);
+  // Sends `frame` at `at`, at once when that is not after `now`.
+  void Queue(const std::string& who, int ifindex, PacingSchedule::TimePoint at,
+             PacingSchedule::TimePoint now, std::vector<uint8_t> frame, const std::string& what);
   void Transmit(const std::string& who, int ifindex, const std::vector<uint8_t>& frame,
                 const std::string& what);
 

@@ -2,6 +2,11 @@
 
 #include <gtest/gtest.h>
 
+#include <ostream>
+#include <vector>
+
+#include "model/config.h"
+
 namespace vigil::vrrp {
 namespace {
 
@@ -9,6 +14,30 @@ using std::chrono::milliseconds;
 using TimePoint = PacingSchedule::TimePoint;
 
 const TimePoint kT0 = TimePoint() + std::chrono::hours(1);
+using Slot = PacingSchedule::Slot;
+
+}  // namespace
+
+void PrintTo(const PacingSchedule::Slot& s, std::ostream* os) {
+  *os << "{item " << s.item << " at T0+"
+      << std::chrono::duration_cast<milliseconds>(s.at - kT0).count() << "ms}";
+}
+
+namespace {
+
+// Items for `addresses` on eth0, each paced by `arp` (IPv4) or `na` (IPv6).
+std::vector<GratuitousItem> Items(std::initializer_list<const char*> addresses,
+                                  const GarpPacing& arp, const GarpPacing& na) {
+  std::vector<GratuitousItem> out;
+  for (const char* a : addresses) {
+    GratuitousItem item;
+    item.address = model::IpPrefix::Parse(a)->address;
+    item.ifindex = 2;
+    item.pacing = item.address.is_v4() ? arp : na;
+    out.push_back(item);
+  }
+  return out;
+}
 
 TEST(PacingScheduleTest, UnpacedMessagesLeaveAtOnce) {
   PacingSchedule s;
@@ -46,6 +75,61 @@ TEST(PacingScheduleTest, EachPacingHasItsOwnQueue) {
   EXPECT_EQ(s.Take(eth1, kT0), kT0 + milliseconds(300));
   // An unpaced kind on an interface does not wait behind a paced one of another key.
   EXPECT_EQ(s.Take(GarpPacing{"eth1 na", milliseconds(0)}, kT0), kT0);
+}
+
+// garp_master_repeat 3 with two VIPs under vrrp_garp_interval 0.2: round after round, VIP
+// after VIP, each ARP one interval after the one before.
+TEST(PacingScheduleTest, RoundsTakeSlotsItemAfterItem) {
+  PacingSchedule s;
+  const GarpPacing arp{"eth0 arp", milliseconds(200)}, na{"eth0 na", milliseconds(0)};
+  const auto items = Items({"10.99.0.100", "10.99.0.101"}, arp, na);
+  EXPECT_EQ(s.TakeRounds(items, 3, kT0),
+            (std::vector<Slot>{{0, kT0}, {1, kT0 + milliseconds(200)},
+                               {0, kT0 + milliseconds(400)}, {1, kT0 + milliseconds(600)},
+                               {0, kT0 + milliseconds(800)}, {1, kT0 + milliseconds(1000)}}));
+  // A second instance's messages on the same interface queue behind them.
+  EXPECT_EQ(s.TakeRounds(Items({"10.99.0.102"}, arp, na), 1, kT0 + milliseconds(100)),
+            (std::vector<Slot>{{0, kT0 + milliseconds(1200)}}));
+  EXPECT_EQ(s.TakeRounds(items, 0, kT0), std::vector<Slot>{});
+}
+
+TEST(PacingScheduleTest, ArpsAndNasTakeTheirOwnPacing) {
+  PacingSchedule s;
+  const GarpPacing arp{"eth0 arp", milliseconds(200)}, na{"eth0 na", milliseconds(0)};
+  EXPECT_EQ(s.TakeRounds(Items({"10.99.0.100", "fd00::100"}, arp, na), 2, kT0),
+            (std::vector<Slot>{{0, kT0}, {1, kT0}, {0, kT0 + milliseconds(200)}, {1, kT0}}));
+}
+
+// The pacing of an interface as the configuration gives it (PacingFor), on the schedule:
+// a garp_group's garp_interval paces its interfaces' ARPs; a group without one leaves them
+// unpaced even under a global vrrp_garp_interval (keepalived's rule).
+TEST(PacingScheduleTest, AGarpGroupPacesItsInterfacesOrLeavesThemUnpaced) {
+  auto rounds = [](const model::Config& c) {
+    const VrrpSpec spec = SpecFromModel(c);
+    PacingSchedule s;
+    return s.TakeRounds(Items({"10.99.0.100", "10.99.0.101"}, PacingFor(spec, "eth0", true),
+                              PacingFor(spec, "eth0", false)),
+                        3, kT0);
+  };
+  model::Config paces;
+  model::GarpGroup g;
+  g.interfaces = {"eth0"};
+  g.garp_interval = milliseconds(200);
+  paces.garp_groups = {g};
+  EXPECT_EQ(rounds(paces),
+            (std::vector<Slot>{{0, kT0}, {1, kT0 + milliseconds(200)},
+                               {0, kT0 + milliseconds(400)}, {1, kT0 + milliseconds(600)},
+                               {0, kT0 + milliseconds(800)}, {1, kT0 + milliseconds(1000)}}));
+  model::Config replaces;
+  replaces.global.vrrp_garp_interval = milliseconds(300);
+  g.garp_interval = milliseconds(0);
+  g.gna_interval = milliseconds(100);
+  replaces.garp_groups = {g};
+  EXPECT_EQ(rounds(replaces), (std::vector<Slot>{{0, kT0}, {1, kT0}, {0, kT0}, {1, kT0},
+                                                 {0, kT0}, {1, kT0}}));
+  // Without the group, the global interval paces them.
+  replaces.garp_groups.clear();
+  EXPECT_EQ(rounds(replaces)[1], (Slot{1, kT0 + milliseconds(300)}));
 }
 
 }  // namespace
