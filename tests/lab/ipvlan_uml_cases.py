@@ -37,7 +37,6 @@ Cases (each writes DIR/<case>.json; the host makes the assertions):
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import signal
@@ -46,9 +45,8 @@ import subprocess
 import sys
 import textwrap
 import time
-import traceback
 
-from ipvs_uml_cases import in_netns, ip_batch, run, sysctl
+from uml_guest import build_switch, chosen, in_netns, ip_batch, parse_args, run, run_cases
 
 MODULES = ["veth", "bridge", "ipvlan", "vrf"]
 WORK = "/tmp/ipvlan-uml"
@@ -99,27 +97,9 @@ def instance(name: str, parent: str, vrid: int, ipvlan: str, vip: str, priority:
 
 
 def build_network() -> None:
-    ip_batch(None, [f"netns add {n}" for n in ("sw", *NODES)])
-    for n in NODES:
-        sysctl(n, {f"net.ipv6.conf.{k}.{v}": 0 for k in ("all", "default")
-                   for v in ("accept_dad", "dad_transmits")})
-    sw = ["link add br0 type bridge stp_state 0 forward_delay 0 mcast_snooping 0"]
-    for n, i in NODES.items():
-        sw += [f"link add p{i} type veth peer name eth0 netns {n}",
-               f"link set p{i} master br0", f"link set p{i} up"]
-    sw.append("link set br0 up")
-    sw.append("link add br1 type bridge stp_state 0 forward_delay 0 mcast_snooping 0")
-    for n in ("a", "b"):
-        sw += [f"link add q{NODES[n]} type veth peer name e1 netns {n}",
-               f"link set q{NODES[n]} master br1", f"link set q{NODES[n]} up"]
-    sw.append("link set br1 up")
-    sw.append("link add br2 type bridge stp_state 0 forward_delay 0 mcast_snooping 0")
-    for n in ("a", "b"):
-        sw += [f"link add s{NODES[n]} type veth peer name e4 netns {n}",
-               f"link set s{NODES[n]} master br2", f"link set s{NODES[n]} up"]
-    sw.append("link set br2 up")
-    sysctl("sw", {"net.ipv6.conf.default.disable_ipv6": 1})
-    ip_batch("sw", sw)
+    build_switch(NODES, [(bridge, f"{port}{NODES[n]}", n, dev)
+                         for bridge, port, dev in (("br1", "q", "e1"), ("br2", "s", "e4"))
+                         for n in ("a", "b")])
     for n in NODES:
         lines = ["link set lo up", f"link set eth0 address {mac(n)}",
                  f"addr add {addr(n)}/24 dev eth0", "link set eth0 up"]
@@ -278,13 +258,12 @@ def neigh_of(ns: str, address: str) -> str | None:
     return found[0]
 
 
-def case_link(vigild: str) -> dict:
+def case_link(vigild: str, out: dict) -> None:
     text = "".join(instance(n, p, vrid, arg, vip) for n, p, vrid, arg, _, vip in LINK_INSTANCES)
-    out: dict = {}
     for kind in ("vigild", "keepalived"):
         before = link_names("a")
         d = Daemon(kind, "a", text, vigild, "link")
-        r: dict = {}
+        r: dict = out.setdefault(kind, {})
         try:
             r["ready"] = wait_until(lambda: all(has_address("a", parent, vip.split("/")[0])
                                                 for _, parent, *_, vip in LINK_INSTANCES), 20)
@@ -297,12 +276,10 @@ def case_link(vigild: str) -> dict:
             r["log"] = d.log()
         r["links_before"] = before
         r["links_after"] = link_names("a")
-        out[kind] = r
-    return out
 
 
-def case_failover(vigild: str) -> dict:
-    out: dict = {"steps": []}
+def case_failover(vigild: str, out: dict) -> None:
+    out["steps"] = []
     daemons = {}
     for n, prio, state, ipv in (("a", 150, "MASTER", "10.98.0.21/24"),
                                 ("b", 100, "BACKUP", "10.98.0.22/24")):
@@ -329,7 +306,6 @@ def case_failover(vigild: str) -> dict:
             out.setdefault(f"{n}_exit", d.stop())
             out[f"{n}_log"] = d.log()
     out["links_after"] = {n: link_names(n) for n in ("a", "b")}
-    return out
 
 
 VRF_VIP = "10.96.0.100"
@@ -360,13 +336,12 @@ def vrf_config(node: str, peer: str, priority: int, state: str) -> str:
     return text
 
 
-def case_vrf(vigild: str) -> dict:
+def case_vrf(vigild: str, out: dict) -> None:
     """vigild on a (150, MASTER) and b (100, BACKUP) with vrf_config: where the VIP is, the
     adverts b hears on e1 and a's ipvlan; then a stops. keepalived 2.2.7 refuses every
     instance without an interface ("Unknown interface!": upstream fixed it in 75f30737,
     after 2.2.7), so it runs VI_I alone on a, for the ipvlan's state."""
-    out: dict = {}
-    r: dict = {}
+    r: dict = out.setdefault("vigild", {})
     daemons = {n: Daemon("vigild", n, vrf_config(n, p, prio, state), vigild, "vrf")
                for n, p, prio, state in (("a", "b", 150, "MASTER"), ("b", "a", 100, "BACKUP"))}
     try:
@@ -386,8 +361,7 @@ def case_vrf(vigild: str) -> dict:
             r.setdefault(f"{n}_exit", d.stop())
             r[f"{n}_log"] = d.log()
     r["links_after"] = link_names("a")
-    out["vigild"] = r
-    k: dict = {}
+    k: dict = out.setdefault("keepalived", {})
     d = Daemon("keepalived", "a", instance("VI_I", "e1", 81, "ipv81 10.96.0.21/24",
                                            "10.96.0.181/24"), vigild, "vrf")
     try:
@@ -397,20 +371,18 @@ def case_vrf(vigild: str) -> dict:
         k["exit"] = d.stop()
         k["log"] = d.log()
     k["links_after"] = link_names("a")
-    out["keepalived"] = k
-    return out
 
 
 LATE_VIP = "10.95.0.100"
 
 
-def case_vrf_late(vigild: str) -> dict:
+def case_vrf_late(vigild: str, out: dict) -> None:
     """vigild on a (150, MASTER) and b (100, BACKUP), each with a unicast instance without
     an interface in VRF green, which does not exist yet (dynamic_interfaces); once a holds
     the VIP, green is made on both nodes and e4 enslaved to it: vigild must bind the advert
     sockets to green, or a's adverts find no route (the main table lost e4's subnet) and b
     takes the VIP as well."""
-    r: dict = {}
+    r = out
     daemons = {}
     for n, p, prio, state in (("a", "b", 150, "MASTER"), ("b", "a", 100, "BACKUP")):
         text = textwrap.dedent(f"""\
@@ -451,37 +423,18 @@ def case_vrf_late(vigild: str) -> dict:
         for n, d in daemons.items():
             r[f"{n}_exit"] = d.stop()
             r[f"{n}_log"] = d.log()
-    return r
 
 
 CASES = {"link": case_link, "failover": case_failover, "vrf": case_vrf, "vrf_late": case_vrf_late}
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--results", required=True)
-    parser.add_argument("--vigild", required=True)
-    parser.add_argument("--only", nargs="*")
-    args = parser.parse_args()
+    args = parse_args()
     started = time.monotonic()
     os.makedirs(WORK, exist_ok=True)
     build_network()
     print(f"driver: network ready in {time.monotonic() - started:.1f}s", flush=True)
-    for name, fn in CASES.items():
-        if args.only and name not in args.only:
-            continue
-        t0 = time.monotonic()
-        result: dict = {"name": name, "error": ""}
-        try:
-            result.update(fn(args.vigild))
-        except Exception:  # noqa: BLE001 - recorded for the host to report
-            result["error"] = traceback.format_exc()
-        result["seconds"] = round(time.monotonic() - t0, 2)
-        print(f"driver: {name} {result['seconds']}s", flush=True)
-        tmp = os.path.join(args.results, f".{name}.tmp")
-        with open(tmp, "w") as f:
-            json.dump(result, f, indent=1)
-        os.rename(tmp, os.path.join(args.results, f"{name}.json"))
+    run_cases({n: CASES[n] for n in chosen(CASES, args.only)}, args)
     print(f"driver: done in {time.monotonic() - started:.1f}s", flush=True)
     return 0
 

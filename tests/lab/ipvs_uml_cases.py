@@ -25,10 +25,7 @@ this goes to DIR/<case>.json; the host (test_ipvs_uml.py) makes the assertions.
 
 from __future__ import annotations
 
-import argparse
-import ctypes
 import itertools
-import json
 import os
 import selectors
 import signal
@@ -38,9 +35,9 @@ import sys
 import textwrap
 import threading
 import time
-import traceback
-from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
+
+from uml_guest import build_switch, in_netns, ip_batch, parse_args, run, run_cases, sysctl
 
 PORT = 80                      # every real server's port
 KEPT_PORT = 82                 # also answered (TCP): a persistent fwmark service keeps the port
@@ -326,74 +323,8 @@ CASES: list[Case] = [
 # ======================================================================================
 # The driver (inside UML).
 
-CLONE_NEWNET = 0x40000000
-_libc = ctypes.CDLL(None, use_errno=True)
-
-
-def _setns(fd: int) -> None:
-    if _libc.setns(fd, CLONE_NEWNET) != 0:
-        err = ctypes.get_errno()
-        raise OSError(err, os.strerror(err))
-
-
-@contextmanager
-def in_netns(ns_name: str):
-    """Runs the block with this thread in namespace ``ns_name`` (sockets made there stay
-    there, processes started there run there), then returns the thread to its own."""
-    home = os.open("/proc/thread-self/ns/net", os.O_RDONLY)
-    target = os.open(f"/run/netns/{ns_name}", os.O_RDONLY)
-    try:
-        _setns(target)
-        try:
-            yield
-        finally:
-            _setns(home)
-    finally:
-        os.close(home)
-        os.close(target)
-
-
-def run(ns: str | None, argv: list[str], input_text: str | None = None,
-        timeout: float = 60.0) -> str:
-    """Runs argv in namespace ``ns`` (None: the guest's own), bounded; returns stdout."""
-    with in_netns(ns) if ns else nullcontext():
-        proc = subprocess.run(argv, input=input_text, capture_output=True, text=True,
-                              timeout=timeout)
-    if proc.returncode != 0:
-        raise RuntimeError(f"{ns}: {argv} failed ({proc.returncode}): {proc.stderr.strip()}")
-    return proc.stdout
-
-
-def ip_batch(ns: str | None, lines: list[str]) -> None:
-    """Runs ``ip`` commands in namespace ``ns``, one process for all (a batch has one
-    address family: the lines that start with "-6 " run in a second, IPv6 batch)."""
-    for family, mine in (([], [x for x in lines if not x.startswith("-6 ")]),
-                         (["-6"], [x[3:] for x in lines if x.startswith("-6 ")])):
-        if mine:
-            run(None, ["ip", *family, *(["-n", ns] if ns else []), "-batch", "-"],
-                "\n".join(mine) + "\n")
-
-
-def sysctl(ns: str, values: dict[str, object]) -> None:
-    """Writes sysctls of namespace ``ns`` from this process (/proc/sys follows the thread)."""
-    with in_netns(ns):
-        for key, value in values.items():
-            with open("/proc/sys/" + key.replace(".", "/"), "w") as f:
-                f.write(f"{value}\n")
-
-
 def build_network() -> None:
-    ip_batch(None, [f"netns add {n}" for n in ("sw", *NODES)])
-    for n in NODES:
-        sysctl(n, {f"net.ipv6.conf.{k}.{v}": 0 for k in ("all", "default")
-                   for v in ("accept_dad", "dad_transmits")})
-    sw = ["link add br0 type bridge stp_state 0 forward_delay 0 mcast_snooping 0"]
-    for n, i in NODES.items():
-        sw += [f"link add p{i} type veth peer name eth0 netns {n}",
-               f"link set p{i} master br0", f"link set p{i} up"]
-    sw.append("link set br0 up")
-    sysctl("sw", {"net.ipv6.conf.default.disable_ipv6": 1})
-    ip_batch("sw", sw)
+    build_switch(NODES)
     for n in NODES:
         lines = ["link set lo up", f"addr add {addr(n)}/16 dev eth0",
                  f"addr add {addr(n, True)}/64 dev eth0 nodad", "link set eth0 up"]
@@ -681,25 +612,30 @@ def set_health(case_name: str, step: dict) -> None:
                 os.unlink(path)
 
 
-def run_cases(director: Director, cases: list[Case], results: str) -> None:
-    """Runs one group of cases (vigild, then keepalived) and writes each case's results."""
-    outcome: dict = {}
-    error = ""
+def run_group(director: Director, cases: list[Case], out: dict) -> None:
+    """Runs one group of cases, vigild then keepalived, each daemon's outcome into
+    ``out[daemon]`` as it ends."""
     tc = [line for c in cases for line in c.lb_tc]
     try:
         if tc:
             run("lb", ["tc", "-batch", "-"], "\n".join(tc) + "\n")
         for daemon in ("vigild", "keepalived"):
-            outcome[daemon] = director.run_daemon(daemon, cases, traffic=daemon == "vigild")
-            print(f"driver: {cases[0].run}: {daemon} {outcome[daemon]['seconds']}s", flush=True)
-    except Exception:  # noqa: BLE001 - recorded for the host to report
-        error = traceback.format_exc()
+            out[daemon] = director.run_daemon(daemon, cases, traffic=daemon == "vigild")
+            print(f"driver: {cases[0].run}: {daemon} {out[daemon]['seconds']}s", flush=True)
     finally:
         if tc:
             run("lb", ["tc", "qdisc", "del", "dev", "eth0", "clsact"])
+
+
+def case_results(cases: list[Case], group: dict) -> dict[str, dict]:
+    """Each case's share of its group's result (``group``: run_group's, with its error)."""
+    out = {}
     for c in cases:
-        result: dict = {"name": c.name, "run": c.run, "error": error}
-        for daemon, o in outcome.items():
+        result: dict = {"name": c.name, "run": c.run, "error": group["error"]}
+        for daemon in ("vigild", "keepalived"):
+            if daemon not in group:
+                continue
+            o = group[daemon]
             result[daemon] = {
                 "table": share(o["table"], c.keys), "reloaded": share(o["reloaded"], c.keys),
                 "thresholds": share(o["thresholds"], c.keys),
@@ -709,18 +645,12 @@ def run_cases(director: Director, cases: list[Case], results: str) -> None:
                 "whole_after_stop": o["after_stop"], "exit": o["exit"],
                 "running": o["running"], "answers": o.get("answers", {}).get(c.name),
                 "log": o["log"]}
-        tmp = os.path.join(results, f".{c.name}.tmp")
-        with open(tmp, "w") as f:
-            json.dump(result, f, indent=1)
-        os.rename(tmp, os.path.join(results, f"{c.name}.json"))
+        out[c.name] = result
+    return out
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--results", required=True)
-    parser.add_argument("--vigild", required=True)
-    parser.add_argument("--only", nargs="*")
-    args = parser.parse_args()
+    args = parse_args()
     started = time.monotonic()
     build_network()
     servers = Servers()
@@ -737,8 +667,9 @@ def main() -> int:
     for c in CASES:
         if not args.only or c.name in args.only:
             runs.setdefault(c.run, []).append(c)
-    for cases in runs.values():
-        run_cases(director, cases, args.results)
+    run_cases({name: lambda _vigild, out, group=group: run_group(director, group, out)
+               for name, group in runs.items()},
+              args, split=lambda result: case_results(runs[result["name"]], result))
     print(f"driver: done in {time.monotonic() - started:.1f}s", flush=True)
     return 0
 

@@ -29,7 +29,6 @@ Every wait is bounded; a phase that fails writes its traceback as "error".
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import signal
@@ -37,10 +36,9 @@ import subprocess
 import sys
 import textwrap
 import time
-import traceback
 
-import ipvs_uml_cases as iuc
 import long_connections
+import uml_guest as guest
 
 VIP = "10.99.0.100"
 PORT = 7000
@@ -63,11 +61,7 @@ _generation = {"lb1": 0, "lb2": 0}
 def add_node(name: str) -> None:
     """Makes namespace ``name`` with eth0 on the bridge (a new host-side veth name each time:
     a director that "reboots" gets a fresh namespace)."""
-    i = NODES[name]
-    port = f"p{i}g{_generation.get(name, 0)}"
-    iuc.ip_batch(None, [f"netns add {name}"])
-    iuc.ip_batch("sw", [f"link add {port} type veth peer name eth0 netns {name}",
-                        f"link set {port} master br0", f"link set {port} up"])
+    guest.plug(name, f"p{NODES[name]}g{_generation.get(name, 0)}")
     lines = ["link set lo up", f"addr add {ip(name)}/16 dev eth0", "link set eth0 up"]
     if name == "client":
         lines.append(f"addr add {SOURCE}/32 dev eth0")
@@ -75,23 +69,20 @@ def add_node(name: str) -> None:
         lines.append(f"route add 10.99.1.0/24 via {ip('client')}")
     else:
         lines.append(f"route add 10.99.1.0/24 via {VIP}")
-    iuc.ip_batch(name, lines)
+    guest.ip_batch(name, lines)
     if name.startswith("lb"):
         # A connection is sent at its 3rd packet, then every 10 (kernel default: 50), so
         # that a returning director has all of them well within PREEMPT_DELAY.
         values = {"net.ipv4.ip_forward": 1, "net.ipv4.vs.sync_threshold": "3 10"}
         values.update({f"net.ipv4.conf.{k}.send_redirects": 0
                        for k in ("all", "default", "eth0")})
-        iuc.sysctl(name, values)
+        guest.sysctl(name, values)
     elif name.startswith("rs"):
-        iuc.sysctl(name, {f"net.ipv4.conf.{k}.accept_redirects": 0 for k in ("all", "eth0")})
+        guest.sysctl(name, {f"net.ipv4.conf.{k}.accept_redirects": 0 for k in ("all", "eth0")})
 
 
 def build_network() -> None:
-    iuc.ip_batch(None, ["netns add sw"])
-    iuc.sysctl("sw", {"net.ipv6.conf.default.disable_ipv6": 1})
-    iuc.ip_batch("sw", ["link add br0 type bridge stp_state 0 forward_delay 0 "
-                        "mcast_snooping 0", "link set br0 up"])
+    guest.build_switch({}, no_dad=False)
     for name in NODES:
         add_node(name)
 
@@ -101,8 +92,8 @@ def remove_node(name: str) -> None:
     namespace."""
     if not os.path.exists(f"/run/netns/{name}"):
         return
-    iuc.ip_batch(name, ["link set eth0 down"])
-    iuc.ip_batch(None, [f"netns del {name}"])
+    guest.ip_batch(name, ["link set eth0 down"])
+    guest.ip_batch(None, [f"netns del {name}"])
     _generation[name] += 1
 
 
@@ -114,7 +105,7 @@ def fresh_directors() -> None:
 
 
 def spawn(ns: str, argv: list[str], log: str) -> subprocess.Popen:
-    with open(os.path.join(WORK, log), "wb") as out, iuc.in_netns(ns):
+    with open(os.path.join(WORK, log), "wb") as out, guest.in_netns(ns):
         return subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT,
                                 stdin=subprocess.DEVNULL, start_new_session=True)
 
@@ -196,13 +187,13 @@ class Director:
             return None
 
     def has_vip(self) -> bool:
-        return f" {VIP}/32 " in iuc.run(self.name, ["ip", "-o", "-4", "addr", "show", "eth0"])
+        return f" {VIP}/32 " in guest.run(self.name, ["ip", "-o", "-4", "addr", "show", "eth0"])
 
     def state(self) -> str:
         if self.daemon != "vigild":  # keepalived: as far as the VIP tells
             return "MASTER" if self.has_vip() else "BACKUP"
         vigilctl = os.path.join(os.path.dirname(self.vigild), "vigilctl")
-        with iuc.in_netns(self.name):
+        with guest.in_netns(self.name):
             p = subprocess.run([vigilctl, "-s", os.path.join(WORK, f"{self.name}.ctl"),
                                 "--json", "instances"], capture_output=True, text=True,
                                timeout=20)
@@ -213,12 +204,12 @@ class Director:
 
     def daemons(self) -> list[str]:
         """``ipvsadm -L --daemon``, one daemon a line."""
-        out = iuc.run(self.name, ["ipvsadm", "-L", "--daemon"])
+        out = guest.run(self.name, ["ipvsadm", "-L", "--daemon"])
         return sorted(line.strip() for line in out.splitlines() if line.strip())
 
     def connections(self) -> int:
         """The director's IPVS connections to the VIP's port that are ESTABLISHED."""
-        out = iuc.run(self.name, ["ipvsadm", "-Lnc"])
+        out = guest.run(self.name, ["ipvsadm", "-Lnc"])
         return sum(1 for line in out.splitlines()
                    if "ESTABLISHED" in line and f"{VIP}:{PORT}" in line)
 
@@ -284,8 +275,7 @@ def establish(client: Client, lb1: Director, lb2: Director, sync: bool) -> None:
         wait_until("lb2 has every connection", lambda: lb2.connections() == CONNECTIONS, 30)
 
 
-def sync_phase(vigild: str, daemon: str = "vigild") -> dict:
-    out: dict = {}
+def sync_phase(vigild: str, out: dict, daemon: str = "vigild") -> None:
     fresh_directors()
     lb1, lb2 = Director("lb1", 150, daemon, vigild), Director("lb2", 100, daemon, vigild)
     client = Client()
@@ -327,7 +317,7 @@ def sync_phase(vigild: str, daemon: str = "vigild") -> dict:
         out["failback_seconds"] = round(t_master - t_back, 2)
         out["daemons_back_master"], out["daemons_back_backup"] = lb1.daemons(), lb2.daemons()
         # Only lb1 is left to carry them.
-        iuc.ip_batch("lb2", ["link set eth0 down"])
+        guest.ip_batch("lb2", ["link set eth0 down"])
         t_gone = time.monotonic()
         wait_until("every connection exchanging through lb1",
                    lambda: client.exchanging_since(t_gone) == CONNECTIONS
@@ -349,12 +339,10 @@ def sync_phase(vigild: str, daemon: str = "vigild") -> dict:
         out["lb1_log"], out["lb2_log"] = lb1.log(), lb2.log()
         lb1.stop()
         lb2.stop()
-    return out
 
 
-def keepalived_phase(vigild: str) -> dict:
+def keepalived_phase(vigild: str, out: dict) -> None:
     """keepalived's daemons in the same set-up (no traffic)."""
-    out: dict = {}
     fresh_directors()
     lb1, lb2 = (Director("lb1", 150, "keepalived", vigild),
                 Director("lb2", 100, "keepalived", vigild))
@@ -372,11 +360,9 @@ def keepalived_phase(vigild: str) -> dict:
         out["lb1_log"], out["lb2_log"] = lb1.log(), lb2.log()
         lb1.stop()
         lb2.stop()
-    return out
 
 
-def control_phase(vigild: str) -> dict:
-    out: dict = {}
+def control_phase(vigild: str, out: dict) -> None:
     fresh_directors()
     lb1, lb2 = Director("lb1", 150, "vigild", vigild), Director("lb2", 100, "vigild", vigild)
     client = Client()
@@ -402,13 +388,11 @@ def control_phase(vigild: str) -> dict:
         out["lb1_log"], out["lb2_log"] = lb1.log(), lb2.log()
         lb1.stop()
         lb2.stop()
-    return out
 
 
-def checker_form_phase(vigild: str) -> dict:
+def checker_form_phase(vigild: str, out: dict) -> None:
     """`lvs_sync_daemon eth0 id 5` (no instance): the checker runs both daemons, vigild and
     keepalived alike, and stops them when it stops."""
-    out: dict = {}
     fresh_directors()
     for daemon in ("vigild", "keepalived"):
         lb = Director("lb1", 150, daemon, vigild)
@@ -422,22 +406,17 @@ def checker_form_phase(vigild: str) -> dict:
         finally:
             out[f"{daemon}_log"] = lb.log()
             lb.stop()
-    return out
 
 
 PHASES = {"sync": sync_phase, "keepalived": keepalived_phase, "control": control_phase,
           "checker_form": checker_form_phase,
           # bench/ipvs_syncd_uml.py: keepalived under the same connections
-          "keepalived_sync": lambda vigild: sync_phase(vigild, "keepalived")}
+          "keepalived_sync": lambda vigild, out: sync_phase(vigild, out, "keepalived")}
 DEFAULT = ("sync", "keepalived", "control", "checker_form")
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--results", required=True)
-    parser.add_argument("--vigild", required=True)
-    parser.add_argument("--only", nargs="*")
-    args = parser.parse_args()
+    args = guest.parse_args()
     started = time.monotonic()
     os.makedirs(WORK, exist_ok=True)
     with open(os.path.join(WORK, "server.py"), "w") as f:
@@ -447,24 +426,10 @@ def main() -> int:
         spawn(rs, [sys.executable, os.path.join(WORK, "server.py"), str(PORT),
                    str(CHECK_PORT)], f"{rs}-server.log")
     for rs in ("rs1", "rs2"):
-        wait_until(f"echo server on {rs}", lambda rs=rs: f":{PORT} " in iuc.run(
+        wait_until(f"echo server on {rs}", lambda rs=rs: f":{PORT} " in guest.run(
             rs, ["ss", "-Htln"]), 20)
     print(f"driver: network ready in {time.monotonic() - started:.1f}s", flush=True)
-    for name, phase in PHASES.items():
-        if name not in (args.only or DEFAULT):
-            continue
-        t0 = time.monotonic()
-        result: dict = {"name": name, "error": ""}
-        try:
-            result.update(phase(args.vigild))
-        except Exception:  # noqa: BLE001 - reported by the host
-            result["error"] = traceback.format_exc()
-        result["seconds"] = round(time.monotonic() - t0, 1)
-        print(f"driver: {name} {result['seconds']}s", flush=True)
-        tmp = os.path.join(args.results, f".{name}.tmp")
-        with open(tmp, "w") as f:
-            json.dump(result, f, indent=1)
-        os.rename(tmp, os.path.join(args.results, f"{name}.json"))
+    guest.run_cases({n: PHASES[n] for n in guest.chosen(PHASES, args.only, DEFAULT)}, args)
     print(f"driver: done in {time.monotonic() - started:.1f}s", flush=True)
     return 0
 

@@ -8,7 +8,8 @@ sysfs and fresh tmpfs on /run, /tmp and /var/tmp, mounts a host directory read-w
 ``GUEST_RESULTS``, makes the UML modules loadable (``modprobe -d``, also for the modules
 the kernel asks for itself), loads ``modules``, runs one driver program and writes its
 exit status before ``halt -f``. The driver runs every case in sequence and writes each
-case's results into the results directory, where the host reads them.
+case's results into the results directory, where the host reads them (uml_guest.py is the
+drivers' side: namespaces, the switch, run_cases).
 
 Every wait is bounded: the boot (the script's first mark), each case (no new file in the
 results directory for ``case_timeout``) and the whole run. On a timeout the UML process
