@@ -77,7 +77,8 @@ def test_ipvs_in_uml_matches_keepalived(uml_run, case):
         assert any(t != vigil["table"] for t in vigil["steps"]), "the steps changed nothing"
     for probe, answers in zip(case.probes, vigil["answers"], strict=True):
         why = check_answers(probe, answers)
-        assert not why, f"{probe.proto} to {probe.address}:{probe.port}: {why}: {answers}"
+        assert not why, (f"{probe.proto} to {probe.address}:{probe.port}: {why}: {answers}\n"
+                         f"{_logs(result)}")
     assert vigil["exit"] == 0, f"vigild exit status {vigil['exit']}\n{_logs(result)}"
     if case.keep:
         assert vigil["after_stop"] == (vigil["reloaded"] or vigil["table"])
