@@ -599,6 +599,62 @@ def vigil_destinations(items: Iterable[dict]) -> dict[str, tuple[int, int]]:
     return {k: (slots.get(k, w), h) for k, (w, h) in out.items()}
 
 
+def dr_real_server(node: Node, vip: str, clients: str, via: str) -> None:
+    """Makes ``node`` a direct-routing real server of ``vip`` (IPv4 or IPv6): the address on
+    its loopback (IPv4: never answered for in ARP nor used as an ARP source, arp_ignore=1,
+    arp_announce=2), and its answers to the ``clients`` prefix sent to ``via`` (straight
+    back, not through a director)."""
+    if ":" in vip:
+        node.run([IP, "-6", "addr", "add", f"{vip}/128", "dev", "lo", "nodad"])
+        node.run([IP, "-6", "route", "replace", clients, "via", via])
+        return
+    node.run([IP, "addr", "add", f"{vip}/32", "dev", "lo"])
+    node.sysctl("net.ipv4.conf.all.arp_ignore", 1)
+    node.sysctl("net.ipv4.conf.all.arp_announce", 2)
+    node.run([IP, "route", "replace", clients, "via", via])
+
+
+def virtual_server_conf(vip: str, port: int, options: str, nodes: Iterable[Node],
+                        rs_port: int | None = None, check_port: int | None = None) -> str:
+    """keepalived.conf text: ``virtual_server vip port`` with delay_loop 1, then ``options``
+    ("lb_algo mh; mh-port; lb_kind DR": one line each) and protocol TCP unless they name
+    one, then each node's address (``ipv6`` for an IPv6 ``vip``, else ``ipv4``) as a
+    real_server on ``rs_port`` (default ``port``) of weight 1 with a TCP_CHECK
+    (connect_timeout 1, on ``check_port`` when given)."""
+    lines = [o.strip() for o in options.split(";")]
+    if not any(o.startswith("protocol ") for o in lines):
+        lines.append("protocol TCP")
+    check = f"            connect_port {check_port}\n" if check_port is not None else ""
+    return (f"virtual_server {vip} {port} {{\n    delay_loop 1\n" +
+            "".join(f"    {o}\n" for o in lines) +
+            "".join(f"    real_server {n.ipv6 if ':' in vip else n.ipv4} {rs_port or port} {{\n"
+                    "        weight 1\n"
+                    f"        TCP_CHECK {{\n{check}            connect_timeout 1\n"
+                    "        }\n    }\n" for n in nodes) + "}\n")
+
+
+class Servers:
+    """One server process per node: ``argv(node)`` started in the node, ready once something
+    listens on TCP ``port`` there; ``stop`` SIGKILLs it."""
+
+    def __init__(self, argv: Callable[[Node], list[str]], port: int, what: str = "server"):
+        self.argv, self.port, self.what = argv, port, what
+        self.procs: dict[str, subprocess.Popen] = {}
+
+    def start(self, *nodes: Node) -> None:
+        for node in nodes:
+            self.procs[node.short] = node.spawn(
+                self.argv(node), log_name=f"{node.short}-{self.what.replace(' ', '-')}-{next(_counter)}.log")
+        for node in nodes:
+            wait_until(lambda node=node: node.run(["ss", "-Htln", f"sport = :{self.port}"])
+                       .stdout.strip(), timeout=10, message=f"{self.what} on {node.short}")
+
+    def stop(self, node: Node) -> None:
+        proc = self.procs.pop(node.short)
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=5)
+
+
 def lab_namespaces_alive(prefix: str) -> list[str]:
     """Returns the existing namespaces whose names start with ``prefix``."""
     return [n for n in list_namespaces() if n.startswith(prefix)]

@@ -38,7 +38,7 @@ SERVER = textwrap.dedent("""\
 # sends "i seq" and reads it back every
 # 100 ms. Every 200 ms writes {"conns": [[echoes, last echo (monotonic), error, gaps], ...]},
 # gaps: [[last echo before it, seconds], ...] for each time more than 0.5 s passed between
-# two echoes (bench/conntrackd_failover.py reads them).
+# two echoes (bench/director_failover.py reads them).
 CLIENT = textwrap.dedent("""\
     import asyncio, json, os, sys, time
     vip, port, n, sources, out = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4].split(","), sys.argv[5]
@@ -85,6 +85,45 @@ CLIENT = textwrap.dedent("""\
     asyncio.run(main())
     """)
 
+
+
+def echo_servers(work: str, port: int, check_port: int) -> lablib.Servers:
+    """SERVER (written to `work`) as lablib.Servers: `server.py port check_port` on each node
+    started, ready once it listens on `port`."""
+    path = os.path.join(work, "server.py")
+    with open(path, "w") as f:
+        f.write(SERVER)
+    return lablib.Servers(lambda node: [lablib.PYTHON, path, str(port), str(check_port)], port,
+                          "echo server")
+
+
+class DirectorPair:
+    """Base of the failover labs: directors ``self.lbs`` (lb1, lb2) running vigild
+    (``self.vigild``; control sockets <work>/<lb>.ctl) with priorities 150 and 100 in VI_1,
+    which holds ``self.vip``. Subclasses give ``config(lb, priority)`` and
+    ``scheduled(lb)`` (the real servers in lb's table)."""
+
+    def start_directors(self, servers: int) -> None:
+        """Starts vigild on both; returns once lb1 holds the VIP, lb2 is BACKUP and each
+        schedules ``servers`` real servers."""
+        for lb, prio in zip(self.lbs, (150, 100)):
+            self.vigild_procs.append(lb.spawn_vigild(self.vigild, self.config(lb, prio)))
+        lb1, lb2 = self.lbs
+        lablib.wait_until(lambda: self.vip in lb1.addresses("eth0", "inet") and
+                          self.state(lb2) == "BACKUP", timeout=20,
+                          message="lb1 master with the VIP, lb2 backup")
+        for lb in self.lbs:
+            lablib.wait_until(lambda lb=lb: self.scheduled(lb) == servers, timeout=20,
+                              message=f"{lb.short} to schedule {servers} real servers")
+
+    def state(self, lb) -> str:
+        """VI_1's state on ``lb`` ("?" when vigild does not answer)."""
+        out = lb.run([os.path.join(os.path.dirname(self.vigild), "vigilctl"), "-s",
+                      f"{self.work}/{lb.short}.ctl", "--json", "instances"], check=False)
+        try:
+            return {i["name"]: i["state"] for i in json.loads(out.stdout)["instances"]}["VI_1"]
+        except (ValueError, KeyError):
+            return "?"
 
 
 class LongConnections:

@@ -55,26 +55,17 @@ def lb_bgp(lb, rtr) -> str:
             " exit-address-family\n!\n")
 
 
-def vigil_conf(work: str, lb, rs, vty: str) -> str:
-    servers = "".join(f"""\
-            real_server {r.ipv4} {PORT} {{
-                TCP_CHECK {{
-                    connect_timeout 1
-                }}
-            }}
-""" for r in rs)
+def vigil_conf(work: str, lb, rs, vty: str, service: str | None = None) -> str:
+    """vigild's configuration on `lb`: the route announcement through FRR (`vty`), then
+    `service` (default: VIP:80, rr NAT over `rs` on PORT)."""
     return textwrap.dedent(f"""\
         global_defs {{
             vigil_control_socket {work}/{lb.short}.ctl
             vigil_lb_backend nftables
             vigil_announce_table {TABLE} vty_socket {vty}
         }}
-        virtual_server {VIP} 80 {{
-            delay_loop 1
-            lb_algo rr
-            lb_kind NAT
-            protocol TCP
-""") + servers + "}\n"
+        """) + (service or lablib.virtual_server_conf(VIP, 80, "lb_algo rr; lb_kind NAT", rs,
+                                                     rs_port=PORT))
 
 
 def next_hops(rtr) -> list[str]:

@@ -30,8 +30,8 @@ import pytest
 
 import lab as lablib
 from frr_lab import Frr, frr_missing
-from long_connections import SERVER, LongConnections
-from test_announce_frr_ecmp import BFD, TABLE, lb_bgp, next_hops, router_bgp
+from long_connections import LongConnections, echo_servers
+from test_announce_frr_ecmp import BFD, TABLE, lb_bgp, next_hops, router_bgp, vigil_conf
 
 VIP = "10.99.0.100"
 PORT = 7000
@@ -52,30 +52,6 @@ SEEN = textwrap.dedent(f"""\
         }}
     }}
     """)
-
-
-def vigil_conf(work: str, lb, rs, vty: str) -> str:
-    servers = "".join(f"""\
-            real_server {r.ipv4} {PORT} {{
-                TCP_CHECK {{
-                    connect_port {CHECK_PORT}
-                    connect_timeout 1
-                }}
-            }}
-""" for r in rs)
-    return textwrap.dedent(f"""\
-        global_defs {{
-            vigil_control_socket {work}/{lb.short}.ctl
-            vigil_lb_backend nftables
-            vigil_announce_table {TABLE} vty_socket {vty}
-        }}
-        virtual_server {VIP} {PORT} {{
-            delay_loop 1
-            lb_algo mh
-            mh-port
-            lb_kind DR
-            protocol TCP
-""") + servers + "}\n"
 
 
 def seen(lb) -> set[str]:
@@ -123,29 +99,22 @@ def test_ecmp_dr_mh_flows_keep_their_real_server_through_any_load_balancer(lab, 
     rtr = lab.add_node("rtr")
     lbs = [lab.add_node(f"lb{i}") for i in (1, 2, 3)]
     rs = [lab.add_node(f"rs{i}") for i in (1, 2, 3)]
-    with open(os.path.join(w, "server.py"), "w") as f:
-        f.write(SERVER)
     for r in rs:
-        r.run([lablib.IP, "addr", "add", f"{VIP}/32", "dev", "lo"])
-        r.sysctl("net.ipv4.conf.all.arp_ignore", 1)
-        r.sysctl("net.ipv4.conf.all.arp_announce", 2)
-        r.run([lablib.IP, "route", "add", f"{CLIENT_NET}.0/24", "via", rtr.ipv4])
-        r.spawn([lablib.PYTHON, os.path.join(w, "server.py"), str(PORT), str(CHECK_PORT)],
-                log_name=f"{r.short}-server.log")
-    for r in rs:
-        lablib.wait_until(lambda r=r: r.run(["ss", "-Htln", f"sport = :{PORT}"]).stdout.strip(),
-                          timeout=10, message=f"echo server on {r.short}")
+        lablib.dr_real_server(r, VIP, f"{CLIENT_NET}.0/24", rtr.ipv4)
+    echo_servers(w, PORT, CHECK_PORT).start(*rs)
     client = lab.add_behind(rtr, "client", CLIENT_NET, addresses=len(SOURCES))
     rtr.sysctl("net.ipv4.fib_multipath_hash_policy", 1)
     router = Frr(rtr)
     router.start(BFD)
     router.start_bgpd(router_bgp(lbs))
     frrs, daemons = {}, {}
+    service = lablib.virtual_server_conf(VIP, PORT, "lb_algo mh; mh-port; lb_kind DR", rs,
+                                         check_port=CHECK_PORT)
     for lb in lbs:
         lb.run([lablib.NFT, "-f", "-"], input_text=SEEN)
         frr = Frr(lb)
         with open(f"{w}/{lb.short}.conf", "w") as f:
-            f.write(vigil_conf(w, lb, rs, frr.dir))
+            f.write(vigil_conf(w, lb, rs, frr.dir, service))
         daemons[lb.short] = lb.spawn(
             [vigild, "-n", "-l", "-f", f"{w}/{lb.short}.conf", "-p", f"{w}/{lb.short}.pid",
              "-c", f"{w}/{lb.short}c.pid"], log_name=f"{lb.short}.log")

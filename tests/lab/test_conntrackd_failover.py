@@ -31,7 +31,7 @@ import time
 import pytest
 
 import lab as lablib
-from long_connections import SERVER, LongConnections
+from long_connections import DirectorPair, LongConnections, echo_servers
 
 VIP = "10.99.0.100"
 PORT = 7000
@@ -91,9 +91,10 @@ table inet lab_guard {
 """
 
 
-class ConntrackdLab:
+class ConntrackdLab(DirectorPair):
     def __init__(self, lab, vigild: str, with_conntrackd: bool):
         self.lab = lab
+        self.vip = VIP
         self.vigild = vigild
         self.with_conntrackd = with_conntrackd
         self.work = lab.workdir
@@ -105,8 +106,6 @@ class ConntrackdLab:
         self.client_conns = LongConnections(self.client, self.work, VIP, PORT, CONNECTIONS,
                                             SOURCE)
         self.status_path = self.client_conns.status_path
-        with open(os.path.join(self.work, "server.py"), "w") as f:
-            f.write(SERVER)
         self.client.run([lablib.IP, "addr", "add", f"{SOURCE}/32", "dev", "eth0"])
         # The dedicated sync link: a veth pair made in lb1 with its peer moved to lb2.
         lb1, lb2 = self.lbs
@@ -123,12 +122,7 @@ class ConntrackdLab:
             rs.sysctl("net.ipv4.conf.all.accept_redirects", 0)
             rs.sysctl("net.ipv4.conf.eth0.accept_redirects", 0)
             rs.run([lablib.IP, "route", "add", "10.99.1.0/24", "via", VIP])
-            rs.spawn([lablib.PYTHON, os.path.join(self.work, "server.py"), str(PORT),
-                      str(CHECK_PORT)], log_name=f"{rs.short}-server.log")
-        for rs in self.rs:
-            lablib.wait_until(
-                lambda rs=rs: rs.run(["ss", "-Htln", f"sport = :{PORT}"]).stdout.strip(),
-                timeout=10, message=f"echo server on {rs.short}")
+        echo_servers(self.work, PORT, CHECK_PORT).start(*self.rs)
 
     # -- directors ----------------------------------------------------------------------
 
@@ -136,15 +130,6 @@ class ConntrackdLab:
         return os.path.join(self.work, f"{lb.short}-conntrackd.conf")
 
     def config(self, lb, priority: int) -> str:
-        servers = "".join(textwrap.indent(textwrap.dedent(f"""\
-            real_server {rs.ipv4} {PORT} {{
-                weight 1
-                TCP_CHECK {{
-                    connect_port {CHECK_PORT}
-                    connect_timeout 1
-                }}
-            }}
-            """), "    ") for rs in self.rs)
         ctd = (f"    vigil_conntrackd {self.conntrackd_conf(lb)} VI_1 timeout 5\n"
                if self.with_conntrackd else "")
         return textwrap.dedent(f"""\
@@ -165,12 +150,8 @@ class ConntrackdLab:
                     {VIP}/32
                 }}
             }}
-            virtual_server {VIP} {PORT} {{
-                delay_loop 1
-                lb_algo rr
-                lb_kind NAT
-                protocol TCP
-            """) + servers + "}\n"
+            """) + lablib.virtual_server_conf(VIP, PORT, "lb_algo rr; lb_kind NAT", self.rs,
+                                              check_port=CHECK_PORT)
 
     def start(self) -> None:
         if self.with_conntrackd:
@@ -185,28 +166,13 @@ class ConntrackdLab:
             for lb in self.lbs:
                 lablib.wait_until(lambda lb=lb: self.ctd(lb, "-s").returncode == 0,
                                   timeout=10, message=f"conntrackd on {lb.short}")
-        for lb, prio in zip(self.lbs, (150, 100)):
-            self.vigild_procs.append(lb.spawn_vigild(self.vigild, self.config(lb, prio)))
-        lb1, lb2 = self.lbs
-        lablib.wait_until(lambda: VIP in lb1.addresses("eth0", "inet") and
-                          self.state(lb2) == "BACKUP", timeout=20,
-                          message="lb1 master with the VIP, lb2 backup")
+        self.start_directors(2)
         for lb in self.lbs:
-            lablib.wait_until(lambda lb=lb: self.scheduled(lb) == 2, timeout=20,
-                              message=f"{lb.short} to schedule both real servers")
             # Set once vigild's NAT has the conntrack module loaded in the namespace.
             lb.sysctl("net.netfilter.nf_conntrack_tcp_loose", 0)
 
     def ctd(self, lb, *args: str):
         return lb.run(["/usr/sbin/conntrackd", "-C", self.conntrackd_conf(lb), *args], check=False)
-
-    def state(self, lb) -> str:
-        out = lb.run([os.path.join(os.path.dirname(self.vigild), "vigilctl"), "-s",
-                      f"{self.work}/{lb.short}.ctl", "--json", "instances"], check=False)
-        try:
-            return {i["name"]: i["state"] for i in json.loads(out.stdout)["instances"]}["VI_1"]
-        except (ValueError, KeyError):
-            return "?"
 
     def metrics(self, lb) -> str:
         return lb.run(["curl", "-sf", "--max-time", "5",

@@ -91,7 +91,9 @@ class DrLab:
         self.client = lab.add_node("client")
         self.lb = lab.add_node("lb1")
         self.rs = [lab.add_node(f"rs{i + 1}") for i in range(servers)]
-        self.servers: dict[str, object] = {}
+        self.servers = lablib.Servers(
+            lambda node: [lablib.PYTHON, os.path.join(self.work, "server.py"), node.short,
+                          str(PORT), str(CHECK_PORT), str(family)], PORT)
         self.daemon = None
         for name, text in (("server.py", SERVER), ("client.py", CLIENT)):
             with open(os.path.join(self.work, name), "w") as f:
@@ -102,64 +104,30 @@ class DrLab:
             for source in SOURCES6:
                 self.client.run([lablib.IP, "-6", "addr", "add", f"{source}/128", "dev", "eth0",
                                  "nodad"])
-            for node in self.rs:
-                node.run([lablib.IP, "-6", "addr", "add", f"{VIP6}/128", "dev", "lo", "nodad"])
-                node.run([lablib.IP, "-6", "route", "replace", "fd00:99:1::/64", "via",
-                          self.client.ipv6])
         else:
             for source in SOURCES:
                 self.client.run([lablib.IP, "addr", "add", f"{source}/32", "dev", "eth0"])
-            for node in self.rs:
-                node.run([lablib.IP, "addr", "add", f"{VIP}/32", "dev", "lo"])
-                node.sysctl("net.ipv4.conf.all.arp_ignore", 1)
-                node.sysctl("net.ipv4.conf.all.arp_announce", 2)
-                # The flow sources are on the client, on the same link.
-                node.run([lablib.IP, "route", "replace", "10.99.1.0/24", "via",
-                          self.client.ipv4])
         for node in self.rs:
-            self.start_server(node)
+            # The flow sources are on the client, on the same link.
+            lablib.dr_real_server(node, self.vip,
+                                  "fd00:99:1::/64" if family == 6 else "10.99.1.0/24",
+                                  self.address(self.client))
+        self.servers.start(*self.rs)
         self.client.run([lablib.IP, "route", "replace",
                          f"{self.vip}/{128 if family == 6 else 32}", "via", self.address(self.lb)])
 
     def address(self, node) -> str:
         return node.ipv6 if self.family == 6 else node.ipv4
 
-    def start_server(self, node) -> None:
-        proc = node.spawn([lablib.PYTHON, os.path.join(self.work, "server.py"), node.short,
-                           str(PORT), str(CHECK_PORT), str(self.family)],
-                          log_name=f"{node.short}-server.log")
-        self.servers[node.short] = proc
-        lablib.wait_until(
-            lambda: node.run(["ss", "-Htln", f"sport = :{PORT}"]).stdout.strip(),
-            timeout=10, message=f"server on {node.short}")
-
-    def stop_server(self, node) -> None:
-        proc = self.servers.pop(node.short)
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait(timeout=5)
-
     def config(self) -> str:
-        servers = "".join(textwrap.indent(textwrap.dedent(f"""\
-            real_server {self.address(rs)} {PORT} {{
-                weight 1
-                TCP_CHECK {{
-                    connect_port {CHECK_PORT}
-                    connect_timeout 1
-                }}
-            }}
-            """), "    ") for rs in self.rs)
         return textwrap.dedent(f"""\
             global_defs {{
                 vigil_control_socket {self.work}/lb1.ctl
                 vigil_lb_backend nftables
             }}
-            virtual_server {self.vip} {PORT} {{
-                delay_loop 1
-                lb_algo {self.scheduler}
-                {self.scheduler}-port
-                lb_kind DR
-                protocol TCP
-            """) + servers + "}\n"
+            """) + lablib.virtual_server_conf(
+                self.vip, PORT, f"lb_algo {self.scheduler}; {self.scheduler}-port; lb_kind DR",
+                self.rs, check_port=CHECK_PORT)
 
     def start(self) -> None:
         self.daemon = self.lb.spawn_vigild(self.vigild_path, self.config())
@@ -300,7 +268,7 @@ def test_lb_dr_real_servers_answer_the_client_directly_and_a_failure_leaves_the_
 
     # rs2 fails: it leaves the slot map (and its chain goes); its flows go elsewhere.
     gone = drlab.rs[1]
-    drlab.stop_server(gone)
+    drlab.servers.stop(gone)
     drlab.wait_servers({drlab.rs[0].ipv4, drlab.rs[2].ipv4})
     assert canonical(drlab.netdev_table()) == canonical(
         expected_table([drlab.rs[0].ipv4, drlab.rs[2].ipv4]))
@@ -309,7 +277,7 @@ def test_lb_dr_real_servers_answer_the_client_directly_and_a_failure_leaves_the_
     assert all(not a.startswith("ERR") for a in after.values()), by_server(after)
 
     # It comes back; on SIGTERM the daemon removes both tables.
-    drlab.start_server(gone)
+    drlab.servers.start(gone)
     drlab.wait_servers(set(addresses))
     assert drlab.flows() == flows
     drlab.daemon.send_signal(signal.SIGTERM)

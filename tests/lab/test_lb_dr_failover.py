@@ -27,7 +27,7 @@ import time
 import pytest
 
 import lab as lablib
-from long_connections import SERVER, LongConnections
+from long_connections import DirectorPair, LongConnections, echo_servers
 
 VIP = "10.99.0.100"
 PORT = 7000
@@ -36,9 +36,10 @@ SOURCE = "10.99.1.1"
 CONNECTIONS = 200
 
 
-class DrFailoverLab:
+class DrFailoverLab(DirectorPair):
     def __init__(self, lab, vigild: str):
         self.lab = lab
+        self.vip = VIP
         self.vigild = vigild
         self.work = lab.workdir
         self.client = lab.add_node("client")
@@ -46,31 +47,12 @@ class DrFailoverLab:
         self.rs = [lab.add_node(f"rs{i + 1}") for i in range(3)]
         self.vigild_procs: list = []
         self.conns = LongConnections(self.client, self.work, VIP, PORT, CONNECTIONS, SOURCE)
-        with open(os.path.join(self.work, "server.py"), "w") as f:
-            f.write(SERVER)
         self.client.run([lablib.IP, "addr", "add", f"{SOURCE}/32", "dev", "eth0"])
         for rs in self.rs:
-            rs.run([lablib.IP, "addr", "add", f"{VIP}/32", "dev", "lo"])
-            rs.sysctl("net.ipv4.conf.all.arp_ignore", 1)
-            rs.sysctl("net.ipv4.conf.all.arp_announce", 2)
-            rs.run([lablib.IP, "route", "add", "10.99.1.0/24", "via", self.client.ipv4])
-            rs.spawn([lablib.PYTHON, os.path.join(self.work, "server.py"), str(PORT),
-                      str(CHECK_PORT)], log_name=f"{rs.short}-server.log")
-        for rs in self.rs:
-            lablib.wait_until(
-                lambda rs=rs: rs.run(["ss", "-Htln", f"sport = :{PORT}"]).stdout.strip(),
-                timeout=10, message=f"echo server on {rs.short}")
+            lablib.dr_real_server(rs, VIP, "10.99.1.0/24", self.client.ipv4)
+        echo_servers(self.work, PORT, CHECK_PORT).start(*self.rs)
 
     def config(self, lb, priority: int) -> str:
-        servers = "".join(textwrap.indent(textwrap.dedent(f"""\
-            real_server {rs.ipv4} {PORT} {{
-                weight 1
-                TCP_CHECK {{
-                    connect_port {CHECK_PORT}
-                    connect_timeout 1
-                }}
-            }}
-            """), "    ") for rs in self.rs)
         return textwrap.dedent(f"""\
             global_defs {{
                 router_id {lb.short}
@@ -87,32 +69,11 @@ class DrFailoverLab:
                     {VIP}/32
                 }}
             }}
-            virtual_server {VIP} {PORT} {{
-                delay_loop 1
-                lb_algo mh
-                mh-port
-                lb_kind DR
-                protocol TCP
-            """) + servers + "}\n"
+            """) + lablib.virtual_server_conf(VIP, PORT, "lb_algo mh; mh-port; lb_kind DR",
+                                              self.rs, check_port=CHECK_PORT)
 
     def start(self) -> None:
-        for lb, prio in zip(self.lbs, (150, 100)):
-            self.vigild_procs.append(lb.spawn_vigild(self.vigild, self.config(lb, prio)))
-        lb1, lb2 = self.lbs
-        lablib.wait_until(lambda: VIP in lb1.addresses("eth0", "inet") and
-                          self.state(lb2) == "BACKUP", timeout=20,
-                          message="lb1 master with the VIP, lb2 backup")
-        for lb in self.lbs:
-            lablib.wait_until(lambda lb=lb: self.scheduled(lb) == 3, timeout=20,
-                              message=f"{lb.short} to schedule the three real servers")
-
-    def state(self, lb) -> str:
-        out = lb.run([os.path.join(os.path.dirname(self.vigild), "vigilctl"), "-s",
-                      f"{self.work}/{lb.short}.ctl", "--json", "instances"], check=False)
-        try:
-            return {i["name"]: i["state"] for i in json.loads(out.stdout)["instances"]}["VI_1"]
-        except (ValueError, KeyError):
-            return "?"
+        self.start_directors(3)
 
     def scheduled(self, lb) -> int:
         out = lb.run([lablib.NFT, "-j", "list", "chains", "netdev"], check=False).stdout or "{}"

@@ -79,7 +79,9 @@ class MaglevLab:
         self.client = lab.add_node("client")
         self.lbs = [lab.add_node("lb1"), lab.add_node("lb2")]
         self.rs = [lab.add_node(f"rs{i + 1}") for i in range(servers)]
-        self.servers: dict[str, object] = {}
+        self.servers = lablib.Servers(
+            lambda node: [lablib.PYTHON, os.path.join(self.work, "server.py"), node.short,
+                          str(PORT), str(CHECK_PORT)], CHECK_PORT)
         self.daemons: list = []
         for name, text in (("server.py", SERVER), ("client.py", CLIENT)):
             with open(os.path.join(self.work, name), "w") as f:
@@ -93,48 +95,21 @@ class MaglevLab:
         for node in self.rs:
             node.sysctl("net.ipv4.conf.all.accept_redirects", 0)
             node.sysctl("net.ipv4.conf.eth0.accept_redirects", 0)
-            self.start_server(node)
-
-    # -- real servers -------------------------------------------------------------------
-
-    def start_server(self, node) -> None:
-        proc = node.spawn([lablib.PYTHON, os.path.join(self.work, "server.py"), node.short,
-                           str(PORT), str(CHECK_PORT)], log_name=f"{node.short}-server.log")
-        self.servers[node.short] = proc
-        lablib.wait_until(
-            lambda: node.run(["ss", "-Htln", f"sport = :{CHECK_PORT}"]).stdout.strip(),
-            timeout=10, message=f"server on {node.short}")
-
-    def stop_server(self, node) -> None:
-        proc = self.servers.pop(node.short)
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait(timeout=5)
+        # UDP service: ready once its TCP check port listens.
+        self.servers.start(*self.rs)
 
     # -- directors ----------------------------------------------------------------------
 
     def config(self, lb) -> str:
-        servers = "".join(textwrap.indent(textwrap.dedent(f"""\
-            real_server {rs.ipv4} {PORT} {{
-                weight 1
-                TCP_CHECK {{
-                    connect_port {CHECK_PORT}
-                    connect_timeout 1
-                }}
-            }}
-            """), "    ") for rs in self.rs)
         # The same virtual server on both; only the control socket is the node's own.
         return textwrap.dedent(f"""\
             global_defs {{
                 vigil_control_socket {self.work}/{lb.short}.ctl
                 vigil_lb_backend nftables
             }}
-            virtual_server {VIP} {PORT} {{
-                delay_loop 1
-                lb_algo mh
-                mh-port
-                lb_kind NAT
-                protocol UDP
-            """) + servers + "}\n"
+            """) + lablib.virtual_server_conf(
+                VIP, PORT, "lb_algo mh; mh-port; lb_kind NAT; protocol UDP", self.rs,
+                check_port=CHECK_PORT)
 
     def start_directors(self) -> None:
         for lb in self.lbs:
@@ -210,7 +185,7 @@ def test_lb_mh_two_directors_agree_and_a_failure_moves_only_its_flows(mlab):
 
     # rs2 fails: both directors drop it; only its flows move, the same way on both.
     gone = mlab.rs[1]
-    mlab.stop_server(gone)
+    mlab.servers.stop(gone)
     live = {rs.ipv4 for rs in mlab.rs if rs is not gone}
     for lb in mlab.lbs:
         mlab.wait_servers(lb, live)
@@ -229,7 +204,7 @@ def test_lb_mh_two_directors_agree_and_a_failure_moves_only_its_flows(mlab):
     assert n / 4 * 0.6 <= moved <= n / 4 * 1.4 + n * 0.02, moved
 
     # rs2 comes back: the table is again the first one, and so is every flow's server.
-    mlab.start_server(gone)
+    mlab.servers.start(gone)
     for lb in mlab.lbs:
         mlab.wait_servers(lb, live | {gone.ipv4})
     time.sleep(2.5)
