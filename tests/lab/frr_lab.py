@@ -64,15 +64,16 @@ class Frr:
         return ["-z", f"{self.dir}/zserv.api", "--vty_socket", self.dir,
                 "-i", f"{self.dir}/{daemon}.pid", "--log", "stdout", "--log-level", self.log_level]
 
-    def start(self, bfd_conf: str, zebra_conf: str = "!\n") -> None:
+    def start(self, bfd_conf: str | None, zebra_conf: str = "!\n") -> None:
         """Starts zebra with ``zebra_conf``, then bfdd with ``bfd_conf`` (frr.conf text: a
-        ``bfd`` block)."""
+        ``bfd`` block; None: no bfdd)."""
         zconf = self._file("zebra.conf", zebra_conf)
         self.zebra = self.node.spawn([f"{FRR_DIR}/zebra", "-f", zconf, *self._common("zebra")],
                                      log_name=f"{self.node.short}-zebra.log")
         lablib.wait_until(lambda: os.path.exists(f"{self.dir}/zserv.api"), timeout=15,
                           message="zebra's API socket")
-        self.start_bfdd(bfd_conf)
+        if bfd_conf is not None:
+            self.start_bfdd(bfd_conf)
 
     def start_bfdd(self, bfd_conf: str | None = None) -> None:
         if bfd_conf is not None:
@@ -110,6 +111,14 @@ class Frr:
             return json.loads(out)
         except ValueError:
             return {}
+
+    def configure(self, daemon: str, *lines: str) -> None:
+        """Applies configuration ``lines`` (as typed after ``configure terminal``) to the
+        running ``daemon``."""
+        argv = [VTYSH, "--vty_socket", self.dir, "-d", daemon, "-c", "configure terminal"]
+        for line in lines:
+            argv += ["-c", line]
+        self.node.run(argv, timeout=15)
 
     def kill_bfdd(self) -> None:
         """SIGKILLs bfdd: its sessions go silent without a word."""
