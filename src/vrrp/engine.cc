@@ -36,6 +36,7 @@
 #include "vrrp/accept_filter.h"
 #include "vrrp/advert_sender.h"
 #include "vrrp/instance_spec.h"
+#include "vrrp/interfaces.h"
 #include "vrrp/kernel_addresses.h"
 #include "vrrp/link_debounce.h"
 #include "vrrp/lvs_syncd.h"
@@ -150,11 +151,11 @@ class EngineImpl final : public control::Engine {
       if (auto r = sysctl_.Set(kIgmpLinkLocalReports, "0"); !r)
         log::Warning("disable_local_igmp: " + r.error().ToString());
     }
-    vmacs_.emplace(*rtnl_, links_, sysctl_root_, sysctl_);
+    vmacs_.emplace(*rtnl_, links_.table(), sysctl_root_, sysctl_);
     if (auto r = gratuitous_.Open(); !r) return r;
     if (auto r = links_watch_.Open(spec_.monitor_buffer); !r) return r;
-    SetUpDownDelays(spec_);
-    RefreshLinks();
+    links_.SetDelays(spec_);
+    links_.Refresh(*rtnl_);
 
     notifier_.Configure(spec_);
     trackers_.Configure(spec_);
@@ -183,7 +184,7 @@ class EngineImpl final : public control::Engine {
     VrrpSpec next = SpecFromModel(config);
     LogDisabledScripts(next);
     dynamic_interfaces_ = next.dynamic_interfaces;
-    SetUpDownDelays(next);
+    links_.SetDelays(next);
     KeepConfiguredPriorities(next);
     notifier_.Configure(next);
     trackers_.Configure(next);  // unchanged scripts and processes keep running
@@ -304,7 +305,7 @@ class EngineImpl final : public control::Engine {
     for (auto& [name, g] : groups_) notifier_.NotifyGroup(g.spec, NotifyEvent::kStop);
     if (!options_.dont_release_vips) UninstallStatic();
     trackers_.Stop();
-    debounce_timer_.cancel();
+    links_.Stop();
     links_watch_.Close();
     receivers_.CloseAll();
     (void)sysctl_.Restore();
@@ -467,51 +468,6 @@ class EngineImpl final : public control::Engine {
 
   // ---- set-up --------------------------------------------------------------------
 
-  // Re-reads every interface (start, and after lost notifications); returns what changed.
-  std::vector<net::InterfaceChange> RefreshLinks() {
-    auto links = rtnl_->ListLinks();
-    if (!links) {
-      log::Error("cannot list interfaces: " + links.error().ToString());
-      return {};
-    }
-    auto changes = links_.Replace(*links);
-    Debounce(changes);
-    return changes;
-  }
-
-  // Records interface `link` as just read from the kernel.
-  void PutLink(const net::LinkInfo& link) {
-    const net::LinkInfo* before = links_.Find(link.name);
-    net::InterfaceChange c{link.name, before ? before->ifindex : 0, link.ifindex,
-                           links_.Usable(link.name), false};
-    links_.Put(link);
-    c.usable = links_.Usable(link.name);
-    Debounce({c});
-  }
-
-  // ---- interface_up_down_delays ----------------------------------------------------
-
-  // Sets the delays of `spec` and caps them for its instances as keepalived does at start
-  // (and on reload): below (down_timer_adverts - 1) advert intervals of every instance on
-  // the interface, none with down_timer_adverts 1.
-  void SetUpDownDelays(const VrrpSpec& spec) {
-    debounce_.SetDelays(spec.up_down_delays);
-    for (const auto& s : spec.instances) {
-      if (s.interface.empty()) continue;
-      const UpDownDelays before = debounce_.DelaysOf(s.interface);
-      if (!debounce_.Cap(s.interface, s.params.down_timer_adverts, s.params.advert_interval))
-        continue;
-      const UpDownDelays after = debounce_.DelaysOf(s.interface);
-      log::Warning(s.name + ": interface_up_down_delays of " + s.interface + " (down " +
-                   FormatDelay(before.down) + " s, up " + FormatDelay(before.up) + " s) " +
-                   (s.params.down_timer_adverts <= 1
-                        ? "cannot be used with down_timer_adverts 1: no delay"
-                        : "must stay below " + std::to_string(s.params.down_timer_adverts - 1) +
-                              " advert intervals: down " + FormatDelay(after.down) + " s, up " +
-                              FormatDelay(after.up) + " s"));
-    }
-  }
-
   // A master advertising faster than the instance's own interval lowers the cap (keepalived:
   // update_master_adver_int), so that the link delay stays below its down timer.
   void CapForMasterInterval(Instance& in) {
@@ -519,60 +475,9 @@ class EngineImpl final : public control::Engine {
     if (in.spec.interface.empty()) return;
     if (in.debounce_capped_for.count() != 0 && interval >= in.debounce_capped_for) return;
     in.debounce_capped_for = interval;
-    if (debounce_.Cap(in.spec.interface, in.spec.params.down_timer_adverts, interval)) {
-      const UpDownDelays d = debounce_.DelaysOf(in.spec.interface);
-      log::Notice(in.spec.name + ": the master's advert interval of " + FormatDelay(interval) +
-                  " s lowers interface_up_down_delays of " + in.spec.interface + " to down " +
-                  FormatDelay(d.down) + " s, up " + FormatDelay(d.up) + " s");
-    }
+    links_.CapForMasterInterval(in.spec.name, in.spec.interface,
+                                in.spec.params.down_timer_adverts, interval);
   }
-
-  // Feeds link changes to the debouncer: a deleted interface is down at once, one that
-  // appeared or was re-created counts at once, a change of an existing one after its
-  // delay. Arms the timer for the next pending change.
-  void Debounce(const std::vector<net::InterfaceChange>& changes) {
-    auto now = steady_clock::now();
-    for (const auto& c : changes) {
-      if (c.ifindex == 0) {
-        debounce_.Remove(c.name);
-        continue;
-      }
-      const bool was_pending = debounce_.Pending(c.name);
-      debounce_.Observe(c.name, c.usable, c.rebound(), now);
-      const bool pending = debounce_.Pending(c.name);
-      if (pending && !was_pending) {
-        const UpDownDelays d = debounce_.DelaysOf(c.name);
-        log::Info("interface " + c.name + " is " + (c.usable ? "up" : "down") +
-                  "; that counts once it lasts " + FormatDelay(c.usable ? d.up : d.down) +
-                  " s (interface_up_down_delays)");
-      } else if (was_pending && !pending) {
-        log::Info("interface " + c.name + " is " + (c.usable ? "up" : "down") +
-                  " again before its delay ended: no change");
-      }
-    }
-    ArmDebounce();
-  }
-
-  void ArmDebounce() {
-    auto next = debounce_.NextDeadline();
-    if (!next) {
-      debounce_timer_.cancel();
-      return;
-    }
-    debounce_timer_.expires_at(*next);
-    debounce_timer_.async_wait([this](std::error_code ec) {
-      if (ec || stopping_) return;
-      auto changed = debounce_.Expire(steady_clock::now());
-      for (const auto& name : changed)
-        log::Info("interface " + name + " has been " +
-                  (debounce_.Usable(name) ? "up" : "down") + " for its delay: it counts now");
-      if (!changed.empty())
-        for (auto& [n, in] : instances_) Recompute(*in);
-      ArmDebounce();
-    });
-  }
-
-  const net::LinkInfo* LinkByName(const std::string& name) const { return links_.Find(name); }
 
   // The interface whose addresses the instance's adverts come from: its ipvlan (which has
   // its own addresses), else its interface.
@@ -607,7 +512,7 @@ class EngineImpl final : public control::Engine {
     in.advertised = AdvertisedAddresses(s);
     in.sm = std::make_unique<StateMachine>(s.params);
     if (maintenance_) in.sm->Handle(Hold{true}, steady_clock::now());  // before Startup: no actions
-    if (!s.interface.empty() && !LinkByName(s.interface)) {
+    if (!s.interface.empty() && !links_.Find(s.interface)) {
       if (!dynamic_interfaces_)
         return Fail(ErrorCode::kNotFound,
                     "vrrp_instance " + s.name + ": interface '" + s.interface +
@@ -646,7 +551,7 @@ class EngineImpl final : public control::Engine {
           return Fail(ErrorCode::kNotFound, "interface '" + s.interface + "' does not exist");
         return std::unexpected(fresh.error());
       }
-      PutLink(*fresh);
+      links_.Put(*fresh);
       link = std::move(*fresh);
     }
     in.ifindex = link.ifindex;
@@ -671,7 +576,7 @@ class EngineImpl final : public control::Engine {
       // leaves them unbound.
       auto vrf = rtnl_->LinkByName(*s.vrf);
       if (vrf && vrf->kind == "vrf") {
-        PutLink(*vrf);
+        links_.Put(*vrf);
         in.send_ifindex = vrf->ifindex;
       } else {
         log::Warning(s.name + ": VRF " + *s.vrf +
@@ -772,12 +677,6 @@ class EngineImpl final : public control::Engine {
     });
   }
 
-  static std::string FormatDelay(std::chrono::microseconds d) {
-    char buf[32];
-    std::snprintf(buf, sizeof(buf), "%g", static_cast<double>(d.count()) / 1e6);
-    return buf;
-  }
-
   void StartInstance(Instance& in) {
     log::Info(in.spec.name + ": starting (VRID " + std::to_string(in.spec.params.vrid) +
               ", priority " + std::to_string(in.spec.params.priority) + ", " +
@@ -871,7 +770,7 @@ class EngineImpl final : public control::Engine {
     receivers_.Leave(in.receiver_key, in.spec.params.vrid, in.spec.name, /*close_unused=*/false);
     if (release_vips && in.spec.vmac) {
       vmacs_->Release(*in.spec.vmac, in.vmac_ifindex);
-      debounce_.Remove(*in.spec.vmac);
+      links_.Forget(*in.spec.vmac);
     }
   }
 
@@ -1077,7 +976,7 @@ class EngineImpl final : public control::Engine {
   int IfindexOf(const std::string& dev, const Instance& in) {
     if (dev == in.spec.interface) return in.ifindex;
     if (in.spec.vmac && dev == *in.spec.vmac) return in.vmac_ifindex;
-    if (const net::LinkInfo* l = LinkByName(dev)) return l->ifindex;
+    if (const net::LinkInfo* l = links_.Find(dev)) return l->ifindex;
     return 0;
   }
 
@@ -1239,10 +1138,7 @@ class EngineImpl final : public control::Engine {
 
   void OnLinkEvent(const net::LinkEvent& ev) {
     if (const auto* l = std::get_if<net::LinkChanged>(&ev)) {
-      std::vector<net::InterfaceChange> changes;
-      if (auto c = links_.Apply(*l, &changes)) changes.push_back(*c);
-      Debounce(changes);
-      OnInterfaceChanges(changes);
+      OnInterfaceChanges(links_.Apply(*l));
       if (!l->removed) ResizeForMtu(l->name);
       return;
     }
@@ -1397,9 +1293,9 @@ class EngineImpl final : public control::Engine {
   void Resync() {
     log::Warning("netlink monitor: notifications lost (receive buffer overrun); "
                  "re-reading interfaces and addresses");
-    OnInterfaceChanges(RefreshLinks());
+    OnInterfaceChanges(links_.Refresh(*rtnl_));
     for (auto& [name, in] : instances_) {
-      if (!in->bound && (in->spec.interface.empty() || LinkByName(in->spec.interface)))
+      if (!in->bound && (in->spec.interface.empty() || links_.Find(in->spec.interface)))
         TryBind(*in);
       CheckPrimaryAddress(*in);
       Recompute(*in);
@@ -1411,23 +1307,17 @@ class EngineImpl final : public control::Engine {
     if (in.vips_installed) InstallVips(in, in.spec.vips);
   }
 
-  // Whether interface `name` is up, as it counts after interface_up_down_delays.
-  // An interface the debouncer has not been told of (a VMAC just set up) is as it is.
-  bool InterfaceOk(const std::string& name) const {
-    return debounce_.Knows(name) ? debounce_.Usable(name) : links_.Usable(name);
-  }
-
   void Recompute(Instance& in) {
     if (stopping_) return;
     TrackingResult r = trackers_.Evaluate(
-        in.spec, BasePriority(in), [this](const std::string& name) { return InterfaceOk(name); });
+        in.spec, BasePriority(in), [this](const std::string& name) { return links_.Usable(name); });
     // Without an interface, only its VIPs' interfaces and its trackers count (keepalived).
-    bool link_ok = in.bound && (in.spec.interface.empty() || InterfaceOk(in.spec.interface));
+    bool link_ok = in.bound && (in.spec.interface.empty() || links_.Usable(in.spec.interface));
     if (link_ok != in.link_ok) {
       in.link_ok = link_ok;
       std::string how = link_ok    ? " is up"
                         : in.bound ? " is down"
-                        : LinkByName(in.spec.interface) && !in.bind_error.empty()
+                        : links_.Find(in.spec.interface) && !in.bind_error.empty()
                             ? " cannot be used: " + in.bind_error
                             : " is missing";
       if (in.spec.interface.empty()) how = link_ok ? ": bound" : ": not bound: " + in.bind_error;
@@ -1470,10 +1360,11 @@ class EngineImpl final : public control::Engine {
   std::optional<KernelAddresses> kernel_;  // what this engine put in the kernel
   net::Sysctl sysctl_root_;
   net::SysctlRestorer sysctl_{sysctl_root_};
-  net::InterfaceTable links_;
+  // The interfaces by name, as they count after interface_up_down_delays.
+  Interfaces links_{io_, [this] {
+                      for (auto& [n, in] : instances_) Recompute(*in);
+                    }};
   std::optional<Vmacs> vmacs_;  // the use_vmac interfaces, which ones vigil created
-  LinkDebounce debounce_;  // links_' usability as it counts (interface_up_down_delays)
-  asio::steady_timer debounce_timer_{io_};
   // Link and address notifications; after lost ones, everything is read again (Resync).
   net::LinkWatch links_watch_{io_, [this](const net::LinkEvent& ev) { OnLinkEvent(ev); },
                               [this] { Resync(); }};

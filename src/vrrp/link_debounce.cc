@@ -1,6 +1,14 @@
 #include "vrrp/link_debounce.h"
 
+#include <cstdio>
+
 namespace vigil::vrrp {
+
+std::string FormatDelay(std::chrono::microseconds d) {
+  char buf[32];
+  std::snprintf(buf, sizeof(buf), "%g", static_cast<double>(d.count()) / 1e6);
+  return buf;
+}
 
 UpDownDelays CapDelays(UpDownDelays d, uint32_t down_timer_adverts,
                        std::chrono::microseconds advert_int) {

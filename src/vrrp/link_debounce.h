@@ -34,6 +34,9 @@ struct UpDownDelays {
 UpDownDelays CapDelays(UpDownDelays d, uint32_t down_timer_adverts,
                        std::chrono::microseconds advert_int);
 
+// Returns `d` in seconds as the logs write delays ("%g": 0.5, 2, 1e-06).
+std::string FormatDelay(std::chrono::microseconds d);
+
 class LinkDebounce {
  public:
   using TimePoint = std::chrono::steady_clock::time_point;
