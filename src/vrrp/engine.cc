@@ -30,6 +30,7 @@
 #include "net/raw_socket.h"
 #include "net/rtnetlink.h"
 #include "net/sysctl.h"
+#include "vrrp/advert_io.h"
 #include "vrrp/advert_receivers.h"
 #include "vrrp/advert_source.h"
 #include "vrrp/gratuitous_sender.h"
@@ -59,44 +60,16 @@ constexpr char kIgmpLinkLocalReports[] = "net/ipv4/igmp_link_local_mcast_reports
 using std::chrono::steady_clock;
 constexpr auto kRejectLogInterval = std::chrono::seconds(10);
 
-model::IpAddress FromRaw(const net::RawAddress& r) {
-  if (r.family == AF_INET) {
-    return model::IpAddress::V4((uint32_t(r.bytes[0]) << 24) | (uint32_t(r.bytes[1]) << 16) |
-                                (uint32_t(r.bytes[2]) << 8) | r.bytes[3]);
-  }
-  if (r.family == AF_INET6) {
-    std::array<uint8_t, 16> b{};
-    std::copy(r.bytes.begin(), r.bytes.begin() + 16, b.begin());
-    return model::IpAddress::V6(b);
-  }
-  return {};
-}
-
-int AfOf(model::Family f) { return f == model::Family::kIpv6 ? AF_INET6 : AF_INET; }
-
 struct Instance {
-  explicit Instance(asio::io_context& io) : timer(io) {}
+  Instance(asio::io_context& io, const AdvertIo::Kernel& kernel) : timer(io), io(kernel) {}
   InstanceSpec spec;
   std::unique_ptr<StateMachine> sm;
   asio::steady_timer timer;
   uint64_t timer_generation = 0;
-  int ifindex = 0;          // the instance's interface
-  int send_ifindex = 0;     // where adverts leave (the VMAC unless vmac_xmit_base)
-  int vip_ifindex = 0;      // where GARPs leave (the VMAC when use_vmac)
-  net::MacAddress mac{};    // source MAC of GARPs / NAs
-  int vmac_ifindex = 0;
-  model::IpAddress primary;
-  AdvertSender sender;
-  std::string receiver_key;
-  uint32_t rx_mtu = 0;  // the MTU its share of the receiver's buffer was counted with
+  // Its advert I/O on its interface. An instance follows its interface by name; without
+  // it (missing, deleted, or no address to send from) it waits in FAULT.
+  AdvertIo io;
   bool vips_installed = false;
-  // Whether the instance has its interface: sockets open, addresses known. An instance
-  // follows its interface by name; without it (missing, deleted) it waits in FAULT.
-  bool bound = false;
-  std::string bind_error;   // why the last attempt to bind failed (logged once)
-  // The last attempt to bind failed for want of an address to send adverts from (none on
-  // the interface, or track_src_ip's source missing): FAULT until one is added.
-  bool lacks_address = false;
   bool link_ok = true;
   // Its interface lost the address adverts came from and has no other (FAULT; the flag
   // holds only while a master says priority 0 with the old source, then it unbinds).
@@ -107,10 +80,10 @@ struct Instance {
   // Logging of dropped adverts: at most every kRejectLogInterval, each reason on its own.
   std::map<RejectReason, Throttle> reject_log;
   Throttle owner_drop_log{kRejectLogInterval};
-  // The master advert interval the interface's up/down delays were last capped for.
-  std::chrono::microseconds debounce_capped_for{0};
   HmacVerifier hmac;                       // auth_hmac: each sender's last sequence
   Throttle skew_log{kRejectLogInterval};  // auth_hmac: clock skew past half the window
+  // The master advert interval the interface's up/down delays were last capped for.
+  std::chrono::microseconds debounce_capped_for{0};
 };
 
 class EngineImpl final : public control::Engine {
@@ -152,6 +125,7 @@ class EngineImpl final : public control::Engine {
         log::Warning("disable_local_igmp: " + r.error().ToString());
     }
     vmacs_.emplace(*rtnl_, links_.table(), sysctl_root_, sysctl_);
+    advert_io_.emplace(AdvertIo::Kernel{*rtnl_, links_, *vmacs_, sysctl_, receivers_});
     if (auto r = gratuitous_.Open(); !r) return r;
     if (auto r = links_watch_.Open(spec_.monitor_buffer); !r) return r;
     links_.SetDelays(spec_);
@@ -359,7 +333,7 @@ class EngineImpl final : public control::Engine {
       s.effective_priority = in->sm->effective_priority();
       s.advert_interval_s =
           std::chrono::duration<double>(in->sm->master_advert_interval()).count();
-      if (in->sm->state() == State::kMaster) s.master_address = in->primary.ToString();
+      if (in->sm->state() == State::kMaster) s.master_address = in->io.primary().ToString();
       else if (!in->sm->master_address().is_unspec())
         s.master_address = in->sm->master_address().ToString();
       s.vips.clear();
@@ -479,33 +453,20 @@ class EngineImpl final : public control::Engine {
                                 in.spec.params.down_timer_adverts, interval);
   }
 
-  // The interface whose addresses the instance's adverts come from: its ipvlan (which has
-  // its own addresses), else its interface.
-  static int SourceIfindex(const Instance& in) {
-    return in.spec.ipvlan ? in.vmac_ifindex : in.ifindex;
-  }
-
-  // Returns the address the instance's adverts come from (vrrp/advert_source.h), reading
-  // its interface's addresses when the choice depends on them. kNotFound when none.
-  Result<model::IpAddress> PrimaryAddress(const Instance& in) {
-    std::vector<model::IpAddress> on_interface;
-    if (FollowsInterfaceAddresses(in.spec)) {
-      auto addrs = rtnl_->ListAddresses(SourceIfindex(in), AfOf(in.spec.family));
-      if (!addrs) return std::unexpected(addrs.error());
-      for (const auto& a : *addrs) on_interface.push_back(FromRaw(a.address));
-    }
+  // Every VIP of the engine's instances, `in`'s included: none is an advert source.
+  std::set<model::IpAddress> AllVips(const Instance& in) const {
     std::set<model::IpAddress> vips;
     for (const auto& v : in.spec.vips) vips.insert(v.prefix.address);
     for (const auto& [name, other] : instances_)
       for (const auto& v : other->spec.vips) vips.insert(v.prefix.address);
-    return ChooseAdvertSource(in.spec, on_interface, vips);
+    return vips;
   }
 
   // Creates the instance and, if its interface exists, binds it. A missing interface is an
   // error, as in keepalived, unless dynamic_interfaces: then the instance waits for it in
   // FAULT while the others run.
   Result<void> AddInstance(const InstanceSpec& s) {
-    auto owned = std::make_unique<Instance>(io_);
+    auto owned = std::make_unique<Instance>(io_, *advert_io_);
     Instance& in = *owned;
     in.spec = s;
     in.status.name = s.name;
@@ -518,7 +479,7 @@ class EngineImpl final : public control::Engine {
                     "vrrp_instance " + s.name + ": interface '" + s.interface +
                         "' does not exist (with global_defs dynamic_interfaces the instance "
                         "would wait for it in FAULT)");
-      in.bind_error = "interface '" + s.interface + "' does not exist";
+      in.io.set_bind_error("interface '" + s.interface + "' does not exist");
       log::Warning(s.name + ": interface " + s.interface +
                    " does not exist yet; waiting for it in FAULT (dynamic_interfaces)");
       instances_[s.name] = std::move(owned);
@@ -526,129 +487,46 @@ class EngineImpl final : public control::Engine {
     }
     if (auto r = Bind(in); !r) {
       Unbind(in);
-      if (!in.lacks_address)
+      if (!in.io.lacks_address())
         return Fail(r.error().code(), "vrrp_instance " + s.name + ": " + r.error().ToString());
       // As keepalived: the instance starts in FAULT and comes up when an address is added.
-      in.bind_error = r.error().ToString();
-      log::Warning(s.name + ": " + in.bind_error + "; FAULT until " +
+      in.io.set_bind_error(r.error().ToString());
+      log::Warning(s.name + ": " + in.io.bind_error() + "; FAULT until " +
                    (s.source ? "it is added" : "one is added"));
     }
     instances_[s.name] = std::move(owned);
     return {};
   }
 
-  // Opens the instance's advert I/O on the interface that now carries its name: indexes,
-  // VMAC, primary address, sender and (shared) receiver.
+
+  // Opens the instance's advert I/O on the interface that now carries its name
+  // (vrrp/advert_io.h); its state machine learns the address its adverts come from.
   Result<void> Bind(Instance& in) {
-    const InstanceSpec& s = in.spec;
-    // An instance without an interface (unicast from unicast_src_ip) has no link.
-    net::LinkInfo link;
-    if (!s.interface.empty()) {
-      // The full record (MAC included): a notification carries only name and flags.
-      auto fresh = rtnl_->LinkByName(s.interface);
-      if (!fresh) {
-        if (fresh.error().code() == ErrorCode::kNotFound)
-          return Fail(ErrorCode::kNotFound, "interface '" + s.interface + "' does not exist");
-        return std::unexpected(fresh.error());
-      }
-      links_.Put(*fresh);
-      link = std::move(*fresh);
-    }
-    in.ifindex = link.ifindex;
-    in.send_ifindex = in.ifindex;
-    in.vip_ifindex = in.ifindex;
-    if (link.mac.size() == 6) std::copy(link.mac.begin(), link.mac.end(), in.mac.begin());
-    if (s.vmac) {
-      auto vmac = vmacs_->SetUp(s, in.ifindex);
-      if (!vmac) return Fail(vmac.error().code(), "VMAC " + *s.vmac + ": " + vmac.error().ToString());
-      in.vmac_ifindex = *vmac;
-      if (!s.vmac_xmit_base) in.send_ifindex = in.vmac_ifindex;
-      // An ipvlan shares its parent's MAC, and keepalived leaves the VIPs (and so their
-      // GARPs) on the parent: only the adverts use the ipvlan.
-      if (!s.ipvlan) {
-        in.vip_ifindex = in.vmac_ifindex;
-        in.mac = net::VrrpVirtualMac(AfOf(s.family), s.params.vrid);
-      }
-    }
-    if (s.vrf) {
-      // keepalived: the adverts of a unicast instance without an interface are sent and
-      // received in its VRF (sockets bound to the VRF device); a VRF that is missing
-      // leaves them unbound.
-      auto vrf = rtnl_->LinkByName(*s.vrf);
-      if (vrf && vrf->kind == "vrf") {
-        links_.Put(*vrf);
-        in.send_ifindex = vrf->ifindex;
-      } else {
-        log::Warning(s.name + ": VRF " + *s.vrf +
-                     (vrf ? " is not a VRF" : " does not exist") + "; adverts not bound to it");
-      }
-    }
-    if (s.promote_secondaries && !s.interface.empty()) {
-      if (auto r = sysctl_.Set(net::Ipv4ConfKey(s.interface, "promote_secondaries"), "1"); !r)
-        log::Warning(s.name + ": promote_secondaries on " + s.interface + ": " +
-                     r.error().ToString());
-    }
-    auto primary = PrimaryAddress(in);
-    in.lacks_address = !primary && primary.error().code() == ErrorCode::kNotFound;
-    if (!primary) return std::unexpected(primary.error());
-    in.primary = *primary;
-    in.sm->set_primary_address(in.primary);
-
-    // Without an interface, the sockets bind to unicast_src_ip: FAULT until it is added.
-    auto missing_source = [&](const Error& e) {
-      in.lacks_address = s.interface.empty() && e.sys_errno() == EADDRNOTAVAIL;
-    };
-    if (auto r = in.sender.Open(s, in.send_ifindex, in.primary); !r) {
-      missing_source(r.error());
-      return r;
-    }
-
-    net::VrrpReceiveOptions ro;
-    ro.family = AfOf(s.family);
-    // Adverts are heard where ours leave (as keepalived): with use_vmac the macvlan, since a
-    // macvlan hands multicast whose source is its own (virtual) MAC, i.e. the other routers'
-    // adverts, to itself only and never to the parent.
-    ro.ifindex = in.send_ifindex;
-    if (!s.unicast_peers.empty()) ro.unicast_src = ToRaw(in.primary);
-    else ro.group = ToRaw(s.multicast_group);
-    in.rx_mtu = link.mtu;
-    auto key = receivers_.Join(ro, s.params.vrid, s.name, RxBufBytes(s, link.mtu));
-    if (!key) {
-      missing_source(key.error());
-      return std::unexpected(key.error());
-    }
-    in.receiver_key = *key;
-    in.bound = true;
-    in.bind_error.clear();
-    return {};
+    auto r = in.io.Bind(in.spec, AllVips(in));
+    if (r) in.sm->set_primary_address(in.io.primary());
+    return r;
   }
 
   // Closes the instance's advert I/O (its interface went away or was replaced). A receiver
   // no instance listens on any more is closed with it.
-  void Unbind(Instance& in) {
-    receivers_.Leave(in.receiver_key, in.spec.params.vrid, in.spec.name, /*close_unused=*/true);
-    in.receiver_key.clear();
-    in.sender.Close();
-    in.bound = false;
-    in.ifindex = in.send_ifindex = in.vip_ifindex = in.vmac_ifindex = 0;
-  }
+  void Unbind(Instance& in) { in.io.Unbind(in.spec); }
 
   // Binds an instance that waits for its interface; a failure keeps it in FAULT (logged
   // once per distinct reason).
   void TryBind(Instance& in) {
-    if (in.bound) return;
+    if (in.io.bound()) return;
     if (auto r = Bind(in); !r) {
       Unbind(in);
       std::string why = r.error().ToString();
-      if (why != in.bind_error)
+      if (why != in.io.bind_error())
         log::Warning(in.spec.name + ": cannot use " + Where(in) + " yet: " + why +
                      "; staying in FAULT");
-      in.bind_error = why;
+      in.io.set_bind_error(why);
       return;
     }
     log::Notice(in.spec.name + ": bound to " + Where(in) +
-                (in.ifindex ? " (index " + std::to_string(in.ifindex) + ", " : " (") +
-                "adverts from " + in.primary.ToString() + ")");
+                (in.io.ifindex() ? " (index " + std::to_string(in.io.ifindex()) + ", " : " (") +
+                "adverts from " + in.io.primary().ToString() + ")");
   }
 
   // "interface NAME", or what an instance without one uses.
@@ -682,12 +560,12 @@ class EngineImpl final : public control::Engine {
               ", priority " + std::to_string(in.spec.params.priority) + ", " +
               (in.spec.params.version == Version::kV3 ? "v3" : "v2") + " on " +
               (in.spec.interface.empty() ? Where(in) : in.spec.interface) +
-              (in.bound            ? " from " + in.primary.ToString()
-               : in.lacks_address ? ", waiting for an address"
+              (in.io.bound()            ? " from " + in.io.primary().ToString()
+               : in.io.lacks_address() ? ", waiting for an address"
                                   : ", waiting for the interface") +
               ")");
     // Without its interface the instance starts in FAULT (no BACKUP on the way).
-    if (!in.bound) {
+    if (!in.io.bound()) {
       in.own_fault = true;
       Execute(in, in.sm->Handle(Fault{true}, steady_clock::now()), "fault");
     }
@@ -728,7 +606,7 @@ class EngineImpl final : public control::Engine {
     if (c.state == State::kMaster) Do(in, RemoveVips{});
     in.timer.cancel();
     ++in.timer_generation;
-    receivers_.Leave(in.receiver_key, in.spec.params.vrid, in.spec.name, /*close_unused=*/false);
+    in.io.LeaveReceiver(in.spec);
     return c;
   }
 
@@ -767,9 +645,9 @@ class EngineImpl final : public control::Engine {
     if (before != State::kStop) TransitionEvent(in, StateName(State::kStop), before, why);
     in.timer.cancel();
     ++in.timer_generation;
-    receivers_.Leave(in.receiver_key, in.spec.params.vrid, in.spec.name, /*close_unused=*/false);
+    in.io.LeaveReceiver(in.spec);
     if (release_vips && in.spec.vmac) {
-      vmacs_->Release(*in.spec.vmac, in.vmac_ifindex);
+      vmacs_->Release(*in.spec.vmac, in.io.vmac_ifindex());
       links_.Forget(*in.spec.vmac);
     }
   }
@@ -796,18 +674,20 @@ class EngineImpl final : public control::Engine {
     std::set<FilterEntry> entries;
     std::set<VmacEntry> vmacs;
     for (const auto& [name, in] : instances_) {
-      const net::LinkInfo* vmac = in->vmac_ifindex ? links_.FindIndex(in->vmac_ifindex) : nullptr;
+      const int vmac_ifindex = in->io.vmac_ifindex();
+      const net::LinkInfo* vmac = vmac_ifindex ? links_.FindIndex(vmac_ifindex) : nullptr;
       const bool v6 = in->spec.family == model::Family::kIpv6;
       // keepalived: a macvlan VMAC (not an ipvlan), but not an IPv4 one under
       // disable_local_igmp (no IGMP reports to move); the instance's family, and the other
       // one too when it has VIPs of it.
-      if (vmac && vmac->kind == "macvlan" && in->ifindex && (v6 || !spec_.disable_local_igmp)) {
+      if (vmac && vmac->kind == "macvlan" && in->io.ifindex() &&
+          (v6 || !spec_.disable_local_igmp)) {
         bool other = false;
         for (const auto& v : in->spec.vips) other |= v.prefix.address.is_v6() != v6;
         for (bool fam : {v6, !v6})
           if (fam == v6 || other)
-            vmacs.insert({fam, static_cast<uint32_t>(in->vmac_ifindex),
-                          static_cast<uint32_t>(in->ifindex)});
+            vmacs.insert({fam, static_cast<uint32_t>(vmac_ifindex),
+                          static_cast<uint32_t>(in->io.ifindex())});
       }
       const Params& p = in->spec.params;
       if (!in->vips_installed || p.accept || p.priority == kOwnerPriority) continue;
@@ -964,20 +844,13 @@ class EngineImpl final : public control::Engine {
   }
 
   void SendAdverts(Instance& in, uint8_t priority) {
-    AdvertSender::Report r = in.sender.Send(in.spec, in.advertised, priority);
-    if (r.encode_error)
-      log::Error(in.spec.name + ": cannot encode advert: " + r.encode_error->ToString());
-    for (const auto& [dst, error] : r.failed)
-      log::Warning(in.spec.name + ": advert to " + dst.ToString() + ": " + error.ToString());
-    in.status.adverts_sent += r.sent;
-    if (priority == 0) in.status.priority_zero_sent += r.sent;
+    const uint32_t sent = in.io.Send(in.spec, in.advertised, priority);
+    in.status.adverts_sent += sent;
+    if (priority == 0) in.status.priority_zero_sent += sent;
   }
 
-  int IfindexOf(const std::string& dev, const Instance& in) {
-    if (dev == in.spec.interface) return in.ifindex;
-    if (in.spec.vmac && dev == *in.spec.vmac) return in.vmac_ifindex;
-    if (const net::LinkInfo* l = links_.Find(dev)) return l->ifindex;
-    return 0;
+  static int IfindexOf(const std::string& dev, const Instance& in) {
+    return in.io.IfindexOf(in.spec, dev);
   }
 
   IfindexLookup IfindexByName() const {
@@ -1016,15 +889,16 @@ class EngineImpl final : public control::Engine {
     for (const auto& v : vips) {
       const int idx = IfindexOf(v.dev, in);
       if (!idx) continue;
-      GratuitousItem item{v.prefix.address, idx, in.mac, {}};
-      std::string base = idx == in.vmac_ifindex ? in.spec.interface : v.dev;
-      if (idx != in.vip_ifindex) {
+      GratuitousItem item{v.prefix.address, idx, in.io.mac(), {}};
+      std::string base = idx == in.io.vmac_ifindex() ? in.spec.interface : v.dev;
+      if (idx != in.io.vip_ifindex()) {
         // Another interface than the instance's own: its MAC (and parent) as it is now.
         auto link = rtnl_->LinkByIndex(idx);
         if (!link || link->mac.size() != item.mac.size()) continue;
         std::copy(link->mac.begin(), link->mac.end(), item.mac.begin());
         const net::LinkInfo* parent = links_.FindIndex(link->parent_ifindex);
-        if (idx != in.vmac_ifindex && parent && (link->kind == "macvlan" || link->kind == "ipvlan"))
+        if (idx != in.io.vmac_ifindex() && parent &&
+            (link->kind == "macvlan" || link->kind == "ipvlan"))
           base = parent->name;
       }
       item.pacing = PacingFor(spec_, base, /*arp=*/v.prefix.address.is_v4());
@@ -1086,7 +960,7 @@ class EngineImpl final : public control::Engine {
     pkt.hop_limit = p.ttl;
     Expectation e = ExpectationFor(in.spec, in.advertised,
                                    in.sm->ShouldCheckAdvertAddresses(source),
-                                   in.sender.unicast_checksum(in.spec));
+                                   in.io.sender().unicast_checksum(in.spec));
     if (e.hmac) {
       e.hmac_state = &in.hmac;
       e.wall_clock = std::chrono::system_clock::now();
@@ -1120,7 +994,7 @@ class EngineImpl final : public control::Engine {
                      " s (logged at most every 10 s)");
       }
     }
-    if (valid->legacy_unicast_checksum && in.sender.UseLegacyChecksum()) {
+    if (valid->legacy_unicast_checksum && in.io.sender().UseLegacyChecksum()) {
       log::Info(in.spec.name + ": peer uses the old unicast checksum; answering in kind");
     }
     ++in.status.adverts_received;
@@ -1147,21 +1021,21 @@ class EngineImpl final : public control::Engine {
       const net::LinkInfo* l = links_.FindIndex(a->ifindex);
       if (!l) return;
       for (auto& [name, in] : instances_) {
-        if (in->bound) continue;
+        if (in->io.bound()) continue;
         if (in->spec.interface.empty() ? in->spec.source != FromRaw(a->address)
                                        : in->spec.interface != l->name &&
                                              !(in->spec.ipvlan && *in->spec.vmac == l->name))
           continue;
         TryBind(*in);
-        if (in->bound) Recompute(*in);
+        if (in->io.bound()) Recompute(*in);
       }
       return;
     }
     if (const auto* a = std::get_if<net::AddressRemoved>(&ev)) {
       model::IpAddress gone = FromRaw(a->address);
       for (auto& [name, in] : instances_)
-        if (in->bound && FollowsInterfaceAddresses(in->spec) &&
-            a->ifindex == SourceIfindex(*in) && gone == in->primary)
+        if (in->io.bound() && FollowsInterfaceAddresses(in->spec) &&
+            a->ifindex == in->io.SourceIfindex(in->spec) && gone == in->io.primary())
           OnPrimaryAddressGone(*in);
       for (auto& [name, in] : instances_) {
         if (!in->vips_installed) continue;
@@ -1181,7 +1055,7 @@ class EngineImpl final : public control::Engine {
   void ResizeForMtu(const std::string& name) {
     std::optional<uint32_t> mtu;
     for (auto& [n, in] : instances_) {
-      if (!in->bound || in->spec.interface != name ||
+      if (!in->io.bound() || in->spec.interface != name ||
           in->spec.rx_buf_share.kind != RxBufShare::Kind::kMtu)
         continue;
       if (!mtu) {
@@ -1189,9 +1063,7 @@ class EngineImpl final : public control::Engine {
         if (!fresh) return;
         mtu = fresh->mtu;
       }
-      if (*mtu == in->rx_mtu) continue;
-      in->rx_mtu = *mtu;
-      receivers_.SetShare(in->receiver_key, in->spec.params.vrid, RxBufBytes(in->spec, *mtu));
+      in->io.SetMtu(in->spec, *mtu);
     }
   }
 
@@ -1202,9 +1074,9 @@ class EngineImpl final : public control::Engine {
   // through BACKUP when one is added.
   void OnPrimaryAddressGone(Instance& in) {
     // An interface being deleted loses its addresses first; its own notification follows.
-    if (!rtnl_->LinkByIndex(in.ifindex)) return;
-    const model::IpAddress old = in.primary;
-    auto next = PrimaryAddress(in);
+    if (!rtnl_->LinkByIndex(in.io.ifindex())) return;
+    const model::IpAddress old = in.io.primary();
+    auto next = in.io.PrimaryAddress(in.spec, AllVips(in));
     if (next) {
       log::Notice(in.spec.name + ": address " + old.ToString() + " left interface " +
                   in.spec.interface + "; adverts now come from " + next->ToString());
@@ -1213,7 +1085,7 @@ class EngineImpl final : public control::Engine {
       Recompute(in);
       return;
     }
-    in.bind_error = next.error().ToString();
+    in.io.set_bind_error(next.error().ToString());
     if (in.spec.source)
       log::Warning(in.spec.name + ": interface " + in.spec.interface + " lost " +
                    old.ToString() + ", the source address it tracks (track_src_ip); FAULT "
@@ -1233,11 +1105,11 @@ class EngineImpl final : public control::Engine {
   // Whether a bound instance's advert source is still on its interface (after lost
   // notifications); handled as its removal when it is not.
   void CheckPrimaryAddress(Instance& in) {
-    if (!in.bound || !FollowsInterfaceAddresses(in.spec)) return;
-    auto addrs = rtnl_->ListAddresses(in.ifindex, AfOf(in.spec.family));
+    if (!in.io.bound() || !FollowsInterfaceAddresses(in.spec)) return;
+    auto addrs = rtnl_->ListAddresses(in.io.ifindex(), AfOf(in.spec.family));
     if (!addrs) return;
     for (const auto& a : *addrs)
-      if (FromRaw(a.address) == in.primary) return;
+      if (FromRaw(a.address) == in.io.primary()) return;
     OnPrimaryAddressGone(in);
   }
 
@@ -1249,7 +1121,7 @@ class EngineImpl final : public control::Engine {
     for (const auto& c : changes) {
       for (auto& [name, in] : instances_) {
         if (in->spec.interface != c.name) continue;
-        if (in->bound && (c.ifindex == 0 || c.rebound())) {
+        if (in->io.bound() && (c.ifindex == 0 || c.rebound())) {
           log::Warning(name + ": interface " + c.name +
                        (c.ifindex == 0 ? " was deleted"
                                        : " was re-created (index " + std::to_string(c.old_ifindex) +
@@ -1258,7 +1130,7 @@ class EngineImpl final : public control::Engine {
           Unbind(*in);
           Recompute(*in);  // FAULT: VIPs and routes go with the old interface
         }
-        if (!in->bound && c.ifindex != 0) TryBind(*in);
+        if (!in->io.bound() && c.ifindex != 0) TryBind(*in);
       }
       FollowVrf(c);
     }
@@ -1273,10 +1145,11 @@ class EngineImpl final : public control::Engine {
   // addresses there without address notifications.
   void FollowVrf(const net::InterfaceChange& c) {
     for (auto& [name, in] : instances_)
-      if (!in->bound && in->spec.interface.empty()) TryBind(*in);
+      if (!in->io.bound() && in->spec.interface.empty()) TryBind(*in);
     if (!c.rebound() && !c.disappeared()) return;
     for (auto& [name, in] : instances_) {
-      if (!in->bound || !in->spec.vrf || *in->spec.vrf != c.name || in->send_ifindex == c.ifindex)
+      if (!in->io.bound() || !in->spec.vrf || *in->spec.vrf != c.name ||
+          in->io.send_ifindex() == c.ifindex)
         continue;
       log::Notice(name + ": VRF " + c.name +
                   (c.ifindex ? " is now interface index " + std::to_string(c.ifindex)
@@ -1295,7 +1168,7 @@ class EngineImpl final : public control::Engine {
                  "re-reading interfaces and addresses");
     OnInterfaceChanges(links_.Refresh(*rtnl_));
     for (auto& [name, in] : instances_) {
-      if (!in->bound && (in->spec.interface.empty() || links_.Find(in->spec.interface)))
+      if (!in->io.bound() && (in->spec.interface.empty() || links_.Find(in->spec.interface)))
         TryBind(*in);
       CheckPrimaryAddress(*in);
       Recompute(*in);
@@ -1312,19 +1185,21 @@ class EngineImpl final : public control::Engine {
     TrackingResult r = trackers_.Evaluate(
         in.spec, BasePriority(in), [this](const std::string& name) { return links_.Usable(name); });
     // Without an interface, only its VIPs' interfaces and its trackers count (keepalived).
-    bool link_ok = in.bound && (in.spec.interface.empty() || links_.Usable(in.spec.interface));
+    bool link_ok =
+        in.io.bound() && (in.spec.interface.empty() || links_.Usable(in.spec.interface));
     if (link_ok != in.link_ok) {
       in.link_ok = link_ok;
       std::string how = link_ok    ? " is up"
-                        : in.bound ? " is down"
-                        : links_.Find(in.spec.interface) && !in.bind_error.empty()
-                            ? " cannot be used: " + in.bind_error
+                        : in.io.bound() ? " is down"
+                        : links_.Find(in.spec.interface) && !in.io.bind_error().empty()
+                            ? " cannot be used: " + in.io.bind_error()
                             : " is missing";
-      if (in.spec.interface.empty()) how = link_ok ? ": bound" : ": not bound: " + in.bind_error;
+      if (in.spec.interface.empty())
+        how = link_ok ? ": bound" : ": not bound: " + in.io.bind_error();
       log::Notice(in.spec.name + ": " + Where(in) + how);
     }
     // Without its interface an instance cannot send, dont_track_primary or not.
-    bool own_fault = r.fault || !in.bound || in.address_lost ||
+    bool own_fault = r.fault || !in.io.bound() || in.address_lost ||
                      (!in.link_ok && !in.spec.dont_track_primary);
     bool group_changed = own_fault != in.own_fault && in.spec.sync_group;
     in.own_fault = own_fault;
@@ -1365,6 +1240,7 @@ class EngineImpl final : public control::Engine {
                       for (auto& [n, in] : instances_) Recompute(*in);
                     }};
   std::optional<Vmacs> vmacs_;  // the use_vmac interfaces, which ones vigil created
+  std::optional<AdvertIo::Kernel> advert_io_;  // what instances bind through
   // Link and address notifications; after lost ones, everything is read again (Resync).
   net::LinkWatch links_watch_{io_, [this](const net::LinkEvent& ev) { OnLinkEvent(ev); },
                               [this] { Resync(); }};

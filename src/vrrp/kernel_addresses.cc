@@ -34,6 +34,21 @@ net::RawAddress ToRaw(const model::IpAddress& a) {
   return net::RawAddress::FromBytes(a.bytes().data(), a.is_v4() ? 4 : 16);
 }
 
+model::IpAddress FromRaw(const net::RawAddress& r) {
+  if (r.family == AF_INET) {
+    return model::IpAddress::V4((uint32_t(r.bytes[0]) << 24) | (uint32_t(r.bytes[1]) << 16) |
+                                (uint32_t(r.bytes[2]) << 8) | r.bytes[3]);
+  }
+  if (r.family == AF_INET6) {
+    std::array<uint8_t, 16> b{};
+    std::copy(r.bytes.begin(), r.bytes.begin() + 16, b.begin());
+    return model::IpAddress::V6(b);
+  }
+  return {};
+}
+
+int AfOf(model::Family f) { return f == model::Family::kIpv6 ? AF_INET6 : AF_INET; }
+
 net::AddressSpec AddressFor(const VipSpec& v, int ifindex) {
   net::AddressSpec a;
   a.ifindex = ifindex;

@@ -20,6 +20,10 @@ namespace vigil::vrrp {
 
 // The rtnetlink form of `address`.
 net::RawAddress ToRaw(const model::IpAddress& address);
+// The model form of `r`, an address read from the kernel (unspecified for another family).
+model::IpAddress FromRaw(const net::RawAddress& r);
+// AF_INET or AF_INET6.
+int AfOf(model::Family f);
 
 // The request that adds or deletes VIP `v` on `ifindex` (scope names as `ip addr` reads them).
 net::AddressSpec AddressFor(const VipSpec& v, int ifindex);
