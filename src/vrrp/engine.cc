@@ -30,6 +30,7 @@
 #include "net/raw_socket.h"
 #include "net/rtnetlink.h"
 #include "net/sysctl.h"
+#include "vrrp/advert_intake.h"
 #include "vrrp/advert_io.h"
 #include "vrrp/advert_receivers.h"
 #include "vrrp/advert_source.h"
@@ -58,7 +59,6 @@ namespace {
 constexpr char kIgmpLinkLocalReports[] = "net/ipv4/igmp_link_local_mcast_reports";
 
 using std::chrono::steady_clock;
-constexpr auto kRejectLogInterval = std::chrono::seconds(10);
 
 struct Instance {
   Instance(asio::io_context& io, const AdvertIo::Kernel& kernel) : timer(io), io(kernel) {}
@@ -77,11 +77,7 @@ struct Instance {
   bool own_fault = false;   // this instance's own trackers / link (not its sync group's)
   std::vector<model::IpAddress> advertised;  // VIPs in the adverts
   control::InstanceStatus status;
-  // Logging of dropped adverts: at most every kRejectLogInterval, each reason on its own.
-  std::map<RejectReason, Throttle> reject_log;
-  Throttle owner_drop_log{kRejectLogInterval};
-  HmacVerifier hmac;                       // auth_hmac: each sender's last sequence
-  Throttle skew_log{kRejectLogInterval};  // auth_hmac: clock skew past half the window
+  AdvertIntake intake;  // checks, counts and logs the adverts it hears
   // The master advert interval the interface's up/down delays were last capped for.
   std::chrono::microseconds debounce_capped_for{0};
 };
@@ -948,63 +944,13 @@ class EngineImpl final : public control::Engine {
   void OnPacket(const std::string& instance, const net::ReceivedPacket& p) {
     auto it = instances_.find(instance);
     if (it == instances_.end()) return;
-    const bool v4 = it->second->spec.family == model::Family::kIpv4;
     Instance& in = *it->second;
-    model::IpAddress source = FromRaw(p.source);
-
-    ReceivedPacket pkt;
-    pkt.bytes = p.data;
-    pkt.family = v4 ? model::Family::kIpv4 : model::Family::kIpv6;
-    pkt.source = source;
-    pkt.destination = FromRaw(p.destination);
-    pkt.hop_limit = p.ttl;
-    Expectation e = ExpectationFor(in.spec, in.advertised,
-                                   in.sm->ShouldCheckAdvertAddresses(source),
-                                   in.io.sender().unicast_checksum(in.spec));
-    if (e.hmac) {
-      e.hmac_state = &in.hmac;
-      e.wall_clock = std::chrono::system_clock::now();
-    }
-    auto valid = ValidateAdvert(pkt, e);
-    if (!valid) {
-      RejectReason reason = valid.error();
-      ++in.status.rejected[std::string(RejectReasonName(reason))];
-      auto& throttle = in.reject_log.try_emplace(reason, kRejectLogInterval).first->second;
-      if (throttle.Pass(steady_clock::now())) {
-        log::Warning(in.spec.name + ": dropped an advert from " + source.ToString() + ": " +
-                     std::string(RejectReasonName(reason)) + " (logged at most every 10 s)");
-      }
-      Changed();
-      return;
-    }
-    if (in.sm->IgnoresAdverts()) {
-      // owner_ignore_adverts: dropped before it counts, as keepalived (logged at most every 10 s).
-      if (in.owner_drop_log.Pass(steady_clock::now())) {
-        log::Info(in.spec.name + ": dropping adverts from " + source.ToString() +
-                  ": we are the address owner (owner_ignore_adverts)");
-      }
-      return;
-    }
-    if (valid->hmac_skew && 2 * std::abs(*valid->hmac_skew) >
-                                static_cast<int64_t>(in.spec.auth_hmac->time_window)) {
-      if (in.skew_log.Pass(steady_clock::now())) {
-        log::Warning(in.spec.name + ": auth_hmac clock skew " + std::to_string(*valid->hmac_skew) +
-                     " s from " + source.ToString() + " approaches the window of " +
-                     std::to_string(in.spec.auth_hmac->time_window) +
-                     " s (logged at most every 10 s)");
-      }
-    }
-    if (valid->legacy_unicast_checksum && in.io.sender().UseLegacyChecksum()) {
-      log::Info(in.spec.name + ": peer uses the old unicast checksum; answering in kind");
-    }
-    ++in.status.adverts_received;
-    if (valid->advert.priority == 0) ++in.status.priority_zero_received;
-    AdvertReceived ev;
-    ev.source = valid->source;
-    ev.priority = valid->advert.priority;
-    ev.interval = IntervalDuration(valid->advert.version, valid->advert.interval);
-    Execute(in, in.sm->Handle(ev, steady_clock::now()),
-            ev.priority == 0 ? "priority_zero_advert" : "advert");
+    auto out = in.intake.Take(in.spec, in.advertised, *in.sm, in.io.sender(), p, in.status,
+                              steady_clock::now(), std::chrono::system_clock::now());
+    if (out.fate == AdvertIntake::Fate::kRejected) Changed();
+    if (out.fate != AdvertIntake::Fate::kAccepted) return;
+    Execute(in, in.sm->Handle(out.advert, steady_clock::now()),
+            out.advert.priority == 0 ? "priority_zero_advert" : "advert");
     CapForMasterInterval(in);
   }
 
