@@ -141,12 +141,12 @@ class EngineImpl final : public control::Engine {
         for (auto& [n, i] : instances_) Recompute(*i);
         break;
       }
-    SetGroups(spec_.sync_groups);
+    groups_.Configure(spec_.sync_groups);
     syncd_netns_ = net::IpvsNetnsPath(config.net_namespace_ipvs);
     syncd_.Configure(LvsSyncdSpecFromModel(config));
     DelayStart();
     for (auto& [name, in] : instances_) StartInstance(*in);
-    SettleGroups();
+    groups_.Settle();
     return {};
   }
 
@@ -158,7 +158,7 @@ class EngineImpl final : public control::Engine {
     KeepConfiguredPriorities(next);
     notifier_.Configure(next);
     trackers_.Configure(next);  // unchanged scripts and processes keep running
-    SetGroups(next.sync_groups);
+    groups_.Configure(next.sync_groups);
     std::map<std::string, const InstanceSpec*> wanted;
     for (const auto& s : next.instances) wanted[s.name] = &s;
     int added = 0, removed = 0, changed = 0, unchanged = 0, vips_changed = 0;
@@ -256,7 +256,7 @@ class EngineImpl final : public control::Engine {
     spec_ = std::move(next);
     kernel_->SetNames(RtNames::Load(spec_.iproute_etc_dir, spec_.iproute_usr_dir));
     for (auto& [name, in] : instances_) Recompute(*in);
-    SettleGroups();
+    groups_.Settle();
     SyncAcceptFilter();
     Changed();
     return "instances +" + std::to_string(added) + " -" + std::to_string(removed) + " ~" +
@@ -272,7 +272,8 @@ class EngineImpl final : public control::Engine {
     // The filter's tables go even when the VIPs stay (-V), as keepalived's do.
     if (auto r = accept_filter_.Teardown(); !r)
       log::Error("accept mode filter: " + r.error().ToString());
-    for (auto& [name, g] : groups_) notifier_.NotifyGroup(g.spec, NotifyEvent::kStop);
+    groups_.ForEach(
+        [this](const SyncGroupSpec& g) { notifier_.NotifyGroup(g, NotifyEvent::kStop); });
     if (!options_.dont_release_vips) UninstallStatic();
     trackers_.Stop();
     links_.Stop();
@@ -705,64 +706,23 @@ class EngineImpl final : public control::Engine {
 
   // ---- vrrp_sync_group -----------------------------------------------------------
 
-  struct Group {
-    SyncGroupSpec spec;
-    SyncGroup group;
-  };
-
-  // Keeps the groups whose members are unchanged (their state with them), starts the others.
-  void SetGroups(const std::vector<SyncGroupSpec>& specs) {
-    std::map<std::string, Group> next;
-    for (const auto& s : specs) {
-      auto it = groups_.find(s.name);
-      if (it != groups_.end() && it->second.spec.members == s.members) {
-        next[s.name] = {s, it->second.group};
-        continue;
-      }
-      next[s.name] = {s, SyncGroup()};
-    }
-    groups_ = std::move(next);
-  }
-
-  std::vector<StateMachine*> MachinesOf(const Group& g) const {
-    std::vector<StateMachine*> out;
-    for (const auto& m : g.spec.members) {
-      auto it = instances_.find(m);
-      out.push_back(it == instances_.end() ? nullptr : it->second->sm.get());
-    }
-    return out;
-  }
-
   // The group's answer to a member's actions: the other members follow (keepalived's sync
   // rules, vrrp/sync_group.h), and the group's own notifications when its state changes.
   void FollowGroup(Instance& in, const std::vector<Action>& actions) {
     if (!in.spec.sync_group || stopping_) return;
-    auto g = groups_.find(*in.spec.sync_group);
-    if (g == groups_.end()) return;
-    const auto& members = g->second.spec.members;
-    auto who = std::find(members.begin(), members.end(), in.spec.name);
-    if (who == members.end()) return;
-    std::vector<StateMachine*> machines = MachinesOf(g->second);
-    SyncGroup::Step step = g->second.group.Follow(machines, size_t(who - members.begin()), actions,
-                                                  steady_clock::now());
-    for (auto& d : step.dispatches)
-      Execute(*instances_.at(members[d.member]), d.actions, "sync_group");
-    if (step.group_changed) GroupChanged(g->second, *step.group_changed);
-    if (auto st = g->second.group.Settle(machines)) GroupChanged(g->second, *st);
+    groups_.Follow(*in.spec.sync_group, in.spec.name, actions, steady_clock::now(),
+                   [this](const std::string& member, const std::vector<Action>& acts) {
+                     Execute(*instances_.at(member), acts, "sync_group");
+                   });
   }
 
-  void SettleGroups() {
-    for (auto& [name, g] : groups_)
-      if (auto st = g.group.Settle(MachinesOf(g))) GroupChanged(g, *st);
-  }
-
-  void GroupChanged(const Group& g, State state) {
-    log::Notice("sync group " + g.spec.name + ": " + std::string(StateName(state)));
+  void GroupChanged(const SyncGroupSpec& g, State state) {
+    log::Notice("sync group " + g.name + ": " + std::string(StateName(state)));
     NotifyEvent e = state == State::kMaster  ? NotifyEvent::kMaster
                     : state == State::kFault ? NotifyEvent::kFault
                                              : NotifyEvent::kBackup;
-    notifier_.NotifyGroup(g.spec, e);
-    Emit("vrrp_sync_group", {{"group", g.spec.name}, {"to", std::string(StateName(state))}});
+    notifier_.NotifyGroup(g, e);
+    Emit("vrrp_sync_group", {{"group", g.name}, {"to", std::string(StateName(state))}});
   }
 
   void Do(Instance& in, const WantMaster&) {
@@ -1194,7 +1154,11 @@ class EngineImpl final : public control::Engine {
   AdvertReceivers receivers_;  // before instances_: instances leave it as they go
   Trackers trackers_;          // tells every instance when a tracked status changes
   std::map<std::string, std::unique_ptr<Instance>> instances_;
-  std::map<std::string, Group> groups_;  // vrrp_sync_group by name
+  SyncGroups groups_{[this](const std::string& name) -> StateMachine* {
+                       auto it = instances_.find(name);
+                       return it == instances_.end() ? nullptr : it->second->sm.get();
+                     },
+                     [this](const SyncGroupSpec& g, State state) { GroupChanged(g, state); }};
   AcceptFilter accept_filter_{AcceptFilterOptions{AcceptFilterTable(options_.config_id)},
                               [] { return std::make_unique<net::LibNftablesRunner>(); }};
   std::set<std::string> reload_keep_;  // VipKey()s not to remove during a reload

@@ -1,5 +1,7 @@
 #include "vrrp/sync_group.h"
 
+#include <algorithm>
+
 namespace vigil::vrrp {
 
 bool SyncGroup::MayGoMaster(Machines machines, size_t who) const {
@@ -59,6 +61,50 @@ std::optional<State> SyncGroup::Settle(Machines machines) {
   if (next == state_) return std::nullopt;
   state_ = next;
   return state_;
+}
+
+void SyncGroups::Configure(const std::vector<SyncGroupSpec>& specs) {
+  std::map<std::string, Group> next;
+  for (const auto& s : specs) {
+    auto it = groups_.find(s.name);
+    if (it != groups_.end() && it->second.spec.members == s.members) {
+      next[s.name] = {s, it->second.group};
+      continue;
+    }
+    next[s.name] = {s, SyncGroup()};
+  }
+  groups_ = std::move(next);
+}
+
+std::vector<StateMachine*> SyncGroups::MachinesOf(const Group& g) const {
+  std::vector<StateMachine*> out;
+  for (const auto& m : g.spec.members) out.push_back(machine_of_(m));
+  return out;
+}
+
+void SyncGroups::Follow(const std::string& group, const std::string& member,
+                        const std::vector<Action>& actions, TimePoint now,
+                        const Dispatch& dispatch) {
+  auto g = groups_.find(group);
+  if (g == groups_.end()) return;
+  const auto& members = g->second.spec.members;
+  auto who = std::find(members.begin(), members.end(), member);
+  if (who == members.end()) return;
+  std::vector<StateMachine*> machines = MachinesOf(g->second);
+  SyncGroup::Step step =
+      g->second.group.Follow(machines, size_t(who - members.begin()), actions, now);
+  for (auto& d : step.dispatches) dispatch(members[d.member], d.actions);
+  if (step.group_changed) on_changed_(g->second.spec, *step.group_changed);
+  if (auto st = g->second.group.Settle(machines)) on_changed_(g->second.spec, *st);
+}
+
+void SyncGroups::Settle() {
+  for (auto& [name, g] : groups_)
+    if (auto st = g.group.Settle(MachinesOf(g))) on_changed_(g.spec, *st);
+}
+
+void SyncGroups::ForEach(const std::function<void(const SyncGroupSpec&)>& f) const {
+  for (const auto& [name, g] : groups_) f(g.spec);
 }
 
 }  // namespace vigil::vrrp

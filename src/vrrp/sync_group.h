@@ -19,11 +19,14 @@
 #define VIGIL_VRRP_SYNC_GROUP_H_
 
 #include <cstddef>
+#include <functional>
+#include <map>
 #include <optional>
 #include <span>
 #include <string>
 #include <vector>
 
+#include "vrrp/instance_spec.h"
 #include "vrrp/state_machine.h"
 
 namespace vigil::vrrp {
@@ -67,6 +70,46 @@ class SyncGroup {
 
  private:
   State state_ = State::kInit;
+};
+
+// SyncGroups: the engine's vrrp_sync_groups by name — each group's configuration and its
+// SyncGroup, kept across a reload while its members are the same. It finds the members'
+// state machines by instance name; the engine performs what it dispatches and reports a
+// group's changes of state. Pure but for the callbacks; not thread-safe.
+class SyncGroups {
+ public:
+  // The state machine of running instance `name`; nullptr when it is not running.
+  using MachineOf = std::function<StateMachine*(const std::string& name)>;
+  // A group's state changed to `state`.
+  using Changed = std::function<void(const SyncGroupSpec& group, State state)>;
+  // Member `name` must perform `actions` (its machine has handled them already).
+  using Dispatch = std::function<void(const std::string& name, const std::vector<Action>&)>;
+
+  SyncGroups(MachineOf machine_of, Changed on_changed)
+      : machine_of_(std::move(machine_of)), on_changed_(std::move(on_changed)) {}
+
+  // Keeps the groups whose members are unchanged (their state with them), starts the others.
+  void Configure(const std::vector<SyncGroupSpec>& specs);
+  // The answer of group `group` to the `actions` of its member `member` (keepalived's sync
+  // rules): the other members' actions go to `dispatch`, then the group's new state, if
+  // any, to Changed. Nothing for a group or member not configured.
+  void Follow(const std::string& group, const std::string& member,
+              const std::vector<Action>& actions, TimePoint now, const Dispatch& dispatch);
+  // Re-derives every group's state from its members' (SyncGroup::Settle).
+  void Settle();
+  // Calls `f` with each group's configuration, by name.
+  void ForEach(const std::function<void(const SyncGroupSpec&)>& f) const;
+
+ private:
+  struct Group {
+    SyncGroupSpec spec;
+    SyncGroup group;
+  };
+  std::vector<StateMachine*> MachinesOf(const Group& g) const;
+
+  MachineOf machine_of_;
+  Changed on_changed_;
+  std::map<std::string, Group> groups_;
 };
 
 }  // namespace vigil::vrrp
