@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 
 #include <map>
+#include <set>
+#include <utility>
 #include <string>
 #include <vector>
 
@@ -142,6 +144,84 @@ TEST_F(SyncGroupTest, FaultOfEveryMemberIsTheGroupsAndRecoveryIsBackup) {
   EXPECT_EQ(group_.state(), State::kFault);  // until the last member recovers
   Run(1, Fault{false}, seconds(6));
   EXPECT_EQ(Log(), (std::vector<std::string>{"VI_1 BACKUP", "VI_2 BACKUP", "group BACKUP"}));
+}
+
+// The engine's groups by name: machines found by instance name, dispatches named.
+class SyncGroupsTest : public ::testing::Test {
+ protected:
+  SyncGroupsTest() {
+    for (const char* name : {"VI_1", "VI_2", "VI_3"}) {
+      Params p;
+      p.vrid = uint8_t(51 + machines_.size());
+      p.priority = 100;
+      p.primary_address = Ip("10.0.0.2");
+      p.sync_member = std::string(name) != "VI_3";
+      machines_.emplace(name, p);
+    }
+    groups_.Configure({Group({"VI_1", "VI_2"})});
+  }
+
+  static SyncGroupSpec Group(std::vector<std::string> members) {
+    SyncGroupSpec g;
+    g.name = "G";
+    g.members = std::move(members);
+    return g;
+  }
+
+  // Delivers `e` to `name` at `t` and lets its group follow, as the engine's Execute does.
+  void Run(const std::string& name, const Event& e, microseconds t) {
+    Apply(name, machines_.at(name).Handle(e, kT0 + t), t);
+  }
+  void Apply(const std::string& name, const std::vector<Action>& actions, microseconds t) {
+    for (const Action& a : actions)
+      if (std::holds_alternative<BecomeMaster>(a)) log_.push_back(name + " MASTER");
+    groups_.Follow("G", name, actions, kT0 + t,
+                   [&](const std::string& member, const std::vector<Action>& acts) {
+                     log_.push_back("dispatch " + member);
+                     Apply(member, acts, t);
+                   });
+  }
+
+  std::vector<std::string> Log() { return std::exchange(log_, {}); }
+
+  std::map<std::string, StateMachine> machines_;
+  std::set<std::string> running_ = {"VI_1", "VI_2", "VI_3"};
+  std::vector<std::string> log_;
+  SyncGroups groups_{[this](const std::string& name) -> StateMachine* {
+                       return running_.count(name) ? &machines_.at(name) : nullptr;
+                     },
+                     [this](const SyncGroupSpec& g, State s) {
+                       log_.push_back("group " + g.name + " " + std::string(StateName(s)));
+                     }};
+};
+
+TEST_F(SyncGroupsTest, AMemberBecomingMasterTakesTheOtherByName) {
+  for (const char* name : {"VI_1", "VI_2", "VI_3"}) Run(name, Startup{}, microseconds(0));
+  EXPECT_EQ(Log(), (std::vector<std::string>{"group G BACKUP"}));
+  Run("VI_1", TimerExpired{}, kDown);
+  EXPECT_EQ(Log(), (std::vector<std::string>{}));  // waits for VI_2
+  Run("VI_2", TimerExpired{}, kDown);
+  // The group lets VI_2, which wants MASTER, go; VI_1 follows it.
+  EXPECT_EQ(Log(), (std::vector<std::string>{"dispatch VI_2", "VI_2 MASTER", "dispatch VI_1",
+                                             "VI_1 MASTER", "group G MASTER"}));
+  // VI_3 is in no group: it goes alone, and nothing follows it.
+  Run("VI_3", TimerExpired{}, kDown);
+  EXPECT_EQ(Log(), (std::vector<std::string>{"VI_3 MASTER"}));
+}
+
+TEST_F(SyncGroupsTest, AReloadKeepsAGroupWithTheSameMembersAndRestartsAChangedOne) {
+  for (const char* name : {"VI_1", "VI_2"}) Run(name, Startup{}, microseconds(0));
+  EXPECT_EQ(Log(), (std::vector<std::string>{"group G BACKUP"}));
+  groups_.Configure({Group({"VI_1", "VI_2"})});
+  groups_.Settle();
+  EXPECT_EQ(Log(), (std::vector<std::string>{}));  // still BACKUP: no news
+  groups_.Configure({Group({"VI_1", "VI_2", "VI_3"})});
+  running_.erase("VI_3");  // not started yet: left out
+  groups_.Settle();
+  EXPECT_EQ(Log(), (std::vector<std::string>{"group G BACKUP"}));  // from INIT again
+  std::vector<std::string> names;
+  groups_.ForEach([&](const SyncGroupSpec& g) { names.push_back(g.name); });
+  EXPECT_EQ(names, (std::vector<std::string>{"G"}));
 }
 
 TEST(SyncGroupRuleTest, MayGoMasterIgnoresMembersThatDoNotRun) {
