@@ -431,7 +431,7 @@ def test_lb_dr_ipv6_flows_reach_the_maglev_choice_and_a_failure_leaves_the_table
 
     # rs2 fails: it leaves the Maglev table; every flow goes where the new table says, and
     # those of rs1 and rs3 stay where they were (but for the few slots Maglev moves).
-    lab.stop_server(lab.rs[1])
+    lab.servers.stop(lab.rs[1])
     lab.wait_servers({lab.rs[0].ipv6, lab.rs[2].ipv6})
     after = lab.flows()
     assert {f: a.split()[0] for f, a in after.items()} == table_choices(lab, after)
