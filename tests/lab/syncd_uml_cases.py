@@ -374,10 +374,12 @@ def control_phase(vigild: str, out: dict) -> None:
         remove_node("lb1")
         t_dead = time.monotonic()
         wait_until("lb2 MASTER", lambda: lb2.state() == "MASTER", 15)
-        # lb2 has no entry for them: it answers their next packet with a reset.
+        # lb2 has no entry for them: it answers their next packet with a reset. A connection
+        # whose packets were lost while no director answered sends its next one after its
+        # retransmission timeout, doubled at each loss: under load that can be 20 s away.
         try:
             wait_until("every connection broken", lambda: len(client.errors()) == CONNECTIONS,
-                       20)
+                       60)
         except TimeoutError:
             pass
         out["exchanging"] = client.exchanging_since(t_dead + 1)
