@@ -29,7 +29,11 @@ After --warmup seconds, over a --window of 20 s:
   softirq  (link) CPU 1's softirq time (/proc/stat), as % of one core: the receive work
            the checker is no longer billed for (and anything else CPU 1 received meanwhile);
   lateness for every two consecutive probes of one server, (interval - delay_loop): how much
-           later than its schedule a probe started (p50/p99/max), seen from the SYNs.
+           later than its schedule a probe started (p50/p99/max), seen from the SYNs;
+  stalls   the probes more than 100 ms late, by the tenth of a second of the window they
+           were sent in: a stall of the checker's loop shows as one burst. With
+           --audit-log vigild runs with -D and its audits of the kernel table are printed
+           beside them (their time and CPU cost), to tell whether a stall was an audit.
 
 Reference: haproxy (Debian's 2.6, one thread) with the same servers, `check inter 1s`.
 Target for vigil: < 15 % of one core and p99 lateness < 10 ms.
@@ -92,8 +96,21 @@ def cpus_allowed(pid: int) -> str:
     return "?"
 
 
+def stalls(records, start: float, end: float) -> list[tuple[float, int]]:
+    """Returns [(second of the window, probes)] of the probes more than 100 ms late, by the
+    tenth of a second they were sent in: a stall of the checker's loop is one burst."""
+    last: dict[str, float] = {}
+    out: dict[float, int] = {}
+    for t, addr in sorted(records):
+        if start <= t < end and addr in last and t - last[addr] > 1.1:
+            k = round(t - start, 1)
+            out[k] = out.get(k, 0) + 1
+        last[addr] = t
+    return sorted(out.items())
+
+
 def measure(kind: str, setup: str, count: int, per_vs: int, warmup: float,
-            window: float) -> dict:
+            window: float, audit_log: bool = False) -> dict:
     with bl.lablib.Lab() as lab:
         if setup == "loopback":
             node = lab.add_node("lb")
@@ -108,7 +125,8 @@ def measure(kind: str, setup: str, count: int, per_vs: int, warmup: float,
             cpu, base = CHECKER_CPU, bl.LINK_SERVERS
         if kind == "vigil":
             daemon = bl.Daemon(node, "vigil", vigil_conf(lab.workdir, count, per_vs, base),
-                               "vigil", extra_args=["-C"], cpu=cpu)
+                               "vigil",
+                               extra_args=["-C", "-D"] if audit_log else ["-C"], cpu=cpu)
             daemon.start()
             main_pid = daemon.proc.pid
             bl.lablib.wait_until(
@@ -146,6 +164,10 @@ def measure(kind: str, setup: str, count: int, per_vs: int, warmup: float,
         t_b = time.monotonic()
         affinity = cpus_allowed(pids[main_key])
         records = bl.stop_sink(sink, out)
+        # The window's start in the log's clock, and the checker's audits (debug lines).
+        window_wall = time.time() - (time.monotonic() - t_a)
+        audits = [ln for ln in daemon.log().splitlines() if "audit" in ln] \
+            if kind == "vigil" and audit_log else []
         with open(sink.log_path, errors="replace") as f:
             sink_log = f.read().strip()
     probes, gaps = bl.probe_intervals(records, t_a, t_b)
@@ -161,7 +183,8 @@ def measure(kind: str, setup: str, count: int, per_vs: int, warmup: float,
             "rx_softirq_pct": 100 * (soft_b - soft_a) / span,
             "net_rx_per_s": [(b - a) / span for a, b in zip(net_rx_a, net_rx_b)],
             "affinity": affinity, "sink_log": sink_log,
-            "late": late, "servers_seen": len({a for t, a in records if t_a <= t < t_b})}
+            "late": late, "stalls": stalls(records, t_a, t_b), "audits": audits,
+            "window_wall": window_wall, "servers_seen": len({a for t, a in records if t_a <= t < t_b})}
 
 
 def print_table(setup: str, res: dict, args) -> None:
@@ -205,6 +228,8 @@ def main() -> int:
     ap.add_argument("--warmup", type=float, default=8)
     ap.add_argument("--window", type=float, default=20)
     ap.add_argument("--only", choices=["vigil", "haproxy"])
+    ap.add_argument("--audit-log", action="store_true",
+                    help="run vigild with -D and print when it audited the kernel table")
     ap.add_argument("--setup", choices=["loopback", "link", "both"], default="both",
                     help="where the real servers are (default: both, one table each)")
     args = ap.parse_args()
@@ -227,7 +252,7 @@ def main() -> int:
         res = {}
         for kind in kinds:
             res[kind] = measure(kind, setup, args.servers, args.per_vs, args.warmup,
-                                args.window)
+                                args.window, args.audit_log)
             r = res[kind]
             print(f"  {setup} {kind}: {r['probes']} probes in {r['span']:.1f} s "
                   f"({r['probes'] / r['span']:.0f}/s, {r['servers_seen']} servers), CPU " +
@@ -236,6 +261,12 @@ def main() -> int:
                   " / ".join(f"{x:.0f}" for x in r["net_rx_per_s"]) +
                   (f"; CPU {RX_CPU} softirq {r['rx_softirq_pct']:.1f} %" if setup == "link"
                    else ""), flush=True)
+            print(f"  {setup} {kind}: probes > 100 ms late, by second of the window: " +
+                  (", ".join(f"{t:.1f} s {n}" for t, n in r["stalls"]) or "none"), flush=True)
+            if r["audits"]:
+                start = time.strftime("%H:%M:%S", time.localtime(r["window_wall"]))
+                print(f"  the window starts at {start}.{int(r['window_wall'] % 1 * 1000):03d}; "
+                      "vigild's audits:\n    " + "\n    ".join(r["audits"]), flush=True)
             if r["sink_log"]:
                 print(f"  sink: {r['sink_log'][-500:]}", flush=True)
         print_table(setup, res, args)

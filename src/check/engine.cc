@@ -11,6 +11,7 @@
 
 #include <signal.h>
 #include <sys/mman.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <asio.hpp>
@@ -395,6 +396,7 @@ class CheckEngine final : public control::Engine {
     lb_options.stale = config.global.lvs_flush ? lb::StalePolicy::kClear : lb::StalePolicy::kAdopt;
     lb_options.keep_on_shutdown = options_.dont_release_lb;
     lb_ = std::make_unique<lb::LoadBalancer>(std::move(*backend), lb_options);
+    audit_in_flight_ = 0;  // a job still running audits the previous one
     log::Info("load balancer backend: " + std::string(lb_->backend().Name()) + ", " +
               selected->reason);
 
@@ -614,6 +616,7 @@ class CheckEngine final : public control::Engine {
     }
     nft_watch_.reset();
     if (link_watch_) link_watch_->Close();
+    audit_in_flight_ = 0;
     if (syncd_) StopLvsSyncd();
     if (lb_) {
       if (auto r = lb_->Shutdown(); !r) {
@@ -1539,23 +1542,84 @@ class CheckEngine final : public control::Engine {
                            });
   }
 
+  // Audits the load balancer after `delay`: away from the loop when the backend can
+  // (AuditAway), else on it. An audit's next one waits kAuditCostFactor times its cost.
   void ScheduleAudit(Duration delay) {
     audit_timer_ = seams_.timers->After(delay, [this] {
       audit_timer_ = 0;
       if (nft_) OnLbChanges(nft_->TakeChanges(), "event");
       Duration took{};
       if (!restore_timer_) {
+        std::optional<lb::LoadBalancer::AuditTicket> ticket = lb_->BeginAudit();
+        if (ticket && ticket->job) {
+          AuditAway(std::move(*ticket));
+          return;
+        }
         const TimePoint t0 = seams_.clock->Now();
         auto findings = lb_->Audit();
         took = seams_.clock->Now() - t0;
-        if (!findings) {
-          log::Warning("load balancer: audit failed: " + findings.error().ToString());
-        } else {
-          OnLbChanges(std::move(*findings), "audit");
-        }
+        AuditDone(std::move(findings), "audit");
       }
       ScheduleAudit(std::max(AuditInterval(), took * kAuditCostFactor));
     });
+  }
+
+  // Runs the audit job of `ticket` on the background runner; its findings count only if
+  // vigil has not changed the kernel since the ticket (else it was comparing vigil's own
+  // change: the audit is repeated after the interval).
+  void AuditAway(lb::LoadBalancer::AuditTicket ticket) {
+    if (!seams_.background) {
+      own_background_ = MakeThreadRunner(io_);
+      seams_.background = own_background_.get();
+    }
+    const uint64_t id = ++audits_started_;
+    audit_in_flight_ = id;
+    struct Outcome {
+      Result<std::vector<std::string>> findings = std::vector<std::string>{};
+      Duration cpu{};
+    };
+    auto outcome = std::make_shared<Outcome>();
+    seams_.background->Run(
+        [job = std::move(ticket.job), outcome] {
+          const Duration start = ThreadCpuTime();
+          outcome->findings = job();
+          outcome->cpu = ThreadCpuTime() - start;
+        },
+        [this, alive = alive_, id, generation = ticket.generation, outcome] {
+          if (!*alive || audit_in_flight_ != id) return;  // gone, stopped or started anew
+          audit_in_flight_ = 0;
+          char cost[64];
+          std::snprintf(cost, sizeof cost, "%.1f ms of CPU",
+                        std::chrono::duration<double, std::milli>(outcome->cpu).count());
+          log::Debug(std::string("load balancer: audited beside the loop in ") + cost);
+          if (!outcome->findings) {
+            AuditDone(std::move(outcome->findings), "audit");
+          } else if (auto current = lb_->FinishAudit(generation, std::move(*outcome->findings))) {
+            if (!restore_timer_) AuditDone(std::move(*current), "audit");
+          } else {
+            log::Debug("load balancer: the audit read the kernel while vigil changed it; "
+                       "its findings are dropped");
+            ScheduleAudit(AuditInterval());
+            return;
+          }
+          ScheduleAudit(std::max(AuditInterval(), outcome->cpu * kAuditCostFactor));
+        });
+  }
+
+  void AuditDone(Result<std::vector<std::string>> findings, const std::string& reason) {
+    if (!findings) {
+      log::Warning("load balancer: audit failed: " + findings.error().ToString());
+    } else {
+      OnLbChanges(std::move(*findings), reason);
+    }
+  }
+
+  // Returns the CPU time the calling thread has used.
+  static Duration ThreadCpuTime() {
+    timespec ts{};
+    ::clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return std::chrono::duration_cast<Duration>(std::chrono::seconds(ts.tv_sec) +
+                                                std::chrono::nanoseconds(ts.tv_nsec));
   }
 
   // Logs what was found changed and restores the load balancer shortly.
@@ -1696,6 +1760,10 @@ class CheckEngine final : public control::Engine {
   TimerService::Id retry_timer_ = 0;
   TimerService::Id apply_timer_ = 0;  // ApplyLbSoon's
   TimerService::Id audit_timer_ = 0;
+  // The background audit whose result is awaited (0: none), numbered from audits_started_.
+  uint64_t audit_in_flight_ = 0;
+  uint64_t audits_started_ = 0;
+  std::unique_ptr<BackgroundRunner> own_background_;  // seams_.background's, if made here
   TimerService::Id restore_timer_ = 0;
   TimerService::Id drain_poll_timer_ = 0;
   std::shared_ptr<pid_t> fifo_reader_;  // lvs_notify_fifo_script's pid while it runs, else 0

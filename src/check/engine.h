@@ -14,6 +14,7 @@
 
 #include "base/clock.h"
 #include "base/error.h"
+#include "check/background.h"
 #include "check/checker_state.h"
 #include "check/from_model.h"
 #include "check/notify.h"
@@ -82,6 +83,10 @@ struct EngineSeams {
   // The rtnetlink transport of vigil_announce_table's routes; default: a NETLINK_ROUTE
   // socket opened when the configuration first names a table.
   net::NetlinkTransport* route_netlink = nullptr;
+  // Where the load balancer's periodic audit reads and compares the kernel when the
+  // backend can do it away from the loop (lb::Backend::MakeAuditJob); default: a thread of
+  // its own (MakeThreadRunner), started at the first such audit.
+  BackgroundRunner* background = nullptr;
 };
 
 // Returns the checker engine on `io` (see control::Engine). Start picks the backend from

@@ -15,6 +15,8 @@ Result<std::vector<std::string>> Backend::Audit(const State& owned) {
   return Differences(owned, *kernel, kAuditFindings);
 }
 
+Backend::AuditJob Backend::MakeAuditJob(const State&) { return {}; }
+
 Result<uint64_t> Backend::Connections(const ServiceKey& service, const DestinationKey&) {
   return Fail(ErrorCode::kUnsupported,
               std::string(Name()) + " cannot count connections (" + KeyToString(service) + ")");

@@ -4,6 +4,7 @@
 #define VIGIL_LB_BACKEND_H_
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -43,6 +44,15 @@ class Backend {
   // one line per finding and at most a few; empty when the kernel holds `owned`. The
   // default compares Read() with `owned` (services vigil does not own are ignored).
   virtual Result<std::vector<std::string>> Audit(const State& owned);
+
+  // Audit's read and comparison as a job for another thread: it holds copies of what it
+  // compares with and its own connection to the kernel, and touches nothing of the backend
+  // (or anything else the owner's loop uses) while it runs.
+  using AuditJob = std::function<Result<std::vector<std::string>>()>;
+  // Returns a job that does what Audit(`owned`) does, as of `owned` now, or an empty
+  // function if this backend audits only on its owner's loop (the default). At most one job
+  // of a backend runs at a time; a job may outlive the backend.
+  virtual AuditJob MakeAuditJob(const State& owned);
 
   // Forgets what the kernel holds, so that the next Read and Apply rebuild vigil's part
   // from scratch where the backend can (nftables: its whole table, in one transaction).

@@ -36,7 +36,7 @@ Result<std::vector<Op>> LoadBalancer::Converge(const State& desired,
   // last left there (someone changed it), or a partial apply left it unknown. Build the
   // desired state from a fresh read (nftables: a new table), once.
   log::Warning("load balancer: " + ops.error().ToString() + "; resynchronising");
-  backend_->Reset();
+  BackendReset();
   synced_ = false;
   if (changed != nullptr) {
     // Only the changed services were validated.
@@ -83,7 +83,7 @@ Result<std::vector<Op>> LoadBalancer::ApplyOnce(const State& desired,
     // The steady state: kernel_ and owned_ both hold the previous desired state, which
     // differs from `desired` in the changed services only.
     std::vector<Op> ops = ReconcileServices(desired, kernel_, *changed);
-    if (auto r = backend_->Apply(ops, desired, kernel_); !r) {
+    if (auto r = BackendApply(ops, desired, kernel_); !r) {
       synced_ = false;
       *refused = true;
       return std::unexpected(r.error());
@@ -113,7 +113,7 @@ Result<std::vector<Op>> LoadBalancer::ApplyOnce(const State& desired,
   }
   const State& actual = whole ? kernel_ : part;
   std::vector<Op> ops = Reconcile(desired, actual);
-  if (auto r = backend_->Apply(ops, desired, actual); !r) {
+  if (auto r = BackendApply(ops, desired, actual); !r) {
     synced_ = false;  // A partial apply (IPVS) leaves the kernel unknown: read it next time.
     *refused = true;
     return std::unexpected(r.error());
@@ -138,7 +138,7 @@ Result<void> LoadBalancer::Sync() {
   if (!kernel && kernel.error().code() == ErrorCode::kParse) {
     // vigil's own objects make no sense any more: they are disposable, build them anew.
     log::Warning("load balancer: " + kernel.error().ToString() + "; rebuilding it");
-    backend_->Reset();
+    BackendReset();
     ++restorations_["damaged"];
     kernel = backend_->Read();
   }
@@ -158,7 +158,7 @@ Result<std::vector<Op>> LoadBalancer::Shutdown() {
       remaining.services.emplace(key, entry);
     }
   }
-  if (auto r = backend_->Apply(ops, remaining, kernel_); !r) {
+  if (auto r = BackendApply(ops, remaining, kernel_); !r) {
     synced_ = false;
     return std::unexpected(r.error());
   }
@@ -172,8 +172,30 @@ Result<std::vector<std::string>> LoadBalancer::Audit() {
   return backend_->Audit(owned_);
 }
 
-Result<void> LoadBalancer::Restore(const std::string& reason) {
+std::optional<LoadBalancer::AuditTicket> LoadBalancer::BeginAudit() {
+  if (!synced_ || !started_) return std::nullopt;
+  return AuditTicket{backend_->MakeAuditJob(owned_), generation_};
+}
+
+std::optional<std::vector<std::string>> LoadBalancer::FinishAudit(
+    uint64_t generation, std::vector<std::string> findings) const {
+  if (generation != generation_) return std::nullopt;
+  return findings;
+}
+
+Result<void> LoadBalancer::BackendApply(const std::vector<Op>& ops, const State& desired,
+                                        const State& actual) {
+  ++generation_;
+  return backend_->Apply(ops, desired, actual);
+}
+
+void LoadBalancer::BackendReset() {
+  ++generation_;
   backend_->Reset();
+}
+
+Result<void> LoadBalancer::Restore(const std::string& reason) {
+  BackendReset();
   synced_ = false;
   State owned = owned_;
   auto r = Apply(owned);

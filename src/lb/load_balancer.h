@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -54,6 +55,23 @@ class LoadBalancer {
   // Returns what differs between the kernel and what vigil owns (Backend::Audit); nothing
   // before the first Apply or after a failed one (the next Apply reads the kernel anyway).
   Result<std::vector<std::string>> Audit();
+
+  // An audit for another thread: the backend's job (Backend::MakeAuditJob) over what vigil
+  // owns now, and the generation that holds for.
+  struct AuditTicket {
+    Backend::AuditJob job;  // empty when the backend audits on the loop only (then Audit)
+    uint64_t generation = 0;
+  };
+  // Returns the ticket of an audit of what vigil owns now; nullopt when Audit would compare
+  // nothing (before the first Apply or after a failed one).
+  std::optional<AuditTicket> BeginAudit();
+  // Returns the findings of the job of a ticket of `generation`, or nullopt when vigil has
+  // set about changing the kernel since that ticket: what the job read may hold vigil's own
+  // changes, which it would take for someone else's. Audit again with a new ticket.
+  std::optional<std::vector<std::string>> FinishAudit(uint64_t generation,
+                                                      std::vector<std::string> findings) const;
+  // Counts the times vigil set about changing the kernel (each backend Apply or Reset).
+  uint64_t generation() const { return generation_; }
   // Makes the kernel hold what vigil owns again, from scratch where the backend can
   // (Backend::Reset), and counts a restoration under `reason`.
   Result<void> Restore(const std::string& reason);
@@ -79,6 +97,10 @@ class LoadBalancer {
   // Reads the kernel into kernel_ unless synced_; a kernel Backend::Read cannot make sense
   // of (kParse) is Reset and counted as a "damaged" restoration.
   Result<void> Sync();
+  // Backend::Apply and Backend::Reset, each counted in generation_.
+  Result<void> BackendApply(const std::vector<Op>& ops, const State& desired,
+                            const State& actual);
+  void BackendReset();
 
   std::unique_ptr<Backend> backend_;
   LoadBalancerOptions options_;
@@ -88,6 +110,7 @@ class LoadBalancer {
   State kernel_;  // everything in the kernel (owned or not), as last known
   State owned_;
   std::map<std::string, uint64_t> restorations_;
+  uint64_t generation_ = 0;
 };
 
 }  // namespace vigil::lb

@@ -130,16 +130,47 @@ std::vector<std::string> NonLoopbackInterfaces() {
   return out;
 }
 
-Result<std::string> NftablesBackend::List() {
-  auto inet = runner_->Run("list table " + nft::TableRef(options_), /*json=*/true);
+namespace {
+
+// Lists the inet table and the netdev one (DR services) through `runner`, joined
+// (nft::JoinListings); kNotFound when the inet table is missing.
+Result<std::string> ListTables(NftRunner& runner, const nft::Options& options) {
+  auto inet = runner.Run("list table " + nft::TableRef(options), /*json=*/true);
   if (!inet) return inet;
-  auto netdev = runner_->Run("list table netdev " + options_.table, /*json=*/true);
+  auto netdev = runner.Run("list table netdev " + options.table, /*json=*/true);
   if (!netdev) {
     if (netdev.error().code() != ErrorCode::kNotFound) return netdev;
     return inet;
   }
   return nft::JoinListings(*inet, *netdev);
 }
+
+// NftablesBackend::Audit's listing and comparison, through `runner`.
+Result<std::vector<std::string>> AuditThrough(NftRunner& runner, const nft::Options& options,
+                                              const State& owned) {
+  const auto missing = [&] {
+    return std::vector<std::string>{"table " + nft::TableRef(options) + " is missing"};
+  };
+  auto out = ListTables(runner, options);
+  if (!out) {
+    if (out.error().code() != ErrorCode::kNotFound) return std::unexpected(out.error());
+    return missing();
+  }
+  auto findings = nft::AuditTable(*out, owned, options, Backend::kAuditFindings);
+  if (findings.empty()) return findings;
+  // As in Read: a listing taken while the kernel resizes a big slot map can skip or repeat
+  // elements. What a second listing still shows is real.
+  out = ListTables(runner, options);
+  if (!out) {
+    if (out.error().code() != ErrorCode::kNotFound) return std::unexpected(out.error());
+    return missing();
+  }
+  return nft::AuditTable(*out, owned, options, Backend::kAuditFindings);
+}
+
+}  // namespace
+
+Result<std::string> NftablesBackend::List() { return ListTables(*runner_, options_); }
 
 NftablesBackend::NftablesBackend(std::unique_ptr<NftRunner> runner, nft::Options options,
                                  std::unique_ptr<NftBatchRunner> batches)
@@ -214,21 +245,15 @@ Result<void> NftablesBackend::Apply(const std::vector<Op>& ops, const State& des
 
 Result<std::vector<std::string>> NftablesBackend::Audit(const State& owned) {
   options_.dr_devices = device_lookup_(owned);
-  auto out = List();
-  if (!out) {
-    if (out.error().code() != ErrorCode::kNotFound) return std::unexpected(out.error());
-    return std::vector<std::string>{"table " + nft::TableRef(options_) + " is missing"};
-  }
-  auto findings = nft::AuditTable(*out, owned, options_, kAuditFindings);
-  if (findings.empty()) return findings;
-  // As in Read: a listing taken while the kernel resizes a big slot map can skip or repeat
-  // elements. What a second listing still shows is real.
-  out = List();
-  if (!out) {
-    if (out.error().code() != ErrorCode::kNotFound) return std::unexpected(out.error());
-    return std::vector<std::string>{"table " + nft::TableRef(options_) + " is missing"};
-  }
-  return nft::AuditTable(*out, owned, options_, kAuditFindings);
+  return AuditThrough(*runner_, options_, owned);
+}
+
+Backend::AuditJob NftablesBackend::MakeAuditJob(const State& owned) {
+  options_.dr_devices = device_lookup_(owned);
+  if (!audit_runner_) audit_runner_ = make_audit_runner_();
+  return [runner = audit_runner_, options = options_, owned = owned] {
+    return AuditThrough(*runner, options, owned);
+  };
 }
 
 Result<NftablesBackend::HookChange> NftablesBackend::SyncHooks() {

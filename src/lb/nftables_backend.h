@@ -94,6 +94,15 @@ class NftablesBackend final : public Backend {
   // inconsistent table in Read): the kernel's listing of a big map it is resizing can skip
   // or repeat elements.
   Result<std::vector<std::string>> Audit(const State& owned) override;
+  // Audit as a job for another thread: over a libnftables context of its own (made on the
+  // first call, on the caller's thread and so in its network namespace, and kept for the
+  // next jobs), with copies of `owned` and of the table's options.
+  AuditJob MakeAuditJob(const State& owned) override;
+  // Replaces how the audit jobs' own runner is made (a LibNftablesRunner by default).
+  void set_audit_runner_factory(std::function<std::unique_ptr<NftRunner>()> make) {
+    make_audit_runner_ = std::move(make);
+    audit_runner_.reset();
+  }
   void Reset() override { table_ = TableState::kDamaged; }
   // Counts the open conntrack entries destination-NATed to `destination` from `service`'s
   // virtual address and port (net/conntrack.h; a fwmark service: from any).
@@ -154,12 +163,15 @@ class NftablesBackend final : public Backend {
   template <typename Commit>
   auto Own(Commit commit) -> decltype(commit());
   void PollMonitor();
-  // Lists the inet table and the netdev one (DR services), joined (nft::JoinListings);
-  // kNotFound when the inet table is missing.
+  // ListTables through runner_.
   Result<std::string> List();
 
   std::unique_ptr<NftRunner> runner_;
   std::unique_ptr<NftBatchRunner> batches_;
+  std::function<std::unique_ptr<NftRunner>()> make_audit_runner_ = [] {
+    return std::make_unique<LibNftablesRunner>();
+  };
+  std::shared_ptr<NftRunner> audit_runner_;  // shared with the audit job that runs
   nft::Options options_;
   DeviceLookup device_lookup_ = DirectRouteDevices;
   std::function<std::vector<std::string>()> hook_devices_ = NonLoopbackInterfaces;

@@ -441,3 +441,28 @@ def test_lb_dr_ipv6_flows_reach_the_maglev_choice_and_a_failure_leaves_the_table
     assert len(moved) <= len(stayed) // 10, moved
     print(f"flows per server {by_server(flows)} -> {by_server(after)}, "
           f"{len(moved)} of {len(stayed)} moved off a surviving server")
+
+
+def test_lb_dr_a_slot_deleted_behind_vigils_back_is_found_by_the_audit_and_restored(drlab):
+    """No nftables event names the netdev table to vigil: its periodic audit (every 10 s,
+    read and compared on a thread beside the checker's loop) finds the damage."""
+    drlab.start()
+    want = canonical(expected_table([rs.ipv4 for rs in drlab.rs]))
+    assert canonical(drlab.netdev_table()) == want
+    drlab.lb.run([lablib.NFT, "delete", "element", "netdev", "vigil", f"v_tcp_{VIP}_{PORT}",
+                  "{ 1 }"])
+    assert canonical(drlab.netdev_table()) != want
+    lablib.wait_until(lambda: canonical(drlab.netdev_table()) == want, timeout=30,
+                      message="the netdev table restored")
+    ctl = os.path.join(os.path.dirname(drlab.vigild_path), "vigilctl")
+    status = drlab.lb.run([ctl, "-s", os.path.join(drlab.work, "lb1.ctl"), "status",
+                           "--json"]).stdout
+    assert json.loads(status)["status"].get("lb_restorations") == {"audit": 1}
+    with open(os.path.join(drlab.work, "lb1.log"), encoding="utf-8", errors="replace") as f:
+        log = f.read()
+    # Slot 1 of the sh table over three servers of weight 1 is rs2's.
+    assert (f"load balancer: map v_tcp_{VIP}_{PORT} lacks the element that goes to "
+            f"d_tcp_{VIP}_{PORT}_{drlab.rs[1].ipv4}_{PORT}\n") in log, log[-3000:]
+    assert "load balancer: restored 1 service (found by audit)" in log, log[-3000:]
+    assert "changed by" not in log
+    assert drlab.daemon.poll() is None

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <asio.hpp>
+#include <deque>
 #include <filesystem>
 #include <map>
 
@@ -124,6 +125,9 @@ struct FakeKernel {
   std::map<std::string, uint64_t> connections;
   bool uncountable = false;
   std::vector<std::string> counted;  // "tcp 10.0.0.1:80 10.0.1.1:8080" per count
+  // The backend's audit runs away from the loop (MakeAuditJob): the job compares what it
+  // was given with the kernel as it is when the job runs.
+  bool audit_away = false;
 };
 
 class FakeBackend final : public lb::Backend {
@@ -160,6 +164,12 @@ class FakeBackend final : public lb::Backend {
     k_.applies.push_back(ops);
     return {};
   }
+  AuditJob MakeAuditJob(const lb::State& owned) override {
+    if (!k_.audit_away) return {};
+    return [owned, &k = k_]() -> Result<std::vector<std::string>> {
+      return lb::Differences(owned, k.state, kAuditFindings);
+    };
+  }
   Result<uint64_t> Connections(const lb::ServiceKey& service,
                                const lb::DestinationKey& destination) override {
     const std::string rs = lb::DestinationKeyToString(destination);
@@ -170,6 +180,29 @@ class FakeBackend final : public lb::Backend {
 
  private:
   FakeKernel& k_;
+};
+
+// Holds background works until the test runs them (RunWork), and their `done` until it
+// delivers them (Deliver): the loop goes on meanwhile.
+class FakeBackground final : public BackgroundRunner {
+ public:
+  void Run(std::function<void()> work, std::function<void()> done) override {
+    works.emplace_back(std::move(work), std::move(done));
+  }
+  // Runs the oldest work; its `done` waits for Deliver.
+  void RunWork() {
+    auto [work, done] = std::move(works.front());
+    works.pop_front();
+    work();
+    dones.push_back(std::move(done));
+  }
+  void Deliver() {
+    auto d = std::move(dones);
+    dones.clear();
+    for (auto& done : d) done();
+  }
+  std::deque<std::pair<std::function<void()>, std::function<void()>>> works;
+  std::vector<std::function<void()>> dones;
 };
 
 class FakeScripts final : public ScriptRunner {
@@ -255,6 +288,7 @@ class EngineTest : public ::testing::Test {
     seams.run_probe = prober_.Runner();
     seams.cancel_probe = prober_.Canceller();
     seams.timers = &timers_;
+    seams.background = &background_;
     seams.random = &random_;
     seams.scripts = &scripts_;
     seams.clock = &clock_;
@@ -298,6 +332,7 @@ class EngineTest : public ::testing::Test {
   FakeTimers timers_;
   FakeProber prober_;
   FakeKernel kernel_;
+  FakeBackground background_;
   FakeScripts scripts_;
   ZeroRandom random_;
   std::optional<lb::BackendKind> chosen_;
@@ -578,6 +613,72 @@ TEST_F(EngineTest, AuditRestoresWhatSomeoneElseRemovedAndCountsIt) {
   EXPECT_EQ(Report(*e).lb_restorations, (std::map<std::string, uint64_t>{{"audit", 1}}));
   timers_.Advance(seconds(5));  // nothing more to restore
   EXPECT_EQ(Report(*e).lb_restorations, (std::map<std::string, uint64_t>{{"audit", 1}}));
+}
+
+TEST_F(EngineTest, AnAuditAwayFromTheLoopRestoresWhatSomeoneElseRemoved) {
+  kernel_.audit_away = true;
+  auto e = Make();
+  ASSERT_TRUE(e->Start(Config({Vs()})));
+  timers_.Advance(seconds(1));
+  ASSERT_EQ(background_.works.size(), 1u);  // the first audit waits for its thread
+  background_.RunWork();
+  background_.Deliver();  // nothing found
+  kernel_.state.services.at(kService).destinations.erase(
+      kernel_.state.services.at(kService).destinations.begin());
+  timers_.Advance(seconds(1));
+  EXPECT_TRUE(background_.dones.empty());
+  ASSERT_EQ(background_.works.size(), 1u);
+  background_.RunWork();
+  // Until its findings reach the loop, the loop acts on nothing, and starts no other audit.
+  timers_.Advance(seconds(3));
+  EXPECT_EQ(Pool().size(), 2u);
+  EXPECT_TRUE(background_.works.empty());
+  background_.Deliver();
+  timers_.Advance(milliseconds(50));  // the restoration follows 50 ms later
+  EXPECT_EQ(Pool(), (std::map<std::string, uint32_t>{
+                        {"10.0.1.1:8080", 1}, {"10.0.1.2:8080", 1}, {"10.0.1.3:8080", 1}}));
+  EXPECT_EQ(Report(*e).lb_restorations, (std::map<std::string, uint64_t>{{"audit", 1}}));
+}
+
+TEST_F(EngineTest, AnAuditThatReadTheKernelAsVigilChangedItActsOnNothingAndIsRepeated) {
+  kernel_.audit_away = true;
+  auto e = Make();
+  ASSERT_TRUE(e->Start(Config({Vs()})));
+  timers_.Advance(seconds(1));
+  ASSERT_EQ(background_.works.size(), 1u);  // the audit's job, given the pool of three
+  // Meanwhile a server fails and leaves the pool; then the job reads the kernel: to it, the
+  // server is missing.
+  prober_.healthy["10.0.1.3:8080"] = false;
+  timers_.Advance(seconds(7));
+  ASSERT_EQ(Pool().size(), 2u);
+  background_.RunWork();
+  background_.Deliver();
+  timers_.Advance(seconds(1));
+  EXPECT_EQ(Pool().size(), 2u);
+  EXPECT_EQ(Report(*e).lb_restorations, (std::map<std::string, uint64_t>{}));
+  // The next audit compares with the pool of two, and finds nothing.
+  ASSERT_EQ(background_.works.size(), 1u);
+  background_.RunWork();
+  background_.Deliver();
+  timers_.Advance(seconds(1));
+  EXPECT_EQ(Report(*e).lb_restorations, (std::map<std::string, uint64_t>{}));
+}
+
+TEST_F(EngineTest, AnAuditThatEndsAfterTheEngineStoppedIsIgnored) {
+  kernel_.audit_away = true;
+  auto e = Make();
+  ASSERT_TRUE(e->Start(Config({Vs()})));
+  timers_.Advance(seconds(1));
+  ASSERT_EQ(background_.works.size(), 1u);
+  kernel_.state.services.clear();  // someone deletes it all
+  background_.RunWork();
+  bool stopped = false;
+  e->Stop([&] { stopped = true; });
+  background_.Deliver();
+  timers_.Advance(seconds(5));
+  EXPECT_TRUE(stopped);
+  EXPECT_TRUE(kernel_.state.services.empty());  // not restored after the stop
+  EXPECT_EQ(Report(*e).lb_restorations, (std::map<std::string, uint64_t>{}));
 }
 
 TEST_F(EngineTest, InhibitOnFailureKeepsTheServerAtWeightZero) {

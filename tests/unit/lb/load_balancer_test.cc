@@ -169,6 +169,34 @@ TEST(LoadBalancerTest, AuditNamesWhatDiffersAndRestoreConvergesOwnedServicesOnly
   EXPECT_EQ(lb.restorations(), (std::map<std::string, uint64_t>{{"audit", 1}}));
 }
 
+TEST(LoadBalancerTest, AnAuditTicketHoldsOnlyUntilVigilChangesTheKernel) {
+  State kernel;
+  int reads = 0;
+  LoadBalancer lb(std::make_unique<MemoryBackend>(&kernel, &reads), {});
+  EXPECT_FALSE(lb.BeginAudit().has_value());  // nothing applied: nothing to compare
+  State want = One("10.0.0.1", {Dest("10.1.0.1", 80), Dest("10.1.0.2", 80)});
+  ASSERT_TRUE(lb.Apply(want).has_value());
+  auto ticket = lb.BeginAudit();
+  ASSERT_TRUE(ticket.has_value());
+  EXPECT_FALSE(ticket->job);  // this backend audits on the loop only
+  EXPECT_EQ(lb.FinishAudit(ticket->generation, {"found"}), std::vector<std::string>{"found"});
+  // vigil changes the kernel (a real server leaves) after the ticket: what a job read by
+  // then may be that change, not someone else's.
+  State less = One("10.0.0.1", {Dest("10.1.0.1", 80)});
+  ASSERT_TRUE(lb.ApplyChanged(less, {less.services.begin()->first}).has_value());
+  EXPECT_EQ(lb.FinishAudit(ticket->generation, {"found"}), std::nullopt);
+  auto next = lb.BeginAudit();
+  ASSERT_TRUE(next.has_value());
+  EXPECT_NE(next->generation, ticket->generation);
+  EXPECT_EQ(lb.FinishAudit(next->generation, {}), std::vector<std::string>{});
+  // A restoration changes it too, and so does an apply that changes nothing in the end.
+  ASSERT_TRUE(lb.Restore("audit").has_value());
+  EXPECT_EQ(lb.FinishAudit(next->generation, {}), std::nullopt);
+  next = lb.BeginAudit();
+  ASSERT_TRUE(lb.Apply(less).has_value());
+  EXPECT_EQ(lb.FinishAudit(next->generation, {}), std::nullopt);
+}
+
 // Returns `state` with a few of its services changed at random, and names them in
 // `*changed`: a real server's weight, one added or removed, a service added or removed.
 State Mutate(const State& state, std::mt19937& rng, std::set<ServiceKey>* changed) {

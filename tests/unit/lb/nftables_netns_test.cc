@@ -23,6 +23,7 @@
 #include <functional>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <thread>
 
 #include "base/unique_fd.h"
 #include "lb/load_balancer.h"
@@ -394,6 +395,14 @@ std::string DamageAuditRestore(const std::string& damage) {
   auto found = lb.Audit();
   if (!found) return "audit: " + found.error().ToString();
   out += "audit: " + Lines(*found);
+  // The same audit as a job on another thread, with its own libnftables context.
+  auto ticket = lb.BeginAudit();
+  if (!ticket || !ticket->job) return "no audit job";
+  Result<std::vector<std::string>> away = std::vector<std::string>{};
+  std::thread([&] { away = ticket->job(); }).join();
+  if (!away) return "audit away: " + away.error().ToString();
+  if (*away != *found) out += "audit away: " + Lines(*away);
+  if (lb.FinishAudit(ticket->generation, *away) != *away) return "audit away dropped";
   if (auto r = lb.Restore("event"); !r) return "restore: " + r.error().ToString();
   out += "own restore: " + Lines(backend->TakeChanges());
   auto after = lb.Audit();
