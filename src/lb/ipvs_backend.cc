@@ -3,10 +3,14 @@
 #include <linux/netlink.h>
 
 #include <cerrno>
+#include <chrono>
+#include <cstdio>
 #include <optional>
 #include <set>
+#include <string>
 #include <utility>
 
+#include "base/log.h"
 #include "lb/ipvs_message.h"
 #include "net/netns.h"
 
@@ -70,7 +74,22 @@ Result<void> IpvsBackend::ValidateService(const ServiceEntry& entry) const {
   return ipvs::ValidateService(entry);
 }
 
+namespace {
+
+// Milliseconds between two steady-clock readings, as "12.3".
+std::string Millis(std::chrono::steady_clock::duration d) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%.1f", std::chrono::duration<double, std::milli>(d).count());
+  return text;
+}
+
+}  // namespace
+
+// The kernel's whole table: one dump of the services, then one dump of each service's
+// real servers (genetlink has no dump of every destination at once). What it cost goes to
+// the debug log: the periodic audit reads it on the checker's loop (bench/ipvs_audit_uml.py).
 Result<State> IpvsBackend::Read() {
+  const auto t0 = std::chrono::steady_clock::now();
   State state;
   std::optional<Error> failure;
   auto r = transport_->Transact(ipvs::BuildDumpServices(family_id_), [&](const nlmsghdr& m) {
@@ -86,6 +105,8 @@ Result<State> IpvsBackend::Read() {
                 r.error().sys_errno());
   }
   if (failure) return std::unexpected(*failure);
+  const auto t1 = std::chrono::steady_clock::now();
+  size_t destinations = 0;
   for (auto& [key, entry] : state.services) {
     Family family = KeyFamily(key);
     auto rd =
@@ -103,7 +124,13 @@ Result<State> IpvsBackend::Read() {
                   rd.error().sys_errno());
     }
     if (failure) return std::unexpected(*failure);
+    destinations += entry.destinations.size();
   }
+  const auto t2 = std::chrono::steady_clock::now();
+  log::Debug("ipvs: read " + std::to_string(state.services.size()) + " services, " +
+             std::to_string(destinations) + " real servers in " + Millis(t2 - t0) +
+             " ms (services " + Millis(t1 - t0) + " ms, real servers " + Millis(t2 - t1) +
+             " ms)");
   return state;
 }
 
