@@ -5,20 +5,22 @@ IPVS's generic netlink family sends no events, so the checker engine reads the k
 whole table every second (LoadBalancer::Audit -> IpvsBackend::Read, then the compare with
 what vigil applied; an audit that took T waits max(1 s, 50 T) before the next one) on its
 own event loop. The host kernel has no IPVS: one User-Mode Linux kernel (tests/lab/uml.py)
-runs this file as its driver (--guest). For each size, 100 NAT virtual servers (rr) with
-10 or 100 real servers each (addresses that nothing answers, and no checker: a real server
-without one is up, so the guest's CPU goes to the audit, not to checks), vigild -C -D with
-the IPVS backend in the guest's own network namespace, and:
+runs this file as its driver (--guest). For each size, NAT virtual servers (rr): 100 × 10,
+100 × 100 and 1,000 × 10 real servers (addresses that nothing answers, and no checker: a
+real server without one is up, so the guest's CPU goes to the audit, not to checks), plus
+the one checked server below; vigild -C -D with the IPVS backend in the guest's network
+namespace, and:
 
 - each read of the table: vigild's debug line "ipvs: read N services, M real servers in
   X ms (services A ms, real servers B ms)" (IpvsBackend::Read, a steady clock);
 - one whole audit (the read + the compare + the rest of the audit's turn of the loop):
-  from the interval between two audits' reads, which is T + max(1 s, 50 T) (T = interval / 51
-  when the interval is over 1.02 s; below that, T < 20 ms and only the read is known);
-- the checker loop's stall: a control request ("status") every 100 ms from the driver; the
-  supervisor answers it once the checker engine has sent its report from its loop, so a
-  request that arrives during an audit waits for it (bounded by the supervisor's 500 ms);
-  the largest latency beside the median;
+  from the interval between two audits' reads, about T + max(1 s, 50 T) (over 1.05 s:
+  T = (interval + this read - the next read) / 51; at 1 s, T < 20 ms and only the read is
+  known); T minus the read is the compare and the rest of the audit's turn;
+- the checker loop's stall: one more real server, 127.0.0.1:9000 (a listener), TCP_CHECK
+  every 100 ms; a packet socket on lo notes each of its SYNs with the kernel's timestamp:
+  an interval over 100 ms is the loop's lateness (a control request would not do: the
+  report it asks of the checker costs more than the audit at 10,000);
 - the checker process's CPU share over the window;
 - the reference: `ipvsadm -Ln` on the same table (after vigild stopped with -I, the table
   kept), and on an empty table (what exec + ipvsadm's start cost in UML).
@@ -26,6 +28,7 @@ the IPVS backend in the guest's own network namespace, and:
 from __future__ import annotations
 
 import argparse
+import ipaddress
 import json
 import os
 import re
@@ -44,13 +47,18 @@ here = Path(__file__).resolve().parent
 sys.path.insert(0, str(here / "lib"))
 sys.path.insert(0, str(here.parent / "tests" / "lab"))
 
-SIZES = ((100, 10), (100, 100))   # (virtual servers, real servers each)
+# (virtual servers, real servers each): the read is one dump per virtual server, so the
+# third size has the second's real servers in ten times the virtual servers.
+SIZES = ((100, 10), (100, 100), (1000, 10))
 MODULES = ["ip_vs", "ip_vs_rr"]
 WORK = "/tmp/ipvs-audit"
 PROBE_EVERY = 0.1                  # delay_loop of the one checked real server (s)
 PROBE_PORT = 9000                  # its port on 127.0.0.1 (a listener answers its SYNs)
 SO_TIMESTAMPNS = 35
 AUDITS = 4                         # full-table audits to see per size (bounded by WINDOW_MAX)
+# A window ends after AUDITS + 1 reads of the whole table (WINDOW_MIN at least), or at
+# WINDOW_MAX: an audit of T seconds waits 50 T before the next one, so at 1,000 virtual
+# servers (T over 1 s in UML) the window holds two or three.
 WINDOW_MIN, WINDOW_MAX = 10.0, 120.0
 READ_LINE = re.compile(r"^(\S+ \S+) .*ipvs: read (\d+) services, (\d+) real servers in "
                        r"([\d.]+) ms \(services ([\d.]+) ms, real servers ([\d.]+) ms\)")
@@ -62,15 +70,16 @@ def config(services: int, per: int) -> str:
     lines = ["global_defs {", "    vigil_lb_backend ipvs",
              f"    vigil_control_socket {WORK}/ctl", "}"]
     for v in range(services):
-        lines += [f"virtual_server 10.200.0.{v + 1} 80 {{", "    delay_loop 60",
-                  "    lb_algo rr", "    lb_kind NAT", "    protocol TCP"]
+        lines += [f"virtual_server {ipaddress.IPv4Address('10.200.0.1') + v} 80 {{",
+                  "    delay_loop 60", "    lb_algo rr", "    lb_kind NAT", "    protocol TCP"]
         for r in range(per):
-            lines += [f"    real_server 10.201.{v}.{r + 1} 80 {{", "        weight 1", "    }"]
+            rs = ipaddress.IPv4Address("10.201.0.1") + v * per + r
+            lines += [f"    real_server {rs} 80 {{", "        weight 1", "    }"]
         lines.append("}")
     # The loop's clock: one real server checked every PROBE_EVERY (see SynWatch).
-    lines += ["virtual_server 10.200.1.1 80 {", f"    delay_loop {PROBE_EVERY:g}", "    lb_algo rr",
+    lines += ["virtual_server 10.199.0.1 80 {", f"    delay_loop {PROBE_EVERY:g}", "    lb_algo rr",
               "    lb_kind NAT", "    protocol TCP", f"    real_server 127.0.0.1 {PROBE_PORT} {{",
-              "        TCP_CHECK {", "            connect_timeout 1", "        }", "    }", "}"]
+              "        TCP_CHECK {", "            connect_timeout 10", "        }", "    }", "}"]
     return "\n".join(lines) + "\n"
 
 
