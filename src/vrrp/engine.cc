@@ -164,15 +164,16 @@ class EngineImpl final : public control::Engine {
     int added = 0, removed = 0, changed = 0, unchanged = 0, vips_changed = 0;
     // The VIPs that a master keeps holding after the reload (whichever instance holds
     // them then) are never removed on the way, also when one moves between instances.
-    reload_keep_.clear();
+    std::set<std::string> keep;
     for (const auto& s : next.instances) {
       auto it = instances_.find(s.name);
       if (it == instances_.end() ||
           !HoldsVipsThroughReload(it->second->spec, it->second->sm->state(),
                                   it->second->vips_installed, s))
         continue;
-      for (const auto& v : s.vips) reload_keep_.insert(VipKey(v));
+      for (const auto& v : s.vips) keep.insert(VipKey(v));
     }
+    kernel_->KeepThroughReload(std::move(keep));
     // Removals and replacements first, so a VIP moving between instances is released
     // before its new owner installs it (one reload, not two).
     std::vector<const InstanceSpec*> to_add;
@@ -230,7 +231,7 @@ class EngineImpl final : public control::Engine {
       else
         StartInstance(*instances_[s.name]);
     }
-    reload_keep_.clear();
+    kernel_->KeepThroughReload({});
     // lvs_sync_daemon: a changed configuration restarts the daemons, in the driving
     // instance's state.
     syncd_.Configure(LvsSyncdSpecFromModel(config));
@@ -575,17 +576,11 @@ class EngineImpl final : public control::Engine {
   // interfaces already: left by an engine that was killed (and respawned), they would make
   // two holders of one address. VIPs that another instance of ours holds stay.
   void RemoveLeftoverVips(Instance& in) {
-    std::set<std::string> held = reload_keep_;
+    std::set<std::string> held;
     for (const auto& [name, other] : instances_)
       if (other.get() != &in && other->vips_installed)
         for (const auto& v : other->spec.vips) held.insert(VipKey(v));
-    for (const auto& v : in.spec.vips) {
-      int idx = IfindexOf(v.dev, in);
-      if (!idx || held.count(VipKey(v)) || !kernel_->HasVip(v, idx)) continue;
-      if (kernel_->RemoveVip(in.spec.name, v, idx))
-        log::Warning(in.spec.name + ": removed VIP " + v.prefix.ToString() +
-                     " left on " + v.dev + " by an earlier run");
-    }
+    kernel_->RemoveLeftoverVips(in.spec.name, in.spec.vips, VipIfindex(in), held);
   }
 
   // What a replaced instance hands to its successor on reload.
@@ -593,8 +588,6 @@ class EngineImpl final : public control::Engine {
     State state = State::kInit;
     control::InstanceStatus status;
   };
-
-  static std::string VipKey(const VipSpec& v) { return v.prefix.ToString() + "%" + v.dev; }
 
   // Reload: takes `in` out of service without a Shutdown (no priority-0 advert, no
   // notification); a master's VIPs that its successor (or another master) keeps stay.
@@ -808,32 +801,23 @@ class EngineImpl final : public control::Engine {
   static int IfindexOf(const std::string& dev, const Instance& in) {
     return in.io.IfindexOf(in.spec, dev);
   }
+  // The interface of a VIP of `in` by its device (IfindexOf).
+  static IfindexLookup VipIfindex(const Instance& in) {
+    return [&in](const std::string& dev) { return IfindexOf(dev, in); };
+  }
 
   IfindexLookup IfindexByName() const {
     return [this](const std::string& name) { return links_.IndexOf(name); };
   }
 
   void InstallVips(Instance& in, const std::vector<VipSpec>& vips) {
-    for (const auto& v : vips) {
-      int idx = IfindexOf(v.dev, in);
-      if (!idx) {
-        log::Error(in.spec.name + ": VIP " + v.prefix.ToString() + ": no interface " + v.dev);
-        continue;
-      }
-      kernel_->AddVip(in.spec.name, v, idx);
-    }
+    kernel_->AddVips(in.spec.name, vips, VipIfindex(in));
     in.vips_installed = true;
-    log::Info(in.spec.name + ": VIPs installed");
   }
 
   void UninstallVips(Instance& in, const std::vector<VipSpec>& vips) {
     in.vips_installed = false;
-    for (const auto& v : vips) {
-      if (reload_keep_.count(VipKey(v))) continue;  // a master holds it after the reload
-      int idx = IfindexOf(v.dev, in);
-      if (idx) kernel_->RemoveVip(in.spec.name, v, idx);
-    }
-    log::Info(in.spec.name + ": VIPs removed");
+    kernel_->RemoveVips(in.spec.name, vips, VipIfindex(in));
   }
 
   // Sends `count` rounds of gratuitous ARP (IPv4) / unsolicited NA (IPv6) for `vips` as
@@ -1161,7 +1145,6 @@ class EngineImpl final : public control::Engine {
                      [this](const SyncGroupSpec& g, State state) { GroupChanged(g, state); }};
   AcceptFilter accept_filter_{AcceptFilterOptions{AcceptFilterTable(options_.config_id)},
                               [] { return std::make_unique<net::LibNftablesRunner>(); }};
-  std::set<std::string> reload_keep_;  // VipKey()s not to remove during a reload
   bool maintenance_ = false;                         // vigilctl maintenance on
   std::string_view why_;  // what brought about the actions being performed (Execute)
   std::map<std::string, uint8_t> priority_overrides_;  // vigilctl priority, by instance

@@ -49,6 +49,8 @@ model::IpAddress FromRaw(const net::RawAddress& r) {
 
 int AfOf(model::Family f) { return f == model::Family::kIpv6 ? AF_INET6 : AF_INET; }
 
+std::string VipKey(const VipSpec& v) { return v.prefix.ToString() + "%" + v.dev; }
+
 net::AddressSpec AddressFor(const VipSpec& v, int ifindex) {
   net::AddressSpec a;
   a.ifindex = ifindex;
@@ -81,6 +83,41 @@ bool KernelAddresses::HasVip(const VipSpec& v, int ifindex) {
   for (const auto& a : *present)
     if (a.address == raw) return true;
   return false;
+}
+
+void KernelAddresses::AddVips(const std::string& who, std::span<const VipSpec> vips,
+                              const IfindexLookup& ifindex) {
+  for (const auto& v : vips) {
+    int idx = ifindex(v.dev);
+    if (!idx) {
+      log::Error(who + ": VIP " + v.prefix.ToString() + ": no interface " + v.dev);
+      continue;
+    }
+    AddVip(who, v, idx);
+  }
+  log::Info(who + ": VIPs installed");
+}
+
+void KernelAddresses::RemoveVips(const std::string& who, std::span<const VipSpec> vips,
+                                 const IfindexLookup& ifindex) {
+  for (const auto& v : vips) {
+    if (keep_.count(VipKey(v))) continue;  // a master holds it after the reload
+    int idx = ifindex(v.dev);
+    if (idx) RemoveVip(who, v, idx);
+  }
+  log::Info(who + ": VIPs removed");
+}
+
+void KernelAddresses::RemoveLeftoverVips(const std::string& who, std::span<const VipSpec> vips,
+                                         const IfindexLookup& ifindex,
+                                         const std::set<std::string>& held) {
+  for (const auto& v : vips) {
+    int idx = ifindex(v.dev);
+    if (!idx || held.count(VipKey(v)) || keep_.count(VipKey(v)) || !HasVip(v, idx)) continue;
+    if (RemoveVip(who, v, idx))
+      log::Warning(who + ": removed VIP " + v.prefix.ToString() + " left on " + v.dev +
+                   " by an earlier run");
+  }
 }
 
 void KernelAddresses::AddRoutes(const std::string& owner,

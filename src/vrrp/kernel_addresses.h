@@ -7,6 +7,8 @@
 #define VIGIL_VRRP_KERNEL_ADDRESSES_H_
 
 #include <map>
+#include <set>
+#include <span>
 #include <string>
 #include <utility>
 #include <vector>
@@ -25,6 +27,9 @@ model::IpAddress FromRaw(const net::RawAddress& r);
 // AF_INET or AF_INET6.
 int AfOf(model::Family f);
 
+// The key of VIP `v` among the VIPs held or kept: its prefix and device ("10.0.0.1/32%eth0").
+std::string VipKey(const VipSpec& v);
+
 // The request that adds or deletes VIP `v` on `ifindex` (scope names as `ip addr` reads them).
 net::AddressSpec AddressFor(const VipSpec& v, int ifindex);
 
@@ -41,6 +46,23 @@ class KernelAddresses {
   bool RemoveVip(const std::string& who, const VipSpec& v, int ifindex);
   // Whether `v` is on `ifindex` now (as the kernel lists it).
   bool HasVip(const VipSpec& v, int ifindex);
+
+  // Adds instance `who`'s VIPs `vips`, each on the interface `ifindex` gives its device
+  // (one whose interface is missing is logged and skipped).
+  void AddVips(const std::string& who, std::span<const VipSpec> vips,
+               const IfindexLookup& ifindex);
+  // Removes instance `who`'s VIPs `vips` from their interfaces, but those kept through a
+  // reload (KeepThroughReload).
+  void RemoveVips(const std::string& who, std::span<const VipSpec> vips,
+                  const IfindexLookup& ifindex);
+  // Removes those of `vips` that are on their interfaces already but that neither another
+  // instance holds (`held`, VipKeys) nor a reload keeps: left by an engine that was killed
+  // (and respawned), they would make two holders of one address. Each one is logged.
+  void RemoveLeftoverVips(const std::string& who, std::span<const VipSpec> vips,
+                          const IfindexLookup& ifindex, const std::set<std::string>& held);
+  // While a reload replaces instances: RemoveVips leaves the VIPs `keys` (VipKeys), which a
+  // master holds after it, in place. Cleared with an empty set.
+  void KeepThroughReload(std::set<std::string> keys) { keep_ = std::move(keys); }
 
   // The names AddRoutes reads tables, protocols and scopes with (RtNames::Defaults() until
   // set).
@@ -68,6 +90,7 @@ class KernelAddresses {
   net::Rtnetlink& rtnl_;
   std::map<std::string, Installed> routes_;  // by owner
   std::vector<std::pair<VipSpec, int>> static_addresses_;
+  std::set<std::string> keep_;  // VipKeys RemoveVips leaves during a reload
 };
 
 }  // namespace vigil::vrrp

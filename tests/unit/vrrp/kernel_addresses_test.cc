@@ -112,5 +112,29 @@ TEST(KernelAddressesTest, StaticAddressesOnMissingInterfacesAreSkipped) {
             (std::vector<Bytes>{net::BuildAddressRequest(net::ChangeOp::kDelete, AddressFor(here, 3))}));
 }
 
+
+TEST(KernelAddressesTest, VipsOnMissingInterfacesAreSkippedAndKeptOnesStayThroughAReload) {
+  RecordingTransport t;
+  net::Rtnetlink rtnl(t);
+  KernelAddresses k(rtnl);
+  const VipSpec a = Vip("192.0.2.10/24"), b = Vip("192.0.2.11/24");
+  const VipSpec gone = Vip("192.0.2.12/24", "eth9");
+  k.AddVips("VI_1", std::vector<VipSpec>{a, b, gone}, Lookup());
+  EXPECT_EQ(t.requests, (std::vector<Bytes>{
+                            net::BuildAddressRequest(net::ChangeOp::kAdd, AddressFor(a, 3)),
+                            net::BuildAddressRequest(net::ChangeOp::kAdd, AddressFor(b, 3))}));
+  t.requests.clear();
+  // A reload whose masters hold `b` afterwards: only `a` goes.
+  k.KeepThroughReload({VipKey(b)});
+  k.RemoveVips("VI_1", std::vector<VipSpec>{a, b, gone}, Lookup());
+  EXPECT_EQ(t.requests, (std::vector<Bytes>{
+                            net::BuildAddressRequest(net::ChangeOp::kDelete, AddressFor(a, 3))}));
+  t.requests.clear();
+  k.KeepThroughReload({});
+  k.RemoveVips("VI_1", std::vector<VipSpec>{b}, Lookup());
+  EXPECT_EQ(t.requests, (std::vector<Bytes>{
+                            net::BuildAddressRequest(net::ChangeOp::kDelete, AddressFor(b, 3))}));
+  EXPECT_EQ(VipKey(b), "192.0.2.11/24%eth0");
+}
 }  // namespace
 }  // namespace vigil::vrrp
