@@ -108,8 +108,12 @@ std::optional<Event> ParseEvent(const nlmsghdr& message) {
 
 std::optional<std::string> ChangeFilter::Feed(const Event& event) {
   if (event.type != NFT_MSG_NEWGEN) {
-    if (event.family == NFPROTO_INET && event.table == table_) {
+    // vigil's table of that name in either family: inet (NAT, DR dispatch) and netdev (DR
+    // forwarding).
+    if ((event.family == NFPROTO_INET || event.family == NFPROTO_NETDEV) &&
+        event.table == table_) {
       ++counts_[std::string(Verb(event.type)) + "\n" + event.object];
+      families_ |= event.family == NFPROTO_INET ? kInet : kNetdev;
     }
     return std::nullopt;
   }
@@ -122,7 +126,10 @@ std::optional<std::string> ChangeFilter::Feed(const Event& event) {
     total += n;
     if (cut + 1 < key.size()) names.push_back(key.substr(cut + 1));
   }
-  std::string out = "table inet " + table_ + " changed by " +
+  std::string tables = families_ == (kInet | kNetdev) ? "tables inet " + table_ + " and netdev "
+                       : families_ == kNetdev          ? "table netdev "
+                                                       : "table inet ";
+  std::string out = tables + table_ + " changed by " +
                     (event.process.empty() ? std::string("a process") : event.process) +
                     " (pid " + std::to_string(event.pid) + "):";
   bool first = true;
@@ -140,7 +147,7 @@ std::optional<std::string> ChangeFilter::Feed(const Event& event) {
       out += ")";
     }
   }
-  counts_.clear();
+  Clear();
   return out;
 }
 

@@ -44,24 +44,30 @@ std::optional<Event> ParseEvent(const nlmsghdr& message);
 // with NFT_MSG_NEWGEN). Not thread-safe.
 class ChangeFilter {
  public:
-  // Watches table `table` of family inet.
+  // Watches table `table` of families inet and netdev.
   explicit ChangeFilter(std::string table) : table_(std::move(table)) {}
 
   // Feeds one event. At the end of a transaction that changed the table, returns what it
   // changed: "rules deleted: 2 (chain s_tcp_10.0.0.1_80); table deleted by nft (pid 42)".
   std::optional<std::string> Feed(const Event& event);
   // Forgets the events of the current transaction.
-  void Clear() { counts_.clear(); }
+  void Clear() {
+    counts_.clear();
+    families_ = 0;
+  }
 
  private:
+  static constexpr unsigned kInet = 1, kNetdev = 2;
   std::string table_;
   std::map<std::string, size_t> counts_;  // "rules deleted (chain X)" -> count
+  unsigned families_ = 0;                 // kInet | kNetdev: whose events are counted
 };
 
 // The socket: subscribed to nftables notifications in the caller's network namespace.
 class Monitor {
  public:
-  // Opens the socket (its receive buffer as `receive_buffer` asks); watches inet table `table`.
+  // Opens the socket (its receive buffer as `receive_buffer` asks); watches table `table`
+  // (inet and netdev).
   static Result<Monitor> Open(std::string table,
                               net::ReceiveBuffer receive_buffer =
                                   net::NetlinkSocket::kDefaultReceiveBuffer);

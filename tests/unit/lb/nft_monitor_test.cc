@@ -111,5 +111,25 @@ TEST(NftMonitorTest, FilterReportsATransactionThatChangedTheTable) {
   EXPECT_EQ(filter.Feed(gen), std::nullopt);
 }
 
+TEST(NftMonitorTest, FilterWatchesTheNetdevTableOfTheSameName) {
+  // DR services forward from `table netdev vigil`: damage there is vigil's to see too.
+  ChangeFilter filter("vigil");
+  auto event = Object;
+  const Event gen = Generation(7, "nft");
+  EXPECT_EQ(filter.Feed(event(NFT_MSG_DELSETELEM, NFPROTO_NETDEV, "other", "v_x")),
+            std::nullopt);
+  EXPECT_EQ(filter.Feed(gen), std::nullopt);
+  EXPECT_EQ(filter.Feed(event(NFT_MSG_DELSETELEM, NFPROTO_NETDEV, "vigil", "v_x")), std::nullopt);
+  EXPECT_EQ(filter.Feed(gen),
+            "table netdev vigil changed by nft (pid 7): elements deleted 1 (v_x)");
+  EXPECT_EQ(filter.Feed(event(NFT_MSG_DELTABLE, NFPROTO_NETDEV, "vigil", "")), std::nullopt);
+  EXPECT_EQ(filter.Feed(event(NFT_MSG_DELTABLE, NFPROTO_INET, "vigil", "")), std::nullopt);
+  EXPECT_EQ(filter.Feed(gen),
+            "tables inet vigil and netdev vigil changed by nft (pid 7): table deleted");
+  // The families seen go with the transaction: the next one names only its own.
+  EXPECT_EQ(filter.Feed(event(NFT_MSG_DELRULE, NFPROTO_INET, "vigil", "s_a")), std::nullopt);
+  EXPECT_EQ(filter.Feed(gen), "table inet vigil changed by nft (pid 7): rules deleted 1 (s_a)");
+}
+
 }  // namespace
 }  // namespace vigil::lb::nft
