@@ -1,6 +1,7 @@
 #include "check/engine.h"
 
 #include <algorithm>
+#include <cstdint>
 #include <cstdio>
 #include <map>
 #include <optional>
@@ -195,6 +196,13 @@ struct Probe : std::enable_shared_from_this<Probe> {
   ProbeSpec spec;
 };
 
+// One checker of a virtual server: the probe it listens to, its id, its real server.
+struct VsChecker {
+  std::shared_ptr<Probe> probe;
+  CheckerId id;
+  size_t rs;
+};
+
 struct Vs {
   std::string id;
   model::VirtualServer model;
@@ -204,7 +212,29 @@ struct Vs {
   mutable std::vector<RsStats> stats;
   // Dynamic weights to re-apply after Start (carried over a reload).
   std::vector<std::pair<CheckerId, WeightUpdate>> weights;
+  // Every checker's probe: a reload that keeps this virtual server as it runs resubscribes
+  // them without building or looking up a probe.
+  std::vector<VsChecker> checkers;
 };
+
+// Whether a reload can keep virtual server `running` as it runs when the new configuration
+// has `next` with the same identity (and reads it in the same context, SameVsContext):
+// the same settings wherever they are written, and no MISC_CHECK, whose script's user and
+// file safety are checked again at every reload as keepalived does.
+bool Reusable(const model::VirtualServer& running, const model::VirtualServer& next) {
+  for (const model::RealServer& rs : next.real_servers)
+    for (const model::CheckSpec& c : rs.checks)
+      if (std::holds_alternative<model::MiscCheck>(c.detail)) return false;
+  return running == next;
+}
+
+// Whether what a virtual server's checkers and services are built from besides the virtual
+// server itself (ToVirtualServerSpec, ServiceKeys) is the same in `a` and `b`.
+bool SameVsContext(const model::Config& a, const model::Config& b) {
+  return a.virtual_server_groups == b.virtual_server_groups && a.ssl == b.ssl &&
+         a.track_files == b.track_files && a.global.other == b.global.other &&
+         model::ScriptDefaultsOf(a.global) == model::ScriptDefaultsOf(b.global);
+}
 
 // Whether `a` and `b` list the same real servers (address, port) in the same order.
 bool SameServerList(const model::VirtualServer& a, const model::VirtualServer& b) {
@@ -407,9 +437,9 @@ class CheckEngine final : public control::Engine {
     KeepContext(config);
     ApplyLvsTimeouts(config);
     ApplyLvsSyncd(config);
-    Subscribe(*built);
+    Subscribe(built->fresh);
     vss_ = std::move(built->vss);
-    probes_ = std::move(built->probes);
+    probes_ = std::move(built->fresh);
     for (size_t v = 0; v < vss_.size(); ++v) {
       HandleEvents(v, StartVs(vss_[v]));
     }
@@ -434,13 +464,26 @@ class CheckEngine final : public control::Engine {
     if (!built) return std::unexpected(built.error());
     FlushStats();  // the counters carried over must be complete
 
-    // Carry state over by identity.
+    // Carry state over by identity. A virtual server Build kept moves over as it runs (its
+    // state, counters and probes); another with the same identity takes the health and
+    // counters of its real servers that are still there.
     std::map<std::string, size_t> old_by_id;
     for (size_t i = 0; i < vss_.size(); ++i) old_by_id.emplace(vss_[i].id, i);
-    size_t vs_added = 0, vs_kept = 0, rs_added = 0, rs_removed = 0;
+    size_t vs_added = 0, vs_kept = 0, vs_unchanged = 0, rs_added = 0, rs_removed = 0;
     std::vector<std::pair<size_t, std::vector<Event>>> pending;
+    std::set<size_t> changed;         // new indexes whose services are built again
+    std::set<lb::ServiceKey> gone;    // the services of the old virtual servers not kept
     for (size_t v = 0; v < built->vss.size(); ++v) {
       Vs& nv = built->vss[v];
+      if (const size_t from = built->kept_from[v]; from != Built::kNew) {
+        ++vs_kept;
+        ++vs_unchanged;
+        old_by_id.erase(vss_[from].id);
+        if (changed_vs_.contains(from)) changed.insert(v);  // an apply was still due
+        nv = std::move(vss_[from]);
+        continue;
+      }
+      changed.insert(v);
       auto old = old_by_id.find(nv.id);
       if (old == old_by_id.end()) {
         ++vs_added;
@@ -451,6 +494,7 @@ class CheckEngine final : public control::Engine {
       ++vs_kept;
       Vs& ov = vss_[old->second];
       old_by_id.erase(old);
+      gone.insert(ov.keys.begin(), ov.keys.end());
       // The new state was computed from the shared probes' current states; report only
       // what differs from before.
       (void)StartVs(nv);
@@ -490,16 +534,28 @@ class CheckEngine final : public control::Engine {
       pending.emplace_back(v, std::move(events));
     }
     size_t vs_removed = old_by_id.size();
-    for (const auto& [id, index] : old_by_id) rs_removed += vss_[index].model.real_servers.size();
+    for (const auto& [id, index] : old_by_id) {
+      rs_removed += vss_[index].model.real_servers.size();
+      gone.insert(vss_[index].keys.begin(), vss_[index].keys.end());
+    }
 
     // Swap in the new configuration; stop probes nobody uses any more.
-    size_t probes_started = 0;
-    std::map<std::string, std::shared_ptr<Probe>> gone;
-    for (auto& [key, probe] : probes_) {
-      if (!probe->kept) gone.emplace(key, probe);
+    std::map<std::string, std::shared_ptr<Probe>> stopped;
+    for (auto it = probes_.begin(); it != probes_.end();) {
+      if (it->second->kept) {
+        ++it;
+      } else {
+        stopped.insert(stopped.end(), probes_.extract(it++));
+      }
     }
-    StopProbes(gone);
-    Subscribe(*built);
+    StopProbes(stopped);
+    const size_t probes_started = built->fresh.size();
+    std::vector<std::shared_ptr<Probe>> fresh;
+    fresh.reserve(probes_started);
+    for (auto& [key, probe] : built->fresh) fresh.push_back(probe);
+    Subscribe(probes_);
+    Subscribe(built->fresh);
+    probes_.merge(built->fresh);
     KeepContext(config);
     ApplyLvsTimeouts(config);
     ApplyLvsSyncd(config);
@@ -510,29 +566,33 @@ class CheckEngine final : public control::Engine {
       if (auto r = net::SetReceiveBuffer(nft_watch_->native_handle(), lb_monitor_buffer_); !r)
         log::Warning("lvs_netlink_monitor_rcv_bufs: " + r.error().ToString());
     }
-    for (auto& [key, probe] : built->probes) probes_started += probe->fresh;
-    // The old virtual servers and probe map are freed after this turn of the loop, not on
-    // the way to the reload's result.
+    // The old virtual servers (those kept are moved out) and the stopped probes are freed
+    // after this turn of the loop, not on the way to the reload's result.
     auto retired = std::make_shared<std::pair<std::vector<Vs>, decltype(probes_)>>(
-        std::exchange(vss_, std::move(built->vss)), std::exchange(probes_, std::move(built->probes)));
+        std::exchange(vss_, std::move(built->vss)), std::move(stopped));
     asio::post(io_, [retired] {});
     OpenFifos(config);
     ForgetAdminOfGoneServers();
     for (auto& [v, events] : pending) HandleEvents(v, events);
-    auto applied = ApplyLb(/*retry_on_failure=*/true);
+    // Only the services of the virtual servers built again, and of those gone, are
+    // compared and applied.
+    changed_vs_ = std::move(changed);
+    // A service shared before (a removed virtual server's may be a kept one's too) or now
+    // is applied whole.
+    shared_services_ = shared_services_ || built->shared_services;
+    auto applied = ApplyLbChanges(gone);
     if (auto r = ConfigureAnnouncer(config); !r)
       log::Error("vigil_announce_table: " + r.error().ToString());
-    for (auto& [key, probe] : probes_) {
-      if (!probe->fresh) continue;
+    for (const std::shared_ptr<Probe>& probe : fresh) {
       probe->fresh = false;
       ScheduleFirst(probe);
     }
     Changed();
     std::string summary = "virtual servers +" + std::to_string(vs_added) + " -" +
-                          std::to_string(vs_removed) + " =" + std::to_string(vs_kept) +
-                          "; real servers +" + std::to_string(rs_added) + " -" +
+                          std::to_string(vs_removed) + " =" + std::to_string(vs_kept) + " (" +
+                          std::to_string(vs_unchanged) + " unchanged); real servers +" + std::to_string(rs_added) + " -" +
                           std::to_string(rs_removed) + "; probes +" +
-                          std::to_string(probes_started) + " -" + std::to_string(gone.size()) +
+                          std::to_string(probes_started) + " -" + std::to_string(retired->second.size()) +
                           " =" + std::to_string(probes_.size() - probes_started);
     if (!applied) summary += "; load balancer not updated: " + applied.error().ToString();
     return summary;
@@ -839,53 +899,99 @@ class CheckEngine final : public control::Engine {
   }
 
   struct Built {
+    static constexpr size_t kNew = SIZE_MAX;
+    // A virtual server kept as it runs is an empty entry here, which Reload fills from
+    // vss_[kept_from[v]]; kNew: built from the configuration.
     std::vector<Vs> vss;
-    std::map<std::string, std::shared_ptr<Probe>> probes;
+    std::vector<size_t> kept_from;
+    std::map<std::string, std::shared_ptr<Probe>> fresh;  // the probes made for it
+    bool shared_services = false;  // two virtual servers feed one kernel service
   };
 
-  // Maps `config` onto virtual servers and probes, reusing running probes with the same
-  // key (so their health state carries over), and checks the backend can express it.
+  // Maps `config` onto virtual servers and probes and checks the backend can express it.
+  // A running virtual server equal to its new configuration (Reusable, SameVsContext) is
+  // kept as it runs: nothing of it is built, validated or looked up again. The others reuse
+  // running probes with the same key (so their health state carries over). Marks each
+  // running probe it keeps (Probe::kept) and gives each its next subscribers; changes
+  // nothing else of the running state.
   Result<Built> Build(const model::Config& config) {
-    auto full = FullState(config);
-    if (!full) return std::unexpected(full.error());
-    if (auto v = lb_->backend().Validate(*full); !v) return std::unexpected(v.error());
     for (auto& [key, probe] : probes_) {
       probe->kept = false;
       probe->next_subscribers.clear();
     }
+    const size_t n = config.virtual_servers.size();
     Built out;
-    for (const model::VirtualServer& mvs : config.virtual_servers) {
+    out.vss.reserve(n);
+    out.kept_from.reserve(n);
+    std::map<std::string, size_t> running;
+    if (!vss_.empty() && SameVsContext(config_, config)) {
+      for (size_t i = 0; i < vss_.size(); ++i) running.emplace(vss_[i].id, i);
+    }
+    std::vector<std::vector<lb::ServiceKey>> keys_of(n);
+    std::set<lb::ServiceKey> seen;
+    for (size_t v = 0; v < n; ++v) {
+      const model::VirtualServer& mvs = config.virtual_servers[v];
+      std::string id = VirtualServerId(mvs);
+      size_t from = Built::kNew;
+      if (auto it = running.find(id); it != running.end() && Reusable(vss_[it->second].model, mvs))
+        from = it->second;
+      out.kept_from.push_back(from);
+      Vs& vs = out.vss.emplace_back();
+      vs.id = std::move(id);
+      if (from != Built::kNew) {
+        for (const VsChecker& c : vss_[from].checkers) {
+          c.probe->kept = true;
+          c.probe->next_subscribers.push_back(Subscriber{v, c.id, c.rs});
+        }
+        keys_of[v] = vss_[from].keys;
+      } else {
+        auto keys = ServiceKeys(mvs, config);
+        if (!keys) return std::unexpected(keys.error());
+        keys_of[v] = std::move(*keys);
+      }
+      for (const lb::ServiceKey& key : keys_of[v]) out.shared_services |= !seen.insert(key).second;
+    }
+    // What the backend must express: the virtual servers not kept, or all of them when
+    // virtual servers share a service (its entry merges theirs).
+    lb::State check;
+    for (size_t v = 0; v < n; ++v) {
+      if (out.shared_services || out.kept_from[v] == Built::kNew)
+        AddFullToState(config.virtual_servers[v], keys_of[v], check);
+    }
+    if (auto r = lb_->backend().Validate(check); !r) return std::unexpected(r.error());
+    for (size_t v = 0; v < n; ++v) {
+      if (out.kept_from[v] != Built::kNew) continue;
+      const model::VirtualServer& mvs = config.virtual_servers[v];
       auto spec = ToVirtualServerSpec(mvs, config, seams_.resolve_user);
       if (!spec) return std::unexpected(spec.error());
-      auto keys = ServiceKeys(mvs, config);
-      if (!keys) return std::unexpected(keys.error());
-      const size_t v = out.vss.size();
-      Vs& vs = out.vss.emplace_back();
-      vs.id = VirtualServerId(mvs);
+      Vs& vs = out.vss[v];
       vs.model = mvs;
-      vs.keys = std::move(*keys);
+      vs.keys = std::move(keys_of[v]);
       vs.stats.resize(mvs.real_servers.size());
       vs.state.emplace(spec->config);
+      vs.checkers.reserve(spec->checkers.size());
       for (CheckerSpec& c : spec->checkers) {
         std::string key = ProbeKey(c.probe, c.timing);
-        std::shared_ptr<Probe>& probe = out.probes[key];
-        if (!probe) {
-          auto running = probes_.find(key);
-          if (running != probes_.end()) {
-            probe = running->second;
-            probe->kept = true;
-          } else {
-            probe = std::make_shared<Probe>(key, std::move(c.probe), c.timing);
-            probe->fresh = true;
+        std::shared_ptr<Probe> probe;
+        if (auto it = probes_.find(key); it != probes_.end()) {
+          probe = it->second;
+          probe->kept = true;
+        } else {
+          std::shared_ptr<Probe>& made = out.fresh[key];
+          if (!made) {
+            made = std::make_shared<Probe>(key, std::move(c.probe), c.timing);
+            made->fresh = true;
           }
+          probe = made;
         }
         const CheckerId id = vs.state->AddChecker(c.real_server, probe->state.up());
         probe->next_subscribers.push_back(Subscriber{v, id, c.real_server});
         if (probe->last_weight && probe->state.up()) vs.weights.emplace_back(id, *probe->last_weight);
+        vs.checkers.push_back(VsChecker{std::move(probe), id, c.real_server});
       }
     }
     // Identity must be unique: two virtual servers for one service cannot both be applied.
-    std::set<std::string> ids;
+    std::set<std::string_view> ids;
     for (const Vs& vs : out.vss) {
       if (!ids.insert(vs.id).second) {
         return Fail(ErrorCode::kInvalidArgument, "virtual server " + vs.id + " is configured twice");
@@ -900,6 +1006,8 @@ class CheckEngine final : public control::Engine {
     config_ = model::Config();
     config_.global = config.global;
     config_.virtual_server_groups = config.virtual_server_groups;
+    config_.ssl = config.ssl;
+    config_.track_files = config.track_files;
   }
 
   // Adds every probe's unflushed results to the counters of the real servers it serves. (The
@@ -922,9 +1030,9 @@ class CheckEngine final : public control::Engine {
     }
   }
 
-  // Points every probe of `built` at its new subscribers.
-  static void Subscribe(Built& built) {
-    for (auto& [key, probe] : built.probes) {
+  // Points every probe of `probes` at its new subscribers.
+  static void Subscribe(std::map<std::string, std::shared_ptr<Probe>>& probes) {
+    for (auto& [key, probe] : probes) {
       probe->subscribers = std::move(probe->next_subscribers);
       probe->next_subscribers.clear();
     }
@@ -1429,24 +1537,28 @@ class CheckEngine final : public control::Engine {
   // their services are rebuilt, compared and handed to the load balancer, so the cost of a
   // pass follows the real servers it touched, not the whole configuration. Falls back to
   // ApplyLb while the kernel is not known to hold desired_, or when virtual servers share
-  // a service (each rebuilds only its own part of it).
-  Result<void> ApplyLbChanges() {
+  // a service (each rebuilds only its own part of it). The services in `gone` (those of the
+  // virtual servers a reload removed or builds again) leave desired_ first.
+  Result<void> ApplyLbChanges(const std::set<lb::ServiceKey>& gone = {}) {
     if (apply_timer_) seams_.timers->Cancel(apply_timer_);
     apply_timer_ = 0;
     if (!lb_current_ || shared_services_) return ApplyLb(/*retry_on_failure=*/true);
-    std::set<lb::ServiceKey> changed;
+    lb::State part;  // no two virtual servers share a service: each entry is whole
     for (size_t v : changed_vs_) {
       const Vs& vs = vss_[v];
-      lb::State part;
       AddToState(vs.model, vs.keys, vs.state->Desired(), part);
-      for (auto& [key, entry] : part.services) {
-        lb::ServiceEntry& now = desired_.services[key];
-        if (now == entry) continue;
-        now = std::move(entry);
-        changed.insert(key);
-      }
     }
     changed_vs_.clear();
+    std::set<lb::ServiceKey> changed;
+    for (const lb::ServiceKey& key : gone) {
+      if (!part.services.contains(key) && desired_.services.erase(key) != 0) changed.insert(key);
+    }
+    for (auto& [key, entry] : part.services) {
+      lb::ServiceEntry& now = desired_.services[key];
+      if (now == entry) continue;
+      now = std::move(entry);
+      changed.insert(key);
+    }
     if (changed.empty()) return {};
     lb_current_ = false;
     const TimePoint started = seams_.clock->Now();

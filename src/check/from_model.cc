@@ -454,17 +454,23 @@ void AddToState(const model::VirtualServer& vs, const std::vector<lb::ServiceKey
   }
 }
 
+void AddFullToState(const model::VirtualServer& vs, const std::vector<lb::ServiceKey>& keys,
+                    lb::State& out) {
+  std::vector<Destination> all;
+  all.reserve(vs.real_servers.size() + 1);
+  for (size_t i = 0; i < vs.real_servers.size(); ++i) {
+    all.push_back(Destination{i, std::max<int64_t>(1, vs.real_servers[i].weight)});
+  }
+  if (vs.sorry_server) all.push_back(Destination{Destination::kSorryServer, 1});
+  AddToState(vs, keys, all, out);
+}
+
 Result<lb::State> FullState(const model::Config& config) {
   lb::State out;
   for (const model::VirtualServer& vs : config.virtual_servers) {
     auto keys = ServiceKeys(vs, config);
     if (!keys) return std::unexpected(keys.error());
-    std::vector<Destination> all;
-    for (size_t i = 0; i < vs.real_servers.size(); ++i) {
-      all.push_back(Destination{i, std::max<int64_t>(1, vs.real_servers[i].weight)});
-    }
-    if (vs.sorry_server) all.push_back(Destination{Destination::kSorryServer, 1});
-    AddToState(vs, *keys, all, out);
+    AddFullToState(vs, *keys, out);
   }
   return out;
 }

@@ -94,8 +94,12 @@ lb::Destination ToDestination(const model::SorryServer& s, const model::VirtualS
 void AddToState(const model::VirtualServer& vs, const std::vector<lb::ServiceKey>& keys,
                 const std::vector<Destination>& desired, lb::State& out);
 
-// Returns the state with every real server and the sorry server of every virtual server at
-// its configured weight: what the backend must be able to express for this configuration.
+// Adds `vs`'s services to `out` with every real server and the sorry server at its
+// configured weight: what the backend must be able to express for `vs`.
+void AddFullToState(const model::VirtualServer& vs, const std::vector<lb::ServiceKey>& keys,
+                    lb::State& out);
+
+// Returns the state AddFullToState makes of every virtual server of `config`.
 Result<lb::State> FullState(const model::Config& config);
 
 // Returns the IPVS scheduler of the model as an lb scheduler.

@@ -23,12 +23,20 @@ using Duration = std::chrono::microseconds;
 // Where an item was configured: a file number (as numbered by the configuration
 // loader's SourceFiles), a 1-based line and a 1-based byte column. file == kNoFile when
 // the item has no source (a default).
+//
+// A position is not part of a setting's value: any two SourceRefs compare equal, so that
+// the model's comparisons (a reload asking whether a virtual server changed) see what was
+// configured, not where — a line added above a block leaves the block equal. SamePlace
+// compares positions.
 struct SourceRef {
   static constexpr uint32_t kNoFile = UINT32_MAX;
   uint32_t file = kNoFile;
   uint32_t line = 0;
   uint32_t column = 0;
-  friend bool operator==(const SourceRef&, const SourceRef&) = default;
+  friend constexpr bool operator==(const SourceRef&, const SourceRef&) { return true; }
+  friend constexpr bool SamePlace(const SourceRef& a, const SourceRef& b) {
+    return a.file == b.file && a.line == b.line && a.column == b.column;
+  }
 };
 
 // A keyword the model keeps verbatim (rare settings without a typed field).
@@ -36,6 +44,7 @@ struct RawSetting {
   std::string keyword;
   std::vector<std::string> args;
   SourceRef loc;
+  friend bool operator==(const RawSetting&, const RawSetting&) = default;
 };
 
 // An external command: `notify_master "/bin/x arg" [user [group]]`, `misc_path ...`.
@@ -47,6 +56,7 @@ struct Script {
   // in PATH when it has no '/', as keepalived does. Unset: not resolved, or not found.
   std::optional<std::string> program;
   SourceRef loc;
+  friend bool operator==(const Script&, const Script&) = default;
 };
 
 // ---------------------------------------------------------------------------------
@@ -295,6 +305,7 @@ struct TrackFile {
   bool init_file = false;
   bool init_overwrite = false;
   SourceRef loc;
+  friend bool operator==(const TrackFile&, const TrackFile&) = default;
 };
 
 enum class ParamMatch { kExact, kPartial, kInitial };
@@ -590,6 +601,7 @@ struct Forwarding {
   TunnelType tunnel_type = TunnelType::kIpip;
   uint16_t tunnel_port = 0;              // GUE only
   TunnelChecksum tunnel_checksum = TunnelChecksum::kNone;
+  friend bool operator==(const Forwarding&, const Forwarding&) = default;
 };
 
 // One `url { }` of HTTP_GET/SSL_GET.
@@ -608,11 +620,14 @@ struct Url {
   bool regex_no_match = false;
   bool tls_compliant = false;                  // SSL_GET's url: send close_notify
   SourceRef loc;
+  friend bool operator==(const Url&, const Url&) = default;
 };
 
 enum class HttpProtocol { k10, k10C, k11 };     // 1.0 (default), 1.0C, 1.1
 
-struct TcpCheck {};
+struct TcpCheck {
+  friend bool operator==(const TcpCheck&, const TcpCheck&) = default;
+};
 
 struct HttpCheck {
   bool ssl = false;                             // SSL_GET
@@ -623,21 +638,25 @@ struct HttpCheck {
   std::optional<std::string> sni_name;
   bool fast_recovery = false;
   bool tls_compliant = false;
+  friend bool operator==(const HttpCheck&, const HttpCheck&) = default;
 };
 
 struct MiscCheck {
   Script path;                                  // `misc_path`
   std::optional<Duration> timeout;              // unset = delay_loop
   bool dynamic = false;                         // exit 2..255 sets weight = rc - 2
+  friend bool operator==(const MiscCheck&, const MiscCheck&) = default;
 };
 
 struct SmtpCheck {
   std::optional<std::string> helo_name;         // default: host name
+  friend bool operator==(const SmtpCheck&, const SmtpCheck&) = default;
 };
 
 struct DnsCheck {
   std::string type = "SOA";
   std::string name = ".";
+  friend bool operator==(const DnsCheck&, const DnsCheck&) = default;
 };
 
 struct UdpCheck {
@@ -646,20 +665,25 @@ struct UdpCheck {
   std::vector<uint8_t> reply;                   // `require_reply HEX`
   std::optional<uint32_t> min_reply_length;
   std::optional<uint32_t> max_reply_length;
+  friend bool operator==(const UdpCheck&, const UdpCheck&) = default;
 };
 
-struct PingCheck {};
+struct PingCheck {
+  friend bool operator==(const PingCheck&, const PingCheck&) = default;
+};
 
 struct FileCheck {
   std::string track_file;
   std::optional<int> weight;
   bool reverse = false;
+  friend bool operator==(const FileCheck&, const FileCheck&) = default;
 };
 
 struct BfdCheck {
   std::string name;
   std::optional<int> weight;
   bool reverse = false;
+  friend bool operator==(const BfdCheck&, const BfdCheck&) = default;
 };
 
 using CheckDetail = std::variant<TcpCheck, HttpCheck, MiscCheck, SmtpCheck, DnsCheck,
@@ -686,6 +710,7 @@ struct CheckSpec {
   bool log_all_failures = false;          // global checker_log_all_failures
   CheckDetail detail;
   SourceRef loc;
+  friend bool operator==(const CheckSpec&, const CheckSpec&) = default;
 };
 
 struct RealServer {
@@ -708,6 +733,7 @@ struct RealServer {
   std::optional<Script> notify_down;
   std::vector<CheckSpec> checks;
   SourceRef loc;
+  friend bool operator==(const RealServer&, const RealServer&) = default;
 };
 
 struct SorryServer {
@@ -716,6 +742,7 @@ struct SorryServer {
   bool inhibit = false;
   Forwarding forwarding;
   SourceRef loc;
+  friend bool operator==(const SorryServer&, const SorryServer&) = default;
 };
 
 // One entry of a virtual_server_group: an address range or a firewall mark.
@@ -726,12 +753,14 @@ struct VsgEntry {
   std::optional<uint32_t> fwmark;
   Family fwmark_family = Family::kUnspec;  // `fwmark N inet|inet6`
   SourceRef loc;
+  friend bool operator==(const VsgEntry&, const VsgEntry&) = default;
 };
 
 struct VirtualServerGroup {
   std::string name;
   std::vector<VsgEntry> entries;
   SourceRef loc;
+  friend bool operator==(const VirtualServerGroup&, const VirtualServerGroup&) = default;
 };
 
 struct VirtualServer {
@@ -778,6 +807,7 @@ struct VirtualServer {
   std::optional<std::string> announce_with;
   SourceRef announce_with_loc;
   SourceRef loc;
+  friend bool operator==(const VirtualServer&, const VirtualServer&) = default;
 };
 
 struct SslConfig {
@@ -786,6 +816,7 @@ struct SslConfig {
   std::optional<std::string> certificate;
   std::optional<std::string> key;
   SourceRef loc;
+  friend bool operator==(const SslConfig&, const SslConfig&) = default;
 };
 
 // ---------------------------------------------------------------------------------

@@ -810,7 +810,7 @@ TEST_F(EngineTest, ReloadKeepsHealthAndEntriesOfUnchangedServers) {
   vs.real_servers = {Rs("10.0.1.1"), Rs("10.0.1.2"), Rs("10.0.1.4")};  // .3 out, .4 in
   auto r = e->Reload(Config({vs}));
   ASSERT_TRUE(r) << r.error().ToString();
-  EXPECT_EQ(*r, "virtual servers +0 -0 =1; real servers +1 -1; probes +1 -1 =2");
+  EXPECT_EQ(*r, "virtual servers +0 -0 =1 (0 unchanged); real servers +1 -1; probes +1 -1 =2");
   EXPECT_EQ(Pool(), (std::map<std::string, uint32_t>{{"10.0.1.1:8080", 1}, {"10.0.1.4:8080", 1}}));
   ASSERT_FALSE(kernel_.applies.empty());
   EXPECT_EQ(kernel_.applies.back().size(), 2u);  // delete .3, add .4; nothing else touched
@@ -844,7 +844,7 @@ TEST_F(EngineTest, ReloadWithTheSameServersKeepsEachOnesStateInPlace) {
 
   auto r = e->Reload(Config({Vs()}));
   ASSERT_TRUE(r) << r.error().ToString();
-  EXPECT_EQ(*r, "virtual servers +0 -0 =1; real servers +0 -0; probes +0 -0 =3");
+  EXPECT_EQ(*r, "virtual servers +0 -0 =1 (1 unchanged); real servers +0 -0; probes +0 -0 =3");
   EXPECT_EQ(kernel_.applies.size(), applies_before);  // nothing to change in the kernel
   control::Status s = Report(*e);
   ASSERT_EQ(s.virtual_servers[0].real_servers.size(), 3u);
@@ -856,6 +856,7 @@ TEST_F(EngineTest, ReloadWithTheSameServersKeepsEachOnesStateInPlace) {
   vs.real_servers[2].weight = 3;
   r = e->Reload(Config({vs}));
   ASSERT_TRUE(r) << r.error().ToString();
+  EXPECT_EQ(*r, "virtual servers +0 -0 =1 (0 unchanged); real servers +0 -0; probes +0 -0 =3");
   EXPECT_EQ(Pool(), (std::map<std::string, uint32_t>{{"10.0.1.1:8080", 1}, {"10.0.1.3:8080", 3}}));
   ASSERT_EQ(kernel_.applies.size(), applies_before + 1);
   EXPECT_EQ(kernel_.applies.back().size(), 1u);  // .3's weight, nothing else
@@ -863,6 +864,130 @@ TEST_F(EngineTest, ReloadWithTheSameServersKeepsEachOnesStateInPlace) {
   s = Report(*e);
   EXPECT_EQ(s.virtual_servers[0].real_servers[1].checks_failed, 1u);
   EXPECT_EQ(s.virtual_servers[0].real_servers[2].checks_ok, 1u);
+}
+
+// A virtual server whose settings are unchanged, wherever the file now writes them, is kept
+// as it runs: nothing of it is built, compared or applied again, and it goes on hearing
+// its probes.
+TEST_F(EngineTest, ReloadKeepsAVirtualServerMovedInTheFileAsItRuns) {
+  auto e = Make();
+  ASSERT_TRUE(e->Start(Config({Vs()})));
+  prober_.healthy["10.0.1.2:8080"] = false;
+  timers_.Advance(seconds(1));
+  ASSERT_EQ(Pool().count("10.0.1.2:8080"), 0u);
+  scripts_.FinishAll();
+  const size_t applies_before = kernel_.applies.size();
+  const size_t scripts_before = scripts_.started.size();
+
+  model::VirtualServer vs = Vs();  // as if a line were added above it
+  vs.loc = {0, 41, 1};
+  vs.real_servers[1].loc = {0, 47, 3};
+  vs.real_servers[1].checks[0].loc = {0, 49, 5};
+  vs.real_servers[1].notify_up->loc = {0, 48, 5};
+  auto r = e->Reload(Config({vs}));
+  ASSERT_TRUE(r) << r.error().ToString();
+  EXPECT_EQ(*r, "virtual servers +0 -0 =1 (1 unchanged); real servers +0 -0; probes +0 -0 =3");
+  EXPECT_EQ(kernel_.applies.size(), applies_before);
+  EXPECT_EQ(scripts_.started.size(), scripts_before);
+  EXPECT_EQ(Report(*e).virtual_servers[0].real_servers[1].checks_failed, 1u);
+
+  prober_.healthy["10.0.1.2:8080"] = true;  // .2's next probe (t = 6 s) brings it back
+  timers_.Advance(seconds(5));
+  EXPECT_EQ(Pool().size(), 3u);
+  EXPECT_EQ(scripts_.started.back(), "/bin/up 10.0.1.2");
+}
+
+// One real server changed (its weight, then its check) in an otherwise equal virtual server:
+// that virtual server is built again, the other one beside it is kept as it runs.
+TEST_F(EngineTest, ReloadBuildsAgainAVirtualServerWithOneRealServerChanged) {
+  auto e = Make();
+  ASSERT_TRUE(e->Start(Config({Vs(80), Vs(81)})));
+  timers_.Advance(seconds(1));
+  const lb::ServiceKey other = lb::AddressKey{lb::Protocol::kTcp, LbIp("10.0.0.1"), 81};
+  const size_t applies_before = kernel_.applies.size();
+
+  model::VirtualServer weighted = Vs(81);
+  weighted.real_servers[2].weight = 3;
+  auto r = e->Reload(Config({Vs(80), weighted}));
+  ASSERT_TRUE(r) << r.error().ToString();
+  EXPECT_EQ(*r, "virtual servers +0 -0 =2 (1 unchanged); real servers +0 -0; probes +0 -0 =3");
+  EXPECT_EQ(Pool(other), (std::map<std::string, uint32_t>{
+                             {"10.0.1.1:8080", 1}, {"10.0.1.2:8080", 1}, {"10.0.1.3:8080", 3}}));
+  ASSERT_EQ(kernel_.applies.size(), applies_before + 1);
+  EXPECT_EQ(kernel_.applies.back().size(), 1u);  // .3's weight in :81, nothing else
+
+  model::VirtualServer checked = weighted;
+  checked.real_servers[0].checks[0].connect_timeout = seconds(2);
+  r = e->Reload(Config({Vs(80), checked}));
+  ASSERT_TRUE(r) << r.error().ToString();
+  // :81's .1 has a probe of its own now; :80's goes on.
+  EXPECT_EQ(*r, "virtual servers +0 -0 =2 (1 unchanged); real servers +0 -0; probes +1 -0 =3");
+  EXPECT_EQ(kernel_.applies.size(), applies_before + 1);
+  EXPECT_EQ(Pool(other).size(), 3u);
+}
+
+// A virtual server kept as it runs takes its new place in the list: removing the one before
+// it leaves its probes reporting to it, not to what is now gone.
+TEST_F(EngineTest, AVirtualServerKeptAsItRunsHearsItsProbesAtItsNewPlace) {
+  auto e = Make();
+  model::VirtualServer second = Vs(81);
+  second.real_servers = {Rs("10.0.2.1"), Rs("10.0.2.2")};
+  ASSERT_TRUE(e->Start(Config({Vs(80), second})));
+  timers_.Advance(seconds(1));
+  auto r = e->Reload(Config({second}));
+  ASSERT_TRUE(r) << r.error().ToString();
+  EXPECT_EQ(*r, "virtual servers +0 -1 =1 (1 unchanged); real servers +0 -3; probes +0 -3 =2");
+  EXPECT_EQ(kernel_.state.Find(kService), nullptr);
+  const lb::ServiceKey other = lb::AddressKey{lb::Protocol::kTcp, LbIp("10.0.0.1"), 81};
+  ASSERT_EQ(Pool(other).size(), 2u);
+
+  prober_.healthy["10.0.2.2:8080"] = false;
+  timers_.Advance(seconds(10));
+  EXPECT_EQ(Pool(other), (std::map<std::string, uint32_t>{{"10.0.2.1:8080", 1}}));
+  control::Status s = Report(*e);
+  ASSERT_EQ(s.virtual_servers.size(), 1u);
+  EXPECT_EQ(s.virtual_servers[0].name, "10.0.0.1:81/tcp");
+  EXPECT_FALSE(s.virtual_servers[0].real_servers[1].up);
+  EXPECT_GT(s.virtual_servers[0].real_servers[1].checks_failed, 0u);
+}
+
+// Two virtual servers fed one service (an address and a group naming it); one goes, the
+// other is kept as it runs: the service stays, with the kept one's real servers alone.
+TEST_F(EngineTest, ReloadRemovingOneOfTwoVirtualServersOfAServiceKeepsTheOthersPart) {
+  auto e = Make();
+  model::VirtualServer grouped = Vs();
+  grouped.address.reset();
+  grouped.port = 0;
+  grouped.group = "g";
+  grouped.real_servers = {Rs("10.0.2.1")};
+  model::Config both = Config({Vs(), grouped});
+  both.virtual_server_groups.push_back(
+      model::VirtualServerGroup{.name = "g", .entries = {model::VsgEntry{.address = Ip("10.0.0.1"), .port = 80}}});
+  ASSERT_TRUE(e->Start(both));
+  ASSERT_EQ(Pool().size(), 4u);
+  model::Config one = both;
+  one.virtual_servers.erase(one.virtual_servers.begin());
+  auto r = e->Reload(one);
+  ASSERT_TRUE(r) << r.error().ToString();
+  EXPECT_EQ(*r, "virtual servers +0 -1 =1 (1 unchanged); real servers +0 -3; probes +0 -3 =1");
+  EXPECT_EQ(Pool(), (std::map<std::string, uint32_t>{{"10.0.2.1:8080", 1}}));
+}
+
+// What a virtual server is read with besides itself changed (here the SSL settings), or it
+// has a MISC_CHECK (its script's user and file are checked at every reload): built again.
+TEST_F(EngineTest, ReloadBuildsAgainWhatItCannotTellUnchanged) {
+  auto e = Make();
+  model::VirtualServer misc = Vs(81);
+  misc.real_servers[0].checks[0].detail = model::MiscCheck{.path = {.command = "/bin/true"}};
+  ASSERT_TRUE(e->Start(Config({Vs(80), misc})));
+  auto r = e->Reload(Config({Vs(80), misc}));
+  ASSERT_TRUE(r) << r.error().ToString();
+  EXPECT_EQ(*r, "virtual servers +0 -0 =2 (1 unchanged); real servers +0 -0; probes +0 -0 =4");
+  model::Config ssl = Config({Vs(80), misc});
+  ssl.ssl = model::SslConfig{.ca = "/etc/vigil/ca.pem"};
+  r = e->Reload(ssl);
+  ASSERT_TRUE(r) << r.error().ToString();
+  EXPECT_EQ(*r, "virtual servers +0 -0 =2 (0 unchanged); real servers +0 -0; probes +0 -0 =4");
 }
 
 TEST_F(EngineTest, ProbeDroppedByReloadWhileInFlightIgnoresItsAnswer) {
@@ -920,7 +1045,7 @@ TEST_F(EngineTest, ReloadAddsAndRemovesVirtualServers) {
   ASSERT_TRUE(e->Start(Config({Vs(80)})));
   auto r = e->Reload(Config({Vs(81)}));
   ASSERT_TRUE(r);
-  EXPECT_EQ(*r, "virtual servers +1 -1 =0; real servers +3 -3; probes +0 -0 =3");
+  EXPECT_EQ(*r, "virtual servers +1 -1 =0 (0 unchanged); real servers +3 -3; probes +0 -0 =3");
   EXPECT_EQ(kernel_.state.Find(kService), nullptr);
   const lb::ServiceKey other = lb::AddressKey{lb::Protocol::kTcp, LbIp("10.0.0.1"), 81};
   EXPECT_EQ(Pool(other).size(), 3u);

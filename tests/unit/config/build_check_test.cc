@@ -474,5 +474,50 @@ virtual_server 10.0.0.1 80 {
   EXPECT_EQ(tree.roots.size(), 4u);             // the const tree is left as it was
 }
 
+// The model compares what is configured, not where (a reload keeps a virtual server whose
+// settings are equal as it runs): the same virtual server a few lines lower, with other
+// indentation, is equal; a real server's weight or a check's timeout is not.
+TEST(BuildCheckTest, VirtualServersCompareByTheirSettingsNotTheirPlaceInTheFile) {
+  const std::string vs = R"(virtual_server 10.0.0.1 80 {
+  lb_algo rr
+  lb_kind NAT
+  protocol TCP
+  quorum_up "/bin/up 10.0.0.1"
+  real_server 10.0.0.2 80 {
+    weight 2
+    notify_down "/bin/down 10.0.0.2"
+    HTTP_GET {
+      url {
+        path /health
+        status_code 200
+      }
+      connect_timeout 3
+    }
+  }
+}
+)";
+  Diagnostics d;
+  const model::Config first = BuildText(vs, d);
+  std::string moved = "\n\n" + vs;
+  moved.replace(moved.find("  lb_algo"), 2, "      ");
+  const model::Config second = BuildText(moved, d);
+  ASSERT_EQ(DiagLines(d), Strings{});
+  const model::VirtualServer& a = first.virtual_servers.at(0);
+  const model::VirtualServer& b = second.virtual_servers.at(0);
+  ASSERT_FALSE(SamePlace(a.loc, b.loc));
+  ASSERT_FALSE(SamePlace(a.real_servers.at(0).checks.at(0).loc, b.real_servers.at(0).checks.at(0).loc));
+  EXPECT_TRUE(a == b);
+
+  std::string weight = vs;
+  weight.replace(weight.find("weight 2"), 8, "weight 3");
+  EXPECT_FALSE(a == BuildText(weight, d).virtual_servers.at(0));
+  std::string timeout = vs;
+  timeout.replace(timeout.find("connect_timeout 3"), 17, "connect_timeout 4");
+  EXPECT_FALSE(a == BuildText(timeout, d).virtual_servers.at(0));
+  std::string path = vs;
+  path.replace(path.find("/health"), 7, "/ready");
+  EXPECT_FALSE(a == BuildText(path, d).virtual_servers.at(0));
+}
+
 }  // namespace
 }  // namespace vigil::config

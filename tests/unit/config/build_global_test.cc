@@ -44,7 +44,7 @@ TEST(BuildGlobalTest, NetNamespaces) {
             Strings{"2:1: warning: net_namespace is already 'blue'; this one is ignored"});
   EXPECT_EQ(d.ExitCode(), CheckExit::kErrors);  // keepalived: "Duplicate net_namespace"
   EXPECT_EQ(cfg.net_namespace, "blue");
-  EXPECT_EQ(cfg.net_namespace_loc, (model::SourceRef{0, 1, 1}));
+  EXPECT_TRUE(SamePlace(cfg.net_namespace_loc, model::SourceRef{0, 1, 1}));
   EXPECT_EQ(cfg.net_namespace_ipvs, "");  // no name: the init namespace
   Diagnostics d2;
   auto named = BuildText("net_namespace_ipvs lb\n", d2);
