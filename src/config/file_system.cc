@@ -55,17 +55,22 @@ Result<std::string> RealFileSystem::ReadFile(const std::string& path) {
   struct stat st;
   if (::fstat(fd.get(), &st) != 0) return FailErrno(path);
   if (!S_ISREG(st.st_mode)) return Fail(ErrorCode::kInvalidArgument, path, EISDIR);
-  std::string text;
-  char buf[65536];
+  // Read straight into a string of the file's size (one allocation, no copy: a
+  // configuration of 37,000 real servers is 4.6 MB); a file that grows meanwhile is read to
+  // its end all the same.
+  std::string text(static_cast<size_t>(st.st_size) + 1, '\0');
+  size_t have = 0;
   while (true) {
-    ssize_t n = ::read(fd.get(), buf, sizeof buf);
+    if (have == text.size()) text.resize(text.size() * 2);
+    ssize_t n = ::read(fd.get(), text.data() + have, text.size() - have);
     if (n < 0) {
       if (errno == EINTR) continue;
       return FailErrno(path);
     }
     if (n == 0) break;
-    text.append(buf, static_cast<size_t>(n));
+    have += static_cast<size_t>(n);
   }
+  text.resize(have);
   return text;
 }
 

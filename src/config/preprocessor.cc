@@ -248,6 +248,12 @@ class Engine {
 
   void PushFile(const std::string& path, std::string text, unsigned saved_include_check) {
     std::string canonical = fs_.Canonical(path);
+    // About one logical line per physical line, plus one per brace split off: out_ is
+    // sized for the file instead of growing (and moving every line) as it fills.
+    const size_t need = out_.size() +
+                        static_cast<size_t>(std::count(text.begin(), text.end(), '\n')) +
+                        static_cast<size_t>(std::count(text.begin(), text.end(), '{'));
+    if (need > out_.capacity()) out_.reserve(std::max(need, 2 * out_.capacity()));
     uint32_t id = files_.Add(path, std::move(text));
     FileInfo info;
     info.path = path;
@@ -389,8 +395,12 @@ class Engine {
     auto emit = [&](size_t pos, size_t len, bool charge) {
       if (charge && !Charge(SourceLoc{file, line, base + static_cast<uint32_t>(pos)}))
         return false;
-      std::vector<Token> tokens;
       const size_t end = pos + len;
+      size_t words = 0;
+      for (size_t i = pos; i < end; ++i)
+        words += !IsWhiteByte(s[i]) && (i == pos || IsWhiteByte(s[i - 1]));
+      std::vector<Token> tokens;
+      tokens.reserve(words);
       for (size_t i = pos; i < end;) {
         while (i < end && IsWhiteByte(s[i])) ++i;
         if (i >= end) break;
