@@ -87,9 +87,16 @@ void BuildRoot(const Node& n, model::Config& cfg, Diagnostics& diags) {
 template <typename Roots>
 model::Config BuildRoots(Roots& roots, Diagnostics& diags) {
   model::Config cfg;
-  // global_defs first: instances read its defaults wherever it appears.
-  for (const Node& n : roots)
+  // global_defs first: instances read its defaults wherever it appears. The large lists are
+  // sized once (a vector that grows holds its old and new copies at once).
+  size_t instances = 0, virtual_servers = 0;
+  for (const Node& n : roots) {
     if (n.name() == "global_defs") bi::BuildGlobalDefs(n, cfg.global, diags);
+    instances += n.name() == "vrrp_instance";
+    virtual_servers += n.name() == "virtual_server";
+  }
+  cfg.vrrp_instances.reserve(instances);
+  cfg.virtual_servers.reserve(virtual_servers);
   for (auto& n : roots) {
     if (n.name() == "global_defs") continue;
     BuildRoot(n, cfg, diags);

@@ -17,7 +17,9 @@ Loaded LoadConfig(const std::string& path, const PreprocessOptions& options, Fil
   // blocks into the model): a large configuration is never whole in memory twice.
   std::vector<Line> lines = Preprocess(path, fs, options, out.files, out.diags);
   if (out.diags.HasFatal() && lines.empty()) return out;
-  out.config = Build(ParseTree(std::move(lines), out.diags), out.diags);
+  Tree tree = ParseTree(std::move(lines), out.diags);
+  std::vector<Line>().swap(lines);  // its emptied lines go before the model is built
+  out.config = Build(std::move(tree), out.diags);
   if (before_system && !before_system(out)) return out;
   if (system == nullptr || pass == SystemPass::kNone) return out;
   ResolveCommands(out.config, *system);
