@@ -1,9 +1,13 @@
 // VRRP side: vrrp_script, track_file, vrrp_track_process, bfd_instance, vrrp_instance,
 // vrrp_sync_group, static_*, garp_group; and the cross-checks between them.
 #include <algorithm>
+#include <array>
 #include <functional>
 #include <map>
 #include <set>
+#include <string>
+#include <string_view>
+#include <utility>
 
 #include "config/build.h"
 #include "config/values.h"
@@ -185,6 +189,37 @@ const model::VrrpInstance* VirtualLinkUser(const model::Config& cfg, const std::
   return nullptr;
 }
 
+// Whether `name` may name the VMAC or ipvlan of `what` ("use_vmac", "use_ipvlan"): not
+// when one is `given` already, too long, or another instance's (each an error).
+bool TakeLinkName(const Token& name, const std::string& what, bool given,
+                  const model::Config& cfg, Diagnostics& diags) {
+  if (given) {
+    diags.Error(name.loc, what + ": the interface name is already given; '" + name.text +
+                              "' ignored");
+    return false;
+  }
+  if (name.text.size() >= 16) {
+    diags.Error(name.loc, what + ": '" + name.text + "' is too long for an interface name; ignored");
+    return false;
+  }
+  if (const model::VrrpInstance* o = VirtualLinkUser(cfg, name.text)) {
+    diags.Error(name.loc, what + ": vrrp_instance " + o->name + " already uses " + name.text +
+                              "; name ignored");
+    return false;
+  }
+  return true;
+}
+
+// Reads `group GROUP` at `i` (the word "group") for `what` into the instance.
+void TakeVmacGroup(const Node& c, size_t& i, const std::string& what, model::VrrpInstance& v,
+                   Diagnostics& diags) {
+  if (i + 1 >= c.args.size()) {
+    diags.Error(c.args[i].loc, what + ": group without a value; ignored");
+    return;
+  }
+  v.vmac_group = c.args[++i].text;
+}
+
 // use_ipvlan [bridge|private|vepa] [ADDRESS[/LEN]] [[name] NAME], in any order, as
 // keepalived reads it: the first of each kind counts, a repeat is an error and ignored; a
 // word that is neither a mode nor an address is the name. `take_family` checks the
@@ -212,9 +247,7 @@ void ParseUseIpvlan(const Node& c, const model::Config& cfg, const std::string& 
       continue;
     }
     if (t.text == "group") {
-      ++i;
-      diags.Warning(t.loc, "use_ipvlan: group (the interface group of the ipvlan) is not "
-                           "supported; ignored", Grade::kNone);
+      TakeVmacGroup(c, i, "use_ipvlan", v, diags);
       continue;
     }
     const Token* name = &t;
@@ -233,24 +266,76 @@ void ParseUseIpvlan(const Node& c, const model::Config& cfg, const std::string& 
       ipv.address = *a;
       continue;
     }
-    if (!ipv.name.empty()) {
-      diags.Error(name->loc, "use_ipvlan: the interface name is already given; '" + name->text +
-                                 "' ignored");
-      continue;
-    }
-    if (name->text.size() >= 16) {
-      diags.Error(name->loc, "use_ipvlan: '" + name->text +
-                                 "' is too long for an interface name; ignored");
-      continue;
-    }
-    if (const model::VrrpInstance* o = VirtualLinkUser(cfg, name->text)) {
-      diags.Error(name->loc, "use_ipvlan: vrrp_instance " + o->name + " already uses " +
-                                 name->text + "; name ignored");
-      continue;
-    }
-    ipv.name = name->text;
+    if (TakeLinkName(*name, "use_ipvlan", !ipv.name.empty(), cfg, diags)) ipv.name = name->text;
   }
   v.use_ipvlan = std::move(ipv);
+}
+
+// use_vmac's MAC_ADDRESS as keepalived reads it: six octets of one or two hex digits
+// separated by ':', or five (a trailing ':' allowed), the VRID then being the sixth.
+std::optional<std::pair<std::array<uint8_t, 6>, bool>> ParseVmacMac(std::string_view text) {
+  std::array<uint8_t, 6> mac{};
+  size_t n = 0;
+  size_t at = 0;
+  while (at < text.size() && n < 6) {
+    size_t end = text.find(':', at);
+    if (end == std::string_view::npos) end = text.size();
+    const std::string_view octet = text.substr(at, end - at);
+    if (octet.empty() || octet.size() > 2 ||
+        octet.find_first_not_of("0123456789abcdefABCDEF") != std::string_view::npos)
+      return std::nullopt;
+    mac[n++] = static_cast<uint8_t>(std::stoul(std::string(octet), nullptr, 16));
+    at = end + 1;
+    if (end == text.size()) break;
+  }
+  const bool ended = at >= text.size();
+  if (n == 6 && ended) return std::make_pair(mac, false);
+  if (n == 5 && ended) return std::make_pair(mac, true);
+  return std::nullopt;
+}
+
+// use_vmac [[name] NAME] [MAC_ADDRESS] [netlink_notify_msg] [group GROUP], in any order, as
+// newer keepalived reads it (2.2.7 reads the name and the MAC): a word with ':' is the MAC,
+// another the name; each once (a repeat is an error and ignored).
+void ParseUseVmac(const Node& c, const model::Config& cfg, model::VrrpInstance& v,
+                  Diagnostics& diags) {
+  std::string name;
+  for (size_t i = 0; i < c.args.size(); ++i) {
+    const Token& t = c.args[i];
+    if (t.text == "netlink_notify_msg") continue;  // vigil reads the parent's link itself
+    if (t.text == "group") {
+      TakeVmacGroup(c, i, "use_vmac", v, diags);
+      continue;
+    }
+    if (t.text.find(':') != std::string::npos) {
+      auto mac = ParseVmacMac(t.text);
+      if (v.vmac_mac) {
+        diags.Error(t.loc, "use_vmac: the MAC address is already given; '" + t.text + "' ignored");
+      } else if (!mac) {
+        diags.Error(t.loc, "use_vmac: '" + t.text + "' is not a MAC address; ignored");
+      } else if (mac->first[0] & 0x01) {
+        diags.Error(t.loc, "use_vmac: " + t.text + " is a multicast MAC address; ignored");
+      } else if (mac->first[0] == 0 && mac->first[1] == 0 && mac->first[2] == 0x5e &&
+                 mac->first[3] == 0 && (mac->first[4] == 1 || mac->first[4] == 2)) {
+        diags.Error(t.loc, "use_vmac: " + t.text + " is an RFC 5798 virtual router MAC "
+                           "address, which may not be given; ignored");
+      } else {
+        v.vmac_mac = mac->first;
+        v.vmac_mac_vrid = mac->second;
+      }
+      continue;
+    }
+    const Token* word = &t;
+    if (t.text == "name") {
+      if (++i >= c.args.size()) {
+        diags.Error(t.loc, "use_vmac: name without a value; ignored");
+        break;
+      }
+      word = &c.args[i];
+    }
+    if (TakeLinkName(*word, "use_vmac", !name.empty(), cfg, diags)) name = word->text;
+  }
+  v.use_vmac = name;
 }
 
 }  // namespace
@@ -833,7 +918,7 @@ void BuildVrrpInstance(const Node& n, model::Config& cfg, Diagnostics& diags) {
     } else if (kw == "v3_checksum_as_v2") {
       if (auto b = NodeBool(c, diags)) as_v2 = *b;
     } else if (kw == "use_vmac") {
-      v.use_vmac = c.args.empty() ? std::string() : c.args[0].text;
+      ParseUseVmac(c, cfg, v, diags);
     } else if (kw == "vmac_xmit_base") {
       v.vmac_xmit_base = true;
     } else if (kw == "use_ipvlan") {

@@ -40,10 +40,16 @@ constexpr KeywordSpec kAuthHmacKeywords[] = {
 constexpr BlockSchema kAuthHmacBlock("vrrp_instance/auth_hmac", kAuthHmacKeywords);
 
 constexpr KeywordSpec kVrrpInstanceKeywords[] = {
-    Kw("use_vmac"),
+    Kw("use_vmac",
+       Differs("as newer keepalived (name, MAC, netlink_notify_msg, group); a group name that "
+               "iproute2's group file lacks is logged when vigild creates the VMAC, not "
+               "reported by -t, and the VMAC gets its parent's group")),
     Kw("use_vmac_addr"),
     Kw("vmac_xmit_base"),
-    Kw("use_ipvlan"),
+    Kw("use_ipvlan",
+       Differs("as newer keepalived; a group name that iproute2's group file lacks is logged "
+               "when vigild creates the ipvlan, not reported by -t, and the ipvlan gets its "
+               "parent's group")),
     List("unicast_peer"),
     Kw("unicast_fault_no_peer"),
     Kw("check_unicast_src"),

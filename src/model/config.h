@@ -5,6 +5,7 @@
 #ifndef VIGIL_MODEL_CONFIG_H_
 #define VIGIL_MODEL_CONFIG_H_
 
+#include <array>
 #include <chrono>
 #include <cstdint>
 #include <optional>
@@ -513,6 +514,13 @@ struct VrrpInstance {
   bool v3_checksum_as_v2 = false;                // global v3_checksum_as_v2
 
   std::optional<std::string> use_vmac;           // VMAC name; "" = vrrp.<VRID>
+  // use_vmac's MAC_ADDRESS: the VMAC's MAC instead of 00:00:5e:00:0{1,2}:VRID; given with
+  // five octets (`vmac_mac_vrid`), the VRID is the sixth.
+  std::optional<std::array<std::uint8_t, 6>> vmac_mac;
+  bool vmac_mac_vrid = false;
+  // use_vmac / use_ipvlan `group GROUP` (newer keepalived): the interface group the VMAC or
+  // ipvlan is made in, a number or a name of iproute2's `group` file; unset: its parent's.
+  std::optional<std::string> vmac_group;
   bool vmac_xmit_base = false;
   std::optional<UseIpvlan> use_ipvlan;
   // vrf NAME: the VRF (master device) an instance without an interface sends and

@@ -1,5 +1,7 @@
 #include "model/json.h"
 
+#include <cstdio>
+
 #include <nlohmann/json.hpp>
 
 namespace vigil::model {
@@ -331,6 +333,16 @@ Json J(const VrrpInstance& v) {
                                                                                     : "auto";
   j["v3_checksum_as_v2"] = v.v3_checksum_as_v2;
   j["use_vmac"] = J(v.use_vmac);
+  if (v.vmac_mac) {
+    char mac[18];
+    const auto& m = *v.vmac_mac;
+    std::snprintf(mac, sizeof(mac), "%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1], m[2], m[3],
+                  m[4], m[5]);
+    j["vmac_mac"] = std::string(mac, v.vmac_mac_vrid ? 14 : 17);
+  } else {
+    j["vmac_mac"] = nullptr;
+  }
+  j["vmac_group"] = J(v.vmac_group);
   j["vmac_xmit_base"] = v.vmac_xmit_base;
   j["use_ipvlan"] = J(v.use_ipvlan);
   j["vrf"] = J(v.vrf);

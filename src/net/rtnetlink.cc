@@ -247,6 +247,7 @@ std::optional<LinkInfo> DecodeLink(const nlmsghdr& message) {
   info.mtu = AttrU32(tb[IFLA_MTU]);
   info.parent_ifindex = static_cast<int>(AttrU32(tb[IFLA_LINK]));
   info.master_ifindex = static_cast<int>(AttrU32(tb[IFLA_MASTER]));
+  info.group = AttrU32(tb[IFLA_GROUP]);
   if (tb[IFLA_LINKINFO] != nullptr) {
     const nlattr* li[IFLA_INFO_MAX + 1] = {};
     if (ParseNested(tb[IFLA_LINKINFO], li, IFLA_INFO_MAX)) info.kind = AttrString(li[IFLA_INFO_KIND]);
@@ -268,6 +269,7 @@ std::vector<std::uint8_t> BuildMacvlanCreate(const MacvlanSpec& spec) {
   b.EndNest(data);
   b.EndNest(linkinfo);
   if (spec.master_ifindex) b.PutU32(IFLA_MASTER, static_cast<std::uint32_t>(spec.master_ifindex));
+  if (spec.group) b.PutU32(IFLA_GROUP, spec.group);
   return b.Finish();
 }
 
@@ -287,6 +289,7 @@ std::vector<std::uint8_t> BuildIpvlanCreate(const IpvlanSpec& spec) {
   b.EndNest(data);
   b.EndNest(linkinfo);
   if (spec.master_ifindex) b.PutU32(IFLA_MASTER, static_cast<std::uint32_t>(spec.master_ifindex));
+  if (spec.group) b.PutU32(IFLA_GROUP, spec.group);
   return b.Finish();
 }
 

@@ -87,6 +87,7 @@ struct LinkInfo {
   int parent_ifindex = 0;  // IFLA_LINK (the lower device of a macvlan or veth peer), 0 if none
   std::string kind;        // IFLA_INFO_KIND ("veth", "macvlan", "bridge"), empty if none
   int master_ifindex = 0;  // IFLA_MASTER (a bridge, bond or VRF it is enslaved to), 0 if none
+  std::uint32_t group = 0;  // IFLA_GROUP (the interface group; 0 is "default")
 
   bool up() const;       // IFF_UP
   bool running() const;  // IFF_RUNNING
@@ -113,6 +114,7 @@ struct MacvlanSpec {
   MacAddress mac{};  // 00:00:5e:00:01:VRID for IPv4, 00:00:5e:00:02:VRID for IPv6
   std::uint32_t mode = MACVLAN_MODE_PRIVATE;
   int master_ifindex = 0;  // IFLA_MASTER (the parent's VRF), 0: none
+  std::uint32_t group = 0;  // IFLA_GROUP, sent unless 0 (the kernel's default group)
 };
 
 // Returns an RTM_NEWLINK (NLM_F_CREATE | NLM_F_EXCL) request creating the macvlan.
@@ -123,6 +125,7 @@ struct IpvlanSpec {
   int parent_ifindex = 0;
   std::uint16_t flags = 0;  // IFLA_IPVLAN_FLAGS: 0 (bridge), IPVLAN_F_PRIVATE or IPVLAN_F_VEPA
   int master_ifindex = 0;   // IFLA_MASTER (the parent's VRF), 0: none
+  std::uint32_t group = 0;  // IFLA_GROUP, sent unless 0 (the kernel's default group)
 };
 
 // Returns an RTM_NEWLINK (NLM_F_CREATE | NLM_F_EXCL) request creating the ipvlan, up, in

@@ -36,7 +36,7 @@ Result<void> AdvertIo::Bind(const InstanceSpec& s, const std::set<model::IpAddre
     // GARPs) on the parent: only the adverts use the ipvlan.
     if (!s.ipvlan) {
       vip_ifindex_ = vmac_ifindex_;
-      mac_ = net::VrrpVirtualMac(AfOf(s.family), s.params.vrid);
+      mac_ = VmacMac(s);
     }
   }
   if (s.vrf) {

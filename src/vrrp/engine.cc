@@ -120,7 +120,7 @@ class EngineImpl final : public control::Engine {
       if (auto r = sysctl_.Set(kIgmpLinkLocalReports, "0"); !r)
         log::Warning("disable_local_igmp: " + r.error().ToString());
     }
-    vmacs_.emplace(*rtnl_, links_.table(), sysctl_root_, sysctl_);
+    vmacs_.emplace(*rtnl_, links_.table(), sysctl_root_, sysctl_, kernel_->names());
     advert_io_.emplace(AdvertIo::Kernel{*rtnl_, links_, *vmacs_, sysctl_, receivers_});
     if (auto r = gratuitous_.Open(); !r) return r;
     if (auto r = links_watch_.Open(spec_.monitor_buffer); !r) return r;

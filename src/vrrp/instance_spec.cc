@@ -1,6 +1,7 @@
 #include "vrrp/instance_spec.h"
 
 #include <linux/if_link.h>
+#include <sys/socket.h>
 
 #include <algorithm>
 #include <limits>
@@ -265,6 +266,12 @@ VrrpSpec SpecFromModel(const model::Config& config) {
     }
     if (m.use_vmac) s.vmac = m.use_vmac->empty() ? "vrrp." + std::to_string(p.vrid) : *m.use_vmac;
     s.vmac_xmit_base = m.vmac_xmit_base;
+    if (m.use_vmac && m.vmac_mac) {
+      net::MacAddress mac = *m.vmac_mac;
+      if (m.vmac_mac_vrid) mac[5] = p.vrid;
+      s.vmac_mac = mac;
+    }
+    s.vmac_group = m.vmac_group;
     if (m.use_ipvlan) {
       // keepalived: adverts from the ipvlan (never vmac_xmit_base), from its address.
       const model::UseIpvlan& u = *m.use_ipvlan;
@@ -476,6 +483,11 @@ Expectation ExpectationFor(const InstanceSpec& spec,
   e.peers = spec.unicast_peers;
   if (spec.auth_hmac) e.hmac = &*spec.auth_hmac;
   return e;
+}
+
+net::MacAddress VmacMac(const InstanceSpec& spec) {
+  return spec.vmac_mac.value_or(net::VrrpVirtualMac(
+      spec.family == model::Family::kIpv6 ? AF_INET6 : AF_INET, spec.params.vrid));
 }
 
 GarpPacing PacingFor(const VrrpSpec& spec, const std::string& interface, bool arp) {

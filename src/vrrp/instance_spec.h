@@ -12,6 +12,7 @@
 
 #include "model/config.h"
 #include "net/netlink.h"
+#include "net/rtnetlink.h"
 #include "vrrp/conntrackd.h"
 #include "vrrp/link_debounce.h"
 #include "vrrp/packet.h"
@@ -113,6 +114,8 @@ struct InstanceSpec {
   // VMAC (use_vmac) or, when `ipvlan` is set, the L2 ipvlan (use_ipvlan) of this name.
   std::optional<std::string> vmac;
   bool vmac_xmit_base = false;
+  std::optional<net::MacAddress> vmac_mac;  // use_vmac's MAC (the VRID filled in), if given
+  std::optional<std::string> vmac_group;    // use_vmac / use_ipvlan group; unset: the parent's
   struct Ipvlan {
     std::uint16_t flags = 0;                 // 0 bridge, IPVLAN_F_PRIVATE, IPVLAN_F_VEPA
     std::optional<model::IpPrefix> address;  // put on the ipvlan (also the adverts' source)
@@ -257,6 +260,10 @@ Expectation ExpectationFor(const InstanceSpec& spec,
 // garp_group naming the interface (its interval for that kind, 0 if it has none), else the
 // interface alone with vrrp_garp_interval / vrrp_gna_interval.
 GarpPacing PacingFor(const VrrpSpec& spec, const std::string& interface, bool arp);
+
+// The MAC of the instance's VMAC (use_vmac, not an ipvlan): the one configured, else the
+// VRRP virtual MAC of its family and VRID.
+net::MacAddress VmacMac(const InstanceSpec& spec);
 
 }  // namespace vigil::vrrp
 

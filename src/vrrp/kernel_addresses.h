@@ -67,6 +67,7 @@ class KernelAddresses {
   // The names AddRoutes reads tables, protocols and scopes with (RtNames::Defaults() until
   // set).
   void SetNames(RtNames names) { names_ = std::move(names); }
+  const RtNames& names() const { return names_; }
 
   // Parses and adds the routes and rules of `owner` (an instance's name; "" for
   // static_routes / static_rules), `dev` being the interface of a route that names none;

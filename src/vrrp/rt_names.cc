@@ -9,13 +9,18 @@
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <utility>
 
 namespace vigil::vrrp {
 namespace {
 
 using Entries = std::vector<std::pair<uint32_t, std::string>>;
 
-uint32_t Max(RtNames::Kind kind) { return kind == RtNames::Kind::kTable ? UINT32_MAX : 255; }
+uint32_t Max(RtNames::Kind kind) {
+  return kind == RtNames::Kind::kTable   ? UINT32_MAX
+         : kind == RtNames::Kind::kGroup ? INT32_MAX
+                                         : 255;
+}
 
 const char* FileName(RtNames::Kind kind) {
   switch (kind) {
@@ -25,6 +30,8 @@ const char* FileName(RtNames::Kind kind) {
       return "rt_protos";
     case RtNames::Kind::kScope:
       return "rt_scopes";
+    case RtNames::Kind::kGroup:
+      return "group";
   }
   return "";
 }
@@ -83,11 +90,17 @@ const RtNames& RtNames::Defaults() {
 }
 
 Entries& RtNames::List(Kind kind) {
-  return kind == Kind::kTable ? tables_ : kind == Kind::kProtocol ? protocols_ : scopes_;
+  return const_cast<Entries&>(std::as_const(*this).List(kind));
 }
 
 const Entries& RtNames::List(Kind kind) const {
-  return kind == Kind::kTable ? tables_ : kind == Kind::kProtocol ? protocols_ : scopes_;
+  switch (kind) {
+    case Kind::kTable: return tables_;
+    case Kind::kProtocol: return protocols_;
+    case Kind::kScope: return scopes_;
+    case Kind::kGroup: return groups_;
+  }
+  return groups_;
 }
 
 void RtNames::AddText(Kind kind, std::string_view text) {
@@ -129,7 +142,7 @@ void RtNames::AddDefaults() {
 
 RtNames RtNames::Load(const std::string& etc_dir, const std::string& usr_dir) {
   RtNames names;
-  for (Kind kind : {Kind::kTable, Kind::kProtocol, Kind::kScope}) {
+  for (Kind kind : {Kind::kTable, Kind::kProtocol, Kind::kScope, Kind::kGroup}) {
     const std::string file = FileName(kind);
     auto read = [&](const std::string& path) {
       if (auto text = ReadText(path)) names.AddText(kind, *text);

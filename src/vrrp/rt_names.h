@@ -23,7 +23,8 @@ inline constexpr char kIprouteUsrDir[] = "/usr/share/iproute2";
 
 class RtNames {
  public:
-  enum class Kind { kTable, kProtocol, kScope };
+  // kGroup: interface groups (iproute2's `group` file; no built-in names, as keepalived).
+  enum class Kind { kTable, kProtocol, kScope, kGroup };
 
   // Only the built-in names: main/local/default; none redirect kernel boot static gated
   // ra mrt zebra bird babel dnrouted xorp ntk dhcp; global nowhere host link site.
@@ -51,6 +52,7 @@ class RtNames {
   std::vector<std::pair<uint32_t, std::string>> tables_;
   std::vector<std::pair<uint32_t, std::string>> protocols_;
   std::vector<std::pair<uint32_t, std::string>> scopes_;
+  std::vector<std::pair<uint32_t, std::string>> groups_;
 };
 
 }  // namespace vigil::vrrp

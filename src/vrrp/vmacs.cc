@@ -8,12 +8,23 @@
 namespace vigil::vrrp {
 
 Result<int> Vmacs::SetUp(const InstanceSpec& spec, int parent_ifindex) {
+  // use_vmac / use_ipvlan group: that interface group, else the parent's (keepalived).
+  const net::LinkInfo* parent = links_.FindIndex(parent_ifindex);
+  uint32_t group = parent ? parent->group : 0;
+  if (spec.vmac_group) {
+    if (auto g = names_.Find(RtNames::Kind::kGroup, *spec.vmac_group)) group = *g;
+    else
+      log::Error(spec.name + ": group '" + *spec.vmac_group + "' of " + *spec.vmac +
+                 " is neither a number nor a name of iproute2's group file; the parent's "
+                 "group is used");
+  }
   const std::string& name = *spec.vmac;
   int ifindex = 0;
   if (const net::LinkInfo* existing = links_.Find(name)) {
     ifindex = existing->ifindex;
   } else {
-    auto created = spec.ipvlan ? CreateIpvlan(spec, parent_ifindex) : CreateMacvlan(spec, parent_ifindex);
+    auto created = spec.ipvlan ? CreateIpvlan(spec, parent_ifindex, group)
+                               : CreateMacvlan(spec, parent_ifindex, group);
     if (!created) return std::unexpected(created.error());
     ifindex = created->ifindex;
     created_.insert(name);
@@ -57,22 +68,25 @@ int Vmacs::VrfOf(int parent_ifindex) const {
   return master && master->kind == "vrf" ? master->ifindex : 0;
 }
 
-Result<net::LinkInfo> Vmacs::CreateMacvlan(const InstanceSpec& spec, int parent_ifindex) {
+Result<net::LinkInfo> Vmacs::CreateMacvlan(const InstanceSpec& spec, int parent_ifindex,
+                                           uint32_t group) {
   net::MacvlanSpec m;
   m.name = *spec.vmac;
   m.parent_ifindex = parent_ifindex;
-  m.mac = net::VrrpVirtualMac(spec.family == model::Family::kIpv6 ? AF_INET6 : AF_INET,
-                              spec.params.vrid);
+  m.mac = VmacMac(spec);
   m.master_ifindex = VrfOf(parent_ifindex);
+  m.group = group;
   return rtnl_.CreateMacvlan(m);
 }
 
-Result<net::LinkInfo> Vmacs::CreateIpvlan(const InstanceSpec& spec, int parent_ifindex) {
+Result<net::LinkInfo> Vmacs::CreateIpvlan(const InstanceSpec& spec, int parent_ifindex,
+                                          uint32_t group) {
   net::IpvlanSpec m;
   m.name = *spec.vmac;
   m.parent_ifindex = parent_ifindex;
   m.flags = spec.ipvlan->flags;
   m.master_ifindex = VrfOf(parent_ifindex);
+  m.group = group;
   return rtnl_.CreateIpvlan(m);
 }
 

@@ -23,15 +23,17 @@ class Vmacs {
  public:
   // Interfaces set up or deleted are recorded in `links`; keepalived's devconf for a VMAC
   // and its parent goes through `restorer` (undone at stop), the rest through `sysctl`.
+  // `names` (the engine's, replaced at reloads) names the interface groups.
   Vmacs(net::Rtnetlink& rtnl, net::InterfaceTable& links, net::Sysctl& sysctl,
-        net::SysctlRestorer& restorer)
-      : rtnl_(rtnl), links_(links), sysctl_(sysctl), restorer_(restorer) {}
+        net::SysctlRestorer& restorer, const RtNames& names)
+      : rtnl_(rtnl), links_(links), sysctl_(sysctl), restorer_(restorer), names_(names) {}
 
   // Sets up VMAC `*spec.vmac` of instance `spec` on parent interface `parent_ifindex`
   // (`spec.interface`): creates it with the VRRP virtual MAC unless it exists, applies the
   // devconf (an IPv4 VMAC vigil created gets no IPv6 link-local) and brings it up. With
   // `spec.ipvlan`, an L2 ipvlan of its flags instead, with IPv6 on or off as the instance
-  // needs and its address added. Returns its index.
+  // needs and its address added. One it creates goes into `spec.vmac_group`, else into its
+  // parent's group (and a macvlan gets `spec.vmac_mac` when given). Returns its index.
   Result<int> SetUp(const InstanceSpec& spec, int parent_ifindex);
   // Deletes VMAC `name` (index `ifindex`) if vigil created it.
   void Release(const std::string& name, int ifindex);
@@ -39,13 +41,16 @@ class Vmacs {
  private:
   // The VRF the parent `parent_ifindex` is enslaved to, 0 if none.
   int VrfOf(int parent_ifindex) const;
-  Result<net::LinkInfo> CreateMacvlan(const InstanceSpec& spec, int parent_ifindex);
-  Result<net::LinkInfo> CreateIpvlan(const InstanceSpec& spec, int parent_ifindex);
+  Result<net::LinkInfo> CreateMacvlan(const InstanceSpec& spec, int parent_ifindex,
+                                      uint32_t group);
+  Result<net::LinkInfo> CreateIpvlan(const InstanceSpec& spec, int parent_ifindex,
+                                     uint32_t group);
 
   net::Rtnetlink& rtnl_;
   net::InterfaceTable& links_;
   net::Sysctl& sysctl_;
   net::SysctlRestorer& restorer_;
+  const RtNames& names_;
   std::set<std::string> created_;  // names of the VMACs vigil created and still owns
 };
 

@@ -71,8 +71,10 @@ def test_announcements_leave_on_the_vips_own_device(lab, vigild, kind, vmac):
     node.link_set("lan1", True)
     lan1 = node.mac("lan1")
     eth0 = VMAC if vmac else node.mac("eth0")
-    on_bridge = lab.switch.start_capture(lab.BRIDGE, duration=6, bpf=BPF)
-    on_lan1 = node.start_capture("lan1p", duration=5, bpf=BPF)
+    # Each capture ends at the number of messages its device must carry (bounded in time):
+    # a message on the wrong device shows as a wrong one among them.
+    on_bridge = lab.switch.start_capture(lab.BRIDGE, duration=15, bpf=BPF, count=2)
+    on_lan1 = node.start_capture("lan1p", duration=15, bpf=BPF, count=4)
     r1.start(None, None, body=BODY.format(vmac="use_vmac" if vmac else ""))
     bridge, lan = _announcements(on_bridge), _announcements(on_lan1)
     logs = r1.log()[-3000:]

@@ -10,7 +10,7 @@ same namespace) carrying the VIP, and a veth lan2, down, named by default_interf
 from __future__ import annotations
 
 import lab as lablib
-from vrrp_lab import IP, VrrpLab, require_tshark
+from vrrp_lab import IP, VrrpLab, gratuitous_arps, require_tshark
 
 BODY = """vrrp_instance VI_1 {{
     state BACKUP
@@ -38,16 +38,6 @@ def _veth(node, name: str, address: str, up: bool) -> None:
     node.link_set(name, up)
 
 
-def _garps(cap: lablib.Capture) -> list[tuple[str, str, str]]:
-    out = []
-    for p in cap.packets():
-        arp = lablib.layer(p, "arp")
-        if arp and arp["arp.src.proto_ipv4"] == arp["arp.dst.proto_ipv4"]:
-            out.append((lablib.layer(p, "eth")["eth.src"], arp["arp.src.hw_mac"],
-                        arp["arp.src.proto_ipv4"]))
-    return out
-
-
 def test_instance_without_interface_follows_its_vips_interfaces(lab, vigild):
     require_tshark()
     vl = VrrpLab(lab, vigild)
@@ -72,7 +62,7 @@ def test_instance_without_interface_follows_its_vips_interfaces(lab, vigild):
     assert has_vip(r1) and not has_vip(r2)
     assert r1.instances()["VI_1"]["interface"] == ""
     lan1 = r1.mac("lan1")
-    assert _garps(garps) == [(lan1, lan1, vip)] * 2, r1.log()[-3000:]
+    assert gratuitous_arps(garps) == [(lan1, lan1, vip)] * 2, r1.log()[-3000:]
 
     # The VIP's interface is tracked: down, r1 goes to FAULT and r2 takes the VIP; up, r1
     # comes back and preempts.

@@ -375,6 +375,18 @@ def decode(capture: lablib.Capture, timeout: float | None = None,
     return json.loads(out) if out.strip() else []
 
 
+def gratuitous_arps(capture: lablib.Capture) -> list[tuple[str, str, str]]:
+    """The gratuitous ARPs (sender = target) of ``capture``, in order: (Ethernet source,
+    sender MAC, address)."""
+    out = []
+    for p in capture.packets():
+        arp = lablib.layer(p, "arp")
+        if arp and arp["arp.src.proto_ipv4"] == arp["arp.dst.proto_ipv4"]:
+            out.append((lablib.layer(p, "eth")["eth.src"], arp["arp.src.hw_mac"],
+                        arp["arp.src.proto_ipv4"]))
+    return out
+
+
 def adverts(packets: list[dict]) -> list[dict]:
     """The VRRP packets of a capture as flat dicts: src, dst, ttl, time, version, vrid,
     prio, count, checksum_status, malformed, expert (list of expert messages), layer."""

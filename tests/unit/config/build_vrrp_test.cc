@@ -203,6 +203,56 @@ vrrp_instance D {
   EXPECT_EQ(cfg.vrrp_instances[3].use_ipvlan, model::UseIpvlan{});
 }
 
+// use_vmac as newer keepalived reads it (2.2.7: name and MAC only): the MAC (five octets:
+// the VRID is the sixth), netlink_notify_msg, group and [name] NAME in any order; use_ipvlan
+// takes group too.
+TEST(BuildVrrpTest, UseVmacTakesNameMacAndGroupAsKeepalived) {
+  Diagnostics d;
+  auto cfg = BuildText(R"(vrrp_instance A {
+  interface eth0
+  virtual_router_id 51
+  use_vmac 02:aa:bb:cc:dd: group web netlink_notify_msg vm1 01:00:00:00:00:01
+  virtual_ipaddress { 10.0.0.1/24 }
+}
+vrrp_instance B {
+  interface eth0
+  virtual_router_id 52
+  use_vmac name group 00:00:5e:00:01:34 vm1 2:a:b:c:d:e group
+  virtual_ipaddress { 10.0.0.2/24 }
+}
+vrrp_instance C {
+  interface eth0
+  virtual_router_id 53
+  use_vmac 01:02:03:04:05:06 02:00:00:00:00:01:07 vm3 vm4
+  use_ipvlan ipv3 10.0.0.9 group 5
+  virtual_ipaddress { 10.0.0.3/24 }
+})", d);
+  EXPECT_EQ(DiagLines(d),
+            (Strings{"4:61: error: use_vmac: the MAC address is already given; "
+                     "'01:00:00:00:00:01' ignored",
+                     "10:23: error: use_vmac: 00:00:5e:00:01:34 is an RFC 5798 virtual router "
+                     "MAC address, which may not be given; ignored",
+                     "10:41: error: use_vmac: the interface name is already given; 'vm1' ignored",
+                     "10:57: error: use_vmac: group without a value; ignored",
+                     "16:12: error: use_vmac: 01:02:03:04:05:06 is a multicast MAC address; ignored",
+                     "16:30: error: use_vmac: '02:00:00:00:00:01:07' is not a MAC address; ignored",
+                     "16:55: error: use_vmac: the interface name is already given; 'vm4' ignored",
+                     "13:15: error: vrrp_instance C: use_vmac and use_ipvlan together; the ipvlan "
+                     "is used, use_vmac ignored"}));
+  ASSERT_EQ(cfg.vrrp_instances.size(), 3u);
+  const auto& a = cfg.vrrp_instances[0];
+  EXPECT_EQ(a.use_vmac, "vm1");
+  EXPECT_EQ(a.vmac_mac, (std::array<uint8_t, 6>{2, 0xaa, 0xbb, 0xcc, 0xdd, 0}));
+  EXPECT_TRUE(a.vmac_mac_vrid);
+  EXPECT_EQ(a.vmac_group, "web");
+  const auto& b = cfg.vrrp_instances[1];
+  EXPECT_EQ(b.use_vmac, "group");
+  EXPECT_EQ(b.vmac_mac, (std::array<uint8_t, 6>{2, 0xa, 0xb, 0xc, 0xd, 0xe}));
+  EXPECT_FALSE(b.vmac_mac_vrid);
+  EXPECT_EQ(b.vmac_group, std::nullopt);
+  EXPECT_EQ(cfg.vrrp_instances[2].vmac_group, "5");
+}
+
 TEST(BuildVrrpTest, UseIpvlanOrVmacWithUnicastAsKeepalived) {
   Diagnostics d;
   auto cfg = BuildText(R"(vrrp_instance A {

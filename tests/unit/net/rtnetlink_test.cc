@@ -175,6 +175,28 @@ TEST(RtnetlinkBuildTest, IpvlanCreateIsL2UpWithFlagsAndMaster) {
   EXPECT_EQ(vepa[84], IPVLAN_F_VEPA);
 }
 
+// use_vmac / use_ipvlan group: IFLA_GROUP after the rest, only for another group than 0.
+TEST(RtnetlinkBuildTest, VirtualLinksCarryTheirGroup) {
+  MacvlanSpec mac;
+  mac.name = "vrrp.51";
+  mac.parent_ifindex = 2;
+  const Bytes plain = BuildMacvlanCreate(mac);
+  mac.group = 7;
+  Bytes grouped = BuildMacvlanCreate(mac);
+  ASSERT_EQ(grouped.size(), plain.size() + 8);
+  EXPECT_EQ(Bytes(grouped.end() - 8, grouped.end()), (Bytes{8, 0, 27, 0, 7, 0, 0, 0}));
+  IpvlanSpec ipv;
+  ipv.name = "ipv1";
+  ipv.parent_ifindex = 2;
+  ipv.group = 0x01020304;
+  grouped = BuildIpvlanCreate(ipv);
+  ASSERT_EQ(grouped.size(), 96u);
+  EXPECT_EQ(Bytes(grouped.end() - 8, grouped.end()), (Bytes{8, 0, 27, 0, 4, 3, 2, 1}));
+  auto link = DecodeLink(Header(grouped));
+  ASSERT_TRUE(link.has_value());
+  EXPECT_EQ(link->group, 0x01020304u);
+}
+
 TEST(RtnetlinkBuildTest, VrrpVirtualMacDependsOnFamily) {
   EXPECT_EQ(VrrpVirtualMac(AF_INET, 7), (MacAddress{0, 0, 0x5e, 0, 1, 7}));
   EXPECT_EQ(VrrpVirtualMac(AF_INET6, 255), (MacAddress{0, 0, 0x5e, 0, 2, 255}));

@@ -86,7 +86,14 @@ TEST_F(RtNamesFilesTest, EtcFileOverridesUsrFileAndBothDirectoriesAddConfFiles) 
   Write(etc_ + "/rt_tables.d/b.conf", "70 etc_b\n");
   Write(etc_ + "/rt_protos", "77 vigil\n");
   Write(usr_ + "/rt_scopes", "100 far\n");
+  Write(etc_ + "/group", "0 default\n7 web\n2147483648 too_big\n");
   RtNames n = RtNames::Load(etc_, usr_);
+  // Interface groups (use_vmac / use_ipvlan group): numbers up to INT32_MAX, no built-ins.
+  EXPECT_EQ(n.Find(Kind::kGroup, "web"), 7u);
+  EXPECT_EQ(n.Find(Kind::kGroup, "default"), 0u);
+  EXPECT_EQ(n.Find(Kind::kGroup, "too_big"), std::nullopt);
+  EXPECT_EQ(n.Find(Kind::kGroup, "2147483647"), 2147483647u);
+  EXPECT_EQ(RtNames::Defaults().Find(Kind::kGroup, "default"), std::nullopt);
   EXPECT_EQ(n.Find(Kind::kTable, "usr_only"), std::nullopt);
   EXPECT_EQ(n.Find(Kind::kTable, "etc_file"), 20u);
   EXPECT_EQ(n.Find(Kind::kTable, "usr_a"), 30u);

@@ -1,0 +1,70 @@
+"""use_vmac's options as keepalived reads them: the VMAC's MAC address (keepalived 2.2.7 and
+upstream; five octets given, the VRID is the sixth) and its interface group (upstream:
+`group GROUP`, a number or a name of iproute2's group file; without it the VMAC joins its
+parent's group)."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+import lab as lablib
+from vrrp_lab import IP, VrrpLab, gratuitous_arps, require_tshark
+
+INSTANCE = """vrrp_instance VI_{vrid} {{
+    state MASTER
+    interface eth0
+    virtual_router_id {vrid}
+    priority 255
+    advert_int 1
+    garp_master_repeat 1
+    garp_master_delay 0
+    use_vmac {use_vmac}
+    virtual_ipaddress {{
+        10.99.0.{vip}/16
+    }}
+}}
+"""
+
+
+def _link(node, dev: str) -> dict:
+    return node.ip_json("-d", "link", "show", "dev", dev)[0]
+
+
+@pytest.mark.parametrize("kind", ["vigil", "keepalived"])
+def test_use_vmac_with_a_mac_address(lab, vigild, kind):
+    require_tshark()
+    vl = VrrpLab(lab, vigild)
+    r1 = vl.router("r1", kind)
+    cap = lab.switch.start_capture(lab.BRIDGE, duration=5, bpf="arp")
+    # Five octets: the VRID (61 = 0x3d) is the sixth.
+    r1.start(None, None, body=INSTANCE.format(vrid=61, use_vmac="vrrp.61 02:aa:bb:cc:dd",
+                                              vip=100))
+    lablib.wait_until(lambda: "10.99.0.100" in r1.addresses("vrrp.61"), timeout=5,
+                      message="VIP on vrrp.61")
+    link = _link(r1.node, "vrrp.61")
+    mac = "02:aa:bb:cc:dd:3d"
+    assert (link["address"], link["link"], link["linkinfo"]["info_kind"]) == (
+        mac, "eth0", "macvlan"), r1.log()[-3000:]
+    assert gratuitous_arps(cap) == [(mac, mac, "10.99.0.100")], r1.log()[-3000:]
+
+
+def test_use_vmac_group_or_the_parents(lab, vigild):
+    vl = VrrpLab(lab, vigild)
+    r1 = vl.router("r1")
+    etc = os.path.join(lab.workdir, "iproute2")
+    os.makedirs(etc)
+    with open(os.path.join(etc, "group"), "w") as f:
+        f.write("0 default\n7 web\n")
+    r1.node.run([IP, "link", "set", "eth0", "group", "3"])
+    body = (INSTANCE.format(vrid=61, use_vmac="vrrp.61 group web", vip=100) +
+            INSTANCE.format(vrid=62, use_vmac="vrrp.62", vip=101) +
+            INSTANCE.format(vrid=63, use_vmac="group 12 name vrrp.63", vip=102))
+    r1.start(None, None, body=body, global_extra=f"iproute_etc_dir {etc}")
+    lablib.wait_until(lambda: all(f"10.99.0.{v}" in r1.addresses(f"vrrp.{d}")
+                                  for d, v in ((61, 100), (62, 101), (63, 102))),
+                      timeout=5, message="every VIP on its VMAC")
+    # ip names groups from the host's group file, where 7, 3 and 12 have no name.
+    groups = {d: _link(r1.node, f"vrrp.{d}")["group"] for d in (61, 62, 63)}
+    assert groups == {61: "7", 62: "3", 63: "12"}, r1.log()[-3000:]
