@@ -364,6 +364,10 @@ std::optional<model::VirtualAddress> ParseVirtualAddress(
       ++i;
       SetTrackGroup(*v, *groups, a.track_group, diags);
     } else if (kFlags.count(o.text)) {
+      if (o.text == "use_vmac") {
+        diags.Warning(o.loc, "use_vmac on a virtual address is not yet supported by vigil; the "
+                             "address goes on its interface itself");
+      }
       a.other.push_back(o.text);
     } else if (o.text == "brd" || o.text == "broadcast" || o.text == "dev" ||
                o.text == "scope" || o.text == "label" || kValued.count(o.text)) {

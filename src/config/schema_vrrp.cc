@@ -43,8 +43,12 @@ constexpr KeywordSpec kVrrpInstanceKeywords[] = {
     Kw("use_vmac",
        Differs("as newer keepalived (name, MAC, netlink_notify_msg, group); a group name that "
                "iproute2's group file lacks is logged when vigild creates the VMAC, not "
-               "reported by -t, and the VMAC gets its parent's group")),
-    Kw("use_vmac_addr"),
+               "reported by -t, and the VMAC gets its parent's group; `use_vmac` on a "
+               "virtual_ipaddress line is accepted with a warning and the address goes on "
+               "its dev itself")),
+    Kw("use_vmac_addr",
+       NotYet("no VMAC is made for the other interfaces of VIPs given with `dev` (or of the "
+              "other family): those addresses go on the interfaces themselves")),
     Kw("vmac_xmit_base"),
     Kw("use_ipvlan",
        Differs("as newer keepalived; a group name that iproute2's group file lacks is logged "

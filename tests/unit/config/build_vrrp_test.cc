@@ -52,6 +52,25 @@ TEST(BuildVrrpTest, MinimalInstanceGetsKeepalivedDefaults) {
   EXPECT_EQ(v.loc.column, 15u);
 }
 
+TEST(BuildVrrpTest, UseVmacOnAVirtualAddressIsWarnedAndTheAddressKeepsItsDev) {
+  // keepalived makes a VMAC on the VIP's own dev for it; vigil does not yet, and says so.
+  Diagnostics d;
+  auto cfg = BuildText(R"(vrrp_instance VI_1 {
+  interface eth0
+  virtual_router_id 51
+  virtual_ipaddress {
+    10.0.0.1/24 dev eth1 use_vmac
+    10.0.0.2/24
+  }
+})", d);
+  EXPECT_EQ(DiagLines(d), (Strings{"5:26: warning: use_vmac on a virtual address is not yet "
+                                    "supported by vigil; the address goes on its interface "
+                                    "itself"}));
+  ASSERT_EQ(cfg.vrrp_instances.size(), 1u);
+  ASSERT_EQ(cfg.vrrp_instances[0].virtual_ipaddress.size(), 2u);
+  EXPECT_EQ(cfg.vrrp_instances[0].virtual_ipaddress[0].dev, "eth1");
+}
+
 TEST(BuildVrrpTest, StateMasterWithoutPriorityMeans255) {
   Diagnostics d;
   auto cfg = BuildText(R"(vrrp_instance A {
