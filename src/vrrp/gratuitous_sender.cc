@@ -82,6 +82,7 @@ void GratuitousSender::Queue(const std::string& who, int ifindex, PacingSchedule
     Transmit(who, ifindex, frame, what);
     return;
   }
+  if (stopped_) return;  // (a stopped sender keeps no timer)
   auto p = std::make_shared<Pending>(io_, at);
   pending_.insert(p);
   p->timer.async_wait(

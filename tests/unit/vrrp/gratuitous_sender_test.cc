@@ -1,5 +1,6 @@
 #include "vrrp/gratuitous_sender.h"
 
+#include <asio.hpp>
 #include <gtest/gtest.h>
 
 #include <ostream>
@@ -91,6 +92,24 @@ TEST(PacingScheduleTest, RoundsTakeSlotsItemAfterItem) {
   EXPECT_EQ(s.TakeRounds(Items({"10.99.0.102"}, arp, na), 1, kT0 + milliseconds(100)),
             (std::vector<Slot>{{0, kT0 + milliseconds(1200)}}));
   EXPECT_EQ(s.TakeRounds(items, 0, kT0), std::vector<Slot>{});
+}
+
+// After Stop, what would wait for its slot is dropped: no timer is left to fire (the first
+// round still goes at once — to no socket here, as the sender is not opened).
+TEST(GratuitousSenderTest, AStoppedSenderQueuesNothing) {
+  const GarpPacing arp{"eth0 arp", milliseconds(5)}, na{"eth0 na", milliseconds(0)};
+  const auto items = Items({"10.99.0.100", "10.99.0.101"}, arp, na);
+  {
+    asio::io_context io;
+    GratuitousSender sender(io);
+    sender.Send("VI_1", items, 2);
+    EXPECT_EQ(io.run(), 3u);  // four messages: one at once, three on timers
+  }
+  asio::io_context io;
+  GratuitousSender sender(io);
+  sender.Stop();
+  sender.Send("VI_1", items, 2);
+  EXPECT_EQ(io.run(), 0u);
 }
 
 TEST(PacingScheduleTest, ArpsAndNasTakeTheirOwnPacing) {
