@@ -86,8 +86,13 @@ def test_connections_break_on_failover_without_the_sync_daemons(uml_run):
     r = _result(uml_run, "control")
     assert r["daemons_master"] == [] and r["daemons_backup"] == []
     assert r["lb2_connections_before"] == 0
+    # Not one connection goes on through lb2: they break. Most are reset at their next
+    # packet; one whose retransmission timer has backed off far may still be waiting for its
+    # next try when the phase ends (173 of 200 reset within 60 s in one CI run, the rest
+    # silent), so the resets are a sample, not a count.
     assert r["exchanging"] == 0, _logs(r)
-    assert r["errors"] == N, r["error_sample"]
+    assert r["errors"] > 0, r["error_sample"]
+    assert all("reset" in e.lower() for e in r["error_sample"]), r["error_sample"]
 
 
 def test_interface_only_form_runs_both_daemons_as_keepalived(uml_run):
