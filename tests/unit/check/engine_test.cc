@@ -279,6 +279,17 @@ class EngineTest : public ::testing::Test {
  protected:
   EngineTest() : timers_(clock_) {}
 
+  // Starts Vs() in `e` with 10.0.1.2 failing its first check: out of the pool, the
+  // notifications of that done.
+  void StartWithSecondServerDown(std::unique_ptr<control::Engine>& e) {
+    e = Make();
+    ASSERT_TRUE(e->Start(Config({Vs()})));
+    prober_.healthy["10.0.1.2:8080"] = false;
+    timers_.Advance(seconds(1));
+    ASSERT_EQ(Pool().count("10.0.1.2:8080"), 0u);
+    scripts_.FinishAll();
+  }
+
   std::unique_ptr<control::Engine> Make(bool dont_release = false) {
     EngineSeams seams;
     seams.make_backend = [this](lb::BackendKind kind) -> Result<std::unique_ptr<lb::Backend>> {
@@ -797,12 +808,8 @@ TEST_F(EngineTest, IdenticalProbesRunOnce) {
 }
 
 TEST_F(EngineTest, ReloadKeepsHealthAndEntriesOfUnchangedServers) {
-  auto e = Make();
-  ASSERT_TRUE(e->Start(Config({Vs()})));
-  prober_.healthy["10.0.1.2:8080"] = false;
-  timers_.Advance(seconds(1));
-  ASSERT_EQ(Pool().count("10.0.1.2:8080"), 0u);
-  scripts_.FinishAll();
+  std::unique_ptr<control::Engine> e;
+  ASSERT_NO_FATAL_FAILURE(StartWithSecondServerDown(e));
   const size_t scripts_before = scripts_.started.size();
   const int runs_before = prober_.runs["10.0.1.1:8080"];
 
@@ -833,12 +840,8 @@ TEST_F(EngineTest, ReloadKeepsHealthAndEntriesOfUnchangedServers) {
 // The same real servers in the same order (the way most reloads at scale look): each keeps
 // its health and counters by position, and only a changed weight reaches the kernel.
 TEST_F(EngineTest, ReloadWithTheSameServersKeepsEachOnesStateInPlace) {
-  auto e = Make();
-  ASSERT_TRUE(e->Start(Config({Vs()})));
-  prober_.healthy["10.0.1.2:8080"] = false;
-  timers_.Advance(seconds(1));
-  ASSERT_EQ(Pool().count("10.0.1.2:8080"), 0u);
-  scripts_.FinishAll();
+  std::unique_ptr<control::Engine> e;
+  ASSERT_NO_FATAL_FAILURE(StartWithSecondServerDown(e));
   const size_t scripts_before = scripts_.started.size();
   const size_t applies_before = kernel_.applies.size();
 
@@ -870,12 +873,8 @@ TEST_F(EngineTest, ReloadWithTheSameServersKeepsEachOnesStateInPlace) {
 // as it runs: nothing of it is built, compared or applied again, and it goes on hearing
 // its probes.
 TEST_F(EngineTest, ReloadKeepsAVirtualServerMovedInTheFileAsItRuns) {
-  auto e = Make();
-  ASSERT_TRUE(e->Start(Config({Vs()})));
-  prober_.healthy["10.0.1.2:8080"] = false;
-  timers_.Advance(seconds(1));
-  ASSERT_EQ(Pool().count("10.0.1.2:8080"), 0u);
-  scripts_.FinishAll();
+  std::unique_ptr<control::Engine> e;
+  ASSERT_NO_FATAL_FAILURE(StartWithSecondServerDown(e));
   const size_t applies_before = kernel_.applies.size();
   const size_t scripts_before = scripts_.started.size();
 
