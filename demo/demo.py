@@ -13,8 +13,13 @@ Each load balancer runs in a PID namespace of its own, so its `killall` sees its
 HAProxy only. The demo kills HAProxy on the master (the VIP moves: 101 < 102), starts it
 again (the VIP comes back: 103 > 102), then kills the whole master node.
 
-Everything it creates is removed when it ends, also on Ctrl-C. With VIGIL_DEMO_KEEP=1 the
-directory of configurations and logs is kept (its path is printed).
+Every step checks what it shows: who holds the VIP, each node's state and priority, and
+that every request was answered, by both web servers, through the load balancer that holds
+the VIP. A check that fails ends the demo with "demo check failed: ..." and exit status 1
+(`make test` runs the demo: tests/lab/test_demo.py).
+
+Everything it creates is removed when it ends, also on Ctrl-C (exit status 130). With
+VIGIL_DEMO_KEEP=1 the directory of configurations and logs is kept (its path is printed).
 """
 import json
 import os
@@ -91,6 +96,10 @@ CLIENT = textwrap.dedent("""\
     """)
 
 
+class DemoCheckFailed(Exception):
+    """A step did not show what the demo says it shows."""
+
+
 def say(text):
     print(f"\n\033[1m== {text}\033[0m", flush=True)
 
@@ -105,9 +114,15 @@ def requests(client, count, port=80):
     return tally
 
 
-def both_paths(client):
-    requests(client, 6, 80)
-    requests(client, 6, HAPROXY_PORT)
+def both_paths(client, via):
+    """Sends requests through both paths and checks that each was answered, by both web
+    servers in turn, HAProxy's on ``via`` (the load balancer holding the VIP)."""
+    webs = ("web1", "web2")
+    for port, want in ((80, webs), (HAPROXY_PORT, tuple(f"{w}@{via}" for w in webs))):
+        tally = requests(client, 6, port)
+        if sorted(tally) != sorted(want):
+            raise DemoCheckFailed(f"requests to port {port} answered by {tally}, "
+                                  f"expected only and all of {', '.join(want)}")
 
 
 def wait_vip(lb, t0):
@@ -182,7 +197,7 @@ def main():
 
         say("The client sends requests through the VIP: the kernel's virtual server (port 80, "
             "round robin) and HAProxy (port 8000)")
-        both_paths(client)
+        both_paths(client, "lb1")
 
         say("Killing HAProxy on lb1: `killall haproxy` in lb1's PID namespace")
         t0 = time.monotonic()
@@ -193,7 +208,7 @@ def main():
         lablib.wait_until(lambda: priority_of(lbs[0]) == ("BACKUP", 101), timeout=10,
                           message="lb1 to be BACKUP at 101")
         print(f"   lb1: {priority_of(lbs[0])}, lb2: {priority_of(lbs[1])}")
-        both_paths(client)
+        both_paths(client, "lb2")
 
         say("Starting HAProxy on lb1 again")
         t0 = time.monotonic()
@@ -203,7 +218,7 @@ def main():
         lablib.wait_until(lambda: priority_of(lbs[1]) == ("BACKUP", 102), timeout=10,
                           message="lb2 to be BACKUP again")
         print(f"   lb1: {priority_of(lbs[0])}, lb2: {priority_of(lbs[1])}")
-        both_paths(client)
+        both_paths(client, "lb1")
 
         say("Killing the whole master: SIGKILL to lb1's vigild (HAProxy dies with its "
             "namespace), and its link goes down")
@@ -217,7 +232,7 @@ def main():
         print(textwrap.indent(vigilctl(lbs[1], "instances"), "   "))
 
         say("The client keeps going: the traffic now flows through lb2")
-        both_paths(client)
+        both_paths(client, "lb2")
         if KEEP:
             say(f"Done: removing every namespace and process; configs and logs stay in {w}")
         else:
@@ -231,3 +246,6 @@ if __name__ == "__main__":
     except KeyboardInterrupt:
         print("\ninterrupted: the lab was removed")
         sys.exit(130)
+    except (DemoCheckFailed, lablib.WaitTimeout) as e:
+        print(f"\ndemo check failed: {e} (the lab was removed)", flush=True)
+        sys.exit(1)
