@@ -45,8 +45,9 @@ std::optional<InterfaceChange> InterfaceTable::Apply(const LinkChanged& event,
     if (l.ifindex != event.ifindex) l = LinkInfo{};
     l.ifindex = event.ifindex;
     l.name = event.name;
-    l.flags = (l.flags & ~uint32_t{IFF_UP | IFF_RUNNING}) | (event.up ? IFF_UP : 0) |
+    l.flags = (event.flags & ~uint32_t{IFF_UP | IFF_RUNNING}) | (event.up ? IFF_UP : 0) |
               (event.running ? IFF_RUNNING : 0);
+    l.master_ifindex = event.master_ifindex;
     c.ifindex = l.ifindex;
     c.usable = UsableLink(&l);
   }

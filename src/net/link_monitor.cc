@@ -12,8 +12,13 @@ std::optional<LinkEvent> DecodeLinkEvent(const nlmsghdr& message) {
     case RTM_DELLINK: {
       auto link = DecodeLink(message);
       if (!link) return std::nullopt;
-      return LinkChanged{link->ifindex, link->name, link->up(), link->running(),
-                         message.nlmsg_type == RTM_DELLINK};
+      return LinkChanged{.ifindex = link->ifindex,
+                         .name = link->name,
+                         .up = link->up(),
+                         .running = link->running(),
+                         .removed = message.nlmsg_type == RTM_DELLINK,
+                         .flags = link->flags,
+                         .master_ifindex = link->master_ifindex};
     }
     case RTM_NEWADDR:
     case RTM_DELADDR: {

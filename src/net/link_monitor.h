@@ -22,6 +22,8 @@ struct LinkChanged {
   bool up = false;       // IFF_UP
   bool running = false;  // IFF_RUNNING
   bool removed = false;  // RTM_DELLINK
+  std::uint32_t flags = 0;  // every IFF_* flag (IFF_NOARP, ...), IFF_UP / IFF_RUNNING included
+  int master_ifindex = 0;   // IFLA_MASTER (a VRF, bridge or bond it is enslaved to), 0 if none
   friend bool operator==(const LinkChanged&, const LinkChanged&) = default;
 };
 

@@ -823,7 +823,8 @@ class EngineImpl final : public control::Engine {
   // Sends `count` rounds of gratuitous ARP (IPv4) / unsolicited NA (IPv6) for `vips` as
   // keepalived does: each out of the interface its VIP is on, from that interface's MAC,
   // paced as its base interface (a VMAC's or ipvlan's parent) is (vrrp_garp_interval,
-  // vrrp_gna_interval, garp_group). A VIP whose interface is missing has none.
+  // vrrp_gna_interval, garp_group). A VIP whose interface is missing has none, nor one whose
+  // base interface is flagged NOARP; an NA has the Router flag when the base forwards IPv6.
   void SendGratuitousFor(Instance& in, const std::vector<VipSpec>& vips, uint32_t count) {
     std::vector<GratuitousItem> items;
     for (const auto& v : vips) {
@@ -840,6 +841,17 @@ class EngineImpl final : public control::Engine {
         if (idx != in.io.vmac_ifindex() && parent &&
             (link->kind == "macvlan" || link->kind == "ipvlan"))
           base = parent->name;
+      }
+      if (const net::LinkInfo* base_link = links_.Find(base)) {
+        const AnnounceRule rule = ReadAnnounceRule(*base_link, sysctl_root_);
+        if (!rule.send) {
+          const char* what = v.prefix.address.is_v4() ? "ARP" : "NA";
+          log::Debug(in.spec.name + ": no gratuitous " + what + " for " +
+                     v.prefix.address.ToString() + ": " + base +
+                     " is flagged NOARP (as keepalived)");
+          continue;
+        }
+        item.router = rule.router;
       }
       item.pacing = PacingFor(spec_, base, /*arp=*/v.prefix.address.is_v4());
       items.push_back(std::move(item));

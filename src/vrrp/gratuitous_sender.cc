@@ -1,7 +1,9 @@
 #include "vrrp/gratuitous_sender.h"
 
+#include <net/if.h>
 #include <netinet/in.h>
 
+#include <charconv>
 #include <cstring>
 
 #include <asio.hpp>
@@ -32,6 +34,28 @@ std::vector<PacingSchedule::Slot> PacingSchedule::TakeRounds(
   return out;
 }
 
+std::vector<uint8_t> GratuitousFrame(const GratuitousItem& item) {
+  if (item.address.is_v4()) {
+    in_addr a{};
+    std::memcpy(&a, item.address.bytes().data(), 4);
+    return net::BuildGratuitousArp(item.mac, a);
+  }
+  in6_addr a{};
+  std::memcpy(&a, item.address.bytes().data(), 16);
+  return net::BuildUnsolicitedNa(item.mac, a, item.router);
+}
+
+AnnounceRule ReadAnnounceRule(const net::LinkInfo& base, const net::Sysctl& sysctl) {
+  AnnounceRule rule;
+  rule.send = (base.flags & IFF_NOARP) == 0;
+  if (auto v = sysctl.Read("net/ipv6/conf/" + base.name + "/forwarding"); v) {
+    int forwarding = 0;
+    const auto [end, ec] = std::from_chars(v->data(), v->data() + v->size(), forwarding);
+    rule.router = ec == std::errc() && end == v->data() + v->size() && forwarding != 0;
+  }
+  return rule;
+}
+
 struct GratuitousSender::Pending {
   explicit Pending(asio::io_context& io, PacingSchedule::TimePoint at) : timer(io, at) {}
   asio::steady_timer timer;
@@ -60,17 +84,7 @@ void GratuitousSender::Send(const std::string& who, std::span<const GratuitousIt
   for (const PacingSchedule::Slot& slot : schedule_.TakeRounds(items, count, now)) {
     const GratuitousItem& item = items[slot.item];
     const bool v4 = item.address.is_v4();
-    std::vector<uint8_t> frame;
-    if (v4) {
-      in_addr a{};
-      std::memcpy(&a, item.address.bytes().data(), 4);
-      frame = net::BuildGratuitousArp(item.mac, a);
-    } else {
-      in6_addr a{};
-      std::memcpy(&a, item.address.bytes().data(), 16);
-      frame = net::BuildUnsolicitedNa(item.mac, a, /*router=*/false);
-    }
-    Queue(who, item.ifindex, slot.at, now, std::move(frame),
+    Queue(who, item.ifindex, slot.at, now, GratuitousFrame(item),
           std::string(v4 ? "ARP" : "NA") + " for " + item.address.ToString());
   }
 }

@@ -19,6 +19,7 @@
 #include "base/error.h"
 #include "net/packet_socket.h"
 #include "net/rtnetlink.h"
+#include "net/sysctl.h"
 #include "vrrp/instance_spec.h"
 
 namespace asio {
@@ -35,7 +36,24 @@ struct GratuitousItem {
   int ifindex = 0;
   net::MacAddress mac{};
   GarpPacing pacing;
+  bool router = false;  // an NA's Router flag (AnnounceRule::router of its base interface)
 };
+
+// Returns the frame that announces `item`: a gratuitous ARP for an IPv4 address, an
+// unsolicited NA (Router flag iff `item.router`) for an IPv6 one. Pure.
+std::vector<uint8_t> GratuitousFrame(const GratuitousItem& item);
+
+// What keepalived reads of a VIP's base interface (a VMAC's or ipvlan's parent, else the
+// VIP's own) each time it announces the VIP.
+struct AnnounceRule {
+  bool send = true;     // false when the interface is flagged NOARP: neither ARP nor NA
+  bool router = false;  // it forwards IPv6: the NAs carry the Router flag
+  friend bool operator==(const AnnounceRule&, const AnnounceRule&) = default;
+};
+// Returns the rule for base interface `base`: IFF_NOARP from its flags, IPv6 forwarding
+// from net/ipv6/conf/<name>/forwarding through `sysctl` (on when it reads a number other
+// than 0; off when it cannot be read).
+AnnounceRule ReadAnnounceRule(const net::LinkInfo& base, const net::Sysctl& sysctl);
 
 // When each message of a pacing may leave: at once while its pacing is free (or when it is
 // unpaced), else one interval after the message queued before it. Pure.

@@ -44,6 +44,22 @@ TEST(InterfaceTableTest, ReplaceReportsEveryNameThatChanged) {
   EXPECT_EQ(t.Find("eth0"), nullptr);
 }
 
+// A notification carries every flag and the master: `ip link set eth0 arp off` and
+// enslaving eth0 to a VRF show in the table without a change of usability.
+TEST(InterfaceTableTest, NotificationsReplaceFlagsAndMaster) {
+  InterfaceTable t;
+  t.Replace({Link(5, "eth0", kUpRunning | IFF_BROADCAST)});
+  LinkChanged noarp{5, "eth0", true, true, false, kUpRunning | IFF_NOARP, 0};
+  EXPECT_FALSE(t.Apply(noarp));
+  EXPECT_EQ(t.Find("eth0")->flags, kUpRunning | IFF_NOARP);
+  LinkChanged enslaved{5, "eth0", true, true, false, kUpRunning | IFF_BROADCAST, 9};
+  EXPECT_FALSE(t.Apply(enslaved));
+  EXPECT_EQ(t.Find("eth0")->flags, kUpRunning | IFF_BROADCAST);
+  EXPECT_EQ(t.Find("eth0")->master_ifindex, 9);
+  EXPECT_FALSE(t.Apply(Event(5, "eth0", true, true)));
+  EXPECT_EQ(t.Find("eth0")->master_ifindex, 0);
+}
+
 TEST(InterfaceTableTest, DeletedAndRecreatedInterfaceIsFollowedByName) {
   InterfaceTable t;
   t.Replace({Link(5, "vlan9")});

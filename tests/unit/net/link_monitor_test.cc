@@ -41,21 +41,23 @@ TEST(LinkMonitorDecodeTest, NewLinkBecomesLinkChanged) {
   Bytes m = LinkNotification(RTM_NEWLINK, IFF_UP | IFF_RUNNING | IFF_BROADCAST);
   auto events = DecodeLinkEvents(m);
   ASSERT_EQ(events.size(), 1u);
-  EXPECT_EQ(std::get<LinkChanged>(events[0]), (LinkChanged{5, "eth1", true, true, false}));
+  EXPECT_EQ(std::get<LinkChanged>(events[0]),
+            (LinkChanged{5, "eth1", true, true, false, IFF_UP | IFF_RUNNING | IFF_BROADCAST, 0}));
 }
 
 TEST(LinkMonitorDecodeTest, UpButNotRunningIsReported) {
   Bytes m = LinkNotification(RTM_NEWLINK, IFF_UP);
   auto events = DecodeLinkEvents(m);
   ASSERT_EQ(events.size(), 1u);
-  EXPECT_EQ(std::get<LinkChanged>(events[0]), (LinkChanged{5, "eth1", true, false, false}));
+  EXPECT_EQ(std::get<LinkChanged>(events[0]),
+            (LinkChanged{5, "eth1", true, false, false, IFF_UP, 0}));
 }
 
 TEST(LinkMonitorDecodeTest, DelLinkIsMarkedRemoved) {
   Bytes m = LinkNotification(RTM_DELLINK, 0);
   auto events = DecodeLinkEvents(m);
   ASSERT_EQ(events.size(), 1u);
-  EXPECT_EQ(std::get<LinkChanged>(events[0]), (LinkChanged{5, "eth1", false, false, true}));
+  EXPECT_EQ(std::get<LinkChanged>(events[0]), (LinkChanged{5, "eth1", false, false, true, 0, 0}));
 }
 
 TEST(LinkMonitorDecodeTest, AddressEventsCarryFamilyAddressAndPrefix) {

@@ -3,6 +3,10 @@
 #include <asio.hpp>
 #include <gtest/gtest.h>
 
+#include <net/if.h>
+
+#include <filesystem>
+#include <fstream>
 #include <ostream>
 #include <vector>
 
@@ -149,6 +153,91 @@ TEST(PacingScheduleTest, AGarpGroupPacesItsInterfacesOrLeavesThemUnpaced) {
   // Without the group, the global interval paces them.
   replaces.garp_groups.clear();
   EXPECT_EQ(rounds(replaces)[1], (Slot{1, kT0 + milliseconds(300)}));
+}
+
+}  // namespace
+}  // namespace vigil::vrrp
+
+namespace vigil::vrrp {
+namespace {
+
+// An NA for fd00:99::100 from 00:00:5e:00:02:33 as scapy builds it (net/arp_ndisc_test.cc):
+// flags byte 58 and checksum bytes 56-57 depend on the Router flag.
+std::vector<uint8_t> ExpectedNa(uint8_t checksum_high, uint8_t flags) {
+  return {
+      0x33, 0x33, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x5e, 0x00, 0x02, 0x33, 0x86, 0xdd,
+      0x60, 0x00, 0x00, 0x00, 0x00, 0x20, 0x3a, 0xff, 0xfd, 0x00, 0x00, 0x99, 0x00, 0x00,
+      0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x01, 0x00, 0xff, 0x02, 0x00, 0x00,
+      0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x01, 0x88, 0x00,
+      checksum_high, 0x38, flags, 0x00, 0x00, 0x00, 0xfd, 0x00, 0x00, 0x99, 0x00, 0x00, 0x00,
+      0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x01, 0x00, 0x02, 0x01, 0x00, 0x00, 0x5e,
+      0x00, 0x02, 0x33,
+  };
+}
+
+GratuitousItem Na(bool router) {
+  GratuitousItem item;
+  item.address = model::IpPrefix::Parse("fd00:99::100")->address;
+  item.ifindex = 2;
+  item.mac = {0x00, 0x00, 0x5e, 0x00, 0x02, 0x33};
+  item.router = router;
+  return item;
+}
+
+TEST(GratuitousFrameTest, AnNaCarriesTheRouterFlagOfItsItem) {
+  EXPECT_EQ(GratuitousFrame(Na(false)), ExpectedNa(0xf9, 0x20));  // O
+  EXPECT_EQ(GratuitousFrame(Na(true)), ExpectedNa(0x79, 0xa0));   // R and O
+}
+
+TEST(GratuitousFrameTest, AnArpHasNoRouterFlag) {
+  GratuitousItem item = Na(true);
+  item.address = model::IpPrefix::Parse("10.99.1.100")->address;
+  const std::vector<uint8_t> expected = {
+      0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x00, 0x00, 0x5e, 0x00, 0x02, 0x33, 0x08, 0x06,
+      0x00, 0x01, 0x08, 0x00, 0x06, 0x04, 0x00, 0x01, 0x00, 0x00, 0x5e, 0x00, 0x02, 0x33,
+      0x0a, 0x63, 0x01, 0x64, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x0a, 0x63, 0x01, 0x64,
+  };
+  EXPECT_EQ(GratuitousFrame(item), expected);
+}
+
+// A fake /proc/sys with net/ipv6/conf/<if>/forwarding for eth0 ("1"), eth1 ("0") and eth2
+// ("2": any number but 0 is on); eth3 has none.
+class AnnounceRuleTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/vigil_announce_XXXXXX";
+    ASSERT_NE(::mkdtemp(tmpl), nullptr);
+    root_ = tmpl;
+    for (auto [name, value] : {std::pair{"eth0", "1\n"}, {"eth1", "0\n"}, {"eth2", "2\n"}}) {
+      const std::string dir = root_ + "/net/ipv6/conf/" + name;
+      std::filesystem::create_directories(dir);
+      std::ofstream(dir + "/forwarding") << value;
+    }
+  }
+  void TearDown() override { std::filesystem::remove_all(root_); }
+
+  AnnounceRule Read(const char* name, uint32_t flags) const {
+    net::LinkInfo link;
+    link.name = name;
+    link.flags = flags;
+    return ReadAnnounceRule(link, net::Sysctl(root_));
+  }
+
+  std::string root_;
+};
+
+TEST_F(AnnounceRuleTest, IPv6ForwardingSetsTheRouterFlag) {
+  const uint32_t up = IFF_UP | IFF_RUNNING | IFF_BROADCAST | IFF_MULTICAST;
+  EXPECT_EQ(Read("eth0", up), (AnnounceRule{.send = true, .router = true}));
+  EXPECT_EQ(Read("eth1", up), (AnnounceRule{.send = true, .router = false}));
+  EXPECT_EQ(Read("eth2", up), (AnnounceRule{.send = true, .router = true}));
+  EXPECT_EQ(Read("eth3", up), (AnnounceRule{.send = true, .router = false}));
+}
+
+TEST_F(AnnounceRuleTest, ANoarpInterfaceAnnouncesNothing) {
+  EXPECT_FALSE(Read("eth0", IFF_UP | IFF_NOARP).send);
+  EXPECT_FALSE(Read("eth1", IFF_UP | IFF_NOARP).send);
+  EXPECT_TRUE(Read("eth1", IFF_UP).send);
 }
 
 }  // namespace
