@@ -13,12 +13,19 @@ Loaded LoadConfig(const std::string& path, const PreprocessOptions& options, Fil
                   const SystemInfo* system, SystemPass pass,
                   const BeforeSystemPass& before_system) {
   Loaded out;
-  // Each stage consumes the one before it as it goes (lines into the tree, the tree's
-  // blocks into the model): a large configuration is never whole in memory twice.
-  std::vector<Line> lines = Preprocess(path, fs, options, out.files, out.diags);
-  if (out.diags.HasFatal() && lines.empty()) return out;
-  Tree tree = ParseTree(std::move(lines), out.diags);
-  std::vector<Line>().swap(lines);  // its emptied lines go before the model is built
+  // Each stage consumes the one before it as it goes (the parser reads lines as the
+  // preprocessor makes them, the builder frees the tree's blocks as it builds them): a
+  // large configuration is never whole in memory twice. The parser's diagnostics follow
+  // the preprocessor's, as when one stage ran after the other.
+  Tree tree;
+  {
+    LineReader reader(path, fs, options, out.files, out.diags);
+    size_t lines = 0;
+    Diagnostics parse_diags;
+    tree = ParseTree([&](Line& line) { return reader.Next(line) && ++lines; }, parse_diags);
+    if (out.diags.HasFatal() && lines == 0) return out;
+    for (const Diagnostic& d : parse_diags.all()) out.diags.Add(d);
+  }
   out.config = Build(std::move(tree), out.diags);
   if (before_system && !before_system(out)) return out;
   if (system == nullptr || pass == SystemPass::kNone) return out;

@@ -1,5 +1,6 @@
 #include "config/parser.h"
 
+#include <deque>
 #include <iterator>
 #include <span>
 #include <string>
@@ -19,77 +20,82 @@ struct Segment {
   const Token& first() const { return tokens.front(); }
 };
 
-// Returns the segment of a line that is a brace alone or words without a brace.
-Segment WholeLine(const Line& line, size_t n) {
-  const Token& t = line.front();
-  const Segment::Kind kind = line.size() == 1 && t.IsOpen()    ? Segment::Kind::kOpen
-                             : line.size() == 1 && t.IsClose() ? Segment::Kind::kClose
-                                                               : Segment::Kind::kWords;
-  return {kind, std::span(line), n};
-}
-
-// Returns true iff every line of `lines` is one segment: a brace alone, or words without
-// a brace (as Preprocess makes them).
-bool OneSegmentEach(const std::vector<Line>& lines) {
-  for (const Line& line : lines) {
-    if (line.size() == 1) continue;
-    for (const Token& t : line)
-      if (t.IsOpen() || t.IsClose()) return false;
-  }
-  return true;
-}
-
-// Returns the segments of `lines`, split at every brace.
-std::vector<Segment> Split(const std::vector<Line>& lines) {
-  std::vector<Segment> out;
-  out.reserve(lines.size());  // at least one segment a line
-  for (size_t n = 0; n < lines.size(); ++n) {
-    const Line& line = lines[n];
-    size_t start = 0;
-    for (size_t i = 0; i <= line.size(); ++i) {
-      const bool brace = i < line.size() && (line[i].IsOpen() || line[i].IsClose());
-      if (i == line.size() || brace) {
-        if (i > start)
-          out.push_back({Segment::Kind::kWords, std::span(line).subspan(start, i - start), n});
-        if (brace) {
-          out.push_back({line[i].IsOpen() ? Segment::Kind::kOpen : Segment::Kind::kClose,
-                         std::span(line).subspan(i, 1), n});
-        }
-        start = i + 1;
+// Appends the segments of `line` (line number `n`) to `out`, split at every brace.
+void Split(const Line& line, size_t n, std::deque<Segment>& out) {
+  size_t start = 0;
+  for (size_t i = 0; i <= line.size(); ++i) {
+    const bool brace = i < line.size() && (line[i].IsOpen() || line[i].IsClose());
+    if (i == line.size() || brace) {
+      if (i > start)
+        out.push_back({Segment::Kind::kWords, std::span(line).subspan(start, i - start), n});
+      if (brace) {
+        out.push_back({line[i].IsOpen() ? Segment::Kind::kOpen : Segment::Kind::kClose,
+                       std::span(line).subspan(i, 1), n});
       }
+      start = i + 1;
     }
   }
-  return out;
 }
 
-// The segments of the lines, in order. When each line is one segment (nearly always:
-// Preprocess splits lines at braces) they are read from the lines as needed instead of
-// being listed (a list of them is 40 bytes a line, 13 MB at 37,000 real servers).
+// The segments of the lines `next` gives, numbered from 0, read as they are asked for.
+// Only the lines from the last Release on are held: the parser never looks back, and a
+// large configuration's lines are never all in memory.
 class Segments {
  public:
-  explicit Segments(const std::vector<Line>& lines)
-      : lines_(lines), direct_(OneSegmentEach(lines)) {
-    if (!direct_) split_ = Split(lines);
+  explicit Segments(const NextLine& next) : next_(next) {}
+
+  // Returns true iff there is a segment `i` (reading lines up to it).
+  bool Has(size_t i) {
+    while (i >= first_ + segments_.size() && !ended_) Read();
+    return i < first_ + segments_.size();
   }
-  size_t size() const { return direct_ ? lines_.size() : split_.size(); }
-  Segment operator[](size_t i) const { return direct_ ? WholeLine(lines_[i], i) : split_[i]; }
+  // Returns segment `i`; Has(i) must be true. The reference lasts until it is released.
+  const Segment& operator[](size_t i) {
+    Has(i);
+    return segments_[i - first_];
+  }
+  // Returns the number of the last segment; only once Has has returned false.
+  size_t Last() const { return first_ + segments_.size() - 1; }
+  // Frees the lines before line `line` and their segments.
+  void Release(size_t line) {
+    while (!segments_.empty() && segments_.front().line < line) {
+      segments_.pop_front();
+      ++first_;
+    }
+    while (first_line_ < line && !lines_.empty()) {
+      lines_.pop_front();
+      ++first_line_;
+    }
+  }
 
  private:
-  const std::vector<Line>& lines_;
-  bool direct_;
-  std::vector<Segment> split_;
+  void Read() {
+    Line line;
+    if (!next_(line)) {
+      ended_ = true;
+      return;
+    }
+    const size_t n = first_line_ + lines_.size();
+    lines_.push_back(std::move(line));  // a deque: the spans into earlier lines stay valid
+    Split(lines_.back(), n, segments_);
+  }
+
+  const NextLine& next_;
+  std::deque<Line> lines_;  // from line first_line_ on
+  size_t first_line_ = 0;
+  std::deque<Segment> segments_;  // from segment first_ on
+  size_t first_ = 0;
+  bool ended_ = false;
 };
 
 class Parser {
  public:
-  // With `consume`, the tokens move into the tree and each line is freed once read.
-  Parser(const std::vector<Line>& lines, std::vector<Line>* consume, const BlockSchema& root,
-         Diagnostics& diags)
-      : segments_(lines), consume_(consume), root_(root), diags_(diags) {}
+  Parser(const NextLine& next, const BlockSchema& root, Diagnostics& diags)
+      : segments_(next), root_(root), diags_(diags) {}
 
   Tree Run() {
-    for (size_t i = 0; i < segments_.size(); ++i) {
-      Release(segments_[i].line);
+    for (size_t i = 0; segments_.Has(i); ++i) {
+      segments_.Release(segments_[i].line);
       const Segment& s = segments_[i];
       switch (s.kind) {
         case Segment::Kind::kWords:
@@ -123,24 +129,13 @@ class Parser {
     size_t first_child;  // where its children start in done_
   };
 
-  bool NextIsOpen(size_t i) const {
-    return i + 1 < segments_.size() && segments_[i + 1].kind == Segment::Kind::kOpen;
+  bool NextIsOpen(size_t i) {
+    return segments_.Has(i + 1) && segments_[i + 1].kind == Segment::Kind::kOpen;
   }
 
-  // Frees the lines before line `first` (consuming only): no segment before it is read again.
-  void Release(size_t first) {
-    if (consume_ == nullptr) return;
-    for (; released_ < first; ++released_) Line().swap((*consume_)[released_]);
-  }
-
-  Node MakeNode(const Segment& s) const {
+  static Node MakeNode(const Segment& s) {
     Node n;
-    if (consume_ == nullptr) {
-      n.keyword = s.tokens.front();
-      n.args.assign(s.tokens.begin() + 1, s.tokens.end());
-      return n;
-    }
-    // The segment's tokens are those of a line this parser owns: take them.
+    // The segment's tokens are those of a line the parser holds: take them.
     auto* first = const_cast<Token*>(s.tokens.data());
     n.keyword = std::move(first[0]);
     n.args.reserve(s.tokens.size() - 1);
@@ -233,7 +228,7 @@ class Parser {
     }
     diags_.Error(node.keyword.loc, "missing '{' after '" + node.keyword.text + "'");
     node.block_loc = node.keyword.loc;
-    if (i + 1 < segments_.size())
+    if (segments_.Has(i + 1))
       Open(std::move(node), spec, scope);
     else
       Append(std::move(node));
@@ -245,7 +240,7 @@ class Parser {
   size_t Skip(size_t open, std::string_view owner) {
     size_t depth = 0;
     bool reported = false;
-    for (size_t i = open; i < segments_.size(); ++i) {
+    for (size_t i = open; segments_.Has(i); ++i) {
       const Segment& s = segments_[i];
       if (s.kind == Segment::Kind::kOpen) {
         if (++depth > kMaxNesting && !reported) {
@@ -262,12 +257,10 @@ class Parser {
       diags_.Error(loc, "missing '}' for block opened here");
     else
       diags_.Error(loc, "missing '}' for block '" + std::string(owner) + "' opened here");
-    return segments_.size() - 1;
+    return segments_.Last();
   }
 
   Segments segments_;
-  std::vector<Line>* consume_;
-  size_t released_ = 0;
   const BlockSchema& root_;
   Diagnostics& diags_;
   std::vector<Frame> stack_;
@@ -277,12 +270,30 @@ class Parser {
 
 }  // namespace
 
+Tree ParseTree(const NextLine& next, const BlockSchema& schema, Diagnostics& diags) {
+  return Parser(next, schema, diags).Run();
+}
+
+Tree ParseTree(const NextLine& next, Diagnostics& diags) {
+  return ParseTree(next, RootSchema(), diags);
+}
+
 Tree ParseTree(const std::vector<Line>& lines, const BlockSchema& schema, Diagnostics& diags) {
-  return Parser(lines, nullptr, schema, diags).Run();
+  size_t n = 0;
+  return ParseTree([&](Line& line) {
+    if (n == lines.size()) return false;
+    line = lines[n++];
+    return true;
+  }, schema, diags);
 }
 
 Tree ParseTree(std::vector<Line>&& lines, Diagnostics& diags) {
-  Tree tree = Parser(lines, &lines, RootSchema(), diags).Run();
+  size_t n = 0;
+  Tree tree = ParseTree([&](Line& line) {
+    if (n == lines.size()) return false;
+    line = std::move(lines[n++]);
+    return true;
+  }, RootSchema(), diags);
   lines.clear();
   return tree;
 }

@@ -2,6 +2,7 @@
 #ifndef VIGIL_CONFIG_PARSER_H_
 #define VIGIL_CONFIG_PARSER_H_
 
+#include <functional>
 #include <vector>
 
 #include "config/diagnostics.h"
@@ -42,10 +43,17 @@ namespace vigil::config {
 // In a list block (BlockKind::kList) every statement becomes a child Node kept verbatim
 // (first word as `keyword`), without schema checks.
 Tree ParseTree(const std::vector<Line>& lines, Diagnostics& diags);
-// The same, taking the lines' tokens into the tree and freeing each line once it is read
-// (at no point are a large configuration's lines and tree both whole in memory).
+// The same, taking the lines' tokens into the tree and freeing each line once it is read.
 Tree ParseTree(std::vector<Line>&& lines, Diagnostics& diags);
 Tree ParseTree(const std::vector<Line>& lines, const BlockSchema& schema, Diagnostics& diags);
+
+// Moves the next line into its argument; returns false at the end of the input.
+using NextLine = std::function<bool(Line&)>;
+// The same, reading the lines from `next` as the parse needs them (one statement ahead, or
+// to the end of a block it skips) and freeing each once read: with LineReader's lines, a
+// large configuration's lines are never all in memory, nor beside the whole tree.
+Tree ParseTree(const NextLine& next, Diagnostics& diags);
+Tree ParseTree(const NextLine& next, const BlockSchema& schema, Diagnostics& diags);
 
 // The deepest brace nesting accepted inside skipped text.
 inline constexpr size_t kMaxNesting = 64;

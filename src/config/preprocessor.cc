@@ -5,6 +5,7 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
+#include <deque>
 #include <map>
 #include <random>
 #include <set>
@@ -201,25 +202,34 @@ class Engine {
     defs_["_BANG"] = Def{"!", false, Builtin::kBang, false};
   }
 
-  std::vector<Line> Run(const std::string& path) {
+  // Reads the top-level file; false (with a fatal diagnostic) if it cannot be read.
+  bool Start(const std::string& path) {
     Result<std::string> text = fs_.ReadFile(path);
     if (!text) {
       diags_.Fatal(SourceLoc{},
                    "cannot read configuration file '" + path + "': " + ErrorText(text.error()),
                    Grade::kCannotRun);
-      return {};
+      return false;
     }
     if (fs_.Executable(path)) {
       diags_.Fatal(SourceLoc{}, "configuration file '" + path + "' is executable: " +
                                     kNotExecutable, Grade::kCannotRun);
-      return {};
+      return false;
     }
     PushFile(path, std::move(*text), include_check_);
-    while (!stack_.empty() && !aborted_) {
+    return true;
+  }
+
+  // Moves the next logical line into `line`, reading as far as it takes; false at the end.
+  bool NextLine(Line& line) {
+    while (out_.empty() && !stack_.empty() && !aborted_) {
       std::optional<WorkLine> w = Next();
       if (w) Handle(std::move(*w));
     }
-    return std::move(out_);
+    if (out_.empty()) return false;
+    line = std::move(out_.front());
+    out_.pop_front();
+    return true;
   }
 
  private:
@@ -248,12 +258,6 @@ class Engine {
 
   void PushFile(const std::string& path, std::string text, unsigned saved_include_check) {
     std::string canonical = fs_.Canonical(path);
-    // About one logical line per physical line, plus one per brace split off: out_ is
-    // sized for the file instead of growing (and moving every line) as it fills.
-    const size_t need = out_.size() +
-                        static_cast<size_t>(std::count(text.begin(), text.end(), '\n')) +
-                        static_cast<size_t>(std::count(text.begin(), text.end(), '{'));
-    if (need > out_.capacity()) out_.reserve(std::max(need, 2 * out_.capacity()));
     uint32_t id = files_.Add(path, std::move(text));
     FileInfo info;
     info.path = path;
@@ -1251,7 +1255,7 @@ class Engine {
   QuoteMode mode_;
 
   std::vector<Source> stack_;
-  std::vector<Line> out_;
+  std::deque<Line> out_;  // lines made and not yet taken (those of one physical line)
   std::unordered_map<uint32_t, FileInfo> file_info_;
   std::unordered_map<std::string, Def> defs_;
   // Definitions skipped by an @ID prefix: name -> "@low, @high".
@@ -1271,11 +1275,28 @@ class Engine {
 
 }  // namespace
 
+struct LineReader::Impl : Engine {
+  using Engine::Engine;
+  bool started = false;
+};
+
+LineReader::LineReader(const std::string& path, FileSystem& fs,
+                       const PreprocessOptions& options, SourceFiles& files, Diagnostics& diags)
+    : impl_(std::make_unique<Impl>(fs, options, files, diags)) {
+  impl_->started = impl_->Start(path);
+}
+
+LineReader::~LineReader() = default;
+
+bool LineReader::Next(Line& line) { return impl_->started && impl_->NextLine(line); }
+
 std::vector<Line> Preprocess(const std::string& path, FileSystem& fs,
                              const PreprocessOptions& options, SourceFiles& files,
                              Diagnostics& diags) {
-  Engine engine(fs, options, files, diags);
-  return engine.Run(path);
+  LineReader reader(path, fs, options, files, diags);
+  std::vector<Line> out;
+  for (Line line; reader.Next(line);) out.push_back(std::move(line));
+  return out;
 }
 
 }  // namespace vigil::config

@@ -9,6 +9,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -52,6 +53,27 @@ struct PreprocessOptions {
 std::vector<Line> Preprocess(const std::string& path, FileSystem& fs,
                              const PreprocessOptions& options, SourceFiles& files,
                              Diagnostics& diags);
+
+// Preprocess one logical line at a time: each is made when it is asked for, so the lines of
+// a large configuration are never all in memory. The lines and diagnostics are those of
+// Preprocess, in the same order.
+class LineReader {
+ public:
+  // Reads `path` (a missing or unreadable file is fatal in `diags`, and there are no lines).
+  // `fs`, `options`, `files` and `diags` must outlive the reader.
+  LineReader(const std::string& path, FileSystem& fs, const PreprocessOptions& options,
+             SourceFiles& files, Diagnostics& diags);
+  ~LineReader();
+  LineReader(const LineReader&) = delete;
+  LineReader& operator=(const LineReader&) = delete;
+
+  // Moves the next logical line into `line`; returns false at the end of the input.
+  bool Next(Line& line);
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
 
 }  // namespace vigil::config
 

@@ -89,8 +89,9 @@ struct Parsed {
   std::string diags;
 };
 
-// Parses `text` both ways — from lines kept by the caller and from lines the parser takes
-// over and frees as it goes — and expects the same tree and diagnostics from each.
+// Parses `text` three ways — from lines kept by the caller, from lines the parser takes
+// over and frees as it goes, and from lines it asks for one at a time — and expects the
+// same tree and diagnostics from each.
 Parsed Parse(std::string_view text) {
   const std::vector<Line> lines = Lex(text);
   Diagnostics kept_diags;
@@ -101,6 +102,17 @@ Parsed Parse(std::string_view text) {
   EXPECT_TRUE(taken.empty());
   EXPECT_EQ(Render(t), Render(kept));
   EXPECT_EQ(Render(d), Render(kept_diags));
+  // And from lines read one at a time, as LoadConfig reads them from LineReader.
+  size_t next = 0;
+  Diagnostics read_diags;
+  Tree read = ParseTree([&](Line& line) {
+    if (next == lines.size()) return false;
+    line = lines[next++];
+    return true;
+  }, read_diags);
+  EXPECT_EQ(next, lines.size());
+  EXPECT_EQ(Render(read), Render(kept));
+  EXPECT_EQ(Render(read_diags), Render(kept_diags));
   return {Render(t), Render(d)};
 }
 

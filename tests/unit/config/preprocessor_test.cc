@@ -76,6 +76,33 @@ TEST_F(PreprocessorTest, SplitsLinesAtBracesLikeKeepalived) {
   EXPECT_EQ(Diags(), V{});
 }
 
+TEST_F(PreprocessorTest, LineReaderMakesEachLineWhenAskedFor) {
+  Add(kMain, "a { b }\nc \"d\n");
+  LineReader reader(kMain, fs_, options_, files_, diags_);
+  Line line;
+  ASSERT_TRUE(reader.Next(line));
+  EXPECT_EQ(line.at(0).text, "a");
+  EXPECT_EQ(Diags(), V{});  // line 2 is not read yet
+  for (const char* want : {"{", "b", "}"}) {
+    ASSERT_TRUE(reader.Next(line));
+    EXPECT_EQ(line.at(0).text, want);
+  }
+  EXPECT_EQ(Diags(), V{});
+  ASSERT_TRUE(reader.Next(line));
+  EXPECT_EQ(line.at(0).text, "c");
+  EXPECT_EQ(Diags(), (V{"error /etc/k/keepalived.conf:2:3: unterminated quote"}));
+  EXPECT_FALSE(reader.Next(line));
+  EXPECT_FALSE(reader.Next(line));
+}
+
+TEST_F(PreprocessorTest, LineReaderOfAMissingFileHasNoLines) {
+  LineReader reader(kMain, fs_, options_, files_, diags_);
+  Line line;
+  EXPECT_FALSE(reader.Next(line));
+  ASSERT_EQ(diags_.all().size(), 1u);
+  EXPECT_EQ(diags_.all()[0].severity, Severity::kFatal);
+}
+
 TEST_F(PreprocessorTest, SkipsCommentsBlankLinesAndCarriageReturns) {
   Add(kMain, "a\r\n\n   # c\nb ! x\n\tc\\#d \"e # f\"");
   EXPECT_EQ(Run(), (V{"a", "b", "c#d|e # f"}));
