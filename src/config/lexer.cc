@@ -193,9 +193,17 @@ bool Decomment(AnnotatedText& text) {
   const size_t n = s.size();
   size_t i = 0;
   while (i < n && IsBlank(s[i])) ++i;
+  if (s.find_first_of("\"\\#!", i) == std::string::npos) {
+    // Nothing to remove but the blanks around the text (nearly every line).
+    size_t len = n;
+    while (len > i && IsBlank(s[len - 1])) --len;
+    text.Truncate(len);
+    text.Erase(0, i);
+    return false;
+  }
 
   AnnotatedText out;
-  out.bytes.reserve(n - i);
+  out.Reserve(n - i);
   bool quote = false;
   bool cont = false;
   bool in_comment = false;

@@ -27,6 +27,11 @@ struct AnnotatedText {
   size_t size() const { return bytes.size(); }
   bool empty() const { return bytes.empty(); }
   void Append(char c, uint32_t col, uint32_t t);
+  void Reserve(size_t n) {
+    bytes.reserve(n);
+    column.reserve(n);
+    tag.reserve(n);
+  }
   void AppendRange(const AnnotatedText& from, size_t pos, size_t len);
   void Erase(size_t pos, size_t len);
   void Truncate(size_t len) { Erase(len, size() - len); }

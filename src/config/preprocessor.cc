@@ -164,11 +164,22 @@ struct ReversedText {
   std::vector<uint32_t> column;
   std::vector<uint32_t> tag;
 
+  // Holds `text`, in reverse, instead of what it held.
+  void Assign(const AnnotatedText& text) {
+    bytes.resize(text.size());
+    column.resize(text.size());
+    tag.resize(text.size());
+    std::reverse_copy(text.bytes.begin(), text.bytes.end(), bytes.begin());
+    std::reverse_copy(text.column.begin(), text.column.end(), column.begin());
+    std::reverse_copy(text.tag.begin(), text.tag.end(), tag.begin());
+  }
+
   size_t size() const { return bytes.size(); }
-  void Push(char c, uint32_t col, uint32_t t) {
-    bytes.push_back(c);
-    column.push_back(col);
-    tag.push_back(t);
+  // Puts `text` in front, each byte with column `col` and tag `t`.
+  void PushFront(std::string_view text, uint32_t col, uint32_t t) {
+    bytes.append(text.rbegin(), text.rend());
+    column.insert(column.end(), text.size(), col);
+    tag.insert(tag.end(), text.size(), t);
   }
   void Pop(size_t n) {
     bytes.resize(bytes.size() - n);
@@ -179,10 +190,23 @@ struct ReversedText {
   int At(size_t k) const {
     return k < bytes.size() ? static_cast<unsigned char>(bytes[bytes.size() - 1 - k]) : -1;
   }
-  // Moves the front byte to the end of `out`.
-  void MoveFrontTo(AnnotatedText& out) {
-    out.Append(bytes.back(), column.back(), tag.back());
-    Pop(1);
+  // Moves the front byte and the bytes after it up to the next '$' (or all, with
+  // `all`) to the end of `out`.
+  void MoveFrontTo(AnnotatedText& out, bool all = false) {
+    size_t n = 1;
+    if (all) n = bytes.size();
+    else while (n < bytes.size() && bytes[bytes.size() - 1 - n] != '$') ++n;
+    const size_t from = bytes.size() - n, at = out.size();
+    out.bytes.resize(at + n);
+    out.column.resize(at + n);
+    out.tag.resize(at + n);
+    std::reverse_copy(bytes.begin() + static_cast<std::ptrdiff_t>(from), bytes.end(),
+                      out.bytes.begin() + static_cast<std::ptrdiff_t>(at));
+    std::reverse_copy(column.begin() + static_cast<std::ptrdiff_t>(from), column.end(),
+                      out.column.begin() + static_cast<std::ptrdiff_t>(at));
+    std::reverse_copy(tag.begin() + static_cast<std::ptrdiff_t>(from), tag.end(),
+                      out.tag.begin() + static_cast<std::ptrdiff_t>(at));
+    Pop(n);
   }
 };
 
@@ -756,23 +780,23 @@ class Engine {
 
   // Returns the loop message if expanding `name` inside frame `tag` would recurse.
   std::optional<std::string> RecursionMessage(uint32_t tag, const std::string& name) const {
+    uint32_t found = tag;
+    while (found != 0 && frames_[found].name != name) found = frames_[found].parent;
+    if (found == 0) return std::nullopt;
     std::vector<std::string> chain;
-    bool found = false;
-    for (uint32_t f = tag; f != 0; f = frames_[f].parent) {
+    for (uint32_t f = tag;; f = frames_[f].parent) {
       chain.push_back(frames_[f].name);
-      if (frames_[f].name == name) {
-        found = true;
-        break;
-      }
+      if (f == found) break;
     }
-    if (!found) return std::nullopt;
     if (chain.size() == 1) return "definition '$" + name + "' refers to itself";
     std::string msg = "definitions refer to each other in a loop: ";
     for (auto it = chain.rbegin(); it != chain.rend(); ++it) msg += "$" + *it + " -> ";
     return msg + "$" + name;
   }
 
-  std::string Value(const Use& u, const WorkLine& w, SourceLoc loc) {
+  // Returns the value of the use `u`: a definition's own text (valid until definitions
+  // change), or a computed value kept in `storage`.
+  std::string_view Value(const Use& u, const WorkLine& w, SourceLoc loc, std::string& storage) {
     const Def& d = *u.def;
     switch (d.builtin) {
       case Builtin::kNone:
@@ -781,16 +805,19 @@ class Engine {
         return d.value;
       case Builtin::kPwd: {
         auto it = file_info_.find(w.file);
-        return it == file_info_.end() ? std::string(".") : it->second.pwd;
+        storage = it == file_info_.end() ? std::string(".") : it->second.pwd;
+        return storage;
       }
       case Builtin::kInstance:
-        return options_.instance.empty() ? options_.config_id : options_.instance;
+        storage = options_.instance.empty() ? options_.config_id : options_.instance;
+        return storage;
       case Builtin::kEnv: {
-        if (!options_.getenv) return "";
-        return options_.getenv(u.params).value_or("");
+        storage = options_.getenv ? options_.getenv(u.params).value_or("") : "";
+        return storage;
       }
       case Builtin::kRandom:
-        return Random(u.params, loc);
+        storage = Random(u.params, loc);
+        return storage;
     }
     return d.value;
   }
@@ -839,11 +866,13 @@ class Engine {
   // Returns true if anything was replaced.
   bool Expand(WorkLine& w, std::vector<WorkLine>& rest, bool& hit_loop,
               std::set<std::string>& reported) {
-    ReversedText in;
+    // The scratch texts keep their buffers from line to line (Expand is not re-entered).
     const AnnotatedText& src = w.text;
-    for (size_t i = src.size(); i-- > 0;) in.Push(src.bytes[i], src.column[i], src.tag[i]);
+    ReversedText& in = expand_in_;
+    in.Assign(src);
     const size_t limit = std::max(options_.max_expanded_bytes, src.size());
-    AnnotatedText out;
+    AnnotatedText& out = expand_out_;
+    out.Truncate(0);
     bool replaced = false;
     while (in.size() > 0) {
       if (in.At(0) != '$' || in.size() < 2) {
@@ -874,7 +903,8 @@ class Engine {
         in.MoveFrontTo(out);
         continue;
       }
-      std::string value = Value(*use, w, loc);
+      std::string storage;
+      const std::string_view value = Value(*use, w, loc, storage);
       const bool multiline = use->def->multiline;
       in.Pop(use->consumed);
       const uint32_t frame = InternFrame(use->name, tag);
@@ -882,14 +912,16 @@ class Engine {
       if (multiline) {
         size_t nl = value.find('\n');
         if (nl != std::string::npos) {
-          first = std::string_view(value).substr(0, nl);
+          first = value.substr(0, nl);
           std::vector<WorkLine> lines;
-          std::string_view more = std::string_view(value).substr(nl + 1);
+          std::string_view more = value.substr(nl + 1);
           while (true) {
             size_t e = more.find('\n');
             std::string_view piece = more.substr(0, e);
             WorkLine l{w.file, w.line, {}};
-            for (char c : piece) l.text.Append(c, loc.column, frame);
+            l.text.bytes.assign(piece);
+            l.text.column.assign(piece.size(), loc.column);
+            l.text.tag.assign(piece.size(), frame);
             lines.push_back(std::move(l));
             if (e == std::string_view::npos) break;
             more.remove_prefix(e + 1);
@@ -905,21 +937,21 @@ class Engine {
                                 " bytes after expanding '$" + use->name +
                                 "'; the expansion is dropped");
         }
-        while (in.size() > 0) in.MoveFrontTo(out);
+        if (in.size() > 0) in.MoveFrontTo(out, /*all=*/true);
         break;
       }
-      for (size_t i = first.size(); i-- > 0;) in.Push(first[i], loc.column, frame);
+      in.PushFront(first, loc.column, frame);
       replaced = true;
       size_t nb = value.find_first_not_of(" \t");
       if (nb != std::string::npos && value[nb] == '~') {
         // As in keepalived, a value that starts a ~SEQ/~LST stops the scan; the loop
         // expands the rest of the line on each pass.
         hit_loop = true;
-        while (in.size() > 0) in.MoveFrontTo(out);
+        if (in.size() > 0) in.MoveFrontTo(out, /*all=*/true);
         break;
       }
     }
-    w.text = std::move(out);
+    w.text = out;  // a copy: both keep their buffers
     return replaced;
   }
 
@@ -1258,6 +1290,8 @@ class Engine {
   std::deque<Line> out_;  // lines made and not yet taken (those of one physical line)
   std::unordered_map<uint32_t, FileInfo> file_info_;
   std::unordered_map<std::string, Def> defs_;
+  ReversedText expand_in_;    // Expand's scratch texts
+  AnnotatedText expand_out_;
   // Definitions skipped by an @ID prefix: name -> "@low, @high".
   std::unordered_map<std::string, std::string> skipped_defs_;
   std::set<std::string> explained_;  // names ExplainUndefined has warned about
