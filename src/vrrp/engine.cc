@@ -38,11 +38,13 @@
 #include "vrrp/accept_filter.h"
 #include "vrrp/advert_sender.h"
 #include "vrrp/instance_spec.h"
+#include "vrrp/instance_status.h"
 #include "vrrp/interfaces.h"
 #include "vrrp/kernel_addresses.h"
 #include "vrrp/link_debounce.h"
 #include "vrrp/lvs_syncd.h"
 #include "vrrp/notifier.h"
+#include "vrrp/operations.h"
 #include "vrrp/packet.h"
 #include "vrrp/reload_rule.h"
 #include "vrrp/routes.h"
@@ -130,7 +132,7 @@ class EngineImpl final : public control::Engine {
     notifier_.Configure(spec_);
     trackers_.Configure(spec_);
     KeepConfiguredPriorities(spec_);
-    if (maintenance_) log::Notice("operator: maintenance is on (restored): every instance stays BACKUP");
+    if (ops_.maintenance()) log::Notice("operator: maintenance is on (restored): every instance stays BACKUP");
     for (const auto& s : spec_.instances) {
       if (auto r = AddInstance(s); !r) return std::unexpected(r.error());
     }
@@ -297,13 +299,7 @@ class EngineImpl final : public control::Engine {
     }
   }
 
-  void Restore(const std::vector<control::Operation>& ops) override {
-    for (const auto& op : ops) {
-      if (op.command == "maintenance") maintenance_ = op.on;
-      if (op.command == "priority" && op.priority > 0)
-        priority_overrides_[op.instance] = static_cast<uint8_t>(op.priority);
-    }
-  }
+  void Restore(const std::vector<control::Operation>& ops) override { ops_.Restore(ops); }
 
   Result<std::string> Operate(const control::Operation& op) override {
     if (op.command == "maintenance") return SetMaintenance(op.on);
@@ -319,79 +315,42 @@ class EngineImpl final : public control::Engine {
 
   void Report(control::Status& status) const override {
     if (spec_.conntrackd) status.conntrackd_commands = notifier_.conntrackd_counters().Table();
-    for (const auto& [name, in] : instances_) {
-      control::InstanceStatus s = in->status;
-      s.name = in->spec.name;
-      s.state = std::string(StateName(in->sm->state()));
-      s.interface = in->spec.interface;
-      s.vrid = in->spec.params.vrid;
-      s.version = in->spec.params.version == Version::kV3 ? 3 : 2;
-      s.family = in->spec.family == model::Family::kIpv6 ? "inet6" : "inet";
-      s.base_priority = in->spec.params.priority;
-      s.effective_priority = in->sm->effective_priority();
-      s.advert_interval_s =
-          std::chrono::duration<double>(in->sm->master_advert_interval()).count();
-      if (in->sm->state() == State::kMaster) s.master_address = in->io.primary().ToString();
-      else if (!in->sm->master_address().is_unspec())
-        s.master_address = in->sm->master_address().ToString();
-      s.vips.clear();
-      for (const auto& v : in->spec.vips) s.vips.push_back(v.prefix.ToString());
-      auto set = priority_overrides_.find(name);
-      s.runtime_priority = set == priority_overrides_.end() ? 0 : set->second;
-      s.debug = in->spec.debug;
-      s.hold = in->sm->held() ? "maintenance" : in->sm->yielding() ? "failover" : "";
-      status.instances.push_back(std::move(s));
-    }
+    for (const auto& [name, in] : instances_)
+      status.instances.push_back(
+          StatusOf(in->spec, *in->sm, in->status, in->io.primary(), ops_.RuntimePriority(name)));
   }
 
  private:
-  // ---- operations (vigilctl) -----------------------------------------------------
+  // ---- operations (vigilctl: vrrp/operations.h) ---------------------------------------
 
   // Maintenance: every instance leaves or stays out of MASTER (a master says priority 0
   // first), new ones included, until it is turned off; a reload keeps it.
   Result<std::string> SetMaintenance(bool on) {
-    if (on == maintenance_)
-      return std::string("maintenance is already ") + (on ? "on" : "off");
-    maintenance_ = on;
+    std::string did;
+    if (!ops_.SetMaintenance(on, did)) return did;
     int masters = 0;
     for (auto& [name, in] : instances_) {
       if (in->sm->state() == State::kMaster) ++masters;
       Execute(*in, in->sm->Handle(Hold{on}, steady_clock::now()), "maintenance");
     }
-    std::string did =
-        on ? "maintenance on: " + std::to_string(masters) +
-                 " master(s) stepped down with a priority-0 advert; no instance becomes master"
-           : "maintenance off: " + std::to_string(instances_.size()) +
-                 " instance(s) back in the election";
+    did = RuntimeOperations::MaintenanceDone(on, masters, instances_.size());
     log::Notice("operator: " + did);
     return did;
   }
 
   // Failover: a master steps down (priority 0) and yields to the router that takes over
-  // until it is master again by the protocol. The other masters of its sync group step
-  // down with it.
+  // until it is master again by the protocol; the other masters of its sync group with it.
   Result<std::string> Failover(Instance& in) {
-    if (maintenance_)
-      return Fail(ErrorCode::kInvalidArgument,
-                  "maintenance is on: " + in.spec.name + " is not master");
-    if (in.sm->state() != State::kMaster)
-      return Fail(ErrorCode::kInvalidArgument,
-                  in.spec.name + " is " + std::string(StateName(in.sm->state())) +
-                      ", not MASTER: only a master can fail over");
-    std::vector<Instance*> down{&in};
-    if (in.spec.sync_group) {
-      for (auto& [name, other] : instances_)
-        if (other.get() != &in && other->spec.sync_group == in.spec.sync_group &&
-            other->sm->state() == State::kMaster)
-          down.push_back(other.get());
+    if (auto r = ops_.CheckFailover(in.spec.name, in.sm->state()); !r)
+      return std::unexpected(r.error());
+    std::vector<std::pair<const InstanceSpec*, State>> all;
+    for (const auto& [name, other] : instances_) all.emplace_back(&other->spec, other->sm->state());
+    const auto down = RuntimeOperations::SteppingDown(in.spec, all);
+    for (const auto& name : down) {
+      Instance& i = *instances_.at(name);
+      Execute(i, i.sm->Handle(StepDown{}, steady_clock::now()), "failover");
     }
-    std::string names;
-    for (Instance* i : down) {
-      names += (names.empty() ? "" : ", ") + i->spec.name;
-      Execute(*i, i->sm->Handle(StepDown{}, steady_clock::now()), "failover");
-    }
-    std::string did = names + " stepped down (priority-0 advert); BACKUP, yielding to the new "
-                              "master until none is heard";
+    std::string did = RuntimeOperations::FailoverDone(down);
     log::Notice("operator: failover: " + did);
     return did;
   }
@@ -399,43 +358,17 @@ class EngineImpl final : public control::Engine {
   // Sets (1..254) or clears (0) the runtime base priority of `in`; the trackers' weights
   // apply on top, and preemption follows the protocol.
   Result<std::string> SetPriority(Instance& in, int priority) {
-    if (in.spec.params.priority == kOwnerPriority)
-      return Fail(ErrorCode::kInvalidArgument,
-                  in.spec.name + " is the address owner (priority 255), whose priority does "
-                                 "not change");
-    if (priority == 0) priority_overrides_.erase(in.spec.name);
-    else priority_overrides_[in.spec.name] = static_cast<uint8_t>(priority);
+    if (auto r = ops_.SetPriority(in.spec, priority); !r) return std::unexpected(r.error());
     Recompute(in);
     std::string did =
-        in.spec.name + " priority " +
-        (priority == 0 ? "reset to the configured " + std::to_string(in.spec.params.priority)
-                       : "set to " + std::to_string(priority)) +
-        " (effective " + std::to_string(in.sm->effective_priority()) + ")";
+        RuntimeOperations::PriorityDone(in.spec, priority, in.sm->effective_priority());
     log::Notice("operator: " + did);
     Changed();
     return did;
   }
 
-  // Drops runtime priorities of instances that `spec` does not configure, or configures
-  // as address owners.
   void KeepConfiguredPriorities(const VrrpSpec& spec) {
-    for (auto it = priority_overrides_.begin(); it != priority_overrides_.end();) {
-      auto s = std::find_if(spec.instances.begin(), spec.instances.end(),
-                            [&](const InstanceSpec& i) { return i.name == it->first; });
-      if (s != spec.instances.end() && s->params.priority != kOwnerPriority) {
-        ++it;
-        continue;
-      }
-      log::Notice("operator: runtime priority of " + it->first + " dropped: " +
-                  (s == spec.instances.end() ? "no longer configured" : "now an address owner"));
-      it = priority_overrides_.erase(it);
-    }
-  }
-
-  // Returns the base priority of `in`: the operator's, else the configured one.
-  uint8_t BasePriority(const Instance& in) const {
-    auto it = priority_overrides_.find(in.spec.name);
-    return it == priority_overrides_.end() ? in.spec.params.priority : it->second;
+    for (const auto& line : ops_.KeepConfigured(spec)) log::Notice("operator: " + line);
   }
 
   // ---- set-up --------------------------------------------------------------------
@@ -470,7 +403,7 @@ class EngineImpl final : public control::Engine {
     in.status.name = s.name;
     in.advertised = AdvertisedAddresses(s);
     in.sm = std::make_unique<StateMachine>(s.params);
-    if (maintenance_) in.sm->Handle(Hold{true}, steady_clock::now());  // before Startup: no actions
+    if (ops_.maintenance()) in.sm->Handle(Hold{true}, steady_clock::now());  // before Startup: no actions
     if (!s.interface.empty() && !links_.Find(s.interface)) {
       if (!dynamic_interfaces_)
         return Fail(ErrorCode::kNotFound,
@@ -1084,8 +1017,8 @@ class EngineImpl final : public control::Engine {
 
   void Recompute(Instance& in) {
     if (stopping_) return;
-    TrackingResult r = trackers_.Evaluate(
-        in.spec, BasePriority(in), [this](const std::string& name) { return links_.Usable(name); });
+    TrackingResult r = trackers_.Evaluate(in.spec, ops_.BasePriority(in.spec),
+                                          [this](const std::string& n) { return links_.Usable(n); });
     // Without an interface, only its VIPs' interfaces and its trackers count (keepalived).
     bool link_ok =
         in.io.bound() && (in.spec.interface.empty() || links_.Usable(in.spec.interface));
@@ -1157,9 +1090,8 @@ class EngineImpl final : public control::Engine {
                      [this](const SyncGroupSpec& g, State state) { GroupChanged(g, state); }};
   AcceptFilter accept_filter_{AcceptFilterOptions{AcceptFilterTable(options_.config_id)},
                               [] { return std::make_unique<net::LibNftablesRunner>(); }};
-  bool maintenance_ = false;                         // vigilctl maintenance on
+  RuntimeOperations ops_;  // vigilctl maintenance and priorities
   std::string_view why_;  // what brought about the actions being performed (Execute)
-  std::map<std::string, uint8_t> priority_overrides_;  // vigilctl priority, by instance
   bool stopping_ = false;
   std::optional<steady_clock::time_point> start_delay_until_;  // see DelayStart
   asio::steady_timer start_delay_timer_{io_};

@@ -2,23 +2,14 @@
 
 #include <gtest/gtest.h>
 
+#include "test_specs.h"
+
 namespace vigil::vrrp {
 namespace {
 
 model::IpAddress Ip(std::string_view text) { return *model::IpAddress::Parse(text); }
 
-InstanceSpec Running() {
-  InstanceSpec s;
-  s.name = "VI_1";
-  s.interface = "eth0";
-  s.params.vrid = 51;
-  s.params.priority = 100;
-  VipSpec v;
-  v.prefix = {Ip("10.0.0.100"), 32};
-  v.dev = "eth0";
-  s.vips = {v};
-  return s;
-}
+InstanceSpec Running() { return test::Instance(); }
 
 TEST(FateOnReloadTest, AbsentFromTheNewConfigurationIsRemoved) {
   EXPECT_EQ(FateOnReload(Running(), State::kMaster, nullptr), ReloadFate::kRemoved);
