@@ -64,7 +64,8 @@ constexpr auto kDrainPollInterval = std::chrono::seconds(1);
 // restoration answers a burst of foreign commands.
 constexpr auto kRestoreDelay = std::chrono::milliseconds(50);
 // How often the kernel's load balancer is compared with what vigil applied: nftables also
-// reports changes as events (the audit is a backstop), IPVS has no events. An audit that
+// reports changes as events (the audit is a backstop), IPVS has no events. Both backends'
+// audits read and compare on the background runner (Backend::MakeAuditJob). An audit that
 // takes long (a large table) waits kAuditCostFactor times its cost before the next one.
 constexpr auto kNftablesAuditInterval = std::chrono::seconds(10);
 constexpr auto kIpvsAuditInterval = std::chrono::seconds(1);

@@ -10,7 +10,10 @@ Result<void> Backend::Validate(const State& desired) const {
 }
 
 Result<std::vector<std::string>> Backend::Audit(const State& owned) {
-  auto kernel = Read();
+  return Compare(owned, Read());
+}
+
+Result<std::vector<std::string>> Backend::Compare(const State& owned, Result<State> kernel) {
   if (!kernel) return std::unexpected(kernel.error());
   return Differences(owned, *kernel, kAuditFindings);
 }

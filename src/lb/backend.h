@@ -67,6 +67,11 @@ class Backend {
 
   // How many findings Audit returns at most.
   static constexpr size_t kAuditFindings = 5;
+
+ protected:
+  // The default Audit's comparison: what differs between `owned` and `kernel` (what Read
+  // returned), at most kAuditFindings lines, or `kernel`'s error.
+  static Result<std::vector<std::string>> Compare(const State& owned, Result<State> kernel);
 };
 
 }  // namespace vigil::lb

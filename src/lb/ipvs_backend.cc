@@ -36,15 +36,33 @@ Result<std::unique_ptr<IpvsBackend>> IpvsBackend::Open(
   return std::unique_ptr<IpvsBackend>(new IpvsBackend(std::move(transport), **id));
 }
 
-Result<std::unique_ptr<IpvsBackend>> IpvsBackend::OpenKernel(const std::string& netns_path,
-                                                              net::ReceiveBuffer receive_buffer) {
+namespace {
+
+// Opens a NETLINK_GENERIC socket in the network namespace of the namespace file
+// `netns_path` ("" = the caller's).
+Result<std::unique_ptr<net::NetlinkTransport>> OpenGenericSocket(const std::string& netns_path,
+                                                                 net::ReceiveBuffer receive_buffer) {
   std::optional<Result<net::NetlinkSocket>> socket;
   auto in = net::InNetns(netns_path, [&] {
     socket = net::NetlinkSocket::Open(NETLINK_GENERIC, {}, receive_buffer);
   });
   if (!in) return Fail(in.error().code(), "ipvs: " + in.error().context(), in.error().sys_errno());
   if (!*socket) return std::unexpected(socket->error());
-  return Open(std::make_unique<net::NetlinkSocket>(std::move(**socket)));
+  return std::make_unique<net::NetlinkSocket>(std::move(**socket));
+}
+
+}  // namespace
+
+Result<std::unique_ptr<IpvsBackend>> IpvsBackend::OpenKernel(const std::string& netns_path,
+                                                              net::ReceiveBuffer receive_buffer) {
+  auto transport = OpenGenericSocket(netns_path, receive_buffer);
+  if (!transport) return std::unexpected(transport.error());
+  auto backend = Open(std::move(*transport));
+  if (!backend) return backend;
+  // The audit's own socket, in the same namespace.
+  (*backend)->set_audit_transport_factory(
+      [netns_path, receive_buffer] { return OpenGenericSocket(netns_path, receive_buffer); });
+  return backend;
 }
 
 Result<void> IpvsBackend::SetTimeouts(const ipvs::Timeouts& t) {
@@ -83,16 +101,14 @@ std::string Millis(std::chrono::steady_clock::duration d) {
   return text;
 }
 
-}  // namespace
-
-// The kernel's whole table: one dump of the services, then one dump of each service's
-// real servers (genetlink has no dump of every destination at once). What it cost goes to
-// the debug log: the periodic audit reads it on the checker's loop (bench/ipvs_audit_uml.py).
-Result<State> IpvsBackend::Read() {
+// The kernel's whole table, read through `transport`: one dump of the services, then one
+// dump of each service's real servers (genetlink has no dump of every destination at
+// once). What it cost goes to the debug log (bench/ipvs_audit_uml.py reads it).
+Result<State> ReadTable(net::NetlinkTransport& transport, uint16_t family_id) {
   const auto t0 = std::chrono::steady_clock::now();
   State state;
   std::optional<Error> failure;
-  auto r = transport_->Transact(ipvs::BuildDumpServices(family_id_), [&](const nlmsghdr& m) {
+  auto r = transport.Transact(ipvs::BuildDumpServices(family_id), [&](const nlmsghdr& m) {
     auto s = ipvs::ParseService(m);
     if (!s) {
       if (!failure) failure = s.error();
@@ -110,7 +126,7 @@ Result<State> IpvsBackend::Read() {
   for (auto& [key, entry] : state.services) {
     Family family = KeyFamily(key);
     auto rd =
-        transport_->Transact(ipvs::BuildDumpDestinations(family_id_, key), [&](const nlmsghdr& m) {
+        transport.Transact(ipvs::BuildDumpDestinations(family_id, key), [&](const nlmsghdr& m) {
           auto d = ipvs::ParseDestination(m, family);
           if (!d) {
             if (!failure) failure = d.error();
@@ -132,6 +148,26 @@ Result<State> IpvsBackend::Read() {
              " ms (services " + Millis(t1 - t0) + " ms, real servers " + Millis(t2 - t1) +
              " ms)");
   return state;
+}
+
+}  // namespace
+
+Result<State> IpvsBackend::Read() { return ReadTable(*transport_, family_id_); }
+
+Backend::AuditJob IpvsBackend::MakeAuditJob(const State& owned) {
+  if (!audit_transport_) {
+    if (!make_audit_transport_) return {};
+    auto made = make_audit_transport_();
+    if (!made) {
+      log::Debug("ipvs: no socket for the audit beside the loop (" + made.error().ToString() +
+                 "); auditing on the loop");
+      return {};
+    }
+    audit_transport_ = std::move(*made);
+  }
+  return [transport = audit_transport_, family_id = family_id_, owned = owned] {
+    return Compare(owned, ReadTable(*transport, family_id));
+  };
 }
 
 Result<uint64_t> IpvsBackend::Connections(const ServiceKey& service,

@@ -5,6 +5,7 @@
 #define VIGIL_LB_IPVS_BACKEND_H_
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string_view>
@@ -24,7 +25,8 @@ class IpvsBackend final : public Backend {
       std::unique_ptr<net::NetlinkTransport> transport);
   // Opens a NETLINK_GENERIC socket in the network namespace of the namespace file
   // `netns_path` (net::IpvsNetnsPath; "" = the caller's) and calls Open.
-  // Its receive buffer is as `receive_buffer` asks.
+  // Its receive buffer is as `receive_buffer` asks. The audit jobs' own socket is opened
+  // the same way (MakeAuditJob).
   static Result<std::unique_ptr<IpvsBackend>> OpenKernel(
       const std::string& netns_path = "",
       net::ReceiveBuffer receive_buffer = net::NetlinkSocket::kDefaultReceiveBuffer);
@@ -33,6 +35,19 @@ class IpvsBackend final : public Backend {
   Result<void> ValidateService(const ServiceEntry& entry) const override;
   // Dumps every service in the namespace, then each service's destinations.
   Result<State> Read() override;
+  // Audit (Read's dumps and the default comparison) as a job for another thread, over a
+  // generic netlink socket of its own: the audit transport, made by the factory at the
+  // first call (on the caller's thread: OpenKernel's opens a NETLINK_GENERIC socket in the
+  // backend's network namespace) and kept for the next jobs; never the socket of Apply and
+  // Read. Without a factory (Open over a given transport), or when it fails, there is no
+  // job (Audit runs on the owner's loop).
+  AuditJob MakeAuditJob(const State& owned) override;
+  using TransportFactory = std::function<Result<std::unique_ptr<net::NetlinkTransport>>()>;
+  // Replaces how the audit jobs' transport is made (and forgets the one made).
+  void set_audit_transport_factory(TransportFactory make) {
+    make_audit_transport_ = std::move(make);
+    audit_transport_.reset();
+  }
   // Sends each op in order and stops at the first the kernel refuses.
   Result<void> Apply(const std::vector<Op>& ops, const State& desired,
                      const State& actual) override;
@@ -61,6 +76,8 @@ class IpvsBackend final : public Backend {
 
   std::unique_ptr<net::NetlinkTransport> transport_;
   uint16_t family_id_;
+  TransportFactory make_audit_transport_;
+  std::shared_ptr<net::NetlinkTransport> audit_transport_;  // shared with the job that runs
   std::optional<ipvs::Timeouts> original_timeouts_;  // the kernel's, before vigil set any
 };
 

@@ -118,6 +118,12 @@ class Case:
     # Health changes after the start (and the reload): one {server: "down" | weight} a
     # step, for the MISC_CHECKs made by _misc(name, server); the table is read after each.
     steps: tuple[dict, ...] = ()
+    # Someone else's changes to the table once it is read (ipvsadm -R input, one process),
+    # vigild only: its periodic audit finds them (the log lines `found`, after "load
+    # balancer: ") and restores the table, read again once whole ("restored"). keepalived
+    # does not audit its table.
+    damage: tuple[str, ...] = ()
+    found: tuple[str, ...] = ()
 
 
 def _rs(name: str, weight: int = 1, check: str = "", v6: bool = False,
@@ -317,6 +323,14 @@ CASES: list[Case] = [
          before=(f"-A -t {VIP}:8204 -s rr", f"-a -t {VIP}:8204 -r {addr('rs1')}:80 -m")),
     case("lvs_timeouts", run="timeouts", global_defs="lvs_timeouts tcp 600 tcpfin 30 udp 90"),
     case("keep_on_stop", run="keep", keep=True),
+    # One real server deleted and another's weight changed behind the daemon's back.
+    Case("audit_restores", _vs(f"{VIP} 8205", _three()), (f"TCP {VIP}:8205",),
+         (Probe("tcp", VIP, 8205, 3, {n: 1 for n in ALL}),), run="damage",
+         damage=(f"-d -t {VIP}:8205 -r {addr('rs2')}:80",
+                 f"-e -t {VIP}:8205 -r {addr('rs3')}:80 -m -w 7"),
+         found=(f"update-destination tcp {VIP}:8205 rr -> {addr('rs3')}:80 NAT weight=1 "
+                "is needed",
+                f"add-destination tcp {VIP}:8205 rr -> {addr('rs2')}:80 NAT weight=1 is needed")),
 ]
 
 
@@ -489,6 +503,16 @@ class Director:
                 return last
             time.sleep(0.2)
 
+    def wait_table(self, want: list[str], timeout: float = 20.0) -> list[str]:
+        """Polls the table until it is ``want``, bounded by ``timeout``; returns the last
+        table read."""
+        deadline = time.monotonic() + timeout
+        while True:
+            t = self.table()
+            if t == want or time.monotonic() >= deadline:
+                return t
+            time.sleep(0.2)
+
     def write_conf(self, daemon: str, services: str, global_defs: str) -> str:
         path = os.path.join(self.work, f"{daemon}.conf")
         extra = textwrap.indent(global_defs, "    ")
@@ -559,6 +583,11 @@ class Director:
                         set_health(c.name, c.steps[i])
                 wait_checks(flags, before)
                 out["steps"].append(self.settle(settle))
+            damage = [line for c in cases for line in c.damage]
+            if daemon == "vigild" and damage:
+                whole = out["steps"][-1] if out["steps"] else out["reloaded"] or out["table"]
+                run("lb", ["ipvsadm", "-R"], "\n".join(damage) + "\n")
+                out["restored"] = self.wait_table(whole)
             if traffic:
                 out["answers"] = {c.name: [[request(p.proto, p.address, p.port)
                                             for _ in range(p.count)] for p in c.probes]
@@ -640,6 +669,7 @@ def case_results(cases: list[Case], group: dict) -> dict[str, dict]:
                 "table": share(o["table"], c.keys), "reloaded": share(o["reloaded"], c.keys),
                 "thresholds": share(o["thresholds"], c.keys),
                 "tunnels": share(o["tunnels"], c.keys), "timeouts": o["timeouts"],
+                "restored": share(o.get("restored"), c.keys),
                 "steps": [share(t, c.keys) for t in o["steps"][:len(c.steps)]],
                 "after_stop": share(o["after_stop"], c.keys),
                 "whole_after_stop": o["after_stop"], "exit": o["exit"],

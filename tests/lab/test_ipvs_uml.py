@@ -89,6 +89,21 @@ def test_ipvs_in_uml_matches_keepalived(uml_run, case):
         assert vigil["whole_after_stop"] == [], "SIGTERM left IPVS entries"
 
 
+@pytest.mark.parametrize("case", [c for c in cases.CASES if c.damage],
+                         ids=[c.name for c in cases.CASES if c.damage])
+def test_the_audit_restores_a_damaged_table(uml_run, case):
+    """IPVS sends no events: the periodic audit (beside the checker's loop, on its own
+    generic netlink socket) finds what someone else changed and the table is restored."""
+    result = _result(uml_run, case.name)
+    vigil = result["vigild"]
+    assert vigil["restored"] == vigil["table"], _logs(result)
+    log = vigil["log"]
+    for line in case.found:
+        assert f"load balancer: {line}\n" in log, _logs(result)
+    assert "load balancer: restored 1 service (found by audit)" in log, _logs(result)
+    assert "load balancer: audited beside the loop in " in log, _logs(result)
+
+
 def test_check_answers_refuses_what_a_case_does_not_expect():
     probe = cases.Probe("tcp", cases.VIP, 80, 4, {"rs1": 2, "rs2": 2})
     assert check_answers(probe, ["rs1", "rs2", "rs1", "rs2"]) == ""

@@ -254,6 +254,74 @@ TEST(IpvsBackendTest, FlushSendsFlush) {
   EXPECT_EQ(o.requests->back(), ipvs::BuildFlush(0x1d));
 }
 
+// The audit beside the loop: the job dumps the table over its own transport (made once,
+// kept for the next jobs), compares with a copy of what vigil owned when it was made, finds
+// what Audit finds, and needs nothing of the backend (which may be gone) while it runs.
+TEST(IpvsBackendTest, AuditJobReadsOverItsOwnTransportAndFindsWhatAuditFinds) {
+  Opened o = OpenWithFake();
+  auto audit = std::make_unique<FakeTransport>();
+  auto audit_requests = audit->requests;
+  auto audit_answers = audit->answers;
+  int made = 0;
+  o.backend->set_audit_transport_factory(
+      [&made, &audit]() -> Result<std::unique_ptr<net::NetlinkTransport>> {
+        ++made;
+        return std::move(audit);
+      });
+  Service a = Tcp("10.0.0.1", 80, Scheduler::kWrr);
+  Destination d1 = Dest("10.1.0.1", 8080, 2), d2 = Dest("10.1.0.2", 8080, 1);
+  State owned;
+  owned.Put(a);
+  owned.PutDestination(a.key, d1);
+  owned.PutDestination(a.key, d2);
+  // The kernel lost d2 and holds d1 at weight 5.
+  const auto kernel = [&](std::deque<FakeTransport::Answer>& answers) {
+    answers.push_back({{ipvs::BuildServiceCommand(1, ipvs::Command::kNewService, a)}, 0});
+    answers.push_back({{ipvs::BuildDestinationCommand(1, ipvs::Command::kNewDest, a,
+                                                      Dest("10.1.0.1", 8080, 5))}, 0});
+  };
+  const std::vector<std::string> want = {
+      "update-destination tcp 10.0.0.1:80 wrr -> 10.1.0.1:8080 NAT weight=2 is needed",
+      "add-destination tcp 10.0.0.1:80 wrr -> 10.1.0.2:8080 NAT weight=1 is needed"};
+
+  kernel(*o.answers);
+  auto on_loop = o.backend->Audit(owned);
+  ASSERT_TRUE(on_loop.has_value()) << on_loop.error().ToString();
+  EXPECT_EQ(*on_loop, want);
+  const size_t loop_requests = o.requests->size();
+
+  Backend::AuditJob job = o.backend->MakeAuditJob(owned);
+  ASSERT_TRUE(job);
+  owned.services.clear();  // the job compares with its own copy
+  o.backend.reset();       // and holds nothing of the backend
+  kernel(*audit_answers);
+  auto beside = job();
+  ASSERT_TRUE(beside.has_value()) << beside.error().ToString();
+  EXPECT_EQ(*beside, want);
+  EXPECT_EQ(*audit_requests, (std::vector<Bytes>{ipvs::BuildDumpServices(0x1d),
+                                                 ipvs::BuildDumpDestinations(0x1d, a.key)}));
+  EXPECT_EQ(o.requests->size(), loop_requests);  // nothing went over the loop's socket
+  EXPECT_EQ(made, 1);
+}
+
+TEST(IpvsBackendTest, AuditJobKeepsItsTransportForTheNextJobs) {
+  Opened o = OpenWithFake();
+  EXPECT_FALSE(o.backend->MakeAuditJob({}));  // Open over a given transport: no factory
+  int made = 0;
+  o.backend->set_audit_transport_factory([&made]() -> Result<std::unique_ptr<net::NetlinkTransport>> {
+    if (++made == 1) return Fail(ErrorCode::kIo, "no socket");
+    return std::make_unique<FakeTransport>();
+  });
+  EXPECT_FALSE(o.backend->MakeAuditJob({}));  // the factory failed: audit on the loop
+  Backend::AuditJob first = o.backend->MakeAuditJob({});
+  Backend::AuditJob second = o.backend->MakeAuditJob({});
+  ASSERT_TRUE(first && second);
+  EXPECT_EQ(made, 2);
+  auto findings = first();  // an empty table and nothing owned
+  ASSERT_TRUE(findings.has_value()) << findings.error().ToString();
+  EXPECT_TRUE(findings->empty());
+}
+
 // clang-format on
 
 }  // namespace
