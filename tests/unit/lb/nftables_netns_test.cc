@@ -94,6 +94,15 @@ std::string Converge(NftablesBackend& backend, const State& want) {
   return "ok";
 }
 
+// The device lookup of a fresh namespace, which has only lo: every real server's device.
+std::map<IpAddress, std::string> OnLoopback(const State& state) {
+  std::map<IpAddress, std::string> out;
+  for (const auto& [key, entry] : state.services) {
+    for (const auto& [dk, d] : entry.destinations) out[dk.address] = "lo";
+  }
+  return out;
+}
+
 State Sample() {
   State s;
   Service web = Tcp("10.0.0.1", 80, Scheduler::kWrr);
@@ -145,14 +154,7 @@ TEST(NftablesNetnsTest, AppliesAndReadsBackExactly) {
 // netdev table goes), come back, audit clean at each step, and tear down both tables.
 std::string DirectRouteSteps() {
     NftablesBackend backend(std::make_unique<LibNftablesRunner>(), nft::Options{});
-    // (A fresh namespace has only lo: the real servers' device is given.)
-    backend.set_device_lookup([](const State& s) {
-      std::map<IpAddress, std::string> out;
-      for (const auto& [k, e] : s.services) {
-        for (const auto& [dk, d] : e.destinations) out[dk.address] = "lo";
-      }
-      return out;
-    });
+    backend.set_device_lookup(OnLoopback);
     backend.set_hook_devices([] { return std::vector<std::string>{"lo", "gone0"}; });
     Service svc = Tcp("10.0.0.1", 80, Scheduler::kSh);
     Destination a = Dest("10.1.0.1", 80), b = Dest("10.1.0.2", 80, 2);
@@ -369,16 +371,31 @@ std::string Lines(const std::vector<std::string>& v) {
   return out;
 }
 
-// Applies Sample() through a LoadBalancer, damages the table with `damage` (nft command
+// Sample() and a DR service, which lives in `table netdev vigil`: tcp 10.0.0.5:80 (sh) to
+// 10.1.0.5:80 and 10.1.0.6:80 (weight 2).
+State DrSample() {
+  State s = Sample();
+  Service svc = Tcp("10.0.0.5", 80, Scheduler::kSh);
+  Destination a = Dest("10.1.0.5", 80), b = Dest("10.1.0.6", 80, 2);
+  a.forwarding = b.forwarding = Forwarding::kDirectRoute;
+  s.Put(svc);
+  s.PutDestination(svc.key, a);
+  s.PutDestination(svc.key, b);
+  return s;
+}
+
+// Applies `sample` through a LoadBalancer, damages the table with `damage` (nft command
 // text run by someone else), and returns the audit's findings, the changes the monitor
 // saw, and whether Restore brought back a table the audit finds whole.
-std::string DamageAuditRestore(const std::string& damage) {
+std::string DamageAuditRestore(const std::string& damage, const State& sample = Sample()) {
   auto owned = std::make_unique<NftablesBackend>(std::make_unique<LibNftablesRunner>(),
                                                  nft::Options{.masquerade = true});
   NftablesBackend* backend = owned.get();
+  backend->set_device_lookup(OnLoopback);
+  backend->set_hook_devices([] { return std::vector<std::string>{"lo"}; });
   LoadBalancer lb(std::move(owned), {});
   if (auto w = backend->Watch(); !w) return "watch: " + w.error().ToString();
-  if (auto r = lb.Apply(Sample()); !r) return "apply: " + r.error().ToString();
+  if (auto r = lb.Apply(sample); !r) return "apply: " + r.error().ToString();
   std::string out = "own changes: " + Lines(backend->TakeChanges());
   auto clean = lb.Audit();
   if (!clean) return "audit: " + clean.error().ToString();
@@ -445,6 +462,36 @@ TEST(NftablesKeepTest, DeletedTableIsSeenAuditedAndRestored) {
                              "own restore: audit after: restorations: 1"),
             std::string::npos)
       << result.text;
+}
+
+// The same for `table netdev vigil` (DR): someone deletes the service's element of the
+// dr4 dispatch map, or flushes one real server's d_ chain there.
+TEST(NftablesKeepTest, DeletedDirectRouteElementIsSeenAuditedAndRestored) {
+  RUN_IN_NETNS_OR_SKIP(result, [] {
+    return DamageAuditRestore("delete element netdev vigil dr4 { tcp . 10.0.0.5 . 80 }",
+                              DrSample());
+  });
+  EXPECT_EQ(result.text,
+            "own changes: audit before: "
+            "seen: table netdev vigil changed by unit_lb: elements deleted 1 (dr4)\n"
+            "audit: map dr4 lacks the element that goes to s_tcp_10.0.0.5_80\n"
+            "own restore: audit after: restorations: 1");
+}
+
+TEST(NftablesKeepTest, FlushedDirectRouteChainIsSeenAuditedAndRestored) {
+  RUN_IN_NETNS_OR_SKIP(result, [] {
+    return DamageAuditRestore("flush chain netdev vigil d_tcp_10.0.0.5_80_10.1.0.6_80",
+                              DrSample());
+  });
+  EXPECT_EQ(result.text,
+            "own changes: audit before: "
+            "seen: table netdev vigil changed by unit_lb: rules deleted 1 "
+            "(d_tcp_10.0.0.5_80_10.1.0.6_80)\n"
+            // (A DR real server is described by its chain's rule: with the rule, the
+            // description is gone too.)
+            "audit: add-destination tcp 10.0.0.5:80 sh -> 10.1.0.6:80 DR weight=2 is needed\n"
+            "chain d_tcp_10.0.0.5_80_10.1.0.6_80 has 0 rules, 1 expected\n"
+            "own restore: audit after: restorations: 1");
 }
 
 TEST(NftablesKeepTest, UnreadableTableAtStartIsRebuilt) {
@@ -707,15 +754,8 @@ std::string DrBatchScenario() {
   int& batches = (*counted)->batches;
   NftablesBackend* backend = (*counted)->backend;
   LoadBalancer& lb = *(*counted)->lb;
-  auto on_lo = [](const State& st) {
-    std::map<IpAddress, std::string> out;
-    for (const auto& [k, e] : st.services) {
-      for (const auto& [dk, d] : e.destinations) out[dk.address] = "lo";
-    }
-    return out;
-  };
   auto lo = [] { return std::vector<std::string>{"lo"}; };
-  backend->set_device_lookup(on_lo);
+  backend->set_device_lookup(OnLoopback);
   backend->set_hook_devices(lo);
   auto dr = [](const std::string& a, uint16_t port, uint32_t weight) {
     Destination d = Dest(a, port, weight);
@@ -749,7 +789,7 @@ std::string DrBatchScenario() {
     if (auto r = lb.Apply(step); !r) return "step " + std::to_string(n) + ": " + r.error().ToString();
     const std::string batched = TableShape("netdev") + TableShape("inet");
     NftablesBackend fresh(std::make_unique<LibNftablesRunner>(), nft::Options{});
-    fresh.set_device_lookup(on_lo);
+    fresh.set_device_lookup(OnLoopback);
     fresh.set_hook_devices(lo);
     fresh.Reset();
     if (auto r = Converge(fresh, step); r != "ok") return "rebuild " + std::to_string(n) + ": " + r;
@@ -958,13 +998,7 @@ std::string HookScenario() {
   if (!socket) return "open: " + socket.error().ToString();
   NftablesBackend backend(std::make_unique<LibNftablesRunner>(), nft::Options{},
                           std::move(*socket));
-  backend.set_device_lookup([](const State& s) {
-    std::map<IpAddress, std::string> out;
-    for (const auto& [k, e] : s.services) {
-      for (const auto& [dk, d] : e.destinations) out[dk.address] = "lo";
-    }
-    return out;
-  });
+  backend.set_device_lookup(OnLoopback);
   std::vector<std::string> interfaces;  // (none but lo: the chain hooks lo)
   backend.set_hook_devices([&] { return interfaces; });
   LibNftablesRunner nft;
