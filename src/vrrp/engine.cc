@@ -161,60 +161,38 @@ class EngineImpl final : public control::Engine {
     notifier_.Configure(next);
     trackers_.Configure(next);  // unchanged scripts and processes keep running
     groups_.Configure(next.sync_groups);
-    std::map<std::string, const InstanceSpec*> wanted;
-    for (const auto& s : next.instances) wanted[s.name] = &s;
-    int added = 0, removed = 0, changed = 0, unchanged = 0, vips_changed = 0;
-    // The VIPs that a master keeps holding after the reload (whichever instance holds
-    // them then) are never removed on the way, also when one moves between instances.
-    std::set<std::string> keep;
-    for (const auto& s : next.instances) {
-      auto it = instances_.find(s.name);
-      if (it == instances_.end() ||
-          !HoldsVipsThroughReload(it->second->spec, it->second->sm->state(),
-                                  it->second->vips_installed, s))
-        continue;
-      for (const auto& v : s.vips) keep.insert(VipKey(v));
-    }
-    kernel_->KeepThroughReload(std::move(keep));
-    // Removals and replacements first, so a VIP moving between instances is released
-    // before its new owner installs it (one reload, not two).
-    std::vector<const InstanceSpec*> to_add;
+    std::vector<RunningInstance> running;
+    for (const auto& [name, in] : instances_)
+      running.push_back({&in->spec, in->sm->state(), in->vips_installed});
+    const ReloadPlan plan = PlanReload(running, next.instances);
+    kernel_->KeepThroughReload(plan.keep);
     std::map<std::string, Carried> carried;
-    for (auto it = instances_.begin(); it != instances_.end();) {
+    for (const auto& step : plan.steps) {
+      auto it = instances_.find(step.name);
       Instance& in = *it->second;
-      auto w = wanted.find(it->first);
-      const InstanceSpec* ns = w == wanted.end() ? nullptr : w->second;
-      switch (FateOnReload(in.spec, in.sm->state(), ns)) {
+      switch (step.fate) {
         case ReloadFate::kRemoved:
           log::Info(in.spec.name + ": removed by reload");
           StopInstance(in, /*release_vips=*/true, "reload");
-          it = instances_.erase(it);
-          ++removed;
-          continue;
+          instances_.erase(it);
+          break;
         case ReloadFate::kUnchanged:
-          ++unchanged;
           break;
         case ReloadFate::kVipsChanged:
-          ChangeVipsRemove(in, *ns);
-          ++vips_changed;
+          ChangeVipsRemove(in, *step.next);
           break;
         case ReloadFate::kReplaced:
           log::Info(in.spec.name + ": changed by reload; replacing it in state " +
                     std::string(StateName(in.sm->state())));
-          carried[ns->name] = Detach(in);
-          it = instances_.erase(it);
-          to_add.push_back(ns);
-          ++changed;
-          continue;
+          carried[step.next->name] = Detach(in);
+          instances_.erase(it);
+          break;
         case ReloadFate::kRestarted:
           log::Info(in.spec.name + ": changed by reload; restarting it");
           StopInstance(in, /*release_vips=*/true, "reload");
-          it = instances_.erase(it);
-          to_add.push_back(ns);
-          ++changed;
-          continue;
+          instances_.erase(it);
+          break;
       }
-      ++it;
     }
     for (const auto& s : next.instances) {
       auto it = instances_.find(s.name);
@@ -222,8 +200,6 @@ class EngineImpl final : public control::Engine {
     }
     for (const auto& s : next.instances) {
       if (instances_.count(s.name)) continue;
-      bool is_change = std::find(to_add.begin(), to_add.end(), &s) != to_add.end();
-      if (!is_change) ++added;
       if (auto r = AddInstance(s); !r) {
         log::Error(s.name + ": " + r.error().ToString());
         continue;
@@ -262,9 +238,7 @@ class EngineImpl final : public control::Engine {
     groups_.Settle();
     SyncAcceptFilter();
     Changed();
-    return "instances +" + std::to_string(added) + " -" + std::to_string(removed) + " ~" +
-           std::to_string(changed) + " vips~" + std::to_string(vips_changed) + " =" +
-           std::to_string(unchanged);
+    return plan.Summary();
   }
 
   void Stop(std::function<void()> done) override {

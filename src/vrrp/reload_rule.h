@@ -5,6 +5,11 @@
 #ifndef VIGIL_VRRP_RELOAD_RULE_H_
 #define VIGIL_VRRP_RELOAD_RULE_H_
 
+#include <set>
+#include <span>
+#include <string>
+#include <vector>
+
 #include "vrrp/instance_spec.h"
 #include "vrrp/state_machine.h"
 
@@ -30,6 +35,36 @@ ReloadFate FateOnReload(const InstanceSpec& running, State state, const Instance
 // holding them and `next` is the same router (so it is master after the reload too).
 bool HoldsVipsThroughReload(const InstanceSpec& running, State state, bool vips_installed,
                             const InstanceSpec& next);
+
+// One running instance as a reload sees it.
+struct RunningInstance {
+  const InstanceSpec* spec = nullptr;
+  State state = State::kInit;
+  bool vips_installed = false;
+};
+
+// What a reload does to the running instances, in the order it must be done: every
+// running instance's fate (removals and replacements first, so that a VIP moving between
+// instances is released before its new owner installs it), the VIPs that stay in the
+// kernel throughout (a master keeps holding them, whichever instance holds them after),
+// and the counts the reload's summary gives.
+struct ReloadPlan {
+  struct Step {
+    std::string name;                     // the running instance
+    ReloadFate fate = ReloadFate::kUnchanged;
+    const InstanceSpec* next = nullptr;   // its spec after the reload (nullptr: removed)
+  };
+  std::vector<Step> steps;  // in the order of `running`
+  std::set<std::string> keep;  // VipKeys (vrrp/kernel_addresses.h) never removed on the way
+  int added = 0, removed = 0, changed = 0, unchanged = 0, vips_changed = 0;
+
+  // Returns the reload's summary: "instances +ADDED -REMOVED ~CHANGED vips~VIPS =UNCHANGED".
+  std::string Summary() const;
+};
+
+// Returns what reloading `next` does to `running`.
+ReloadPlan PlanReload(std::span<const RunningInstance> running,
+                      const std::vector<InstanceSpec>& next);
 
 }  // namespace vigil::vrrp
 

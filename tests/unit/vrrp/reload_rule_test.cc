@@ -75,5 +75,62 @@ TEST(HoldsVipsThroughReloadTest, OnlyAMasterHoldingThemAsTheSameRouter) {
   EXPECT_FALSE(HoldsVipsThroughReload(Running(), State::kMaster, true, next));
 }
 
+InstanceSpec Named(std::string name, uint8_t vrid, std::string vip) {
+  InstanceSpec s = Running();
+  s.name = std::move(name);
+  s.params.vrid = vrid;
+  s.vips[0].prefix = {Ip(vip), 32};
+  return s;
+}
+
+TEST(PlanReloadTest, EveryRunningInstanceGetsItsFateInOrderAndTheSummaryCountsThem) {
+  const InstanceSpec gone = Named("GONE", 1, "10.0.0.1"), same = Named("SAME", 2, "10.0.0.2"),
+                     vips = Named("VIPS", 3, "10.0.0.3"), prio = Named("PRIO", 4, "10.0.0.4"),
+                     vrid = Named("VRID", 5, "10.0.0.5");
+  const RunningInstance running[] = {{&gone, State::kMaster, true},
+                                     {&prio, State::kMaster, true},
+                                     {&same, State::kBackup, false},
+                                     {&vips, State::kMaster, true},
+                                     {&vrid, State::kMaster, true}};
+  std::vector<InstanceSpec> next = {same, Named("VIPS", 3, "10.0.0.33"), Named("NEW", 6, "10.0.0.6"),
+                                    Named("PRIO", 4, "10.0.0.4"), Named("VRID", 55, "10.0.0.5")};
+  next[3].params.priority = 200;
+  const ReloadPlan plan = PlanReload(running, next);
+  ASSERT_EQ(plan.steps.size(), 5u);
+  const std::pair<std::string, ReloadFate> want[] = {{"GONE", ReloadFate::kRemoved},
+                                                     {"PRIO", ReloadFate::kReplaced},
+                                                     {"SAME", ReloadFate::kUnchanged},
+                                                     {"VIPS", ReloadFate::kVipsChanged},
+                                                     {"VRID", ReloadFate::kRestarted}};
+  for (size_t i = 0; i < plan.steps.size(); ++i) {
+    EXPECT_EQ(plan.steps[i].name, want[i].first);
+    EXPECT_EQ(plan.steps[i].fate, want[i].second) << want[i].first;
+  }
+  EXPECT_EQ(plan.steps[0].next, nullptr);
+  EXPECT_EQ(plan.steps[1].next, &next[3]);
+  EXPECT_EQ(plan.steps[3].next, &next[1]);
+  // Kept through: the masters that stay the same router (PRIO; VIPS keeps its new VIPs).
+  EXPECT_EQ(plan.keep, (std::set<std::string>{"10.0.0.33/32%eth0", "10.0.0.4/32%eth0"}));
+  EXPECT_EQ(plan.Summary(), "instances +1 -1 ~2 vips~1 =1");
+}
+
+TEST(PlanReloadTest, AVipIsKeptOnlyWhereAMasterHoldsItAfter) {
+  const InstanceSpec a = Named("A", 1, "10.0.0.1"), b = Named("B", 2, "10.0.0.2");
+  const RunningInstance running[] = {{&a, State::kMaster, true}, {&b, State::kBackup, false}};
+  // 10.0.0.1 moves from A to B (a backup): not kept; A keeps 10.0.0.2, which B had.
+  std::vector<InstanceSpec> next = {Named("A", 1, "10.0.0.2"), Named("B", 2, "10.0.0.1")};
+  const ReloadPlan plan = PlanReload(running, next);
+  EXPECT_EQ(plan.keep, (std::set<std::string>{"10.0.0.2/32%eth0"}));
+  EXPECT_EQ(plan.Summary(), "instances +0 -0 ~0 vips~2 =0");
+}
+
+TEST(PlanReloadTest, NothingRunningAddsEveryInstance) {
+  std::vector<InstanceSpec> next = {Named("A", 1, "10.0.0.1"), Named("B", 2, "10.0.0.2")};
+  const ReloadPlan plan = PlanReload({}, next);
+  EXPECT_TRUE(plan.steps.empty());
+  EXPECT_TRUE(plan.keep.empty());
+  EXPECT_EQ(plan.Summary(), "instances +2 -0 ~0 vips~0 =0");
+}
+
 }  // namespace
 }  // namespace vigil::vrrp
