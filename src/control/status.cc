@@ -39,12 +39,6 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(Status, version, pid, uptime_s, 
                                                 bfd_sessions, announce, bfd_dropped, engines,
                                                 listeners)
 
-std::string ToJson(const Status& status, int indent) {
-  // Names may hold any byte but JSON is UTF-8: an invalid sequence becomes U+FFFD.
-  return nlohmann::json(status).dump(indent, ' ', false,
-                                     nlohmann::json::error_handler_t::replace);
-}
-
 namespace {
 
 // keepalived's numbers for the VRRP states (vrrp.h).

@@ -43,6 +43,85 @@ TEST(StatusTest, JsonRoundTrip) {
   EXPECT_EQ(back, s);
 }
 
+// Every field of a Status set (odd characters in the names, doubles large, small and whole),
+// in the exact text nlohmann::json's tree gave before ToJson wrote it directly: the
+// supervisor and vigilctl read the same bytes.
+Status Full() {
+  Status s = Sample();
+  s.config_file = "/etc/keepalived/a \"b\"\\c.conf";
+  s.maintenance = true;
+  s.events = UINT64_MAX;
+  s.lb_backend = "nftables";
+  s.lb_restorations = {{"event", 2}, {"audit", 1}};
+  s.conntrackd_commands = {{"commit", {{"success", 1}, {"failure", 0}}}, {"flush", {}}};
+  s.uptime_s = 123456789.123;
+  s.instances[0].name = "VI_\x01\t\n\r\b\f\x1f\x7f/é\xff\xfe";
+  s.instances[0].runtime_priority = -3;
+  s.instances[0].hold = "failover";
+  s.instances[0].debug = 4;
+  s.instances[0].master_address = "10.0.0.2";
+  s.instances[0].family = "inet";
+  s.instances[0].advert_interval_s = 1e-7;
+  s.virtual_servers[0].real_servers[0].check_running_s = 1e21;
+  s.virtual_servers[0].real_servers[0].drain_left_s = 2.5;
+  s.virtual_servers[0].real_servers[0].admin = "draining";
+  s.virtual_servers[0].real_servers[0].admin_weight = 0;
+  s.virtual_servers.push_back({"fwmark 1", "wlc", false, true, 0, {}});
+  s.bfd_sessions.push_back({"b1", "192.0.2.1", "", true, "Up", "Up", "None", UINT32_MAX, 7, 0.3,
+                            0.9000000000000001, 5, 6, 1, 2});
+  s.announce.table = 200;
+  s.announce.announced = {"10.0.0.10"};
+  s.announce.held = {{"10.0.0.11", "maintenance"}};
+  s.announce.error = "";
+  s.announce.frr = true;
+  s.announce.frr_peers.push_back({"192.0.2.9", "Established", 65001, 3, {"10.0.0.10/32"}, "up"});
+  s.bfd_dropped = {{"bad_version", 9}};
+  s.engines.push_back({"check", true, 1234, 1, 0, "", -1});
+  s.engines.push_back({"vrrp", false, 0, 2, 1, "exit 1", 0.5});
+  s.listeners.push_back({"control", 1, 2, 3, 4, 5, 6, 64});
+  return s;
+}
+
+TEST(StatusTest, JsonTextIsNlohmannsDump) {
+  EXPECT_EQ(ToJson(Full()),
+      "{\"announce\":{\"announced\":[\"10.0.0.10\"],\"error\":\"\",\"frr\":true,"
+      "\"frr_peers\":[{\"address\":\"192.0.2.9\",\"advertised\":[\"10.0.0.10/32\"],"
+      "\"bfd\":\"up\",\"prefixes_received\":3,\"remote_as\":65001,\"state\":\"Established\"}],"
+      "\"held\":{\"10.0.0.11\":\"maintenance\"},\"table\":200},"
+      "\"bfd_dropped\":{\"bad_version\":9},"
+      "\"bfd_sessions\":[{\"detection_time_s\":0.9000000000000001,\"diag\":\"None\","
+      "\"down_transitions\":2,\"local_discriminator\":4294967295,\"multihop\":true,"
+      "\"name\":\"b1\",\"neighbor\":\"192.0.2.1\",\"packets_received\":6,\"packets_sent\":5,"
+      "\"remote_discriminator\":7,\"remote_state\":\"Up\",\"source\":\"\",\"state\":\"Up\","
+      "\"tx_interval_s\":0.3,\"up_transitions\":1}],"
+      "\"config_file\":\"/etc/keepalived/a \\\"b\\\"\\\\c.conf\","
+      "\"conntrackd_commands\":{\"commit\":{\"failure\":0,\"success\":1},\"flush\":{}},"
+      "\"engines\":[{\"last_error\":\"\",\"name\":\"check\",\"pid\":1234,\"retry_in_s\":-1.0,"
+      "\"running\":true,\"start_failures\":0,\"starts\":1},{\"last_error\":\"exit 1\","
+      "\"name\":\"vrrp\",\"pid\":0,\"retry_in_s\":0.5,\"running\":false,\"start_failures\":1,"
+      "\"starts\":2}],\"events\":18446744073709551615,"
+      "\"instances\":[{\"advert_interval_s\":1e-07,\"adverts_received\":1,\"adverts_sent\":10,"
+      "\"base_priority\":100,\"became_master\":0,\"debug\":4,\"effective_priority\":90,"
+      "\"family\":\"inet\",\"hold\":\"failover\",\"interface\":\"eth0\","
+      "\"master_address\":\"10.0.0.2\","
+      "\"name\":\"VI_\\u0001\\t\\n\\r\\b\\f\\u001f\177/\303\251\357\277\275\357\277\275\","
+      "\"priority_zero_received\":0,\"priority_zero_sent\":0,\"rejected\":{\"bad_ttl\":4},"
+      "\"runtime_priority\":-3,\"state\":\"MASTER\",\"transitions\":2,\"version\":2,"
+      "\"vips\":[\"10.0.0.10/24\"],\"vrid\":51}],\"last_reload_ok\":true,"
+      "\"lb_backend\":\"nftables\",\"lb_restorations\":{\"audit\":1,\"event\":2},"
+      "\"listeners\":[{\"accept_errors\":2,\"accepted\":1,\"max_connections\":64,"
+      "\"name\":\"control\",\"open\":5,\"refused\":3,\"timed_out\":4,\"watching\":6}],"
+      "\"maintenance\":true,\"pid\":42,\"reload_failures\":1,\"reloads\":3,"
+      "\"uptime_s\":123456789.123,\"version\":\"0.1.0\","
+      "\"virtual_servers\":[{\"live_weight\":1,\"name\":\"10.0.0.10:80/tcp\","
+      "\"quorum_up\":true,\"real_servers\":[{\"address\":\"10.0.1.1:8080\","
+      "\"admin\":\"draining\",\"admin_weight\":0,\"check_running_s\":1e+21,\"checks_failed\":1,"
+      "\"checks_ok\":5,\"config_weight\":1,\"drain_left_s\":2.5,\"last_check_latency_s\":0.002,"
+      "\"up\":true,\"weight\":1}],\"scheduler\":\"rr\",\"sorry_server_active\":false},"
+      "{\"live_weight\":0,\"name\":\"fwmark 1\",\"quorum_up\":false,\"real_servers\":[],"
+      "\"scheduler\":\"wlc\",\"sorry_server_active\":true}]}");
+}
+
 TEST(StatusTest, InvalidUtf8InANameIsReplacedNotThrown) {
   // keepalived takes any byte in an instance name; JSON must stay valid UTF-8.
   Status s = Sample();
