@@ -35,6 +35,7 @@
 #include "vrrp/advert_receivers.h"
 #include "vrrp/advert_source.h"
 #include "vrrp/gratuitous_sender.h"
+#include "vrrp/accept_entries.h"
 #include "vrrp/accept_filter.h"
 #include "vrrp/advert_sender.h"
 #include "vrrp/instance_spec.h"
@@ -568,32 +569,15 @@ class EngineImpl final : public control::Engine {
   // Accept mode (vrrp/accept_filter.h): the VIPs that masters without accept mode hold
   // are dropped on input and output.
   void SyncAcceptFilter() {
-    std::set<FilterEntry> entries;
-    std::set<VmacEntry> vmacs;
+    std::vector<FilterInstance> all;
     for (const auto& [name, in] : instances_) {
-      const int vmac_ifindex = in->io.vmac_ifindex();
-      const net::LinkInfo* vmac = vmac_ifindex ? links_.FindIndex(vmac_ifindex) : nullptr;
-      const bool v6 = in->spec.family == model::Family::kIpv6;
-      // keepalived: a macvlan VMAC (not an ipvlan), but not an IPv4 one under
-      // disable_local_igmp (no IGMP reports to move); the instance's family, and the other
-      // one too when it has VIPs of it.
-      if (vmac && vmac->kind == "macvlan" && in->io.ifindex() &&
-          (v6 || !spec_.disable_local_igmp)) {
-        bool other = false;
-        for (const auto& v : in->spec.vips) other |= v.prefix.address.is_v6() != v6;
-        for (bool fam : {v6, !v6})
-          if (fam == v6 || other)
-            vmacs.insert({fam, static_cast<uint32_t>(vmac_ifindex),
-                          static_cast<uint32_t>(in->io.ifindex())});
-      }
-      const Params& p = in->spec.params;
-      if (!in->vips_installed || p.accept || p.priority == kOwnerPriority) continue;
-      for (const auto& v : in->spec.vips)
-        entries.insert(FilterEntry::For(v.prefix.address, v.dev,
-                                        static_cast<uint32_t>(IfindexOf(v.dev, *in)),
-                                        v.filter_by_name));
+      const int vmac = in->io.vmac_ifindex();
+      const net::LinkInfo* link = vmac ? links_.FindIndex(vmac) : nullptr;
+      all.push_back({&in->spec, in->vips_installed, in->io.ifindex(), vmac,
+                     link && link->kind == "macvlan", VipIfindex(*in)});
     }
-    if (auto r = accept_filter_.Sync(entries, vmacs); !r)
+    const FilterContents want = AcceptFilterContents(all, spec_.disable_local_igmp);
+    if (auto r = accept_filter_.Sync(want.entries, want.vmacs); !r)
       log::Error("accept mode filter (tables ip/ip6 " + accept_filter_.options().table +
                  "): " + r.error().ToString());
   }
