@@ -229,6 +229,15 @@ std::vector<std::uint8_t> BuildDeleteLink(int ifindex) {
   return b.Finish();
 }
 
+std::vector<std::uint8_t> BuildSetLinkMaster(int ifindex, int master_ifindex) {
+  MessageBuilder b(RTM_NEWLINK, kGetFlags);
+  auto* ifi = b.PutExtraHeader<ifinfomsg>();
+  ifi->ifi_family = AF_UNSPEC;
+  ifi->ifi_index = ifindex;
+  b.PutU32(IFLA_MASTER, static_cast<std::uint32_t>(master_ifindex));
+  return b.Finish();
+}
+
 std::optional<LinkInfo> DecodeLink(const nlmsghdr& message) {
   if (message.nlmsg_type != RTM_NEWLINK && message.nlmsg_type != RTM_DELLINK) return std::nullopt;
   if (message.nlmsg_len < NLMSG_LENGTH(sizeof(ifinfomsg))) return std::nullopt;
@@ -446,6 +455,10 @@ Result<void> Rtnetlink::SetLinkUp(int ifindex, bool up) {
 
 Result<void> Rtnetlink::DeleteLink(int ifindex) {
   return transport_.Transact(BuildDeleteLink(ifindex), {});
+}
+
+Result<void> Rtnetlink::SetLinkMaster(int ifindex, int master_ifindex) {
+  return transport_.Transact(BuildSetLinkMaster(ifindex, master_ifindex), {});
 }
 
 Result<LinkInfo> Rtnetlink::CreateMacvlan(const MacvlanSpec& spec) {

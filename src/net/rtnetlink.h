@@ -104,6 +104,9 @@ std::vector<std::uint8_t> BuildLinkDump();
 std::vector<std::uint8_t> BuildSetLinkUp(int ifindex, bool up);
 // Returns an RTM_DELLINK request for `ifindex`.
 std::vector<std::uint8_t> BuildDeleteLink(int ifindex);
+// Returns an RTM_NEWLINK request that enslaves `ifindex` to `master_ifindex` (a VRF, ...),
+// or frees it from its master when that is 0 (`ip link set IF master M` / `nomaster`).
+std::vector<std::uint8_t> BuildSetLinkMaster(int ifindex, int master_ifindex);
 // Decodes an RTM_NEWLINK / RTM_DELLINK message; nullopt for any other or malformed message.
 std::optional<LinkInfo> DecodeLink(const nlmsghdr& message);
 
@@ -215,6 +218,7 @@ class Rtnetlink {
   Result<std::vector<LinkInfo>> ListLinks();
   Result<void> SetLinkUp(int ifindex, bool up);
   Result<void> DeleteLink(int ifindex);
+  Result<void> SetLinkMaster(int ifindex, int master_ifindex);  // BuildSetLinkMaster
   // Creates the macvlan and returns it as the kernel now reports it.
   Result<LinkInfo> CreateMacvlan(const MacvlanSpec& spec);
   // Creates the ipvlan and returns it as the kernel now reports it.

@@ -805,8 +805,12 @@ class EngineImpl final : public control::Engine {
 
   void OnLinkEvent(const net::LinkEvent& ev) {
     if (const auto* l = std::get_if<net::LinkChanged>(&ev)) {
+      const net::LinkInfo* before = links_.FindIndex(l->ifindex);
+      const int old_master = before ? before->master_ifindex : 0;
       OnInterfaceChanges(links_.Apply(*l));
-      if (!l->removed) ResizeForMtu(l->name);
+      if (l->removed) return;
+      ResizeForMtu(l->name);
+      if (l->master_ifindex != old_master) vmacs_->FollowParentVrf(l->ifindex);
       return;
     }
     if (const auto* a = std::get_if<net::AddressAdded>(&ev)) {
@@ -965,6 +969,7 @@ class EngineImpl final : public control::Engine {
         TryBind(*in);
       CheckPrimaryAddress(*in);
       Recompute(*in);
+      if (in->io.vmac_ifindex()) vmacs_->FollowParentVrf(in->io.ifindex());  // a lost move
     }
     for (auto& [name, in] : instances_) RestoreVipsIfNeeded(*in);
   }

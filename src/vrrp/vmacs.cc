@@ -64,8 +64,30 @@ Result<int> Vmacs::SetUp(const InstanceSpec& spec, int parent_ifindex) {
 int Vmacs::VrfOf(int parent_ifindex) const {
   const net::LinkInfo* parent = links_.FindIndex(parent_ifindex);
   if (!parent || !parent->master_ifindex) return 0;
-  const net::LinkInfo* master = links_.FindIndex(parent->master_ifindex);
+  auto master = rtnl_.LinkByIndex(parent->master_ifindex);
   return master && master->kind == "vrf" ? master->ifindex : 0;
+}
+
+void Vmacs::FollowParentVrf(int parent_ifindex) {
+  const int vrf = VrfOf(parent_ifindex);
+  for (const std::string& name : created_) {
+    const net::LinkInfo* vmac = links_.Find(name);
+    if (!vmac || vmac->parent_ifindex != parent_ifindex || vmac->master_ifindex == vrf) continue;
+    const int ifindex = vmac->ifindex;
+    const net::LinkInfo* parent = links_.FindIndex(parent_ifindex);
+    const net::LinkInfo* vrf_link = links_.FindIndex(vrf);
+    const std::string where =
+        !vrf ? "out of its VRF"
+             : "into VRF " + (vrf_link ? vrf_link->name : "index " + std::to_string(vrf));
+    const std::string parent_name = parent ? parent->name : std::to_string(parent_ifindex);
+    if (auto r = rtnl_.SetLinkMaster(ifindex, vrf); !r) {
+      log::Warning("VMAC " + name + ": cannot follow its parent " + parent_name + " " + where +
+                   ": " + r.error().ToString());
+      continue;
+    }
+    log::Info("VMAC " + name + " follows its parent " + parent_name + " " + where);
+    if (auto info = rtnl_.LinkByIndex(ifindex)) links_.Put(*info);
+  }
 }
 
 Result<net::LinkInfo> Vmacs::CreateMacvlan(const InstanceSpec& spec, int parent_ifindex,

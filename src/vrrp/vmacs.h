@@ -1,7 +1,8 @@
 // Vmacs: the macvlan (use_vmac) and ipvlan (use_ipvlan) interfaces the VRRP engine's
 // instances send from — the one place that knows which of them vigil created, so that it
 // deletes those and never an interface it found. One created on a parent enslaved to a VRF
-// is put in that VRF (as keepalived). A VMAC is set up when its instance binds (an interface of that name
+// is put in that VRF, and one vigil created follows its parent into (or out of) a VRF later
+// (as keepalived). A VMAC is set up when its instance binds (an interface of that name
 // that exists already is used as it is) and released when the instance goes for good
 // (stopped, or removed or restarted by a reload; not with -V, nor when a reload replaces
 // the instance: its successor takes the VMAC over). Lives on the engine's event loop.
@@ -37,9 +38,14 @@ class Vmacs {
   Result<int> SetUp(const InstanceSpec& spec, int parent_ifindex);
   // Deletes VMAC `name` (index `ifindex`) if vigil created it.
   void Release(const std::string& name, int ifindex);
+  // Parent `parent_ifindex` joined, left or changed its VRF: every VMAC vigil created on
+  // it follows into the parent's VRF now (out of any VRF when the parent is in none), as
+  // keepalived moves the VMACs it made. Ones vigil found are left as they are.
+  void FollowParentVrf(int parent_ifindex);
 
  private:
-  // The VRF the parent `parent_ifindex` is enslaved to, 0 if none.
+  // The VRF the parent `parent_ifindex` is enslaved to, 0 if none (the master is read from
+  // the kernel: a notification does not say what kind of interface it is).
   int VrfOf(int parent_ifindex) const;
   Result<net::LinkInfo> CreateMacvlan(const InstanceSpec& spec, int parent_ifindex,
                                       uint32_t group);

@@ -33,6 +33,11 @@ Cases (each writes DIR/<case>.json; the host makes the assertions):
              ``vrf green``, started before green exists; then green is created (table 20)
              and e4 enslaved to it, so the main table loses the route to the peer: where
              the VIP is and the adverts b hears on e4 afterwards.
+  vmac_vrf   vigild, then keepalived 2.2.7, on a with a use_vmac instance on a new veth e5
+             (peer e5p) in no VRF; once the VIP is on the VMAC, VRF red is made and e5
+             enslaved to it, later freed again: the VMAC's ``ip -j -d link`` state after
+             each move (it follows its parent into red and out again), the VIP back on it
+             in red, the adverts seen on e5p then, and the links left after SIGTERM.
 """
 
 from __future__ import annotations
@@ -261,21 +266,31 @@ def neigh_of(ns: str, address: str) -> str | None:
 def case_link(vigild: str, out: dict) -> None:
     text = "".join(instance(n, p, vrid, arg, vip) for n, p, vrid, arg, _, vip in LINK_INSTANCES)
     for kind in ("vigild", "keepalived"):
-        before = link_names("a")
-        d = Daemon(kind, "a", text, vigild, "link")
-        r: dict = out.setdefault(kind, {})
-        try:
-            r["ready"] = wait_until(lambda: all(has_address("a", parent, vip.split("/")[0])
-                                                for _, parent, *_, vip in LINK_INSTANCES), 20)
-            r["links"] = {dev: link_state("a", dev) for *_, dev, _ in LINK_INSTANCES}
-            r["addresses"] = addresses("a")
-            r["adverts"] = capture_adverts("c", 2.5)
-            r["running"] = d.proc.poll() is None
-        finally:
-            r["exit"] = d.stop()
-            r["log"] = d.log()
-        r["links_before"] = before
-        r["links_after"] = link_names("a")
+        run_on_a(kind, text, vigild, "link", out.setdefault(kind, {}), link_steps)
+
+
+def link_steps(r: dict) -> None:
+    r["ready"] = wait_until(lambda: all(has_address("a", parent, vip.split("/")[0])
+                                        for _, parent, *_, vip in LINK_INSTANCES), 20)
+    r["links"] = {dev: link_state("a", dev) for *_, dev, _ in LINK_INSTANCES}
+    r["addresses"] = addresses("a")
+    r["adverts"] = capture_adverts("c", 2.5)
+
+
+def run_on_a(kind: str, text: str, vigild: str, tag: str, r: dict, steps) -> None:
+    """Runs daemon ``kind`` on a with ``text`` while ``steps(r)`` records into ``r``, then
+    stops it: whether it was still running, its exit status and log, a's links before it
+    started and after it stopped."""
+    before = link_names("a")
+    d = Daemon(kind, "a", text, vigild, tag)
+    try:
+        steps(r)
+        r["running"] = d.proc.poll() is None
+    finally:
+        r["exit"] = d.stop()
+        r["log"] = d.log()
+    r["links_before"] = before
+    r["links_after"] = link_names("a")
 
 
 def case_failover(vigild: str, out: dict) -> None:
@@ -425,7 +440,58 @@ def case_vrf_late(vigild: str, out: dict) -> None:
             r[f"{n}_log"] = d.log()
 
 
-CASES = {"link": case_link, "failover": case_failover, "vrf": case_vrf, "vrf_late": case_vrf_late}
+VMAC_VIP = "10.94.0.100"
+
+
+def case_vmac_vrf(vigild: str, out: dict) -> None:
+    """Each daemon in turn on a, MASTER of VI_V (use_vmac on e5, which is in no VRF); once
+    the VIP is on vrrp.95, red is made and e5 enslaved to it, then freed: keepalived moves
+    the VMAC it made into its parent's VRF and out again (update_vmac_vrfs)."""
+    text = textwrap.dedent(f"""\
+        vrrp_instance VI_V {{
+            state MASTER
+            interface e5
+            virtual_router_id 95
+            priority 150
+            advert_int 1
+            use_vmac
+            virtual_ipaddress {{
+                {VMAC_VIP}/24
+            }}
+        }}
+        """)
+    for kind in ("vigild", "keepalived"):
+        ip_batch("a", ["link add e5 type veth peer name e5p", "link set e5 address 02:00:00:00:05:01",
+                       "addr add 10.94.0.1/24 dev e5", "link set e5 up", "link set e5p up"])
+        try:
+            run_on_a(kind, text, vigild, "vmacvrf", out.setdefault(kind, {}), vmac_vrf_steps)
+        finally:
+            ip_batch("a", ["link del e5", "link del red"])
+
+
+def vmac_master(name: str):
+    """The master of a's interface ``name`` (None: none), or "gone" when it does not exist."""
+    link = link_state("a", name)
+    return link["master"] if link else "gone"
+
+
+def vmac_vrf_steps(r: dict) -> None:
+    r["ready"] = wait_until(lambda: has_address("a", "vrrp.95", VMAC_VIP), 20)
+    r["vmac_before"] = link_state("a", "vrrp.95")
+    ip_batch("a", ["link add red type vrf table 30", "link set red up", "link set e5 master red"])
+    r["moved_in"] = wait_until(lambda: vmac_master("vrrp.95") == "red", 10)
+    # Enslaving e5 cycles it (and the VMAC): FAULT, BACKUP, then MASTER again after the
+    # master-down timer (3 x 1 s + skew).
+    r["vip_in_red"] = wait_until(lambda: has_address("a", "vrrp.95", VMAC_VIP), 10)
+    r["vmac_in_red"] = link_state("a", "vrrp.95")
+    r["adverts_in_red"] = capture_adverts("a", 2.5, "e5p")
+    ip_batch("a", ["link set e5 nomaster"])
+    r["moved_out"] = wait_until(lambda: vmac_master("vrrp.95") is None, 10)
+    r["vmac_after"] = link_state("a", "vrrp.95")
+
+
+CASES = {"link": case_link, "failover": case_failover, "vrf": case_vrf, "vrf_late": case_vrf_late,
+         "vmac_vrf": case_vmac_vrf}
 
 
 def main() -> int:

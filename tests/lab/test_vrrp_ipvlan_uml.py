@@ -13,6 +13,8 @@ case (its docstring describes the network). This module checks the results:
     ipvlan made on a VRF's slave goes into the VRF, as keepalived 2.2.7 puts it;
   - vrf_late: the VRF of a unicast instance made (and its interface enslaved to it) after
     vigild started: the advert sockets follow it, the backup keeps hearing the master;
+  - vmac_vrf: a VMAC vigild made follows its parent into a VRF made after start, and out
+    of it again, as keepalived 2.2.7 moves its VMAC (same link state after each move);
   - two vigilds fail over over their ipvlans: the VIP, the adverts and the MAC the
     observer reaches the VIP at move to the backup when the master stops.
 Skips with the reason where UML cannot start (not root, package missing, no build).
@@ -137,3 +139,30 @@ def test_vrf_made_after_start_gets_the_advert_sockets(uml_run):
     assert r["adverts_at_b"] == [["02:00:00:00:04:01", "10.95.0.1", "10.95.0.2", 91, 150, 1]], logs
     assert r["running"] == {"a": True, "b": True}, logs
     assert r["a_exit"] == 0 and r["b_exit"] == 0, logs
+
+
+VMAC_VIP = cases.VMAC_VIP
+
+
+def test_a_vmac_follows_its_parent_into_a_vrf_and_out(uml_run):
+    result = _result(uml_run, "vmac_vrf")
+    vigil, keepalived = result["vigild"], result["keepalived"]
+    logs = "vigild:\n" + vigil["log"][-3000:] + "\nkeepalived:\n" + keepalived["log"][-3000:]
+    for d in (keepalived, vigil):
+        assert d["ready"], logs
+        assert d["vmac_before"]["master"] is None, logs
+        assert d["moved_in"] and d["vmac_in_red"]["master"] == "red", logs
+        assert d["vmac_in_red"]["link"] == "e5", logs
+        assert d["vip_in_red"], logs
+        assert d["moved_out"] and d["vmac_after"]["master"] is None, logs
+        assert d["exit"] == 0, logs
+        assert "vrrp.95" not in d["links_after"], logs
+    # The adverts still leave through the VMAC while it is in red.
+    advert = ["00:00:5e:00:01:5f", "10.94.0.1", "224.0.0.18", 95, 150, 1]
+    assert vigil["adverts_in_red"] == [advert], logs
+    assert vigil["adverts_in_red"] == keepalived["adverts_in_red"], logs
+    for key in ("vmac_before", "vmac_in_red", "vmac_after"):
+        assert vigil[key] | {"disable_ipv6": None} == keepalived[key] | {"disable_ipv6": None}, \
+            (key, logs)
+    assert vigil["vmac_in_red"]["addresses"] == [["inet", VMAC_VIP, 24, "global"]], logs
+    assert vigil["running"], logs

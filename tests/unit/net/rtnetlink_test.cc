@@ -130,6 +130,19 @@ TEST(RtnetlinkBuildTest, SetLinkUpChangesOnlyIffUp) {
   EXPECT_EQ(BuildSetLinkUp(3, false), down);
 }
 
+// As `ip link set dev 7 master 12`, and `nomaster` (IFLA_MASTER 0).
+TEST(RtnetlinkBuildTest, SetLinkMasterSendsOnlyTheMaster) {
+  const Bytes master = {
+      40, 0, 0, 0,  16, 0,  0x05, 0x00,  0, 0, 0, 0,  0, 0, 0, 0,  // RTM_NEWLINK
+      0, 0, 0, 0,  7, 0, 0, 0,  0, 0, 0, 0,  0, 0, 0, 0,            // index 7, no flag change
+      8, 0, 10, 0,  12, 0, 0, 0,                                    // IFLA_MASTER 12
+  };
+  EXPECT_EQ(BuildSetLinkMaster(7, 12), master);
+  Bytes none = master;
+  none[36] = 0;
+  EXPECT_EQ(BuildSetLinkMaster(7, 0), none);
+}
+
 TEST(RtnetlinkBuildTest, MacvlanCreateIsPrivateWithGivenMac) {
   MacvlanSpec spec;
   spec.name = "vrrp.51";
