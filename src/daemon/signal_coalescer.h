@@ -9,9 +9,13 @@
 #include <sys/types.h>
 
 #include <chrono>
+#include <span>
+#include <string>
+#include <string_view>
 #include <vector>
 
 #include "base/clock.h"
+#include "daemon/signal_watcher.h"
 
 namespace vigil::daemon {
 
@@ -27,6 +31,27 @@ struct SignalArrival {
   pid_t sender = 0;
   pid_t route = 0;
 };
+
+// One engine process of the supervisor: its name and pid (0 when it is not running).
+struct EnginePid {
+  std::string_view name;
+  pid_t pid = 0;
+};
+
+// A received signal as the coalescer sees it, and the engine that passed it on ("" when
+// it came directly).
+struct RoutedSignal {
+  SignalArrival arrival;
+  std::string engine;
+};
+
+// Returns what SignalCoalescer sees of `received`, among the running `engines`. A signal
+// queued (SI_QUEUE) by a running engine is a copy that engine passed on: sent by the pid
+// it carries (sival_int), by the route of that engine. Any other arrival came directly
+// from its sender, whatever it is: kill(2) or sigqueue(3) by another process or by the
+// supervisor itself, kill(2) by an engine, the kernel (sender 0), or a process that took
+// the pid of an engine no longer running. Pure.
+RoutedSignal RouteOf(const ReceivedSignal& received, std::span<const EnginePid> engines);
 
 // Groups arrivals into signals sent once. An arrival joins the oldest signal, within
 // kSignalCoalesceWindow of its first arrival, with the same number and sender that has

@@ -544,18 +544,13 @@ class Supervisor final : public control::ControlTarget {
   // already acted on: the same signal from the same sender, passed on by an engine or
   // received directly (see SignalCoalescer).
   bool FirstCopy(const ReceivedSignal& received) {
-    SignalArrival arrival{received.signo, received.sender, 0};
-    std::string via;
-    if (received.code == SI_QUEUE) {
-      for (auto& [name, c] : children_) {
-        if (!c.slot->running() || c.slot->pid() != received.sender) continue;
-        arrival.sender = received.value;
-        arrival.route = received.sender;
-        via = " passed on by " + name;
-      }
-    }
-    if (signal_copies_.Arrive(arrival, Clock::now())) return true;
-    log::Info(SignalName(received.signo) + " from pid " + std::to_string(arrival.sender) + via +
+    std::vector<EnginePid> engines;
+    for (auto& [name, c] : children_)
+      engines.push_back({name, c.slot->running() ? c.slot->pid() : 0});
+    const RoutedSignal routed = RouteOf(received, engines);
+    if (signal_copies_.Arrive(routed.arrival, Clock::now())) return true;
+    log::Info(SignalName(received.signo) + " from pid " + std::to_string(routed.arrival.sender) +
+              (routed.engine.empty() ? "" : " passed on by " + routed.engine) +
               ": a copy of one already handled");
     return false;
   }
