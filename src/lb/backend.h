@@ -65,13 +65,25 @@ class Backend {
   virtual Result<uint64_t> Connections(const ServiceKey& service,
                                        const DestinationKey& destination);
 
+  // Returns how many times this backend set about writing to the kernel's table: each
+  // transaction or message that may change what Read returns, whichever call sent it
+  // (Apply, or a backend's own, such as NftablesBackend::SyncHooks). An audit that read
+  // the kernel across a write may have read vigil's own change (LoadBalancer::FinishAudit).
+  uint64_t writes() const { return writes_; }
+
   // How many findings Audit returns at most.
   static constexpr size_t kAuditFindings = 5;
 
  protected:
+  // Counts a write in writes(); called before the write is sent.
+  void CountWrite() { ++writes_; }
+
   // The default Audit's comparison: what differs between `owned` and `kernel` (what Read
   // returned), at most kAuditFindings lines, or `kernel`'s error.
   static Result<std::vector<std::string>> Compare(const State& owned, Result<State> kernel);
+
+ private:
+  uint64_t writes_ = 0;
 };
 
 }  // namespace vigil::lb

@@ -206,6 +206,7 @@ Result<void> IpvsBackend::Apply(const std::vector<Op>& ops, const State& desired
     }
   }
   for (const Op& op : ops) {
+    CountWrite();
     auto r = transport_->Transact(ipvs::BuildOp(family_id_, op), nullptr);
     if (!r) {
       return Fail(r.error().code(), "ipvs: " + ToString(op) + ": " + r.error().context(),
@@ -216,6 +217,7 @@ Result<void> IpvsBackend::Apply(const std::vector<Op>& ops, const State& desired
 }
 
 Result<void> IpvsBackend::Flush() {
+  CountWrite();
   auto r = transport_->Transact(ipvs::BuildFlush(family_id_), nullptr);
   if (!r)
     return Fail(r.error().code(), "ipvs: flush: " + r.error().context(), r.error().sys_errno());

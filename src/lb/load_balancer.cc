@@ -174,12 +174,12 @@ Result<std::vector<std::string>> LoadBalancer::Audit() {
 
 std::optional<LoadBalancer::AuditTicket> LoadBalancer::BeginAudit() {
   if (!synced_ || !started_) return std::nullopt;
-  return AuditTicket{backend_->MakeAuditJob(owned_), generation_};
+  return AuditTicket{backend_->MakeAuditJob(owned_), generation()};
 }
 
 std::optional<std::vector<std::string>> LoadBalancer::FinishAudit(
     uint64_t generation, std::vector<std::string> findings) const {
-  if (generation != generation_) return std::nullopt;
+  if (generation != this->generation()) return std::nullopt;
   return findings;
 }
 

@@ -70,8 +70,10 @@ class LoadBalancer {
   // changes, which it would take for someone else's. Audit again with a new ticket.
   std::optional<std::vector<std::string>> FinishAudit(uint64_t generation,
                                                       std::vector<std::string> findings) const;
-  // Counts the times vigil set about changing the kernel (each backend Apply or Reset).
-  uint64_t generation() const { return generation_; }
+  // Counts the times vigil set about changing the kernel: each backend Apply or Reset, and
+  // each write the backend counts (Backend::writes: also those made outside Apply, such as
+  // NftablesBackend::SyncHooks hooking an interface).
+  uint64_t generation() const { return generation_ + backend_->writes(); }
   // Makes the kernel hold what vigil owns again, from scratch where the backend can
   // (Backend::Reset), and counts a restoration under `reason`.
   Result<void> Restore(const std::string& reason);
@@ -110,7 +112,7 @@ class LoadBalancer {
   State kernel_;  // everything in the kernel (owned or not), as last known
   State owned_;
   std::map<std::string, uint64_t> restorations_;
-  uint64_t generation_ = 0;
+  uint64_t generation_ = 0;  // backend Applies and Resets (generation() adds its writes)
 };
 
 }  // namespace vigil::lb

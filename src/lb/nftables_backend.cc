@@ -349,6 +349,7 @@ template <typename Commit>
 auto NftablesBackend::Own(Commit commit) -> decltype(commit()) {
   // What is queued before is someone else's; the transaction's own events are not heard
   // (the monitor leaves its group meanwhile) or, if it cannot leave, discarded after.
+  CountWrite();
   PollMonitor();
   const bool paused = monitor_ && monitor_->Pause().has_value();
   auto r = commit();

@@ -130,8 +130,8 @@ class NftablesBackend final : public Backend {
   // are now (but loopback: NonLoopbackInterfaces, or set_hook_devices'): those it lacks are
   // added and those gone are removed, in one batch. The kernel holds the list, so this
   // reads it (nothing changes while the interfaces are those hooked). An interface comes
-  // and goes with rtnetlink's link events, which the caller follows. Needs the
-  // NftBatchRunner (kUnsupported without one).
+  // and goes with rtnetlink's link events, which the caller follows. A change counts in
+  // writes(), as Apply's do. Needs the NftBatchRunner (kUnsupported without one).
   Result<HookChange> SyncHooks();
 
   // Returns "inet vigil" (the table this backend keeps).
@@ -159,7 +159,8 @@ class NftablesBackend final : public Backend {
   // Runs one of vigil's own transactions: what others did before it is kept for
   // TakeChanges, what it causes is not reported.
   Result<std::string> RunOwn(std::string_view commands);
-  // Runs `commit` (RunOwn's, or a batch's) as one of vigil's own transactions.
+  // Runs `commit` (RunOwn's, or a batch's) as one of vigil's own transactions, counted in
+  // writes().
   template <typename Commit>
   auto Own(Commit commit) -> decltype(commit());
   void PollMonitor();

@@ -158,6 +158,7 @@ TEST(IpvsBackendTest, ApplySendsOneMessagePerOpInOrder) {
   EXPECT_EQ(o.requests->at(1), ipvs::BuildServiceCommand(0x1d, ipvs::Command::kNewService, svc));
   EXPECT_EQ(o.requests->at(2), ipvs::BuildDestinationCommand(0x1d, ipvs::Command::kNewDest, svc,
                                                              Dest("10.1.0.1", 80)));
+  EXPECT_EQ(o.backend->writes(), 2u);  // (an audit ticket taken before is dropped)
 }
 
 TEST(IpvsBackendTest, ApplyStopsAtTheFirstRefusal) {
@@ -252,6 +253,7 @@ TEST(IpvsBackendTest, FlushSendsFlush) {
   Opened o = OpenWithFake();
   ASSERT_TRUE(o.backend->Flush().has_value());
   EXPECT_EQ(o.requests->back(), ipvs::BuildFlush(0x1d));
+  EXPECT_EQ(o.backend->writes(), 1u);
 }
 
 // The audit beside the loop: the job dumps the table over its own transport (made once,

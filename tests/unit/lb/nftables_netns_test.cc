@@ -811,15 +811,29 @@ TEST(NftablesBatchTest, DirectRoutedRealServerChangesGoAsBatches) {
   EXPECT_EQ(result.text, "libnftables calls: 0, batches: 4\naudit: ");
 }
 
+// A LoadBalancer over an NftablesBackend with libnftables and a netlink batch socket.
+struct BatchedLb {
+  NftablesBackend* backend = nullptr;
+  std::unique_ptr<LoadBalancer> lb;
+};
+
+Result<BatchedLb> MakeBatchedLb() {
+  auto socket = NetlinkBatchRunner::Open();
+  if (!socket) return std::unexpected(socket.error());
+  auto owned = std::make_unique<NftablesBackend>(std::make_unique<LibNftablesRunner>(),
+                                                 nft::Options{}, std::move(*socket));
+  BatchedLb out{owned.get(), nullptr};
+  out.lb = std::make_unique<LoadBalancer>(std::move(owned), LoadBalancerOptions{});
+  return out;
+}
+
 // Someone deletes a slot of a service's map; the next real-server change needs it gone
 // too, and the kernel refuses the batch: the load balancer rebuilds the table instead.
 std::string RefusedBatchScenario() {
-  auto socket = NetlinkBatchRunner::Open();
-  if (!socket) return "open: " + socket.error().ToString();
-  auto owned = std::make_unique<NftablesBackend>(std::make_unique<LibNftablesRunner>(),
-                                                 nft::Options{}, std::move(*socket));
-  NftablesBackend* backend = owned.get();
-  LoadBalancer lb(std::move(owned), {});
+  auto made = MakeBatchedLb();
+  if (!made) return "open: " + made.error().ToString();
+  NftablesBackend* backend = made->backend;
+  LoadBalancer& lb = *made->lb;
   if (auto w = backend->Watch(); !w) return "watch: " + w.error().ToString();
   Service web = Tcp("10.0.0.1", 80);
   State before;
@@ -1056,6 +1070,57 @@ TEST(NftablesNetnsTest, SyncHooksFollowsTheInterfaces) {
             "vt0 goes: -vt0 | type filter hook ingress device \"vt1\"\n"
             "none left: | type filter hook ingress device \"vt1\"\n"
             "audit: seen: ");
+}
+
+// SyncHooks writes to the kernel outside any Apply: an audit ticket taken before it hooked
+// or unhooked an interface is dropped (the job may have listed the ingress chain across
+// vigil's own change), as one taken before an Apply is; one it changed nothing for holds.
+std::string HookTicketScenario() {
+  auto made = MakeBatchedLb();
+  if (!made) return "open: " + made.error().ToString();
+  NftablesBackend* backend = made->backend;
+  LoadBalancer& lb = *made->lb;
+  backend->set_device_lookup(OnLoopback);
+  std::vector<std::string> interfaces;  // (none but lo: the chain hooks lo)
+  backend->set_hook_devices([&] { return interfaces; });
+  if (auto r = lb.Apply(DrSample()); !r) return "apply: " + r.error().ToString();
+  std::string out;
+  auto step = [&](const std::string& what) {
+    auto ticket = lb.BeginAudit();
+    if (!ticket || !ticket->job) {
+      out += what + ": no audit job\n";
+      return;
+    }
+    auto findings = ticket->job();
+    if (!findings) {
+      out += what + ": audit: " + findings.error().ToString() + "\n";
+      return;
+    }
+    auto change = backend->SyncHooks();
+    if (!change) {
+      out += what + ": " + change.error().ToString() + "\n";
+      return;
+    }
+    out += what + ": ";
+    for (const std::string& a : change->added) out += "+" + a + " ";
+    for (const std::string& r : change->removed) out += "-" + r + " ";
+    auto kept = lb.FinishAudit(ticket->generation, *findings);
+    out += kept ? "findings kept (" + std::to_string(kept->size()) + ")\n" : "findings dropped\n";
+  };
+  step("nothing to hook");
+  if (std::system("ip link add vt0 type veth peer name vp0") != 0) return "ip link add failed";
+  interfaces = {"vt0"};
+  step("vt0 comes");
+  step("again");
+  return out;
+}
+
+TEST(NftablesNetnsTest, AnAuditTicketTakenBeforeSyncHooksChangedTheChainIsDropped) {
+  RUN_IN_NETNS_OR_SKIP(result, HookTicketScenario);
+  EXPECT_EQ(result.text,
+            "nothing to hook: findings kept (0)\n"
+            "vt0 comes: +vt0 -lo findings dropped\n"
+            "again: findings kept (0)\n");
 }
 
 }  // namespace
