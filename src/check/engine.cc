@@ -446,6 +446,7 @@ class CheckEngine final : public control::Engine {
     }
     WatchLinks();  // (before the first apply lists the interfaces to hook)
     if (auto r = ApplyLb(/*retry_on_failure=*/false); !r) return r;
+    PublishLbReady();  // (the VRRP engine may preempt from now on)
     WatchLb();
     if (auto r = ConfigureAnnouncer(config); !r) return r;
     for (auto& [key, probe] : probes_) {

@@ -62,6 +62,10 @@ class Engine {
   // Takes the node's maintenance mode (vigilctl maintenance on|off), which the supervisor
   // passes on to the checker engine. Engines that need it otherwise ignore it.
   virtual void OnMaintenance(bool on) { (void)on; }
+  // Takes whether the load balancer's table is applied (`ready`; the checker engine's news
+  // through the supervisor): while it is not, the VRRP engine preempts no lower-priority
+  // master. Engines that need it otherwise ignore it.
+  virtual void OnLbReady(bool ready) { (void)ready; }
 
   // The engine calls this whenever its observable state changed.
   void set_on_change(std::function<void()> f) { on_change_ = std::move(f); }
@@ -76,6 +80,8 @@ class Engine {
   void set_on_vrrp_state(std::function<void(const std::string&, bool)> f) {
     on_vrrp_state_ = std::move(f);
   }
+  // The checker engine calls this once its load balancer's table is applied (OnLbReady).
+  void set_on_lb_ready(std::function<void()> f) { on_lb_ready_ = std::move(f); }
 
  protected:
   void Changed() {
@@ -90,12 +96,16 @@ class Engine {
   void PublishVrrpState(const std::string& instance, bool master) {
     if (on_vrrp_state_) on_vrrp_state_(instance, master);
   }
+  void PublishLbReady() {
+    if (on_lb_ready_) on_lb_ready_();
+  }
 
  private:
   std::function<void()> on_change_;
   std::function<void(std::string)> on_event_;
   std::function<void(const std::string&, bool)> on_bfd_state_;
   std::function<void(const std::string&, bool)> on_vrrp_state_;
+  std::function<void()> on_lb_ready_;
 };
 
 }  // namespace vigil::control

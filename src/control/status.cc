@@ -269,10 +269,11 @@ std::string RenderPrometheus(const Status& s) {
         w.Sample("vigil_vrrp_instance_runtime_priority", {{"instance", i.name}},
                  i.runtime_priority);
     w.Family("vigil_vrrp_instance_held", "gauge",
-             "1 while an operator holds the instance out of MASTER, by reason (maintenance, "
-             "failover).");
+             "1 while the instance is held, by reason: out of MASTER by an operator "
+             "(maintenance, failover), from preempting until the load balancer's table is "
+             "applied (lb_not_ready).");
     for (const auto& i : s.instances)
-      for (const char* why : {"maintenance", "failover"})
+      for (const char* why : {"maintenance", "failover", "lb_not_ready"})
         w.Sample("vigil_vrrp_instance_held", {{"instance", i.name}, {"reason", why}},
                  i.hold == why ? 1 : 0);
     w.Family("vigil_vrrp_transitions_total", "counter", "State transitions of the instance.");

@@ -114,6 +114,9 @@ class EngineProcess {
     engine_->set_on_vrrp_state([this](const std::string& instance, bool master) {
       if (channel_) channel_->Send(FrameType::kVrrpState, (master ? "1" : "0") + instance);
     });
+    engine_->set_on_lb_ready([this] {
+      if (channel_) channel_->Send(FrameType::kLbReady, "1");
+    });
     // Signals are watched before the engine starts: one that arrives during Start waits.
     auto signals = SignalWatcher::Start(io_, EngineSignals(),
                                         [this](const ReceivedSignal& s) { OnSignal(s); });
@@ -208,6 +211,9 @@ class EngineProcess {
         break;
       case FrameType::kMaintenance:
         engine_->OnMaintenance(f.payload == "1");
+        break;
+      case FrameType::kLbReady:
+        engine_->OnLbReady(f.payload == "1");
         break;
       default:
         break;

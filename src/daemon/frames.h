@@ -26,6 +26,9 @@ enum class FrameType : char {
   kVrrpState = 'V',     // VRRP engine -> supervisor -> checker engine: "1" (MASTER) or "0"
                         // (not MASTER) + the vrrp_instance's name
   kMaintenance = 'M',   // supervisor -> checker engine: "1" (vigilctl maintenance on) or "0"
+  kLbReady = 'A',       // checker engine -> supervisor -> VRRP engine: "1" once the load
+                        // balancer's table is applied; supervisor -> VRRP engine: "0" while
+                        // a checker engine starts and has not applied it yet
 };
 
 inline constexpr uint32_t kMaxFramePayload = 64 << 20;

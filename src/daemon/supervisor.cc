@@ -445,6 +445,11 @@ class Supervisor final : public control::ControlTarget {
       for (const auto& instance : vrrp_masters_) c.channel->Send(FrameType::kVrrpState, "1" + instance);
       if (maintenance_) c.channel->Send(FrameType::kMaintenance, "1");
     }
+    // Until the checker engine has applied the load balancer's table once, the VRRP engine
+    // preempts no lower-priority master: a node coming back must not take the VIPs while
+    // the table that schedules their connections is still empty.
+    if (!lb_ready_ && (c.name == "check" || (c.name == "vrrp" && children_["check"].wanted)))
+      SendTo("vrrp", FrameType::kLbReady, "0");
     Event("engine_started", {{"engine", c.name}, {"pid", int64_t{pid}}});
     return pid;
   }
@@ -486,6 +491,10 @@ class Supervisor final : public control::ControlTarget {
       if (f.payload[0] == '1') vrrp_masters_.insert(instance);
       else vrrp_masters_.erase(instance);
       SendToChecker(FrameType::kVrrpState, f.payload);
+    } else if (f.type == FrameType::kLbReady) {
+      if (name != "check" || lb_ready_) return;
+      lb_ready_ = true;
+      SendTo("vrrp", FrameType::kLbReady, "1");
     } else if (f.type == FrameType::kOperationResult) {
       if (c.operation_waiters.empty()) return;
       auto cb = std::move(c.operation_waiters.front());
@@ -509,11 +518,12 @@ class Supervisor final : public control::ControlTarget {
     }
   }
 
-  // Sends a frame to the checker engine if it runs.
-  void SendToChecker(FrameType type, const std::string& payload) {
-    auto it = children_.find("check");
+  // Sends a frame to engine `name` if it runs.
+  void SendTo(const std::string& name, FrameType type, const std::string& payload) {
+    auto it = children_.find(name);
     if (it != children_.end() && it->second.channel) it->second.channel->Send(type, payload);
   }
+  void SendToChecker(FrameType type, const std::string& payload) { SendTo("check", type, payload); }
 
   // Passes a BFD session's news on to the engines that track sessions.
   void ForwardBfdState(const std::string& payload) {
@@ -838,6 +848,7 @@ class Supervisor final : public control::ControlTarget {
   uint64_t reload_failures_ = 0;
   bool last_reload_ok_ = true;
   bool maintenance_ = false;  // vigilctl maintenance on (the VRRP engine holds it too)
+  bool lb_ready_ = false;     // the checker engine has applied the load balancer's table once
   bool reload_running_ = false;
   std::unique_ptr<ReloadTimeMonitor> reload_monitor_;
   unsigned configs_saved_ = 0;

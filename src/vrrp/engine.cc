@@ -274,6 +274,28 @@ class EngineImpl final : public control::Engine {
     }
   }
 
+  // The checker engine's news, through the supervisor: until its load balancer's table is
+  // applied, no instance preempts a lower-priority master (HoldPreemption) — a node coming
+  // back would otherwise take the VIPs while nothing schedules their connections — for at
+  // most kLbWaitLimit (a checker that never gets there must not keep the node out for good).
+  void OnLbReady(bool ready) override {
+    if (ready != lb_waiting_) return;
+    lb_wait_timer_.cancel();
+    if (!ready) {
+      log::Info("vrrp: no instance preempts until the load balancer's table is applied");
+      lb_wait_timer_.expires_after(kLbWaitLimit);
+      lb_wait_timer_.async_wait([this](std::error_code ec) {
+        if (ec || !lb_waiting_) return;
+        log::Warning("vrrp: the load balancer's table is still not applied after " +
+                     std::to_string(kLbWaitLimit.count()) + " s; instances preempt all the same");
+        HoldPreemption(false);
+      });
+    } else {
+      log::Info("vrrp: the load balancer's table is applied; instances preempt as configured");
+    }
+    HoldPreemption(!ready);
+  }
+
   void Restore(const std::vector<control::Operation>& ops) override { ops_.Restore(ops); }
 
   Result<std::string> Operate(const control::Operation& op) override {
@@ -296,6 +318,15 @@ class EngineImpl final : public control::Engine {
   }
 
  private:
+  static constexpr std::chrono::seconds kLbWaitLimit{30};
+
+  void HoldPreemption(bool on) {
+    lb_waiting_ = on;
+    for (auto& [name, in] : instances_)
+      Execute(*in, in->sm->Handle(vrrp::HoldPreemption{on}, steady_clock::now()), "load balancer");
+    Changed();
+  }
+
   // ---- operations (vigilctl: vrrp/operations.h) ---------------------------------------
 
   // Maintenance: every instance leaves or stays out of MASTER (a master says priority 0
@@ -379,6 +410,7 @@ class EngineImpl final : public control::Engine {
     in.advertised = AdvertisedAddresses(s);
     in.sm = std::make_unique<StateMachine>(s.params);
     if (ops_.maintenance()) in.sm->Handle(Hold{true}, steady_clock::now());  // before Startup: no actions
+    if (lb_waiting_) in.sm->Handle(vrrp::HoldPreemption{true}, steady_clock::now());
     if (!s.interface.empty() && !links_.Find(s.interface)) {
       if (!dynamic_interfaces_)
         return Fail(ErrorCode::kNotFound,
@@ -1054,6 +1086,8 @@ class EngineImpl final : public control::Engine {
   AcceptFilter accept_filter_{AcceptFilterOptions{AcceptFilterTable(options_.config_id)},
                               [] { return std::make_unique<net::LibNftablesRunner>(); }};
   RuntimeOperations ops_;  // vigilctl maintenance and priorities
+  bool lb_waiting_ = false;  // the load balancer's table is not applied yet (OnLbReady)
+  asio::steady_timer lb_wait_timer_{io_};
   std::string_view why_;  // what brought about the actions being performed (Execute)
   bool stopping_ = false;
   std::optional<steady_clock::time_point> start_delay_until_;  // see DelayStart

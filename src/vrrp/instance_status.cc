@@ -24,7 +24,10 @@ control::InstanceStatus StatusOf(const InstanceSpec& spec, const StateMachine& s
   for (const auto& v : spec.vips) s.vips.push_back(v.prefix.ToString());
   s.runtime_priority = runtime_priority;
   s.debug = spec.debug;
-  s.hold = sm.held() ? "maintenance" : sm.yielding() ? "failover" : "";
+  s.hold = sm.held()              ? "maintenance"
+           : sm.yielding()          ? "failover"
+           : sm.preemption_held()   ? "lb_not_ready"
+                                    : "";
   return s;
 }
 

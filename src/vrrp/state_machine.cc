@@ -170,6 +170,7 @@ std::vector<Action> StateMachine::Handle(const Event& event, TimePoint now) {
                    if (state_ == State::kMaster) GoBackup(now, out);
                  },
                  [&](const Hold& h) { OnHold(h.on, now, out); },
+                 [&](const HoldPreemption& h) { preemption_held_ = h.on; },
                  [&](const StepDown&) { OnStepDown(now, out); },
              },
              event);
@@ -333,8 +334,8 @@ void StateMachine::OnAdvertAsBackup(const AdvertReceived& advert, TimePoint now,
   }
   const bool in_preempt_window =
       params_.preempt_delay.count() > 0 && (!preempt_until_ || *preempt_until_ > now);
-  if (params_.nopreempt || held_ || yielding_ || advert.priority >= effective_priority_ ||
-      in_preempt_window) {
+  if (params_.nopreempt || held_ || preemption_held_ || yielding_ ||
+      advert.priority >= effective_priority_ || in_preempt_window) {
     if (params_.version == Version::kV3) master_adver_int_ = advert.interval;
     master_address_ = advert.source;
     protocol_deadline_ = now + MasterDownInterval();

@@ -87,6 +87,16 @@ struct Hold {
   bool on = false;
 };
 
+// The load balancer this node schedules for its VIPs is not (`on`) or is again (`off`)
+// ready: until it is, a backup does not preempt a lower-priority master — it accepts its
+// adverts as if nopreempt were set, so a node coming back does not take the VIPs while its
+// table is still empty (their connections would be reset) — but it still takes over when no
+// master is heard. When it ends, a lower-priority master is preempted as usual: its adverts
+// are ignored and the down timer runs out.
+struct HoldPreemption {
+  bool on = false;
+};
+
 // The operator asked a master to step down (`vigilctl failover`): it says priority 0 and
 // goes BACKUP, then yields — it accepts any master's adverts as if nopreempt were set —
 // until it next becomes MASTER (when no master is heard for Master_Down_Interval). Ignored
@@ -94,7 +104,7 @@ struct Hold {
 struct StepDown {};
 
 using Event = std::variant<Startup, AdvertReceived, TimerExpired, PriorityChanged, Fault, Shutdown,
-                           SyncMaster, SyncBackup, Hold, StepDown>;
+                           SyncMaster, SyncBackup, Hold, HoldPreemption, StepDown>;
 
 // --- Actions -------------------------------------------------------------------
 
@@ -217,6 +227,8 @@ class StateMachine {
   bool wants_master() const { return wants_master_; }
   // Whether maintenance holds the machine out of MASTER (Hold).
   bool held() const { return held_; }
+  // Whether it leaves a lower-priority master be (HoldPreemption).
+  bool preemption_held() const { return preemption_held_; }
   // Whether it yields to any master after a StepDown (cleared when it becomes MASTER).
   bool yielding() const { return yielding_; }
   // Returns whether an advert from `source` should have its address list checked
@@ -262,6 +274,7 @@ class StateMachine {
   bool faulted_ = false;
   bool wants_master_ = false;
   bool held_ = false;
+  bool preemption_held_ = false;
   bool yielding_ = false;
   std::chrono::microseconds master_adver_int_;
   std::optional<TimePoint> protocol_deadline_;  // down timer (backup) / next advert (master)

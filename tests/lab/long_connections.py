@@ -38,7 +38,7 @@ SERVER = textwrap.dedent("""\
 # sends "i seq" and reads it back every
 # 100 ms. Every 200 ms writes {"conns": [[echoes, last echo (monotonic), error, gaps], ...]},
 # gaps: [[last echo before it, seconds], ...] for each time more than 0.5 s passed between
-# two echoes (bench/director_failover.py reads them).
+# two echoes (bench/director_failover.py reads them); an error ends "at <monotonic time>".
 CLIENT = textwrap.dedent("""\
     import asyncio, json, os, sys, time
     vip, port, n, sources, out = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4].split(","), sys.argv[5]
@@ -59,10 +59,10 @@ CLIENT = textwrap.dedent("""\
                 await w.drain()
                 line = await r.readline()
             except Exception as e:
-                conns[i][2] = repr(e)
+                conns[i][2] = f"{e!r} at {time.monotonic():.2f}"
                 return
             if line != msg:
-                conns[i][2] = "bad echo " + repr(line)
+                conns[i][2] = f"bad echo {line!r} at {time.monotonic():.2f}"
                 return
             now = time.monotonic()
             if conns[i][1] and now - conns[i][1] > 0.5:
@@ -137,11 +137,12 @@ class LongConnections:
         self.script = os.path.join(work, f"{name}.py")
         self.status_path = os.path.join(work, f"{name}.json")
         self.name = name
+        self.proc = None
         with open(self.script, "w") as f:
             f.write(CLIENT)
 
     def start(self) -> None:
-        self.node.spawn([lablib.PYTHON, self.script, self.vip, str(self.port), str(self.n),
+        self.proc = self.node.spawn([lablib.PYTHON, self.script, self.vip, str(self.port), str(self.n),
                          self.source, self.status_path], log_name=f"{self.name}.log")
 
     def conns(self) -> list[list]:

@@ -18,8 +18,10 @@ lb1 alone, still on the same real servers.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import re
 import signal
 import textwrap
 import time
@@ -96,19 +98,69 @@ class DrFailoverLab(DirectorPair):
         os.killpg(self.vigild_procs[i].pid, signal.SIGKILL)
         self.lbs[i].link_set("eth0", False)
 
-    def restart_lb1(self) -> None:
-        """lb1 comes back as from a reboot: no VIP, its link up, vigild started again."""
+    def restart_lb1(self) -> int:
+        """lb1 comes back as from a reboot: no VIP, its link up, vigild started again — with
+        its checker engine stopped (SIGSTOP) as soon as it exists, before it can apply the
+        load balancer's table, as on a machine too busy to run it. Returns that engine's pid."""
         lb1 = self.lbs[0]
         lb1.run([lablib.NFT, "flush", "ruleset"])
         lb1.run([lablib.IP, "addr", "del", f"{VIP}/32", "dev", "eth0"], check=False)
         lb1.link_set("eth0", True)
+        pid_file = os.path.join(self.work, "lb1c.pid")
+        if os.path.exists(pid_file):
+            os.unlink(pid_file)
         self.vigild_procs[0] = lb1.spawn_vigild(self.vigild, self.config(lb1, 150))
+        pid = lablib.wait_until(lambda: _read_pid(pid_file), timeout=10, interval=0.005,
+                                message="lb1's checker engine")
+        os.kill(pid, signal.SIGSTOP)
+        return pid
+
+    def hold(self, lb) -> str:
+        """VI_1's hold on ``lb`` as vigilctl shows it ("" for none)."""
+        out = lb.run([os.path.join(os.path.dirname(self.vigild), "vigilctl"), "-s",
+                      f"{self.work}/{lb.short}.ctl", "--json", "instances"], check=False)
+        try:
+            return {i["name"]: i.get("hold", "") for i in json.loads(out.stdout)["instances"]}["VI_1"]
+        except (ValueError, KeyError):
+            return "?"
+
+    def hooked(self, lb) -> list[str]:
+        """The interfaces `table netdev vigil`'s ingress chain hooks on ``lb`` (from nft's text:
+        its JSON leaves out a chain's devices)."""
+        out = lb.run([lablib.NFT, "list", "chain", "netdev", "vigil", "ingress"],
+                     check=False).stdout or ""
+        m = re.search(r'hook ingress (?:device "?([^" ]+)"?|devices = \{ ([^}]*) \})', out)
+        if not m:
+            return []
+        return sorted([m.group(1)] if m.group(1) else
+                      [d.strip().strip('"') for d in m.group(2).split(",")])
+
+    @contextlib.contextmanager
+    def logs_on_failure(self):
+        """Prints both directors' vigild logs (and the client's) when the block fails."""
+        try:
+            yield
+        except BaseException:
+            for p in [*self.vigild_procs, self.conns.proc]:
+                path = getattr(p, "log_path", None)
+                if path and os.path.exists(path):
+                    with open(path, errors="replace") as f:
+                        print(f"==== {path}\n{f.read()[-20000:]}")
+            raise
 
     def all_exchanging_after(self, t: float, what: str) -> None:
         lablib.wait_until(
             lambda: self.conns.exchanging_since(t) == CONNECTIONS, timeout=30,
             message=f"connections exchanging {what} ({self.conns.exchanging_since(t)}/"
                     f"{CONNECTIONS}; errors {self.conns.errors()[:3]})")
+
+
+def _read_pid(path: str) -> int:
+    try:
+        with open(path) as f:
+            return int(f.read().strip() or 0)
+    except (OSError, ValueError):
+        return 0
 
 
 @pytest.fixture
@@ -121,6 +173,11 @@ def drlab(lab, vigild):
 
 
 def test_dr_mh_connections_survive_failover_and_failback_without_state(drlab):
+    with drlab.logs_on_failure():
+        _survive_failover_and_failback(drlab)
+
+
+def _survive_failover_and_failback(drlab) -> None:
     drlab.start()
     lb1, lb2 = drlab.lbs
     drlab.conns.start()
@@ -145,11 +202,30 @@ def test_dr_mh_connections_survive_failover_and_failback_without_state(drlab):
     assert drlab.placement() == before
 
     # Failback: lb1 returns (higher priority) and takes the VIP back; lb2's link goes down.
-    drlab.restart_lb1()
+    # While lb1's load balancer has no table, lb1 must not preempt lb2: the connections
+    # it would attract would be answered by its own stack (reset).
+    t_restart = time.monotonic()
+    checker = drlab.restart_lb1()
+    try:
+        lablib.wait_until(lambda: drlab.hold(lb1) == "lb_not_ready", timeout=10,
+                          message="lb1 to hold its preemption")
+        assert drlab.scheduled(lb1) == 0  # (the checker was stopped before its first apply)
+        # Longer than lb1's Master_Down_Interval (3 x 1 s + 106/256 s): lb2 stays master.
+        t_held = time.monotonic()
+        while time.monotonic() < t_held + 6:
+            assert (drlab.state(lb1), drlab.state(lb2)) == ("BACKUP", "MASTER")
+            time.sleep(0.5)
+        assert drlab.conns.errors() == []
+    finally:
+        os.kill(checker, signal.SIGCONT)
     lablib.wait_until(lambda: drlab.state(lb1) == "MASTER" and drlab.state(lb2) == "BACKUP",
                       timeout=20, message="lb1 master again")
     lablib.wait_until(lambda: drlab.scheduled(lb1) == 3, timeout=20,
                       message="lb1 to schedule the three real servers again")
+    # lb1 forwards them: its DR ingress hook is on the link the client's packets come in by.
+    assert drlab.hooked(lb1) == ["eth0"]
+    print(f"restart at {t_restart:.2f}, lb1 master and scheduling by {time.monotonic():.2f}")
+    assert drlab.conns.errors() == []
     drlab.kill(1)
     t_gone = time.monotonic()
     drlab.all_exchanging_after(t_gone, "through lb1 after failback")

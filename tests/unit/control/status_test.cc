@@ -259,7 +259,8 @@ TEST(StatusTest, MaintenanceAndVrrpRuntimeStateAreExportedAndSurviveTheJsonRound
   EXPECT_NE(text.find("vigil_vrrp_instance_runtime_priority{instance=\"VI_1\"} 150\n"),
             std::string::npos);
   EXPECT_NE(text.find("vigil_vrrp_instance_held{instance=\"VI_1\",reason=\"maintenance\"} 1\n"
-                      "vigil_vrrp_instance_held{instance=\"VI_1\",reason=\"failover\"} 0\n"),
+                      "vigil_vrrp_instance_held{instance=\"VI_1\",reason=\"failover\"} 0\n"
+                      "vigil_vrrp_instance_held{instance=\"VI_1\",reason=\"lb_not_ready\"} 0\n"),
             std::string::npos);
 }
 

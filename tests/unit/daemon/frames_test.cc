@@ -66,6 +66,18 @@ TEST(FramesTest, CarriesVrrpAndMaintenanceNews) {
   EXPECT_FALSE(r.bad());
 }
 
+TEST(FramesTest, CarriesLoadBalancerReadiness) {
+  FrameReader r;
+  r.Append(EncodeFrame(FrameType::kLbReady, "0") + EncodeFrame(FrameType::kLbReady, "1"));
+  for (const char* payload : {"0", "1"}) {
+    auto f = r.Next();
+    ASSERT_TRUE(f.has_value());
+    EXPECT_EQ(f->type, FrameType::kLbReady);
+    EXPECT_EQ(f->payload, payload);
+  }
+  EXPECT_FALSE(r.bad());
+}
+
 TEST(FramesTest, RejectsOversizedAndUnknownFrames) {
   FrameReader r;
   r.Append(std::string("\x7f\0\0\0S", 5));

@@ -74,6 +74,16 @@ TEST(InstanceStatusTest, AMasterIsItsOwnMasterAndShowsWhatHoldsIt) {
   EXPECT_EQ(StatusOf(spec, sm, {}, Ip("fe80::1"), 0).hold, "maintenance");
 }
 
+TEST(InstanceStatusTest, ABackupWaitingForTheLoadBalancerShowsIt) {
+  const InstanceSpec spec = Spec();
+  StateMachine sm(spec.params);
+  sm.Handle(HoldPreemption{true}, kT0);
+  sm.Handle(Startup{}, kT0);
+  EXPECT_EQ(StatusOf(spec, sm, {}, Ip("10.0.0.1"), 0).hold, "lb_not_ready");
+  sm.Handle(HoldPreemption{false}, kT0 + seconds(1));
+  EXPECT_EQ(StatusOf(spec, sm, {}, Ip("10.0.0.1"), 0).hold, "");
+}
+
 TEST(InstanceStatusTest, NoMasterHeardIsEmpty) {
   const InstanceSpec spec = Spec();
   StateMachine sm(spec.params);

@@ -288,6 +288,43 @@ TEST_F(StateMachineTest, StepDownSaysPriorityZeroAndYieldsToALowerMaster) {
   EXPECT_FALSE(sm_->yielding());
 }
 
+// --- Preemption held while the load balancer is not ready (HoldPreemption) -------------
+
+TEST_F(StateMachineTest, HeldPreemptionLeavesALowerMasterBeUntilReleased) {
+  params_.priority = 150;
+  Make();
+  At(microseconds(0), HoldPreemption{true});
+  At(microseconds(0), Startup{});
+  EXPECT_TRUE(sm_->preemption_held());
+  // The lower-priority master is accepted, advert after advert: no takeover.
+  for (int s = 1; s <= 10; ++s)
+    EXPECT_EQ(At(seconds(s), Advert(100)), Strings{"set_timer +3414062us"}) << s;
+  EXPECT_EQ(sm_->state(), State::kBackup);
+  // Released: its next advert is ignored, and the down timer of the last accepted one runs
+  // out — a preemption as without the hold.
+  EXPECT_EQ(At(microseconds(10500000), HoldPreemption{false}), Strings{});
+  EXPECT_EQ(At(seconds(11), Advert(100)), Strings{});
+  EXPECT_EQ(At(microseconds(13414062), TimerExpired{})[0], "become_master from BACKUP");
+}
+
+TEST_F(StateMachineTest, HeldPreemptionStillTakesOverFromNoMaster) {
+  params_.priority = 150;
+  Make();
+  At(microseconds(0), HoldPreemption{true});
+  At(microseconds(0), Startup{});
+  // Nobody is heard: it takes over at its down timer, hold or not.
+  EXPECT_EQ(At(microseconds(3414062), TimerExpired{})[0], "become_master from BACKUP");
+  // A master's hold changes nothing: it does not step down for it.
+  EXPECT_EQ(At(seconds(4), HoldPreemption{true}), Strings{});
+  EXPECT_EQ(sm_->state(), State::kMaster);
+}
+
+TEST_F(StateMachineTest, HeldPreemptionStillYieldsToAHigherMaster) {
+  BecomeMasterAt0();
+  At(seconds(4), HoldPreemption{true});
+  EXPECT_EQ(At(seconds(5), Advert(200))[0], "become_backup from MASTER");
+}
+
 TEST_F(StateMachineTest, StepDownIsIgnoredUnlessMaster) {
   Make();
   At(microseconds(0), Startup{});
