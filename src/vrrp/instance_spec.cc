@@ -272,6 +272,12 @@ VrrpSpec SpecFromModel(const model::Config& config) {
       s.vmac_mac = mac;
     }
     s.vmac_group = m.vmac_group;
+    s.vmac_ipv6 = m.family == model::Family::kIpv6 ||
+                  std::any_of(m.virtual_ipaddress_excluded.begin(),
+                              m.virtual_ipaddress_excluded.end(),
+                              [&](const model::VirtualAddress& a) {
+                                return a.prefix.family() != m.family;
+                              });
     if (m.use_ipvlan) {
       // keepalived: adverts from the ipvlan (never vmac_xmit_base), from its address.
       const model::UseIpvlan& u = *m.use_ipvlan;
@@ -282,10 +288,6 @@ VrrpSpec SpecFromModel(const model::Config& config) {
                   : u.mode == model::IpvlanMode::kVepa  ? IPVLAN_F_VEPA
                                                         : 0;
       ipv.address = u.address;
-      // IPv6 stays on only for an IPv6 instance or one with excluded VIPs of the other family.
-      ipv.ipv6 = m.family == model::Family::kIpv6 ||
-                 std::any_of(m.virtual_ipaddress_excluded.begin(), m.virtual_ipaddress_excluded.end(),
-                             [&](const model::VirtualAddress& a) { return a.prefix.family() != m.family; });
       s.ipvlan = ipv;
     }
     s.vrf = m.vrf;

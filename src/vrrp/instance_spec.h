@@ -116,10 +116,12 @@ struct InstanceSpec {
   bool vmac_xmit_base = false;
   std::optional<net::MacAddress> vmac_mac;  // use_vmac's MAC (the VRID filled in), if given
   std::optional<std::string> vmac_group;    // use_vmac / use_ipvlan group; unset: the parent's
+  // Whether the VMAC / ipvlan keeps IPv6 (disable_ipv6 otherwise): keepalived leaves it on
+  // only for an IPv6 instance or one with excluded VIPs of the other family.
+  bool vmac_ipv6 = false;
   struct Ipvlan {
     std::uint16_t flags = 0;                 // 0 bridge, IPVLAN_F_PRIVATE, IPVLAN_F_VEPA
     std::optional<model::IpPrefix> address;  // put on the ipvlan (also the adverts' source)
-    bool ipv6 = false;                       // whether it keeps IPv6 (disable_ipv6 otherwise)
     friend bool operator==(const Ipvlan&, const Ipvlan&) = default;
   };
   std::optional<Ipvlan> ipvlan;

@@ -30,11 +30,12 @@ Result<int> Vmacs::SetUp(const InstanceSpec& spec, int parent_ifindex) {
     created_.insert(name);
     links_.Put(*created);
   }
+  // keepalived: IPv6 off on a VMAC or ipvlan unless the instance needs it.
+  if (auto r = sysctl_.Write("net/ipv6/conf/" + name + "/disable_ipv6", spec.vmac_ipv6 ? "0" : "1");
+      !r)
+    log::Warning(spec.name + ": " + name + ": " + r.error().ToString());
   if (spec.ipvlan) {
-    // keepalived: no devconf on an ipvlan; IPv6 off unless the instance needs it; its
-    // address put on it.
-    if (auto r = sysctl_.Write("net/ipv6/conf/" + name + "/disable_ipv6", spec.ipvlan->ipv6 ? "0" : "1"); !r)
-      log::Warning(spec.name + ": ipvlan " + name + ": " + r.error().ToString());
+    // keepalived: no devconf on an ipvlan; its address put on it.
     if (spec.ipvlan->address) {
       const model::IpPrefix& a = *spec.ipvlan->address;
       net::AddressSpec as;

@@ -60,7 +60,7 @@ TEST(SpecFromModelTest, UseIpvlanSendsFromItsAddressAndLeavesTheVipsOnTheInterfa
   ASSERT_TRUE(s.ipvlan);
   EXPECT_EQ(s.ipvlan->flags, IPVLAN_F_VEPA);
   EXPECT_EQ(s.ipvlan->address, model::IpPrefix::Parse("10.0.0.9/24"));
-  EXPECT_FALSE(s.ipvlan->ipv6);
+  EXPECT_FALSE(s.vmac_ipv6);
   EXPECT_EQ(s.source, model::IpAddress::Parse("10.0.0.9"));
   ASSERT_EQ(s.vips.size(), 1u);
   EXPECT_EQ(s.vips[0].dev, "eth0");  // as keepalived: only the adverts use the ipvlan
@@ -73,11 +73,12 @@ TEST(SpecFromModelTest, UseIpvlanSendsFromItsAddressAndLeavesTheVipsOnTheInterfa
   spec = SpecFromModel(c);
   EXPECT_EQ(spec.instances[0].vmac, "ipv1");
   EXPECT_EQ(spec.instances[0].source, model::IpAddress::Parse("10.0.0.1"));
-  EXPECT_TRUE(spec.instances[0].ipvlan->ipv6);
+  EXPECT_TRUE(spec.instances[0].vmac_ipv6);
 }
 
 // keepalived puts a VMAC instance's VIPs without `dev` on the VMAC when they are of the
-// instance's family, on the interface itself otherwise; `dev` always wins.
+// instance's family, on the interface itself otherwise; `dev` always wins. The VMAC keeps
+// IPv6 only when the instance needs it.
 TEST(SpecFromModelTest, UseVmacTakesOnlyTheVipsOfTheInstancesFamily) {
   model::Config c;
   model::VrrpInstance vi;
@@ -92,6 +93,14 @@ TEST(SpecFromModelTest, UseVmacTakesOnlyTheVipsOfTheInstancesFamily) {
   std::vector<std::string> devs;
   for (const auto& v : spec.instances.at(0).vips) devs.push_back(v.dev);
   EXPECT_EQ(devs, (std::vector<std::string>{"vrrp.61", "lan1", "eth0", "vrrp.61"}));
+  // keepalived 2.2.7 (netlink_link_add_vmac) leaves IPv6 on on the VMAC of an IPv4
+  // instance only for excluded VIPs of the other family, always for an IPv6 instance.
+  EXPECT_TRUE(spec.instances.at(0).vmac_ipv6);
+  c.vrrp_instances[0].virtual_ipaddress_excluded = {Vaddr("10.0.0.101/24")};
+  EXPECT_FALSE(SpecFromModel(c).instances.at(0).vmac_ipv6);
+  c.vrrp_instances[0].family = model::Family::kIpv6;
+  c.vrrp_instances[0].virtual_ipaddress = {Vaddr("fe80::100/64")};
+  EXPECT_TRUE(SpecFromModel(c).instances.at(0).vmac_ipv6);
 }
 
 // As keepalived: an instance tracks the interface of each VIP on another interface than its
