@@ -1486,7 +1486,9 @@ class CheckEngine final : public control::Engine {
 
   // Runs `script` (if any) for the transition of `queue` to `state`, after the scripts
   // queued before it; a transition without a script still makes waiting ones stale.
-  void RunScript(const std::string& queue, const std::optional<model::Script>& script,
+  // `script` is a std::optional or a model::HeapOptional of a model::Script.
+  template <typename OptionalScript>
+  void RunScript(const std::string& queue, const OptionalScript& script,
                  const std::string& what, const std::string& state) {
     if (!script) {
       notify_->Transition(queue, state);

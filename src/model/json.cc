@@ -60,6 +60,11 @@ Json J(const std::optional<T>& o) {
 }
 
 template <typename T>
+Json J(const HeapOptional<T>& o) {
+  return o ? J(*o) : Json(nullptr);
+}
+
+template <typename T>
 Json J(const std::vector<T>& v) {
   Json a = Json::array();
   for (const T& x : v) a.push_back(J(x));
