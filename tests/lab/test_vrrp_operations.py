@@ -8,7 +8,10 @@ r2 is the master (priority 200), r1 the backup (priority 100); short VRRPv3 inte
 
 from __future__ import annotations
 
+import os
 import signal
+import textwrap
+import threading
 import time
 
 import lab as lablib
@@ -114,3 +117,69 @@ def test_priority_reorders_with_preemption_and_reset_restores_it(vl):
     vl.wait_holder(r2, V3, timeout=V3.master_down(200) + 3)
     vl.wait_states({r1: "BACKUP", r2: "MASTER"})
     assert r1.instances()["VI_1"]["runtime_priority"] == 0
+
+
+def _stop_when_it_starts(pid_file: str, stopped: list) -> threading.Thread:
+    """Polls for `pid_file` (every 5 ms, 20 s at most) and SIGSTOPs its process at once;
+    appends the pid to `stopped`."""
+    def run():
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            try:
+                with open(pid_file) as f:
+                    pid = int(f.read().strip() or 0)
+            except (OSError, ValueError):
+                pid = 0
+            if pid:
+                os.kill(pid, signal.SIGSTOP)
+                stopped.append(pid)
+                return
+            time.sleep(0.005)
+    t = threading.Thread(target=run, daemon=True)
+    t.start()
+    return t
+
+
+def test_a_node_whose_load_balancer_never_gets_ready_preempts_after_30_s(vl):
+    """A node starting with virtual servers preempts no lower-priority master until its
+    checker has applied the load balancer's table (test_lb_dr_failover: connections would be
+    reset) — but for 30 s at most: a checker that never gets there must not keep the node out
+    for good. r2 (priority 200, a Maglev virtual server: ~0.6 s to apply its 65,537 slots)
+    starts beside master r1 (100) with its checker engine stopped before its first apply."""
+    r1, r2 = vl.routers_of(["vigil", "vigil"])
+    r1.start(V3, 100)
+    vl.wait_holder(r1, V3, timeout=V3.master_down(100) + 5)
+    vs = textwrap.dedent("""\
+        virtual_server 10.99.0.200 80 {
+            lb_algo mh
+            lb_kind NAT
+            protocol TCP
+            real_server 10.99.0.201 80 {
+                weight 1
+            }
+        }
+        """)
+    stopped: list[int] = []
+    poller = _stop_when_it_starts(os.path.join(vl.lab.workdir, f"{r2.name}-check.pid"), stopped)
+    r2.start(V3, 200, top=vs, global_extra="vigil_lb_backend nftables")
+    poller.join(25)
+    assert stopped, "r2's checker engine never started"
+    try:
+        # Not applied (the checker was stopped first), so r2 leaves r1 be: many of its down
+        # intervals (0.3 s + skew) pass.
+        lablib.wait_until(lambda: r2.instances()["VI_1"]["hold"] == "lb_not_ready", timeout=10,
+                          message="r2 to hold its preemption")
+        assert "table inet vigil" not in r2.node.run([lablib.NFT, "list", "tables"]).stdout
+        t_held = time.monotonic()
+        while time.monotonic() < t_held + 20:
+            assert (r1.state(), r2.state()) == ("MASTER", "BACKUP")
+            time.sleep(1)
+        # The bound: 30 s after the hold began r2 preempts all the same, and says why.
+        lablib.wait_until(lambda: r2.state() == "MASTER", timeout=20, message="r2 master")
+        vl.wait_holder(r2, V3, timeout=5)
+        assert r2.instances()["VI_1"]["hold"] == ""
+        assert ("the load balancer's table is still not applied after 30 s; instances preempt "
+                "all the same") in r2.log()
+    finally:
+        for pid in stopped:
+            os.kill(pid, signal.SIGCONT)
