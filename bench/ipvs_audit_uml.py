@@ -2,25 +2,29 @@
 """Benchmark: what the periodic IPVS audit costs at 1,000 and 10,000 real servers, in UML.
 
 IPVS's generic netlink family sends no events, so the checker engine reads the kernel's
-whole table every second (LoadBalancer::Audit -> IpvsBackend::Read, then the compare with
-what vigil applied; an audit that took T waits max(1 s, 50 T) before the next one) on its
-own event loop. The host kernel has no IPVS: one User-Mode Linux kernel (tests/lab/uml.py)
-runs this file as its driver (--guest). For each size, NAT virtual servers (rr): 100 × 10,
-100 × 100 and 1,000 × 10 real servers (addresses that nothing answers, and no checker: a
-real server without one is up, so the guest's CPU goes to the audit, not to checks), plus
-the one checked server below; vigild -C -D with the IPVS backend in the guest's network
-namespace, and:
+whole table every second (IpvsBackend::MakeAuditJob: one dump of the services and one of
+each service's real servers, then the compare with a copy of what vigil applied; an audit
+that took T waits max(1 s, 50 T) before the next one). The audit runs on the checker's
+audit thread (nice 10) over a generic netlink socket of its own; the loop only takes the
+ticket and handles the findings (before a91ecea it ran on the loop, and T was the loop's
+time; now it is the thread's CPU time). The host kernel has no IPVS: one User-Mode Linux
+kernel (tests/lab/uml.py) runs this file as its driver (--guest). For each size, NAT
+virtual servers (rr): 100 × 10, 100 × 100 and 1,000 × 10 real servers (addresses that
+nothing answers, and no checker: a real server without one is up, so the guest's CPU goes
+to the audit, not to checks), plus the one checked server below; vigild -C -D with the
+IPVS backend in the guest's network namespace, and:
 
 - each read of the table: vigild's debug line "ipvs: read N services, M real servers in
-  X ms (services A ms, real servers B ms)" (IpvsBackend::Read, a steady clock);
-- one whole audit (the read + the compare + the rest of the audit's turn of the loop):
+  X ms (services A ms, real servers B ms)" (the audit job's read, a steady clock);
+- one whole audit (the read + the compare; on the loop: + the rest of the audit's turn):
   from the interval between two audits' reads, about T + max(1 s, 50 T) (over 1.05 s:
   T = (interval + this read - the next read) / 51; at 1 s, T < 20 ms and only the read is
   known); T minus the read is the compare and the rest of the audit's turn;
 - the checker loop's stall: one more real server, 127.0.0.1:9000 (a listener), TCP_CHECK
   every 100 ms; a packet socket on lo notes each of its SYNs with the kernel's timestamp:
   an interval over 100 ms is the loop's lateness (a control request would not do: the
-  report it asks of the checker costs more than the audit at 10,000);
+  report it asks of the checker costs more than the audit at 10,000). The audit thread
+  still shares the UML guest's CPU with the loop, at nice 10;
 - the checker process's CPU share over the window;
 - the reference: `ipvsadm -Ln` on the same table (after vigild stopped with -I, the table
   kept), and on an empty table (what exec + ipvsadm's start cost in UML).
@@ -216,10 +220,22 @@ def measure(vigild: str, services: int, per: int) -> dict:
         out["compares_ms"] = [round(t - a[1], 1) for t, a in zip(
             out["audits_ms"], [a for a, b in zip(reads, reads[1:]) if b[0] - a[0] > 1.05])]
         late = [1000 * (b - a - PROBE_EVERY) for a, b in zip(watch.times, watch.times[1:])]
+        # A probe over 50 ms late whose delay (from when it was due to when it left)
+        # overlaps a read of the table (the log line's time minus the read's length).
+        spans = [(r[0] - r[1] / 1000, r[0]) for r in reads]
+        stalls = [(a + PROBE_EVERY, b) for a, b in zip(watch.times, watch.times[1:])
+                  if 1000 * (b - a - PROBE_EVERY) > 50]
         out["probe"] = {"count": len(watch.times),
                         "late_median_ms": round(statistics.median(late), 1) if late else None,
                         "late_max_ms": round(max(late), 1) if late else None,
                         "late_over_50_ms": sum(1 for x in late if x > 50),
+                        "late_over_50_during_read": sum(
+                            1 for due, left in stalls
+                            if any(start < left and due < end for start, end in spans)),
+                        # Where each of those stalls began, from the nearest read's start (s).
+                        "late_over_50_from_read_s": [
+                            round(min((due - start for start, _ in spans), key=abs), 3)
+                            for due, _ in stalls] if spans else [],
                         "late_top_ms": [round(x, 1) for x in sorted(late)[-5:]]}
         with open(log_path, encoding="utf-8", errors="replace") as f:
             text = f.read()
@@ -306,12 +322,15 @@ def host() -> int:
             f"{statistics.median(x[2] for x in reads):.1f})" if reads else "-",
             audit_ms(s),
             f"{p['late_median_ms']} / {p['late_max_ms']} ({p['count']} probes, "
-            f"{p['late_over_50_ms']} over 50 ms late)",
+            f"{p['late_over_50_ms']} over 50 ms late, {p['late_over_50_during_read']} of "
+            "them during a read)",
             f"{s['checker_user_pct']} % user, {s['checker_system_pct']} % system",
             f"{min(s['ipvsadm_ms']):.1f} / {statistics.median(s['ipvsadm_ms']):.1f}"
             f" (empty table {min(empty):.1f})"])
         rows.append(["  detail", f"audit intervals {s['read_intervals_s']} s",
-                     f"largest lateness {p['late_top_ms']} ms", "", "", ""])
+                     f"largest lateness {p['late_top_ms']} ms",
+                     f"late over 50 ms at {p.get('late_over_50_from_read_s')} s from a "
+                     "read's start", "", ""])
         if s["warnings"]:
             rows.append(["  restorations seen", "; ".join(s["warnings"]), "", "", "", ""])
     bl.print_table(["real servers", "read of the table, median / max (ms)",
