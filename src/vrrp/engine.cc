@@ -34,10 +34,12 @@
 #include "vrrp/advert_io.h"
 #include "vrrp/advert_receivers.h"
 #include "vrrp/advert_source.h"
+#include "vrrp/bindings.h"
 #include "vrrp/gratuitous_sender.h"
 #include "vrrp/accept_entries.h"
 #include "vrrp/accept_filter.h"
 #include "vrrp/advert_sender.h"
+#include "vrrp/instance.h"
 #include "vrrp/instance_spec.h"
 #include "vrrp/instance_status.h"
 #include "vrrp/interfaces.h"
@@ -62,28 +64,6 @@ namespace {
 constexpr char kIgmpLinkLocalReports[] = "net/ipv4/igmp_link_local_mcast_reports";
 
 using std::chrono::steady_clock;
-
-struct Instance {
-  Instance(asio::io_context& io, const AdvertIo::Kernel& kernel) : timer(io), io(kernel) {}
-  InstanceSpec spec;
-  std::unique_ptr<StateMachine> sm;
-  asio::steady_timer timer;
-  uint64_t timer_generation = 0;
-  // Its advert I/O on its interface. An instance follows its interface by name; without
-  // it (missing, deleted, or no address to send from) it waits in FAULT.
-  AdvertIo io;
-  bool vips_installed = false;
-  bool link_ok = true;
-  // Its interface lost the address adverts came from and has no other (FAULT; the flag
-  // holds only while a master says priority 0 with the old source, then it unbinds).
-  bool address_lost = false;
-  bool own_fault = false;   // this instance's own trackers / link (not its sync group's)
-  std::vector<model::IpAddress> advertised;  // VIPs in the adverts
-  control::InstanceStatus status;
-  AdvertIntake intake;  // checks, counts and logs the adverts it hears
-  // The master advert interval the interface's up/down delays were last capped for.
-  std::chrono::microseconds debounce_capped_for{0};
-};
 
 class EngineImpl final : public control::Engine {
  public:
@@ -125,6 +105,7 @@ class EngineImpl final : public control::Engine {
     }
     vmacs_.emplace(*rtnl_, links_.table(), sysctl_root_, sysctl_, kernel_->names());
     advert_io_.emplace(AdvertIo::Kernel{*rtnl_, links_, *vmacs_, sysctl_, receivers_});
+    bindings_.emplace(instances_, *rtnl_, links_, [this](Instance& in) { Recompute(in); });
     if (auto r = gratuitous_.Open(); !r) return r;
     if (auto r = links_watch_.Open(spec_.monitor_buffer); !r) return r;
     links_.SetDelays(spec_);
@@ -390,18 +371,7 @@ class EngineImpl final : public control::Engine {
                                 in.spec.params.down_timer_adverts, interval);
   }
 
-  // Every VIP of the engine's instances, `in`'s included: none is an advert source.
-  std::set<model::IpAddress> AllVips(const Instance& in) const {
-    std::set<model::IpAddress> vips;
-    for (const auto& v : in.spec.vips) vips.insert(v.prefix.address);
-    for (const auto& [name, other] : instances_)
-      for (const auto& v : other->spec.vips) vips.insert(v.prefix.address);
-    return vips;
-  }
-
-  // Creates the instance and, if its interface exists, binds it. A missing interface is an
-  // error, as in keepalived, unless dynamic_interfaces: then the instance waits for it in
-  // FAULT while the others run.
+  // Creates the instance and binds it (Bindings::Attach).
   Result<void> AddInstance(const InstanceSpec& s) {
     auto owned = std::make_unique<Instance>(io_, *advert_io_);
     Instance& in = *owned;
@@ -411,66 +381,9 @@ class EngineImpl final : public control::Engine {
     in.sm = std::make_unique<StateMachine>(s.params);
     if (ops_.maintenance()) in.sm->Handle(Hold{true}, steady_clock::now());  // before Startup: no actions
     if (lb_waiting_) in.sm->Handle(vrrp::HoldPreemption{true}, steady_clock::now());
-    if (!s.interface.empty() && !links_.Find(s.interface)) {
-      if (!dynamic_interfaces_)
-        return Fail(ErrorCode::kNotFound,
-                    "vrrp_instance " + s.name + ": interface '" + s.interface +
-                        "' does not exist (with global_defs dynamic_interfaces the instance "
-                        "would wait for it in FAULT)");
-      in.io.set_bind_error("interface '" + s.interface + "' does not exist");
-      log::Warning(s.name + ": interface " + s.interface +
-                   " does not exist yet; waiting for it in FAULT (dynamic_interfaces)");
-      instances_[s.name] = std::move(owned);
-      return {};
-    }
-    if (auto r = Bind(in); !r) {
-      Unbind(in);
-      if (!in.io.lacks_address())
-        return Fail(r.error().code(), "vrrp_instance " + s.name + ": " + r.error().ToString());
-      // As keepalived: the instance starts in FAULT and comes up when an address is added.
-      in.io.set_bind_error(r.error().ToString());
-      log::Warning(s.name + ": " + in.io.bind_error() + "; FAULT until " +
-                   (s.source ? "it is added" : "one is added"));
-    }
+    if (auto r = bindings_->Attach(in, dynamic_interfaces_); !r) return r;
     instances_[s.name] = std::move(owned);
     return {};
-  }
-
-
-  // Opens the instance's advert I/O on the interface that now carries its name
-  // (vrrp/advert_io.h); its state machine learns the address its adverts come from.
-  Result<void> Bind(Instance& in) {
-    auto r = in.io.Bind(in.spec, AllVips(in));
-    if (r) in.sm->set_primary_address(in.io.primary());
-    return r;
-  }
-
-  // Closes the instance's advert I/O (its interface went away or was replaced). A receiver
-  // no instance listens on any more is closed with it.
-  void Unbind(Instance& in) { in.io.Unbind(in.spec); }
-
-  // Binds an instance that waits for its interface; a failure keeps it in FAULT (logged
-  // once per distinct reason).
-  void TryBind(Instance& in) {
-    if (in.io.bound()) return;
-    if (auto r = Bind(in); !r) {
-      Unbind(in);
-      std::string why = r.error().ToString();
-      if (why != in.io.bind_error())
-        log::Warning(in.spec.name + ": cannot use " + Where(in) + " yet: " + why +
-                     "; staying in FAULT");
-      in.io.set_bind_error(why);
-      return;
-    }
-    log::Notice(in.spec.name + ": bound to " + Where(in) +
-                (in.io.ifindex() ? " (index " + std::to_string(in.io.ifindex()) + ", " : " (") +
-                "adverts from " + in.io.primary().ToString() + ")");
-  }
-
-  // "interface NAME", or what an instance without one uses.
-  static std::string Where(const Instance& in) {
-    if (!in.spec.interface.empty()) return "interface " + in.spec.interface;
-    return "no interface" + (in.spec.vrf ? " in VRF " + *in.spec.vrf : std::string());
   }
 
   // vrrp_startup_delay / vrrp_delay_after_boot: instances started before the delay ends
@@ -497,7 +410,7 @@ class EngineImpl final : public control::Engine {
     log::Info(in.spec.name + ": starting (VRID " + std::to_string(in.spec.params.vrid) +
               ", priority " + std::to_string(in.spec.params.priority) + ", " +
               (in.spec.params.version == Version::kV3 ? "v3" : "v2") + " on " +
-              (in.spec.interface.empty() ? Where(in) : in.spec.interface) +
+              (in.spec.interface.empty() ? Bindings::Where(in) : in.spec.interface) +
               (in.io.bound()            ? " from " + in.io.primary().ToString()
                : in.io.lacks_address() ? ", waiting for an address"
                                   : ", waiting for the interface") +
@@ -835,174 +748,42 @@ class EngineImpl final : public control::Engine {
 
   // ---- tracking --------------------------------------------------------------------
 
+  // Interfaces and addresses as the kernel tells of them: instances follow their
+  // interfaces (vrrp/bindings.h); a VIP that someone else removed is put back.
   void OnLinkEvent(const net::LinkEvent& ev) {
     if (const auto* l = std::get_if<net::LinkChanged>(&ev)) {
       const net::LinkInfo* before = links_.FindIndex(l->ifindex);
       const int old_master = before ? before->master_ifindex : 0;
-      OnInterfaceChanges(links_.Apply(*l));
+      bindings_->OnInterfaceChanges(links_.Apply(*l));
       if (l->removed) return;
-      ResizeForMtu(l->name);
+      bindings_->ResizeForMtu(l->name);
       if (l->master_ifindex != old_master) vmacs_->FollowParentVrf(l->ifindex);
       return;
     }
-    if (const auto* a = std::get_if<net::AddressAdded>(&ev)) {
-      // An instance waiting for an address on its (new) interface may bind now.
-      const net::LinkInfo* l = links_.FindIndex(a->ifindex);
-      if (!l) return;
-      for (auto& [name, in] : instances_) {
-        if (in->io.bound()) continue;
-        if (in->spec.interface.empty() ? in->spec.source != FromRaw(a->address)
-                                       : in->spec.interface != l->name &&
-                                             !(in->spec.ipvlan && *in->spec.vmac == l->name))
-          continue;
-        TryBind(*in);
-        if (in->io.bound()) Recompute(*in);
-      }
-      return;
-    }
-    if (const auto* a = std::get_if<net::AddressRemoved>(&ev)) {
-      model::IpAddress gone = FromRaw(a->address);
-      for (auto& [name, in] : instances_)
-        if (in->io.bound() && FollowsInterfaceAddresses(in->spec) &&
-            a->ifindex == in->io.SourceIfindex(in->spec) && gone == in->io.primary())
-          OnPrimaryAddressGone(*in);
-      for (auto& [name, in] : instances_) {
-        if (!in->vips_installed) continue;
-        for (const auto& v : in->spec.vips) {
-          if (v.prefix.address != gone || IfindexOf(v.dev, *in) != a->ifindex) continue;
-          log::Warning(in->spec.name + ": VIP " + v.prefix.ToString() +
-                       " was removed by someone else; putting it back");
-          InstallVips(*in, {v});
-          SendGratuitousFor(*in, {v}, 1);
-        }
-      }
-    }
-  }
-
-  // vrrp_rx_bufs_policy MTU: as keepalived, the advert sockets on interface `name` are
-  // sized again when its MTU changes (a link notification does not carry it: read it).
-  void ResizeForMtu(const std::string& name) {
-    std::optional<uint32_t> mtu;
-    for (auto& [n, in] : instances_) {
-      if (!in->io.bound() || in->spec.interface != name ||
-          in->spec.rx_buf_share.kind != RxBufShare::Kind::kMtu)
-        continue;
-      if (!mtu) {
-        auto fresh = rtnl_->LinkByName(name);
-        if (!fresh) return;
-        mtu = fresh->mtu;
-      }
-      in->io.SetMtu(in->spec, *mtu);
-    }
-  }
-
-  // The address an instance's adverts came from left its interface (an instance with
-  // unicast_src_ip / mcast_src_ip keeps its own). As keepalived: another address of the
-  // interface takes over; with none left for the family (IPv6: no link-local), the instance
-  // goes to FAULT — a master says priority 0 from the old address first — and comes back
-  // through BACKUP when one is added.
-  void OnPrimaryAddressGone(Instance& in) {
-    // An interface being deleted loses its addresses first; its own notification follows.
-    if (!rtnl_->LinkByIndex(in.io.ifindex())) return;
-    const model::IpAddress old = in.io.primary();
-    auto next = in.io.PrimaryAddress(in.spec, AllVips(in));
-    if (next) {
-      log::Notice(in.spec.name + ": address " + old.ToString() + " left interface " +
-                  in.spec.interface + "; adverts now come from " + next->ToString());
-      Unbind(in);
-      TryBind(in);
-      Recompute(in);
-      return;
-    }
-    in.io.set_bind_error(next.error().ToString());
-    if (in.spec.source)
-      log::Warning(in.spec.name + ": interface " + in.spec.interface + " lost " +
-                   old.ToString() + ", the source address it tracks (track_src_ip); FAULT "
-                   "until it is added again");
-    else
-      log::Warning(in.spec.name + ": interface " + in.spec.interface + " lost " +
-                   old.ToString() + ", its last " +
-                   (in.spec.family == model::Family::kIpv6 ? "IPv6 link-local" : "IPv4") +
-                   " address; FAULT until one is added");
-    in.address_lost = true;
-    Recompute(in);
-    Unbind(in);
-    in.address_lost = false;
-    Recompute(in);
-  }
-
-  // Whether a bound instance's advert source is still on its interface (after lost
-  // notifications); handled as its removal when it is not.
-  void CheckPrimaryAddress(Instance& in) {
-    if (!in.io.bound() || !FollowsInterfaceAddresses(in.spec)) return;
-    auto addrs = rtnl_->ListAddresses(in.io.ifindex(), AfOf(in.spec.family));
-    if (!addrs) return;
-    for (const auto& a : *addrs)
-      if (FromRaw(a.address) == in.io.primary()) return;
-    OnPrimaryAddressGone(in);
-  }
-
-  // Interfaces that appeared, went away, were re-created (new index) or went up or down:
-  // instances follow their interface by name (closing their sockets when it goes, opening
-  // them on its successor), then every instance's link state is derived again.
-  void OnInterfaceChanges(const std::vector<net::InterfaceChange>& changes) {
-    if (changes.empty()) return;
-    for (const auto& c : changes) {
-      for (auto& [name, in] : instances_) {
-        if (in->spec.interface != c.name) continue;
-        if (in->io.bound() && (c.ifindex == 0 || c.rebound())) {
-          log::Warning(name + ": interface " + c.name +
-                       (c.ifindex == 0 ? " was deleted"
-                                       : " was re-created (index " + std::to_string(c.old_ifindex) +
-                                             " -> " + std::to_string(c.ifindex) + ")") +
-                       "; its sockets are closed");
-          Unbind(*in);
-          Recompute(*in);  // FAULT: VIPs and routes go with the old interface
-        }
-        if (!in->io.bound() && c.ifindex != 0) TryBind(*in);
-      }
-      FollowVrf(c);
-    }
-    for (auto& [name, in] : instances_) Recompute(*in);
-  }
-
-  // vrf NAME: a VRF device that appears, is re-created or goes away after the instance
-  // bound its sockets (as keepalived follows it under dynamic_interfaces): the sockets are
-  // opened again, bound to the VRF that now carries the name (or to none).
-  // An instance without an interface that could not bind (its source address not yet in
-  // its VRF) tries again at every interface change: enslaving a device to a VRF moves its
-  // addresses there without address notifications.
-  void FollowVrf(const net::InterfaceChange& c) {
-    for (auto& [name, in] : instances_)
-      if (!in->io.bound() && in->spec.interface.empty()) TryBind(*in);
-    if (!c.rebound() && !c.disappeared()) return;
+    if (const auto* a = std::get_if<net::AddressAdded>(&ev)) return bindings_->OnAddressAdded(*a);
+    const auto* a = std::get_if<net::AddressRemoved>(&ev);
+    if (!a) return;
+    bindings_->OnAddressRemoved(*a);
+    model::IpAddress gone = FromRaw(a->address);
     for (auto& [name, in] : instances_) {
-      if (!in->io.bound() || !in->spec.vrf || *in->spec.vrf != c.name ||
-          in->io.send_ifindex() == c.ifindex)
-        continue;
-      log::Notice(name + ": VRF " + c.name +
-                  (c.ifindex ? " is now interface index " + std::to_string(c.ifindex)
-                             : " was deleted") +
-                  "; opening the advert sockets again");
-      Unbind(*in);
-      TryBind(*in);
+      if (!in->vips_installed) continue;
+      for (const auto& v : in->spec.vips) {
+        if (v.prefix.address != gone || IfindexOf(v.dev, *in) != a->ifindex) continue;
+        log::Warning(in->spec.name + ": VIP " + v.prefix.ToString() +
+                     " was removed by someone else; putting it back");
+        InstallVips(*in, {v});
+        SendGratuitousFor(*in, {v}, 1);
+      }
     }
   }
 
-  // Notifications were lost (netlink receive buffer overrun): nothing learnt from them can
-  // be trusted, so links are dumped again, instances rebound and re-evaluated, and the VIPs
-  // of masters put back where they went missing.
+  // Notifications were lost: instances are bound and re-evaluated again (Bindings::Resync),
+  // VMACs follow their parents' VRF moves, and the VIPs of masters are put back where they
+  // went missing.
   void Resync() {
-    log::Warning("netlink monitor: notifications lost (receive buffer overrun); "
-                 "re-reading interfaces and addresses");
-    OnInterfaceChanges(links_.Refresh(*rtnl_));
-    for (auto& [name, in] : instances_) {
-      if (!in->io.bound() && (in->spec.interface.empty() || links_.Find(in->spec.interface)))
-        TryBind(*in);
-      CheckPrimaryAddress(*in);
-      Recompute(*in);
+    bindings_->Resync();
+    for (auto& [name, in] : instances_)
       if (in->io.vmac_ifindex()) vmacs_->FollowParentVrf(in->io.ifindex());  // a lost move
-    }
     for (auto& [name, in] : instances_) RestoreVipsIfNeeded(*in);
   }
 
@@ -1026,7 +807,7 @@ class EngineImpl final : public control::Engine {
                             : " is missing";
       if (in.spec.interface.empty())
         how = link_ok ? ": bound" : ": not bound: " + in.io.bind_error();
-      log::Notice(in.spec.name + ": " + Where(in) + how);
+      log::Notice(in.spec.name + ": " + Bindings::Where(in) + how);
     }
     // Without its interface an instance cannot send, dont_track_primary or not.
     bool own_fault = r.fault || !in.io.bound() || in.address_lost ||
@@ -1071,13 +852,14 @@ class EngineImpl final : public control::Engine {
                     }};
   std::optional<Vmacs> vmacs_;  // the use_vmac interfaces, which ones vigil created
   std::optional<AdvertIo::Kernel> advert_io_;  // what instances bind through
+  std::optional<Bindings> bindings_;            // instances on their interfaces
   // Link and address notifications; after lost ones, everything is read again (Resync).
   net::LinkWatch links_watch_{io_, [this](const net::LinkEvent& ev) { OnLinkEvent(ev); },
                               [this] { Resync(); }};
   bool dynamic_interfaces_ = false;
   AdvertReceivers receivers_;  // before instances_: instances leave it as they go
   Trackers trackers_;          // tells every instance when a tracked status changes
-  std::map<std::string, std::unique_ptr<Instance>> instances_;
+  Instances instances_;
   SyncGroups groups_{[this](const std::string& name) -> StateMachine* {
                        auto it = instances_.find(name);
                        return it == instances_.end() ? nullptr : it->second->sm.get();
