@@ -331,6 +331,12 @@ CASES: list[Case] = [
          found=(f"update-destination tcp {VIP}:8205 rr -> {addr('rs3')}:80 NAT weight=1 "
                 "is needed",
                 f"add-destination tcp {VIP}:8205 rr -> {addr('rs2')}:80 NAT weight=1 is needed")),
+    # A virtual server with an invalid address beside a valid one: keepalived skips it
+    # ("Invalid virtual server IP address/port 10.99.0.256/8301 - skipping") and runs the
+    # other, as vigild does; both -t refuse the file (exit 5: tests/golden/invalid_virtual_server).
+    Case("invalid_virtual_server", _vs("10.99.0.256 8301", _three()) + _vs(f"{VIP} 8302", _three()),
+         (f"TCP {VIP}:8302",), (Probe("tcp", VIP, 8302, 3, {n: 1 for n in ALL}),),
+         run="invalid"),
 ]
 
 
