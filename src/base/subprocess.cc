@@ -198,6 +198,7 @@ Result<pid_t> ForkExec(const SpawnSpec& spec) {
   std::vector<char*> argv;
   for (const auto& a : spec.argv) argv.push_back(const_cast<char*>(a.c_str()));
   argv.push_back(nullptr);
+  const char* file = spec.path.empty() ? argv[0] : spec.path.c_str();
   pid_t parent = ::getpid();
   const bool root = ::geteuid() == 0;
   // Every CPU (the kernel keeps those that exist and are allowed): a script does not
@@ -252,7 +253,7 @@ Result<pid_t> ForkExec(const SpawnSpec& spec) {
     if (::syscall(SYS_close_range, 3u, ~0u, 0u) != 0) {
       for (int fd = 3; fd < 65536; ++fd) ::close(fd);
     }
-    ::execve(argv[0], argv.data(), environ);
+    ::execve(file, argv.data(), environ);
     ::_exit(127);
   }
   return pid;
@@ -419,7 +420,7 @@ Result<std::vector<gid_t>> LookupGroupList(const std::string& user, gid_t gid) {
   return Fail(ErrorCode::kNotFound, "cannot list the groups of '" + user + "'");
 }
 
-Result<SpawnSpec> PrepareScript(std::vector<std::string> argv,
+Result<SpawnSpec> PrepareScript(std::vector<std::string> argv, std::string path,
                                 const std::optional<std::string>& user,
                                 const std::optional<std::string>& group,
                                 const ScriptDefaults& defaults, const UserResolver& resolve,
@@ -445,11 +446,12 @@ Result<SpawnSpec> PrepareScript(std::vector<std::string> argv,
   if (!name && resolve(kDefaultScriptUser, std::nullopt)) name = kDefaultScriptUser;
   // keepalived protects scripts run as root (uid or gid 0) only.
   if (defaults.security && (who->first == 0 || who->second == 0)) {
-    if (auto why = ScriptSecurityProblem(argv[0]))
+    if (auto why = ScriptSecurityProblem(path.empty() ? argv[0] : path))
       return Fail(ErrorCode::kPermission, "refused by enable_script_security: " + *why);
   }
   SpawnSpec spec;
   spec.argv = std::move(argv);
+  spec.path = std::move(path);
   spec.uid = who->first;
   spec.gid = who->second;
   if (supplementary && name) {

@@ -26,6 +26,9 @@ namespace vigil {
 
 struct SpawnSpec {
   std::vector<std::string> argv;  // argv[0] is the program path
+  // The file executed, when not argv[0] (a script's real_program: argv[0] names it through
+  // a symlink).
+  std::string path;
   std::optional<uid_t> uid;       // run as (needs root)
   std::optional<gid_t> gid;       // also the only supplementary group, unless `groups`
   // The supplementary groups (keepalived's set_supplementary_groups, or ':' before a
@@ -139,15 +142,16 @@ Result<std::pair<uid_t, gid_t>> ResolveScriptUser(const std::optional<std::strin
                                                   const UserResolver& resolve,
                                                   std::pair<uid_t, gid_t> self);
 
-// Returns how to run a script (argv, split by the caller): its user by ResolveScriptUser,
-// and, run as root under enable_script_security, its file and directories checked
+// Returns how to run a script (argv, split by the caller; `path`, the file executed when
+// not argv[0]: see SpawnSpec::path): its user by ResolveScriptUser, and, run as root under
+// enable_script_security, the file executed and its directories checked
 // (ScriptSecurityProblem). Fails, naming the script, if it must not run. The group that
 // goes with the user used (the script's own, or script_user's) may start with ':' (":" alone:
 // no group), keepalived's way of asking for the user's supplementary groups, as
 // set_supplementary_groups does for every script; they are then `groups` of the user
 // (getgrouplist of its name and its own primary group, whatever group the script runs
 // as), looked up by `group_list`. A user whose groups cannot be listed keeps only its gid.
-Result<SpawnSpec> PrepareScript(std::vector<std::string> argv,
+Result<SpawnSpec> PrepareScript(std::vector<std::string> argv, std::string path,
                                 const std::optional<std::string>& user,
                                 const std::optional<std::string>& group,
                                 const ScriptDefaults& defaults,

@@ -145,11 +145,13 @@ Result<CheckParams> ToParams(const model::CheckDetail& detail, const model::Conf
       MiscCheck out;
       out.argv = CommandArgv(m.path.command, m.path.program);
       if (out.argv.empty()) return Fail(ErrorCode::kInvalidArgument, "MISC_CHECK: empty misc_path");
+      out.path = m.path.real_program.value_or("");
       out.timeout = m.timeout;
       out.dynamic = m.dynamic;
       // A user that does not resolve, or an unsafe file, is a check that fails at every
       // run (never one that runs as root).
-      auto prepared = PrepareScript(out.argv, m.path.user, m.path.group, model::ScriptDefaultsOf(config.global),
+      auto prepared = PrepareScript(out.argv, out.path, m.path.user, m.path.group,
+                                    model::ScriptDefaultsOf(config.global),
                                     resolve);
       if (prepared) {
         out.uid = prepared->uid;
@@ -243,7 +245,8 @@ Result<SpawnSpec> ScriptSpawnSpec(const model::Script& script, const model::Glob
                                   const UserResolver& resolve) {
   auto argv = CommandArgv(script.command, script.program);
   if (argv.empty()) return Fail(ErrorCode::kInvalidArgument, "empty script command");
-  return PrepareScript(std::move(argv), script.user, script.group, model::ScriptDefaultsOf(global), resolve);
+  return PrepareScript(std::move(argv), script.real_program.value_or(""), script.user,
+                       script.group, model::ScriptDefaultsOf(global), resolve);
 }
 
 CheckTiming ToTiming(const model::CheckSpec& check) {

@@ -25,6 +25,7 @@ Result<pid_t> Spawn(const MiscCheck& check) {
   if (!check.refused.empty()) return Fail(ErrorCode::kPermission, "not run: " + check.refused);
   vigil::SpawnSpec spec;
   spec.argv = check.argv;
+  spec.path = check.path;
   spec.uid = check.uid;
   spec.gid = check.gid;
   spec.contain = true;

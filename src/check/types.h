@@ -129,6 +129,7 @@ struct PingCheck {
 
 struct MiscCheck {
   std::vector<std::string> argv;  // argv[0] is the program path
+  std::string path;               // the file executed when not argv[0] (SpawnSpec::path)
   std::optional<Duration> timeout;  // default: delay_loop
   bool dynamic = false;            // misc_dynamic: exit 2..255 sets weight rc-2
   std::optional<uint32_t> uid;     // run as this user ...

@@ -351,6 +351,7 @@ void BuildGlobalDefs(const Node& block, model::Global& g, Diagnostics& diags) {
     else if (kw == "checker_log_all_failures") SetBool(n, g.checker_log_all_failures, diags);
     else if (kw == "enable_script_security") SetBool(n, g.enable_script_security, diags);
     else if (kw == "set_supplementary_groups") SetBool(n, g.set_supplementary_groups, diags);
+    else if (kw == "use_symlink_paths") SetBool(n, g.use_symlink_paths, diags);
     else if (kw == "script_user") {
       const Token* t = RequireArg(n, 0, diags);
       if (!t) continue;

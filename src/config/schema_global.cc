@@ -196,11 +196,7 @@ constexpr KeywordSpec kGlobalDefsKeywords[] = {
                   "process reads the files itself), so there is nothing to place")),
     Kw("data_use_instance"),
     // Added by keepalived 2.3/2.4 (v2.4.3 installs them in this block).
-    Kw("use_symlink_paths",
-       Differs("vigil always runs a script by the path configured (or found in PATH), so a "
-               "symlink is followed at each run, as keepalived does with use_symlink_paths; "
-               "without it keepalived runs the file the symlink named when the configuration "
-               "was read")),
+    Kw("use_symlink_paths"),
     Kw("v3_checksum_as_v2"),
     Kw("snmp_vs_stats_update_interval", kSnmp),
     Kw("snmp_rs_stats_update_interval", kSnmp),

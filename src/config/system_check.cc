@@ -12,6 +12,8 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <climits>
+#include <cstdlib>
 #include <set>
 #include <vector>
 
@@ -43,6 +45,12 @@ std::string HostSystemInfo::CommandPath() const { return CommandSearchPath(); }
 
 std::optional<std::string> HostSystemInfo::FindCommand(const std::string& name) const {
   return SearchPath(name, CommandSearchPath());
+}
+
+std::optional<std::string> HostSystemInfo::RealPath(const std::string& path) const {
+  char resolved[PATH_MAX];
+  if (::realpath(path.c_str(), resolved) == nullptr) return std::nullopt;
+  return std::string(resolved);
 }
 
 std::optional<SystemInfo::SecretFile> HostSystemInfo::ReadSecretFile(const std::string& path,
@@ -264,6 +272,10 @@ void ResolveCommands(model::Config& config, const SystemInfo& system) {
     if (prog.empty()) s.program.reset();
     else if (prog.find('/') != std::string::npos) s.program = prog;
     else s.program = system.FindCommand(prog);
+    s.real_program.reset();
+    if (s.program && !config.global.use_symlink_paths)
+      if (auto real = system.RealPath(*s.program); real && *real != *s.program)
+        s.real_program = std::move(real);
     if constexpr (requires { s.missing; })
       s.missing = !prog.empty() && (!s.program ||
                                     system.Executable(*s.program) == SystemInfo::FileState::kMissing);

@@ -43,6 +43,9 @@ class SystemInfo {
   virtual std::string CommandPath() const = 0;
   // Returns the file `name` (no '/') runs along CommandPath(), or nullopt if none.
   virtual std::optional<std::string> FindCommand(const std::string& name) const = 0;
+  // Returns `path` with every symlink, "." and ".." resolved (realpath(3)), or nullopt if
+  // it cannot be resolved (missing).
+  virtual std::optional<std::string> RealPath(const std::string& path) const = 0;
   // Returns the first `limit` bytes of the file at `path`, whether that was all of it,
   // and its mode; nullopt if it cannot be opened for reading.
   virtual std::optional<SecretFile> ReadSecretFile(const std::string& path,
@@ -59,6 +62,7 @@ class HostSystemInfo final : public SystemInfo {
   std::optional<std::string> ScriptInsecurity(const std::string& program) const override;
   std::string CommandPath() const override;
   std::optional<std::string> FindCommand(const std::string& name) const override;
+  std::optional<std::string> RealPath(const std::string& path) const override;
   std::optional<SecretFile> ReadSecretFile(const std::string& path,
                                            size_t limit) const override;
 };
@@ -67,7 +71,8 @@ class HostSystemInfo final : public SystemInfo {
 // quorum and start-up scripts): its command's first word, searched along
 // system.CommandPath() when it has no '/', as keepalived resolves a script once when it
 // loads the configuration. A command that is not found stays unresolved (CheckSystem
-// reports it).
+// reports it). Without use_symlink_paths, also `real_program`, where system.RealPath of
+// `program` differs from it: what a symlink names now is what runs until the next load.
 void ResolveCommands(model::Config& config, const SystemInfo& system);
 
 // Adds a diagnostic to `diags` for each interface, user, group or script the configuration

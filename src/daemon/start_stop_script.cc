@@ -24,6 +24,7 @@ void RunStartStopScript(asio::io_context& io, std::string_view kind,
   const std::string what = std::string(kind) + " script " + script.command;
   // PrepareScript refuses an empty command line (ForkExec would).
   Result<SpawnSpec> spec = PrepareScript(CommandArgv(script.command, script.program),
+                                         script.real_program.value_or(""),
                                          script.user, script.group, defaults);
   if (spec) {
     spec->timeout = timeout;

@@ -56,7 +56,12 @@ struct Script {
   std::optional<std::string> group;
   // The file to execute, set by config::ResolveCommands: the command's first word, searched
   // in PATH when it has no '/', as keepalived does. Unset: not resolved, or not found.
+  // It is the script's argv[0].
   std::optional<std::string> program;
+  // Set by config::ResolveCommands, unless global_defs has use_symlink_paths, when `program`
+  // goes through a symlink: the file it named when the configuration was read (realpath),
+  // which is executed (argv[0] stays `program`), as keepalived does.
+  std::optional<std::string> real_program;
   SourceRef loc;
   friend bool operator==(const Script&, const Script&) = default;
 };
@@ -128,6 +133,10 @@ struct Global {
   bool enable_script_security = false;
   // set_supplementary_groups: scripts run with their user's supplementary groups.
   bool set_supplementary_groups = false;
+  // use_symlink_paths: a script is executed by the path configured (or found in PATH), so a
+  // symlink is followed at each run; without it, the file the symlink named when the
+  // configuration was read (Script::real_program).
+  bool use_symlink_paths = false;
   std::optional<std::string> script_user;      // default keepalived_script, else root
   std::optional<std::string> script_group;
   SourceRef script_user_loc;                   // the `script_user` line
@@ -291,6 +300,7 @@ struct VrrpScript {
   std::optional<std::string> group;
   bool init_fail = false;                       // start in the failed state
   std::optional<std::string> program;           // as Script::program
+  std::optional<std::string> real_program;      // as Script::real_program
   // Set by config::ResolveCommands when the program does not exist (not in PATH, or no
   // such file): keepalived disables such a script, and its trackers ignore it.
   bool missing = false;

@@ -88,6 +88,7 @@ Json J(const RawSetting& r) {
 Json J(const Script& s) {
   Json j{{"command", s.command}, {"user", J(s.user)}, {"group", J(s.group)}};
   if (s.program) j["program"] = *s.program;  // only once resolved against a system
+  if (s.real_program) j["real_program"] = *s.real_program;
   return j;
 }
 
@@ -176,6 +177,7 @@ Json J(const Global& g) {
   j["vigil_announce_table"] = J(g.announce_table);
   j["vigil_announce_vty_socket"] = J(g.announce_vty_socket);
   j["set_supplementary_groups"] = J(g.set_supplementary_groups);
+  j["use_symlink_paths"] = J(g.use_symlink_paths);
   j["disable_local_igmp"] = J(g.disable_local_igmp);
   j["max_auto_priority"] = J(g.max_auto_priority);
   j["min_auto_priority_delay"] = J(g.min_auto_priority_delay);
@@ -198,6 +200,7 @@ Json J(const VrrpScript& s) {
          {"user", J(s.user)},        {"group", J(s.group)},
          {"init_fail", s.init_fail}};
   if (s.program) j["program"] = *s.program;  // only once resolved against a system
+  if (s.real_program) j["real_program"] = *s.real_program;
   return j;
 }
 

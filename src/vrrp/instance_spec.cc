@@ -20,6 +20,7 @@ std::optional<CommandSpec> Command(const std::optional<model::Script>& s) {
   CommandSpec c;
   c.argv = CommandArgv(s->command, s->program);
   if (c.argv.empty()) return std::nullopt;
+  c.path = s->real_program.value_or("");
   c.user = s->user;
   c.group = s->group;
   return c;
@@ -422,6 +423,7 @@ VrrpSpec SpecFromModel(const model::Config& config) {
     ScriptSpec s;
     s.name = m.name;
     s.command.argv = CommandArgv(m.command, m.program);
+    s.command.path = m.real_program.value_or("");
     s.command.user = m.user;
     s.command.group = m.group;
     s.interval = m.interval;

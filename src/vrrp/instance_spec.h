@@ -62,6 +62,7 @@ struct FileRef {
 
 struct CommandSpec {
   std::vector<std::string> argv;
+  std::string path;  // the file executed when not argv[0] (SpawnSpec::path)
   std::optional<std::string> user;
   std::optional<std::string> group;
   friend bool operator==(const CommandSpec&, const CommandSpec&) = default;

@@ -74,7 +74,8 @@ void Notifier::OpenFifo(Fifo& fifo, const FifoSpec& spec) {
     // the FIFO is closed, and by its death signal if the engine dies.
     std::vector<std::string> argv = spec.script->argv;
     argv.push_back(spec.path);
-    auto s = PrepareScript(std::move(argv), spec.script->user, spec.script->group, defaults_);
+    auto s = PrepareScript(std::move(argv), spec.script->path, spec.script->user,
+                           spec.script->group, defaults_);
     if (!s) {
       log::Error("notify fifo script for " + spec.path + " not run: " + s.error().ToString());
     } else {
@@ -152,11 +153,13 @@ void Notifier::Send(const std::string& key, std::string_view kind, const std::st
                                                      : conntrackd_->follow;
   if (conntrackd_ && key == conntrackd_key)
     for (ConntrackdCommand c : ConntrackdPlan(event))
-      jobs.push_back({ConntrackdArgv(*conntrackd_, c), {}, {}, c, conntrackd_->timeout});
+      jobs.push_back({ConntrackdArgv(*conntrackd_, c), {}, {}, {}, c, conntrackd_->timeout});
   if (specific && *specific)
-    jobs.push_back({(*specific)->argv, (*specific)->user, (*specific)->group, {}, {}});
+    jobs.push_back({(*specific)->argv, (*specific)->path, (*specific)->user,
+                    (*specific)->group, {}, {}});
   if (spec.generic && event != NotifyEvent::kMasterRxLowerPriority) {
-    Job job{spec.generic->argv, spec.generic->user, spec.generic->group, {}, {}};
+    Job job{spec.generic->argv, spec.generic->path, spec.generic->user, spec.generic->group,
+            {}, {}};
     job.argv.insert(job.argv.end(), {std::string(kind), name, std::string(NotifyWord(event)),
                                      std::to_string(priority)});
     jobs.push_back(std::move(job));
@@ -184,7 +187,7 @@ void Notifier::RunNext(const std::string& instance) {
       }
       continue;
     }
-    auto prepared = PrepareScript(job->argv, job->user, job->group, defaults_);
+    auto prepared = PrepareScript(job->argv, job->path, job->user, job->group, defaults_);
     if (!prepared) {
       log::Error(instance + ": notify script " + job->argv[0] + " not run: " +
                  prepared.error().ToString());

@@ -60,6 +60,7 @@ class Notifier {
  private:
   struct Job {
     std::vector<std::string> argv;
+    std::string path;  // as CommandSpec::path
     std::optional<std::string> user;
     std::optional<std::string> group;
     // A conntrackd command (run as vigild's own user, with its own timeout), not a script.

@@ -94,7 +94,8 @@ struct Trackers::Impl {
       auto it2 = scripts.find(name);
       if (it2 == scripts.end()) return;
       ScriptTracker& tr = *it2->second;
-      auto prepared = PrepareScript(tr.spec.command.argv, tr.spec.command.user,
+      auto prepared = PrepareScript(tr.spec.command.argv, tr.spec.command.path,
+                                    tr.spec.command.user,
                                     tr.spec.command.group, script_defaults);
       if (!prepared) {
         log::Error("vrrp_script " + name + " not run: " + prepared.error().ToString() +

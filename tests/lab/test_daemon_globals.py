@@ -442,3 +442,61 @@ def test_disable_local_igmp_while_the_vrrp_engine_runs(lb):
     lb.proc.terminate()
     lb.proc.wait(timeout=15)
     assert read() == "1"
+
+
+def _symlinked_script_conf(lb, link: str, global_extra: str) -> str:
+    """A configuration whose one instance tracks the vrrp_script `link` (every second)."""
+    return (f"global_defs {{\n    router_id lb\n    enable_script_security\n"
+            f"    script_user root\n    vigil_control_socket {lb.base}.ctl\n{global_extra}}}\n"
+            f"vrrp_script chk {{\n    script \"{link}\"\n    interval 1\n}}\n"
+            f"vrrp_instance VI_1 {{\n    state MASTER\n    interface eth0\n"
+            f"    virtual_router_id 51\n    priority 100\n    advert_int 1\n"
+            f"    virtual_ipaddress {{\n        {VIP}/16\n    }}\n"
+            f"    track_script {{\n        chk\n    }}\n}}\n")
+
+
+@pytest.mark.parametrize("use_symlink_paths", [False, True],
+                         ids=["resolved_at_load", "use_symlink_paths"])
+def test_a_script_behind_a_symlink_runs_what_it_named_at_load_unless_use_symlink_paths(
+        lb, use_symlink_paths):
+    # keepalived (2.3 and later: lib/notify.c, check_script_secure) resolves a script's
+    # path (realpath) when it reads the configuration and executes that file; with
+    # use_symlink_paths it executes the configured path, so a symlink retargeted later takes
+    # effect at the next run. A shell script's $0 is the file executed. (2.2.7, run the
+    # same way here, follows this symlink at each run: it kept a file name that names the
+    # same file in the target's directory.)
+    runs = os.path.join(lb.work, "runs")
+    for name in ("a", "b"):
+        lb.script(f"{name}.sh", f"#!/bin/sh\necho \"{name} $0\" >> {runs}\n")
+    link = os.path.join(lb.work, "check.sh")
+    os.symlink("a.sh", link)
+
+    def ran(name: str) -> str:
+        """The line `name`.sh writes when it runs through the symlink."""
+        real = os.path.join(os.path.realpath(lb.work), f"{name}.sh")
+        return f"{name} {link if use_symlink_paths else real}"
+
+    def seen() -> list[str]:
+        try:
+            with open(runs) as f:
+                return f.read().splitlines()
+        except FileNotFoundError:
+            return []
+
+    lb.start(_symlinked_script_conf(lb, link, "    use_symlink_paths\n" if use_symlink_paths
+                                    else ""))
+    lb.wait(lambda: len(seen()) >= 1, 15, "the vrrp_script's first run")
+    assert seen()[0] == ran("a")
+    os.symlink("b.sh", link + ".new")
+    os.rename(link + ".new", link)  # the symlink now names b.sh
+    before = len(seen())
+    lb.wait(lambda: len(seen()) >= before + 3, 15, "three runs after the symlink changed")
+    # (the first may have started before the change)
+    after = seen()[before + 1:]
+    if use_symlink_paths:
+        assert set(after) == {ran("b")}, seen()
+        return
+    assert set(after) == {ran("a")}, seen()
+    # A reload reads the configuration again: the symlink is resolved anew.
+    lb.proc.send_signal(signal.SIGHUP)
+    lb.wait(lambda: seen()[-1] == ran("b"), 15, "b.sh to run after the reload")

@@ -49,6 +49,23 @@ TEST(SubprocessTest, ReportsExitCodes) {
   EXPECT_EQ(RunToEnd(Cmd({"/nonexistent/prog"})).ToString(), "exit 127");
 }
 
+TEST(SubprocessTest, ExecutesPathWhenGivenWithArgvZeroAsConfigured) {
+  // A script's real_program: the file executed, its argv[0] still the configured name.
+  char tmpl[] = "/tmp/vigil-path.XXXXXX";
+  ASSERT_NE(mkdtemp(tmpl), nullptr);
+  const std::string out = std::string(tmpl) + "/argv0";
+  SpawnSpec spec = Cmd({"/etc/keepalived/check.sh", "-c", "echo \"$0\" > " + out});
+  spec.path = "/bin/sh";
+  EXPECT_EQ(RunToEnd(spec).ToString(), "exit 0");
+  char line[128] = {};
+  FILE* f = fopen(out.c_str(), "r");
+  ASSERT_NE(f, nullptr);
+  ASSERT_NE(fgets(line, sizeof line, f), nullptr);
+  fclose(f);
+  EXPECT_STREQ(line, "/etc/keepalived/check.sh\n");
+  (void)std::system(("rm -rf " + std::string(tmpl)).c_str());
+}
+
 TEST(SubprocessTest, TimeoutSendsTermThenKill) {
   SpawnSpec spec = Cmd({"/bin/sleep", "30"});
   spec.timeout = std::chrono::milliseconds(100);
@@ -298,7 +315,7 @@ TEST(SubprocessTest, AnUnresolvableUserIsAnErrorNeverRoot) {
   auto global = ResolveScriptUser(none, none, {"ghost", none, false}, users, kSelf);
   ASSERT_FALSE(global.has_value());
   EXPECT_EQ(global.error().context(), "script_user: no user 'ghost'");
-  auto prepared = PrepareScript({"/bin/true"}, "ghost", none, {}, users);
+  auto prepared = PrepareScript({"/bin/true"}, "", "ghost", none, {}, users);
   ASSERT_FALSE(prepared.has_value());
   EXPECT_EQ(prepared.error().context(), "no user 'ghost'");
 }
@@ -317,7 +334,7 @@ TEST(SubprocessTest, SupplementaryGroupsOfTheUserUsed) {
   const std::optional<std::string> none;
   auto run = [&](const std::optional<std::string>& user, const std::optional<std::string>& group,
                  const ScriptDefaults& d) {
-    auto s = PrepareScript({"/bin/true"}, user, group, d, users, lists);
+    auto s = PrepareScript({"/bin/true"}, "", user, group, d, users, lists);
     EXPECT_TRUE(s.has_value());
     using Groups = std::optional<std::vector<gid_t>>;
     return s ? std::make_pair(s->gid.value_or(0), s->groups) : std::make_pair(gid_t{0}, Groups{});
@@ -354,17 +371,27 @@ TEST(SubprocessTest, PrepareScriptChecksSecurityOnlyForRoot) {
   ASSERT_EQ(chmod(script.c_str(), 0755), 0);
   const std::optional<std::string> none;
   const auto users = Users({{"root", {0, 0}}, {"nobody", {65534, 65534}}});
-  auto as_root = PrepareScript({script}, "root", none, {none, none, true}, users);
+  auto as_root = PrepareScript({script}, "", "root", none, {none, none, true}, users);
   ASSERT_FALSE(as_root.has_value());
   EXPECT_EQ(as_root.error().context(),
             "refused by enable_script_security: '" + dir + "' is writable by every user");
-  auto as_nobody = PrepareScript({script, "x"}, "nobody", none, {none, none, true}, users);
+  auto as_nobody = PrepareScript({script, "x"}, "", "nobody", none, {none, none, true}, users);
   ASSERT_TRUE(as_nobody.has_value());
   EXPECT_EQ(as_nobody->argv, (std::vector<std::string>{script, "x"}));
   EXPECT_EQ(as_nobody->uid, 65534u);
   EXPECT_EQ(as_nobody->gid, 65534u);
   // Without enable_script_security nothing is checked.
-  EXPECT_TRUE(PrepareScript({script}, "root", none, {}, users).has_value());
+  EXPECT_TRUE(PrepareScript({script}, "", "root", none, {}, users).has_value());
+  // The file executed is what is checked: a safe argv[0] does not hide an unsafe path, nor
+  // an unsafe argv[0] a safe path.
+  auto by_path = PrepareScript({"/bin/true"}, script, "root", none, {none, none, true}, users);
+  ASSERT_FALSE(by_path.has_value());
+  EXPECT_EQ(by_path.error().context(),
+            "refused by enable_script_security: '" + dir + "' is writable by every user");
+  auto safe = PrepareScript({script}, "/bin/true", "root", none, {none, none, true}, users);
+  ASSERT_TRUE(safe.has_value());
+  EXPECT_EQ(safe->path, "/bin/true");
+  EXPECT_EQ(safe->argv, (std::vector<std::string>{script}));
   (void)std::system(("rm -rf " + dir).c_str());
 }
 

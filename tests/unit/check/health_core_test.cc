@@ -55,7 +55,7 @@ TEST(HealthCoreTest, NoUpdateWhenNothingChanges) {
 TEST(HealthCoreTest, WeightUpdateArrivesBeforeComingUp) {
   HealthCore core;
   VirtualServerSpec s = TwoServers("vs");
-  s.checkers[0].probe = ProbeSpec{{}, MiscCheck{{"/bin/check"}, std::nullopt, true, std::nullopt, std::nullopt, {}}};
+  s.checkers[0].probe = ProbeSpec{{}, MiscCheck{{"/bin/check"}, {}, std::nullopt, true, std::nullopt, std::nullopt, {}}};
   core.AddVirtualServer(s);
   core.Start();
   core.Apply(0, ProbeResult{false, "", {}}, Down());

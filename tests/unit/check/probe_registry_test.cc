@@ -54,7 +54,7 @@ TEST(ProbeRegistryTest, KeyFieldsAreLengthPrefixedSoTheyCannotCollide) {
 TEST(ProbeRegistryTest, MiscKeyIgnoresConnectOptions) {
   CheckTiming t;
   ProbeSpec a, b;
-  a.params = b.params = MiscCheck{{"/bin/true"}, std::nullopt, false, std::nullopt, std::nullopt, {}};
+  a.params = b.params = MiscCheck{{"/bin/true"}, {}, std::nullopt, false, std::nullopt, std::nullopt, {}};
   b.connect.address = "10.1.1.1";
   EXPECT_EQ(ProbeKey(a, t), ProbeKey(b, t));
 }

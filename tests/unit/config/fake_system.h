@@ -39,6 +39,12 @@ class FakeSystem : public SystemInfo {
       if (executables.count(dir + name)) return dir + name;
     return std::nullopt;
   }
+  // Symlinks: path -> the file it names (RealPath); any other path is its own.
+  std::map<std::string, std::string> symlinks;
+  std::optional<std::string> RealPath(const std::string& path) const override {
+    auto it = symlinks.find(path);
+    return it == symlinks.end() ? path : it->second;
+  }
   // Files that hold secrets: path -> (content, mode). Missing: cannot be opened.
   std::map<std::string, std::pair<std::string, unsigned>> secret_files;
   std::optional<SecretFile> ReadSecretFile(const std::string& path,

@@ -167,6 +167,58 @@ vrrp_instance VI_1 {
             (Strings{"/usr/bin/killall", "-0", "haproxy"}));
 }
 
+TEST(SystemCheckTest, ResolveCommandsResolvesSymlinksUnlessUseSymlinkPaths) {
+  // keepalived runs the file a script's path names when the configuration is read
+  // (realpath), argv[0] still the path; with use_symlink_paths, the path itself.
+  FakeSystem sys;
+  sys.executables.insert("/usr/bin/killall");
+  sys.executables.insert("/etc/keepalived/check.sh");
+  sys.symlinks["/usr/bin/killall"] = "/usr/bin/busybox";
+  sys.symlinks["/etc/keepalived/check.sh"] = "/opt/checks/v2/check.sh";
+  const std::string scripts = R"(vrrp_script bare {
+  script "killall -0 haproxy"
+}
+vrrp_script linked {
+  script "/etc/keepalived/check.sh arg"
+}
+vrrp_script plain {
+  script "/bin/true"
+}
+vrrp_instance VI_1 {
+  interface eth0
+  virtual_router_id 51
+  virtual_ipaddress { 10.0.0.1 }
+  track_script {
+    bare
+    linked
+    plain
+  }
+  notify_master "/etc/keepalived/check.sh master"
+}
+)";
+  for (const bool keep : {false, true}) {
+    SCOPED_TRACE(keep ? "use_symlink_paths" : "resolved");
+    Diagnostics d;
+    auto cfg = Build(TreeFromText(
+        (keep ? "global_defs {\n  use_symlink_paths\n}\n" : "") + scripts, d), d);
+    EXPECT_EQ(DiagLines(d), Strings{});
+    EXPECT_EQ(cfg.global.use_symlink_paths, keep);
+    ResolveCommands(cfg, sys);
+    const auto& s = cfg.vrrp_scripts;
+    EXPECT_EQ(s.at(0).program, "/usr/bin/killall");
+    EXPECT_EQ(s.at(0).real_program,
+              keep ? std::nullopt : std::optional<std::string>("/usr/bin/busybox"));
+    EXPECT_EQ(s.at(1).program, "/etc/keepalived/check.sh");
+    EXPECT_EQ(s.at(1).real_program,
+              keep ? std::nullopt : std::optional<std::string>("/opt/checks/v2/check.sh"));
+    EXPECT_EQ(s.at(2).real_program, std::nullopt);  // not a symlink
+    EXPECT_EQ(cfg.vrrp_instances.at(0).notify.master->real_program, s.at(1).real_program);
+    // argv[0] is the configured (or PATH-found) name either way.
+    EXPECT_EQ(CommandArgv(s[1].command, s[1].program),
+              (Strings{"/etc/keepalived/check.sh", "arg"}));
+  }
+}
+
 TEST(SystemCheckTest, ResolveCommandsMarksTrackScriptsWhoseProgramIsMissing) {
   FakeSystem sys;
   sys.executables.insert("/usr/bin/killall");

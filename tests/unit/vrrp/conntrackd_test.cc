@@ -112,7 +112,7 @@ class ConntrackdNotifierTest : public ::testing::Test {
     for (const char* name : {"VI_1", "VI_2"}) {
       InstanceSpec in;
       in.name = name;
-      in.notify.generic = CommandSpec{{dir_ + "/notify"}, {}, {}};
+      in.notify.generic = CommandSpec{{dir_ + "/notify"}, {}, {}, {}};
       instances_.push_back(in);
     }
   }
@@ -180,7 +180,7 @@ TEST_F(ConntrackdNotifierTest, ASyncGroupDrivesItWhenFollowed) {
   Notifier n(io_);
   n.Configure(spec_);
   SyncGroupSpec g{"G", {"VI_1", "VI_2"}, {}};
-  g.notify.generic = CommandSpec{{dir_ + "/notify"}, {}, {}};
+  g.notify.generic = CommandSpec{{dir_ + "/notify"}, {}, {}, {}};
   n.Notify(instances_[0], NotifyEvent::kBackup, 100);  // a member's own change: no command
   Drain(n);
   n.NotifyGroup(g, NotifyEvent::kBackup);
