@@ -62,6 +62,17 @@ std::string Bindings::Where(const Instance& in) {
   return "no interface" + (in.spec.vrf ? " in VRF " + *in.spec.vrf : std::string());
 }
 
+std::string Bindings::LinkNotice(const Instance& in) const {
+  std::string how = in.link_ok      ? " is up"
+                    : in.io.bound() ? " is down"
+                    : links_.Find(in.spec.interface) && !in.io.bind_error().empty()
+                        ? " cannot be used: " + in.io.bind_error()
+                        : " is missing";
+  if (in.spec.interface.empty())
+    how = in.link_ok ? ": bound" : ": not bound: " + in.io.bind_error();
+  return in.spec.name + ": " + Where(in) + how;
+}
+
 std::set<model::IpAddress> Bindings::AllVips(const Instance& in) const {
   std::set<model::IpAddress> vips;
   for (const auto& v : in.spec.vips) vips.insert(v.prefix.address);

@@ -61,6 +61,9 @@ class Bindings {
 
   // "interface NAME", or what an instance without one uses.
   static std::string Where(const Instance& in);
+  // Returns the notice that `in`'s link became usable (in.link_ok) or not: up, down, not
+  // usable (and why), missing; or, without an interface, bound or not (and why).
+  std::string LinkNotice(const Instance& in) const;
 
  private:
   // Opens the instance's advert I/O on the interface that now carries its name; its state

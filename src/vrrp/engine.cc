@@ -1,16 +1,6 @@
 #include "vrrp/engine.h"
 
-#include <arpa/inet.h>
-#include <fcntl.h>
-#include <net/if.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
-#include <cerrno>
-#include <cstdio>
-#include <cstdlib>
-#include <cstring>
+#include <algorithm>
 #include <fstream>
 #include <map>
 #include <set>
@@ -18,39 +8,33 @@
 #include <asio.hpp>
 
 #include "base/log.h"
-#include "base/throttle.h"
-#include "base/subprocess.h"
 #include "model/config.h"
-#include "net/interface_table.h"
 #include "net/link_monitor.h"
 #include "net/link_watch.h"
+#include "net/netlink.h"
 #include "net/netns.h"
 #include "net/nft_runner.h"
-#include "net/netlink.h"
 #include "net/raw_socket.h"
 #include "net/rtnetlink.h"
 #include "net/sysctl.h"
+#include "vrrp/accept_entries.h"
+#include "vrrp/accept_filter.h"
 #include "vrrp/advert_intake.h"
 #include "vrrp/advert_io.h"
 #include "vrrp/advert_receivers.h"
-#include "vrrp/advert_source.h"
 #include "vrrp/bindings.h"
 #include "vrrp/gratuitous_sender.h"
-#include "vrrp/accept_entries.h"
-#include "vrrp/accept_filter.h"
-#include "vrrp/advert_sender.h"
 #include "vrrp/instance.h"
 #include "vrrp/instance_spec.h"
 #include "vrrp/instance_status.h"
+#include "vrrp/instance_vips.h"
 #include "vrrp/interfaces.h"
 #include "vrrp/kernel_addresses.h"
-#include "vrrp/link_debounce.h"
 #include "vrrp/lvs_syncd.h"
 #include "vrrp/notifier.h"
 #include "vrrp/operations.h"
-#include "vrrp/packet.h"
 #include "vrrp/reload_rule.h"
-#include "vrrp/routes.h"
+#include "vrrp/rt_names.h"
 #include "vrrp/startup_delay.h"
 #include "vrrp/state_machine.h"
 #include "vrrp/sync_group.h"
@@ -106,6 +90,7 @@ class EngineImpl final : public control::Engine {
     vmacs_.emplace(*rtnl_, links_.table(), sysctl_root_, sysctl_, kernel_->names());
     advert_io_.emplace(AdvertIo::Kernel{*rtnl_, links_, *vmacs_, sysctl_, receivers_});
     bindings_.emplace(instances_, *rtnl_, links_, [this](Instance& in) { Recompute(in); });
+    vips_.emplace(instances_, *kernel_, gratuitous_, *rtnl_, links_, sysctl_root_, spec_);
     if (auto r = gratuitous_.Open(); !r) return r;
     if (auto r = links_watch_.Open(spec_.monitor_buffer); !r) return r;
     links_.SetDelays(spec_);
@@ -118,7 +103,7 @@ class EngineImpl final : public control::Engine {
     for (const auto& s : spec_.instances) {
       if (auto r = AddInstance(s); !r) return std::unexpected(r.error());
     }
-    InstallStatic();
+    vips_->InstallStatic();
     // Tracked files weigh in before the first state (an instance they fault starts in FAULT).
     for (auto& [name, in] : instances_)
       if (!in->spec.track_files.empty()) {
@@ -161,7 +146,7 @@ class EngineImpl final : public control::Engine {
         case ReloadFate::kUnchanged:
           break;
         case ReloadFate::kVipsChanged:
-          ChangeVipsRemove(in, *step.next);
+          vips_->DropForReload(in, *step.next);
           break;
         case ReloadFate::kReplaced:
           log::Info(in.spec.name + ": changed by reload; replacing it in state " +
@@ -233,7 +218,7 @@ class EngineImpl final : public control::Engine {
       log::Error("accept mode filter: " + r.error().ToString());
     groups_.ForEach(
         [this](const SyncGroupSpec& g) { notifier_.NotifyGroup(g, NotifyEvent::kStop); });
-    if (!options_.dont_release_vips) UninstallStatic();
+    if (!options_.dont_release_vips) vips_->UninstallStatic();
     trackers_.Stop();
     links_.Stop();
     links_watch_.Close();
@@ -422,18 +407,7 @@ class EngineImpl final : public control::Engine {
     }
     Execute(in, in.sm->Handle(vrrp::Startup{start_delay_until_}, steady_clock::now()), "startup");
     Recompute(in);
-    if (in.sm->state() != State::kMaster) RemoveLeftoverVips(in);
-  }
-
-  // An instance that does not start as master removes its VIPs that are on their
-  // interfaces already: left by an engine that was killed (and respawned), they would make
-  // two holders of one address. VIPs that another instance of ours holds stay.
-  void RemoveLeftoverVips(Instance& in) {
-    std::set<std::string> held;
-    for (const auto& [name, other] : instances_)
-      if (other.get() != &in && other->vips_installed)
-        for (const auto& v : other->spec.vips) held.insert(VipKey(v));
-    kernel_->RemoveLeftoverVips(in.spec.name, in.spec.vips, VipIfindex(in), held);
+    if (in.sm->state() != State::kMaster) vips_->RemoveLeftovers(in);
   }
 
   // What a replaced instance hands to its successor on reload.
@@ -519,7 +493,7 @@ class EngineImpl final : public control::Engine {
       const int vmac = in->io.vmac_ifindex();
       const net::LinkInfo* link = vmac ? links_.FindIndex(vmac) : nullptr;
       all.push_back({&in->spec, in->vips_installed, in->io.ifindex(), vmac,
-                     link && link->kind == "macvlan", VipIfindex(*in)});
+                     link && link->kind == "macvlan", InstanceVips::VipIfindex(*in)});
     }
     const FilterContents want = AcceptFilterContents(all, spec_.disable_local_igmp);
     if (auto r = accept_filter_.Sync(want.entries, want.vmacs); !r)
@@ -600,16 +574,9 @@ class EngineImpl final : public control::Engine {
     why_ = outer;
   }
   void Do(Instance& in, const EnterFault& a) { Transition(in, "FAULT", a.from); }
-  void Do(Instance& in, const AddVips&) {
-    InstallVips(in, in.spec.vips);
-    kernel_->AddRoutes(in.spec.name, in.spec.routes, in.spec.rules, in.spec.interface,
-                       IfindexByName());
-  }
-  void Do(Instance& in, const RemoveVips&) {
-    kernel_->RemoveRoutes(in.spec.name);
-    UninstallVips(in, in.spec.vips);
-  }
-  void Do(Instance& in, const SendGratuitous& g) { SendGratuitousFor(in, in.spec.vips, g.count); }
+  void Do(Instance& in, const AddVips&) { vips_->Add(in); }
+  void Do(Instance& in, const RemoveVips&) { vips_->Remove(in); }
+  void Do(Instance& in, const SendGratuitous& g) { vips_->Announce(in, in.spec.vips, g.count); }
   void Do(Instance& in, const Notify& n) { notifier_.Notify(in.spec, n.event, n.priority); }
   void Do(Instance& in, const CancelTimer&) {
     ++in.timer_generation;
@@ -634,100 +601,13 @@ class EngineImpl final : public control::Engine {
     if (priority == 0) in.status.priority_zero_sent += sent;
   }
 
-  static int IfindexOf(const std::string& dev, const Instance& in) {
-    return in.io.IfindexOf(in.spec, dev);
-  }
-  // The interface of a VIP of `in` by its device (IfindexOf).
-  static IfindexLookup VipIfindex(const Instance& in) {
-    return [&in](const std::string& dev) { return IfindexOf(dev, in); };
-  }
-
-  IfindexLookup IfindexByName() const {
-    return [this](const std::string& name) { return links_.IndexOf(name); };
-  }
-
-  void InstallVips(Instance& in, const std::vector<VipSpec>& vips) {
-    kernel_->AddVips(in.spec.name, vips, VipIfindex(in));
-    in.vips_installed = true;
-  }
-
-  void UninstallVips(Instance& in, const std::vector<VipSpec>& vips) {
-    in.vips_installed = false;
-    kernel_->RemoveVips(in.spec.name, vips, VipIfindex(in));
-  }
-
-  // Sends `count` rounds of gratuitous ARP (IPv4) / unsolicited NA (IPv6) for `vips` as
-  // keepalived does: each out of the interface its VIP is on, from that interface's MAC,
-  // paced as its base interface (a VMAC's or ipvlan's parent) is (vrrp_garp_interval,
-  // vrrp_gna_interval, garp_group). A VIP whose interface is missing has none, nor one whose
-  // base interface is flagged NOARP; an NA has the Router flag when the base forwards IPv6.
-  void SendGratuitousFor(Instance& in, const std::vector<VipSpec>& vips, uint32_t count) {
-    std::vector<GratuitousItem> items;
-    for (const auto& v : vips) {
-      const int idx = IfindexOf(v.dev, in);
-      if (!idx) continue;
-      GratuitousItem item{v.prefix.address, idx, in.io.mac(), {}};
-      std::string base = idx == in.io.vmac_ifindex() ? in.spec.interface : v.dev;
-      if (idx != in.io.vip_ifindex()) {
-        // Another interface than the instance's own: its MAC (and parent) as it is now.
-        auto link = rtnl_->LinkByIndex(idx);
-        if (!link || link->mac.size() != item.mac.size()) continue;
-        std::copy(link->mac.begin(), link->mac.end(), item.mac.begin());
-        const net::LinkInfo* parent = links_.FindIndex(link->parent_ifindex);
-        if (idx != in.io.vmac_ifindex() && parent &&
-            (link->kind == "macvlan" || link->kind == "ipvlan"))
-          base = parent->name;
-      }
-      if (const net::LinkInfo* base_link = links_.Find(base)) {
-        const AnnounceRule rule = ReadAnnounceRule(*base_link, sysctl_root_);
-        if (!rule.send) {
-          const char* what = v.prefix.address.is_v4() ? "ARP" : "NA";
-          log::Debug(in.spec.name + ": no gratuitous " + what + " for " +
-                     v.prefix.address.ToString() + ": " + base +
-                     " is flagged NOARP (as keepalived)");
-          continue;
-        }
-        item.router = rule.router;
-      }
-      item.pacing = PacingFor(spec_, base, /*arp=*/v.prefix.address.is_v4());
-      items.push_back(std::move(item));
-    }
-    gratuitous_.Send(in.spec.name, items, count);
-  }
-
-  // static_ipaddress / static_routes / static_rules: set once at start.
-  void InstallStatic() {
-    kernel_->AddStaticAddresses(spec_.static_addresses, IfindexByName());
-    kernel_->AddRoutes("", spec_.static_routes, spec_.static_rules, spec_.default_interface,
-                       IfindexByName());
-  }
-
-  void UninstallStatic() {
-    kernel_->RemoveRoutes("");
-    kernel_->RemoveStaticAddresses();
-  }
-
-  // Reload: VIPs that leave an instance go first (all instances), then new ones arrive.
-  void ChangeVipsRemove(Instance& in, const InstanceSpec& next) {
-    std::vector<VipSpec> gone;
-    for (const auto& v : in.spec.vips)
-      if (std::find(next.vips.begin(), next.vips.end(), v) == next.vips.end()) gone.push_back(v);
-    if (in.vips_installed && !gone.empty()) {
-      UninstallVips(in, gone);
-      in.vips_installed = true;
-    }
-  }
+  // Reload: VIPs that leave an instance go first (all instances, DropForReload), then new
+  // ones arrive with its new spec.
   void ChangeVipsAdd(Instance& in, const InstanceSpec& next) {
-    std::vector<VipSpec> fresh;
-    for (const auto& v : next.vips)
-      if (std::find(in.spec.vips.begin(), in.spec.vips.end(), v) == in.spec.vips.end())
-        fresh.push_back(v);
+    const std::vector<VipSpec> before = std::move(in.spec.vips);
     in.spec = next;
     in.advertised = AdvertisedAddresses(next);
-    if (in.vips_installed && !fresh.empty()) {
-      InstallVips(in, fresh);
-      SendGratuitousFor(in, fresh, in.spec.params.garp_master_repeat);
-    }
+    vips_->ArriveForReload(in, before);
     log::Info(in.spec.name + ": VIPs updated by reload without a state change");
   }
 
@@ -764,17 +644,7 @@ class EngineImpl final : public control::Engine {
     const auto* a = std::get_if<net::AddressRemoved>(&ev);
     if (!a) return;
     bindings_->OnAddressRemoved(*a);
-    model::IpAddress gone = FromRaw(a->address);
-    for (auto& [name, in] : instances_) {
-      if (!in->vips_installed) continue;
-      for (const auto& v : in->spec.vips) {
-        if (v.prefix.address != gone || IfindexOf(v.dev, *in) != a->ifindex) continue;
-        log::Warning(in->spec.name + ": VIP " + v.prefix.ToString() +
-                     " was removed by someone else; putting it back");
-        InstallVips(*in, {v});
-        SendGratuitousFor(*in, {v}, 1);
-      }
-    }
+    vips_->OnAddressRemoved(*a);
   }
 
   // Notifications were lost: instances are bound and re-evaluated again (Bindings::Resync),
@@ -784,11 +654,7 @@ class EngineImpl final : public control::Engine {
     bindings_->Resync();
     for (auto& [name, in] : instances_)
       if (in->io.vmac_ifindex()) vmacs_->FollowParentVrf(in->io.ifindex());  // a lost move
-    for (auto& [name, in] : instances_) RestoreVipsIfNeeded(*in);
-  }
-
-  void RestoreVipsIfNeeded(Instance& in) {
-    if (in.vips_installed) InstallVips(in, in.spec.vips);
+    vips_->Restore();
   }
 
   void Recompute(Instance& in) {
@@ -800,14 +666,7 @@ class EngineImpl final : public control::Engine {
         in.io.bound() && (in.spec.interface.empty() || links_.Usable(in.spec.interface));
     if (link_ok != in.link_ok) {
       in.link_ok = link_ok;
-      std::string how = link_ok    ? " is up"
-                        : in.io.bound() ? " is down"
-                        : links_.Find(in.spec.interface) && !in.io.bind_error().empty()
-                            ? " cannot be used: " + in.io.bind_error()
-                            : " is missing";
-      if (in.spec.interface.empty())
-        how = link_ok ? ": bound" : ": not bound: " + in.io.bind_error();
-      log::Notice(in.spec.name + ": " + Bindings::Where(in) + how);
+      log::Notice(bindings_->LinkNotice(in));
     }
     // Without its interface an instance cannot send, dont_track_primary or not.
     bool own_fault = r.fault || !in.io.bound() || in.address_lost ||
@@ -853,6 +712,7 @@ class EngineImpl final : public control::Engine {
   std::optional<Vmacs> vmacs_;  // the use_vmac interfaces, which ones vigil created
   std::optional<AdvertIo::Kernel> advert_io_;  // what instances bind through
   std::optional<Bindings> bindings_;            // instances on their interfaces
+  std::optional<InstanceVips> vips_;            // their VIPs in the kernel and on the wire
   // Link and address notifications; after lost ones, everything is read again (Resync).
   net::LinkWatch links_watch_{io_, [this](const net::LinkEvent& ev) { OnLinkEvent(ev); },
                               [this] { Resync(); }};
