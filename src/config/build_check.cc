@@ -700,6 +700,11 @@ void BuildVirtualServer(const Node& n, model::Config& cfg, Diagnostics& diags) {
   for (const Node& c : n.children) {
     const std::string& kw = c.name();
     const Token* t = c.args.empty() ? nullptr : &c.args[0];
+    // First: nearly every child is one (else ~45 keyword compares each, at 37,000 of them).
+    if (kw == "real_server") {
+      if (auto rs = ParseRealServer(c, diags)) rss.push_back(std::move(*rs));
+      continue;
+    }
     if (ParseTiming(c, vp, false, diags)) continue;
     if (kw == "ip_family") {
       if (!(t = RequireArg(c, 0, diags))) continue;
@@ -818,8 +823,6 @@ void BuildVirtualServer(const Node& n, model::Config& cfg, Diagnostics& diags) {
         sorry->s.forwarding = *f;
         sorry->fwd_set = true;
       }
-    } else if (kw == "real_server") {
-      if (auto rs = ParseRealServer(c, diags)) rss.push_back(std::move(*rs));
     }
   }
 
