@@ -1,7 +1,6 @@
 #include "vrrp/engine.h"
 
 #include <algorithm>
-#include <fstream>
 #include <map>
 #include <set>
 
@@ -35,7 +34,7 @@
 #include "vrrp/operations.h"
 #include "vrrp/reload_rule.h"
 #include "vrrp/rt_names.h"
-#include "vrrp/startup_delay.h"
+#include "vrrp/start_gate.h"
 #include "vrrp/state_machine.h"
 #include "vrrp/sync_group.h"
 #include "vrrp/trackers.h"
@@ -64,16 +63,8 @@ class EngineImpl final : public control::Engine {
 
   ~EngineImpl() override = default;
 
-  static void LogDisabledScripts(const VrrpSpec& spec) {
-    for (const auto& name : spec.disabled_scripts)
-      log::Warning("vrrp_script " + name +
-                   ": its program does not exist; disabled, and the instances tracking it "
-                   "ignore it (as keepalived)");
-  }
-
   Result<void> Start(const model::Config& config) override {
     spec_ = SpecFromModel(config);
-    LogDisabledScripts(spec_);
     (void)accept_filter_.Configure(FilterOptions(spec_));
     dynamic_interfaces_ = spec_.dynamic_interfaces;
     auto nl = net::NetlinkSocket::Open(NETLINK_ROUTE, {}, spec_.command_buffer);
@@ -113,7 +104,7 @@ class EngineImpl final : public control::Engine {
     groups_.Configure(spec_.sync_groups);
     syncd_netns_ = net::IpvsNetnsPath(config.net_namespace_ipvs);
     syncd_.Configure(LvsSyncdSpecFromModel(config));
-    DelayStart();
+    start_gate_.Begin(spec_);  // vrrp_startup_delay, vrrp_delay_after_boot
     for (auto& [name, in] : instances_) StartInstance(*in);
     groups_.Settle();
     return {};
@@ -121,7 +112,6 @@ class EngineImpl final : public control::Engine {
 
   Result<std::string> Reload(const model::Config& config) override {
     VrrpSpec next = SpecFromModel(config);
-    LogDisabledScripts(next);
     dynamic_interfaces_ = next.dynamic_interfaces;
     links_.SetDelays(next);
     KeepConfiguredPriorities(next);
@@ -371,26 +361,6 @@ class EngineImpl final : public control::Engine {
     return {};
   }
 
-  // vrrp_startup_delay / vrrp_delay_after_boot: instances started before the delay ends
-  // take over no earlier than its end (set once, at start, as keepalived).
-  void DelayStart() {
-    std::optional<std::chrono::microseconds> uptime;
-    if (spec_.delay_after_boot.count() > 0) {
-      std::ifstream in("/proc/uptime");
-      std::string text;
-      if (std::getline(in, text)) uptime = ParseUptime(text);
-      if (!uptime) log::Warning("cannot read /proc/uptime: vrrp_delay_after_boot ignored");
-    }
-    const auto delay = StartupDelay(spec_.startup_delay, spec_.delay_after_boot, uptime);
-    if (delay.count() <= 0) return;
-    start_delay_until_ = steady_clock::now() + delay;
-    log::Info("delaying VRRP start for " + FormatDelay(delay) + " s");
-    start_delay_timer_.expires_at(*start_delay_until_);
-    start_delay_timer_.async_wait([](std::error_code ec) {
-      if (!ec) log::Info("delayed VRRP start completed");
-    });
-  }
-
   void StartInstance(Instance& in) {
     log::Info(in.spec.name + ": starting (VRID " + std::to_string(in.spec.params.vrid) +
               ", priority " + std::to_string(in.spec.params.priority) + ", " +
@@ -405,7 +375,7 @@ class EngineImpl final : public control::Engine {
       in.own_fault = true;
       Execute(in, in.sm->Handle(Fault{true}, steady_clock::now()), "fault");
     }
-    Execute(in, in.sm->Handle(vrrp::Startup{start_delay_until_}, steady_clock::now()), "startup");
+    Execute(in, in.sm->Handle(vrrp::Startup{start_gate_.until()}, steady_clock::now()), "startup");
     Recompute(in);
     if (in.sm->state() != State::kMaster) vips_->RemoveLeftovers(in);
   }
@@ -433,7 +403,7 @@ class EngineImpl final : public control::Engine {
   void ResumeInstance(Instance& in, const Carried& c) {
     in.status = c.status;
     auto now = steady_clock::now();
-    std::vector<Action> actions = in.sm->Handle(vrrp::Startup{start_delay_until_}, now);
+    std::vector<Action> actions = in.sm->Handle(vrrp::Startup{start_gate_.until()}, now);
     if (c.state == State::kMaster && in.sm->state() == State::kBackup) {
       auto more = in.sm->Handle(SyncMaster{}, now);
       actions.insert(actions.end(), more.begin(), more.end());
@@ -732,8 +702,7 @@ class EngineImpl final : public control::Engine {
   asio::steady_timer lb_wait_timer_{io_};
   std::string_view why_;  // what brought about the actions being performed (Execute)
   bool stopping_ = false;
-  std::optional<steady_clock::time_point> start_delay_until_;  // see DelayStart
-  asio::steady_timer start_delay_timer_{io_};
+  StartGate start_gate_{io_};
 };
 
 }  // namespace

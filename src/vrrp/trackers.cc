@@ -467,6 +467,10 @@ Trackers::Trackers(asio::io_context& io, Changed on_change)
 Trackers::~Trackers() = default;
 
 void Trackers::Configure(const VrrpSpec& spec) {
+  for (const auto& name : spec.disabled_scripts)
+    log::Warning("vrrp_script " + name +
+                 ": its program does not exist; disabled, and the instances tracking it "
+                 "ignore it (as keepalived)");
   impl_->script_defaults = spec.script_defaults;
   impl_->SetScripts(spec.scripts);
   impl_->process_buffer = spec.process_monitor_buffer;  // when the connector next opens

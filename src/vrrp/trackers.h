@@ -35,7 +35,8 @@ class Trackers {
 
   // Tracks what `spec` names: its vrrp_scripts and vrrp_track_processes and the files of
   // every instance's track_file. Statuses of new trackers are known on return (scripts:
-  // their init_fail state until the first run ends).
+  // their init_fail state until the first run ends). Logs each vrrp_script disabled because
+  // its program does not exist (the instances tracking it ignore it, as keepalived).
   void Configure(const VrrpSpec& spec);
   // Stops every script, watch and timer.
   void Stop();
