@@ -925,6 +925,8 @@ void BuildVrrpInstance(const Node& n, model::Config& cfg, Diagnostics& diags) {
       ParseUseVmac(c, cfg, v, diags);
     } else if (kw == "vmac_xmit_base") {
       v.vmac_xmit_base = true;
+    } else if (kw == "use_vmac_addr") {
+      v.use_vmac_addr = true;
     } else if (kw == "use_ipvlan") {
       ParseUseIpvlan(c, cfg, who, v, take_family, diags);
     } else if (kw == "vrf") {

@@ -533,6 +533,8 @@ struct VrrpInstance {
   // ipvlan is made in, a number or a name of iproute2's `group` file; unset: its parent's.
   std::optional<std::string> vmac_group;
   bool vmac_xmit_base = false;
+  // use_vmac_addr: VIPs on other interfaces (or of the other family) get VMACs of their own.
+  bool use_vmac_addr = false;
   std::optional<UseIpvlan> use_ipvlan;
   // vrf NAME: the VRF (master device) an instance without an interface sends and
   // receives its unicast adverts in.

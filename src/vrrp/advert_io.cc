@@ -39,6 +39,17 @@ Result<void> AdvertIo::Bind(const InstanceSpec& s, const std::set<model::IpAddre
       mac_ = VmacMac(s);
     }
   }
+  // use_vmac_addr: the VIPs' own VMACs (made by keepalived with the instance); one that
+  // cannot be made leaves its VIPs without an interface.
+  for (const auto& v : s.address_vmacs) {
+    const int parent = kernel_->links.IndexOf(v.parent);
+    if (!parent) {
+      log::Warning(s.name + ": VMAC " + v.name + ": interface " + v.parent + " does not exist");
+      continue;
+    }
+    if (auto r = kernel_->vmacs.SetUp(AddressVmacSpec(s, v), parent); !r)
+      log::Warning(s.name + ": VMAC " + v.name + ": " + r.error().ToString());
+  }
   if (s.vrf) {
     // keepalived: the adverts of a unicast instance without an interface are sent and
     // received in its VRF (sockets bound to the VRF device); a VRF that is missing

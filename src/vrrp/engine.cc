@@ -437,6 +437,11 @@ class EngineImpl final : public control::Engine {
       vmacs_->Release(*in.spec.vmac, in.io.vmac_ifindex());
       links_.Forget(*in.spec.vmac);
     }
+    if (release_vips)
+      for (const auto& v : in.spec.address_vmacs) {
+        vmacs_->Release(v.name, links_.IndexOf(v.name));
+        links_.Forget(v.name);
+      }
   }
 
   // ---- the state machine's actions -------------------------------------------------

@@ -31,6 +31,35 @@ std::optional<FifoSpec> Fifo(const std::optional<model::NotifyFifo>& f) {
   return FifoSpec{f->path, Command(f->script)};
 }
 
+// use_vmac_addr as keepalived 2.2.7 applies it (vrrp_complete_instance): each VIP of `s`
+// on another interface than the instance's, or of the other family than `family` on the
+// instance's, goes on a VMAC of its own on that interface — one per interface and family,
+// named as create_vmac_name does: vrrp.VRID unless `taken` has it, then vrrpN.VRID with
+// N = 1, 2, ... (IPv6: 6, 1, 2, ..., 5, 7, ...). Names it gives are added to `taken`.
+void PlaceOnAddressVmacs(InstanceSpec& s, model::Family family, std::set<std::string>& taken) {
+  const std::string vip_dev = s.vmac && !s.ipvlan ? *s.vmac : s.interface;
+  const std::string vrid = std::to_string(s.params.vrid);
+  for (VipSpec& v : s.vips) {
+    const model::Family f = v.prefix.family();
+    const bool other_dev = v.dev != s.interface && v.dev != vip_dev;
+    if (!other_dev && (v.dev != s.interface || f == family)) continue;
+    auto same = std::ranges::find_if(s.address_vmacs, [&](const InstanceSpec::AddressVmac& a) {
+      return a.parent == v.dev && a.family == f;
+    });
+    if (same == s.address_vmacs.end()) {
+      std::string name = "vrrp." + vrid;
+      for (int n = 0; taken.count(name);) {
+        n = f != model::Family::kIpv6 ? n + 1 : n == 0 ? 6 : n == 6 ? 1 : n + 1 == 6 ? 7 : n + 1;
+        name = "vrrp" + std::to_string(n) + "." + vrid;
+      }
+      taken.insert(name);
+      s.address_vmacs.push_back({name, v.dev, f});
+      same = s.address_vmacs.end() - 1;
+    }
+    v.dev = same->name;
+  }
+}
+
 VipSpec Vip(const model::VirtualAddress& a, const std::string& default_dev, bool advertised) {
   VipSpec v;
   v.prefix = a.prefix;
@@ -225,6 +254,17 @@ VrrpSpec SpecFromModel(const model::Config& config) {
   std::map<std::string, const model::BfdInstance*> bfds;
   for (const auto& b : config.bfd_instances)
     if (b.vrrp) bfds[b.name] = &b;
+  // Interface names an address VMAC (use_vmac_addr) must not take: every instance's own.
+  std::set<std::string> vmac_names;
+  for (const auto& m : config.vrrp_instances) {
+    if (m.use_vmac)
+      vmac_names.insert(m.use_vmac->empty() ? "vrrp." + std::to_string(m.virtual_router_id)
+                                            : *m.use_vmac);
+    if (m.use_ipvlan)
+      vmac_names.insert(m.use_ipvlan->name.empty()
+                            ? "vrrp." + std::to_string(m.virtual_router_id)
+                            : m.use_ipvlan->name);
+  }
   for (const auto& m : config.vrrp_instances) {
     InstanceSpec s;
     s.name = m.name;
@@ -309,6 +349,7 @@ VrrpSpec SpecFromModel(const model::Config& config) {
                              (v.dev == vip_dev || a.no_track);
         }
     }
+    if (m.use_vmac_addr) PlaceOnAddressVmacs(s, m.family, vmac_names);
     s.source = m.unicast_src_ip ? m.unicast_src_ip : m.mcast_src_ip;
     if (!s.source && s.ipvlan && s.ipvlan->address) s.source = s.ipvlan->address->address;
     for (const auto& peer : m.unicast_peer)
@@ -341,12 +382,17 @@ VrrpSpec SpecFromModel(const model::Config& config) {
     s.promote_secondaries = m.promote_secondaries;
     for (const auto& t : m.track_interface) s.track_interfaces.push_back({t.name, t.weight, t.reverse});
     // keepalived tracks the interface of every VIP on another interface than the instance's
-    // own (or its VMAC) with weight 0, unless no_track: FAULT while it is down.
-    for (const auto* list : {&m.virtual_ipaddress, &m.virtual_ipaddress_excluded})
-      for (const auto& a : *list) {
-        const std::string dev = a.dev.value_or(dev_for(a));
-        if (!a.no_track && dev != s.interface && dev != s.vmac.value_or("")) TrackForGroup(dev, s);
-      }
+    // own (or its VMAC) with weight 0, unless no_track: FAULT while it is down (a VIP's
+    // address VMAC rather than the interface it is made on).
+    {
+      size_t i = 0;
+      for (const auto* list : {&m.virtual_ipaddress, &m.virtual_ipaddress_excluded})
+        for (const auto& a : *list) {
+          const std::string& dev = s.vips[i++].dev;
+          if (!a.no_track && dev != s.interface && dev != s.vmac.value_or(""))
+            TrackForGroup(dev, s);
+        }
+    }
     AddTracked(m.track_script, scripts, s.track_scripts);
     AddTracked(m.track_process, processes, s.track_processes);
     AddFiles(m.track_file, files, s.track_files);
@@ -492,6 +538,18 @@ Expectation ExpectationFor(const InstanceSpec& spec,
 net::MacAddress VmacMac(const InstanceSpec& spec) {
   return spec.vmac_mac.value_or(net::VrrpVirtualMac(
       spec.family == model::Family::kIpv6 ? AF_INET6 : AF_INET, spec.params.vrid));
+}
+
+InstanceSpec AddressVmacSpec(const InstanceSpec& spec, const InstanceSpec::AddressVmac& v) {
+  InstanceSpec s = spec;
+  s.vmac = v.name;
+  s.interface = v.parent;
+  s.family = v.family;
+  s.ipvlan.reset();
+  s.vmac_group.reset();
+  s.vmac_ipv6 = v.family == model::Family::kIpv6;
+  s.address_vmacs.clear();
+  return s;
 }
 
 GarpPacing PacingFor(const VrrpSpec& spec, const std::string& interface, bool arp) {

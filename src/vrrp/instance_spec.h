@@ -120,6 +120,16 @@ struct InstanceSpec {
   // Whether the VMAC / ipvlan keeps IPv6 (disable_ipv6 otherwise): keepalived leaves it on
   // only for an IPv6 instance or one with excluded VIPs of the other family.
   bool vmac_ipv6 = false;
+  // use_vmac_addr: the VMACs made for VIPs on another interface than `interface` (or of the
+  // other family on it); the VIPs' `dev` names them. Each has the instance's VRID, its
+  // family's virtual MAC (or `vmac_mac`) and the devconf of a VMAC.
+  struct AddressVmac {
+    std::string name;
+    std::string parent;
+    model::Family family = model::Family::kIpv4;
+    friend bool operator==(const AddressVmac&, const AddressVmac&) = default;
+  };
+  std::vector<AddressVmac> address_vmacs;
   struct Ipvlan {
     std::uint16_t flags = 0;                 // 0 bridge, IPVLAN_F_PRIVATE, IPVLAN_F_VEPA
     std::optional<model::IpPrefix> address;  // put on the ipvlan (also the adverts' source)
@@ -267,6 +277,9 @@ GarpPacing PacingFor(const VrrpSpec& spec, const std::string& interface, bool ar
 // The MAC of the instance's VMAC (use_vmac, not an ipvlan): the one configured, else the
 // VRRP virtual MAC of its family and VRID.
 net::MacAddress VmacMac(const InstanceSpec& spec);
+// Returns `spec` as the instance of its address VMAC `v` (use_vmac_addr): that VMAC on its
+// parent, of its family, without ipvlan — what Vmacs::SetUp makes it from.
+InstanceSpec AddressVmacSpec(const InstanceSpec& spec, const InstanceSpec::AddressVmac& v);
 
 }  // namespace vigil::vrrp
 

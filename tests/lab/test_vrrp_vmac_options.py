@@ -68,3 +68,60 @@ def test_use_vmac_group_or_the_parents(lab, vigild):
     # ip names groups from the host's group file, where 7, 3 and 12 have no name.
     groups = {d: _link(r1.node, f"vrrp.{d}")["group"] for d in (61, 62, 63)}
     assert groups == {61: "7", 62: "3", 63: "12"}, r1.log()[-3000:]
+
+
+ADDR_BODY = """vrrp_instance VI_1 {
+    state MASTER
+    interface eth0
+    virtual_router_id 61
+    priority 255
+    advert_int 1
+    use_vmac_addr
+    virtual_ipaddress {
+        10.99.0.100/16
+        10.98.0.100/24 dev lan1
+    }
+    virtual_ipaddress_excluded {
+        fd00:99::100/64
+        fd00:98::100/64 dev lan1
+    }
+}
+"""
+
+
+def _vmacs(node) -> dict:
+    """Every macvlan of `node`: name -> (parent, MAC, mode, IPv6 off, addresses)."""
+    out = {}
+    for link in node.ip_json("-d", "link", "show", "type", "macvlan"):
+        name = link["ifname"]
+        off = node.run(["cat", f"/proc/sys/net/ipv6/conf/{name}/disable_ipv6"]).stdout.strip()
+        addrs = sorted(a for a in node.addresses(name) if not a.startswith("fe80:"))
+        out[name] = (link["link"], link["address"], link["linkinfo"]["info_data"]["mode"],
+                     off, addrs)
+    return out
+
+
+@pytest.mark.parametrize("kind", ["vigil", "keepalived"])
+def test_use_vmac_addr_gives_other_interfaces_and_families_their_own_vmac(lab, vigild, kind):
+    """keepalived 2.2.7: a VIP on another interface, or of the other family on the
+    instance's, goes on a VMAC of its own on that interface (one per interface and family,
+    vrrp.61, then vrrp6.61 / vrrp1.61); the instance's own VIPs stay on eth0 (no use_vmac);
+    SIGTERM removes the VMACs."""
+    vl = VrrpLab(lab, vigild)
+    r1 = vl.router("r1", kind)
+    node = r1.node
+    node.run([IP, "link", "add", "lan1", "type", "veth", "peer", "name", "lan1p"])
+    node.run([IP, "addr", "add", "10.98.0.1/24", "dev", "lan1"])
+    node.link_set("lan1p", True)
+    node.link_set("lan1", True)
+    r1.start(None, None, body=ADDR_BODY)
+    want = {
+        "vrrp.61": ("lan1", "00:00:5e:00:01:3d", "private", "1", ["10.98.0.100"]),
+        "vrrp6.61": ("eth0", "00:00:5e:00:02:3d", "private", "0", ["fd00:99::100"]),
+        "vrrp1.61": ("lan1", "00:00:5e:00:02:3d", "private", "0", ["fd00:98::100"]),
+    }
+    lablib.wait_until(lambda: _vmacs(node) == want, timeout=10,
+                      message=f"the VMACs of use_vmac_addr: {_vmacs(node)}\n{r1.log()[-3000:]}")
+    assert "10.99.0.100" in r1.addresses("eth0")
+    assert r1.term() == 0
+    assert _vmacs(node) == {}, r1.log()[-3000:]

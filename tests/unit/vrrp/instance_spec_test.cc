@@ -18,6 +18,15 @@ model::VirtualAddress Vaddr(std::string_view text, std::optional<std::string> de
   return a;
 }
 
+// Returns instance VI_1 on eth0 with VRID `vrid`.
+model::VrrpInstance Eth0Instance(int vrid) {
+  model::VrrpInstance vi;
+  vi.name = "VI_1";
+  vi.interface = "eth0";
+  vi.virtual_router_id = vrid;
+  return vi;
+}
+
 model::Config TwoTrackedScripts(std::optional<std::string> found_program) {
   model::Config c;
   model::VrrpScript found;
@@ -81,10 +90,7 @@ TEST(SpecFromModelTest, UseIpvlanSendsFromItsAddressAndLeavesTheVipsOnTheInterfa
 // IPv6 only when the instance needs it.
 TEST(SpecFromModelTest, UseVmacTakesOnlyTheVipsOfTheInstancesFamily) {
   model::Config c;
-  model::VrrpInstance vi;
-  vi.name = "VI_1";
-  vi.interface = "eth0";
-  vi.virtual_router_id = 61;
+  model::VrrpInstance vi = Eth0Instance(61);
   vi.use_vmac = "";
   vi.virtual_ipaddress = {Vaddr("10.0.0.100/24"), Vaddr("10.1.0.100/24", "lan1")};
   vi.virtual_ipaddress_excluded = {Vaddr("fd00::100/64"), Vaddr("10.0.0.101/24")};
@@ -101,6 +107,45 @@ TEST(SpecFromModelTest, UseVmacTakesOnlyTheVipsOfTheInstancesFamily) {
   c.vrrp_instances[0].family = model::Family::kIpv6;
   c.vrrp_instances[0].virtual_ipaddress = {Vaddr("fe80::100/64")};
   EXPECT_TRUE(SpecFromModel(c).instances.at(0).vmac_ipv6);
+}
+
+// use_vmac_addr as keepalived 2.2.7: a VIP on another interface, or of the other family on
+// the instance's, goes on a VMAC of its own there (one per interface and family), named
+// vrrp.VRID unless taken (here by VI_2's VMAC), then vrrpN.VRID (IPv6 tries 6 first); the
+// instance tracks those VMACs, not the interfaces they are made on.
+TEST(SpecFromModelTest, UseVmacAddrPutsOtherInterfacesAndFamiliesOnVmacsOfTheirOwn) {
+  model::Config c;
+  model::VrrpInstance vi = Eth0Instance(61);
+  vi.use_vmac_addr = true;
+  vi.virtual_ipaddress = {Vaddr("10.0.0.100/24"), Vaddr("10.1.0.100/24", "lan1"),
+                          Vaddr("10.1.0.101/24", "lan1")};
+  vi.virtual_ipaddress_excluded = {Vaddr("fd00::100/64"), Vaddr("fd00:1::100/64", "lan1")};
+  model::VrrpInstance v2 = vi;
+  v2.name = "VI_2";
+  v2.interface = "eth1";
+  v2.use_vmac_addr = false;
+  v2.use_vmac = "";
+  v2.virtual_ipaddress = {Vaddr("10.2.0.100/24")};
+  v2.virtual_ipaddress_excluded = {};
+  c.vrrp_instances = {vi, v2};
+  const InstanceSpec s = SpecFromModel(c).instances.at(0);
+  using Vmac = InstanceSpec::AddressVmac;
+  EXPECT_EQ(s.address_vmacs, (std::vector<Vmac>{{"vrrp1.61", "lan1", model::Family::kIpv4},
+                                                 {"vrrp6.61", "eth0", model::Family::kIpv6},
+                                                 {"vrrp2.61", "lan1", model::Family::kIpv6}}));
+  std::vector<std::string> devs, tracked;
+  for (const auto& v : s.vips) devs.push_back(v.dev);
+  EXPECT_EQ(devs, (std::vector<std::string>{"eth0", "vrrp1.61", "vrrp1.61", "vrrp6.61",
+                                            "vrrp2.61"}));
+  for (const auto& t : s.track_interfaces) tracked.push_back(t.name + "/" + std::to_string(t.weight));
+  EXPECT_EQ(tracked, (std::vector<std::string>{"vrrp1.61/0", "vrrp6.61/0", "vrrp2.61/0"}));
+  // Each is made as a VMAC of its family on its parent.
+  const InstanceSpec made = AddressVmacSpec(s, s.address_vmacs[1]);
+  EXPECT_EQ(made.vmac, "vrrp6.61");
+  EXPECT_EQ(made.interface, "eth0");
+  EXPECT_EQ(VmacMac(made), (net::MacAddress{0x00, 0x00, 0x5e, 0x00, 0x02, 61}));
+  EXPECT_TRUE(made.vmac_ipv6);
+  EXPECT_FALSE(AddressVmacSpec(s, s.address_vmacs[0]).vmac_ipv6);
 }
 
 // As keepalived: an instance tracks the interface of each VIP on another interface than its
