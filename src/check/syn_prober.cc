@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "base/fd.h"
+#include "base/log.h"
 #include "base/unique_fd.h"
 #include "check/deadline_queue.h"
 #include "check/socket_util.h"
@@ -42,6 +43,10 @@ constexpr auto kDroppedPause = std::chrono::milliseconds(1);
 // At most kBurst SYNs leave in one go, then the next after kBurstGap (up to 256,000 a second).
 constexpr size_t kBurst = 256;
 constexpr auto kBurstGap = std::chrono::milliseconds(1);
+// A probe whose SYN is still in the outbox after this many connect_timeouts fails.
+constexpr int kOutboxTimeouts = 10;
+// A first SYN that waited longer than this to leave is counted (a debug log line).
+constexpr auto kLateSyn = std::chrono::milliseconds(100);
 // How long a route's source address is trusted before it is looked up again. A failed probe
 // forgets it at once.
 constexpr auto kSourceLifetime = std::chrono::seconds(30);
@@ -186,7 +191,7 @@ class SynProber::Impl {
         rng_(std::random_device{}()),
         deadlines_(io, std::chrono::steady_clock::duration::zero(),
                    [this](const Deadline& d) { return FindPending(d.key, d.serial) != pending_.end(); },
-                   [this](Deadline d) { Complete(pending_.find(d.key), false, "timed out"); }),
+                   [this](Deadline d) { OnDeadline(pending_.find(d.key)); }),
         resends_(io, std::chrono::milliseconds(10),
                  [this](const Deadline& d) { return FindPending(d.key, d.serial) != pending_.end(); },
                  [this](Deadline d) { Resend(pending_.find(d.key)); }) {}
@@ -250,12 +255,13 @@ class SynProber::Impl {
     }
     const uint64_t serial = ++serial_;
     out.serial = serial;
+    // connect_timeout counts from when the SYN leaves (OnWire), as a connect()'s does: a
+    // SYN that waits in the outbox behind a burst does not spend its probe's time there.
+    // Until it leaves, the deadline is the start's.
     const SteadyTime deadline = now + opts.connect_timeout;
-    const Duration wait = NextSynWait({});
-    AddPending(key, Pending{isn, serial, std::move(done), std::move(source_key), out, now, wait, deadline});
+    AddPending(key, Pending{isn, serial, std::move(done), std::move(source_key), out, now,
+                            NextSynWait({}), deadline, opts.connect_timeout});
     deadlines_.Push(deadline, Deadline{key, serial});
-    const SteadyTime resend = now + std::chrono::duration_cast<SteadyTime::duration>(wait);
-    if (resend < deadline) resends_.Push(resend, Deadline{key, serial});
     Send(out);
     return true;
   }
@@ -326,6 +332,7 @@ class SynProber::Impl {
       for (size_t sent = 0; sent < n;) {
         const int got = send_(fd, msgs.data() + sent, static_cast<unsigned>(n - sent));
         if (got > 0) {
+          OnWire(batch, start + sent, start + sent + static_cast<size_t>(got));
           sent += static_cast<size_t>(got);
           continue;
         }
@@ -387,9 +394,11 @@ class SynProber::Impl {
     ProbeCallback done;
     SourceKey source_key;
     Outgoing syn;              // sent again while unanswered
-    SteadyTime sent{};         // the last time it was
+    SteadyTime sent{};         // the last time it was (the start until the first leaves)
     Duration rto{};            // the wait before the next resend
-    SteadyTime deadline{};     // connect_timeout after the first
+    SteadyTime deadline{};     // connect_timeout after the first left (the start before)
+    Duration timeout{};        // connect_timeout
+    bool on_wire = false;      // the first SYN left
   };
 
 
@@ -647,6 +656,46 @@ class SynProber::Impl {
     p.done(std::move(result));
   }
 
+  // The SYNs batch[from, to) left now: a probe's first starts its connect_timeout and its
+  // resend schedule.
+  void OnWire(const std::vector<Outgoing>& batch, size_t from, size_t to) {
+    const SteadyTime now = std::chrono::steady_clock::now();
+    for (size_t i = from; i < to; ++i) {
+      auto it = FindPending(batch[i].key, batch[i].serial);
+      if (it == pending_.end() || it->second.on_wire) continue;
+      Pending& p = it->second;
+      p.on_wire = true;
+      if (now - p.sent > kLateSyn) ++late_syns_;
+      p.sent = now;
+      p.deadline = now + std::chrono::duration_cast<SteadyTime::duration>(p.timeout);
+      const SteadyTime resend = now + std::chrono::duration_cast<SteadyTime::duration>(p.rto);
+      if (resend < p.deadline) resends_.Push(resend, Deadline{it->first, p.serial});
+    }
+    if (late_syns_ > 0 && now - late_logged_ > std::chrono::seconds(10)) {
+      log::Debug("SYN prober: " + std::to_string(late_syns_) +
+                 " SYN(s) waited over 100 ms to leave since the last report");
+      late_syns_ = 0;
+      late_logged_ = now;
+    }
+  }
+
+  // A probe's deadline came: it timed out, unless its first SYN left late (its deadline
+  // moved on: wait for that one) or has not left yet — it has connect_timeout from when it
+  // does, within kOutboxTimeouts of them from the start.
+  void OnDeadline(PendingMap::iterator it) {
+    const SteadyTime now = std::chrono::steady_clock::now();
+    Pending& p = it->second;
+    if (!p.on_wire) {
+      const auto step = std::chrono::duration_cast<SteadyTime::duration>(p.timeout);
+      if (now < p.sent + kOutboxTimeouts * step) p.deadline = now + step;
+    }
+    if (p.deadline > now) {
+      deadlines_.Push(p.deadline, Deadline{it->first, p.serial});
+      return;
+    }
+    Complete(it, false, p.on_wire ? "timed out" : "timed out before its SYN could leave");
+  }
+
   // Sends the unanswered SYN of `it` again (the same segment, as the kernel does) and
   // schedules the next resend at twice the wait, if before the probe's deadline.
   void Resend(PendingMap::iterator it) {
@@ -673,6 +722,8 @@ class SynProber::Impl {
   std::unordered_map<SourceKey, CachedSource, SourceHash> sources_;
   PendingMap pending_;
   std::vector<PendingMap::node_type> spare_;  // nodes of answered probes, for the next ones
+  uint64_t late_syns_ = 0;   // first SYNs that waited over kLateSyn in the outbox
+  SteadyTime late_logged_{};
   DeadlineQueue<Deadline> deadlines_;  // last: its callbacks use the members above
   DeadlineQueue<Deadline> resends_;    // when unanswered SYNs go again
 };
