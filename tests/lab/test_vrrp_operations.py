@@ -43,13 +43,14 @@ def ctl(router, *args: str):
 
 def test_maintenance_moves_the_vips_to_the_peer_survives_a_reload_and_comes_back(vl):
     r1, r2 = _pair(vl)
-    t0 = time.monotonic()
     rc, out = ctl(r2, "maintenance", "on")
     assert (rc, out) == (0, "maintenance on: 1 master(s) stepped down with a priority-0 "
                             "advert; no instance becomes master\n")
     # The priority-0 advert: r1 takes over after its skew time, far below Master_Down.
     vl.wait_holder(r1, V3, timeout=5)
-    assert time.monotonic() - t0 < V3.master_down(100)
+    # It took over on r2's priority-0 advert (after Skew_Time: StateMachineTest), not at
+    # its down timer; wall-clock bounds are for bench/, not tests.
+    assert r1.stats()["priority_zero_received"] >= 1
     vl.wait_states({r1: "MASTER", r2: "BACKUP"})
     i = r2.instances()["VI_1"]
     assert (i["hold"], i["effective_priority"]) == ("maintenance", 200)
@@ -82,12 +83,11 @@ def test_failover_moves_the_vips_at_once_and_the_old_master_yields(vl):
                                               "master can fail over\n")
     assert ctl(r2, "failover", "VI_9") == (1, "error: no vrrp_instance VI_9\n")
     vl.assert_sole_holder(r2, V3)
-    t0 = time.monotonic()
     rc, out = ctl(r2, "failover", "VI_1")
     assert (rc, out) == (0, "VI_1 stepped down (priority-0 advert); BACKUP, yielding to the "
                             "new master until none is heard\n")
     vl.wait_holder(r1, V3, timeout=5)
-    assert time.monotonic() - t0 < V3.master_down(100)
+    assert r1.stats()["priority_zero_received"] >= 1  # (as above)
     # r2 (200) does not preempt r1 (100) back while r1 is heard.
     time.sleep(3 * V3.master_down(200))
     vl.assert_sole_holder(r1, V3)
