@@ -47,9 +47,9 @@ constexpr KeywordSpec kVrrpInstanceKeywords[] = {
                "virtual_ipaddress line is accepted with a warning and the address goes on "
                "its dev itself")),
     Kw("use_vmac_addr",
-       Differs("as keepalived 2.2.7, but the VMACs are always named vrrp.VRID (vrrpN.VRID "
-               "when another VMAC has that name): vmac_addr_prefix is not read, and an "
-               "interface that has the name already is used as it is")),
+       Differs("as keepalived 2.2.7 (VMACs named vmac_addr_prefix.VRID, or PREFIXN.VRID "
+               "when another VMAC has that name), but an interface that has the name "
+               "already is used as it is")),
     Kw("vmac_xmit_base"),
     Kw("use_ipvlan",
        Differs("as newer keepalived; a group name that iproute2's group file lacks is logged "

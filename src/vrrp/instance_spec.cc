@@ -34,9 +34,10 @@ std::optional<FifoSpec> Fifo(const std::optional<model::NotifyFifo>& f) {
 // use_vmac_addr as keepalived 2.2.7 applies it (vrrp_complete_instance): each VIP of `s`
 // on another interface than the instance's, or of the other family than `family` on the
 // instance's, goes on a VMAC of its own on that interface — one per interface and family,
-// named as create_vmac_name does: vrrp.VRID unless `taken` has it, then vrrpN.VRID with
+// named as create_vmac_name does: PREFIX.VRID unless `taken` has it, then PREFIXN.VRID with
 // N = 1, 2, ... (IPv6: 6, 1, 2, ..., 5, 7, ...). Names it gives are added to `taken`.
-void PlaceOnAddressVmacs(InstanceSpec& s, model::Family family, std::set<std::string>& taken) {
+void PlaceOnAddressVmacs(InstanceSpec& s, model::Family family, const std::string& prefix,
+                         std::set<std::string>& taken) {
   const std::string vip_dev = s.vmac && !s.ipvlan ? *s.vmac : s.interface;
   const std::string vrid = std::to_string(s.params.vrid);
   for (VipSpec& v : s.vips) {
@@ -47,10 +48,10 @@ void PlaceOnAddressVmacs(InstanceSpec& s, model::Family family, std::set<std::st
       return a.parent == v.dev && a.family == f;
     });
     if (same == s.address_vmacs.end()) {
-      std::string name = "vrrp." + vrid;
+      std::string name = prefix + "." + vrid;
       for (int n = 0; taken.count(name);) {
         n = f != model::Family::kIpv6 ? n + 1 : n == 0 ? 6 : n == 6 ? 1 : n + 1 == 6 ? 7 : n + 1;
-        name = "vrrp" + std::to_string(n) + "." + vrid;
+        name = prefix + std::to_string(n) + "." + vrid;
       }
       taken.insert(name);
       s.address_vmacs.push_back({name, v.dev, f});
@@ -58,6 +59,14 @@ void PlaceOnAddressVmacs(InstanceSpec& s, model::Family family, std::set<std::st
     }
     v.dev = same->name;
   }
+}
+
+// The first word of global_defs `keyword`, or `fallback` without one.
+std::string GlobalWord(const model::Config& config, std::string_view keyword,
+                       std::string fallback) {
+  for (const model::RawSetting& r : config.global.other)
+    if (r.keyword == keyword && !r.args.empty()) return r.args[0];
+  return fallback;
 }
 
 VipSpec Vip(const model::VirtualAddress& a, const std::string& default_dev, bool advertised) {
@@ -254,11 +263,15 @@ VrrpSpec SpecFromModel(const model::Config& config) {
   std::map<std::string, const model::BfdInstance*> bfds;
   for (const auto& b : config.bfd_instances)
     if (b.vrrp) bfds[b.name] = &b;
+  // The names of the VMACs vigil names itself, as keepalived's: vmac_prefix.VRID (default
+  // "vrrp"), vmac_addr_prefix.VRID for use_vmac_addr's (default vmac_prefix).
+  const std::string vmac_prefix = GlobalWord(config, "vmac_prefix", "vrrp");
+  const std::string vmac_addr_prefix = GlobalWord(config, "vmac_addr_prefix", vmac_prefix);
   // Interface names an address VMAC (use_vmac_addr) must not take: every instance's own.
   std::set<std::string> vmac_names;
   for (const auto& m : config.vrrp_instances) {
     if (m.use_vmac)
-      vmac_names.insert(m.use_vmac->empty() ? "vrrp." + std::to_string(m.virtual_router_id)
+      vmac_names.insert(m.use_vmac->empty() ? vmac_prefix + "." + std::to_string(m.virtual_router_id)
                                             : *m.use_vmac);
     if (m.use_ipvlan)
       vmac_names.insert(m.use_ipvlan->name.empty()
@@ -305,7 +318,8 @@ VrrpSpec SpecFromModel(const model::Config& config) {
       for (model::HmacKey& k : s.auth_hmac->keys) k.loc = {};
       s.auth_hmac->loc = {};
     }
-    if (m.use_vmac) s.vmac = m.use_vmac->empty() ? "vrrp." + std::to_string(p.vrid) : *m.use_vmac;
+    if (m.use_vmac)
+      s.vmac = m.use_vmac->empty() ? vmac_prefix + "." + std::to_string(p.vrid) : *m.use_vmac;
     s.vmac_xmit_base = m.vmac_xmit_base;
     if (m.use_vmac && m.vmac_mac) {
       net::MacAddress mac = *m.vmac_mac;
@@ -349,7 +363,7 @@ VrrpSpec SpecFromModel(const model::Config& config) {
                              (v.dev == vip_dev || a.no_track);
         }
     }
-    if (m.use_vmac_addr) PlaceOnAddressVmacs(s, m.family, vmac_names);
+    if (m.use_vmac_addr) PlaceOnAddressVmacs(s, m.family, vmac_addr_prefix, vmac_names);
     s.source = m.unicast_src_ip ? m.unicast_src_ip : m.mcast_src_ip;
     if (!s.source && s.ipvlan && s.ipvlan->address) s.source = s.ipvlan->address->address;
     for (const auto& peer : m.unicast_peer)

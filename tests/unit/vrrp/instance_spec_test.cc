@@ -148,6 +148,28 @@ TEST(SpecFromModelTest, UseVmacAddrPutsOtherInterfacesAndFamiliesOnVmacsOfTheirO
   EXPECT_FALSE(AddressVmacSpec(s, s.address_vmacs[0]).vmac_ipv6);
 }
 
+// global_defs vmac_prefix names the VMACs vigil names itself, vmac_addr_prefix the
+// use_vmac_addr ones (default: vmac_prefix's), as keepalived 2.2.7 does (checked live:
+// vmac_prefix vx, vmac_addr_prefix va -> vx.61 on eth0, va.61 on lan1).
+TEST(SpecFromModelTest, VmacPrefixesNameTheVmacs) {
+  model::Config c;
+  model::VrrpInstance vi = Eth0Instance(61);
+  vi.use_vmac = "";
+  vi.use_vmac_addr = true;
+  vi.virtual_ipaddress = {Vaddr("10.0.0.100/24"), Vaddr("10.1.0.100/24", "lan1")};
+  c.vrrp_instances = {vi};
+  c.global.other = {model::RawSetting{.keyword = "vmac_prefix", .args = {"vx"}, .loc = {}}};
+  InstanceSpec s = SpecFromModel(c).instances.at(0);
+  EXPECT_EQ(s.vmac, "vx.61");
+  ASSERT_EQ(s.address_vmacs.size(), 1u);
+  EXPECT_EQ(s.address_vmacs[0].name, "vx1.61");  // (vx.61 is the instance's own)
+  c.global.other.push_back(model::RawSetting{.keyword = "vmac_addr_prefix", .args = {"va"}, .loc = {}});
+  s = SpecFromModel(c).instances.at(0);
+  EXPECT_EQ(s.vmac, "vx.61");
+  ASSERT_EQ(s.address_vmacs.size(), 1u);
+  EXPECT_EQ(s.address_vmacs[0].name, "va.61");
+}
+
 // As keepalived: an instance tracks the interface of each VIP on another interface than its
 // own with weight 0 (a weight it tracks that interface with goes), unless no_track; an
 // instance without an interface has none (default_interface is for static addresses).
