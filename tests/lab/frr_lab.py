@@ -136,6 +136,13 @@ class Frr:
         except ValueError:
             return []
 
+    def wait_bfd_up(self, peers: list[str], timeout: float = 30) -> None:
+        """Waits until bfdd's sessions that are Up are exactly those with ``peers``."""
+        def up() -> list[str]:
+            return sorted(p["peer"] for p in self.bfd_peers() if p.get("status") == "up")
+        lablib.wait_until(lambda: up() == sorted(peers), timeout=timeout,
+                          message=f"BFD up with {sorted(peers)} (now {up()})")
+
     def peer(self, address: str) -> dict:
         for p in self.bfd_peers():
             if p.get("peer") == address:

@@ -146,9 +146,7 @@ def test_ecmp_over_load_balancers_follows_quorum_everywhere_and_bfd(lab, vigild)
     all_lbs = [lb.ipv4 for lb in lbs]
     # ECMP: one next hop per load balancer; BFD Up with each.
     wait_hops(all_lbs, "the VIP over every load balancer", timeout=60)
-    lablib.wait_until(lambda: sorted(p["peer"] for p in router.vtysh_json("show bfd peers json", "bfdd")
-                                     if p.get("status") == "up") == sorted(all_lbs),
-                      timeout=30, message="BFD up with every load balancer")
+    router.wait_bfd_up(all_lbs)
 
     # vigil reads FRR's view back: the VIP is announced, advertised to rtr over an
     # Established session with BFD up.

@@ -142,7 +142,8 @@ def test_ecmp_dr_mh_flows_keep_their_real_server_through_any_load_balancer(lab, 
     retrans = retransmissions(client)
     assert sorted(retrans) == sorted(before)
 
-    # lb3 dies as a machine does.
+    # lb3 dies as a machine does — once BFD is Up with it (BGP's session may be up before).
+    router.wait_bfd_up(all_lbs)
     lab.switch.link_set(lbs[2].switch_port, False)
     daemons["lb3"].send_signal(signal.SIGKILL)
     frrs["lb3"].kill_all()
