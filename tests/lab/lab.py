@@ -115,6 +115,35 @@ def list_namespaces() -> list[str]:
     return [line.split()[0] for line in out.splitlines() if line.strip()]
 
 
+class StopWhenStarted:
+    """SIGSTOPs the process whose pid ``pid_file`` comes to hold, as soon as it does (polled
+    every 5 ms, ``timeout`` seconds at most), from a thread: the caller may block meanwhile
+    (starting the daemon that writes the file). ``wait()`` returns that pid (0: none came)."""
+
+    def __init__(self, pid_file: str, timeout: float = 20):
+        self.pid = 0
+        self._thread = threading.Thread(target=self._run, args=(pid_file, timeout), daemon=True)
+        self._thread.start()
+
+    def _run(self, pid_file: str, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                with open(pid_file) as f:
+                    pid = int(f.read().strip() or 0)
+            except (OSError, ValueError):
+                pid = 0
+            if pid:
+                os.kill(pid, signal.SIGSTOP)
+                self.pid = pid
+                return
+            time.sleep(0.005)
+
+    def wait(self, timeout: float = 25) -> int:
+        self._thread.join(timeout)
+        return self.pid
+
+
 def _pid_alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)

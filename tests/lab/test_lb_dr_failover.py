@@ -109,10 +109,10 @@ class DrFailoverLab(DirectorPair):
         pid_file = os.path.join(self.work, "lb1c.pid")
         if os.path.exists(pid_file):
             os.unlink(pid_file)
+        stopper = lablib.StopWhenStarted(pid_file, timeout=10)
         self.vigild_procs[0] = lb1.spawn_vigild(self.vigild, self.config(lb1, 150))
-        pid = lablib.wait_until(lambda: _read_pid(pid_file), timeout=10, interval=0.005,
-                                message="lb1's checker engine")
-        os.kill(pid, signal.SIGSTOP)
+        pid = stopper.wait()
+        assert pid, "lb1's checker engine never started"
         return pid
 
     def hold(self, lb) -> str:
@@ -153,14 +153,6 @@ class DrFailoverLab(DirectorPair):
             lambda: self.conns.exchanging_since(t) == CONNECTIONS, timeout=30,
             message=f"connections exchanging {what} ({self.conns.exchanging_since(t)}/"
                     f"{CONNECTIONS}; errors {self.conns.errors()[:3]})")
-
-
-def _read_pid(path: str) -> int:
-    try:
-        with open(path) as f:
-            return int(f.read().strip() or 0)
-    except (OSError, ValueError):
-        return 0
 
 
 @pytest.fixture

@@ -11,7 +11,6 @@ from __future__ import annotations
 import os
 import signal
 import textwrap
-import threading
 import time
 
 import lab as lablib
@@ -119,27 +118,6 @@ def test_priority_reorders_with_preemption_and_reset_restores_it(vl):
     assert r1.instances()["VI_1"]["runtime_priority"] == 0
 
 
-def _stop_when_it_starts(pid_file: str, stopped: list) -> threading.Thread:
-    """Polls for `pid_file` (every 5 ms, 20 s at most) and SIGSTOPs its process at once;
-    appends the pid to `stopped`."""
-    def run():
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline:
-            try:
-                with open(pid_file) as f:
-                    pid = int(f.read().strip() or 0)
-            except (OSError, ValueError):
-                pid = 0
-            if pid:
-                os.kill(pid, signal.SIGSTOP)
-                stopped.append(pid)
-                return
-            time.sleep(0.005)
-    t = threading.Thread(target=run, daemon=True)
-    t.start()
-    return t
-
-
 def test_a_node_whose_load_balancer_never_gets_ready_preempts_after_30_s(vl):
     """A node starting with virtual servers preempts no lower-priority master until its
     checker has applied the load balancer's table (test_lb_dr_failover: connections would be
@@ -159,11 +137,10 @@ def test_a_node_whose_load_balancer_never_gets_ready_preempts_after_30_s(vl):
             }
         }
         """)
-    stopped: list[int] = []
-    poller = _stop_when_it_starts(os.path.join(vl.lab.workdir, f"{r2.name}-check.pid"), stopped)
+    stopper = lablib.StopWhenStarted(os.path.join(vl.lab.workdir, f"{r2.name}-check.pid"))
     r2.start(V3, 200, top=vs, global_extra="vigil_lb_backend nftables")
-    poller.join(25)
-    assert stopped, "r2's checker engine never started"
+    checker = stopper.wait()
+    assert checker, "r2's checker engine never started"
     try:
         # Not applied (the checker was stopped first), so r2 leaves r1 be: many of its down
         # intervals (0.3 s + skew) pass.
@@ -181,5 +158,4 @@ def test_a_node_whose_load_balancer_never_gets_ready_preempts_after_30_s(vl):
         assert ("the load balancer's table is still not applied after 30 s; instances preempt "
                 "all the same") in r2.log()
     finally:
-        for pid in stopped:
-            os.kill(pid, signal.SIGCONT)
+        os.kill(checker, signal.SIGCONT)
