@@ -268,6 +268,27 @@ TEST_F(SynProberSendTest, ARefusedSynFailsOnlyItsProbe) {
   ExpectNothingAccepted(acceptor);
 }
 
+// A SYN the device's queue keeps refusing never leaves: its probe waits beyond
+// connect_timeout (the timeout counts from the leaving), but not for ever — after 10 of them
+// it fails, and says why.
+TEST_F(SynProberSendTest, ASynThatNeverLeavesFailsAfterTenTimeouts) {
+  tcp::acceptor acceptor(io_, tcp::endpoint(asio::ip::make_address("0.0.0.0"), 0));
+  acceptor.listen(4);
+  const uint16_t port = acceptor.local_endpoint().port();
+  ScriptedSend send;
+  for (int call = 0; call < 100000; ++call) send.Fail(call, ENOBUFS);
+  SynProber prober(io_, send.Fn());
+  ConnectOptions target = Target("127.1.0.1", port, std::chrono::milliseconds(50));
+  const auto started = std::chrono::steady_clock::now();
+  const ProbeResult r = Run(prober, {target})[0];
+  EXPECT_FALSE(r.ok);
+  EXPECT_EQ(r.detail, "connection to 127.1.0.1:" + std::to_string(port) +
+                          " timed out before its SYN could leave");
+  // (A lower bound only, which load cannot break: not before its 10 timeouts.)
+  EXPECT_GE(std::chrono::steady_clock::now() - started, std::chrono::milliseconds(500));
+  EXPECT_TRUE(send.sent.empty());
+}
+
 TEST_F(SynProberTest, ASilentServerTimesOut) {
   FullListener listener(io_);
   const uint16_t port = listener.port();
