@@ -338,6 +338,31 @@ void ParseUseVmac(const Node& c, const model::Config& cfg, model::VrrpInstance& 
   v.use_vmac = name;
 }
 
+// `use_vmac` on a VIP line, checked once the instance is read, as keepalived 2.2.7 checks it
+// (vrrp_complete_instance): on the instance's interface in its family, a use_vmac instance
+// puts the VIP on its own VMAC anyway; on another interface or in the other family,
+// use_vmac_addr gives it a VMAC already. Both are errors and the flag is dropped; otherwise
+// the VIP goes on a VMAC of its own (vrrp::SpecFromModel).
+void FinishAddressVmacs(model::VrrpInstance& v, const std::string& who, Diagnostics& diags) {
+  for (auto* list : {&v.virtual_ipaddress, &v.virtual_ipaddress_excluded})
+    for (model::VirtualAddress& a : *list) {
+      auto flag = std::ranges::find(a.other, "use_vmac");
+      if (flag == a.other.end()) continue;
+      const bool own = (!a.dev || a.dev == v.interface) && a.prefix.family() == v.family;
+      std::string why;
+      if (own && v.use_vmac)
+        why = " and the instance both have use_vmac; it goes on the instance's VMAC";
+      else if (!own && v.use_vmac_addr)
+        why = ": use_vmac_addr puts it on a VMAC of its own already; use_vmac ignored";
+      else
+        continue;
+      diags.Error(SourceLoc{a.loc.file, a.loc.line, a.loc.column},
+                  who + ": " + (list == &v.virtual_ipaddress ? "" : "excluded ") + "VIP " +
+                      a.prefix.ToString() + why);
+      a.other.erase(flag);
+    }
+}
+
 }  // namespace
 
 std::optional<model::VirtualAddress> ParseVirtualAddress(
@@ -363,11 +388,9 @@ std::optional<model::VirtualAddress> ParseVirtualAddress(
       }
       ++i;
       SetTrackGroup(*v, *groups, a.track_group, diags);
-    } else if (kFlags.count(o.text)) {
-      if (o.text == "use_vmac") {
-        diags.Warning(o.loc, "use_vmac on a virtual address is not yet supported by vigil; the "
-                             "address goes on its interface itself");
-      }
+    } else if (kFlags.count(o.text) && !(groups && o.text == "use_vmac")) {
+      // use_vmac (virtual addresses only, as keepalived): the address on a VMAC of its own,
+      // kept among the verbatim options; the instance's end checks it (FinishAddressVmacs).
       a.other.push_back(o.text);
     } else if (o.text == "brd" || o.text == "broadcast" || o.text == "dev" ||
                o.text == "scope" || o.text == "label" || kValued.count(o.text)) {
@@ -1090,6 +1113,7 @@ void BuildVrrpInstance(const Node& n, model::Config& cfg, Diagnostics& diags) {
         return true;
       });
   }
+  FinishAddressVmacs(v, who, diags);
   if (unicast && v.strict_mode) {
     diags.Fatal(at, who + ": unicast peers are not allowed in strict mode");
     return;

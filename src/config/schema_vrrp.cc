@@ -44,8 +44,8 @@ constexpr KeywordSpec kVrrpInstanceKeywords[] = {
        Differs("as newer keepalived (name, MAC, netlink_notify_msg, group); a group name that "
                "iproute2's group file lacks is logged when vigild creates the VMAC, not "
                "reported by -t, and the VMAC gets its parent's group; `use_vmac` on a "
-               "virtual_ipaddress line is accepted with a warning and the address goes on "
-               "its dev itself")),
+               "virtual_ipaddress line puts that address on a VMAC of its own, as "
+               "keepalived 2.2.7 (named as use_vmac_addr's, with its difference)")),
     Kw("use_vmac_addr",
        Differs("as keepalived 2.2.7 (VMACs named vmac_addr_prefix.VRID, or PREFIXN.VRID "
                "when another VMAC has that name), but an interface that has the name "

@@ -31,19 +31,24 @@ std::optional<FifoSpec> Fifo(const std::optional<model::NotifyFifo>& f) {
   return FifoSpec{f->path, Command(f->script)};
 }
 
-// use_vmac_addr as keepalived 2.2.7 applies it (vrrp_complete_instance): each VIP of `s`
-// on another interface than the instance's, or of the other family than `family` on the
-// instance's, goes on a VMAC of its own on that interface — one per interface and family,
-// named as create_vmac_name does: PREFIX.VRID unless `taken` has it, then PREFIXN.VRID with
-// N = 1, 2, ... (IPv6: 6, 1, 2, ..., 5, 7, ...). Names it gives are added to `taken`.
-void PlaceOnAddressVmacs(InstanceSpec& s, model::Family family, const std::string& prefix,
+// Address VMACs as keepalived 2.2.7 makes them (vrrp_complete_instance): with
+// `use_vmac_addr`, each VIP of `s` on another interface than the instance's, or of the other
+// family than `family` on the instance's; and each VIP whose `own_vmac` is set (`use_vmac`
+// on its line) — these go on a VMAC of their own on their interface, one per interface and
+// family, named as create_vmac_name does: PREFIX.VRID unless `taken` has it, then
+// PREFIXN.VRID with N = 1, 2, ... (IPv6: 6, 1, 2, ..., 5, 7, ...). Names it gives are added
+// to `taken`.
+void PlaceOnAddressVmacs(InstanceSpec& s, model::Family family, bool use_vmac_addr,
+                         const std::vector<bool>& own_vmac, const std::string& prefix,
                          std::set<std::string>& taken) {
   const std::string vip_dev = s.vmac && !s.ipvlan ? *s.vmac : s.interface;
   const std::string vrid = std::to_string(s.params.vrid);
-  for (VipSpec& v : s.vips) {
+  for (size_t i = 0; i < s.vips.size(); ++i) {
+    VipSpec& v = s.vips[i];
     const model::Family f = v.prefix.family();
     const bool other_dev = v.dev != s.interface && v.dev != vip_dev;
-    if (!other_dev && (v.dev != s.interface || f == family)) continue;
+    const bool other = other_dev || (v.dev == s.interface && f != family);
+    if (!own_vmac[i] && !(use_vmac_addr && other)) continue;
     auto same = std::ranges::find_if(s.address_vmacs, [&](const InstanceSpec::AddressVmac& a) {
       return a.parent == v.dev && a.family == f;
     });
@@ -69,11 +74,14 @@ std::string GlobalWord(const model::Config& config, std::string_view keyword,
   return fallback;
 }
 
-VipSpec Vip(const model::VirtualAddress& a, const std::string& default_dev, bool advertised) {
+// A VIP whose `dev` is the instance's `interface` goes where one without goes (with
+// use_vmac, on the VMAC), as in keepalived.
+VipSpec Vip(const model::VirtualAddress& a, const std::string& interface,
+            const std::string& default_dev, bool advertised) {
   VipSpec v;
   v.prefix = a.prefix;
   v.broadcast = a.broadcast;
-  v.dev = a.dev.value_or(default_dev);
+  v.dev = a.dev && *a.dev != interface ? *a.dev : default_dev;
   v.scope = a.scope;
   v.label = a.label;
   v.advertised = advertised;
@@ -239,7 +247,7 @@ VrrpSpec SpecFromModel(const model::Config& config) {
     out.conntrackd = std::move(c);
   }
   for (const auto& a : config.static_addresses)
-    out.static_addresses.push_back(Vip(a, out.default_interface, false));
+    out.static_addresses.push_back(Vip(a, out.default_interface, out.default_interface, false));
   for (const auto& r : config.static_routes) out.static_routes.push_back(r.words);
   for (const auto& r : config.static_rules) out.static_rules.push_back(r.words);
 
@@ -352,18 +360,18 @@ VrrpSpec SpecFromModel(const model::Config& config) {
     auto dev_for = [&](const model::VirtualAddress& a) {
       return a.prefix.family() == m.family ? vip_dev : s.interface;
     };
-    for (const auto& a : m.virtual_ipaddress) s.vips.push_back(Vip(a, dev_for(a), true));
-    for (const auto& a : m.virtual_ipaddress_excluded) s.vips.push_back(Vip(a, dev_for(a), false));
-    {
-      size_t i = 0;
-      for (const auto* list : {&m.virtual_ipaddress, &m.virtual_ipaddress_excluded})
-        for (const auto& a : *list) {
-          VipSpec& v = s.vips[i++];
-          v.filter_by_name = !g.nftables_ifindex && m.dont_track_primary &&
-                             (v.dev == vip_dev || a.no_track);
-        }
-    }
-    if (m.use_vmac_addr) PlaceOnAddressVmacs(s, m.family, vmac_addr_prefix, vmac_names);
+    // `use_vmac` on a VIP's line (the builder kept it only where keepalived acts on it).
+    std::vector<bool> own_vmac;
+    for (const auto* list : {&m.virtual_ipaddress, &m.virtual_ipaddress_excluded})
+      for (const auto& a : *list) {
+        s.vips.push_back(Vip(a, s.interface, dev_for(a), list == &m.virtual_ipaddress));
+        VipSpec& v = s.vips.back();
+        v.filter_by_name = !g.nftables_ifindex && m.dont_track_primary &&
+                           (v.dev == vip_dev || a.no_track);
+        own_vmac.push_back(std::ranges::find(a.other, "use_vmac") != a.other.end());
+      }
+    if (m.use_vmac_addr || std::ranges::find(own_vmac, true) != own_vmac.end())
+      PlaceOnAddressVmacs(s, m.family, m.use_vmac_addr, own_vmac, vmac_addr_prefix, vmac_names);
     s.source = m.unicast_src_ip ? m.unicast_src_ip : m.mcast_src_ip;
     if (!s.source && s.ipvlan && s.ipvlan->address) s.source = s.ipvlan->address->address;
     for (const auto& peer : m.unicast_peer)

@@ -89,6 +89,14 @@ ADDR_BODY = """vrrp_instance VI_1 {
 """
 
 
+def _add_lan1(node) -> None:
+    """A second interface, lan1 (10.98.0.1/24), for VIPs with `dev lan1`."""
+    node.run([IP, "link", "add", "lan1", "type", "veth", "peer", "name", "lan1p"])
+    node.run([IP, "addr", "add", "10.98.0.1/24", "dev", "lan1"])
+    node.link_set("lan1p", True)
+    node.link_set("lan1", True)
+
+
 def _vmacs(node) -> dict:
     """Every macvlan of `node`: name -> (parent, MAC, mode, IPv6 off, addresses)."""
     out = {}
@@ -101,6 +109,13 @@ def _vmacs(node) -> dict:
     return out
 
 
+def _start_for_vmacs(r1, body: str, want: dict) -> None:
+    """Starts `r1` on `body` and waits until its node's macvlans are `want` (_vmacs)."""
+    r1.start(None, None, body=body)
+    lablib.wait_until(lambda: _vmacs(r1.node) == want, timeout=10,
+                      message=f"the VMACs: {_vmacs(r1.node)}\n{r1.log()[-3000:]}")
+
+
 @pytest.mark.parametrize("kind", ["vigil", "keepalived"])
 def test_use_vmac_addr_gives_other_interfaces_and_families_their_own_vmac(lab, vigild, kind):
     """keepalived 2.2.7: a VIP on another interface, or of the other family on the
@@ -110,18 +125,66 @@ def test_use_vmac_addr_gives_other_interfaces_and_families_their_own_vmac(lab, v
     vl = VrrpLab(lab, vigild)
     r1 = vl.router("r1", kind)
     node = r1.node
-    node.run([IP, "link", "add", "lan1", "type", "veth", "peer", "name", "lan1p"])
-    node.run([IP, "addr", "add", "10.98.0.1/24", "dev", "lan1"])
-    node.link_set("lan1p", True)
-    node.link_set("lan1", True)
-    r1.start(None, None, body=ADDR_BODY)
-    want = {
+    _add_lan1(node)
+    _start_for_vmacs(r1, ADDR_BODY, {
         "vrrp.61": ("lan1", "00:00:5e:00:01:3d", "private", "1", ["10.98.0.100"]),
         "vrrp6.61": ("eth0", "00:00:5e:00:02:3d", "private", "0", ["fd00:99::100"]),
         "vrrp1.61": ("lan1", "00:00:5e:00:02:3d", "private", "0", ["fd00:98::100"]),
-    }
-    lablib.wait_until(lambda: _vmacs(node) == want, timeout=10,
-                      message=f"the VMACs of use_vmac_addr: {_vmacs(node)}\n{r1.log()[-3000:]}")
+    })
     assert "10.99.0.100" in r1.addresses("eth0")
+    assert r1.term() == 0
+    assert _vmacs(node) == {}, r1.log()[-3000:]
+
+
+VIP_VMAC_BODY = """vrrp_instance VI_1 {{
+    state {state}
+    interface eth0
+    virtual_router_id 61
+    priority {priority}
+    advert_int 1
+    virtual_ipaddress {{
+        10.99.0.100/16
+        10.99.0.101/16 {flag}
+        10.98.0.100/24 {dev} {flag}
+        10.98.0.101/24 {dev}
+    }}
+    virtual_ipaddress_excluded {{
+        fd00:99::100/64 {flag}
+        fd00:99::101/64
+    }}
+}}
+"""
+
+
+@pytest.mark.parametrize("kind", ["vigil", "keepalived"])
+def test_use_vmac_on_a_vip_gives_it_a_vmac_of_its_own(lab, vigild, kind):
+    """keepalived 2.2.7: `use_vmac` on a VIP's line puts that VIP on a VMAC of its own on its
+    interface (one per interface and family, named as use_vmac_addr's: vrrp.61 on eth0,
+    vrrp1.61 on lan1, vrrp6.61 for IPv6), made at start; the other VIPs stay on eth0 and
+    lan1. At BACKUP the VMACs stay without their VIPs; SIGTERM removes them."""
+    vl = VrrpLab(lab, vigild)
+    r1 = vl.router("r1", kind)
+    r2 = vl.router("r2")
+    node = r1.node
+    _add_lan1(node)
+    want = {
+        "vrrp.61": ("eth0", "00:00:5e:00:01:3d", "private", "1", ["10.99.0.101"]),
+        "vrrp1.61": ("lan1", "00:00:5e:00:01:3d", "private", "1", ["10.98.0.100"]),
+        "vrrp6.61": ("eth0", "00:00:5e:00:02:3d", "private", "0", ["fd00:99::100"]),
+    }
+    _start_for_vmacs(r1, VIP_VMAC_BODY.format(state="MASTER", priority=100, dev="dev lan1",
+                                              flag="use_vmac"), want)
+    held = lambda dev: sorted(a for a in r1.addresses(dev) if a.startswith(("10.9", "fd00")))
+    assert (held("eth0"), held("lan1")) == (
+        ["10.99.0.1", "10.99.0.100", "fd00:99::1", "fd00:99::101"],
+        ["10.98.0.1", "10.98.0.101"]), r1.log()[-3000:]
+    # A higher priority takes over: r1's VMACs stay, without their VIPs.
+    r2.start(None, None, body=VIP_VMAC_BODY.format(state="BACKUP", priority=200, dev="",
+                                                   flag=""))
+    backup = {name: (*v[:4], []) for name, v in want.items()}
+    lablib.wait_until(lambda: _vmacs(node) == backup, timeout=10,
+                      message=f"the VMACs at BACKUP: {_vmacs(node)}\n{vl.logs()}")
+    assert (held("eth0"), held("lan1")) == (["10.99.0.1", "fd00:99::1"], ["10.98.0.1"]), \
+        r1.log()[-3000:]
     assert r1.term() == 0
     assert _vmacs(node) == {}, r1.log()[-3000:]

@@ -52,23 +52,67 @@ TEST(BuildVrrpTest, MinimalInstanceGetsKeepalivedDefaults) {
   EXPECT_EQ(v.loc.column, 15u);
 }
 
-TEST(BuildVrrpTest, UseVmacOnAVirtualAddressIsWarnedAndTheAddressKeepsItsDev) {
-  // keepalived makes a VMAC on the VIP's own dev for it; vigil does not yet, and says so.
+// `use_vmac` on a VIP line, as keepalived 2.2.7 -t judges it (run on this text: exit 5 with
+// "use_vmac specified for VIP/eVIP ... and vrrp instance" for 10.0.0.1 and 10.0.0.2,
+// "use_vmac_addr specified and use_vmac specified" for 10.0.1.2 and fd00::2, "Unknown
+// configuration entry 'use_vmac' for ip address" for the static address): kept where it
+// gives the VIP a VMAC of its own, an error and dropped where the instance's use_vmac or
+// use_vmac_addr places the VIP anyway.
+TEST(BuildVrrpTest, UseVmacOnAVirtualAddressIsCheckedAsKeepalivedChecksIt) {
   Diagnostics d;
-  auto cfg = BuildText(R"(vrrp_instance VI_1 {
+  auto cfg = BuildText(R"(vrrp_instance A {
   interface eth0
   virtual_router_id 51
+  use_vmac
   virtual_ipaddress {
-    10.0.0.1/24 dev eth1 use_vmac
-    10.0.0.2/24
+    10.0.0.1/24 use_vmac
+    10.0.0.2/24 dev eth0 use_vmac
+    10.0.0.3/24 dev eth1 use_vmac
   }
+  virtual_ipaddress_excluded {
+    fd00::1/64 use_vmac
+  }
+}
+vrrp_instance B {
+  interface eth0
+  virtual_router_id 52
+  use_vmac_addr
+  virtual_ipaddress {
+    10.0.1.1/24 use_vmac
+    10.0.1.2/24 dev eth1 use_vmac
+  }
+  virtual_ipaddress_excluded {
+    fd00::2/64 use_vmac
+  }
+}
+static_ipaddress {
+  10.0.2.1/24 dev eth0 use_vmac
 })", d);
-  EXPECT_EQ(DiagLines(d), (Strings{"5:26: warning: use_vmac on a virtual address is not yet "
-                                    "supported by vigil; the address goes on its interface "
-                                    "itself"}));
-  ASSERT_EQ(cfg.vrrp_instances.size(), 1u);
-  ASSERT_EQ(cfg.vrrp_instances[0].virtual_ipaddress.size(), 2u);
-  EXPECT_EQ(cfg.vrrp_instances[0].virtual_ipaddress[0].dev, "eth1");
+  EXPECT_EQ(DiagLines(d),
+            (Strings{"6:5: error: vrrp_instance A: VIP 10.0.0.1/24 and the instance both have "
+                     "use_vmac; it goes on the instance's VMAC",
+                     "7:5: error: vrrp_instance A: VIP 10.0.0.2/24 and the instance both have "
+                     "use_vmac; it goes on the instance's VMAC",
+                     "20:5: error: vrrp_instance B: VIP 10.0.1.2/24: use_vmac_addr puts it on a "
+                     "VMAC of its own already; use_vmac ignored",
+                     "23:5: error: vrrp_instance B: excluded VIP fd00::2/64: use_vmac_addr puts "
+                     "it on a VMAC of its own already; use_vmac ignored",
+                     "27:24: error: 'use_vmac' is not a valid option for address 10.0.2.1/24; "
+                     "ignored"}));
+  ASSERT_EQ(cfg.vrrp_instances.size(), 2u);
+  auto flags = [](const std::vector<model::VirtualAddress>& list) {
+    Strings out;
+    for (const auto& a : list) out.push_back(a.other.empty() ? "-" : a.other[0]);
+    return out;
+  };
+  const auto& a = cfg.vrrp_instances[0];
+  const auto& b = cfg.vrrp_instances[1];
+  EXPECT_EQ(flags(a.virtual_ipaddress), (Strings{"-", "-", "use_vmac"}));
+  EXPECT_EQ(flags(a.virtual_ipaddress_excluded), (Strings{"use_vmac"}));
+  EXPECT_EQ(flags(b.virtual_ipaddress), (Strings{"use_vmac", "-"}));
+  EXPECT_EQ(flags(b.virtual_ipaddress_excluded), (Strings{"-"}));
+  ASSERT_EQ(cfg.static_addresses.size(), 1u);
+  EXPECT_EQ(cfg.static_addresses[0].other, Strings{});
 }
 
 TEST(BuildVrrpTest, StateMasterWithoutPriorityMeans255) {

@@ -18,6 +18,20 @@ model::VirtualAddress Vaddr(std::string_view text, std::optional<std::string> de
   return a;
 }
 
+// The devs of `s`'s VIPs, in order.
+std::vector<std::string> VipDevs(const InstanceSpec& s) {
+  std::vector<std::string> devs;
+  for (const auto& v : s.vips) devs.push_back(v.dev);
+  return devs;
+}
+
+// `s`'s tracked interfaces as NAME/WEIGHT.
+std::vector<std::string> Tracked(const InstanceSpec& s) {
+  std::vector<std::string> tracked;
+  for (const auto& t : s.track_interfaces) tracked.push_back(t.name + "/" + std::to_string(t.weight));
+  return tracked;
+}
+
 // Returns instance VI_1 on eth0 with VRID `vrid`.
 model::VrrpInstance Eth0Instance(int vrid) {
   model::VrrpInstance vi;
@@ -96,9 +110,8 @@ TEST(SpecFromModelTest, UseVmacTakesOnlyTheVipsOfTheInstancesFamily) {
   vi.virtual_ipaddress_excluded = {Vaddr("fd00::100/64"), Vaddr("10.0.0.101/24")};
   c.vrrp_instances = {vi};
   VrrpSpec spec = SpecFromModel(c);
-  std::vector<std::string> devs;
-  for (const auto& v : spec.instances.at(0).vips) devs.push_back(v.dev);
-  EXPECT_EQ(devs, (std::vector<std::string>{"vrrp.61", "lan1", "eth0", "vrrp.61"}));
+  EXPECT_EQ(VipDevs(spec.instances.at(0)),
+            (std::vector<std::string>{"vrrp.61", "lan1", "eth0", "vrrp.61"}));
   // keepalived 2.2.7 (netlink_link_add_vmac) leaves IPv6 on on the VMAC of an IPv4
   // instance only for excluded VIPs of the other family, always for an IPv6 instance.
   EXPECT_TRUE(spec.instances.at(0).vmac_ipv6);
@@ -133,12 +146,9 @@ TEST(SpecFromModelTest, UseVmacAddrPutsOtherInterfacesAndFamiliesOnVmacsOfTheirO
   EXPECT_EQ(s.address_vmacs, (std::vector<Vmac>{{"vrrp1.61", "lan1", model::Family::kIpv4},
                                                  {"vrrp6.61", "eth0", model::Family::kIpv6},
                                                  {"vrrp2.61", "lan1", model::Family::kIpv6}}));
-  std::vector<std::string> devs, tracked;
-  for (const auto& v : s.vips) devs.push_back(v.dev);
-  EXPECT_EQ(devs, (std::vector<std::string>{"eth0", "vrrp1.61", "vrrp1.61", "vrrp6.61",
+  EXPECT_EQ(VipDevs(s), (std::vector<std::string>{"eth0", "vrrp1.61", "vrrp1.61", "vrrp6.61",
                                             "vrrp2.61"}));
-  for (const auto& t : s.track_interfaces) tracked.push_back(t.name + "/" + std::to_string(t.weight));
-  EXPECT_EQ(tracked, (std::vector<std::string>{"vrrp1.61/0", "vrrp6.61/0", "vrrp2.61/0"}));
+  EXPECT_EQ(Tracked(s), (std::vector<std::string>{"vrrp1.61/0", "vrrp6.61/0", "vrrp2.61/0"}));
   // Each is made as a VMAC of its family on its parent.
   const InstanceSpec made = AddressVmacSpec(s, s.address_vmacs[1]);
   EXPECT_EQ(made.vmac, "vrrp6.61");
@@ -146,6 +156,47 @@ TEST(SpecFromModelTest, UseVmacAddrPutsOtherInterfacesAndFamiliesOnVmacsOfTheirO
   EXPECT_EQ(VmacMac(made), (net::MacAddress{0x00, 0x00, 0x5e, 0x00, 0x02, 61}));
   EXPECT_TRUE(made.vmac_ipv6);
   EXPECT_FALSE(AddressVmacSpec(s, s.address_vmacs[0]).vmac_ipv6);
+}
+
+// `use_vmac` on a VIP line as keepalived 2.2.7 acts on it (checked live with this layout:
+// vrrp.61@eth0 and vrrp1.61@lan1 00:00:5e:00:01:3d, vrrp6.61@eth0 00:00:5e:00:02:3d, each
+// with its VIP; the others on eth0 and lan1 themselves): the VIP goes on a VMAC of its own
+// on its interface, one per interface and family, named as use_vmac_addr's; the instance
+// tracks it.
+TEST(SpecFromModelTest, UseVmacOnAVipPutsItOnAVmacOfItsOwn) {
+  auto own = [](model::VirtualAddress a) {
+    a.other = {"use_vmac"};
+    return a;
+  };
+  model::Config c;
+  model::VrrpInstance vi = Eth0Instance(61);
+  vi.virtual_ipaddress = {Vaddr("10.0.0.100/16"), own(Vaddr("10.0.0.101/16")),
+                          own(Vaddr("10.1.0.100/24", "lan1")), Vaddr("10.1.0.101/24", "lan1")};
+  vi.virtual_ipaddress_excluded = {own(Vaddr("fd00::100/64")), Vaddr("fd00::101/64")};
+  c.vrrp_instances = {vi};
+  const InstanceSpec s = SpecFromModel(c).instances.at(0);
+  using Vmac = InstanceSpec::AddressVmac;
+  EXPECT_EQ(s.address_vmacs, (std::vector<Vmac>{{"vrrp.61", "eth0", model::Family::kIpv4},
+                                                 {"vrrp1.61", "lan1", model::Family::kIpv4},
+                                                 {"vrrp6.61", "eth0", model::Family::kIpv6}}));
+  EXPECT_EQ(VipDevs(s), (std::vector<std::string>{"eth0", "vrrp.61", "vrrp1.61", "lan1", "vrrp6.61",
+                                            "eth0"}));
+  EXPECT_EQ(Tracked(s), (std::vector<std::string>{"vrrp.61/0", "vrrp1.61/0", "lan1/0", "vrrp6.61/0"}));
+  EXPECT_EQ(VmacMac(AddressVmacSpec(s, s.address_vmacs[0])),
+            (net::MacAddress{0x00, 0x00, 0x5e, 0x00, 0x01, 61}));
+}
+
+// A VIP whose dev is the instance's interface goes where one without a dev goes: with
+// use_vmac on the VMAC (keepalived 2.2.7, checked live: 10.99.0.111/16 dev eth0 on vrrp.62).
+TEST(SpecFromModelTest, AVipOnTheInstancesInterfaceByNameGoesOnItsVmac) {
+  model::Config c;
+  model::VrrpInstance vi = Eth0Instance(62);
+  vi.use_vmac = "";
+  vi.virtual_ipaddress = {Vaddr("10.0.0.110/16"), Vaddr("10.0.0.111/16", "eth0")};
+  c.vrrp_instances = {vi};
+  const InstanceSpec s = SpecFromModel(c).instances.at(0);
+  EXPECT_EQ(VipDevs(s), (std::vector<std::string>{"vrrp.62", "vrrp.62"}));
+  EXPECT_TRUE(s.track_interfaces.empty());
 }
 
 // global_defs vmac_prefix names the VMACs vigil names itself, vmac_addr_prefix the
