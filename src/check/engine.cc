@@ -6,6 +6,7 @@
 #include <map>
 #include <optional>
 #include <set>
+#include <span>
 #include <utility>
 #include <variant>
 #include <vector>
@@ -188,10 +189,12 @@ struct Probe : std::enable_shared_from_this<Probe> {
   std::vector<Subscriber> subscribers;
   std::optional<WeightUpdate> last_weight;  // from the last success, re-applied on reload
   bool bfd_heard = false;  // BFD_CHECK: the BFD engine's news reached it once
-  // Set by CheckEngine::Build for the configuration it builds: a running probe it keeps, a
-  // probe it made, the subscribers it gives the probe (no lookup by key afterwards).
-  bool kept = false;
+  // Set by CheckEngine::Build for the configuration it builds: a probe it made, the build
+  // that last touched this running probe (its subscribers change), the subscribers it
+  // gives the probe besides those of virtual servers kept in place (no lookup by key
+  // afterwards).
   bool fresh = false;
+  uint64_t touched_in = 0;
   std::vector<Subscriber> next_subscribers;
   std::string key;
   ProbeSpec spec;
@@ -464,7 +467,9 @@ class CheckEngine final : public control::Engine {
     FitProbesToFileLimit();
     auto built = Build(config);
     if (!built) return std::unexpected(built.error());
-    FlushStats();  // the counters carried over must be complete
+    // The counters carried over must be complete (a probe not touched serves only virtual
+    // servers kept in place, whose counters stay theirs).
+    for (Probe* probe : built->touched) FlushStats(*probe);
 
     // Carry state over by identity. A virtual server Build kept moves over as it runs (its
     // state, counters and probes); another with the same identity takes the health and
@@ -543,19 +548,15 @@ class CheckEngine final : public control::Engine {
 
     // Swap in the new configuration; stop probes nobody uses any more.
     std::map<std::string, std::shared_ptr<Probe>> stopped;
-    for (auto it = probes_.begin(); it != probes_.end();) {
-      if (it->second->kept) {
-        ++it;
-      } else {
-        stopped.insert(stopped.end(), probes_.extract(it++));
-      }
+    for (Probe* probe : built->touched) {
+      if (Resubscribe(*probe, built->in_place)) continue;
+      stopped.insert(probes_.extract(probe->key));
     }
     StopProbes(stopped);
     const size_t probes_started = built->fresh.size();
     std::vector<std::shared_ptr<Probe>> fresh;
     fresh.reserve(probes_started);
     for (auto& [key, probe] : built->fresh) fresh.push_back(probe);
-    Subscribe(probes_);
     Subscribe(built->fresh);
     probes_.merge(built->fresh);
     KeepContext(config);
@@ -906,23 +907,32 @@ class CheckEngine final : public control::Engine {
     // vss_[kept_from[v]]; kNew: built from the configuration.
     std::vector<Vs> vss;
     std::vector<size_t> kept_from;
+    // Per running virtual server: kept at the same index (its checkers' subscriptions stay).
+    std::vector<bool> in_place;
     std::map<std::string, std::shared_ptr<Probe>> fresh;  // the probes made for it
+    // The running probes whose subscribers change: those of the virtual servers built again,
+    // moved or gone, and those that the virtual servers built serve (Probe::touched_in).
+    std::vector<Probe*> touched;
     bool shared_services = false;  // two virtual servers feed one kernel service
   };
 
   // Maps `config` onto virtual servers and probes and checks the backend can express it.
   // A running virtual server equal to its new configuration (Reusable, SameVsContext) is
-  // kept as it runs: nothing of it is built, validated or looked up again. The others reuse
-  // running probes with the same key (so their health state carries over). Marks each
-  // running probe it keeps (Probe::kept) and gives each its next subscribers; changes
-  // nothing else of the running state.
+  // kept as it runs: nothing of it is built, validated or looked up again, and its probes
+  // are not visited when it keeps its index. The others reuse running probes with the same
+  // key (so their health state carries over). Lists the running probes whose subscribers
+  // change (Built::touched) and gives each its next subscribers besides those of the
+  // virtual servers kept in place; changes nothing else of the running state.
   Result<Built> Build(const model::Config& config) {
-    for (auto& [key, probe] : probes_) {
-      probe->kept = false;
-      probe->next_subscribers.clear();
-    }
+    const uint64_t build = ++builds_;
     const size_t n = config.virtual_servers.size();
     Built out;
+    auto touch = [&](Probe& probe) {
+      if (probe.touched_in == build) return;
+      probe.touched_in = build;
+      probe.next_subscribers.clear();
+      out.touched.push_back(&probe);
+    };
     out.vss.reserve(n);
     out.kept_from.reserve(n);
     std::map<std::string, size_t> running;
@@ -941,8 +951,8 @@ class CheckEngine final : public control::Engine {
       Vs& vs = out.vss.emplace_back();
       vs.id = std::move(id);
       if (from != Built::kNew) {
-        for (const VsChecker& c : vss_[from].checkers) {
-          c.probe->kept = true;
+        for (const VsChecker& c : from == v ? std::span<const VsChecker>{} : vss_[from].checkers) {
+          touch(*c.probe);
           c.probe->next_subscribers.push_back(Subscriber{v, c.id, c.rs});
         }
         keys_of[v] = vss_[from].keys;
@@ -977,7 +987,7 @@ class CheckEngine final : public control::Engine {
         std::shared_ptr<Probe> probe;
         if (auto it = probes_.find(key); it != probes_.end()) {
           probe = it->second;
-          probe->kept = true;
+          touch(*probe);
         } else {
           std::shared_ptr<Probe>& made = out.fresh[key];
           if (!made) {
@@ -999,6 +1009,13 @@ class CheckEngine final : public control::Engine {
         return Fail(ErrorCode::kInvalidArgument, "virtual server " + vs.id + " is configured twice");
       }
     }
+    // The running virtual servers not kept in place leave their probes' subscribers.
+    out.in_place.resize(vss_.size());
+    for (size_t o = 0; o < vss_.size(); ++o) {
+      out.in_place[o] = o < n && out.kept_from[o] == o;
+      if (out.in_place[o]) continue;
+      for (const VsChecker& c : vss_[o].checkers) touch(*c.probe);
+    }
     return out;
   }
 
@@ -1016,20 +1033,36 @@ class CheckEngine final : public control::Engine {
   // counters are not part of the engine's observable state until read, hence const.) Runs
   // before the subscribers of a reload are swapped in: their indices are vss_'s.
   void FlushStats() const {
-    for (const auto& [key, probe] : probes_) {
-      UnflushedStats& u = probe->unflushed;
-      if (!u.any) continue;
-      for (const Subscriber& sub : probe->subscribers) {
-        RsStats& st = vss_[sub.vs].stats[sub.rs];
-        st.ok += u.ok;
-        st.failed += u.failed;
-        if (u.latency_at >= st.latency_at) {
-          st.latency_s = std::chrono::duration<double>(u.latency).count();
-          st.latency_at = u.latency_at;
-        }
+    for (const auto& [key, probe] : probes_) FlushStats(*probe);
+  }
+
+  // Adds `probe`'s unflushed results to the counters of the real servers it serves.
+  void FlushStats(Probe& probe) const {
+    UnflushedStats& u = probe.unflushed;
+    if (!u.any) return;
+    for (const Subscriber& sub : probe.subscribers) {
+      RsStats& st = vss_[sub.vs].stats[sub.rs];
+      st.ok += u.ok;
+      st.failed += u.failed;
+      if (u.latency_at >= st.latency_at) {
+        st.latency_s = std::chrono::duration<double>(u.latency).count();
+        st.latency_at = u.latency_at;
       }
-      u = {};
     }
+    u = {};
+  }
+
+  // Gives running probe `probe` its subscribers after a reload: those of the virtual servers
+  // kept in place (`in_place`, by index) and its next subscribers, in the order of the
+  // virtual servers. Returns whether anybody still subscribes.
+  static bool Resubscribe(Probe& probe, const std::vector<bool>& in_place) {
+    std::erase_if(probe.subscribers, [&](const Subscriber& s) { return !in_place[s.vs]; });
+    probe.subscribers.insert(probe.subscribers.end(), probe.next_subscribers.begin(),
+                             probe.next_subscribers.end());
+    probe.next_subscribers.clear();
+    std::stable_sort(probe.subscribers.begin(), probe.subscribers.end(),
+                     [](const Subscriber& a, const Subscriber& b) { return a.vs < b.vs; });
+    return !probe.subscribers.empty();
   }
 
   // Points every probe of `probes` at its new subscribers.
@@ -1844,6 +1877,7 @@ class CheckEngine final : public control::Engine {
   std::vector<Vs> vss_;
   std::map<std::pair<std::string, std::string>, AdminEntry> admin_;
   std::map<std::string, std::shared_ptr<Probe>> probes_;
+  uint64_t builds_ = 0;  // Build calls (Probe::touched_in)
   std::map<std::string, bool> bfd_up_;  // BFD_CHECK: BFD sessions by name, Up or not
   // vigil_announce_table: the table's owner, the instances the VRRP engine says are
   // MASTER, vigilctl maintenance, the last failure to change the table.

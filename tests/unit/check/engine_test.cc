@@ -950,6 +950,46 @@ TEST_F(EngineTest, AVirtualServerKeptAsItRunsHearsItsProbesAtItsNewPlace) {
   EXPECT_GT(s.virtual_servers[0].real_servers[1].checks_failed, 0u);
 }
 
+// Probes shared by a virtual server kept in place (:80), one kept but moved (:81, after a
+// removed one) and, at the next reload, one built again (:81 with a weight changed): each
+// result reaches both, once, at their places now.
+TEST_F(EngineTest, ProbesSharedAcrossAReloadReportToEveryVirtualServerAtItsPlace) {
+  auto e = Make();
+  model::VirtualServer gone = Vs(79);
+  gone.real_servers = {Rs("10.0.3.1")};
+  ASSERT_TRUE(e->Start(Config({Vs(80), gone, Vs(81)})));
+  timers_.Advance(seconds(1));
+  auto r = e->Reload(Config({Vs(80), Vs(81)}));
+  ASSERT_TRUE(r) << r.error().ToString();
+  EXPECT_EQ(*r, "virtual servers +0 -1 =2 (2 unchanged); real servers +0 -1; probes +0 -1 =3");
+  const lb::ServiceKey other = lb::AddressKey{lb::Protocol::kTcp, LbIp("10.0.0.1"), 81};
+  prober_.healthy["10.0.1.1:8080"] = false;
+  timers_.Advance(seconds(6));  // two failed runs of .1 (t = 1 + 5, retry)
+  EXPECT_EQ(Pool().count("10.0.1.1:8080"), 0u);
+  EXPECT_EQ(Pool(other).count("10.0.1.1:8080"), 0u);
+
+  model::VirtualServer weighted = Vs(81);
+  weighted.real_servers[2].weight = 3;
+  r = e->Reload(Config({Vs(80), weighted}));
+  ASSERT_TRUE(r) << r.error().ToString();
+  EXPECT_EQ(*r, "virtual servers +0 -0 =2 (1 unchanged); real servers +0 -0; probes +0 -0 =3");
+  prober_.healthy["10.0.1.1:8080"] = true;
+  prober_.healthy["10.0.1.2:8080"] = false;
+  timers_.Advance(seconds(6));
+  EXPECT_EQ(Pool(), (std::map<std::string, uint32_t>{{"10.0.1.1:8080", 1}, {"10.0.1.3:8080", 1}}));
+  EXPECT_EQ(Pool(other),
+            (std::map<std::string, uint32_t>{{"10.0.1.1:8080", 1}, {"10.0.1.3:8080", 3}}));
+  control::Status s = Report(*e);
+  ASSERT_EQ(s.virtual_servers.size(), 2u);
+  const int runs = prober_.runs["10.0.1.2:8080"];
+  for (const auto& vs : s.virtual_servers) {
+    EXPECT_EQ(vs.real_servers[0].checks_ok + vs.real_servers[0].checks_failed,
+              static_cast<uint64_t>(prober_.runs["10.0.1.1:8080"])) << vs.name;
+    EXPECT_EQ(vs.real_servers[1].checks_ok + vs.real_servers[1].checks_failed,
+              static_cast<uint64_t>(runs)) << vs.name;
+  }
+}
+
 // Two virtual servers fed one service (an address and a group naming it); one goes, the
 // other is kept as it runs: the service stays, with the kept one's real servers alone.
 TEST_F(EngineTest, ReloadRemovingOneOfTwoVirtualServersOfAServiceKeepsTheOthersPart) {
