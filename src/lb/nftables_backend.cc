@@ -211,8 +211,18 @@ Result<State> NftablesBackend::Read() {
 
 Result<void> NftablesBackend::Apply(const std::vector<Op>& ops, const State& desired,
                                     const State& actual) {
-  options_.dr_devices = device_lookup_(desired);
-  options_.dr_hook_devices = hook_devices_();
+  // Only the services the operations name are rendered: the DR real servers' devices and the
+  // interfaces to hook are looked up when one of them is DR as desired (else a change of a
+  // NAT service would cost a pass over every destination and a listing of the interfaces).
+  const ServiceKey* last = nullptr;
+  const bool direct_route = std::any_of(ops.begin(), ops.end(), [&](const Op& op) {
+    if (last != nullptr && *last == op.service.key) return false;
+    last = &op.service.key;
+    const ServiceEntry* want = desired.Find(op.service.key);
+    return want != nullptr && nft::DirectRouted(*want);
+  });
+  options_.dr_devices = direct_route ? device_lookup_(desired) : decltype(options_.dr_devices){};
+  options_.dr_hook_devices = direct_route ? hook_devices_() : std::vector<std::string>{};
   if (table_ == TableState::kSynced && batches_) {
     if (auto batch = nft::BuildBatch(ops, desired, actual, options_)) {
       if (batch->bytes.empty()) return {};

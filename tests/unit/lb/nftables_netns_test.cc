@@ -905,6 +905,53 @@ TEST(NftablesBatchTest, ARefusedBatchRebuildsTheTable) {
             "seen: table inet vigil changed by unit_lb: elements deleted 1 (v_tcp_10.0.0.1_80)\n");
 }
 
+// DR real servers' devices and the interfaces to hook are looked up only when an apply
+// touches a DR service: a change to a NAT service beside one costs neither (a pass over
+// every destination and a dump of the interfaces, at every change).
+std::string DeviceLookupScenario() {
+  auto made = MakeBatchedLb();
+  if (!made) return "open: " + made.error().ToString();
+  int lookups = 0, listings = 0;
+  made->backend->set_device_lookup([&](const State& state) {
+    ++lookups;
+    return OnLoopback(state);
+  });
+  made->backend->set_hook_devices([&] {
+    ++listings;
+    return std::vector<std::string>{"lo"};
+  });
+  Service nat = Tcp("10.0.0.1", 80), dr = Tcp("10.0.0.2", 80, Scheduler::kSh);
+  Destination d = Dest("10.1.0.9", 80);
+  d.forwarding = Forwarding::kDirectRoute;
+  State s;
+  s.Put(nat);
+  s.Put(dr);
+  s.PutDestination(nat.key, Dest("10.1.0.1", 80));
+  s.PutDestination(dr.key, d);
+  std::string out;
+  auto step = [&](const char* what, const State& state) {
+    lookups = listings = 0;
+    auto r = made->lb->Apply(state);
+    out += std::string(what) + ": " + (r ? "ok" : r.error().ToString()) + ", lookups " +
+           std::to_string(lookups) + ", listings " + std::to_string(listings) + "\n";
+  };
+  step("start", s);
+  s.PutDestination(nat.key, Dest("10.1.0.2", 80));
+  step("nat", s);
+  d.weight = 2;
+  s.PutDestination(dr.key, d);
+  step("dr", s);
+  return out;
+}
+
+TEST(NftablesBatchTest, OnlyADirectRouteChangeLooksUpDevices) {
+  RUN_IN_NETNS_OR_SKIP(result, DeviceLookupScenario);
+  EXPECT_EQ(result.text,
+            "start: ok, lookups 1, listings 1\n"
+            "nat: ok, lookups 0, listings 0\n"
+            "dr: ok, lookups 1, listings 1\n");
+}
+
 TEST(NftablesBatchTest, RealServerChangesLeaveTheTableLibnftablesWouldBuild) {
   RUN_IN_NETNS_OR_SKIP(result, BatchScenario);
   EXPECT_EQ(result.text,
