@@ -1,6 +1,7 @@
 #include "vrrp/instance_spec.h"
 
 #include <linux/if_link.h>
+#include <net/if.h>
 #include <sys/socket.h>
 
 #include <algorithm>
@@ -31,6 +32,25 @@ std::optional<FifoSpec> Fifo(const std::optional<model::NotifyFifo>& f) {
   return FifoSpec{f->path, Command(f->script)};
 }
 
+// A name for a VMAC or ipvlan vigil names itself, as keepalived's create_vmac_name gives it:
+// PREFIX.VRID unless `taken` has it, then PREFIXN.VRID with N = 1, 2, ... (IPv6: 6, 1, 2,
+// ..., 5, 7, ...), the prefix cut so that the name fits in IFNAMSIZ. The name is added to
+// `taken`.
+std::string VmacName(const std::string& prefix, int vrid, model::Family family,
+                     std::set<std::string>& taken) {
+  const auto named = [&](const std::string& suffix) {
+    return prefix.substr(0, std::min(prefix.size(), size_t{IFNAMSIZ} - 1 - suffix.size())) + suffix;
+  };
+  const std::string dot_vrid = "." + std::to_string(vrid);
+  std::string name = named(dot_vrid);
+  for (int n = 0; taken.count(name);) {
+    n = family != model::Family::kIpv6 ? n + 1 : n == 0 ? 6 : n == 6 ? 1 : n + 1 == 6 ? 7 : n + 1;
+    name = named(std::to_string(n) + dot_vrid);
+  }
+  taken.insert(name);
+  return name;
+}
+
 // Address VMACs as keepalived 2.2.7 makes them (vrrp_complete_instance): with
 // `use_vmac_addr`, each VIP of `s` on another interface than the instance's, or of the other
 // family than `family` on the instance's; and each VIP whose `own_vmac` is set (`use_vmac`
@@ -42,7 +62,6 @@ void PlaceOnAddressVmacs(InstanceSpec& s, model::Family family, bool use_vmac_ad
                          const std::vector<bool>& own_vmac, const std::string& prefix,
                          std::set<std::string>& taken) {
   const std::string vip_dev = s.vmac && !s.ipvlan ? *s.vmac : s.interface;
-  const std::string vrid = std::to_string(s.params.vrid);
   for (size_t i = 0; i < s.vips.size(); ++i) {
     VipSpec& v = s.vips[i];
     const model::Family f = v.prefix.family();
@@ -53,13 +72,7 @@ void PlaceOnAddressVmacs(InstanceSpec& s, model::Family family, bool use_vmac_ad
       return a.parent == v.dev && a.family == f;
     });
     if (same == s.address_vmacs.end()) {
-      std::string name = prefix + "." + vrid;
-      for (int n = 0; taken.count(name);) {
-        n = f != model::Family::kIpv6 ? n + 1 : n == 0 ? 6 : n == 6 ? 1 : n + 1 == 6 ? 7 : n + 1;
-        name = prefix + std::to_string(n) + "." + vrid;
-      }
-      taken.insert(name);
-      s.address_vmacs.push_back({name, v.dev, f});
+      s.address_vmacs.push_back({VmacName(prefix, s.params.vrid, f, taken), v.dev, f});
       same = s.address_vmacs.end() - 1;
     }
     v.dev = same->name;
@@ -271,20 +284,16 @@ VrrpSpec SpecFromModel(const model::Config& config) {
   std::map<std::string, const model::BfdInstance*> bfds;
   for (const auto& b : config.bfd_instances)
     if (b.vrrp) bfds[b.name] = &b;
-  // The names of the VMACs vigil names itself, as keepalived's: vmac_prefix.VRID (default
-  // "vrrp"), vmac_addr_prefix.VRID for use_vmac_addr's (default vmac_prefix).
+  // The names of the VMACs and ipvlans vigil names itself, as keepalived 2.2.7 names them
+  // instance by instance (vrrp_complete_instance): vmac_prefix.VRID (default "vrrp") for
+  // the instance's use_vmac / use_ipvlan, then vmac_addr_prefix.VRID for its address VMACs
+  // (default vmac_prefix), each avoiding the names configured or given before it.
   const std::string vmac_prefix = GlobalWord(config, "vmac_prefix", "vrrp");
   const std::string vmac_addr_prefix = GlobalWord(config, "vmac_addr_prefix", vmac_prefix);
-  // Interface names an address VMAC (use_vmac_addr) must not take: every instance's own.
   std::set<std::string> vmac_names;
   for (const auto& m : config.vrrp_instances) {
-    if (m.use_vmac)
-      vmac_names.insert(m.use_vmac->empty() ? vmac_prefix + "." + std::to_string(m.virtual_router_id)
-                                            : *m.use_vmac);
-    if (m.use_ipvlan)
-      vmac_names.insert(m.use_ipvlan->name.empty()
-                            ? "vrrp." + std::to_string(m.virtual_router_id)
-                            : m.use_ipvlan->name);
+    if (m.use_vmac && !m.use_vmac->empty()) vmac_names.insert(*m.use_vmac);
+    if (m.use_ipvlan && !m.use_ipvlan->name.empty()) vmac_names.insert(m.use_ipvlan->name);
   }
   for (const auto& m : config.vrrp_instances) {
     InstanceSpec s;
@@ -327,7 +336,8 @@ VrrpSpec SpecFromModel(const model::Config& config) {
       s.auth_hmac->loc = {};
     }
     if (m.use_vmac)
-      s.vmac = m.use_vmac->empty() ? vmac_prefix + "." + std::to_string(p.vrid) : *m.use_vmac;
+      s.vmac = m.use_vmac->empty() ? VmacName(vmac_prefix, p.vrid, m.family, vmac_names)
+                                   : *m.use_vmac;
     s.vmac_xmit_base = m.vmac_xmit_base;
     if (m.use_vmac && m.vmac_mac) {
       net::MacAddress mac = *m.vmac_mac;
@@ -344,7 +354,7 @@ VrrpSpec SpecFromModel(const model::Config& config) {
     if (m.use_ipvlan) {
       // keepalived: adverts from the ipvlan (never vmac_xmit_base), from its address.
       const model::UseIpvlan& u = *m.use_ipvlan;
-      s.vmac = u.name.empty() ? "vrrp." + std::to_string(p.vrid) : u.name;
+      s.vmac = u.name.empty() ? VmacName(vmac_prefix, p.vrid, m.family, vmac_names) : u.name;
       s.vmac_xmit_base = false;
       InstanceSpec::Ipvlan ipv;
       ipv.flags = u.mode == model::IpvlanMode::kPrivate ? IPVLAN_F_PRIVATE

@@ -17,7 +17,8 @@ on a second bridge; their main table has no route to 10.96.0.0/24. They also hav
 
 Cases (each writes DIR/<case>.json; the host makes the assertions):
   link       vigild, then keepalived 2.2.7, with three instances using use_ipvlan (named,
-             bridge by default; unnamed, private; named, vepa): once every VIP is up (on
+             bridge by default; unnamed, private, so named by vmac_prefix vx; named,
+             vepa): once every VIP is up (on
              the parent: keepalived leaves them there), each ipvlan's ``ip -j -d link`` /
              ``ip -j addr`` and disable_ipv6, every interface's IPv4 addresses, the
              adverts c sees, and the links left after SIGTERM.
@@ -79,7 +80,7 @@ def addr(node: str) -> str:
 # Case link: (instance, parent, VRID, use_ipvlan arguments, the ipvlan's name, VIP).
 LINK_INSTANCES = [
     ("VI_1", "eth0", 51, "ipv51 10.98.0.11/24", "ipv51", "10.98.0.101/24"),
-    ("VI_2", "e2", 52, "10.97.2.12/24 private", "vrrp.52", "10.97.2.102/24"),
+    ("VI_2", "e2", 52, "10.97.2.12/24 private", "vx.52", "10.97.2.102/24"),
     ("VI_3", "e3", 53, "vepa ipv53 10.97.3.13/24", "ipv53", "10.97.3.103/24"),
 ]
 
@@ -264,7 +265,9 @@ def neigh_of(ns: str, address: str) -> str | None:
 
 
 def case_link(vigild: str, out: dict) -> None:
-    text = "".join(instance(n, p, vrid, arg, vip) for n, p, vrid, arg, _, vip in LINK_INSTANCES)
+    # vmac_prefix names the unnamed ipvlan (VI_2's) as it names a VMAC.
+    text = "global_defs {\n    vmac_prefix vx\n}\n" + "".join(
+        instance(n, p, vrid, arg, vip) for n, p, vrid, arg, _, vip in LINK_INSTANCES)
     for kind in ("vigild", "keepalived"):
         run_on_a(kind, text, vigild, "link", out.setdefault(kind, {}), link_steps)
 

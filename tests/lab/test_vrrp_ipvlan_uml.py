@@ -48,7 +48,7 @@ def _logs(result: dict, *keys: str) -> str:
 # ipvlan's address).
 EXPECTED = {
     "ipv51": ("eth0", cases.mac("a"), "bridge", "10.98.0.11"),
-    "vrrp.52": ("e2", "02:00:00:00:02:01", "private", "10.97.2.12"),
+    "vx.52": ("e2", "02:00:00:00:02:01", "private", "10.97.2.12"),
     "ipv53": ("e3", "02:00:00:00:03:01", "vepa", "10.97.3.13"),
 }
 # Every interface's IPv4 addresses while the instances are masters: the VIPs stay on the
@@ -56,7 +56,7 @@ EXPECTED = {
 ADDRESSES = {"lo": ["127.0.0.1/8"], "eth0": ["10.98.0.1/24", "10.98.0.101/24"],
              "e1": ["10.96.0.1/24"], "e4": ["10.95.0.1/24"], "e2": ["10.97.2.1/24", "10.97.2.102/24"],
              "e3": ["10.97.3.1/24", "10.97.3.103/24"], "ipv51": ["10.98.0.11/24"],
-             "vrrp.52": ["10.97.2.12/24"], "ipv53": ["10.97.3.13/24"]}
+             "vx.52": ["10.97.2.12/24"], "ipv53": ["10.97.3.13/24"]}
 
 
 def test_use_ipvlan_links_match_keepalived(uml_run):

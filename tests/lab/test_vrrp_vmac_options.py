@@ -109,9 +109,9 @@ def _vmacs(node) -> dict:
     return out
 
 
-def _start_for_vmacs(r1, body: str, want: dict) -> None:
+def _start_for_vmacs(r1, body: str, want: dict, global_extra: str = "") -> None:
     """Starts `r1` on `body` and waits until its node's macvlans are `want` (_vmacs)."""
-    r1.start(None, None, body=body)
+    r1.start(None, None, body=body, global_extra=global_extra)
     lablib.wait_until(lambda: _vmacs(r1.node) == want, timeout=10,
                       message=f"the VMACs: {_vmacs(r1.node)}\n{r1.log()[-3000:]}")
 
@@ -188,3 +188,35 @@ def test_use_vmac_on_a_vip_gives_it_a_vmac_of_its_own(lab, vigild, kind):
         r1.log()[-3000:]
     assert r1.term() == 0
     assert _vmacs(node) == {}, r1.log()[-3000:]
+
+
+SAME_VRID_BODY = "".join(f"""vrrp_instance VI_{n} {{
+    state MASTER
+    interface {dev}
+    virtual_router_id 61
+    priority 255
+    advert_int 1
+    use_vmac
+    virtual_ipaddress {{
+        {vip}
+    }}
+}}
+""" for n, dev, vip in ((4, "eth0", "10.99.0.120/16"), (6, "eth0", "fd00:99::120/64"),
+                        (7, "lan1", "10.98.0.120/24")))
+
+
+@pytest.mark.parametrize("kind", ["vigil", "keepalived"])
+def test_unnamed_vmacs_of_one_vrid_get_names_of_their_own(lab, vigild, kind):
+    """keepalived 2.2.7 names an unnamed VMAC vmac_prefix.VRID, or with a number after the
+    prefix when an instance before it has that name (IPv6 tries 6 first): one VRID for
+    IPv4 and IPv6 on eth0 and for IPv4 on lan1 gives vx.61, vx6.61 and vx1.61."""
+    vl = VrrpLab(lab, vigild)
+    r1 = vl.router("r1", kind)
+    _add_lan1(r1.node)
+    _start_for_vmacs(r1, SAME_VRID_BODY, {
+        "vx.61": ("eth0", "00:00:5e:00:01:3d", "private", "1", ["10.99.0.120"]),
+        "vx6.61": ("eth0", "00:00:5e:00:02:3d", "private", "0", ["fd00:99::120"]),
+        "vx1.61": ("lan1", "00:00:5e:00:01:3d", "private", "1", ["10.98.0.120"]),
+    }, global_extra="vmac_prefix vx")
+    assert r1.term() == 0
+    assert _vmacs(r1.node) == {}, r1.log()[-3000:]

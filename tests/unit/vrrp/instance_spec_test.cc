@@ -124,8 +124,10 @@ TEST(SpecFromModelTest, UseVmacTakesOnlyTheVipsOfTheInstancesFamily) {
 
 // use_vmac_addr as keepalived 2.2.7: a VIP on another interface, or of the other family on
 // the instance's, goes on a VMAC of its own there (one per interface and family), named
-// vrrp.VRID unless taken (here by VI_2's VMAC), then vrrpN.VRID (IPv6 tries 6 first); the
-// instance tracks those VMACs, not the interfaces they are made on.
+// vrrp.VRID unless taken, then vrrpN.VRID (IPv6 tries 6 first); names go instance by
+// instance, so VI_2's own VMAC, named after VI_1's, is vrrp2.61 (checked live with this
+// layout: vrrp.61@lan1, vrrp6.61@eth0, vrrp1.61@lan1, vrrp2.61@eth1); the instance tracks
+// those VMACs, not the interfaces they are made on.
 TEST(SpecFromModelTest, UseVmacAddrPutsOtherInterfacesAndFamiliesOnVmacsOfTheirOwn) {
   model::Config c;
   model::VrrpInstance vi = Eth0Instance(61);
@@ -141,14 +143,16 @@ TEST(SpecFromModelTest, UseVmacAddrPutsOtherInterfacesAndFamiliesOnVmacsOfTheirO
   v2.virtual_ipaddress = {Vaddr("10.2.0.100/24")};
   v2.virtual_ipaddress_excluded = {};
   c.vrrp_instances = {vi, v2};
-  const InstanceSpec s = SpecFromModel(c).instances.at(0);
+  const VrrpSpec spec = SpecFromModel(c);
+  const InstanceSpec& s = spec.instances.at(0);
   using Vmac = InstanceSpec::AddressVmac;
-  EXPECT_EQ(s.address_vmacs, (std::vector<Vmac>{{"vrrp1.61", "lan1", model::Family::kIpv4},
+  EXPECT_EQ(s.address_vmacs, (std::vector<Vmac>{{"vrrp.61", "lan1", model::Family::kIpv4},
                                                  {"vrrp6.61", "eth0", model::Family::kIpv6},
-                                                 {"vrrp2.61", "lan1", model::Family::kIpv6}}));
-  EXPECT_EQ(VipDevs(s), (std::vector<std::string>{"eth0", "vrrp1.61", "vrrp1.61", "vrrp6.61",
-                                            "vrrp2.61"}));
-  EXPECT_EQ(Tracked(s), (std::vector<std::string>{"vrrp1.61/0", "vrrp6.61/0", "vrrp2.61/0"}));
+                                                 {"vrrp1.61", "lan1", model::Family::kIpv6}}));
+  EXPECT_EQ(VipDevs(s), (std::vector<std::string>{"eth0", "vrrp.61", "vrrp.61", "vrrp6.61",
+                                                  "vrrp1.61"}));
+  EXPECT_EQ(Tracked(s), (std::vector<std::string>{"vrrp.61/0", "vrrp6.61/0", "vrrp1.61/0"}));
+  EXPECT_EQ(spec.instances.at(1).vmac, "vrrp2.61");
   // Each is made as a VMAC of its family on its parent.
   const InstanceSpec made = AddressVmacSpec(s, s.address_vmacs[1]);
   EXPECT_EQ(made.vmac, "vrrp6.61");
@@ -219,6 +223,43 @@ TEST(SpecFromModelTest, VmacPrefixesNameTheVmacs) {
   EXPECT_EQ(s.vmac, "vx.61");
   ASSERT_EQ(s.address_vmacs.size(), 1u);
   EXPECT_EQ(s.address_vmacs[0].name, "va.61");
+}
+
+// The VMAC or ipvlan of an instance without a name is named as keepalived 2.2.7 names it
+// (create_vmac_name): vmac_prefix.VRID unless a name configured or given before has it, then
+// a number after the prefix (IPv6 tries 6 first), the prefix cut to fit IFNAMSIZ. Checked
+// live: vx.61@eth0 (IPv4), vx6.61@eth0 (IPv6), vx1.61@lan1 for three use_vmac instances of
+// VRID 61; use_ipvlan's default name is made by the same code in 2.2.7's
+// vrrp_complete_instance (UML case link: vx.52).
+TEST(SpecFromModelTest, UnnamedVmacsAndIpvlansAreNamedAsKeepalivedNamesThem) {
+  model::Config c;
+  c.global.other = {model::RawSetting{.keyword = "vmac_prefix", .args = {"vx"}, .loc = {}}};
+  auto vmac = [](std::string name, std::string dev, model::Family family) {
+    model::VrrpInstance vi = Eth0Instance(61);
+    vi.name = std::move(name);
+    vi.interface = std::move(dev);
+    vi.family = family;
+    vi.use_vmac = "";
+    return vi;
+  };
+  model::VrrpInstance ipvlan = vmac("VI_8", "eth1", model::Family::kIpv4);
+  ipvlan.use_vmac.reset();
+  ipvlan.use_ipvlan = model::UseIpvlan{};
+  model::VrrpInstance named = vmac("VI_9", "eth2", model::Family::kIpv4);
+  named.use_vmac = "vx2.61";  // configured: no unnamed one takes it, even before it
+  c.vrrp_instances = {vmac("VI_4", "eth0", model::Family::kIpv4),
+                      vmac("VI_6", "eth0", model::Family::kIpv6),
+                      vmac("VI_7", "lan1", model::Family::kIpv4), ipvlan, named};
+  std::vector<std::string> names;
+  for (const auto& s : SpecFromModel(c).instances) names.push_back(s.vmac.value_or("-"));
+  EXPECT_EQ(names, (std::vector<std::string>{"vx.61", "vx6.61", "vx1.61", "vx3.61", "vx2.61"}));
+  // A long prefix is cut so that the name has 15 characters at most (keepalived 2.2.7 live:
+  // averyverylon.61, averyverylo6.61, averyverylo1.61).
+  c.global.other[0].args = {"averyverylongprefix"};
+  names.clear();
+  for (const auto& s : SpecFromModel(c).instances) names.push_back(s.vmac.value_or("-"));
+  EXPECT_EQ(names, (std::vector<std::string>{"averyverylon.61", "averyverylo6.61",
+                                             "averyverylo1.61", "averyverylo2.61", "vx2.61"}));
 }
 
 // As keepalived: an instance tracks the interface of each VIP on another interface than its
