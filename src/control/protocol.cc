@@ -15,32 +15,31 @@ std::string ErrorReply(const std::string& message) {
   return Dump(nlohmann::json{{"ok", false}, {"error", message}});
 }
 
-// The reply to one of the status commands, from `current`.
+// The reply to one of the status commands, from `current`: written as the text of the
+// tree {"ok": true, KEY: ...} would be (keys sorted), without parsing the status's own text
+// (8 MB at 37,000 real servers).
 std::string StatusReply(const std::string& command, const Status& current) {
-  nlohmann::json status = nlohmann::json::parse(ToJson(current));
-  nlohmann::json r{{"ok", true}};
-  if (command == "status") {
-    r["status"] = status;
-  } else if (command == "instances") {
-    r["instances"] = status["instances"];
-  } else if (command == "servers") {
-    r["virtual_servers"] = status["virtual_servers"];
-  } else {  // stats: the counters without the lists' configuration
-    nlohmann::json stats = nlohmann::json::array();
-    for (const auto& i : status["instances"]) {
-      stats.push_back({{"instance", i["name"]},
-                       {"adverts_sent", i["adverts_sent"]},
-                       {"adverts_received", i["adverts_received"]},
-                       {"transitions", i["transitions"]},
-                       {"became_master", i["became_master"]},
-                       {"priority_zero_sent", i["priority_zero_sent"]},
-                       {"priority_zero_received", i["priority_zero_received"]},
-                       {"rejected", i["rejected"]}});
-    }
-    r["stats"] = {{"instances", stats},
-                  {"reloads", status["reloads"]},
-                  {"reload_failures", status["reload_failures"]}};
+  if (command == "status") return "{\"ok\":true,\"status\":" + ToJson(current) + "}";
+  if (command == "instances")
+    return "{\"instances\":" + ToJson(current.instances) + ",\"ok\":true}";
+  if (command == "servers")
+    return "{\"ok\":true,\"virtual_servers\":" + ToJson(current.virtual_servers) + "}";
+  // stats: the counters without the lists' configuration
+  nlohmann::json stats = nlohmann::json::array();
+  for (const InstanceStatus& i : current.instances) {
+    stats.push_back({{"instance", i.name},
+                     {"adverts_sent", i.adverts_sent},
+                     {"adverts_received", i.adverts_received},
+                     {"transitions", i.transitions},
+                     {"became_master", i.became_master},
+                     {"priority_zero_sent", i.priority_zero_sent},
+                     {"priority_zero_received", i.priority_zero_received},
+                     {"rejected", i.rejected}});
   }
+  nlohmann::json r{{"ok", true}};
+  r["stats"] = {{"instances", stats},
+                {"reloads", current.reloads},
+                {"reload_failures", current.reload_failures}};
   return Dump(r);
 }
 

@@ -7,38 +7,6 @@
 
 namespace vigil::control {
 
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(
-    InstanceStatus, name, state, interface, vrid, version, family, base_priority,
-    effective_priority, advert_interval_s, master_address, vips, transitions, became_master,
-    adverts_sent, adverts_received, priority_zero_sent, priority_zero_received, rejected,
-    runtime_priority, hold, debug)
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(RealServerStatus, address, up, weight,
-                                                config_weight, checks_ok, checks_failed,
-                                                last_check_latency_s, check_running_s, admin,
-                                                admin_weight, drain_left_s)
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(VirtualServerStatus, name, scheduler, quorum_up,
-                                                sorry_server_active, live_weight, real_servers)
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(BfdSessionStatus, name, neighbor, source, multihop,
-                                                state, remote_state, diag, local_discriminator,
-                                                remote_discriminator, tx_interval_s,
-                                                detection_time_s, packets_sent, packets_received,
-                                                up_transitions, down_transitions)
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(FrrPeerStatus, address, state, remote_as,
-                                                prefixes_received, advertised, bfd)
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(AnnounceStatus, table, announced, held, error,
-                                                frr, frr_peers)
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(ListenerStatus, name, accepted, accept_errors,
-                                                refused, timed_out, open, watching,
-                                                max_connections)
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(EngineStatus, name, running, pid, starts,
-                                                start_failures, last_error, retry_in_s)
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(Status, version, pid, uptime_s, config_file,
-                                                reloads, reload_failures, last_reload_ok,
-                                                maintenance, events, lb_backend, lb_restorations,
-                                                conntrackd_commands, instances, virtual_servers,
-                                                bfd_sessions, announce, bfd_dropped, engines,
-                                                listeners)
-
 namespace {
 
 // keepalived's numbers for the VRRP states (vrrp.h).
@@ -97,39 +65,6 @@ std::string ToKeepalivedJson(const Status& status, int version) {
   }
   Ordered doc = version == 2 ? Ordered{{"vrrp", std::move(instances)}} : std::move(instances);
   return doc.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-}
-
-namespace {
-
-// True if every floating-point number in `doc` converts to any numeric field of a Status
-// without undefined behaviour (a double beyond an integer's range, or negative for an
-// unsigned one, is UB when converted). vigil writes floats only for durations in seconds.
-bool FloatsConvertible(const nlohmann::json& doc) {
-  std::vector<const nlohmann::json*> pending{&doc};  // no recursion: documents may nest deep
-  while (!pending.empty()) {
-    const nlohmann::json* j = pending.back();
-    pending.pop_back();
-    if (j->is_number_float()) {
-      const double v = j->get<double>();
-      if (!(v >= 0 && v < 2147483648.0)) return false;
-    } else if (j->is_structured()) {
-      for (const auto& e : *j) pending.push_back(&e);
-    }
-  }
-  return true;
-}
-
-}  // namespace
-
-bool FromJson(const std::string& text, Status& out) {
-  nlohmann::json j = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
-  if (j.is_discarded() || !j.is_object() || !FloatsConvertible(j)) return false;
-  try {
-    out = j.get<Status>();
-  } catch (const nlohmann::json::exception&) {
-    return false;
-  }
-  return true;
 }
 
 namespace {

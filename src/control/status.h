@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <map>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace vigil::control {
@@ -178,6 +179,9 @@ struct Status {
 // JSON round trip (the control protocol, the engines' reports to the supervisor, the
 // JSON dump file).
 std::string ToJson(const Status& status, int indent = -1);
+// The lists alone, as ToJson writes them in a Status (vigilctl instances, servers).
+std::string ToJson(const std::vector<InstanceStatus>& instances);
+std::string ToJson(const std::vector<VirtualServerStatus>& virtual_servers);
 
 // Returns the VRRP instances of `status` in the layout of keepalived's JSON dump
 // (vrrp_json.c): per instance an object {"data": {...}, "stats": {...}} with keepalived's
@@ -185,9 +189,11 @@ std::string ToJson(const Status& status, int indent = -1);
 // vigil keeps (the reject reasons summed into keepalived's error counters); `version` 1
 // (json_version) is the array of them, 2 the array as "vrrp" of an object.
 std::string ToKeepalivedJson(const Status& status, int version);
-// Returns false (leaving `out` unspecified) when `text` is not a valid status document,
-// which includes one with a floating-point number that is negative or not below 2^31.
-bool FromJson(const std::string& text, Status& out);
+// Reads a status document as ToJson writes it (status_read.cc). Returns false, leaving `out`
+// unspecified and saying why in `error` (with the byte offset) if given, when `text` is not
+// one: not JSON, a value of another type than its field's, an integer beyond its field's
+// range or a fraction for an integer field, a number no double holds.
+bool FromJson(std::string_view text, Status& out, std::string* error = nullptr);
 
 // Renders the Prometheus text exposition format (version 0.0.4).
 std::string RenderPrometheus(const Status& status);

@@ -86,7 +86,9 @@ struct Child {
   const control::Status& Last() {
     if (!unread.empty()) {
       control::Status s;
-      if (control::FromJson(unread, s)) last = std::move(s);
+      std::string error;
+      if (control::FromJson(unread, s, &error)) last = std::move(s);
+      else log::Warning("engine " + name + " sent an unreadable status report: " + error);
       unread.clear();
     }
     return last;

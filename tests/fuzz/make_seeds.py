@@ -187,6 +187,26 @@ def frames_seeds():
     write("engine_frames", "sequence", b"\x01" + frame(b"Q", b"") + frame(b"H", b"") +
           frame(b"L", b"1reloaded: 1 instance changed") + frame(b"S", b'{"instances": []}'))
     write("engine_frames", "bad_type", b"\x00" + frame(b"L", b"0error") + frame(b"X", b"junk"))
+    status_seeds(status)
+
+
+def status_seeds(status):
+    """Reports as the checker and VRRP engines write them (compact, keys sorted) and the
+    spellings only other writers use (space, escapes, unknown members, nesting)."""
+    write("status_report", "engine", json.dumps(status, sort_keys=True, separators=(",", ":")).encode())
+    full = dict(status, maintenance=True, events=18446744073709551615, lb_restorations={"audit": 1},
+                conntrackd_commands={"commit": {"success": 1}}, bfd_dropped={"bad_version": 9},
+                bfd_sessions=[{"name": "b1", "neighbor": "192.0.2.1", "multihop": True, "state": "Up",
+                               "local_discriminator": 4294967295, "tx_interval_s": 0.3}],
+                announce={"table": 200, "announced": ["10.0.0.10"], "held": {"10.0.0.11": "maintenance"},
+                          "frr": True, "frr_peers": [{"address": "192.0.2.9", "remote_as": 65001,
+                                                      "advertised": ["10.0.0.10/32"], "bfd": "up"}]},
+                engines=[{"name": "check", "running": True, "pid": 1234, "retry_in_s": -1.0}],
+                listeners=[{"name": "control", "accepted": 1, "max_connections": 64}])
+    write("status_report", "full", json.dumps(full, sort_keys=True, separators=(",", ":")).encode())
+    write("status_report", "spellings",
+          b' {"version": "a\\u00e9\\ud83d\\ude00\\/", "x": [{"y": [null, true, -1.5e3]}, {}],'
+          b' "pid": 1, "pid": 2, "instances": [{"vrid": 5, "vips": ["b"], "rejected": {"a\\"b": 1}}]} ')
 
 
 def bfd_header(state, flags, mult, mine, yours, tx, rx, echo=0, diag=0, length=24) -> bytes:

@@ -93,6 +93,51 @@ TEST(ProtocolTest, AnswersEachCommand) {
   EXPECT_EQ(nlohmann::json::parse(reply)["status"]["pid"], 9);
 }
 
+// The status replies are written without parsing the status's text (8 MB at 37,000 real
+// servers): each is the text the tree {"ok": true, KEY: <the status's text parsed>} dumps.
+TEST(ProtocolTest, EachStatusReplyIsItsTreesText) {
+  struct Target : FakeTarget {
+    Status CurrentStatus() override {
+      Status s = FakeTarget::CurrentStatus();
+      s.reloads = 4;
+      s.reload_failures = 1;
+      s.uptime_s = 0.1 + 0.2;
+      s.instances[0].name = "VI_\xff\"\x01";
+      s.instances[0].rejected = {{"bad_ttl", 2}};
+      s.instances.push_back(s.instances[0]);
+      s.instances[1].name = "VI_2";
+      s.virtual_servers.push_back({"10.0.0.1:80/tcp", "rr", true, false, 3, {}});
+      s.virtual_servers[0].real_servers.push_back({"10.0.1.1:80", true, 3, 3, 7, 0, 1e-5});
+      s.virtual_servers.push_back({"fwmark 1", "wlc", false, true, 0, {}});
+      return s;
+    }
+  } target;
+  const nlohmann::json status = nlohmann::json::parse(ToJson(target.CurrentStatus()));
+  const auto dump = [](const nlohmann::json& j) {
+    return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  };
+  const std::pair<std::string, nlohmann::json> cases[] = {
+      {"status", {{"ok", true}, {"status", status}}},
+      {"instances", {{"ok", true}, {"instances", status["instances"]}}},
+      {"servers", {{"ok", true}, {"virtual_servers", status["virtual_servers"]}}},
+  };
+  for (const auto& [command, tree] : cases) {
+    std::string reply;
+    HandleRequest(R"({"command":")" + command + "\"}", target, [&](std::string r) { reply = r; });
+    EXPECT_EQ(reply, dump(tree)) << command;
+  }
+  std::string reply;
+  HandleRequest(R"({"command":"stats"})", target, [&](std::string r) { reply = r; });
+  EXPECT_EQ(reply, R"({"ok":true,"stats":{"instances":[{"adverts_received":3,"adverts_sent":0,)"
+                   R"("became_master":0,"instance":"VI_)"
+                   "\xef\xbf\xbd"
+                   R"(\"\u0001","priority_zero_received":0,)"
+                   R"("priority_zero_sent":0,"rejected":{"bad_ttl":2},"transitions":0},)"
+                   R"({"adverts_received":3,"adverts_sent":0,"became_master":0,"instance":"VI_2",)"
+                   R"("priority_zero_received":0,"priority_zero_sent":0,"rejected":{"bad_ttl":2},)"
+                   R"("transitions":0}],"reload_failures":1,"reloads":4}})");
+}
+
 TEST(ProtocolTest, RejectsBadRequestsWithClearErrors) {
   FakeTarget target;
   std::string reply;

@@ -1,6 +1,11 @@
 #include "control/status.h"
 
+#include <string>
+#include <string_view>
+#include <utility>
+
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 namespace vigil::control {
 namespace {
@@ -120,6 +125,12 @@ TEST(StatusTest, JsonTextIsNlohmannsDump) {
       "\"up\":true,\"weight\":1}],\"scheduler\":\"rr\",\"sorry_server_active\":false},"
       "{\"live_weight\":0,\"name\":\"fwmark 1\",\"quorum_up\":false,\"real_servers\":[],"
       "\"scheduler\":\"wlc\",\"sorry_server_active\":true}]}");
+  // nlohmann's tree of that text dumps it unchanged: the fields sorted as its std::map
+  // sorts them, numbers and strings as it writes them.
+  const std::string text = ToJson(Full());
+  EXPECT_EQ(nlohmann::json::parse(text).dump(-1, ' ', false,
+                                             nlohmann::json::error_handler_t::replace),
+            text);
 }
 
 TEST(StatusTest, InvalidUtf8InANameIsReplacedNotThrown) {
@@ -176,18 +187,117 @@ TEST(StatusTest, FromJsonRejectsGarbage) {
   EXPECT_FALSE(FromJson(R"({"pid":"x"})", out));
 }
 
-// Seen while writing fuzz_engine_frames and confirmed by it under UBSan on a crafted input:
-// a float beyond an integer field's range was converted with undefined behaviour. Such
-// documents are refused; in-range floats still convert.
-TEST(StatusTest, FromJsonRefusesFloatsNoFieldCanHold) {
+// Integer fields take integers within their type's range, as nlohmann's tree would have
+// converted them with undefined behaviour (seen by fuzz_engine_frames under UBSan) or
+// silently truncated; floating-point fields any finite number, negative ones too (an
+// engine's retry_in_s is -1).
+TEST(StatusTest, FromJsonTakesIntegersInRangeForIntegerFields) {
   Status out;
-  EXPECT_FALSE(FromJson(R"({"pid":1e300})", out));
-  EXPECT_FALSE(FromJson(R"({"instances":[{"adverts_sent":-1.5}]})", out));
+  std::string error;
+  EXPECT_FALSE(FromJson(R"({"pid":1e300})", out, &error));
+  EXPECT_EQ(error, "expected an integer at byte 8");
+  EXPECT_FALSE(FromJson(R"({"pid":7.9})", out));
+  EXPECT_FALSE(FromJson(R"({"instances":[{"adverts_sent":-1}]})", out, &error));
+  EXPECT_EQ(error, "an integer out of its field's range at byte 32");
   EXPECT_FALSE(FromJson(R"({"instances":[{"rejected":{"bad_ttl":1e20}}]})", out));
-  EXPECT_FALSE(FromJson(R"({"uptime_s":-0.5})", out));
-  ASSERT_TRUE(FromJson(R"({"pid":7.9,"uptime_s":12.5})", out));
-  EXPECT_EQ(out.pid, 7);
-  EXPECT_EQ(out.uptime_s, 12.5);
+  EXPECT_FALSE(FromJson(R"({"instances":[{"vrid":2147483648}]})", out));
+  EXPECT_FALSE(FromJson(R"({"events":18446744073709551616})", out));
+  EXPECT_FALSE(FromJson(R"({"announce":{"table":4294967296}})", out));
+  EXPECT_FALSE(FromJson(R"({"pid":true})", out));
+  EXPECT_FALSE(FromJson(R"({"pid":null})", out));
+  EXPECT_FALSE(FromJson(R"({"pid":01})", out));
+  EXPECT_FALSE(FromJson(R"({"uptime_s":1e999})", out, &error));
+  EXPECT_EQ(error, "a number no double holds at byte 17");
+  ASSERT_TRUE(FromJson(R"({"events":18446744073709551615,"pid":-9223372036854775808,)"
+                       R"("uptime_s":-0.5,"instances":[{"vrid":-2147483648,"debug":-0}],)"
+                       R"("announce":{"table":4294967295},"reloads":0})",
+                       out, &error))
+      << error;
+  EXPECT_EQ(out.events, UINT64_MAX);
+  EXPECT_EQ(out.pid, INT64_MIN);
+  EXPECT_EQ(out.uptime_s, -0.5);
+  EXPECT_EQ(out.instances.at(0).vrid, INT32_MIN);
+  EXPECT_EQ(out.announce.table, UINT32_MAX);
+  ASSERT_TRUE(FromJson(R"({"uptime_s":12,"engines":[{"retry_in_s":-1.0}]})", out));
+  EXPECT_EQ(out.uptime_s, 12.0);
+  EXPECT_EQ(out.engines.at(0).retry_in_s, -1.0);
+}
+
+// A status with every field set reads back equal, and so does each of its fields' JSON
+// spellings that ToJson does not write (escapes, space, unknown members, members out of
+// order, repeated members: the last one wins, defaults for the rest).
+TEST(StatusTest, FromJsonReadsEveryFieldBack) {
+  Status full = Full();
+  Status back;
+  std::string error;
+  ASSERT_TRUE(FromJson(ToJson(full), back, &error)) << error;
+  // Each byte of the name that is not UTF-8 was written as U+FFFD.
+  full.instances[0].name = "VI_\x01\t\n\r\b\f\x1f\x7f/\xc3\xa9\xef\xbf\xbd\xef\xbf\xbd";
+  EXPECT_EQ(back, full);
+  ASSERT_TRUE(FromJson(ToJson(full, 2), back, &error)) << error;
+  EXPECT_EQ(back, full);
+  ASSERT_TRUE(FromJson(" \t\r\n{ \"version\" : \"a\\u00e9\\ud83d\\ude00\\/\\\"\" , \"x\":"
+                       "[{\"y\":[null,true,false,-1.5e3,\"\\n\"]},{}], \"pid\":1,\"pid\":2,"
+                       "\"announce\":{\"table\":3},\"announce\":{\"frr\":true},"
+                       "\"instances\":[{\"vrid\":5,\"name\":\"a\",\"vips\":[\"b\"],"
+                       "\"vips\":[]}] } \n",
+                       back, &error))
+      << error;
+  Status expected;
+  expected.version = "a\xc3\xa9\xf0\x9f\x98\x80/\"";
+  expected.pid = 2;
+  expected.announce.frr = true;
+  expected.instances.emplace_back();
+  expected.instances[0].vrid = 5;
+  expected.instances[0].name = "a";
+  EXPECT_EQ(back, expected);
+}
+
+// Truncated, malformed and hostile reports are refused with the reason and where, and
+// leave no crash: every prefix of a full report, broken strings and escapes, invalid UTF-8,
+// nesting deeper than the reader follows.
+TEST(StatusTest, FromJsonRefusesMalformedReports) {
+  const std::string text = ToJson(Full());
+  Status out;
+  for (size_t n = 0; n < text.size(); ++n)
+    EXPECT_FALSE(FromJson(std::string_view(text).substr(0, n), out)) << n;
+  std::string error;
+  const std::pair<std::string, std::string> cases[] = {
+      {"", "expected an object at byte 0"},
+      {"not json", "expected an object at byte 0"},
+      {"[1,2]", "expected an object at byte 0"},
+      {R"({"pid":"x"})", "expected a number at byte 7"},
+      {R"({"pid":1}x)", "text after the document at byte 9"},
+      {R"({"pid":1,})", "expected a member's name at byte 9"},
+      {R"({"pid" 1})", "expected ':' at byte 7"},
+      {R"({"version":"a)", "an unterminated string at byte 13"},
+      {"{\"version\":\"a\nb\"}", "a control character in a string at byte 13"},
+      {R"({"version":"\x"})", "an invalid escape at byte 14"},
+      {R"({"version":"\u12"})", "a short \\u escape at byte 14"},
+      {R"({"version":"\udc00"})", "a lone low surrogate at byte 18"},
+      {R"({"version":"\ud800x"})", "a high surrogate without its low one at byte 18"},
+      {"{\"version\":\"\xff\"}", "invalid UTF-8 at byte 12"},
+      {"{\"version\":\"\xc0\xaf\"}", "invalid UTF-8 at byte 12"},
+      {"{\"version\":\"\xed\xa0\x80\"}", "invalid UTF-8 at byte 12"},
+      {"{\"version\":\"\xf4\x90\x80\x80\"}", "invalid UTF-8 at byte 12"},
+      {"{\"version\":\"\xe2\x82\"}", "invalid UTF-8 at byte 12"},
+      {R"({"x":tru})", "expected a value at byte 5"},
+      {R"({"x":-})", "expected a number at byte 6"},
+      {R"({"x":1.})", "a fraction without digits at byte 7"},
+      {R"({"x":1e+})", "an exponent without digits at byte 8"},
+      {R"({"instances":{}})", "expected an array at byte 13"},
+      {R"({"instances":[1]})", "expected an object at byte 14"},
+      {R"({"instances":[{"vips":[1]}]})", "expected a string at byte 23"},
+      {R"({"lb_restorations":{"a":"b"}})", "expected a number at byte 24"},
+      {R"({"last_reload_ok":1})", "expected true or false at byte 18"},
+      {"{\"x\":" + std::string(100000, '['), "values nested too deep at byte 69"},
+  };
+  for (const auto& [bad, why] : cases) {
+    error.clear();
+    EXPECT_FALSE(FromJson(bad, out, &error)) << bad;
+    EXPECT_EQ(error, why) << bad;
+  }
+  EXPECT_TRUE(FromJson("{\"x\":" + std::string(60, '[') + std::string(60, ']') + "}", out));
 }
 
 TEST(StatusTest, FromJsonFillsDefaultsForMissingFields) {
