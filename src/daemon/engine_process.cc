@@ -7,23 +7,23 @@
 #include <cerrno>
 #include <chrono>
 #include <cstdint>
-#include <optional>
 #include <cstring>
 #include <ctime>
-#include <string>
 #include <memory>
+#include <optional>
+#include <string>
 #include <utility>
 
 #include <asio.hpp>
 
 #include "base/log.h"
 #include "daemon/channel.h"
-#include "daemon/config_commands.h"
-#include "daemon/process_identity.h"
 #include "daemon/file_limit.h"
 #include "daemon/pid_file.h"
+#include "daemon/process_identity.h"
 #include "daemon/process_tuning.h"
 #include "daemon/signal_watcher.h"
+#include "model/codec.h"
 
 namespace vigil::daemon {
 namespace {
@@ -45,15 +45,6 @@ constexpr auto kLatenessProbe = std::chrono::milliseconds(100);
 std::array<int, 9> EngineSignals() {
   return {SIGTERM, SIGINT, SIGHUP,       SIGUSR1, SIGUSR2,
           SIGXCPU, SIGRTMIN + 2, SIGRTMAX - 1, SIGRTMAX};
-}
-
-void LogDiagnostics(const std::string& who, const config::Loaded& loaded) {
-  for (const auto& d : loaded.diags.all()) {
-    std::string text = config::Diagnostics::Format(d, loaded.files);
-    text = text.substr(0, text.find('\n'));
-    if (d.severity == config::Severity::kWarning) log::Warning(who + ": " + text);
-    else log::Error(who + ": " + text);
-  }
 }
 
 // Wall-clock and CPU time of this process, to say what a reload cost.
@@ -87,17 +78,12 @@ class EngineProcess {
         late_timer_(io_),
         supervisor_pid_(getppid()) {}
 
-  int Run(int supervisor_fd, const std::vector<control::Operation>& restore) {
-    config::Loaded loaded = LoadFromOptions(options_, config::SystemPass::kResolve);
-    if (loaded.diags.HasFatal()) {
-      LogDiagnostics(name_, loaded);
-      log::Error(name_ + ": the configuration cannot be used; stopping");
-      return kEngineExitPermanent;
-    }
-    ApplyFileLimit(loaded.config, name_);
-    UpdateTuning(loaded.config, name_, tuning_);
-    WatchLateness(AutoPriorityOf(loaded.config, name_));
-    ApplyProcessIdentity(options_, loaded.config, name_);
+  int Run(int supervisor_fd, const model::Config& config,
+          const std::vector<control::Operation>& restore) {
+    ApplyFileLimit(config, name_);
+    UpdateTuning(config, name_, tuning_);
+    WatchLateness(AutoPriorityOf(config, name_));
+    ApplyProcessIdentity(options_, config, name_);
     channel_ = Channel::Open(
         io_, supervisor_fd, [this](Frame f) { OnFrame(std::move(f)); },
         [this] {
@@ -126,7 +112,7 @@ class EngineProcess {
     }
     signals_ = std::move(*signals);
     engine_->Restore(restore);
-    if (auto r = engine_->Start(loaded.config); !r) {
+    if (auto r = engine_->Start(config); !r) {
       log::Error(name_ + ": cannot start: " + r.error().ToString());
       return kEngineExitPermanent;
     }
@@ -169,21 +155,11 @@ class EngineProcess {
       case FrameType::kReportRequest:
         SendReport();
         break;
-      case FrameType::kReloadPrepare:
-        // Read while the supervisor checks the same files; kept until its kReload (or
-        // replaced by the next prepare, when vigild refuses this configuration).
-        {
-          const Clocks start = Clocks::Now();
-          prepared_ = LoadFromOptions(options_, config::SystemPass::kResolve);
-          prepare_cost_ = Clocks::Now() - start;
-        }
-        log::Debug(name_ + ": configuration read for the reload vigild is checking");
-        break;
       case FrameType::kReload: {
         // The result first: at 37,000 real servers the report takes the engine and the
         // supervisor a third of a second, which the reload's answer need not wait for (a
         // status request asks every engine for a fresh report, which comes after this one).
-        std::string result = Reload();
+        std::string result = Reload(f.payload);
         channel_->Send(FrameType::kReloadResult, result);
         SendReport();
         break;
@@ -220,33 +196,32 @@ class EngineProcess {
     }
   }
 
-  // Reloads and returns "1" + summary or "0" + errors.
-  std::string Reload() {
+  // Applies the configuration vigild read and checked (`encoded`: model::EncodeConfig's
+  // bytes; the engine reads no file) and returns "1" + summary or "0" + errors.
+  std::string Reload(std::string_view encoded) {
     const Clocks start = Clocks::Now();
-    const bool prepared = prepared_.has_value();
-    config::Loaded loaded = prepared_ ? std::move(*prepared_)
-                                      : LoadFromOptions(options_, config::SystemPass::kResolve);
-    prepared_.reset();
-    if (loaded.diags.HasErrors()) {
-      LogDiagnostics(name_, loaded);
-      log::Error(name_ + ": reload refused: the configuration has errors; nothing changed");
-      return "0" + loaded.diags.FormatAll(loaded.files);
+    auto config = model::DecodeConfig(encoded);
+    const Clocks decoded = Clocks::Now();
+    if (!config) {
+      log::Error(name_ + ": reload refused: the configuration vigild sent cannot be read (" +
+                 config.error().ToString() + "); nothing changed");
+      return "0" + config.error().ToString();
     }
-    ApplyFileLimit(loaded.config, name_);
-    UpdateTuning(loaded.config, name_, tuning_);
-    WatchLateness(AutoPriorityOf(loaded.config, name_));
-    ApplyProcessIdentity(options_, loaded.config, name_);
-    auto r = engine_->Reload(loaded.config);
+    ApplyFileLimit(*config, name_);
+    UpdateTuning(*config, name_, tuning_);
+    WatchLateness(AutoPriorityOf(*config, name_));
+    ApplyProcessIdentity(options_, *config, name_);
+    auto r = engine_->Reload(*config);
     if (!r) {
       log::Error(name_ + ": reload failed: " + r.error().ToString());
       return "0" + r.error().ToString();
     }
     // What the reload cost this engine, for bench/reload_scale.py (the reply leaves it out).
-    const Clocks took = Clocks::Now() - start;
-    log::Info(name_ + ": reloaded: " + *r + " (applied in " + took.Text() +
-              (prepared ? "; read beforehand in " + prepare_cost_.Text() : "") + ")");
-    // What was read goes after the result has been sent.
-    asio::post(io_, [retired = std::make_shared<config::Loaded>(std::move(loaded))] {});
+    log::Info(name_ + ": reloaded: " + *r + " (applied in " + (Clocks::Now() - decoded).Text() +
+              "; the model vigild checked, " + std::to_string(encoded.size()) +
+              " bytes, decoded in " + (decoded - start).Text() + ")");
+    // The model goes after the result has been sent.
+    asio::post(io_, [retired = std::make_shared<model::Config>(std::move(*config))] {});
     ReportSoon();
     return "1" + *r;
   }
@@ -349,8 +324,6 @@ class EngineProcess {
   bool stopping_ = false;
   bool report_pending_ = false;
   uint64_t reports_sent_ = 0;
-  std::optional<config::Loaded> prepared_;  // read at kReloadPrepare, for the next kReload
-  Clocks prepare_cost_;                     // what reading prepared_ took
   int exit_code_ = kEngineExitOk;
 };
 
@@ -363,8 +336,8 @@ void BlockEngineSignals() {
   sigprocmask(SIG_SETMASK, &set, nullptr);
 }
 
-int RunEngineProcess(const std::string& name, const EngineFactory& factory,
-                     const Options& options, int supervisor_fd, const std::string& pid_file,
+int RunEngineProcess(const std::string& name, const EngineFactory& factory, const Options& options,
+                     const model::Config& config, int supervisor_fd, const std::string& pid_file,
                      const std::vector<control::Operation>& restore) {
   std::optional<PidFile> pid;
   if (!pid_file.empty()) {
@@ -376,7 +349,7 @@ int RunEngineProcess(const std::string& name, const EngineFactory& factory,
     pid.emplace(std::move(*p));
   }
   EngineProcess process(name, factory, options);
-  return process.Run(supervisor_fd, restore);
+  return process.Run(supervisor_fd, config, restore);
 }
 
 }  // namespace vigil::daemon

@@ -1,6 +1,7 @@
-// The main function of an engine process (forked by the supervisor): loads the
-// configuration, starts the engine on its own event loop, reports status to the
-// supervisor, reloads on request (or SIGHUP) and stops gracefully on SIGTERM.
+// The main function of an engine process (forked by the supervisor): starts the engine on
+// its own event loop with the configuration the supervisor checked, reports status to the
+// supervisor, applies the configuration each kReload carries and stops gracefully on
+// SIGTERM. An engine never reads the configuration files itself.
 #ifndef VIGIL_DAEMON_ENGINE_PROCESS_H_
 #define VIGIL_DAEMON_ENGINE_PROCESS_H_
 
@@ -11,6 +12,7 @@
 #include "control/protocol.h"
 #include "daemon/engine.h"
 #include "daemon/options.h"
+#include "model/config.h"
 
 namespace vigil::daemon {
 
@@ -24,12 +26,14 @@ inline constexpr int kEngineExitFailed = 1;     // failed: respawn (unless -R)
 // instead of taking the default action (termination, for SIGUSR1 and the real-time ones).
 void BlockEngineSignals();
 
-// Runs engine `name` until it is stopped; returns the process exit code. `supervisor_fd`
+// Runs engine `name` until it is stopped; returns the process exit code. `config` is the
+// supervisor's model as it was at the fork (read, checked and resolved there: script
+// programs, hmac key files); `supervisor_fd`
 // is the engine's end of the status channel (owned from here on); `pid_file` is the
 // engine's own locked pid file (empty: none); `restore` the runtime operations in force
 // (Engine::Restore).
-int RunEngineProcess(const std::string& name, const EngineFactory& factory,
-                     const Options& options, int supervisor_fd, const std::string& pid_file,
+int RunEngineProcess(const std::string& name, const EngineFactory& factory, const Options& options,
+                     const model::Config& config, int supervisor_fd, const std::string& pid_file,
                      const std::vector<control::Operation>& restore = {});
 
 }  // namespace vigil::daemon

@@ -20,7 +20,7 @@ std::optional<Frame> FrameReader::Next() {
   auto byte = [this](size_t i) { return static_cast<uint32_t>(static_cast<uint8_t>(buffer_[i])); };
   uint32_t n = (byte(0) << 24) | (byte(1) << 16) | (byte(2) << 8) | byte(3);
   char t = buffer_[4];
-  static constexpr std::string_view kTypes = "SQPHLORE" "BVMA";  // FrameType's letters
+  static constexpr std::string_view kTypes = "SQHLORE" "BVMA";  // FrameType's letters
   if (n > kMaxFramePayload || kTypes.find(t) == std::string_view::npos) {
     bad_ = true;
     return std::nullopt;

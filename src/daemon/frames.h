@@ -13,9 +13,8 @@ namespace vigil::daemon {
 enum class FrameType : char {
   kStatus = 'S',        // engine -> supervisor: control::Status JSON (the engine's part)
   kReportRequest = 'Q', // supervisor -> engine: send a status frame now
-  kReloadPrepare = 'P', // supervisor -> engine: read the configuration now (while vigild
-                        // checks it); a kReload follows only if vigild accepts it
-  kReload = 'H',        // supervisor -> engine: reload the configuration
+  kReload = 'H',        // supervisor -> engine: apply the configuration vigild read and
+                        // checked, its model as model::EncodeConfig writes it
   kReloadResult = 'L',  // engine -> supervisor: "1" + summary, or "0" + errors
   kOperation = 'O',     // supervisor -> engine: a control::Operation as JSON
   kOperationResult = 'R',  // engine -> supervisor: "1" + what it did, or "0" + why not
@@ -31,6 +30,7 @@ enum class FrameType : char {
                         // a checker engine starts and has not applied it yet
 };
 
+// A frame's payload is at most this long (a reload's model at 37,205 real servers: 2.6 MB).
 inline constexpr uint32_t kMaxFramePayload = 64 << 20;
 
 struct Frame {

@@ -250,9 +250,10 @@ def test_status_right_after_a_reload_shows_the_new_configuration(one):
     assert answers[1]["instances"][0]["base_priority"] == 150
 
 
-def test_engines_read_a_reload_while_vigild_checks_it_and_report_once(one):
-    """Each engine reads the configuration when the reload starts (not once vigild has
-    checked it) and applies it only after; the checker sends one report per reload."""
+def test_engines_apply_the_model_vigild_checked_and_report_once(one):
+    """vigild reads and checks a reload, then hands each engine the model it checked (the
+    same number of bytes in each engine's "reloaded" line, decoded there); the checker sends
+    one report per reload."""
     d = one.daemons[0]
     start = len(d.log())
     count = d.status()["reloads"]
@@ -263,14 +264,51 @@ def test_engines_read_a_reload_while_vigild_checks_it_and_report_once(one):
     lines = [re.sub(r"^\S+ \S+ \S+: ", "", line) for line in d.log()[start:].splitlines()]
     lines = lines[next(i for i, line in enumerate(lines) if line.startswith("SIGHUP: ")):]
     assert d.status()["reloads"] == count + 1  # (asks for reports: after `lines`)
+    checked = next(i for i, line in enumerate(lines)
+                   if line.startswith("reload: the configuration is checked"))
+    size = re.search(r"its model \((\d+) bytes, encoded in \d+ ms CPU\) goes to the engines$",
+                     lines[checked]).group(1)
+    assert int(size) > 100, lines[checked]
     for engine in ("vrrp", "check"):
-        read = lines.index(f"{engine}: configuration read for the reload vigild is checking")
         reloaded = next(i for i, line in enumerate(lines)
                         if line.startswith(f"{engine}: reloaded: "))
-        assert read < reloaded < lines.index("reload complete"), lines
-    # (The vrrp engine may report a change its reload causes a moment later.)
+        assert re.search(rf"; the model vigild checked, {size} bytes, decoded in \d+ ms, "
+                         r"\d+ ms CPU\)$", lines[reloaded]), lines[reloaded]
+        assert checked < reloaded < lines.index("reload complete"), lines
     reports = [line for line in lines if line.startswith("check: status report ")]
     assert len(reports) == 1, "\n".join(lines)
+
+
+def test_engines_apply_what_vigild_checked_not_the_file_as_it_is_later(one):
+    """The file is read once, by vigild: replaced by another valid configuration after
+    vigild checked the reload (the VRRP engine held still meanwhile), it is not what the
+    engine applies — the engine applies the configuration vigild checked and reported."""
+    d = one.daemons[0]
+    good = open(d.conf).read()
+    assert "priority 150" in good
+    vrrp = d.engine_pid("vrrp")
+    start = len(d.log())
+    try:
+        with open(d.conf, "w") as f:
+            f.write(good.replace("priority 150", "priority 140"))
+        os.kill(vrrp, signal.SIGSTOP)
+        try:
+            d.signal(signal.SIGHUP)
+            lablib.wait_until(lambda: "goes to the engines" in d.log()[start:], timeout=10,
+                              message="vigild to check the reload")
+            with open(d.conf, "w") as f:
+                f.write(good.replace("priority 150", "priority 130"))
+        finally:
+            os.kill(vrrp, signal.SIGCONT)
+        lablib.wait_until(lambda: "reload complete" in d.log()[start:], timeout=10,
+                          message="the SIGHUP reload to complete")
+        assert d.status()["last_reload_ok"] is True
+        assert d.instances()["VI_1"]["base_priority"] == 140
+    finally:
+        with open(d.conf, "w") as f:
+            f.write(good)
+    assert d.reload()["ok"] is True
+    assert d.instances()["VI_1"]["base_priority"] == 150
 
 
 def test_concurrent_reloads_all_succeed_promptly(one):
