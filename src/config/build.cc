@@ -62,7 +62,7 @@ void BuildRootSingleton(const Node& n, model::Config& cfg, Diagnostics& diags) {
 }
 
 // Builds one top-level block other than global_defs.
-void BuildRoot(const Node& n, model::Config& cfg, Diagnostics& diags) {
+void BuildRoot(const Node& n, model::Config& cfg, ServiceIndex& services, Diagnostics& diags) {
   const std::string& kw = n.name();
   if (kw == "vrrp_script") bi::BuildVrrpScript(n, cfg, diags);
   else if (kw == "track_file" || kw == "vrrp_track_file") bi::BuildTrackFile(n, cfg, diags);
@@ -79,7 +79,7 @@ void BuildRoot(const Node& n, model::Config& cfg, Diagnostics& diags) {
     for (const Node& c : n.children) cfg.linkbeat_interfaces.push_back(c.name());
   } else if (kw == "SSL") bi::BuildSsl(n, cfg, diags);
   else if (kw == "virtual_server_group") bi::BuildVirtualServerGroup(n, cfg, diags);
-  else if (kw == "virtual_server") bi::BuildVirtualServer(n, cfg, diags);
+  else if (kw == "virtual_server") bi::BuildVirtualServer(n, cfg, services, diags);
   else BuildRootSingleton(n, cfg, diags);
 }
 
@@ -97,9 +97,10 @@ model::Config BuildRoots(Roots& roots, Diagnostics& diags) {
   }
   cfg.vrrp_instances.reserve(instances);
   cfg.virtual_servers.reserve(virtual_servers);
+  ServiceIndex services;
   for (auto& n : roots) {
     if (n.name() == "global_defs") continue;
-    BuildRoot(n, cfg, diags);
+    BuildRoot(n, cfg, services, diags);
     if constexpr (!std::is_const_v<Roots>) n = Node();
   }
 

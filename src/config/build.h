@@ -13,6 +13,7 @@
 #include <optional>
 
 #include "config/diagnostics.h"
+#include "config/service_index.h"
 #include "config/tree.h"
 #include "model/config.h"
 
@@ -68,7 +69,9 @@ void FinishVrrp(model::Config& cfg, Diagnostics& diags);
 // SSL, virtual_server_group, virtual_server (with real servers and checkers).
 void BuildSsl(const Node& n, model::Config& cfg, Diagnostics& diags);
 void BuildVirtualServerGroup(const Node& n, model::Config& cfg, Diagnostics& diags);
-void BuildVirtualServer(const Node& n, model::Config& cfg, Diagnostics& diags);
+// `services` indexes cfg.virtual_servers (a repeated service joins the first one).
+void BuildVirtualServer(const Node& n, model::Config& cfg, ServiceIndex& services,
+                        Diagnostics& diags);
 // Checks references between checker items (virtual server groups) once all are built.
 void FinishCheck(model::Config& cfg, Diagnostics& diags);
 

@@ -605,19 +605,6 @@ void BuildVirtualServerGroup(const Node& n, model::Config& cfg, Diagnostics& dia
 
 namespace {
 
-// Returns the virtual server of `cfg` that is the same kernel service as `vs` (address,
-// port and protocol; fwmark and family; or the same virtual_server_group), or nullptr.
-model::VirtualServer* SameService(model::Config& cfg, const model::VirtualServer& vs) {
-  for (model::VirtualServer& o : cfg.virtual_servers) {
-    if (vs.address && o.address && *o.address == *vs.address && o.port == vs.port &&
-        o.protocol == vs.protocol)
-      return &o;
-    if (vs.fwmark && o.fwmark && *o.fwmark == *vs.fwmark && o.family == vs.family) return &o;
-    if (vs.group && o.group && *o.group == *vs.group) return &o;
-  }
-  return nullptr;
-}
-
 // keepalived 2.2.7 runs two blocks of one service: the kernel keeps the service the first
 // made (the second's add fails with EEXIST, ignored), the second's real servers are added
 // to it with their own settings, and one already there stays as the first block made it
@@ -653,7 +640,8 @@ void MergeRepeatedService(model::VirtualServer& first, model::VirtualServer repe
 
 }  // namespace
 
-void BuildVirtualServer(const Node& n, model::Config& cfg, Diagnostics& diags) {
+void BuildVirtualServer(const Node& n, model::Config& cfg, ServiceIndex& services,
+                        Diagnostics& diags) {
   model::VirtualServer vs;
   vs.loc = RefOf(n);
   const Token* a0 = RequireArg(n, 0, diags);
@@ -1002,10 +990,11 @@ void BuildVirtualServer(const Node& n, model::Config& cfg, Diagnostics& diags) {
                         std::to_string(vs.quorum) + "; using " + std::to_string(h));
     vs.hysteresis = h;
   }
-  if (model::VirtualServer* first = SameService(cfg, vs)) {
-    MergeRepeatedService(*first, std::move(vs), who, diags);
+  if (std::optional<size_t> first = services.Find(vs)) {
+    MergeRepeatedService(cfg.virtual_servers[*first], std::move(vs), who, diags);
     return;
   }
+  services.Add(vs, cfg.virtual_servers.size());
   cfg.virtual_servers.push_back(std::move(vs));
 }
 
