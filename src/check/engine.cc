@@ -228,7 +228,7 @@ struct Vs {
 bool Reusable(const model::VirtualServer& running, const model::VirtualServer& next) {
   for (const model::RealServer& rs : next.real_servers)
     for (const model::CheckSpec& c : rs.checks)
-      if (std::holds_alternative<model::MiscCheck>(c.detail)) return false;
+      if (c.detail.holds<model::MiscCheck>()) return false;
   return running == next;
 }
 

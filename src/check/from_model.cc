@@ -196,7 +196,7 @@ Result<CheckParams> ToParams(const model::CheckDetail& detail, const model::Conf
       return BfdCheck{b.name};
     }
   };
-  return std::visit(Visitor{config, resolve}, detail);
+  return detail.visit(Visitor{config, resolve});
 }
 
 }  // namespace

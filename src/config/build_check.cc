@@ -284,13 +284,13 @@ std::optional<PendingCheck> ParseChecker(const Node& n, Diagnostics& diags) {
     s.detail = b;
   } else return std::nullopt;
 
-  auto* http = std::get_if<model::HttpCheck>(&s.detail);
-  auto* misc = std::get_if<model::MiscCheck>(&s.detail);
-  auto* smtp = std::get_if<model::SmtpCheck>(&s.detail);
-  auto* dns = std::get_if<model::DnsCheck>(&s.detail);
-  auto* udp = std::get_if<model::UdpCheck>(&s.detail);
-  auto* file = std::get_if<model::FileCheck>(&s.detail);
-  auto* bfd = std::get_if<model::BfdCheck>(&s.detail);
+  auto* http = s.detail.get_if<model::HttpCheck>();
+  auto* misc = s.detail.get_if<model::MiscCheck>();
+  auto* smtp = s.detail.get_if<model::SmtpCheck>();
+  auto* dns = s.detail.get_if<model::DnsCheck>();
+  auto* udp = s.detail.get_if<model::UdpCheck>();
+  auto* file = s.detail.get_if<model::FileCheck>();
+  auto* bfd = s.detail.get_if<model::BfdCheck>();
 
   for (const Node& c : n.children) {
     const std::string& kw = c.name();
@@ -467,15 +467,15 @@ std::optional<PendingRs> ParseRealServer(const Node& n, Diagnostics& diags) {
 }
 
 uint32_t DefaultRetry(const model::CheckDetail& d) {
-  if (std::holds_alternative<model::DnsCheck>(d)) return 3;
-  if (std::holds_alternative<model::MiscCheck>(d)) return 0;
+  if (d.holds<model::DnsCheck>()) return 3;
+  if (d.holds<model::MiscCheck>()) return 0;
   return 1;
 }
 
 // Returns the checker type's own delay_before_retry; nullopt means "= delay_loop".
 std::optional<Duration> DefaultDelayBeforeRetry(const model::CheckDetail& d) {
-  if (std::holds_alternative<model::HttpCheck>(d)) return seconds(3);
-  if (std::holds_alternative<model::DnsCheck>(d)) return std::nullopt;
+  if (d.holds<model::HttpCheck>()) return seconds(3);
+  if (d.holds<model::DnsCheck>()) return std::nullopt;
   return seconds(1);
 }
 
@@ -900,9 +900,9 @@ void BuildVirtualServer(const Node& n, model::Config& cfg, ServiceIndex& service
       model::CheckSpec& s = pc.spec;
       // Link-local targets need an interface.
       const model::IpAddress& target = s.connect_ip ? *s.connect_ip : rs.address;
-      bool has_conn = !std::holds_alternative<model::MiscCheck>(s.detail) &&
-                      !std::holds_alternative<model::FileCheck>(s.detail) &&
-                      !std::holds_alternative<model::BfdCheck>(s.detail);
+      bool has_conn = !s.detail.holds<model::MiscCheck>() &&
+                      !s.detail.holds<model::FileCheck>() &&
+                      !s.detail.holds<model::BfdCheck>();
       if (has_conn && target.is_v6() && target.IsLinkLocal() && !s.bind_if) {
         diags.Error(LocOf(s.loc), std::string(model::CheckKindName(s.detail)) + ": link-local address " +
                                       target.ToString() + " needs bind_if; checker ignored");
@@ -916,10 +916,10 @@ void BuildVirtualServer(const Node& n, model::Config& cfg, ServiceIndex& service
       s.delay_before_retry = pc.p.delay_before_retry.value_or(
           rs.delay_before_retry.value_or(DefaultDelayBeforeRetry(s.detail).value_or(s.delay_loop)));
       s.log_all_failures = pc.p.log_all_failures.value_or(g.checker_log_all_failures);
-      if (auto* http = std::get_if<model::HttpCheck>(&s.detail)) {
-        if (!http->virtualhost) http->virtualhost = rs.virtualhost;
+      if (auto* http = s.detail.get_if<model::HttpCheck>()) {
+        if (!http->virtualhost && rs.virtualhost) http->virtualhost = *rs.virtualhost;
       }
-      if (auto* misc = std::get_if<model::MiscCheck>(&s.detail)) {
+      if (auto* misc = s.detail.get_if<model::MiscCheck>()) {
         if (!misc->timeout) misc->timeout = s.delay_loop;
       }
       rs.checks.push_back(std::move(s));
@@ -1005,7 +1005,7 @@ void FinishCheck(model::Config& cfg, Diagnostics& diags) {
     for (auto& rs : vs.real_servers) {
       std::set<std::string> seen;
       std::erase_if(rs.checks, [&](const model::CheckSpec& c) {
-        const auto* b = std::get_if<model::BfdCheck>(&c.detail);
+        const auto* b = c.detail.get_if<model::BfdCheck>();
         if (!b) return false;
         bool known = std::any_of(cfg.bfd_instances.begin(), cfg.bfd_instances.end(),
                                  [&](const model::BfdInstance& i) { return i.name == b->name && i.checker; });

@@ -113,7 +113,7 @@ void ForEachScript(ConfigT& config, F&& f) {
       opt(rs.notify_up);
       opt(rs.notify_down);
       for (auto& chk : rs.checks)
-        if (auto* m = std::get_if<model::MiscCheck>(&chk.detail)) f(m->path);
+        if (auto* m = chk.detail.template get_if<model::MiscCheck>()) f(m->path);
     }
   }
 }

@@ -45,8 +45,10 @@ constexpr size_t FieldCount() {
     return N;
 }
 
-// Each struct's fields, in declaration order: the one description both the encoder and the
-// decoder follow, so that no field is written but not read. VIGIL_FIELDS(T, fields...)
+// Each struct's fields, in declaration order (CheckSpec's and RealServer's in the order they
+// had when the format was fixed; the structs have since been reordered to pack): the one
+// description both the encoder and the decoder follow, so that no field is written but not
+// read. VIGIL_FIELDS(T, fields...)
 // defines Fields(v, x), which calls v(fields...); the build fails when the list does not
 // name as many fields as T has (a field added to the model and not here).
 #define VIGIL_FIELDS(T, ...)                                                             \
@@ -266,6 +268,10 @@ class Writer {
     Varint(v.index());
     std::visit([this](const auto& x) { this->Put(x); }, v);
   }
+  void Put(const CheckDetail& d) {
+    Varint(d.index());
+    d.visit([this](const auto& x) { this->Put(x); });
+  }
   // The visit only reads: Fields takes its struct mutable for the decoder's sake.
   template <Described T>
   void Put(const T& x) {
@@ -401,12 +407,29 @@ class Reader {
     EmplaceAt(v, index, std::index_sequence_for<T...>());
     std::visit([this](auto& x) { this->Get(x); }, v);
   }
+  void Get(CheckDetail& d) {
+    uint64_t index = Varint();
+    if (failed_) return;
+    if (index >= std::tuple_size_v<CheckDetail::Kinds>)
+      return Fail("a variant's alternative is unknown");
+    GetKindAt(d, index, std::make_index_sequence<std::tuple_size_v<CheckDetail::Kinds>>());
+  }
   template <Described T>
   void Get(T& x) {
     if (!failed_) Fields(*this, x);
   }
 
  private:
+  template <size_t... I>
+  void GetKindAt(CheckDetail& d, uint64_t index, std::index_sequence<I...>) {
+    ((index == I ? (GetKind<std::tuple_element_t<I, CheckDetail::Kinds>>(d), 0) : 0), ...);
+  }
+  template <class K>
+  void GetKind(CheckDetail& d) {
+    K kind;
+    Get(kind);
+    d = std::move(kind);
+  }
   template <class V, size_t... I>
   static void EmplaceAt(V& v, uint64_t index, std::index_sequence<I...>) {
     ((index == I ? (v.template emplace<I>(), 0) : 0), ...);

@@ -27,7 +27,7 @@ std::optional<Scheduler> SchedulerFromName(std::string_view name) {
 }
 
 std::string_view CheckKindName(const CheckDetail& d) {
-  return std::visit(
+  return d.visit(
       [](const auto& c) -> std::string_view {
         using T = std::decay_t<decltype(c)>;
         if constexpr (std::is_same_v<T, TcpCheck>) return "TCP_CHECK";
@@ -39,8 +39,7 @@ std::string_view CheckKindName(const CheckDetail& d) {
         else if constexpr (std::is_same_v<T, PingCheck>) return "PING_CHECK";
         else if constexpr (std::is_same_v<T, FileCheck>) return "FILE_CHECK";
         else return "BFD_CHECK";
-      },
-      d);
+      });
 }
 
 ScriptDefaults ScriptDefaultsOf(const Global& global) {

@@ -10,11 +10,14 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <tuple>
+#include <type_traits>
 #include <variant>
 #include <vector>
 
 #include "base/subprocess.h"
 #include "model/address.h"
+#include "model/boxed.h"
 #include "model/heap_optional.h"
 
 namespace vigil::model {
@@ -610,9 +613,9 @@ struct GarpGroup {
 // IPVS and health checks
 
 enum class Protocol { kNone, kTcp, kUdp, kSctp };  // kNone: not set (fwmark services)
-enum class LbKind { kNat, kDr, kTun };
-enum class TunnelType { kIpip, kGue, kGre };
-enum class TunnelChecksum { kNone, kCsum, kRemCsum };
+enum class LbKind : uint8_t { kNat, kDr, kTun };
+enum class TunnelType : uint8_t { kIpip, kGue, kGre };
+enum class TunnelChecksum : uint8_t { kNone, kCsum, kRemCsum };
 
 // The IPVS schedulers keepalived accepts.
 enum class Scheduler { kRr, kWrr, kLc, kWlc, kLblc, kSh, kMh, kDh, kFo, kOvf, kLblcr, kSed, kNq, kTwos };
@@ -707,54 +710,129 @@ struct BfdCheck {
   friend bool operator==(const BfdCheck&, const BfdCheck&) = default;
 };
 
-using CheckDetail = std::variant<TcpCheck, HttpCheck, MiscCheck, SmtpCheck, DnsCheck,
-                                 UdpCheck, PingCheck, FileCheck, BfdCheck>;
+// A checker's own settings: one of the kinds above (default TCP_CHECK). The kinds with
+// settings are kept on the heap, so that the common TCP_CHECK's CheckSpec stays small (a
+// variant of the kinds themselves was as large as MiscCheck); holds / get_if / get / visit
+// see the kinds themselves.
+class CheckDetail {
+ public:
+  // The kinds, in the order index() numbers them.
+  using Kinds = std::tuple<TcpCheck, HttpCheck, MiscCheck, SmtpCheck, DnsCheck, UdpCheck,
+                           PingCheck, FileCheck, BfdCheck>;
+  template <typename T>
+  static constexpr bool IsKind = []<typename... K>(std::tuple<K...>*) {
+    return (std::is_same_v<T, K> || ...);
+  }(static_cast<Kinds*>(nullptr));
+
+  CheckDetail() = default;
+  template <typename T>
+    requires IsKind<T>
+  CheckDetail(T kind) : v_(Stored<T>(std::move(kind))) {}  // NOLINT: implicit, as a variant's
+
+  template <typename T>
+  bool holds() const {
+    return std::holds_alternative<Stored<T>>(v_);
+  }
+  template <typename T>
+  const T* get_if() const {
+    const Stored<T>* p = std::get_if<Stored<T>>(&v_);
+    return p ? &Unbox(*p) : nullptr;
+  }
+  template <typename T>
+  T* get_if() {
+    Stored<T>* p = std::get_if<Stored<T>>(&v_);
+    return p ? &Unbox(*p) : nullptr;
+  }
+  // Throws std::bad_variant_access when the detail is of another kind.
+  template <typename T>
+  const T& get() const {
+    return Unbox(std::get<Stored<T>>(v_));
+  }
+  template <typename T>
+  T& get() {
+    return Unbox(std::get<Stored<T>>(v_));
+  }
+  // Calls f with the kind held (const TcpCheck&, const HttpCheck&, ...).
+  template <typename F>
+  decltype(auto) visit(F&& f) const {
+    return std::visit([&f](const auto& k) -> decltype(auto) { return f(Unbox(k)); }, v_);
+  }
+  // The held kind's position in Kinds.
+  size_t index() const { return v_.index(); }
+
+  friend bool operator==(const CheckDetail&, const CheckDetail&) = default;
+
+ private:
+  template <typename T>
+  using Stored = std::conditional_t<std::is_empty_v<T>, T, Boxed<T>>;
+  template <typename T>
+  static const T& Unbox(const Boxed<T>& b) { return *b; }
+  template <typename T>
+  static T& Unbox(Boxed<T>& b) { return *b; }
+  template <typename T>
+  static const T& Unbox(const T& k) { return k; }
+  template <typename T>
+  static T& Unbox(T& k) { return k; }
+
+  template <typename Tuple>
+  struct StoredVariant;
+  template <typename... K>
+  struct StoredVariant<std::tuple<K...>> {
+    using type = std::variant<Stored<K>...>;
+  };
+
+  StoredVariant<Kinds>::type v_;
+};
 
 // Returns "TCP_CHECK", "HTTP_GET", "SSL_GET", ... for the kind held by `d`.
 std::string_view CheckKindName(const CheckDetail& d);
 
+// One per real server and checker (tens of thousands at scale): rarely set options are on
+// the heap and the fields ordered so that it packs (112 bytes).
 struct CheckSpec {
   // Connection options (none for MISC/FILE/BFD checks).
-  std::optional<IpAddress> connect_ip;          // default: the real server's address
+  HeapOptional<IpAddress> connect_ip;           // default: the real server's address
+  HeapOptional<IpAddress> bindto;
+  HeapOptional<std::string> bind_if;
   std::optional<uint16_t> connect_port;         // default: the real server's port
-  std::optional<IpAddress> bindto;
-  std::optional<std::string> bind_if;
   std::optional<uint16_t> bind_port;
   std::optional<uint32_t> fwmark;
   // Effective timing (inheritance resolved).
-  Duration connect_timeout = std::chrono::seconds(5);   // rs -> vs -> 5 s
   uint32_t retry = 1;                     // rs -> type default (DNS 3, MISC 0, others 1)
+  bool alpha = false;                     // rs -> vs
+  bool log_all_failures = false;          // global checker_log_all_failures
+  Duration connect_timeout = std::chrono::seconds(5);   // rs -> vs -> 5 s
   Duration delay_before_retry = std::chrono::seconds(1);  // rs -> type default (HTTP 3 s, DNS = delay_loop)
   Duration delay_loop = std::chrono::seconds(60);         // rs -> vs -> 60 s
   Duration warmup{0};                     // rs -> delay_loop
-  bool alpha = false;                     // rs -> vs
-  bool log_all_failures = false;          // global checker_log_all_failures
   CheckDetail detail;
   SourceRef loc;
   friend bool operator==(const CheckSpec&, const CheckSpec&) = default;
 };
 
+// One per real server (tens of thousands at scale): the fields ordered so that it packs,
+// rarely set strings on the heap (168 bytes).
 struct RealServer {
   IpAddress address;
   uint16_t port = 0;                       // NAT/same-port: the virtual server's port
   uint32_t weight = 1;                     // vs `weight` (default 1)
   Forwarding forwarding;                   // vs lvs_method
-  std::optional<uint32_t> uthreshold;
-  std::optional<uint32_t> lthreshold;
   bool inhibit_on_failure = false;         // vs
   bool alpha = false;                      // vs
   bool smtp_alert = true;                  // global smtp_alert_checker / smtp_alert; else true
+  std::optional<uint32_t> uthreshold;
+  std::optional<uint32_t> lthreshold;
+  std::optional<uint32_t> retry;           // unset: each checker's own default
+  SourceRef loc;
   Duration connect_timeout = std::chrono::seconds(5);
   Duration delay_loop = std::chrono::seconds(60);
-  std::optional<uint32_t> retry;           // unset: each checker's own default
   std::optional<Duration> delay_before_retry;
   std::optional<Duration> warmup;
-  std::optional<std::string> virtualhost;  // vs
+  HeapOptional<std::string> virtualhost;   // vs
   // On the heap: nearly always absent, and a Script is 168 bytes (a third of a real server).
   HeapOptional<Script> notify_up;
   HeapOptional<Script> notify_down;
   std::vector<CheckSpec> checks;
-  SourceRef loc;
   friend bool operator==(const RealServer&, const RealServer&) = default;
 };
 

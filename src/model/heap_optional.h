@@ -34,6 +34,10 @@ class HeapOptional {
   const T* operator->() const { return value_.get(); }
   T* operator->() { return value_.get(); }
   void reset() { value_.reset(); }
+  template <typename U>
+  T value_or(U&& fallback) const {
+    return value_ ? *value_ : static_cast<T>(std::forward<U>(fallback));
+  }
 
   friend bool operator==(const HeapOptional& a, const HeapOptional& b) {
     return a && b ? *a == *b : a.has_value() == b.has_value();

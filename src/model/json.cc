@@ -438,7 +438,7 @@ Json J(const Url& u) {
 }
 
 Json Detail(const CheckDetail& d) {
-  return std::visit(
+  return d.visit(
       [](const auto& c) -> Json {
         using T = std::decay_t<decltype(c)>;
         if constexpr (std::is_same_v<T, HttpCheck>) {
@@ -471,8 +471,7 @@ Json Detail(const CheckDetail& d) {
         } else {
           return Json::object();
         }
-      },
-      d);
+      });
 }
 
 Json J(const CheckSpec& c) {

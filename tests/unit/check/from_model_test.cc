@@ -96,7 +96,7 @@ TEST(FromModelTest, ProbeTakesConnectAndBindOptions) {
   c.connect_port = 9000;
   c.bindto = Ip("10.0.0.254");
   c.bind_port = 1234;
-  c.bind_if = "eth1";
+  c.bind_if = std::string("eth1");
   c.fwmark = 5;
   auto p = ToProbeSpec(c, Rs("10.0.1.2", 8080), model::Config{}, Users());
   ASSERT_TRUE(p);
@@ -170,9 +170,9 @@ TEST(FromModelTest, TlsCompliantOfTheCheckerOrTheUrl) {
     return out;
   };
   EXPECT_EQ(tls_compliant(c), (std::vector<bool>{false, true}));
-  std::get<model::HttpCheck>(c.detail).tls_compliant = true;
+  c.detail.get<model::HttpCheck>().tls_compliant = true;
   EXPECT_EQ(tls_compliant(c), (std::vector<bool>{true, true}));
-  std::get<model::HttpCheck>(c.detail).ssl = false;  // HTTP_GET has no TLS session to end
+  c.detail.get<model::HttpCheck>().ssl = false;  // HTTP_GET has no TLS session to end
   EXPECT_EQ(tls_compliant(c), (std::vector<bool>{false, false}));
 }
 

@@ -85,7 +85,7 @@ bfd_instance vrrp_only {
                      "15:5: error: BFD_CHECK: bfd_instance 'nowhere' is not defined; ignored"}));
   const auto& checks = cfg.virtual_servers.at(0).real_servers.at(0).checks;
   ASSERT_EQ(checks.size(), 1u);
-  EXPECT_EQ(std::get<model::BfdCheck>(checks[0].detail).name, "b1");
+  EXPECT_EQ(checks[0].detail.get<model::BfdCheck>().name, "b1");
 }
 
 TEST(BuildCheckTest, VirtualServerDefaultsAndInheritance) {
@@ -146,7 +146,7 @@ TEST(BuildCheckTest, VirtualServerDefaultsAndInheritance) {
   EXPECT_EQ(http.connect_timeout, seconds(2));
   EXPECT_EQ(http.delay_before_retry, seconds(3));  // HTTP's own default
   EXPECT_EQ(http.warmup, seconds(10));              // = delay_loop
-  const auto& h = std::get<model::HttpCheck>(http.detail);
+  const auto& h = http.detail.get<model::HttpCheck>();
   ASSERT_EQ(h.urls.size(), 1u);
   EXPECT_EQ(h.urls[0].path, "/health");
   EXPECT_EQ(h.urls[0].status_codes,
@@ -162,8 +162,8 @@ TEST(BuildCheckTest, VirtualServerDefaultsAndInheritance) {
   ASSERT_EQ(r2.checks.size(), 2u);
   EXPECT_EQ(r2.checks[0].retry, 4u);  // inherited from the VS, beats DNS's default 3
   EXPECT_EQ(r2.checks[0].delay_before_retry, seconds(10));  // DNS: = delay_loop
-  EXPECT_EQ(std::get<model::DnsCheck>(r2.checks[0].detail).type, "SOA");
-  const auto& misc = std::get<model::MiscCheck>(r2.checks[1].detail);
+  EXPECT_EQ(r2.checks[0].detail.get<model::DnsCheck>().type, "SOA");
+  const auto& misc = r2.checks[1].detail.get<model::MiscCheck>();
   EXPECT_EQ(misc.path.command, "/bin/check x");
   EXPECT_EQ(misc.timeout, seconds(10));
   EXPECT_EQ(d.ExitCode(), CheckExit::kOk);  // exit 5 is CheckSystem's call: it knows which scripts exist
@@ -185,13 +185,13 @@ TEST(BuildCheckTest, CheckerTypeDefaultsWithoutInheritance) {
   const auto& rs = cfg.virtual_servers[0].real_servers[0];
   EXPECT_EQ(rs.port, 53);  // NAT real server takes the service port
   EXPECT_EQ(rs.checks[0].retry, 3u);
-  EXPECT_EQ(std::get<model::DnsCheck>(rs.checks[0].detail).type, "A");
+  EXPECT_EQ(rs.checks[0].detail.get<model::DnsCheck>().type, "A");
   EXPECT_EQ(rs.checks[0].delay_before_retry, seconds(60));
   EXPECT_EQ(rs.checks[1].retry, 0u);
   EXPECT_EQ(rs.checks[2].retry, 1u);
   EXPECT_EQ(rs.checks[2].delay_before_retry, seconds(3));
-  EXPECT_TRUE(std::get<model::HttpCheck>(rs.checks[2].detail).ssl);
-  EXPECT_EQ(std::get<model::HttpCheck>(rs.checks[2].detail).urls[0].status_codes,
+  EXPECT_TRUE(rs.checks[2].detail.get<model::HttpCheck>().ssl);
+  EXPECT_EQ(rs.checks[2].detail.get<model::HttpCheck>().urls[0].status_codes,
             (std::vector<model::StatusRange>{{200, 299}}));
 }
 
@@ -232,13 +232,13 @@ TEST(BuildCheckTest, SslGetTlsCompliantOnTheCheckerAndTheUrl) {
   EXPECT_EQ(DiagLines(d), (Strings{"29:21: error: tls_compliant: 'maybe' is not a valid boolean"}));
   const auto& checks = cfg.virtual_servers[0].real_servers[0].checks;
   ASSERT_EQ(checks.size(), 3u);
-  const auto& first = std::get<model::HttpCheck>(checks[0].detail);
+  const auto& first = checks[0].detail.get<model::HttpCheck>();
   EXPECT_FALSE(first.tls_compliant);
   EXPECT_EQ(first.urls[0].tls_compliant, false);
   EXPECT_EQ(first.urls[1].tls_compliant, true);
   EXPECT_EQ(first.urls[2].tls_compliant, false);
-  EXPECT_TRUE(std::get<model::HttpCheck>(checks[1].detail).tls_compliant);
-  EXPECT_FALSE(std::get<model::HttpCheck>(checks[2].detail).tls_compliant);
+  EXPECT_TRUE(checks[1].detail.get<model::HttpCheck>().tls_compliant);
+  EXPECT_FALSE(checks[2].detail.get<model::HttpCheck>().tls_compliant);
 }
 
 TEST(BuildCheckTest, BadSchedulerWeightAndFamilyMismatch) {
@@ -403,7 +403,7 @@ TEST(BuildCheckTest, HttpWithoutUrlAndLinkLocalWithoutBindIfAreDropped) {
             (Strings{"6:5: error: HTTP_GET has no url; ignored",
                      "7:5: error: TCP_CHECK: link-local address fe80::2 needs bind_if; checker ignored"}));
   ASSERT_EQ(cfg.virtual_servers[0].real_servers[0].checks.size(), 1u);
-  EXPECT_EQ(cfg.virtual_servers[0].real_servers[0].checks[0].bind_if, "eth0");
+  EXPECT_EQ(cfg.virtual_servers[0].real_servers[0].checks[0].bind_if.value_or(""), "eth0");
 }
 
 }  // namespace
