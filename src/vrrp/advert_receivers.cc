@@ -1,5 +1,6 @@
 #include "vrrp/advert_receivers.h"
 
+#include <net/if.h>
 #include <sys/socket.h>
 
 #include <algorithm>
@@ -121,9 +122,21 @@ void AdvertReceivers::Drain(const std::string& key) {
     }
     if (p.data.size() < offset + 2) continue;
     auto name = r.by_vrid.find(p.data[offset + 1]);
-    if (name == r.by_vrid.end()) continue;  // another virtual router on this segment
+    if (name == r.by_vrid.end()) {  // another virtual router on this segment
+      if (log_unknown_vrids_) LogUnknownVrid(p.data[offset + 1], p);
+      continue;
+    }
     on_advert_(name->second, p);
   }
+}
+
+void AdvertReceivers::LogUnknownVrid(uint8_t vrid, const net::ReceivedPacket& p) {
+  char name[IF_NAMESIZE] = {};
+  const std::string dev = ::if_indextoname(static_cast<unsigned>(p.ifindex), name)
+                              ? std::string(name)
+                              : "interface " + std::to_string(p.ifindex);
+  log::Info("unknown VRID " + std::to_string(vrid) + " received on " + dev + " from " +
+            p.source.ToString() + "; ignored");
 }
 
 }  // namespace vigil::vrrp

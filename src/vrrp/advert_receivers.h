@@ -46,17 +46,22 @@ class AdvertReceivers {
              bool close_unused);
   // Stops reading (engine shutdown).
   void CloseAll();
+  // With `on`, an advert for a VRID no instance on its socket has is logged (keepalived's
+  // log_unknown_vrids), each one; otherwise it is dropped silently.
+  void set_log_unknown_vrids(bool on) { log_unknown_vrids_ = on; }
 
  private:
   struct Receiver;
   void Watch(const std::string& key);
   static void SizeBuffer(Receiver& r);
   void Drain(const std::string& key);
+  static void LogUnknownVrid(uint8_t vrid, const net::ReceivedPacket& p);
 
   asio::io_context& io_;
   Handler on_advert_;
   std::map<std::string, std::unique_ptr<Receiver>> receivers_;
   bool closed_ = false;
+  bool log_unknown_vrids_ = false;
 };
 
 }  // namespace vigil::vrrp

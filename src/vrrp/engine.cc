@@ -67,6 +67,7 @@ class EngineImpl final : public control::Engine {
     spec_ = SpecFromModel(config);
     (void)accept_filter_.Configure(FilterOptions(spec_));
     dynamic_interfaces_ = spec_.dynamic_interfaces;
+    receivers_.set_log_unknown_vrids(spec_.log_unknown_vrids);
     auto nl = net::NetlinkSocket::Open(NETLINK_ROUTE, {}, spec_.command_buffer);
     if (!nl) return std::unexpected(nl.error());
     nl_.emplace(std::move(*nl));
@@ -113,6 +114,7 @@ class EngineImpl final : public control::Engine {
   Result<std::string> Reload(const model::Config& config) override {
     VrrpSpec next = SpecFromModel(config);
     dynamic_interfaces_ = next.dynamic_interfaces;
+    receivers_.set_log_unknown_vrids(next.log_unknown_vrids);
     links_.SetDelays(next);
     KeepConfiguredPriorities(next);
     notifier_.Configure(next);

@@ -227,6 +227,7 @@ struct VrrpSpec {
   std::vector<std::vector<std::string>> static_rules;
   std::string default_interface = "eth0";
   bool dynamic_interfaces = false;            // a missing interface is waited for in FAULT
+  bool log_unknown_vrids = false;             // log adverts no instance on their socket has
   // The receive buffers of the engine's netlink sockets (see BufferFor).
   net::ReceiveBuffer command_buffer = net::NetlinkSocket::kDefaultReceiveBuffer;
   net::ReceiveBuffer monitor_buffer = net::NetlinkSocket::kDefaultReceiveBuffer;

@@ -1,5 +1,6 @@
 """vrrp_instance keywords that act on the kernel, each checked against Debian's keepalived
-2.2.7 on the same lab: promote_secondaries, no_accept / accept."""
+2.2.7 on the same lab: promote_secondaries, no_accept / accept; and global_defs
+log_unknown_vrids."""
 
 from __future__ import annotations
 
@@ -119,3 +120,33 @@ def test_track_script_whose_file_is_missing_is_disabled_not_failed(lab, vigild, 
     if kind == "vigil":
         assert "vrrp_script chk_gone: its program does not exist; disabled" in r1.log()
         assert r1.state() == "MASTER"
+
+
+@pytest.mark.parametrize("kind", ["vigil", "keepalived"])
+def test_log_unknown_vrids_logs_each_advert_no_instance_takes(lab, vigild, kind):
+    """global_defs log_unknown_vrids (keepalived 2.2.7's vrrp_scheduler logs "Unknown
+    VRID(52) received on interface(eth0)"): r1, the master of VRID 51, logs each advert of
+    VRID 52 that r2 sends on the same segment; r2, without the keyword, logs none of r1's."""
+    if kind == "keepalived":
+        require_keepalived()
+    vl = VrrpLab(lab, vigild)
+    r1 = vl.router("r1", kind)
+    r2 = vl.router("r2")
+    r1.start(SPEC, 100, state="MASTER", global_extra="log_unknown_vrids")
+    r2.start(SPEC, None, body="""vrrp_instance VI_2 {
+    state MASTER
+    interface eth0
+    virtual_router_id 52
+    priority 100
+    advert_int 0.1
+    virtual_ipaddress {
+        10.99.0.200/16
+    }
+}
+""")
+    want = (f"unknown VRID 52 received on eth0 from {r2.address(SPEC)}; ignored"
+            if kind == "vigil" else "Unknown VRID(52) received on interface(eth0). ignoring...")
+    lablib.wait_until(lambda: r1.log().count(want) >= 5, timeout=10,
+                      message=f"r1 logs {want!r} for r2's adverts\n{vl.logs()}")
+    assert "unknown VRID" not in r2.log(), r2.log()[-3000:]
+    assert want.replace("52", "51") not in r1.log(), r1.log()[-3000:]  # its own adverts

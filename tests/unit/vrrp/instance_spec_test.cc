@@ -262,6 +262,15 @@ TEST(SpecFromModelTest, UnnamedVmacsAndIpvlansAreNamedAsKeepalivedNamesThem) {
                                              "averyverylo1.61", "averyverylo2.61", "vx2.61"}));
 }
 
+// global_defs log_unknown_vrids (no value, as keepalived reads it) turns the engine's log of
+// adverts for VRIDs it has no instance for on.
+TEST(SpecFromModelTest, LogUnknownVridsIsReadFromGlobalDefs) {
+  model::Config c;
+  EXPECT_FALSE(SpecFromModel(c).log_unknown_vrids);
+  c.global.other = {model::RawSetting{.keyword = "log_unknown_vrids", .args = {}, .loc = {}}};
+  EXPECT_TRUE(SpecFromModel(c).log_unknown_vrids);
+}
+
 // As keepalived: an instance tracks the interface of each VIP on another interface than its
 // own with weight 0 (a weight it tracks that interface with goes), unless no_track; an
 // instance without an interface has none (default_interface is for static addresses).
