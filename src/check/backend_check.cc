@@ -1,5 +1,9 @@
 #include "check/backend_check.h"
 
+#include <optional>
+#include <set>
+#include <vector>
+
 #include "check/from_model.h"
 #include "lb/ipvs_message.h"
 #include "lb/nft_render.h"
@@ -30,16 +34,28 @@ std::vector<BackendProblem> CheckBackendSupport(const model::Config& config,
     return kind == lb::BackendKind::kNftables ? lb::nft::Validate(state)
                                               : lb::ipvs::Validate(state);
   };
-  // The whole table first: when the backend takes it, it takes each service (the common
-  // case, one pass); otherwise each virtual server alone, to say which ones it refuses.
-  if (auto whole = FullState(config); whole && validate(*whole)) return out;
-  model::Config one = config;
-  one.virtual_servers.clear();
+  // Each virtual server alone, to say which ones the backend refuses (a state of one
+  // virtual server at a time: the whole table is tens of megabytes at scale). Where two
+  // share a service, its entry merges theirs: the whole table first, and when the backend
+  // takes it, it takes each service.
+  std::vector<std::optional<std::vector<lb::ServiceKey>>> keys;
+  keys.reserve(config.virtual_servers.size());
+  std::set<lb::ServiceKey> seen;
+  bool shared = false;
   for (const auto& vs : config.virtual_servers) {
-    one.virtual_servers = {vs};
-    auto state = FullState(one);
-    if (!state) continue;  // the model builder has reported what is wrong with it
-    Result<void> ok = validate(*state);
+    auto k = ServiceKeys(vs, config);
+    if (k)
+      for (const lb::ServiceKey& key : *k) shared |= !seen.insert(key).second;
+    keys.push_back(k ? std::optional(std::move(*k)) : std::nullopt);
+  }
+  if (shared)
+    if (auto whole = FullState(config); whole && validate(*whole)) return out;
+  for (size_t v = 0; v < config.virtual_servers.size(); ++v) {
+    const model::VirtualServer& vs = config.virtual_servers[v];
+    if (!keys[v]) continue;  // the model builder has reported what is wrong with it
+    lb::State state;
+    AddFullToState(vs, *keys[v], state);
+    Result<void> ok = validate(state);
     if (ok) continue;
     std::string why = ok.error().ToString();
     if (!configured && kind == lb::BackendKind::kNftables)

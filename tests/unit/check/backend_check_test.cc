@@ -42,6 +42,24 @@ TEST(BackendCheckTest, AutoWithoutIpvsIsASystemFinding) {
             std::string::npos);
 }
 
+// Each virtual server is checked alone: the one the backend refuses is named, at its line.
+TEST(BackendCheckTest, NamesEachRefusedVirtualServerAtItsLine) {
+  model::Config c = OneVirtualServer(model::Scheduler::kRr, "nftables");
+  for (uint16_t port : {81, 82}) {
+    model::VirtualServer vs = c.virtual_servers[0];
+    vs.port = port;
+    vs.loc.line = port;
+    vs.scheduler = port == 81 ? model::Scheduler::kLc : model::Scheduler::kWrr;
+    c.virtual_servers.push_back(vs);
+  }
+  auto p = CheckBackendSupport(c, "/nonexistent/ip_vs");
+  ASSERT_EQ(p.size(), 1u);
+  EXPECT_EQ(p[0].loc.line, 81u);
+  EXPECT_EQ(p[0].message,
+            "virtual server tcp 10.0.0.1:81: scheduler 'lc' is not available with the nftables "
+            "backend (use rr, wrr, sh, mh or random, or the ipvs backend)");
+}
+
 TEST(BackendCheckTest, SupportedSchedulersAndIpvsPass) {
   EXPECT_TRUE(CheckBackendSupport(OneVirtualServer(model::Scheduler::kRr, "nftables")).empty());
   EXPECT_TRUE(CheckBackendSupport(OneVirtualServer(model::Scheduler::kWlc, "ipvs")).empty());
