@@ -92,7 +92,7 @@ void SetOptBool(const Node& n, std::optional<bool>& out, Diagnostics& diags) {
 // Reads the timing keywords shared by virtual servers, real servers and checkers.
 // Returns false if `n` is not one of them.
 bool ParseTiming(const Node& n, Pending& p, bool checker, Diagnostics& diags) {
-  const std::string& kw = n.name();
+  const std::string_view kw = n.name();
   if (kw == "retry") SetOptUint(n, p.retry, checker ? 0 : 1, UINT32_MAX, diags);
   else if (kw == "delay_before_retry") SetOptTimer(n, p.delay_before_retry, Duration(0), kMaxTimer, diags);
   else if (kw == "warmup") SetOptTimer(n, p.warmup, Duration(0), kMaxTimer, diags);
@@ -211,7 +211,7 @@ std::optional<model::Url> ParseUrl(const Node& n, Diagnostics& diags) {
   model::Url u;
   u.loc = RefOf(n);
   for (const Node& c : n.children) {
-    const std::string& kw = c.name();
+    const std::string_view kw = c.name();
     const Token* t = c.args.empty() ? nullptr : &c.args[0];
     if (kw == "path") {
       if ((t = RequireArg(c, 0, diags))) u.path = t->text;
@@ -293,7 +293,7 @@ std::optional<PendingCheck> ParseChecker(const Node& n, Diagnostics& diags) {
   auto* bfd = s.detail.get_if<model::BfdCheck>();
 
   for (const Node& c : n.children) {
-    const std::string& kw = c.name();
+    const std::string_view kw = c.name();
     const Token* t = c.args.empty() ? nullptr : &c.args[0];
     if (ParseTiming(c, pc.p, true, diags)) continue;
     if (kw == "alpha") SetOptBool(c, pc.p.alpha, diags);
@@ -304,7 +304,7 @@ std::optional<PendingCheck> ParseChecker(const Node& n, Diagnostics& diags) {
       if (!a) continue;
       const auto& other = kw == "connect_ip" ? s.bindto : s.connect_ip;
       if (other && other->family() != a->family()) {
-        diags.Error(t->loc, kw + ": '" + t->text + "' family differs from " +
+        diags.Error(t->loc, std::string(kw) + ": '" + t->text + "' family differs from " +
                                 (kw == "connect_ip" ? "bindto" : "connect_ip") + "; ignored");
         continue;
       }
@@ -427,7 +427,7 @@ std::optional<PendingCheck> ParseChecker(const Node& n, Diagnostics& diags) {
   return pc;
 }
 
-bool IsChecker(const std::string& kw) {
+bool IsChecker(std::string_view kw) {
   return kw == "TCP_CHECK" || kw == "HTTP_GET" || kw == "SSL_GET" || kw == "MISC_CHECK" ||
          kw == "SMTP_CHECK" || kw == "DNS_CHECK" || kw == "UDP_CHECK" || kw == "PING_CHECK" ||
          kw == "ICMP_CHECK" || kw == "FILE_CHECK" || kw == "BFD_CHECK";
@@ -439,7 +439,7 @@ std::optional<PendingRs> ParseRealServer(const Node& n, Diagnostics& diags) {
   rs.loc = RefOf(n);
   if (!ParseServerAddress(n, rs.address, rs.port, prs.has_port, diags)) return std::nullopt;
   for (const Node& c : n.children) {
-    const std::string& kw = c.name();
+    const std::string_view kw = c.name();
     const Token* t = c.args.empty() ? nullptr : &c.args[0];
     if (ParseTiming(c, prs.p, false, diags)) continue;
     if (kw == "weight") SetOptUint(c, prs.p.weight, 0, INT32_MAX, diags);
@@ -455,7 +455,7 @@ std::optional<PendingRs> ParseRealServer(const Node& n, Diagnostics& diags) {
     } else if (kw == "notify_up" || kw == "notify_down") {
       auto& slot = kw == "notify_up" ? rs.notify_up : rs.notify_down;
       if (slot) {
-        diags.Error(c.keyword.loc, kw + " is already set; this one is ignored");
+        diags.Error(c.keyword.loc, std::string(kw) + " is already set; this one is ignored");
         continue;
       }
       slot = ParseNotifyScript(c, diags);
@@ -488,7 +488,7 @@ void BuildSsl(const Node& n, model::Config& cfg, Diagnostics& diags) {
   model::SslConfig s;
   s.loc = RefOf(n);
   for (const Node& c : n.children) {
-    const std::string& kw = c.name();
+    const std::string_view kw = c.name();
     std::optional<std::string>* slot = kw == "password"      ? &s.password
                                        : kw == "ca"          ? &s.ca
                                        : kw == "certificate" ? &s.certificate
@@ -496,7 +496,7 @@ void BuildSsl(const Node& n, model::Config& cfg, Diagnostics& diags) {
                                                              : nullptr;
     if (!slot) continue;
     if (const Token* t = RequireArg(c, 0, diags)) {
-      if (*slot) diags.Error(c.keyword.loc, "SSL " + kw + " is already set; replaced");
+      if (*slot) diags.Error(c.keyword.loc, "SSL " + std::string(kw) + " is already set; replaced");
       *slot = t->text;
     }
   }
@@ -686,7 +686,7 @@ void BuildVirtualServer(const Node& n, model::Config& cfg, ServiceIndex& service
   std::optional<PendingSorry> sorry;
 
   for (const Node& c : n.children) {
-    const std::string& kw = c.name();
+    const std::string_view kw = c.name();
     const Token* t = c.args.empty() ? nullptr : &c.args[0];
     // First: nearly every child is one (else ~45 keyword compares each, at 37,000 of them).
     if (kw == "real_server") {
@@ -713,7 +713,7 @@ void BuildVirtualServer(const Node& n, model::Config& cfg, ServiceIndex& service
         vs.scheduler = *s;
         sched_set = true;
       } else {
-        diags.Error(t->loc, kw + ": '" + t->text + "' is not a valid scheduler (rr wrr lc wlc lblc sh mh dh fo ovf lblcr sed nq twos); ignored");
+        diags.Error(t->loc, std::string(kw) + ": '" + t->text + "' is not a valid scheduler (rr wrr lc wlc lblc sh mh dh fo ovf lblcr sed nq twos); ignored");
       }
     } else if (kw == "ops") {
       vs.ops = true;
@@ -722,12 +722,12 @@ void BuildVirtualServer(const Node& n, model::Config& cfg, ServiceIndex& service
     } else if (kw == "flag-1" || kw == "sh-fallback" || kw == "mh-fallback") {
       // The kernel's sh and mh schedulers read flag 1 as fallback and flag 2 as port.
       if (kw != "flag-1" && vs.scheduler != (kw == "sh-fallback" ? model::Scheduler::kSh : model::Scheduler::kMh))
-        diags.Error(c.keyword.loc, kw + " only applies to the " + kw.substr(0, 2) + " scheduler; ignored");
+        diags.Error(c.keyword.loc, std::string(kw) + " only applies to the " + std::string(kw.substr(0, 2)) + " scheduler; ignored");
       else
         vs.sched_flag_1 = true;
     } else if (kw == "flag-2" || kw == "sh-port" || kw == "mh-port") {
       if (kw != "flag-2" && vs.scheduler != (kw == "sh-port" ? model::Scheduler::kSh : model::Scheduler::kMh))
-        diags.Error(c.keyword.loc, kw + " only applies to the " + kw.substr(0, 2) + " scheduler; ignored");
+        diags.Error(c.keyword.loc, std::string(kw) + " only applies to the " + std::string(kw.substr(0, 2)) + " scheduler; ignored");
       else
         vs.sched_flag_2 = true;
     } else if (kw == "flag-3") {
@@ -785,7 +785,7 @@ void BuildVirtualServer(const Node& n, model::Config& cfg, ServiceIndex& service
     } else if (kw == "quorum_up" || kw == "quorum_down") {
       auto& slot = kw == "quorum_up" ? vs.quorum_up : vs.quorum_down;
       if (slot) {
-        diags.Error(c.keyword.loc, kw + " is already set; this one is ignored");
+        diags.Error(c.keyword.loc, std::string(kw) + " is already set; this one is ignored");
         continue;
       }
       slot = ParseNotifyScript(c, diags);
