@@ -1,6 +1,7 @@
 #include "config/preprocessor.h"
 
 #include <algorithm>
+#include <array>
 #include <cctype>
 #include <cerrno>
 #include <cstdlib>
@@ -34,6 +35,21 @@ constexpr unsigned kIncAll = kIncRead | kIncMatch | kIncWildcard | kIncBrace;
 constexpr size_t kKeepalivedLineMax = 1023;
 // Bound on the names one include pattern's braces may expand to.
 constexpr size_t kMaxBraceAlternatives = 1024;
+
+// What the scan of a plain line makes of each byte (Engine::IsPlain, EmitPlain): one table
+// lookup a byte instead of a chain of compares.
+constexpr uint8_t kNotPlain = 1;      // the preprocessor has work: # ! \ " ' $ @ ~
+constexpr uint8_t kIncludeStart = 2;  // 'i', which may start "include"
+constexpr uint8_t kWhite = 4;         // separates words: space, \t, \f, \n, \r, \v
+constexpr std::array<uint8_t, 256> kByteKinds = [] {
+  std::array<uint8_t, 256> t{};
+  for (unsigned char c : std::string_view("#!\\\"'$@~")) t[c] = kNotPlain;
+  t['i'] = kIncludeStart;
+  for (unsigned char c : std::string_view(" \t\f\n\r\v")) t[c] = kWhite;
+  return t;
+}();
+
+uint8_t ByteKind(char c) { return kByteKinds[static_cast<unsigned char>(c)]; }
 
 bool IsBlank(char c) { return c == ' ' || c == '\t'; }
 bool IsSpace(char c) { return std::isspace(static_cast<unsigned char>(c)) != 0; }
@@ -399,15 +415,12 @@ class Engine {
   // expansion, @ID, ~SEQ/~LST or include. Nearly every line of a large configuration is
   // one; it is lexed straight from the file's text (no per-byte annotations).
   static bool IsPlain(std::string_view raw) {
-    for (char c : raw) {
-      switch (c) {
-        case '#': case '!': case '\\': case '"': case '\'': case '$': case '@': case '~':
-          return false;
-        default:
-          break;
-      }
+    for (size_t i = 0; i < raw.size(); ++i) {
+      const uint8_t kind = ByteKind(raw[i]);
+      if (kind & kNotPlain) return false;
+      if ((kind & kIncludeStart) && raw.substr(i).starts_with("include")) return false;
     }
-    return raw.find("include") == std::string_view::npos;
+    return true;
   }
 
   // What ReadPhysicalLine, Handle and Emit do with a plain line, in one pass: blanks
@@ -446,8 +459,10 @@ class Engine {
     size_t pos = 0;
     bool charge = false;
     while (pos < s.size()) {
-      size_t b = s.find_first_of("{}", pos);
-      if (b == std::string_view::npos) {
+      // (A loop, not find_first_of, which looks for each byte in "{}" with a call.)
+      size_t b = pos;
+      while (b < s.size() && s[b] != '{' && s[b] != '}') ++b;
+      if (b == s.size()) {
         emit(pos, s.size() - pos, charge);
         return;
       }
@@ -462,9 +477,7 @@ class Engine {
     }
   }
 
-  static bool IsWhiteByte(char c) {
-    return c == ' ' || c == '\t' || c == '\f' || c == '\n' || c == '\r' || c == '\v';
-  }
+  static bool IsWhiteByte(char c) { return ByteKind(c) & kWhite; }
 
   // ---- one line ----
 

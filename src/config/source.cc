@@ -5,9 +5,8 @@ namespace vigil::config {
 uint32_t SourceFiles::Add(std::string path, std::string text) {
   File f{std::move(path), std::move(text), {}};
   f.line_starts.push_back(0);
-  for (uint32_t i = 0; i < f.text.size(); ++i) {
-    if (f.text[i] == '\n') f.line_starts.push_back(i + 1);
-  }
+  for (size_t i = f.text.find('\n'); i != std::string::npos; i = f.text.find('\n', i + 1))
+    f.line_starts.push_back(static_cast<uint32_t>(i + 1));
   files_.push_back(std::move(f));
   return static_cast<uint32_t>(files_.size() - 1);
 }
