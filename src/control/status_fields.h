@@ -21,6 +21,9 @@ struct Field {
   std::string_view name;
   M T::*member;
 };
+// (Spelled out for clang 16, the fuzz build's, which deduces no aggregate's arguments.)
+template <typename T, typename M>
+Field(std::string_view, M T::*) -> Field<T, M>;
 
 // FieldsOf<T>::kList: the tuple of T's Fields, sorted by name.
 template <typename T>

@@ -71,7 +71,8 @@ class Reader {
     uint64_t v = 0;
     bool overflow = false;
     for (; p_ != end_ && Digit(*p_); ++p_)
-      overflow |= __builtin_mul_overflow(v, 10u, &v) | __builtin_add_overflow(v, *p_ - '0', &v);
+      overflow = __builtin_mul_overflow(v, 10u, &v) ||
+                 __builtin_add_overflow(v, unsigned(*p_ - '0'), &v) || overflow;
     if (p_ == start) return Fail("expected a number");
     if (*start == '0' && p_ - start > 1) return Fail("a number with a leading zero");
     if (p_ != end_ && (*p_ == '.' || *p_ == 'e' || *p_ == 'E')) return Fail("expected an integer");
