@@ -7,17 +7,23 @@
 namespace vigil::control {
 
 void JsonText::String(std::string_view s) {
-  for (char c : s) {
-    if (static_cast<unsigned char>(c) >= 0x80) {
+  const size_t start = out_.size();
+  out_ += '"';
+  size_t run = 0;  // the start of the characters not yet written
+  for (size_t i = 0; i < s.size(); ++i) {
+    const char c = s[i];
+    const auto u = static_cast<unsigned char>(c);
+    if (u >= 0x20 && u < 0x80 && c != '"' && c != '\\') continue;
+    if (u >= 0x80) {
       // Multi-byte characters, valid or not: nlohmann's own reading of UTF-8, so that an
       // invalid sequence is replaced exactly as before (rare: names are ASCII).
+      out_.resize(start);
       out_ += nlohmann::json(std::string(s)).dump(-1, ' ', false,
                                                    nlohmann::json::error_handler_t::replace);
       return;
     }
-  }
-  out_ += '"';
-  for (char c : s) {
+    out_.append(s.substr(run, i - run));
+    run = i + 1;
     switch (c) {
       case '"': out_ += "\\\""; break;
       case '\\': out_ += "\\\\"; break;
@@ -26,17 +32,15 @@ void JsonText::String(std::string_view s) {
       case '\n': out_ += "\\n"; break;
       case '\r': out_ += "\\r"; break;
       case '\t': out_ += "\\t"; break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          static constexpr char kHex[] = "0123456789abcdef";
-          out_ += "\\u00";
-          out_ += kHex[(c >> 4) & 0xf];
-          out_ += kHex[c & 0xf];
-        } else {
-          out_ += c;
-        }
+      default: {
+        static constexpr char kHex[] = "0123456789abcdef";
+        out_ += "\\u00";
+        out_ += kHex[(c >> 4) & 0xf];
+        out_ += kHex[c & 0xf];
+      }
     }
   }
+  out_.append(s.substr(run));
   out_ += '"';
 }
 

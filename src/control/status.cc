@@ -2,6 +2,9 @@
 
 #include <algorithm>
 #include <charconv>
+#include <initializer_list>
+#include <string_view>
+#include <utility>
 
 #include <nlohmann/json.hpp>
 
@@ -69,48 +72,62 @@ std::string ToKeepalivedJson(const Status& status, int version) {
 
 namespace {
 
-// Escapes a label value: backslash, double quote and newline.
-std::string Escape(const std::string& v) {
-  std::string out;
-  out.reserve(v.size());
-  for (char c : v) {
-    if (c == '\\') out += "\\\\";
-    else if (c == '"') out += "\\\"";
-    else if (c == '\n') out += "\\n";
-    else out += c;
-  }
-  return out;
-}
+// About what one real server's samples take, so that the text grows once or twice.
+constexpr size_t kMetricBytesPerRealServer = 900;
 
-// Shortest text that reads back as the same double.
-std::string Number(double v) {
-  char buf[64];
-  auto [end, ec] = std::to_chars(buf, buf + sizeof(buf), v);
-  return ec == std::errc() ? std::string(buf, end) : "NaN";
-}
-
+// Writes the exposition text straight into one string: at 37,000 real servers it is 32 MB
+// in 450,000 samples, a fresh string per label costing more than the text.
 class Writer {
  public:
+  using Labels = std::initializer_list<std::pair<std::string_view, std::string_view>>;
+
+  void Reserve(size_t n) { out_.reserve(n); }
   // Starts a metric family with its HELP and TYPE lines.
-  void Family(const std::string& name, const std::string& type, const std::string& help) {
-    out_ += "# HELP " + name + " " + help + "\n# TYPE " + name + " " + type + "\n";
+  void Family(std::string_view name, std::string_view type, std::string_view help) {
+    out_.append("# HELP ").append(name).append(" ").append(help);
+    out_.append("\n# TYPE ").append(name).append(" ").append(type).append("\n");
   }
-  void Sample(const std::string& name,
-              const std::vector<std::pair<std::string, std::string>>& labels, double value) {
+  void Sample(std::string_view name, Labels labels, double value) {
     out_ += name;
-    if (!labels.empty()) {
+    if (labels.size()) {
       out_ += '{';
-      for (size_t i = 0; i < labels.size(); ++i) {
-        if (i) out_ += ',';
-        out_ += labels[i].first + "=\"" + Escape(labels[i].second) + '"';
+      bool first = true;
+      for (const auto& [label, v] : labels) {
+        if (!first) out_ += ',';
+        first = false;
+        out_.append(label).append("=\"");
+        Escape(v);
+        out_ += '"';
       }
       out_ += '}';
     }
-    out_ += ' ' + Number(value) + '\n';
+    out_ += ' ';
+    Number(value);
+    out_ += '\n';
   }
   std::string Take() { return std::move(out_); }
 
  private:
+  // Writes a label value escaped: backslash, double quote and newline.
+  void Escape(std::string_view v) {
+    size_t run = 0;  // the start of the characters not yet written
+    for (size_t i = 0; i < v.size(); ++i) {
+      const char c = v[i];
+      if (c != '\\' && c != '"' && c != '\n') continue;
+      out_.append(v.substr(run, i - run));
+      out_ += c == '\n' ? "\\n" : c == '"' ? "\\\"" : "\\\\";
+      run = i + 1;
+    }
+    out_.append(v.substr(run));
+  }
+  // Writes the shortest text that reads back as the same double.
+  void Number(double v) {
+    char buf[64];
+    auto [end, ec] = std::to_chars(buf, buf + sizeof(buf), v);
+    if (ec == std::errc()) out_.append(buf, end);
+    else out_ += "NaN";
+  }
+
   std::string out_;
 };
 
@@ -118,6 +135,7 @@ class Writer {
 
 std::string RenderPrometheus(const Status& s) {
   Writer w;
+  w.Reserve(16384 + RealServerCount(s.virtual_servers) * kMetricBytesPerRealServer);
   w.Family("vigil_build_info", "gauge", "vigil version (always 1).");
   w.Sample("vigil_build_info", {{"version", s.version}}, 1);
   w.Family("vigil_uptime_seconds", "gauge", "Seconds since the daemon started.");

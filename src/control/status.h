@@ -176,6 +176,9 @@ struct Status {
   friend bool operator==(const Status&, const Status&) = default;
 };
 
+// The real servers of all `virtual_servers`.
+size_t RealServerCount(const std::vector<VirtualServerStatus>& virtual_servers);
+
 // JSON round trip (the control protocol, the engines' reports to the supervisor, the
 // JSON dump file).
 std::string ToJson(const Status& status, int indent = -1);

@@ -51,17 +51,17 @@ void Write(JsonText& w, const std::vector<T>& v) {
 // About what one real server takes, so that the text of a large report grows once or twice.
 constexpr size_t kBytesPerRealServer = 240;
 
-size_t RealServers(const std::vector<VirtualServerStatus>& virtual_servers) {
+}  // namespace
+
+size_t RealServerCount(const std::vector<VirtualServerStatus>& virtual_servers) {
   size_t n = 0;
   for (const VirtualServerStatus& v : virtual_servers) n += v.real_servers.size();
   return n;
 }
 
-}  // namespace
-
 std::string ToJson(const Status& status, int indent) {
   JsonText w;
-  w.Reserve(4096 + RealServers(status.virtual_servers) * kBytesPerRealServer);
+  w.Reserve(4096 + RealServerCount(status.virtual_servers) * kBytesPerRealServer);
   Write(w, status);
   if (indent < 0) return w.Take();
   return nlohmann::json::parse(w.Take()).dump(indent, ' ', false,
@@ -76,7 +76,7 @@ std::string ToJson(const std::vector<InstanceStatus>& instances) {
 
 std::string ToJson(const std::vector<VirtualServerStatus>& virtual_servers) {
   JsonText w;
-  w.Reserve(4096 + RealServers(virtual_servers) * kBytesPerRealServer);
+  w.Reserve(4096 + RealServerCount(virtual_servers) * kBytesPerRealServer);
   Write(w, virtual_servers);
   return w.Take();
 }
