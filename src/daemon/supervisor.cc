@@ -626,8 +626,9 @@ class Supervisor final : public control::ControlTarget {
   }
 
   // Returns the runtime operations that bring a new process of engine `c` to the state its
-  // last one reported (maintenance, runtime priorities).
-  std::vector<control::Operation> RuntimeState(const Child& c) const {
+  // last one reported (maintenance, runtime priorities): its last report, read now if
+  // nobody asked for it.
+  std::vector<control::Operation> RuntimeState(Child& c) const {
     std::vector<control::Operation> ops;
     if (c.name != "vrrp") return ops;
     if (maintenance_) {
@@ -636,7 +637,7 @@ class Supervisor final : public control::ControlTarget {
       op.on = true;
       ops.push_back(op);
     }
-    for (const auto& i : c.last.instances) {
+    for (const auto& i : c.Last().instances) {
       if (i.runtime_priority <= 0) continue;
       control::Operation op;
       op.command = "priority";

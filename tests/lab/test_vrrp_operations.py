@@ -118,6 +118,35 @@ def test_priority_reorders_with_preemption_and_reset_restores_it(vl):
     assert r1.instances()["VI_1"]["runtime_priority"] == 0
 
 
+def test_a_runtime_priority_outlives_the_vrrp_engine_unasked(vl):
+    """The supervisor gives a restarted VRRP engine the runtime priority its last process
+    reported, though nobody asked vigild's status since (it reads a report only when asked:
+    the report with the priority was still unread when the engine died)."""
+    r1, r2 = _pair(vl)  # asks the instances: the supervisor has read a report without it
+    rc, out = ctl(r1, "priority", "VI_1", "250")
+    assert (rc, out) == (0, "VI_1 priority set to 250 (effective 250)\n")
+    # A report logged after the answer has the priority (r1 becoming MASTER makes one); no
+    # vigilctl until the engine is killed.
+    reports = r1.log().count("vrrp: status report ")
+    lablib.wait_until(lambda: r1.log().count("vrrp: status report ") > reports, timeout=10,
+                      message="r1: a status report after the operation")
+    vl.wait_holder(r1, V3, timeout=V3.master_down(250) + 3)
+    with open(os.path.join(vl.lab.workdir, f"{r1.name}-vrrp.pid")) as f:
+        old = int(f.read().strip())
+    os.kill(old, signal.SIGKILL)
+
+    def restarted():
+        with open(os.path.join(vl.lab.workdir, f"{r1.name}-vrrp.pid")) as f:
+            text = f.read().strip()
+        return text and int(text) != old and r1.instances()["VI_1"]["runtime_priority"] == 250
+
+    lablib.wait_until(restarted, timeout=20, message=f"r1: a new VRRP engine at priority 250\n"
+                                                     f"{vl.logs()}")
+    vl.wait_holder(r1, V3, timeout=V3.master_down(250) + 3)
+    i = r1.instances()["VI_1"]
+    assert (i["base_priority"], i["runtime_priority"], i["effective_priority"]) == (100, 250, 250)
+
+
 def test_a_node_whose_load_balancer_never_gets_ready_preempts_after_30_s(vl):
     """A node starting with virtual servers preempts no lower-priority master until its
     checker has applied the load balancer's table (test_lb_dr_failover: connections would be
