@@ -1023,6 +1023,16 @@ void BuildVrrpInstance(const Node& n, model::Config& cfg, Diagnostics& diags) {
       d.sync_id = 0;
       d.loc = RefOf(c);
       cfg.global.lvs_sync_daemon = std::move(d);
+    } else if (kw == "native_ipv6") {
+      // keepalived's old way to make an instance IPv6 (version 3), unless IPv4 addresses
+      // came first; IPv4 ones after it are then refused as of the other family.
+      if (family_set && v.family == Family::kIpv4) {
+        diags.Error(c.keyword.loc, who + ": native_ipv6 after IPv4 addresses; ignored");
+      } else {
+        v.family = Family::kIpv6;
+        family_set = true;
+        version = 3;
+      }
     } else {
       model::RawSetting r{kw, ArgTexts(c), RefOf(c)};
       for (const Node& l : c.children) {

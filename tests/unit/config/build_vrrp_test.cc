@@ -115,6 +115,45 @@ static_ipaddress {
   EXPECT_EQ(cfg.static_addresses[0].other, Strings{});
 }
 
+// native_ipv6 as keepalived 2.2.7 reads it (-t on this text, exit 5: "(A) Cannot specify
+// native_ipv6 with IPv4 addresses", "(B): address family must match VRRP instance
+// [10.99.0.101/16] - ignoring"): the instance is IPv6 and VRRP version 3 (over an earlier
+// `version 2`), unless IPv4 addresses came first.
+TEST(BuildVrrpTest, NativeIpv6MakesTheInstanceIpv6UnlessIpv4AddressesCameFirst) {
+  Diagnostics d;
+  auto cfg = BuildText(R"(vrrp_instance A {
+  interface eth0
+  virtual_router_id 61
+  virtual_ipaddress {
+    10.99.0.100/16
+  }
+  native_ipv6
+}
+vrrp_instance B {
+  interface eth0
+  virtual_router_id 62
+  version 2
+  native_ipv6
+  virtual_ipaddress {
+    10.99.0.101/16
+    fd00:99::101/64
+  }
+})", d);
+  EXPECT_EQ(DiagLines(d),
+            (Strings{"7:3: error: vrrp_instance A: native_ipv6 after IPv4 addresses; ignored",
+                     "15:5: error: virtual_ipaddress '10.99.0.101/16' is IPv4 but "
+                     "vrrp_instance B is IPv6; ignored"}));
+  ASSERT_EQ(cfg.vrrp_instances.size(), 2u);
+  EXPECT_EQ(cfg.vrrp_instances[0].family, model::Family::kIpv4);
+  EXPECT_EQ(cfg.vrrp_instances[0].version, 2);
+  const auto& b = cfg.vrrp_instances[1];
+  EXPECT_EQ(b.family, model::Family::kIpv6);
+  EXPECT_EQ(b.version, 3);
+  ASSERT_EQ(b.virtual_ipaddress.size(), 1u);
+  EXPECT_EQ(b.virtual_ipaddress[0].prefix.ToString(), "fd00:99::101/64");
+  EXPECT_TRUE(b.other.empty());
+}
+
 TEST(BuildVrrpTest, StateMasterWithoutPriorityMeans255) {
   Diagnostics d;
   auto cfg = BuildText(R"(vrrp_instance A {
