@@ -86,32 +86,73 @@ void BuildRoot(const Node& n, model::Config& cfg, ServiceIndex& services, Diagno
 // Builds the model from `roots`; roots that are not const are freed one by one once built.
 template <typename Roots>
 model::Config BuildRoots(Roots& roots, Diagnostics& diags) {
-  model::Config cfg;
   // global_defs first: instances read its defaults wherever it appears. The large lists are
   // sized once (a vector that grows holds its old and new copies at once).
   size_t instances = 0, virtual_servers = 0;
   for (const Node& n : roots) {
-    if (n.name() == "global_defs") bi::BuildGlobalDefs(n, cfg.global, diags);
     instances += n.name() == "vrrp_instance";
     virtual_servers += n.name() == "virtual_server";
   }
-  cfg.vrrp_instances.reserve(instances);
-  cfg.virtual_servers.reserve(virtual_servers);
-  ServiceIndex services;
+  RootBuilder builder(diags, instances, virtual_servers);
+  for (const Node& n : roots)
+    if (n.name() == "global_defs") builder.Build(n);
   for (auto& n : roots) {
     if (n.name() == "global_defs") continue;
-    BuildRoot(n, cfg, services, diags);
+    builder.Build(n);
     if constexpr (!std::is_const_v<Roots>) n = Node();
   }
-
-  bi::FinishVrrp(cfg, diags);
-  bi::FinishCheck(cfg, diags);
-
-  // Script security (vigild -t exit 5) needs to know which scripts exist: CheckSystem.
-  return cfg;
+  return builder.Finish();
 }
 
 }  // namespace
+
+RootBuilder::RootBuilder(Diagnostics& diags, size_t instances, size_t virtual_servers)
+    : diags_(diags) {
+  cfg_.vrrp_instances.reserve(instances);
+  cfg_.virtual_servers.reserve(virtual_servers);
+}
+
+void RootBuilder::Add(Node&& root) {
+  if (root.name() == "global_defs" && built_other_) late_global_defs_ = true;
+  if (late_global_defs_) return;  // the caller builds the whole tree instead
+  if (root.name() == "global_defs") {
+    Build(root);
+    globals_seen_ = true;
+    return;
+  }
+  if (!globals_seen_) {
+    waiting_.push_back(std::move(root));
+    return;
+  }
+  BuildWaiting();
+  Build(root);
+  root = Node();
+}
+
+void RootBuilder::Build(const Node& root) {
+  if (root.name() == "global_defs") {
+    bi::BuildGlobalDefs(root, cfg_.global, diags_);
+    return;
+  }
+  built_other_ = true;
+  BuildRoot(root, cfg_, services_, diags_);
+}
+
+void RootBuilder::BuildWaiting() {
+  for (Node& n : waiting_) {
+    Build(n);
+    n = Node();
+  }
+  waiting_.clear();
+}
+
+model::Config RootBuilder::Finish() {
+  BuildWaiting();
+  bi::FinishVrrp(cfg_, diags_);
+  bi::FinishCheck(cfg_, diags_);
+  // Script security (vigild -t exit 5) needs to know which scripts exist: CheckSystem.
+  return std::move(cfg_);
+}
 
 model::Config Build(const Tree& tree, Diagnostics& diags) {
   return BuildRoots(tree.roots, diags);

@@ -11,6 +11,7 @@
 #define VIGIL_CONFIG_BUILD_H_
 
 #include <optional>
+#include <vector>
 
 #include "config/diagnostics.h"
 #include "config/service_index.h"
@@ -24,6 +25,39 @@ namespace vigil::config {
 model::Config Build(const Tree& tree, Diagnostics& diags);
 // The same, freeing each top-level block of `tree` once it is built (`tree` is left empty).
 model::Config Build(Tree&& tree, Diagnostics& diags);
+
+// Builds the model block by block as the parser hands over each top-level block
+// (ParseRoots), so that the tree of the whole file is never in memory: the same model and
+// diagnostics as Build() of the whole tree. global_defs is built first wherever it appears,
+// so the blocks before the first one wait (as a tree) until it comes; a global_defs after
+// other blocks were built makes the result unusable (late_global_defs(): build the whole
+// tree instead).
+class RootBuilder {
+ public:
+  // Reserves room for that many vrrp_instances and virtual_servers, when known.
+  explicit RootBuilder(Diagnostics& diags, size_t instances = 0, size_t virtual_servers = 0);
+
+  // Builds `root` now (freeing it), or keeps it until the first global_defs is built.
+  void Add(Node&& root);
+  // Builds `root` now; Build() calls it with every global_defs first.
+  void Build(const Node& root);
+  // True when a global_defs came after another block was built; Finish() is then not the
+  // model of the configuration.
+  bool late_global_defs() const { return late_global_defs_; }
+  // Builds the blocks still waiting and finishes the model (cross-references).
+  model::Config Finish();
+
+ private:
+  void BuildWaiting();
+
+  Diagnostics& diags_;
+  model::Config cfg_;
+  ServiceIndex services_;
+  std::vector<Node> waiting_;  // top-level blocks before the first global_defs
+  bool globals_seen_ = false;
+  bool built_other_ = false;
+  bool late_global_defs_ = false;
+};
 
 // Internal: the per-area builders that Build() calls (one .cc file per area).
 namespace build_internal {

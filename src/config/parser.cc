@@ -90,8 +90,9 @@ class Segments {
 
 class Parser {
  public:
-  Parser(const NextLine& next, const BlockSchema& root, Diagnostics& diags)
-      : segments_(next), root_(root), diags_(diags) {}
+  Parser(const NextLine& next, const BlockSchema& root, Diagnostics& diags,
+         const OnRoot* on_root = nullptr)
+      : segments_(next), root_(root), diags_(diags), on_root_(on_root) {}
 
   Tree Run() {
     for (size_t i = 0; segments_.Has(i); ++i) {
@@ -144,10 +145,12 @@ class Parser {
   }
 
   void Append(Node node) {
-    if (stack_.empty())
-      tree_.roots.push_back(std::move(node));
-    else
+    if (!stack_.empty())
       done_.push_back(std::move(node));
+    else if (on_root_)
+      (*on_root_)(std::move(node));
+    else
+      tree_.roots.push_back(std::move(node));
   }
 
   // The open block's children wait in done_ until it closes, then move into a vector of
@@ -263,6 +266,7 @@ class Parser {
   Segments segments_;
   const BlockSchema& root_;
   Diagnostics& diags_;
+  const OnRoot* on_root_;  // takes each top-level block as it closes; else tree_ does
   std::vector<Frame> stack_;
   std::vector<Node> done_;  // children of the open blocks, innermost last
   Tree tree_;
@@ -276,6 +280,10 @@ Tree ParseTree(const NextLine& next, const BlockSchema& schema, Diagnostics& dia
 
 Tree ParseTree(const NextLine& next, Diagnostics& diags) {
   return ParseTree(next, RootSchema(), diags);
+}
+
+void ParseRoots(const NextLine& next, Diagnostics& diags, const OnRoot& on_root) {
+  Parser(next, RootSchema(), diags, &on_root).Run();
 }
 
 Tree ParseTree(const std::vector<Line>& lines, const BlockSchema& schema, Diagnostics& diags) {

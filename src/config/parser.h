@@ -55,6 +55,13 @@ using NextLine = std::function<bool(Line&)>;
 Tree ParseTree(const NextLine& next, Diagnostics& diags);
 Tree ParseTree(const NextLine& next, const BlockSchema& schema, Diagnostics& diags);
 
+// Takes each top-level block as it closes.
+using OnRoot = std::function<void(Node&&)>;
+// The same as ParseTree(next, diags), handing each top-level block to `on_root` as soon as
+// it closes instead of keeping it in a tree (with RootBuilder: the whole tree is never in
+// memory).
+void ParseRoots(const NextLine& next, Diagnostics& diags, const OnRoot& on_root);
+
 // The deepest brace nesting accepted inside skipped text.
 inline constexpr size_t kMaxNesting = 64;
 
