@@ -393,9 +393,8 @@ class Reader {
       case 'n':
         return Literal("null") || Fail("expected a value");
       default: {
-        std::string_view digits;
-        bool integral = false;
-        return Number(digits, integral);
+        double number;  // one a double holds, as a JSON parser takes it
+        return Value(number);
       }
     }
   }

@@ -285,6 +285,7 @@ TEST(StatusTest, FromJsonRefusesMalformedReports) {
       {R"({"x":-})", "expected a number at byte 6"},
       {R"({"x":1.})", "a fraction without digits at byte 7"},
       {R"({"x":1e+})", "an exponent without digits at byte 8"},
+      {R"({"x":[3e2500]})", "a number no double holds at byte 12"},
       {R"({"instances":{}})", "expected an array at byte 13"},
       {R"({"instances":[1]})", "expected an object at byte 14"},
       {R"({"instances":[{"vips":[1]}]})", "expected a string at byte 23"},
