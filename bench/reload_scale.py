@@ -18,6 +18,11 @@ the table must leave it out; the count is printed). "engine applied" is the chec
 supervisor and the checker engine spent between SIGHUP and "reload complete" (from
 /proc/PID/stat, 10 ms ticks; the engine's includes its probes meanwhile) does not.
 Target (issue 12): ≤ 0.1 s from SIGHUP to applied, no real server reset, no VIP touched.
+
+--status-requests N: once the table is full, before the reloads, asks `vigilctl -j status`
+N times one after another and prints the median wall time per request, the mean CPU time
+per request of vigild (the supervisor: reading the checker's report, the reply) and of the
+checker engine (its report), and the reply's size. --runs 0 skips the reloads.
 """
 import argparse
 import datetime
@@ -144,7 +149,28 @@ def reload(daemon, node, text: str, want: int) -> dict:
             "why": why[0] if why else ""}
 
 
-def measure(servers: int, vss: int, runs: int) -> dict:
+def status_requests(daemon, node, n: int) -> dict:
+    """Asks `vigilctl -j status` `n` times; returns the median wall time per request and the
+    mean CPU times (the sum over the requests / n: /proc counts 10 ms ticks)."""
+    with open(daemon.pid_files()[2]) as f:
+        engine = int(f.read().split()[0])
+    ctl = str(bl.build_dir() / "apps" / "vigilctl")
+    sock = os.path.join(node.lab.workdir, "vigil.ctl")
+    wall, supervisor, checker, size = [], [], [], 0
+    for _ in range(n):
+        before = cpu_s(daemon.proc.pid), cpu_s(engine)
+        t = time.monotonic()
+        out = node.run([ctl, "-s", sock, "-j", "status"], timeout=60).stdout
+        wall.append(time.monotonic() - t)
+        supervisor.append(cpu_s(daemon.proc.pid) - before[0])
+        checker.append(cpu_s(engine) - before[1])
+        size = len(out)
+        assert json.loads(out)["ok"], out[:200]
+    return {"n": n, "wall": bl.median(wall), "supervisor": sum(supervisor) / n,
+            "checker": sum(checker) / n, "bytes": size}
+
+
+def measure(servers: int, vss: int, runs: int, requests: int = 0) -> dict:
     with bl.lablib.Lab() as lab:
         node = lab.add_node("lb")
         bl.untrack_loopback(node)
@@ -161,6 +187,8 @@ def measure(servers: int, vss: int, runs: int) -> dict:
             raise bl.lablib.LabError(f"vigild exited:\n{daemon.log()[-3000:]}")
         time.sleep(2)
         out = {"same": [], "one weight": [], "one server more": []}
+        if requests:
+            out["status"] = status_requests(daemon, node, requests)
         for i in range(runs):
             out["same"].append(reload(daemon, node, base, servers))
             out["one weight"].append(
@@ -184,13 +212,22 @@ def main() -> int:
     ap.add_argument("--servers", type=int, default=37205)
     ap.add_argument("--virtual-servers", type=int, default=2277)
     ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--status-requests", type=int, default=0)
     args = ap.parse_args()
     if not bl.need_root():
         return 0
     if not bl.have(bl.bench_binary("tcp_sink")):
         print(f"skipped: {bl.bench_binary('tcp_sink')} is not built")
         return 0
-    res = measure(args.servers, args.virtual_servers, args.runs)
+    res = measure(args.servers, args.virtual_servers, args.runs, args.status_requests)
+    status = res.pop("status", None)
+    if status:
+        print(f"vigilctl -j status, {status['n']} requests: {status['wall'] * 1000:.0f} ms wall "
+              f"(median), CPU per request vigild {status['supervisor'] * 1000:.0f} ms / checker "
+              f"engine {status['checker'] * 1000:.0f} ms (mean), {status['bytes']} bytes")
+    if not args.runs:
+        print(f"load average: {open('/proc/loadavg').read().split()[:3]}")
+        return 0
     print(f"SIGHUP → reload complete, {args.virtual_servers} virtual servers, {args.servers} "
           f"real servers (nftables), {args.runs} runs: best / median / max")
     rows = []
