@@ -119,7 +119,10 @@ class EngineImpl final : public control::Engine {
     KeepConfiguredPriorities(next);
     notifier_.Configure(next);
     trackers_.Configure(next);  // unchanged scripts and processes keep running
+    std::map<std::string, State> groups_was;
+    groups_.ForEach([&](const SyncGroupSpec& g) { groups_was[g.name] = *groups_.StateOf(g.name); });
     groups_.Configure(next.sync_groups);
+    std::map<std::string, State> kept;  // the instances kept through the reload: their state
     std::vector<RunningInstance> running;
     for (const auto& [name, in] : instances_)
       running.push_back({&in->spec, in->sm->state(), in->vips_installed});
@@ -136,11 +139,14 @@ class EngineImpl final : public control::Engine {
           instances_.erase(it);
           break;
         case ReloadFate::kUnchanged:
+          kept[in.spec.name] = in.sm->state();
           break;
         case ReloadFate::kVipsChanged:
+          kept[in.spec.name] = in.sm->state();
           vips_->DropForReload(in, *step.next);
           break;
         case ReloadFate::kReplaced:
+          kept[in.spec.name] = in.sm->state();
           log::Info(in.spec.name + ": changed by reload; replacing it in state " +
                     std::string(StateName(in.sm->state())));
           carried[step.next->name] = Detach(in);
@@ -195,6 +201,7 @@ class EngineImpl final : public control::Engine {
     kernel_->SetNames(RtNames::Load(spec_.iproute_etc_dir, spec_.iproute_usr_dir));
     for (auto& [name, in] : instances_) Recompute(*in);
     groups_.Settle();
+    if (spec_.fifo_write_states_on_reload) WriteStatesOnReload(groups_was, kept);
     SyncAcceptFilter();
     Changed();
     return plan.Summary();
@@ -496,12 +503,40 @@ class EngineImpl final : public control::Engine {
                    });
   }
 
+  // The notification of a sync group's `state`.
+  static NotifyEvent GroupEvent(State state) {
+    return state == State::kMaster  ? NotifyEvent::kMaster
+           : state == State::kFault ? NotifyEvent::kFault
+                                    : NotifyEvent::kBackup;
+  }
+
+  // fifo_write_vrrp_states_on_reload, as keepalived's vrrp_init_state at a reload: the FIFO
+  // line of each sync group in the state it had before (`groups_was`), then of each instance
+  // kept through it (`kept`: their states before) that is BACKUP or FAULT as before — not a
+  // master's (keepalived 2.2.7 and upstream, checked live: GROUP "G1" MASTER 0 and INSTANCE
+  // "VI_F" FAULT 100, nothing for the MASTER instances).
+  void WriteStatesOnReload(const std::map<std::string, State>& groups_was,
+                           const std::map<std::string, State>& kept) {
+    groups_.ForEach([&](const SyncGroupSpec& g) {
+      auto was = groups_was.find(g.name);
+      if (was != groups_was.end() && groups_.StateOf(g.name) == was->second)
+        notifier_.WriteFifoLine("GROUP", g.name, GroupEvent(was->second), 0);
+    });
+    for (const auto& s : spec_.instances) {
+      auto was = kept.find(s.name);
+      auto it = instances_.find(s.name);
+      if (was == kept.end() || it == instances_.end()) continue;
+      const State now = it->second->sm->state();
+      if (now != was->second || (now != State::kBackup && now != State::kFault)) continue;
+      notifier_.WriteFifoLine("INSTANCE", s.name,
+                              now == State::kFault ? NotifyEvent::kFault : NotifyEvent::kBackup,
+                              it->second->sm->effective_priority());
+    }
+  }
+
   void GroupChanged(const SyncGroupSpec& g, State state) {
     log::Notice("sync group " + g.name + ": " + std::string(StateName(state)));
-    NotifyEvent e = state == State::kMaster  ? NotifyEvent::kMaster
-                    : state == State::kFault ? NotifyEvent::kFault
-                                             : NotifyEvent::kBackup;
-    notifier_.NotifyGroup(g, e);
+    notifier_.NotifyGroup(g, GroupEvent(state));
     Emit("vrrp_sync_group", {{"group", g.name}, {"to", std::string(StateName(state))}});
   }
 

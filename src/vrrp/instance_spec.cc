@@ -245,8 +245,12 @@ VrrpSpec SpecFromModel(const model::Config& config) {
   }
   out.default_interface = g.default_interface.value_or("eth0");
   out.dynamic_interfaces = g.dynamic_interfaces;
-  out.log_unknown_vrids = std::ranges::any_of(
-      g.other, [](const model::RawSetting& r) { return r.keyword == "log_unknown_vrids"; });
+  const auto global_flag = [&](std::string_view keyword) {
+    return std::ranges::any_of(g.other,
+                               [&](const model::RawSetting& r) { return r.keyword == keyword; });
+  };
+  out.log_unknown_vrids = global_flag("log_unknown_vrids");
+  out.fifo_write_states_on_reload = global_flag("fifo_write_vrrp_states_on_reload");
   out.command_buffer = BufferFor(g.vrrp_netlink_cmd_rcv_bufs, out.command_buffer);
   out.monitor_buffer = BufferFor(g.vrrp_netlink_monitor_rcv_bufs, out.monitor_buffer);
   out.process_monitor_buffer = BufferFor(g.process_monitor_rcv_bufs, out.process_monitor_buffer);

@@ -228,6 +228,7 @@ struct VrrpSpec {
   std::string default_interface = "eth0";
   bool dynamic_interfaces = false;            // a missing interface is waited for in FAULT
   bool log_unknown_vrids = false;             // log adverts no instance on their socket has
+  bool fifo_write_states_on_reload = false;   // fifo_write_vrrp_states_on_reload
   // The receive buffers of the engine's netlink sockets (see BufferFor).
   net::ReceiveBuffer command_buffer = net::NetlinkSocket::kDefaultReceiveBuffer;
   net::ReceiveBuffer monitor_buffer = net::NetlinkSocket::kDefaultReceiveBuffer;

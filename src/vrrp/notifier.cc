@@ -171,6 +171,11 @@ void Notifier::Send(const std::string& key, std::string_view kind, const std::st
     log::Warning(key + ": " + std::to_string(dropped) +
                  " stale notification(s) dropped, superseded by " + std::string(NotifyWord(event)));
   if (!q.running) RunNext(key);
+  WriteFifoLine(kind, name, event, priority);
+}
+
+void Notifier::WriteFifoLine(std::string_view kind, const std::string& name, NotifyEvent event,
+                             uint8_t priority) {
   std::string line = FifoLine(kind, name, event, priority);
   WriteFifo(notify_fifo_, line);
   WriteFifo(vrrp_notify_fifo_, line);

@@ -51,6 +51,10 @@ class Notifier {
   // The same for a vrrp_sync_group: its notify_<state>, its generic `notify` script with
   // `GROUP name STATE 0`, then the FIFO line `GROUP "name" STATE 0`.
   void NotifyGroup(const SyncGroupSpec& group, NotifyEvent event);
+  // Writes only the FIFO line of `kind` ("INSTANCE" or "GROUP") `name` for `event`, to
+  // notify_fifo and vrrp_notify_fifo (fifo_write_vrrp_states_on_reload).
+  void WriteFifoLine(std::string_view kind, const std::string& name, NotifyEvent event,
+                     uint8_t priority);
   // Returns the number of scripts waiting or running (for tests and shutdown).
   size_t pending() const;
   // Returns the results of the conntrackd commands run so far (every count zero when none

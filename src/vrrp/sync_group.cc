@@ -107,4 +107,10 @@ void SyncGroups::ForEach(const std::function<void(const SyncGroupSpec&)>& f) con
   for (const auto& [name, g] : groups_) f(g.spec);
 }
 
+std::optional<State> SyncGroups::StateOf(const std::string& name) const {
+  auto it = groups_.find(name);
+  if (it == groups_.end()) return std::nullopt;
+  return it->second.group.state();
+}
+
 }  // namespace vigil::vrrp

@@ -99,6 +99,8 @@ class SyncGroups {
   void Settle();
   // Calls `f` with each group's configuration, by name.
   void ForEach(const std::function<void(const SyncGroupSpec&)>& f) const;
+  // The state of group `name`; nullopt when it is not configured.
+  std::optional<State> StateOf(const std::string& name) const;
 
  private:
   struct Group {

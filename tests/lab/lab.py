@@ -57,6 +57,15 @@ class WaitTimeout(AssertionError):
     """wait_until() gave up."""
 
 
+def file_lines(path: str) -> list[str]:
+    """The lines of file ``path``; none while it does not exist."""
+    try:
+        with open(path) as f:
+            return f.read().splitlines()
+    except FileNotFoundError:
+        return []
+
+
 def wait_until(pred: Callable[[], Any], timeout: float = 10.0, interval: float = 0.1,
                message: str = "") -> Any:
     """Calls pred() until it returns a truthy value and returns that value.

@@ -20,6 +20,7 @@ import time
 
 import pytest
 
+import lab as lablib
 from test_fault_children import Children
 
 VIP = "10.99.0.100"
@@ -477,11 +478,7 @@ def test_a_script_behind_a_symlink_runs_what_it_named_at_load_unless_use_symlink
         return f"{name} {link if use_symlink_paths else real}"
 
     def seen() -> list[str]:
-        try:
-            with open(runs) as f:
-                return f.read().splitlines()
-        except FileNotFoundError:
-            return []
+        return lablib.file_lines(runs)
 
     lb.start(_symlinked_script_conf(lb, link, "    use_symlink_paths\n" if use_symlink_paths
                                     else ""))

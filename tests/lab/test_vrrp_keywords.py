@@ -1,10 +1,12 @@
 """vrrp_instance keywords that act on the kernel, each checked against Debian's keepalived
 2.2.7 on the same lab: promote_secondaries, no_accept / accept; and global_defs
-log_unknown_vrids."""
+log_unknown_vrids and fifo_write_vrrp_states_on_reload."""
 
 from __future__ import annotations
 
 import json
+import os
+import signal
 
 import pytest
 
@@ -150,3 +152,66 @@ def test_log_unknown_vrids_logs_each_advert_no_instance_takes(lab, vigild, kind)
                       message=f"r1 logs {want!r} for r2's adverts\n{vl.logs()}")
     assert "unknown VRID" not in r2.log(), r2.log()[-3000:]
     assert want.replace("52", "51") not in r1.log(), r1.log()[-3000:]  # its own adverts
+
+
+FIFO_BODY = """vrrp_sync_group G1 {
+    group {
+        VI_G
+    }
+}
+""" + "".join(f"""vrrp_instance {name} {{
+    state {state}
+    interface {dev}
+    virtual_router_id {vrid}
+    priority {priority}
+    advert_int 1
+    virtual_ipaddress {{
+        {vip}
+    }}
+}}
+""" for name, state, dev, vrid, priority, vip in (
+    ("VI_M", "MASTER", "eth0", 71, 255, "10.99.0.171/16"),
+    ("VI_G", "MASTER", "eth0", 72, 255, "10.99.0.172/16"),
+    ("VI_F", "BACKUP", "lan1", 73, 100, "10.98.0.173/24")))
+
+
+@pytest.mark.parametrize("kind", ["vigil", "keepalived"])
+def test_fifo_write_vrrp_states_on_reload_writes_the_states_kept(lab, vigild, kind):
+    """global_defs fifo_write_vrrp_states_on_reload: at a reload that changes nothing, the
+    notify FIFO gets the line of the sync group still MASTER and of the instance still in
+    FAULT (its interface lan1 is down), none for the MASTER instances — as keepalived 2.2.7's
+    vrrp_init_state writes them."""
+    if kind == "keepalived":
+        require_keepalived()
+    vl = VrrpLab(lab, vigild)
+    r1 = vl.router("r1", kind)
+    r1.node.run([IP, "link", "add", "lan1", "type", "veth", "peer", "name", "lan1p"])  # down
+    fifo = os.path.join(lab.workdir, "notify.fifo")
+    log = os.path.join(lab.workdir, "fifo.log")
+    os.mkfifo(fifo)
+    # Held open read-write, so that the daemon's reopening at a reload is no end of file.
+    reader = r1.node.spawn(f"exec 3<>{fifo}; exec cat <&3 > {log}")
+
+    def lines() -> list[str]:
+        return lablib.file_lines(log)
+
+    try:
+        r1.start(None, None, body=FIFO_BODY,
+                 global_extra=f"notify_fifo {fifo}\nfifo_write_vrrp_states_on_reload")
+        started = {'INSTANCE "VI_M" MASTER 255', 'INSTANCE "VI_G" MASTER 255',
+                   'INSTANCE "VI_F" FAULT 100'}
+        lablib.wait_until(lambda: started <= set(lines()), timeout=10,
+                          message=f"the states at start: {lines()}\n{r1.log()[-3000:]}")
+        before = len(lines())
+        done = r1.log().count("eload")
+        r1.proc.send_signal(signal.SIGHUP)
+        lablib.wait_until(lambda: len(lines()) >= before + 2, timeout=10,
+                          message=f"the lines of the reload: {lines()}\n{r1.log()[-3000:]}")
+        assert r1.log().count("eload") > done
+        assert r1.term() == 0
+        after = lines()[before:]
+        assert after[:2] == ['GROUP "G1" MASTER 0', 'INSTANCE "VI_F" FAULT 100'], after
+        assert [line for line in after[2:] if " STOP " not in line] == [], after
+    finally:
+        os.killpg(reader.pid, signal.SIGTERM)
+        reader.wait(timeout=5)

@@ -262,13 +262,20 @@ TEST(SpecFromModelTest, UnnamedVmacsAndIpvlansAreNamedAsKeepalivedNamesThem) {
                                              "averyverylo1.61", "averyverylo2.61", "vx2.61"}));
 }
 
-// global_defs log_unknown_vrids (no value, as keepalived reads it) turns the engine's log of
-// adverts for VRIDs it has no instance for on.
-TEST(SpecFromModelTest, LogUnknownVridsIsReadFromGlobalDefs) {
+// global_defs log_unknown_vrids and fifo_write_vrrp_states_on_reload (no value, as
+// keepalived reads them) turn the engine's log of adverts for VRIDs it has no instance for,
+// and its FIFO lines of the states kept at a reload, on.
+TEST(SpecFromModelTest, LogUnknownVridsAndFifoWriteStatesAreReadFromGlobalDefs) {
   model::Config c;
   EXPECT_FALSE(SpecFromModel(c).log_unknown_vrids);
+  EXPECT_FALSE(SpecFromModel(c).fifo_write_states_on_reload);
   c.global.other = {model::RawSetting{.keyword = "log_unknown_vrids", .args = {}, .loc = {}}};
   EXPECT_TRUE(SpecFromModel(c).log_unknown_vrids);
+  EXPECT_FALSE(SpecFromModel(c).fifo_write_states_on_reload);
+  c.global.other = {
+      model::RawSetting{.keyword = "fifo_write_vrrp_states_on_reload", .args = {}, .loc = {}}};
+  EXPECT_FALSE(SpecFromModel(c).log_unknown_vrids);
+  EXPECT_TRUE(SpecFromModel(c).fifo_write_states_on_reload);
 }
 
 // As keepalived: an instance tracks the interface of each VIP on another interface than its
