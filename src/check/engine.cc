@@ -7,6 +7,9 @@
 #include <optional>
 #include <set>
 #include <span>
+#include <string_view>
+#include <unordered_map>
+#include <unordered_set>
 #include <utility>
 #include <variant>
 #include <vector>
@@ -474,7 +477,9 @@ class CheckEngine final : public control::Engine {
     // Carry state over by identity. A virtual server Build kept moves over as it runs (its
     // state, counters and probes); another with the same identity takes the health and
     // counters of its real servers that are still there.
-    std::map<std::string, size_t> old_by_id;
+    // (Views of vss_'s ids: an entry goes before its virtual server moves out of vss_.)
+    std::unordered_map<std::string_view, size_t> old_by_id;
+    old_by_id.reserve(vss_.size());
     for (size_t i = 0; i < vss_.size(); ++i) old_by_id.emplace(vss_[i].id, i);
     size_t vs_added = 0, vs_kept = 0, vs_unchanged = 0, rs_added = 0, rs_removed = 0;
     std::vector<std::pair<size_t, std::vector<Event>>> pending;
@@ -935,12 +940,16 @@ class CheckEngine final : public control::Engine {
     };
     out.vss.reserve(n);
     out.kept_from.reserve(n);
-    std::map<std::string, size_t> running;
+    std::unordered_map<std::string_view, size_t> running;  // vss_'s ids
     if (!vss_.empty() && SameVsContext(config_, config)) {
+      running.reserve(vss_.size());
       for (size_t i = 0; i < vss_.size(); ++i) running.emplace(vss_[i].id, i);
     }
+    // The services of each virtual server: those it runs with when kept, else built.
     std::vector<std::vector<lb::ServiceKey>> keys_of(n);
-    std::set<lb::ServiceKey> seen;
+    std::vector<const std::vector<lb::ServiceKey>*> keys(n);
+    std::vector<const lb::ServiceKey*> all_keys;
+    all_keys.reserve(n);
     for (size_t v = 0; v < n; ++v) {
       const model::VirtualServer& mvs = config.virtual_servers[v];
       std::string id = VirtualServerId(mvs);
@@ -955,20 +964,27 @@ class CheckEngine final : public control::Engine {
           touch(*c.probe);
           c.probe->next_subscribers.push_back(Subscriber{v, c.id, c.rs});
         }
-        keys_of[v] = vss_[from].keys;
+        keys[v] = &vss_[from].keys;
       } else {
-        auto keys = ServiceKeys(mvs, config);
-        if (!keys) return std::unexpected(keys.error());
-        keys_of[v] = std::move(*keys);
+        auto made = ServiceKeys(mvs, config);
+        if (!made) return std::unexpected(made.error());
+        keys_of[v] = std::move(*made);
+        keys[v] = &keys_of[v];
       }
-      for (const lb::ServiceKey& key : keys_of[v]) out.shared_services |= !seen.insert(key).second;
+      for (const lb::ServiceKey& key : *keys[v]) all_keys.push_back(&key);
     }
+    auto by_key = [](const lb::ServiceKey* a, const lb::ServiceKey* b) { return *a < *b; };
+    std::sort(all_keys.begin(), all_keys.end(), by_key);
+    out.shared_services =
+        std::adjacent_find(all_keys.begin(), all_keys.end(),
+                           [](const lb::ServiceKey* a, const lb::ServiceKey* b) { return *a == *b; }) !=
+        all_keys.end();
     // What the backend must express: the virtual servers not kept, or all of them when
     // virtual servers share a service (its entry merges theirs).
     lb::State check;
     for (size_t v = 0; v < n; ++v) {
       if (out.shared_services || out.kept_from[v] == Built::kNew)
-        AddFullToState(config.virtual_servers[v], keys_of[v], check);
+        AddFullToState(config.virtual_servers[v], *keys[v], check);
     }
     if (auto r = lb_->backend().Validate(check); !r) return std::unexpected(r.error());
     for (size_t v = 0; v < n; ++v) {
@@ -1003,7 +1019,8 @@ class CheckEngine final : public control::Engine {
       }
     }
     // Identity must be unique: two virtual servers for one service cannot both be applied.
-    std::set<std::string_view> ids;
+    std::unordered_set<std::string_view> ids;
+    ids.reserve(out.vss.size());
     for (const Vs& vs : out.vss) {
       if (!ids.insert(vs.id).second) {
         return Fail(ErrorCode::kInvalidArgument, "virtual server " + vs.id + " is configured twice");
