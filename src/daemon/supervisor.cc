@@ -21,6 +21,7 @@
 #include <set>
 #include <memory>
 #include <utility>
+#include <vector>
 
 #include <asio.hpp>
 
@@ -271,8 +272,11 @@ class Supervisor final : public control::ControlTarget {
     // system checks ran here, so they mean nothing for another namespace).
     std::string reason;  // for the log
     std::string answer;  // for the requester
-    // The model the engines apply, encoded once for all of them.
+    // The model the engines apply, encoded once: whole for the checker engine, and without
+    // the virtual servers (nearly all of a large model) for the VRRP and BFD engines, which
+    // never look at them.
     std::string encoded;
+    std::string encoded_without_servers;
     std::clock_t encode_cpu = 0;
     if (std::string what = UnreloadableChange(config_, loaded.config); !what.empty()) {
       reason = answer = what + " cannot change at a reload; restart vigild";
@@ -285,6 +289,10 @@ class Supervisor final : public control::ControlTarget {
     } else {
       encode_cpu = std::clock();
       encoded = model::EncodeConfig(loaded.config);
+      std::vector<model::VirtualServer> servers = std::move(loaded.config.virtual_servers);
+      loaded.config.virtual_servers.clear();
+      encoded_without_servers = model::EncodeConfig(loaded.config);
+      loaded.config.virtual_servers = std::move(servers);
       encode_cpu = std::clock() - encode_cpu;
       if (encoded.size() > kMaxFramePayload)
         reason = answer = "the configuration's model (" + std::to_string(encoded.size()) +
@@ -303,7 +311,9 @@ class Supervisor final : public control::ControlTarget {
     LogDiagnostics(loaded);
     SaveConfig(loaded.files);
     log::Info("reload: the configuration is checked; its model (" +
-              std::to_string(encoded.size()) + " bytes, encoded in " +
+              std::to_string(encoded.size()) + " bytes, " +
+              std::to_string(encoded_without_servers.size()) +
+              " without the virtual servers; encoded in " +
               std::to_string(encode_cpu * 1000 / CLOCKS_PER_SEC) + " ms CPU) goes to the engines");
     // The old model (tens of megabytes at 37,000 real servers) goes once the engines have
     // been told to reload, not before.
@@ -341,7 +351,7 @@ class Supervisor final : public control::ControlTarget {
           if (!text.empty()) *summary += (summary->empty() ? "" : "; ") + name + ": " + text;
           if (--*pending == 0) (*finish)();
         };
-        c.channel->Send(FrameType::kReload, encoded);
+        c.channel->Send(FrameType::kReload, name == "check" ? encoded : encoded_without_servers);
       } else if (c.wanted && !c.slot->running()) {
         // A missing engine (never started, or its last start failed) starts now.
         log::Info("reload: starting engine " + name);

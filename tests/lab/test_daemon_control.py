@@ -251,9 +251,10 @@ def test_status_right_after_a_reload_shows_the_new_configuration(one):
 
 
 def test_engines_apply_the_model_vigild_checked_and_report_once(one):
-    """vigild reads and checks a reload, then hands each engine the model it checked (the
-    same number of bytes in each engine's "reloaded" line, decoded there); the checker sends
-    one report per reload."""
+    """vigild reads and checks a reload, then hands each engine the model it checked (its
+    size in each engine's "reloaded" line, decoded there): whole to the checker engine,
+    without the virtual servers to the VRRP engine; the checker sends one report per
+    reload."""
     d = one.daemons[0]
     start = len(d.log())
     count = d.status()["reloads"]
@@ -266,10 +267,10 @@ def test_engines_apply_the_model_vigild_checked_and_report_once(one):
     assert d.status()["reloads"] == count + 1  # (asks for reports: after `lines`)
     checked = next(i for i, line in enumerate(lines)
                    if line.startswith("reload: the configuration is checked"))
-    size = re.search(r"its model \((\d+) bytes, encoded in \d+ ms CPU\) goes to the engines$",
-                     lines[checked]).group(1)
-    assert int(size) > 100, lines[checked]
-    for engine in ("vrrp", "check"):
+    sizes = re.search(r"its model \((\d+) bytes, (\d+) without the virtual servers; encoded in "
+                      r"\d+ ms CPU\) goes to the engines$", lines[checked]).groups()
+    assert int(sizes[0]) > int(sizes[1]) > 100, lines[checked]
+    for engine, size in (("check", sizes[0]), ("vrrp", sizes[1])):
         reloaded = next(i for i, line in enumerate(lines)
                         if line.startswith(f"{engine}: reloaded: "))
         assert re.search(rf"; the model vigild checked, {size} bytes, decoded in \d+ ms, "
