@@ -6,6 +6,9 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <net/if.h>
+#include <net/if_arp.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <pwd.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -21,6 +24,18 @@ namespace vigil::config {
 
 bool HostSystemInfo::InterfaceExists(const std::string& name) const {
   return if_nametoindex(name.c_str()) != 0;
+}
+
+std::optional<unsigned> HostSystemInfo::LinkType(const std::string& name) const {
+  // SIOCGIFHWADDR answers for this process's network namespace (a /sys read would not,
+  // where sysfs was mounted for another).
+  if (name.empty() || name.size() >= IFNAMSIZ) return std::nullopt;
+  UniqueFd sock(::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+  if (!sock) return std::nullopt;
+  ifreq req{};
+  name.copy(req.ifr_name, IFNAMSIZ - 1);
+  if (::ioctl(sock.get(), SIOCGIFHWADDR, &req) != 0) return std::nullopt;
+  return req.ifr_hwaddr.sa_family;
 }
 
 bool HostSystemInfo::UserExists(const std::string& name) const {
@@ -143,6 +158,26 @@ class Checker {
       Warn(at, "interface '" + name + "' does not exist (yet: dynamic_interfaces)");
     else
       Warn(at, "interface '" + name + "' does not exist", Grade::kError);
+  }
+
+  // A vrrp_instance's own interface: as VrrpInterface, and as keepalived 2.2.7 judges its
+  // kind (configuration errors: -t exits 5): a loopback device cannot carry VRRP ("cannot
+  // use a loopback interface"; its VRRP process does not start), and use_vmac needs an
+  // Ethernet parent ("vmacs are only supported on Ethernet type interfaces"; keepalived
+  // runs the instance without its VMAC, vigild in FAULT: the kernel refuses the macvlan).
+  void InstanceInterface(const model::VrrpInstance& v) {
+    const std::string& name = *v.interface;
+    const std::optional<unsigned> type = system_.LinkType(name);
+    const SourceLoc at{v.loc.file, v.loc.line, v.loc.column};
+    if (type == ARPHRD_LOOPBACK) {
+      diags_.Error(at, "vrrp_instance " + v.name + ": interface '" + name +
+                           "' is a loopback device, which VRRP cannot use");
+      return;
+    }
+    if (type && *type != ARPHRD_ETHER && v.use_vmac)
+      diags_.Error(at, "vrrp_instance " + v.name + ": use_vmac needs an Ethernet interface; '" +
+                           name + "' is not one");
+    VrrpInterface(name, v.loc);
   }
 
   // An interface the VRRP engine needs: as in keepalived, a missing one stops the engine
@@ -305,7 +340,7 @@ void CheckSystem(const model::Config& config, const SystemInfo& system, Diagnost
       diags.Warning(at, "vigil_conntrackd: '" + ctd->config + "' does not exist");
   }
   for (const auto& v : config.vrrp_instances) {
-    if (v.interface) c.VrrpInterface(*v.interface, v.loc);
+    if (v.interface) c.InstanceInterface(v);
     if (v.vrf) c.Vrf(*v.vrf, v.loc);
     for (const auto& t : v.track_interface) c.VrrpInterface(t.name, t.loc);
     for (const auto& a : v.virtual_ipaddress)

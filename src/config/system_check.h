@@ -27,6 +27,8 @@ class SystemInfo {
   virtual ~SystemInfo() = default;
   // Returns true if a network interface called `name` exists.
   virtual bool InterfaceExists(const std::string& name) const = 0;
+  // Returns the link type (ARPHRD_*) of interface `name`, nullopt if it does not exist.
+  virtual std::optional<unsigned> LinkType(const std::string& name) const = 0;
   // Returns true if the user `name` exists.
   virtual bool UserExists(const std::string& name) const = 0;
   // Returns true if the group `name` exists.
@@ -56,6 +58,7 @@ class SystemInfo {
 class HostSystemInfo final : public SystemInfo {
  public:
   bool InterfaceExists(const std::string& name) const override;
+  std::optional<unsigned> LinkType(const std::string& name) const override;
   bool UserExists(const std::string& name) const override;
   bool GroupExists(const std::string& name) const override;
   FileState Executable(const std::string& path) const override;

@@ -27,9 +27,13 @@ Result<void> AdvertIo::Bind(const InstanceSpec& s, const std::set<model::IpAddre
   send_ifindex_ = ifindex_;
   vip_ifindex_ = ifindex_;
   if (link.mac.size() == 6) std::copy(link.mac.begin(), link.mac.end(), mac_.begin());
+  vmac_failed_ = false;
   if (s.vmac) {
     auto vmac = kernel_->vmacs.SetUp(s, ifindex_);
-    if (!vmac) return Fail(vmac.error().code(), "VMAC " + *s.vmac + ": " + vmac.error().ToString());
+    if (!vmac) {
+      vmac_failed_ = true;
+      return Fail(vmac.error().code(), "VMAC " + *s.vmac + ": " + vmac.error().ToString());
+    }
     vmac_ifindex_ = *vmac;
     if (!s.vmac_xmit_base) send_ifindex_ = vmac_ifindex_;
     // An ipvlan shares its parent's MAC, and keepalived leaves the VIPs (and so their

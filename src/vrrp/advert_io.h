@@ -77,6 +77,9 @@ class AdvertIo {
   const model::IpAddress& primary() const { return primary_; }
   // The last Bind failed for want of an address to send adverts from.
   bool lacks_address() const { return lacks_address_; }
+  // The last Bind failed because the kernel refused to create the instance's VMAC (a
+  // parent that cannot take a macvlan): the instance waits in FAULT, the others run.
+  bool vmac_failed() const { return vmac_failed_; }
   AdvertSender& sender() { return sender_; }
   // Why the instance is not bound (logged once per reason); empty once bound.
   const std::string& bind_error() const { return bind_error_; }
@@ -92,6 +95,7 @@ class AdvertIo {
   net::MacAddress mac_{};
   model::IpAddress primary_;
   bool lacks_address_ = false;
+  bool vmac_failed_ = false;
   std::string bind_error_;
   AdvertSender sender_;
   std::string receiver_key_;

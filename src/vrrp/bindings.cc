@@ -25,12 +25,16 @@ Result<void> Bindings::Attach(Instance& in, bool dynamic_interfaces) {
   }
   if (auto r = Bind(in); !r) {
     Unbind(in);
-    if (!in.io.lacks_address())
+    // As keepalived: the instance starts in FAULT — and comes up when an address is
+    // added, or (vigil) when a link event lets its VMAC be created — while the other
+    // instances run (keepalived 2.2.7: "Unable to create VMAC interface", that one FAULT).
+    if (!in.io.lacks_address() && !in.io.vmac_failed())
       return Fail(r.error().code(), "vrrp_instance " + s.name + ": " + r.error().ToString());
-    // As keepalived: the instance starts in FAULT and comes up when an address is added.
     in.io.set_bind_error(r.error().ToString());
     log::Warning(s.name + ": " + in.io.bind_error() + "; FAULT until " +
-                 (s.source ? "it is added" : "one is added"));
+                 (in.io.vmac_failed() ? "it can be created (tried again at each interface change)"
+                  : s.source          ? "it is added"
+                                      : "one is added"));
   }
   return {};
 }
@@ -99,6 +103,10 @@ void Bindings::OnInterfaceChanges(const std::vector<net::InterfaceChange>& chang
     }
     FollowVrf(c);
   }
+  // A VMAC the kernel refused (a parent holding a passthru macvlan, say) may be possible
+  // after any change: the instances waiting for theirs try again.
+  for (auto& [name, in] : instances_)
+    if (!in->io.bound() && in->io.vmac_failed() && links_.Find(in->spec.interface)) TryBind(*in);
   for (auto& [name, in] : instances_) recompute_(*in);
 }
 

@@ -377,6 +377,7 @@ class EngineImpl final : public control::Engine {
               (in.spec.interface.empty() ? Bindings::Where(in) : in.spec.interface) +
               (in.io.bound()            ? " from " + in.io.primary().ToString()
                : in.io.lacks_address() ? ", waiting for an address"
+               : in.io.vmac_failed()   ? ", waiting for its VMAC"
                                   : ", waiting for the interface") +
               ")");
     // Without its interface the instance starts in FAULT (no BACKUP on the way).

@@ -220,3 +220,57 @@ def test_unnamed_vmacs_of_one_vrid_get_names_of_their_own(lab, vigild, kind):
     }, global_extra="vmac_prefix vx")
     assert r1.term() == 0
     assert _vmacs(r1.node) == {}, r1.log()[-3000:]
+
+
+REFUSED_VMAC_BODY = """vrrp_instance VI_1 {
+    state MASTER
+    interface eth0
+    virtual_router_id 61
+    priority 255
+    advert_int 1
+    use_vmac
+    virtual_ipaddress {
+        10.99.0.100/16
+    }
+}
+vrrp_instance VI_2 {
+    state MASTER
+    interface lan1
+    virtual_router_id 62
+    priority 255
+    advert_int 1
+    use_vmac
+    virtual_ipaddress {
+        10.98.0.100/24
+    }
+}
+"""
+
+
+@pytest.mark.parametrize("kind", ["vigil", "keepalived"])
+def test_a_vmac_the_kernel_refuses_faults_its_instance_alone(lab, vigild, kind):
+    """lan1 carries a passthru macvlan, so the kernel refuses VI_2's VMAC (EINVAL).
+    keepalived 2.2.7 logs "Unable to create VMAC interface vrrp.62", puts VI_2 in FAULT and
+    runs VI_1 (master, on vrrp.61). vigild did the same to the whole VRRP engine: it would
+    not start, vigild stopped, and VI_1's vrrp.61 was left behind. vigild now also tries
+    VI_2's VMAC again at each interface change: once the passthru macvlan goes, VI_2 runs."""
+    vl = VrrpLab(lab, vigild)
+    r1 = vl.router("r1", kind)
+    node = r1.node
+    _add_lan1(node)
+    node.run([IP, "link", "add", "pt0", "link", "lan1", "type", "macvlan", "mode", "passthru"])
+    node.link_set("pt0", True)
+    pt0 = _vmacs(node)["pt0"]
+    _start_for_vmacs(r1, REFUSED_VMAC_BODY, {
+        "pt0": pt0,
+        "vrrp.61": ("eth0", "00:00:5e:00:01:3d", "private", "1", ["10.99.0.100"]),
+    })
+    assert r1.running(), r1.log()[-3000:]
+    if kind == "vigil":
+        assert r1.state("VI_2") == "FAULT"
+        assert "VI_2: VMAC vrrp.62: " in r1.log()
+        node.run([IP, "link", "del", "pt0"])
+        lablib.wait_until(lambda: "10.98.0.100" in r1.addresses("vrrp.62"), timeout=10,
+                          message=f"VI_2 master on vrrp.62\n{r1.log()[-3000:]}")
+    assert r1.term() == 0
+    assert set(_vmacs(node)) <= {"pt0"}, r1.log()[-3000:]

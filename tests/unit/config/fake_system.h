@@ -20,7 +20,13 @@ class FakeSystem : public SystemInfo {
   std::set<std::string> executables{"/bin/true"};
   std::set<std::string> plain_files{"/etc/passwd"};
 
+  std::map<std::string, unsigned> link_types{};  // ARPHRD_*; ARPHRD_ETHER when not listed
   bool InterfaceExists(const std::string& n) const override { return interfaces.count(n) > 0; }
+  std::optional<unsigned> LinkType(const std::string& n) const override {
+    if (!interfaces.count(n)) return std::nullopt;
+    auto it = link_types.find(n);
+    return it == link_types.end() ? 1u : it->second;  // 1 = ARPHRD_ETHER
+  }
   bool UserExists(const std::string& n) const override { return users.count(n) > 0; }
   bool GroupExists(const std::string& n) const override { return groups.count(n) > 0; }
   std::set<std::string> insecure{};

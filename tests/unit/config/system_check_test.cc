@@ -1,6 +1,7 @@
 #include "config/system_check.h"
 
 #include <gtest/gtest.h>
+#include <net/if_arp.h>
 
 #include <sys/stat.h>
 #include <unistd.h>
@@ -408,6 +409,44 @@ vrrp_instance B {
                      "in FAULT)"}));
 }
 
+// keepalived 2.2.7 judges the kind of an instance's interface: "(B) cannot use a loopback
+// interface (lo) for vrrp - ignoring" (its VRRP process then does not start) and "(C): vmacs
+// are only supported on Ethernet type interfaces" — configuration errors, -t exits 5. Only
+// the instance's own interface counts (a VIP may still name lo as its dev).
+TEST(SystemCheckTest, AnInstanceOnALoopbackOrAVmacOnANonEthernetInterfaceIsAnError) {
+  FakeSystem sys;
+  sys.interfaces.insert({"lo", "tun0"});
+  sys.link_types = {{"lo", ARPHRD_LOOPBACK}, {"tun0", ARPHRD_NONE}};
+  Diagnostics d = CheckText(R"(vrrp_instance A {
+  interface eth0
+  use_vmac
+  virtual_router_id 1
+  virtual_ipaddress { 10.0.0.1 dev lo }
+}
+vrrp_instance B {
+  interface lo
+  virtual_router_id 2
+  virtual_ipaddress { 10.0.0.2 }
+}
+vrrp_instance C {
+  interface tun0
+  use_vmac
+  virtual_router_id 3
+  virtual_ipaddress { 10.0.0.3 }
+}
+vrrp_instance D {
+  interface tun0
+  virtual_router_id 4
+  virtual_ipaddress { 10.0.0.4 }
+})", sys);
+  EXPECT_EQ(DiagLines(d),
+            (Strings{"7:15: error: vrrp_instance B: interface 'lo' is a loopback device, which "
+                     "VRRP cannot use",
+                     "12:15: error: vrrp_instance C: use_vmac needs an Ethernet interface; "
+                     "'tun0' is not one"}));
+  EXPECT_EQ(d.ExitCode(), CheckExit::kErrors);
+}
+
 // keepalived 2.2.7 without dynamic_interfaces: "Non-existent interface specified in
 // configuration", -t fails and the daemon stops; every interface VRRP uses counts (the
 // instance's, track_interface, a VIP's dev). Other users of interfaces only warn.
@@ -458,6 +497,8 @@ TEST(SystemCheckTest, HostSystemKnowsLoopbackAndRoot) {
   HostSystemInfo host;
   EXPECT_TRUE(host.InterfaceExists("lo"));
   EXPECT_FALSE(host.InterfaceExists("no-such-if0"));
+  EXPECT_EQ(host.LinkType("lo"), ARPHRD_LOOPBACK);
+  EXPECT_EQ(host.LinkType("no-such-if0"), std::nullopt);
   EXPECT_TRUE(host.UserExists("root"));
   EXPECT_FALSE(host.UserExists("no-such-user-vigil"));
   EXPECT_EQ(host.Executable("/bin/sh"), SystemInfo::FileState::kExecutable);
