@@ -9,6 +9,7 @@
 #include <map>
 #include <set>
 
+#include "alert/settings.h"
 #include "base/subprocess.h"
 #include "net/ipv4_header.h"
 #include "vrrp/auth_hmac.h"
@@ -245,12 +246,13 @@ VrrpSpec SpecFromModel(const model::Config& config) {
   }
   out.default_interface = g.default_interface.value_or("eth0");
   out.dynamic_interfaces = g.dynamic_interfaces;
-  const auto global_flag = [&](std::string_view keyword) {
-    return std::ranges::any_of(g.other,
-                               [&](const model::RawSetting& r) { return r.keyword == keyword; });
-  };
+  const auto global_flag = [&](std::string_view keyword) { return alert::GlobalFlag(g, keyword); };
   out.log_unknown_vrids = global_flag("log_unknown_vrids");
   out.fifo_write_states_on_reload = global_flag("fifo_write_vrrp_states_on_reload");
+  const std::string host = alert::LocalName();
+  out.smtp = alert::SmtpSettingsOf(g, host, alert::UserName());
+  out.router_id = alert::RouterIdOf(g, host);
+  out.no_email_faults = alert::GlobalFlag(g, "no_email_faults");
   out.command_buffer = BufferFor(g.vrrp_netlink_cmd_rcv_bufs, out.command_buffer);
   out.monitor_buffer = BufferFor(g.vrrp_netlink_monitor_rcv_bufs, out.monitor_buffer);
   out.process_monitor_buffer = BufferFor(g.process_monitor_rcv_bufs, out.process_monitor_buffer);
@@ -441,6 +443,7 @@ VrrpSpec SpecFromModel(const model::Config& config) {
     s.notify.stop = Command(m.notify.stop);
     s.notify.generic = Command(m.notify.generic);
     s.notify.master_rx_lower_pri = Command(m.notify.master_rx_lower_pri);
+    s.notify.smtp_alert = alert::VrrpAlerts(config.global, m.smtp_alert);
     for (const auto& r : m.virtual_routes) s.routes.push_back(r.words);
     for (const auto& r : m.virtual_rules) s.rules.push_back(r.words);
     for (const auto& sg : config.sync_groups)
@@ -477,6 +480,7 @@ VrrpSpec SpecFromModel(const model::Config& config) {
     g.notify.fault = Command(sg.notify.fault);
     g.notify.stop = Command(sg.notify.stop);
     g.notify.generic = Command(sg.notify.generic);
+    g.notify.smtp_alert = alert::VrrpAlerts(config.global, sg.smtp_alert);
     out.sync_groups.push_back(std::move(g));
   }
   // Only the trackers some instance still tracks run (a member may have dropped some).

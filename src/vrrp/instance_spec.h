@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "alert/smtp_message.h"
 #include "model/config.h"
 #include "net/netlink.h"
 #include "net/rtnetlink.h"
@@ -70,6 +71,7 @@ struct CommandSpec {
 
 struct NotifySpec {
   std::optional<CommandSpec> master, backup, fault, stop, generic, master_rx_lower_pri;
+  bool smtp_alert = false;  // its transitions are mailed (smtp_alert, smtp_alert_vrrp)
   friend bool operator==(const NotifySpec&, const NotifySpec&) = default;
 };
 
@@ -238,6 +240,10 @@ struct VrrpSpec {
   std::chrono::microseconds startup_delay{0};      // vrrp_startup_delay
   std::chrono::microseconds delay_after_boot{0};   // vrrp_delay_after_boot
   std::optional<ConntrackdSpec> conntrackd;        // vigil_conntrackd
+  // SMTP alerts: the server and envelope, the router_id of the subjects, no_email_faults.
+  alert::SmtpSettings smtp;
+  std::string router_id;
+  bool no_email_faults = false;
 };
 
 // Returns the receive buffer `configured` asks for (keepalived's `*_rcv_bufs BYTES` and

@@ -111,6 +111,9 @@ void Notifier::Configure(const VrrpSpec& spec) {
                  CommandSearchPath() + ": its commands will fail");
     conntrackd_->program = found.value_or("/usr/sbin/" + conntrackd_->program);
   }
+  mail_.Configure(spec.smtp);
+  router_id_ = spec.router_id;
+  no_email_faults_ = spec.no_email_faults;
   if (spec.notify_fifo) OpenFifo(notify_fifo_, *spec.notify_fifo);
   else CloseFifo(notify_fifo_);
   if (spec.vrrp_notify_fifo) OpenFifo(vrrp_notify_fifo_, *spec.vrrp_notify_fifo);
@@ -129,11 +132,42 @@ void Notifier::WriteFifo(Fifo& fifo, const std::string& line) {
 
 void Notifier::Notify(const InstanceSpec& instance, NotifyEvent event, uint8_t priority) {
   Send(instance.name, "INSTANCE", instance.name, instance.notify, event, priority);
+  Mail(instance.name, instance.name, false, instance.notify, event);
 }
 
 void Notifier::NotifyGroup(const SyncGroupSpec& group, NotifyEvent event) {
   // Instance and group names are single words: "group NAME" never names an instance.
   Send("group " + group.name, "GROUP", group.name, group.notify, event, 0);
+  Mail("group " + group.name, group.name, true, group.notify, event);
+}
+
+std::optional<alert::MailState> MailFor(NotifyEvent event, std::optional<NotifyEvent> last,
+                                        bool no_email_faults) {
+  if (last == event) return std::nullopt;
+  switch (event) {
+    case NotifyEvent::kMaster: return alert::MailState::kMaster;
+    case NotifyEvent::kBackup: return alert::MailState::kBackup;
+    case NotifyEvent::kFault:
+      if (no_email_faults) return std::nullopt;
+      return alert::MailState::kFault;
+    case NotifyEvent::kStop:
+    case NotifyEvent::kMasterRxLowerPriority:
+    case NotifyEvent::kPriorityChanged: break;
+  }
+  return std::nullopt;
+}
+
+void Notifier::Mail(const std::string& key, const std::string& name, bool group,
+                    const NotifySpec& spec, NotifyEvent event) {
+  if (!spec.smtp_alert || !mail_.enabled()) return;
+  auto last = last_mailed_.find(key);
+  std::optional<alert::MailState> state =
+      MailFor(event, last == last_mailed_.end() ? std::nullopt : std::optional(last->second),
+              no_email_faults_);
+  if (!state) return;
+  last_mailed_[key] = event;
+  if (!group) mail_.Send(alert::InstanceMail(router_id_, name, *state));
+  else if (auto m = alert::GroupMail(router_id_, name, *state)) mail_.Send(std::move(*m));
 }
 
 void Notifier::Send(const std::string& key, std::string_view kind, const std::string& name,

@@ -16,6 +16,7 @@
 #include <memory>
 #include <string>
 
+#include "alert/smtp_sender.h"
 #include "base/subprocess.h"
 #include "base/transition_queue.h"
 #include "base/unique_fd.h"
@@ -37,16 +38,24 @@ std::string FifoLine(std::string_view kind, const std::string& name, NotifyEvent
 // STOP, MASTER_RX_LOWER_PRI, PRIORITY.
 std::string_view NotifyWord(NotifyEvent event);
 
+// Returns the state to mail (smtp_alert) when an instance or sync group enters `event`'s
+// state, the last state mailed for it being `last`, as keepalived 2.2.7: MASTER, BACKUP and
+// FAULT (not under no_email_faults), each only when it is not the state last mailed.
+// Nothing for STOP: keepalived's "Stopping" mail never leaves, its process exits first.
+std::optional<alert::MailState> MailFor(NotifyEvent event, std::optional<NotifyEvent> last,
+                                        bool no_email_faults);
+
 class Notifier {
  public:
-  explicit Notifier(asio::io_context& io) : io_(io) {}
+  explicit Notifier(asio::io_context& io) : io_(io), mail_(io) {}
   ~Notifier();
 
   // Applies the global settings: script user, the notify FIFOs (created if missing,
   // their reader scripts started) and the conntrackd to drive.
   void Configure(const VrrpSpec& spec);
   // Queues the notifications of `instance` for `event`: notify_<state>, then the generic
-  // `notify` script with `INSTANCE name STATE priority`, then the FIFO line.
+  // `notify` script with `INSTANCE name STATE priority`, then the FIFO line; and its mail
+  // (MailFor) when it has smtp_alert.
   void Notify(const InstanceSpec& instance, NotifyEvent event, uint8_t priority);
   // The same for a vrrp_sync_group: its notify_<state>, its generic `notify` script with
   // `GROUP name STATE 0`, then the FIFO line `GROUP "name" STATE 0`.
@@ -55,6 +64,8 @@ class Notifier {
   // notify_fifo and vrrp_notify_fifo (fifo_write_vrrp_states_on_reload).
   void WriteFifoLine(std::string_view kind, const std::string& name, NotifyEvent event,
                      uint8_t priority);
+  // Returns the SMTP alerts' sender (for tests).
+  const alert::SmtpSender& mail() const { return mail_; }
   // Returns the number of scripts waiting or running (for tests and shutdown).
   size_t pending() const;
   // Returns the results of the conntrackd commands run so far (every count zero when none
@@ -81,6 +92,9 @@ class Notifier {
   void Send(const std::string& key, std::string_view kind, const std::string& name,
             const NotifySpec& spec, NotifyEvent event, uint8_t priority);
   void RunNext(const std::string& instance);
+  // Mails `name`'s entering `event`'s state if it has smtp_alert and MailFor says so.
+  void Mail(const std::string& key, const std::string& name, bool group, const NotifySpec& spec,
+            NotifyEvent event);
   // Starts conntrackd command `job` of the queue `key`; false if it could not be started
   // (counted as a failure).
   bool StartConntrackd(const std::string& key, const Job& job);
@@ -90,6 +104,10 @@ class Notifier {
   void StopFifoScript(Fifo& fifo);
 
   asio::io_context& io_;
+  alert::SmtpSender mail_;
+  std::string router_id_;
+  bool no_email_faults_ = false;
+  std::map<std::string, NotifyEvent> last_mailed_;  // by Send's key
   struct Queue {
     TransitionQueue<Job> transitions;
     bool running = false;  // a script of this instance is running

@@ -1,0 +1,159 @@
+"""SMTP alerts (notification_email, smtp_server, smtp_alert) against keepalived 2.2.7.
+
+A sink (smtp_sink.py) listens on node "mail"; the daemon runs on node "a" with one sync
+group of two instances that go BACKUP at start and MASTER three adverts later. Each daemon
+in turn: the mails the sink received (the commands of each connection, and the message but
+its Date header) are the same. keepalived's checker cannot run here (no IPVS in the lab's
+kernel), so the checker's mails are covered by unit tests only. With an smtp_server that
+never answers, or refuses, the instances still become MASTER, and the failure is logged once.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+
+import lab as lablib
+from vrrp_lab import KEEPALIVED, PYTHON, require_keepalived
+
+SINK = os.path.join(os.path.dirname(__file__), "smtp_sink.py")
+VIP1 = "10.99.0.101"
+VIP2 = "10.99.0.102"
+
+
+def config(server: str, timeout: int = 5) -> str:
+    instances = ""
+    for name, vrid, vip in (("VI_1", 51, VIP1), ("VI_2", 52, VIP2)):
+        instances += f"""vrrp_instance {name} {{
+    state BACKUP
+    interface eth0
+    virtual_router_id {vrid}
+    priority 100
+    advert_int 1
+    virtual_ipaddress {{
+        {vip}/16
+    }}
+}}
+"""
+    return f"""global_defs {{
+    router_id LB_A
+    notification_email {{
+        ops@example.com
+        oncall@example.com
+    }}
+    notification_email_from lb@example.com
+    smtp_server {server}
+    smtp_helo_name lb-a.example.com
+    smtp_connect_timeout {timeout}
+    smtp_alert
+}}
+vrrp_sync_group G1 {{
+    group {{
+        VI_1
+        VI_2
+    }}
+}}
+{instances}"""
+
+
+def start(lab: lablib.Lab, node: lablib.Node, binary: str, conf: str, tag: str):
+    base = os.path.join(lab.workdir, tag)
+    with open(f"{base}.conf", "w") as f:
+        f.write(conf)
+    argv = [binary, "-n", "-l", "-D", "-P", "-f", f"{base}.conf", "-p", f"{base}.pid",
+            "-r", f"{base}-vrrp.pid", "-c", f"{base}-check.pid"]
+    return node.spawn(argv, log_name=f"{tag}.log")
+
+
+def stop(proc) -> None:
+    proc.send_signal(signal.SIGTERM)
+    proc.wait(timeout=20)
+
+
+def mails(path: str) -> list[dict]:
+    """The messages received: each connection's commands and message, the Date dropped."""
+    out = []
+    for line in lablib.file_lines(path):
+        r = json.loads(line)
+        if r["data"] is None:
+            continue  # keepalived's "Stopping" connection: its process exits first
+        out.append({"commands": r["commands"],
+                    "data": re.sub(r"^Date: [^\r]*\r\n", "", r["data"])})
+    return out
+
+
+def subjects(received: list[dict]) -> list[str]:
+    return [re.search(r"Subject: ([^\r]*)", m["data"]).group(1) for m in received]
+
+
+def masters(node: lablib.Node) -> bool:
+    have = node.addresses("eth0", "inet")
+    return VIP1 in have and VIP2 in have
+
+
+def run_daemon(lab, a, mail, binary: str, tag: str) -> list[dict]:
+    out = os.path.join(lab.workdir, f"{tag}-mails.jsonl")
+    sink = mail.spawn([PYTHON, SINK, mail.ipv4, "25", out], log_name=f"{tag}-sink.log")
+    lablib.wait_until(lambda: mail.run(["ss", "-Htln", "sport = :25"]).stdout.strip(),
+                      timeout=10, message="the sink listens")
+    proc = start(lab, a, binary, config(f"{mail.ipv4} 25"), tag)
+    lablib.wait_until(lambda: masters(a), timeout=20, message=f"{tag}: both VIPs")
+    # BACKUP and MASTER of each instance and of the group.
+    lablib.wait_until(lambda: len(mails(out)) >= 6, timeout=20,
+                      message=f"{tag}: six mails, got {subjects(mails(out))}")
+    stop(proc)
+    sink.terminate()
+    sink.wait(timeout=5)
+    return mails(out)
+
+
+def test_vrrp_mails_are_keepaliveds(lab, vigild):
+    require_keepalived()
+    a = lab.add_node("a")
+    mail = lab.add_node("mail")
+    got = {tag: run_daemon(lab, a, mail, binary, tag)
+           for tag, binary in (("keepalived", KEEPALIVED), ("vigild", vigild))}
+    assert sorted(subjects(got["keepalived"])) == [
+        "[LB_A] VRRP Group G1 - Entering BACKUP state",
+        "[LB_A] VRRP Group G1 - Entering MASTER state",
+        "[LB_A] VRRP Instance VI_1 - Entering BACKUP state",
+        "[LB_A] VRRP Instance VI_1 - Entering MASTER state",
+        "[LB_A] VRRP Instance VI_2 - Entering BACKUP state",
+        "[LB_A] VRRP Instance VI_2 - Entering MASTER state",
+    ]
+    key = lambda m: m["data"]  # noqa: E731
+    assert sorted(got["vigild"], key=key) == sorted(got["keepalived"], key=key)
+    first = sorted(got["vigild"], key=key)[2]
+    assert first == {
+        "commands": ["HELO lb-a.example.com", "MAIL FROM:<lb@example.com>",
+                     "RCPT TO:<ops@example.com>", "RCPT TO:<oncall@example.com>", "DATA",
+                     "QUIT"],
+        "data": "From: lb@example.com\r\n"
+                "Subject: [LB_A] VRRP Instance VI_1 - Entering BACKUP state\r\n"
+                "X-Mailer: Keepalived\r\n"
+                "To: ops@example.com, oncall@example.com\r\n\r\n"
+                "=> VRRP Instance is no longer owning VRRP VIPs <=\r\n\r\n.\r\n",
+    }
+
+
+def test_an_unreachable_smtp_server_delays_nothing_and_is_logged_once(lab, vigild):
+    a = lab.add_node("a")
+    # Nobody has 10.99.0.250: each connection waits out smtp_connect_timeout (30 s).
+    proc = start(lab, a, vigild, config("10.99.0.250 25", timeout=30), "silent")
+    lablib.wait_until(lambda: masters(a), timeout=15, message="both VIPs while mail hangs")
+    stop(proc)
+
+    # A server that refuses: six mails fail, one line says so.
+    mail = lab.add_node("mail")
+    proc = start(lab, a, vigild, config(f"{mail.ipv4} 25"), "refused")
+    lablib.wait_until(lambda: masters(a), timeout=15, message="both VIPs")
+    log = lambda: lablib.file_lines(proc.log_path)  # noqa: E731
+    lablib.wait_until(lambda: any("SMTP alerts: cannot send to [" in l for l in log()),
+                      timeout=10, message="the failure logged")
+    stop(proc)
+    failures = [l for l in log() if "SMTP alerts: cannot send" in l]
+    assert len(failures) == 1, "\n".join(failures)
+    assert failures[0].endswith(f"SMTP alerts: cannot send to [{mail.ipv4}]:25: connect: "
+                                "Connection refused (logged once until one gets through)")
