@@ -426,9 +426,12 @@ class Supervisor final : public control::ControlTarget {
     // The engine's end takes a whole status report (2 MB at 10,000 real servers) at once:
     // with the default buffer (~200 kB) a report goes over in ten exchanges between the two
     // processes, each a wait for the CPU on a busy machine, and the events queued behind it
-    // wait with it. Memory is used only while bytes are queued.
-    if (setsockopt(sv[1], SOL_SOCKET, SO_SNDBUFFORCE, &kChannelBuffer, sizeof kChannelBuffer) != 0)
-      (void)setsockopt(sv[1], SOL_SOCKET, SO_SNDBUF, &kChannelBuffer, sizeof kChannelBuffer);
+    // wait with it. The supervisor's end likewise takes a reload's model (2.6 MB at 37,205
+    // real servers) at once. Memory is used only while bytes are queued.
+    for (int end : {sv[0], sv[1]}) {
+      if (setsockopt(end, SOL_SOCKET, SO_SNDBUFFORCE, &kChannelBuffer, sizeof kChannelBuffer) != 0)
+        (void)setsockopt(end, SOL_SOCKET, SO_SNDBUF, &kChannelBuffer, sizeof kChannelBuffer);
+    }
     pid_t parent = getpid();
     pid_t pid = fork();
     if (pid < 0) {
