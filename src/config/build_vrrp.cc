@@ -111,7 +111,7 @@ void ParseTrackBfd(const Node& block, std::vector<model::TrackedRef>& out, Diagn
 // Returns true if `n` is one of the notify keywords; sets the script.
 bool ParseNotify(const Node& n, model::VrrpNotify& notify, bool instance, Diagnostics& diags) {
   const std::string& kw = n.name();
-  std::optional<model::Script>* slot = nullptr;
+  model::HeapOptional<model::Script>* slot = nullptr;
   if (kw == "notify_master") slot = &notify.master;
   else if (kw == "notify_backup") slot = &notify.backup;
   else if (kw == "notify_fault") slot = &notify.fault;

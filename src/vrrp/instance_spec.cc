@@ -17,7 +17,9 @@
 namespace vigil::vrrp {
 namespace {
 
-std::optional<CommandSpec> Command(const std::optional<model::Script>& s) {
+// `s` is a std::optional or a model::HeapOptional of a model::Script.
+template <typename OptionalScript>
+std::optional<CommandSpec> Command(const OptionalScript& s) {
   if (!s) return std::nullopt;
   CommandSpec c;
   c.argv = CommandArgv(s->command, s->program);

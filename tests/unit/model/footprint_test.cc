@@ -20,6 +20,11 @@ TEST(FootprintTest, RealServerAndCheckSpecStayPacked) {
   EXPECT_EQ(sizeof(Forwarding), 6u);
 }
 
+TEST(FootprintTest, RarelySetScriptsAreOnTheHeap) {
+  EXPECT_EQ(sizeof(VrrpNotify), 7 * sizeof(void*));  // 1,512 bytes inline before
+  EXPECT_EQ(sizeof(VirtualServer), 448u);            // 864 before (quorum_up/down inline)
+}
+
 TEST(BoxedTest, CopiesTheValueAndComparesValues) {
   Boxed<std::string> a(std::string("up"));
   Boxed<std::string> b = a;
