@@ -589,7 +589,10 @@ class EngineImpl final : public control::Engine {
   void Do(Instance& in, const EnterFault& a) { Transition(in, "FAULT", a.from); }
   void Do(Instance& in, const AddVips&) { vips_->Add(in); }
   void Do(Instance& in, const RemoveVips&) { vips_->Remove(in); }
-  void Do(Instance& in, const SendGratuitous& g) { vips_->Announce(in, in.spec.vips, g.count); }
+  void Do(Instance& in, const SendGratuitous& g) {
+    const bool extra = g.reason == GratuitousReason::kExtraInterfaces;
+    vips_->Announce(in, extra ? in.spec.garp_extra_vips : in.spec.vips, g.count);
+  }
   void Do(Instance& in, const Notify& n) { notifier_.Notify(in.spec, n.event, n.priority); }
   void Do(Instance& in, const CancelTimer&) {
     ++in.timer_generation;

@@ -13,6 +13,7 @@
 #include "base/subprocess.h"
 #include "net/ipv4_header.h"
 #include "vrrp/auth_hmac.h"
+#include "vrrp/garp_extra.h"
 
 namespace vigil::vrrp {
 namespace {
@@ -392,6 +393,10 @@ VrrpSpec SpecFromModel(const model::Config& config) {
       }
     if (m.use_vmac_addr || std::ranges::find(own_vmac, true) != own_vmac.end())
       PlaceOnAddressVmacs(s, m.family, m.use_vmac_addr, own_vmac, vmac_addr_prefix, vmac_names);
+    if (const GarpExtra extra = GarpExtraOf(m, g); extra.interval.count() > 0) {
+      s.garp_extra_vips = GarpExtraVips(s, extra.all);
+      if (!s.garp_extra_vips.empty()) p.garp_extra_if = extra.interval;
+    }
     s.source = m.unicast_src_ip ? m.unicast_src_ip : m.mcast_src_ip;
     if (!s.source && s.ipvlan && s.ipvlan->address) s.source = s.ipvlan->address->address;
     for (const auto& peer : m.unicast_peer)

@@ -132,6 +132,8 @@ struct InstanceSpec {
     friend bool operator==(const AddressVmac&, const AddressVmac&) = default;
   };
   std::vector<AddressVmac> address_vmacs;
+  // garp_extra_if: the VIPs a master announces every params.garp_extra_if (GarpExtraVips).
+  std::vector<VipSpec> garp_extra_vips;
   struct Ipvlan {
     std::uint16_t flags = 0;                 // 0 bridge, IPVLAN_F_PRIVATE, IPVLAN_F_VEPA
     std::optional<model::IpPrefix> address;  // put on the ipvlan (also the adverts' source)

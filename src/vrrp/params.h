@@ -58,6 +58,9 @@ struct Params {
   // (0 = off), checked when an advert is sent.
   std::chrono::microseconds garp_master_refresh{0};
   uint32_t garp_master_refresh_repeat = 1;
+  // While master, one message on each of the other interfaces of its VIPs every
+  // garp_extra_if (0 = off), checked when an advert is sent (keepalived's vmac_garp_intvl).
+  std::chrono::microseconds garp_extra_if{0};
   // Messages a master sends when it hears a lower-priority advert (0 = none), and again
   // after garp_lower_prio_delay (0 = no second round).
   uint32_t garp_lower_prio_repeat = 5;

@@ -38,6 +38,8 @@ std::string_view GratuitousReasonName(GratuitousReason r) {
       return "master_delay";
     case GratuitousReason::kRefresh:
       return "refresh";
+    case GratuitousReason::kExtraInterfaces:
+      return "extra_if";
     case GratuitousReason::kLowerPriority:
       return "lower_prio";
     case GratuitousReason::kLowerPriorityDelay:
@@ -232,6 +234,8 @@ void StateMachine::GoMaster(TimePoint now, std::vector<Action>& out) {
   }
   garp_refresh_at_.reset();
   if (params_.garp_master_refresh.count() > 0) garp_refresh_at_ = now + params_.garp_master_refresh;
+  garp_extra_at_.reset();
+  if (params_.garp_extra_if.count() > 0) garp_extra_at_ = now + params_.garp_extra_if;
 }
 
 void StateMachine::GoBackup(TimePoint now, std::vector<Action>& out, bool late) {
@@ -265,6 +269,7 @@ void StateMachine::ClearMasterTimers() {
   garp_delay_at_.reset();
   lower_prio_garp_at_.reset();
   garp_refresh_at_.reset();
+  garp_extra_at_.reset();
 }
 
 void StateMachine::SendMasterAdvert(TimePoint now, std::vector<Action>& out) {
@@ -311,6 +316,10 @@ void StateMachine::OnTimer(TimePoint now, std::vector<Action>& out) {
     if (garp_refresh_at_ && now >= *garp_refresh_at_) {
       out.push_back(SendGratuitous{GratuitousReason::kRefresh, params_.garp_master_refresh_repeat});
       garp_refresh_at_ = now + params_.garp_master_refresh;
+    }
+    if (garp_extra_at_ && now >= *garp_extra_at_) {
+      out.push_back(SendGratuitous{GratuitousReason::kExtraInterfaces, 1});
+      garp_extra_at_ = now + params_.garp_extra_if;
     }
   }
 }

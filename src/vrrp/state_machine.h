@@ -143,6 +143,7 @@ enum class GratuitousReason : uint8_t {
   kBecameMaster,        // garp_master_repeat on the transition
   kMasterDelay,         // the second round, garp_master_delay later
   kRefresh,             // garp_master_refresh
+  kExtraInterfaces,     // garp_extra_if: one message on each other interface of the VIPs
   kLowerPriority,       // a lower-priority advert was heard while master
   kLowerPriorityDelay,  // its second round, garp_lower_prio_delay later
 };
@@ -283,6 +284,7 @@ class StateMachine {
   std::optional<TimePoint> garp_delay_at_;
   std::optional<TimePoint> lower_prio_garp_at_;
   std::optional<TimePoint> garp_refresh_at_;
+  std::optional<TimePoint> garp_extra_at_;
   std::optional<TimePoint> emitted_wakeup_;
   std::optional<TimePoint> delayed_start_until_;  // Startup::delay_until, while ahead
   model::IpAddress master_address_;

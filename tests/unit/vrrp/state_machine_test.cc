@@ -403,6 +403,22 @@ TEST_F(StateMachineTest, GarpMasterRefreshRepeatsWhileMaster) {
             (Strings{"send_advert 100", "send_gratuitous refresh 3", "set_timer +1000000us"}));
 }
 
+// garp_extra_if: one message each period, checked when an advert is sent; the period
+// starts again on each transition to master.
+TEST_F(StateMachineTest, GarpExtraIfSendsOneRoundEveryPeriodWhileMaster) {
+  params_.garp_extra_if = seconds(2);
+  params_.garp_master_delay = microseconds(0);
+  BecomeMasterAt0();
+  EXPECT_EQ(At(microseconds(4609375), TimerExpired{}),
+            (Strings{"send_advert 100", "set_timer +1000000us"}));
+  EXPECT_EQ(At(microseconds(5609375), TimerExpired{}),
+            (Strings{"send_advert 100", "send_gratuitous extra_if 1", "set_timer +1000000us"}));
+  EXPECT_EQ(At(microseconds(6609375), TimerExpired{}),
+            (Strings{"send_advert 100", "set_timer +1000000us"}));
+  EXPECT_EQ(At(microseconds(7609375), TimerExpired{}),
+            (Strings{"send_advert 100", "send_gratuitous extra_if 1", "set_timer +1000000us"}));
+}
+
 TEST_F(StateMachineTest, MasterYieldsToHigherPriority) {
   BecomeMasterAt0();
   EXPECT_EQ(At(seconds(4), Advert(150)), (Strings{"become_backup from MASTER", "remove_vips",
