@@ -21,11 +21,14 @@
 
 #include <asio.hpp>
 
+#include "alert/settings.h"
+#include "alert/smtp_sender.h"
 #include "base/fd.h"
 #include "base/log.h"
 #include "check/announce.h"
 #include "check/deadline_queue.h"
 #include "check/frr_view.h"
+#include "check/mail.h"
 #include "check/probe_registry.h"
 #include "check/virtual_server.h"
 #include "lb/ipvs_backend.h"
@@ -441,6 +444,7 @@ class CheckEngine final : public control::Engine {
     if (!built) return std::unexpected(built.error());
 
     OpenFifos(config);
+    ConfigureMail(config);
     KeepContext(config);
     ApplyLvsTimeouts(config);
     ApplyLvsSyncd(config);
@@ -580,6 +584,7 @@ class CheckEngine final : public control::Engine {
         std::exchange(vss_, std::move(built->vss)), std::move(stopped));
     asio::post(io_, [retired] {});
     OpenFifos(config);
+    ConfigureMail(config);
     ForgetAdminOfGoneServers();
     for (auto& [v, events] : pending) HandleEvents(v, events);
     // Only the services of the virtual servers built again, and of those gone, are
@@ -1447,6 +1452,10 @@ class CheckEngine final : public control::Engine {
       }
       HandleEvents(v, change.first);
     }
+    if (outcome.transition == Transition::kUp || outcome.transition == Transition::kDown)
+      for (const Subscriber& sub : probe.subscribers)
+        MailCheckerChange(sub, probe.spec.params, outcome.transition == Transition::kUp,
+                          touched[sub.vs].first);
     if (changed) {
       ApplyLbSoon();
       Changed();
@@ -1521,6 +1530,10 @@ class CheckEngine final : public control::Engine {
                                 std::string(up ? "quorum_up" : "quorum_down") + " for VS " + vs_name,
                                 up ? "up" : "down");
           fifos_.Write(FifoVsLine(vs_name, up));
+          if (vs.model.smtp_alert && !e.stopping && mail_.enabled())
+            mail_.Send(alert::VirtualServerMail(
+                mail_router_id_, vs_name, up,
+                QuorumMailBody(up, e.init, cfg.quorum, cfg.hysteresis, e.threshold, e.live_weight)));
           Emit("quorum", {{"virtual_server", vs.id},
                           {"quorum", std::string(up ? "up" : "down")},
                           {"live_weight", e.live_weight},
@@ -1814,6 +1827,33 @@ class CheckEngine final : public control::Engine {
     Changed();
   }
 
+  // SMTP alerts (check/mail.h): the server and envelope, router_id, no_checker_emails.
+  void ConfigureMail(const model::Config& config) {
+    const std::string host = alert::LocalName();
+    mail_.Configure(alert::SmtpSettingsOf(config.global, host, alert::UserName()));
+    mail_router_id_ = alert::RouterIdOf(config.global, host);
+    no_checker_emails_ = alert::GlobalFlag(config.global, "no_checker_emails");
+  }
+
+  // Mails the change of `sub`'s checker (of kind `params`) up or down as keepalived does;
+  // `events` are its virtual server's events of this result.
+  void MailCheckerChange(const Subscriber& sub, const CheckParams& params, bool up,
+                         const std::vector<Event>& events) {
+    if (!mail_.enabled()) return;
+    const Vs& vs = vss_[sub.vs];
+    const model::RealServer& rs = vs.model.real_servers[sub.rs];
+    const bool changed = std::any_of(events.begin(), events.end(), [&](const Event& e) {
+      return e.real_server == sub.rs && (e.kind == Event::Kind::kRealServerUp ||
+                                         e.kind == Event::Kind::kRealServerDown);
+    });
+    if (!MailsCheckerChange(rs.smtp_alert, changed, no_checker_emails_)) return;
+    auto body = CheckerMailBody(params, up);
+    if (!body) return;
+    // The real server is up after a checker's change only if that change brought it up.
+    mail_.Send(alert::RealServerMail(mail_router_id_, RsName(sub.vs, sub.rs),
+                                     vs.state->config().name, up && changed, *body));
+  }
+
   void OpenFifos(const model::Config& config) {
     StopFifoReader();
     fifos_.Close();
@@ -1870,6 +1910,9 @@ class CheckEngine final : public control::Engine {
   }
 
   asio::io_context& io_;
+  alert::SmtpSender mail_{io_};
+  std::string mail_router_id_;
+  bool no_checker_emails_ = false;
   EngineOptions options_;
   EngineSeams seams_;
   std::unique_ptr<TimerService> own_timers_;

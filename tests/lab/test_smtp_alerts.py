@@ -4,7 +4,8 @@ A sink (smtp_sink.py) listens on node "mail"; the daemon runs on node "a" with o
 group of two instances that go BACKUP at start and MASTER three adverts later. Each daemon
 in turn: the mails the sink received (the commands of each connection, and the message but
 its Date header) are the same. keepalived's checker cannot run here (no IPVS in the lab's
-kernel), so the checker's mails are covered by unit tests only. With an smtp_server that
+kernel), so a real server going DOWN and UP is checked against the bytes of keepalived's
+source, with vigild alone. With an smtp_server that
 never answers, or refuses, the instances still become MASTER, and the failure is logged once.
 """
 
@@ -157,3 +158,74 @@ def test_an_unreachable_smtp_server_delays_nothing_and_is_logged_once(lab, vigil
     assert len(failures) == 1, "\n".join(failures)
     assert failures[0].endswith(f"SMTP alerts: cannot send to [{mail.ipv4}]:25: connect: "
                                 "Connection refused (logged once until one gets through)")
+
+
+def checker_config(server: str, web: lablib.Node) -> str:
+    # No smtp_alert anywhere: a real server mails by default (keepalived's), its virtual
+    # server does not.
+    return f"""global_defs {{
+    router_id LB_A
+    notification_email {{
+        ops@example.com
+    }}
+    notification_email_from lb@example.com
+    smtp_server {server}
+    smtp_helo_name lb-a.example.com
+    vigil_lb_backend nftables
+}}
+virtual_server 10.99.0.100 80 {{
+    delay_loop 1
+    lb_algo rr
+    lb_kind NAT
+    protocol TCP
+    real_server {web.ipv4} 8080 {{
+        TCP_CHECK {{
+            connect_timeout 1
+        }}
+    }}
+}}
+"""
+
+
+def test_a_real_server_going_down_and_up_is_mailed_as_keepalived_words_it(lab, vigild):
+    # keepalived's checker cannot run in this kernel (no IPVS): the expected bytes are those
+    # of keepalived 2.2.7's check_tcp.c and smtp.c.
+    a = lab.add_node("a")
+    mail = lab.add_node("mail")
+    web = lab.add_node("web")
+    out = os.path.join(lab.workdir, "checker-mails.jsonl")
+    mail.spawn([PYTHON, SINK, mail.ipv4, "25", out], log_name="checker-sink.log")
+    server = web.spawn([PYTHON, "-m", "http.server", "-b", web.ipv4, "8080"], log_name="web.log")
+    lablib.wait_until(lambda: mail.run(["ss", "-Htln", "sport = :25"]).stdout.strip() and
+                      web.run(["ss", "-Htln", "sport = :8080"]).stdout.strip(),
+                      timeout=10, message="the sink and the web server listen")
+    base = os.path.join(lab.workdir, "checker")
+    with open(f"{base}.conf", "w") as f:
+        f.write(checker_config(f"{mail.ipv4} 25", web))
+    proc = a.spawn([vigild, "-n", "-l", "-D", "-C", "-f", f"{base}.conf", "-p", f"{base}.pid",
+                    "-r", f"{base}-vrrp.pid", "-c", f"{base}-check.pid"], log_name="checker.log")
+    log = lambda: lablib.file_lines(proc.log_path)  # noqa: E731
+    lablib.wait_until(lambda: any("checker engine started" in l for l in log()), timeout=15,
+                      message="the checker engine")
+    assert mails(out) == []  # starting UP mails nothing
+    server.terminate()
+    server.wait(timeout=5)
+    lablib.wait_until(lambda: len(mails(out)) >= 1, timeout=20, message="the DOWN mail")
+    web.spawn([PYTHON, "-m", "http.server", "-b", web.ipv4, "8080"], log_name="web2.log")
+    lablib.wait_until(lambda: len(mails(out)) >= 2, timeout=20, message="the UP mail")
+    stop(proc)
+    envelope = ["HELO lb-a.example.com", "MAIL FROM:<lb@example.com>",
+                "RCPT TO:<ops@example.com>", "DATA", "QUIT"]
+    rs = f"[{web.ipv4}]:tcp:8080 of virtual server [10.99.0.100]:tcp:80"
+    assert mails(out) == [
+        {"commands": envelope,
+         "data": "From: lb@example.com\r\n"
+                 f"Subject: [LB_A] Realserver {rs} - DOWN\r\n"
+                 "X-Mailer: Keepalived\r\nTo: ops@example.com\r\n\r\n"
+                 "=> TCP CHECK failed on service <=\r\n\r\n.\r\n"},
+        {"commands": envelope,
+         "data": "From: lb@example.com\r\n"
+                 f"Subject: [LB_A] Realserver {rs} - UP\r\n"
+                 "X-Mailer: Keepalived\r\nTo: ops@example.com\r\n\r\n"
+                 "=> TCP CHECK succeed on service <=\r\n\r\n.\r\n"},
+    ]
