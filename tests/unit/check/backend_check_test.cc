@@ -90,3 +90,24 @@ TEST(BackendCheckTest, IpvsNamespaceWithNftablesIsAWarning) {
 
 }  // namespace
 }  // namespace vigil::check
+
+namespace vigil::check {
+namespace {
+
+// Two virtual servers of the same service: in the table the later one's scheduler replaces
+// the earlier's, so the whole table decides, not each alone.
+TEST(BackendCheckTest, AServiceOfTwoVirtualServersIsJudgedInTheWholeTable) {
+  model::Config c = OneVirtualServer(model::Scheduler::kWlc, "nftables");
+  model::Config later = OneVirtualServer(model::Scheduler::kRr, "nftables");
+  later.virtual_servers[0].loc = {0, 9, 1};
+  c.virtual_servers.push_back(later.virtual_servers[0]);
+  EXPECT_TRUE(CheckBackendSupport(c, "/nonexistent/ip_vs").empty());
+  // Swapped, the table holds wlc: the one that has it is refused.
+  std::swap(c.virtual_servers[0], c.virtual_servers[1]);
+  auto p = CheckBackendSupport(c, "/nonexistent/ip_vs");
+  ASSERT_EQ(p.size(), 1u);
+  EXPECT_EQ(p[0].loc.line, 4u);
+}
+
+}  // namespace
+}  // namespace vigil::check
