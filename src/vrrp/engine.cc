@@ -135,6 +135,7 @@ class EngineImpl final : public control::Engine {
       switch (step.fate) {
         case ReloadFate::kRemoved:
           log::Info(in.spec.name + ": removed by reload");
+          notifier_.MailRemoved(in.spec, in.sm->state() == State::kFault);
           StopInstance(in, /*release_vips=*/true, "reload");
           instances_.erase(it);
           break;

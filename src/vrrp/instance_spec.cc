@@ -451,6 +451,7 @@ VrrpSpec SpecFromModel(const model::Config& config) {
     s.notify.generic = Command(m.notify.generic);
     s.notify.master_rx_lower_pri = Command(m.notify.master_rx_lower_pri);
     s.notify.smtp_alert = alert::VrrpAlerts(config.global, m.smtp_alert);
+    s.notify.notify_deleted = static_cast<bool>(m.notify.deleted);
     for (const auto& r : m.virtual_routes) s.routes.push_back(r.words);
     for (const auto& r : m.virtual_rules) s.rules.push_back(r.words);
     for (const auto& sg : config.sync_groups)

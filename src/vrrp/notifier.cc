@@ -141,6 +141,14 @@ void Notifier::NotifyGroup(const SyncGroupSpec& group, NotifyEvent event) {
   Mail("group " + group.name, group.name, true, group.notify, event);
 }
 
+void Notifier::MailRemoved(const InstanceSpec& instance, bool was_fault) {
+  if (instance.notify.notify_deleted && instance.notify.smtp_alert && mail_.enabled())
+    mail_.Send(alert::InstanceMail(router_id_, instance.name, alert::MailState::kDeleted));
+  else if (!instance.notify.notify_deleted && !was_fault)
+    Mail(instance.name, instance.name, false, instance.notify, NotifyEvent::kFault);
+  last_mailed_.erase(instance.name);
+}
+
 std::optional<alert::MailState> MailFor(NotifyEvent event, std::optional<NotifyEvent> last,
                                         bool no_email_faults) {
   if (last == event) return std::nullopt;

@@ -57,6 +57,10 @@ class Notifier {
   // `notify` script with `INSTANCE name STATE priority`, then the FIFO line; and its mail
   // (MailFor) when it has smtp_alert.
   void Notify(const InstanceSpec& instance, NotifyEvent event, uint8_t priority);
+  // Mails the removal of `instance` by a reload, in state FAULT or not (`was_fault`), as
+  // keepalived 2.2.7: as entering FAULT (MailFor) unless it was, or with notify_deleted as
+  // "Deleted" (its scripts are not run: keepalived's DELETED/FAULT notifies are not yet).
+  void MailRemoved(const InstanceSpec& instance, bool was_fault);
   // The same for a vrrp_sync_group: its notify_<state>, its generic `notify` script with
   // `GROUP name STATE 0`, then the FIFO line `GROUP "name" STATE 0`.
   void NotifyGroup(const SyncGroupSpec& group, NotifyEvent event);

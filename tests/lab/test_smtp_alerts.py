@@ -24,9 +24,11 @@ VIP1 = "10.99.0.101"
 VIP2 = "10.99.0.102"
 
 
-def config(server: str, timeout: int = 5) -> str:
+def config(server: str, timeout: int = 5, group: bool = True, names=("VI_1", "VI_2")) -> str:
     instances = ""
     for name, vrid, vip in (("VI_1", 51, VIP1), ("VI_2", 52, VIP2)):
+        if name not in names:
+            continue
         instances += f"""vrrp_instance {name} {{
     state BACKUP
     interface eth0
@@ -50,13 +52,16 @@ def config(server: str, timeout: int = 5) -> str:
     smtp_connect_timeout {timeout}
     smtp_alert
 }}
-vrrp_sync_group G1 {{
-    group {{
+{SYNC_GROUP if group else ""}{instances}"""
+
+
+SYNC_GROUP = """vrrp_sync_group G1 {
+    group {
         VI_1
         VI_2
-    }}
-}}
-{instances}"""
+    }
+}
+"""
 
 
 def start(lab: lablib.Lab, node: lablib.Node, binary: str, conf: str, tag: str):
@@ -158,6 +163,35 @@ def test_an_unreachable_smtp_server_delays_nothing_and_is_logged_once(lab, vigil
     assert len(failures) == 1, "\n".join(failures)
     assert failures[0].endswith(f"SMTP alerts: cannot send to [{mail.ipv4}]:25: connect: "
                                 "Connection refused (logged once until one gets through)")
+
+
+def test_an_instance_removed_by_a_reload_is_mailed_as_keepaliveds(lab, vigild):
+    # keepalived 2.2.7 notifies a deleted instance as entering FAULT (DELETED only with
+    # notify_deleted), and mails it so.
+    require_keepalived()
+    a = lab.add_node("a")
+    mail = lab.add_node("mail")
+    got = {}
+    for tag, binary in (("keepalived", KEEPALIVED), ("vigild", vigild)):
+        out = os.path.join(lab.workdir, f"{tag}-reload-mails.jsonl")
+        sink = mail.spawn([PYTHON, SINK, mail.ipv4, "25", out], log_name=f"{tag}-rsink.log")
+        lablib.wait_until(lambda: mail.run(["ss", "-Htln", "sport = :25"]).stdout.strip(),
+                          timeout=10, message="the sink listens")
+        proc = start(lab, a, binary, config(f"{mail.ipv4} 25", group=False), f"{tag}-r")
+        lablib.wait_until(lambda: masters(a), timeout=20, message=f"{tag}: both VIPs")
+        lablib.wait_until(lambda: len(mails(out)) >= 4, timeout=20, message=f"{tag}: 4 mails")
+        with open(os.path.join(lab.workdir, f"{tag}-r.conf"), "w") as f:
+            f.write(config(f"{mail.ipv4} 25", group=False, names=("VI_1",)))
+        proc.send_signal(signal.SIGHUP)
+        lablib.wait_until(lambda: len(mails(out)) >= 5, timeout=20,
+                          message=f"{tag}: the removal's mail")
+        stop(proc)
+        sink.terminate()
+        sink.wait(timeout=5)
+        got[tag] = mails(out)
+    assert subjects(got["keepalived"])[4:] == [
+        "[LB_A] VRRP Instance VI_2 - Entering FAULT state"]
+    assert got["vigild"][4:] == got["keepalived"][4:]
 
 
 def checker_config(server: str, web: lablib.Node) -> str:
