@@ -36,7 +36,13 @@ std::string Md5::HexDigest() {
 
 struct Regex::Impl {
   pcre2_code* code = nullptr;
-  ~Impl() { pcre2_code_free(code); }
+  pcre2_jit_stack* jit_stack = nullptr;
+  pcre2_match_context* context = nullptr;  // with jit_stack; null: PCRE2's own stack
+  ~Impl() {
+    pcre2_match_context_free(context);
+    pcre2_jit_stack_free(jit_stack);
+    pcre2_code_free(code);
+  }
 };
 
 Regex::Regex(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -44,7 +50,7 @@ Regex::Regex(Regex&&) noexcept = default;
 Regex& Regex::operator=(Regex&&) noexcept = default;
 Regex::~Regex() = default;
 
-Result<Regex> Regex::Compile(const std::string& pattern, uint32_t options) {
+Result<Regex> Regex::Compile(const std::string& pattern, uint32_t options, JitStackSize stack) {
   int error = 0;
   PCRE2_SIZE offset = 0;
   pcre2_code* code = pcre2_compile(reinterpret_cast<PCRE2_SPTR>(pattern.c_str()), pattern.size(),
@@ -59,6 +65,14 @@ Result<Regex> Regex::Compile(const std::string& pattern, uint32_t options) {
   (void)pcre2_jit_compile(code, PCRE2_JIT_COMPLETE);  // best effort; falls back to the interpreter
   auto impl = std::make_unique<Impl>();
   impl->code = code;
+  if (stack.max != 0) {
+    impl->jit_stack = pcre2_jit_stack_create(stack.start, stack.max, nullptr);
+    impl->context = pcre2_match_context_create(nullptr);
+    if (impl->jit_stack == nullptr || impl->context == nullptr)
+      return Fail(ErrorCode::kInternal, "regex '" + pattern + "': no JIT stack of " +
+                                            std::to_string(stack.max) + " bytes");
+    pcre2_jit_stack_assign(impl->context, nullptr, impl->jit_stack);
+  }
   return Regex(std::move(impl));
 }
 
@@ -67,7 +81,7 @@ bool Regex::Matches(std::string_view subject, size_t min_offset,
   if (min_offset > subject.size()) return false;
   pcre2_match_data* md = pcre2_match_data_create_from_pattern(impl_->code, nullptr);
   int rc = pcre2_match(impl_->code, reinterpret_cast<PCRE2_SPTR>(subject.data()), subject.size(),
-                       min_offset, 0, md, nullptr);
+                       min_offset, 0, md, impl_->context);
   bool ok = rc >= 0;
   if (ok && max_offset) ok = pcre2_get_ovector_pointer(md)[0] <= *max_offset;
   pcre2_match_data_free(md);

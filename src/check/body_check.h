@@ -3,6 +3,7 @@
 #define VIGIL_CHECK_BODY_CHECK_H_
 
 #include <cstdint>
+#include <cstddef>
 #include <memory>
 #include <optional>
 #include <string>
@@ -29,11 +30,20 @@ class Md5 {
   std::unique_ptr<Impl> impl_;
 };
 
+// The PCRE2 JIT stack a Regex is matched with (regex_stack): `max` 0 is PCRE2's own
+// (32 KiB on the machine stack).
+struct JitStackSize {
+  size_t start = 0;
+  size_t max = 0;
+};
+
 // A compiled PCRE2 pattern.
 class Regex {
  public:
-  // Compiles `pattern` with PCRE2 `options`; fails with the PCRE2 message and offset.
-  static Result<Regex> Compile(const std::string& pattern, uint32_t options = 0);
+  // Compiles `pattern` with PCRE2 `options`, matched with a JIT stack of `stack`; fails
+  // with the PCRE2 message and offset.
+  static Result<Regex> Compile(const std::string& pattern, uint32_t options = 0,
+                               JitStackSize stack = {});
 
   Regex(Regex&&) noexcept;
   Regex& operator=(Regex&&) noexcept;

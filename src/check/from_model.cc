@@ -106,6 +106,25 @@ HttpVersion ToHttpVersion(model::HttpProtocol p) {
 }
 
 
+// keepalived has one JIT stack for every url with regex_stack: the largest start and the
+// largest max any of them gives.
+struct RegexStack {
+  size_t start = 0;
+  size_t max = 0;
+};
+RegexStack SharedRegexStack(const model::Config& config) {
+  RegexStack out;
+  for (const model::VirtualServer& vs : config.virtual_servers)
+    for (const model::RealServer& rs : vs.real_servers)
+      for (const model::CheckSpec& c : rs.checks)
+        if (const auto* h = c.detail.get_if<model::HttpCheck>())
+          for (const model::Url& u : h->urls) {
+            out.start = std::max<size_t>(out.start, u.regex_stack_start);
+            out.max = std::max<size_t>(out.max, u.regex_stack_max);
+          }
+  return out;
+}
+
 Result<CheckParams> ToParams(const model::CheckDetail& detail, const model::Config& config,
                              const UserResolver& resolve) {
   struct Visitor {
@@ -126,6 +145,11 @@ Result<CheckParams> ToParams(const model::CheckDetail& detail, const model::Conf
         for (const model::StatusRange& r : u.status_codes) url.status_codes.emplace_back(r.low, r.high);
         url.regex = u.regex.value_or("");
         url.regex_no_match = u.regex_no_match;
+        if (u.regex_stack_max != 0) {
+          const RegexStack stack = SharedRegexStack(config);
+          url.regex_stack_start = stack.start;
+          url.regex_stack_max = stack.max;
+        }
         url.tls_compliant = h.ssl && (u.tls_compliant || h.tls_compliant);
         out.urls.push_back(std::move(url));
       }

@@ -183,7 +183,8 @@ asio::awaitable<ProbeResult> HttpProbe(ConnectOptions opts, HttpCheck check) {
       co_return ProbeResult{false, where + ": MD5 digest mismatch (got " + fetch->md5 + ")", {}};
     }
     if (!url.regex.empty()) {
-      auto re = Regex::Compile(url.regex, url.regex_options);
+      auto re = Regex::Compile(url.regex, url.regex_options,
+                               {url.regex_stack_start, url.regex_stack_max});
       if (!re) co_return ProbeResult{false, re.error().ToString(), {}};
       const bool matched = re->Matches(fetch->body, url.regex_min_offset, url.regex_max_offset);
       if (matched == url.regex_no_match) {

@@ -53,6 +53,8 @@ void WriteParams(KeyWriter& w, const HttpCheck& h) {
     w.Num("ropts", u.regex_options);
     w.Num("rmin", static_cast<long long>(u.regex_min_offset));
     w.Num("rmax", u.regex_max_offset ? static_cast<long long>(*u.regex_max_offset) : -1);
+    w.Num("rstack0", static_cast<long long>(u.regex_stack_start));
+    w.Num("rstack", static_cast<long long>(u.regex_stack_max));
   }
   if (h.tls) {
     const TlsOptions& t = h.tls_options;

@@ -64,6 +64,9 @@ struct HttpUrl {
   uint32_t regex_options = 0;  // PCRE2_* compile options
   size_t regex_min_offset = 0;
   std::optional<size_t> regex_max_offset;  // last offset a match may start at
+  // The PCRE2 JIT stack the regex is matched with (max 0: PCRE2's own, 32 KiB).
+  size_t regex_stack_start = 0;
+  size_t regex_stack_max = 0;
   // SSL_GET: end the TLS session with a close_notify alert (keepalived's tls_compliant, set
   // on the url or on its checker); without, the connection is closed without one.
   bool tls_compliant = false;

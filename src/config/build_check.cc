@@ -1,6 +1,7 @@
 // Checker side: SSL, virtual_server_group, virtual_server -> real_server -> checkers,
 // and the inheritance of timing and options down that chain.
 #include <algorithm>
+#include <charconv>
 #include <functional>
 #include <set>
 
@@ -207,6 +208,31 @@ std::vector<uint8_t> ParseHex(const Token& t, std::string_view what, Diagnostics
   return out;
 }
 
+// `regex_stack START MAX` (bytes): what keepalived 2.2.7 ignores (two decimal numbers,
+// START not above MAX, or the line is ignored) it warns of, as it logs it.
+void BuildRegexStack(const Node& c, model::Url& u, Diagnostics& diags) {
+  if (c.args.size() != 2) {
+    diags.Warning(c.keyword.loc, "regex_stack requires start and max values; ignored");
+    return;
+  }
+  uint64_t sizes[2] = {};
+  for (size_t i = 0; i < 2; ++i) {
+    const std::string& text = c.args[i].text;
+    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), sizes[i]);
+    if (ec != std::errc() || end != text.data() + text.size()) {
+      diags.Warning(c.args[i].loc, std::string("regex_stack: invalid ") + (i ? "max" : "start") +
+                                       " value '" + text + "'; ignored");
+      return;
+    }
+  }
+  if (sizes[0] > sizes[1]) {
+    diags.Warning(c.keyword.loc, "regex_stack: start cannot exceed max; ignored");
+    return;
+  }
+  u.regex_stack_start = sizes[0];
+  u.regex_stack_max = sizes[1];
+}
+
 std::optional<model::Url> ParseUrl(const Node& n, Diagnostics& diags) {
   model::Url u;
   u.loc = RefOf(n);
@@ -247,6 +273,8 @@ std::optional<model::Url> ParseUrl(const Node& n, Diagnostics& diags) {
       if ((t = RequireArg(c, 0, diags))) u.regex = t->text;
     } else if (kw == "regex_no_match") {
       u.regex_no_match = true;
+    } else if (kw == "regex_stack") {
+      BuildRegexStack(c, u, diags);
     } else if (kw == "tls_compliant") {  // SSL_GET's url only (the schema's rule)
       if (auto b = NodeBool(c, diags)) u.tls_compliant = *b;
     }

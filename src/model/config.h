@@ -644,6 +644,9 @@ struct Url {
   std::optional<std::string> virtualhost;
   std::optional<std::string> regex;
   bool regex_no_match = false;
+  // regex_stack START MAX: the regex is matched with a PCRE2 JIT stack (0: PCRE2's own).
+  uint64_t regex_stack_start = 0;
+  uint64_t regex_stack_max = 0;
   bool tls_compliant = false;                  // SSL_GET's url: send close_notify
   SourceRef loc;
   friend bool operator==(const Url&, const Url&) = default;

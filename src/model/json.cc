@@ -428,13 +428,16 @@ Json J(const StatusRange& r) {
 }
 
 Json J(const Url& u) {
-  return Json{{"path", u.path},
-              {"digest", J(u.digest)},
-              {"status_code", J(u.status_codes)},
-              {"virtualhost", J(u.virtualhost)},
-              {"regex", J(u.regex)},
-              {"regex_no_match", u.regex_no_match},
-              {"tls_compliant", u.tls_compliant}};
+  Json j{{"path", u.path},
+         {"digest", J(u.digest)},
+         {"status_code", J(u.status_codes)},
+         {"virtualhost", J(u.virtualhost)},
+         {"regex", J(u.regex)},
+         {"regex_no_match", u.regex_no_match},
+         {"tls_compliant", u.tls_compliant}};
+  if (u.regex_stack_max != 0)
+    j["regex_stack"] = Json{{"start", u.regex_stack_start}, {"max", u.regex_stack_max}};
+  return j;
 }
 
 Json Detail(const CheckDetail& d) {

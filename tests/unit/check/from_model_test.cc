@@ -149,6 +149,39 @@ TEST(FromModelTest, HttpCheckMapsUrlsAndTheGlobalSslBlock) {
   EXPECT_EQ(std::get<HttpCheck>(p->params), want);
 }
 
+// regex_stack: as keepalived's one JIT stack, each url that gives one is matched with the
+// largest start and the largest max of all; the others with PCRE2's own.
+TEST(FromModelTest, RegexStackIsTheLargestOfAll) {
+  model::Url small;
+  small.path = "/a";
+  small.regex_stack_start = 1000;
+  small.regex_stack_max = 2000;
+  model::Url none;
+  none.path = "/b";
+  model::HttpCheck h;
+  h.urls = {small, none};
+  model::Url large = small;
+  large.regex_stack_start = 500;
+  large.regex_stack_max = 9000;
+  model::HttpCheck h2;
+  h2.urls = {large};
+  model::CheckSpec c;
+  c.detail = h;
+  model::CheckSpec c2;
+  c2.detail = h2;
+  model::Config config;
+  config.virtual_servers.emplace_back();
+  config.virtual_servers[0].real_servers.push_back(Rs("10.0.1.2", 80));
+  config.virtual_servers[0].real_servers[0].checks = {c, c2};
+  auto p = ToProbeSpec(c, Rs("10.0.1.2", 80), config, Users());
+  ASSERT_TRUE(p);
+  const auto& urls = std::get<HttpCheck>(p->params).urls;
+  ASSERT_EQ(urls.size(), 2u);
+  EXPECT_EQ(urls[0].regex_stack_start, 1000u);
+  EXPECT_EQ(urls[0].regex_stack_max, 9000u);
+  EXPECT_EQ(urls[1].regex_stack_max, 0u);
+}
+
 // tls_compliant on the SSL_GET checker or on one url: that url's session ends with
 // close_notify (keepalived's `url->tls_compliant || checker->tls_compliant`).
 TEST(FromModelTest, TlsCompliantOfTheCheckerOrTheUrl) {

@@ -168,6 +168,23 @@ TEST(BodyCheckTest, Md5MatchesKnownVectors) {
   EXPECT_EQ(m.HexDigest(), "9e107d9d372bb6826bd81d3542a419d6");
 }
 
+// regex_stack: a match deeper than PCRE2's own JIT stack (32 KiB) allows fails without
+// one, and succeeds with a stack of 1 MiB.
+TEST(BodyCheckTest, RegexStackGivesTheJitTheStackADeepMatchNeeds) {
+  std::string subject;
+  for (int i = 0; i < 5000; ++i) subject += "ab";
+  subject += "c";
+  auto own = Regex::Compile("(a|b)*c");
+  ASSERT_TRUE(own);
+  EXPECT_FALSE(own->Matches(subject));
+  auto small = Regex::Compile("(a|b)*c", 0, {32 * 1024, 32 * 1024});
+  ASSERT_TRUE(small);
+  EXPECT_FALSE(small->Matches(subject));
+  auto large = Regex::Compile("(a|b)*c", 0, {32 * 1024, 1024 * 1024});
+  ASSERT_TRUE(large);
+  EXPECT_TRUE(large->Matches(subject));
+}
+
 TEST(BodyCheckTest, RegexHonoursOffsets) {
   auto re = Regex::Compile("st[a-z]+");
   ASSERT_TRUE(re);

@@ -195,6 +195,48 @@ TEST(BuildCheckTest, CheckerTypeDefaultsWithoutInheritance) {
             (std::vector<model::StatusRange>{{200, 299}}));
 }
 
+// regex_stack START MAX: keepalived 2.2.7 logs a line that is not two decimal numbers,
+// START not above MAX, and ignores it; -t exits 0.
+TEST(BuildCheckTest, RegexStackTakesStartAndMax) {
+  Diagnostics d;
+  auto cfg = BuildText(R"(virtual_server 10.0.0.1 80 {
+  lb_algo rr
+  lb_kind NAT
+  protocol TCP
+  real_server 10.0.0.2 80 {
+    HTTP_GET {
+      url {
+        path /a
+        regex ok
+        regex_stack 32768 1048576
+      }
+      url {
+        path /b
+        regex_stack 1048576
+      }
+      url {
+        path /c
+        regex_stack 64k 1048576
+      }
+      url {
+        path /d
+        regex_stack 2048 1024
+      }
+    }
+  }
+})", d);
+  EXPECT_EQ(DiagLines(d),
+            (Strings{"14:9: warning: regex_stack requires start and max values; ignored",
+                     "18:21: warning: regex_stack: invalid start value '64k'; ignored",
+                     "22:9: warning: regex_stack: start cannot exceed max; ignored"}));
+  EXPECT_EQ(d.ExitCode(), CheckExit::kOk);
+  const auto& urls = cfg.virtual_servers[0].real_servers[0].checks[0].detail.get<model::HttpCheck>().urls;
+  ASSERT_EQ(urls.size(), 4u);
+  EXPECT_EQ(urls[0].regex_stack_start, 32768u);
+  EXPECT_EQ(urls[0].regex_stack_max, 1048576u);
+  for (size_t i = 1; i < 4; ++i) EXPECT_EQ(urls[i].regex_stack_max, 0u);
+}
+
 TEST(BuildCheckTest, SslGetTlsCompliantOnTheCheckerAndTheUrl) {
   Diagnostics d;
   auto cfg = BuildText(R"(virtual_server 10.0.0.1 443 {
