@@ -16,6 +16,8 @@ import os
 import re
 import signal
 
+import pytest
+
 import lab as lablib
 from vrrp_lab import KEEPALIVED, PYTHON, require_keepalived
 
@@ -24,7 +26,10 @@ VIP1 = "10.99.0.101"
 VIP2 = "10.99.0.102"
 
 
-def config(server: str, timeout: int = 5, group: bool = True, names=("VI_1", "VI_2")) -> str:
+def config(server: str, timeout: int = 5, group: bool = True, names=("VI_1", "VI_2"),
+           extra: str = "", track: str = "") -> str:
+    """``track``: a file VI_1 and VI_2 track with weight 0 (non-zero: FAULT)."""
+    track_block = "    track_file {\n        FAULTY\n    }\n" if track else ""
     instances = ""
     for name, vrid, vip in (("VI_1", 51, VIP1), ("VI_2", 52, VIP2)):
         if name not in names:
@@ -35,7 +40,7 @@ def config(server: str, timeout: int = 5, group: bool = True, names=("VI_1", "VI
     virtual_router_id {vrid}
     priority 100
     advert_int 1
-    virtual_ipaddress {{
+{track_block}    virtual_ipaddress {{
         {vip}/16
     }}
 }}
@@ -51,10 +56,15 @@ def config(server: str, timeout: int = 5, group: bool = True, names=("VI_1", "VI
     smtp_helo_name lb-a.example.com
     smtp_connect_timeout {timeout}
     smtp_alert
+{extra}}}
+{SYNC_GROUP if group else ""}{TRACK_FILE.format(track) if track else ""}{instances}"""
+
+
+TRACK_FILE = """vrrp_track_file FAULTY {{
+    file {}
+    weight 0
 }}
-{SYNC_GROUP if group else ""}{instances}"""
-
-
+"""
 SYNC_GROUP = """vrrp_sync_group G1 {
     group {
         VI_1
@@ -192,6 +202,47 @@ def test_an_instance_removed_by_a_reload_is_mailed_as_keepaliveds(lab, vigild):
     assert subjects(got["keepalived"])[4:] == [
         "[LB_A] VRRP Instance VI_2 - Entering FAULT state"]
     assert got["vigild"][4:] == got["keepalived"][4:]
+
+
+@pytest.mark.parametrize("no_email_faults", [True, False])
+def test_faults_are_mailed_but_under_no_email_faults_as_keepalived(lab, vigild, no_email_faults):
+    # A tracked file with weight 0 makes VI_1 FAULT (not mailed under no_email_faults), then
+    # BACKUP and MASTER again (mailed, the last state mailed being MASTER or FAULT).
+    require_keepalived()
+    a = lab.add_node("a")
+    mail = lab.add_node("mail")
+    got = {}
+    for tag, binary in (("keepalived", KEEPALIVED), ("vigild", vigild)):
+        out = os.path.join(lab.workdir, f"{tag}-fault-mails.jsonl")
+        sink = mail.spawn([PYTHON, SINK, mail.ipv4, "25", out], log_name=f"{tag}-fsink.log")
+        lablib.wait_until(lambda: mail.run(["ss", "-Htln", "sport = :25"]).stdout.strip(),
+                          timeout=10, message="the sink listens")
+        fault_file = os.path.join(lab.workdir, f"{tag}-faulty")
+        with open(fault_file, "w") as f:
+            f.write("0\n")
+        conf = config(f"{mail.ipv4} 25", group=False, names=("VI_1",),
+                      extra="    no_email_faults\n" if no_email_faults else "",
+                      track=fault_file)
+        proc = start(lab, a, binary, conf, f"{tag}-f")
+        has_vip = lambda: VIP1 in a.addresses("eth0", "inet")  # noqa: E731
+        lablib.wait_until(has_vip, timeout=20, message=f"{tag}: MASTER")
+        lablib.wait_until(lambda: len(mails(out)) >= 2, timeout=20, message=f"{tag}: 2 mails")
+        with open(fault_file, "w") as f:
+            f.write("1\n")
+        lablib.wait_until(lambda: not has_vip(), timeout=20, message=f"{tag}: FAULT")
+        with open(fault_file, "w") as f:
+            f.write("0\n")
+        lablib.wait_until(has_vip, timeout=20, message=f"{tag}: MASTER again")
+        lablib.wait_until(lambda: len(mails(out)) >= (4 if no_email_faults else 5), timeout=20,
+                          message=f"{tag}: all mails")
+        stop(proc)
+        sink.terminate()
+        sink.wait(timeout=5)
+        got[tag] = mails(out)
+    states = ["BACKUP", "MASTER"] + ([] if no_email_faults else ["FAULT"]) + ["BACKUP", "MASTER"]
+    assert subjects(got["keepalived"]) == [
+        f"[LB_A] VRRP Instance VI_1 - Entering {s} state" for s in states]
+    assert got["vigild"] == got["keepalived"]
 
 
 def checker_config(server: str, web: lablib.Node) -> str:
