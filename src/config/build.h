@@ -90,6 +90,10 @@ void BuildTrackGroup(const Node& n, model::Config& cfg, Diagnostics& diags);
 // The top-level `interface_up_down_delays { IF DOWN [UP] ... }`.
 void BuildUpDownDelays(const Node& n, model::Config& cfg, Diagnostics& diags);
 void BuildGarpGroup(const Node& n, model::Config& cfg, Diagnostics& diags);
+// garp_extra_if-like line `n` (`name`, or its deprecated `old_name`) of `who` ("" for
+// global_defs), DELAY from `min`: reports what keepalived does (the line is kept as read).
+void DiagnoseGarpExtra(const Node& n, const std::string& who, unsigned min,
+                       std::string_view old_name, std::string_view name, Diagnostics& diags);
 // auth_hmac { } of a vrrp_instance into `out` (a second block adds to the first).
 void ParseAuthHmac(const Node& n, std::optional<model::AuthHmac>& out, Diagnostics& diags);
 // Settles `v`'s auth_hmac at the end of its block as keepalived does: legacy

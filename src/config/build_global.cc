@@ -496,6 +496,8 @@ void BuildGlobalDefs(const Node& block, model::Global& g, Diagnostics& diags) {
     else if (kw.starts_with("bfd_") && IsTuningKeyword(std::string_view(kw).substr(4)))
       BuildTuning(n, std::string_view(kw).substr(4), g.bfd_tuning, diags);
     else {
+      if (kw == "vrrp_garp_extra_if" || kw == "vrrp_vmac_garp_intvl")
+        DiagnoseGarpExtra(n, "", 1, "vrrp_vmac_garp_intvl", "vrrp_garp_extra_if", diags);
       model::RawSetting r{kw, ArgTexts(n), RefOf(n)};
       for (const Node& c : n.children) {
         r.args.push_back(c.name());

@@ -1034,6 +1034,8 @@ void BuildVrrpInstance(const Node& n, model::Config& cfg, Diagnostics& diags) {
         version = 3;
       }
     } else {
+      if (kw == "garp_extra_if" || kw == "vmac_garp_intvl")
+        DiagnoseGarpExtra(c, who, 0, "vmac_garp_intvl", "garp_extra_if", diags);
       model::RawSetting r{kw, ArgTexts(c), RefOf(c)};
       for (const Node& l : c.children) {
         r.args.push_back(l.name());

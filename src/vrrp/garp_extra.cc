@@ -1,14 +1,11 @@
 #include "vrrp/garp_extra.h"
 
 #include <algorithm>
-#include <charconv>
 #include <set>
 #include <string>
 
 namespace vigil::vrrp {
 namespace {
-
-constexpr unsigned kMaxDelay = 86400;  // one day, keepalived's limit
 
 // The last line of `settings` named `name` or `alias` that keepalived accepts.
 std::optional<GarpExtra> LastValid(const std::vector<model::RawSetting>& settings,
@@ -16,30 +13,11 @@ std::optional<GarpExtra> LastValid(const std::vector<model::RawSetting>& setting
   std::optional<GarpExtra> out;
   for (const model::RawSetting& r : settings)
     if (r.keyword == name || r.keyword == alias)
-      if (auto g = ParseGarpExtra(r.args, min)) out = g;
+      if (auto g = model::ParseGarpExtra(r.args, min)) out = *g;
   return out;
 }
 
 }  // namespace
-
-std::optional<GarpExtra> ParseGarpExtra(const std::vector<std::string>& args, unsigned min) {
-  GarpExtra out;
-  std::optional<unsigned> delay;
-  for (const std::string& a : args) {
-    if (a == "all") {
-      out.all = true;
-      continue;
-    }
-    unsigned n = 0;
-    auto [end, ec] = std::from_chars(a.data(), a.data() + a.size(), n);
-    if (ec != std::errc() || end != a.data() + a.size() || n < min || n > kMaxDelay)
-      return std::nullopt;
-    delay = n;
-  }
-  if (!delay) return std::nullopt;
-  out.interval = std::chrono::seconds(*delay);
-  return out;
-}
 
 GarpExtra GarpExtraOf(const model::VrrpInstance& instance, const model::Global& global) {
   if (auto own = LastValid(instance.other, "garp_extra_if", "vmac_garp_intvl", 0)) return *own;

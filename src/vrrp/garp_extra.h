@@ -6,24 +6,15 @@
 #define VIGIL_VRRP_GARP_EXTRA_H_
 
 #include <chrono>
-#include <optional>
 #include <vector>
 
 #include "model/config.h"
+#include "model/garp_extra.h"
 #include "vrrp/instance_spec.h"
 
 namespace vigil::vrrp {
 
-struct GarpExtra {
-  std::chrono::seconds interval{0};  // 0: off
-  bool all = false;                  // every other interface, not only the VMACs of ours
-  friend bool operator==(const GarpExtra&, const GarpExtra&) = default;
-};
-
-// Returns what `[DELAY] [all]` (the words in any order) sets, or nothing when keepalived
-// ignores the line: a word neither `all` nor a number of seconds from `min` to 86400, or
-// no number at all.
-std::optional<GarpExtra> ParseGarpExtra(const std::vector<std::string>& args, unsigned min);
+using model::GarpExtra;
 
 // Returns the setting of `instance`: its own garp_extra_if (DELAY 0..86400), else global_defs
 // vrrp_garp_extra_if (DELAY 1..86400) of `global`; the last valid line of each counts.

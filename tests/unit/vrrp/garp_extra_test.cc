@@ -43,19 +43,6 @@ std::vector<std::string> Announced(const InstanceSpec& s) {
   return out;
 }
 
-TEST(GarpExtraTest, ParsesDelayAndAllInAnyOrderAndIgnoresWhatKeepalivedIgnores) {
-  EXPECT_EQ(ParseGarpExtra({"100"}, 0), (GarpExtra{seconds(100), false}));
-  EXPECT_EQ(ParseGarpExtra({"all", "100"}, 0), (GarpExtra{seconds(100), true}));
-  EXPECT_EQ(ParseGarpExtra({"100", "all"}, 1), (GarpExtra{seconds(100), true}));
-  EXPECT_EQ(ParseGarpExtra({"0"}, 0), (GarpExtra{seconds(0), false}));
-  EXPECT_EQ(ParseGarpExtra({"86400"}, 1), (GarpExtra{seconds(86400), false}));
-  EXPECT_EQ(ParseGarpExtra({"0"}, 1), std::nullopt);       // global: 1..86400
-  EXPECT_EQ(ParseGarpExtra({"86401"}, 0), std::nullopt);
-  EXPECT_EQ(ParseGarpExtra({"all"}, 0), std::nullopt);     // no time
-  EXPECT_EQ(ParseGarpExtra({"10s"}, 0), std::nullopt);
-  EXPECT_EQ(ParseGarpExtra({"every", "10"}, 0), std::nullopt);
-}
-
 TEST(GarpExtraTest, TheInstancesOwnSettingWinsOverGlobalDefs) {
   model::Config c = ThreeInterfaces();
   model::VrrpInstance& vi = c.vrrp_instances[0];
