@@ -508,7 +508,8 @@ class CheckEngine final : public control::Engine {
         continue;
       }
       ++vs_kept;
-      Vs& ov = vss_[old->second];
+      const size_t old_index = old->second;
+      Vs& ov = vss_[old_index];
       old_by_id.erase(old);
       gone.insert(ov.keys.begin(), ov.keys.end());
       // The new state was computed from the shared probes' current states; report only
@@ -540,6 +541,7 @@ class CheckEngine final : public control::Engine {
           old_rs.erase(it);
         }
         rs_removed += old_rs.size();
+        for (const auto& [key, old_i] : old_rs) MailRemovedRealServer(old_index, old_i);
       }
       if (ov.state->quorum_up() != nv.state->quorum_up()) {
         events.push_back(Event{.kind = nv.state->quorum_up() ? Event::Kind::kQuorumUp
@@ -552,6 +554,8 @@ class CheckEngine final : public control::Engine {
     size_t vs_removed = old_by_id.size();
     for (const auto& [id, index] : old_by_id) {
       rs_removed += vss_[index].model.real_servers.size();
+      for (size_t i = 0; i < vss_[index].model.real_servers.size(); ++i)
+        MailRemovedRealServer(index, i);
       gone.insert(vss_[index].keys.begin(), vss_[index].keys.end());
     }
 
@@ -1852,6 +1856,15 @@ class CheckEngine final : public control::Engine {
     // The real server is up after a checker's change only if that change brought it up.
     mail_.Send(alert::RealServerMail(mail_router_id_, RsName(sub.vs, sub.rs),
                                      vs.state->config().name, up && changed, *body));
+  }
+
+  // Mails real server `rs` of vss_[v], which a reload removes, if it is alive, as keepalived
+  // does ("- DOWN", "=> Removing <=").
+  void MailRemovedRealServer(size_t v, size_t rs) {
+    const Vs& vs = vss_[v];
+    if (!mail_.enabled() || !vs.model.real_servers[rs].smtp_alert || !vs.state->alive(rs)) return;
+    mail_.Send(alert::RealServerRemovedMail(mail_router_id_, RsName(v, rs),
+                                            vs.state->config().name, false));
   }
 
   void OpenFifos(const model::Config& config) {

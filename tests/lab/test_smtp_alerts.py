@@ -245,7 +245,7 @@ def test_faults_are_mailed_but_under_no_email_faults_as_keepalived(lab, vigild, 
     assert got["vigild"] == got["keepalived"]
 
 
-def checker_config(server: str, web: lablib.Node) -> str:
+def checker_config(server: str, web: lablib.Node, real_server: bool = True) -> str:
     # No smtp_alert anywhere: a real server mails by default (keepalived's), its virtual
     # server does not.
     return f"""global_defs {{
@@ -263,16 +263,19 @@ virtual_server 10.99.0.100 80 {{
     lb_algo rr
     lb_kind NAT
     protocol TCP
-    real_server {web.ipv4} 8080 {{
+{RS.format(web.ipv4, 8080) if real_server else ""}{RS.format(web.ipv4, 8081)}}}
+"""
+
+
+RS = """    real_server {} {} {{
         TCP_CHECK {{
             connect_timeout 1
         }}
     }}
-}}
 """
 
 
-def test_a_real_server_going_down_and_up_is_mailed_as_keepalived_words_it(lab, vigild):
+def test_a_real_server_going_down_up_and_removed_is_mailed_as_keepalived_words_it(lab, vigild):
     # keepalived's checker cannot run in this kernel (no IPVS): the expected bytes are those
     # of keepalived 2.2.7's check_tcp.c and smtp.c.
     a = lab.add_node("a")
@@ -281,8 +284,11 @@ def test_a_real_server_going_down_and_up_is_mailed_as_keepalived_words_it(lab, v
     out = os.path.join(lab.workdir, "checker-mails.jsonl")
     mail.spawn([PYTHON, SINK, mail.ipv4, "25", out], log_name="checker-sink.log")
     server = web.spawn([PYTHON, "-m", "http.server", "-b", web.ipv4, "8080"], log_name="web.log")
+    # A second real server, always up (a virtual server without one is an error in vigil).
+    web.spawn([PYTHON, "-m", "http.server", "-b", web.ipv4, "8081"], log_name="web8081.log")
     lablib.wait_until(lambda: mail.run(["ss", "-Htln", "sport = :25"]).stdout.strip() and
-                      web.run(["ss", "-Htln", "sport = :8080"]).stdout.strip(),
+                      web.run(["ss", "-Htln", "sport = :8080"]).stdout.strip() and
+                      web.run(["ss", "-Htln", "sport = :8081"]).stdout.strip(),
                       timeout=10, message="the sink and the web server listen")
     base = os.path.join(lab.workdir, "checker")
     with open(f"{base}.conf", "w") as f:
@@ -298,6 +304,11 @@ def test_a_real_server_going_down_and_up_is_mailed_as_keepalived_words_it(lab, v
     lablib.wait_until(lambda: len(mails(out)) >= 1, timeout=20, message="the DOWN mail")
     web.spawn([PYTHON, "-m", "http.server", "-b", web.ipv4, "8080"], log_name="web2.log")
     lablib.wait_until(lambda: len(mails(out)) >= 2, timeout=20, message="the UP mail")
+    # A reload removes the real server, alive: keepalived's ipwrapper.c mails "Removing".
+    with open(f"{base}.conf", "w") as f:
+        f.write(checker_config(f"{mail.ipv4} 25", web, real_server=False))
+    proc.send_signal(signal.SIGHUP)
+    lablib.wait_until(lambda: len(mails(out)) >= 3, timeout=20, message="the removal's mail")
     stop(proc)
     envelope = ["HELO lb-a.example.com", "MAIL FROM:<lb@example.com>",
                 "RCPT TO:<ops@example.com>", "DATA", "QUIT"]
@@ -313,4 +324,9 @@ def test_a_real_server_going_down_and_up_is_mailed_as_keepalived_words_it(lab, v
                  f"Subject: [LB_A] Realserver {rs} - UP\r\n"
                  "X-Mailer: Keepalived\r\nTo: ops@example.com\r\n\r\n"
                  "=> TCP CHECK succeed on service <=\r\n\r\n.\r\n"},
+        {"commands": envelope,
+         "data": "From: lb@example.com\r\n"
+                 f"Subject: [LB_A] Realserver {rs} - DOWN\r\n"
+                 "X-Mailer: Keepalived\r\nTo: ops@example.com\r\n\r\n"
+                 "=> Removing <=\r\n\r\n.\r\n"},
     ]
