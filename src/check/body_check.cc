@@ -5,6 +5,7 @@
 #include <pcre2.h>
 
 #include <cstdio>
+#include <utility>
 
 namespace vigil::check {
 
@@ -32,6 +33,40 @@ std::string Md5::HexDigest() {
     out.push_back(kHex[digest[i] & 0xf]);
   }
   return out;
+}
+
+uint32_t RegexOptionBits(const std::vector<std::string>& names) {
+  static constexpr std::pair<std::string_view, uint32_t> kOptions[] = {
+      {"allow_empty_class", PCRE2_ALLOW_EMPTY_CLASS},
+      {"alt_bsux", PCRE2_ALT_BSUX},
+      {"auto_callout", PCRE2_AUTO_CALLOUT},
+      {"caseless", PCRE2_CASELESS},
+      {"dollar_endonly", PCRE2_DOLLAR_ENDONLY},
+      {"dotall", PCRE2_DOTALL},
+      {"dupnames", PCRE2_DUPNAMES},
+      {"extended", PCRE2_EXTENDED},
+      {"firstline", PCRE2_FIRSTLINE},
+      {"match_unset_backref", PCRE2_MATCH_UNSET_BACKREF},
+      {"multiline", PCRE2_MULTILINE},
+      {"never_ucp", PCRE2_NEVER_UCP},
+      {"never_utf", PCRE2_NEVER_UTF},
+      {"no_auto_capture", PCRE2_NO_AUTO_CAPTURE},
+      {"no_auto_possess", PCRE2_NO_AUTO_POSSESS},
+      {"no_dotstar_anchor", PCRE2_NO_DOTSTAR_ANCHOR},
+      {"no_start_optimize", PCRE2_NO_START_OPTIMIZE},
+      {"ucp", PCRE2_UCP},
+      {"ungreedy", PCRE2_UNGREEDY},
+      {"utf", PCRE2_UTF},
+      {"never_backslash_c", PCRE2_NEVER_BACKSLASH_C},
+      {"alt_circumflex", PCRE2_ALT_CIRCUMFLEX},
+      {"alt_verbnames", PCRE2_ALT_VERBNAMES},
+      {"use_offset_limit", PCRE2_USE_OFFSET_LIMIT},
+  };
+  uint32_t bits = 0;
+  for (const std::string& n : names)
+    for (const auto& [name, bit] : kOptions)
+      if (n == name) bits |= bit;
+  return bits;
 }
 
 struct Regex::Impl {

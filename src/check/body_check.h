@@ -8,6 +8,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "base/error.h"
 
@@ -36,6 +37,10 @@ struct JitStackSize {
   size_t start = 0;
   size_t max = 0;
 };
+
+// Returns the PCRE2 compile options named by `names` (keepalived's regex_options: the
+// lower-case PCRE2_* names without the prefix, e.g. caseless); unknown names add nothing.
+uint32_t RegexOptionBits(const std::vector<std::string>& names);
 
 // A compiled PCRE2 pattern.
 class Regex {

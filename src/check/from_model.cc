@@ -4,6 +4,7 @@
 #include <bit>
 #include <variant>
 
+#include "check/body_check.h"
 #include "check/probe_logic.h"
 
 namespace vigil::check {
@@ -145,6 +146,9 @@ Result<CheckParams> ToParams(const model::CheckDetail& detail, const model::Conf
         for (const model::StatusRange& r : u.status_codes) url.status_codes.emplace_back(r.low, r.high);
         url.regex = u.regex.value_or("");
         url.regex_no_match = u.regex_no_match;
+        url.regex_options = RegexOptionBits(u.regex_options);
+        url.regex_min_offset = u.regex_min_offset;
+        url.regex_max_offset = u.regex_max_offset;
         if (u.regex_stack_max != 0) {
           const RegexStack stack = SharedRegexStack(config);
           url.regex_stack_start = stack.start;

@@ -233,6 +233,47 @@ void BuildRegexStack(const Node& c, model::Url& u, Diagnostics& diags) {
   u.regex_stack_max = sizes[1];
 }
 
+// `regex_min_offset` / `regex_max_offset OFFSET`: keepalived 2.2.7 takes 0 (and logs it)
+// for a line without exactly one decimal number.
+uint64_t RegexOffset(const Node& c, Diagnostics& diags) {
+  uint64_t offset = 0;
+  if (c.args.size() != 1) {
+    diags.Warning(c.keyword.loc, c.name() + " takes one offset; 0 taken, as keepalived does");
+    return 0;
+  }
+  const std::string& text = c.args[0].text;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), offset);
+  if (ec != std::errc() || end != text.data() + text.size()) {
+    diags.Warning(c.args[0].loc, c.name() + ": invalid offset '" + text +
+                                     "'; 0 taken, as keepalived does");
+    return 0;
+  }
+  return offset;
+}
+
+// keepalived 2.2.7 drops (and logs) the regex settings of a url without a regex, and both
+// offsets when the first is beyond the last.
+void FinishRegex(const Node& n, model::Url& u, Diagnostics& diags) {
+  if (!u.regex) {
+    if (!u.regex_options.empty() || u.regex_no_match || u.regex_min_offset != 0 ||
+        u.regex_max_offset || u.regex_stack_max != 0)
+      diags.Warning(n.keyword.loc, "url: regex settings without a regex; ignored");
+    u.regex_options.clear();
+    u.regex_no_match = false;
+    u.regex_min_offset = 0;
+    u.regex_max_offset.reset();
+    u.regex_stack_start = u.regex_stack_max = 0;
+    return;
+  }
+  if (u.regex_max_offset && u.regex_min_offset > *u.regex_max_offset) {
+    diags.Warning(n.keyword.loc, "url: regex_min_offset " + std::to_string(u.regex_min_offset) +
+                                     " is beyond regex_max_offset " +
+                                     std::to_string(*u.regex_max_offset) + "; both ignored");
+    u.regex_min_offset = 0;
+    u.regex_max_offset.reset();
+  }
+}
+
 std::optional<model::Url> ParseUrl(const Node& n, Diagnostics& diags) {
   model::Url u;
   u.loc = RefOf(n);
@@ -275,6 +316,13 @@ std::optional<model::Url> ParseUrl(const Node& n, Diagnostics& diags) {
       u.regex_no_match = true;
     } else if (kw == "regex_stack") {
       BuildRegexStack(c, u, diags);
+    } else if (kw == "regex_options") {
+      // keepalived skips the names it does not know, silently; the checker does.
+      u.regex_options = ArgTexts(c);
+    } else if (kw == "regex_min_offset" || kw == "regex_max_offset") {
+      const uint64_t offset = RegexOffset(c, diags);
+      if (kw == "regex_max_offset") u.regex_max_offset = offset;
+      else u.regex_min_offset = offset;
     } else if (kw == "tls_compliant") {  // SSL_GET's url only (the schema's rule)
       if (auto b = NodeBool(c, diags)) u.tls_compliant = *b;
     }
@@ -284,6 +332,7 @@ std::optional<model::Url> ParseUrl(const Node& n, Diagnostics& diags) {
     return std::nullopt;
   }
   if (u.status_codes.empty()) u.status_codes.push_back({200, 299});
+  FinishRegex(n, u, diags);
   return u;
 }
 

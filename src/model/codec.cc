@@ -28,7 +28,7 @@ using codec_detail::AnyField;
 
 // The format: kMagic, then the Config. Bump kVersion with any change of a Fields list.
 constexpr std::string_view kMagic = "VGM";
-constexpr uint8_t kVersion = 2;
+constexpr uint8_t kVersion = 3;
 
 // Returns how many fields aggregate T has: the most initializers T{...} takes from a value
 // convertible to anything.
@@ -144,7 +144,8 @@ VIGIL_FIELDS(GarpGroup, x.garp_interval, x.gna_interval, x.interfaces, x.loc)
 VIGIL_FIELDS(Forwarding, x.method, x.tunnel_type, x.tunnel_port, x.tunnel_checksum)
 VIGIL_FIELDS(StatusRange, x.low, x.high)
 VIGIL_FIELDS(Url, x.path, x.digest, x.status_codes, x.virtualhost, x.regex, x.regex_no_match,
-             x.regex_stack_start, x.regex_stack_max, x.tls_compliant, x.loc)
+             x.regex_options, x.regex_min_offset, x.regex_max_offset, x.regex_stack_start,
+             x.regex_stack_max, x.tls_compliant, x.loc)
 VIGIL_NO_FIELDS(TcpCheck)
 VIGIL_FIELDS(HttpCheck, x.ssl, x.urls, x.http_protocol, x.virtualhost, x.enable_sni, x.sni_name,
              x.fast_recovery, x.tls_compliant)

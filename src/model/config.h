@@ -644,6 +644,13 @@ struct Url {
   std::optional<std::string> virtualhost;
   std::optional<std::string> regex;
   bool regex_no_match = false;
+  // regex_options NAME...: PCRE2 compile options by keepalived's names (lower-case
+  // PCRE2_* without the prefix); unknown names are not kept.
+  std::vector<std::string> regex_options;
+  // regex_min_offset / regex_max_offset: where in the body a match may start (the last
+  // offset; unset: anywhere from the first).
+  uint64_t regex_min_offset = 0;
+  std::optional<uint64_t> regex_max_offset;
   // regex_stack START MAX: the regex is matched with a PCRE2 JIT stack (0: PCRE2's own).
   uint64_t regex_stack_start = 0;
   uint64_t regex_stack_max = 0;

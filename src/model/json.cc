@@ -435,6 +435,9 @@ Json J(const Url& u) {
          {"regex", J(u.regex)},
          {"regex_no_match", u.regex_no_match},
          {"tls_compliant", u.tls_compliant}};
+  if (!u.regex_options.empty()) j["regex_options"] = J(u.regex_options);
+  if (u.regex_min_offset != 0) j["regex_min_offset"] = u.regex_min_offset;
+  if (u.regex_max_offset) j["regex_max_offset"] = *u.regex_max_offset;
   if (u.regex_stack_max != 0)
     j["regex_stack"] = Json{{"start", u.regex_stack_start}, {"max", u.regex_stack_max}};
   return j;

@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include "check/body_check.h"
+
 // Designated initializers name only the fields a test cares about.
 #pragma GCC diagnostic ignored "-Wmissing-field-initializers"
 
@@ -122,6 +124,9 @@ TEST(FromModelTest, HttpCheckMapsUrlsAndTheGlobalSslBlock) {
   u.status_codes = {{200, 200}, {301, 302}};
   u.regex = "ok";
   u.regex_no_match = true;
+  u.regex_options = {"caseless", "dotall"};
+  u.regex_min_offset = 3;
+  u.regex_max_offset = 90;
   u.virtualhost = "v.example.org";
   h.urls.push_back(u);
   model::CheckSpec c;
@@ -139,7 +144,10 @@ TEST(FromModelTest, HttpCheckMapsUrlsAndTheGlobalSslBlock) {
                        .virtualhost = "v.example.org",
                        .status_codes = {{200, 200}, {301, 302}},
                        .regex = "ok",
-                       .regex_no_match = true}};
+                       .regex_no_match = true,
+                       .regex_options = RegexOptionBits({"caseless", "dotall"}),
+                       .regex_min_offset = 3,
+                       .regex_max_offset = 90}};
   want.tls_options = TlsOptions{.ca_file = "/ca.pem",
                                 .certificate_file = "/c.pem",
                                 .key_file = "/k.pem",

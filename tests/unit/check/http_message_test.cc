@@ -185,6 +185,18 @@ TEST(BodyCheckTest, RegexStackGivesTheJitTheStackADeepMatchNeeds) {
   EXPECT_TRUE(large->Matches(subject));
 }
 
+// regex_options: keepalived's names of PCRE2's compile options; unknown ones add nothing.
+TEST(BodyCheckTest, RegexOptionsByKeepalivedsNames) {
+  EXPECT_EQ(RegexOptionBits({}), 0u);
+  EXPECT_EQ(RegexOptionBits({"bogus"}), 0u);
+  auto plain = Regex::Compile("^OK$");
+  auto named = Regex::Compile("^OK$", RegexOptionBits({"caseless", "bogus", "multiline"}));
+  ASSERT_TRUE(plain);
+  ASSERT_TRUE(named);
+  EXPECT_FALSE(plain->Matches("status\nok\n"));
+  EXPECT_TRUE(named->Matches("status\nok\n"));
+}
+
 TEST(BodyCheckTest, RegexHonoursOffsets) {
   auto re = Regex::Compile("st[a-z]+");
   ASSERT_TRUE(re);

@@ -19,6 +19,17 @@ model::Config BuildText(std::string_view text, Diagnostics& d) {
   return Build(TreeFromText(text, parse), d);
 }
 
+// Builds a virtual server whose one HTTP_GET has the url blocks `urls` (from line 7).
+model::Config BuildHttpUrls(std::string_view urls, Diagnostics& d) {
+  return BuildText(R"(virtual_server 10.0.0.1 80 {
+  lb_algo rr
+  lb_kind NAT
+  protocol TCP
+  real_server 10.0.0.2 80 {
+    HTTP_GET {
+)" + std::string(urls) + "    }\n  }\n}\n", d);
+}
+
 TEST(BuildCheckTest, ExtraWordsAfterOneValueAreWarnedAndIgnoredLikeKeepalived) {
   // keepalived 2.2.7 -t exits 0 on these lines and uses only the first value of each.
   Diagnostics d;
@@ -199,13 +210,7 @@ TEST(BuildCheckTest, CheckerTypeDefaultsWithoutInheritance) {
 // START not above MAX, and ignores it; -t exits 0.
 TEST(BuildCheckTest, RegexStackTakesStartAndMax) {
   Diagnostics d;
-  auto cfg = BuildText(R"(virtual_server 10.0.0.1 80 {
-  lb_algo rr
-  lb_kind NAT
-  protocol TCP
-  real_server 10.0.0.2 80 {
-    HTTP_GET {
-      url {
+  auto cfg = BuildHttpUrls(R"(      url {
         path /a
         regex ok
         regex_stack 32768 1048576
@@ -222,9 +227,7 @@ TEST(BuildCheckTest, RegexStackTakesStartAndMax) {
         path /d
         regex_stack 2048 1024
       }
-    }
-  }
-})", d);
+)", d);
   EXPECT_EQ(DiagLines(d),
             (Strings{"14:9: warning: regex_stack requires start and max values; ignored",
                      "18:21: warning: regex_stack: invalid start value '64k'; ignored",
@@ -235,6 +238,55 @@ TEST(BuildCheckTest, RegexStackTakesStartAndMax) {
   EXPECT_EQ(urls[0].regex_stack_start, 32768u);
   EXPECT_EQ(urls[0].regex_stack_max, 1048576u);
   for (size_t i = 1; i < 4; ++i) EXPECT_EQ(urls[i].regex_stack_max, 0u);
+}
+
+// regex_options / regex_min_offset / regex_max_offset as keepalived 2.2.7 reads them: the
+// option names as written (the checker knows them), 0 for an offset it cannot read; all
+// dropped without a regex, the offsets dropped when the first is beyond the last.
+TEST(BuildCheckTest, RegexOptionsAndOffsets) {
+  Diagnostics d;
+  auto cfg = BuildHttpUrls(R"(      url {
+        path /a
+        regex ok
+        regex_options caseless multiline
+        regex_min_offset 10
+        regex_max_offset 200
+      }
+      url {
+        path /b
+        regex ok
+        regex_min_offset ten
+        regex_max_offset
+      }
+      url {
+        path /c
+        regex_options caseless
+        regex_max_offset 5
+      }
+      url {
+        path /d
+        regex ok
+        regex_min_offset 9
+        regex_max_offset 8
+      }
+)", d);
+  EXPECT_EQ(DiagLines(d),
+            (Strings{"17:26: warning: regex_min_offset: invalid offset 'ten'; 0 taken, as keepalived does",
+                     "18:9: warning: regex_max_offset takes one offset; 0 taken, as keepalived does",
+                     "20:7: warning: url: regex settings without a regex; ignored",
+                     "25:7: warning: url: regex_min_offset 9 is beyond regex_max_offset 8; both ignored"}));
+  EXPECT_EQ(d.ExitCode(), CheckExit::kOk);
+  const auto& urls = cfg.virtual_servers[0].real_servers[0].checks[0].detail.get<model::HttpCheck>().urls;
+  ASSERT_EQ(urls.size(), 4u);
+  EXPECT_EQ(urls[0].regex_options, (Strings{"caseless", "multiline"}));
+  EXPECT_EQ(urls[0].regex_min_offset, 10u);
+  EXPECT_EQ(urls[0].regex_max_offset, 200u);
+  EXPECT_EQ(urls[1].regex_min_offset, 0u);
+  EXPECT_EQ(urls[1].regex_max_offset, 0u);
+  EXPECT_EQ(urls[2].regex_options, Strings{});
+  EXPECT_EQ(urls[2].regex_max_offset, std::nullopt);
+  EXPECT_EQ(urls[3].regex_min_offset, 0u);
+  EXPECT_EQ(urls[3].regex_max_offset, std::nullopt);
 }
 
 TEST(BuildCheckTest, SslGetTlsCompliantOnTheCheckerAndTheUrl) {
