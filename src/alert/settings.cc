@@ -1,5 +1,6 @@
 #include "alert/settings.h"
 
+#include <netdb.h>
 #include <pwd.h>
 #include <sys/utsname.h>
 #include <unistd.h>
@@ -8,10 +9,18 @@
 
 namespace vigil::alert {
 
-std::string LocalName() {
+std::string LocalNameFor(const model::Global& g) {
+  const bool mails = g.smtp_server && !g.notification_email.empty();
+  if (!mails || (g.router_id && g.smtp_helo_name && g.notification_email_from)) return "";
   utsname u{};
-  if (uname(&u) != 0) return "";
-  return u.nodename;
+  if (uname(&u) != 0) return std::string(kUnknownHost);
+  addrinfo hints{};
+  hints.ai_flags = AI_CANONNAME;
+  addrinfo* res = nullptr;
+  if (getaddrinfo(u.nodename, nullptr, &hints, &res) != 0) return std::string(kUnknownHost);
+  std::string name = res && res->ai_canonname ? res->ai_canonname : std::string(kUnknownHost);
+  freeaddrinfo(res);
+  return name;
 }
 
 std::string UserName() {
@@ -25,9 +34,11 @@ SmtpSettings SmtpSettingsOf(const model::Global& g, std::string_view host,
   if (g.smtp_server) s.server = *g.smtp_server;
   s.port = g.smtp_port;
   s.recipients = g.notification_email;
-  s.helo_name = g.smtp_helo_name.value_or(std::string(host));
+  const bool known = !host.empty() && host != kUnknownHost;
+  if (g.smtp_helo_name) s.helo_name = *g.smtp_helo_name;
+  else if (known) s.helo_name = host;
   if (g.notification_email_from) s.from = *g.notification_email_from;
-  else if (!host.empty() && !user.empty()) s.from = std::string(user) + "@" + std::string(host);
+  else if (known && !user.empty()) s.from = std::string(user) + "@" + std::string(host);
   s.timeout = g.smtp_connect_timeout;
   return s;
 }

@@ -13,13 +13,20 @@
 
 namespace vigil::alert {
 
-// The host's name as keepalived's defaults use it (uname's node name).
-std::string LocalName();
+// The name keepalived calls a host by when it cannot resolve its own node name.
+inline constexpr std::string_view kUnknownHost = "[unknown]";
+
+// Returns the host name keepalived 2.2.7's defaults use (router_id, smtp_helo_name,
+// notification_email_from): uname's node name made canonical by getaddrinfo (AI_CANONNAME),
+// kUnknownHost when that fails. Returns "" without asking when `g` mails nothing or sets all
+// three (getaddrinfo may wait on DNS).
+std::string LocalNameFor(const model::Global& g);
 // The name of the user running the daemon ("root"), for the default sender.
 std::string UserName();
 
 // Returns the settings of `g`: smtp_server, notification_email, notification_email_from
-// (default USER@HOST), smtp_helo_name (default HOST), smtp_connect_timeout.
+// (default USER@HOST), smtp_helo_name (default HOST), smtp_connect_timeout. With `host`
+// empty or kUnknownHost, keepalived sets neither default: HELO says "localhost".
 SmtpSettings SmtpSettingsOf(const model::Global& g, std::string_view host,
                             std::string_view user);
 // Returns router_id, else `host`.

@@ -1833,7 +1833,7 @@ class CheckEngine final : public control::Engine {
 
   // SMTP alerts (check/mail.h): the server and envelope, router_id, no_checker_emails.
   void ConfigureMail(const model::Config& config) {
-    const std::string host = alert::LocalName();
+    const std::string host = alert::LocalNameFor(config.global);
     mail_.Configure(alert::SmtpSettingsOf(config.global, host, alert::UserName()));
     mail_router_id_ = alert::RouterIdOf(config.global, host);
     no_checker_emails_ = alert::GlobalFlag(config.global, "no_checker_emails");

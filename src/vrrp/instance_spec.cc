@@ -252,7 +252,7 @@ VrrpSpec SpecFromModel(const model::Config& config) {
   const auto global_flag = [&](std::string_view keyword) { return alert::GlobalFlag(g, keyword); };
   out.log_unknown_vrids = global_flag("log_unknown_vrids");
   out.fifo_write_states_on_reload = global_flag("fifo_write_vrrp_states_on_reload");
-  const std::string host = alert::LocalName();
+  const std::string host = alert::LocalNameFor(g);
   out.smtp = alert::SmtpSettingsOf(g, host, alert::UserName());
   out.router_id = alert::RouterIdOf(g, host);
   out.no_email_faults = alert::GlobalFlag(g, "no_email_faults");

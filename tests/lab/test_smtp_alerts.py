@@ -83,9 +83,26 @@ def start(lab: lablib.Lab, node: lablib.Node, binary: str, conf: str, tag: str):
     return node.spawn(argv, log_name=f"{tag}.log")
 
 
-def stop(proc) -> None:
-    proc.send_signal(signal.SIGTERM)
-    proc.wait(timeout=20)
+def stop(*procs) -> None:
+    for proc in procs:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=20)
+
+
+def both_daemons(lab: lablib.Lab, vigild: str):
+    """Nodes "a" and "mail", and the daemons to run in turn: keepalived, then vigild."""
+    require_keepalived()
+    return lab.add_node("a"), lab.add_node("mail"), (("keepalived", KEEPALIVED),
+                                                     ("vigild", vigild))
+
+
+def start_sink(lab: lablib.Lab, mail: lablib.Node, name: str):
+    """Starts a sink on ``mail``; returns the file it writes and its process."""
+    out = os.path.join(lab.workdir, f"{name}-mails.jsonl")
+    sink = mail.spawn([PYTHON, SINK, mail.ipv4, "25", out], log_name=f"{name}-sink.log")
+    lablib.wait_until(lambda: mail.run(["ss", "-Htln", "sport = :25"]).stdout.strip(),
+                      timeout=10, message="the sink listens")
+    return out, sink
 
 
 def mails(path: str) -> list[dict]:
@@ -110,18 +127,13 @@ def masters(node: lablib.Node) -> bool:
 
 
 def run_daemon(lab, a, mail, binary: str, tag: str) -> list[dict]:
-    out = os.path.join(lab.workdir, f"{tag}-mails.jsonl")
-    sink = mail.spawn([PYTHON, SINK, mail.ipv4, "25", out], log_name=f"{tag}-sink.log")
-    lablib.wait_until(lambda: mail.run(["ss", "-Htln", "sport = :25"]).stdout.strip(),
-                      timeout=10, message="the sink listens")
+    out, sink = start_sink(lab, mail, f"{tag}")
     proc = start(lab, a, binary, config(f"{mail.ipv4} 25"), tag)
     lablib.wait_until(lambda: masters(a), timeout=20, message=f"{tag}: both VIPs")
     # BACKUP and MASTER of each instance and of the group.
     lablib.wait_until(lambda: len(mails(out)) >= 6, timeout=20,
                       message=f"{tag}: six mails, got {subjects(mails(out))}")
-    stop(proc)
-    sink.terminate()
-    sink.wait(timeout=5)
+    stop(proc, sink)
     return mails(out)
 
 
@@ -178,15 +190,10 @@ def test_an_unreachable_smtp_server_delays_nothing_and_is_logged_once(lab, vigil
 def test_an_instance_removed_by_a_reload_is_mailed_as_keepaliveds(lab, vigild):
     # keepalived 2.2.7 notifies a deleted instance as entering FAULT (DELETED only with
     # notify_deleted), and mails it so.
-    require_keepalived()
-    a = lab.add_node("a")
-    mail = lab.add_node("mail")
+    a, mail, daemons = both_daemons(lab, vigild)
     got = {}
-    for tag, binary in (("keepalived", KEEPALIVED), ("vigild", vigild)):
-        out = os.path.join(lab.workdir, f"{tag}-reload-mails.jsonl")
-        sink = mail.spawn([PYTHON, SINK, mail.ipv4, "25", out], log_name=f"{tag}-rsink.log")
-        lablib.wait_until(lambda: mail.run(["ss", "-Htln", "sport = :25"]).stdout.strip(),
-                          timeout=10, message="the sink listens")
+    for tag, binary in daemons:
+        out, sink = start_sink(lab, mail, f"{tag}-reload")
         proc = start(lab, a, binary, config(f"{mail.ipv4} 25", group=False), f"{tag}-r")
         lablib.wait_until(lambda: masters(a), timeout=20, message=f"{tag}: both VIPs")
         lablib.wait_until(lambda: len(mails(out)) >= 4, timeout=20, message=f"{tag}: 4 mails")
@@ -195,9 +202,7 @@ def test_an_instance_removed_by_a_reload_is_mailed_as_keepaliveds(lab, vigild):
         proc.send_signal(signal.SIGHUP)
         lablib.wait_until(lambda: len(mails(out)) >= 5, timeout=20,
                           message=f"{tag}: the removal's mail")
-        stop(proc)
-        sink.terminate()
-        sink.wait(timeout=5)
+        stop(proc, sink)
         got[tag] = mails(out)
     assert subjects(got["keepalived"])[4:] == [
         "[LB_A] VRRP Instance VI_2 - Entering FAULT state"]
@@ -208,15 +213,10 @@ def test_an_instance_removed_by_a_reload_is_mailed_as_keepaliveds(lab, vigild):
 def test_faults_are_mailed_but_under_no_email_faults_as_keepalived(lab, vigild, no_email_faults):
     # A tracked file with weight 0 makes VI_1 FAULT (not mailed under no_email_faults), then
     # BACKUP and MASTER again (mailed, the last state mailed being MASTER or FAULT).
-    require_keepalived()
-    a = lab.add_node("a")
-    mail = lab.add_node("mail")
+    a, mail, daemons = both_daemons(lab, vigild)
     got = {}
-    for tag, binary in (("keepalived", KEEPALIVED), ("vigild", vigild)):
-        out = os.path.join(lab.workdir, f"{tag}-fault-mails.jsonl")
-        sink = mail.spawn([PYTHON, SINK, mail.ipv4, "25", out], log_name=f"{tag}-fsink.log")
-        lablib.wait_until(lambda: mail.run(["ss", "-Htln", "sport = :25"]).stdout.strip(),
-                          timeout=10, message="the sink listens")
+    for tag, binary in daemons:
+        out, sink = start_sink(lab, mail, f"{tag}-fault")
         fault_file = os.path.join(lab.workdir, f"{tag}-faulty")
         with open(fault_file, "w") as f:
             f.write("0\n")
@@ -235,13 +235,30 @@ def test_faults_are_mailed_but_under_no_email_faults_as_keepalived(lab, vigild, 
         lablib.wait_until(has_vip, timeout=20, message=f"{tag}: MASTER again")
         lablib.wait_until(lambda: len(mails(out)) >= (4 if no_email_faults else 5), timeout=20,
                           message=f"{tag}: all mails")
-        stop(proc)
-        sink.terminate()
-        sink.wait(timeout=5)
+        stop(proc, sink)
         got[tag] = mails(out)
     states = ["BACKUP", "MASTER"] + ([] if no_email_faults else ["FAULT"]) + ["BACKUP", "MASTER"]
     assert subjects(got["keepalived"]) == [
         f"[LB_A] VRRP Instance VI_1 - Entering {s} state" for s in states]
+    assert got["vigild"] == got["keepalived"]
+
+
+def test_the_defaults_from_the_host_name_are_keepaliveds(lab, vigild):
+    # No router_id, smtp_helo_name or notification_email_from: keepalived 2.2.7 takes the
+    # host's canonical name (getaddrinfo of uname's node name; "[unknown]" when it does not
+    # resolve, and then neither HELO's nor the sender's default).
+    a, mail, daemons = both_daemons(lab, vigild)
+    got = {}
+    for tag, binary in daemons:
+        out, sink = start_sink(lab, mail, f"{tag}-default")
+        conf = config(f"{mail.ipv4} 25", group=False, names=("VI_1",))
+        conf = "".join(l for l in conf.splitlines(keepends=True)
+                       if not l.strip().startswith(("router_id", "smtp_helo_name",
+                                                    "notification_email_from")))
+        proc = start(lab, a, binary, conf, f"{tag}-d")
+        lablib.wait_until(lambda: len(mails(out)) >= 2, timeout=20, message=f"{tag}: 2 mails")
+        stop(proc, sink)
+        got[tag] = mails(out)
     assert got["vigild"] == got["keepalived"]
 
 

@@ -25,6 +25,23 @@ TEST(AlertSettingsTest, KeepalivedsDefaultsFromTheHostAndUser) {
   EXPECT_FALSE(SmtpSettingsOf(g, "h", "u").enabled());
 }
 
+TEST(AlertSettingsTest, AnUnknownHostSetsNoDefaultsAndTheNameIsAskedOnlyWhenNeeded) {
+  model::Global g;
+  g.smtp_server = "192.0.2.25";
+  g.notification_email = {"a@x"};
+  SmtpSettings s = SmtpSettingsOf(g, kUnknownHost, "root");
+  EXPECT_EQ(s.helo_name, "");  // HELO localhost
+  EXPECT_EQ(s.from, "");
+  EXPECT_EQ(RouterIdOf(g, kUnknownHost), "[unknown]");
+
+  g.router_id = "r";
+  g.smtp_helo_name = "h";
+  g.notification_email_from = "f@x";
+  EXPECT_EQ(LocalNameFor(g), "");
+  model::Global silent;  // mails nothing
+  EXPECT_EQ(LocalNameFor(silent), "");
+}
+
 TEST(AlertSettingsTest, VrrpAlertsOwnThenSmtpAlertVrrpThenSmtpAlert) {
   model::Global g;
   EXPECT_FALSE(VrrpAlerts(g, std::nullopt));
