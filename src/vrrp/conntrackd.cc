@@ -32,6 +32,7 @@ std::vector<ConntrackdCommand> ConntrackdPlan(NotifyEvent event) {
     case NotifyEvent::kBackup: return {C::kShortenTimers, C::kRequestResync};
     case NotifyEvent::kFault: return {C::kShortenTimers};
     case NotifyEvent::kStop:
+    case NotifyEvent::kDeleted:
     case NotifyEvent::kMasterRxLowerPriority:
     case NotifyEvent::kPriorityChanged: break;
   }

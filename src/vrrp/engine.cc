@@ -135,8 +135,9 @@ class EngineImpl final : public control::Engine {
       switch (step.fate) {
         case ReloadFate::kRemoved:
           log::Info(in.spec.name + ": removed by reload");
-          notifier_.MailRemoved(in.spec, in.sm->state() == State::kFault);
-          StopInstance(in, /*release_vips=*/true, "reload");
+          notifier_.NotifyRemoved(in.spec, in.sm->state() == State::kFault,
+                                  in.sm->effective_priority());
+          StopInstance(in, /*release_vips=*/true, "reload", /*notify=*/false);
           instances_.erase(it);
           break;
         case ReloadFate::kUnchanged:
@@ -433,12 +434,15 @@ class EngineImpl final : public control::Engine {
   }
 
   // Stops `in` (`why`: "shutdown" or "reload"); its move to STOP is an event.
-  void StopInstance(Instance& in, bool release_vips, std::string_view why) {
+  // Stops `in` (a priority-0 advert if master); without `release_vips` its VIPs stay (-V),
+  // without `notify` no STOP notification is run (NotifyRemoved said what happened).
+  void StopInstance(Instance& in, bool release_vips, std::string_view why, bool notify = true) {
     const State before = in.sm->state();
     auto actions = in.sm->Handle(Shutdown{}, steady_clock::now());
-    if (!release_vips) {
-      std::erase_if(actions, [](const Action& a) { return std::holds_alternative<RemoveVips>(a); });
-    }
+    std::erase_if(actions, [&](const Action& a) {
+      return (!release_vips && std::holds_alternative<RemoveVips>(a)) ||
+             (!notify && std::holds_alternative<Notify>(a));
+    });
     Execute(in, actions, why);
     if (before != State::kStop) TransitionEvent(in, StateName(State::kStop), before, why);
     in.timer.cancel();

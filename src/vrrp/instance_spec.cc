@@ -448,6 +448,7 @@ VrrpSpec SpecFromModel(const model::Config& config) {
     s.notify.backup = Command(m.notify.backup);
     s.notify.fault = Command(m.notify.fault);
     s.notify.stop = Command(m.notify.stop);
+    s.notify.deleted = Command(m.notify.deleted);
     s.notify.generic = Command(m.notify.generic);
     s.notify.master_rx_lower_pri = Command(m.notify.master_rx_lower_pri);
     s.notify.smtp_alert = alert::VrrpAlerts(config.global, m.smtp_alert);

@@ -70,7 +70,7 @@ struct CommandSpec {
 };
 
 struct NotifySpec {
-  std::optional<CommandSpec> master, backup, fault, stop, generic, master_rx_lower_pri;
+  std::optional<CommandSpec> master, backup, fault, stop, deleted, generic, master_rx_lower_pri;
   bool smtp_alert = false;  // its transitions are mailed (smtp_alert, smtp_alert_vrrp)
   bool notify_deleted = false;  // notify_deleted: a removal at reload is DELETED, not FAULT
   friend bool operator==(const NotifySpec&, const NotifySpec&) = default;

@@ -20,17 +20,6 @@ constexpr std::chrono::seconds kScriptTimeout(60);
 
 }  // namespace
 
-std::string_view NotifyWord(NotifyEvent event) {
-  switch (event) {
-    case NotifyEvent::kBackup: return "BACKUP";
-    case NotifyEvent::kMaster: return "MASTER";
-    case NotifyEvent::kFault: return "FAULT";
-    case NotifyEvent::kStop: return "STOP";
-    case NotifyEvent::kMasterRxLowerPriority: return "MASTER_RX_LOWER_PRI";
-    case NotifyEvent::kPriorityChanged: return "PRIORITY";
-  }
-  return "UNKNOWN";
-}
 
 std::string FifoLine(std::string_view kind, const std::string& name, NotifyEvent event,
                      uint8_t priority) {
@@ -141,7 +130,16 @@ void Notifier::NotifyGroup(const SyncGroupSpec& group, NotifyEvent event) {
   Mail("group " + group.name, group.name, true, group.notify, event);
 }
 
-void Notifier::MailRemoved(const InstanceSpec& instance, bool was_fault) {
+void Notifier::NotifyRemoved(const InstanceSpec& instance, bool was_fault, uint8_t priority) {
+  if (instance.notify.notify_deleted) {
+    Send(instance.name, "INSTANCE", instance.name, instance.notify, NotifyEvent::kDeleted,
+         priority);
+  } else if (!was_fault) {
+    // keepalived 2.2.7 runs only the generic script here, not notify_fault.
+    NotifySpec generic_only;
+    generic_only.generic = instance.notify.generic;
+    Send(instance.name, "INSTANCE", instance.name, generic_only, NotifyEvent::kFault, priority);
+  }
   if (instance.notify.notify_deleted && instance.notify.smtp_alert && mail_.enabled())
     mail_.Send(alert::InstanceMail(router_id_, instance.name, alert::MailState::kDeleted));
   else if (!instance.notify.notify_deleted && !was_fault)
@@ -159,6 +157,7 @@ std::optional<alert::MailState> MailFor(NotifyEvent event, std::optional<NotifyE
       if (no_email_faults) return std::nullopt;
       return alert::MailState::kFault;
     case NotifyEvent::kStop:
+    case NotifyEvent::kDeleted:
     case NotifyEvent::kMasterRxLowerPriority:
     case NotifyEvent::kPriorityChanged: break;
   }
@@ -186,6 +185,7 @@ void Notifier::Send(const std::string& key, std::string_view kind, const std::st
     case NotifyEvent::kBackup: specific = &spec.backup; break;
     case NotifyEvent::kFault: specific = &spec.fault; break;
     case NotifyEvent::kStop: specific = &spec.stop; break;
+    case NotifyEvent::kDeleted: specific = &spec.deleted; break;
     case NotifyEvent::kMasterRxLowerPriority: specific = &spec.master_rx_lower_pri; break;
     case NotifyEvent::kPriorityChanged: break;
   }

@@ -34,9 +34,6 @@ namespace vigil::vrrp {
 // group ("GROUP", priority 0), e.g. `INSTANCE "VI_1" MASTER 100`.
 std::string FifoLine(std::string_view kind, const std::string& name, NotifyEvent event,
                      uint8_t priority);
-// Returns the state word keepalived passes to scripts and FIFOs: MASTER, BACKUP, FAULT,
-// STOP, MASTER_RX_LOWER_PRI, PRIORITY.
-std::string_view NotifyWord(NotifyEvent event);
 
 // Returns the state to mail (smtp_alert) when an instance or sync group enters `event`'s
 // state, the last state mailed for it being `last`, as keepalived 2.2.7: MASTER, BACKUP and
@@ -57,10 +54,12 @@ class Notifier {
   // `notify` script with `INSTANCE name STATE priority`, then the FIFO line; and its mail
   // (MailFor) when it has smtp_alert.
   void Notify(const InstanceSpec& instance, NotifyEvent event, uint8_t priority);
-  // Mails the removal of `instance` by a reload, in state FAULT or not (`was_fault`), as
-  // keepalived 2.2.7: as entering FAULT (MailFor) unless it was, or with notify_deleted as
-  // "Deleted" (its scripts are not run: keepalived's DELETED/FAULT notifies are not yet).
-  void MailRemoved(const InstanceSpec& instance, bool was_fault);
+  // The removal of `instance` by a reload, in state FAULT or not (`was_fault`), with its
+  // effective `priority`, as keepalived 2.2.7 tells it (checked live): with notify_deleted,
+  // its notify_deleted script and the generic `notify` with DELETED, and a "Deleted" mail;
+  // without, unless it was in FAULT, the generic `notify` alone with FAULT (no notify_fault
+  // script) and a mail as entering FAULT (MailFor). Never STOP: that is for the daemon's stop.
+  void NotifyRemoved(const InstanceSpec& instance, bool was_fault, uint8_t priority);
   // The same for a vrrp_sync_group: its notify_<state>, its generic `notify` script with
   // `GROUP name STATE 0`, then the FIFO line `GROUP "name" STATE 0`.
   void NotifyGroup(const SyncGroupSpec& group, NotifyEvent event);

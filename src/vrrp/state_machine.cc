@@ -3,6 +3,20 @@
 #include <algorithm>
 
 namespace vigil::vrrp {
+
+std::string_view NotifyWord(NotifyEvent event) {
+  switch (event) {
+    case NotifyEvent::kBackup: return "BACKUP";
+    case NotifyEvent::kMaster: return "MASTER";
+    case NotifyEvent::kFault: return "FAULT";
+    case NotifyEvent::kStop: return "STOP";
+    case NotifyEvent::kDeleted: return "DELETED";
+    case NotifyEvent::kMasterRxLowerPriority: return "MASTER_RX_LOWER_PRI";
+    case NotifyEvent::kPriorityChanged: return "PRIORITY";
+  }
+  return "UNKNOWN";
+}
+
 namespace {
 
 using std::chrono::microseconds;
@@ -11,24 +25,6 @@ template <class... Ts>
 struct Overloaded : Ts... {
   using Ts::operator()...;
 };
-
-std::string_view NotifyEventName(NotifyEvent e) {
-  switch (e) {
-    case NotifyEvent::kBackup:
-      return "BACKUP";
-    case NotifyEvent::kMaster:
-      return "MASTER";
-    case NotifyEvent::kFault:
-      return "FAULT";
-    case NotifyEvent::kStop:
-      return "STOP";
-    case NotifyEvent::kMasterRxLowerPriority:
-      return "MASTER_RX_LOWER_PRI";
-    case NotifyEvent::kPriorityChanged:
-      return "PRIORITY";
-  }
-  return "?";
-}
 
 std::string_view GratuitousReasonName(GratuitousReason r) {
   switch (r) {
@@ -92,7 +88,7 @@ std::string ActionToString(const Action& action, TimePoint now) {
           },
           [](const CancelTimer&) { return std::string("cancel_timer"); },
           [](const Notify& a) {
-            return "notify " + std::string(NotifyEventName(a.event)) + " " +
+            return "notify " + std::string(NotifyWord(a.event)) + " " +
                    std::to_string(a.priority);
           },
           [](const WantMaster&) { return std::string("want_master"); },

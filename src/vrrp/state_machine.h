@@ -169,9 +169,14 @@ enum class NotifyEvent : uint8_t {
   kMaster,
   kFault,
   kStop,
+  kDeleted,                // notify_deleted: the instance was removed by a reload
   kMasterRxLowerPriority,  // notify_master_rx_lower_pri
   kPriorityChanged,        // only with Params::notify_priority_changes
 };
+
+// Returns the state word keepalived passes to scripts and FIFOs: MASTER, BACKUP, FAULT,
+// STOP, DELETED, MASTER_RX_LOWER_PRI, PRIORITY.
+std::string_view NotifyWord(NotifyEvent event);
 
 // Run the notify scripts / FIFO line for `event`, with the effective priority.
 struct Notify {
