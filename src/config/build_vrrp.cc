@@ -1050,7 +1050,8 @@ void BuildVrrpInstance(const Node& n, model::Config& cfg, Diagnostics& diags) {
     diags.Error(at, who + ": unicast_ttl needs unicast peers; ignored");
   else
     v.unicast_ttl = ttl;
-  if (unicast_keyword && v.unicast_peer.empty())
+  // With unicast_fault_no_peer the instance stays in FAULT instead (the VRRP engine logs it).
+  if (unicast_keyword && v.unicast_peer.empty() && !v.unicast_fault_no_peer)
     diags.Warning(at, who + ": unicast settings without any unicast_peer; using multicast", Grade::kError);
 
   v.strict_mode = strict.value_or(g.vrrp_strict);

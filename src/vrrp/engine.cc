@@ -382,8 +382,12 @@ class EngineImpl final : public control::Engine {
                : in.io.vmac_failed()   ? ", waiting for its VMAC"
                                   : ", waiting for the interface") +
               ")");
-    // Without its interface the instance starts in FAULT (no BACKUP on the way).
-    if (!in.io.bound()) {
+    if (in.spec.no_peer_fault)
+      log::Warning(in.spec.name + ": unicast_fault_no_peer and no unicast_peer: in FAULT, not "
+                   "using multicast");
+    // Without its interface (or its unicast peers) the instance starts in FAULT (no BACKUP
+    // on the way).
+    if (!in.io.bound() || in.spec.no_peer_fault) {
       in.own_fault = true;
       Execute(in, in.sm->Handle(Fault{true}, steady_clock::now()), "fault");
     }
@@ -690,7 +694,7 @@ class EngineImpl final : public control::Engine {
       log::Notice(bindings_->LinkNotice(in));
     }
     // Without its interface an instance cannot send, dont_track_primary or not.
-    bool own_fault = r.fault || !in.io.bound() || in.address_lost ||
+    bool own_fault = r.fault || !in.io.bound() || in.address_lost || in.spec.no_peer_fault ||
                      (!in.link_ok && !in.spec.dont_track_primary);
     bool group_changed = own_fault != in.own_fault && in.spec.sync_group;
     in.own_fault = own_fault;

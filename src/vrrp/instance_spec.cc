@@ -401,6 +401,7 @@ VrrpSpec SpecFromModel(const model::Config& config) {
     if (!s.source && s.ipvlan && s.ipvlan->address) s.source = s.ipvlan->address->address;
     for (const auto& peer : m.unicast_peer)
       s.unicast_peers.push_back({peer.address, peer.min_ttl.value_or(0), peer.max_ttl.value_or(255)});
+    s.no_peer_fault = m.unicast_fault_no_peer && m.unicast_peer.empty();
     if (m.mcast_dst_ip) {
       s.multicast_group = *m.mcast_dst_ip;
     } else {

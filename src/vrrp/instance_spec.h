@@ -100,6 +100,9 @@ struct InstanceSpec {
   // track_src_ip: FAULT while `source` is not an address of the interface.
   bool track_source = false;
   std::vector<UnicastPeer> unicast_peers;
+  // unicast_fault_no_peer without any unicast_peer: the instance stays in FAULT (keepalived
+  // counts it a configuration fault) instead of falling back to multicast.
+  bool no_peer_fault = false;
   model::IpAddress multicast_group;
   bool check_unicast_src = false;
   uint8_t unicast_ttl = 255;

@@ -1,6 +1,6 @@
 """vrrp_instance keywords that act on the kernel, each checked against Debian's keepalived
-2.2.7 on the same lab: promote_secondaries, no_accept / accept; and global_defs
-log_unknown_vrids and fifo_write_vrrp_states_on_reload."""
+2.2.7 on the same lab: promote_secondaries, no_accept / accept, unicast_fault_no_peer; and
+global_defs log_unknown_vrids and fifo_write_vrrp_states_on_reload."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import signal
 import pytest
 
 import lab as lablib
-from vrrp_lab import IP, Spec, VrrpLab, require_keepalived
+from vrrp_lab import IP, Spec, VrrpLab, adverts, decode, require_keepalived
 
 SPEC = Spec(version=3, interval=0.1)
 
@@ -122,6 +122,25 @@ def test_track_script_whose_file_is_missing_is_disabled_not_failed(lab, vigild, 
     if kind == "vigil":
         assert "vrrp_script chk_gone: its program does not exist; disabled" in r1.log()
         assert r1.state() == "MASTER"
+
+
+@pytest.mark.parametrize("kind", ["vigil", "keepalived"])
+def test_unicast_fault_no_peer_holds_the_instance_in_fault(lab, vigild, kind):
+    """A unicast instance without peers falls back to multicast, unless it has
+    unicast_fault_no_peer: then it stays in FAULT (keepalived 2.2.7 counts it a
+    configuration fault) — no advert, no VIP, even as the would-be master."""
+    vl = VrrpLab(lab, vigild)
+    r1 = vl.router("r1", kind)
+    r1.start(SPEC, 200, extra=f"unicast_src_ip {r1.ipv4}\nunicast_fault_no_peer", state="MASTER")
+    if kind == "vigil":
+        lablib.wait_until(lambda: r1.state() == "FAULT", timeout=10, message="r1 in FAULT")
+    cap = vl.capture(3.0)  # the master-down time of SPEC is well under a second
+    assert adverts(decode(cap)) == []
+    assert r1.vips() == []
+    if kind == "vigil":
+        assert r1.state() == "FAULT"
+        assert "VI_1: unicast_fault_no_peer and no unicast_peer: in FAULT, not using multicast" \
+            in r1.log()
 
 
 @pytest.mark.parametrize("kind", ["vigil", "keepalived"])

@@ -891,6 +891,34 @@ vrrp_instance StrictOwner {
   EXPECT_TRUE(strict.vrrp_instances[0].owner_ignore_adverts);  // strict mode sets it
 }
 
+// keepalived 2.2.7: a unicast keyword without peers falls back to multicast with a
+// deprecation error; with unicast_fault_no_peer the instance goes to FAULT instead, which
+// keepalived logs at start, not as a configuration error (-t exits 0).
+TEST(BuildVrrpTest, UnicastFaultNoPeerIsNoFallbackToMulticast) {
+  Diagnostics d;
+  auto cfg = BuildText(R"(vrrp_instance A {
+  interface eth0
+  virtual_router_id 1
+  unicast_src_ip 10.0.0.1
+  virtual_ipaddress { 10.0.0.100 }
+}
+vrrp_instance B {
+  interface eth0
+  virtual_router_id 2
+  unicast_src_ip 10.0.0.1
+  unicast_fault_no_peer
+  virtual_ipaddress { 10.0.0.101 }
+}
+)", d);
+  EXPECT_EQ(DiagLines(d),
+            Strings{"1:15: warning: vrrp_instance A: unicast settings without any unicast_peer; "
+                    "using multicast"});
+  ASSERT_EQ(cfg.vrrp_instances.size(), 2u);
+  EXPECT_FALSE(cfg.vrrp_instances[0].unicast_fault_no_peer);
+  EXPECT_TRUE(cfg.vrrp_instances[1].unicast_fault_no_peer);
+}
+
+
 }  // namespace
 }  // namespace vigil::config
 

@@ -807,5 +807,20 @@ TEST(RxBufTest, ShareFromKernelRxBufSizeElseThePolicy) {
   EXPECT_EQ(RxBufBytes(share(), 1500), 12345u);
 }
 
+// unicast_fault_no_peer holds an instance in FAULT only while it has no unicast peer.
+TEST(SpecFromModelTest, UnicastFaultNoPeerFaultsOnlyWithoutPeers) {
+  model::Config c;
+  model::VrrpInstance vi = Eth0Instance(71);
+  vi.unicast_fault_no_peer = true;
+  c.vrrp_instances = {vi};
+  EXPECT_TRUE(SpecFromModel(c).instances[0].no_peer_fault);
+  c.vrrp_instances[0].unicast_peer.push_back({});
+  c.vrrp_instances[0].unicast_peer[0].address = *model::IpAddress::Parse("10.0.0.2");
+  EXPECT_FALSE(SpecFromModel(c).instances[0].no_peer_fault);
+  c.vrrp_instances[0].unicast_fault_no_peer = false;
+  c.vrrp_instances[0].unicast_peer.clear();
+  EXPECT_FALSE(SpecFromModel(c).instances[0].no_peer_fault);
+}
+
 }  // namespace
 }  // namespace vigil::vrrp
