@@ -43,6 +43,7 @@
 #include "daemon/signal_coalescer.h"
 #include "daemon/signal_watcher.h"
 #include "daemon/start_stop_script.h"
+#include "daemon/track_file_init.h"
 #include "model/codec.h"
 
 namespace vigil::daemon {
@@ -67,6 +68,15 @@ void LogDiagnostics(const config::Loaded& loaded) {
     if (d.severity == config::Severity::kWarning) log::Warning(text);
     else log::Error(text);
   }
+}
+
+// Writes the track files with init_file (at start, or at a `reload`), mode 0666 less the
+// umask, as keepalived does when it reads its configuration; logs those it cannot write.
+void InitConfiguredTrackFiles(const model::Config& config, bool reload) {
+  const mode_t mask = umask(0);
+  umask(mask);
+  for (const auto& line : InitTrackFiles(config.track_files, reload, 0666 & ~mask))
+    log::Error(line);
 }
 
 // Closes every descriptor from 3 up except `keep`.
@@ -310,6 +320,7 @@ class Supervisor final : public control::ControlTarget {
     }
     LogDiagnostics(loaded);
     SaveConfig(loaded.files);
+    InitConfiguredTrackFiles(loaded.config, true);
     log::Info("reload: the configuration is checked; its model (" +
               std::to_string(encoded.size()) + " bytes, " +
               std::to_string(encoded_without_servers.size()) +
@@ -971,6 +982,7 @@ int RunDaemon(const Options& options, const EngineFactories& factories) {
     log::Error("control socket '" + ctl + "': " + ctl_lock.error().ToString());
     return 1;
   }
+  InitConfiguredTrackFiles(loaded.config, false);
   auto access = ResolveControlAccess(loaded.config);
   if (!access) {
     log::Error(access.error().ToString());

@@ -6,9 +6,13 @@ never by reading the file on a clock: each change in the log names its inotify e
 from __future__ import annotations
 
 import os
+import signal
+
+import pytest
 
 import lab as lablib
 from test_vrrp_track_process import instance as priority
+from vrrp_lab import Spec, VrrpLab
 
 CONF = """global_defs {{
   vigil_control_socket {w}/r1.ctl
@@ -74,3 +78,46 @@ def test_track_file_follows_inotify(lab, vigild):
                  "not tracked"):
         assert line in log, log
     assert "(poll)" not in log and "read every second" not in log
+
+
+def read(path: str) -> str | None:
+    try:
+        with open(path) as f:
+            return f.read()
+    except FileNotFoundError:
+        return None
+
+
+@pytest.mark.parametrize("kind", ["vigil", "keepalived"])
+def test_init_file_writes_the_file_at_start_and_creates_it_at_reload(lab, vigild, kind):
+    """track_file init_file [VALUE] [overwrite] (keepalived 2.2.7): a missing file gets VALUE
+    (default 0) at start and at a reload; an existing one is rewritten only with overwrite,
+    and only at start."""
+    vl = VrrpLab(lab, vigild)
+    r1 = vl.router("r1", kind)
+    d = os.path.join(lab.workdir, "track")
+    os.mkdir(d)
+    path = {n: os.path.join(d, n) for n in ("made", "zero", "kept", "over")}
+    with open(path["kept"], "w") as f:
+        f.write("1\n")
+    with open(path["over"], "w") as f:
+        f.write("1\n")
+    inits = {"made": "init_file 5", "zero": "init_file", "kept": "init_file 7",
+             "over": "init_file overwrite -3"}
+    top = "".join(f"track_file {n} {{\n    file {path[n]}\n    {inits[n]}\n}}\n" for n in path)
+    r1.start(Spec(version=3, interval=0.1), 100, top=top,
+             extra="track_file {\n    made weight 2\n}")
+    lablib.wait_until(lambda: read(path["zero"]) is not None, timeout=10, message="files written")
+    assert {n: read(p) for n, p in path.items()} == {
+        "made": "5\n", "zero": "0\n", "kept": "1\n", "over": "-3\n"}
+    if kind == "vigil":  # the engine reads the file written before it started
+        lablib.wait_until(lambda: r1.instances()["VI_1"]["effective_priority"] == 110,
+                          timeout=10, message="priority 110")
+
+    os.unlink(path["zero"])
+    with open(path["over"], "w") as f:
+        f.write("4\n")
+    r1.proc.send_signal(signal.SIGHUP)
+    lablib.wait_until(lambda: read(path["zero"]) is not None, timeout=10, message="recreated")
+    assert read(path["zero"]) == "0\n"
+    assert read(path["over"]) == "4\n"  # not overwritten at a reload
