@@ -372,10 +372,11 @@ std::optional<model::VirtualAddress> ParseVirtualAddress(
   model::VirtualAddress a;
   a.prefix = *p;
   a.loc = RefOf(line);
-  static const std::set<std::string, std::less<>> kValued = {
-      "peer", "preferred_lft", "valid_lft", "metric"};
+  // keepalived's words (2.2.7 and upstream): "-nodad" keeps DAD; "nodad", "valid_lft" and
+  // "metric" are ip(8)'s, which keepalived refuses.
+  static const std::set<std::string, std::less<>> kValued = {"peer", "preferred_lft"};
   static const std::set<std::string, std::less<>> kFlags = {
-      "home", "nodad", "noprefixroute", "autojoin", "use_vmac", "mngtmpaddr", "-"};
+      "home", "-nodad", "noprefixroute", "autojoin", "use_vmac", "mngtmpaddr"};
   for (size_t i = 0; i < line.args.size(); ++i) {
     const Token& o = line.args[i];
     const Token* v = Arg(line, i + 1);
@@ -413,6 +414,10 @@ std::optional<model::VirtualAddress> ParseVirtualAddress(
       } else if (o.text == "label") {
         a.label = v->text;
       } else {
+        if (o.text == "peer" && !ParseAddress(*v, "peer", diags)) continue;
+        if (o.text == "preferred_lft" && v->text != "forever" &&
+            !ParseInteger(*v, "preferred_lft", 0, UINT32_MAX, diags))
+          continue;
         a.other.push_back(o.text);
         a.other.push_back(v->text);
       }

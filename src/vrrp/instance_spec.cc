@@ -1,5 +1,6 @@
 #include "vrrp/instance_spec.h"
 
+#include <linux/if_addr.h>
 #include <linux/if_link.h>
 #include <net/if.h>
 #include <sys/socket.h>
@@ -102,6 +103,29 @@ VipSpec Vip(const model::VirtualAddress& a, const std::string& interface,
   v.scope = a.scope;
   v.label = a.label;
   v.advertised = advertised;
+  std::optional<std::uint32_t> preferred;
+  bool preferred_set = false;
+  for (size_t i = 0; i < a.other.size(); ++i) {
+    const std::string& o = a.other[i];
+    const std::string* value = i + 1 < a.other.size() ? &a.other[i + 1] : nullptr;
+    if (o == "home") v.flags |= IFA_F_HOMEADDRESS;
+    else if (o == "mngtmpaddr") v.flags |= IFA_F_MANAGETEMPADDR;
+    else if (o == "noprefixroute") v.flags |= IFA_F_NOPREFIXROUTE;
+    else if (o == "autojoin") v.flags |= IFA_F_MCAUTOJOIN;
+    else if (o == "-nodad") v.keep_dad = true;
+    else if (o == "peer" && value) {
+      v.peer = model::IpAddress::Parse(*value);
+      ++i;
+    } else if (o == "preferred_lft" && value) {
+      preferred_set = true;
+      if (*value != "forever") preferred = static_cast<std::uint32_t>(std::stoul(*value));
+      ++i;
+    }
+  }
+  if (!a.prefix.address.is_v4())
+    v.preferred_lft = preferred_set ? preferred
+                      : a.prefix.length == 128 ? std::optional<std::uint32_t>(0)
+                                               : std::nullopt;
   return v;
 }
 

@@ -30,6 +30,14 @@ struct VipSpec {
   std::string dev;            // the interface it goes on
   std::optional<std::string> scope;
   std::optional<std::string> label;
+  // The address line's options as keepalived sends them: IFA_F_HOMEADDRESS, _MANAGETEMPADDR,
+  // _NOPREFIXROUTE, _MCAUTOJOIN (home, mngtmpaddr, noprefixroute, autojoin); `-nodad` keeps
+  // DAD on an IPv6 VIP (IFA_F_NODAD otherwise); `peer`; IPv6 preferred_lft (keepalived's
+  // default: 0, deprecated, for a /128, so that it is not chosen as a source; else forever).
+  std::uint32_t flags = 0;
+  bool keep_dad = false;
+  std::optional<model::IpAddress> peer;
+  std::optional<std::uint32_t> preferred_lft;  // IPv6; unset = forever
   bool advertised = true;     // false for virtual_ipaddress_excluded
   // A link-local IPv6 VIP the accept-mode filter keys by interface name instead of index
   // (keepalived: dont_track_primary without nftables_ifindex, for a VIP on the instance's

@@ -59,6 +59,10 @@ net::AddressSpec AddressFor(const VipSpec& v, int ifindex) {
   if (v.broadcast) a.broadcast = ToRaw(*v.broadcast);
   a.scope = ScopeValue(v.scope);
   if (v.label) a.label = *v.label;
+  a.flags = v.flags;
+  a.ipv6_nodad = !v.keep_dad;
+  if (v.peer) a.peer = ToRaw(*v.peer);
+  a.ipv6_preferred_lifetime = v.preferred_lft;
   return a;
 }
 

@@ -58,6 +58,41 @@ TEST(BuildVrrpTest, MinimalInstanceGetsKeepalivedDefaults) {
 // configuration entry 'use_vmac' for ip address" for the static address): kept where it
 // gives the VIP a VMAC of its own, an error and dropped where the instance's use_vmac or
 // use_vmac_addr places the VIP anyway.
+// An address line's options are keepalived's words: "-nodad" (not ip(8)'s "nodad"), and
+// neither "valid_lft" nor "metric" (keepalived 2.2.7 and upstream: "Unknown configuration
+// entry ... for ip address", exit 5); a bad peer or preferred_lft drops that option.
+TEST(BuildVrrpTest, AddressOptionsAreKeepalivedsWords) {
+  Diagnostics d;
+  auto cfg = BuildText(R"(vrrp_instance A {
+  interface eth0
+  virtual_router_id 51
+  virtual_ipaddress_excluded {
+    fd00::1/64 -nodad home mngtmpaddr noprefixroute autojoin preferred_lft forever
+    fd00::2/64 nodad preferred_lft soon
+    fd00::3 peer fd00::9 valid_lft 30
+  }
+  virtual_ipaddress {
+    10.0.0.1 peer 10.0.0.300 metric 5
+  }
+})", d);
+  EXPECT_EQ(DiagLines(d),
+            (Strings{"6:16: error: 'nodad' is not a valid option for address fd00::2/64; ignored",
+                     "6:36: error: preferred_lft: 'soon' is not a valid integer",
+                     "7:26: error: 'valid_lft' is not a valid option for address fd00::3; ignored",
+                     "7:36: error: '30' is not a valid option for address fd00::3; ignored",
+                     "10:19: error: peer: '10.0.0.300' is not a valid IP address",
+                     "10:30: error: 'metric' is not a valid option for address 10.0.0.1; ignored",
+                     "10:37: error: '5' is not a valid option for address 10.0.0.1; ignored"}));
+  ASSERT_EQ(cfg.vrrp_instances.size(), 1u);
+  const auto& x = cfg.vrrp_instances[0].virtual_ipaddress_excluded;
+  ASSERT_EQ(x.size(), 3u);
+  EXPECT_EQ(x[0].other, (Strings{"-nodad", "home", "mngtmpaddr", "noprefixroute", "autojoin",
+                                 "preferred_lft", "forever"}));
+  EXPECT_EQ(x[1].other, Strings{});
+  EXPECT_EQ(x[2].other, (Strings{"peer", "fd00::9"}));
+  EXPECT_EQ(cfg.vrrp_instances[0].virtual_ipaddress.at(0).other, Strings{});
+}
+
 TEST(BuildVrrpTest, UseVmacOnAVirtualAddressIsCheckedAsKeepalivedChecksIt) {
   Diagnostics d;
   auto cfg = BuildText(R"(vrrp_instance A {

@@ -1,6 +1,7 @@
 #include "vrrp/instance_spec.h"
 
 #include <gtest/gtest.h>
+#include <linux/if_addr.h>
 #include <linux/if_link.h>
 
 #include "model/config.h"
@@ -167,6 +168,36 @@ TEST(SpecFromModelTest, UseVmacAddrPutsOtherInterfacesAndFamiliesOnVmacsOfTheirO
 // with its VIP; the others on eth0 and lan1 themselves): the VIP goes on a VMAC of its own
 // on its interface, one per interface and family, named as use_vmac_addr's; the instance
 // tracks it.
+// A VIP line's options as keepalived 2.2.7 sends them: IFA_F_* flags, -nodad, peer, and
+// IPv6 preferred_lft, 0 (deprecated) by default for a /128 and forever otherwise.
+TEST(SpecFromModelTest, VipOptionsBecomeTheKernelsFlagsPeerAndLifetime) {
+  auto with = [](model::VirtualAddress a, std::vector<std::string> other) {
+    a.other = std::move(other);
+    return a;
+  };
+  model::Config c;
+  model::VrrpInstance vi = Eth0Instance(61);
+  vi.virtual_ipaddress = {with(Vaddr("10.0.0.1/32"), {"peer", "10.0.0.9", "noprefixroute"})};
+  vi.virtual_ipaddress_excluded = {
+      Vaddr("fd00::1/128"), Vaddr("fd00::2/64"),
+      with(Vaddr("fd00::3/64"), {"home", "mngtmpaddr", "autojoin", "-nodad"}),
+      with(Vaddr("fd00::4/128"), {"preferred_lft", "forever"}),
+      with(Vaddr("fd00::5/64"), {"preferred_lft", "30"})};
+  c.vrrp_instances = {vi};
+  const InstanceSpec s = SpecFromModel(c).instances.at(0);
+  ASSERT_EQ(s.vips.size(), 6u);
+  EXPECT_EQ(s.vips[0].flags, IFA_F_NOPREFIXROUTE);
+  EXPECT_EQ(s.vips[0].peer, model::IpAddress::Parse("10.0.0.9"));
+  EXPECT_EQ(s.vips[0].preferred_lft, std::nullopt);
+  EXPECT_EQ(s.vips[1].preferred_lft, std::optional<uint32_t>(0));
+  EXPECT_EQ(s.vips[2].preferred_lft, std::nullopt);
+  EXPECT_EQ(s.vips[3].flags, IFA_F_HOMEADDRESS | IFA_F_MANAGETEMPADDR | IFA_F_MCAUTOJOIN);
+  EXPECT_TRUE(s.vips[3].keep_dad);
+  EXPECT_FALSE(s.vips[2].keep_dad);
+  EXPECT_EQ(s.vips[4].preferred_lft, std::nullopt);
+  EXPECT_EQ(s.vips[5].preferred_lft, std::optional<uint32_t>(30));
+}
+
 TEST(SpecFromModelTest, UseVmacOnAVipPutsItOnAVmacOfItsOwn) {
   auto own = [](model::VirtualAddress a) {
     a.other = {"use_vmac"};
