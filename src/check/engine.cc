@@ -43,6 +43,16 @@
 namespace vigil::check {
 namespace {
 
+// global_defs lvs_flush_on_stop as the load balancer's shutdown.
+lb::ShutdownFlush ShutdownFlushOf(model::LvsFlushOnStop f) {
+  switch (f) {
+    case model::LvsFlushOnStop::kFull: return lb::ShutdownFlush::kAll;
+    case model::LvsFlushOnStop::kVs: return lb::ShutdownFlush::kServices;
+    case model::LvsFlushOnStop::kNone: break;
+  }
+  return lb::ShutdownFlush::kEach;
+}
+
 // How long shutdown waits for omega's notify scripts, and how often it looks.
 constexpr auto kShutdownScriptWait = std::chrono::seconds(2);
 constexpr auto kShutdownPoll = std::chrono::milliseconds(20);
@@ -435,6 +445,7 @@ class CheckEngine final : public control::Engine {
     lb::LoadBalancerOptions lb_options;
     lb_options.stale = config.global.lvs_flush ? lb::StalePolicy::kClear : lb::StalePolicy::kAdopt;
     lb_options.keep_on_shutdown = options_.dont_release_lb;
+    lb_options.shutdown = ShutdownFlushOf(config.global.lvs_flush_on_stop);
     lb_ = std::make_unique<lb::LoadBalancer>(std::move(*backend), lb_options);
     audit_in_flight_ = 0;  // a job still running audits the previous one
     log::Info("load balancer backend: " + std::string(lb_->backend().Name()) + ", " +
@@ -474,6 +485,7 @@ class CheckEngine final : public control::Engine {
     FitProbesToFileLimit();
     auto built = Build(config);
     if (!built) return std::unexpected(built.error());
+    lb_->set_shutdown(ShutdownFlushOf(config.global.lvs_flush_on_stop));
     // The counters carried over must be complete (a probe not touched serves only virtual
     // servers kept in place, whose counters stay theirs).
     for (Probe* probe : built->touched) FlushStats(*probe);

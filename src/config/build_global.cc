@@ -28,6 +28,18 @@ void SetString(const Node& n, std::optional<std::string>& out, Diagnostics& diag
   if (const Token* t = RequireArg(n, 0, diags)) out = t->text;
 }
 
+// lvs_flush_on_stop [VS]: keepalived takes no argument (flush the whole table) or VS (delete
+// its own virtual servers), refuses any other word and ignores what follows.
+void BuildLvsFlushOnStop(const Node& n, model::Global& g, Diagnostics& diags) {
+  if (n.args.empty()) {
+    g.lvs_flush_on_stop = model::LvsFlushOnStop::kFull;
+  } else if (n.args[0].text == "VS") {
+    g.lvs_flush_on_stop = model::LvsFlushOnStop::kVs;
+  } else {
+    diags.Error(n.args[0].loc, "Unknown lvs_flush_on_stop type " + n.args[0].text);
+  }
+}
+
 // A dump file's path: keepalived refuses an empty one (and keeps the default).
 void SetDumpFile(const Node& n, std::optional<std::string>& out, Diagnostics& diags) {
   const Token* t = RequireArg(n, 0, diags);
@@ -484,7 +496,7 @@ void BuildGlobalDefs(const Node& block, model::Global& g, Diagnostics& diags) {
     }
     else if (kw == "lvs_timeouts") BuildLvsTimeouts(n, g, diags);
     else if (kw == "lvs_flush") SetBool(n, g.lvs_flush, diags);
-    else if (kw == "lvs_flush_onstop" || kw == "lvs_flush_on_stop") SetBool(n, g.lvs_flush_on_stop, diags);
+    else if (kw == "lvs_flush_onstop" || kw == "lvs_flush_on_stop") BuildLvsFlushOnStop(n, g, diags);
     else if (kw == "enable_traps") SetBool(n, g.enable_traps, diags);
     else if (kw == "enable_dbus") SetBool(n, g.enable_dbus, diags);
     else if (kw == "enable_snmp_vrrp" || kw == "enable_snmp_keepalived") SetBool(n, g.enable_snmp_vrrp, diags);

@@ -66,7 +66,8 @@ constexpr KeywordSpec kGlobalDefsKeywords[] = {
     Kw("lvs_timeouts", Differs("sets IPVS's timeouts; the nftables backend leaves "
                                "conntrack's (net.netfilter.nf_conntrack_*_timeout) alone")),
     Kw("lvs_flush"),
-    Kw("lvs_flush_on_stop"),
+    Kw("lvs_flush_on_stop", Differs("with the nftables backend it changes nothing: vigil's "
+                                    "table is its own and is removed at stop anyway")),
     Alias("lvs_flush_onstop", "lvs_flush_on_stop"),
     Kw("lvs_sync_daemon", Differs("with an instance, its backup daemon runs in every state, "
                                   "also while MASTER (keepalived stops it then), and its "

@@ -25,4 +25,8 @@ Result<uint64_t> Backend::Connections(const ServiceKey& service, const Destinati
               std::string(Name()) + " cannot count connections (" + KeyToString(service) + ")");
 }
 
+Result<void> Backend::Flush() {
+  return Fail(ErrorCode::kUnsupported, std::string(Name()) + " has no table of its own to flush");
+}
+
 }  // namespace vigil::lb

@@ -59,6 +59,11 @@ class Backend {
   // The default does nothing: the next Read reads the kernel again.
   virtual void Reset() {}
 
+  // Empties the backend's whole kernel table at shutdown (global_defs lvs_flush_on_stop),
+  // services vigil does not own included: IPVS's IPVS_CMD_FLUSH. The default is kUnsupported
+  // (nftables: vigil's table is its own, and deleting what vigil owns empties it).
+  virtual Result<void> Flush();
+
   // Returns how many connections the kernel holds for `destination` of `service` (a drain
   // ends when it reaches 0): IPVS's active and inactive connection counters; for nftables,
   // the open conntrack entries NATed to it. The default is kUnsupported.

@@ -55,7 +55,7 @@ class IpvsBackend final : public Backend {
   Result<uint64_t> Connections(const ServiceKey& service,
                                const DestinationKey& destination) override;
   // Deletes every IPVS service in the namespace (IPVS_CMD_FLUSH).
-  Result<void> Flush();
+  Result<void> Flush() override;
 
   uint16_t family_id() const { return family_id_; }
 

@@ -150,8 +150,21 @@ Result<void> LoadBalancer::Sync() {
 }
 
 Result<std::vector<Op>> LoadBalancer::Shutdown() {
+  if (options_.shutdown == ShutdownFlush::kAll && !options_.keep_on_shutdown) {
+    auto flushed = backend_->Flush();  // counted in the backend's writes
+    if (flushed) {
+      kernel_ = State{};
+      owned_ = State{};
+      return std::vector<Op>{};
+    }
+    if (flushed.error().code() != ErrorCode::kUnsupported) {
+      synced_ = false;
+      return std::unexpected(flushed.error());
+    }
+  }
   if (auto r = Sync(); !r) return std::unexpected(r.error());
-  std::vector<Op> ops = ReconcileAtShutdown(owned_, kernel_, options_.keep_on_shutdown);
+  std::vector<Op> ops = ReconcileAtShutdown(owned_, kernel_, options_.keep_on_shutdown,
+                                            options_.shutdown == ShutdownFlush::kServices);
   State remaining;
   for (const auto& [key, entry] : kernel_.services) {
     if (options_.keep_on_shutdown || !owned_.services.contains(key)) {

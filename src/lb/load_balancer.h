@@ -18,11 +18,19 @@
 
 namespace vigil::lb {
 
+// What Shutdown removes (keepalived's global_defs lvs_flush_on_stop).
+enum class ShutdownFlush : uint8_t {
+  kEach,      // each service vigil owns, each of its destinations first
+  kServices,  // each service vigil owns, with no destination deletes (`lvs_flush_on_stop VS`)
+  kAll,       // the backend's whole table (Backend::Flush), or as kEach where it has none
+};
+
 struct LoadBalancerOptions {
   // What the first Apply does with kernel services that are not desired.
   StalePolicy stale = StalePolicy::kAdopt;
   // Leave vigil's entries in the kernel at Shutdown (like keepalived -I).
   bool keep_on_shutdown = false;
+  ShutdownFlush shutdown = ShutdownFlush::kEach;
 };
 
 // Not thread-safe; owned by one event loop.
@@ -49,7 +57,8 @@ class LoadBalancer {
   // refused the operations.
   Result<std::vector<Op>> ApplyChanged(const State& desired, const std::set<ServiceKey>& changed);
 
-  // Deletes what vigil owns unless keep_on_shutdown; returns the operations applied.
+  // Deletes what vigil owns unless keep_on_shutdown, as options.shutdown says; returns the
+  // operations applied (none after a whole-table flush).
   Result<std::vector<Op>> Shutdown();
 
   // Returns what differs between the kernel and what vigil owns (Backend::Audit); nothing
@@ -81,6 +90,9 @@ class LoadBalancer {
   // unreadable (Backend::Read's kParse) and rebuilt it, "rejected" the times it rebuilt it
   // after the kernel refused an update.
   const std::map<std::string, uint64_t>& restorations() const { return restorations_; }
+
+  // Changes what Shutdown removes (a reload's lvs_flush_on_stop).
+  void set_shutdown(ShutdownFlush shutdown) { options_.shutdown = shutdown; }
 
   // Returns the services vigil currently owns, as last applied.
   const State& owned() const { return owned_; }

@@ -132,13 +132,17 @@ std::vector<std::string> Differences(const State& want, const State& have, size_
   return out;
 }
 
-std::vector<Op> ReconcileAtShutdown(const State& owned, const State& kernel, bool keep) {
+std::vector<Op> ReconcileAtShutdown(const State& owned, const State& kernel, bool keep,
+                                    bool services_only) {
   if (keep) return {};
   State remaining;
   for (const auto& [key, entry] : kernel.services) {
     if (!owned.services.contains(key)) remaining.services.emplace(key, entry);
   }
-  return Reconcile(remaining, kernel);
+  std::vector<Op> ops = Reconcile(remaining, kernel);
+  if (services_only)
+    std::erase_if(ops, [](const Op& op) { return op.kind != OpKind::kDeleteService; });
+  return ops;
 }
 
 }  // namespace vigil::lb

@@ -74,8 +74,10 @@ std::vector<Op> ReconcileAtStartup(const State& desired, const State& kernel, St
 std::vector<std::string> Differences(const State& want, const State& have, size_t limit);
 
 // Returns the operations for shutdown: delete every service of `owned` (what vigil added or
-// adopted) that is still in `kernel`, with its destinations — or nothing if `keep`.
-std::vector<Op> ReconcileAtShutdown(const State& owned, const State& kernel, bool keep);
+// adopted) that is still in `kernel`, with its destinations (each one first unless
+// `services_only`: the kernel drops them with their service) — or nothing if `keep`.
+std::vector<Op> ReconcileAtShutdown(const State& owned, const State& kernel, bool keep,
+                                    bool services_only = false);
 
 }  // namespace vigil::lb
 

@@ -186,6 +186,7 @@ VIGIL_FIELDS(Config, x.global, x.net_namespace, x.net_namespace_loc, x.net_names
 
 // The last value of each enum the model holds (they are contiguous from 0).
 constexpr int Last(RxBufsPolicy) { return static_cast<int>(RxBufsPolicy::kSize); }
+constexpr int Last(LvsFlushOnStop) { return static_cast<int>(LvsFlushOnStop::kVs); }
 constexpr int Last(ParamMatch) { return static_cast<int>(ParamMatch::kInitial); }
 constexpr int Last(VrrpState) { return static_cast<int>(VrrpState::kMaster); }
 constexpr int Last(AuthType) { return static_cast<int>(AuthType::kAh); }

@@ -113,6 +113,13 @@ struct ProcessTuning {
 // How VRRP advert sockets' receive buffers are sized (global_defs vrrp_rx_bufs_policy).
 enum class RxBufsPolicy { kNone, kMtu, kAdvert, kSize };
 
+// global_defs lvs_flush_on_stop, keepalived's three shutdown behaviours:
+enum class LvsFlushOnStop {
+  kNone,  // unset: delete each virtual server of vigil's, each real server first
+  kFull,  // `lvs_flush_on_stop`: flush the whole IPVS table, vigil's services or not
+  kVs,    // `lvs_flush_on_stop VS`: delete vigil's virtual servers, not each real server
+};
+
 // A socket receive buffer of keepalived's `*_rcv_bufs BYTES` / `*_rcv_bufs_force [BOOL]`.
 struct ReceiveBuffer {
   std::optional<uint32_t> bytes;  // unset (or 0): vigil's default for the socket
@@ -252,7 +259,8 @@ struct Global {
   std::optional<Duration> lvs_timeout_tcpfin;
   std::optional<Duration> lvs_timeout_udp;
   bool lvs_flush = false;
-  bool lvs_flush_on_stop = false;
+  // lvs_flush_on_stop [VS]: what the checker engine removes at shutdown (see LvsFlushOnStop).
+  LvsFlushOnStop lvs_flush_on_stop = LvsFlushOnStop::kNone;
 
   std::optional<Conntrackd> conntrackd;  // vigil_conntrackd
 

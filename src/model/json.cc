@@ -168,7 +168,9 @@ Json J(const Global& g) {
   j["lvs_timeout_tcpfin"] = J(g.lvs_timeout_tcpfin);
   j["lvs_timeout_udp"] = J(g.lvs_timeout_udp);
   j["lvs_flush"] = J(g.lvs_flush);
-  j["lvs_flush_on_stop"] = J(g.lvs_flush_on_stop);
+  j["lvs_flush_on_stop"] = g.lvs_flush_on_stop == LvsFlushOnStop::kFull ? "full"
+                           : g.lvs_flush_on_stop == LvsFlushOnStop::kVs ? "VS"
+                                                                         : "none";
   j["enable_traps"] = J(g.enable_traps);
   j["enable_dbus"] = J(g.enable_dbus);
   j["enable_snmp_vrrp"] = J(g.enable_snmp_vrrp);

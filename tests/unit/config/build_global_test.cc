@@ -144,6 +144,28 @@ child_wait_time 9)", d);
   EXPECT_EQ(cfg.child_wait_time, seconds(9));
 }
 
+// lvs_flush_on_stop [VS], as keepalived 2.2.7 reads it: no argument flushes the whole IPVS
+// table, VS deletes the virtual servers only; any other word is refused (-t exits 5), and
+// what follows VS is ignored.
+TEST(BuildGlobalTest, LvsFlushOnStop) {
+  using model::LvsFlushOnStop;
+  const std::vector<std::tuple<std::string, LvsFlushOnStop, Strings>> cases = {
+      {"", LvsFlushOnStop::kNone, {}},
+      {"lvs_flush_on_stop", LvsFlushOnStop::kFull, {}},
+      {"lvs_flush_on_stop VS", LvsFlushOnStop::kVs, {}},
+      {"lvs_flush_onstop VS extra", LvsFlushOnStop::kVs, {}},
+      {"lvs_flush_on_stop no", LvsFlushOnStop::kNone,
+       {"2:21: error: Unknown lvs_flush_on_stop type no"}},
+  };
+  for (const auto& [text, want, diags] : cases) {
+    Diagnostics d;
+    auto cfg = BuildText("global_defs {\n  " + text + "\n}", d);
+    EXPECT_EQ(cfg.global.lvs_flush_on_stop, want) << text;
+    EXPECT_EQ(DiagLines(d), diags) << text;
+    EXPECT_EQ(d.ExitCode(), diags.empty() ? CheckExit::kOk : CheckExit::kErrors) << text;
+  }
+}
+
 TEST(BuildGlobalTest, LvsNetlinkReceiveBuffers) {
   Diagnostics d;
   auto cfg = BuildText(R"(global_defs {

@@ -9,6 +9,7 @@
 #include <deque>
 
 #include "lb/ipvs_message.h"
+#include "lb/load_balancer.h"
 #include "model/config.h"
 #include "test_util.h"
 
@@ -254,6 +255,19 @@ TEST(IpvsBackendTest, FlushSendsFlush) {
   ASSERT_TRUE(o.backend->Flush().has_value());
   EXPECT_EQ(o.requests->back(), ipvs::BuildFlush(0x1d));
   EXPECT_EQ(o.backend->writes(), 1u);
+}
+
+// lvs_flush_on_stop: shutdown is one IPVS_CMD_FLUSH, with no read and no delete of its own.
+TEST(IpvsBackendTest, ShutdownAllIsOneFlush) {
+  Opened o = OpenWithFake();
+  auto requests = o.requests;
+  LoadBalancer lb(std::move(o.backend), {.shutdown = ShutdownFlush::kAll});
+  auto ops = lb.Shutdown();
+  ASSERT_TRUE(ops.has_value());
+  EXPECT_TRUE(ops->empty());
+  ASSERT_EQ(requests->size(), 2u);  // the family lookup, then the flush
+  EXPECT_EQ(requests->back(), ipvs::BuildFlush(0x1d));
+  EXPECT_TRUE(lb.owned().services.empty());
 }
 
 // The audit beside the loop: the job dumps the table over its own transport (made once,

@@ -109,6 +109,35 @@ TEST(LoadBalancerTest, AdoptKeepsForeignServicesThroughApplyAndShutdown) {
   EXPECT_EQ(reads, 1);
 }
 
+// lvs_flush_on_stop VS: vigil's services go with no destination delete; foreign ones stay.
+TEST(LoadBalancerTest, ShutdownServicesDeletesOwnedServicesOnly) {
+  State foreign = One("10.9.9.9", {Dest("10.1.9.1", 80)});
+  State kernel = foreign;
+  int reads = 0;
+  LoadBalancer lb(std::make_unique<MemoryBackend>(&kernel, &reads),
+                  {.shutdown = ShutdownFlush::kServices});
+  ASSERT_TRUE(lb.Apply(One("10.0.0.1", {Dest("10.1.0.1", 80), Dest("10.1.0.2", 80)})).has_value());
+  auto ops = lb.Shutdown();
+  ASSERT_TRUE(ops.has_value());
+  ASSERT_EQ(ops->size(), 1u);
+  EXPECT_EQ(ops->at(0).kind, OpKind::kDeleteService);
+  EXPECT_EQ(kernel, foreign);
+}
+
+// lvs_flush_on_stop on a backend with no table to flush (nftables): as without it.
+TEST(LoadBalancerTest, ShutdownAllWithoutBackendFlushDeletesEach) {
+  State foreign = One("10.9.9.9", {Dest("10.1.9.1", 80)});
+  State kernel = foreign;
+  int reads = 0;
+  LoadBalancer lb(std::make_unique<MemoryBackend>(&kernel, &reads),
+                  {.shutdown = ShutdownFlush::kAll});
+  ASSERT_TRUE(lb.Apply(One("10.0.0.1", {Dest("10.1.0.1", 80)})).has_value());
+  auto ops = lb.Shutdown();
+  ASSERT_TRUE(ops.has_value());
+  EXPECT_EQ(ops->size(), 2u);
+  EXPECT_EQ(kernel, foreign);
+}
+
 TEST(LoadBalancerTest, ClearRemovesForeignServicesAtStartup) {
   State kernel = One("10.9.9.9", {Dest("10.1.9.1", 80)});
   int reads = 0;

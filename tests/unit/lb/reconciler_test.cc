@@ -255,5 +255,15 @@ TEST(ReconcileAtShutdownTest, DeletesOnlyWhatVigilOwns) {
   EXPECT_TRUE(ReconcileAtShutdown(owned, kernel, /*keep=*/true).empty());
 }
 
+// lvs_flush_on_stop VS: the service goes, its real servers with it, without a delete each.
+TEST(ReconcileAtShutdownTest, ServicesOnlyDeletesNoDestination) {
+  State kernel = Many(2);
+  State owned;
+  owned.Put(Tcp("10.0.0.2", 80, Scheduler::kWrr));
+  EXPECT_EQ(ToString(ReconcileAtShutdown(owned, kernel, /*keep=*/false, /*services_only=*/true)),
+            "delete-service tcp 10.0.0.2:80 wrr\n");
+  EXPECT_TRUE(ReconcileAtShutdown(owned, kernel, /*keep=*/true, /*services_only=*/true).empty());
+}
+
 }  // namespace
 }  // namespace vigil::lb
