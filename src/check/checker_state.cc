@@ -1,5 +1,6 @@
 #include "check/checker_state.h"
 
+#include <algorithm>
 #include <variant>
 
 namespace vigil::check {
@@ -27,6 +28,11 @@ Outcome CheckerState::OnResult(bool success) {
 
   if (success) {
     retry_it_ = 0;
+    if (failed_url_) {  // the failed url passes: check them all again before UP
+      failed_url_ = false;
+      if (timing_.fast_recovery) out.next_delay = Duration::zero();
+      return out;
+    }
     if (!up_) {
       up_ = true;
       out.transition = Transition::kUp;
@@ -34,12 +40,22 @@ Outcome CheckerState::OnResult(bool success) {
     return out;
   }
 
-  if (!up_ && !first) return out;  // already known DOWN: just keep polling
+  if (!up_ && !first) {  // already known DOWN: just keep polling
+    if (timing_.confirm_recovery) {
+      if (failed_url_) {
+        out.next_delay = std::max(timing_.delay_loop, timing_.delay_before_retry);
+      } else {
+        out.next_delay = timing_.fast_recovery ? Duration::zero() : timing_.delay_before_retry;
+      }
+    }
+    return out;
+  }
 
   if (up_ && timing_.log_all_failures) out.log_failure = true;
   if (retry_it_ >= timing_.retry) {
     out.retries_done = first ? 0 : retry_it_;
     retry_it_ = 0;
+    failed_url_ = timing_.confirm_recovery;
     if (up_) {
       up_ = false;
       out.transition = Transition::kDown;

@@ -66,6 +66,12 @@ class CheckerState {
   //    delay_before_retry until `retry` retries are used, then DOWN and next in delay_loop
   //    (the very first result is decided at once: one failure is enough at start);
   //  - failure of a DOWN checker: nothing changes; next in delay_loop.
+  // With timing.confirm_recovery (HTTP_GET / SSL_GET), as keepalived's HTTP checker: a
+  // failure that decides DOWN leaves a known failed url; the next success only clears it
+  // (the checker stays DOWN; next in delay_loop, at once with fast_recovery) and the one
+  // after brings it UP. While DOWN with no failed url known, a failure is probed again
+  // after delay_before_retry (at once with fast_recovery); with one known, after the longer
+  // of delay_loop and delay_before_retry.
   Outcome OnResult(bool success);
 
   // Forces the state (e.g. carried over a reload). Does not count as a run.
@@ -73,6 +79,8 @@ class CheckerState {
 
   bool up() const { return up_; }
   bool has_run() const { return has_run_; }
+  // Whether a failed url is known (confirm_recovery only).
+  bool failed_url() const { return failed_url_; }
   unsigned retry_count() const { return retry_it_; }
   const CheckTiming& timing() const { return timing_; }
 
@@ -80,6 +88,7 @@ class CheckerState {
   CheckTiming timing_;
   bool up_;
   bool has_run_ = false;
+  bool failed_url_ = false;
   unsigned retry_it_;
 };
 

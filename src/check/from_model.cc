@@ -285,6 +285,10 @@ CheckTiming ToTiming(const model::CheckSpec& check) {
   t.retry = check.retry;
   t.alpha = check.alpha;
   t.log_all_failures = check.log_all_failures;
+  if (const auto* http = check.detail.get_if<model::HttpCheck>()) {
+    t.confirm_recovery = true;
+    t.fast_recovery = http->fast_recovery;
+  }
   return t;
 }
 

@@ -138,6 +138,8 @@ std::string ProbeKey(const ProbeSpec& spec, const CheckTiming& timing) {
   w.Num("retry", timing.retry);
   w.Num("alpha", timing.alpha);
   w.Num("logall", timing.log_all_failures);
+  w.Num("confirm", timing.confirm_recovery);
+  w.Num("fast", timing.fast_recovery);
   return w.Take();
 }
 

@@ -44,6 +44,11 @@ struct CheckTiming {
   unsigned retry = 1;
   bool alpha = false;             // start DOWN until the first success
   bool log_all_failures = false;  // report every failed attempt, not only state changes
+  // HTTP_GET / SSL_GET, as keepalived: a checker that failed remembers its failed url, and
+  // the success that clears it leaves the checker DOWN: only the next success (all urls
+  // again) brings it UP, after delay_loop — at once with fast_recovery (CheckerState).
+  bool confirm_recovery = false;
+  bool fast_recovery = false;
 
   bool operator==(const CheckTiming&) const = default;
 };

@@ -105,6 +105,64 @@ TEST(CheckerStateTest, AlphaFirstFailureReportsDownOnce) {
   EXPECT_EQ(s.OnResult(false), Make(Transition::kNone, seconds(10)));
 }
 
+CheckTiming HttpTiming(bool fast) {
+  CheckTiming t = Timing(1);
+  t.confirm_recovery = true;
+  t.fast_recovery = fast;
+  return t;
+}
+
+// keepalived's HTTP checker: the success that clears the failed url leaves the checker DOWN;
+// the next one, delay_loop later, brings it UP.
+TEST(CheckerStateTest, HttpRecoveryNeedsASecondSuccessAfterDelayLoop) {
+  CheckerState s(HttpTiming(/*fast=*/false));
+  s.OnResult(true);
+  EXPECT_EQ(s.OnResult(false), Make(Transition::kNone, seconds(2)));
+  EXPECT_EQ(s.OnResult(false), Make(Transition::kDown, seconds(10), 1));
+  EXPECT_TRUE(s.failed_url());
+  EXPECT_EQ(s.OnResult(false), Make(Transition::kNone, seconds(10)));
+  EXPECT_EQ(s.OnResult(true), Make(Transition::kNone, seconds(10)));
+  EXPECT_FALSE(s.up());
+  EXPECT_FALSE(s.failed_url());
+  // DOWN with no failed url known: a failure is probed again after delay_before_retry.
+  EXPECT_EQ(s.OnResult(false), Make(Transition::kNone, seconds(2)));
+  EXPECT_EQ(s.OnResult(true), Make(Transition::kUp, seconds(10)));
+  EXPECT_TRUE(s.up());
+}
+
+// fast_recovery: once the failed url passes, the next probe runs at once (also after a
+// failure while no failed url is known); a known failed url still waits delay_loop.
+TEST(CheckerStateTest, HttpFastRecoveryProbesAgainAtOnce) {
+  CheckerState s(HttpTiming(/*fast=*/true));
+  EXPECT_EQ(s.OnResult(false), Make(Transition::kDown, seconds(10)));
+  EXPECT_EQ(s.OnResult(false), Make(Transition::kNone, seconds(10)));
+  EXPECT_EQ(s.OnResult(true), Make(Transition::kNone, seconds(0)));
+  EXPECT_EQ(s.OnResult(false), Make(Transition::kNone, seconds(0)));
+  EXPECT_EQ(s.OnResult(true), Make(Transition::kUp, seconds(10)));
+}
+
+// A failed url is known only once a failure decided DOWN: an alpha checker that never ran
+// comes UP on its first success.
+TEST(CheckerStateTest, HttpAlphaComesUpOnFirstSuccess) {
+  CheckTiming t = HttpTiming(/*fast=*/false);
+  t.alpha = true;
+  CheckerState s(t);
+  EXPECT_EQ(s.OnResult(true), Make(Transition::kUp, seconds(10)));
+  CheckerState f(t);
+  EXPECT_EQ(f.OnResult(false), Make(Transition::kNone, seconds(10), 0, /*first_down=*/true));
+  EXPECT_EQ(f.OnResult(true), Make(Transition::kNone, seconds(10)));
+  EXPECT_EQ(f.OnResult(true), Make(Transition::kUp, seconds(10)));
+}
+
+// A known failed url waits the longer of delay_loop and delay_before_retry.
+TEST(CheckerStateTest, HttpKnownFailedUrlWaitsTheLongerDelay) {
+  CheckTiming t = HttpTiming(/*fast=*/true);
+  t.delay_before_retry = seconds(30);
+  CheckerState s(t);
+  s.OnResult(false);
+  EXPECT_EQ(s.OnResult(false), Make(Transition::kNone, seconds(30)));
+}
+
 TEST(CheckerStateTest, LogAllFailuresFlagsEveryFailedAttemptWhileUp) {
   CheckTiming t = Timing(1);
   t.log_all_failures = true;

@@ -329,6 +329,19 @@ TEST(FromModelTest, TimingIsCopiedFromTheResolvedModel) {
                                       .log_all_failures = true}));
 }
 
+// HTTP_GET / SSL_GET recover as keepalived's HTTP checker, fast_recovery at once.
+TEST(FromModelTest, HttpTimingConfirmsRecoveryAndCarriesFastRecovery) {
+  model::CheckSpec c;
+  model::HttpCheck h;
+  c.detail = h;
+  EXPECT_TRUE(ToTiming(c).confirm_recovery);
+  EXPECT_FALSE(ToTiming(c).fast_recovery);
+  h.fast_recovery = true;
+  c.detail = h;
+  EXPECT_TRUE(ToTiming(c).fast_recovery);
+  EXPECT_FALSE(ToTiming(Tcp()).confirm_recovery);
+}
+
 TEST(FromModelTest, VirtualServerSpecNamesServersAndIndexesCheckers) {
   model::VirtualServer vs = TcpVs("10.0.0.1", 80);
   vs.quorum = 2;
