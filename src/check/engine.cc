@@ -1882,13 +1882,12 @@ class CheckEngine final : public control::Engine {
   void OpenFifos(const model::Config& config) {
     StopFifoReader();
     fifos_.Close();
-    std::vector<std::string> paths;
-    if (config.global.notify_fifo) paths.push_back(config.global.notify_fifo->path);
-    if (config.global.lvs_notify_fifo &&
-        std::find(paths.begin(), paths.end(), config.global.lvs_notify_fifo->path) == paths.end()) {
-      paths.push_back(config.global.lvs_notify_fifo->path);
-    }
-    for (const std::string& f : fifos_.Open(paths)) log::Warning("notify fifo " + f);
+    std::vector<NotifyFifos::Spec> fifos;
+    for (const auto* f : {&config.global.notify_fifo, &config.global.lvs_notify_fifo})
+      if (*f && (fifos.empty() || fifos[0].path != (*f)->path))
+        fifos.push_back({(*f)->path, (*f)->user, (*f)->group});
+    for (const std::string& f : fifos_.Open(fifos, model::ScriptDefaultsOf(config.global)))
+      log::Warning("notify fifo " + f);
     if (config.global.lvs_notify_fifo && config.global.lvs_notify_fifo->script)
       StartFifoReader(config.global.lvs_notify_fifo->path, *config.global.lvs_notify_fifo->script,
                       config.global);

@@ -9,6 +9,7 @@
 #include <utility>
 
 #include "base/fd.h"
+#include "base/fifo_owner.h"
 
 namespace vigil::check {
 
@@ -87,12 +88,16 @@ void NotifyQueue::StartNext(const std::string& queue) {
   }
 }
 
-std::vector<std::string> NotifyFifos::Open(const std::vector<std::string>& paths) {
+std::vector<std::string> NotifyFifos::Open(const std::vector<Spec>& fifos,
+                                           const ScriptDefaults& defaults) {
   std::vector<std::string> failures;
-  for (const std::string& path : paths) {
+  for (const Spec& fifo : fifos) {
+    const std::string& path = fifo.path;
     bool created = false;
     if (mkfifo(path.c_str(), S_IRUSR | S_IWUSR | S_IRGRP | S_IROTH) == 0) {
       created = true;
+      if (auto r = SetFifoOwner(path, fifo.user, fifo.group, defaults); !r)
+        failures.push_back(path + ": owner not set: " + r.error().ToString());
     } else if (errno != EEXIST) {
       failures.push_back(path + ": cannot create: " + std::strerror(errno));
       continue;

@@ -6,6 +6,7 @@
 
 #include <functional>
 #include <map>
+#include <optional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -87,8 +88,13 @@ class NotifyQueue {
 // as keepalived opens them, so that writing never blocks and needs no reader.
 class NotifyFifos {
  public:
-  // Opens each path; returns the paths that failed with why, leaving those out.
-  std::vector<std::string> Open(const std::vector<std::string>& paths);
+  struct Spec {
+    std::string path;
+    std::optional<std::string> user, group;  // its owner if created (base/fifo_owner.h)
+  };
+  // Opens each FIFO; returns the paths that failed with why, leaving those out (and a FIFO
+  // created whose owner could not be set, which stays open).
+  std::vector<std::string> Open(const std::vector<Spec>& fifos, const ScriptDefaults& defaults);
   // Writes `line` to every open FIFO (a full FIFO loses the line).
   void Write(std::string_view line);
   void Close();

@@ -72,7 +72,9 @@ void SetFifo(const Node& n, std::optional<model::NotifyFifo>& fifo, Diagnostics&
   if (!t) return;
   if (!fifo) fifo.emplace();
   fifo->path = t->text;
-  // `notify_fifo PATH [username [groupname]]`: the owner of a created fifo; kept verbatim.
+  // `notify_fifo PATH [username [groupname]]`: the owner of a created fifo.
+  if (const Token* u = Arg(n, 1)) fifo->user = u->text;
+  if (const Token* g = Arg(n, 2)) fifo->group = g->text;
 }
 
 void SetFifoScript(const Node& n, std::optional<model::NotifyFifo>& fifo, Diagnostics& diags) {

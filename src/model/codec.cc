@@ -28,7 +28,7 @@ using codec_detail::AnyField;
 
 // The format: kMagic, then the Config. Bump kVersion with any change of a Fields list.
 constexpr std::string_view kMagic = "VGM";
-constexpr uint8_t kVersion = 3;
+constexpr uint8_t kVersion = 4;
 
 // Returns how many fields aggregate T has: the most initializers T{...} takes from a value
 // convertible to anything.
@@ -67,7 +67,7 @@ constexpr size_t FieldCount() {
 VIGIL_FIELDS(SourceRef, x.file, x.line, x.column)
 VIGIL_FIELDS(RawSetting, x.keyword, x.args, x.loc)
 VIGIL_FIELDS(Script, x.command, x.user, x.group, x.program, x.real_program, x.loc)
-VIGIL_FIELDS(NotifyFifo, x.path, x.script)
+VIGIL_FIELDS(NotifyFifo, x.path, x.script, x.user, x.group)
 VIGIL_FIELDS(LvsSyncDaemon, x.interface, x.vrrp_instance, x.sync_id, x.maxlen, x.port, x.ttl,
              x.group, x.loc)
 VIGIL_FIELDS(Conntrackd, x.config, x.follow, x.timeout, x.loc)

@@ -75,6 +75,10 @@ struct Script {
 struct NotifyFifo {
   std::string path;
   std::optional<Script> script;  // `*_notify_fifo_script`
+  // `*notify_fifo PATH [USER [GROUP]]`: the owner of a FIFO vigild creates (none: the
+  // default script user).
+  std::optional<std::string> user;
+  std::optional<std::string> group;
 };
 
 struct LvsSyncDaemon {

@@ -92,7 +92,12 @@ Json J(const Script& s) {
   return j;
 }
 
-Json J(const NotifyFifo& f) { return Json{{"path", f.path}, {"script", J(f.script)}}; }
+Json J(const NotifyFifo& f) {
+  Json j{{"path", f.path}, {"script", J(f.script)}};
+  if (f.user) j["user"] = *f.user;
+  if (f.group) j["group"] = *f.group;
+  return j;
+}
 
 Json J(const LvsSyncDaemon& d) {
   return Json{{"interface", d.interface}, {"vrrp_instance", d.vrrp_instance},

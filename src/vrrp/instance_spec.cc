@@ -34,7 +34,7 @@ std::optional<CommandSpec> Command(const OptionalScript& s) {
 
 std::optional<FifoSpec> Fifo(const std::optional<model::NotifyFifo>& f) {
   if (!f || f->path.empty()) return std::nullopt;
-  return FifoSpec{f->path, Command(f->script)};
+  return FifoSpec{f->path, Command(f->script), f->user, f->group};
 }
 
 // A name for a VMAC or ipvlan vigil names itself, as keepalived's create_vmac_name gives it:

@@ -189,6 +189,7 @@ struct ScriptSpec {
 struct FifoSpec {
   std::string path;
   std::optional<CommandSpec> script;
+  std::optional<std::string> user, group;  // the owner of the FIFO if created (base/fifo_owner.h)
   friend bool operator==(const FifoSpec&, const FifoSpec&) = default;
 };
 

@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <chrono>
 
+#include "base/fifo_owner.h"
 #include "base/fd.h"
 #include "base/log.h"
 #include "base/subprocess.h"
@@ -54,6 +55,8 @@ void Notifier::OpenFifo(Fifo& fifo, const FifoSpec& spec) {
       log::Error("notify fifo " + spec.path + ": " + Error::FromErrno(errno, "mkfifo").ToString());
       return;
     }
+    if (auto r = SetFifoOwner(spec.path, spec.user, spec.group, defaults_); !r)
+      log::Warning("notify fifo " + spec.path + ": owner not set: " + r.error().ToString());
   } else if (!S_ISFIFO(st.st_mode)) {
     log::Error("notify fifo " + spec.path + " exists and is not a FIFO");
     return;

@@ -4,8 +4,10 @@ global_defs log_unknown_vrids and fifo_write_vrrp_states_on_reload."""
 
 from __future__ import annotations
 
+import grp
 import json
 import os
+import pwd
 import signal
 
 import pytest
@@ -234,3 +236,30 @@ def test_fifo_write_vrrp_states_on_reload_writes_the_states_kept(lab, vigild, ki
     finally:
         os.killpg(reader.pid, signal.SIGTERM)
         reader.wait(timeout=5)
+
+
+@pytest.mark.parametrize("kind", ["vigil", "keepalived"])
+def test_notify_fifos_vrrp_creates_belong_to_the_user_named(lab, vigild, kind):
+    """notify_fifo / vrrp_notify_fifo PATH [USER [GROUP]]: a FIFO the daemon creates belongs
+    to USER and GROUP (default: the user's own group), as keepalived 2.2.7's fifo_open
+    chowns it; naming no user, to the default script user (script_user)."""
+    vl = VrrpLab(lab, vigild)
+    r1 = vl.router("r1", kind)
+    w = lab.workdir
+    r1.start(SPEC, 100, global_extra=f"script_user daemon\n"
+                                     f"notify_fifo {w}/all.fifo nobody daemon\n"
+                                     f"vrrp_notify_fifo {w}/vrrp.fifo nobody")
+    paths = [f"{w}/all.fifo", f"{w}/vrrp.fifo"]
+    lablib.wait_until(lambda: all(os.path.exists(p) for p in paths), timeout=10,
+                      message="the FIFOs are made")
+    owners = [(os.stat(p).st_uid, os.stat(p).st_gid) for p in paths]
+    nobody = pwd.getpwnam("nobody")
+    assert owners == [(nobody.pw_uid, grp.getgrnam("daemon").gr_gid),
+                      (nobody.pw_uid, nobody.pw_gid)]
+    assert r1.term() == 0
+    r1.start(SPEC, 100, global_extra=f"script_user daemon\nvrrp_notify_fifo {w}/dflt.fifo")
+    lablib.wait_until(lambda: os.path.exists(f"{w}/dflt.fifo"), timeout=10,
+                      message="the FIFO is made")
+    daemon = pwd.getpwnam("daemon")
+    assert (os.stat(f"{w}/dflt.fifo").st_uid, os.stat(f"{w}/dflt.fifo").st_gid) == \
+        (daemon.pw_uid, daemon.pw_gid)

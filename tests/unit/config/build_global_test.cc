@@ -766,5 +766,25 @@ TEST(BuildGlobalTest, LvsSyncDaemonInterface) {
   EXPECT_EQ(both.global.lvs_sync_daemon->sync_id, 4u);
 }
 
+// `*notify_fifo PATH [USER [GROUP]]`: the owner of the FIFO vigild creates.
+TEST(BuildGlobalTest, NotifyFifoOwners) {
+  Diagnostics d;
+  auto cfg = BuildText(R"(global_defs {
+  notify_fifo /run/a.fifo nobody nogroup
+  vrrp_notify_fifo /run/b.fifo daemon
+  lvs_notify_fifo /run/c.fifo
+})", d);
+  EXPECT_EQ(DiagLines(d), Strings{});
+  const auto& g = cfg.global;
+  ASSERT_TRUE(g.notify_fifo && g.vrrp_notify_fifo && g.lvs_notify_fifo);
+  EXPECT_EQ(std::tie(g.notify_fifo->path, g.notify_fifo->user, g.notify_fifo->group),
+            std::make_tuple("/run/a.fifo", std::optional<std::string>("nobody"),
+                            std::optional<std::string>("nogroup")));
+  EXPECT_EQ(g.vrrp_notify_fifo->user, "daemon");
+  EXPECT_EQ(g.vrrp_notify_fifo->group, std::nullopt);
+  EXPECT_EQ(g.lvs_notify_fifo->user, std::nullopt);
+  EXPECT_EQ(g.lvs_notify_fifo->group, std::nullopt);
+}
+
 }  // namespace
 }  // namespace vigil::config

@@ -151,14 +151,14 @@ TEST(CodecTest, EveryTruncationIsAnError) {
 
 TEST(CodecTest, HeaderTrailerAndRangesAreChecked) {
   const std::string bytes = model::EncodeConfig(model::Config{});
-  EXPECT_EQ(bytes.substr(0, 4), std::string("VGM\x03"));
+  EXPECT_EQ(bytes.substr(0, 4), std::string("VGM\x04"));
   auto error = [](std::string b) {
     auto r = model::DecodeConfig(b);
     return r ? std::string("decoded") : r.error().context();
   };
   EXPECT_EQ(error(""), "not an encoded model");
   EXPECT_EQ(error("XGM\x01" + bytes.substr(4)), "not an encoded model");
-  EXPECT_EQ(error("VGM\x04" + bytes.substr(4)), "an encoded model of another version");
+  EXPECT_EQ(error("VGM\x03" + bytes.substr(4)), "an encoded model of another version");
   EXPECT_EQ(error(bytes + "x"), "encoded model: trailing bytes");
   // The first field is global.router_id, an optional: 2 is not a bool.
   std::string bad = bytes;
