@@ -44,8 +44,13 @@ Outcome CheckerState::OnResult(bool success) {
     if (timing_.confirm_recovery) {
       if (failed_url_) {
         out.next_delay = std::max(timing_.delay_loop, timing_.delay_before_retry);
+      } else if (timing_.fast_recovery) {
+        // At once, once: the url that failed is known now, so a server that keeps failing
+        // waits delay_loop next (keepalived would probe it again and again without a pause).
+        out.next_delay = Duration::zero();
+        failed_url_ = true;
       } else {
-        out.next_delay = timing_.fast_recovery ? Duration::zero() : timing_.delay_before_retry;
+        out.next_delay = timing_.delay_before_retry;
       }
     }
     return out;

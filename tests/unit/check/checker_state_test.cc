@@ -130,7 +130,7 @@ TEST(CheckerStateTest, HttpRecoveryNeedsASecondSuccessAfterDelayLoop) {
   EXPECT_TRUE(s.up());
 }
 
-// fast_recovery: once the failed url passes, the next probe runs at once (also after a
+// fast_recovery: once the failed url passes, the next probe runs at once (also, once, after a
 // failure while no failed url is known); a known failed url still waits delay_loop.
 TEST(CheckerStateTest, HttpFastRecoveryProbesAgainAtOnce) {
   CheckerState s(HttpTiming(/*fast=*/true));
@@ -138,7 +138,18 @@ TEST(CheckerStateTest, HttpFastRecoveryProbesAgainAtOnce) {
   EXPECT_EQ(s.OnResult(false), Make(Transition::kNone, seconds(10)));
   EXPECT_EQ(s.OnResult(true), Make(Transition::kNone, seconds(0)));
   EXPECT_EQ(s.OnResult(false), Make(Transition::kNone, seconds(0)));
+  EXPECT_EQ(s.OnResult(true), Make(Transition::kNone, seconds(0)));
   EXPECT_EQ(s.OnResult(true), Make(Transition::kUp, seconds(10)));
+}
+
+// A server that keeps failing after its failed url passed is probed again at once only
+// once: then its failed url is known and it waits delay_loop (no probe loop without a pause).
+TEST(CheckerStateTest, HttpFastRecoveryNeverProbesAtOnceTwiceInARow) {
+  CheckerState s(HttpTiming(/*fast=*/true));
+  s.OnResult(false);
+  EXPECT_EQ(s.OnResult(true), Make(Transition::kNone, seconds(0)));
+  EXPECT_EQ(s.OnResult(false), Make(Transition::kNone, seconds(0)));
+  for (int i = 0; i < 3; ++i) EXPECT_EQ(s.OnResult(false), Make(Transition::kNone, seconds(10)));
 }
 
 // A failed url is known only once a failure decided DOWN: an alpha checker that never ran
