@@ -40,6 +40,20 @@ void BuildLvsFlushOnStop(const Node& n, model::Global& g, Diagnostics& diags) {
   }
 }
 
+// vrrp_min_garp [on]: one gratuitous ARP / NA on becoming master, no delayed repeat and no
+// refresh, for each of those settings still at its default where the keyword stands (a
+// vrrp_garp_master_* line after it sets its own; "off" changes nothing).
+void ApplyMinGarp(const Node& n, model::Global& g, Diagnostics& diags) {
+  auto on = NodeBool(n, diags);
+  if (!on || !*on) return;
+  const model::Global defaults;
+  g.vrrp_min_garp = true;
+  if (g.vrrp_garp_master_repeat == defaults.vrrp_garp_master_repeat) g.vrrp_garp_master_repeat = 1;
+  if (g.vrrp_garp_master_delay == defaults.vrrp_garp_master_delay) g.vrrp_garp_master_delay = kZero;
+  if (g.vrrp_garp_master_refresh_repeat == defaults.vrrp_garp_master_refresh_repeat)
+    g.vrrp_garp_master_refresh_repeat = 0;
+}
+
 // A dump file's path: keepalived refuses an empty one (and keeps the default).
 void SetDumpFile(const Node& n, std::optional<std::string>& out, Diagnostics& diags) {
   const Token* t = RequireArg(n, 0, diags);
@@ -430,7 +444,8 @@ void BuildGlobalDefs(const Node& block, model::Global& g, Diagnostics& diags) {
           g.vrrp_garp_lower_prio_repeat = static_cast<uint32_t>(*v);
     } else if (kw == "vrrp_lower_prio_no_advert") SetBool(n, g.vrrp_lower_prio_no_advert, diags);
     else if (kw == "vrrp_higher_prio_send_advert") SetBool(n, g.vrrp_higher_prio_send_advert, diags);
-    else if (kw == "vrrp_min_garp") SetBool(n, g.vrrp_min_garp, diags);
+    else if (kw == "vrrp_min_garp") ApplyMinGarp(n, g, diags);
+    else if (kw == "vrrp_down_timer_adverts") SetUint(n, g.vrrp_down_timer_adverts, 1, 100, diags);
     else if (kw == "vrrp_notify_priority_changes") SetBool(n, g.vrrp_notify_priority_changes, diags);
     else if (kw == "vrrp_startup_delay") SetTimer(n, g.vrrp_startup_delay, std::chrono::milliseconds(1), diags);
     else if (kw == "vrrp_delay_after_boot") SetTimer(n, g.vrrp_delay_after_boot, std::chrono::milliseconds(1), diags);

@@ -751,6 +751,7 @@ void BuildVrrpInstance(const Node& n, model::Config& cfg, Diagnostics& diags) {
   model::VrrpInstance v;
   v.name = *name;
   v.loc = ToRef(at);
+  v.down_timer_adverts = g.vrrp_down_timer_adverts;
   bool state_set = false, priority_set = false, family_set = false;
   std::optional<int> version;
   std::optional<bool> strict, accept, skip_adv, check_src, lower_no_advert, higher_send_advert;
@@ -759,7 +760,6 @@ void BuildVrrpInstance(const Node& n, model::Config& cfg, Diagnostics& diags) {
   std::optional<Duration> lower_prio_delay, garp_delay, garp_refresh;
   std::optional<uint8_t> ttl;
   bool auth_block = false;
-  bool down_timer_set = false;
   bool unicast_keyword = false;
   std::optional<bool> as_v2;
 
@@ -997,7 +997,7 @@ void BuildVrrpInstance(const Node& n, model::Config& cfg, Diagnostics& diags) {
     } else if (kw == "higher_prio_send_advert") {
       if (auto b = NodeBool(c, diags)) higher_send_advert = *b;
     } else if (kw == "down_timer_adverts") {
-      down_timer_set = SetUint(c, v.down_timer_adverts, 1, 100, diags);
+      SetUint(c, v.down_timer_adverts, 1, 100, diags);
     } else if (kw == "debug") {
       SetUint(c, v.debug, 0, 4, diags);
     } else if (kw == "timer_expired_backup" || kw == "thread_timer_expired") {
@@ -1237,7 +1237,8 @@ void BuildVrrpInstance(const Node& n, model::Config& cfg, Diagnostics& diags) {
     diags.Error(at, who + ": timer_expired_backup requires nopreempt; cleared");
     v.timer_expired_backup = 0;
   }
-  if (down_timer_set && v.down_timer_adverts != 3 && v.strict_mode) {
+  // keepalived checks the instance's value whichever way it came (vrrp_down_timer_adverts too).
+  if (v.down_timer_adverts != 3 && v.strict_mode) {
     diags.Error(at, who + ": down_timer_adverts is not allowed in strict mode; using 3");
     v.down_timer_adverts = 3;
   }
@@ -1262,7 +1263,7 @@ void BuildVrrpInstance(const Node& n, model::Config& cfg, Diagnostics& diags) {
   v.check_unicast_src = check_src.value_or(g.vrrp_check_unicast_src);
   v.v3_checksum_as_v2 = as_v2.value_or(g.v3_checksum_as_v2);
   if (!v.mcast_src_ip && !v.unicast_src_ip) v.track_src_ip = false;  // nothing to track
-  v.notify_priority_changes = notify_prio.value_or(g.vrrp_notify_priority_changes);
+  v.notify_priority_changes = notify_prio;  // else its sync group's or the global (FinishVrrp)
   v.garp_master_delay = garp_delay.value_or(g.vrrp_garp_master_delay);
   v.garp_master_repeat = garp_repeat.value_or(g.vrrp_garp_master_repeat);
   v.garp_master_refresh = garp_refresh.value_or(g.vrrp_garp_master_refresh);
@@ -1557,6 +1558,16 @@ void FinishVrrp(model::Config& cfg, Diagnostics& diags) {
       diags.Warning(LocOf(s.loc), "vrrp_sync_group " + s.name + " has only one member", Grade::kError);
     return false;
   });
+
+  // notify_priority_changes: the instance's own, else its sync group's, else the global one.
+  for (const auto& s : cfg.sync_groups) {
+    if (!s.notify_priority_changes) continue;
+    for (auto& v : cfg.vrrp_instances)
+      if (!v.notify_priority_changes && std::ranges::find(s.members, v.name) != s.members.end())
+        v.notify_priority_changes = s.notify_priority_changes;
+  }
+  for (auto& v : cfg.vrrp_instances)
+    if (!v.notify_priority_changes) v.notify_priority_changes = cfg.global.vrrp_notify_priority_changes;
 
   // vigil_conntrackd follows a sync group or an instance that exists.
   if (auto& c = cfg.global.conntrackd;

@@ -86,7 +86,7 @@ VIGIL_FIELDS(
     x.vrrp_garp_interval, x.vrrp_gna_interval, x.vrrp_garp_master_delay, x.vrrp_garp_master_repeat,
     x.vrrp_garp_master_refresh, x.vrrp_garp_master_refresh_repeat, x.vrrp_garp_lower_prio_delay,
     x.vrrp_garp_lower_prio_repeat, x.vrrp_lower_prio_no_advert, x.vrrp_higher_prio_send_advert,
-    x.vrrp_min_garp, x.vrrp_notify_priority_changes, x.vrrp_startup_delay, x.vrrp_delay_after_boot,
+    x.vrrp_min_garp, x.vrrp_notify_priority_changes, x.vrrp_down_timer_adverts, x.vrrp_startup_delay, x.vrrp_delay_after_boot,
     x.vrrp_owner_ignore_adverts, x.iproute_etc_dir, x.iproute_usr_dir, x.disable_local_igmp,
     x.vrrp_iptables, x.nftables, x.nftables_priority, x.nftables_ifindex, x.nftables_counters,
     x.nftables_ipvs, x.nftables_ipvs_priority, x.nftables_ipvs_start_fwmark, x.vrrp_tuning,

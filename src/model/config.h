@@ -197,8 +197,11 @@ struct Global {
   std::optional<uint32_t> vrrp_garp_lower_prio_repeat;  // unset = garp_master_repeat
   bool vrrp_lower_prio_no_advert = false;
   bool vrrp_higher_prio_send_advert = false;
+  // vrrp_min_garp: applied by the builder where it stands among global_defs (the GARP
+  // settings still at keepalived's defaults become repeat 1, delay 0, refresh 0 ×0).
   bool vrrp_min_garp = false;
   bool vrrp_notify_priority_changes = false;
+  uint32_t vrrp_down_timer_adverts = 3;          // instances' down_timer_adverts (1..100)
   Duration vrrp_startup_delay{0};
   // vrrp_delay_after_boot: VRRP also waits until the system has been up this long (the
   // VRRP engine reads the uptime when it starts; the longer of the two waits applies).
@@ -559,7 +562,9 @@ struct VrrpInstance {
 
   VrrpNotify notify;
   std::optional<bool> smtp_alert;
-  bool notify_priority_changes = false;
+  // The instance's own, else its sync group's, else the global one: unset only while the
+  // builder has not yet seen the sync groups (FinishVrrp resolves it).
+  std::optional<bool> notify_priority_changes;
 
   Duration garp_master_delay = std::chrono::seconds(5);  // global defaults
   uint32_t garp_master_repeat = 5;
@@ -569,7 +574,7 @@ struct VrrpInstance {
   uint32_t garp_lower_prio_repeat = 5;
   bool lower_prio_no_advert = false;
   bool higher_prio_send_advert = false;
-  uint32_t down_timer_adverts = 3;               // 1..100
+  uint32_t down_timer_adverts = 3;               // 1..100 (vrrp_down_timer_adverts)
   uint32_t debug = 0;
   // kernel_rx_buf_size: this instance's share of its advert socket's receive buffer, in
   // place of vrrp_rx_bufs_policy's (0: none of its own).
@@ -595,7 +600,7 @@ struct SyncGroup {
   std::optional<bool> smtp_alert;
   bool global_tracking = false;                  // deprecated alias of the next
   bool sync_group_tracking_weight = false;
-  bool notify_priority_changes = false;
+  std::optional<bool> notify_priority_changes;   // unset: its instances use the global one
   SourceRef loc;
 };
 

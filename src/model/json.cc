@@ -147,6 +147,7 @@ Json J(const Global& g) {
   j["vrrp_higher_prio_send_advert"] = J(g.vrrp_higher_prio_send_advert);
   j["vrrp_min_garp"] = J(g.vrrp_min_garp);
   j["vrrp_notify_priority_changes"] = J(g.vrrp_notify_priority_changes);
+  j["vrrp_down_timer_adverts"] = J(g.vrrp_down_timer_adverts);
   j["vrrp_startup_delay"] = J(g.vrrp_startup_delay);
   j["vrrp_delay_after_boot"] = J(g.vrrp_delay_after_boot);
   j["vrrp_owner_ignore_adverts"] = J(g.vrrp_owner_ignore_adverts);
@@ -363,7 +364,7 @@ Json J(const VrrpInstance& v) {
   j["vrf"] = J(v.vrf);
   j["notify"] = J(v.notify);
   j["smtp_alert"] = J(v.smtp_alert);
-  j["notify_priority_changes"] = v.notify_priority_changes;
+  j["notify_priority_changes"] = J(v.notify_priority_changes);
   j["garp_master_delay"] = J(v.garp_master_delay);
   j["garp_master_repeat"] = v.garp_master_repeat;
   j["garp_master_refresh"] = J(v.garp_master_refresh);
@@ -389,7 +390,7 @@ Json J(const SyncGroup& s) {
               {"notify", J(s.notify)},
               {"smtp_alert", J(s.smtp_alert)},
               {"sync_group_tracking_weight", s.sync_group_tracking_weight},
-              {"notify_priority_changes", s.notify_priority_changes}};
+              {"notify_priority_changes", J(s.notify_priority_changes)}};
 }
 
 Json J(const StaticTrackGroup& g) { return Json{{"name", g.name}, {"members", J(g.members)}}; }

@@ -359,7 +359,7 @@ VrrpSpec SpecFromModel(const model::Config& config) {
     p.garp_master_refresh_repeat = m.garp_master_refresh_repeat;
     p.garp_lower_prio_repeat = m.garp_lower_prio_repeat;
     p.garp_lower_prio_delay = m.garp_lower_prio_delay;
-    p.notify_priority_changes = m.notify_priority_changes;
+    p.notify_priority_changes = m.notify_priority_changes.value_or(false);
     p.owner_ignore_adverts = m.owner_ignore_adverts;
     s.auth_type = m.auth_type == model::AuthType::kPass ? AuthType::kPass : AuthType::kNone;
     s.auth_pass = m.auth_pass;

@@ -1,5 +1,8 @@
 #include <gtest/gtest.h>
 
+#include <optional>
+#include <string>
+
 #include "config/build.h"
 #include "tree_text.h"
 
@@ -1550,6 +1553,111 @@ vrrp_instance E {
   EXPECT_EQ(cfg.vrrp_instances[2].timer_expired_backup, 0);    // an error: off
   EXPECT_EQ(cfg.vrrp_instances[3].timer_expired_backup, 7);    // the old name acts
   EXPECT_EQ(cfg.vrrp_instances[4].timer_expired_backup, 0);
+}
+
+// vrrp_instance VI_<n> on eth0 with virtual_router_id 50 + n and VIP 10.0.0.<n>, `extra`
+// lines before the VIPs.
+std::string Instance(int n, std::string_view extra = "") {
+  const std::string i = std::to_string(n);
+  return "vrrp_instance VI_" + i + " {\n  interface eth0\n  virtual_router_id " +
+         std::to_string(50 + n) + "\n" + std::string(extra) + "  virtual_ipaddress { 10.0.0." +
+         i + " }\n}\n";
+}
+
+// vrrp_min_garp, as keepalived 2.2.7 applies it (its SIGUSR1 dump of this text, run live:
+// GARP delay 3, repeat 1, refresh repeat 0 for both instances, VI_2's own refresh 60 kept;
+// lower-priority delay 3 and repeat 1 follow): each GARP setting still equal to its
+// default where the keyword stands, even written explicitly, becomes "one GARP, no
+// delay, no refresh"; a setting after it stays as written.
+TEST(BuildVrrpTest, GlobalMinGarpSetsTheGarpDefaultsStillUnchanged) {
+  Diagnostics d;
+  auto cfg = BuildText("global_defs {\n  vrrp_garp_master_repeat 5\n  vrrp_min_garp\n"
+                       "  vrrp_garp_master_delay 3\n}\n" +
+                           Instance(1) + Instance(2, "  garp_master_refresh 60\n"),
+                       d);
+  EXPECT_EQ(DiagLines(d), Strings{});
+  const auto& g = cfg.global;
+  EXPECT_TRUE(g.vrrp_min_garp);
+  EXPECT_EQ(g.vrrp_garp_master_repeat, 1u);
+  EXPECT_EQ(g.vrrp_garp_master_delay, seconds(3));
+  EXPECT_EQ(g.vrrp_garp_master_refresh, seconds(0));
+  EXPECT_EQ(g.vrrp_garp_master_refresh_repeat, 0u);
+  ASSERT_EQ(cfg.vrrp_instances.size(), 2u);
+  for (const auto& v : cfg.vrrp_instances) {
+    EXPECT_EQ(v.garp_master_repeat, 1u) << v.name;
+    EXPECT_EQ(v.garp_master_delay, seconds(3)) << v.name;
+    EXPECT_EQ(v.garp_master_refresh_repeat, 0u) << v.name;
+    EXPECT_EQ(v.garp_lower_prio_repeat, 1u) << v.name;
+    EXPECT_EQ(v.garp_lower_prio_delay, seconds(3)) << v.name;
+  }
+  EXPECT_EQ(cfg.vrrp_instances[0].garp_master_refresh, seconds(0));
+  EXPECT_EQ(cfg.vrrp_instances[1].garp_master_refresh, seconds(60));
+}
+
+TEST(BuildVrrpTest, GlobalMinGarpOffOrAfterTheSettingsChangesNothing) {
+  for (bool on : {false, true}) {
+    Diagnostics d;
+    auto cfg = BuildText(on ? "global_defs {\n  vrrp_garp_master_repeat 2\n"
+                              "  vrrp_garp_master_delay 4\n  vrrp_garp_master_refresh_repeat 3\n"
+                              "  vrrp_min_garp on\n}\n" + Instance(1)
+                            : "global_defs {\n  vrrp_min_garp off\n}\n" + Instance(1),
+                         d);
+    EXPECT_EQ(DiagLines(d), Strings{});
+    EXPECT_EQ(cfg.global.vrrp_min_garp, on);
+    const auto& v = cfg.vrrp_instances[0];
+    EXPECT_EQ(v.garp_master_repeat, on ? 2u : 5u);
+    EXPECT_EQ(v.garp_master_delay, seconds(on ? 4 : 5));
+    EXPECT_EQ(v.garp_master_refresh_repeat, on ? 3u : 1u);
+  }
+}
+
+// vrrp_down_timer_adverts: every instance's default, checked against strict mode like the
+// instance's own. keepalived 2.2.7 -t on this text (live): "Invalid vrrp_down_timer_adverts
+// [1:100]" for 0 and 101, "(VI_1) down_timer_adverts is incompatible with strict mode -
+// resetting", nothing for VI_2, exit 5 (vigild -t: 5 too); its SIGUSR1 dump shows 4 for
+// every instance when the global is 4 without strict mode.
+TEST(BuildVrrpTest, GlobalDownTimerAdvertsIsEveryInstancesDefault) {
+  Diagnostics d;
+  auto cfg = BuildText("global_defs {\n  vrrp_down_timer_adverts 0\n  vrrp_down_timer_adverts 101\n"
+                       "  vrrp_down_timer_adverts 7\n  vrrp_strict\n}\n" +
+                           Instance(1) + Instance(2, "  down_timer_adverts 3\n"),
+                       d);
+  EXPECT_EQ(DiagLines(d),
+            (Strings{"2:27: error: vrrp_down_timer_adverts 0 is out of range 1..100",
+                     "3:27: error: vrrp_down_timer_adverts 101 is out of range 1..100",
+                     "7:15: error: vrrp_instance VI_1: down_timer_adverts is not allowed in strict "
+                     "mode; using 3"}));
+  EXPECT_EQ(cfg.global.vrrp_down_timer_adverts, 7u);
+  ASSERT_EQ(cfg.vrrp_instances.size(), 2u);
+  EXPECT_EQ(cfg.vrrp_instances[0].down_timer_adverts, 3u);
+  EXPECT_EQ(cfg.vrrp_instances[1].down_timer_adverts, 3u);
+
+  Diagnostics d2;
+  auto cfg2 = BuildText("global_defs {\n  vrrp_down_timer_adverts 4\n}\n" + Instance(1) +
+                            Instance(2, "  down_timer_adverts 2\n"),
+                        d2);
+  EXPECT_EQ(DiagLines(d2), Strings{});
+  EXPECT_EQ(cfg2.vrrp_instances[0].down_timer_adverts, 4u);
+  EXPECT_EQ(cfg2.vrrp_instances[1].down_timer_adverts, 2u);
+}
+
+// notify_priority_changes: the instance's own, else its sync group's, else the global one
+// (keepalived 2.2.7's SIGUSR1 dump of this text, live: VI_1 false, VI_2 true, VI_3 true).
+TEST(BuildVrrpTest, NotifyPriorityChangesFallsBackToTheSyncGroupThenTheGlobal) {
+  Diagnostics d;
+  auto cfg = BuildText("global_defs {\n  vrrp_notify_priority_changes on\n}\n"
+                       "vrrp_sync_group G1 {\n  group {\n    VI_1\n    VI_2\n  }\n"
+                       "  notify_priority_changes off\n}\n" +
+                           Instance(1) + Instance(2, "  notify_priority_changes on\n") +
+                           Instance(3),
+                       d);
+  EXPECT_EQ(DiagLines(d), Strings{});
+  ASSERT_EQ(cfg.sync_groups.size(), 1u);
+  EXPECT_EQ(cfg.sync_groups[0].notify_priority_changes, std::optional<bool>(false));
+  ASSERT_EQ(cfg.vrrp_instances.size(), 3u);
+  EXPECT_EQ(cfg.vrrp_instances[0].notify_priority_changes, std::optional<bool>(false));
+  EXPECT_EQ(cfg.vrrp_instances[1].notify_priority_changes, std::optional<bool>(true));
+  EXPECT_EQ(cfg.vrrp_instances[2].notify_priority_changes, std::optional<bool>(true));
 }
 
 }  // namespace
