@@ -1,10 +1,17 @@
 #include "base/fifo_owner.h"
 
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
 
 namespace vigil {
+
+Result<bool> MakeFifo(const std::string& path) {
+  if (::mkfifo(path.c_str(), S_IRUSR | S_IWUSR | S_IRGRP | S_IROTH) == 0) return true;
+  if (errno == EEXIST) return false;
+  return FailErrno("mkfifo " + path);
+}
 
 Result<void> SetFifoOwner(const std::string& path, const std::optional<std::string>& user,
                           const std::optional<std::string>& group, const ScriptDefaults& defaults,

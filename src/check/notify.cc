@@ -1,7 +1,6 @@
 #include "check/notify.h"
 
 #include <fcntl.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -93,14 +92,15 @@ std::vector<std::string> NotifyFifos::Open(const std::vector<Spec>& fifos,
   std::vector<std::string> failures;
   for (const Spec& fifo : fifos) {
     const std::string& path = fifo.path;
-    bool created = false;
-    if (mkfifo(path.c_str(), S_IRUSR | S_IWUSR | S_IRGRP | S_IROTH) == 0) {
-      created = true;
+    auto made = MakeFifo(path);
+    if (!made) {
+      failures.push_back(path + ": cannot create: " + made.error().ToString());
+      continue;
+    }
+    const bool created = *made;
+    if (created) {
       if (auto r = SetFifoOwner(path, fifo.user, fifo.group, defaults); !r)
         failures.push_back(path + ": owner not set: " + r.error().ToString());
-    } else if (errno != EEXIST) {
-      failures.push_back(path + ": cannot create: " + std::strerror(errno));
-      continue;
     }
     UniqueFd fd = fd::Open(path.c_str(), O_RDWR | O_NONBLOCK | O_NOFOLLOW);
     if (!fd) {

@@ -49,15 +49,16 @@ void Notifier::OpenFifo(Fifo& fifo, const FifoSpec& spec) {
   CloseFifo(fifo);
   fifo.path = spec.path;
   fifo.script = spec.script;
+  auto made = MakeFifo(spec.path);
+  if (!made) {
+    log::Error("notify fifo " + spec.path + ": " + made.error().ToString());
+    return;
+  }
   struct stat st {};
-  if (lstat(spec.path.c_str(), &st) != 0) {
-    if (mkfifo(spec.path.c_str(), 0600) != 0) {
-      log::Error("notify fifo " + spec.path + ": " + Error::FromErrno(errno, "mkfifo").ToString());
-      return;
-    }
+  if (*made) {
     if (auto r = SetFifoOwner(spec.path, spec.user, spec.group, defaults_); !r)
       log::Warning("notify fifo " + spec.path + ": owner not set: " + r.error().ToString());
-  } else if (!S_ISFIFO(st.st_mode)) {
+  } else if (lstat(spec.path.c_str(), &st) == 0 && !S_ISFIFO(st.st_mode)) {
     log::Error("notify fifo " + spec.path + " exists and is not a FIFO");
     return;
   }

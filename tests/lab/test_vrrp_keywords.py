@@ -263,3 +263,24 @@ def test_notify_fifos_vrrp_creates_belong_to_the_user_named(lab, vigild, kind):
     daemon = pwd.getpwnam("daemon")
     assert (os.stat(f"{w}/dflt.fifo").st_uid, os.stat(f"{w}/dflt.fifo").st_gid) == \
         (daemon.pw_uid, daemon.pw_gid)
+
+
+@pytest.mark.parametrize("kind", ["vigil", "keepalived"])
+def test_notify_fifos_vrrp_creates_have_mode_0644_less_the_umask(lab, vigild, kind):
+    """keepalived 2.2.7's fifo_open makes a notify FIFO with mode 0644 less the umask: 0600
+    under its default umask 0177, 0644 under `umask 022`."""
+    if kind == "keepalived":
+        require_keepalived()
+    vl = VrrpLab(lab, vigild)
+    r1 = vl.router("r1", kind)
+    w = lab.workdir
+    modes = {}
+    for umask, name in (("", "dflt"), ("umask 022", "u022")):
+        paths = [f"{w}/{name}-all.fifo", f"{w}/{name}-vrrp.fifo"]
+        r1.start(SPEC, 100, global_extra=f"{umask}\nnotify_fifo {paths[0]}\n"
+                                         f"vrrp_notify_fifo {paths[1]}")
+        lablib.wait_until(lambda: all(os.path.exists(p) for p in paths), timeout=10,
+                          message="the FIFOs are made")
+        modes[name] = [oct(os.stat(p).st_mode & 0o7777) for p in paths]
+        assert r1.term() == 0
+    assert modes == {"dflt": ["0o600", "0o600"], "u022": ["0o644", "0o644"]}

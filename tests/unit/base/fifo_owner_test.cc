@@ -59,5 +59,32 @@ TEST_F(FifoOwnerTest, TheNamedUserAndGroupElseTheDefaultScriptUser) {
   EXPECT_EQ(Owner("e", "nobody-here", std::nullopt), "no user 'nobody-here'");
 }
 
+// keepalived 2.2.7's fifo_open: mkfifo with 0644, less the umask (keepalived's own 0177 unless
+// `umask` / --umask says otherwise); a FIFO already there is used as it is.
+TEST(MakeFifoTest, Mode0644LessTheUmaskAndAnExistingOneKept) {
+  const fs::path dir = fs::temp_directory_path() / ("vigil-make-fifo-" + std::to_string(getpid()));
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  auto mode = [](const fs::path& p) {
+    struct stat st {};
+    EXPECT_EQ(::stat(p.c_str(), &st), 0);
+    return st.st_mode & 07777;
+  };
+  auto made = [&](const char* name) {
+    auto r = MakeFifo((dir / name).string());
+    return r ? (*r ? "made" : "there") : r.error().ToString();
+  };
+  const mode_t saved = ::umask(022);
+  EXPECT_EQ(made("a"), "made");
+  ::umask(0177);
+  EXPECT_EQ(made("b"), "made");
+  EXPECT_EQ(made("a"), "there");
+  ::umask(saved);
+  EXPECT_EQ(mode(dir / "a"), 0644u);
+  EXPECT_EQ(mode(dir / "b"), 0600u);
+  EXPECT_EQ(made("none/c"), "mkfifo " + (dir / "none/c").string() + ": No such file or directory");
+  fs::remove_all(dir);
+}
+
 }  // namespace
 }  // namespace vigil
