@@ -2,6 +2,7 @@
 // vrrp_sync_group, static_*, garp_group; and the cross-checks between them.
 #include <algorithm>
 #include <array>
+#include <cctype>
 #include <functional>
 #include <map>
 #include <set>
@@ -546,10 +547,30 @@ void BuildTrackFile(const Node& n, model::Config& cfg, Diagnostics& diags) {
         else diags.Error(r->loc, "weight: '" + r->text + "' is not a valid option; ignored");
       }
     } else if (kw == "init_file") {
+      // As keepalived 2.2.7's init_file: each line starts again (no value: 0, no
+      // overwrite). A word that starts with a digit or '-' is the value: one outside
+      // -254..254 is reported and still written, one that is not an int reported and 0
+      // written; any other word but overwrite is reported and ignored. All warnings
+      // (keepalived runs and reloads with them) that make -t exit 5.
       f.init_file = true;
+      f.init_overwrite = false;
+      f.init_value.reset();
       for (const Token& a : c.args) {
-        if (a.text == "overwrite") f.init_overwrite = true;
-        else if (auto v = ParseInteger(a, "init_file", INT32_MIN, INT32_MAX, diags)) f.init_value = *v;
+        if (a.text == "overwrite") {
+          f.init_overwrite = true;
+        } else if (a.text.empty() || (!std::isdigit(static_cast<unsigned char>(a.text[0])) &&
+                                      a.text[0] != '-')) {
+          diags.Warning(a.loc, "init_file: unknown option '" + a.text + "'; ignored",
+                        Grade::kError);
+        } else {
+          f.init_value =
+              ParseInteger(a, "init_file", INT32_MIN, INT32_MAX, diags, Severity::kWarning);
+          if (f.init_value && (*f.init_value < -254 || *f.init_value > 254))
+            diags.Warning(a.loc,
+                          "init_file " + a.text +
+                              " is outside the sensible range -254..254; written as it is",
+                          Grade::kError);
+        }
       }
     }
   }

@@ -92,24 +92,26 @@ def read(path: str) -> str | None:
 def test_init_file_writes_the_file_at_start_and_creates_it_at_reload(lab, vigild, kind):
     """track_file init_file [VALUE] [overwrite] (keepalived 2.2.7): a missing file gets VALUE
     (default 0) at start and at a reload; an existing one is rewritten only with overwrite,
-    and only at start."""
+    and only at start. A VALUE outside -254..254 is reported and still written, one that is
+    not an int reported and 0 written."""
     vl = VrrpLab(lab, vigild)
     r1 = vl.router("r1", kind)
     d = os.path.join(lab.workdir, "track")
     os.mkdir(d)
-    path = {n: os.path.join(d, n) for n in ("made", "zero", "kept", "over")}
+    path = {n: os.path.join(d, n) for n in ("made", "zero", "kept", "over", "big", "bad")}
     with open(path["kept"], "w") as f:
         f.write("1\n")
     with open(path["over"], "w") as f:
         f.write("1\n")
     inits = {"made": "init_file 5", "zero": "init_file", "kept": "init_file 7",
-             "over": "init_file overwrite -3"}
+             "over": "init_file overwrite -3", "big": "init_file 300", "bad": "init_file 5 5x"}
     top = "".join(f"track_file {n} {{\n    file {path[n]}\n    {inits[n]}\n}}\n" for n in path)
     r1.start(Spec(version=3, interval=0.1), 100, top=top,
              extra="track_file {\n    made weight 2\n}")
     lablib.wait_until(lambda: read(path["zero"]) is not None, timeout=10, message="files written")
     assert {n: read(p) for n, p in path.items()} == {
-        "made": "5\n", "zero": "0\n", "kept": "1\n", "over": "-3\n"}
+        "made": "5\n", "zero": "0\n", "kept": "1\n", "over": "-3\n", "big": "300\n",
+        "bad": "0\n"}
     if kind == "vigil":  # the engine reads the file written before it started
         lablib.wait_until(lambda: r1.instances()["VI_1"]["effective_priority"] == 110,
                           timeout=10, message="priority 110")

@@ -1660,5 +1660,48 @@ TEST(BuildVrrpTest, NotifyPriorityChangesFallsBackToTheSyncGroupThenTheGlobal) {
   EXPECT_EQ(cfg.vrrp_instances[2].notify_priority_changes, std::optional<bool>(true));
 }
 
+// init_file VALUE as keepalived 2.2.7 -t judges this text (exit 5: "Track file t1 init value
+// 300 is outside sensible range [-254, 254]", the same for -999, "Track file t3 init value
+// 5x is invalid", "Unknown track file init option abc", the same for +5; the daemon runs and
+// reloads with them): out of the range reported and still written; not an int reported and
+// 0 written; another word reported and ignored; each init_file line starts again.
+TEST(BuildVrrpTest, TrackFileInitValueOutsideTheSensibleRangeIsReportedAndUsed) {
+  Diagnostics d;
+  auto cfg = BuildText(R"(vrrp_track_file t1 {
+  file /x/1
+  init_file 300 overwrite
+}
+vrrp_track_file t2 {
+  file /x/2
+  init_file -999
+}
+vrrp_track_file t3 {
+  file /x/3
+  init_file 5 5x
+}
+vrrp_track_file t4 {
+  file /x/4
+  init_file -254 overwrite
+  init_file 254 abc +5
+})", d);
+  EXPECT_EQ(DiagLines(d),
+            (Strings{"3:13: warning: init_file 300 is outside the sensible range -254..254; "
+                     "written as it is",
+                     "7:13: warning: init_file -999 is outside the sensible range -254..254; "
+                     "written as it is",
+                     "11:15: warning: init_file: '5x' is not a valid integer",
+                     "16:17: warning: init_file: unknown option 'abc'; ignored",
+                     "16:21: warning: init_file: unknown option '+5'; ignored"}));
+  EXPECT_EQ(d.ExitCode(), CheckExit::kErrors);
+  EXPECT_FALSE(d.HasErrors());
+  ASSERT_EQ(cfg.track_files.size(), 4u);
+  EXPECT_EQ(cfg.track_files[0].init_value, 300);
+  EXPECT_TRUE(cfg.track_files[0].init_overwrite);
+  EXPECT_EQ(cfg.track_files[1].init_value, -999);
+  EXPECT_EQ(cfg.track_files[2].init_value, std::nullopt);  // written as 0
+  EXPECT_EQ(cfg.track_files[3].init_value, 254);
+  EXPECT_FALSE(cfg.track_files[3].init_overwrite);
+}
+
 }  // namespace
 }  // namespace vigil::config
