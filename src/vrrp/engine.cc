@@ -96,9 +96,10 @@ class EngineImpl final : public control::Engine {
       if (auto r = AddInstance(s); !r) return std::unexpected(r.error());
     }
     vips_->InstallStatic();
-    // Tracked files weigh in before the first state (an instance they fault starts in FAULT).
+    // Tracked files and a sync group's faulted member weigh in before the first state (an
+    // instance they fault starts in FAULT, with no BACKUP on the way).
     for (auto& [name, in] : instances_)
-      if (!in->spec.track_files.empty()) {
+      if (!in->spec.track_files.empty() || in->spec.sync_group) {
         for (auto& [n, i] : instances_) Recompute(*i);
         break;
       }
@@ -106,6 +107,7 @@ class EngineImpl final : public control::Engine {
     syncd_netns_ = net::IpvsNetnsPath(config.net_namespace_ipvs);
     syncd_.Configure(LvsSyncdSpecFromModel(config));
     start_gate_.Begin(spec_);  // vrrp_startup_delay, vrrp_delay_after_boot
+    groups_.Begin();  // a BACKUP group's line comes before its members' (keepalived)
     for (auto& [name, in] : instances_) StartInstance(*in);
     groups_.Settle();
     return {};

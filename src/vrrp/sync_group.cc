@@ -44,6 +44,21 @@ SyncGroup::Step SyncGroup::Follow(Machines machines, size_t who,
   return step;
 }
 
+std::optional<State> SyncGroup::Begin(Machines machines) {
+  if (state_ != State::kInit) return std::nullopt;
+  bool any = false, owners = true;
+  for (StateMachine* m : machines) {
+    if (m == nullptr) continue;
+    if (m->faulted()) return std::nullopt;
+    any = true;
+    if (!m->params().start_as_master || m->params().priority != kOwnerPriority) owners = false;
+  }
+  if (!any) return std::nullopt;
+  state_ = owners ? State::kMaster : State::kBackup;
+  if (owners) return std::nullopt;
+  return state_;
+}
+
 std::optional<State> SyncGroup::Settle(Machines machines) {
   bool any = false, fault = false, all_master = true;
   for (StateMachine* m : machines) {
@@ -96,6 +111,11 @@ void SyncGroups::Follow(const std::string& group, const std::string& member,
   for (auto& d : step.dispatches) dispatch(members[d.member], d.actions);
   if (step.group_changed) on_changed_(g->second.spec, *step.group_changed);
   if (auto st = g->second.group.Settle(machines)) on_changed_(g->second.spec, *st);
+}
+
+void SyncGroups::Begin() {
+  for (auto& [name, g] : groups_)
+    if (auto st = g.group.Begin(MachinesOf(g))) on_changed_(g.spec, *st);
 }
 
 void SyncGroups::Settle() {

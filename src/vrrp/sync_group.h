@@ -62,6 +62,13 @@ class SyncGroup {
   // the group's new state if it changed.
   Step Follow(Machines machines, size_t who, const std::vector<Action>& actions, TimePoint now);
 
+  // Before the members start (keepalived 2.2.7's vrrp_init_state): a group no member of
+  // which is faulted already goes MASTER, silently, when every member is an address owner
+  // that starts MASTER, else BACKUP; a group with a faulted member stays INIT, Settle
+  // gives it FAULT once the members have started. Returns BACKUP when the group went BACKUP
+  // (it says so before its members' first states), else nothing. Only from INIT.
+  std::optional<State> Begin(Machines machines);
+
   // Re-derives the group's state from its members' (after start, faults and reloads):
   // FAULT while any member is in FAULT, MASTER when every member is master, BACKUP when
   // leaving INIT or FAULT otherwise; nothing while a member has not started. Returns the
@@ -95,6 +102,9 @@ class SyncGroups {
   // any, to Changed. Nothing for a group or member not configured.
   void Follow(const std::string& group, const std::string& member,
               const std::vector<Action>& actions, TimePoint now, const Dispatch& dispatch);
+  // Gives every group its state before the members start (SyncGroup::Begin); a group
+  // that goes BACKUP goes to Changed.
+  void Begin();
   // Re-derives every group's state from its members' (SyncGroup::Settle).
   void Settle();
   // Calls `f` with each group's configuration, by name.

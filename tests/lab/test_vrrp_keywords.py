@@ -13,7 +13,7 @@ import signal
 import pytest
 
 import lab as lablib
-from vrrp_lab import IP, Spec, VrrpLab, adverts, decode, require_keepalived
+from vrrp_lab import IP, Spec, VrrpLab, adverts, decode, fifo_reader, require_keepalived
 
 SPEC = Spec(version=3, interval=0.1)
 
@@ -207,16 +207,7 @@ def test_fifo_write_vrrp_states_on_reload_writes_the_states_kept(lab, vigild, ki
     vl = VrrpLab(lab, vigild)
     r1 = vl.router("r1", kind)
     r1.node.run([IP, "link", "add", "lan1", "type", "veth", "peer", "name", "lan1p"])  # down
-    fifo = os.path.join(lab.workdir, "notify.fifo")
-    log = os.path.join(lab.workdir, "fifo.log")
-    os.mkfifo(fifo)
-    # Held open read-write, so that the daemon's reopening at a reload is no end of file.
-    reader = r1.node.spawn(f"exec 3<>{fifo}; exec cat <&3 > {log}")
-
-    def lines() -> list[str]:
-        return lablib.file_lines(log)
-
-    try:
+    with fifo_reader(r1) as (fifo, lines):
         r1.start(None, None, body=FIFO_BODY,
                  global_extra=f"notify_fifo {fifo}\nfifo_write_vrrp_states_on_reload")
         started = {'INSTANCE "VI_M" MASTER 255', 'INSTANCE "VI_G" MASTER 255',
@@ -233,9 +224,6 @@ def test_fifo_write_vrrp_states_on_reload_writes_the_states_kept(lab, vigild, ki
         after = lines()[before:]
         assert after[:2] == ['GROUP "G1" MASTER 0', 'INSTANCE "VI_F" FAULT 100'], after
         assert [line for line in after[2:] if " STOP " not in line] == [], after
-    finally:
-        os.killpg(reader.pid, signal.SIGTERM)
-        reader.wait(timeout=5)
 
 
 @pytest.mark.parametrize("kind", ["vigil", "keepalived"])

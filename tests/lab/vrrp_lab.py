@@ -7,6 +7,7 @@ Addresses: routers and other nodes get 10.99.0.<n>/16 and fd00:99::<n>/64 from t
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -358,6 +359,24 @@ class VrrpLab:
         require_tshark()
         return self.lab.switch.start_capture(self.lab.BRIDGE, duration=duration, bpf=bpf,
                                              count=count)
+
+
+@contextlib.contextmanager
+def fifo_reader(router: Router, name: str = "notify.fifo"):
+    """Makes FIFO ``name`` in the lab's directory, read in ``router``'s namespace by a process
+    that holds it open read-write (so that a daemon's reopening at a reload is no end of
+    file) and copies its lines to a file. Yields (the FIFO's path, a function returning the
+    lines read so far); the reader is stopped on leaving."""
+    w = router.vl.lab.workdir
+    fifo = os.path.join(w, name)
+    log = os.path.join(w, name + ".log")
+    os.mkfifo(fifo)
+    reader = router.node.spawn(f"exec 3<>{fifo}; exec cat <&3 > {log}")
+    try:
+        yield fifo, lambda: lablib.file_lines(log)
+    finally:
+        os.killpg(reader.pid, signal.SIGTERM)
+        reader.wait(timeout=5)
 
 
 def decode(capture: lablib.Capture, timeout: float | None = None,

@@ -233,5 +233,59 @@ TEST(SyncGroupRuleTest, MayGoMasterIgnoresMembersThatDoNotRun) {
   EXPECT_TRUE(g.MayGoMaster(machines, 0));
 }
 
+// keepalived 2.2.7's vrrp_init_state, live on a notify FIFO (lab test_vrrp_fifo_stream.py):
+// a BACKUP group's line before its members' first states; a group of address owners that
+// start MASTER is MASTER from the start, with no line of its own when its members go
+// master; a group with a faulted member says FAULT after its members have.
+TEST(SyncGroupBeginTest, BackupBeforeTheMembersOwnersSilentlyMasterFaultAfter) {
+  auto members = [](uint8_t priority, bool master) {
+    std::vector<StateMachine> out;
+    for (int i = 0; i < 2; ++i) {
+      Params p;
+      p.vrid = uint8_t(51 + i);
+      p.priority = priority;
+      p.start_as_master = master;
+      p.primary_address = Ip("10.0.0.2");
+      p.sync_member = true;
+      out.emplace_back(p);
+    }
+    return out;
+  };
+  auto run = [](std::vector<StateMachine>& ms, SyncGroup& g) {
+    std::vector<StateMachine*> machines = {&ms[0], &ms[1]};
+    std::vector<std::string> log;
+    if (auto s = g.Begin(machines)) log.push_back("group " + std::string(StateName(*s)));
+    for (size_t i = 0; i < ms.size(); ++i) {
+      auto actions = ms[i].Handle(Startup{}, kT0);
+      for (const Action& a : actions)
+        if (const auto* n = std::get_if<Notify>(&a))
+          log.push_back("VI_" + std::to_string(i + 1) + " " +
+                        std::string(n->event == NotifyEvent::kMaster ? "MASTER"
+                                    : n->event == NotifyEvent::kFault ? "FAULT"
+                                                                      : "BACKUP"));
+      SyncGroup::Step step = g.Follow(machines, i, actions, kT0);
+      if (step.group_changed) log.push_back("group " + std::string(StateName(*step.group_changed)));
+      if (auto s = g.Settle(machines)) log.push_back("group " + std::string(StateName(*s)));
+    }
+    return log;
+  };
+  auto backups = members(100, true);  // not owners: state MASTER makes no difference
+  SyncGroup g1;
+  EXPECT_EQ(run(backups, g1),
+            (std::vector<std::string>{"group BACKUP", "VI_1 BACKUP", "VI_2 BACKUP"}));
+  auto owners = members(255, true);
+  SyncGroup g2;
+  EXPECT_EQ(run(owners, g2), (std::vector<std::string>{"VI_1 MASTER", "VI_2 MASTER"}));
+  EXPECT_EQ(g2.state(), State::kMaster);
+  auto faulted = members(100, false);
+  for (auto& m : faulted) m.Handle(Fault{true}, kT0);  // the engine's group fault
+  SyncGroup g3;
+  EXPECT_EQ(run(faulted, g3),
+            (std::vector<std::string>{"VI_1 FAULT", "VI_2 FAULT", "group FAULT"}));
+  // Only from INIT: a group running already is left as it is.
+  EXPECT_EQ(g1.Begin(std::vector<StateMachine*>{&backups[0], &backups[1]}), std::nullopt);
+  EXPECT_EQ(g1.state(), State::kBackup);
+}
+
 }  // namespace
 }  // namespace vigil::vrrp
