@@ -28,6 +28,7 @@
 #include "check/announce.h"
 #include "check/deadline_queue.h"
 #include "check/frr_view.h"
+#include "check/ha_suspend.h"
 #include "check/mail.h"
 #include "check/probe_registry.h"
 #include "check/virtual_server.h"
@@ -35,6 +36,7 @@
 #include "lb/load_balancer.h"
 #include "lb/nftables_backend.h"
 #include "model/config.h"
+#include "net/address_watch.h"
 #include "net/link_watch.h"
 #include "net/netlink.h"
 #include "net/netns.h"
@@ -194,6 +196,10 @@ struct Probe : std::enable_shared_from_this<Probe> {
   // What every run touches comes first, on as few cache lines as it takes.
   bool in_flight = false;
   bool stopped = false;
+  // ha_suspend: its virtual server's checkers are suspended (a probe of such a virtual
+  // server serves it alone, ProbeKeyOf): no attempt is made, it looks again a delay_loop
+  // later.
+  bool suspended = false;
   TimerService::Id timer = 0;
   ProbeTicket ticket = 0;  // of the attempt in flight
   TimePoint started{};
@@ -235,7 +241,18 @@ struct Vs {
   // Every checker's probe: a reload that keeps this virtual server as it runs resubscribes
   // them without building or looking up a probe.
   std::vector<VsChecker> checkers;
+  bool suspended = false;  // ha_suspend: none of its addresses is local
 };
+
+// Returns the key of checker `c`'s probe in virtual server `vs` (identified by `vs_id`):
+// that of its probe and timing, and for a virtual server with ha_suspend its identity too,
+// so that every subscriber of a probe is suspended with it or none is.
+std::string ProbeKeyOf(const CheckerSpec& c, const model::VirtualServer& vs,
+                       std::string_view vs_id) {
+  std::string key = ProbeKey(c.probe, c.timing);
+  if (vs.ha_suspend) (key += "|ha_suspend=") += vs_id;
+  return key;
+}
 
 // Whether a reload can keep virtual server `running` as it runs when the new configuration
 // has `next` with the same identity (and reads it in the same context, SameVsContext):
@@ -462,6 +479,8 @@ class CheckEngine final : public control::Engine {
     Subscribe(built->fresh);
     vss_ = std::move(built->vss);
     probes_ = std::move(built->fresh);
+    FollowAddresses();
+    for (Vs& vs : vss_) SuspendBuilt(vs, std::nullopt);
     for (size_t v = 0; v < vss_.size(); ++v) {
       HandleEvents(v, StartVs(vss_[v]));
     }
@@ -594,6 +613,18 @@ class CheckEngine final : public control::Engine {
       if (auto r = net::SetReceiveBuffer(nft_watch_->native_handle(), lb_monitor_buffer_); !r)
         log::Warning("lvs_netlink_monitor_rcv_bufs: " + r.error().ToString());
     }
+    // ha_suspend: a virtual server built again starts suspended or not from the addresses
+    // local now (one kept as it runs keeps its state).
+    std::unordered_map<std::string_view, bool> was_suspended;
+    for (const Vs& vs : vss_)
+      if (vs.model.ha_suspend) was_suspended.emplace(vs.id, vs.suspended);
+    FollowAddresses(built->vss);
+    for (size_t v = 0; v < built->vss.size(); ++v) {
+      if (built->kept_from[v] != Built::kNew) continue;
+      auto it = was_suspended.find(built->vss[v].id);
+      SuspendBuilt(built->vss[v], it == was_suspended.end() ? std::nullopt
+                                                            : std::optional<bool>(it->second));
+    }
     // The old virtual servers (those kept are moved out) and the stopped probes are freed
     // after this turn of the loop, not on the way to the reload's result.
     auto retired = std::make_shared<std::pair<std::vector<Vs>, decltype(probes_)>>(
@@ -705,6 +736,7 @@ class CheckEngine final : public control::Engine {
     }
     nft_watch_.reset();
     if (link_watch_) link_watch_->Close();
+    if (local_addresses_) seams_.addresses->Close();
     audit_in_flight_ = 0;
     if (syncd_) StopLvsSyncd();
     if (lb_) {
@@ -1020,7 +1052,7 @@ class CheckEngine final : public control::Engine {
       vs.state.emplace(spec->config);
       vs.checkers.reserve(spec->checkers.size());
       for (CheckerSpec& c : spec->checkers) {
-        std::string key = ProbeKey(c.probe, c.timing);
+        std::string key = ProbeKeyOf(c, mvs, vs.id);
         std::shared_ptr<Probe> probe;
         if (auto it = probes_.find(key); it != probes_.end()) {
           probe = it->second;
@@ -1143,8 +1175,79 @@ class CheckEngine final : public control::Engine {
     probe->timer = seams_.timers->After(delay, [this, p = probe.get()] {
       if (p->stopped) return;
       p->timer = 0;
+      if (p->suspended) {
+        // As keepalived's suspended checker: no attempt, a look again a delay_loop later.
+        Schedule(p->shared_from_this(), p->timing.delay_loop);
+        return;
+      }
       RunProbe(p->shared_from_this());
     });
+  }
+
+  // ---- ha_suspend -----------------------------------------------------------------
+
+  // Starts following the local addresses once a virtual server of `vss` has ha_suspend.
+  // Without them (the watch cannot open) no checker is suspended.
+  void FollowAddresses(const std::vector<Vs>& vss) {
+    if (local_addresses_) return;
+    if (std::none_of(vss.begin(), vss.end(), [](const Vs& vs) { return vs.model.ha_suspend; }))
+      return;
+    if (!seams_.addresses) {
+      own_addresses_ = std::make_unique<net::AddressWatch>(io_, lb_monitor_buffer_);
+      seams_.addresses = own_addresses_.get();
+    }
+    auto now = seams_.addresses->Follow([this](const net::LocalAddresses& addresses) {
+      local_addresses_ = addresses;
+      UpdateSuspension();
+    });
+    if (!now) {
+      log::Error("ha_suspend: cannot follow the local addresses (" + now.error().ToString() +
+                 "); no healthchecker is suspended");
+      return;
+    }
+    local_addresses_ = std::move(*now);
+  }
+  void FollowAddresses() { FollowAddresses(vss_); }
+
+  bool ShouldSuspend(const Vs& vs) const {
+    return local_addresses_ &&
+           HaSuspended(vs.model, config_.virtual_server_groups, *local_addresses_);
+  }
+
+  // Sets virtual server `vs`, just built, suspended or not; `was`: whether the one it
+  // replaces was (nullopt: a new one). Logs what changes as keepalived logs it at start.
+  void SuspendBuilt(Vs& vs, std::optional<bool> was) {
+    const bool now = ShouldSuspend(vs);
+    SetSuspended(vs, now, now == was.value_or(false) ? nullptr
+                          : !now                      ? "Activating"
+                          : was                       ? "Suspending"
+                                                      : "Deactivating");
+  }
+
+  // Suspends or resumes the checkers of every virtual server with ha_suspend as its
+  // addresses are local or not.
+  void UpdateSuspension() {
+    bool changed = false;
+    for (Vs& vs : vss_) {
+      if (!vs.model.ha_suspend) continue;
+      const bool now = ShouldSuspend(vs);
+      if (now == vs.suspended) continue;
+      SetSuspended(vs, now, now ? "Suspending" : "Activating");
+      changed = true;
+    }
+    if (changed) Changed();
+  }
+
+  // Sets `vs`'s checkers suspended or not; logs each with `verb` unless null.
+  void SetSuspended(Vs& vs, bool suspended, const char* verb) {
+    vs.suspended = suspended;
+    const VirtualServerConfig& c = vs.state->config();
+    for (const VsChecker& checker : vs.checkers) {
+      checker.probe->suspended = suspended;
+      if (verb)
+        log::Info(std::string(verb) + " healthchecker for service " +
+                  c.real_servers[checker.rs].name + " for VS " + c.name);
+    }
   }
 
   void RunProbe(const std::shared_ptr<Probe>& probe) {
@@ -2003,6 +2106,9 @@ class CheckEngine final : public control::Engine {
   std::shared_ptr<pid_t> fifo_reader_;  // lvs_notify_fifo_script's pid while it runs, else 0
   std::unique_ptr<asio::posix::stream_descriptor> nft_watch_;  // a dup of the monitor's fd
   std::unique_ptr<net::LinkWatch> link_watch_;  // nftables: link events (DR's hooks)
+  // ha_suspend: the local addresses, once followed (seams_.addresses).
+  std::unique_ptr<net::AddressWatch> own_addresses_;
+  std::optional<net::LocalAddresses> local_addresses_;
 };
 
 }  // namespace

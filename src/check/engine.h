@@ -28,6 +28,7 @@ class io_context;
 }
 
 namespace vigil::net {
+class AddressSource;
 class NetlinkTransport;
 }
 
@@ -87,6 +88,9 @@ struct EngineSeams {
   // backend can do it away from the loop (lb::Backend::MakeAuditJob); default: a thread of
   // its own (MakeThreadRunner), started at the first such audit.
   BackgroundRunner* background = nullptr;
+  // ha_suspend's local addresses; default: a net::AddressWatch, opened when a virtual
+  // server first has ha_suspend.
+  net::AddressSource* addresses = nullptr;
 };
 
 // Returns the checker engine on `io` (see control::Engine). Start picks the backend from

@@ -1107,6 +1107,19 @@ void FinishCheck(model::Config& cfg, Diagnostics& diags) {
                                    *vs.group + "' is not defined; ignored");
     return true;
   });
+  // ha_suspend follows addresses: a group with a fwmark clears it, as a fwmark service does.
+  for (auto& vs : cfg.virtual_servers) {
+    if (!vs.ha_suspend || !vs.group) continue;
+    for (const auto& g : cfg.virtual_server_groups) {
+      if (g.name != *vs.group ||
+          std::none_of(g.entries.begin(), g.entries.end(),
+                       [](const model::VsgEntry& e) { return e.fwmark.has_value(); }))
+        continue;
+      diags.Error(LocOf(vs.loc), "virtual_server group " + *vs.group +
+                                     ": ha_suspend cannot be used with a fwmark; cleared");
+      vs.ha_suspend = false;
+    }
+  }
   // vigil_announce_with names a vrrp_instance; without vigil_announce_table it does nothing.
   for (auto& vs : cfg.virtual_servers) {
     if (!vs.announce_with) continue;

@@ -293,7 +293,11 @@ constexpr KeywordSpec kVirtualServerKeywords[] = {
     Kw("persistence_timeout"),
     Kw("persistence_granularity"),
     Kw("protocol"),
-    Kw("ha_suspend"),
+    Kw("ha_suspend", Differs("a virtual server of a virtual_server_group is suspended while "
+                             "none of the group's addresses or address ranges is local "
+                             "(keepalived 2.2.7 never finds them and suspends its checkers for "
+                             "ever); one a reload adds starts from the addresses local then "
+                             "(keepalived's from none)")),
     Kw("smtp_alert"),
     Kw("virtualhost"),
     Kw("snmp_name", kSnmpName),

@@ -66,6 +66,17 @@ def file_lines(path: str) -> list[str]:
         return []
 
 
+def stop_daemon(proc: subprocess.Popen | None, timeout: float = 10) -> None:
+    """Sends SIGTERM to ``proc`` if it still runs and waits for it, bounded (a fixture's
+    teardown; the lab kills what is left anyway)."""
+    if proc is not None and proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            pass
+
+
 def wait_until(pred: Callable[[], Any], timeout: float = 10.0, interval: float = 0.1,
                message: str = "") -> Any:
     """Calls pred() until it returns a truthy value and returns that value.

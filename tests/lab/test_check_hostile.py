@@ -32,12 +32,7 @@ DOWN_BOUND = 1 + 4 + 4
 def one(lab, vigild):
     the = LbLab(lab, vigild, servers=1)
     yield the
-    if the.daemon is not None and the.daemon.poll() is None:
-        the.daemon.send_signal(signal.SIGTERM)
-        try:
-            the.daemon.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            pass
+    the.stop()
 
 
 def start_hostile(the: LbLab, mode: str, *extra: str) -> str:

@@ -164,12 +164,7 @@ class DrLab:
         return json.loads(out)
 
     def stop(self) -> None:
-        if self.daemon is not None and self.daemon.poll() is None:
-            self.daemon.send_signal(signal.SIGTERM)
-            try:
-                self.daemon.wait(timeout=10)
-            except Exception:  # noqa: BLE001 - the lab kills it anyway
-                pass
+        lablib.stop_daemon(self.daemon)
 
 
 @pytest.fixture

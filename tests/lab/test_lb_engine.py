@@ -147,6 +147,9 @@ class LbLab:
         self.daemon.send_signal(signal.SIGTERM)
         return self.daemon.wait(timeout=15)
 
+    def stop(self) -> None:
+        lablib.stop_daemon(self.daemon)
+
     # -- observation --------------------------------------------------------------------
 
     def nft_table(self):
@@ -199,12 +202,7 @@ def virtual_server(servers: str, algo: str = "rr", extra: str = "") -> str:
 def lblab(lab, vigild):
     the = LbLab(lab, vigild)
     yield the
-    if the.daemon is not None and the.daemon.poll() is None:
-        the.daemon.send_signal(signal.SIGTERM)
-        try:
-            the.daemon.wait(timeout=10)
-        except Exception:  # noqa: BLE001 - the lab kills it anyway
-            pass
+    the.stop()
 
 
 # Bound for a server's removal: delay_loop 1 + connect_timeout 1 + retry 1 x
@@ -294,12 +292,7 @@ def test_lb_misc_check_timeout_removes_the_server(lblab):
 def sorrylab(lab, vigild):
     the = LbLab(lab, vigild, servers=2, sorry=True)
     yield the
-    if the.daemon is not None and the.daemon.poll() is None:
-        the.daemon.send_signal(signal.SIGTERM)
-        try:
-            the.daemon.wait(timeout=10)
-        except Exception:  # noqa: BLE001
-            pass
+    the.stop()
 
 
 def test_lb_quorum_lost_uses_the_sorry_server_and_regained(sorrylab):

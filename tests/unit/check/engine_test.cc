@@ -20,6 +20,7 @@
 #include "lb/ipvs_message.h"
 #include "lb/nft_render.h"
 #include "model/config.h"
+#include "net/address_watch.h"
 
 // Designated initializers name only the fields a test cares about.
 #pragma GCC diagnostic ignored "-Wmissing-field-initializers"
@@ -230,6 +231,31 @@ class FakeScripts final : public ScriptRunner {
   std::vector<std::function<void(const ExitInfo&)>> running;
 };
 
+// The local addresses as the test sets them (ha_suspend).
+class FakeAddresses final : public net::AddressSource {
+ public:
+  Result<net::LocalAddresses> Follow(OnChange on_change) override {
+    ++follows;
+    on_change_ = std::move(on_change);
+    return now;
+  }
+  void Close() override { on_change_ = nullptr; }
+  // The addresses become `addresses`, reported as the kernel would.
+  void Set(net::LocalAddresses addresses) {
+    now = std::move(addresses);
+    if (on_change_) on_change_(now);
+  }
+  net::LocalAddresses now;
+  int follows = 0;
+
+ private:
+  OnChange on_change_;
+};
+
+net::LocalAddress LocalOn(int ifindex, const char* text) {
+  return net::LocalAddress{ifindex, *net::RawAddress::Parse(text)};
+}
+
 class ZeroRandom final : public RandomSource {
  public:
   uint64_t Uniform(uint64_t) override { return 0; }
@@ -305,6 +331,7 @@ class EngineTest : public ::testing::Test {
     seams.clock = &clock_;
     seams.resolve_user = [](const std::string&, const std::optional<std::string>&)
         -> Result<std::pair<uid_t, gid_t>> { return std::make_pair(uid_t{0}, gid_t{0}); };
+    seams.addresses = &addresses_;
     seams.ipvs_proc_path = "/nonexistent/ip_vs";
     seams.load_module = [this](std::string_view name) {
       modules_loaded_.emplace_back(name);
@@ -346,6 +373,7 @@ class EngineTest : public ::testing::Test {
   FakeBackground background_;
   FakeScripts scripts_;
   ZeroRandom random_;
+  FakeAddresses addresses_;
   std::optional<lb::BackendKind> chosen_;
   std::vector<std::string> modules_loaded_;
   int changes_ = 0;
@@ -373,6 +401,70 @@ TEST_F(EngineTest, StartPutsEveryRealServerInThePoolAndReports) {
                                                             .weight = 1,
                                                             .config_weight = 1}));
   EXPECT_TRUE(scripts_.started.empty());  // no notify at start without rs_init_notifies
+}
+
+TEST_F(EngineTest, HaSuspendProbesOnlyWhileTheAddressIsLocal) {
+  model::VirtualServer suspended = Vs();
+  suspended.ha_suspend = true;
+  model::VirtualServer plain = Vs(81);  // the same real servers, always checked
+  auto e = Make();
+  prober_.healthy["10.0.1.2:8080"] = false;
+  addresses_.now = {LocalOn(1, "127.0.0.1"), LocalOn(2, "10.0.0.2")};
+  ASSERT_TRUE(e->Start(Config({suspended, plain})));
+  EXPECT_EQ(addresses_.follows, 1);
+  // Suspended: its servers keep their initial state (in the pool), nothing is counted;
+  // plain's probes (not shared with it) run.
+  timers_.Advance(seconds(21));
+  EXPECT_EQ(prober_.runs["10.0.1.1:8080"], 5);
+  EXPECT_EQ(Pool(), (std::map<std::string, uint32_t>{
+                        {"10.0.1.1:8080", 1}, {"10.0.1.2:8080", 1}, {"10.0.1.3:8080", 1}}));
+  control::Status s = Report(*e);
+  EXPECT_EQ(s.virtual_servers[0].real_servers[1].checks_ok, 0u);
+  EXPECT_EQ(s.virtual_servers[0].real_servers[1].checks_failed, 0u);
+  EXPECT_EQ(s.virtual_servers[1].real_servers[1].checks_failed, 5u);
+  // The address comes (on a second interface too): checks resume at their schedule.
+  addresses_.Set({LocalOn(2, "10.0.0.2"), LocalOn(2, "10.0.0.1"), LocalOn(3, "10.0.0.1")});
+  timers_.Advance(seconds(5));
+  EXPECT_EQ(prober_.runs["10.0.1.1:8080"], 7);
+  timers_.Advance(seconds(2));  // (delay_before_retry: the second failure)
+  EXPECT_EQ(Pool(), (std::map<std::string, uint32_t>{{"10.0.1.1:8080", 1}, {"10.0.1.3:8080", 1}}));
+  // Gone from one interface: still local. Gone from both: suspended, its state frozen.
+  addresses_.Set({LocalOn(3, "10.0.0.1")});
+  prober_.healthy["10.0.1.2:8080"] = true;
+  addresses_.Set({});
+  const int runs = prober_.runs["10.0.1.1:8080"];
+  timers_.Advance(seconds(20));
+  EXPECT_EQ(prober_.runs["10.0.1.1:8080"], runs + 4);  // plain's alone
+  EXPECT_EQ(Pool(), (std::map<std::string, uint32_t>{{"10.0.1.1:8080", 1}, {"10.0.1.3:8080", 1}}));
+  // Back: the server passes its next check and returns.
+  addresses_.Set({LocalOn(2, "10.0.0.1")});
+  timers_.Advance(seconds(5));
+  EXPECT_EQ(Pool(), (std::map<std::string, uint32_t>{
+                        {"10.0.1.1:8080", 1}, {"10.0.1.2:8080", 1}, {"10.0.1.3:8080", 1}}));
+}
+
+TEST_F(EngineTest, HaSuspendOfAVirtualServerAReloadAddsIsTheAddressesNow) {
+  auto e = Make();
+  addresses_.now = {LocalOn(2, "10.0.0.1")};
+  ASSERT_TRUE(e->Start(Config({Vs(81)})));
+  timers_.Advance(seconds(1));
+  EXPECT_EQ(addresses_.follows, 0);  // nobody asks for them
+  model::VirtualServer local = Vs();
+  local.ha_suspend = true;
+  model::VirtualServer away = Vs(82);
+  away.address = Ip("10.0.0.9");
+  away.ha_suspend = true;
+  ASSERT_TRUE(e->Reload(Config({Vs(81), local, away})));
+  EXPECT_EQ(addresses_.follows, 1);
+  const int runs = prober_.runs["10.0.1.1:8080"];
+  timers_.Advance(seconds(1));
+  EXPECT_EQ(prober_.runs["10.0.1.1:8080"], runs + 1);  // local's first check, not away's
+  timers_.Advance(seconds(5));
+  EXPECT_EQ(prober_.runs["10.0.1.1:8080"], runs + 3);  // 81's and local's, not away's
+  // away's address comes: it is checked from then on.
+  addresses_.Set({LocalOn(2, "10.0.0.1"), LocalOn(2, "10.0.0.9")});
+  timers_.Advance(seconds(5));
+  EXPECT_EQ(prober_.runs["10.0.1.1:8080"], runs + 6);
 }
 
 control::Operation Drain(const char* rs, double timeout_s = 0) {

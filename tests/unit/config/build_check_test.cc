@@ -481,6 +481,52 @@ virtual_server group NOPE {
   EXPECT_EQ(f.tunnel_port, 6080);
 }
 
+TEST(BuildCheckTest, HaSuspendIsClearedForAFwmarkAsInKeepalived) {
+  // keepalived 2.2.7 -t: "cannot use ha_suspend with fwmarks - clearing ha_suspend", exit
+  // 5, for a fwmark service and for a group with a fwmark entry.
+  Diagnostics d;
+  auto cfg = BuildText(R"(virtual_server_group MIXED {
+  10.0.0.1 80
+  fwmark 5
+}
+virtual_server_group PLAIN {
+  10.0.0.1-10 80
+}
+virtual_server group MIXED {
+  lb_algo rr
+  lb_kind NAT
+  ha_suspend
+  real_server 10.0.1.1 80 { }
+}
+virtual_server group PLAIN {
+  lb_algo rr
+  lb_kind NAT
+  ha_suspend
+  real_server 10.0.1.1 80 { }
+}
+virtual_server fwmark 7 {
+  lb_algo rr
+  lb_kind NAT
+  ha_suspend
+  real_server 10.0.1.1 80 { }
+}
+virtual_server 10.0.0.1 80 {
+  protocol TCP
+  lb_algo rr
+  lb_kind NAT
+  ha_suspend
+  real_server 10.0.1.1 80 { }
+})", d);
+  EXPECT_EQ(DiagLines(d),
+            (Strings{"20:1: error: virtual_server fwmark 7: ha_suspend cannot be used with a fwmark; cleared",
+                     "8:1: error: virtual_server group MIXED: ha_suspend cannot be used with a fwmark; cleared"}));
+  ASSERT_EQ(cfg.virtual_servers.size(), 4u);
+  EXPECT_FALSE(cfg.virtual_servers[0].ha_suspend);
+  EXPECT_TRUE(cfg.virtual_servers[1].ha_suspend);
+  EXPECT_FALSE(cfg.virtual_servers[2].ha_suspend);
+  EXPECT_TRUE(cfg.virtual_servers[3].ha_suspend);
+}
+
 TEST(BuildCheckTest, HttpWithoutUrlAndLinkLocalWithoutBindIfAreDropped) {
   Diagnostics d;
   auto cfg = BuildText(R"(virtual_server fe80::1 80 {
