@@ -54,6 +54,7 @@ VIP6 = "fd00:99::100"          # IPv6 NAT services
 VIP_RELOAD_KIND = "10.99.0.108"  # a DR service that a reload makes TUN
 VIP6_DR = "fd00:99::102"       # IPv6 DR
 VIP6_FWMARK = "fd00:99::101"   # reached through an IPv6 fwmark service only
+VIP_SUSPEND = "10.99.0.109"    # ha_suspend: on the director only in the steps that say so
 VIPS4 = (VIP, VIP_FWMARK, VIP_DR, VIP_TUN, VIP_SORRY_DR, VIP_MIXED, VIP_GUE, VIP_GRE,
          VIP_RELOAD_KIND)
 VIPS6 = (VIP6, VIP6_DR, VIP6_FWMARK)
@@ -117,7 +118,11 @@ class Case:
     before: tuple[str, ...] = ()    # ipvsadm commands on the director before a daemon starts
     # Health changes after the start (and the reload): one {server: "down" | weight} a
     # step, for the MISC_CHECKs made by _misc(name, server); the table is read after each.
+    # With `local` set, a step's "local": True / False puts that address on the director's
+    # eth0 or takes it away (absent at start): its checks are waited for only while it is
+    # there (ha_suspend).
     steps: tuple[dict, ...] = ()
+    local: str = ""
     # Someone else's changes to the table once it is read (ipvsadm -R input, one process),
     # vigild only: its periodic audit finds them (the log lines `found`, after "load
     # balancer: ") and restores the table, read again once whole ("restored"). keepalived
@@ -289,6 +294,13 @@ CASES: list[Case] = [
          "".join(_rs(n, 1, _misc("steps_misc_dynamic_weight", n, dynamic=True)) for n in ALL),
          algo="wrr", run="steps", count=0,
          steps=({"rs1": 5}, {"rs1": 0, "rs2": 3}, {"rs2": "down"}, {})),
+    # ha_suspend: checked only while its address is local. rs1 failing is not seen while
+    # the address is away, seen once it comes; away again, rs1 passing is not seen (it stays
+    # out) until it comes back.
+    case("steps_ha_suspend", "".join(_rs(n, 1, _misc("steps_ha_suspend", n)) for n in ALL),
+         vip=VIP_SUSPEND, extra="ha_suspend", run="steps", count=0, local=VIP_SUSPEND,
+         steps=({"rs1": "down", "local": False}, {"rs1": "down", "local": True},
+                {"local": False}, {"local": True})),
     # More reloads: the service's own attributes, a real server's forwarding method, the
     # quorum (lost: the sorry server comes), the sorry server dropped.
     Case("reload_service_attrs", _vs(f"{VIP} 8150", _three()), (f"TCP {VIP}:8150",),
@@ -555,11 +567,27 @@ class Director:
             proc.wait(timeout=5)
             return None
 
+    def take_step(self, c: Case, step: dict, proc: subprocess.Popen) -> None:
+        """Sets case ``c``'s health for ``step`` and its local address: an address that goes
+        is gone (its checkers suspended: the daemon said so) before the health changes; one
+        that comes, after."""
+        local = c.local and run("lb", ["ip", "-o", "addr", "show", "dev", "eth0", "to",
+                                       f"{c.local}/32"]).strip()
+        if local and not step["local"]:
+            said = suspensions(proc)
+            run("lb", ["ip", "addr", "del", f"{c.local}/32", "dev", "eth0"])
+            wait_for(lambda: suspensions(proc) > said, "the checkers suspended")
+        set_health(c.name, step)
+        if c.local and not local and step["local"]:
+            run("lb", ["ip", "addr", "add", f"{c.local}/32", "dev", "eth0"])
+
     def run_daemon(self, daemon: str, cases: list[Case], traffic: bool) -> dict:
         out: dict = {"reloaded": None}
         run("lb", ["ipvsadm", "-C"])
         for c in cases:
             set_health(c.name, {})
+            if c.local:
+                run("lb", ["ip", "addr", "flush", "dev", "eth0", "to", f"{c.local}/32"])
             for command in c.before:
                 run("lb", ["ipvsadm", *command.split()])
         settle = max(c.settle for c in cases)
@@ -580,13 +608,14 @@ class Director:
                 proc.send_signal(signal.SIGHUP)
                 out["reloaded"] = self.settle(settle, differs_from=out["table"])
             out["steps"] = []
-            flags = [f"{c.name}-{n}" for c in cases if c.steps for n in SERVERS
-                     if f"health.sh {c.name}-{n}\"" in c.services]
             for i in range(max(len(c.steps) for c in cases)):
                 before = checks_run()
                 for c in cases:
                     if i < len(c.steps):
-                        set_health(c.name, c.steps[i])
+                        self.take_step(c, c.steps[i], proc)
+                flags = [f"{c.name}-{n}" for c in cases if c.steps for n in SERVERS
+                         if f"health.sh {c.name}-{n}\"" in c.services
+                         and (not c.local or c.steps[min(i, len(c.steps) - 1)]["local"])]
                 wait_checks(flags, before)
                 out["steps"].append(self.settle(settle))
             damage = [line for c in cases for line in c.damage]
@@ -607,6 +636,22 @@ class Director:
             out["log"] = f.read()[-8000:]
         run("lb", ["ipvsadm", "-C"])
         return out
+
+
+def suspensions(proc: subprocess.Popen) -> int:
+    """How many "Suspending healthchecker" lines the daemon of ``proc`` has logged (vigild's
+    words are keepalived's)."""
+    with open(proc.log_path, encoding="utf-8", errors="replace") as f:  # type: ignore
+        return f.read().count("Suspending healthchecker for service")
+
+
+def wait_for(pred, what: str, timeout: float = 10.0) -> None:
+    """Waits (bounded) until ``pred()``."""
+    deadline = time.monotonic() + timeout
+    while not pred():
+        if time.monotonic() >= deadline:
+            raise RuntimeError(f"{what}: not within {timeout}s")
+        time.sleep(0.1)
 
 
 def checks_run() -> dict[str, int]:
