@@ -21,8 +21,16 @@ unit: build
 	ctest --preset $(PRESET) -j $(JOBS)
 
 # Lab tests need root and network namespaces; they skip themselves with a reason otherwise.
+# LAB_WORKERS pytest-xdist workers share them out a file at a time, each worker in a mount
+# namespace with its own /run (tests/lab/worker_python); LAB_WORKERS=1 runs them in one process.
+LAB_WORKERS ?= 2
+ifeq ($(LAB_WORKERS),1)
+LAB_PARALLEL :=
+else
+LAB_PARALLEL := --tx $(LAB_WORKERS)*popen//python=$(CURDIR)/tests/lab/worker_python --dist loadfile
+endif
 lab: build
-	VIGIL_BUILD=$(CURDIR)/$(BUILD) $(PY) -m pytest -q -p no:cacheprovider --durations=25 tests/corpus tests/lab
+	VIGIL_BUILD=$(CURDIR)/$(BUILD) $(PY) -m pytest -q -p no:cacheprovider --durations=25 $(LAB_PARALLEL) tests/corpus tests/lab
 
 test: unit lab
 

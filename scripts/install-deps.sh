@@ -14,7 +14,7 @@ packages=(
   # unit tests, fuzzing
   libgtest-dev libgmock-dev googletest clang-16 libclang-rt-16-dev
   # lab tests, demo, benchmarks
-  python3 python3-pytest python3-pyroute2 python3-scapy
+  python3 python3-pytest python3-pytest-xdist python3-pyroute2 python3-scapy
   iproute2 nftables tshark curl procps psmisc keepalived haproxy
   # connection-state replication for nftables NAT (vigil_conntrackd)
   conntrackd conntrack
