@@ -572,7 +572,10 @@ class CheckEngine final : public control::Engine {
           old_rs.erase(it);
         }
         rs_removed += old_rs.size();
-        for (const auto& [key, old_i] : old_rs) MailRemovedRealServer(old_index, old_i);
+        std::vector<Event> removed;
+        for (const auto& [key, old_i] : old_rs)
+          if (ov.state->alive(old_i)) removed.push_back(RemovedEvent(old_i));
+        HandleEventsOnly(old_index, removed);
       }
       if (ov.state->quorum_up() != nv.state->quorum_up()) {
         events.push_back(Event{.kind = nv.state->quorum_up() ? Event::Kind::kQuorumUp
@@ -585,8 +588,8 @@ class CheckEngine final : public control::Engine {
     size_t vs_removed = old_by_id.size();
     for (const auto& [id, index] : old_by_id) {
       rs_removed += vss_[index].model.real_servers.size();
-      for (size_t i = 0; i < vss_[index].model.real_servers.size(); ++i)
-        MailRemovedRealServer(index, i);
+      if (config.global.lvs_flush_on_stop == model::LvsFlushOnStop::kNone)
+        HandleEventsOnly(index, RemovalEvents(vss_[index]));
       gone.insert(vss_[index].keys.begin(), vss_[index].keys.end());
     }
 
@@ -784,6 +787,29 @@ class CheckEngine final : public control::Engine {
       }
     }
     events.push_back(Event{.kind = Event::Kind::kQuorumDown, .stopping = true});
+    return events;
+  }
+
+  static Event RemovedEvent(size_t rs) {
+    return Event{.kind = Event::Kind::kRealServerDown, .real_server = rs, .removed = true};
+  }
+
+  // keepalived's notifies of a virtual server a reload removes (ipwrapper.c's
+  // clear_service_vs without lvs_flush_on_stop): each live real server's down notifiers and
+  // mail ("=> Removing <="), then, if its quorum was up, its quorum_down notifiers and mail
+  // ("=> Lost quorum 1+0=1 <= 0 <=": the live weight is gone with the real servers).
+  static std::vector<Event> RemovalEvents(const Vs& vs) {
+    std::vector<Event> events;
+    for (size_t i = 0; i < vs.model.real_servers.size(); ++i)
+      if (vs.state->alive(i)) events.push_back(RemovedEvent(i));
+    if (vs.state->quorum_up()) {
+      const auto& cfg = vs.state->config();
+      events.push_back(Event{.kind = Event::Kind::kQuorumDown,
+                             .removed = true,
+                             .live_weight = 0,
+                             .threshold = static_cast<int64_t>(cfg.quorum) -
+                                          static_cast<int64_t>(cfg.hysteresis)});
+    }
     return events;
   }
 
@@ -1503,6 +1529,7 @@ class CheckEngine final : public control::Engine {
 
   void OnResult(const std::shared_ptr<Probe>& probe, const ProbeResult& result) {
     const Duration took = seams_.clock->Now() - probe->started;
+    const bool first_result = !probe->state.has_run();
     const Outcome outcome = probe->state.OnResult(result.ok);
     if (result.ok) probe->last_weight = result.weight;
 
@@ -1531,10 +1558,11 @@ class CheckEngine final : public control::Engine {
     st.latency = took;
     st.latency_at = probe->started;
     st.any = true;
-    // Only a transition, a first result or a dynamic weight can change a pool.
+    // Only a transition, a first result or a dynamic weight can change a pool (or be mailed).
+    const bool mail_first = MailsFirstMiscResult(probe->spec.params, first_result);
     if (outcome.transition != Transition::kNone || outcome.first_result_down ||
-        (result.ok && result.weight)) {
-      FeedCheckers(*probe, outcome, result);
+        (result.ok && result.weight) || mail_first) {
+      FeedCheckers(*probe, outcome, result, mail_first);
     }
 
     Duration delay = outcome.next_delay;
@@ -1547,8 +1575,9 @@ class CheckEngine final : public control::Engine {
 
   // Feeds a result that may change pools to every checker that shares `probe`, gathered per
   // virtual server in order; runs the events and applies the load balancer if anything
-  // changed.
-  void FeedCheckers(const Probe& probe, const Outcome& outcome, const ProbeResult& result) {
+  // changed. A transition is mailed, and so is the result when `mail_result` (check/mail.h).
+  void FeedCheckers(const Probe& probe, const Outcome& outcome, const ProbeResult& result,
+                    bool mail_result = false) {
     std::map<size_t, std::pair<std::vector<Event>, std::vector<Destination>>> touched;
     for (const Subscriber& sub : probe.subscribers) {
       VirtualServerState& state = *vss_[sub.vs].state;
@@ -1571,10 +1600,9 @@ class CheckEngine final : public control::Engine {
       }
       HandleEvents(v, change.first);
     }
-    if (outcome.transition == Transition::kUp || outcome.transition == Transition::kDown)
+    if (outcome.transition != Transition::kNone || mail_result)
       for (const Subscriber& sub : probe.subscribers)
-        MailCheckerChange(sub, probe.spec.params, outcome.transition == Transition::kUp,
-                          touched[sub.vs].first);
+        MailCheckerChange(sub, probe.spec, result, touched[sub.vs].first);
     if (changed) {
       ApplyLbSoon();
       Changed();
@@ -1604,6 +1632,9 @@ class CheckEngine final : public control::Engine {
                                 : (rs.inhibit_on_failure ? "Disabling" : "Removing");
           if (e.init) {
             log::Info("real server " + rs_name + " of VS " + vs_name + " starts UP");
+          } else if (e.removed) {
+            log::Notice("Removing real server " + rs_name + " from VS " + vs_name +
+                        " (no longer configured)");
           } else if (e.stopping) {
             log::Info("Shutting down real server " + rs_name + " of VS " + vs_name);
           } else {
@@ -1615,12 +1646,12 @@ class CheckEngine final : public control::Engine {
                                 std::string(up ? "notify_up" : "notify_down") + " for " + rs_name,
                                 up ? "up" : "down");
           fifos_.Write(FifoRsLine(rs_name, vs_name, up));
+          if (e.removed && rs.smtp_alert && mail_.enabled())
+            mail_.Send(alert::RealServerRemovedMail(mail_router_id_, rs_name, vs_name, false));
           Emit("real_server", {{"virtual_server", vs.id},
                                {"real_server", AddressPortName(rs.address, rs.port)},
                                {"health", std::string(up ? "UP" : "DOWN")},
-                               {"reason", std::string(e.init       ? "start"
-                                                      : e.stopping ? "stop"
-                                                                   : "check")}});
+                               {"reason", EventReason(e)}});
           break;
         }
         case Event::Kind::kQuorumUp:
@@ -1639,7 +1670,7 @@ class CheckEngine final : public control::Engine {
             log::Warning(std::string(e.init ? "Starting with quorum down " : "Lost quorum ") +
                          numbers + " > " + std::to_string(e.live_weight) + " for VS " + vs_name);
           }
-          if (vs.model.sorry_server && !e.stopping) {
+          if (vs.model.sorry_server && !e.stopping && !e.removed) {
             log::Notice(std::string(up ? "Removing" : "Adding") + " sorry server " +
                         KeepalivedRsName(*vs.model.sorry_server, vs.model) +
                         (up ? " from" : " to") + " VS " + vs_name);
@@ -1657,13 +1688,15 @@ class CheckEngine final : public control::Engine {
                           {"quorum", std::string(up ? "up" : "down")},
                           {"live_weight", e.live_weight},
                           {"threshold", e.threshold},
-                          {"reason", std::string(e.init       ? "start"
-                                                 : e.stopping ? "stop"
-                                                              : "check")}});
+                          {"reason", EventReason(e)}});
           break;
         }
       }
     }
+  }
+
+  static std::string EventReason(const Event& e) {
+    return e.init ? "start" : e.stopping ? "stop" : e.removed ? "reload" : "check";
   }
 
   // Runs `script` (if any) for the transition of `queue` to `state`, after the scripts
@@ -1954,9 +1987,9 @@ class CheckEngine final : public control::Engine {
     no_checker_emails_ = alert::GlobalFlag(config.global, "no_checker_emails");
   }
 
-  // Mails the change of `sub`'s checker (of kind `params`) up or down as keepalived does;
-  // `events` are its virtual server's events of this result.
-  void MailCheckerChange(const Subscriber& sub, const CheckParams& params, bool up,
+  // Mails the change of `sub`'s checker (running `spec`) up or down by `result` as
+  // keepalived does; `events` are its virtual server's events of this result.
+  void MailCheckerChange(const Subscriber& sub, const ProbeSpec& spec, const ProbeResult& result,
                          const std::vector<Event>& events) {
     if (!mail_.enabled()) return;
     const Vs& vs = vss_[sub.vs];
@@ -1966,20 +1999,13 @@ class CheckEngine final : public control::Engine {
                                          e.kind == Event::Kind::kRealServerDown);
     });
     if (!MailsCheckerChange(rs.smtp_alert, changed, no_checker_emails_)) return;
-    auto body = CheckerMailBody(params, up);
+    auto body = CheckerMailBody(spec.params, result.ok, result.failure,
+                                {spec.connect.address, spec.connect.port,
+                                 "[" + rs.address.ToString() + "]:" + std::to_string(rs.port)});
     if (!body) return;
-    // The real server is up after a checker's change only if that change brought it up.
+    // The subject says the real server's state after the change.
     mail_.Send(alert::RealServerMail(mail_router_id_, RsName(sub.vs, sub.rs),
-                                     vs.state->config().name, up && changed, *body));
-  }
-
-  // Mails real server `rs` of vss_[v], which a reload removes, if it is alive, as keepalived
-  // does ("- DOWN", "=> Removing <=").
-  void MailRemovedRealServer(size_t v, size_t rs) {
-    const Vs& vs = vss_[v];
-    if (!mail_.enabled() || !vs.model.real_servers[rs].smtp_alert || !vs.state->alive(rs)) return;
-    mail_.Send(alert::RealServerRemovedMail(mail_router_id_, RsName(v, rs),
-                                            vs.state->config().name, false));
+                                     vs.state->config().name, vs.state->alive(sub.rs), *body));
   }
 
   void OpenFifos(const model::Config& config) {

@@ -14,9 +14,25 @@
 
 namespace vigil::check {
 
+// Where a checker connects and the real server it checks, for the bodies that name them.
+struct MailTarget {
+  std::string address;      // the address connected to, e.g. "10.0.1.2" or "fd00::2"
+  uint16_t port = 0;
+  std::string real_server;  // the real server as keepalived writes a pair: "[10.0.1.2]:25"
+};
+
 // Returns the body keepalived mails when a checker with `params` goes up or down, e.g.
-// "=> TCP CHECK failed on service <="; nothing for FILE_CHECK, which mails nothing.
-std::optional<std::string> CheckerMailBody(const CheckParams& params, bool up);
+// "=> TCP CHECK failed on service <="; nothing for FILE_CHECK, which mails nothing. A failed
+// SMTP_CHECK names its `failure` at `target` ("=> CHECK failed on service : Read timeout
+// from server [10.0.1.2]:25 <="), a MISC_CHECK stopped at its timeout says "timed out".
+std::optional<std::string> CheckerMailBody(const CheckParams& params, bool up,
+                                           FailureKind failure = FailureKind::kUnspecified,
+                                           const MailTarget& target = {});
+
+// Returns whether a MISC_CHECK's result is mailed although its checker did not change:
+// keepalived mails the first result of each MISC_CHECK (a success of a checker that starts
+// UP, a failure of one that starts DOWN) as it mails a change.
+bool MailsFirstMiscResult(const CheckParams& params, bool first_result);
 
 // Returns whether a checker's change is mailed: the real server has smtp_alert, and its
 // state changed or no_checker_emails is off.

@@ -88,7 +88,9 @@ asio::awaitable<ProbeResult> MiscProbe(MiscCheck check, Duration timeout) {
 
   // A run that had to be stopped failed, whatever it exited with (a script may well exit 0
   // on SIGTERM).
-  if (stage >= 1) co_return ProbeResult{false, "MISC_CHECK " + name + " timed out", {}};
+  if (stage >= 1) {
+    co_return ProbeResult{false, "MISC_CHECK " + name + " timed out", {}, FailureKind::kTimedOut};
+  }
   if (WIFEXITED(status)) {
     ProbeResult res = MiscExitResult(check, WEXITSTATUS(status));
     res.detail = "MISC_CHECK " + name + " " + res.detail;

@@ -133,6 +133,23 @@ bool IsEchoReply(std::span<const uint8_t> packet, const EchoExpectation& expect)
   return !expect.match_id || net::LoadBe16(&icmp[4]) == expect.id;
 }
 
+FailureKind ConnectFailureKind(int err, bool at_once) {
+  if (!at_once) return err == ETIMEDOUT ? FailureKind::kConnectTimeout : FailureKind::kConnectFailed;
+  switch (err) {
+    case ENETUNREACH:
+    case EHOSTUNREACH:
+    case ECONNREFUSED:
+    case EHOSTDOWN:
+    case ENETDOWN:
+    case ECONNRESET:
+    case ECONNABORTED:
+    case ETIMEDOUT:
+      return FailureKind::kUnreachable;
+    default:
+      return FailureKind::kConnectError;
+  }
+}
+
 ProbeResult MiscExitResult(const MiscCheck& check, int exit_code) {
   ProbeResult r;
   r.detail = "exited with status " + std::to_string(exit_code);

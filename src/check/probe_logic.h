@@ -60,6 +60,13 @@ struct EchoExpectation {
 // Returns true if `packet`, as read from the ICMP socket, is the echo reply `expect` waits for.
 bool IsEchoReply(std::span<const uint8_t> packet, const EchoExpectation& expect);
 
+// Returns what a TCP connection's failure with errno `err` is, as keepalived tells them
+// apart: connect() itself failing (`at_once`) with one of ENETUNREACH EHOSTUNREACH
+// ECONNREFUSED EHOSTDOWN ENETDOWN ECONNRESET ECONNABORTED ETIMEDOUT is kUnreachable, with
+// another errno kConnectError; a connection under way that ends in ETIMEDOUT is
+// kConnectTimeout, in another error kConnectFailed.
+FailureKind ConnectFailureKind(int err, bool at_once);
+
 // Turns a MISC_CHECK exit: 0 is success; with misc_dynamic, 2..255 is success with weight
 // rc - 2 and 0 resets the weight; anything else fails.
 ProbeResult MiscExitResult(const MiscCheck& check, int exit_code);

@@ -59,9 +59,9 @@ asio::awaitable<ProbeResult> SmtpProbe(ConnectOptions opts, SmtpCheck check) {
 
   std::string in;
   std::error_code ec;
-  constexpr int kIoError = -1;
-  constexpr int kTooLong = -2;
-  // Reads reply lines until a final one; returns its code, 0 for garbage, kIoError or
+  constexpr int kIoError = -10;
+  constexpr int kTooLong = -11;
+  // Reads reply lines until a final one; returns its code, -1 for garbage, kIoError or
   // kTooLong (more than kMaxSmtpReply bytes of continuation lines).
   auto read_reply = [&]() -> asio::awaitable<int> {
     size_t reply_bytes = 0;
@@ -86,26 +86,39 @@ asio::awaitable<ProbeResult> SmtpProbe(ConnectOptions opts, SmtpCheck check) {
     watchdog.Disarm();
     co_return !ec;
   };
-  auto failure = [&](const char* what, int code) {
+  // A failed read (`reading`) or write; keepalived's mail says which and whether it timed out.
+  auto failure = [&](const char* what, int code, bool reading) {
+    const bool timeout = code != kTooLong && (watchdog.budget_expired() || watchdog.expired());
     std::string why = code == kTooLong ? "reply longer than " +
                                              std::to_string(kMaxSmtpReply / 1024) + " KiB"
                       : watchdog.budget_expired()
                           ? BudgetTimeoutDetail(watchdog.budget(), kSmtpBudgetSteps)
                       : watchdog.expired() ? std::string("timeout")
                                            : ec.message();
-    return ProbeResult{false, std::string(what) + " " + target + ": " + why, {}};
+    FailureKind kind = code == kTooLong ? FailureKind::kUnspecified
+                       : reading ? (timeout ? FailureKind::kReadTimeout : FailureKind::kReadFailure)
+                                 : (timeout ? FailureKind::kWriteTimeout : FailureKind::kWriteFailure);
+    return ProbeResult{false, std::string(what) + " " + target + ": " + why, {}, kind};
   };
 
   int code = co_await read_reply();
-  if (code < 0) co_return failure("cannot read banner from", code);
-  if (code != 220) co_return ProbeResult{false, "bad greeting banner from " + target, {}};
-  if (!co_await send("HELO " + check.helo_name + "\r\n")) co_return failure("cannot send HELO to", 0);
+  if (code < -1) co_return failure("cannot read banner from", code, true);
+  if (code != 220) {
+    co_return ProbeResult{false, "bad greeting banner from " + target, {},
+                          FailureKind::kBadGreeting};
+  }
+  if (!co_await send("HELO " + check.helo_name + "\r\n")) {
+    co_return failure("cannot send HELO to", 0, false);
+  }
   code = co_await read_reply();
-  if (code < 0) co_return failure("cannot read HELO reply from", code);
-  if (code != 250) co_return ProbeResult{false, "bad HELO response from " + target, {}};
-  if (!co_await send("QUIT\r\n")) co_return failure("cannot send QUIT to", 0);
+  if (code < -1) co_return failure("cannot read HELO reply from", code, true);
+  if (code != 250) {
+    co_return ProbeResult{false, "bad HELO response from " + target, {}, FailureKind::kBadHelo};
+  }
+  if (!co_await send("QUIT\r\n")) co_return failure("cannot send QUIT to", 0, false);
+  // Any reply to QUIT will do, as keepalived.
   code = co_await read_reply();
-  if (code < 0) co_return failure("cannot read QUIT reply from", code);
+  if (code < -1) co_return failure("cannot read QUIT reply from", code, true);
   co_return ProbeResult{true, "SMTP check of " + target + " succeeded", {}};
 }
 

@@ -2,9 +2,12 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 
+#include <cerrno>
 #include <cstring>
+#include <system_error>
 
 #include "check/probe_coro.h"
+#include "check/probe_logic.h"
 #include "check/socket_util.h"
 
 namespace vigil::check {
@@ -18,9 +21,6 @@ asio::awaitable<std::optional<ProbeResult>> ConnectTcp(const ConnectOptions& opt
   auto fd = OpenProbeSocket(opts, SOCK_STREAM, IPPROTO_TCP);
   if (!fd) co_return ProbeResult{false, fd.error().ToString(), {}};
 
-  asio::ip::tcp::endpoint endpoint;
-  std::memcpy(endpoint.data(), dst->get(), dst->length);
-  endpoint.resize(dst->length);
   std::error_code ec;
   socket.assign(dst->family() == AF_INET ? asio::ip::tcp::v4() : asio::ip::tcp::v6(),
                 fd->Release(), ec);
@@ -30,11 +30,33 @@ asio::awaitable<std::optional<ProbeResult>> ConnectTcp(const ConnectOptions& opt
     (void)::setsockopt(socket.native_handle(), IPPROTO_TCP, TCP_QUICKACK, &zero, sizeof zero);
   }
 
+  // connect() is called here, not by async_connect, to tell a failure of the call itself
+  // from one of the connection under way: keepalived words them apart (ConnectFailureKind).
+  auto failed = [&](int err, bool at_once) {
+    return ProbeResult{false,
+                       "connection to " + target + " failed: " +
+                           std::error_code(err, std::system_category()).message(),
+                       {}, ConnectFailureKind(err, at_once)};
+  };
+  if (::connect(socket.native_handle(), dst->get(), dst->length) == 0) co_return std::nullopt;
+  if (errno != EINPROGRESS) co_return failed(errno, /*at_once=*/true);
   watchdog.Arm();
-  co_await socket.async_connect(endpoint, asio::redirect_error(asio::use_awaitable, ec));
+  co_await socket.async_wait(asio::socket_base::wait_write,
+                             asio::redirect_error(asio::use_awaitable, ec));
   watchdog.Disarm();
-  if (watchdog.expired()) co_return ProbeResult{false, "connection to " + target + " timed out", {}};
-  if (ec) co_return ProbeResult{false, "connection to " + target + " failed: " + ec.message(), {}};
+  if (watchdog.expired()) {
+    co_return ProbeResult{false, "connection to " + target + " timed out", {},
+                          FailureKind::kConnectTimeout};
+  }
+  if (ec) co_return ProbeResult{false, "connection to " + target + " failed: " + ec.message(), {},
+                                FailureKind::kConnectError};
+  int err = 0;
+  socklen_t len = sizeof err;
+  if (::getsockopt(socket.native_handle(), SOL_SOCKET, SO_ERROR, &err, &len) != 0) {
+    co_return ProbeResult{false, "connection to " + target + " failed: " + std::strerror(errno),
+                          {}, FailureKind::kConnectError};
+  }
+  if (err != 0) co_return failed(err, /*at_once=*/false);
   co_return std::nullopt;
 }
 

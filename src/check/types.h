@@ -181,11 +181,29 @@ struct WeightUpdate {
   bool operator==(const WeightUpdate&) const = default;
 };
 
+// What made a probe fail, where keepalived's mail names it (check/mail.h): the step of an
+// SMTP_CHECK (its connection and its dialogue) and a MISC_CHECK stopped at its timeout.
+enum class FailureKind : uint8_t {
+  kUnspecified,     // success, or a failure keepalived's mail has no words for
+  kConnectError,    // the connection's state could not be read, or connect() failed oddly
+  kConnectTimeout,  // no answer to the SYN within connect_timeout (or ETIMEDOUT)
+  kConnectFailed,   // refused or reset once the connection was under way
+  kUnreachable,     // connect() itself failed: unreachable, refused or reset at once
+  kReadTimeout,
+  kReadFailure,     // an error or the end of the stream before a line
+  kWriteTimeout,
+  kWriteFailure,
+  kBadGreeting,     // SMTP: a banner that is not 220
+  kBadHelo,         // SMTP: a HELO reply that is not 250
+  kTimedOut,        // MISC_CHECK: the script was stopped at its timeout
+};
+
 // The outcome of one probe attempt.
 struct ProbeResult {
   bool ok = false;
   std::string detail;  // why it failed (or what succeeded), for logs
   std::optional<WeightUpdate> weight;
+  FailureKind failure = FailureKind::kUnspecified;
 };
 
 // Returns keepalived's default timing for a checker of `params`' kind given the delay_loop:

@@ -51,6 +51,7 @@ struct Event {
   size_t real_server = Destination::kSorryServer;  // for kRealServer*
   bool init = false;                               // raised by Start()
   bool stopping = false;                           // raised at shutdown (omega)
+  bool removed = false;                            // raised by a reload that removes it
   int64_t live_weight = 0;                         // for kQuorum*: the weight that decided
   int64_t threshold = 0;                           // for kQuorum*: what it was compared with
   bool operator==(const Event&) const = default;

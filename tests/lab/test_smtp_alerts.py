@@ -262,9 +262,8 @@ def test_the_defaults_from_the_host_name_are_keepaliveds(lab, vigild):
     assert got["vigild"] == got["keepalived"]
 
 
-def checker_config(server: str, web: lablib.Node, real_server: bool = True) -> str:
-    # No smtp_alert anywhere: a real server mails by default (keepalived's), its virtual
-    # server does not.
+def checker_globals(server: str) -> str:
+    """The global_defs of the checker's tests: mail to ops@example.com through ``server``."""
     return f"""global_defs {{
     router_id LB_A
     notification_email {{
@@ -275,7 +274,13 @@ def checker_config(server: str, web: lablib.Node, real_server: bool = True) -> s
     smtp_helo_name lb-a.example.com
     vigil_lb_backend nftables
 }}
-virtual_server 10.99.0.100 80 {{
+"""
+
+
+def checker_config(server: str, web: lablib.Node, real_server: bool = True) -> str:
+    # No smtp_alert anywhere: a real server mails by default (keepalived's), its virtual
+    # server does not.
+    return checker_globals(server) + f"""virtual_server 10.99.0.100 80 {{
     delay_loop 1
     lb_algo rr
     lb_kind NAT
@@ -347,3 +352,101 @@ def test_a_real_server_going_down_up_and_removed_is_mailed_as_keepalived_words_i
                  "X-Mailer: Keepalived\r\nTo: ops@example.com\r\n\r\n"
                  "=> Removing <=\r\n\r\n.\r\n"},
     ]
+
+
+def removal_config(server: str, web: lablib.Node, scripts: str, with_vs: bool = True) -> str:
+    vs = f"""virtual_server 10.99.0.100 80 {{
+    delay_loop 1
+    lb_algo rr
+    lb_kind NAT
+    protocol TCP
+    smtp_alert
+    quorum_down "{scripts}/note.sh quorum_down"
+    real_server {web.ipv4} 8080 {{
+        SMTP_CHECK {{
+            connect_timeout 1
+            connect_port 2525
+        }}
+    }}
+    real_server {web.ipv4} 8081 {{
+        MISC_CHECK {{
+            misc_path "/bin/sleep 5"
+            misc_timeout 1
+        }}
+    }}
+    real_server {web.ipv4} 8082 {{
+        notify_down "{scripts}/note.sh notify_down 8082"
+        MISC_CHECK {{
+            misc_path /bin/true
+        }}
+    }}
+}}
+"""
+    # Another virtual server stays (without any, vigild's checker engine would stop), silent.
+    stays = f"""virtual_server 10.99.0.101 80 {{
+    delay_loop 1
+    lb_algo rr
+    lb_kind NAT
+    protocol TCP
+    real_server {web.ipv4} 8083 {{
+        smtp_alert off
+        MISC_CHECK {{
+            misc_path /bin/true
+        }}
+    }}
+}}
+"""
+    return checker_globals(server) + (vs if with_vs else "") + stays
+
+
+def test_checker_failures_and_a_removed_virtual_server_are_mailed_as_keepalived(lab, vigild):
+    # keepalived's checker cannot run in this kernel (no IPVS): the expected bytes are those
+    # of keepalived 2.2.7's check_smtp.c (smtp_final: the failed step at the checked
+    # address), check_misc.c ("timed out"; the first result of a MISC_CHECK is mailed even
+    # when it changes nothing) and ipwrapper.c (clear_service_vs: each live real server's
+    # notify_down and "=> Removing <=", then the quorum lost with it).
+    a = lab.add_node("a")
+    mail = lab.add_node("mail")
+    web = lab.add_node("web")  # nothing listens there: the SMTP_CHECK is refused
+    out, sink = start_sink(lab, mail, "removal")
+    scripts = os.path.join(lab.workdir, "removal-scripts")
+    os.makedirs(scripts, exist_ok=True)
+    notes = os.path.join(scripts, "notes")
+    with open(os.path.join(scripts, "note.sh"), "w") as f:
+        f.write(f'#!/bin/sh\necho "$*" >> {notes}\n')
+    os.chmod(os.path.join(scripts, "note.sh"), 0o755)
+    base = os.path.join(lab.workdir, "removal")
+    with open(f"{base}.conf", "w") as f:
+        f.write(removal_config(f"{mail.ipv4} 25", web, scripts))
+    proc = a.spawn([vigild, "-n", "-l", "-D", "-C", "-f", f"{base}.conf", "-p", f"{base}.pid",
+                    "-r", f"{base}-vrrp.pid", "-c", f"{base}-check.pid"], log_name="removal.log")
+    lablib.wait_until(lambda: len(mails(out)) >= 4, timeout=20, message="the start's mails")
+    # A reload removes the virtual server, its quorum up (8082 is alive).
+    with open(f"{base}.conf", "w") as f:
+        f.write(removal_config(f"{mail.ipv4} 25", web, scripts, with_vs=False))
+    proc.send_signal(signal.SIGHUP)
+    lablib.wait_until(lambda: len(mails(out)) >= 6, timeout=20, message="the removal's mails")
+    lablib.wait_until(lambda: len(lablib.file_lines(notes)) >= 2, timeout=10,
+                      message="the removal's scripts")
+    stop(proc, sink)
+    vs = "[10.99.0.100]:tcp:80"
+    rs = lambda port: f"[{web.ipv4}]:tcp:{port} of virtual server {vs}"  # noqa: E731
+    message = lambda subject, body: (  # noqa: E731
+        "From: lb@example.com\r\n"
+        f"Subject: [LB_A] {subject}\r\n"
+        "X-Mailer: Keepalived\r\nTo: ops@example.com\r\n\r\n"
+        f"{body}\r\n\r\n.\r\n")
+    got = [m["data"] for m in mails(out)]
+    assert sorted(got[:4]) == sorted([
+        message(f"Virtualserver {vs} - UP", "=> Starting with quorum up 1+0=1 <= 3 <="),
+        message(f"Realserver {rs(8080)} - DOWN",
+                f"=> CHECK failed on service : Could not connect to server [{web.ipv4}]:2525 <="),
+        message(f"Realserver {rs(8081)} - DOWN", "=> MISC CHECK timed out on service <="),
+        message(f"Realserver {rs(8082)} - UP", "=> MISC CHECK succeeded on service <="),
+    ])
+    assert got[4:] == [
+        message(f"Realserver {rs(8082)} - DOWN", "=> Removing <="),
+        message(f"Virtualserver {vs} - DOWN", "=> Lost quorum 1+0=1 <= 0 <="),
+    ]
+    # The two scripts run side by side (as keepalived's notify_exec runs them).
+    assert sorted(lablib.file_lines(notes)) == ["notify_down 8082", "quorum_down"]

@@ -913,7 +913,10 @@ TEST_F(EngineTest, ReloadKeepsHealthAndEntriesOfUnchangedServers) {
   EXPECT_EQ(Pool(), (std::map<std::string, uint32_t>{{"10.0.1.1:8080", 1}, {"10.0.1.4:8080", 1}}));
   ASSERT_FALSE(kernel_.applies.empty());
   EXPECT_EQ(kernel_.applies.back().size(), 2u);  // delete .3, add .4; nothing else touched
-  EXPECT_EQ(scripts_.started.size(), scripts_before);  // no flap, no notification
+  // No flap: the only notification is the removed .3's notify_down (keepalived's
+  // clear_service_rs).
+  EXPECT_EQ(scripts_.started.size(), scripts_before + 1);
+  EXPECT_EQ(scripts_.started.back(), "/bin/down 10.0.1.3");
   EXPECT_EQ(prober_.runs["10.0.1.1:8080"], runs_before);  // the running probe was kept
   control::Status s = Report(*e);
   EXPECT_EQ(s.virtual_servers[0].real_servers[1].checks_failed, 1u);  // stats carried over
@@ -1267,6 +1270,62 @@ TEST_F(EngineTest, StateChangesAreSignalled) {
   prober_.healthy["10.0.1.1:8080"] = false;
   timers_.Advance(seconds(6));
   EXPECT_EQ(changes_, after_start + 1);
+}
+
+// keepalived's clear_diff_services: a reload that removes a virtual server runs the down
+// notifiers of its live real servers, then its quorum_down (the live weight is gone); one
+// that removes a real server from a kept virtual server runs that server's notify_down.
+TEST_F(EngineTest, AReloadNotifiesWhatItRemovesAsKeepalived) {
+  const std::string path = ::testing::TempDir() + "/vigil_engine_test_removed_fifo";
+  std::filesystem::remove(path);
+  auto e = Make();
+  model::VirtualServer web = Vs(80), other = Vs(81);
+  web.quorum_down = model::Script{.command = "/bin/qdown"};
+  other.quorum_down = model::Script{.command = "/bin/qdown81"};
+  model::Config c = Config({web, other});
+  c.global.lvs_notify_fifo = model::NotifyFifo{.path = path};
+  ASSERT_TRUE(e->Start(c));
+  timers_.Advance(seconds(1));
+  prober_.healthy["10.0.1.2:8080"] = false;
+  timers_.Advance(seconds(6));  // 10.0.1.2 of both is down
+  scripts_.FinishAll();
+  int fd = open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+  ASSERT_GE(fd, 0);
+  char buf[1024];
+  (void)read(fd, buf, sizeof buf);  // what start and the checks wrote
+  scripts_.started.clear();
+
+  other.real_servers.pop_back();  // 10.0.1.3 leaves :81; :80 goes
+  model::Config next = Config({other});
+  next.global.lvs_notify_fifo = c.global.lvs_notify_fifo;
+  ASSERT_TRUE(e->Reload(next));
+  EXPECT_EQ(scripts_.started, (std::vector<std::string>{"/bin/down 10.0.1.3", "/bin/down 10.0.1.1",
+                                                        "/bin/down 10.0.1.3", "/bin/qdown"}));
+  ssize_t n = read(fd, buf, sizeof buf);
+  close(fd);
+  ASSERT_GT(n, 0);
+  EXPECT_EQ(std::string(buf, static_cast<size_t>(n)),
+            "RS [10.0.1.3]:tcp:8080 [10.0.0.1]:tcp:81 DOWN\n"
+            "RS [10.0.1.1]:tcp:8080 [10.0.0.1]:tcp:80 DOWN\n"
+            "RS [10.0.1.3]:tcp:8080 [10.0.0.1]:tcp:80 DOWN\n"
+            "VS [10.0.0.1]:tcp:80 DOWN\n");
+  e->Stop([] {});
+}
+
+// With lvs_flush_on_stop keepalived removes a virtual server without its notifiers.
+TEST_F(EngineTest, AReloadUnderLvsFlushOnStopRemovesAVirtualServerQuietly) {
+  auto e = Make();
+  model::VirtualServer web = Vs(80), other = Vs(81);
+  web.quorum_down = model::Script{.command = "/bin/qdown"};
+  ASSERT_TRUE(e->Start(Config({web, other})));
+  timers_.Advance(seconds(1));
+  scripts_.FinishAll();
+  scripts_.started.clear();
+  model::Config next = Config({other});
+  next.global.lvs_flush_on_stop = model::LvsFlushOnStop::kVs;
+  ASSERT_TRUE(e->Reload(next));
+  EXPECT_EQ(scripts_.started, std::vector<std::string>{});
+  e->Stop([] {});
 }
 
 TEST_F(EngineTest, FifoGetsKeepalivedLines) {

@@ -20,6 +20,53 @@ TEST(CheckMailTest, BodiesAreKeepalivedsPerCheckerKind) {
   EXPECT_EQ(CheckerMailBody(FileCheck{}, false), std::nullopt);
 }
 
+TEST(CheckMailTest, SmtpCheckFailuresAreWordedByTheStepThatFailed) {
+  const MailTarget t{"10.0.1.2", 2525, "[10.0.1.2]:25"};
+  auto body = [&](FailureKind f) { return CheckerMailBody(SmtpCheck{}, false, f, t); };
+  EXPECT_EQ(body(FailureKind::kConnectError),
+            "=> CHECK failed on service : Error connecting to server [10.0.1.2]:2525 <=");
+  EXPECT_EQ(body(FailureKind::kConnectTimeout),
+            "=> CHECK failed on service : Connection timeout to server [10.0.1.2]:2525 <=");
+  EXPECT_EQ(body(FailureKind::kConnectFailed),
+            "=> CHECK failed on service : Could not connect to server [10.0.1.2]:2525 <=");
+  EXPECT_EQ(body(FailureKind::kUnreachable),
+            "=> CHECK failed on service : Network unreachable for server 10.0.1.2 - real server "
+            "[10.0.1.2]:25 <=");
+  EXPECT_EQ(body(FailureKind::kReadTimeout),
+            "=> CHECK failed on service : Read timeout from server [10.0.1.2]:2525 <=");
+  EXPECT_EQ(body(FailureKind::kReadFailure),
+            "=> CHECK failed on service : Read failure from server [10.0.1.2]:2525 <=");
+  EXPECT_EQ(body(FailureKind::kWriteTimeout),
+            "=> CHECK failed on service : Write timeout to server [10.0.1.2]:2525 <=");
+  EXPECT_EQ(body(FailureKind::kWriteFailure),
+            "=> CHECK failed on service : Write failure to server [10.0.1.2]:2525 <=");
+  EXPECT_EQ(body(FailureKind::kBadGreeting),
+            "=> CHECK failed on service : Bad greeting banner from server [10.0.1.2]:2525 <=");
+  EXPECT_EQ(body(FailureKind::kBadHelo),
+            "=> CHECK failed on service : Bad HELO response from server [10.0.1.2]:2525 <=");
+  EXPECT_EQ(body(FailureKind::kUnspecified), "=> CHECK failed on service <=");
+  EXPECT_EQ(CheckerMailBody(SmtpCheck{}, false, FailureKind::kReadFailure,
+                            {"fd00::2", 25, "[fd00::2]:25"}),
+            "=> CHECK failed on service : Read failure from server [fd00::2]:25 <=");
+  EXPECT_EQ(CheckerMailBody(SmtpCheck{}, true, FailureKind::kUnspecified, t),
+            "=> CHECK succeed on service <=");
+  // The other kinds' bodies do not name the failure.
+  EXPECT_EQ(CheckerMailBody(TcpCheck{}, false, FailureKind::kConnectTimeout, t),
+            "=> TCP CHECK failed on service <=");
+}
+
+TEST(CheckMailTest, MiscCheckStoppedAtItsTimeoutTimedOut) {
+  EXPECT_EQ(CheckerMailBody(MiscCheck{}, false, FailureKind::kTimedOut),
+            "=> MISC CHECK timed out on service <=");
+  EXPECT_EQ(CheckerMailBody(MiscCheck{}, false), "=> MISC CHECK failed on service <=");
+}
+
+TEST(CheckMailTest, OnlyMiscCheckMailsItsFirstResult) {
+  EXPECT_TRUE(MailsFirstMiscResult(MiscCheck{}, true));
+  EXPECT_FALSE(MailsFirstMiscResult(MiscCheck{}, false));
+  EXPECT_FALSE(MailsFirstMiscResult(TcpCheck{}, true));
+}
+
 TEST(CheckMailTest, NoCheckerEmailsMailsOnlyRealServerChanges) {
   EXPECT_TRUE(MailsCheckerChange(true, false, false));
   EXPECT_TRUE(MailsCheckerChange(true, true, true));

@@ -32,6 +32,7 @@ TEST(MiscProbeTest, ExitStatusDecides) {
   r = RunOnce(io, Misc({"/bin/sh", "-c", "exit 3"}));
   EXPECT_FALSE(r.ok);
   EXPECT_EQ(r.detail, "MISC_CHECK /bin/sh exited with status 3");
+  EXPECT_EQ(r.failure, FailureKind::kUnspecified);  // mailed as "failed"
 }
 
 TEST(MiscProbeTest, DynamicExitSetsWeight) {
@@ -55,6 +56,7 @@ TEST(MiscProbeTest, TimeoutSendsSigtermToTheProcessGroup) {
   ProbeResult r = RunOnce(io, Misc({"/bin/sleep", "30"}, false, std::chrono::milliseconds(100)));
   EXPECT_FALSE(r.ok);
   EXPECT_EQ(r.detail, "MISC_CHECK /bin/sleep timed out");
+  EXPECT_EQ(r.failure, FailureKind::kTimedOut);  // keepalived mails "timed out", not "failed"
 }
 
 TEST(MiscProbeTest, ScriptIgnoringSigtermIsKilled) {
@@ -139,6 +141,7 @@ TEST(MiscProbeTest, DefaultTimeoutApplies) {
   asio::io_context io;
   ProbeResult r = RunOnce(io, Misc({"/bin/sleep", "30"}), std::chrono::milliseconds(50));
   EXPECT_EQ(r.detail, "MISC_CHECK /bin/sleep timed out");
+  EXPECT_EQ(r.failure, FailureKind::kTimedOut);  // keepalived mails "timed out", not "failed"
 }
 
 TEST(MiscProbeTest, RunsAsTheGivenUser) {

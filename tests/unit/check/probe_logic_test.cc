@@ -1,5 +1,7 @@
 #include "check/probe_logic.h"
 
+#include <cerrno>
+
 #include <gtest/gtest.h>
 
 #include <climits>
@@ -45,6 +47,17 @@ TEST(DnsResponseTest, JudgesIdQrAndRcode) {
   uint8_t query[12] = {0x12, 0x34, 0x01, 0x00};
   EXPECT_EQ(JudgeDnsResponse(0x1234, query, 12, &rcode), DnsVerdict::kIgnore);
   EXPECT_EQ(JudgeDnsResponse(0x1234, ok, 11, &rcode), DnsVerdict::kIgnore);
+}
+
+TEST(ConnectFailureKindTest, AtOnceOrUnderWayAsKeepalivedTellsThemApart) {
+  for (int err : {ENETUNREACH, EHOSTUNREACH, ECONNREFUSED, EHOSTDOWN, ENETDOWN, ECONNRESET,
+                  ECONNABORTED, ETIMEDOUT})
+    EXPECT_EQ(ConnectFailureKind(err, true), FailureKind::kUnreachable) << err;
+  EXPECT_EQ(ConnectFailureKind(EADDRNOTAVAIL, true), FailureKind::kConnectError);
+  EXPECT_EQ(ConnectFailureKind(EACCES, true), FailureKind::kConnectError);
+  EXPECT_EQ(ConnectFailureKind(ETIMEDOUT, false), FailureKind::kConnectTimeout);
+  EXPECT_EQ(ConnectFailureKind(ECONNREFUSED, false), FailureKind::kConnectFailed);
+  EXPECT_EQ(ConnectFailureKind(EHOSTUNREACH, false), FailureKind::kConnectFailed);
 }
 
 TEST(SmtpReplyTest, Codes) {

@@ -78,6 +78,15 @@ TEST(SmtpProbeTest, BadBannerOrHeloFails) {
     ProbeResult r = RunOnce(io, ProbeSpec{Loopback(server.port()), SmtpCheck{}});
     EXPECT_FALSE(r.ok);
     EXPECT_EQ(r.detail, "bad greeting banner from 127.0.0.1:" + std::to_string(server.port()));
+    EXPECT_EQ(r.failure, FailureKind::kBadGreeting);
+  }
+  {
+    asio::io_context io;
+    SmtpServer server(io, "hello\r\n", "250 ok\r\n");  // no reply code at all
+    ProbeResult r = RunOnce(io, ProbeSpec{Loopback(server.port()), SmtpCheck{}});
+    EXPECT_FALSE(r.ok);
+    EXPECT_EQ(r.detail, "bad greeting banner from 127.0.0.1:" + std::to_string(server.port()));
+    EXPECT_EQ(r.failure, FailureKind::kBadGreeting);
   }
   {
     asio::io_context io;
@@ -85,6 +94,7 @@ TEST(SmtpProbeTest, BadBannerOrHeloFails) {
     ProbeResult r = RunOnce(io, ProbeSpec{Loopback(server.port()), SmtpCheck{}});
     EXPECT_FALSE(r.ok);
     EXPECT_EQ(r.detail, "bad HELO response from 127.0.0.1:" + std::to_string(server.port()));
+    EXPECT_EQ(r.failure, FailureKind::kBadHelo);
   }
 }
 
@@ -99,6 +109,32 @@ TEST(SmtpProbeTest, SilentServerTimesOut) {
   EXPECT_FALSE(r.ok);
   EXPECT_EQ(r.detail, "cannot read banner from 127.0.0.1:" +
                           std::to_string(acceptor.local_endpoint().port()) + ": timeout");
+  EXPECT_EQ(r.failure, FailureKind::kReadTimeout);
+}
+
+TEST(SmtpProbeTest, AServerThatClosesIsAReadFailure) {
+  asio::io_context io;
+  tcp::acceptor acceptor(io, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
+  acceptor.async_accept([](std::error_code, tcp::socket s) { s.close(); });
+  ProbeResult r = RunOnce(io, ProbeSpec{Loopback(acceptor.local_endpoint().port()), SmtpCheck{}});
+  EXPECT_FALSE(r.ok);
+  EXPECT_EQ(r.detail, "cannot read banner from 127.0.0.1:" +
+                          std::to_string(acceptor.local_endpoint().port()) + ": End of file");
+  EXPECT_EQ(r.failure, FailureKind::kReadFailure);
+}
+
+TEST(SmtpProbeTest, AnyReplyToQuitWillDo) {
+  asio::io_context io;
+  tcp::acceptor acceptor(io, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
+  // Greets, answers HELO and then says something that is no reply code.
+  std::string script = "220 hi\r\n250 ok\r\nbye\r\n";
+  std::optional<tcp::socket> held;
+  acceptor.async_accept([&](std::error_code, tcp::socket s) {
+    held = std::move(s);
+    asio::async_write(*held, asio::buffer(script), [](std::error_code, size_t) {});
+  });
+  ProbeResult r = RunOnce(io, ProbeSpec{Loopback(acceptor.local_endpoint().port()), SmtpCheck{}});
+  EXPECT_TRUE(r.ok) << r.detail;
 }
 
 // Greets with continuation lines ("220-...") forever, one every `gap`.

@@ -29,6 +29,9 @@ TEST(TcpProbeTest, FailsWhenNothingListens) {
   ProbeResult r = RunOnce(io, TcpSpec(Loopback(port)));
   EXPECT_FALSE(r.ok);
   EXPECT_EQ(r.detail, "connection to 127.0.0.1:" + std::to_string(port) + " failed: Connection refused");
+  // The refusal ends a connection under way (connect() said EINPROGRESS): keepalived's
+  // "Could not connect to server ..." in an SMTP_CHECK's mail.
+  EXPECT_EQ(r.failure, FailureKind::kConnectFailed);
 }
 
 TEST(TcpProbeTest, ResetsBeforeTheServerCanAcceptAndLeavesNoTimeWait) {
