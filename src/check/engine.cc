@@ -835,6 +835,7 @@ class CheckEngine final : public control::Engine {
       out.scheduler = std::string(model::SchedulerName(vs.model.scheduler));
       out.quorum_up = vs.state->quorum_up();
       out.sorry_server_active = vs.state->sorry_server_active();
+      out.checkers_suspended = vs.suspended;
       out.live_weight = static_cast<int>(vs.state->LiveWeight());
       std::vector<Destination> desired = vs.state->Desired();
       for (size_t i = 0; i < vs.model.real_servers.size(); ++i) {

@@ -185,6 +185,7 @@ std::string ServersTable(const json& vss) {
     std::string vs = Str(v.value("name", json()));
     std::string quorum = v.value("quorum_up", true) ? "quorum" : "NO QUORUM";
     if (v.value("sorry_server_active", false)) quorum += " (sorry server)";
+    if (v.value("checkers_suspended", false)) quorum += " (checks suspended)";
     for (const auto& r : v.value("real_servers", json::array())) {
       // Runtime state an operator set: "UP/disabled", "DOWN/draining"; "40(set)".
       std::string health = r.value("up", false) ? "UP" : "DOWN";

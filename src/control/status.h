@@ -67,6 +67,7 @@ struct VirtualServerStatus {
   bool sorry_server_active = false;
   int live_weight = 0;
   std::vector<RealServerStatus> real_servers;
+  bool checkers_suspended = false;  // ha_suspend: none of its addresses is local
 
   friend bool operator==(const VirtualServerStatus&, const VirtualServerStatus&) = default;
 };

@@ -79,6 +79,7 @@ template <>
 struct FieldsOf<VirtualServerStatus> {
   using T = VirtualServerStatus;
   static constexpr std::tuple kList{
+      Field{"checkers_suspended", &T::checkers_suspended},
       Field{"live_weight", &T::live_weight}, Field{"name", &T::name},
       Field{"quorum_up", &T::quorum_up},     Field{"real_servers", &T::real_servers},
       Field{"scheduler", &T::scheduler},     Field{"sorry_server_active", &T::sorry_server_active},

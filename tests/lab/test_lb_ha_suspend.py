@@ -29,12 +29,22 @@ def hslab(lab, vigild):
     the.stop()
 
 
-def counters(the) -> dict[str, tuple[int, int]]:
-    """{"vs rs": (checks_ok, checks_failed)} from vigilctl's JSON status."""
+def virtual_servers(the) -> list[dict]:
+    """The virtual servers of vigilctl's JSON status."""
     ctl = os.path.join(os.path.dirname(the.vigild_path), "vigilctl")
     out = the.lb.run([ctl, "-s", os.path.join(the.work, "ctl"), "status", "--json"]).stdout
+    return json.loads(out)["status"]["virtual_servers"]
+
+
+def counters(the) -> dict[str, tuple[int, int]]:
+    """{"vs rs": (checks_ok, checks_failed)} from vigilctl's JSON status."""
     return {f"{v['name']} {r['address']}": (r["checks_ok"], r["checks_failed"])
-            for v in json.loads(out)["status"]["virtual_servers"] for r in v["real_servers"]}
+            for v in virtual_servers(the) for r in v["real_servers"]}
+
+
+def suspended_vss(the) -> dict[str, bool]:
+    """{"vs": checkers_suspended} from vigilctl's JSON status."""
+    return {v["name"]: v["checkers_suspended"] for v in virtual_servers(the)}
 
 
 def test_ha_suspend_checks_only_while_the_address_is_local(hslab):
@@ -62,18 +72,21 @@ def test_ha_suspend_checks_only_while_the_address_is_local(hslab):
     wait_witness_checks(4)
     assert counters(hslab)[suspended] == (0, 0)
     assert hslab.destinations() == both
+    assert suspended_vss(hslab) == {f"{SUSPENDED_VIP}:80/tcp": True, f"{VIP}:80/tcp": False}
 
     # The address on an interface: checking resumes and rs1 fails.
     hslab.lb.run([lablib.IP, "addr", "add", f"{SUSPENDED_VIP}/32", "dev", "eth0"])
     hslab.wait_destinations({hslab.dest(rs2): 1}, timeout=REMOVAL_BOUND)
     assert f"Activating healthchecker for service {rs_vs}" in hslab.log()
     assert counters(hslab)[suspended][1] >= 1
+    assert not suspended_vss(hslab)[f"{SUSPENDED_VIP}:80/tcp"]
 
     # Deleted: suspended again; a listener now on rs1 is not seen, rs1 stays out.
     hslab.lb.run([lablib.IP, "addr", "del", f"{SUSPENDED_VIP}/32", "dev", "eth0"])
     lablib.wait_until(lambda: f"Suspending healthchecker for service {rs_vs}" in hslab.log(),
                       timeout=5, message="the checker suspended")
     frozen = counters(hslab)[suspended]
+    assert suspended_vss(hslab)[f"{SUSPENDED_VIP}:80/tcp"]
     hslab.start_server(rs1)
     wait_witness_checks(4)
     assert counters(hslab)[suspended] == frozen

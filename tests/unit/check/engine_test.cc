@@ -419,11 +419,14 @@ TEST_F(EngineTest, HaSuspendProbesOnlyWhileTheAddressIsLocal) {
   EXPECT_EQ(Pool(), (std::map<std::string, uint32_t>{
                         {"10.0.1.1:8080", 1}, {"10.0.1.2:8080", 1}, {"10.0.1.3:8080", 1}}));
   control::Status s = Report(*e);
+  EXPECT_TRUE(s.virtual_servers[0].checkers_suspended);
+  EXPECT_FALSE(s.virtual_servers[1].checkers_suspended);
   EXPECT_EQ(s.virtual_servers[0].real_servers[1].checks_ok, 0u);
   EXPECT_EQ(s.virtual_servers[0].real_servers[1].checks_failed, 0u);
   EXPECT_EQ(s.virtual_servers[1].real_servers[1].checks_failed, 5u);
   // The address comes (on a second interface too): checks resume at their schedule.
   addresses_.Set({LocalOn(2, "10.0.0.2"), LocalOn(2, "10.0.0.1"), LocalOn(3, "10.0.0.1")});
+  EXPECT_FALSE(Report(*e).virtual_servers[0].checkers_suspended);
   timers_.Advance(seconds(5));
   EXPECT_EQ(prober_.runs["10.0.1.1:8080"], 7);
   timers_.Advance(seconds(2));  // (delay_before_retry: the second failure)

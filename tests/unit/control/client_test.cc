@@ -47,6 +47,18 @@ TEST(ClientTest, RendersServersWithQuorum) {
             "10.0.0.10:80/tcp  10.0.1.2:80  UP      1       7/0        2.5s     NO QUORUM (sorry server)\n");
 }
 
+TEST(ClientTest, ServersShowSuspendedChecks) {
+  auto r = RenderResponse(
+      "servers",
+      R"({"ok":true,"virtual_servers":[{"name":"10.0.0.10:80/tcp","quorum_up":true,)"
+      R"("checkers_suspended":true,"real_servers":[{"address":"10.0.1.1:80","up":true,)"
+      R"("weight":1,"checks_ok":0,"checks_failed":0}]}]})");
+  EXPECT_TRUE(r.ok);
+  EXPECT_EQ(r.text,
+            "VIRTUAL SERVER    REAL SERVER  HEALTH  WEIGHT  OK/FAILED  RUNNING  POOL\n"
+            "10.0.0.10:80/tcp  10.0.1.1:80  UP      1       0/0        -        quorum (checks suspended)\n");
+}
+
 TEST(ClientTest, ServersShowTheOperatorsRuntimeState) {
   auto r = RenderResponse(
       "servers",

@@ -71,6 +71,7 @@ Status Full() {
   s.virtual_servers[0].real_servers[0].drain_left_s = 2.5;
   s.virtual_servers[0].real_servers[0].admin = "draining";
   s.virtual_servers[0].real_servers[0].admin_weight = 0;
+  s.virtual_servers[0].checkers_suspended = true;
   s.virtual_servers.push_back({"fwmark 1", "wlc", false, true, 0, {}});
   s.bfd_sessions.push_back({"b1", "192.0.2.1", "", true, "Up", "Up", "None", UINT32_MAX, 7, 0.3,
                             0.9000000000000001, 5, 6, 1, 2});
@@ -118,12 +119,13 @@ TEST(StatusTest, JsonTextIsNlohmannsDump) {
       "\"name\":\"control\",\"open\":5,\"refused\":3,\"timed_out\":4,\"watching\":6}],"
       "\"maintenance\":true,\"pid\":42,\"reload_failures\":1,\"reloads\":3,"
       "\"uptime_s\":123456789.123,\"version\":\"0.1.0\","
-      "\"virtual_servers\":[{\"live_weight\":1,\"name\":\"10.0.0.10:80/tcp\","
+      "\"virtual_servers\":[{\"checkers_suspended\":true,\"live_weight\":1,"
+      "\"name\":\"10.0.0.10:80/tcp\","
       "\"quorum_up\":true,\"real_servers\":[{\"address\":\"10.0.1.1:8080\","
       "\"admin\":\"draining\",\"admin_weight\":0,\"check_running_s\":1e+21,\"checks_failed\":1,"
       "\"checks_ok\":5,\"config_weight\":1,\"drain_left_s\":2.5,\"last_check_latency_s\":0.002,"
       "\"up\":true,\"weight\":1}],\"scheduler\":\"rr\",\"sorry_server_active\":false},"
-      "{\"live_weight\":0,\"name\":\"fwmark 1\",\"quorum_up\":false,\"real_servers\":[],"
+      "{\"checkers_suspended\":false,\"live_weight\":0,\"name\":\"fwmark 1\",\"quorum_up\":false,\"real_servers\":[],"
       "\"scheduler\":\"wlc\",\"sorry_server_active\":true}]}");
   // nlohmann's tree of that text dumps it unchanged: the fields sorted as its std::map
   // sorts them, numbers and strings as it writes them.
