@@ -168,7 +168,14 @@ std::string InstancesTable(const json& instances) {
                     Str(i.value("interface", json())), Str(i.value("vrid", json())), prio,
                     Str(i.value("master_address", json())), Join(i.value("vips", json()))});
   }
-  return Table({"INSTANCE", "STATE", "INTERFACE", "VRID", "PRIO", "MASTER", "VIPS"}, rows);
+  std::string out =
+      Table({"INSTANCE", "STATE", "INTERFACE", "VRID", "PRIO", "MASTER", "VIPS"}, rows);
+  // Why those in FAULT are, under the table (a reason is too long for a column).
+  for (const auto& i : instances) {
+    const std::string why = i.value("fault_reason", std::string());
+    if (!why.empty()) out += Str(i.value("name", json())) + " in FAULT: " + why + "\n";
+  }
+  return out;
 }
 
 // Returns how long a check in flight has run, "1.5s", or "-" when none is.

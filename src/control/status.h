@@ -37,6 +37,10 @@ struct InstanceStatus {
   int runtime_priority = 0;
   std::string hold;
   int debug = 0;  // the instance's `debug` level (0..4), shown in the data dump as keepalived's
+  // Why it is in FAULT ("" in any other state): its own causes ("interface eth0 down",
+  // "track_script chk", "unicast_fault_no_peer and no unicast_peer", ...; "; " between
+  // two) or its sync group's ("sync group G: VI_2 in FAULT").
+  std::string fault_reason;
 
   friend bool operator==(const InstanceStatus&, const InstanceStatus&) = default;
 };

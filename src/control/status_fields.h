@@ -41,6 +41,7 @@ struct FieldsOf<InstanceStatus> {
       Field{"debug", &T::debug},
       Field{"effective_priority", &T::effective_priority},
       Field{"family", &T::family},
+      Field{"fault_reason", &T::fault_reason},
       Field{"hold", &T::hold},
       Field{"interface", &T::interface},
       Field{"master_address", &T::master_address},

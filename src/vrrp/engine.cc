@@ -22,6 +22,7 @@
 #include "vrrp/advert_io.h"
 #include "vrrp/advert_receivers.h"
 #include "vrrp/bindings.h"
+#include "vrrp/fault_reason.h"
 #include "vrrp/gratuitous_sender.h"
 #include "vrrp/instance.h"
 #include "vrrp/instance_spec.h"
@@ -283,7 +284,8 @@ class EngineImpl final : public control::Engine {
     if (spec_.conntrackd) status.conntrackd_commands = notifier_.conntrackd_counters().Table();
     for (const auto& [name, in] : instances_)
       status.instances.push_back(
-          StatusOf(in->spec, *in->sm, in->status, in->io.primary(), ops_.RuntimePriority(name)));
+          StatusOf(in->spec, *in->sm, in->status, in->io.primary(), ops_.RuntimePriority(name),
+                   in->fault_reason));
   }
 
  private:
@@ -696,17 +698,32 @@ class EngineImpl final : public control::Engine {
       log::Notice(bindings_->LinkNotice(in));
     }
     // Without its interface an instance cannot send, dont_track_primary or not.
-    bool own_fault = r.fault || !in.io.bound() || in.address_lost || in.spec.no_peer_fault ||
-                     (!in.link_ok && !in.spec.dont_track_primary);
+    std::vector<std::string> reasons = OwnFaultReasons(
+        {.interface = in.spec.interface,
+         .no_peer = in.spec.no_peer_fault,
+         .bound = in.io.bound(),
+         .lacks_address = in.io.lacks_address(),
+         .vmac_failed = in.io.vmac_failed(),
+         .address_lost = in.address_lost,
+         .link_up = in.link_ok,
+         .dont_track_primary = in.spec.dont_track_primary,
+         .trackers = std::move(r.faults)});
+    bool own_fault = !reasons.empty();
     bool group_changed = own_fault != in.own_fault && in.spec.sync_group;
     in.own_fault = own_fault;
     // Any member's fault puts its whole sync group in FAULT.
     bool fault = own_fault;
     if (in.spec.sync_group) {
       for (const auto& [name, other] : instances_)
-        if (other.get() != &in && other->spec.sync_group == in.spec.sync_group && other->own_fault)
+        if (other.get() != &in && other->spec.sync_group == in.spec.sync_group &&
+            other->own_fault) {
           fault = true;
+          if (!own_fault)
+            reasons.push_back("sync group " + *in.spec.sync_group + ": " + name + " in FAULT");
+        }
     }
+    in.fault_reason.clear();
+    for (const auto& why : reasons) in.fault_reason += (in.fault_reason.empty() ? "" : "; ") + why;
     auto now = steady_clock::now();
     if (fault != in.sm->faulted())
       Execute(in, in.sm->Handle(Fault{fault}, now), fault ? "fault" : "fault_cleared");

@@ -37,6 +37,7 @@ struct Instance {
   // holds only while a master says priority 0 with the old source, then it unbinds).
   bool address_lost = false;
   bool own_fault = false;   // this instance's own trackers / link (not its sync group's)
+  std::string fault_reason;  // why it is faulted (its own causes, else its sync group's)
   std::vector<model::IpAddress> advertised;  // VIPs in the adverts
   control::InstanceStatus status;
   AdvertIntake intake;  // checks, counts and logs the adverts it hears

@@ -7,7 +7,7 @@ namespace vigil::vrrp {
 
 control::InstanceStatus StatusOf(const InstanceSpec& spec, const StateMachine& sm,
                                  control::InstanceStatus counts, const model::IpAddress& primary,
-                                 int runtime_priority) {
+                                 int runtime_priority, const std::string& fault_reason) {
   control::InstanceStatus s = std::move(counts);
   s.name = spec.name;
   s.state = std::string(StateName(sm.state()));
@@ -28,6 +28,7 @@ control::InstanceStatus StatusOf(const InstanceSpec& spec, const StateMachine& s
            : sm.yielding()          ? "failover"
            : sm.preemption_held()   ? "lb_not_ready"
                                     : "";
+  s.fault_reason = sm.state() == State::kFault ? fault_reason : "";
   return s;
 }
 

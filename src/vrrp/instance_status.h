@@ -12,10 +12,11 @@ namespace vigil::vrrp {
 // Returns the status of the instance `spec` configures: `counts` (its counters so far)
 // completed with its configuration, its state machine's state and priority, the master it
 // knows (itself, whose adverts come from `primary`, when it is master), the priority the
-// operator set (`runtime_priority`, 0: none) and what holds it out of MASTER.
+// operator set (`runtime_priority`, 0: none), what holds it out of MASTER and, in FAULT,
+// why (`fault_reason`).
 control::InstanceStatus StatusOf(const InstanceSpec& spec, const StateMachine& sm,
                                  control::InstanceStatus counts, const model::IpAddress& primary,
-                                 int runtime_priority);
+                                 int runtime_priority, const std::string& fault_reason = {});
 
 }  // namespace vigil::vrrp
 

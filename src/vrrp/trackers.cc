@@ -521,16 +521,28 @@ TrackingResult Trackers::Evaluate(
     const InstanceSpec& spec, uint8_t base,
     const std::function<bool(const std::string&)>& interface_ok) const {
   std::vector<TrackedStatus> tracked;
-  for (const auto& t : spec.track_interfaces)
-    tracked.push_back({t.weight, t.reverse, interface_ok(t.name)});
-  for (const auto& t : spec.track_scripts) tracked.push_back({t.weight, t.reverse, ScriptOk(t.name)});
-  for (const auto& t : spec.track_processes)
-    tracked.push_back({t.weight, t.reverse, ProcessOk(t.name)});
-  for (const auto& t : spec.track_bfds) tracked.push_back({t.weight, t.reverse, BfdUp(t.name)});
+  std::vector<std::string> names;  // tracked's, for the result's faults
+  auto track = [&](std::string_view kind, const auto& t, bool ok) {
+    tracked.push_back({t.weight, t.reverse, ok});
+    names.push_back(std::string(kind) + " " + t.name);
+  };
+  for (const auto& t : spec.track_interfaces) track("track_interface", t, interface_ok(t.name));
+  for (const auto& t : spec.track_scripts) track("track_script", t, ScriptOk(t.name));
+  for (const auto& t : spec.track_processes) track("track_process", t, ProcessOk(t.name));
+  for (const auto& t : spec.track_bfds) track("track_bfd", t, BfdUp(t.name));
   std::vector<TrackedFile> files;
+  std::vector<std::string> file_names;
   for (const auto& f : spec.track_files)
-    if (auto value = FileValue(f.path)) files.push_back({f.weight, f.reverse, *value});
-  return ComputeEffectivePriority(base, tracked, files);
+    if (auto value = FileValue(f.path)) {
+      files.push_back({f.weight, f.reverse, *value});
+      file_names.push_back("track_file " + f.name);
+    }
+  TrackingResult r = ComputeEffectivePriority(base, tracked, files);
+  for (size_t i = 0; i < tracked.size(); ++i)
+    if (IsFault(tracked[i])) r.faults.push_back(names[i]);
+  for (size_t i = 0; i < files.size(); ++i)
+    if (!FileContribution(files[i])) r.faults.push_back(file_names[i]);
+  return r;
 }
 
 }  // namespace vigil::vrrp

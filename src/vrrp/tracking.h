@@ -7,6 +7,8 @@
 #include <cstdint>
 #include <optional>
 #include <span>
+#include <string>
+#include <vector>
 
 namespace vigil::vrrp {
 
@@ -39,6 +41,9 @@ std::optional<int> FileContribution(const TrackedFile& f);
 
 struct TrackingResult {
   bool fault = false;     // some tracker forces FAULT
+  // Which, as the caller names them (Trackers::Evaluate; ComputeEffectivePriority leaves
+  // it empty).
+  std::vector<std::string> faults;
   int total = 0;          // base + every adjustment, unclamped
   uint8_t effective = 0;  // total clamped to 1..254; 255 for an owner
 };

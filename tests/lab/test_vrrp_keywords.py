@@ -143,6 +143,12 @@ def test_unicast_fault_no_peer_holds_the_instance_in_fault(lab, vigild, kind):
         assert r1.state() == "FAULT"
         assert "VI_1: unicast_fault_no_peer and no unicast_peer: in FAULT, not using multicast" \
             in r1.log()
+        # The reason is in the instance's status too.
+        status = r1.ctl_json("status")["status"]
+        assert [(i["name"], i["state"], i["fault_reason"]) for i in status["instances"]] == \
+            [("VI_1", "FAULT", "unicast_fault_no_peer and no unicast_peer")]
+        text = r1.node.run([vl.vigilctl, "-s", r1.ctl, "status"], timeout=15).stdout
+        assert "VI_1 in FAULT: unicast_fault_no_peer and no unicast_peer\n" in text, text
 
 
 @pytest.mark.parametrize("kind", ["vigil", "keepalived"])

@@ -98,6 +98,22 @@ TEST(ClientTest, InstancesShowTheOperatorsRuntimeState) {
             "maintenance on\n");
 }
 
+TEST(ClientTest, InstancesInFaultSayWhyUnderTheTable) {
+  auto r = RenderResponse(
+      "instances",
+      R"({"ok":true,"instances":[{"name":"VI_1","state":"FAULT","interface":"eth0","vrid":51,)"
+      R"("effective_priority":100,"base_priority":100,)"
+      R"("fault_reason":"unicast_fault_no_peer and no unicast_peer","vips":[]},)"
+      R"({"name":"VI_2","state":"BACKUP","interface":"eth0","vrid":52,"effective_priority":100,)"
+      R"("base_priority":100,"fault_reason":"","vips":[]}]})");
+  EXPECT_TRUE(r.ok);
+  EXPECT_EQ(r.text,
+            "INSTANCE  STATE   INTERFACE  VRID  PRIO     MASTER  VIPS\n"
+            "VI_1      FAULT   eth0       51    100/100\n"
+            "VI_2      BACKUP  eth0       52    100/100\n"
+            "VI_1 in FAULT: unicast_fault_no_peer and no unicast_peer\n");
+}
+
 TEST(ClientTest, StatusNamesAnEngineThatIsNotRunning) {
   auto r = RenderResponse(
       "status",

@@ -63,6 +63,7 @@ Status Full() {
   s.instances[0].name = "VI_\x01\t\n\r\b\f\x1f\x7f/é\xff\xfe";
   s.instances[0].runtime_priority = -3;
   s.instances[0].hold = "failover";
+  s.instances[0].fault_reason = "track_script chk";
   s.instances[0].debug = 4;
   s.instances[0].master_address = "10.0.0.2";
   s.instances[0].family = "inet";
@@ -108,7 +109,8 @@ TEST(StatusTest, JsonTextIsNlohmannsDump) {
       "\"starts\":2}],\"events\":18446744073709551615,"
       "\"instances\":[{\"advert_interval_s\":1e-07,\"adverts_received\":1,\"adverts_sent\":10,"
       "\"base_priority\":100,\"became_master\":0,\"debug\":4,\"effective_priority\":90,"
-      "\"family\":\"inet\",\"hold\":\"failover\",\"interface\":\"eth0\","
+      "\"family\":\"inet\",\"fault_reason\":\"track_script chk\",\"hold\":\"failover\","
+      "\"interface\":\"eth0\","
       "\"master_address\":\"10.0.0.2\","
       "\"name\":\"VI_\\u0001\\t\\n\\r\\b\\f\\u001f\177/\303\251\357\277\275\357\277\275\","
       "\"priority_zero_received\":0,\"priority_zero_sent\":0,\"rejected\":{\"bad_ttl\":4},"

@@ -91,5 +91,15 @@ TEST(InstanceStatusTest, NoMasterHeardIsEmpty) {
   EXPECT_EQ(StatusOf(spec, sm, {}, Ip("10.0.0.1"), 0).state, "INIT");
 }
 
+TEST(InstanceStatusTest, TheFaultReasonShowsOnlyInFault) {
+  const InstanceSpec spec = Spec();
+  StateMachine sm(spec.params);
+  sm.Handle(Startup{}, kT0);
+  EXPECT_EQ(StatusOf(spec, sm, {}, Ip("10.0.0.1"), 0, "interface eth0 down").fault_reason, "");
+  sm.Handle(Fault{true}, kT0);
+  EXPECT_EQ(StatusOf(spec, sm, {}, Ip("10.0.0.1"), 0, "interface eth0 down").fault_reason,
+            "interface eth0 down");
+}
+
 }  // namespace
 }  // namespace vigil::vrrp

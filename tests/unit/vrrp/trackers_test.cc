@@ -69,8 +69,10 @@ TEST_F(TrackersTest, InterfacesWeighAsTheCallerReportsThem) {
   TrackingResult r = trackers_.Evaluate(in, 100, down);
   EXPECT_FALSE(r.fault);
   EXPECT_EQ(r.effective, 95);  // 100 - 10 (eth1 down) + 5 (eth2 up)
+  EXPECT_EQ(r.faults, std::vector<std::string>{});
   r = trackers_.Evaluate(in, 120, [](const std::string& name) { return name != "eth3"; });
   EXPECT_TRUE(r.fault);  // weight 0 and down
+  EXPECT_EQ(r.faults, std::vector<std::string>{"track_interface eth3"});
   EXPECT_EQ(trackers_.Evaluate(in, 120, AllUp).effective, 125);  // the base given is used
 }
 
@@ -108,7 +110,7 @@ TEST_F(TrackersTest, AnInitFailScriptFailsUntilItsFirstSuccess) {
   in.track_scripts = {{"chk", 0, false}};
   trackers_.Configure(Tracking(in, {script}));
   EXPECT_FALSE(trackers_.ScriptOk("chk"));
-  EXPECT_TRUE(trackers_.Evaluate(in, 100, AllUp).fault);
+  EXPECT_EQ(trackers_.Evaluate(in, 100, AllUp).faults, std::vector<std::string>{"track_script chk"});
   ASSERT_TRUE(RunUntilChanged());
   EXPECT_TRUE(trackers_.ScriptOk("chk"));
   EXPECT_FALSE(trackers_.Evaluate(in, 100, AllUp).fault);
