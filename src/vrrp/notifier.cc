@@ -140,9 +140,8 @@ void Notifier::NotifyRemoved(const InstanceSpec& instance, bool was_fault, uint8
          priority);
   } else if (!was_fault) {
     // keepalived 2.2.7 runs only the generic script here, not notify_fault.
-    NotifySpec generic_only;
-    generic_only.generic = instance.notify.generic;
-    Send(instance.name, "INSTANCE", instance.name, generic_only, NotifyEvent::kFault, priority);
+    Send(instance.name, "INSTANCE", instance.name, instance.notify, NotifyEvent::kFault, priority,
+         /*generic_only=*/true);
   }
   if (instance.notify.notify_deleted && instance.notify.smtp_alert && mail_.enabled())
     mail_.Send(alert::InstanceMail(router_id_, instance.name, alert::MailState::kDeleted));
@@ -182,7 +181,8 @@ void Notifier::Mail(const std::string& key, const std::string& name, bool group,
 }
 
 void Notifier::Send(const std::string& key, std::string_view kind, const std::string& name,
-                    const NotifySpec& spec, NotifyEvent event, uint8_t priority) {
+                    const NotifySpec& spec, NotifyEvent event, uint8_t priority,
+                    bool generic_only) {
   const std::optional<CommandSpec>* specific = nullptr;
   switch (event) {
     case NotifyEvent::kMaster: specific = &spec.master; break;
@@ -200,7 +200,7 @@ void Notifier::Send(const std::string& key, std::string_view kind, const std::st
   if (conntrackd_ && key == conntrackd_key)
     for (ConntrackdCommand c : ConntrackdPlan(event))
       jobs.push_back({ConntrackdArgv(*conntrackd_, c), {}, {}, {}, c, conntrackd_->timeout});
-  if (specific && *specific)
+  if (specific && *specific && !generic_only)
     jobs.push_back({(*specific)->argv, (*specific)->path, (*specific)->user,
                     (*specific)->group, {}, {}});
   if (spec.generic && event != NotifyEvent::kMasterRxLowerPriority) {

@@ -91,9 +91,11 @@ class Notifier {
     UniqueFd fd;
     std::shared_ptr<pid_t> script_pid;  // its reader script while it runs (0 once ended)
   };
-  // Queues the scripts of `spec` for `event` under `key` and writes the FIFO line.
+  // Queues the scripts of `spec` for `event` under `key` — the event's own notify_<state>
+  // unless `generic_only`, then the generic `notify` — and writes the FIFO line.
   void Send(const std::string& key, std::string_view kind, const std::string& name,
-            const NotifySpec& spec, NotifyEvent event, uint8_t priority);
+            const NotifySpec& spec, NotifyEvent event, uint8_t priority,
+            bool generic_only = false);
   void RunNext(const std::string& instance);
   // Mails `name`'s entering `event`'s state if it has smtp_alert and MailFor says so.
   void Mail(const std::string& key, const std::string& name, bool group, const NotifySpec& spec,
