@@ -297,7 +297,10 @@ constexpr KeywordSpec kVirtualServerKeywords[] = {
                              "none of the group's addresses or address ranges is local "
                              "(keepalived 2.2.7 never finds them and suspends its checkers for "
                              "ever); one a reload adds starts from the addresses local then "
-                             "(keepalived's from none)")),
+                             "(keepalived's from none); an address announced again (IPv6 "
+                             "once duplicate address detection ends) counts once, where "
+                             "keepalived counts every announcement and its checkers stay "
+                             "active once it is gone")),
     Kw("smtp_alert"),
     Kw("virtualhost"),
     Kw("snmp_name", kSnmpName),
