@@ -30,6 +30,7 @@
 #include "check/frr_view.h"
 #include "check/ha_suspend.h"
 #include "check/mail.h"
+#include "check/misc_log.h"
 #include "check/probe_registry.h"
 #include "check/virtual_server.h"
 #include "lb/ipvs_backend.h"
@@ -1535,8 +1536,10 @@ class CheckEngine final : public control::Engine {
     if (result.ok) probe->last_weight = result.weight;
 
     // Steady success (the common case at scale) logs nothing: build no strings for it.
-    if (outcome.transition != Transition::kNone || outcome.first_result_down ||
-        outcome.log_failure || !result.ok) {
+    if (probe->misc) {
+      LogMiscResult(*probe, result, outcome, first_result);
+    } else if (outcome.transition != Transition::kNone || outcome.first_result_down ||
+               outcome.log_failure || !result.ok) {
       const std::string name = ProbeName(*probe);
       const std::string why = result.detail.empty() ? "" : ": " + result.detail;
       if (outcome.transition == Transition::kDown) {
@@ -1572,6 +1575,29 @@ class CheckEngine final : public control::Engine {
       delay = std::max(Duration::zero(), delay - took);
     }
     Schedule(probe, delay);
+  }
+
+  // Logs a MISC_CHECK's result in keepalived's words (check/misc_log.h), once per checker.
+  void LogMiscResult(const Probe& probe, const ProbeResult& result, const Outcome& outcome,
+                     bool first_result) const {
+    const auto& argv = std::get<MiscCheck>(probe.spec.params).argv;
+    for (const Subscriber& sub : probe.subscribers) {
+      const std::string rs = RsName(sub.vs, sub.rs);
+      auto line = MiscLogLine(result, outcome,
+                              {.real_server = rs,
+                               .virtual_server = vss_[sub.vs].state->config().name,
+                               .script = argv.empty() ? "" : argv[0],
+                               .retry = probe.state.timing().retry,
+                               .retry_it = probe.state.retry_count(),
+                               .first_result = first_result});
+      if (!line) {
+        if (!result.ok) log::Debug(ProbeName(probe) + " failed: " + result.detail);
+      } else if (result.ok || outcome.transition == Transition::kNone) {
+        log::Info(*line);
+      } else {
+        log::Warning(*line);
+      }
+    }
   }
 
   // Feeds a result that may change pools to every checker that shares `probe`, gathered per

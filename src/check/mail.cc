@@ -28,7 +28,9 @@ std::optional<std::string> SmtpFailure(FailureKind failure, const MailTarget& t)
     case FailureKind::kBadGreeting: return "Bad greeting banner from server " + server;
     case FailureKind::kBadHelo: return "Bad HELO response from server " + server;
     case FailureKind::kUnspecified:
-    case FailureKind::kTimedOut: break;
+    case FailureKind::kTimedOut:
+    case FailureKind::kExitStatus:
+    case FailureKind::kSignal: break;
   }
   return std::nullopt;
 }

@@ -96,8 +96,10 @@ asio::awaitable<ProbeResult> MiscProbe(MiscCheck check, Duration timeout) {
     res.detail = "MISC_CHECK " + name + " " + res.detail;
     co_return res;
   }
-  co_return ProbeResult{false, "MISC_CHECK " + name + " killed by signal " +
-                                   std::to_string(WTERMSIG(status)), {}};
+  co_return ProbeResult{false,
+                        "MISC_CHECK " + name + " killed by signal " +
+                            std::to_string(WTERMSIG(status)),
+                        {}, FailureKind::kSignal, WTERMSIG(status)};
 }
 
 }  // namespace vigil::check

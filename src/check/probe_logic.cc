@@ -159,6 +159,9 @@ ProbeResult MiscExitResult(const MiscCheck& check, int exit_code) {
   } else if (check.dynamic && exit_code >= 2 && exit_code <= 255) {
     r.ok = true;
     r.weight = WeightUpdate{WeightUpdate::Kind::kAbsolute, exit_code - 2};
+  } else {
+    r.failure = FailureKind::kExitStatus;
+    r.code = exit_code;
   }
   return r;
 }

@@ -196,6 +196,8 @@ enum class FailureKind : uint8_t {
   kBadGreeting,     // SMTP: a banner that is not 220
   kBadHelo,         // SMTP: a HELO reply that is not 250
   kTimedOut,        // MISC_CHECK: the script was stopped at its timeout
+  kExitStatus,      // MISC_CHECK: the script exited with a failing status (ProbeResult::code)
+  kSignal,          // MISC_CHECK: the script was killed by signal ProbeResult::code
 };
 
 // The outcome of one probe attempt.
@@ -204,6 +206,7 @@ struct ProbeResult {
   std::string detail;  // why it failed (or what succeeded), for logs
   std::optional<WeightUpdate> weight;
   FailureKind failure = FailureKind::kUnspecified;
+  int code = 0;  // kExitStatus: the exit status; kSignal: the signal
 };
 
 // Returns keepalived's default timing for a checker of `params`' kind given the delay_loop:

@@ -448,5 +448,11 @@ def test_checker_failures_and_a_removed_virtual_server_are_mailed_as_keepalived(
         message(f"Realserver {rs(8082)} - DOWN", "=> Removing <="),
         message(f"Virtualserver {vs} - DOWN", "=> Lost quorum 1+0=1 <= 0 <="),
     ]
+    # check_misc.c's log lines.
+    log = lablib.file_lines(proc.log_path)
+    for line in (f"Misc check for [[{web.ipv4}]:tcp:8081 VS {vs}] by [/bin/sleep] timed out "
+                 "with retry disabled.",
+                 f"Misc check for [[{web.ipv4}]:tcp:8082 VS {vs}] by [/bin/true] succeeded."):
+        assert any(l.endswith(line) for l in log), line
     # The two scripts run side by side (as keepalived's notify_exec runs them).
     assert sorted(lablib.file_lines(notes)) == ["notify_down 8082", "quorum_down"]

@@ -32,7 +32,8 @@ TEST(MiscProbeTest, ExitStatusDecides) {
   r = RunOnce(io, Misc({"/bin/sh", "-c", "exit 3"}));
   EXPECT_FALSE(r.ok);
   EXPECT_EQ(r.detail, "MISC_CHECK /bin/sh exited with status 3");
-  EXPECT_EQ(r.failure, FailureKind::kUnspecified);  // mailed as "failed"
+  EXPECT_EQ(r.failure, FailureKind::kExitStatus);  // mailed as "failed", logged with its status
+  EXPECT_EQ(r.code, 3);
 }
 
 TEST(MiscProbeTest, DynamicExitSetsWeight) {
