@@ -361,6 +361,7 @@ class CheckEngine final : public control::Engine {
 
   ~CheckEngine() override {
     *alive_ = false;
+    if (local_addresses_) seams_.addresses->Close();
     StopProbes(probes_);
   }
 

@@ -470,6 +470,38 @@ TEST_F(EngineTest, HaSuspendOfAVirtualServerAReloadAddsIsTheAddressesNow) {
   EXPECT_EQ(prober_.runs["10.0.1.1:8080"], runs + 6);
 }
 
+// Unlike keepalived 2.2.7 (suspended for ever), a group's service is checked while one of
+// the group's addresses or ranges is local.
+TEST_F(EngineTest, HaSuspendOfAGroupFollowsItsAddressesAndRanges) {
+  model::VirtualServer grouped = Vs();
+  grouped.address.reset();
+  grouped.port = 0;
+  grouped.group = "g";
+  grouped.ha_suspend = true;
+  grouped.real_servers = {Rs("10.0.2.1")};
+  model::Config config = Config({grouped});
+  config.virtual_server_groups.push_back(model::VirtualServerGroup{
+      .name = "g",
+      .entries = {model::VsgEntry{.address = Ip("10.0.0.1"), .port = 80},
+                  model::VsgEntry{.address = Ip("10.0.0.20"), .range_end = Ip("10.0.0.29"),
+                                  .port = 80}}});
+  addresses_.now = {LocalOn(2, "10.0.0.30")};
+  auto e = Make();
+  ASSERT_TRUE(e->Start(config));
+  timers_.Advance(seconds(11));
+  EXPECT_EQ(prober_.runs["10.0.2.1:8080"], 0);
+  addresses_.Set({LocalOn(2, "10.0.0.30"), LocalOn(2, "10.0.0.25")});
+  timers_.Advance(seconds(5));
+  EXPECT_EQ(prober_.runs["10.0.2.1:8080"], 1);
+  addresses_.Set({LocalOn(2, "10.0.0.1")});
+  timers_.Advance(seconds(5));
+  EXPECT_EQ(prober_.runs["10.0.2.1:8080"], 2);
+  addresses_.Set({});
+  timers_.Advance(seconds(10));
+  EXPECT_EQ(prober_.runs["10.0.2.1:8080"], 2);
+  EXPECT_TRUE(Report(*e).virtual_servers[0].checkers_suspended);
+}
+
 control::Operation Drain(const char* rs, double timeout_s = 0) {
   return control::Operation{.command = "drain", .virtual_server = "10.0.0.1:80/tcp",
                             .real_server = rs, .timeout_s = timeout_s};
