@@ -30,6 +30,7 @@ class MessageBuilder {
   }
   void PutU32(std::uint16_t type, std::uint32_t value) { mnl_attr_put_u32(header_, type, value); }
   void PutU16(std::uint16_t type, std::uint16_t value) { mnl_attr_put_u16(header_, type, value); }
+  void PutU8(std::uint16_t type, std::uint8_t value) { mnl_attr_put_u8(header_, type, value); }
   void PutString(std::uint16_t type, std::string_view value) {
     std::string copy(value);
     mnl_attr_put_strz(header_, type, copy.c_str());
@@ -337,6 +338,7 @@ std::vector<std::uint8_t> BuildRouteRequest(ChangeOp op, const RouteSpec& spec) 
   if (spec.gateway) b.PutAddress(RTA_GATEWAY, *spec.gateway);
   if (spec.oif != 0) b.PutU32(RTA_OIF, static_cast<std::uint32_t>(spec.oif));
   if (spec.metric) b.PutU32(RTA_PRIORITY, *spec.metric);
+  if (add) rtm->rtm_flags = spec.flags;
   return b.Finish();
 }
 
@@ -382,6 +384,7 @@ std::vector<std::uint8_t> BuildRuleRequest(ChangeOp op, const RuleSpec& spec) {
   if (spec.fwmark) b.PutU32(FRA_FWMARK, *spec.fwmark);
   if (spec.fwmask) b.PutU32(FRA_FWMASK, *spec.fwmask);
   if (!spec.iifname.empty()) b.PutString(FRA_IIFNAME, spec.iifname);
+  if (spec.protocol && add) b.PutU8(FRA_PROTOCOL, *spec.protocol);
   return b.Finish();
 }
 

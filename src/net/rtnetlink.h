@@ -157,6 +157,7 @@ struct RouteSpec {
   std::optional<std::uint8_t> scope;
   std::uint8_t protocol = RTPROT_BOOT;
   std::uint8_t type = RTN_UNICAST;
+  std::uint32_t flags = 0;  // rtm_flags on an add: RTNH_F_ONLINK ("onlink")
 };
 
 // Returns RTM_NEWROUTE (NLM_F_CREATE | NLM_F_EXCL) or RTM_DELROUTE for `spec`.
@@ -192,6 +193,7 @@ struct RuleSpec {
   std::optional<std::uint32_t> fwmark;
   std::optional<std::uint32_t> fwmask;
   std::string iifname;  // "iif" / "dev": packets arriving on this interface ("" = any)
+  std::optional<std::uint8_t> protocol;  // FRA_PROTOCOL, who made it (unset: none sent)
 };
 
 // Returns RTM_NEWRULE (NLM_F_CREATE | NLM_F_EXCL) or RTM_DELRULE for `spec`.

@@ -56,6 +56,11 @@ Result<net::RouteSpec> ParseRoute(const std::vector<std::string>& words,
                                   const std::string& default_dev, const IfindexLookup& ifindex,
                                   const RtNames& names) {
   net::RouteSpec r;
+  // As keepalived 2.2.7's routes: scope global unless given, and made by "keepalived"
+  // (protocol 18) unless a `protocol` is given and the route is not tracked (no_track).
+  r.scope = RT_SCOPE_UNIVERSE;
+  std::optional<std::uint8_t> protocol;
+  bool no_track = false;
   bool have_dst = false;
   bool have_dev = false;
   int family = AF_UNSPEC;
@@ -113,9 +118,11 @@ Result<net::RouteSpec> ParseRoute(const std::vector<std::string>& words,
       if (!v) return std::unexpected(v.error());
       auto n = names.Find(RtNames::Kind::kProtocol, *v);
       if (!n) return std::unexpected(Bad("not a protocol:", *v));
-      r.protocol = static_cast<uint8_t>(*n);
-    } else if (w == "onlink" || w == "no_track") {
-      // accepted; onlink needs no attribute for routes to directly reachable gateways here
+      protocol = static_cast<uint8_t>(*n);
+    } else if (w == "onlink") {
+      r.flags |= RTNH_F_ONLINK;
+    } else if (w == "no_track") {
+      no_track = true;
     } else if (!have_dst && w == "default") {
       have_dst = true;
     } else if (!have_dst && (w == "to")) {
@@ -132,6 +139,7 @@ Result<net::RouteSpec> ParseRoute(const std::vector<std::string>& words,
     }
   }
   if (!have_dst) return std::unexpected(Error(ErrorCode::kParse, "route has no destination"));
+  r.protocol = protocol && no_track ? *protocol : RTPROT_KEEPALIVED;
   if (family == AF_UNSPEC && r.gateway) family = r.gateway->family;
   r.family = family == AF_UNSPEC ? AF_INET : family;
   if (!have_dev && !r.gateway && r.type == RTN_UNICAST) {
@@ -144,6 +152,7 @@ Result<net::RouteSpec> ParseRoute(const std::vector<std::string>& words,
 Result<net::RuleSpec> ParseRule(const std::vector<std::string>& words, const RtNames& names) {
   net::RuleSpec r;
   int family = AF_UNSPEC;
+  bool no_track = false;
   for (Words in(words); !in.Done();) {
     const std::string& w = in.Next();
     auto next = [&](const std::string& what) { return in.Value(what); };
@@ -195,11 +204,20 @@ Result<net::RuleSpec> ParseRule(const std::vector<std::string>& words, const RtN
       auto v = next(w);
       if (!v) return std::unexpected(v.error());
       r.iifname = *v;
+    } else if (w == "protocol") {
+      auto v = next(w);
+      if (!v) return std::unexpected(v.error());
+      auto n = names.Find(RtNames::Kind::kProtocol, *v);
+      if (!n) return std::unexpected(Bad("not a protocol:", *v));
+      r.protocol = static_cast<uint8_t>(*n);
     } else if (w == "no_track") {
+      no_track = true;
     } else {
       return std::unexpected(Bad("unsupported rule option", w));
     }
   }
+  // As keepalived 2.2.7's rules: made by "keepalived" (protocol 18) unless not tracked.
+  if (!no_track) r.protocol = RTPROT_KEEPALIVED;
   r.family = family == AF_UNSPEC ? AF_INET : family;
   return r;
 }

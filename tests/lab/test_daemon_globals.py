@@ -372,7 +372,8 @@ def _vip_held(lb) -> bool:
 
 def test_route_names_come_from_iproute_etc_dir_and_iproute_usr_dir(lb):
     """Table, protocol and scope names of static and virtual routes and rules are read from
-    iproute_etc_dir (its file replacing iproute_usr_dir's) and both FILE.d directories."""
+    iproute_etc_dir (its file replacing iproute_usr_dir's) and both FILE.d directories. (A
+    tracked route's protocol is keepalived's own, 18, as in keepalived 2.2.7: no_track.)"""
     etc = os.path.join(lb.work, "ipr-etc")
     usr = os.path.join(lb.work, "ipr-usr")
     for d in (f"{etc}/rt_tables.d", usr):
@@ -387,8 +388,8 @@ def test_route_names_come_from_iproute_etc_dir_and_iproute_usr_dir(lb):
             f.write(text)
     conf = lb.conf(f"iproute_etc_dir {etc}\niproute_usr_dir {usr}\n") + textwrap.dedent("""\
         static_routes {
-            10.61.0.0/24 dev eth0 table web proto vigilproto
-            10.63.0.0/24 dev eth0 table web proto hidden_by_etc
+            10.61.0.0/24 dev eth0 table web proto vigilproto no_track
+            10.63.0.0/24 dev eth0 table web proto hidden_by_etc no_track
         }
         static_rules {
             from 10.62.0.0/24 lookup db

@@ -251,6 +251,13 @@ TEST(RtnetlinkBuildTest, RouteScopeDefaultsFollowIproute2) {
   EXPECT_EQ(BuildRouteRequest(ChangeOp::kAdd, spec)[22], RT_SCOPE_SITE);
 }
 
+TEST(RtnetlinkBuildTest, RouteFlagsGoInTheHeaderOfAnAdd) {
+  RouteSpec spec;
+  spec.flags = RTNH_F_ONLINK;
+  EXPECT_EQ(BuildRouteRequest(ChangeOp::kAdd, spec)[24], RTNH_F_ONLINK);  // rtm_flags
+  EXPECT_EQ(BuildRouteRequest(ChangeOp::kDelete, spec)[24], 0);
+}
+
 TEST(RtnetlinkBuildTest, LargeRouteTableGoesOnlyInAttribute) {
   RouteSpec spec;
   spec.table = 1000;
@@ -276,6 +283,12 @@ TEST(RtnetlinkBuildTest, RuleAddFromPrefixToTable) {
       8, 0, 10, 0,  7, 0, 0, 0,                // FRA_FWMARK
   };
   EXPECT_EQ(BuildRuleRequest(ChangeOp::kAdd, spec), expected);
+  spec.protocol = RTPROT_KEEPALIVED;
+  Bytes with_protocol = expected;
+  with_protocol[0] = 68;
+  with_protocol.insert(with_protocol.end(), {5, 0, 21, 0, 18, 0, 0, 0});  // FRA_PROTOCOL
+  EXPECT_EQ(BuildRuleRequest(ChangeOp::kAdd, spec), with_protocol);
+  EXPECT_EQ(BuildRuleRequest(ChangeOp::kDelete, spec).size(), expected.size());
 }
 
 TEST(RtnetlinkBuildTest, DumpsAskForEverything) {

@@ -56,6 +56,29 @@ TEST(RoutesTest, BlackholeAndDefaultAndIpv6) {
   EXPECT_EQ(v6->family, AF_INET6);
 }
 
+// keepalived 2.2.7 on the lab (ip -j route / ip -j rule): every route it adds is scope
+// global unless given, protocol "keepalived" (18) unless a protocol is given with
+// no_track, onlink when asked; every rule protocol "keepalived" unless no_track.
+TEST(RoutesTest, KeepalivedsScopeProtocolAndOnlink) {
+  auto r = ParseRoute(W("10.2.0.0/24 dev eth0 src 10.0.0.1"), "eth0", Lookup);
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(r->scope, RT_SCOPE_UNIVERSE);
+  EXPECT_EQ(r->protocol, RTPROT_KEEPALIVED);
+  EXPECT_EQ(r->flags, 0u);
+  EXPECT_EQ(ParseRoute(W("10.2.0.0/24 dev eth0 protocol static"), "eth0", Lookup)->protocol,
+            RTPROT_KEEPALIVED);  // tracked: keepalived resets it
+  EXPECT_EQ(ParseRoute(W("10.2.0.0/24 dev eth0 protocol static no_track"), "eth0", Lookup)
+                ->protocol,
+            RTPROT_STATIC);
+  EXPECT_EQ(ParseRoute(W("10.2.0.0/24 no_track"), "eth0", Lookup)->protocol, RTPROT_KEEPALIVED);
+  EXPECT_EQ(ParseRoute(W("10.9.0.0/24 via 192.0.2.1 dev eth0 onlink"), "eth0", Lookup)->flags,
+            static_cast<uint32_t>(RTNH_F_ONLINK));
+  EXPECT_EQ(ParseRule(W("from 10.0.0.0/8 table 5")).value().protocol, RTPROT_KEEPALIVED);
+  EXPECT_EQ(ParseRule(W("from 10.0.0.0/8 table 5 protocol static no_track")).value().protocol,
+            RTPROT_STATIC);
+  EXPECT_EQ(ParseRule(W("from 10.0.0.0/8 table 5 no_track")).value().protocol, std::nullopt);
+}
+
 TEST(RoutesTest, RouteErrorsNameTheWord) {
   EXPECT_EQ(ParseRoute(W("10.0.0.0/8 dev eth9"), "eth0", Lookup).error().context(),
             "no interface 'eth9'");

@@ -118,7 +118,7 @@ TEST(RtNamesTest, RoutesAndRulesReadNames) {
   n.AddDefaults();
   auto lookup = [](const std::string& name) { return name == "eth0" ? 2 : 0; };
   auto r = ParseRoute({"10.1.0.0/16", "dev", "eth0", "table", "web", "proto", "vigil", "scope",
-                       "far"},
+                       "far", "no_track"},
                       "eth0", lookup, n);
   ASSERT_TRUE(r.has_value()) << r.error().ToString();
   EXPECT_EQ(r->table, 100u);
@@ -130,7 +130,7 @@ TEST(RtNamesTest, RoutesAndRulesReadNames) {
   auto rule = ParseRule({"from", "10.1.0.0/16", "lookup", "web"}, n);
   ASSERT_TRUE(rule.has_value());
   EXPECT_EQ(rule->table, 100u);
-  auto proto = ParseRoute({"10.1.0.0/16", "proto", "zebra"}, "eth0", lookup);
+  auto proto = ParseRoute({"10.1.0.0/16", "proto", "zebra", "no_track"}, "eth0", lookup);
   ASSERT_TRUE(proto.has_value());
   EXPECT_EQ(proto->protocol, RTPROT_ZEBRA);
 }

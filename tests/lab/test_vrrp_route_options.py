@@ -1,0 +1,113 @@
+"""static_routes / static_rules / virtual_routes / virtual_rules options as keepalived 2.2.7
+puts them in the kernel, checked for both daemons on the same lab (`ip -j route show table
+all`, `ip -j rule`): scope global unless given, protocol "keepalived" unless a protocol is
+given with no_track (a tracked route's or rule's is reset), onlink, via, src, metric,
+table, the route types, IPv6; a rule's from, to, fwmark/mask, iif, preference, protocol."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+import lab as lablib
+from vrrp_lab import IP, Spec, VrrpLab, require_keepalived
+
+SPEC = Spec(version=3, interval=0.1)
+
+ROUTES = [
+    "10.1.1.0/24 via 10.99.0.254 dev eth0",
+    "10.1.2.0/24 dev eth0 src 10.99.0.1",
+    "10.1.3.0/24 dev eth0 scope link table 100",
+    "10.1.4.0/24 via 10.99.0.254 metric 50",
+    "10.1.5.0/24 dev eth0 protocol static no_track",
+    "10.1.6.0/24 dev eth0 protocol static",
+    "blackhole 10.1.7.0/24",
+    "unreachable 10.1.8.0/24",
+    "prohibit 10.1.9.0/24 table 100",
+    "10.1.10.0/24 via 192.0.2.1 dev eth0 onlink",
+    "default via 10.99.0.254 table 101",
+    "2001:db8:1::/64 via fd00:99::254 dev eth0",
+]
+RULES = [
+    "from 10.2.1.0/24 table 100 preference 1001",
+    "to 10.2.2.0/24 table 100 priority 1002",
+    "from 10.2.3.0/24 fwmark 3/0xff table 100 preference 1003",
+    "iif eth0 table 100 preference 1004",
+    "from 10.2.5.0/24 table 100 preference 1005 protocol 4 no_track",
+    "from 2001:db8:3::/64 table 100 preference 1006",
+]
+K = "keepalived"
+# As keepalived 2.2.7 leaves them (ip -j, sorted by table and destination; rules in order).
+WANT_ROUTES = [
+    {"dst": "10.1.1.0/24", "gateway": "10.99.0.254", "dev": "eth0", "protocol": K, "flags": []},
+    {"dst": "10.1.10.0/24", "gateway": "192.0.2.1", "dev": "eth0", "protocol": K,
+     "flags": ["onlink"]},
+    {"dst": "10.1.2.0/24", "dev": "eth0", "protocol": K, "prefsrc": "10.99.0.1", "flags": []},
+    {"dst": "10.1.20.0/24", "dev": "eth0", "protocol": K, "flags": []},
+    {"dst": "10.1.4.0/24", "gateway": "10.99.0.254", "dev": "eth0", "protocol": K, "metric": 50,
+     "flags": []},
+    {"dst": "10.1.5.0/24", "dev": "eth0", "protocol": "static", "flags": []},
+    {"dst": "10.1.6.0/24", "dev": "eth0", "protocol": K, "flags": []},
+    {"type": "blackhole", "dst": "10.1.7.0/24", "protocol": K, "flags": []},
+    {"type": "unreachable", "dst": "10.1.8.0/24", "protocol": K, "flags": []},
+    {"dst": "2001:db8:1::/64", "gateway": "fd00:99::254", "dev": "eth0", "protocol": K,
+     "metric": 1024, "flags": [], "pref": "medium"},
+    {"dst": "10.1.3.0/24", "dev": "eth0", "table": "100", "protocol": K, "scope": "link",
+     "flags": []},
+    {"type": "prohibit", "dst": "10.1.9.0/24", "table": "100", "protocol": K, "flags": []},
+    {"dst": "default", "gateway": "10.99.0.254", "dev": "eth0", "table": "101", "protocol": K,
+     "flags": []},
+]
+WANT_RULES = [
+    {"priority": 1001, "src": "10.2.1.0", "srclen": 24, "table": "100", "protocol": K},
+    {"priority": 1002, "src": "all", "dst": "10.2.2.0", "dstlen": 24, "table": "100",
+     "protocol": K},
+    {"priority": 1003, "src": "10.2.3.0", "srclen": 24, "fwmark": "0x3", "fwmask": "0xff",
+     "table": "100", "protocol": K},
+    {"priority": 1004, "src": "all", "iif": "eth0", "table": "100", "protocol": K},
+    {"priority": 1005, "src": "10.2.5.0", "srclen": 24, "table": "100", "protocol": "static"},
+    {"priority": 1020, "src": "10.2.20.0", "srclen": 24, "table": "100", "protocol": K},
+    {"priority": 1006, "src": "2001:db8:3::", "srclen": 64, "table": "100", "protocol": K},
+]
+VIRTUAL = "virtual_routes {\n    10.1.20.0/24 dev eth0\n}\n" \
+          "virtual_rules {\n    from 10.2.20.0/24 table 100 preference 1020\n}"
+
+
+def ours(routes: list[dict]) -> list[dict]:
+    """The routes of the configuration (10.1/16, 2001:db8::/32, table 101's default)."""
+    keep = [r for r in routes if r.get("dst", "").startswith(("10.1.", "2001:db8:")) or
+            r.get("table") == "101"]
+    return sorted(keep, key=lambda r: (r.get("table", ""), r["dst"]))
+
+
+@pytest.mark.parametrize("kind", ["vigil", "keepalived"])
+def test_route_and_rule_options_in_the_kernel(lab, vigild, kind):
+    if kind == "keepalived":
+        require_keepalived()
+    vl = VrrpLab(lab, vigild)
+    r1 = vl.router("r1", kind)
+    top = ("static_routes {\n" + "".join(f"    {line}\n" for line in ROUTES) + "}\n" +
+           "static_rules {\n" + "".join(f"    {line}\n" for line in RULES) + "}\n")
+    r1.start(SPEC, 255, state="MASTER", top=top, extra=VIRTUAL)
+    lablib.wait_until(lambda: r1.holds_all(), timeout=10, message="r1 holds the VIP")
+
+    def routes() -> list[dict]:
+        out = []
+        for family in ("-4", "-6"):
+            out += json.loads(r1.node.run([IP, family, "-j", "route", "show", "table",
+                                           "all"]).stdout)
+        return ours(out)
+
+    def rules() -> list[dict]:
+        out = []
+        for family in ("-4", "-6"):
+            out += [r for r in json.loads(r1.node.run([IP, family, "-j", "rule"]).stdout)
+                    if 1000 <= r["priority"] < 2000]
+        return out
+
+    lablib.wait_until(lambda: len(routes()) == len(ROUTES) + 1 and len(rules()) == len(RULES) + 1,
+                      timeout=10, message=f"the routes and rules: {routes()} {rules()}")
+    assert routes() == WANT_ROUTES
+    assert rules() == WANT_RULES
+    assert r1.term() == 0
