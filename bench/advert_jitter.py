@@ -18,7 +18,6 @@ the machine carries the same probe load, in another process, as it does for vigi
 checker is a separate process too).
 """
 import argparse
-import os
 import subprocess
 import sys
 import time

@@ -18,7 +18,7 @@ import time
 import pytest
 
 import lab as lablib
-from test_lb_engine import PORT, PYTHON, LbLab, real_server, virtual_server
+from test_lb_engine import PYTHON, LbLab, real_server, virtual_server
 
 HOSTILE_PORT = 9000
 HERE = os.path.dirname(os.path.abspath(__file__))

@@ -71,7 +71,7 @@ def test_adverts_keep_their_interval_under_hung_scripts_and_many_checks(busy):
     late = [round(i, 3) for i in intervals if abs(i - 1.0) > 0.05]
     assert late == [], f"advert intervals off by more than 50 ms: {late} of {intervals}"
     # The hung scripts are really hanging, and the checks really ran meanwhile.
-    assert ha.lbs[0].run(["pgrep", "-f", f"sleep 1000"], check=False).stdout.strip()
+    assert ha.lbs[0].run(["pgrep", "-f", "sleep 1000"], check=False).stdout.strip()
     s = d.status()
     assert len(s["virtual_servers"][0]["real_servers"]) == 1101
     assert s["instances"][0]["effective_priority"] == 140  # the track script failed

@@ -9,7 +9,6 @@ the base configuration and waiting for convergence.
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import signal
 import threading

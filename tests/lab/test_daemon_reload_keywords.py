@@ -92,14 +92,14 @@ def test_reload_time_file_reloads_at_the_time_it_names(lb_lab):
     when = at(3)
     with open(time_file, "w") as f:
         f.write(when + "\n")
-    lablib.wait_until(lambda: f"reload_time_file: reload scheduled for " in d.log(),
+    lablib.wait_until(lambda: "reload_time_file: reload scheduled for " in d.log(),
                       timeout=5, message="the reload to be scheduled")
     assert f" {when}" in d.log()
     assert reloads(d) == 0 and d.pool() == {web1: 1, web2: 1}
     lablib.wait_until(lambda: d.pool() == {web1: 4, web2: 1}, timeout=8,
                       message="the scheduled reload")
     assert reloads(d) == 1
-    assert f"reload_time_file: reloading as scheduled for " in d.log()
+    assert "reload_time_file: reloading as scheduled for " in d.log()
     assert not os.path.exists(time_file)  # done: the file is removed
 
     # A time that is then deleted: no reload.

@@ -457,7 +457,7 @@ def test_lb_dr_a_slot_deleted_behind_vigils_back_is_heard_and_restored(drlab):
     assert json.loads(status)["status"].get("lb_restorations") == {"event": 1}
     with open(os.path.join(drlab.work, "lb1.log"), encoding="utf-8", errors="replace") as f:
         log = f.read()
-    assert (f"load balancer: table netdev vigil changed by nft (pid ") in log, log[-3000:]
+    assert ("load balancer: table netdev vigil changed by nft (pid ") in log, log[-3000:]
     assert f"elements deleted 1 (v_tcp_{VIP}_{PORT})" in log, log[-3000:]
     assert "load balancer: restored 1 service (found by event)" in log, log[-3000:]
     assert drlab.daemon.poll() is None

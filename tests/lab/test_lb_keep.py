@@ -135,7 +135,7 @@ def spawn_second(lblab, tag: str, config_id: str | None, port: int):
     with open(conf, "w") as f:
         f.write(f"global_defs {{\n    vigil_control_socket {lblab.work}/{tag}.ctl\n"
                 "    vigil_lb_backend nftables\n}\n" +
-                virtual_server(servers).replace(f" 80 {{\n", f" {port} {{\n", 1))
+                virtual_server(servers).replace(" 80 {\n", f" {port} {{\n", 1))
     argv = [lblab.vigild_path, "-n", "-l", "-D", "-C", "-f", conf,
             "-p", os.path.join(lblab.work, f"{tag}.pid"),
             "-c", os.path.join(lblab.work, f"{tag}.check.pid")]
