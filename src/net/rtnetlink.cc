@@ -339,6 +339,13 @@ std::vector<std::uint8_t> BuildRouteRequest(ChangeOp op, const RouteSpec& spec) 
   if (spec.oif != 0) b.PutU32(RTA_OIF, static_cast<std::uint32_t>(spec.oif));
   if (spec.metric) b.PutU32(RTA_PRIORITY, *spec.metric);
   if (add) rtm->rtm_flags = spec.flags;
+  if (add && (!spec.metrics.empty() || !spec.congctl.empty())) {
+    nlattr* nest = b.BeginNest(RTA_METRICS);
+    for (const auto& [type, value] : spec.metrics) b.PutU32(type, value);
+    if (!spec.congctl.empty())
+      b.PutBytes(RTAX_CC_ALGO, spec.congctl.data(), spec.congctl.size());
+    b.EndNest(nest);
+  }
   return b.Finish();
 }
 

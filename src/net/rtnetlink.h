@@ -15,6 +15,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "base/error.h"
@@ -158,6 +159,11 @@ struct RouteSpec {
   std::uint8_t protocol = RTPROT_BOOT;
   std::uint8_t type = RTN_UNICAST;
   std::uint32_t flags = 0;  // rtm_flags on an add: RTNH_F_ONLINK ("onlink")
+  // RTA_METRICS on an add: RTAX_* -> value ("mtu 1400": RTAX_MTU -> 1400; RTAX_LOCK the
+  // bits of the locked ones), sent in RTAX order, and the congestion control algorithm
+  // (RTAX_CC_ALGO, "" none).
+  std::vector<std::pair<std::uint16_t, std::uint32_t>> metrics;
+  std::string congctl;
 };
 
 // Returns RTM_NEWROUTE (NLM_F_CREATE | NLM_F_EXCL) or RTM_DELROUTE for `spec`.

@@ -3,7 +3,9 @@
 #include <arpa/inet.h>
 #include <linux/rtnetlink.h>
 
+#include <algorithm>
 #include <charconv>
+#include <iterator>
 
 #include "model/address.h"
 
@@ -50,6 +52,38 @@ class Words {
   size_t i_ = 0;
 };
 
+// A route metric keepalived 2.2.7 takes: its word, RTAX type, whether `lock` may precede
+// the value, and the largest value.
+struct Metric {
+  std::string_view word;
+  uint16_t type;
+  bool lockable;
+  uint32_t max;
+};
+constexpr Metric kMetrics[] = {
+    {"mtu", RTAX_MTU, true, UINT32_MAX},
+    {"advmss", RTAX_ADVMSS, true, UINT32_MAX},
+    {"reordering", RTAX_REORDERING, true, UINT32_MAX},
+    {"window", RTAX_WINDOW, false, UINT32_MAX},
+    {"cwnd", RTAX_CWND, true, UINT32_MAX},
+    {"ssthresh", RTAX_SSTHRESH, true, UINT32_MAX},
+    {"hoplimit", RTAX_HOPLIMIT, false, 255},
+    {"initcwnd", RTAX_INITCWND, false, UINT32_MAX},
+    {"initrwnd", RTAX_INITRWND, false, UINT32_MAX},
+    {"quickack", RTAX_QUICKACK, false, 1},
+    {"fastopen_no_cookie", RTAX_FASTOPEN_NO_COOKIE, false, 1},
+};
+
+// Sets metric `type` of `r` to `value` (once: a later word replaces an earlier one).
+void SetMetric(net::RouteSpec& r, uint16_t type, uint32_t value) {
+  for (auto& [t, v] : r.metrics)
+    if (t == type) {
+      v = value;
+      return;
+    }
+  r.metrics.emplace_back(type, value);
+}
+
 }  // namespace
 
 Result<net::RouteSpec> ParseRoute(const std::vector<std::string>& words,
@@ -61,6 +95,7 @@ Result<net::RouteSpec> ParseRoute(const std::vector<std::string>& words,
   r.scope = RT_SCOPE_UNIVERSE;
   std::optional<std::uint8_t> protocol;
   bool no_track = false;
+  uint32_t lock = 0;  // RTAX_LOCK: the bits of the locked metrics
   bool have_dst = false;
   bool have_dev = false;
   int family = AF_UNSPEC;
@@ -119,6 +154,33 @@ Result<net::RouteSpec> ParseRoute(const std::vector<std::string>& words,
       auto n = names.Find(RtNames::Kind::kProtocol, *v);
       if (!n) return std::unexpected(Bad("not a protocol:", *v));
       protocol = static_cast<uint8_t>(*n);
+    } else if (auto m = std::find_if(std::begin(kMetrics), std::end(kMetrics),
+                                     [&](const Metric& k) { return k.word == w; });
+               m != std::end(kMetrics)) {
+      auto v = next(m->word.data());
+      if (!v) return std::unexpected(v.error());
+      if (m->lockable && *v == "lock") {
+        lock |= 1u << m->type;
+        v = next(m->word.data());
+        if (!v) return std::unexpected(v.error());
+      }
+      auto n = Number(*v);
+      if (!n || *n > m->max) return std::unexpected(Bad("not a " + w + ":", *v));
+      SetMetric(r, m->type, *n);
+    } else if (w == "features") {
+      auto v = next("features");
+      if (!v) return std::unexpected(v.error());
+      if (*v != "ecn") return std::unexpected(Bad("not a route feature:", *v));
+      SetMetric(r, RTAX_FEATURES, RTAX_FEATURE_ECN);
+    } else if (w == "congctl") {
+      auto v = next("congctl");
+      if (!v) return std::unexpected(v.error());
+      if (*v == "lock") {
+        lock |= 1u << RTAX_CC_ALGO;
+        v = next("congctl");
+        if (!v) return std::unexpected(v.error());
+      }
+      r.congctl = *v;
     } else if (w == "onlink") {
       r.flags |= RTNH_F_ONLINK;
     } else if (w == "no_track") {
@@ -140,6 +202,8 @@ Result<net::RouteSpec> ParseRoute(const std::vector<std::string>& words,
   }
   if (!have_dst) return std::unexpected(Error(ErrorCode::kParse, "route has no destination"));
   r.protocol = protocol && no_track ? *protocol : RTPROT_KEEPALIVED;
+  if (lock) SetMetric(r, RTAX_LOCK, lock);
+  std::sort(r.metrics.begin(), r.metrics.end());
   if (family == AF_UNSPEC && r.gateway) family = r.gateway->family;
   r.family = family == AF_UNSPEC ? AF_INET : family;
   if (!have_dev && !r.gateway && r.type == RTN_UNICAST) {

@@ -2,7 +2,7 @@
 puts them in the kernel, checked for both daemons on the same lab (`ip -j route show table
 all`, `ip -j rule`): scope global unless given, protocol "keepalived" unless a protocol is
 given with no_track (a tracked route's or rule's is reset), onlink, via, src, metric,
-table, the route types, IPv6; a rule's from, to, fwmark/mask, iif, preference, protocol."""
+table, the route types, IPv6, the route metrics (mtu, advmss, ..., lock); a rule's from, to, fwmark/mask, iif, preference, protocol."""
 
 from __future__ import annotations
 
@@ -28,6 +28,9 @@ ROUTES = [
     "10.1.10.0/24 via 192.0.2.1 dev eth0 onlink",
     "default via 10.99.0.254 table 101",
     "2001:db8:1::/64 via fd00:99::254 dev eth0",
+    "10.1.11.0/24 dev eth0 mtu lock 1400 advmss 1300 hoplimit 10 initcwnd 10 initrwnd 20",
+    "10.1.12.0/24 dev eth0 window 100 cwnd lock 10 ssthresh 20 reordering 5 features ecn",
+    "10.1.13.0/24 dev eth0 quickack 1 fastopen_no_cookie 1 congctl lock cubic",
 ]
 RULES = [
     "from 10.2.1.0/24 table 100 preference 1001",
@@ -43,6 +46,12 @@ WANT_ROUTES = [
     {"dst": "10.1.1.0/24", "gateway": "10.99.0.254", "dev": "eth0", "protocol": K, "flags": []},
     {"dst": "10.1.10.0/24", "gateway": "192.0.2.1", "dev": "eth0", "protocol": K,
      "flags": ["onlink"]},
+    {"dst": "10.1.11.0/24", "dev": "eth0", "protocol": K, "flags": [],
+     "metrics": [{"mtu": 1400, "advmss": 1300, "hoplimit": 10, "initcwnd": 10, "initrwnd": 20}]},
+    {"dst": "10.1.12.0/24", "dev": "eth0", "protocol": K, "flags": [],
+     "metrics": [{"window": 100, "ssthresh": 20, "cwnd": 10, "reordering": 5, "ecn": None}]},
+    {"dst": "10.1.13.0/24", "dev": "eth0", "protocol": K, "flags": [],
+     "metrics": [{"quickack": 1, "congestion": "cubic", "fastopen_no_cookie": 1}]},
     {"dst": "10.1.2.0/24", "dev": "eth0", "protocol": K, "prefsrc": "10.99.0.1", "flags": []},
     {"dst": "10.1.20.0/24", "dev": "eth0", "protocol": K, "flags": []},
     {"dst": "10.1.4.0/24", "gateway": "10.99.0.254", "dev": "eth0", "protocol": K, "metric": 50,
@@ -109,5 +118,14 @@ def test_route_and_rule_options_in_the_kernel(lab, vigild, kind):
     lablib.wait_until(lambda: len(routes()) == len(ROUTES) + 1 and len(rules()) == len(RULES) + 1,
                       timeout=10, message=f"the routes and rules: {routes()} {rules()}")
     assert routes() == WANT_ROUTES
+    # ip -j leaves the locks out; its text says them.
+    text = r1.node.run([IP, "route", "show"]).stdout.splitlines()
+    assert [line for line in text if "lock" in line] == [
+        "10.1.11.0/24 dev eth0 proto keepalived mtu lock 1400 advmss 1300 hoplimit 10 "
+        "initcwnd 10 initrwnd 20 ",
+        "10.1.12.0/24 dev eth0 proto keepalived window 100 ssthresh 20 cwnd lock 10 "
+        "reordering 5 features ecn ",
+        "10.1.13.0/24 dev eth0 proto keepalived quickack 1 congctl lock cubic "
+        "fastopen_no_cookie 1 "]
     assert rules() == WANT_RULES
     assert r1.term() == 0

@@ -258,6 +258,20 @@ TEST(RtnetlinkBuildTest, RouteFlagsGoInTheHeaderOfAnAdd) {
   EXPECT_EQ(BuildRouteRequest(ChangeOp::kDelete, spec)[24], 0);
 }
 
+TEST(RtnetlinkBuildTest, RouteMetricsNestInAnAdd) {
+  RouteSpec spec;
+  spec.metrics = {{RTAX_MTU, 1400}};
+  spec.congctl = "bbr";
+  const Bytes add = BuildRouteRequest(ChangeOp::kAdd, spec);
+  const Bytes metrics = {
+      20, 0, 8, 0x80,              // RTA_METRICS, NLA_F_NESTED
+      8, 0, 2, 0,  0x78, 5, 0, 0,  // RTAX_MTU 1400
+      7, 0, 16, 0,  'b', 'b', 'r', 0,  // RTAX_CC_ALGO "bbr" (no NUL; padded)
+  };
+  EXPECT_EQ(Bytes(add.end() - 20, add.end()), metrics);
+  EXPECT_EQ(BuildRouteRequest(ChangeOp::kDelete, spec).size(), add.size() - 20);
+}
+
 TEST(RtnetlinkBuildTest, LargeRouteTableGoesOnlyInAttribute) {
   RouteSpec spec;
   spec.table = 1000;

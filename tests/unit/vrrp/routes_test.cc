@@ -79,11 +79,42 @@ TEST(RoutesTest, KeepalivedsScopeProtocolAndOnlink) {
   EXPECT_EQ(ParseRule(W("from 10.0.0.0/8 table 5 no_track")).value().protocol, std::nullopt);
 }
 
+// The metrics keepalived 2.2.7 takes (vrrp_iproute.c), `lock` where it allows it.
+TEST(RoutesTest, MetricsAndLocks) {
+  auto r = ParseRoute(W("10.2.0.0/24 dev eth0 mtu lock 1400 advmss 1300 hoplimit 10 initcwnd 10 "
+                        "initrwnd 20 window 100 cwnd lock 10 ssthresh 20 reordering 5 quickack 1 "
+                        "fastopen_no_cookie 1 features ecn congctl lock cubic"),
+                      "eth0", Lookup);
+  ASSERT_TRUE(r.has_value()) << r.error().ToString();
+  using M = std::vector<std::pair<uint16_t, uint32_t>>;
+  EXPECT_EQ(r->metrics, (M{{RTAX_LOCK, (1u << RTAX_MTU) | (1u << RTAX_CWND) | (1u << RTAX_CC_ALGO)},
+                           {RTAX_MTU, 1400},
+                           {RTAX_WINDOW, 100},
+                           {RTAX_SSTHRESH, 20},
+                           {RTAX_CWND, 10},
+                           {RTAX_ADVMSS, 1300},
+                           {RTAX_REORDERING, 5},
+                           {RTAX_HOPLIMIT, 10},
+                           {RTAX_INITCWND, 10},
+                           {RTAX_FEATURES, RTAX_FEATURE_ECN},
+                           {RTAX_INITRWND, 20},
+                           {RTAX_QUICKACK, 1},
+                           {RTAX_FASTOPEN_NO_COOKIE, 1}}));
+  EXPECT_EQ(r->congctl, "cubic");
+  EXPECT_EQ(ParseRoute(W("10.2.0.0/24 mtu 1400 mtu 1500"), "eth0", Lookup)->metrics,
+            (M{{RTAX_MTU, 1500}}));
+  EXPECT_EQ(ParseRoute(W("10.2.0.0/24"), "eth0", Lookup)->metrics, M{});
+}
+
 TEST(RoutesTest, RouteErrorsNameTheWord) {
   EXPECT_EQ(ParseRoute(W("10.0.0.0/8 dev eth9"), "eth0", Lookup).error().context(),
             "no interface 'eth9'");
-  EXPECT_EQ(ParseRoute(W("10.0.0.0/8 mtu 1400"), "eth0", Lookup).error().context(),
-            "unsupported route option 'mtu'");
+  EXPECT_EQ(ParseRoute(W("10.0.0.0/8 tos 0x10"), "eth0", Lookup).error().context(),
+            "unsupported route option 'tos'");
+  EXPECT_EQ(ParseRoute(W("10.0.0.0/8 hoplimit 256"), "eth0", Lookup).error().context(),
+            "not a hoplimit: '256'");
+  EXPECT_EQ(ParseRoute(W("10.0.0.0/8 features sack"), "eth0", Lookup).error().context(),
+            "not a route feature: 'sack'");
   EXPECT_EQ(ParseRoute(W("via 10.0.0.1"), "eth0", Lookup).error().context(),
             "route has no destination");
   EXPECT_EQ(ParseRoute(W("10.0.0.0/8 via"), "eth0", Lookup).error().context(),
