@@ -19,7 +19,9 @@ vigild -C with the IPVS backend starts with every case's configuration, its tabl
 the table after a reload (SIGHUP with each such case's second configuration); then each
 case's probes go from the client through its VIP; then vigild stops (SIGTERM, or with -I
 for a run that keeps the table) and the table is read again. keepalived 2.2.7 -C then runs
-the same configurations and the same tables are read (no probes). Each case's share of all
+the same configurations and the same tables are read (no probes). An SMTP sink on the
+director's loopback (MailSink) keeps the mails each daemon sent, for the cases that compare
+them. Each case's share of all
 this goes to DIR/<case>.json; the host (test_ipvs_uml.py) makes the assertions.
 """
 
@@ -27,6 +29,7 @@ from __future__ import annotations
 
 import itertools
 import os
+import re
 import selectors
 import signal
 import socket
@@ -72,6 +75,18 @@ echo "$1" >> {WORK}/checks.log
 [ -e {WORK}/weight-$1 ] && exit $((2 + $(cat {WORK}/weight-$1)))
 exit 0
 """
+
+# The SMTP sink (MailSink) on the director's loopback, and the mail settings of a run that
+# sends it mail; every real server's smtp_alert is off but where a case turns it on.
+MAIL_PORT = 2525
+MAIL_GLOBAL_DEFS = f"""router_id LB_UML
+notification_email {{
+    ops@example.com
+}}
+notification_email_from lb@example.com
+smtp_server 127.0.0.1 {MAIL_PORT}
+smtp_helo_name lb.example.com
+smtp_alert_checker off"""
 
 # Kernel modules the guest loads before the driver starts (others load on demand).
 MODULES = ["veth", "bridge", "ip_vs", "ip_vs_rr", "ip_vs_wrr", "ip_vs_lc", "ip_vs_wlc",
@@ -129,6 +144,9 @@ class Case:
     # does not audit its table.
     damage: tuple[str, ...] = ()
     found: tuple[str, ...] = ()
+    # The mails both daemons sent in the run (MailSink) are compared: the run's global_defs
+    # send them to the sink, and only this case's servers have smtp_alert.
+    mails: bool = False
 
 
 def _rs(name: str, weight: int = 1, check: str = "", v6: bool = False,
@@ -297,6 +315,11 @@ CASES: list[Case] = [
     # ha_suspend: checked only while its address is local. rs1 failing is not seen while
     # the address is away, seen once it comes; away again, rs1 passing is not seen (it stays
     # out) until it comes back.
+    # SMTP alerts of a MISC_CHECK's first result, of a real server going down and up and
+    # of the quorum it takes along, byte for byte (but Date) as keepalived sends them.
+    case("steps_mail", _rs("rs1", 1, _misc("steps_mail", "rs1"), extra="smtp_alert on\n"),
+         extra="smtp_alert on", run="steps", count=0, steps=({"rs1": "down"}, {}),
+         global_defs=MAIL_GLOBAL_DEFS, mails=True),
     case("steps_ha_suspend", "".join(_rs(n, 1, _misc("steps_ha_suspend", n)) for n in ALL),
          vip=VIP_SUSPEND, extra="ha_suspend", run="steps", count=0, local=VIP_SUSPEND,
          steps=({"rs1": "down", "local": False}, {"rs1": "down", "local": True},
@@ -493,12 +516,78 @@ def share(table: list[str] | None, keys: tuple[str, ...]) -> list[str] | None:
     return out
 
 
+class MailSink:
+    """An SMTP sink on the director's loopback (127.0.0.1:MAIL_PORT) that accepts every mail
+    and keeps, per mail, the commands of its connection and its message without the Date
+    header."""
+
+    def __init__(self):
+        with in_netns("lb"):
+            self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.sock.bind(("127.0.0.1", MAIL_PORT))
+        self.sock.listen(16)
+        self.lock = threading.Lock()
+        self.mails: list[dict] = []
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while True:
+            conn, _ = self.sock.accept()
+            threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
+
+    def _serve(self, conn: socket.socket) -> None:
+        mail: dict = {"commands": [], "data": None}
+        with conn, conn.makefile("rb") as f:
+            conn.sendall(b"220 sink ESMTP\r\n")
+            while line := f.readline():
+                command = line.decode("utf-8", "replace").rstrip("\r\n")
+                mail["commands"].append(command)
+                verb = command.split(" ", 1)[0].split(":", 1)[0].upper()
+                if verb == "DATA":
+                    conn.sendall(b"354 end with .\r\n")
+                    data = b""
+                    while (part := f.readline()) and part != b".\r\n":
+                        data += part
+                    mail["data"] = re.sub(r"^Date: [^\r]*\r\n", "",
+                                          data.decode("utf-8", "replace"))
+                    conn.sendall(b"250 queued\r\n")
+                elif verb == "QUIT":
+                    conn.sendall(b"221 bye\r\n")
+                    break
+                else:
+                    conn.sendall(b"250 ok\r\n")
+        if mail["data"] is not None:
+            with self.lock:
+                self.mails.append(mail)
+
+    def take(self) -> list[dict]:
+        """The mails received since the last take."""
+        with self.lock:
+            out, self.mails = self.mails, []
+        return out
+
+    def quiet(self, seconds: float = 1.0, timeout: float = 5.0) -> None:
+        """Waits (bounded) until no mail came for ``seconds``."""
+        deadline = time.monotonic() + timeout
+        count, since = -1, time.monotonic()
+        while time.monotonic() < deadline:
+            with self.lock:
+                now = len(self.mails)
+            if now != count:
+                count, since = now, time.monotonic()
+            elif time.monotonic() - since >= seconds:
+                return
+            time.sleep(0.1)
+
+
 class Director:
     """Runs one daemon on the director with a run's configuration and reads its tables."""
 
-    def __init__(self, work: str, vigild: str):
+    def __init__(self, work: str, vigild: str, sink: MailSink):
         self.work = work
         self.vigild = vigild
+        self.sink = sink
 
     def table(self, *view: str) -> list[str]:
         """The table; ``view``: "--thresholds" or "--tun-info" for those columns."""
@@ -596,6 +685,8 @@ class Director:
         conf = self.write_conf(daemon, "".join(c.services for c in cases), global_defs)
         t0 = time.monotonic()
         before = self.table()  # entries made for a case (c.before), not by the daemon
+        self.sink.take()
+        checks_at_start = checks_run()
         proc = self.start(daemon, conf, keep)
         try:
             out["table"] = self.settle(settle, differs_from=before)
@@ -608,6 +699,10 @@ class Director:
                 proc.send_signal(signal.SIGHUP)
                 out["reloaded"] = self.settle(settle, differs_from=out["table"])
             out["steps"] = []
+            # A case whose mails are compared takes its first step once its first results
+            # are in (mailed as keepalived mails a MISC_CHECK's first result).
+            wait_checks([f"{c.name}-{n}" for c in cases if c.mails for n in SERVERS
+                         if f"health.sh {c.name}-{n}\"" in c.services], checks_at_start)
             for i in range(max(len(c.steps) for c in cases)):
                 before = checks_run()
                 for c in cases:
@@ -628,6 +723,9 @@ class Director:
                                             for _ in range(p.count)] for p in c.probes]
                                   for c in cases}
             out["running"] = proc.poll() is None
+            if any(c.mails for c in cases):
+                self.sink.quiet()
+            out["mails"] = self.sink.take()
         finally:
             out["exit"] = self.stop(proc)
         out["after_stop"] = self.table()
@@ -725,6 +823,7 @@ def case_results(cases: list[Case], group: dict) -> dict[str, dict]:
                 "after_stop": share(o["after_stop"], c.keys),
                 "whole_after_stop": o["after_stop"], "exit": o["exit"],
                 "running": o["running"], "answers": o.get("answers", {}).get(c.name),
+                "mails": o.get("mails") if c.mails else None,
                 "log": o["log"]}
         out[c.name] = result
     return out
@@ -742,7 +841,7 @@ def main() -> int:
     with open(os.path.join(WORK, "health.sh"), "w") as f:
         f.write(HEALTH_SH)
     os.chmod(os.path.join(WORK, "health.sh"), 0o755)
-    director = Director(WORK, args.vigild)
+    director = Director(WORK, args.vigild, MailSink())
     print(f"driver: network ready in {time.monotonic() - started:.1f}s", flush=True)
     runs: dict[str, list[Case]] = {}
     for c in CASES:

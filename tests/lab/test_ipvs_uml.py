@@ -7,7 +7,9 @@ checks, from the results written by the guest:
     configuration, at start and after a reload;
   - the client's requests through the VIP reached the real servers the case expects;
   - SIGTERM left no entry of the case (the whole table empty), and -I left the table as
-    it was.
+    it was;
+  - for a case that says so (``mails``), the SMTP alerts vigild sent are keepalived's, byte
+    for byte but the Date header.
 Skips with the reason where UML cannot start (not root, package missing, no build).
 """
 
@@ -73,6 +75,14 @@ def test_ipvs_in_uml_matches_keepalived(uml_run, case):
     elif vigil["reloaded"] is not None:  # another case's reload left this one alone
         assert vigil["reloaded"] == vigil["table"], _logs(result)
     assert vigil["steps"] == keepalived["steps"], _logs(result)
+    if case.mails:
+        key = lambda m: m["data"]  # noqa: E731 - keepalived sends each on its own connection
+        assert vigil["mails"], f"vigild mailed nothing\n{_logs(result)}"
+        def shown(mails: list[dict]) -> str:  # "Subject: ... | body", one a line
+            return "\n".join(" | ".join(m["data"].split("\r\n")[1:6:4]) for m in mails)
+        assert sorted(vigil["mails"], key=key) == sorted(keepalived["mails"], key=key), \
+            (f"vigild's mails:\n{shown(vigil['mails'])}\nkeepalived's mails:\n"
+             f"{shown(keepalived['mails'])}\n{_logs(result)}")
     if case.steps:
         assert any(t != vigil["table"] for t in vigil["steps"]), "the steps changed nothing"
     for probe, answers in zip(case.probes, vigil["answers"], strict=True):
