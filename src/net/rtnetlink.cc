@@ -381,16 +381,38 @@ std::vector<std::uint8_t> BuildRuleRequest(ChangeOp op, const RuleSpec& spec) {
   frh->family = static_cast<std::uint8_t>(spec.family);
   frh->src_len = spec.src ? spec.src_len : 0;
   frh->dst_len = spec.dst ? spec.dst_len : 0;
-  frh->table = spec.table < 256 ? static_cast<std::uint8_t>(spec.table)
+  frh->tos = spec.tos;
+  frh->action = spec.action;
+  if (spec.invert) frh->flags |= FIB_RULE_INVERT;
+  // A table only for a lookup, and none for an l3mdev's (the VRF's own).
+  if (spec.action == FR_ACT_TO_TBL && !spec.l3mdev) {
+    frh->table = spec.table < 256 ? static_cast<std::uint8_t>(spec.table)
                                   : static_cast<std::uint8_t>(RT_TABLE_UNSPEC);
-  frh->action = FR_ACT_TO_TBL;
-  b.PutU32(FRA_TABLE, spec.table);
+    b.PutU32(FRA_TABLE, spec.table);
+  }
+  if (spec.action == FR_ACT_GOTO) b.PutU32(FRA_GOTO, spec.goto_target);
   if (spec.src) b.PutAddress(FRA_SRC, *spec.src);
   if (spec.dst) b.PutAddress(FRA_DST, *spec.dst);
   if (spec.priority) b.PutU32(FRA_PRIORITY, *spec.priority);
   if (spec.fwmark) b.PutU32(FRA_FWMARK, *spec.fwmark);
   if (spec.fwmask) b.PutU32(FRA_FWMASK, *spec.fwmask);
   if (!spec.iifname.empty()) b.PutString(FRA_IIFNAME, spec.iifname);
+  if (!spec.oifname.empty()) b.PutString(FRA_OIFNAME, spec.oifname);
+  if (spec.realms) b.PutU32(FRA_FLOW, spec.realms);
+  if (spec.suppress_prefixlen) b.PutU32(FRA_SUPPRESS_PREFIXLEN, *spec.suppress_prefixlen);
+  if (spec.suppress_ifgroup) b.PutU32(FRA_SUPPRESS_IFGROUP, *spec.suppress_ifgroup);
+  if (spec.uid_range) {
+    const fib_rule_uid_range range{spec.uid_range->first, spec.uid_range->second};
+    b.PutBytes(FRA_UID_RANGE, &range, sizeof range);
+  }
+  if (spec.l3mdev) b.PutU8(FRA_L3MDEV, 1);
+  if (spec.ip_proto) b.PutU8(FRA_IP_PROTO, *spec.ip_proto);
+  for (const auto& [type, ports] : {std::pair{FRA_SPORT_RANGE, spec.sport},
+                                    std::pair{FRA_DPORT_RANGE, spec.dport}}) {
+    if (!ports) continue;
+    const fib_rule_port_range range{ports->first, ports->second};
+    b.PutBytes(type, &range, sizeof range);
+  }
   if (spec.protocol && add) b.PutU8(FRA_PROTOCOL, *spec.protocol);
   return b.Finish();
 }

@@ -6,6 +6,7 @@
 #ifndef VIGIL_NET_RTNETLINK_H_
 #define VIGIL_NET_RTNETLINK_H_
 
+#include <linux/fib_rules.h>
 #include <linux/if_link.h>
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
@@ -200,6 +201,21 @@ struct RuleSpec {
   std::optional<std::uint32_t> fwmask;
   std::string iifname;  // "iif" / "dev": packets arriving on this interface ("" = any)
   std::optional<std::uint8_t> protocol;  // FRA_PROTOCOL, who made it (unset: none sent)
+  // What a match does: FR_ACT_TO_TBL (look up `table`), FR_ACT_GOTO (`goto_target`),
+  // FR_ACT_NOP, FR_ACT_BLACKHOLE, FR_ACT_UNREACHABLE or FR_ACT_PROHIBIT.
+  std::uint8_t action = FR_ACT_TO_TBL;
+  std::uint32_t goto_target = 0;
+  bool invert = false;        // "not": FIB_RULE_INVERT
+  std::uint8_t tos = 0;
+  std::string oifname;        // "oif": packets leaving by this interface ("" = any)
+  bool l3mdev = false;        // look up the l3mdev's (VRF's) table
+  std::optional<std::uint32_t> suppress_prefixlen;
+  std::optional<std::uint32_t> suppress_ifgroup;
+  std::optional<std::pair<std::uint32_t, std::uint32_t>> uid_range;  // first, last
+  std::optional<std::uint8_t> ip_proto;
+  std::optional<std::pair<std::uint16_t, std::uint16_t>> sport;  // first, last
+  std::optional<std::pair<std::uint16_t, std::uint16_t>> dport;
+  std::uint32_t realms = 0;   // FRA_FLOW (0: none)
 };
 
 // Returns RTM_NEWRULE (NLM_F_CREATE | NLM_F_EXCL) or RTM_DELRULE for `spec`.

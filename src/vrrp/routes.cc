@@ -74,6 +74,25 @@ constexpr Metric kMetrics[] = {
     {"fastopen_no_cookie", RTAX_FASTOPEN_NO_COOKIE, false, 1},
 };
 
+// Parses N or N-M (each at most `max`) into (first, last).
+std::optional<std::pair<uint32_t, uint32_t>> Range(const std::string& w, uint32_t max) {
+  const size_t dash = w.find('-');
+  auto first = Number(w.substr(0, dash));
+  auto last = dash == std::string::npos ? first : Number(w.substr(dash + 1));
+  if (!first || !last || *first > max || *last > max) return std::nullopt;
+  return std::pair{*first, *last};
+}
+
+// An IP protocol by number or by the names keepalived's users write.
+std::optional<uint32_t> IpProto(const std::string& w) {
+  static constexpr std::pair<std::string_view, uint32_t> kNames[] = {
+      {"icmp", 1}, {"tcp", 6}, {"udp", 17}, {"dccp", 33}, {"gre", 47}, {"esp", 50},
+      {"ah", 51}, {"ipv6-icmp", 58}, {"sctp", 132}, {"udplite", 136}};
+  for (const auto& [name, number] : kNames)
+    if (w == name) return number;
+  return Number(w);
+}
+
 // Sets metric `type` of `r` to `value` (once: a later word replaces an earlier one).
 void SetMetric(net::RouteSpec& r, uint16_t type, uint32_t value) {
   for (auto& [t, v] : r.metrics)
@@ -217,6 +236,23 @@ Result<net::RuleSpec> ParseRule(const std::vector<std::string>& words, const RtN
   net::RuleSpec r;
   int family = AF_UNSPEC;
   bool no_track = false;
+  std::optional<uint8_t> action;  // as keepalived: exactly one of table/goto/nop/... given
+  auto set_action = [&](uint8_t a) -> Result<void> {
+    if (action)
+      return std::unexpected(Error(ErrorCode::kParse,
+                                   "more than one of table, goto, nop, blackhole, unreachable, "
+                                   "prohibit and l3mdev"));
+    action = a;
+    return {};
+  };
+  // Reads the value of `w` as a number at most `max`.
+  auto number = [&](Words& in, const std::string& w, uint32_t max) -> Result<uint32_t> {
+    auto v = in.Value(w);
+    if (!v) return std::unexpected(v.error());
+    auto n = Number(*v);
+    if (!n || *n > max) return std::unexpected(Bad("not a " + w + ":", *v));
+    return *n;
+  };
   for (Words in(words); !in.Done();) {
     const std::string& w = in.Next();
     auto next = [&](const std::string& what) { return in.Value(what); };
@@ -240,9 +276,69 @@ Result<net::RuleSpec> ParseRule(const std::vector<std::string>& words, const RtN
       auto v = next("table");
       if (!v) return std::unexpected(v.error());
       auto n = names.Find(RtNames::Kind::kTable, *v);
-      if (!n) return std::unexpected(Bad("not a table:", *v));
+      if (!n || *n == 0) return std::unexpected(Bad("not a table:", *v));
       r.table = *n;
-    } else if (w == "priority" || w == "preference" || w == "pref" || w == "prio") {
+      if (auto a = set_action(FR_ACT_TO_TBL); !a) return std::unexpected(a.error());
+    } else if (w == "not") {
+      r.invert = true;
+    } else if (w == "tos" || w == "dsfield") {
+      auto n = number(in, w, 255);
+      if (!n) return std::unexpected(n.error());
+      r.tos = static_cast<uint8_t>(*n);
+    } else if (w == "realms") {
+      auto v = next(w);
+      if (!v) return std::unexpected(v.error());
+      // [FROM/]TO: FROM in the high 16 bits.
+      const size_t slash = v->find('/');
+      auto from = slash == std::string::npos ? std::optional<uint32_t>(0) : Number(v->substr(0, slash));
+      auto to = Number(slash == std::string::npos ? *v : v->substr(slash + 1));
+      if (!from || !to || *from > 0xffff || *to > 0xffff)
+        return std::unexpected(Bad("not realms:", *v));
+      r.realms = *from << 16 | *to;
+    } else if (w == "suppress_prefixlength" || w == "sup_pl") {
+      auto n = number(in, w, INT32_MAX);
+      if (!n) return std::unexpected(n.error());
+      r.suppress_prefixlen = *n;
+    } else if (w == "suppress_ifgroup" || w == "sup_group") {
+      auto n = number(in, w, UINT32_MAX);
+      if (!n) return std::unexpected(n.error());
+      r.suppress_ifgroup = *n;
+    } else if (w == "uidrange") {
+      auto v = next(w);
+      if (!v) return std::unexpected(v.error());
+      auto range = v->find('-') == std::string::npos ? std::nullopt : Range(*v, UINT32_MAX);
+      if (!range) return std::unexpected(Bad("not a uidrange:", *v));
+      r.uid_range = *range;
+    } else if (w == "sport" || w == "dport") {
+      auto v = next(w);
+      if (!v) return std::unexpected(v.error());
+      auto range = Range(*v, 65535);
+      if (!range) return std::unexpected(Bad("not a port range:", *v));
+      (w == "sport" ? r.sport : r.dport) =
+          std::pair{static_cast<uint16_t>(range->first), static_cast<uint16_t>(range->second)};
+    } else if (w == "ipproto") {
+      auto v = next(w);
+      if (!v) return std::unexpected(v.error());
+      auto n = IpProto(*v);
+      if (!n || *n > 255) return std::unexpected(Bad("not an IP protocol:", *v));
+      r.ip_proto = static_cast<uint8_t>(*n);
+    } else if (w == "l3mdev") {
+      r.l3mdev = true;
+      if (auto a = set_action(FR_ACT_TO_TBL); !a) return std::unexpected(a.error());
+    } else if (w == "type") {
+      continue;  // the action's word follows
+    } else if (w == "goto") {
+      auto n = number(in, w, UINT32_MAX);
+      if (!n) return std::unexpected(n.error());
+      r.goto_target = *n;
+      if (auto a = set_action(FR_ACT_GOTO); !a) return std::unexpected(a.error());
+    } else if (w == "nop" || w == "blackhole" || w == "unreachable" || w == "prohibit") {
+      const uint8_t a = w == "nop"         ? FR_ACT_NOP
+                        : w == "blackhole" ? FR_ACT_BLACKHOLE
+                        : w == "unreachable" ? FR_ACT_UNREACHABLE
+                                             : FR_ACT_PROHIBIT;
+      if (auto s = set_action(a); !s) return std::unexpected(s.error());
+    } else if (w == "priority" || w == "preference" || w == "pref" || w == "prio" || w == "order") {
       auto v = next("priority");
       if (!v) return std::unexpected(v.error());
       auto n = Number(*v);
@@ -264,10 +360,10 @@ Result<net::RuleSpec> ParseRule(const std::vector<std::string>& words, const RtN
         if (!k) return std::unexpected(Bad("not a fwmark mask:", *v));
         r.fwmask = *k;
       }
-    } else if (w == "iif" || w == "dev") {
+    } else if (w == "iif" || w == "dev" || w == "oif") {
       auto v = next(w);
       if (!v) return std::unexpected(v.error());
-      r.iifname = *v;
+      (w == "oif" ? r.oifname : r.iifname) = *v;
     } else if (w == "protocol") {
       auto v = next(w);
       if (!v) return std::unexpected(v.error());
@@ -280,7 +376,19 @@ Result<net::RuleSpec> ParseRule(const std::vector<std::string>& words, const RtN
       return std::unexpected(Bad("unsupported rule option", w));
     }
   }
-  // As keepalived 2.2.7's rules: made by "keepalived" (protocol 18) unless not tracked.
+  // As keepalived 2.2.7's rules: one action, a goto forward from a preference, made by
+  // "keepalived" (protocol 18) unless not tracked.
+  if (!action)
+    return std::unexpected(Error(ErrorCode::kParse,
+                                 "no action (table, goto, nop, blackhole, unreachable, "
+                                 "prohibit or l3mdev)"));
+  r.action = *action;
+  if (r.action == FR_ACT_GOTO && (!r.priority || *r.priority >= r.goto_target))
+    return std::unexpected(Error(ErrorCode::kParse, "goto " + std::to_string(r.goto_target) +
+                                                        " needs a lower preference"));
+  if (r.action != FR_ACT_TO_TBL && (r.realms || r.suppress_prefixlen || r.suppress_ifgroup))
+    return std::unexpected(
+        Error(ErrorCode::kParse, "realms, suppress_prefixlength and suppress_ifgroup need a table"));
   if (!no_track) r.protocol = RTPROT_KEEPALIVED;
   r.family = family == AF_UNSPEC ? AF_INET : family;
   return r;

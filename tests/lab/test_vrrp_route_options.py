@@ -2,7 +2,11 @@
 puts them in the kernel, checked for both daemons on the same lab (`ip -j route show table
 all`, `ip -j rule`): scope global unless given, protocol "keepalived" unless a protocol is
 given with no_track (a tracked route's or rule's is reset), onlink, via, src, metric,
-table, the route types, IPv6, the route metrics (mtu, advmss, ..., lock); a rule's from, to, fwmark/mask, iif, preference, protocol."""
+table, the route types, IPv6, the route metrics (mtu, advmss, ..., lock); a rule's from, to,
+fwmark/mask, iif, oif, not, tos, preference, protocol, the actions (table, goto, nop,
+blackhole, unreachable, prohibit, l3mdev), suppress_prefixlength / suppress_ifgroup,
+uidrange, ipproto, sport / dport ranges, realms. (keepalived 2.2.7 ignores a sport or dport
+of one port, "invalid sport range": vigil takes it, so the test gives ranges.)"""
 
 from __future__ import annotations
 
@@ -39,6 +43,19 @@ RULES = [
     "iif eth0 table 100 preference 1004",
     "from 10.2.5.0/24 table 100 preference 1005 protocol 4 no_track",
     "from 2001:db8:3::/64 table 100 preference 1006",
+    "oif eth0 table 100 preference 1007",
+    "not from 10.2.8.0/24 tos 0x10 table 100 preference 1008",
+    "from 10.2.9.0/24 goto 1010 preference 1009",
+    "from 10.2.10.0/24 blackhole preference 1010",
+    "from 10.2.11.0/24 type unreachable preference 1011",
+    "from 10.2.12.0/24 prohibit preference 1012",
+    "from 10.2.13.0/24 nop preference 1013",
+    "table 100 suppress_prefixlength 0 preference 1014",
+    "uidrange 1000-2000 table 100 preference 1015",
+    "from 10.2.16.0/24 ipproto tcp sport 1000-2000 dport 80-81 table 100 preference 1016",
+    "l3mdev preference 1017",
+    "from 10.2.18.0/24 realms 3/4 table 100 preference 1018",
+    "from 10.2.19.0/24 suppress_ifgroup 5 table 100 preference 1019",
 ]
 K = "keepalived"
 # As keepalived 2.2.7 leaves them (ip -j, sorted by table and destination; rules in order).
@@ -76,6 +93,24 @@ WANT_RULES = [
      "table": "100", "protocol": K},
     {"priority": 1004, "src": "all", "iif": "eth0", "table": "100", "protocol": K},
     {"priority": 1005, "src": "10.2.5.0", "srclen": 24, "table": "100", "protocol": "static"},
+    {"priority": 1007, "src": "all", "oif": "eth0", "table": "100", "protocol": K},
+    {"priority": 1008, "not": None, "src": "10.2.8.0", "srclen": 24, "tos": "0x10",
+     "table": "100", "protocol": K},
+    {"priority": 1009, "src": "10.2.9.0", "srclen": 24, "goto": 1010, "protocol": K},
+    {"priority": 1010, "src": "10.2.10.0", "srclen": 24, "action": "blackhole", "protocol": K},
+    {"priority": 1011, "src": "10.2.11.0", "srclen": 24, "action": "unreachable", "protocol": K},
+    {"priority": 1012, "src": "10.2.12.0", "srclen": 24, "action": "prohibit", "protocol": K},
+    {"priority": 1013, "src": "10.2.13.0", "srclen": 24, "nop": None, "protocol": K},
+    {"priority": 1014, "src": "all", "table": "100", "suppress_prefixlen": 0, "protocol": K},
+    {"priority": 1015, "src": "all", "uid_start": 1000, "uid_end": 2000, "table": "100",
+     "protocol": K},
+    {"priority": 1016, "src": "10.2.16.0", "srclen": 24, "ipproto": "tcp", "sport_start": 1000,
+     "sport_end": 2000, "dport_start": 80, "dport_end": 81, "table": "100", "protocol": K},
+    {"priority": 1017, "src": "all", "l3mdev": None, "protocol": K},
+    {"priority": 1018, "src": "10.2.18.0", "srclen": 24, "table": "100", "flow_from": "3",
+     "flow_to": "4", "protocol": K},
+    {"priority": 1019, "src": "10.2.19.0", "srclen": 24, "table": "100", "suppress_ifgroup": "5",
+     "protocol": K},
     {"priority": 1020, "src": "10.2.20.0", "srclen": 24, "table": "100", "protocol": K},
     {"priority": 1006, "src": "2001:db8:3::", "srclen": 64, "table": "100", "protocol": K},
 ]

@@ -305,6 +305,24 @@ TEST(RtnetlinkBuildTest, RuleAddFromPrefixToTable) {
   EXPECT_EQ(BuildRuleRequest(ChangeOp::kDelete, spec).size(), expected.size());
 }
 
+TEST(RtnetlinkBuildTest, RuleActionsAndMatches) {
+  RuleSpec spec;
+  spec.action = FR_ACT_GOTO;
+  spec.goto_target = 300;
+  spec.invert = true;
+  spec.tos = 0x10;
+  spec.oifname = "eth1";
+  spec.dport = {80, 81};
+  const Bytes expected = {
+      56, 0, 0, 0,  32, 0,  0x05, 0x06,  0, 0, 0, 0,  0, 0, 0, 0,  // RTM_NEWRULE
+      2, 0, 0, 0x10,  0, 0, 0, 2,  2, 0, 0, 0,  // inet, tos 0x10, FR_ACT_GOTO, FIB_RULE_INVERT
+      8, 0, 4, 0,  0x2c, 1, 0, 0,              // FRA_GOTO 300
+      9, 0, 17, 0,  'e', 't', 'h', '1',  0, 0, 0, 0,  // FRA_OIFNAME
+      8, 0, 24, 0,  80, 0, 81, 0,              // FRA_DPORT_RANGE
+  };
+  EXPECT_EQ(BuildRuleRequest(ChangeOp::kAdd, spec), expected);
+}
+
 TEST(RtnetlinkBuildTest, DumpsAskForEverything) {
   const Bytes addr_dump = {
       24, 0, 0, 0,  22, 0,  0x01, 0x03,  0, 0, 0, 0,  0, 0, 0, 0,  // RTM_GETADDR, REQUEST|DUMP

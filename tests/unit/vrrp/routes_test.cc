@@ -134,9 +134,51 @@ TEST(RoutesTest, Rules) {
   EXPECT_EQ(ParseRule(W("from all lookup main")).value().table, static_cast<uint32_t>(RT_TABLE_MAIN));
   EXPECT_EQ(ParseRule(W("iif eth0 table 5")).value().iifname, "eth0");
   EXPECT_EQ(ParseRule(W("from 10.0.0.0/8 dev eth1 table 5")).value().iifname, "eth1");
-  EXPECT_EQ(ParseRule(W("from all")).value().iifname, "");
+  EXPECT_EQ(ParseRule(W("from all table 5")).value().iifname, "");
   EXPECT_EQ(ParseRule(W("iif")).error().context(), "iif needs a value");
-  EXPECT_EQ(ParseRule(W("oif eth0")).error().context(), "unsupported rule option 'oif'");
+  EXPECT_EQ(ParseRule(W("from all")).error().context(),
+            "no action (table, goto, nop, blackhole, unreachable, prohibit or l3mdev)");
+  EXPECT_EQ(ParseRule(W("from all ipproto tcp sport 1 table 5 tunnel-id 3")).error().context(),
+            "unsupported rule option 'tunnel-id'");
+}
+
+// The rule options keepalived 2.2.7 takes (vrrp_iprule.c) and its checks.
+TEST(RoutesTest, RuleOptionsAndActions) {
+  auto r = ParseRule(W("not from 10.0.0.0/8 oif eth1 tos 0x10 realms 3/4 table 5 "
+                       "suppress_prefixlength 0 sup_group 7 uidrange 1000-2000 ipproto tcp "
+                       "sport 1000-2000 dport 80 order 100"));
+  ASSERT_TRUE(r.has_value()) << r.error().ToString();
+  EXPECT_TRUE(r->invert);
+  EXPECT_EQ(r->oifname, "eth1");
+  EXPECT_EQ(r->tos, 0x10);
+  EXPECT_EQ(r->realms, (3u << 16) | 4u);
+  EXPECT_EQ(r->action, FR_ACT_TO_TBL);
+  EXPECT_EQ(r->suppress_prefixlen, 0u);
+  EXPECT_EQ(r->suppress_ifgroup, 7u);
+  EXPECT_EQ(r->uid_range, (std::pair<uint32_t, uint32_t>{1000, 2000}));
+  EXPECT_EQ(r->ip_proto, 6);
+  EXPECT_EQ(r->sport, (std::pair<uint16_t, uint16_t>{1000, 2000}));
+  EXPECT_EQ(r->dport, (std::pair<uint16_t, uint16_t>{80, 80}));
+  EXPECT_EQ(r->priority, 100u);
+  auto g = ParseRule(W("from 10.0.0.0/8 goto 200 preference 100"));
+  ASSERT_TRUE(g.has_value()) << g.error().ToString();
+  EXPECT_EQ(g->action, FR_ACT_GOTO);
+  EXPECT_EQ(g->goto_target, 200u);
+  EXPECT_EQ(ParseRule(W("from 10.0.0.0/8 type blackhole")).value().action, FR_ACT_BLACKHOLE);
+  EXPECT_EQ(ParseRule(W("from 10.0.0.0/8 unreachable")).value().action, FR_ACT_UNREACHABLE);
+  EXPECT_EQ(ParseRule(W("from 10.0.0.0/8 prohibit")).value().action, FR_ACT_PROHIBIT);
+  EXPECT_EQ(ParseRule(W("from 10.0.0.0/8 nop")).value().action, FR_ACT_NOP);
+  auto l3 = ParseRule(W("l3mdev preference 1000"));
+  ASSERT_TRUE(l3.has_value());
+  EXPECT_TRUE(l3->l3mdev);
+  EXPECT_EQ(ParseRule(W("goto 200 preference 300")).error().context(),
+            "goto 200 needs a lower preference");
+  EXPECT_EQ(ParseRule(W("table 5 prohibit")).error().context(),
+            "more than one of table, goto, nop, blackhole, unreachable, prohibit and l3mdev");
+  EXPECT_EQ(ParseRule(W("prohibit realms 3")).error().context(),
+            "realms, suppress_prefixlength and suppress_ifgroup need a table");
+  EXPECT_EQ(ParseRule(W("table 0")).error().context(), "not a table: '0'");
+  EXPECT_EQ(ParseRule(W("uidrange 5 table 1")).error().context(), "not a uidrange: '5'");
 }
 
 }  // namespace
