@@ -762,6 +762,9 @@ void BuildVirtualServer(const Node& n, model::Config& cfg, ServiceIndex& service
   };
   std::optional<PendingSorry> sorry;
 
+  // Nearly every child is a real_server: room for them all (a vector grown one at a time
+  // moved them at each doubling).
+  rss.reserve(n.children.size());
   for (const Node& c : n.children) {
     const std::string_view kw = c.name();
     const Token* t = c.args.empty() ? nullptr : &c.args[0];

@@ -1,6 +1,5 @@
 #include "config/parser.h"
 
-#include <deque>
 #include <iterator>
 #include <span>
 #include <string>
@@ -21,7 +20,7 @@ struct Segment {
 };
 
 // Appends the segments of `line` (line number `n`) to `out`, split at every brace.
-void Split(const Line& line, size_t n, std::deque<Segment>& out) {
+void Split(const Line& line, size_t n, std::vector<Segment>& out) {
   size_t start = 0;
   for (size_t i = 0; i <= line.size(); ++i) {
     const bool brace = i < line.size() && (line[i].IsOpen() || line[i].IsClose());
@@ -37,6 +36,16 @@ void Split(const Line& line, size_t n, std::deque<Segment>& out) {
   }
 }
 
+// Drops the first `n` items of `v` once they are at least half of it (a queue in a vector:
+// an index is one subtraction, where a deque's is a division and two loads).
+template <class T>
+void DropFront(std::vector<T>& v, size_t& dropped, size_t n) {
+  dropped += n;
+  if (dropped < 64 || dropped * 2 < v.size()) return;
+  v.erase(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(dropped));
+  dropped = 0;
+}
+
 // The segments of the lines `next` gives, numbered from 0, read as they are asked for.
 // Only the lines from the last Release on are held: the parser never looks back, and a
 // large configuration's lines are never all in memory.
@@ -46,44 +55,62 @@ class Segments {
 
   // Returns true iff there is a segment `i` (reading lines up to it).
   bool Has(size_t i) {
-    while (i >= first_ + segments_.size() && !ended_) Read();
-    return i < first_ + segments_.size();
+    while (i >= End() && !ended_) Read();
+    return i < End();
   }
   // Returns segment `i`; Has(i) must be true. The reference lasts until it is released.
   const Segment& operator[](size_t i) {
     Has(i);
-    return segments_[i - first_];
+    return segments_[i - first_ + segments_dropped_];
   }
   // Returns the number of the last segment; only once Has has returned false.
-  size_t Last() const { return first_ + segments_.size() - 1; }
+  size_t Last() const { return End() - 1; }
   // Frees the lines before line `line` and their segments.
   void Release(size_t line) {
-    while (!segments_.empty() && segments_.front().line < line) {
-      segments_.pop_front();
-      ++first_;
+    size_t n = 0;
+    while (segments_dropped_ + n < segments_.size() &&
+           segments_[segments_dropped_ + n].line < line)
+      ++n;
+    first_ += n;
+    DropFront(segments_, segments_dropped_, n);
+    n = 0;
+    while (first_line_ + n < line && lines_dropped_ + n < lines_.size()) {
+      spare_.push_back(std::move(lines_[lines_dropped_ + n]));
+      ++n;
     }
-    while (first_line_ < line && !lines_.empty()) {
-      lines_.pop_front();
-      ++first_line_;
-    }
+    first_line_ += n;
+    DropFront(lines_, lines_dropped_, n);
   }
 
  private:
+  size_t End() const { return first_ + segments_.size() - segments_dropped_; }
+
   void Read() {
+    // A line read gives its room back to `next_` for a later one (LineReader reuses it).
     Line line;
+    if (!spare_.empty()) {
+      line = std::move(spare_.back());
+      spare_.pop_back();
+      line.clear();
+    }
     if (!next_(line)) {
       ended_ = true;
       return;
     }
-    const size_t n = first_line_ + lines_.size();
-    lines_.push_back(std::move(line));  // a deque: the spans into earlier lines stay valid
+    const size_t n = first_line_ + lines_.size() - lines_dropped_;
+    // A Line moved as the vector grows keeps its tokens where they are: the spans into
+    // earlier lines stay valid.
+    lines_.push_back(std::move(line));
     Split(lines_.back(), n, segments_);
   }
 
   const NextLine& next_;
-  std::deque<Line> lines_;  // from line first_line_ on
+  std::vector<Line> lines_;  // from line first_line_ on, after lines_dropped_ freed ones
+  size_t lines_dropped_ = 0;
+  std::vector<Line> spare_;  // lines released, their room to give back
   size_t first_line_ = 0;
-  std::deque<Segment> segments_;  // from segment first_ on
+  std::vector<Segment> segments_;  // from segment first_ on, after segments_dropped_
+  size_t segments_dropped_ = 0;
   size_t first_ = 0;
   bool ended_ = false;
 };

@@ -47,7 +47,8 @@ Tree ParseTree(const std::vector<Line>& lines, Diagnostics& diags);
 Tree ParseTree(std::vector<Line>&& lines, Diagnostics& diags);
 Tree ParseTree(const std::vector<Line>& lines, const BlockSchema& schema, Diagnostics& diags);
 
-// Moves the next line into its argument; returns false at the end of the input.
+// Moves the next line into its argument (which may hold an empty line whose room the
+// callee may keep for later lines); returns false at the end of the input.
 using NextLine = std::function<bool(Line&)>;
 // The same, reading the lines from `next` as the parse needs them (one statement ahead, or
 // to the end of a block it skips) and freeing each once read: with LineReader's lines, a

@@ -67,7 +67,8 @@ class LineReader {
   LineReader(const LineReader&) = delete;
   LineReader& operator=(const LineReader&) = delete;
 
-  // Moves the next logical line into `line`; returns false at the end of the input.
+  // Moves the next logical line into `line`; returns false at the end of the input. The
+  // room of what `line` held (a line the caller has done with) may serve a later line.
   bool Next(Line& line);
 
  private:

@@ -5,6 +5,7 @@
 #include <concepts>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <limits>
 #include <optional>
 #include <tuple>
@@ -224,14 +225,22 @@ int64_t UnZigZag(uint64_t v) { return static_cast<int64_t>(v >> 1) ^ -static_cas
 
 class Writer {
  public:
-  explicit Writer(std::string& out) : out_(out) {}
+  // Appends to `out`; the bytes are there once the writer is gone (it writes into room
+  // it reserves ahead, a chunk at a time, and trims the room it did not use at the end).
+  explicit Writer(std::string& out) : out_(out), used_(out.size()) {}
+  ~Writer() { out_.resize(used_); }
+  Writer(const Writer&) = delete;
+  Writer& operator=(const Writer&) = delete;
 
   template <class... T>
   void operator()(T&... fields) {
     (Put(fields), ...);
   }
 
-  void Put(bool b) { out_.push_back(b ? 1 : 0); }
+  void Put(bool b) {
+    Room(1);
+    out_[used_++] = b ? 1 : 0;
+  }
   template <std::unsigned_integral T>
   void Put(T v) {
     Varint(v);
@@ -246,13 +255,10 @@ class Writer {
   void Put(Duration d) { Put(static_cast<int64_t>(d.count())); }
   void Put(const std::string& s) { Bytes(s.data(), s.size()); }
   void Put(const std::vector<uint8_t>& b) { Bytes(b.data(), b.size()); }
-  void Put(const std::array<uint8_t, 6>& a) {
-    out_.append(reinterpret_cast<const char*>(a.data()), a.size());
-  }
+  void Put(const std::array<uint8_t, 6>& a) { Raw(a.data(), a.size()); }
   void Put(const IpAddress& a) {
     Put(a.family());
-    if (!a.is_unspec())
-      out_.append(reinterpret_cast<const char*>(a.bytes().data()), a.is_v4() ? 4 : 16);
+    if (!a.is_unspec()) Raw(a.bytes().data(), a.is_v4() ? 4 : 16);
   }
   void Put(const IpPrefix& p) { (*this)(p.address, p.length); }
   template <class T>
@@ -281,19 +287,37 @@ class Writer {
   }
 
  private:
+  // A byte at a time into std::string (push_back, a call each) was half of the encoding's
+  // time at 37,000 real servers.
+  static constexpr size_t kChunk = 64 * 1024;
+
+  // Makes room for `n` more bytes after used_.
+  void Room(size_t n) {
+    if (out_.size() - used_ >= n) return;
+    out_.resize(std::max(out_.size() * 2, used_ + n + kChunk));
+  }
   void Varint(uint64_t v) {
+    Room(10);
+    char* p = out_.data() + used_;
     while (v >= 0x80) {
-      out_.push_back(static_cast<char>(v | 0x80));
+      *p++ = static_cast<char>(v | 0x80);
       v >>= 7;
     }
-    out_.push_back(static_cast<char>(v));
+    *p++ = static_cast<char>(v);
+    used_ = static_cast<size_t>(p - out_.data());
+  }
+  void Raw(const void* data, size_t n) {
+    Room(n);
+    if (n != 0) std::memcpy(out_.data() + used_, data, n);
+    used_ += n;
   }
   void Bytes(const void* data, size_t n) {
     Varint(n);
-    out_.append(static_cast<const char*>(data), n);
+    Raw(data, n);
   }
 
   std::string& out_;
+  size_t used_;  // bytes written; out_ beyond them is room
 };
 
 class Reader {
@@ -485,8 +509,10 @@ class Reader {
 std::string EncodeConfig(const Config& config) {
   std::string out(kMagic);
   out.push_back(static_cast<char>(kVersion));
-  Writer w(out);
-  w.Put(config);
+  {
+    Writer w(out);
+    w.Put(config);
+  }
   return out;
 }
 
