@@ -34,6 +34,8 @@ constexpr unsigned kIncAll = kIncRead | kIncMatch | kIncWildcard | kIncBrace;
 // Empty lines with room kept for reuse (NextLine): a few are enough, as the parser gives
 // a line back soon after it takes one.
 constexpr size_t kMaxSpareLines = 64;
+// The words of most lines: a keyword and up to three values.
+constexpr size_t kUsualWords = 4;
 // keepalived reads lines into a 1024-byte buffer (fgets), so longer lines are split.
 constexpr size_t kKeepalivedLineMax = 1023;
 // Bound on the names one include pattern's braces may expand to.
@@ -150,6 +152,7 @@ struct Source {
   size_t offset = 0;
   uint32_t line_no = 0;
   unsigned saved_include_check = 0;
+  bool has_nul = false;  // the text holds a NUL byte somewhere (one search of the whole file)
 
   // kGlob
   std::vector<std::string> matches;
@@ -317,6 +320,7 @@ class Engine {
     s.file_id = id;
     s.canonical = std::move(canonical);
     s.saved_include_check = saved_include_check;
+    s.has_nul = files_.Text(id).find('\0') != std::string_view::npos;
     stack_.push_back(std::move(s));
   }
 
@@ -387,7 +391,8 @@ class Engine {
     if (!Charge(loc)) return std::nullopt;
 
     while (!raw.empty() && (raw.back() == '\r' || raw.back() == '\n')) raw.remove_suffix(1);
-    if (size_t nul = raw.find('\0'); nul != std::string_view::npos) {
+    if (size_t nul = s.has_nul ? raw.find('\0') : std::string_view::npos;
+        nul != std::string_view::npos) {
       diags_.Warning(SourceLoc{s.file_id, s.line_no, static_cast<uint32_t>(nul + 1)},
                      "line contains a NUL byte; the rest of the line is ignored");
       raw = raw.substr(0, nul);
@@ -445,11 +450,10 @@ class Engine {
       if (charge && !Charge(SourceLoc{file, line, base + static_cast<uint32_t>(pos)}))
         return false;
       const size_t end = pos + len;
-      size_t words = 0;
-      for (size_t i = pos; i < end; ++i)
-        words += !IsWhiteByte(s[i]) && (i == pos || IsWhiteByte(s[i - 1]));
+      // Room for a usual line's words at once; a spare line has it already (no count of
+      // the words first: that was a pass over the bytes of its own).
       std::vector<Token> tokens = SpareLine();
-      tokens.reserve(words);
+      tokens.reserve(kUsualWords);
       for (size_t i = pos; i < end;) {
         while (i < end && IsWhiteByte(s[i])) ++i;
         if (i >= end) break;
