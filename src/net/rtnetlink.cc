@@ -39,6 +39,10 @@ class MessageBuilder {
     mnl_attr_put(header_, type, len, data);
   }
   nlattr* BeginNest(std::uint16_t type) { return mnl_attr_nest_start(header_, type); }
+  // Reserves `len` bytes (aligned) at the end of the message; returns them, zeroed.
+  void* Reserve(std::size_t len) { return mnl_nlmsg_put_extra_header(header_, len); }
+  // The message's length so far.
+  std::size_t Length() const { return header_->nlmsg_len; }
   void EndNest(nlattr* nest) { mnl_attr_nest_end(header_, nest); }
 
   std::vector<std::uint8_t> Finish() {
@@ -313,8 +317,11 @@ MacAddress VrrpVirtualMac(int family, std::uint8_t vrid) {
 
 std::vector<std::uint8_t> BuildRouteRequest(ChangeOp op, const RouteSpec& spec) {
   const bool add = op == ChangeOp::kAdd;
-  MessageBuilder b(add ? RTM_NEWROUTE : RTM_DELROUTE, add ? kAddFlags : kDeleteFlags);
+  const std::uint16_t add_flags =
+      spec.append ? (kAddFlags & ~NLM_F_EXCL) | NLM_F_APPEND : kAddFlags;
+  MessageBuilder b(add ? RTM_NEWROUTE : RTM_DELROUTE, add ? add_flags : kDeleteFlags);
   auto* rtm = b.PutExtraHeader<rtmsg>();
+  rtm->rtm_tos = spec.tos;
   rtm->rtm_family = static_cast<std::uint8_t>(spec.family);
   rtm->rtm_dst_len = spec.dst ? spec.dst_len : 0;
   rtm->rtm_table = spec.table < 256 ? static_cast<std::uint8_t>(spec.table)
@@ -339,6 +346,22 @@ std::vector<std::uint8_t> BuildRouteRequest(ChangeOp op, const RouteSpec& spec) 
   if (spec.oif != 0) b.PutU32(RTA_OIF, static_cast<std::uint32_t>(spec.oif));
   if (spec.metric) b.PutU32(RTA_PRIORITY, *spec.metric);
   if (add) rtm->rtm_flags = spec.flags;
+  if (spec.realms) b.PutU32(RTA_FLOW, spec.realms);
+  if (spec.pref && add) b.PutU8(RTA_PREF, *spec.pref);
+  if (!spec.nexthops.empty()) {
+    nlattr* paths = b.BeginNest(RTA_MULTIPATH);
+    for (const Nexthop& nh : spec.nexthops) {
+      auto* rtnh = static_cast<rtnexthop*>(b.Reserve(sizeof(rtnexthop)));
+      rtnh->rtnh_flags = nh.flags;
+      rtnh->rtnh_hops = nh.hops;
+      rtnh->rtnh_ifindex = nh.oif;
+      const std::size_t start = b.Length();
+      if (nh.gateway) b.PutAddress(RTA_GATEWAY, *nh.gateway);
+      if (nh.realms) b.PutU32(RTA_FLOW, nh.realms);
+      rtnh->rtnh_len = static_cast<unsigned short>(sizeof(rtnexthop) + b.Length() - start);
+    }
+    b.EndNest(paths);
+  }
   if (add && (!spec.metrics.empty() || !spec.congctl.empty())) {
     nlattr* nest = b.BeginNest(RTA_METRICS);
     for (const auto& [type, value] : spec.metrics) b.PutU32(type, value);

@@ -145,6 +145,15 @@ MacAddress VrrpVirtualMac(int family, std::uint8_t vrid);
 // Routes and rules
 
 // A route (ip route add/del). Unset optionals are left out of the message.
+// One path of a multipath route (`nexthop via GW dev IF weight W onlink realms R`).
+struct Nexthop {
+  std::optional<RawAddress> gateway;
+  int oif = 0;
+  std::uint8_t hops = 0;    // rtnh_hops: the weight less one
+  std::uint8_t flags = 0;   // RTNH_F_ONLINK
+  std::uint32_t realms = 0; // RTA_FLOW (0: none)
+};
+
 struct RouteSpec {
   int family = AF_INET;
   std::optional<RawAddress> dst;  // unset: default route
@@ -165,6 +174,11 @@ struct RouteSpec {
   // (RTAX_CC_ALGO, "" none).
   std::vector<std::pair<std::uint16_t, std::uint32_t>> metrics;
   std::string congctl;
+  std::uint8_t tos = 0;
+  std::uint32_t realms = 0;           // RTA_FLOW (0: none)
+  std::optional<std::uint8_t> pref;   // RTA_PREF (IPv6 router preference)
+  bool append = false;                // NLM_F_APPEND, not NLM_F_EXCL ("append")
+  std::vector<Nexthop> nexthops;      // RTA_MULTIPATH (none: a single path)
 };
 
 // Returns RTM_NEWROUTE (NLM_F_CREATE | NLM_F_EXCL) or RTM_DELROUTE for `spec`.

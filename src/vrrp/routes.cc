@@ -1,6 +1,7 @@
 #include "vrrp/routes.h"
 
 #include <arpa/inet.h>
+#include <linux/icmpv6.h>
 #include <linux/rtnetlink.h>
 
 #include <algorithm>
@@ -52,6 +53,15 @@ class Words {
   size_t i_ = 0;
 };
 
+// Reads the value of keyword `w` as a number at most `max`.
+Result<uint32_t> NumberValue(Words& in, const std::string& w, uint32_t max = UINT32_MAX) {
+  auto v = in.Value(w);
+  if (!v) return std::unexpected(v.error());
+  auto n = Number(*v);
+  if (!n || *n > max) return std::unexpected(Bad("not a " + w + ":", *v));
+  return *n;
+}
+
 // A route metric keepalived 2.2.7 takes: its word, RTAX type, whether `lock` may precede
 // the value, and the largest value.
 struct Metric {
@@ -73,6 +83,53 @@ constexpr Metric kMetrics[] = {
     {"quickack", RTAX_QUICKACK, false, 1},
     {"fastopen_no_cookie", RTAX_FASTOPEN_NO_COOKIE, false, 1},
 };
+
+// Parses realms [FROM/]TO into FROM << 16 | TO.
+std::optional<uint32_t> Realms(const std::string& w) {
+  const size_t slash = w.find('/');
+  auto from = slash == std::string::npos ? std::optional<uint32_t>(0) : Number(w.substr(0, slash));
+  auto to = Number(slash == std::string::npos ? w : w.substr(slash + 1));
+  if (!from || !to || *from > 0xffff || *to > 0xffff) return std::nullopt;
+  return *from << 16 | *to;
+}
+
+// A route type keepalived takes before the destination (rt_names' rtntype words).
+std::optional<uint8_t> RouteType(const std::string& w) {
+  static constexpr std::pair<std::string_view, uint8_t> kTypes[] = {
+      {"unicast", RTN_UNICAST},     {"local", RTN_LOCAL},         {"broadcast", RTN_BROADCAST},
+      {"anycast", RTN_ANYCAST},     {"multicast", RTN_MULTICAST}, {"blackhole", RTN_BLACKHOLE},
+      {"unreachable", RTN_UNREACHABLE}, {"prohibit", RTN_PROHIBIT}, {"throw", RTN_THROW},
+      {"nat", RTN_NAT}};
+  for (const auto& [name, type] : kTypes)
+    if (w == name) return type;
+  return std::nullopt;
+}
+
+// Reads the value of keyword `realms`.
+Result<uint32_t> RealmsValue(Words& in) {
+  auto v = in.Value("realms");
+  if (!v) return std::unexpected(v.error());
+  auto realms = Realms(*v);
+  if (!realms) return std::unexpected(Bad("not realms:", *v));
+  return *realms;
+}
+
+// Reads `tos`/`dsfield` or `realms`, which routes and rules share, into `spec`; nullopt
+// when `w` is neither.
+template <typename Spec>
+std::optional<Result<void>> TosOrRealms(Words& in, const std::string& w, Spec& spec) {
+  if (w == "tos" || w == "dsfield") {
+    auto n = NumberValue(in, w, 255);
+    if (!n) return std::unexpected(n.error());
+    spec.tos = static_cast<uint8_t>(*n);
+    return Result<void>{};
+  }
+  if (w != "realms") return std::nullopt;
+  auto realms = RealmsValue(in);
+  if (!realms) return std::unexpected(realms.error());
+  spec.realms = *realms;
+  return Result<void>{};
+}
 
 // Parses N or N-M (each at most `max`) into (first, last).
 std::optional<std::pair<uint32_t, uint32_t>> Range(const std::string& w, uint32_t max) {
@@ -121,9 +178,59 @@ Result<net::RouteSpec> ParseRoute(const std::vector<std::string>& words,
   for (Words in(words); !in.Done();) {
     const std::string& w = in.Next();
     auto next = [&](const char* what) { return in.Value(what); };
-    if (w == "blackhole" || w == "unreachable" || w == "prohibit" || w == "unicast") {
-      r.type = w == "blackhole" ? RTN_BLACKHOLE : w == "unreachable" ? RTN_UNREACHABLE
-               : w == "prohibit" ? RTN_PROHIBIT : RTN_UNICAST;
+    if (auto type = RouteType(w); type && !have_dst) {
+      r.type = *type;
+    } else if (auto read = TosOrRealms(in, w, r)) {
+      if (!*read) return std::unexpected(read->error());
+    } else if (w == "pref") {
+      auto v = next("pref");
+      if (!v) return std::unexpected(v.error());
+      if (*v != "low" && *v != "medium" && *v != "high")
+        return std::unexpected(Bad("not a route preference:", *v));
+      r.pref = *v == "low" ? ICMPV6_ROUTER_PREF_LOW
+               : *v == "high" ? ICMPV6_ROUTER_PREF_HIGH : ICMPV6_ROUTER_PREF_MEDIUM;
+      family = AF_INET6;
+    } else if (w == "append" || w == "prepend" || w == "add") {
+      r.append = w == "append";
+    } else if (w == "nexthop") {
+      // As keepalived: the rest of the line is nexthop groups.
+      for (bool more = true; more;) {
+        more = false;
+        net::Nexthop nh;
+        while (!in.Done()) {
+          const std::string& x = in.Next();
+          if (x == "nexthop") {
+            more = true;
+            break;
+          }
+          auto v = x == "onlink" ? Result<std::string>("") : in.Value(x);
+          if (!v) return std::unexpected(v.error());
+          if (x == "via" && (*v == "inet" || *v == "inet6")) v = in.Value(x);
+          if (!v) return std::unexpected(v.error());
+          if (x == "via") {
+            auto a = model::IpAddress::Parse(*v);
+            if (!a) return std::unexpected(Bad("not a gateway address:", *v));
+            nh.gateway = Raw(*a);
+            if (family == AF_UNSPEC) family = a->is_v4() ? AF_INET : AF_INET6;
+          } else if (x == "dev") {
+            nh.oif = ifindex(*v);
+            if (nh.oif == 0) return std::unexpected(Bad("no interface", *v));
+          } else if (x == "weight") {
+            auto n = Number(*v);
+            if (!n || *n < 1 || *n > 256) return std::unexpected(Bad("not a weight:", *v));
+            nh.hops = static_cast<uint8_t>(*n - 1);
+          } else if (x == "onlink") {
+            nh.flags |= RTNH_F_ONLINK;
+          } else if (x == "realms") {
+            auto realms = Realms(*v);
+            if (!realms) return std::unexpected(Bad("not realms:", *v));
+            nh.realms = *realms;
+          } else {
+            return std::unexpected(Bad("unsupported nexthop option", x));
+          }
+        }
+        r.nexthops.push_back(nh);
+      }
     } else if (w == "inet6") {
       family = AF_INET6;
     } else if (w == "via" || w == "gw") {
@@ -149,10 +256,8 @@ Result<net::RouteSpec> ParseRoute(const std::vector<std::string>& words,
       if (!a) return std::unexpected(Bad("not a source address:", *v));
       r.prefsrc = Raw(*a);
     } else if (w == "metric" || w == "preference" || w == "priority") {
-      auto v = next("metric");
-      if (!v) return std::unexpected(v.error());
-      auto n = Number(*v);
-      if (!n) return std::unexpected(Bad("not a metric:", *v));
+      auto n = NumberValue(in, "metric");
+      if (!n) return std::unexpected(n.error());
       r.metric = *n;
     } else if (w == "table") {
       auto v = next("table");
@@ -225,7 +330,7 @@ Result<net::RouteSpec> ParseRoute(const std::vector<std::string>& words,
   std::sort(r.metrics.begin(), r.metrics.end());
   if (family == AF_UNSPEC && r.gateway) family = r.gateway->family;
   r.family = family == AF_UNSPEC ? AF_INET : family;
-  if (!have_dev && !r.gateway && r.type == RTN_UNICAST) {
+  if (!have_dev && !r.gateway && r.type == RTN_UNICAST && r.nexthops.empty()) {
     r.oif = ifindex(default_dev);
     if (r.oif == 0) return std::unexpected(Bad("no interface", default_dev));
   }
@@ -245,14 +350,7 @@ Result<net::RuleSpec> ParseRule(const std::vector<std::string>& words, const RtN
     action = a;
     return {};
   };
-  // Reads the value of `w` as a number at most `max`.
-  auto number = [&](Words& in, const std::string& w, uint32_t max) -> Result<uint32_t> {
-    auto v = in.Value(w);
-    if (!v) return std::unexpected(v.error());
-    auto n = Number(*v);
-    if (!n || *n > max) return std::unexpected(Bad("not a " + w + ":", *v));
-    return *n;
-  };
+
   for (Words in(words); !in.Done();) {
     const std::string& w = in.Next();
     auto next = [&](const std::string& what) { return in.Value(what); };
@@ -281,26 +379,14 @@ Result<net::RuleSpec> ParseRule(const std::vector<std::string>& words, const RtN
       if (auto a = set_action(FR_ACT_TO_TBL); !a) return std::unexpected(a.error());
     } else if (w == "not") {
       r.invert = true;
-    } else if (w == "tos" || w == "dsfield") {
-      auto n = number(in, w, 255);
-      if (!n) return std::unexpected(n.error());
-      r.tos = static_cast<uint8_t>(*n);
-    } else if (w == "realms") {
-      auto v = next(w);
-      if (!v) return std::unexpected(v.error());
-      // [FROM/]TO: FROM in the high 16 bits.
-      const size_t slash = v->find('/');
-      auto from = slash == std::string::npos ? std::optional<uint32_t>(0) : Number(v->substr(0, slash));
-      auto to = Number(slash == std::string::npos ? *v : v->substr(slash + 1));
-      if (!from || !to || *from > 0xffff || *to > 0xffff)
-        return std::unexpected(Bad("not realms:", *v));
-      r.realms = *from << 16 | *to;
+    } else if (auto read = TosOrRealms(in, w, r)) {
+      if (!*read) return std::unexpected(read->error());
     } else if (w == "suppress_prefixlength" || w == "sup_pl") {
-      auto n = number(in, w, INT32_MAX);
+      auto n = NumberValue(in, w, INT32_MAX);
       if (!n) return std::unexpected(n.error());
       r.suppress_prefixlen = *n;
     } else if (w == "suppress_ifgroup" || w == "sup_group") {
-      auto n = number(in, w, UINT32_MAX);
+      auto n = NumberValue(in, w, UINT32_MAX);
       if (!n) return std::unexpected(n.error());
       r.suppress_ifgroup = *n;
     } else if (w == "uidrange") {
@@ -328,7 +414,7 @@ Result<net::RuleSpec> ParseRule(const std::vector<std::string>& words, const RtN
     } else if (w == "type") {
       continue;  // the action's word follows
     } else if (w == "goto") {
-      auto n = number(in, w, UINT32_MAX);
+      auto n = NumberValue(in, w, UINT32_MAX);
       if (!n) return std::unexpected(n.error());
       r.goto_target = *n;
       if (auto a = set_action(FR_ACT_GOTO); !a) return std::unexpected(a.error());

@@ -2,7 +2,8 @@
 puts them in the kernel, checked for both daemons on the same lab (`ip -j route show table
 all`, `ip -j rule`): scope global unless given, protocol "keepalived" unless a protocol is
 given with no_track (a tracked route's or rule's is reset), onlink, via, src, metric,
-table, the route types, IPv6, the route metrics (mtu, advmss, ..., lock); a rule's from, to,
+table, tos, realms, pref, append, nexthop (multipath), the route types, IPv6, the route
+metrics (mtu, advmss, ..., lock); a rule's from, to,
 fwmark/mask, iif, oif, not, tos, preference, protocol, the actions (table, goto, nop,
 blackhole, unreachable, prohibit, l3mdev), suppress_prefixlength / suppress_ifgroup,
 uidrange, ipproto, sport / dport ranges, realms. (keepalived 2.2.7 ignores a sport or dport
@@ -35,6 +36,14 @@ ROUTES = [
     "10.1.11.0/24 dev eth0 mtu lock 1400 advmss 1300 hoplimit 10 initcwnd 10 initrwnd 20",
     "10.1.12.0/24 dev eth0 window 100 cwnd lock 10 ssthresh 20 reordering 5 features ecn",
     "10.1.13.0/24 dev eth0 quickack 1 fastopen_no_cookie 1 congctl lock cubic",
+    "10.1.14.0/24 table 102 nexthop via 10.99.0.253 dev eth0 weight 1 "
+    "nexthop via 10.99.0.252 dev eth0 weight 2",
+    "10.1.15.0/24 dev eth0 tos 0x10",
+    "10.1.16.0/24 dev eth0 realms 3/4",
+    "2001:db8:2::/64 dev eth0 pref high",
+    "throw 10.1.17.0/24 table 102",
+    "10.1.18.0/24 via 10.99.0.254 dev eth0 metric 7 table 102",
+    "10.1.18.0/24 via 10.99.0.253 dev eth0 metric 7 table 102 append",
 ]
 RULES = [
     "from 10.2.1.0/24 table 100 preference 1001",
@@ -69,6 +78,9 @@ WANT_ROUTES = [
      "metrics": [{"window": 100, "ssthresh": 20, "cwnd": 10, "reordering": 5, "ecn": None}]},
     {"dst": "10.1.13.0/24", "dev": "eth0", "protocol": K, "flags": [],
      "metrics": [{"quickack": 1, "congestion": "cubic", "fastopen_no_cookie": 1}]},
+    {"dst": "10.1.15.0/24", "tos": "0x10", "dev": "eth0", "protocol": K, "flags": []},
+    {"dst": "10.1.16.0/24", "dev": "eth0", "protocol": K, "flags": [],
+     "flow": {"from": "3", "to": "4"}},
     {"dst": "10.1.2.0/24", "dev": "eth0", "protocol": K, "prefsrc": "10.99.0.1", "flags": []},
     {"dst": "10.1.20.0/24", "dev": "eth0", "protocol": K, "flags": []},
     {"dst": "10.1.4.0/24", "gateway": "10.99.0.254", "dev": "eth0", "protocol": K, "metric": 50,
@@ -79,11 +91,21 @@ WANT_ROUTES = [
     {"type": "unreachable", "dst": "10.1.8.0/24", "protocol": K, "flags": []},
     {"dst": "2001:db8:1::/64", "gateway": "fd00:99::254", "dev": "eth0", "protocol": K,
      "metric": 1024, "flags": [], "pref": "medium"},
+    {"dst": "2001:db8:2::/64", "dev": "eth0", "protocol": K, "metric": 1024, "flags": [],
+     "pref": "high"},
     {"dst": "10.1.3.0/24", "dev": "eth0", "table": "100", "protocol": K, "scope": "link",
      "flags": []},
     {"type": "prohibit", "dst": "10.1.9.0/24", "table": "100", "protocol": K, "flags": []},
     {"dst": "default", "gateway": "10.99.0.254", "dev": "eth0", "table": "101", "protocol": K,
      "flags": []},
+    {"dst": "10.1.14.0/24", "table": "102", "protocol": K, "flags": [],
+     "nexthops": [{"gateway": "10.99.0.253", "dev": "eth0", "weight": 1, "flags": []},
+                  {"gateway": "10.99.0.252", "dev": "eth0", "weight": 2, "flags": []}]},
+    {"type": "throw", "dst": "10.1.17.0/24", "table": "102", "protocol": K, "flags": []},
+    {"dst": "10.1.18.0/24", "gateway": "10.99.0.254", "dev": "eth0", "table": "102",
+     "protocol": K, "metric": 7, "flags": []},
+    {"dst": "10.1.18.0/24", "gateway": "10.99.0.253", "dev": "eth0", "table": "102",
+     "protocol": K, "metric": 7, "flags": []},
 ]
 WANT_RULES = [
     {"priority": 1001, "src": "10.2.1.0", "srclen": 24, "table": "100", "protocol": K},

@@ -272,6 +272,30 @@ TEST(RtnetlinkBuildTest, RouteMetricsNestInAnAdd) {
   EXPECT_EQ(BuildRouteRequest(ChangeOp::kDelete, spec).size(), add.size() - 20);
 }
 
+TEST(RtnetlinkBuildTest, MultipathTosRealmsPrefAndAppend) {
+  RouteSpec spec;
+  spec.tos = 0x10;
+  spec.realms = 0x30004;
+  spec.append = true;
+  spec.nexthops = {{Addr("10.0.0.1"), 2, 0, 0, 0}, {Addr("10.0.0.2"), 3, 1, RTNH_F_ONLINK, 7}};
+  const Bytes add = BuildRouteRequest(ChangeOp::kAdd, spec);
+  EXPECT_EQ(Header(add).nlmsg_flags, NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_APPEND);
+  EXPECT_EQ(add[19], 0x10);  // rtm_tos
+  const Bytes tail = {
+      8, 0, 11, 0,  4, 0, 3, 0,                // RTA_FLOW
+      44, 0, 9, 0x80,                          // RTA_MULTIPATH
+      16, 0, 0, 0,  2, 0, 0, 0,                // rtnexthop: len 16, hops 0, ifindex 2
+      8, 0, 5, 0,  10, 0, 0, 1,                // RTA_GATEWAY
+      24, 0, RTNH_F_ONLINK, 1,  3, 0, 0, 0,    // len 24, onlink, hops 1, ifindex 3
+      8, 0, 5, 0,  10, 0, 0, 2,                // RTA_GATEWAY
+      8, 0, 11, 0,  7, 0, 0, 0,                // RTA_FLOW
+  };
+  EXPECT_EQ(Bytes(add.end() - static_cast<long>(tail.size()), add.end()), tail);
+  spec.append = false;
+  EXPECT_EQ(Header(BuildRouteRequest(ChangeOp::kAdd, spec)).nlmsg_flags,
+            NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL);
+}
+
 TEST(RtnetlinkBuildTest, LargeRouteTableGoesOnlyInAttribute) {
   RouteSpec spec;
   spec.table = 1000;

@@ -1,5 +1,6 @@
 #include "vrrp/routes.h"
 
+#include <linux/icmpv6.h>
 #include <linux/rtnetlink.h>
 
 #include <gtest/gtest.h>
@@ -106,11 +107,47 @@ TEST(RoutesTest, MetricsAndLocks) {
   EXPECT_EQ(ParseRoute(W("10.2.0.0/24"), "eth0", Lookup)->metrics, M{});
 }
 
+// tos, realms, pref, append, the route types and multipath nexthops, as keepalived 2.2.7
+// reads them (vrrp_iproute.c, parse_nexthops).
+TEST(RoutesTest, TosRealmsPrefAppendTypesAndNexthops) {
+  auto r = ParseRoute(W("10.2.0.0/24 dev eth0 tos 0x10 realms 3/4 append"), "eth0", Lookup);
+  ASSERT_TRUE(r.has_value()) << r.error().ToString();
+  EXPECT_EQ(r->tos, 0x10);
+  EXPECT_EQ(r->realms, (3u << 16) | 4u);
+  EXPECT_TRUE(r->append);
+  auto p = ParseRoute(W("2001:db8::/64 dev eth0 pref high"), "eth0", Lookup);
+  ASSERT_TRUE(p.has_value());
+  EXPECT_EQ(p->pref, ICMPV6_ROUTER_PREF_HIGH);
+  EXPECT_EQ(ParseRoute(W("throw 10.2.0.0/24 table 5"), "eth0", Lookup)->type, RTN_THROW);
+  EXPECT_EQ(ParseRoute(W("local 10.2.0.1 dev eth0"), "eth0", Lookup)->type, RTN_LOCAL);
+  auto m = ParseRoute(W("10.2.0.0/24 table 5 nexthop via 10.0.0.1 dev eth0 weight 1 "
+                        "nexthop via inet 10.0.0.2 dev eth1 weight 256 onlink realms 7"),
+                      "eth0", Lookup);
+  ASSERT_TRUE(m.has_value()) << m.error().ToString();
+  EXPECT_EQ(m->oif, 0);  // no default device for a multipath route
+  ASSERT_EQ(m->nexthops.size(), 2u);
+  EXPECT_EQ(m->nexthops[0].gateway->ToString(), "10.0.0.1");
+  EXPECT_EQ(m->nexthops[0].oif, 2);
+  EXPECT_EQ(m->nexthops[0].hops, 0);
+  EXPECT_EQ(m->nexthops[1].oif, 3);
+  EXPECT_EQ(m->nexthops[1].hops, 255);
+  EXPECT_EQ(m->nexthops[1].flags, RTNH_F_ONLINK);
+  EXPECT_EQ(m->nexthops[1].realms, 7u);
+  EXPECT_EQ(ParseRoute(W("10.2.0.0/24 nexthop via 10.0.0.1 weight 0"), "eth0", Lookup)
+                .error().context(),
+            "not a weight: '0'");
+  EXPECT_EQ(ParseRoute(W("10.2.0.0/24 nexthop via 10.0.0.1 metric 5"), "eth0", Lookup)
+                .error().context(),
+            "unsupported nexthop option 'metric'");
+  EXPECT_EQ(ParseRoute(W("10.2.0.0/24 pref urgent"), "eth0", Lookup).error().context(),
+            "not a route preference: 'urgent'");
+}
+
 TEST(RoutesTest, RouteErrorsNameTheWord) {
   EXPECT_EQ(ParseRoute(W("10.0.0.0/8 dev eth9"), "eth0", Lookup).error().context(),
             "no interface 'eth9'");
-  EXPECT_EQ(ParseRoute(W("10.0.0.0/8 tos 0x10"), "eth0", Lookup).error().context(),
-            "unsupported route option 'tos'");
+  EXPECT_EQ(ParseRoute(W("10.0.0.0/8 expires 10"), "eth0", Lookup).error().context(),
+            "unsupported route option 'expires'");
   EXPECT_EQ(ParseRoute(W("10.0.0.0/8 hoplimit 256"), "eth0", Lookup).error().context(),
             "not a hoplimit: '256'");
   EXPECT_EQ(ParseRoute(W("10.0.0.0/8 features sack"), "eth0", Lookup).error().context(),
