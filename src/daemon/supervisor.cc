@@ -35,6 +35,7 @@
 #include "daemon/engine_process.h"
 #include "daemon/engine_slot.h"
 #include "daemon/file_limit.h"
+#include "daemon/heap_tuning.h"
 #include "daemon/pid_file.h"
 #include "daemon/reload_files.h"
 #include "daemon/reload_monitor.h"
@@ -937,6 +938,7 @@ Result<control::ControlAccess> ResolveControlAccess(const model::Config& config)
 
 int RunDaemon(const Options& options, const EngineFactories& factories) {
   SetupLogging(options, "vigild");
+  KeepHeapForReloads();  // before the first read: the engines fork with it
   // A write to a closed pipe or socket fails with EPIPE instead of killing vigild (the
   // engines inherit this; scripts get default dispositions back from the spawner).
   ::signal(SIGPIPE, SIG_IGN);
