@@ -8,6 +8,7 @@
 #include <set>
 #include <string>
 #include <string_view>
+#include <tuple>
 #include <utility>
 
 #include "config/build.h"
@@ -1519,9 +1520,39 @@ void CheckRefs(std::vector<model::TrackedRef>& refs, const std::string& kind,
   });
 }
 
+// As keepalived 2.2.7: a static or virtual rule without a preference gets one, 16384 for
+// the first such rule of its family in the order of the file, one less for each next, and
+// a warning (-t exits 5): rules added in whatever order instances change state would
+// otherwise land in the kernel's own order.
+void NumberRulesWithoutPreference(model::Config& cfg, Diagnostics& diags) {
+  std::vector<model::RouteOrRule*> rules;
+  for (auto& r : cfg.static_rules) rules.push_back(&r);
+  for (auto& v : cfg.vrrp_instances)
+    for (auto& r : v.virtual_rules) rules.push_back(&r);
+  std::stable_sort(rules.begin(), rules.end(), [](const auto* a, const auto* b) {
+    return std::tie(a->loc.file, a->loc.line, a->loc.column) <
+           std::tie(b->loc.file, b->loc.line, b->loc.column);
+  });
+  uint32_t next[2] = {16384, 16384};  // IPv4, IPv6
+  for (model::RouteOrRule* r : rules) {
+    static constexpr std::string_view kWords[] = {"preference", "priority", "order", "pref",
+                                                  "prio"};
+    if (std::find_first_of(r->words.begin(), r->words.end(), std::begin(kWords),
+                           std::end(kWords)) != r->words.end())
+      continue;
+    const uint32_t n = next[r->family == model::Family::kIpv6]--;
+    r->words.insert(r->words.end(), {"preference", std::to_string(n)});
+    diags.Warning(LocOf(r->loc),
+                  "rule has no preference: given " + std::to_string(n) +
+                      " as keepalived does, which is probably not what you want",
+                  Grade::kError);
+  }
+}
+
 }  // namespace
 
 void FinishVrrp(model::Config& cfg, Diagnostics& diags) {
+  NumberRulesWithoutPreference(cfg, diags);
   std::set<std::string> used_scripts;
   auto script_exists = [&](const std::string& s) { return HasNamed(cfg.vrrp_scripts, s); };
   auto file_exists = [&](const std::string& s) { return HasNamed(cfg.track_files, s); };

@@ -6,7 +6,8 @@ table, tos, realms, pref, append, nexthop (multipath), the route types, IPv6, th
 metrics (mtu, advmss, ..., lock); a rule's from, to,
 fwmark/mask, iif, oif, not, tos, preference, protocol, the actions (table, goto, nop,
 blackhole, unreachable, prohibit, l3mdev), suppress_prefixlength / suppress_ifgroup,
-uidrange, ipproto, sport / dport ranges, realms. (keepalived 2.2.7 ignores a sport or dport
+uidrange, ipproto, sport / dport ranges, realms; a rule without a preference numbered from
+16384 down per family in the order of the file. (keepalived 2.2.7 ignores a sport or dport
 of one port, "invalid sport range": vigil takes it, so the test gives ranges.)"""
 
 from __future__ import annotations
@@ -65,6 +66,9 @@ RULES = [
     "l3mdev preference 1017",
     "from 10.2.18.0/24 realms 3/4 table 100 preference 1018",
     "from 10.2.19.0/24 suppress_ifgroup 5 table 100 preference 1019",
+    "from 10.2.30.0/24 table 100",
+    "from 10.2.31.0/24 table 100",
+    "from 2001:db8:4::/64 table 100",
 ]
 K = "keepalived"
 # As keepalived 2.2.7 leaves them (ip -j, sorted by table and destination; rules in order).
@@ -134,7 +138,10 @@ WANT_RULES = [
     {"priority": 1019, "src": "10.2.19.0", "srclen": 24, "table": "100", "suppress_ifgroup": "5",
      "protocol": K},
     {"priority": 1020, "src": "10.2.20.0", "srclen": 24, "table": "100", "protocol": K},
+    {"priority": 16383, "src": "10.2.31.0", "srclen": 24, "table": "100", "protocol": K},
+    {"priority": 16384, "src": "10.2.30.0", "srclen": 24, "table": "100", "protocol": K},
     {"priority": 1006, "src": "2001:db8:3::", "srclen": 64, "table": "100", "protocol": K},
+    {"priority": 16384, "src": "2001:db8:4::", "srclen": 64, "table": "100", "protocol": K},
 ]
 VIRTUAL = "virtual_routes {\n    10.1.20.0/24 dev eth0\n}\n" \
           "virtual_rules {\n    from 10.2.20.0/24 table 100 preference 1020\n}"
@@ -169,7 +176,7 @@ def test_route_and_rule_options_in_the_kernel(lab, vigild, kind):
         out = []
         for family in ("-4", "-6"):
             out += [r for r in json.loads(r1.node.run([IP, family, "-j", "rule"]).stdout)
-                    if 1000 <= r["priority"] < 2000]
+                    if 1000 <= r["priority"] < 2000 or 16000 <= r["priority"] <= 16384]
         return out
 
     lablib.wait_until(lambda: len(routes()) == len(ROUTES) + 1 and len(rules()) == len(RULES) + 1,

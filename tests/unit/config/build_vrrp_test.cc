@@ -1376,7 +1376,7 @@ static_routes {
   10.2.0.0/16 via 10.1.1.254 dev eth1 track_group G1
 }
 static_rules {
-  from 10.3.0.0/16 table 5 iif eth2 track_group G1
+  from 10.3.0.0/16 table 5 iif eth2 preference 9 track_group G1
 }
 vrrp_instance VI_1 {
   interface eth0
@@ -1404,7 +1404,7 @@ vrrp_instance VI_2 {
   ASSERT_EQ(cfg.static_rules.size(), 1u);
   EXPECT_EQ(cfg.static_rules[0].track_group, "G1");
   EXPECT_EQ(cfg.static_rules[0].words,
-            (Strings{"from", "10.3.0.0/16", "table", "5", "iif", "eth2"}));
+            (Strings{"from", "10.3.0.0/16", "table", "5", "iif", "eth2", "preference", "9"}));
 }
 
 TEST(BuildVrrpTest, TrackGroupFindingsAsKeepalivedReportsThem) {
@@ -1464,7 +1464,9 @@ vrrp_instance VI_1 {
                      "(dev) names; ignored",
                      "39:17: error: 'track_group' is not a valid option for address 10.0.0.1/24; "
                      "ignored",
-                     "39:29: error: 'LATER' is not a valid option for address 10.0.0.1/24; ignored"}));
+                     "39:29: error: 'LATER' is not a valid option for address 10.0.0.1/24; ignored",
+                     "33:3: warning: rule has no preference: given 16384 as keepalived does, "
+                     "which is probably not what you want"}));
   EXPECT_EQ(cfg.static_addresses.at(0).track_group, std::nullopt);
   EXPECT_EQ(cfg.static_routes.at(0).track_group, std::nullopt);
   EXPECT_EQ(cfg.static_routes.at(1).track_group, "LATER");
@@ -1701,6 +1703,33 @@ vrrp_track_file t4 {
   EXPECT_EQ(cfg.track_files[2].init_value, std::nullopt);  // written as 0
   EXPECT_EQ(cfg.track_files[3].init_value, 254);
   EXPECT_FALSE(cfg.track_files[3].init_overwrite);
+}
+
+// A rule without a preference, as keepalived 2.2.7 numbers it (live, ip -j rule: 16384,
+// 16383 for IPv4 in the order of the file, 16384 for IPv6; -t: "Rule has no preference
+// specified - setting to 16384. This is probably not what you want.", exit 5).
+TEST(BuildVrrpTest, RulesWithoutPreferenceAreNumberedFrom16384InFileOrder) {
+  Diagnostics d;
+  auto cfg = BuildText("static_rules {\n  from 10.1.0.0/16 table 5\n  from 10.2.0.0/16 table 5 "
+                       "order 7\n  from fd00::/64 table 5\n}\n" +
+                           Instance(1, "  virtual_rules {\n    to 10.3.0.0/16 table 6\n  }\n"),
+                       d);
+  EXPECT_EQ(DiagLines(d),
+            (Strings{"2:3: warning: rule has no preference: given 16384 as keepalived does, "
+                     "which is probably not what you want",
+                     "4:3: warning: rule has no preference: given 16384 as keepalived does, "
+                     "which is probably not what you want",
+                     "10:5: warning: rule has no preference: given 16383 as keepalived does, "
+                     "which is probably not what you want"}));
+  EXPECT_EQ(d.ExitCode(), CheckExit::kErrors);
+  EXPECT_EQ(cfg.static_rules.at(0).words,
+            (Strings{"from", "10.1.0.0/16", "table", "5", "preference", "16384"}));
+  EXPECT_EQ(cfg.static_rules.at(1).words,
+            (Strings{"from", "10.2.0.0/16", "table", "5", "order", "7"}));
+  EXPECT_EQ(cfg.static_rules.at(2).words,
+            (Strings{"from", "fd00::/64", "table", "5", "preference", "16384"}));
+  EXPECT_EQ(cfg.vrrp_instances.at(0).virtual_rules.at(0).words,
+            (Strings{"to", "10.3.0.0/16", "table", "6", "preference", "16383"}));
 }
 
 }  // namespace
