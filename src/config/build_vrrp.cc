@@ -1549,9 +1549,40 @@ void NumberRulesWithoutPreference(model::Config& cfg, Diagnostics& diags) {
   }
 }
 
+// Warns, as keepalived 2.2.7 reports them (-t exits 5), about a tracked route (one without
+// no_track) that names no dev/oif, which is then not tracked, and a tracked route or rule
+// whose protocol is not keepalived's (18), which is reset to it.
+void CheckRouteTracking(const model::Config& cfg, Diagnostics& diags) {
+  auto has = [](const model::RouteOrRule& r, std::string_view w) {
+    return std::find(r.words.begin(), r.words.end(), w) != r.words.end();
+  };
+  auto check = [&](const model::RouteOrRule& r, std::string_view what) {
+    if (has(r, "no_track")) return;
+    if (what == "route" && !has(r, "dev") && !has(r, "oif"))
+      diags.Warning(LocOf(r.loc), "a route without dev or oif cannot be tracked; not tracked",
+                    Grade::kError);
+    for (size_t i = 0; i + 1 < r.words.size(); ++i) {
+      if (r.words[i] != "protocol" && r.words[i] != "proto") continue;
+      const std::string& p = r.words[i + 1];
+      if (p != "18" && p != "keepalived")
+        diags.Warning(LocOf(r.loc),
+                      "a tracked " + std::string(what) + " is made by protocol keepalived (18), "
+                      "not " + p + " (no_track keeps it)",
+                      Grade::kError);
+    }
+  };
+  for (const auto& r : cfg.static_routes) check(r, "route");
+  for (const auto& r : cfg.static_rules) check(r, "rule");
+  for (const auto& v : cfg.vrrp_instances) {
+    for (const auto& r : v.virtual_routes) check(r, "route");
+    for (const auto& r : v.virtual_rules) check(r, "rule");
+  }
+}
+
 }  // namespace
 
 void FinishVrrp(model::Config& cfg, Diagnostics& diags) {
+  CheckRouteTracking(cfg, diags);
   NumberRulesWithoutPreference(cfg, diags);
   std::set<std::string> used_scripts;
   auto script_exists = [&](const std::string& s) { return HasNamed(cfg.vrrp_scripts, s); };

@@ -1465,6 +1465,7 @@ vrrp_instance VI_1 {
                      "39:17: error: 'track_group' is not a valid option for address 10.0.0.1/24; "
                      "ignored",
                      "39:29: error: 'LATER' is not a valid option for address 10.0.0.1/24; ignored",
+                     "29:3: warning: a route without dev or oif cannot be tracked; not tracked",
                      "33:3: warning: rule has no preference: given 16384 as keepalived does, "
                      "which is probably not what you want"}));
   EXPECT_EQ(cfg.static_addresses.at(0).track_group, std::nullopt);
@@ -1730,6 +1731,30 @@ TEST(BuildVrrpTest, RulesWithoutPreferenceAreNumberedFrom16384InFileOrder) {
             (Strings{"from", "fd00::/64", "table", "5", "preference", "16384"}));
   EXPECT_EQ(cfg.vrrp_instances.at(0).virtual_rules.at(0).words,
             (Strings{"to", "10.3.0.0/16", "table", "6", "preference", "16383"}));
+}
+
+// keepalived 2.2.7 -t on this text (exit 5): "Warning - cannot track route 10.1.4.0/24 with
+// no interface specified, not tracking", "Route cannot be tracked if protocol is not
+// RTPROT_KEEPALIVED(18), resetting protocol", the same for the rule; nothing for no_track.
+TEST(BuildVrrpTest, TrackedRoutesWithoutDevOrWithAnotherProtocolAsKeepalivedWarns) {
+  Diagnostics d;
+  BuildText(R"(static_routes {
+  10.1.4.0/24 via 10.99.0.254
+  10.1.5.0/24 via 10.99.0.254 no_track
+  10.1.6.0/24 dev lo protocol 4
+  10.1.7.0/24 dev lo protocol 4 no_track
+  10.1.8.0/24 dev lo protocol keepalived
+}
+static_rules {
+  from 10.2.1.0/24 table 5 preference 10 protocol 4
+})", d);
+  EXPECT_EQ(DiagLines(d),
+            (Strings{"2:3: warning: a route without dev or oif cannot be tracked; not tracked",
+                     "4:3: warning: a tracked route is made by protocol keepalived (18), not 4 "
+                     "(no_track keeps it)",
+                     "9:3: warning: a tracked rule is made by protocol keepalived (18), not 4 "
+                     "(no_track keeps it)"}));
+  EXPECT_EQ(d.ExitCode(), CheckExit::kErrors);
 }
 
 }  // namespace
