@@ -595,15 +595,15 @@ class Engine {
   // Follows block nesting to apply `include_check` inside global_defs, as keepalived does.
   void TrackBlocks(const std::vector<Token>& tokens) {
     if (tokens.size() == 1 && tokens[0].IsOpen()) {
-      blocks_.push_back(last_keyword_);
+      blocks_.push_back(last_is_global_defs_);
       return;
     }
     if (tokens.size() == 1 && tokens[0].IsClose()) {
       if (!blocks_.empty()) blocks_.pop_back();
       return;
     }
-    last_keyword_ = tokens[0].text;
-    if (blocks_.size() != 1 || blocks_[0] != "global_defs") return;
+    last_is_global_defs_ = std::string_view(tokens[0].text) == std::string_view("global_defs");
+    if (blocks_.size() != 1 || !blocks_[0]) return;
     if (tokens[0].text == "include_check") ApplyIncludeCheck(tokens);
     if (tokens[0].text == "random_seed") ApplyRandomSeed(tokens);
   }
@@ -1336,8 +1336,10 @@ class Engine {
   std::string multiline_def_;
   SourceLoc multiline_def_loc_;
   unsigned include_check_ = 0;
-  std::vector<std::string> blocks_;
-  std::string last_keyword_;
+  // The open blocks, innermost last: whether each is a global_defs (all TrackBlocks asks;
+  // the keywords themselves were a string copied for each line and block).
+  std::vector<bool> blocks_;
+  bool last_is_global_defs_ = false;  // the last statement's keyword is global_defs
   size_t work_ = 0;
   bool aborted_ = false;
 };

@@ -18,8 +18,9 @@ struct Token {
   SourceLoc loc;
   bool quoted = false;  // some part came from a quoted string ("{" quoted is not a brace)
 
-  bool IsOpen() const { return !quoted && text == "{"; }
-  bool IsClose() const { return !quoted && text == "}"; }
+  // (Length and byte, not text == "{": a strlen and a compare call, for every token.)
+  bool IsOpen() const { return !quoted && text.size() == 1 && text[0] == '{'; }
+  bool IsClose() const { return !quoted && text.size() == 1 && text[0] == '}'; }
 };
 
 // One logical line of configuration: never empty.
