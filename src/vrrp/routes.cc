@@ -5,6 +5,7 @@
 #include <linux/rtnetlink.h>
 
 #include <algorithm>
+#include <cctype>
 #include <charconv>
 #include <iterator>
 
@@ -150,6 +151,45 @@ std::optional<uint32_t> IpProto(const std::string& w) {
   return Number(w);
 }
 
+// keepalived 2.2.7's rtt / rttvar / rto_min value (get_time_rtt), in the kernel's units of
+// 1/(1000 * `mult`) s: N (already in those units), Nms, or N[.ddd]s / sec / secs (case
+// aside); then clamped to 200 ms .. 120 s. nullopt when malformed or, before the units are
+// applied, above 120000 * `mult`.
+std::optional<uint32_t> RttValue(const std::string& w, uint32_t mult) {
+  constexpr uint64_t kMinMs = 200, kMaxMs = 120000;
+  std::string number = w;
+  int decimals = 0;  // the fractional digits the unit allows (seconds: to the millisecond)
+  bool raw = true;
+  if (const size_t s = w.find_first_of("sS"); s != std::string::npos) {
+    std::string unit = w.substr(s);
+    std::transform(unit.begin(), unit.end(), unit.begin(),
+                   [](unsigned char c) { return std::tolower(c); });
+    if (unit != "s" && unit != "sec" && unit != "secs") return std::nullopt;
+    raw = false;
+    size_t end = s;
+    if (end > 0 && std::tolower(static_cast<unsigned char>(w[end - 1])) == 'm') {
+      --end;
+    } else {
+      decimals = 3;
+    }
+    if (end == 0) return std::nullopt;
+    number = w.substr(0, end);
+  }
+  const size_t dot = number.find('.');
+  std::string digits = number.substr(0, dot);
+  std::string fraction = dot == std::string::npos ? "" : number.substr(dot + 1);
+  if (fraction.size() > static_cast<size_t>(decimals)) return std::nullopt;
+  fraction.resize(decimals, '0');
+  digits += fraction;
+  if (digits.empty() || digits.find_first_not_of("0123456789") != std::string::npos ||
+      digits.size() > 15)
+    return std::nullopt;
+  uint64_t value = std::stoull(digits);
+  if (value > kMaxMs * mult) return std::nullopt;
+  if (!raw) value *= mult;
+  return static_cast<uint32_t>(std::clamp<uint64_t>(value, kMinMs * mult, kMaxMs * mult));
+}
+
 // Sets metric `type` of `r` to `value` (once: a later word replaces an earlier one).
 void SetMetric(net::RouteSpec& r, uint16_t type, uint32_t value) {
   for (auto& [t, v] : r.metrics)
@@ -291,6 +331,20 @@ Result<net::RouteSpec> ParseRoute(const std::vector<std::string>& words,
       auto n = Number(*v);
       if (!n || *n > m->max) return std::unexpected(Bad("not a " + w + ":", *v));
       SetMetric(r, m->type, *n);
+    } else if (w == "rtt" || w == "rttvar" || w == "rto_min") {
+      // Units of 1/8000 s, 1/4000 s and 1/1000 s, as keepalived's.
+      const uint16_t type = w == "rtt" ? RTAX_RTT : w == "rttvar" ? RTAX_RTTVAR : RTAX_RTO_MIN;
+      const uint32_t mult = w == "rtt" ? 8 : w == "rttvar" ? 4 : 1;
+      auto v = next(w.c_str());
+      if (!v) return std::unexpected(v.error());
+      if (*v == "lock") {
+        lock |= 1u << type;
+        v = next(w.c_str());
+        if (!v) return std::unexpected(v.error());
+      }
+      auto n = RttValue(*v, mult);
+      if (!n) return std::unexpected(Bad("not a " + w + ":", *v));
+      SetMetric(r, type, *n);
     } else if (w == "features") {
       auto v = next("features");
       if (!v) return std::unexpected(v.error());

@@ -3,7 +3,7 @@ puts them in the kernel, checked for both daemons on the same lab (`ip -j route 
 all`, `ip -j rule`): scope global unless given, protocol "keepalived" unless a protocol is
 given with no_track (a tracked route's or rule's is reset), onlink, via, src, metric,
 table, tos, realms, pref, append, nexthop (multipath), the route types, IPv6, the route
-metrics (mtu, advmss, ..., lock); a rule's from, to,
+metrics (mtu, advmss, ..., rtt / rttvar / rto_min in keepalived's units, lock); a rule's from, to,
 fwmark/mask, iif, oif, not, tos, preference, protocol, the actions (table, goto, nop,
 blackhole, unreachable, prohibit, l3mdev), suppress_prefixlength / suppress_ifgroup,
 uidrange, ipproto, sport / dport ranges, realms; a rule without a preference numbered from
@@ -45,6 +45,9 @@ ROUTES = [
     "throw 10.1.17.0/24 table 102",
     "10.1.18.0/24 via 10.99.0.254 dev eth0 metric 7 table 102",
     "10.1.18.0/24 via 10.99.0.253 dev eth0 metric 7 table 102 append",
+    "10.1.19.0/24 dev eth0 rtt 100 rttvar 5000 rto_min 300ms",
+    "10.1.21.0/24 dev eth0 rtt lock 1.5s rttvar 30ms rto_min lock 2s",
+    "10.1.22.0/24 dev eth0 rtt 200s rttvar 1.25sec",
 ]
 RULES = [
     "from 10.2.1.0/24 table 100 preference 1001",
@@ -85,8 +88,14 @@ WANT_ROUTES = [
     {"dst": "10.1.15.0/24", "tos": "0x10", "dev": "eth0", "protocol": K, "flags": []},
     {"dst": "10.1.16.0/24", "dev": "eth0", "protocol": K, "flags": [],
      "flow": {"from": "3", "to": "4"}},
+    {"dst": "10.1.19.0/24", "dev": "eth0", "protocol": K, "flags": [],
+     "metrics": [{"rtt": 200, "rttvar": 1250, "rto_min": 300}]},
     {"dst": "10.1.2.0/24", "dev": "eth0", "protocol": K, "prefsrc": "10.99.0.1", "flags": []},
     {"dst": "10.1.20.0/24", "dev": "eth0", "protocol": K, "flags": []},
+    {"dst": "10.1.21.0/24", "dev": "eth0", "protocol": K, "flags": [],
+     "metrics": [{"rtt": 1500, "rttvar": 200, "rto_min": 2000}]},
+    {"dst": "10.1.22.0/24", "dev": "eth0", "protocol": K, "flags": [],
+     "metrics": [{"rtt": 120000, "rttvar": 1250}]},
     {"dst": "10.1.4.0/24", "gateway": "10.99.0.254", "dev": "eth0", "protocol": K, "metric": 50,
      "flags": []},
     {"dst": "10.1.5.0/24", "dev": "eth0", "protocol": "static", "flags": []},
@@ -190,6 +199,7 @@ def test_route_and_rule_options_in_the_kernel(lab, vigild, kind):
         "10.1.12.0/24 dev eth0 proto keepalived window 100 ssthresh 20 cwnd lock 10 "
         "reordering 5 features ecn ",
         "10.1.13.0/24 dev eth0 proto keepalived quickack 1 congctl lock cubic "
-        "fastopen_no_cookie 1 "]
+        "fastopen_no_cookie 1 ",
+        "10.1.21.0/24 dev eth0 proto keepalived rtt lock 1.5s rttvar 200ms rto_min lock 2s "]
     assert rules() == WANT_RULES
     assert r1.term() == 0

@@ -102,6 +102,20 @@ TEST(RoutesTest, MetricsAndLocks) {
                            {RTAX_QUICKACK, 1},
                            {RTAX_FASTOPEN_NO_COOKIE, 1}}));
   EXPECT_EQ(r->congctl, "cubic");
+  // rtt / rttvar / rto_min as keepalived's get_time_rtt (units of 1/8000, 1/4000, 1/1000 s;
+  // a bare number is in those units; clamped to 200 ms .. 120 s): ip shows 200ms 1.25s 300ms,
+  // then 120s.
+  EXPECT_EQ(ParseRoute(W("10.2.0.0/24 rtt 100 rttvar 5000 rto_min 300ms"), "eth0", Lookup)
+                ->metrics,
+            (M{{RTAX_RTT, 1600}, {RTAX_RTTVAR, 5000}, {RTAX_RTO_MIN, 300}}));
+  EXPECT_EQ(ParseRoute(W("10.2.0.0/24 rtt lock 1.5s rttvar 1.25SEC"), "eth0", Lookup)->metrics,
+            (M{{RTAX_LOCK, 1u << RTAX_RTT}, {RTAX_RTT, 12000}, {RTAX_RTTVAR, 5000}}));
+  EXPECT_EQ(ParseRoute(W("10.2.0.0/24 rtt 200s"), "eth0", Lookup)->metrics,
+            (M{{RTAX_RTT, 960000}}));
+  EXPECT_EQ(ParseRoute(W("10.2.0.0/24 rtt 1.5ms"), "eth0", Lookup).error().context(),
+            "not a rtt: '1.5ms'");
+  EXPECT_EQ(ParseRoute(W("10.2.0.0/24 rtt 1e3"), "eth0", Lookup).error().context(),
+            "not a rtt: '1e3'");
   EXPECT_EQ(ParseRoute(W("10.2.0.0/24 mtu 1400 mtu 1500"), "eth0", Lookup)->metrics,
             (M{{RTAX_MTU, 1500}}));
   EXPECT_EQ(ParseRoute(W("10.2.0.0/24"), "eth0", Lookup)->metrics, M{});
