@@ -296,7 +296,8 @@ class Writer {
     if (out_.size() - used_ >= n) return;
     out_.resize(std::max(out_.size() * 2, used_ + n + kChunk));
   }
-  void Varint(uint64_t v) {
+  // Inlined: millions of calls a large model, a call each cost as much as the work.
+  [[gnu::always_inline]] void Varint(uint64_t v) {
     Room(10);
     char* p = out_.data() + used_;
     while (v >= 0x80) {
@@ -466,7 +467,9 @@ class Reader {
     failed_ = true;
     pos_ = in_.size();  // nothing more is read
   }
-  uint64_t Varint() {
+  [[gnu::always_inline]] uint64_t Varint() {
+    if (pos_ < in_.size() && !(static_cast<uint8_t>(in_[pos_]) & 0x80))  // one byte: most
+      return static_cast<uint8_t>(in_[pos_++]);
     uint64_t v = 0;
     for (int shift = 0; shift < 64; shift += 7) {
       if (pos_ >= in_.size()) {
