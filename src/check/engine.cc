@@ -1294,6 +1294,12 @@ class CheckEngine final : public control::Engine {
         return;
       }
       if (!result.ok) p->memo = {};  // the route may have changed
+      if (p->suspended) {
+        // ha_suspend came while it ran: its result changes nothing (nothing moves once
+        // the suspension is logged; keepalived applies such a result).
+        Schedule(p->shared_from_this(), p->timing.delay_loop);
+        return;
+      }
       OnResult(p->shared_from_this(), result);
     });
   }

@@ -300,7 +300,8 @@ constexpr KeywordSpec kVirtualServerKeywords[] = {
                              "(keepalived's from none); an address announced again (IPv6 "
                              "once duplicate address detection ends) counts once, where "
                              "keepalived counts every announcement and its checkers stay "
-                             "active once it is gone")),
+                             "active once it is gone); the result of a check under way when "
+                             "the suspension comes is dropped (keepalived applies it)")),
     Kw("smtp_alert"),
     Kw("virtualhost"),
     Kw("snmp_name", kSnmpName),

@@ -67,10 +67,11 @@ ALL = ("rs1", "rs2", "rs3")
 WORK = "/tmp/ipvs-uml"         # the driver's directory inside the guest (a tmpfs)
 # The MISC_CHECK script of the cases with steps: "health.sh FLAG" fails while WORK/down-FLAG
 # exists and, while WORK/weight-FLAG holds N, succeeds with exit status 2 + N (misc_dynamic:
-# weight N). Each run is noted in WORK/checks.log, so that the driver knows when a daemon
-# has seen a step.
+# weight N). Each run is noted in WORK/checks.log as it starts and in WORK/checks-done.log as
+# it ends, so that the driver knows when a daemon has seen a step.
 HEALTH_SH = f"""#!/bin/sh
 echo "$1" >> {WORK}/checks.log
+trap 'echo "$1" >> {WORK}/checks-done.log' EXIT
 [ -e {WORK}/down-$1 ] && exit 1
 [ -e {WORK}/weight-$1 ] && exit $((2 + $(cat {WORK}/weight-$1)))
 exit 0
@@ -658,14 +659,17 @@ class Director:
 
     def take_step(self, c: Case, step: dict, proc: subprocess.Popen) -> None:
         """Sets case ``c``'s health for ``step`` and its local address: an address that goes
-        is gone (its checkers suspended: the daemon said so) before the health changes; one
-        that comes, after."""
+        is gone (its checkers suspended: the daemon said so, and no check of them under way)
+        before the health changes; one that comes, after."""
         local = c.local and run("lb", ["ip", "-o", "addr", "show", "dev", "eth0", "to",
                                        f"{c.local}/32"]).strip()
         if local and not step["local"]:
             said = suspensions(proc)
             run("lb", ["ip", "addr", "del", f"{c.local}/32", "dev", "eth0"])
             wait_for(lambda: suspensions(proc) > said, "the checkers suspended")
+            # A check launched before the suspension may still read the health: let it end
+            # (keepalived applies its result; vigild drops it).
+            wait_idle([f"{c.name}-{n}" for n in SERVERS])
         set_health(c.name, step)
         if c.local and not local and step["local"]:
             run("lb", ["ip", "addr", "add", f"{c.local}/32", "dev", "eth0"])
@@ -686,6 +690,9 @@ class Director:
         t0 = time.monotonic()
         before = self.table()  # entries made for a case (c.before), not by the daemon
         self.sink.take()
+        for log in ("checks.log", "checks-done.log"):  # this daemon's runs only
+            with open(os.path.join(WORK, log), "w"):
+                pass
         checks_at_start = checks_run()
         proc = self.start(daemon, conf, keep)
         try:
@@ -752,11 +759,11 @@ def wait_for(pred, what: str, timeout: float = 10.0) -> None:
         time.sleep(0.1)
 
 
-def checks_run() -> dict[str, int]:
-    """How many times HEALTH_SH has run for each flag."""
+def checks_run(log: str = "checks.log") -> dict[str, int]:
+    """How many times HEALTH_SH has started (``checks-done.log``: ended) for each flag."""
     counts: dict[str, int] = {}
     try:
-        with open(os.path.join(WORK, "checks.log")) as f:
+        with open(os.path.join(WORK, log)) as f:
             for line in f:
                 counts[line.strip()] = counts.get(line.strip(), 0) + 1
     except FileNotFoundError:
@@ -774,6 +781,23 @@ def wait_checks(flags: list[str], before: dict[str, int], timeout: float = 30.0)
             return
         time.sleep(0.2)
     raise RuntimeError(f"the health checks of {flags} did not run twice in {timeout}s")
+
+
+def wait_idle(flags: list[str], quiet: float = 2.0, timeout: float = 20.0) -> None:
+    """Waits (bounded) until no check of ``flags`` is under way: each run started has ended
+    and none has started for ``quiet`` seconds (a check the daemon launched just before it
+    suspended them gets to its script within that)."""
+    deadline = time.monotonic() + timeout
+    last, since = None, time.monotonic()
+    while time.monotonic() < deadline:
+        started, ended = checks_run(), checks_run("checks-done.log")
+        now = [(started.get(f, 0), ended.get(f, 0)) for f in flags]
+        if now != last:
+            last, since = now, time.monotonic()
+        elif all(s == e for s, e in now) and time.monotonic() - since >= quiet:
+            return
+        time.sleep(0.1)
+    raise RuntimeError(f"the health checks of {flags} did not go idle in {timeout}s")
 
 
 def set_health(case_name: str, step: dict) -> None:

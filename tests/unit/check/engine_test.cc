@@ -446,6 +446,35 @@ TEST_F(EngineTest, HaSuspendProbesOnlyWhileTheAddressIsLocal) {
                         {"10.0.1.1:8080", 1}, {"10.0.1.2:8080", 1}, {"10.0.1.3:8080", 1}}));
 }
 
+// A check under way when the suspension comes: its result changes nothing (keepalived 2.2.7
+// applies it), so that nothing moves once the suspension is logged.
+TEST_F(EngineTest, HaSuspendDropsTheResultOfACheckUnderWay) {
+  model::VirtualServer suspended = Vs();
+  suspended.ha_suspend = true;
+  auto e = Make();
+  addresses_.now = {LocalOn(2, "10.0.0.1")};
+  prober_.hold = true;
+  ASSERT_TRUE(e->Start(Config({suspended})));
+  timers_.Advance(seconds(1));
+  ASSERT_EQ(prober_.held.count("10.0.1.2:8080"), 1u);
+  prober_.healthy["10.0.1.2:8080"] = false;
+  addresses_.Set({});
+  prober_.Answer("10.0.1.2:8080");
+  control::Status s = Report(*e);
+  EXPECT_EQ(s.virtual_servers[0].real_servers[1].checks_failed, 0u);
+  EXPECT_EQ(s.virtual_servers[0].real_servers[1].checks_ok, 0u);
+  timers_.Advance(seconds(20));
+  EXPECT_EQ(prober_.runs["10.0.1.2:8080"], 1);  // suspended: no check after it
+  EXPECT_EQ(Pool(), (std::map<std::string, uint32_t>{
+                        {"10.0.1.1:8080", 1}, {"10.0.1.2:8080", 1}, {"10.0.1.3:8080", 1}}));
+  // Resumed: checked again, and the failure counts now.
+  prober_.hold = false;
+  addresses_.Set({LocalOn(2, "10.0.0.1")});
+  timers_.Advance(seconds(5));
+  EXPECT_GE(prober_.runs["10.0.1.2:8080"], 2);
+  EXPECT_GE(Report(*e).virtual_servers[0].real_servers[1].checks_failed, 1u);
+}
+
 TEST_F(EngineTest, HaSuspendOfAVirtualServerAReloadAddsIsTheAddressesNow) {
   auto e = Make();
   addresses_.now = {LocalOn(2, "10.0.0.1")};
