@@ -1,11 +1,15 @@
 #include "net/raw_socket.h"
 
+#include <ifaddrs.h>
 #include <net/if.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <unistd.h>
 
 #include <cstdint>
 #include <cstdlib>
+#include <string>
+#include <string_view>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -45,6 +49,26 @@ Bytes Ipv4Advert() {
 bool WaitReadable(int fd) {
   pollfd pfd{fd, POLLIN, 0};
   return ::poll(&pfd, 1, 5000) == 1;
+}
+
+// Waits (up to 5 s) until interface `name` has an IPv6 link-local address.
+bool WaitForLinkLocal(const char* name) {
+  for (int i = 0; i < 50; ++i) {
+    ifaddrs* list = nullptr;
+    bool found = false;
+    if (::getifaddrs(&list) == 0) {
+      for (const ifaddrs* a = list; a != nullptr && !found; a = a->ifa_next) {
+        if (a->ifa_addr == nullptr || a->ifa_addr->sa_family != AF_INET6) continue;
+        if (std::string_view(a->ifa_name) != name) continue;
+        const auto* in6 = reinterpret_cast<const sockaddr_in6*>(a->ifa_addr);
+        found = IN6_IS_ADDR_LINKLOCAL(&in6->sin6_addr);
+      }
+      ::freeifaddrs(list);
+    }
+    if (found) return true;
+    ::usleep(100 * 1000);
+  }
+  return false;
 }
 
 // Sets up a veth pair va<->vb in one namespace, both up, IPv6 DAD off, addresses on both
@@ -116,7 +140,9 @@ TEST(VrrpSocketKernelTest, Ipv6MulticastAdvertHasHopLimit255AndKernelChecksum) {
     if (!tx) return "sender: " + tx.error().ToString();
     // VRRPv3: version 3 type 1, VRID 51, prio 100, 0 addrs, max adver int 100cs, checksum 0.
     const Bytes advert = {0x31, 0x33, 0x64, 0x00, 0x00, 0x64, 0x00, 0x00};
-    // The link-local source takes a moment to appear even without DAD; retry bounded.
+    // The link-local source takes a moment to appear even without DAD: until it has, the
+    // kernel picks fd00:99::1. Wait (bounded) for it, then retry the send, bounded too.
+    if (!WaitForLinkLocal("va")) return "va never got a link-local address";
     bool sent = false;
     for (int i = 0; i < 50 && !sent; ++i) {
       sent = tx->SendTo(VrrpMulticastGroup(AF_INET6), advert).has_value();
