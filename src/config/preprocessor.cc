@@ -46,11 +46,13 @@ constexpr size_t kMaxBraceAlternatives = 1024;
 constexpr uint8_t kNotPlain = 1;      // the preprocessor has work: # ! \ " ' $ @ ~
 constexpr uint8_t kIncludeStart = 2;  // 'i', which may start "include"
 constexpr uint8_t kWhite = 4;         // separates words: space, \t, \f, \n, \r, \v
+constexpr uint8_t kBrace = 8;         // { or }: the line splits there
 constexpr std::array<uint8_t, 256> kByteKinds = [] {
   std::array<uint8_t, 256> t{};
   for (unsigned char c : std::string_view("#!\\\"'$@~")) t[c] = kNotPlain;
   t['i'] = kIncludeStart;
   for (unsigned char c : std::string_view(" \t\f\n\r\v")) t[c] = kWhite;
+  t['{'] = t['}'] = kBrace;
   return t;
 }();
 
@@ -412,8 +414,11 @@ class Engine {
       if (!multiline_def_.empty()) EndMultilineDefinition();
       return std::nullopt;
     }
-    if (multiline_def_.empty() && IsPlain(raw)) {
-      EmitPlain(s.file_id, s.line_no, raw);
+    // The indentation is skipped once, not by each scan; the plain scan notes braces.
+    const size_t lead = SkipBlanks(raw, 0);
+    bool braces = false;
+    if (multiline_def_.empty() && IsPlain(raw.substr(lead), braces)) {
+      EmitPlain(s.file_id, s.line_no, raw, lead, braces);
       return std::nullopt;
     }
     WorkLine w{s.file_id, s.line_no, AnnotatedText::FromSource(raw)};
@@ -427,10 +432,12 @@ class Engine {
   // A line with nothing for the preprocessor to do: no comment, quote, escape, definition,
   // expansion, @ID, ~SEQ/~LST or include. Nearly every line of a large configuration is
   // one; it is lexed straight from the file's text (no per-byte annotations).
-  static bool IsPlain(std::string_view raw) {
+  // `braces` is set iff it has a { or }.
+  static bool IsPlain(std::string_view raw, bool& braces) {
     for (size_t i = 0; i < raw.size(); ++i) {
       const uint8_t kind = ByteKind(raw[i]);
       if (kind & kNotPlain) return false;
+      braces |= (kind & kBrace) != 0;
       if ((kind & kIncludeStart) && raw.substr(i).starts_with("include")) return false;
     }
     return true;
@@ -439,8 +446,9 @@ class Engine {
   // What ReadPhysicalLine, Handle and Emit do with a plain line, in one pass: blanks
   // around it go, it splits before and after each brace (each piece after the first is
   // charged as a line of its own, as Handle's pieces are), and each piece is lexed.
-  void EmitPlain(uint32_t file, uint32_t line, std::string_view raw) {
-    size_t first = SkipBlanks(raw, 0);
+  // `lead`: the blanks raw starts with; `braces`: whether it has a { or }.
+  void EmitPlain(uint32_t file, uint32_t line, std::string_view raw, size_t lead, bool braces) {
+    const size_t first = lead;
     size_t last = raw.size();
     while (last > first && IsBlank(raw[last - 1])) --last;
     if (first == last) return;
@@ -468,6 +476,10 @@ class Engine {
       out_.push_back(std::move(tokens));
       return true;
     };
+    if (!braces) {  // one piece, no brace to look for
+      emit(0, s.size(), false);
+      return;
+    }
     size_t pos = 0;
     bool charge = false;
     while (pos < s.size()) {
