@@ -14,18 +14,22 @@
 #include "daemon/options.h"
 #include "daemon/supervisor.h"
 #include "vrrp/engine.h"
+#include "vrrp/route_check.h"
 
 namespace {
 
 constexpr const char kVersion[] = "vigild 0.1.0 (reads keepalived 2.2.7 configurations)";
 
-// What the checker engine would refuse here, as diagnostics of `vigild -t`.
+// What the engines would refuse here, as diagnostics of `vigild -t`: virtual servers the
+// checker's backend cannot express, route and rule lines the VRRP engine cannot read.
 void CheckEngines(const vigil::model::Config& config, vigil::config::Diagnostics& diags) {
   for (const auto& p : vigil::check::CheckBackendSupport(config)) {
     vigil::config::SourceLoc at{p.loc.file, p.loc.line, p.loc.column};
     if (p.configured) diags.Error(at, p.message);
     else diags.Warning(at, p.message);
   }
+  for (const auto& p : vigil::vrrp::CheckRouteLines(config))
+    diags.Error(vigil::config::SourceLoc{p.loc.file, p.loc.line, p.loc.column}, p.message);
 }
 
 }  // namespace

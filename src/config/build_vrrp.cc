@@ -1535,8 +1535,7 @@ void NumberRulesWithoutPreference(model::Config& cfg, Diagnostics& diags) {
   });
   uint32_t next[2] = {16384, 16384};  // IPv4, IPv6
   for (model::RouteOrRule* r : rules) {
-    static constexpr std::string_view kWords[] = {"preference", "priority", "order", "pref",
-                                                  "prio"};
+    static constexpr std::string_view kWords[] = {"preference", "priority", "order"};
     if (std::find_first_of(r->words.begin(), r->words.end(), std::begin(kWords),
                            std::end(kWords)) != r->words.end())
       continue;
@@ -1562,7 +1561,7 @@ void CheckRouteTracking(const model::Config& cfg, Diagnostics& diags) {
       diags.Warning(LocOf(r.loc), "a route without dev or oif cannot be tracked; not tracked",
                     Grade::kError);
     for (size_t i = 0; i + 1 < r.words.size(); ++i) {
-      if (r.words[i] != "protocol" && r.words[i] != "proto") continue;
+      if (r.words[i] != "protocol") continue;
       const std::string& p = r.words[i + 1];
       if (p != "18" && p != "keepalived")
         diags.Warning(LocOf(r.loc),

@@ -312,8 +312,8 @@ Result<net::RouteSpec> ParseRoute(const std::vector<std::string>& words,
                                 : names.Find(RtNames::Kind::kScope, *v);
       if (!n) return std::unexpected(Bad("not a scope:", *v));
       r.scope = static_cast<uint8_t>(*n);
-    } else if (w == "proto" || w == "protocol") {
-      auto v = next("proto");
+    } else if (w == "protocol") {
+      auto v = next("protocol");
       if (!v) return std::unexpected(v.error());
       auto n = names.Find(RtNames::Kind::kProtocol, *v);
       if (!n) return std::unexpected(Bad("not a protocol:", *v));
@@ -478,7 +478,7 @@ Result<net::RuleSpec> ParseRule(const std::vector<std::string>& words, const RtN
                         : w == "unreachable" ? FR_ACT_UNREACHABLE
                                              : FR_ACT_PROHIBIT;
       if (auto s = set_action(a); !s) return std::unexpected(s.error());
-    } else if (w == "priority" || w == "preference" || w == "pref" || w == "prio" || w == "order") {
+    } else if (w == "priority" || w == "preference" || w == "order") {
       auto v = next("priority");
       if (!v) return std::unexpected(v.error());
       auto n = Number(*v);

@@ -18,7 +18,7 @@ namespace vigil::vrrp {
 using IfindexLookup = std::function<int(const std::string& name)>;
 
 // Parses `[TYPE] DST [via GW] [dev IF] [src ADDR] [metric N] [table T] [scope S]
-// [proto P] [onlink] [no_track]`, TYPE one of unicast blackhole unreachable prohibit,
+// [protocol P] [onlink] [no_track]`, TYPE one of unicast blackhole unreachable prohibit,
 // DST an address, prefix or `default`. `default_dev` is used when no `dev` is given and
 // no gateway implies one. Tables, protocols and scopes are numbers or names of `names`.
 // Fails with a message naming the word it cannot read.
@@ -26,7 +26,7 @@ Result<net::RouteSpec> ParseRoute(const std::vector<std::string>& words,
                                   const std::string& default_dev, const IfindexLookup& ifindex,
                                   const RtNames& names = RtNames::Defaults());
 
-// Parses `[from SRC] [to DST] [table T | lookup T] [priority|preference|pref N]
+// Parses `[from SRC] [to DST] [table T | lookup T] [priority|preference|order N]
 // [fwmark MARK[/MASK]] [iif|dev IF] [no_track]`.
 Result<net::RuleSpec> ParseRule(const std::vector<std::string>& words,
                                 const RtNames& names = RtNames::Defaults());

@@ -388,8 +388,8 @@ def test_route_names_come_from_iproute_etc_dir_and_iproute_usr_dir(lb):
             f.write(text)
     conf = lb.conf(f"iproute_etc_dir {etc}\niproute_usr_dir {usr}\n") + textwrap.dedent("""\
         static_routes {
-            10.61.0.0/24 dev eth0 table web proto vigilproto no_track
-            10.63.0.0/24 dev eth0 table web proto hidden_by_etc no_track
+            10.61.0.0/24 dev eth0 table web protocol vigilproto no_track
+            10.63.0.0/24 dev eth0 table web protocol hidden_by_etc no_track
         }
         static_rules {
             from 10.62.0.0/24 lookup db

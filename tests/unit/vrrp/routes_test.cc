@@ -1,5 +1,7 @@
 #include "vrrp/routes.h"
 
+#include "vrrp/route_check.h"
+
 #include <linux/icmpv6.h>
 #include <linux/rtnetlink.h>
 
@@ -230,6 +232,35 @@ TEST(RoutesTest, RuleOptionsAndActions) {
             "realms, suppress_prefixlength and suppress_ifgroup need a table");
   EXPECT_EQ(ParseRule(W("table 0")).error().context(), "not a table: '0'");
   EXPECT_EQ(ParseRule(W("uidrange 5 table 1")).error().context(), "not a uidrange: '5'");
+}
+
+// vigild -t reads every route and rule line as the engine will, interfaces aside.
+TEST(RouteCheckTest, LinesTheEngineWouldDropAreReportedWhereTheyAre) {
+  model::Config c;
+  auto line = [](std::string_view words, uint32_t at) {
+    model::RouteOrRule r;
+    r.words = W(words);
+    r.loc.line = at;
+    return r;
+  };
+  c.static_routes = {line("10.1.0.0/16 dev nosuch0 protocol zebra", 2),
+                     line("10.2.0.0/16 dev eth0 proto zebra", 3)};
+  c.static_rules = {line("from 10.1.0.0/16 table 100 preference 10", 6)};
+  model::VrrpInstance v;
+  v.interface = "eth0";
+  v.virtual_routes = {line("10.3.0.0/16 via 10.0.0.1", 10)};
+  v.virtual_rules = {line("from 10.3.0.0/16 table 100 prio 10", 12)};
+  c.vrrp_instances.push_back(v);
+  const auto problems = CheckRouteLines(c, RtNames::Defaults());
+  ASSERT_EQ(problems.size(), 2u);
+  EXPECT_EQ(problems[0].loc.line, 3u);
+  EXPECT_EQ(problems[0].message,
+            "route '10.2.0.0/16 dev eth0 proto zebra': unsupported route option 'proto'; "
+            "the line is ignored");
+  EXPECT_EQ(problems[1].loc.line, 12u);
+  EXPECT_EQ(problems[1].message,
+            "rule 'from 10.3.0.0/16 table 100 prio 10': unsupported rule option 'prio'; "
+            "the line is ignored");
 }
 
 }  // namespace

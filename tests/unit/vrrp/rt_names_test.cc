@@ -117,7 +117,7 @@ TEST(RtNamesTest, RoutesAndRulesReadNames) {
   n.AddText(Kind::kScope, "200 far\n");
   n.AddDefaults();
   auto lookup = [](const std::string& name) { return name == "eth0" ? 2 : 0; };
-  auto r = ParseRoute({"10.1.0.0/16", "dev", "eth0", "table", "web", "proto", "vigil", "scope",
+  auto r = ParseRoute({"10.1.0.0/16", "dev", "eth0", "table", "web", "protocol", "vigil", "scope",
                        "far", "no_track"},
                       "eth0", lookup, n);
   ASSERT_TRUE(r.has_value()) << r.error().ToString();
@@ -130,9 +130,19 @@ TEST(RtNamesTest, RoutesAndRulesReadNames) {
   auto rule = ParseRule({"from", "10.1.0.0/16", "lookup", "web"}, n);
   ASSERT_TRUE(rule.has_value());
   EXPECT_EQ(rule->table, 100u);
-  auto proto = ParseRoute({"10.1.0.0/16", "proto", "zebra", "no_track"}, "eth0", lookup);
+  auto proto = ParseRoute({"10.1.0.0/16", "protocol", "zebra", "no_track"}, "eth0", lookup);
   ASSERT_TRUE(proto.has_value());
   EXPECT_EQ(proto->protocol, RTPROT_ZEBRA);
+  // keepalived 2.2.7 knows `protocol` only on a route, and preference / priority / order on
+  // a rule: ip(8)'s short forms are unknown options there (-t exits 5).
+  auto short_proto = ParseRoute({"10.1.0.0/16", "proto", "zebra"}, "eth0", lookup);
+  ASSERT_FALSE(short_proto.has_value());
+  EXPECT_EQ(short_proto.error().context(), "unsupported route option 'proto'");
+  for (const char* word : {"pref", "prio"}) {
+    auto short_pref = ParseRule({"from", "10.1.0.0/16", "table", "100", word, "10"});
+    ASSERT_FALSE(short_pref.has_value()) << word;
+    EXPECT_EQ(short_pref.error().context(), std::string("unsupported rule option '") + word + "'");
+  }
 }
 
 }  // namespace
