@@ -32,9 +32,9 @@ constexpr Status kLvsCmdBuffer = Differs(
     "batch socket) as keepalived sizes its checker's rtnetlink command socket, which vigil's "
     "checker does not have; set when the socket opens (at start), as keepalived");
 constexpr Status kLvsMonitorBuffer = Differs(
-    "sizes the checker's nftables event monitor (nothing with IPVS, which has no events) as "
-    "keepalived sizes its checker's rtnetlink address monitor, which vigil's checker does not "
-    "have; set at start and again at each reload, as keepalived");
+    "sizes the checker's rtnetlink address monitor as keepalived, but vigil's opens only for "
+    "ha_suspend (sized when it opens); also sizes the nftables event monitor (IPVS has no "
+    "events), at start and again at each reload, as keepalived its address monitor");
 
 constexpr KeywordSpec kGlobalDefsKeywords[] = {
     Kw("process_names"),
