@@ -758,19 +758,24 @@ class CheckEngine final : public control::Engine {
     if (!options_.dont_release_lb) {
       for (size_t v = 0; v < vss_.size(); ++v) HandleEvents(v, ShutdownEvents(vss_[v]));
     }
-    // Let the shutdown notifiers run (keepalived gives them a second), then finish.
+    // Let the shutdown notifiers run (keepalived gives them a second), and the mails queued
+    // go out within the same wait (those of a reload that removed every virtual server just
+    // before this stop among them), then finish.
     stop_done_ = std::move(done);
     stop_give_up_ = seams_.clock->Now();
-    if (notify_->pending() > scripts_before) stop_give_up_ += kShutdownScriptWait;
+    if (notify_->pending() > scripts_before || mail_.pending() > 0)
+      stop_give_up_ += kShutdownScriptWait;
     FinishStop();
   }
 
   void FinishStop() {
-    if (notify_->pending() > 0 && seams_.clock->Now() < stop_give_up_) {
+    if ((notify_->pending() > 0 || mail_.pending() > 0) && seams_.clock->Now() < stop_give_up_) {
       seams_.timers->After(kShutdownPoll, [this] { FinishStop(); });
       return;
     }
     if (notify_->pending() > 0) log::Warning("leaving shutdown notify scripts running");
+    if (mail_.pending() > 0)
+      log::Warning("leaving " + std::to_string(mail_.pending()) + " mail(s) unsent at stop");
     StopFifoReader();
     fifos_.Close();
     std::function<void()> done = std::move(stop_done_);

@@ -355,9 +355,14 @@ class Supervisor final : public control::ControlTarget {
       done(*ok, summary->empty() ? std::string("reloaded") : *summary);
     };
     for (auto& [name, c] : children_) {
-      if (c.wanted && c.slot->running() && c.channel) {
+      if (c.slot->running() && c.channel) {
+        // An engine the new configuration no longer needs reloads it too before it stops,
+        // as keepalived's processes, which keep running, take a reload that removes all
+        // they had: what it removes is notified and mailed (notify_down, quorum_down, ...).
         ++*pending;
-        reload_waiters_[name] = [pending, ok, summary, finish, name](bool r, std::string text) {
+        reload_waiters_[name] = [this, pending, ok, summary, finish, name](bool r,
+                                                                           std::string text) {
+          StopIfUnwanted(name);
           if (*pending < 0) return;
           if (!r) *ok = false;
           if (!text.empty()) *summary += (summary->empty() ? "" : "; ") + name + ": " + text;
@@ -379,9 +384,22 @@ class Supervisor final : public control::ControlTarget {
       if (ec) return;
       *ok = false;
       // An engine that answers late answers this reload, not the next one.
-      for (auto& [name, w] : reload_waiters_) ++children_[name].late_reload_results;
+      for (auto& [name, w] : reload_waiters_) {
+        ++children_[name].late_reload_results;
+        StopIfUnwanted(name);
+      }
       reload_waiters_.clear();
       (*finish)();
+    });
+  }
+
+  // Stops engine `name` once a reload has been answered (or not in time) when the
+  // configuration no longer needs it. Posted: the answer may come as the engine exits,
+  // before the loop has seen its exit.
+  void StopIfUnwanted(const std::string& name) {
+    asio::post(io_, [this, name] {
+      Child& c = children_[name];
+      if (!c.wanted && !stopping_ && c.slot->running()) kill(c.slot->pid(), SIGTERM);
     });
   }
 

@@ -354,7 +354,8 @@ def test_a_real_server_going_down_up_and_removed_is_mailed_as_keepalived_words_i
     ]
 
 
-def removal_config(server: str, web: lablib.Node, scripts: str, with_vs: bool = True) -> str:
+def removal_config(server: str, web: lablib.Node, scripts: str, with_vs: bool = True,
+                   with_other: bool = True) -> str:
     vs = f"""virtual_server 10.99.0.100 80 {{
     delay_loop 1
     lb_algo rr
@@ -382,7 +383,7 @@ def removal_config(server: str, web: lablib.Node, scripts: str, with_vs: bool = 
     }}
 }}
 """
-    # Another virtual server stays (without any, vigild's checker engine would stop), silent.
+    # Another virtual server stays, silent (or none: the checker engine stops after the reload).
     stays = f"""virtual_server 10.99.0.101 80 {{
     delay_loop 1
     lb_algo rr
@@ -396,15 +397,19 @@ def removal_config(server: str, web: lablib.Node, scripts: str, with_vs: bool = 
     }}
 }}
 """
-    return checker_globals(server) + (vs if with_vs else "") + stays
+    return checker_globals(server) + (vs if with_vs else "") + (stays if with_other else "")
 
 
-def test_checker_failures_and_a_removed_virtual_server_are_mailed_as_keepalived(lab, vigild):
+@pytest.mark.parametrize("other", [True, False], ids=["another_stays", "the_last_goes"])
+def test_checker_failures_and_a_removed_virtual_server_are_mailed_as_keepalived(lab, vigild,
+                                                                                other):
     # keepalived's checker cannot run in this kernel (no IPVS): the expected bytes are those
     # of keepalived 2.2.7's check_smtp.c (smtp_final: the failed step at the checked
     # address), check_misc.c ("timed out"; the first result of a MISC_CHECK is mailed even
     # when it changes nothing) and ipwrapper.c (clear_service_vs: each live real server's
-    # notify_down and "=> Removing <=", then the quorum lost with it).
+    # notify_down and "=> Removing <=", then the quorum lost with it). The same when the
+    # virtual server removed is the last: keepalived's checker process keeps running through
+    # that reload; vigild's checker engine takes the reload, then stops.
     a = lab.add_node("a")
     mail = lab.add_node("mail")
     web = lab.add_node("web")  # nothing listens there: the SMTP_CHECK is refused
@@ -417,17 +422,21 @@ def test_checker_failures_and_a_removed_virtual_server_are_mailed_as_keepalived(
     os.chmod(os.path.join(scripts, "note.sh"), 0o755)
     base = os.path.join(lab.workdir, "removal")
     with open(f"{base}.conf", "w") as f:
-        f.write(removal_config(f"{mail.ipv4} 25", web, scripts))
+        f.write(removal_config(f"{mail.ipv4} 25", web, scripts, with_other=other))
     proc = a.spawn([vigild, "-n", "-l", "-D", "-C", "-f", f"{base}.conf", "-p", f"{base}.pid",
                     "-r", f"{base}-vrrp.pid", "-c", f"{base}-check.pid"], log_name="removal.log")
     lablib.wait_until(lambda: len(mails(out)) >= 4, timeout=20, message="the start's mails")
     # A reload removes the virtual server, its quorum up (8082 is alive).
     with open(f"{base}.conf", "w") as f:
-        f.write(removal_config(f"{mail.ipv4} 25", web, scripts, with_vs=False))
+        f.write(removal_config(f"{mail.ipv4} 25", web, scripts, with_vs=False, with_other=other))
     proc.send_signal(signal.SIGHUP)
     lablib.wait_until(lambda: len(mails(out)) >= 6, timeout=20, message="the removal's mails")
     lablib.wait_until(lambda: len(lablib.file_lines(notes)) >= 2, timeout=10,
                       message="the removal's scripts")
+    if not other:
+        lablib.wait_until(lambda: any(l.endswith("engine check exited with 0 (no longer configured)")
+                                      for l in lablib.file_lines(proc.log_path)),
+                          timeout=10, message="the checker engine stopped after the reload")
     stop(proc, sink)
     vs = "[10.99.0.100]:tcp:80"
     rs = lambda port: f"[{web.ipv4}]:tcp:{port} of virtual server {vs}"  # noqa: E731
