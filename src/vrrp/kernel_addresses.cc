@@ -22,12 +22,6 @@ uint8_t ScopeValue(const std::optional<std::string>& scope) {
   }
 }
 
-std::string Join(const std::vector<std::string>& words) {
-  std::string out;
-  for (const auto& w : words) out += (out.empty() ? "" : " ") + w;
-  return out;
-}
-
 }  // namespace
 
 net::RawAddress ToRaw(const model::IpAddress& a) {
@@ -133,12 +127,12 @@ void KernelAddresses::AddRoutes(const std::string& owner,
   for (const auto& words : routes) {
     auto spec = ParseRoute(words, dev, ifindex, names_);
     if (!spec) {
-      log::Error(who + ": route '" + Join(words) + "': " + spec.error().ToString());
+      log::Error(who + ": route '" + LineText(words) + "': " + spec.error().ToString());
       continue;
     }
     auto r = rtnl_.AddRoute(*spec);
     if (!r && r.error().code() != ErrorCode::kExists) {
-      log::Error(who + ": cannot add route '" + Join(words) + "': " + r.error().ToString());
+      log::Error(who + ": cannot add route '" + LineText(words) + "': " + r.error().ToString());
       continue;
     }
     done.routes.push_back(*spec);
@@ -146,12 +140,12 @@ void KernelAddresses::AddRoutes(const std::string& owner,
   for (const auto& words : rules) {
     auto spec = ParseRule(words, names_);
     if (!spec) {
-      log::Error(who + ": rule '" + Join(words) + "': " + spec.error().ToString());
+      log::Error(who + ": rule '" + LineText(words) + "': " + spec.error().ToString());
       continue;
     }
     auto r = rtnl_.AddRule(*spec);
     if (!r && r.error().code() != ErrorCode::kExists) {
-      log::Error(who + ": cannot add rule '" + Join(words) + "': " + r.error().ToString());
+      log::Error(who + ": cannot add rule '" + LineText(words) + "': " + r.error().ToString());
       continue;
     }
     done.rules.push_back(*spec);

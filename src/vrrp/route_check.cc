@@ -3,15 +3,6 @@
 #include "vrrp/routes.h"
 
 namespace vigil::vrrp {
-namespace {
-
-std::string Join(const std::vector<std::string>& words) {
-  std::string out;
-  for (const auto& w : words) (out += out.empty() ? "" : " ") += w;
-  return out;
-}
-
-}  // namespace
 
 std::vector<RouteLineProblem> CheckRouteLines(const model::Config& config, const RtNames& names) {
   std::vector<RouteLineProblem> out;
@@ -19,13 +10,13 @@ std::vector<RouteLineProblem> CheckRouteLines(const model::Config& config, const
   auto routes = [&](const std::vector<model::RouteOrRule>& lines, const std::string& dev) {
     for (const auto& r : lines)
       if (auto spec = ParseRoute(r.words, dev, any_interface, names); !spec)
-        out.push_back({r.loc, "route '" + Join(r.words) + "': " + spec.error().ToString() +
+        out.push_back({r.loc, "route '" + LineText(r.words) + "': " + spec.error().ToString() +
                                   "; the line is ignored"});
   };
   auto rules = [&](const std::vector<model::RouteOrRule>& lines) {
     for (const auto& r : lines)
       if (auto spec = ParseRule(r.words, names); !spec)
-        out.push_back({r.loc, "rule '" + Join(r.words) + "': " + spec.error().ToString() +
+        out.push_back({r.loc, "rule '" + LineText(r.words) + "': " + spec.error().ToString() +
                                   "; the line is ignored"});
   };
   routes(config.static_routes, "");

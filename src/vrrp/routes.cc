@@ -202,6 +202,12 @@ void SetMetric(net::RouteSpec& r, uint16_t type, uint32_t value) {
 
 }  // namespace
 
+std::string LineText(const std::vector<std::string>& words) {
+  std::string out;
+  for (const auto& w : words) (out += out.empty() ? "" : " ") += w;
+  return out;
+}
+
 Result<net::RouteSpec> ParseRoute(const std::vector<std::string>& words,
                                   const std::string& default_dev, const IfindexLookup& ifindex,
                                   const RtNames& names) {
@@ -218,6 +224,16 @@ Result<net::RouteSpec> ParseRoute(const std::vector<std::string>& words,
   for (Words in(words); !in.Done();) {
     const std::string& w = in.Next();
     auto next = [&](const char* what) { return in.Value(what); };
+    // The value of metric `what`, after a `lock` (which sets `type`'s bit in RTAX_LOCK) where
+    // the metric may be locked.
+    auto metric_value = [&](const char* what, uint16_t type, bool lockable) {
+      auto v = next(what);
+      if (v && lockable && *v == "lock") {
+        lock |= 1u << type;
+        v = next(what);
+      }
+      return v;
+    };
     if (auto type = RouteType(w); type && !have_dst) {
       r.type = *type;
     } else if (auto read = TosOrRealms(in, w, r)) {
@@ -321,13 +337,8 @@ Result<net::RouteSpec> ParseRoute(const std::vector<std::string>& words,
     } else if (auto m = std::find_if(std::begin(kMetrics), std::end(kMetrics),
                                      [&](const Metric& k) { return k.word == w; });
                m != std::end(kMetrics)) {
-      auto v = next(m->word.data());
+      auto v = metric_value(m->word.data(), m->type, m->lockable);
       if (!v) return std::unexpected(v.error());
-      if (m->lockable && *v == "lock") {
-        lock |= 1u << m->type;
-        v = next(m->word.data());
-        if (!v) return std::unexpected(v.error());
-      }
       auto n = Number(*v);
       if (!n || *n > m->max) return std::unexpected(Bad("not a " + w + ":", *v));
       SetMetric(r, m->type, *n);
@@ -335,13 +346,8 @@ Result<net::RouteSpec> ParseRoute(const std::vector<std::string>& words,
       // Units of 1/8000 s, 1/4000 s and 1/1000 s, as keepalived's.
       const uint16_t type = w == "rtt" ? RTAX_RTT : w == "rttvar" ? RTAX_RTTVAR : RTAX_RTO_MIN;
       const uint32_t mult = w == "rtt" ? 8 : w == "rttvar" ? 4 : 1;
-      auto v = next(w.c_str());
+      auto v = metric_value(w.c_str(), type, true);
       if (!v) return std::unexpected(v.error());
-      if (*v == "lock") {
-        lock |= 1u << type;
-        v = next(w.c_str());
-        if (!v) return std::unexpected(v.error());
-      }
       auto n = RttValue(*v, mult);
       if (!n) return std::unexpected(Bad("not a " + w + ":", *v));
       SetMetric(r, type, *n);
@@ -351,13 +357,8 @@ Result<net::RouteSpec> ParseRoute(const std::vector<std::string>& words,
       if (*v != "ecn") return std::unexpected(Bad("not a route feature:", *v));
       SetMetric(r, RTAX_FEATURES, RTAX_FEATURE_ECN);
     } else if (w == "congctl") {
-      auto v = next("congctl");
+      auto v = metric_value("congctl", RTAX_CC_ALGO, true);
       if (!v) return std::unexpected(v.error());
-      if (*v == "lock") {
-        lock |= 1u << RTAX_CC_ALGO;
-        v = next("congctl");
-        if (!v) return std::unexpected(v.error());
-      }
       r.congctl = *v;
     } else if (w == "onlink") {
       r.flags |= RTNH_F_ONLINK;

@@ -26,6 +26,9 @@ Result<net::RouteSpec> ParseRoute(const std::vector<std::string>& words,
                                   const std::string& default_dev, const IfindexLookup& ifindex,
                                   const RtNames& names = RtNames::Defaults());
 
+// The words of a route or rule line as one line of text, for messages.
+std::string LineText(const std::vector<std::string>& words);
+
 // Parses `[from SRC] [to DST] [table T | lookup T] [priority|preference|order N]
 // [fwmark MARK[/MASK]] [iif|dev IF] [no_track]`.
 Result<net::RuleSpec> ParseRule(const std::vector<std::string>& words,
