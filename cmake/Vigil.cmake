@@ -26,6 +26,8 @@ function(vigil_unit_tests name)
   endif()
   add_executable(unit_${name} ${srcs})
   target_link_libraries(unit_${name} PRIVATE vigil::${name} GTest::gmock GTest::gtest_main ${ARGN})
+  # Helpers shared by the test binaries (scratch_dir.h).
+  target_include_directories(unit_${name} PRIVATE ${PROJECT_SOURCE_DIR}/tests/unit)
   target_compile_definitions(unit_${name} PRIVATE
     VIGIL_SOURCE_DIR="${PROJECT_SOURCE_DIR}" VIGIL_BINARY_DIR="${PROJECT_BINARY_DIR}")
   gtest_discover_tests(unit_${name} PROPERTIES LABELS unit DISCOVERY_TIMEOUT 60)

@@ -7,6 +7,8 @@
 
 #include <gtest/gtest.h>
 
+#include "scratch_dir.h"
+
 namespace vigil {
 namespace {
 
@@ -25,13 +27,7 @@ class FifoOwnerTest : public ::testing::Test {
  protected:
   void SetUp() override {
     if (::geteuid() != 0) GTEST_SKIP() << "chown needs root";
-    dir_ = fs::temp_directory_path() /
-           ("vigil-fifo-owner-" + std::to_string(getpid()) + "-" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
   }
-  void TearDown() override { fs::remove_all(dir_); }
 
   // Creates FIFO NAME, sets its owner, returns "uid:gid" or the error.
   std::string Owner(const std::string& name, std::optional<std::string> user,
@@ -43,7 +39,8 @@ class FifoOwnerTest : public ::testing::Test {
     EXPECT_EQ(::stat(path.c_str(), &st), 0);
     return std::to_string(st.st_uid) + ":" + std::to_string(st.st_gid);
   }
-  fs::path dir_;
+  test_support::ScratchDir scratch_{"fifo-owner"};
+  const fs::path& dir_ = scratch_.path();
 };
 
 // keepalived 2.2.7 (notify_fifo's parser, fifo_open): USER [GROUP], else the default script

@@ -5,9 +5,10 @@
 
 #include <filesystem>
 #include <fstream>
-#include <sstream>
 
 #include <gtest/gtest.h>
+
+#include "scratch_dir.h"
 
 namespace vigil::daemon {
 namespace {
@@ -20,24 +21,10 @@ model::Config With(std::vector<model::RawSetting> settings) {
   return c;
 }
 
-std::string Read(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
 class ReloadFilesTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() /
-           ("vigil-reload-files-" + std::to_string(getpid()) + "-" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-  fs::path dir_;
+  test_support::ScratchDir scratch_{"reload-files"};
+  const fs::path& dir_ = scratch_.path();
 };
 
 TEST_F(ReloadFilesTest, SettingsAreReadFromGlobalDefs) {
@@ -75,9 +62,9 @@ TEST_F(ReloadFilesTest, CheckLogIsReplacedEachTime) {
   const std::string log = dir_ / "check.log";
   ASSERT_TRUE(WriteCheckLog(log, "a long first report\n"));
   ASSERT_TRUE(WriteCheckLog(log, "short\n"));
-  EXPECT_EQ(Read(log), "short\n");
+  EXPECT_EQ(test_support::ReadFile(log), "short\n");
   ASSERT_TRUE(WriteCheckLog(log, ""));
-  EXPECT_EQ(Read(log), "");
+  EXPECT_EQ(test_support::ReadFile(log), "");
   EXPECT_TRUE(WriteCheckLog("/dev/null", "into nothing\n"));
   EXPECT_FALSE(WriteCheckLog((dir_ / "missing" / "check.log").string(), "x"));
 }
@@ -101,7 +88,7 @@ TEST_F(ReloadFilesTest, SavedCopiesHoldEveryFileReadAndTheDirectoryIsMadeOnce) {
   auto path = SaveConfigCopy(saved, files, 42, 0);
   ASSERT_TRUE(path) << path.error().ToString();
   EXPECT_EQ(*path, saved + "/vigild.conf.42.0");
-  EXPECT_EQ(Read(*path),
+  EXPECT_EQ(test_support::ReadFile(*path),
             "# /etc/keepalived/keepalived.conf\nglobal_defs {\n}\ninclude vs.conf\n"
             "# /etc/keepalived/vs.conf\nvirtual_server 10.0.0.1 80 {\n}\n");
   struct stat st {};

@@ -4,35 +4,18 @@
 #include <unistd.h>
 
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 
 #include <gtest/gtest.h>
+
+#include "scratch_dir.h"
 
 namespace vigil::daemon {
 namespace {
 
 namespace fs = std::filesystem;
 
-std::string Read(const fs::path& path) {
-  std::ifstream in(path);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
-void Write(const fs::path& path, const std::string& text) { std::ofstream(path) << text; }
-
 class TrackFileInitTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() /
-           ("vigil-track-file-init-" + std::to_string(getpid()) + "-" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-  }
-  void TearDown() override { fs::remove_all(dir_); }
 
   // A track_file NAME on dir_/NAME; `init`: whether it has init_file.
   model::TrackFile File(const std::string& name, bool init, std::optional<int64_t> value = {},
@@ -45,7 +28,8 @@ class TrackFileInitTest : public ::testing::Test {
     f.init_overwrite = overwrite;
     return f;
   }
-  fs::path dir_;
+  test_support::ScratchDir scratch_{"track-file-init"};
+  const fs::path& dir_ = scratch_.path();
 };
 
 // keepalived 2.2.7 (track_file.c's end handler): a missing file is created with VALUE
@@ -55,24 +39,24 @@ TEST_F(TrackFileInitTest, WritesMissingFilesAndOverwritesOnlyAtStart) {
   const std::vector<model::TrackFile> files = {
       File("plain", false), File("zero", true), File("seven", true, -7),
       File("kept", true, 5), File("over", true, 9, true)};
-  Write(dir_ / "kept", "3\n");
-  Write(dir_ / "over", "3\n");
+  test_support::WriteFile(dir_ / "kept", "3\n");
+  test_support::WriteFile(dir_ / "over", "3\n");
   EXPECT_EQ(InitTrackFiles(files, false, 0640), std::vector<std::string>{});
   EXPECT_FALSE(fs::exists(dir_ / "plain"));
-  EXPECT_EQ(Read(dir_ / "zero"), "0\n");
-  EXPECT_EQ(Read(dir_ / "seven"), "-7\n");
-  EXPECT_EQ(Read(dir_ / "kept"), "3\n");
-  EXPECT_EQ(Read(dir_ / "over"), "9\n");
+  EXPECT_EQ(test_support::ReadFile(dir_ / "zero"), "0\n");
+  EXPECT_EQ(test_support::ReadFile(dir_ / "seven"), "-7\n");
+  EXPECT_EQ(test_support::ReadFile(dir_ / "kept"), "3\n");
+  EXPECT_EQ(test_support::ReadFile(dir_ / "over"), "9\n");
   struct stat st {};
   ASSERT_EQ(stat((dir_ / "zero").c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 07777, 0640u);
 
   // A reload creates what is missing, and overwrites nothing.
-  Write(dir_ / "over", "4\n");
+  test_support::WriteFile(dir_ / "over", "4\n");
   fs::remove(dir_ / "zero");
   EXPECT_EQ(InitTrackFiles(files, true, 0640), std::vector<std::string>{});
-  EXPECT_EQ(Read(dir_ / "over"), "4\n");
-  EXPECT_EQ(Read(dir_ / "zero"), "0\n");
+  EXPECT_EQ(test_support::ReadFile(dir_ / "over"), "4\n");
+  EXPECT_EQ(test_support::ReadFile(dir_ / "zero"), "0\n");
   EXPECT_EQ(std::distance(fs::directory_iterator(dir_), fs::directory_iterator{}), 4);
 }
 
